@@ -1,0 +1,1 @@
+"""nocsoc.collectors.logs."""

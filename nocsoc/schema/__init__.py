@@ -1,0 +1,43 @@
+"""Every measurement nocsoc writes: name, tags, fields, types, units. The single source of names.
+
+Collectors make points with `Measurement.point()`; dashboards build queries from the same
+objects; tests check both against `REGISTRY`.
+"""
+
+from nocsoc.schema import flows, network, selfmetrics, soc
+from nocsoc.schema.core import Field, FieldType, FieldValue, Measurement, Point, SchemaError, Tag
+from nocsoc.schema.flows import FLOW_INTERFACE, FLOW_TOP, FLOW_TOTAL
+from nocsoc.schema.network import (
+    DEVICE,
+    DEVICE_EVENT,
+    INTERFACE,
+    INTERFACE_EVENT,
+    OPTICS,
+    SENSOR,
+    STORAGE,
+    UPS,
+)
+from nocsoc.schema.selfmetrics import FLOW_COLLECTOR, LOG_COLLECTOR, SINK, SNMP_POLL
+from nocsoc.schema.soc import ALERT, LOG_EVENT
+
+REGISTRY: dict[str, Measurement] = {
+    m.name: m
+    for module in (network, flows, soc, selfmetrics)
+    for m in module.MEASUREMENTS
+}
+
+
+def get(name: str) -> Measurement:
+    """The measurement called `name`, or SchemaError naming it."""
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise SchemaError(f"no measurement {name!r} in the schema") from None
+
+
+__all__ = [
+    "ALERT", "DEVICE", "DEVICE_EVENT", "FLOW_COLLECTOR", "FLOW_INTERFACE", "FLOW_TOP", "FLOW_TOTAL",
+    "INTERFACE", "INTERFACE_EVENT", "LOG_COLLECTOR", "LOG_EVENT", "OPTICS", "REGISTRY", "SENSOR",
+    "SINK", "SNMP_POLL", "STORAGE", "UPS", "Field", "FieldType", "FieldValue", "Measurement", "Point",
+    "SchemaError", "Tag", "get",
+]
