@@ -1,0 +1,34 @@
+"""A sink that keeps points in memory: for `--once` summaries, the demo, and tests."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+
+from nocsoc.schema import Point
+
+
+class MemorySink:
+    def __init__(self, name: str = "memory") -> None:
+        self.name = name
+        self._lock = threading.Lock()
+        self.points: list[Point] = []
+
+    def write(self, points: Sequence[Point]) -> None:
+        with self._lock:
+            self.points.extend(points)
+
+    def flush(self, timeout: float | None = None) -> bool:
+        return True
+
+    def close(self) -> None:
+        pass
+
+    def counters(self) -> dict[str, int]:
+        with self._lock:
+            return {"written": len(self.points), "queue": 0}
+
+    def of(self, measurement: str) -> list[Point]:
+        """The points of one measurement, in the order written."""
+        with self._lock:
+            return [p for p in self.points if p.measurement == measurement]
