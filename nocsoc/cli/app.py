@@ -40,9 +40,19 @@ def main_callback(
 
 def _register_all() -> None:
     # Each module adds its own commands or groups; the order here is the order in --help.
-    from nocsoc.cli import dashboards, detections, flows, inventory, logs, service, snmp
+    from nocsoc.cli import (
+        dashboards,
+        demo,
+        detections,
+        flows,
+        inventory,
+        logs,
+        service,
+        simulate,
+        snmp,
+    )
 
-    for module in (inventory, snmp, flows, logs, detections, dashboards, service):
+    for module in (inventory, snmp, flows, logs, detections, dashboards, service, simulate, demo):
         module.register(app)
 
 
