@@ -1,24 +1,74 @@
-"""The nocsoc.yaml model: one section per component, each with its own config and defaults."""
+"""The nocsoc.yaml model: one section per component, each with its own config and defaults.
+
+`load_config` reads the file with line positions kept, so an unknown key, a wrong type or a
+missing file becomes one `ConfigError` naming file, line and key (the CLI exits 2 on it).
+"""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from nocsoc.collectors.flows.config import FlowsConfig
 from nocsoc.collectors.logs.config import LogsConfig
 from nocsoc.collectors.snmp.config import SnmpConfig
 from nocsoc.dashboards.config import DashboardsConfig
 from nocsoc.detections.config import DetectionsConfig
+from nocsoc.errors import ConfigError
+from nocsoc.service.config import RunConfig
 from nocsoc.sinks.config import SinkConfig, SqliteSinkConfig
+from nocsoc.yamlio import load_yaml, validation_problems
+
+
+def _default_sinks() -> list[SinkConfig]:
+    return [SqliteSinkConfig()]
 
 
 class Config(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     inventory: str = Field(default="inventory.yaml", description="inventory file, relative to nocsoc.yaml")
-    sinks: list[SinkConfig] = Field(default_factory=lambda: [SqliteSinkConfig()])
+    sinks: list[SinkConfig] = Field(default_factory=_default_sinks)
     snmp: SnmpConfig = Field(default_factory=SnmpConfig)
     flows: FlowsConfig = Field(default_factory=FlowsConfig)
     logs: LogsConfig = Field(default_factory=LogsConfig)
     detections: DetectionsConfig = Field(default_factory=DetectionsConfig)
     dashboards: DashboardsConfig = Field(default_factory=DashboardsConfig)
+    run: RunConfig = Field(default_factory=RunConfig)
+
+
+def load_config(path: Path) -> Config:
+    """Read and validate nocsoc.yaml. An empty file means all defaults.
+
+    Raises `ConfigError` listing every problem as `file:line: key: message`.
+    """
+    if not path.exists():
+        raise ConfigError(
+            "config file not found; write a starter with `nocsoc init`, or point --config or "
+            "NOCSOC_CONFIG at an existing one",
+            file=path,
+        )
+    doc = load_yaml(path, ConfigError, what="config file")
+    data = {} if doc.data is None else doc.data
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"expected a mapping of sections (inventory, sinks, snmp, ...), found {type(data).__name__}",
+            file=path,
+            line=doc.line_of(()),
+        )
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(problems=validation_problems(exc, doc, Config)) from None
+
+
+def resolve_path(config_file: Path, value: str | Path) -> Path:
+    """A path written in nocsoc.yaml is relative to the directory of nocsoc.yaml, not the cwd."""
+    p = Path(value).expanduser()
+    return p if p.is_absolute() else config_file.parent / p
+
+
+def inventory_path(config: Config, config_file: Path) -> Path:
+    """Where the inventory of this config lives."""
+    return resolve_path(config_file, config.inventory)

@@ -5,15 +5,25 @@ Exit codes: 0 ok, 1 runtime error, 2 usage or validation error.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
+
+from nocsoc.errors import NocsocError
+
+if TYPE_CHECKING:
+    from nocsoc.config import Config
+    from nocsoc.inventory.model import Inventory
 
 EXIT_OK, EXIT_RUNTIME, EXIT_USAGE = 0, 1, 2
 
@@ -40,8 +50,62 @@ def config_path() -> Path:
 
 def fail(message: str, code: int = EXIT_RUNTIME) -> NoReturn:
     """Print one clear error line and exit with `code`."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    # escape(): messages quote user input such as `devices[core-01]`, which rich would take as markup
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
+
+
+def fail_with(err: NocsocError) -> NoReturn:
+    """Print every problem of `err` (one `error:` line each, file:line: key: message) and exit
+    with its code (2 for bad input)."""
+    for problem in err.problems:
+        err_console.print(f"[bold red]error:[/] {escape(problem.render())}", highlight=False, soft_wrap=True)
+    raise typer.Exit(err.exit_code)
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn a `NocsocError` raised inside into a clean message and exit code, not a traceback."""
+    try:
+        yield
+    except NocsocError as err:
+        fail_with(err)
+
+
+def load_config_or_fail() -> tuple[Config, Path]:
+    """The validated config and the path it came from; a bad or missing file exits 2."""
+    from nocsoc.config import load_config  # imported late: `nocsoc --help` stays fast
+
+    path = config_path()
+    with user_errors():
+        return load_config(path), path
+    raise AssertionError("unreachable")  # user_errors exits; this satisfies the type checker
+
+
+def load_config_and_inventory() -> tuple[Config, Path, Inventory]:
+    """Config, its path and the fully valid inventory it names; any problem exits 2 with file:line."""
+    from nocsoc.config import inventory_path
+    from nocsoc.inventory.store import load_inventory
+
+    config, path = load_config_or_fail()
+    with user_errors():
+        return config, path, load_inventory(inventory_path(config, path))
+    raise AssertionError("unreachable")
+
+
+def print_table(renderable: Any) -> None:
+    """Print a table on stdout. Not on a terminal (piped, captured) rich would wrap it at 80
+    columns; a pipe has no width, so lay it out at its natural width (up to 250) instead."""
+    if console.is_terminal:
+        console.print(renderable)
+        return
+    buf = io.StringIO()
+    Console(file=buf, width=250, highlight=False, color_system=None).print(renderable)
+    lines = [line.rstrip() for line in buf.getvalue().splitlines()]
+    while lines and not lines[-1]:
+        lines.pop()
+    sys.stdout.write("\n".join(lines) + "\n")
+    sys.stdout.flush()
 
 
 def print_json(data: Any) -> None:

@@ -8,7 +8,7 @@ time by `nocsoc.inventory.secrets`.
 from __future__ import annotations
 
 import ipaddress
-from enum import Enum
+from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 SECRET_PREFIXES = ("env:", "file:")
 
 
-class Role(str, Enum):
+class Role(StrEnum):
     CORE = "core"
     DISTRIBUTION = "distribution"
     ACCESS = "access"

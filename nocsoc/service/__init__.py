@@ -1,0 +1,1 @@
+"""`nocsoc run`: the supervisor, its workers, and the status they report."""

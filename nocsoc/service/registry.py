@@ -1,0 +1,53 @@
+"""The services `nocsoc run` can start, each built from the config, inventory and sink.
+
+Factories import their component lazily, so a worker pays only for the services it runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from nocsoc.component import Component
+from nocsoc.config import Config
+from nocsoc.inventory.model import Inventory
+from nocsoc.sinks.base import Sink
+
+
+@dataclass
+class ServiceContext:
+    config: Config
+    base_dir: Path  # the directory of nocsoc.yaml: relative paths in the config are relative to it
+    state_dir: Path
+    inventory: Inventory
+    sink: Sink
+
+
+ServiceFactory = Callable[[ServiceContext], Component]
+
+
+def _snmp(ctx: ServiceContext) -> Component:
+    from nocsoc.collectors.snmp.poller import SnmpPoller
+
+    return SnmpPoller(ctx.config.snmp, ctx.inventory, ctx.sink)  # type: ignore[return-value]
+
+
+def _flows(ctx: ServiceContext) -> Component:
+    from nocsoc.collectors.flows.collector import FlowCollector
+
+    return FlowCollector(ctx.config.flows, ctx.inventory, ctx.sink)  # type: ignore[return-value]
+
+
+def _logs(ctx: ServiceContext) -> Component:
+    from nocsoc.collectors.logs.pipeline import LogPipeline
+
+    return LogPipeline(ctx.config.logs, ctx.config.detections, ctx.sink)  # type: ignore[return-value]
+
+
+SERVICES: dict[str, ServiceFactory] = {"snmp": _snmp, "flows": _flows, "logs": _logs}
+
+
+def enabled_services(config: Config) -> list[str]:
+    """The services the config enables, in start order."""
+    return [name for name in SERVICES if getattr(config, name).enabled]

@@ -1,0 +1,114 @@
+"""The supervisor behind `nocsoc run`: one worker process per service, so the CPU-bound SNMP
+and flow decoding use both cores.
+
+It restarts a worker that dies (with backoff, counted), forwards SIGHUP (reload) to every worker,
+and on SIGTERM/SIGINT stops them all within a bounded time: each worker flushes its sinks and
+persists its state; one that overruns the budget is killed, and its spool still holds its data.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger("nocsoc.supervisor")
+
+
+@dataclass
+class ChildWorker:
+    name: str
+    argv: list[str]
+    proc: subprocess.Popen[bytes] | None = None
+    restarts: int = 0
+    next_start: float = 0.0
+    exit_codes: list[int] = field(default_factory=list)
+
+
+class Supervisor:
+    def __init__(self, workers: dict[str, list[str]], *, stop_timeout_s: float = 15.0,
+                 restart_backoff_s: float = 2.0, duration_s: float | None = None) -> None:
+        """`workers` maps a worker name to the argv that runs it (`python -m nocsoc ... run --worker`)."""
+        self.children = {name: ChildWorker(name, argv) for name, argv in workers.items()}
+        self.stop_timeout_s = stop_timeout_s
+        self.restart_backoff_s = restart_backoff_s
+        self.duration_s = duration_s
+        self._stop = threading.Event()
+        self._reload = threading.Event()
+
+    def request_stop(self, *_: Any) -> None:
+        self._stop.set()
+
+    def request_reload(self, *_: Any) -> None:
+        self._reload.set()
+
+    def install_signal_handlers(self) -> None:
+        signal.signal(signal.SIGTERM, self.request_stop)
+        signal.signal(signal.SIGINT, self.request_stop)
+        signal.signal(signal.SIGHUP, self.request_reload)
+
+    def _start(self, child: ChildWorker) -> None:
+        child.proc = subprocess.Popen(child.argv, stdin=subprocess.DEVNULL)
+        log.info("worker %s started (pid %d)", child.name, child.proc.pid)
+
+    def run(self) -> int:
+        for child in self.children.values():
+            self._start(child)
+        deadline = time.monotonic() + self.duration_s if self.duration_s else None
+        while not self._stop.is_set():
+            self._stop.wait(0.2)
+            if deadline is not None and time.monotonic() >= deadline:
+                break
+            if self._reload.is_set():
+                self._reload.clear()
+                for child in self.children.values():
+                    if child.proc and child.proc.poll() is None:
+                        child.proc.send_signal(signal.SIGHUP)
+            now = time.monotonic()
+            for child in self.children.values():
+                if child.proc is None:
+                    if now >= child.next_start:
+                        self._start(child)
+                    continue
+                code = child.proc.poll()
+                if code is None:
+                    continue
+                child.exit_codes.append(code)
+                child.restarts += 1
+                delay = min(60.0, self.restart_backoff_s * 2 ** min(child.restarts - 1, 5))
+                log.error("worker %s exited with %d; restart %d in %.0fs", child.name, code,
+                          child.restarts, delay)
+                child.proc = None
+                child.next_start = now + delay
+        return self.stop_all()
+
+    def stop_all(self) -> int:
+        running = [c for c in self.children.values() if c.proc and c.proc.poll() is None]
+        for child in running:
+            assert child.proc is not None
+            child.proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + self.stop_timeout_s
+        worst = 0
+        for child in running:
+            assert child.proc is not None
+            try:
+                code = child.proc.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                log.error("worker %s did not stop within %.0fs: killed (its spool keeps unsent data)",
+                          child.name, self.stop_timeout_s)
+                child.proc.kill()
+                child.proc.wait()
+                code = 1
+            worst = max(worst, code if code > 0 else 0)
+        return 0 if worst == 0 else 1
+
+
+def worker_argv(config_path: Path, worker: str, services: list[str]) -> list[str]:
+    return [sys.executable, "-m", "nocsoc", "--config", str(config_path), "run",
+            "--worker", worker, "--services", ",".join(services)]

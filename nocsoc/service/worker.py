@@ -1,0 +1,165 @@
+"""A worker: runs some services in this process until told to stop.
+
+It owns the sinks its services write to, reloads the inventory on SIGHUP, stops gracefully on
+SIGTERM/SIGINT (components stopped, sinks flushed or spooled), writes its status file every few
+seconds and its services' counters to the sinks as self-metrics. It also stops when its parent
+supervisor disappears (a kill -9 of the supervisor leaves no orphan running).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nocsoc.component import Component
+from nocsoc.config import Config
+from nocsoc.inventory.model import Inventory
+from nocsoc.schema import SINK
+from nocsoc.service.registry import SERVICES, ServiceContext
+from nocsoc.service.status import WorkerStatus, write_status
+from nocsoc.sinks.base import Sink
+
+log = logging.getLogger("nocsoc.worker")
+
+
+@dataclass
+class WorkerSpec:
+    name: str
+    services: list[str]
+    config: Config
+    base_dir: Path
+    state_dir: Path
+    load_inventory: Callable[[], Inventory]
+    build_sink: Callable[[], Sink]
+    duration_s: float | None = None
+    watch_parent: bool = False
+    extra_components: list[Component] = field(default_factory=list)
+
+
+class Worker:
+    def __init__(self, spec: WorkerSpec) -> None:
+        self.spec = spec
+        self._stop = threading.Event()
+        self._reload = threading.Event()
+        self.components: list[Component] = []
+        self.sink: Sink | None = None
+        self.started = time.time()
+        self.reloads = 0
+
+    # Signals only set flags: the main loop does the work, outside the handler.
+    def request_stop(self, *_: Any) -> None:
+        self._stop.set()
+
+    def request_reload(self, *_: Any) -> None:
+        self._reload.set()
+
+    def install_signal_handlers(self) -> None:
+        signal.signal(signal.SIGTERM, self.request_stop)
+        signal.signal(signal.SIGINT, self.request_stop)
+        signal.signal(signal.SIGHUP, self.request_reload)
+
+    def _status(self, state: str, error: str = "") -> WorkerStatus:
+        services: dict[str, dict[str, Any]] = {}
+        for c in self.components:
+            counters: dict[str, Any] = {}
+            snapshot = getattr(c, "status", None)
+            if callable(snapshot):
+                counters = dict(snapshot())
+            services[c.name] = counters
+        sinks = {}
+        if self.sink is not None:
+            sinks[self.sink.name] = self.sink.counters()
+        return WorkerStatus(
+            worker=self.spec.name, pid=os.getpid(), started=self.started, updated=time.time(),
+            state=state, services=services, sinks=sinks,
+            interval_s=self.spec.config.run.status_interval_s, error=error,
+        )
+
+    def _self_metrics(self) -> None:
+        assert self.sink is not None
+        points = []
+        for c in self.components:
+            try:
+                points.extend(c.self_points())
+            except Exception:  # a component's metrics must never stop the worker
+                log.exception("self-metrics of %s failed", c.name)
+        points.append(SINK.point(time.time_ns(), {"sink": self.sink.name},
+                                 {k: v for k, v in self.sink.counters().items() if k in SINK.field_names}))
+        self.sink.write(points)
+
+    def _reload_inventory(self) -> None:
+        try:
+            inventory = self.spec.load_inventory()
+        except Exception as exc:  # a broken inventory edit must not take the service down
+            log.error("reload refused, keeping the running inventory: %s", exc)
+            return
+        for c in self.components:
+            reload = getattr(c, "reload", None)
+            if callable(reload):
+                reload(inventory)
+        self.reloads += 1
+        log.info("inventory reloaded (%d devices)", len(inventory.devices))
+
+    def run(self) -> int:
+        spec = self.spec
+        run_cfg = spec.config.run
+        parent = os.getppid()
+        try:
+            self.sink = spec.build_sink()
+            inventory = spec.load_inventory()
+            ctx = ServiceContext(spec.config, spec.base_dir, spec.state_dir, inventory, self.sink)
+            self.components = [SERVICES[s](ctx) for s in spec.services] + list(spec.extra_components)
+            for c in self.components:
+                c.start()
+                log.info("started %s", c.name)
+        except Exception as exc:
+            log.error("worker %s failed to start: %s", spec.name, exc)
+            write_status(spec.state_dir, self._status("failed", str(exc)))
+            self._shutdown()
+            return 1
+        deadline = time.monotonic() + spec.duration_s if spec.duration_s else None
+        next_metrics = time.monotonic() + run_cfg.self_metrics_interval_s
+        write_status(spec.state_dir, self._status("running"))
+        while not self._stop.is_set():
+            timeout = run_cfg.status_interval_s
+            if deadline is not None:
+                timeout = max(0.0, min(timeout, deadline - time.monotonic()))
+            self._stop.wait(timeout)
+            if self._reload.is_set():
+                self._reload.clear()
+                self._reload_inventory()
+            if spec.watch_parent and os.getppid() != parent:
+                log.warning("supervisor %d is gone: stopping", parent)
+                break
+            if deadline is not None and time.monotonic() >= deadline:
+                break
+            if time.monotonic() >= next_metrics:
+                self._self_metrics()
+                next_metrics = time.monotonic() + run_cfg.self_metrics_interval_s
+            write_status(spec.state_dir, self._status("running"))
+        write_status(spec.state_dir, self._status("stopping"))
+        self._shutdown()
+        write_status(spec.state_dir, self._status("stopped"))
+        return 0
+
+    def _shutdown(self) -> None:
+        timeout = self.spec.config.run.stop_timeout_s
+        for c in reversed(self.components):
+            try:
+                c.stop(timeout)
+            except Exception:
+                log.exception("stopping %s failed", c.name)
+        if self.sink is not None:
+            try:
+                if self.components:
+                    self._self_metrics()
+                self.sink.flush(timeout)
+            finally:
+                self.sink.close()
