@@ -1,9 +1,206 @@
-"""CLI commands for dashboards (registered by nocsoc.cli.app)."""
+"""`nocsoc dashboards`: build the Grafana provisioning tree, push it to Grafana, list, check queries."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import typer
+from rich.table import Table
+
+from nocsoc.cli import common
+from nocsoc.dashboards.config import DashboardsConfig
+from nocsoc.errors import NocsocError
+
+app = typer.Typer(help="Grafana dashboards, datasource and alert rules as code.", no_args_is_help=True)
+
+LOCALE_HELP = "language of titles and panel text: vi (Vietnamese) or en"
 
 
-def register(app: typer.Typer) -> None:
-    """Add this module's commands to the nocsoc app."""
+def _config() -> tuple[DashboardsConfig, Path | None]:
+    """The `dashboards:` section of nocsoc.yaml when there is one, else the defaults."""
+    path = common.config_path()
+    if not path.exists():
+        return DashboardsConfig(), None
+    from nocsoc.config import load_config
+
+    try:
+        return load_config(path).dashboards, path
+    except NocsocError as exc:
+        common.fail(str(exc), common.EXIT_USAGE)
+
+
+def _locale(value: str | None, cfg: DashboardsConfig) -> str:
+    loc = value or cfg.locale
+    if loc not in ("vi", "en"):
+        common.fail(f"--locale must be vi or en, not {loc!r}", common.EXIT_USAGE)
+    return loc
+
+
+@app.command("build")
+def build_cmd(
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="output directory (default: dashboards.out_dir)"
+    ),
+    locale: str | None = typer.Option(None, "--locale", help=LOCALE_HELP),
+    dashboards_path: str = typer.Option(
+        "/var/lib/grafana/dashboards/nocsoc", help="where Grafana sees <out>/dashboards (provider path)"
+    ),
+    jsonschema_dir: Path | None = typer.Option(
+        None, "--jsonschema", help="also validate against Grafana's JSON Schemas in this directory "
+        "(grafana-foundation-sdk's jsonschema/ folder)"),
+    json_out: bool = typer.Option(False, "--json", help="machine-readable report"),
+) -> None:
+    """Write provisioning/{datasources,dashboards,alerting}/*.yaml and dashboards/<Folder>/*.json."""
+    from nocsoc.dashboards import alerting
+    from nocsoc.dashboards.provisioning import build_tree
+    from nocsoc.dashboards.registry import build_all
+    from nocsoc.dashboards.validate import check_alert_rules, check_dashboards, schema_errors
+
+    cfg, cfg_path = _config()
+    loc = _locale(locale, cfg)
+    dashboards = [d for _, d in build_all(loc, cfg.datasource_uid)]
+    problems = check_dashboards(dashboards)
+    problems += check_alert_rules(alerting.rules(cfg, loc))
+    if jsonschema_dir is not None:
+        if not (jsonschema_dir / "dashboard.jsonschema.json").is_file():
+            common.fail(f"--jsonschema {jsonschema_dir}: no dashboard.jsonschema.json there",
+                        common.EXIT_USAGE)
+        problems += [p for d in dashboards for p in schema_errors(d, jsonschema_dir)]
+    if problems:
+        common.fail("generated dashboards failed validation:\n" + "\n".join(map(str, problems)))
+    if out is None:
+        base = cfg_path.parent if cfg_path else Path.cwd()
+        out = base / cfg.out_dir
+    report = build_tree(out, cfg, loc, dashboards_path)
+    if json_out:
+        common.print_json({"out_dir": str(out), "locale": loc, "written": [str(p) for p in report.written],
+                           "unchanged": [str(p) for p in report.unchanged], "dashboards": report.dashboards})
+        return
+    table = Table(title=f"Grafana provisioning in {out} ({loc})")
+    for col in ("folder", "uid", "title", "panels"):
+        table.add_column(col)
+    for d in report.dashboards:
+        table.add_row(d["folder"], d["uid"], d["title"], str(d["panels"]))
+    common.console.print(table)
+    common.console.print(f"{len(report.written)} file(s) written, {len(report.unchanged)} unchanged")
+
+
+@app.command("push")
+def push_cmd(
+    url: str = typer.Option(..., "--url", help="Grafana base URL, e.g. http://127.0.0.1:3000"),
+    token_env: str | None = typer.Option(
+        None, "--token-env", help="environment variable holding a Grafana service-account token "
+        "(default: dashboards.grafana_token reference, else GRAFANA_TOKEN if set)"),
+    locale: str | None = typer.Option(None, "--locale", help=LOCALE_HELP),
+    dry_run: bool = typer.Option(False, "--dry-run", help="show what would change, change nothing"),
+    json_out: bool = typer.Option(False, "--json", help="machine-readable report"),
+) -> None:
+    """Push folders, the datasource, dashboards (by uid) and alert rules; unchanged objects are left alone."""
+    from nocsoc.dashboards.push import connect, push
+
+    cfg, cfg_path = _config()
+    loc = _locale(locale, cfg)
+    token = _token(token_env, cfg, cfg_path)
+    api = connect(url, token)
+    try:
+        report = push(api, url, cfg, loc, dry_run=dry_run)
+    except NocsocError as exc:
+        common.fail(str(exc), getattr(exc, "exit_code", common.EXIT_RUNTIME))
+    finally:
+        api.client.s.close()
+    if json_out:
+        common.print_json({"url": url, "grafana_version": report.grafana_version, "dry_run": dry_run,
+                           "changes": [vars(c) for c in report.changes]})
+        return
+    verb = "would " if dry_run else ""
+    table = Table(title=f"Grafana {report.grafana_version} at {url}" + (" (dry run)" if dry_run else ""))
+    for col in ("kind", "uid", "title", "action", "detail"):
+        table.add_column(col)
+    colour = {"create": "green", "update": "yellow", "unchanged": "dim"}
+    for c in report.changes:
+        table.add_row(c.kind, c.uid, c.title, f"[{colour[c.action]}]{verb}{c.action}[/]", c.detail)
+    common.console.print(table)
+    common.console.print(f"{verb}create {report.count('create')}, {verb}update {report.count('update')}, "
+                         f"unchanged {report.count('unchanged')}")
+
+
+def _token(token_env: str | None, cfg: DashboardsConfig, cfg_path: Path | None) -> str | None:
+    """The token from --token-env, the config's secret reference, or GRAFANA_TOKEN; never printed."""
+    if token_env:
+        value = os.environ.get(token_env)
+        if not value:
+            common.fail(f"--token-env {token_env}: environment variable {token_env} is not set or empty",
+                        common.EXIT_USAGE)
+        return value
+    if cfg.grafana_token:
+        from nocsoc.inventory.secrets import resolve_secret
+
+        try:
+            return resolve_secret(cfg.grafana_token, cfg_path.parent if cfg_path else None,
+                                  what="dashboards.grafana_token")
+        except NocsocError as exc:
+            common.fail(str(exc), common.EXIT_USAGE)
+    return os.environ.get("GRAFANA_TOKEN") or None
+
+
+@app.command("list")
+def list_cmd(
+    locale: str | None = typer.Option(None, "--locale", help=LOCALE_HELP),
+    json_out: bool = typer.Option(False, "--json", help="machine-readable output"),
+) -> None:
+    """The dashboards and alert rules nocsoc generates."""
+    from nocsoc.dashboards import alerting
+    from nocsoc.dashboards.base import FOLDERS
+    from nocsoc.dashboards.registry import build_all
+
+    cfg, _ = _config()
+    loc = _locale(locale, cfg)
+    rows = [{"kind": "dashboard", "uid": spec.uid, "folder": spec.folder, "title": d["title"],
+             "panels": sum(1 for p in d["panels"] if p.get("type") != "row")}
+            for spec, d in build_all(loc, cfg.datasource_uid)]
+    folder_of = {uid: title for title, uid in FOLDERS.items()}
+    rows += [{"kind": "alert_rule", "uid": r["uid"], "folder": folder_of[r["folderUID"]], "title": r["title"],
+              "panels": 0} for r in alerting.rules(cfg, loc)]
+    if json_out:
+        common.print_json(rows)
+        return
+    table = Table()
+    for col in ("kind", "uid", "folder", "title", "panels"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(r["kind"], r["uid"], r["folder"], r["title"], str(r["panels"] or ""))
+    common.console.print(table)
+
+
+@app.command("check")
+def check_cmd(
+    influx_url: str = typer.Option(..., "--influx-url", help="InfluxDB 1.x URL, e.g. http://127.0.0.1:8086"),
+    database: str | None = typer.Option(None, "--db", help="database (default: dashboards.influx_database)"),
+    range_s: int = typer.Option(3600, "--range", help="time range in seconds, ending now"),
+    json_out: bool = typer.Option(False, "--json", help="machine-readable output"),
+) -> None:
+    """Run every panel and alert query, as Grafana sends it, on InfluxDB (exit 1: one failed or was empty)."""
+    from nocsoc.dashboards.proof import prove_all
+
+    cfg, _ = _config()
+    results = prove_all(influx_url, database or cfg.influx_database, cfg, "en", range_s)
+    bad = [r for r in results if not r.ok]
+    if json_out:
+        common.print_json([{"query": str(r.ref), "rows": r.rows, "series": len(r.series), "error": r.error,
+                            "influxql": r.influxql} for r in results])
+    else:
+        table = Table(title=f"{len(results)} queries on {influx_url}")
+        for col in ("query", "series", "rows", "result"):
+            table.add_column(col)
+        for r in results:
+            verdict = "[green]ok[/]" if r.ok else f"[red]{r.error or 'no data'}[/]"
+            table.add_row(str(r.ref), str(len(r.series)), str(r.rows), verdict)
+        common.console.print(table)
+    if bad:
+        raise typer.Exit(common.EXIT_RUNTIME)
+
+
+def register(parent: typer.Typer) -> None:
+    """Add `nocsoc dashboards ...` to the nocsoc app."""
+    parent.add_typer(app, name="dashboards")

@@ -1,8 +1,13 @@
-"""Configuration of dashboard generation (section `dashboards:`)."""
+"""Configuration of dashboard generation and push (section `dashboards:`).
+
+Credentials never sit here as literals: the InfluxDB password is written into the datasource
+provisioning file as a `${ENV}` reference Grafana expands at start, and the Grafana token is a
+secret reference (`env:NAME`, `file:PATH`) resolved only when pushing.
+"""
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class DashboardsConfig(BaseModel):
@@ -11,5 +16,30 @@ class DashboardsConfig(BaseModel):
     locale: Literal["vi", "en"] = "vi"
     out_dir: str = "./var/grafana"
     datasource_uid: str = "nocsoc-influxdb"
+    datasource_name: str = "nocsoc InfluxDB"
+    influx_url: str = Field(default="http://127.0.0.1:8086", description="as Grafana reaches InfluxDB")
+    influx_database: str = "nocsoc"
+    influx_user_env: str = Field(
+        default="NOCSOC_INFLUX_USER", description="env var Grafana expands into the datasource user"
+    )
+    influx_password_env: str = Field(
+        default="NOCSOC_INFLUX_PASSWORD", description="env var Grafana expands into the datasource password"
+    )
+    http_method: Literal["GET", "POST"] = "POST"
     grafana_url: str | None = None
     grafana_token: str | None = Field(default=None, description="secret reference: env:NAME or file:PATH")
+    contact_webhook_env: str = Field(
+        default="NOCSOC_ALERT_WEBHOOK_URL", description="env var holding the alert webhook URL (placeholder)"
+    )
+    link_utilization_pct: float = Field(default=80.0, gt=0, le=100)
+    utilization_for: str = "15m"
+    optics_rx_min_dbm: float = -25.0
+
+    @field_validator("grafana_token")
+    @classmethod
+    def _token_ref(cls, v: str | None) -> str | None:
+        if v is not None and not v.startswith(("env:", "file:")):
+            raise ValueError(
+                "grafana_token must be a secret reference (env:NAME or file:PATH), not a literal token"
+            )
+        return v

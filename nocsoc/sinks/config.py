@@ -12,6 +12,8 @@ class _SinkBase(BaseModel):
     batch_size: int = Field(default=5000, ge=1)
     flush_interval_s: float = Field(default=1.0, gt=0)
     max_retries: int = Field(default=5, ge=0)
+    retry_backoff_s: float = Field(default=0.5, gt=0, description="first retry delay; doubles, with jitter")
+    retry_backoff_max_s: float = Field(default=30.0, gt=0, description="longest retry / replay-probe delay")
     timeout_s: float = Field(default=10.0, gt=0)
     spool_dir: str = "./var/spool"
     spool_max_bytes: int = Field(default=256 * 1024 * 1024, ge=1024)
@@ -47,6 +49,7 @@ class InfluxDB1SinkConfig(_SinkBase):
     username: str | None = None
     password: str | None = Field(default=None, description="secret reference: env:NAME or file:PATH")
     gzip: bool = True
+    create_database: bool = Field(default=True, description="CREATE DATABASE when /write says it is missing")
 
 
 SinkConfig = Annotated[

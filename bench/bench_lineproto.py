@@ -1,0 +1,256 @@
+"""Line protocol: nocsoc's encoder vs influxdb-client's Point, and influxd /write throughput.
+
+Encoder: points/s of `nocsoc.lineproto.encode_many` and of influxdb-client's `Point` on the same
+points (schema points as the collectors make them), after checking that both give the same
+bytes. Reference 1 builds a Point per point and calls `to_line_protocol()` (what a user of
+influxdb-client does); reference 2 times `to_line_protocol()` alone on Points built beforehand. A
+hand-written f-string for one fixed shape (no escaping, no checks) shows the ceiling of pure
+Python formatting; "float repr share" is the part of nocsoc's time spent in CPython's float
+formatting, which both encoders must do. Points per CPU-second of one thread (steadier than wall
+time on a shared machine), best of several repetitions.
+
+influxd: Debian's influxd 1.6.7 on loopback, 5,000-line batches. The `influxdb1` sink (encode,
+batch, gzip, HTTP, spool machinery) against raw `http.client` POSTs of the same pre-encoded
+batches, wall time, best of three interleaved runs. Skipped where influxd is not installed.
+
+Run: `python -m bench lineproto` (or `python bench/bench_lineproto.py`).
+"""
+
+from __future__ import annotations
+
+import http.client
+import random
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from influxdb_client import Point as ClientPoint  # noqa: E402
+
+from nocsoc.lineproto import encode_many  # noqa: E402
+from nocsoc.schema import FLOW_TOP, INTERFACE, SENSOR, Point  # noqa: E402
+
+T0 = 1_795_568_400_000_000_000
+N_POINTS = 20_000
+REPEAT = 5
+GOAL = 800_000
+
+
+def interface_points(n: int, rnd: random.Random) -> list[Point]:
+    """What the SNMP poller writes each cycle: 50 devices x 48 ports, rates are quotients."""
+    out = []
+    for i in range(n):
+        dev, port = divmod(i % 2400, 48)
+        octets = rnd.randrange(10**9, 10**13)
+        out.append(INTERFACE.point(
+            T0 + (i // 2400) * 60_000_000_000,
+            {"device": f"dist-{dev:02d}", "site": f"site-{dev // 5}", "role": "distribution",
+             "ifname": f"GigabitEthernet0/0/{port}", "ifalias": f"to access-{dev:02d}-{port}"},
+            {"in_bps": octets * 8 / 60.0, "out_bps": rnd.random() * 1e9, "in_pps": rnd.random() * 1e5,
+             "out_pps": rnd.random() * 1e5, "in_util_pct": rnd.random() * 100,
+             "out_util_pct": rnd.random() * 100, "in_errors_ps": 0.0, "out_errors_ps": 0.0,
+             "in_discards_ps": rnd.choice([0.0, 0.0, 0.0, 0.016666666666666666]),
+             "out_discards_ps": 0.0, "in_octets": octets, "out_octets": octets // 3,
+             "speed_mbps": 1000, "oper_status": 1, "admin_status": 1}))
+    return out
+
+
+def flow_top_points(n: int, rnd: random.Random) -> list[Point]:
+    out = []
+    for i in range(n):
+        b = rnd.randrange(1, 10**9)
+        out.append(FLOW_TOP.point(
+            T0 + (i // 500) * 60_000_000_000,
+            {"exporter": f"127.0.1.{i % 12 + 1}", "device": f"core-{i % 2}", "site": "dong-xoai",
+             "kind": rnd.choice(["src", "dst", "service"]), "key": f"10.{i % 250}.{rnd.randrange(256)}.1"},
+            {"bytes": b, "packets": b // 900 + 1, "flows": rnd.randrange(1, 500), "bps": b * 8 / 60,
+             "rank": i % 10}))
+    return out
+
+
+def sensor_points(n: int, rnd: random.Random) -> list[Point]:
+    """The simplest shape: one short decimal per point (a temperature)."""
+    return [SENSOR.point(T0 + i * 1_000_000_000,
+                         {"device": f"core-{i % 4}", "site": "dong-xoai", "role": "core",
+                          "sensor": f"temp-{i % 8}", "kind": "celsius"},
+                         {"value": round(rnd.uniform(20, 60), 1)})
+            for i in range(n)]
+
+
+def to_client(p: Point) -> ClientPoint:
+    cp = ClientPoint(p.measurement)
+    for k, tv in p.tags.items():
+        cp.tag(k, tv)
+    for k, fv in p.fields.items():
+        cp.field(k, fv)
+    return cp.time(p.time_ns)
+
+
+def best_rate(fn: Callable[[], object], n: int, repeat: int = REPEAT) -> float:
+    """Items per CPU-second of this thread, best of `repeat`: steadier than wall time on a
+    machine shared with other work, and the per-core figure the goal is about."""
+    best = float("inf")
+    for _ in range(repeat):
+        t = time.thread_time()
+        fn()
+        best = min(best, time.thread_time() - t)
+    return n / best
+
+
+def client_lines(points: list[Point]) -> list[str]:
+    return [str(to_client(p).to_line_protocol()) for p in points]
+
+
+def float_reprs(points: list[Point]) -> list[str]:
+    """Only the float formatting both encoders must do (CPython's shortest repr)."""
+    return [repr(v) for p in points for v in p.fields.values() if type(v) is float]
+
+
+def encoder_rows() -> list[dict[str, Any]]:
+    rnd = random.Random(11)
+    shapes = {
+        "interface (5 tags, 15 fields)": interface_points(N_POINTS, rnd),
+        "flow_top (5 tags, 5 fields)": flow_top_points(N_POINTS, rnd),
+        "sensor (5 tags, 1 field)": sensor_points(N_POINTS, rnd),
+    }
+    shapes["mix of the three"] = [p for trio in zip(*shapes.values(), strict=True) for p in trio][:N_POINTS]
+    rows: list[dict[str, Any]] = []
+    for label, points in shapes.items():
+        ref_points = points[:5000]
+        ours = encode_many(points)
+        theirs = client_lines(points)
+        if ours != theirs:  # the bench only means something if both say the same thing
+            bad = next(i for i, (a, b) in enumerate(zip(ours, theirs, strict=True)) if a != b)
+            raise AssertionError(f"{label}: point {bad} differs:\n{ours[bad]}\n{theirs[bad]}")
+        built = [to_client(p) for p in ref_points]
+        nocsoc_rate = best_rate(partial(encode_many, points), len(points))
+        build_rate = best_rate(partial(client_lines, ref_points), len(ref_points), 3)
+        encode_rate = best_rate(partial(lambda b: [cp.to_line_protocol() for cp in b], built),
+                                len(built), 3)
+        repr_rate = best_rate(partial(float_reprs, points), len(points))
+        rows.append({"points": label, "nocsoc points/s": round(nocsoc_rate),
+                     "Point build+encode points/s": round(build_rate),
+                     "Point encode-only points/s": round(encode_rate),
+                     "ratio vs build+encode": round(nocsoc_rate / build_rate, 1),
+                     "ratio vs encode-only": round(nocsoc_rate / encode_rate, 1),
+                     "float repr share": f"{nocsoc_rate / repr_rate:.0%}",
+                     "goal 800k": "met" if nocsoc_rate >= GOAL else "not met"})
+    sensors = shapes["sensor (5 tags, 1 field)"]
+
+    def fstring(points: list[Point]) -> list[str]:
+        return [f"sensor,device={p.tags['device']},kind={p.tags['kind']},role={p.tags['role']},"
+                f"sensor={p.tags['sensor']},site={p.tags['site']} value={p.fields['value']} {p.time_ns}"
+                for p in points]
+
+    ceiling = best_rate(partial(fstring, sensors), len(sensors))
+    ours_sensor = rows[2]["nocsoc points/s"]
+    rows.append({"points": "sensor, hand-written f-string for this one shape (no escaping, no checks)",
+                 "nocsoc points/s": round(ceiling),
+                 "ratio vs build+encode": f"nocsoc = {ours_sensor / ceiling:.2f} x this"})
+    return rows
+
+
+def influxd_rows() -> list[dict[str, Any]]:
+    from nocsoc.sinks.batching import BatchSettings
+    from nocsoc.sinks.influxdb1 import InfluxDB1Sink
+
+    binary = shutil.which("influxd") or ("/usr/bin/influxd" if Path("/usr/bin/influxd").exists() else None)
+    if binary is None:
+        return [{"write path": "influxd not installed (apt-get install influxdb): skipped"}]
+    from tests.servers.influx import InfluxD
+
+    points = interface_points(100_000, random.Random(5))
+    lines = encode_many(points)
+    batches = ["\n".join(lines[i:i + 5000]).encode() for i in range(0, len(lines), 5000)]
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="bench-influxd-") as tmp:
+        server = InfluxD(binary, Path(tmp))
+        server.start()
+        try:
+            def raw(db: str) -> float:
+                server.create_database(db)
+                conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+                t = time.perf_counter()
+                for body in batches:
+                    conn.request("POST", f"/write?db={db}&precision=ns", body=body)
+                    resp = conn.getresponse()
+                    resp.read()
+                    if resp.status != 204:
+                        raise RuntimeError(f"influxd /write: HTTP {resp.status}")
+                took = time.perf_counter() - t
+                conn.close()
+                return len(lines) / took
+
+            def via_sink(db: str, use_gzip: bool) -> float:
+                server.create_database(db)
+                settings = BatchSettings(batch_size=5000, flush_interval_s=0.2,
+                                         spool_dir=Path(tmp) / f"spool-{db}")
+                sink = InfluxDB1Sink("bench", server.url, db, settings, use_gzip=use_gzip, timeout_s=60)
+                t = time.perf_counter()
+                for i in range(0, len(points), 5000):
+                    sink.write(points[i:i + 5000])
+                if not sink.flush(120):
+                    raise RuntimeError(f"influxdb1 sink did not deliver: {sink.counters()}")
+                took = time.perf_counter() - t
+                sink.close()
+                if sink.counters()["written"] != len(points):
+                    raise RuntimeError(f"influxdb1 sink wrote {sink.counters()}")
+                return len(points) / took
+
+            # interleaved, best of three: the machine may be shared with other work
+            ref = plain = gz = 0.0
+            for r in range(3):
+                ref = max(ref, raw(f"raw{r}"))
+                plain = max(plain, via_sink(f"sink_plain{r}", False))
+                gz = max(gz, via_sink(f"sink_gzip{r}", True))
+            count = server.query('SELECT count("in_bps") FROM "interface"', "sink_gzip2")
+            stored = count["results"][0]["series"][0]["values"][0][1]
+            if stored != len(points):
+                raise RuntimeError(f"influxd holds {stored} points, expected {len(points)}")
+        finally:
+            server.stop()
+    rows.append({"write path": "raw http.client POST of pre-encoded 5,000-line batches (reference)",
+                 "points/s": round(ref), "ratio vs raw": 1.0})
+    rows.append({"write path": "influxdb1 sink, encode + batch, no gzip", "points/s": round(plain),
+                 "ratio vs raw": round(plain / ref, 2)})
+    rows.append({"write path": "influxdb1 sink, encode + batch + gzip (default)", "points/s": round(gz),
+                 "ratio vs raw": round(gz / ref, 2)})
+    return rows
+
+
+def run() -> dict[str, Any]:
+    enc = encoder_rows()
+    write = influxd_rows()
+    return {
+        "title": "Line protocol: encoder vs influxdb-client Point, and influxd /write",
+        "description": (__doc__ or "").split("\n\n")[1] + "\n\n" + (__doc__ or "").split("\n\n")[2],
+        "rows": enc,
+        "extra_tables": [write],
+        "notes": [
+            "Encoder output equals influxdb-client's Point.to_line_protocol() byte for byte on every "
+            "point of every shape above (checked before timing; proved in tests/test_lineproto.py).",
+            "Where nocsoc stays under the 800k goal, the points carry many full-precision floats: "
+            "CPython's shortest float repr (~0.2-0.3 us each, see 'float repr share') bounds any "
+            "encoder that must produce Point's exact output.",
+            "influxd figures: interface points (15 fields each, ~400 bytes a line) into a fresh "
+            "database per run, 100,000 points in 2,400 series; influxd and the writer share the "
+            "machine's cores, so these wall-time figures move with its load. The sink encodes in the "
+            "caller's thread while its worker sends, so it can keep up with raw POSTs of "
+            "pre-encoded batches.",
+        ],
+    }
+
+
+if __name__ == "__main__":
+    result = run()
+    for table in [result["rows"], *result.get("extra_tables", [])]:
+        for row in table:
+            print(row)

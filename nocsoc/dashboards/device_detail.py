@@ -1,0 +1,174 @@
+"""Device detail (variables site / device / interface): health, interfaces, storage, poll health."""
+
+from __future__ import annotations
+
+from grafana_foundation_sdk.builders import dashboard as dash_b
+
+from nocsoc import schema
+from nocsoc.dashboards.base import BuildContext, DashboardSpec
+from nocsoc.dashboards.influxql import Select, q, select, tag_values
+from nocsoc.dashboards.panels import GREEN_RED_80, UP_DOWN, thresholds
+
+D, DE, IFACE, ST, P = schema.DEVICE, schema.DEVICE_EVENT, schema.INTERFACE, schema.STORAGE, schema.SNMP_POLL
+DEV = D.t("device")  # the same tag on every measurement here; the builder re-checks it per measurement
+
+
+def make(ctx: BuildContext) -> dash_b.Dashboard:
+    p = ctx.panels()
+    d = ctx.dashboard("nocsoc-device-detail", "device_detail", ["network", "device"])
+    d.with_variable(ctx.variable("site", tag_values(D, D.t("site"))))
+    d.with_variable(ctx.variable("device", tag_values(D, DEV, {D.t("site"): "site"})))
+    d.with_variable(ctx.variable("interface", tag_values(IFACE, IFACE.t("ifname"), {DEV: "device"})))
+
+    def dev(m: schema.Measurement) -> Select:
+        return select(m).match_var(m.t("site"), "site").match_var(m.t("device"), "device")
+
+    per_dev = ["$tag_device"]
+    d.with_row(p.row("device_detail.row.health"))
+    d.with_panel(
+        p.stat(
+            "device_detail.reachable",
+            [dev(D).agg("last", D.f("reachable"), "up").by(DEV)],
+            aliases=per_dev,
+            thresholds_cfg=UP_DOWN,
+        )
+    )
+    d.with_panel(
+        p.stat(
+            "device_detail.uptime",
+            [dev(D).agg("last", D.f("uptime_s"), "uptime").by(DEV)],
+            unit=D.field("uptime_s").unit,
+            aliases=per_dev,
+        )
+    )
+    d.with_panel(
+        p.stat(
+            "device_detail.cpu_now",
+            [dev(D).agg("last", D.f("cpu_pct"), "cpu").by(DEV)],
+            unit="percent",
+            aliases=per_dev,
+            thresholds_cfg=GREEN_RED_80,
+        )
+    )
+    d.with_panel(
+        p.stat(
+            "device_detail.mem_now",
+            [dev(D).agg("last", D.f("mem_used_pct"), "mem").by(DEV)],
+            unit="percent",
+            aliases=per_dev,
+            thresholds_cfg=GREEN_RED_80,
+        )
+    )
+    d.with_panel(
+        p.stat(
+            "device_detail.reboots",
+            [dev(DE).agg("count", DE.f("uptime_s"), "reboots").eq(DE.t("event"), "device_reboot").by(DEV)],
+            aliases=per_dev,
+            calc="sum",
+            thresholds_cfg=thresholds((None, "green"), (1, "orange")),
+        )
+    )
+    d.with_panel(
+        p.stat(
+            "device_detail.poll_duration",
+            [dev(P).agg("mean", P.f("duration_s"), "duration").by(DEV)],
+            unit=P.field("duration_s").unit,
+            aliases=per_dev,
+        )
+    )
+    d.with_panel(
+        p.timeseries(
+            "device_detail.cpu",
+            [dev(D).agg("mean", D.f("cpu_pct"), "cpu").by_time().by(DEV)],
+            unit="percent",
+            aliases=per_dev,
+        )
+    )
+    d.with_panel(
+        p.timeseries(
+            "device_detail.memory",
+            [dev(D).agg("mean", D.f("mem_used_pct"), "mem").by_time().by(DEV)],
+            unit="percent",
+            aliases=per_dev,
+        )
+    )
+
+    d.with_row(p.row("device_detail.row.interfaces"))
+
+    def iface() -> Select:
+        return dev(IFACE).match_var(IFACE.t("ifname"), "interface")
+
+    per_if = ["$tag_device $tag_ifname $col"]
+    d.with_panel(
+        p.timeseries(
+            "device_detail.if_bps",
+            [
+                iface()
+                .agg("mean", IFACE.f("in_bps"), "in")
+                .agg("mean", IFACE.f("out_bps"), "out")
+                .by_time()
+                .by(DEV, IFACE.t("ifname"))
+            ],
+            unit="bps",
+            aliases=per_if,
+        )
+    )
+    d.with_panel(
+        p.timeseries(
+            "device_detail.if_errors",
+            [
+                iface()
+                .agg("mean", IFACE.f("in_errors_ps"), "in_errors")
+                .agg("mean", IFACE.f("out_errors_ps"), "out_errors")
+                .agg("mean", IFACE.f("in_discards_ps"), "in_discards")
+                .agg("mean", IFACE.f("out_discards_ps"), "out_discards")
+                .by_time()
+                .by(DEV, IFACE.t("ifname"))
+            ],
+            aliases=per_if,
+        )
+    )
+    d.with_panel(
+        p.table(
+            "device_detail.if_table",
+            [
+                iface()
+                .agg("last", IFACE.f("oper_status"), "oper")
+                .agg("last", IFACE.f("admin_status"), "admin")
+                .agg("last", IFACE.f("speed_mbps"), "speed_mbps")
+                .agg("last", IFACE.f("in_util_pct"), "in_util")
+                .agg("last", IFACE.f("out_util_pct"), "out_util")
+                .by(DEV, IFACE.t("ifname"), IFACE.t("ifalias"))
+            ],
+            w=24,
+        )
+    )
+
+    d.with_row(p.row("device_detail.row.system"))
+    d.with_panel(
+        p.bargauge(
+            "device_detail.storage",
+            [dev(ST).agg("last", ST.f("used_pct"), "used").by(DEV, ST.t("storage"))],
+            unit="percent",
+            aliases=["$tag_device $tag_storage"],
+            thresholds_cfg=GREEN_RED_80,
+        )
+    )
+    d.with_panel(
+        p.timeseries(
+            "device_detail.poll",
+            [
+                dev(P).agg("max", P.f("duration_s"), "duration").by_time().by(DEV),
+                dev(P)  # cumulative counter: increments per interval
+                .expr(f"non_negative_difference(max({q(P.f('timeouts'))}))", "timeouts")
+                .by_time()
+                .by(DEV),
+            ],
+            aliases=["$tag_device $col", "$tag_device $col"],
+            unit="s",
+        )
+    )
+    return d
+
+
+SPEC = DashboardSpec(uid="nocsoc-device-detail", folder="Network", slug="device-detail", make=make)

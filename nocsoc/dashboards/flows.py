@@ -1,0 +1,104 @@
+"""Flows: top talkers, services, conversations, per-interface and per-exporter volumes."""
+
+from __future__ import annotations
+
+from grafana_foundation_sdk.builders import dashboard as dash_b
+
+from nocsoc import schema
+from nocsoc.dashboards.base import BuildContext, DashboardSpec
+from nocsoc.dashboards.influxql import Select, q, select, subquery, tag_values
+
+FT, FI, TOP = schema.FLOW_TOTAL, schema.FLOW_INTERFACE, schema.FLOW_TOP
+OTHER = "other"  # the rollup's bucket beyond N (see schema.flows): not a talker, left out of top-N
+
+
+def top(kind: str, n: int = 10) -> Select:
+    """The `n` largest keys of one top-N kind over the range, summed across intervals and exporters."""
+    inner = (
+        select(TOP)
+        .agg("sum", TOP.f("bytes"), "bytes")
+        .agg("sum", TOP.f("packets"), "packets")
+        .match_var(TOP.t("exporter"), "exporter")
+        .eq(TOP.t("kind"), kind)
+        .ne(TOP.t("key"), OTHER)
+        .by(TOP.t("key"))
+    )
+    return subquery(inner).expr(f"top({q('bytes')}, {q(TOP.t('key'))}, {n})", "bytes")
+
+
+def rate(m: schema.Measurement) -> str:
+    """bits/s from the summed bytes of each $__interval (rollup intervals of any length add up)."""
+    return f"sum({q(m.f('bytes'))}) * 8000 / $__interval_ms"
+
+
+def make(ctx: BuildContext) -> dash_b.Dashboard:
+    p = ctx.panels()
+    d = ctx.dashboard("nocsoc-flows", "flows", ["network", "flows"])
+    d.with_variable(ctx.variable("exporter", tag_values(FT, FT.t("exporter"))))
+
+    d.with_row(p.row("flows.row.top"))
+    for kind, w in (("src", 6), ("dst", 6), ("service", 6), ("conversation", 6)):
+        d.with_panel(p.table(f"flows.top_{kind}", [top(kind)], unit="decbytes", w=w, h=10))
+
+    d.with_row(p.row("flows.row.volume"))
+    d.with_panel(
+        p.timeseries(
+            "flows.by_exporter",
+            [
+                select(FT)
+                .expr(rate(FT), "bps")
+                .match_var(FT.t("exporter"), "exporter")
+                .by_time(fill="0")
+                .by(FT.t("exporter"))
+            ],
+            unit="bps",
+            aliases=["$tag_exporter"],
+            stacked=True,
+        )
+    )
+    d.with_panel(
+        p.timeseries(
+            "flows.by_interface",
+            [
+                select(FI)
+                .expr(rate(FI), "bps")
+                .match_var(FI.t("exporter"), "exporter")
+                .by_time(fill="0")
+                .by(FI.t("exporter"), FI.t("ifname"), FI.t("direction"))
+            ],
+            unit="bps",
+            aliases=["$tag_exporter $tag_ifname $tag_direction"],
+        )
+    )
+    d.with_panel(
+        p.piechart(
+            "flows.ip_version",
+            [
+                select(FT)
+                .agg("sum", FT.f("bytes"), "bytes")
+                .match_var(FT.t("exporter"), "exporter")
+                .by(FT.t("ip_version"))
+            ],
+            unit="decbytes",
+            aliases=["IPv$tag_ip_version"],
+        )
+    )
+    d.with_panel(
+        p.timeseries(
+            "flows.flow_rate",
+            [
+                select(FT)
+                .agg("sum", FT.f("flows"), "flows")
+                .match_var(FT.t("exporter"), "exporter")
+                .by_time(fill="0")
+                .by(FT.t("exporter"))
+            ],
+            aliases=["$tag_exporter"],
+            w=16,
+            bars=True,
+        )
+    )
+    return d
+
+
+SPEC = DashboardSpec(uid="nocsoc-flows", folder="Network", slug="flows", make=make)

@@ -1,0 +1,145 @@
+"""IOC overview: the operations-center wallboard (KPIs, devices by site, hottest links, alerts, traffic)."""
+
+from __future__ import annotations
+
+from grafana_foundation_sdk.builders import dashboard as dash_b
+
+from nocsoc import schema
+from nocsoc.dashboards.base import BuildContext, DashboardSpec
+from nocsoc.dashboards.influxql import Select, q, select, subquery
+from nocsoc.dashboards.panels import GREEN_RED_80, thresholds
+
+D, A, FT, IFACE = schema.DEVICE, schema.ALERT, schema.FLOW_TOTAL, schema.INTERFACE
+OPEN_STATES = "^(new|acknowledged)$"
+
+
+def last_reachable(*by: str) -> Select:
+    """Per device (and `by` tags): its last `reachable` value in the range."""
+    return select(D).agg("last", D.f("reachable"), "up").by(D.t("device"), *by)
+
+
+def hottest_links() -> Select:
+    inner = select(IFACE).agg("max", IFACE.f("in_util_pct"), "util").has(IFACE.t("link")).by(IFACE.t("link"))
+    return subquery(inner).expr(f"top({q('util')}, {q(IFACE.t('link'))}, 10)", "util")
+
+
+def make(ctx: BuildContext) -> dash_b.Dashboard:
+    p = ctx.panels()
+    d = ctx.dashboard(
+        "nocsoc-ioc-overview", "ioc_overview", ["ioc", "wallboard"], refresh="30s", time_from="now-1h"
+    )
+    open_alerts = select(A).agg("sum", A.f("count"), "alerts").regex(A.t("state"), OPEN_STATES)
+    critical = (
+        select(A)
+        .agg("sum", A.f("count"), "alerts")
+        .regex(A.t("state"), OPEN_STATES)
+        .eq(A.t("level"), "critical")
+    )
+    d.with_row(p.row("ioc_overview.row.kpi"))
+    d.with_panel(
+        p.stat(
+            "ioc_overview.devices_up",
+            [subquery(last_reachable()).agg("sum", "up", "up")],
+            thresholds_cfg=thresholds((None, "green")),
+        )
+    )
+    d.with_panel(
+        p.stat(
+            "ioc_overview.devices_down",
+            [subquery(last_reachable()).agg("count", "up", "down").field_cmp("up", "=", 0)],
+            thresholds_cfg=thresholds((None, "green"), (1, "red")),
+        )
+    )
+    d.with_panel(
+        p.stat(
+            "ioc_overview.open_alerts",
+            [open_alerts],
+            thresholds_cfg=thresholds((None, "green"), (1, "orange")),
+        )
+    )
+    d.with_panel(
+        p.stat(
+            "ioc_overview.critical_alerts", [critical], thresholds_cfg=thresholds((None, "green"), (1, "red"))
+        )
+    )
+    d.with_panel(
+        p.stat(
+            "ioc_overview.traffic_volume",
+            [select(FT).agg("sum", FT.f("bytes"), "bytes")],
+            unit=FT.field("bytes").unit,
+            thresholds_cfg=thresholds((None, "blue")),
+        )
+    )
+    d.with_panel(
+        p.stat(
+            "ioc_overview.hottest_link",
+            [hottest_links()],
+            unit="percent",
+            calc="max",
+            table_fmt=True,
+            thresholds_cfg=GREEN_RED_80,
+        )
+    )
+
+    d.with_row(p.row("ioc_overview.row.network"))
+    site = D.t("site")
+    d.with_panel(
+        p.bargauge(
+            "ioc_overview.up_by_site",
+            [subquery(last_reachable(site)).agg("sum", "up", "up").by(site)],
+            aliases=["$tag_site"],
+            thresholds_cfg=thresholds((None, "green")),
+        )
+    )
+    d.with_panel(
+        p.bargauge(
+            "ioc_overview.down_by_site",
+            [subquery(last_reachable(site)).agg("count", "up", "down").field_cmp("up", "=", 0).by(site)],
+            aliases=["$tag_site"],
+            thresholds_cfg=thresholds((None, "red")),
+        )
+    )
+    d.with_panel(
+        p.bargauge(
+            "ioc_overview.top_links",
+            [hottest_links()],
+            unit="percent",
+            w=12,
+            table_fmt=True,
+            thresholds_cfg=GREEN_RED_80,
+        )
+    )
+    bps = f"sum({q(FT.f('bytes'))}) * 8000 / $__interval_ms"
+    d.with_panel(
+        p.timeseries(
+            "ioc_overview.traffic",
+            [select(FT).expr(bps, "bps").by_time(fill="0").by(FT.t("site"))],
+            unit="bps",
+            aliases=["$tag_site"],
+            stacked=True,
+        )
+    )
+
+    d.with_row(p.row("ioc_overview.row.soc"))
+    d.with_panel(
+        p.piechart(
+            "ioc_overview.alerts_by_level",
+            [select(A).agg("sum", A.f("count"), "alerts").regex(A.t("state"), OPEN_STATES).by(A.t("level"))],
+            aliases=["$tag_level"],
+            w=8,
+        )
+    )
+    d.with_panel(
+        p.timeseries(
+            "ioc_overview.alerts_over_time",
+            [select(A).agg("sum", A.f("count"), "alerts").by_time(fill="0").by(A.t("level"))],
+            aliases=["$tag_level"],
+            bars=True,
+            stacked=True,
+            w=16,
+        )
+    )
+    return d
+
+
+SPEC = DashboardSpec(uid="nocsoc-ioc-overview", folder="IOC", slug="ioc-overview", make=make)

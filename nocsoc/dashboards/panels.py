@@ -1,0 +1,233 @@
+"""Panel helpers: one call per panel with the conventions every nocsoc dashboard shares.
+
+Titles come from the translator by key (`<key>` and optional `<key>.desc`), units from the
+schema field, ids from a per-dashboard counter; layout is left to the SDK, which flows panels
+left to right by `span` and wraps rows (validate.py checks nothing overlaps).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from grafana_foundation_sdk.builders import bargauge, piechart, stat, statetimeline, table, timeseries
+from grafana_foundation_sdk.builders import common as common_b
+from grafana_foundation_sdk.builders import dashboard as dash_b
+from grafana_foundation_sdk.models import common as common_m
+from grafana_foundation_sdk.models import dashboard as dash_m
+
+from nocsoc.dashboards.i18n import Translator
+from nocsoc.dashboards.influxql import Select
+from nocsoc.dashboards.targets import DATASOURCE_TYPE, InfluxQL
+from nocsoc.schema import Measurement
+
+Query = Select | str
+REF_IDS = "ABCDEFGHIJ"
+
+
+def thresholds(*steps: tuple[float | None, str]) -> dash_b.ThresholdsConfig:
+    return (
+        dash_b.ThresholdsConfig()
+        .mode(dash_m.ThresholdsMode.ABSOLUTE)
+        .steps([dash_m.Threshold(value=v, color=c) for v, c in steps])
+    )
+
+
+GREEN_RED_80 = thresholds((None, "green"), (70, "orange"), (80, "red"))
+UP_DOWN = thresholds((None, "red"), (1, "green"))
+
+
+def unit_of(m: Measurement, fld: str) -> str:
+    return m.field(fld).unit
+
+
+@dataclass
+class Panels:
+    """Makes panels for one dashboard: knows the datasource, the translator and the next id."""
+
+    datasource_uid: str
+    tr: Translator
+    next_id: int = 1
+    titles: list[str] = field(default_factory=list)
+
+    def _targets(
+        self, queries: Sequence[Query], table_fmt: bool = False, aliases: Sequence[str] = ()
+    ) -> list[InfluxQL]:
+        out = []
+        for i, query in enumerate(queries):
+            t = InfluxQL(self.datasource_uid, str(query)).ref_id(REF_IDS[i])
+            if table_fmt:
+                t.table()
+            if i < len(aliases) and aliases[i]:
+                t.alias(aliases[i])
+            out.append(t)
+        return out
+
+    def _common(
+        self,
+        p: Any,
+        key: str,
+        queries: Sequence[Query],
+        w: int,
+        h: int,
+        table_fmt: bool = False,
+        aliases: Sequence[str] = (),
+        unit: str = "",
+    ) -> Any:
+        # the panel names the datasource too: Grafana runs a panel's queries on the panel's datasource
+        ds = common_m.DataSourceRef(type_val=DATASOURCE_TYPE, uid=self.datasource_uid)
+        p.id(self.next_id).title(self.tr(key)).span(w).height(h).datasource(ds).targets(
+            self._targets(queries, table_fmt, aliases)
+        )
+        self.next_id += 1
+        desc = self.tr.get(f"{key}.desc")
+        if desc:
+            p.description(desc)
+        if unit:
+            p.unit(unit)
+        return p
+
+    def row(self, key: str) -> dash_b.Row:
+        r = dash_b.Row(self.tr(key)).id(self.next_id)
+        self.next_id += 1
+        return r
+
+    def timeseries(
+        self,
+        key: str,
+        queries: Sequence[Query],
+        unit: str = "",
+        w: int = 12,
+        h: int = 8,
+        aliases: Sequence[str] = (),
+        stacked: bool = False,
+        bars: bool = False,
+        thresholds_cfg: dash_b.ThresholdsConfig | None = None,
+    ) -> timeseries.Panel:
+        p = (
+            timeseries.Panel()
+            .fill_opacity(10)
+            .legend(
+                common_b.VizLegendOptions()
+                .show_legend(True)
+                .display_mode(common_m.LegendDisplayMode.TABLE)
+                .placement(common_m.LegendPlacement.BOTTOM)
+                .calcs(["mean", "max", "lastNotNull"])
+            )
+        )
+        if stacked:
+            p.stacking(common_b.StackingConfig().mode(common_m.StackingMode.NORMAL))
+        if bars:
+            p.draw_style(common_m.GraphDrawStyle.BARS)
+        if thresholds_cfg is not None:
+            p.thresholds(thresholds_cfg).thresholds_style(
+                common_b.GraphThresholdsStyleConfig().mode(common_m.GraphThresholdsStyleMode.LINE)
+            )
+        return self._common(p, key, queries, w, h, aliases=aliases, unit=unit)
+
+    def stat(
+        self,
+        key: str,
+        queries: Sequence[Query],
+        unit: str = "",
+        w: int = 4,
+        h: int = 4,
+        calc: str = "lastNotNull",
+        thresholds_cfg: dash_b.ThresholdsConfig | None = None,
+        aliases: Sequence[str] = (),
+        table_fmt: bool = False,
+    ) -> stat.Panel:
+        p = (
+            stat.Panel()
+            .reduce_options(common_b.ReduceDataOptions().calcs([calc]).values(False))
+            .graph_mode(common_m.BigValueGraphMode.AREA)
+            .color_mode(common_m.BigValueColorMode.BACKGROUND)
+        )
+        if thresholds_cfg is not None:
+            p.thresholds(thresholds_cfg)
+        return self._common(
+            p,
+            key,
+            queries,
+            w,
+            h,
+            table_fmt=table_fmt,
+            aliases=aliases,
+            unit=unit,
+        )
+
+    def bargauge(
+        self,
+        key: str,
+        queries: Sequence[Query],
+        unit: str = "",
+        w: int = 12,
+        h: int = 8,
+        thresholds_cfg: dash_b.ThresholdsConfig | None = None,
+        aliases: Sequence[str] = (),
+        table_fmt: bool = False,
+    ) -> bargauge.Panel:
+        p = (
+            bargauge.Panel()
+            .display_mode(common_m.BarGaugeDisplayMode.GRADIENT)
+            .orientation(common_m.VizOrientation.HORIZONTAL)
+            .reduce_options(common_b.ReduceDataOptions().calcs(["lastNotNull"]).values(table_fmt))
+        )
+        if thresholds_cfg is not None:
+            p.thresholds(thresholds_cfg)
+        return self._common(
+            p,
+            key,
+            queries,
+            w,
+            h,
+            table_fmt=table_fmt,
+            aliases=aliases,
+            unit=unit,
+        )
+
+    def piechart(
+        self,
+        key: str,
+        queries: Sequence[Query],
+        unit: str = "",
+        w: int = 8,
+        h: int = 8,
+        aliases: Sequence[str] = (),
+    ) -> piechart.Panel:
+        p = (
+            piechart.Panel()
+            .pie_type(piechart.piechart.PieChartType.DONUT)
+            .reduce_options(common_b.ReduceDataOptions().calcs(["sum"]).values(False))
+        )
+        return self._common(p, key, queries, w, h, aliases=aliases, unit=unit)
+
+    def table(
+        self, key: str, queries: Sequence[Query], unit: str = "", w: int = 12, h: int = 8
+    ) -> table.Panel:
+        p = table.Panel().show_header(True).filterable(True)
+        return self._common(p, key, queries, w, h, table_fmt=True, unit=unit)
+
+    def timeline(
+        self,
+        key: str,
+        queries: Sequence[Query],
+        w: int = 24,
+        h: int = 8,
+        aliases: Sequence[str] = (),
+        mappings: list[dash_m.ValueMapping] | None = None,
+        thresholds_cfg: dash_b.ThresholdsConfig | None = None,
+    ) -> statetimeline.Panel:
+        p = statetimeline.Panel().show_value(common_m.VisibilityMode.NEVER).merge_values(True)
+        if mappings:
+            p.mappings(mappings)
+        if thresholds_cfg is not None:
+            p.thresholds(thresholds_cfg)
+        return self._common(p, key, queries, w, h, aliases=aliases)
+
+
+def value_map(tr: Translator, pairs: dict[str, tuple[str, str]]) -> list[dash_m.ValueMapping]:
+    """Value -> (text key, colour) mapping, e.g. ifOperStatus 1 -> up/green."""
+    options = {v: dash_m.ValueMappingResult(text=tr(k), color=c) for v, (k, c) in pairs.items()}
+    return [dash_m.ValueMap(options=options)]

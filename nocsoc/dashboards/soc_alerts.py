@@ -1,0 +1,88 @@
+"""SOC alerts: alerts over time by level, top rules and hosts, ATT&CK tactics, the triage queue."""
+
+from __future__ import annotations
+
+from grafana_foundation_sdk.builders import dashboard as dash_b
+
+from nocsoc import schema
+from nocsoc.dashboards.base import BuildContext, DashboardSpec
+from nocsoc.dashboards.influxql import Select, q, select, subquery, tag_values
+
+A, LE = schema.ALERT, schema.LOG_EVENT
+OPEN_STATES = "^(new|acknowledged)$"
+
+
+def alerts() -> Select:
+    return select(A).agg("sum", A.f("count"), "alerts").match_var(A.t("level"), "level")
+
+
+def top_by(tag: str, n: int = 10) -> Select:
+    return subquery(alerts().by(A.t(tag))).expr(f"top({q('alerts')}, {q(A.t(tag))}, {n})", "alerts")
+
+
+def make(ctx: BuildContext) -> dash_b.Dashboard:
+    p = ctx.panels()
+    d = ctx.dashboard(
+        "nocsoc-soc-alerts", "soc_alerts", ["soc", "alerts"], refresh="30s", time_from="now-24h"
+    )
+    d.with_variable(ctx.variable("level", tag_values(A, A.t("level"))))
+
+    d.with_row(p.row("soc_alerts.row.overview"))
+    d.with_panel(
+        p.timeseries(
+            "soc_alerts.over_time",
+            [alerts().by_time(fill="0").by(A.t("level"))],
+            aliases=["$tag_level"],
+            bars=True,
+            stacked=True,
+            w=16,
+        )
+    )
+    d.with_panel(
+        p.piechart(
+            "soc_alerts.tactics",
+            [alerts().has(A.t("tactic")).by(A.t("tactic"))],
+            aliases=["$tag_tactic"],
+            w=8,
+        )
+    )
+    d.with_panel(p.table("soc_alerts.top_rules", [top_by(A.t("rule_title"))], w=12))
+    d.with_panel(p.table("soc_alerts.top_hosts", [top_by(A.t("host"))], w=12))
+
+    d.with_row(p.row("soc_alerts.row.triage"))
+    queue = (
+        select(A)
+        .raw(
+            A.f("alert_id"),
+            A.t("level"),
+            A.t("rule_title"),
+            A.t("host"),
+            A.f("src_ip"),
+            A.f("user"),
+            A.f("title"),
+            A.t("state"),
+            A.f("count"),
+        )
+        .match_var(A.t("level"), "level")
+        .regex(A.t("state"), OPEN_STATES)
+        .newest_first(200)
+    )
+    d.with_panel(p.table("soc_alerts.queue", [queue], w=24, h=12))
+    d.with_panel(
+        p.timeseries(
+            "soc_alerts.log_events",
+            [
+                select(LE)
+                .agg("sum", LE.f("events"), "events")
+                .agg("sum", LE.f("unparsed"), "unparsed")
+                .by_time(fill="0")
+                .by(LE.t("source"))
+            ],
+            aliases=["$tag_source $col"],
+            w=24,
+        )
+    )
+    return d
+
+
+SPEC = DashboardSpec(uid="nocsoc-soc-alerts", folder="SOC", slug="soc-alerts", make=make)
