@@ -1,9 +1,483 @@
-"""CLI commands for detections (registered by nocsoc.cli.app)."""
+"""`nocsoc detect`, `nocsoc rules ...`, `nocsoc alerts ...`: hunting, rule checks, triage.
+
+Thin: parse, call nocsoc.detections, render. Without a nocsoc.yaml the defaults apply (alert
+store ./var/alerts.db, built-in pack), so an analyst can hunt through files with nothing set up.
+"""
 
 from __future__ import annotations
 
+import getpass
+import os
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
 import typer
+from rich.markup import escape
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from nocsoc.cli import common
+
+rules_app = typer.Typer(help="Sigma rules: the built-in pack and your own.", no_args_is_help=True)
+alerts_app = typer.Typer(help="Alerts: list, inspect and triage (with an audit trail).",
+                         no_args_is_help=True)
+
+LEVELS = ("informational", "low", "medium", "high", "critical")
+_LEVEL_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan",
+                "informational": "dim"}
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the nocsoc app."""
+    app.command("detect")(detect_command)
+    app.add_typer(rules_app, name="rules")
+    app.add_typer(alerts_app, name="alerts")
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+def _config() -> tuple[Any, Path]:
+    """(Config, base dir): nocsoc.yaml when it exists, else defaults relative to the cwd."""
+    from nocsoc.config import Config
+
+    path = common.config_path()
+    if path.exists():
+        cfg, p = common.load_config_or_fail()
+        return cfg, p.parent
+    return Config(), Path.cwd()
+
+
+def _store(db: Path | None) -> Any:
+    from nocsoc.detections.alerts import AlertStore
+
+    cfg, base = _config()
+    path = db or Path(cfg.detections.alerts_db)
+    if not path.is_absolute():
+        path = base / path
+    return AlertStore(path, cfg.detections.dedup_window_s)
+
+
+def _who(by: str | None) -> str:
+    if by:
+        return by
+    try:
+        return os.environ.get("NOCSOC_USER") or getpass.getuser()
+    except Exception:
+        return "unknown"
+
+
+def _ts(t: float | None) -> str:
+    if not t:
+        return ""
+    return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _parse_since(text: str) -> float:
+    from nocsoc.detections.alerts import parse_duration
+
+    try:
+        return time.time() - parse_duration(text)
+    except ValueError:
+        pass
+    try:
+        dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        common.fail(f"--since {text!r}: use a duration (30m, 24h, 7d) or an ISO time", common.EXIT_USAGE)
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt.timestamp()
+
+
+def _ruleset(paths: list[Path] | None, builtin: bool = True) -> Any:
+    from nocsoc.detections.loader import load_rules
+
+    for p in paths or []:
+        if not p.exists():
+            common.fail(f"rules path {p} does not exist", common.EXIT_USAGE)
+    return load_rules(list(paths or []), include_builtin=builtin)
+
+
+def _level(level: str) -> str:
+    return f"[{_LEVEL_STYLE.get(level, '')}]{level}[/]"
+
+
+# --- detect ------------------------------------------------------------------------------------
+
+def detect_command(
+    files: list[Path] = typer.Argument(
+        ..., help="log files (syslog, auth.log, access.log, audit.log, .jsonl)"),
+    rules: list[Path] = typer.Option(None, "--rules", "-r", help="extra Sigma rule files or directories"),
+    no_builtin: bool = typer.Option(False, "--no-builtin", help="leave the built-in pack out"),
+    as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
+    store: bool = typer.Option(False, "--store", help="also write the alerts to the alert store"),
+    db: Path | None = typer.Option(None, "--db", help="alert store (default: from nocsoc.yaml)"),
+) -> None:
+    """Hunt: run the streaming engine over files and print the alerts they raise (deduplicated)."""
+    from nocsoc.collectors.logs.event import LogEvent
+    from nocsoc.collectors.logs.parsers import LineParser, json_event
+    from nocsoc.detections.alerts import AlertStore
+    from nocsoc.detections.engine import Detection, Engine
+
+    for f in files:
+        if not f.is_file():
+            common.fail(f"{f}: no such file", common.EXIT_USAGE)
+    rs = _ruleset(rules, builtin=not no_builtin)
+    for e in rs.errors:
+        common.err_console.print(
+            f"[yellow]warning:[/] {escape(e.path)}: {escape(e.rule)}: {escape(e.message)}")
+    engine = Engine(rs)
+    dets: list[Detection] = []
+    total = sum(f.stat().st_size for f in files)
+    events = unparsed = 0
+    last = 0.0
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                  TextColumn("{task.fields[events]} events"), TimeRemainingColumn(),
+                  console=common.err_console, transient=True, disable=as_json) as progress:
+        task = progress.add_task("hunting", total=total or 1, events=0)
+        for f in files:
+            parser = LineParser(default_host=f.stem)
+            jsonl = f.suffix in (".jsonl", ".ndjson")
+            with open(f, "rb") as fh:
+                for n, raw in enumerate(fh, 1):
+                    line = raw.decode("utf-8", "replace").rstrip("\r\n")
+                    if not line.strip():
+                        continue
+                    ev: LogEvent
+                    if jsonl:
+                        try:
+                            ev = json_event(line, default_host=f.stem)
+                        except ValueError:
+                            ev = LogEvent(line, {"message": line}, host=f.stem)
+                    elif line.startswith("<"):
+                        ev = parser.parse_syslog(line, source="file")
+                    else:
+                        ev = parser.parse_line(line, source="file")
+                    events += 1
+                    unparsed += ev.parser == "unparsed"
+                    last = max(last, ev.time)
+                    dets.extend(engine.process(ev))
+                    if n % 2000 == 0:
+                        progress.update(task, completed=fh.tell(), events=events)
+            progress.update(task, completed=sum(x.stat().st_size for x in files[:files.index(f) + 1]),
+                            events=events)
+    dets.extend(engine.flush(last + 366 * 86400))
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as td:
+        target = _store(db) if store else AlertStore(Path(td) / "hunt.db")
+        with target:
+            res = target.ingest(dets)
+            alerts = [a for _, a in res.touched.values()]
+    alerts.sort(key=lambda a: (a.first_seen, a.id))
+    if as_json:
+        common.print_json({"events": events, "unparsed": unparsed, "rules": len(rs.rules),
+                           "correlations": len(rs.correlations),
+                           "alerts": [a.to_dict() for a in alerts]})
+        return
+    _alerts_table(alerts, f"{len(alerts)} alerts from {events} events ({unparsed} unparsed)")
+
+
+def _alerts_table(alerts: list[Any], title: str) -> None:
+    t = Table(title=title)
+    for col in ("id", "level", "rule", "host", "src", "user", "count", "first seen", "last seen", "state"):
+        t.add_column(col, justify="right" if col in ("id", "count") else "left")
+    for a in alerts:
+        t.add_row(str(a.id), _level(a.level), escape(a.rule_title), escape(a.host), escape(a.src_ip),
+                  escape(a.user), str(a.count), _ts(a.first_seen), _ts(a.last_seen), a.state)
+    common.print_table(t)
+
+
+# --- rules -------------------------------------------------------------------------------------
+
+@rules_app.command("list")
+def rules_list(
+    rules: list[Path] = typer.Option(None, "--rules", "-r", help="extra rule files or directories"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """The rules the engine would run (built-in pack plus --rules), correlations included."""
+    rs = _ruleset(rules)
+    rows = [{"id": r.id, "name": r.name, "title": r.title, "level": r.level, "kind": "rule",
+             "logsource": {"product": r.product, "category": r.category, "service": r.service},
+             "tags": list(r.tags), "alerts": r.generate, "path": r.path} for r in rs.rules]
+    for c in rs.correlations:
+        rows.append({"id": str(c.id), "name": c.name, "title": c.title,
+                     "level": str(c.level.name).lower() if c.level else "medium",
+                     "kind": f"correlation:{c.type.name.lower()}",
+                     "rules": [ref.reference for ref in c.rules or []],
+                     "group_by": list(c.group_by or []), "timespan": c.timespan.spec,
+                     "tags": [f"{t.namespace}.{t.name}" for t in c.tags], "alerts": True,
+                     "path": rs.correlation_paths.get(id(c), "")})
+    if as_json:
+        common.print_json({"rules": rows, "unsupported": [u.to_dict() for u in rs.unsupported],
+                           "errors": [e.to_dict() for e in rs.errors]})
+        return
+    t = Table(title=f"{len(rs.rules)} rules, {len(rs.correlations)} correlations"
+                    f" ({len(rs.unsupported)} unsupported, {len(rs.errors)} errors)")
+    for col in ("level", "kind", "title", "logsource / rules", "id"):
+        t.add_column(col)
+    for r in rows:
+        ls = r.get("logsource")
+        where = (" ".join(f"{k}={v}" for k, v in ls.items() if v) if ls
+                 else ", ".join(r.get("rules", []))
+                 + f" by {','.join(r.get('group_by', []))} in {r.get('timespan')}")
+        t.add_row(_level(r["level"]), r["kind"], escape(r["title"]), escape(where), r["id"])
+    common.print_table(t)
+
+
+@rules_app.command("check")
+def rules_check(
+    paths: list[Path] = typer.Argument(None, help="rule files or directories (default: the built-in pack)"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Validate rules offline: parse, compile, resolve correlations, run pySigma's validators
+    (less the three that download ATT&CK data) and the built-in rule tests.
+
+    Exit 2 when a rule has an error, a high-severity validator finding or a failing test. Rules
+    whose logsource nocsoc does not ingest are listed as unsupported, not errors."""
+    from nocsoc.detections.loader import validate
+    from nocsoc.detections.ruletest import builtin_tests
+
+    builtin = not paths
+    rs = _ruleset(paths or [], builtin=builtin)
+    findings = validate(rs)
+    tests = builtin_tests(rs) if builtin else []
+    failed = [t for t in tests if not t.ok]
+    missing = []
+    if builtin:
+        tested = {Path(t.path).name.rsplit(".", 2)[0] for t in tests}
+        for r in rs.rules:
+            if not ({r.id, r.name} & tested):
+                missing.append(r.title)
+        for c in rs.correlations:
+            if not ({str(c.id), c.name} & tested):
+                missing.append(c.title)
+    high = [f for f in findings if f.message.startswith(("high", "critical"))]
+    ok = not rs.errors and not failed and not missing and not high
+    if as_json:
+        common.print_json({"ok": ok, "files": rs.files, "rules": len(rs.rules),
+                           "correlations": len(rs.correlations),
+                           "unsupported": [u.to_dict() for u in rs.unsupported],
+                           "errors": [e.to_dict() for e in rs.errors],
+                           "validation": [f.to_dict() for f in findings],
+                           "tests": [t.to_dict() for t in tests], "untested": missing})
+    else:
+        common.console.print(f"{rs.files} files: {len(rs.rules)} rules and {len(rs.correlations)} "
+                             f"correlations load; {len(rs.unsupported)} unsupported; {len(rs.errors)} errors")
+        for u in rs.unsupported:
+            common.console.print(f"  [dim]unsupported[/] {escape(u.path)}: {escape(u.message)}",
+                                 highlight=False)
+        for e in rs.errors:
+            common.console.print(
+                f"  [red]error[/] {escape(e.path)}: {escape(e.rule)}: {escape(e.message)}", highlight=False)
+        for f in findings:
+            common.console.print(f"  [yellow]validation[/] {escape(f.path)}: {escape(f.rule)}: "
+                                 f"{escape(f.message)}", highlight=False)
+        if tests:
+            common.console.print(f"rule tests: {len(tests) - len(failed)}/{len(tests)} pass")
+        for t in failed:
+            common.console.print(f"  [red]FAIL[/] {escape(t.title)}: {escape(t.path)} expected "
+                                 f"{'match' if t.expect_match else 'no match'}, "
+                                 f"{t.hits} hits on {t.lines} lines")
+        for m in missing:
+            common.console.print(f"  [red]untested[/] {escape(m)}")
+    if not ok:
+        raise typer.Exit(common.EXIT_USAGE)
+
+
+@rules_app.command("test")
+def rules_test(
+    rule: str = typer.Argument(..., help="rule id, name or title"),
+    logfile: Path = typer.Argument(..., help="log lines to run through the engine"),
+    rules: list[Path] = typer.Option(None, "--rules", "-r", help="extra rule files or directories"),
+    expect: str = typer.Option("match", "--expect", help="match | nomatch"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Run LOGFILE through the engine and report whether RULE fires (exit 1 when not as expected)."""
+    from nocsoc.detections.ruletest import rule_test
+
+    if not logfile.is_file():
+        common.fail(f"{logfile}: no such file", common.EXIT_USAGE)
+    if expect not in ("match", "nomatch"):
+        common.fail("--expect must be match or nomatch", common.EXIT_USAGE)
+    rs = _ruleset(rules)
+    target = rs.by_id(rule)
+    if target is None:
+        common.fail(f"no rule {rule!r} (see `nocsoc rules list`)", common.EXIT_USAGE)
+    res = rule_test(rs, target, logfile, expect == "match")
+    if as_json:
+        common.print_json(res.to_dict())
+    else:
+        unit = "lines matched" if res.kind == "rule" else "incidents"
+        mark = "[green]ok[/]" if res.ok else "[red]FAIL[/]"
+        common.console.print(f"{mark} {escape(res.title)}: {res.hits} {unit} of {res.lines} lines "
+                             f"(expected {expect})")
+    if not res.ok:
+        raise typer.Exit(common.EXIT_RUNTIME)
+
+
+# --- alerts ------------------------------------------------------------------------------------
+
+_DB = typer.Option(None, "--db", help="alert store (default: detections.alerts_db of nocsoc.yaml)")
+_BY = typer.Option(None, "--by", help="who (default: $NOCSOC_USER or the login name)")
+
+
+@alerts_app.command("list")
+def alerts_list(
+    state: str | None = typer.Option(None, "--state",
+                                     help="new | acknowledged | closed | false_positive"),
+    level: str | None = typer.Option(None, "--level", help=" | ".join(LEVELS)),
+    since: str | None = typer.Option(None, "--since", help="30m, 24h, 7d or an ISO time"),
+    rule: str | None = typer.Option(None, "--rule", help="rule id"),
+    limit: int = typer.Option(200, "--limit"),
+    as_json: bool = typer.Option(False, "--json"),
+    db: Path | None = _DB,
+) -> None:
+    """Alerts, most recent first."""
+    from nocsoc.detections.alerts import STATES
+
+    if state and state not in STATES:
+        common.fail(f"--state {state!r}: one of {', '.join(STATES)}", common.EXIT_USAGE)
+    if level and level not in LEVELS:
+        common.fail(f"--level {level!r}: one of {', '.join(LEVELS)}", common.EXIT_USAGE)
+    with _store(db) as st:
+        alerts = st.list_alerts(state, level, _parse_since(since) if since else None, rule, limit)
+    if as_json:
+        common.print_json([a.to_dict() for a in alerts])
+        return
+    _alerts_table(alerts, f"{len(alerts)} alerts")
+
+
+@alerts_app.command("show")
+def alerts_show(alert_id: int = typer.Argument(...), as_json: bool = typer.Option(False, "--json"),
+                db: Path | None = _DB) -> None:
+    """One alert with its evidence and its audit trail."""
+    from nocsoc.detections.alerts import TriageError
+
+    with _store(db) as st:
+        try:
+            a = st.get(alert_id)
+        except TriageError as exc:
+            common.fail(str(exc), common.EXIT_USAGE)
+        trail = st.audit(alert_id=alert_id)
+    if as_json:
+        common.print_json({**a.to_dict(), "audit": [e.to_dict() for e in trail]})
+        return
+    c = common.console
+    c.print(f"[bold]#{a.id} {escape(a.rule_title)}[/] {_level(a.level)} {escape(f'[{a.state}]')}")
+    for k in ("rule_id", "tactic", "kind", "group_key", "host", "src_ip", "dst_ip", "user", "count"):
+        c.print(f"  {k:>10}: {escape(str(getattr(a, k)))}", highlight=False)
+    c.print(f"  {'tags':>10}: {escape(', '.join(a.tags))}", highlight=False)
+    c.print(f"  {'first seen':>10}: {_ts(a.first_seen)}   last seen: {_ts(a.last_seen)}")
+    c.print("  samples:")
+    for s in a.samples:
+        c.print(f"    {escape(str(s.get('raw', '')))}", highlight=False, soft_wrap=True)
+    c.print("  audit:")
+    for e in trail:
+        c.print(f"    {_ts(e.at)} {escape(e.who)} {e.action} {e.from_state} -> {e.to_state}: "
+                f"{escape(e.comment)}", highlight=False)
+
+
+def _transition(alert_id: int, action: str, who: str | None, comment: str, db: Path | None,
+                as_json: bool) -> None:
+    from nocsoc.detections.alerts import TriageError
+
+    with _store(db) as st:
+        try:
+            a = st.transition(alert_id, action, _who(who), comment)
+        except TriageError as exc:
+            common.fail(str(exc), common.EXIT_USAGE)
+    if as_json:
+        common.print_json(a.to_dict())
+    else:
+        common.console.print(f"alert {a.id} is now {a.state}")
+
+
+@alerts_app.command("ack")
+def alerts_ack(alert_id: int = typer.Argument(...), comment: str = typer.Option("", "--comment", "-m"),
+               by: str | None = _BY, db: Path | None = _DB,
+               as_json: bool = typer.Option(False, "--json")) -> None:
+    """new -> acknowledged."""
+    _transition(alert_id, "ack", by, comment, db, as_json)
+
+
+@alerts_app.command("close")
+def alerts_close(alert_id: int = typer.Argument(...),
+                 reason: str = typer.Option(..., "--reason", help="why it is closed (kept in the audit)"),
+                 false_positive: bool = typer.Option(False, "--false-positive",
+                                                     help="close as false positive"),
+                 by: str | None = _BY, db: Path | None = _DB,
+                 as_json: bool = typer.Option(False, "--json")) -> None:
+    """new|acknowledged -> closed (or false_positive)."""
+    _transition(alert_id, "false_positive" if false_positive else "close", by, reason, db, as_json)
+
+
+@alerts_app.command("reopen")
+def alerts_reopen(alert_id: int = typer.Argument(...), comment: str = typer.Option("", "--comment", "-m"),
+                  by: str | None = _BY, db: Path | None = _DB,
+                  as_json: bool = typer.Option(False, "--json")) -> None:
+    """closed|false_positive|acknowledged -> new."""
+    _transition(alert_id, "reopen", by, comment, db, as_json)
+
+
+@alerts_app.command("suppress")
+def alerts_suppress(
+    rule: str = typer.Argument(..., help="rule id (or * for every rule)"),
+    where: str = typer.Option(..., "--where",
+                              help="field=value (host, src_ip, dst_ip, user, or an event field)"),
+    duration: str = typer.Option("7d", "--for", help="how long: 30m, 12h, 7d"),
+    comment: str = typer.Option("", "--comment", "-m"),
+    by: str | None = _BY, db: Path | None = _DB,
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Keep known noise out: matching detections are counted but raise no alert until expiry."""
+    from nocsoc.detections.alerts import parse_duration
+
+    fname, sep, value = where.partition("=")
+    if not sep or not fname.strip():
+        common.fail(f"--where {where!r}: use field=value", common.EXIT_USAGE)
+    try:
+        seconds = parse_duration(duration)
+    except ValueError as exc:
+        common.fail(f"--for: {exc}", common.EXIT_USAGE)
+    with _store(db) as st:
+        s = st.suppress(rule, fname.strip(), value.strip(), seconds, _who(by), comment)
+    if as_json:
+        common.print_json(s.to_dict())
+    else:
+        common.console.print(f"suppression {s.id}: {escape(rule)} where {escape(s.field)}={escape(s.value)} "
+                             f"until {_ts(s.expires)} UTC")
+
+
+@alerts_app.command("suppressions")
+def alerts_suppressions(all_: bool = typer.Option(False, "--all", help="include expired and removed"),
+                        as_json: bool = typer.Option(False, "--json"), db: Path | None = _DB) -> None:
+    """Suppressions in force (or all, with --all), with their audit trail."""
+    with _store(db) as st:
+        supps = st.suppressions(include_inactive=all_)
+        trails = {s.id: st.audit(suppression_id=s.id) for s in supps}
+    if as_json:
+        common.print_json([{**s.to_dict(), "audit": [e.to_dict() for e in trails[s.id]]} for s in supps])
+        return
+    t = Table(title=f"{len(supps)} suppressions")
+    for col in ("id", "rule", "where", "expires", "by", "hits", "removed"):
+        t.add_column(col)
+    for s in supps:
+        t.add_row(str(s.id), escape(s.rule_id), escape(f"{s.field}={s.value}"), _ts(s.expires),
+                  escape(s.created_by), str(s.hits), _ts(s.removed_at))
+    common.print_table(t)
+
+
+@alerts_app.command("unsuppress")
+def alerts_unsuppress(suppression_id: int = typer.Argument(...),
+                      comment: str = typer.Option("", "--comment", "-m"),
+                      by: str | None = _BY, db: Path | None = _DB) -> None:
+    """Remove a suppression before it expires (audited)."""
+    from nocsoc.detections.alerts import TriageError
+
+    with _store(db) as st:
+        try:
+            st.unsuppress(suppression_id, _who(by), comment)
+        except TriageError as exc:
+            common.fail(str(exc), common.EXIT_USAGE)
+    common.console.print(f"suppression {suppression_id} removed")

@@ -11,3 +11,8 @@ class DetectionsConfig(BaseModel):
     builtin_rules: bool = Field(default=True, description="load the built-in pack")
     alerts_db: str = Field(default="./var/alerts.db", description="SQLite alert store")
     dedup_window_s: float = Field(default=3600.0, gt=0)
+    max_groups: int = Field(default=100_000, gt=0,
+                            description="correlation groups kept per rule (oldest evicted beyond)")
+    sweep_every_s: float = Field(default=30.0, gt=0,
+                                 description="how often idle correlation windows are freed")
+    flush_interval_s: float = Field(default=0.2, gt=0, description="longest a detection waits for the store")

@@ -2,7 +2,7 @@
 
 from nocsoc.schema.core import Field, FieldType, Measurement, Tag
 
-I, S = FieldType.INT, FieldType.STRING
+INT, STR = FieldType.INT, FieldType.STRING
 
 ALERT = Measurement(
     "alert",
@@ -16,11 +16,11 @@ ALERT = Measurement(
         Tag("state", "new | acknowledged | closed | false_positive"),
     ),
     (
-        Field("count", I, "short", "events added to the alert by this write"),
-        Field("alert_id", S, "", "alert store id"),
-        Field("src_ip", S),
-        Field("user", S),
-        Field("title", S),
+        Field("count", INT, "short", "events added to the alert by this write"),
+        Field("alert_id", STR, "", "alert store id"),
+        Field("src_ip", STR),
+        Field("user", STR),
+        Field("title", STR),
     ),
     area="soc",
 )
@@ -29,7 +29,7 @@ LOG_EVENT = Measurement(
     "log_event",
     "Log events ingested per interval, by source and parser (volume, not content).",
     (Tag("source", "syslog_udp | syslog_tcp | file | json"), Tag("parser"), Tag("host")),
-    (Field("events", I, "short"), Field("unparsed", I, "short")),
+    (Field("events", INT, "short"), Field("unparsed", INT, "short")),
     area="soc",
 )
 

@@ -42,7 +42,7 @@ def _flows(ctx: ServiceContext) -> Component:
 def _logs(ctx: ServiceContext) -> Component:
     from nocsoc.collectors.logs.pipeline import LogPipeline
 
-    return LogPipeline(ctx.config.logs, ctx.config.detections, ctx.sink)  # type: ignore[return-value]
+    return LogPipeline(ctx.config.logs, ctx.config.detections, ctx.sink, base_dir=ctx.base_dir)
 
 
 SERVICES: dict[str, ServiceFactory] = {"snmp": _snmp, "flows": _flows, "logs": _logs}

@@ -1,0 +1,300 @@
+"""Detection engine throughput: nocsoc's streaming engine vs pySigma's SQLite backend (Zircolite-style).
+
+Same events, same rules, same run: SigmaHQ's linux, web and network rules that nocsoc ingests plus
+the built-in pack. The reference loads the events into one SQLite table (a column per field, as
+Zircolite does) and runs every converted rule's query over it. Rules the backend cannot convert
+(keyword rules) and correlations it cannot run in bounded time (temporal_ordered) are counted, not
+timed. Events/s per core: both run on one thread.
+
+Run: `python -m bench` (all benches) or `python bench/bench_detections.py [--events N]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import re
+import sqlite3
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+SIGMAHQ = ROOT.parent / "shared" / "sigmahq" / "rules"
+QUERY_BUDGET_S = 20.0  # a reference query running longer is abandoned and reported
+
+
+USERS = ["noc", "deploy", "backup", "lan", "minh", "hoa"]
+PATHS = ["/", "/dichvucong/thu-tuc", "/tra-cuu?ma_ho_so=000.00.12.H10-261125-{}", "/static/css/main.css",
+         "/api/status", "/dang-nhap", "/tin-tuc/{}"]
+ATTACKS = ["/../../../../etc/passwd", "/tra-cuu?id=1%27%20or%20%271%27=%271", "/index.php?x=${{jndi:ldap://a/b}}",
+           "/.git/config", "/wp-login.php"]
+AGENTS = ["Mozilla/5.0 (Windows NT 10.0; Win64; x64)", "Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0",
+          "Zabbix", "curl/8.4.0"]
+COMMANDS = ['"ls" "-la" "/var/www"', '"systemctl" "status" "nginx"', '"crontab" "-l"', '"bash" "-c" "id"',
+            '"chmod" "+x" "/tmp/x"', '"cat" "/etc/hostname"']
+CISCO = [
+    "%SEC_LOGIN-4-LOGIN_FAILED: Login failed [user: {user}] [Source: 203.0.113.{n}] [localport: 22] "
+    "[Reason: Login Authentication Failed] at 01:02:03 ICT Wed Nov 25 2026",
+    "%LINK-3-UPDOWN: Interface GigabitEthernet0/{n}, changed state to {state}",
+    "%SYS-5-CONFIG_I: Configured from console by {user} on vty0 (10.0.0.10)",
+    "%PARSER-5-CFGLOG_LOGGEDCMD: User:noc  logged command:{cmd}",
+]
+
+
+def make_lines(n: int, seed: int = 7) -> list[str]:
+    """A day at the provincial data center: mostly benign, with brute force, scans, web attacks.
+    Mix: 30% sshd, 30% web access, 15% auditd, 15% iptables, 10% Cisco."""
+    rnd = random.Random(seed)
+    out: list[str] = []
+    t = 0
+    serial = 1000
+    for i in range(n):
+        t += rnd.randint(0, 2)
+        hh, mm, ss = (t // 3600) % 24, (t // 60) % 60, t % 60
+        stamp = f"Nov 25 {hh:02d}:{mm:02d}:{ss:02d}"
+        r = rnd.random()
+        if r < 0.30:
+            src = (f"203.0.113.{rnd.randint(1, 40)}" if rnd.random() < 0.5
+                   else f"10.20.{rnd.randint(0, 9)}.{rnd.randint(2, 250)}")
+            u = rnd.choice([*USERS, "root", "admin", "oracle"])
+            port = rnd.randint(30000, 65000)
+            msg = (f"Failed password for {u} from {src} port {port} ssh2" if rnd.random() < 0.7
+                   else f"Accepted publickey for {u} from {src} port {port} ssh2: ED25519 SHA256:x")
+            out.append(f"{stamp} portal-web{rnd.randint(1, 3)} sshd[{rnd.randint(100, 9999)}]: {msg}")
+        elif r < 0.60:
+            ip = f"198.51.100.{rnd.randint(1, 200)}"
+            p = rnd.choice(ATTACKS) if rnd.random() < 0.05 else rnd.choice(PATHS).format(rnd.randint(1, 999))
+            ua = "sqlmap/1.7" if rnd.random() < 0.01 else rnd.choice(AGENTS)
+            out.append(f'{ip} - - [25/Nov/2026:{hh:02d}:{mm:02d}:{ss:02d} +0700] "GET {p} HTTP/1.1" '
+                       f'{rnd.choice([200, 200, 200, 304, 404])} {rnd.randint(0, 20000)} "-" "{ua}"')
+        elif r < 0.75:
+            serial += 1
+            ts = f"{1795568400 + t}.{rnd.randint(0, 999):03d}:{serial}"
+            if rnd.random() < 0.5:
+                out.append(f"type=SYSCALL msg=audit({ts}): arch=c000003e syscall=59 success=yes exit=0 "
+                           f"ppid=1 pid={rnd.randint(100, 9999)} auid=1000 uid=0 comm=\"bash\" "
+                           f"exe=\"/usr/bin/bash\" key=\"exec\"")
+            else:
+                c = rnd.choice(COMMANDS)
+                args = " ".join(f"a{k}={v}" for k, v in enumerate(c.split(" ")))
+                out.append(f"type=EXECVE msg=audit({ts}): argc={c.count(chr(34)) // 2} {args}")
+        elif r < 0.90:
+            src = f"203.0.113.{rnd.randint(1, 60)}"
+            act = "NOCSOC-DROP" if rnd.random() < 0.8 else "NOCSOC-ACCEPT"
+            dpt = rnd.choice([22, 23, 80, 443, 3306, 8080, rnd.randint(1, 65535)])
+            out.append(f"{stamp} fw-dc1 kernel: [{t}.000] {act} IN=eth0 OUT=eth1 SRC={src} "
+                       f"DST=10.10.0.{rnd.randint(1, 20)} LEN=44 TOS=0x00 PREC=0x00 TTL=49 "
+                       f"ID={rnd.randint(1, 65000)} PROTO=TCP SPT={rnd.randint(1024, 65000)} DPT={dpt} "
+                       "WINDOW=1024 RES=0x00 SYN URGP=0")
+        else:
+            dev = rnd.choice(["core-dx1", "core-dx2", "dist-bl1", "dist-pl1", "dist-dp1"])
+            k = rnd.random()
+            tmpl = CISCO[0 if k < 0.4 else 1 if k < 0.7 else 2 if k < 0.85 else 3]
+            cmd = rnd.choice(["show running-config", "no logging console", "interface Gi0/1"])
+            body = tmpl.format(user=rnd.choice(USERS), n=rnd.randint(1, 9), state=rnd.choice(["down", "up"]),
+                               cmd=cmd)
+            out.append(f"<189>{i}: {dev}: {stamp}.001 ICT: {body}")
+    return out
+
+
+def _rule_paths() -> list[Path]:
+    return [SIGMAHQ / d for d in ("linux", "web", "network")]
+
+
+def _engine_time(rs: Any, events: list[Any]) -> tuple[float, int]:
+    """Best of 3 CPU seconds for the streaming engine over the events, and its detections."""
+    from nocsoc.detections.engine import Engine
+
+    best = float("inf")
+    dets = 0
+    for _ in range(3):
+        for ev in events:
+            ev._low = None  # drop the per-event lowercase cache of the previous round
+        engine = Engine(rs)
+        t0 = time.process_time()
+        process = engine.process
+        n = 0
+        for ev in events:
+            n += len(process(ev))
+        best = min(best, time.process_time() - t0)
+        dets = n
+    return best, dets
+
+
+def _nocsoc(lines: list[str]) -> dict[str, Any]:
+    from nocsoc.detections.loader import load_rules
+    from nocsoc.detections.ruletest import parse_lines
+
+    rs = load_rules(_rule_paths(), include_builtin=True)
+    t0 = time.process_time()
+    events = list(parse_lines(lines))
+    parse_s = time.process_time() - t0
+    engine_s, dets = _engine_time(rs, events)
+    return {"rules": len(rs.rules), "correlations": len(rs.correlations), "events": len(events),
+            "parse_s": parse_s, "engine_s": engine_s, "detections": dets, "ruleset": rs, "parsed": events}
+
+
+def _sqlite_reference(events: list[Any], ruleset: Any) -> dict[str, Any]:
+    from sigma.backends.sqlite import sqliteBackend
+    from sigma.collection import SigmaCollection
+    from sigma.correlations import SigmaCorrelationRule, SigmaCorrelationType
+
+    # columns: every field name, deduplicated case-insensitively (SQLite names are)
+    cols: dict[str, str] = {}
+    for ev in events:
+        for k in ev.fields:
+            cols.setdefault(k.lower(), k)
+    names = list(cols)
+    db = sqlite3.connect(":memory:")
+    db.create_function("regexp", 2, lambda p, v: v is not None and re.search(p, str(v)) is not None,
+                       deterministic=True)
+    t0 = time.process_time()
+    db.execute("CREATE TABLE logs (row_id INTEGER PRIMARY KEY, timestamp TEXT, "
+               + ", ".join(f'"{c}" TEXT COLLATE NOCASE' for c in names) + ")")
+    ph = ", ".join("?" for _ in range(len(names) + 1))
+    rows: list[list[str | None]] = []
+    from datetime import UTC, datetime
+    for ev in events:
+        low = {k.lower(): v for k, v in ev.fields.items()}
+        row: list[str | None] = [datetime.fromtimestamp(ev.time, UTC).strftime("%Y-%m-%dT%H:%M:%S")]
+        row += [None if (v := low.get(c)) is None else str(v) for c in names]
+        rows.append(row)
+    quoted = ", ".join(f'"{c}"' for c in names)
+    db.executemany(f"INSERT INTO logs (timestamp, {quoted}) VALUES ({ph})", rows)
+    db.commit()
+    insert_s = time.process_time() - t0
+    backend = sqliteBackend()
+    queries: list[tuple[str, str]] = []
+    skipped: dict[str, int] = {}
+    not_run: set[int] = set()  # pySigma objects the backend could not run
+    rules = [r.rule for r in ruleset.rules] + list(ruleset.correlations)
+    slow = "temporal_ordered (did not finish on 60k events in 10 min)"
+    for r in rules:
+        if isinstance(r, SigmaCorrelationRule) and r.type is SigmaCorrelationType.TEMPORAL_ORDERED:
+            skipped[slow] = skipped.get(slow, 0) + 1
+            not_run.add(id(r))
+            continue
+        try:
+            if isinstance(r, SigmaCorrelationRule):
+                col = SigmaCollection([*(ref.rule for ref in r.rules or []), r])
+                col.resolve_rule_references()
+                qs = backend.convert(col)
+                q = qs[-1] if qs else None
+            else:
+                qs = backend.convert(SigmaCollection([r]))
+                q = qs[0] if qs else None
+        except Exception as exc:
+            text = str(exc).lower()
+            key = type(exc).__name__ + (": keywords" if "keyword" in text or "value-only" in text else "")
+            skipped[key] = skipped.get(key, 0) + 1
+            not_run.add(id(r))
+            continue
+        if q:
+            queries.append((r.title, q))
+    # columns the rules name but no event has: add them (NULL) so every query runs, as Zircolite
+    # would on a log source that simply lacks the field
+    for _title, q in queries:
+        for _ in range(50):
+            try:
+                db.execute("EXPLAIN " + q)
+                break
+            except sqlite3.OperationalError as exc:
+                m = re.match(r"no such column: (.+)", str(exc))
+                if not m:
+                    break
+                db.execute(f'ALTER TABLE logs ADD COLUMN "{m[1].strip("`")}" TEXT COLLATE NOCASE')
+    matches = 0
+    abandoned = 0
+    t0 = time.process_time()
+    for _title, q in queries:
+        deadline = time.perf_counter() + QUERY_BUDGET_S
+        def over(d: float = deadline) -> int:
+            return 1 if time.perf_counter() > d else 0
+
+        db.set_progress_handler(over, 100000)
+        try:
+            matches += len(db.execute(q).fetchall())
+        except sqlite3.OperationalError as exc:
+            if "interrupted" in str(exc):
+                abandoned += 1
+            else:
+                skipped["query error"] = skipped.get("query error", 0) + 1
+        finally:
+            db.set_progress_handler(None, 0)
+    query_s = time.process_time() - t0
+    db.close()
+    return {"not_run": not_run, "queries": len(queries), "skipped": skipped, "abandoned": abandoned,
+            "insert_s": insert_s,
+            "query_s": query_s, "matches": matches}
+
+
+def run(n_events: int = 60_000) -> dict[str, Any]:
+    if not SIGMAHQ.is_dir():
+        return {"rows": [{"bench": "detections", "skipped": f"{SIGMAHQ} not present"}]}
+    from nocsoc.detections.loader import RuleSet
+
+    lines = make_lines(n_events)
+    ours = _nocsoc(lines)
+    ref = _sqlite_reference(ours["parsed"], ours["ruleset"])
+    n = ours["events"]
+    full = ours["ruleset"]
+    # apples to apples: our engine with only the rules the SQLite backend could run
+    same = RuleSet([r for r in full.rules if id(r.rule) not in ref["not_run"]],
+                   [c for c in full.correlations if id(c) not in ref["not_run"]])
+    same_s, _ = _engine_time(same, ours["parsed"])
+    sqlite_eps = n / (ref["insert_s"] + ref["query_s"])
+    sqlite_q_eps = n / ref["query_s"]
+
+    def row(what: str, rules: int, eps: float) -> dict[str, Any]:
+        return {"engine": what, "rules": rules, "events/s per core": round(eps),
+                "x SQLite (load + query)": round(eps / sqlite_eps, 1),
+                "x SQLite (query only)": round(eps / sqlite_q_eps, 1),
+                "goal": ">= 100k/s, >= 10x" if eps >= 100_000 and eps / sqlite_eps >= 10 else "not met"}
+
+    all_rules = ours["rules"] + ours["correlations"]
+    rows = [
+        row("nocsoc streaming engine, all rules", all_rules, n / ours["engine_s"]),
+        row("nocsoc streaming engine, the rules SQLite can run", len(same.rules) + len(same.correlations),
+            n / same_s),
+        row("nocsoc parse + engine, all rules", all_rules, n / (ours["engine_s"] + ours["parse_s"])),
+        {"engine": "pySigma SQLite backend, load + query (reference)", "rules": ref["queries"],
+         "events/s per core": round(sqlite_eps), "x SQLite (load + query)": 1.0,
+         "x SQLite (query only)": round(sqlite_eps / sqlite_q_eps, 2), "goal": ""},
+        {"engine": "pySigma SQLite backend, query only", "rules": ref["queries"],
+         "events/s per core": round(sqlite_q_eps),
+         "x SQLite (load + query)": round(sqlite_q_eps / sqlite_eps, 2),
+         "x SQLite (query only)": 1.0, "goal": ""},
+    ]
+    skipped = ", ".join(f"{v} {k}" for k, v in ref["skipped"].items())
+    return {
+        "title": "Detections: streaming Sigma engine vs pySigma's SQLite backend (Zircolite-style)",
+        "description": (__doc__ or "").split("\n\n")[1],
+        "rows": rows,
+        "notes": [
+            f"{n:,} synthetic events (30% sshd, 30% web access, 15% auditd, 15% iptables, 10% Cisco) made "
+            f"by `make_lines`; rules: {ours['rules']} detection rules ({ours['rules'] - 10} SigmaHQ "
+            f"linux/web/network rules whose logsource nocsoc ingests + 10 built-in) and "
+            f"{ours['correlations']} built-in correlations.",
+            f"Engine: {ours['detections']:,} detections; parsing alone {round(n / ours['parse_s']):,} "
+            "events/s. CPU time of one thread (time.process_time), best of 3 for the engine.",
+            f"SQLite: {ref['queries']} queries run, {ref['matches']:,} rows returned; not run: {skipped}; "
+            f"{ref['abandoned']} abandoned after {QUERY_BUDGET_S:.0f} s. Load = building the table of "
+            f"{n:,} rows ({ref['insert_s']:.2f} s), query = running every query ({ref['query_s']:.2f} s).",
+            "Keyword rules (54 SigmaHQ linux/network rules search the raw line) are the most expensive "
+            "part of the engine's work; the SQLite backend cannot run them at all.",
+        ],
+    }
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--events", type=int, default=60_000)
+    a = ap.parse_args()
+    result = run(a.events)
+    for r in result["rows"]:
+        print(r)
+    for note in result.get("notes", []):
+        print("-", note)

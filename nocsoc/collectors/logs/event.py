@@ -1,0 +1,73 @@
+"""The log event every input produces and every rule matches: fields plus where it came from.
+
+Fields use Sigma taxonomy names so SigmaHQ rules match unchanged. The logsource (product,
+services, categories) is what the engine routes on: an event is only tested against rules whose
+logsource it satisfies, and the route of a (product, services, categories) triple is cached.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_MISSING = object()
+
+
+class LogEvent:
+    """One parsed log line. `raw` is kept verbatim (keywords match it, analysts read it)."""
+
+    __slots__ = ("_low", "categories", "fields", "host", "parser", "product", "raw", "route_key",
+                 "services", "source", "time")
+
+    def __init__(self, raw: str, fields: dict[str, Any], *, host: str = "", time: float = 0.0,
+                 product: str | None = None, services: tuple[str, ...] = (),
+                 categories: tuple[str, ...] = (), parser: str = "unparsed", source: str = "") -> None:
+        self.raw = raw
+        self.fields = fields
+        self.host = host
+        self.time = time
+        self.product = product
+        self.services = services
+        self.categories = categories
+        self.parser = parser
+        self.source = source
+        self.route_key = (product, services, categories)
+        self._low: dict[str, str | None] | None = None
+
+    @property
+    def parsed(self) -> bool:
+        return self.parser != "unparsed"
+
+    def lower(self, name: str) -> str | None:
+        """The field as a lowercased string (cached per event: many rules test the same field)."""
+        low = self._low
+        if low is None:
+            low = self._low = {}
+        else:
+            cached = low.get(name, _MISSING)
+            if cached is not _MISSING:
+                return cached  # type: ignore[return-value]
+        v = self.fields.get(name)
+        out = None if v is None else (v.lower() if isinstance(v, str) else str(v).lower())
+        low[name] = out
+        return out
+
+    def raw_lower(self) -> str:
+        low = self._low
+        if low is None:
+            low = self._low = {}
+        out = low.get("\x00raw")
+        if out is None:
+            out = low["\x00raw"] = self.raw.lower()
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly form (alert samples, `--json`)."""
+        return {
+            "time": self.time, "host": self.host, "parser": self.parser, "source": self.source,
+            "logsource": {"product": self.product, "services": list(self.services),
+                          "categories": list(self.categories)},
+            "fields": self.fields, "raw": self.raw,
+        }
+
+    def __repr__(self) -> str:
+        return f"LogEvent({self.parser}, host={self.host!r}, fields={self.fields!r})"

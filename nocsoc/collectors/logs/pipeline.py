@@ -1,0 +1,290 @@
+"""LogPipeline: syslog (UDP, TCP) and file inputs -> parsers -> detection engine -> alert store
+and sinks. The component `nocsoc run` starts and `nocsoc logs listen` runs in the foreground.
+
+Threads: each input frames messages and puts them on one bounded queue (full: the message is
+dropped and counted, inputs never block); one engine thread parses, matches, and commits
+detections to the alert store in batches (at most `flush_interval_s` late), then writes `alert`
+points to the sink. Counters cover every hop (`self_points()` -> `log_collector`, `log_event`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import threading
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from nocsoc.collectors.logs.config import FileInputConfig, LogsConfig
+from nocsoc.collectors.logs.event import LogEvent
+from nocsoc.collectors.logs.parsers import LineParser, json_event
+from nocsoc.collectors.logs.server import TcpSyslogServer, UdpSyslogServer
+from nocsoc.collectors.logs.tail import FileTailer, OffsetStore
+from nocsoc.component import Counters
+from nocsoc.detections.alerts import AlertStore, IngestResult
+from nocsoc.detections.config import DetectionsConfig
+from nocsoc.detections.engine import Detection, Engine
+from nocsoc.detections.loader import RuleSet, load_rules
+from nocsoc.schema import ALERT, LOG_COLLECTOR, LOG_EVENT, Point
+from nocsoc.sinks.base import Sink
+
+log = logging.getLogger(__name__)
+_STOP = ("", "", "\x00stop")
+
+
+def alert_points(res: IngestResult, time_ns: int | None = None) -> list[Point]:
+    """One `alert` point per alert touched: how many events it gained, with its rule and tactic.
+
+    Each point gets its own nanosecond: two alerts with the same tags at the same time would
+    otherwise be one InfluxDB point, the second overwriting the first.
+    """
+    t = time_ns if time_ns is not None else time.time_ns()
+    out = []
+    for i, (aid, (added, a)) in enumerate(res.touched.items()):
+        out.append(ALERT.point(t + i, {"rule_id": a.rule_id, "rule_title": a.rule_title, "level": a.level,
+                                   "tactic": a.tactic, "host": a.host, "state": a.state},
+                               {"count": added, "alert_id": str(aid), "src_ip": a.src_ip or None,
+                                "user": a.user or None, "title": a.rule_title}))
+    return out
+
+
+def load_ruleset(dcfg: DetectionsConfig, base_dir: Path | None = None) -> RuleSet:
+    base = base_dir or Path.cwd()
+    paths = [p if (p := Path(r)).is_absolute() else base / p for r in dcfg.rules]
+    return load_rules(paths, include_builtin=dcfg.builtin_rules)
+
+
+class LogPipeline:
+    name = "logs"
+
+    def __init__(self, config: LogsConfig, detections_config: DetectionsConfig, sink: Sink | None,
+                 *, base_dir: Path | None = None, ruleset: RuleSet | None = None,
+                 store: AlertStore | None = None) -> None:
+        self.config = config
+        self.dconfig = detections_config
+        self.sink = sink
+        base = base_dir or Path.cwd()
+        self.base_dir = base
+        self.tz = ZoneInfo(config.timezone)
+        self.ruleset = ruleset if ruleset is not None else load_ruleset(detections_config, base)
+        self.engine = Engine(self.ruleset, max_groups=detections_config.max_groups,
+                             sweep_every_s=detections_config.sweep_every_s)
+        db = Path(detections_config.alerts_db)
+        self.store = store or AlertStore(db if db.is_absolute() else base / db,
+                                         detections_config.dedup_window_s)
+        self._own_store = store is None
+        self._queue: queue.Queue[tuple[str, str, str]] = queue.Queue(config.queue_size)
+        self.counters = Counters("received", "parsed", "unparsed", "dropped", "matches", "alerts",
+                                 "suppressed", "errors", "store_errors")
+        self._per_parser: Counter[tuple[str, str, str]] = Counter()
+        self._per_parser_lock = threading.Lock()
+        self.udp: UdpSyslogServer | None = None
+        self.tcp: TcpSyslogServer | None = None
+        self.tailers: list[FileTailer] = []
+        self._file_cfg: dict[str, FileInputConfig] = {}
+        self._parsers: dict[str, LineParser] = {}
+        self._worker: threading.Thread | None = None
+        self._started = 0.0
+        self._last_rate = (time.monotonic(), 0)
+        if config.syslog_udp:
+            self.udp = UdpSyslogServer(config.syslog_udp, self.submit, config.max_message)
+        if config.syslog_tcp:
+            self.tcp = TcpSyslogServer(config.syslog_tcp, self.submit, config.max_message,
+                                       config.tcp_max_connections)
+        state_dir = Path(config.state_dir)
+        offsets = OffsetStore((state_dir if state_dir.is_absolute() else base / state_dir) / "offsets.json")
+        for fc in config.file_inputs():
+            path = fc.path if Path(fc.path).is_absolute() else str(base / fc.path)
+            self._file_cfg[path] = fc
+            self.tailers.append(FileTailer(path, self._submit_file, offsets, fc.start_at,
+                                           config.poll_interval_s, config.max_message))
+
+    # --- inputs -----------------------------------------------------------------------------
+
+    def submit(self, text: str, sender: str, source: str) -> bool:
+        """Queue one message for the engine; False (and counted) when the queue is full."""
+        self.counters.add("received")
+        try:
+            self._queue.put_nowait((text, sender, source))
+            return True
+        except queue.Full:
+            self.counters.add("dropped")
+            return False
+
+    def _submit_file(self, line: str, path: str) -> bool:
+        return self.submit(line, path, "file")
+
+    def _parser(self, key: str, host: str | None = None) -> LineParser:
+        p = self._parsers.get(key)
+        if p is None:
+            p = self._parsers[key] = LineParser(self.tz, default_host=host)
+        return p
+
+    def parse(self, text: str, sender: str, source: str) -> LogEvent:
+        if source == "file":
+            fc = self._file_cfg.get(sender)
+            if fc is not None and fc.format == "jsonl":
+                try:
+                    return json_event(text, source="json", product=fc.product,
+                                      services=(fc.service,) if fc.service else (),
+                                      categories=(fc.category,) if fc.category else (),
+                                      default_host=fc.host or "", now=time.time())
+                except ValueError:
+                    return LogEvent(text, {"message": text}, host=fc.host or "", time=time.time(),
+                                    source="json")
+            return self._parser(sender, fc.host if fc else None).parse_line(text, source="file")
+        # one parser per sender keeps auditd SYSCALL/EXECVE pairing per host
+        return self._parser(sender).parse_syslog(text, sender=sender, source=source)
+
+    # --- engine thread ------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        pending: list[Detection] = []
+        uncommitted = 0  # items taken from the queue whose detections are not committed yet
+        deadline = time.monotonic() + self.dconfig.flush_interval_s
+        stopping = False
+        while True:
+            timeout = max(0.0, deadline - time.monotonic())
+            try:
+                item = self._queue.get(timeout=timeout if not stopping else 0)
+            except queue.Empty:
+                item = None
+            if item is _STOP or (item is not None and item[2] == _STOP[2]):
+                stopping = True
+                item = None
+            if item is not None:
+                self._handle(item, pending)
+                uncommitted += 1
+            now = time.monotonic()
+            if pending and (now >= deadline or len(pending) >= 1000 or stopping):
+                self._commit(pending)
+                pending = []
+            if not pending and uncommitted:
+                for _ in range(uncommitted):
+                    self._queue.task_done()
+                uncommitted = 0
+            if now >= deadline:
+                deadline = now + self.dconfig.flush_interval_s
+            if stopping and item is None and self._queue.empty():
+                if pending:
+                    self._commit(pending)
+                return
+
+    def _handle(self, item: tuple[str, str, str], pending: list[Detection]) -> None:
+        text, sender, source = item
+        try:
+            ev = self.parse(text, sender, source)
+        except Exception:
+            self.counters.add("errors")
+            log.exception("parse failed for a line from %s", sender)
+            return
+        parsed = ev.parser != "unparsed"
+        self.counters.add("parsed" if parsed else "unparsed")
+        with self._per_parser_lock:
+            self._per_parser[(source, ev.parser, ev.host)] += 1
+        try:
+            dets = self.engine.process(ev)
+        except Exception:
+            self.counters.add("errors")
+            log.exception("engine failed on an event from %s", sender)
+            return
+        if dets:
+            self.counters.add("matches", len(dets))
+            pending.extend(dets)
+
+    def _commit(self, dets: list[Detection]) -> None:
+        try:
+            res = self.store.ingest(dets)
+        except Exception as exc:  # a locked or full disk must not kill the stream: count, log
+            self.counters.add("store_errors")
+            log.error("alert store %s: %s (%d detections not stored)", self.store.path, exc, len(dets))
+            return
+        self.counters.add("alerts", len(res.created))
+        self.counters.add("suppressed", res.suppressed)
+        if self.sink is not None and res.touched:
+            try:
+                self.sink.write(alert_points(res))
+            except Exception as exc:
+                self.counters.add("errors")
+                log.error("sink %s: %s", getattr(self.sink, "name", "?"), exc)
+
+    # --- lifecycle ----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._started = time.time()
+        self._worker = threading.Thread(target=self._run, name="log-engine", daemon=True)
+        self._worker.start()
+        if self.udp:
+            self.udp.start()
+        if self.tcp:
+            self.tcp.start()
+        for t in self.tailers:
+            t.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop inputs, drain the queue through the engine, commit, close the store."""
+        for t in self.tailers:
+            t.stop(timeout)
+        if self.tcp:
+            self.tcp.stop(timeout)
+        if self.udp:
+            self.udp.stop(timeout)
+        if self._worker:
+            self._queue.put(_STOP)
+            self._worker.join(timeout)
+        if self._own_store:
+            self.store.close()
+
+    def idle(self) -> bool:
+        """True when every queued message has been processed and committed (tests await this)."""
+        return self._queue.unfinished_tasks == 0
+
+    def processed(self) -> int:
+        return self.counters.get("parsed") + self.counters.get("unparsed") + self.counters.get("errors")
+
+    def self_points(self) -> list[Point]:
+        now_ns = time.time_ns()
+        pts = []
+        mono, count = time.monotonic(), self.processed()
+        last_mono, last_count = self._last_rate
+        self._last_rate = (mono, count)
+        rate = (count - last_count) / (mono - last_mono) if mono > last_mono else 0.0
+        for name, srv in (("syslog_udp", self.udp), ("syslog_tcp", self.tcp)):
+            if srv is not None:
+                c = srv.counters.snapshot()
+                pts.append(LOG_COLLECTOR.point(now_ns, {"component": name},
+                                               {"received": c["received"], "dropped": c["dropped"]}))
+        if self.tailers:
+            rec = sum(t.counters.get("received") for t in self.tailers)
+            drop = sum(t.counters.get("dropped") for t in self.tailers)
+            pts.append(LOG_COLLECTOR.point(now_ns, {"component": "file"}, {"received": rec, "dropped": drop}))
+        c = self.counters.snapshot()
+        pts.append(LOG_COLLECTOR.point(now_ns, {"component": "engine"}, {
+            "received": c["received"], "parsed": c["parsed"], "unparsed": c["unparsed"],
+            "dropped": c["dropped"], "matches": c["matches"], "alerts": c["alerts"],
+            "suppressed": c["suppressed"], "events_per_s": rate}))
+        with self._per_parser_lock:
+            per = dict(self._per_parser)
+            self._per_parser.clear()
+        for (source, parser, host), n in sorted(per.items()):
+            pts.append(LOG_EVENT.point(now_ns, {"source": source, "parser": parser, "host": host},
+                                       {"events": n, "unparsed": n if parser == "unparsed" else 0}))
+        return pts
+
+    def status(self) -> dict[str, object]:
+        return {"counters": self.counters.snapshot(), "rules": len(self.ruleset.rules),
+                "correlations": len(self.ruleset.correlations), "queue": self._queue.qsize(),
+                "correlation_state": self.engine.state_size(),
+                "udp": self.udp.address if self.udp else None,
+                "tcp": self.tcp.address if self.tcp else None}
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+__all__ = ["LogPipeline", "alert_points", "json", "load_ruleset"]

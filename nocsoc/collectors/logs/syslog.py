@@ -1,0 +1,246 @@
+"""Syslog framing and header parsing: RFC 3164 (BSD), RFC 5424, and the headerless lines of files.
+
+Pure functions on untrusted input: they never raise on garbage, they return what they could
+read and leave the rest in `msg`. RFC 3164 dates carry no year: `resolve_year` picks the year
+that puts the date closest to (and not more than a day after) the time it was received, so a
+`Dec 31 23:59:59` line read on 1 January lands in the previous year.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, tzinfo
+
+MONTHS = {m: i for i, m in enumerate(
+    ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
+
+_PRI = re.compile(r"<(\d{1,3})>")
+_BSD_TS = re.compile(
+    r"(?P<mon>Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) {1,2}(?P<day>\d{1,2}) "
+    r"(?:(?P<year>\d{4}) )?(?P<h>\d\d):(?P<m>\d\d):(?P<s>\d\d)(?P<frac>\.\d+)?(?: [A-Z]{2,5})?:? ")
+_ISO_TS = re.compile(
+    r"(?P<ts>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?) ")
+_TAG = re.compile(r"(?P<app>[^\s\[\]:]{1,48})(?:\[(?P<pid>[^\]\s]{0,32})\])?: ?")
+_HOST = re.compile(r"(?P<host>[A-Za-z0-9][A-Za-z0-9_.:-]{0,254}) ")
+_CISCO_PREFIX = re.compile(r"(?:\d+: )?(?:(?P<host>[A-Za-z0-9][\w.-]*): )?(?:\d+: )?\*?\.?")
+
+
+@dataclass(slots=True)
+class SyslogMessage:
+    """A syslog message's header and body. `time` is epoch seconds (float)."""
+
+    time: float
+    host: str
+    app: str
+    pid: str | None
+    msg: str
+    facility: int | None = None
+    severity: int | None = None
+    format: str = "none"  # "3164" | "5424" | "file" | "none"
+    structured: dict[str, dict[str, str]] | None = None
+
+
+def resolve_year(month: int, day: int, h: int, m: int, s: int, frac: float, now: datetime,
+                 tz: tzinfo) -> float:
+    """Epoch seconds for a year-less date: this year, or last year when that would be > 1 day ahead."""
+    year = now.year
+    for candidate in (year, year - 1):
+        try:
+            dt = datetime(candidate, month, day, h, m, s, tzinfo=tz)
+        except ValueError:  # Feb 29 in a non-leap year: try the other candidate
+            continue
+        if dt - now <= timedelta(days=1):
+            return dt.timestamp() + frac
+    try:
+        return datetime(year, month, day, h, m, s, tzinfo=tz).timestamp() + frac
+    except ValueError:
+        return now.timestamp()
+
+
+def _parse_iso(ts: str) -> float | None:
+    try:
+        if ts.endswith("Z"):
+            ts = ts[:-1] + "+00:00"
+        dt = datetime.fromisoformat(ts)
+        if dt.tzinfo is None:
+            dt = dt.replace(tzinfo=UTC)
+        return dt.timestamp()
+    except ValueError:
+        return None
+
+
+def _parse_bsd_ts(mt: re.Match[str], now: datetime, tz: tzinfo) -> float:
+    month = MONTHS[mt["mon"]]
+    day, h, mi, s = int(mt["day"]), int(mt["h"]), int(mt["m"]), int(mt["s"])
+    frac = float(mt["frac"]) if mt["frac"] else 0.0
+    if mt["year"]:
+        try:
+            return datetime(int(mt["year"]), month, day, h, mi, s, tzinfo=tz).timestamp() + frac
+        except ValueError:
+            return now.timestamp()
+    return resolve_year(month, day, h, mi, s, frac, now, tz)
+
+
+def _parse_sd(rest: str) -> tuple[dict[str, dict[str, str]], str]:
+    """RFC 5424 STRUCTURED-DATA: `-` or `[id k="v" ...]...` (with \\" \\] \\\\ escapes)."""
+    sd: dict[str, dict[str, str]] = {}
+    if rest.startswith("-"):
+        return sd, rest[2:] if rest.startswith("- ") else rest[1:]
+    i, n = 0, len(rest)
+    while i < n and rest[i] == "[":
+        j = i + 1
+        while j < n and rest[j] not in " ]":
+            j += 1
+        sd_id = rest[i + 1:j]
+        params: dict[str, str] = {}
+        while j < n and rest[j] == " ":
+            j += 1
+            k = rest.find("=", j)
+            if k < 0 or k + 1 >= n or rest[k + 1] != '"':
+                return sd, rest[i:]
+            name = rest[j:k]
+            j = k + 2
+            buf = []
+            while j < n and rest[j] != '"':
+                if rest[j] == "\\" and j + 1 < n:
+                    j += 1
+                buf.append(rest[j])
+                j += 1
+            params[name] = "".join(buf)
+            j += 1
+        if j >= n or rest[j] != "]":
+            return sd, rest[i:]
+        sd[sd_id] = params
+        i = j + 1
+    msg = rest[i:]
+    return sd, msg[1:] if msg.startswith(" ") else msg
+
+
+def parse_syslog(line: str, *, sender: str = "", now: datetime | None = None,
+                 tz: tzinfo = UTC) -> SyslogMessage:
+    """Parse one syslog message (network form with <PRI>, or a line of a syslog file)."""
+    now = now or datetime.now(UTC)
+    line = line.rstrip("\r\n\x00")
+    facility = severity = None
+    pos = 0
+    mp = _PRI.match(line)
+    if mp:
+        pri = int(mp[1])
+        if pri <= 191:
+            facility, severity = pri >> 3, pri & 7
+        pos = mp.end()
+        if line.startswith("1 ", pos):
+            return _parse_5424(line, pos + 2, facility, severity, sender, now)
+    if line.startswith("\ufeff", pos):
+        pos += 1
+    fmt = "3164" if mp else "file"
+    time_s: float | None = None
+    mt = _BSD_TS.match(line, pos)
+    if mt:
+        time_s = _parse_bsd_ts(mt, now, tz)
+        pos = mt.end()
+    else:
+        mi = _ISO_TS.match(line, pos)
+        if mi:
+            time_s = _parse_iso(mi["ts"])
+            pos = mi.end()
+    if time_s is None:
+        # No timestamp where RFC 3164 puts it: Cisco IOS style (`123: host: *Mar 1 ...: %X-5-Y: ...`)
+        # or a bare message. Keep the body; the receive time and the sender stand in.
+        mc = _CISCO_PREFIX.match(line, pos)
+        host = sender
+        if mc and mc.end() > pos:
+            if mc["host"] and not mc["host"].isdigit():
+                host = mc["host"]
+            pos2 = mc.end()
+            mt2 = _BSD_TS.match(line, pos2)
+            if mt2:
+                return SyslogMessage(_parse_bsd_ts(mt2, now, tz), host, "", None, line[mt2.end():],
+                                     facility, severity, fmt if mp else "none")
+        return SyslogMessage(now.timestamp(), host, "", None, line[pos:], facility, severity,
+                             fmt if mp else "none")
+    host = sender
+    mh = _HOST.match(line, pos)
+    if mh and not line.startswith("%", pos):
+        # A hostname is followed by a tag; a tag itself ends with ':' (so "sshd[1]:" is no host)
+        candidate = mh["host"]
+        if not candidate.endswith(":") and "[" not in candidate:
+            host = candidate
+            pos = mh.end()
+    app, pid = "", None
+    mtag = _TAG.match(line, pos)
+    if mtag and not line.startswith("%", pos):
+        app, pid = mtag["app"], mtag["pid"]
+        pos = mtag.end()
+    return SyslogMessage(time_s, host, app, pid, line[pos:], facility, severity, fmt)
+
+
+def _parse_5424(line: str, pos: int, facility: int | None, severity: int | None, sender: str,
+                now: datetime) -> SyslogMessage:
+    parts = line[pos:].split(" ", 5)
+    if len(parts) < 5:
+        return SyslogMessage(now.timestamp(), sender, "", None, line[pos:], facility, severity, "5424")
+    ts, host, app, procid, _msgid = parts[:5]
+    rest = parts[5] if len(parts) > 5 else ""
+    t = None if ts == "-" else _parse_iso(ts)
+    sd, msg = _parse_sd(rest)
+    if msg.startswith("\ufeff"):
+        msg = msg[1:]
+    return SyslogMessage(
+        t if t is not None else now.timestamp(),
+        sender if host == "-" else host,
+        "" if app == "-" else app,
+        None if procid == "-" else procid,
+        msg, facility, severity, "5424", sd or None,
+    )
+
+
+class OctetFramer:
+    """Split a TCP syslog stream into messages: RFC 6587 octet counting (`LEN SP MSG`) or
+    newline (LF, or NUL) framing, detected per message, so one connection may mix them."""
+
+    def __init__(self, max_message: int = 65536) -> None:
+        self._buf = bytearray()
+        self.max_message = max_message
+        self.oversized = 0
+
+    def feed(self, data: bytes) -> list[bytes]:
+        buf = self._buf
+        buf += data
+        out: list[bytes] = []
+        while buf:
+            if buf[0:1].isdigit():
+                sp = buf.find(b" ", 0, 12)
+                if sp > 0 and buf[:sp].isdigit():
+                    n = int(buf[:sp])
+                    if n > self.max_message:
+                        self.oversized += 1
+                        del buf[:sp + 1]
+                        continue
+                    if len(buf) < sp + 1 + n:
+                        break
+                    out.append(bytes(buf[sp + 1:sp + 1 + n]))
+                    del buf[:sp + 1 + n]
+                    continue
+            nl = -1
+            for sep in (b"\n", b"\x00"):
+                k = buf.find(sep)
+                if k >= 0 and (nl < 0 or k < nl):
+                    nl = k
+            if nl < 0:
+                if len(buf) > self.max_message:
+                    out.append(bytes(buf))
+                    buf.clear()
+                    self.oversized += 1
+                break
+            if nl > 0:
+                out.append(bytes(buf[:nl]))
+            del buf[:nl + 1]
+        return out
+
+    def flush(self) -> list[bytes]:
+        """What is left when the connection closes (a last message without its newline)."""
+        rest = bytes(self._buf).strip(b"\r\n\x00 ")
+        self._buf.clear()
+        return [rest] if rest else []

@@ -1,0 +1,160 @@
+"""Follow files like `tail -F`: through rotation (new inode at the path: finish the old file,
+then start the new one from its beginning) and truncation (size below our offset: start over),
+remembering (inode, offset) in a state file so a restart resumes where it stopped."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, Any
+
+from nocsoc.component import Counters
+
+LineSink = Callable[[str, str], bool]  # (line, path) -> accepted
+
+
+class OffsetStore:
+    """{path: {inode, offset}} in one JSON file, written atomically (temp file, fsync, rename)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        try:
+            self.data: dict[str, dict[str, int]] = json.loads(path.read_text())
+        except (OSError, ValueError):
+            self.data = {}
+
+    def get(self, key: str) -> dict[str, int] | None:
+        with self._lock:
+            return self.data.get(key)
+
+    def put(self, key: str, inode: int, offset: int) -> None:
+        with self._lock:
+            self.data[key] = {"inode": inode, "offset": offset}
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_suffix(".tmp")
+            with open(tmp, "w") as f:
+                json.dump(self.data, f)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, self.path)
+
+
+class FileTailer:
+    def __init__(self, path: str, sink: LineSink, offsets: OffsetStore, start_at: str = "beginning",
+                 poll_interval_s: float = 0.2, max_line: int = 65536) -> None:
+        self.path = path
+        self.sink = sink
+        self.offsets = offsets
+        self.start_at = start_at
+        self.poll_interval_s = poll_interval_s
+        self.max_line = max_line
+        self.counters = Counters("received", "dropped", "rotations", "truncations", "errors")
+        self._f: IO[bytes] | None = None
+        self._inode = 0
+        self._offset = 0
+        self._partial = b""
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def _open(self, resume: bool) -> bool:
+        try:
+            f = open(self.path, "rb")  # noqa: SIM115 - kept open while following
+        except OSError:
+            return False
+        st = os.fstat(f.fileno())
+        saved = self.offsets.get(self.path) if resume else None
+        offset = 0
+        if saved and saved.get("inode") == st.st_ino and saved.get("offset", 0) <= st.st_size:
+            offset = saved["offset"]
+        elif saved is None and resume and self.start_at == "end":
+            offset = st.st_size
+        f.seek(offset)
+        self._f, self._inode, self._offset, self._partial = f, st.st_ino, offset, b""
+        return True
+
+    def poll(self) -> int:
+        """Read what is new; handle rotation and truncation. Returns lines delivered."""
+        if self._f is None and not self._open(resume=True):
+            return 0
+        n = self._read()
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return n  # rotated away and not yet recreated: keep the old one
+        if st.st_ino != self._inode:
+            n += self._read()  # finish the rotated file first
+            if self._partial:
+                n += self._deliver([self._partial])
+                self._partial = b""
+            assert self._f is not None
+            self._f.close()
+            self._f = None
+            self.counters.add("rotations")
+            if self._open(resume=False):
+                n += self._read()
+        elif st.st_size < self._offset:
+            self.counters.add("truncations")
+            assert self._f is not None
+            self._f.seek(0)
+            self._offset, self._partial = 0, b""
+            n += self._read()
+        return n
+
+    def _read(self) -> int:
+        f = self._f
+        if f is None:
+            return 0
+        n = 0
+        while True:
+            chunk = f.read(1 << 20)
+            if not chunk:
+                break
+            data = self._partial + chunk
+            lines = data.split(b"\n")
+            self._partial = lines.pop()
+            if len(self._partial) > self.max_line:
+                lines.append(self._partial)
+                self._partial = b""
+            self._offset += len(chunk)
+            n += self._deliver(lines)
+        if n:
+            self.offsets.put(self.path, self._inode, self._offset - len(self._partial))
+        return n
+
+    def _deliver(self, lines: list[bytes]) -> int:
+        n = 0
+        for raw in lines:
+            if not raw.strip():
+                continue
+            self.counters.add("received")
+            if not self.sink(raw.decode("utf-8", "replace").rstrip("\r"), self.path):
+                self.counters.add("dropped")
+            n += 1
+        return n
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name=f"tail-{Path(self.path).name}", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.poll()
+            except Exception:  # a vanished or unreadable file: count, retry next poll
+                self.counters.add("errors")
+            self._stop.wait(self.poll_interval_s)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout)
+        if self._f:
+            self._f.close()
+            self._f = None
+
+    def describe(self) -> dict[str, Any]:
+        return {"path": self.path, "inode": self._inode, "offset": self._offset}

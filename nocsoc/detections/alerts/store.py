@@ -1,0 +1,387 @@
+"""The alert store: one SQLite file in WAL mode, every change one committed transaction.
+
+Why SQLite: it is embedded (no server for `make demo`), and a committed WAL transaction survives
+a kill -9 of the process, which is the durability analysts need for alerts and triage state.
+Deduplication: the same rule and group key (the correlation's group-by values, or host and source
+address) while the alert is open and within `dedup_window_s` of its last event increments one
+alert instead of raising another. Triage moves new -> acknowledged -> closed | false_positive, and
+reopen; each move, and each suppression added or removed, writes an audit row (who, when, comment).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nocsoc.detections.attack import tactic_of
+from nocsoc.detections.engine import Detection
+
+STATES = ("new", "acknowledged", "closed", "false_positive")
+OPEN_STATES = ("new", "acknowledged")
+# action -> (states it may start from, state it leads to)
+TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
+    "ack": (("new",), "acknowledged"),
+    "close": (("new", "acknowledged"), "closed"),
+    "false_positive": (("new", "acknowledged"), "false_positive"),
+    "reopen": (("closed", "false_positive", "acknowledged"), "new"),
+}
+SUPPRESS_FIELDS = ("host", "src_ip", "dst_ip", "user")
+MAX_SAMPLES = 10
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS alerts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    rule_id TEXT NOT NULL, rule_title TEXT NOT NULL, level TEXT NOT NULL, tags TEXT NOT NULL,
+    tactic TEXT NOT NULL, kind TEXT NOT NULL, group_key TEXT NOT NULL,
+    host TEXT NOT NULL, src_ip TEXT NOT NULL, dst_ip TEXT NOT NULL, user TEXT NOT NULL,
+    first_seen REAL NOT NULL, last_seen REAL NOT NULL, count INTEGER NOT NULL,
+    state TEXT NOT NULL, samples TEXT NOT NULL, created_at REAL NOT NULL, updated_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS alerts_dedup ON alerts (rule_id, group_key, state);
+CREATE INDEX IF NOT EXISTS alerts_last ON alerts (last_seen);
+CREATE TABLE IF NOT EXISTS audit (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    alert_id INTEGER, suppression_id INTEGER, action TEXT NOT NULL,
+    from_state TEXT, to_state TEXT, who TEXT NOT NULL, at REAL NOT NULL, comment TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_alert ON audit (alert_id);
+CREATE TABLE IF NOT EXISTS suppressions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    rule_id TEXT NOT NULL, field TEXT NOT NULL, value TEXT NOT NULL, expires REAL NOT NULL,
+    created_by TEXT NOT NULL, created_at REAL NOT NULL, comment TEXT NOT NULL,
+    removed_at REAL, hits INTEGER NOT NULL DEFAULT 0
+);
+"""
+
+
+class TriageError(ValueError):
+    """A transition that is not allowed, or an unknown alert/suppression (named)."""
+
+
+def parse_duration(text: str) -> float:
+    """`7d`, `12h`, `30m`, `45s`, `2w` -> seconds."""
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*", text)
+    if not m:
+        raise ValueError(f"bad duration {text!r} (use e.g. 30m, 12h, 7d, 2w)")
+    return float(m[1]) * {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}[m[2]]
+
+
+@dataclass
+class Alert:
+    id: int
+    rule_id: str
+    rule_title: str
+    level: str
+    tags: list[str]
+    tactic: str
+    kind: str
+    group_key: str
+    host: str
+    src_ip: str
+    dst_ip: str
+    user: str
+    first_seen: float
+    last_seen: float
+    count: int
+    state: str
+    samples: list[dict[str, Any]]
+    created_at: float
+    updated_at: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class AuditEntry:
+    id: int
+    alert_id: int | None
+    suppression_id: int | None
+    action: str
+    from_state: str | None
+    to_state: str | None
+    who: str
+    at: float
+    comment: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class Suppression:
+    id: int
+    rule_id: str
+    field: str
+    value: str
+    expires: float
+    created_by: str
+    created_at: float
+    comment: str
+    removed_at: float | None
+    hits: int
+
+    def active(self, now: float) -> bool:
+        return self.removed_at is None and self.expires > now
+
+    def matches(self, d: Detection) -> bool:
+        if self.rule_id not in ("*", d.rule_id):
+            return False
+        want = self.value.lower()
+        if self.field in SUPPRESS_FIELDS:
+            return str(getattr(d, self.field)).lower() == want
+        for ev in d.samples[:1]:
+            v = ev.fields.get(self.field)
+            if v is not None and str(v).lower() == want:
+                return True
+        return False
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class IngestResult:
+    """What one ingest did: alerts created, incremented, and detections suppressed."""
+
+    created: list[int] = field(default_factory=list)
+    updated: list[int] = field(default_factory=list)
+    suppressed: int = 0
+    # per alert id touched: (detections added, alert row after the change)
+    touched: dict[int, tuple[int, Alert]] = field(default_factory=dict)
+
+
+def _alert(row: sqlite3.Row) -> Alert:
+    d = dict(row)
+    d["tags"] = json.loads(d["tags"])
+    d["samples"] = json.loads(d["samples"])
+    return Alert(**d)
+
+
+def _sample(d: Detection) -> list[dict[str, Any]]:
+    """Up to 3 events: the first two and the last (for a correlation, the one that fired it)."""
+    s = d.samples if len(d.samples) <= 3 else [*d.samples[:2], d.samples[-1]]
+    return [{"time": e.time, "host": e.host, "raw": e.raw, "fields": e.fields} for e in s]
+
+
+class AlertStore:
+    def __init__(self, path: Path | str, dedup_window_s: float = 3600.0) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.dedup_window_s = dedup_window_s
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(str(self.path), timeout=30.0, check_same_thread=False,
+                                   isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA busy_timeout=30000")
+        with self._tx():
+            for stmt in _SCHEMA.split(";"):
+                if stmt.strip():
+                    self._db.execute(stmt)
+        self._supp_version = -1
+        self._supps: list[Suppression] = []
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> AlertStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    class _Tx:
+        def __init__(self, store: AlertStore) -> None:
+            self.store = store
+
+        def __enter__(self) -> sqlite3.Connection:
+            self.store._lock.acquire()
+            self.store._db.execute("BEGIN IMMEDIATE")
+            return self.store._db
+
+        def __exit__(self, exc_type: object, *rest: object) -> None:
+            try:
+                self.store._db.execute("ROLLBACK" if exc_type else "COMMIT")
+            finally:
+                self.store._lock.release()
+
+    def _tx(self) -> AlertStore._Tx:
+        return AlertStore._Tx(self)
+
+    # --- ingest ------------------------------------------------------------------------------
+
+    def _suppressions(self, db: sqlite3.Connection, now: float) -> list[Suppression]:
+        version = db.execute("PRAGMA data_version").fetchone()[0]
+        if version != self._supp_version:
+            self._supp_version = version
+            self._supps = [Suppression(**dict(r)) for r in db.execute(
+                "SELECT * FROM suppressions WHERE removed_at IS NULL")]
+        return [s for s in self._supps if s.active(now)]
+
+    def ingest(self, detections: Iterable[Detection], now: float | None = None) -> IngestResult:
+        """Deduplicate detections into alerts, in one transaction (all or nothing on a crash)."""
+        dets = list(detections)
+        res = IngestResult()
+        if not dets:
+            return res
+        now = time.time() if now is None else now
+        with self._tx() as db:
+            supps = self._suppressions(db, now)
+            for d in dets:
+                hit = next((s for s in supps if s.matches(d)), None)
+                if hit is not None:
+                    res.suppressed += 1
+                    db.execute("UPDATE suppressions SET hits = hits + 1 WHERE id = ?", (hit.id,))
+                    continue
+                row = db.execute(
+                    "SELECT * FROM alerts WHERE rule_id = ? AND group_key = ? AND state IN ('new', "
+                    "'acknowledged') AND last_seen >= ? ORDER BY id DESC LIMIT 1",
+                    (d.rule_id, d.group_key, d.first_seen - self.dedup_window_s)).fetchone()
+                if row is None:
+                    cur = db.execute(
+                        "INSERT INTO alerts (rule_id, rule_title, level, tags, tactic, kind, group_key, "
+                        "host, src_ip, dst_ip, user, first_seen, last_seen, count, state, samples, "
+                        "created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                        (d.rule_id, d.title, d.level, json.dumps(list(d.tags)), tactic_of(d.tags),
+                         d.kind, d.group_key, d.host, d.src_ip, d.dst_ip, d.user, d.first_seen,
+                         d.last_seen, d.count, "new", json.dumps(_sample(d), default=str), now, now))
+                    aid = int(cur.lastrowid or 0)
+                    res.created.append(aid)
+                else:
+                    aid = int(row["id"])
+                    samples = json.loads(row["samples"])
+                    if len(samples) < MAX_SAMPLES:
+                        samples.extend(_sample(d)[:MAX_SAMPLES - len(samples)])
+                    db.execute(
+                        "UPDATE alerts SET count = count + ?, last_seen = max(last_seen, ?), "
+                        "first_seen = min(first_seen, ?), samples = ?, updated_at = ?, "
+                        "src_ip = CASE WHEN src_ip = '' THEN ? ELSE src_ip END, "
+                        "user = CASE WHEN user = '' THEN ? ELSE user END WHERE id = ?",
+                        (d.count, d.last_seen, d.first_seen, json.dumps(samples, default=str), now,
+                         d.src_ip, d.user, aid))
+                    if aid not in res.created and aid not in res.updated:
+                        res.updated.append(aid)
+                prev = res.touched.get(aid)
+                res.touched[aid] = ((prev[0] if prev else 0) + d.count, None)  # type: ignore[assignment]
+            for aid in list(res.touched):
+                row = db.execute("SELECT * FROM alerts WHERE id = ?", (aid,)).fetchone()
+                res.touched[aid] = (res.touched[aid][0], _alert(row))
+        return res
+
+    # --- queries -----------------------------------------------------------------------------
+
+    def get(self, alert_id: int) -> Alert:
+        with self._lock:
+            row = self._db.execute("SELECT * FROM alerts WHERE id = ?", (alert_id,)).fetchone()
+        if row is None:
+            raise TriageError(f"no alert {alert_id} in {self.path}")
+        return _alert(row)
+
+    def list_alerts(self, state: str | None = None, level: str | None = None, since: float | None = None,
+             rule: str | None = None, limit: int = 1000) -> list[Alert]:
+        q, args = "SELECT * FROM alerts WHERE 1=1", []  # type: tuple[str, list[Any]]
+        if state:
+            q += " AND state = ?"
+            args.append(state)
+        if level:
+            q += " AND level = ?"
+            args.append(level)
+        if since is not None:
+            q += " AND last_seen >= ?"
+            args.append(since)
+        if rule:
+            q += " AND rule_id = ?"
+            args.append(rule)
+        q += " ORDER BY last_seen DESC, id DESC LIMIT ?"
+        args.append(limit)
+        with self._lock:
+            return [_alert(r) for r in self._db.execute(q, args)]
+
+    def audit(self, alert_id: int | None = None, suppression_id: int | None = None) -> list[AuditEntry]:
+        with self._lock:
+            if alert_id is not None:
+                rows = self._db.execute("SELECT * FROM audit WHERE alert_id = ? ORDER BY id",
+                                        (alert_id,))
+            elif suppression_id is not None:
+                rows = self._db.execute("SELECT * FROM audit WHERE suppression_id = ? ORDER BY id",
+                                        (suppression_id,))
+            else:
+                rows = self._db.execute("SELECT * FROM audit ORDER BY id")
+            return [AuditEntry(**dict(r)) for r in rows]
+
+    # --- triage ------------------------------------------------------------------------------
+
+    def transition(self, alert_id: int, action: str, who: str, comment: str = "",
+                   now: float | None = None) -> Alert:
+        if action not in TRANSITIONS:
+            raise TriageError(f"unknown action {action!r} (one of {', '.join(TRANSITIONS)})")
+        allowed, to_state = TRANSITIONS[action]
+        if action in ("close", "false_positive") and not comment.strip():
+            raise TriageError(f"{action} needs a reason")
+        now = time.time() if now is None else now
+        with self._tx() as db:
+            row = db.execute("SELECT state FROM alerts WHERE id = ?", (alert_id,)).fetchone()
+            if row is None:
+                raise TriageError(f"no alert {alert_id} in {self.path}")
+            if row["state"] not in allowed:
+                raise TriageError(f"alert {alert_id} is {row['state']}: cannot {action} "
+                                  f"(only from {' or '.join(allowed)})")
+            db.execute("UPDATE alerts SET state = ?, updated_at = ? WHERE id = ?", (to_state, now, alert_id))
+            db.execute("INSERT INTO audit (alert_id, action, from_state, to_state, who, at, comment) "
+                       "VALUES (?,?,?,?,?,?,?)",
+                       (alert_id, action, row["state"], to_state, who, now, comment))
+        return self.get(alert_id)
+
+    # --- suppressions ------------------------------------------------------------------------
+
+    def suppress(self, rule_id: str, field_name: str, value: str, duration_s: float, who: str,
+                 comment: str = "", now: float | None = None) -> Suppression:
+        now = time.time() if now is None else now
+        if duration_s <= 0:
+            raise TriageError("a suppression needs a positive duration")
+        with self._tx() as db:
+            cur = db.execute(
+                "INSERT INTO suppressions (rule_id, field, value, expires, created_by, created_at, comment) "
+                "VALUES (?,?,?,?,?,?,?)", (rule_id, field_name, value, now + duration_s, who, now, comment))
+            sid = int(cur.lastrowid or 0)
+            db.execute("INSERT INTO audit (suppression_id, action, who, at, comment) VALUES (?,?,?,?,?)",
+                       (sid, "suppress", who, now,
+                        comment or f"{rule_id} where {field_name}={value} for {duration_s:g}s"))
+        return self.suppression(sid)
+
+    def unsuppress(self, sid: int, who: str, comment: str = "", now: float | None = None) -> Suppression:
+        now = time.time() if now is None else now
+        with self._tx() as db:
+            row = db.execute("SELECT removed_at FROM suppressions WHERE id = ?", (sid,)).fetchone()
+            if row is None:
+                raise TriageError(f"no suppression {sid} in {self.path}")
+            if row["removed_at"] is not None:
+                raise TriageError(f"suppression {sid} was already removed")
+            db.execute("UPDATE suppressions SET removed_at = ? WHERE id = ?", (now, sid))
+            db.execute("INSERT INTO audit (suppression_id, action, who, at, comment) VALUES (?,?,?,?,?)",
+                       (sid, "unsuppress", who, now, comment))
+        return self.suppression(sid)
+
+    def suppression(self, sid: int) -> Suppression:
+        with self._lock:
+            row = self._db.execute("SELECT * FROM suppressions WHERE id = ?", (sid,)).fetchone()
+        if row is None:
+            raise TriageError(f"no suppression {sid} in {self.path}")
+        return Suppression(**dict(row))
+
+    def suppressions(self, include_inactive: bool = False, now: float | None = None) -> list[Suppression]:
+        now = time.time() if now is None else now
+        with self._lock:
+            rows = [Suppression(**dict(r))
+                    for r in self._db.execute("SELECT * FROM suppressions ORDER BY id")]
+        return rows if include_inactive else [s for s in rows if s.active(now)]

@@ -1,0 +1,196 @@
+"""Load Sigma rules (SigmaHQ format, unchanged) with pySigma and sort them into what nocsoc can run.
+
+A rule whose logsource nocsoc does not ingest (Windows, Zeek, proxy, DNS...) is *unsupported*,
+reported with the reason, never an error: SigmaHQ's trees mix many logsources. Errors are YAML
+or Sigma errors, each naming the file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, cast
+
+from sigma.collection import SigmaCollection
+from sigma.correlations import SigmaCorrelationRule, SigmaCorrelationType
+from sigma.exceptions import SigmaError
+from sigma.rule import SigmaRule
+
+from nocsoc.detections.compiler import CompiledRule, CompileError, compile_rule
+
+# What the parsers produce (nocsoc.collectors.logs.parsers): product -> services (None: any
+# program name, since generic Linux syslog events carry their program as service).
+INGESTED_SERVICES: dict[str | None, set[str] | None] = {
+    "linux": None,
+    "cisco": {"aaa", "bgp", "ldp", "link", "syslog"},
+    "juniper": {"aaa", "bgp", "link", "syslog"},
+    "fortigate": {"event", "traffic", "utm"},
+}
+# A logsource without product: any service some product above produces, or a web server's.
+INGESTED_SERVICES[None] = {"apache", "nginx", "auditd", "sshd", "syslog", "iptables", "auth", "cron",
+                           *(s for v in INGESTED_SERVICES.values() if v for s in v)}
+INGESTED_CATEGORIES: dict[str | None, set[str]] = {
+    "linux": {"process_creation", "firewall"},
+    "fortigate": {"firewall"},
+    None: {"webserver", "firewall", "process_creation"},
+}
+SUPPORTED_CORRELATIONS = {SigmaCorrelationType.EVENT_COUNT, SigmaCorrelationType.VALUE_COUNT,
+                          SigmaCorrelationType.TEMPORAL, SigmaCorrelationType.TEMPORAL_ORDERED}
+
+
+def builtin_rules_dir() -> Path:
+    return Path(str(resources.files("nocsoc.detections") / "rules"))
+
+
+def logsource_reason(product: str | None, category: str | None, service: str | None) -> str | None:
+    """None when nocsoc ingests events of this logsource, else why not."""
+    if product is not None and product not in INGESTED_SERVICES:
+        return f"product {product!r} is not ingested"
+    if category is not None and category not in INGESTED_CATEGORIES.get(product, set()) \
+            and category not in INGESTED_CATEGORIES[None]:
+        return f"category {category!r} is not ingested"
+    if category is not None and product not in (None, "linux", "fortigate"):
+        return f"category {category!r} is not ingested for product {product!r}"
+    services = INGESTED_SERVICES.get(product)
+    if service is not None and services is not None and service not in services:
+        return f"service {service!r} is not ingested" + (f" for product {product!r}" if product else "")
+    return None
+
+
+@dataclass
+class LoadIssue:
+    path: str
+    rule: str
+    message: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"path": self.path, "rule": self.rule, "message": self.message}
+
+
+@dataclass
+class RuleSet:
+    rules: list[CompiledRule] = field(default_factory=list)
+    correlations: list[SigmaCorrelationRule] = field(default_factory=list)
+    correlation_paths: dict[int, str] = field(default_factory=dict)
+    unsupported: list[LoadIssue] = field(default_factory=list)
+    errors: list[LoadIssue] = field(default_factory=list)
+    files: int = 0
+    collection: SigmaCollection | None = None
+    origin: dict[int, str] = field(default_factory=dict)  # id(pySigma rule) -> file
+
+    def by_id(self, key: str) -> CompiledRule | SigmaCorrelationRule | None:
+        for r in self.rules:
+            if key in (r.id, r.name, r.title):
+                return r
+        for c in self.correlations:
+            if key in (str(c.id), c.name, c.title):
+                return c
+        return None
+
+
+# pySigma validators that need ATT&CK / D3FEND data from the network (sigma-cli's `check`
+# downloads it unless these are excluded); the rest run offline.
+ONLINE_VALIDATORS = ("attacktag", "d3_fendtag", "namespace_tag")
+
+
+def validate(rs: RuleSet) -> list[LoadIssue]:
+    """pySigma's own rule validators (what `sigma check` runs), offline."""
+    from sigma.plugins import InstalledSigmaPlugins
+    from sigma.validation import SigmaValidator
+
+    if rs.collection is None:
+        return []
+    validators = InstalledSigmaPlugins.autodiscover().validators
+    chosen = [v for name, v in validators.items() if name not in ONLINE_VALIDATORS]
+    validator = SigmaValidator(cast(Any, chosen))
+    out = []
+    for issue in validator.validate_rules(r for r in rs.collection.rules if isinstance(r, SigmaRule)):
+        for r in issue.rules:
+            sev = getattr(issue.severity, "name", str(issue.severity)).lower()
+            out.append(LoadIssue(rs.origin.get(id(r), ""), _rule_label(r),
+                                 f"{sev}: {type(issue).__name__}: {issue.description}"))
+    return out
+
+
+def rule_files(paths: list[Path]) -> list[Path]:
+    out: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            out.extend(sorted(q for q in p.rglob("*") if q.suffix in (".yml", ".yaml") and q.is_file()))
+        else:
+            out.append(p)
+    return out
+
+
+def _rule_label(r: Any) -> str:
+    return str(getattr(r, "id", None) or getattr(r, "name", None) or getattr(r, "title", "?"))
+
+
+def load_rules(paths: list[Path], include_builtin: bool = False) -> RuleSet:
+    """Parse every rule file, resolve correlation references, compile what nocsoc can run."""
+    files = rule_files(([builtin_rules_dir()] if include_builtin else []) + list(paths))
+    rs = RuleSet(files=len(files))
+    collections: list[SigmaCollection] = []
+    origin: dict[int, str] = {}
+    for f in files:
+        try:
+            text = f.read_text(encoding="utf-8")
+        except OSError as exc:
+            rs.errors.append(LoadIssue(str(f), "", f"cannot read: {exc}"))
+            continue
+        try:
+            col = SigmaCollection.from_yaml(text, collect_errors=True)
+        except Exception as exc:  # yaml.YAMLError and pySigma errors: name the file, keep going
+            rs.errors.append(LoadIssue(str(f), "", f"{type(exc).__name__}: {exc}"))
+            continue
+        for r in col.rules:
+            origin[id(r)] = str(f)
+            for err in r.errors:
+                rs.errors.append(LoadIssue(str(f), _rule_label(r), str(err)))
+        collections.append(col)
+    merged = SigmaCollection.merge(collections) if collections else SigmaCollection([])
+    rs.collection, rs.origin = merged, origin
+    try:
+        merged.resolve_rule_references()
+    except SigmaError as exc:
+        rs.errors.append(LoadIssue("", "", f"correlation reference: {exc}"))
+    # rules referenced by correlations only alert themselves when a correlation says `generate`
+    quiet: set[int] = set()
+    loud: set[int] = set()
+    for r in merged.rules:
+        if isinstance(r, SigmaCorrelationRule) and not r.errors:
+            for ref in r.rules or []:
+                target = getattr(ref, "rule", None)
+                if target is not None:
+                    (loud if r.generate else quiet).add(id(target))
+    for r in merged.rules:
+        path = origin.get(id(r), "")
+        if r.errors:
+            continue
+        if isinstance(r, SigmaCorrelationRule):
+            if r.type not in SUPPORTED_CORRELATIONS:
+                rs.unsupported.append(LoadIssue(path, _rule_label(r),
+                                                f"correlation type {r.type.name.lower()} is not supported"))
+                continue
+            if any(getattr(ref, "rule", None) is None for ref in r.rules or []):
+                rs.errors.append(LoadIssue(path, _rule_label(r), "unresolved rule reference"))
+                continue
+            rs.correlations.append(r)
+            rs.correlation_paths[id(r)] = path
+            continue
+        if not isinstance(r, SigmaRule):
+            continue
+        ls = r.logsource
+        reason = logsource_reason(ls.product, ls.category, ls.service)
+        if reason is not None:
+            rs.unsupported.append(LoadIssue(path, _rule_label(r), reason))
+            continue
+        try:
+            c = compile_rule(r, path)
+        except (CompileError, SigmaError) as exc:
+            rs.errors.append(LoadIssue(path, _rule_label(r), str(exc)))
+            continue
+        c.generate = not (id(r) in quiet and id(r) not in loud)
+        rs.rules.append(c)
+    return rs
