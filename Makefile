@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean venv
+.PHONY: demo test lint bench clean venv snmpsim-venv
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +18,21 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/nocsoc demo
 
-test: $(STAMP)
+# snmpsim (the SNMP agent simulator the SNMP tests start) runs as `nobody`, so it needs a Python
+# that user can read: a venv from Debian's own python3 (python3-venv python3-gdbm), world-readable.
+SNMPSIM_VENV ?= .venv-snmpsim
+SNMPSIM_STAMP := $(SNMPSIM_VENV)/.installed
+export NOCSOC_SNMPSIM_VENV := $(abspath $(SNMPSIM_VENV))
+
+$(SNMPSIM_STAMP):
+	/usr/bin/python3 -m venv $(SNMPSIM_VENV)
+	$(SNMPSIM_VENV)/bin/pip install --quiet "snmpsim==1.2.2" "pysmi>=1.4"
+	chmod -R a+rX $(SNMPSIM_VENV)
+	touch $(SNMPSIM_STAMP)
+
+snmpsim-venv: $(SNMPSIM_STAMP)
+
+test: $(STAMP) $(SNMPSIM_STAMP)
 	$(PY) -m pytest -q -p no:cacheprovider
 
 lint: $(STAMP)

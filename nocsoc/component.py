@@ -58,3 +58,6 @@ class Component(Protocol):
     def self_points(self) -> list[Point]:
         """Current counters as schema self-metric points."""
         ...
+
+    # Optional: `reload(inventory)` applies a new inventory (SIGHUP); `status() -> dict`
+    # feeds `nocsoc status`. The worker calls them when a component has them.

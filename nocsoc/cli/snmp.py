@@ -1,9 +1,338 @@
-"""CLI commands for snmp (registered by nocsoc.cli.app)."""
+"""`nocsoc poll`, `nocsoc discover`, `nocsoc topology`: the SNMP collector from the command line.
+
+Thin: parse, call the package (nocsoc.collectors.snmp), render.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import signal
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 import typer
+from rich.markup import escape
+from rich.table import Table
+
+from nocsoc.cli import common
+
+if TYPE_CHECKING:
+    from nocsoc.collectors.snmp.poller import PollResult
+    from nocsoc.config import Config
+    from nocsoc.inventory.model import Inventory
+    from nocsoc.sinks.base import Sink
+
+SINK_TYPES = ("stdout", "sqlite", "influxdb", "influxdb1")
+
+
+def _load() -> tuple[Config, Path, Inventory]:
+    from nocsoc.config import inventory_path
+    from nocsoc.inventory.store import load_inventory
+
+    config, path = common.load_config_or_fail()
+    with common.user_errors():
+        inventory = load_inventory(inventory_path(config, path))
+    return config, path, inventory
+
+
+def _sink(config: Config, config_file: Path, kind: str | None) -> Sink:
+    """The sink of type `kind` from nocsoc.yaml (stdout/sqlite work unconfigured), else all sinks."""
+    from nocsoc.sinks import factory
+    from nocsoc.sinks.config import SqliteSinkConfig, StdoutSinkConfig
+
+    base = config_file.parent
+    if kind is None:
+        sinks = factory.build_sinks(config, base)
+        if len(sinks) == 1:
+            return sinks[0]
+        from nocsoc.sinks.fanout import FanoutSink
+
+        return FanoutSink(sinks)
+    if kind not in SINK_TYPES:
+        common.fail(f"--sink must be one of {', '.join(SINK_TYPES)}, not {kind!r}", common.EXIT_USAGE)
+    for cfg in config.sinks:
+        if cfg.type == kind:
+            return factory.build_sink(cfg, base)
+    if kind == "stdout":
+        return factory.build_sink(StdoutSinkConfig(), base)
+    if kind == "sqlite":
+        return factory.build_sink(SqliteSinkConfig(), base)
+    common.fail(
+        f"--sink {kind}: no sink of type {kind} in {config_file} (add one under `sinks:`)", common.EXIT_USAGE
+    )
+
+
+def _table(results: list[PollResult]) -> Table:
+    table = Table(title="SNMP poll", title_justify="left")
+    for col, justify in (
+        ("device", "left"),
+        ("address", "left"),
+        ("sysName", "left"),
+        ("status", "left"),
+        ("ifaces", "right"),
+        ("points", "right"),
+        ("varbinds", "right"),
+        ("requests", "right"),
+        ("time", "right"),
+    ):
+        table.add_column(col, justify=justify, overflow="fold")  # type: ignore[arg-type]
+    for r in results:
+        status = "[green]ok[/]" if r.ok else f"[red]{r.error_kind or 'error'}[/]"
+        table.add_row(
+            r.device,
+            f"{r.address}:{r.port}",
+            r.sys_name,
+            status,
+            str(r.interfaces),
+            str(r.points),
+            str(r.varbinds),
+            str(r.requests),
+            f"{r.duration_s * 1000:.0f} ms",
+        )
+    return table
+
+
+def _errors(results: list[PollResult]) -> list[str]:
+    """One line per failed device (below the table: messages are too long for a cell)."""
+    return [f"{r.error_kind}: {r.error}" for r in results if not r.ok]
+
+
+def poll(
+    once: bool = typer.Option(
+        False, "--once", help="poll each device once (two readings for rates) and exit"
+    ),
+    device: list[str] = typer.Option([], "--device", "-d", help="only this device (repeatable)"),
+    site: list[str] = typer.Option([], "--site", "-s", help="only devices of this site (repeatable)"),
+    sink: str | None = typer.Option(
+        None, "--sink", help="stdout | sqlite | influxdb | influxdb1 (default: every sink in nocsoc.yaml)"
+    ),
+    gap: float | None = typer.Option(None, "--gap", help="seconds between the two readings of --once"),
+    as_json: bool = typer.Option(False, "--json", help="results as JSON (with --once)"),
+) -> None:
+    """Poll devices over SNMP and write interfaces, health, optics and UPS points to the sinks."""
+    from nocsoc.collectors.snmp.poller import SnmpPoller
+    from nocsoc.inventory.store import load_inventory
+
+    config, path, inventory = _load()
+    known = {d.name for d in inventory.devices}
+    unknown = [d for d in device if d not in known]
+    if unknown:
+        common.fail(
+            f"unknown device(s) {', '.join(unknown)} (see `nocsoc inventory list`)", common.EXIT_USAGE
+        )
+    names = [
+        d.name for d in inventory.devices if (not device or d.name in device) and (not site or d.site in site)
+    ]
+    if not names:
+        common.fail("no device matches --device/--site", common.EXIT_USAGE)
+    out = _sink(config, path, sink)
+    poller = SnmpPoller(config.snmp, inventory, out, devices=device or None, sites=site or None)
+    # With --sink stdout the line protocol owns stdout: the table goes to stderr.
+    console = common.err_console if sink == "stdout" else common.console
+    if once:
+        try:
+            results = poller.run_once(samples=2, gap_s=gap)
+        finally:
+            out.write(poller.self_points())
+            out.flush(30)
+            out.close()
+        if as_json:
+            common.print_json([r.__dict__ for r in results])
+        else:
+            console.print(_table(results))
+            for line in _errors(results):
+                console.print(f"[red]{escape(line)}[/]", highlight=False, soft_wrap=True)
+        if not all(r.ok for r in results):
+            raise typer.Exit(common.EXIT_RUNTIME)
+        return
+
+    stop = threading.Event()
+    from nocsoc.config import inventory_path
+
+    def reload(*_: object) -> None:
+        try:
+            poller.update_inventory(load_inventory(inventory_path(config, path)))
+            console.print("inventory reloaded")
+        except Exception as exc:  # a broken inventory keeps the old one running
+            common.err_console.print(f"[red]inventory not reloaded:[/] {exc}")
+
+    signal.signal(signal.SIGHUP, reload)
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    poller.start()
+    console.print(f"polling {len(names)} device(s); Ctrl-C to stop")
+    try:
+        while not stop.wait(config.snmp.interval_s):
+            out.write(poller.self_points())
+            ok = sum(1 for r in poller.results() if r.ok)
+            console.print(
+                f"{ok}/{len(poller.results())} devices answered; counters {poller.counters.snapshot()}"
+            )
+    except KeyboardInterrupt:
+        pass
+    finally:
+        poller.stop()
+        out.flush(10)
+        out.close()
+
+
+def discover(
+    cidrs: list[str] = typer.Argument(..., help="addresses or networks to probe (e.g. 127.0.10.0/24)"),
+    profile: str = typer.Option(
+        ..., "--profile", "-p", help="SNMP profile (from the inventory) to probe with"
+    ),
+    site: str | None = typer.Option(
+        None, "--site", help="site of new devices (needed to --apply new devices)"
+    ),
+    port: int | None = typer.Option(None, "--port", help="UDP port (default: the profile's)"),
+    concurrency: int = typer.Option(32, "--concurrency", min=1, max=1024, help="probes at once"),
+    apply: bool = typer.Option(False, "--apply", help="write the proposed changes to the inventory"),
+    as_json: bool = typer.Option(False, "--json", help="probe results and plan as JSON"),
+) -> None:
+    """Probe addresses over SNMP, guess vendor and role, propose devices and LLDP links (a diff)."""
+    from rich.progress import Progress
+
+    from nocsoc.collectors.snmp import discovery
+    from nocsoc.config import inventory_path
+    from nocsoc.inventory.store import InventoryStore
+
+    config, path, inventory = _load()
+    try:
+        prof = inventory.profile(profile)
+    except KeyError:
+        common.fail(f"no SNMP profile {profile!r} in the inventory", common.EXIT_USAGE)
+    if site is not None:
+        try:
+            inventory.site(site)
+        except KeyError:
+            common.fail(f"no site {site!r} in the inventory", common.EXIT_USAGE)
+    try:
+        addresses = discovery.expand(cidrs)
+    except ValueError as exc:
+        common.fail(str(exc), common.EXIT_USAGE)
+
+    with Progress(console=common.err_console, transient=True) as progress:
+        task = progress.add_task("probing", total=len(addresses))
+        with common.user_errors():
+            probes = asyncio.run(
+                discovery.probe_all(
+                    addresses,
+                    prof,
+                    port=port,
+                    concurrency=concurrency,
+                    progress=lambda _p: progress.advance(task),
+                )
+            )
+    found = [p for p in probes if p.ok]
+    proposal = discovery.plan(inventory, found, profile, site or "?")
+    if as_json:
+        common.print_json({"probes": [p.__dict__ for p in found], "changes": proposal.diff()})
+    else:
+        table = Table(title=f"{len(found)} of {len(addresses)} addresses answered", title_justify="left")
+        for col in ("address", "sysName", "vendor", "role", "sysDescr", "LLDP neighbours"):
+            table.add_column(col, overflow="fold")
+        for p in found:
+            table.add_row(
+                f"{p.address}:{p.port}",
+                p.sys_name,
+                p.vendor,
+                p.role.value if p.role else "",
+                p.sys_descr[:60],
+                ", ".join(f"{n.local_port}->{n.remote_name}" for n in p.neighbours),
+            )
+        common.console.print(table)
+        for line in proposal.diff() or ["(no changes)"]:
+            style = "green" if line.startswith("+") else "yellow"
+            common.console.print(f"[{style}]{escape(line)}[/]", highlight=False, soft_wrap=True)
+    if apply and not proposal.empty:
+        if proposal.add and site is None:
+            common.fail("new devices need --site to be applied", common.EXIT_USAGE)
+        with common.user_errors(), InventoryStore(inventory_path(config, path)).edit() as inv:
+            # Planned again under the lock: another edit since the probe must not be overwritten.
+            discovery.apply(inv, discovery.plan(inv, found, profile, site or "?"))
+        common.console.print(f"applied {len(proposal.diff())} change(s)")
+
+
+def topology(
+    fmt: str = typer.Option("table", "--format", "-f", help="table | dot | json"),
+    live: bool = typer.Option(False, "--live", help="also read LLDP from the devices now and show new links"),
+    apply: bool = typer.Option(False, "--apply", help="with --live: add the new LLDP links to the inventory"),
+) -> None:
+    """The backbone graph: inventory links (and, with --live, what LLDP reports now)."""
+    from nocsoc.collectors.snmp import topology as topo
+    from nocsoc.collectors.snmp.session import EnginePool, SnmpSession, build_credentials
+    from nocsoc.config import inventory_path
+    from nocsoc.inventory.store import InventoryStore
+
+    if fmt not in ("table", "dot", "json"):
+        common.fail(f"--format must be table, dot or json, not {fmt!r}", common.EXIT_USAGE)
+    config, path, inventory = _load()
+    found_links = []
+    if live:
+
+        async def read() -> tuple[dict[str, list[topo.lldp.Neighbour]], dict[str, str]]:
+            engines = EnginePool()
+            profiles = {p.name: p for p in inventory.snmp_profiles}
+            sessions = {}
+            for d in inventory.devices:
+                prof = profiles.get(d.profile)
+                if prof is None:
+                    continue
+                cred = build_credentials(prof)
+                sessions[d.name] = SnmpSession(
+                    engines.get(cred.engine_key), d.name, d.address, d.snmp_port or prof.port, prof, cred
+                )
+            try:
+                return await topo.gather_neighbours(sessions)
+            finally:
+                engines.close()
+
+        with common.user_errors():
+            neighbours, errors = asyncio.run(read())
+        for name, err in sorted(errors.items()):
+            common.err_console.print(f"[yellow]warning:[/] {name}: {err}", highlight=False)
+        found_links = topo.new_links(inventory, topo.links_from_lldp(neighbours))
+        if apply and found_links:
+            with common.user_errors(), InventoryStore(inventory_path(config, path)).edit() as inv:
+                inv.links.extend(topo.new_links(inv, found_links))
+            inventory.links.extend(found_links)
+            found_links = []
+    if fmt == "json":
+        data = topo.graph_json(inventory)
+        data["new_links"] = [link.model_dump() for link in found_links]
+        common.print_json(data)
+        return
+    if fmt == "dot":
+        typer.echo(topo.graph_dot(inventory), nl=False)
+        return
+    table = Table(title=f"{len(inventory.links)} links", title_justify="left")
+    for col in ("link", "a", "a port", "b", "b port", "kind", "speed"):
+        table.add_column(col, overflow="fold")
+    for link in inventory.links:
+        table.add_row(
+            link.name,
+            link.a.device,
+            link.a.interface,
+            link.b.device,
+            link.b.interface,
+            link.kind,
+            f"{link.speed_mbps} Mb/s" if link.speed_mbps else "",
+        )
+    for link in found_links:
+        table.add_row(
+            f"[green]+ {link.name}[/]",
+            link.a.device,
+            link.a.interface,
+            link.b.device,
+            link.b.interface,
+            "lldp",
+            "",
+        )
+    common.console.print(table)
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the nocsoc app."""
+    app.command("poll")(poll)
+    app.command("discover")(discover)
+    app.command("topology")(topology)

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 
-class FieldType(str, Enum):
+class FieldType(StrEnum):
     FLOAT = "float"
     INT = "int"  # line protocol `i`; InfluxDB 1.x OSS has no unsigned type, so counters are INT
     UINT = "uint"  # line protocol `u`; only for sinks that support it (InfluxDB 2.x/3.x)

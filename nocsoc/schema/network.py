@@ -2,7 +2,7 @@
 
 from nocsoc.schema.core import Field, FieldType, Measurement, Tag
 
-F, I, B, S = FieldType.FLOAT, FieldType.INT, FieldType.BOOL, FieldType.STRING
+F, INT, S = FieldType.FLOAT, FieldType.INT, FieldType.STRING
 
 DEVICE_TAGS = (
     Tag("device", "inventory device name"),
@@ -25,11 +25,11 @@ INTERFACE = Measurement(
         Field("out_errors_ps", F, "short", "outbound errors per second"),
         Field("in_discards_ps", F, "short", "inbound discards per second"),
         Field("out_discards_ps", F, "short", "outbound discards per second"),
-        Field("in_octets", I, "decbytes", "raw ifHCInOctets (or ifInOctets)"),
-        Field("out_octets", I, "decbytes", "raw ifHCOutOctets (or ifOutOctets)"),
-        Field("speed_mbps", I, "Mbits", "ifHighSpeed"),
-        Field("oper_status", I, "none", "ifOperStatus: 1 up, 2 down, ..."),
-        Field("admin_status", I, "none", "ifAdminStatus: 1 up, 2 down, 3 testing"),
+        Field("in_octets", INT, "decbytes", "raw ifHCInOctets (or ifInOctets)"),
+        Field("out_octets", INT, "decbytes", "raw ifHCOutOctets (or ifOutOctets)"),
+        Field("speed_mbps", INT, "Mbits", "ifHighSpeed"),
+        Field("oper_status", INT, "none", "ifOperStatus: 1 up, 2 down, ..."),
+        Field("admin_status", INT, "none", "ifAdminStatus: 1 up, 2 down, 3 testing"),
     ),
     area="network",
 )
@@ -39,8 +39,8 @@ INTERFACE_EVENT = Measurement(
     "An interface oper-status change (link up/down, flap).",
     (*DEVICE_TAGS, Tag("ifname"), Tag("event", "up | down")),
     (
-        Field("oper_status", I, "none", "new ifOperStatus"),
-        Field("previous_status", I, "none", "previous ifOperStatus"),
+        Field("oper_status", INT, "none", "new ifOperStatus"),
+        Field("previous_status", INT, "none", "previous ifOperStatus"),
         Field("message", S, "", "human-readable description"),
     ),
     area="network",
@@ -51,11 +51,11 @@ DEVICE = Measurement(
     "Device health: reachability, uptime, CPU, memory, load.",
     (*DEVICE_TAGS, Tag("vendor")),
     (
-        Field("reachable", I, "bool", "1 when the last poll answered"),
+        Field("reachable", INT, "bool", "1 when the last poll answered"),
         Field("uptime_s", F, "s", "sysUpTime in seconds"),
         Field("cpu_pct", F, "percent", "mean hrProcessorLoad or 100 - ssCpuIdle"),
-        Field("mem_total_bytes", I, "bytes"),
-        Field("mem_used_bytes", I, "bytes"),
+        Field("mem_total_bytes", INT, "bytes"),
+        Field("mem_used_bytes", INT, "bytes"),
         Field("mem_used_pct", F, "percent"),
         Field("load1", F, "short"),
         Field("load5", F, "short"),
@@ -80,8 +80,8 @@ STORAGE = Measurement(
     "HOST-RESOURCES-MIB hrStorageTable entries (disks, RAM).",
     (*DEVICE_TAGS, Tag("storage", "hrStorageDescr"), Tag("kind", "hrStorageType short name")),
     (
-        Field("size_bytes", I, "bytes"),
-        Field("used_bytes", I, "bytes"),
+        Field("size_bytes", INT, "bytes"),
+        Field("used_bytes", INT, "bytes"),
         Field("used_pct", F, "percent"),
     ),
     area="network",
@@ -112,11 +112,11 @@ UPS = Measurement(
     "UPS-MIB (RFC 1628) battery and output state.",
     DEVICE_TAGS,
     (
-        Field("battery_status", I, "none", "upsBatteryStatus: 1 unknown, 2 normal, 3 low, 4 depleted"),
+        Field("battery_status", INT, "none", "upsBatteryStatus: 1 unknown, 2 normal, 3 low, 4 depleted"),
         Field("battery_charge_pct", F, "percent", "upsEstimatedChargeRemaining"),
         Field("runtime_min", F, "m", "upsEstimatedMinutesRemaining"),
         Field("seconds_on_battery", F, "s", "upsSecondsOnBattery"),
-        Field("on_battery", I, "bool", "1 when upsSecondsOnBattery > 0"),
+        Field("on_battery", INT, "bool", "1 when upsSecondsOnBattery > 0"),
         Field("output_load_pct", F, "percent", "upsOutputPercentLoad (max over lines)"),
         Field("input_voltage", F, "volt"),
         Field("output_voltage", F, "volt"),

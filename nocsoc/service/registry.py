@@ -30,13 +30,14 @@ ServiceFactory = Callable[[ServiceContext], Component]
 def _snmp(ctx: ServiceContext) -> Component:
     from nocsoc.collectors.snmp.poller import SnmpPoller
 
-    return SnmpPoller(ctx.config.snmp, ctx.inventory, ctx.sink)  # type: ignore[return-value]
+    return SnmpPoller(ctx.config.snmp, ctx.inventory, ctx.sink)
 
 
 def _flows(ctx: ServiceContext) -> Component:
     from nocsoc.collectors.flows.collector import FlowCollector
 
-    return FlowCollector(ctx.config.flows, ctx.inventory, ctx.sink)  # type: ignore[return-value]
+    return FlowCollector(ctx.config.flows, ctx.inventory, ctx.sink, state_dir=ctx.state_dir / "flows",
+                         base_dir=ctx.base_dir)
 
 
 def _logs(ctx: ServiceContext) -> Component:

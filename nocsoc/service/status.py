@@ -45,7 +45,7 @@ def write_status(state_dir: Path, status: WorkerStatus) -> None:
 
 
 def read_statuses(state_dir: Path) -> list[WorkerStatus]:
-    out = []
+    out: list[WorkerStatus] = []
     d = status_dir(state_dir)
     if not d.is_dir():
         return out

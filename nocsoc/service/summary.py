@@ -91,9 +91,9 @@ def read_summary(db_path: Path, alerts_db: Path | None, since_ns: int | None = N
                                  f"{row.tags.get('event', '')}")
         volume: Counter[tuple[str, str]] = Counter()
         for row in reader.query(FLOW_TOP.name, [FLOW_TOP.f("bytes")], since_ns=since_ns):
-            key = row.tags.get("key", "")
-            if key and key != "other":
-                volume[(row.tags.get("kind", ""), key)] += int(row.fields.get("bytes", 0))
+            talker = row.tags.get("key", "")
+            if talker and talker != "other":
+                volume[(row.tags.get("kind", ""), talker)] += int(row.fields.get("bytes", 0))
         for kind in ("dst", "src", "service"):
             ranked = sorted(((k, b) for (kd, k), b in volume.items() if kd == kind), key=lambda kb: -kb[1])
             s.talkers += [Talker(kind, k, b) for k, b in ranked[:5]]
@@ -141,8 +141,8 @@ def render_summary(s: Summary) -> Group:
     health.add_column("devices / interfaces")
     health.add_row("unreachable", ", ".join(s.unreachable) or "none")
     health.add_row("rebooted", ", ".join(sorted(set(s.reboots))) or "none")
-    health.add_row("link up/down events", ", ".join(s.link_events[:8]) + (" ..." if len(s.link_events) > 8 else "")
-                   or "none")
+    flaps = ", ".join(s.link_events[:8]) + (" ..." if len(s.link_events) > 8 else "")
+    health.add_row("link up/down events", flaps or "none")
     talkers = Table(title="Top talkers (flows)", title_justify="left")
     for col in ("kind", "key", "bytes"):
         talkers.add_column(col, justify="right" if col == "bytes" else "left")

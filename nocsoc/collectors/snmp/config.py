@@ -1,6 +1,11 @@
 """Configuration of the SNMP poller (section `snmp:` of nocsoc.yaml)."""
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
+
+Area = Literal["interfaces", "host", "sensors", "ups"]
+ALL_AREAS: tuple[Area, ...] = ("interfaces", "host", "sensors", "ups")
 
 
 class SnmpConfig(BaseModel):
@@ -9,3 +14,35 @@ class SnmpConfig(BaseModel):
     enabled: bool = True
     interval_s: float = Field(default=60.0, gt=0, description="default poll interval per device")
     max_concurrency: int = Field(default=64, ge=1, description="devices polled at once")
+    deadline_fraction: float = Field(
+        default=0.9,
+        gt=0,
+        le=1,
+        description="a device's cycle is cancelled after this fraction of its interval (then "
+        "reported as an overrun), so the next cycle always starts on time",
+    )
+    max_varbinds_per_request: int = Field(
+        default=64,
+        ge=1,
+        le=1000,
+        description="cap on columns x max-repetitions per GETBULK (snmpsim answers at most 64)",
+    )
+    areas: list[Area] = Field(
+        default_factory=lambda: list(ALL_AREAS),
+        description="MIB areas polled; a table a device lacks is skipped quietly",
+    )
+    absent_reprobe_cycles: int = Field(
+        default=10, ge=1, description="a table found absent is asked for again only every N cycles"
+    )
+    v2c_client: Literal["lean", "pysnmp"] = Field(
+        default="lean",
+        description="SNMPv2c through nocsoc's lean BER client (~10x less CPU) or through pysnmp; "
+        "v3 always uses pysnmp",
+    )
+    spread_start: bool = Field(default=True, description="spread first polls over the interval")
+    once_gap_s: float = Field(
+        default=5.0,
+        gt=0,
+        le=300,
+        description="`nocsoc poll --once` reads counters twice, this far apart, to compute rates",
+    )

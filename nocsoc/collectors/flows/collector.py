@@ -1,0 +1,301 @@
+"""The flow collector component: sockets -> decoder -> per-interval rollups -> sink.
+
+Threads: one receiver per socket (NetFlow/IPFIX, sFlow) feeding one bounded queue, and one worker
+that decodes in batches, rolls up, writes closed intervals, and saves templates. `stop()` drains
+the queue and writes every open interval (the current one partial), so nothing received is lost.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from nocsoc.collectors.flows.config import FlowsConfig
+from nocsoc.collectors.flows.decoder import Datagram, NetflowDecoder
+from nocsoc.collectors.flows.geoip import GeoIp
+from nocsoc.collectors.flows.receiver import DatagramQueue, UdpReceiver
+from nocsoc.collectors.flows.records import FlowBatch
+from nocsoc.collectors.flows.rollup import ExporterInfo, Rollups
+from nocsoc.collectors.flows.sampling import SamplingTable
+from nocsoc.collectors.flows.sflow import InterfaceCounters, SflowDecoder
+from nocsoc.collectors.flows.stats import ExporterStats
+from nocsoc.collectors.flows.templates import EarlyData, TemplateCache
+from nocsoc.component import Counters
+from nocsoc.inventory.model import Device, Inventory
+from nocsoc.schema import FLOW_COLLECTOR, Point
+from nocsoc.schema.flows import SFLOW_INTERFACE
+from nocsoc.sinks.base import Sink
+
+log = logging.getLogger(__name__)
+
+BATCH_DATAGRAMS = 4096
+SAVE_EVERY_S = 5.0
+
+
+def _path(value: str | None, base_dir: Path | None) -> Path | None:
+    if not value:
+        return None
+    p = Path(value).expanduser()
+    return p if p.is_absolute() or base_dir is None else base_dir / p
+
+
+class IfNameMap:
+    """ifIndex -> ifName per device, filled by whoever learns it (the SNMP collector)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._names: dict[str, dict[int, str]] = {}
+
+    def update(self, device: str, names: dict[int, str]) -> None:
+        with self._lock:
+            self._names[device] = dict(names)
+
+    def get(self, device: str | None, ifindex: int) -> str | None:
+        if device is None:
+            return None
+        with self._lock:
+            return self._names.get(device, {}).get(ifindex)
+
+
+class FlowPipeline:
+    """Decoder + rollups without sockets: what the collector runs, and what `flows decode` and
+    the benchmark use on captured datagrams."""
+
+    def __init__(self, config: FlowsConfig, inventory: Inventory | None = None,
+                 state_dir: Path | None = None, base_dir: Path | None = None) -> None:
+        """`base_dir`: where relative database paths in the config are relative to."""
+        self.config = config
+        self._devices: dict[str, Device] = inventory.by_address() if inventory else {}
+        self.ifnames = IfNameMap()
+        self.stats = ExporterStats()
+        self.sampling = SamplingTable(self._fallback_rate)
+        self.templates = TemplateCache(state_dir / "templates.json" if state_dir else None)
+        self.sampling_path = state_dir / "sampling.json" if state_dir else None
+        self.sflow = SflowDecoder(self.stats)
+        self.decoder = NetflowDecoder(self.templates, self.sampling, self.stats,
+                                      EarlyData(max_sets=config.early_data_sets), sflow=self.sflow)
+        # optional enrichment: a configured database that cannot be read is a start-up error
+        self.geoip = GeoIp(_path(config.geoip_country_db, base_dir), _path(config.geoip_asn_db, base_dir)) \
+            if (config.geoip_country_db or config.geoip_asn_db) else None
+        self.rollups = Rollups(config.interval_s, config.top_n, self._exporter_info, self._ifname,
+                               self.geoip.lookup if self.geoip else None)
+        self.records = 0
+
+    # --- inventory enrichment ------------------------------------------------------------------
+
+    def set_inventory(self, inventory: Inventory | None) -> None:
+        """Swap the inventory (one assignment: readers see the old or the new map, never half)."""
+        self._devices = inventory.by_address() if inventory else {}
+
+    def _fallback_rate(self, exporter: str) -> int | None:
+        d = self._devices.get(exporter)
+        return d.flow_sampling_rate if d else None
+
+    def _exporter_info(self, exporter: str) -> ExporterInfo:
+        d = self._devices.get(exporter)
+        return ExporterInfo(d.name, d.site) if d else ExporterInfo()
+
+    def _ifname(self, exporter: str, ifindex: int) -> str | None:
+        d = self._devices.get(exporter)
+        return self.ifnames.get(d.name if d else None, ifindex)
+
+    # --- processing ----------------------------------------------------------------------------
+
+    def process(self, datagrams: list[Datagram],
+                on_batch: Callable[[FlowBatch], None] | None = None) -> int:
+        """Decode and roll up; datagrams may span intervals (split here). Returns records."""
+        n = 0
+        start = 0
+        interval = self.rollups.interval_of
+        for i in range(1, len(datagrams) + 1):
+            if i == len(datagrams) or interval(datagrams[i][2]) != interval(datagrams[start][2]):
+                for batch in self.decoder.decode(datagrams[start:i]):
+                    self.rollups.add(batch)
+                    n += len(batch)
+                    if on_batch is not None:
+                        on_batch(batch)
+                start = i
+        self.records += n
+        return n
+
+    def counter_points(self) -> list[Point]:
+        return [self._counter_point(c) for c in self.sflow.take_counters()]
+
+    def _counter_point(self, c: InterfaceCounters) -> Point:
+        info = self._exporter_info(c.exporter)
+        return SFLOW_INTERFACE.point(
+            int(c.time * 1e9),
+            {"exporter": c.exporter, "device": info.device, "site": info.site, "ifindex": c.ifindex,
+             "ifname": self._ifname(c.exporter, c.ifindex)},
+            {"in_octets": c.in_octets, "out_octets": c.out_octets, "in_packets": c.in_packets,
+             "out_packets": c.out_packets, "in_errors": c.in_errors, "out_errors": c.out_errors,
+             "in_discards": c.in_discards, "out_discards": c.out_discards, "speed_bps": c.speed_bps,
+             "oper_up": c.oper_up, "admin_up": c.admin_up})
+
+    # --- persistence ---------------------------------------------------------------------------
+
+    def load_state(self) -> None:
+        """Templates and learned sampling rates from the last run (a broken file is logged)."""
+        try:
+            n = self.templates.load()
+            if n:
+                log.info("flows: %d templates restored from %s", n, self.templates.path)
+        except ValueError as exc:
+            log.error("%s; starting without them", exc)
+        if self.sampling_path and self.sampling_path.exists():
+            try:
+                self.sampling.load_json(json.loads(self.sampling_path.read_text()))
+            except (OSError, ValueError, TypeError, IndexError) as exc:
+                log.error("%s: cannot read sampling rates (%s); starting without them",
+                          self.sampling_path, exc)
+
+    def save_state(self) -> None:
+        try:
+            if self.templates.dirty:
+                self.templates.save()
+            if self.sampling_path:
+                data = self.sampling.to_json()
+                self.sampling_path.parent.mkdir(parents=True, exist_ok=True)
+                fd, tmp = tempfile.mkstemp(dir=self.sampling_path.parent, prefix=".sampling.")
+                with os.fdopen(fd, "w") as fh:
+                    json.dump(data, fh)
+                os.replace(tmp, self.sampling_path)
+        except OSError as exc:
+            log.error("flows: cannot save state to %s: %s", self.templates.path, exc)
+
+
+class FlowCollector:
+    """The `flows` component: `FlowCollector(config, inventory, sink)`, `start()`, `stop()`."""
+
+    name = "flows"
+
+    def __init__(self, config: FlowsConfig, inventory: Inventory | None, sink: Sink,
+                 clock: Callable[[], float] = time.time, state_dir: Path | None = None,
+                 base_dir: Path | None = None) -> None:
+        """`state_dir` overrides `config.state_dir` (which is relative to the working directory);
+        `base_dir` anchors relative GeoIP database paths (the directory of nocsoc.yaml)."""
+        self.config = config
+        self.sink = sink
+        self.clock = clock
+        self.pipeline = FlowPipeline(config, inventory, state_dir or Path(config.state_dir), base_dir)
+        self.counters = Counters("kernel_drops", "app_drops", "points", "late_records")
+        self.queue = DatagramQueue(config.queue_datagrams)
+        self.receivers = [UdpReceiver(config.bind, self.queue, self.counters,
+                                      config.receive_buffer_bytes, "netflow")]
+        if config.sflow_bind:
+            self.receivers.append(UdpReceiver(config.sflow_bind, self.queue, self.counters,
+                                              config.receive_buffer_bytes, "sflow"))
+        self._worker: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()  # the pipeline is used by the worker, or by flush() callers
+
+    @property
+    def stats(self) -> ExporterStats:
+        return self.pipeline.stats
+
+    @property
+    def ifnames(self) -> IfNameMap:
+        return self.pipeline.ifnames
+
+    def addresses(self) -> list[tuple[str, int]]:
+        """Bound (host, port) of each socket (useful with port 0)."""
+        return [r.address for r in self.receivers]
+
+    def start(self) -> None:
+        self.pipeline.load_state()
+        started: list[UdpReceiver] = []
+        try:
+            for r in self.receivers:
+                r.start()
+                started.append(r)
+        except OSError:
+            for r in started:
+                r.stop()
+            raise
+        self._stopping.clear()
+        self._worker = threading.Thread(target=self._run, name="flows-worker", daemon=True)
+        self._worker.start()
+        log.info("flows: listening on %s", ", ".join(f"{h}:{p}" for h, p in self.addresses()))
+
+    def stop(self, timeout: float = 10.0) -> None:
+        for r in self.receivers:
+            r.stop(timeout)
+        self._stopping.set()
+        if self._worker is not None:
+            self._worker.join(timeout)
+            self._worker = None
+        self.flush(final=True)
+        if self.pipeline.geoip is not None:
+            self.pipeline.geoip.close()
+
+    def flush(self, final: bool = False) -> None:
+        """Process what is queued and write closed intervals (all open ones when `final`)."""
+        with self._lock:
+            while True:
+                batch = self.queue.get_batch(BATCH_DATAGRAMS, 0)
+                if not batch:
+                    break
+                try:
+                    self.pipeline.process(batch)
+                except Exception:  # same policy as the worker: log, count, go on to write the rest
+                    log.exception("flows: error processing %d datagrams (dropped)", len(batch))
+                    self.counters.add("app_drops", len(batch))
+            points = self.pipeline.rollups.flush_all() if final else self.pipeline.rollups.due(self.clock())
+            points += self.pipeline.counter_points()
+            self._write(points)
+            if final:
+                self.pipeline.save_state()
+
+    def _write(self, points: list[Point]) -> None:
+        self.counters.set("late_records", self.pipeline.rollups.late)
+        if points:
+            self.sink.write(points)
+            self.counters.add("points", len(points))
+
+    def _run(self) -> None:
+        last_save = time.monotonic()
+        while not self._stopping.is_set():
+            batch = self.queue.get_batch(BATCH_DATAGRAMS, 0.2)
+            with self._lock:
+                try:
+                    if batch:
+                        self.pipeline.process(batch)
+                    points = self.pipeline.rollups.due(self.clock()) + self.pipeline.counter_points()
+                    self._write(points)
+                    if time.monotonic() - last_save > SAVE_EVERY_S:
+                        last_save = time.monotonic()
+                        self.pipeline.decoder.expire_early(self.clock() - self.config.early_data_max_age_s)
+                        if self.pipeline.templates.dirty:
+                            self.pipeline.save_state()
+                except Exception:  # the worker must survive anything: log, count, go on
+                    log.exception("flows: worker error (batch of %d datagrams dropped)", len(batch))
+                    self.counters.add("app_drops", len(batch))
+
+    def reload(self, inventory: Inventory) -> None:
+        """New inventory (SIGHUP): enrichment and sampling fallbacks change from the next record."""
+        self.pipeline.set_inventory(inventory)
+
+    def status(self) -> dict[str, int]:
+        """Totals for `nocsoc status`: what moved, what was dropped, what is held."""
+        totals = {name: self.stats.total(name) for name in
+                  ("datagrams", "records", "decode_errors", "sequence_lost", "template_missing",
+                   "unsampled")}
+        return {**totals, **self.counters.snapshot(), "queue": len(self.queue),
+                "templates": len(self.pipeline.templates),
+                "early_data_sets": len(self.pipeline.decoder.early)}
+
+    def self_points(self) -> list[Point]:
+        """`flow_collector` points: one per exporter and version, one for the sockets."""
+        now = time.time_ns()
+        out = [FLOW_COLLECTOR.point(now, {"exporter": e, "version": v}, values)
+               for (e, v), values in sorted(self.stats.snapshot().items())]
+        c = self.counters.snapshot()
+        out.append(FLOW_COLLECTOR.point(now, {}, {"kernel_drops": c.get("kernel_drops", 0),
+                                                  "app_drops": c.get("app_drops", 0)}))
+        return out

@@ -1,0 +1,404 @@
+"""Datagrams -> FlowBatch columns for NetFlow v5, v9 and IPFIX (sFlow: see sflow.py).
+
+The hot path does as little Python per datagram as it can: headers and set headers are parsed with
+`struct`, and the bytes of each data set are only appended to an accumulator keyed by (exporter,
+domain, template, sampling). At the end of a batch each accumulator is joined and decoded with one
+`np.frombuffer` (see templates.py), so the per-record cost is numpy's, not Python's.
+
+Bad input never raises out of `decode()`: each malformed datagram is counted as a decode error
+for its exporter and dropped (the sets before the bad one are kept: they were whole).
+"""
+
+from __future__ import annotations
+
+import logging
+import struct
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from nocsoc.collectors.flows import netflow5
+from nocsoc.collectors.flows.records import (
+    SCALED,
+    UNKNOWN,
+    UNSAMPLED,
+    V6,
+    FlowBatch,
+    make_batch,
+    plausible,
+)
+from nocsoc.collectors.flows.sampling import SamplingTable
+from nocsoc.collectors.flows.sequence import IpfixSequence, SequenceTracker
+from nocsoc.collectors.flows.sflow import SflowError
+from nocsoc.collectors.flows.stats import ExporterStats
+from nocsoc.collectors.flows.templates import (
+    EarlyData,
+    Held,
+    Template,
+    TemplateCache,
+    TemplateError,
+    parse_ipfix_templates,
+    parse_v9_options_templates,
+    parse_v9_templates,
+)
+
+log = logging.getLogger(__name__)
+
+Datagram = tuple[bytes, str, float]  # payload, exporter address, arrival time (s)
+
+_V9_HEADER = struct.Struct("!HHIIII")  # version count uptime secs sequence source_id
+_IPFIX_HEADER = struct.Struct("!HHIII")  # version length export_time sequence domain
+_SET = struct.Struct("!HH")
+
+
+class DecodeError(ValueError):
+    pass
+
+
+@dataclass
+class _Acc:
+    """Data of one (exporter, version, domain, template, sampling) waiting to be decoded."""
+
+    template: Template | None  # None: NetFlow v5
+    time: float
+    chunks: list[bytes] = field(default_factory=list)
+    decoded: list[dict[str, np.ndarray]] = field(default_factory=list)  # variable-length sets
+
+
+AccKey = tuple[str, str, int, int, int, int]  # exporter, version, domain, template id, rate, state
+
+
+class NetflowDecoder:
+    """Decoder state: templates, sampling, sequence numbers, early data, per-exporter counters."""
+
+    def __init__(self, templates: TemplateCache | None = None, sampling: SamplingTable | None = None,
+                 stats: ExporterStats | None = None, early: EarlyData | None = None,
+                 sflow: object | None = None) -> None:
+        # `is None`, not `or`: an empty cache or buffer is falsy (it has a length)
+        self.templates = templates if templates is not None else TemplateCache()
+        self.sampling = sampling if sampling is not None else SamplingTable()
+        self.stats = stats if stats is not None else ExporterStats()
+        self.early = early if early is not None else EarlyData()
+        self.sequences = SequenceTracker()
+        self.ipfix_sequences = IpfixSequence()
+        self.sflow = sflow  # an SflowDecoder, when sFlow arrives through this decoder too
+        self._acc: dict[AccKey, _Acc] = {}
+        self._pending_finish: list[tuple[AccKey, _Acc]] = []
+        self.unexpected_errors = 0  # decoder bugs (not bad input): the fuzz test wants 0
+        # counters are summed here during a decode() call and published once at its end:
+        # a lock per data set would cost more than decoding the set
+        self._counts: dict[tuple[str, str], dict[str, int]] = {}
+        # template sets already applied, as raw bytes: a refresh that repeats one byte for byte
+        # (most do, every few seconds or datagrams) is skipped without parsing
+        self._known_template_sets: set[tuple[str, int, bytes]] = set()
+
+    # --- entry point ---------------------------------------------------------------------------
+
+    def _count(self, exporter: str, vname: str, name: str, n: int = 1) -> None:
+        d = self._counts.get((exporter, vname))
+        if d is None:
+            d = self._counts[(exporter, vname)] = {}
+        d[name] = d.get(name, 0) + n
+
+    def _publish_counts(self) -> None:
+        for (exporter, vname), values in self._counts.items():
+            self.stats.add_many(exporter, vname, values)
+        self._counts = {}
+
+    def decode(self, datagrams: Iterable[Datagram]) -> list[FlowBatch]:
+        """Decode datagrams that fall in one rollup interval into batches."""
+        try:
+            return self._decode(datagrams)
+        finally:
+            self._publish_counts()
+
+    def _decode(self, datagrams: Iterable[Datagram]) -> list[FlowBatch]:
+        extra: list[FlowBatch] = []
+        for data, exporter, t in datagrams:
+            version = (data[0] << 8 | data[1]) if len(data) >= 2 else -1
+            vname = {5: "5", 9: "9", 10: "10"}.get(version, "sflow" if version == 0 else "other")
+            self._count(exporter, vname, "datagrams")
+            try:
+                if version == 5:
+                    self._v5(data, exporter, t)
+                elif version == 9:
+                    self._v9(data, exporter, t)
+                elif version == 10:
+                    self._ipfix(data, exporter, t)
+                elif version == 0 and self.sflow is not None:
+                    extra.extend(self.sflow.decode_one(data, exporter, t))  # type: ignore[attr-defined]
+                else:
+                    raise DecodeError(f"unknown flow protocol version {version}")
+            except (DecodeError, TemplateError, netflow5.V5Error, SflowError, struct.error,
+                    IndexError) as exc:
+                self._count(exporter, vname, "decode_errors")
+                log.debug("dropped datagram from %s (v%s): %s", exporter, vname, exc)
+            except Exception:  # a decoder bug must not stop the collector: count it, log once
+                self._count(exporter, vname, "decode_errors")
+                self.unexpected_errors += 1
+                if self.unexpected_errors == 1:
+                    log.exception("unexpected error decoding a datagram from %s (counted, dropped)",
+                                  exporter)
+        return self._finish() + extra
+
+    def expire_early(self, before: float) -> int:
+        """Drop held data older than `before` (counted as template_missing already when held)."""
+        return len(self.early.expire(before))
+
+    # --- NetFlow v5 ----------------------------------------------------------------------------
+
+    def _v5(self, data: bytes, exporter: str, t: float) -> None:
+        count, seq, engine, sampling = netflow5.parse_header(data)
+        lost = self.sequences.observe((exporter, 5, engine), seq, count)
+        if lost:
+            self._count(exporter, "5", "sequence_lost", lost)
+        rate, state = self.sampling.resolve_v5(exporter, sampling)
+        self._add(exporter, "5", engine, -1, rate, state, None, t,
+                  data[netflow5.HEADER_LEN:netflow5.HEADER_LEN + count * netflow5.RECORD_LEN])
+        self._count(exporter, "5", "records", count)
+
+    # --- NetFlow v9 ----------------------------------------------------------------------------
+
+    def _v9(self, data: bytes, exporter: str, t: float) -> None:
+        if len(data) < 20:
+            raise DecodeError(f"v9 datagram of {len(data)} bytes is shorter than the header")
+        _v, _count, _uptime, _secs, seq, domain = _V9_HEADER.unpack_from(data)
+        lost = self.sequences.observe((exporter, 9, domain), seq, 1)
+        if lost:
+            self._count(exporter, "9", "sequence_lost", lost)
+        self._sets(data, 20, len(data), exporter, "9", domain, t)
+
+    # --- IPFIX ---------------------------------------------------------------------------------
+
+    def _ipfix(self, data: bytes, exporter: str, t: float) -> None:
+        if len(data) < 16:
+            raise DecodeError(f"IPFIX message of {len(data)} bytes is shorter than the header")
+        _v, length, _export, seq, domain = _IPFIX_HEADER.unpack_from(data)
+        if length < 16 or length > len(data):
+            raise DecodeError(f"IPFIX header says {length} bytes, datagram has {len(data)}")
+        units = self._sets(data, 16, length, exporter, "10", domain, t)
+        flows, options = units if units is not None else (None, None)
+        lost = self.ipfix_sequences.observe((exporter, 10, domain), seq, flows, options)
+        if lost:
+            self._count(exporter, "10", "sequence_lost", lost)
+
+    # --- sets (v9 flowsets and IPFIX sets share the layout) ------------------------------------
+
+    def _sets(self, data: bytes, pos: int, end: int, exporter: str, vname: str, domain: int,
+              t: float) -> tuple[int, int] | None:
+        """Walk the sets; returns (flow records, options records), None if some were uncountable."""
+        v9 = vname == "9"
+        flows, options, countable = 0, 0, True
+        get_template = self.templates.lookup
+        accs = self._acc
+        sampling: tuple[int, int] | None = None  # resolved once per datagram (until options data)
+        while end - pos >= 4:
+            sid, slen = _SET.unpack_from(data, pos)
+            if slen < 4 or pos + slen > end:
+                raise DecodeError(f"set {sid} at offset {pos}: length {slen} is below 4 or overruns "
+                                  "the datagram")
+            start = pos + 4
+            pos += slen
+            if sid >= 256:
+                tpl = get_template((exporter, domain, sid))
+                if tpl is not None and tpl.record_length is not None and not tpl.options:
+                    # the hot path: fixed-length records, appended for one joined decode later
+                    size = tpl.record_length
+                    n = (slen - 4) // size
+                    if n:
+                        if sampling is None:
+                            sampling = self.sampling.resolve(exporter, domain)
+                        # cut the set's padding, or joined sets would shift every later record
+                        chunk = data[start:start + n * size]
+                        acc = accs.get((exporter, vname, domain, sid, sampling[0], sampling[1]))
+                        if acc is not None and acc.template is tpl:
+                            acc.chunks.append(chunk)
+                        else:
+                            self._add(exporter, vname, domain, sid, sampling[0], sampling[1], tpl, t, chunk)
+                    flows += n
+                    continue
+                got = self._data_set(exporter, vname, domain, sid, data[start:pos], t)
+                if got is None:
+                    countable = False
+                elif got[1]:
+                    options += got[0]
+                    sampling = None  # options data may have announced a new rate
+                else:
+                    flows += got[0]
+            elif sid <= 3:
+                if (sid < 2) != v9:
+                    continue  # a set id of the other protocol: reserved here, skipped
+                known = (exporter, domain, data[start - 4:pos])  # set header included
+                if known in self._known_template_sets:
+                    continue  # an unchanged refresh
+                self._templates(exporter, vname, domain, t, data[start:pos], options=sid in (1, 3))
+                if len(self._known_template_sets) > 65536:
+                    self._known_template_sets.clear()
+                self._known_template_sets.add(known)
+            # other set ids below 256 are reserved: skipped by their length
+        if pos != end and not v9:
+            raise DecodeError(f"{end - pos} stray bytes after the last set")
+        if flows:
+            self._count(exporter, vname, "records", flows)
+        return (flows, options) if countable else None
+
+    def _templates(self, exporter: str, vname: str, domain: int, t: float, body: bytes,
+                   options: bool) -> None:
+        if vname == "9":
+            found: list = parse_v9_options_templates(body) if options else parse_v9_templates(body)
+        else:
+            found = parse_ipfix_templates(body, options)
+        for item in found:
+            if isinstance(item, tuple):
+                self.templates.withdraw(exporter, domain, item[0])
+                self._known_template_sets = {k for k in self._known_template_sets
+                                             if k[:2] != (exporter, domain)}
+                continue
+            key = (exporter, domain, item.template_id)
+            if self.templates.put(key, item):
+                for held in self.early.release(key):
+                    got = self._data_set(exporter, vname, domain, item.template_id, held.body, t)
+                    if got is not None and not got[1]:
+                        self._count(exporter, vname, "records", got[0])
+
+    def _data_set(self, exporter: str, vname: str, domain: int, tid: int, body: bytes,
+                  t: float) -> tuple[int, bool] | None:
+        """Queue one data set for decoding; returns (records, is options data), None if unknown."""
+        key = (exporter, domain, tid)
+        tpl = self.templates.get(key)
+        if tpl is None:
+            self._count(exporter, vname, "template_missing")
+            for _ in self.early.hold(Held(key, int(vname), body, t)):
+                pass  # evicted: already counted as template_missing when held
+            return None
+        if tpl.options:
+            recs = tpl.decode_options(body)
+            for rec in recs:
+                self.sampling.learn(exporter, domain, rec)
+            return len(recs), True
+        rate, state = self.sampling.resolve(exporter, domain)
+        if tpl.record_length is None:
+            cols = tpl.decode_columns(body)  # variable length: decode now, errors stay per set
+            n = _ncols(cols)
+            self._add(exporter, vname, domain, tid, rate, state, tpl, t, None, cols)
+        else:
+            n = len(body) // tpl.record_length
+            if n:  # cut the set's padding, or joined sets would shift every later record
+                self._add(exporter, vname, domain, tid, rate, state, tpl, t, body[:n * tpl.record_length])
+        return n, False
+
+    def _add(self, exporter: str, vname: str, domain: int, tid: int, rate: int, state: int,
+             tpl: Template | None, t: float, body: bytes | None,
+             cols: dict[str, np.ndarray] | None = None) -> None:
+        key = (exporter, vname, domain, tid, rate, state)
+        acc = self._acc.get(key)
+        if acc is None or acc.template is not tpl:
+            if acc is not None:  # template replaced mid-batch: finish the old one first
+                self._acc.pop(key)
+                self._pending_finish.append((key, acc))
+            acc = self._acc[key] = _Acc(tpl, t)
+        if body is not None:
+            acc.chunks.append(body)
+        if cols is not None:
+            acc.decoded.append(cols)
+
+    # --- finishing a batch ---------------------------------------------------------------------
+
+    def _finish(self) -> list[FlowBatch]:
+        out: list[FlowBatch] = []
+        items = [*self._pending_finish, *self._acc.items()]
+        self._acc = {}
+        self._pending_finish = []
+        for key, acc in items:
+            exporter, vname, domain, _tid, rate, state = key
+            try:
+                if acc.template is None:
+                    parts = [netflow5.decode_columns(b"".join(acc.chunks))]
+                else:
+                    parts = list(acc.decoded)
+                    if acc.chunks:
+                        parts.append(acc.template.decode_columns(b"".join(acc.chunks)))
+                for cols in parts:
+                    out.extend(self._batches(exporter, vname, domain, acc.time, cols, rate, state))
+            except (TemplateError, ValueError) as exc:
+                self._count(exporter, vname, "decode_errors")
+                log.debug("dropped data of %s (v%s): %s", exporter, vname, exc)
+        return out
+
+    def _batches(self, exporter: str, vname: str, domain: int, t: float, cols: dict[str, np.ndarray],
+                 rate: int, state: int) -> list[FlowBatch]:
+        n = _ncols(cols)
+        if n == 0:
+            return []
+        if "bytes" not in cols and "bytes_total" in cols:
+            cols["bytes"] = cols["bytes_total"]
+        if "packets" not in cols and "packets_total" in cols:
+            cols["packets"] = cols["packets_total"]
+        zeros = np.zeros(n, dtype=np.uint64)
+        cols.setdefault("bytes", zeros)
+        cols.setdefault("packets", zeros)
+        rates = np.full(n, rate, dtype=np.int64)
+        states = np.full(n, state, dtype=np.int8)
+        self._per_record_sampling(exporter, domain, cols, rates, states)
+        ok = plausible(cols["bytes"], rates) & plausible(cols["packets"], rates)
+        if not ok.all():
+            bad = int(n - np.count_nonzero(ok))
+            self._count(exporter, vname, "decode_errors", bad)
+            log.debug("dropped %d records of %s with impossible byte/packet counts", bad, exporter)
+            cols = {k: v[ok] for k, v in cols.items()}
+            rates, states, n = rates[ok], states[ok], int(np.count_nonzero(ok))
+            if n == 0:
+                return []
+        unknown = int(np.count_nonzero(states == UNKNOWN))
+        if unknown:
+            self._count(exporter, vname, "unsampled", unknown)
+        has4 = "src" in cols or "dst" in cols
+        has6 = "src6" in cols or "dst6" in cols
+        if has6 and not has4:
+            six = {**cols, "src": cols.get("src6"), "dst": cols.get("dst6")}
+            return [make_batch(exporter, vname, 6, t, _clean(six), rates, states)]
+        if has4 and has6:  # both families in one template: split per record
+            z6 = np.zeros(1, dtype=V6)[0]
+            is6 = np.zeros(n, dtype=bool)
+            for c in ("src6", "dst6"):
+                if c in cols:
+                    is6 |= cols[c] != z6
+            out = []
+            for mask, fam in ((~is6, 4), (is6, 6)):
+                if mask.any():
+                    sub = {k: v[mask] for k, v in cols.items()}
+                    if fam == 6:
+                        sub["src"], sub["dst"] = sub.get("src6"), sub.get("dst6")  # type: ignore[assignment]
+                    out.append(make_batch(exporter, vname, fam, t, _clean(sub), rates[mask], states[mask]))
+            return out
+        return [make_batch(exporter, vname, 4, t, cols, rates, states)]
+
+    def _per_record_sampling(self, exporter: str, domain: int, cols: dict[str, np.ndarray],
+                             rates: np.ndarray, states: np.ndarray) -> None:
+        """Records that carry their own sampling interval or name their sampler override the default."""
+        own = cols.get("sampling")
+        if own is not None:
+            m = own > 0
+            rates[m] = own[m].astype(np.int64)
+            states[m] = np.where(own[m] > 1, SCALED, UNSAMPLED)
+            return
+        sampler = cols.get("sampler", cols.get("selector"))
+        if sampler is None:
+            return
+        for sid in np.unique(sampler).tolist():
+            r = self.sampling.sampler(exporter, domain, int(sid))
+            if r is not None:
+                m = sampler == sid
+                rates[m] = r
+                states[m] = SCALED if r > 1 else UNSAMPLED
+
+
+def _ncols(cols: dict[str, np.ndarray]) -> int:
+    for v in cols.values():
+        return int(v.shape[0])
+    return 0
+
+
+def _clean(cols: Mapping[str, np.ndarray | None]) -> dict[str, np.ndarray]:
+    return {k: v for k, v in cols.items() if v is not None}

@@ -1,0 +1,475 @@
+"""NetFlow v9 / IPFIX templates: parsing, compiled decoders, the cache, and the early-data buffer.
+
+A fixed-length template compiles to a numpy structured dtype, so a data set (or many joined data
+sets of one template) decodes with one `np.frombuffer`; variable-length templates (IPFIX only)
+take a per-record Python path. Templates are keyed by (exporter, source id / observation domain,
+template id) and persisted as JSON so a restart does not lose the records that arrive before the
+exporter's next template refresh (softflowd sends it every 16 datagrams, routers every few minutes).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+import tempfile
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from nocsoc.collectors.flows.fields import ADDRESS_LENGTH, FLOW_FIELDS
+
+VARLEN = 0xFFFF
+MAX_FIELDS = 512            # a template with more is garbage (the largest real ones have ~100)
+MAX_TEMPLATES_PER_EXPORTER = 4096
+
+_HH = struct.Struct("!HH")
+_HHH = struct.Struct("!HHH")
+_I = struct.Struct("!I")
+
+
+class TemplateError(ValueError):
+    """A template or data set that cannot be decoded (names what is wrong)."""
+
+
+@dataclass(frozen=True, slots=True)
+class FieldSpec:
+    type: int
+    length: int
+    enterprise: int = 0
+
+
+TemplateKey = tuple[str, int, int]  # (exporter, source id / observation domain, template id)
+
+
+@dataclass
+class Template:
+    """One template; `compile()` prepares its decoder."""
+
+    version: int  # 9 | 10
+    template_id: int
+    fields: tuple[FieldSpec, ...]
+    scope_count: int = 0  # > 0 for options templates: the first `scope_count` fields are scope
+    options: bool = False
+    record_length: int | None = field(default=None, init=False)  # None: variable length
+    min_length: int = field(default=0, init=False)
+    dtype: np.dtype | None = field(default=None, init=False, repr=False)
+    _wanted: dict[str, tuple[int, int]] = field(default_factory=dict, init=False, repr=False)
+    _wanted_index: dict[int, str] = field(default_factory=dict, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.fields:
+            raise TemplateError(f"template {self.template_id} has no fields")
+        if len(self.fields) > MAX_FIELDS:
+            raise TemplateError(f"template {self.template_id} has {len(self.fields)} fields (> {MAX_FIELDS})")
+        for f in self.fields:
+            if f.length == 0:
+                raise TemplateError(f"template {self.template_id}: field {f.type} has length 0")
+            if f.length == VARLEN and self.version != 10:
+                raise TemplateError(f"template {self.template_id}: variable length in NetFlow v9")
+        self.min_length = sum(1 if f.length == VARLEN else f.length for f in self.fields)
+        if any(f.length == VARLEN for f in self.fields):
+            self.record_length = None
+        else:
+            self.record_length = self.min_length
+        # offset and length of the first occurrence of each element we read
+        offset = 0
+        for index, f in enumerate(self.fields):
+            if f.length == VARLEN:
+                offset = -1  # unknown from here on: the slow path finds them
+            name = FLOW_FIELDS.get(f.type) if f.enterprise == 0 else None
+            if name and name not in self._wanted:
+                want_len = ADDRESS_LENGTH.get(name)
+                ok = f.length == want_len if want_len else f.length <= 8
+                if ok:
+                    self._wanted[name] = (offset, f.length)
+                    self._wanted_index[index] = name
+            if offset >= 0:
+                offset += f.length
+        if self.record_length is not None:
+            names, formats, offsets = [], [], []
+            for name, (off, length) in self._wanted.items():
+                names.append(name)
+                offsets.append(off)
+                if name in ADDRESS_LENGTH:
+                    formats.append(">u4" if length == 4 else "V16")
+                elif length in (1, 2, 4, 8):
+                    formats.append(f">u{length}")
+                else:
+                    formats.append(f"V{length}")  # 3-, 5-, 6-, 7-byte reduced-size integers
+            self.dtype = np.dtype({"names": names, "formats": formats, "offsets": offsets,
+                                   "itemsize": self.record_length})
+
+    @property
+    def ip_version(self) -> int:
+        return 6 if ("src6" in self._wanted or "dst6" in self._wanted) else 4
+
+    def to_json(self) -> dict[str, object]:
+        return {"version": self.version, "template_id": self.template_id, "options": self.options,
+                "scope_count": self.scope_count,
+                "fields": [[f.type, f.length, f.enterprise] for f in self.fields]}
+
+    @classmethod
+    def from_json(cls, d: dict) -> Template:
+        return cls(int(d["version"]), int(d["template_id"]),
+                   tuple(FieldSpec(int(a), int(b), int(c)) for a, b, c in d["fields"]),
+                   int(d.get("scope_count", 0)), bool(d.get("options", False)))
+
+    def same_as(self, other: Template) -> bool:
+        return (self.fields == other.fields and self.scope_count == other.scope_count
+                and self.options == other.options)
+
+    # --- data decoding -------------------------------------------------------------------------
+
+    def count(self, body: bytes) -> int | None:
+        """Records in a data set body (fixed-length templates only; padding ignored)."""
+        if self.record_length is None:
+            return None
+        return len(body) // self.record_length
+
+    def decode_columns(self, buf: bytes) -> dict[str, np.ndarray]:
+        """Decode records into columns (the fields this template has, by column name)."""
+        if self.record_length is not None:
+            assert self.dtype is not None
+            n = len(buf) // self.record_length
+            arr = np.frombuffer(buf, dtype=self.dtype, count=n)
+            cols: dict[str, np.ndarray] = {}
+            for name in self.dtype.names or ():
+                a = arr[name]
+                if a.dtype.kind == "V" and name not in ("src6", "dst6"):
+                    a = _void_to_uint(a)
+                cols[name] = np.ascontiguousarray(a)
+            return cols
+        return self._decode_variable(buf)
+
+    def _decode_variable(self, buf: bytes) -> dict[str, np.ndarray]:
+        """Per-record path for templates with variable-length fields (RFC 7011 section 7)."""
+        wanted_by_index = self._wanted_index  # only fixed-length occurrences (checked lengths)
+        seen = set(wanted_by_index.values())
+        lists: dict[str, list] = {n: [] for n in seen}
+        pos, end = 0, len(buf)
+        specs = self.fields
+        while end - pos >= self.min_length:
+            row: dict[str, object] = {}
+            p = pos
+            for i, f in enumerate(specs):
+                length = f.length
+                if length == VARLEN:
+                    if p >= end:
+                        raise TemplateError("variable-length field runs past the data set")
+                    length = buf[p]
+                    p += 1
+                    if length == 255:
+                        if p + 2 > end:
+                            raise TemplateError("variable-length field runs past the data set")
+                        length = (buf[p] << 8) | buf[p + 1]
+                        p += 2
+                if p + length > end:
+                    raise TemplateError(f"field {f.type} (length {length}) runs past the data set")
+                name = wanted_by_index.get(i)
+                if name is not None:
+                    raw = buf[p:p + length]
+                    row[name] = raw if name in ("src6", "dst6") else int.from_bytes(raw, "big")
+                p += length
+            if p == pos:
+                raise TemplateError("record of length 0")
+            for n in seen:
+                lists[n].append(row.get(n, 0 if n not in ("src6", "dst6") else bytes(16)))
+            pos = p
+        cols: dict[str, np.ndarray] = {}
+        for n, values in lists.items():
+            if n in ("src6", "dst6"):
+                cols[n] = np.frombuffer(b"".join(values), dtype="V16") if values else np.zeros(0, "V16")
+            else:
+                cols[n] = np.array(values, dtype=np.uint64)
+        if not lists:
+            # no element we read, but the records still count
+            count = 0
+            pos = 0
+            while end - pos >= self.min_length:
+                pos = self._skip_record(buf, pos)
+                count += 1
+            cols["_count"] = np.zeros(count, dtype=np.uint8)
+        return cols
+
+    def _skip_record(self, buf: bytes, pos: int) -> int:
+        p = pos
+        for f in self.fields:
+            length = f.length
+            if length == VARLEN:
+                length = buf[p]
+                p += 1
+                if length == 255:
+                    length = (buf[p] << 8) | buf[p + 1]
+                    p += 2
+            p += length
+        if p > len(buf):
+            raise TemplateError("record runs past the data set")
+        return p
+
+    def decode_options(self, buf: bytes) -> list[dict[int, int]]:
+        """Options data records as {element id: integer value} (non-enterprise, <= 8 bytes)."""
+        out: list[dict[int, int]] = []
+        pos, end = 0, len(buf)
+        while end - pos >= self.min_length:
+            rec: dict[int, int] = {}
+            p = pos
+            for f in self.fields:
+                length = f.length
+                if length == VARLEN:
+                    length = buf[p]
+                    p += 1
+                    if length == 255:
+                        if p + 2 > end:
+                            raise TemplateError("options record runs past the data set")
+                        length = (buf[p] << 8) | buf[p + 1]
+                        p += 2
+                if p + length > end:
+                    raise TemplateError("options record runs past the data set")
+                if f.enterprise == 0 and length <= 8 and f.type not in rec:
+                    rec[f.type] = int.from_bytes(buf[p:p + length], "big")
+                p += length
+            if p == pos:
+                raise TemplateError("options record of length 0")
+            out.append(rec)
+            pos = p
+        return out
+
+
+def _void_to_uint(a: np.ndarray) -> np.ndarray:
+    """Big-endian integers of 3, 5, 6 or 7 bytes (IPFIX reduced-size encoding) -> uint64."""
+    n = a.dtype.itemsize
+    u = np.frombuffer(a.tobytes(), dtype=np.uint8).reshape(-1, n).astype(np.uint64)
+    weights = (np.uint64(256) ** np.arange(n - 1, -1, -1, dtype=np.uint64)).astype(np.uint64)
+    return (u * weights).sum(axis=1, dtype=np.uint64)
+
+
+# --- template set parsing ------------------------------------------------------------------------
+
+def parse_v9_templates(body: bytes) -> list[Template]:
+    """Flowset id 0: (template id, field count, (type, length) * count) repeated, then padding."""
+    out: list[Template] = []
+    pos, end = 0, len(body)
+    while end - pos >= 4:
+        tid, count = _HH.unpack_from(body, pos)
+        pos += 4
+        if tid == 0 and count == 0:
+            break  # padding
+        if tid < 256:
+            raise TemplateError(f"template id {tid} < 256")
+        if count == 0 or pos + 4 * count > end:
+            raise TemplateError(f"template {tid}: {count} fields do not fit the flowset")
+        specs = tuple(FieldSpec(*_HH.unpack_from(body, pos + 4 * i)) for i in range(count))
+        pos += 4 * count
+        out.append(Template(9, tid, specs))
+    return out
+
+
+def parse_v9_options_templates(body: bytes) -> list[Template]:
+    """Flowset id 1: template id, scope length, option length (bytes), scope fields, option fields."""
+    out: list[Template] = []
+    pos, end = 0, len(body)
+    while end - pos >= 6:
+        tid, scope_len, opt_len = _HHH.unpack_from(body, pos)
+        pos += 6
+        if tid == 0:
+            break  # padding
+        if tid < 256:
+            raise TemplateError(f"options template id {tid} < 256")
+        if scope_len % 4 or opt_len % 4 or scope_len + opt_len == 0 or pos + scope_len + opt_len > end:
+            raise TemplateError(f"options template {tid}: scope/option lengths {scope_len}/{opt_len} "
+                                "are wrong")
+        n = (scope_len + opt_len) // 4
+        specs = tuple(FieldSpec(*_HH.unpack_from(body, pos + 4 * i)) for i in range(n))
+        pos += scope_len + opt_len
+        out.append(Template(9, tid, specs, scope_count=scope_len // 4, options=True))
+    return out
+
+
+def _ipfix_fields(body: bytes, pos: int, count: int, tid: int) -> tuple[tuple[FieldSpec, ...], int]:
+    specs = []
+    end = len(body)
+    for _ in range(count):
+        if pos + 4 > end:
+            raise TemplateError(f"template {tid}: field specifiers run past the set")
+        ftype, flen = _HH.unpack_from(body, pos)
+        pos += 4
+        ent = 0
+        if ftype & 0x8000:
+            if pos + 4 > end:
+                raise TemplateError(f"template {tid}: enterprise number runs past the set")
+            ent = _I.unpack_from(body, pos)[0]
+            pos += 4
+            ftype &= 0x7FFF
+        specs.append(FieldSpec(ftype, flen, ent))
+    return tuple(specs), pos
+
+
+# A withdrawal: (template id, None). Template id 2 or 3 withdraws all (options) templates.
+Withdrawal = tuple[int, None]
+
+
+def parse_ipfix_templates(body: bytes, options: bool) -> list[Template | Withdrawal]:
+    """Set id 2 (template) or 3 (options template); field count 0 is a withdrawal (RFC 7011 8.1)."""
+    out: list[Template | Withdrawal] = []
+    pos, end = 0, len(body)
+    while end - pos >= 4:
+        tid, count = _HH.unpack_from(body, pos)
+        pos += 4
+        if count == 0:
+            if tid not in (2, 3) and tid < 256:
+                raise TemplateError(f"withdrawal of template id {tid} < 256")
+            out.append((tid, None))
+            continue
+        if tid < 256:
+            raise TemplateError(f"template id {tid} < 256")
+        scope = 0
+        if options:
+            if pos + 2 > end:
+                raise TemplateError(f"options template {tid}: no scope field count")
+            scope = struct.unpack_from("!H", body, pos)[0]
+            pos += 2
+            if scope == 0 or scope > count:
+                raise TemplateError(f"options template {tid}: scope field count {scope} of {count}")
+        if count > MAX_FIELDS:
+            raise TemplateError(f"template {tid} has {count} fields (> {MAX_FIELDS})")
+        specs, pos = _ipfix_fields(body, pos, count, tid)
+        out.append(Template(10, tid, specs, scope_count=scope, options=options))
+    return out
+
+
+# --- the cache -----------------------------------------------------------------------------------
+
+class TemplateCache:
+    """Templates by (exporter, domain, template id), persisted as one JSON file."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path
+        self._templates: dict[TemplateKey, Template] = {}
+        self.lookup = self._templates.get  # the hot path's bound lookup (same dict, never replaced)
+        self._per_exporter: dict[str, int] = {}
+        self.dirty = False
+
+    def __len__(self) -> int:
+        return len(self._templates)
+
+    def get(self, key: TemplateKey) -> Template | None:
+        return self._templates.get(key)
+
+    def put(self, key: TemplateKey, template: Template) -> bool:
+        """Store; True when it is new or changed (an unchanged refresh is a no-op)."""
+        old = self._templates.get(key)
+        if old is not None and old.same_as(template) and old.version == template.version:
+            return False
+        if old is None:
+            n = self._per_exporter.get(key[0], 0)
+            if n >= MAX_TEMPLATES_PER_EXPORTER:
+                raise TemplateError(f"exporter {key[0]} has {n} templates: refusing more")
+            self._per_exporter[key[0]] = n + 1
+        self._templates[key] = template
+        self.dirty = True
+        return True
+
+    def withdraw(self, exporter: str, domain: int, template_id: int) -> int:
+        """Remove one template, or all (2) / all options (3) templates of a domain."""
+        if template_id in (2, 3):
+            want_options = template_id == 3
+            keys = [k for k, t in self._templates.items()
+                    if k[0] == exporter and k[1] == domain and t.options == want_options]
+        else:
+            one = (exporter, domain, template_id)
+            keys = [one] if one in self._templates else []
+        for k in keys:
+            del self._templates[k]
+            self._per_exporter[exporter] -= 1
+        if keys:
+            self.dirty = True
+        return len(keys)
+
+    def save(self) -> None:
+        """Write atomically (temp file, fsync, rename): a crash leaves the old file or the new one."""
+        if self.path is None:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        data = [{"exporter": k[0], "domain": k[1], **t.to_json()} for k, t in self._templates.items()]
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".templates.")
+        with os.fdopen(fd, "w") as fh:
+            json.dump({"version": 1, "templates": data}, fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, self.path)
+        self.dirty = False
+
+    def load(self) -> int:
+        """Read the persisted templates; a broken file is reported, not fatal (ValueError names it)."""
+        if self.path is None or not self.path.exists():
+            return 0
+        try:
+            raw = json.loads(self.path.read_text())
+            loaded = 0
+            for d in raw["templates"]:
+                t = Template.from_json(d)
+                self.put((str(d["exporter"]), int(d["domain"]), t.template_id), t)
+                loaded += 1
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ValueError(f"{self.path}: cannot read persisted templates ({exc})") from exc
+        self.dirty = False
+        return loaded
+
+
+@dataclass
+class Held:
+    key: TemplateKey
+    version: int
+    body: bytes
+    time: float
+
+
+class EarlyData:
+    """Data sets that came before their template, bounded by count and bytes (oldest dropped)."""
+
+    def __init__(self, max_sets: int = 2048, max_bytes: int = 16 * 1024 * 1024) -> None:
+        self.max_sets = max_sets
+        self.max_bytes = max_bytes
+        self._held: OrderedDict[int, Held] = OrderedDict()
+        self._seq = 0
+        self.bytes = 0
+
+    def __len__(self) -> int:
+        return len(self._held)
+
+    def hold(self, held: Held) -> list[Held]:
+        """Keep one data set; returns what had to be evicted to make room (to be counted)."""
+        self._held[self._seq] = held
+        self._seq += 1
+        self.bytes += len(held.body)
+        evicted = []
+        while len(self._held) > self.max_sets or self.bytes > self.max_bytes:
+            _, old = self._held.popitem(last=False)
+            self.bytes -= len(old.body)
+            evicted.append(old)
+        return evicted
+
+    def release(self, key: TemplateKey) -> list[Held]:
+        """The held data sets for `key`, in arrival order, removed from the buffer."""
+        ids = [i for i, h in self._held.items() if h.key == key]
+        out = []
+        for i in ids:
+            h = self._held.pop(i)
+            self.bytes -= len(h.body)
+            out.append(h)
+        return out
+
+    def expire(self, before: float) -> list[Held]:
+        """Drop data sets held since before `before` (their template is not coming)."""
+        out = []
+        while self._held:
+            i, h = next(iter(self._held.items()))
+            if h.time >= before:
+                break
+            del self._held[i]
+            self.bytes -= len(h.body)
+            out.append(h)
+        return out

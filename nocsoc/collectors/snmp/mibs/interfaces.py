@@ -1,0 +1,169 @@
+"""IF-MIB: traffic, packet, error and discard rates, speed, status and status-change events.
+
+64-bit ifXTable counters (ifHC*) are used where the device has them; the 32-bit ifTable
+octet/packet counters are walked only for a device whose ifXTable is empty. Errors and discards
+exist only as 32-bit counters (ifTable).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from nocsoc.collectors.snmp import oids as O
+from nocsoc.collectors.snmp.mibs import num, text
+from nocsoc.collectors.snmp.rates import CounterTracker
+from nocsoc.collectors.snmp.session import Column, Index, RowTime
+from nocsoc.schema import INTERFACE, INTERFACE_EVENT, Point
+
+HC_COUNTERS = {
+    O.IF_HC_IN_OCTETS: "in_octets",
+    O.IF_HC_OUT_OCTETS: "out_octets",
+    O.IF_HC_IN_UCAST: "in_ucast",
+    O.IF_HC_IN_MCAST: "in_mcast",
+    O.IF_HC_IN_BCAST: "in_bcast",
+    O.IF_HC_OUT_UCAST: "out_ucast",
+    O.IF_HC_OUT_MCAST: "out_mcast",
+    O.IF_HC_OUT_BCAST: "out_bcast",
+}
+LEGACY_COUNTERS = {
+    O.IF_IN_OCTETS: "in_octets",
+    O.IF_OUT_OCTETS: "out_octets",
+    O.IF_IN_UCAST: "in_ucast",
+    O.IF_IN_NUCAST: "in_nucast",
+    O.IF_OUT_UCAST: "out_ucast",
+    O.IF_OUT_NUCAST: "out_nucast",
+}
+ERROR_COUNTERS = {
+    O.IF_IN_ERRORS: "in_errors",
+    O.IF_OUT_ERRORS: "out_errors",
+    O.IF_IN_DISCARDS: "in_discards",
+    O.IF_OUT_DISCARDS: "out_discards",
+}
+IFX_INFO = (O.IF_NAME, O.IF_HIGH_SPEED, O.IF_ALIAS)
+IF_INFO = (O.IF_DESCR, O.IF_SPEED, O.IF_OPER_STATUS, O.IF_ADMIN_STATUS)
+
+# The octet counter first: its reply times are the row's sample times.
+HC_COLUMNS = (*HC_COUNTERS, *IFX_INFO)
+BASE_COLUMNS = (*ERROR_COUNTERS, *IF_INFO)
+LEGACY_COLUMNS = tuple(LEGACY_COUNTERS)
+TIMED = (O.IF_HC_IN_OCTETS, O.IF_IN_OCTETS)
+
+_PKT_PARTS = {
+    "in": (("in_ucast", "in_mcast", "in_bcast"), ("in_ucast", "in_nucast")),
+    "out": (("out_ucast", "out_mcast", "out_bcast"), ("out_ucast", "out_nucast")),
+}
+
+
+@dataclass
+class InterfaceState:
+    """What one device's interfaces remember between polls."""
+
+    counters: CounterTracker = field(default_factory=CounterTracker)
+    oper: dict[Index, int] = field(default_factory=dict)
+    has_hc: bool | None = None  # None until the first poll tells
+
+
+def columns(state: InterfaceState) -> tuple[str, ...]:
+    """Columns for this cycle: ifXTable + ifTable, or ifTable with 32-bit counters."""
+    if state.has_hc is False:
+        return (*LEGACY_COLUMNS, *BASE_COLUMNS)
+    return (*HC_COLUMNS, *BASE_COLUMNS)
+
+
+def build(
+    tags: Mapping[str, str],
+    tables: Mapping[str, Column],
+    times: Mapping[str, Mapping[Index, RowTime]],
+    state: InterfaceState,
+    time_ns: int,
+    links: Mapping[str, str] | None = None,
+    rates: bool = True,
+) -> tuple[list[Point], list[Point]]:
+    """INTERFACE points (rates when a previous reading exists) and INTERFACE_EVENT points.
+
+    `rates=False` records the readings without computing rates (first cycle after a reboot).
+    """
+    hc = bool(tables.get(O.IF_HC_IN_OCTETS))
+    counter_cols = HC_COUNTERS if hc else LEGACY_COUNTERS
+    bits = 64 if hc else 32
+    timed = times.get(O.IF_HC_IN_OCTETS if hc else O.IF_IN_OCTETS, {})
+    default_t: RowTime = (time_ns / 1e9, None)
+    indexes: set[Index] = set()
+    for col in (O.IF_OPER_STATUS, O.IF_DESCR, O.IF_NAME, O.IF_HC_IN_OCTETS, O.IF_IN_OCTETS):
+        indexes.update(tables.get(col, {}))
+    points: list[Point] = []
+    events: list[Point] = []
+    tracker = state.counters
+    for index in sorted(indexes):
+        ifname = (
+            text(tables.get(O.IF_NAME, {}).get(index))
+            or text(tables.get(O.IF_DESCR, {}).get(index))
+            or ".".join(map(str, index))
+        )
+        speed = num(tables.get(O.IF_HIGH_SPEED, {}).get(index))
+        if not speed:
+            raw = num(tables.get(O.IF_SPEED, {}).get(index))
+            speed = raw // 1_000_000 if raw else None
+        t, agent_t = timed.get(index, default_t)
+        max_octets = speed * 1e6 / 8 * 1.1 if speed else None
+        fields: dict[str, object] = {"speed_mbps": speed}
+        counter_rates: dict[str, float | None] = {}
+        for col, key in counter_cols.items():
+            v = num(tables.get(col, {}).get(index))
+            if v is None:
+                continue
+            if key == "in_octets" or key == "out_octets":
+                fields[key] = v
+            r = tracker.rate(
+                (index, key), v, t, bits, max_octets if key.endswith("octets") else None, agent_t
+            )
+            counter_rates[key] = r if rates else None
+        for col, key in ERROR_COUNTERS.items():
+            v = num(tables.get(col, {}).get(index))
+            if v is not None:
+                r = tracker.rate((index, key), v, t, 32, agent_t=agent_t)
+                counter_rates[key] = r if rates else None
+        for direction in ("in", "out"):
+            octets = counter_rates.get(f"{direction}_octets")
+            if octets is not None:
+                fields[f"{direction}_bps"] = octets * 8
+                if speed:
+                    fields[f"{direction}_util_pct"] = octets * 8 / (speed * 1e6) * 100
+            for parts in _PKT_PARTS[direction]:
+                if all(p in counter_rates for p in parts):
+                    vals = [counter_rates[p] for p in parts]
+                    if all(v is not None for v in vals):
+                        fields[f"{direction}_pps"] = sum(v for v in vals if v is not None)
+                    break
+            for kind in ("errors", "discards"):
+                r = counter_rates.get(f"{direction}_{kind}")
+                if r is not None:
+                    fields[f"{direction}_{kind}_ps"] = r
+        oper = num(tables.get(O.IF_OPER_STATUS, {}).get(index))
+        admin = num(tables.get(O.IF_ADMIN_STATUS, {}).get(index))
+        fields["oper_status"] = oper
+        fields["admin_status"] = admin
+        alias = text(tables.get(O.IF_ALIAS, {}).get(index))
+        itags = {**tags, "ifname": ifname, "ifalias": alias, "link": (links or {}).get(ifname)}
+        points.append(INTERFACE.point(time_ns, itags, fields))
+        if oper is not None:
+            previous = state.oper.get(index)
+            state.oper[index] = oper
+            if previous is not None and previous != oper:
+                event = "up" if oper == 1 else "down"
+                events.append(
+                    INTERFACE_EVENT.point(
+                        time_ns,
+                        {**tags, "ifname": ifname, "event": event},
+                        {
+                            "oper_status": oper,
+                            "previous_status": previous,
+                            "message": f"{tags.get('device', '')} {ifname} oper-status "
+                            f"{previous} -> {oper} ({event})",
+                        },
+                    )
+                )
+    if state.has_hc is None:
+        state.has_hc = hc if indexes else None
+    return points, events

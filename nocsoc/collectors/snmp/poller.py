@@ -1,0 +1,593 @@
+"""The SNMP poller: every device its own task, its own deadline, its own counters.
+
+Telegraf's inputs.snmp polls all agents of a plugin in one gather per interval, so one slow
+agent delays the whole batch (influxdata/telegraf#3823) and per-target timing is invisible
+(#12530). Here each device runs on its own schedule: a cycle is cancelled at its deadline (a
+fraction of its interval), reported as an overrun, and the next cycle starts at the next slot of
+the device's own grid, so late cycles never pile up and other devices never wait.
+
+Use: `SnmpPoller(config, inventory, sink)`; `run_once()` for one cycle (the CLI's `--once`),
+or `start()`/`stop()` for the service that `nocsoc run` supervises; `update_inventory()` on SIGHUP.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+import time
+import zlib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from nocsoc.collectors.snmp import oids as O
+from nocsoc.collectors.snmp.config import SnmpConfig
+from nocsoc.collectors.snmp.mibs import host, interfaces, sensors, text, ups
+from nocsoc.collectors.snmp.rates import uptime_rebooted
+from nocsoc.collectors.snmp.session import (
+    Column,
+    Credentials,
+    EnginePool,
+    RowTime,
+    SnmpError,
+    SnmpSession,
+    build_credentials,
+)
+from nocsoc.component import Counters
+from nocsoc.inventory.model import Device, Inventory, SnmpProfile
+from nocsoc.schema import DEVICE, DEVICE_EVENT, SNMP_POLL, Point
+from nocsoc.sinks.base import Sink
+
+log = logging.getLogger(__name__)
+
+POLLER_COUNTERS = (
+    "cycles",
+    "polls_ok",
+    "polls_failed",
+    "varbinds",
+    "requests",
+    "timeouts",
+    "errors",
+    "auth_errors",
+    "overruns",
+    "reboots",
+    "points",
+)
+
+
+@dataclass
+class PollResult:
+    """What one device's cycle did (the CLI's table row, the scheduling test's evidence)."""
+
+    device: str
+    site: str
+    role: str
+    address: str
+    port: int
+    ok: bool = False
+    error: str | None = None
+    error_kind: str | None = None  # timeout | auth | error | config | overrun
+    started: float = 0.0  # wall clock
+    duration_s: float = 0.0
+    varbinds: int = 0
+    requests: int = 0
+    interfaces: int = 0
+    points: int = 0
+    sys_name: str = ""
+    uptime_s: float | None = None
+    rebooted: bool = False
+    measurements: dict[str, int] = field(default_factory=dict)
+
+
+class DevicePoller:
+    """One device: its credentials, what it remembers between cycles, and one poll cycle."""
+
+    def __init__(
+        self,
+        device: Device,
+        profile: SnmpProfile | None,
+        config: SnmpConfig,
+        links: dict[str, str] | None = None,
+    ) -> None:
+        self.device = device
+        self.profile = profile
+        self.config = config
+        self.links = links or {}
+        self.port = device.snmp_port or (profile.port if profile else 161)
+        self.tags = {"device": device.name, "site": device.site, "role": device.role.value}
+        self.iface = interfaces.InterfaceState()
+        self.counters = Counters("polls", "varbinds", "requests", "timeouts", "errors", "overruns")
+        self.last_uptime: tuple[int, float] | None = None
+        self.reachable: bool | None = None
+        self.absent: dict[str, int] = {}
+        self.sensor_names: dict[tuple[int, ...], str] | None = None
+        self.cycle = 0
+        self.last: PollResult | None = None
+        self._credentials: Credentials | None = None
+
+    @property
+    def interval_s(self) -> float:
+        return self.device.poll_interval_s or self.config.interval_s
+
+    def _result(self) -> PollResult:
+        d = self.device
+        return PollResult(d.name, d.site, d.role.value, d.address, self.port)
+
+    def _wanted(self, oids: Iterable[str]) -> list[str]:
+        """Drop OIDs found absent recently; ask again every `absent_reprobe_cycles` cycles."""
+        every = self.config.absent_reprobe_cycles
+        return [o for o in oids if o not in self.absent or (self.cycle - self.absent[o]) >= every]
+
+    def _mark_absent(self, asked: Iterable[str], present: Iterable[str]) -> None:
+        got = set(present)
+        for o in asked:
+            if o in got:
+                self.absent.pop(o, None)
+            elif o not in self.absent or (self.cycle - self.absent[o]) >= self.config.absent_reprobe_cycles:
+                self.absent[o] = self.cycle
+
+    async def poll(self, engines: EnginePool, rates: bool = True) -> tuple[PollResult, list[Point]]:
+        """One cycle. Never raises for a device problem: the result says what went wrong."""
+        result = self._result()
+        result.started = time.time()
+        t0 = time.perf_counter()
+        self.cycle += 1
+        session: SnmpSession | None = None
+        points: list[Point] = []
+        try:
+            if self.profile is None:
+                raise SnmpError(
+                    f"{self.device.name}: SNMP profile {self.device.profile!r} is not in the inventory"
+                )
+            if self._credentials is None:
+                try:
+                    self._credentials = build_credentials(self.profile)
+                except Exception as exc:  # a missing env var / unreadable file: name it, poll the rest
+                    raise SnmpError(f"{self.device.name}: profile {self.profile.name}: {exc}") from None
+            session = SnmpSession(
+                engines.get(self._credentials.engine_key),
+                self.device.name,
+                self.device.address,
+                self.port,
+                self.profile,
+                self._credentials,
+                max_varbinds=self.config.max_varbinds_per_request,
+                received=engines.received,
+                lean_v2c=self.config.v2c_client == "lean",
+            )
+            points = await self._collect(session, result, rates)
+            result.ok = True
+        except SnmpError as exc:
+            result.error, result.error_kind = str(exc), exc.kind
+            self.counters.add("errors")
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a bug or a malformed answer must not stop the other devices
+            log.exception("%s: poll failed", self.device.name)
+            result.error, result.error_kind = f"{self.device.name}: {type(exc).__name__}: {exc}", "error"
+            self.counters.add("errors")
+        finally:
+            if session is not None:
+                session.close()
+                result.varbinds, result.requests = session.stats.varbinds, session.stats.requests
+                self.counters.add("varbinds", session.stats.varbinds)
+                self.counters.add("requests", session.stats.requests)
+                self.counters.add("timeouts", session.stats.timeouts)
+            result.duration_s = time.perf_counter() - t0
+            self.counters.add("polls")
+        now_ns = time.time_ns()
+        if not result.ok:
+            points = [DEVICE.point(now_ns, {**self.tags, "vendor": self.device.vendor}, {"reachable": 0})]
+            if self.reachable is not False:
+                points.append(
+                    DEVICE_EVENT.point(
+                        now_ns,
+                        {**self.tags, "event": "unreachable"},
+                        {"message": result.error or "unreachable"},
+                    )
+                )
+            self.reachable = False
+        else:
+            if self.reachable is False:
+                points.append(
+                    DEVICE_EVENT.point(
+                        now_ns,
+                        {**self.tags, "event": "recovered"},
+                        {"message": f"{self.device.name} answers again", "uptime_s": result.uptime_s},
+                    )
+                )
+            self.reachable = True
+        points.append(self.poll_point(result, now_ns))
+        result.points = len(points)
+        for p in points:
+            result.measurements[p.measurement] = result.measurements.get(p.measurement, 0) + 1
+        self.last = result
+        return result, points
+
+    def poll_point(self, result: PollResult, time_ns: int) -> Point:
+        """snmp_poll self-metric: this cycle's duration and reachability, cumulative counters."""
+        c = self.counters.snapshot()
+        return SNMP_POLL.point(
+            time_ns,
+            self.tags,
+            {
+                "reachable": int(result.ok),
+                "duration_s": result.duration_s,
+                "varbinds": c["varbinds"],
+                "requests": c["requests"],
+                "timeouts": c["timeouts"],
+                "errors": c["errors"],
+                "overruns": c["overruns"],
+            },
+        )
+
+    def overrun_points(self, result: PollResult, time_ns: int) -> list[Point]:
+        """A cycle cancelled at its deadline: counted, and a poll_overrun event."""
+        self.counters.add("overruns")
+        self.counters.add("polls")
+        result.error_kind = "overrun"
+        result.error = (
+            f"{self.device.name}: poll cycle overran its deadline "
+            f"({self.interval_s * self.config.deadline_fraction:g}s of a {self.interval_s:g}s interval)"
+        )
+        points = [
+            DEVICE_EVENT.point(time_ns, {**self.tags, "event": "poll_overrun"}, {"message": result.error}),
+            self.poll_point(result, time_ns),
+        ]
+        self.last = result
+        return points
+
+    async def _collect(self, session: SnmpSession, result: PollResult, rates: bool) -> list[Point]:
+        areas = set(self.config.areas)
+        scalar_oids = list(O.SYSTEM_SCALARS)
+        if "host" in areas:
+            scalar_oids += self._wanted(host.SCALARS)
+        if "ups" in areas:
+            scalar_oids += self._wanted(ups.SCALARS)
+        scalars = await session.get(scalar_oids)
+        self._mark_absent(scalar_oids[len(O.SYSTEM_SCALARS) :], scalars)
+        wall = time.time()
+        time_ns = int(wall * 1e9)
+        result.sys_name = text(scalars.get(O.SYS_NAME))
+        points: list[Point] = []
+
+        uptime = scalars.get(O.SYS_UPTIME)
+        rebooted = False
+        if isinstance(uptime, int):
+            result.uptime_s = uptime / 100
+            if self.last_uptime is not None and uptime_rebooted(
+                self.last_uptime[0], uptime, wall - self.last_uptime[1]
+            ):
+                rebooted = True
+                self.iface.counters.forget()
+                self.sensor_names = None
+                points.append(
+                    DEVICE_EVENT.point(
+                        time_ns,
+                        {**self.tags, "event": "device_reboot"},
+                        {
+                            "uptime_s": uptime / 100,
+                            "message": f"{self.device.name} rebooted: sysUpTime went back from "
+                            f"{self.last_uptime[0] / 100:.0f}s to {uptime / 100:.0f}s; no rates this cycle",
+                        },
+                    )
+                )
+            self.last_uptime = (uptime, wall)
+        result.rebooted = rebooted
+
+        # Interfaces walk on their own, each request carrying sysUpTime (the agent's clock) for
+        # the rates; the other areas' tables follow in a second multi-column walk.
+        times: dict[str, dict[tuple[int, ...], RowTime]] = {c: {} for c in interfaces.TIMED}
+        tables: dict[str, Column] = {}
+        if_columns = self._wanted(interfaces.columns(self.iface)) if "interfaces" in areas else []
+        if if_columns:
+            tables.update(await session.bulk_columns(if_columns, times=times, clock=True))
+        columns: list[str] = []
+        if "host" in areas:
+            columns += self._wanted(host.COLUMNS)
+        if "sensors" in areas:
+            columns += self._wanted(sensors.COLUMNS)
+        if "ups" in areas:
+            columns += self._wanted(ups.COLUMNS)
+        if columns:
+            tables.update(await session.bulk_columns(columns))
+        if (
+            "interfaces" in areas
+            and self.iface.has_hc is None
+            and not tables.get(O.IF_HC_IN_OCTETS)
+            and (tables.get(O.IF_OPER_STATUS) or tables.get(O.IF_DESCR))
+        ):
+            # No ifXTable counters on this device: read the 32-bit ifTable ones (from now on only those).
+            tables.update(await session.bulk_columns(interfaces.LEGACY_COLUMNS, times=times, clock=True))
+            for c in interfaces.HC_COLUMNS:
+                if c not in (O.IF_NAME, O.IF_HIGH_SPEED, O.IF_ALIAS):
+                    self.absent.pop(c, None)
+        self._mark_absent(if_columns + columns, (c for c, rows in tables.items() if rows))
+
+        health: dict[str, object] = {}
+        if "interfaces" in areas:
+            ipoints, ievents = interfaces.build(
+                self.tags, tables, times, self.iface, time_ns, self.links, rates=rates and not rebooted
+            )
+            points += ipoints + ievents
+            result.interfaces = len(ipoints)
+        if "host" in areas:
+            health = host.health_fields(scalars, tables)
+            points += host.storage_points(self.tags, tables, time_ns)
+        if "sensors" in areas and tables.get(O.ENT_SENSOR_VALUE):
+            if self.sensor_names is None or self.cycle % self.config.absent_reprobe_cycles == 0:
+                self.sensor_names = sensors.names_of(await session.bulk_columns(sensors.NAME_COLUMNS))
+            ifnames = [p.tags["ifname"] for p in points if p.measurement == "interface"]
+            points += sensors.points(self.tags, tables, self.sensor_names, ifnames, time_ns)
+        if "ups" in areas:
+            points += ups.points(self.tags, scalars, tables, time_ns)
+        points.insert(
+            0,
+            DEVICE.point(
+                time_ns,
+                {**self.tags, "vendor": self.device.vendor},
+                {"reachable": 1, "uptime_s": result.uptime_s, **health},
+            ),
+        )
+        return points
+
+
+def links_by_device(inventory: Inventory) -> dict[str, dict[str, str]]:
+    """{device: {interface: link name}} from the inventory's links."""
+    out: dict[str, dict[str, str]] = {}
+    for link in inventory.links:
+        for end in (link.a, link.b):
+            out.setdefault(end.device, {})[end.interface] = link.name
+    return out
+
+
+class SnmpPoller:
+    """The SNMP collector component (see the module docstring)."""
+
+    name = "snmp"
+
+    def __init__(
+        self,
+        config: SnmpConfig,
+        inventory: Inventory,
+        sink: Sink,
+        devices: Sequence[str] | None = None,
+        sites: Sequence[str] | None = None,
+        on_result: Callable[[PollResult], None] | None = None,
+    ) -> None:
+        """`devices`/`sites` limit polling to those names/sites (kept across inventory reloads);
+        `on_result` sees every cycle's result
+        (status displays, tests), called on the poller's thread."""
+        self.config = config
+        self.sink = sink
+        self.on_result = on_result
+        self.counters = Counters(*POLLER_COUNTERS)
+        self._only = set(devices) if devices else None
+        self._sites = set(sites) if sites else None
+        self._pollers: dict[str, DevicePoller] = {}
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop_event: asyncio.Event | None = None
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._semaphore: asyncio.Semaphore | None = None
+        self._engines: EnginePool | None = None
+        self._reconcile(inventory)
+
+    # ---- inventory -------------------------------------------------------------------------
+    def _reconcile(self, inventory: Inventory) -> set[str]:
+        """Rebuild device pollers from an inventory; keep the state of unchanged devices.
+
+        Returns the names whose poller was (re)built, so the service restarts only those tasks."""
+        profiles = {p.name: p for p in inventory.snmp_profiles}
+        links = links_by_device(inventory)
+        wanted = {
+            d.name: d
+            for d in inventory.devices
+            if (self._only is None or d.name in self._only) and (self._sites is None or d.site in self._sites)
+        }
+        changed: set[str] = set()
+        with self._lock:
+            for name in list(self._pollers):
+                if name not in wanted:
+                    del self._pollers[name]
+                    changed.add(name)
+            for name, device in wanted.items():
+                profile = profiles.get(device.profile)
+                old = self._pollers.get(name)
+                if (
+                    old is not None
+                    and old.device == device
+                    and old.profile == profile
+                    and old.links == links.get(name, {})
+                ):
+                    continue
+                self._pollers[name] = DevicePoller(device, profile, self.config, links.get(name, {}))
+                changed.add(name)
+        return changed
+
+    def update_inventory(self, inventory: Inventory) -> None:
+        """Apply a new inventory (SIGHUP): added devices start, removed stop, changed restart."""
+        changed = self._reconcile(inventory)
+        loop = self._loop
+        if loop is not None and self._thread is not None and self._thread.is_alive():
+            loop.call_soon_threadsafe(self._restart_tasks, changed)
+
+    @property
+    def devices(self) -> list[str]:
+        with self._lock:
+            return list(self._pollers)
+
+    # ---- one cycle ---------------------------------------------------------------------------
+    def run_once(self, samples: int = 1, gap_s: float | None = None) -> list[PollResult]:
+        """Poll every device `samples` times, `gap_s` apart; write the last sample's points.
+
+        Rates need two readings: the CLI's `--once` takes samples=2. A device that failed the
+        first sample is not asked again (its error is the result), so a dead device costs one
+        timeout, not two.
+        """
+        return asyncio.run(self._run_once(samples, self.config.once_gap_s if gap_s is None else gap_s))
+
+    async def _run_once(self, samples: int, gap_s: float) -> list[PollResult]:
+        engines = EnginePool()
+        self._semaphore = asyncio.Semaphore(self.config.max_concurrency)
+        try:
+            with self._lock:
+                pollers = list(self._pollers.values())
+            results: dict[str, tuple[PollResult, list[Point]]] = {}
+            for sample in range(samples):
+                last = sample == samples - 1
+                if sample:
+                    await asyncio.sleep(gap_s)
+                todo = [p for p in pollers if p.device.name not in results or results[p.device.name][0].ok]
+                outs = await asyncio.gather(
+                    *(self._poll_one(engines, p, write=last, rates=True) for p in todo)
+                )
+                for r in outs:
+                    results[r[0].device] = r
+                    if not last and not r[0].ok and r[1]:  # final for this device: write it now
+                        self.sink.write(r[1])
+                        self.counters.add("points", len(r[1]))
+            return [results[p.device.name][0] for p in pollers]
+        finally:
+            engines.close()
+
+    async def _poll_one(
+        self,
+        engines: EnginePool,
+        poller: DevicePoller,
+        write: bool = True,
+        rates: bool = True,
+        slot: float | None = None,
+    ) -> tuple[PollResult, list[Point]]:
+        """One cycle with its deadline counted from `slot` (the scheduled start, loop time), so a
+        cycle that began late because the loop was busy does not also lose the next slot."""
+        assert self._semaphore is not None
+        loop = asyncio.get_running_loop()
+        deadline = poller.interval_s * self.config.deadline_fraction
+        deadline_at = (loop.time() if slot is None else slot) + deadline
+        async with self._semaphore:
+            started = time.time()
+            try:
+                async with asyncio.timeout_at(deadline_at):
+                    result, points = await poller.poll(engines, rates=rates)
+            except TimeoutError:
+                result = poller._result()
+                result.started, result.duration_s = started, deadline
+                points = poller.overrun_points(result, time.time_ns())
+                self.counters.add("overruns")
+        self.counters.add("cycles")
+        self.counters.add("polls_ok" if result.ok else "polls_failed")
+        self.counters.add("varbinds", result.varbinds)
+        self.counters.add("requests", result.requests)
+        if result.error_kind == "timeout":
+            self.counters.add("timeouts")
+        elif result.error_kind == "auth":
+            self.counters.add("auth_errors")
+        elif result.error_kind in ("error", "config"):
+            self.counters.add("errors")
+        if result.rebooted:
+            self.counters.add("reboots")
+        if result.error:
+            log.warning("%s", result.error)
+        if write and points:
+            self.sink.write(points)
+            self.counters.add("points", len(points))
+        if self.on_result is not None:
+            self.on_result(result)
+        return result, points
+
+    # ---- service -----------------------------------------------------------------------------
+    def start(self) -> None:
+        """Poll every device on its own schedule in a background thread until stop()."""
+        if self._thread is not None and self._thread.is_alive():
+            return
+        started = threading.Event()
+        self._thread = threading.Thread(
+            target=self._thread_main, args=(started,), name="snmp-poller", daemon=True
+        )
+        self._thread.start()
+        started.wait(10)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        loop, event = self._loop, self._stop_event
+        if loop is not None and event is not None:
+            with contextlib.suppress(RuntimeError):  # loop already closed
+                loop.call_soon_threadsafe(event.set)
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def _thread_main(self, started: threading.Event) -> None:
+        asyncio.run(self._service(started))
+
+    async def _service(self, started: threading.Event) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stop_event = asyncio.Event()
+        self._semaphore = asyncio.Semaphore(self.config.max_concurrency)
+        self._engines = EnginePool()
+        self._restart_tasks(set(self.devices))
+        started.set()
+        try:
+            await self._stop_event.wait()
+        finally:
+            tasks = list(self._tasks.values())
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            self._tasks.clear()
+            self._engines.close()
+            self._loop = None
+
+    def _restart_tasks(self, names: set[str]) -> None:
+        with self._lock:
+            pollers = dict(self._pollers)
+        for name in names:
+            task = self._tasks.pop(name, None)
+            if task is not None:
+                task.cancel()
+            if name in pollers:
+                self._tasks[name] = asyncio.get_running_loop().create_task(
+                    self._device_loop(pollers[name]), name=f"snmp:{name}"
+                )
+
+    async def _device_loop(self, poller: DevicePoller) -> None:
+        loop = asyncio.get_running_loop()
+        interval = poller.interval_s
+        offset = 0.0
+        if self.config.spread_start:  # stable per device, spreads the load over the interval
+            offset = (zlib.crc32(poller.device.name.encode()) % 1000) / 1000 * interval
+        next_start = loop.time() + offset
+        assert self._engines is not None
+        while True:
+            await asyncio.sleep(max(0.0, next_start - loop.time()))
+            await self._poll_one(self._engines, poller, slot=next_start)
+            next_start += interval
+            now = loop.time()
+            if now > next_start:  # overran: skip the missed slots, never queue them up
+                missed = int((now - next_start) // interval) + 1
+                next_start += missed * interval
+
+    # ---- self-metrics ------------------------------------------------------------------------
+    def self_points(self) -> list[Point]:
+        """snmp_poll per device (cumulative counters, last cycle's duration and reachability)."""
+        now = time.time_ns()
+        with self._lock:
+            pollers = list(self._pollers.values())
+        return [p.poll_point(p.last, now) for p in pollers if p.last is not None]
+
+    def reload(self, inventory: Inventory) -> None:
+        """The Component protocol's name for a SIGHUP reload."""
+        self.update_inventory(inventory)
+
+    def status(self) -> dict[str, int]:
+        """Counters for `nocsoc status`: cycles, polls ok/failed, varbinds, timeouts, devices."""
+        with self._lock:
+            devices = len(self._pollers)
+        return {**self.counters.snapshot(), "devices": devices}
+
+    def results(self) -> list[PollResult]:
+        """The last cycle's result of each device (for status displays)."""
+        with self._lock:
+            return [p.last for p in self._pollers.values() if p.last is not None]

@@ -1,0 +1,149 @@
+"""Fuzzing: >= 100k mutated datagrams through decoder and rollup, and no exception escapes.
+
+Hypothesis draws the seeds (and shrinks one on failure); each example mutates 1,000 datagrams
+from real-shaped seeds (v5, v9 with options, IPFIX with variable-length and enterprise fields and
+withdrawals, sFlow) by bit flips, lying length fields, truncation, splicing and garbage. The
+decoder must count bad input, never raise, and never hit an unexpected (non-input) error.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from nocsoc.collectors.flows.decoder import NetflowDecoder
+from nocsoc.collectors.flows.rollup import Rollups
+from nocsoc.collectors.flows.sflow import SflowDecoder
+from nocsoc.collectors.flows.templates import EarlyData, TemplateCache
+from tests.collectors.flows import craft
+from tests.collectors.flows.test_decoder import V4_FIELDS, v4_rows
+from tests.collectors.flows.test_sflow import sample_datagram
+
+PER_EXAMPLE = 1000
+EXAMPLES = 100
+
+
+def seeds() -> list[bytes]:
+    opt_scope, opt = [(1, 4)], [(34, 4), (35, 1)]
+    var = [(8, 4), (82, 0xFFFF), (12, 4), (1, 3), (9999, 2, 4242), (2, 6), (4, 1)]
+    v6 = [(27, 16), (28, 16), (1, 8), (2, 8), (4, 1), (7, 2), (11, 2), (302, 4)]
+    return [
+        craft.v5(
+            [{"src": "10.0.0.1", "dst": "10.0.0.2", "packets": 3, "bytes": 300, "dport": 80}] * 5, seq=1
+        ),
+        craft.v9([craft.v9_template_set(300, V4_FIELDS), craft.data_set(300, V4_FIELDS, v4_rows(6))], seq=2),
+        craft.v9(
+            [
+                craft.v9_options_template_set(400, opt_scope, opt),
+                craft.data_set(400, [*opt_scope, *opt], [[0, 100, 2]]),
+                craft.data_set(300, V4_FIELDS, v4_rows(3)),
+            ],
+            seq=3,
+        ),
+        craft.ipfix(
+            [
+                craft.ipfix_template_set(800, var),
+                craft.data_set(
+                    800,
+                    var,
+                    [
+                        [
+                            craft.ip4("10.0.0.1"),
+                            b"ge-0/0/1",
+                            craft.ip4("10.0.0.2"),
+                            70_000,
+                            b"\xff\xff",
+                            5,
+                            17,
+                        ],
+                        [craft.ip4("10.0.0.3"), b"x" * 300, craft.ip4("10.0.0.4"), 1, b"\x00\x01", 2, 6],
+                    ],
+                ),
+            ],
+            seq=4,
+        ),
+        craft.ipfix(
+            [
+                craft.ipfix_options_template_set(500, [(302, 4)], [(305, 4), (306, 4)]),
+                craft.data_set(500, [(302, 4), (305, 4), (306, 4)], [[1, 1, 9]]),
+                craft.ipfix_template_set(900, v6),
+                craft.data_set(
+                    900, v6, [[craft.ip6("2001:db8::1"), craft.ip6("2001:db8::2"), 10, 1, 17, 53, 53, 1]] * 3
+                ),
+            ],
+            seq=5,
+        ),
+        craft.ipfix([craft.ipfix_withdrawal_set(800), craft.ipfix_withdrawal_set(3, options=True)], seq=9),
+        sample_datagram(),
+    ]
+
+
+def mutate(rng: random.Random, data: bytes, pool: list[bytes]) -> bytes:
+    b = bytearray(data)
+    for _ in range(rng.randint(1, 4)):
+        op = rng.randrange(8)
+        if op == 0 and b:  # flip bits
+            for _ in range(rng.randint(1, 8)):
+                b[rng.randrange(len(b))] ^= 1 << rng.randrange(8)
+        elif op == 1 and len(b) > 2:  # a length/count/id field that lies
+            i = rng.randrange(len(b) - 1)
+            b[i : i + 2] = rng.choice([0, 1, 3, 4, 255, 256, 0x7FFF, 0xFFFF, rng.randrange(65536)]).to_bytes(
+                2, "big"
+            )
+        elif op == 2:  # truncate
+            del b[rng.randrange(len(b) + 1) :]
+        elif op == 3:  # garbage appended
+            b += rng.randbytes(rng.randint(1, 64))
+        elif op == 4:  # splice with another seed
+            other = rng.choice(pool)
+            cut = rng.randrange(len(b) + 1)
+            b = b[:cut] + other[rng.randrange(len(other) + 1) :]
+        elif op == 5 and len(b) > 4:  # 32-bit field set to an extreme
+            i = rng.randrange(len(b) - 3)
+            b[i : i + 4] = rng.choice([0, 1, 0xFFFFFFFF, 0x80000000, rng.randrange(1 << 32)]).to_bytes(
+                4, "big"
+            )
+        elif op == 6:  # pure garbage keeping the version
+            b = bytearray(b[:2] + rng.randbytes(rng.randint(0, 200)))
+        elif op == 7 and b:  # duplicate a slice (sets repeated, loops)
+            i = rng.randrange(len(b))
+            b[i:i] = b[i : i + rng.randint(1, 64)]
+    return bytes(b)
+
+
+def test_decoder_survives_100k_mutated_datagrams() -> None:
+    pool = seeds()
+    sflow = SflowDecoder()
+    decoder = NetflowDecoder(TemplateCache(), early=EarlyData(max_sets=256), sflow=sflow)
+    rollups = Rollups(interval_s=60, top_n=10)
+    seen = {"datagrams": 0}
+    started = time.monotonic()
+
+    @settings(
+        max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+    )
+    @given(st.integers(min_value=0, max_value=2**64 - 1))
+    def run(seed: int) -> None:
+        rng = random.Random(seed)
+        batch = []
+        for i in range(PER_EXAMPLE):
+            data = mutate(rng, rng.choice(pool), pool)
+            batch.append((data, f"127.0.0.{1 + i % 4}", 1000.0))
+            if i % 10 == 0:  # keep real templates arriving so data sets do get decoded
+                batch.append((rng.choice(pool), f"127.0.0.{1 + i % 4}", 1000.0))
+        for b in decoder.decode(batch):
+            rollups.add(b)
+        seen["datagrams"] += PER_EXAMPLE
+        assert decoder.unexpected_errors == 0
+
+    run()
+    points = rollups.flush_all()
+    assert seen["datagrams"] >= 100_000
+    assert decoder.unexpected_errors == 0
+    errors = decoder.stats.total("decode_errors")
+    assert errors > 10_000, "the mutations should mostly be caught as bad input"
+    assert decoder.stats.total("records") > 0 and points
+    assert time.monotonic() - started < 120

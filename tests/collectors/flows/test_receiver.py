@@ -1,0 +1,74 @@
+"""The UDP receiver: every datagram is either delivered or counted as a kernel or app drop."""
+
+from __future__ import annotations
+
+import socket
+import threading
+
+from nocsoc.collectors.flows.receiver import DatagramQueue, UdpReceiver, parse_bind
+from nocsoc.component import Counters
+from tests.servers.base import wait_until
+
+SENT = 3000
+
+
+def flood(port: int, n: int = SENT) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        for i in range(n):
+            s.sendto(i.to_bytes(4, "big") + bytes(1000), ("127.0.0.1", port))
+
+
+def test_kernel_drops_are_counted_exactly() -> None:
+    """Hold the receiver thread while the socket's small buffer overflows: SO_RXQ_OVFL must
+    account for every datagram that was not delivered."""
+    queue = DatagramQueue(100_000)
+    counters = Counters("kernel_drops", "app_drops")
+    gate = threading.Event()
+    original = queue.put_many
+
+    def held(items: list) -> int:
+        gate.wait(10)
+        return original(items)
+
+    queue.put_many = held  # type: ignore[method-assign]
+    rx = UdpReceiver("127.0.0.1:0", queue, counters, rcvbuf=65536)
+    rx.start()
+    try:
+        port = rx.address[1]
+        flood(port)
+        gate.set()
+        # one more datagram after the overflow carries the kernel's drop count
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.sendto(b"last", ("127.0.0.1", port))
+        wait_until(
+            lambda: len(queue) + counters.get("kernel_drops") == SENT + 1,
+            timeout=10,
+            what="every datagram delivered or counted",
+        )
+    finally:
+        rx.stop()
+    assert counters.get("kernel_drops") > 0
+    assert counters.get("app_drops") == 0
+
+
+def test_full_queue_counts_app_drops_and_stop_drains_the_socket() -> None:
+    queue = DatagramQueue(500)
+    counters = Counters("kernel_drops", "app_drops")
+    rx = UdpReceiver("127.0.0.1:0", queue, counters, rcvbuf=8 << 20)
+    rx.start()
+    flood(rx.address[1], 2000)
+    rx.stop()  # drains what the kernel holds before closing
+    assert len(queue) == 500
+    assert len(queue) + counters.get("app_drops") + counters.get("kernel_drops") == 2000
+
+
+def test_parse_bind() -> None:
+    assert parse_bind("127.0.0.1:2055") == ("127.0.0.1", 2055)
+    assert parse_bind("[::1]:6343") == ("::1", 6343)
+    for bad in ("2055", "127.0.0.1:", "127.0.0.1:99999", ":2055"):
+        try:
+            parse_bind(bad)
+        except ValueError as exc:
+            assert bad in str(exc)
+        else:
+            raise AssertionError(f"{bad!r} accepted")
