@@ -89,17 +89,17 @@ def status(json_out: bool = typer.Option(False, "--json", help="machine-readable
     if not statuses:
         common.console.print(f"no status in {loaded.state_dir / 'status'}: is `nocsoc run` running?")
         raise typer.Exit(common.EXIT_RUNTIME)
-    table = Table(title="nocsoc run")
-    for col in ("worker", "state", "pid", "up", "last report", "services", "sinks"):
-        table.add_column(col)
+    table = Table(title=f"nocsoc run: {loaded.state_dir}")
+    for col in ("worker", "state", "pid", "up", "report", "service / sink", "counters"):
+        table.add_column(col, overflow="fold")
     for s in statuses:
         state = "[red]stale[/]" if s.stale(now) else s.state
-        svc = "\n".join(f"{n}: " + ", ".join(f"{k}={v}" for k, v in sorted(c.items()) if v)
-                        for n, c in s.services.items())
-        snk = "\n".join(f"{n}: " + ", ".join(f"{k}={v}" for k, v in sorted(c.items()) if v)
-                        for n, c in s.sinks.items())
-        table.add_row(s.worker, state, str(s.pid), f"{now - s.started:.0f}s", f"{now - s.updated:.0f}s ago",
-                      svc or "-", snk or "-")
+        parts = [(n, c) for n, c in s.services.items()] + [(f"sink {n}", c) for n, c in s.sinks.items()]
+        for i, (what, counters) in enumerate(parts or [("-", {})]):
+            shown = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
+                              for k, v in sorted(counters.items()) if v)
+            head = (s.worker, state, str(s.pid), f"{now - s.started:.0f}s", f"{now - s.updated:.0f}s ago")
+            table.add_row(*(head if i == 0 else ("",) * 5), what, shown or "-")
     common.console.print(table)
 
 

@@ -43,6 +43,17 @@ class WorkerSpec:
     extra_components: list[Component] = field(default_factory=list)
 
 
+def _numbers(status: dict[str, Any]) -> dict[str, Any]:
+    """The numeric counters of a component's status, nested dicts flattened one level."""
+    out: dict[str, Any] = {}
+    for k, v in status.items():
+        if isinstance(v, dict):
+            out.update({ik: iv for ik, iv in v.items() if isinstance(iv, int | float)})
+        elif isinstance(v, int | float) and not isinstance(v, bool):
+            out[k] = v
+    return out
+
+
 class Worker:
     def __init__(self, spec: WorkerSpec) -> None:
         self.spec = spec
@@ -68,11 +79,11 @@ class Worker:
     def _status(self, state: str, error: str = "") -> WorkerStatus:
         services: dict[str, dict[str, Any]] = {}
         for c in self.components:
-            counters: dict[str, Any] = {}
             snapshot = getattr(c, "status", None)
-            if callable(snapshot):
-                counters = dict(snapshot())
-            services[c.name] = counters
+            try:
+                services[c.name] = _numbers(snapshot()) if callable(snapshot) else {}
+            except Exception as exc:  # a stopped component may no longer answer: report, go on
+                services[c.name] = {"status_error": str(exc)}
         sinks = {}
         if self.sink is not None:
             sinks[self.sink.name] = self.sink.counters()
