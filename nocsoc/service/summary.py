@@ -8,6 +8,7 @@ alert store, so it shows what was really collected, not what the simulator meant
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -60,8 +61,10 @@ class Summary:
 
 
 def read_summary(db_path: Path, alerts_db: Path | None, since_ns: int | None = None,
-                 top: int = 10) -> Summary:
-    """Summarise the sqlite sink at `db_path` (and the alert store) since `since_ns`."""
+                 top: int = 10, names: Mapping[str, str] | None = None) -> Summary:
+    """Summarise the sqlite sink at `db_path` (and the alert store) since `since_ns`.
+
+    `names` maps addresses to inventory device names, so a talker reads as a server's name."""
     s = Summary()
     if db_path.exists():
         reader = SqliteReader(db_path)
@@ -96,7 +99,8 @@ def read_summary(db_path: Path, alerts_db: Path | None, since_ns: int | None = N
                 volume[(row.tags.get("kind", ""), talker)] += int(row.fields.get("bytes", 0))
         for kind in ("dst", "src", "service"):
             ranked = sorted(((k, b) for (kd, k), b in volume.items() if kd == kind), key=lambda kb: -kb[1])
-            s.talkers += [Talker(kind, k, b) for k, b in ranked[:5]]
+            s.talkers += [Talker(kind, f"{names[k]} ({k})" if names and k in names else k, b)
+                          for k, b in ranked[:5]]
     if alerts_db is not None and alerts_db.exists():
         with AlertStore(alerts_db) as store:
             alerts = store.list_alerts(since=since_ns / 1e9 if since_ns else None, limit=100_000)
@@ -158,3 +162,35 @@ def render_summary(s: Summary) -> Group:
         alerts.add_row(a.level, a.rule_title, str(a.alerts), str(a.events), ", ".join(a.sources[:3]),
                        style=style)
     return Group(links, health, talkers, alerts)
+
+
+@dataclass
+class AttackCheck:
+    kind: str
+    source: str
+    target: str
+    emitted: int
+    rules: list[str]
+
+
+def check_attacks(manifest: dict, alerts_db: Path) -> list[AttackCheck]:
+    """Each attack the simulator injected, with the alerts nocsoc raised from its source address."""
+    by_source: dict[str, list[str]] = defaultdict(list)
+    if alerts_db.exists():
+        with AlertStore(alerts_db) as store:
+            for a in store.list_alerts(limit=100_000):
+                if a.src_ip:
+                    by_source[a.src_ip].append(a.rule_title)
+    return [AttackCheck(a.get("kind", ""), a.get("source", ""), a.get("target", ""), int(a.get("emitted", 0)),
+                        sorted(set(by_source.get(a.get("source", ""), []))))
+            for a in manifest.get("attacks", [])]
+
+
+def render_attack_checks(checks: list[AttackCheck]) -> Table:
+    table = Table(title="Injected attacks and the alerts they raised", title_justify="left")
+    for col in ("attack", "source", "target", "lines", "alerts raised"):
+        table.add_column(col, justify="right" if col == "lines" else "left")
+    for c in checks:
+        table.add_row(c.kind, c.source, c.target, str(c.emitted),
+                      "\n".join(c.rules) if c.rules else "[red]none[/]")
+    return table

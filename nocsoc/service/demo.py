@@ -1,0 +1,175 @@
+"""`nocsoc demo`: the whole platform on the simulated backbone, on the embedded SQLite sink.
+
+It writes a demo workspace (config + the sample inventory), starts `nocsoc run` (supervisor and
+workers, as in production), then the simulated backbone once the collectors listen, lets them
+run for a bounded time, builds the Grafana provisioning, and reads back what was collected.
+Nothing here needs a server or root; only 127.0.0.0/8 is used. Demo secrets are random per run
+and live only in the environment of the processes that need them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from nocsoc.inventory.model import Inventory
+from nocsoc.inventory.sample import init_project
+from nocsoc.service.status import WorkerStatus, read_statuses
+from nocsoc.simulate.events import Script, default_script
+from nocsoc.simulate.topology import build_topology
+
+DEMO_SECRETS = ("NOCSOC_SNMP_COMMUNITY", "NOCSOC_SNMP_AUTH", "NOCSOC_SNMP_PRIV")
+
+
+@dataclass
+class DemoOptions:
+    workdir: Path = Path("demo")
+    duration_s: float = 120.0
+    speed: float = 30.0
+    seed: int = 7
+    snmp_interval_s: float = 10.0
+    flow_interval_s: float = 10.0
+    influx_url: str | None = None  # NOCSOC_INFLUX_URL: also write to this InfluxDB 1.x
+
+
+@dataclass
+class DemoResult:
+    config_path: Path
+    db_path: Path
+    alerts_db: Path
+    manifest: dict[str, Any]
+    grafana_dir: Path
+    dashboards: int
+    run_exit: int
+    started_ns: int
+    inventory: Inventory
+    statuses: list[WorkerStatus] = field(default_factory=list)
+
+
+def _free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def prepare_workspace(opts: DemoOptions) -> Path:
+    """Config and inventory in `workdir`; `workdir/var` wiped so the summary is this run's."""
+    wd = opts.workdir
+    wd.mkdir(parents=True, exist_ok=True)
+    if not (wd / "inventory.yaml").exists():
+        init_project(wd, force=True)
+    shutil.rmtree(wd / "var", ignore_errors=True)
+    sinks: list[dict[str, Any]] = [{"type": "sqlite", "path": "./var/nocsoc.db"}]
+    if opts.influx_url:
+        sinks.append({"type": "influxdb1", "url": opts.influx_url, "database": "nocsoc"})
+    logs_port = _free_udp_port()
+    config = {
+        "inventory": "inventory.yaml",
+        "sinks": sinks,
+        "snmp": {"interval_s": opts.snmp_interval_s},
+        "flows": {"bind": f"127.0.0.1:{_free_udp_port()}", "sflow_bind": None,
+                  "interval_s": opts.flow_interval_s, "state_dir": "./var/flows"},
+        "logs": {"syslog_udp": f"127.0.0.1:{logs_port}", "syslog_tcp": f"127.0.0.1:{logs_port}",
+                 "state_dir": "./var/logs"},
+        "detections": {"alerts_db": "./var/alerts.db"},
+        "dashboards": {"out_dir": "./grafana"},
+        "run": {"state_dir": "./var", "status_interval_s": 1.0, "self_metrics_interval_s": 5.0},
+    }
+    path = wd / "nocsoc.yaml"
+    path.write_text("# Written by `nocsoc demo` for the simulated backbone; rewritten on every demo run.\n"
+                    + yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def demo_environment() -> dict[str, str]:
+    """Random demo credentials for the simulated agents and the poller (never written to a file)."""
+    return {name: secrets.token_urlsafe(12) for name in DEMO_SECRETS}
+
+
+def demo_script(inventory: Inventory, opts: DemoOptions) -> Script:
+    """The simulator's default script, with the link flap lasting long enough
+    (two SNMP intervals of real time) that the poller sees them at any --speed."""
+    script = default_script(build_topology(inventory, opts.seed))
+    visible_s = 2 * opts.snmp_interval_s * opts.speed
+    flaps = [f.model_copy(update={"down_s": max(f.down_s, visible_s)}) for f in script.link_flaps]
+    return script.model_copy(update={"link_flaps": flaps})
+
+
+def run_demo(opts: DemoOptions, on_tick: Callable[[float, list[WorkerStatus], dict[str, Any]], None]
+             | None = None) -> DemoResult:
+    """Run the demo; `on_tick(elapsed_s, statuses, simulator_counters)` drives a progress display."""
+    from nocsoc.config import load_config
+    from nocsoc.dashboards.provisioning import build_tree
+    from nocsoc.inventory.store import load_inventory
+    from nocsoc.simulate.scenario import Scenario, SimulateConfig
+
+    config_path = prepare_workspace(opts)
+    config = load_config(config_path)
+    wd = config_path.parent
+    inventory = load_inventory(wd / config.inventory)
+    state = wd / "var"
+    state.mkdir(parents=True, exist_ok=True)
+    for k, v in demo_environment().items():
+        os.environ.setdefault(k, v)
+    started_ns = time.time_ns()
+    log = open(state / "run.log", "wb")  # noqa: SIM115 - closed below
+    run = subprocess.Popen(
+        [sys.executable, "-m", "nocsoc", "--config", str(config_path), "run",
+         # A safety net only: the demo stops `run` with SIGTERM when the simulation ends. A
+         # duration that ran out at that same moment would race with the signal.
+         "--duration", f"{opts.duration_s + 120:.0f}"],
+        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+    )
+    scenario: Scenario | None = None
+    try:
+        # The simulator starts once the collectors listen, so no injected line is sent to nobody.
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and run.poll() is None:
+            ready = {s.worker for s in read_statuses(state) if s.state == "running"}
+            if {"flows", "logs", "snmp"} <= ready:
+                break
+            time.sleep(0.2)
+        if run.poll() is not None:
+            raise RuntimeError(f"`nocsoc run` exited with {run.returncode}: see {state / 'run.log'}")
+        scenario = Scenario(inventory, SimulateConfig(
+            seed=opts.seed, speed=opts.speed, duration_s=opts.duration_s,
+            flows_to=config.flows.bind, syslog_to=config.logs.syslog_udp,
+            script=demo_script(inventory, opts),
+        ))
+        scenario.start()
+        t0 = time.monotonic()
+        while run.poll() is None and not scenario.finished.is_set():
+            if on_tick is not None:
+                on_tick(time.monotonic() - t0, read_statuses(state), scenario.counters.snapshot())
+            time.sleep(0.5)
+        scenario.stop()
+        run.terminate()  # flush and stop now that the simulation is over
+        run_exit = run.wait(60)
+    finally:
+        if scenario is not None:
+            scenario.stop()
+        if run.poll() is None:
+            run.kill()
+            run.wait()
+        log.close()
+    manifest = scenario.manifest() if scenario is not None else {}
+    (state / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    grafana = wd / config.dashboards.out_dir
+    report = build_tree(grafana, config.dashboards)
+    return DemoResult(
+        config_path=config_path, db_path=state / "nocsoc.db", alerts_db=state / "alerts.db",
+        manifest=manifest, grafana_dir=grafana, dashboards=len(report.dashboards), run_exit=run_exit,
+        started_ns=started_ns, inventory=inventory, statuses=read_statuses(state),
+    )
