@@ -16,6 +16,7 @@ import ipaddress
 import random
 import struct
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from nocsoc.inventory.model import Role
@@ -263,26 +264,10 @@ class FlowExporter:
                 nrec += 3
             if recs:
                 up0 = boot * 1000
-                body = b"".join(
-                    _V9_RECORD.pack(
-                        r.bytes,
-                        r.packets,
-                        r.proto,
-                        0,
-                        0x18 if r.proto == 6 else 0,
-                        r.sport,
-                        _ip(r.src),
-                        24,
-                        r.in_if,
-                        r.dport,
-                        _ip(r.dst),
-                        24,
-                        r.out_if,
-                        b"\0\0\0\0",
-                        int(max(0.0, r.start_ms - up0)) % 2**32,
-                        int(max(0.0, r.end_ms - up0)) % 2**32,
-                    )
-                    for r in recs
+                body = _pack_records(
+                    _V9_RECORD, recs,
+                    lambda r: int(max(0.0, r.start_ms - up0)) % 2**32,
+                    lambda r: int(max(0.0, r.end_ms - up0)) % 2**32,
                 )
                 sets.append(_set(DATA_TEMPLATE_ID, body))
                 nrec += len(recs)
@@ -318,27 +303,7 @@ class FlowExporter:
                     _set(OPTIONS_TEMPLATE_ID, struct.pack("!IIB", self.domain, self.sampling, ALGO_RANDOM))
                 )
             if recs:
-                body = b"".join(
-                    _IPFIX_RECORD.pack(
-                        r.bytes,
-                        r.packets,
-                        r.proto,
-                        0,
-                        0x18 if r.proto == 6 else 0,
-                        r.sport,
-                        _ip(r.src),
-                        24,
-                        r.in_if,
-                        r.dport,
-                        _ip(r.dst),
-                        24,
-                        r.out_if,
-                        b"\0\0\0\0",
-                        r.start_ms,
-                        r.end_ms,
-                    )
-                    for r in recs
-                )
+                body = _pack_records(_IPFIX_RECORD, recs, lambda r: r.start_ms, lambda r: r.end_ms)
                 sets.append(_set(DATA_TEMPLATE_ID, body))
             payload = b"".join(sets)
             header = struct.pack(
@@ -353,6 +318,17 @@ class FlowExporter:
 
 def _ip(addr: str) -> bytes:
     return ipaddress.IPv4Address(addr).packed
+
+
+def _pack_records(layout: struct.Struct, recs: list[FlowRecord], start: Callable[[FlowRecord], int],
+                  end: Callable[[FlowRecord], int]) -> bytes:
+    """Data records in the template's field order; v9 and IPFIX differ only in how they carry time
+    (v9: ms since the exporter booted, 32 bits; IPFIX: absolute epoch ms, 64 bits)."""
+    return b"".join(
+        layout.pack(r.bytes, r.packets, r.proto, 0, 0x18 if r.proto == 6 else 0, r.sport, _ip(r.src), 24,
+                    r.in_if, r.dport, _ip(r.dst), 24, r.out_if, b"\0\0\0\0", start(r), end(r))
+        for r in recs
+    )
 
 
 def _set(set_id: int, body: bytes) -> bytes:
