@@ -13,6 +13,7 @@ import stat
 from pathlib import Path
 
 from nocsoc.errors import SecretError
+from nocsoc.logsetup import register_secret
 
 ENV_PREFIX = "env:"
 FILE_PREFIX = "file:"
@@ -35,8 +36,15 @@ def resolve_secret(ref: str, base_dir: Path | None = None, what: str = "secret")
     """The secret a reference points at. `file:` paths are relative to `base_dir` (else the cwd).
 
     Raises `SecretError` for a literal, an unset variable, a missing file or a file others can
-    read; the message names the reference (which is not secret) and never the value.
+    read; the message names the reference (which is not secret) and never the value. Every
+    value resolved is registered with the log redaction filter, so it is masked in any log line.
     """
+    value = _resolve(ref, base_dir, what)
+    register_secret(value)
+    return value
+
+
+def _resolve(ref: str, base_dir: Path | None, what: str) -> str:
     if ref.startswith(ENV_PREFIX) and ref[len(ENV_PREFIX) :].strip():
         name = ref[len(ENV_PREFIX) :]
         value = os.environ.get(name)
