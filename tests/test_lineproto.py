@@ -6,6 +6,8 @@ The refusal rules are the ones in nocsoc.lineproto's docstring, restated here in
 from __future__ import annotations
 
 import math
+import random
+import struct
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -15,7 +17,7 @@ from influxdb_client.domain.write_precision import WritePrecision
 
 from nocsoc import lineproto
 from nocsoc.lineproto import LineProtocolError, encode, encode_many
-from nocsoc.schema import FLOW_TOP, INTERFACE, Point
+from nocsoc.schema import FLOW_TOP, INTERFACE, FieldValue, Point
 
 # names mix plain letters with every character line protocol treats specially
 SPECIAL = ',= "\\#\n\r\t{}\'.0'
@@ -93,7 +95,7 @@ def test_one_shape_many_value_types(field_sets: list[dict[str, object]], precisi
     keys_ = list(field_sets[0])
     pts = [Point("m", {"host": "a b", "site": f"s{i % 2}"},
                  {k: fs.get(k, 1.5) for k in keys_}, 1_700_000_000_000_000_000 + i)  # type: ignore[misc]
-           for i, fs in enumerate(field_sets)]
+           for i, fs in enumerate(field_sets * 4)]  # from 2 sets on: batched
     expected = [line for line in (client_line(p, precision) for p in pts) if line]
     assert encode_many(pts, precision) == expected
 
@@ -170,3 +172,144 @@ def test_bounded_caches_stay_correct_when_they_overflow(monkeypatch: pytest.Monk
     pts = [Point(f"m{i % 3}", {"host": f"h{i % 7}"}, {"v": i / 3, f"f{i % 4}": i}, i) for i in range(100)]
     assert encode_many(pts) == [client_line(p) for p in pts]
     assert len(lineproto._series) <= 3 and len(lineproto._shapes) <= 2
+
+
+# -- the batched path of encode_many (points of one shape encoded column by column) -----------
+
+batch_floats = st.one_of(
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.floats(min_value=-1e17, max_value=1e17),
+    st.floats(min_value=-1e-3, max_value=1e-3),
+    st.sampled_from([0.0, -0.0, 1e16, 1e-5, 1e-4, 9.999999999999999e-05, 1e15, 1e17, 5e-324,
+                     2.2250738585072014e-308, 1.7976931348623157e308, 123456789.0, 0.1, 1 / 3]),
+    st.integers(-10**17, 10**17).map(float),
+)
+batch_values = {
+    float: batch_floats,
+    int: st.integers(-(2**63), 2**64 - 1),
+    bool: st.booleans(),
+}
+
+
+@pytest.fixture(params=["orjson", "repr"])
+def float_formatter(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The batched path with orjson's column formatting, and without orjson (repr per float)."""
+    if request.param == "repr":
+        monkeypatch.setattr(lineproto, "orjson", None)
+    elif lineproto.orjson is None:
+        pytest.skip("orjson is not installed")
+    return str(request.param)
+
+
+@st.composite
+def one_shape_batches(draw: st.DrawFn) -> tuple[list[Point], frozenset[str]]:
+    """Many points of one shape (float, int and bool fields, special characters in every name,
+    several series), so that encode_many takes the batched path."""
+    fkeys = draw(st.lists(keys, min_size=1, max_size=6, unique=True))
+    types = [draw(st.sampled_from([float, float, int, bool])) for _ in fkeys]
+    uint = frozenset(k for k, t in zip(fkeys, types, strict=True) if t is int and draw(st.booleans()))
+    tkeys = draw(st.lists(keys, max_size=3, unique=True))
+    measurement = draw(st.one_of(plain_names, names))
+    n = draw(st.integers(lineproto._MIN_BATCH, 40))
+    series = draw(st.lists(st.fixed_dictionaries({k: st.one_of(plain_names, names) for k in tkeys}),
+                           min_size=1, max_size=4))
+    pts = []
+    for i in range(n):
+        fields: dict[str, FieldValue] = {}
+        for k, t in zip(fkeys, types, strict=True):
+            v = draw(batch_values[t])
+            fields[k] = v if k in uint or t is not int else v % 2**63 - draw(st.sampled_from([0, 2**63]))
+        pts.append(Point(measurement, series[i % len(series)], fields, draw(st.integers(0, 2**62))))
+    float_keys = [k for k, t in zip(fkeys, types, strict=True) if t is float]
+    if draw(st.booleans()) and float_keys:  # a few non-finite floats: those points go per point
+        for _ in range(draw(st.integers(1, 3))):
+            i = draw(st.integers(0, n - 1))
+            bad = draw(st.sampled_from([math.nan, math.inf, -math.inf]))
+            pts[i].fields[draw(st.sampled_from(float_keys))] = bad
+    return pts, uint
+
+
+@settings(max_examples=400, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(one_shape_batches(), st.sampled_from(sorted(PRECISIONS)))
+def test_batched_path_equals_influxdb_client_point(
+        float_formatter: str, batch: tuple[list[Point], frozenset[str]], precision: str) -> None:
+    pts, uint = batch
+    if any(refused(p) for p in pts):
+        with pytest.raises(LineProtocolError):
+            encode_many(pts, precision)
+        return
+    lineproto._UINT_FIELDS[pts[0].measurement] = uint  # as if the schema declared them UINT
+    lineproto._shapes.clear()  # compiled with an earlier example's unsigned fields
+    lineproto._series.clear()
+    try:
+        expected = [client_line(p, precision, uint) for p in pts]
+        assert encode_many(pts, precision) == [line for line in expected if line]
+    finally:
+        del lineproto._UINT_FIELDS[pts[0].measurement]
+
+
+def test_batched_path_is_taken_and_keeps_order(float_formatter: str) -> None:
+    """A mixed batch: several shapes interleaved, each large enough to be batched, plus points the
+    batched code hands back to the per-point path (a string field, a NaN, a changed value type)."""
+    calls = []
+    real = lineproto._Batch.encode
+
+    def spy(self: lineproto._Batch, points: list[Point], prefixes: list[str]) -> list[str] | None:
+        lines = real(self, points, prefixes)
+        calls.append((len(points), lines is not None))
+        return lines
+
+    pts: list[Point] = []
+    for i in range(60):
+        pts.append(INTERFACE.point(1_700_000_000_000_000_000 + i,
+                                   {"device": f"d{i % 3}", "ifname": f"Gi0/{i}"},
+                                   {"in_bps": i / 7, "in_octets": 2**40 + i, "oper_status": 1}))
+        pts.append(Point("sensor", {"s": "t 1"}, {"value": i * 0.1, "ok": i % 2 == 0}, i))
+        pts.append(Point("log", {"h": "a"}, {"msg": f"line {i}", "n": i}, i))
+    mp = pytest.MonkeyPatch()
+    mp.setattr(lineproto._Batch, "encode", spy)
+    try:
+        assert encode_many(pts) == [client_line(p) for p in pts]
+        assert sorted(calls) == [(60, True), (60, True)]  # interface and sensor batched, log not
+        calls.clear()
+        nan = [Point("nan", {}, {"a": float(i), "b": 1.5}, i) for i in range(20)]
+        nan[7] = Point("nan", {}, {"a": math.nan, "b": math.inf}, 7)  # no field left: no line
+        nan[9] = Point("nan", {}, {"a": math.nan, "b": 2.0}, 9)
+        lines = encode_many(nan)
+        assert lines == [line for line in map(client_line, nan) if line]
+        assert len(lines) == 19 and lines[8] == "nan b=2 9" and lines[9] == "nan a=10,b=1.5 10"
+        assert calls == [(18, True), (20, True)]  # the 18 finite points still batched
+        calls.clear()
+        retyped = [Point("rt", {}, {"a": 1.5, "n": i}, i) for i in range(20)]
+        retyped[5] = Point("rt", {}, {"a": 1.5, "n": True}, 5)  # bool where the shape has int
+        retyped[6] = Point("rt", {}, {"a": 2, "n": 6}, 6)  # int where the shape has float
+        assert encode_many(retyped) == [client_line(p) for p in retyped]
+        assert calls == [(20, False)]  # handed back to the per-point path
+    finally:
+        mp.undo()
+
+
+def test_float_column_rule_on_random_doubles(float_formatter: str) -> None:
+    """`_float_column` gives repr's tokens (trimmed of '.0') for doubles from every exponent, bit
+    patterns drawn at random, and the ranges telemetry lives in; orjson's other notation below
+    1e-4 must be caught by its rule, or this fails."""
+    rnd = random.Random(20261125)
+    xs: list[float] = []
+    while len(xs) < 150_000:
+        x = struct.unpack("<d", rnd.getrandbits(64).to_bytes(8, "little"))[0]
+        if math.isfinite(x):
+            xs.append(x)
+    xs += [rnd.random() * 10.0 ** rnd.randint(-8, 20) for _ in range(150_000)]
+    xs += [round(rnd.uniform(-1e4, 1e4), rnd.randint(0, 6)) for _ in range(50_000)]
+    xs += [float(rnd.randrange(-(2**62), 2**62)) for _ in range(50_000)]
+    expected = [r[:-2] if r.endswith(".0") else r for r in map(repr, xs)]
+    for start in range(0, len(xs), 1000):  # columns of 1,000: many hold only orjson's notation
+        col = xs[start:start + 1000]
+        out = lineproto._float_column(col)
+        assert out is not None
+        assert out.split(",") == expected[start:start + 1000]
+    assert lineproto._float_column([1.0, math.nan]) is None
+    assert lineproto._float_column([math.inf]) is None
+    assert lineproto._float_column([1e-7, 0.5]) == "1e-07,0.5"
+    assert lineproto._float_column([1e16, -0.0, 100.0]) == "1e+16,-0,100"
