@@ -20,6 +20,8 @@ from typing import Any
 
 log = logging.getLogger("nocsoc.supervisor")
 
+STABLE_AFTER_S = 60.0  # a worker up this long is healthy: its next restart waits the first delay
+
 
 @dataclass
 class ChildWorker:
@@ -27,6 +29,8 @@ class ChildWorker:
     argv: list[str]
     proc: subprocess.Popen[bytes] | None = None
     restarts: int = 0
+    streak: int = 0  # restarts since it last ran for a while: the backoff exponent
+    started_at: float = 0.0
     next_start: float = 0.0
     exit_codes: list[int] = field(default_factory=list)
 
@@ -55,6 +59,7 @@ class Supervisor:
 
     def _start(self, child: ChildWorker) -> None:
         child.proc = subprocess.Popen(child.argv, stdin=subprocess.DEVNULL)
+        child.started_at = time.monotonic()
         log.info("worker %s started (pid %d)", child.name, child.proc.pid)
 
     def run(self) -> int:
@@ -81,7 +86,10 @@ class Supervisor:
                     continue
                 child.exit_codes.append(code)
                 child.restarts += 1
-                delay = min(60.0, self.restart_backoff_s * 2 ** min(child.restarts - 1, 5))
+                # a worker that ran for a while before dying starts the backoff afresh: one crash
+                # a day must not wait the minute that a crash loop earned
+                child.streak = 1 if now - child.started_at >= STABLE_AFTER_S else child.streak + 1
+                delay = min(60.0, self.restart_backoff_s * 2 ** min(child.streak - 1, 5))
                 log.error("worker %s exited with %d; restart %d in %.0fs", child.name, code,
                           child.restarts, delay)
                 child.proc = None

@@ -63,6 +63,7 @@ class Worker:
         self.sink: Sink | None = None
         self.started = time.time()
         self.reloads = 0
+        self._last_services: dict[str, dict[str, Any]] = {}
 
     # Signals only set flags: the main loop does the work, outside the handler.
     def request_stop(self, *_: Any) -> None:
@@ -82,11 +83,16 @@ class Worker:
             snapshot = getattr(c, "status", None)
             try:
                 services[c.name] = _numbers(snapshot()) if callable(snapshot) else {}
-            except Exception as exc:  # a stopped component may no longer answer: report, go on
-                services[c.name] = {"status_error": str(exc)}
-        sinks = {}
-        if self.sink is not None:
-            sinks[self.sink.name] = self.sink.counters()
+            except Exception as exc:
+                # a stopped component may no longer answer (closed sockets): its last answer is
+                # still the truth about what it did, and `nocsoc status` after a stop shows it
+                last = self._last_services.get(c.name)
+                services[c.name] = dict(last) if last is not None else {"status_error": str(exc)}
+                if last is None or state == "running":
+                    log.warning("status of %s failed: %s", c.name, exc)
+            else:
+                self._last_services[c.name] = services[c.name]
+        sinks = {s.name: s.counters() for s in self._sinks()}
         return WorkerStatus(
             worker=self.spec.name, pid=os.getpid(), started=self.started, updated=time.time(),
             state=state, services=services, sinks=sinks,
@@ -101,22 +107,35 @@ class Worker:
                 points.extend(c.self_points())
             except Exception:  # a component's metrics must never stop the worker
                 log.exception("self-metrics of %s failed", c.name)
-        points.append(SINK.point(time.time_ns(), {"sink": self.sink.name},
-                                 {k: v for k, v in self.sink.counters().items() if k in SINK.field_names}))
+        now = time.time_ns()
+        for s in self._sinks():
+            points.append(SINK.point(now, {"sink": s.name},
+                                     {k: v for k, v in s.counters().items() if k in SINK.field_names}))
         self.sink.write(points)
+
+    def _sinks(self) -> list[Sink]:
+        """Each configured sink on its own (a fanout's children): their counters, spool and
+        self-metrics are only meaningful per sink, not summed."""
+        if self.sink is None:
+            return []
+        children = getattr(self.sink, "sinks", None)
+        return list(children) if isinstance(children, list) and children else [self.sink]
 
     def _reload_inventory(self) -> None:
         try:
             inventory = self.spec.load_inventory()
         except Exception as exc:  # a broken inventory edit must not take the service down
-            log.error("reload refused, keeping the running inventory: %s", exc)
+            log.error("worker %s: reload refused, keeping the running inventory: %s", self.spec.name, exc)
             return
         for c in self.components:
             reload = getattr(c, "reload", None)
             if callable(reload):
-                reload(inventory)
+                try:
+                    reload(inventory)
+                except Exception:  # one component's reload bug must not take the others down
+                    log.exception("worker %s: %s could not apply the new inventory", self.spec.name, c.name)
         self.reloads += 1
-        log.info("inventory reloaded (%d devices)", len(inventory.devices))
+        log.info("worker %s: inventory reloaded (%d devices)", self.spec.name, len(inventory.devices))
 
     def run(self) -> int:
         spec = self.spec
@@ -171,6 +190,8 @@ class Worker:
             try:
                 if self.components:
                     self._self_metrics()
-                self.sink.flush(timeout)
             finally:
+                # close() flushes, one attempt per batch: with the database down the points go to
+                # the spool at once instead of retrying past the supervisor's stop budget (which
+                # would kill this process with them still in memory)
                 self.sink.close()

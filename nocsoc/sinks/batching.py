@@ -175,10 +175,14 @@ class BatchingSink(ABC, Generic[T]):
         return len(self._pending) + (self._spool.lines if self._spool is not None else 0)
 
     def close(self, timeout: float = 10.0) -> None:
-        """Flush what can be flushed within `timeout`, spool the rest, stop the worker."""
+        """Flush what can be flushed within `timeout`, spool the rest, stop the worker.
+
+        Each batch gets one attempt: a database that is down at stop time must not hold a
+        graceful stop through minutes of retry backoff (its batches wait in the spool instead)."""
         with self._cond:
             if self._closed:
                 return
+        self._stop_event.set()  # no more retries: what fails now is spooled at once
         self.flush(timeout)
         with self._cond:
             self._closed = True
