@@ -72,7 +72,8 @@ def listen(
                 c = pipeline.counters.snapshot()
                 common.err_console.print(
                     f"received {c['received']} parsed {c['parsed']} unparsed {c['unparsed']} "
-                    f"dropped {c['dropped']} alerts {c['alerts']} suppressed {c['suppressed']}",
+                    f"dropped {c['dropped']} alerts {c['alerts']} suppressed {c['suppressed']} "
+                    f"store errors {c['store_errors']} held {pipeline.status()['unstored']}",
                     highlight=False)
     except KeyboardInterrupt:
         pass

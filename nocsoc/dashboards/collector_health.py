@@ -114,9 +114,9 @@ def make(ctx: BuildContext) -> dash_b.Dashboard:
             [
                 increments(SK, SK.f("written"), SK.f("retries"), SK.f("rejected"), SK.f("spool_dropped"))
                 .by_time()
-                .by(SK.t("sink"))
+                .by(SK.t("worker"), SK.t("sink"))
             ],
-            aliases=["$tag_sink $col"],
+            aliases=["$tag_worker $tag_sink $col"],
         )
     )
     d.with_panel(
@@ -126,10 +126,10 @@ def make(ctx: BuildContext) -> dash_b.Dashboard:
                 select(SK)
                 .agg("last", SK.f("spool_bytes"), "spool_bytes")
                 .by_time(fill="previous")
-                .by(SK.t("sink"))
+                .by(SK.t("worker"), SK.t("sink"))
             ],
             unit=SK.field("spool_bytes").unit,
-            aliases=["$tag_sink"],
+            aliases=["$tag_worker $tag_sink"],
         )
     )
     return d

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -74,6 +75,7 @@ class CompiledRule:
     path: str = ""
     generate: bool = True  # False for a rule only referenced by correlations
     needles: list[tuple[str | None, str]] | None = None  # see required_needles
+    exact: frozenset[int] = frozenset()  # needles the field's whole value must equal
     rule: Any = field(default=None, repr=False)
 
     def applies_to(self, product: str | None, services: tuple[str, ...],
@@ -489,24 +491,38 @@ def _string_needle(value: Any) -> str | None:
     return None
 
 
-def _req(node: Any) -> tuple[Needles, int] | None:
+def _needle(fname: str | None, value: Any) -> tuple[str, bool] | None:
+    """(lowercased needle, exact) for one value: a field compared for equality with a plain
+    string gives its whole value, which the field's lowercased value must equal (exact); other
+    strings give their longest literal piece, which the text must contain."""
+    if fname is not None and isinstance(value, SigmaString) and not value.contains_special():
+        return "".join(p for p in value.s if isinstance(p, str)).lower(), True
+    n = _string_needle(value)
+    return None if n is None else (n, False)
+
+
+Gate = list[tuple[str | None, str, bool]]  # (field or None for the raw line, needle, exact)
+
+
+def _req(node: Any, common: Mapping[str, int]) -> tuple[Gate, int] | None:
     """(needles, selectivity score) for `required_needles`. The score prefers pieces of
-    contains/startswith/endswith values and keywords over whole values compared for equality
-    (`type: EXECVE` is on every audit EXECVE record; `CommandLine|contains: 'nc -e'` is rare)."""
+    contains/startswith/endswith values and keywords, then whole values compared for equality
+    (an exact lookup, but `type: EXECVE` is on every audit EXECVE record), and needles few rules
+    share (`common`: needle -> rules using it) over those many rules test."""
     if isinstance(node, ConditionOR):
-        out: Needles = []
+        out: Gate = []
         score = 1 << 30
         for a in node.args:
-            r = _req(a)
+            r = _req(a, common)
             if r is None:
                 return None
             out.extend(r[0])
             score = min(score, r[1])
         return out, score
     if isinstance(node, ConditionAND):
-        best: tuple[Needles, int] | None = None
+        best: tuple[Gate, int] | None = None
         for a in node.args:
-            r = _req(a)
+            r = _req(a, common)
             if r is not None and (best is None or r[1] > best[1]):
                 best = r
         return best
@@ -516,71 +532,70 @@ def _req(node: Any) -> tuple[Needles, int] | None:
         out = []
         score = 1 << 30
         for v in values:
-            n = _string_needle(v)
-            if n is None:
+            got = _needle(fname, v)
+            if got is None:
                 return None
-            out.append((fname, n))
-            whole = fname is not None and isinstance(v, SigmaString) and not v.contains_special()
-            score = min(score, len(n) + (0 if whole else 100))
+            n, exact = got
+            out.append((fname, n, exact))
+            shared = min(common.get(_count_key(fname, n, exact), 1), 11) - 1
+            score = min(score, len(n) + (50 if exact else 100) - 10 * shared)
         return out, score
     return None
 
 
-def required_needles(node: Any) -> Needles | None:
+def _leaf_needles(node: Any, out: set[str]) -> None:
+    if isinstance(node, ConditionOR | ConditionAND | ConditionNOT):
+        for a in node.args:
+            _leaf_needles(a, out)
+    elif isinstance(node, ConditionFieldEqualsValueExpression | ConditionValueExpression):
+        fname = node.field if isinstance(node, ConditionFieldEqualsValueExpression) else None
+        values = node.value.values if isinstance(node.value, SigmaExpansion) else [node.value]
+        for v in values:
+            got = _needle(fname, v)
+            if got is not None:
+                out.add(_count_key(fname, got[0], got[1]))
+
+
+def _count_key(fname: str | None, needle: str, exact: bool) -> str:
+    """How `needle_counts` tells needles apart: an exact value per field (`type: execve` and
+    `SYSCALL: execve` select different events), a substring by itself."""
+    return f"{fname}\x00{needle}" if exact else needle
+
+
+def needle_counts(rules: Iterable[SigmaRule]) -> Counter[str]:
+    """How many rules test each needle: a value dozens of rules share (`type: EXECVE`) says which
+    kind of event a rule is about, not whether it matches, so it makes a poor gate."""
+    counts: Counter[str] = Counter()
+    for rule in rules:
+        seen: set[str] = set()
+        try:
+            for c in rule.detection.parsed_condition:
+                _leaf_needles(c.parsed, seen)
+        except Exception:  # a rule pySigma cannot parse is reported by compile_rule
+            continue
+        counts.update(seen)
+    return counts
+
+
+def required_needles(node: Any, common: Mapping[str, int] | None = None) -> Needles | None:
     """Alternatives (field or None for the raw line, lowercased needle) of which at least one
     occurs in any event the condition matches; None when no such set can be derived. The
-    engine gates groups of rules with one combined search over their needles."""
-    r = _req(node)
-    return None if r is None else r[0]
+    engine gates the rules of a route with one combined search over their needles."""
+    r = _req(node, common or {})
+    return None if r is None else [(f, n) for f, n, _ in r[0]]
 
 
-# Characters by how common they are in log lines (space and frequent letters first). A gate
-# searches for each needle from its rarest character on, so the regex engine's first-character
-# filter (a C bitmap test) skips most positions of a line without entering the pattern.
-_COMMON = " 0123456789.:etaoinsrhldcumfpgwybv-=[]_,\"()/kxjqz"
-_RANK = {c: i for i, c in enumerate(_COMMON)}
-
-
-def gate_anchor(needle: str, min_len: int = 5) -> str:
-    """The suffix of `needle` that starts at its rarest character (keeping >= min_len chars):
-    any text containing the needle contains it."""
-    last = max(0, len(needle) - min_len)
-    best = min(range(last + 1), key=lambda i: (_RANK.get(needle[i], 1000) * -1, i))
-    return needle[best:]
-
-
-def trie_regex(words: list[str]) -> re.Pattern[str]:
-    """One regex matching any of `words`, laid out as a trie so the regex engine follows one
-    branch per character instead of trying every alternative at every position (the same idea
-    as Aho-Corasick, with the matching loop in C): ~2 us for 130 needles on a syslog line where
-    a loop of `in` tests takes ~9 us."""
-    trie: dict[str, Any] = {}
-    for w in words:
-        d = trie
-        for ch in w:
-            d = d.setdefault(ch, {})
-        d[""] = True
-
-    def build(d: dict[str, Any]) -> str:
-        if "" in d:
-            return ""  # a needle ends here: the shorter match suffices
-        alts = [re.escape(ch) + build(sub) for ch, sub in sorted(d.items())]
-        return alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
-
-    return re.compile(build(trie), re.DOTALL)
-
-
-def compile_rule(rule: SigmaRule, path: str = "") -> CompiledRule:
+def compile_rule(rule: SigmaRule, path: str = "", common: Mapping[str, int] | None = None) -> CompiledRule:
     """One pySigma rule -> CompiledRule. Raises CompileError (or pySigma's errors) naming the part."""
     conds = [c.parsed for c in rule.detection.parsed_condition]
     match = compile_condition(conds[0]) if len(conds) == 1 else _or([compile_condition(c) for c in conds])
-    needles: Needles | None = []
+    gate: Gate | None = []
     for c in conds:
-        r = required_needles(c)
-        if r is None or needles is None:
-            needles = None
+        r = _req(c, common or {})
+        if r is None or gate is None:
+            gate = None
         else:
-            needles.extend(r)
+            gate.extend(r[0])
     ls = rule.logsource
     return CompiledRule(
         id=str(rule.id) if rule.id else (rule.name or rule.title),
@@ -589,5 +604,7 @@ def compile_rule(rule: SigmaRule, path: str = "") -> CompiledRule:
         tags=tuple(f"{t.namespace}.{t.name}" for t in rule.tags),
         product=ls.product, category=ls.category, service=ls.service,
         match=match, name=rule.name, description=rule.description or "",
-        falsepositives=tuple(rule.falsepositives or ()), path=path, rule=rule, needles=needles or None,
+        falsepositives=tuple(rule.falsepositives or ()), path=path, rule=rule,
+        needles=[(f, n) for f, n, _ in gate] if gate else None,
+        exact=frozenset(i for i, g in enumerate(gate) if g[2]) if gate else frozenset(),
     )

@@ -12,7 +12,7 @@ from __future__ import annotations
 import operator
 from collections import OrderedDict, deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sigma.correlations import (
@@ -35,16 +35,27 @@ _OPS: dict[SigmaCorrelationConditionOperator, Callable[[int, int], bool]] = {
 _AT_CLOSE = (SigmaCorrelationConditionOperator.LT, SigmaCorrelationConditionOperator.LTE)
 
 
-@dataclass(slots=True)
 class _Group:
-    last: float
-    times: deque[float] = field(default_factory=deque)
-    values: OrderedDict[str, float] = field(default_factory=OrderedDict)
-    seen: dict[int, float] = field(default_factory=dict)
-    starts: list[float | None] = field(default_factory=list)
-    active: bool = False
-    total: int = 0
-    sample: list[LogEvent] = field(default_factory=list)
+    """One group-by key's window. `state` depends on the correlation type (only what it needs is
+    allocated: a group is created for most events of a value_count over random sources):
+    event_count: deque of times; value_count: OrderedDict value -> last time; temporal: dict
+    rule key -> last time; temporal_ordered: list of chain starts per step."""
+
+    __slots__ = ("active", "last", "sample", "state", "total")
+
+    def __init__(self, last: float, state: Any) -> None:
+        self.last = last
+        self.state = state
+        self.active = False
+        self.total = 0
+        self.sample: list[LogEvent] = []
+
+    def reset(self, last: float, state: Any) -> None:
+        self.last = last
+        self.state = state
+        self.active = False
+        self.total = 0
+        self.sample = []
 
 
 @dataclass(slots=True)
@@ -93,88 +104,124 @@ class CorrelationTracker:
         self.groups: OrderedDict[tuple[str, ...], _Group] = OrderedDict()
         self.evicted = 0
         self.incidents = 0
+        # referenced rule key -> the event fields of its group-by (aliases resolved once)
+        self._key_fields: dict[int, tuple[str, ...]] = {
+            k: tuple(self.aliases.get(n, {}).get(k, n) for n in self.group_by) for k in set(keys)}
+        self._single = {k: f[0] for k, f in self._key_fields.items() if len(f) == 1 and f[0] != "host"}
+        vf = self.value_field or ""
+        self._value_fields = {k: self.aliases.get(vf, {}).get(k, vf) for k in set(keys)}
+        self._value_limit = max(self.threshold + 1, 1) * 4
+        self._steps = len(keys)
+        self._positions = {k: tuple(i for i in range(len(keys) - 1, -1, -1) if keys[i] == k)
+                           for k in set(keys)}
+        updates: dict[SigmaCorrelationType, Callable[[Any, int, LogEvent, float, float], int]] = {
+            SigmaCorrelationType.EVENT_COUNT: self._event_count,
+            SigmaCorrelationType.VALUE_COUNT: self._value_count,
+            SigmaCorrelationType.TEMPORAL: self._temporal,
+            SigmaCorrelationType.TEMPORAL_ORDERED: self._temporal_ordered}
+        self._update = updates[self.type]
+
+    def _new_state(self) -> Any:
+        typ = self.type
+        if typ is SigmaCorrelationType.EVENT_COUNT:
+            return deque()
+        if typ is SigmaCorrelationType.VALUE_COUNT:
+            return OrderedDict()
+        if typ is SigmaCorrelationType.TEMPORAL:
+            return {}
+        return [None] * self._steps
 
     def _group_key(self, key: int, event: LogEvent) -> tuple[str, ...]:
+        fields = event.fields
         out = []
-        for name in self.group_by:
-            fname = self.aliases.get(name, {}).get(key, name)
-            v = event.fields.get(fname)
+        for fname in self._key_fields[key]:
+            v = fields.get(fname)
             if v is None and fname == "host":  # the event's origin, not a parsed field
                 v = event.host
             out.append("" if v is None else str(v))
         return tuple(out)
 
     def feed(self, key: int, event: LogEvent, t: float) -> Firing | None:
-        gk = self._group_key(key, event)
-        g = self.groups.get(gk)
-        cutoff = t - self.timespan
-        if g is None or g.last < cutoff:
-            if g is None and len(self.groups) >= self.max_groups:
-                self.groups.popitem(last=False)
-                self.evicted += 1
-            g = _Group(last=t)
-            if self.type is SigmaCorrelationType.TEMPORAL_ORDERED:
-                g.starts = [None] * len(self.keys)
-            self.groups[gk] = g
+        single = self._single.get(key)
+        if single is not None:  # one group-by field (the common case), without the loop
+            v = event.fields.get(single)
+            gk: tuple[str, ...] = ("" if v is None else str(v),)
         else:
-            self.groups.move_to_end(gk)
+            gk = self._group_key(key, event)
+        groups = self.groups
+        g = groups.get(gk)
+        cutoff = t - self.timespan
+        if g is None:
+            if len(groups) >= self.max_groups:
+                groups.popitem(last=False)
+                self.evicted += 1
+            g = groups[gk] = _Group(t, self._new_state())
+        else:
+            groups.move_to_end(gk)  # most recent last: `sweep` frees from the front
+            if g.last < cutoff:  # an expired window starts again
+                g.reset(t, self._new_state())
         g.last = t
         g.total += 1
-        if len(g.sample) < self.samples:
-            g.sample.append(event)
-        value = self._update(g, key, event, t, cutoff)
+        sample = g.sample
+        if len(sample) < self.samples:
+            sample.append(event)
+        value = self._update(g.state, key, event, t, cutoff)
         if g.active:
             return Firing(self.corr, gk, False, 1, t, t, [event])
         if value is None or self.at_close or not self.op(value, self.threshold):
             return None
         g.active = True
         self.incidents += 1
-        if self.type is SigmaCorrelationType.TEMPORAL_ORDERED:
-            first = g.starts[-1] if g.starts and g.starts[-1] is not None else t
+        st = g.state
+        typ = self.type
+        if typ is SigmaCorrelationType.TEMPORAL_ORDERED:
+            first = st[-1] if st and st[-1] is not None else t
+        elif typ is SigmaCorrelationType.EVENT_COUNT:
+            first = st[0] if st else t
+        elif typ is SigmaCorrelationType.TEMPORAL:
+            first = min(st.values(), default=t)
         else:
-            first = g.times[0] if g.times else min(g.seen.values(), default=t)
-        if g.values:
-            first = min(first, next(iter(g.values.values())))
+            first = min(t, next(iter(st.values()))) if st else t
         # evidence: the first events of the window and the one that completed the pattern
-        events = g.sample if g.sample[-1] is event else [*g.sample[:self.samples - 1], event]
+        events = sample if sample[-1] is event else [*sample[:self.samples - 1], event]
         return Firing(self.corr, gk, True, g.total, first, t, events)
 
-    def _update(self, g: _Group, key: int, event: LogEvent, t: float, cutoff: float) -> int | None:
-        typ = self.type
-        if typ is SigmaCorrelationType.EVENT_COUNT:
-            times = g.times
-            times.append(t)
-            while times and times[0] < cutoff:
+    def _event_count(self, times: deque[float], key: int, event: LogEvent, t: float,
+                     cutoff: float) -> int:
+        times.append(t)
+        while times[0] < cutoff:
+            times.popleft()
+        keep = self.keep
+        if keep is not None:
+            while len(times) > keep:
                 times.popleft()
-            if self.keep is not None:
-                while len(times) > self.keep:
-                    times.popleft()
-            return len(times)
-        if typ is SigmaCorrelationType.VALUE_COUNT:
-            fname = self.value_field or ""
-            fname = self.aliases.get(fname, {}).get(key, fname)
-            v = event.fields.get(fname)
-            vals = g.values
-            if v is not None:
-                sv = str(v)
-                vals.pop(sv, None)
-                vals[sv] = t
-            while vals and next(iter(vals.values())) < cutoff:
-                vals.popitem(last=False)
-            limit = max(self.threshold + 1, 1) * 4
-            while len(vals) > limit:
-                vals.popitem(last=False)
-            return len(vals)
-        if typ is SigmaCorrelationType.TEMPORAL:
-            g.seen[key] = t
-            for k in [k for k, ts in g.seen.items() if ts < cutoff]:
-                del g.seen[k]
-            return len(g.seen)
-        # temporal_ordered: starts[i] = latest start of a chain that completed steps 0..i in order
-        starts = g.starts
-        for i in range(len(self.keys) - 1, -1, -1):
-            if self.keys[i] != key:
-                continue
+        return len(times)
+
+    def _value_count(self, vals: OrderedDict[str, float], key: int, event: LogEvent, t: float,
+                     cutoff: float) -> int:
+        v = event.fields.get(self._value_fields[key])
+        if v is not None:
+            sv = str(v)
+            vals.pop(sv, None)
+            vals[sv] = t
+        while vals and next(iter(vals.values())) < cutoff:
+            vals.popitem(last=False)
+        limit = self._value_limit
+        while len(vals) > limit:
+            vals.popitem(last=False)
+        return len(vals)
+
+    def _temporal(self, seen: dict[int, float], key: int, event: LogEvent, t: float,
+                  cutoff: float) -> int:
+        seen[key] = t
+        for k in [k for k, ts in seen.items() if ts < cutoff]:
+            del seen[k]
+        return len(seen)
+
+    def _temporal_ordered(self, starts: list[float | None], key: int, event: LogEvent, t: float,
+                          cutoff: float) -> int:
+        # starts[i] = latest start of a chain that completed steps 0..i in order
+        for i in self._positions[key]:
             if i == 0:
                 starts[0] = t
             else:
@@ -182,7 +229,7 @@ class CorrelationTracker:
                 if prev is not None and prev >= cutoff:
                     starts[i] = prev
         done = starts[-1] is not None and starts[-1] >= cutoff
-        return len(self.keys) if done else 0
+        return self._steps if done else 0
 
     def sweep(self, now: float) -> list[Firing]:
         """Free idle groups (idle for a timespan); evaluate `lt`/`lte` conditions at window close."""
@@ -194,7 +241,7 @@ class CorrelationTracker:
                 break
             self.groups.popitem(last=False)
             if self.at_close and not g.active:
-                value = len(g.times) if self.type is SigmaCorrelationType.EVENT_COUNT else len(g.values)
+                value = len(g.state)
                 if self.op(value, self.threshold):
                     self.incidents += 1
                     out.append(Firing(self.corr, gk, True, g.total, g.last, g.last, list(g.sample)))

@@ -8,15 +8,16 @@ against auditd rules.
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ahocorasick_rs import AhoCorasick
 from sigma.correlations import SigmaCorrelationRule
 
 from nocsoc.collectors.logs.event import LogEvent
 from nocsoc.component import Counters
-from nocsoc.detections.compiler import CompiledRule, gate_anchor, trie_regex
+from nocsoc.detections.compiler import CompiledRule
 from nocsoc.detections.correlation import CorrelationTracker, Firing
 from nocsoc.detections.loader import RuleSet
 
@@ -67,41 +68,86 @@ def _corr_meta(c: SigmaCorrelationRule) -> tuple[str, str, str, tuple[str, ...]]
 
 @dataclass(slots=True)
 class Route:
-    """The rules one kind of event meets. `always` run on every event. The others are gated:
-    per field, one regex over the anchors of their needles (see `required_needles` and
-    `gate_anchor`) finds which rules can possibly match, and only those run."""
+    """The rules one kind of event meets, in load order. Rules without needles run on every
+    event; the others are gated by ONE Aho-Corasick scan per event over the needles of all of
+    them (keywords and field values alike, see `required_needles`): only rules one of whose
+    needles occurs run their predicate."""
 
-    always: list[CompiledRule]
-    gated: list[CompiledRule]
-    # (field or None for the raw line, trie regex of anchors, anchor -> indexes into `gated`)
-    fields: list[tuple[str | None, re.Pattern[str], dict[str, tuple[int, ...]]]]
+    rules: list[CompiledRule]
+    always: tuple[int, ...]  # indexes into `rules` of the ungated ones
+    # one automaton over every needle; None when no rule of the route has needles
+    scan: Callable[[str, bool], list[tuple[int, int, int]]] | None = None
+    pattern_rules: list[tuple[int, ...]] = field(default_factory=list)  # needle -> rule indexes
+    haystack: Callable[[LogEvent], str] = LogEvent.raw_lower  # what `scan` searches
+    # whole-value needles: (field, lowercased value -> rule indexes), one dict lookup per field
+    exact: list[tuple[str, dict[str, tuple[int, ...]]]] = field(default_factory=list)
+    plain: list[CompiledRule] = field(default_factory=list)  # the `always` rules
 
     @property
-    def rules(self) -> list[CompiledRule]:
-        return self.always + self.gated
+    def gated(self) -> list[CompiledRule]:
+        return [r for i, r in enumerate(self.rules) if i not in self.always]
+
+
+_MAX_PICKED_FIELDS = 3  # beyond this, joining all values in C beats picking them in Python
 
 
 def build_route(rules: list[CompiledRule]) -> Route:
-    always: list[CompiledRule] = []
-    gated: list[CompiledRule] = []
-    anchors: dict[str | None, dict[str, set[int]]] = {}
-    for r in rules:
+    always: list[int] = []
+    by_needle: dict[str, set[int]] = {}
+    keywords = False
+    fnames: dict[str, None] = {}
+    exact: dict[str, dict[str, set[int]]] = {}
+    for i, r in enumerate(rules):
         if not r.needles:
-            always.append(r)
+            always.append(i)
             continue
-        idx = len(gated)
-        gated.append(r)
-        for f, n in r.needles:
-            anchors.setdefault(f, {}).setdefault(gate_anchor(n), set()).add(idx)
-    fields = []
-    for f, by_anchor in anchors.items():
-        words = sorted(by_anchor)
-        # the regex reports the shortest anchor at a position; a rule whose anchor extends it
-        # must be a candidate too
-        cands = {a: tuple(sorted({i for b in words if b.startswith(a) for i in by_anchor[b]}))
-                 for a in words}
-        fields.append((f, trie_regex(words), cands))
-    return Route(always, gated, fields)
+        for k, (f, n) in enumerate(r.needles):
+            if f is not None and k in r.exact:
+                exact.setdefault(f, {}).setdefault(n, set()).add(i)
+                continue
+            by_needle.setdefault(n, set()).add(i)
+            if f is None:
+                keywords = True
+            else:
+                fnames[f] = None
+    route = Route(rules, tuple(always), plain=[rules[i] for i in always])
+    route.exact = [(f, {v: tuple(sorted(idx)) for v, idx in table.items()}) for f, table in exact.items()]
+    if by_needle:
+        # Why a library: Aho-Corasick in Rust (ahocorasick_rs) scans a 150-character line for
+        # ~150 needles in ~0.6 us, 3-4x faster than the best `re` alternation (a trie of the
+        # needles) and than pyahocorasick; overlapping=True reports every needle that occurs.
+        needles = sorted(by_needle)
+        route.scan = AhoCorasick(needles).find_matches_as_indexes
+        route.pattern_rules = [tuple(sorted(by_needle[n])) for n in needles]
+        route.haystack = _haystack_fn(keywords, tuple(fnames))
+    return route
+
+
+def _haystack_fn(keywords: bool, fnames: tuple[str, ...]) -> Callable[[LogEvent], str]:
+    """The lowercased text a route's needles are searched in: the raw line (keywords) and the
+    values of the needles' fields, joined by NUL so no needle matches across two of them. A needle
+    found in another field than its own only makes a rule a candidate: its predicate decides.
+    Specialised per route shape: this runs once per event."""
+    if not fnames:
+        return LogEvent.raw_lower
+    if len(fnames) > _MAX_PICKED_FIELDS:  # join every value in C rather than pick in Python
+        if keywords:
+            return lambda e: e.raw_lower() + "\x00" + "\x00".join(map(str, e.fields.values())).lower()
+        return lambda e: "\x00".join(map(str, e.fields.values())).lower()
+    if len(fnames) == 1:
+        (f,) = fnames
+        if keywords:
+            def kw_one(e: LogEvent) -> str:
+                v = e.fields.get(f)
+                return e.raw_lower() if v is None else e.raw_lower() + "\x00" + str(v).lower()
+            return kw_one
+        return lambda e: "" if (v := e.fields.get(f)) is None else str(v).lower()
+
+    def picked(e: LogEvent) -> str:
+        fields = e.fields
+        values = "\x00".join([str(v) for f in fnames if (v := fields.get(f)) is not None]).lower()
+        return e.raw_lower() + "\x00" + values if keywords else values
+    return picked
 
 
 class Engine:
@@ -119,6 +165,7 @@ class Engine:
             for k in set(keys):
                 self._feeds.setdefault(k, []).append(tr)
         self._compiled_by_obj = {id(r.rule): r for r in self.rules}
+        self._meta = {id(tr): _corr_meta(tr.corr) for tr in self.trackers}
         self.sweep_every_s = sweep_every_s
         self._next_sweep = 0.0
         # plain ints on the hot path (one engine thread); Counters for the rarer ones
@@ -139,33 +186,49 @@ class Engine:
         self.rule_hits[rule.id] = self.rule_hits.get(rule.id, 0) + 1
         if rule.generate:
             out.append(self._rule_detection(rule, event))
-        feeds = self._feeds.get(id(rule.rule))
+        key = id(rule.rule)
+        feeds = self._feeds.get(key)
         if feeds:
+            t = event.time
             for tr in feeds:
-                self._feed(tr, id(rule.rule), event, event.time, out)
+                f = tr.feed(key, event, t)
+                if f is not None:  # rare: most events only update a window
+                    self._fired(tr, f, event, t, out)
 
     def process(self, event: LogEvent) -> list[Detection]:
         """Test one event; return the detections it causes (often none)."""
         out: list[Detection] = []
         t = event.time
         route = self._routes.get(event.route_key) or self.route(event)
-        rules = route.always
-        if route.fields:
-            found: set[int] | None = None
-            for fname, rx, cands in route.fields:
-                v = event.raw_lower() if fname is None else event.lower(fname)
-                if v is None:
-                    continue
-                m = rx.search(v)
-                while m is not None:  # every start position where some anchor occurs
-                    if found is None:
-                        found = set(cands[m.group(0)])
+        rules: list[CompiledRule] = route.plain
+        cand: list[tuple[int, ...]] | None = None  # index tuples of the rules a needle admits
+        for fname, table in route.exact:
+            v = event.lower(fname)
+            if v is not None:
+                idx = table.get(v)
+                if idx is not None:
+                    if cand is None:
+                        cand = [idx]
                     else:
-                        found.update(cands[m.group(0)])
-                    m = rx.search(v, m.start() + 1)
-            if found:
-                gated = route.gated
-                rules = rules + [gated[i] for i in sorted(found)]
+                        cand.append(idx)
+        scan = route.scan
+        if scan is not None:
+            hits = scan(route.haystack(event), True)
+            if hits:
+                pr = route.pattern_rules
+                if cand is None:
+                    cand = [pr[h[0]] for h in hits]
+                else:
+                    cand.extend([pr[h[0]] for h in hits])
+        if cand:
+            all_rules = route.rules
+            if len(cand) == 1 and not route.always:
+                rules = [all_rules[i] for i in cand[0]]
+            else:
+                found = set(route.always)
+                for idx in cand:
+                    found.update(idx)
+                rules = [all_rules[i] for i in sorted(found)]
         for rule in rules:
             try:
                 hit = rule.match(event)
@@ -187,8 +250,11 @@ class Engine:
     def _feed(self, tr: CorrelationTracker, key: int, event: LogEvent, t: float,
               out: list[Detection]) -> None:
         f = tr.feed(key, event, t)
-        if f is None:
-            return
+        if f is not None:
+            self._fired(tr, f, event, t, out)
+
+    def _fired(self, tr: CorrelationTracker, f: Firing, event: LogEvent, t: float,
+               out: list[Detection]) -> None:
         if f.new:
             self.counters.add("incidents")
         # every firing reaches the store: a new incident creates the alert, later events of the
@@ -206,7 +272,7 @@ class Engine:
                          event.host, src, _first(f, _DST), _first(f, _USER), [event])
 
     def _firing_detection(self, tr: CorrelationTracker, f: Firing) -> Detection:
-        rid, title, level, tags = _corr_meta(tr.corr)
+        rid, title, level, tags = self._meta[id(tr)]
         gk = "|".join(f"{k}={v}" for k, v in zip(tr.group_by, f.group, strict=False))
         ev = f.events[-1] if f.events else None
         fields = ev.fields if ev else {}

@@ -17,7 +17,7 @@ from sigma.correlations import SigmaCorrelationRule, SigmaCorrelationType
 from sigma.exceptions import SigmaError
 from sigma.rule import SigmaRule
 
-from nocsoc.detections.compiler import CompiledRule, CompileError, compile_rule
+from nocsoc.detections.compiler import CompiledRule, CompileError, compile_rule, needle_counts
 
 # What the parsers produce (nocsoc.collectors.logs.parsers): product -> services (None: any
 # program name, since generic Linux syslog events carry their program as service).
@@ -164,6 +164,7 @@ def load_rules(paths: list[Path], include_builtin: bool = False) -> RuleSet:
                 target = getattr(ref, "rule", None)
                 if target is not None:
                     (loud if r.generate else quiet).add(id(target))
+    common = needle_counts(r for r in merged.rules if isinstance(r, SigmaRule) and not r.errors)
     for r in merged.rules:
         path = origin.get(id(r), "")
         if r.errors:
@@ -187,7 +188,7 @@ def load_rules(paths: list[Path], include_builtin: bool = False) -> RuleSet:
             rs.unsupported.append(LoadIssue(path, _rule_label(r), reason))
             continue
         try:
-            c = compile_rule(r, path)
+            c = compile_rule(r, path, common)
         except (CompileError, SigmaError) as exc:
             rs.errors.append(LoadIssue(path, _rule_label(r), str(exc)))
             continue

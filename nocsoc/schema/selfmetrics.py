@@ -60,8 +60,8 @@ LOG_COLLECTOR = Measurement(
 
 SINK = Measurement(
     "sink",
-    "Sink counters: points written, retried, spooled, dropped.",
-    (Tag("sink"),),
+    "Sink counters: points written, retried, spooled, dropped (each worker has its own sinks).",
+    (Tag("sink"), Tag("worker", "the `nocsoc run` worker (snmp | flows | logs | main)")),
     (
         Field("written", INT, "short"),
         Field("batches", INT, "short"),

@@ -109,7 +109,7 @@ class Worker:
                 log.exception("self-metrics of %s failed", c.name)
         now = time.time_ns()
         for s in self._sinks():
-            points.append(SINK.point(now, {"sink": s.name},
+            points.append(SINK.point(now, {"sink": s.name, "worker": self.spec.name},
                                      {k: v for k, v in s.counters().items() if k in SINK.field_names}))
         self.sink.write(points)
 

@@ -188,11 +188,11 @@ def test_kill_9_loses_no_alert_and_no_triage_state(tmp_path: Path) -> None:
     proc = start()
     try:
         wait_until(lambda: db.exists() and proc.poll() is None, what="listener up")
-        wait_until(
-            lambda: (send(fails[:1]) or True) and count() == 0 and _listening(port),
-            timeout=20,
-            what="listener receiving",
-        )
+        def receiving() -> bool:
+            send(fails[:1])
+            return count() == 0 and _listening(port)
+
+        wait_until(receiving, timeout=20, what="listener receiving")
         send(fails[1:12])
         wait_until(lambda: count() >= 10, timeout=20, what="brute-force alert stored")
         n_before = count()

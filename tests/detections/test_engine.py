@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import Any
 
 from bench.bench_detections import make_lines
+from nocsoc.collectors.logs.event import LogEvent
 from nocsoc.detections.engine import Engine
 from nocsoc.detections.loader import RuleSet, load_rules
 from nocsoc.detections.ruletest import parse_lines
@@ -32,3 +34,33 @@ def test_gated_routing_gives_the_same_detections_as_testing_every_rule(shared_di
     e = Engine(rs)
     web = next(parse_lines(['10.0.0.1 - - [25/Nov/2026:08:12:01 +0700] "GET / HTTP/1.1" 200 1 "-" "x"']))
     assert {r.category for r in e.route(web).rules} == {"webserver"}
+
+
+def test_one_scan_gate_never_hides_a_match_whatever_the_route_shape() -> None:
+    """The Aho-Corasick gate searches the raw line and the needles' fields joined: an event whose
+    raw line lacks the value (a derived field such as CommandLine) must still reach the rule, in
+    routes gating on one field, a few fields, many fields, with and without keywords."""
+    from tests.detections.test_compiler import CASES, rule
+
+    fillers = {
+        "one field": [],
+        "few fields": ["    sel:\n        a0|contains: 'zzqx'\n        a1|contains: 'qqzx'\n"
+                       "    condition: sel"],
+        "many fields": [f"    sel:\n        f{i}|contains: 'zz{i}qx'\n    condition: sel" for i in range(6)],
+        "keywords": ["    keywords:\n        - 'zzkwqx'\n    condition: keywords"],
+    }
+    checked = matched = 0
+    for detection, yes, no in CASES:
+        target = rule(detection)
+        for shape, extra in fillers.items():
+            others = [dataclasses.replace(rule(d), id=f"filler{i}") for i, d in enumerate(extra)]
+            rs = RuleSet([target, *others], [])
+            for fields in [*yes, *no]:
+                def event(fields: dict[str, Any] = fields) -> LogEvent:  # values only in the fields
+                    return LogEvent("unrelated raw text", dict(fields), time=1795568523.0, product="linux")
+                fired = [d.rule_id for d in Engine(rs).process(event())]
+                want = target.match(event())
+                assert (target.id in fired) is want, (shape, detection, fields)
+                checked += 1
+                matched += want
+    assert checked > 100 and matched > 40

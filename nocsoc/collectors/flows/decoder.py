@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from nocsoc.collectors.flows import netflow5
+from nocsoc.collectors.flows import batchwalk, netflow5
 from nocsoc.collectors.flows.records import (
     SCALED,
     UNKNOWN,
@@ -62,11 +62,14 @@ class _Acc:
 
     template: Template | None  # None: NetFlow v5
     time: float
-    chunks: list[bytes] = field(default_factory=list)
+    chunks: list[bytes | np.ndarray] = field(default_factory=list)  # bytes-like, joined later
     decoded: list[dict[str, np.ndarray]] = field(default_factory=list)  # variable-length sets
 
 
 AccKey = tuple[str, str, int, int, int, int]  # exporter, version, domain, template id, rate, state
+
+VECTOR_MIN = 8  # below this many datagrams the per-datagram path is as fast
+WALK_BUDGET = 4  # see _bulk
 
 
 class NetflowDecoder:
@@ -85,6 +88,7 @@ class NetflowDecoder:
         self.sflow = sflow  # an SflowDecoder, when sFlow arrives through this decoder too
         self._acc: dict[AccKey, _Acc] = {}
         self._pending_finish: list[tuple[AccKey, _Acc]] = []
+        self.vectorized = True  # bulk path for regular batches (False: per datagram, for tests)
         self.unexpected_errors = 0  # decoder bugs (not bad input): the fuzz test wants 0
         # counters are summed here during a decode() call and published once at its end:
         # a lock per data set would cost more than decoding the set
@@ -114,33 +118,225 @@ class NetflowDecoder:
             self._publish_counts()
 
     def _decode(self, datagrams: Iterable[Datagram]) -> list[FlowBatch]:
+        dgs = datagrams if isinstance(datagrams, list) else list(datagrams)
         extra: list[FlowBatch] = []
-        for data, exporter, t in datagrams:
-            version = (data[0] << 8 | data[1]) if len(data) >= 2 else -1
-            vname = {5: "5", 9: "9", 10: "10"}.get(version, "sflow" if version == 0 else "other")
-            self._count(exporter, vname, "datagrams")
-            try:
-                if version == 5:
-                    self._v5(data, exporter, t)
-                elif version == 9:
-                    self._v9(data, exporter, t)
-                elif version == 10:
-                    self._ipfix(data, exporter, t)
-                elif version == 0 and self.sflow is not None:
-                    extra.extend(self.sflow.decode_one(data, exporter, t))  # type: ignore[attr-defined]
-                else:
-                    raise DecodeError(f"unknown flow protocol version {version}")
-            except (DecodeError, TemplateError, netflow5.V5Error, SflowError, struct.error,
-                    IndexError) as exc:
-                self._count(exporter, vname, "decode_errors")
-                log.debug("dropped datagram from %s (v%s): %s", exporter, vname, exc)
-            except Exception:  # a decoder bug must not stop the collector: count it, log once
-                self._count(exporter, vname, "decode_errors")
-                self.unexpected_errors += 1
-                if self.unexpected_errors == 1:
-                    log.exception("unexpected error decoding a datagram from %s (counted, dropped)",
-                                  exporter)
+        slow: list[Datagram] = dgs
+        if self.vectorized and len(dgs) >= VECTOR_MIN:
+            by_version: dict[int, list[Datagram]] = {5: [], 9: [], 10: []}
+            slow = []
+            for d in dgs:
+                data = d[0]
+                group = by_version.get((data[0] << 8 | data[1]) if len(data) >= 2 else -1)
+                (slow if group is None else group).append(d)
+            v9, v10 = by_version[9], by_version[10]
+            if v9 and v10 and not {d[1] for d in v9}.isdisjoint({d[1] for d in v10}):
+                slow = dgs  # one exporter speaking both: keep the arrival order across them
+            else:
+                for version, group in by_version.items():
+                    self._bulk(version, group)
+        for data, exporter, t in slow:
+            extra.extend(self._decode_one(data, exporter, t))
         return self._finish() + extra
+
+    def _bulk(self, version: int, group: list[Datagram]) -> None:
+        """The vectorized path over `group`. Where it stops (a state change, bad input), the
+        datagrams before go in bulk, that one on its own, and the rest is tried again. A refused
+        attempt costs a walk of what it was given: once those walks add up to WALK_BUDGET times
+        the group (a stream of garbage or of constant template changes), the rest goes one by
+        one, so bulk decoding never costs more than a few walks over the per-datagram path."""
+        rest, walked, budget = group, 0, WALK_BUDGET * len(group)
+        while rest:
+            if len(rest) < VECTOR_MIN or walked + len(rest) > budget:
+                self._one_by_one(rest)
+                return
+            walked += len(rest)
+            stop = self._vector(version, rest)
+            if stop is None:
+                return
+            head = rest[:stop]
+            walked += len(head)
+            if len(head) < VECTOR_MIN or self._vector(version, head) is not None:
+                self._one_by_one(head)  # (nothing was changed by a refused attempt)
+            self._one_by_one(rest[stop:stop + 1])
+            rest = rest[stop + 1:]
+
+    def _one_by_one(self, datagrams: list[Datagram]) -> None:
+        for data, exporter, t in datagrams:
+            self._decode_one(data, exporter, t)  # v5/v9/IPFIX: never returns batches
+
+    def _decode_one(self, data: bytes, exporter: str, t: float) -> list[FlowBatch]:
+        version = (data[0] << 8 | data[1]) if len(data) >= 2 else -1
+        vname = {5: "5", 9: "9", 10: "10"}.get(version, "sflow" if version == 0 else "other")
+        self._count(exporter, vname, "datagrams")
+        try:
+            if version == 5:
+                self._v5(data, exporter, t)
+            elif version == 9:
+                self._v9(data, exporter, t)
+            elif version == 10:
+                self._ipfix(data, exporter, t)
+            elif version == 0 and self.sflow is not None:
+                return self.sflow.decode_one(data, exporter, t)  # type: ignore[attr-defined]
+            else:
+                raise DecodeError(f"unknown flow protocol version {version}")
+        except (DecodeError, TemplateError, netflow5.V5Error, SflowError, struct.error,
+                IndexError) as exc:
+            self._count(exporter, vname, "decode_errors")
+            log.debug("dropped datagram from %s (v%s): %s", exporter, vname, exc)
+        except Exception:  # a decoder bug must not stop the collector: count it, log once
+            self._count(exporter, vname, "decode_errors")
+            self.unexpected_errors += 1
+            if self.unexpected_errors == 1:
+                log.exception("unexpected error decoding a datagram from %s (counted, dropped)",
+                              exporter)
+        return []
+
+    # --- the vectorized path (whole batches of one version; see batchwalk.py) -----------------
+
+    def _vector(self, version: int, group: list[Datagram]) -> int | None:
+        """Decode `group` (datagrams of one version, arrival order) in bulk; None when done.
+        Otherwise, having changed nothing, the index of the first datagram it cannot take: bad
+        input, or a template or sampling change (records after it must see the new state),
+        which the per-datagram path applies."""
+        whole = len(group) - 1
+        try:
+            j = batchwalk.join([d[0] for d in group])
+            if version == 5:
+                walk5 = batchwalk.walk_v5(j)
+                return walk5 if isinstance(walk5, int) else self._vector_v5(group, j, walk5)
+            walk = batchwalk.walk_sets(j, version)
+            return walk if isinstance(walk, int) else self._vector_sets(group, version, j, walk)
+        except (TemplateError, ValueError, IndexError, struct.error) as exc:
+            log.debug("batch of %d v%d datagrams takes the per-datagram path: %s", len(group), version, exc)
+            return whole
+
+    def _exporter_index(self, group: list[Datagram]) -> tuple[list[str], np.ndarray]:
+        ids: dict[str, int] = {}
+        index = np.fromiter((ids.setdefault(d[1], len(ids)) for d in group), dtype=np.int64,
+                            count=len(group))
+        return list(ids), index
+
+    def _count_per_exporter(self, exporters: list[str], vname: str, name: str, index: np.ndarray,
+                            weights: np.ndarray | None = None) -> None:
+        sums = np.bincount(index, weights=weights, minlength=len(exporters))
+        for e, v in zip(exporters, sums.tolist(), strict=True):
+            if v:
+                self._count(e, vname, name, int(v))
+
+    def _vector_v5(self, group: list[Datagram], j: batchwalk.Joined,
+                   w: batchwalk.V5Walk) -> int | None:
+        exporters, eidx = self._exporter_index(group)
+        count = w.count
+        # loss first (per exporter and engine, in arrival order), as the per-datagram path does
+        lost = self.sequences.observe_many(exporters, 5, eidx, w.engine, w.seq, count)
+        for e, n in lost.items():
+            self._count(e, "5", "sequence_lost", n)
+        self._count_per_exporter(exporters, "5", "datagrams", eidx)
+        self._count_per_exporter(exporters, "5", "records", eidx, count)
+        # one accumulator per exporter, engine and sampling field
+        gkey = (eidx << 32) | (w.engine << 16) | w.sampling
+        keys, first, inverse = np.unique(gkey, return_index=True, return_inverse=True)
+        order = np.argsort(inverse, kind="stable")
+        bounds = np.searchsorted(inverse[order], np.arange(len(keys) + 1))
+        for g, key in enumerate(keys.tolist()):
+            sel = order[bounds[g]:bounds[g + 1]]
+            exporter = exporters[key >> 32]
+            rate, state = self.sampling.resolve_v5(exporter, key & 0xFFFF)
+            offsets = batchwalk.record_offsets(j.starts[sel] + netflow5.HEADER_LEN, count[sel],
+                                               netflow5.RECORD_LEN)
+            self._add(exporter, "5", (key >> 16) & 0xFFFF, -1, rate, state, None,
+                      group[int(first[g])][2], batchwalk.gather(j.buf, offsets, netflow5.RECORD_LEN))
+        return None
+
+    def _vector_sets(self, group: list[Datagram], version: int, j: batchwalk.Joined,
+                     w: batchwalk.SetWalk) -> int | None:
+        vname = "9" if version == 9 else "10"
+        exporters, eidx = self._exporter_index(group)
+        sid, dg = w.sid, w.dgram
+        set_exp = eidx[dg]
+        set_dom = w.domain[dg]
+        # template sets: only unchanged refreshes are allowed here (a new one changes state)
+        tmpl_ids = (0, 1) if version == 9 else (2, 3)
+        stop: int | None = None  # the first datagram that changes state
+        for i in np.flatnonzero((sid == tmpl_ids[0]) | (sid == tmpl_ids[1])).tolist():
+            b = int(w.body[i])
+            known = (exporters[set_exp[i]], int(set_dom[i]), j.raw[b - 4:b + int(w.body_len[i])])
+            if known not in self._known_template_sets:
+                stop = int(dg[i])
+                break
+        data = np.flatnonzero(sid >= 256)
+        dkey = (set_exp[data] << 48) | (set_dom[data] << 16) | sid[data]
+        keys, inverse = np.unique(dkey, return_inverse=True)
+        fast: list[tuple[int, Template]] = []  # (group, template)
+        special = np.zeros(len(keys), dtype=bool)
+        options_sets: list[tuple[int, Template]] = []  # (set index, template)
+        for g, key in enumerate(keys.tolist()):
+            tkey = (exporters[key >> 48], (key >> 16) & 0xFFFFFFFF, key & 0xFFFF)
+            tpl = self.templates.get(tkey)
+            if tpl is None:
+                special[g] = True  # data before its template: held, in arrival order below
+            elif tpl.options:
+                special[g] = True
+                options_sets.extend((int(i), tpl) for i in data[inverse == g].tolist())
+            elif tpl.record_length is None:
+                return len(group) - 1  # variable-length records: per set, errors per datagram
+            else:
+                fast.append((g, tpl))
+        # options data: allowed only when it repeats what is known (sampling unchanged)
+        options_sets.sort()
+        learned: list[tuple[str, int, dict[int, int]]] = []
+        options_per_dg = np.zeros(len(group), dtype=np.int64)
+        for i, tpl in options_sets:
+            if stop is not None and dg[i] >= stop:
+                break
+            b = int(w.body[i])
+            exporter, domain = exporters[set_exp[i]], int(set_dom[i])
+            recs = tpl.decode_options(j.raw[b:b + int(w.body_len[i])])
+            options_per_dg[dg[i]] += len(recs)
+            for rec in recs:
+                if self.sampling.would_change(exporter, domain, rec):
+                    return int(dg[i])
+                learned.append((exporter, domain, rec))
+        if stop is not None:
+            return stop
+        # --- from here on state changes: the batch is ours -------------------------------------
+        for exporter, domain, rec in learned:
+            self.sampling.learn(exporter, domain, rec)
+        self._count_per_exporter(exporters, vname, "datagrams", eidx)
+        ndg = len(group)
+        uncountable = np.zeros(ndg, dtype=bool)
+        if special.any():
+            for i in data[special[inverse]].tolist():
+                if self.templates.get((exporters[set_exp[i]], int(set_dom[i]), int(sid[i]))) is None:
+                    b = int(w.body[i])
+                    self._data_set(exporters[set_exp[i]], vname, int(set_dom[i]), int(sid[i]),
+                                   j.raw[b:b + int(w.body_len[i])], group[int(dg[i])][2])
+                    uncountable[dg[i]] = True
+        flows_per_dg = np.zeros(ndg, dtype=np.int64)
+        for g, tpl in fast:
+            size = tpl.record_length
+            assert size is not None
+            sel = data[inverse == g]
+            nrec = w.body_len[sel] // size
+            np.add.at(flows_per_dg, dg[sel], nrec)
+            if not nrec.any():
+                continue
+            key = int(keys[g])
+            exporter, domain = exporters[key >> 48], (key >> 16) & 0xFFFFFFFF
+            rate, state = self.sampling.resolve(exporter, domain)
+            offsets = batchwalk.record_offsets(w.body[sel], nrec, size)
+            self._add(exporter, vname, domain, key & 0xFFFF, rate, state, tpl,
+                      group[int(dg[sel[0]])][2], batchwalk.gather(j.buf, offsets, size))
+        self._count_per_exporter(exporters, vname, "records", eidx, flows_per_dg)
+        if version == 9:
+            lost = self.sequences.observe_many(exporters, 9, eidx, w.domain, w.seq,
+                                               np.ones(ndg, dtype=np.int64))
+        else:
+            lost = self.ipfix_sequences.observe_many(exporters, eidx, w.domain, w.seq, flows_per_dg,
+                                                     options_per_dg, uncountable)
+        for e, n in lost.items():
+            self._count(e, vname, "sequence_lost", n)
+        return None
 
     def expire_early(self, before: float) -> int:
         """Drop held data older than `before` (counted as template_missing already when held)."""
@@ -289,7 +485,7 @@ class NetflowDecoder:
         return n, False
 
     def _add(self, exporter: str, vname: str, domain: int, tid: int, rate: int, state: int,
-             tpl: Template | None, t: float, body: bytes | None,
+             tpl: Template | None, t: float, body: bytes | np.ndarray | None,
              cols: dict[str, np.ndarray] | None = None) -> None:
         key = (exporter, vname, domain, tid, rate, state)
         acc = self._acc.get(key)
@@ -314,11 +510,11 @@ class NetflowDecoder:
             exporter, vname, domain, _tid, rate, state = key
             try:
                 if acc.template is None:
-                    parts = [netflow5.decode_columns(b"".join(acc.chunks))]
+                    parts = [netflow5.decode_columns(_joined(acc.chunks))]
                 else:
                     parts = list(acc.decoded)
                     if acc.chunks:
-                        parts.append(acc.template.decode_columns(b"".join(acc.chunks)))
+                        parts.append(acc.template.decode_columns(_joined(acc.chunks)))
                 for cols in parts:
                     out.extend(self._batches(exporter, vname, domain, acc.time, cols, rate, state))
             except (TemplateError, ValueError) as exc:
@@ -392,6 +588,13 @@ class NetflowDecoder:
                 m = sampler == sid
                 rates[m] = r
                 states[m] = SCALED if r > 1 else UNSAMPLED
+
+
+def _joined(chunks: list[bytes | np.ndarray]) -> bytes | np.ndarray:
+    """One buffer of the accumulated record bytes (a single chunk is used as it is)."""
+    if len(chunks) == 1:
+        return chunks[0]
+    return b"".join([c if isinstance(c, bytes) else c.data for c in chunks])
 
 
 def _ncols(cols: dict[str, np.ndarray]) -> int:

@@ -36,6 +36,8 @@ def parse_header(data: bytes) -> tuple[int, int, int, int]:
     return count, seq, (etype << 8) | eid, sampling
 
 
-def decode_columns(buf: bytes) -> dict[str, np.ndarray]:
+def decode_columns(buf: bytes | np.ndarray) -> dict[str, np.ndarray]:
+    """Records (bytes, or a uint8 array of them) into native-order columns."""
     arr = np.frombuffer(buf, dtype=RECORD_DTYPE, count=len(buf) // RECORD_LEN)
-    return {name: np.ascontiguousarray(arr[name]) for name in RECORD_DTYPE.names or ()}
+    # native byte order in the same copy: the rollup sorts these
+    return {name: arr[name].astype(arr[name].dtype.newbyteorder("=")) for name in RECORD_DTYPE.names or ()}

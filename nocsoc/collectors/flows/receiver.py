@@ -46,6 +46,7 @@ class DatagramQueue:
         self.maxsize = maxsize
         self._q: collections.deque[Datagram] = collections.deque()
         self._cond = threading.Condition(threading.Lock())
+        self._wake_at = 1  # a waiting get_batch wants this many datagrams
 
     def __len__(self) -> int:
         return len(self._q)
@@ -65,14 +66,28 @@ class DatagramQueue:
             room = self.maxsize - len(self._q)
             was_empty = not self._q
             self._q.extend(items[:room] if room < len(items) else items)
-            if was_empty:
+            if was_empty or len(self._q) >= self._wake_at:
                 self._cond.notify()
             return max(0, len(items) - room)
 
-    def get_batch(self, max_items: int, timeout: float) -> list[Datagram]:
+    def get_batch(self, max_items: int, timeout: float, linger: float = 0.0) -> list[Datagram]:
+        """Up to `max_items`, waiting up to `timeout` for the first. With `linger`, then waits up
+        to that long more for a full batch: the decoder's cost is largely per call (measured:
+        ~460 ns a record in 256-datagram batches, ~280 in 4096), and a rollup interval is
+        minutes, so a few tens of milliseconds of latency buy a much cheaper record."""
         with self._cond:
             if not self._q:
                 self._cond.wait(timeout)
+            if linger and self._q and len(self._q) < max_items:
+                deadline = time.monotonic() + linger
+                self._wake_at = max_items
+                try:
+                    while len(self._q) < max_items:
+                        left = deadline - time.monotonic()
+                        if left <= 0 or not self._cond.wait(left):
+                            break
+                finally:
+                    self._wake_at = 1
             n = min(max_items, len(self._q))
             q = self._q
             return [q.popleft() for _ in range(n)]
@@ -157,15 +172,20 @@ class UdpReceiver:
             self._note_drops(ancdata)
             # then whatever else is already waiting, without blocking: one queue hand-over
             # per burst instead of per datagram
+            # SO_RXQ_OVFL is a cumulative count: only the burst's last one needs reading
+            last_anc = None
+            append = batch.append
             for _ in range(BURST - 1):
                 try:
                     n, ancdata, _flags, addr = recv([view], anc, socket.MSG_DONTWAIT)
                 except (BlockingIOError, InterruptedError):
                     break
                 if n:
-                    batch.append((bytes(view[:n]), addr[0], now))
+                    append((bytes(view[:n]), addr[0], now))
                 if ancdata:
-                    self._note_drops(ancdata)
+                    last_anc = ancdata
+            if last_anc is not None:
+                self._note_drops(last_anc)
             dropped = self.queue.put_many(batch)
             if dropped:
                 counters.add("app_drops", dropped)

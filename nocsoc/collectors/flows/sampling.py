@@ -55,6 +55,17 @@ class SamplingTable:
         self.domain_rate[(exporter, domain)] = rate
         return True
 
+    def would_change(self, exporter: str, domain: int, rec: dict[int, int]) -> bool:
+        """Whether `learn(exporter, domain, rec)` would change any rate (the bulk decoder only
+        takes batches whose options data repeats what is known)."""
+        rate = rate_from_options(rec)
+        if rate is None:
+            return False
+        sampler = rec.get(ie.SAMPLER_ID, rec.get(ie.SELECTOR_ID))
+        if sampler is not None and self.sampler_rate.get((exporter, domain, sampler)) != rate:
+            return True
+        return self.domain_rate.get((exporter, domain)) != rate
+
     def resolve(self, exporter: str, domain: int) -> tuple[int, int]:
         """(rate, state) for records of this exporter/domain without a per-record sampling element."""
         rate = self.domain_rate.get((exporter, domain))

@@ -129,8 +129,8 @@ class Template:
             return None
         return len(body) // self.record_length
 
-    def decode_columns(self, buf: bytes) -> dict[str, np.ndarray]:
-        """Decode records into columns (the fields this template has, by column name)."""
+    def decode_columns(self, buf: bytes | np.ndarray) -> dict[str, np.ndarray]:
+        """Decode records (bytes, or a uint8 array of them) into columns by column name."""
         if self.record_length is not None:
             assert self.dtype is not None
             n = len(buf) // self.record_length
@@ -138,11 +138,14 @@ class Template:
             cols: dict[str, np.ndarray] = {}
             for name in self.dtype.names or ():
                 a = arr[name]
-                if a.dtype.kind == "V" and name not in ("src6", "dst6"):
-                    a = _void_to_uint(a)
-                cols[name] = np.ascontiguousarray(a)
+                if a.dtype.kind != "V":
+                    cols[name] = a.astype(a.dtype.newbyteorder("="))  # native order, one copy
+                elif name in ("src6", "dst6"):
+                    cols[name] = np.ascontiguousarray(a)
+                else:
+                    cols[name] = _void_to_uint(a)
             return cols
-        return self._decode_variable(buf)
+        return self._decode_variable(buf if isinstance(buf, bytes) else buf.tobytes())
 
     def _decode_variable(self, buf: bytes) -> dict[str, np.ndarray]:
         """Per-record path for templates with variable-length fields (RFC 7011 section 7)."""

@@ -9,6 +9,7 @@ points to the sink. Counters cover every hop (`self_points()` -> `log_collector`
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import queue
@@ -33,7 +34,29 @@ from nocsoc.schema import ALERT, LOG_COLLECTOR, LOG_EVENT, Point
 from nocsoc.sinks.base import Sink
 
 log = logging.getLogger(__name__)
-_STOP = ("", "", "\x00stop")
+# (text, sender, source, (file, inode, offset after the line) or None)
+Item = tuple[str, str, str, tuple[str, int, int] | None]
+_STOP: Item = ("", "", "\x00stop", None)
+_BACKOFF_FIRST_S, _BACKOFF_MAX_S = 0.05, 5.0
+
+
+class StoreOffsets:
+    """Tail offsets kept in the alert store, written by `AlertStore.ingest` in the same
+    transaction as the alerts of the lines before them; the JSON offsets file of earlier
+    versions is read when the store has no entry yet."""
+
+    def __init__(self, store: AlertStore, legacy: OffsetStore) -> None:
+        self.store = store
+        self.legacy = legacy
+
+    def get(self, key: str) -> dict[str, int] | None:
+        got = self.store.input_offset(key)
+        if got is not None:
+            return {"inode": got[0], "offset": got[1]}
+        return self.legacy.get(key)
+
+    def put(self, key: str, inode: int, offset: int) -> None:
+        """Unused: marked tailers leave offsets to the engine thread (see `_commit`)."""
 
 
 def alert_points(res: IngestResult, time_ns: int | None = None) -> list[Point]:
@@ -77,9 +100,16 @@ class LogPipeline:
         self.store = store or AlertStore(db if db.is_absolute() else base / db,
                                          detections_config.dedup_window_s)
         self._own_store = store is None
-        self._queue: queue.Queue[tuple[str, str, str]] = queue.Queue(config.queue_size)
-        self.counters = Counters("received", "parsed", "unparsed", "dropped", "matches", "alerts",
-                                 "suppressed", "errors", "store_errors")
+        self._queue: queue.Queue[Item] = queue.Queue(config.queue_size)
+        self.counters = Counters("received", "parsed", "unparsed", "dropped", "deferred", "matches",
+                                 "alerts", "suppressed", "errors", "store_errors", "store_dropped")
+        # detections (and file offsets) the store refused, retried with backoff; bounded: at
+        # `max_unstored` the engine stops taking messages (files wait, syslog drops are counted)
+        self._unstored: list[Detection] = []
+        self._marks: dict[str, tuple[int, int]] = {}
+        self._backoff = 0.0
+        self._retry_at = 0.0
+        self._stopping = threading.Event()
         self._per_parser: Counter[tuple[str, str, str]] = Counter()
         self._per_parser_lock = threading.Lock()
         self.udp: UdpSyslogServer | None = None
@@ -96,12 +126,13 @@ class LogPipeline:
             self.tcp = TcpSyslogServer(config.syslog_tcp, self.submit, config.max_message,
                                        config.tcp_max_connections)
         state_dir = Path(config.state_dir)
-        offsets = OffsetStore((state_dir if state_dir.is_absolute() else base / state_dir) / "offsets.json")
+        legacy = OffsetStore((state_dir if state_dir.is_absolute() else base / state_dir) / "offsets.json")
+        offsets = StoreOffsets(self.store, legacy)
         for fc in config.file_inputs():
             path = fc.path if Path(fc.path).is_absolute() else str(base / fc.path)
             self._file_cfg[path] = fc
-            self.tailers.append(FileTailer(path, self._submit_file, offsets, fc.start_at,
-                                           config.poll_interval_s, config.max_message))
+            self.tailers.append(FileTailer(path, None, offsets, fc.start_at, config.poll_interval_s,
+                                           config.max_message, marked_sink=self._submit_file))
 
     # --- inputs -----------------------------------------------------------------------------
 
@@ -109,14 +140,21 @@ class LogPipeline:
         """Queue one message for the engine; False (and counted) when the queue is full."""
         self.counters.add("received")
         try:
-            self._queue.put_nowait((text, sender, source))
+            self._queue.put_nowait((text, sender, source, None))
             return True
         except queue.Full:
             self.counters.add("dropped")
             return False
 
-    def _submit_file(self, line: str, path: str) -> bool:
-        return self.submit(line, path, "file")
+    def _submit_file(self, line: str, path: str, inode: int, offset: int) -> bool:
+        """A tailed line; refused when the queue is full (the tailer reads it again later)."""
+        try:
+            self._queue.put_nowait((line, path, "file", (path, inode, offset)))
+        except queue.Full:
+            self.counters.add("deferred")
+            return False
+        self.counters.add("received")
+        return True
 
     def _parser(self, key: str, host: str | None = None) -> LineParser:
         p = self._parsers.get(key)
@@ -143,39 +181,54 @@ class LogPipeline:
     # --- engine thread ------------------------------------------------------------------------
 
     def _run(self) -> None:
-        pending: list[Detection] = []
+        pending = self._unstored
         uncommitted = 0  # items taken from the queue whose detections are not committed yet
         deadline = time.monotonic() + self.dconfig.flush_interval_s
-        stopping = False
+        limit = self.dconfig.max_unstored
         while True:
-            timeout = max(0.0, deadline - time.monotonic())
-            try:
-                item = self._queue.get(timeout=timeout if not stopping else 0)
-            except queue.Empty:
-                item = None
-            if item is _STOP or (item is not None and item[2] == _STOP[2]):
-                stopping = True
+            stopping = self._stopping.is_set()
+            now = time.monotonic()
+            item: Item | None = None
+            if len(pending) < limit:  # else: back pressure until the store takes them
+                wait = 0.0 if stopping else max(0.0, deadline - now)
+                try:
+                    item = self._queue.get(timeout=wait) if wait > 0 else self._queue.get_nowait()
+                except queue.Empty:
+                    item = None
+            else:
+                time.sleep(max(0.0, min(self._retry_at - now, 0.05)))
+            if item is not None and item[2] == _STOP[2]:
+                self._queue.task_done()
                 item = None
             if item is not None:
                 self._handle(item, pending)
                 uncommitted += 1
             now = time.monotonic()
-            if pending and (now >= deadline or len(pending) >= 1000 or stopping):
+            due = now >= deadline or len(pending) >= min(limit, 1000) or stopping
+            if (pending or self._marks) and due and now >= self._retry_at:
                 self._commit(pending)
-                pending = []
-            if not pending and uncommitted:
+            if not pending and not self._marks and uncommitted:
                 for _ in range(uncommitted):
                     self._queue.task_done()
                 uncommitted = 0
             if now >= deadline:
                 deadline = now + self.dconfig.flush_interval_s
-            if stopping and item is None and self._queue.empty():
-                if pending:
+            if stopping and item is None and (self._queue.empty() or len(pending) >= limit):
+                if pending or self._marks:
                     self._commit(pending)
+                if pending:  # the store is still refusing: give up on them, counted
+                    self.counters.add("store_dropped", len(pending))
+                    left = self._queue.qsize()  # syslog lost; file lines are read again at restart
+                    self.counters.add("dropped", left)
+                    log.error("alert store %s: %d detections not stored at shutdown, %d messages "
+                              "not processed", self.store.path, len(pending), left)
+                    pending.clear()
                 return
 
-    def _handle(self, item: tuple[str, str, str], pending: list[Detection]) -> None:
-        text, sender, source = item
+    def _handle(self, item: Item, pending: list[Detection]) -> None:
+        text, sender, source, mark = item
+        if mark is not None:  # processed in order: the latest mark of a file is how far it got
+            self._marks[mark[0]] = (mark[1], mark[2])
         try:
             ev = self.parse(text, sender, source)
         except Exception:
@@ -197,12 +250,21 @@ class LogPipeline:
             pending.extend(dets)
 
     def _commit(self, dets: list[Detection]) -> None:
+        """Store `dets` and the file offsets processed so far in one transaction; on failure keep
+        both and retry with exponential backoff (a locked DB or a full disk must neither stop the
+        stream nor lose detections)."""
         try:
-            res = self.store.ingest(dets)
-        except Exception as exc:  # a locked or full disk must not kill the stream: count, log
+            res = self.store.ingest(dets, offsets=self._marks)
+        except Exception as exc:
             self.counters.add("store_errors")
-            log.error("alert store %s: %s (%d detections not stored)", self.store.path, exc, len(dets))
+            self._backoff = min(_BACKOFF_MAX_S, self._backoff * 2 if self._backoff else _BACKOFF_FIRST_S)
+            self._retry_at = time.monotonic() + self._backoff
+            log.error("alert store %s: %s (%d detections held, retry in %.2f s)", self.store.path, exc,
+                      len(dets), self._backoff)
             return
+        dets.clear()
+        self._marks = {}
+        self._backoff, self._retry_at = 0.0, 0.0
         self.counters.add("alerts", len(res.created))
         self.counters.add("suppressed", res.suppressed)
         if self.sink is not None and res.touched:
@@ -234,7 +296,9 @@ class LogPipeline:
         if self.udp:
             self.udp.stop(timeout)
         if self._worker:
-            self._queue.put(_STOP)
+            self._stopping.set()
+            with contextlib.suppress(queue.Full):  # wakes the engine thread (the event suffices)
+                self._queue.put_nowait(_STOP)
             self._worker.join(timeout)
         if self._own_store:
             self.store.close()
@@ -276,7 +340,8 @@ class LogPipeline:
         return pts
 
     def status(self) -> dict[str, object]:
-        return {"counters": self.counters.snapshot(), "rules": len(self.ruleset.rules),
+        return {"counters": self.counters.snapshot(), "unstored": len(self._unstored),
+                "rules": len(self.ruleset.rules),
                 "correlations": len(self.ruleset.correlations), "queue": self._queue.qsize(),
                 "correlation_state": self.engine.state_size(),
                 "udp": self.udp.address if self.udp else None,

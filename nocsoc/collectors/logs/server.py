@@ -26,7 +26,27 @@ def parse_bind(bind: str) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
-class UdpSyslogServer:
+class _Listener:
+    """What both receivers share: a socket bound to `bind`, and the address it really got
+    (port 0 asks the kernel for one), still known after the socket is closed."""
+
+    _sock: socket.socket | None
+    _address: tuple[str, int] | None = None
+
+    def _bound(self, s: socket.socket) -> socket.socket:
+        host, port = s.getsockname()[:2]
+        self._address = (host, port)
+        self._sock = s
+        return s
+
+    @property
+    def address(self) -> tuple[str, int]:
+        if self._address is None:
+            raise RuntimeError("the receiver is not started")
+        return self._address
+
+
+class UdpSyslogServer(_Listener):
     def __init__(self, bind: str, submit: Submit, max_message: int = 65536) -> None:
         self.bind = parse_bind(bind)
         self.submit = submit
@@ -36,18 +56,12 @@ class UdpSyslogServer:
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
 
-    @property
-    def address(self) -> tuple[str, int]:
-        assert self._sock is not None
-        host, port = self._sock.getsockname()[:2]
-        return host, port
-
     def start(self) -> None:
         s = socket.socket(socket.AF_INET6 if ":" in self.bind[0] else socket.AF_INET, socket.SOCK_DGRAM)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 * 1024 * 1024)
         s.bind(self.bind)
         s.settimeout(0.2)
-        self._sock = s
+        self._bound(s)
         self._thread = threading.Thread(target=self._run, name="syslog-udp", daemon=True)
         self._thread.start()
 
@@ -79,7 +93,7 @@ class UdpSyslogServer:
             self._sock.close()
 
 
-class TcpSyslogServer:
+class TcpSyslogServer(_Listener):
     def __init__(self, bind: str, submit: Submit, max_message: int = 65536,
                  max_connections: int = 256) -> None:
         self.bind = parse_bind(bind)
@@ -93,19 +107,13 @@ class TcpSyslogServer:
         self._conns: set[socket.socket] = set()
         self._lock = threading.Lock()
 
-    @property
-    def address(self) -> tuple[str, int]:
-        assert self._sock is not None
-        host, port = self._sock.getsockname()[:2]
-        return host, port
-
     def start(self) -> None:
         s = socket.socket(socket.AF_INET6 if ":" in self.bind[0] else socket.AF_INET, socket.SOCK_STREAM)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.bind(self.bind)
         s.listen(64)
         s.settimeout(0.2)
-        self._sock = s
+        self._bound(s)
         self._thread = threading.Thread(target=self._accept, name="syslog-tcp", daemon=True)
         self._thread.start()
 

@@ -9,6 +9,7 @@ that puts the date closest to (and not more than a day after) the time it was re
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 
@@ -23,6 +24,14 @@ _ISO_TS = re.compile(
     r"(?P<ts>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?) ")
 _TAG = re.compile(r"(?P<app>[^\s\[\]:]{1,48})(?:\[(?P<pid>[^\]\s]{0,32})\])?: ?")
 _HOST = re.compile(r"(?P<host>[A-Za-z0-9][A-Za-z0-9_.:-]{0,254}) ")
+# The common RFC 3164 / file header in one match: `Mmm dd hh:mm:ss host app[pid]: `. Atomic
+# groups keep each part where the step-by-step parse below would put it; anything else (no
+# host, a tag-less message, a year, a zone name...) takes the step-by-step path.
+_FAST_3164 = re.compile(
+    r"(?>(?P<mon>Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) {1,2}(?P<day>\d{1,2}) "
+    r"(?P<h>\d\d):(?P<m>\d\d):(?P<s>\d\d) )"
+    r"(?![A-Z]{2,5} )(?>(?P<host>[A-Za-z0-9][A-Za-z0-9_.-]{0,254}) )"  # not a zone name
+    r"(?>(?!%)(?P<app>[^\s\[\]:]{1,48})(?:\[(?P<pid>[^\]\s]{0,32})\])?: ?)")
 _CISCO_PREFIX = re.compile(r"(?:\d+: )?(?:(?P<host>[A-Za-z0-9][\w.-]*): )?(?:\d+: )?\*?\.?")
 
 
@@ -70,6 +79,61 @@ def _parse_iso(ts: str) -> float | None:
         return None
 
 
+# (now's year, month, day, hour, minute, tz) -> epoch of that minute this year and last year
+# (None where the date does not exist). Why: building a zone-aware datetime per line cost more
+# than the rest of the header; within one minute no zone changes its offset, so a line's time is
+# its minute's epoch plus its seconds, and the year rule of `resolve_year` is two comparisons.
+_MINUTES: dict[tuple[int, int, int, int, int, tzinfo], tuple[float | None, float | None]] = {}
+_MINUTES_MAX = 4096
+_DAY_S = 86400.0
+
+
+def _minute_epochs(year: int, month: int, day: int, h: int, mi: int,
+                   tz: tzinfo) -> tuple[float | None, float | None]:
+    key = (year, month, day, h, mi, tz)
+    got = _MINUTES.get(key)
+    if got is None:
+        out: list[float | None] = []
+        for y in (year, year - 1):
+            try:
+                out.append(datetime(y, month, day, h, mi, 0, tzinfo=tz).timestamp())
+            except ValueError:
+                out.append(None)
+        if len(_MINUTES) >= _MINUTES_MAX:
+            _MINUTES.clear()
+        got = _MINUTES[key] = (out[0], out[1])
+    return got
+
+
+_YEAR: list[float] = [0.0, 0.0, 0.0]  # [start, end, year] of the UTC year `time.time()` is in
+
+
+def _utc_year(ts: float) -> int:
+    """The UTC year of an epoch time, without a datetime per call."""
+    start, end, year = _YEAR
+    if not start <= ts < end:
+        y = datetime.fromtimestamp(ts, UTC).year
+        _YEAR[:] = [datetime(y, 1, 1, tzinfo=UTC).timestamp(),
+                    datetime(y + 1, 1, 1, tzinfo=UTC).timestamp(), y]
+        return y
+    return int(year)
+
+
+def _bsd_time(month: int, day: int, h: int, mi: int, s: int, frac: float, now: datetime | None,
+              now_ts: float, tz: tzinfo) -> float:
+    """`resolve_year` with the minute's epochs cached (same result). `now` None: the receive
+    time is `now_ts` (UTC)."""
+    if s > 59:  # a leap second: the datetime path decides (it rejects them)
+        return resolve_year(month, day, h, mi, s, frac, now or datetime.fromtimestamp(now_ts, UTC), tz)
+    this, last = _minute_epochs(now.year if now is not None else _utc_year(now_ts), month, day, h, mi, tz)
+    for base in (this, last):
+        if base is not None and base + s - now_ts <= _DAY_S:
+            return base + s + frac
+    if this is not None:
+        return this + s + frac
+    return now_ts
+
+
 def _parse_bsd_ts(mt: re.Match[str], now: datetime, tz: tzinfo) -> float:
     month = MONTHS[mt["mon"]]
     day, h, mi, s = int(mt["day"]), int(mt["h"]), int(mt["m"]), int(mt["s"])
@@ -79,7 +143,7 @@ def _parse_bsd_ts(mt: re.Match[str], now: datetime, tz: tzinfo) -> float:
             return datetime(int(mt["year"]), month, day, h, mi, s, tzinfo=tz).timestamp() + frac
         except ValueError:
             return now.timestamp()
-    return resolve_year(month, day, h, mi, s, frac, now, tz)
+    return _bsd_time(month, day, h, mi, s, frac, now, now.timestamp(), tz)
 
 
 def _parse_sd(rest: str) -> tuple[dict[str, dict[str, str]], str]:
@@ -120,8 +184,13 @@ def _parse_sd(rest: str) -> tuple[dict[str, dict[str, str]], str]:
 def parse_syslog(line: str, *, sender: str = "", now: datetime | None = None,
                  tz: tzinfo = UTC) -> SyslogMessage:
     """Parse one syslog message (network form with <PRI>, or a line of a syslog file)."""
-    now = now or datetime.now(UTC)
     line = line.rstrip("\r\n\x00")
+    if now is None:  # the common header needs only the time: the datetime waits for odd lines
+        now_ts = time.time()
+        mf = _FAST_3164.match(line)
+        if mf is not None:
+            return _fast_3164(mf, line, None, now_ts, tz, None, None, "file")
+        now = datetime.fromtimestamp(now_ts, UTC)
     facility = severity = None
     pos = 0
     mp = _PRI.match(line)
@@ -135,6 +204,9 @@ def parse_syslog(line: str, *, sender: str = "", now: datetime | None = None,
     if line.startswith("\ufeff", pos):
         pos += 1
     fmt = "3164" if mp else "file"
+    mf = _FAST_3164.match(line, pos)
+    if mf is not None:
+        return _fast_3164(mf, line, now, now.timestamp(), tz, facility, severity, fmt)
     time_s: float | None = None
     mt = _BSD_TS.match(line, pos)
     if mt:
@@ -174,6 +246,13 @@ def parse_syslog(line: str, *, sender: str = "", now: datetime | None = None,
         app, pid = mtag["app"], mtag["pid"]
         pos = mtag.end()
     return SyslogMessage(time_s, host, app, pid, line[pos:], facility, severity, fmt)
+
+
+def _fast_3164(mf: re.Match[str], line: str, now: datetime | None, now_ts: float, tz: tzinfo,
+               facility: int | None, severity: int | None, fmt: str) -> SyslogMessage:
+    mon, day, h, mi, sec, host, app, pid = mf.group("mon", "day", "h", "m", "s", "host", "app", "pid")
+    t = _bsd_time(MONTHS[mon], int(day), int(h), int(mi), int(sec), 0.0, now, now_ts, tz)
+    return SyslogMessage(t, host, app, pid, line[mf.end():], facility, severity, fmt)
 
 
 def _parse_5424(line: str, pos: int, facility: int | None, severity: int | None, sender: str,

@@ -9,11 +9,19 @@ import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from nocsoc.component import Counters
 
 LineSink = Callable[[str, str], bool]  # (line, path) -> accepted
+# (line, path, inode, offset just after the line) -> accepted; a rejected line is read again later
+MarkedLineSink = Callable[[str, str, int, int], bool]
+
+
+class Offsets(Protocol):
+    def get(self, key: str) -> dict[str, int] | None: ...
+
+    def put(self, key: str, inode: int, offset: int) -> None: ...
 
 
 class OffsetStore:
@@ -44,15 +52,26 @@ class OffsetStore:
 
 
 class FileTailer:
-    def __init__(self, path: str, sink: LineSink, offsets: OffsetStore, start_at: str = "beginning",
-                 poll_interval_s: float = 0.2, max_line: int = 65536) -> None:
+    """Delivers each complete line once. With `sink`, a line is read once and its offset saved
+    when read (a rejected line is counted as dropped). With `marked_sink`, each line carries the
+    offset just after it and the tailer saves nothing: the consumer stores the offset once the
+    line's effects are durable, and a rejected line (full queue) is read again on the next poll,
+    so a slow consumer holds the file back instead of losing lines."""
+
+    def __init__(self, path: str, sink: LineSink | None, offsets: Offsets, start_at: str = "beginning",
+                 poll_interval_s: float = 0.2, max_line: int = 65536, *,
+                 marked_sink: MarkedLineSink | None = None) -> None:
+        if (sink is None) == (marked_sink is None):
+            raise ValueError("FileTailer needs exactly one of sink and marked_sink")
         self.path = path
         self.sink = sink
+        self.marked_sink = marked_sink
         self.offsets = offsets
         self.start_at = start_at
         self.poll_interval_s = poll_interval_s
         self.max_line = max_line
-        self.counters = Counters("received", "dropped", "rotations", "truncations", "errors")
+        self.counters = Counters("received", "dropped", "deferred", "rotations", "truncations", "errors")
+        self._blocked = False  # the consumer refused a line: read it again next poll
         self._f: IO[bytes] | None = None
         self._inode = 0
         self._offset = 0
@@ -80,16 +99,22 @@ class FileTailer:
         """Read what is new; handle rotation and truncation. Returns lines delivered."""
         if self._f is None and not self._open(resume=True):
             return 0
+        self._blocked = False
         n = self._read()
+        if self._blocked:
+            return n  # the consumer is full: nothing else until it takes lines again
         try:
             st = os.stat(self.path)
         except OSError:
             return n  # rotated away and not yet recreated: keep the old one
         if st.st_ino != self._inode:
             n += self._read()  # finish the rotated file first
-            if self._partial:
-                n += self._deliver([self._partial])
-                self._partial = b""
+            if self._partial and not self._blocked:
+                n += self._deliver([self._partial], self._offset - len(self._partial), last_unterminated=True)
+                if not self._blocked:
+                    self._partial = b""
+            if self._blocked:
+                return n
             assert self._f is not None
             self._f.close()
             self._f = None
@@ -109,30 +134,50 @@ class FileTailer:
         if f is None:
             return 0
         n = 0
-        while True:
+        while not self._blocked:
             chunk = f.read(1 << 20)
             if not chunk:
                 break
+            start = self._offset - len(self._partial)  # file offset of data[0]
             data = self._partial + chunk
             lines = data.split(b"\n")
             self._partial = lines.pop()
-            if len(self._partial) > self.max_line:
+            self._offset += len(chunk)
+            oversized = len(self._partial) > self.max_line
+            if oversized:
                 lines.append(self._partial)
                 self._partial = b""
-            self._offset += len(chunk)
-            n += self._deliver(lines)
-        if n:
+            n += self._deliver(lines, start, last_unterminated=oversized)
+        if n and self.marked_sink is None:
             self.offsets.put(self.path, self._inode, self._offset - len(self._partial))
         return n
 
-    def _deliver(self, lines: list[bytes]) -> int:
+    def _deliver(self, lines: list[bytes], start: int, last_unterminated: bool = False) -> int:
+        """Hand out `lines` (the first begins at file offset `start`). On a refusal with a
+        marked sink: seek back to the refused line so the next poll reads it again."""
         n = 0
-        for raw in lines:
+        pos = start
+        last = len(lines) - 1
+        for i, raw in enumerate(lines):
+            line_start = pos
+            pos += len(raw) + (0 if last_unterminated and i == last else 1)
             if not raw.strip():
                 continue
-            self.counters.add("received")
-            if not self.sink(raw.decode("utf-8", "replace").rstrip("\r"), self.path):
-                self.counters.add("dropped")
+            text = raw.decode("utf-8", "replace").rstrip("\r")
+            if self.marked_sink is not None:
+                if not self.marked_sink(text, self.path, self._inode, pos):
+                    self.counters.add("deferred")
+                    self._blocked = True
+                    assert self._f is not None
+                    self._f.seek(line_start)
+                    self._offset, self._partial = line_start, b""
+                    return n
+                self.counters.add("received")
+            else:
+                self.counters.add("received")
+                assert self.sink is not None
+                if not self.sink(text, self.path):
+                    self.counters.add("dropped")
             n += 1
         return n
 

@@ -15,7 +15,7 @@ import re
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,6 +57,9 @@ CREATE TABLE IF NOT EXISTS suppressions (
     rule_id TEXT NOT NULL, field TEXT NOT NULL, value TEXT NOT NULL, expires REAL NOT NULL,
     created_by TEXT NOT NULL, created_at REAL NOT NULL, comment TEXT NOT NULL,
     removed_at REAL, hits INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS input_offsets (
+    input TEXT PRIMARY KEY, inode INTEGER NOT NULL, offset INTEGER NOT NULL, updated_at REAL NOT NULL
 );
 """
 
@@ -172,17 +175,18 @@ def _sample(d: Detection) -> list[dict[str, Any]]:
 
 
 class AlertStore:
-    def __init__(self, path: Path | str, dedup_window_s: float = 3600.0) -> None:
+    def __init__(self, path: Path | str, dedup_window_s: float = 3600.0,
+                 busy_timeout_s: float = 30.0) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.dedup_window_s = dedup_window_s
         self._lock = threading.RLock()
-        self._db = sqlite3.connect(str(self.path), timeout=30.0, check_same_thread=False,
+        self._db = sqlite3.connect(str(self.path), timeout=busy_timeout_s, check_same_thread=False,
                                    isolation_level=None)
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
-        self._db.execute("PRAGMA busy_timeout=30000")
+        self._db.execute(f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}")
         with self._tx():
             for stmt in _SCHEMA.split(";"):
                 if stmt.strip():
@@ -206,7 +210,11 @@ class AlertStore:
 
         def __enter__(self) -> sqlite3.Connection:
             self.store._lock.acquire()
-            self.store._db.execute("BEGIN IMMEDIATE")
+            try:
+                self.store._db.execute("BEGIN IMMEDIATE")
+            except BaseException:  # locked DB: no transaction, so __exit__ will not run
+                self.store._lock.release()
+                raise
             return self.store._db
 
         def __exit__(self, exc_type: object, *rest: object) -> None:
@@ -228,14 +236,24 @@ class AlertStore:
                 "SELECT * FROM suppressions WHERE removed_at IS NULL")]
         return [s for s in self._supps if s.active(now)]
 
-    def ingest(self, detections: Iterable[Detection], now: float | None = None) -> IngestResult:
-        """Deduplicate detections into alerts, in one transaction (all or nothing on a crash)."""
+    def ingest(self, detections: Iterable[Detection], now: float | None = None,
+               offsets: Mapping[str, tuple[int, int]] | None = None) -> IngestResult:
+        """Deduplicate detections into alerts, in one transaction (all or nothing on a crash).
+
+        `offsets` ({input: (inode, offset)}): how far each tailed file has been processed, stored
+        in the same transaction, so after a kill -9 a file resumes exactly after the last line
+        whose alerts are stored: nothing lost, nothing counted twice."""
         dets = list(detections)
         res = IngestResult()
-        if not dets:
+        if not dets and not offsets:
             return res
         now = time.time() if now is None else now
         with self._tx() as db:
+            for key, (inode, offset) in (offsets or {}).items():
+                db.execute("INSERT INTO input_offsets (input, inode, offset, updated_at) VALUES (?,?,?,?) "
+                           "ON CONFLICT(input) DO UPDATE SET inode = excluded.inode, "
+                           "offset = excluded.offset, updated_at = excluded.updated_at",
+                           (key, inode, offset, now))
             supps = self._suppressions(db, now)
             for d in dets:
                 hit = next((s for s in supps if s.matches(d)), None)
@@ -279,6 +297,13 @@ class AlertStore:
         return res
 
     # --- queries -----------------------------------------------------------------------------
+
+    def input_offset(self, key: str) -> tuple[int, int] | None:
+        """(inode, offset) stored for a tailed file by `ingest`, or None."""
+        with self._lock:
+            row = self._db.execute("SELECT inode, offset FROM input_offsets WHERE input = ?",
+                                   (key,)).fetchone()
+        return None if row is None else (int(row[0]), int(row[1]))
 
     def get(self, alert_id: int) -> Alert:
         with self._lock:

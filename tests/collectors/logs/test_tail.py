@@ -9,7 +9,10 @@ from nocsoc.collectors.logs.tail import FileTailer, OffsetStore
 
 
 def _tailer(path: Path, state: Path, got: list[str], start_at: str = "beginning") -> FileTailer:
-    return FileTailer(str(path), lambda line, _p: got.append(line) is None, OffsetStore(state), start_at)
+    def sink(line: str, _path: str) -> bool:
+        got.append(line)
+        return True
+    return FileTailer(str(path), sink, OffsetStore(state), start_at)
 
 
 def test_rotation_truncation_and_partial_lines(tmp_path: Path) -> None:

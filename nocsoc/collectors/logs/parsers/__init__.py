@@ -41,7 +41,8 @@ class LineParser:
             p = parse_cisco(msg)
             if p is not None:
                 return p
-        if app in _JUNOS_APPS or (msg[:1].isupper() and "_" in msg[:24]):
+        # a Junos tag starts with two of [A-Z0-9_] after a capital: "Failed ..." never is one
+        if msg[:2].isupper() and (app in _JUNOS_APPS or "_" in msg[:24]):
             p = parse_junos(msg, app)
             if p is not None:
                 return p
@@ -106,7 +107,6 @@ class LineParser:
     def parse_line(self, line: str, *, source: str = "file", now: datetime | None = None) -> LogEvent:
         """A line of a file: audit.log, access.log, FortiGate kv, or syslog-format (auth.log...)."""
         line = line.rstrip("\r\n")
-        now = now or datetime.now(UTC)
         p: Parsed | None = None
         try:
             if line.startswith("type="):
@@ -120,7 +120,8 @@ class LineParser:
         except Exception:
             p = None
         if p is not None:
-            return self._event(line, p, self.default_host, now.timestamp(), source)
+            t = (now or datetime.now(UTC)).timestamp() if p.time is None else p.time
+            return self._event(line, p, self.default_host, t, source)
         return self.parse_syslog(line, sender=self.default_host, source=source, now=now)
 
 

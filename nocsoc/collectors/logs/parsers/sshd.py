@@ -29,7 +29,7 @@ _PAM_SESSION = re.compile(r"session (?P<state>opened|closed) for user (?P<user>[
 def parse_sshd(msg: str, app: str) -> Parsed | None:
     """sshd lines (and PAM lines under any program) into Sigma-style auth fields."""
     services = ("sshd", "auth", "syslog") if app.startswith("sshd") else (app or "auth", "auth", "syslog")
-    mp = _PAM.search(msg)
+    mp = _PAM.search(msg) if "pam_unix(" in msg else None
     if mp:
         kv = dict(_PAM_KV.findall(msg))
         what = mp["what"].strip()
