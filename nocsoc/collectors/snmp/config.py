@@ -21,6 +21,11 @@ class SnmpConfig(BaseModel):
         description="a device's cycle is cancelled after this fraction of its interval (then "
         "reported as an overrun), so the next cycle always starts on time",
     )
+    fit_timeouts: bool = Field(
+        default=True,
+        description="shorten a profile's timeout so that all tries of a request fit in half the "
+        "deadline: a silent device is then reported unreachable within its cycle",
+    )
     max_varbinds_per_request: int = Field(
         default=64,
         ge=1,

@@ -110,6 +110,17 @@ class DevicePoller:
     def interval_s(self) -> float:
         return self.device.poll_interval_s or self.config.interval_s
 
+    def _fitted_profile(self) -> SnmpProfile:
+        """The profile with its timeout shortened, if need be, so that all tries of one request
+        fit in half the cycle's deadline: a silent device then fails as `unreachable` (a
+        reachable=0 point, an event) within its cycle instead of only overrunning it."""
+        assert self.profile is not None
+        budget = self.interval_s * self.config.deadline_fraction / 2
+        tries = self.profile.retries + 1
+        if not self.config.fit_timeouts or self.profile.timeout_s * tries <= budget:
+            return self.profile
+        return self.profile.model_copy(update={"timeout_s": max(0.1, budget / tries)})
+
     def _result(self) -> PollResult:
         d = self.device
         return PollResult(d.name, d.site, d.role.value, d.address, self.port)
@@ -150,7 +161,7 @@ class DevicePoller:
                 self.device.name,
                 self.device.address,
                 self.port,
-                self.profile,
+                self._fitted_profile(),
                 self._credentials,
                 max_varbinds=self.config.max_varbinds_per_request,
                 received=engines.received,

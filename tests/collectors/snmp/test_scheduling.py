@@ -36,13 +36,11 @@ def starts(results: list[PollResult], device: str) -> list[float]:
     return [r.started for r in results if r.device == device]
 
 
-def test_dead_device_overruns_without_delaying_others(
-    snmpsim: SnmpSim, snmp_secrets: None, black_hole: tuple[str, int]
-) -> None:
+def _with_silent_device(snmpsim: SnmpSim, black_hole: tuple[str, int]) -> dict:
     data = inventory_data(snmpsim)
     data["devices"] = [d for d in data["devices"] if d["name"] in ("core1", "ups1")]
     data["links"] = []
-    # Retries that take 4 s, longer than the 2 s interval: only the deadline ends the cycle.
+    # Retries that take 4 s, longer than the 2 s interval (unless fitted to the deadline).
     data["snmp_profiles"].append(
         {"name": "slow", "community": "env:NOCSOC_TEST_COMMUNITY", "timeout_s": 1.0, "retries": 3}
     )
@@ -56,6 +54,11 @@ def test_dead_device_overruns_without_delaying_others(
             "site": "binhlong",
         }
     )
+    return data
+
+
+def _run(data: dict, config: SnmpConfig, sink: MemorySink) -> tuple[SnmpPoller, list[PollResult]]:
+    """Four cycles of every device on its own grid, the others never held up by `silent`."""
     results: list[PollResult] = []
     lock = threading.Lock()
 
@@ -63,13 +66,7 @@ def test_dead_device_overruns_without_delaying_others(
         with lock:
             results.append(r)
 
-    sink = MemorySink()
-    poller = SnmpPoller(
-        SnmpConfig(interval_s=INTERVAL, spread_start=False),
-        Inventory.model_validate(data),
-        sink,
-        on_result=record,
-    )
+    poller = SnmpPoller(config, Inventory.model_validate(data), sink, on_result=record)
     poller.start()
     try:
         wait_until(
@@ -91,6 +88,16 @@ def test_dead_device_overruns_without_delaying_others(
     for device in ("core1", "ups1"):
         later = [r for r in done if r.device == device][1:]
         assert later and all(r.ok and r.duration_s < INTERVAL * 0.9 for r in later), later
+    return poller, done
+
+
+def test_dead_device_overruns_without_delaying_others(
+    snmpsim: SnmpSim, snmp_secrets: None, black_hole: tuple[str, int]
+) -> None:
+    """With the profile's own timeouts kept, only the deadline ends the silent device's cycle."""
+    sink = MemorySink()
+    config = SnmpConfig(interval_s=INTERVAL, spread_start=False, fit_timeouts=False)
+    poller, done = _run(_with_silent_device(snmpsim, black_hole), config, sink)
     silent = [r for r in done if r.device == "silent"]
     assert all(not r.ok and r.error_kind == "overrun" for r in silent)
     assert "overran its deadline" in (silent[0].error or "")
@@ -150,3 +157,22 @@ def test_counter32_wrapping_on_a_real_agent_gives_the_true_rate(snmpsim: SnmpSim
     rates = [float(p.fields["in_bps"]) for p in points if "in_bps" in p.fields]
     assert len(rates) == len(points) - 1
     assert rates == pytest.approx([EDGE_RATE * 8] * len(rates), rel=0.01)
+
+
+def test_dead_device_is_unreachable_within_its_cycle(
+    snmpsim: SnmpSim, snmp_secrets: None, black_hole: tuple[str, int]
+) -> None:
+    """By default the timeout is fitted to the deadline: the silent device is reported down
+    (reachable=0 and one `unreachable` event), which an overrun alone would not say."""
+    sink = MemorySink()
+    poller, done = _run(_with_silent_device(snmpsim, black_hole), SnmpConfig(interval_s=INTERVAL,
+                                                                             spread_start=False), sink)
+    silent = [r for r in done if r.device == "silent"]
+    assert all(not r.ok and r.error_kind == "timeout" for r in silent)
+    assert all(r.duration_s < INTERVAL * 0.9 for r in silent)
+    assert "no answer to GET after 4 tries of 0.225s" in (silent[0].error or "")
+    reach = [p.fields["reachable"] for p in sink.of("device") if p.tags["device"] == "silent"]
+    assert reach and set(reach) == {0}
+    down = [p for p in sink.of("device_event") if p.tags["device"] == "silent"]
+    assert [p.tags["event"] for p in down] == ["unreachable"]
+    assert poller.counters.get("overruns") == 0
