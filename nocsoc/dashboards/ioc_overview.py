@@ -48,6 +48,7 @@ def make(ctx: BuildContext) -> dash_b.Dashboard:
             "ioc_overview.devices_down",
             [subquery(last_reachable()).agg("count", "up", "down").field_cmp("up", "=", 0)],
             thresholds_cfg=thresholds((None, "green"), (1, "red")),
+            no_value="0",
         )
     )
     d.with_panel(

@@ -137,7 +137,10 @@ class Panels:
         thresholds_cfg: dash_b.ThresholdsConfig | None = None,
         aliases: Sequence[str] = (),
         table_fmt: bool = False,
+        no_value: str | None = None,
     ) -> stat.Panel:
+        """`no_value`: what to show when the query returns no series (e.g. "0" for a count of
+        devices down: InfluxQL's count() over nothing returns nothing, not 0)."""
         p = (
             stat.Panel()
             .reduce_options(common_b.ReduceDataOptions().calcs([calc]).values(False))
@@ -146,6 +149,8 @@ class Panels:
         )
         if thresholds_cfg is not None:
             p.thresholds(thresholds_cfg)
+        if no_value is not None:
+            p.no_value(no_value)
         return self._common(
             p,
             key,

@@ -255,3 +255,10 @@ def test_config_refuses_a_literal_grafana_token() -> None:
     with pytest.raises(ValueError, match="must be a secret reference"):
         DashboardsConfig(grafana_token="glsa_abcdef")
     assert DashboardsConfig(grafana_token="env:GRAFANA_TOKEN").grafana_token == "env:GRAFANA_TOKEN"
+
+
+def test_devices_down_shows_zero_when_nothing_is_down() -> None:
+    """count() over no down device returns no series in InfluxQL: the stat shows 0, not 'No data'."""
+    (ioc,) = [data for spec, data in build_all("en", "nocsoc-influxdb") if spec.uid == "nocsoc-ioc-overview"]
+    (down,) = [p for p in ioc["panels"] if p.get("title") == "Devices down"]
+    assert down["fieldConfig"]["defaults"]["noValue"] == "0"
