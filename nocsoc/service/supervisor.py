@@ -12,11 +12,11 @@ import logging
 import signal
 import subprocess
 import sys
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+
+from nocsoc.service.signals import SignalFlags
 
 log = logging.getLogger("nocsoc.supervisor")
 
@@ -35,7 +35,7 @@ class ChildWorker:
     exit_codes: list[int] = field(default_factory=list)
 
 
-class Supervisor:
+class Supervisor(SignalFlags):
     def __init__(self, workers: dict[str, list[str]], *, stop_timeout_s: float = 15.0,
                  restart_backoff_s: float = 2.0, duration_s: float | None = None) -> None:
         """`workers` maps a worker name to the argv that runs it (`python -m nocsoc ... run --worker`)."""
@@ -43,19 +43,7 @@ class Supervisor:
         self.stop_timeout_s = stop_timeout_s
         self.restart_backoff_s = restart_backoff_s
         self.duration_s = duration_s
-        self._stop = threading.Event()
-        self._reload = threading.Event()
-
-    def request_stop(self, *_: Any) -> None:
-        self._stop.set()
-
-    def request_reload(self, *_: Any) -> None:
-        self._reload.set()
-
-    def install_signal_handlers(self) -> None:
-        signal.signal(signal.SIGTERM, self.request_stop)
-        signal.signal(signal.SIGINT, self.request_stop)
-        signal.signal(signal.SIGHUP, self.request_reload)
+        super().__init__()
 
     def _start(self, child: ChildWorker) -> None:
         child.proc = subprocess.Popen(child.argv, stdin=subprocess.DEVNULL)

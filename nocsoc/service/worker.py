@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,6 +21,7 @@ from nocsoc.config import Config
 from nocsoc.inventory.model import Inventory
 from nocsoc.schema import SINK
 from nocsoc.service.registry import SERVICES, ServiceContext
+from nocsoc.service.signals import SignalFlags
 from nocsoc.service.status import WorkerStatus, write_status
 from nocsoc.sinks.base import Sink
 
@@ -54,28 +53,15 @@ def _numbers(status: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-class Worker:
+class Worker(SignalFlags):
     def __init__(self, spec: WorkerSpec) -> None:
         self.spec = spec
-        self._stop = threading.Event()
-        self._reload = threading.Event()
+        super().__init__()
         self.components: list[Component] = []
         self.sink: Sink | None = None
         self.started = time.time()
         self.reloads = 0
         self._last_services: dict[str, dict[str, Any]] = {}
-
-    # Signals only set flags: the main loop does the work, outside the handler.
-    def request_stop(self, *_: Any) -> None:
-        self._stop.set()
-
-    def request_reload(self, *_: Any) -> None:
-        self._reload.set()
-
-    def install_signal_handlers(self) -> None:
-        signal.signal(signal.SIGTERM, self.request_stop)
-        signal.signal(signal.SIGINT, self.request_stop)
-        signal.signal(signal.SIGHUP, self.request_reload)
 
     def _status(self, state: str, error: str = "") -> WorkerStatus:
         services: dict[str, dict[str, Any]] = {}

@@ -62,16 +62,10 @@ def write_yaml(path: Path, data: dict[str, Any]) -> None:
 
 
 @dataclass
-class Install:
-    """One nocsoc installation: nocsoc.yaml, inventory.yaml and its state dir under `root`."""
+class InstallPaths:
+    """Where a nocsoc installation under `root` keeps nocsoc.yaml, inventory.yaml and its state."""
 
     root: Path
-    influx_url: str
-    database: str
-    flows_port: int
-    syslog_port: int
-    snmp_interval_s: float = 5.0
-    flows_interval_s: float = 5.0
 
     @property
     def config_path(self) -> Path:
@@ -84,6 +78,18 @@ class Install:
     @property
     def state_dir(self) -> Path:
         return self.root / "var"
+
+
+@dataclass
+class Install(InstallPaths):
+    """One nocsoc installation writing to a real influxd, fed by the simulator."""
+
+    influx_url: str = ""
+    database: str = ""
+    flows_port: int = 0
+    syslog_port: int = 0
+    snmp_interval_s: float = 5.0
+    flows_interval_s: float = 5.0
 
     @property
     def spool_root(self) -> Path:

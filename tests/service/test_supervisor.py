@@ -12,35 +12,20 @@ import socket
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from tests.e2e.harness import NocsocRun, alive, status_json, write_yaml
+from tests.e2e.harness import InstallPaths, NocsocRun, alive, status_json, write_yaml
 from tests.servers.base import free_port, wait_until
 
 WORKERS = ("snmp", "flows", "logs")
 STOP_TIMEOUT_S = 8.0
 
 
-@dataclass
-class MiniInstall:
-    root: Path
-
-    @property
-    def config_path(self) -> Path:
-        return self.root / "nocsoc.yaml"
-
-    @property
-    def inventory_path(self) -> Path:
-        return self.root / "inventory.yaml"
-
-    @property
-    def state_dir(self) -> Path:
-        return self.root / "var"
+MiniInstall = InstallPaths  # config, inventory and state of a small installation
 
 
 def inventory(devices: int) -> dict[str, Any]:
