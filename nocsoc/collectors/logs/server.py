@@ -27,11 +27,13 @@ def parse_bind(bind: str) -> tuple[str, int]:
 
 
 class _Listener:
-    """What both receivers share: a socket bound to `bind`, and the address it really got
-    (port 0 asks the kernel for one), still known after the socket is closed."""
+    """What both receivers share: a socket bound to `bind`, the address it really got (port 0
+    asks the kernel for one, still known after the socket is closed), and the stop."""
 
     _sock: socket.socket | None
     _address: tuple[str, int] | None = None
+    _stop: threading.Event
+    _thread: threading.Thread | None
 
     def _bound(self, s: socket.socket) -> socket.socket:
         host, port = s.getsockname()[:2]
@@ -44,6 +46,13 @@ class _Listener:
         if self._address is None:
             raise RuntimeError("the receiver is not started")
         return self._address
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout)
+        if self._sock:
+            self._sock.close()
 
 
 class UdpSyslogServer(_Listener):
@@ -84,13 +93,6 @@ class UdpSyslogServer(_Listener):
             text = bytes(view[:n]).decode("utf-8", "replace")
             if not self.submit(text, addr[0], "syslog_udp"):
                 self.counters.add("dropped")
-
-    def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
-        if self._thread:
-            self._thread.join(timeout)
-        if self._sock:
-            self._sock.close()
 
 
 class TcpSyslogServer(_Listener):
@@ -165,11 +167,7 @@ class TcpSyslogServer(_Listener):
             self.counters.add("dropped")
 
     def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
-        if self._thread:
-            self._thread.join(timeout)
-        if self._sock:
-            self._sock.close()
+        super().stop(timeout)
         with self._lock:
             for c in list(self._conns):
                 with contextlib.suppress(OSError):
