@@ -46,3 +46,17 @@ def test_demo_detects_what_the_simulator_injected(tmp_path: Path) -> None:
     dashboards = sorted((workdir / "grafana" / "dashboards").rglob("*.json"))
     assert len(dashboards) == 6
     assert "Backbone links by utilization" in out and "Injected attacks" in out
+
+    # The same workspace read by the operator views: `top` (one frame) and `status`.
+    cfg = str(workdir / "nocsoc.yaml")
+    top = subprocess.run([sys.executable, "-m", "nocsoc", "-c", cfg, "top", "--once"], capture_output=True,
+                         text=True, env=env, timeout=60, check=False)
+    assert top.returncode == 0, top.stderr
+    assert "Backbone links by utilization" in top.stdout and "Alerts by level" in top.stdout
+    assert summary.links[0].device in top.stdout
+    status = subprocess.run([sys.executable, "-m", "nocsoc", "-c", cfg, "status", "--json"],
+                            capture_output=True, text=True, env=env, timeout=60, check=False)
+    workers = {w["worker"]: w for w in json.loads(status.stdout)}
+    assert set(workers) == {"snmp", "flows", "logs"}
+    assert {w["state"] for w in workers.values()} == {"stopped"}
+    assert workers["logs"]["services"]["logs"]["alerts"] >= len(checks)
