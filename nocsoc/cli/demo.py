@@ -58,7 +58,8 @@ def demo(
             common.fail(f"demo failed: {exc}")
     cfg = result.config_path
     names = {addr: d.name for addr, d in result.inventory.by_address().items()}
-    summary = read_summary(result.db_path, result.alerts_db, since_ns=result.started_ns, names=names)
+    summary = read_summary(result.db_path, result.alerts_db, since_ns=result.started_ns, names=names,
+                           optics_min_dbm=result.optics_min_dbm)
     console.print(render_summary(summary))
     console.print(render_attack_checks(check_attacks(result.manifest, result.alerts_db)))
     console.print(

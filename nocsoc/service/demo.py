@@ -55,6 +55,7 @@ class DemoResult:
     run_exit: int
     started_ns: int
     inventory: Inventory
+    optics_min_dbm: float
     statuses: list[WorkerStatus] = field(default_factory=list)
 
 
@@ -171,5 +172,6 @@ def run_demo(opts: DemoOptions, on_tick: Callable[[float, list[WorkerStatus], di
     return DemoResult(
         config_path=config_path, db_path=state / "nocsoc.db", alerts_db=state / "alerts.db",
         manifest=manifest, grafana_dir=grafana, dashboards=len(report.dashboards), run_exit=run_exit,
-        started_ns=started_ns, inventory=inventory, statuses=read_statuses(state),
+        started_ns=started_ns, inventory=inventory, optics_min_dbm=config.dashboards.optics_rx_min_dbm,
+        statuses=read_statuses(state),
     )

@@ -16,7 +16,7 @@ from rich.console import Group
 from rich.table import Table
 
 from nocsoc.detections.alerts.store import AlertStore
-from nocsoc.schema import DEVICE, DEVICE_EVENT, FLOW_TOP, INTERFACE, INTERFACE_EVENT
+from nocsoc.schema import DEVICE, DEVICE_EVENT, FLOW_TOP, INTERFACE, INTERFACE_EVENT, OPTICS
 from nocsoc.sinks.sqlite import SqliteReader
 
 LEVELS = ("critical", "high", "medium", "low", "informational")
@@ -54,6 +54,7 @@ class Summary:
     unreachable: list[str] = field(default_factory=list)
     reboots: list[str] = field(default_factory=list)
     link_events: list[str] = field(default_factory=list)
+    weak_optics: list[str] = field(default_factory=list)
     talkers: list[Talker] = field(default_factory=list)
     alerts: list[AlertLine] = field(default_factory=list)
     alerts_by_level: dict[str, int] = field(default_factory=dict)
@@ -61,7 +62,8 @@ class Summary:
 
 
 def read_summary(db_path: Path, alerts_db: Path | None, since_ns: int | None = None,
-                 top: int = 10, names: Mapping[str, str] | None = None) -> Summary:
+                 top: int = 10, names: Mapping[str, str] | None = None,
+                 optics_min_dbm: float = -25.0) -> Summary:
     """Summarise the sqlite sink at `db_path` (and the alert store) since `since_ns`.
 
     `names` maps addresses to inventory device names, so a talker reads as a server's name."""
@@ -92,6 +94,12 @@ def read_summary(db_path: Path, alerts_db: Path | None, since_ns: int | None = N
         for row in reader.query(INTERFACE_EVENT.name, [INTERFACE_EVENT.f("message")], since_ns=since_ns):
             s.link_events.append(f"{row.tags.get('device', '')} {row.tags.get('ifname', '')} "
                                  f"{row.tags.get('event', '')}")
+        rx: dict[tuple[str, str], float] = {}
+        for row in reader.query(OPTICS.name, [OPTICS.f("rx_dbm")], since_ns=since_ns):
+            if "rx_dbm" in row.fields:
+                rx[(row.tags.get("device", ""), row.tags.get("ifname", row.tags.get("sensor", "")))] = float(
+                    row.fields["rx_dbm"])
+        s.weak_optics = [f"{d} {i} ({v:.1f} dBm)" for (d, i), v in sorted(rx.items()) if v < optics_min_dbm]
         volume: Counter[tuple[str, str]] = Counter()
         for row in reader.query(FLOW_TOP.name, [FLOW_TOP.f("bytes")], since_ns=since_ns):
             talker = row.tags.get("key", "")
@@ -147,6 +155,7 @@ def render_summary(s: Summary) -> Group:
     health.add_row("rebooted", ", ".join(sorted(set(s.reboots))) or "none")
     flaps = ", ".join(s.link_events[:8]) + (" ..." if len(s.link_events) > 8 else "")
     health.add_row("link up/down events", flaps or "none")
+    health.add_row("optics below threshold (rx)", ", ".join(s.weak_optics) or "none")
     talkers = Table(title="Top talkers (flows)", title_justify="left")
     for col in ("kind", "key", "bytes"):
         talkers.add_column(col, justify="right" if col == "bytes" else "left")

@@ -37,6 +37,10 @@ def test_demo_detects_what_the_simulator_injected(tmp_path: Path) -> None:
     assert rebooted and rebooted <= set(summary.reboots)
     flapped = {i.split(":")[0] for f in manifest["events"]["link_flaps"] for i in f["interfaces"]}
     assert flapped & {e.split()[0] for e in summary.link_events}
+    # The demo covers the whole script; the degraded optic ends below the alert threshold (-25 dBm).
+    assert manifest["script_end_at"] <= manifest["emitted_until"]
+    weak = {o["device"] for o in events["optics"] if o["to_dbm"] < -25}
+    assert weak and weak <= {w.split()[0] for w in summary.weak_optics}
     # The biggest destination the simulator sent is the biggest one nocsoc's flow rollups saw.
     top_dst = manifest["flows"]["top_destinations"][0]
     names = {top_dst["address"]: top_dst["device"]}
