@@ -36,8 +36,9 @@ def _snmp(ctx: ServiceContext) -> Component:
 def _flows(ctx: ServiceContext) -> Component:
     from nocsoc.collectors.flows.collector import FlowCollector
 
-    return FlowCollector(ctx.config.flows, ctx.inventory, ctx.sink, state_dir=ctx.state_dir / "flows",
-                         base_dir=ctx.base_dir)
+    # flows.state_dir is relative to nocsoc.yaml's directory like every path in the config
+    return FlowCollector(ctx.config.flows, ctx.inventory, ctx.sink,
+                         state_dir=ctx.base_dir / ctx.config.flows.state_dir, base_dir=ctx.base_dir)
 
 
 def _logs(ctx: ServiceContext) -> Component:
