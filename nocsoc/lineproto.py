@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from itertools import chain
 from operator import attrgetter, itemgetter
 
@@ -447,6 +447,26 @@ def encode_many(points: Iterable[Point], precision: str = "ns") -> list[str]:
             out[i] = line
     return list(filter(None, out))
 
+
+
+def encode_valid(points: Sequence[Point], on_error: Callable[[LineProtocolError], None]) -> list[str]:
+    """`encode_many`, except that a point that cannot be encoded goes to `on_error` and is left
+    out instead of failing the batch: what a sink wants. The fast batch path runs first; only a
+    batch holding a bad point is redone point by point."""
+    try:
+        return encode_many(points)
+    except LineProtocolError:
+        pass
+    lines = []
+    for p in points:
+        try:
+            line = encode(p)
+        except LineProtocolError as exc:
+            on_error(exc)
+            continue
+        if line:
+            lines.append(line)
+    return lines
 
 def _encode_group(plan: _Batch | None, points: list[Point], hits: list[_Hit]) -> list[str]:
     """Lines of points of one shape (empty strings for points without a writable field)."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from nocsoc.config import Config, load_config
+from nocsoc.config import Config, load_config, resolve_path
 from nocsoc.inventory.model import Inventory
 from nocsoc.inventory.store import load_inventory
 from nocsoc.service.worker import WorkerSpec
@@ -28,8 +28,7 @@ class Runtime:
         return self.config_path.resolve().parent
 
     def path(self, value: str) -> Path:
-        p = Path(value).expanduser()
-        return p if p.is_absolute() else self.base_dir / p
+        return resolve_path(self.config_path.resolve(), value)
 
     @property
     def state_dir(self) -> Path:

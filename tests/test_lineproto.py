@@ -16,7 +16,7 @@ from influxdb_client import Point as ClientPoint
 from influxdb_client.domain.write_precision import WritePrecision
 
 from nocsoc import lineproto
-from nocsoc.lineproto import LineProtocolError, encode, encode_many
+from nocsoc.lineproto import LineProtocolError, encode, encode_many, encode_valid
 from nocsoc.schema import FLOW_TOP, INTERFACE, FieldValue, Point
 
 # names mix plain letters with every character line protocol treats specially
@@ -156,6 +156,16 @@ def test_refusal_after_a_compiled_shape() -> None:
     with pytest.raises(LineProtocolError, match="backslash"):
         encode_many([bad_tag])
 
+
+
+def test_encode_valid_leaves_out_only_the_bad_points() -> None:
+    good = [Point("logline", {"host": "a"}, {"msg": f"ok {i}", "n": i}, i) for i in range(10)]
+    bad = Point("logline", {"host": "a"}, {"msg": "two\nlines", "n": 1}, 99)
+    errors: list[LineProtocolError] = []
+    assert encode_valid([*good[:5], bad, *good[5:]], errors.append) == encode_many(good)
+    assert len(errors) == 1 and "newline" in str(errors[0])
+    assert encode_valid(good, errors.append) == encode_many(good)
+    assert len(errors) == 1
 
 def test_non_finite_and_empty() -> None:
     assert encode(Point("m", {}, {"a": math.nan, "b": math.inf}, 1)) == ""

@@ -24,6 +24,7 @@ from nocsoc.errors import NocsocError
 if TYPE_CHECKING:
     from nocsoc.config import Config
     from nocsoc.inventory.model import Inventory
+    from nocsoc.runtime import Runtime
 
 EXIT_OK, EXIT_RUNTIME, EXIT_USAGE = 0, 1, 2
 
@@ -90,6 +91,15 @@ def load_config_and_inventory() -> tuple[Config, Path, Inventory]:
     config, path = load_config_or_fail()
     with user_errors():
         return config, path, load_inventory(inventory_path(config, path))
+    raise AssertionError("unreachable")
+
+
+def load_runtime_or_fail() -> Runtime:
+    """The runtime (config plus the paths, inventory and sinks it derives); a bad config exits 2."""
+    from nocsoc.runtime import load_runtime
+
+    with user_errors():
+        return load_runtime(config_path())
     raise AssertionError("unreachable")
 
 

@@ -82,13 +82,9 @@ def top(
     from rich.console import Group
 
     from nocsoc.errors import NocsocError
-    from nocsoc.runtime import load_runtime
     from nocsoc.service.summary import read_summary, render_summary
 
-    try:
-        rt = load_runtime(common.config_path())
-    except NocsocError as exc:
-        common.fail(str(exc), common.EXIT_USAGE)
+    rt = common.load_runtime_or_fail()
     sqlite = next((s for s in rt.config.sinks if s.type == "sqlite"), None)
     if sqlite is None:
         common.fail("nocsoc top reads the sqlite sink: add one to `sinks:` in the config", common.EXIT_USAGE)

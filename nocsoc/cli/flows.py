@@ -51,10 +51,8 @@ def listen(
     On stop, what was received is decoded and the open interval is written (partial)."""
     from nocsoc.collectors.flows.collector import FlowCollector
     from nocsoc.errors import NocsocError
-    from nocsoc.runtime import load_runtime
 
-    with common.user_errors():
-        runtime = load_runtime(common.config_path())
+    runtime = common.load_runtime_or_fail()
     updates: dict[str, Any] = {k: v for k, v in (("bind", bind), ("sflow_bind", sflow_bind),
                                                   ("interval_s", interval), ("top_n", top_n))
                                if v is not None}

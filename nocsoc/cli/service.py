@@ -4,26 +4,11 @@ from __future__ import annotations
 
 import logging
 import time
-from pathlib import Path
-from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 
 from nocsoc.cli import common
-
-if TYPE_CHECKING:
-    from nocsoc.runtime import Runtime
-
-
-def _runtime() -> Runtime:
-    from nocsoc.errors import NocsocError
-    from nocsoc.runtime import load_runtime
-
-    try:
-        return load_runtime(common.config_path())
-    except NocsocError as exc:
-        common.fail(str(exc), common.EXIT_USAGE)
 
 
 def _parse_services(value: str | None, enabled: list[str]) -> list[str]:
@@ -56,7 +41,7 @@ def run(
     if log_format not in ("text", "json"):
         common.fail("--log-format must be text or json", common.EXIT_USAGE)
     configure_logging(max(common.OPTIONS.verbose, 1), log_format)
-    loaded = _runtime()
+    loaded = common.load_runtime_or_fail()
     config, cfg_path = loaded.config, loaded.config_path
     names = _parse_services(services, enabled_services(config))
     if not names:
@@ -80,7 +65,7 @@ def status(json_out: bool = typer.Option(False, "--json", help="machine-readable
     """What a running `nocsoc run` is doing: workers, services, sinks, spool, lag."""
     from nocsoc.service.status import read_statuses
 
-    loaded = _runtime()
+    loaded = common.load_runtime_or_fail()
     statuses = read_statuses(loaded.state_dir)
     now = time.time()
     if json_out:
@@ -106,6 +91,3 @@ def status(json_out: bool = typer.Option(False, "--json", help="machine-readable
 def register(app: typer.Typer) -> None:
     app.command("run")(run)
     app.command("status")(status)
-
-
-__all__ = ["Path", "register"]

@@ -9,38 +9,40 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 import typer
-import yaml
 from pydantic import ValidationError
 from rich.live import Live
 from rich.table import Table
 
 from nocsoc.cli import common
 from nocsoc.errors import NocsocError
-from nocsoc.inventory.model import Inventory
 
 if TYPE_CHECKING:
+    from nocsoc.inventory.model import Inventory
+    from nocsoc.simulate.events import Script
     from nocsoc.simulate.scenario import Scenario
 
 
 def _load_inventory(path: Path | None) -> Inventory:
     """The inventory at `path`, else the packaged sample backbone."""
-    if path is None:
-        try:
-            from nocsoc.inventory.sample import SAMPLE_INVENTORY
-        except ImportError:
-            common.fail("no --inventory given and the sample inventory is not installed", common.EXIT_USAGE)
-        path = SAMPLE_INVENTORY
+    from nocsoc.inventory.sample import SAMPLE_INVENTORY
+    from nocsoc.inventory.store import load_inventory
+
     try:
-        from nocsoc.inventory.store import load_inventory
-    except ImportError:  # the store module arrives with the inventory work; plain YAML until then
-        try:
-            return Inventory.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-        except (OSError, yaml.YAMLError, ValidationError) as exc:
-            common.fail(f"{path}: {exc}", common.EXIT_USAGE)
-    try:
-        return load_inventory(path)
+        return load_inventory(path or SAMPLE_INVENTORY)
     except NocsocError as exc:
         common.fail(str(exc), common.EXIT_USAGE)
+
+
+def _load_script(path: Path) -> Script:
+    """The event script at `path`; a broken one is a NocsocError naming file, line and key."""
+    from nocsoc.simulate.events import Script
+    from nocsoc.yamlio import load_yaml, validation_problems
+
+    doc = load_yaml(path, NocsocError, what="event script")
+    try:
+        return Script.model_validate(doc.data or {})
+    except ValidationError as exc:
+        raise NocsocError(problems=validation_problems(exc, doc, Script)) from None
 
 
 def _status_table(scenario: Scenario, started: float) -> Table:
@@ -91,16 +93,16 @@ def register(app: typer.Typer) -> None:
         json_out: bool = typer.Option(False, "--json", help="print the manifest as JSON at the end"),
     ) -> None:
         """Serve the backbone's SNMP agents, export flows and send syslog, all on 127.0.0.0/8."""
-        from nocsoc.simulate.events import Script
         from nocsoc.simulate.lab import ScriptError
         from nocsoc.simulate.netguard import UnsafeAddressError
         from nocsoc.simulate.scenario import Scenario, SimulateConfig
 
         inv = _load_inventory(inventory)
+        script_model = None
+        if script is not None:
+            with common.user_errors():  # file:line: key: message, like nocsoc.yaml and the inventory
+                script_model = _load_script(script)
         try:
-            script_model = None
-            if script is not None:
-                script_model = Script.model_validate(yaml.safe_load(script.read_text(encoding="utf-8")) or {})
             cfg = SimulateConfig.model_validate(
                 {
                     "seed": seed,
@@ -117,7 +119,7 @@ def register(app: typer.Typer) -> None:
             scenario = Scenario(inv, cfg)
         except UnsafeAddressError as exc:
             common.fail(str(exc), common.EXIT_USAGE)
-        except (ValidationError, ScriptError, ValueError, OSError, yaml.YAMLError) as exc:
+        except (ValidationError, ScriptError, ValueError, OSError) as exc:
             common.fail(f"cannot set up the simulation: {exc}", common.EXIT_USAGE)
         try:
             scenario.start()

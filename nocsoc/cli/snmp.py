@@ -20,20 +20,9 @@ from nocsoc.cli import common
 if TYPE_CHECKING:
     from nocsoc.collectors.snmp.poller import PollResult
     from nocsoc.config import Config
-    from nocsoc.inventory.model import Inventory
     from nocsoc.sinks.base import Sink
 
 SINK_TYPES = ("stdout", "sqlite", "influxdb", "influxdb1")
-
-
-def _load() -> tuple[Config, Path, Inventory]:
-    from nocsoc.config import inventory_path
-    from nocsoc.inventory.store import load_inventory
-
-    config, path = common.load_config_or_fail()
-    with common.user_errors():
-        inventory = load_inventory(inventory_path(config, path))
-    return config, path, inventory
 
 
 def _sink(config: Config, config_file: Path, kind: str | None) -> Sink:
@@ -114,7 +103,7 @@ def poll(
     from nocsoc.collectors.snmp.poller import SnmpPoller
     from nocsoc.inventory.store import load_inventory
 
-    config, path, inventory = _load()
+    config, path, inventory = common.load_config_and_inventory()
     known = {d.name for d in inventory.devices}
     unknown = [d for d in device if d not in known]
     if unknown:
@@ -196,7 +185,7 @@ def discover(
     from nocsoc.config import inventory_path
     from nocsoc.inventory.store import InventoryStore
 
-    config, path, inventory = _load()
+    config, path, inventory = common.load_config_and_inventory()
     try:
         prof = inventory.profile(profile)
     except KeyError:
@@ -266,7 +255,7 @@ def topology(
 
     if fmt not in ("table", "dot", "json"):
         common.fail(f"--format must be table, dot or json, not {fmt!r}", common.EXIT_USAGE)
-    config, path, inventory = _load()
+    config, path, inventory = common.load_config_and_inventory()
     found_links = []
     if live:
 

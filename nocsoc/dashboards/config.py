@@ -9,6 +9,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from nocsoc.inventory.secrets import is_reference
+
 
 class DashboardsConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -38,7 +40,7 @@ class DashboardsConfig(BaseModel):
     @field_validator("grafana_token")
     @classmethod
     def _token_ref(cls, v: str | None) -> str | None:
-        if v is not None and not v.startswith(("env:", "file:")):
+        if v is not None and not is_reference(v):
             raise ValueError(
                 "grafana_token must be a secret reference (env:NAME or file:PATH), not a literal token"
             )

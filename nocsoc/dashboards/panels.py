@@ -20,7 +20,6 @@ from grafana_foundation_sdk.models import dashboard as dash_m
 from nocsoc.dashboards.i18n import Translator
 from nocsoc.dashboards.influxql import Select
 from nocsoc.dashboards.targets import DATASOURCE_TYPE, InfluxQL
-from nocsoc.schema import Measurement
 
 Query = Select | str
 REF_IDS = "ABCDEFGHIJ"
@@ -36,10 +35,6 @@ def thresholds(*steps: tuple[float | None, str]) -> dash_b.ThresholdsConfig:
 
 GREEN_RED_80 = thresholds((None, "green"), (70, "orange"), (80, "red"))
 UP_DOWN = thresholds((None, "red"), (1, "green"))
-
-
-def unit_of(m: Measurement, fld: str) -> str:
-    return m.field(fld).unit
 
 
 @dataclass

@@ -24,6 +24,7 @@ from nocsoc.dashboards.base import FOLDERS
 from nocsoc.dashboards.config import DashboardsConfig
 from nocsoc.dashboards.registry import build_all
 from nocsoc.errors import NocsocError
+from nocsoc.logsetup import register_secret
 
 Action = Literal["create", "update", "unchanged"]
 DASHBOARD_VOLATILE = ("id", "version")
@@ -171,6 +172,8 @@ def _push_datasource(api: GrafanaApi, cfg: DashboardsConfig, report: PushReport,
         report.changes.append(Change("datasource", uid, title, "create"))
         if not dry_run:
             password = os.environ.get(cfg.influx_password_env)
+            if password:
+                register_secret(password)  # masked in any log line, like every resolved secret
             body = {**want, "secureJsonData": {"password": password}} if password else want
             api.datasource.create_datasource(body)
         return

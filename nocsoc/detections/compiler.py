@@ -85,10 +85,6 @@ class CompiledRule:
                 and (self.category is None or self.category in categories))
 
 
-def _true(_e: LogEvent) -> bool:
-    return True
-
-
 def _and(preds: list[Pred]) -> Pred:
     if len(preds) == 1:
         return preds[0]

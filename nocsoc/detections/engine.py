@@ -83,10 +83,6 @@ class Route:
     exact: list[tuple[str, dict[str, tuple[int, ...]]]] = field(default_factory=list)
     plain: list[CompiledRule] = field(default_factory=list)  # the `always` rules
 
-    @property
-    def gated(self) -> list[CompiledRule]:
-        return [r for i, r in enumerate(self.rules) if i not in self.always]
-
 
 _MAX_PICKED_FIELDS = 3  # beyond this, joining all values in C beats picking them in Python
 
@@ -164,7 +160,6 @@ class Engine:
             self.trackers.append(tr)
             for k in set(keys):
                 self._feeds.setdefault(k, []).append(tr)
-        self._compiled_by_obj = {id(r.rule): r for r in self.rules}
         self._meta = {id(tr): _corr_meta(tr.corr) for tr in self.trackers}
         self.sweep_every_s = sweep_every_s
         self._next_sweep = 0.0

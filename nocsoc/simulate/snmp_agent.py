@@ -232,8 +232,5 @@ class AgentPool:
         """CPU spent in MIB lookups and (for v2c) BER; v3's USM cost is not included."""
         return sum(a.cpu_s for a in self.agents) + sum(a.cpu_s for a in self.v3_agents)
 
-    def oid_count(self) -> int:
-        return sum(len(a.mib) for a in self.agents) + sum(len(a.mib) for a in self.v3_agents)
-
     def served(self) -> list[AgentSpec]:
         return self.specs

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar, cast
 
 from nocsoc.component import Counters
-from nocsoc.lineproto import LineProtocolError, encode, encode_many
+from nocsoc.lineproto import encode_valid
 from nocsoc.schema import SINK, Point
 from nocsoc.sinks.spool import Spool, open_spool
 
@@ -125,10 +125,7 @@ class BatchingSink(ABC, Generic[T]):
 
     def _prepare(self, points: Sequence[Point]) -> list[T]:
         """Points to items, in the caller's thread (so a bad point is refused at once)."""
-        try:
-            lines = encode_many(points)
-        except LineProtocolError:
-            lines = self._encode_one_by_one(points)
+        lines = encode_valid(points, lambda exc: self._reject(1, f"cannot encode: {exc}"))
         return cast(list[T], lines)
 
     def write(self, points: Sequence[Point]) -> None:
@@ -146,18 +143,6 @@ class BatchingSink(ABC, Generic[T]):
             # wake the worker for a full batch, or to start the flush_interval_s clock
             if first or len(self._pending) >= self.settings.batch_size:
                 self._cond.notify_all()
-
-    def _encode_one_by_one(self, points: Sequence[Point]) -> list[str]:
-        lines = []
-        for p in points:
-            try:
-                line = encode(p)
-            except LineProtocolError as exc:
-                self._reject(1, f"cannot encode: {exc}")
-                continue
-            if line:
-                lines.append(line)
-        return lines
 
     def flush(self, timeout: float | None = None) -> bool:
         """Send what waits now (and try the spool once); True when nothing is left unsent."""

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from nocsoc.component import Counters
-from nocsoc.lineproto import LineProtocolError, encode, encode_many
+from nocsoc.lineproto import LineProtocolError, encode_valid
 from nocsoc.schema import SINK, Point
 from nocsoc.sinks.batching import COUNTERS
 
@@ -34,17 +34,7 @@ class StdoutSink:
         return self._stream if self._stream is not None else sys.stdout
 
     def write(self, points: Sequence[Point]) -> None:
-        try:
-            lines = encode_many(points)
-        except LineProtocolError:
-            lines = []
-            for p in points:
-                try:
-                    if line := encode(p):
-                        lines.append(line)
-                except LineProtocolError as exc:
-                    self._counters.add("rejected")
-                    log.warning("sink %s: dropped a point: %s", self.name, exc)
+        lines = encode_valid(points, self._unencodable)
         if not lines:
             return
         with self._lock:
@@ -60,6 +50,10 @@ class StdoutSink:
                 return
             self._counters.add("written", len(lines))
             self._counters.add("batches")
+
+    def _unencodable(self, exc: LineProtocolError) -> None:
+        self._counters.add("rejected")
+        log.warning("sink %s: dropped a point: %s", self.name, exc)
 
     def flush(self, timeout: float | None = None) -> bool:
         with self._lock:

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -24,10 +22,12 @@ from nocsoc.collectors.flows.records import FlowBatch
 from nocsoc.collectors.flows.rollup import ExporterInfo, Rollups
 from nocsoc.collectors.flows.sampling import SamplingTable
 from nocsoc.collectors.flows.sflow import InterfaceCounters, SflowDecoder
+from nocsoc.collectors.flows.stats import FIELDS as STAT_FIELDS
 from nocsoc.collectors.flows.stats import ExporterStats
 from nocsoc.collectors.flows.templates import EarlyData, TemplateCache
 from nocsoc.component import Counters
 from nocsoc.inventory.model import Device, Inventory
+from nocsoc.inventory.store import atomic_write
 from nocsoc.schema import FLOW_COLLECTOR, Point
 from nocsoc.schema.flows import SFLOW_INTERFACE
 from nocsoc.sinks.base import Sink
@@ -175,12 +175,8 @@ class FlowPipeline:
             if self.templates.dirty:
                 self.templates.save()
             if self.sampling_path:
-                data = self.sampling.to_json()
                 self.sampling_path.parent.mkdir(parents=True, exist_ok=True)
-                fd, tmp = tempfile.mkstemp(dir=self.sampling_path.parent, prefix=".sampling.")
-                with os.fdopen(fd, "w") as fh:
-                    json.dump(data, fh)
-                os.replace(tmp, self.sampling_path)
+                atomic_write(self.sampling_path, json.dumps(self.sampling.to_json()))
         except OSError as exc:
             log.error("flows: cannot save state to %s: %s", self.templates.path, exc)
 
@@ -298,9 +294,7 @@ class FlowCollector:
 
     def status(self) -> dict[str, int]:
         """Totals for `nocsoc status`: what moved, what was dropped, what is held."""
-        totals = {name: self.stats.total(name) for name in
-                  ("datagrams", "records", "decode_errors", "sequence_lost", "template_missing",
-                   "unsampled")}
+        totals = {name: self.stats.total(name) for name in STAT_FIELDS}
         return {**totals, **self.counters.snapshot(), "queue": len(self.queue),
                 "templates": len(self.pipeline.templates),
                 "early_data_sets": len(self.pipeline.decoder.early)}

@@ -15,6 +15,7 @@ import struct
 import threading
 import time
 
+from nocsoc.collectors.listen import parse_bind
 from nocsoc.component import Counters
 
 log = logging.getLogger(__name__)
@@ -25,18 +26,6 @@ MAX_DATAGRAM = 65535
 BURST = 256  # datagrams read back to back before handing them to the decoder
 
 Datagram = tuple[bytes, str, float]
-
-
-def parse_bind(bind: str) -> tuple[str, int]:
-    """`host:port` or `[v6]:port` -> (host, port); ValueError naming the bad value."""
-    host, sep, port = bind.rpartition(":")
-    if not sep or not port.isdigit() or not host:
-        raise ValueError(f"bind address {bind!r} is not host:port")
-    host = host.strip("[]")
-    p = int(port)
-    if not 0 <= p <= 65535:
-        raise ValueError(f"bind address {bind!r}: port out of range")
-    return host, p
 
 
 class DatagramQueue:

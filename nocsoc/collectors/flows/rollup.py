@@ -8,7 +8,6 @@ the one clock we own, and it closes an interval for good once the wall clock pas
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -185,20 +184,6 @@ def service_keys(proto: np.ndarray, sport: np.ndarray, dport: np.ndarray) -> np.
     return (proto.astype(np.uint64) << np.uint64(16)) | port.astype(np.uint64)
 
 
-def conversation_keys(src: np.ndarray, dst: np.ndarray, ip_version: int) -> np.ndarray:
-    """Unordered address pairs: both directions of a conversation are one key."""
-    if ip_version == 4:
-        a, b = src.astype(np.uint64), dst.astype(np.uint64)
-        return (np.minimum(a, b) << np.uint64(32)) | np.maximum(a, b)
-    sa = np.frombuffer(src.tobytes(), dtype=">u8").reshape(-1, 2)
-    da = np.frombuffer(dst.tobytes(), dtype=">u8").reshape(-1, 2)
-    src_first = (sa[:, 0] < da[:, 0]) | ((sa[:, 0] == da[:, 0]) & (sa[:, 1] <= da[:, 1]))
-    lo = np.where(src_first[:, None], sa, da)
-    hi = np.where(src_first[:, None], da, sa)
-    pair = np.concatenate([lo, hi], axis=1).astype(">u8")
-    return np.frombuffer(pair.tobytes(), dtype="V32")
-
-
 def format_service(key: int) -> str:
     proto, port = key >> 16, key & 0xFFFF
     name = PROTO_NAMES.get(proto, f"proto-{proto}")
@@ -208,8 +193,7 @@ def format_service(key: int) -> str:
 def format_conversation(key: int | bytes, ip_version: int) -> str:
     if ip_version == 4:
         assert isinstance(key, int)
-        return f"{socket.inet_ntoa((key >> 32).to_bytes(4, 'big'))} <-> " \
-               f"{socket.inet_ntoa((key & 0xFFFFFFFF).to_bytes(4, 'big'))}"
+        return f"{format_address(key >> 32, 4)} <-> {format_address(key & 0xFFFFFFFF, 4)}"
     assert isinstance(key, bytes)
     return f"{format_address(key[:16], 6)} <-> {format_address(key[16:], 6)}"
 

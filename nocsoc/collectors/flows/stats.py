@@ -15,11 +15,7 @@ class ExporterStats:
         self._values: dict[tuple[str, str], dict[str, int]] = {}
 
     def add(self, exporter: str, version: str, name: str, n: int = 1) -> None:
-        with self._lock:
-            d = self._values.get((exporter, version))
-            if d is None:
-                d = self._values[(exporter, version)] = dict.fromkeys(FIELDS, 0)
-            d[name] = d.get(name, 0) + n
+        self.add_many(exporter, version, {name: n})
 
     def add_many(self, exporter: str, version: str, values: dict[str, int]) -> None:
         with self._lock:

@@ -10,9 +10,7 @@ exporter's next template refresh (softflowd sends it every 16 datagrams, routers
 from __future__ import annotations
 
 import json
-import os
 import struct
-import tempfile
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from nocsoc.collectors.flows.fields import ADDRESS_LENGTH, FLOW_FIELDS
+from nocsoc.inventory.store import atomic_write
 
 VARLEN = 0xFFFF
 MAX_FIELDS = 512            # a template with more is garbage (the largest real ones have ~100)
@@ -154,6 +153,7 @@ class Template:
         lists: dict[str, list] = {n: [] for n in seen}
         pos, end = 0, len(buf)
         specs = self.fields
+        count = 0
         while end - pos >= self.min_length:
             row: dict[str, object] = {}
             p = pos
@@ -181,36 +181,16 @@ class Template:
             for n in seen:
                 lists[n].append(row.get(n, 0 if n not in ("src6", "dst6") else bytes(16)))
             pos = p
+            count += 1
         cols: dict[str, np.ndarray] = {}
         for n, values in lists.items():
             if n in ("src6", "dst6"):
                 cols[n] = np.frombuffer(b"".join(values), dtype="V16") if values else np.zeros(0, "V16")
             else:
                 cols[n] = np.array(values, dtype=np.uint64)
-        if not lists:
-            # no element we read, but the records still count
-            count = 0
-            pos = 0
-            while end - pos >= self.min_length:
-                pos = self._skip_record(buf, pos)
-                count += 1
+        if not lists:  # no element we read, but the records still count
             cols["_count"] = np.zeros(count, dtype=np.uint8)
         return cols
-
-    def _skip_record(self, buf: bytes, pos: int) -> int:
-        p = pos
-        for f in self.fields:
-            length = f.length
-            if length == VARLEN:
-                length = buf[p]
-                p += 1
-                if length == 255:
-                    length = (buf[p] << 8) | buf[p + 1]
-                    p += 2
-            p += length
-        if p > len(buf):
-            raise TemplateError("record runs past the data set")
-        return p
 
     def decode_options(self, buf: bytes) -> list[dict[int, int]]:
         """Options data records as {element id: integer value} (non-enterprise, <= 8 bytes)."""
@@ -392,17 +372,12 @@ class TemplateCache:
         return len(keys)
 
     def save(self) -> None:
-        """Write atomically (temp file, fsync, rename): a crash leaves the old file or the new one."""
+        """Write atomically: a crash leaves the old file or the new one."""
         if self.path is None:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         data = [{"exporter": k[0], "domain": k[1], **t.to_json()} for k, t in self._templates.items()]
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".templates.")
-        with os.fdopen(fd, "w") as fh:
-            json.dump({"version": 1, "templates": data}, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, self.path)
+        atomic_write(self.path, json.dumps({"version": 1, "templates": data}))
         self.dirty = False
 
     def load(self) -> int:

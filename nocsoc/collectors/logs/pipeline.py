@@ -10,13 +10,11 @@ points to the sink. Counters cover every hop (`self_points()` -> `log_collector`
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import queue
 import threading
 import time
 from collections import Counter
-from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -348,8 +346,4 @@ class LogPipeline:
                 "tcp": self.tcp.address if self.tcp else None}
 
 
-def now_utc() -> datetime:
-    return datetime.now(UTC)
-
-
-__all__ = ["LogPipeline", "alert_points", "json", "load_ruleset"]
+__all__ = ["LogPipeline", "alert_points", "load_ruleset"]

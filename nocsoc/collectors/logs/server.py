@@ -11,19 +11,13 @@ import socket
 import threading
 from collections.abc import Callable
 
+from nocsoc.collectors.listen import parse_bind
 from nocsoc.collectors.logs.syslog import OctetFramer
 from nocsoc.component import Counters
 
 log = logging.getLogger(__name__)
 
 Submit = Callable[[str, str, str], bool]  # (message, sender address, source) -> accepted
-
-
-def parse_bind(bind: str) -> tuple[str, int]:
-    host, _, port = bind.rpartition(":")
-    if not host or not port.isdigit():
-        raise ValueError(f"bad listen address {bind!r} (want HOST:PORT)")
-    return host.strip("[]"), int(port)
 
 
 class _Listener:
