@@ -39,7 +39,7 @@ def _state(db: Path, log: Path) -> tuple[int, int]:
 
 
 def test_kill_9_mid_file_loses_nothing_and_repeats_nothing(tmp_path: Path) -> None:
-    n = 40_000
+    n = 120_000  # long enough that even a loaded machine kills it mid-file
     log, db = tmp_path / "access.log", tmp_path / "alerts.db"
     log.write_text(_lines(n))
     width = len(LINE.format(m=0, s=0, n=0))
