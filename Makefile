@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint bench clean venv snmpsim-venv
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py $(wildcard nocsoc/*.c nocsoc/*/*/*.c)
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 	$(PIP) install --quiet -e ".[dev]"

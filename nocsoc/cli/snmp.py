@@ -6,6 +6,7 @@ Thin: parse, call the package (nocsoc.collectors.snmp), render.
 from __future__ import annotations
 
 import asyncio
+import functools
 import signal
 import threading
 from pathlib import Path
@@ -116,7 +117,8 @@ def poll(
     if not names:
         common.fail("no device matches --device/--site", common.EXIT_USAGE)
     out = _sink(config, path, sink)
-    poller = SnmpPoller(config.snmp, inventory, out, devices=device or None, sites=site or None)
+    poller = SnmpPoller(config.snmp, inventory, out, devices=device or None, sites=site or None,
+                        secrets_dir=path.resolve().parent)
     # With --sink stdout the line protocol owns stdout: the table goes to stderr.
     console = common.err_console if sink == "stdout" else common.console
     if once:
@@ -183,6 +185,7 @@ def discover(
 
     from nocsoc.collectors.snmp import discovery
     from nocsoc.config import inventory_path
+    from nocsoc.inventory.secrets import resolve_secret
     from nocsoc.inventory.store import InventoryStore
 
     config, path, inventory = common.load_config_and_inventory()
@@ -210,6 +213,7 @@ def discover(
                     port=port,
                     concurrency=concurrency,
                     progress=lambda _p: progress.advance(task),
+                    resolve=functools.partial(resolve_secret, base_dir=path.resolve().parent),
                 )
             )
     found = [p for p in probes if p.ok]
@@ -267,7 +271,7 @@ def topology(
                 prof = profiles.get(d.profile)
                 if prof is None:
                     continue
-                cred = build_credentials(prof)
+                cred = build_credentials(prof, base_dir=path.resolve().parent)
                 sessions[d.name] = SnmpSession(
                     engines.get(cred.engine_key), d.name, d.address, d.snmp_port or prof.port, prof, cred
                 )

@@ -30,7 +30,7 @@ ServiceFactory = Callable[[ServiceContext], Component]
 def _snmp(ctx: ServiceContext) -> Component:
     from nocsoc.collectors.snmp.poller import SnmpPoller
 
-    return SnmpPoller(ctx.config.snmp, ctx.inventory, ctx.sink)
+    return SnmpPoller(ctx.config.snmp, ctx.inventory, ctx.sink, secrets_dir=ctx.base_dir)
 
 
 def _flows(ctx: ServiceContext) -> Component:

@@ -20,6 +20,7 @@ import time
 import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from nocsoc.collectors.snmp import oids as O
 from nocsoc.collectors.snmp.config import SnmpConfig
@@ -89,11 +90,13 @@ class DevicePoller:
         profile: SnmpProfile | None,
         config: SnmpConfig,
         links: dict[str, str] | None = None,
+        secrets_dir: Path | None = None,
     ) -> None:
         self.device = device
         self.profile = profile
         self.config = config
         self.links = links or {}
+        self.secrets_dir = secrets_dir  # relative `file:` secret references are relative to it
         self.port = device.snmp_port or (profile.port if profile else 161)
         self.tags = {"device": device.name, "site": device.site, "role": device.role.value}
         self.iface = interfaces.InterfaceState()
@@ -153,7 +156,7 @@ class DevicePoller:
                 )
             if self._credentials is None:
                 try:
-                    self._credentials = build_credentials(self.profile)
+                    self._credentials = build_credentials(self.profile, base_dir=self.secrets_dir)
                 except Exception as exc:  # a missing env var / unreadable file: name it, poll the rest
                     raise SnmpError(f"{self.device.name}: profile {self.profile.name}: {exc}") from None
             session = SnmpSession(
@@ -366,13 +369,16 @@ class SnmpPoller:
         devices: Sequence[str] | None = None,
         sites: Sequence[str] | None = None,
         on_result: Callable[[PollResult], None] | None = None,
+        secrets_dir: Path | None = None,
     ) -> None:
         """`devices`/`sites` limit polling to those names/sites (kept across inventory reloads);
-        `on_result` sees every cycle's result
-        (status displays, tests), called on the poller's thread."""
+        `on_result` sees every cycle's result (status displays, tests), called on the poller's
+        thread; `secrets_dir` is where relative `file:` secret references start (the directory
+        of nocsoc.yaml; else the working directory)."""
         self.config = config
         self.sink = sink
         self.on_result = on_result
+        self.secrets_dir = secrets_dir
         self.counters = Counters(*POLLER_COUNTERS)
         self._only = set(devices) if devices else None
         self._sites = set(sites) if sites else None
@@ -414,7 +420,9 @@ class SnmpPoller:
                     and old.links == links.get(name, {})
                 ):
                     continue
-                self._pollers[name] = DevicePoller(device, profile, self.config, links.get(name, {}))
+                self._pollers[name] = DevicePoller(
+                    device, profile, self.config, links.get(name, {}), self.secrets_dir
+                )
                 changed.add(name)
         return changed
 

@@ -11,9 +11,11 @@ are added instead of letting the agent truncate.
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from pyasn1.error import PyAsn1Error
@@ -132,12 +134,15 @@ class EnginePool:
         self._engines.clear()
 
 
-def build_credentials(profile: SnmpProfile, resolve: Callable[[str], str] | None = None) -> Credentials:
-    """pysnmp auth data for a profile, with its `env:`/`file:` secret references resolved."""
+def build_credentials(profile: SnmpProfile, resolve: Callable[[str], str] | None = None,
+                      base_dir: Path | None = None) -> Credentials:
+    """pysnmp auth data for a profile, with its `env:`/`file:` secret references resolved
+    (relative `file:` paths from `base_dir`, the directory of nocsoc.yaml, like every relative
+    path of the config; else the working directory)."""
     if resolve is None:
         from nocsoc.inventory.secrets import resolve_secret
 
-        resolve = resolve_secret
+        resolve = functools.partial(resolve_secret, base_dir=base_dir)
     if profile.version == "2c":
         assert profile.community is not None  # the model guarantees it
         community = resolve(profile.community)

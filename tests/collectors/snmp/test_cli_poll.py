@@ -11,8 +11,9 @@ import yaml
 from typer.testing import CliRunner
 
 from nocsoc.cli.app import app
+from nocsoc.inventory.model import Inventory
 from nocsoc.inventory.store import dump_inventory
-from tests.collectors.snmp.conftest import inventory
+from tests.collectors.snmp.conftest import SECRET_ENV, inventory
 from tests.collectors.snmp.snmprec import in_rate
 from tests.servers.influx import InfluxD
 from tests.servers.snmp import Snmpd, SnmpSim
@@ -110,3 +111,29 @@ def test_poll_unknown_device_is_a_usage_error(tmp_path: Path, snmpsim: SnmpSim) 
     cfg = write_config(tmp_path, [{"type": "stdout"}])
     result = CliRunner().invoke(app, ["--config", str(cfg), "poll", "--once", "--device", "nope"])
     assert result.exit_code == 2 and "unknown device" in result.output
+
+
+def test_relative_file_secret_resolves_from_the_config_directory(
+    tmp_path: Path, snmpsim: SnmpSim, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`file:secrets/community` in the inventory is relative to nocsoc.yaml's directory, like every
+    relative path of the config, whatever the working directory of the poller."""
+    data = inventory(snmpsim).model_dump(mode="json", exclude_none=True)
+    for profile in data["snmp_profiles"]:
+        if profile["name"] == "sim":
+            profile["community"] = "file:secrets/community"
+    (tmp_path / "inventory.yaml").write_text(dump_inventory(Inventory.model_validate(data)))
+    secret = tmp_path / "secrets" / "community"
+    secret.parent.mkdir()
+    secret.write_text(SECRET_ENV["NOCSOC_TEST_COMMUNITY"] + "\n")
+    secret.chmod(0o600)
+    cfg = write_config(tmp_path, [{"type": "stdout"}])
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    result = CliRunner().invoke(
+        app, ["--config", str(cfg), "poll", "--once", "--device", "ups1", "--sink", "stdout", "--gap", "0.2"]
+    )
+    assert result.exit_code == 0, result.output
+    (line,) = [line for line in result.stdout.splitlines() if line.startswith("ups,")]
+    assert "battery_charge_pct=87" in line and "device=ups1" in line
