@@ -83,6 +83,17 @@ def load_config_or_fail() -> tuple[Config, Path]:
     raise AssertionError("unreachable")  # user_errors exits; this satisfies the type checker
 
 
+def load_config_or_defaults() -> tuple[Config, Path | None]:
+    """nocsoc.yaml and its path when the file exists (a bad one exits 2), else the defaults and
+    None: commands that need neither inventory nor sink also work before `nocsoc init`."""
+    from nocsoc.config import Config
+
+    path = config_path()
+    if not path.exists():
+        return Config(), None
+    return load_config_or_fail()
+
+
 def load_config_and_inventory() -> tuple[Config, Path, Inventory]:
     """Config, its path and the fully valid inventory it names; any problem exits 2 with file:line."""
     from nocsoc.config import inventory_path

@@ -19,15 +19,8 @@ LOCALE_HELP = "language of titles and panel text: vi (Vietnamese) or en"
 
 def _config() -> tuple[DashboardsConfig, Path | None]:
     """The `dashboards:` section of nocsoc.yaml when there is one, else the defaults."""
-    path = common.config_path()
-    if not path.exists():
-        return DashboardsConfig(), None
-    from nocsoc.config import load_config
-
-    try:
-        return load_config(path).dashboards, path
-    except NocsocError as exc:
-        common.fail(str(exc), common.EXIT_USAGE)
+    config, path = common.load_config_or_defaults()
+    return config.dashboards, path
 
 
 def _locale(value: str | None, cfg: DashboardsConfig) -> str:

@@ -39,13 +39,8 @@ def register(app: typer.Typer) -> None:
 
 def _config() -> tuple[Any, Path]:
     """(Config, base dir): nocsoc.yaml when it exists, else defaults relative to the cwd."""
-    from nocsoc.config import Config
-
-    path = common.config_path()
-    if path.exists():
-        cfg, p = common.load_config_or_fail()
-        return cfg, p.parent
-    return Config(), Path.cwd()
+    cfg, path = common.load_config_or_defaults()
+    return cfg, path.parent if path is not None else Path.cwd()
 
 
 def _store(db: Path | None) -> Any:

@@ -220,7 +220,9 @@ def rules(cfg: DashboardsConfig, locale: str) -> list[dict[str, Any]]:
     return [r for g in rule_groups(cfg, locale) for r in g.rules]
 
 
-_FILE_KEYS = (
+# The keys of a rule in a provisioning file; the API's rule adds its group and folder (there a
+# file gives them once per group). `push` compares exactly the API's keys to decide an update.
+RULE_FILE_KEYS = (
     "uid",
     "title",
     "condition",
@@ -232,6 +234,7 @@ _FILE_KEYS = (
     "labels",
     "isPaused",
 )
+RULE_API_KEYS = (*RULE_FILE_KEYS, "ruleGroup", "folderUID")
 
 
 def provisioning_document(cfg: DashboardsConfig, locale: str) -> dict[str, Any]:
@@ -268,7 +271,7 @@ def provisioning_document(cfg: DashboardsConfig, locale: str) -> dict[str, Any]:
                 "name": g.name,
                 "folder": g.folder,
                 "interval": g.interval,
-                "rules": [{k: r[k] for k in _FILE_KEYS} for r in g.rules],
+                "rules": [{k: r[k] for k in RULE_FILE_KEYS} for r in g.rules],
             }
             for g in rule_groups(cfg, locale)
         ],

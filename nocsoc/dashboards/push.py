@@ -28,20 +28,6 @@ from nocsoc.logsetup import register_secret
 
 Action = Literal["create", "update", "unchanged"]
 DASHBOARD_VOLATILE = ("id", "version")
-RULE_KEYS = (
-    "uid",
-    "title",
-    "ruleGroup",
-    "folderUID",
-    "condition",
-    "data",
-    "noDataState",
-    "execErrState",
-    "for",
-    "annotations",
-    "labels",
-    "isPaused",
-)
 DATASOURCE_KEYS = ("name", "type", "access", "url", "user", "isDefault", "jsonData")
 
 
@@ -232,7 +218,7 @@ def _push_rules(
             if not dry_run:
                 api.alertingprovisioning.create_alertrule(rule)
             continue
-        diff = _differs(rule, have, RULE_KEYS)
+        diff = _differs(rule, have, alerting.RULE_API_KEYS)
         if diff:
             report.changes.append(Change("alert_rule", uid, rule["title"], "update", ", ".join(diff)))
             if not dry_run:

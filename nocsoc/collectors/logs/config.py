@@ -32,7 +32,6 @@ class LogsConfig(BaseModel):
     syslog_tcp: str | None = Field(default="127.0.0.1:5514", description="syslog TCP listen address")
     files: list[str | FileInputConfig] = Field(default_factory=list,
                                                description="files to tail (follows rotation)")
-    state_dir: str = Field(default="./var/logs", description="tail offsets")
     timezone: str = Field(default="UTC", description="zone of RFC 3164 timestamps (they carry none)")
     queue_size: int = Field(default=100_000, gt=0, description="messages waiting for the engine")
     max_message: int = Field(default=65536, gt=0, description="longest accepted message, bytes")

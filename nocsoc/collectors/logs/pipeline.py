@@ -22,7 +22,7 @@ from nocsoc.collectors.logs.config import FileInputConfig, LogsConfig
 from nocsoc.collectors.logs.event import LogEvent
 from nocsoc.collectors.logs.parsers import LineParser, json_event
 from nocsoc.collectors.logs.server import TcpSyslogServer, UdpSyslogServer
-from nocsoc.collectors.logs.tail import FileTailer, OffsetStore
+from nocsoc.collectors.logs.tail import FileTailer
 from nocsoc.component import Counters
 from nocsoc.detections.alerts import AlertStore, IngestResult
 from nocsoc.detections.config import DetectionsConfig
@@ -39,22 +39,15 @@ _BACKOFF_FIRST_S, _BACKOFF_MAX_S = 0.05, 5.0
 
 
 class StoreOffsets:
-    """Tail offsets kept in the alert store, written by `AlertStore.ingest` in the same
-    transaction as the alerts of the lines before them; the JSON offsets file of earlier
-    versions is read when the store has no entry yet."""
+    """Where each tailed file resumes: the offsets kept in the alert store, written by
+    `AlertStore.ingest` in the same transaction as the alerts of the lines before them."""
 
-    def __init__(self, store: AlertStore, legacy: OffsetStore) -> None:
+    def __init__(self, store: AlertStore) -> None:
         self.store = store
-        self.legacy = legacy
 
     def get(self, key: str) -> dict[str, int] | None:
         got = self.store.input_offset(key)
-        if got is not None:
-            return {"inode": got[0], "offset": got[1]}
-        return self.legacy.get(key)
-
-    def put(self, key: str, inode: int, offset: int) -> None:
-        """Unused: marked tailers leave offsets to the engine thread (see `_commit`)."""
+        return {"inode": got[0], "offset": got[1]} if got is not None else None
 
 
 def alert_points(res: IngestResult, time_ns: int | None = None) -> list[Point]:
@@ -123,14 +116,12 @@ class LogPipeline:
         if config.syslog_tcp:
             self.tcp = TcpSyslogServer(config.syslog_tcp, self.submit, config.max_message,
                                        config.tcp_max_connections)
-        state_dir = Path(config.state_dir)
-        legacy = OffsetStore((state_dir if state_dir.is_absolute() else base / state_dir) / "offsets.json")
-        offsets = StoreOffsets(self.store, legacy)
+        offsets = StoreOffsets(self.store)
         for fc in config.file_inputs():
             path = fc.path if Path(fc.path).is_absolute() else str(base / fc.path)
             self._file_cfg[path] = fc
-            self.tailers.append(FileTailer(path, None, offsets, fc.start_at, config.poll_interval_s,
-                                           config.max_message, marked_sink=self._submit_file))
+            self.tailers.append(FileTailer(path, self._submit_file, offsets, fc.start_at,
+                                           config.poll_interval_s, config.max_message))
 
     # --- inputs -----------------------------------------------------------------------------
 
@@ -321,9 +312,9 @@ class LogPipeline:
                 pts.append(LOG_COLLECTOR.point(now_ns, {"component": name},
                                                {"received": c["received"], "dropped": c["dropped"]}))
         if self.tailers:
+            # a tailed line is never dropped: a full queue defers it (read again on the next poll)
             rec = sum(t.counters.get("received") for t in self.tailers)
-            drop = sum(t.counters.get("dropped") for t in self.tailers)
-            pts.append(LOG_COLLECTOR.point(now_ns, {"component": "file"}, {"received": rec, "dropped": drop}))
+            pts.append(LOG_COLLECTOR.point(now_ns, {"component": "file"}, {"received": rec, "dropped": 0}))
         c = self.counters.snapshot()
         pts.append(LOG_COLLECTOR.point(now_ns, {"component": "engine"}, {
             "received": c["received"], "parsed": c["parsed"], "unparsed": c["unparsed"],

@@ -1,10 +1,11 @@
 """Follow files like `tail -F`: through rotation (new inode at the path: finish the old file,
-then start the new one from its beginning) and truncation (size below our offset: start over),
-remembering (inode, offset) in a state file so a restart resumes where it stopped."""
+then start the new one from its beginning) and truncation (size below our offset: start over).
+Each line goes out with the (inode, offset) just after it; the consumer stores that offset once
+the line's effects are durable (nocsoc: in the alert store, with the alerts), and a restart
+resumes from it."""
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 from collections.abc import Callable
@@ -13,64 +14,31 @@ from typing import IO, Any, Protocol
 
 from nocsoc.component import Counters
 
-LineSink = Callable[[str, str], bool]  # (line, path) -> accepted
 # (line, path, inode, offset just after the line) -> accepted; a rejected line is read again later
 MarkedLineSink = Callable[[str, str, int, int], bool]
 
 
 class Offsets(Protocol):
+    """Where a file resumes: {"inode", "offset"} stored for its path, or None."""
+
     def get(self, key: str) -> dict[str, int] | None: ...
-
-    def put(self, key: str, inode: int, offset: int) -> None: ...
-
-
-class OffsetStore:
-    """{path: {inode, offset}} in one JSON file, written atomically (temp file, fsync, rename)."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._lock = threading.Lock()
-        try:
-            self.data: dict[str, dict[str, int]] = json.loads(path.read_text())
-        except (OSError, ValueError):
-            self.data = {}
-
-    def get(self, key: str) -> dict[str, int] | None:
-        with self._lock:
-            return self.data.get(key)
-
-    def put(self, key: str, inode: int, offset: int) -> None:
-        with self._lock:
-            self.data[key] = {"inode": inode, "offset": offset}
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_suffix(".tmp")
-            with open(tmp, "w") as f:
-                json.dump(self.data, f)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, self.path)
 
 
 class FileTailer:
-    """Delivers each complete line once. With `sink`, a line is read once and its offset saved
-    when read (a rejected line is counted as dropped). With `marked_sink`, each line carries the
-    offset just after it and the tailer saves nothing: the consumer stores the offset once the
-    line's effects are durable, and a rejected line (full queue) is read again on the next poll,
-    so a slow consumer holds the file back instead of losing lines."""
+    """Delivers each complete line once, with the offset just after it. The tailer saves
+    nothing: the consumer stores the offset once the line's effects are durable, and a rejected
+    line (full queue) is read again on the next poll, so a slow consumer holds the file back
+    instead of losing lines."""
 
-    def __init__(self, path: str, sink: LineSink | None, offsets: Offsets, start_at: str = "beginning",
-                 poll_interval_s: float = 0.2, max_line: int = 65536, *,
-                 marked_sink: MarkedLineSink | None = None) -> None:
-        if (sink is None) == (marked_sink is None):
-            raise ValueError("FileTailer needs exactly one of sink and marked_sink")
+    def __init__(self, path: str, sink: MarkedLineSink, offsets: Offsets, start_at: str = "beginning",
+                 poll_interval_s: float = 0.2, max_line: int = 65536) -> None:
         self.path = path
         self.sink = sink
-        self.marked_sink = marked_sink
         self.offsets = offsets
         self.start_at = start_at
         self.poll_interval_s = poll_interval_s
         self.max_line = max_line
-        self.counters = Counters("received", "dropped", "deferred", "rotations", "truncations", "errors")
+        self.counters = Counters("received", "deferred", "rotations", "truncations", "errors")
         self._blocked = False  # the consumer refused a line: read it again next poll
         self._f: IO[bytes] | None = None
         self._inode = 0
@@ -148,13 +116,11 @@ class FileTailer:
                 lines.append(self._partial)
                 self._partial = b""
             n += self._deliver(lines, start, last_unterminated=oversized)
-        if n and self.marked_sink is None:
-            self.offsets.put(self.path, self._inode, self._offset - len(self._partial))
         return n
 
     def _deliver(self, lines: list[bytes], start: int, last_unterminated: bool = False) -> int:
-        """Hand out `lines` (the first begins at file offset `start`). On a refusal with a
-        marked sink: seek back to the refused line so the next poll reads it again."""
+        """Hand out `lines` (the first begins at file offset `start`). On a refusal: seek back to
+        the refused line so the next poll reads it again."""
         n = 0
         pos = start
         last = len(lines) - 1
@@ -164,20 +130,14 @@ class FileTailer:
             if not raw.strip():
                 continue
             text = raw.decode("utf-8", "replace").rstrip("\r")
-            if self.marked_sink is not None:
-                if not self.marked_sink(text, self.path, self._inode, pos):
-                    self.counters.add("deferred")
-                    self._blocked = True
-                    assert self._f is not None
-                    self._f.seek(line_start)
-                    self._offset, self._partial = line_start, b""
-                    return n
-                self.counters.add("received")
-            else:
-                self.counters.add("received")
-                assert self.sink is not None
-                if not self.sink(text, self.path):
-                    self.counters.add("dropped")
+            if not self.sink(text, self.path, self._inode, pos):
+                self.counters.add("deferred")
+                self._blocked = True
+                assert self._f is not None
+                self._f.seek(line_start)
+                self._offset, self._partial = line_start, b""
+                return n
+            self.counters.add("received")
             n += 1
         return n
 

@@ -81,8 +81,7 @@ def test_store_refusals_are_retried_with_back_pressure_and_nothing_lost(tmp_path
     n = 300
     log, db = tmp_path / "access.log", tmp_path / "alerts.db"
     log.write_text("")
-    logs = LogsConfig(syslog_udp=None, syslog_tcp=None, files=[str(log)], state_dir=str(tmp_path / "state"),
-                      poll_interval_s=0.02, queue_size=50)
+    logs = LogsConfig(syslog_udp=None, syslog_tcp=None, files=[str(log)], poll_interval_s=0.02, queue_size=50)
     det = DetectionsConfig(alerts_db=str(db), flush_interval_s=0.02, max_unstored=20)
     store = AlertStore(db, busy_timeout_s=0.01)
     p = LogPipeline(logs, det, None, base_dir=tmp_path, store=store)

@@ -46,7 +46,6 @@ def pipeline(tmp_path: Path):
         syslog_udp=bind,
         syslog_tcp=bind,
         files=[str(tmp_path / "auth.log")],
-        state_dir=str(tmp_path / "state"),
         poll_interval_s=0.05,
     )
     det = DetectionsConfig(alerts_db=str(tmp_path / "alerts.db"), flush_interval_s=0.05)

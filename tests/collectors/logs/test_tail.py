@@ -5,18 +5,35 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from nocsoc.collectors.logs.tail import FileTailer, OffsetStore
+from nocsoc.collectors.logs.tail import FileTailer
+
+Saved = dict[str, dict[str, int]]
 
 
-def _tailer(path: Path, state: Path, got: list[str], start_at: str = "beginning") -> FileTailer:
-    def sink(line: str, _path: str) -> bool:
-        got.append(line)
-        return True
-    return FileTailer(str(path), sink, OffsetStore(state), start_at)
+class SavedOffsets:
+    """The consumer's side: stores each line's offset as it takes the line (the pipeline does
+    so in the alert store, with the line's alerts)."""
+
+    def __init__(self) -> None:
+        self.data: Saved = {}
+
+    def get(self, key: str) -> dict[str, int] | None:
+        return self.data.get(key)
+
+    def take(self, got: list[str]) -> object:
+        def sink(line: str, path: str, inode: int, offset: int) -> bool:
+            got.append(line)
+            self.data[path] = {"inode": inode, "offset": offset}
+            return True
+        return sink
+
+
+def _tailer(path: Path, state: SavedOffsets, got: list[str], start_at: str = "beginning") -> FileTailer:
+    return FileTailer(str(path), state.take(got), state, start_at)  # type: ignore[arg-type]
 
 
 def test_rotation_truncation_and_partial_lines(tmp_path: Path) -> None:
-    log, state = tmp_path / "auth.log", tmp_path / "state" / "offsets.json"
+    log, state = tmp_path / "auth.log", SavedOffsets()
     log.write_text("one\ntwo\nthr")
     got: list[str] = []
     t = _tailer(log, state, got)
@@ -42,7 +59,7 @@ def test_rotation_truncation_and_partial_lines(tmp_path: Path) -> None:
 
 
 def test_offsets_survive_a_restart(tmp_path: Path) -> None:
-    log, state = tmp_path / "access.log", tmp_path / "offsets.json"
+    log, state = tmp_path / "access.log", SavedOffsets()
     log.write_text("a\nb\n")
     got: list[str] = []
     t = _tailer(log, state, got)
@@ -61,7 +78,7 @@ def test_start_at_end_for_a_new_file(tmp_path: Path) -> None:
     log = tmp_path / "big.log"
     log.write_text("old\n" * 1000)
     got: list[str] = []
-    t = _tailer(log, tmp_path / "o.json", got, start_at="end")
+    t = _tailer(log, SavedOffsets(), got, start_at="end")
     assert t.poll() == 0
     with open(log, "a") as f:
         f.write("new\n")
@@ -73,7 +90,7 @@ def test_start_at_end_for_a_new_file(tmp_path: Path) -> None:
 def test_missing_file_waits_for_it(tmp_path: Path) -> None:
     log = tmp_path / "later.log"
     got: list[str] = []
-    t = _tailer(log, tmp_path / "o.json", got)
+    t = _tailer(log, SavedOffsets(), got)
     assert t.poll() == 0
     log.write_text("hello\n")
     assert t.poll() == 1 and got == ["hello"]
