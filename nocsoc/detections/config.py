@@ -15,6 +15,9 @@ class DetectionsConfig(BaseModel):
                             description="correlation groups kept per rule (oldest evicted beyond)")
     sweep_every_s: float = Field(default=30.0, gt=0,
                                  description="how often idle correlation windows are freed")
+    correlation_snapshot_s: float = Field(
+        default=60.0, gt=0,
+        description="how often correlation windows are saved with the alerts (and at stop)")
     flush_interval_s: float = Field(default=0.2, gt=0, description="longest a detection waits for the store")
     max_unstored: int = Field(default=100_000, gt=0,
                               description="detections held while the store refuses them (then back pressure)")

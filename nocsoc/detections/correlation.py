@@ -2,13 +2,16 @@
 
 State is per correlation and group-by key, sized by the condition (an event_count `gte: N` keeps at
 most N+1 timestamps), freed when the group has been idle for a timespan (`sweep`), and capped at
-`max_groups` (oldest evicted, counted). An incident fires once: after firing, a group stays
+`max_groups` (oldest evicted, counted). `snapshot`/`restore` carry it across a restart (the log
+pipeline keeps it in the alert store): a brute force half counted before a restart is still
+counted after it. An incident fires once: after firing, a group stays
 *active* and later events only extend the alert, until the group goes idle for a timespan.
 Times are event times, so hunting over old files behaves like the live stream.
 """
 
 from __future__ import annotations
 
+import json
 import operator
 from collections import OrderedDict, deque
 from collections.abc import Callable
@@ -248,6 +251,56 @@ class CorrelationTracker:
         return out
 
     def state_size(self) -> int:
+        return len(self.groups)
+
+    def fingerprint(self) -> str:
+        """What a saved state depends on: a rule whose window, grouping, condition or referenced
+        rules changed starts empty instead of being fed a state of another meaning."""
+        refs = [str(getattr(r.rule, "id", None) or getattr(r.rule, "name", None) or "")
+                for r in self.corr.rules or []]
+        return json.dumps([self.type.name, self.timespan, self.group_by, self.op.__name__, self.threshold,
+                           self.value_field, refs])
+
+    def snapshot(self) -> dict[str, Any]:
+        """The windows as JSON-friendly data (rule keys, which are object ids, as positions)."""
+        position = {k: self.keys.index(k) for k in set(self.keys)}
+        groups = []
+        for gk, g in self.groups.items():
+            st = g.state
+            if self.type is SigmaCorrelationType.EVENT_COUNT:
+                state: Any = list(st)
+            elif self.type is SigmaCorrelationType.VALUE_COUNT:
+                state = list(st.items())
+            elif self.type is SigmaCorrelationType.TEMPORAL:
+                state = [[position[k], t] for k, t in st.items()]
+            else:
+                state = list(st)
+            groups.append([list(gk), g.last, g.active, g.total, state, [e.to_dict() for e in g.sample]])
+        return {"fingerprint": self.fingerprint(), "incidents": self.incidents, "groups": groups}
+
+    def restore(self, snap: dict[str, Any]) -> int:
+        """Load a `snapshot` (oldest group first, as saved); the groups restored, or 0 when the
+        rule changed since (see `fingerprint`). Expired windows go at the next `sweep`."""
+        if snap.get("fingerprint") != self.fingerprint():
+            return 0
+        self.groups.clear()
+        for gk, last, active, total, state, sample in snap["groups"]:
+            if self.type is SigmaCorrelationType.EVENT_COUNT:
+                st: Any = deque(state)
+            elif self.type is SigmaCorrelationType.VALUE_COUNT:
+                st = OrderedDict((str(v), t) for v, t in state)
+            elif self.type is SigmaCorrelationType.TEMPORAL:
+                st = {self.keys[i]: t for i, t in state}
+            else:
+                st = list(state)
+            g = _Group(float(last), st)
+            g.active, g.total = bool(active), int(total)
+            g.sample = [LogEvent.from_dict(e) for e in sample]
+            self.groups[tuple(gk)] = g
+        while len(self.groups) > self.max_groups:
+            self.groups.popitem(last=False)
+            self.evicted += 1
+        self.incidents = int(snap.get("incidents", 0))
         return len(self.groups)
 
     def describe(self) -> dict[str, Any]:

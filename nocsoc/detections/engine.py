@@ -285,3 +285,22 @@ class Engine:
 
     def state_size(self) -> int:
         return sum(tr.state_size() for tr in self.trackers)
+
+    def snapshot(self) -> dict[str, dict[str, Any]]:
+        """Every correlation's windows by rule id (for `AlertStore.ingest(correlations=...)`)."""
+        return {self._meta[id(tr)][0]: tr.snapshot() for tr in self.trackers}
+
+    def restore(self, saved: dict[str, dict[str, Any]]) -> tuple[int, list[str]]:
+        """Load saved windows: (groups restored, ids of rules whose saved state no longer fits
+        their definition and was left out)."""
+        restored, stale = 0, []
+        for tr in self.trackers:
+            rid = self._meta[id(tr)][0]
+            snap = saved.get(rid)
+            if snap is None:
+                continue
+            n = tr.restore(snap)
+            if n == 0 and snap.get("groups"):
+                stale.append(rid)
+            restored += n
+        return restored, stale

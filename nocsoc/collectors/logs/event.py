@@ -69,5 +69,14 @@ class LogEvent:
             "fields": self.fields, "raw": self.raw,
         }
 
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> LogEvent:
+        """The event `to_dict` gave (correlation state saved across a restart)."""
+        src = d.get("logsource") or {}
+        return cls(str(d.get("raw", "")), dict(d.get("fields") or {}), host=str(d.get("host", "")),
+                   time=float(d.get("time", 0.0)), product=src.get("product"),
+                   services=tuple(src.get("services") or ()), categories=tuple(src.get("categories") or ()),
+                   parser=str(d.get("parser", "unparsed")), source=str(d.get("source", "")))
+
     def __repr__(self) -> str:
         return f"LogEvent({self.parser}, host={self.host!r}, fields={self.fields!r})"

@@ -91,6 +91,8 @@ class LogPipeline:
         self.store = store or AlertStore(db if db.is_absolute() else base / db,
                                          detections_config.dedup_window_s)
         self._own_store = store is None
+        self.restored_windows = self._restore_correlations()
+        self._next_snapshot = time.monotonic() + detections_config.correlation_snapshot_s
         self._queue: queue.Queue[Item] = queue.Queue(config.queue_size)
         self.counters = Counters("received", "parsed", "unparsed", "dropped", "deferred", "matches",
                                  "alerts", "suppressed", "errors", "store_errors", "store_dropped")
@@ -122,6 +124,19 @@ class LogPipeline:
             self._file_cfg[path] = fc
             self.tailers.append(FileTailer(path, self._submit_file, offsets, fc.start_at,
                                            config.poll_interval_s, config.max_message))
+
+    def _restore_correlations(self) -> int:
+        """Correlation windows saved by the last run (see `_commit`): a brute force half counted
+        before a restart is still counted after it."""
+        saved = self.store.correlations()
+        if not saved:
+            return 0
+        restored, stale = self.engine.restore(saved)
+        log.info("alert store %s: %d correlation windows restored", self.store.path, restored)
+        if stale:
+            log.warning("alert store %s: saved correlation windows of %s left out: the rule changed since",
+                        self.store.path, ", ".join(stale))
+        return restored
 
     # --- inputs -----------------------------------------------------------------------------
 
@@ -194,8 +209,9 @@ class LogPipeline:
                 uncommitted += 1
             now = time.monotonic()
             due = now >= deadline or len(pending) >= min(limit, 1000) or stopping
-            if (pending or self._marks) and due and now >= self._retry_at:
-                self._commit(pending)
+            snapshot = bool(self.engine.trackers) and now >= self._next_snapshot
+            if (pending or self._marks or snapshot) and (due or snapshot) and now >= self._retry_at:
+                self._commit(pending, snapshot)
             if not pending and not self._marks and uncommitted:
                 for _ in range(uncommitted):
                     self._queue.task_done()
@@ -203,8 +219,8 @@ class LogPipeline:
             if now >= deadline:
                 deadline = now + self.dconfig.flush_interval_s
             if stopping and item is None and (self._queue.empty() or len(pending) >= limit):
-                if pending or self._marks:
-                    self._commit(pending)
+                if pending or self._marks or self.engine.trackers:
+                    self._commit(pending, snapshot=bool(self.engine.trackers))
                 if pending:  # the store is still refusing: give up on them, counted
                     self.counters.add("store_dropped", len(pending))
                     left = self._queue.qsize()  # syslog lost; file lines are read again at restart
@@ -238,12 +254,14 @@ class LogPipeline:
             self.counters.add("matches", len(dets))
             pending.extend(dets)
 
-    def _commit(self, dets: list[Detection]) -> None:
-        """Store `dets` and the file offsets processed so far in one transaction; on failure keep
-        both and retry with exponential backoff (a locked DB or a full disk must neither stop the
-        stream nor lose detections)."""
+    def _commit(self, dets: list[Detection], snapshot: bool = False) -> None:
+        """Store `dets` and the file offsets processed so far in one transaction (with
+        `snapshot`, the correlation windows too: they then match the offsets a restart resumes
+        from); on failure keep both and retry with exponential backoff (a locked DB or a full
+        disk must neither stop the stream nor lose detections)."""
         try:
-            res = self.store.ingest(dets, offsets=self._marks)
+            res = self.store.ingest(dets, offsets=self._marks,
+                                    correlations=self.engine.snapshot() if snapshot else None)
         except Exception as exc:
             self.counters.add("store_errors")
             self._backoff = min(_BACKOFF_MAX_S, self._backoff * 2 if self._backoff else _BACKOFF_FIRST_S)
@@ -254,6 +272,8 @@ class LogPipeline:
         dets.clear()
         self._marks = {}
         self._backoff, self._retry_at = 0.0, 0.0
+        if snapshot:
+            self._next_snapshot = time.monotonic() + self.dconfig.correlation_snapshot_s
         self.counters.add("alerts", len(res.created))
         self.counters.add("suppressed", res.suppressed)
         if self.sink is not None and res.touched:
@@ -333,6 +353,7 @@ class LogPipeline:
                 "rules": len(self.ruleset.rules),
                 "correlations": len(self.ruleset.correlations), "queue": self._queue.qsize(),
                 "correlation_state": self.engine.state_size(),
+                "correlation_restored": self.restored_windows,
                 "udp": self.udp.address if self.udp else None,
                 "tcp": self.tcp.address if self.tcp else None}
 

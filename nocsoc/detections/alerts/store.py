@@ -61,6 +61,9 @@ CREATE TABLE IF NOT EXISTS suppressions (
 CREATE TABLE IF NOT EXISTS input_offsets (
     input TEXT PRIMARY KEY, inode INTEGER NOT NULL, offset INTEGER NOT NULL, updated_at REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS correlation_state (
+    rule_id TEXT PRIMARY KEY, state TEXT NOT NULL, saved_at REAL NOT NULL
+);
 """
 
 
@@ -237,18 +240,26 @@ class AlertStore:
         return [s for s in self._supps if s.active(now)]
 
     def ingest(self, detections: Iterable[Detection], now: float | None = None,
-               offsets: Mapping[str, tuple[int, int]] | None = None) -> IngestResult:
+               offsets: Mapping[str, tuple[int, int]] | None = None,
+               correlations: Mapping[str, dict[str, Any]] | None = None) -> IngestResult:
         """Deduplicate detections into alerts, in one transaction (all or nothing on a crash).
 
         `offsets` ({input: (inode, offset)}): how far each tailed file has been processed, stored
         in the same transaction, so after a kill -9 a file resumes exactly after the last line
-        whose alerts are stored: nothing lost, nothing counted twice."""
+        whose alerts are stored: nothing lost, nothing counted twice. `correlations` (the
+        engine's `snapshot`), when given, replaces the saved correlation windows in the same
+        transaction, so they match the offsets they were built up to."""
         dets = list(detections)
         res = IngestResult()
-        if not dets and not offsets:
+        if not dets and not offsets and correlations is None:
             return res
         now = time.time() if now is None else now
         with self._tx() as db:
+            if correlations is not None:
+                db.execute("DELETE FROM correlation_state")
+                rows = [(rid, json.dumps(snap, default=str), now) for rid, snap in correlations.items()]
+                db.executemany("INSERT INTO correlation_state (rule_id, state, saved_at) "
+                               "VALUES (?,?,?)", rows)
             for key, (inode, offset) in (offsets or {}).items():
                 db.execute("INSERT INTO input_offsets (input, inode, offset, updated_at) VALUES (?,?,?,?) "
                            "ON CONFLICT(input) DO UPDATE SET inode = excluded.inode, "
@@ -297,6 +308,12 @@ class AlertStore:
         return res
 
     # --- queries -----------------------------------------------------------------------------
+
+    def correlations(self) -> dict[str, dict[str, Any]]:
+        """The correlation windows last saved by `ingest`, by rule id."""
+        with self._lock:
+            rows = self._db.execute("SELECT rule_id, state FROM correlation_state").fetchall()
+        return {r["rule_id"]: json.loads(r["state"]) for r in rows}
 
     def input_offset(self, key: str) -> tuple[int, int] | None:
         """(inode, offset) stored for a tailed file by `ingest`, or None."""

@@ -11,6 +11,7 @@ import pytest
 
 from nocsoc.collectors.logs.config import LogsConfig
 from nocsoc.collectors.logs.pipeline import LogPipeline
+from nocsoc.detections.alerts import Alert, AlertStore
 from nocsoc.detections.config import DetectionsConfig
 from nocsoc.sinks.memory import MemorySink
 from tests.servers.base import free_port, wait_until
@@ -146,3 +147,33 @@ def test_file_tail_with_rotation_raises_one_portscan_alert(pipeline) -> None:
         ("Port Scan Seen in Firewall Logs", 30, "203.0.113.66", "fw-dc1")
     ]  # the whole incident
     assert p.tailers[0].counters.get("rotations") == 1
+
+
+def test_correlation_windows_survive_a_restart(tmp_path: Path) -> None:
+    """6 failed logins, a graceful stop, 4 more after the restart: the brute force (10 in 5 min)
+    fires on the 10th, counted across both runs, as if nothing had stopped."""
+    log = tmp_path / "auth.log"
+    log.write_text("")
+    logs = LogsConfig(syslog_udp=None, syslog_tcp=None, files=[str(log)], poll_interval_s=0.02)
+    det = DetectionsConfig(alerts_db=str(tmp_path / "alerts.db"), flush_interval_s=0.02)
+
+    def run(lines: range) -> LogPipeline:
+        p = LogPipeline(logs, det, MemorySink(), base_dir=tmp_path)
+        p.start()
+        with open(log, "a") as f:
+            f.writelines(SSH_FAIL.format(s=i * 2, i=i)[4:] + "\n" for i in lines)  # file lines: no <PRI>
+        _settle(p, len(lines))
+        p.stop()
+        return p
+
+    def alerts() -> list[Alert]:
+        with AlertStore(tmp_path / "alerts.db") as store:
+            return store.list_alerts()
+
+    assert run(range(10, 16)).restored_windows == 0
+    assert alerts() == []
+    # the source's window in the brute force (event_count) and the password spraying (value_count)
+    assert run(range(16, 20)).restored_windows == 2
+    (bf,) = [a for a in alerts() if a.rule_title == "SSH Brute Force From One Source"]
+    assert (bf.count, bf.src_ip, bf.group_key) == (10, "192.0.2.77", "src_ip=192.0.2.77")
+    assert bf.first_seen < bf.last_seen and bf.samples[0]["raw"] == SSH_FAIL.format(s=20, i=10)[4:]
