@@ -104,7 +104,7 @@ class DevicePoller:
         self.last_uptime: tuple[int, float] | None = None
         self.reachable: bool | None = None
         self.absent: dict[str, int] = {}
-        self.sensor_names: dict[tuple[int, ...], str] | None = None
+        self.entities: sensors.Entities | None = None
         self.cycle = 0
         self.last: PollResult | None = None
         self._credentials: Credentials | None = None
@@ -275,7 +275,7 @@ class DevicePoller:
             ):
                 rebooted = True
                 self.iface.counters.forget()
-                self.sensor_names = None
+                self.entities = None
                 points.append(
                     DEVICE_EVENT.point(
                         time_ns,
@@ -330,10 +330,10 @@ class DevicePoller:
             health = host.health_fields(scalars, tables)
             points += host.storage_points(self.tags, tables, time_ns)
         if "sensors" in areas and tables.get(O.ENT_SENSOR_VALUE):
-            if self.sensor_names is None or self.cycle % self.config.absent_reprobe_cycles == 0:
-                self.sensor_names = sensors.names_of(await session.bulk_columns(sensors.NAME_COLUMNS))
+            if self.entities is None or self.cycle % self.config.absent_reprobe_cycles == 0:
+                self.entities = sensors.entities_of(await session.bulk_columns(sensors.ENTITY_COLUMNS))
             ifnames = [p.tags["ifname"] for p in points if p.measurement == "interface"]
-            points += sensors.points(self.tags, tables, self.sensor_names, ifnames, time_ns)
+            points += sensors.points(self.tags, tables, self.entities, ifnames, time_ns)
         if "ups" in areas:
             points += ups.points(self.tags, scalars, tables, time_ns)
         points.insert(

@@ -51,6 +51,9 @@ class Router:
     prefix: str = "Te0/0/"
     down: tuple[int, ...] = ()
     optics_ports: tuple[int, ...] = ()
+    # sensor names: "port" = "Te0/0/1 Rx Power" (Cisco), "dom" = "DOM Rx Power for transceiver 1"
+    # (no port in the name: only ENTITY-MIB's containment and alias mapping tell the port)
+    sensor_names: str = "port"
     neighbours: list[Neighbour] = field(default_factory=list)
     uptime_ticks: int = 123456789
 
@@ -98,9 +101,16 @@ def router(r: Router) -> str:
         add(f"{IFX}.13.{i}", "70", 0)
         add(f"{IFX}.15.{i}", "66", 10000)
         add(f"{IFX}.18.{i}", "4", f"port {i} of {r.name}")
-    # Optics: rx/tx power in dBm (type 14, units, precision 2) and the transceiver temperature.
+    # Optics: rx/tx power in dBm (type 14, units, precision 2) and the transceiver temperature,
+    # contained in a transceiver, contained in a port entity that entAliasMapping ties to ifIndex.
     for n, port in enumerate(r.optics_ports):
         name = f"{r.prefix}{port}"
+        port_entity, xcvr_entity = 100 + port, 200 + port
+        add(f"1.3.6.1.2.1.47.1.1.1.1.4.{port_entity}", "2", 1)
+        add(f"1.3.6.1.2.1.47.1.1.1.1.4.{xcvr_entity}", "2", port_entity)
+        add(f"1.3.6.1.2.1.47.1.1.1.1.7.{port_entity}", "4", name)
+        add(f"1.3.6.1.2.1.47.1.1.1.1.7.{xcvr_entity}", "4", f"transceiver {n + 1}")
+        add(f"1.3.6.1.2.1.47.1.3.2.1.2.{port_entity}.0", "6", f"{IF}.1.{port}")
         for k, (label, kind, scale, precision, value) in enumerate(
             (
                 ("Rx Power", 14, 9, 2, -523 - 10 * port),
@@ -109,7 +119,10 @@ def router(r: Router) -> str:
             )
         ):
             idx = 1000 + 10 * n + k
-            add(f"1.3.6.1.2.1.47.1.1.1.1.7.{idx}", "4", f"{name} {label}")
+            add(f"1.3.6.1.2.1.47.1.1.1.1.4.{idx}", "2", xcvr_entity)
+            dom_name = f"DOM {label} for transceiver {n + 1}"
+            sensor_name = f"{name} {label}" if r.sensor_names == "port" else dom_name
+            add(f"1.3.6.1.2.1.47.1.1.1.1.7.{idx}", "4", sensor_name)
             add(f"{ENTS}.1.{idx}", "2", kind)
             add(f"{ENTS}.2.{idx}", "2", scale)
             add(f"{ENTS}.3.{idx}", "2", precision)
@@ -214,6 +227,7 @@ def _build() -> dict[str, str]:
                 "1.3.6.1.4.1.9.1.2494",
                 ports=8,
                 optics_ports=(1,),
+                sensor_names="dom",
                 neighbours=[Neighbour(1, "dx-core-1", "Te0/0/1", MAC["dx-core-1"])],
             )
         ),

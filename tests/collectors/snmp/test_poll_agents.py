@@ -64,6 +64,12 @@ def test_optics_and_sensors(polled: tuple[dict[str, PollResult], MemorySink]) ->
     }
     (chassis,) = points(sink, "sensor", "core1")
     assert chassis.tags["sensor"] == "Chassis Inlet Temperature" and chassis.fields == {"value": 31.0}
+    # core2 names its sensors "DOM Rx Power for transceiver 1": the port comes from ENTITY-MIB
+    # (sensor -> transceiver -> port entity -> entAliasMapping -> ifIndex 1 -> ifName)
+    (optic,) = points(sink, "optics", "core2")
+    assert (optic.tags["ifname"], optic.tags["sensor"], optic.fields) == (
+        "Te0/0/1", "Te0/0/1", {"rx_dbm": -5.33, "tx_dbm": -2.11, "temperature_c": 36.6})
+    assert [p.tags["sensor"] for p in points(sink, "sensor", "core2")] == ["Chassis Inlet Temperature"]
 
 
 def test_ups_fields(polled: tuple[dict[str, PollResult], MemorySink]) -> None:

@@ -64,6 +64,15 @@ class InterfaceState:
     has_hc: bool | None = None  # None until the first poll tells
 
 
+def ifname(tables: Mapping[str, Column], index: Index) -> str:
+    """An interface's name as the points carry it: ifName, else ifDescr, else its index."""
+    return (
+        text(tables.get(O.IF_NAME, {}).get(index))
+        or text(tables.get(O.IF_DESCR, {}).get(index))
+        or ".".join(map(str, index))
+    )
+
+
 def columns(state: InterfaceState) -> tuple[str, ...]:
     """Columns for this cycle: ifXTable + ifTable, or ifTable with 32-bit counters."""
     if state.has_hc is False:
@@ -96,11 +105,7 @@ def build(
     events: list[Point] = []
     tracker = state.counters
     for index in sorted(indexes):
-        ifname = (
-            text(tables.get(O.IF_NAME, {}).get(index))
-            or text(tables.get(O.IF_DESCR, {}).get(index))
-            or ".".join(map(str, index))
-        )
+        name = ifname(tables, index)
         speed = num(tables.get(O.IF_HIGH_SPEED, {}).get(index))
         if not speed:
             raw = num(tables.get(O.IF_SPEED, {}).get(index))
@@ -145,7 +150,7 @@ def build(
         fields["oper_status"] = oper
         fields["admin_status"] = admin
         alias = text(tables.get(O.IF_ALIAS, {}).get(index))
-        itags = {**tags, "ifname": ifname, "ifalias": alias, "link": (links or {}).get(ifname)}
+        itags = {**tags, "ifname": name, "ifalias": alias, "link": (links or {}).get(name)}
         points.append(INTERFACE.point(time_ns, itags, fields))
         if oper is not None:
             previous = state.oper.get(index)
@@ -155,11 +160,11 @@ def build(
                 events.append(
                     INTERFACE_EVENT.point(
                         time_ns,
-                        {**tags, "ifname": ifname, "event": event},
+                        {**tags, "ifname": name, "event": event},
                         {
                             "oper_status": oper,
                             "previous_status": previous,
-                            "message": f"{tags.get('device', '')} {ifname} oper-status "
+                            "message": f"{tags.get('device', '')} {name} oper-status "
                             f"{previous} -> {oper} ({event})",
                         },
                     )

@@ -2,7 +2,11 @@
 
 entPhySensorValue is an integer to be read as value x 10^-precision x 10^scale. Optics are
 recognised by the dBm type (14, from CISCO-ENTITY-SENSOR-MIB's extension that vendors reuse) or
-by a name saying rx/tx power; a transceiver's temperature sensor is named after its port.
+by a name saying rx/tx power. A sensor's port is found the standard way first: up its
+entPhysicalContainedIn chain (sensor -> transceiver -> port) to an entity that ENTITY-MIB's
+entAliasMappingTable maps to an ifIndex; only where a device has no such mapping, by its name
+starting with an ifName ("Te0/0/1 Receive Power Sensor"), which vendors do not all follow
+("DOM Rx Power for transceiver 3").
 """
 
 from __future__ import annotations
@@ -10,9 +14,10 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 
 from nocsoc.collectors.snmp import oids as O
-from nocsoc.collectors.snmp.mibs import num, text
+from nocsoc.collectors.snmp.mibs import interfaces, num, text
 from nocsoc.collectors.snmp.session import Column, Index
 from nocsoc.schema import OPTICS, SENSOR, Point
 
@@ -23,7 +28,9 @@ COLUMNS = (
     O.ENT_SENSOR_VALUE,
     O.ENT_SENSOR_OPER_STATUS,
 )
-NAME_COLUMNS = (O.ENT_PHYSICAL_NAME,)
+# walked when the sensors are first seen, then every `absent_reprobe_cycles` (they rarely change)
+ENTITY_COLUMNS = (O.ENT_PHYSICAL_NAME, O.ENT_PHYSICAL_CONTAINED_IN, O.ENT_ALIAS_MAPPING_ID)
+_MAX_DEPTH = 8  # containment levels searched for a port (chassis > slot > card > port > xcvr > sensor)
 
 # EntitySensorDataScale -> power of ten (exa(14) comes before peta(15) in the MIB).
 SCALE_EXPONENT = {
@@ -85,15 +92,51 @@ def _port_of(name: str, ifnames: Iterable[str]) -> str:
     return best or _STRIP.sub("", name).strip() or name
 
 
+@dataclass
+class Entities:
+    """What ENTITY-MIB says of the sensors: their names and the ifIndex of their port."""
+
+    names: dict[Index, str] = field(default_factory=dict)
+    if_index: dict[Index, int] = field(default_factory=dict)
+
+
+def entities_of(tables: Mapping[str, Column]) -> Entities:
+    names = {i: text(v) for i, v in tables.get(O.ENT_PHYSICAL_NAME, {}).items()}
+    parent = {i: num(v) for i, v in tables.get(O.ENT_PHYSICAL_CONTAINED_IN, {}).items()}
+    aliased: dict[int, int] = {}  # entPhysicalIndex -> ifIndex
+    prefix = O.IF_INDEX + "."
+    for index, value in tables.get(O.ENT_ALIAS_MAPPING_ID, {}).items():
+        target = value if isinstance(value, str) else ""
+        if index and target.startswith(prefix) and target[len(prefix):].isdigit():
+            aliased.setdefault(index[0], int(target[len(prefix):]))
+    if_index: dict[Index, int] = {}
+    if aliased:
+        for index in names:
+            node: int | None = index[0] if len(index) == 1 else None
+            for _ in range(_MAX_DEPTH):
+                if node is None or node == 0:
+                    break
+                if node in aliased:
+                    if_index[index] = aliased[node]
+                    break
+                node = parent.get((node,))
+    return Entities(names, if_index)
+
+
 def points(
     tags: Mapping[str, str],
     tables: Mapping[str, Column],
-    names: Mapping[Index, str],
+    entities: Entities,
     ifnames: Iterable[str],
     time_ns: int,
 ) -> list[Point]:
-    """OPTICS points (one per port: rx/tx/temperature) and SENSOR points for everything else."""
+    """OPTICS points (one per port: rx/tx/temperature) and SENSOR points for everything else.
+    `ifnames`: the device's interface names; `tables` may hold ifName (by ifIndex) for the
+    entity mapping."""
     ifnames = list(ifnames)
+    rows = {*tables.get(O.IF_NAME, {}), *tables.get(O.IF_DESCR, {})}
+    by_index = {i[0]: interfaces.ifname(tables, i) for i in rows if len(i) == 1}
+    names = entities.names
     optics: dict[str, dict[str, object]] = {}
     out: list[Point] = []
     for index, raw in tables.get(O.ENT_SENSOR_VALUE, {}).items():
@@ -110,7 +153,8 @@ def points(
         )
         name = names.get(index) or f"sensor {'.'.join(map(str, index))}"
         is_rx, is_tx = bool(_RX.search(name)), bool(_TX.search(name))
-        port = _port_of(name, ifnames)
+        mapped = by_index.get(entities.if_index.get(index, -1))
+        port = mapped if mapped in ifnames else _port_of(name, ifnames)
         if kind == DBM or (kind == WATTS and (is_rx or is_tx)):
             if kind == WATTS:
                 if value <= 0:
@@ -118,7 +162,7 @@ def points(
                 value = 10 * math.log10(value * 1000)
             key = "tx_dbm" if is_tx and not is_rx else "rx_dbm"
             optics.setdefault(port, {})[key] = value
-        elif kind == CELSIUS and (port in ifnames or _OPTIC_WORDS.search(name)):
+        elif kind == CELSIUS and (port in ifnames or _OPTIC_WORDS.search(name)):  # a transceiver's
             optics.setdefault(port, {})["temperature_c"] = value
         else:
             out.append(
@@ -133,7 +177,3 @@ def points(
             )
         )
     return out
-
-
-def names_of(tables: Mapping[str, Column]) -> dict[Index, str]:
-    return {i: text(v) for i, v in tables.get(O.ENT_PHYSICAL_NAME, {}).items()}
