@@ -263,7 +263,7 @@ def topology(
     found_links = []
     if live:
 
-        async def read() -> tuple[dict[str, list[topo.lldp.Neighbour]], dict[str, str]]:
+        async def read() -> topo.LldpScan:
             engines = EnginePool()
             profiles = {p.name: p for p in inventory.snmp_profiles}
             sessions = {}
@@ -281,10 +281,10 @@ def topology(
                 engines.close()
 
         with common.user_errors():
-            neighbours, errors = asyncio.run(read())
-        for name, err in sorted(errors.items()):
+            scan = asyncio.run(read())
+        for name, err in sorted(scan.errors.items()):
             common.err_console.print(f"[yellow]warning:[/] {name}: {err}", highlight=False)
-        found_links = topo.new_links(inventory, topo.links_from_lldp(neighbours))
+        found_links = topo.new_links(inventory, topo.links_from_lldp(scan.neighbours, chassis=scan.chassis))
         if apply and found_links:
             with common.user_errors(), InventoryStore(inventory_path(config, path)).edit() as inv:
                 inv.links.extend(topo.new_links(inv, found_links))

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from nocsoc.collectors.snmp import oids as O
 from nocsoc.collectors.snmp.mibs import lldp, text
 from nocsoc.collectors.snmp.session import EnginePool, SnmpError, SnmpSession, build_credentials
-from nocsoc.collectors.snmp.topology import links_from_lldp, new_links, read_neighbours
+from nocsoc.collectors.snmp.topology import links_from_lldp, new_links, read_chassis, read_neighbours
 from nocsoc.inventory.model import Device, Inventory, Link, Role, SnmpProfile
 
 # IANA enterprise numbers (the arc after 1.3.6.1.4.1 in sysObjectID) of vendors seen on the backbone.
@@ -56,6 +56,7 @@ class Probe:
     role: Role | None = None
     error: str = ""
     neighbours: list[lldp.Neighbour] = field(default_factory=list)
+    chassis: str = ""  # its own LLDP chassis id, as its neighbours report it
 
 
 def expand(cidrs: Iterable[str], limit: int = MAX_ADDRESSES) -> list[str]:
@@ -136,6 +137,7 @@ async def probe_all(
                 p.ok = True
                 if lldp_too:
                     p.neighbours = await read_neighbours(session)
+                    p.chassis = await read_chassis(session)
             except SnmpError as exc:
                 p.error = str(exc)
             finally:
@@ -188,6 +190,7 @@ def plan(inventory: Inventory, probes: Iterable[Probe], profile: str, site: str)
     by_address_any = {d.address: d for d in inventory.devices}
     names = {d.name for d in inventory.devices}
     lldp_names: dict[str, str] = {}
+    chassis: dict[str, str] = {}
     neighbours: dict[str, list[lldp.Neighbour]] = {}
     for p in probes:
         if not p.ok:
@@ -217,9 +220,10 @@ def plan(inventory: Inventory, probes: Iterable[Probe], profile: str, site: str)
         if p.sys_name:
             lldp_names[p.sys_name] = name
         neighbours[name] = p.neighbours
+        chassis[name] = p.chassis
     for d in inventory.devices:
         lldp_names.setdefault(d.name, d.name)
-    result.links = new_links(inventory, links_from_lldp(neighbours, lldp_names))
+    result.links = new_links(inventory, links_from_lldp(neighbours, lldp_names, chassis))
     return result
 
 

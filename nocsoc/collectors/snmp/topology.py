@@ -2,15 +2,19 @@
 
 A link seen from both ends (A sees B on port x, B sees A on port y) is one link; its name is
 `<a>:<port>--<b>:<port>` with the ends in sorted order, so re-running discovery proposes nothing new.
+A neighbour is recognised by its chassis id first (each device's own lldpLocChassisId: names
+differ between LLDP and the inventory, a chassis MAC does not), then by its system name, as it is
+or as a short host name ("DX-CORE-1.ioc.example.vn" is the inventory's "dx-core-1").
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
-from nocsoc.collectors.snmp.mibs import lldp
+from nocsoc.collectors.snmp import oids as O
+from nocsoc.collectors.snmp.mibs import lldp, num
 from nocsoc.collectors.snmp.session import SnmpSession
 from nocsoc.inventory.model import Endpoint, Inventory, Link
 
@@ -20,23 +24,50 @@ async def read_neighbours(session: SnmpSession) -> list[lldp.Neighbour]:
     return lldp.neighbours(await session.bulk_columns(lldp.COLUMNS))
 
 
+async def read_chassis(session: SnmpSession) -> str:
+    """The device's own LLDP chassis id ("" without LLDP-MIB): how its neighbours name it."""
+    values = await session.get([O.LLDP_LOC_CHASSIS_ID_SUBTYPE, O.LLDP_LOC_CHASSIS_ID])
+    return lldp.chassis_id(num(values.get(O.LLDP_LOC_CHASSIS_ID_SUBTYPE)), values.get(O.LLDP_LOC_CHASSIS_ID))
+
+
+def _short(name: str) -> str:
+    return name.split(".", 1)[0].lower()
+
+
 def link_name(a: str, a_if: str, b: str, b_if: str) -> str:
     (x, xi), (y, yi) = sorted(((a, a_if), (b, b_if)))
     return f"{x}:{xi}--{y}:{yi}"
 
 
 def links_from_lldp(
-    neighbours: Mapping[str, Iterable[lldp.Neighbour]], names: Mapping[str, str] | None = None
+    neighbours: Mapping[str, Iterable[lldp.Neighbour]],
+    names: Mapping[str, str] | None = None,
+    chassis: Mapping[str, str] | None = None,
 ) -> list[Link]:
-    """Links between known devices. `names` maps an LLDP system name to an inventory device name
-    (default: the same name); neighbours that are not known devices are left out."""
+    """Links between known devices. `names` maps an LLDP system name to an inventory device name;
+    `chassis` maps a device to its own chassis id. Neighbours that are not known devices are
+    left out."""
     names = names or {}
     known = set(neighbours) | set(names.values())
+    by_chassis = {c: d for d, c in (chassis or {}).items() if c and d in known}
+    by_short: dict[str, str | None] = {}
+    for d in sorted(known):  # a short name two devices share identifies neither
+        by_short[_short(d)] = None if _short(d) in by_short else d
+
+    def device_of(nb: lldp.Neighbour) -> str | None:
+        if nb.remote_chassis in by_chassis:
+            return by_chassis[nb.remote_chassis]
+        if nb.remote_name in names:
+            return names[nb.remote_name]
+        if nb.remote_name in known:
+            return nb.remote_name
+        return by_short.get(_short(nb.remote_name)) if nb.remote_name else None
+
     seen: dict[frozenset[tuple[str, str]], Link] = {}
     for device, nbs in neighbours.items():
         for nb in nbs:
-            remote = names.get(nb.remote_name, nb.remote_name)
-            if remote not in known or remote == device:
+            remote = device_of(nb)
+            if remote is None or remote == device:
                 continue
             key = frozenset({(device, nb.local_port), (remote, nb.remote_port)})
             if key in seen:
@@ -119,22 +150,28 @@ def graph_dot(inventory: Inventory) -> str:
     return "\n".join(lines) + "\n"
 
 
-async def gather_neighbours(
-    sessions: Mapping[str, SnmpSession], concurrency: int = 16
-) -> tuple[dict[str, list[lldp.Neighbour]], dict[str, str]]:
-    """LLDP neighbours of many devices at once (bounded); errors by device name."""
+class LldpScan(NamedTuple):
+    neighbours: dict[str, list[lldp.Neighbour]]  # by device
+    chassis: dict[str, str]  # each device's own chassis id
+    errors: dict[str, str]  # by device
+
+
+async def gather_neighbours(sessions: Mapping[str, SnmpSession], concurrency: int = 16) -> LldpScan:
+    """LLDP neighbours and chassis ids of many devices at once (bounded); errors by device."""
     sem = asyncio.Semaphore(concurrency)
     found: dict[str, list[lldp.Neighbour]] = {}
+    chassis: dict[str, str] = {}
     errors: dict[str, str] = {}
 
     async def one(name: str, session: SnmpSession) -> None:
         async with sem:
             try:
                 found[name] = await read_neighbours(session)
+                chassis[name] = await read_chassis(session)
             except Exception as exc:  # one unreachable device must not hide the others' links
                 errors[name] = str(exc)
             finally:
                 session.close()
 
     await asyncio.gather(*(one(n, s) for n, s in sessions.items()))
-    return found, errors
+    return LldpScan(found, chassis, errors)

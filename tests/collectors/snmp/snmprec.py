@@ -136,6 +136,8 @@ def router(r: Router) -> str:
         add(f"{ENTS}.4.1", "2", 31)
         add(f"{ENTS}.5.1", "2", 1)
     if r.neighbours:
+        add("1.0.8802.1.1.2.1.3.1.0", "2", 4)  # lldpLocChassisIdSubtype: macAddress
+        add("1.0.8802.1.1.2.1.3.2.0", "4x", MAC[r.name].replace(":", ""))
         add("1.0.8802.1.1.2.1.3.3.0", "4", r.name)
         for i in range(1, r.ports + 1):
             add(f"{LLDP_LOC}.2.{i}", "2", 5)  # interfaceName

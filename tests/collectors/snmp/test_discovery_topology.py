@@ -14,6 +14,8 @@ from typer.testing import CliRunner
 
 from nocsoc.cli.app import app
 from nocsoc.collectors.snmp.discovery import device_name, expand, guess_role, guess_vendor
+from nocsoc.collectors.snmp.mibs.lldp import Neighbour
+from nocsoc.collectors.snmp.topology import link_name, links_from_lldp
 from nocsoc.inventory.model import Device, Role
 from nocsoc.inventory.store import dump_inventory, load_inventory
 from tests.collectors.snmp.conftest import inventory
@@ -146,9 +148,15 @@ def test_discover_diff_apply_and_topology(tmp_path: Path, lan: SnmpSim, snmp_sec
     assert "2 links" in table
 
 
-def test_topology_live_finds_lldp_links(tmp_path: Path, lan: SnmpSim, snmp_secrets: None) -> None:
+@pytest.mark.parametrize("names", ["as sysName", "renamed"])
+def test_topology_live_finds_lldp_links(tmp_path: Path, lan: SnmpSim, snmp_secrets: None, names: str) -> None:
+    """Inventory names equal to the devices' sysNames, or all different: then the neighbours'
+    chassis ids (each device's own lldpLocChassisId) still tell who is at the other end."""
     inv = inventory()
+    other = {"dx-core-1": "core-a", "dx-core-2": "core-b", "bl-dist-1": "dist-bl"}
+    rename = other if names == "renamed" else {}
     for name, sys_name in (("core1", "dx-core-1"), ("core2", "dx-core-2"), ("dist1", "bl-dist-1")):
+        sys_name = rename.get(sys_name, sys_name)
         inv.devices.append(
             Device.model_validate(
                 {
@@ -168,7 +176,26 @@ def test_topology_live_finds_lldp_links(tmp_path: Path, lan: SnmpSim, snmp_secre
     result = CliRunner().invoke(app, ["--config", str(cfg), "topology", "--live", "--format", "json"])
     assert result.exit_code == 0, result.output
     new = {link["name"] for link in json.loads(result.stdout)["new_links"]}
-    assert new == {"dx-core-1:Te0/0/1--dx-core-2:Te0/0/1", "bl-dist-1:Gi0/1--dx-core-1:Te0/0/2"}
+    expected = {("dx-core-1", "Te0/0/1", "dx-core-2", "Te0/0/1"),
+                ("bl-dist-1", "Gi0/1", "dx-core-1", "Te0/0/2")}
+    assert new == {link_name(rename.get(a, a), ai, rename.get(b, b), bi) for a, ai, b, bi in expected}
     result = CliRunner().invoke(app, ["--config", str(cfg), "topology", "--live", "--apply"])
     assert result.exit_code == 0, result.output
     assert len(load_inventory(path).links) == 2
+
+
+def test_lldp_neighbours_match_by_chassis_then_name_then_short_host_name() -> None:
+    seen = {
+        "dx-core-1": [
+            Neighbour("Te0/0/1", "DX-CORE-2.ioc.example.vn", "Te0/0/1", "00:1b:54:00:00:02"),  # short name
+            Neighbour("Te0/0/2", "router-7", "Gi0/1", "00:1b:54:00:00:03"),  # chassis id only
+            Neighbour("Te0/0/3", "isp-gw.example.net", "xe-0/0/0", "00:99:00:00:00:01"),  # not ours
+        ],
+        "dx-core-2": [], "bl-dist-1": [],
+    }
+    chassis = {"dx-core-1": "00:1b:54:00:00:01", "dx-core-2": "", "bl-dist-1": "00:1b:54:00:00:03"}
+    got = {link.name for link in links_from_lldp(seen, chassis=chassis)}
+    assert got == {"dx-core-1:Te0/0/1--dx-core-2:Te0/0/1", "bl-dist-1:Gi0/1--dx-core-1:Te0/0/2"}
+    # a short name two devices share identifies neither
+    twins = {"core.a": [Neighbour("p1", "CORE.b", "p2", "")], "core.b": [], "core.c": []}
+    assert links_from_lldp(twins) == []

@@ -47,6 +47,11 @@ def _port_name(subtype: int | None, port_id: Value | None, descr: Value | None) 
     return text(port_id)
 
 
+def chassis_id(subtype: int | None, value: Value | None) -> str:
+    """A chassis id as text: a MAC address (subtype 4) as hex pairs, the others as they are."""
+    return hexstr(value) if subtype == 4 else text(value)
+
+
 def neighbours(tables: Mapping[str, Column]) -> list[Neighbour]:
     """Every remote system in lldpRemTable, with the local port named."""
     local: dict[int, str] = {}
@@ -72,7 +77,7 @@ def neighbours(tables: Mapping[str, Column]) -> list[Neighbour]:
                     tables.get(O.LLDP_REM_PORT_ID, {}).get(index),
                     tables.get(O.LLDP_REM_PORT_DESC, {}).get(index),
                 ),
-                remote_chassis=hexstr(chassis) if chassis_subtype == 4 else text(chassis),
+                remote_chassis=chassis_id(chassis_subtype, chassis),
             )
         )
     return sorted(out)
