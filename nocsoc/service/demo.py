@@ -99,12 +99,19 @@ def demo_environment() -> dict[str, str]:
 
 
 def demo_script(inventory: Inventory, opts: DemoOptions) -> Script:
-    """The simulator's default script, with the link flap lasting long enough
-    (two SNMP intervals of real time) that the poller sees them at any --speed."""
+    """The simulator's default script, with the link flaps lasting long enough (two SNMP
+    intervals of real time) that the poller sees them at any --speed, and the degrading optics
+    reaching their end two SNMP intervals before the demo does, so that a poll reads them there
+    whatever the phase of the poller against the simulation."""
     script = default_script(build_topology(inventory, opts.seed))
     visible_s = 2 * opts.snmp_interval_s * opts.speed
     flaps = [f.model_copy(update={"down_s": max(f.down_s, visible_s)}) for f in script.link_flaps]
-    return script.model_copy(update={"link_flaps": flaps})
+    last_s = opts.duration_s * opts.speed - visible_s
+    optics = []
+    for o in script.optics:
+        ramp_s = min(o.ramp_s, max(last_s, 1.0))
+        optics.append(o.model_copy(update={"at_s": max(0.0, min(o.at_s, last_s - ramp_s)), "ramp_s": ramp_s}))
+    return script.model_copy(update={"link_flaps": flaps, "optics": optics})
 
 
 def run_demo(opts: DemoOptions, on_tick: Callable[[float, list[WorkerStatus], dict[str, Any]], None]
