@@ -22,14 +22,24 @@ sorted, and each series (shape plus tag values) caches its escaped `measurement,
 - `encode` (one point): one dict lookup and one f-string, guarded by a check of the value types
   the shape was compiled for. What it cannot do exactly (a non-finite float, a value of another
   type) takes the generic path, which is also the reference the generated code must equal.
-- `encode_many` (a batch) groups the points by shape and encodes each group of floats, ints and
-  bools at once (`_Batch`): all its floats in one call (orjson where installed: CPython's float
-  repr, which Point uses, is 40-60% of the per-point time on float-heavy shapes), then one
-  f-string a point. A group it cannot do exactly goes point by point through `encode`'s code.
-On 2 cores here, points per CPU-second: ~1.2M for one-field points, 0.7-0.8M for five fields,
-~270k for 15-field interface points: 1.3-1.7x the per-point path, 7-11x Point. At 15 fields
-the series lookup and one f-string a point already cost more than 800k/s allows
-(docs/benchmarks.md).
+- `encode_many` (a batch), where the C extension nocsoc._lineproto is built (setup.py): C looks
+  each point's series up from its strings (`SeriesCache`, no key tuple) and assembles its line
+  from the cached prefix and the shape's `Plan` (compiled here by `_c_plan`: escaped keys in
+  sorted order, which ints are unsigned): floats from one orjson call for the whole batch (repr
+  where orjson's notation differs), ints, booleans, the time. Why hand-written C: in pure Python a
+  15-field point costs ~0.6 us of lookup, ~1.2 us of float repr and ~1.3 us for one f-string, and
+  the f-string alone is about the whole budget of 800k points/s (issue #2); no library encodes
+  line protocol faster (influxdb-client's Point is the reference). The C code holds no rule:
+  what its plan does not cover (string fields, a value of another type than the shape's,
+  non-ASCII field names) goes through this module's per-point encoder, in the batch's order.
+- `encode_many` without the extension groups the points by shape and encodes each group of
+  floats, ints and bools at once (`_Batch`): all its floats in one call (orjson where installed),
+  then one f-string a point. A group it cannot do exactly goes point by point through `encode`'s
+  code.
+On 2 cores here, points per CPU-second (docs/benchmarks.md, two runs): with C 0.97-0.98M for
+15-field interface points, 2.3-2.6M for five fields, 5.4-5.9M for one, 1.6-1.9M for a mix of the
+three: 3.1-4.0x the pure-Python batched path (0.29-0.30M, 0.74-0.79M, 1.4-1.5M, 0.51-0.52M) and
+24-49x influxdb-client's Point (built and encoded).
 """
 
 from __future__ import annotations
@@ -46,6 +56,11 @@ try:  # optional: formats a whole column of floats in one C call (see _float_col
     import orjson
 except ImportError:  # pragma: no cover - the repr path below is exact, only slower
     orjson = None  # type: ignore[assignment]
+
+try:  # optional: the C assembly of encode_many (nocsoc/_lineproto.c); this module is its fallback
+    from nocsoc import _lineproto
+except ImportError:  # pragma: no cover - built by `pip install` where a C compiler exists
+    _lineproto = None  # type: ignore[assignment]
 
 _ESC_MEASUREMENT = str.maketrans({",": r"\,", " ": r"\ "})
 _ESC_KEY = str.maketrans({",": r"\,", "=": r"\=", " ": r"\ "})
@@ -363,12 +378,47 @@ class _Batch:
         return out
 
 
+def _c_plan(point: Point, uint_fields: frozenset[str] | None) -> object | None:
+    """The C assembler's plan for points shaped like `point` (whose names _compile has checked):
+    per field in sorted order its kind, its index in the point's order and its escaped `key=`.
+    None where the C code must not write the shape (it has no C path for string fields, whose
+    values need checks, nor for names that are not ASCII; their points go through `_compile`'s
+    encoder)."""
+    if _lineproto is None:
+        return None
+    fkeys = list(point.fields)
+    ftypes = [type(v) for v in point.fields.values()]
+    if not fkeys or len(fkeys) > _lineproto.MAX_FIELDS or any(t not in (float, int, bool) for t in ftypes):
+        return None
+    if uint_fields is None:
+        uint_fields = _UINT_FIELDS.get(point.measurement)
+    order = tuple(sorted(range(len(fkeys)), key=fkeys.__getitem__))
+    keys = [fkeys[i].translate(_ESC_KEY) + "=" for i in order]
+    if not all(k.isascii() for k in keys):
+        return None
+    kinds = "".join("f" if ftypes[i] is float else "b" if ftypes[i] is bool
+                    else "u" if uint_fields and fkeys[i] in uint_fields else "i" for i in order)
+    return _lineproto.Plan(kinds, order, tuple(k.encode() for k in keys))
+
+
 # (precision divisor, uint_fields, measurement, tag keys..., None, field keys...)
-#   -> (encoder, batch plan or None)
-_shapes: dict[tuple[object, ...], tuple[_Encoder, _Batch | None]] = {}
-# the same with the tag values after the tag keys -> (encoder, series prefix, batch plan or None)
-_Hit = tuple[_Encoder, str, "_Batch | None"]
+#   -> (encoder, batch plan or None, C plan or None)
+_shapes: dict[tuple[object, ...], tuple[_Encoder, _Batch | None, object | None]] = {}
+# the same with the tag values after the tag keys
+#   -> (encoder, series prefix, batch plan or None, C plan or None)
+_Hit = tuple[_Encoder, str, "_Batch | None", object | None]
 _series: dict[tuple[object, ...], _Hit] = {}
+# the C assembler's own table of the same keys and hits, looked up without building a key tuple
+_c_series = _lineproto.SeriesCache(_MAX_PREFIXES) if _lineproto is not None else None
+
+
+def _clear_caches() -> None:
+    """Forget every compiled shape and series (they depend on _UINT_FIELDS and on whether the C
+    assembler is in use: for tests that change either)."""
+    _shapes.clear()
+    _series.clear()
+    if _c_series is not None:
+        _c_series.clear()
 
 
 def _divisor(precision: str) -> int:
@@ -387,9 +437,10 @@ def _new_series(p: Point, key: tuple[object, ...], div: int,
         if len(_shapes) >= _MAX_SHAPES:
             _shapes.clear()
         enc = _compile(p, div, uint_fields)
-        compiled = _shapes[shape] = (enc, _Batch.plan(p, div, uint_fields, enc))
+        compiled = _shapes[shape] = (enc, _Batch.plan(p, div, uint_fields, enc),
+                                     _c_plan(p, uint_fields))
     hit = (compiled[0], _series_prefix(_measurement(p.measurement), p.measurement, p.tags),
-           compiled[1])
+           compiled[1], compiled[2])
     if len(_series) >= _MAX_PREFIXES:
         _series.clear()
     _series[key] = hit
@@ -415,10 +466,16 @@ def encode_many(points: Iterable[Point], precision: str = "ns") -> list[str]:
     """Encode points to lines (in their order), skipping points with no writable field.
 
     Equal to `[encode(p) for p in points]` without the empty lines, several times faster on
-    batches: points of one shape are encoded together by their `_Batch`.
+    batches: the C assembler writes them (nocsoc/_lineproto.c), or without it points of one shape
+    are encoded together by their `_Batch`.
     """
     div = _divisor(precision)
     pts = points if isinstance(points, list) else list(points)
+    if _lineproto is not None:
+        lines = _lineproto.encode_many(pts, div, _series, _new_series,
+                                       None if orjson is None else orjson.dumps, _c_series)
+        if lines is not None:
+            return lines
     hits: list[_Hit] = []
     append = hits.append
     get = _series.get

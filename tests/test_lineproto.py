@@ -1,6 +1,8 @@
 """nocsoc.lineproto against influxdb-client's Point: same bytes for the same inputs, or a refusal.
 
 The refusal rules are the ones in nocsoc.lineproto's docstring, restated here independently.
+`encode_many` runs through the C assembler (nocsoc/_lineproto.c) where it is built and through
+the pure-Python path otherwise: the tests taking the `impl` fixture run both.
 """
 
 from __future__ import annotations
@@ -8,6 +10,7 @@ from __future__ import annotations
 import math
 import random
 import struct
+from collections.abc import Iterator
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -18,6 +21,7 @@ from influxdb_client.domain.write_precision import WritePrecision
 from nocsoc import lineproto
 from nocsoc.lineproto import LineProtocolError, encode, encode_many, encode_valid
 from nocsoc.schema import FLOW_TOP, INTERFACE, FieldValue, Point
+from tests.servers.base import in_ci
 
 # names mix plain letters with every character line protocol treats specially
 SPECIAL = ',= "\\#\n\r\t{}\'.0'
@@ -77,6 +81,23 @@ def client_line(p: Point, precision: str = "ns", uint_fields: frozenset[str] = f
     return str(cp.to_line_protocol())
 
 
+@pytest.fixture(params=["c", "python"])
+def impl(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """encode_many through the C assembler, and through the pure-Python path (its fallback where
+    the extension is not built), with the caches emptied: a shape's plans are compiled for the
+    path in use."""
+    if request.param == "python":
+        monkeypatch.setattr(lineproto, "_lineproto", None)
+    elif lineproto._lineproto is None:
+        reason = "nocsoc._lineproto is not built (pip install -e . with a C compiler)"
+        if in_ci():
+            pytest.fail(f"CI=true and {reason}")
+        pytest.skip(reason)
+    lineproto._clear_caches()
+    yield str(request.param)
+    lineproto._clear_caches()
+
+
 @settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(points(), st.sampled_from(sorted(PRECISIONS)))
 def test_encode_equals_influxdb_client_point(p: Point, precision: str) -> None:
@@ -87,10 +108,28 @@ def test_encode_equals_influxdb_client_point(p: Point, precision: str) -> None:
         assert encode(p, precision) == client_line(p, precision)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=250, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(st.lists(points(), min_size=1, max_size=8), st.lists(st.integers(0, 7), max_size=30),
+       st.sampled_from(sorted(PRECISIONS)))
+def test_encode_many_of_mixed_batches_equals_point(impl: str, pts: list[Point], picks: list[int],
+                                                  precision: str) -> None:
+    """Batches of many shapes (every special and non-ASCII character in names, non-finite floats,
+    strings, ints at the int64 bounds, bools), points repeated so that series come from the cache."""
+    batch = pts + [pts[i % len(pts)] for i in picks]
+    if any(refused(p) for p in batch):
+        with pytest.raises(LineProtocolError):
+            encode_many(batch, precision)
+    else:
+        expected = [line for line in (client_line(p, precision) for p in batch) if line]
+        assert encode_many(batch, precision) == expected
+        assert encode_many(batch, precision) == expected  # now every series is cached
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.dictionaries(plain_names, safe_values, min_size=1, max_size=4), min_size=1, max_size=6),
        st.sampled_from(sorted(PRECISIONS)))
-def test_one_shape_many_value_types(field_sets: list[dict[str, object]], precision: str) -> None:
+def test_one_shape_many_value_types(impl: str, field_sets: list[dict[str, object]], precision: str) -> None:
     """Same measurement and keys with changing value types: the compiled shape must not misformat."""
     keys_ = list(field_sets[0])
     pts = [Point("m", {"host": "a b", "site": f"s{i % 2}"},
@@ -110,7 +149,7 @@ def test_unsigned_fields(fields: dict[str, object], data: st.DataObject) -> None
     assert encode(p, uint_fields=uint) == client_line(p, uint_fields=uint)
 
 
-def test_schema_points_match_client_and_cache_series() -> None:
+def test_schema_points_match_client_and_cache_series(impl: str) -> None:
     pts = [INTERFACE.point(1_700_000_000_000_000_000 + i,
                            {"device": "dx-core-1", "site": "dong-xoai", "role": "core",
                             "ifname": f"Gi0/{i % 3}", "ifalias": "to Bình Long, ring=1"},
@@ -145,7 +184,7 @@ def test_refusals_name_the_problem(point: Point, message: str) -> None:
         encode(point)
 
 
-def test_refusal_after_a_compiled_shape() -> None:
+def test_refusal_after_a_compiled_shape(impl: str) -> None:
     """A shape compiled from a good point still refuses a later bad value of that shape."""
     good = Point("logline", {"host": "a"}, {"msg": "fine", "n": 1}, 1)
     bad = Point("logline", {"host": "a"}, {"msg": "two\nlines", "n": 1}, 2)
@@ -158,7 +197,7 @@ def test_refusal_after_a_compiled_shape() -> None:
 
 
 
-def test_encode_valid_leaves_out_only_the_bad_points() -> None:
+def test_encode_valid_leaves_out_only_the_bad_points(impl: str) -> None:
     good = [Point("logline", {"host": "a"}, {"msg": f"ok {i}", "n": i}, i) for i in range(10)]
     bad = Point("logline", {"host": "a"}, {"msg": "two\nlines", "n": 1}, 99)
     errors: list[LineProtocolError] = []
@@ -167,7 +206,7 @@ def test_encode_valid_leaves_out_only_the_bad_points() -> None:
     assert encode_valid(good, errors.append) == encode_many(good)
     assert len(errors) == 1
 
-def test_non_finite_and_empty() -> None:
+def test_non_finite_and_empty(impl: str) -> None:
     assert encode(Point("m", {}, {"a": math.nan, "b": math.inf}, 1)) == ""
     assert encode(Point("m", {}, {}, 1)) == ""
     assert encode(Point("m", {"e": ""}, {"a": math.nan, "b": 2.0}, 1)) == "m b=2 1"
@@ -176,12 +215,17 @@ def test_non_finite_and_empty() -> None:
         encode(Point("m", {}, {"a": 1.0}, 1), "h")
 
 
-def test_bounded_caches_stay_correct_when_they_overflow(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bounded_caches_stay_correct_when_they_overflow(impl: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(lineproto, "_MAX_PREFIXES", 3)
     monkeypatch.setattr(lineproto, "_MAX_SHAPES", 2)
+    if impl == "c":
+        monkeypatch.setattr(lineproto, "_c_series", lineproto._lineproto.SeriesCache(3))
     pts = [Point(f"m{i % 3}", {"host": f"h{i % 7}"}, {"v": i / 3, f"f{i % 4}": i}, i) for i in range(100)]
     assert encode_many(pts) == [client_line(p) for p in pts]
+    assert encode_many(pts[::-1], "s") == [client_line(p, "s") for p in pts[::-1]]
     assert len(lineproto._series) <= 3 and len(lineproto._shapes) <= 2
+    if impl == "c":
+        assert lineproto._c_series is not None and 1 <= len(lineproto._c_series) <= 3
 
 
 # -- the batched path of encode_many (points of one shape encoded column by column) -----------
@@ -196,7 +240,8 @@ batch_floats = st.one_of(
 )
 batch_values = {
     float: batch_floats,
-    int: st.integers(-(2**63), 2**64 - 1),
+    int: st.one_of(st.integers(-(2**63), 2**64 - 1),
+                   st.sampled_from([0, -1, 2**63 - 1, 2**63, 2**64 - 1, 10**18, 10**19])),
     bool: st.booleans(),
 }
 
@@ -239,19 +284,18 @@ def one_shape_batches(draw: st.DrawFn) -> tuple[list[Point], frozenset[str]]:
     return pts, uint
 
 
-@settings(max_examples=400, deadline=None,
+@settings(max_examples=200, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(one_shape_batches(), st.sampled_from(sorted(PRECISIONS)))
 def test_batched_path_equals_influxdb_client_point(
-        float_formatter: str, batch: tuple[list[Point], frozenset[str]], precision: str) -> None:
+        impl: str, float_formatter: str, batch: tuple[list[Point], frozenset[str]], precision: str) -> None:
     pts, uint = batch
     if any(refused(p) for p in pts):
         with pytest.raises(LineProtocolError):
             encode_many(pts, precision)
         return
     lineproto._UINT_FIELDS[pts[0].measurement] = uint  # as if the schema declared them UINT
-    lineproto._shapes.clear()  # compiled with an earlier example's unsigned fields
-    lineproto._series.clear()
+    lineproto._clear_caches()  # compiled with an earlier example's unsigned fields
     try:
         expected = [client_line(p, precision, uint) for p in pts]
         assert encode_many(pts, precision) == [line for line in expected if line]
@@ -259,9 +303,19 @@ def test_batched_path_equals_influxdb_client_point(
         del lineproto._UINT_FIELDS[pts[0].measurement]
 
 
-def test_batched_path_is_taken_and_keeps_order(float_formatter: str) -> None:
+@pytest.fixture
+def pure_python(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Only the pure-Python path (for tests of its own machinery)."""
+    monkeypatch.setattr(lineproto, "_lineproto", None)
+    lineproto._clear_caches()
+    yield
+    lineproto._clear_caches()
+
+
+def test_batched_path_is_taken_and_keeps_order(pure_python: None, float_formatter: str) -> None:
     """A mixed batch: several shapes interleaved, each large enough to be batched, plus points the
-    batched code hands back to the per-point path (a string field, a NaN, a changed value type)."""
+    batched code hands back to the per-point path (a string field, a NaN, a changed value type).
+    The pure-Python path's batching (the C assembler does not group by shape)."""
     calls = []
     real = lineproto._Batch.encode
 
@@ -323,3 +377,157 @@ def test_float_column_rule_on_random_doubles(float_formatter: str) -> None:
     assert lineproto._float_column([math.inf]) is None
     assert lineproto._float_column([1e-7, 0.5]) == "1e-07,0.5"
     assert lineproto._float_column([1e16, -0.0, 100.0]) == "1e+16,-0,100"
+
+
+# -- the C assembler (nocsoc/_lineproto.c) against the pure-Python path and Point --------------
+
+def both_paths(pts: list[Point], precision: str = "ns") -> list[str]:
+    """encode_many's lines through the C assembler and the pure-Python path, asserted equal."""
+    lineproto._clear_caches()
+    c_lines = encode_many(pts, precision)
+    saved, lineproto._lineproto = lineproto._lineproto, None  # type: ignore[assignment]
+    try:
+        lineproto._clear_caches()
+        py_lines = encode_many(pts, precision)
+    finally:
+        lineproto._lineproto = saved
+        lineproto._clear_caches()
+    assert c_lines == py_lines
+    return c_lines
+
+
+@pytest.fixture
+def c_ext() -> None:
+    if lineproto._lineproto is None:
+        reason = "nocsoc._lineproto is not built (pip install -e . with a C compiler)"
+        if in_ci():
+            pytest.fail(f"CI=true and {reason}")
+        pytest.skip(reason)
+
+
+def test_c_path_is_taken_and_writes_every_prefix_kind(c_ext: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tag values of every str kind (ASCII, Latin-1, UCS-2 as in "Đồng Xoài", UCS-4) in the
+    prefixes of lines the C code assembles, without the pure-Python batching ever running."""
+    def no_python_batching(*args: object) -> None:
+        raise AssertionError("the pure-Python batch path ran")
+
+    monkeypatch.setattr(lineproto, "_encode_group", no_python_batching)
+    sites = ["dong-xoai", "Bình Phước", "Đồng Xoài", "trạm 🛰 1", "a,b=c d"]
+    pts = [INTERFACE.point(1_700_000_000_000_000_000 + i,
+                           {"device": f"core-{i % 2}", "site": sites[i % len(sites)], "ifname": "Gi0/1"},
+                           {"in_bps": i / 3, "out_bps": 1e-7 * i, "in_octets": 2**63 - 1 - i,
+                            "oper_status": 1})
+           for i in range(40)]
+    expected = [client_line(p) for p in pts]
+    lineproto._clear_caches()
+    assert encode_many(pts) == expected
+    assert encode_many(pts) == expected  # cached series
+    assert "site=Đồng\\ Xoài in_bps=" in expected[2] and "site=trạm\\ 🛰\\ 1 " in expected[3]
+
+
+def test_c_path_non_finite_floats_and_wrong_types(c_ext: None) -> None:
+    """A batch holding non-finite floats (the field left out; no field left: no line) and values
+    of another type than the shape's: exactly Point's lines; a value no line can hold: the same
+    LineProtocolError as the pure-Python path, naming the field."""
+    def pt(i: int, **fields: object) -> Point:
+        values: dict[str, object] = {"in_bps": i / 7, "out_bps": float(i), "in_octets": i, "oper_status": 1}
+        values.update(fields)
+        return Point("interface", {"device": "d1", "ifname": f"Gi0/{i % 3}"},
+                     values, 1_700_000_000_000_000_000 + i)  # type: ignore[arg-type]
+
+    pts = [pt(i) for i in range(30)]
+    pts[3] = pt(3, in_bps=math.nan)
+    pts[4] = Point("interface", {"device": "d1"}, {"in_bps": math.inf, "out_bps": -math.inf}, 4)
+    pts[5] = pt(5, in_bps=7)  # int where the shape has float: Point writes 7i
+    pts[6] = pt(6, oper_status=True)  # bool where the shape has int
+    pts[7] = pt(7, in_octets=2**70, oper_status=-(2**70))  # ints beyond 64 bits (as Point: str())
+    lines = both_paths(pts)
+    assert lines == [line for line in map(client_line, pts) if line]
+    assert len(lines) == 29 and lines[3].startswith("interface,device=d1,ifname=Gi0/0 in_octets=3i,")
+    assert "in_bps=7i," in lines[4] and "oper_status=true" in lines[5]
+    assert f"in_octets={2**70}i,oper_status=-{2**70}i," in lines[6]
+
+    bad = [*pts[:10], pt(10, out_bps=None), *pts[10:]]
+    messages = []
+    for c in (True, False):
+        saved = lineproto._lineproto
+        if not c:
+            lineproto._lineproto = None  # type: ignore[assignment]
+        try:
+            lineproto._clear_caches()
+            with pytest.raises(LineProtocolError) as exc:
+                encode_many(bad)
+            messages.append(str(exc.value))
+        finally:
+            lineproto._lineproto = saved
+            lineproto._clear_caches()
+    assert messages[0] == messages[1] == "interface.out_bps: unsupported value type NoneType"
+
+
+@pytest.mark.parametrize("precision", sorted(PRECISIONS))
+def test_c_path_times_and_int_bounds(c_ext: None, precision: str) -> None:
+    """Floor division of negative times, times beyond int64, ints and uints at their bounds."""
+    times = [0, 1, -1, -1_500_000_001, 1_999_999_999, 2**63 - 1, -(2**63), 2**63, 2**80 + 7, -(2**80)]
+    ints = [0, -1, 2**63 - 1, -(2**63), 2**63, 2**64 - 1, 2**64, -(2**64) - 1, 10**30]
+    pts = [Point("counters", {"device": "core-1"},
+                 {"n": ints[i % len(ints)], "x": i * 0.25, "ok": i % 3 == 0}, t)
+           for i, t in enumerate(times * 2)]
+    assert both_paths(pts, precision) == [client_line(p, precision) for p in pts]
+    lineproto._UINT_FIELDS["ucounters"] = frozenset({"n"})
+    try:
+        upts = [Point("ucounters", {}, {"n": v, "x": 1.0}, 5) for v in [0, 1, 2**63 - 1, 2**63, 2**64 - 1]]
+        assert both_paths(upts, precision) == [client_line(p, precision, frozenset({"n"})) for p in upts]
+    finally:
+        del lineproto._UINT_FIELDS["ucounters"]
+
+
+def test_c_float_tokens_on_random_doubles(c_ext: None, float_formatter: str) -> None:
+    """The C assembler's floats (orjson's tokens where their notation is repr's, repr otherwise;
+    repr only without orjson) are repr's without '.0' for doubles from every exponent."""
+    rnd = random.Random(20261126)
+    xs: list[float] = []
+    while len(xs) < 100_000:
+        x = struct.unpack("<d", rnd.getrandbits(64).to_bytes(8, "little"))[0]
+        if math.isfinite(x):
+            xs.append(x)
+    xs += [rnd.random() * 10.0 ** rnd.randint(-8, 20) for _ in range(100_000)]
+    xs += [round(rnd.uniform(-1e4, 1e4), rnd.randint(0, 6)) for _ in range(30_000)]
+    xs += [1e-4, -1e-4, 9.999999999999999e-05, 1e16, 1e15, 9999999999999998.0, 0.0, -0.0, 5e-324]
+    pts = [Point("m", {}, {"v": x}, i) for i, x in enumerate(xs)]
+    lineproto._clear_caches()
+    got = encode_many(pts)
+    expected = [f"m v={r[:-2] if r.endswith('.0') else r} {i}" for i, r in enumerate(map(repr, xs))]
+    assert got == expected
+
+
+def test_c_plan_refuses_malformed_plans(c_ext: None) -> None:
+    plan = lineproto._lineproto.Plan
+    with pytest.raises(ValueError, match="permutation"):
+        plan("ff", (0, 0), (b"a=", b"b="))
+    with pytest.raises(ValueError, match="kind"):
+        plan("fx", (0, 1), (b"a=", b"b="))
+    with pytest.raises(ValueError, match="ASCII"):
+        plan("f", (0,), ("é=".encode(),))
+    with pytest.raises(ValueError, match="one length"):
+        plan("ff", (0,), (b"a=",))
+    with pytest.raises(TypeError):
+        plan("f", (0,), ("a=",))  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        lineproto._lineproto.encode_many((), 1, {}, None, None)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="div"):
+        lineproto._lineproto.encode_many([], 0, {}, None, None)  # type: ignore[arg-type]
+
+
+def test_c_series_cache_tells_apart_keys_of_the_same_strings(c_ext: None) -> None:
+    """The same strings split differently between tag keys, tag values and field keys, in another
+    order, at another precision, and equal strings that are other objects: each its own series."""
+    b = "".join(["b"])  # equal to "b", another object
+    pts = [Point("m", {"a": "b"}, {"c": 1.5}, 1), Point("m", {}, {"a": 1.5, "b": 2.5, "c": 3.5}, 2),
+           Point("m", {"a": "b", "c": "d"}, {"e": 1}, 3), Point("m", {"a": "b"}, {"c": 1, "d": 2.5}, 4),
+           Point("m", {"b": "a"}, {"c": 1.5}, 5), Point("m", {"a": "c"}, {"b": 1.5}, 6),
+           Point("m", {"a": b}, {"c": 2.5}, 7), Point("m", {"c": "d", "a": "b"}, {"e": 1}, 8),
+           Point("n", {"a": "b"}, {"c": 1.5}, 9), Point("m", {"a": "b"}, {"c": True}, 10)]
+    lineproto._clear_caches()
+    for precision in ("ns", "s", "ns"):
+        batch = pts * 3
+        assert encode_many(batch, precision) == [client_line(p, precision) for p in batch]

@@ -1,0 +1,17 @@
+"""Builds nocsoc's small C accelerators; everything else is in pyproject.toml.
+
+They are optional at build time (`optional=True`): where no C compiler is found, nocsoc installs
+and runs on its pure-Python paths, which produce the same output (the tests compare them), only
+slower. CI requires them built (tests/test_speedups.py).
+"""
+
+from setuptools import Extension, setup
+
+_FLAGS = ["-O2", "-std=c11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers"]
+
+setup(
+    ext_modules=[
+        # lineproto: assembles a batch of points' lines (series lookup, ints, trimmed floats)
+        Extension("nocsoc._lineproto", ["nocsoc/_lineproto.c"], optional=True, extra_compile_args=_FLAGS),
+    ],
+)
