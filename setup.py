@@ -13,5 +13,8 @@ setup(
     ext_modules=[
         # lineproto: assembles a batch of points' lines (series lookup, ints, trimmed floats)
         Extension("nocsoc._lineproto", ["nocsoc/_lineproto.c"], optional=True, extra_compile_args=_FLAGS),
+        # flows: batch receive (recvmmsg) and hash group-by of the rollup
+        Extension("nocsoc.collectors.flows._flowfast", ["nocsoc/collectors/flows/_flowfast.c"],
+                  optional=True, extra_compile_args=_FLAGS),
     ],
 )

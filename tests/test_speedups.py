@@ -13,6 +13,7 @@ from tests.servers.base import in_ci
 
 ACCELERATORS = {
     "nocsoc._lineproto": "line-protocol batch encoder (nocsoc/_lineproto.c)",
+    "nocsoc.collectors.flows._flowfast": "flow receive, decode, rollup (collectors/flows/_flowfast.c)",
 }
 
 

@@ -119,8 +119,7 @@ class Install(InstallPaths):
                       "interval_s": self.flows_interval_s, "state_dir": "./var/flows",
                       # no destination folded into `other`: top talkers comparable to the manifest
                       "top_n": 1000},
-            "logs": {"syslog_udp": f"127.0.0.1:{self.syslog_port}", "syslog_tcp": None,
-                     "state_dir": "./var/logs"},
+            "logs": {"syslog_udp": f"127.0.0.1:{self.syslog_port}", "syslog_tcp": None},
             "detections": {"alerts_db": "./var/alerts.db", "flush_interval_s": 0.1},
             "dashboards": {"locale": "en"},
             "run": {"state_dir": "./var", "status_interval_s": 0.5, "self_metrics_interval_s": 2.0,

@@ -14,11 +14,11 @@ and counts it exactly as before.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from nocsoc.collectors.flows import netflow5
+from nocsoc.collectors.flows import netflow5, speedups
 
 
 def u16(buf: np.ndarray, off: np.ndarray) -> np.ndarray:
@@ -46,6 +46,8 @@ def record_offsets(starts: np.ndarray, counts: np.ndarray, size: int) -> np.ndar
 
 def gather(buf: np.ndarray, offsets: np.ndarray, itemsize: int) -> np.ndarray:
     """Records of `itemsize` bytes starting at `offsets`, copied into one contiguous uint8 array."""
+    if speedups.ext is not None:  # one memcpy a record instead of numpy's generic void copy
+        return np.frombuffer(speedups.ext.gather(buf, offsets, itemsize), dtype=np.uint8)
     view = np.ndarray(shape=(buf.shape[0] - itemsize + 1,), dtype=np.dtype((np.void, itemsize)),
                       buffer=buf, strides=(1,))
     return view[offsets].view(np.uint8)
@@ -59,12 +61,29 @@ class Joined:
     raw: bytes  # the same bytes (for slicing template sets)
     starts: np.ndarray  # int64 offset of each datagram
     lens: np.ndarray  # int64 length of each datagram
+    exporters: list[str] = field(default_factory=list)  # by join_group: in first-seen order
+    exporter_index: np.ndarray | None = None  # int64 per datagram, into `exporters`
 
 
 def join(datas: list[bytes]) -> Joined:
     raw = b"".join(datas)
     lens = np.fromiter(map(len, datas), dtype=np.int64, count=len(datas))
     return Joined(np.frombuffer(raw, dtype=np.uint8), raw, excl_cumsum(lens), lens)
+
+
+def join_group(group: list[tuple[bytes, str, float]]) -> Joined:
+    """`join` of the payloads, plus each datagram's exporter as an index (one pass in C)."""
+    if speedups.ext is not None:
+        raw, lens_b, index_b, exporters = speedups.ext.join_group(group)
+        lens = np.frombuffer(lens_b, dtype=np.int64)
+        return Joined(np.frombuffer(raw, dtype=np.uint8), raw, excl_cumsum(lens), lens, exporters,
+                      np.frombuffer(index_b, dtype=np.int64))
+    j = join([d[0] for d in group])
+    ids: dict[str, int] = {}
+    j.exporter_index = np.fromiter((ids.setdefault(d[1], len(ids)) for d in group), dtype=np.int64,
+                                   count=len(group))
+    j.exporters = list(ids)
+    return j
 
 
 @dataclass
@@ -103,6 +122,11 @@ class SetWalk:
 def walk_sets(j: Joined, version: int) -> SetWalk | int:
     """Headers and sets of v9 (version 9) or IPFIX (10) datagrams, or the index of the first
     malformed datagram (short header, set length that lies, stray bytes after the last set)."""
+    if speedups.ext is not None:  # the same walk, one pass in C
+        got = speedups.ext.walk_sets(j.buf, j.starts, j.lens, version)
+        if isinstance(got, int):
+            return got
+        return SetWalk(*(np.frombuffer(c, dtype=np.int64) for c in got))
     buf = j.buf
     hdr = 20 if version == 9 else 16
     bad = j.lens < hdr

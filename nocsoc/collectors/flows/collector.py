@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from nocsoc.collectors.flows import speedups
 from nocsoc.collectors.flows.config import FlowsConfig
 from nocsoc.collectors.flows.decoder import Datagram, NetflowDecoder
 from nocsoc.collectors.flows.geoip import GeoIp
@@ -34,7 +35,10 @@ from nocsoc.sinks.base import Sink
 
 log = logging.getLogger(__name__)
 
-BATCH_DATAGRAMS = 4096
+# Datagrams per decode call. With the C extension a call's fixed cost is small, and a batch that
+# stays within the cache matters more (measured over UDP: ~5-10% less CPU a record with 1,024
+# than with 4,096, whose ~6 MB evicted the receive path's data); numpy alone preferred 4,096.
+BATCH_DATAGRAMS = 1024
 BATCH_LINGER_S = 0.05  # wait this long for a full batch: fewer, larger decode calls (see receiver)
 SAVE_EVERY_S = 5.0
 
@@ -71,6 +75,9 @@ class FlowPipeline:
     def __init__(self, config: FlowsConfig, inventory: Inventory | None = None,
                  state_dir: Path | None = None, base_dir: Path | None = None) -> None:
         """`base_dir`: where relative database paths in the config are relative to."""
+        if speedups.ext is not None:
+            # batches allocate and free megabytes each: keep them in the heap (see _flowfast.c)
+            speedups.ext.retain_freed_memory()
         self.config = config
         self._devices: dict[str, Device] = inventory.by_address() if inventory else {}
         self.ifnames = IfNameMap()

@@ -4,15 +4,22 @@ Totals are exact: every record lands in exactly one row of every table (top-N or
 sum of a table equals the interval total. Intervals are chosen by arrival time, not by the flow
 timestamps, because exporter clocks drift and v9 times are relative to an uptime: arrival time is
 the one clock we own, and it closes an interval for good once the wall clock passes its end.
+
+Grouping: with the C extension, one hash table per (table, IP version) per interval sums every
+batch (each record hashed once, exact int64); the top-N + `other` selection runs in numpy when the
+interval closes. Without it, each batch is grouped with numpy sorts/bincounts as it arrives and
+the groups are merged: the same points either way (the tests compare them).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
+from nocsoc.collectors.flows import speedups
 from nocsoc.collectors.flows.addresses import format_address
 from nocsoc.collectors.flows.records import SAMPLED_NAMES, V6, FlowBatch
 from nocsoc.schema import FLOW_INTERFACE, FLOW_TOP, FLOW_TOTAL, Point
@@ -198,23 +205,97 @@ def format_conversation(key: int | bytes, ip_version: int) -> str:
     return f"{format_address(key[:16], 6)} <-> {format_address(key[16:], 6)}"
 
 
+# key dtype of each C table, by (kind, key width): what the numpy path's keys are
+_FAST_DTYPES: dict[tuple[str, int], np.dtype] = {
+    ("total", 1): np.dtype(np.int8), ("in", 4): np.dtype(np.uint32), ("out", 4): np.dtype(np.uint32),
+    ("service", 8): np.dtype(np.uint64), ("src", 4): np.dtype(np.uint32), ("dst", 4): np.dtype(np.uint32),
+    ("src", 16): V6, ("dst", 16): V6, ("conversation", 8): np.dtype(np.uint64),
+    ("conversation", 32): np.dtype("V32"),
+}
+
+
+def _new_fast() -> dict[tuple[str, int], object] | None:
+    """The C tables of a new rollup; None (numpy group-bys) without the extension."""
+    return {} if speedups.ext is not None else None
+
+
 @dataclass
 class ExporterRollup:
-    """One interval of one exporter."""
+    """One interval of one exporter.
+
+    With the C extension, batches go into `fast` (one hash table per (kind, ip version), exact
+    int64 sums, each record touched once) and `settle()` folds those into the tables below when
+    the interval closes; without it, each batch is grouped with numpy as it arrives."""
 
     totals: dict[tuple[int, int], Sums] = field(default_factory=dict)  # (ip version, state)
     interfaces: dict[tuple[int, str], Sums] = field(default_factory=dict)  # (ifindex, in|out)
     tables: dict[tuple[str, int], KeyTable] = field(default_factory=dict)  # (kind, ip version)
+    fast: dict[tuple[str, int], object] | None = field(default_factory=_new_fast)
 
     def add(self, batch: FlowBatch) -> None:
         n = len(batch)
         if n == 0:
+            return
+        if self.fast is not None:
+            self._add_fast(batch)
             return
         b, p = batch.bytes, batch.packets
         vol = Volumes(b, p)
         self._add_small(batch, vol)
         self._table("service", 0).add(service_keys(batch.proto, batch.sport, batch.dport), b, p, vol)
         self._add_addresses(batch, vol)
+
+    def _fast_table(self, kind: str, fam: int, key_size: int) -> object:
+        assert self.fast is not None and speedups.ext is not None
+        t = self.fast.get((kind, fam))
+        if t is None:
+            t = self.fast[(kind, fam)] = speedups.ext.SumTable(key_size)
+        return t
+
+    def _add_fast(self, batch: FlowBatch) -> None:
+        """Every table of one batch in C: no sort, no per-record Python."""
+        fam = batch.ip_version
+        b = np.ascontiguousarray(batch.bytes, dtype=np.int64)
+        p = np.ascontiguousarray(batch.packets, dtype=np.int64)
+
+        def u32(a: np.ndarray) -> np.ndarray:
+            return np.ascontiguousarray(a, dtype=np.uint32)
+
+        table: Any = self._fast_table
+        # state and interfaces come in runs of one value: runs=True skips hashing those
+        table("total", fam, 1).add(np.ascontiguousarray(batch.state, dtype=np.int8), b, p, True)
+        table("in", 0, 4).add(u32(batch.in_if), b, p, True)
+        table("out", 0, 4).add(u32(batch.out_if), b, p, True)
+        table("service", 0, 8).add_services(u32(batch.proto), u32(batch.sport), u32(batch.dport), b, p)
+        # one table at a time, not one record through all seven: measured ~25% faster (a single
+        # table's slots and loop stay in cache and the branches predictable)
+        width, dtype = (4, np.dtype(np.uint32)) if fam == 4 else (16, V6)
+        src = np.ascontiguousarray(batch.src, dtype=dtype)
+        dst = np.ascontiguousarray(batch.dst, dtype=dtype)
+        table("src", fam, width).add(src, b, p)
+        table("dst", fam, width).add(dst, b, p)
+        table("conversation", fam, 2 * width).add_pairs(src, dst, b, p)
+
+    def settle(self) -> None:
+        """Fold the C tables into totals, interfaces and key tables (once, at interval close)."""
+        if not self.fast:
+            return
+        fast, self.fast = self.fast, {}
+        for (kind, fam), t in fast.items():
+            raw_keys, raw_b, raw_p, raw_f = t.result()  # type: ignore[attr-defined]
+            keys = np.frombuffer(raw_keys, dtype=_FAST_DTYPES[(kind, t.key_size)])  # type: ignore[attr-defined]
+            b, p, f = (np.frombuffer(x, dtype=np.int64) for x in (raw_b, raw_p, raw_f))
+            if kind == "total":
+                for st, bb, pp, ff in zip(keys.tolist(), b.tolist(), p.tolist(), f.tolist(), strict=True):
+                    e = self.totals.setdefault((fam, int(st)), [0, 0, 0])
+                    e[0] += bb
+                    e[1] += pp
+                    e[2] += ff
+            elif kind in ("in", "out"):
+                _merge(self.interfaces, [(k, kind) for k in keys.tolist()], b.tolist(), p.tolist(),
+                       f.tolist())
+            else:
+                self._table(kind, fam).add_grouped((keys, b, p, f))
 
     def _add_small(self, batch: FlowBatch, vol: Volumes) -> None:
         """Totals per sampling state and volumes per interface: ONE bincount over the combined
@@ -338,6 +419,7 @@ class Rollups:
         return points
 
     def _points(self, t_ns: int, exporter: str, r: ExporterRollup) -> list[Point]:
+        r.settle()
         info = self.exporter_info(exporter)
         base = {"exporter": exporter, "device": info.device, "site": info.site}
         secs = self.interval_s

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from nocsoc.collectors.flows import speedups
 from nocsoc.collectors.flows.fields import ADDRESS_LENGTH, FLOW_FIELDS
 from nocsoc.inventory.store import atomic_write
 
@@ -57,6 +58,9 @@ class Template:
     dtype: np.dtype | None = field(default=None, init=False, repr=False)
     _wanted: dict[str, tuple[int, int]] = field(default_factory=dict, init=False, repr=False)
     _wanted_index: dict[int, str] = field(default_factory=dict, init=False, repr=False)
+    # options data bodies already decoded: exporters repeat the same few (sampling announcements)
+    _options_seen: dict[bytes, list[dict[int, int]]] = field(default_factory=dict, init=False, repr=False,
+                                                               compare=False)
 
     def __post_init__(self) -> None:
         if not self.fields:
@@ -132,6 +136,8 @@ class Template:
         """Decode records (bytes, or a uint8 array of them) into columns by column name."""
         if self.record_length is not None:
             assert self.dtype is not None
+            if speedups.ext is not None:  # one pass a field, no structured-dtype copies
+                return speedups.record_columns(buf, self.dtype, _RAW_COLUMNS)
             n = len(buf) // self.record_length
             arr = np.frombuffer(buf, dtype=self.dtype, count=n)
             cols: dict[str, np.ndarray] = {}
@@ -145,6 +151,12 @@ class Template:
                     cols[name] = _void_to_uint(a)
             return cols
         return self._decode_variable(buf if isinstance(buf, bytes) else buf.tobytes())
+
+    def columns_at(self, buf: np.ndarray, offsets: np.ndarray) -> dict[str, np.ndarray]:
+        """decode_columns of the fixed-length records at byte `offsets` of `buf`, gathered in the
+        same pass (C only: the numpy path gathers first, see batchwalk.gather)."""
+        assert self.dtype is not None
+        return speedups.record_columns(buf, self.dtype, _RAW_COLUMNS, offsets)
 
     def _decode_variable(self, buf: bytes) -> dict[str, np.ndarray]:
         """Per-record path for templates with variable-length fields (RFC 7011 section 7)."""
@@ -192,6 +204,18 @@ class Template:
             cols["_count"] = np.zeros(count, dtype=np.uint8)
         return cols
 
+    def decode_options_cached(self, buf: bytes) -> list[dict[int, int]]:
+        """decode_options, remembering the last few hundred bodies (the records are shared: read
+        them, never change them). WHY: softflowd repeats its options data every 16 datagrams, and
+        decoding it again cost more than all the flow records between (~8 ns a record)."""
+        got = self._options_seen.get(buf)
+        if got is None:
+            got = self.decode_options(buf)  # raises on bad input: nothing cached then
+            if len(self._options_seen) >= 256:
+                self._options_seen.clear()
+            self._options_seen[bytes(buf)] = got
+        return got
+
     def decode_options(self, buf: bytes) -> list[dict[int, int]]:
         """Options data records as {element id: integer value} (non-enterprise, <= 8 bytes)."""
         out: list[dict[int, int]] = []
@@ -219,6 +243,9 @@ class Template:
             out.append(rec)
             pos = p
         return out
+
+
+_RAW_COLUMNS = frozenset(("src6", "dst6"))  # void fields kept as bytes (the rest are integers)
 
 
 def _void_to_uint(a: np.ndarray) -> np.ndarray:

@@ -1,0 +1,280 @@
+"""The C accelerator (_flowfast) against the numpy path it replaces: identical rollups and counters
+on random and on hostile input, and clear errors (never a crash) on arguments that do not fit."""
+
+from __future__ import annotations
+
+import random
+import socket
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+
+from nocsoc.collectors.flows import batchwalk, speedups
+from nocsoc.collectors.flows.decoder import NetflowDecoder
+from nocsoc.collectors.flows.records import SCALED, UNKNOWN, UNSAMPLED, V6, FlowBatch, make_batch
+from nocsoc.collectors.flows.rollup import Rollups
+from nocsoc.collectors.flows.templates import EarlyData, TemplateCache
+from nocsoc.schema import Point
+from tests.collectors.flows.test_fuzz import mutate, seeds
+from tests.servers.base import in_ci
+
+BUILT = speedups.ext
+
+
+@pytest.fixture(autouse=True)
+def flow_path() -> Iterator[str]:
+    """Overrides the conftest's: these tests switch between the two paths themselves."""
+    if BUILT is None:
+        reason = "nocsoc.collectors.flows._flowfast is not built"
+        if in_ci():
+            pytest.fail(f"CI=true and {reason}")
+        pytest.skip(reason)
+    try:
+        yield "both"
+    finally:
+        speedups.ext = BUILT
+
+
+def rows(points: list[Point]) -> list[tuple]:
+    return [(p.measurement, p.time_ns, sorted(p.tags.items(), key=str), sorted(p.fields.items()))
+            for p in points]
+
+
+def random_batches(rng: np.random.Generator, n_batches: int) -> list[FlowBatch]:
+    out = []
+    for i in range(n_batches):
+        n = int(rng.integers(1, 3000))
+        fam = 6 if i % 3 == 2 else 4
+        if fam == 4:
+            src = rng.integers(0, 3000, n).astype(np.uint32) | np.uint32(0x0A000000)
+            dst = rng.integers(0, 50, n).astype(np.uint32) | np.uint32(0x0A000000)
+            dst[::7] = src[::7]  # a host talking to itself: one conversation key either way
+        else:
+            raw = rng.integers(0, 256, (n, 16), dtype=np.uint8)
+            raw[:, :14] = 0x20
+            src = np.ascontiguousarray(raw).view(V6).ravel()
+            raw2 = raw.copy()
+            raw2[:, 15] = rng.integers(0, 4, n)
+            dst = np.ascontiguousarray(raw2).view(V6).ravel()
+        # byte counts large enough that float64 sums could round: exactness is checked too
+        big = i % 4 == 1
+        cols = {
+            "src": src, "dst": dst,
+            "bytes": rng.integers(1, (1 << 45) if big else 1500, n).astype(np.uint64),
+            "packets": rng.integers(1, 50, n).astype(np.uint64),
+            "sport": rng.integers(0, 65536, n).astype(np.uint32),
+            "dport": rng.choice(np.array([0, 22, 53, 80, 443], dtype=np.uint32), n),
+            "proto": rng.choice(np.array([1, 6, 17, 47, 132], dtype=np.uint32), n),
+            "in_if": rng.integers(0, 5, n).astype(np.uint32),
+            "out_if": rng.integers(0, 70000, n).astype(np.uint32),
+        }
+        rate = rng.choice(np.array([1, 1, 100], dtype=np.int64), n)
+        unscaled = rng.choice(np.array([UNKNOWN, UNSAMPLED], dtype=np.int8), n)
+        state = np.where(rate > 1, SCALED, unscaled).astype(np.int8)
+        exporter = f"127.0.0.{1 + i % 2}"
+        out.append(make_batch(exporter, "9", fam, 10.0 + i * 7.0, cols, rate, state))
+    return out
+
+
+def rollup_points(batches: list[FlowBatch], ext: object) -> list[Point]:
+    speedups.ext = ext  # type: ignore[assignment]
+    r = Rollups(interval_s=60, top_n=7)
+    for b in batches:
+        r.add(b)
+    points = r.due(100.0)  # closes the first interval, the rest at the end
+    return points + r.flush_all()
+
+
+def test_hash_rollup_equals_numpy_rollup_on_random_batches() -> None:
+    batches = random_batches(np.random.default_rng(11), 24)
+    fast, slow = rollup_points(batches, BUILT), rollup_points(batches, None)
+    assert rows(fast) == rows(slow)
+    # and exact: the `total` points add up to the Python sum of every record
+    total = sum(int(b.bytes.sum(dtype=object)) for b in batches)
+    assert sum(int(p.fields["bytes"]) for p in fast if p.measurement == "flow_total") == total
+    assert len({p.tags.get("key") for p in fast if p.tags.get("kind") == "conversation"}) > 7
+
+
+def decode_all(batches: list[list[tuple[bytes, str, float]]], ext: object) -> tuple[list, dict, int]:
+    speedups.ext = ext  # type: ignore[assignment]
+    decoder = NetflowDecoder(TemplateCache(), early=EarlyData(max_sets=256))
+    rollups = Rollups(interval_s=60, top_n=10)
+    for batch in batches:
+        for b in decoder.decode(batch):
+            rollups.add(b)
+    return rows(rollups.flush_all()), decoder.stats.snapshot(), decoder.unexpected_errors
+
+
+def test_c_and_numpy_paths_count_and_roll_up_mutated_datagrams_identically() -> None:
+    """The fuzz test's mutations (lying lengths, truncation, splices, garbage) through both
+    paths: the same records kept, the same datagrams counted as errors, the same rollups."""
+    pool = seeds()[:-1]  # NetFlow v5/v9 and IPFIX (the last, sFlow, has no C part)
+    rng = random.Random(5)
+    batches = []
+    for _ in range(20):
+        batch = []
+        for i in range(500):
+            batch.append((mutate(rng, rng.choice(pool), pool), f"127.0.0.{1 + i % 3}", 1000.0))
+            if i % 10 == 0:
+                batch.append((rng.choice(pool), f"127.0.0.{1 + i % 3}", 1000.0))
+        batches.append(batch)
+    fast = decode_all(batches, BUILT)
+    slow = decode_all(batches, None)
+    assert fast[2] == slow[2] == 0
+    assert fast[1] == slow[1]
+    assert fast[0] == slow[0]
+    assert sum(v.get("records", 0) for v in fast[1].values()) > 1000
+
+
+def test_sum_table_sums_exactly_and_refuses_what_does_not_fit() -> None:
+    assert BUILT is not None
+    t = BUILT.SumTable(8)
+    keys = np.array([5, 7, 5, 1 << 63], dtype=np.uint64)
+    big = np.full(4, (1 << 50) + 1, dtype=np.int64)
+    for _ in range(1000):  # sums past 2**53: float64 would round them
+        t.add(keys, big, np.ones(4, dtype=np.int64))
+    dtypes = (np.uint64, np.int64, np.int64, np.int64)
+    k, b, p, f = (np.frombuffer(x, dtype=d) for x, d in zip(t.result(), dtypes, strict=True))
+    got = {int(kk): (int(bb), int(pp), int(ff)) for kk, bb, pp, ff in zip(k, b, p, f, strict=True)}
+    assert got == {5: (2000 * ((1 << 50) + 1), 2000, 2000), 7: (1000 * ((1 << 50) + 1), 1000, 1000),
+                   1 << 63: (1000 * ((1 << 50) + 1), 1000, 1000)}
+    assert len(t) == 3 and t.key_size == 8
+    ones = np.ones(4, dtype=np.int64)
+    with pytest.raises(ValueError, match="keys has 16 bytes, expected 32"):
+        t.add(np.zeros(4, dtype=np.uint32), ones, ones)
+    with pytest.raises(ValueError, match="bytes has 4 values, packets 3"):
+        t.add(keys, ones, ones[:3])
+    with pytest.raises(TypeError, match="int64"):
+        t.add(keys, ones.astype(np.float64), ones)
+    with pytest.raises(TypeError, match="C-contiguous"):
+        t.add(np.zeros(8, dtype=np.uint64)[::2], ones, ones)
+    with pytest.raises(ValueError, match="8-byte"):
+        BUILT.SumTable(4).add_pairs(keys, keys, ones, ones)
+    with pytest.raises(ValueError, match="key_size must be"):
+        BUILT.SumTable(3)
+    # many keys: the index grows (rehashes) and nothing is lost on the way
+    t16 = BUILT.SumTable(16)
+    many = np.arange(200_000, dtype=np.uint64).repeat(2).view(V6)
+    t16.add(many, np.ones(200_000, dtype=np.int64), np.ones(200_000, dtype=np.int64))
+    t16.add(many, np.ones(200_000, dtype=np.int64), np.ones(200_000, dtype=np.int64))
+    assert len(t16) == 200_000
+    assert np.frombuffer(t16.result()[3], dtype=np.int64).tolist() == [2] * 200_000
+
+
+def test_columns_and_gather_refuse_records_outside_the_buffer() -> None:
+    assert BUILT is not None
+    buf = np.arange(100, dtype=np.uint8)
+    got = BUILT.gather(buf, np.array([0, 90], dtype=np.int64), 10)
+    assert got == bytes(range(10)) + bytes(range(90, 100))
+    for bad in ([91], [-1], [1 << 62]):
+        with pytest.raises(ValueError, match="overruns the 100-byte buffer"):
+            BUILT.gather(buf, np.array(bad, dtype=np.int64), 10)
+        with pytest.raises(ValueError, match="overruns the 100-byte buffer"):
+            BUILT.columns(buf, 10, [(0, 4, 0)], np.array(bad, dtype=np.int64))
+    with pytest.raises(TypeError, match="int64"):
+        BUILT.gather(buf, np.array([0], dtype=np.int32), 10)
+    with pytest.raises(ValueError, match="does not fit a 10-byte record"):
+        BUILT.columns(buf, 10, [(8, 4, 0)])
+    with pytest.raises(ValueError, match="does not fit"):
+        BUILT.columns(buf, 10, [(0, 3, 0)])  # 3 bytes is kind 2's job
+    with pytest.raises(ValueError, match="positive"):
+        BUILT.gather(buf, np.array([0], dtype=np.int64), 0)
+    # values: big-endian in, native out, each kind (9 whole records; the tail is ignored)
+    cols = BUILT.columns(bytes(buf), 11, [(0, 1, 0), (1, 2, 0), (3, 4, 0), (0, 8, 0), (7, 3, 2), (8, 2, 1),
+                                          (1, 2, 3), (0, 1, 3)])
+    rec = [bytes(buf[i * 11:(i + 1) * 11]) for i in range(9)]
+    assert np.frombuffer(cols[0], np.uint8).tolist() == [r[0] for r in rec]
+    assert np.frombuffer(cols[1], np.uint16).tolist() == [int.from_bytes(r[1:3], "big") for r in rec]
+    assert np.frombuffer(cols[2], np.uint32).tolist() == [int.from_bytes(r[3:7], "big") for r in rec]
+    assert np.frombuffer(cols[3], np.uint64).tolist() == [int.from_bytes(r[0:8], "big") for r in rec]
+    assert np.frombuffer(cols[4], np.uint64).tolist() == [int.from_bytes(r[7:10], "big") for r in rec]
+    assert bytes(cols[5]) == b"".join(r[8:10] for r in rec)
+    assert np.frombuffer(cols[6], np.uint32).tolist() == [int.from_bytes(r[1:3], "big") for r in rec]
+    assert np.frombuffer(cols[7], np.uint32).tolist() == [r[0] for r in rec]
+
+
+def test_join_group_and_by_version_match_the_python_split() -> None:
+    assert BUILT is not None
+    group = [(b"\x00\x05abc", "127.0.0.1", 1.0), (b"\x00\x09", "127.0.0.2", 1.0),
+             (b"\x00", "127.0.0.1", 1.0), (b"\x00\x0a" + bytes(30), "127.0.0.3", 2.0),
+             (b"", "127.0.0.2", 2.0), (b"\x00\x00x", "127.0.0.1", 2.0)]
+    fast = batchwalk.join_group(group)
+    speedups.ext = None
+    slow = batchwalk.join_group(group)
+    assert fast.raw == slow.raw
+    assert fast.exporters == slow.exporters == ["127.0.0.1", "127.0.0.2", "127.0.0.3"]
+    assert fast.lens.tolist() == slow.lens.tolist() and fast.starts.tolist() == slow.starts.tolist()
+    assert fast.exporter_index is not None and slow.exporter_index is not None
+    assert fast.exporter_index.tolist() == slow.exporter_index.tolist() == [0, 1, 0, 2, 1, 0]
+    v5, v9, v10, other = BUILT.by_version(group)
+    assert (v5, v9, v10, other) == ([group[0]], [group[1]], [group[3]], [group[2], group[4], group[5]])
+    with pytest.raises(TypeError, match="datagram 1 is not"):
+        BUILT.by_version([group[0], ("x", "y")])
+    with pytest.raises(TypeError, match="datagram 0 is not"):
+        BUILT.join_group([(b"x", 5, 1.0)])
+
+
+def test_receiver_batches_datagrams_with_their_exporter_and_skips_empty_ones() -> None:
+    assert BUILT is not None
+    for family, host in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")):
+        try:
+            rx_sock = socket.socket(family, socket.SOCK_DGRAM)
+            rx_sock.bind((host, 0))
+        except OSError as exc:  # no IPv6 loopback in this container
+            if family == socket.AF_INET6:
+                continue
+            raise AssertionError(exc) from exc
+        with rx_sock, socket.socket(family, socket.SOCK_DGRAM) as tx:
+            rx = BUILT.Receiver(rx_sock.fileno(), 8)
+            assert rx.recv(False) == ([], 0, -1)  # nothing waiting, no SO_RXQ_OVFL asked
+            port = rx_sock.getsockname()[1]
+            # sizes around the receiver's 2 kB slot head, and the largest UDP payload
+            big = [random.Random(n).randbytes(n) for n in (2047, 2048, 2049, 9000, 65507)]
+            for payload in (b"one", b"", b"three", *big):
+                tx.sendto(payload, (host, port))
+            got, received, _ = rx.recv(True, 0.05)
+            assert received == 8
+            expected = [(b"one", host), (b"three", host), *((b, host) for b in big)]
+            assert [(d, e) for d, e, _t in got] == expected
+            with pytest.raises(ValueError, match="linger"):
+                rx.recv(True, 5.0)
+    with pytest.raises(ValueError, match="slots"):
+        BUILT.Receiver(0, 0)
+
+
+def test_set_walk_in_c_equals_the_numpy_walk_on_mutated_datagrams() -> None:
+    """Same sets or the same first bad datagram, for v9 and IPFIX batches with hostile members."""
+    assert BUILT is not None
+    pool = seeds()[1:6]
+    rng = random.Random(9)
+    compared = {"walked": 0, "refused": 0}
+    for _ in range(300):
+        version = rng.choice([9, 10])
+        group = []
+        for _i in range(rng.randint(1, 12)):
+            seed = rng.choice([p for p in pool if p[1] == version])
+            data = mutate(rng, seed, pool) if rng.random() < 0.3 else seed
+            group.append((data, "127.0.0.1", 1.0))
+        speedups.ext = BUILT
+        fast = batchwalk.walk_sets(batchwalk.join_group(group), version)
+        speedups.ext = None
+        try:
+            slow = batchwalk.walk_sets(batchwalk.join_group(group), version)
+        except IndexError:  # the numpy walk reading past an empty batch: its caller goes one by one
+            assert isinstance(fast, int)
+            continue
+        if isinstance(slow, int):
+            assert fast == slow
+            compared["refused"] += 1
+        else:
+            assert not isinstance(fast, int)
+            for name in ("seq", "domain", "dgram", "sid", "body", "body_len"):
+                assert getattr(fast, name).tolist() == getattr(slow, name).tolist(), name
+            compared["walked"] += 1
+    assert compared["walked"] > 50 and compared["refused"] > 20
+    speedups.ext = BUILT
+    with pytest.raises(ValueError, match="outside the buffer"):
+        BUILT.walk_sets(np.zeros(10, np.uint8), np.array([5], np.int64), np.array([10], np.int64), 9)
+    with pytest.raises(ValueError, match="version must be 9 or 10"):
+        BUILT.walk_sets(np.zeros(10, np.uint8), np.array([0], np.int64), np.array([10], np.int64), 5)
