@@ -18,6 +18,9 @@ class DetectionsConfig(BaseModel):
     correlation_snapshot_s: float = Field(
         default=60.0, gt=0,
         description="how often correlation windows are saved with the alerts (and at stop)")
+    correlation_snapshot_groups: int = Field(
+        default=10_000, gt=0,
+        description="correlation groups saved per rule, the most recently active (the rest restart empty)")
     flush_interval_s: float = Field(default=0.2, gt=0, description="longest a detection waits for the store")
     max_unstored: int = Field(default=100_000, gt=0,
                               description="detections held while the store refuses them (then back pressure)")

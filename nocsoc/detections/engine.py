@@ -286,9 +286,10 @@ class Engine:
     def state_size(self) -> int:
         return sum(tr.state_size() for tr in self.trackers)
 
-    def snapshot(self) -> dict[str, dict[str, Any]]:
-        """Every correlation's windows by rule id (for `AlertStore.ingest(correlations=...)`)."""
-        return {self._meta[id(tr)][0]: tr.snapshot() for tr in self.trackers}
+    def snapshot(self, max_groups: int | None = None) -> dict[str, dict[str, Any]]:
+        """Every correlation's windows by rule id (for `AlertStore.ingest(correlations=...)`),
+        at most `max_groups` a rule, the most recently active."""
+        return {self._meta[id(tr)][0]: tr.snapshot(max_groups) for tr in self.trackers}
 
     def restore(self, saved: dict[str, dict[str, Any]]) -> tuple[int, list[str]]:
         """Load saved windows: (groups restored, ids of rules whose saved state no longer fits

@@ -207,3 +207,17 @@ def test_restore_leaves_out_the_state_of_a_changed_rule(tmp_path: Path) -> None:
     assert stale == ["11111111-0000-4000-8000-000000000003"]
     assert restored == sum(len(s["groups"]) for rid, s in saved.items() if rid not in stale)
     assert [x for x in run(other, [e(2, "10.0.0.9")]) if x[0] == "Many failures"] == []
+
+
+def test_snapshot_keeps_the_most_recently_active_groups(tmp_path: Path) -> None:
+    eng = engine(tmp_path)
+    run(eng, [e(float(t), f"10.0.2.{t}") for t in range(10)] + [e(10.0, "10.0.2.3")])
+    snap = eng.snapshot(max_groups=3)["11111111-0000-4000-8000-000000000003"]
+    assert [g[0] for g in snap["groups"]] == [["10.0.2.8"], ["10.0.2.9"], ["10.0.2.3"]]  # oldest first
+    assert snap["left_out"] == 7
+    other = engine(tmp_path)
+    restored, _ = other.restore({"11111111-0000-4000-8000-000000000003": snap})
+    assert restored == 3
+    # 10.0.2.3 had two failures before the save: a third within the minute completes the incident
+    assert [x for x in run(other, [e(11.0, "10.0.2.3")]) if x[0] == "Many failures"] == [
+        ("Many failures", True, "src_ip=10.0.2.3", 3)]

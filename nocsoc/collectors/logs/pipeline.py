@@ -92,6 +92,7 @@ class LogPipeline:
                                          detections_config.dedup_window_s)
         self._own_store = store is None
         self.restored_windows = self._restore_correlations()
+        self.unsaved_windows = 0  # groups beyond correlation_snapshot_groups at the last save
         self._next_snapshot = time.monotonic() + detections_config.correlation_snapshot_s
         self._queue: queue.Queue[Item] = queue.Queue(config.queue_size)
         self.counters = Counters("received", "parsed", "unparsed", "dropped", "deferred", "matches",
@@ -260,8 +261,8 @@ class LogPipeline:
         from); on failure keep both and retry with exponential backoff (a locked DB or a full
         disk must neither stop the stream nor lose detections)."""
         try:
-            res = self.store.ingest(dets, offsets=self._marks,
-                                    correlations=self.engine.snapshot() if snapshot else None)
+            saved = self.engine.snapshot(self.dconfig.correlation_snapshot_groups) if snapshot else None
+            res = self.store.ingest(dets, offsets=self._marks, correlations=saved)
         except Exception as exc:
             self.counters.add("store_errors")
             self._backoff = min(_BACKOFF_MAX_S, self._backoff * 2 if self._backoff else _BACKOFF_FIRST_S)
@@ -272,8 +273,9 @@ class LogPipeline:
         dets.clear()
         self._marks = {}
         self._backoff, self._retry_at = 0.0, 0.0
-        if snapshot:
+        if saved is not None:
             self._next_snapshot = time.monotonic() + self.dconfig.correlation_snapshot_s
+            self.unsaved_windows = sum(s["left_out"] for s in saved.values())
         self.counters.add("alerts", len(res.created))
         self.counters.add("suppressed", res.suppressed)
         if self.sink is not None and res.touched:
@@ -354,6 +356,7 @@ class LogPipeline:
                 "correlations": len(self.ruleset.correlations), "queue": self._queue.qsize(),
                 "correlation_state": self.engine.state_size(),
                 "correlation_restored": self.restored_windows,
+                "correlation_unsaved": self.unsaved_windows,
                 "udp": self.udp.address if self.udp else None,
                 "tcp": self.tcp.address if self.tcp else None}
 
