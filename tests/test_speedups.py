@@ -1,20 +1,46 @@
-"""The C accelerators are built (setup.py marks them optional so that nocsoc installs without a
-compiler). Where one is missing, nocsoc runs its pure-Python path, which its own tests also run;
-this test says so by skipping, and under CI=true, where gcc is installed, it fails instead: a
-silent fallback there would hide a broken build behind slower, still-green tests."""
+"""The C accelerators: built, and clean under AddressSanitizer and UBSan.
+
+setup.py marks them optional so that nocsoc installs without a compiler. Where one is missing,
+nocsoc runs its pure-Python path, which its own tests also run; `test_accelerator_is_built` says
+so by skipping, and under CI=true, where gcc is installed, it fails instead: a silent fallback
+there would hide a broken build behind slower, still-green tests.
+
+The flow extension reads datagrams from anyone on the network: an out-of-bounds read there would
+crash the collector, or worse. `test_c_paths_clean_under_sanitizers` builds both extensions with
+-fsanitize=address,undefined into a copy of the package and runs their tests (the decoders'
+fuzz test among them) in it, so any invalid access or undefined behaviour fails the suite.
+"""
 
 from __future__ import annotations
 
 import importlib
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
 
 import pytest
 
 from tests.servers.base import in_ci
 
+ROOT = Path(__file__).resolve().parent.parent
 ACCELERATORS = {
-    "nocsoc._lineproto": "line-protocol batch encoder (nocsoc/_lineproto.c)",
-    "nocsoc.collectors.flows._flowfast": "flow receive, decode, rollup (collectors/flows/_flowfast.c)",
+    "nocsoc._lineproto": ("line-protocol batch encoder", "nocsoc/_lineproto.c"),
+    "nocsoc.collectors.flows._flowfast": ("flow receive, decode, rollup",
+                                          "nocsoc/collectors/flows/_flowfast.c"),
 }
+# the tests that drive the C code hardest: hostile datagrams, random points, both paths compared
+SANITIZED_TESTS = ["tests/collectors/flows/test_fuzz.py", "tests/collectors/flows/test_flowfast.py",
+                   "tests/collectors/flows/test_decoder.py", "tests/collectors/flows/test_receiver.py",
+                   "tests/collectors/flows/test_rollup.py", "tests/test_lineproto.py"]
+
+
+def _skip_or_fail(reason: str) -> None:
+    if in_ci():
+        pytest.fail(f"CI=true and {reason}")
+    pytest.skip(reason)
 
 
 @pytest.mark.parametrize("module", sorted(ACCELERATORS))
@@ -22,8 +48,50 @@ def test_accelerator_is_built(module: str) -> None:
     try:
         importlib.import_module(module)
     except ImportError as exc:
-        reason = (f"C accelerator {module} ({ACCELERATORS[module]}) is not built: {exc}; "
-                  "`pip install -e .` builds it where gcc and the Python headers are present")
-        if in_ci():
-            pytest.fail(f"CI=true and {reason}")
-        pytest.skip(reason)
+        what, source = ACCELERATORS[module]
+        _skip_or_fail(f"C accelerator {module} ({what}, {source}) is not built: {exc}; "
+                      "`pip install -e .` builds it where gcc and the Python headers are present")
+
+
+def _runtime(name: str) -> str | None:
+    """Path of a sanitizer runtime gcc links against, or None."""
+    if shutil.which("gcc") is None:
+        return None
+    out = subprocess.run(["gcc", f"-print-file-name={name}"], capture_output=True, text=True, check=False)
+    path = out.stdout.strip()
+    return path if os.path.isabs(path) and os.path.exists(path) else None
+
+
+def test_c_paths_clean_under_sanitizers(tmp_path: Path) -> None:
+    asan, ubsan = _runtime("libasan.so"), _runtime("libubsan.so")
+    if asan is None or ubsan is None:
+        _skip_or_fail("gcc with libasan and libubsan is needed to check the C accelerators (package gcc)")
+    assert asan is not None and ubsan is not None
+    skip = shutil.ignore_patterns("*.so", "__pycache__")
+    shutil.copytree(ROOT / "nocsoc", tmp_path / "nocsoc", ignore=skip)
+    shutil.copytree(ROOT / "tests", tmp_path / "tests", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path)  # the same pytest settings (timeouts, markers)
+    include = sysconfig.get_paths()["include"]
+    suffix = sysconfig.get_config_var("EXT_SUFFIX")
+    for _what, source in ACCELERATORS.values():
+        target = tmp_path / source.replace(".c", suffix)
+        build = subprocess.run(
+            ["gcc", "-O1", "-g", "-fno-omit-frame-pointer", "-fsanitize=address,undefined",
+             "-fno-sanitize-recover=undefined", "-std=c11", "-shared", "-fPIC", f"-I{include}",
+             str(tmp_path / source), "-o", str(target)],
+            capture_output=True, text=True, check=False)
+        assert build.returncode == 0, f"{source}: {build.stderr}"
+    env = {**os.environ, "PYTHONPATH": str(tmp_path), "LD_PRELOAD": f"{asan}:{ubsan}",
+           "ASAN_OPTIONS": "detect_leaks=0:abort_on_error=1", "UBSAN_OPTIONS": "print_stacktrace=1"}
+    check = subprocess.run(
+        [sys.executable, "-c", "import nocsoc._lineproto as a, nocsoc.collectors.flows._flowfast as b;"
+         "print(a.__file__); print(b.__file__)"], cwd=tmp_path, env=env, capture_output=True, text=True,
+        check=False)
+    assert check.returncode == 0, check.stderr
+    built = [str(tmp_path / source.replace(".c", suffix)) for _what, source in ACCELERATORS.values()]
+    assert check.stdout.split() == built  # the sanitized builds, not the installed ones
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x", *SANITIZED_TESTS],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900, check=False)
+    assert run.returncode == 0, (run.stdout + run.stderr)[-6000:]
+    assert " passed" in run.stdout and "skipped" not in run.stdout.splitlines()[-1]
