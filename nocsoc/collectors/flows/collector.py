@@ -122,27 +122,31 @@ class FlowPipeline:
         start = 0
         interval = self.rollups.interval_of
         if datagrams:
-            times = [d[2] for d in datagrams]
-            if interval(min(times)) == interval(max(times)):  # the usual case: one decode call
+            if speedups.ext is not None:  # the same two values, without a list of every time
+                first, last = speedups.ext.time_range(datagrams)
+            else:
+                times = [d[2] for d in datagrams]
+                first, last = min(times), max(times)
+            if interval(first) == interval(last):  # the usual case: one decode call
                 return self._process(datagrams, on_batch)
         for i in range(1, len(datagrams) + 1):
             if i == len(datagrams) or interval(datagrams[i][2]) != interval(datagrams[start][2]):
-                for batch in self.decoder.decode(datagrams[start:i]):
-                    self.rollups.add(batch)
-                    n += len(batch)
-                    if on_batch is not None:
-                        on_batch(batch)
+                n += self._process(datagrams[start:i], on_batch)
                 start = i
-        self.records += n
         return n
 
     def _process(self, datagrams: list[Datagram], on_batch: Callable[[FlowBatch], None] | None) -> int:
         n = 0
+        if on_batch is None:  # only the rollup needs them: v5 records may skip their columns
+            for decoded in self.decoder.decode_for_rollup(datagrams):
+                self.rollups.add(decoded)
+                n += len(decoded)
+            self.records += n
+            return n
         for batch in self.decoder.decode(datagrams):
             self.rollups.add(batch)
             n += len(batch)
-            if on_batch is not None:
-                on_batch(batch)
+            on_batch(batch)
         self.records += n
         return n
 

@@ -15,11 +15,13 @@ import logging
 import struct
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 
 from nocsoc.collectors.flows import batchwalk, netflow5, speedups
 from nocsoc.collectors.flows.records import (
+    MAX_SCALED,
     SCALED,
     UNKNOWN,
     UNSAMPLED,
@@ -46,6 +48,7 @@ from nocsoc.collectors.flows.templates import (
 log = logging.getLogger(__name__)
 
 Datagram = tuple[bytes, str, float]  # payload, exporter address, arrival time (s)
+Decoded = FlowBatch | netflow5.V5Records  # what decode_for_rollup returns
 
 _V9_HEADER = struct.Struct("!HHIIII")  # version count uptime secs sequence source_id
 _IPFIX_HEADER = struct.Struct("!HHIII")  # version length export_time sequence domain
@@ -64,10 +67,12 @@ class _Acc:
     time: float
     chunks: list[bytes | np.ndarray] = field(default_factory=list)  # bytes-like, joined later
     decoded: list[dict[str, np.ndarray]] = field(default_factory=list)  # variable-length sets
+    direct: list[netflow5.V5Records] = field(default_factory=list)  # v5 left in its datagrams
 
 
 AccKey = tuple[str, str, int, int, int, int]  # exporter, version, domain, template id, rate, state
 
+ALWAYS_PLAUSIBLE = MAX_SCALED >> 32  # rates up to this cannot scale a 32-bit count past MAX_SCALED
 VECTOR_MIN = 8  # below this many datagrams the per-datagram path is as fast
 WALK_BUDGET = 4  # see _bulk
 
@@ -89,6 +94,7 @@ class NetflowDecoder:
         self._acc: dict[AccKey, _Acc] = {}
         self._pending_finish: list[tuple[AccKey, _Acc]] = []
         self.vectorized = True  # bulk path for regular batches (False: per datagram, for tests)
+        self._direct = False  # within decode_for_rollup: v5 records may stay in their datagrams
         self.unexpected_errors = 0  # decoder bugs (not bad input): the fuzz test wants 0
         # counters are summed here during a decode() call and published once at its end:
         # a lock per data set would cost more than decoding the set
@@ -113,11 +119,22 @@ class NetflowDecoder:
     def decode(self, datagrams: Iterable[Datagram]) -> list[FlowBatch]:
         """Decode datagrams that fall in one rollup interval into batches."""
         try:
-            return self._decode(datagrams)
+            return cast(list[FlowBatch], self._decode(datagrams))  # (no V5Records outside _direct)
         finally:
             self._publish_counts()
 
-    def _decode(self, datagrams: Iterable[Datagram]) -> list[FlowBatch]:
+    def decode_for_rollup(self, datagrams: Iterable[Datagram]) -> list[Decoded]:
+        """`decode`, except that with the C extension the records of regular v5 batches stay in
+        their datagrams (V5Records) for `Rollups.add` to add straight into its tables: the same
+        records, counters and rollups without building their columns."""
+        self._direct = speedups.ext is not None
+        try:
+            return self._decode(datagrams)
+        finally:
+            self._direct = False
+            self._publish_counts()
+
+    def _decode(self, datagrams: Iterable[Datagram]) -> list[Decoded]:
         dgs = datagrams if isinstance(datagrams, list) else list(datagrams)
         extra: list[FlowBatch] = []
         slow: list[Datagram] = dgs
@@ -139,7 +156,8 @@ class NetflowDecoder:
                     self._bulk(version, group)
         for data, exporter, t in slow:
             extra.extend(self._decode_one(data, exporter, t))
-        return self._finish() + extra
+        out: list[Decoded] = self._finish()
+        return out + extra
 
     def _bulk(self, version: int, group: list[Datagram]) -> None:
         """The vectorized path over `group`. Where it stops (a state change, bad input), the
@@ -203,6 +221,8 @@ class NetflowDecoder:
         which the per-datagram path applies."""
         whole = len(group) - 1
         try:
+            if version == 5 and self._direct and speedups.ext is not None:
+                return self._vector_v5_direct(group)
             j = batchwalk.join_group(group)
             if version == 5:
                 walk5 = batchwalk.walk_v5(j)
@@ -253,6 +273,43 @@ class NetflowDecoder:
             else:
                 self._add(exporter, "5", (key >> 16) & 0xFFFF, -1, rate, state, None, t,
                           batchwalk.gather(j.buf, offsets, netflow5.RECORD_LEN))
+        return None
+
+    def _vector_v5_direct(self, group: list[Datagram]) -> int | None:
+        """_vector_v5 without copying: the headers read in place (C), and the records of each
+        exporter, engine and sampling field left in their datagrams (V5Records) when every one
+        is plausible once scaled, as any 32-bit count is up to a rate of 2**18 (v5 headers carry
+        14 bits; a larger rate can only be the inventory's): above, they go the column way, which
+        drops and counts the implausible ones."""
+        assert speedups.ext is not None
+        got = speedups.ext.v5_walk(group)
+        if isinstance(got, int):
+            return got
+        exporters = got[0]
+        eidx, count, seq, engine, sampling = (np.frombuffer(c, dtype=np.int64) for c in got[1:])
+        lost = self.sequences.observe_many(exporters, 5, eidx, engine, seq, count)
+        for e, n in lost.items():
+            self._count(e, "5", "sequence_lost", n)
+        self._count_per_exporter(exporters, "5", "datagrams", eidx)
+        self._count_per_exporter(exporters, "5", "records", eidx, count)
+        gkey = (eidx << 32) | (engine << 16) | sampling
+        if int(gkey.min()) == int(gkey.max()):  # the usual batch: one exporter, engine, sampling
+            groups = [(int(gkey[0]), np.arange(len(group), dtype=np.int64))]
+        else:
+            keys, inverse = np.unique(gkey, return_inverse=True)
+            order = np.argsort(inverse, kind="stable")  # arrival order within each group
+            bounds = np.searchsorted(inverse[order], np.arange(len(keys) + 1))
+            groups = [(key, order[bounds[g]:bounds[g + 1]]) for g, key in enumerate(keys.tolist())]
+        for key, sel in groups:
+            exporter = exporters[key >> 32]
+            rate, state = self.sampling.resolve_v5(exporter, key & 0xFFFF)
+            t = group[int(sel[0])][2]
+            recs = netflow5.V5Records(exporter, t, group, sel, int(count[sel].sum()), rate, state)
+            if rate <= ALWAYS_PLAUSIBLE:
+                self._add(exporter, "5", (key >> 16) & 0xFFFF, -1, rate, state, None, t, None, direct=recs)
+            else:
+                self._add(exporter, "5", (key >> 16) & 0xFFFF, -1, rate, state, None, t, None,
+                          recs.columns())
         return None
 
     def _vector_sets(self, group: list[Datagram], version: int, j: batchwalk.Joined,
@@ -510,7 +567,7 @@ class NetflowDecoder:
 
     def _add(self, exporter: str, vname: str, domain: int, tid: int, rate: int, state: int,
              tpl: Template | None, t: float, body: bytes | np.ndarray | None,
-             cols: dict[str, np.ndarray] | None = None) -> None:
+             cols: dict[str, np.ndarray] | None = None, direct: netflow5.V5Records | None = None) -> None:
         key = (exporter, vname, domain, tid, rate, state)
         acc = self._acc.get(key)
         if acc is None or acc.template is not tpl:
@@ -522,11 +579,13 @@ class NetflowDecoder:
             acc.chunks.append(body)
         if cols is not None:
             acc.decoded.append(cols)
+        if direct is not None:
+            acc.direct.append(direct)
 
     # --- finishing a batch ---------------------------------------------------------------------
 
-    def _finish(self) -> list[FlowBatch]:
-        out: list[FlowBatch] = []
+    def _finish(self) -> list[Decoded]:
+        out: list[Decoded] = []
         items = [*self._pending_finish, *self._acc.items()]
         self._acc = {}
         self._pending_finish = []
@@ -539,6 +598,11 @@ class NetflowDecoder:
                                  else acc.template.decode_columns(_joined(acc.chunks)))
                 for cols in parts:
                     out.extend(self._batches(exporter, vname, domain, acc.time, cols, rate, state))
+                for recs in acc.direct:  # already checked plausible (_vector_v5_direct)
+                    recs.time = acc.time
+                    if state == UNKNOWN:
+                        self._count(exporter, vname, "unsampled", len(recs))
+                    out.append(recs)
             except (TemplateError, ValueError) as exc:
                 self._count(exporter, vname, "decode_errors")
                 log.debug("dropped data of %s (v%s): %s", exporter, vname, exc)

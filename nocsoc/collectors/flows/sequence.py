@@ -52,6 +52,9 @@ class SequenceTracker:
 def _by_key(eidx: np.ndarray, domain: np.ndarray) -> list[tuple[int, int, np.ndarray]]:
     """(exporter index, domain, positions in arrival order) per distinct pair of a batch."""
     key = (eidx << 32) | domain
+    if key.shape[0] and int(key.min()) == int(key.max()):  # the usual batch: one pair, no sort
+        k = int(key[0])
+        return [(k >> 32, k & 0xFFFFFFFF, np.arange(key.shape[0]))]
     keys, inverse = np.unique(key, return_inverse=True)
     order = np.argsort(inverse, kind="stable")
     bounds = np.searchsorted(inverse[order], np.arange(len(keys) + 1))

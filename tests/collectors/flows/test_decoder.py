@@ -407,3 +407,28 @@ def test_ipfix_loss_with_softflowd_numbering() -> None:
         msgs.append((craft.ipfix(sets, seq=sum(3 + j for j in range(i + 1))), i))
     decode(dec, *[m for m, i in msgs if i != 3])  # the 4th message (6 records) is lost
     assert dec.stats.get(EXP, "10", "sequence_lost") == 6
+
+
+def test_v5_batch_spanning_intervals_rolls_up_each_interval_exactly() -> None:
+    """One process() call whose datagrams cross two interval boundaries (the worker's batch at a
+    minute's turn): each interval gets exactly its own records, with or without on_batch."""
+    times = [10.0 + 7.0 * i for i in range(24)]  # 10 .. 171 s: intervals 0, 1 and 2 of 60 s
+    datagrams = [(craft.v5([{"src": f"10.0.{i}.{r + 1}", "dst": "10.9.9.9", "packets": 1 + r,
+                             "bytes": 100 * (i + 1), "in_if": 1, "out_if": 2} for r in range(10)],
+                            seq=10 * i), EXP, t) for i, t in enumerate(times)]
+    for keep in (False, True):
+        got: list[FlowBatch] = []
+        pipe = FlowPipeline(FlowsConfig(interval_s=60))
+        assert pipe.process(datagrams, on_batch=got.append if keep else None) == 240
+        assert pipe.records == 240
+        points = pipe.rollups.flush_all()
+        totals = {p.time_ns // 10**9: p.fields for p in points if p.measurement == "flow_total"}
+        want = {k: {"bytes": 0, "packets": 0, "flows": 0} for k in (0, 60, 120)}
+        for i, t in enumerate(times):
+            w = want[int(t // 60) * 60]
+            w["bytes"] += 10 * 100 * (i + 1)
+            w["packets"] += sum(1 + r for r in range(10))
+            w["flows"] += 10
+        assert {k: {f: v[f] for f in ("bytes", "packets", "flows")} for k, v in totals.items()} == want
+        assert pipe.stats.total("sequence_lost") == 0
+        assert sum(len(b) for b in got) == (240 if keep else 0)

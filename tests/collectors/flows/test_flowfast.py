@@ -12,7 +12,7 @@ import pytest
 
 from nocsoc.collectors.flows import batchwalk, speedups
 from nocsoc.collectors.flows.decoder import NetflowDecoder
-from nocsoc.collectors.flows.records import SCALED, UNKNOWN, UNSAMPLED, V6, FlowBatch, make_batch
+from nocsoc.collectors.flows.records import MAX_SCALED, SCALED, UNKNOWN, UNSAMPLED, V6, FlowBatch, make_batch
 from nocsoc.collectors.flows.rollup import Rollups
 from nocsoc.collectors.flows.templates import EarlyData, TemplateCache
 from nocsoc.schema import Point
@@ -278,3 +278,140 @@ def test_set_walk_in_c_equals_the_numpy_walk_on_mutated_datagrams() -> None:
         BUILT.walk_sets(np.zeros(10, np.uint8), np.array([5], np.int64), np.array([10], np.int64), 9)
     with pytest.raises(ValueError, match="version must be 9 or 10"):
         BUILT.walk_sets(np.zeros(10, np.uint8), np.array([0], np.int64), np.array([10], np.int64), 5)
+
+
+def v5_stream(rng: random.Random) -> list[list[tuple[bytes, str, float]]]:
+    """Batches of v5 datagrams from three exporters with two engines, header sampling (none, 1 in
+    10, and 0 with the inventory's 1 in 2**20 for 127.0.0.3, which makes the largest counts
+    implausible once scaled), broken datagrams among them and sequence gaps."""
+    from tests.collectors.flows import craft
+
+    batches = []
+    seq: dict[tuple[str, int], int] = {}
+    for b in range(8):
+        batch = []
+        for i in range(300):
+            exporter = f"127.0.0.{1 + i % 3}"
+            engine = (0, rng.choice((0, 0, 0, 7)))
+            n = rng.randint(1, 30)
+            recs = [{"src": f"10.{rng.randrange(4)}.{rng.randrange(256)}.{rng.randrange(1, 255)}",
+                     "dst": f"10.200.0.{rng.randrange(1, 40)}",
+                     "in_if": rng.randrange(4), "out_if": rng.choice((1, 2, 65535)),
+                     "packets": rng.randrange(1, 1 << rng.choice((4, 32))),
+                     "bytes": rng.choice((rng.randrange(40, 1500), (1 << 32) - 1)),
+                     "sport": rng.randrange(65536), "dport": rng.choice((0, 53, 443)),
+                     "proto": rng.choice((1, 6, 17, 47))} for _ in range(n)]
+            s = seq.get((exporter, engine[1]), 0) + (rng.randrange(40) if rng.random() < 0.02 else 0)
+            seq[(exporter, engine[1])] = s + n
+            sampling = 0 if exporter == "127.0.0.3" else rng.choice((0, 0x4000 | 10))
+            data = craft.v5(recs, seq=s, sampling=sampling, engine=engine)
+            if rng.random() < 0.01:
+                data = data[:rng.randrange(len(data))]  # truncated: counted, dropped
+            batch.append((data, exporter, 1000.0 + b * 20.0 + i * 0.01))
+        batches.append(batch)
+    return batches
+
+
+def test_v5_records_straight_from_their_datagrams_equal_the_column_path() -> None:
+    """decode_for_rollup's V5Records (v5_walk + v5_rollup in C) and decode's FlowBatches (both C
+    and numpy) give the same points and counters, implausible and malformed records included."""
+    from nocsoc.collectors.flows.netflow5 import V5Records
+    from nocsoc.collectors.flows.sampling import SamplingTable
+
+    batches = v5_stream(random.Random(9))
+
+    def run(ext: object, direct: bool) -> tuple[list, dict, int]:
+        speedups.ext = ext  # type: ignore[assignment]
+        decoder = NetflowDecoder(sampling=SamplingTable(lambda e: (1 << 20) if e == "127.0.0.3" else None))
+        rollups = Rollups(interval_s=60, top_n=10)
+        kinds = set()
+        for batch in batches:
+            for b in (decoder.decode_for_rollup(batch) if direct else decoder.decode(batch)):
+                kinds.add(type(b))
+                rollups.add(b)
+        assert (V5Records in kinds) == (direct and ext is not None)
+        points = rollups.due(1070.0) + rollups.flush_all()
+        return rows(points), decoder.stats.snapshot(), decoder.unexpected_errors
+
+    direct, columns, numpy = run(BUILT, True), run(BUILT, False), run(None, True)
+    assert direct == columns == numpy
+    stats = direct[1]
+    assert all(stats[(e, "5")]["decode_errors"] > 0 for e in ("127.0.0.1", "127.0.0.2", "127.0.0.3"))
+    assert stats[("127.0.0.1", "5")]["sequence_lost"] > 0
+    assert stats[("127.0.0.1", "5")]["records"] > 10_000
+    # exact against a ground truth computed here: every whole datagram's records, scaled, minus
+    # those whose scaled count would exceed MAX_SCALED (dropped)
+    want_bytes = want_flows = implausible = 0
+    for batch in batches:
+        for data, exporter, _t in batch:
+            count = int.from_bytes(data[2:4], "big") if len(data) >= 24 else 0
+            if len(data) < 24 + count * 48 or not 1 <= count <= 30:
+                continue
+            rate = int.from_bytes(data[22:24], "big") & 0x3FFF or (1 << 20 if exporter == "127.0.0.3" else 1)
+            for r in range(count):
+                rec = data[24 + 48 * r:72 + 48 * r]
+                pk, by = int.from_bytes(rec[16:20], "big"), int.from_bytes(rec[20:24], "big")
+                if max(pk, by) * rate > MAX_SCALED:
+                    implausible += 1
+                    continue
+                want_bytes += by * rate
+                want_flows += 1
+    totals = [dict(p[3]) for p in direct[0] if p[0] == "flow_total"]
+    assert implausible > 100
+    assert sum(t["bytes"] for t in totals) == want_bytes
+    assert sum(t["flows"] for t in totals) == want_flows
+
+
+def test_v5_walk_and_rollup_refuse_what_does_not_fit() -> None:
+    from tests.collectors.flows import craft
+
+    ext = BUILT
+    assert ext is not None
+    good = craft.v5([{"src": "10.0.0.1", "dst": "10.0.0.2", "packets": 2, "bytes": 100}] * 3, seq=5)
+    dgs = [(good, "127.0.0.1", 1.0), (good[:-1], "127.0.0.1", 1.0), (b"\x00\x05", "127.0.0.2", 1.0)]
+    assert ext.v5_walk(dgs) == 1  # the first malformed datagram
+    assert ext.v5_walk([(good[:2] + b"\x00\x00" + good[4:], "x", 1.0)]) == 0  # count 0
+    assert ext.v5_walk([(good[:2] + b"\x00\x1f" + good[4:], "x", 1.0)]) == 0  # count 31
+    with pytest.raises(TypeError):
+        ext.v5_walk([(good, 1, 1.0)])
+    walk = ext.v5_walk(dgs[:1] * 2)
+    assert not isinstance(walk, int)
+    assert walk[0] == ["127.0.0.1"]
+    assert [np.frombuffer(c, dtype=np.int64).tolist() for c in walk[1:]] == \
+        [[0, 0], [3, 3], [5, 5], [0, 0], [0, 0]]
+    tables = [ext.SumTable(k) for k in (1, 4, 4, 8, 4, 4, 8)]
+    idx = np.array([0, 0], dtype=np.int64)
+    assert ext.v5_rollup(dgs, idx, 10, SCALED, tables) == 6
+    keys, b, p, f = tables[4].result()
+    assert (np.frombuffer(keys, np.uint32).tolist(), np.frombuffer(b, np.int64).tolist(),
+            np.frombuffer(p, np.int64).tolist(), np.frombuffer(f, np.int64).tolist()) == \
+        ([0x0A000001], [6000], [120], [6])
+    with pytest.raises(ValueError, match="not a whole NetFlow v5"):
+        ext.v5_rollup(dgs, np.array([1], dtype=np.int64), 1, SCALED, tables)
+    with pytest.raises(ValueError, match="outside"):
+        ext.v5_rollup(dgs, np.array([3], dtype=np.int64), 1, SCALED, tables)
+    with pytest.raises(ValueError, match="twice"):
+        ext.v5_rollup(dgs, idx, 1, SCALED, [tables[0], tables[1], tables[1], *tables[3:]])
+    with pytest.raises(TypeError, match="table 6"):
+        ext.v5_rollup(dgs, idx, 1, SCALED, [*tables[:6], ext.SumTable(4)])
+    with pytest.raises(ValueError, match="rate"):
+        ext.v5_rollup(dgs, idx, 0, SCALED, tables)
+    with pytest.raises(TypeError, match="int64"):
+        ext.v5_rollup(dgs, np.array([0], dtype=np.int32), 1, SCALED, tables)
+    assert len(tables[4]) == 1  # nothing added by the refused calls
+
+
+def test_time_range_equals_min_and_max_and_refuses_what_is_not_a_datagram() -> None:
+    ext = BUILT
+    assert ext is not None
+    rng = random.Random(3)
+    dgs = [(b"x", "127.0.0.1", rng.uniform(0, 1e9)) for _ in range(1000)]
+    times = [d[2] for d in dgs]
+    assert ext.time_range(dgs) == (min(times), max(times))
+    assert ext.time_range([(b"", "e", 5)]) == (5.0, 5.0)
+    with pytest.raises(ValueError, match="no datagrams"):
+        ext.time_range([])
+    with pytest.raises(TypeError, match="datagram 1"):
+        ext.time_range([(b"", "e", 1.0), (b"", "e")])
+    with pytest.raises(TypeError):
+        ext.time_range([(b"", "e", "soon")])

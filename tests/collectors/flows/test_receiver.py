@@ -72,3 +72,16 @@ def test_parse_bind() -> None:
             assert bad in str(exc)
         else:
             raise AssertionError(f"{bad!r} accepted")
+
+
+def test_get_batch_takes_in_arrival_order_at_most_what_is_asked() -> None:
+    queue = DatagramQueue(100)
+    items = [(i.to_bytes(2, "big"), "127.0.0.1", float(i)) for i in range(10)]
+    assert queue.put_many(items) == 0
+    assert queue.get_batch(4, 0) == items[:4]  # part of the queue
+    assert queue.get_batch(6, 0) == items[4:]  # exactly all of it
+    assert len(queue) == 0 and queue.get_batch(4, 0) == []
+    assert queue.put_many(items[:3]) == 0
+    assert queue.get_batch(100, 0) == items[:3]  # less than asked
+    assert queue.put_many(items) == 0 and queue.put_many(items * 10) == 10 * len(items) - 90
+
