@@ -35,7 +35,7 @@ FLOW_COLLECTOR = Measurement(
         Field("sequence_lost", INT, "short", "records/packets missing by sequence number"),
         Field("template_missing", INT, "short", "data sets held or dropped for lack of template"),
         Field("unsampled", INT, "short", "records with no known sampling rate"),
-        Field("kernel_drops", INT, "short", "socket receive-queue drops (SO_RXQ_OVFL)"),
+        Field("kernel_drops", INT, "short", "socket receive-queue drops (SO_MEMINFO or SO_RXQ_OVFL)"),
         Field("app_drops", INT, "short", "datagrams dropped by a full application queue"),
     ),
     area="self",

@@ -243,6 +243,30 @@ def test_receiver_batches_datagrams_with_their_exporter_and_skips_empty_ones() -
         BUILT.Receiver(0, 0)
 
 
+def test_receiver_reports_the_sockets_drop_count_with_meminfo() -> None:
+    """meminfo=True: the kernel's cumulative drop count comes with every call (also one that read
+    nothing), and delivered + dropped accounts for every datagram sent."""
+    assert BUILT is not None
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as rx_sock, \
+            socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as tx:
+        rx_sock.bind(("127.0.0.1", 0))
+        rx_sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        rx = BUILT.Receiver(rx_sock.fileno(), 16, True)
+        assert rx.recv(False) == ([], 0, 0)
+        for i in range(200):
+            tx.sendto(i.to_bytes(4, "big") + bytes(1000), rx_sock.getsockname())
+        delivered, drops = [], -1
+        while True:
+            got, received, drops = rx.recv(False)
+            delivered += got
+            if not received:
+                break
+        assert drops > 0
+        assert len(delivered) + drops == 200
+        sent_order = [int.from_bytes(d[:4], "big") for d, _e, _t in delivered]
+        assert sent_order == sorted(sent_order)  # what was kept, in order
+
+
 def test_set_walk_in_c_equals_the_numpy_walk_on_mutated_datagrams() -> None:
     """Same sets or the same first bad datagram, for v9 and IPFIX batches with hostile members."""
     assert BUILT is not None

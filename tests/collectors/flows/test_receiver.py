@@ -5,7 +5,10 @@ from __future__ import annotations
 import socket
 import threading
 
-from nocsoc.collectors.flows.receiver import DatagramQueue, UdpReceiver, parse_bind
+import pytest
+
+from nocsoc.collectors.flows import receiver
+from nocsoc.collectors.flows.receiver import DatagramQueue, UdpReceiver, meminfo_drops, parse_bind
 from nocsoc.component import Counters
 from tests.servers.base import wait_until
 
@@ -18,9 +21,13 @@ def flood(port: int, n: int = SENT) -> None:
             s.sendto(i.to_bytes(4, "big") + bytes(1000), ("127.0.0.1", port))
 
 
-def test_kernel_drops_are_counted_exactly() -> None:
-    """Hold the receiver thread while the socket's small buffer overflows: SO_RXQ_OVFL must
-    account for every datagram that was not delivered."""
+@pytest.mark.parametrize("source", ["meminfo", "rxq_ovfl"])
+def test_kernel_drops_are_counted_exactly(source: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hold the receiver thread while the socket's small buffer overflows: the kernel's drop count
+    (SO_MEMINFO, or SO_RXQ_OVFL where the kernel lacks it) must account for every datagram that
+    was not delivered."""
+    if source == "rxq_ovfl":
+        monkeypatch.setattr(receiver, "SO_MEMINFO", -1)  # as on a kernel without it
     queue = DatagramQueue(100_000)
     counters = Counters("kernel_drops", "app_drops")
     gate = threading.Event()
@@ -33,6 +40,7 @@ def test_kernel_drops_are_counted_exactly() -> None:
     queue.put_many = held  # type: ignore[method-assign]
     rx = UdpReceiver("127.0.0.1:0", queue, counters, rcvbuf=65536)
     rx.start()
+    assert rx._meminfo is (source == "meminfo")
     try:
         port = rx.address[1]
         flood(port)
@@ -49,6 +57,26 @@ def test_kernel_drops_are_counted_exactly() -> None:
         rx.stop()
     assert counters.get("kernel_drops") > 0
     assert counters.get("app_drops") == 0
+
+
+def test_meminfo_reads_the_sockets_drop_count() -> None:
+    """SO_MEMINFO's drop count is the kernel's: sent = waiting + dropped, with nothing read."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as rx:
+        rx.bind(("127.0.0.1", 0))
+        rx.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        assert meminfo_drops(rx) == 0
+        flood(rx.getsockname()[1], 200)
+        rx.setblocking(False)
+        waiting = 0
+        while True:
+            try:
+                rx.recv(2048)
+            except BlockingIOError:
+                break
+            waiting += 1
+        drops = meminfo_drops(rx)
+        assert drops is not None and drops > 0
+        assert waiting + drops == 200
 
 
 def test_full_queue_counts_app_drops_and_stop_drains_the_socket() -> None:
