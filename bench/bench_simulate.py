@@ -20,6 +20,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.procstat import proc_cpu
+
 COLUMNS = ("1.3.6.1.2.1.31.1.1.1", "1.3.6.1.2.1.2.2.1")
 ENV = {
     "NOCSOC_SNMP_COMMUNITY": "bench-community",
@@ -31,11 +33,6 @@ ENV = {
 def _self_cpu() -> float:
     r = resource.getrusage(resource.RUSAGE_SELF)
     return r.ru_utime + r.ru_stime
-
-
-def _proc_cpu(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _walk(target: str, auth: list[str]) -> int:
@@ -164,11 +161,11 @@ def _snmpsim_reference() -> dict[str, Any] | None:
     sim = SnmpSim({"r0": f})
     try:
         pid = sim.process.proc.pid
-        c0 = _proc_cpu(pid)
+        c0 = proc_cpu(pid)
         vb = 0
         for _ in range(3):
             vb += _walk(f"{sim.addresses['r0']}:{sim.ports['r0']}", ["-v2c", "-c", "public"])
-        return {"varbinds": vb, "cpu": _proc_cpu(pid) - c0}
+        return {"varbinds": vb, "cpu": proc_cpu(pid) - c0}
     finally:
         sim.stop()
         shutil.rmtree(tmp, ignore_errors=True)
