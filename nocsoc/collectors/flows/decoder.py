@@ -188,7 +188,8 @@ class NetflowDecoder:
     def _decode_one(self, data: bytes, exporter: str, t: float) -> list[FlowBatch]:
         version = (data[0] << 8 | data[1]) if len(data) >= 2 else -1
         vname = {5: "5", 9: "9", 10: "10"}.get(version, "sflow" if version == 0 else "other")
-        self._count(exporter, vname, "datagrams")
+        if version != 0 or self.sflow is None:  # sFlow counts its own, under the agent address
+            self._count(exporter, vname, "datagrams")
         try:
             if version == 5:
                 self._v5(data, exporter, t)
@@ -196,8 +197,9 @@ class NetflowDecoder:
                 self._v9(data, exporter, t)
             elif version == 10:
                 self._ipfix(data, exporter, t)
-            elif version == 0 and self.sflow is not None:
-                return self.sflow.decode_one(data, exporter, t)  # type: ignore[attr-defined]
+            elif version == 0 and self.sflow is not None:  # counts its bad input itself
+                return self.sflow.decode_one(  # type: ignore[attr-defined]
+                    data, exporter, t, self.sampling.fallback)
             else:
                 raise DecodeError(f"unknown flow protocol version {version}")
         except (DecodeError, TemplateError, netflow5.V5Error, SflowError, struct.error,

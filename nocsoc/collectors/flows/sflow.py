@@ -1,15 +1,26 @@
 """sFlow v5 (sflow.org/sflow_version_5.txt): flow samples and counter samples.
 
+A datagram belongs to the agent address in its header, not to its UDP source: sFlow is often sent
+from a management or loopback address, relayed, or NATed (several agents behind one source), and
+sequence numbers run per agent and sub-agent. So flow batches, counter samples, sequence loss and
+every per-exporter counter are keyed by the agent address (the device's identity in sflowtool,
+goflow2 and Akvorado), and the inventory is looked up by it. The UDP source is the key only when
+the header names no agent: cut short or wrong before the address (a decode error of the UDP
+source), or an unknown (type 0) or unspecified (0.0.0.0, ::) address.
+
 Flow samples carry a sampled packet header: it is dissected with scapy (a deliberate use of the
 slow library: sFlow sends one header per N packets, so hundreds to a few thousand per second per
-agent, well within scapy's ~12k/s, and scapy knows every L2/L3 encapsulation). Counter samples
-(generic interface counters) become `sflow_interface` points.
+agent, well within scapy's ~12k/s, and scapy knows every L2/L3 encapsulation). A sample that says
+sampling rate 0 takes the inventory's `flow_sampling_rate` for the agent, else stays `unknown`.
+Counter samples (generic interface counters) become `sflow_interface` points.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,10 +38,16 @@ GENERIC_INTERFACE = 1
 _GENERIC = struct.Struct("!IIQIIQIIIIIIQIIIIII")  # 88 bytes, sFlow v5 if_counters
 HEADER_ETHERNET, HEADER_IPV4, HEADER_IPV6 = 1, 11, 12
 MAX_SAMPLES = 1024
+ADDRESS_UNKNOWN, ADDRESS_IPV4, ADDRESS_IPV6 = 0, 1, 2  # agent address types
+MAX_RELAYED_LOGGED = 4096  # (agent, UDP source) pairs logged once each; beyond that, none
 
 
 class SflowError(ValueError):
     pass
+
+
+# bad input in a datagram: counted as a decode error and dropped, never raised out of decode_one
+INPUT_ERRORS = (SflowError, struct.error, IndexError, ValueError)
 
 
 @dataclass(slots=True)
@@ -137,49 +154,90 @@ def dissect_header(protocol: int, header: bytes) -> Dissected | None:
     return None
 
 
-class SflowDecoder:
-    """Decodes sFlow v5 datagrams; flow samples -> FlowBatch, counter samples -> `counters`."""
+def read_agent(r: _Reader) -> str | None:
+    """Version, then the agent address (type, then 4 or 16 bytes) as nocsoc writes addresses
+    ("10.0.0.1", compressed IPv6); None for an unknown (type 0, no bytes) or unspecified address.
+    Raises SflowError naming what is missing or wrong."""
+    if (version := r.u32("version")) != 5:
+        raise SflowError(f"not sFlow version 5 (version {version})")
+    atype = r.u32("agent address type")
+    if atype == ADDRESS_IPV4:
+        addr: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.IPv4Address(
+            r.take(4, "agent IPv4 address"))
+    elif atype == ADDRESS_IPV6:
+        addr = ipaddress.IPv6Address(r.take(16, "agent IPv6 address"))
+    elif atype == ADDRESS_UNKNOWN:
+        return None
+    else:
+        raise SflowError(f"agent address type {atype} (1 IPv4, 2 IPv6)")
+    return None if addr.is_unspecified else str(addr)
 
-    def __init__(self, stats: ExporterStats | None = None) -> None:
+
+Fallback = Callable[[str], int | None]  # exporter address -> the inventory's sampling rate
+
+
+class SflowDecoder:
+    """Decodes sFlow v5 datagrams; flow samples -> FlowBatch, counter samples -> `counters`.
+
+    Everything is keyed by the agent address in the datagram (see the module docstring)."""
+
+    def __init__(self, stats: ExporterStats | None = None, fallback: Fallback | None = None) -> None:
+        """`fallback`: the inventory's sampling rate of an agent, for samples that say rate 0
+        (`decode_one` may be given the collector's)."""
         self.stats = stats or ExporterStats()
-        self.sequences = SequenceTracker()
+        self.fallback = fallback
+        self.sequences = SequenceTracker()  # keyed (agent, 0, sub-agent)
         self.counters: list[InterfaceCounters] = []
+        self._relayed: set[tuple[str, str]] = set()  # (agent, UDP source) pairs already logged
+        self._warned: set[str] = set()  # agents with rate-0 samples and no inventory rate
 
     def decode(self, datagrams: list[tuple[bytes, str, float]]) -> list[FlowBatch]:
+        """Datagrams as (payload, UDP source address, arrival time)."""
         out: list[FlowBatch] = []
-        for data, exporter, t in datagrams:
-            self.stats.add(exporter, "sflow", "datagrams")
-            try:
-                out.extend(self.decode_one(data, exporter, t))
-            except (SflowError, struct.error, IndexError, ValueError) as exc:
-                self.stats.add(exporter, "sflow", "decode_errors")
-                log.debug("dropped sFlow datagram from %s: %s", exporter, exc)
+        for data, source, t in datagrams:
+            out.extend(self.decode_one(data, source, t))
         return out
 
     def take_counters(self) -> list[InterfaceCounters]:
         out, self.counters = self.counters, []
         return out
 
-    def decode_one(self, data: bytes, exporter: str, t: float) -> list[FlowBatch]:
+    def decode_one(self, data: bytes, source: str, t: float,
+                   fallback: Fallback | None = None) -> list[FlowBatch]:
+        """Decode one datagram and count it, once, under its agent address (under `source`, its
+        UDP source address, when the header names no agent). Bad input is counted as a decode
+        error and dropped: only a decoder bug raises. `fallback` overrides `self.fallback`."""
         r = _Reader(data)
-        if r.u32("version") != 5:
-            raise SflowError("not sFlow version 5")
-        atype = r.u32("agent address type")
-        if atype == 1:
-            r.take(4, "agent IPv4 address")
-        elif atype == 2:
-            r.take(16, "agent IPv6 address")
-        else:
-            raise SflowError(f"agent address type {atype}")
-        sub_agent = r.u32("sub-agent id")
-        seq = r.u32("sequence number")
-        r.u32("uptime")
-        nsamples = r.u32("sample count")
-        if nsamples > MAX_SAMPLES:
-            raise SflowError(f"{nsamples} samples in one datagram")
-        lost = self.sequences.observe((exporter, 0, sub_agent), seq, 1)
-        if lost:
-            self.stats.add(exporter, "sflow", "sequence_lost", lost)
+        try:
+            named = read_agent(r)
+        except INPUT_ERRORS as exc:
+            self.stats.add_many(source, "sflow", {"datagrams": 1, "decode_errors": 1})
+            log.debug("dropped sFlow datagram from %s (no agent address): %s", source, exc)
+            return []
+        agent = named or source
+        if agent != source:
+            self._log_relayed(agent, source)
+        counts = {"datagrams": 1}
+        try:
+            sub_agent = r.u32("sub-agent id")
+            seq = r.u32("sequence number")
+            r.u32("uptime")
+            nsamples = r.u32("sample count")
+            if nsamples > MAX_SAMPLES:
+                raise SflowError(f"{nsamples} samples in one datagram")
+            lost = self.sequences.observe((agent, 0, sub_agent), seq, 1)  # per agent, sub-agent
+            if lost:
+                counts["sequence_lost"] = lost
+            return self._samples(r, nsamples, agent, t, counts, fallback or self.fallback)
+        except INPUT_ERRORS as exc:
+            counts["decode_errors"] = counts.get("decode_errors", 0) + 1
+            log.debug("dropped sFlow datagram of agent %s from %s: %s", agent, source, exc)
+            return []
+        finally:  # one add per datagram, all of it under one key
+            self.stats.add_many(agent, "sflow", counts)
+
+    def _samples(self, r: _Reader, nsamples: int, agent: str, t: float, counts: dict[str, int],
+                 fallback: Fallback | None) -> list[FlowBatch]:
         flows: list[_Flow] = []
         counters: list[InterfaceCounters] = []
         for _ in range(nsamples):
@@ -191,11 +249,39 @@ class SflowDecoder:
             if kind in (FLOW_SAMPLE, FLOW_SAMPLE_EXPANDED):
                 flows.extend(self._flow_sample(sample, kind == FLOW_SAMPLE_EXPANDED))
             elif kind in (COUNTER_SAMPLE, COUNTER_SAMPLE_EXPANDED):
-                counters.extend(self._counter_sample(sample, kind == COUNTER_SAMPLE_EXPANDED, exporter, t))
+                counters.extend(self._counter_sample(sample, kind == COUNTER_SAMPLE_EXPANDED, agent, t))
         # only a whole datagram counts: a bad sample above drops the datagram
         self.counters.extend(counters)
-        self.stats.add(exporter, "sflow", "records", len(flows))
-        return self._batches(exporter, t, flows)
+        counts["records"] = len(flows)
+        self._resolve_rates(agent, flows, fallback)
+        return self._batches(agent, t, flows, counts)
+
+    def _log_relayed(self, agent: str, source: str) -> None:
+        """Say once per pair where an agent's datagrams come from: an inventory that lists the
+        device by its UDP source, not its agent address, is the mistake this line shows."""
+        pair = (agent, source)
+        if pair in self._relayed or len(self._relayed) >= MAX_RELAYED_LOGGED:
+            return
+        self._relayed.add(pair)
+        log.info("sFlow agent %s sends from %s: its flows and counters are keyed by the agent "
+                 "address (the inventory knows the device by it as flow_exporter)", agent, source)
+
+    def _resolve_rates(self, agent: str, flows: list[_Flow], fallback: Fallback | None) -> None:
+        """Rate 0 (no rate from the agent): the inventory's rate of the agent, else left 0
+        (`unknown`), warned once per agent."""
+        if not any(f.rate == 0 for f in flows):
+            return
+        rate = fallback(agent) if fallback is not None else None
+        if rate is None:
+            if agent not in self._warned:
+                self._warned.add(agent)
+                log.warning("sFlow agent %s sends flow samples with sampling rate 0 and the "
+                            "inventory has no flow_sampling_rate for it: their volumes are NOT "
+                            "scaled (sampled=unknown)", agent)
+            return
+        for f in flows:
+            if f.rate == 0:
+                f.rate = rate
 
     def _flow_sample(self, r: _Reader, expanded: bool) -> list[_Flow]:
         r.u32("flow sample sequence")
@@ -239,7 +325,7 @@ class SflowDecoder:
             out.append(_Flow(v, src, dst, sport, dport, proto, ip_len or frame_length, in_if, out_if, rate))
         return out
 
-    def _counter_sample(self, r: _Reader, expanded: bool, exporter: str, t: float) -> list[InterfaceCounters]:
+    def _counter_sample(self, r: _Reader, expanded: bool, agent: str, t: float) -> list[InterfaceCounters]:
         r.u32("counter sample sequence")
         r.u32("source id")
         if expanded:
@@ -257,15 +343,15 @@ class SflowDecoder:
             (ifindex, _iftype, speed, _dir, status, in_oct, in_u, in_m, in_b, in_disc, in_err, _unk,
              out_oct, out_u, out_m, out_b, out_disc, out_err, _promisc) = v
             out.append(InterfaceCounters(
-                exporter, t, ifindex, speed, bool(status & 1), bool(status & 2), in_oct, in_u + in_m + in_b,
+                agent, t, ifindex, speed, bool(status & 1), bool(status & 2), in_oct, in_u + in_m + in_b,
                 in_disc, in_err, out_oct, out_u + out_m + out_b, out_disc, out_err))
         return out
 
-    def _batches(self, exporter: str, t: float, flows: list[_Flow]) -> list[FlowBatch]:
+    def _batches(self, agent: str, t: float, flows: list[_Flow], counts: dict[str, int]) -> list[FlowBatch]:
         out = []
         sane = [f for f in flows if f.length * max(f.rate, 1) <= MAX_SCALED]
         if len(sane) != len(flows):
-            self.stats.add(exporter, "sflow", "decode_errors", len(flows) - len(sane))
+            counts["decode_errors"] = counts.get("decode_errors", 0) + len(flows) - len(sane)
             flows = sane
         for fam in (4, 6):
             sel = [f for f in flows if f.ip_version == fam]
@@ -276,7 +362,7 @@ class SflowDecoder:
                               for f in sel], dtype=np.int8)
             unknown = int(np.count_nonzero(state == UNKNOWN))
             if unknown:
-                self.stats.add(exporter, "sflow", "unsampled", unknown)
+                counts["unsampled"] = counts.get("unsampled", 0) + unknown
             if fam == 4:
                 src = np.array([f.src for f in sel], dtype=np.uint32)
                 dst = np.array([f.dst for f in sel], dtype=np.uint32)
@@ -288,8 +374,9 @@ class SflowDecoder:
                 return np.array([getattr(f, name) for f in sel], dtype=np.uint32)
 
             out.append(FlowBatch(
-                exporter=exporter, version="sflow", ip_version=fam, time=t, src=src, dst=dst,
+                exporter=agent, version="sflow", ip_version=fam, time=t, src=src, dst=dst,
                 sport=col("sport"), dport=col("dport"), proto=col("proto"), in_if=col("in_if"),
                 out_if=col("out_if"), bytes=np.array([f.length for f in sel], dtype=np.int64) * rate,
                 packets=rate.copy(), rate=rate, state=state))
         return out
+
