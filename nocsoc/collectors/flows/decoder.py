@@ -30,7 +30,7 @@ from nocsoc.collectors.flows.records import (
     make_batch,
     plausible,
 )
-from nocsoc.collectors.flows.sampling import SamplingTable
+from nocsoc.collectors.flows.sampling import SamplingTable, ScopedRates
 from nocsoc.collectors.flows.sequence import IpfixSequence, SequenceTracker
 from nocsoc.collectors.flows.sflow import SflowError
 from nocsoc.collectors.flows.stats import ExporterStats
@@ -68,6 +68,7 @@ class _Acc:
     chunks: list[bytes | np.ndarray] = field(default_factory=list)  # bytes-like, joined later
     decoded: list[dict[str, np.ndarray]] = field(default_factory=list)  # variable-length sets
     direct: list[netflow5.V5Records] = field(default_factory=list)  # v5 left in its datagrams
+    scoped: ScopedRates | None = None  # v9/IPFIX: the per-record rates its records arrived under
 
 
 AccKey = tuple[str, str, int, int, int, int]  # exporter, version, domain, template id, rate, state
@@ -472,6 +473,7 @@ class NetflowDecoder:
         get_template = self.templates.lookup
         accs = self._acc
         sampling: tuple[int, int] | None = None  # resolved once per datagram (until options data)
+        scoped: ScopedRates | None = None  # the same, for per-record (sampler, interface) rates
         while end - pos >= 4:
             sid, slen = _SET.unpack_from(data, pos)
             if slen < 4 or pos + slen > end:
@@ -488,10 +490,11 @@ class NetflowDecoder:
                     if n:
                         if sampling is None:
                             sampling = self.sampling.resolve(exporter, domain)
+                            scoped = self.sampling.scoped(exporter, domain)
                         # cut the set's padding, or joined sets would shift every later record
                         chunk = data[start:start + n * size]
                         acc = accs.get((exporter, vname, domain, sid, sampling[0], sampling[1]))
-                        if acc is not None and acc.template is tpl:
+                        if acc is not None and acc.template is tpl and acc.scoped is scoped:
                             acc.chunks.append(chunk)
                         else:
                             self._add(exporter, vname, domain, sid, sampling[0], sampling[1], tpl, t, chunk)
@@ -572,11 +575,12 @@ class NetflowDecoder:
              cols: dict[str, np.ndarray] | None = None, direct: netflow5.V5Records | None = None) -> None:
         key = (exporter, vname, domain, tid, rate, state)
         acc = self._acc.get(key)
-        if acc is None or acc.template is not tpl:
-            if acc is not None:  # template replaced mid-batch: finish the old one first
+        scoped = self.sampling.scoped(exporter, domain) if tpl is not None else None
+        if acc is None or acc.template is not tpl or acc.scoped is not scoped:
+            if acc is not None:  # template or per-record rates replaced mid-batch: finish the old first
                 self._acc.pop(key)
                 self._pending_finish.append((key, acc))
-            acc = self._acc[key] = _Acc(tpl, t)
+            acc = self._acc[key] = _Acc(tpl, t, scoped=scoped)
         if body is not None:
             acc.chunks.append(body)
         if cols is not None:
@@ -599,7 +603,8 @@ class NetflowDecoder:
                     parts.append(netflow5.decode_columns(_joined(acc.chunks)) if acc.template is None
                                  else acc.template.decode_columns(_joined(acc.chunks)))
                 for cols in parts:
-                    out.extend(self._batches(exporter, vname, domain, acc.time, cols, rate, state))
+                    out.extend(self._batches(exporter, vname, domain, acc.time, cols, rate, state,
+                                             acc.scoped))
                 for recs in acc.direct:  # already checked plausible (_vector_v5_direct)
                     recs.time = acc.time
                     if state == UNKNOWN:
@@ -611,7 +616,7 @@ class NetflowDecoder:
         return out
 
     def _batches(self, exporter: str, vname: str, domain: int, t: float, cols: dict[str, np.ndarray],
-                 rate: int, state: int) -> list[FlowBatch]:
+                 rate: int, state: int, scoped: ScopedRates | None = None) -> list[FlowBatch]:
         n = _ncols(cols)
         if n == 0:
             return []
@@ -624,7 +629,7 @@ class NetflowDecoder:
         cols.setdefault("packets", zeros)
         rates = np.full(n, rate, dtype=np.int64)
         states = np.full(n, state, dtype=np.int8)
-        self._per_record_sampling(exporter, domain, cols, rates, states)
+        self._per_record_sampling(cols, rates, states, scoped)
         ok = plausible(cols["bytes"], rates) & plausible(cols["packets"], rates)
         if not ok.all():
             bad = int(n - np.count_nonzero(ok))
@@ -637,6 +642,7 @@ class NetflowDecoder:
         unknown = int(np.count_nonzero(states == UNKNOWN))
         if unknown:
             self._count(exporter, vname, "unsampled", unknown)
+            self.sampling.warn_unknown(exporter, domain)
         has4 = "src" in cols or "dst" in cols
         has6 = "src6" in cols or "dst6" in cols
         if has6 and not has4:
@@ -658,24 +664,28 @@ class NetflowDecoder:
             return out
         return [make_batch(exporter, vname, 4, t, cols, rates, states)]
 
-    def _per_record_sampling(self, exporter: str, domain: int, cols: dict[str, np.ndarray],
-                             rates: np.ndarray, states: np.ndarray) -> None:
-        """Records that carry their own sampling interval or name their sampler override the default."""
+    @staticmethod
+    def _per_record_sampling(cols: dict[str, np.ndarray], rates: np.ndarray, states: np.ndarray,
+                             scoped: ScopedRates | None) -> None:
+        """Per record, the most specific rate known replaces the domain's (`rates` comes filled
+        with the domain's, the inventory's or unknown): the record's own sampling interval, else
+        its sampler's, else its input interface's, else its output interface's. Applied from the
+        least specific up, each overwriting the records it knows."""
+        looked_up: list[tuple[np.ndarray, np.ndarray]] = []  # (mask, rates), least specific first
+        if scoped:
+            for column, table in (("out_if", scoped.egress), ("in_if", scoped.ingress)):
+                ids = cols.get(column)
+                if ids is not None and table:
+                    looked_up.append(table.find(ids))
+            sampler = cols.get("sampler", cols.get("selector"))
+            if sampler is not None and scoped.sampler:
+                looked_up.append(scoped.sampler.find(sampler))
         own = cols.get("sampling")
         if own is not None:
-            m = own > 0
-            rates[m] = own[m].astype(np.int64)
-            states[m] = np.where(own[m] > 1, SCALED, UNSAMPLED)
-            return
-        sampler = cols.get("sampler", cols.get("selector"))
-        if sampler is None:
-            return
-        for sid in np.unique(sampler).tolist():
-            r = self.sampling.sampler(exporter, domain, int(sid))
-            if r is not None:
-                m = sampler == sid
-                rates[m] = r
-                states[m] = SCALED if r > 1 else UNSAMPLED
+            looked_up.append((own > 0, own.astype(np.int64)))
+        for m, r in looked_up:
+            rates[m] = r[m]
+            states[m] = np.where(r[m] > 1, SCALED, UNSAMPLED)
 
 
 def _joined(chunks: list[bytes | np.ndarray]) -> bytes | np.ndarray:

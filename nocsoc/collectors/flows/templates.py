@@ -25,6 +25,15 @@ VARLEN = 0xFFFF
 MAX_FIELDS = 512            # a template with more is garbage (the largest real ones have ~100)
 MAX_TEMPLATES_PER_EXPORTER = 4096
 
+# Scope fields of options data records are decoded under key spaces of their own (see
+# `Template.decode_options`). A v9 scope field type is not an information element (RFC 3954 6.1:
+# 1 System, 2 Interface, 3 Line Card, 4 Cache, 5 Template): read as one, scope Interface was IE 2
+# (packets) and scope System IE 1 (bytes). IPFIX scope fields are information elements; the key
+# space says that they were scope (ingressInterface as scope makes a rate that interface's).
+V9_SCOPE = 1 << 16     # v9 scope field type t -> V9_SCOPE | t
+IPFIX_SCOPE = 1 << 17  # IPFIX scope element t -> IPFIX_SCOPE | t (and t, as before)
+V9_SCOPE_TYPES = range(1, 6)
+
 _HH = struct.Struct("!HH")
 _HHH = struct.Struct("!HHH")
 _I = struct.Struct("!I")
@@ -216,14 +225,34 @@ class Template:
             self._options_seen[bytes(buf)] = got
         return got
 
+    def _option_keys(self) -> list[tuple[int, ...]]:
+        """The keys each field's value goes under in a decoded options record (none: skipped).
+        Option fields: their element id. Scope fields: V9_SCOPE | type (v9), or IPFIX_SCOPE | id
+        and the id (IPFIX: a samplerId or selectorId scope names a sampler as an option field
+        does). A v9 scope type outside RFC 3954's five is an exporter using element ids as scope
+        types: it goes under its id as well."""
+        keys: list[tuple[int, ...]] = []
+        for i, f in enumerate(self.fields):
+            if f.enterprise:
+                keys.append(())
+            elif i >= self.scope_count:
+                keys.append((f.type,))
+            elif self.version == 9:
+                keys.append((V9_SCOPE | f.type,) if f.type in V9_SCOPE_TYPES else (V9_SCOPE | f.type, f.type))
+            else:
+                keys.append((IPFIX_SCOPE | f.type, f.type))
+        return keys
+
     def decode_options(self, buf: bytes) -> list[dict[int, int]]:
-        """Options data records as {element id: integer value} (non-enterprise, <= 8 bytes)."""
+        """Options data records as {key: integer value} (non-enterprise, <= 8 bytes; the first
+        field of a key wins): option fields by element id, scope fields by `_option_keys`."""
         out: list[dict[int, int]] = []
         pos, end = 0, len(buf)
+        keys = self._option_keys()
         while end - pos >= self.min_length:
             rec: dict[int, int] = {}
             p = pos
-            for f in self.fields:
+            for f, fkeys in zip(self.fields, keys, strict=True):
                 length = f.length
                 if length == VARLEN:
                     length = buf[p]
@@ -235,8 +264,10 @@ class Template:
                         p += 2
                 if p + length > end:
                     raise TemplateError("options record runs past the data set")
-                if f.enterprise == 0 and length <= 8 and f.type not in rec:
-                    rec[f.type] = int.from_bytes(buf[p:p + length], "big")
+                if length <= 8:
+                    for key in fkeys:
+                        if key not in rec:
+                            rec[key] = int.from_bytes(buf[p:p + length], "big")
                 p += length
             if p == pos:
                 raise TemplateError("options record of length 0")

@@ -205,3 +205,29 @@ def sflow_datagram(
 ) -> bytes:
     head = struct.pack("!II4sIIII", 5, 1, socket.inet_aton(agent), sub_agent, seq, 123456, len(samples))
     return head + b"".join(samples)
+
+
+# --- options data announcing sampling rates --------------------------------------------------------
+
+V9_SCOPE_SYSTEM, V9_SCOPE_INTERFACE = 1, 2  # RFC 3954 6.1 scope field types (not elements)
+SAMPLING_INTERVAL = 34  # v9 SAMPLING_INTERVAL / IPFIX samplingInterval
+
+
+def options_sets(version: int, tid: int, scope: Sequence[Field], options: Sequence[Field],
+                 rows: Sequence[Sequence[int | bytes]]) -> list[bytes]:
+    """An options template (v9 flowset 1 / IPFIX set 3) and a data set of it."""
+    tset = ipfix_options_template_set if version == 10 else v9_options_template_set
+    return [tset(tid, scope, options), data_set(tid, [*scope, *options], rows)]
+
+
+def sampling_options(version: int, tid: int, scope_type: int, rates: dict[int, int]) -> list[bytes]:
+    """Options announcing a samplingInterval per scope value: `scope_type` is a v9 scope field type
+    (1 System, 2 Interface) or an IPFIX element (10 ingressInterface, 149 observationDomainId...),
+    `rates` maps the scope value (an ifIndex, a domain id, 0 for the system) to 1-in-N."""
+    return options_sets(version, tid, [(scope_type, 4)], [(SAMPLING_INTERVAL, 4)],
+                        [[value, rate] for value, rate in rates.items()])
+
+
+def netflow(version: int, sets: Sequence[bytes], seq: int = 0, domain: int = 0) -> bytes:
+    """A v9 datagram (version 9, `domain` as its source id) or an IPFIX message (10)."""
+    return ipfix(sets, seq=seq, domain=domain) if version == 10 else v9(sets, seq=seq, source_id=domain)
