@@ -13,11 +13,13 @@
  *    WHY not a library: numpy has no hash group-by; pandas' groupby costs more per call than a
  *    batch's rows and would be a new dependency; a Python dict costs ~1 us a key.
  * 2. Receiver: recvmmsg(2), up to `slots` datagrams per system call and wake-up, the GIL released
- *    while it blocks and lingers, returning the (payload, exporter, arrival time) tuples the
- *    decoder takes and the kernel's drop count (SO_MEMINFO once a call; SO_RXQ_OVFL where that is
- *    missing). Python's socket module has no
- *    recvmmsg; one recvmsg_into per datagram plus a wake-up each cost ~1.9 us a datagram (~65 ns a
- *    record), this ~0.8 (mostly the kernel's copy, which nfcapd pays too).
+ *    while it blocks and lingers, returning the burst as one Datagrams (its payloads back to back
+ *    in one allocation; Python sees (payload, exporter, arrival time) tuples, the C functions
+ *    read the payloads in place) and the kernel's drop count (SO_MEMINFO once a call;
+ *    SO_RXQ_OVFL where that is missing). Python's socket module has no recvmmsg; one
+ *    recvmsg_into per datagram plus a wake-up each cost ~1.9 us a datagram (~65 ns a record),
+ *    this ~0.8 with a tuple and bytes per datagram (mostly the kernel's copy, which nfcapd pays
+ *    too), ~20% less as one Datagrams (v5 over UDP: ~70 -> ~63 ns a record in all).
  * 3. Decode helpers, each the C twin of a numpy/Python function that stays as the fallback:
  *    by_version and join_group (the per-datagram passes of decoder._decode and batchwalk.join),
  *    walk_sets (batchwalk.walk_sets), gather and columns (the records of a template gathered from
@@ -31,6 +33,8 @@
  *    copies of the column path (in memory: ~65 -> ~34 ns a record for decode + rollup; over UDP
  *    CPU a record 1.5x nfcapd's -> about parity). Tables are cache-line aligned and at most half
  *    full, and runs of one key (state, interfaces) are summed in registers: ~5 ns less a record.
+ *    A table starts as big as it ended the previous interval (SumTable's `expect`), and when it
+ *    grows it prefetches the keys' new slots.
  *
  * The pure-Python/numpy path produces the same rollups and counters (tests/collectors/flows runs
  * every test on both; test_flowfast.py compares them on random and on fuzzed input).
@@ -353,25 +357,39 @@ static int add_services(SumTable *t, const uint32_t *proto, const uint32_t *spor
     return 0;
 }
 
+/* SumTable(key_size, expect=0): `expect` keys fit without growing (the rollup passes the size
+ * the same table reached in the previous interval: growing re-inserts every key, a cache miss
+ * each, ~10% of the worker's CPU on the bench's first interval). */
+#define MAX_EXPECT ((Py_ssize_t)1 << 32)
 static int SumTable_init(SumTable *self, PyObject *args, PyObject *kwds)
 {
-    static char *kwlist[] = {"key_size", NULL};
-    Py_ssize_t ks;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "n", kwlist, &ks))
+    static char *kwlist[] = {"key_size", "expect", NULL};
+    Py_ssize_t ks, expect = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "n|n", kwlist, &ks, &expect))
         return -1;
     if (ks != 1 && ks != 2 && ks != 4 && ks != 8 && ks != 16 && ks != 32) {
         PyErr_Format(PyExc_ValueError, "SumTable key_size must be 1, 2, 4, 8, 16 or 32, not %zd", ks);
+        return -1;
+    }
+    if (expect < 0 || expect > MAX_EXPECT) {
+        PyErr_Format(PyExc_ValueError, "SumTable expect must be 0..2**32 keys, not %zd", expect);
         return -1;
     }
     if (self->slots != NULL) {
         PyErr_SetString(PyExc_RuntimeError, "SumTable already initialized");
         return -1;
     }
+    size_t cap = MIN_SLOTS;
+    int shift = 64 - 6;  /* log2(MIN_SLOTS) */
+    while ((size_t)expect * 2 > cap) {  /* at most half full, as table_slot keeps it */
+        cap *= 2;
+        shift--;
+    }
     self->ks = ks;
     self->n = 0;
-    self->cap = MIN_SLOTS;
-    self->shift = 64 - 6;  /* log2(MIN_SLOTS) */
-    self->slots = slots_alloc(MIN_SLOTS, (size_t)(KEY_ROOM(ks) + 24));
+    self->cap = cap;
+    self->shift = shift;
+    self->slots = slots_alloc(cap, (size_t)(KEY_ROOM(ks) + 24));
     if (self->slots == NULL) {
         PyErr_NoMemory();
         return -1;
@@ -597,6 +615,11 @@ static PyObject *SumTable_get_key_size(SumTable *self, void *closure)
     return PyLong_FromSsize_t(self->ks);
 }
 
+static PyObject *SumTable_get_capacity(SumTable *self, void *closure)
+{
+    return PyLong_FromSize_t(self->cap);
+}
+
 static PyMethodDef SumTable_methods[] = {
     {"add", (PyCFunction)SumTable_add, METH_VARARGS,
      "add(keys, bytes, packets, runs=False): sum int64 bytes/packets and count records per key (keys: "
@@ -612,6 +635,7 @@ static PyMethodDef SumTable_methods[] = {
 
 static PyGetSetDef SumTable_getset[] = {
     {"key_size", (getter)SumTable_get_key_size, NULL, "key width in bytes", NULL},
+    {"capacity", (getter)SumTable_get_capacity, NULL, "slots (a power of two; grows past half full)", NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -622,7 +646,8 @@ static PySequenceMethods SumTable_as_sequence = {
 static PyTypeObject SumTableType = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "nocsoc.collectors.flows._flowfast.SumTable",
-    .tp_doc = "SumTable(key_size): exact 64-bit bytes/packets/records per fixed-width key.",
+    .tp_doc = "SumTable(key_size, expect=0): exact 64-bit bytes/packets/records per fixed-width key; room for "
+              "`expect` keys before it grows.",
     .tp_basicsize = sizeof(SumTable),
     .tp_flags = Py_TPFLAGS_DEFAULT,
     .tp_new = PyType_GenericNew,
@@ -879,7 +904,19 @@ static PyObject *Datagrams_new(PyTypeObject *type, PyObject *args, PyObject *kwd
     return (PyObject *)dg_from(seq, "Datagrams");
 }
 
+static PyObject *Datagrams_exporters(Datagrams *self, PyObject *Py_UNUSED(ignored))
+{
+    PyObject *out = PySet_New(NULL);
+    for (Py_ssize_t i = 0; out != NULL && i < self->n; i++) {
+        if ((i == 0 || self->exp[i] != self->exp[i - 1]) && PySet_Add(out, self->exp[i]) < 0)
+            Py_CLEAR(out);
+    }
+    return out;
+}
+
 static PyMethodDef Datagrams_methods[] = {
+    {"exporters", (PyCFunction)Datagrams_exporters, METH_NOARGS,
+     "exporters() -> set[str]: the exporters of the datagrams (without making their tuples)."},
     {"join", (PyCFunction)Datagrams_join, METH_O | METH_CLASS,
      "join(parts) -> Datagrams: one sequence over parts that are Datagrams or lists of (bytes, str, float) "
      "tuples, in order, without copying a payload."},

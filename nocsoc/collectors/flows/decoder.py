@@ -152,7 +152,7 @@ class NetflowDecoder:
                     (slow_list if group is None else group).append(d)
                 by_version, slow = dict(lists), slow_list
             v9, v10 = by_version[9], by_version[10]
-            if v9 and v10 and not {d[1] for d in v9}.isdisjoint({d[1] for d in v10}):
+            if v9 and v10 and not _exporters(v9).isdisjoint(_exporters(v10)):
                 slow = dgs  # one exporter speaking both: keep the arrival order across them
             else:
                 for version, same in by_version.items():
@@ -677,6 +677,14 @@ class NetflowDecoder:
                 m = sampler == sid
                 rates[m] = r
                 states[m] = SCALED if r > 1 else UNSAMPLED
+
+
+def _exporters(group: Sequence[Datagram]) -> set[str]:
+    """The exporters of a group, without making a Datagrams' tuples (each copies its payload)."""
+    ext = speedups.ext
+    if ext is not None and isinstance(group, ext.Datagrams):
+        return group.exporters()
+    return {d[1] for d in group}
 
 
 def _joined(chunks: list[bytes | np.ndarray]) -> bytes | np.ndarray:
