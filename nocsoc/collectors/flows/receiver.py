@@ -5,10 +5,11 @@ lost 88% at load, so no event loop sits on this path. With the C extension the l
 with recvmmsg (up to MMSG_SLOTS datagrams per system call and wake-up, the GIL released: ~0.8 us
 of CPU a datagram instead of ~1.9 for one `recvmsg_into` each), and hands each burst over as one
 `_flowfast.Datagrams` whose payloads the decoder reads where they are (no bytes object or tuple
-per datagram); without it, `recvmsg_into` per datagram and a list of tuples. The kernel's own drops are the socket's cumulative drop count, read with SO_MEMINFO once
-a burst (where the kernel lacks it, from SO_RXQ_OVFL, which Linux attaches to each datagram once any
-was dropped: measured ~3 ns a record more CPU); the application's from the bounded queue between
-this thread and the decoder. Both paths count the same drops and lose nothing on stop().
+per datagram); without it, `recvmsg_into` per datagram and a list of tuples. The kernel's own
+drops are the socket's cumulative drop count, read with SO_MEMINFO once a burst (where the kernel
+lacks it, from SO_RXQ_OVFL, which Linux attaches to each datagram once any was dropped: measured
+~3 ns a record more CPU); the application's from the bounded queue between this thread and the
+decoder. Both paths count the same drops and lose nothing on stop().
 """
 
 from __future__ import annotations
