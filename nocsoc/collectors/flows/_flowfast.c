@@ -13,11 +13,13 @@
  *    WHY not a library: numpy has no hash group-by; pandas' groupby costs more per call than a
  *    batch's rows and would be a new dependency; a Python dict costs ~1 us a key.
  * 2. Receiver: recvmmsg(2), up to `slots` datagrams per system call and wake-up, the GIL released
- *    while it blocks and lingers, returning the (payload, exporter, arrival time) tuples the
- *    decoder takes and the kernel's drop count (SO_MEMINFO once a call; SO_RXQ_OVFL where that is
- *    missing). Python's socket module has no
- *    recvmmsg; one recvmsg_into per datagram plus a wake-up each cost ~1.9 us a datagram (~65 ns a
- *    record), this ~0.8 (mostly the kernel's copy, which nfcapd pays too).
+ *    while it blocks and lingers, returning the burst as one Datagrams (its payloads back to back
+ *    in one allocation; Python sees (payload, exporter, arrival time) tuples, the C functions
+ *    read the payloads in place) and the kernel's drop count (SO_MEMINFO once a call;
+ *    SO_RXQ_OVFL where that is missing). Python's socket module has no recvmmsg; one
+ *    recvmsg_into per datagram plus a wake-up each cost ~1.9 us a datagram (~65 ns a record),
+ *    this ~0.8 with a tuple and bytes per datagram (mostly the kernel's copy, which nfcapd pays
+ *    too), ~20% less as one Datagrams (v5 over UDP: ~70 -> ~63 ns a record in all).
  * 3. Decode helpers, each the C twin of a numpy/Python function that stays as the fallback:
  *    by_version and join_group (the per-datagram passes of decoder._decode and batchwalk.join),
  *    walk_sets (batchwalk.walk_sets), gather and columns (the records of a template gathered from
@@ -31,6 +33,8 @@
  *    copies of the column path (in memory: ~65 -> ~34 ns a record for decode + rollup; over UDP
  *    CPU a record 1.5x nfcapd's -> about parity). Tables are cache-line aligned and at most half
  *    full, and runs of one key (state, interfaces) are summed in registers: ~5 ns less a record.
+ *    A table starts as big as it ended the previous interval (SumTable's `expect`), and when it
+ *    grows it prefetches the keys' new slots.
  *
  * The pure-Python/numpy path produces the same rollups and counters (tests/collectors/flows runs
  * every test on both; test_flowfast.py compares them on random and on fuzzed input).
@@ -117,7 +121,11 @@ static unsigned char *slots_alloc(size_t cap, size_t stride)
 }
 
 /* Doubles the slots and re-inserts every key; 0, or -1 when out of memory (no exception set:
- * the GIL may be released). */
+ * the GIL may be released). Keys move in windows of GROW_WINDOW: their new slots are computed and
+ * prefetched first, then written. WHY: each move is a write to a random line of a table larger
+ * than the cache; one at a time, the bench's 18k-key tables spent ~10% of the worker's CPU in
+ * these misses. */
+#define GROW_WINDOW 16
 static int table_grow(SumTable *t)
 {
     const Py_ssize_t room = KEY_ROOM(t->ks), stride = room + 24;
@@ -128,15 +136,27 @@ static int table_grow(SumTable *t)
     unsigned char *slots = slots_alloc(cap, (size_t)stride);
     if (slots == NULL)
         return -1;
-    for (size_t j = 0; j < t->cap; j++) {
-        const unsigned char *old = t->slots + j * (size_t)stride;
-        const uint64_t *sums = (const uint64_t *)(old + room);
-        if (sums[2] == 0)
-            continue;
-        size_t i = (size_t)(hash_key(old, t->ks) >> shift);
-        while (((const uint64_t *)(slots + i * (size_t)stride + room))[2] != 0)
-            i = (i + 1) & mask;
-        memcpy(slots + i * (size_t)stride, old, (size_t)stride);
+    const unsigned char *from[GROW_WINDOW];
+    size_t to[GROW_WINDOW];
+    int w = 0;
+    for (size_t j = 0; j <= t->cap; j++) {
+        if (j < t->cap) {
+            const unsigned char *old = t->slots + j * (size_t)stride;
+            if (((const uint64_t *)(old + room))[2] == 0)
+                continue;
+            from[w] = old;
+            to[w] = (size_t)(hash_key(old, t->ks) >> shift);
+            __builtin_prefetch(slots + to[w] * (size_t)stride, 1);
+            if (++w < GROW_WINDOW)
+                continue;
+        }
+        for (int k = 0; k < w; k++) {
+            size_t i = to[k];
+            while (((const uint64_t *)(slots + i * (size_t)stride + room))[2] != 0)
+                i = (i + 1) & mask;
+            memcpy(slots + i * (size_t)stride, from[k], (size_t)stride);
+        }
+        w = 0;
     }
     free(t->slots);
     t->slots = slots;
@@ -337,25 +357,39 @@ static int add_services(SumTable *t, const uint32_t *proto, const uint32_t *spor
     return 0;
 }
 
+/* SumTable(key_size, expect=0): `expect` keys fit without growing (the rollup passes the size
+ * the same table reached in the previous interval: growing re-inserts every key, a cache miss
+ * each, ~10% of the worker's CPU on the bench's first interval). */
+#define MAX_EXPECT ((Py_ssize_t)1 << 32)
 static int SumTable_init(SumTable *self, PyObject *args, PyObject *kwds)
 {
-    static char *kwlist[] = {"key_size", NULL};
-    Py_ssize_t ks;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "n", kwlist, &ks))
+    static char *kwlist[] = {"key_size", "expect", NULL};
+    Py_ssize_t ks, expect = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "n|n", kwlist, &ks, &expect))
         return -1;
     if (ks != 1 && ks != 2 && ks != 4 && ks != 8 && ks != 16 && ks != 32) {
         PyErr_Format(PyExc_ValueError, "SumTable key_size must be 1, 2, 4, 8, 16 or 32, not %zd", ks);
+        return -1;
+    }
+    if (expect < 0 || expect > MAX_EXPECT) {
+        PyErr_Format(PyExc_ValueError, "SumTable expect must be 0..2**32 keys, not %zd", expect);
         return -1;
     }
     if (self->slots != NULL) {
         PyErr_SetString(PyExc_RuntimeError, "SumTable already initialized");
         return -1;
     }
+    size_t cap = MIN_SLOTS;
+    int shift = 64 - 6;  /* log2(MIN_SLOTS) */
+    while ((size_t)expect * 2 > cap) {  /* at most half full, as table_slot keeps it */
+        cap *= 2;
+        shift--;
+    }
     self->ks = ks;
     self->n = 0;
-    self->cap = MIN_SLOTS;
-    self->shift = 64 - 6;  /* log2(MIN_SLOTS) */
-    self->slots = slots_alloc(MIN_SLOTS, (size_t)(KEY_ROOM(ks) + 24));
+    self->cap = cap;
+    self->shift = shift;
+    self->slots = slots_alloc(cap, (size_t)(KEY_ROOM(ks) + 24));
     if (self->slots == NULL) {
         PyErr_NoMemory();
         return -1;
@@ -581,6 +615,11 @@ static PyObject *SumTable_get_key_size(SumTable *self, void *closure)
     return PyLong_FromSsize_t(self->ks);
 }
 
+static PyObject *SumTable_get_capacity(SumTable *self, void *closure)
+{
+    return PyLong_FromSize_t(self->cap);
+}
+
 static PyMethodDef SumTable_methods[] = {
     {"add", (PyCFunction)SumTable_add, METH_VARARGS,
      "add(keys, bytes, packets, runs=False): sum int64 bytes/packets and count records per key (keys: "
@@ -596,6 +635,7 @@ static PyMethodDef SumTable_methods[] = {
 
 static PyGetSetDef SumTable_getset[] = {
     {"key_size", (getter)SumTable_get_key_size, NULL, "key width in bytes", NULL},
+    {"capacity", (getter)SumTable_get_capacity, NULL, "slots (a power of two; grows past half full)", NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -606,7 +646,8 @@ static PySequenceMethods SumTable_as_sequence = {
 static PyTypeObject SumTableType = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "nocsoc.collectors.flows._flowfast.SumTable",
-    .tp_doc = "SumTable(key_size): exact 64-bit bytes/packets/records per fixed-width key.",
+    .tp_doc = "SumTable(key_size, expect=0): exact 64-bit bytes/packets/records per fixed-width key; room for "
+              "`expect` keys before it grows.",
     .tp_basicsize = sizeof(SumTable),
     .tp_flags = Py_TPFLAGS_DEFAULT,
     .tp_new = PyType_GenericNew,
@@ -615,6 +656,295 @@ static PyTypeObject SumTableType = {
     .tp_methods = SumTable_methods,
     .tp_getset = SumTable_getset,
     .tp_as_sequence = &SumTable_as_sequence,
+};
+
+/* ------------------------------------------------------------------------------------------ */
+/* Datagrams                                                                                   */
+/* ------------------------------------------------------------------------------------------ */
+
+/* An immutable sequence of (payload, exporter, time) datagrams whose payloads stay where they
+ * are: in the Receiver's burst storage (one allocation and one copy a burst), or in the bytes of
+ * the tuples, or of other Datagrams, it views. Python sees a sequence of tuples (an item is made
+ * on demand, its payload copied into a bytes); the C functions below read the payloads in place.
+ * WHY: a bytes object and a tuple per datagram, allocated by the receiver thread and freed by the
+ * worker, cost the receiver ~20% of its CPU (malloc's cross-thread slow path and the garbage
+ * collector's passes over the young tuples, measured with perf); the decoder reads the payloads,
+ * it never needs the objects. No reference cycle can form (exporters are str; owners are tuples
+ * of bytes/str/float or other Datagrams, all made before), so the type is not GC-tracked. */
+typedef struct {
+    PyObject_HEAD
+    Py_ssize_t n;
+    const unsigned char **ptr; /* the four arrays share one allocation */
+    Py_ssize_t *len;
+    PyObject **exp;            /* owned references (str) */
+    double *t;
+    unsigned char *store;      /* payloads owned by this object (a Receiver burst), or NULL */
+    PyObject *owners;          /* tuple: what `ptr` points into (views), or NULL */
+} Datagrams;
+
+static PyTypeObject DatagramsType;
+#define Datagrams_Check(o) PyObject_TypeCheck((o), &DatagramsType)
+
+/* A new Datagrams of `n` slots, exporters NULL until set (dealloc skips NULLs). */
+static Datagrams *dg_alloc(Py_ssize_t n)
+{
+    if (n < 0 || (size_t)n > PY_SSIZE_T_MAX / (4 * sizeof(void *))) {
+        PyErr_SetString(PyExc_OverflowError, "Datagrams: too many datagrams");
+        return NULL;
+    }
+    Datagrams *d = PyObject_New(Datagrams, &DatagramsType);
+    if (d == NULL)
+        return NULL;
+    d->n = 0;
+    d->store = NULL;
+    d->owners = NULL;
+    size_t k = (size_t)(n ? n : 1);
+    void *arrays = PyMem_Calloc(k, sizeof(*d->ptr) + sizeof(*d->len) + sizeof(*d->exp) + sizeof(*d->t));
+    d->ptr = arrays;
+    if (arrays == NULL) {
+        d->len = NULL;
+        d->exp = NULL;
+        d->t = NULL;
+        Py_DECREF(d);
+        PyErr_NoMemory();
+        return NULL;
+    }
+    d->exp = (PyObject **)(d->ptr + k);
+    d->len = (Py_ssize_t *)(d->exp + k);
+    d->t = (double *)(d->len + k);
+    d->n = n;
+    return d;
+}
+
+static void Datagrams_dealloc(Datagrams *self)
+{
+    if (self->exp != NULL) {
+        for (Py_ssize_t i = 0; i < self->n; i++)
+            Py_XDECREF(self->exp[i]);
+    }
+    PyMem_Free(self->ptr);
+    free(self->store);
+    Py_XDECREF(self->owners);
+    PyObject_Free(self);
+}
+
+/* Datagram i as checked fields of a (bytes, str, float) tuple; -1 with TypeError naming `fn`. */
+static int tuple_fields(PyObject *it, Py_ssize_t i, const char *fn, const unsigned char **p,
+                        Py_ssize_t *len, PyObject **exp, double *t)
+{
+    if (!PyTuple_Check(it) || PyTuple_GET_SIZE(it) < 3 || !PyBytes_Check(PyTuple_GET_ITEM(it, 0)) ||
+        !PyUnicode_Check(PyTuple_GET_ITEM(it, 1))) {
+        PyErr_Format(PyExc_TypeError, "%s: datagram %zd is not a (bytes, str, float) tuple", fn, i);
+        return -1;
+    }
+    double v = PyFloat_AsDouble(PyTuple_GET_ITEM(it, 2));
+    if (v == -1.0 && PyErr_Occurred()) {
+        PyErr_Format(PyExc_TypeError, "%s: datagram %zd has no float time", fn, i);
+        return -1;
+    }
+    *p = (const unsigned char *)PyBytes_AS_STRING(PyTuple_GET_ITEM(it, 0));
+    *len = PyBytes_GET_SIZE(PyTuple_GET_ITEM(it, 0));
+    *exp = PyTuple_GET_ITEM(it, 1);
+    *t = v;
+    return 0;
+}
+
+/* One flat Datagrams over `parts`, a sequence whose items are Datagrams or sequences of
+ * (bytes, str, float) tuples; `parts` may also be one such sequence of tuples when `flat`. */
+static Datagrams *dg_join(PyObject *parts_obj, int flat, const char *fn)
+{
+    PyObject *parts = PySequence_Fast(parts_obj, "datagrams must be a sequence");
+    if (parts == NULL)
+        return NULL;
+    Py_ssize_t np = PySequence_Fast_GET_SIZE(parts), total = 0;
+    PyObject **pv = PySequence_Fast_ITEMS(parts);
+    PyObject *owners = NULL, *inner = NULL;
+    Datagrams *out = NULL;
+    if (flat) {
+        total = np;
+    } else {
+        for (Py_ssize_t k = 0; k < np; k++) {
+            Py_ssize_t m = Datagrams_Check(pv[k]) ? ((Datagrams *)pv[k])->n : PySequence_Size(pv[k]);
+            if (m < 0)
+                goto done;
+            total += m;
+        }
+    }
+    out = dg_alloc(total);
+    owners = PyList_New(0);
+    if (out == NULL || owners == NULL)
+        goto fail;
+    Py_ssize_t at = 0;
+    for (Py_ssize_t k = 0; k < (flat ? 1 : np); k++) {
+        PyObject *part = flat ? parts_obj : pv[k];
+        if (!flat && Datagrams_Check(part)) {
+            Datagrams *src = (Datagrams *)part;
+            if (at + src->n > total || PyList_Append(owners, part) < 0)
+                goto fail;
+            for (Py_ssize_t i = 0; i < src->n; i++, at++) {
+                out->ptr[at] = src->ptr[i];
+                out->len[at] = src->len[i];
+                out->t[at] = src->t[i];
+                Py_INCREF(src->exp[i]);
+                out->exp[at] = src->exp[i];
+            }
+            continue;
+        }
+        inner = flat ? (Py_INCREF(parts), parts) : PySequence_Fast(part, "datagrams must be a sequence");
+        if (inner == NULL)
+            goto fail;
+        Py_ssize_t m = PySequence_Fast_GET_SIZE(inner);
+        PyObject **items = PySequence_Fast_ITEMS(inner);
+        if (at + m > total) {
+            PyErr_Format(PyExc_RuntimeError, "%s: a part changed size", fn);
+            goto fail;
+        }
+        for (Py_ssize_t i = 0; i < m; i++, at++) {
+            PyObject *e;
+            if (tuple_fields(items[i], at, fn, &out->ptr[at], &out->len[at], &e, &out->t[at]) < 0 ||
+                PyList_Append(owners, items[i]) < 0)
+                goto fail;
+            Py_INCREF(e);
+            out->exp[at] = e;
+        }
+        Py_CLEAR(inner);
+    }
+    if (at != total) {
+        PyErr_Format(PyExc_RuntimeError, "%s: a part changed size", fn);
+        goto fail;
+    }
+    out->owners = PyList_AsTuple(owners);
+    if (out->owners == NULL)
+        goto fail;
+    goto done;
+fail:
+    Py_CLEAR(out);
+done:
+    Py_XDECREF(inner);
+    Py_XDECREF(owners);
+    Py_DECREF(parts);
+    return out;
+}
+
+/* The datagrams of `obj` as a Datagrams: itself (a new reference), or a view over its tuples. */
+static Datagrams *dg_from(PyObject *obj, const char *fn)
+{
+    if (Datagrams_Check(obj)) {
+        Py_INCREF(obj);
+        return (Datagrams *)obj;
+    }
+    return dg_join(obj, 1, fn);
+}
+
+/* A view of the `k` datagrams of `src` at `idx` (or start, start + step, ... when idx is NULL). */
+static Datagrams *dg_select(Datagrams *src, const Py_ssize_t *idx, Py_ssize_t k, Py_ssize_t start,
+                            Py_ssize_t step)
+{
+    Datagrams *out = dg_alloc(k);
+    if (out == NULL)
+        return NULL;
+    for (Py_ssize_t j = 0; j < k; j++) {
+        Py_ssize_t i = idx ? idx[j] : start + j * step;
+        out->ptr[j] = src->ptr[i];
+        out->len[j] = src->len[i];
+        out->t[j] = src->t[i];
+        Py_INCREF(src->exp[i]);
+        out->exp[j] = src->exp[i];
+    }
+    out->owners = PyTuple_Pack(1, (PyObject *)src);
+    if (out->owners == NULL) {
+        Py_DECREF(out);
+        return NULL;
+    }
+    return out;
+}
+
+static Py_ssize_t Datagrams_len(Datagrams *self)
+{
+    return self->n;
+}
+
+static PyObject *Datagrams_item(Datagrams *self, Py_ssize_t i)
+{
+    if (i < 0 || i >= self->n) {
+        PyErr_SetString(PyExc_IndexError, "Datagrams index out of range");
+        return NULL;
+    }
+    return Py_BuildValue("(y#Od)", (const char *)self->ptr[i], self->len[i], self->exp[i], self->t[i]);
+}
+
+static PyObject *Datagrams_subscript(Datagrams *self, PyObject *key)
+{
+    if (PySlice_Check(key)) {
+        Py_ssize_t start, stop, step;
+        if (PySlice_Unpack(key, &start, &stop, &step) < 0)
+            return NULL;
+        Py_ssize_t k = PySlice_AdjustIndices(self->n, &start, &stop, step);
+        return (PyObject *)dg_select(self, NULL, k, start, step);
+    }
+    Py_ssize_t i = PyNumber_AsSsize_t(key, PyExc_IndexError);
+    if (i == -1 && PyErr_Occurred())
+        return NULL;
+    return Datagrams_item(self, i < 0 ? i + self->n : i);
+}
+
+static PyObject *Datagrams_join(PyTypeObject *cls, PyObject *parts)
+{
+    return (PyObject *)dg_join(parts, 0, "Datagrams.join");
+}
+
+static PyObject *Datagrams_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    PyObject *seq = NULL;
+    static char *kwlist[] = {"datagrams", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|O:Datagrams", kwlist, &seq))
+        return NULL;
+    if (seq == NULL)
+        return (PyObject *)dg_alloc(0);
+    return (PyObject *)dg_from(seq, "Datagrams");
+}
+
+static PyObject *Datagrams_exporters(Datagrams *self, PyObject *Py_UNUSED(ignored))
+{
+    PyObject *out = PySet_New(NULL);
+    for (Py_ssize_t i = 0; out != NULL && i < self->n; i++) {
+        if ((i == 0 || self->exp[i] != self->exp[i - 1]) && PySet_Add(out, self->exp[i]) < 0)
+            Py_CLEAR(out);
+    }
+    return out;
+}
+
+static PyMethodDef Datagrams_methods[] = {
+    {"exporters", (PyCFunction)Datagrams_exporters, METH_NOARGS,
+     "exporters() -> set[str]: the exporters of the datagrams (without making their tuples)."},
+    {"join", (PyCFunction)Datagrams_join, METH_O | METH_CLASS,
+     "join(parts) -> Datagrams: one sequence over parts that are Datagrams or lists of (bytes, str, float) "
+     "tuples, in order, without copying a payload."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PySequenceMethods Datagrams_as_sequence = {
+    .sq_length = (lenfunc)Datagrams_len,
+    .sq_item = (ssizeargfunc)Datagrams_item,
+};
+
+static PyMappingMethods Datagrams_as_mapping = {
+    .mp_length = (lenfunc)Datagrams_len,
+    .mp_subscript = (binaryfunc)Datagrams_subscript,
+};
+
+static PyTypeObject DatagramsType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "nocsoc.collectors.flows._flowfast.Datagrams",
+    .tp_doc = "Datagrams(datagrams=()): an immutable sequence of (payload, exporter, time) tuples whose payloads "
+              "the C functions read in place (a Receiver burst, or a view of other datagrams).",
+    .tp_basicsize = sizeof(Datagrams),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_new = Datagrams_new,
+    .tp_dealloc = (destructor)Datagrams_dealloc,
+    .tp_as_sequence = &Datagrams_as_sequence,
+    .tp_as_mapping = &Datagrams_as_mapping,
+    .tp_methods = Datagrams_methods,
 };
 
 /* ------------------------------------------------------------------------------------------ */
@@ -812,12 +1142,9 @@ static PyObject *Receiver_recv(Receiver *self, PyObject *args)
     }
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);  /* what time.time() reads */
-    PyObject *now = PyFloat_FromDouble((double)ts.tv_sec + ts.tv_nsec * 1e-9);
-    /* sized for every datagram read (items NULL until set), shortened below for empty ones */
-    PyObject *list = PyList_New(got);
-    Py_ssize_t kept = 0;
-    if (now == NULL || list == NULL)
-        goto fail;
+    const double now = (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+    /* one storage for the burst's payloads, back to back (see Datagrams) */
+    Py_ssize_t kept = 0, total = 0;
     for (int i = 0; i < got; i++) {
         struct msghdr *h = &self->msgs[i].msg_hdr;
         for (struct cmsghdr *c = self->meminfo ? NULL : CMSG_FIRSTHDR(h); c != NULL; c = CMSG_NXTHDR(h, c)) {
@@ -829,46 +1156,53 @@ static PyObject *Receiver_recv(Receiver *self, PyObject *args)
             }
         }
         unsigned int len = self->msgs[i].msg_len;
-        if (len == 0)
-            continue;  /* stop()'s wake-up, or an empty datagram: never a flow export */
         if (len > HEAD + TAIL)
-            len = HEAD + TAIL;
-        PyObject *data = PyBytes_FromStringAndSize(NULL, len);
-        if (data == NULL)
-            goto fail;
-        char *dst = PyBytes_AS_STRING(data);
+            self->msgs[i].msg_len = len = HEAD + TAIL;
+        if (len > 0) {  /* 0: stop()'s wake-up, or an empty datagram: never a flow export */
+            kept++;
+            total += len;
+        }
+    }
+    if (kept == 0)
+        return Py_BuildValue("([]iL)", got, overflow);
+    Datagrams *out = dg_alloc(kept);
+    if (out == NULL)
+        return NULL;
+    out->store = malloc((size_t)total);
+    if (out->store == NULL) {
+        Py_DECREF(out);
+        return PyErr_NoMemory();
+    }
+    unsigned char *dst = out->store;
+    Py_ssize_t k = 0;
+    for (int i = 0; i < got; i++) {
+        unsigned int len = self->msgs[i].msg_len;
+        if (len == 0)
+            continue;
         memcpy(dst, self->iov[2 * i].iov_base, len < HEAD ? len : HEAD);
         if (len > HEAD)
             memcpy(dst + HEAD, self->iov[2 * i + 1].iov_base, len - HEAD);
-        PyObject *addr = address_str(self, &self->addrs[i], h->msg_namelen);
-        PyObject *item = addr ? PyTuple_New(3) : NULL;
-        if (item == NULL) {
-            Py_DECREF(data);
-            Py_XDECREF(addr);
-            goto fail;
+        PyObject *addr = address_str(self, &self->addrs[i], self->msgs[i].msg_hdr.msg_namelen);
+        if (addr == NULL) {
+            Py_DECREF(out);
+            return NULL;
         }
-        Py_INCREF(now);
-        PyTuple_SET_ITEM(item, 0, data);
-        PyTuple_SET_ITEM(item, 1, addr);
-        PyTuple_SET_ITEM(item, 2, now);
-        PyList_SET_ITEM(list, kept++, item);
+        out->ptr[k] = dst;
+        out->len[k] = len;
+        out->exp[k] = addr;
+        out->t[k] = now;
+        k++;
+        dst += len;
     }
-    if (kept < got && PyList_SetSlice(list, kept, got, NULL) < 0)
-        goto fail;
-    Py_DECREF(now);
-    return Py_BuildValue("(NiL)", list, got, overflow);
-fail:
-    Py_XDECREF(now);
-    Py_XDECREF(list);
-    return NULL;
+    return Py_BuildValue("(NiL)", (PyObject *)out, got, overflow);
 }
 
 static PyMethodDef Receiver_methods[] = {
     {"recv", (PyCFunction)Receiver_recv, METH_VARARGS,
      "recv(block=True, linger=0.0) -> (datagrams, received, overflow): up to `slots` datagrams by "
      "recvmmsg (blocking for the first when `block`, then, if the slots are not full, sleeping `linger` "
-     "seconds and taking what came meanwhile); datagrams are (payload, exporter, time.time()) without "
-     "empty ones; received counts every datagram read (0: none was waiting); overflow is the socket's "
+     "seconds and taking what came meanwhile); datagrams: a Datagrams of (payload, exporter, time.time()) "
+     "without empty ones ([] when none); received counts every datagram read (0: none was waiting); overflow is the socket's "
      "cumulative drop count: read by SO_MEMINFO after the reads when the Receiver was made with "
      "meminfo=True, else the last SO_RXQ_OVFL count seen; -1 when neither was available."},
     {NULL, NULL, 0, NULL},
@@ -1154,26 +1488,18 @@ static int64_t exporter_id(PyObject *ids, PyObject *exporters, PyObject *exporte
 
 static PyObject *ff_join_group(PyObject *mod, PyObject *arg)
 {
-    PyObject *seq = PySequence_Fast(arg, "join_group: datagrams must be a sequence");
-    if (seq == NULL)
+    Datagrams *dg = dg_from(arg, "join_group");
+    if (dg == NULL)
         return NULL;
-    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
-    PyObject **items = PySequence_Fast_ITEMS(seq);
+    const Py_ssize_t n = dg->n;
     PyObject *joined = NULL, *lens = NULL, *index = NULL, *exporters = NULL, *ids = NULL, *out = NULL;
     Py_ssize_t total = 0;
     for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *it = items[i];
-        if (!PyTuple_Check(it) || PyTuple_GET_SIZE(it) < 2 || !PyBytes_Check(PyTuple_GET_ITEM(it, 0)) ||
-            !PyUnicode_Check(PyTuple_GET_ITEM(it, 1))) {
-            PyErr_Format(PyExc_TypeError, "join_group: datagram %zd is not a (bytes, str, ...) tuple", i);
-            goto done;
-        }
-        Py_ssize_t len = PyBytes_GET_SIZE(PyTuple_GET_ITEM(it, 0));
-        if (total > PY_SSIZE_T_MAX - len) {
+        if (total > PY_SSIZE_T_MAX - dg->len[i]) {
             PyErr_SetString(PyExc_OverflowError, "join_group: too many bytes");
             goto done;
         }
-        total += len;
+        total += dg->len[i];
     }
     joined = PyBytes_FromStringAndSize(NULL, total);
     lens = PyBytes_FromStringAndSize(NULL, n * 8);
@@ -1187,22 +1513,20 @@ static PyObject *ff_join_group(PyObject *mod, PyObject *arg)
     PyObject *last = NULL;  /* the previous exporter object: most batches have one or a few */
     int64_t last_id = -1;
     for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *data = PyTuple_GET_ITEM(items[i], 0), *exporter = PyTuple_GET_ITEM(items[i], 1);
-        Py_ssize_t len = PyBytes_GET_SIZE(data);
-        memcpy(dst, PyBytes_AS_STRING(data), (size_t)len);
-        dst += len;
-        lv[i] = len;
-        if (exporter != last) {
-            last_id = exporter_id(ids, exporters, exporter);
+        memcpy(dst, dg->ptr[i], (size_t)dg->len[i]);
+        dst += dg->len[i];
+        lv[i] = dg->len[i];
+        if (dg->exp[i] != last) {
+            last_id = exporter_id(ids, exporters, dg->exp[i]);
             if (last_id < 0)
                 goto done;
-            last = exporter;
+            last = dg->exp[i];
         }
         iv[i] = last_id;
     }
     out = PyTuple_Pack(4, joined, lens, index, exporters);
 done:
-    Py_DECREF(seq);
+    Py_DECREF(dg);
     Py_XDECREF(joined);
     Py_XDECREF(lens);
     Py_XDECREF(index);
@@ -1226,41 +1550,59 @@ static PyObject *ff_retain_freed_memory(PyObject *mod, PyObject *Py_UNUSED(ignor
 #endif
 }
 
-/* by_version(datagrams) -> (v5, v9, v10, other): the (payload, exporter, time) tuples split by
- * the 16-bit version at the start of the payload, arrival order kept in each list (payloads
- * shorter than 2 bytes go to `other`). WHY: the decoder's first pass over every datagram. */
+/* by_version(datagrams) -> (v5, v9, v10, other): the datagrams split by the 16-bit version at
+ * the start of the payload, arrival order kept in each (payloads shorter than 2 bytes go to
+ * `other`): lists of the same tuples for a list of tuples, views for a Datagrams. WHY: the
+ * decoder's first pass over every datagram. */
 static PyObject *ff_by_version(PyObject *mod, PyObject *arg)
 {
-    PyObject *seq = PySequence_Fast(arg, "by_version: datagrams must be a sequence");
-    if (seq == NULL)
+    Datagrams *dg = dg_from(arg, "by_version");
+    if (dg == NULL)
         return NULL;
-    PyObject *lists[4] = {PyList_New(0), PyList_New(0), PyList_New(0), PyList_New(0)};
-    PyObject *out = NULL;
-    if (lists[0] == NULL || lists[1] == NULL || lists[2] == NULL || lists[3] == NULL)
+    const int views = Datagrams_Check(arg);
+    PyObject *seq = views ? NULL : PySequence_Fast(arg, "by_version: datagrams must be a sequence");
+    Py_ssize_t *idx = PyMem_Malloc((size_t)(dg->n ? dg->n : 1) * 4 * sizeof(Py_ssize_t));
+    PyObject *parts[4] = {NULL, NULL, NULL, NULL}, *out = NULL;
+    if ((!views && seq == NULL) || idx == NULL) {
+        if (idx == NULL)
+            PyErr_NoMemory();
         goto done;
-    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
-    PyObject **items = PySequence_Fast_ITEMS(seq);
-    for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *it = items[i];
-        if (!PyTuple_Check(it) || PyTuple_GET_SIZE(it) < 1 || !PyBytes_Check(PyTuple_GET_ITEM(it, 0))) {
-            PyErr_Format(PyExc_TypeError, "by_version: datagram %zd is not a (bytes, ...) tuple", i);
-            goto done;
-        }
-        PyObject *data = PyTuple_GET_ITEM(it, 0);
+    }
+    if (!views && PySequence_Fast_GET_SIZE(seq) != dg->n) {
+        PyErr_SetString(PyExc_RuntimeError, "by_version: the datagrams changed size");
+        goto done;
+    }
+    Py_ssize_t count[4] = {0, 0, 0, 0};
+    for (Py_ssize_t i = 0; i < dg->n; i++) {
         int which = 3;
-        if (PyBytes_GET_SIZE(data) >= 2) {
-            const unsigned char *p = (const unsigned char *)PyBytes_AS_STRING(data);
-            unsigned int version = (unsigned int)p[0] << 8 | p[1];
+        if (dg->len[i] >= 2) {
+            unsigned int version = (unsigned int)dg->ptr[i][0] << 8 | dg->ptr[i][1];
             which = version == 5 ? 0 : version == 9 ? 1 : version == 10 ? 2 : 3;
         }
-        if (PyList_Append(lists[which], it) < 0)
+        idx[which * dg->n + count[which]++] = i;
+    }
+    for (int w = 0; w < 4; w++) {
+        const Py_ssize_t *sel = idx + w * dg->n;
+        if (views) {
+            parts[w] = (PyObject *)dg_select(dg, sel, count[w], 0, 0);
+        } else {
+            parts[w] = PyList_New(count[w]);
+            for (Py_ssize_t j = 0; parts[w] != NULL && j < count[w]; j++) {
+                PyObject *it = PySequence_Fast_GET_ITEM(seq, sel[j]);
+                Py_INCREF(it);
+                PyList_SET_ITEM(parts[w], j, it);
+            }
+        }
+        if (parts[w] == NULL)
             goto done;
     }
-    out = PyTuple_Pack(4, lists[0], lists[1], lists[2], lists[3]);
+    out = PyTuple_Pack(4, parts[0], parts[1], parts[2], parts[3]);
 done:
-    Py_DECREF(seq);
+    Py_DECREF(dg);
+    Py_XDECREF(seq);
+    PyMem_Free(idx);
     for (int k = 0; k < 4; k++)
-        Py_XDECREF(lists[k]);
+        Py_XDECREF(parts[k]);
     return out;
 }
 
@@ -1398,17 +1740,6 @@ static inline int v5_count(const unsigned char *p, Py_ssize_t len)
     return count;
 }
 
-/* The payload of datagram `i` of a (payload, exporter, ...) tuple list, type-checked. */
-static PyObject *v5_payload(PyObject *item, Py_ssize_t i, const char *fn)
-{
-    if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) < 2 || !PyBytes_Check(PyTuple_GET_ITEM(item, 0)) ||
-        !PyUnicode_Check(PyTuple_GET_ITEM(item, 1))) {
-        PyErr_Format(PyExc_TypeError, "%s: datagram %zd is not a (bytes, str, ...) tuple", fn, i);
-        return NULL;
-    }
-    return PyTuple_GET_ITEM(item, 0);
-}
-
 /* v5_walk(datagrams) -> int | (exporters, exporter_index, count, seq, engine, sampling): the v5
  * headers of a list of (payload, exporter, time) tuples, read in place, or the index of the first
  * malformed datagram (batchwalk.walk_v5's rules). Outputs are int64 arrays as bytearrays, one
@@ -1417,18 +1748,14 @@ static PyObject *v5_payload(PyObject *item, Py_ssize_t i, const char *fn)
  * to find the records, which v5_rollup reads where they are. */
 static PyObject *ff_v5_walk(PyObject *mod, PyObject *arg)
 {
-    PyObject *seq = PySequence_Fast(arg, "v5_walk: datagrams must be a sequence");
-    if (seq == NULL)
+    Datagrams *dg = dg_from(arg, "v5_walk");
+    if (dg == NULL)
         return NULL;
-    const Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
-    PyObject **items = PySequence_Fast_ITEMS(seq);
+    const Py_ssize_t n = dg->n;
     PyObject *cols[5] = {NULL, NULL, NULL, NULL, NULL};
     PyObject *exporters = NULL, *ids = NULL, *out = NULL;
     for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *data = v5_payload(items[i], i, "v5_walk");
-        if (data == NULL)
-            goto done;
-        if (v5_count((const unsigned char *)PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data)) < 0) {
+        if (v5_count(dg->ptr[i], dg->len[i]) < 0) {
             out = PyLong_FromSsize_t(i);
             goto done;
         }
@@ -1448,13 +1775,12 @@ static PyObject *ff_v5_walk(PyObject *mod, PyObject *arg)
     PyObject *last = NULL;  /* the previous exporter object: most batches have one or a few */
     int64_t last_id = -1;
     for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *data = PyTuple_GET_ITEM(items[i], 0), *exporter = PyTuple_GET_ITEM(items[i], 1);
-        const unsigned char *p = (const unsigned char *)PyBytes_AS_STRING(data);
-        if (exporter != last) {
-            last_id = exporter_id(ids, exporters, exporter);
+        const unsigned char *p = dg->ptr[i];
+        if (dg->exp[i] != last) {
+            last_id = exporter_id(ids, exporters, dg->exp[i]);
             if (last_id < 0)
                 goto done;
-            last = exporter;
+            last = dg->exp[i];
         }
         v[0][i] = last_id;
         v[1][i] = load16(p + 2);  /* count */
@@ -1464,7 +1790,7 @@ static PyObject *ff_v5_walk(PyObject *mod, PyObject *arg)
     }
     out = Py_BuildValue("(OOOOOO)", exporters, cols[0], cols[1], cols[2], cols[3], cols[4]);
 done:
-    Py_DECREF(seq);
+    Py_DECREF(dg);
     for (int c = 0; c < 5; c++)
         Py_XDECREF(cols[c]);
     Py_XDECREF(exporters);
@@ -1567,7 +1893,7 @@ static PyObject *ff_v5_rollup(PyObject *mod, PyObject *args)
         PyErr_Format(PyExc_ValueError, "v5_rollup: rate %lld must be >= 1 and state %d one byte", rate, state);
         return NULL;
     }
-    PyObject *dgs = PySequence_Fast(dgo, "v5_rollup: datagrams must be a sequence");
+    Datagrams *dgs = dg_from(dgo, "v5_rollup");  /* referenced while the GIL is released */
     if (dgs == NULL)
         return NULL;
     PyObject *tabs = PySequence_Fast(tabo, "v5_rollup: tables must be a sequence");
@@ -1576,10 +1902,9 @@ static PyObject *ff_v5_rollup(PyObject *mod, PyObject *args)
         return NULL;
     }
     Buffers bufs = {.held = 0};
-    PyObject **held = NULL;  /* the payloads, referenced while the GIL is released */
     const unsigned char **payload = NULL;
     int *counts = NULL;
-    Py_ssize_t nd = 0, taken = 0, entered = 0, records = 0;
+    Py_ssize_t nd = 0, entered = 0, records = 0;
     SumTable *t[V5_TABLES];
     PyObject *out = NULL;
     if (PySequence_Fast_GET_SIZE(tabs) != V5_TABLES) {
@@ -1610,11 +1935,10 @@ static PyObject *ff_v5_rollup(PyObject *mod, PyObject *args)
     }
     nd = bufs.v[0].len / 8;
     const int64_t *index = bufs.v[0].buf;
-    const Py_ssize_t size = PySequence_Fast_GET_SIZE(dgs);
-    held = PyMem_Malloc((size_t)(nd ? nd : 1) * sizeof(PyObject *));
+    const Py_ssize_t size = dgs->n;
     payload = PyMem_Malloc((size_t)(nd ? nd : 1) * sizeof(*payload));
     counts = PyMem_Malloc((size_t)(nd ? nd : 1) * sizeof(int));
-    if (held == NULL || payload == NULL || counts == NULL) {
+    if (payload == NULL || counts == NULL) {
         PyErr_NoMemory();
         goto done;
     }
@@ -1624,18 +1948,13 @@ static PyObject *ff_v5_rollup(PyObject *mod, PyObject *args)
                          size);
             goto done;
         }
-        PyObject *data = v5_payload(PySequence_Fast_GET_ITEM(dgs, index[d]), index[d], "v5_rollup");
-        if (data == NULL)
-            goto done;
-        payload[d] = (const unsigned char *)PyBytes_AS_STRING(data);
-        counts[d] = v5_count(payload[d], PyBytes_GET_SIZE(data));
+        payload[d] = dgs->ptr[index[d]];
+        counts[d] = v5_count(payload[d], dgs->len[index[d]]);
         if (counts[d] < 0) {
             PyErr_Format(PyExc_ValueError, "v5_rollup: datagram %lld is not a whole NetFlow v5 datagram",
                          (long long)index[d]);
             goto done;
         }
-        Py_INCREF(data);
-        held[taken++] = data;
         records += counts[d];
     }
     for (; entered < V5_TABLES; entered++) {
@@ -1657,9 +1976,6 @@ static PyObject *ff_v5_rollup(PyObject *mod, PyObject *args)
 done:
     for (Py_ssize_t i = 0; i < entered; i++)
         t[i]->busy = 0;
-    for (Py_ssize_t i = 0; i < taken; i++)
-        Py_DECREF(held[i]);
-    PyMem_Free(held);
     PyMem_Free(payload);
     PyMem_Free(counts);
     release_all(&bufs);
@@ -1669,34 +1985,23 @@ done:
 }
 
 /* time_range(datagrams) -> (earliest, latest): the smallest and largest arrival time (the float
- * third item) of a non-empty list of (payload, exporter, time) tuples. WHY: the worker checks
- * that a batch falls in one rollup interval; a list of every time cost ~1.5 ns a record. */
+ * third item) of non-empty datagrams. WHY: the worker checks that a batch falls in one rollup
+ * interval; a list of every time cost ~1.5 ns a record. */
 static PyObject *ff_time_range(PyObject *mod, PyObject *arg)
 {
-    PyObject *seq = PySequence_Fast(arg, "time_range: datagrams must be a sequence");
-    if (seq == NULL)
+    Datagrams *dg = dg_from(arg, "time_range");
+    if (dg == NULL)
         return NULL;
-    const Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
-    PyObject **items = PySequence_Fast_ITEMS(seq);
+    const Py_ssize_t n = dg->n;
     double lo = 0.0, hi = 0.0;
     for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *it = items[i];
-        if (!PyTuple_Check(it) || PyTuple_GET_SIZE(it) < 3) {
-            PyErr_Format(PyExc_TypeError, "time_range: datagram %zd is not a (payload, exporter, time) tuple", i);
-            Py_DECREF(seq);
-            return NULL;
-        }
-        double t = PyFloat_AsDouble(PyTuple_GET_ITEM(it, 2));
-        if (t == -1.0 && PyErr_Occurred()) {
-            Py_DECREF(seq);
-            return NULL;
-        }
+        double t = dg->t[i];
         if (i == 0 || t < lo)
             lo = t;
         if (i == 0 || t > hi)
             hi = t;
     }
-    Py_DECREF(seq);
+    Py_DECREF(dg);
     if (n == 0) {
         PyErr_SetString(PyExc_ValueError, "time_range: no datagrams");
         return NULL;
@@ -1752,7 +2057,7 @@ static struct PyModuleDef flowfast_module = {
 
 PyMODINIT_FUNC PyInit__flowfast(void)
 {
-    if (PyType_Ready(&SumTableType) < 0 || PyType_Ready(&ReceiverType) < 0)
+    if (PyType_Ready(&SumTableType) < 0 || PyType_Ready(&ReceiverType) < 0 || PyType_Ready(&DatagramsType) < 0)
         return NULL;
     PyObject *m = PyModule_Create(&flowfast_module);
     if (m == NULL)
@@ -1766,6 +2071,12 @@ PyMODINIT_FUNC PyInit__flowfast(void)
     Py_INCREF(&ReceiverType);
     if (PyModule_AddObject(m, "Receiver", (PyObject *)&ReceiverType) < 0) {
         Py_DECREF(&ReceiverType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    Py_INCREF(&DatagramsType);
+    if (PyModule_AddObject(m, "Datagrams", (PyObject *)&DatagramsType) < 0) {
+        Py_DECREF(&DatagramsType);
         Py_DECREF(m);
         return NULL;
     }

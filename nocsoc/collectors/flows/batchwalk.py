@@ -14,6 +14,7 @@ and counts it exactly as before.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -71,7 +72,7 @@ def join(datas: list[bytes]) -> Joined:
     return Joined(np.frombuffer(raw, dtype=np.uint8), raw, excl_cumsum(lens), lens)
 
 
-def join_group(group: list[tuple[bytes, str, float]]) -> Joined:
+def join_group(group: Sequence[tuple[bytes, str, float]]) -> Joined:
     """`join` of the payloads, plus each datagram's exporter as an index (one pass in C)."""
     if speedups.ext is not None:
         raw, lens_b, index_b, exporters = speedups.ext.join_group(group)

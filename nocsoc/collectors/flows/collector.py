@@ -11,7 +11,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from nocsoc.collectors.flows import speedups
@@ -115,7 +115,7 @@ class FlowPipeline:
 
     # --- processing ----------------------------------------------------------------------------
 
-    def process(self, datagrams: list[Datagram],
+    def process(self, datagrams: Sequence[Datagram],
                 on_batch: Callable[[FlowBatch], None] | None = None) -> int:
         """Decode and roll up; datagrams may span intervals (split here). Returns records."""
         n = 0
@@ -135,7 +135,7 @@ class FlowPipeline:
                 start = i
         return n
 
-    def _process(self, datagrams: list[Datagram], on_batch: Callable[[FlowBatch], None] | None) -> int:
+    def _process(self, datagrams: Sequence[Datagram], on_batch: Callable[[FlowBatch], None] | None) -> int:
         n = 0
         if on_batch is None:  # only the rollup needs them: v5 records may skip their columns
             for decoded in self.decoder.decode_for_rollup(datagrams):

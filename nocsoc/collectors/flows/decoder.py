@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import struct
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -136,31 +136,34 @@ class NetflowDecoder:
             self._publish_counts()
 
     def _decode(self, datagrams: Iterable[Datagram]) -> list[Decoded]:
-        dgs = datagrams if isinstance(datagrams, list) else list(datagrams)
+        # a list, or the receiver's Datagrams (payloads read in place by the C functions)
+        dgs = datagrams if isinstance(datagrams, Sequence) else list(datagrams)
         extra: list[FlowBatch] = []
-        slow: list[Datagram] = dgs
+        slow: Sequence[Datagram] = dgs
         if self.vectorized and len(dgs) >= VECTOR_MIN:
-            by_version: dict[int, list[Datagram]] = {5: [], 9: [], 10: []}
+            by_version: dict[int, Sequence[Datagram]] = {5: [], 9: [], 10: []}
             if speedups.ext is not None:  # the same split in one C pass
                 by_version[5], by_version[9], by_version[10], slow = speedups.ext.by_version(dgs)
             else:
-                slow = []
+                lists: dict[int, list[Datagram]] = {5: [], 9: [], 10: []}
+                slow_list: list[Datagram] = []
                 for d in dgs:
                     data = d[0]
-                    group = by_version.get((data[0] << 8 | data[1]) if len(data) >= 2 else -1)
-                    (slow if group is None else group).append(d)
+                    group = lists.get((data[0] << 8 | data[1]) if len(data) >= 2 else -1)
+                    (slow_list if group is None else group).append(d)
+                by_version, slow = dict(lists), slow_list
             v9, v10 = by_version[9], by_version[10]
-            if v9 and v10 and not {d[1] for d in v9}.isdisjoint({d[1] for d in v10}):
+            if v9 and v10 and not _exporters(v9).isdisjoint(_exporters(v10)):
                 slow = dgs  # one exporter speaking both: keep the arrival order across them
             else:
-                for version, group in by_version.items():
-                    self._bulk(version, group)
+                for version, same in by_version.items():
+                    self._bulk(version, same)
         for data, exporter, t in slow:
             extra.extend(self._decode_one(data, exporter, t))
         out: list[Decoded] = self._finish()
         return out + extra
 
-    def _bulk(self, version: int, group: list[Datagram]) -> None:
+    def _bulk(self, version: int, group: Sequence[Datagram]) -> None:
         """The vectorized path over `group`. Where it stops (a state change, bad input), the
         datagrams before go in bulk, that one on its own, and the rest is tried again. A refused
         attempt costs a walk of what it was given: once those walks add up to WALK_BUDGET times
@@ -182,7 +185,7 @@ class NetflowDecoder:
             self._one_by_one(rest[stop:stop + 1])
             rest = rest[stop + 1:]
 
-    def _one_by_one(self, datagrams: list[Datagram]) -> None:
+    def _one_by_one(self, datagrams: Iterable[Datagram]) -> None:
         for data, exporter, t in datagrams:
             self._decode_one(data, exporter, t)  # v5/v9/IPFIX: never returns batches
 
@@ -217,7 +220,7 @@ class NetflowDecoder:
 
     # --- the vectorized path (whole batches of one version; see batchwalk.py) -----------------
 
-    def _vector(self, version: int, group: list[Datagram]) -> int | None:
+    def _vector(self, version: int, group: Sequence[Datagram]) -> int | None:
         """Decode `group` (datagrams of one version, arrival order) in bulk; None when done.
         Otherwise, having changed nothing, the index of the first datagram it cannot take: bad
         input, or a template or sampling change (records after it must see the new state),
@@ -248,7 +251,7 @@ class NetflowDecoder:
             if v:
                 self._count(e, vname, name, int(v))
 
-    def _vector_v5(self, group: list[Datagram], j: batchwalk.Joined,
+    def _vector_v5(self, group: Sequence[Datagram], j: batchwalk.Joined,
                    w: batchwalk.V5Walk) -> int | None:
         exporters, eidx = self._exporter_index(j)
         count = w.count
@@ -278,7 +281,7 @@ class NetflowDecoder:
                           batchwalk.gather(j.buf, offsets, netflow5.RECORD_LEN))
         return None
 
-    def _vector_v5_direct(self, group: list[Datagram]) -> int | None:
+    def _vector_v5_direct(self, group: Sequence[Datagram]) -> int | None:
         """_vector_v5 without copying: the headers read in place (C), and the records of each
         exporter, engine and sampling field left in their datagrams (V5Records) when every one
         is plausible once scaled, as any 32-bit count is up to a rate of 2**18 (v5 headers carry
@@ -315,7 +318,7 @@ class NetflowDecoder:
                           recs.columns())
         return None
 
-    def _vector_sets(self, group: list[Datagram], version: int, j: batchwalk.Joined,
+    def _vector_sets(self, group: Sequence[Datagram], version: int, j: batchwalk.Joined,
                      w: batchwalk.SetWalk) -> int | None:
         vname = "9" if version == 9 else "10"
         exporters, eidx = self._exporter_index(j)
@@ -686,6 +689,14 @@ class NetflowDecoder:
         for m, r in looked_up:
             rates[m] = r[m]
             states[m] = np.where(r[m] > 1, SCALED, UNSAMPLED)
+
+
+def _exporters(group: Sequence[Datagram]) -> set[str]:
+    """The exporters of a group, without making a Datagrams' tuples (each copies its payload)."""
+    ext = speedups.ext
+    if ext is not None and isinstance(group, ext.Datagrams):
+        return group.exporters()
+    return {d[1] for d in group}
 
 
 def _joined(chunks: list[bytes | np.ndarray]) -> bytes | np.ndarray:

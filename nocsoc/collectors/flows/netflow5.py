@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import struct
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -67,7 +68,7 @@ class V5Records:
 
     exporter: str
     time: float  # arrival time of the first datagram: selects the rollup interval
-    datagrams: list[tuple[bytes, str, float]]  # a decode batch's datagrams (shared, not copied)
+    datagrams: Sequence[tuple[bytes, str, float]]  # a decode batch's datagrams (shared, not copied)
     index: np.ndarray  # int64 positions in `datagrams` of these records' datagrams
     records: int
     rate: int

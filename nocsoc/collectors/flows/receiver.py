@@ -3,11 +3,13 @@
 Measured here: a blocking loop keeps up with >= 233k datagrams/s while asyncio's datagram loop
 lost 88% at load, so no event loop sits on this path. With the C extension the loop reads bursts
 with recvmmsg (up to MMSG_SLOTS datagrams per system call and wake-up, the GIL released: ~0.8 us
-of CPU a datagram instead of ~1.9 for one `recvmsg_into` each); without it, `recvmsg_into` per
-datagram. The kernel's own drops are the socket's cumulative drop count, read with SO_MEMINFO once
-a burst (where the kernel lacks it, from SO_RXQ_OVFL, which Linux attaches to each datagram once any
-was dropped: measured ~3 ns a record more CPU); the application's from the bounded queue between
-this thread and the decoder. Both paths count the same drops and lose nothing on stop().
+of CPU a datagram instead of ~1.9 for one `recvmsg_into` each), and hands each burst over as one
+`_flowfast.Datagrams` whose payloads the decoder reads where they are (no bytes object or tuple
+per datagram); without it, `recvmsg_into` per datagram and a list of tuples. The kernel's own
+drops are the socket's cumulative drop count, read with SO_MEMINFO once a burst (where the kernel
+lacks it, from SO_RXQ_OVFL, which Linux attaches to each datagram once any was dropped: measured
+~3 ns a record more CPU); the application's from the bounded queue between this thread and the
+decoder. Both paths count the same drops and lose nothing on stop().
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import socket
 import struct
 import threading
 import time
+from collections.abc import Sequence
 
 from nocsoc.collectors.flows import speedups
 from nocsoc.collectors.listen import parse_bind
@@ -41,61 +44,83 @@ Datagram = tuple[bytes, str, float]
 
 
 class DatagramQueue:
-    """Bounded FIFO between receiver threads and the decoder; full means counted drops."""
+    """Bounded FIFO between receiver threads and the decoder; full means counted drops.
+
+    It holds what the receivers hand over whole: a burst (a `_flowfast.Datagrams`, or a list of
+    tuples without the C extension) is one entry, counted by its datagrams, and split only where
+    a batch ends inside it (a slice of Datagrams is a view: no payload is copied)."""
 
     def __init__(self, maxsize: int) -> None:
         self.maxsize = maxsize
-        self._q: collections.deque[Datagram] = collections.deque()
+        self._q: collections.deque[Sequence[Datagram]] = collections.deque()
+        self._n = 0  # datagrams held
         self._cond = threading.Condition(threading.Lock())
         self._wake_at = 1  # a waiting get_batch wants this many datagrams
 
     def __len__(self) -> int:
-        return len(self._q)
+        return self._n
 
     def put(self, item: Datagram) -> bool:
-        with self._cond:
-            if len(self._q) >= self.maxsize:
-                return False
-            self._q.append(item)
-            if len(self._q) == 1:
-                self._cond.notify()
-            return True
+        return self.put_many([item]) == 0
 
-    def put_many(self, items: list[Datagram]) -> int:
+    def put_many(self, items: Sequence[Datagram]) -> int:
         """Append what fits; returns how many did not (to be counted as drops)."""
+        if not items:
+            return 0
         with self._cond:
-            room = self.maxsize - len(self._q)
-            was_empty = not self._q
-            self._q.extend(items[:room] if room < len(items) else items)
-            if was_empty or len(self._q) >= self._wake_at:
+            room = self.maxsize - self._n
+            if room <= 0:
+                return len(items)
+            taken = items[:room] if room < len(items) else items
+            was_empty = not self._n
+            self._q.append(taken)
+            self._n += len(taken)
+            if was_empty or self._n >= self._wake_at:
                 self._cond.notify()
-            return max(0, len(items) - room)
+            return len(items) - len(taken)
 
-    def get_batch(self, max_items: int, timeout: float, linger: float = 0.0) -> list[Datagram]:
+    def get_batch(self, max_items: int, timeout: float, linger: float = 0.0) -> Sequence[Datagram]:
         """Up to `max_items`, waiting up to `timeout` for the first. With `linger`, then waits up
         to that long more for a full batch: the decoder has a cost per call (numpy path,
         measured: ~460 ns a record in 256-datagram batches, ~280 in 4096; less with the C
         extension, see collector.BATCH_DATAGRAMS), and a rollup interval is minutes, so a few
         tens of milliseconds of latency buy a cheaper record."""
         with self._cond:
-            if not self._q:
+            if not self._n:
                 self._cond.wait(timeout)
-            if linger and self._q and len(self._q) < max_items:
+            if linger and self._n and self._n < max_items:
                 deadline = time.monotonic() + linger
                 self._wake_at = max_items
                 try:
-                    while len(self._q) < max_items:
+                    while self._n < max_items:
                         left = deadline - time.monotonic()
                         if left <= 0 or not self._cond.wait(left):
                             break
                 finally:
                     self._wake_at = 1
+            parts: list[Sequence[Datagram]] = []
+            want = max_items
             q = self._q
-            if len(q) <= max_items:  # all of it: one copy instead of a popleft each
-                out = list(q)
-                q.clear()
-                return out
-            return [q.popleft() for _ in range(max_items)]
+            while q and want > 0:
+                part = q[0]
+                if len(part) <= want:
+                    q.popleft()
+                else:
+                    q[0] = part[want:]
+                    part = part[:want]
+                parts.append(part)
+                want -= len(part)
+            self._n -= max_items - want
+        return _joined(parts)
+
+
+def _joined(parts: list[Sequence[Datagram]]) -> Sequence[Datagram]:
+    """One sequence over the parts (a view over them, with the C extension)."""
+    if len(parts) == 1:
+        return parts[0]
+    if speedups.ext is not None and any(isinstance(p, speedups.ext.Datagrams) for p in parts):
+        return speedups.ext.Datagrams.join(parts)
+    return [d for p in parts for d in p]
 
 
 class UdpReceiver:

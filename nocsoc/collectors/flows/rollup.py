@@ -233,6 +233,9 @@ class ExporterRollup:
     interfaces: dict[tuple[int, str], Sums] = field(default_factory=dict)  # (ifindex, in|out)
     tables: dict[tuple[str, int], KeyTable] = field(default_factory=dict)  # (kind, ip version)
     fast: dict[tuple[str, int], object] | None = field(default_factory=_new_fast)
+    # keys each C table held at the end of the exporter's previous interval: a new table starts
+    # that big instead of growing to it again (SumTable's `expect`)
+    expect: dict[tuple[str, int], int] = field(default_factory=dict)
 
     def add(self, batch: FlowBatch | V5Records) -> None:
         n = len(batch)
@@ -256,8 +259,12 @@ class ExporterRollup:
         assert self.fast is not None and speedups.ext is not None
         t = self.fast.get((kind, fam))
         if t is None:
-            t = self.fast[(kind, fam)] = speedups.ext.SumTable(key_size)
+            t = self.fast[(kind, fam)] = speedups.ext.SumTable(key_size, self.expect.get((kind, fam), 0))
         return t
+
+    def sizes(self) -> dict[tuple[str, int], int]:
+        """Keys in each C table (before `settle`): the next interval's `expect`."""
+        return {k: len(t) for k, t in self.fast.items()} if self.fast else {}  # type: ignore[arg-type]
 
     def _add_fast(self, batch: FlowBatch) -> None:
         """Every table of one batch in C: no sort, no per-record Python."""
@@ -399,6 +406,7 @@ class Rollups:
         self._open: dict[int, dict[str, ExporterRollup]] = {}
         self._closed_before = -1  # intervals below this were emitted: late data goes to the next
         self.late = 0
+        self._sizes: dict[str, dict[tuple[str, int], int]] = {}  # per exporter, of the last interval
 
     def interval_of(self, t: float) -> int:
         return int(t // self.interval_s)
@@ -411,7 +419,7 @@ class Rollups:
         per = self._open.setdefault(idx, {})
         r = per.get(batch.exporter)
         if r is None:
-            r = per[batch.exporter] = ExporterRollup()
+            r = per[batch.exporter] = ExporterRollup(expect=self._sizes.get(batch.exporter, {}))
         r.add(batch)
 
     def due(self, now: float) -> list[Point]:
@@ -428,6 +436,8 @@ class Rollups:
         for idx in sorted(indexes):
             per = self._open.pop(idx)
             t_ns = int(idx * self.interval_s * 1e9)
+            # table sizes of the exporters of this interval only: a silent exporter's are dropped
+            self._sizes = {exporter: r.sizes() for exporter, r in per.items()}
             for exporter, r in sorted(per.items()):
                 points.extend(self._points(t_ns, exporter, r))
             self._closed_before = max(self._closed_before, idx + 1)

@@ -8,6 +8,7 @@ compare them, so the fallback cannot rot. What is in C and why: the header of _f
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from types import ModuleType
 
 import numpy as np
@@ -18,6 +19,9 @@ except ImportError:  # pragma: no cover - depends on the build
     _built = None  # type: ignore[assignment]
 
 ext: ModuleType | None = _built
+if _built is not None:
+    # a receiver burst behaves as a sequence of (payload, exporter, time) tuples (see _flowfast.c)
+    Sequence.register(_built.Datagrams)
 
 BIG_ENDIAN, RAW, WIDE, TO_U32 = 0, 1, 2, 3  # field kinds of _flowfast.columns
 # columns that make_batch casts to uint32 anyway: C widens them while copying (same values)

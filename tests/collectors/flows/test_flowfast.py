@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 import socket
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 import pytest
@@ -160,6 +161,111 @@ def test_sum_table_sums_exactly_and_refuses_what_does_not_fit() -> None:
     t16.add(many, np.ones(200_000, dtype=np.int64), np.ones(200_000, dtype=np.int64))
     assert len(t16) == 200_000
     assert np.frombuffer(t16.result()[3], dtype=np.int64).tolist() == [2] * 200_000
+
+
+def test_sum_table_made_for_expected_keys_does_not_grow_until_they_are_exceeded() -> None:
+    assert BUILT is not None
+    assert BUILT.SumTable(4).capacity == 64
+    t = BUILT.SumTable(4, 1000)
+    assert t.capacity == 2048  # at most half full with 1000 keys
+    keys = np.arange(1000, dtype=np.uint32)
+    ones = np.ones(1000, dtype=np.int64)
+    t.add(keys, ones, ones)
+    assert t.capacity == 2048 and len(t) == 1000
+    t.add(np.arange(1000, 1024, dtype=np.uint32), ones[:24], ones[:24])
+    assert t.capacity == 2048  # half full
+    t.add(np.array([1024], dtype=np.uint32), ones[:1], ones[:1])
+    assert t.capacity == 4096  # past half
+    plain = BUILT.SumTable(4)
+    plain.add(np.arange(1025, dtype=np.uint32), np.ones(1025, dtype=np.int64), np.ones(1025, dtype=np.int64))
+    assert sorted(zip(*(np.frombuffer(x, dtype=np.int64 if i else np.uint32).tolist()
+                        for i, x in enumerate(t.result())), strict=True)) == \
+        sorted(zip(*(np.frombuffer(x, dtype=np.int64 if i else np.uint32).tolist()
+                     for i, x in enumerate(plain.result())), strict=True))
+    for bad in (-1, (1 << 32) + 1):
+        with pytest.raises(ValueError, match="expect"):
+            BUILT.SumTable(4, bad)
+
+
+def test_rollup_tables_start_as_big_as_the_exporters_previous_interval() -> None:
+    assert BUILT is not None
+    rng = np.random.default_rng(4)
+
+    def batch(exporter: str, t: float, n: int) -> FlowBatch:
+        cols = {"src": (np.arange(n, dtype=np.uint32) | np.uint32(0x0A000000)),
+                "dst": np.full(n, 0x0B000001, dtype=np.uint32),
+                "bytes": rng.integers(1, 1500, n).astype(np.uint64), "packets": np.ones(n, dtype=np.uint64),
+                "sport": np.full(n, 1234, dtype=np.uint32), "dport": np.full(n, 443, dtype=np.uint32),
+                "proto": np.full(n, 6, dtype=np.uint32), "in_if": np.ones(n, dtype=np.uint32),
+                "out_if": np.full(n, 2, dtype=np.uint32)}
+        return make_batch(exporter, "9", 4, t, cols, np.ones(n, dtype=np.int64),
+                          np.full(n, UNSAMPLED, dtype=np.int8))
+
+    r = Rollups(interval_s=60, top_n=5)
+    r.add(batch("127.0.0.1", 10.0, 5000))
+    r.add(batch("127.0.0.2", 10.0, 300))
+    r.due(60.0)  # interval 0 closed: 5000 and 300 sources
+    r.add(batch("127.0.0.1", 70.0, 10))
+    r.add(batch("127.0.0.3", 70.0, 10))  # new: no size known
+    fast: dict[str, Any] = {e: er.fast for e, er in r._open[1].items()}
+    assert fast["127.0.0.1"][("src", 4)].capacity == 16384  # 5000 keys at most half full
+    assert fast["127.0.0.1"][("conversation", 4)].capacity == 16384
+    assert fast["127.0.0.3"][("src", 4)].capacity == 64
+    r.due(120.0)  # interval 1 closed: 127.0.0.2 sent nothing, its size is forgotten
+    r.add(batch("127.0.0.2", 130.0, 10))
+    r.add(batch("127.0.0.1", 130.0, 10))
+    fast = {e: er.fast for e, er in r._open[2].items()}
+    assert fast["127.0.0.2"][("src", 4)].capacity == 64
+    assert fast["127.0.0.1"][("src", 4)].capacity == 64  # 10 keys in interval 1
+
+
+def test_datagrams_are_tuples_to_python_and_payloads_in_place_to_c() -> None:
+    """Datagrams (a receiver burst, or a view) behave as the list of tuples they hold, and every
+    C function gives the same answer for either; a view keeps its payloads alive."""
+    import gc
+
+    from tests.collectors.flows import craft
+
+    assert BUILT is not None
+    ext = BUILT
+    records = [{"src": f"10.0.0.{i}", "dst": "10.9.9.9", "in_if": 1, "out_if": 2, "packets": 2,
+                "bytes": 100 * i, "sport": 1000 + i, "dport": 443, "proto": 6} for i in range(1, 4)]
+    v5 = craft.v5(records, seq=7)
+    items = [(v5, "127.0.0.1", 5.0), (b"\x00\x09" + bytes(18), "127.0.0.2", 6.0), (b"\x00", "127.0.0.1", 7.0),
+             (v5, "127.0.0.2", 8.0), (b"\x00\x0a" + bytes(14), "127.0.0.3", 9.0)]
+    dg = ext.Datagrams(items)
+    assert len(dg) == 5 and list(dg) == items and dg[-1] == items[-1] and dg[1] == items[1]
+    assert list(dg[1::2]) == items[1::2] and list(dg[::-1]) == items[::-1] and len(dg[9:]) == 0
+    with pytest.raises(IndexError):
+        dg[5]
+    joined = ext.Datagrams.join([dg[:2], items[2:4], ext.Datagrams(), dg[4:]])
+    assert list(joined) == items
+    assert joined.exporters() == {"127.0.0.1", "127.0.0.2", "127.0.0.3"}
+    assert dg[:1].exporters() == {"127.0.0.1"}
+    # the C functions: the same results on the tuples and on the views
+    for fn in (ext.time_range, ext.v5_walk):
+        assert fn(joined[0::3]) == fn(items[0::3])
+    assert ext.join_group(joined) == ext.join_group(items)
+    parts = ext.by_version(joined)
+    assert all(isinstance(p, ext.Datagrams) for p in parts)
+    assert [list(p) for p in parts] == [list(p) for p in ext.by_version(items)]
+    index = np.array([0, 1], dtype=np.int64)
+
+    def rolled(datagrams: object) -> list[bytes]:
+        tables = [ext.SumTable(k) for k in (1, 4, 4, 8, 4, 4, 8)]
+        assert ext.v5_rollup(datagrams, index, 3, SCALED, tables) == 6
+        return [b"".join(t.result()) for t in tables]
+
+    assert rolled(parts[0]) == rolled([items[0], items[3]])
+    # a view outlives what it views: its payloads stay where they were
+    view = parts[0][1:]
+    del dg, joined, parts
+    gc.collect()
+    assert list(view) == [items[3]]
+    with pytest.raises(TypeError, match="datagram 1 is not a"):
+        ext.Datagrams([items[0], ("x", "y", 1.0)])
+    with pytest.raises(TypeError, match="float time"):
+        ext.Datagrams.join([[(b"x", "e", "soon")]])
 
 
 def test_columns_and_gather_refuse_records_outside_the_buffer() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import threading
+from collections.abc import Sequence
 
 import pytest
 
@@ -33,7 +34,7 @@ def test_kernel_drops_are_counted_exactly(source: str, monkeypatch: pytest.Monke
     gate = threading.Event()
     original = queue.put_many
 
-    def held(items: list) -> int:
+    def held(items: Sequence[receiver.Datagram]) -> int:
         gate.wait(10)
         return original(items)
 
@@ -113,3 +114,30 @@ def test_get_batch_takes_in_arrival_order_at_most_what_is_asked() -> None:
     assert queue.get_batch(100, 0) == items[:3]  # less than asked
     assert queue.put_many(items) == 0 and queue.put_many(items * 10) == 10 * len(items) - 90
 
+
+
+def test_bursts_are_queued_whole_split_at_batch_ends_and_dropped_past_the_bound(flow_path: str) -> None:
+    """A receiver burst is one queue entry (a Datagrams with the C extension, else a list):
+    batches take it whole or split it where they end, in arrival order, and what does not fit
+    the bound is refused and counted by the caller."""
+    from nocsoc.collectors.flows import speedups
+
+    def burst(lo: int, hi: int) -> object:
+        items = [(i.to_bytes(2, "big"), f"127.0.0.{1 + i % 2}", float(i)) for i in range(lo, hi)]
+        return speedups.ext.Datagrams(items) if speedups.ext is not None else items
+
+    queue = DatagramQueue(25)
+    assert queue.put_many(burst(0, 10)) == 0  # type: ignore[arg-type]
+    assert queue.put(((99).to_bytes(2, "big"), "127.0.0.9", 99.0))
+    assert queue.put_many(burst(10, 30)) == 6  # type: ignore[arg-type]  # 11 + 14 = the bound
+    assert len(queue) == 25
+    first = queue.get_batch(4, 0)
+    assert [int.from_bytes(d, "big") for d, _e, _t in first] == [0, 1, 2, 3]
+    rest = queue.get_batch(100, 0)  # the rest of the first burst, the single one, 14 of the next
+    want = [*range(4, 10), 99, *range(10, 24)]
+    assert [int.from_bytes(d, "big") for d, _e, _t in rest] == want
+    assert [(e, t) for d, e, t in rest] == [
+        ("127.0.0.9" if i == 99 else f"127.0.0.{1 + i % 2}", float(i)) for i in want]
+    if speedups.ext is not None:
+        assert isinstance(rest, speedups.ext.Datagrams)  # one view over the parts, nothing copied
+    assert len(queue) == 0 and not queue.get_batch(10, 0)
