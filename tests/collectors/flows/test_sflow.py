@@ -159,7 +159,10 @@ def test_sflow_sequence_loss_and_bad_datagrams() -> None:
     assert len(dec.take_counters()) == 3  # counters of a broken datagram are not kept
 
 
-def test_collector_receives_sflow_over_udp(tmp_path: Path) -> None:
+def send_to_collector(tmp_path: Path, datagrams: list[bytes], agent: str, records: int) -> tuple[
+        FlowCollector, MemorySink]:
+    """A FlowCollector on 127.0.0.1 sent `datagrams` from 127.0.0.1, stopped (its rollups written)
+    once `records` records of `agent` were taken."""
     sink = MemorySink()
     config = FlowsConfig(bind="127.0.0.1:0", sflow_bind="127.0.0.1:0", interval_s=3600)
     collector = FlowCollector(config, None, sink, state_dir=tmp_path)
@@ -167,15 +170,18 @@ def test_collector_receives_sflow_over_udp(tmp_path: Path) -> None:
     try:
         sflow_port = collector.addresses()[1][1]
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-            for seq in (1, 2):
-                s.sendto(sample_datagram(seq), ("127.0.0.1", sflow_port))
-        wait_until(
-            lambda: collector.stats.get("127.0.0.9", "sflow", "records") == 4,  # the agent address
-            timeout=10,
-            what="4 sFlow records",
-        )
+            for d in datagrams:
+                s.sendto(d, ("127.0.0.1", sflow_port))
+        wait_until(lambda: collector.stats.get(agent, "sflow", "records") == records, timeout=10,
+                   what=f"{records} sFlow records of agent {agent}")
     finally:
         collector.stop()
+    return collector, sink
+
+
+def test_collector_receives_sflow_over_udp(tmp_path: Path) -> None:
+    # 127.0.0.9: the agent address in sample_datagram's header
+    collector, sink = send_to_collector(tmp_path, [sample_datagram(seq) for seq in (1, 2)], "127.0.0.9", 4)
     totals = {p.tags["ip_version"]: p.fields for p in sink.of("flow_total")}
     assert totals["4"]["bytes"] == 2 * 1440 * 256 and totals["4"]["packets"] == 512
     assert totals["6"]["bytes"] == 2 * 128 * 1024 and totals["6"]["packets"] == 2048
@@ -316,19 +322,8 @@ def test_agent_without_an_address_is_keyed_by_the_udp_source() -> None:
 def test_collector_over_udp_tags_rollups_with_the_agent_address(tmp_path: Path) -> None:
     """Sent from 127.0.0.1; 192.0.2.10 (TEST-NET-1) is only the agent address inside the payload."""
     agent = "192.0.2.10"
-    sink = MemorySink()
-    config = FlowsConfig(bind="127.0.0.1:0", sflow_bind="127.0.0.1:0", interval_s=3600)
-    collector = FlowCollector(config, None, sink, state_dir=tmp_path)
-    collector.start()
-    try:
-        sflow_port = collector.addresses()[1][1]
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-            for seq in (1, 2, 3):
-                s.sendto(sample_datagram(seq, agent), ("127.0.0.1", sflow_port))
-        wait_until(lambda: collector.stats.get(agent, "sflow", "records") == 6, timeout=10,
-                   what="6 sFlow records of agent 192.0.2.10")
-    finally:
-        collector.stop()
+    sent = [sample_datagram(seq, agent) for seq in (1, 2, 3)]
+    collector, sink = send_to_collector(tmp_path, sent, agent, 6)
     totals = sink.of("flow_total")
     assert {(p.tags["exporter"], p.tags["ip_version"], p.fields["packets"]) for p in totals} == {
         (agent, "4", 3 * 256), (agent, "6", 3 * 1024)}
