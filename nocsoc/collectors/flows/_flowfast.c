@@ -779,7 +779,11 @@ static Datagrams *dg_join(PyObject *parts_obj, int flat, const char *fn)
         PyObject *part = flat ? parts_obj : pv[k];
         if (!flat && Datagrams_Check(part)) {
             Datagrams *src = (Datagrams *)part;
-            if (at + src->n > total || PyList_Append(owners, part) < 0)
+            if (at + src->n > total) {
+                PyErr_Format(PyExc_RuntimeError, "%s: a part changed size", fn);
+                goto fail;
+            }
+            if (PyList_Append(owners, part) < 0)
                 goto fail;
             for (Py_ssize_t i = 0; i < src->n; i++, at++) {
                 out->ptr[at] = src->ptr[i];
