@@ -157,19 +157,33 @@ class KeyTable:
         return self._chunks[0]
 
     def top(self, n: int) -> tuple[list[tuple[int | bytes, Sums]], Sums]:
-        """The n largest keys by bytes (then packets) with their sums, and the sums of all."""
+        """The n largest keys by bytes, then packets, then key (at most n), with their sums, and
+        the sums of all."""
         keys, b, p, f = self.result()
         total = [int(b.sum()), int(p.sum()), int(f.sum())]
         if len(keys) > n:
             idx = np.argpartition(-b, n - 1)[:n]
-            # ties at the cut: take every key with the n-th largest volume, the caller orders them
             cut = b[idx].min()
             idx = np.flatnonzero(b >= cut)
+            if len(idx) > n:  # ties at the cut (a scan: thousands of 40-byte sources): rank them here
+                idx = idx[ranked(keys[idx], b[idx], p[idx])[:n]]
         else:
             idx = np.arange(len(keys))
         rows = [(k, [bb, pp, ff]) for k, bb, pp, ff in
                 zip(keys[idx].tolist(), b[idx].tolist(), p[idx].tolist(), f[idx].tolist(), strict=True)]
         return rows, total
+
+
+def ranked(keys: np.ndarray, b: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """Order of rows by bytes, then packets (both descending), then key (ascending: numbers, or
+    bytes as big-endian words): the top-N order, without formatting a key."""
+    if keys.dtype.kind == "V":
+        width = keys.dtype.itemsize // 8
+        words = np.frombuffer(keys.tobytes(), dtype=">u8").reshape(len(keys), width).astype(np.uint64)
+        columns = [words[:, i] for i in range(width - 1, -1, -1)]
+    else:
+        columns = [keys]
+    return np.lexsort((*columns, -p, -b))
 
 
 def _merge(table: dict, keys: list, b: list[int], p: list[int], f: list[int]) -> None:
@@ -459,16 +473,18 @@ class Rollups:
             out.append(FLOW_INTERFACE.point(
                 t_ns, {**base, "ifindex": ifindex, "ifname": name, "direction": direction}, vol(s)))
         for kind in KINDS:
-            rows: list[tuple[str, Sums]] = []
+            rows: list[tuple[int, int | bytes, Sums]] = []  # (ip version, key, sums)
             whole = [0, 0, 0]
-            for (k, fam), table in r.tables.items():
+            for (k, fam), table in sorted(r.tables.items()):
                 if k != kind:
                     continue
                 candidates, total = table.top(self.top_n)
                 whole = [a + b for a, b in zip(whole, total, strict=True)]
-                rows.extend((self._format(kind, key, fam), s) for key, s in candidates)
-            rows.sort(key=lambda row: (-row[1][0], -row[1][1], row[0]))
-            top = rows[:self.top_n]
+                rows.extend((fam, key, s) for key, s in candidates)
+            # the same order as KeyTable.top's, across IP versions (IPv4 first on a tie); only
+            # the rows kept are formatted
+            rows.sort(key=lambda row: (-row[2][0], -row[2][1], row[0], row[1]))
+            top = [(self._format(kind, key, fam), s) for fam, key, s in rows[:self.top_n]]
             for rank, (key, s) in enumerate(top, 1):
                 tags = {**base, "kind": kind, "key": key}
                 if self.geo is not None and kind in ("src", "dst"):

@@ -98,3 +98,22 @@ def test_service_keys_name_the_service_side() -> None:
         np.array([51000, 22, 40000, 0], np.uint32),
     )
     assert [format_service(int(k)) for k in keys] == ["tcp/443", "tcp/22", "udp/53", "icmp"]
+
+
+def test_ties_at_the_top_n_cut_are_ranked_by_volume_then_key_and_only_n_are_kept() -> None:
+    """A scan: 20,000 sources of one 40-byte packet each, after 3 real talkers. The top 5 are the
+    talkers, then the 2 lowest 40-byte addresses (by number); the other 19,998 are summed into `other`
+    (ranked without formatting 20,000 keys, which made closing such an interval take seconds)."""
+    rng = np.random.default_rng(3)
+    scanners = (rng.permutation(20_000) + 0x0A640009).tolist()  # 10.100.0.9 up, in random order
+    talkers = [0x0A000001, 0x0A000002, 0x0A000003]
+    r = Rollups(interval_s=60, top_n=5)
+    r.add(batch(10.0, talkers + scanners, [0x0B000001] * 20_003, [9000, 7000, 5000] + [40] * 20_000))
+    r.add(batch(10.0, [0x0A000004], [0x0B000001], [40]))  # one more 40-byte source, below the scanners
+    points = r.flush_all()
+    src = {p.tags["key"]: (p.fields["rank"], p.fields["bytes"]) for p in by(points, "flow_top", "src")}
+    assert src == {"10.0.0.1": (1, 9000), "10.0.0.2": (2, 7000), "10.0.0.3": (3, 5000),
+                   "10.0.0.4": (4, 40), "10.100.0.9": (5, 40),  # by number: "10.100.0.10" sorts first
+                   "other": (0, 40 * 19_999)}
+    (total,) = by(points, "flow_total")
+    assert total.fields["bytes"] == 21_000 + 40 * 20_001
