@@ -1466,8 +1466,8 @@ fail:
     return NULL;
 }
 
-/* join_group(datagrams) -> (joined, lens, exporter_index, exporters): the payloads of a list of
- * (payload, exporter, time) tuples joined into one bytes, their int64 lengths and the int64 index
+/* join_group(datagrams) -> (joined, lens, exporter_index, exporters): the payloads of datagrams
+ * (a Datagrams, or a list of (payload, exporter, time) tuples) joined into one bytes, their int64 lengths and the int64 index
  * of each one's exporter in `exporters` (first-seen order). WHY: the Python version is four
  * passes over the list with a generator and a dict lookup per datagram (~0.7 us a datagram). */
 /* The index of `exporter` in `exporters` (appended, and noted in `ids`, when new); -1 with an
@@ -1745,7 +1745,7 @@ static inline int v5_count(const unsigned char *p, Py_ssize_t len)
 }
 
 /* v5_walk(datagrams) -> int | (exporters, exporter_index, count, seq, engine, sampling): the v5
- * headers of a list of (payload, exporter, time) tuples, read in place, or the index of the first
+ * headers of datagrams (a Datagrams or a list of tuples), read in place, or the index of the first
  * malformed datagram (batchwalk.walk_v5's rules). Outputs are int64 arrays as bytearrays, one
  * value per datagram; exporters in first-seen order.
  * WHY: join_group + walk_v5 copied every payload into one buffer and walked it with numpy only
@@ -1879,8 +1879,8 @@ fail:
     return -1;
 }
 
-/* v5_rollup(datagrams, index, rate, state, tables) -> records: the records of the datagrams at the
- * int64 `index` positions of a (payload, exporter, ...) list added straight into the seven
+/* v5_rollup(datagrams, index, rate, state, tables) -> records: the records of the datagrams (a
+ * Datagrams or a list of tuples) at the int64 `index` positions added straight into the seven
  * SumTables of one exporter's interval (totals by sampling state (1-byte keys), in and out
  * interfaces (4), services (8), sources (4), destinations (4), conversations (8)), bytes and
  * packets multiplied by `rate`: what ExporterRollup._add_fast does with the FlowBatch of those
@@ -2015,11 +2015,11 @@ static PyObject *ff_time_range(PyObject *mod, PyObject *arg)
 
 static PyMethodDef flowfast_functions[] = {
     {"time_range", ff_time_range, METH_O,
-     "time_range(datagrams) -> (earliest, latest): the smallest and largest time of (payload, exporter, "
-     "time) tuples."},
+     "time_range(datagrams) -> (earliest, latest): the smallest and largest time of datagrams (a Datagrams "
+     "or (payload, exporter, time) tuples)."},
     {"v5_walk", ff_v5_walk, METH_O,
      "v5_walk(datagrams) -> int | (exporters, exporter_index, count, seq, engine, sampling): the NetFlow v5 "
-     "headers of (payload, exporter, time) tuples as int64 arrays (bytearrays), "
+     "headers of datagrams (a Datagrams or (payload, exporter, time) tuples) as int64 arrays (bytearrays), "
      "or the index of the first malformed datagram."},
     {"v5_rollup", ff_v5_rollup, METH_VARARGS,
      "v5_rollup(datagrams, index, rate, state, tables) -> records: the v5 records of the datagrams at the "
