@@ -472,6 +472,30 @@ static int enter(SumTable *self)
 
 #define RELEASE_ABOVE 4096  /* records: smaller calls keep the GIL (the switch costs more) */
 
+/* rc = CALL (an add on C memory only), with the GIL released when it has more than RELEASE_ABOVE
+ * records */
+#define RUN_ADD(rc, n, CALL)                  \
+    do {                                      \
+        if ((n) > RELEASE_ABOVE) {            \
+            Py_BEGIN_ALLOW_THREADS            \
+            (rc) = (CALL);                    \
+            Py_END_ALLOW_THREADS              \
+        } else {                              \
+            (rc) = (CALL);                    \
+        }                                     \
+    } while (0)
+
+/* The end of a SumTable add: the table free again, the buffers released; None, or MemoryError
+ * when the add ran out of memory (rc < 0). */
+static PyObject *add_done(SumTable *self, Buffers *bufs, int rc)
+{
+    self->busy = 0;
+    release_all(bufs);
+    if (rc < 0)
+        return PyErr_NoMemory();
+    Py_RETURN_NONE;
+}
+
 static PyObject *SumTable_add(SumTable *self, PyObject *args)
 {
     PyObject *ko, *bo, *po;
@@ -488,18 +512,8 @@ static PyObject *SumTable_add(SumTable *self, PyObject *args)
     int rc;
     const unsigned char *k = bufs.v[2].buf;
     const int64_t *bv = bufs.v[0].buf, *pv = bufs.v[1].buf;
-    if (n > RELEASE_ABOVE) {
-        Py_BEGIN_ALLOW_THREADS
-        rc = add_keys(self, k, bv, pv, n, runs);
-        Py_END_ALLOW_THREADS
-    } else {
-        rc = add_keys(self, k, bv, pv, n, runs);
-    }
-    self->busy = 0;
-    release_all(&bufs);
-    if (rc < 0)
-        return PyErr_NoMemory();
-    Py_RETURN_NONE;
+    RUN_ADD(rc, n, add_keys(self, k, bv, pv, n, runs));
+    return add_done(self, &bufs, rc);
 }
 
 static PyObject *SumTable_add_pairs(SumTable *self, PyObject *args)
@@ -522,18 +536,8 @@ static PyObject *SumTable_add_pairs(SumTable *self, PyObject *args)
     int rc;
     const unsigned char *a = bufs.v[2].buf, *c = bufs.v[3].buf;
     const int64_t *bv = bufs.v[0].buf, *pv = bufs.v[1].buf;
-    if (n > RELEASE_ABOVE) {
-        Py_BEGIN_ALLOW_THREADS
-        rc = add_pairs(self, a, c, bv, pv, n);
-        Py_END_ALLOW_THREADS
-    } else {
-        rc = add_pairs(self, a, c, bv, pv, n);
-    }
-    self->busy = 0;
-    release_all(&bufs);
-    if (rc < 0)
-        return PyErr_NoMemory();
-    Py_RETURN_NONE;
+    RUN_ADD(rc, n, add_pairs(self, a, c, bv, pv, n));
+    return add_done(self, &bufs, rc);
 }
 
 static PyObject *SumTable_add_services(SumTable *self, PyObject *args)
@@ -557,18 +561,8 @@ static PyObject *SumTable_add_services(SumTable *self, PyObject *args)
     int rc;
     const uint32_t *pr = bufs.v[2].buf, *sp = bufs.v[3].buf, *dp = bufs.v[4].buf;
     const int64_t *bv = bufs.v[0].buf, *pv = bufs.v[1].buf;
-    if (n > RELEASE_ABOVE) {
-        Py_BEGIN_ALLOW_THREADS
-        rc = add_services(self, pr, sp, dp, bv, pv, n);
-        Py_END_ALLOW_THREADS
-    } else {
-        rc = add_services(self, pr, sp, dp, bv, pv, n);
-    }
-    self->busy = 0;
-    release_all(&bufs);
-    if (rc < 0)
-        return PyErr_NoMemory();
-    Py_RETURN_NONE;
+    RUN_ADD(rc, n, add_services(self, pr, sp, dp, bv, pv, n));
+    return add_done(self, &bufs, rc);
 }
 
 static PyObject *SumTable_result(SumTable *self, PyObject *Py_UNUSED(ignored))
@@ -1966,13 +1960,7 @@ static PyObject *ff_v5_rollup(PyObject *mod, PyObject *args)
             goto done;
     }
     int rc;
-    if (records > RELEASE_ABOVE) {
-        Py_BEGIN_ALLOW_THREADS
-        rc = v5_add_all(t, payload, counts, nd, (uint64_t)rate, (int8_t)state);
-        Py_END_ALLOW_THREADS
-    } else {
-        rc = v5_add_all(t, payload, counts, nd, (uint64_t)rate, (int8_t)state);
-    }
+    RUN_ADD(rc, records, v5_add_all(t, payload, counts, nd, (uint64_t)rate, (int8_t)state));
     if (rc < 0)
         PyErr_NoMemory();
     else

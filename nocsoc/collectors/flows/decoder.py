@@ -31,7 +31,7 @@ from nocsoc.collectors.flows.records import (
     plausible,
 )
 from nocsoc.collectors.flows.sampling import SamplingTable, ScopedRates
-from nocsoc.collectors.flows.sequence import IpfixSequence, SequenceTracker
+from nocsoc.collectors.flows.sequence import IpfixSequence, SequenceTracker, positions_by_key
 from nocsoc.collectors.flows.sflow import SflowError
 from nocsoc.collectors.flows.stats import ExporterStats
 from nocsoc.collectors.flows.templates import (
@@ -251,28 +251,29 @@ class NetflowDecoder:
             if v:
                 self._count(e, vname, name, int(v))
 
-    def _vector_v5(self, group: Sequence[Datagram], j: batchwalk.Joined,
-                   w: batchwalk.V5Walk) -> int | None:
-        exporters, eidx = self._exporter_index(j)
-        count = w.count
-        # loss first (per exporter and engine, in arrival order), as the per-datagram path does
-        lost = self.sequences.observe_many(exporters, 5, eidx, w.engine, w.seq, count)
+    def _v5_groups(self, exporters: list[str], eidx: np.ndarray, count: np.ndarray, seq: np.ndarray,
+                   engine: np.ndarray, sampling: np.ndarray) -> list[tuple[int, np.ndarray]]:
+        """Counts a v5 batch's loss (per exporter and engine, in arrival order, as the
+        per-datagram path does), datagrams and records; then its datagrams per exporter index,
+        engine and sampling field (one accumulator each): (eidx << 32 | engine << 16 | sampling,
+        positions in arrival order)."""
+        lost = self.sequences.observe_many(exporters, 5, eidx, engine, seq, count)
         for e, n in lost.items():
             self._count(e, "5", "sequence_lost", n)
         self._count_per_exporter(exporters, "5", "datagrams", eidx)
         self._count_per_exporter(exporters, "5", "records", eidx, count)
-        # one accumulator per exporter, engine and sampling field
-        gkey = (eidx << 32) | (w.engine << 16) | w.sampling
-        keys, first, inverse = np.unique(gkey, return_index=True, return_inverse=True)
-        order = np.argsort(inverse, kind="stable")
-        bounds = np.searchsorted(inverse[order], np.arange(len(keys) + 1))
-        for g, key in enumerate(keys.tolist()):
-            sel = order[bounds[g]:bounds[g + 1]]
+        return positions_by_key((eidx << 32) | (engine << 16) | sampling)
+
+    def _vector_v5(self, group: Sequence[Datagram], j: batchwalk.Joined,
+                   w: batchwalk.V5Walk) -> int | None:
+        exporters, eidx = self._exporter_index(j)
+        count = w.count
+        for key, sel in self._v5_groups(exporters, eidx, count, w.seq, w.engine, w.sampling):
             exporter = exporters[key >> 32]
             rate, state = self.sampling.resolve_v5(exporter, key & 0xFFFF)
             offsets = batchwalk.record_offsets(j.starts[sel] + netflow5.HEADER_LEN, count[sel],
                                                netflow5.RECORD_LEN)
-            t = group[int(first[g])][2]
+            t = group[int(sel[0])][2]
             if speedups.ext is not None:  # gathered straight into columns (one pass in C)
                 self._add(exporter, "5", (key >> 16) & 0xFFFF, -1, rate, state, None, t, None,
                           netflow5.columns_at(j.buf, offsets))
@@ -293,20 +294,7 @@ class NetflowDecoder:
             return got
         exporters = got[0]
         eidx, count, seq, engine, sampling = (np.frombuffer(c, dtype=np.int64) for c in got[1:])
-        lost = self.sequences.observe_many(exporters, 5, eidx, engine, seq, count)
-        for e, n in lost.items():
-            self._count(e, "5", "sequence_lost", n)
-        self._count_per_exporter(exporters, "5", "datagrams", eidx)
-        self._count_per_exporter(exporters, "5", "records", eidx, count)
-        gkey = (eidx << 32) | (engine << 16) | sampling
-        if int(gkey.min()) == int(gkey.max()):  # the usual batch: one exporter, engine, sampling
-            groups = [(int(gkey[0]), np.arange(len(group), dtype=np.int64))]
-        else:
-            keys, inverse = np.unique(gkey, return_inverse=True)
-            order = np.argsort(inverse, kind="stable")  # arrival order within each group
-            bounds = np.searchsorted(inverse[order], np.arange(len(keys) + 1))
-            groups = [(key, order[bounds[g]:bounds[g + 1]]) for g, key in enumerate(keys.tolist())]
-        for key, sel in groups:
+        for key, sel in self._v5_groups(exporters, eidx, count, seq, engine, sampling):
             exporter = exporters[key >> 32]
             rate, state = self.sampling.resolve_v5(exporter, key & 0xFFFF)
             t = group[int(sel[0])][2]

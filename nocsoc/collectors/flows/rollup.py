@@ -69,9 +69,8 @@ def _sorted(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     if n:
         flag[0] = True
     if keys.dtype.kind == "V":
-        width = keys.dtype.itemsize // 8
-        words = np.frombuffer(keys.tobytes(), dtype=">u8").reshape(n, width).astype(np.uint64)
-        order = np.lexsort(tuple(words[:, i] for i in range(width - 1, -1, -1)))
+        words = _words(keys)
+        order = np.lexsort(tuple(words[:, i] for i in range(words.shape[1] - 1, -1, -1)))
         sw = words[order]
         flag[1:] = (sw[1:] != sw[:-1]).any(axis=1)
         return order, keys[order], flag
@@ -85,6 +84,13 @@ def _sorted(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         sk = keys[order]
     flag[1:] = sk[1:] != sk[:-1]
     return order, sk, flag
+
+
+def _words(keys: np.ndarray) -> np.ndarray:
+    """Void keys (IPv6 addresses, V16/V32) as rows of native uint64 words, big-endian: the rows
+    compare (lexsort, last column first) as the bytes do."""
+    width = keys.dtype.itemsize // 8
+    return np.frombuffer(keys.tobytes(), dtype=">u8").reshape(len(keys), width).astype(np.uint64)
 
 
 SMALL_KEYS = 1 << 16
@@ -178,9 +184,8 @@ def ranked(keys: np.ndarray, b: np.ndarray, p: np.ndarray) -> np.ndarray:
     """Order of rows by bytes, then packets (both descending), then key (ascending: numbers, or
     bytes as big-endian words): the top-N order, without formatting a key."""
     if keys.dtype.kind == "V":
-        width = keys.dtype.itemsize // 8
-        words = np.frombuffer(keys.tobytes(), dtype=">u8").reshape(len(keys), width).astype(np.uint64)
-        columns = [words[:, i] for i in range(width - 1, -1, -1)]
+        words = _words(keys)
+        columns = [words[:, i] for i in range(words.shape[1] - 1, -1, -1)]
     else:
         columns = [keys]
     return np.lexsort((*columns, -p, -b))
@@ -475,7 +480,7 @@ class Rollups:
         for kind in KINDS:
             rows: list[tuple[int, int | bytes, Sums]] = []  # (ip version, key, sums)
             whole = [0, 0, 0]
-            for (k, fam), table in sorted(r.tables.items()):
+            for (k, fam), table in r.tables.items():
                 if k != kind:
                     continue
                 candidates, total = table.top(self.top_n)

@@ -49,17 +49,19 @@ class SequenceTracker:
         return _observe_many(self, exporters, version, eidx, domain, seq, units)
 
 
-def _by_key(eidx: np.ndarray, domain: np.ndarray) -> list[tuple[int, int, np.ndarray]]:
-    """(exporter index, domain, positions in arrival order) per distinct pair of a batch."""
-    key = (eidx << 32) | domain
-    if key.shape[0] and int(key.min()) == int(key.max()):  # the usual batch: one pair, no sort
-        k = int(key[0])
-        return [(k >> 32, k & 0xFFFFFFFF, np.arange(key.shape[0]))]
+def positions_by_key(key: np.ndarray) -> list[tuple[int, np.ndarray]]:
+    """Each distinct key of a batch (ascending) with its int64 positions, in arrival order."""
+    if key.shape[0] and int(key.min()) == int(key.max()):  # the usual batch: one key, no sort
+        return [(int(key[0]), np.arange(key.shape[0], dtype=np.int64))]
     keys, inverse = np.unique(key, return_inverse=True)
     order = np.argsort(inverse, kind="stable")
     bounds = np.searchsorted(inverse[order], np.arange(len(keys) + 1))
-    return [(k >> 32, k & 0xFFFFFFFF, order[bounds[g]:bounds[g + 1]])
-            for g, k in enumerate(keys.tolist())]
+    return [(k, order[bounds[g]:bounds[g + 1]]) for g, k in enumerate(keys.tolist())]
+
+
+def _by_key(eidx: np.ndarray, domain: np.ndarray) -> list[tuple[int, int, np.ndarray]]:
+    """(exporter index, domain, positions in arrival order) per distinct pair of a batch."""
+    return [(k >> 32, k & 0xFFFFFFFF, pos) for k, pos in positions_by_key((eidx << 32) | domain)]
 
 
 def _add_lost(out: dict[str, int], exporter: str, n: int) -> None:
