@@ -129,8 +129,8 @@ def _engine_time(rs: Any, events: list[Any]) -> tuple[float, int]:
 
 
 def _nocsoc(lines: list[str]) -> dict[str, Any]:
+    from nocsoc.collectors.logs.ruletest import parse_lines
     from nocsoc.detections.loader import load_rules
-    from nocsoc.detections.ruletest import parse_lines
 
     rs = load_rules(_rule_paths(), include_builtin=True)
     parse_times = []

@@ -7,6 +7,7 @@ missing file becomes one `ConfigError` naming file, line and key (the CLI exits 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -16,9 +17,22 @@ from nocsoc.collectors.snmp.config import SnmpConfig
 from nocsoc.dashboards.config import DashboardsConfig
 from nocsoc.detections.config import DetectionsConfig
 from nocsoc.errors import ConfigError
-from nocsoc.service.config import RunConfig
 from nocsoc.sinks.config import SinkConfig, SqliteSinkConfig
 from nocsoc.yamlio import load_yaml, validation_problems
+
+
+class RunConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    state_dir: str = Field(default="./var", description="status files, spool, templates, offsets")
+    mode: Literal["processes", "single"] = Field(
+        default="processes",
+        description="processes: one worker process per service (uses every core); single: one process",
+    )
+    status_interval_s: float = Field(default=5.0, gt=0, description="how often workers report status")
+    self_metrics_interval_s: float = Field(default=10.0, gt=0, description="self-metrics to the sinks")
+    stop_timeout_s: float = Field(default=15.0, gt=0, description="graceful stop budget per worker")
+    restart_backoff_s: float = Field(default=2.0, gt=0, description="first delay before restarting a worker")
 
 
 def _default_sinks() -> list[SinkConfig]:

@@ -8,8 +8,8 @@ import logging
 
 import pytest
 
-from nocsoc.inventory.secrets import resolve_secret
 from nocsoc.logsetup import configure_logging
+from nocsoc.secrets import resolve_secret
 
 
 def test_a_resolved_secret_is_masked_in_every_log_line(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -127,7 +127,7 @@ def _token(token_env: str | None, cfg: DashboardsConfig, cfg_path: Path | None) 
                         common.EXIT_USAGE)
         return value
     if cfg.grafana_token:
-        from nocsoc.inventory.secrets import resolve_secret
+        from nocsoc.secrets import resolve_secret
 
         try:
             return resolve_secret(cfg.grafana_token, cfg_path.parent if cfg_path else None,

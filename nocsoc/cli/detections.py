@@ -109,10 +109,10 @@ def detect_command(
     db: Path | None = typer.Option(None, "--db", help="alert store (default: from nocsoc.yaml)"),
 ) -> None:
     """Hunt: run the streaming engine over files and print the alerts they raise (deduplicated)."""
-    from nocsoc.collectors.logs.event import LogEvent
     from nocsoc.collectors.logs.parsers import LineParser, json_event
     from nocsoc.detections.alerts import AlertStore
     from nocsoc.detections.engine import Detection, Engine
+    from nocsoc.events import LogEvent
 
     for f in files:
         if not f.is_file():
@@ -230,8 +230,8 @@ def rules_check(
 
     Exit 2 when a rule has an error, a high-severity validator finding or a failing test. Rules
     whose logsource nocsoc does not ingest are listed as unsupported, not errors."""
+    from nocsoc.collectors.logs.ruletest import builtin_tests
     from nocsoc.detections.loader import validate
-    from nocsoc.detections.ruletest import builtin_tests
 
     builtin = not paths
     rs = _ruleset(paths or [], builtin=builtin)
@@ -289,7 +289,7 @@ def rules_test(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Run LOGFILE through the engine and report whether RULE fires (exit 1 when not as expected)."""
-    from nocsoc.detections.ruletest import rule_test
+    from nocsoc.collectors.logs.ruletest import rule_test
 
     if not logfile.is_file():
         common.fail(f"{logfile}: no such file", common.EXIT_USAGE)

@@ -20,8 +20,9 @@ from rich.table import Table
 
 from nocsoc.cli import common
 from nocsoc.errors import InventoryError, NocsocError, Problem
+from nocsoc.fileio import atomic_write
 from nocsoc.inventory.model import Device, Inventory, Link, Role
-from nocsoc.inventory.store import InventoryStore, LoadedInventory, atomic_write
+from nocsoc.inventory.store import InventoryStore, LoadedInventory
 
 inventory_app = typer.Typer(
     help="The device inventory: sites, devices, SNMP profiles and links (one YAML file).",
@@ -476,7 +477,7 @@ def validate_command(
 def _secret_problems(loaded: LoadedInventory, base: Path) -> list[Problem]:
     """Resolve every reference (relative `file:` paths from the config's directory, as the
     runtime does); report failures where the reference is written. Values are dropped at once."""
-    from nocsoc.inventory.secrets import resolve_secret
+    from nocsoc.secrets import resolve_secret
 
     out: list[Problem] = []
     for i, p in enumerate(loaded.inventory.snmp_profiles):

@@ -185,8 +185,8 @@ def discover(
 
     from nocsoc.collectors.snmp import discovery
     from nocsoc.config import inventory_path
-    from nocsoc.inventory.secrets import resolve_secret
     from nocsoc.inventory.store import InventoryStore
+    from nocsoc.secrets import resolve_secret
 
     config, path, inventory = common.load_config_and_inventory()
     try:

@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from nocsoc.inventory.secrets import is_reference
+from nocsoc.secrets import is_reference
 
 
 class DashboardsConfig(BaseModel):

@@ -19,7 +19,7 @@ from typing import Any
 from nocsoc.dashboards import alerting
 from nocsoc.dashboards.config import DashboardsConfig
 from nocsoc.dashboards.registry import build_all
-from nocsoc.inventory.store import atomic_write
+from nocsoc.fileio import atomic_write
 from nocsoc.yamlio import dump_yaml
 
 PROVIDER_NAME = "nocsoc"

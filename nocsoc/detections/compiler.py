@@ -50,7 +50,7 @@ from sigma.types import (
     TimestampPart,
 )
 
-from nocsoc.collectors.logs.event import LogEvent
+from nocsoc.events import LogEvent
 
 Pred = Callable[[LogEvent], bool]
 

@@ -26,7 +26,7 @@ from sigma.correlations import (
     SigmaCorrelationType,
 )
 
-from nocsoc.collectors.logs.event import LogEvent
+from nocsoc.events import LogEvent
 
 _OPS: dict[SigmaCorrelationConditionOperator, Callable[[int, int], bool]] = {
     SigmaCorrelationConditionOperator.GT: operator.gt,

@@ -15,11 +15,11 @@ from typing import Any
 from ahocorasick_rs import AhoCorasick
 from sigma.correlations import SigmaCorrelationRule
 
-from nocsoc.collectors.logs.event import LogEvent
 from nocsoc.component import Counters
 from nocsoc.detections.compiler import CompiledRule
 from nocsoc.detections.correlation import CorrelationTracker, Firing
 from nocsoc.detections.loader import RuleSet
+from nocsoc.events import LogEvent
 
 _SRC = ("src_ip", "c-ip", "SourceIp", "rhost")
 _DST = ("dst_ip", "DestinationIp", "s-ip")

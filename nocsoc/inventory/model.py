@@ -2,7 +2,7 @@
 
 Pydantic models with `extra="forbid"`: an unknown key in the YAML is an error, not a silent
 typo. Secrets are never stored here, only references (`env:NAME`, `file:PATH`), resolved at use
-time by `nocsoc.inventory.secrets`.
+time by `nocsoc.secrets`.
 """
 
 from __future__ import annotations

@@ -16,8 +16,6 @@ comments further down do not.
 
 from __future__ import annotations
 
-import os
-import tempfile
 import textwrap
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,6 +27,7 @@ from filelock import FileLock, Timeout
 from pydantic import BaseModel, ValidationError
 
 from nocsoc.errors import InventoryError, Problem
+from nocsoc.fileio import atomic_write
 from nocsoc.inventory.model import Device, Inventory, Link, Site, SnmpProfile
 from nocsoc.inventory.validate import Finding, check_inventory
 from nocsoc.yamlio import (
@@ -239,37 +238,6 @@ def leading_comments(text: str) -> str:
     while out and not out[-1].strip():
         out.pop()
     return "".join(out)
-
-
-def atomic_write(path: Path, text: str) -> None:
-    """Replace `path` with `text` so that readers see the old or the new file, never a mix.
-
-    Temp file in the same directory (rename is atomic only within a filesystem), fsync before the
-    rename so the data is on disk before the name points at it, fsync of the directory so the
-    rename itself survives a crash. The file keeps its mode (new files get 0644 minus umask).
-    """
-    try:
-        mode = path.stat().st_mode & 0o7777
-    except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        mode = 0o666 & ~umask
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
 
 
 def unlocated(inv: Inventory, finding: Finding) -> Problem:

@@ -21,7 +21,7 @@ from pysnmp.proto.api import v2c
 
 from nocsoc.component import Counters
 from nocsoc.inventory.model import SnmpProfile
-from nocsoc.inventory.secrets import resolve_secret
+from nocsoc.secrets import resolve_secret
 from nocsoc.simulate.lab import Lab
 from nocsoc.simulate.mibview import DeviceMib, Snapshot
 from nocsoc.simulate.netguard import require_loopback

@@ -20,7 +20,7 @@ from pysnmp.smi.error import PySnmpError
 
 from nocsoc.component import Counters
 from nocsoc.inventory.model import SnmpProfile
-from nocsoc.inventory.secrets import resolve_secret
+from nocsoc.secrets import resolve_secret
 from nocsoc.simulate.clock import stream_seed
 from nocsoc.simulate.lab import Lab
 from nocsoc.simulate.mibview import DeviceMib, Snapshot

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from nocsoc.inventory.secrets import resolve_secret
+from nocsoc.secrets import resolve_secret
 from nocsoc.sinks.base import Sink, SinkError
 from nocsoc.sinks.batching import BatchSettings
 from nocsoc.sinks.config import (

@@ -14,9 +14,9 @@ import pytest
 from typer.testing import CliRunner
 
 from nocsoc.cli.app import app
-from nocsoc.collectors.logs.event import LogEvent
 from nocsoc.detections.alerts import AlertStore, TriageError
 from nocsoc.detections.engine import Detection
+from nocsoc.events import LogEvent
 from tests.servers.base import free_port, wait_until
 
 

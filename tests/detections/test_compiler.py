@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from sigma.rule import SigmaRule
 
-from nocsoc.collectors.logs.event import LogEvent
 from nocsoc.detections.compiler import compile_rule, required_needles
+from nocsoc.events import LogEvent
 
 
 def rule(detection: str, logsource: str = "product: linux") -> Any:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from nocsoc.collectors.logs.event import LogEvent
 from nocsoc.detections.engine import Engine
 from nocsoc.detections.loader import load_rules
+from nocsoc.events import LogEvent
 
 RULES = """
 title: Base

@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from bench.bench_detections import make_lines
-from nocsoc.collectors.logs.event import LogEvent
+from nocsoc.collectors.logs.ruletest import parse_lines
 from nocsoc.detections.engine import Engine
 from nocsoc.detections.loader import RuleSet, load_rules
-from nocsoc.detections.ruletest import parse_lines
+from nocsoc.events import LogEvent
 
 
 def _signature(engine: Engine, lines: list[str]) -> list[tuple[str, str, bool, int, str]]:

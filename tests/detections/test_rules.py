@@ -6,8 +6,8 @@ from pathlib import Path
 
 import yaml
 
+from nocsoc.collectors.logs.ruletest import builtin_tests, parse_lines, run_engine
 from nocsoc.detections.loader import builtin_rules_dir, load_rules
-from nocsoc.detections.ruletest import builtin_tests, parse_lines, run_engine
 
 
 def test_every_builtin_rule_has_metadata_and_tests() -> None:

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from nocsoc.errors import SecretError
 from nocsoc.inventory.model import SnmpProfile
-from nocsoc.inventory.secrets import is_reference, resolve_secret
+from nocsoc.secrets import is_reference, resolve_secret
 
 SECRET = "Tr0ub4dor&3-nocsoc"
 

@@ -27,8 +27,8 @@ from nocsoc.collectors.flows.stats import FIELDS as STAT_FIELDS
 from nocsoc.collectors.flows.stats import ExporterStats
 from nocsoc.collectors.flows.templates import EarlyData, TemplateCache
 from nocsoc.component import Counters
+from nocsoc.fileio import atomic_write
 from nocsoc.inventory.model import Device, Inventory
-from nocsoc.inventory.store import atomic_write
 from nocsoc.schema import FLOW_COLLECTOR, Point
 from nocsoc.schema.flows import SFLOW_INTERFACE
 from nocsoc.sinks.base import Sink

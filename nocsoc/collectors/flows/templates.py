@@ -19,7 +19,7 @@ import numpy as np
 
 from nocsoc.collectors.flows import speedups
 from nocsoc.collectors.flows.fields import ADDRESS_LENGTH, FLOW_FIELDS
-from nocsoc.inventory.store import atomic_write
+from nocsoc.fileio import atomic_write
 
 VARLEN = 0xFFFF
 MAX_FIELDS = 512            # a template with more is garbage (the largest real ones have ~100)

@@ -19,7 +19,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from nocsoc.collectors.logs.config import FileInputConfig, LogsConfig
-from nocsoc.collectors.logs.event import LogEvent
 from nocsoc.collectors.logs.parsers import LineParser, json_event
 from nocsoc.collectors.logs.server import TcpSyslogServer, UdpSyslogServer
 from nocsoc.collectors.logs.tail import FileTailer
@@ -28,6 +27,7 @@ from nocsoc.detections.alerts import AlertStore, IngestResult
 from nocsoc.detections.config import DetectionsConfig
 from nocsoc.detections.engine import Detection, Engine
 from nocsoc.detections.loader import RuleSet, load_rules
+from nocsoc.events import LogEvent
 from nocsoc.schema import ALERT, LOG_COLLECTOR, LOG_EVENT, Point
 from nocsoc.sinks.base import Sink
 

@@ -140,7 +140,7 @@ def build_credentials(profile: SnmpProfile, resolve: Callable[[str], str] | None
     (relative `file:` paths from `base_dir`, the directory of nocsoc.yaml, like every relative
     path of the config; else the working directory)."""
     if resolve is None:
-        from nocsoc.inventory.secrets import resolve_secret
+        from nocsoc.secrets import resolve_secret
 
         resolve = functools.partial(resolve_secret, base_dir=base_dir)
     if profile.version == "2c":

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
-from nocsoc.collectors.logs.event import LogEvent
 from nocsoc.collectors.logs.parsers.auditd import AuditdParser
 from nocsoc.collectors.logs.parsers.base import Parsed
 from nocsoc.collectors.logs.parsers.firewall import parse_netfilter
@@ -21,6 +20,7 @@ from nocsoc.collectors.logs.parsers.netdev import parse_cisco, parse_fortigate, 
 from nocsoc.collectors.logs.parsers.sshd import parse_sshd
 from nocsoc.collectors.logs.parsers.web import parse_access
 from nocsoc.collectors.logs.syslog import SyslogMessage, parse_syslog
+from nocsoc.events import LogEvent
 
 _LINUX_AUTH_APPS = ("sshd", "sshd-session", "sudo", "su", "login", "systemd-logind", "cron", "CRON")
 _WEB_APPS = ("nginx", "apache", "apache2", "httpd")

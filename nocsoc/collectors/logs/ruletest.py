@@ -14,11 +14,11 @@ from pathlib import Path
 
 from sigma.correlations import SigmaCorrelationRule
 
-from nocsoc.collectors.logs.event import LogEvent
 from nocsoc.collectors.logs.parsers import LineParser
 from nocsoc.detections.compiler import CompiledRule
 from nocsoc.detections.engine import Detection, Engine
 from nocsoc.detections.loader import RuleSet, builtin_rules_dir
+from nocsoc.events import LogEvent
 
 
 def parse_lines(lines: Iterable[str], parser: LineParser | None = None,
