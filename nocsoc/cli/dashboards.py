@@ -11,6 +11,7 @@ from rich.table import Table
 from nocsoc.cli import common
 from nocsoc.dashboards.config import DashboardsConfig
 from nocsoc.errors import NocsocError
+from nocsoc.inventory.model import Inventory
 
 app = typer.Typer(help="Grafana dashboards, datasource and alert rules as code.", no_args_is_help=True)
 
@@ -21,6 +22,21 @@ def _config() -> tuple[DashboardsConfig, Path | None]:
     """The `dashboards:` section of nocsoc.yaml when there is one, else the defaults."""
     config, path = common.load_config_or_defaults()
     return config.dashboards, path
+
+
+def _inventory() -> Inventory | None:
+    """The inventory nocsoc.yaml names, when both exist: it names sites, exporters and the
+    backbone links (one alert rule each). Without it the dashboards are generic; a broken
+    inventory exits 2 with file:line rather than silently building generic dashboards."""
+    from nocsoc.config import inventory_path
+    from nocsoc.inventory.store import load_inventory
+
+    config, path = common.load_config_or_defaults()
+    if path is None or not inventory_path(config, path).exists():
+        return None
+    with common.user_errors():
+        return load_inventory(inventory_path(config, path))
+    raise AssertionError("unreachable")
 
 
 def _locale(value: str | None, cfg: DashboardsConfig) -> str:
@@ -46,15 +62,17 @@ def build_cmd(
 ) -> None:
     """Write provisioning/{datasources,dashboards,alerting}/*.yaml and dashboards/<Folder>/*.json."""
     from nocsoc.dashboards import alerting
+    from nocsoc.dashboards.lint import lint_dashboards
     from nocsoc.dashboards.provisioning import build_tree
     from nocsoc.dashboards.registry import build_all
     from nocsoc.dashboards.validate import check_alert_rules, check_dashboards, schema_errors
 
     cfg, cfg_path = _config()
     loc = _locale(locale, cfg)
-    dashboards = [d for _, d in build_all(loc, cfg.datasource_uid)]
-    problems = check_dashboards(dashboards)
-    problems += check_alert_rules(alerting.rules(cfg, loc))
+    inventory = _inventory()
+    dashboards = [d for _, d in build_all(loc, cfg.datasource_uid, cfg, inventory)]
+    problems = check_dashboards(dashboards) + lint_dashboards(dashboards, loc)
+    problems += check_alert_rules(alerting.rules(cfg, loc, inventory))
     if jsonschema_dir is not None:
         if not (jsonschema_dir / "dashboard.jsonschema.json").is_file():
             common.fail(f"--jsonschema {jsonschema_dir}: no dashboard.jsonschema.json there",
@@ -65,7 +83,7 @@ def build_cmd(
     if out is None:
         base = cfg_path.parent if cfg_path else Path.cwd()
         out = base / cfg.out_dir
-    report = build_tree(out, cfg, loc, dashboards_path)
+    report = build_tree(out, cfg, loc, dashboards_path, inventory)
     if json_out:
         common.print_json({"out_dir": str(out), "locale": loc, "written": [str(p) for p in report.written],
                            "unchanged": [str(p) for p in report.unchanged], "dashboards": report.dashboards})
@@ -97,7 +115,7 @@ def push_cmd(
     token = _token(token_env, cfg, cfg_path)
     api = connect(url, token)
     try:
-        report = push(api, url, cfg, loc, dry_run=dry_run)
+        report = push(api, url, cfg, loc, dry_run=dry_run, inventory=_inventory())
     except NocsocError as exc:
         common.fail(str(exc), getattr(exc, "exit_code", common.EXIT_RUNTIME))
     finally:
@@ -144,17 +162,18 @@ def list_cmd(
 ) -> None:
     """The dashboards and alert rules nocsoc generates."""
     from nocsoc.dashboards import alerting
-    from nocsoc.dashboards.base import FOLDERS
+    from nocsoc.dashboards.base import FOLDERS, folder_title, folder_uid
     from nocsoc.dashboards.registry import build_all
 
     cfg, _ = _config()
     loc = _locale(locale, cfg)
-    rows = [{"kind": "dashboard", "uid": spec.uid, "folder": spec.folder, "title": d["title"],
-             "panels": sum(1 for p in d["panels"] if p.get("type") != "row")}
-            for spec, d in build_all(loc, cfg.datasource_uid)]
-    folder_of = {uid: title for title, uid in FOLDERS.items()}
+    inventory = _inventory()
+    rows = [{"kind": "dashboard", "uid": d["uid"], "folder": folder_title(spec.folder, loc),
+             "title": d["title"], "panels": sum(1 for p in d["panels"] if p.get("type") != "row")}
+            for spec, d in build_all(loc, cfg.datasource_uid, cfg, inventory)]
+    folder_of = {folder_uid(f, loc): folder_title(f, loc) for f in FOLDERS}
     rows += [{"kind": "alert_rule", "uid": r["uid"], "folder": folder_of[r["folderUID"]], "title": r["title"],
-              "panels": 0} for r in alerting.rules(cfg, loc)]
+              "panels": 0} for r in alerting.rules(cfg, loc, inventory)]
     if json_out:
         common.print_json(rows)
         return

@@ -212,9 +212,19 @@ def check_alert_rules(rules: Iterable[dict[str, Any]]) -> list[Problem]:
 # -- Grafana's JSON Schemas -----------------------------------------------------------------
 
 
+# Fields Grafana's CUE kinds declare as `_` (any value) but the generated JSON Schemas render as
+# an open object: an override's `{"id": "unit", "value": "bps"}` (what Grafana's own UI saves) and
+# a `byName` matcher's `{"options": "in_bps"}` would fail. Those two are validated as "any".
+_ANY_VALUED = (("DynamicConfigValue", "value"), ("MatcherConfig", "options"))
+
+
 @cache
 def _schema_doc(path: Path) -> dict[str, Any]:
     data: dict[str, Any] = json.loads(path.read_text())
+    defs = data.get("definitions", {})
+    for name, prop in _ANY_VALUED:
+        if prop in defs.get(name, {}).get("properties", {}):
+            defs[name]["properties"][prop] = {}
     return data
 
 

@@ -174,7 +174,7 @@ def run_demo(opts: DemoOptions, on_tick: Callable[[float, list[WorkerStatus], di
     manifest = scenario.manifest() if scenario is not None else {}
     (state / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     grafana = wd / config.dashboards.out_dir
-    report = build_tree(grafana, config.dashboards)
+    report = build_tree(grafana, config.dashboards, inventory=inventory)
     return DemoResult(
         config_path=config_path, db_path=state / "nocsoc.db", alerts_db=state / "alerts.db",
         manifest=manifest, grafana_dir=grafana, dashboards=len(report.dashboards), run_exit=run_exit,

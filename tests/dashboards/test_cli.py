@@ -41,7 +41,11 @@ def test_build_follows_nocsoc_yaml_and_rejects_a_bad_locale(tmp_path: Path) -> N
     )
     res = runner.invoke(app, ["dashboards", "build"])
     assert res.exit_code == 0, res.output
-    board = json.loads((tmp_path / "gf/dashboards/IOC/ioc-overview.json").read_text(encoding="utf-8"))
+    board = json.loads(
+        (tmp_path / "gf/dashboards/Trung tâm điều hành (IOC)/ioc-overview-vi.json").read_text(
+            encoding="utf-8"
+        )
+    )
     assert board["title"] == "Tổng quan IOC"
     assert "dbName: tinh" in (tmp_path / "gf/provisioning/datasources/nocsoc.yaml").read_text()
     bad = runner.invoke(app, ["dashboards", "build", "--locale", "fr"])
@@ -104,4 +108,4 @@ def test_check_proves_queries_on_influxdb_and_fails_on_an_empty_one(influxd: Any
     )
     assert full.exit_code == 0, full.output
     results = json.loads(full.stdout)
-    assert len(results) == 61 and all(r["rows"] > 0 for r in results)
+    assert len(results) == 83 and all(r["rows"] > 0 for r in results)

@@ -34,7 +34,7 @@ def grafana() -> Iterator[FakeGrafana]:
         yield g
 
 
-def _push(g: FakeGrafana, locale: str = "vi", dry_run: bool = False, token: str = TOKEN) -> Any:
+def _push(g: FakeGrafana, locale: str = "en", dry_run: bool = False, token: str = TOKEN) -> Any:
     api = connect(g.url, token)
     try:
         return push(api, g.url, DashboardsConfig(), locale, dry_run=dry_run)
@@ -72,7 +72,7 @@ def test_first_push_creates_everything_in_dependency_order(
     assert {b["dashboard"]["uid"]: b["folderUid"] for b in dash_reqs} == {
         s.uid: FOLDERS[s.folder] for s in DASHBOARDS
     }
-    assert st.dashboards["nocsoc-ioc-overview"]["dashboard"]["title"] == "Tổng quan IOC"
+    assert st.dashboards["nocsoc-ioc-overview"]["dashboard"]["title"] == "IOC overview"
     rule_reqs = [r.body for r in st.writes() if "alert-rules" in r.path]
     assert [b["uid"] for b in rule_reqs] == RULE_UIDS
     assert rule_reqs[-1]["folderUID"] == FOLDERS["SOC"] and rule_reqs[0]["folderUID"] == FOLDERS["Network"]
@@ -126,14 +126,23 @@ def test_dry_run_reads_only_and_reports_what_would_change(grafana: FakeGrafana) 
     assert grafana.state.writes() == []
     assert report.count("create") == 15
     _push(grafana)
-    report = _push(grafana, locale="en", dry_run=True)  # another locale: every title differs
+    # another locale installs beside the first: its own folders, dashboards and rules (uids `-vi`)
+    report = _push(grafana, locale="vi", dry_run=True)
     assert {(c.kind, c.action) for c in report.changes} == {
-        ("folder", "unchanged"),
+        ("folder", "create"),
         ("datasource", "unchanged"),
-        ("dashboard", "update"),
-        ("alert_rule", "update"),
+        ("dashboard", "create"),
+        ("alert_rule", "create"),
     }
-    assert grafana.state.dashboards["nocsoc-ioc-overview"]["dashboard"]["title"] == "Tổng quan IOC"
+    assert {c.uid for c in report.changes if c.kind == "folder"} == {f"{u}-vi" for u in FOLDERS.values()}
+    assert {c.title for c in report.changes if c.kind == "folder"} == {
+        "Mạng",
+        "An ninh mạng (SOC)",
+        "Trung tâm điều hành (IOC)",
+    }
+    _push(grafana, locale="vi")
+    assert grafana.state.dashboards["nocsoc-ioc-overview-vi"]["dashboard"]["title"] == "Tổng quan IOC"
+    assert grafana.state.dashboards["nocsoc-ioc-overview"]["dashboard"]["title"] == "IOC overview"
 
 
 def test_a_refused_object_is_named(grafana: FakeGrafana) -> None:

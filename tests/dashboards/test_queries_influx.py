@@ -227,7 +227,7 @@ def test_soc_alerts_values(loaded: Loaded) -> None:
 
 def test_collector_health_counter_increments_add_up(loaded: Loaded) -> None:
     ch = "nocsoc-collector-health"
-    rec = rows(loaded.result(ch, "Datagrams and records received"))
+    rec = rows(loaded.result(ch, "Datagrams and records received", "B"))
     assert sum(v["records"] or 0 for v in rec) == 300 * (bb.STEPS - 1)
     errs = rows(loaded.result(ch, "Decode errors and drops"))
     assert sum(v["decode_errors"] or 0 for v in errs) == (bb.STEPS - 1) // 10
@@ -263,7 +263,7 @@ def test_alert_queries_find_exactly_the_faults(loaded: Loaded) -> None:
     assert [(v["rule_title"], v["host"], v["alerts"]) for v in crit] == [("SSH brute force", "web-01", 15)]
     # the rules' own thresholds agree with what the test just checked
     rules = {r["uid"]: r for r in alerting.rules(cfg, "en")}
-    assert rules["nocsoc-optics-low"]["data"][2]["model"]["conditions"][0]["evaluator"]["params"] == [-25.0]
+    assert rules["nocsoc-optics-low"]["data"][2]["model"]["conditions"][0]["evaluator"]["params"] == [-20.0]
 
 
 def test_every_panel_target_is_among_the_proven_queries(loaded: Loaded) -> None:
@@ -275,5 +275,5 @@ def test_every_panel_target_is_among_the_proven_queries(loaded: Loaded) -> None:
         for t in p.get("targets", [])
     }
     assert {(q.owner, q.panel, q.ref_id) for q in refs if not q.owner.startswith("alert:")} == expected
-    assert len(expected) == 55
+    assert len(expected) == 77
     assert sum(1 for q in refs if q.owner.startswith("alert:")) == 6
