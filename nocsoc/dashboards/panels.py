@@ -294,6 +294,20 @@ class Panels:
             p.thresholds(thresholds_cfg)
         return self._common(p, key, queries, w, h, aliases=aliases, unit=unit)
 
+    def plugin(
+        self,
+        panel_type: str,
+        key: str,
+        queries: Sequence[Query],
+        options: dict[str, Any],
+        w: int = 24,
+        h: int = 20,
+        aliases: Sequence[str] = (),
+    ) -> dash_b.Panel:
+        """A panel of an installed plugin (no SDK builder): its options as the plugin's model."""
+        p = dash_b.Panel().type(panel_type).options(options)
+        return self._common(p, key, queries, w, h, aliases=aliases)
+
 
 def value_map(tr: Translator, pairs: dict[str, tuple[str, str]]) -> list[dash_m.ValueMapping]:
     """Value -> (text key, colour) mapping, e.g. ifOperStatus 1 -> up/green."""

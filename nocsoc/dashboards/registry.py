@@ -11,6 +11,7 @@ from nocsoc.dashboards import (
     flows,
     ioc_overview,
     soc_alerts,
+    weathermap,
 )
 from nocsoc.dashboards.base import BuildContext, DashboardSpec, render
 from nocsoc.dashboards.config import DashboardsConfig
@@ -19,6 +20,7 @@ from nocsoc.inventory.model import Inventory
 DASHBOARDS: tuple[DashboardSpec, ...] = (
     ioc_overview.SPEC,
     backbone_links.SPEC,
+    weathermap.SPEC,
     device_detail.SPEC,
     flows.SPEC,
     soc_alerts.SPEC,

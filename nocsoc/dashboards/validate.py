@@ -9,16 +9,21 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from nocsoc.dashboards import weathermap_model
 from nocsoc.dashboards.macros import variables_used
 from nocsoc.schema import REGISTRY
 
 GRID_WIDTH = 24
+# Panel plugins that ship no JSON Schema, validated against their documented option model
+PLUGIN_MODELS: dict[str, Callable[[dict[str, Any]], list[str]]] = {
+    weathermap_model.PANEL_TYPE: weathermap_model.model_problems,
+}
 _STRING = re.compile(r"'(?:\\.|[^'\\])*'")
 _REGEX_LIT = re.compile(r"([=!]~\s*)/(?:\\.|[^/\\])*/")
 _IDENT = re.compile(r'"((?:\\.|[^"\\])*)"')
@@ -241,6 +246,12 @@ def schema_errors(dashboard: dict[str, Any], schema_dir: Path) -> list[Problem]:
     for p in panels_of(dashboard):
         ptype = p.get("type")
         if ptype == "row":
+            continue
+        plugin_check = PLUGIN_MODELS.get(str(ptype))
+        if plugin_check is not None:  # a plugin without a JSON Schema: its own option model
+            out += [
+                Problem(f"{uid} / {p.get('title')} / options", m) for m in plugin_check(p.get("options", {}))
+            ]
             continue
         path = schema_dir / f"{str(ptype).replace('-', '')}.jsonschema.json"  # state-timeline
         if not path.exists():

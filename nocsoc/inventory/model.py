@@ -46,6 +46,9 @@ class Site(_Model):
     name: str
     kind: Literal["datacenter", "district"] = "district"
     description: str = ""
+    # WGS84 coordinates (decimal degrees): where the weathermap and the topology picture put the site
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
 
 
 class SnmpProfile(_Model):

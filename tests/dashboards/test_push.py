@@ -58,7 +58,7 @@ def test_first_push_creates_everything_in_dependency_order(
     assert writes == (
         [("POST", "/api/folders")] * 3
         + [("POST", "/api/datasources")]
-        + [("POST", "/api/dashboards/db")] * 6
+        + [("POST", "/api/dashboards/db")] * 7
         + [("POST", "/api/v1/provisioning/alert-rules")] * 5
     )
     assert {f["uid"]: f["title"] for f in st.folders.values()} == {v: k for k, v in FOLDERS.items()}
@@ -76,7 +76,7 @@ def test_first_push_creates_everything_in_dependency_order(
     rule_reqs = [r.body for r in st.writes() if "alert-rules" in r.path]
     assert [b["uid"] for b in rule_reqs] == RULE_UIDS
     assert rule_reqs[-1]["folderUID"] == FOLDERS["SOC"] and rule_reqs[0]["folderUID"] == FOLDERS["Network"]
-    assert (report.count("create"), report.count("update"), report.count("unchanged")) == (15, 0, 0)
+    assert (report.count("create"), report.count("update"), report.count("unchanged")) == (16, 0, 0)
 
 
 def test_second_push_changes_nothing(grafana: FakeGrafana) -> None:
@@ -85,7 +85,7 @@ def test_second_push_changes_nothing(grafana: FakeGrafana) -> None:
     grafana.state.requests.clear()
     report = _push(grafana)
     assert grafana.state.writes() == []
-    assert {c.action for c in report.changes} == {"unchanged"} and len(report.changes) == 15
+    assert {c.action for c in report.changes} == {"unchanged"} and len(report.changes) == 16
     assert {uid: d["dashboard"]["version"] for uid, d in grafana.state.dashboards.items()} == versions
 
 
@@ -124,7 +124,7 @@ def test_push_repairs_only_what_drifted(grafana: FakeGrafana) -> None:
 def test_dry_run_reads_only_and_reports_what_would_change(grafana: FakeGrafana) -> None:
     report = _push(grafana, dry_run=True)
     assert grafana.state.writes() == []
-    assert report.count("create") == 15
+    assert report.count("create") == 16
     _push(grafana)
     # another locale installs beside the first: its own folders, dashboards and rules (uids `-vi`)
     report = _push(grafana, locale="vi", dry_run=True)
@@ -201,7 +201,7 @@ def test_cli_push_uses_the_token_env_and_never_prints_it(
         app, ["dashboards", "push", "--url", grafana.url, "--token-env", "MY_GRAFANA_TOKEN", "--locale", "en"]
     )
     assert real.exit_code == 0, real.output
-    assert "create 15, update 0, unchanged 0" in " ".join(real.output.split())
+    assert "create 16, update 0, unchanged 0" in " ".join(real.output.split())
     assert TOKEN not in dry.output + real.output
     missing = runner.invoke(app, ["dashboards", "push", "--url", grafana.url, "--token-env", "NOPE_UNSET"])
     assert missing.exit_code == 2 and "NOPE_UNSET is not set" in missing.output

@@ -275,5 +275,21 @@ def test_every_panel_target_is_among_the_proven_queries(loaded: Loaded) -> None:
         for t in p.get("targets", [])
     }
     assert {(q.owner, q.panel, q.ref_id) for q in refs if not q.owner.startswith("alert:")} == expected
-    assert len(expected) == 77
+    assert len(expected) == 80
     assert sum(1 for q in refs if q.owner.startswith("alert:")) == 6
+
+
+def test_weathermap_marks_the_weak_optic_and_colours_by_direction(loaded: Loaded) -> None:
+    wm, title = "nocsoc-weathermap", "Backbone links by utilization"
+    optics = {v["device"]: v["optics_ok"] for v in rows(loaded.result(wm, title, "C"))}
+    assert optics[bb.WEAK_OPTIC[0]] == 0  # -27.5 dBm is below the -20 dBm alarm
+    assert set(optics.values()) == {0, 1} and list(optics.values()).count(0) == 1
+    up = {v["device"]: v["up"] for v in rows(loaded.result(wm, title, "B"))}
+    assert up[bb.DOWN_DEVICE] == 0 and all(v == 1 for d, v in up.items() if d != bb.DOWN_DEVICE)
+    traffic = loaded.result(wm, title, "A")
+    assert {(s["tags"]["link"], s["tags"]["device"]) for s in traffic.series} == {
+        ("dx-bd", "core-dx-01"),
+        ("dx-bd", "dist-bd-01"),
+        ("dx-dp", "core-dx-02"),
+        ("dx-dp", "dist-dp-01"),
+    }
