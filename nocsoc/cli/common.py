@@ -36,6 +36,7 @@ err_console = Console(stderr=True)
 class GlobalOptions:
     config_path: Path | None = None
     verbose: int = 0
+    lang: str | None = None  # --lang: language of human output (nocsoc.cli.lang)
 
 
 OPTIONS = GlobalOptions()

@@ -41,6 +41,7 @@ CELL_W, CELL_H, PAD = 150.0, 46.0, 22.0  # a device's cell in a site box, points
 COLUMNS = 3
 Lldp = Literal["confirmed", "missing", "unexpected"]
 FORMATS = ("svg", "png")
+STROKES = {"solid": "━━━", "dashed": "╍╍╍", "dotted": "┈┈┈"}
 
 
 class PictureError(RuntimeError):
@@ -79,7 +80,9 @@ class Thresholds:
     alarm_pct: float
 
 
-def read_link_states(db_path: Path, inventory: Inventory, since_ns: int | None = None) -> dict[str, LinkState]:
+def read_link_states(
+    db_path: Path, inventory: Inventory, since_ns: int | None = None
+) -> dict[str, LinkState]:
     """Per inventory link, the latest out-utilization and ifOperStatus of each end in the sqlite
     sink (what `nocsoc run` stored), by the interface points' `device` and `ifname` tags."""
     latest: dict[tuple[str, str], dict[str, float]] = {}
@@ -106,7 +109,9 @@ def _ends(link: Link) -> frozenset[tuple[str, str]]:
     return frozenset({(link.a.device, link.a.interface), (link.b.device, link.b.interface)})
 
 
-def lldp_marks(inventory: Inventory, found: Iterable[Link], scanned: Iterable[str]) -> tuple[dict[str, Lldp], list[Link]]:
+def lldp_marks(
+    inventory: Inventory, found: Iterable[Link], scanned: Iterable[str]
+) -> tuple[dict[str, Lldp], list[Link]]:
     """Each inventory link as LLDP sees it now: confirmed (both ends agree), missing (both ends
     were scanned and neither reports it), or not judged (an end was not scanned); and the links
     LLDP reports that the inventory lacks (unexpected)."""
@@ -127,20 +132,32 @@ def _q(s: str) -> str:
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _site_centres(inventory: Inventory, sizes: Mapping[str, tuple[float, float]]) -> dict[str, tuple[float, float]]:
+def _site_centres(
+    inventory: Inventory, sizes: Mapping[str, tuple[float, float]]
+) -> dict[str, tuple[float, float]]:
     """Site centres in points: geography, then overlaps of the site boxes removed by neato."""
     sites = [s for s in inventory.sites if s.id in sizes]
     if sites and all(s.lat is not None and s.lon is not None for s in sites):
         lat0 = math.radians(sum(s.lat or 0.0 for s in sites) / len(sites))
-        geo = {s.id: ((s.lon or 0.0) * math.cos(lat0) * PT_PER_DEGREE, (s.lat or 0.0) * PT_PER_DEGREE) for s in sites}
+        geo = {
+            s.id: ((s.lon or 0.0) * math.cos(lat0) * PT_PER_DEGREE, (s.lat or 0.0) * PT_PER_DEGREE)
+            for s in sites
+        }
     else:
         radius = 90.0 * max(len(sizes), 3)
         geo = {
-            sid: (radius * math.cos(2 * math.pi * i / len(sizes)), radius * math.sin(2 * math.pi * i / len(sizes)))
+            sid: (
+                radius * math.cos(2 * math.pi * i / len(sizes)),
+                radius * math.sin(2 * math.pi * i / len(sizes)),
+            )
             for i, sid in enumerate(sizes)
         }
     # overlap_scaling=0: prism only moves what overlaps (its default first blows the map up 4x)
-    lines = ["graph sites {", '  graph [overlap=prism, overlap_scaling=0, sep="+20"];', "  node [shape=box, fixedsize=true];"]
+    lines = [
+        "graph sites {",
+        '  graph [overlap=prism, overlap_scaling=0, sep="+20"];',
+        "  node [shape=box, fixedsize=true];",
+    ]
     for sid, (x, y) in geo.items():
         w, h = sizes[sid]
         lines.append(f'  {_q(sid)} [pos="{x:.1f},{y:.1f}", width={w / 72:.3f}, height={h / 72:.3f}];')
@@ -156,7 +173,10 @@ def _site_centres(inventory: Inventory, sizes: Mapping[str, tuple[float, float]]
 
 def _split_plain(line: str) -> list[str]:
     """A line of Graphviz's plain format: words, quoted names kept whole."""
-    return [m.group(1) if m.group(1) is not None else m.group(2) for m in re.finditer(r'"((?:\\.|[^"])*)"|(\S+)', line)]
+    return [
+        m.group(1) if m.group(1) is not None else m.group(2)
+        for m in re.finditer(r'"((?:\\.|[^"])*)"|(\S+)', line)
+    ]
 
 
 def _graphviz(cmd: list[str], data: bytes) -> bytes:
@@ -171,13 +191,15 @@ def _graphviz(cmd: list[str], data: bytes) -> bytes:
 
 def _html(lines: list[str], colour: str = "#1b1b1b") -> str:
     """An HTML-like Graphviz label on a white ground, so a label stays legible over the lines."""
-    rows = "".join(f"<tr><td>{html.escape(t)}</td></tr>" for t in lines)
-    return f'<<table border="0" cellborder="0" cellspacing="0" cellpadding="1" bgcolor="white">{rows}</table>>'.replace(
-        "<td>", f'<td><font color="{colour}">'
-    ).replace("</td>", "</font></td>")
+    rows = "".join(f'<tr><td><font color="{colour}">{html.escape(t)}</font></td></tr>' for t in lines)
+    return (
+        f'<<table border="0" cellborder="0" cellspacing="0" cellpadding="1" bgcolor="white">{rows}</table>>'
+    )
 
 
-def _exit_t(p: tuple[float, float], q: tuple[float, float], centre: tuple[float, float], size: tuple[float, float]) -> float:
+def _exit_t(
+    p: tuple[float, float], q: tuple[float, float], centre: tuple[float, float], size: tuple[float, float]
+) -> float:
     """How far along p->q (0..1) the segment leaves the box it starts in."""
     t = 1.0
     for axis in (0, 1):
@@ -210,6 +232,11 @@ def _label_point(
     return a[0] + (b[0] - a[0]) * mid, a[1] + (b[1] - a[1]) * mid
 
 
+def _text_node(name: str, x: float, y: float, label: str) -> str:
+    """A text drawn over the lines at a fixed place (node, not edge label: those go under them)."""
+    return f'  {_q(name)} [shape=plaintext, style="", pos="{x:.1f},{y:.1f}!", label={label}];'
+
+
 def _colour(util: float | None, state: str, t: Thresholds) -> str:
     if state == "down":
         return "#d62728"
@@ -230,6 +257,7 @@ def picture_dot(
     lldp: Mapping[str, Lldp] | None = None,
     unexpected: Iterable[Link] = (),
     title: str = "",
+    legend: Iterable[tuple[str, str, str]] = (),
 ) -> str:
     """DOT with every position fixed (for `neato -n2`): site boxes, devices, links.
 
@@ -273,7 +301,8 @@ def picture_dot(
         cx, cy = centres[sid]
         w, h = sizes[sid]
         lines.append(
-            f"  {_q('site:' + sid)} [shape=box, style=\"rounded,dashed\", fillcolor=\"#f4f6fb\", color=\"#7a869a\", "
+            f'  {_q("site:" + sid)} [shape=box, style="rounded,dashed", fillcolor="#f4f6fb", '
+            'color="#7a869a", '
             f'pos="{cx:.1f},{cy:.1f}!", width={w / 72:.3f}, height={h / 72:.3f}, fixedsize=true, '
             f"label={_q(chr(10).join([names.get(sid, sid), *inside.get(sid, [])]))}, labelloc=t, "
             'fontsize=15, fontcolor="#24324a"];'
@@ -287,10 +316,11 @@ def picture_dot(
             pos[dev] = (x, y)
             backbone = roles[dev] in BACKBONE_ROLES
             lines.append(
-                f"  {_q(dev)} [shape={SHAPES.get(roles[dev], 'box')}, pos=\"{x:.1f},{y:.1f}!\", "
+                f'  {_q(dev)} [shape={SHAPES.get(roles[dev], "box")}, pos="{x:.1f},{y:.1f}!", '
                 f"label={_q(dev)}, fontsize={12 if backbone else 10}, "
                 f"penwidth={2 if backbone else 1}, fillcolor={_q('#e8f0ff' if backbone else 'white')}];"
             )
+
     def _end_name(dev: str) -> str:
         """A link end as a person says it: its site's name, the device where a site has several."""
         routers = [x for x in by_site.get(site_of[dev], []) if roles[x] in BACKBONE_ROLES]
@@ -311,7 +341,8 @@ def picture_dot(
             status = words[state] + (f" · LLDP {words[mark]}" if mark else "")
             style = "dotted" if mark == "missing" else "dashed" if state == "down" else "solid"
             lines.append(
-                f"  {_q(a)} -- {_q(b)} [penwidth=5, color={_q(_colour(peak, state, thresholds))}, style={style}];"
+                f"  {_q(a)} -- {_q(b)} [penwidth=5, style={style}, "
+                f"color={_q(_colour(peak, state, thresholds))}];"
             )
             if site_of[a] != site_of[b]:
                 # the label sits halfway along the stretch of line between the two site boxes,
@@ -321,7 +352,7 @@ def picture_dot(
                 t1 = 1 - _exit_t(pos[b], pos[a], centres[sb], sizes[sb])
                 x, y = _label_point(pos[a], pos[b], t0, t1, [(centres[k], sizes[k]) for k in sizes])
                 label = _html([link.name, f"{na} → {_pct(a_out)}   {nb} → {_pct(b_out)}", status])
-                lines.append(f'  {_q("label:" + link.name)} [shape=plaintext, style="", pos="{x:.1f},{y:.1f}!", label={label}];')
+                lines.append(_text_node("label:" + link.name, x, y, label))
         else:
             colour = "#d62728" if state == "down" else "#b0b7c3"
             style = "dotted" if mark == "missing" else "solid"
@@ -332,7 +363,21 @@ def picture_dot(
             lines.append(f'  {_q(a)} -- {_q(b)} [penwidth=3, color="#8e44ad", style=dashed];')
             x, y = (pos[a][0] + pos[b][0]) / 2, (pos[a][1] + pos[b][1]) / 2
             label = _html([link.name, "LLDP " + words["unexpected"]], "#8e44ad")
-            lines.append(f'  {_q("label:" + link.name)} [shape=plaintext, style="", pos="{x:.1f},{y:.1f}!", label={label}];')
+            lines.append(_text_node("label:" + link.name, x, y, label))
+    legend = list(legend)
+    if legend:
+        # bottom left, below and left of every site box
+        x0 = min(c[0] - sizes[k][0] / 2 for k, c in centres.items())
+        y0 = min(c[1] - sizes[k][1] / 2 for k, c in centres.items())
+        legend_rows = "".join(
+            f'<tr><td><font color="{colour}">{STROKES[style]}'
+            f'</font></td><td align="left">{html.escape(text)}</td></tr>'
+            for colour, style, text in legend
+        )
+        frame = 'border="1" color="#7a869a" cellborder="0" cellspacing="2" bgcolor="white"'
+        box = f"<<table {frame}>{legend_rows}</table>>"
+        box_y = y0 - 20 - 9 * len(legend)
+        lines.append(_text_node("legend", x0 + 150, box_y, box))
     lines.append("}")
     return "\n".join(lines) + "\n"
 
