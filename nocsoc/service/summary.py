@@ -181,7 +181,8 @@ def render_summary(
     n_links, n_talkers, n_alerts = (5, 3, 3) if compact else (len(s.links), len(s.talkers), len(s.alerts))
     edge = not compact  # compact: no blank border rows (every line counts on 24)
     rate = _bps_short if compact else _bps
-    links = Table(title=t("top.links.title"), title_justify="left", box=box_style, pad_edge=edge, show_edge=edge)
+    links = Table(title=t("top.links.title"), title_justify="left", box=box_style, pad_edge=edge,
+                  show_edge=edge)
     cols: tuple[str, ...] = ("link", "device", "in", "out", "util")
     if not compact:
         cols = ("device", "interface", "link", "in", "out", "util")
@@ -196,7 +197,8 @@ def render_summary(
         links.add_row(*(cells[c] for c in cols), style=style)
     links_view: Table | Text = links
     if not s.links:  # the reason once, on its own line (a table cell would cut it)
-        links_view = Text.assemble((t("top.links.title") + "\n", "italic"), (t("top.no_data.polls"), "yellow"))
+        title = t("top.links.title") + "\n"
+        links_view = Text.assemble((title, "italic"), (t("top.no_data.polls"), "yellow"))
     polled = s.devices_polled > 0
 
     def listed(items: list[str], limit: int = 8) -> str:

@@ -4,7 +4,7 @@ Rendered on a rich Console of the terminal's size; the data is written by the re
 
 from __future__ import annotations
 
-import time
+import io
 from pathlib import Path
 
 import pytest
@@ -22,7 +22,7 @@ DEVICES = ("phuoclong-dist-01", "bugiamap-dist-01")
 
 
 def frame(db: Path, state: Path, lang: str = "en", width: int = 80, alerts: Path | None = None) -> str:
-    console = Console(width=width, height=24, record=True, color_system=None, file=open("/dev/null", "w"))
+    console = Console(width=width, height=24, record=True, color_system=None, file=io.StringIO())
     console.print(
         top_frame(db, alerts or db.parent / "alerts.db", state, {}, lang, 2.0, width, 60, 80, -20, now=NOW)
     )
