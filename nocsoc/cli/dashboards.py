@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from nocsoc.cli import common
+from nocsoc.cli.lang import t
 from nocsoc.dashboards.config import DashboardsConfig
 from nocsoc.errors import NocsocError
 from nocsoc.inventory.model import Inventory
@@ -88,13 +89,14 @@ def build_cmd(
         common.print_json({"out_dir": str(out), "locale": loc, "written": [str(p) for p in report.written],
                            "unchanged": [str(p) for p in report.unchanged], "dashboards": report.dashboards})
         return
-    table = Table(title=f"Grafana provisioning in {out} ({loc})")
+    table = Table(title=t("dash.build.title", out=str(out), locale=loc))
     for col in ("folder", "uid", "title", "panels"):
-        table.add_column(col)
+        table.add_column(t(f"dash.col.{col}"))
     for d in report.dashboards:
         table.add_row(d["folder"], d["uid"], d["title"], str(d["panels"]))
     common.console.print(table)
-    common.console.print(f"{len(report.written)} file(s) written, {len(report.unchanged)} unchanged")
+    written, unchanged = len(report.written), len(report.unchanged)
+    common.console.print(t("dash.build.written", written=written, unchanged=unchanged))
 
 
 @app.command("push")
@@ -127,7 +129,7 @@ def push_cmd(
     verb = "would " if dry_run else ""
     table = Table(title=f"Grafana {report.grafana_version} at {url}" + (" (dry run)" if dry_run else ""))
     for col in ("kind", "uid", "title", "action", "detail"):
-        table.add_column(col)
+        table.add_column(t(f"dash.col.{col}"))
     colour = {"create": "green", "update": "yellow", "unchanged": "dim"}
     for c in report.changes:
         table.add_row(c.kind, c.uid, c.title, f"[{colour[c.action]}]{verb}{c.action}[/]", c.detail)
@@ -179,7 +181,7 @@ def list_cmd(
         return
     table = Table()
     for col in ("kind", "uid", "folder", "title", "panels"):
-        table.add_column(col)
+        table.add_column(t(f"dash.col.{col}"))
     for r in rows:
         table.add_row(r["kind"], r["uid"], r["folder"], r["title"], str(r["panels"] or ""))
     common.console.print(table)
