@@ -31,8 +31,9 @@ from nocsoc.inventory.model import Inventory, Link
 IFACE, D, OPT = schema.INTERFACE, schema.DEVICE, schema.OPTICS
 BACKBONE_ROLES = "^(core|distribution)$"
 VIEW_W, VIEW_H, MARGIN = 1200, 900, 90
-SAME_SITE_GAP = 150  # px between routers of one site
-OPTICS_DROP = 34  # px from a router node down to its optics marker
+SAME_SITE_GAP = 320  # px between routers of one site (room for the link's two labels)
+OPTICS_DX, OPTICS_DY = 64, -30  # the optics marker sits up and right of its router, off the links
+MIN_DX, MIN_DY = 210, 100  # a router with its optics marker needs this much room
 COLOURS = {"ok": "#37872D", "warn": "#FF9830", "alarm": "#E02F44", "idle": "#8AB8FF"}
 
 
@@ -98,7 +99,43 @@ def positions(inventory: Inventory, devices: list[str]) -> dict[str, tuple[float
         cx, cy = centre[sid]
         for i, dev in enumerate(sorted(devs)):
             out[dev] = (cx + (i - (len(devs) - 1) / 2) * SAME_SITE_GAP, cy)
-    return out
+    return _spread(out)
+
+
+def _spread(pos: dict[str, tuple[float, float]], rounds: int = 300) -> dict[str, tuple[float, float]]:
+    """Push apart routers closer than MIN_DX x MIN_DY (sites a few km apart on a province map
+    overlap at panel scale), each pair along the axis where it overlaps less, so the map keeps
+    its shape; then shift everything back inside the margins. Deterministic: same input, same map.
+    Hand-written: a dozen nodes, no layout library needed at dashboard build time."""
+    xy = {k: [v[0], v[1]] for k, v in pos.items()}
+    names = sorted(xy)
+    for _ in range(rounds):
+        moved = False
+        for i, a in enumerate(names):
+            for b in names[i + 1 :]:
+                dx, dy = xy[b][0] - xy[a][0], xy[b][1] - xy[a][1]
+                ox, oy = MIN_DX - abs(dx), MIN_DY - abs(dy)
+                if ox <= 0 or oy <= 0:
+                    continue
+                moved = True
+                axis, need, sign = (0, ox, dx) if ox / MIN_DX < oy / MIN_DY else (1, oy, dy)
+                step = (need / 2 + 0.5) * (1 if sign >= 0 else -1)
+                xy[a][axis] -= step
+                xy[b][axis] += step
+        if not moved:
+            break
+    min_x = min(v[0] for v in xy.values())
+    min_y = min(v[1] for v in xy.values())
+    return {k: (v[0] - min_x + MARGIN, v[1] - min_y + MARGIN - OPTICS_DY) for k, v in xy.items()}
+
+
+def _panel_size(pos: dict[str, tuple[float, float]]) -> dict[str, float]:
+    """The SVG viewbox: the map plus margins (the plugin scales it to the panel)."""
+    if not pos:
+        return {"width": VIEW_W, "height": VIEW_H}
+    width = max(x for x, _ in pos.values()) + MARGIN + MIN_DX / 2
+    height = max(y for _, y in pos.values()) + MARGIN
+    return {"width": round(max(width, VIEW_W / 2)), "height": round(max(height, VIEW_H / 2))}
 
 
 def _anchors(a: tuple[float, float], b: tuple[float, float]) -> tuple[Anchor, Anchor]:
@@ -136,7 +173,11 @@ def build_options(ctx: BuildContext, legend_out: str, legend_optics: str) -> dic
         x, y = pos[dev]
         markers.append(
             _node(
-                _id("optics", dev), legend_optics, (x, y + OPTICS_DROP), f"{dev} {legend_optics}", "#9CA3AF"
+                _id("optics", dev),
+                legend_optics,
+                (x + OPTICS_DX, y + OPTICS_DY),
+                f"{dev} {legend_optics}",
+                "#9CA3AF",
             )
         )
     wm_links: list[dict[str, Any]] = []
@@ -195,7 +236,7 @@ def build_options(ctx: BuildContext, legend_out: str, legend_optics: str) -> dic
                 "fontSizing": {"node": 12, "link": 9},
                 "panel": {
                     "backgroundColor": "#0B0F19",
-                    "panelSize": {"width": VIEW_W, "height": VIEW_H},
+                    "panelSize": _panel_size(pos),
                     "zoomScale": 0,
                     "offset": {"x": 0, "y": 0},
                     "showTimestamp": True,

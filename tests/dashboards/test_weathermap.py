@@ -4,6 +4,7 @@ Weathermap plugin's option model (its src/types.ts, version 14), placed by site 
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -72,12 +73,19 @@ def test_map_follows_the_inventory_and_the_thresholds(inventory: Inventory) -> N
     markers = [n for n in wm["nodes"] if n["id"].startswith("optics-")]
     assert len(routers) == len(markers) == 12 and len(wm["links"]) == 12
     pos = {n["statusQuery"]: n["position"] for n in routers}
-    # north is up, east is right: Bù Đốp is the northernmost site, Chơn Thành the southernmost,
-    # Bù Đăng the easternmost, Lộc Ninh the westernmost
+    # north is up, east is right: Bù Đốp is the northernmost site, Bù Đăng the easternmost, and
+    # the western column runs north to south as on the map
     assert min(pos, key=lambda d: pos[d][1]) == "budop-dist-01"
-    assert max(pos, key=lambda d: pos[d][1]) == "chonthanh-dist-01"
     assert max(pos, key=lambda d: pos[d][0]) == "budang-dist-01"
-    assert min(pos, key=lambda d: pos[d][0]) == "locninh-dist-01"
+    west = ["locninh-dist-01", "binhlong-dist-01", "honquan-dist-01", "chonthanh-dist-01"]
+    assert sorted(west, key=lambda d: pos[d][1]) == west
+    # sites a few km apart are spread until no two routers crowd each other
+    names = sorted(pos)
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            assert abs(pos[a][0] - pos[b][0]) >= 209 or abs(pos[a][1] - pos[b][1]) >= 99, (a, b)
+    size = wm["settings"]["panel"]["panelSize"]
+    assert all(0 < x < size["width"] and 0 < y < size["height"] for x, y in pos.values())
     labels = {n["statusQuery"]: n["label"] for n in routers}
     assert labels["bugiamap-dist-01"] == "Bù Gia Mập"
     assert labels["dongxoai-core-01"] == "Đồng Xoài · core-01"
@@ -108,3 +116,52 @@ def test_without_coordinates_the_ring_is_a_circle(inventory: Inventory) -> None:
     assert model_problems({"weathermap": wm}) == []
     xs = [n["position"][0] for n in wm["nodes"] if not n["id"].startswith("optics-")]
     assert min(xs) > 0 and max(xs) < 1200
+
+
+def test_preview_reads_the_series_the_options_expect(inventory: Inventory, tmp_path: Path) -> None:
+    """The sink's series, named as Grafana names the panel's results, are exactly what the
+    options look up: a link side with data is coloured by its own direction, one without is grey."""
+    from nocsoc import schema
+    from nocsoc.dashboards import weathermap_preview as wp
+    from nocsoc.sinks.config import SqliteSinkConfig
+    from nocsoc.sinks.factory import build_sink
+
+    sink = build_sink(SqliteSinkConfig(path=str(tmp_path / "n.db")), tmp_path)
+    t = 1_800_000_000_000_000_000
+    ends = (("dongxoai-core-01", "xe-0/1/0", 8.5e9), ("dongphu-dist-01", "TenGigabitEthernet0/0/8", 1e9))
+    points = []
+    for dev, ifname, bps in ends:
+        tags = {
+            "device": dev,
+            "site": "s",
+            "role": "core",
+            "ifname": ifname,
+            "ifalias": "",
+            "link": "ring-core01-dongphu",
+        }
+        points.append(schema.INTERFACE.point(t, tags, {"out_bps": bps}))
+        points.append(schema.DEVICE.point(t, {"device": dev, "site": "s", "role": "core"}, {"reachable": 1}))
+    optic = {"device": "dongphu-dist-01", "site": "s", "role": "distribution", "ifname": "x", "sensor": "x"}
+    points.append(schema.OPTICS.point(t, optic, {"rx_dbm": -27.5}))
+    points.append(schema.OPTICS.point(t, dict(optic, device="dongxoai-core-01"), {"rx_dbm": -3.0}))
+    sink.write(points)
+    assert sink.flush(10.0)
+    sink.close()
+    series = wp.sink_series(tmp_path / "n.db", "out", "optics", -20.0)
+    assert series == {
+        "ring-core01-dongphu dongxoai-core-01 out": 8.5e9,
+        "ring-core01-dongphu dongphu-dist-01 out": 1e9,
+        "dongxoai-core-01": 1.0,
+        "dongphu-dist-01": 1.0,
+        "dongphu-dist-01 optics": 0.0,  # below -20 dBm: the marker turns red
+        "dongxoai-core-01 optics": 1.0,
+    }
+    opts = _panel("en", inventory)["options"]
+    wanted = {s["query"] for link in opts["weathermap"]["links"] for s in link["sides"].values()}
+    wanted |= {n["statusQuery"] for n in opts["weathermap"]["nodes"]}
+    assert set(series) <= wanted  # every series the sink yields is one the options name
+    dot = wp.preview_dot(opts, series, "T")
+    # 85 % from the core end: red; 10 % from the Đồng Phú end: green; a link with no data: grey
+    core = next(n["id"] for n in opts["weathermap"]["nodes"] if n["statusQuery"] == "dongxoai-core-01")
+    assert f'"{core}" -- mid0 [color="#E02F44"' in dot
+    assert '-- mid0 [color="#37872D"' in dot and '-- mid1 [color="#9e9e9e"' in dot
