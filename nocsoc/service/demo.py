@@ -98,15 +98,32 @@ def demo_environment() -> dict[str, str]:
     return {name: secrets.token_urlsafe(12) for name in DEMO_SECRETS}
 
 
+def poll_interval_s(inventory: Inventory, device: str, default_s: float) -> float:
+    """How often `nocsoc run` polls `device`: its own `poll_interval_s`, else the config's."""
+    try:
+        return inventory.device(device).poll_interval_s or default_s
+    except KeyError:
+        return default_s
+
+
 def demo_script(inventory: Inventory, opts: DemoOptions) -> Script:
-    """The simulator's default script, with the link flaps lasting long enough (two SNMP
-    intervals of real time) that the poller sees them at any --speed, and the degrading optics
-    reaching their end two SNMP intervals before the demo does, so that a poll reads them there
-    whatever the phase of the poller against the simulation."""
+    """The simulator's default script, with each link flap lasting two poll intervals (real time)
+    of the slower of its two ends, so that both ends' pollers see it at any --speed (the core
+    routers poll every 30 s: a flap timed on the 10-s default was missed at the core end), and the
+    degrading optics reaching their end two SNMP intervals before the demo does, so that a poll
+    reads them there whatever the phase of the poller against the simulation."""
     script = default_script(build_topology(inventory, opts.seed))
-    visible_s = 2 * opts.snmp_interval_s * opts.speed
-    flaps = [f.model_copy(update={"down_s": max(f.down_s, visible_s)}) for f in script.link_flaps]
-    last_s = opts.duration_s * opts.speed - visible_s
+    links = {link.name: link for link in inventory.links}
+
+    def visible_s(link_name: str) -> float:
+        link = links.get(link_name)
+        ends = (link.a.device, link.b.device) if link else ()
+        slowest = max((poll_interval_s(inventory, d, opts.snmp_interval_s) for d in ends),
+                      default=opts.snmp_interval_s)
+        return 2 * slowest * opts.speed
+
+    flaps = [f.model_copy(update={"down_s": max(f.down_s, visible_s(f.link))}) for f in script.link_flaps]
+    last_s = opts.duration_s * opts.speed - 2 * opts.snmp_interval_s * opts.speed
     optics = []
     for o in script.optics:
         ramp_s = min(o.ramp_s, max(last_s, 1.0))

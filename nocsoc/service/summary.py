@@ -57,6 +57,7 @@ class AlertLine:
 class Summary:
     links: list[LinkLoad] = field(default_factory=list)
     unreachable: list[str] = field(default_factory=list)
+    recovered: list[str] = field(default_factory=list)  # unreachable in the window, answering now
     reboots: list[str] = field(default_factory=list)
     link_events: list[str] = field(default_factory=list)
     weak_optics: list[str] = field(default_factory=list)
@@ -98,9 +99,15 @@ def read_summary(db_path: Path, alerts_db: Path | None, since_ns: int | None = N
             reach[row.tags.get("device", "")] = bool(row.fields.get("reachable", 1))
         s.unreachable = sorted(d for d, ok in reach.items() if not ok)
         s.devices_polled = len(reach)
+        went_down: set[str] = set()
         for row in reader.query(DEVICE_EVENT.name, [DEVICE_EVENT.f("message")], since_ns=since_ns):
             if row.tags.get("event") == "device_reboot":
                 s.reboots.append(row.tags.get("device", ""))
+            elif row.tags.get("event") == "unreachable":
+                went_down.add(row.tags.get("device", ""))
+        # not a false all-clear either: a device that was unreachable (e.g. polled before its
+        # agent answered at start-up) and answers now is shown as such, not as never down
+        s.recovered = sorted(d for d in went_down if reach.get(d))
         for row in reader.query(INTERFACE_EVENT.name, [INTERFACE_EVENT.f("message")], since_ns=since_ns):
             s.link_events.append(f"{row.tags.get('device', '')} {row.tags.get('ifname', '')} "
                                  f"{row.tags.get('event', '')}")
@@ -210,8 +217,8 @@ def render_summary(
             return _fit(items, width - label_width - 4)
         return ", ".join(items[:limit]) + (" ..." if len(items) > limit else "")
 
-    labels = [t("top.health.unreachable"), t("top.health.rebooted"), t("top.health.link_events"),
-              t("top.health.optics", dbm=f"{optics_min_dbm:g}")]
+    labels = [t("top.health.unreachable"), t("top.health.recovered"), t("top.health.rebooted"),
+              t("top.health.link_events"), t("top.health.optics", dbm=f"{optics_min_dbm:g}")]
     label_width = max(map(len, labels))
     health = Table(title=t("top.health.title"), title_justify="left", box=box_style, pad_edge=edge,
                    show_edge=edge, show_header=not compact)
@@ -221,6 +228,7 @@ def render_summary(
     if polled and s.unreachable:
         unreachable = f"[red]{unreachable}[/]"
     health.add_row(t("top.health.unreachable"), unreachable)
+    health.add_row(t("top.health.recovered"), listed(s.recovered))
     health.add_row(t("top.health.rebooted"), listed(sorted(set(s.reboots))))
     health.add_row(t("top.health.link_events"), listed(s.link_events, 3 if compact else 8))
     health.add_row(t("top.health.optics", dbm=f"{optics_min_dbm:g}"), listed(s.weak_optics))

@@ -77,6 +77,9 @@ def polled(tmp_path: Path) -> Path:
             t, {"device": "budop-acc-02", "site": "budop", "role": "access"}, {"reachable": 0}
         )
     )
+    # polled before its agent answered (start-up), answering now: shown, not hidden
+    down = {"device": DEVICES[0], "site": "x", "role": "distribution", "event": "unreachable"}
+    points.append(schema.DEVICE_EVENT.point(t - 60_000_000_000, down, {"message": "no answer"}))
     optic = {"device": DEVICES[1], "site": "x", "role": "distribution", "ifname": "Te0/0/9", "sensor": "rx"}
     points.append(schema.OPTICS.point(t, optic, {"rx_dbm": -27.5}))
     sink.write(points)
@@ -91,7 +94,7 @@ def test_nothing_running_says_no_data_never_none(tmp_path: Path) -> None:
     assert f"nothing running (no status in {tmp_path / 'state' / 'status'})" in " ".join(text.split())
     assert "unreachable" in text and "none" not in text.split()  # no false all-clear anywhere
     assert text.count("no data: nothing polled in the window") == 1  # why, once, under the links title
-    assert text.count("no data") == 1 + 4 + 1 + 1  # and in the four health rows, talkers, alerts
+    assert text.count("no data") == 1 + 5 + 1 + 1  # and in the five health rows, talkers, alerts
     assert "no data: no alert store" in text
     wide = frame(tmp_path / "absent.db", tmp_path / "state", width=160)
     assert "no data: no flow rollups in the window" in wide and "none" not in wide.split()
@@ -101,7 +104,7 @@ def test_nothing_running_says_no_data_never_none(tmp_path: Path) -> None:
         "(không có trạng thái", ""
     ).replace("không có lần thăm dò", "")
     assert vi.count("chưa có dữ liệu: không có lần thăm dò nào trong khoảng thời gian") == 1
-    assert vi.count("chưa có dữ liệu") == 7
+    assert vi.count("chưa có dữ liệu") == 8
 
 
 @pytest.mark.parametrize("lang", ["en", "vi"])
@@ -114,6 +117,8 @@ def test_fits_80x24_with_whole_names(polled: Path, tmp_path: Path, lang: str) ->
     row = next(line for line in lines if line.startswith(LINK) and DEVICES[0] in line)
     assert row.split()[-3:] == ["8.5G", "2G", "85.0"]  # in, out, util of the busiest end
     assert "budop-acc-02" in text  # the unreachable device, by its whole name
+    recovered = next(line for line in lines if "answering again" in line or "phản hồi lại sau" in line)
+    assert recovered.split()[-2:] == ["1:", DEVICES[0]]
     assert "-27.5 dBm" in text
     wide = frame(polled, tmp_path / "state", lang, width=160)
     assert "Te0/0/9" in wide and len(wide.splitlines()) > len(lines)  # the full layout when there is room
