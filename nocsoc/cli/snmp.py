@@ -9,6 +9,7 @@ import asyncio
 import functools
 import signal
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from nocsoc.sinks.base import Sink
 
 SINK_TYPES = ("stdout", "sqlite", "influxdb", "influxdb1")
+STATE_WINDOW_S = 3600  # `topology` shows link state polled within the last hour
 
 
 def _sink(config: Config, config_file: Path, kind: str | None) -> Sink:
@@ -265,6 +267,7 @@ def topology(
     from nocsoc.collectors.snmp.session import EnginePool, SnmpSession, build_credentials
     from nocsoc.config import inventory_path, resolve_path
     from nocsoc.dashboards.base import backbone_links
+    from nocsoc.inventory.model import Link
     from nocsoc.inventory.store import InventoryStore
 
     if fmt not in ("table", "dot", "json", *pic.FORMATS):
@@ -272,9 +275,9 @@ def topology(
     if fmt == "png" and out is None:
         common.fail("--format png needs --out FILE (a picture is not for the terminal)", common.EXIT_USAGE)
     config, path, inventory = common.load_config_and_inventory()
-    found_links: list = []
+    found_links: list[Link] = []
     marks: dict[str, pic.Lldp] = {}
-    unexpected: list = []
+    unexpected: list[Link] = []
     if live:
 
         async def read() -> topo.LldpScan:
@@ -309,7 +312,9 @@ def topology(
             found_links, unexpected = [], []
     sqlite = next((s for s in config.sinks if s.type == "sqlite"), None)
     db = resolve_path(path, sqlite.path) if sqlite is not None else None
-    states = pic.read_link_states(db, inventory) if db is not None else {}
+    # the last hour: an older reading is not the link's state now ("no data" says so)
+    since = time.time_ns() - STATE_WINDOW_S * 1_000_000_000
+    states = pic.read_link_states(db, inventory, since_ns=since) if db is not None else {}
     if fmt == "json":
         data = topo.graph_json(inventory)
         data["new_links"] = [link.model_dump() for link in found_links]
