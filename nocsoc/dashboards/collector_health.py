@@ -17,6 +17,22 @@ from nocsoc.dashboards.panels import REACHABLE, Col, Panels
 
 P, FC, LC, SK = schema.SNMP_POLL, schema.FLOW_COLLECTOR, schema.LOG_COLLECTOR, schema.SINK
 FLOW_ERRORS = ("decode_errors", "sequence_lost", "template_missing", "kernel_drops", "app_drops")
+# Socket drops are the flow pipeline's (one per process, no exporter) where the schema has that
+# measurement, else the flow collector's: the panel follows whichever the schema declares.
+FP = getattr(schema, "FLOW_PIPELINE", None)
+
+
+def flow_error_queries(p: Panels) -> tuple[list[Select], list[str]]:
+    """One query per flow error counter, per exporter where the counter has one."""
+    queries, aliases = [], []
+    for f in FLOW_ERRORS:
+        if f in FC.field_names:
+            queries.append(increments(FC, FC.f(f)).by_time().by(FC.t("exporter")))
+            aliases.append(f"$tag_exporter {p.legend(f)}")
+        elif FP is not None and f in FP.field_names:
+            queries.append(increments(FP, FP.f(f)).by_time())
+            aliases.append(p.legend(f))
+    return queries, aliases
 LOG_DROPS = ("unparsed", "dropped", "alerts")
 SINK_COUNTS = ("written", "retries", "rejected", "spool_dropped")
 
@@ -74,6 +90,7 @@ def make(ctx: BuildContext) -> dash_b.Dashboard:
     )
 
     d.with_row(p.row("collector_health.row.flows"))
+    flow_errors, flow_error_aliases = flow_error_queries(p)
     d.with_panel(
         p.timeseries(
             "collector_health.flow_records",
@@ -85,9 +102,9 @@ def make(ctx: BuildContext) -> dash_b.Dashboard:
     d.with_panel(
         p.timeseries(
             "collector_health.flow_errors",
-            [increments(FC, FC.f(f)).by_time().by(FC.t("exporter")) for f in FLOW_ERRORS],
+            flow_errors,
             unit=FC.field("decode_errors").unit,
-            aliases=legends(p, "$tag_exporter", *FLOW_ERRORS),
+            aliases=flow_error_aliases,
             bars=True,
         )
     )
