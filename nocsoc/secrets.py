@@ -14,6 +14,7 @@ from pathlib import Path
 
 from nocsoc.errors import SecretError
 from nocsoc.logsetup import register_secret
+from nocsoc.paths import resolve_path
 
 ENV_PREFIX = "env:"
 FILE_PREFIX = "file:"
@@ -59,9 +60,7 @@ def _resolve(ref: str, base_dir: Path | None, what: str) -> str:
 
 
 def _read_secret_file(ref: str, base_dir: Path | None, what: str) -> str:
-    path = Path(ref[len(FILE_PREFIX) :]).expanduser()
-    if not path.is_absolute() and base_dir is not None:
-        path = base_dir / path
+    path = resolve_path(base_dir, ref[len(FILE_PREFIX) :])
     key = f"{what} ({ref})"
     try:
         st = path.stat()

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from nocsoc.collectors.listen import parse_bind
 from nocsoc.collectors.logs.syslog import OctetFramer
 from nocsoc.component import Counters
+from nocsoc.schema import LOG_COLLECTOR
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,8 @@ class UdpSyslogServer(_Listener):
         self.bind = parse_bind(bind)
         self.submit = submit
         self.max_message = max_message
-        self.counters = Counters("received", "dropped", "errors")
+        self.counters = Counters(LOG_COLLECTOR, {"component": "syslog_udp"},
+                                 only=("received", "dropped", "errors"))
         self._sock: socket.socket | None = None
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
@@ -96,7 +98,8 @@ class TcpSyslogServer(_Listener):
         self.submit = submit
         self.max_message = max_message
         self.max_connections = max_connections
-        self.counters = Counters("received", "dropped", "errors", "connections", "refused", "oversized")
+        self.counters = Counters(LOG_COLLECTOR, {"component": "syslog_tcp"}, only=(
+            "received", "dropped", "errors", "connections", "refused", "oversized"))
         self._sock: socket.socket | None = None
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
