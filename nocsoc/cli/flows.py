@@ -66,7 +66,7 @@ def listen(
         config = ctx.config.flows.model_validate({**ctx.config.flows.model_dump(), **updates})
     if not ctx.inventory_path.exists():
         common.err_console.print(f"note: no inventory at {ctx.inventory_path}: exporters are not "
-                                 "enriched and have no sampling fallback")
+                                 "enriched and have no sampling fallback", soft_wrap=True)
         ctx.inventory_optional = True
     collectors: list[FlowCollector] = []
 

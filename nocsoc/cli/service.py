@@ -138,7 +138,7 @@ def check(
             n = len(ctx.inventory.devices) if not report.fatal else 0
             common.console.print(f"{escape(str(path))}: ok ({n} devices; services "
                                  f"{', '.join(names or enabled_services(ctx.config)) or 'none'})",
-                                 highlight=False)
+                                 highlight=False, soft_wrap=True)
     if not report.ok:
         raise typer.Exit(common.EXIT_USAGE)
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from nocsoc.collectors.listen import parse_bind
+from nocsoc.collectors.listen import bind_socket, parse_bind
 from nocsoc.config import Config, load_config
 from nocsoc.context import Context
 from nocsoc.errors import NocsocError, Problem
@@ -102,13 +102,10 @@ def try_bind(bind: Bind) -> str | None:
     try:
         if bind.proto == "tcp":
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind(addr)
+        bind_socket(s, bind.proto, bind.address, addr)
     except OSError as exc:
-        reason = os.strerror(exc.errno).lower() if exc.errno else str(exc)
-        hint = " (ports below 1024 need CAP_NET_BIND_SERVICE)" if exc.errno == 13 and port < 1024 else ""
-        return f"cannot listen on {bind.proto} {bind.address}: {reason}{hint}"
-    finally:
-        s.close()
+        return exc.strerror
+    s.close()
     return None
 
 
@@ -173,6 +170,8 @@ def run_checks(config_path: Path, services: list[str] | None = None, *, probe_si
     findings += check_state_dir(ctx, doc)
     notes: list[str] = []
     pid = running_pid(ctx.state_dir) if ctx.state_dir.is_dir() else None
+    if pid == os.getpid():  # `nocsoc run` checking itself, the lock just taken
+        pid = None
     if pid is not None:
         notes.append(f"nocsoc run (pid {pid}) is running on {ctx.state_dir}: listen addresses not tried")
     elif binds:

@@ -57,9 +57,7 @@ def start_error(what: str, exc: BaseException) -> StartError:
     if isinstance(exc, NocsocError):
         return StartError(f"{what}: {exc}", config=True)
     if isinstance(exc, OSError) and exc.errno in _CONFIG_ERRNOS:
-        reason = os.strerror(exc.errno) if exc.errno else str(exc)
-        detail = str(exc) if str(exc) and reason.lower() not in str(exc).lower() else ""
-        return StartError(f"{what}: {reason.lower()}{f' ({detail})' if detail else ''}", config=True)
+        return StartError(f"{what}: {exc.strerror or os.strerror(exc.errno or 0).lower()}", config=True)
     if isinstance(exc, ValueError):  # bad values the config model let through (bind syntax, ...)
         return StartError(f"{what}: {exc}", config=True)
     return StartError(f"{what}: {type(exc).__name__}: {exc}", config=False)
@@ -200,8 +198,8 @@ class Worker(SignalFlags):
         try:
             inventory = self.spec.ctx.load_inventory()
         except Exception as exc:  # a broken inventory edit must not take the service down
-            result = ReloadResult(time.time(), False, f"refused, keeping the running inventory: {exc}")
-            log.error("worker %s: reload %s", self.spec.name, result.message)
+            result = ReloadResult(time.time(), False, f"keeping the running inventory: {exc}")
+            log.error("worker %s: reload refused, %s", self.spec.name, result.message)
             self.last_reload = result
             return result
         failed = []

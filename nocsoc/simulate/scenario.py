@@ -296,6 +296,9 @@ class Scenario:
                     "packets_exported": t.packets_exported,
                     "bytes_scaled": t.bytes_exported * e.sampling,
                     "bytes_by_input_ifindex": {str(k): v for k, v in sorted(t.by_in_if.items())},
+                    # what SNMP calls those interfaces, and the inventory link each belongs to
+                    "input_interfaces": {str(i.if_index): {"name": i.name, "link": i.link}
+                                         for i in e.dev.interfaces if i.if_index in t.by_in_if},
                 }
             )
 
