@@ -24,18 +24,3 @@ class Resolver(Protocol):
     def path(self, value: str | Path) -> Path: ...
 
     def secret(self, ref: str, what: str) -> str: ...
-
-
-class DirResolver:
-    """Paths and `file:` secrets relative to one directory (for callers with no context)."""
-
-    def __init__(self, base_dir: Path) -> None:
-        self.base_dir = base_dir
-
-    def path(self, value: str | Path) -> Path:
-        return resolve_path(self.base_dir, value)
-
-    def secret(self, ref: str, what: str) -> str:
-        from nocsoc.secrets import resolve_secret
-
-        return resolve_secret(ref, self.base_dir, what=what)

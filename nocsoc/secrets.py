@@ -85,3 +85,17 @@ def _read_secret_file(ref: str, base_dir: Path | None, what: str) -> str:
     if not value:
         raise SecretError("secret file is empty", file=path, key=key)
     return value
+
+
+class DirResolver:
+    """Paths and `file:` secrets relative to one directory (a `Resolver` for callers that have
+    no runtime context: tests, one-off tools)."""
+
+    def __init__(self, base_dir: Path) -> None:
+        self.base_dir = base_dir
+
+    def path(self, value: str | Path) -> Path:
+        return resolve_path(self.base_dir, value)
+
+    def secret(self, ref: str, what: str) -> str:
+        return resolve_secret(ref, self.base_dir, what=what)

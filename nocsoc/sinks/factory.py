@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from nocsoc.paths import DirResolver, Resolver
+from nocsoc.paths import Resolver
+from nocsoc.secrets import DirResolver
 from nocsoc.sinks.base import Sink, SinkError
 from nocsoc.sinks.fanout import FanoutSink
 from nocsoc.sinks.settings import SinkConfigBase, sink_types
