@@ -112,7 +112,6 @@ class LogPipeline:
         self._file_cfg: dict[str, FileInputConfig] = {}
         self._parsers: dict[str, LineParser] = {}
         self._worker: threading.Thread | None = None
-        self._started = 0.0
         self._last_rate = (time.monotonic(), 0)
         if config.syslog_udp:
             self.udp = UdpSyslogServer(config.syslog_udp, self.submit, config.max_message)
@@ -290,7 +289,6 @@ class LogPipeline:
     # --- lifecycle ----------------------------------------------------------------------------
 
     def start(self) -> None:
-        self._started = time.time()
         self._worker = threading.Thread(target=self._run, name="log-engine", daemon=True)
         self._worker.start()
         if self.udp:

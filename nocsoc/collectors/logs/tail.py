@@ -10,7 +10,7 @@ import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import IO, Protocol
 
 from nocsoc.component import Counters
 from nocsoc.schema import LOG_COLLECTOR
@@ -169,6 +169,3 @@ class FileTailer:
         if self._f:
             self._f.close()
             self._f = None
-
-    def describe(self) -> dict[str, Any]:
-        return {"path": self.path, "inode": self._inode, "offset": self._offset}
