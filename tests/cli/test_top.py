@@ -13,8 +13,8 @@ from rich.console import Console
 from nocsoc import schema
 from nocsoc.cli.demo import top_frame
 from nocsoc.service.status import WorkerStatus, write_status
-from nocsoc.sinks.config import SqliteSinkConfig
 from nocsoc.sinks.factory import build_sink
+from nocsoc.sinks.plugins.sqlite import SqliteSinkConfig
 
 NOW = 1_800_000_000.0
 LINK = "ring-phuoclong-bugiamap"  # a long link name that must not be cut

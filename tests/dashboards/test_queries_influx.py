@@ -28,8 +28,8 @@ from nocsoc.dashboards.proof import (
 )
 from nocsoc.dashboards.registry import build_all
 from nocsoc.dashboards.validate import panels_of
-from nocsoc.sinks.config import InfluxDB1SinkConfig
 from nocsoc.sinks.factory import build_sink
+from nocsoc.sinks.plugins.influxdb1 import InfluxDB1SinkConfig
 from tests.dashboards import backbone_data as bb
 
 pytestmark = pytest.mark.servers

@@ -123,8 +123,8 @@ def test_preview_reads_the_series_the_options_expect(inventory: Inventory, tmp_p
     options look up: a link side with data is coloured by its own direction, one without is grey."""
     from nocsoc import schema
     from nocsoc.dashboards import weathermap_preview as wp
-    from nocsoc.sinks.config import SqliteSinkConfig
     from nocsoc.sinks.factory import build_sink
+    from nocsoc.sinks.plugins.sqlite import SqliteSinkConfig
 
     sink = build_sink(SqliteSinkConfig(path=str(tmp_path / "n.db")), tmp_path)
     t = 1_800_000_000_000_000_000

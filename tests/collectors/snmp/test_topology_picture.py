@@ -16,8 +16,8 @@ from nocsoc.collectors.snmp import topology_picture as pic
 from nocsoc.inventory.model import Endpoint, Inventory, Link
 from nocsoc.inventory.sample import SAMPLE_INVENTORY
 from nocsoc.inventory.store import InventoryStore
-from nocsoc.sinks.config import SqliteSinkConfig
 from nocsoc.sinks.factory import build_sink
+from nocsoc.sinks.plugins.sqlite import SqliteSinkConfig
 
 WORDS = {
     "up": "up",
