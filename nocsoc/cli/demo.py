@@ -40,7 +40,8 @@ def demo(
                        influx_url=os.environ.get("NOCSOC_INFLUX_URL") or None)
     console = common.console
     console.print(Panel.fit(
-        "nocsoc demo: the Bình Phước backbone (48 devices, 11 sites) simulated on 127.10.0.0/16,\n"
+        "nocsoc demo: the former Bình Phước backbone of Đồng Nai (48 devices, 11 sites) simulated on "
+        "127.10.0.0/16,\n"
         f"watched by `nocsoc run` for {duration:.0f} s ({duration * speed / 60:.0f} simulated minutes), "
         "writing to the embedded SQLite sink" + (f" and {opts.influx_url}" if opts.influx_url else "") + ".",
         title="nocsoc"))

@@ -311,7 +311,7 @@ def topology(
     if fmt in pic.FORMATS:
         dcfg = config.dashboards
         backbone = len(backbone_links(inventory))
-        title = t("topology.picture.title", links=backbone, sites=len(inventory.sites))
+        title = t("topology.picture.title", links=backbone, sites=len({d.site for d in inventory.devices}))
         dot = pic.picture_dot(inventory, states, pic.Thresholds(dcfg.link_utilization_warn_pct,
                               dcfg.link_utilization_pct), words, marks, unexpected, title,
                               legend=_legend(t, dcfg.link_utilization_warn_pct, dcfg.link_utilization_pct))
