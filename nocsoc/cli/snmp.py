@@ -240,7 +240,7 @@ def topology(
     from nocsoc.collectors.snmp import topology as topo
     from nocsoc.collectors.snmp import topology_picture as pic
     from nocsoc.collectors.snmp.session import EnginePool, SnmpSession, build_credentials
-    from nocsoc.config import inventory_path, resolve_path
+    from nocsoc.config import config_relative, inventory_path
     from nocsoc.dashboards.base import backbone_links
     from nocsoc.inventory.model import Link
     from nocsoc.inventory.store import InventoryStore
@@ -287,7 +287,7 @@ def topology(
             marks.update({link.name: "confirmed" for link in found_links})
             found_links, unexpected = [], []
     sqlite = next((s for s in config.sinks if isinstance(s, SqliteSinkConfig)), None)
-    db = resolve_path(path, sqlite.path) if sqlite is not None else None
+    db = config_relative(path, sqlite.path) if sqlite is not None else None
     # the last hour: an older reading is not the link's state now ("no data" says so)
     since = time.time_ns() - STATE_WINDOW_S * 1_000_000_000
     states = pic.read_link_states(db, inventory, since_ns=since) if db is not None else {}
@@ -327,28 +327,32 @@ def topology(
         return
     table = Table(title=t("topology.table.title", n=len(inventory.links)), title_justify="left")
     cols = ["link", "a", "a_port", "b", "b_port", "kind", "speed", "state", "util"]
+    if common.console.width < 140:  # a terminal: whole names over ports, kind and speed
+        cols = ["link", "a", "b", "state", "util"]
     cols += ["lldp"] if live else []
     for col in cols:
         table.add_column(t(f"topology.col.{col}"), overflow="fold")
+
+    def add(link: Link, cells: dict[str, str]) -> None:
+        base = {"a": link.a.device, "a_port": link.a.interface, "b": link.b.device,
+                "b_port": link.b.interface, "kind": link.kind,
+                "speed": f"{link.speed_mbps} Mb/s" if link.speed_mbps else ""}
+        table.add_row(*({**base, **cells}.get(c, "") for c in cols))
+
     for link in inventory.links:
         st = states.get(link.name)
         state = st.state if st else "no data"
         util = "" if st is None else (f"{_pct(st.a.out_util_pct if st.a else None)} / "
                                       f"{_pct(st.b.out_util_pct if st.b else None)}")
         colour = {"up": "green", "down": "red"}.get(state, "dim")
-        row = [escape(link.name), link.a.device, link.a.interface, link.b.device, link.b.interface, link.kind,
-               f"{link.speed_mbps} Mb/s" if link.speed_mbps else "", f"[{colour}]{words[state]}[/]", util]
-        if live:
-            mark = marks.get(link.name)
-            row.append({"confirmed": "[green]", "missing": "[red]"}.get(mark or "", "[dim]")
-                       + (words[mark] if mark else "-") + "[/]")
-        table.add_row(*row)
+        mark = marks.get(link.name)
+        lldp = {"confirmed": "[green]", "missing": "[red]"}.get(mark or "", "[dim]")
+        lldp += words[mark] if mark else "-"
+        add(link, {"link": escape(link.name), "state": f"[{colour}]{words[state]}[/]", "util": util,
+                   "lldp": lldp + "[/]"})
     for link in found_links:
-        row = [f"[magenta]+ {escape(link.name)}[/]", link.a.device, link.a.interface, link.b.device,
-               link.b.interface, "lldp", "", "", ""]
-        if live:
-            row.append(f"[magenta]{words['unexpected']}[/]")
-        table.add_row(*row)
+        add(link, {"link": f"[magenta]+ {escape(link.name)}[/]", "kind": "lldp",
+                   "lldp": f"[magenta]{words['unexpected']}[/]"})
     common.console.print(table)
 
 

@@ -3,8 +3,10 @@ sites sit where they are and do not overlap, and the SVG Graphviz draws from it.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -142,3 +144,40 @@ def test_topology_cli_draws_svg_in_the_readers_language(tmp_path: Path) -> None:
     assert f"wrote {tmp_path / 't.png'}" in " ".join(png.output.split())
     bad = run(app, ["-c", str(tmp_path / "nocsoc.yaml"), "topology", "--format", "png"])
     assert bad.exit_code == 2 and "needs --out" in bad.output
+
+
+def test_topology_cli_reads_the_state_from_the_configured_sink(tmp_path: Path) -> None:
+    shutil.copy(SAMPLE_INVENTORY, tmp_path / "inventory.yaml")
+    (tmp_path / "nocsoc.yaml").write_text(
+        "inventory: inventory.yaml\nsinks:\n  - type: sqlite\n    path: var/n.db\n"
+    )
+    sink = build_sink(SqliteSinkConfig(path=str(tmp_path / "var" / "n.db")), tmp_path)
+    now = time.time_ns()
+    tags = {"site": "s", "role": "core", "ifalias": ""}
+    sink.write(
+        [
+            schema.INTERFACE.point(
+                now - 10**9,
+                {**tags, "device": "dongxoai-core-01", "ifname": "xe-0/1/0"},
+                {"out_util_pct": 41.0, "oper_status": 1},
+            ),
+            schema.INTERFACE.point(
+                now - 10**9,
+                {**tags, "device": "dongphu-dist-01", "ifname": "TenGigabitEthernet0/0/8"},
+                {"out_util_pct": 7.0, "oper_status": 1},
+            ),
+            # two hours old: not the link's state now
+            schema.INTERFACE.point(
+                now - 7200 * 10**9,
+                {**tags, "device": "dongphu-dist-01", "ifname": "TenGigabitEthernet0/0/9"},
+                {"out_util_pct": 99.0, "oper_status": 2},
+            ),
+        ]
+    )
+    assert sink.flush(10.0)
+    sink.close()
+    res = CliRunner().invoke(app, ["-c", str(tmp_path / "nocsoc.yaml"), "topology", "--format", "json"])
+    assert res.exit_code == 0, res.output
+    state = json.loads(res.stdout)["state"]
+    assert state["ring-core01-dongphu"] == {"state": "up", "a_out_util_pct": 41.0, "b_out_util_pct": 7.0}
+    assert state["ring-dongphu-budang"]["state"] == "no data"
