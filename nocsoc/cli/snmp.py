@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
+from rich import box
 from rich.markup import escape
 from rich.table import Table
 
@@ -327,11 +328,14 @@ def topology(
         return
     table = Table(title=t("topology.table.title", n=len(inventory.links)), title_justify="left")
     cols = ["link", "a", "a_port", "b", "b_port", "kind", "speed", "state", "util"]
-    if common.console.width < 140:  # a terminal: whole names over ports, kind and speed
-        cols = ["link", "a", "b", "state", "util"]
+    narrow = common.console.width < 140
+    if narrow:  # a terminal: the link's whole name (it names its ends) and how it is now
+        cols = ["link", "state", "util"]
+        table.box = box.SIMPLE_HEAD
     cols += ["lldp"] if live else []
     for col in cols:
-        table.add_column(t(f"topology.col.{col}"), overflow="fold")
+        table.add_column(t(f"topology.col.{col}"), overflow="fold", no_wrap=narrow and col == "link",
+                         min_width=12 if narrow and col != "link" else None)
 
     def add(link: Link, cells: dict[str, str]) -> None:
         base = {"a": link.a.device, "a_port": link.a.interface, "b": link.b.device,
