@@ -106,12 +106,14 @@ def poll_interval_s(inventory: Inventory, device: str, default_s: float) -> floa
         return default_s
 
 
-def demo_script(inventory: Inventory, opts: DemoOptions) -> Script:
+def demo_script(inventory: Inventory, opts: DemoOptions, optics_min_dbm: float | None = None) -> Script:
     """The simulator's default script, with each link flap lasting two poll intervals (real time)
     of the slower of its two ends, so that both ends' pollers see it at any --speed (the core
     routers poll every 30 s: a flap timed on the 10-s default was missed at the core end), and the
     degrading optics reaching their end two SNMP intervals before the demo does, so that a poll
-    reads them there whatever the phase of the poller against the simulation."""
+    reads them there whatever the phase of the poller against the simulation. The simulated
+    optics alarm at `optics_min_dbm` (nocsoc.yaml's `dashboards.optics_rx_min_dbm`), the threshold
+    the dashboards, alert rules and summary use."""
     script = default_script(build_topology(inventory, opts.seed))
     links = {link.name: link for link in inventory.links}
 
@@ -127,7 +129,10 @@ def demo_script(inventory: Inventory, opts: DemoOptions) -> Script:
     optics = []
     for o in script.optics:
         ramp_s = min(o.ramp_s, max(last_s, 1.0))
-        optics.append(o.model_copy(update={"at_s": max(0.0, min(o.at_s, last_s - ramp_s)), "ramp_s": ramp_s}))
+        update: dict[str, float] = {"at_s": max(0.0, min(o.at_s, last_s - ramp_s)), "ramp_s": ramp_s}
+        if optics_min_dbm is not None:
+            update["threshold_dbm"] = optics_min_dbm
+        optics.append(o.model_copy(update=update))
     return script.model_copy(update={"link_flaps": flaps, "optics": optics})
 
 
@@ -170,7 +175,7 @@ def run_demo(opts: DemoOptions, on_tick: Callable[[float, list[WorkerStatus], di
         scenario = Scenario(inventory, SimulateConfig(
             seed=opts.seed, speed=opts.speed, duration_s=opts.duration_s,
             flows_to=config.flows.bind, syslog_to=config.logs.syslog_udp,
-            script=demo_script(inventory, opts),
+            script=demo_script(inventory, opts, config.dashboards.optics_rx_min_dbm),
         ))
         scenario.start()
         t0 = time.monotonic()

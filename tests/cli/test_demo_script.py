@@ -29,3 +29,10 @@ def test_flaps_last_two_polls_of_the_slower_end(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(demo, "default_script", lambda _topology: forced)
     (core_flap,) = demo.demo_script(inv, opts).link_flaps
     assert core_flap.down_s == 2 * 30.0 * 30.0  # was 2 x 10 s x 30: missed at the core end
+
+
+def test_simulated_optics_alarm_at_the_configured_threshold() -> None:
+    inv = InventoryStore(SAMPLE_INVENTORY).load()
+    opts = demo.DemoOptions()
+    assert {o.threshold_dbm for o in demo.demo_script(inv, opts, -18.5).optics} == {-18.5}
+    assert demo.demo_script(inv, opts, -18.5).optics  # the script degrades at least one optic
