@@ -4,7 +4,7 @@ Collectors make points with `Measurement.point()`; dashboards build queries from
 objects; tests check both against `REGISTRY`.
 """
 
-from nocsoc.schema import flows, network, selfmetrics, soc
+from nocsoc.schema import flows, icmp, network, selfmetrics, soc, traps
 from nocsoc.schema.core import Field, FieldType, FieldValue, Measurement, Point, SchemaError, Tag
 from nocsoc.schema.flows import FLOW_INTERFACE, FLOW_TOP, FLOW_TOTAL
 from nocsoc.schema.network import (
@@ -17,12 +17,21 @@ from nocsoc.schema.network import (
     STORAGE,
     UPS,
 )
-from nocsoc.schema.selfmetrics import FLOW_COLLECTOR, LOG_COLLECTOR, SINK, SNMP_POLL
+from nocsoc.schema.icmp import PING
+from nocsoc.schema.selfmetrics import (
+    FLOW_COLLECTOR,
+    ICMP_PROBE,
+    LOG_COLLECTOR,
+    SINK,
+    SNMP_POLL,
+    TRAP_RECEIVER,
+)
 from nocsoc.schema.soc import ALERT, LOG_EVENT
+from nocsoc.schema.traps import SNMP_TRAP
 
 REGISTRY: dict[str, Measurement] = {
     m.name: m
-    for module in (network, flows, soc, selfmetrics)
+    for module in (network, flows, soc, selfmetrics, traps, icmp)
     for m in module.MEASUREMENTS
 }
 
@@ -38,6 +47,6 @@ def get(name: str) -> Measurement:
 __all__ = [
     "ALERT", "DEVICE", "DEVICE_EVENT", "FLOW_COLLECTOR", "FLOW_INTERFACE", "FLOW_TOP", "FLOW_TOTAL",
     "INTERFACE", "INTERFACE_EVENT", "LOG_COLLECTOR", "LOG_EVENT", "OPTICS", "REGISTRY", "SENSOR",
-    "SINK", "SNMP_POLL", "STORAGE", "UPS", "Field", "FieldType", "FieldValue", "Measurement", "Point",
+    "SINK", "SNMP_POLL", "STORAGE", "UPS", "ICMP_PROBE", "PING", "SNMP_TRAP", "TRAP_RECEIVER", "Field", "FieldType", "FieldValue", "Measurement", "Point",
     "SchemaError", "Tag", "get",
 ]

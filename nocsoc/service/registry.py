@@ -47,7 +47,26 @@ def _logs(ctx: ServiceContext) -> Component:
     return LogPipeline(ctx.config.logs, ctx.config.detections, ctx.sink, base_dir=ctx.base_dir)
 
 
-SERVICES: dict[str, ServiceFactory] = {"snmp": _snmp, "flows": _flows, "logs": _logs}
+def _traps(ctx: ServiceContext) -> Component:
+    from nocsoc.collectors.traps.receiver import TrapReceiver
+    from nocsoc.detections.alerts import AlertStore
+
+    store = None
+    if ctx.config.traps.alerts:
+        db = Path(ctx.config.detections.alerts_db)
+        store = AlertStore(db if db.is_absolute() else ctx.base_dir / db,
+                           ctx.config.detections.dedup_window_s)
+    return TrapReceiver(ctx.config.traps, ctx.inventory, ctx.sink, base_dir=ctx.base_dir, store=store)
+
+
+def _icmp(ctx: ServiceContext) -> Component:
+    from nocsoc.collectors.icmp.prober import IcmpProber
+
+    return IcmpProber(ctx.config.icmp, ctx.inventory, ctx.sink)
+
+
+SERVICES: dict[str, ServiceFactory] = {"snmp": _snmp, "flows": _flows, "logs": _logs, "traps": _traps,
+                                       "icmp": _icmp}
 
 
 def enabled_services(config: Config) -> list[str]:
