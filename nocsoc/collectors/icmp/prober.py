@@ -54,10 +54,8 @@ class PingResult:
         return PING.point(time_ns, {"device": self.device, "site": self.site, "role": self.role},
                           {"reachable": int(ok), "sent": self.sent, "received": self.received,
                            "loss_pct": self.loss_pct,
-                           "rtt_min_ms": self.rtt_min_ms if ok else None,
-                           "rtt_avg_ms": self.rtt_avg_ms if ok else None,
-                           "rtt_max_ms": self.rtt_max_ms if ok else None,
-                           "jitter_ms": self.jitter_ms if ok else None})
+                           "rtt_min_ms": self.rtt_min_ms, "rtt_avg_ms": self.rtt_avg_ms,
+                           "rtt_max_ms": self.rtt_max_ms, "jitter_ms": self.jitter_ms})
 
 
 async def _ping_one(device: Device, config: IcmpConfig, mode: Mode, sem: asyncio.Semaphore) -> PingResult:
@@ -72,10 +70,15 @@ async def _ping_one(device: Device, config: IcmpConfig, mode: Mode, sem: asyncio
             return PingResult(**base, sent=config.count, received=0, loss_pct=100.0, rtt_min_ms=None,
                               rtt_avg_ms=None, rtt_max_ms=None, jitter_ms=None,
                               error=f"{type(exc).__name__}: {exc}")
+    if host.packets_sent == 0:  # every send failed (no route, blackhole): icmplib says loss 0
+        return PingResult(**base, sent=0, received=0, loss_pct=100.0, rtt_min_ms=None, rtt_avg_ms=None,
+                          rtt_max_ms=None, jitter_ms=None,
+                          error="no echo request could be sent (no route to the address?)")
+    ok = host.packets_received > 0  # icmplib reports 0.0 ms rtts when nothing came back
     return PingResult(**base, sent=host.packets_sent, received=host.packets_received,
                       loss_pct=round(host.packet_loss * 100.0, 3),
-                      rtt_min_ms=host.min_rtt, rtt_avg_ms=host.avg_rtt, rtt_max_ms=host.max_rtt,
-                      jitter_ms=host.jitter)
+                      rtt_min_ms=host.min_rtt if ok else None, rtt_avg_ms=host.avg_rtt if ok else None,
+                      rtt_max_ms=host.max_rtt if ok else None, jitter_ms=host.jitter if ok else None)
 
 
 async def ping_devices_async(devices: list[Device], config: IcmpConfig, mode: Mode) -> list[PingResult]:
