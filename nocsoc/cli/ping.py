@@ -87,8 +87,8 @@ def ping(
     availability: bool = typer.Option(False, "--availability",
                                       help="report availability from the sqlite sink instead of pinging"),
     since: str = typer.Option("24h", "--since", help="period of --availability (30m, 24h, 7d)"),
-    snmp_max_age: float = typer.Option(900.0, "--snmp-max-age",
-                                       help="an SNMP poll counts for ping rounds up to this many seconds later"),
+    snmp_max_age: float = typer.Option(
+        900.0, "--snmp-max-age", help="an SNMP poll counts for ping rounds up to this many seconds later"),
 ) -> None:
     """Ping inventory devices (ICMP echo) and write rtt and loss to the sinks; or, with
     --availability, report availability per device and site (SNMP down is not down)."""

@@ -7,6 +7,7 @@ objects; tests check both against `REGISTRY`.
 from nocsoc.schema import flows, icmp, network, selfmetrics, soc, traps
 from nocsoc.schema.core import Field, FieldType, FieldValue, Measurement, Point, SchemaError, Tag
 from nocsoc.schema.flows import FLOW_INTERFACE, FLOW_TOP, FLOW_TOTAL
+from nocsoc.schema.icmp import PING
 from nocsoc.schema.network import (
     DEVICE,
     DEVICE_EVENT,
@@ -17,7 +18,6 @@ from nocsoc.schema.network import (
     STORAGE,
     UPS,
 )
-from nocsoc.schema.icmp import PING
 from nocsoc.schema.selfmetrics import (
     FLOW_COLLECTOR,
     ICMP_PROBE,
@@ -46,7 +46,7 @@ def get(name: str) -> Measurement:
 
 __all__ = [
     "ALERT", "DEVICE", "DEVICE_EVENT", "FLOW_COLLECTOR", "FLOW_INTERFACE", "FLOW_TOP", "FLOW_TOTAL",
-    "INTERFACE", "INTERFACE_EVENT", "LOG_COLLECTOR", "LOG_EVENT", "OPTICS", "REGISTRY", "SENSOR",
-    "SINK", "SNMP_POLL", "STORAGE", "UPS", "ICMP_PROBE", "PING", "SNMP_TRAP", "TRAP_RECEIVER", "Field", "FieldType", "FieldValue", "Measurement", "Point",
-    "SchemaError", "Tag", "get",
+    "ICMP_PROBE", "INTERFACE", "INTERFACE_EVENT", "LOG_COLLECTOR", "LOG_EVENT", "OPTICS", "PING",
+    "REGISTRY", "SENSOR", "SINK", "SNMP_POLL", "SNMP_TRAP", "STORAGE", "TRAP_RECEIVER", "UPS", "Field",
+    "FieldType", "FieldValue", "Measurement", "Point", "SchemaError", "Tag", "get",
 ]

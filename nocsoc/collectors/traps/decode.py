@@ -109,8 +109,8 @@ def to_json_value(v: object) -> Any:
     """A varbind value in a form JSON and people can read: integers as int, OIDs dotted,
     IpAddress dotted quad, text as text, other octets as 0x-hex."""
     tag_set = getattr(v, "tagSet", None)
-    if tag_set is not None and tag_set == rfc1902.IpAddress.tagSet:  # v1's IpAddress class too
-        return ".".join(str(b) for b in v.asOctets())  # type: ignore[attr-defined]
+    if tag_set is not None and tag_set == rfc1902.IpAddress.tagSet and isinstance(v, univ.OctetString):
+        return ".".join(str(b) for b in v.asOctets())  # v1's IpAddress class is another type
     if isinstance(v, univ.Integer):  # Integer32, Counter, Gauge, TimeTicks, Unsigned32
         return int(v)
     if isinstance(v, univ.ObjectIdentifier):
@@ -154,7 +154,7 @@ class TrapDecoder:
                  send: Callable[[bytes, tuple[str, int]], None] | None = None) -> None:
         self.engine = snmp_engine.SnmpEngine()
         self._transport = _Transport(send or (lambda _m, _a: None))
-        self.engine.transport_dispatcher = self._transport  # type: ignore[assignment]
+        self.engine.transport_dispatcher = self._transport
         for i, ref in enumerate(config.communities):
             # the entry's name, not the community, is what events and logs show
             snmp_config.add_v1_system(self.engine, f"community-{i + 1}",

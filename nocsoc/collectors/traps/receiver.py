@@ -11,6 +11,7 @@ as detections). Every refusal is counted by reason and logged once per source an
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
 import queue
@@ -54,7 +55,7 @@ MAX_LOGGED_SOURCES = 10_000  # the log-once memory is bounded; beyond it, refusa
 
 def bind_error(bind: str, exc: OSError) -> str:
     """One line saying why the socket could not be bound, and for low ports what to grant."""
-    host, port = parse_bind(bind)
+    _host, port = parse_bind(bind)
     if exc.errno == errno.EACCES and port < 1024:
         return (f"traps: cannot listen on {bind}: port {port} needs root or the capability "
                 "CAP_NET_BIND_SERVICE (systemd: AmbientCapabilities=CAP_NET_BIND_SERVICE); "
@@ -145,10 +146,8 @@ class TrapReceiver:
         self._stopping.set()
         for t in self._threads[:1]:
             t.join(timeout)
-        try:
+        with contextlib.suppress(queue.Full):
             self._queue.put(_STOP, timeout=timeout)
-        except queue.Full:
-            pass
         for t in self._threads[1:]:
             t.join(timeout)
         self._threads = []

@@ -59,7 +59,7 @@ def test_choose_mode_explains_what_is_missing() -> None:
     assert choose_mode("auto", datagram_ok=True, raw_ok=False) == "datagram"
     assert choose_mode("auto", datagram_ok=False, raw_ok=True) == "raw"
     assert choose_mode(True, datagram_ok=True, raw_ok=True) == "raw"
-    with pytest.raises(IcmpPermissionError, match="ping_group_range.*CAP_NET_RAW"):
+    with pytest.raises(IcmpPermissionError, match=r"ping_group_range.*CAP_NET_RAW"):
         choose_mode("auto", datagram_ok=False, raw_ok=False)
     with pytest.raises(IcmpPermissionError, match="ping_group_range"):
         choose_mode(False, datagram_ok=False, raw_ok=True)
@@ -125,10 +125,10 @@ def _install(tmp_path: Path) -> Path:
 
 
 def _ping_in(netns: str, cfg: Path, group_range: str) -> tuple[int, dict[str, object]]:
-    subprocess.run(["ip", "netns", "exec", netns, "sysctl", "-qw", f"net.ipv4.ping_group_range={group_range}"],
-                   check=True, timeout=30)
-    proc = subprocess.run(["ip", "netns", "exec", netns, sys.executable, "-m", "nocsoc", "-c", str(cfg),
-                           "ping", "--once", "--json"], capture_output=True, text=True, timeout=120,
+    subprocess.run(["ip", "netns", "exec", netns, "sysctl", "-qw",
+                    f"net.ipv4.ping_group_range={group_range}"], check=True, timeout=30)
+    proc = subprocess.run(["ip", "netns", "exec", netns, sys.executable, "-m", "nocsoc", "-c",
+                           str(cfg), "ping", "--once", "--json"], capture_output=True, text=True, timeout=120,
                           env={**os.environ, "PYTHONPATH": str(ROOT)}, cwd=ROOT)
     return proc.returncode, json.loads(proc.stdout) if proc.stdout.strip() else {"stderr": proc.stderr}
 

@@ -58,7 +58,8 @@ def test_v2c_linkdown_event_interface_status_and_alert(rig: Rig) -> None:
                           "link": "core-01--dist-01"}
     assert iface.fields == {"oper_status": 2, "admin_status": 1}
     [alert] = rig.store.list_alerts()
-    assert (alert.rule_id, alert.level, alert.host, alert.group_key, alert.count, alert.state, alert.kind) == (
+    got = (alert.rule_id, alert.level, alert.host, alert.group_key, alert.count, alert.state, alert.kind)
+    assert got == (
         "snmp-trap-link-down", "medium", "core-01", "core-01|Gi0/7", 1, "new", "trap")
     assert alert.rule_title == "Interface down (linkDown)"
     [ap] = rig.sink.of(ALERT.name)
@@ -87,7 +88,8 @@ def test_v1_trap_converted_and_community_never_kept(rig: Rig) -> None:
              "777")
     rig.receiver.flush()
     [ev] = rig.events
-    assert (ev.event, ev.trap.version, ev.trap.trap_oid, ev.trap.uptime_s) == ("cold_start", "1", COLD_START, 7.77)
+    assert (ev.event, ev.trap.version, ev.trap.trap_oid, ev.trap.uptime_s) == (
+        "cold_start", "1", COLD_START, 7.77)
     assert ev.varbinds() == [["1.3.6.1.6.3.18.1.3.0", "IpAddress", "127.0.0.1"],
                              ["1.3.6.1.6.3.1.1.4.3.0", "ObjectIdentifier", "1.3.6.1.4.1.8072.3.2.10"]]
     everything = json.dumps([ev.to_dict(), [p.fields for p in rig.sink.points],
