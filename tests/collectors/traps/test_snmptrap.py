@@ -6,11 +6,25 @@ from __future__ import annotations
 
 import json
 import logging
+from pathlib import Path
 
 import pytest
 
+from nocsoc.collectors.traps.receiver import TrapReceiver
+from nocsoc.detections.alerts import AlertStore
+from nocsoc.inventory.model import Inventory
 from nocsoc.schema import ALERT, INTERFACE, SNMP_TRAP
-from tests.collectors.traps.conftest import AUTH, COMMUNITY, ENGINE_ID, PRIV, UNKNOWN_SOURCE, Rig
+from nocsoc.sinks.memory import MemorySink
+from tests.collectors.traps.conftest import (
+    AUTH,
+    COMMUNITY,
+    ENGINE_ID,
+    PRIV,
+    UNKNOWN_SOURCE,
+    Rig,
+    inventory_data,
+    traps_config,
+)
 
 LINK_DOWN, LINK_UP, COLD_START = "1.3.6.1.6.3.1.1.5.3", "1.3.6.1.6.3.1.1.5.4", "1.3.6.1.6.3.1.1.5.1"
 IF_INDEX, IF_ADMIN, IF_OPER, IF_NAME = ("1.3.6.1.2.1.2.2.1.1", "1.3.6.1.2.1.2.2.1.7", "1.3.6.1.2.1.2.2.1.8",
@@ -156,3 +170,34 @@ def test_unknown_source_is_dropped_before_decoding(rig: Rig, caplog: pytest.LogC
     c = rig.receiver.counters.snapshot()
     assert (c["unknown_source"], c["traps"], c["received"]) == (2, 0, 2)
     assert len([r for r in caplog.records if UNKNOWN_SOURCE in r.getMessage()]) == 1
+
+
+def test_inventory_reload_admits_a_new_source(rig: Rig) -> None:
+    rig.send(*v2c(rig), "1", COLD_START, source=UNKNOWN_SOURCE)
+    assert rig.events == []
+    data = inventory_data([{"name": "new-01", "address": UNKNOWN_SOURCE, "role": "access", "site": "dc1",
+                            "profile": "v2"}])
+    rig.receiver.reload(Inventory.model_validate(data))
+    rig.send(*v2c(rig), "1", COLD_START, source=UNKNOWN_SOURCE)
+    assert [(e.device_name, e.event) for e in rig.events] == [("new-01", "cold_start")]
+
+
+def test_accept_unknown_sources_names_the_device_by_address(trap_env: None, tmp_path: Path) -> None:
+    sink, store = MemorySink(), AlertStore(tmp_path / "alerts.db")
+    rig = Rig(TrapReceiver(traps_config(accept_unknown_sources=True), None, sink, base_dir=tmp_path,
+                           store=store), sink, store, tmp_path / "snmp")
+    rig.snmp_dir.mkdir()
+    rig.receiver.on_event = rig.events.append
+    rig.receiver.start()
+    try:
+        rig.send(*v2c(rig), *link_trap(LINK_DOWN, 3, 1, 2, "eth3"), source=UNKNOWN_SOURCE)
+        rig.receiver.flush()
+    finally:
+        rig.receiver.stop()
+        store.close()
+    [ev] = rig.events
+    assert (ev.device_name, ev.event, ev.ifname) == (UNKNOWN_SOURCE, "link_down", "eth3")
+    [p] = sink.of(SNMP_TRAP.name)
+    assert p.tags == {"device": UNKNOWN_SOURCE, "event": "link_down", "severity": "medium", "version": "2c",
+                      "ifname": "eth3"}
+    assert sink.of(INTERFACE.name) == []  # no inventory device: no interface series is invented
