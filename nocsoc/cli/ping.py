@@ -39,20 +39,21 @@ def _availability(since: str, device: list[str], site: list[str], as_json: bool,
     from nocsoc.collectors.icmp.availability import device_availability, site_availability
     from nocsoc.detections.alerts.store import parse_duration
     from nocsoc.sinks.base import SinkError
+    from nocsoc.sinks.plugins.sqlite import SqliteSinkConfig
     from nocsoc.sinks.sqlite import SqliteReader
 
     try:
         period = parse_duration(since)
     except ValueError as exc:
         common.fail(f"--since: {exc}", common.EXIT_USAGE)
-    rt = common.load_runtime_or_fail()
-    sqlite = next((s for s in rt.config.sinks if s.type == "sqlite"), None)
+    ctx = common.load_context_or_fail()
+    sqlite = next((s for s in ctx.config.sinks if isinstance(s, SqliteSinkConfig)), None)
     if sqlite is None:
         common.fail("--availability reads the sqlite sink: add one to `sinks:` in the config",
                     common.EXIT_USAGE)
     now = time.time_ns()
     try:
-        rows = device_availability(SqliteReader(rt.path(sqlite.path)), now - int(period * 1e9), now,
+        rows = device_availability(SqliteReader(ctx.path(sqlite.path)), now - int(period * 1e9), now,
                                    snmp_max_age_s=snmp_max_age)
     except SinkError as exc:
         common.fail(str(exc))
@@ -95,11 +96,13 @@ def ping(
     if availability:
         _availability(since, device, site, as_json, snmp_max_age)
         return
-    from nocsoc.cli.snmp import _sink
     from nocsoc.collectors.icmp.prober import PingResult, ping_devices
     from nocsoc.collectors.icmp.sockets import IcmpPermissionError, choose_mode
 
-    config, path, inventory = common.load_config_and_inventory()
+    ctx = common.load_context_or_fail()
+    with common.user_errors():
+        inventory = ctx.load_inventory()
+    config = ctx.config
     known = {d.name for d in inventory.devices}
     unknown = [d for d in device if d not in known]
     if unknown:
@@ -113,7 +116,8 @@ def ping(
         mode = choose_mode(config.icmp.privileged)
     except IcmpPermissionError as exc:
         common.fail(str(exc))
-    out = _sink(config, path, sink)
+    with common.user_errors():
+        out = ctx.build_sink(sink)
     console = common.err_console if sink == "stdout" else common.console
     stop = threading.Event()
     if not once:

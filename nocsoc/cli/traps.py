@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import signal
 import sys
 import threading
 import time
@@ -35,7 +34,7 @@ def _line(ev: Any) -> str:
     return safe(f"{t}Z {ev.device_name} v{ev.trap.version} {ev.event} {ev.severity}: {ev.message}{vbs}")
 
 
-def _counters_table(counts: dict[str, int]) -> Table:
+def _counters_table(counts: dict[str, int | float]) -> Table:
     table = Table(title="traps received", box=box.SIMPLE_HEAD)
     table.add_column("counter")
     table.add_column("value", justify="right")
@@ -49,36 +48,36 @@ def _counters_table(counts: dict[str, int]) -> Table:
 def listen(
     bind: str | None = typer.Option(None, "--bind", help="listen address (default from config: "
                                     "127.0.0.1:1162; port 162 needs CAP_NET_BIND_SERVICE)"),
-    sink: str | None = typer.Option(None, "--sink", help="stdout | sqlite | influxdb | influxdb1 "
-                                    "(default: every sink in nocsoc.yaml)"),
+    sink: str | None = typer.Option(None, "--sink", help="only the sinks of this type, e.g. stdout | "
+                                    "sqlite | influxdb | influxdb1 (default: every sink in nocsoc.yaml)"),
     as_json: bool = typer.Option(False, "--json", help="one JSON object per trap on stdout"),
     no_alerts: bool = typer.Option(False, "--no-alerts", help="do not write to the alert store"),
     duration: float | None = typer.Option(None, "--duration", help="stop after this many seconds"),
 ) -> None:
     """Receive SNMP traps until Ctrl-C/SIGTERM: print each one's event, write `snmp_trap` and
     interface-status points to the sinks, and raise alerts in the SOC alert store."""
-    from nocsoc.cli.snmp import _sink
+    from nocsoc.collectors.ifnames import InterfaceNames
+    from nocsoc.collectors.listen import parse_bind
     from nocsoc.collectors.traps.receiver import TrapReceiver
-    from nocsoc.detections.alerts import AlertStore
-    from nocsoc.errors import NocsocError
+    from nocsoc.service.registry import ServiceContext
+    from nocsoc.service.worker import Worker, WorkerSpec
 
-    runtime = common.load_runtime_or_fail()
-    updates: dict[str, Any] = {"bind": bind} if bind else {}
+    ctx = common.context_or_defaults()
+    updates: dict[str, Any] = {}
+    if bind is not None:
+        try:
+            parse_bind(bind)
+        except ValueError as exc:
+            common.fail(f"--bind: {exc}", common.EXIT_USAGE)
+        updates["bind"] = bind
     if no_alerts:
         updates["alerts"] = False
-    config = runtime.config.traps.model_validate({**runtime.config.traps.model_dump(), **updates})
-    inventory = None
-    if runtime.inventory_path.exists():
-        with common.user_errors():
-            inventory = runtime.load_inventory()
-    else:
-        common.err_console.print(f"note: no inventory at {runtime.inventory_path}: every source is "
-                                 "unknown (set traps.accept_unknown_sources to decode them)")
-    out = _sink(runtime.config, runtime.config_path, sink)
-    store = None
-    if config.alerts:
-        store = AlertStore(runtime.path(runtime.config.detections.alerts_db),
-                           runtime.config.detections.dedup_window_s)
+    with common.user_errors():
+        config = ctx.config.traps.model_validate({**ctx.config.traps.model_dump(), **updates})
+    if not ctx.inventory_path.exists():
+        common.err_console.print(f"note: no inventory at {ctx.inventory_path}: every source is unknown "
+                                 "(set traps.accept_unknown_sources to decode them)", soft_wrap=True)
+        ctx.inventory_optional = True
     lock = threading.Lock()
 
     def show(ev: Any) -> None:
@@ -86,34 +85,25 @@ def listen(
         with lock:
             print(text, flush=True)
 
-    try:
-        receiver = TrapReceiver(config, inventory, out, base_dir=runtime.base_dir, store=store,
-                                on_event=show)
-        receiver.bind()
-    except NocsocError as err:
-        out.close()
-        common.fail_with(err)
-    except OSError as exc:
-        out.close()
-        common.fail(str(exc.strerror or exc))
-    receiver.start()
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    host, port = receiver.address()
-    # one plain line first, on stderr with --json/--sink stdout so stdout stays machine-readable;
-    # scripts and tests wait for it
-    print(f"listening on {host}:{port}", file=sys.stderr if as_json or sink == "stdout" else sys.stdout,
-          flush=True)
-    deadline = time.monotonic() + duration if duration else None
-    try:
-        while not stop.wait(0.5):
-            if deadline and time.monotonic() >= deadline:
-                break
-    finally:
-        receiver.stop()
-        out.write(receiver.self_points())
-        out.close()
-        if store is not None:
-            store.close()
-    common.err_console.print(_counters_table(receiver.counters.snapshot()))
+    receivers: list[TrapReceiver] = []
+
+    def build(sc: ServiceContext) -> list[Any]:
+        db = ctx.path(ctx.config.detections.alerts_db) if config.alerts else None
+        receivers.append(TrapReceiver(config, sc.inventory, sc.sink, base_dir=ctx.base_dir, store_path=db,
+                                      dedup_window_s=ctx.config.detections.dedup_window_s, on_event=show,
+                                      ifnames=InterfaceNames.in_state_dir(ctx.state_dir)))
+        return list(receivers)
+
+    def started(w: Worker) -> None:
+        host, port = receivers[0].address()
+        # one plain line first (scripts wait for it); on stderr when stdout is machine-readable
+        print(f"listening on {host}:{port}", file=sys.stderr if as_json or sink == "stdout" else sys.stdout,
+              flush=True)
+
+    worker = Worker(WorkerSpec("traps-listen", ctx, [], duration, sink_type=sink, build=build,
+                               on_started=started, tick_s=1.0, status_files=False))
+    worker.install_signal_handlers()
+    code = worker.run()
+    if worker.start_error is not None:
+        common.fail(str(worker.start_error), code)
+    common.err_console.print(_counters_table(receivers[0].counters.snapshot()))

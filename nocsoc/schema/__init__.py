@@ -20,10 +20,12 @@ from nocsoc.schema.network import (
 )
 from nocsoc.schema.selfmetrics import (
     FLOW_COLLECTOR,
+    FLOW_PIPELINE,
     ICMP_PROBE,
     LOG_COLLECTOR,
     SINK,
     SNMP_POLL,
+    SNMP_POLLER,
     TRAP_RECEIVER,
 )
 from nocsoc.schema.soc import ALERT, LOG_EVENT
@@ -45,8 +47,36 @@ def get(name: str) -> Measurement:
 
 
 __all__ = [
-    "ALERT", "DEVICE", "DEVICE_EVENT", "FLOW_COLLECTOR", "FLOW_INTERFACE", "FLOW_TOP", "FLOW_TOTAL",
-    "ICMP_PROBE", "INTERFACE", "INTERFACE_EVENT", "LOG_COLLECTOR", "LOG_EVENT", "OPTICS", "PING",
-    "REGISTRY", "SENSOR", "SINK", "SNMP_POLL", "SNMP_TRAP", "STORAGE", "TRAP_RECEIVER", "UPS", "Field",
-    "FieldType", "FieldValue", "Measurement", "Point", "SchemaError", "Tag", "get",
+    "ALERT",
+    "DEVICE",
+    "DEVICE_EVENT",
+    "FLOW_COLLECTOR",
+    "FLOW_INTERFACE",
+    "FLOW_PIPELINE",
+    "FLOW_TOP",
+    "FLOW_TOTAL",
+    "ICMP_PROBE",
+    "INTERFACE",
+    "INTERFACE_EVENT",
+    "LOG_COLLECTOR",
+    "LOG_EVENT",
+    "OPTICS",
+    "PING",
+    "REGISTRY",
+    "SENSOR",
+    "SINK",
+    "SNMP_POLL",
+    "SNMP_POLLER",
+    "SNMP_TRAP",
+    "STORAGE",
+    "TRAP_RECEIVER",
+    "UPS",
+    "Field",
+    "FieldType",
+    "FieldValue",
+    "Measurement",
+    "Point",
+    "SchemaError",
+    "Tag",
+    "get",
 ]

@@ -98,7 +98,7 @@ class IcmpProber:
         self.config = config
         self.inventory = inventory
         self.sink = sink
-        self.counters = Counters(*(f.name for f in ICMP_PROBE.fields))
+        self.counters = Counters(ICMP_PROBE)
         self.mode: Mode | None = None
         self.last: list[PingResult] = []
         self._stop = threading.Event()
@@ -150,8 +150,5 @@ class IcmpProber:
                 continue
             self._stop.wait(self.config.interval_s - took)
 
-    def self_points(self) -> list[Point]:
-        return [self.counters.to_point(ICMP_PROBE, {})]
-
-    def status(self) -> dict[str, int]:
-        return self.counters.snapshot()
+    def counter_sets(self) -> list[Counters]:
+        return [self.counters]

@@ -23,6 +23,11 @@ IF_ALIAS = "1.3.6.1.2.1.31.1.1.1.18."
 _HIDDEN = (SYS_UPTIME, SNMP_TRAP_OID)  # shown as their own fields, not among the varbinds
 
 
+def _valid_index(i: int) -> bool:
+    """IF-MIB InterfaceIndex is 1..2147483647; anything else is not an interface to look up."""
+    return 0 < i <= 2_147_483_647
+
+
 def _column(trap: RawTrap, prefix: str) -> tuple[int, Any] | None:
     """(instance index, value) of the first varbind in an IF-MIB column."""
     for oid, _t, v in trap.varbinds:
@@ -54,13 +59,13 @@ class TrapEvent:
         ev = cls(time, source, trap, entry, device)
         if entry is not None and entry.interface:
             got = _column(trap, IF_INDEX)
-            if got is not None and isinstance(got[1], int):
+            if got is not None and isinstance(got[1], int) and _valid_index(got[1]):
                 ev.ifindex = got[1]
             for prefix, attr in ((IF_OPER_STATUS, "oper_status"), (IF_ADMIN_STATUS, "admin_status")):
                 got = _column(trap, prefix)
                 if got is not None and isinstance(got[1], int):
                     setattr(ev, attr, got[1])
-                    if ev.ifindex is None:
+                    if ev.ifindex is None and _valid_index(got[0]):
                         ev.ifindex = got[0]
             for prefix, attr in ((IF_NAME, "ifname"), (IF_ALIAS, "ifalias"), (IF_DESCR, "ifdescr")):
                 got = _column(trap, prefix)

@@ -12,7 +12,6 @@ as detections). Every refusal is counted by reason and logged once per source an
 from __future__ import annotations
 
 import contextlib
-import errno
 import logging
 import queue
 import socket
@@ -21,7 +20,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from nocsoc.collectors.listen import parse_bind
+from nocsoc.collectors.ifnames import InterfaceNames
+from nocsoc.collectors.listen import bind_socket, parse_bind
 from nocsoc.collectors.traps.catalog import TrapCatalog
 from nocsoc.collectors.traps.config import TrapsConfig
 from nocsoc.collectors.traps.decode import TrapDecoder
@@ -36,7 +36,6 @@ from nocsoc.sinks.base import Sink
 
 log = logging.getLogger(__name__)
 
-COUNTERS = tuple(f.name for f in TRAP_RECEIVER.fields)
 _REASONS = {
     "unknown_source": "address not in the inventory (traps.accept_unknown_sources is off)",
     "bad_community": "community not in traps.communities",
@@ -53,34 +52,30 @@ _STOP = (b"", ("", 0))
 MAX_LOGGED_SOURCES = 10_000  # the log-once memory is bounded; beyond it, refusals are only counted
 
 
-def bind_error(bind: str, exc: OSError) -> str:
-    """One line saying why the socket could not be bound, and for low ports what to grant."""
-    _host, port = parse_bind(bind)
-    if exc.errno == errno.EACCES and port < 1024:
-        return (f"traps: cannot listen on {bind}: port {port} needs root or the capability "
-                "CAP_NET_BIND_SERVICE (systemd: AmbientCapabilities=CAP_NET_BIND_SERVICE); "
-                "or listen on a port >= 1024 and redirect 162 to it")
-    return f"traps: cannot listen on {bind}: {exc.strerror or exc}"
-
-
 class TrapReceiver:
     name = "traps"
 
     def __init__(self, config: TrapsConfig, inventory: Inventory | None, sink: Sink | None, *,
                  base_dir: Path | None = None, store: AlertStore | None = None,
+                 store_path: Path | None = None, dedup_window_s: float = 3600.0,
+                 ifnames: InterfaceNames | None = None,
                  catalog: TrapCatalog | None = None,
                  on_event: Callable[[TrapEvent], None] | None = None) -> None:
+        """Nothing is opened or read here (secrets, catalogue files, the alert store, the
+        socket): `start()` (or `bind()`, `prepare()`) does it, so a bad secret is a start error."""
         self.config = config
         self.sink = sink
         self.base_dir = base_dir or Path.cwd()
         self.store = store
+        self._store_path = store_path if store is None else None
+        self._dedup_window_s = dedup_window_s
+        self._own_store = False
         self.on_event = on_event
-        extra = [p if (p := Path(c)).is_absolute() else self.base_dir / p for c in config.catalog]
-        self.catalog = catalog or TrapCatalog.load(extra)
-        self.counters = Counters(*COUNTERS)
+        self._catalog = catalog
+        self.counters = Counters(TRAP_RECEIVER)
         self._sock: socket.socket | None = None
-        self.decoder = TrapDecoder(config, self.base_dir, send=self._send)
-        self.resolver = IfNameResolver(inventory, self.base_dir, config.resolve_timeout_s)
+        self._decoder: TrapDecoder | None = None
+        self.resolver = IfNameResolver(inventory, self.base_dir, config.resolve_timeout_s, ifnames)
         self._devices: dict[str, Device] = {}
         self._links: dict[str, dict[str, str]] = {}
         self.reload(inventory)
@@ -92,6 +87,29 @@ class TrapReceiver:
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
         self._flush_lock = threading.Lock()
+
+    def prepare(self) -> None:
+        """Read the catalogue, resolve the secrets into the decoder, open the alert store."""
+        if self._catalog is None:
+            extra = [p if (p := Path(c)).is_absolute() else self.base_dir / p for c in self.config.catalog]
+            self._catalog = TrapCatalog.load(extra)
+        if self._decoder is None:
+            self._decoder = TrapDecoder(self.config, self.base_dir, send=self._send)
+        if self.store is None and self._store_path is not None:
+            self.store = AlertStore(self._store_path, self._dedup_window_s)
+            self._own_store = True
+
+    @property
+    def catalog(self) -> TrapCatalog:
+        self.prepare()
+        assert self._catalog is not None
+        return self._catalog
+
+    @property
+    def decoder(self) -> TrapDecoder:
+        self.prepare()
+        assert self._decoder is not None
+        return self._decoder
 
     # --- inventory ------------------------------------------------------------------------------
 
@@ -106,16 +124,13 @@ class TrapReceiver:
     # --- socket ---------------------------------------------------------------------------------
 
     def bind(self) -> tuple[str, int]:
-        """Open the socket (OSError with `bind_error`'s message when it cannot)."""
+        """Open the socket (OSError naming the address, and for ports below 1024 the capability)."""
+        self.prepare()
         host, port = parse_bind(self.config.bind)
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_DGRAM)
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self.config.receive_buffer_bytes)
-            sock.bind((host, port))
-        except OSError as exc:
-            sock.close()
-            raise OSError(exc.errno, bind_error(self.config.bind, exc)) from None
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self.config.receive_buffer_bytes)
+        bind_socket(sock, "udp", self.config.bind, (host, port))  # one clear error, errno kept
         sock.settimeout(0.2)
         self._sock = sock
         return self.address()
@@ -155,6 +170,9 @@ class TrapReceiver:
         if self._sock is not None:
             self._sock.close()
             self._sock = None
+        if self._own_store and self.store is not None:
+            self.store.close()
+            self.store = None
 
     def _read_loop(self) -> None:
         sock = self._sock
@@ -277,8 +295,9 @@ class TrapReceiver:
         if points and self.sink is not None:
             self.sink.write(points)
 
-    def self_points(self) -> list[Point]:
-        return [self.counters.to_point(TRAP_RECEIVER, {})]
+    def counter_sets(self) -> list[Counters]:
+        return [self.counters]
 
     def status(self) -> dict[str, int]:
-        return self.counters.snapshot()
+        """Gauges for `nocsoc status` (the counters come through `counter_sets`)."""
+        return {"queue": self._queue.qsize()}

@@ -1,5 +1,7 @@
 """ifIndex -> (ifName, ifAlias) for link traps that carry only the index (net-snmp, most
-switches): asked once from the device with its inventory SNMP profile, then cached.
+switches): from the SNMP poller's interface table when it has one (`InterfaceNames`, shared
+through the state dir), else asked once from the device with its inventory SNMP profile, then
+cached.
 
 The interface point a linkDown writes must land in the poller's series, which is named by
 ifName (and ifAlias); ifDescr differs from ifName on many vendors, so it is not a substitute.
@@ -12,6 +14,7 @@ import logging
 import time
 from pathlib import Path
 
+from nocsoc.collectors.ifnames import InterfaceNames
 from nocsoc.inventory.model import Device, Inventory
 
 log = logging.getLogger(__name__)
@@ -28,8 +31,9 @@ def _text(v: object) -> str:
 
 class IfNameResolver:
     def __init__(self, inventory: Inventory | None, base_dir: Path | None = None,
-                 timeout_s: float = 1.0) -> None:
+                 timeout_s: float = 1.0, ifnames: InterfaceNames | None = None) -> None:
         self.inventory = inventory
+        self.ifnames = ifnames
         self.base_dir = base_dir
         self.timeout_s = timeout_s
         self._cache: dict[tuple[str, int], tuple[str, str]] = {}
@@ -45,6 +49,9 @@ class IfNameResolver:
         got = self._cache.get(key)
         if got is not None:
             return got
+        polled = self.ifnames.get(device.name, ifindex) if self.ifnames is not None else None
+        if polled:  # the SNMP poller's last table (under `nocsoc run`, through the state dir)
+            return polled, ""
         if time.monotonic() < self._failed.get(device.name, 0.0) or self.inventory is None:
             return None
         try:

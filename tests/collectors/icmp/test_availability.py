@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 from nocsoc.cli.app import app
 from nocsoc.collectors.icmp.availability import device_availability, site_availability, state
 from nocsoc.schema import PING, SNMP_POLL
-from nocsoc.sinks.config import SqliteSinkConfig
 from nocsoc.sinks.factory import build_sink
+from nocsoc.sinks.plugins.sqlite import SqliteSinkConfig
 from nocsoc.sinks.sqlite import SqliteReader
 
 S = 1_000_000_000

@@ -80,7 +80,8 @@ def test_the_service_pings_every_device_each_interval() -> None:
     assert len(points) == 2 * rounds
     assert {p.tags["device"] for p in points} == {"core-01", "sw-02"}
     assert all(p.fields["received"] == 3 for p in points)
-    [self_point] = prober.self_points()
+    [counters] = prober.counter_sets()
+    self_point = counters.point()
     assert self_point.measurement == ICMP_PROBE.name
     assert (self_point.fields["probes"], self_point.fields["reachable"]) == (2 * rounds, 2 * rounds)
 

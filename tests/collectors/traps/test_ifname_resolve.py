@@ -77,3 +77,27 @@ def test_unresolvable_interface_still_gives_the_event_but_no_status_point(
     assert rig.receiver.counters.get("ifname_unresolved") == 1
     [alert] = alerts
     assert alert.group_key == "srv-01|1"  # the ifIndex tells the interface apart
+
+
+def test_the_pollers_interface_table_names_it_without_asking(trap_env: None, tmp_path: Path) -> None:
+    from nocsoc.collectors.ifnames import InterfaceNames
+
+    names = InterfaceNames(tmp_path / "interfaces.json")
+    names.publish("core-01", {5: "xe-0/0/5"})  # what the SNMP poller wrote under `nocsoc run`
+    reader = InterfaceNames.in_state_dir(tmp_path)
+    sink, store = MemorySink(), AlertStore(tmp_path / "alerts.db")
+    inv = Inventory.model_validate(inventory_data())
+    rig = Rig(TrapReceiver(traps_config(), inv, sink, base_dir=tmp_path, store=store, ifnames=reader),
+              sink, store, tmp_path / "snmp")
+    rig.snmp_dir.mkdir()
+    rig.receiver.on_event = rig.events.append
+    rig.receiver.start()
+    try:
+        rig.send(*v2c(rig), *link_trap(LINK_DOWN, 5, 1, 2, None))
+        rig.receiver.flush()
+    finally:
+        rig.receiver.stop()
+        store.close()
+    assert [(e.ifindex, e.ifname) for e in rig.events] == [(5, "xe-0/0/5")]
+    assert [(p.tags["ifname"], p.fields["oper_status"]) for p in sink.of(INTERFACE.name)] == [("xe-0/0/5", 2)]
+    assert rig.receiver.resolver._failed == {}  # core-01 (no agent) was never asked
