@@ -11,12 +11,15 @@ import socket
 from pathlib import Path
 from typing import Literal
 
+from nocsoc.errors import NocsocError
+
 Mode = Literal["datagram", "raw"]
 GROUP_RANGE = Path("/proc/sys/net/ipv4/ping_group_range")
 
 
-class IcmpPermissionError(RuntimeError):
-    """Neither kind of ICMP socket is allowed for this process."""
+class IcmpPermissionError(NocsocError):
+    """Neither kind of ICMP socket is allowed for this process: a host configuration problem
+    (a restart cannot fix it; `nocsoc run` reports it once and exits 2)."""
 
 
 def group_range_allows(path: Path = GROUP_RANGE) -> bool:
@@ -46,7 +49,7 @@ def choose_mode(setting: bool | Literal["auto"], *, datagram_ok: bool | None = N
         if datagram_ok:
             return "datagram"
         raise IcmpPermissionError(
-            "icmp: unprivileged ICMP sockets are not allowed for this user: add its group to "
+            "unprivileged ICMP sockets are not allowed for this user: add its group to "
             "net.ipv4.ping_group_range (sysctl -w net.ipv4.ping_group_range='0 2147483647') "
             "or set icmp.privileged to auto/true with CAP_NET_RAW")
     if raw_ok is None:
@@ -54,9 +57,9 @@ def choose_mode(setting: bool | Literal["auto"], *, datagram_ok: bool | None = N
     if raw_ok:
         return "raw"
     raise IcmpPermissionError(
-        "icmp: cannot open ICMP sockets: net.ipv4.ping_group_range does not include this "
+        "cannot open ICMP sockets: net.ipv4.ping_group_range does not include this "
         "process's groups and it lacks CAP_NET_RAW; either allow the group (sysctl "
         "net.ipv4.ping_group_range) or grant the capability (systemd: "
         "AmbientCapabilities=CAP_NET_RAW)" if setting == "auto" else
-        "icmp: icmp.privileged is true but this process lacks CAP_NET_RAW (systemd: "
+        "icmp.privileged is true but this process lacks CAP_NET_RAW (systemd: "
         "AmbientCapabilities=CAP_NET_RAW), or set icmp.privileged: auto")
