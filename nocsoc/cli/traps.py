@@ -107,3 +107,29 @@ def listen(
     if worker.start_error is not None:
         common.fail(str(worker.start_error), code)
     common.err_console.print(_counters_table(receivers[0].counters.snapshot()))
+
+
+@traps_app.command("catalog")
+def catalog(
+    as_json: bool = typer.Option(False, "--json", help="the entries as JSON"),
+    locale: str = typer.Option("en", "--locale", help="title language: en | vi"),
+) -> None:
+    """The trap catalogue in use: built-in entries plus the files in `traps.catalog`."""
+    from nocsoc.collectors.traps.catalog import TrapCatalog
+
+    if locale not in ("en", "vi"):
+        common.fail(f"--locale must be en or vi, not {locale!r}", common.EXIT_USAGE)
+    ctx = common.context_or_defaults()
+    with common.user_errors():
+        cat = TrapCatalog.load([ctx.path(p) for p in ctx.config.traps.catalog])
+    entries = sorted(cat.entries(), key=lambda e: tuple(int(x) for x in e.oid.split(".")))
+    if as_json:
+        common.print_json([e.model_dump() for e in entries])
+        return
+    table = Table(title=f"trap catalogue ({len(entries)} entries)", box=box.SIMPLE_HEAD)
+    for col in ("oid", "name", "mib", "event", "severity", "alert", "title"):
+        table.add_column(col)
+    for e in entries:
+        table.add_row(e.oid, e.name, e.mib, e.event, e.severity, "yes" if e.alert else "no",
+                      getattr(e.title, locale))
+    common.print_table(table)

@@ -63,6 +63,9 @@ class TrapCatalog:
     def lookup(self, trap_oid: str) -> TrapEntry | None:
         return self._by_oid.get(trap_oid)
 
+    def entries(self) -> list[TrapEntry]:
+        return list(self._by_oid.values())
+
     def __len__(self) -> int:
         return len(self._by_oid)
 

@@ -34,7 +34,7 @@ def test_builtin_catalogue_covers_the_generic_traps() -> None:
     assert got == {"1.3.6.1.6.3.1.1.5.1": ("cold_start", True), "1.3.6.1.6.3.1.1.5.2": ("warm_start", True),
                    "1.3.6.1.6.3.1.1.5.3": ("link_down", True), "1.3.6.1.6.3.1.1.5.4": ("link_up", False),
                    "1.3.6.1.6.3.1.1.5.5": ("auth_failure", True)}
-    assert all(e.title.vi and e.title.en for e in cat._by_oid.values())
+    assert all(e.title.vi and e.title.en for e in cat.entries())
 
 
 def test_vendor_file_extends_and_regrades(tmp_path: Path) -> None:
@@ -140,3 +140,19 @@ def test_listen_on_a_port_in_use_is_one_clear_line(tmp_path: Path) -> None:
     assert res.returncode == 2  # a configuration problem: a restart would not fix it
     assert f"error: traps: cannot listen on udp 127.0.0.1:{port}: address already in use" in res.stderr
     assert "Traceback" not in res.stderr
+
+
+def test_catalog_command_lists_builtin_and_site_entries(tmp_path: Path) -> None:
+    (tmp_path / "site.yaml").write_text(yaml.safe_dump({"traps": [
+        {"oid": "1.3.6.1.4.1.2636.4.5.0.1", "name": "jnxCmCfgChange", "event": "config_change",
+         "title": {"en": "Configuration changed", "vi": "Cấu hình thay đổi"}}]}))
+    (tmp_path / "nocsoc.yaml").write_text(yaml.safe_dump({"traps": {"catalog": ["site.yaml"]}}))
+    res = subprocess.run([sys.executable, "-m", "nocsoc", "-c", str(tmp_path / "nocsoc.yaml"), "traps",
+                          "catalog", "--json"], capture_output=True, text=True, timeout=60,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert res.returncode == 0, res.stderr
+    rows = json.loads(res.stdout)
+    assert len(rows) == len(TrapCatalog.load()) + 1
+    assert [r["oid"] for r in rows][:2] == ["1.3.6.1.2.1.15.0.1", "1.3.6.1.2.1.15.0.2"]  # numeric order
+    [site] = [r for r in rows if r["oid"] == "1.3.6.1.4.1.2636.4.5.0.1"]
+    assert (site["name"], site["event"], site["alert"]) == ("jnxCmCfgChange", "config_change", False)
