@@ -53,12 +53,15 @@ def _register_all() -> None:
         flows,
         inventory,
         logs,
+        ping,
         service,
         simulate,
         snmp,
+        traps,
     )
 
-    for module in (inventory, snmp, flows, logs, detections, dashboards, service, simulate, demo):
+    for module in (inventory, snmp, traps, ping, flows, logs, detections, dashboards, service, simulate,
+                   demo):
         module.register(app)
 
 
