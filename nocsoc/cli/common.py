@@ -5,10 +5,13 @@ Exit codes: 0 ok, 1 runtime error, 2 usage or validation error.
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 import os
+import socket
 import sys
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -133,3 +136,105 @@ def print_json(data: Any) -> None:
     """Machine-readable output for `--json` (plain stdout, no colour, no wrapping)."""
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
     sys.stdout.flush()
+
+
+# --- argument checks shared by the commands: one `error:` line naming the option, exit 2 ----------
+# Done before anything starts, so a typo never shows as a traceback or as a service that starts
+# and then fails (or restarts) on it.
+
+_BIND_ERRORS = {
+    errno.EADDRINUSE: "address already in use (another nocsoc or collector listening there?)",
+    errno.EADDRNOTAVAIL: "not an address of this machine",
+    errno.EACCES: "permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE)",
+}
+
+
+def bind_or_fail(value: str, option: str, kinds: tuple[str, ...] = ("udp",)) -> tuple[str, int]:
+    """`value` as (host, port) when it is HOST:PORT and each of `kinds` ("udp", "tcp") can bind
+    there now (probed and released; port 0 is always free); else exit 2 naming `option`."""
+    from nocsoc.collectors.listen import parse_bind
+
+    try:
+        host, port = parse_bind(value)
+    except ValueError as exc:
+        fail(f"{option}: {exc} (expected HOST:PORT, port 0-65535)", EXIT_USAGE)
+    if port == 0:
+        return host, port
+    for kind in kinds:
+        problem = bind_problem(host, port, kind)
+        if problem:
+            fail(f"{option} {value} ({kind}): {problem}", EXIT_USAGE)
+    return host, port
+
+
+def bind_problem(host: str, port: int, kind: str) -> str | None:
+    """Why `kind` ("udp"/"tcp") cannot bind host:port now, or None. A probe: bound, then closed."""
+    try:
+        infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_DGRAM if kind == "udp"
+                                   else socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        return f"cannot resolve {host!r}: {exc.strerror}"
+    family, stype, proto, _, sockaddr = infos[0]
+    with socket.socket(family, stype, proto) as s:
+        if kind == "tcp":  # as a listener would: a TIME_WAIT left by a previous run is no conflict
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(sockaddr)
+        except OSError as exc:
+            return _BIND_ERRORS.get(exc.errno or 0, exc.strerror or str(exc))
+    return None
+
+
+def output_file_or_fail(path: Path, option: str, create_parent: bool = False) -> Path:
+    """`path` when a file can be written there (its directory exists, or is created with
+    `create_parent`, and takes a new file; `path` is not a directory); else exit 2 naming
+    `option` and the path."""
+    if path.is_dir():
+        fail(f"{option} {path}: is a directory, expected a file path", EXIT_USAGE)
+    parent = path.parent
+    if create_parent and not parent.exists():
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            fail(f"{option} {path}: cannot create directory {parent}: {exc.strerror or exc}", EXIT_USAGE)
+    if not parent.is_dir():
+        what = "is not a directory" if parent.exists() else "does not exist"
+        fail(f"{option} {path}: directory {parent} {what}", EXIT_USAGE)
+    problem = _cannot_create_in(parent)
+    if problem:
+        fail(f"{option} {path}: cannot write in {parent}: {problem}", EXIT_USAGE)
+    return path
+
+
+def output_dir_or_fail(path: Path, option: str) -> Path:
+    """`path` as an existing, writable directory (created if missing); else exit 2 naming
+    `option` and the path."""
+    if path.exists() and not path.is_dir():
+        fail(f"{option} {path}: is a file, expected a directory", EXIT_USAGE)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        fail(f"{option} {path}: cannot create the directory: {exc.strerror or exc}", EXIT_USAGE)
+    problem = _cannot_create_in(path)
+    if problem:
+        fail(f"{option} {path}: cannot write in it: {problem}", EXIT_USAGE)
+    return path
+
+
+def _cannot_create_in(directory: Path) -> str | None:
+    """Why no file can be created in `directory` (tried: access bits say nothing to root, or
+    on /proc and read-only mounts), or None."""
+    try:
+        with tempfile.NamedTemporaryFile(dir=directory, prefix=".nocsoc-check-"):
+            pass
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return None
+
+
+def env_or_fail(name: str, option: str) -> str:
+    """The value of environment variable `name`; exit 2 naming `option` when unset or empty."""
+    value = os.environ.get(name, "")
+    if not value:
+        fail(f"{option} {name}: environment variable {name} is not set or empty", EXIT_USAGE)
+    return value

@@ -50,6 +50,8 @@ def build_cmd(
     from nocsoc.dashboards.registry import build_all
     from nocsoc.dashboards.validate import check_alert_rules, check_dashboards, schema_errors
 
+    if out is not None:
+        common.output_dir_or_fail(out, "--out")
     cfg, cfg_path = _config()
     loc = _locale(locale, cfg)
     dashboards = [d for _, d in build_all(loc, cfg.datasource_uid)]
@@ -64,7 +66,7 @@ def build_cmd(
         common.fail("generated dashboards failed validation:\n" + "\n".join(map(str, problems)))
     if out is None:
         base = cfg_path.parent if cfg_path else Path.cwd()
-        out = base / cfg.out_dir
+        out = common.output_dir_or_fail(base / cfg.out_dir, "dashboards.out_dir")
     report = build_tree(out, cfg, loc, dashboards_path)
     if json_out:
         common.print_json({"out_dir": str(out), "locale": loc, "written": [str(p) for p in report.written],

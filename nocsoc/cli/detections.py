@@ -44,13 +44,25 @@ def _config() -> tuple[Any, Path]:
 
 
 def _store(db: Path | None) -> Any:
+    """The alert store (--db, else detections.alerts_db); one line and exit 2 when it cannot be
+    opened (a directory, an unwritable place, a file that is not an alert store)."""
+    import sqlite3
+
     from nocsoc.detections.alerts import AlertStore
 
+    if db is not None:
+        common.output_file_or_fail(db, "--db", create_parent=True)
     cfg, base = _config()
     path = db or Path(cfg.detections.alerts_db)
     if not path.is_absolute():
         path = base / path
-    return AlertStore(path, cfg.detections.dedup_window_s)
+    what = "--db" if db is not None else "detections.alerts_db"
+    if path.is_dir():
+        common.fail(f"{what} {path}: is a directory, expected the alert store file", common.EXIT_USAGE)
+    try:
+        return AlertStore(path, cfg.detections.dedup_window_s)
+    except (OSError, sqlite3.Error) as exc:
+        common.fail(f"{what} {path}: cannot open the alert store: {exc}", common.EXIT_USAGE)
 
 
 def _who(by: str | None) -> str:

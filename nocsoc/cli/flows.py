@@ -52,6 +52,9 @@ def listen(
     from nocsoc.collectors.flows.collector import FlowCollector
     from nocsoc.errors import NocsocError
 
+    for value, option in ((bind, "--bind"), (sflow_bind, "--sflow-bind")):
+        if value is not None:
+            common.bind_or_fail(value, option)
     runtime = common.load_runtime_or_fail()
     updates: dict[str, Any] = {k: v for k, v in (("bind", bind), ("sflow_bind", sflow_bind),
                                                   ("interval_s", interval), ("top_n", top_n))
@@ -78,9 +81,9 @@ def listen(
         common.fail(f"{common.config_path()}: flows: {exc}", common.EXIT_USAGE)
     try:
         collector.start()
-    except OSError as exc:
+    except OSError as exc:  # e.g. the configured port is taken: names the address
         sink.close()
-        common.fail(str(exc))
+        common.fail(str(exc), common.EXIT_USAGE)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())

@@ -32,6 +32,13 @@ def listen(
     from nocsoc.collectors.logs.pipeline import LogPipeline
     from nocsoc.sinks.base import Sink
 
+    if bind:
+        common.bind_or_fail(bind, "--bind", ("udp", "tcp"))
+    for f in file or []:
+        if f.is_dir():
+            common.fail(f"--file {f}: is a directory, expected a log file", common.EXIT_USAGE)
+    if db:
+        common.output_file_or_fail(db, "--db", create_parent=True)
     cfg, base = _config()
     logs_cfg = cfg.logs.model_copy()
     if bind:
