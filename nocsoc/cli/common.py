@@ -12,7 +12,7 @@ import os
 import socket
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import typer
 from rich.console import Console
 from rich.markup import escape
+from typer.core import TyperGroup
 
 from nocsoc.errors import NocsocError
 
@@ -92,7 +93,8 @@ def load_config_or_defaults() -> tuple[Config, Path | None]:
     from nocsoc.config import Config
 
     path = config_path()
-    if not path.exists():
+    named = OPTIONS.config_path is not None or bool(os.environ.get("NOCSOC_CONFIG"))
+    if not path.exists() and not named:  # only ./nocsoc.yaml may be absent: -c or the env names one
         return Config(), None
     return load_config_or_fail()
 
@@ -238,3 +240,69 @@ def env_or_fail(name: str, option: str) -> str:
     if not value:
         fail(f"{option} {name}: environment variable {name} is not set or empty", EXIT_USAGE)
     return value
+
+
+def _click_exception_class() -> type[Exception]:
+    """click's ClickException as typer uses it (typer vendors click: found from a public class
+    rather than imported from a private module path)."""
+    return next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+
+
+class OneLineErrors(TyperGroup):
+    """The root command group: click's usage errors (an unknown option, a bad value, a missing
+    argument) become one `error:` line naming the option and the command's --help, exit 2, as
+    every other bad input does, instead of a usage banner and a framed box."""
+
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
+             complete_var: str | None = None, standalone_mode: bool = True,
+             windows_expand_args: bool = True, **extra: Any) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, windows_expand_args, **extra)
+        click_exception = _click_exception_class()
+        try:
+            rv = super().main(args, prog_name, complete_var, False, windows_expand_args, **extra)
+        except click_exception as exc:
+            code = int(getattr(exc, "exit_code", EXIT_USAGE))
+            ctx = getattr(exc, "ctx", None)
+            if type(exc).__name__ == "NoArgsIsHelpError" or not hasattr(exc, "format_message"):
+                from typer import rich_utils
+
+                rich_utils.rich_format_error(exc)  # type: ignore[arg-type]  # typer's own display
+                sys.exit(code)
+            hint = f" (see: {ctx.command_path} --help)" if ctx is not None else ""
+            message = " ".join(str(exc.format_message()).split())
+            err_console.print(f"[bold red]error:[/] {escape(message)}{escape(hint)}", highlight=False,
+                              soft_wrap=True)
+            sys.exit(code)
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def url_or_fail(value: str, option: str) -> str:
+    """`value` when it is an http(s) URL with a host; else exit 2 naming `option`."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError on a port that is no number or out of range
+    except ValueError as exc:
+        fail(f"{option} {value}: not a valid URL ({exc})", EXIT_USAGE)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        fail(f"{option} {value}: expected an http:// or https:// URL with a host, "
+             "e.g. http://127.0.0.1:3000", EXIT_USAGE)
+    return value
+
+
+def sqlite_file_or_fail(path: Path, option: str) -> Path:
+    """`path` as an SQLite database to open or create (its directory created); exit 2 naming
+    `option` when it is a directory, cannot be written, or is a file of another kind."""
+    import sqlite3
+    from contextlib import closing
+
+    output_file_or_fail(path, option, create_parent=True)
+    if path.exists():
+        try:
+            with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
+                conn.execute("PRAGMA schema_version")
+        except sqlite3.Error as exc:
+            fail(f"{option} {path}: not an SQLite database ({exc})", EXIT_USAGE)
+    return path

@@ -94,6 +94,7 @@ def push_cmd(
     """Push folders, the datasource, dashboards (by uid) and alert rules; unchanged objects are left alone."""
     from nocsoc.dashboards.push import connect, push
 
+    common.url_or_fail(url, "--url")
     cfg, cfg_path = _config()
     loc = _locale(locale, cfg)
     token = _token(token_env, cfg, cfg_path)
@@ -178,6 +179,7 @@ def check_cmd(
     """Run every panel and alert query, as Grafana sends it, on InfluxDB (exit 1: one failed or was empty)."""
     from nocsoc.dashboards.proof import prove_all
 
+    common.url_or_fail(influx_url, "--influx-url")
     cfg, _ = _config()
     results = prove_all(influx_url, database or cfg.influx_database, cfg, "en", range_s)
     bad = [r for r in results if not r.ok]

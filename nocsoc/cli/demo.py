@@ -39,6 +39,7 @@ def demo(
     from nocsoc.service.demo import DemoOptions, run_demo
     from nocsoc.service.summary import check_attacks, read_summary, render_attack_checks, render_summary
 
+    common.output_dir_or_fail(workdir, "--dir")
     opts = DemoOptions(workdir=workdir, duration_s=duration, speed=speed, seed=seed,
                        influx_url=os.environ.get("NOCSOC_INFLUX_URL") or None, fresh=fresh)
     console = common.console
@@ -67,7 +68,8 @@ def demo(
     summary = read_summary(result.db_path, result.alerts_db, since_ns=result.started_ns, names=names,
                            optics_min_dbm=result.optics_min_dbm)
     console.print(render_summary(summary))
-    console.print(render_attack_checks(check_attacks(result.manifest, result.alerts_db, since=result.started)))
+    checks = check_attacks(result.manifest, result.alerts_db, since=result.started)
+    console.print(render_attack_checks(checks))
     ws = result.workspace
     if ws is not None and ws.backup is not None:
         console.print(f"--fresh: the previous alert store is saved as {ws.backup}", highlight=False)

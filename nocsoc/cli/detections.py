@@ -51,7 +51,7 @@ def _store(db: Path | None) -> Any:
     from nocsoc.detections.alerts import AlertStore
 
     if db is not None:
-        common.output_file_or_fail(db, "--db", create_parent=True)
+        common.sqlite_file_or_fail(db, "--db")
     cfg, base = _config()
     path = db or Path(cfg.detections.alerts_db)
     if not path.is_absolute():

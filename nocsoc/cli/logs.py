@@ -38,7 +38,7 @@ def listen(
         if f.is_dir():
             common.fail(f"--file {f}: is a directory, expected a log file", common.EXIT_USAGE)
     if db:
-        common.output_file_or_fail(db, "--db", create_parent=True)
+        common.sqlite_file_or_fail(db, "--db")
     cfg, base = _config()
     logs_cfg = cfg.logs.model_copy()
     if bind:

@@ -116,7 +116,8 @@ def poll(
     ]
     if not names:
         common.fail("no device matches --device/--site", common.EXIT_USAGE)
-    out = _sink(config, path, sink)
+    with common.user_errors():  # e.g. a sink's `env:` secret whose variable is not set
+        out = _sink(config, path, sink)
     poller = SnmpPoller(config.snmp, inventory, out, devices=device or None, sites=site or None,
                         secrets_dir=path.resolve().parent)
     # With --sink stdout the line protocol owns stdout: the table goes to stderr.
@@ -175,7 +176,8 @@ def discover(
     site: str | None = typer.Option(
         None, "--site", help="site of new devices (needed to --apply new devices)"
     ),
-    port: int | None = typer.Option(None, "--port", help="UDP port (default: the profile's)"),
+    port: int | None = typer.Option(None, "--port", min=1, max=65535,
+                                    help="UDP port (default: the profile's)"),
     concurrency: int = typer.Option(32, "--concurrency", min=1, max=1024, help="probes at once"),
     apply: bool = typer.Option(False, "--apply", help="write the proposed changes to the inventory"),
     as_json: bool = typer.Option(False, "--json", help="probe results and plan as JSON"),

@@ -59,7 +59,8 @@ def _simulate(cfg: Path, inv: Path, how: str, tmp_path: Path) -> subprocess.Comp
     else:
         env["NOCSOC_CONFIG"] = str(cfg)
     # run from elsewhere: a ./nocsoc.yaml in the cwd must not be what is read
-    return subprocess.run(args, capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path / "elsewhere")
+    return subprocess.run(args, capture_output=True, text=True, timeout=120, env=env,
+                          cwd=tmp_path / "elsewhere")
 
 
 @pytest.mark.parametrize("how", ["-c", "NOCSOC_CONFIG"])
