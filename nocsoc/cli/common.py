@@ -93,8 +93,9 @@ def load_config_or_defaults() -> tuple[Config, Path | None]:
     from nocsoc.config import Config
 
     path = config_path()
-    named = OPTIONS.config_path is not None or bool(os.environ.get("NOCSOC_CONFIG"))
-    if not path.exists() and not named:  # only ./nocsoc.yaml may be absent: -c or the env names one
+    # A file named by -c must exist (a typo there is the user's mistake of the moment); the
+    # ambient defaults, NOCSOC_CONFIG and ./nocsoc.yaml, may be absent.
+    if not path.exists() and OPTIONS.config_path is None:
         return Config(), None
     return load_config_or_fail()
 

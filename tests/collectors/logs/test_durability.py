@@ -45,8 +45,7 @@ def test_kill_9_mid_file_loses_nothing_and_repeats_nothing(tmp_path: Path) -> No
     width = len(LINE.format(m=0, s=0, n=0))
     assert log.stat().st_size == n * width
     port = free_port(socket.SOCK_DGRAM)
-    (tmp_path / "empty.yaml").write_text("")  # all defaults (a named config that is absent is an error)
-    env = {**os.environ, "NOCSOC_CONFIG": str(tmp_path / "empty.yaml")}
+    env = {**os.environ, "NOCSOC_CONFIG": str(tmp_path / "absent.yaml")}
     cmd = [str(Path(sys.executable).parent / "nocsoc"), "logs", "listen", "--bind", f"127.0.0.1:{port}",
            "--file", str(log), "--db", str(db), "--no-sinks", "--stats-every", "0"]
     kills = []
