@@ -307,3 +307,12 @@ def sqlite_file_or_fail(path: Path, option: str) -> Path:
         except sqlite3.Error as exc:
             fail(f"{option} {path}: not an SQLite database ({exc})", EXIT_USAGE)
     return path
+
+
+def invalid_options(exc: Any, options: dict[str, str]) -> NoReturn:
+    """Exit 2 with one line for the first problem of a pydantic ValidationError raised on
+    command-line values, naming the option (`options` maps field names to flags)."""
+    first = exc.errors()[0]
+    field = str(first["loc"][0]) if first.get("loc") else ""
+    name = options.get(field, field or "value")
+    fail(f"{name} {first.get('input')!r}: {first['msg']}", EXIT_USAGE)

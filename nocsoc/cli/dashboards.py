@@ -173,7 +173,7 @@ def list_cmd(
 def check_cmd(
     influx_url: str = typer.Option(..., "--influx-url", help="InfluxDB 1.x URL, e.g. http://127.0.0.1:8086"),
     database: str | None = typer.Option(None, "--db", help="database (default: dashboards.influx_database)"),
-    range_s: int = typer.Option(3600, "--range", help="time range in seconds, ending now"),
+    range_s: int = typer.Option(3600, "--range", min=1, help="time range in seconds, ending now"),
     json_out: bool = typer.Option(False, "--json", help="machine-readable output"),
 ) -> None:
     """Run every panel and alert query, as Grafana sends it, on InfluxDB (exit 1: one failed or was empty)."""

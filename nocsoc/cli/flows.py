@@ -59,7 +59,13 @@ def listen(
     updates: dict[str, Any] = {k: v for k, v in (("bind", bind), ("sflow_bind", sflow_bind),
                                                   ("interval_s", interval), ("top_n", top_n))
                                if v is not None}
-    config = runtime.config.flows.model_validate({**runtime.config.flows.model_dump(), **updates})
+    from pydantic import ValidationError
+
+    try:
+        config = runtime.config.flows.model_validate({**runtime.config.flows.model_dump(), **updates})
+    except ValidationError as exc:
+        common.invalid_options(exc, {"bind": "--bind", "sflow_bind": "--sflow-bind",
+                                     "interval_s": "--interval", "top_n": "--top-n"})
     inventory = None
     if runtime.inventory_path.exists():
         with common.user_errors():

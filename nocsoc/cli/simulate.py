@@ -177,7 +177,12 @@ def register(app: typer.Typer) -> None:
             scenario = Scenario(inv, cfg)
         except UnsafeAddressError as exc:
             common.fail(str(exc), common.EXIT_USAGE)
-        except (ValidationError, ScriptError, ValueError, OSError) as exc:
+        except ValidationError as exc:
+            common.invalid_options(exc, {
+                "seed": "--seed", "speed": "--speed", "duration_s": "--duration",
+                "start_time_of_day": "--start-time", "flows_to": "--flows-to", "syslog_to": "--syslog-to",
+                "flow_version": "--flow-version", "flow_sampling": "--flow-sampling"})
+        except (ScriptError, ValueError, OSError) as exc:
             common.fail(f"cannot set up the simulation: {exc}", common.EXIT_USAGE)
         try:
             scenario.start()

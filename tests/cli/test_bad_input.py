@@ -128,6 +128,25 @@ def _is_path(annotation: Any) -> bool:
     return annotation is Path or any(_is_path(a) for a in typing.get_args(annotation))
 
 
+def _is_number(annotation: Any) -> bool:
+    return annotation in (int, float) or any(_is_number(a) for a in typing.get_args(annotation))
+
+
+# Numbers out of their range, where a command has one (every number also gets "abc").
+OUT_OF_RANGE: list[tuple[tuple[str, ...], str, str]] = [
+    (("dashboards", "check"), "--range", "-5"),
+    (("discover",), "--port", "99999"),
+    (("flows", "listen"), "--interval", "-5"),
+    (("flows", "listen"), "--top-n", "0"),
+    (("inventory", "add"), "--snmp-port", "99999"),
+    (("inventory", "add"), "--poll-interval", "-1"),
+    (("run",), "--duration", "-1"),
+    (("simulate",), "--flow-sampling", "0"),
+    (("simulate",), "--speed", "0"),
+    (("top",), "--interval", "0"),
+]
+
+
 def _params(cmd: Any) -> dict[str, Any]:
     """Each parameter of a command: name -> its annotation (from the function typer wraps)."""
     fn = cmd.callback
@@ -255,7 +274,10 @@ def _cases() -> list[Case]:
             cases.append(Case(path, valid, "broken.yaml:", global_args=("-c", "{broken_yaml}")))
             cases.append(Case(path, valid, "/nonexistent/nocsoc.yaml",
                               global_args=("-c", "/nonexistent/nocsoc.yaml")))
-        for name in _params(cmd):
+        for name, annotation in _params(cmd).items():
+            flag = _option(cmd, name)
+            if _is_number(annotation) and flag is not None:  # not a number at all
+                cases.append(Case(path, [*_without(valid, flag), flag, "abc"], flag))
             kind = KINDS.get((path, name))
             if kind is None:
                 continue
@@ -268,6 +290,12 @@ def _cases() -> list[Case]:
                 else:
                     args = [*_without(valid, flag), flag, value]
                 cases.append(Case(path, args, names))
+    for path, flag, value in OUT_OF_RANGE:
+        cases.append(Case(path, [*_without(VALID.get(path, []), flag), flag, value], flag))
+    cases.append(Case(("simulate",), ["--duration", "1", "--flow-version", "7"], "--flow-version"))
+    cases.append(Case(("simulate",), ["--duration", "1", "--start-time", "25:00"], "25:00"))
+    cases.append(Case(("inventory", "add"), [*_without(VALID[("inventory", "add")], "--address"),
+                                              "--address", "nonsense"], "nonsense"))
     # Unset secrets: the sample inventory's SNMP community, a sink's token.
     unset = (("NOCSOC_SNMP_COMMUNITY", None), ("NOCSOC_SNMP_AUTH", None), ("NOCSOC_SNMP_PRIV", None))
     cases.append(Case(("inventory", "validate"), ["--secrets"], "NOCSOC_SNMP_", env=unset, several=True))
