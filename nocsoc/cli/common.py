@@ -5,11 +5,9 @@ Exit codes: 0 ok, 1 runtime error, 2 usage or validation error.
 
 from __future__ import annotations
 
-import errno
 import io
 import json
 import os
-import socket
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -27,8 +25,8 @@ from nocsoc.errors import NocsocError
 
 if TYPE_CHECKING:
     from nocsoc.config import Config
+    from nocsoc.context import Context
     from nocsoc.inventory.model import Inventory
-    from nocsoc.runtime import Runtime
 
 EXIT_OK, EXIT_RUNTIME, EXIT_USAGE = 0, 1, 2
 
@@ -111,13 +109,25 @@ def load_config_and_inventory() -> tuple[Config, Path, Inventory]:
     raise AssertionError("unreachable")
 
 
-def load_runtime_or_fail() -> Runtime:
-    """The runtime (config plus the paths, inventory and sinks it derives); a bad config exits 2."""
-    from nocsoc.runtime import load_runtime
+def load_context_or_fail() -> Context:
+    """The runtime context (config plus the paths, inventory and sinks it derives); a bad or
+    missing config exits 2."""
+    from nocsoc.context import load_context
 
     with user_errors():
-        return load_runtime(config_path())
+        return load_context(config_path())
     raise AssertionError("unreachable")
+
+
+def context_or_defaults() -> Context:
+    """The context of nocsoc.yaml when it exists (a bad one exits 2), else of the defaults
+    relative to the working directory: for commands that also work before `nocsoc init`."""
+    from nocsoc.config import Config
+    from nocsoc.context import Context
+
+    if not config_path().exists() and OPTIONS.config_path is None:  # -c must name a file, as above
+        return Context(Config(), None)
+    return load_context_or_fail()
 
 
 def print_table(renderable: Any) -> None:
@@ -145,47 +155,21 @@ def print_json(data: Any) -> None:
 # Done before anything starts, so a typo never shows as a traceback or as a service that starts
 # and then fails (or restarts) on it.
 
-_BIND_ERRORS = {
-    errno.EADDRINUSE: "address already in use (another nocsoc or collector listening there?)",
-    errno.EADDRNOTAVAIL: "not an address of this machine",
-    errno.EACCES: "permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE)",
-}
-
-
-def bind_or_fail(value: str, option: str, kinds: tuple[str, ...] = ("udp",)) -> tuple[str, int]:
-    """`value` as (host, port) when it is HOST:PORT and each of `kinds` ("udp", "tcp") can bind
-    there now (probed and released; port 0 is always free); else exit 2 naming `option`."""
-    from nocsoc.collectors.listen import parse_bind
-
-    try:
-        host, port = parse_bind(value)
-    except ValueError as exc:
-        fail(f"{option}: {exc} (expected HOST:PORT, port 0-65535)", EXIT_USAGE)
-    if port == 0:
-        return host, port
+def bind_or_fail(value: str, option: str, kinds: tuple[str, ...] = ("udp",)) -> None:
+    """Exit 2 naming `option` unless `value` is HOST:PORT and each of `kinds` ("udp", "tcp")
+    can bind there now (probed and released, as `nocsoc check` does)."""
     for kind in kinds:
-        problem = bind_problem(host, port, kind)
+        problem = bind_problem(value, kind)
         if problem:
-            fail(f"{option} {value} ({kind}): {problem}", EXIT_USAGE)
-    return host, port
+            fail(f"{option}: {problem}", EXIT_USAGE)
 
 
-def bind_problem(host: str, port: int, kind: str) -> str | None:
-    """Why `kind` ("udp"/"tcp") cannot bind host:port now, or None. A probe: bound, then closed."""
-    try:
-        infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_DGRAM if kind == "udp"
-                                   else socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
-    except socket.gaierror as exc:
-        return f"cannot resolve {host!r}: {exc.strerror}"
-    family, stype, proto, _, sockaddr = infos[0]
-    with socket.socket(family, stype, proto) as s:
-        if kind == "tcp":  # as a listener would: a TIME_WAIT left by a previous run is no conflict
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind(sockaddr)
-        except OSError as exc:
-            return _BIND_ERRORS.get(exc.errno or 0, exc.strerror or str(exc))
-    return None
+def bind_problem(value: str, kind: str) -> str | None:
+    """Why `kind` ("udp"/"tcp") cannot listen on HOST:PORT `value` now, or None."""
+    from nocsoc.service.check import try_bind
+    from nocsoc.service.registry import Bind
+
+    return try_bind(Bind("udp" if kind == "udp" else "tcp", value, ""))
 
 
 def output_file_or_fail(path: Path, option: str, create_parent: bool = False) -> Path:

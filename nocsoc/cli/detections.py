@@ -19,6 +19,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from nocsoc.cli import common
+from nocsoc.paths import resolve_path
 
 rules_app = typer.Typer(help="Sigma rules: the built-in pack and your own.", no_args_is_help=True)
 alerts_app = typer.Typer(help="Alerts: list, inspect and triage (with an audit trail).",
@@ -53,9 +54,7 @@ def _store(db: Path | None) -> Any:
     if db is not None:
         common.sqlite_file_or_fail(db, "--db")
     cfg, base = _config()
-    path = db or Path(cfg.detections.alerts_db)
-    if not path.is_absolute():
-        path = base / path
+    path = resolve_path(base, db or cfg.detections.alerts_db)
     what = "--db" if db is not None else "detections.alerts_db"
     if path.is_dir():
         common.fail(f"{what} {path}: is a directory, expected the alert store file", common.EXIT_USAGE)

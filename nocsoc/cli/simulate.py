@@ -76,15 +76,7 @@ def _destinations(flows_to: str | None, syslog_to: str | None) -> tuple[str | No
 def _nobody_listens(dest: str | None) -> bool:
     """True when no UDP socket on this machine is bound where `dest` points (the simulator only
     sends to 127.0.0.0/8, so a bind probe can tell: an address in use means a receiver)."""
-    if dest is None:
-        return False
-    from nocsoc.collectors.listen import parse_bind
-
-    try:
-        host, port = parse_bind(dest)
-    except ValueError:
-        return False
-    return common.bind_problem(host, port, "udp") is None
+    return dest is not None and common.bind_problem(dest, "udp") is None
 
 
 def _status_table(scenario: Scenario, started: float) -> Table:

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from nocsoc.collectors.ifnames import InterfaceNames
 from nocsoc.collectors.snmp import oids as O
 from nocsoc.collectors.snmp.config import SnmpConfig
 from nocsoc.collectors.snmp.mibs import host, interfaces, sensors, text, ups
@@ -31,30 +32,17 @@ from nocsoc.collectors.snmp.session import (
     Credentials,
     EnginePool,
     RowTime,
+    SnmpConfigError,
     SnmpError,
     SnmpSession,
     build_credentials,
 )
 from nocsoc.component import Counters
 from nocsoc.inventory.model import Device, Inventory, SnmpProfile
-from nocsoc.schema import DEVICE, DEVICE_EVENT, SNMP_POLL, Point
+from nocsoc.schema import DEVICE, DEVICE_EVENT, SNMP_POLL, SNMP_POLLER, Point
 from nocsoc.sinks.base import Sink
 
 log = logging.getLogger(__name__)
-
-POLLER_COUNTERS = (
-    "cycles",
-    "polls_ok",
-    "polls_failed",
-    "varbinds",
-    "requests",
-    "timeouts",
-    "errors",
-    "auth_errors",
-    "overruns",
-    "reboots",
-    "points",
-)
 
 
 @dataclass
@@ -100,9 +88,12 @@ class DevicePoller:
         self.port = device.snmp_port or (profile.port if profile else 161)
         self.tags = {"device": device.name, "site": device.site, "role": device.role.value}
         self.iface = interfaces.InterfaceState()
-        self.counters = Counters("polls", "varbinds", "requests", "timeouts", "errors", "overruns")
+        self.counters = Counters(SNMP_POLL, self.tags, only=(
+            "polls", "varbinds", "requests", "timeouts", "errors", "overruns"))
         self.last_uptime: tuple[int, float] | None = None
         self.reachable: bool | None = None
+        self.config_error: str | None = None  # why the device cannot be polled as configured
+        self.if_names: dict[int, str] = {}  # ifIndex -> name, published for the flow collector
         self.absent: dict[str, int] = {}
         self.entities: sensors.Entities | None = None
         self.cycle = 0
@@ -151,14 +142,14 @@ class DevicePoller:
         points: list[Point] = []
         try:
             if self.profile is None:
-                raise SnmpError(
+                raise SnmpConfigError(
                     f"{self.device.name}: SNMP profile {self.device.profile!r} is not in the inventory"
                 )
             if self._credentials is None:
                 try:
                     self._credentials = build_credentials(self.profile, base_dir=self.secrets_dir)
                 except Exception as exc:  # a missing env var / unreadable file: name it, poll the rest
-                    raise SnmpError(f"{self.device.name}: profile {self.profile.name}: {exc}") from None
+                    raise SnmpConfigError(f"{self.device.name}: profile {self.profile.name}: {exc}") from None
             session = SnmpSession(
                 engines.get(self._credentials.engine_key),
                 self.device.name,
@@ -191,6 +182,18 @@ class DevicePoller:
             result.duration_s = time.perf_counter() - t0
             self.counters.add("polls")
         now_ns = time.time_ns()
+        if result.error_kind == "config":
+            # not polled at all: say so once, and leave reachability unknown (no false outage)
+            if self.reachable is not None or self.config_error != result.error:
+                points = [DEVICE_EVENT.point(now_ns, {**self.tags, "event": "config_error"},
+                                             {"message": result.error or "configuration error"})]
+                if self.config_error != result.error:
+                    log.error("%s", result.error)
+            self.reachable, self.config_error = None, result.error
+            result.points = len(points)
+            self.last = result
+            return result, points
+        self.config_error = None
         if not result.ok:
             points = [DEVICE.point(now_ns, {**self.tags, "vendor": self.device.vendor}, {"reachable": 0})]
             if self.reachable is not False:
@@ -326,6 +329,7 @@ class DevicePoller:
             )
             points += ipoints + ievents
             result.interfaces = len(ipoints)
+            self.if_names = interfaces.names(tables)
         if "host" in areas:
             health = host.health_fields(scalars, tables)
             points += host.storage_points(self.tags, tables, time_ns)
@@ -370,16 +374,19 @@ class SnmpPoller:
         sites: Sequence[str] | None = None,
         on_result: Callable[[PollResult], None] | None = None,
         secrets_dir: Path | None = None,
+        ifnames: InterfaceNames | None = None,
     ) -> None:
         """`devices`/`sites` limit polling to those names/sites (kept across inventory reloads);
         `on_result` sees every cycle's result (status displays, tests), called on the poller's
         thread; `secrets_dir` is where relative `file:` secret references start (the directory
-        of nocsoc.yaml; else the working directory)."""
+        of nocsoc.yaml; else the working directory); `ifnames` receives each device's interface
+        names for the flow collector."""
         self.config = config
+        self.ifnames = ifnames
         self.sink = sink
         self.on_result = on_result
         self.secrets_dir = secrets_dir
-        self.counters = Counters(*POLLER_COUNTERS)
+        self.counters = Counters(SNMP_POLLER)
         self._only = set(devices) if devices else None
         self._sites = set(sites) if sites else None
         self._pollers: dict[str, DevicePoller] = {}
@@ -497,22 +504,27 @@ class SnmpPoller:
                 points = poller.overrun_points(result, time.time_ns())
                 self.counters.add("overruns")
         self.counters.add("cycles")
-        self.counters.add("polls_ok" if result.ok else "polls_failed")
+        if result.error_kind == "config":
+            self.counters.add("config_errors")  # not a poll: logged once by the device poller
+        else:
+            self.counters.add("polls_ok" if result.ok else "polls_failed")
+            if result.error:
+                log.warning("%s", result.error)
         self.counters.add("varbinds", result.varbinds)
         self.counters.add("requests", result.requests)
         if result.error_kind == "timeout":
             self.counters.add("timeouts")
         elif result.error_kind == "auth":
             self.counters.add("auth_errors")
-        elif result.error_kind in ("error", "config"):
+        elif result.error_kind == "error":
             self.counters.add("errors")
         if result.rebooted:
             self.counters.add("reboots")
-        if result.error:
-            log.warning("%s", result.error)
         if write and points:
             self.sink.write(points)
             self.counters.add("points", len(points))
+        if self.ifnames is not None and result.ok and poller.if_names:
+            self.ifnames.publish(poller.device.name, poller.if_names)
         if self.on_result is not None:
             self.on_result(result)
         return result, points
@@ -600,11 +612,20 @@ class SnmpPoller:
         """The Component protocol's name for a SIGHUP reload."""
         self.update_inventory(inventory)
 
-    def status(self) -> dict[str, int]:
-        """Counters for `nocsoc status`: cycles, polls ok/failed, varbinds, timeouts, devices."""
+    def counter_sets(self) -> list[Counters]:
+        """The poller's counters, with what the devices' counter trackers saw folded in."""
         with self._lock:
-            devices = len(self._pollers)
-        return {**self.counters.snapshot(), "devices": devices}
+            pollers = list(self._pollers.values())
+        stats = [p.iface.counters.stats for p in pollers]
+        self.counters.set("devices", len(pollers))
+        self.counters.set("counter_wraps", sum(s.wraps for s in stats))
+        self.counters.set("counter_resets", sum(s.resets for s in stats))
+        self.counters.set("implausible_rates", sum(s.implausible for s in stats))
+        return [self.counters]
+
+    def status(self) -> dict[str, int | float]:
+        """Counters for `nocsoc status`: cycles, polls ok/failed, varbinds, timeouts, devices."""
+        return self.counter_sets()[0].snapshot()
 
     def results(self) -> list[PollResult]:
         """The last cycle's result of each device (for status displays)."""

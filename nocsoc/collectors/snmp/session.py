@@ -81,6 +81,13 @@ class SnmpAuthError(SnmpError):
     kind = "auth"
 
 
+class SnmpConfigError(SnmpError):
+    """The device cannot be polled as configured (unknown profile, unresolvable secret): a
+    configuration problem to fix, never evidence that the device is down."""
+
+    kind = "config"
+
+
 @dataclass
 class SessionStats:
     requests: int = 0
