@@ -219,14 +219,6 @@ def _cannot_create_in(directory: Path) -> str | None:
     return None
 
 
-def env_or_fail(name: str, option: str) -> str:
-    """The value of environment variable `name`; exit 2 naming `option` when unset or empty."""
-    value = os.environ.get(name, "")
-    if not value:
-        fail(f"{option} {name}: environment variable {name} is not set or empty", EXIT_USAGE)
-    return value
-
-
 def _click_exception_class() -> type[Exception]:
     """click's ClickException as typer uses it (typer vendors click: found from a public class
     rather than imported from a private module path)."""
@@ -259,6 +251,9 @@ class OneLineErrors(TyperGroup):
             err_console.print(f"[bold red]error:[/] {escape(message)}{escape(hint)}", highlight=False,
                               soft_wrap=True)
             sys.exit(code)
+        except typer.Abort:  # e.g. a confirmation prompt on a closed stdin: as typer shows it
+            err_console.print("Aborted!", highlight=False)
+            sys.exit(EXIT_RUNTIME)
         sys.exit(rv if isinstance(rv, int) else 0)
 
 
