@@ -61,7 +61,11 @@ def build_cmd(
         if not (jsonschema_dir / "dashboard.jsonschema.json").is_file():
             common.fail(f"--jsonschema {jsonschema_dir}: no dashboard.jsonschema.json there",
                         common.EXIT_USAGE)
-        problems += [p for d in dashboards for p in schema_errors(d, jsonschema_dir)]
+        try:
+            problems += [p for d in dashboards for p in schema_errors(d, jsonschema_dir)]
+        except (ValueError, OSError) as exc:  # json.JSONDecodeError is a ValueError
+            common.fail(f"--jsonschema {jsonschema_dir}: cannot read Grafana's JSON Schemas: {exc}",
+                        common.EXIT_USAGE)
     if problems:
         common.fail("generated dashboards failed validation:\n" + "\n".join(map(str, problems)))
     if out is None:

@@ -310,7 +310,10 @@ def rules_test(
     target = rs.by_id(rule)
     if target is None:
         common.fail(f"no rule {rule!r} (see `nocsoc rules list`)", common.EXIT_USAGE)
-    res = rule_test(rs, target, logfile, expect == "match")
+    try:
+        res = rule_test(rs, target, logfile, expect == "match")
+    except UnicodeDecodeError as exc:
+        common.fail(f"{logfile}: not UTF-8 text (byte {exc.start})", common.EXIT_USAGE)
     if as_json:
         common.print_json(res.to_dict())
     else:

@@ -101,7 +101,7 @@ KINDS: dict[tuple[tuple[str, ...], str], str] = {
     (("dashboards", "push"), "url"): "url",
     (("dashboards", "push"), "token_env"): "env-name",
     (("demo",), "workdir"): "out-dir",
-    (("detect",), "files"): "in-file",
+    (("detect",), "files"): "in-log",  # any bytes: a line it cannot parse is counted unparsed
     (("detect",), "rules"): "in-path",
     (("detect",), "db"): "store",
     (("flows", "decode"), "pcap"): "in-file",
@@ -197,6 +197,7 @@ class Workspace:
     log: Path
     a_dir: Path
     a_text: Path
+    a_binary: Path
     broken_yaml: Path
     busy_udp: int
     busy_tcp: int
@@ -213,6 +214,8 @@ def ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
     text = root / "notes.txt"
     text.write_text("not a database, not a capture, not YAML: plain words that are long enough "
                     "to be more than one page header of any binary format anyone reads here.\n" * 8)
+    binary = root / "capture.bin"  # not UTF-8, not a capture, not a database
+    binary.write_bytes(bytes(range(256)) * 4)
     broken = root / "broken.yaml"
     broken.write_text("sinks: [\n  - type: sqlite\n", encoding="utf-8")
     udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -221,7 +224,7 @@ def ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
     tcp.bind(("127.0.0.1", 0))
     tcp.listen()
     try:
-        yield Workspace(root, root / "nocsoc.yaml", log, root / "a-dir", text, broken,
+        yield Workspace(root, root / "nocsoc.yaml", log, root / "a-dir", text, binary, broken,
                         udp.getsockname()[1], tcp.getsockname()[1])
     finally:
         udp.close()
@@ -250,9 +253,11 @@ def _bad_values(kind: str) -> list[tuple[str, str]]:
     return {
         "out-file": [("/nonexistent/x", "/nonexistent"), ("/proc/x", "/proc/x"), ("{a_dir}", "{a_dir}")],
         "out-dir": [("/proc/x", "/proc/x"), ("{a_text}", "{a_text}")],
-        "in-file": [("/nonexistent/x.yaml", "/nonexistent/x.yaml"), ("{a_dir}", "{a_dir}")],
+        "in-file": [("/nonexistent/x.yaml", "/nonexistent/x.yaml"), ("{a_dir}", "{a_dir}"),
+                    ("{a_binary}", "{a_binary}")],
+        "in-log": [("/nonexistent/x.log", "/nonexistent/x.log"), ("{a_dir}", "{a_dir}")],
         "in-yaml": [("/nonexistent/x.yaml", "/nonexistent/x.yaml"), ("{a_dir}", "{a_dir}"),
-                    ("{broken_yaml}", "broken.yaml")],
+                    ("{broken_yaml}", "broken.yaml"), ("{a_binary}", "{a_binary}")],
         "in-dir": [("/nonexistent/dir", "/nonexistent/dir"), ("{a_text}", "{a_text}")],
         "in-path": [("/nonexistent/rules", "/nonexistent/rules")],
         "log-file": [("{a_dir}", "{a_dir}")],
@@ -278,6 +283,7 @@ def _cases() -> list[Case]:
             cases.append(Case(path, valid, "/nonexistent/nocsoc.yaml",
                               global_args=("-c", "/nonexistent/nocsoc.yaml")))
             cases.append(Case(path, valid, "{a_dir}", global_args=("-c", "{a_dir}")))
+            cases.append(Case(path, valid, "{a_binary}", global_args=("-c", "{a_binary}")))
         for name, annotation in _params(cmd).items():
             flag = _option(cmd, name)
             if _is_number(annotation) and flag is not None:  # not a number at all
@@ -341,7 +347,8 @@ CASES = _cases()
 
 
 def _fill(text: str, ws: Workspace) -> str:
-    return text.format(root=ws.root, log=ws.log, a_dir=ws.a_dir, a_text=ws.a_text, workspace=ws.root,
+    return text.format(root=ws.root, log=ws.log, a_dir=ws.a_dir, a_text=ws.a_text, a_binary=ws.a_binary,
+                       workspace=ws.root,
                        broken_yaml=ws.broken_yaml, busy_udp=ws.busy_udp, busy_tcp=ws.busy_tcp)
 
 
