@@ -15,6 +15,7 @@ app = typer.Typer(
     "Sigma detections, alerts and Grafana dashboards.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
+    cls=common.OneLineErrors,
 )
 
 

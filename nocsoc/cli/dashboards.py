@@ -68,6 +68,8 @@ def build_cmd(
     from nocsoc.dashboards.registry import build_all
     from nocsoc.dashboards.validate import check_alert_rules, check_dashboards, schema_errors
 
+    if out is not None:
+        common.output_dir_or_fail(out, "--out")
     cfg, cfg_path = _config()
     loc = _locale(locale, cfg)
     inventory = _inventory()
@@ -78,12 +80,16 @@ def build_cmd(
         if not (jsonschema_dir / "dashboard.jsonschema.json").is_file():
             common.fail(f"--jsonschema {jsonschema_dir}: no dashboard.jsonschema.json there",
                         common.EXIT_USAGE)
-        problems += [p for d in dashboards for p in schema_errors(d, jsonschema_dir)]
+        try:
+            problems += [p for d in dashboards for p in schema_errors(d, jsonschema_dir)]
+        except (ValueError, OSError) as exc:  # json.JSONDecodeError is a ValueError
+            common.fail(f"--jsonschema {jsonschema_dir}: cannot read Grafana's JSON Schemas: {exc}",
+                        common.EXIT_USAGE)
     if problems:
         common.fail("generated dashboards failed validation:\n" + "\n".join(map(str, problems)))
     if out is None:
         base = cfg_path.parent if cfg_path else Path.cwd()
-        out = base / cfg.out_dir
+        out = common.output_dir_or_fail(base / cfg.out_dir, "dashboards.out_dir")
     report = build_tree(out, cfg, loc, dashboards_path, inventory)
     if json_out:
         common.print_json({"out_dir": str(out), "locale": loc, "written": [str(p) for p in report.written],
@@ -112,6 +118,7 @@ def push_cmd(
     """Push folders, the datasource, dashboards (by uid) and alert rules; unchanged objects are left alone."""
     from nocsoc.dashboards.push import connect, push
 
+    common.url_or_fail(url, "--url")
     cfg, cfg_path = _config()
     loc = _locale(locale, cfg)
     token = _token(token_env, cfg, cfg_path)
@@ -191,12 +198,13 @@ def list_cmd(
 def check_cmd(
     influx_url: str = typer.Option(..., "--influx-url", help="InfluxDB 1.x URL, e.g. http://127.0.0.1:8086"),
     database: str | None = typer.Option(None, "--db", help="database (default: dashboards.influx_database)"),
-    range_s: int = typer.Option(3600, "--range", help="time range in seconds, ending now"),
+    range_s: int = typer.Option(3600, "--range", min=1, help="time range in seconds, ending now"),
     json_out: bool = typer.Option(False, "--json", help="machine-readable output"),
 ) -> None:
     """Run every panel and alert query, as Grafana sends it, on InfluxDB (exit 1: one failed or was empty)."""
     from nocsoc.dashboards.proof import prove_all
 
+    common.url_or_fail(influx_url, "--influx-url")
     cfg, _ = _config()
     results = prove_all(influx_url, database or cfg.influx_database, cfg, "en", range_s)
     bad = [r for r in results if not r.ok]

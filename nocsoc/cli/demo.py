@@ -30,14 +30,21 @@ def demo(
     duration: float = typer.Option(120.0, "--duration", min=10, help="real seconds to run"),
     speed: float = typer.Option(30.0, "--speed", min=1, help="simulated seconds per real second"),
     seed: int = typer.Option(7, "--seed", help="same seed, same traffic and attacks"),
+    fresh: bool = typer.Option(
+        False, "--fresh", help="start with an empty alert store (the old one is backed up first)"
+    ),
 ) -> None:
-    """Run the simulated provincial backbone through nocsoc and show what it saw."""
+    """Run the simulated provincial backbone through nocsoc and show what it saw.
+
+    A workspace's alert store (acknowledgements, comments) is kept from run to run; --fresh
+    moves it to <dir>/backups/ first."""
     from nocsoc.cli.lang import current
     from nocsoc.service.demo import DemoOptions, run_demo
     from nocsoc.service.summary import check_attacks, read_summary, render_attack_checks, render_summary
 
+    common.output_dir_or_fail(workdir, "--dir")
     opts = DemoOptions(workdir=workdir, duration_s=duration, speed=speed, seed=seed,
-                       influx_url=os.environ.get("NOCSOC_INFLUX_URL") or None)
+                       influx_url=os.environ.get("NOCSOC_INFLUX_URL") or None, fresh=fresh)
     console = common.console
     console.print(Panel.fit(
         "nocsoc demo: the former Bình Phước backbone of Đồng Nai (48 devices, 11 sites) simulated on "
@@ -65,7 +72,14 @@ def demo(
     summary = read_summary(result.db_path, result.alerts_db, since_ns=result.started_ns, names=names,
                            optics_min_dbm=result.optics_min_dbm)
     console.print(render_summary(summary, lang=current(), optics_min_dbm=result.optics_min_dbm))
-    console.print(render_attack_checks(check_attacks(result.manifest, result.alerts_db)))
+    checks = check_attacks(result.manifest, result.alerts_db, since=result.started)
+    console.print(render_attack_checks(checks))
+    ws = result.workspace
+    if ws is not None and ws.backup is not None:
+        console.print(f"--fresh: the previous alert store is saved as {ws.backup}", highlight=False)
+    elif ws is not None and ws.kept_alerts:
+        console.print(f"{ws.kept_alerts} alerts of earlier runs kept in {result.alerts_db} "
+                      "(--fresh starts empty, after a backup)", highlight=False)
     console.print(
         f"\n{summary.points:,} values stored in {result.db_path}; "
         f"{result.dashboards} Grafana dashboards and provisioning in {result.grafana_dir}/ "

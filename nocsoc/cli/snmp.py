@@ -154,7 +154,8 @@ def discover(
     site: str | None = typer.Option(
         None, "--site", help="site of new devices (needed to --apply new devices)"
     ),
-    port: int | None = typer.Option(None, "--port", help="UDP port (default: the profile's)"),
+    port: int | None = typer.Option(None, "--port", min=1, max=65535,
+                                    help="UDP port (default: the profile's)"),
     concurrency: int = typer.Option(32, "--concurrency", min=1, max=1024, help="probes at once"),
     apply: bool = typer.Option(False, "--apply", help="write the proposed changes to the inventory"),
     as_json: bool = typer.Option(False, "--json", help="probe results and plan as JSON"),

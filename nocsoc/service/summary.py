@@ -288,13 +288,15 @@ class AttackCheck:
     rules: list[str]
 
 
-def check_attacks(manifest: dict, alerts_db: Path) -> list[AttackCheck]:
-    """Each attack the simulator injected, with the alerts nocsoc raised from its source address."""
+def check_attacks(manifest: dict, alerts_db: Path, since: float | None = None) -> list[AttackCheck]:
+    """Each attack the simulator injected, with the alerts nocsoc raised from its source address;
+    with `since` (wall clock), only alerts created or updated since then: an alert store kept
+    from earlier demo runs must not vouch for this run's detections."""
     by_source: dict[str, list[str]] = defaultdict(list)
     if alerts_db.exists():
         with AlertStore(alerts_db) as store:
             for a in store.list_alerts(limit=100_000):
-                if a.src_ip:
+                if a.src_ip and (since is None or a.updated_at >= since):
                     by_source[a.src_ip].append(a.rule_title)
     return [AttackCheck(a.get("kind", ""), a.get("source", ""), a.get("target", ""), int(a.get("emitted", 0)),
                         sorted(set(by_source.get(a.get("source", ""), []))))
