@@ -37,6 +37,7 @@ COMMUNITY, AUTH, PRIV = "bench-community", "bench-auth-pass", "bench-priv-pass"
 ENGINE = "8000000001020304bb"
 N_PROCESS = 3000
 N_UDP = 10_000
+QUICK = {"N_PROCESS": 200, "N_UDP": 400}
 RATE = 2500  # datagrams/s offered over UDP (both receivers keep up; CPU is what is compared)
 LINK = ["1.3.6.1.2.1.2.2.1.1.7", "i", "7", "1.3.6.1.2.1.2.2.1.7.7", "i", "1", "1.3.6.1.2.1.2.2.1.8.7", "i",
         "2", "1.3.6.1.2.1.31.1.1.1.1.7", "s", "GigabitEthernet0/7"]
