@@ -252,6 +252,10 @@ def topology(
         common.fail(f"--format must be table, dot, json, svg or png, not {fmt!r}", common.EXIT_USAGE)
     if fmt == "png" and out is None:
         common.fail("--format png needs --out FILE (a picture is not for the terminal)", common.EXIT_USAGE)
+    if out is not None:
+        common.output_file_or_fail(out, "--out")
+        if fmt not in pic.FORMATS:
+            common.fail(f"--out {out}: pictures only (--format svg or png), not {fmt}", common.EXIT_USAGE)
     config, path, inventory = common.load_config_and_inventory()
     found_links: list[Link] = []
     marks: dict[str, pic.Lldp] = {}

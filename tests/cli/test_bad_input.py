@@ -74,6 +74,7 @@ VALID: dict[tuple[str, ...], list[str]] = {
     ("run",): ["--duration", "1"],
     ("simulate",): ["--duration", "1"],
     ("top",): ["--once"],
+    ("traps", "listen"): ["--duration", "1"],
 }
 
 # Commands that start servers, processes or agents: their first case also runs as a user runs
@@ -122,6 +123,8 @@ KINDS: dict[tuple[tuple[str, ...], str], str] = {
     (("simulate",), "manifest"): "out-file",
     (("simulate",), "flows_to"): "dest",
     (("simulate",), "syslog_to"): "dest",
+    (("topology",), "out"): "out-file",
+    (("traps", "listen"), "bind"): "bind-udp",
 }
 
 RISKY_NAME = re.compile(r"(^|_)(bind|url|env|to|path|paths|dir|directory|workdir|file|files|logfile|pcap|"
