@@ -20,6 +20,8 @@ SNMP_POLL = Measurement(
         Field("timeouts", INT, "short"),
         Field("errors", INT, "short"),
         Field("overruns", INT, "short", "cycles that overran the interval"),
+        Field("bad_rows", INT, "short", "table rows skipped or renamed (unreadable, duplicate ifName, an area's error)"),
+        Field("unsafe_values", INT, "short", "tag/string values made safe for line protocol (newline, trailing backslash)"),
     ),
     area="self",
 )
