@@ -54,14 +54,19 @@ class Score:
     found: int = 0
     expected: int = 0
     misses: list[str] = field(default_factory=list)
+    markers: int = 0  # expected readings LibreNMS took from a "no reading" marker (optics), not found
+
+    @property
+    def valid(self) -> int:
+        return self.expected - self.markers
 
     @property
     def ratio(self) -> float:
-        return self.found / self.expected if self.expected else 1.0
+        return self.found / self.valid if self.valid else 1.0
 
     @property
     def right(self) -> bool:
-        return self.expected == 0 or self.ratio >= RIGHT
+        return self.valid == 0 or self.ratio >= RIGHT
 
 
 @dataclass
@@ -112,8 +117,26 @@ def _alias_ports(walk: WalkFile) -> dict[int, int]:
 _RX = re.compile(r"(?<![a-z])(rx|receive[rd]?)(?![a-z])", re.I)
 
 
-def expected_optics(data: dict, walk: WalkFile) -> list[tuple[str | None, str, float, str]]:
-    """(interface name or None, rx|tx, dBm, description) of each LibreNMS dBm sensor."""
+def no_reading(sensor: dict, walk: WalkFile) -> str | None:
+    """Why a LibreNMS dBm value is no reading at all, judged on the recorded raw value, else None:
+    a power of 0 W or less has no dBm (LibreNMS writes its -60 dBm floor; IOS-XR's -32768 is its
+    "no value"), and HUAWEI-ENTITY-EXTENT-MIB's optical columns read -1 for a module without
+    diagnostics (LibreNMS shows -0.01 dBm; the same module reads temperature -255)."""
+    oid = str(sensor.get("sensor_oid") or "").lstrip(".")
+    if not oid:
+        return None
+    raw = walk.get(tuple(int(x) for x in oid.split(".")))
+    if not isinstance(raw, int):
+        return None
+    if sensor.get("user_func") == "mw_to_dbm" and raw <= 0:
+        return f"raw power {raw} <= 0 W"
+    if oid.startswith("1.3.6.1.4.1.2011.5.25.31.1.1.3.1.") and raw == -1:
+        return "raw -1: module without diagnostics"
+    return None
+
+
+def expected_optics(data: dict, walk: WalkFile) -> list[tuple[str | None, str, float, str, str | None]]:
+    """(interface name or None, rx|tx, dBm, description, no-reading reason) of each LibreNMS dBm sensor."""
     ports = _ports(data)
     alias = _alias_ports(walk)
     out = []
@@ -133,7 +156,7 @@ def expected_optics(data: dict, walk: WalkFile) -> list[tuple[str | None, str, f
             port = ports[alias[int(ent)]]
         elif ports:
             port = _port_of(descr, ports.values()) or None
-        out.append((port, direction, float(s["sensor_current"]), descr))
+        out.append((port, direction, float(s["sensor_current"]), descr, no_reading(s, walk)))
     return out
 
 
@@ -165,7 +188,7 @@ def score(stem: str, points: list[Point]) -> WalkScore:
     base = walks_dir()
     data = json.loads((base / "expected" / f"{stem}.json").read_text())
     walk = WalkFile.load(base / "snmprec" / f"{stem}.snmprec")
-    by = {m: [p for p in points if p.measurement == m] for m in ("interface", "optics", "sensor", "processor", "memory")}
+    by = {m: [p for p in points if p.measurement == m] for m in ("interface", "optics", "sensor", "processor", "memory", "ups")}
     scores: dict[str, Score] = {}
 
     names = {str(p.tags.get("ifname", "")) for p in by["interface"]}
@@ -186,16 +209,20 @@ def score(stem: str, points: list[Point]) -> WalkScore:
             if isinstance(v, float):
                 optics.setdefault((p.tags.get("ifname"), d), []).append(v)
                 optics.setdefault((None, d), []).append(v)
-    for port, direction, value, descr in expected_optics(data, walk):
+    for port, direction, value, descr, marker in expected_optics(data, walk):
         sc.expected += 1
         if _take(optics.get((port, direction), []), value, 0.5):
             sc.found += 1
+        elif marker:
+            sc.markers += 1
+            sc.misses.append(f"optics {direction} {value:g} dBm on {port or '-'} ({descr}): no reading, {marker}")
         else:
             sc.misses.append(f"optics {direction} {value:g} dBm on {port or '-'} ({descr})")
     scores["optics"] = sc
 
     temps = [float(p.fields["value"]) for p in by["sensor"] if p.tags.get("kind") == "celsius"]
     temps += [float(p.fields["temperature_c"]) for p in by["optics"] if "temperature_c" in p.fields]
+    temps += [float(p.fields["battery_temperature_c"]) for p in by["ups"] if "battery_temperature_c" in p.fields]
     scores["temperature"] = _multiset(
         (float(s["sensor_current"]) for s in _rows(data, "sensors", "sensors")
          if s.get("sensor_class") == "temperature" and s.get("sensor_current") is not None),
@@ -250,6 +277,14 @@ def coverage_markdown(results: list[WalkScore]) -> str:
         lines.append(f"| {vendor} | {len(rs)} | " + " | ".join(cells) + " |")
     lines.append(f"| **all** | {len(results)} | " + " | ".join(
         f"**{f}/{e}**" if e else "-" for f, e in total.values()) + " |")
+    markers = sum(r.scores["optics"].markers for r in results)
+    lines += [
+        "",
+        f"Optics: {total['optics'][0]}/{total['optics'][1]} of LibreNMS's dBm readings; {markers} of them are "
+        "LibreNMS's value for a \"no reading\" marker in the recording (a power of 0 W or less, shown as -60 dBm; "
+        "HUAWEI-ENTITY-EXTENT-MIB's -1 for a module without diagnostics, shown as -0.01 dBm), for which nocsoc "
+        f"writes no dBm: {total['optics'][0]}/{total['optics'][1] - markers} of the real readings.",
+    ]
     lines += ["", "Walks whose metric is right (>= 90% of LibreNMS's readings matched), of the walks that have it:", ""]
     for m in METRICS:
         have = [r for r in results if r.scores[m].expected]

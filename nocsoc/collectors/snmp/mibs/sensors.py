@@ -120,13 +120,28 @@ class Entities:
     names: dict[Index, str] = field(default_factory=dict)
     if_index: dict[Index, int] = field(default_factory=dict)
     parent: dict[Index, int] = field(default_factory=dict)
+    descr: dict[Index, str] = field(default_factory=dict)
+
+    def in_transceiver(self, index: Index, depth: int = 2) -> bool:
+        """True when the entity or one of its `depth` ancestors is described as a transceiver
+        (IOS-XR names a DOM sensor "0/0-PORT-2-Tx Lane 0 Power", its parent "SFP transceiver")."""
+        node: Index | None = index
+        for _ in range(depth + 1):
+            if node is None:
+                return False
+            if _OPTIC_WORDS.search(self.names.get(node, "")) or _OPTIC_WORDS.search(self.descr.get(node, "")):
+                return True
+            p = self.parent.get(node)
+            node = (p,) if p else None
+        return False
 
 
 def entities_of(tables: Mapping[str, Column]) -> Entities:
     names = {i: text(v) for i, v in tables.get(O.ENT_PHYSICAL_NAME, {}).items()}
-    for i, v in tables.get(O.ENT_PHYSICAL_DESCR, {}).items():
+    descr = {i: text(v) for i, v in tables.get(O.ENT_PHYSICAL_DESCR, {}).items()}
+    for i, v in descr.items():
         if not names.get(i):  # Arista, Extreme: the name is empty, the description names it
-            names[i] = text(v)
+            names[i] = v
     parent: dict[Index, int] = {}
     for i, v in tables.get(O.ENT_PHYSICAL_CONTAINED_IN, {}).items():
         p = num(v)
@@ -149,7 +164,7 @@ def entities_of(tables: Mapping[str, Column]) -> Entities:
                     if_index[index] = aliased[node]
                     break
                 node = parent.get((node,))
-    return Entities(names, if_index, parent)
+    return Entities(names, if_index, parent, descr)
 
 
 @dataclass
@@ -210,7 +225,7 @@ def points(
         parent = entities.parent.get(index)
         is_rx, is_tx = bool(_RX.search(name)), bool(_TX.search(name))
         power_named = bool(_POWER.search(name)) and (is_rx or is_tx)
-        optic = port is not None or bool(_OPTIC_WORDS.search(name))
+        optic = port is not None or bool(_OPTIC_WORDS.search(name)) or entities.in_transceiver(index)
         lane_m = _LANE.search(name)
         lane = lane_m.group(1) if lane_m else ""
         group = port or (names.get((parent,)) if parent else None) or name

@@ -119,7 +119,12 @@ def _values(
     """(field, lane, value, is_status) of one row: absent markers and unconvertible values left out."""
     out = []
     for f, lane, spec in table.specs():
-        raw = number(tables.get(spec.oid, {}).get(index))
+        value_in = tables.get(spec.oid, {}).get(index)
+        if spec.pattern is not None:
+            m = re.search(spec.pattern, text(value_in)) if value_in is not None else None
+            raw = number(m.group(1).encode()) if m else None
+        else:
+            raw = number(value_in)
         if raw is None or raw in spec.absent:
             continue
         if f == "status":

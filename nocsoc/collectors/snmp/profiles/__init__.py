@@ -128,6 +128,16 @@ class ColumnSpec(BaseModel):
     unit: str = ""
     absent: list[int] = Field(default_factory=list, description="raw values that mean no reading")
     ok: list[int] = Field(default_factory=list, description="status values meaning normal (status columns)")
+    pattern: str | None = Field(
+        default=None, description="regex whose first group is the number, for readings inside text"
+    )
+
+    @field_validator("pattern")
+    @classmethod
+    def _pattern(cls, v: str | None) -> str | None:
+        if v is not None and re.compile(v).groups < 1:
+            raise ValueError(f"pattern {v!r} needs a group around the number")
+        return v
 
     @field_validator("oid")
     @classmethod
