@@ -235,7 +235,7 @@ class SnmpSession:
 
     def __init__(
         self,
-        engine: SnmpEngine,
+        engine: SnmpEngine | None,
         device: str,
         address: str,
         port: int,
@@ -319,6 +319,8 @@ class SnmpSession:
             self.stats.varbinds += len(vbs)
             return t, vbs
         target = await self._transport()
+        if self.engine is None:
+            raise SnmpError(f"{self.where}: no SNMP engine for this profile (internal error)")
         try:
             ei, es, ex, raw = await _request(
                 self.engine,
