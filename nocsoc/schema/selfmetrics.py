@@ -22,6 +22,7 @@ SNMP_POLL = Measurement(
         Field("overruns", INT, "short", "cycles that overran the interval"),
         Field("bad_rows", INT, "short", "table rows skipped or renamed (unreadable, duplicate ifName, an area's error)"),
         Field("unsafe_values", INT, "short", "tag/string values made safe for line protocol (newline, trailing backslash)"),
+        Field("bad_replies", INT, "short", "replies that were not valid SNMP (garbage, truncated, unknown types)"),
     ),
     area="self",
 )

@@ -115,7 +115,8 @@ class DevicePoller:
         self.port = device.snmp_port or (profile.port if profile else 161)
         self.tags = {"device": device.name, "site": device.site, "role": device.role.value}
         self.counters = Counters(
-            "polls", "varbinds", "requests", "timeouts", "errors", "overruns", *sorted(set(PROBLEM_COUNTERS.values()))
+            "polls", "varbinds", "requests", "timeouts", "errors", "overruns", "bad_replies",
+            *sorted(set(PROBLEM_COUNTERS.values())),
         )
         self.last_uptime: tuple[int, float] | None = None
         self.reachable: bool | None = None
@@ -127,6 +128,7 @@ class DevicePoller:
         self.profiles_dir = profiles_dir
         self.matched: profiles.Match | None = None
         self._logged: set[str] = set()
+        self.logged_error: str | None = None  # kind of the failure last logged (None: answering)
         self.cycle = 0
         self.last: PollResult | None = None
         self._credentials: Credentials | None = None
@@ -200,6 +202,8 @@ class DevicePoller:
         except SnmpError as exc:
             result.error, result.error_kind = str(exc), exc.kind
             self.counters.add("errors")
+            if exc.kind == "malformed":
+                self.counters.add("bad_replies")
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # a bug or a malformed answer must not stop the other devices
@@ -213,6 +217,10 @@ class DevicePoller:
                 self.counters.add("varbinds", session.stats.varbinds)
                 self.counters.add("requests", session.stats.requests)
                 self.counters.add("timeouts", session.stats.timeouts)
+                if getattr(session, "v2c", None) is not None and session.v2c is not None:
+                    self.counters.add("bad_replies", session.v2c.malformed)
+                if session.stats.truncated:
+                    self.counters.add("bad_rows", session.stats.truncated)
             result.duration_s = time.perf_counter() - t0
             self.counters.add("polls")
         now_ns = time.time_ns()
@@ -260,6 +268,7 @@ class DevicePoller:
                 "overruns": c["overruns"],
                 "bad_rows": c["bad_rows"],
                 "unsafe_values": c["unsafe_values"],
+                "bad_replies": c["bad_replies"],
             },
         )
 
@@ -575,12 +584,19 @@ class SnmpPoller:
             self.counters.add("timeouts")
         elif result.error_kind == "auth":
             self.counters.add("auth_errors")
-        elif result.error_kind in ("error", "config"):
+        elif result.error_kind in ("error", "config", "malformed"):
             self.counters.add("errors")
         if result.rebooted:
             self.counters.add("reboots")
         if result.error:
-            log.warning("%s", result.error)
+            # once per device and kind of failure: a device down for a day logs one line, not 1,440
+            if poller.logged_error != result.error_kind:
+                log.warning("%s", result.error)
+                poller.logged_error = result.error_kind
+            else:
+                log.debug("%s", result.error)
+        else:
+            poller.logged_error = None
         if write and points:
             self.sink.write(points)
             self.counters.add("points", len(points))

@@ -81,11 +81,23 @@ class SnmpAuthError(SnmpError):
     kind = "auth"
 
 
+class SnmpMalformed(SnmpError):
+    """Replies that are not valid SNMP (garbage, truncated, unknown value types)."""
+
+    kind = "malformed"
+
+
 @dataclass
 class SessionStats:
     requests: int = 0
     varbinds: int = 0
     timeouts: int = 0
+    truncated: int = 0  # columns stopped at MAX_ROWS
+
+
+# A column longer than this is an agent looping (no real table has a million rows per column;
+# the largest here, a 1,000-ONU OLT's, has tens of thousands): stop it, count it.
+MAX_ROWS = 200_000
 
 
 @dataclass
@@ -302,10 +314,10 @@ class SnmpSession:
             try:
                 reply = await self.v2c.request(oids, bulk)
             except v2c.BerError as exc:
-                raise SnmpError(f"{self.where}: malformed {what} reply: {exc}") from None
+                raise SnmpMalformed(f"{self.where}: malformed {what} reply: {exc}") from None
             if reply is None:
                 if self.v2c.malformed:
-                    raise SnmpError(
+                    raise SnmpMalformed(
                         f"{self.where}: {what}: {self.v2c.malformed} malformed replies (not valid SNMP "
                         f"BER) and no valid answer"
                     )
@@ -374,6 +386,7 @@ class SnmpSession:
         position: dict[str, tuple[int, ...]] = dict(prefixes)
         active = list(dict.fromkeys(columns))
         max_rep = max_repetitions or self.profile.max_repetitions
+        rows = dict.fromkeys(columns, 0)
         nonrep = 1 if clock else 0
         clock_req = [_UPTIME_PREFIX] if clock else []
         while active:
@@ -410,6 +423,11 @@ class SnmpSession:
                 index = oid[plen:]
                 position[col] = oid
                 progressed = True
+                rows[col] += 1
+                if rows[col] > MAX_ROWS:  # an agent inventing rows forever: stop the column
+                    closed.add(col)
+                    self.stats.truncated += 1
+                    continue
                 if value is None or value in _NO_VALUE:
                     continue
                 result[col][index] = value

@@ -112,6 +112,7 @@ class _Stats:
     requests: int = 0
     varbinds: int = 0
     timeouts: int = 0
+    truncated: int = 0
 
 
 class WalkSession:
