@@ -47,12 +47,13 @@ def _register_all() -> None:
         flows,
         inventory,
         logs,
+        profiles,
         service,
         simulate,
         snmp,
     )
 
-    for module in (inventory, snmp, flows, logs, detections, dashboards, service, simulate, demo):
+    for module in (inventory, snmp, profiles, flows, logs, detections, dashboards, service, simulate, demo):
         module.register(app)
 
 

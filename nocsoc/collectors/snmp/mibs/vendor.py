@@ -73,7 +73,11 @@ class _Device:
         if key is None:
             return None
         if table.index == "ifindex":
-            return self.ctx.interfaces.get(key)
+            port = self.ctx.interfaces.get(key)
+            if port is None and table.name_column:  # the row's own name for the port ("sfp1")
+                name = text(tables.get(table.name_column, {}).get(index))
+                port = self.by_name.get(name.lower()) if name else None
+            return port
         if table.index == "entity":
             if self.entities is None:
                 return None

@@ -167,7 +167,9 @@ class TableSpec(BaseModel):
     oid: str | None = Field(default=None, description="entity-sensor: the table's entry OID")
     index: IndexKind = "none"
     index_part: int = Field(default=-1, description="which arc of a multi-arc row index is the key")
-    name_column: str | None = Field(default=None, description="index: name - the column naming the port")
+    name_column: str | None = Field(
+        default=None, description="the column naming the port (index: name; with ifindex, when the ifIndex is unknown)"
+    )
     label_column: str | None = Field(default=None, description="a text column naming each row")
     label: str = Field(default="", description="label template: {label} {entity} {index} {ifname}")
     where_index: str | None = Field(default=None, description="regex the dotted row index must match")
