@@ -39,7 +39,8 @@ def get(name: str) -> Measurement:
 
 __all__ = [
     "ALERT", "DEVICE", "DEVICE_EVENT", "FLOW_COLLECTOR", "FLOW_INTERFACE", "FLOW_TOP", "FLOW_TOTAL",
-    "INTERFACE", "INTERFACE_EVENT", "LOG_COLLECTOR", "LOG_EVENT", "MEMORY", "OPTICS", "PROCESSOR", "REGISTRY", "SENSOR",
+    "INTERFACE", "INTERFACE_EVENT", "LOG_COLLECTOR", "LOG_EVENT", "MEMORY", "OPTICS", "PROCESSOR",
+    "REGISTRY", "SENSOR",
     "SINK", "SNMP_POLL", "STORAGE", "UPS", "Field", "FieldType", "FieldValue", "Measurement", "Point",
     "SchemaError", "Tag", "get",
 ]

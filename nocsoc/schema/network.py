@@ -53,7 +53,8 @@ DEVICE = Measurement(
     (
         Field("reachable", INT, "bool", "1 when the last poll answered"),
         Field("uptime_s", F, "s", "sysUpTime in seconds"),
-        Field("cpu_pct", F, "percent", "mean of the processor loads (vendor table, hrProcessorLoad) or 100 - ssCpuIdle"),
+        Field("cpu_pct", F, "percent",
+              "mean of the processor loads (vendor table, hrProcessorLoad) or 100 - ssCpuIdle"),
         Field("mem_total_bytes", INT, "bytes"),
         Field("mem_used_bytes", INT, "bytes"),
         Field("mem_used_pct", F, "percent"),

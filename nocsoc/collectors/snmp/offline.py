@@ -10,7 +10,8 @@ import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 
-from nocsoc.collectors.snmp import areas, oids as O, profiles
+from nocsoc.collectors.snmp import areas, profiles
+from nocsoc.collectors.snmp import oids as O
 from nocsoc.collectors.snmp.config import SnmpConfig
 from nocsoc.collectors.snmp.mibs import text
 from nocsoc.collectors.snmp.poller import DevicePoller, PollResult

@@ -305,10 +305,14 @@ class DevicePoller:
             self.counters.add(PROBLEM_COUNTERS.get(kind, "bad_rows"), len(messages))
             if kind not in self._logged:
                 self._logged.add(kind)
-                more = f" (+{len(messages) - 1} more this cycle; logged once per device)" if len(messages) > 1 else ""
+                more = ""
+                if len(messages) > 1:
+                    more = f" (+{len(messages) - 1} more this cycle; logged once per device)"
                 log.warning("%s: %s%s", self.device.name, messages[0], more)
 
-    async def _collect(self, session: SnmpSession | WalkSession, result: PollResult, rates: bool) -> list[Point]:
+    async def _collect(
+        self, session: SnmpSession | WalkSession, result: PollResult, rates: bool
+    ) -> list[Point]:
         """One cycle's reads and points: every area of the registry that applies to this device."""
         wall = time.time()
         time_ns = int(wall * 1e9)
@@ -362,7 +366,9 @@ class DevicePoller:
         # Timed areas (interfaces) walk on their own, each request carrying sysUpTime (the agent's
         # clock) for the rates; the other areas' tables follow in one multi-column walk.
         tables: dict[str, Column] = {}
-        timed_cols = self._wanted(dict.fromkeys(o for a in active if a.timed for o in a.columns(ctx, state[a.name])))
+        timed_cols = self._wanted(
+            dict.fromkeys(o for a in active if a.timed for o in a.columns(ctx, state[a.name]))
+        )
         times: dict[str, dict[tuple[int, ...], RowTime]] = {c: {} for c in timed_cols}
         if timed_cols:
             tables.update(await session.bulk_columns(timed_cols, times=times, clock=True))

@@ -43,8 +43,13 @@ def _answer(mode: str, data: bytes, rng: random.Random) -> bytes:
     if pdu.tagSet != P.GetBulkRequestPDU.tagSet:
         return response(rid, [(o, OctetString(b"not a number\\")) for o in oids])
     # one row (index 7) per column, text where numbers belong, then the end of the MIB
-    return response(rid, [(f"{o}.7", OctetString(b"not a number\\")) if not o.endswith(".7") else
-                          (o, EndOfMibView()) for o in oids])
+    return response(
+        rid,
+        [
+            (f"{o}.7", OctetString(b"not a number\\")) if not o.endswith(".7") else (o, EndOfMibView())
+            for o in oids
+        ],
+    )
 
 
 @pytest.fixture(params=["loop", "wrong-types", "garbage"])
@@ -80,8 +85,16 @@ def test_bad_agent_is_counted_and_logged_once(
         {
             "sites": [{"id": "dx", "name": "Đồng Xoài"}],
             "snmp_profiles": [{**profiles()[0], "timeout_s": 0.3, "retries": 0}],
-            "devices": [{"name": "odd", "address": host, "snmp_port": port, "profile": "sim",
-                         "role": "access", "site": "dx"}],
+            "devices": [
+                {
+                    "name": "odd",
+                    "address": host,
+                    "snmp_port": port,
+                    "profile": "sim",
+                    "role": "access",
+                    "site": "dx",
+                }
+            ],
         }
     )
     sink = MemorySink()

@@ -37,8 +37,10 @@ def device_name(stem: str) -> str:
 def polled(snmp_secrets: None) -> Iterator[tuple[dict[str, PollResult], MemorySink, list[str]]]:
     base = walkcheck.walks_dir() / "snmprec"
     if not base.is_dir():
-        pytest.skip(f"{base} not found: the real-device walks live in ../shared/snmp-walks "
-                    "(set NOCSOC_SHARED_DIR to the shared folder)")
+        pytest.skip(
+            f"{base} not found: the real-device walks live in ../shared/snmp-walks "
+            "(set NOCSOC_SHARED_DIR to the shared folder)"
+        )
     stems = walkcheck.stems()
     sim = SnmpSim({device_name(s): base / f"{s}.snmprec" for s in stems})
     try:

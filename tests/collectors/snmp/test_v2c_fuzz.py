@@ -30,8 +30,14 @@ from tests.collectors.snmp.test_v2c_codec import response
 
 N = 120_000
 _TYPES = {
-    "2": Integer32, "4": OctetString, "6": ObjectIdentifier, "64": IpAddress,
-    "65": Counter32, "66": Gauge32, "67": TimeTicks, "70": Counter64,
+    "2": Integer32,
+    "4": OctetString,
+    "6": ObjectIdentifier,
+    "64": IpAddress,
+    "65": Counter32,
+    "66": Gauge32,
+    "67": TimeTicks,
+    "70": Counter64,
 }
 
 
@@ -42,7 +48,7 @@ def seeds() -> list[bytes]:
         lines = [line.split("|", 2) for line in path.read_text().splitlines() if line.count("|") >= 2]
         for start in range(0, len(lines), 97):
             vbs: list[tuple[str, object]] = []
-            for oid, tag, value in lines[start:start + 12]:
+            for oid, tag, value in lines[start : start + 12]:
                 base = tag.split(":")[0].rstrip("x")
                 if ":" in tag:  # snmpsim variation (rate=...): the value is generated
                     vbs.append((oid, Counter64(123456789)))
@@ -72,17 +78,36 @@ def mutate(rng: random.Random, data: bytes) -> bytes:
         elif op == 2:
             b.insert(i, rng.randrange(256))
         elif op == 3 and b:
-            del b[i:i + rng.randint(1, 8)]
+            del b[i : i + rng.randint(1, 8)]
         elif op == 4:
-            del b[rng.randint(0, len(b)):]
+            del b[rng.randint(0, len(b)) :]
         elif op == 5 and b:  # a length byte rewritten: short, long, or long-form with many octets
             b[i] = rng.choice([0x00, 0x7F, 0x80, 0x81, 0x84, 0x8F, 0xFF, rng.randrange(256)])
         elif op == 6 and b:  # a tag swapped for another SNMP/BER tag
-            b[i] = rng.choice([0x02, 0x04, 0x05, 0x06, 0x30, 0x40, 0x41, 0x42, 0x43, 0x44, 0x46, 0x47,
-                               0x80, 0x81, 0x82, 0xA2, 0xA5])
+            b[i] = rng.choice(
+                [
+                    0x02,
+                    0x04,
+                    0x05,
+                    0x06,
+                    0x30,
+                    0x40,
+                    0x41,
+                    0x42,
+                    0x43,
+                    0x44,
+                    0x46,
+                    0x47,
+                    0x80,
+                    0x81,
+                    0x82,
+                    0xA2,
+                    0xA5,
+                ]
+            )
         elif op == 7 and b:
             j = rng.randrange(len(b))
-            b[j:j] = b[i:i + rng.randint(1, 16)]
+            b[j:j] = b[i : i + rng.randint(1, 16)]
     return bytes(b)
 
 
@@ -91,8 +116,11 @@ def _sane(result: tuple[int, int, int, list[v2c.VarBind]]) -> None:
     assert isinstance(rid, int) and isinstance(status, int) and isinstance(index, int)
     for oid, value in vbs:
         assert isinstance(oid, tuple) and all(isinstance(a, int) for a in oid)
-        assert value is None or isinstance(value, (int, bytes, str)) or value in (
-            v2c.NO_SUCH_OBJECT, v2c.NO_SUCH_INSTANCE, v2c.END_OF_MIB_VIEW)
+        assert (
+            value is None
+            or isinstance(value, (int, bytes, str))
+            or value in (v2c.NO_SUCH_OBJECT, v2c.NO_SUCH_INSTANCE, v2c.END_OF_MIB_VIEW)
+        )
 
 
 def test_seeds_decode_as_pysnmp_encoded_them() -> None:

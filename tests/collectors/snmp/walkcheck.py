@@ -100,7 +100,9 @@ def _alias_ports(walk: WalkFile) -> dict[int, int]:
     for index, value in walk.column((1, 3, 6, 1, 2, 1, 47, 1, 3, 2, 1, 2)).items():
         if isinstance(value, str) and value.startswith("1.3.6.1.2.1.2.2.1.1."):
             alias.setdefault(index[0], int(value.rsplit(".", 1)[1]))
-    parent = {i[0]: v for i, v in walk.column((1, 3, 6, 1, 2, 1, 47, 1, 1, 1, 1, 4)).items() if isinstance(v, int)}
+    parent = {
+        i[0]: v for i, v in walk.column((1, 3, 6, 1, 2, 1, 47, 1, 1, 1, 1, 4)).items() if isinstance(v, int)
+    }
     out: dict[int, int] = {}
     for ent in set(parent) | set(alias):
         node: int | None = ent
@@ -188,7 +190,10 @@ def score(stem: str, points: list[Point]) -> WalkScore:
     base = walks_dir()
     data = json.loads((base / "expected" / f"{stem}.json").read_text())
     walk = WalkFile.load(base / "snmprec" / f"{stem}.snmprec")
-    by = {m: [p for p in points if p.measurement == m] for m in ("interface", "optics", "sensor", "processor", "memory", "ups")}
+    by = {
+        m: [p for p in points if p.measurement == m]
+        for m in ("interface", "optics", "sensor", "processor", "memory", "ups")
+    }
     scores: dict[str, Score] = {}
 
     names = {str(p.tags.get("ifname", "")) for p in by["interface"]}
@@ -215,28 +220,47 @@ def score(stem: str, points: list[Point]) -> WalkScore:
             sc.found += 1
         elif marker:
             sc.markers += 1
-            sc.misses.append(f"optics {direction} {value:g} dBm on {port or '-'} ({descr}): no reading, {marker}")
+            sc.misses.append(
+                f"optics {direction} {value:g} dBm on {port or '-'} ({descr}): no reading, {marker}"
+            )
         else:
             sc.misses.append(f"optics {direction} {value:g} dBm on {port or '-'} ({descr})")
     scores["optics"] = sc
 
     temps = [float(p.fields["value"]) for p in by["sensor"] if p.tags.get("kind") == "celsius"]
     temps += [float(p.fields["temperature_c"]) for p in by["optics"] if "temperature_c" in p.fields]
-    temps += [float(p.fields["battery_temperature_c"]) for p in by["ups"] if "battery_temperature_c" in p.fields]
+    temps += [
+        float(p.fields["battery_temperature_c"]) for p in by["ups"] if "battery_temperature_c" in p.fields
+    ]
     scores["temperature"] = _multiset(
-        (float(s["sensor_current"]) for s in _rows(data, "sensors", "sensors")
-         if s.get("sensor_class") == "temperature" and s.get("sensor_current") is not None),
-        temps, 0.5, "temperature",
+        (
+            float(s["sensor_current"])
+            for s in _rows(data, "sensors", "sensors")
+            if s.get("sensor_class") == "temperature" and s.get("sensor_current") is not None
+        ),
+        temps,
+        0.5,
+        "temperature",
     )
     scores["processor"] = _multiset(
-        (float(p["processor_usage"]) for p in _rows(data, "processors", "processors")
-         if p.get("processor_usage") is not None),
-        [float(p.fields["load_pct"]) for p in by["processor"]], 1.0, "cpu",
+        (
+            float(p["processor_usage"])
+            for p in _rows(data, "processors", "processors")
+            if p.get("processor_usage") is not None
+        ),
+        [float(p.fields["load_pct"]) for p in by["processor"]],
+        1.0,
+        "cpu",
     )
     scores["memory"] = _multiset(
-        (float(m["mempool_perc"]) for m in _rows(data, "mempools", "mempools")
-         if m.get("mempool_class") == "system" and m.get("mempool_perc") is not None),
-        [float(p.fields["used_pct"]) for p in by["memory"]], 1.0, "memory %",
+        (
+            float(m["mempool_perc"])
+            for m in _rows(data, "mempools", "mempools")
+            if m.get("mempool_class") == "system" and m.get("mempool_perc") is not None
+        ),
+        [float(p.fields["used_pct"]) for p in by["memory"]],
+        1.0,
+        "memory %",
     )
     return WalkScore(stem, vendor_of(stem), scores)
 
@@ -275,24 +299,45 @@ def coverage_markdown(results: list[WalkScore]) -> str:
             total[m][1] += e
             cells.append(f"{f}/{e}" if e else "-")
         lines.append(f"| {vendor} | {len(rs)} | " + " | ".join(cells) + " |")
-    lines.append(f"| **all** | {len(results)} | " + " | ".join(
-        f"**{f}/{e}**" if e else "-" for f, e in total.values()) + " |")
+    lines.append(
+        f"| **all** | {len(results)} | "
+        + " | ".join(f"**{f}/{e}**" if e else "-" for f, e in total.values())
+        + " |"
+    )
     markers = sum(r.scores["optics"].markers for r in results)
     lines += [
         "",
-        f"Optics: {total['optics'][0]}/{total['optics'][1]} of LibreNMS's dBm readings; {markers} of them are "
-        "LibreNMS's value for a \"no reading\" marker in the recording (a power of 0 W or less, shown as -60 dBm; "
-        "HUAWEI-ENTITY-EXTENT-MIB's -1 for a module without diagnostics, shown as -0.01 dBm), for which nocsoc "
-        f"writes no dBm: {total['optics'][0]}/{total['optics'][1] - markers} of the real readings.",
+        f"Optics: {total['optics'][0]}/{total['optics'][1]} of LibreNMS's dBm readings; {markers} of them "
+        'are LibreNMS\'s value for a "no reading" marker in the recording (a power of 0 W or less, shown as '
+        "-60 dBm; HUAWEI-ENTITY-EXTENT-MIB's -1 for a module without diagnostics, shown as -0.01 dBm), for "
+        f"which nocsoc writes no dBm: {total['optics'][0]}/{total['optics'][1] - markers} of the real "
+        "readings.",
     ]
-    lines += ["", "Walks whose metric is right (>= 90% of LibreNMS's readings matched), of the walks that have it:", ""]
+    lines += [
+        "",
+        "Walks whose metric is right (>= 90% of LibreNMS's readings matched), of the walks that have it:",
+        "",
+    ]
     for m in METRICS:
         have = [r for r in results if r.scores[m].expected]
         right = [r for r in have if r.scores[m].right]
         lines.append(f"- {m}: {len(right)}/{len(have)}")
-    lines += ["", "## Per walk", "", "| walk | " + " | ".join(METRICS) + " |", "| --- | " + " | ".join("---" for _ in METRICS) + " |"]
+    lines += [
+        "",
+        "## Per walk",
+        "",
+        "| walk | " + " | ".join(METRICS) + " |",
+        "| --- | " + " | ".join("---" for _ in METRICS) + " |",
+    ]
     for r in sorted(results, key=lambda r: r.stem):
-        lines.append(f"| {r.stem} | " + " | ".join(
-            (f"{r.scores[m].found}/{r.scores[m].expected}" + ("" if r.scores[m].right else " ✗"))
-            if r.scores[m].expected else "-" for m in METRICS) + " |")
+        lines.append(
+            f"| {r.stem} | "
+            + " | ".join(
+                (f"{r.scores[m].found}/{r.scores[m].expected}" + ("" if r.scores[m].right else " ✗"))
+                if r.scores[m].expected
+                else "-"
+                for m in METRICS
+            )
+            + " |"
+        )
     return "\n".join(lines) + "\n"

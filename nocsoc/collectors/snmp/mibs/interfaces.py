@@ -213,7 +213,8 @@ class InterfacesArea(areas.Area):
 
     def followup(self, ctx: areas.Context, state: Any, fetched: areas.Fetched) -> Sequence[str]:
         t = fetched.tables
-        if state.has_hc is None and not t.get(O.IF_HC_IN_OCTETS) and (t.get(O.IF_OPER_STATUS) or t.get(O.IF_DESCR)):
+        has_rows = t.get(O.IF_OPER_STATUS) or t.get(O.IF_DESCR)
+        if state.has_hc is None and not t.get(O.IF_HC_IN_OCTETS) and has_rows:
             # No ifXTable counters on this device: read the 32-bit ifTable ones (from now on only those).
             return LEGACY_COLUMNS
         return ()

@@ -53,8 +53,23 @@ _MAX_DEPTH = 8  # containment levels searched for a port (chassis > slot > card 
 
 # EntitySensorDataScale -> power of ten (exa(14) comes before peta(15) in the MIB).
 SCALE_EXPONENT = {
-    1: -24, 2: -21, 3: -18, 4: -15, 5: -12, 6: -9, 7: -6, 8: -3, 9: 0,
-    10: 3, 11: 6, 12: 9, 13: 12, 14: 18, 15: 15, 16: 21, 17: 24,
+    1: -24,
+    2: -21,
+    3: -18,
+    4: -15,
+    5: -12,
+    6: -9,
+    7: -6,
+    8: -3,
+    9: 0,
+    10: 3,
+    11: 6,
+    12: 9,
+    13: 12,
+    14: 18,
+    15: 15,
+    16: 21,
+    17: 24,
 }
 KINDS = {
     1: "other",
@@ -104,12 +119,17 @@ def _port_of(name: str, ifnames: Iterable[str]) -> str:
         low = ifname.lower()
         if not low:
             continue
-        if lowered.startswith(low) and (len(lowered) == len(low) or not lowered[len(low)].isalnum()):
+        starts = lowered.startswith(low) and (len(lowered) == len(low) or not lowered[len(low)].isalnum())
+        if starts:
             if len(ifname) > len(best):
                 best = ifname
-        elif len(low) >= 3 and len(ifname) > len(inside) and low in lowered:
-            if re.search(rf"(?<![\w/.]){re.escape(low)}(?![\w/.])", lowered):
-                inside = ifname
+        elif (
+            len(low) >= 3
+            and len(ifname) > len(inside)
+            and low in lowered
+            and re.search(rf"(?<![\w/.]){re.escape(low)}(?![\w/.])", lowered)
+        ):
+            inside = ifname
     return best or inside
 
 
@@ -139,20 +159,20 @@ class Entities:
 def entities_of(tables: Mapping[str, Column]) -> Entities:
     names = {i: text(v) for i, v in tables.get(O.ENT_PHYSICAL_NAME, {}).items()}
     descr = {i: text(v) for i, v in tables.get(O.ENT_PHYSICAL_DESCR, {}).items()}
-    for i, v in descr.items():
+    for i, d in descr.items():
         if not names.get(i):  # Arista, Extreme: the name is empty, the description names it
-            names[i] = v
+            names[i] = d
     parent: dict[Index, int] = {}
-    for i, v in tables.get(O.ENT_PHYSICAL_CONTAINED_IN, {}).items():
-        p = num(v)
+    for i, raw in tables.get(O.ENT_PHYSICAL_CONTAINED_IN, {}).items():
+        p = num(raw)
         if p is not None:
             parent[i] = p
     aliased: dict[int, int] = {}  # entPhysicalIndex -> ifIndex
     prefix = O.IF_INDEX + "."
     for index, value in tables.get(O.ENT_ALIAS_MAPPING_ID, {}).items():
         target = value if isinstance(value, str) else ""
-        if index and target.startswith(prefix) and target[len(prefix):].isdigit():
-            aliased.setdefault(index[0], int(target[len(prefix):]))
+        if index and target.startswith(prefix) and target[len(prefix) :].isdigit():
+            aliased.setdefault(index[0], int(target[len(prefix) :]))
     if_index: dict[Index, int] = {}
     if aliased:
         for index in set(names) | set(parent):
@@ -249,7 +269,9 @@ def points(
         sensor = name if name not in used_names else f"{name} #{label}"
         used_names.add(sensor)
         out.append(
-            SENSOR.point(time_ns, {**tags, "sensor": sensor, "kind": KINDS.get(kind, "other")}, {"value": value})
+            SENSOR.point(
+                time_ns, {**tags, "sensor": sensor, "kind": KINDS.get(kind, "other")}, {"value": value}
+            )
         )
     return optics_points(tags, readings, time_ns) + out
 

@@ -57,7 +57,9 @@ def _key(index: Index, part: int) -> int | None:
 class _Device:
     """The device's interfaces and entities as a table row needs them."""
 
-    def __init__(self, ctx: areas.Context, tables: Mapping[str, Column], entities: sensors.Entities | None) -> None:
+    def __init__(
+        self, ctx: areas.Context, tables: Mapping[str, Column], entities: sensors.Entities | None
+    ) -> None:
         self.ctx = ctx
         self.entities = entities
         by_name: dict[str, str] = {}
@@ -101,8 +103,13 @@ class _Device:
             entity = self.entities.names.get((key,), "")
         label = text(tables.get(table.label_column, {}).get(index)) if table.label_column else ""
         template = table.label or (
-            "{label}" if table.label_column else "{entity}" if table.index == "entity" else
-            "{ifname}" if port else "{table} {index}"
+            "{label}"
+            if table.label_column
+            else "{entity}"
+            if table.index == "entity"
+            else "{ifname}"
+            if port
+            else "{table} {index}"
         )
         out = template.format(
             label=label, entity=entity, index=_dotted(index), ifname=port or "", table=table.name
@@ -169,8 +176,9 @@ def build(ctx: areas.Context, match: Match, tables: Mapping[str, Column]) -> are
     for table in match.tables:
         if table.kind == "entity-sensor":
             assert table.oid is not None
-            points += sensors.points(tags, tables, entities or sensors.Entities(), ctx.interfaces, t_ns,
-                                     base=table.oid.lstrip("."))
+            points += sensors.points(
+                tags, tables, entities or sensors.Entities(), ctx.interfaces, t_ns, base=table.oid.lstrip(".")
+            )
             continue
         if table.only_if_empty and table.kind in produced:
             continue
@@ -203,11 +211,18 @@ def build(ctx: areas.Context, match: Match, tables: Mapping[str, Column]) -> are
                     for _f, _lane, v, _st in values:
                         if counts:
                             loads.append(v)
-                        points.append(PROCESSOR.point(t_ns, {**tags, "processor": unique(label, index, "processor")},
-                                                      {"load_pct": v}))
+                        points.append(
+                            PROCESSOR.point(
+                                t_ns,
+                                {**tags, "processor": unique(label, index, "processor")},
+                                {"load_pct": v},
+                            )
+                        )
                 elif table.kind == "memory":
                     got = {f: v for f, _lane, v, _st in values}
-                    total, used, free, pct = (got.get(k) for k in ("total_bytes", "used_bytes", "free_bytes", "used_pct"))
+                    total, used, free, pct = (
+                        got.get(k) for k in ("total_bytes", "used_bytes", "free_bytes", "used_pct")
+                    )
                     if total is None and used is not None and free is not None:
                         total = used + free
                     if used is None and total is not None and free is not None:
@@ -226,7 +241,9 @@ def build(ctx: areas.Context, match: Match, tables: Mapping[str, Column]) -> are
                             mem_used += int(used)
                     elif counts:
                         mem_pcts.append(pct)
-                    points.append(MEMORY.point(t_ns, {**tags, "pool": unique(label, index, "memory")}, fields))
+                    points.append(
+                        MEMORY.point(t_ns, {**tags, "pool": unique(label, index, "memory")}, fields)
+                    )
                 else:
                     value = next((v for f, _l, v, st in values if not st), None)
                     status = next((v for f, _l, v, st in values if st), None)
@@ -237,16 +254,24 @@ def build(ctx: areas.Context, match: Match, tables: Mapping[str, Column]) -> are
                         ok_values = next(s.ok for f, _l, s in table.specs() if f == "status")
                         sfields["ok"] = int(int(status) in ok_values) if ok_values else None
                     sfields["value"] = value if value is not None else status
-                    points.append(SENSOR.point(t_ns, {**tags, "sensor": unique(label, index, "sensor"), "kind": kind}, sfields))
+                    points.append(
+                        SENSOR.point(
+                            t_ns, {**tags, "sensor": unique(label, index, "sensor"), "kind": kind}, sfields
+                        )
+                    )
             except SchemaError as exc:
-                ctx.problem("bad_values", f"profile {match.profile.name} table {table.name} row "
-                            f"{_dotted(index)} skipped: {exc}")
+                ctx.problem(
+                    "bad_values",
+                    f"profile {match.profile.name} table {table.name} row {_dotted(index)} skipped: {exc}",
+                )
     points = sensors.optics_points(tags, readings, t_ns) + points
     device: dict[str, object] = {}
     if loads:
         device["cpu_pct"] = sum(loads) / len(loads)
     if mem_total:
-        device.update(mem_total_bytes=mem_total, mem_used_bytes=mem_used, mem_used_pct=mem_used / mem_total * 100)
+        device.update(
+            mem_total_bytes=mem_total, mem_used_bytes=mem_used, mem_used_pct=mem_used / mem_total * 100
+        )
     elif mem_pcts:
         device["mem_used_pct"] = sum(mem_pcts) / len(mem_pcts)
     return areas.Output(points, device)

@@ -33,7 +33,15 @@ from nocsoc.inventory.model import Role
 from nocsoc.yamlio import parse_yaml, validation_problems
 
 TableKind = Literal[
-    "optics", "processor", "memory", "temperature", "fan", "psu", "voltage", "current", "power",
+    "optics",
+    "processor",
+    "memory",
+    "temperature",
+    "fan",
+    "psu",
+    "voltage",
+    "current",
+    "power",
     "entity-sensor",
 ]
 IndexKind = Literal["ifindex", "entity", "name", "none"]
@@ -49,14 +57,28 @@ class ProfileError(NocsocError):
 # symbol -> (dimension, factor to the dimension's base unit)
 _SYMBOLS: dict[str, tuple[str, float]] = {
     "dBm": ("dbm", 1.0),
-    "W": ("power", 1.0), "mW": ("power", 1e-3), "uW": ("power", 1e-6), "µW": ("power", 1e-6),
+    "W": ("power", 1.0),
+    "mW": ("power", 1e-3),
+    "uW": ("power", 1e-6),
+    "µW": ("power", 1e-6),
     "nW": ("power", 1e-9),
     "C": ("celsius", 1.0),
-    "A": ("current", 1.0), "mA": ("current", 1e-3), "uA": ("current", 1e-6), "µA": ("current", 1e-6),
-    "V": ("voltage", 1.0), "mV": ("voltage", 1e-3), "uV": ("voltage", 1e-6), "µV": ("voltage", 1e-6),
+    "A": ("current", 1.0),
+    "mA": ("current", 1e-3),
+    "uA": ("current", 1e-6),
+    "µA": ("current", 1e-6),
+    "V": ("voltage", 1.0),
+    "mV": ("voltage", 1e-3),
+    "uV": ("voltage", 1e-6),
+    "µV": ("voltage", 1e-6),
     "%": ("percent", 1.0),
-    "B": ("bytes", 1.0), "kB": ("bytes", 1024.0), "KB": ("bytes", 1024.0), "KiB": ("bytes", 1024.0),
-    "MB": ("bytes", 1048576.0), "MiB": ("bytes", 1048576.0), "GB": ("bytes", 1073741824.0),
+    "B": ("bytes", 1.0),
+    "kB": ("bytes", 1024.0),
+    "KB": ("bytes", 1024.0),
+    "KiB": ("bytes", 1024.0),
+    "MB": ("bytes", 1048576.0),
+    "MiB": ("bytes", 1048576.0),
+    "GB": ("bytes", 1073741824.0),
     "rpm": ("rpm", 1.0),
     "Hz": ("hertz", 1.0),
     "": ("number", 1.0),
@@ -83,7 +105,9 @@ class Unit:
             factor /= float(m.group("den"))
         sym = m.group("sym") or ""
         if sym not in _SYMBOLS:
-            raise ValueError(f"unit {text!r}: unknown symbol {sym!r} (known: {', '.join(s for s in _SYMBOLS if s)})")
+            raise ValueError(
+                f"unit {text!r}: unknown symbol {sym!r} (known: {', '.join(s for s in _SYMBOLS if s)})"
+            )
         dim, base = _SYMBOLS[sym]
         return cls(text, factor, dim, base)
 
@@ -99,7 +123,7 @@ class Unit:
                 return 10 * math.log10(watts * 1000) if watts > 0 else None
             return None
         dim, base = _SYMBOLS[target]
-        if dim != self.dimension and not (self.dimension == "number"):
+        if dim != self.dimension and self.dimension != "number":
             return None
         return value * self.base / base
 
@@ -168,7 +192,8 @@ class TableSpec(BaseModel):
     index: IndexKind = "none"
     index_part: int = Field(default=-1, description="which arc of a multi-arc row index is the key")
     name_column: str | None = Field(
-        default=None, description="the column naming the port (index: name; with ifindex, when the ifIndex is unknown)"
+        default=None,
+        description="the column naming the port (index: name; with ifindex, when the ifIndex is unknown)",
     )
     label_column: str | None = Field(default=None, description="a text column naming each row")
     label: str = Field(default="", description="label template: {label} {entity} {index} {ifname}")
@@ -176,12 +201,15 @@ class TableSpec(BaseModel):
     where_label: str | None = Field(default=None, description="regex the row's label must match")
     skip_label: str | None = Field(default=None, description="regex: rows whose label matches are skipped")
     entity_column: str | None = Field(default=None, description="a column holding the row's entPhysicalIndex")
-    require: list[str] = Field(default_factory=list, description="columns that must be non-zero for a row to count")
+    require: list[str] = Field(
+        default_factory=list, description="columns that must be non-zero for a row to count"
+    )
     only_if_empty: bool = Field(
         default=False, description="read this table only when the tables of its kind before it gave nothing"
     )
     device_label: str | None = Field(
-        default=None, description="regex: only rows whose label matches count in the device's cpu/memory figure"
+        default=None,
+        description="regex: only rows whose label matches count in the device's cpu/memory figure",
     )
     columns: dict[str, ColumnSpec | list[ColumnSpec]] = Field(default_factory=dict)
 
@@ -190,8 +218,10 @@ class TableSpec(BaseModel):
         allowed = FIELDS[self.kind]
         for f in self.columns:
             if f not in allowed:
-                raise ValueError(f"table {self.name}: a {self.kind} table has no field {f!r} "
-                                 f"(fields: {', '.join(allowed) or 'none, give oid'})")
+                raise ValueError(
+                    f"table {self.name}: a {self.kind} table has no field {f!r} "
+                    f"(fields: {', '.join(allowed) or 'none, give oid'})"
+                )
         if self.kind == "entity-sensor" and not self.oid:
             raise ValueError(f"table {self.name}: an entity-sensor table needs its entry `oid`")
         if self.kind != "entity-sensor" and not self.columns:
