@@ -297,9 +297,10 @@ class ProfilesArea(areas.Area):
         match: Match | None = ctx.profile
         if match is None:
             return ()
+        out = list(dict.fromkeys(o for t in match.tables for o in t.name_oids()))
         if any(_needs_entities(t) for t in match.tables):
-            return sensors.ENTITY_COLUMNS
-        return ()
+            out += sensors.ENTITY_COLUMNS
+        return out
 
     def build(self, ctx: areas.Context, state: Any, fetched: areas.Fetched) -> areas.Output:
         match: Match | None = ctx.profile

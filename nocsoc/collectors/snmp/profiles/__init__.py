@@ -246,13 +246,17 @@ class TableSpec(BaseModel):
                 yield f, "", spec
 
     def column_oids(self) -> list[str]:
+        """The columns read every cycle: the readings (and what decides whether a row counts)."""
         out = [s.oid for _f, _lane, s in self.specs()]
         if self.kind == "entity-sensor" and self.oid:
             out += [f"{self.oid.lstrip('.')}.{c}" for c in (1, 2, 3, 4, 5)]
-        for c in (self.name_column, self.label_column, self.entity_column, *self.require):
-            if c:
-                out.append(c.lstrip("."))
+        out += [c.lstrip(".") for c in self.require]
         return out
+
+    def name_oids(self) -> list[str]:
+        """The columns that name rows and tie them to ports: they rarely change, so the poller
+        reads them with the other slow columns (first cycle, then every absent_reprobe_cycles)."""
+        return [c.lstrip(".") for c in (self.name_column, self.label_column, self.entity_column) if c]
 
 
 class MatchRule(BaseModel):
