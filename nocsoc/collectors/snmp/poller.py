@@ -694,7 +694,17 @@ class SnmpPoller:
         return [p.poll_point(p.last, now) for p in pollers if p.last is not None and not p.last.written]
 
     def reload(self, inventory: Inventory) -> None:
-        """The Component protocol's name for a SIGHUP reload."""
+        """The Component protocol's name for a SIGHUP reload: the inventory, and the device
+        profiles read again (a broken profile keeps the previous ones, and says why)."""
+        try:
+            catalog = profiles.reload(self._profiles_dir)
+        except profiles.ProfileError as exc:
+            log.error("SNMP device profiles not reloaded, the previous ones stay: %s", exc)
+        else:
+            with self._lock:
+                for p in self._pollers.values():
+                    if p.system.object_id:
+                        p.matched = catalog.match(p.system.object_id, p.system.descr)
         self.update_inventory(inventory)
 
     def status(self) -> dict[str, int]:

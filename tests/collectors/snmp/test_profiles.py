@@ -327,3 +327,15 @@ def test_discover_finds_known_devices_by_address_whatever_the_port() -> None:
     proposal = plan(inv, probes, "backbone-v3", "dx")
     assert [d.name for d in proposal.add] == ["new1"] and proposal.add[0].snmp_port is None
     assert proposal.update == [("core1", {"vendor": "cisco"})]
+
+
+def test_reload_reads_user_profiles_again_and_keeps_them_on_error(tmp_path: Path) -> None:
+    rule = "match:\n  - sys_object_id: 1.3.6.1.4.1.14988\n"
+    (tmp_path / "m.yaml").write_text(f"name: mikrotik\nvendor: mikrotik\nrole: core\nmibs: [M]\n{rule}")
+    assert profiles.reload(tmp_path).profiles["mikrotik"].role is Role.CORE
+    (tmp_path / "m.yaml").write_text(f"name: mikrotik\nvendor: mikrotik\nrole: ups\nmibs: [M]\n{rule}")
+    assert profiles.reload(tmp_path).profiles["mikrotik"].role is Role.UPS
+    (tmp_path / "m.yaml").write_text("name: [broken\n")
+    with pytest.raises(profiles.ProfileError, match="m.yaml"):
+        profiles.reload(tmp_path)
+    assert profiles.catalog(tmp_path).profiles["mikrotik"].role is Role.UPS  # the previous ones stay

@@ -389,11 +389,19 @@ _lock = threading.Lock()
 
 
 def catalog(user_dir: Path | None = None) -> Catalog:
-    """The catalog, loaded once per user directory (a reload of the service loads it again)."""
+    """The catalog, loaded once per user directory (`reload()` reads it again)."""
     with _lock:
         if user_dir not in _cache:
             _cache[user_dir] = load_catalog(user_dir)
         return _cache[user_dir]
+
+
+def reload(user_dir: Path | None = None) -> Catalog:
+    """Read the profiles again (SIGHUP); on error the cached catalog stays and ProfileError says why."""
+    fresh = load_catalog(user_dir)
+    with _lock:
+        _cache[user_dir] = fresh
+    return fresh
 
 
 def user_dir(configured: Path | None, base: Path | None) -> Path | None:
