@@ -45,7 +45,11 @@ def test_list_and_show_as_json(project: Path) -> None:
     shown = json.loads(result.output)
     assert shown["mibs"] == ["MIKROTIK-MIB"]
     assert shown["tables"][0]["columns"]["rx_dbm"] == {
-        "oid": "1.3.6.1.4.1.14988.1.1.19.1.1.10", "unit": "0.001 dBm", "absent": [], "ok": [], "pattern": None,
+        "oid": "1.3.6.1.4.1.14988.1.1.19.1.1.10",
+        "unit": "0.001 dBm",
+        "absent": [],
+        "ok": [],
+        "pattern": None,
     }
 
 

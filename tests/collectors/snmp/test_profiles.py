@@ -336,6 +336,6 @@ def test_reload_reads_user_profiles_again_and_keeps_them_on_error(tmp_path: Path
     (tmp_path / "m.yaml").write_text(f"name: mikrotik\nvendor: mikrotik\nrole: ups\nmibs: [M]\n{rule}")
     assert profiles.reload(tmp_path).profiles["mikrotik"].role is Role.UPS
     (tmp_path / "m.yaml").write_text("name: [broken\n")
-    with pytest.raises(profiles.ProfileError, match="m.yaml"):
+    with pytest.raises(profiles.ProfileError, match=r"m\.yaml"):
         profiles.reload(tmp_path)
     assert profiles.catalog(tmp_path).profiles["mikrotik"].role is Role.UPS  # the previous ones stay
