@@ -50,6 +50,7 @@ def test_list_and_show_as_json(project: Path) -> None:
         "absent": [],
         "ok": [],
         "pattern": None,
+        "map": None,
     }
 
 

@@ -339,3 +339,21 @@ def test_reload_reads_user_profiles_again_and_keeps_them_on_error(tmp_path: Path
     with pytest.raises(profiles.ProfileError, match=r"m\.yaml"):
         profiles.reload(tmp_path)
     assert profiles.catalog(tmp_path).profiles["mikrotik"].role is Role.UPS  # the previous ones stay
+
+
+def test_apc_ups_state_in_ups_mib_terms() -> None:
+    """PowerNet-MIB read into the ups measurement; LibreNMS read the same recording as charge 100 %,
+    runtime 25.37 min, load 37.8 %, input and output 118 V, internal temperature 28 C."""
+    out = poll_walk(_walk("apc_smtl1000-nmc3"))
+    (ups,) = [p.fields for p in out.points if p.measurement == "ups"]
+    assert ups == pytest.approx(
+        {
+            "battery_charge_pct": 100.0,
+            "runtime_min": 1522 / 60,
+            "on_battery": 0,
+            "output_load_pct": 37.8,
+            "input_voltage": 118.0,
+            "output_voltage": 118.0,
+            "battery_temperature_c": 28.0,
+        }
+    )

@@ -16,7 +16,7 @@ from nocsoc.collectors.snmp import areas
 from nocsoc.collectors.snmp.mibs import num, sensors, text
 from nocsoc.collectors.snmp.profiles import Match, TableSpec
 from nocsoc.collectors.snmp.session import Column, Index
-from nocsoc.schema import MEMORY, PROCESSOR, SENSOR, Point, SchemaError
+from nocsoc.schema import MEMORY, PROCESSOR, SENSOR, UPS, Point, SchemaError
 
 SENSOR_KIND = {
     "temperature": "celsius",
@@ -138,6 +138,10 @@ def _values(
             raw = number(value_in)
         if raw is None or raw in spec.absent:
             continue
+        if spec.map is not None:
+            if int(raw) not in spec.map:
+                continue
+            raw = spec.map[int(raw)]
         if f == "status":
             out.append((f, lane, raw, True))
             continue
@@ -167,6 +171,7 @@ def build(ctx: areas.Context, match: Match, tables: Mapping[str, Column]) -> are
     mem_pcts: list[float] = []
     used_names: set[tuple[str, str]] = set()
     produced: set[str] = set()  # kinds that gave rows (for only_if_empty tables)
+    ups: dict[str, object] = {}
 
     def unique(name: str, index: Index, kind: str) -> str:
         out = name if (kind, name) not in used_names else f"{name} #{_dotted(index)}"
@@ -204,7 +209,9 @@ def build(ctx: areas.Context, match: Match, tables: Mapping[str, Column]) -> are
             produced.add(table.kind)
             counts = device_label is None or bool(device_label.search(label))
             try:
-                if table.kind == "optics":
+                if table.kind == "ups":
+                    ups.update({f: v for f, _lane, v, _st in values})
+                elif table.kind == "optics":
                     for f, lane, v, _st in values:
                         readings.append(sensors.Reading((port or label, lane), port, f, v))
                 elif table.kind == "processor":
@@ -265,6 +272,11 @@ def build(ctx: areas.Context, match: Match, tables: Mapping[str, Column]) -> are
                     f"profile {match.profile.name} table {table.name} row {_dotted(index)} skipped: {exc}",
                 )
     points = sensors.optics_points(tags, readings, t_ns) + points
+    if ups:
+        try:
+            points.append(UPS.point(t_ns, tags, ups))
+        except SchemaError as exc:
+            ctx.problem("bad_values", f"profile {match.profile.name}: UPS values skipped: {exc}")
     device: dict[str, object] = {}
     if loads:
         device["cpu_pct"] = sum(loads) / len(loads)

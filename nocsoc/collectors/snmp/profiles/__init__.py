@@ -43,6 +43,7 @@ TableKind = Literal[
     "current",
     "power",
     "entity-sensor",
+    "ups",
 ]
 IndexKind = Literal["ifindex", "entity", "name", "none"]
 
@@ -80,6 +81,9 @@ _SYMBOLS: dict[str, tuple[str, float]] = {
     "MiB": ("bytes", 1048576.0),
     "GB": ("bytes", 1073741824.0),
     "rpm": ("rpm", 1.0),
+    "s": ("time", 1.0),
+    "min": ("time", 60.0),
+    "h": ("time", 3600.0),
     "Hz": ("hertz", 1.0),
     "": ("number", 1.0),
 }
@@ -140,6 +144,18 @@ FIELDS: dict[str, dict[str, str]] = {
     "current": {"value": "A", "status": ""},
     "power": {"value": "W", "status": ""},
     "entity-sensor": {},
+    # one UPS point per device: vendor UPS MIBs (APC PowerNet) in UPS-MIB's terms
+    "ups": {
+        "battery_status": "",
+        "battery_charge_pct": "%",
+        "runtime_min": "min",
+        "seconds_on_battery": "s",
+        "on_battery": "",
+        "output_load_pct": "%",
+        "input_voltage": "V",
+        "output_voltage": "V",
+        "battery_temperature_c": "C",
+    },
 }
 
 
@@ -154,6 +170,9 @@ class ColumnSpec(BaseModel):
     ok: list[int] = Field(default_factory=list, description="status values meaning normal (status columns)")
     pattern: str | None = Field(
         default=None, description="regex whose first group is the number, for readings inside text"
+    )
+    map: dict[int, float] | None = Field(
+        default=None, description="an enumeration's values mapped to the field's (unmapped: no reading)"
     )
 
     @field_validator("pattern")
