@@ -357,3 +357,14 @@ def test_apc_ups_state_in_ups_mib_terms() -> None:
             "battery_temperature_c": 28.0,
         }
     )
+
+
+def test_fans_and_power_supplies_with_their_state() -> None:
+    out = poll_walk(_walk("junos"))
+    state = {
+        p.tags["sensor"]: (p.tags["kind"], p.fields["ok"])
+        for p in out.points
+        if p.measurement == "sensor" and p.tags["kind"] in ("fan", "psu")
+    }
+    assert sorted(state.values()).count(("fan", 1)) == 6 and sorted(state.values()).count(("psu", 1)) == 2
+    assert state["Power Supply: Power Supply 0 @ 1/0/*"] == ("psu", 1)
