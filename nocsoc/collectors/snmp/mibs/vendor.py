@@ -263,7 +263,9 @@ def build(ctx: areas.Context, match: Match, tables: Mapping[str, Column]) -> are
                     sfields["value"] = value if value is not None else status
                     points.append(
                         SENSOR.point(
-                            t_ns, {**tags, "sensor": unique(label, index, f"sensor:{kind}"), "kind": kind}, sfields
+                            t_ns,
+                            {**tags, "sensor": unique(label, index, f"sensor:{kind}"), "kind": kind},
+                            sfields,
                         )
                     )
             except SchemaError as exc:
