@@ -81,6 +81,10 @@ class SnmpAuthError(SnmpError):
     kind = "auth"
 
 
+class SnmpTooBig(SnmpError):
+    """The agent answered tooBig(1): the reply would not fit its message size."""
+
+
 class SnmpMalformed(SnmpError):
     """Replies that are not valid SNMP (garbage, truncated, unknown value types)."""
 
@@ -93,6 +97,7 @@ class SessionStats:
     varbinds: int = 0
     timeouts: int = 0
     truncated: int = 0  # columns stopped at MAX_ROWS
+    too_big: int = 0  # GETBULKs answered tooBig, asked again for fewer rows
 
 
 # A column longer than this is an agent looping (no real table has a million rows per column;
@@ -301,7 +306,7 @@ class SnmpSession:
                 )
             raise SnmpError(f"{self.where}: {what} failed: {error_indication}")
         if error_status and int(error_status) != 0:
-            raise SnmpError(
+            raise (SnmpTooBig if int(error_status) == 1 else SnmpError)(
                 f"{self.where}: {what} answered {error_status.prettyPrint()} at varbind {int(error_index)}"
             )
 
@@ -325,7 +330,7 @@ class SnmpSession:
                 raise AssertionError("unreachable")
             t, status, index, vbs = reply
             if status:
-                raise SnmpError(
+                raise (SnmpTooBig if status == 1 else SnmpError)(
                     f"{self.where}: {what} answered {v2c.ERROR_STATUS.get(status, status)} at varbind {index}"
                 )
             self.stats.varbinds += len(vbs)
@@ -392,9 +397,24 @@ class SnmpSession:
         while active:
             n = len(active)
             reps = max(1, min(max_rep, (self.max_varbinds - nonrep) // n))
-            local, vbs = await self._exchange(
-                clock_req + [position[c] for c in active], (nonrep, reps), "GETBULK"
-            )
+            try:
+                local, vbs = await self._exchange(
+                    clock_req + [position[c] for c in active], (nonrep, reps), "GETBULK"
+                )
+            except SnmpTooBig:
+                # Large values (VLAN port bitmaps, long descriptions) overflow the agent's message
+                # size: ask for fewer rows at a time, down to one, for the rest of this walk.
+                if reps == 1 and n == 1:
+                    raise
+                self.stats.too_big += 1
+                if reps > 1:
+                    max_rep = max(1, reps // 2)
+                else:  # one row of each of n columns is still too big: walk the columns one by one
+                    for c in list(active):
+                        part = await self.bulk_columns([c], 1)
+                        result[c].update(part[c])
+                    break
+                continue
             agent: float | None = None
             if nonrep and vbs:
                 name, value = vbs[0]

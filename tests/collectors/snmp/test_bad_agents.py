@@ -119,3 +119,77 @@ def test_bad_agent_is_counted_and_logged_once(
         assert all("\\" not in v for p in sink.points for v in p.tags.values())
         assert not [p for p in sink.of("interface") if "speed_mbps" in p.fields]
         assert polls[-1].fields["bad_rows"] > 0
+
+
+def _too_big_agent_answer(data: bytes) -> bytes:
+    """A table of rows 100..104 under every column asked; tooBig(1) for more than 2 repetitions."""
+    from pysnmp.proto.rfc1902 import TimeTicks
+    from pysnmp.proto.rfc1905 import NoSuchObject
+
+    msg, _ = decoder.decode(data, asn1Spec=P.Message())
+    pdu = P.apiMessage.get_pdu(msg)
+    rid = int(P.apiPDU.get_request_id(pdu))
+    oids = [tuple(oid) for oid, _ in P.apiPDU.get_varbinds(pdu)]
+    if pdu.tagSet != P.GetBulkRequestPDU.tagSet:
+        return response(rid, [(".".join(map(str, o)), NoSuchObject()) for o in oids])
+    nonrep = int(P.apiBulkPDU.get_non_repeaters(pdu))
+    reps = int(P.apiBulkPDU.get_max_repetitions(pdu))
+    if reps > 2:
+        return response(rid, [(".".join(map(str, o)), Integer32(0)) for o in oids], status=1, index=0)
+    out: list[tuple[str, object]] = [("1.3.6.1.2.1.1.3.0", TimeTicks(100)) for _ in oids[:nonrep]]
+    cursor = list(oids[nonrep:])
+    for _ in range(reps):
+        for i, o in enumerate(cursor):
+            if o[-1] >= 104:
+                out.append((".".join(map(str, o)), EndOfMibView()))
+                continue
+            nxt = (*o[:-1], o[-1] + 1) if o[-1] >= 100 else (*o, 100)
+            cursor[i] = nxt
+            out.append((".".join(map(str, nxt)), Integer32(1)))
+    return response(rid, out)
+
+
+def test_too_big_replies_are_asked_again_for_fewer_rows(snmp_secrets: None) -> None:
+    host = f"{loopback_net()}.1"
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind((host, free_udp_port(host)))
+    sock.settimeout(0.2)
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                data, peer = sock.recvfrom(65535)
+            except OSError:
+                continue
+            sock.sendto(_too_big_agent_answer(data), peer)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        inv = Inventory.model_validate(
+            {
+                "sites": [{"id": "dx", "name": "dx"}],
+                "snmp_profiles": [{**profiles()[0], "timeout_s": 0.5, "retries": 0}],
+                "devices": [
+                    {
+                        "name": "big",
+                        "address": host,
+                        "snmp_port": sock.getsockname()[1],
+                        "profile": "sim",
+                        "role": "access",
+                        "site": "dx",
+                    }
+                ],
+            }
+        )
+        sink = MemorySink()
+        (result,) = SnmpPoller(SnmpConfig(areas=["interfaces"]), inv, sink).run_once()
+    finally:
+        stop.set()
+        thread.join(2)
+        sock.close()
+    assert result.ok, result.error
+    # all five rows read two at a time (every ifName is the integer 1 here: the later ones renamed)
+    names = sorted(p.tags["ifname"] for p in sink.of("interface"))
+    assert names == ["1", "1 #101", "1 #102", "1 #103", "1 #104"]
