@@ -17,7 +17,9 @@ from nocsoc.collectors.snmp.config import SnmpConfig
 from nocsoc.dashboards.config import DashboardsConfig
 from nocsoc.detections.config import DetectionsConfig
 from nocsoc.errors import ConfigError
-from nocsoc.sinks.config import SinkConfig, SqliteSinkConfig
+from nocsoc.paths import resolve_path
+from nocsoc.sinks.config import SinkConfig
+from nocsoc.sinks.plugins.sqlite import SqliteSinkConfig
 from nocsoc.yamlio import load_yaml, validation_problems
 
 
@@ -77,12 +79,11 @@ def load_config(path: Path) -> Config:
         raise ConfigError(problems=validation_problems(exc, doc, Config)) from None
 
 
-def resolve_path(config_file: Path, value: str | Path) -> Path:
+def config_relative(config_file: Path, value: str | Path) -> Path:
     """A path written in nocsoc.yaml is relative to the directory of nocsoc.yaml, not the cwd."""
-    p = Path(value).expanduser()
-    return p if p.is_absolute() else config_file.parent / p
+    return resolve_path(config_file.parent, value)
 
 
 def inventory_path(config: Config, config_file: Path) -> Path:
     """Where the inventory of this config lives."""
-    return resolve_path(config_file, config.inventory)
+    return config_relative(config_file, config.inventory)

@@ -23,8 +23,8 @@ from nocsoc.errors import NocsocError
 
 if TYPE_CHECKING:
     from nocsoc.config import Config
+    from nocsoc.context import Context
     from nocsoc.inventory.model import Inventory
-    from nocsoc.runtime import Runtime
 
 EXIT_OK, EXIT_RUNTIME, EXIT_USAGE = 0, 1, 2
 
@@ -105,13 +105,25 @@ def load_config_and_inventory() -> tuple[Config, Path, Inventory]:
     raise AssertionError("unreachable")
 
 
-def load_runtime_or_fail() -> Runtime:
-    """The runtime (config plus the paths, inventory and sinks it derives); a bad config exits 2."""
-    from nocsoc.runtime import load_runtime
+def load_context_or_fail() -> Context:
+    """The runtime context (config plus the paths, inventory and sinks it derives); a bad or
+    missing config exits 2."""
+    from nocsoc.context import load_context
 
     with user_errors():
-        return load_runtime(config_path())
+        return load_context(config_path())
     raise AssertionError("unreachable")
+
+
+def context_or_defaults() -> Context:
+    """The context of nocsoc.yaml when it exists (a bad one exits 2), else of the defaults
+    relative to the working directory: for commands that also work before `nocsoc init`."""
+    from nocsoc.config import Config
+    from nocsoc.context import Context
+
+    if not config_path().exists():
+        return Context(Config(), None)
+    return load_context_or_fail()
 
 
 def print_table(renderable: Any) -> None:

@@ -83,9 +83,10 @@ def top(
 
     from nocsoc.errors import NocsocError
     from nocsoc.service.summary import read_summary, render_summary
+    from nocsoc.sinks.plugins.sqlite import SqliteSinkConfig
 
-    rt = common.load_runtime_or_fail()
-    sqlite = next((s for s in rt.config.sinks if s.type == "sqlite"), None)
+    rt = common.load_context_or_fail()
+    sqlite = next((s for s in rt.config.sinks if isinstance(s, SqliteSinkConfig)), None)
     if sqlite is None:
         common.fail("nocsoc top reads the sqlite sink: add one to `sinks:` in the config", common.EXIT_USAGE)
     db = rt.path(sqlite.path)

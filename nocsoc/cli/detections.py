@@ -19,6 +19,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from nocsoc.cli import common
+from nocsoc.paths import resolve_path
 
 rules_app = typer.Typer(help="Sigma rules: the built-in pack and your own.", no_args_is_help=True)
 alerts_app = typer.Typer(help="Alerts: list, inspect and triage (with an audit trail).",
@@ -47,10 +48,7 @@ def _store(db: Path | None) -> Any:
     from nocsoc.detections.alerts import AlertStore
 
     cfg, base = _config()
-    path = db or Path(cfg.detections.alerts_db)
-    if not path.is_absolute():
-        path = base / path
-    return AlertStore(path, cfg.detections.dedup_window_s)
+    return AlertStore(resolve_path(base, db or cfg.detections.alerts_db), cfg.detections.dedup_window_s)
 
 
 def _who(by: str | None) -> str:

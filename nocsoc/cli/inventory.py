@@ -19,10 +19,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from nocsoc.cli import common
-from nocsoc.errors import InventoryError, NocsocError, Problem
+from nocsoc.errors import InventoryError, Problem
 from nocsoc.fileio import atomic_write
 from nocsoc.inventory.model import Device, Inventory, Link, Role
-from nocsoc.inventory.store import InventoryStore, LoadedInventory
+from nocsoc.inventory.store import InventoryStore, secret_problems
 
 inventory_app = typer.Typer(
     help="The device inventory: sites, devices, SNMP profiles and links (one YAML file).",
@@ -441,7 +441,7 @@ def validate_command(
         loaded = store.read()
     problems = loaded.problems
     if secrets:
-        problems = problems + _secret_problems(loaded, common.config_path().resolve().parent)
+        problems = problems + secret_problems(loaded, common.config_path().resolve().parent)
     inv = loaded.inventory
     counts = {"sites": len(inv.sites), "snmp_profiles": len(inv.snmp_profiles),
               "devices": len(inv.devices), "links": len(inv.links)}
@@ -472,25 +472,6 @@ def validate_command(
             _say(f"{escape(str(store.path))}: ok: {what}")
     if problems:
         raise typer.Exit(common.EXIT_USAGE)
-
-
-def _secret_problems(loaded: LoadedInventory, base: Path) -> list[Problem]:
-    """Resolve every reference (relative `file:` paths from the config's directory, as the
-    runtime does); report failures where the reference is written. Values are dropped at once."""
-    from nocsoc.secrets import resolve_secret
-
-    out: list[Problem] = []
-    for i, p in enumerate(loaded.inventory.snmp_profiles):
-        for key in ("community", "auth_password", "priv_password"):
-            ref = getattr(p, key)
-            if not ref:
-                continue
-            try:
-                resolve_secret(ref, base_dir=base, what=key)
-            except NocsocError as exc:
-                file_path = loaded.file_path(("snmp_profiles", i, key))
-                out.append(loaded.doc.problem(file_path, exc.first.render()))
-    return out
 
 
 # --- init ------------------------------------------------------------------------------------------

@@ -7,10 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import signal
-import threading
-from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.markup import escape
@@ -20,37 +17,6 @@ from nocsoc.cli import common
 
 if TYPE_CHECKING:
     from nocsoc.collectors.snmp.poller import PollResult
-    from nocsoc.config import Config
-    from nocsoc.sinks.base import Sink
-
-SINK_TYPES = ("stdout", "sqlite", "influxdb", "influxdb1")
-
-
-def _sink(config: Config, config_file: Path, kind: str | None) -> Sink:
-    """The sink of type `kind` from nocsoc.yaml (stdout/sqlite work unconfigured), else all sinks."""
-    from nocsoc.sinks import factory
-    from nocsoc.sinks.config import SqliteSinkConfig, StdoutSinkConfig
-
-    base = config_file.parent
-    if kind is None:
-        sinks = factory.build_sinks(config, base)
-        if len(sinks) == 1:
-            return sinks[0]
-        from nocsoc.sinks.fanout import FanoutSink
-
-        return FanoutSink(sinks)
-    if kind not in SINK_TYPES:
-        common.fail(f"--sink must be one of {', '.join(SINK_TYPES)}, not {kind!r}", common.EXIT_USAGE)
-    for cfg in config.sinks:
-        if cfg.type == kind:
-            return factory.build_sink(cfg, base)
-    if kind == "stdout":
-        return factory.build_sink(StdoutSinkConfig(), base)
-    if kind == "sqlite":
-        return factory.build_sink(SqliteSinkConfig(), base)
-    common.fail(
-        f"--sink {kind}: no sink of type {kind} in {config_file} (add one under `sinks:`)", common.EXIT_USAGE
-    )
 
 
 def _table(results: list[PollResult]) -> Table:
@@ -95,16 +61,22 @@ def poll(
     device: list[str] = typer.Option([], "--device", "-d", help="only this device (repeatable)"),
     site: list[str] = typer.Option([], "--site", "-s", help="only devices of this site (repeatable)"),
     sink: str | None = typer.Option(
-        None, "--sink", help="stdout | sqlite | influxdb | influxdb1 (default: every sink in nocsoc.yaml)"
+        None, "--sink", help="only the sinks of this type, e.g. stdout | sqlite | influxdb | influxdb1 "
+        "(default: every sink in nocsoc.yaml)"
     ),
     gap: float | None = typer.Option(None, "--gap", help="seconds between the two readings of --once"),
     as_json: bool = typer.Option(False, "--json", help="results as JSON (with --once)"),
+    duration: float | None = typer.Option(None, "--duration", help="stop after this many seconds"),
 ) -> None:
     """Poll devices over SNMP and write interfaces, health, optics and UPS points to the sinks."""
     from nocsoc.collectors.snmp.poller import SnmpPoller
-    from nocsoc.inventory.store import load_inventory
+    from nocsoc.component import counter_points
+    from nocsoc.service.registry import ServiceContext
+    from nocsoc.service.worker import Worker, WorkerSpec
 
-    config, path, inventory = common.load_config_and_inventory()
+    ctx = common.load_context_or_fail()
+    with common.user_errors():
+        inventory = ctx.load_inventory()
     known = {d.name for d in inventory.devices}
     unknown = [d for d in device if d not in known]
     if unknown:
@@ -116,16 +88,17 @@ def poll(
     ]
     if not names:
         common.fail("no device matches --device/--site", common.EXIT_USAGE)
-    out = _sink(config, path, sink)
-    poller = SnmpPoller(config.snmp, inventory, out, devices=device or None, sites=site or None,
-                        secrets_dir=path.resolve().parent)
     # With --sink stdout the line protocol owns stdout: the table goes to stderr.
     console = common.err_console if sink == "stdout" else common.console
     if once:
+        with common.user_errors():
+            out = ctx.build_sink(sink)
+        poller = SnmpPoller(ctx.config.snmp, inventory, out, devices=device or None, sites=site or None,
+                            secrets_dir=ctx.base_dir)
         try:
             results = poller.run_once(samples=2, gap_s=gap)
         finally:
-            out.write(poller.self_points())
+            out.write([*poller.self_points(), *counter_points(poller.counter_sets())])
             out.flush(30)
             out.close()
         if as_json:
@@ -138,33 +111,33 @@ def poll(
             raise typer.Exit(common.EXIT_RUNTIME)
         return
 
-    stop = threading.Event()
-    from nocsoc.config import inventory_path
+    pollers: list[SnmpPoller] = []
 
-    def reload(*_: object) -> None:
-        try:
-            poller.update_inventory(load_inventory(inventory_path(config, path)))
-            console.print("inventory reloaded")
-        except Exception as exc:  # a broken inventory keeps the old one running
-            common.err_console.print(f"[red]inventory not reloaded:[/] {exc}")
+    def build(sc: ServiceContext) -> list[Any]:
+        pollers.append(SnmpPoller(ctx.config.snmp, sc.inventory, sc.sink, devices=device or None,
+                                  sites=site or None, secrets_dir=ctx.base_dir))
+        return list(pollers)
 
-    signal.signal(signal.SIGHUP, reload)
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    poller.start()
-    console.print(f"polling {len(names)} device(s); Ctrl-C to stop")
-    try:
-        while not stop.wait(config.snmp.interval_s):
-            out.write(poller.self_points())
-            ok = sum(1 for r in poller.results() if r.ok)
-            console.print(
-                f"{ok}/{len(poller.results())} devices answered; counters {poller.counters.snapshot()}"
-            )
-    except KeyboardInterrupt:
-        pass
-    finally:
-        poller.stop()
-        out.flush(10)
-        out.close()
+    def started(w: Worker) -> None:
+        console.print(f"polling {len(names)} device(s); Ctrl-C to stop")
+
+    def tick(w: Worker) -> None:
+        results = pollers[0].results()
+        c = pollers[0].counters.snapshot()
+        console.print(f"{sum(1 for r in results if r.ok)}/{len(results)} devices answered; "
+                      f"cycles {c['cycles']}, timeouts {c['timeouts']}, errors {c['errors']}",
+                      highlight=False)
+        if w.last_reload is not None:
+            console.print(f"inventory reload: {'applied' if w.last_reload.ok else 'refused'}: "
+                          f"{escape(w.last_reload.message)}", highlight=False, soft_wrap=True)
+            w.last_reload = None
+
+    worker = Worker(WorkerSpec("poll", ctx, [], duration, sink_type=sink, build=build, on_started=started,
+                               on_tick=tick, tick_s=ctx.config.snmp.interval_s, status_files=False))
+    worker.install_signal_handlers()
+    code = worker.run()
+    if worker.start_error is not None:
+        common.fail(str(worker.start_error), code)
 
 
 def discover(

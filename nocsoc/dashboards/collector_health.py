@@ -15,6 +15,7 @@ from nocsoc.dashboards.base import BuildContext, DashboardSpec
 from nocsoc.dashboards.influxql import Select, q, select
 
 P, FC, LC, SK = schema.SNMP_POLL, schema.FLOW_COLLECTOR, schema.LOG_COLLECTOR, schema.SINK
+FP = schema.FLOW_PIPELINE
 
 
 def increments(m: schema.Measurement, *fields: str) -> Select:
@@ -75,13 +76,12 @@ def make(ctx: BuildContext) -> dash_b.Dashboard:
                     FC.f("decode_errors"),
                     FC.f("sequence_lost"),
                     FC.f("template_missing"),
-                    FC.f("kernel_drops"),
-                    FC.f("app_drops"),
                 )
                 .by_time()
-                .by(FC.t("exporter"))
+                .by(FC.t("exporter")),
+                increments(FP, FP.f("kernel_drops"), FP.f("app_drops")).by_time(),
             ],
-            aliases=["$tag_exporter $col"],
+            aliases=["$tag_exporter $col", "$col"],
             bars=True,
         )
     )

@@ -19,7 +19,14 @@ from nocsoc.schema.network import (
     STORAGE,
     UPS,
 )
-from nocsoc.schema.selfmetrics import FLOW_COLLECTOR, LOG_COLLECTOR, SINK, SNMP_POLL
+from nocsoc.schema.selfmetrics import (
+    FLOW_COLLECTOR,
+    FLOW_PIPELINE,
+    LOG_COLLECTOR,
+    SINK,
+    SNMP_POLL,
+    SNMP_POLLER,
+)
 from nocsoc.schema.soc import ALERT, LOG_EVENT
 
 REGISTRY: dict[str, Measurement] = {
@@ -38,9 +45,34 @@ def get(name: str) -> Measurement:
 
 
 __all__ = [
-    "ALERT", "DEVICE", "DEVICE_EVENT", "FLOW_COLLECTOR", "FLOW_INTERFACE", "FLOW_TOP", "FLOW_TOTAL",
-    "INTERFACE", "INTERFACE_EVENT", "LOG_COLLECTOR", "LOG_EVENT", "MEMORY", "OPTICS", "PROCESSOR",
-    "REGISTRY", "SENSOR",
-    "SINK", "SNMP_POLL", "STORAGE", "UPS", "Field", "FieldType", "FieldValue", "Measurement", "Point",
-    "SchemaError", "Tag", "get",
+    "ALERT",
+    "DEVICE",
+    "DEVICE_EVENT",
+    "FLOW_COLLECTOR",
+    "FLOW_INTERFACE",
+    "FLOW_PIPELINE",
+    "FLOW_TOP",
+    "FLOW_TOTAL",
+    "INTERFACE",
+    "INTERFACE_EVENT",
+    "LOG_COLLECTOR",
+    "LOG_EVENT",
+    "MEMORY",
+    "OPTICS",
+    "PROCESSOR",
+    "REGISTRY",
+    "SENSOR",
+    "SINK",
+    "SNMP_POLL",
+    "SNMP_POLLER",
+    "STORAGE",
+    "UPS",
+    "Field",
+    "FieldType",
+    "FieldValue",
+    "Measurement",
+    "Point",
+    "SchemaError",
+    "Tag",
+    "get",
 ]

@@ -19,6 +19,7 @@ from nocsoc.collectors.logs.config import LogsConfig
 from nocsoc.collectors.logs.pipeline import LogPipeline
 from nocsoc.collectors.snmp.config import SnmpConfig
 from nocsoc.collectors.snmp.poller import SnmpPoller
+from nocsoc.component import component_points
 from nocsoc.dashboards import alerting
 from nocsoc.dashboards.config import DashboardsConfig
 from nocsoc.dashboards.macros import TimeRange, Variable, render_query
@@ -34,10 +35,10 @@ from nocsoc.dashboards.proof import variable_queries as var_queries
 from nocsoc.dashboards.registry import build_all
 from nocsoc.detections.config import DetectionsConfig
 from nocsoc.schema import Point
-from nocsoc.sinks.config import InfluxDB1SinkConfig
 from nocsoc.sinks.factory import build_sink
 from nocsoc.sinks.fanout import FanoutSink
 from nocsoc.sinks.memory import MemorySink
+from nocsoc.sinks.plugins.influxdb1 import InfluxDB1SinkConfig
 from tests.collectors.flows import craft
 from tests.collectors.snmp.conftest import SECRET_ENV, inventory
 from tests.collectors.snmp.snmprec import in_rate
@@ -136,7 +137,7 @@ def collected(influxd: Any, snmpsim: Any, tmp_path_factory: pytest.TempPathFacto
         poller.run_once(samples=2, gap_s=2.0)  # as the SNMP tests: rates within 1%
         shifted.offset_ns = 0
         poller.run_once(samples=2, gap_s=2.0)
-        sink.write(poller.self_points())
+        sink.write(component_points(poller))
     finally:
         for k, v in old_env.items():
             if v is None:
@@ -169,9 +170,9 @@ def collected(influxd: Any, snmpsim: Any, tmp_path_factory: pytest.TempPathFacto
         ]
         datagrams.append((craft.v5(recs, seq=m * len(FLOWS)), EXPORTER, start + 60 * m))
     assert flows.pipeline.process(datagrams[:-1]) == len(FLOWS) * (MINUTES - 1)
-    sink.write(restamp(flows.self_points(), earlier))
+    sink.write(restamp(component_points(flows), earlier))
     assert flows.pipeline.process(datagrams[-1:]) == len(FLOWS)
-    sink.write(flows.self_points() + flows.pipeline.rollups.flush_all())
+    sink.write(component_points(flows) + flows.pipeline.rollups.flush_all())
     # the log pipeline: every built-in rule's sample log through parsers, engine and alert store
     seen = MemorySink()
     logs = LogPipeline(
@@ -190,11 +191,11 @@ def collected(influxd: Any, snmpsim: Any, tmp_path_factory: pytest.TempPathFacto
             n == half
         ):  # a self-metrics tick half way (log_event counts are per tick, engine totals cumulative)
             wait_until(logs.idle, timeout=20, what="the log pipeline to commit the first half")
-            sink.write(restamp(logs.self_points(), earlier))
+            sink.write(restamp(component_points(logs), earlier))
         assert logs.submit(line, "127.0.0.5", "syslog_udp")
     wait_until(logs.idle, timeout=20, what="the log pipeline to commit every line")
     logs.stop()
-    sink.write(logs.self_points())
+    sink.write(component_points(logs))
     assert sink.flush(10.0)
     sink.write(sink.self_points())
     assert sink.flush(10.0)

@@ -28,8 +28,8 @@ from nocsoc.dashboards.proof import (
 )
 from nocsoc.dashboards.registry import build_all
 from nocsoc.dashboards.validate import panels_of
-from nocsoc.sinks.config import InfluxDB1SinkConfig
 from nocsoc.sinks.factory import build_sink
+from nocsoc.sinks.plugins.influxdb1 import InfluxDB1SinkConfig
 from tests.dashboards import backbone_data as bb
 
 pytestmark = pytest.mark.servers
@@ -275,5 +275,5 @@ def test_every_panel_target_is_among_the_proven_queries(loaded: Loaded) -> None:
         for t in p.get("targets", [])
     }
     assert {(q.owner, q.panel, q.ref_id) for q in refs if not q.owner.startswith("alert:")} == expected
-    assert len(expected) == 55
+    assert len(expected) == 56
     assert sum(1 for q in refs if q.owner.startswith("alert:")) == 6

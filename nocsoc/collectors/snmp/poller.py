@@ -23,10 +23,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nocsoc.collectors.ifnames import InterfaceNames
 from nocsoc.collectors.snmp import areas, profiles
 from nocsoc.collectors.snmp import oids as O
 from nocsoc.collectors.snmp.config import SnmpConfig
-from nocsoc.collectors.snmp.mibs import text
+from nocsoc.collectors.snmp.mibs import interfaces, text
 from nocsoc.collectors.snmp.rates import uptime_rebooted
 from nocsoc.collectors.snmp.safety import safe_points
 from nocsoc.collectors.snmp.session import (
@@ -34,6 +35,7 @@ from nocsoc.collectors.snmp.session import (
     Credentials,
     EnginePool,
     RowTime,
+    SnmpConfigError,
     SnmpError,
     SnmpSession,
     Value,
@@ -42,24 +44,11 @@ from nocsoc.collectors.snmp.session import (
 from nocsoc.collectors.snmp.walkfile import WalkSession
 from nocsoc.component import Counters
 from nocsoc.inventory.model import Device, Inventory, SnmpProfile
-from nocsoc.schema import DEVICE, DEVICE_EVENT, SNMP_POLL, Point
+from nocsoc.schema import DEVICE, DEVICE_EVENT, SNMP_POLL, SNMP_POLLER, Point
 from nocsoc.sinks.base import Sink
 
 log = logging.getLogger(__name__)
 
-POLLER_COUNTERS = (
-    "cycles",
-    "polls_ok",
-    "polls_failed",
-    "varbinds",
-    "requests",
-    "timeouts",
-    "errors",
-    "auth_errors",
-    "overruns",
-    "reboots",
-    "points",
-)
 # What the areas report (Context.problem kinds) -> the device counter that counts it.
 PROBLEM_COUNTERS = {
     "bad_rows": "bad_rows",
@@ -114,12 +103,13 @@ class DevicePoller:
         self.secrets_dir = secrets_dir  # relative `file:` secret references are relative to it
         self.port = device.snmp_port or (profile.port if profile else 161)
         self.tags = {"device": device.name, "site": device.site, "role": device.role.value}
-        self.counters = Counters(
+        self.counters = Counters(SNMP_POLL, self.tags, only=(
             "polls", "varbinds", "requests", "timeouts", "errors", "overruns", "bad_replies",
-            *sorted(set(PROBLEM_COUNTERS.values())),
-        )
+            *sorted(set(PROBLEM_COUNTERS.values()))))
         self.last_uptime: tuple[int, float] | None = None
         self.reachable: bool | None = None
+        self.config_error: str | None = None  # why the device cannot be polled as configured
+        self.if_names: dict[int, str] = {}  # ifIndex -> name, published for the flow collector
         self.absent: dict[str, int] = {}
         self.areas = areas.selected(config.areas)
         self.area_state: dict[str, Any] = {}
@@ -175,14 +165,14 @@ class DevicePoller:
         points: list[Point] = []
         try:
             if self.profile is None:
-                raise SnmpError(
+                raise SnmpConfigError(
                     f"{self.device.name}: SNMP profile {self.device.profile!r} is not in the inventory"
                 )
             if self._credentials is None:
                 try:
                     self._credentials = build_credentials(self.profile, base_dir=self.secrets_dir)
                 except Exception as exc:  # a missing env var / unreadable file: name it, poll the rest
-                    raise SnmpError(f"{self.device.name}: profile {self.profile.name}: {exc}") from None
+                    raise SnmpConfigError(f"{self.device.name}: profile {self.profile.name}: {exc}") from None
             lean = self.config.v2c_client == "lean" and self._credentials.community is not None
             session = SnmpSession(
                 # The lean v2c client needs no pysnmp engine: creating one costs ~0.2 s of CPU
@@ -224,6 +214,18 @@ class DevicePoller:
             result.duration_s = time.perf_counter() - t0
             self.counters.add("polls")
         now_ns = time.time_ns()
+        if result.error_kind == "config":
+            # not polled at all: say so once, and leave reachability unknown (no false outage)
+            if self.reachable is not None or self.config_error != result.error:
+                points = [DEVICE_EVENT.point(now_ns, {**self.tags, "event": "config_error"},
+                                             {"message": result.error or "configuration error"})]
+                if self.config_error != result.error:
+                    log.error("%s", result.error)
+            self.reachable, self.config_error = None, result.error
+            result.points = len(points)
+            self.last = result
+            return result, points
+        self.config_error = None
         if not result.ok:
             points = [DEVICE.point(now_ns, {**self.tags, "vendor": self.device.vendor}, {"reachable": 0})]
             if self.reachable is not False:
@@ -410,6 +412,8 @@ class DevicePoller:
             points += out.points
             health.update(out.device)
             result.interfaces += out.interfaces
+        if ctx.interfaces:
+            self.if_names = dict(ctx.interfaces)
         vendor = self.device.vendor or (self.matched.profile.vendor if self.matched else "")
         points.insert(
             0,
@@ -450,16 +454,19 @@ class SnmpPoller:
         sites: Sequence[str] | None = None,
         on_result: Callable[[PollResult], None] | None = None,
         secrets_dir: Path | None = None,
+        ifnames: InterfaceNames | None = None,
     ) -> None:
         """`devices`/`sites` limit polling to those names/sites (kept across inventory reloads);
         `on_result` sees every cycle's result (status displays, tests), called on the poller's
         thread; `secrets_dir` is where relative `file:` secret references start (the directory
-        of nocsoc.yaml; else the working directory)."""
+        of nocsoc.yaml; else the working directory); `ifnames` receives each device's interface
+        names for the flow collector."""
         self.config = config
+        self.ifnames = ifnames
         self.sink = sink
         self.on_result = on_result
         self.secrets_dir = secrets_dir
-        self.counters = Counters(*POLLER_COUNTERS)
+        self.counters = Counters(SNMP_POLLER)
         self._profiles_dir = profiles.user_dir(config.profiles_dir, secrets_dir)
         # Loaded now, not by the first device's cycle: parsing every profile blocks the event loop
         # (~0.3 s), and a broken user profile is a config error to report at start.
@@ -583,18 +590,21 @@ class SnmpPoller:
                 points = poller.overrun_points(result, time.time_ns())
                 self.counters.add("overruns")
         self.counters.add("cycles")
-        self.counters.add("polls_ok" if result.ok else "polls_failed")
+        if result.error_kind == "config":
+            self.counters.add("config_errors")  # not a poll: logged once by the device poller
+        else:
+            self.counters.add("polls_ok" if result.ok else "polls_failed")
         self.counters.add("varbinds", result.varbinds)
         self.counters.add("requests", result.requests)
         if result.error_kind == "timeout":
             self.counters.add("timeouts")
         elif result.error_kind == "auth":
             self.counters.add("auth_errors")
-        elif result.error_kind in ("error", "config", "malformed"):
+        elif result.error_kind in ("error", "malformed"):
             self.counters.add("errors")
         if result.rebooted:
             self.counters.add("reboots")
-        if result.error:
+        if result.error and result.error_kind != "config":
             # once per device and kind of failure: a device down for a day logs one line, not 1,440
             if poller.logged_error != result.error_kind:
                 log.warning("%s", result.error)
@@ -607,6 +617,8 @@ class SnmpPoller:
             self.sink.write(points)
             self.counters.add("points", len(points))
             result.written = True
+        if self.ifnames is not None and result.ok and poller.if_names:
+            self.ifnames.publish(poller.device.name, poller.if_names)
         if self.on_result is not None:
             self.on_result(result)
         return result, points
@@ -707,11 +719,24 @@ class SnmpPoller:
                         p.matched = catalog.match(p.system.object_id, p.system.descr)
         self.update_inventory(inventory)
 
-    def status(self) -> dict[str, int]:
-        """Counters for `nocsoc status`: cycles, polls ok/failed, varbinds, timeouts, devices."""
+    def counter_sets(self) -> list[Counters]:
+        """The poller's counters, with what the devices' counter trackers saw folded in."""
         with self._lock:
-            devices = len(self._pollers)
-        return {**self.counters.snapshot(), "devices": devices}
+            pollers = list(self._pollers.values())
+        stats = [
+            s.counters.stats
+            for p in pollers
+            if isinstance(s := p.area_state.get("interfaces"), interfaces.InterfaceState)
+        ]
+        self.counters.set("devices", len(pollers))
+        self.counters.set("counter_wraps", sum(s.wraps for s in stats))
+        self.counters.set("counter_resets", sum(s.resets for s in stats))
+        self.counters.set("implausible_rates", sum(s.implausible for s in stats))
+        return [self.counters]
+
+    def status(self) -> dict[str, int | float]:
+        """Counters for `nocsoc status`: cycles, polls ok/failed, varbinds, timeouts, devices."""
+        return self.counter_sets()[0].snapshot()
 
     def results(self) -> list[PollResult]:
         """The last cycle's result of each device (for status displays)."""

@@ -91,6 +91,13 @@ class SnmpMalformed(SnmpError):
     kind = "malformed"
 
 
+class SnmpConfigError(SnmpError):
+    """The device cannot be polled as configured (unknown profile, unresolvable secret): a
+    configuration problem to fix, never evidence that the device is down."""
+
+    kind = "config"
+
+
 @dataclass
 class SessionStats:
     requests: int = 0

@@ -75,6 +75,12 @@ def ifname(tables: Mapping[str, Column], index: Index) -> str:
     )
 
 
+def names(tables: Mapping[str, Column]) -> dict[int, str]:
+    """ifIndex -> the name points carry (shared with the flow collector: nocsoc.collectors.ifnames)."""
+    rows = {i for c in (O.IF_NAME, O.IF_DESCR) for i in tables.get(c, {}) if len(i) == 1}
+    return {i[0]: ifname(tables, i) for i in sorted(rows)}
+
+
 def columns(state: InterfaceState) -> tuple[str, ...]:
     """Columns for this cycle: ifXTable + ifTable, or ifTable with 32-bit counters."""
     if state.has_hc is False:
