@@ -318,25 +318,24 @@ class DevicePoller:
         """One cycle's reads and points: every area of the registry that applies to this device."""
         wall = time.time()
         time_ns = int(wall * 1e9)
-        sys_scalars: Mapping[str, Value] = {}
-        if not self.system.object_id:  # first cycle: learn what the device is before choosing OIDs
-            sys_scalars = await session.get(list(O.SYSTEM_SCALARS))
-            self._learn(sys_scalars)
         ctx = areas.Context(
             dict(self.tags), time_ns, self.cycle, rates, self.links, self.system, self.matched
         )
-        active = [a for a in self.areas if a.applies(ctx)]
         state = self.area_state
-        for a in active:
-            if a.name not in state:
-                state[a.name] = a.new_state()
-        area_scalars = self._wanted(dict.fromkeys(o for a in active for o in a.scalars(ctx, state[a.name])))
-        scalar_oids = ([] if sys_scalars else list(O.SYSTEM_SCALARS)) + area_scalars
-        scalars: dict[str, Value] = dict(sys_scalars)
-        scalars.update(await session.get(scalar_oids))
+        # One GET: the system group (what the device is) and the scalars of the areas that apply so
+        # far. The profile is matched on its answer, before any table is walked, so the first cycle
+        # already reads the vendor tables (profiles are tables: they add no scalar to this GET).
+        before = [a for a in self.areas if a.applies(ctx)]
+        for a in before:
+            state.setdefault(a.name, a.new_state())
+        area_scalars = self._wanted(dict.fromkeys(o for a in before for o in a.scalars(ctx, state[a.name])))
+        scalars: dict[str, Value] = await session.get([*O.SYSTEM_SCALARS, *area_scalars])
         self._mark_absent(area_scalars, scalars)
-        if not sys_scalars:
-            self._learn(scalars)
+        self._learn(scalars)
+        ctx.system, ctx.profile = self.system, self.matched
+        active = [a for a in self.areas if a.applies(ctx)]
+        for a in active:
+            state.setdefault(a.name, a.new_state())
         result.sys_name = text(scalars.get(O.SYS_NAME))
         points: list[Point] = []
 
@@ -374,6 +373,8 @@ class DevicePoller:
         times: dict[str, dict[tuple[int, ...], RowTime]] = {c: {} for c in timed_cols}
         if timed_cols:
             tables.update(await session.bulk_columns(timed_cols, times=times, clock=True))
+            # marked now: a cycle cancelled at its deadline later still learns what is absent
+            self._mark_absent(timed_cols, (c for c in timed_cols if tables.get(c)))
         cols = self._wanted(
             dict.fromkeys(o for a in active if not a.timed for o in a.columns(ctx, state[a.name]))
         )
@@ -385,6 +386,7 @@ class DevicePoller:
         walk = cols + ([c for c in slow if c not in cols] if due else [])
         if walk:
             tables.update(await session.bulk_columns(walk))
+            self._mark_absent(cols, (c for c in cols if tables.get(c)))
         if due:
             self.slow_tables = {c: tables.get(c, {}) for c in slow}
         elif self.slow_tables:
