@@ -55,14 +55,15 @@ def _register_all() -> None:
         inventory,
         logs,
         ping,
+        profiles,
         service,
         simulate,
         snmp,
         traps,
     )
 
-    for module in (inventory, snmp, traps, ping, flows, logs, detections, dashboards, service, simulate,
-                   demo):
+    for module in (inventory, snmp, profiles, traps, ping, flows, logs, detections, dashboards, service,
+                   simulate, demo):
         module.register(app)
 
 

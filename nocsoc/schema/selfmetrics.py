@@ -21,6 +21,12 @@ SNMP_POLL = Measurement(
         Field("timeouts", INT, "short", "requests that timed out"),
         Field("errors", INT, "short", "polls that failed on an error"),
         Field("overruns", INT, "short", "cycles that overran the interval"),
+        Field("bad_rows", INT, "short",
+              "table rows skipped or renamed (unreadable, duplicate ifName, an area's error)"),
+        Field("unsafe_values", INT, "short",
+              "tag/string values made safe for line protocol (newline, trailing backslash)"),
+        Field("bad_replies", INT, "short",
+              "replies that were not valid SNMP (garbage, truncated, unknown types)"),
     ),
     area="self",
 )
