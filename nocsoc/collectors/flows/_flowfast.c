@@ -1618,8 +1618,8 @@ static Py_ssize_t count_sets(const unsigned char *buf, const int64_t *starts, co
         Py_ssize_t end = lens[d];
         if (version == 10) {
             end = load16(dg + 2);  /* the IPFIX header's own length */
-            if (end < 16 || end > lens[d])
-                return d;
+            if (end < 16 || end != lens[d])
+                return d;  /* bytes after the message: the per-datagram path counts them */
         }
         Py_ssize_t pos = hdr;
         while (end - pos >= 4) {
@@ -1727,13 +1727,14 @@ done:
 #define V5_MAX_COUNT 30
 
 /* The record count of a v5 datagram, or -1 when it is malformed (netflow5.parse_header's rules:
- * a whole header, 1..30 records, all of them inside the datagram). */
+ * a whole header, 1..30 records, all of them inside the datagram; bytes after them also send it
+ * to the per-datagram path, which counts them). */
 static inline int v5_count(const unsigned char *p, Py_ssize_t len)
 {
     if (len < V5_HEADER)
         return -1;
     int count = load16(p + 2);
-    if (count == 0 || count > V5_MAX_COUNT || len < V5_HEADER + (Py_ssize_t)count * V5_RECORD)
+    if (count == 0 || count > V5_MAX_COUNT || len != V5_HEADER + (Py_ssize_t)count * V5_RECORD)
         return -1;
     return count;
 }

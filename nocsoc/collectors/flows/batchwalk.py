@@ -102,7 +102,7 @@ def walk_v5(j: Joined) -> V5Walk | int:
     s = np.where(short, 0, j.starts)  # reads stay inside the buffer; those are bad anyway
     count = u16(j.buf, s + 2)
     bad = short | (count == 0) | (count > netflow5.MAX_COUNT) | \
-        (j.lens < netflow5.HEADER_LEN + count * netflow5.RECORD_LEN)
+        (j.lens != netflow5.HEADER_LEN + count * netflow5.RECORD_LEN)
     if bad.any():
         return int(np.argmax(bad))
     return V5Walk(count, u32(j.buf, s + 16), u16(j.buf, s + 20), u16(j.buf, s + 22))
@@ -136,7 +136,7 @@ def walk_sets(j: Joined, version: int) -> SetWalk | int:
         seq, domain, end = u32(buf, s + 12), u32(buf, s + 16), j.starts + j.lens
     else:
         length = u16(buf, s + 2)
-        bad |= (length < 16) | (length > j.lens)
+        bad |= (length < 16) | (length != j.lens)  # bytes after it: the per-datagram path counts them
         seq, domain, end = u32(buf, s + 8), u32(buf, s + 12), j.starts + length
     dg = np.flatnonzero(~bad)
     pos = j.starts[dg] + hdr

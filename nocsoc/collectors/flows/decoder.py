@@ -19,7 +19,7 @@ from typing import cast
 
 import numpy as np
 
-from nocsoc.collectors.flows import batchwalk, netflow5, speedups
+from nocsoc.collectors.flows import batchwalk, derive, netflow5, speedups
 from nocsoc.collectors.flows.records import (
     MAX_SCALED,
     SCALED,
@@ -94,6 +94,7 @@ class NetflowDecoder:
         self.sflow = sflow  # an SflowDecoder, when sFlow arrives through this decoder too
         self._acc: dict[AccKey, _Acc] = {}
         self._pending_finish: list[tuple[AccKey, _Acc]] = []
+        self.vxlan = False  # decapsulate VXLAN in header sections (FlowsConfig.vxlan_decap)
         self.vectorized = True  # bulk path for regular batches (False: per datagram, for tests)
         self._direct = False  # within decode_for_rollup: v5 records may stay in their datagrams
         self.unexpected_errors = 0  # decoder bugs (not bad input): the fuzz test wants 0
@@ -113,6 +114,9 @@ class NetflowDecoder:
         d[name] = d.get(name, 0) + n
 
     def _publish_counts(self) -> None:
+        for exporter, vname in self.sampling.new_unsupported:
+            self._count(exporter, vname, "sampling_unsupported")
+        self.sampling.new_unsupported.clear()
         for (exporter, vname), values in self._counts.items():
             self.stats.add_many(exporter, vname, values)
         self._counts = {}
@@ -371,7 +375,7 @@ class NetflowDecoder:
             return stop
         # --- from here on state changes: the batch is ours -------------------------------------
         for exporter, domain, rec in learned:
-            self.sampling.learn(exporter, domain, rec)
+            self.sampling.learn(exporter, domain, rec, vname)
         self._count_per_exporter(exporters, vname, "datagrams", eidx)
         ndg = len(group)
         uncountable = np.zeros(ndg, dtype=bool)
@@ -425,9 +429,16 @@ class NetflowDecoder:
         if lost:
             self._count(exporter, "5", "sequence_lost", lost)
         rate, state = self.sampling.resolve_v5(exporter, sampling)
-        self._add(exporter, "5", engine, -1, rate, state, None, t,
-                  data[netflow5.HEADER_LEN:netflow5.HEADER_LEN + count * netflow5.RECORD_LEN])
+        end = netflow5.HEADER_LEN + count * netflow5.RECORD_LEN
+        if end < len(data):
+            self._trailing(data, end, exporter, "5")
+        self._add(exporter, "5", engine, -1, rate, state, None, t, data[netflow5.HEADER_LEN:end])
         self._count(exporter, "5", "records", count)
+
+    def _trailing(self, data: bytes, end: int, exporter: str, vname: str) -> None:
+        """Bytes after the message its header describes: zero padding, or more (another message
+        back to back: one message per datagram is read, as Logstash and nfacctd do), counted."""
+        self._count(exporter, vname, "trailing_data" if any(data[end:]) else "padding")
 
     # --- NetFlow v9 ----------------------------------------------------------------------------
 
@@ -448,6 +459,8 @@ class NetflowDecoder:
         _v, length, _export, seq, domain = _IPFIX_HEADER.unpack_from(data)
         if length < 16 or length > len(data):
             raise DecodeError(f"IPFIX header says {length} bytes, datagram has {len(data)}")
+        if length < len(data):
+            self._trailing(data, length, exporter, "10")
         units = self._sets(data, 16, length, exporter, "10", domain, t)
         flows, options = units if units is not None else (None, None)
         lost = self.ipfix_sequences.observe((exporter, 10, domain), seq, flows, options)
@@ -468,6 +481,10 @@ class NetflowDecoder:
         while end - pos >= 4:
             sid, slen = _SET.unpack_from(data, pos)
             if slen < 4 or pos + slen > end:
+                if not any(data[pos:end]):  # zero padding after the last set (Cisco ACI, PAN-OS)
+                    self._count(exporter, vname, "padding")
+                    pos = end
+                    break
                 raise DecodeError(f"set {sid} at offset {pos}: length {slen} is below 4 or overruns "
                                   "the datagram")
             start = pos + 4
@@ -511,7 +528,9 @@ class NetflowDecoder:
                 self._known_template_sets.add(known)
             # other set ids below 256 are reserved: skipped by their length
         if pos != end and not v9:
-            raise DecodeError(f"{end - pos} stray bytes after the last set")
+            if any(data[pos:end]):
+                raise DecodeError(f"{end - pos} stray bytes after the last set")
+            self._count(exporter, vname, "padding")
         if flows:
             self._count(exporter, vname, "records", flows)
         return (flows, options) if countable else None
@@ -523,6 +542,13 @@ class NetflowDecoder:
         else:
             found = parse_ipfix_templates(body, options)
         for item in found:
+            if isinstance(item, TemplateError):
+                self._count(exporter, vname, "template_errors")
+                log.debug("template from %s (v%s, domain %d) refused: %s", exporter, vname, domain, item)
+                tid = getattr(item, "template_id", None)
+                if tid is not None:  # its data is not coming back: drop what was held for it
+                    self.early.release((exporter, domain, tid))
+                continue
             if isinstance(item, tuple):
                 self.templates.withdraw(exporter, domain, item[0])
                 self._known_template_sets = {k for k in self._known_template_sets
@@ -530,6 +556,10 @@ class NetflowDecoder:
                 continue
             key = (exporter, domain, item.template_id)
             if self.templates.put(key, item):
+                if item.lenient:
+                    self._count(exporter, vname, "template_lenient")
+                    log.debug("template %d from %s accepted leniently: %s", item.template_id, exporter,
+                              "; ".join(item.lenient))
                 for held in self.early.release(key):
                     got = self._data_set(exporter, vname, domain, item.template_id, held.body, t)
                     if got is not None and not got[1]:
@@ -548,7 +578,7 @@ class NetflowDecoder:
         if tpl.options:
             recs = tpl.decode_options(body)
             for rec in recs:
-                self.sampling.learn(exporter, domain, rec)
+                self.sampling.learn(exporter, domain, rec, vname)
             return len(recs), True
         rate, state = self.sampling.resolve(exporter, domain)
         if tpl.record_length is None:
@@ -595,7 +625,7 @@ class NetflowDecoder:
                                  else acc.template.decode_columns(_joined(acc.chunks)))
                 for cols in parts:
                     out.extend(self._batches(exporter, vname, domain, acc.time, cols, rate, state,
-                                             acc.scoped))
+                                             acc.scoped, acc.template))
                 for recs in acc.direct:  # already checked plausible (_vector_v5_direct)
                     recs.time = acc.time
                     if state == UNKNOWN:
@@ -607,14 +637,27 @@ class NetflowDecoder:
         return out
 
     def _batches(self, exporter: str, vname: str, domain: int, t: float, cols: dict[str, np.ndarray],
-                 rate: int, state: int, scoped: ScopedRates | None = None) -> list[FlowBatch]:
+                 rate: int, state: int, scoped: ScopedRates | None = None,
+                 tpl: Template | None = None) -> list[FlowBatch]:
+        if _ncols(cols) == 0:
+            return []
+        if tpl is None:  # NetFlow v5: the columns are the flow
+            groups = [(4, cols)]
+        else:
+            counts: dict[str, int] = {}
+            groups = derive.records(cols, tpl.pair_order, counts, self.vxlan)
+            for name, n in counts.items():
+                self._count(exporter, vname, name, n)
+        out: list[FlowBatch] = []
+        for fam, group in groups:
+            out.extend(self._batch(exporter, vname, domain, t, fam, group, rate, state, scoped))
+        return out
+
+    def _batch(self, exporter: str, vname: str, domain: int, t: float, fam: int, cols: dict[str, np.ndarray],
+               rate: int, state: int, scoped: ScopedRates | None) -> list[FlowBatch]:
         n = _ncols(cols)
         if n == 0:
             return []
-        if "bytes" not in cols and "bytes_total" in cols:
-            cols["bytes"] = cols["bytes_total"]
-        if "packets" not in cols and "packets_total" in cols:
-            cols["packets"] = cols["packets_total"]
         zeros = np.zeros(n, dtype=np.uint64)
         cols.setdefault("bytes", zeros)
         cols.setdefault("packets", zeros)
@@ -634,26 +677,7 @@ class NetflowDecoder:
         if unknown:
             self._count(exporter, vname, "unsampled", unknown)
             self.sampling.warn_unknown(exporter, domain)
-        has4 = "src" in cols or "dst" in cols
-        has6 = "src6" in cols or "dst6" in cols
-        if has6 and not has4:
-            six = {**cols, "src": cols.get("src6"), "dst": cols.get("dst6")}
-            return [make_batch(exporter, vname, 6, t, _clean(six), rates, states)]
-        if has4 and has6:  # both families in one template: split per record
-            z6 = np.zeros(1, dtype=V6)[0]
-            is6 = np.zeros(n, dtype=bool)
-            for c in ("src6", "dst6"):
-                if c in cols:
-                    is6 |= cols[c] != z6
-            out = []
-            for mask, fam in ((~is6, 4), (is6, 6)):
-                if mask.any():
-                    sub = {k: v[mask] for k, v in cols.items()}
-                    if fam == 6:
-                        sub["src"], sub["dst"] = sub.get("src6"), sub.get("dst6")  # type: ignore[assignment]
-                    out.append(make_batch(exporter, vname, fam, t, _clean(sub), rates[mask], states[mask]))
-            return out
-        return [make_batch(exporter, vname, 4, t, cols, rates, states)]
+        return [make_batch(exporter, vname, fam, t, cols, rates, states)]
 
     @staticmethod
     def _per_record_sampling(cols: dict[str, np.ndarray], rates: np.ndarray, states: np.ndarray,

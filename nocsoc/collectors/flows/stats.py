@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import threading
 
-FIELDS = ("datagrams", "records", "decode_errors", "sequence_lost", "template_missing", "unsampled")
+FIELDS = ("datagrams", "records", "decode_errors", "sequence_lost", "template_missing", "unsampled",
+          # what real exporters do that the decoder tolerates or maps (each declared with its
+          # description in schema/selfmetrics.py FLOW_COLLECTOR)
+          "padding", "trailing_data", "template_errors", "template_lenient", "sampling_unsupported",
+          "if_fallback", "enterprise_octets", "volume_missing", "reverse_records", "tunnel_records",
+          "frame_sections", "frame_errors", "frame_not_ip", "vxlan_decapsulated",
+          "drop_samples", "if_internal", "if_discarded", "if_multiple")
 
 
 class ExporterStats:
