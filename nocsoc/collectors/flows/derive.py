@@ -53,7 +53,7 @@ def _add(counts: Counts, name: str, n: int) -> None:
         counts[name] = counts.get(name, 0) + n
 
 
-def as_v6(a: np.ndarray) -> np.ndarray:
+def asmapped_v6(a: np.ndarray) -> np.ndarray:
     """IPv4 (uint32) addresses as IPv4-mapped IPv6 (V16); V16 as they are."""
     if a.dtype == V6:
         return a
@@ -166,8 +166,8 @@ def _pairs(cols: Cols, n: int, pair_order: Sequence[str], counts: Counts) -> lis
             if t_i >= 0:
                 ts, td = _PAIRS[pair_order[t_i]]
                 tfam = 6 if pair_order[t_i].endswith("6") else 4
-                sub["x_tunnel_src"] = as_v6(_col(sub, ts, tfam, m))
-                sub["x_tunnel_dst"] = as_v6(_col(sub, td, tfam, m))
+                sub["x_tunnel_src"] = asmapped_v6(_col(sub, ts, tfam, m))
+                sub["x_tunnel_dst"] = asmapped_v6(_col(sub, td, tfam, m))
                 for k in ("sport", "dport", "proto"):  # the inner header's, where it has its own
                     if "i" + k in sub:
                         sub[k] = sub["i" + k]
@@ -228,14 +228,14 @@ def _sections(cols: Cols, n: int, counts: Counts, vxlan: bool) -> list[tuple[int
         if not has_len:
             sub["bytes"] = np.array([w.ip_length for w in ws], dtype=np.uint64)  # type: ignore[union-attr]
         if any(w.tunnel_src for w in ws):  # type: ignore[union-attr]
-            sub["x_tunnel_src"] = np.frombuffer(b"".join(_v6(w.tunnel_src) for w in ws), dtype=V6)  # type: ignore[union-attr]
-            sub["x_tunnel_dst"] = np.frombuffer(b"".join(_v6(w.tunnel_dst) for w in ws), dtype=V6)  # type: ignore[union-attr]
+            sub["x_tunnel_src"] = np.frombuffer(b"".join(mapped_v6(w.tunnel_src) for w in ws), dtype=V6)  # type: ignore[union-attr]
+            sub["x_tunnel_dst"] = np.frombuffer(b"".join(mapped_v6(w.tunnel_dst) for w in ws), dtype=V6)  # type: ignore[union-attr]
             _add(counts, "vxlan_decapsulated", sum(1 for w in ws if w.tunnel_src))  # type: ignore[union-attr]
         out.append((fam, sub))
     return out
 
 
-def _v6(addr: bytes) -> bytes:
+def mapped_v6(addr: bytes) -> bytes:
     if len(addr) == 4:
         return _V4_MAPPED + addr
     return addr if len(addr) == 16 else bytes(16)

@@ -44,6 +44,8 @@ class FlowBatch:
     # addresses of a tunnel (V16, IPv4-mapped for IPv4), NAT translations, firewall and NAT
     # events, 1 for an RFC 5103 / NSEL reverse direction, sFlow forwarding status and drops
     extra: dict[str, np.ndarray] = field(default_factory=dict)
+    # "flow" | "drop" (sFlow drop samples: kept for who reads records, never added to volumes)
+    kind: str = "flow"
 
     def __len__(self) -> int:
         return int(self.bytes.shape[0])
@@ -64,6 +66,8 @@ class FlowBatch:
                 "src": s, "dst": d, "sport": sp, "dport": dp, "proto": pr, "in_if": i, "out_if": o,
                 "bytes": b, "packets": p, "sampling_rate": r, "sampled": SAMPLED_NAMES[st],
             })
+            if self.kind != "flow":
+                out[-1]["kind"] = self.kind
         for name, values in self.extra.items():
             for row, v in zip(out, _extra_values(name, values), strict=True):
                 row[name] = v
