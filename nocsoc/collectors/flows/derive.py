@@ -53,7 +53,7 @@ def _add(counts: Counts, name: str, n: int) -> None:
         counts[name] = counts.get(name, 0) + n
 
 
-def asmapped_v6(a: np.ndarray) -> np.ndarray:
+def as_v6(a: np.ndarray) -> np.ndarray:
     """IPv4 (uint32) addresses as IPv4-mapped IPv6 (V16); V16 as they are."""
     if a.dtype == V6:
         return a
@@ -83,6 +83,8 @@ def records(cols: Cols, pair_order: Sequence[str], counts: Counts, vxlan: bool =
         if mine not in cols and phys in cols:
             cols[mine] = cols[phys]
             _add(counts, "if_fallback", n)
+    has_length = any(k in cols for k in ("bytes", "bytes_total", "init_bytes", "frame_size", "ent_in_bytes",
+                                         "ent_out_bytes"))
     rev = _volumes(cols, n, counts)
     if rev is not None:
         cols["_rev_bytes"], cols["_rev_packets"] = rev
@@ -90,7 +92,7 @@ def records(cols: Cols, pair_order: Sequence[str], counts: Counts, vxlan: bool =
         if name in cols:
             cols["x_" + name] = cols[name]
     if not pair_order and ("frame" in cols or "ip_section" in cols):
-        groups = _sections(cols, n, counts, vxlan)
+        groups = _sections(cols, n, counts, vxlan, has_length)
     else:
         groups = _pairs(cols, n, pair_order, counts)
     if rev is not None:
@@ -162,12 +164,13 @@ def _pairs(cols: Cols, n: int, pair_order: Sequence[str], counts: Counts) -> lis
             s, d = _PAIRS[pair]
             m = int(np.count_nonzero(mask))
             fam = 6 if pair.endswith("6") else 4
-            sub["src"], sub["dst"] = _col(sub, s, fam, m), _col(sub, d, fam, m)
-            if t_i >= 0:
+            if t_i >= 0:  # (before the flow's pair replaces src/dst)
                 ts, td = _PAIRS[pair_order[t_i]]
                 tfam = 6 if pair_order[t_i].endswith("6") else 4
-                sub["x_tunnel_src"] = asmapped_v6(_col(sub, ts, tfam, m))
-                sub["x_tunnel_dst"] = asmapped_v6(_col(sub, td, tfam, m))
+                sub["x_tunnel_src"] = as_v6(_col(sub, ts, tfam, m))
+                sub["x_tunnel_dst"] = as_v6(_col(sub, td, tfam, m))
+            sub["src"], sub["dst"] = _col(sub, s, fam, m), _col(sub, d, fam, m)
+            if t_i >= 0:
                 for k in ("sport", "dport", "proto"):  # the inner header's, where it has its own
                     if "i" + k in sub:
                         sub[k] = sub["i" + k]
@@ -183,7 +186,7 @@ def _col(cols: Cols, name: str, fam: int, n: int) -> np.ndarray:
     return np.zeros(n, dtype=V6) if fam == 6 else np.zeros(n, dtype=np.uint32)
 
 
-def _sections(cols: Cols, n: int, counts: Counts, vxlan: bool) -> list[tuple[int, Cols]]:
+def _sections(cols: Cols, n: int, counts: Counts, vxlan: bool, has_len: bool) -> list[tuple[int, Cols]]:
     """Addresses, ports, protocol (and the length where no counter says it) from each record's
     header section; records whose section cannot be walked are dropped and counted."""
     name, start = ("frame", headers.ETHERNET) if "frame" in cols else ("ip_section", headers.IPV4)
@@ -207,7 +210,6 @@ def _sections(cols: Cols, n: int, counts: Counts, vxlan: bool) -> list[tuple[int
     _add(counts, "frame_sections", n)
     _add(counts, "frame_errors", bad)
     _add(counts, "frame_not_ip", not_ip)
-    has_len = "frame_size" in cols or "bytes_total" in cols or "bytes" in cols or "init_bytes" in cols
     out: list[tuple[int, Cols]] = []
     for fam in (4, 6):
         idx = [i for i, w in enumerate(walked) if w is not None and w.ip_version == fam]
