@@ -25,7 +25,6 @@ from nocsoc.collectors.flows.records import (
     SCALED,
     UNKNOWN,
     UNSAMPLED,
-    V6,
     FlowBatch,
     make_batch,
     plausible,

@@ -25,7 +25,7 @@ when it applies (`counts`, names in stats.FIELDS):
 from __future__ import annotations
 
 import socket
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -37,8 +37,19 @@ Counts = dict[str, int]
 
 _V4_MAPPED = b"\x00" * 10 + b"\xff\xff"
 # the extra columns a FlowBatch carries beside the flow (records.FlowBatch.extra)
-EXTRA = ("tunnel_src", "tunnel_dst", "nat_src", "nat_dst", "nat_src6", "nat_dst6", "nat_sport",
-         "nat_dport", "nat_event", "fw_event", "reverse")
+EXTRA = (
+    "tunnel_src",
+    "tunnel_dst",
+    "nat_src",
+    "nat_dst",
+    "nat_src6",
+    "nat_dst6",
+    "nat_sport",
+    "nat_dport",
+    "nat_event",
+    "fw_event",
+    "reverse",
+)
 _PAIRS = {"4": ("src", "dst"), "6": ("src6", "dst6"), "i4": ("isrc", "idst"), "i6": ("isrc6", "idst6")}
 
 
@@ -71,7 +82,9 @@ def _first(cols: Cols, *names: str) -> np.ndarray | None:
     return None
 
 
-def records(cols: Cols, pair_order: Sequence[str], counts: Counts, vxlan: bool = False) -> list[tuple[int, Cols]]:
+def records(
+    cols: Cols, pair_order: Sequence[str], counts: Counts, vxlan: bool = False
+) -> list[tuple[int, Cols]]:
     """The flow records of decoded template columns, as (IP version, columns) groups with the
     columns make_batch reads (src, dst, ports, proto, interfaces, bytes, packets, the per-record
     sampling ones) plus `x_`-prefixed extras (EXTRA)."""
@@ -83,12 +96,23 @@ def records(cols: Cols, pair_order: Sequence[str], counts: Counts, vxlan: bool =
         if mine not in cols and phys in cols:
             cols[mine] = cols[phys]
             _add(counts, "if_fallback", n)
-    has_length = any(k in cols for k in ("bytes", "bytes_total", "init_bytes", "frame_size", "ent_in_bytes",
-                                         "ent_out_bytes"))
+    has_length = any(
+        k in cols
+        for k in ("bytes", "bytes_total", "init_bytes", "frame_size", "ent_in_bytes", "ent_out_bytes")
+    )
     rev = _volumes(cols, n, counts)
     if rev is not None:
         cols["_rev_bytes"], cols["_rev_packets"] = rev
-    for name in ("nat_src", "nat_dst", "nat_src6", "nat_dst6", "nat_sport", "nat_dport", "nat_event", "fw_event"):
+    for name in (
+        "nat_src",
+        "nat_dst",
+        "nat_src6",
+        "nat_dst6",
+        "nat_sport",
+        "nat_dport",
+        "nat_event",
+        "fw_event",
+    ):
         if name in cols:
             cols["x_" + name] = cols[name]
     if not pair_order and ("frame" in cols or "ip_section" in cols):
@@ -107,7 +131,9 @@ def _volumes(cols: Cols, n: int, counts: Counts) -> tuple[np.ndarray, np.ndarray
     p = _first(cols, "packets", "packets_total", "init_packets")
     if b is None and ("ent_in_bytes" in cols or "ent_out_bytes" in cols):
         zero = np.zeros(n, dtype=np.uint64)
-        b = cols.get("ent_in_bytes", zero).astype(np.uint64) + cols.get("ent_out_bytes", zero).astype(np.uint64)
+        b = cols.get("ent_in_bytes", zero).astype(np.uint64) + cols.get("ent_out_bytes", zero).astype(
+            np.uint64
+        )
         _add(counts, "enterprise_octets", n)
     sectioned = "frame" in cols or "ip_section" in cols
     if b is None and "frame_size" in cols:
@@ -135,10 +161,10 @@ def _pairs(cols: Cols, n: int, pair_order: Sequence[str], counts: Counts) -> lis
     last non-zero pair is the flow, the first non-zero one before it the tunnel."""
     if len(pair_order) <= 1:
         fam = 6 if pair_order == ("6",) else 4
-        out = dict(cols)
+        single: dict[str, np.ndarray | None] = dict(cols)
         if fam == 6:
-            out["src"], out["dst"] = cols.get("src6"), cols.get("dst6")  # type: ignore[assignment]
-        return [(fam, _clean(out))]
+            single["src"], single["dst"] = cols.get("src6"), cols.get("dst6")
+        return [(fam, _clean(single))]
     present = []
     for p in pair_order:
         s, d = _PAIRS[p]
@@ -215,24 +241,24 @@ def _sections(cols: Cols, n: int, counts: Counts, vxlan: bool, has_len: bool) ->
         idx = [i for i, w in enumerate(walked) if w is not None and w.ip_version == fam]
         if not idx:
             continue
-        ws = [walked[i] for i in idx]
+        ws = [w for w in walked if w is not None and w.ip_version == fam]
         sel = np.array(idx, dtype=np.int64)
         sub = {k: v[sel] for k, v in cols.items() if k not in ("frame", "ip_section")}
         if fam == 4:
-            sub["src"] = np.array([int.from_bytes(w.src, "big") for w in ws], dtype=np.uint32)  # type: ignore[union-attr]
-            sub["dst"] = np.array([int.from_bytes(w.dst, "big") for w in ws], dtype=np.uint32)  # type: ignore[union-attr]
+            sub["src"] = np.array([int.from_bytes(w.src, "big") for w in ws], dtype=np.uint32)
+            sub["dst"] = np.array([int.from_bytes(w.dst, "big") for w in ws], dtype=np.uint32)
         else:
-            sub["src"] = np.frombuffer(b"".join(w.src for w in ws), dtype=V6)  # type: ignore[union-attr]
-            sub["dst"] = np.frombuffer(b"".join(w.dst for w in ws), dtype=V6)  # type: ignore[union-attr]
-        sub["sport"] = np.array([w.sport for w in ws], dtype=np.uint32)  # type: ignore[union-attr]
-        sub["dport"] = np.array([w.dport for w in ws], dtype=np.uint32)  # type: ignore[union-attr]
-        sub["proto"] = np.array([w.proto for w in ws], dtype=np.uint32)  # type: ignore[union-attr]
+            sub["src"] = np.frombuffer(b"".join(w.src for w in ws), dtype=V6)
+            sub["dst"] = np.frombuffer(b"".join(w.dst for w in ws), dtype=V6)
+        sub["sport"] = np.array([w.sport for w in ws], dtype=np.uint32)
+        sub["dport"] = np.array([w.dport for w in ws], dtype=np.uint32)
+        sub["proto"] = np.array([w.proto for w in ws], dtype=np.uint32)
         if not has_len:
-            sub["bytes"] = np.array([w.ip_length for w in ws], dtype=np.uint64)  # type: ignore[union-attr]
-        if any(w.tunnel_src for w in ws):  # type: ignore[union-attr]
-            sub["x_tunnel_src"] = np.frombuffer(b"".join(mapped_v6(w.tunnel_src) for w in ws), dtype=V6)  # type: ignore[union-attr]
-            sub["x_tunnel_dst"] = np.frombuffer(b"".join(mapped_v6(w.tunnel_dst) for w in ws), dtype=V6)  # type: ignore[union-attr]
-            _add(counts, "vxlan_decapsulated", sum(1 for w in ws if w.tunnel_src))  # type: ignore[union-attr]
+            sub["bytes"] = np.array([w.ip_length for w in ws], dtype=np.uint64)
+        if any(w.tunnel_src for w in ws):
+            sub["x_tunnel_src"] = np.frombuffer(b"".join(mapped_v6(w.tunnel_src) for w in ws), dtype=V6)
+            sub["x_tunnel_dst"] = np.frombuffer(b"".join(mapped_v6(w.tunnel_dst) for w in ws), dtype=V6)
+            _add(counts, "vxlan_decapsulated", sum(bool(w.tunnel_src) for w in ws))
         out.append((fam, sub))
     return out
 
@@ -265,7 +291,7 @@ def _reverse(groups: list[tuple[int, Cols]], counts: Counts) -> list[tuple[int, 
     return out
 
 
-def _clean(cols: dict[str, np.ndarray | None]) -> Cols:
+def _clean(cols: Mapping[str, np.ndarray | None]) -> Cols:
     return {k: v for k, v in cols.items() if v is not None}
 
 

@@ -79,17 +79,22 @@ def _walk(data: bytes, pos: int, start: int, vxlan: bool, depth: int) -> Walked 
     if got is None:
         return None
     flow, l4 = got
-    if l4 is not None:
-        if flow.proto in (6, 17, 132):  # TCP, UDP, SCTP: ports first
-            if l4 + 4 <= len(data):
-                flow.sport, flow.dport = _HH.unpack_from(data, l4)
-            if (vxlan and flow.proto == 17 and flow.dport == _VXLAN_PORT and depth < _MAX_DEPTH
-                    and l4 + 16 <= len(data) and data[l4 + 8] & 0x08):
-                inner = _walk(data, l4 + 16, ETHERNET, vxlan, depth + 1)  # UDP 8 + VXLAN 8
-                if inner is not None:
-                    inner.tunnel_src, inner.tunnel_dst = flow.src, flow.dst
-                    return inner
-        # ICMP (1, 58) and others: no ports (0, as the NetFlow records of the same packets say)
+    # ICMP (1, 58) and others: no ports (0, as the NetFlow records of the same packets say)
+    if l4 is not None and flow.proto in (6, 17, 132):  # TCP, UDP, SCTP: ports first
+        if l4 + 4 <= len(data):
+            flow.sport, flow.dport = _HH.unpack_from(data, l4)
+        if (
+            vxlan
+            and flow.proto == 17
+            and flow.dport == _VXLAN_PORT
+            and depth < _MAX_DEPTH
+            and l4 + 16 <= len(data)
+            and data[l4 + 8] & 0x08  # VXLAN flags: I (a valid VNI)
+        ):
+            inner = _walk(data, l4 + 16, ETHERNET, vxlan, depth + 1)  # UDP 8 + VXLAN 8
+            if inner is not None:
+                inner.tunnel_src, inner.tunnel_dst = flow.src, flow.dst
+                return inner
     return flow
 
 
@@ -129,7 +134,7 @@ def _ipv4(data: bytes, pos: int) -> tuple[Walked, int | None] | None:
         raise HeaderError(f"IPv4 header length {ihl} at offset {pos}")
     total = data[pos + 2] << 8 | data[pos + 3]
     frag_offset = (data[pos + 6] & 0x1F) << 8 | data[pos + 7]
-    flow = Walked(4, data[pos + 12:pos + 16], data[pos + 16:pos + 20], 0, 0, data[pos + 9], total)
+    flow = Walked(4, data[pos + 12 : pos + 16], data[pos + 16 : pos + 20], 0, 0, data[pos + 9], total)
     if frag_offset:  # a later fragment: no transport header
         return flow, None
     return flow, pos + ihl
@@ -142,7 +147,7 @@ def _ipv6(data: bytes, pos: int) -> tuple[Walked, int | None] | None:
         raise HeaderError(f"IPv6 header at offset {pos} says version {data[pos] >> 4}")
     plen = data[pos + 4] << 8 | data[pos + 5]
     nh = data[pos + 6]
-    flow = Walked(6, data[pos + 8:pos + 24], data[pos + 24:pos + 40], 0, 0, nh, plen + 40)
+    flow = Walked(6, data[pos + 8 : pos + 24], data[pos + 24 : pos + 40], 0, 0, nh, plen + 40)
     p = pos + 40
     for _ in range(8):  # extension headers, each naming the next
         if nh not in _V6_EXTENSIONS:

@@ -291,7 +291,8 @@ class SflowDecoder:
             out_fmt, out_val = r.u32("output format"), r.u32("output interface")
         else:
             raw_in, raw_out = r.u32("input interface"), r.u32("output interface")
-            in_fmt, in_val, out_fmt, out_val = raw_in >> 30, raw_in & IF_INTERNAL, raw_out >> 30, raw_out & IF_INTERNAL
+            in_fmt, in_val = raw_in >> 30, raw_in & IF_INTERNAL
+            out_fmt, out_val = raw_out >> 30, raw_out & IF_INTERNAL
         in_if, in_status = interface(in_fmt, in_val)
         out_if, status = interface(out_fmt, out_val)
         if in_status == FWD_INTERNAL and status == FWD_OK:
@@ -313,7 +314,8 @@ class SflowDecoder:
         counts["drop_samples"] = counts.get("drop_samples", 0) + 1
         return self._records(r, in_if, out_if, 1, FWD_DISCARDED, reason)
 
-    def _records(self, r: _Reader, in_if: int, out_if: int, rate: int, status: int, reason: int) -> list[_Flow]:
+    def _records(self, r: _Reader, in_if: int, out_if: int, rate: int, status: int,
+                 reason: int) -> list[_Flow]:
         out: list[_Flow] = []
         nrec = r.u32("flow record count")
         if nrec > MAX_SAMPLES:

@@ -237,7 +237,7 @@ class Template:
         cols: dict[str, np.ndarray] = {}
         for n, values in lists.items():
             if n in SECTION_FIELDS:
-                cols[n] = np.array(values + [None], dtype=object)[:-1]  # (None: never one 2-D array)
+                cols[n] = np.array([*values, None], dtype=object)[:-1]  # (None: never one 2-D array)
             elif n in RAW_FIELDS:
                 cols[n] = np.frombuffer(b"".join(values), dtype="V16") if values else np.zeros(0, "V16")
             else:
@@ -310,8 +310,8 @@ class Template:
 
 
 _RAW_COLUMNS = RAW_FIELDS  # void fields kept as bytes (the rest are integers)
-_EMPTY: dict[str, object] = {n: bytes(16) for n in RAW_FIELDS - SECTION_FIELDS} | {
-    n: b"" for n in SECTION_FIELDS}
+_EMPTY: dict[str, object] = {n: bytes(16) for n in RAW_FIELDS - SECTION_FIELDS}
+_EMPTY.update(dict.fromkeys(SECTION_FIELDS, b""))
 
 
 def field_name(f: FieldSpec) -> str | None:

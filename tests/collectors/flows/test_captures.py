@@ -96,7 +96,11 @@ def test_capture_decodes_to_expected_values(case: Path, vectorized: bool) -> Non
     assert decoder.unexpected_errors == 0
     if not _malformed(expected):
         # (two Logstash captures hold messages back to back: trailing_data is right for them)
-        for name in ("decode_errors", "template_errors", *(("trailing_data",) if case.parent.name == "pmacct" else ())):
+        for name in (
+            "decode_errors",
+            "template_errors",
+            *(("trailing_data",) if case.parent.name == "pmacct" else ()),
+        ):
             got = {k: v.get(name, 0) for k, v in stats.items() if v.get(name)}
             assert not got, f"{name}: {got}"
     if case.parent.name == "pmacct":
@@ -123,7 +127,9 @@ def _check_logstash(rows: list[dict[str, Any]], decoder: NetflowDecoder, expecte
             continue
         want = {k: rec[k] for k in (*KEYS, "bytes", "packets") if k in rec}
         hit = next((r for r in unmatched if _raw(r, want) == want), None)
-        assert hit is not None, f"event {rec['index']} {want} not among {[_raw(r, want) for r in unmatched][:5]}"
+        assert hit is not None, (
+            f"event {rec['index']} {want} not among {[_raw(r, want) for r in unmatched][:5]}"
+        )
         unmatched.remove(hit)
         sr = rec.get("sampling_rate")
         if sr is not None:
@@ -152,8 +158,10 @@ def _check_pmacct(rows: list[dict[str, Any]], expected: dict[str, Any]) -> None:
         c["bytes"] += r["bytes"] // scale
         c["packets"] += r["packets"] // scale
         rates.setdefault(key, set()).add(r["sampling_rate"])
-    want = {(a["exporter"], *(a[k] for k in KEYS)): Counter(bytes=a["bytes"], packets=a["packets"])
-            for a in expected["aggregates"]}
+    want = {
+        (a["exporter"], *(a[k] for k in KEYS)): Counter(bytes=a["bytes"], packets=a["packets"])
+        for a in expected["aggregates"]
+    }
     assert sorted(got) == sorted(want)
     assert got == want
     for a in expected["aggregates"]:
