@@ -41,6 +41,9 @@ SYSTEMATIC_COUNT, SYSTEMATIC_TIME, RANDOM_N_OF_N, UNIFORM_PROBABILISTIC = 1, 2, 
 NO_PACKET_RATE = frozenset((SYSTEMATIC_TIME, 5, 6, 7))
 
 
+MIN_PROBABILITY = 2.0**-32  # 1 in 2**32: below it, garbage (and 1/p may overflow)
+
+
 def _probability(bits: int | None) -> float | None:
     """samplingProbability (IE 311, float64) from the integer the options decoder read."""
     if not bits:
@@ -49,10 +52,10 @@ def _probability(bits: int | None) -> float | None:
         p = float(struct.unpack("!d", bits.to_bytes(8, "big"))[0])
     except (OverflowError, struct.error):
         return None
-    return p if 0 < p <= 1 else None
+    return p if MIN_PROBABILITY <= p <= 1 else None  # (NaN fails both)
 
 
-def rate_from_options(rec: Mapping[int, int]) -> int | None:
+def _announced_rate(rec: Mapping[int, int]) -> int | None:
     """The 1-in-N rate an options data record announces, if it announces one.
 
     Cisco v9 and IPFIX samplingInterval / samplerRandomInterval say N themselves. A PSAMP
@@ -81,6 +84,16 @@ def rate_from_options(rec: Mapping[int, int]) -> int | None:
     if p is not None:
         return max(1, round(1 / p))
     return None
+
+
+MAX_RATE = 1 << 32  # above 1 in 2**32 a rate is garbage (and would overflow int64 columns)
+
+
+def rate_from_options(rec: Mapping[int, int]) -> int | None:
+    """The 1-in-N rate an options data record announces, if it announces a sane one (see
+    `_announced_rate`)."""
+    rate = _announced_rate(rec)
+    return rate if rate is not None and rate <= MAX_RATE else None
 
 
 def unsupported_selector(rec: Mapping[int, int]) -> bool:
@@ -171,6 +184,7 @@ class SamplingTable:
         self._scoped: dict[DomainKey, ScopedRates] = {}
         self._warned: set[str] = set()
         self._unsupported: set[tuple[str, int, int | None]] = set()
+        self._warned_selectors: set[str] = set()  # exporters told about such a selector
         # (exporter, version) of selectors seen for the first time without a packet rate: the
         # decoder counts them (`sampling_unsupported`), once per selector whichever path saw it
         self.new_unsupported: list[tuple[str, str]] = []
@@ -192,6 +206,9 @@ class SamplingTable:
                 if key3 not in self._unsupported and len(self._unsupported) < 65536:
                     self._unsupported.add(key3)
                     self.new_unsupported.append((exporter, version))
+                warned = self._warned_selectors
+                if exporter not in warned and len(warned) < 4096:
+                    warned.add(exporter)
                     log.warning("flow exporter %s announces selector %s with algorithm %s, which "
                                 "gives no packet sampling rate: its records are scaled by the "
                                 "domain's rate, if any", exporter, key3[2], rec.get(ie.SELECTOR_ALGORITHM))

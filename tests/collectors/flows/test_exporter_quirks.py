@@ -509,3 +509,14 @@ def test_sflow_drop_samples_are_kept_counted_and_not_traffic() -> None:
     rollups = Rollups(60.0, 10)
     rollups.add(batches[0])
     assert rollups.flush_all() == []
+
+
+def test_garbage_rates_are_refused() -> None:
+    """A probability of 1e-320 or a population of 2**40 is no sampling rate (the fuzz found the
+    first raising OverflowError)."""
+    from nocsoc.collectors.flows.sampling import rate_from_options
+
+    tiny = struct.unpack("!Q", struct.pack("!d", 1e-320))[0]
+    assert rate_from_options({304: 4, 311: tiny}) is None
+    assert rate_from_options({304: 3, 309: 1, 310: 1 << 40}) is None
+    assert rate_from_options({304: 3, 309: 1, 310: 1 << 32}) == 1 << 32
