@@ -676,7 +676,8 @@ class NetflowDecoder:
         if unknown:
             self._count(exporter, vname, "unsampled", unknown)
             self.sampling.warn_unknown(exporter, domain)
-        return [make_batch(exporter, vname, fam, t, cols, rates, states)]
+        return [make_batch(exporter, vname, fam, t, cols, rates, states,
+                           "event" if "_event" in cols else "flow")]
 
     @staticmethod
     def _per_record_sampling(cols: dict[str, np.ndarray], rates: np.ndarray, states: np.ndarray,

@@ -18,8 +18,9 @@ when it applies (`counts`, names in stats.FIELDS):
   non-zero pair in template order is the flow (the inner header) with the last ports and
   protocol; the earlier non-zero pair is kept as `tunnel_src`/`tunnel_dst` (`tunnel_records`).
 - NAT translations (225-228, 281/282, ASA xlate) are kept as `nat_*` columns; records of a
-  template with no volume element at all (NAT and firewall event logging) are events: kept, and
-  counted (`volume_missing`).
+  template with no volume element at all (NAT and firewall event logging, NSEL flow-created
+  events) are events, not traffic: kept in batches of kind "event" that the rollup does not add
+  (no 0-byte flows), and counted (`volume_missing`).
 """
 
 from __future__ import annotations
@@ -140,6 +141,7 @@ def _volumes(cols: Cols, n: int, counts: Counts) -> tuple[np.ndarray, np.ndarray
         b = cols["frame_size"]
     if b is None and p is None and not sectioned:
         _add(counts, "volume_missing", n)
+        cols["_event"] = np.ones(n, dtype=bool)  # an event, not traffic: its batch is kind "event"
     zeros = np.zeros(n, dtype=np.uint64)
     cols["bytes"] = b if b is not None else zeros
     cols["packets"] = p if p is not None else (np.ones(n, dtype=np.uint64) if sectioned else zeros)

@@ -44,7 +44,8 @@ class FlowBatch:
     # addresses of a tunnel (V16, IPv4-mapped for IPv4), NAT translations, firewall and NAT
     # events, 1 for an RFC 5103 / NSEL reverse direction, sFlow forwarding status and drops
     extra: dict[str, np.ndarray] = field(default_factory=dict)
-    # "flow" | "drop" (sFlow drop samples: kept for who reads records, never added to volumes)
+    # "flow" | "event" (no volume element: NAT/firewall event logging) | "drop" (sFlow drop
+    # samples): events and drops are kept for who reads records, never added to volumes
     kind: str = "flow"
 
     def __len__(self) -> int:
@@ -99,7 +100,7 @@ def plausible(values: np.ndarray, rate: np.ndarray) -> np.ndarray:
 
 
 def make_batch(exporter: str, version: str, ip_version: int, time: float, cols: dict[str, np.ndarray],
-               rate: np.ndarray, state: np.ndarray) -> FlowBatch:
+               rate: np.ndarray, state: np.ndarray, kind: str = "flow") -> FlowBatch:
     """Build a batch from raw columns, applying the sampling rate to bytes and packets."""
     n = len(rate)
     zeros = np.zeros(n, dtype=np.uint32)
@@ -120,5 +121,5 @@ def make_batch(exporter: str, version: str, ip_version: int, time: float, cols: 
         bytes=cols["bytes"].astype(np.int64) * rate,
         packets=cols["packets"].astype(np.int64) * rate,
         rate=rate, state=state,
-        extra={k[2:]: v for k, v in cols.items() if k.startswith("x_")},
+        extra={k[2:]: v for k, v in cols.items() if k.startswith("x_")}, kind=kind,
     )

@@ -463,8 +463,21 @@ def test_event_records_without_volume_are_counted() -> None:
         craft.ipfix([craft.ipfix_template_set(342, fields)]),
         craft.ipfix([craft.data_set(342, fields, [[*ROW[:2], 1]])], seq=1),
     )
-    assert one(rows)["nat_event"] == 1
+    assert (one(rows)["nat_event"], one(rows)["kind"]) == (1, "event")
     assert counts["volume_missing"] == REPEAT
+    dec = NetflowDecoder()
+    rollups = Rollups(60.0, 10)
+    for batch in dec.decode(
+        [
+            (d, EXP, 1.0)
+            for d in (
+                craft.ipfix([craft.ipfix_template_set(342, fields)]),
+                craft.ipfix([craft.data_set(342, fields, [[*ROW[:2], 1]])]),
+            )
+        ]
+    ):
+        rollups.add(batch)
+    assert rollups.flush_all() == []  # no 0-byte flows
 
 
 # --- sFlow -------------------------------------------------------------------------------------
