@@ -7,6 +7,17 @@ domain, template, sampling). At the end of a batch each accumulator is joined an
 
 Bad input never raises out of `decode()`: each malformed datagram is counted as a decode error
 for its exporter and dropped (the sets before the bad one are kept: they were whole).
+
+Two routes, proven equal by the tests (test_bulk, test_captures, test_exporter_quirks decode
+everything both ways): the per-datagram path (`_decode_one`: pure Python + numpy, the reference,
+and the whole decoder where the C extension is not built) and the bulk path (`_vector`: regular
+batches of one version walked in C, falling back to the reference at the first state change or
+bad datagram). For v5 the bulk path leaves records in their datagrams for the rollup's C tables
+(`decode_for_rollup`). Measured (bench flows inputs, decode + rollup ns/record, C built): v5 30
+in place vs 62 as columns vs 140 per datagram; v9 103 bulk vs 286; IPFIX 123 vs 391. The numpy
+bulk walk that served builds without C saved 15-33% there (v5 357 vs 422, v9 484 vs 653, IPFIX
+472 vs 704) and was removed: CI requires the extension, and one reference is what keeps the fast
+path honest.
 """
 
 from __future__ import annotations
@@ -94,7 +105,7 @@ class NetflowDecoder:
         self._acc: dict[AccKey, _Acc] = {}
         self._pending_finish: list[tuple[AccKey, _Acc]] = []
         self.vxlan = False  # decapsulate VXLAN in header sections (FlowsConfig.vxlan_decap)
-        self.vectorized = True  # bulk path for regular batches (False: per datagram, for tests)
+        self.vectorized = True  # bulk path (C) for regular batches (False: per datagram, for tests)
         self._direct = False  # within decode_for_rollup: v5 records may stay in their datagrams
         self.unexpected_errors = 0  # decoder bugs (not bad input): the fuzz test wants 0
         # counters are summed here during a decode() call and published once at its end:
@@ -130,7 +141,8 @@ class NetflowDecoder:
     def decode_for_rollup(self, datagrams: Iterable[Datagram]) -> list[Decoded]:
         """`decode`, except that with the C extension the records of regular v5 batches stay in
         their datagrams (V5Records) for `Rollups.add` to add straight into its tables: the same
-        records, counters and rollups without building their columns."""
+        records, counters and rollups without building their columns (half the CPU a v5 record
+        costs with the rollup, measured: see the "fewer routes" note in _decode)."""
         self._direct = speedups.ext is not None
         try:
             return self._decode(datagrams)
@@ -143,18 +155,10 @@ class NetflowDecoder:
         dgs = datagrams if isinstance(datagrams, Sequence) else list(datagrams)
         extra: list[FlowBatch] = []
         slow: Sequence[Datagram] = dgs
-        if self.vectorized and len(dgs) >= VECTOR_MIN:
-            by_version: dict[int, Sequence[Datagram]] = {5: [], 9: [], 10: []}
-            if speedups.ext is not None:  # the same split in one C pass
-                by_version[5], by_version[9], by_version[10], slow = speedups.ext.by_version(dgs)
-            else:
-                lists: dict[int, list[Datagram]] = {5: [], 9: [], 10: []}
-                slow_list: list[Datagram] = []
-                for d in dgs:
-                    data = d[0]
-                    group = lists.get((data[0] << 8 | data[1]) if len(data) >= 2 else -1)
-                    (slow_list if group is None else group).append(d)
-                by_version, slow = dict(lists), slow_list
+        ext = speedups.ext
+        if self.vectorized and ext is not None and len(dgs) >= VECTOR_MIN:
+            by_version: dict[int, Sequence[Datagram]] = {}
+            by_version[5], by_version[9], by_version[10], slow = ext.by_version(dgs)
             v9, v10 = by_version[9], by_version[10]
             if v9 and v10 and not _exporters(v9).isdisjoint(_exporters(v10)):
                 slow = dgs  # one exporter speaking both: keep the arrival order across them
@@ -221,21 +225,18 @@ class NetflowDecoder:
                               exporter)
         return []
 
-    # --- the vectorized path (whole batches of one version; see batchwalk.py) -----------------
+    # --- the bulk path (whole batches of one version walked in C; see batchwalk.py) -----------
 
     def _vector(self, version: int, group: Sequence[Datagram]) -> int | None:
-        """Decode `group` (datagrams of one version, arrival order) in bulk; None when done.
+        """Decode `group` (datagrams of one version, arrival order) in bulk (C); None when done.
         Otherwise, having changed nothing, the index of the first datagram it cannot take: bad
         input, or a template or sampling change (records after it must see the new state),
         which the per-datagram path applies."""
         whole = len(group) - 1
         try:
-            if version == 5 and self._direct and speedups.ext is not None:
-                return self._vector_v5_direct(group)
-            j = batchwalk.join_group(group)
             if version == 5:
-                walk5 = batchwalk.walk_v5(j)
-                return walk5 if isinstance(walk5, int) else self._vector_v5(group, j, walk5)
+                return self._vector_v5(group)
+            j = batchwalk.join_group(group)
             walk = batchwalk.walk_sets(j, version)
             return walk if isinstance(walk, int) else self._vector_sets(group, version, j, walk)
         except (TemplateError, ValueError, IndexError, struct.error) as exc:
@@ -267,30 +268,12 @@ class NetflowDecoder:
         self._count_per_exporter(exporters, "5", "records", eidx, count)
         return positions_by_key((eidx << 32) | (engine << 16) | sampling)
 
-    def _vector_v5(self, group: Sequence[Datagram], j: batchwalk.Joined,
-                   w: batchwalk.V5Walk) -> int | None:
-        exporters, eidx = self._exporter_index(j)
-        count = w.count
-        for key, sel in self._v5_groups(exporters, eidx, count, w.seq, w.engine, w.sampling):
-            exporter = exporters[key >> 32]
-            rate, state = self.sampling.resolve_v5(exporter, key & 0xFFFF)
-            offsets = batchwalk.record_offsets(j.starts[sel] + netflow5.HEADER_LEN, count[sel],
-                                               netflow5.RECORD_LEN)
-            t = group[int(sel[0])][2]
-            if speedups.ext is not None:  # gathered straight into columns (one pass in C)
-                self._add(exporter, "5", (key >> 16) & 0xFFFF, -1, rate, state, None, t, None,
-                          netflow5.columns_at(j.buf, offsets))
-            else:
-                self._add(exporter, "5", (key >> 16) & 0xFFFF, -1, rate, state, None, t,
-                          batchwalk.gather(j.buf, offsets, netflow5.RECORD_LEN))
-        return None
-
-    def _vector_v5_direct(self, group: Sequence[Datagram]) -> int | None:
-        """_vector_v5 without copying: the headers read in place (C), and the records of each
-        exporter, engine and sampling field left in their datagrams (V5Records) when every one
-        is plausible once scaled, as any 32-bit count is up to a rate of 2**18 (v5 headers carry
-        14 bits; a larger rate can only be the inventory's): above, they go the column way, which
-        drops and counts the implausible ones."""
+    def _vector_v5(self, group: Sequence[Datagram]) -> int | None:
+        """v5 in bulk without copying: the headers read in place (C). For the rollup
+        (decode_for_rollup), the records of each exporter, engine and sampling field stay in their
+        datagrams (V5Records) when every one is plausible once scaled, as any 32-bit count is up
+        to a rate of 2**18 (v5 headers carry 14 bits; a larger rate can only be the inventory's);
+        otherwise (or for `decode`) they become columns, which drops and counts the implausible."""
         assert speedups.ext is not None
         got = speedups.ext.v5_walk(group)
         if isinstance(got, int):
@@ -302,7 +285,7 @@ class NetflowDecoder:
             rate, state = self.sampling.resolve_v5(exporter, key & 0xFFFF)
             t = group[int(sel[0])][2]
             recs = netflow5.V5Records(exporter, t, group, sel, int(count[sel].sum()), rate, state)
-            if rate <= ALWAYS_PLAUSIBLE:
+            if self._direct and rate <= ALWAYS_PLAUSIBLE:
                 self._add(exporter, "5", (key >> 16) & 0xFFFF, -1, rate, state, None, t, None, direct=recs)
             else:
                 self._add(exporter, "5", (key >> 16) & 0xFFFF, -1, rate, state, None, t, None,
@@ -399,12 +382,9 @@ class NetflowDecoder:
             rate, state = self.sampling.resolve(exporter, domain)
             offsets = batchwalk.record_offsets(w.body[sel], nrec, size)
             t = group[int(dg[sel[0]])][2]
-            if speedups.ext is not None:  # gathered straight into columns (one pass in C)
-                self._add(exporter, vname, domain, key & 0xFFFF, rate, state, tpl, t, None,
-                          tpl.columns_at(j.buf, offsets))
-            else:
-                self._add(exporter, vname, domain, key & 0xFFFF, rate, state, tpl, t,
-                          batchwalk.gather(j.buf, offsets, size))
+            # gathered straight into columns (one pass in C)
+            self._add(exporter, vname, domain, key & 0xFFFF, rate, state, tpl, t, None,
+                      tpl.columns_at(j.buf, offsets))
         self._count_per_exporter(exporters, vname, "records", eidx, flows_per_dg)
         if version == 9:
             lost = self.sequences.observe_many(exporters, 9, eidx, w.domain, w.seq,

@@ -194,7 +194,7 @@ class Template:
 
     def columns_at(self, buf: np.ndarray, offsets: np.ndarray) -> dict[str, np.ndarray]:
         """decode_columns of the fixed-length records at byte `offsets` of `buf`, gathered in the
-        same pass (C only: the numpy path gathers first, see batchwalk.gather)."""
+        same pass (C only: the bulk path that calls it is C only)."""
         assert self.dtype is not None
         return speedups.record_columns(buf, self.dtype, _RAW_COLUMNS, offsets)
 
