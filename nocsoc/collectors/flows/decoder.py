@@ -13,11 +13,10 @@ everything both ways): the per-datagram path (`_decode_one`: pure Python + numpy
 and the whole decoder where the C extension is not built) and the bulk path (`_vector`: regular
 batches of one version walked in C, falling back to the reference at the first state change or
 bad datagram). For v5 the bulk path leaves records in their datagrams for the rollup's C tables
-(`decode_for_rollup`). Measured (bench flows inputs, decode + rollup ns/record, C built): v5 30
-in place vs 62 as columns vs 140 per datagram; v9 103 bulk vs 286; IPFIX 123 vs 391. The numpy
-bulk walk that served builds without C saved 15-33% there (v5 357 vs 422, v9 484 vs 653, IPFIX
-472 vs 704) and was removed: CI requires the extension, and one reference is what keeps the fast
-path honest.
+(`decode_for_rollup`), which halves a v5 record's decode + rollup CPU against building columns.
+A numpy bulk walk once served builds without C; it saved only a fraction of the CPU there (the
+numpy rollup dominates) and was removed: CI requires the extension, and one reference is what
+keeps the fast path honest (figures: the commit that removed it).
 """
 
 from __future__ import annotations
