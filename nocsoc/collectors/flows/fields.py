@@ -66,7 +66,7 @@ ADDRESS_LENGTH = {"src": 4, "dst": 4, "src6": 16, "dst6": 16, "isrc": 4, "idst":
 RAW_FIELDS = frozenset(("src6", "dst6", "isrc6", "idst6", "nat_src6", "nat_dst6", "frame", "ip_section"))
 SECTION_FIELDS = frozenset(("frame", "ip_section"))  # any length, variable included
 # The flow key elements a tunnel template carries twice (outer header first, then inner): a
-# repeated one is read as "i" + name (see templates.Template and decoder._tunnels).
+# repeated one is read as "i" + name (see templates.Template and derive._pairs).
 REPEATABLE = frozenset(("src", "dst", "src6", "dst6", "sport", "dport", "proto"))
 
 # Sampling information elements carried in options data (RFC 7270, RFC 5477, Cisco v9).

@@ -76,7 +76,7 @@ class Template:
     _wanted_index: dict[int, str] = field(default_factory=dict, init=False, repr=False)
     lenient: tuple[str, ...] = field(default=(), init=False, compare=False)
     # the address pairs a record may carry, in template order: "4", "6", "i4", "i6" (see
-    # decoder._tunnels: the last non-zero pair is the flow, an earlier one its tunnel)
+    # derive._pairs: the last non-zero pair is the flow, an earlier one its tunnel)
     pair_order: tuple[str, ...] = field(default=(), init=False, compare=False)
     # options data bodies already decoded: exporters repeat the same few (sampling announcements)
     _options_seen: dict[bytes, list[dict[int, int]]] = field(default_factory=dict, init=False, repr=False,
