@@ -23,13 +23,14 @@ def register(app: typer.Typer) -> None:
 
 def _stats_table(stats: dict[tuple[str, str], dict[str, int]], title: str) -> Table:
     table = Table(title=title, box=box.SIMPLE_HEAD)
+    shown = ("datagrams", "records", "decode_errors", "sequence_lost", "template_missing", "unsampled")
     for col in ("exporter", "version", "datagrams", "records", "decode errors", "seq. lost",
-                "no template", "unsampled"):
-        table.add_column(col, justify="left" if col in ("exporter", "version") else "right")
+                "no template", "unsampled", "other counters"):
+        table.add_column(col, justify="left" if col in ("exporter", "version", "other counters") else "right")
     for (exporter, version), v in sorted(stats.items()):
-        table.add_row(exporter, version, f"{v['datagrams']:,}", f"{v['records']:,}",
-                      f"{v['decode_errors']:,}", f"{v['sequence_lost']:,}",
-                      f"{v['template_missing']:,}", f"{v['unsampled']:,}")
+        # what the exporter did beyond the textbook (padding, tunnels, lenient templates...)
+        other = ", ".join(f"{k} {n:,}" for k, n in v.items() if n and k not in shown)
+        table.add_row(exporter, version, *(f"{v[k]:,}" for k in shown), other)
     return table
 
 
