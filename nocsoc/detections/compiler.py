@@ -50,6 +50,7 @@ from sigma.types import (
     TimestampPart,
 )
 
+from nocsoc.detections.windows import rule_event_ids
 from nocsoc.events import LogEvent
 
 Pred = Callable[[LogEvent], bool]
@@ -76,6 +77,7 @@ class CompiledRule:
     generate: bool = True  # False for a rule only referenced by correlations
     needles: list[tuple[str | None, str]] | None = None  # see required_needles
     exact: frozenset[int] = frozenset()  # needles the field's whole value must equal
+    event_ids: frozenset[int] | None = None  # EventIDs it can match (None: any), for routing
     rule: Any = field(default=None, repr=False)
 
     def applies_to(self, product: str | None, services: tuple[str, ...],
@@ -603,4 +605,5 @@ def compile_rule(rule: SigmaRule, path: str = "", common: Mapping[str, int] | No
         falsepositives=tuple(rule.falsepositives or ()), path=path, rule=rule,
         needles=[(f, n) for f, n, _ in gate] if gate else None,
         exact=frozenset(i for i, g in enumerate(gate) if g[2]) if gate else frozenset(),
+        event_ids=rule_event_ids(conds) if ls.product == "windows" else None,
     )

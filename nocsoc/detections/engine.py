@@ -173,8 +173,12 @@ class Engine:
         key = event.route_key
         route = self._routes.get(key)
         if route is None:
-            p, s, c = key
-            route = self._routes[key] = build_route([r for r in self.rules if r.applies_to(p, s, c)])
+            p, s, c = key[0], key[1], key[2]
+            rules = [r for r in self.rules if r.applies_to(p, s, c)]
+            if len(key) > 3:  # Windows events route by EventID too (nocsoc.detections.windows)
+                eid = key[3]
+                rules = [r for r in rules if r.event_ids is None or eid in r.event_ids]
+            route = self._routes[key] = build_route(rules)
         return route
 
     def _hit(self, rule: CompiledRule, event: LogEvent, out: list[Detection]) -> None:
