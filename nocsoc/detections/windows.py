@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from sigma.pipelines.common import windows_logsource_mapping
 from sigma.pipelines.sysmon.sysmon import sysmon_generic_logsource_eventid_mapping
@@ -45,7 +45,7 @@ def _as_list(v: Any) -> list[Any]:
 
 # service -> channels, and back (a channel belongs to exactly one service in pySigma's table)
 SERVICE_CHANNELS: dict[str, tuple[str, ...]] = {
-    svc: tuple(_as_list(ch)) for svc, ch in windows_logsource_mapping.items()}
+    str(svc): tuple(_as_list(ch)) for svc, ch in windows_logsource_mapping.items()}
 CHANNEL_SERVICE: dict[str, str] = {
     ch.lower(): svc for svc, chans in SERVICE_CHANNELS.items() for ch in chans}
 
@@ -68,17 +68,19 @@ def _audit_aliases() -> dict[str, str]:
     for item in windows_audit_pipeline().items:
         if item.identifier == "windows_audit_fieldmappings" and isinstance(
                 item.transformation, FieldMappingTransformation):
-            return {k: str(_as_list(v)[0]) for k, v in item.transformation.mapping.items()}
+            return {str(k): str(_as_list(v)[0]) for k, v in item.transformation.mapping.items()}
     return {}
 
 
 def _category_maps() -> list[CategoryMap]:
     out = [CategoryMap(cat, "sysmon", frozenset(int(x) for x in _as_list(ids)))
            for cat, ids in sysmon_generic_logsource_eventid_mapping.items()]
-    out += [CategoryMap(cat, str(info["service"]), frozenset({int(info["EventID"])}))
+    out += [CategoryMap(cat, str(info["service"]), frozenset({int(str(info["EventID"]))}))
             for cat, info in windows_generic_category_channel_mapping.items()]
     generic = _audit_aliases()
-    for cat, cond in generic_logsource_to_windows_audit_event_mapping.items():
+    # annotated `ast.Dict` upstream; it is a plain dict of category -> conditions
+    audit = cast(dict[str, dict[str, Any]], generic_logsource_to_windows_audit_event_mapping)
+    for cat, cond in audit.items():
         extra = tuple((k, frozenset(str(x).lower() for x in _as_list(v)))
                       for k, v in cond.items() if k != "EventID")
         names = dict(generic)

@@ -11,7 +11,7 @@ import glob
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import orjson
 
@@ -90,7 +90,8 @@ def read_evtx(path: Path, report: InputReport, threads: int = 0) -> Iterator[Log
     from evtx import PyEvtxParser
 
     try:
-        it = PyEvtxParser(str(path), number_of_threads=threads).records_json()
+        it = cast(Iterator[dict[str, Any]],
+                  PyEvtxParser(str(path), number_of_threads=threads).records_json())
     except (OSError, RuntimeError) as exc:
         report.bad_chunks += 1
         report.note(f"not an EVTX file: {exc}")
@@ -105,6 +106,6 @@ def read_evtx(path: Path, report: InputReport, threads: int = 0) -> Iterator[Log
             report.bad_chunks += 1
             report.note(str(exc).splitlines()[0][:300])
             continue
-        ev = parse_record(rec["data"], report, source)
+        ev = parse_record(str(rec["data"]), report, source)
         if ev is not None:
             yield ev
