@@ -101,7 +101,8 @@ def _level(level: str) -> str:
 
 def detect_command(
     files: list[Path] = typer.Argument(
-        ..., help="log files (syslog, auth.log, access.log, audit.log, .jsonl)"),
+        ..., help="log files (syslog, auth.log, access.log, audit.log, .jsonl), Windows .evtx files, "
+                  "directories of .evtx files, quoted globs"),
     rules: list[Path] = typer.Option(None, "--rules", "-r", help="extra Sigma rule files or directories"),
     no_builtin: bool = typer.Option(False, "--no-builtin", help="leave the built-in pack out"),
     as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
@@ -110,10 +111,15 @@ def detect_command(
 ) -> None:
     """Hunt: run the streaming engine over files and print the alerts they raise (deduplicated)."""
     from nocsoc.collectors.logs.parsers import LineParser, json_event
+    from nocsoc.collectors.windows.evtx import InputReport, expand_inputs, read_evtx
     from nocsoc.detections.alerts import AlertStore
     from nocsoc.detections.engine import Detection, Engine
     from nocsoc.events import LogEvent
 
+    files = expand_inputs(files)
+    if not files:
+        common.fail("no input files (directories and globs matched no .evtx file)", common.EXIT_USAGE)
+    reports: list[InputReport] = []
     for f in files:
         if not f.is_file():
             common.fail(f"{f}: no such file", common.EXIT_USAGE)
@@ -131,6 +137,16 @@ def detect_command(
                   console=common.err_console, transient=True, disable=as_json) as progress:
         task = progress.add_task("hunting", total=total or 1, events=0)
         for f in files:
+            if f.suffix.lower() == ".evtx":
+                rep = InputReport(str(f))
+                reports.append(rep)
+                for ev in read_evtx(f, rep):
+                    events += 1
+                    last = max(last, ev.time)
+                    dets.extend(engine.process(ev))
+                progress.update(task, completed=sum(x.stat().st_size for x in files[:files.index(f) + 1]),
+                                events=events)
+                continue
             parser = LineParser(default_host=f.stem)
             jsonl = f.suffix in (".jsonl", ".ndjson")
             with open(f, "rb") as fh:
@@ -165,12 +181,28 @@ def detect_command(
             res = target.ingest(dets)
             alerts = [a for _, a in res.touched.values()]
     alerts.sort(key=lambda a: (a.first_seen, a.id))
+    for rep in reports:
+        if rep.bad or rep.unknown_channels:
+            common.err_console.print(f"[yellow]warning:[/] {escape(_input_problems(rep))}", highlight=False)
     if as_json:
         common.print_json({"events": events, "unparsed": unparsed, "rules": len(rs.rules),
                            "correlations": len(rs.correlations),
+                           "inputs": [r.to_dict() for r in reports],
                            "alerts": [a.to_dict() for a in alerts]})
         return
     _alerts_table(alerts, f"{len(alerts)} alerts from {events} events ({unparsed} unparsed)")
+
+
+def _input_problems(rep: Any) -> str:
+    """One line per input with bad records: what was skipped, counted, and the first reason."""
+    parts = [f"{n} {what}" for n, what in ((rep.bad_chunks, "unreadable chunks"),
+                                           (rep.not_events, "records that are no event"),
+                                           (rep.oversized, "oversized records")) if n]
+    if rep.unknown_channels:
+        chans = ", ".join(f"{c or '(none)'} ({n})" for c, n in sorted(rep.unknown_channels.items()))
+        parts.append(f"events of channels no rule logsource maps: {chans}")
+    first = f"; first: {rep.messages[0]}" if rep.messages else ""
+    return f"{rep.name}: {rep.events} events read; " + "; ".join(parts) + first
 
 
 def _alerts_table(alerts: list[Any], title: str) -> None:

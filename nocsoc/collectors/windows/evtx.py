@@ -84,6 +84,35 @@ def parse_record(data: str, report: InputReport, source: str) -> LogEvent | None
     return ev
 
 
+_HEADER, _CHUNK = 4096, 65536
+_MAX_ERRORS_IN_A_ROW = 10_000
+
+
+def _check_size(path: Path, report: InputReport) -> None:
+    """The parser stops quietly at a partial last chunk and at a file shorter than its header's
+    chunk count says: count both, so a cut copy is never a silent short read. (A larger file is
+    normal: Windows preallocates, and a dirty header undercounts.)"""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(_HEADER)
+        size = path.stat().st_size
+    except OSError as exc:
+        report.bad_chunks += 1
+        report.note(f"cannot read: {exc}")
+        return
+    if len(head) < 44:
+        return
+    declared = int.from_bytes(head[42:44], "little")
+    whole, partial = divmod(max(size - _HEADER, 0), _CHUNK)
+    if partial:
+        report.bad_chunks += 1
+        report.note(f"truncated: last chunk has {partial} of {_CHUNK} bytes")
+    if whole + (1 if partial else 0) < declared:
+        missing = declared - whole - (1 if partial else 0)
+        report.bad_chunks += missing
+        report.note(f"truncated: {missing} of the {declared} chunks the header declares are missing")
+
+
 def read_evtx(path: Path, report: InputReport, threads: int = 0) -> Iterator[LogEvent]:
     """Every readable record of one .evtx file. Bad chunks and records are counted in `report`
     (with the first few messages), never raised."""
@@ -96,7 +125,9 @@ def read_evtx(path: Path, report: InputReport, threads: int = 0) -> Iterator[Log
         report.bad_chunks += 1
         report.note(f"not an EVTX file: {exc}")
         return
+    _check_size(path, report)
     source = f"evtx:{path.name}"
+    errors_in_a_row = 0
     while True:
         try:
             rec = next(it)
@@ -105,7 +136,12 @@ def read_evtx(path: Path, report: InputReport, threads: int = 0) -> Iterator[Log
         except RuntimeError as exc:  # one chunk: the iterator goes on with the next
             report.bad_chunks += 1
             report.note(str(exc).splitlines()[0][:300])
+            errors_in_a_row += 1
+            if errors_in_a_row > _MAX_ERRORS_IN_A_ROW:  # never spin on a parser that cannot advance
+                report.note(f"gave up after {errors_in_a_row} errors in a row")
+                return
             continue
+        errors_in_a_row = 0
         ev = parse_record(str(rec["data"]), report, source)
         if ev is not None:
             yield ev

@@ -91,6 +91,14 @@ def test_truncated_and_foreign_files(regression: Path, tmp_path: Path) -> None:
     trunc.write_bytes(f.read_bytes()[:4096 + 1000])  # header and a piece of the first chunk
     rep = InputReport(trunc.name)
     assert list(read_evtx(trunc, rep)) == [] and rep.events == 0
+    assert rep.bad_chunks == 1 and rep.messages == ["truncated: last chunk has 1000 of 65536 bytes"]
+    multi = tmp_path / "multi.evtx"
+    chunks = [chunks_of(g)[0] for g in sorted(regression.rglob("*.evtx"))[:3]]
+    multi.write_bytes(evtx_file(f, chunks)[:4096 + 2 * 65536])  # the third chunk cut off
+    rep = InputReport(multi.name)
+    assert len(list(read_evtx(multi, rep))) == rep.events > 0
+    assert rep.bad_chunks == 1 and rep.messages == [
+        "truncated: 1 of the 3 chunks the header declares are missing"]
     foreign = tmp_path / "notes.evtx"
     foreign.write_text("not an event log\n")
     rep = InputReport(foreign.name)
