@@ -140,10 +140,10 @@ def detect_command(
             if f.suffix.lower() == ".evtx":
                 rep = InputReport(str(f))
                 reports.append(rep)
-                for ev in read_evtx(f, rep):
+                for wev in read_evtx(f, rep):
                     events += 1
-                    last = max(last, ev.time)
-                    dets.extend(engine.process(ev))
+                    last = max(last, wev.time)
+                    dets.extend(engine.process(wev))
                 progress.update(task, completed=sum(x.stat().st_size for x in files[:files.index(f) + 1]),
                                 events=events)
                 continue
