@@ -111,6 +111,7 @@ def detect_command(
 ) -> None:
     """Hunt: run the streaming engine over files and print the alerts they raise (deduplicated)."""
     from nocsoc.collectors.logs.parsers import LineParser, json_event
+    from nocsoc.collectors.windows.documents import windows_line
     from nocsoc.collectors.windows.evtx import InputReport, expand_inputs, read_evtx
     from nocsoc.detections.alerts import AlertStore
     from nocsoc.detections.engine import Detection, Engine
@@ -149,13 +150,17 @@ def detect_command(
                 continue
             parser = LineParser(default_host=f.stem)
             jsonl = f.suffix in (".jsonl", ".ndjson")
+            wrep = InputReport(str(f))  # Windows documents (Winlogbeat, NXLog, evtx_dump) in JSONL
             with open(f, "rb") as fh:
                 for n, raw in enumerate(fh, 1):
                     line = raw.decode("utf-8", "replace").rstrip("\r\n")
                     if not line.strip():
                         continue
                     ev: LogEvent
-                    if jsonl:
+                    wdoc = windows_line(line, wrep, "file") if jsonl else None
+                    if wdoc is not None:
+                        ev = wdoc
+                    elif jsonl:
                         try:
                             ev = json_event(line, default_host=f.stem)
                         except ValueError:
@@ -170,6 +175,8 @@ def detect_command(
                     dets.extend(engine.process(ev))
                     if n % 2000 == 0:
                         progress.update(task, completed=fh.tell(), events=events)
+            if wrep.events or wrep.bad:
+                reports.append(wrep)
             progress.update(task, completed=sum(x.stat().st_size for x in files[:files.index(f) + 1]),
                             events=events)
     dets.extend(engine.flush(last + 366 * 86400))

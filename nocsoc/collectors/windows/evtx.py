@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import glob
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
@@ -17,36 +16,8 @@ import orjson
 
 from nocsoc.collectors.windows.event import windows_event
 from nocsoc.collectors.windows.fields import NotAnEvent, flatten_record
+from nocsoc.collectors.windows.report import MAX_EVENT_BYTES, InputReport
 from nocsoc.events import LogEvent
-
-MAX_EVENT_BYTES = 1 << 20  # a record's JSON larger than this is counted and skipped
-_MAX_MESSAGES = 5  # error lines kept per file (the counts cover every one)
-
-
-@dataclass
-class InputReport:
-    """What one file (or one sender) gave: events, and every kind of bad input, counted."""
-
-    name: str
-    events: int = 0
-    bad_chunks: int = 0  # EVTX chunks (or a header) the parser could not read
-    not_events: int = 0  # records / documents that are no Windows event
-    oversized: int = 0
-    unknown_channels: dict[str, int] = field(default_factory=dict)  # channel -> events
-    messages: list[str] = field(default_factory=list)
-
-    def note(self, message: str) -> None:
-        if len(self.messages) < _MAX_MESSAGES:
-            self.messages.append(message)
-
-    @property
-    def bad(self) -> int:
-        return self.bad_chunks + self.not_events + self.oversized
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "events": self.events, "bad_chunks": self.bad_chunks,
-                "not_events": self.not_events, "oversized": self.oversized,
-                "unknown_channels": dict(self.unknown_channels), "messages": list(self.messages)}
 
 
 def expand_inputs(args: Iterable[Path | str], suffixes: tuple[str, ...] = (".evtx",)) -> list[Path]:
