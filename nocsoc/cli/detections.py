@@ -394,8 +394,13 @@ def alerts_show(alert_id: int = typer.Argument(...), as_json: bool = typer.Optio
         except TriageError as exc:
             common.fail(str(exc), common.EXIT_USAGE)
         trail = st.audit(alert_id=alert_id)
+    from nocsoc.detections.evidence import is_windows, windows_evidence
+
+    evidence = [windows_evidence(s.get("fields") or {}) if is_windows(s.get("fields") or {}) else []
+                for s in a.samples]
     if as_json:
-        common.print_json({**a.to_dict(), "audit": [e.to_dict() for e in trail]})
+        common.print_json({**a.to_dict(), "evidence": [dict(e) for e in evidence],
+                           "audit": [e.to_dict() for e in trail]})
         return
     c = common.console
     c.print(f"[bold]#{a.id} {escape(a.rule_title)}[/] {_level(a.level)} {escape(f'[{a.state}]')}")
@@ -404,7 +409,12 @@ def alerts_show(alert_id: int = typer.Argument(...), as_json: bool = typer.Optio
     c.print(f"  {'tags':>10}: {escape(', '.join(a.tags))}", highlight=False)
     c.print(f"  {'first seen':>10}: {_ts(a.first_seen)}   last seen: {_ts(a.last_seen)}")
     c.print("  samples:")
-    for s in a.samples:
+    for s, ev in zip(a.samples, evidence, strict=True):
+        if ev:  # Windows: the evidence fields, not the whole JSON record
+            for label, value in ev:
+                c.print(f"    {label:>19}: {escape(value)}", highlight=False, soft_wrap=True)
+            c.print("")
+            continue
         c.print(f"    {escape(str(s.get('raw', '')))}", highlight=False, soft_wrap=True)
     c.print("  audit:")
     for e in trail:

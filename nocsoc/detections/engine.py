@@ -21,7 +21,7 @@ from nocsoc.detections.correlation import CorrelationTracker, Firing
 from nocsoc.detections.loader import RuleSet
 from nocsoc.events import LogEvent
 
-_SRC = ("src_ip", "c-ip", "SourceIp", "rhost")
+_SRC = ("src_ip", "c-ip", "SourceIp", "rhost", "IpAddress")  # IpAddress: Windows Security events
 _DST = ("dst_ip", "DestinationIp", "s-ip")
 _USER = ("user", "cs-username", "User", "TargetUserName", "auid")
 

@@ -39,3 +39,37 @@ def test_detect_evtx_dir_glob_and_bad_file(tmp_path: Path, shared_dir: Path) -> 
         "65536 bytes" in " ".join(err.split())
     code, _, _ = run(tmp_path, "detect", str(tmp_path / "nothing" / "*.evtx"))
     assert code == 2
+
+
+def test_alerts_show_windows_evidence(tmp_path: Path) -> None:
+    from nocsoc.detections.loader import builtin_rules_dir
+
+    sample = builtin_rules_dir() / "tests" / "nocsoc_win_rdp_logon_external.match.log"
+    log = tmp_path / "dc01.jsonl"  # NXLog im_msvistalog JSON lines, as `detect` reads them
+    log.write_text(sample.read_text().splitlines()[0] + "\n")
+    db = tmp_path / "alerts.db"
+    code, out, err = run(tmp_path, "detect", str(log), "--store", "--db", str(db), "--json")
+    assert code == 0, err
+    (alert,) = json.loads(out)["alerts"]
+    assert alert["rule_title"] == "Remote Desktop Logon From Outside the Province's Networks"
+    assert (alert["host"], alert["src_ip"], alert["user"]) == ("DC01.sott.local", "203.0.113.50", "administrator")
+    code, out, _ = run(tmp_path, "alerts", "show", str(alert["id"]), "--db", str(db), "--json")
+    assert code == 0
+    assert json.loads(out)["evidence"] == [{
+        "event": "4624", "channel": "Security", "computer": "DC01.sott.local", "user": "administrator",
+        "domain": "SOTT", "logon type": "10 RemoteInteractive (RDP)", "source workstation": "WS-KT-014",
+        "source ip": "203.0.113.50", "process": "C:\\Windows\\System32\\svchost.exe"}]
+    code, out, _ = run(tmp_path, "alerts", "show", str(alert["id"]), "--db", str(db))
+    assert code == 0
+    assert "logon type: 10 RemoteInteractive (RDP)" in out and "source ip: 203.0.113.50" in out
+
+
+def test_evidence_escapes_control_characters() -> None:
+    from nocsoc.detections.evidence import windows_evidence
+
+    ev = dict(windows_evidence({"EventID": 1, "Channel": "Microsoft-Windows-Sysmon/Operational",
+                                "CommandLine": "cmd /c \x1b[31mecho\nhi", "Hashes": "MD5=AB,SHA256=CD",
+                                "ParentImage": "C:\\Windows\\explorer.exe", "User": "-"}))
+    assert ev == {"event": "1", "channel": "Microsoft-Windows-Sysmon/Operational",
+                  "command line": "cmd /c \\x1b[31mecho\\x0ahi", "parent process": "C:\\Windows\\explorer.exe",
+                  "hashes": "MD5=AB,SHA256=CD"}
