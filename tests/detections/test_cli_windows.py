@@ -52,7 +52,8 @@ def test_alerts_show_windows_evidence(tmp_path: Path) -> None:
     assert code == 0, err
     (alert,) = json.loads(out)["alerts"]
     assert alert["rule_title"] == "Remote Desktop Logon From Outside the Province's Networks"
-    assert (alert["host"], alert["src_ip"], alert["user"]) == ("DC01.sott.local", "203.0.113.50", "administrator")
+    assert (alert["host"], alert["src_ip"], alert["user"]) == (
+        "DC01.sott.local", "203.0.113.50", "administrator")
     code, out, _ = run(tmp_path, "alerts", "show", str(alert["id"]), "--db", str(db), "--json")
     assert code == 0
     assert json.loads(out)["evidence"] == [{
@@ -71,5 +72,6 @@ def test_evidence_escapes_control_characters() -> None:
                                 "CommandLine": "cmd /c \x1b[31mecho\nhi", "Hashes": "MD5=AB,SHA256=CD",
                                 "ParentImage": "C:\\Windows\\explorer.exe", "User": "-"}))
     assert ev == {"event": "1", "channel": "Microsoft-Windows-Sysmon/Operational",
-                  "command line": "cmd /c \\x1b[31mecho\\x0ahi", "parent process": "C:\\Windows\\explorer.exe",
+                  "command line": "cmd /c \\x1b[31mecho\\x0ahi",
+                  "parent process": "C:\\Windows\\explorer.exe",
                   "hashes": "MD5=AB,SHA256=CD"}
