@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
+from ahocorasick_rs import AhoCorasick
 from sigma.conditions import (
     ConditionAND,
     ConditionFieldEqualsValueExpression,
@@ -54,6 +55,7 @@ from nocsoc.detections.windows import rule_event_ids
 from nocsoc.events import LogEvent
 
 Pred = Callable[[LogEvent], bool]
+_AC_MIN_NEEDLES = 4  # contains-lists this long are searched with one Aho-Corasick automaton
 
 
 class CompileError(ValueError):
@@ -425,6 +427,16 @@ def _merged(fname: str | None, kind: str, texts: list[str]) -> Pred:
     if kind == "endswith":
         return lambda e: (v := e.lower(fname)) is not None and v.endswith(tup)
 
+    if len(tup) >= _AC_MIN_NEEDLES:
+        # one Aho-Corasick pass instead of one `in` per needle: SigmaHQ's Windows rules list up
+        # to hundreds of command-line fragments per field (24 us -> ~1 us per test measured)
+        find = AhoCorasick(list(tup)).find_matches_as_indexes
+
+        def contains_ac(e: LogEvent) -> bool:
+            v = e.lower(fname)
+            return v is not None and bool(find(v))
+        return contains_ac
+
     def contains(e: LogEvent) -> bool:
         v = e.lower(fname)
         if v is None:
@@ -434,6 +446,37 @@ def _merged(fname: str | None, kind: str, texts: list[str]) -> Pred:
                 return True
         return False
     return contains
+
+
+def _wild_piece(node: Any) -> tuple[str, str] | None:
+    """(field, regex piece) for a case-insensitive field value with `?` (or inner `*`)
+    wildcards: `*-InstanceId 462?*` -> `-instanceid\\ 462.` (searched, not anchored, when it
+    is open at both ends). Siblings in an OR become one alternation: one C call, not one each."""
+    if not isinstance(node, ConditionFieldEqualsValueExpression):
+        return None
+    v = node.value
+    if not isinstance(v, SigmaString) or isinstance(v, SigmaCasedString) or _string_shape(v) is not None:
+        return None
+    parts = list(v.s)
+    lead = bool(parts) and parts[0] == SpecialChars.WILDCARD_MULTI
+    trail = len(parts) > 1 and parts[-1] == SpecialChars.WILDCARD_MULTI
+    out = []
+    for p in parts[1 if lead else 0: len(parts) - (1 if trail else 0)]:
+        if isinstance(p, str):
+            out.append(re.escape(p.lower()))
+        elif p == SpecialChars.WILDCARD_SINGLE:
+            out.append(".")
+        elif p == SpecialChars.WILDCARD_MULTI:
+            out.append(".*")
+        else:
+            return None
+    return node.field, ("" if lead else r"\A") + "".join(out) + ("" if trail else r"\Z")
+
+
+def _wild_alternation(fname: str, pieces: list[str]) -> Pred:
+    rx = re.compile("|".join(f"(?:{p})" for p in pieces), re.DOTALL)
+    search = rx.search
+    return lambda e: (v := e.lower(fname)) is not None and search(v) is not None
 
 
 def _number_set(fname: str, numbers: frozenset[float]) -> Pred:
@@ -454,14 +497,23 @@ def compile_condition(node: Any) -> Pred:
         groups: dict[tuple[str | None, str], list[str]] = {}
         numbers: dict[str, set[float]] = {}
         others: list[Pred] = []
+        wild: dict[str, list[str]] = {}
         for arg in node.args:
             s = _simple_string(arg)
+            w = _wild_piece(arg) if s is None else None
             if s is not None:
                 groups.setdefault((s[0], s[1]), []).append(s[2])
+            elif w is not None:
+                wild.setdefault(w[0], []).append(w[1])
             elif (isinstance(arg, ConditionFieldEqualsValueExpression) and type(arg.value) is SigmaNumber):
                 numbers.setdefault(arg.field, set()).add(arg.value.number)
             else:
                 others.append(compile_condition(arg))
+        for f, pieces in wild.items():
+            if len(pieces) == 1:  # alone it is no faster than the plain predicate
+                others.append(_wild_alternation(f, pieces))
+            else:
+                others.insert(0, _wild_alternation(f, pieces))
         preds = [_merged(f, k, texts) for (f, k), texts in groups.items()]
         preds += [_number_set(f, frozenset(ns)) for f, ns in numbers.items()]
         preds += others
