@@ -1,0 +1,204 @@
+"""Live Windows event receivers: Winlogbeat (Lumberjack v2, acknowledged after storage) and
+NXLog im_msvistalog JSON over TCP (one document a line) and UDP (one a datagram).
+
+They frame and hand documents to the log pipeline's bounded queue; parsing and matching happen on
+the engine thread (`WindowsInputs.parse`). Winlogbeat is paced, not dropped: a full queue makes
+its connection wait (counted as back-pressure), and its batch is acknowledged only once every
+event of it is processed and its detections committed, so a batch cut short by a nocsoc restart
+is resent by Winlogbeat. NXLog has no acknowledgement: a full queue drops (counted), as syslog.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import socket
+import threading
+import time
+from collections.abc import Callable
+
+from nocsoc.collectors.listen import parse_bind
+from nocsoc.collectors.logs.server import TcpSyslogServer, UdpSyslogServer, _Listener
+from nocsoc.collectors.windows.lumberjack import ProtocolError, SocketReader, ack_frame, read_batch
+from nocsoc.component import Counters
+
+log = logging.getLogger(__name__)
+
+Submit = Callable[[str, str, str], bool]
+# (document, sender, source, acknowledgement, timeout s) -> queued
+SubmitWait = Callable[[str, str, str, "PendingAck", float], bool]
+
+_KEEPALIVE_S = 5.0  # a waiting Winlogbeat hears `2A 0` this often (its default timeout is 30 s)
+
+
+class PendingAck:
+    """The events of one Winlogbeat batch still to be processed and committed. The log
+    pipeline calls `done_one` for each after the commit that covers it."""
+
+    def __init__(self, n: int) -> None:
+        self._left = n
+        self._lock = threading.Lock()
+        self.done = threading.Event()
+        if n == 0:
+            self.done.set()
+
+    def done_one(self) -> None:
+        with self._lock:
+            self._left -= 1
+            if self._left <= 0:
+                self.done.set()
+
+
+class NxlogTcpServer(TcpSyslogServer):
+    """NXLog om_tcp: newline-framed JSON documents (the syslog server's framer handles them)."""
+
+    source = "nxlog_tcp"
+
+    def _one(self, m: bytes, sender: str) -> None:
+        self.counters.add("received")
+        if not self.submit(m.decode("utf-8", "replace"), sender, self.source):
+            self.counters.add("dropped")
+
+
+class NxlogUdpServer(UdpSyslogServer):
+    """NXLog om_udp: one JSON document per datagram."""
+
+    source = "nxlog_udp"
+
+    def _run(self) -> None:
+        assert self._sock is not None
+        buf = bytearray(self.max_message)
+        view = memoryview(buf)
+        sock = self._sock
+        while not self._stop.is_set():
+            try:
+                n, addr = sock.recvfrom_into(buf)
+            except TimeoutError:
+                continue
+            except OSError:
+                if self._stop.is_set():
+                    break
+                self.counters.add("errors")
+                continue
+            self.counters.add("received")
+            if not self.submit(bytes(view[:n]).decode("utf-8", "replace"), addr[0], self.source):
+                self.counters.add("dropped")
+
+
+class WinlogbeatServer(_Listener):
+    source = "winlogbeat"
+
+    def __init__(self, bind: str, submit: SubmitWait, max_message: int = 65536, max_window: int = 8192,
+                 ack_timeout_s: float = 300.0, max_connections: int = 256) -> None:
+        self.bind = parse_bind(bind)
+        self.submit = submit
+        self.max_message = max_message
+        self.max_window = max_window
+        self.ack_timeout_s = ack_timeout_s
+        self.max_connections = max_connections
+        self.counters = Counters("received", "batches", "acked", "oversized", "protocol_errors",
+                                 "connections", "refused", "backpressure_waits", "ack_timeouts")
+        self._sock: socket.socket | None = None
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._conns: set[socket.socket] = set()
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        s = socket.socket(socket.AF_INET6 if ":" in self.bind[0] else socket.AF_INET, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(self.bind)
+        s.listen(64)
+        s.settimeout(0.2)
+        self._bound(s)
+        self._thread = threading.Thread(target=self._accept, name="winlogbeat", daemon=True)
+        self._thread.start()
+
+    def _accept(self) -> None:
+        assert self._sock is not None
+        while not self._stop.is_set():
+            try:
+                conn, addr = self._sock.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                break
+            with self._lock:
+                if len(self._conns) >= self.max_connections:
+                    self.counters.add("refused")
+                    conn.close()
+                    continue
+                self._conns.add(conn)
+            self.counters.add("connections")
+            threading.Thread(target=self._serve, args=(conn, addr[0]), name=f"winlogbeat-{addr[0]}",
+                             daemon=True).start()
+
+    def _serve(self, conn: socket.socket, sender: str) -> None:
+        conn.settimeout(None)  # a beat may stay quiet for long; stop() shuts the socket down
+        reader = SocketReader(conn)
+        try:
+            while not self._stop.is_set():
+                try:
+                    batch = read_batch(reader, self.max_window, self.max_message)
+                except (EOFError, OSError):
+                    return
+                except ProtocolError as exc:
+                    self.counters.add("protocol_errors")
+                    log.warning("winlogbeat input: %s: %s; connection closed", sender, exc)
+                    return
+                if batch is None:
+                    continue
+                self.counters.add("batches")
+                self.counters.add("received", len(batch.docs))
+                if batch.oversized:
+                    self.counters.add("oversized", batch.oversized)
+                    log.warning("winlogbeat input: %s: %d events over %d bytes skipped", sender,
+                                batch.oversized, self.max_message)
+                if not self._deliver(conn, sender, batch.docs):
+                    return
+                conn.sendall(ack_frame(batch.last_seq))
+                self.counters.add("acked")
+        except OSError:
+            return
+        finally:
+            with self._lock:
+                self._conns.discard(conn)
+            with contextlib.suppress(OSError):
+                conn.close()
+
+    def _deliver(self, conn: socket.socket, sender: str, docs: list[bytes]) -> bool:
+        """Queue every document (waiting for room), then wait until all are committed; keep the
+        client patient with `2A 0`. False (connection to be closed, the batch to be resent) on
+        stop or when `ack_timeout_s` passes."""
+        ack = PendingAck(len(docs))
+        deadline = time.monotonic() + self.ack_timeout_s
+        next_keepalive = time.monotonic() + _KEEPALIVE_S
+        for d in docs:
+            text = d.decode("utf-8", "replace")
+            waited = False
+            while not self.submit(text, sender, self.source, ack, 0.5):
+                if not waited:
+                    self.counters.add("backpressure_waits")
+                    waited = True
+                if self._stop.is_set() or time.monotonic() > deadline:
+                    self.counters.add("ack_timeouts")
+                    return False
+                if time.monotonic() >= next_keepalive:
+                    conn.sendall(ack_frame(0))
+                    next_keepalive = time.monotonic() + _KEEPALIVE_S
+        while not ack.done.wait(0.5):
+            if self._stop.is_set() or time.monotonic() > deadline:
+                self.counters.add("ack_timeouts")
+                return False
+            if time.monotonic() >= next_keepalive:
+                conn.sendall(ack_frame(0))
+                next_keepalive = time.monotonic() + _KEEPALIVE_S
+        return True
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        with self._lock:
+            for c in list(self._conns):
+                with contextlib.suppress(OSError):
+                    c.shutdown(socket.SHUT_RDWR)
+        super().stop(timeout)
