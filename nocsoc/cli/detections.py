@@ -189,7 +189,7 @@ def detect_command(
             alerts = [a for _, a in res.touched.values()]
     alerts.sort(key=lambda a: (a.first_seen, a.id))
     for rep in reports:
-        if rep.bad or rep.unknown_channels:
+        if rep.bad or rep.unknown_channels or rep.unknown_event_ids:
             common.err_console.print(f"[yellow]warning:[/] {escape(_input_problems(rep))}", highlight=False)
     if as_json:
         common.print_json({"events": events, "unparsed": unparsed, "rules": len(rs.rules),
@@ -208,6 +208,9 @@ def _input_problems(rep: Any) -> str:
     if rep.unknown_channels:
         chans = ", ".join(f"{c or '(none)'} ({n})" for c, n in sorted(rep.unknown_channels.items()))
         parts.append(f"events of channels no rule logsource maps: {chans}")
+    if rep.unknown_event_ids:
+        ids = ", ".join(f"{k} ({n})" for k, n in sorted(rep.unknown_event_ids.items()))
+        parts.append(f"Sysmon EventIDs pySigma's Sysmon pipeline does not know: {ids}")
     first = f"; first: {rep.messages[0]}" if rep.messages else ""
     return f"{rep.name}: {rep.events} events read; " + "; ".join(parts) + first
 

@@ -119,6 +119,7 @@ class Logsource:
     categories: tuple[str, ...]
     aliases: tuple[tuple[str, str], ...] = ()
     known: bool = True  # the channel is one pySigma maps
+    unknown_event: bool = False  # a Sysmon EventID pysigma-pipeline-sysmon gives no category
 
 
 _CACHE: dict[tuple[str, int, str], Logsource] = {}
@@ -145,7 +146,10 @@ def classify(channel: str, event_id: int, fields: dict[str, Any] | None = None) 
             if all(str((fields or {}).get(k, "")).lower() in vals for k, vals in m.extra):
                 cats.append(m.category)
                 aliases.update(m.aliases)
-        got = Logsource((svc,), tuple(cats), tuple(aliases.items()))
+        # the Sysmon pipeline gives every Sysmon event type a category: one without is newer
+        # than the mapping (or no Sysmon event at all)
+        got = Logsource((svc,), tuple(cats), tuple(aliases.items()),
+                        unknown_event=svc == "sysmon" and not cats)
     if len(_CACHE) < 100_000:
         _CACHE[key] = got
     return got

@@ -77,6 +77,7 @@ WINDOWS_INPUT = Measurement(
         Field("events", INT, "short", "Windows events parsed"),
         Field("not_events", INT, "short", "documents that are no Windows event (or no JSON)"),
         Field("unknown_channel", INT, "short", "events of channels no rule logsource maps"),
+        Field("unknown_event_id", INT, "short", "Sysmon events of an EventID without a category"),
     ),
     area="self",
 )

@@ -197,11 +197,8 @@ def object_event(obj: Any, raw: str, report: InputReport, source: str,
         report.not_events += 1
         report.note(str(exc))
         return None
-    ev, known = windows_event(fields, raw, parser=kind, source=source, time=t,
-                              host=host if host is not None and not fields.get("Computer") else None)
-    if not known:
-        ch = str(fields.get("Channel") or "")
-        report.unknown_channels[ch] = report.unknown_channels.get(ch, 0) + 1
+    ev, _ = windows_event(fields, raw, parser=kind, source=source, time=t, report=report,
+                          host=host if host is not None and not fields.get("Computer") else None)
     report.events += 1
     return ev
 

@@ -47,10 +47,7 @@ def parse_record(data: str, report: InputReport, source: str) -> LogEvent | None
         report.not_events += 1
         report.note(f"not an event record: {exc}")
         return None
-    ev, known = windows_event(fields, data, parser="evtx", source=source)
-    if not known:
-        ch = str(fields.get("Channel") or "")
-        report.unknown_channels[ch] = report.unknown_channels.get(ch, 0) + 1
+    ev, _ = windows_event(fields, data, parser="evtx", source=source, report=report)
     report.events += 1
     return ev
 

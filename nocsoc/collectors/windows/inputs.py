@@ -87,7 +87,8 @@ class WindowsInputs:
         for (source, sender), rep in self.reports.items():
             pts.append(WINDOWS_INPUT.point(now_ns, {"input": source, "sender": sender}, {
                 "events": rep.events, "not_events": rep.not_events, "oversized": rep.oversized,
-                "unknown_channel": sum(rep.unknown_channels.values())}))
+                "unknown_channel": sum(rep.unknown_channels.values()),
+                "unknown_event_id": sum(rep.unknown_event_ids.values())}))
         return pts
 
     def status(self) -> dict[str, Any]:

@@ -19,6 +19,7 @@ class InputReport:
     not_events: int = 0  # records / documents that are no Windows event
     oversized: int = 0
     unknown_channels: dict[str, int] = field(default_factory=dict)  # channel -> events
+    unknown_event_ids: dict[str, int] = field(default_factory=dict)  # "channel EventID" -> events
     messages: list[str] = field(default_factory=list)
 
     def note(self, message: str) -> None:
@@ -32,4 +33,5 @@ class InputReport:
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "events": self.events, "bad_chunks": self.bad_chunks,
                 "not_events": self.not_events, "oversized": self.oversized,
-                "unknown_channels": dict(self.unknown_channels), "messages": list(self.messages)}
+                "unknown_channels": dict(self.unknown_channels),
+                "unknown_event_ids": dict(self.unknown_event_ids), "messages": list(self.messages)}

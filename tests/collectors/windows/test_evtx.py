@@ -116,7 +116,11 @@ def test_unknown_channel_and_non_events_counted() -> None:
     assert parse_record('{"Event": {"System": {"EventID": "x"}}}', rep, "x") is None
     assert parse_record("[1", rep, "x") is None
     assert parse_record('{"a": "' + "x" * (1 << 20) + '"}', rep, "x") is None
-    assert (rep.not_events, rep.oversized, rep.events) == (3, 1, 1)
+    sysmon = '{"Event": {"System": {"EventID": 30, "Channel": "Microsoft-Windows-Sysmon/Operational"}}}'
+    ev = parse_record(sysmon, rep, "x")
+    assert ev is not None and ev.services == ("sysmon",) and ev.categories == ()
+    assert rep.unknown_event_ids == {"Microsoft-Windows-Sysmon/Operational 30": 1}
+    assert (rep.not_events, rep.oversized, rep.events) == (3, 1, 2)
     assert rep.messages[0] == "not an event record: no Event.System element"
 
 
