@@ -48,6 +48,10 @@ def _flatten_into(out: dict[str, Any], data: Any) -> None:
             out.setdefault("Data", text_value(data))
         return
     for k, v in data.items():
+        tv = type(v)
+        if (tv is str or tv is int) and " " not in k and k[:1] != "#":  # the common case, first
+            out[k] = v
+            continue
         if k == "#attributes":
             continue
         if " " in k:  # Defender's "Threat Name": SigmaHQ's rules say ThreatName
@@ -81,7 +85,7 @@ def flatten_record(doc: dict[str, Any]) -> dict[str, Any]:
         elif v is not None:
             out[k] = v
     eid = out.get("EventID")
-    if not isinstance(eid, int):
+    if not isinstance(eid, int) or isinstance(eid, bool):
         try:
             out["EventID"] = int(str(eid))
         except ValueError:

@@ -120,3 +120,24 @@ def test_not_windows_documents_counted() -> None:
     assert document_event(b'{"a": "' + b"x" * (1 << 20) + b'"}', rep, "t") is None
     assert (rep.not_events, rep.oversized, rep.events) == (4, 1, 0)
     assert rep.messages[0].startswith("not a Windows event document")
+
+
+@pytest.mark.parametrize("doc", [
+    '{"Event": {"System": {"EventID": 1, "Channel": 5}, "EventData": {"": 1, "a": [1, {"x": 2}], '
+    '"b": {"#text": [null]}, "c": null}}}',
+    '{"Event": {"System": {"EventID": {"#text": "7045", "#attributes": {"Qualifiers": 16384}}, '
+    '"Channel": "System"}, "EventData": "plain"}}',
+    '{"Event": {"System": {"EventID": true}}}',
+    '{"Event": {"System": []}}',
+    '{"winlog": {"event_id": "4624", "event_data": [1, 2], "process": "x", "user": 5}}',
+    '{"winlog": {"event_id": null}}',
+    '{"EventID": "x", "Channel": "Security"}',
+    '{"EventID": 1, "Channel": "Microsoft-Windows-Sysmon/Operational", "Message": 5}',
+    '{"EventID": 4624, "SourceName": "x", "EventTime": "not a time", "": ""}',
+])
+def test_odd_documents_never_raise(doc: str) -> None:
+    rep = InputReport("odd")
+    ev = document_event(doc, rep, "t")
+    assert (ev is None) == (rep.not_events == 1)
+    if ev is not None:
+        assert type(ev.fields["EventID"]) is int and ev.product == "windows"
