@@ -156,8 +156,8 @@ class WinlogbeatServer(_Listener):
                                 batch.oversized, self.max_message)
                 if not self._deliver(conn, sender, batch.docs):
                     return
+                self.counters.add("acked")  # before sending: whoever sees the ACK sees it counted
                 conn.sendall(ack_frame(batch.last_seq))
-                self.counters.add("acked")
         except OSError:
             return
         finally:
