@@ -541,12 +541,54 @@ def _string_needle(value: Any) -> str | None:
     return None
 
 
+def _literal_runs(items: Any, out: list[str]) -> None:
+    """Runs of literal characters every match of a parsed regex must contain, in order: the
+    plain characters of its top-level sequence, and those inside groups and repeats of at least
+    one; alternations, classes and optional parts are skipped (they promise nothing)."""
+    run: list[str] = []
+    for op, arg in items:
+        name = str(op)
+        if name == "LITERAL":
+            run.append(chr(arg))
+            continue
+        if run:
+            out.append("".join(run))
+            run = []
+        if name == "SUBPATTERN":
+            _literal_runs(arg[-1], out)
+        elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT") and arg[0] >= 1:
+            _literal_runs(arg[2], out)
+    if run:
+        out.append("".join(run))
+
+
+@lru_cache(maxsize=8192)
+def _regex_needle(pattern: str) -> str | None:
+    """The longest literal run a regex's every match contains (lowercased): gates SigmaHQ's
+    regex-only rules (`CommandLine|re: '\\w+`...'` must contain a backtick), which otherwise
+    ran their backtracking regexes on every event."""
+    try:
+        from re import _parser  # type: ignore[attr-defined]
+
+        parsed = _parser.parse(pattern)
+    except Exception:  # another Python's internals, or a pattern `re` rejects: no gate
+        return None
+    runs: list[str] = []
+    _literal_runs(list(parsed), runs)
+    best = max(runs, key=len, default="")
+    return best.lower() if best else None
+
+
 def _needle(fname: str | None, value: Any) -> tuple[str, bool] | None:
     """(lowercased needle, exact) for one value: a field compared for equality with a plain
     string gives its whole value, which the field's lowercased value must equal (exact); other
-    strings give their longest literal piece, which the text must contain."""
+    strings give their longest literal piece, which the text must contain; a regex its longest
+    mandatory literal run."""
     if fname is not None and isinstance(value, SigmaString) and not value.contains_special():
         return "".join(p for p in value.s if isinstance(p, str)).lower(), True
+    if isinstance(value, SigmaRegularExpression):
+        r = _regex_needle(str(value.regexp))
+        return None if r is None else (r, False)
     n = _string_needle(value)
     return None if n is None else (n, False)
 

@@ -45,3 +45,17 @@ def test_wildcard_alternation() -> None:
     assert not _m(Image="D:\\c:\\windows\\System32\\wevtutil.exe")  # anchored at the start
     assert _m(Image="C:\\x\\tool1.exe")
     assert not _m(Image="C:\\x\\tool1.exe.bak")  # anchored at the end
+
+
+def test_regex_needles_are_mandatory_literals() -> None:
+    from nocsoc.detections.compiler import _regex_needle
+
+    assert _regex_needle(r"\w+`(?:\w+|-|.)`[\w+|\s]") == "`"
+    assert _regex_needle(r'"(?:\{\d\})+"\s*-f') == "-f"
+    assert _regex_needle(r"\$PSHome\[\s*\d{1,3}\s*\]\s*\+\s*\$PSHome\[") == "$pshome["
+    assert _regex_needle(r"(?i)\$\{`?e`?n`?v") == "${"
+    assert _regex_needle(r"(abc)?d") == "d"  # an optional group promises nothing
+    assert _regex_needle(r"(?:abc){2}x") == "abc"
+    assert _regex_needle(r"a|b") is None  # nor does an alternation
+    assert _regex_needle(r"[ab]+") is None
+    assert _regex_needle(r"(") is None  # a pattern `re` rejects: no gate, the rule reports it
