@@ -533,11 +533,13 @@ Needles = list[tuple[str | None, str]]
 
 
 def _string_needle(value: Any) -> str | None:
-    """The longest literal piece a matching value must contain (lowercased), if any."""
+    """The longest literal piece a matching value must contain (lowercased), if any: three
+    characters at least, or any non-ASCII ones (SigmaHQ's emoji and homoglyph rules list single
+    characters, rare in command lines, which otherwise left those rules ungated)."""
     if isinstance(value, SigmaString):
         pieces = [p for p in value.s if isinstance(p, str)]
         best = max(pieces, key=len, default="")
-        return best.lower() if len(best) >= 3 else None
+        return best.lower() if len(best) >= 3 or (best and not best.isascii()) else None
     return None
 
 
