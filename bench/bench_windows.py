@@ -215,7 +215,8 @@ def run(passes: int = 20) -> dict[str, Any]:
     both = n / (parse_s + engine_s)
     rows = [
         row("EVTX parse + engine (all Windows rules)", both,
-            "met" if both >= 100_000 and both / sqlite_eps >= 10 else "not met (>= 100k/s, >= 10x)"),
+            f">= 10x SQLite: {'met' if both / sqlite_eps >= 10 else 'not met'}; "
+            f">= 100k/s: {'met' if both >= 100_000 else 'not met'}"),
         row("engine alone (routes built)", n / engine_s),
         row("engine, first pass (builds the routes)", n / first_s),
         row("EVTX parse to events (evtx + fields + routing)", n / parse_s),
