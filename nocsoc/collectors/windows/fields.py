@@ -11,7 +11,7 @@ same names in `nocsoc.collectors.windows.live`.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 # System attributes worth keeping, under the names Sigma and the analysts' tools use
@@ -102,11 +102,10 @@ def system_time(fields: dict[str, Any]) -> float:
     st = fields.get("SystemTime")
     if not isinstance(st, str) or not st:
         return 0.0
-    s = st.rstrip("Z")
-    if "." in s:
-        head, frac = s.split(".", 1)
-        s = f"{head}.{frac[:6]}"
-    try:
-        return datetime.fromisoformat(s + "+00:00").timestamp()
+    try:  # Python 3.11 reads `Z` and any number of fraction digits itself
+        dt = datetime.fromisoformat(st)
     except ValueError:
         return 0.0
+    if dt.tzinfo is None:  # the event log writes UTC
+        dt = dt.replace(tzinfo=UTC)
+    return dt.timestamp()
