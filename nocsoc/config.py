@@ -12,12 +12,16 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from nocsoc.collectors.flows.config import FlowsConfig
+from nocsoc.collectors.icmp.config import IcmpConfig
 from nocsoc.collectors.logs.config import LogsConfig
 from nocsoc.collectors.snmp.config import SnmpConfig
+from nocsoc.collectors.traps.config import TrapsConfig
 from nocsoc.dashboards.config import DashboardsConfig
 from nocsoc.detections.config import DetectionsConfig
 from nocsoc.errors import ConfigError
-from nocsoc.sinks.config import SinkConfig, SqliteSinkConfig
+from nocsoc.paths import resolve_path
+from nocsoc.sinks.config import SinkConfig
+from nocsoc.sinks.plugins.sqlite import SqliteSinkConfig
 from nocsoc.yamlio import load_yaml, validation_problems
 
 
@@ -47,6 +51,8 @@ class Config(BaseModel):
     snmp: SnmpConfig = Field(default_factory=SnmpConfig)
     flows: FlowsConfig = Field(default_factory=FlowsConfig)
     logs: LogsConfig = Field(default_factory=LogsConfig)
+    traps: TrapsConfig = Field(default_factory=TrapsConfig)
+    icmp: IcmpConfig = Field(default_factory=IcmpConfig)
     detections: DetectionsConfig = Field(default_factory=DetectionsConfig)
     dashboards: DashboardsConfig = Field(default_factory=DashboardsConfig)
     run: RunConfig = Field(default_factory=RunConfig)
@@ -77,12 +83,11 @@ def load_config(path: Path) -> Config:
         raise ConfigError(problems=validation_problems(exc, doc, Config)) from None
 
 
-def resolve_path(config_file: Path, value: str | Path) -> Path:
+def config_relative(config_file: Path, value: str | Path) -> Path:
     """A path written in nocsoc.yaml is relative to the directory of nocsoc.yaml, not the cwd."""
-    p = Path(value).expanduser()
-    return p if p.is_absolute() else config_file.parent / p
+    return resolve_path(config_file.parent, value)
 
 
 def inventory_path(config: Config, config_file: Path) -> Path:
     """Where the inventory of this config lives."""
-    return resolve_path(config_file, config.inventory)
+    return config_relative(config_file, config.inventory)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from nocsoc.errors import SecretError
 from nocsoc.logsetup import register_secret
+from nocsoc.paths import resolve_path
 
 ENV_PREFIX = "env:"
 FILE_PREFIX = "file:"
@@ -59,9 +60,7 @@ def _resolve(ref: str, base_dir: Path | None, what: str) -> str:
 
 
 def _read_secret_file(ref: str, base_dir: Path | None, what: str) -> str:
-    path = Path(ref[len(FILE_PREFIX) :]).expanduser()
-    if not path.is_absolute() and base_dir is not None:
-        path = base_dir / path
+    path = resolve_path(base_dir, ref[len(FILE_PREFIX) :])
     key = f"{what} ({ref})"
     try:
         st = path.stat()
@@ -86,3 +85,17 @@ def _read_secret_file(ref: str, base_dir: Path | None, what: str) -> str:
     if not value:
         raise SecretError("secret file is empty", file=path, key=key)
     return value
+
+
+class DirResolver:
+    """Paths and `file:` secrets relative to one directory (a `Resolver` for callers that have
+    no runtime context: tests, one-off tools)."""
+
+    def __init__(self, base_dir: Path) -> None:
+        self.base_dir = base_dir
+
+    def path(self, value: str | Path) -> Path:
+        return resolve_path(self.base_dir, value)
+
+    def secret(self, ref: str, what: str) -> str:
+        return resolve_secret(ref, self.base_dir, what=what)

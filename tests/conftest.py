@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = Path(os.environ.get("NOCSOC_SHARED_DIR") or ROOT.parent / "shared")  # env: from a worktree
+# ../shared beside the project (CI's clone); NOCSOC_SHARED_DIR where it sits elsewhere (worktrees)
+SHARED = Path(os.environ.get("NOCSOC_SHARED_DIR") or ROOT.parent / "shared")
 
 pytest_plugins: list[str] = []
 for _mod in ("influx", "snmp", "flows"):

@@ -333,6 +333,35 @@ def test_flow_totals_and_top_talkers_match_the_manifest(act1: Act1, influxd: Any
     assert got == [(w["address"], w["bytes_scaled"]) for w in want]
 
 
+def test_flows_by_interface_carry_the_snmp_names_and_links(act1: Act1, influxd: Any) -> None:
+    """`nocsoc run`'s own output: the flows worker names each exporter interface as the SNMP
+    poller (another process) read it, and tags its inventory link; no interface merges with
+    another. Before the poller's first cycle is published an interface is `ifIndex N`."""
+    interval_ns = int(act1.install.flows_interval_s * 1e9)
+    everything = f"time >= {act1.t0_ns // interval_ns * interval_ns} AND time <= {time.time_ns()}"
+    series = rows(influxd, f"SELECT sum(bytes) FROM flow_interface WHERE direction = 'in' AND {everything} "
+                           f"GROUP BY exporter, ifindex, ifname, link")
+    per_index: dict[tuple[str, str], int] = defaultdict(int)
+    named: dict[tuple[str, str], tuple[str, str]] = {}
+    for r in series:
+        per_index[(r["exporter"], r["ifindex"])] += r["sum"]
+        if not r["ifname"].startswith("ifIndex "):
+            named[(r["exporter"], r["ifindex"])] = (r["ifname"], r.get("link") or "")
+        else:
+            assert r["ifname"] == f"ifIndex {r['ifindex']}", r
+    exporters = [e for e in act1.manifest["flows"]["exporters"] if e["records"]]
+    assert per_index == {(e["address"], i): b * e["sampling"] for e in exporters
+                         for i, b in e["bytes_by_input_ifindex"].items()}
+    assert named == {(e["address"], i): (v["name"], v["link"] or "") for e in exporters
+                     for i, v in e["input_interfaces"].items()}
+    # the placeholder names only before the poller's first cycle reached the flows worker
+    first_poll = min(r["time"] for r in rows(influxd, f"SELECT first(in_bps) FROM interface WHERE "
+                                                      f"{everything} GROUP BY device"))
+    late = rows(influxd, f"SELECT sum(bytes) FROM flow_interface WHERE ifname =~ /^ifIndex / AND "
+                         f"time > {first_poll + 2 * interval_ns + int(3e9)} AND time <= {time.time_ns()}")
+    assert late == []
+
+
 def test_each_attack_raised_exactly_its_alert(act1: Act1, influxd: Any) -> None:
     attacks = {a["kind"]: a for a in act1.manifest["attacks"]}
     assert set(attacks) == set(EXPECTED) and all(a["complete"] for a in attacks.values())

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import signal
-import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -44,71 +41,69 @@ def listen(
                                           "config: 127.0.0.1:6343)"),
     interval: float | None = typer.Option(None, "--interval", help="rollup interval in seconds"),
     top_n: int | None = typer.Option(None, "--top-n", help="rows per top-N table"),
+    sink: str | None = typer.Option(None, "--sink", help="only the sinks of this type (default: all)"),
     duration: float | None = typer.Option(None, "--duration", help="stop after this many seconds"),
 ) -> None:
     """Receive flows and write per-interval rollups to the configured sinks until Ctrl-C/SIGTERM.
 
     On stop, what was received is decoded and the open interval is written (partial)."""
-    from nocsoc.collectors.flows.collector import FlowCollector
-    from nocsoc.errors import NocsocError
+    from pydantic import ValidationError
 
-    runtime = common.load_runtime_or_fail()
+    from nocsoc.collectors.flows.collector import FlowCollector
+    from nocsoc.service.registry import ServiceContext
+    from nocsoc.service.worker import Worker, WorkerSpec
+
+    ctx = common.context_or_defaults()
     updates: dict[str, Any] = {k: v for k, v in (("bind", bind), ("sflow_bind", sflow_bind),
                                                   ("interval_s", interval), ("top_n", top_n))
                                if v is not None}
-    config = runtime.config.flows.model_validate({**runtime.config.flows.model_dump(), **updates})
-    inventory = None
-    if runtime.inventory_path.exists():
-        with common.user_errors():
-            inventory = runtime.load_inventory()
-    else:
-        common.err_console.print(f"note: no inventory at {runtime.inventory_path}: exporters are not "
-                                 "enriched and have no sampling fallback")
-    from nocsoc.collectors.flows.geoip import GeoIpError
+    for opt, value in (("--bind", bind), ("--sflow-bind", sflow_bind)):
+        if value is not None:  # HOST:PORT, and free now: one line naming it, not a late failure
+            common.bind_or_fail(value, opt)
+    try:
+        config = ctx.config.flows.model_validate({**ctx.config.flows.model_dump(), **updates})
+    except ValidationError as exc:
+        common.invalid_options(exc, {"bind": "--bind", "sflow_bind": "--sflow-bind",
+                                     "interval_s": "--interval", "top_n": "--top-n"})
+    if not ctx.inventory_path.exists():
+        common.err_console.print(f"note: no inventory at {ctx.inventory_path}: exporters are not "
+                                 "enriched and have no sampling fallback", soft_wrap=True)
+        ctx.inventory_optional = True
+    collectors: list[FlowCollector] = []
 
-    try:
-        sink = runtime.build_sink()
-    except NocsocError as err:
-        common.fail_with(err)
-    try:
-        collector = FlowCollector(config, inventory, sink, state_dir=runtime.path(config.state_dir),
-                                  base_dir=runtime.base_dir)
-    except GeoIpError as exc:
-        sink.close()
-        common.fail(f"{common.config_path()}: flows: {exc}", common.EXIT_USAGE)
-    try:
-        collector.start()
-    except OSError as exc:
-        sink.close()
-        common.fail(str(exc))
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    addresses = ", ".join(f"{h}:{p}" for h, p in collector.addresses())
-    # one plain line first: scripts and tests wait for it
-    print(f"listening on {addresses}", flush=True)
-    deadline = time.monotonic() + duration if duration else None
-    last_self = time.monotonic()
-    live = Live(_stats_table({}, f"flows on {addresses}"), console=common.err_console,
-                auto_refresh=False, transient=True) if common.err_console.is_terminal else None
-    try:
-        if live is not None:
+    def build(sc: ServiceContext) -> list[Any]:
+        collectors.append(FlowCollector(config, sc.inventory, sc.sink, state_dir=ctx.path(config.state_dir),
+                                        base_dir=ctx.base_dir, ifnames_dir=ctx.state_dir))
+        return list(collectors)
+
+    live: Live | None = None
+    title = ""
+
+    def started(w: Worker) -> None:
+        nonlocal live, title
+        addresses = ", ".join(f"{h}:{p}" for h, p in collectors[0].addresses())
+        print(f"listening on {addresses}", flush=True)  # one plain line first: scripts wait for it
+        title = f"flows on {addresses}"
+        if common.err_console.is_terminal:  # a live table on a terminal; only the final one otherwise
+            live = Live(_stats_table({}, title), console=common.err_console, auto_refresh=False,
+                        transient=True)
             live.start()
-        while not stop.wait(1.0):
-            if deadline and time.monotonic() >= deadline:
-                break
-            if live is not None:  # a live table on a terminal; nothing but the final table otherwise
-                live.update(_stats_table(collector.stats.snapshot(), f"flows on {addresses}"), refresh=True)
-            if time.monotonic() - last_self >= config.interval_s:
-                last_self = time.monotonic()
-                sink.write(collector.self_points())
+
+    def tick(w: Worker) -> None:
+        if live is not None:
+            live.update(_stats_table(collectors[0].stats.snapshot(), title), refresh=True)
+
+    worker = Worker(WorkerSpec("flows-listen", ctx, [], duration, sink_type=sink, build=build,
+                               on_started=started, on_tick=tick, tick_s=1.0, status_files=False))
+    worker.install_signal_handlers()
+    try:
+        code = worker.run()
     finally:
         if live is not None:
             live.stop()
-        collector.stop()
-        sink.write(collector.self_points())
-        sink.close()
-    common.print_table(_stats_table(collector.stats.snapshot(), "flows received"))
+    if worker.start_error is not None:
+        common.fail(str(worker.start_error), code)
+    common.print_table(_stats_table(collectors[0].stats.snapshot(), "flows received"))
 
 
 def _read_pcap(path: Path) -> list[tuple[bytes, str, float]]:

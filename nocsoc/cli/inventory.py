@@ -19,10 +19,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from nocsoc.cli import common
-from nocsoc.errors import InventoryError, NocsocError, Problem
+from nocsoc.errors import InventoryError, Problem
 from nocsoc.fileio import atomic_write
 from nocsoc.inventory.model import Device, Inventory, Link, Role
-from nocsoc.inventory.store import InventoryStore, LoadedInventory
+from nocsoc.inventory.store import InventoryStore, secret_problems
 
 inventory_app = typer.Typer(
     help="The device inventory: sites, devices, SNMP profiles and links (one YAML file).",
@@ -419,6 +419,8 @@ def export_command(
 
     if fmt not in ("yaml", "csv", "json"):
         common.fail(f"--format: unknown format {fmt!r}; use yaml, csv or json", common.EXIT_USAGE)
+    if output is not None:
+        common.output_file_or_fail(output, "--output")
     inv = _load(_store())
     text = export_inventory(inv, fmt)  # type: ignore[arg-type]  # checked just above
     if output is None:
@@ -441,7 +443,7 @@ def validate_command(
         loaded = store.read()
     problems = loaded.problems
     if secrets:
-        problems = problems + _secret_problems(loaded, common.config_path().resolve().parent)
+        problems = problems + secret_problems(loaded, common.config_path().resolve().parent)
     inv = loaded.inventory
     counts = {"sites": len(inv.sites), "snmp_profiles": len(inv.snmp_profiles),
               "devices": len(inv.devices), "links": len(inv.links)}
@@ -474,25 +476,6 @@ def validate_command(
         raise typer.Exit(common.EXIT_USAGE)
 
 
-def _secret_problems(loaded: LoadedInventory, base: Path) -> list[Problem]:
-    """Resolve every reference (relative `file:` paths from the config's directory, as the
-    runtime does); report failures where the reference is written. Values are dropped at once."""
-    from nocsoc.secrets import resolve_secret
-
-    out: list[Problem] = []
-    for i, p in enumerate(loaded.inventory.snmp_profiles):
-        for key in ("community", "auth_password", "priv_password"):
-            ref = getattr(p, key)
-            if not ref:
-                continue
-            try:
-                resolve_secret(ref, base_dir=base, what=key)
-            except NocsocError as exc:
-                file_path = loaded.file_path(("snmp_profiles", i, key))
-                out.append(loaded.doc.problem(file_path, exc.first.render()))
-    return out
-
-
 # --- init ------------------------------------------------------------------------------------------
 
 
@@ -503,6 +486,8 @@ def init_command(
     """Write a commented starter nocsoc.yaml and the sample inventory (the Bình Phước backbone)."""
     from nocsoc.inventory.sample import init_project
 
+    if not directory.is_file():  # a file is refused by init_project, naming it
+        common.output_dir_or_fail(directory, "DIRECTORY")
     with common.user_errors():
         written = init_project(directory, force=force)
     for p in written:

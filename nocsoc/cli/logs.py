@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import signal
-import threading
-import time
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -25,59 +23,56 @@ def listen(
     file: list[Path] = typer.Option(None, "--file", "-f", help="also tail this file (repeatable)"),
     db: Path | None = typer.Option(None, "--db", help="alert store (default: nocsoc.yaml)"),
     no_sinks: bool = typer.Option(False, "--no-sinks", help="do not write alerts/self-metrics to sinks"),
+    sink: str | None = typer.Option(None, "--sink", help="only the sinks of this type (default: all)"),
     stats_every: float = typer.Option(10.0, "--stats-every", help="seconds between status lines (0: none)"),
+    duration: float | None = typer.Option(None, "--duration", help="stop after this many seconds"),
 ) -> None:
     """Receive syslog and tail files; raise alerts into the alert store until Ctrl-C / SIGTERM."""
-    from nocsoc.cli.detections import _config
     from nocsoc.collectors.logs.pipeline import LogPipeline
-    from nocsoc.sinks.base import Sink
+    from nocsoc.service.registry import ServiceContext
+    from nocsoc.service.worker import Worker, WorkerSpec
 
-    cfg, base = _config()
-    logs_cfg = cfg.logs.model_copy()
-    if bind:
+    ctx = common.context_or_defaults()
+    ctx.inventory_optional = True
+    logs_cfg = ctx.config.logs.model_copy()
+    if bind:  # HOST:PORT, and free now for both: one line naming it, not a late failure
+        common.bind_or_fail(bind, "--bind", ("udp", "tcp"))
         logs_cfg.syslog_udp = logs_cfg.syslog_tcp = bind
+    for f in file or []:
+        if f.is_dir():
+            common.fail(f"--file {f}: is a directory, expected a log file", common.EXIT_USAGE)
     if file:
         logs_cfg.files = [*logs_cfg.files, *(str(f.resolve()) for f in file)]
-    det_cfg = cfg.detections.model_copy()
+    det_cfg = ctx.config.detections.model_copy()
     if db:
+        common.sqlite_file_or_fail(db, "--db")  # a directory, /proc, a file of another kind
         det_cfg.alerts_db = str(db.resolve())
-    sink: Sink | None = None
-    if not no_sinks:
-        from nocsoc.sinks.factory import build_sinks
-        from nocsoc.sinks.fanout import FanoutSink
+    pipelines: list[LogPipeline] = []
 
-        with common.user_errors():
-            sinks = build_sinks(cfg, base)
-        sink = FanoutSink(sinks) if len(sinks) != 1 else sinks[0]
-    try:
-        pipeline = LogPipeline(logs_cfg, det_cfg, sink, base_dir=base)
-        pipeline.start()
-    except (OSError, ValueError) as exc:
-        if sink:
-            sink.close()
-        common.fail(f"cannot start the log pipeline: {exc}")
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    st = pipeline.status()
-    common.err_console.print(
-        f"listening: udp {st['udp']} tcp {st['tcp']}; {st['rules']} rules, {st['correlations']} "
-        f"correlations; alerts -> {pipeline.store.path}", highlight=False)
-    last = time.monotonic()
-    try:
-        while not stop.wait(0.5):
-            if stats_every and time.monotonic() - last >= stats_every:
-                last = time.monotonic()
-                if sink:
-                    sink.write(pipeline.self_points())
-                c = pipeline.counters.snapshot()
-                common.err_console.print(
-                    f"received {c['received']} parsed {c['parsed']} unparsed {c['unparsed']} "
-                    f"dropped {c['dropped']} alerts {c['alerts']} suppressed {c['suppressed']} "
-                    f"store errors {c['store_errors']} held {pipeline.status()['unstored']}",
-                    highlight=False)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        pipeline.stop()
-        if sink:
-            sink.close()
+    def build(sc: ServiceContext) -> list[Any]:
+        pipelines.append(LogPipeline(logs_cfg, det_cfg, None if no_sinks else sc.sink, base_dir=ctx.base_dir))
+        return list(pipelines)
+
+    def started(w: Worker) -> None:
+        p = pipelines[0]
+        st = p.status()
+        common.err_console.print(
+            f"listening: udp {st['udp']} tcp {st['tcp']}; {st['rules']} rules, {st['correlations']} "
+            f"correlations; alerts -> {p.store.path}", highlight=False)
+
+    def tick(w: Worker) -> None:
+        p = pipelines[0]
+        c = p.counters.snapshot()
+        common.err_console.print(
+            f"received {c['received']} parsed {c['parsed']} unparsed {c['unparsed']} "
+            f"dropped {c['dropped']} alerts {c['alerts']} suppressed {c['suppressed']} "
+            f"store errors {c['store_errors']} held {p.status()['unstored']}", highlight=False)
+
+    worker = Worker(WorkerSpec("logs-listen", ctx, [], duration, sink_type=None if no_sinks else sink,
+                               build=build, on_started=started, on_tick=tick if stats_every else None,
+                               tick_s=stats_every or 1.0, status_files=False,
+                               discard_sink=no_sinks))
+    worker.install_signal_handlers()
+    code = worker.run()
+    if worker.start_error is not None:
+        common.fail(str(worker.start_error), code)

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import errno
+import os
+import socket
+from typing import Any
+
 
 def parse_bind(bind: str) -> tuple[str, int]:
     """`host:port` or `[v6]:port` -> (host, port); ValueError naming the bad value."""
@@ -13,3 +18,22 @@ def parse_bind(bind: str) -> tuple[str, int]:
     if not 0 <= p <= 65535:
         raise ValueError(f"bind address {bind!r}: port out of range")
     return host, p
+
+
+def listen_error(proto: str, bind: str, exc: OSError) -> OSError:
+    """The one message for a listen address that cannot be bound (errno kept, so callers can
+    tell a configuration problem such as EADDRINUSE from a transient one)."""
+    reason = (os.strerror(exc.errno) if exc.errno else str(exc)).lower()
+    port = bind.rpartition(":")[2]
+    hint = " (ports below 1024 need CAP_NET_BIND_SERVICE)" if exc.errno == errno.EACCES and \
+        port.isdigit() and int(port) < 1024 else ""
+    return OSError(exc.errno or 0, f"cannot listen on {proto} {bind}: {reason}{hint}")
+
+
+def bind_socket(sock: socket.socket, proto: str, bind: str, address: Any) -> None:
+    """`sock.bind(address)`, closing the socket and raising `listen_error` on failure."""
+    try:
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        raise listen_error(proto, bind, exc) from None

@@ -316,7 +316,3 @@ class CorrelationTracker:
             self.evicted += 1
         self.incidents = int(snap.get("incidents", 0))
         return len(self.groups)
-
-    def describe(self) -> dict[str, Any]:
-        return {"type": self.type.name.lower(), "timespan_s": self.timespan,
-                "group_by": self.group_by, "groups": len(self.groups), "incidents": self.incidents}

@@ -20,6 +20,7 @@ from nocsoc.detections.compiler import CompiledRule
 from nocsoc.detections.correlation import CorrelationTracker, Firing
 from nocsoc.detections.loader import RuleSet
 from nocsoc.events import LogEvent
+from nocsoc.schema import LOG_COLLECTOR
 
 _SRC = ("src_ip", "c-ip", "SourceIp", "rhost", "IpAddress")  # IpAddress: Windows Security events
 _DST = ("dst_ip", "DestinationIp", "s-ip")
@@ -203,7 +204,7 @@ class Engine:
         # plain ints on the hot path (one engine thread); Counters for the rarer ones
         self.events = 0
         self.detections = 0
-        self.counters = Counters("incidents", "errors")
+        self.counters = Counters(LOG_COLLECTOR, {"component": "rules"}, only=("incidents", "errors"))
         self.rule_hits: dict[str, int] = {}
 
     def route(self, event: LogEvent) -> Route:

@@ -26,7 +26,7 @@ from typing import Any
 from filelock import FileLock, Timeout
 from pydantic import BaseModel, ValidationError
 
-from nocsoc.errors import InventoryError, Problem
+from nocsoc.errors import InventoryError, NocsocError, Problem
 from nocsoc.fileio import atomic_write
 from nocsoc.inventory.model import Device, Inventory, Link, Site, SnmpProfile
 from nocsoc.inventory.validate import Finding, check_inventory
@@ -153,6 +153,29 @@ def _from_doc(doc: YamlDoc) -> LoadedInventory:
     loaded = LoadedInventory(inventory, doc, positions, problems)
     loaded.findings = check_inventory(inventory, skip=frozenset(invalid_names))
     return loaded
+
+
+def secret_problems(loaded: LoadedInventory, base_dir: Path,
+                    profiles: set[str] | None = None) -> list[Problem]:
+    """Resolve every SNMP secret reference (of `profiles`, else of all), relative `file:` paths
+    from `base_dir` as the runtime does; each failure where the reference is written. The
+    values are dropped at once."""
+    from nocsoc.secrets import resolve_secret
+
+    out: list[Problem] = []
+    for i, p in enumerate(loaded.inventory.snmp_profiles):
+        if profiles is not None and p.name not in profiles:
+            continue
+        for key in ("community", "auth_password", "priv_password"):
+            ref = getattr(p, key)
+            if not ref:
+                continue
+            try:
+                resolve_secret(ref, base_dir=base_dir, what=key)
+            except NocsocError as exc:
+                file_path = loaded.file_path(("snmp_profiles", i, key))
+                out.append(loaded.doc.problem(file_path, exc.first.render()))
+    return out
 
 
 def load_inventory(path: Path) -> Inventory:

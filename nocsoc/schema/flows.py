@@ -33,7 +33,8 @@ FLOW_TOTAL = Measurement(
 FLOW_INTERFACE = Measurement(
     "flow_interface",
     "Volume per exporter interface and direction.",
-    (*EXPORTER_TAGS, Tag("ifindex"), Tag("ifname"), Tag("direction", "in | out")),
+    (*EXPORTER_TAGS, Tag("ifindex"), Tag("ifname", "ifName from the SNMP poller, else `ifIndex N`"),
+     Tag("link", "inventory link of the interface"), Tag("direction", "in | out")),
     VOLUME_FIELDS,
     area="flows",
 )

@@ -1,55 +1,147 @@
-"""The services `nocsoc run` can start, each built from the config, inventory and sink.
+"""The services `nocsoc run` can start: each built one way, from its config section and the
+runtime context, and registered by name.
 
-Factories import their component lazily, so a worker pays only for the services it runs.
+A service entry says what it is (`summary`), which section of nocsoc.yaml configures it, how to
+build its component (a factory that imports the component lazily, so a worker pays only for
+what it runs) and which addresses it listens on (`nocsoc check` tries them before a start).
+Components do no I/O before `start()`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Literal
 
 from nocsoc.component import Component
 from nocsoc.config import Config
+from nocsoc.context import Context
 from nocsoc.inventory.model import Inventory
 from nocsoc.sinks.base import Sink
 
 
+@dataclass(frozen=True)
+class Bind:
+    """A listen address a service needs: `where` names it in nocsoc.yaml (`flows.bind`)."""
+
+    proto: Literal["udp", "tcp"]
+    address: str
+    where: str
+
+
 @dataclass
 class ServiceContext:
-    config: Config
-    base_dir: Path  # the directory of nocsoc.yaml: relative paths in the config are relative to it
-    state_dir: Path
-    inventory: Inventory
+    """What a service is built from: the runtime context, the worker's sink, the inventory."""
+
+    ctx: Context
     sink: Sink
+    inventory: Inventory
+
+    @property
+    def config(self) -> Config:
+        return self.ctx.config
+
+    @property
+    def base_dir(self) -> Path:
+        return self.ctx.base_dir
+
+    @property
+    def state_dir(self) -> Path:
+        return self.ctx.state_dir
 
 
-ServiceFactory = Callable[[ServiceContext], Component]
+@dataclass(frozen=True)
+class Service:
+    name: str
+    summary: str
+    section: str  # attribute of Config holding the service's config (with `enabled`)
+    build: Callable[[ServiceContext], Component]
+    binds: Callable[[Any], list[Bind]] = field(default=lambda _cfg: [])
+
+    def config_of(self, config: Config) -> Any:
+        return getattr(config, self.section)
+
+    def enabled(self, config: Config) -> bool:
+        return bool(getattr(self.config_of(config), "enabled", True))
 
 
-def _snmp(ctx: ServiceContext) -> Component:
+def _snmp(sc: ServiceContext) -> Component:
+    from nocsoc.collectors.ifnames import InterfaceNames
     from nocsoc.collectors.snmp.poller import SnmpPoller
 
-    return SnmpPoller(ctx.config.snmp, ctx.inventory, ctx.sink, secrets_dir=ctx.base_dir)
+    return SnmpPoller(sc.config.snmp, sc.inventory, sc.sink, secrets_dir=sc.base_dir,
+                      ifnames=InterfaceNames.in_state_dir(sc.state_dir))
 
 
-def _flows(ctx: ServiceContext) -> Component:
+def _flows(sc: ServiceContext) -> Component:
     from nocsoc.collectors.flows.collector import FlowCollector
 
-    # flows.state_dir is relative to nocsoc.yaml's directory like every path in the config
-    return FlowCollector(ctx.config.flows, ctx.inventory, ctx.sink,
-                         state_dir=ctx.base_dir / ctx.config.flows.state_dir, base_dir=ctx.base_dir)
+    return FlowCollector(sc.config.flows, sc.inventory, sc.sink,
+                         state_dir=sc.ctx.path(sc.config.flows.state_dir), base_dir=sc.base_dir,
+                         ifnames_dir=sc.state_dir)
 
 
-def _logs(ctx: ServiceContext) -> Component:
+def _flow_binds(cfg: Any) -> list[Bind]:
+    out = [Bind("udp", cfg.bind, "flows.bind")]
+    if cfg.sflow_bind:
+        out.append(Bind("udp", cfg.sflow_bind, "flows.sflow_bind"))
+    return out
+
+
+def _logs(sc: ServiceContext) -> Component:
     from nocsoc.collectors.logs.pipeline import LogPipeline
 
-    return LogPipeline(ctx.config.logs, ctx.config.detections, ctx.sink, base_dir=ctx.base_dir)
+    return LogPipeline(sc.config.logs, sc.config.detections, sc.sink, base_dir=sc.base_dir)
 
 
-SERVICES: dict[str, ServiceFactory] = {"snmp": _snmp, "flows": _flows, "logs": _logs}
+def _log_binds(cfg: Any) -> list[Bind]:
+    out = []
+    if cfg.syslog_udp:
+        out.append(Bind("udp", cfg.syslog_udp, "logs.syslog_udp"))
+    if cfg.syslog_tcp:
+        out.append(Bind("tcp", cfg.syslog_tcp, "logs.syslog_tcp"))
+    return out
+
+
+def _traps(sc: ServiceContext) -> Component:
+    from nocsoc.collectors.ifnames import InterfaceNames
+    from nocsoc.collectors.traps.receiver import TrapReceiver
+
+    db = sc.ctx.path(sc.config.detections.alerts_db) if sc.config.traps.alerts else None
+    return TrapReceiver(sc.config.traps, sc.inventory, sc.sink, base_dir=sc.base_dir, store_path=db,
+                        dedup_window_s=sc.config.detections.dedup_window_s,
+                        ifnames=InterfaceNames.in_state_dir(sc.state_dir))
+
+
+def _trap_binds(cfg: Any) -> list[Bind]:
+    return [Bind("udp", cfg.bind, "traps.bind")]
+
+
+def _icmp(sc: ServiceContext) -> Component:
+    from nocsoc.collectors.icmp.prober import IcmpProber
+
+    return IcmpProber(sc.config.icmp, sc.inventory, sc.sink)
+
+
+SERVICES: dict[str, Service] = {}
+
+
+def register_service(service: Service) -> Service:
+    SERVICES[service.name] = service
+    return service
+
+
+register_service(Service("snmp", "SNMP poller: interfaces, health, optics, UPS", "snmp", _snmp))
+register_service(Service("flows", "flow collector: NetFlow v5/v9, IPFIX, sFlow rollups", "flows", _flows,
+                         _flow_binds))
+register_service(Service("logs", "syslog and file ingestion with Sigma detections", "logs", _logs,
+                         _log_binds))
+register_service(Service("traps", "SNMP trap receiver: v1/v2c/v3 traps to events and alerts", "traps",
+                         _traps, _trap_binds))
+register_service(Service("icmp", "ICMP reachability: rtt and loss of every device", "icmp", _icmp))
 
 
 def enabled_services(config: Config) -> list[str]:
     """The services the config enables, in start order."""
-    return [name for name in SERVICES if getattr(config, name).enabled]
+    return [name for name, s in SERVICES.items() if s.enabled(config)]

@@ -25,6 +25,8 @@ class WorkerStatus:
     sinks: dict[str, dict[str, int]] = field(default_factory=dict)
     interval_s: float = 5.0
     error: str = ""
+    config_error: bool = False  # failed for a configuration reason: not restarted in a loop
+    reload: dict[str, Any] = field(default_factory=dict)  # last SIGHUP: time, ok, message
 
     def stale(self, now: float | None = None) -> bool:
         """No update for three intervals while it claims to run: the worker is gone or hung."""

@@ -21,6 +21,7 @@ from nocsoc.service.signals import SignalFlags
 log = logging.getLogger("nocsoc.supervisor")
 
 STABLE_AFTER_S = 60.0  # a worker up this long is healthy: its next restart waits the first delay
+EXIT_CONFIG = 2  # a worker that exits with this failed for a configuration reason: no restart
 
 
 @dataclass
@@ -33,6 +34,7 @@ class ChildWorker:
     started_at: float = 0.0
     next_start: float = 0.0
     exit_codes: list[int] = field(default_factory=list)
+    failed: bool = False  # stopped for a configuration reason: not restarted
 
 
 class Supervisor(SignalFlags):
@@ -65,6 +67,8 @@ class Supervisor(SignalFlags):
                         child.proc.send_signal(signal.SIGHUP)
             now = time.monotonic()
             for child in self.children.values():
+                if child.failed:
+                    continue
                 if child.proc is None:
                     if now >= child.next_start:
                         self._start(child)
@@ -73,6 +77,16 @@ class Supervisor(SignalFlags):
                 if code is None:
                     continue
                 child.exit_codes.append(code)
+                if code == EXIT_CONFIG:
+                    # a restart cannot fix a port in use or an unset secret: the worker's status
+                    # file names the reason, and `nocsoc status` shows it
+                    log.error("worker %s stopped for a configuration reason (see `nocsoc status`); "
+                              "not restarting it", child.name)
+                    child.failed, child.proc = True, None
+                    if all(c.failed for c in self.children.values()):
+                        self.stop_all()
+                        return EXIT_CONFIG
+                    continue
                 child.restarts += 1
                 # a worker that ran for a while before dying starts the backoff afresh: one crash
                 # a day must not wait the minute that a crash loop earned
@@ -102,7 +116,9 @@ class Supervisor(SignalFlags):
                 child.proc.wait()
                 code = 1
             worst = max(worst, code if code > 0 else 0)
-        return 0 if worst == 0 else 1
+        if any(c.failed for c in self.children.values()):
+            worst = max(worst, EXIT_CONFIG)
+        return 0 if worst == 0 else worst
 
 
 def worker_argv(config_path: Path, worker: str, services: list[str]) -> list[str]:

@@ -22,7 +22,6 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from nocsoc.component import Counters
 from nocsoc.inventory.model import Inventory
 from nocsoc.schema import Point
 from nocsoc.simulate.clock import SimClock
@@ -32,6 +31,7 @@ from nocsoc.simulate.lab import Lab
 from nocsoc.simulate.netguard import parse_endpoint, require_loopback
 from nocsoc.simulate.snmp_agent import AgentPool, agent_specs
 from nocsoc.simulate.syslog import Line, SyslogEmitter
+from nocsoc.simulate.tally import Tally
 
 MANIFEST_VERSION = 1
 
@@ -121,7 +121,7 @@ class Scenario:
         self.warnings: list[str] = []
         self.exporters: list[FlowExporter] = exporters(self.lab, cfg.flow_version, cfg.flow_sampling)
         self.syslog = SyslogEmitter(self.lab)
-        self.counters = Counters(
+        self.counters = Tally(
             "ticks", "flow_datagrams", "flow_records", "syslog_lines", "send_errors", "late_ticks"
         )
         self.pool: AgentPool | None = None
@@ -296,6 +296,9 @@ class Scenario:
                     "packets_exported": t.packets_exported,
                     "bytes_scaled": t.bytes_exported * e.sampling,
                     "bytes_by_input_ifindex": {str(k): v for k, v in sorted(t.by_in_if.items())},
+                    # what SNMP calls those interfaces, and the inventory link each belongs to
+                    "input_interfaces": {str(i.if_index): {"name": i.name, "link": i.link}
+                                         for i in e.dev.interfaces if i.if_index in t.by_in_if},
                 }
             )
 

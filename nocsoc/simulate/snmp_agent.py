@@ -19,13 +19,13 @@ from pyasn1.error import PyAsn1Error
 from pysnmp.proto import api
 from pysnmp.proto.api import v2c
 
-from nocsoc.component import Counters
 from nocsoc.inventory.model import SnmpProfile
 from nocsoc.secrets import resolve_secret
 from nocsoc.simulate.lab import Lab
 from nocsoc.simulate.mibview import DeviceMib, Snapshot
 from nocsoc.simulate.netguard import require_loopback
 from nocsoc.simulate.snmp_v3 import V3Agent
+from nocsoc.simulate.tally import Tally
 from nocsoc.simulate.topology import SimDevice
 
 MAX_VARBINDS = 1000  # a bulk reply never grows past this many varbinds (~60 kB)
@@ -68,7 +68,7 @@ class _Responder(asyncio.DatagramProtocol):
 class DeviceAgent:
     """One device's agent: community check, GET / GETNEXT / GETBULK over its `DeviceMib`."""
 
-    def __init__(self, lab: Lab, spec: AgentSpec, counters: Counters) -> None:
+    def __init__(self, lab: Lab, spec: AgentSpec, counters: Tally) -> None:
         self.lab, self.spec, self.counters = lab, spec, counters
         self.mib = DeviceMib(lab, spec.device)
         self.cpu_s = 0.0
@@ -187,7 +187,7 @@ class AgentPool:
 
     def __init__(self, lab: Lab, specs: list[AgentSpec]) -> None:
         self.lab = lab
-        self.counters = Counters(*COUNTER_NAMES)
+        self.counters = Tally(*COUNTER_NAMES)
         self.agents = [DeviceAgent(lab, s, self.counters) for s in specs if s.profile.version == "2c"]
         self.v3_agents = [
             V3Agent(lab, s.device, s.profile, s.address, s.port, self.counters)

@@ -18,13 +18,13 @@ from pysnmp.proto.api import v2c
 from pysnmp.smi import instrum
 from pysnmp.smi.error import PySnmpError
 
-from nocsoc.component import Counters
 from nocsoc.inventory.model import SnmpProfile
 from nocsoc.secrets import resolve_secret
 from nocsoc.simulate.clock import stream_seed
 from nocsoc.simulate.lab import Lab
 from nocsoc.simulate.mibview import DeviceMib, Snapshot
 from nocsoc.simulate.netguard import require_loopback
+from nocsoc.simulate.tally import Tally
 from nocsoc.simulate.topology import SimDevice
 
 # The same protocol objects nocsoc's poller uses (collectors/snmp/session.py).
@@ -86,7 +86,7 @@ class V3Agent:
     """One device answering SNMPv3 authPriv (or authNoPriv) with its USM user."""
 
     def __init__(
-        self, lab: Lab, device: SimDevice, profile: SnmpProfile, address: str, port: int, counters: Counters
+        self, lab: Lab, device: SimDevice, profile: SnmpProfile, address: str, port: int, counters: Tally
     ) -> None:
         self.lab, self.device, self.address, self.port, self.counters = lab, device, address, port, counters
         self.mib = DeviceMib(lab, device)

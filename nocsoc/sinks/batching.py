@@ -94,7 +94,7 @@ class BatchingSink(ABC, Generic[T]):
     def __init__(self, name: str, settings: BatchSettings) -> None:
         self.name = name
         self.settings = settings
-        self._counters = Counters(*COUNTERS)
+        self._counters = Counters(SINK, only=COUNTERS)
         self._cond = threading.Condition()
         self._pending: list[T] = []
         self._first_pending_at = 0.0
@@ -184,7 +184,7 @@ class BatchingSink(ABC, Generic[T]):
         self._release()
 
     def counters(self) -> dict[str, int]:
-        return self._counters.snapshot()
+        return {k: int(v) for k, v in self._counters.snapshot().items()}
 
     def self_points(self, time_ns: int | None = None) -> list[Point]:
         """This sink's counters as a `sink` self-metric point."""

@@ -1,84 +1,65 @@
-"""Build sinks from their config (the `sinks:` section of nocsoc.yaml).
+"""Build sinks from their config (the `sinks:` section of nocsoc.yaml): the one builder.
 
-Relative paths (sqlite file, spool directory) are relative to `base_dir`, the directory of
-nocsoc.yaml; secrets (tokens, passwords) are references resolved here, at the moment of use.
-Each network sink spools under `<spool_dir>/<sink name>`, so two sinks never share a spool.
+Relative paths (sqlite file, spool directory) and secret references are resolved by the
+runtime context (`Resolver`), at the moment the sink is built. Each network sink spools under
+`<spool_dir>/<sink name>`, so two sinks never share a spool.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from nocsoc.secrets import resolve_secret
+from nocsoc.paths import Resolver
+from nocsoc.secrets import DirResolver
 from nocsoc.sinks.base import Sink, SinkError
-from nocsoc.sinks.batching import BatchSettings
-from nocsoc.sinks.config import (
-    InfluxDB1SinkConfig,
-    InfluxDBSinkConfig,
-    SinkConfig,
-    SqliteSinkConfig,
-    StdoutSinkConfig,
-)
 from nocsoc.sinks.fanout import FanoutSink
-
-if TYPE_CHECKING:
-    from nocsoc.config import Config
+from nocsoc.sinks.settings import SinkConfigBase, sink_types
 
 
-def _path(base_dir: Path, value: str) -> Path:
-    p = Path(value).expanduser()
-    return p if p.is_absolute() else base_dir / p
+def _resolver(r: Resolver | Path) -> Resolver:
+    return DirResolver(r) if isinstance(r, Path) else r
 
 
-def sink_name(cfg: SinkConfig) -> str:
-    return cfg.name or cfg.type
+def sink_name(cfg: SinkConfigBase) -> str:
+    return cfg.sink_name
 
 
-def build_sink(cfg: SinkConfig, base_dir: Path) -> Sink:
+def build_sink(cfg: SinkConfigBase, resolver: Resolver | Path) -> Sink:
     """One sink from its config. Raises SinkError (or SecretError) naming the sink."""
-    name = sink_name(cfg)
-    spool = _path(base_dir, cfg.spool_dir) / name
-    settings = BatchSettings.from_config(cfg, spool)
-    if isinstance(cfg, SqliteSinkConfig):
-        from nocsoc.sinks.sqlite import SqliteSink
-
-        return SqliteSink(name, _path(base_dir, cfg.path), settings, retention_days=cfg.retention_days)
-    if isinstance(cfg, StdoutSinkConfig):
-        from nocsoc.sinks.stdout import StdoutSink
-
-        return StdoutSink(name)
-    if isinstance(cfg, InfluxDB1SinkConfig):
-        from nocsoc.sinks.influxdb1 import InfluxDB1Sink
-
-        password = (resolve_secret(cfg.password, base_dir, what=f"sinks.{name}.password")
-                    if cfg.password else None)
-        return InfluxDB1Sink(name, cfg.url, cfg.database, settings,
-                             retention_policy=cfg.retention_policy, username=cfg.username,
-                             password=password, use_gzip=cfg.gzip, timeout_s=cfg.timeout_s,
-                             create_database=cfg.create_database)
-    if isinstance(cfg, InfluxDBSinkConfig):
-        from nocsoc.sinks.influxdb import InfluxDBSink
-
-        token = resolve_secret(cfg.token, base_dir, what=f"sinks.{name}.token") if cfg.token else None
-        return InfluxDBSink(name, cfg.url, cfg.bucket, settings, org=cfg.org, token=token,
-                            timeout_s=cfg.timeout_s)
-    raise SinkError(f"sink {name}: unknown sink type {getattr(cfg, 'type', cfg)!r}")
+    return cfg.build(_resolver(resolver))
 
 
-def build_sinks(config: Config, base_dir: Path) -> list[Sink]:
-    """Every sink of nocsoc.yaml; names must be unique (they name spools and self-metrics).
+def select_sinks(configs: Sequence[SinkConfigBase], only: str | None) -> list[SinkConfigBase]:
+    """The configured sinks, or those of type `only` (stdout/sqlite also when not configured)."""
+    if only is None:
+        return list(configs)
+    types = sink_types()
+    if only not in types:
+        raise SinkError(f"--sink: unknown sink type {only!r} (known: {', '.join(types)})")
+    chosen = [c for c in configs if c.type == only]
+    if chosen:
+        return chosen
+    try:
+        return [types[only].model_validate({"type": only})]
+    except ValueError:
+        raise SinkError(f"--sink {only}: no sink of type {only} in nocsoc.yaml "
+                        "(add one under `sinks:`)") from None
 
-    On an error, the sinks already built are closed before it propagates.
-    """
-    names = [sink_name(c) for c in config.sinks]
+
+def build_sinks(configs: Sequence[SinkConfigBase], resolver: Resolver | Path,
+                only: str | None = None) -> list[Sink]:
+    """Every sink (or those of type `only`); names must be unique (they name spools and
+    self-metrics). On an error, the sinks already built are closed before it propagates."""
+    chosen = select_sinks(configs, only)
+    names = [c.sink_name for c in chosen]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         raise SinkError(f"sinks: duplicate sink name(s) {', '.join(dupes)}: give each a `name:`")
     built: list[Sink] = []
     try:
-        for cfg in config.sinks:
-            built.append(build_sink(cfg, base_dir))
+        for cfg in chosen:
+            built.append(build_sink(cfg, resolver))
     except BaseException:
         for sink in built:
             sink.close()
@@ -86,6 +67,13 @@ def build_sinks(config: Config, base_dir: Path) -> list[Sink]:
     return built
 
 
-def build_fanout(config: Config, base_dir: Path) -> FanoutSink:
+def build_one(configs: Sequence[SinkConfigBase], resolver: Resolver | Path,
+              only: str | None = None) -> Sink:
+    """All chosen sinks behind one (a fanout when there are several)."""
+    sinks = build_sinks(configs, resolver, only)
+    return sinks[0] if len(sinks) == 1 else FanoutSink(sinks)
+
+
+def build_fanout(configs: Sequence[SinkConfigBase], resolver: Resolver | Path) -> FanoutSink:
     """All configured sinks behind one."""
-    return FanoutSink(build_sinks(config, base_dir))
+    return FanoutSink(build_sinks(configs, resolver))

@@ -11,7 +11,7 @@ import time
 from collections.abc import Sequence
 
 from nocsoc.component import Counters
-from nocsoc.schema import Point
+from nocsoc.schema import SINK, Point
 from nocsoc.sinks.base import Sink
 
 log = logging.getLogger("nocsoc.sinks")
@@ -21,7 +21,7 @@ class FanoutSink:
     def __init__(self, sinks: Sequence[Sink], name: str = "fanout") -> None:
         self.name = name
         self.sinks = list(sinks)
-        self._errors = Counters("errors")
+        self._errors = Counters(SINK, only=("errors",))
 
     def write(self, points: Sequence[Point]) -> None:
         for sink in self.sinks:

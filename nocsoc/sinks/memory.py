@@ -32,3 +32,26 @@ class MemorySink:
         """The points of one measurement, in the order written."""
         with self._lock:
             return [p for p in self.points if p.measurement == measurement]
+
+
+class DiscardSink:
+    """A sink that keeps nothing (`logs listen --no-sinks`): counts what it was given."""
+
+    def __init__(self, name: str = "discard") -> None:
+        self.name = name
+        self._lock = threading.Lock()
+        self._discarded = 0
+
+    def write(self, points: Sequence[Point]) -> None:
+        with self._lock:
+            self._discarded += len(points)
+
+    def flush(self, timeout: float | None = None) -> bool:
+        return True
+
+    def close(self) -> None:
+        pass
+
+    def counters(self) -> dict[str, int]:
+        with self._lock:
+            return {"written": 0, "queue": 0, "discarded": self._discarded}

@@ -26,7 +26,7 @@ class StdoutSink:
         self.name = name
         self._stream = stream
         self._lock = threading.Lock()
-        self._counters = Counters(*COUNTERS)
+        self._counters = Counters(SINK, only=COUNTERS)
         self._broken = False
 
     @property
@@ -67,7 +67,7 @@ class StdoutSink:
         self.flush()
 
     def counters(self) -> dict[str, int]:
-        return self._counters.snapshot()
+        return {k: int(v) for k, v in self._counters.snapshot().items()}
 
     def self_points(self, time_ns: int | None = None) -> list[Point]:
         return [self._counters.to_point(SINK, {"sink": self.name}, time_ns)]

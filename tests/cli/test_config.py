@@ -8,10 +8,11 @@ import pytest
 from typer.testing import CliRunner
 
 from nocsoc.cli.app import app
-from nocsoc.config import Config, inventory_path, load_config, resolve_path
+from nocsoc.config import Config, config_relative, inventory_path, load_config
 from nocsoc.errors import ConfigError
 from nocsoc.inventory.sample import SAMPLE_CONFIG
-from nocsoc.sinks.config import InfluxDBSinkConfig, SqliteSinkConfig
+from nocsoc.sinks.plugins.influxdb import InfluxDBSinkConfig
+from nocsoc.sinks.plugins.sqlite import SqliteSinkConfig
 
 
 def _write(tmp_path: Path, text: str) -> Path:
@@ -89,7 +90,7 @@ def test_sink_errors_name_the_list_item(tmp_path: Path) -> None:
     assert len(msg) == 2
     assert _error(tmp_path, "sinks:\n  - type: mongodb\n") == (
         "nocsoc.yaml:2: sinks[0].type: unknown type 'mongodb'; expected one of: "
-        "'sqlite', 'stdout', 'influxdb', 'influxdb1'"
+        "'influxdb', 'influxdb1', 'sqlite', 'stdout'"
     )
 
 
@@ -116,8 +117,9 @@ def test_missing_file(tmp_path: Path) -> None:
 
 def test_paths_are_relative_to_the_config_file(tmp_path: Path) -> None:
     cfg_file = tmp_path / "etc" / "nocsoc.yaml"
-    assert resolve_path(cfg_file, "./var/x.db") == tmp_path / "etc" / "var" / "x.db"
-    assert resolve_path(cfg_file, "/abs/x.db") == Path("/abs/x.db")
+    assert config_relative(cfg_file, "./var/x.db") == tmp_path / "etc" / "var" / "x.db"
+    assert config_relative(cfg_file, "/abs/x.db") == Path("/abs/x.db")
+    assert config_relative(cfg_file, "~/x.db") == Path.home() / "x.db"
     assert inventory_path(Config(inventory="inv/i.yaml"), cfg_file) == tmp_path / "etc" / "inv" / "i.yaml"
 
 

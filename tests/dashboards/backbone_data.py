@@ -242,11 +242,11 @@ def make(end_ns: int) -> Dataset:
                     "sequence_lost": i // 5,
                     "template_missing": 0,
                     "unsampled": 0,
-                    "kernel_drops": 0,
-                    "app_drops": i // 25,
                 },
             )
         )
+        pts.append(schema.FLOW_PIPELINE.point(t, {}, {"kernel_drops": 0, "app_drops": i // 25,
+                                                      "points": 40 * i, "late_records": 0}))
         for comp in ("syslog_udp", "engine"):
             pts.append(
                 schema.LOG_COLLECTOR.point(

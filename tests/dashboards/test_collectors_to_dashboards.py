@@ -19,6 +19,7 @@ from nocsoc.collectors.logs.config import LogsConfig
 from nocsoc.collectors.logs.pipeline import LogPipeline
 from nocsoc.collectors.snmp.config import SnmpConfig
 from nocsoc.collectors.snmp.poller import SnmpPoller
+from nocsoc.component import component_points
 from nocsoc.dashboards import alerting
 from nocsoc.dashboards.config import DashboardsConfig
 from nocsoc.dashboards.macros import TimeRange, Variable, render_query
@@ -34,10 +35,10 @@ from nocsoc.dashboards.proof import variable_queries as var_queries
 from nocsoc.dashboards.registry import build_all
 from nocsoc.detections.config import DetectionsConfig
 from nocsoc.schema import Point
-from nocsoc.sinks.config import InfluxDB1SinkConfig
 from nocsoc.sinks.factory import build_sink
 from nocsoc.sinks.fanout import FanoutSink
 from nocsoc.sinks.memory import MemorySink
+from nocsoc.sinks.plugins.influxdb1 import InfluxDB1SinkConfig
 from tests.collectors.flows import craft
 from tests.collectors.snmp.conftest import SECRET_ENV, inventory
 from tests.collectors.snmp.snmprec import in_rate
@@ -68,8 +69,10 @@ class Collected:
         self.dashboards = [d for _, d in build_all("en", DashboardsConfig().datasource_uid)]
         self.queries = list(dashboard_queries(self.dashboards))
 
-    def result(self, owner: str, title: str, variables: dict[str, Variable] | None = None) -> QueryResult:
-        (q,) = [q for q in self.queries if (q.owner, q.panel, q.ref_id) == (owner, title, "A")]
+    def result(
+        self, owner: str, title: str, variables: dict[str, Variable] | None = None, ref: str = "A"
+    ) -> QueryResult:
+        (q,) = [q for q in self.queries if (q.owner, q.panel, q.ref_id) == (owner, title, ref)]
         (r,) = prove(self.client, [q], self.tr, {**all_selected(self.dashboards), **(variables or {})}, 200)
         assert not r.error, r.error
         return r
@@ -136,7 +139,7 @@ def collected(influxd: Any, snmpsim: Any, tmp_path_factory: pytest.TempPathFacto
         poller.run_once(samples=2, gap_s=2.0)  # as the SNMP tests: rates within 1%
         shifted.offset_ns = 0
         poller.run_once(samples=2, gap_s=2.0)
-        sink.write(poller.self_points())
+        sink.write(component_points(poller))
     finally:
         for k, v in old_env.items():
             if v is None:
@@ -169,9 +172,9 @@ def collected(influxd: Any, snmpsim: Any, tmp_path_factory: pytest.TempPathFacto
         ]
         datagrams.append((craft.v5(recs, seq=m * len(FLOWS)), EXPORTER, start + 60 * m))
     assert flows.pipeline.process(datagrams[:-1]) == len(FLOWS) * (MINUTES - 1)
-    sink.write(restamp(flows.self_points(), earlier))
+    sink.write(restamp(component_points(flows), earlier))
     assert flows.pipeline.process(datagrams[-1:]) == len(FLOWS)
-    sink.write(flows.self_points() + flows.pipeline.rollups.flush_all())
+    sink.write(component_points(flows) + flows.pipeline.rollups.flush_all())
     # the log pipeline: every built-in rule's sample log through parsers, engine and alert store
     seen = MemorySink()
     logs = LogPipeline(
@@ -190,11 +193,11 @@ def collected(influxd: Any, snmpsim: Any, tmp_path_factory: pytest.TempPathFacto
             n == half
         ):  # a self-metrics tick half way (log_event counts are per tick, engine totals cumulative)
             wait_until(logs.idle, timeout=20, what="the log pipeline to commit the first half")
-            sink.write(restamp(logs.self_points(), earlier))
+            sink.write(restamp(component_points(logs), earlier))
         assert logs.submit(line, "127.0.0.5", "syslog_udp")
     wait_until(logs.idle, timeout=20, what="the log pipeline to commit every line")
     logs.stop()
-    sink.write(logs.self_points())
+    sink.write(component_points(logs))
     assert sink.flush(10.0)
     sink.write(sink.self_points())
     assert sink.flush(10.0)
@@ -323,15 +326,17 @@ def test_soc_dashboard_counts_every_engine_alert(collected: Collected) -> None:
 
 def test_collector_health_shows_the_collectors_own_counters(collected: Collected) -> None:
     ch = "nocsoc-collector-health"
-    flows = [
-        v for v in rows(collected.result(ch, "Datagrams and records received")) if v["exporter"] == EXPORTER
-    ]
-    assert sum(v["records"] or 0 for v in flows) == len(FLOWS)  # the last minute's datagram
-    assert sum(v["datagrams"] or 0 for v in flows) == 1
+    received = "Datagrams and records received"
+    datagrams = [v for v in rows(collected.result(ch, received)) if v["exporter"] == EXPORTER]
+    records = [v for v in rows(collected.result(ch, received, ref="B")) if v["exporter"] == EXPORTER]
+    assert sum(v["records"] or 0 for v in records) == len(FLOWS)  # the last minute's datagram
+    assert sum(v["datagrams"] or 0 for v in datagrams) == 1
     errors = rows(collected.result(ch, "Decode errors and drops"))
     assert errors and all((v["decode_errors"] or 0) == 0 for v in errors)
     logs = {
-        v["component"]: v for v in rows(collected.result(ch, "Unparsed, dropped and alerts")) if v["alerts"]
+        v["component"]: v
+        for v in rows(collected.result(ch, "Unparsed, dropped and alerts", ref="C"))
+        if v["alerts"]
     }
     assert logs["engine"]["alerts"] > 0  # alerts the second half of the sample logs raised
     written = [

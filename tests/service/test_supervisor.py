@@ -136,8 +136,14 @@ def test_kill9_of_the_supervisor_leaves_no_orphan_worker(run: NocsocRun) -> None
 def test_sighup_reloads_the_inventory_and_refuses_a_broken_one(run: NocsocRun, mini: MiniInstall) -> None:
     pids = {n: s.pid for n, s in run.statuses().items()}
     write_yaml(mini.inventory_path, inventory(3))
+    sent = time.time()
     run.signal(signal.SIGHUP)
     run.await_service("snmp", lambda c: c.get("devices") == 3, "3 devices after the SIGHUP")
+    # every worker reports the reload and what it changed in its status (`nocsoc reload` reads it)
+    wait_until(lambda: all(s.reload.get("time", 0) >= sent for s in run.statuses().values()),
+               timeout=20, what="every worker reporting the reload")
+    assert {n: (s.reload["ok"], s.reload["message"]) for n, s in run.statuses().items()} == {
+        w: (True, "devices +2 -0 ~0, snmp_profiles +0 -0 ~1") for w in WORKERS}  # a new port each time
     # a broken edit: refused with file and line, the running inventory kept, nobody restarted
     mini.inventory_path.write_text("version: 1\nsites: [\n  {id: lab\n", encoding="utf-8")
     run.signal(signal.SIGHUP)

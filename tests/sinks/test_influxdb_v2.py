@@ -73,8 +73,8 @@ def test_unreachable_then_replay(victoria_metrics: VictoriaMetrics, tmp_path: Pa
 def test_factory_resolves_the_token_reference(victoria_metrics: VictoriaMetrics, tmp_path: Path,
                                               monkeypatch: pytest.MonkeyPatch, token: str,
                                               closing: Callable[[Any], Any]) -> None:
-    from nocsoc.sinks.config import InfluxDBSinkConfig
     from nocsoc.sinks.factory import build_sink
+    from nocsoc.sinks.plugins.influxdb import InfluxDBSinkConfig
 
     monkeypatch.setenv("NOCSOC_TEST_TOKEN", "s3cret-token")
     cfg = InfluxDBSinkConfig(url=victoria_metrics.url, bucket="nocsoc", org="ioc", token=token,

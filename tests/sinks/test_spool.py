@@ -7,12 +7,13 @@ from pathlib import Path
 import pytest
 
 from nocsoc.component import Counters
+from nocsoc.schema import SINK
 from nocsoc.sinks.batching import COUNTERS
 from nocsoc.sinks.spool import Spool
 
 
 def open_spool(path: Path, max_bytes: int = 1 << 20) -> tuple[Spool, Counters]:
-    counters = Counters(*COUNTERS)
+    counters = Counters(SINK, only=COUNTERS)
     return Spool(path, max_bytes, counters, "test"), counters
 
 

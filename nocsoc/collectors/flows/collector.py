@@ -26,10 +26,12 @@ from nocsoc.collectors.flows.sflow import InterfaceCounters, SflowDecoder
 from nocsoc.collectors.flows.stats import FIELDS as STAT_FIELDS
 from nocsoc.collectors.flows.stats import ExporterStats
 from nocsoc.collectors.flows.templates import EarlyData, TemplateCache
+from nocsoc.collectors.ifnames import InterfaceNames
 from nocsoc.component import Counters
 from nocsoc.fileio import atomic_write
-from nocsoc.inventory.model import Device, Inventory
-from nocsoc.schema import FLOW_COLLECTOR, Point
+from nocsoc.inventory.model import Inventory
+from nocsoc.paths import resolve_path
+from nocsoc.schema import FLOW_COLLECTOR, FLOW_PIPELINE, Point
 from nocsoc.schema.flows import SFLOW_INTERFACE
 from nocsoc.sinks.base import Sink
 
@@ -46,26 +48,7 @@ SAVE_EVERY_S = 5.0
 def _path(value: str | None, base_dir: Path | None) -> Path | None:
     if not value:
         return None
-    p = Path(value).expanduser()
-    return p if p.is_absolute() or base_dir is None else base_dir / p
-
-
-class IfNameMap:
-    """ifIndex -> ifName per device, filled by whoever learns it (the SNMP collector)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._names: dict[str, dict[int, str]] = {}
-
-    def update(self, device: str, names: dict[int, str]) -> None:
-        with self._lock:
-            self._names[device] = dict(names)
-
-    def get(self, device: str | None, ifindex: int) -> str | None:
-        if device is None:
-            return None
-        with self._lock:
-            return self._names.get(device, {}).get(ifindex)
+    return resolve_path(base_dir, value)
 
 
 class FlowPipeline:
@@ -73,14 +56,16 @@ class FlowPipeline:
     the benchmark use on captured datagrams."""
 
     def __init__(self, config: FlowsConfig, inventory: Inventory | None = None,
-                 state_dir: Path | None = None, base_dir: Path | None = None) -> None:
-        """`base_dir`: where relative database paths in the config are relative to."""
+                 state_dir: Path | None = None, base_dir: Path | None = None,
+                 ifnames: InterfaceNames | None = None) -> None:
+        """`base_dir`: where relative database paths in the config are relative to; `ifnames`:
+        the interface names the SNMP poller publishes (else only what `ifnames.update` sets)."""
         if speedups.ext is not None:
             # batches allocate and free megabytes each: keep them in the heap (see _flowfast.c)
             speedups.ext.retain_freed_memory()
         self.config = config
-        self._devices: dict[str, Device] = inventory.by_address() if inventory else {}
-        self.ifnames = IfNameMap()
+        self.set_inventory(inventory)
+        self.ifnames = ifnames if ifnames is not None else InterfaceNames()
         self.stats = ExporterStats()
         self.sampling = SamplingTable(self._fallback_rate)
         self.templates = TemplateCache(state_dir / "templates.json" if state_dir else None)
@@ -91,7 +76,7 @@ class FlowPipeline:
         # optional enrichment: a configured database that cannot be read is a start-up error
         self.geoip = GeoIp(_path(config.geoip_country_db, base_dir), _path(config.geoip_asn_db, base_dir)) \
             if (config.geoip_country_db or config.geoip_asn_db) else None
-        self.rollups = Rollups(config.interval_s, config.top_n, self._exporter_info, self._ifname,
+        self.rollups = Rollups(config.interval_s, config.top_n, self._exporter_info, self._interface,
                                self.geoip.lookup if self.geoip else None)
         self.records = 0
 
@@ -100,6 +85,8 @@ class FlowPipeline:
     def set_inventory(self, inventory: Inventory | None) -> None:
         """Swap the inventory (one assignment: readers see the old or the new map, never half)."""
         self._devices = inventory.by_address() if inventory else {}
+        self._links = {(e.device, e.interface): lk.name for lk in (inventory.links if inventory else [])
+                       for e in (lk.a, lk.b)}
 
     def _fallback_rate(self, exporter: str) -> int | None:
         d = self._devices.get(exporter)
@@ -112,6 +99,14 @@ class FlowPipeline:
     def _ifname(self, exporter: str, ifindex: int) -> str | None:
         d = self._devices.get(exporter)
         return self.ifnames.get(d.name if d else None, ifindex)
+
+    def _interface(self, exporter: str, ifindex: int) -> tuple[str | None, str | None]:
+        """(ifName, inventory link) of an exporter's interface. An ifIndex the poller has not
+        named is shown as `ifIndex N`, so interfaces never merge into one series."""
+        d = self._devices.get(exporter)
+        name = self.ifnames.get(d.name if d else None, ifindex)
+        link = self._links.get((d.name, name)) if d is not None and name else None
+        return name or f"ifIndex {ifindex}", link
 
     # --- processing ----------------------------------------------------------------------------
 
@@ -199,14 +194,16 @@ class FlowCollector:
 
     def __init__(self, config: FlowsConfig, inventory: Inventory | None, sink: Sink,
                  clock: Callable[[], float] = time.time, state_dir: Path | None = None,
-                 base_dir: Path | None = None) -> None:
+                 base_dir: Path | None = None, ifnames_dir: Path | None = None) -> None:
         """`state_dir` overrides `config.state_dir` (which is relative to the working directory);
-        `base_dir` anchors relative GeoIP database paths (the directory of nocsoc.yaml)."""
+        `base_dir` anchors relative GeoIP database paths (the directory of nocsoc.yaml);
+        `ifnames_dir` is where the SNMP poller publishes interface names (the run state dir)."""
         self.config = config
         self.sink = sink
         self.clock = clock
-        self.pipeline = FlowPipeline(config, inventory, state_dir or Path(config.state_dir), base_dir)
-        self.counters = Counters("kernel_drops", "app_drops", "points", "late_records")
+        self.pipeline = FlowPipeline(config, inventory, state_dir or Path(config.state_dir), base_dir,
+                                     InterfaceNames.in_state_dir(ifnames_dir) if ifnames_dir else None)
+        self.counters = Counters(FLOW_PIPELINE)
         self.queue = DatagramQueue(config.queue_datagrams)
         self.receivers = [UdpReceiver(config.bind, self.queue, self.counters,
                                       config.receive_buffer_bytes, "netflow")]
@@ -222,7 +219,7 @@ class FlowCollector:
         return self.pipeline.stats
 
     @property
-    def ifnames(self) -> IfNameMap:
+    def ifnames(self) -> InterfaceNames:
         return self.pipeline.ifnames
 
     def addresses(self) -> list[tuple[str, int]]:
@@ -303,19 +300,20 @@ class FlowCollector:
         """New inventory (SIGHUP): enrichment and sampling fallbacks change from the next record."""
         self.pipeline.set_inventory(inventory)
 
-    def status(self) -> dict[str, int]:
+    def status(self) -> dict[str, int | float]:
         """Totals for `nocsoc status`: what moved, what was dropped, what is held."""
         totals = {name: self.stats.total(name) for name in STAT_FIELDS}
         return {**totals, **self.counters.snapshot(), "queue": len(self.queue),
                 "templates": len(self.pipeline.templates),
                 "early_data_sets": len(self.pipeline.decoder.early)}
 
+    def counter_sets(self) -> list[Counters]:
+        """The sockets' and rollups' counters (`flow_pipeline`)."""
+        self.counters.set("late_records", self.pipeline.rollups.late)
+        return [self.counters]
+
     def self_points(self) -> list[Point]:
-        """`flow_collector` points: one per exporter and version, one for the sockets."""
+        """`flow_collector` points: one per exporter and version."""
         now = time.time_ns()
-        out = [FLOW_COLLECTOR.point(now, {"exporter": e, "version": v}, values)
-               for (e, v), values in sorted(self.stats.snapshot().items())]
-        c = self.counters.snapshot()
-        out.append(FLOW_COLLECTOR.point(now, {}, {"kernel_drops": c.get("kernel_drops", 0),
-                                                  "app_drops": c.get("app_drops", 0)}))
-        return out
+        return [FLOW_COLLECTOR.point(now, {"exporter": e, "version": v}, values)
+                for (e, v), values in sorted(self.stats.snapshot().items())]

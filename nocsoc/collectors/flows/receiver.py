@@ -23,7 +23,7 @@ import time
 from collections.abc import Sequence
 
 from nocsoc.collectors.flows import speedups
-from nocsoc.collectors.listen import parse_bind
+from nocsoc.collectors.listen import bind_socket, parse_bind
 from nocsoc.component import Counters
 
 log = logging.getLogger(__name__)
@@ -149,11 +149,7 @@ class UdpReceiver:
         host, port = parse_bind(self.bind)
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_DGRAM)
-        try:
-            sock.bind((host, port))
-        except OSError as exc:
-            sock.close()
-            raise OSError(f"flows: cannot bind {self.name} socket to {self.bind}: {exc.strerror}") from exc
+        bind_socket(sock, "udp", self.bind, (host, port))
         for opt in (SO_RCVBUFFORCE, socket.SO_RCVBUF):  # FORCE passes rmem_max when privileged
             try:
                 sock.setsockopt(socket.SOL_SOCKET, opt, self.rcvbuf)

@@ -415,12 +415,12 @@ class Rollups:
 
     def __init__(self, interval_s: float = 60.0, top_n: int = 20,
                  exporter_info: Callable[[str], ExporterInfo] | None = None,
-                 ifname: Callable[[str, int], str | None] | None = None,
+                 interface: Callable[[str, int], tuple[str | None, str | None]] | None = None,
                  geo: Callable[[str], tuple[str | None, str | None]] | None = None) -> None:
         self.interval_s = interval_s
         self.top_n = top_n
         self.exporter_info = exporter_info or (lambda e: ExporterInfo())
-        self.ifname = ifname or (lambda e, i: None)
+        self.interface = interface or (lambda e, i: (None, None))  # -> (ifName, inventory link)
         self.geo = geo  # address -> (country, asn), for src/dst keys
         self._open: dict[int, dict[str, ExporterRollup]] = {}
         self._closed_before = -1  # intervals below this were emitted: late data goes to the next
@@ -474,9 +474,10 @@ class Rollups:
         out = [FLOW_TOTAL.point(t_ns, {**base, "ip_version": v, "sampled": SAMPLED_NAMES[st]}, vol(s))
                for (v, st), s in sorted(r.totals.items())]
         for (ifindex, direction), s in sorted(r.interfaces.items()):
-            name = self.ifname(exporter, ifindex)
+            name, link = self.interface(exporter, ifindex)
             out.append(FLOW_INTERFACE.point(
-                t_ns, {**base, "ifindex": ifindex, "ifname": name, "direction": direction}, vol(s)))
+                t_ns, {**base, "ifindex": ifindex, "ifname": name, "link": link, "direction": direction},
+                vol(s)))
         for kind in KINDS:
             rows: list[tuple[int, int | bytes, Sums]] = []  # (ip version, key, sums)
             whole = [0, 0, 0]

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import threading
 
-FIELDS = ("datagrams", "records", "decode_errors", "sequence_lost", "template_missing", "unsampled")
+from nocsoc.schema import FLOW_COLLECTOR
+
+# the per-exporter counters: declared once, with their help text, in the schema
+FIELDS = FLOW_COLLECTOR.field_names
 
 
 class ExporterStats:
@@ -23,7 +26,10 @@ class ExporterStats:
             if d is None:
                 d = self._values[(exporter, version)] = dict.fromkeys(FIELDS, 0)
             for k, v in values.items():
-                d[k] = d.get(k, 0) + v
+                if k not in d:
+                    raise KeyError(f"counter {k!r} is not declared in flow_collector "
+                                   "(nocsoc/schema/selfmetrics.py)")
+                d[k] += v
 
     def get(self, exporter: str, version: str, name: str) -> int:
         with self._lock:

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from nocsoc.collectors.logs.config import FileInputConfig, LogsConfig
 from nocsoc.collectors.logs.parsers import LineParser, json_event
 from nocsoc.collectors.logs.server import TcpSyslogServer, UdpSyslogServer
-from nocsoc.collectors.logs.tail import FileTailer
+from nocsoc.collectors.logs.tail import FileTailer, file_counters
 from nocsoc.collectors.windows.inputs import SOURCES as WINDOWS_SOURCES
 from nocsoc.collectors.windows.inputs import WindowsInputs
 from nocsoc.collectors.windows.servers import PendingAck
@@ -31,6 +31,7 @@ from nocsoc.detections.config import DetectionsConfig
 from nocsoc.detections.engine import Detection, Engine
 from nocsoc.detections.loader import RuleSet, load_rules
 from nocsoc.events import LogEvent
+from nocsoc.paths import resolve_path
 from nocsoc.schema import ALERT, LOG_COLLECTOR, LOG_EVENT, Point
 from nocsoc.sinks.base import Sink
 
@@ -71,8 +72,7 @@ def alert_points(res: IngestResult, time_ns: int | None = None) -> list[Point]:
 
 
 def load_ruleset(dcfg: DetectionsConfig, base_dir: Path | None = None) -> RuleSet:
-    base = base_dir or Path.cwd()
-    paths = [p if (p := Path(r)).is_absolute() else base / p for r in dcfg.rules]
+    paths = [resolve_path(base_dir, r) for r in dcfg.rules]
     return load_rules(paths, include_builtin=dcfg.builtin_rules)
 
 
@@ -91,16 +91,16 @@ class LogPipeline:
         self.ruleset = ruleset if ruleset is not None else load_ruleset(detections_config, base)
         self.engine = Engine(self.ruleset, max_groups=detections_config.max_groups,
                              sweep_every_s=detections_config.sweep_every_s)
-        db = Path(detections_config.alerts_db)
-        self.store = store or AlertStore(db if db.is_absolute() else base / db,
+        self.store = store or AlertStore(resolve_path(base, detections_config.alerts_db),
                                          detections_config.dedup_window_s)
         self._own_store = store is None
         self.restored_windows = self._restore_correlations()
         self.unsaved_windows = 0  # groups beyond correlation_snapshot_groups at the last save
         self._next_snapshot = time.monotonic() + detections_config.correlation_snapshot_s
         self._queue: queue.Queue[Item] = queue.Queue(config.queue_size)
-        self.counters = Counters("received", "parsed", "unparsed", "dropped", "deferred", "matches",
-                                 "alerts", "suppressed", "errors", "store_errors", "store_dropped")
+        self.counters = Counters(LOG_COLLECTOR, {"component": "engine"}, only=(
+            "received", "parsed", "unparsed", "dropped", "deferred", "matches", "alerts", "suppressed",
+            "errors", "store_errors", "store_dropped", "events_per_s"))
         # detections (and file offsets) the store refused, retried with backoff; bounded: at
         # `max_unstored` the engine stops taking messages (files wait, syslog drops are counted)
         self._unstored: list[Detection] = []
@@ -117,7 +117,6 @@ class LogPipeline:
         self._file_cfg: dict[str, FileInputConfig] = {}
         self._parsers: dict[str, LineParser] = {}
         self._worker: threading.Thread | None = None
-        self._started = 0.0
         self._last_rate = (time.monotonic(), 0)
         if config.syslog_udp:
             self.udp = UdpSyslogServer(config.syslog_udp, self.submit, config.max_message)
@@ -127,11 +126,13 @@ class LogPipeline:
         self.windows = WindowsInputs(config.windows, self.submit, self.submit_wait, config.max_message,
                                      config.tcp_max_connections)
         offsets = StoreOffsets(self.store)
+        self.file_counters = file_counters()
         for fc in config.file_inputs():
-            path = fc.path if Path(fc.path).is_absolute() else str(base / fc.path)
+            path = str(resolve_path(base, fc.path))
             self._file_cfg[path] = fc
             self.tailers.append(FileTailer(path, self._submit_file, offsets, fc.start_at,
-                                           config.poll_interval_s, config.max_message))
+                                           config.poll_interval_s, config.max_message,
+                                           self.file_counters))
 
     def _restore_correlations(self) -> int:
         """Correlation windows saved by the last run (see `_commit`): a brute force half counted
@@ -312,7 +313,6 @@ class LogPipeline:
     # --- lifecycle ----------------------------------------------------------------------------
 
     def start(self) -> None:
-        self._started = time.time()
         self._worker = threading.Thread(target=self._run, name="log-engine", daemon=True)
         self._worker.start()
         if self.udp:
@@ -347,28 +347,25 @@ class LogPipeline:
     def processed(self) -> int:
         return self.counters.get("parsed") + self.counters.get("unparsed") + self.counters.get("errors")
 
-    def self_points(self) -> list[Point]:
-        now_ns = time.time_ns()
-        pts = []
+    def counter_sets(self) -> list[Counters]:
+        """Every counter of the pipeline: receivers, tailed files, parsing/storing, the rules."""
         mono, count = time.monotonic(), self.processed()
         last_mono, last_count = self._last_rate
-        self._last_rate = (mono, count)
-        rate = (count - last_count) / (mono - last_mono) if mono > last_mono else 0.0
-        for name, srv in (("syslog_udp", self.udp), ("syslog_tcp", self.tcp)):
-            if srv is not None:
-                c = srv.counters.snapshot()
-                pts.append(LOG_COLLECTOR.point(now_ns, {"component": name},
-                                               {"received": c["received"], "dropped": c["dropped"]}))
+        if mono - last_mono >= 1.0:  # a rate over at least a second (status reads often)
+            self._last_rate = (mono, count)
+            self.counters.set("events_per_s", (count - last_count) / (mono - last_mono))
+        sets = [self.counters]  # first: `nocsoc status` shows it unprefixed
+        sets += [srv.counters for srv in (self.udp, self.tcp) if srv is not None]
         if self.tailers:
-            # a tailed line is never dropped: a full queue defers it (read again on the next poll)
-            rec = sum(t.counters.get("received") for t in self.tailers)
-            pts.append(LOG_COLLECTOR.point(now_ns, {"component": "file"}, {"received": rec, "dropped": 0}))
-        pts += self.windows.self_points(now_ns)
-        c = self.counters.snapshot()
-        pts.append(LOG_COLLECTOR.point(now_ns, {"component": "engine"}, {
-            "received": c["received"], "parsed": c["parsed"], "unparsed": c["unparsed"],
-            "dropped": c["dropped"], "matches": c["matches"], "alerts": c["alerts"],
-            "suppressed": c["suppressed"], "events_per_s": rate}))
+            sets.append(self.file_counters)
+        sets += [srv.counters for srv in self.windows.servers]
+        return [*sets, self.engine.counters]
+
+    def self_points(self) -> list[Point]:
+        """`log_event` points: events per source, parser and host since the last call; the
+        Windows inputs' reports per sender."""
+        now_ns = time.time_ns()
+        pts = self.windows.self_points(now_ns)
         with self._per_parser_lock:
             per = dict(self._per_parser)
             self._per_parser.clear()
@@ -378,7 +375,7 @@ class LogPipeline:
         return pts
 
     def status(self) -> dict[str, object]:
-        return {"counters": self.counters.snapshot(), "unstored": len(self._unstored),
+        return {"unstored": len(self._unstored),
                 "rules": len(self.ruleset.rules),
                 "correlations": len(self.ruleset.correlations), "queue": self._queue.qsize(),
                 "correlation_state": self.engine.state_size(),

@@ -11,9 +11,10 @@ import socket
 import threading
 from collections.abc import Callable
 
-from nocsoc.collectors.listen import parse_bind
+from nocsoc.collectors.listen import bind_socket, parse_bind
 from nocsoc.collectors.logs.syslog import OctetFramer
 from nocsoc.component import Counters
+from nocsoc.schema import LOG_COLLECTOR
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,8 @@ class UdpSyslogServer(_Listener):
         self.bind = parse_bind(bind)
         self.submit = submit
         self.max_message = max_message
-        self.counters = Counters("received", "dropped", "errors")
+        self.counters = Counters(LOG_COLLECTOR, {"component": "syslog_udp"},
+                                 only=("received", "dropped", "errors"))
         self._sock: socket.socket | None = None
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
@@ -62,7 +64,7 @@ class UdpSyslogServer(_Listener):
     def start(self) -> None:
         s = socket.socket(socket.AF_INET6 if ":" in self.bind[0] else socket.AF_INET, socket.SOCK_DGRAM)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 * 1024 * 1024)
-        s.bind(self.bind)
+        bind_socket(s, "udp", f"{self.bind[0]}:{self.bind[1]}", self.bind)
         s.settimeout(0.2)
         self._bound(s)
         self._thread = threading.Thread(target=self._run, name="syslog-udp", daemon=True)
@@ -96,7 +98,8 @@ class TcpSyslogServer(_Listener):
         self.submit = submit
         self.max_message = max_message
         self.max_connections = max_connections
-        self.counters = Counters("received", "dropped", "errors", "connections", "refused", "oversized")
+        self.counters = Counters(LOG_COLLECTOR, {"component": "syslog_tcp"}, only=(
+            "received", "dropped", "errors", "connections", "refused", "oversized"))
         self._sock: socket.socket | None = None
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
@@ -106,7 +109,7 @@ class TcpSyslogServer(_Listener):
     def start(self) -> None:
         s = socket.socket(socket.AF_INET6 if ":" in self.bind[0] else socket.AF_INET, socket.SOCK_STREAM)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind(self.bind)
+        bind_socket(s, "tcp", f"{self.bind[0]}:{self.bind[1]}", self.bind)
         s.listen(64)
         s.settimeout(0.2)
         self._bound(s)

@@ -10,9 +10,10 @@ import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import IO, Protocol
 
 from nocsoc.component import Counters
+from nocsoc.schema import LOG_COLLECTOR
 
 # (line, path, inode, offset just after the line) -> accepted; a rejected line is read again later
 MarkedLineSink = Callable[[str, str, int, int], bool]
@@ -24,6 +25,12 @@ class Offsets(Protocol):
     def get(self, key: str) -> dict[str, int] | None: ...
 
 
+def file_counters() -> Counters:
+    """The counters of tailed files (`log_collector`, component `file`)."""
+    return Counters(LOG_COLLECTOR, {"component": "file"},
+                    only=("received", "deferred", "rotations", "truncations", "errors"))
+
+
 class FileTailer:
     """Delivers each complete line once, with the offset just after it. The tailer saves
     nothing: the consumer stores the offset once the line's effects are durable, and a rejected
@@ -31,14 +38,16 @@ class FileTailer:
     instead of losing lines."""
 
     def __init__(self, path: str, sink: MarkedLineSink, offsets: Offsets, start_at: str = "beginning",
-                 poll_interval_s: float = 0.2, max_line: int = 65536) -> None:
+                 poll_interval_s: float = 0.2, max_line: int = 65536,
+                 counters: Counters | None = None) -> None:
+        """`counters`: shared by every tailer of a pipeline (one `file` self-metric)."""
         self.path = path
         self.sink = sink
         self.offsets = offsets
         self.start_at = start_at
         self.poll_interval_s = poll_interval_s
         self.max_line = max_line
-        self.counters = Counters("received", "deferred", "rotations", "truncations", "errors")
+        self.counters = counters if counters is not None else file_counters()
         self._blocked = False  # the consumer refused a line: read it again next poll
         self._f: IO[bytes] | None = None
         self._inode = 0
@@ -160,6 +169,3 @@ class FileTailer:
         if self._f:
             self._f.close()
             self._f = None
-
-    def describe(self) -> dict[str, Any]:
-        return {"path": self.path, "inode": self._inode, "offset": self._offset}

@@ -79,11 +79,9 @@ class WindowsInputs:
         return LogEvent(text, {"message": text}, host=sender, time=time.time(), source=source)
 
     def self_points(self, now_ns: int) -> list[Point]:
+        """Per-sender reports (the receivers' own counters, sender `all`, are counter sets of
+        the pipeline)."""
         pts = []
-        for s in self.servers:
-            c = s.counters.snapshot()
-            pts.append(WINDOWS_INPUT.point(now_ns, {"input": s.source, "sender": "all"}, {
-                k: v for k, v in c.items() if k in WINDOWS_INPUT.field_names}))
         for (source, sender), rep in self.reports.items():
             pts.append(WINDOWS_INPUT.point(now_ns, {"input": source, "sender": sender}, {
                 "events": rep.events, "not_events": rep.not_events, "oversized": rep.oversized,

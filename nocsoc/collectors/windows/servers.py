@@ -17,10 +17,11 @@ import threading
 import time
 from collections.abc import Callable
 
-from nocsoc.collectors.listen import parse_bind
+from nocsoc.collectors.listen import bind_socket, parse_bind
 from nocsoc.collectors.logs.server import TcpSyslogServer, UdpSyslogServer, _Listener
 from nocsoc.collectors.windows.lumberjack import ProtocolError, SocketReader, ack_frame, read_batch
 from nocsoc.component import Counters
+from nocsoc.schema.selfmetrics import WINDOWS_INPUT
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,12 @@ class NxlogTcpServer(TcpSyslogServer):
 
     source = "nxlog_tcp"
 
+    def __init__(self, bind: str, submit: Submit, max_message: int = 65536,
+                 max_connections: int = 256) -> None:
+        super().__init__(bind, submit, max_message, max_connections)
+        self.counters = Counters(WINDOWS_INPUT, {"input": self.source, "sender": "all"}, only=(
+            "received", "dropped", "errors", "connections", "refused", "oversized"))
+
     def _one(self, m: bytes, sender: str) -> None:
         self.counters.add("received")
         if not self.submit(m.decode("utf-8", "replace"), sender, self.source):
@@ -64,6 +71,11 @@ class NxlogUdpServer(UdpSyslogServer):
     """NXLog om_udp: one JSON document per datagram."""
 
     source = "nxlog_udp"
+
+    def __init__(self, bind: str, submit: Submit, max_message: int = 65536) -> None:
+        super().__init__(bind, submit, max_message)
+        self.counters = Counters(WINDOWS_INPUT, {"input": self.source, "sender": "all"},
+                                 only=("received", "dropped", "errors"))
 
     def _run(self) -> None:
         assert self._sock is not None
@@ -96,8 +108,9 @@ class WinlogbeatServer(_Listener):
         self.max_window = max_window
         self.ack_timeout_s = ack_timeout_s
         self.max_connections = max_connections
-        self.counters = Counters("received", "batches", "acked", "oversized", "protocol_errors",
-                                 "connections", "refused", "backpressure_waits", "ack_timeouts")
+        self.counters = Counters(WINDOWS_INPUT, {"input": self.source, "sender": "all"}, only=(
+            "received", "batches", "acked", "oversized", "protocol_errors", "connections", "refused",
+            "backpressure_waits", "ack_timeouts"))
         self._sock: socket.socket | None = None
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
@@ -107,7 +120,7 @@ class WinlogbeatServer(_Listener):
     def start(self) -> None:
         s = socket.socket(socket.AF_INET6 if ":" in self.bind[0] else socket.AF_INET, socket.SOCK_STREAM)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind(self.bind)
+        bind_socket(s, "tcp", f"{self.bind[0]}:{self.bind[1]}", self.bind)
         s.listen(64)
         s.settimeout(0.2)
         self._bound(s)

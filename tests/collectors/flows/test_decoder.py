@@ -159,7 +159,8 @@ def test_inventory_fallback_rate_and_enrichment() -> None:
         for p in points
         if p.measurement == "flow_interface"
     }
-    assert ifaces == {("in", "xe-0/0/3"): 2001 * 512, ("out", None): 2001 * 512}
+    # an interface the poller has not named keeps its own series, named by its index
+    assert ifaces == {("in", "xe-0/0/3"): 2001 * 512, ("out", "ifIndex 7"): 2001 * 512}
 
 
 def test_v5_header_sampling_interval() -> None:

@@ -11,6 +11,7 @@ import pytest
 from nocsoc.collectors.flows import receiver
 from nocsoc.collectors.flows.receiver import DatagramQueue, UdpReceiver, meminfo_drops, parse_bind
 from nocsoc.component import Counters
+from nocsoc.schema import FLOW_PIPELINE
 from tests.servers.base import wait_until
 
 SENT = 3000
@@ -30,7 +31,7 @@ def test_kernel_drops_are_counted_exactly(source: str, monkeypatch: pytest.Monke
     if source == "rxq_ovfl":
         monkeypatch.setattr(receiver, "SO_MEMINFO", -1)  # as on a kernel without it
     queue = DatagramQueue(100_000)
-    counters = Counters("kernel_drops", "app_drops")
+    counters = Counters(FLOW_PIPELINE)
     gate = threading.Event()
     original = queue.put_many
 
@@ -82,7 +83,7 @@ def test_meminfo_reads_the_sockets_drop_count() -> None:
 
 def test_full_queue_counts_app_drops_and_stop_drains_the_socket() -> None:
     queue = DatagramQueue(500)
-    counters = Counters("kernel_drops", "app_drops")
+    counters = Counters(FLOW_PIPELINE)
     rx = UdpReceiver("127.0.0.1:0", queue, counters, rcvbuf=8 << 20)
     rx.start()
     flood(rx.address[1], 2000)

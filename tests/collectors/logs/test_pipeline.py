@@ -11,6 +11,7 @@ import pytest
 
 from nocsoc.collectors.logs.config import LogsConfig
 from nocsoc.collectors.logs.pipeline import LogPipeline
+from nocsoc.component import component_points
 from nocsoc.detections.alerts import Alert, AlertStore
 from nocsoc.detections.config import DetectionsConfig
 from nocsoc.sinks.memory import MemorySink
@@ -123,7 +124,7 @@ def test_syslog_udp_and_tcp_raise_exact_deduplicated_alerts(pipeline) -> None:
         )
     assert per_alert == {str(a.id): a.count for a in alerts.values()}
     assert {pt.tags["tactic"] for pt in pts} == {"credential-access", "initial-access"}
-    names = {(pt.measurement, pt.tags.get("component")) for pt in p.self_points()}
+    names = {(pt.measurement, pt.tags.get("component")) for pt in component_points(p)}
     assert ("log_collector", "engine") in names and ("log_collector", "syslog_udp") in names
     ev = [pt for pt in p.self_points() if pt.measurement == "log_event"]
     assert ev == []  # per-interval counts were taken by the previous call

@@ -151,8 +151,10 @@ def test_nxlog_tcp_and_udp(pipeline: LogPipeline) -> None:
     reps = {k[0]: r for k, r in p.windows.reports.items()}
     assert (reps["nxlog_tcp"].events, reps["nxlog_tcp"].not_events) == (5, 1)
     assert (reps["nxlog_udp"].events, reps["nxlog_udp"].not_events) == (1, 1)
-    names = {(pt.tags["input"], pt.tags["sender"]) for pt in p.self_points()
-             if pt.measurement == "windows_input"}
+    from nocsoc.component import counter_points
+
+    points = counter_points(p.counter_sets()) + p.self_points()
+    names = {(pt.tags["input"], pt.tags["sender"]) for pt in points if pt.measurement == "windows_input"}
     assert names == {("winlogbeat", "all"), ("nxlog_tcp", "all"), ("nxlog_udp", "all"),
                      ("nxlog_tcp", "127.0.0.1"), ("nxlog_udp", "127.0.0.1")}
 

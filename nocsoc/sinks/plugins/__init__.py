@@ -1,0 +1,1 @@
+"""One module per sink type (see nocsoc.sinks.settings): found and registered automatically."""
