@@ -120,7 +120,7 @@ WINDOWS_INPUT = Measurement(
         Field("received", INT, "short", "documents received"),
         Field("dropped", INT, "short", "NXLog documents dropped by a full queue"),
         Field("errors", INT, "short", "socket errors"),
-        Field("connections", INT, "short"),
+        Field("connections", INT, "short", "TCP connections accepted"),
         Field("refused", INT, "short", "connections refused over the limit"),
         Field("batches", INT, "short", "Winlogbeat batches received"),
         Field("acked", INT, "short", "Winlogbeat batches acknowledged after storage"),

@@ -138,6 +138,7 @@ def test_nxlog_tcp_and_udp(pipeline: LogPipeline) -> None:
     assert p.windows.nxlog_tcp is not None and p.windows.nxlog_udp is not None
     spray = (TESTS / "nocsoc_win_password_spraying.match.log").read_text()
     with socket.create_connection(p.windows.nxlog_tcp.address, timeout=10) as s:
+        s.sendall(b'{"EventID": 4625, "Channel": "Security", "x": "' + b"a" * 70000 + b'"}\r\n')
         s.sendall(spray.encode() + b"[1, 2]\n")
     lockout = (TESTS / "nocsoc_win_account_lockout.match.log").read_text().strip()
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
@@ -148,6 +149,7 @@ def test_nxlog_tcp_and_udp(pipeline: LogPipeline) -> None:
         got = sorted((a.rule_title, a.src_ip, a.count) for a in st.list_alerts(None, None, None, None, 10))
     assert got == [("Windows Account Locked Out", "", 1),
                    ("Windows Password Spraying From One Source", "203.0.113.77", 5)]  # incident size
+    assert p.windows.nxlog_tcp.counters.get("oversized") == 1  # skipped to its newline, counted
     reps = {k[0]: r for k, r in p.windows.reports.items()}
     assert (reps["nxlog_tcp"].events, reps["nxlog_tcp"].not_events) == (5, 1)
     assert (reps["nxlog_udp"].events, reps["nxlog_udp"].not_events) == (1, 1)
