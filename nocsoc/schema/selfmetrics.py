@@ -134,6 +134,30 @@ LOG_COLLECTOR = Measurement(
     area="self",
 )
 
+WINDOWS_INPUT = Measurement(
+    "windows_input",
+    "Live Windows event inputs (Winlogbeat, NXLog): per receiver (sender `all`) and per sender.",
+    (Tag("input", "winlogbeat | nxlog_tcp | nxlog_udp"), Tag("sender", "address, or `all`")),
+    (
+        Field("received", INT, "short", "documents received"),
+        Field("dropped", INT, "short", "NXLog documents dropped by a full queue"),
+        Field("errors", INT, "short", "socket errors"),
+        Field("connections", INT, "short", "TCP connections accepted"),
+        Field("refused", INT, "short", "connections refused over the limit"),
+        Field("batches", INT, "short", "Winlogbeat batches received"),
+        Field("acked", INT, "short", "Winlogbeat batches acknowledged after storage"),
+        Field("backpressure_waits", INT, "short", "Winlogbeat batches that waited for queue room"),
+        Field("ack_timeouts", INT, "short", "Winlogbeat batches not acknowledged in time (resent)"),
+        Field("protocol_errors", INT, "short", "connections closed on a Lumberjack protocol error"),
+        Field("oversized", INT, "short", "documents over logs.max_message, skipped"),
+        Field("events", INT, "short", "Windows events parsed"),
+        Field("not_events", INT, "short", "documents that are no Windows event (or no JSON)"),
+        Field("unknown_channel", INT, "short", "events of channels no rule logsource maps"),
+        Field("unknown_event_id", INT, "short", "Sysmon events of an EventID without a category"),
+    ),
+    area="self",
+)
+
 SINK = Measurement(
     "sink",
     "Sink counters: points written, retried, spooled, dropped (each worker has its own sinks).",
@@ -196,5 +220,5 @@ ICMP_PROBE = Measurement(
     area="self",
 )
 
-MEASUREMENTS = (SNMP_POLL, SNMP_POLLER, FLOW_PIPELINE, FLOW_COLLECTOR, LOG_COLLECTOR, SINK, TRAP_RECEIVER,
-                ICMP_PROBE)
+MEASUREMENTS = (SNMP_POLL, SNMP_POLLER, FLOW_PIPELINE, FLOW_COLLECTOR, LOG_COLLECTOR, WINDOWS_INPUT, SINK,
+                TRAP_RECEIVER, ICMP_PROBE)
