@@ -128,9 +128,11 @@ def detect_command(
     from nocsoc.detections.engine import Detection, Engine
     from nocsoc.events import LogEvent
 
+    given = list(files)
     files = expand_inputs(files)
     if not files:
-        common.fail("no input files (directories and globs matched no .evtx file)", common.EXIT_USAGE)
+        common.fail(f"{', '.join(map(str, given))}: no input file (directories and globs matched no "
+                    ".evtx file)", common.EXIT_USAGE)
     reports: list[InputReport] = []
     for f in files:
         if not f.is_file():
