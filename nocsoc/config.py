@@ -17,6 +17,7 @@ from nocsoc.collectors.snmp.config import SnmpConfig
 from nocsoc.dashboards.config import DashboardsConfig
 from nocsoc.detections.config import DetectionsConfig
 from nocsoc.errors import ConfigError
+from nocsoc.history.config import HistoryConfig
 from nocsoc.paths import resolve_path
 from nocsoc.sinks.config import SinkConfig
 from nocsoc.sinks.plugins.sqlite import SqliteSinkConfig
@@ -51,6 +52,7 @@ class Config(BaseModel):
     logs: LogsConfig = Field(default_factory=LogsConfig)
     detections: DetectionsConfig = Field(default_factory=DetectionsConfig)
     dashboards: DashboardsConfig = Field(default_factory=DashboardsConfig)
+    history: HistoryConfig = Field(default_factory=HistoryConfig)
     run: RunConfig = Field(default_factory=RunConfig)
 
 

@@ -20,6 +20,7 @@ from nocsoc.schema.network import (
 from nocsoc.schema.selfmetrics import (
     FLOW_COLLECTOR,
     FLOW_PIPELINE,
+    HISTORY,
     LOG_COLLECTOR,
     SINK,
     SNMP_POLL,
@@ -51,6 +52,7 @@ __all__ = [
     "FLOW_PIPELINE",
     "FLOW_TOP",
     "FLOW_TOTAL",
+    "HISTORY",
     "INTERFACE",
     "INTERFACE_EVENT",
     "LOG_COLLECTOR",
