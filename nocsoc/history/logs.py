@@ -54,6 +54,10 @@ def _clean(text: str) -> str:
         text.encode("utf-8")
         return text
     except UnicodeEncodeError:
+        pass
+    try:  # bytes the inputs kept as surrogates (0xff -> \udcff) become U+FFFD, as a reader would
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:
         return text.encode("utf-8", "replace").decode("utf-8")
 
 
