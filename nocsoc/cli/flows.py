@@ -186,7 +186,8 @@ def query(
     ip: str = typer.Option(..., "--ip", help="the address to look up (IPv4 or IPv6)"),
     peer: str | None = typer.Option(None, "--peer", help="only traffic with this address"),
     port: int | None = typer.Option(None, "--port", help="only traffic on this port (either side)"),
-    since: str | None = typer.Option(None, "--since", help="30m, 24h, 7d, an ISO time or epoch (default 24h)"),
+    since: str | None = typer.Option(None, "--since",
+                                     help="30m, 24h, 7d, an ISO time or epoch (default 24h)"),
     until: str | None = typer.Option(None, "--until", help="end of the window (default: now)"),
     limit: int = typer.Option(100, "--limit", min=1, help="rows, largest bytes first"),
     as_json: bool = typer.Option(False, "--json", help="rows as JSON"),
@@ -201,9 +202,10 @@ def query(
             from nocsoc.history.clickhouse import query_flows_clickhouse
 
             ctx = common.context_or_defaults()
-            peers = [p for p in query_flows_clickhouse(cfg.clickhouse, ctx.secret, ip, since=start, until=end,
-                                                       limit=limit)
-                     if (peer is None or p.peer == peer) and (port is None or port in (p.ip_port, p.peer_port))]
+            found = query_flows_clickhouse(cfg.clickhouse, ctx.secret, ip, since=start, until=end,
+                                           limit=limit)
+            peers = [p for p in found if (peer is None or p.peer == peer)
+                     and (port is None or port in (p.ip_port, p.peer_port))]
         else:
             from nocsoc.history.flows import query_flows
 

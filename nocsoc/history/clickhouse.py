@@ -121,9 +121,9 @@ def connect(cfg: ClickHouseConfig, secret: Callable[[str, str], str]) -> Any:
     u = urlsplit(cfg.url)
     secure = u.scheme == "https"
     password = secret(cfg.password, "history.clickhouse.password") if cfg.password else ""
-    return clickhouse_connect.get_client(host=u.hostname or "127.0.0.1", port=u.port or (8443 if secure else 8123),
-                                         username=cfg.username, password=password, database=cfg.database,
-                                         secure=secure)
+    return clickhouse_connect.get_client(host=u.hostname or "127.0.0.1",
+                                         port=u.port or (8443 if secure else 8123), username=cfg.username,
+                                         password=password, database=cfg.database, secure=secure)
 
 
 class ClickHouseFlowWriter(FlowHistoryWriter):

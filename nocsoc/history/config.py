@@ -48,9 +48,11 @@ class HistoryConfig(BaseModel):
     logs_max_bytes: int = Field(default=10 * GIB, ge=1 << 20,
                                 description="disk budget of the log archive: oldest hours go first")
     queue_batches: int = Field(default=2000, ge=1,
-                               description="decoded flow batches waiting for the writer; beyond: dropped")
+                               description="decoded flow batches waiting for the writer; "
+                               "beyond: dropped")
     max_buffer_records: int = Field(default=5_000_000, ge=1000,
-                                    description="flow records held until their minute closes; beyond: dropped")
+                                    description="flow records held until their minute closes; "
+                                    "beyond: dropped")
     queue_lines: int = Field(default=200_000, ge=1,
                              description="log lines waiting for the writer; beyond: dropped")
     flush_interval_s: float = Field(default=10.0, gt=0,

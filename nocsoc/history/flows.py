@@ -15,15 +15,24 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from nocsoc.collectors.flows.records import FlowBatch
-from nocsoc.history.aggregate import MINUTE_S, Aggregate, address_bytes, address_text, aggregate, check_batch, to_fixed16
+from nocsoc.history.aggregate import (
+    MINUTE_S,
+    Aggregate,
+    address_bytes,
+    address_text,
+    aggregate,
+    check_batch,
+    to_fixed16,
+)
 from nocsoc.history.config import HistoryConfig
-from nocsoc.history.store import HOUR_S, Dataset, hour_of, run_query
+from nocsoc.history.store import HOUR_S, Dataset, run_query
 from nocsoc.history.writer import BackgroundWriter
 
 log = logging.getLogger(__name__)
@@ -159,7 +168,7 @@ class FlowHistoryWriter(BackgroundWriter[FlowBatch]):
                 "minute", "exporter", "src_hi", "src_lo", "dst_hi", "dst_lo", "sport", "dport", "proto",
                 "in_if", "out_if", "sampling", "bytes", "packets", "flows")))
             table = mirrored_table(part)
-            self.store.write_part(int(hour), lambda p, t=table: write_table(p, t))
+            self.store.write_part(int(hour), partial(write_table, table=table))
             self.counters.add("rows", table.num_rows)
             self.counters.add("files")
         self.counters.add("written", records)
@@ -252,7 +261,3 @@ def query_flows(root: Path, ip: str, *, peer: str | None = None, port: int | Non
     return [FlowPeer(shown, address_text(bytes(r[0])), "out" if r[1] else "in", int(r[2]), int(r[3]),
                      int(r[4]), int(r[5]), int(r[6]), int(r[7]), float(r[8]), float(r[9] + MINUTE_S),
                      tuple(r[10])) for r in rows]
-
-
-def hours_between(since: float, until: float) -> list[int]:
-    return list(range(hour_of(since), int(until), HOUR_S))

@@ -12,12 +12,13 @@ import ipaddress
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from nocsoc.events import LogEvent
 from nocsoc.history.config import HistoryConfig
-from nocsoc.history.flows import maintain
+from nocsoc.history.flows import maintain, write_table
 from nocsoc.history.store import HOUR_S, Dataset, hour_of, run_query
 from nocsoc.history.writer import BackgroundWriter
 
@@ -108,7 +109,6 @@ class LogArchiveWriter(BackgroundWriter[LogEvent]):
 
     def write(self, rows: list[tuple[Any, ...]]) -> None:
         import pyarrow as pa
-        import pyarrow.parquet as pq
 
         by_hour: dict[int, list[tuple[Any, ...]]] = {}
         for r in rows:
@@ -119,8 +119,7 @@ class LogArchiveWriter(BackgroundWriter[LogEvent]):
             table = pa.table({name: pa.array(col, type=f.type)
                               for name, col, f in zip(COLUMNS, cols, log_schema(), strict=True)},
                              schema=log_schema())
-            self.store.write_part(hour, lambda p, t=table: pq.write_table(
-                t, p, compression="zstd", row_group_size=65536))
+            self.store.write_part(hour, partial(write_table, table=table))
             self.counters.add("rows", len(part))
             self.counters.add("files")
         self.counters.add("written", len(rows))

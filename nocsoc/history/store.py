@@ -14,6 +14,7 @@ are covered by it, so a reader never counts a row twice.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
@@ -80,10 +81,8 @@ class Partition:
         try:
             with os.scandir(self.path) as it:
                 for e in it:
-                    try:
+                    with contextlib.suppress(FileNotFoundError):
                         total += e.stat().st_size
-                    except FileNotFoundError:
-                        pass
         except FileNotFoundError:
             pass
         return total

@@ -89,15 +89,14 @@ class BackgroundWriter(Generic[T]):
         while True:
             stopping = self._stopping.is_set()
             self._drain(_TICK_S if not stopping else 0.0)
-            now = self.clock()
             with self._busy:
-                self._guard("write", lambda: self.flush(now, final=stopping))
+                self._guard("write", self.flush, self.clock(), stopping)
             if stopping and self._queue.empty():
                 return
             if time.monotonic() >= self._next_upkeep:
                 self._next_upkeep = time.monotonic() + self.config.maintenance_interval_s
                 with self._busy:
-                    self._guard("upkeep", lambda: self.maintain(now))
+                    self._guard("upkeep", self.maintain, self.clock())
 
     def _drain(self, wait: float) -> None:
         """Take what is queued (waiting up to `wait` for the first item)."""
@@ -122,9 +121,9 @@ class BackgroundWriter(Generic[T]):
             except queue.Empty:
                 return
 
-    def _guard(self, what: str, fn: Callable[[], None]) -> None:
+    def _guard(self, what: str, fn: Callable[..., None], *args: object) -> None:
         try:
-            fn()
+            fn(*args)
         except Exception as exc:  # a full disk or a broken file: logged, counted, go on
             self.counters.add("errors")
             log.error("history %s: %s failed: %s", self.dataset, what, exc)
@@ -144,8 +143,8 @@ class BackgroundWriter(Generic[T]):
                 time.sleep(0.01)
         with self._busy:
             now = self.clock()
-            self._guard("write", lambda: self.flush(now, final=final))
-            self._guard("upkeep", lambda: self.maintain(now))
+            self._guard("write", self.flush, now, final)
+            self._guard("upkeep", self.maintain, now)
 
     def queued(self) -> int:
         return self._queue.qsize()

@@ -76,7 +76,6 @@ def _snmp(sc: ServiceContext) -> Component:
 
 def _flows(sc: ServiceContext) -> Component:
     from nocsoc.collectors.flows.collector import FlowCollector
-
     from nocsoc.history.service import flow_writer
 
     return FlowCollector(sc.config.flows, sc.inventory, sc.sink,
@@ -93,7 +92,6 @@ def _flow_binds(cfg: Any) -> list[Bind]:
 
 def _logs(sc: ServiceContext) -> Component:
     from nocsoc.collectors.logs.pipeline import LogPipeline
-
     from nocsoc.history.service import log_writer
 
     return LogPipeline(sc.config.logs, sc.config.detections, sc.sink, base_dir=sc.base_dir,

@@ -37,10 +37,12 @@ def batch(exporter: str, t: float, rows: list[tuple[str, str, int, int, int, int
         src = np.array([v4(r[0]) for r in rows], dtype=np.uint32)
         dst = np.array([v4(r[1]) for r in rows], dtype=np.uint32)
     cols = {"src": src, "dst": dst,
-            "sport": np.array([r[2] for r in rows], np.uint32), "dport": np.array([r[3] for r in rows], np.uint32),
+            "sport": np.array([r[2] for r in rows], np.uint32),
+            "dport": np.array([r[3] for r in rows], np.uint32),
             "proto": np.array([r[4] for r in rows], np.uint32),
             "in_if": np.full(n, in_if, np.uint32), "out_if": np.full(n, out_if, np.uint32),
-            "bytes": np.array([r[5] for r in rows], np.int64), "packets": np.array([r[6] for r in rows], np.int64)}
+            "bytes": np.array([r[5] for r in rows], np.int64),
+            "packets": np.array([r[6] for r in rows], np.int64)}
     return make_batch(exporter, "10", 6 if six else 4, t, cols, np.full(n, rate, np.int64),
                       np.full(n, state, np.int8))
 
@@ -209,6 +211,7 @@ def test_bad_batches_are_refused_counted_and_the_writer_goes_on(tmp_path: Path,
     assert w.counters.get("rejected") == 3 and w.counters.get("written") == 1
     msgs = [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
     assert msgs == ["history flows: item refused: batch of 192.0.2.9: time nan is not a time",
-                    "history flows: item refused: batch of 192.0.2.8: column sport has 1 values for 2 records"]
+                    "history flows: item refused: batch of 192.0.2.8: column sport has 1 values for 2 "
+                    "records"]
     with pytest.raises(ValueError, match="does not appear to be an IPv4 or IPv6 address"):
         query_flows(tmp_path, "203.0.113.999")

@@ -91,8 +91,8 @@ def test_flows_query_and_logs_search_answer_from_what_nocsoc_run_stored(tmp_path
     assert [{k: v for k, v in p.items() if k != "last_seen"} for p in peers] == [
         {"ip": ATTACKER, "peer": "10.0.0.1", "direction": "in", "proto": 6, "ip_port": 40000, "peer_port": 22,
          "bytes": 5000, "packets": 8, "flows": 1, "exporters": ["127.0.0.1"]},
-        {"ip": ATTACKER, "peer": "10.0.0.1", "direction": "out", "proto": 6, "ip_port": 40000, "peer_port": 22,
-         "bytes": 1500, "packets": 12, "flows": 2, "exporters": ["127.0.0.1"]},
+        {"ip": ATTACKER, "peer": "10.0.0.1", "direction": "out", "proto": 6, "ip_port": 40000,
+         "peer_port": 22, "bytes": 1500, "packets": 12, "flows": 2, "exporters": ["127.0.0.1"]},
     ]
     assert nocsoc(inst, "flows", "query", "--ip", ATTACKER, "--peer", "10.0.0.9", "--json")["peers"] == []
     dns = nocsoc(inst, "flows", "query", "--ip", "10.0.0.8", "--port", "53", "--json")["peers"]

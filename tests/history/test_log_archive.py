@@ -21,7 +21,8 @@ T0 = 1_780_000_000.0 - 1_780_000_000.0 % 3600
 
 
 def config(**kw: object) -> HistoryConfig:
-    base: dict[str, object] = {"compact_after_s": 0.0, "maintenance_interval_s": 3600, "flush_interval_s": 0.05}
+    base: dict[str, object] = {"compact_after_s": 0.0, "maintenance_interval_s": 3600,
+                               "flush_interval_s": 0.05}
     base.update(kw)
     return HistoryConfig.model_validate(base)
 
@@ -84,7 +85,7 @@ def test_search_returns_exactly_the_lines_asked_for(tmp_path: Path) -> None:
     assert [ln.time for ln in lines_around(tmp_path, T0 + 3, host="bastion", before_s=2, after_s=2.5)] \
         == [T0 + 1, T0 + 2, T0 + 5]
     assert [ln.time for ln in search_logs(tmp_path, newest_first=True, limit=2)] == [T0 + 3605, T0 + 5]
-    with pytest.raises(ValueError, match="--ip '203.0.113.999': not an IP address"):
+    with pytest.raises(ValueError, match=r"--ip '203\.0\.113\.999': not an IP address"):
         search_logs(tmp_path, ip="203.0.113.999")
 
 

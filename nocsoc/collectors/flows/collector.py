@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from nocsoc.collectors.flows import speedups
 from nocsoc.collectors.flows.config import FlowsConfig
@@ -36,8 +36,16 @@ from nocsoc.schema import FLOW_COLLECTOR, FLOW_PIPELINE, Point
 from nocsoc.schema.flows import SFLOW_INTERFACE
 from nocsoc.sinks.base import Sink
 
-if TYPE_CHECKING:
-    from nocsoc.history.flows import FlowHistoryWriter
+
+class BatchWriter(Protocol):
+    """What the collector hands every decoded batch to (nocsoc.history's flow writer): `add`
+    must never wait; it runs from `start()` to `stop()` and counts in its own counters."""
+
+    def add(self, batch: FlowBatch) -> None: ...
+    def start(self) -> None: ...
+    def stop(self, timeout: float = 10.0) -> None: ...
+    def counter_sets(self) -> list[Counters]: ...
+
 
 log = logging.getLogger(__name__)
 
@@ -205,7 +213,7 @@ class FlowCollector:
     def __init__(self, config: FlowsConfig, inventory: Inventory | None, sink: Sink,
                  clock: Callable[[], float] = time.time, state_dir: Path | None = None,
                  base_dir: Path | None = None, ifnames_dir: Path | None = None,
-                 history: FlowHistoryWriter | None = None) -> None:
+                 history: BatchWriter | None = None) -> None:
         """`history`: the flow history writer every decoded batch also goes to.
         `state_dir` overrides `config.state_dir` (which is relative to the working directory);
         `base_dir` anchors relative GeoIP database paths (the directory of nocsoc.yaml);
