@@ -192,6 +192,13 @@ def maintain(store: Dataset, counters: Any, now: float, retention_s: float, max_
 # --- queries ---------------------------------------------------------------------------------
 
 
+def _address(option: str, text: str) -> bytes:
+    try:
+        return address_bytes(text)
+    except ValueError:
+        raise ValueError(f"{option} {text!r}: not an IP address") from None
+
+
 @dataclass(frozen=True)
 class FlowPeer:
     """What `ip` exchanged with one peer on one (protocol, ports, direction) over the window.
@@ -227,10 +234,10 @@ def query_flows(root: Path, ip: str, *, peer: str | None = None, port: int | Non
 
     `root` is the history directory (`history.dir`). Raises ValueError for an address that is
     not one (the message names it)."""
-    target = address_bytes(ip)
-    other = address_bytes(peer) if peer is not None else None
+    target = _address("--ip", ip)
+    other = _address("--peer", peer) if peer is not None else None
     if port is not None and not 0 <= port <= 65535:
-        raise ValueError(f"port {port}: not in 0-65535")
+        raise ValueError(f"--port {port}: not in 0-65535")
     if since is not None and until is not None and until <= since:
         raise ValueError("until must be after since")
     where = ["ip = ?"]

@@ -213,5 +213,7 @@ def test_bad_batches_are_refused_counted_and_the_writer_goes_on(tmp_path: Path,
     assert msgs == ["history flows: item refused: batch of 192.0.2.9: time nan is not a time",
                     "history flows: item refused: batch of 192.0.2.8: column sport has 1 values for 2 "
                     "records"]
-    with pytest.raises(ValueError, match="does not appear to be an IPv4 or IPv6 address"):
+    with pytest.raises(ValueError, match=r"^--ip '203\.0\.113\.999': not an IP address$"):
         query_flows(tmp_path, "203.0.113.999")
+    with pytest.raises(ValueError, match=r"^--peer 'x': not an IP address$"):
+        query_flows(tmp_path, ATTACKER, peer="x")
