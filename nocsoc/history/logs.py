@@ -89,8 +89,11 @@ class LogArchiveWriter(BackgroundWriter[LogEvent]):
         self._last_flush = time.monotonic()
 
     def add(self, ev: LogEvent) -> None:
-        """The log pipeline's hook: queue, never wait."""
-        self.offer(ev)
+        """The log pipeline's hook: queue, never wait (a length check and an append)."""
+        if len(self._queue) < self.max_queue:
+            self._queue.append(ev)
+        else:
+            self.offer(ev)  # counts the drop
 
     def accept(self, item: LogEvent) -> None:
         self.rows.append(event_row(item))

@@ -1,17 +1,19 @@
 """The writer thread both datasets share: a bounded queue in front, periodic writes and upkeep.
 
-`offer()` is what a collector calls: one `put_nowait`, never a wait. When the queue is full the
-item is dropped and counted (`dropped`), so a stalled disk costs history, never ingestion.
-The thread takes items, hands them to `accept()`, calls `flush(now, final)` every tick and the
-upkeep (`maintain`: retention, disk budget, compaction) every `maintenance_interval_s`.
+`offer()` is what a collector calls: a length check and a deque append, never a wait and no
+lock (~0.1 µs, against ~1 µs for `queue.Queue.put_nowait` plus a counter: that mattered for a
+log pipeline aiming at 150k lines/s). When the queue is full the item is dropped and counted
+(`dropped`), so a stalled disk costs history, never ingestion. The thread takes items every
+tick (counting them `received`), hands them to `accept()`, calls `flush(now, final)` and, every
+`maintenance_interval_s`, the upkeep (`maintain`: retention, disk budget, compaction).
 """
 
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
@@ -35,7 +37,8 @@ class BackgroundWriter(Generic[T]):
         self.config = config
         self.clock = clock
         self.counters = Counters(HISTORY, {"dataset": self.dataset})
-        self._queue: queue.Queue[T] = queue.Queue(queue_size)
+        self.max_queue = queue_size
+        self._queue: deque[T] = deque()  # append/popleft are thread-safe
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
         self._next_upkeep = 0.0
@@ -44,15 +47,14 @@ class BackgroundWriter(Generic[T]):
     # --- the collector's side --------------------------------------------------------------
 
     def offer(self, item: T) -> bool:
-        """Queue `item` for the writer; False (counted as dropped) when the queue is full."""
-        n = self.size(item)
-        self.counters.add("received", n)
-        try:
-            self._queue.put_nowait(item)
-            return True
-        except queue.Full:
+        """Queue `item` for the writer; False (counted as received and dropped) when full."""
+        if len(self._queue) >= self.max_queue:
+            n = self.size(item)
+            self.counters.add("received", n)
             self.counters.add("dropped", n)
             return False
+        self._queue.append(item)
+        return True
 
     # --- to implement ------------------------------------------------------------------------
 
@@ -88,38 +90,31 @@ class BackgroundWriter(Generic[T]):
     def _run(self) -> None:
         while True:
             stopping = self._stopping.is_set()
-            self._drain(_TICK_S if not stopping else 0.0)
+            if not stopping and not self._queue:
+                self._stopping.wait(_TICK_S)
+            self._drain()
             with self._busy:
                 self._guard("write", self.flush, self.clock(), stopping)
-            if stopping and self._queue.empty():
+            if stopping and not self._queue:
                 return
             if time.monotonic() >= self._next_upkeep:
                 self._next_upkeep = time.monotonic() + self.config.maintenance_interval_s
                 with self._busy:
                     self._guard("upkeep", self.maintain, self.clock())
 
-    def _drain(self, wait: float) -> None:
-        """Take what is queued (waiting up to `wait` for the first item)."""
-        try:
-            item = self._queue.get(timeout=wait) if wait > 0 else self._queue.get_nowait()
-        except queue.Empty:
-            return
+    def _drain(self) -> None:
+        """Take what is queued (for at most a tick, so writes and upkeep still run)."""
         deadline = time.monotonic() + _TICK_S
-        while True:
-            with self._busy:
+        with self._busy:
+            while self._queue and time.monotonic() < deadline:
+                item = self._queue.popleft()
+                n = self.size(item)
+                self.counters.add("received", n)
                 try:
                     self.accept(item)
                 except Exception as exc:  # one bad item must not stop the writer
-                    self.counters.add("rejected", self.size(item))
+                    self.counters.add("rejected", n)
                     log.error("history %s: item refused: %s", self.dataset, exc)
-                finally:
-                    self._queue.task_done()
-            if time.monotonic() >= deadline:
-                return
-            try:
-                item = self._queue.get_nowait()
-            except queue.Empty:
-                return
 
     def _guard(self, what: str, fn: Callable[..., None], *args: object) -> None:
         try:
@@ -129,8 +124,8 @@ class BackgroundWriter(Generic[T]):
             log.error("history %s: %s failed: %s", self.dataset, what, exc)
 
     def idle(self) -> bool:
-        """Nothing queued (tests await it before a flush)."""
-        return self._queue.unfinished_tasks == 0
+        """Nothing queued (what `sync` awaits before it writes)."""
+        return not self._queue
 
     def sync(self, final: bool = True, timeout: float = 30.0) -> None:
         """Wait until the queue is taken, then write what is buffered (all of it with `final`)
@@ -138,7 +133,7 @@ class BackgroundWriter(Generic[T]):
         deadline = time.monotonic() + timeout
         while not self.idle() and time.monotonic() < deadline:
             if self._thread is None:  # not running: take the queue here
-                self._drain(0.0)
+                self._drain()
             else:
                 time.sleep(0.01)
         with self._busy:
@@ -147,8 +142,8 @@ class BackgroundWriter(Generic[T]):
             self._guard("upkeep", self.maintain, now)
 
     def queued(self) -> int:
-        return self._queue.qsize()
+        return len(self._queue)
 
     def counter_sets(self) -> list[Counters]:
-        self.counters.set("queue", self._queue.qsize())
+        self.counters.set("queue", len(self._queue))
         return [self.counters]

@@ -130,7 +130,7 @@ HISTORY = Measurement(
     "The history store's writers: flow aggregates per minute and the log archive (nocsoc.history).",
     (Tag("dataset", "flows | logs"),),
     (
-        Field("received", INT, "short", "flow records or log lines handed to the writer"),
+        Field("received", INT, "short", "flow records or log lines the writer took or dropped"),
         Field("dropped", INT, "short", "records or lines dropped: the writer's queue or buffer was full"),
         Field("rejected", INT, "short", "records or lines refused as unusable (named in the log)"),
         Field("written", INT, "short", "records or lines written to the store"),

@@ -137,8 +137,9 @@ def test_a_stalled_archive_drops_and_counts_without_blocking(tmp_path: Path) -> 
             w.add(ev(T0 + i, "h", f"line {i}"))
         assert time.perf_counter() - t < 5
         dropped = w.counters.get("dropped")
-        assert 100 - 6 <= dropped <= 100 - 5 and w.counters.get("received") == 100
+        assert dropped in (100 - 6, 100 - 5)  # 5 queued, and 1 taken by the thread if it woke
     finally:
         release.set()
         w.stop()
+    assert w.counters.get("received") == 100
     assert len(search_logs(tmp_path)) == w.counters.get("written") == 100 - dropped
