@@ -10,8 +10,9 @@ The collector's own cost is `add()` (one queue put per batch), timed separately.
 Query: 24 hourly files written directly (already compacted: sorted by address) holding a day at
 10,000 records/s aggregated per minute, for two densities (160 and 40 records an aggregate:
 1.1e7 and 4.3e7 stored rows, mirrored copies included; 100% distinct keys would be 1.7e9 rows,
-beyond this shared 2-core machine's time and disk); then `query_flows` over the 24 h for an attacker address (about
-1,500 aggregates in one hour), a busy internal server and an address never seen. Wall time,
+beyond this shared 2-core machine's time and disk); then `query_flows` over the 24 h for an
+attacker address (about 1,500 aggregates in one hour), a busy internal server and an address
+never seen. Wall time,
 best of 3 after one cold run (the page cache is warm: the files were just written). The
 query reads only the row groups whose min/max address hold the one asked for, so its time
 follows the files and that address's rows, not the day's volume.
