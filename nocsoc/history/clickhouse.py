@@ -135,6 +135,13 @@ class ClickHouseFlowWriter(FlowHistoryWriter):
         self.secret = secret
         self.client: Any = None
 
+    def start(self) -> None:
+        """Resolve the password reference now: an unset variable stops the worker at start with
+        one line naming `history.clickhouse.password`, not at the first write."""
+        if self.config.clickhouse.password:
+            self.secret(self.config.clickhouse.password, "history.clickhouse.password")
+        super().start()
+
     def _client(self) -> Any:
         if self.client is None:
             cfg = self.config.clickhouse
