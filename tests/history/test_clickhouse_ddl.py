@@ -56,3 +56,18 @@ def test_the_password_must_be_a_reference() -> None:
         HistoryConfig.model_validate({"backend": "clickhouse", "clickhouse": {"password": "hunter2"}})
     cfg = HistoryConfig.model_validate({"backend": "clickhouse", "clickhouse": {"password": "env:CH_PASS"}})
     assert cfg.clickhouse.password == "env:CH_PASS"
+
+
+def test_an_unset_password_stops_the_start_naming_the_key(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from nocsoc.errors import SecretError
+    from nocsoc.history.clickhouse import ClickHouseFlowWriter
+    from nocsoc.secrets import resolve_secret
+
+    monkeypatch.delenv("NOCSOC_TEST_UNSET_CH", raising=False)
+    cfg = HistoryConfig.model_validate({"backend": "clickhouse",
+                                        "clickhouse": {"password": "env:NOCSOC_TEST_UNSET_CH"}})
+    w = ClickHouseFlowWriter(cfg, tmp_path, lambda ref, what: resolve_secret(ref, tmp_path, what=what))
+    with pytest.raises(SecretError, match=r"history\.clickhouse\.password"):
+        w.start()
+    assert w._thread is None  # nothing started
