@@ -71,8 +71,11 @@ def listen(
     collectors: list[FlowCollector] = []
 
     def build(sc: ServiceContext) -> list[Any]:
+        from nocsoc.history.service import flow_writer
+
         collectors.append(FlowCollector(config, sc.inventory, sc.sink, state_dir=ctx.path(config.state_dir),
-                                        base_dir=ctx.base_dir, ifnames_dir=ctx.state_dir))
+                                        base_dir=ctx.base_dir, ifnames_dir=ctx.state_dir,
+                                        history=flow_writer(ctx.config.history, ctx)))
         return list(collectors)
 
     live: Live | None = None

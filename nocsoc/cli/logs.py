@@ -55,7 +55,10 @@ def listen(
     pipelines: list[LogPipeline] = []
 
     def build(sc: ServiceContext) -> list[Any]:
-        pipelines.append(LogPipeline(logs_cfg, det_cfg, None if no_sinks else sc.sink, base_dir=ctx.base_dir))
+        from nocsoc.history.service import log_writer
+
+        pipelines.append(LogPipeline(logs_cfg, det_cfg, None if no_sinks else sc.sink, base_dir=ctx.base_dir,
+                                     archive=log_writer(ctx.config.history, ctx)))
         return list(pipelines)
 
     def started(w: Worker) -> None:

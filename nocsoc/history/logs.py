@@ -69,8 +69,19 @@ def event_row(ev: LogEvent) -> tuple[Any, ...]:
         raise ValueError(f"event time {ev.time!r} from host {ev.host!r} is not a time")
     f = ev.fields if isinstance(ev.fields, dict) else {}
     raw = ev.raw if len(ev.raw) <= MAX_RAW else ev.raw[:MAX_RAW]
-    return (t, _clean(ev.host or ""), _opt(_first(f, PROGRAM_FIELDS)), _opt(_first(f, SRC_FIELDS)),
-            _opt(_first(f, DST_FIELDS)), _opt(_first(f, USER_FIELDS)), ev.parser, ev.source, _clean(raw))
+    return (t, _clean(ev.host or ""), _opt(_first(f, PROGRAM_FIELDS)), _address(_first(f, SRC_FIELDS)),
+            _address(_first(f, DST_FIELDS)), _opt(_first(f, USER_FIELDS)), ev.parser, ev.source, _clean(raw))
+
+
+def _address(v: str | None) -> str | None:
+    """IPv6 in its canonical text (2001:DB8:0::1 -> 2001:db8::1), as `search_logs` normalises
+    the address it looks for; anything else as written."""
+    if v is not None and ":" in v:
+        try:
+            return str(ipaddress.ip_address(v.strip("[]")))
+        except ValueError:
+            pass
+    return _opt(v)
 
 
 def _opt(v: str | None) -> str | None:

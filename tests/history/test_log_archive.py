@@ -43,6 +43,8 @@ EVENTS = [
     ev(T0 + 3605, "bastion", "Accepted password for alice from 192.0.2.10 port 5000 ssh2",
        program="sshd", src_ip="192.0.2.10", user="alice"),
     ev(T0 + 5, "bastion", "pam_unix(sudo:session): 50%_done <script>alert(1)</script>"),
+    ev(T0 + 6, "fw-02", "deny 2001:DB8:0::45 -> 2001:db8::1", SourceIp="2001:DB8:0::45",
+       DestinationIp="[2001:db8::1]"),
 ]
 
 
@@ -65,7 +67,7 @@ def test_the_indexed_columns_come_from_the_parsers_fields() -> None:
 
 def test_search_returns_exactly_the_lines_asked_for(tmp_path: Path) -> None:
     w = write_all(tmp_path, EVENTS)
-    assert (w.counters.get("written"), w.counters.get("files"), w.counters.get("dropped")) == (6, 2, 0)
+    assert (w.counters.get("written"), w.counters.get("files"), w.counters.get("dropped")) == (7, 2, 0)
     got = search_logs(tmp_path, ip="203.0.113.45")
     assert [(ln.time, ln.host, ln.src_ip, ln.dst_ip, ln.user) for ln in got] == [
         (T0 + 1, "bastion", "203.0.113.45", None, "root"),
@@ -84,7 +86,10 @@ def test_search_returns_exactly_the_lines_asked_for(tmp_path: Path) -> None:
     assert [ln.src_ip for ln in search_logs(tmp_path, host="web-01")] == ["198.51.100.7"]
     assert [ln.time for ln in lines_around(tmp_path, T0 + 3, host="bastion", before_s=2, after_s=2.5)] \
         == [T0 + 1, T0 + 2, T0 + 5]
-    assert [ln.time for ln in search_logs(tmp_path, newest_first=True, limit=2)] == [T0 + 3605, T0 + 5]
+    assert [ln.time for ln in search_logs(tmp_path, newest_first=True, limit=2)] == [T0 + 3605, T0 + 6]
+    assert [(ln.src_ip, ln.dst_ip) for ln in search_logs(tmp_path, ip="2001:db8:0:0::45")] \
+        == [("2001:db8::45", "2001:db8::1")]
+    assert [ln.time for ln in search_logs(tmp_path, ip="2001:DB8::1")] == [T0 + 6]
     with pytest.raises(ValueError, match=r"--ip '203\.0\.113\.999': not an IP address"):
         search_logs(tmp_path, ip="203.0.113.999")
 
