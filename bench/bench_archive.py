@@ -1,5 +1,4 @@
 """Log archive: ingestion and writer cost per line, disk per line, and searches over a day.
-
 Lines: 200,000 parsed syslog lines of a mix (sshd failures and successes from 5,000 sources,
 firewall denies, cron, web access), made once by nocsoc's own parser. `add()` is what the log
 pipeline's engine thread pays per line (ns, process CPU); the writer's CPU per line covers

@@ -1,21 +1,18 @@
 """Flow history: the writer's CPU per record, and a query's time over 24 h.
-
 Writer: a minute of a province's traffic at 10,000 records/s (600,000 IPv4 records in batches of
 30,000, as the decoder hands them over) goes through what the writer thread does with it:
 per-minute aggregation (numpy), the two mirrored copies sorted by address, Parquet (zstd) on
 disk. CPU seconds of the process per record, median of 3; once with every record a distinct key
 (worst case), once with 10 records a key (a conversation exported every 6 s, or sFlow samples).
 The collector's own cost is `add()` (one queue put per batch), timed separately.
-
 Query: 24 hourly files written directly (already compacted: sorted by address) holding a day at
 10,000 records/s aggregated per minute, for two densities (40 and 10 records an aggregate:
 4.3e7 and 1.7e8 stored rows, mirrored copies included; 100% distinct keys would be 1.7e9 rows,
 beyond this shared 2-core machine's time and disk); then `query_flows` over the 24 h for an
 attacker address (about 1,500 aggregates in one hour), a busy internal server and an address
-never seen. Wall time,
-best of 3 after one cold run (the page cache is warm: the files were just written). The
-query reads only the row groups whose min/max address hold the one asked for, so its time
-follows the files and that address's rows, not the day's volume.
+never seen. Wall time, best of 3 after one cold run (the page cache is warm: the files were
+just written). The query reads only the row groups whose min/max address hold the one asked
+for, so its time follows the files and that address's rows, not the day's volume.
 
 Run: `python -m bench history` (about 10 min and 4 GB of temporary disk).
 """
