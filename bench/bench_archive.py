@@ -34,6 +34,9 @@ from nocsoc.history.store import Dataset  # noqa: E402
 T0 = 1_780_000_000 - 1_780_000_000 % 86400
 N = 200_000
 PER_HOUR = 100_000
+REPEAT = 3
+# `python -m bench --quick`: the same code paths at sizes that take seconds (figures meaningless)
+QUICK = {"N": 4000, "PER_HOUR": 2000, "REPEAT": 1}
 
 
 def _lines(n: int, rnd: random.Random) -> list[str]:
@@ -109,7 +112,7 @@ def run() -> dict[str, Any]:
                          ("one host, 2 h", {"host": "bastion-3", "since": T0 + 3600, "until": T0 + 3 * 3600}),
                          ("text, 24 h", {"text": "user42 from", "since": T0, "until": T0 + 86400})):
             best, n = 1e9, 0
-            for _ in range(3):
+            for _ in range(REPEAT):
                 t0 = time.perf_counter()
                 n = len(search_logs(day, limit=100_000, **kw))  # type: ignore[arg-type]
                 best = min(best, time.perf_counter() - t0)

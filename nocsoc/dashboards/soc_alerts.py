@@ -7,9 +7,19 @@ from grafana_foundation_sdk.builders import dashboard as dash_b
 from nocsoc import schema
 from nocsoc.dashboards.base import BuildContext, DashboardSpec
 from nocsoc.dashboards.influxql import Select, q, select, subquery, tag_values
+from nocsoc.dashboards.ioc_overview import level_names
+from nocsoc.dashboards.panels import Col
 
 A, LE = schema.ALERT, schema.LOG_EVENT
 OPEN_STATES = "^(new|acknowledged)$"
+LEVEL_COLOURS = {
+    "critical": "dark-red",
+    "high": "red",
+    "medium": "orange",
+    "low": "yellow",
+    "informational": "blue",
+}
+STATE_COLOURS = {"new": "red", "acknowledged": "orange", "closed": "green", "false_positive": "blue"}
 
 
 def alerts() -> Select:
@@ -28,26 +38,39 @@ def make(ctx: BuildContext) -> dash_b.Dashboard:
     d.with_variable(ctx.variable("level", tag_values(A, A.t("level"))))
 
     d.with_row(p.row("soc_alerts.row.overview"))
-    d.with_panel(
-        p.timeseries(
-            "soc_alerts.over_time",
-            [alerts().by_time(fill="0").by(A.t("level"))],
-            aliases=["$tag_level"],
-            bars=True,
-            stacked=True,
-            w=16,
-        )
+    count = A.field("count").unit
+    over_time = p.timeseries(
+        "soc_alerts.over_time",
+        [alerts().by_time(fill="0").by(A.t("level"))],
+        unit=count,
+        aliases=["$tag_level"],
+        bars=True,
+        stacked=True,
+        w=16,
     )
+    p.rename(over_time, level_names(ctx))
+    d.with_panel(over_time)
     d.with_panel(
         p.piechart(
             "soc_alerts.tactics",
             [alerts().has(A.t("tactic")).by(A.t("tactic"))],
+            unit=count,
             aliases=["$tag_tactic"],
             w=8,
         )
     )
-    d.with_panel(p.table("soc_alerts.top_rules", [top_by(A.t("rule_title"))], w=12))
-    d.with_panel(p.table("soc_alerts.top_hosts", [top_by(A.t("host"))], w=12))
+    alerts_col = Col("alerts", "col.alerts", count)
+    d.with_panel(
+        p.table(
+            "soc_alerts.top_rules",
+            [top_by(A.t("rule_title"))],
+            [Col("rule_title", "col.rule"), alerts_col],
+            w=12,
+        )
+    )
+    d.with_panel(
+        p.table("soc_alerts.top_hosts", [top_by(A.t("host"))], [Col("host", "col.host"), alerts_col], w=12)
+    )
 
     d.with_row(p.row("soc_alerts.row.triage"))
     queue = (
@@ -67,18 +90,29 @@ def make(ctx: BuildContext) -> dash_b.Dashboard:
         .regex(A.t("state"), OPEN_STATES)
         .newest_first(200)
     )
-    d.with_panel(p.table("soc_alerts.queue", [queue], w=24, h=12))
+    level_map = {lv: (f"level.{lv}", colour) for lv, colour in LEVEL_COLOURS.items()}
+    state_map = {st: (f"state.{st}", colour) for st, colour in STATE_COLOURS.items()}
+    queue_cols = [
+        Col("alert_id", "col.alert_id"),
+        Col("level", "col.level", mappings=level_map),
+        Col("rule_title", "col.rule"),
+        Col("host", "col.host"),
+        Col("src_ip", "col.src_ip"),
+        Col("user", "col.user"),
+        Col("title", "col.title"),
+        Col("state", "col.state", mappings=state_map),
+        Col("count", "col.events", count),
+    ]
+    d.with_panel(p.table("soc_alerts.queue", [queue], queue_cols, w=24, h=12, show_time=True))
     d.with_panel(
         p.timeseries(
             "soc_alerts.log_events",
             [
-                select(LE)
-                .agg("sum", LE.f("events"), "events")
-                .agg("sum", LE.f("unparsed"), "unparsed")
-                .by_time(fill="0")
-                .by(LE.t("source"))
+                select(LE).agg("sum", LE.f(fld), fld).by_time(fill="0").by(LE.t("source"))
+                for fld in ("events", "unparsed")
             ],
-            aliases=["$tag_source $col"],
+            unit=LE.field("events").unit,
+            aliases=[f"$tag_source {p.legend('events')}", f"$tag_source {p.legend('unparsed')}"],
             w=24,
         )
     )

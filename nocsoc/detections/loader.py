@@ -45,6 +45,9 @@ def builtin_rules_dir() -> Path:
 
 def logsource_reason(product: str | None, category: str | None, service: str | None) -> str | None:
     """None when nocsoc ingests events of this logsource, else why not."""
+    if product == "windows":  # EVTX / Winlogbeat / NXLog: pySigma's Windows pipelines say
+        from nocsoc.detections.windows import logsource_reason as windows_reason
+        return windows_reason(category, service)
     if product is not None and product not in INGESTED_SERVICES:
         return f"product {product!r} is not ingested"
     if category is not None and category not in INGESTED_CATEGORIES.get(product, set()) \
@@ -138,6 +141,9 @@ def load_rules(paths: list[Path], include_builtin: bool = False) -> RuleSet:
             text = f.read_text(encoding="utf-8")
         except OSError as exc:
             rs.errors.append(LoadIssue(str(f), "", f"cannot read: {exc}"))
+            continue
+        except UnicodeDecodeError as exc:  # a binary file given as a rule: name it, keep going
+            rs.errors.append(LoadIssue(str(f), "", f"not UTF-8 text (byte {exc.start})"))
             continue
         try:
             col = SigmaCollection.from_yaml(text, collect_errors=True)

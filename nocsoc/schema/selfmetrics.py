@@ -21,6 +21,12 @@ SNMP_POLL = Measurement(
         Field("timeouts", INT, "short", "requests that timed out"),
         Field("errors", INT, "short", "polls that failed on an error"),
         Field("overruns", INT, "short", "cycles that overran the interval"),
+        Field("bad_rows", INT, "short",
+              "table rows skipped or renamed (unreadable, duplicate ifName, an area's error)"),
+        Field("unsafe_values", INT, "short",
+              "tag/string values made safe for line protocol (newline, trailing backslash)"),
+        Field("bad_replies", INT, "short",
+              "replies that were not valid SNMP (garbage, truncated, unknown types)"),
     ),
     area="self",
 )
@@ -75,6 +81,28 @@ FLOW_COLLECTOR = Measurement(
         Field("sequence_lost", INT, "short", "records/packets missing by sequence number"),
         Field("template_missing", INT, "short", "data sets held or dropped for lack of template"),
         Field("unsampled", INT, "short", "records with no known sampling rate"),
+        Field("padding", INT, "short", "datagrams with zero padding after the last set or message"),
+        Field("trailing_data", INT, "short",
+              "datagrams with non-zero bytes after the message (another message back to back: not read)"),
+        Field("template_errors", INT, "short",
+              "templates refused (the rest of the set and datagram kept; data held for it dropped)"),
+        Field("template_lenient", INT, "short",
+              "templates accepted with zero-length fields skipped or v9 variable-length fields"),
+        Field("sampling_unsupported", INT, "short",
+              "sampling options whose selector gives no packet rate (time- or hash-based selection)"),
+        Field("if_fallback", INT, "short", "records whose interfaces came from IEs 252/253 (no 10/14)"),
+        Field("enterprise_octets", INT, "short", "records whose bytes came from enterprise octet counters"),
+        Field("volume_missing", INT, "short", "records with no byte or packet element (NAT/firewall events)"),
+        Field("reverse_records", INT, "short", "reverse-direction records (RFC 5103, NSEL responder)"),
+        Field("tunnel_records", INT, "short", "records reported by their inner header, the outer as tunnel"),
+        Field("frame_sections", INT, "short", "records read from a header section (IE 315 / 313)"),
+        Field("frame_errors", INT, "short", "records dropped: header section cut short or malformed"),
+        Field("frame_not_ip", INT, "short", "records dropped: header section without an IP packet"),
+        Field("vxlan_decapsulated", INT, "short", "records reported by the inner packet of VXLAN"),
+        Field("drop_samples", INT, "short", "sFlow drop samples (format 5), kept as drop records"),
+        Field("if_internal", INT, "short", "sFlow samples whose output is internal (0x3fffffff)"),
+        Field("if_discarded", INT, "short", "sFlow samples whose packet was discarded (format 1)"),
+        Field("if_multiple", INT, "short", "sFlow samples sent to several interfaces (format 2)"),
     ),
     area="self",
 )
@@ -106,6 +134,30 @@ LOG_COLLECTOR = Measurement(
     area="self",
 )
 
+WINDOWS_INPUT = Measurement(
+    "windows_input",
+    "Live Windows event inputs (Winlogbeat, NXLog): per receiver (sender `all`) and per sender.",
+    (Tag("input", "winlogbeat | nxlog_tcp | nxlog_udp"), Tag("sender", "address, or `all`")),
+    (
+        Field("received", INT, "short", "documents received"),
+        Field("dropped", INT, "short", "NXLog documents dropped by a full queue"),
+        Field("errors", INT, "short", "socket errors"),
+        Field("connections", INT, "short", "TCP connections accepted"),
+        Field("refused", INT, "short", "connections refused over the limit"),
+        Field("batches", INT, "short", "Winlogbeat batches received"),
+        Field("acked", INT, "short", "Winlogbeat batches acknowledged after storage"),
+        Field("backpressure_waits", INT, "short", "Winlogbeat batches that waited for queue room"),
+        Field("ack_timeouts", INT, "short", "Winlogbeat batches not acknowledged in time (resent)"),
+        Field("protocol_errors", INT, "short", "connections closed on a Lumberjack protocol error"),
+        Field("oversized", INT, "short", "documents over logs.max_message, skipped"),
+        Field("events", INT, "short", "Windows events parsed"),
+        Field("not_events", INT, "short", "documents that are no Windows event (or no JSON)"),
+        Field("unknown_channel", INT, "short", "events of channels no rule logsource maps"),
+        Field("unknown_event_id", INT, "short", "Sysmon events of an EventID without a category"),
+    ),
+    area="self",
+)
+
 SINK = Measurement(
     "sink",
     "Sink counters: points written, retried, spooled, dropped (each worker has its own sinks).",
@@ -121,6 +173,34 @@ SINK = Measurement(
         Field("spool_bytes", INT, "bytes", "size of the spool on disk (gauge)"),
         Field("queue", INT, "short", "points waiting in memory"),
         Field("errors", INT, "short", "writes a sink raised on (a fanout's child)"),
+    ),
+    area="self",
+)
+
+TRAP_RECEIVER = Measurement(
+    "trap_receiver",
+    "SNMP trap receiver counters: what arrived, what was refused and why (all sources together).",
+    (),
+    (
+        Field("received", INT, "short", "datagrams read from the socket"),
+        Field("traps", INT, "short", "traps and informs decoded and accepted"),
+        Field("informs", INT, "short", "informs acknowledged (a subset of traps)"),
+        Field("unknown_traps", INT, "short", "accepted traps the catalogue has no entry for"),
+        Field("alerts", INT, "short", "alerts raised or incremented in the alert store"),
+        Field("interface_updates", INT, "short", "interface oper-status points written from link traps"),
+        Field("ifname_unresolved", INT, "short", "link traps whose ifIndex had no known name"),
+        Field("unknown_source", INT, "short", "datagrams from addresses not in the inventory"),
+        Field("bad_community", INT, "short", "v1/v2c traps with a community not configured"),
+        Field("unknown_user", INT, "short", "v3 traps from a user (or engine id) not configured"),
+        Field("wrong_digest", INT, "short", "v3 traps failing authentication"),
+        Field("decrypt_errors", INT, "short", "v3 traps failing decryption"),
+        Field("not_in_time_window", INT, "short", "v3 traps outside the USM time window"),
+        Field("unknown_engine_id", INT, "short", "v3 traps with a missing or malformed engine id"),
+        Field("unsupported_sec_level", INT, "short", "v3 traps at a security level the user lacks"),
+        Field("malformed", INT, "short", "datagrams that are not a decodable SNMP message"),
+        Field("refused_other", INT, "short", "messages dropped for another reason (wrong PDU type)"),
+        Field("queue_dropped", INT, "short", "datagrams dropped because the decoder queue was full"),
+        Field("store_errors", INT, "short", "alert store writes that failed"),
     ),
     area="self",
 )
@@ -146,4 +226,20 @@ HISTORY = Measurement(
     area="self",
 )
 
-MEASUREMENTS = (SNMP_POLL, SNMP_POLLER, FLOW_PIPELINE, FLOW_COLLECTOR, LOG_COLLECTOR, SINK, HISTORY)
+ICMP_PROBE = Measurement(
+    "icmp_probe",
+    "ICMP reachability prober counters.",
+    (),
+    (
+        Field("rounds", INT, "short", "probe rounds over the inventory"),
+        Field("probes", INT, "short", "device probes done"),
+        Field("reachable", INT, "short", "probes with at least one reply"),
+        Field("unreachable", INT, "short", "probes with no reply"),
+        Field("errors", INT, "short", "probes that failed to run (bad address, socket error)"),
+        Field("overruns", INT, "short", "rounds that took longer than the interval"),
+    ),
+    area="self",
+)
+
+MEASUREMENTS = (SNMP_POLL, SNMP_POLLER, FLOW_PIPELINE, FLOW_COLLECTOR, LOG_COLLECTOR, WINDOWS_INPUT, SINK,
+                TRAP_RECEIVER, ICMP_PROBE, HISTORY)

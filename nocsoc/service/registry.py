@@ -107,6 +107,26 @@ def _log_binds(cfg: Any) -> list[Bind]:
     return out
 
 
+def _traps(sc: ServiceContext) -> Component:
+    from nocsoc.collectors.ifnames import InterfaceNames
+    from nocsoc.collectors.traps.receiver import TrapReceiver
+
+    db = sc.ctx.path(sc.config.detections.alerts_db) if sc.config.traps.alerts else None
+    return TrapReceiver(sc.config.traps, sc.inventory, sc.sink, base_dir=sc.base_dir, store_path=db,
+                        dedup_window_s=sc.config.detections.dedup_window_s,
+                        ifnames=InterfaceNames.in_state_dir(sc.state_dir))
+
+
+def _trap_binds(cfg: Any) -> list[Bind]:
+    return [Bind("udp", cfg.bind, "traps.bind")]
+
+
+def _icmp(sc: ServiceContext) -> Component:
+    from nocsoc.collectors.icmp.prober import IcmpProber
+
+    return IcmpProber(sc.config.icmp, sc.inventory, sc.sink)
+
+
 SERVICES: dict[str, Service] = {}
 
 
@@ -120,6 +140,9 @@ register_service(Service("flows", "flow collector: NetFlow v5/v9, IPFIX, sFlow r
                          _flow_binds))
 register_service(Service("logs", "syslog and file ingestion with Sigma detections", "logs", _logs,
                          _log_binds))
+register_service(Service("traps", "SNMP trap receiver: v1/v2c/v3 traps to events and alerts", "traps",
+                         _traps, _trap_binds))
+register_service(Service("icmp", "ICMP reachability: rtt and loss of every device", "icmp", _icmp))
 
 
 def enabled_services(config: Config) -> list[str]:

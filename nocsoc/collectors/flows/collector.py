@@ -85,6 +85,7 @@ class FlowPipeline:
         self.sflow = SflowDecoder(self.stats)
         self.decoder = NetflowDecoder(self.templates, self.sampling, self.stats,
                                       EarlyData(max_sets=config.early_data_sets), sflow=self.sflow)
+        self.sflow.vxlan = self.decoder.vxlan = config.vxlan_decap
         # optional enrichment: a configured database that cannot be read is a start-up error
         self.geoip = GeoIp(_path(config.geoip_country_db, base_dir), _path(config.geoip_asn_db, base_dir)) \
             if (config.geoip_country_db or config.geoip_asn_db) else None

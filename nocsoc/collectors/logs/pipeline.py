@@ -23,6 +23,9 @@ from nocsoc.collectors.logs.config import FileInputConfig, LogsConfig
 from nocsoc.collectors.logs.parsers import LineParser, json_event
 from nocsoc.collectors.logs.server import TcpSyslogServer, UdpSyslogServer
 from nocsoc.collectors.logs.tail import FileTailer, file_counters
+from nocsoc.collectors.windows.inputs import SOURCES as WINDOWS_SOURCES
+from nocsoc.collectors.windows.inputs import WindowsInputs
+from nocsoc.collectors.windows.servers import PendingAck
 from nocsoc.component import Counters
 from nocsoc.detections.alerts import AlertStore, IngestResult
 from nocsoc.detections.config import DetectionsConfig
@@ -37,8 +40,9 @@ if TYPE_CHECKING:
     from nocsoc.history.logs import LogArchiveWriter
 
 log = logging.getLogger(__name__)
-# (text, sender, source, (file, inode, offset after the line) or None)
-Item = tuple[str, str, str, tuple[str, int, int] | None]
+# (text, sender, source, (file, inode, offset after the line), or an acknowledgement to count
+# down once the item is committed (Winlogbeat), or None)
+Item = tuple[str, str, str, "tuple[str, int, int] | PendingAck | None"]
 _STOP: Item = ("", "", "\x00stop", None)
 _BACKOFF_FIRST_S, _BACKOFF_MAX_S = 0.05, 5.0
 
@@ -107,6 +111,7 @@ class LogPipeline:
         # `max_unstored` the engine stops taking messages (files wait, syslog drops are counted)
         self._unstored: list[Detection] = []
         self._marks: dict[str, tuple[int, int]] = {}
+        self._acks: list[PendingAck] = []  # handled items a sender waits to see committed
         self._backoff = 0.0
         self._retry_at = 0.0
         self._stopping = threading.Event()
@@ -124,6 +129,8 @@ class LogPipeline:
         if config.syslog_tcp:
             self.tcp = TcpSyslogServer(config.syslog_tcp, self.submit, config.max_message,
                                        config.tcp_max_connections)
+        self.windows = WindowsInputs(config.windows, self.submit, self.submit_wait, config.max_message,
+                                     config.tcp_max_connections)
         offsets = StoreOffsets(self.store)
         self.file_counters = file_counters()
         for fc in config.file_inputs():
@@ -158,6 +165,16 @@ class LogPipeline:
             self.counters.add("dropped")
             return False
 
+    def submit_wait(self, text: str, sender: str, source: str, ack: PendingAck, timeout: float) -> bool:
+        """Queue one message, waiting up to `timeout` for room (a sender that resends what is
+        not acknowledged is paced, not dropped); `ack` counts down once it is committed."""
+        try:
+            self._queue.put((text, sender, source, ack), timeout=timeout)
+        except queue.Full:
+            return False
+        self.counters.add("received")
+        return True
+
     def _submit_file(self, line: str, path: str, inode: int, offset: int) -> bool:
         """A tailed line; refused when the queue is full (the tailer reads it again later)."""
         try:
@@ -175,6 +192,8 @@ class LogPipeline:
         return p
 
     def parse(self, text: str, sender: str, source: str) -> LogEvent:
+        if source in WINDOWS_SOURCES:
+            return self.windows.parse(text, sender, source)
         if source == "file":
             fc = self._file_cfg.get(sender)
             if fc is not None and fc.format == "jsonl":
@@ -224,6 +243,9 @@ class LogPipeline:
                 for _ in range(uncommitted):
                     self._queue.task_done()
                 uncommitted = 0
+                for ack in self._acks:
+                    ack.done_one()
+                self._acks.clear()
             if now >= deadline:
                 deadline = now + self.dconfig.flush_interval_s
             if stopping and item is None and (self._queue.empty() or len(pending) >= limit):
@@ -240,8 +262,10 @@ class LogPipeline:
 
     def _handle(self, item: Item, pending: list[Detection]) -> None:
         text, sender, source, mark = item
-        if mark is not None:  # processed in order: the latest mark of a file is how far it got
+        if isinstance(mark, tuple):  # processed in order: the latest mark of a file is how far it got
             self._marks[mark[0]] = (mark[1], mark[2])
+        elif mark is not None:
+            self._acks.append(mark)
         try:
             ev = self.parse(text, sender, source)
         except Exception:
@@ -305,6 +329,7 @@ class LogPipeline:
             self.udp.start()
         if self.tcp:
             self.tcp.start()
+        self.windows.start()
         for t in self.tailers:
             t.start()
 
@@ -316,6 +341,7 @@ class LogPipeline:
             self.tcp.stop(timeout)
         if self.udp:
             self.udp.stop(timeout)
+        self.windows.stop(timeout)
         if self._worker:
             self._stopping.set()
             with contextlib.suppress(queue.Full):  # wakes the engine thread (the event suffices)
@@ -344,13 +370,15 @@ class LogPipeline:
         sets += [srv.counters for srv in (self.udp, self.tcp) if srv is not None]
         if self.tailers:
             sets.append(self.file_counters)
+        sets += [srv.counters for srv in self.windows.servers]
         sets.append(self.engine.counters)
         return sets + (self.archive.counter_sets() if self.archive is not None else [])
 
     def self_points(self) -> list[Point]:
-        """`log_event` points: events per source, parser and host since the last call."""
+        """`log_event` points: events per source, parser and host since the last call; the
+        Windows inputs' reports per sender."""
         now_ns = time.time_ns()
-        pts = []
+        pts = self.windows.self_points(now_ns)
         with self._per_parser_lock:
             per = dict(self._per_parser)
             self._per_parser.clear()
@@ -367,7 +395,8 @@ class LogPipeline:
                 "correlation_restored": self.restored_windows,
                 "correlation_unsaved": self.unsaved_windows,
                 "udp": self.udp.address if self.udp else None,
-                "tcp": self.tcp.address if self.tcp else None}
+                "tcp": self.tcp.address if self.tcp else None,
+                "windows": self.windows.status() if self.windows.servers else None}
 
 
 __all__ = ["LogPipeline", "alert_points", "load_ruleset"]
