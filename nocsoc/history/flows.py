@@ -137,8 +137,10 @@ class FlowHistoryWriter(BackgroundWriter[FlowBatch]):
         self.buffer = FlowAccumulator(config.max_buffer_records)
 
     def add(self, batch: FlowBatch) -> None:
-        """The collector's hook (`FlowPipeline.history`): queue, never wait."""
-        if len(batch):
+        """The collector's hook (`FlowPipeline.history`): queue, never wait. Only traffic: as
+        in the rollups, event records (NAT/firewall logging) and sFlow drop samples carry no
+        volume and are not kept here."""
+        if len(batch) and getattr(batch, "kind", "flow") == "flow":
             self.offer(batch)
 
     def size(self, item: FlowBatch) -> int:
