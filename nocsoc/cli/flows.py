@@ -214,9 +214,12 @@ def query(
         else:
             from nocsoc.history.flows import query_flows
 
+            history.note_if_empty(root, "flows", cfg)
             peers = query_flows(root, ip, peer=peer, port=port, since=start, until=end, limit=limit)
     except ValueError as exc:
         common.fail(str(exc), common.EXIT_USAGE)
+    except RuntimeError as exc:  # the store cannot answer (StoreError): one line, exit 1
+        common.fail(str(exc))
     if as_json:
         common.print_json({"ip": ip, "since": start, "until": end, "peers": [p.to_dict() for p in peers]})
         return

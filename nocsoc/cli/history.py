@@ -53,6 +53,17 @@ def history_dir() -> tuple[Any, Path]:
     return ctx.config.history, ctx.path(ctx.config.history.dir)
 
 
+def note_if_empty(root: Path, dataset: str, cfg: Any) -> None:
+    """Say so on stderr when there is no store at all (an empty answer would read as "no
+    traffic"): history off, or nothing written yet."""
+    if (root / dataset).is_dir():
+        return
+    off = not cfg.enabled or not getattr(cfg, dataset)
+    why = "history is off in nocsoc.yaml" if off else "nothing written yet (nocsoc run writes it)"
+    common.err_console.print(f"note: no {dataset} history in {root / dataset}: {why}", highlight=False,
+                             soft_wrap=True, markup=False)
+
+
 def ts(t: float) -> str:
     return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%d %H:%M:%S")
 

@@ -96,12 +96,15 @@ def search(
     from nocsoc.cli import history
     from nocsoc.history.logs import search_logs
 
-    _, root = history.history_dir()
+    cfg, root = history.history_dir()
     start, end = history.window(since, until, "2h")
+    history.note_if_empty(root, "logs", cfg)
     try:
         lines = search_logs(root, ip=ip, host=host, user=user, text=text, since=start, until=end, limit=limit)
     except ValueError as exc:
         common.fail(str(exc), common.EXIT_USAGE)
+    except RuntimeError as exc:  # the store cannot answer (StoreError): one line, exit 1
+        common.fail(str(exc))
     if as_json:
         common.print_json({"since": start, "until": end, "lines": [ln.to_dict() for ln in lines]})
         return

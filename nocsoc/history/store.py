@@ -210,10 +210,15 @@ def _sql_path(p: Path) -> str:
     return str(p).replace("'", "''")
 
 
+class StoreError(RuntimeError):
+    """The store cannot answer (an unreadable file): one line naming the dataset's directory."""
+
+
 def run_query(dataset: Dataset, since: float | None, until: float | None,
               query: Callable[[Any, list[str]], list[Any]], attempts: int = 3) -> list[Any]:
     """Run `query(connection, files)` over the files of [since, until). A file deleted under
-    the reader (compaction, retention) makes it list the files again and retry."""
+    the reader (compaction, retention) makes it list the files again and retry; a file that
+    cannot be read raises StoreError naming the directory and DuckDB's reason."""
     import duckdb
 
     for attempt in range(attempts):
@@ -223,12 +228,18 @@ def run_query(dataset: Dataset, since: float | None, until: float | None,
         con = duckdb.connect(config={"threads": 2})
         try:
             return query(con, files)
-        except duckdb.IOException:
+        except duckdb.IOException as exc:
             if attempt == attempts - 1:
-                raise
+                raise StoreError(f"history {dataset.path}: {_first_line(exc)}") from None
+        except duckdb.Error as exc:
+            raise StoreError(f"history {dataset.path}: {_first_line(exc)}") from None
         finally:
             con.close()
     return []
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 def total_size(datasets: Iterable[Dataset]) -> int:

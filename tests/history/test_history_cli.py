@@ -80,3 +80,28 @@ def test_bad_options_are_one_line_and_exit_2(install: Path, args: list[str], mes
     code, out, err = run(install, *args)
     assert (code, out) == (2, "")
     assert err.strip().splitlines() == [message]
+
+
+def test_an_unreadable_file_is_one_line_naming_the_store(install: Path) -> None:
+    from nocsoc.history.store import Dataset
+
+    for dataset, args in (("flows", ["flows", "query", "--ip", ATTACKER]), ("logs", ["logs", "search"])):
+        (part,) = Dataset(install.parent / "hist", dataset).partitions()
+        (part.path / "p-99999999999999999999.parquet").write_bytes(b"not parquet at all")
+        code, out, err = run(install, *args)
+        assert (code, out) == (1, "")
+        (line,) = err.strip().splitlines()
+        assert line.startswith(f"error: history {install.parent / 'hist' / dataset}: ")
+        assert "p-99999999999999999999.parquet" in line
+
+
+def test_no_store_at_all_is_said_not_shown_as_no_traffic(tmp_path: Path) -> None:
+    cfg = tmp_path / "nocsoc.yaml"
+    cfg.write_text(yaml.safe_dump({"history": {"dir": "./hist", "logs": False}}))
+    code, out, err = run(cfg, "flows", "query", "--ip", ATTACKER, "--json")
+    assert (code, json.loads(out)["peers"]) == (0, [])
+    assert err.strip() == f"note: no flows history in {tmp_path / 'hist' / 'flows'}: nothing written yet " \
+                          "(nocsoc run writes it)"
+    code, out, err = run(cfg, "logs", "search", "--json")
+    assert err.strip() == f"note: no logs history in {tmp_path / 'hist' / 'logs'}: " \
+                          "history is off in nocsoc.yaml"
