@@ -1,4 +1,4 @@
-"""SNMP poller vs Prometheus snmp_exporter (Go): CPU per varbind on real devices' walks, vendor tables included.
+"""SNMP poller vs Prometheus snmp_exporter (Go): CPU per varbind on real walks, vendor tables included.
 
 Same run, same agents: snmpsim serves recorded walks of real devices (`../shared/snmp-walks`, one
 per vendor). nocsoc's poller polls them as the service does (its device profiles matched on
@@ -133,7 +133,8 @@ def _module(walk: list[str], metrics: list[dict[str, Any]]) -> dict[str, Any]:
 def exporter_config(vendor_tables: dict[str, Any]) -> dict[str, Any]:
     """snmp.yml: if_mib plus one module per vendor profile (generator output format, 0.21)."""
     if_metrics = [
-        {"name": name, "oid": oid, "type": "gauge", **({"indexes": idx, "lookups": IF_LOOKUPS} if idx else {})}
+        {"name": name, "oid": oid, "type": "gauge",
+         **({"indexes": idx, "lookups": IF_LOOKUPS} if idx else {})}
         for name, (oid, idx) in IF_COLUMNS.items()
     ]
     modules = {"if_mib": _module(IF_MIB, if_metrics)}
@@ -162,7 +163,8 @@ class Exporter:
             except OSError:
                 if self.proc.poll() is not None or time.monotonic() > deadline:
                     self.stop()
-                    raise RuntimeError(f"{binary} did not start: {(root / 'exporter.log').read_text()[-2000:]}")
+                    tail = (root / "exporter.log").read_text()[-2000:]
+                    raise RuntimeError(f"{binary} did not start: {tail}") from None
                 time.sleep(0.05)
 
     def scrape(self, target: str, module: str) -> tuple[int, int]:
@@ -172,7 +174,9 @@ class Exporter:
             body = r.read().decode()
         m = re.search(r"^snmp_scrape_pdus_returned (\S+)$", body, re.M)
         if m is None:
-            raise RuntimeError(f"snmp_exporter {module} on {target}: no snmp_scrape_pdus_returned\n{body[:500]}")
+            raise RuntimeError(
+                f"snmp_exporter {module} on {target}: no snmp_scrape_pdus_returned\n{body[:500]}"
+            )
         samples = sum(1 for line in body.splitlines() if line and not line.startswith(("#", "snmp_scrape_")))
         return int(float(m.group(1))), samples
 
@@ -245,7 +249,7 @@ def run() -> dict[str, Any]:
         for d in DEVICES:  # warm-up: profile match, absent tables probed, sensor names
             nocsoc_poll(d)
         matched = {d: pollers[d].matched for d in DEVICES}
-        vendor_of = {d: (m.profile.name if m else None) for d, m in matched.items()}
+        vendor_of = {d: (m.profile.name if m else "") for d, m in matched.items()}
         config = tmp / "snmp.yml"
         config.write_text(yaml.safe_dump(exporter_config(
             {m.profile.name: m.tables for m in matched.values() if m is not None}), sort_keys=False))
@@ -259,8 +263,10 @@ def run() -> dict[str, Any]:
             got = [ex.scrape(targets[d], m) for m in modules[d]]
             return proc_cpu(ex.proc.pid) - c0, sum(g[0] for g in got), sum(g[1] for g in got)
 
-        walk_list = {d: [*IF_MIB, *(_table_oids(matched[d].tables)[0] + _table_oids(matched[d].tables)[1]
-                                   if matched[d] else [])] for d in DEVICES}
+        walk_list: dict[str, list[str]] = {}
+        for d, m in matched.items():
+            numbers, texts = _table_oids(m.tables) if m is not None else ([], [])
+            walk_list[d] = [*IF_MIB, *numbers, *texts]
 
         def netsnmp_poll(d: str) -> tuple[float, int]:
             c0 = _cpu_children()
@@ -269,7 +275,9 @@ def run() -> dict[str, Any]:
 
         for d in DEVICES:  # warm-up: the exporter's first scrape (TLS-free, but Go's first GC etc.)
             exporter_poll(d)
-        per: dict[str, dict[str, list[Any]]] = {d: {"n": [], "e": [], "s": []} for d in DEVICES}
+        per: dict[str, dict[str, list[Any]]] = {
+            d: {"n": [], "e": [], "s": [], "samples": []} for d in DEVICES
+        }
         rounds: list[dict[str, float]] = []
         for r in range(ROUNDS):
             tot = {"n_cpu": 0.0, "n_vb": 0.0, "e_cpu": 0.0, "e_vb": 0.0, "s_cpu": 0.0, "s_vb": 0.0}
@@ -283,9 +291,14 @@ def run() -> dict[str, Any]:
                     else:
                         cpu, vb = netsnmp_poll(d)
                     per[d][who].append((cpu, vb))
+                    if who == "e":
+                        per[d]["samples"] = [samples]
                     tot[f"{who}_cpu"] += cpu
                     tot[f"{who}_vb"] += vb
             rounds.append(tot)
+        problems = [ln for ln in (tmp / "exporter.log").read_text().splitlines() if "level=error" in ln]
+        if problems:  # a scrape that silently lost metrics would make the exporter look cheaper
+            raise RuntimeError(f"snmp_exporter logged {len(problems)} errors, first: {problems[0]}")
     finally:
         loop.close()
         if exporter is not None:
@@ -304,6 +317,7 @@ def run() -> dict[str, Any]:
             "nocsoc profile / exporter modules": f"{vendor_of[d] or '-'} / {' + '.join(modules[d])}",
             "nocsoc varbinds": per[d]["n"][-1][1],
             "exporter varbinds": per[d]["e"][-1][1],
+            "exporter metric samples": per[d]["samples"][-1],
             "nocsoc µs/varbind": round(n, 1),
             "exporter µs/varbind": round(e, 1),
             "ratio nocsoc/exporter": round(n / e, 2),
@@ -326,7 +340,8 @@ def run() -> dict[str, Any]:
         "rows": [overall],
         "extra_tables": [rows],
         "notes": [
-            "Lower µs/varbind is better; a ratio below 1 means nocsoc spends less CPU per varbind than the peer.",
+            "Lower µs/varbind is better; a ratio below 1 means nocsoc spends less CPU per varbind "
+            "than the peer.",
             "nocsoc's CPU includes decoding, its areas and vendor tables turned into points, and the "
             "sink write; the exporter's includes the SNMP walks and rendering the Prometheus text "
             "(the HTTP client that reads it is not counted).",
