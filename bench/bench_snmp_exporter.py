@@ -27,6 +27,7 @@ import statistics
 import subprocess
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -73,9 +74,7 @@ IF_COLUMNS = {
     **{f"ifTable_{c}": (f"1.3.6.1.2.1.2.2.1.{c}", IF_INDEX) for c in (1, 3, 4, 5, 7, 8, 9, *range(10, 23))},
     **{f"ifXTable_{c}": (f"1.3.6.1.2.1.31.1.1.1.{c}", IF_INDEX) for c in (*range(2, 18), 19)},
 }
-# A vendor row index is taken whole as one label (the arcs as an implied octet string): the
-# number and types of index arcs differ per table, and the metric value is what is measured.
-ROW_INDEX = [{"labelname": "index", "type": "OctetString", "implied": True}]
+MAX_INDEX_ARCS = 8  # more arcs than this (string indexes) are cut: a row's label set may repeat
 
 
 def _cpu_children() -> float:
@@ -106,15 +105,36 @@ def _table_oids(tables: Any) -> tuple[list[str], list[str]]:
     return [o for o in uniq(numbers) if o not in texts], texts
 
 
-def _vendor_module(tables: Any) -> dict[str, Any]:
+def _index_shape(walk_oids: list[tuple[int, ...]], oid: str, entry: bool) -> dict[str, int]:
+    """Column OID -> number of index arcs, read from the devices' walks (what the generator reads
+    from the MIB's INDEX clause: the bench has the walks, not the MIBs). For a table entry, one
+    per column present in the walks."""
+    p = tuple(int(x) for x in oid.split("."))
+    rows = [o[len(p):] for o in walk_oids if o[: len(p)] == p and len(o) > len(p)]
+    if not entry:
+        return {oid: max((len(r) for r in rows), default=1)}
+    out: dict[str, int] = {}
+    for r in rows:
+        col = f"{oid}.{r[0]}"
+        out[col] = max(out.get(col, 1), len(r) - 1)
+    return out
+
+
+def _indexes(arcs: int) -> list[dict[str, Any]]:
+    # One gauge label per index arc (the generator's rendering of integer indexes); a row with
+    # fewer arcs gets "0" for the missing ones.
+    return [{"labelname": f"i{k}", "type": "gauge"} for k in range(1, min(arcs, MAX_INDEX_ARCS) + 1)]
+
+
+def _vendor_module(tables: Any, walk_oids: list[tuple[int, ...]]) -> dict[str, Any]:
     numbers, texts = _table_oids(tables)
-    metrics = [
-        {"name": f"v_{o.replace('.', '_')}", "oid": o, "type": "gauge", "indexes": ROW_INDEX}
-        for o in numbers
-    ] + [
-        {"name": f"v_{o.replace('.', '_')}", "oid": o, "type": "DisplayString", "indexes": ROW_INDEX}
-        for o in texts
-    ]
+    entries = {t.oid for t in tables if t.oid}
+    metrics = []
+    for o in numbers + texts:
+        for col, arcs in _index_shape(walk_oids, o, o in entries).items():
+            metrics.append({"name": f"v_{col.replace('.', '_')}", "oid": col,
+                            "type": "DisplayString" if o in texts else "gauge",
+                            "indexes": _indexes(arcs)})
     return {"walk": numbers + texts, "metrics": metrics}
 
 
@@ -130,7 +150,7 @@ def _module(walk: list[str], metrics: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def exporter_config(vendor_tables: dict[str, Any]) -> dict[str, Any]:
+def exporter_config(vendor_tables: dict[str, Any], walk_oids: list[tuple[int, ...]]) -> dict[str, Any]:
     """snmp.yml: if_mib plus one module per vendor profile (generator output format, 0.21)."""
     if_metrics = [
         {"name": name, "oid": oid, "type": "gauge",
@@ -139,7 +159,7 @@ def exporter_config(vendor_tables: dict[str, Any]) -> dict[str, Any]:
     ]
     modules = {"if_mib": _module(IF_MIB, if_metrics)}
     for name, tables in vendor_tables.items():
-        m = _vendor_module(tables)
+        m = _vendor_module(tables, walk_oids)
         modules[name] = _module(m["walk"], m["metrics"])
     return modules
 
@@ -170,8 +190,13 @@ class Exporter:
     def scrape(self, target: str, module: str) -> tuple[int, int]:
         """(varbinds the exporter walked, metric samples it returned) for one target/module."""
         url = f"http://127.0.0.1:{self.port}/snmp?target={target}&module={module}"
-        with urllib.request.urlopen(url, timeout=60) as r:
-            body = r.read().decode()
+        try:
+            with urllib.request.urlopen(url, timeout=60) as r:
+                body = r.read().decode()
+        except urllib.error.HTTPError as exc:
+            raise RuntimeError(
+                f"snmp_exporter {module} on {target}: HTTP {exc.code}: {exc.read().decode()[:1000]}"
+            ) from None
         m = re.search(r"^snmp_scrape_pdus_returned (\S+)$", body, re.M)
         if m is None:
             raise RuntimeError(
@@ -251,8 +276,15 @@ def run() -> dict[str, Any]:
         matched = {d: pollers[d].matched for d in DEVICES}
         vendor_of = {d: (m.profile.name if m else "") for d, m in matched.items()}
         config = tmp / "snmp.yml"
+        walk_oids = sorted({
+            tuple(int(x) for x in line.split("|", 1)[0].strip(".").split("."))
+            for d in DEVICES
+            for line in (WALKS / f"{d}.snmprec").read_text(errors="replace").splitlines()
+            if re.match(r"^\.?\d+(\.\d+)*\|", line)
+        })
         config.write_text(yaml.safe_dump(exporter_config(
-            {m.profile.name: m.tables for m in matched.values() if m is not None}), sort_keys=False))
+            {m.profile.name: m.tables for m in matched.values() if m is not None}, walk_oids),
+            sort_keys=False))
         exporter = Exporter(binary, config, tmp)
         ex = exporter
         targets = {d: f"{sim.addresses[d]}:{sim.ports[d]}" for d in DEVICES}
