@@ -19,6 +19,7 @@ from nocsoc.collectors.traps.config import TrapsConfig
 from nocsoc.dashboards.config import DashboardsConfig
 from nocsoc.detections.config import DetectionsConfig
 from nocsoc.errors import ConfigError
+from nocsoc.history.config import HistoryConfig
 from nocsoc.paths import resolve_path
 from nocsoc.sinks.config import SinkConfig
 from nocsoc.sinks.plugins.sqlite import SqliteSinkConfig
@@ -55,6 +56,7 @@ class Config(BaseModel):
     icmp: IcmpConfig = Field(default_factory=IcmpConfig)
     detections: DetectionsConfig = Field(default_factory=DetectionsConfig)
     dashboards: DashboardsConfig = Field(default_factory=DashboardsConfig)
+    history: HistoryConfig = Field(default_factory=HistoryConfig)
     run: RunConfig = Field(default_factory=RunConfig)
 
 

@@ -205,6 +205,27 @@ TRAP_RECEIVER = Measurement(
     area="self",
 )
 
+HISTORY = Measurement(
+    "history",
+    "The history store's writers: flow aggregates per minute and the log archive (nocsoc.history).",
+    (Tag("dataset", "flows | logs"),),
+    (
+        Field("received", INT, "short", "flow records or log lines the writer took or dropped"),
+        Field("dropped", INT, "short", "records or lines dropped: the writer's queue or buffer was full"),
+        Field("rejected", INT, "short", "records or lines refused as unusable (named in the log)"),
+        Field("written", INT, "short", "records or lines written to the store"),
+        Field("rows", INT, "short", "rows written (flow aggregates, or log lines)"),
+        Field("files", INT, "short", "files written"),
+        Field("errors", INT, "short", "writes or upkeep that failed (disk full, server down)"),
+        Field("compactions", INT, "short", "hours merged into one sorted file"),
+        Field("expired", INT, "short", "hours deleted by the retention"),
+        Field("evicted", INT, "short", "hours deleted to keep within the disk budget"),
+        Field("disk_bytes", INT, "bytes", "size of the dataset on disk (gauge)"),
+        Field("queue", INT, "short", "items waiting for the writer (gauge)"),
+    ),
+    area="self",
+)
+
 ICMP_PROBE = Measurement(
     "icmp_probe",
     "ICMP reachability prober counters.",
@@ -221,4 +242,4 @@ ICMP_PROBE = Measurement(
 )
 
 MEASUREMENTS = (SNMP_POLL, SNMP_POLLER, FLOW_PIPELINE, FLOW_COLLECTOR, LOG_COLLECTOR, WINDOWS_INPUT, SINK,
-                TRAP_RECEIVER, ICMP_PROBE)
+                TRAP_RECEIVER, ICMP_PROBE, HISTORY)

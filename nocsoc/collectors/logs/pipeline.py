@@ -16,6 +16,7 @@ import threading
 import time
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from nocsoc.collectors.logs.config import FileInputConfig, LogsConfig
@@ -34,6 +35,9 @@ from nocsoc.events import LogEvent
 from nocsoc.paths import resolve_path
 from nocsoc.schema import ALERT, LOG_COLLECTOR, LOG_EVENT, Point
 from nocsoc.sinks.base import Sink
+
+if TYPE_CHECKING:
+    from nocsoc.history.logs import LogArchiveWriter
 
 log = logging.getLogger(__name__)
 # (text, sender, source, (file, inode, offset after the line), or an acknowledgement to count
@@ -81,8 +85,10 @@ class LogPipeline:
 
     def __init__(self, config: LogsConfig, detections_config: DetectionsConfig, sink: Sink | None,
                  *, base_dir: Path | None = None, ruleset: RuleSet | None = None,
-                 store: AlertStore | None = None) -> None:
+                 store: AlertStore | None = None, archive: LogArchiveWriter | None = None) -> None:
+        """`archive`: the log archive writer every parsed event also goes to."""
         self.config = config
+        self.archive = archive
         self.dconfig = detections_config
         self.sink = sink
         base = base_dir or Path.cwd()
@@ -266,6 +272,8 @@ class LogPipeline:
             self.counters.add("errors")
             log.exception("parse failed for a line from %s", sender)
             return
+        if self.archive is not None:
+            self.archive.add(ev)  # never waits: a full archive queue drops (counted there)
         parsed = ev.parser != "unparsed"
         self.counters.add("parsed" if parsed else "unparsed")
         with self._per_parser_lock:
@@ -313,6 +321,8 @@ class LogPipeline:
     # --- lifecycle ----------------------------------------------------------------------------
 
     def start(self) -> None:
+        if self.archive is not None:
+            self.archive.start()
         self._worker = threading.Thread(target=self._run, name="log-engine", daemon=True)
         self._worker.start()
         if self.udp:
@@ -337,6 +347,8 @@ class LogPipeline:
             with contextlib.suppress(queue.Full):  # wakes the engine thread (the event suffices)
                 self._queue.put_nowait(_STOP)
             self._worker.join(timeout)
+        if self.archive is not None:
+            self.archive.stop(timeout)
         if self._own_store:
             self.store.close()
 
@@ -359,7 +371,8 @@ class LogPipeline:
         if self.tailers:
             sets.append(self.file_counters)
         sets += [srv.counters for srv in self.windows.servers]
-        return [*sets, self.engine.counters]
+        sets.append(self.engine.counters)
+        return sets + (self.archive.counter_sets() if self.archive is not None else [])
 
     def self_points(self) -> list[Point]:
         """`log_event` points: events per source, parser and host since the last call; the
