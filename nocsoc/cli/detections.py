@@ -138,20 +138,19 @@ def detect_command(
                     line = raw.decode("utf-8", "replace").rstrip("\r\n")
                     if not line.strip():
                         continue
-                    ev: LogEvent
+                    evs: list[LogEvent]
                     if jsonl:
                         try:
-                            ev = json_event(line, default_host=f.stem)
+                            evs = [json_event(line, default_host=f.stem)]
                         except ValueError:
-                            ev = LogEvent(line, {"message": line}, host=f.stem)
-                    elif line.startswith("<"):
-                        ev = parser.parse_syslog(line, source="file")
+                            evs = [LogEvent(line, {"message": line}, host=f.stem)]
                     else:
-                        ev = parser.parse_line(line, source="file")
-                    events += 1
-                    unparsed += ev.parser == "unparsed"
-                    last = max(last, ev.time)
-                    dets.extend(engine.process(ev))
+                        evs = parser.events(line, source="file")
+                    for ev in evs:
+                        events += 1
+                        unparsed += ev.parser == "unparsed"
+                        last = max(last, ev.time)
+                        dets.extend(engine.process(ev))
                     if n % 2000 == 0:
                         progress.update(task, completed=fh.tell(), events=events)
             progress.update(task, completed=sum(x.stat().st_size for x in files[:files.index(f) + 1]),

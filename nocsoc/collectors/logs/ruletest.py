@@ -28,10 +28,7 @@ def parse_lines(lines: Iterable[str], parser: LineParser | None = None,
         line = line.rstrip("\r\n")
         if not line:
             continue
-        if line.startswith("<"):
-            yield parser.parse_syslog(line, source=source, now=now)
-        else:
-            yield parser.parse_line(line, source=source, now=now)
+        yield from parser.events(line, source=source, now=now)
 
 
 @dataclass

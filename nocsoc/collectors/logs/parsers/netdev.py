@@ -7,9 +7,10 @@ configuration), `bgp`, `ldp`; link state changes get `link` (no SigmaHQ equivale
 from __future__ import annotations
 
 import re
-from datetime import datetime
 
-from nocsoc.collectors.logs.parsers.base import Parsed, kv_pairs, to_int
+from nocsoc.collectors.logs.parsers.base import Parsed, to_int
+from nocsoc.collectors.logs.parsers.registry import ParserSpec
+from nocsoc.logsources import LogSource
 
 _CISCO = re.compile(
     r"%(?P<fac>[A-Z0-9_]+(?:-[A-Z0-9_]+)*?)-(?P<sev>[0-7])-(?P<mn>[A-Z0-9_]+):\s*(?P<text>.*)")
@@ -23,7 +24,7 @@ _CISCO_SVC = {"SEC_LOGIN": "aaa", "PARSER": "aaa", "SYS": "aaa", "AAA": "aaa", "
               "LINEPROTO": "link"}
 
 
-def parse_cisco(msg: str) -> Parsed | None:
+def parse_cisco(msg: str, app: str = "", state: object = None) -> Parsed | None:
     m = _CISCO.search(msg)
     if m is None:
         return None
@@ -67,7 +68,7 @@ _JUNOS_HOST = re.compile(r"from host '(?P<ip>[^']*)'|from (?P<ip2>\d+\.\d+\.\d+\
 _JUNOS_IF = re.compile(r"ifName (?P<iface>[\w/.:-]+)")
 
 
-def parse_junos(msg: str, app: str) -> Parsed | None:
+def parse_junos(msg: str, app: str = "", state: object = None) -> Parsed | None:
     m = _JUNOS.match(msg)
     if m is None:
         return None
@@ -96,40 +97,16 @@ def parse_junos(msg: str, app: str) -> Parsed | None:
     return Parsed("junos", fields, "juniper", (svc, "syslog") if svc != "syslog" else ("syslog",))
 
 
-def parse_fortigate(msg: str) -> Parsed | None:
-    if "logid=" not in msg or "type=" not in msg:
-        return None
-    kv = kv_pairs(msg)
-    if "logid" not in kv:
-        return None
-    fields: dict[str, object] = dict(kv)
-    ftype = kv.get("type", "")
-    categories: tuple[str, ...] = ()
-    if ftype == "traffic":
-        categories = ("firewall",)
-        fields["src_ip"] = kv.get("srcip", "")
-        fields["dst_ip"] = kv.get("dstip", "")
-        fields["dst_port"] = to_int(kv.get("dstport"))
-        fields["src_port"] = to_int(kv.get("srcport"))
-        action = kv.get("action", "")
-        fields["blocked"] = "true" if action in ("deny", "blocked", "drop") else "false"
-    host = kv.get("devname")
-    return Parsed("fortigate", fields, "fortigate", (ftype,) if ftype else (), categories,
-                  time=_fortigate_time(kv), host=host)
-
-
-def _fortigate_time(kv: dict[str, str]) -> float | None:
-    """`eventtime` (epoch s/ms/us/ns, FortiOS 6.2+), else `date`+`time` with `tz`, else None."""
-    et = kv.get("eventtime", "")
-    if et.isdigit():
-        n = int(et)
-        for scale in (1e9, 1e6, 1e3, 1.0):
-            if n / scale < 1e10:
-                return n / scale
-    if "date" in kv and "time" in kv:
-        tz = kv.get("tz", "+0000")
-        try:
-            return datetime.fromisoformat(f"{kv['date']}T{kv['time']}{tz[:3]}:{tz[3:5]}").timestamp()
-        except ValueError:
-            return None
-    return None
+_JUNOS_APPS = ("mgd", "rpd", "mib2d", "chassisd", "dcd", "eventd", "jlaunchd", "RT_FLOW", "RT_IDS",
+               "RT_SCREEN", "RT_UTM", "RT_IDP", "RT_AAMW", "RT_SECINTEL", "sshd")
+PARSERS = [
+    ParserSpec("cisco", parse_cisco,
+               tuple(LogSource("cisco", (s, "syslog")) for s in ("aaa", "bgp", "ldp", "link"))
+               + (LogSource("cisco", ("syslog",)),),
+               markers=("%",), order=45, description="Cisco IOS/IOS-XE/NX-OS `%FAC-SEV-MNEMONIC:`"),
+    ParserSpec("junos", parse_junos,
+               tuple(LogSource("juniper", (s, "syslog")) for s in ("aaa", "bgp", "link"))
+               + (LogSource("juniper", ("syslog",)),),
+               programs=_JUNOS_APPS, prefixes=("RT_", "UI_", "SNMP_TRAP_", "BGP_", "RPD_", "SSHD_", "LOGIN_"),
+               order=46, description="Junos `TAG: text` messages"),
+]
