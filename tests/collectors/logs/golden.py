@@ -40,15 +40,16 @@ FIELD_MAP: dict[str, str] = {
 }
 
 # format -> program name a syslog relay would have put in front of SEKOIA's header-less bodies
-# (None: the lines are complete as they are: device syslog bodies, access logs, JSON)
+# (None: the lines are complete as they are: device syslog bodies, access logs, JSON; "": the
+# bodies start with their own `program[pid]: ` tag, only the syslog header is missing)
 FORMATS: dict[str, str | None] = {
     "openssh": "sshd",
     "fortigate": None,
     "cisco-secure-firewall": None,
     "cisco-ios": None,
     "cisco-nx-os": None,
-    "juniper-ngfw": None,
-    "juniper-switches": None,
+    "juniper-ngfw": "",
+    "juniper-switches": "",
     "paloalto-ngfw": None,
     "sophos-firewall": None,
     "checkpoint": None,
@@ -101,7 +102,12 @@ def cases(root: Path, fmt: str) -> list[Case]:
         doc = json.loads(f.read_text(encoding="utf-8"))
         msg = doc["input"]["message"]
         line = msg
-        if prog is not None and not _HEADER.match(msg):
+        appname = flatten(doc["input"]).get("log.syslog.appname")
+        if appname:
+            line = f"<38>Nov 25 01:02:03 host1 {appname}: {msg.strip()}"
+        elif prog == "":
+            line = f"<38>Nov 25 01:02:03 host1 {msg.strip()}"
+        elif prog is not None and not _HEADER.match(msg):
             line = f"<38>Nov 25 01:02:03 host1 {prog}[42]: {msg.strip()}"
         exp = {k: v for k, v in flatten(doc["expected"]).items() if k in FIELD_MAP}
         out.append(Case(f.stem, line, exp))

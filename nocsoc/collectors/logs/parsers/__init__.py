@@ -16,7 +16,7 @@ from typing import Any
 
 from nocsoc.collectors.logs.parsers import registry
 from nocsoc.collectors.logs.parsers.base import Parsed
-from nocsoc.collectors.logs.parsers.registry import Dispatcher, ParserSpec
+from nocsoc.collectors.logs.parsers.registry import Dispatcher, Entry, ParserSpec
 from nocsoc.collectors.logs.syslog import SyslogMessage, parse_syslog
 from nocsoc.events import LogEvent
 
@@ -35,46 +35,37 @@ class LineParser:
         self.tz = tz
         self.default_host = default_host or socket.gethostname()
         specs = parsers if parsers is not None else registry.specs()
-        self.dispatch = Dispatcher(specs)
         self.state: dict[str, Any] = {s.name: s.state() for s in specs if s.state is not None}
-        self._fallback = registry.get("syslog")
+        self.dispatch = Dispatcher(specs, self.state)
+        self._by_program = self.dispatch.by_program
+        self._by_line_start = self.dispatch.by_line_start
+        self._fallback = registry.get("syslog").parse
         self.repeat = 1  # how many events the last parsed message stands for
-
-    def _try(self, specs: tuple[ParserSpec, ...], msg: str, app: str) -> Parsed | None:
-        state = self.state
-        for s in specs:
-            p = s.parse(msg, app, state.get(s.name))
-            if p is not None:
-                return p
-        return None
 
     def _body(self, sm: SyslogMessage) -> Parsed | None:
         msg, app = sm.msg, sm.app
         if msg.startswith("message repeated "):
             return self._repeated(sm)
-        tried: tuple[ParserSpec, ...] = ()
+        tried: tuple[Entry, ...] = ()
         if app:
-            tried = self.dispatch.for_program(app)
-            if tried:
-                p = self._try(tried, msg, app)
+            tried = self._by_program.get(app) or self.dispatch.for_program(app)
+            for parse, state, _ in tried:
+                p = parse(msg, app, state)
                 if p is not None:
                     return p
-        shapes = self.dispatch.candidates(msg)
-        if shapes:
-            if tried:
-                shapes = tuple(s for s in shapes if s not in tried)
-            p = self._try(shapes, msg, app)
+        for parse, state, _ in self.dispatch.candidates(msg, tried):
+            p = parse(msg, app, state)
             if p is not None:
                 return p
         if app:
-            return self._fallback.parse(msg, app, None)
+            return self._fallback(msg, app, None)
         return None
 
     def _repeated(self, sm: SyslogMessage) -> Parsed | None:
         """rsyslog's `message repeated N times: [ msg]`: the inner message, standing for N."""
         m = _REPEATED.match(sm.msg)
         if m is None:
-            return self._fallback.parse(sm.msg, sm.app, None) if sm.app else None
+            return self._fallback(sm.msg, sm.app, None) if sm.app else None
         inner = SyslogMessage(sm.time, sm.host, sm.app, sm.pid, m[2], sm.facility, sm.severity, sm.format)
         p = self._body(inner)
         if p is not None:
@@ -121,10 +112,14 @@ class LineParser:
         """A line of a file: audit.log, access.log, FortiGate kv, JSON, or syslog-format (auth.log...).
         Formats that claim the line's first character are tried before the syslog header."""
         line = line.rstrip("\r\n")
-        specs = self.dispatch.by_line_start.get(line[:1])
-        if specs:
+        entries = self._by_line_start.get(line[:1])
+        if entries:
+            p = None
             try:
-                p = self._try(specs, line, "")
+                for parse, state, _ in entries:
+                    p = parse(line, "", state)
+                    if p is not None:
+                        break
             except Exception:
                 p = None
             if p is not None:

@@ -22,10 +22,11 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
+
+from ahocorasick_rs import AhoCorasick
 
 from nocsoc import logsources
 from nocsoc.collectors.logs.parsers.base import Parsed
@@ -88,53 +89,66 @@ def get(name: str) -> ParserSpec:
     return _REGISTRY[name]
 
 
-class Dispatcher:
-    """The compiled routing of a set of specs (built once per LineParser; specs are immutable)."""
+Entry = tuple[ParseFn, Any, ParserSpec]  # (parse, its per-input state, the spec)
 
-    def __init__(self, parsers: Iterable[ParserSpec]) -> None:
+
+class Dispatcher:
+    """The compiled routing of a set of specs for one input: tables of (parse, state, spec)
+    entries, so the hot path is a dict lookup and direct calls (specs are immutable)."""
+
+    def __init__(self, parsers: Iterable[ParserSpec], state: dict[str, Any] | None = None) -> None:
+        st = state or {}
         ordered = sorted(parsers, key=lambda s: (s.order, s.name))
-        self.by_program: dict[str, tuple[ParserSpec, ...]] = {}
-        self.by_line_start: dict[str, tuple[ParserSpec, ...]] = {}
+        entry = {s.name: (s.parse, st.get(s.name), s) for s in ordered}
+        self.by_program: dict[str, tuple[Entry, ...]] = {}
+        self.by_line_start: dict[str, tuple[Entry, ...]] = {}
         for s in ordered:
             for prog in s.programs:
-                self.by_program[prog] = (*self.by_program.get(prog, ()), s)
+                self.by_program[prog] = (*self.by_program.get(prog, ()), entry[s.name])
             for ch in s.line_starts:
-                self.by_line_start[ch] = (*self.by_line_start.get(ch, ()), s)
-        self.shapes: tuple[ParserSpec, ...] = tuple(s for s in ordered if s.markers or s.prefixes)
-        # one regex scan finds every marker present; a found marker stands for each spec with a
-        # marker inside it (alternation takes the longest at a position: "%ASA-" hides "%")
-        markers = sorted({m for s in ordered for m in s.markers}, key=lambda m: (-len(m), m))
-        self._marker_re = re.compile("|".join(map(re.escape, markers))) if markers else None
-        self._marker_specs = {m: frozenset(s.name for s in ordered if any(k in m for k in s.markers))
-                              for m in markers}
-        self._prefixed = tuple(s for s in ordered if s.prefixes)
+                self.by_line_start[ch] = (*self.by_line_start.get(ch, ()), entry[s.name])
+        # one Aho-Corasick scan (overlapping: "%" inside "%ASA-" counts too) finds every marker
+        # present, whatever their number; a regex alternation costs per marker per position
+        markers = sorted({m for s in ordered for m in s.markers})
+        self._scan = AhoCorasick(markers).find_matches_as_indexes if markers else None
+        self._marker_specs = [frozenset(s.name for s in ordered if m in s.markers) for m in markers]
+        # prefix tests by the body's first character: most bodies start with none of them
+        self._prefixed: dict[str, tuple[tuple[tuple[str, ...], str], ...]] = {}
+        for s in ordered:
+            for ch in sorted({p[:1] for p in s.prefixes if p}):
+                self._prefixed[ch] = (*self._prefixed.get(ch, ()),
+                                      (tuple(p for p in s.prefixes if p.startswith(ch)), s.name))
         self._order = {s.name: i for i, s in enumerate(ordered)}
-        self._by_name = {s.name: s for s in ordered}
-        self._cache: dict[frozenset[str], tuple[ParserSpec, ...]] = {}
+        self._entry = entry
+        self._cache: dict[tuple[frozenset[int], tuple[str, ...]], tuple[Entry, ...]] = {}
 
-    def candidates(self, msg: str) -> tuple[ParserSpec, ...]:
-        """The specs whose shape test the body passes, in order."""
-        names: set[str] = set()
-        if self._marker_re is not None:
-            for m in set(self._marker_re.findall(msg)):
-                names |= self._marker_specs[m]
-        for s in self._prefixed:
-            if msg.startswith(s.prefixes):
-                names.add(s.name)
-        if not names:
+    def candidates(self, msg: str, skip: tuple[Entry, ...] = ()) -> tuple[Entry, ...]:
+        """The entries whose shape test the body passes, in order (less those in `skip`)."""
+        found = frozenset([h[0] for h in self._scan(msg, True)]) if self._scan is not None else frozenset()
+        pre: tuple[str, ...] = ()
+        tests = self._prefixed.get(msg[:1])
+        if tests is not None:
+            pre = tuple(name for prefixes, name in tests if msg.startswith(prefixes))
+        if not found and not pre:
             return ()
-        key = frozenset(names)
+        key = (found, pre)
         got = self._cache.get(key)
         if got is None:
-            got = self._cache[key] = tuple(sorted((self._by_name[n] for n in key),
-                                                  key=lambda s: self._order[s.name]))
+            names: set[str] = set(pre)
+            for m in found:
+                names |= self._marker_specs[m]
+            got = tuple(sorted((self._entry[n] for n in names), key=lambda e: self._order[e[2].name]))
+            if len(self._cache) < 4096:
+                self._cache[key] = got
+        if skip:
+            got = tuple(e for e in got if e not in skip)
         return got
 
-    def for_program(self, app: str) -> tuple[ParserSpec, ...]:
+    def for_program(self, app: str) -> tuple[Entry, ...]:
         got = self.by_program.get(app)
-        if got is None and app:
+        if got is None:
             got = self.by_program.get(app.lower(), ())
-        return got or ()
+        return got
 
 
-__all__ = ["Dispatcher", "ParseFn", "ParserSpec", "discover", "get", "register", "specs"]
+__all__ = ["Dispatcher", "Entry", "ParseFn", "ParserSpec", "discover", "get", "register", "specs"]

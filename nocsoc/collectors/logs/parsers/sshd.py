@@ -60,6 +60,14 @@ _P: list[tuple[str, str, str]] = [  # (regex, event_type, outcome)
     (r"User child is on pid (?P<childpid>\d+)", "child", "unknown"),
 ]
 _PATTERNS = [(re.compile(rx), kind, outcome) for rx, kind, outcome in _P]
+# patterns by the message's first word (each starts with a literal one): one dict lookup picks
+# the two or three worth trying instead of scanning all of them
+_BY_WORD: dict[str, list[tuple[re.Pattern[str], str, str]]] = {}
+for _pat, _kind, _out in _PATTERNS:
+    _first = _pat.pattern.split(" ", 1)[0]
+    _words = _first[3:-1].split("|") if _first.startswith("(?:") else [_first.split("(", 1)[0].rstrip(":")]
+    for _w in _words:
+        _BY_WORD.setdefault(_w, []).append((_pat, _kind, _out))
 _IS_IP = re.compile(r"^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]+)$")
 _JUNOS_TAG = re.compile(r"[A-Z][A-Z0-9]*_[A-Z0-9_]+: ")
 
@@ -81,8 +89,12 @@ def parse_sshd(msg: str, app: str = "sshd", state: object = None) -> Parsed | No
     if body.startswith("error: ") or body.startswith("fatal: "):
         body = body[7:]
     services = ("sshd", "auth", "syslog")
-    for pattern, kind, outcome in _PATTERNS:
-        m = pattern.search(body)
+    word = body.split(" ", 1)[0]
+    while word.endswith(":") and word[:-1] not in _BY_WORD:  # `error: `, `fatal: `, `ssh_dispatch...: `
+        body = body[len(word):].lstrip()
+        word = body.split(" ", 1)[0]
+    for pattern, kind, outcome in _BY_WORD.get(word.rstrip(":"), ()):
+        m = pattern.match(body)
         if m is None:
             continue
         gd = m.groupdict()
