@@ -10,6 +10,7 @@ category `firewall` for traffic logs (SigmaHQ's fortigate rules use `service: ev
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from nocsoc.collectors.logs.parsers.base import (
@@ -31,7 +32,9 @@ _CEF_STD = {"src": "srcip", "dst": "dstip", "spt": "srcport", "dpt": "dstport", 
             "sourceTranslatedPort": "transport", "destinationTranslatedAddress": "tranip",
             "destinationTranslatedPort": "tranport", "out": "sentbyte", "in": "rcvdbyte", "msg": "msg",
             "dvchost": "devname", "deviceExternalId": "devid", "shost": "srcname", "dhost": "dstname",
-            "request": "url", "requestClientApplication": "agent", "app": "service"}
+            "request": "url", "requestClientApplication": "agent", "app": "service",
+            "requestMethod": "httpmethod"}
+_UI_IP = re.compile(r"\((\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f:]+:[0-9A-Fa-f:]+)\)")
 _BLOCKING = {"deny", "blocked", "block", "drop", "dropped", "reset", "reject", "server-rst", "client-rst"}
 _SEVERITIES = ("emergency", "alert", "critical", "error", "warning", "notice", "information", "debug")
 
@@ -48,6 +51,8 @@ def _native(msg: str) -> dict[str, str] | None:
                     break
             else:
                 k = _CEF_STD.get(k, k)
+            if len(v) >= 2 and v[0] == '"' and v[-1] == '"':
+                v = v[1:-1]
             kv.setdefault(k, v)
         cat = kv.get("cat", "")
         if "type" not in kv and cat:
@@ -66,7 +71,7 @@ def _native(msg: str) -> dict[str, str] | None:
     if "logid" not in kv:
         if "log_id" in kv:
             kv["logid"] = kv["log_id"]
-        else:
+        elif not ("subtype" in kv and ("vd" in kv or "devname" in kv)):
             return None
     if "type" not in kv:
         return None
@@ -78,31 +83,40 @@ def _port(v: str | None) -> int | str | None:
 
 
 def parse_fortigate(msg: str, app: str = "", state: object = None) -> Parsed | None:
-    if "logid" not in msg and "log_id" not in msg and "|Fortinet|" not in msg[:40]:
+    if "logid" not in msg and "log_id" not in msg and "|Fortinet|" not in msg[:40] and "subtype=" not in msg:
         return None
     kv = _native(msg)
     if kv is None:
         return None
     fields: dict[str, object] = dict(kv)
     ftype = kv.get("type", "")
-    # FortiWeb/ADC write src/dst; VPN events name the peer remip
-    src = kv.get("srcip") or kv.get("src") or (kv.get("remip") if kv.get("subtype") == "vpn" else None)
-    dst = kv.get("dstip") or kv.get("dst")
+    # FortiWeb/ADC write src/dst; VPN events name the peer remip; admin events the client in ui
+    src = (kv.get("srcip") or kv.get("src") or kv.get("userip") or kv.get("sproc")
+           or (kv.get("remip") if kv.get("subtype") == "vpn" else None))
+    if not src:
+        mu = _UI_IP.search(kv.get("ui", ""))
+        if mu is not None:
+            src = mu[1]
+        elif kv.get("subtype") == "system" and "dhcp" in kv.get("logdesc", "").lower():
+            src = kv.get("ip")
+    dst = kv.get("dstip") or kv.get("dst") or (kv.get("locip") if kv.get("subtype") == "vpn" else None)
     if src and is_ip(src):
         fields["src_ip"] = src
     if dst and is_ip(dst):
         fields["dst_ip"] = dst
-    for name, keys in (("src_port", ("srcport", "src_port")), ("dst_port", ("dstport", "dst_port"))):
+    for name, keys in (("src_port", ("srcport", "src_port", "remport")), ("dst_port", ("dstport", "dst_port", "locport"))):
         for k in keys:
             v = _port(kv.get(k))
             if v is not None:
                 fields[name] = v
                 break
-    for name, key in (("source.nat.ip", "transip"), ("destination.nat.ip", "tranip")):
+    for name, key in (("source.nat.ip", "transip"), ("destination.nat.ip", "tranip"), ("source.nat.ip", "tunnelip")):
         v = kv.get(key)
         if v and is_ip(v) and v != "0.0.0.0":
             fields[name] = v
-    for name, keys in (("source.bytes", ("sentbyte", "obytes")), ("destination.bytes", ("rcvdbyte", "ibytes"))):
+    # an interim log of a long session: its delta is what this log accounts for
+    for name, keys in (("source.bytes", ("sentdelta", "sentbyte", "obytes")),
+                       ("destination.bytes", ("rcvddelta", "rcvdbyte", "ibytes"))):
         for k in keys:
             v = kv.get(k)
             if v not in (None, ""):
@@ -113,7 +127,15 @@ def parse_fortigate(msg: str, app: str = "", state: object = None) -> Parsed | N
         fields["network_protocol"] = transport(proto)
     user = kv.get("user") or kv.get("srcuser") or kv.get("unauthuser") or kv.get("dstuser")
     if user and user not in ("N/A", "system"):
-        fields["user"] = user
+        user = user.split(",", 1)[0]  # `john.doe,cn=john.doe` (certificate users)
+        fields["user"] = user.rsplit("\\", 1)[-1]
+    for name, keys in (("c-uri", ("url",)), ("cs-method", ("httpmethod", "method")), ("c-useragent", ("agent",)),
+                       ("cs-host", ("hostname",))):
+        for k in keys:
+            v = kv.get(k)
+            if v and not (k == "method" and ftype != "utm" and kv.get("subtype") != "rest-api"):
+                fields[name] = v
+                break
     action = kv.get("action", "")
     if action:
         fields["action"] = action
