@@ -71,7 +71,13 @@ class Cef:
 def _cef_unescape(v: str) -> str:
     if "\\" not in v:
         return v
-    return v.replace("\\=", "=").replace("\\|", "|").replace("\\n", "\n").replace("\\r", "\r").replace("\\\\", "\\")
+    return (
+        v.replace("\\=", "=")
+        .replace("\\|", "|")
+        .replace("\\n", "\n")
+        .replace("\\r", "\r")
+        .replace("\\\\", "\\")
+    )
 
 
 def parse_cef(msg: str) -> Cef | None:
@@ -113,12 +119,22 @@ def parse_cef(msg: str) -> Cef | None:
         if mk.start() > 0 and ext_text[mk.start() - 1] == "\\":
             continue
         end = keys[j + 1].start() if j + 1 < len(keys) else len(ext_text)
-        ext[mk[1]] = _cef_unescape(ext_text[mk.end():end].strip())
+        ext[mk[1]] = _cef_unescape(ext_text[mk.end() : end].strip())
     return Cef(parts[0], parts[1], parts[2], parts[3], parts[4], parts[5], ext)
 
 
-IANA_PROTO = {"1": "icmp", "6": "tcp", "17": "udp", "47": "gre", "50": "esp", "51": "ah", "58": "ipv6-icmp",
-              "132": "sctp", "2": "igmp", "89": "ospf"}
+IANA_PROTO = {
+    "1": "icmp",
+    "6": "tcp",
+    "17": "udp",
+    "47": "gre",
+    "50": "esp",
+    "51": "ah",
+    "58": "ipv6-icmp",
+    "132": "sctp",
+    "2": "igmp",
+    "89": "ospf",
+}
 
 
 def transport(v: object) -> str | None:

@@ -18,17 +18,51 @@ from nocsoc.collectors.logs.parsers.registry import ParserSpec
 from nocsoc.logsources import LogSource
 
 _SYSLOG_KV = re.compile(r'(\w[\w:]*?):"((?:[^"\\]|\\.)*)";?')
-_CEF_MAP = {"src": "src_ip", "dst": "dst_ip", "spt": "src_port", "dpt": "dst_port",
-            "sourceTranslatedAddress": "source.nat.ip", "destinationTranslatedAddress": "destination.nat.ip",
-            "sourceTranslatedPort": "source.nat.port", "destinationTranslatedPort": "destination.nat.port",
-            "act": "action", "proto": "proto", "suser": "src_user", "duser": "dst_user", "in": "source.bytes",
-            "out": "destination.bytes", "request": "c-uri", "requestMethod": "cs-method",
-            "user_agent": "c-useragent", "ifname": "interface", "rule_name": "rule"}
-_KV_MAP = {"src": "src_ip", "dst": "dst_ip", "s_port": "src_port", "service": "dst_port", "proto": "proto",
-           "action": "action", "xlatesrc": "source.nat.ip", "xlatedst": "destination.nat.ip",
-           "xlatesport": "source.nat.port", "xlatedport": "destination.nat.port", "ifname": "interface",
-           "rule_name": "rule", "user": "src_user", "src_user_name": "src_user"}
-_INTS = {"src_port", "dst_port", "source.nat.port", "destination.nat.port", "source.bytes", "destination.bytes"}
+_CEF_MAP = {
+    "src": "src_ip",
+    "dst": "dst_ip",
+    "spt": "src_port",
+    "dpt": "dst_port",
+    "sourceTranslatedAddress": "source.nat.ip",
+    "destinationTranslatedAddress": "destination.nat.ip",
+    "sourceTranslatedPort": "source.nat.port",
+    "destinationTranslatedPort": "destination.nat.port",
+    "act": "action",
+    "proto": "proto",
+    "suser": "src_user",
+    "duser": "dst_user",
+    "in": "source.bytes",
+    "out": "destination.bytes",
+    "request": "c-uri",
+    "requestMethod": "cs-method",
+    "user_agent": "c-useragent",
+    "ifname": "interface",
+    "rule_name": "rule",
+}
+_KV_MAP = {
+    "src": "src_ip",
+    "dst": "dst_ip",
+    "s_port": "src_port",
+    "service": "dst_port",
+    "proto": "proto",
+    "action": "action",
+    "xlatesrc": "source.nat.ip",
+    "xlatedst": "destination.nat.ip",
+    "xlatesport": "source.nat.port",
+    "xlatedport": "destination.nat.port",
+    "ifname": "interface",
+    "rule_name": "rule",
+    "user": "src_user",
+    "src_user_name": "src_user",
+}
+_INTS = {
+    "src_port",
+    "dst_port",
+    "source.nat.port",
+    "destination.nat.port",
+    "source.bytes",
+    "destination.bytes",
+}
 _BLOCKING = {"drop", "reject", "block", "prevent", "deny"}
 _FW_ACTIONS = _BLOCKING | {"accept", "allow", "redirect", "decrypt", "encrypt"}
 
@@ -97,9 +131,17 @@ def _fw1_export(msg: str) -> Parsed | None:
         return None
     if len(cols) < 12:
         return None
-    fields: dict[str, Any] = {"interface": cols[3], "origin": cols[4], "event_type": cols[5],
-                              "action": cols[6], "dst_port": cols[7], "src_port": cols[8], "src_ip": cols[9],
-                              "dst_ip": cols[10], "proto": cols[11]}
+    fields: dict[str, Any] = {
+        "interface": cols[3],
+        "origin": cols[4],
+        "event_type": cols[5],
+        "action": cols[6],
+        "dst_port": cols[7],
+        "src_port": cols[8],
+        "src_ip": cols[9],
+        "dst_ip": cols[10],
+        "proto": cols[11],
+    }
     if len(cols) > 13:
         fields["rule"] = cols[13]
     return _finish(fields, "")
@@ -117,9 +159,18 @@ def parse_checkpoint(msg: str, app: str = "", state: object = None) -> Parsed | 
 
 
 PARSERS = [
-    ParserSpec("checkpoint", parse_checkpoint,
-               (LogSource("checkpoint", ("firewall",), ("firewall",)), LogSource("checkpoint", ("firewall",)),
-                LogSource("checkpoint", ("smartdefense",)), LogSource("checkpoint", ("url_filtering",))),
-               markers=("|Check Point|", 'origin:"', '" "Log" "'), line_starts='Cs0"', order=53,
-               description="Check Point CEF, syslog[key:\"v\"] and fw1 export"),
+    ParserSpec(
+        "checkpoint",
+        parse_checkpoint,
+        (
+            LogSource("checkpoint", ("firewall",), ("firewall",)),
+            LogSource("checkpoint", ("firewall",)),
+            LogSource("checkpoint", ("smartdefense",)),
+            LogSource("checkpoint", ("url_filtering",)),
+        ),
+        markers=("|Check Point|", 'origin:"', '" "Log" "'),
+        line_starts='Cs0"',
+        order=53,
+        description='Check Point CEF, syslog[key:"v"] and fw1 export',
+    ),
 ]

@@ -30,40 +30,75 @@ _BY_ID: dict[str, tuple[str, str]] = {  # message ID -> (regex, kind)
     "106014": (rf"Deny (?P<dir>inbound|outbound) (?P<proto>\w+) src {_S} dst {_D}", "deny"),
     "106015": (rf"Deny (?P<proto>\w+) \(no connection\) from {_S} to {_D}", "deny"),
     "106021": (rf"Deny (?P<proto>\w+) reverse path check from {_S} to {_D}", "deny"),
-    "106023": (rf"Deny (?P<proto>\w+) src {_S} dst {_D}(?: \(type \d+, code \d+\))? by access-group "
-               r'"(?P<acl>[^"]*)"', "deny"),
-    "106100": (rf"access-list (?P<acl>\S+) (?P<act>permitted|denied|est-allowed) (?P<proto>\w+) "
-               rf"(?P<sif>[^\s/]+)/(?P<src>{_IP})\((?P<sport>\d+)\)(?:\([^)]*\))? -> "
-               rf"(?P<dif>[^\s/]+)/(?P<dst>{_IP})\((?P<dport>\d+)\)", "acl"),
+    "106023": (
+        rf"Deny (?P<proto>\w+) src {_S} dst {_D}(?: \(type \d+, code \d+\))? by access-group "
+        r'"(?P<acl>[^"]*)"',
+        "deny",
+    ),
+    "106100": (
+        rf"access-list (?P<acl>\S+) (?P<act>permitted|denied|est-allowed) (?P<proto>\w+) "
+        rf"(?P<sif>[^\s/]+)/(?P<src>{_IP})\((?P<sport>\d+)\)(?:\([^)]*\))? -> "
+        rf"(?P<dif>[^\s/]+)/(?P<dst>{_IP})\((?P<dport>\d+)\)",
+        "acl",
+    ),
     "110002": (rf"Failed to locate egress interface for (?P<proto>\w+) from {_S} to {_D}", "route"),
     "110003": (rf"Routing failed to locate next hop for (?P<proto>\w+) from {_S} to {_D}", "route"),
     "111007": (rf"Begin configuration: (?P<src>{_IP}) reading from", "config"),
     "111008": (r"User '(?P<user>[^']*)' executed the", "command"),
     "111009": (r"User '(?P<user>[^']*)' executed cmd", "command"),
     "111010": (rf"User '(?P<user>[^']*)', running '[^']*' from IP (?P<src>{_IP})", "command"),
-    "113004": (rf"AAA user (?:authentication|authorization) (?P<res>Successful) : (?:server = +(?P<dst>{_IP}) "
-               r": )?(?:local database : )?user = (?P<user>\S+)", "login"),
-    "113005": (rf"AAA user (?:authentication|authorization) (?P<res>Rejected) : (?:reason = [^:]* : )?"
-               rf"(?:server = +(?P<dst>{_IP}) : )?user = (?P<user>\S+)(?: : user IP = (?P<src>{_IP}))?", "login"),
-    "113012": (r"AAA user authentication (?P<res>Successful) : local database : user = (?P<user>\S+)", "login"),
-    "113015": (rf"AAA user authentication (?P<res>Rejected) : reason = [^:]* : local database : user = "
-               rf"(?P<user>\S+)(?: : user IP = (?P<src>{_IP}))?", "login"),
+    "113004": (
+        rf"AAA user (?:authentication|authorization) (?P<res>Successful) : (?:server = +(?P<dst>{_IP}) "
+        r": )?(?:local database : )?user = (?P<user>\S+)",
+        "login",
+    ),
+    "113005": (
+        rf"AAA user (?:authentication|authorization) (?P<res>Rejected) : (?:reason = [^:]* : )?"
+        rf"(?:server = +(?P<dst>{_IP}) : )?user = (?P<user>\S+)(?: : user IP = (?P<src>{_IP}))?",
+        "login",
+    ),
+    "113012": (
+        r"AAA user authentication (?P<res>Successful) : local database : user = (?P<user>\S+)",
+        "login",
+    ),
+    "113015": (
+        rf"AAA user authentication (?P<res>Rejected) : reason = [^:]* : local database : user = "
+        rf"(?P<user>\S+)(?: : user IP = (?P<src>{_IP}))?",
+        "login",
+    ),
     "113019": (rf"Group = (?P<group>[^,]*), Username = (?P<user>[^,]*), IP = (?P<src>{_IP})", "vpn"),
-    "302013": (rf"Built (?P<dir>inbound|outbound) (?P<proto>\w+) connection (?P<cid>\d+) for {_S} "
-               rf"\((?P<snat>{_IP})/(?P<snatport>\d+)\)(?:\((?P<suser2>[^)]*)\))? to {_D} "
-               rf"\((?P<dnat>{_IP})/(?P<dnatport>\d+)\)", "conn"),
-    "302014": (rf"Teardown (?P<proto>\w+) connection (?P<cid>\d+) for {_S} to {_D} duration \S+ bytes "
-               r"(?P<bytes>\d+)", "conn"),
-    "302020": (rf"Built (?:(?P<dir>inbound|outbound) )?(?P<proto>ICMP|ICMPv6) connection for faddr {_S} "
-               rf"gaddr (?P<gaddr>{_IP})/\d+ laddr {_D}", "conn"),
-    "302021": (rf"Teardown (?P<proto>ICMP|ICMPv6) connection for faddr {_S} gaddr (?P<gaddr>{_IP})/\d+ "
-               rf"laddr {_D}", "conn"),
+    "302013": (
+        rf"Built (?P<dir>inbound|outbound) (?P<proto>\w+) connection (?P<cid>\d+) for {_S} "
+        rf"\((?P<snat>{_IP})/(?P<snatport>\d+)\)(?:\((?P<suser2>[^)]*)\))? to {_D} "
+        rf"\((?P<dnat>{_IP})/(?P<dnatport>\d+)\)",
+        "conn",
+    ),
+    "302014": (
+        rf"Teardown (?P<proto>\w+) connection (?P<cid>\d+) for {_S} to {_D} duration \S+ bytes "
+        r"(?P<bytes>\d+)",
+        "conn",
+    ),
+    "302020": (
+        rf"Built (?:(?P<dir>inbound|outbound) )?(?P<proto>ICMP|ICMPv6) connection for faddr {_S} "
+        rf"gaddr (?P<gaddr>{_IP})/\d+ laddr {_D}",
+        "conn",
+    ),
+    "302021": (
+        rf"Teardown (?P<proto>ICMP|ICMPv6) connection for faddr {_S} gaddr (?P<gaddr>{_IP})/\d+ "
+        rf"laddr {_D}",
+        "conn",
+    ),
     "305011": (rf"Built (?:dynamic|static) (?P<proto>\w+) translation from {_S} to {_D}", "nat"),
     "305012": (rf"Teardown (?:dynamic|static) (?P<proto>\w+) translation from {_S} to {_D}", "nat"),
-    "313001": (rf"Denied (?P<proto>ICMP) type=\d+, code=\d+ from (?P<src>{_IP}) on interface (?P<sif>\S+)", "deny"),
+    "313001": (
+        rf"Denied (?P<proto>ICMP) type=\d+, code=\d+ from (?P<src>{_IP}) on interface (?P<sif>\S+)",
+        "deny",
+    ),
     "313005": (rf"No matching connection for ICMP error message: (?P<proto>\w+) src {_S} dst {_D}", "deny"),
-    "313008": (rf"Denied (?P<proto>IPv6-ICMP) type=\d+, code=\d+ from (?P<src>{_IP}) on interface (?P<sif>\S+)",
-               "deny"),
+    "313008": (
+        rf"Denied (?P<proto>IPv6-ICMP) type=\d+, code=\d+ from (?P<src>{_IP}) on interface (?P<sif>\S+)",
+        "deny",
+    ),
     "609001": (rf"Built local-host {_S}", "host"),
     "609002": (rf"Teardown local-host {_S}", "host"),
     "611101": (rf"User authentication succeeded: IP address: (?P<src>{_IP}), Uname: (?P<user>\S+)", "login"),
@@ -75,22 +110,41 @@ _BY_ID: dict[str, tuple[str, str]] = {  # message ID -> (regex, kind)
     "725006": (rf"Device failed SSL handshake with (?:client|server) {_S}", "ssl"),
     "725007": (rf"SSL session with (?:client|server) {_S} terminated", "ssl"),
     "737016": (rf"IPAA: Freeing local pool address (?P<src>{_IP})", "vpn"),
-    "750003": (rf"Local:(?P<src>[^\s:]+):(?P<sport>\d+) Remote:(?P<dst>[^\s:]+):(?P<dport>\d+) "
-               r"Username:(?P<user>\S+)", "vpn"),
-    "750006": (rf"Local:(?P<src>[^\s:]+):(?P<sport>\d+) Remote:(?P<dst>[^\s:]+):(?P<dport>\d+) "
-               r"Username:(?P<user>\S+)", "vpn"),
+    "750003": (
+        r"Local:(?P<src>[^\s:]+):(?P<sport>\d+) Remote:(?P<dst>[^\s:]+):(?P<dport>\d+) "
+        r"Username:(?P<user>\S+)",
+        "vpn",
+    ),
+    "750006": (
+        r"Local:(?P<src>[^\s:]+):(?P<sport>\d+) Remote:(?P<dst>[^\s:]+):(?P<dport>\d+) "
+        r"Username:(?P<user>\S+)",
+        "vpn",
+    ),
     "852001": (rf"for (?P<proto>\w+) flow {_S} to {_D}", "conn"),
     "109201": (rf"User=(?P<user>[^,]+), Assigned IP=(?P<src>{_IP})", "vpn"),
 }
 _COMPILED = {k: (re.compile(rx), kind) for k, (rx, kind) in _BY_ID.items()}
 # AnyConnect / WebVPN session messages share one prefix (716xxx, 722xxx, 113039, untagged bodies)
-_GROUP = re.compile(rf"(?:TunnelGroup <[^>]*> )?Group(?:Policy)? <(?P<group>[^>]*)> User <(?P<user>[^>]*)> "
-                    rf"IP <(?P<src>{_IP})>")
+_GROUP = re.compile(
+    rf"(?:TunnelGroup <[^>]*> )?Group(?:Policy)? <(?P<group>[^>]*)> User <(?P<user>[^>]*)> "
+    rf"IP <(?P<src>{_IP})>"
+)
 _FTD_KV = re.compile(r"(?:^|, )([A-Za-z_]\w*): ([^,]*)")
-_FTD_MAP = {"SrcIP": "src_ip", "DstIP": "dst_ip", "SrcPort": "src_port", "DstPort": "dst_port",
-            "InitiatorBytes": "source.bytes", "ResponderBytes": "destination.bytes", "User": "user",
-            "URL": "c-uri", "UserAgent": "c-useragent", "AccessControlRuleAction": "action", "IngressInterface": "in_interface",
-            "EgressInterface": "out_interface", "AccessControlRuleName": "rule_name"}
+_FTD_MAP = {
+    "SrcIP": "src_ip",
+    "DstIP": "dst_ip",
+    "SrcPort": "src_port",
+    "DstPort": "dst_port",
+    "InitiatorBytes": "source.bytes",
+    "ResponderBytes": "destination.bytes",
+    "User": "user",
+    "URL": "c-uri",
+    "UserAgent": "c-useragent",
+    "AccessControlRuleAction": "action",
+    "IngressInterface": "in_interface",
+    "EgressInterface": "out_interface",
+    "AccessControlRuleName": "rule_name",
+}
 _LOGIN_KINDS = {"login", "logout", "command", "config", "vpn"}
 _FIREWALL_KINDS = {"deny", "acl", "conn", "nat", "route"}
 
@@ -139,8 +193,7 @@ def parse_asa(msg: str, app: str = "", state: object = None) -> Parsed | None:
         msg_id = ""
     else:
         msg_id, text = m["id"], m["text"]
-        fields.update({"facility": m["fac"], "severity": int(m["sev"]), "event_id": msg_id,
-                       "message": text})
+        fields.update({"facility": m["fac"], "severity": int(m["sev"]), "event_id": msg_id, "message": text})
         mg = None
     got = _COMPILED.get(msg_id)
     gd: dict[str, str | None] = {}
@@ -176,9 +229,7 @@ def parse_asa(msg: str, app: str = "", state: object = None) -> Parsed | None:
         fields["network_protocol"] = transport(gd["proto"])
     if kind == "conn" and msg_id in ("302020", "302021"):
         fields["dst_port"] = 0
-    if gd.get("snat") and gd.get("snat") != src:
-        fields["source.nat.ip"] = gd["snat"]
-    elif gd.get("snat"):
+    if (gd.get("snat") and gd.get("snat") != src) or gd.get("snat"):
         fields["source.nat.ip"] = gd["snat"]
     if gd.get("dnat"):
         fields["destination.nat.ip"] = gd["dnat"]
@@ -207,9 +258,16 @@ def parse_asa(msg: str, app: str = "", state: object = None) -> Parsed | None:
 
 
 PARSERS = [
-    ParserSpec("cisco_asa", parse_asa,
-               (LogSource("cisco", ("asa", "syslog")), LogSource("cisco", ("asa", "syslog"), ("firewall",)),
-                LogSource("cisco", ("asa", "aaa", "syslog"))),
-               markers=("%ASA-", "%FTD-", "%NGIPS-", "%PIX-", "%FWSM-", "Group <", "Group = "),
-               order=44, description="Cisco ASA / FTD message IDs and AnyConnect sessions"),
+    ParserSpec(
+        "cisco_asa",
+        parse_asa,
+        (
+            LogSource("cisco", ("asa", "syslog")),
+            LogSource("cisco", ("asa", "syslog"), ("firewall",)),
+            LogSource("cisco", ("asa", "aaa", "syslog")),
+        ),
+        markers=("%ASA-", "%FTD-", "%NGIPS-", "%PIX-", "%FWSM-", "Group <", "Group = "),
+        order=44,
+        description="Cisco ASA / FTD message IDs and AnyConnect sessions",
+    ),
 ]

@@ -17,44 +17,74 @@ from nocsoc.collectors.logs.parsers.registry import ParserSpec
 from nocsoc.logsources import LogSource
 
 _CISCO = re.compile(
-    r"%(?P<fac>[A-Z0-9_]+(?:-[A-Z0-9_]+)*?)-(?P<sev>[0-7])-(?P<mn>[A-Z0-9_]+):\s*(?P<text>.*)", re.S)
+    r"%(?P<fac>[A-Z0-9_]+(?:-[A-Z0-9_]+)*?)-(?P<sev>[0-7])-(?P<mn>[A-Z0-9_]+):\s*(?P<text>.*)", re.S
+)
 _BRACKETS = re.compile(r"\[(\w+): ([^\]]*)\]")
 _IFACE = re.compile(r"Interface (?P<iface>[\w/.:-]+), changed state to (?P<state>[\w ]+?)\s*$")
 _IP = r"(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*[0-9A-Fa-f])"
 # (literal that must be in the text, regex): every match fills the fields it names, first wins
-_EXTRACT: list[tuple[str, re.Pattern[str]]] = [(g, re.compile(rx)) for g, rx in (
-    ("Configured ", r"Configured (?:from (?P<via>\S+) by|programmatically by process .*? from \S+ as) "
-                        rf"(?P<user>\S+)(?: on (?P<line>[^\s(@]+))?(?:@\S+)?(?: \((?P<ip>{_IP})\))?"),
-    ("Configured from", rf"by \S+ on (?P<ip>{_IP})@"),
-    ("logged command", r"User:(?P<user>\S+)\s+logged command:(?P<cmd>.*)"),
-    ("executed the command", r"User:(?P<user>\S+) executed the command:(?P<cmd>.*)"),
-    ("Username: ", r"Username: (?P<user>\S+)(?: Privilege level: \d+)?(?: Command: (?P<cmd>.*?)(?: <cr>)?$)?"),
-    ("username: ", r"username: (?P<user>\S+)"),
-    (" by ", rf" by (?P<user>[^\s(]+) on \S+ \((?P<ip>{_IP})\)"),
-    ("User '", r"User '(?P<user>[^']*)'"),
-    ("for user '", r"for user '(?P<user>[^']*)'"),
-    ("has exited tty", rf"User (?P<user>\S+) has exited tty session \d+\((?P<ip>{_IP})\)"),
-    ("tty ", rf"tty \d+ \((?P<ip>{_IP})\)\)?,? user (?P<user>\S+)"),
-    ("from ", rf"from (?P<ip>{_IP}):(?P<port>\d+)"),
-    ("Session", rf"Session (?:request )?from (?P<ip>{_IP})"),
-    ("list ", rf"list (?P<acl>\S+) (?P<act>permitted|denied) (?P<proto>\w+) (?P<ip>{_IP})\((?P<port>\d+)\)"
-              rf"(?: \([^)]*\))? -> (?P<dip>{_IP})\((?P<dport>\d+)\)"),
-    ("list ", rf"list (?P<acl>\S+) (?P<act>permitted|denied) (?:(?P<proto>[a-z]+) )?(?P<ip>{_IP})"
-              rf"(?: -> (?P<dip>{_IP}))?"),
-    ("Logging to host", rf"Logging to host (?P<dip>{_IP})(?: port (?P<dport>\d+))?"),
-    ("Duplicate address", rf"Duplicate address (?P<ip>{_IP})"),
-    ("Sticky ARP", rf"Sticky ARP entry: (?P<ip>{_IP})"),
-    ("duplicate of local", rf"duplicate of local, (?P<ip>{_IP})"),
-    ("illegal user", rf"for (?:illegal|invalid) user (?P<user>\S+) from (?P<ip>{_IP})"),
-    ("Authentication failed from", rf"Authentication failed from (?P<ip>{_IP})"),
-    ("NETCONF user", r"via NETCONF user (?P<user>\S+)"),
-    ("RPC '", r"RPC '(?P<url>[^']*)'"),
-    ("://", r"\((?P<url>\w+://[^)\s]*)\)"),
-)]
-_CISCO_SVC = {"SEC_LOGIN": "aaa", "PARSER": "aaa", "SYS": "aaa", "AAA": "aaa", "AAAA": "aaa", "SSH": "aaa",
-              "DMI": "aaa", "VSHD": "aaa", "AUTHPRIV": "aaa",
-              "BGP": "bgp", "IP-TCP": "bgp", "TCP": "bgp", "LDP": "ldp", "LINK": "link",
-              "LINEPROTO": "link", "ETHPORT": "link"}
+_EXTRACT: list[tuple[str, re.Pattern[str]]] = [
+    (g, re.compile(rx))
+    for g, rx in (
+        (
+            "Configured ",
+            r"Configured (?:from (?P<via>\S+) by|programmatically by process .*? from \S+ as) "
+            rf"(?P<user>\S+)(?: on (?P<line>[^\s(@]+))?(?:@\S+)?(?: \((?P<ip>{_IP})\))?",
+        ),
+        ("Configured from", rf"by \S+ on (?P<ip>{_IP})@"),
+        ("logged command", r"User:(?P<user>\S+)\s+logged command:(?P<cmd>.*)"),
+        ("executed the command", r"User:(?P<user>\S+) executed the command:(?P<cmd>.*)"),
+        (
+            "Username: ",
+            r"Username: (?P<user>\S+)(?: Privilege level: \d+)?(?: Command: (?P<cmd>.*?)(?: <cr>)?$)?",
+        ),
+        ("username: ", r"username: (?P<user>\S+)"),
+        (" by ", rf" by (?P<user>[^\s(]+) on \S+ \((?P<ip>{_IP})\)"),
+        ("User '", r"User '(?P<user>[^']*)'"),
+        ("for user '", r"for user '(?P<user>[^']*)'"),
+        ("has exited tty", rf"User (?P<user>\S+) has exited tty session \d+\((?P<ip>{_IP})\)"),
+        ("tty ", rf"tty \d+ \((?P<ip>{_IP})\)\)?,? user (?P<user>\S+)"),
+        ("from ", rf"from (?P<ip>{_IP}):(?P<port>\d+)"),
+        ("Session", rf"Session (?:request )?from (?P<ip>{_IP})"),
+        (
+            "list ",
+            rf"list (?P<acl>\S+) (?P<act>permitted|denied) (?P<proto>\w+) (?P<ip>{_IP})\((?P<port>\d+)\)"
+            rf"(?: \([^)]*\))? -> (?P<dip>{_IP})\((?P<dport>\d+)\)",
+        ),
+        (
+            "list ",
+            rf"list (?P<acl>\S+) (?P<act>permitted|denied) (?:(?P<proto>[a-z]+) )?(?P<ip>{_IP})"
+            rf"(?: -> (?P<dip>{_IP}))?",
+        ),
+        ("Logging to host", rf"Logging to host (?P<dip>{_IP})(?: port (?P<dport>\d+))?"),
+        ("Duplicate address", rf"Duplicate address (?P<ip>{_IP})"),
+        ("Sticky ARP", rf"Sticky ARP entry: (?P<ip>{_IP})"),
+        ("duplicate of local", rf"duplicate of local, (?P<ip>{_IP})"),
+        ("illegal user", rf"for (?:illegal|invalid) user (?P<user>\S+) from (?P<ip>{_IP})"),
+        ("Authentication failed from", rf"Authentication failed from (?P<ip>{_IP})"),
+        ("NETCONF user", r"via NETCONF user (?P<user>\S+)"),
+        ("RPC '", r"RPC '(?P<url>[^']*)'"),
+        ("://", r"\((?P<url>\w+://[^)\s]*)\)"),
+    )
+]
+_CISCO_SVC = {
+    "SEC_LOGIN": "aaa",
+    "PARSER": "aaa",
+    "SYS": "aaa",
+    "AAA": "aaa",
+    "AAAA": "aaa",
+    "SSH": "aaa",
+    "DMI": "aaa",
+    "VSHD": "aaa",
+    "AUTHPRIV": "aaa",
+    "BGP": "bgp",
+    "IP-TCP": "bgp",
+    "TCP": "bgp",
+    "LDP": "ldp",
+    "LINK": "link",
+    "LINEPROTO": "link",
+    "ETHPORT": "link",
+}
 _SYS_AAA = ("CONFIG_I", "CONFIG_P", "PRIV_AUTH_FAIL", "PRIV_AUTH_PASS", "LOGOUT", "TTY_EXPIRE_TIMER")
 
 
@@ -63,8 +93,13 @@ def parse_cisco(msg: str, app: str = "", state: object = None) -> Parsed | None:
     if m is None:
         return None
     fac, sev, mn, text = m["fac"], int(m["sev"]), m["mn"], m["text"]
-    fields: dict[str, object] = {"facility": fac, "severity": sev, "mnemonic": mn,
-                                 "event_id": f"{fac}-{sev}-{mn}", "message": text}
+    fields: dict[str, object] = {
+        "facility": fac,
+        "severity": sev,
+        "mnemonic": mn,
+        "event_id": f"{fac}-{sev}-{mn}",
+        "message": text,
+    }
     if "[" in text:
         for k, v in _BRACKETS.findall(text):
             k = k.lower()
@@ -123,8 +158,16 @@ def parse_cisco(msg: str, app: str = "", state: object = None) -> Parsed | None:
 
 
 PARSERS = [
-    ParserSpec("cisco", parse_cisco,
-               tuple(LogSource("cisco", (s, "syslog")) for s in ("aaa", "bgp", "ldp", "link"))
-               + (LogSource("cisco", ("syslog",)), LogSource("cisco", ("syslog",), ("firewall",))),
-               markers=("%",), order=45, description="Cisco IOS/IOS-XE/NX-OS `%FAC-SEV-MNEMONIC:`"),
+    ParserSpec(
+        "cisco",
+        parse_cisco,
+        (
+            *tuple(LogSource("cisco", (s, "syslog")) for s in ("aaa", "bgp", "ldp", "link")),
+            LogSource("cisco", ("syslog",)),
+            LogSource("cisco", ("syslog",), ("firewall",)),
+        ),
+        markers=("%",),
+        order=45,
+        description="Cisco IOS/IOS-XE/NX-OS `%FAC-SEV-MNEMONIC:`",
+    ),
 ]

@@ -26,14 +26,33 @@ from nocsoc.collectors.logs.parsers.registry import ParserSpec
 from nocsoc.logsources import LogSource
 
 _CEF_PREFIXES = ("FTNTFGT", "FortinetFortiGate", "ad.")
-_CEF_STD = {"src": "srcip", "dst": "dstip", "spt": "srcport", "dpt": "dstport", "suser": "user",
-            "duser": "dstuser", "act": "action", "proto": "proto", "deviceInboundInterface": "srcintf",
-            "deviceOutboundInterface": "dstintf", "sourceTranslatedAddress": "transip",
-            "sourceTranslatedPort": "transport", "destinationTranslatedAddress": "tranip",
-            "destinationTranslatedPort": "tranport", "out": "sentbyte", "in": "rcvdbyte", "msg": "msg",
-            "dvchost": "devname", "deviceExternalId": "devid", "shost": "srcname", "dhost": "dstname",
-            "request": "url", "requestClientApplication": "agent", "app": "service",
-            "requestMethod": "httpmethod"}
+_CEF_STD = {
+    "src": "srcip",
+    "dst": "dstip",
+    "spt": "srcport",
+    "dpt": "dstport",
+    "suser": "user",
+    "duser": "dstuser",
+    "act": "action",
+    "proto": "proto",
+    "deviceInboundInterface": "srcintf",
+    "deviceOutboundInterface": "dstintf",
+    "sourceTranslatedAddress": "transip",
+    "sourceTranslatedPort": "transport",
+    "destinationTranslatedAddress": "tranip",
+    "destinationTranslatedPort": "tranport",
+    "out": "sentbyte",
+    "in": "rcvdbyte",
+    "msg": "msg",
+    "dvchost": "devname",
+    "deviceExternalId": "devid",
+    "shost": "srcname",
+    "dhost": "dstname",
+    "request": "url",
+    "requestClientApplication": "agent",
+    "app": "service",
+    "requestMethod": "httpmethod",
+}
 _UI_IP = re.compile(r"\((\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f:]+:[0-9A-Fa-f:]+)\)")
 _BLOCKING = {"deny", "blocked", "block", "drop", "dropped", "reset", "reject", "server-rst", "client-rst"}
 _SEVERITIES = ("emergency", "alert", "critical", "error", "warning", "notice", "information", "debug")
@@ -47,7 +66,7 @@ def _native(msg: str) -> dict[str, str] | None:
         for k, v in cef.ext.items():
             for p in _CEF_PREFIXES:
                 if k.startswith(p):
-                    k = k[len(p):]
+                    k = k[len(p) :]
                     break
             else:
                 k = _CEF_STD.get(k, k)
@@ -91,8 +110,13 @@ def parse_fortigate(msg: str, app: str = "", state: object = None) -> Parsed | N
     fields: dict[str, object] = dict(kv)
     ftype = kv.get("type", "")
     # FortiWeb/ADC write src/dst; VPN events name the peer remip; admin events the client in ui
-    src = (kv.get("srcip") or kv.get("src") or kv.get("userip") or kv.get("sproc")
-           or (kv.get("remip") if kv.get("subtype") == "vpn" else None))
+    src = (
+        kv.get("srcip")
+        or kv.get("src")
+        or kv.get("userip")
+        or kv.get("sproc")
+        or (kv.get("remip") if kv.get("subtype") == "vpn" else None)
+    )
     if not src:
         mu = _UI_IP.search(kv.get("ui", ""))
         if mu is not None:
@@ -104,19 +128,28 @@ def parse_fortigate(msg: str, app: str = "", state: object = None) -> Parsed | N
         fields["src_ip"] = src
     if dst and is_ip(dst):
         fields["dst_ip"] = dst
-    for name, keys in (("src_port", ("srcport", "src_port", "remport")), ("dst_port", ("dstport", "dst_port", "locport"))):
+    for name, keys in (
+        ("src_port", ("srcport", "src_port", "remport")),
+        ("dst_port", ("dstport", "dst_port", "locport")),
+    ):
         for k in keys:
             v = _port(kv.get(k))
             if v is not None:
                 fields[name] = v
                 break
-    for name, key in (("source.nat.ip", "transip"), ("destination.nat.ip", "tranip"), ("source.nat.ip", "tunnelip")):
+    for name, key in (
+        ("source.nat.ip", "transip"),
+        ("destination.nat.ip", "tranip"),
+        ("source.nat.ip", "tunnelip"),
+    ):
         v = kv.get(key)
         if v and is_ip(v) and v != "0.0.0.0":
             fields[name] = v
     # an interim log of a long session: its delta is what this log accounts for
-    for name, keys in (("source.bytes", ("sentdelta", "sentbyte", "obytes")),
-                       ("destination.bytes", ("rcvddelta", "rcvdbyte", "ibytes"))):
+    for name, keys in (
+        ("source.bytes", ("sentdelta", "sentbyte", "obytes")),
+        ("destination.bytes", ("rcvddelta", "rcvdbyte", "ibytes")),
+    ):
         for k in keys:
             v = kv.get(k)
             if v not in (None, ""):
@@ -129,9 +162,14 @@ def parse_fortigate(msg: str, app: str = "", state: object = None) -> Parsed | N
     if user and user not in ("N/A", "system"):
         user = user.split(",", 1)[0]  # `john.doe,cn=john.doe` (certificate users)
         fields["user"] = user.rsplit("\\", 1)[-1]
-    for name, keys in (("c-uri", ("url",)), ("cs-method", ("httpmethod", "method")), ("c-useragent", ("agent",)),
-                       ("cs-host", ("hostname",))):
-        for k in keys:
+    http_keys: tuple[tuple[str, tuple[str, ...]], ...] = (
+        ("c-uri", ("url",)),
+        ("cs-method", ("httpmethod", "method")),
+        ("c-useragent", ("agent",)),
+        ("cs-host", ("hostname",)),
+    )
+    for name, hkeys in http_keys:
+        for k in hkeys:
             v = kv.get(k)
             if v and not (k == "method" and ftype != "utm" and kv.get("subtype") != "rest-api"):
                 fields[name] = v
@@ -147,8 +185,15 @@ def parse_fortigate(msg: str, app: str = "", state: object = None) -> Parsed | N
     if status:
         fields["outcome"] = "success" if status in ("success", "200") else "failure"
     host = kv.get("devname")
-    return Parsed("fortigate", fields, "fortigate", (ftype,) if ftype else (), categories,
-                  time=_fortigate_time(kv), host=host)
+    return Parsed(
+        "fortigate",
+        fields,
+        "fortigate",
+        (ftype,) if ftype else (),
+        categories,
+        time=_fortigate_time(kv),
+        host=host,
+    )
 
 
 def _fortigate_time(kv: dict[str, str]) -> float | None:
@@ -172,8 +217,13 @@ def _fortigate_time(kv: dict[str, str]) -> float | None:
 
 _TYPES = ("traffic", "event", "utm", "anomaly", "dns", "appevent", "virus", "webfilter", "ips", "app-ctrl")
 PARSERS = [
-    ParserSpec("fortigate", parse_fortigate,
-               tuple(LogSource("fortigate", (t,), ("firewall",) if t == "traffic" else ()) for t in _TYPES),
-               markers=("logid=", "log_id=", "|Fortinet|"), line_starts="dtleC0", order=50,
-               description="FortiGate kv, comma-separated, log_id= and CEF"),
+    ParserSpec(
+        "fortigate",
+        parse_fortigate,
+        tuple(LogSource("fortigate", (t,), ("firewall",) if t == "traffic" else ()) for t in _TYPES),
+        markers=("logid=", "log_id=", "|Fortinet|"),
+        line_starts="dtleC0",
+        order=50,
+        description="FortiGate kv, comma-separated, log_id= and CEF",
+    ),
 ]

@@ -27,41 +27,100 @@ _USER = re.compile(r"(?:for user|User|user) '(?P<user>[^']*)'")
 _HOST = re.compile(rf"from host '(?P<ip>[^']*)'|from (?P<ip2>{_IP})")
 _IFNAME = re.compile(r"ifName (?P<iface>[\w/.:-]+)")
 _SSH_CONN = re.compile(rf"ssh-connection '(?P<src>{_IP}) (?P<sport>\d+) (?P<dst>{_IP}) (?P<dport>\d+)'")
-_FLOW = re.compile(rf"(?P<src>{_IP})/(?P<sport>\d+)->(?P<dst>{_IP})/(?P<dport>\d+) \S+ (?P<svc>\S+) "
-                   rf"(?P<nsrc>{_IP})/(?P<nsport>\d+)->(?P<ndst>{_IP})/(?P<ndport>\d+)")
-_FLOW_TAIL = re.compile(r" (?P<proto>\d{1,3}) (?P<policy>\S+) (?P<szone>\S+) (?P<dzone>\S+) (?P<sid>\d+)"
-                        r"(?: (?P<pin>\d+)\((?P<bin>\d+)\) (?P<pout>\d+)\((?P<bout>\d+)\))?")
+_FLOW = re.compile(
+    rf"(?P<src>{_IP})/(?P<sport>\d+)->(?P<dst>{_IP})/(?P<dport>\d+) \S+ (?P<svc>\S+) "
+    rf"(?P<nsrc>{_IP})/(?P<nsport>\d+)->(?P<ndst>{_IP})/(?P<ndport>\d+)"
+)
+_FLOW_TAIL = re.compile(
+    r" (?P<proto>\d{1,3}) (?P<policy>\S+) (?P<szone>\S+) (?P<dzone>\S+) (?P<sid>\d+)"
+    r"(?: (?P<pin>\d+)\((?P<bin>\d+)\) (?P<pout>\d+)\((?P<bout>\d+)\))?"
+)
 _CLOSE_REASON = re.compile(r"session closed (?P<reason>[^:]+):")
-_SCREEN_TEXT = re.compile(rf"source: (?P<src>{_IP})(?::(?P<sport>\d+))?, destination: (?P<dst>{_IP})"
-                          rf"(?::(?P<dport>\d+))?")
-_FW = re.compile(rf"^FW: (?P<iface>\S+)\s+(?P<act>[ADR]) .*?(?P<proto>\b[A-Za-z][\w-]*) (?P<src>{_IP}) "
-                 rf"(?P<dst>{_IP})\s+(?P<sport>\d+)\s+(?P<dport>\d+) \((?P<pkts>\d+) packets?\)")
+_SCREEN_TEXT = re.compile(
+    rf"source: (?P<src>{_IP})(?::(?P<sport>\d+))?, destination: (?P<dst>{_IP})"
+    rf"(?::(?P<dport>\d+))?"
+)
+_FW = re.compile(
+    rf"^FW: (?P<iface>\S+)\s+(?P<act>[ADR]) .*?(?P<proto>\b[A-Za-z][\w-]*) (?P<src>{_IP}) "
+    rf"(?P<dst>{_IP})\s+(?P<sport>\d+)\s+(?P<dport>\d+) \((?P<pkts>\d+) packets?\)"
+)
 _RSHD = re.compile(rf"^(?P<ruser>[^@\s]+)@(?P<ip>{_IP}) as (?P<user>\S+): cmd='(?P<cmd>.*)'")
-_SD_FIELDS = {"source-address": "src_ip", "destination-address": "dst_ip", "source-port": "src_port",
-              "destination-port": "dst_port", "nat-source-address": "source.nat.ip",
-              "nat-destination-address": "destination.nat.ip", "bytes-from-client": "source.bytes",
-              "bytes-from-server": "destination.bytes", "username": "user", "policy-name": "policy",
-              "source-zone-name": "src_zone", "destination-zone-name": "dst_zone", "attack-name": "attack",
-              "interface-name": "interface", "service-name": "service_name", "reason": "reason",
-              "action": "action", "application": "application", "session-id-32": "session_id"}
+_SD_FIELDS = {
+    "source-address": "src_ip",
+    "destination-address": "dst_ip",
+    "source-port": "src_port",
+    "destination-port": "dst_port",
+    "nat-source-address": "source.nat.ip",
+    "nat-destination-address": "destination.nat.ip",
+    "bytes-from-client": "source.bytes",
+    "bytes-from-server": "destination.bytes",
+    "username": "user",
+    "policy-name": "policy",
+    "source-zone-name": "src_zone",
+    "destination-zone-name": "dst_zone",
+    "attack-name": "attack",
+    "interface-name": "interface",
+    "service-name": "service_name",
+    "reason": "reason",
+    "action": "action",
+    "application": "application",
+    "session-id-32": "session_id",
+}
 _FW_ACTIONS = {"A": "accept", "D": "discard", "R": "reject"}
-_JUNOS_PROGRAMS = ("mgd", "rpd", "mib2d", "chassisd", "dcd", "eventd", "jlaunchd", "RT_FLOW", "RT_IDS",
-                   "RT_SCREEN", "RT_UTM", "RT_IDP", "RT_AAMW", "RT_SECINTEL", "sshd", "rshd", "FW",
-                   "l2ald", "xntpd", "keyadmin", "PFE_FW_SYSLOG_ETH_IP", "PFE_FW_SYSLOG_IP")
+_JUNOS_PROGRAMS = (
+    "mgd",
+    "rpd",
+    "mib2d",
+    "chassisd",
+    "dcd",
+    "eventd",
+    "jlaunchd",
+    "RT_FLOW",
+    "RT_IDS",
+    "RT_SCREEN",
+    "RT_UTM",
+    "RT_IDP",
+    "RT_AAMW",
+    "RT_SECINTEL",
+    "sshd",
+    "rshd",
+    "FW",
+    "l2ald",
+    "xntpd",
+    "keyadmin",
+    "PFE_FW_SYSLOG_ETH_IP",
+    "PFE_FW_SYSLOG_IP",
+)
 
 
 def _flow(tag: str, text: str, fields: dict[str, object]) -> None:
     m = _FLOW.search(text)
     if m is None:
         return
-    fields.update({"src_ip": m["src"], "src_port": int(m["sport"]), "dst_ip": m["dst"],
-                   "dst_port": int(m["dport"]), "service_name": m["svc"], "source.nat.ip": m["nsrc"],
-                   "source.nat.port": int(m["nsport"]), "destination.nat.ip": m["ndst"],
-                   "destination.nat.port": int(m["ndport"])})
+    fields.update(
+        {
+            "src_ip": m["src"],
+            "src_port": int(m["sport"]),
+            "dst_ip": m["dst"],
+            "dst_port": int(m["dport"]),
+            "service_name": m["svc"],
+            "source.nat.ip": m["nsrc"],
+            "source.nat.port": int(m["nsport"]),
+            "destination.nat.ip": m["ndst"],
+            "destination.nat.port": int(m["ndport"]),
+        }
+    )
     mt = _FLOW_TAIL.search(text, m.end())
     if mt is not None:
-        fields.update({"network_protocol": transport(mt["proto"]), "policy": mt["policy"],
-                       "src_zone": mt["szone"], "dst_zone": mt["dzone"], "session_id": mt["sid"]})
+        fields.update(
+            {
+                "network_protocol": transport(mt["proto"]),
+                "policy": mt["policy"],
+                "src_zone": mt["szone"],
+                "dst_zone": mt["dzone"],
+                "session_id": mt["sid"],
+            }
+        )
         if mt["bin"] is not None and tag.endswith("CLOSE"):
             fields["source.bytes"], fields["destination.bytes"] = int(mt["bin"]), int(mt["bout"])
     mr = _CLOSE_REASON.search(text)
@@ -99,9 +158,19 @@ def parse_junos(msg: str, app: str = "", state: object = None) -> Parsed | None:
         mr = _RSHD.match(msg)
         if mr is None:
             return None
-        return Parsed("junos", {"event_type": "rshd_command", "user": mr["user"], "src_user": mr["ruser"],
-                                "src_ip": mr["ip"], "command": mr["cmd"], "message": msg},
-                      "juniper", ("aaa", "syslog"))
+        return Parsed(
+            "junos",
+            {
+                "event_type": "rshd_command",
+                "user": mr["user"],
+                "src_user": mr["ruser"],
+                "src_ip": mr["ip"],
+                "command": mr["cmd"],
+                "message": msg,
+            },
+            "juniper",
+            ("aaa", "syslog"),
+        )
     else:
         return None
     fields: dict[str, object] = {"event_id": tag, "message": text}
@@ -132,8 +201,14 @@ def parse_junos(msg: str, app: str = "", state: object = None) -> Parsed | None:
     if "src_ip" not in fields:
         mc = _SSH_CONN.search(text)
         if mc is not None:
-            fields.update({"src_ip": mc["src"], "src_port": int(mc["sport"]), "dst_ip": mc["dst"],
-                           "dst_port": int(mc["dport"])})
+            fields.update(
+                {
+                    "src_ip": mc["src"],
+                    "src_port": int(mc["sport"]),
+                    "dst_ip": mc["dst"],
+                    "dst_port": int(mc["dport"]),
+                }
+            )
         else:
             mh = _HOST.search(text)
             if mh:
@@ -162,18 +237,34 @@ def _parse_fw(msg: str) -> Parsed | None:
         return None
     act = _FW_ACTIONS[m["act"]]
     fields: dict[str, object] = {
-        "event_id": "FW", "interface": m["iface"], "in_interface": m["iface"], "action": act,
-        "blocked": "false" if act == "accept" else "true", "network_protocol": transport(m["proto"]),
-        "src_ip": m["src"], "dst_ip": m["dst"], "src_port": int(m["sport"]), "dst_port": int(m["dport"]),
-        "packets": int(m["pkts"]), "message": msg}
+        "event_id": "FW",
+        "interface": m["iface"],
+        "in_interface": m["iface"],
+        "action": act,
+        "blocked": "false" if act == "accept" else "true",
+        "network_protocol": transport(m["proto"]),
+        "src_ip": m["src"],
+        "dst_ip": m["dst"],
+        "src_port": int(m["sport"]),
+        "dst_port": int(m["dport"]),
+        "packets": int(m["pkts"]),
+        "message": msg,
+    }
     return Parsed("junos", fields, "juniper", ("syslog",), ("firewall",))
 
 
 PARSERS = [
-    ParserSpec("junos", parse_junos,
-               tuple(LogSource("juniper", (s, "syslog")) for s in ("aaa", "bgp", "link"))
-               + (LogSource("juniper", ("syslog",)), LogSource("juniper", ("syslog",), ("firewall",))),
-               programs=_JUNOS_PROGRAMS,
-               prefixes=("RT_", "UI_", "SNMP_TRAP_", "BGP_", "RPD_", "SSHD_", "LOGIN_", "FW: "),
-               order=46, description="Junos: SRX RT_FLOW/RT_SCREEN/RT_IDS, EX firewall filters, UI_*"),
+    ParserSpec(
+        "junos",
+        parse_junos,
+        (
+            *tuple(LogSource("juniper", (s, "syslog")) for s in ("aaa", "bgp", "link")),
+            LogSource("juniper", ("syslog",)),
+            LogSource("juniper", ("syslog",), ("firewall",)),
+        ),
+        programs=_JUNOS_PROGRAMS,
+        prefixes=("RT_", "UI_", "SNMP_TRAP_", "BGP_", "RPD_", "SSHD_", "LOGIN_", "FW: "),
+        order=46,
+        description="Junos: SRX RT_FLOW/RT_SCREEN/RT_IDS, EX firewall filters, UI_*",
+    ),
 ]

@@ -18,13 +18,17 @@ from nocsoc.logsources import ANY, LogSource
 
 _PAM = re.compile(r"(?P<mod>pam_\w+)\((?P<svc>[\w.-]+):(?P<kind>\w+)\):?\s*(?P<what>.*)")
 _PAM_KV = re.compile(r"\b(rhost|user|ruser|logname|tty|uid|euid)=(\S*)")
-_SESSION = re.compile(r"session (?P<state>opened|closed) for user (?P<user>[^\s(]+)(?:\(uid=\d+\))?"
-                      r"(?: by (?P<by>[^\s(]*))?")
+_SESSION = re.compile(
+    r"session (?P<state>opened|closed) for user (?P<user>[^\s(]+)(?:\(uid=\d+\))?"
+    r"(?: by (?P<by>[^\s(]*))?"
+)
 _FOR_USER = re.compile(r"(?:for user|for|user) '?(?P<user>[^\s';,]+)'?")
 _IS_IP = re.compile(r"^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]+)$")
 
-_SUDO = re.compile(r"^\s*(?P<user>\S+) : (?:(?P<what>[^;]*?) ; )?TTY=(?P<tty>[^;]*) ; PWD=(?P<pwd>[^;]*) ; "
-                   r"USER=(?P<target>[^;]*?) ;(?: GROUP=[^;]* ;)?(?: ENV=[^;]* ;)? COMMAND=(?P<cmd>.*)$")
+_SUDO = re.compile(
+    r"^\s*(?P<user>\S+) : (?:(?P<what>[^;]*?) ; )?TTY=(?P<tty>[^;]*) ; PWD=(?P<pwd>[^;]*) ; "
+    r"USER=(?P<target>[^;]*?) ;(?: GROUP=[^;]* ;)?(?: ENV=[^;]* ;)? COMMAND=(?P<cmd>.*)$"
+)
 _SUDO_SHORT = re.compile(r"^\s*(?P<user>\S+) : (?P<what>.*?)(?: ; |$)")
 _SU = [
     (re.compile(r"^FAILED su for (?P<target>\S+) by (?P<user>\S+)"), "su_failed", "failure"),
@@ -40,14 +44,32 @@ _ACCOUNT = [
     (re.compile(r"^removed group '(?P<group>[^']+)'"), "group_deleted"),
     (re.compile(r"^group '(?P<group>[^']+)' removed"), "group_deleted"),
     (re.compile(r"^add '(?P<target>[^']+)' to (?:shadow )?group '(?P<group>[^']+)'"), "user_added_to_group"),
-    (re.compile(r"^delete '(?P<target>[^']+)' from (?:shadow )?group '(?P<group>[^']+)'"),
-     "user_removed_from_group"),
+    (
+        re.compile(r"^delete '(?P<target>[^']+)' from (?:shadow )?group '(?P<group>[^']+)'"),
+        "user_removed_from_group",
+    ),
     (re.compile(r"^change user '(?P<target>[^']+)' (?P<what>\w+)"), "user_changed"),
-    (re.compile(r"^password (?:for '(?P<target>[^']+)' )?changed(?: by '(?P<user>[^']+)')?"), "password_changed"),
+    (
+        re.compile(r"^password (?:for '(?P<target>[^']+)' )?changed(?: by '(?P<user>[^']+)')?"),
+        "password_changed",
+    ),
     (re.compile(r"^changed password expiry for (?P<target>\S+)"), "password_changed"),
 ]
-_ACCOUNT_APPS = ("useradd", "userdel", "usermod", "groupadd", "groupdel", "groupmod", "passwd",
-                 "chpasswd", "chage", "gpasswd", "newusers", "adduser", "deluser")
+_ACCOUNT_APPS = (
+    "useradd",
+    "userdel",
+    "usermod",
+    "groupadd",
+    "groupdel",
+    "groupmod",
+    "passwd",
+    "chpasswd",
+    "chage",
+    "gpasswd",
+    "newusers",
+    "adduser",
+    "deluser",
+)
 
 
 def _services(app: str) -> tuple[str, ...]:
@@ -70,13 +92,25 @@ def parse_pam(msg: str, app: str, state: object = None) -> Parsed | None:
         mod, svc, kind, what, prog = "pam", app or "", "", msg[4:].strip(), app
     kv = dict(_PAM_KV.findall(what))
     head = what.split(";", 1)[0].strip()
-    fields: dict[str, object] = {"event_type": "pam_" + re.sub(r"\W+", "_", head.lower()).strip("_")[:48],
-                                 "pam_module": mod, "pam_service": svc, "message": msg}
+    fields: dict[str, object] = {
+        "event_type": "pam_" + re.sub(r"\W+", "_", head.lower()).strip("_")[:48],
+        "pam_module": mod,
+        "pam_service": svc,
+        "message": msg,
+    }
     if kind:
         fields["pam_kind"] = kind
     low = head.lower()
-    if "failure" in low or "fail" in low or "unable" in low or "faulty" in low or "ignoring max" in low \
-            or "locked" in low or "unknown" in low or "denied" in low:
+    if (
+        "failure" in low
+        or "fail" in low
+        or "unable" in low
+        or "faulty" in low
+        or "ignoring max" in low
+        or "locked" in low
+        or "unknown" in low
+        or "denied" in low
+    ):
         fields["outcome"] = "failure"
     ms = _SESSION.search(what)
     if ms:
@@ -119,23 +153,37 @@ def parse_sudo(msg: str, app: str, state: object = None) -> Parsed | None:
     fields: dict[str, object] = {"message": msg}
     if m is not None:
         what = (m["what"] or "").strip()
-        fields.update({"user": m["user"], "target_user": m["target"].strip(), "tty": m["tty"].strip(),
-                       "CurrentDirectory": m["pwd"].strip(), "CommandLine": m["cmd"].strip()})
+        fields.update(
+            {
+                "user": m["user"],
+                "target_user": m["target"].strip(),
+                "tty": m["tty"].strip(),
+                "CurrentDirectory": m["pwd"].strip(),
+                "CommandLine": m["cmd"].strip(),
+            }
+        )
         if not what:
             fields["event_type"], fields["outcome"] = "sudo_command", "success"
         else:
             fields["reason"] = what
             fields["outcome"] = "failure"
             low = what.lower()
-            fields["event_type"] = ("sudo_not_in_sudoers" if "not in sudoers" in low else
-                                    "sudo_auth_failure" if "incorrect password" in low else
-                                    "sudo_denied" if "not allowed" in low else "sudo_error")
+            fields["event_type"] = (
+                "sudo_not_in_sudoers"
+                if "not in sudoers" in low
+                else "sudo_auth_failure"
+                if "incorrect password" in low
+                else "sudo_denied"
+                if "not allowed" in low
+                else "sudo_error"
+            )
     else:
         ms = _SUDO_SHORT.match(msg)
         if ms is None:
             return None
-        fields.update({"user": ms["user"], "reason": ms["what"], "event_type": "sudo_error",
-                       "outcome": "failure"})
+        fields.update(
+            {"user": ms["user"], "reason": ms["what"], "event_type": "sudo_error", "outcome": "failure"}
+        )
     return Parsed("sudo", fields, "linux", _services(app or "sudo"))
 
 
@@ -148,9 +196,13 @@ def parse_su(msg: str, app: str, state: object = None) -> Parsed | None:
             gd = m.groupdict()
             if gd.get("sign"):
                 outcome = "success" if gd["sign"] == "+" else "failure"
-            fields: dict[str, object] = {"event_type": kind if outcome != "failure" else "su_failed",
-                                         "outcome": outcome, "user": gd["user"], "target_user": gd["target"],
-                                         "message": msg}
+            fields: dict[str, object] = {
+                "event_type": kind if outcome != "failure" else "su_failed",
+                "outcome": outcome,
+                "user": gd["user"],
+                "target_user": gd["target"],
+                "message": msg,
+            }
             if gd.get("tty"):
                 fields["tty"] = gd["tty"]
             return Parsed("su", fields, "linux", _services(app or "su"))
@@ -178,13 +230,38 @@ def parse_account(msg: str, app: str, state: object = None) -> Parsed | None:
 
 _AUTH = LogSource("linux", (ANY, "auth", "syslog"))
 PARSERS = [
-    ParserSpec("pam", parse_pam, (_AUTH, LogSource("linux", ("sshd", "auth", "syslog"))),
-               markers=("pam_",), prefixes=("PAM ",), programs=("sshd(pam_unix)",), order=20,
-               description="PAM module messages under any program; old Red Hat `prog(pam_unix)` tags"),
-    ParserSpec("sudo", parse_sudo, (LogSource("linux", ("sudo", "auth", "syslog")),), programs=("sudo",),
-               order=30, description="sudo commands, refusals, not-in-sudoers"),
-    ParserSpec("su", parse_su, (LogSource("linux", ("su", "auth", "syslog")),), programs=("su",), order=30,
-               description="su switches and failures"),
-    ParserSpec("account", parse_account, (_AUTH,), programs=_ACCOUNT_APPS, order=30,
-               description="useradd, groupadd, usermod, userdel, passwd, chpasswd"),
+    ParserSpec(
+        "pam",
+        parse_pam,
+        (_AUTH, LogSource("linux", ("sshd", "auth", "syslog"))),
+        markers=("pam_",),
+        prefixes=("PAM ",),
+        programs=("sshd(pam_unix)",),
+        order=20,
+        description="PAM module messages under any program; old Red Hat `prog(pam_unix)` tags",
+    ),
+    ParserSpec(
+        "sudo",
+        parse_sudo,
+        (LogSource("linux", ("sudo", "auth", "syslog")),),
+        programs=("sudo",),
+        order=30,
+        description="sudo commands, refusals, not-in-sudoers",
+    ),
+    ParserSpec(
+        "su",
+        parse_su,
+        (LogSource("linux", ("su", "auth", "syslog")),),
+        programs=("su",),
+        order=30,
+        description="su switches and failures",
+    ),
+    ParserSpec(
+        "account",
+        parse_account,
+        (_AUTH,),
+        programs=_ACCOUNT_APPS,
+        order=30,
+        description="useradd, groupadd, usermod, userdel, passwd, chpasswd",
+    ),
 ]

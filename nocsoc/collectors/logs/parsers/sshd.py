@@ -22,40 +22,95 @@ _USER = r"(?P<user>\S*)"
 _KIND = r"(?:(?P<invalid>invalid|illegal) |authenticating )?user "
 
 _P: list[tuple[str, str, str]] = [  # (regex, event_type, outcome)
-    (r"Accepted (?P<method>\S+) for " + _USER + r" from " + _HOSTORIP + _PORT + r"(?: ssh\d?|$|:)",
-     "accepted", "success"),
+    (
+        r"Accepted (?P<method>\S+) for " + _USER + r" from " + _HOSTORIP + _PORT + r"(?: ssh\d?|$|:)",
+        "accepted",
+        "success",
+    ),
     (r"Accepted (?P<method>\S+) for " + _USER + r"\s*$", "accepted", "success"),
     (r"Accepted key (?P<keytype>\S+) (?P<key>\S+) found at", "accepted_key", "success"),
-    (r"Failed (?P<method>\S+) for (?:(?P<invalid>invalid|illegal) user )?" + r"(?P<user>.*?) from "
-     + _HOSTORIP + _PORT + r"(?: ssh\d?|$)", "failed", "failure"),
-    (r"(?:Invalid|Illegal) user (?P<user>.*?) from " + _HOSTORIP + _PORT + r"\s*$", "invalid_user", "failure"),
+    (
+        r"Failed (?P<method>\S+) for (?:(?P<invalid>invalid|illegal) user )?"
+        + r"(?P<user>.*?) from "
+        + _HOSTORIP
+        + _PORT
+        + r"(?: ssh\d?|$)",
+        "failed",
+        "failure",
+    ),
+    (
+        r"(?:Invalid|Illegal) user (?P<user>.*?) from " + _HOSTORIP + _PORT + r"\s*$",
+        "invalid_user",
+        "failure",
+    ),
     (r"input_userauth_request: (?P<invalid>invalid|illegal) user (?P<user>\S*)", "invalid_user", "failure"),
-    (r"maximum authentication attempts exceeded for (?:(?P<invalid>invalid|illegal) user )?" + _USER
-     + " from " + _HOSTORIP + _PORT + r"(?: ssh\d?|$| \[)", "max_attempts", "failure"),
-    (r"Disconnecting (?:(?P<invalid>invalid|illegal) |authenticating )?user " + _USER + " " + _HOSTORIP
-     + _PORT + r": (?P<reason>[^\[]*)", "disconnecting", "failure"),
-    (r"Connection closed by " + _KIND + r"(?:(?P<user>\S+) )??" + _HOSTORIP + _PORT + r"(?: \[preauth\])?$",
-     "preauth_closed", "failure"),
+    (
+        r"maximum authentication attempts exceeded for (?:(?P<invalid>invalid|illegal) user )?"
+        + _USER
+        + " from "
+        + _HOSTORIP
+        + _PORT
+        + r"(?: ssh\d?|$| \[)",
+        "max_attempts",
+        "failure",
+    ),
+    (
+        r"Disconnecting (?:(?P<invalid>invalid|illegal) |authenticating )?user "
+        + _USER
+        + " "
+        + _HOSTORIP
+        + _PORT
+        + r": (?P<reason>[^\[]*)",
+        "disconnecting",
+        "failure",
+    ),
+    (
+        r"Connection closed by "
+        + _KIND
+        + r"(?:(?P<user>\S+) )??"
+        + _HOSTORIP
+        + _PORT
+        + r"(?: \[preauth\])?$",
+        "preauth_closed",
+        "failure",
+    ),
     (r"Connection closed by " + _HOSTORIP + _PORT + r"(?: \[preauth\])?\s*$", "closed", "unknown"),
     (r"Disconnected from " + _KIND + _USER + " " + _HOSTORIP + _PORT, "disconnected", "unknown"),
     (r"Disconnected from " + _HOSTORIP + _PORT + r"(?: \[preauth\])?\s*$", "disconnected", "unknown"),
     (r"Received disconnect from " + _HOSTORIP + _PORT + r":", "disconnect", "unknown"),
     (r"Connection reset by (?:" + _KIND + _USER + " )?" + _HOSTORIP + _PORT, "reset", "unknown"),
-    (r"Connection from " + _HOSTORIP + _PORT + r" on (?P<dst>" + _IP + r") port (?P<dport>\d+)",
-     "connection", "unknown"),
+    (
+        r"Connection from " + _HOSTORIP + _PORT + r" on (?P<dst>" + _IP + r") port (?P<dport>\d+)",
+        "connection",
+        "unknown",
+    ),
     (r"Did not receive identification string from " + _HOSTORIP + _PORT, "no_ident", "failure"),
-    (r"Bad protocol version identification .* from " + _HOSTORIP + _PORT + r"\s*$", "bad_protocol", "failure"),
+    (
+        r"Bad protocol version identification .* from " + _HOSTORIP + _PORT + r"\s*$",
+        "bad_protocol",
+        "failure",
+    ),
     (r"Timeout before authentication for (?:connection from )?" + _HOSTORIP + _PORT, "timeout", "failure"),
     (r"Unable to negotiate with " + _HOSTORIP + _PORT + r":", "negotiation_failed", "failure"),
     (r"Connection from " + _HOSTORIP + _PORT + r": (?P<reason>.*)", "connection_error", "failure"),
     (r"User " + _USER + " from " + _HOSTORIP + r" not allowed because", "not_allowed", "failure"),
     (r"Postponed (?P<method>\S+) for " + _USER + " from " + _HOSTORIP + _PORT, "postponed", "unknown"),
     (r"Starting session: .* for " + _USER + " from " + _HOSTORIP + _PORT, "session_start", "success"),
-    (r"reverse mapping checking getaddrinfo for \S+ \[(?P<ip>" + _IP + r")\] failed",
-     "possible_breakin", "failure"),
+    (
+        r"reverse mapping checking getaddrinfo for \S+ \[(?P<ip>" + _IP + r")\] failed",
+        "possible_breakin",
+        "failure",
+    ),
     (r"Address (?P<ip>" + _IP + r") maps to \S+, but this does not map back", "possible_breakin", "failure"),
-    (r"PAM: Authentication failure for (?:(?P<invalid>illegal|invalid) user )?" + _USER + " from "
-     + _HOSTORIP + r"\s*$", "failed", "failure"),
+    (
+        r"PAM: Authentication failure for (?:(?P<invalid>illegal|invalid) user )?"
+        + _USER
+        + " from "
+        + _HOSTORIP
+        + r"\s*$",
+        "failed",
+        "failure",
+    ),
     (r"User (?P<user>\S+) not allowed because", "not_allowed", "failure"),
     (r"User child is on pid (?P<childpid>\d+)", "child", "unknown"),
 ]
@@ -91,7 +146,7 @@ def parse_sshd(msg: str, app: str = "sshd", state: object = None) -> Parsed | No
     services = ("sshd", "auth", "syslog")
     word = body.split(" ", 1)[0]
     while word.endswith(":") and word[:-1] not in _BY_WORD:  # `error: `, `fatal: `, `ssh_dispatch...: `
-        body = body[len(word):].lstrip()
+        body = body[len(word) :].lstrip()
         word = body.split(" ", 1)[0]
     for pattern, kind, outcome in _BY_WORD.get(word.rstrip(":"), ()):
         m = pattern.match(body)
@@ -138,7 +193,12 @@ def _spec_parse(msg: str, app: str, state: object) -> Parsed | None:
 _SSH_PROGRAMS = ("sshd", "sshd-session", "sshd-auth", "sshd-keygen")
 
 PARSERS = [
-    ParserSpec("sshd", _spec_parse, (LogSource("linux", ("sshd", "auth", "syslog")),),
-               programs=_SSH_PROGRAMS, order=10,
-               description="OpenSSH server messages (old port-less and new forms)"),
+    ParserSpec(
+        "sshd",
+        _spec_parse,
+        (LogSource("linux", ("sshd", "auth", "syslog")),),
+        programs=_SSH_PROGRAMS,
+        order=10,
+        description="OpenSSH server messages (old port-less and new forms)",
+    ),
 ]

@@ -19,10 +19,11 @@ from nocsoc.collectors.logs.syslog import MONTHS
 from nocsoc.logsources import LogSource
 
 _COMBINED = re.compile(
-    r'\s*(?:(?P<vhost>\S+) )??(?P<ip>[0-9A-Fa-f:.]+) (?P<ident>\S+) (?P<user>\S+(?: \S+)*?) '
+    r"\s*(?:(?P<vhost>\S+) )??(?P<ip>[0-9A-Fa-f:.]+) (?P<ident>\S+) (?P<user>\S+(?: \S+)*?) "
     r'\[(?P<ts>[^\]]+)\] (?:"-" )?'
     r'"(?P<req>(?:[^"\\]|\\.)*)" (?P<status>\d{3}) (?P<bytes>\d+|-)(?: \d+)?'
-    r'(?: "(?P<ref>(?:[^"\\]|\\.)*)" "(?P<ua>(?:[^"\\]|\\.)*)")?')
+    r'(?: "(?P<ref>(?:[^"\\]|\\.)*)" "(?P<ua>(?:[^"\\]|\\.)*)")?'
+)
 _TS = re.compile(r"(\d\d)/(\w{3})/(\d{4}):(\d\d):(\d\d):(\d\d) ([+-])(\d\d)(\d\d)")
 _IS_IP = re.compile(r"^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]+)$")
 
@@ -34,8 +35,9 @@ def _ts(text: str) -> float | None:
     off = timedelta(hours=int(m[8]), minutes=int(m[9]))
     tz = timezone(off if m[7] == "+" else -off)
     try:
-        return datetime(int(m[3]), MONTHS[m[2]], int(m[1]), int(m[4]), int(m[5]), int(m[6]),
-                        tzinfo=tz).timestamp()
+        return datetime(
+            int(m[3]), MONTHS[m[2]], int(m[1]), int(m[4]), int(m[5]), int(m[6]), tzinfo=tz
+        ).timestamp()
     except ValueError:
         return None
 
@@ -91,7 +93,7 @@ def _target(fields: dict[str, Any], target: str) -> None:
         fields["cs-query"] = query
     dot = stem.rfind(".")
     if dot > stem.rfind("/"):
-        fields["c-uri-extension"] = stem[dot + 1:]
+        fields["c-uri-extension"] = stem[dot + 1 :]
 
 
 def parse_access(msg: str, app: str = "", state: object = None) -> Parsed | None:
@@ -124,15 +126,23 @@ def parse_access(msg: str, app: str = "", state: object = None) -> Parsed | None
 
 # --- error logs --------------------------------------------------------------------------------
 
-_APACHE_ERR = re.compile(r"^\s*(?:\[(?P<ts>[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d [\d:.]+ \d{4})\] )?"
-                         r"\[(?:(?P<module>[\w-]*):)?(?P<level>[a-z]+\d?)\](?P<rest>.*)$")
-_APACHE_CLIENT = re.compile(r"\[client (?P<ip>\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f:.]*[0-9A-Fa-f]) ?"
-                            r"(?::(?P<port>\d+))?\]")
+_APACHE_ERR = re.compile(
+    r"^\s*(?:\[(?P<ts>[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d [\d:.]+ \d{4})\] )?"
+    r"\[(?:(?P<module>[\w-]*):)?(?P<level>[a-z]+\d?)\](?P<rest>.*)$"
+)
+_APACHE_CLIENT = re.compile(
+    r"\[client (?P<ip>\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f:.]*[0-9A-Fa-f]) ?"
+    r"(?::(?P<port>\d+))?\]"
+)
 _APACHE_PID = re.compile(r"\[pid (?P<pid>\d+)(?::tid (?P<tid>\d+))?\]")
 _MODSEC = re.compile(r'\[(?P<k>uri|hostname|id|msg|severity|unique_id)\s+"(?P<v>[^"]*)"\]')
-_NGINX_ERR = re.compile(r"^(?P<ts>\d{4}/\d\d/\d\d \d\d:\d\d:\d\d) \[(?P<level>\w+)\] (?P<pid>\d+)#(?P<tid>\d+): "
-                        r"(?:\*(?P<cid>\d+) )?(?P<text>.*)$")
-_NGINX_KV = re.compile(r', (client|server|request|upstream|host|referrer|peer|responder): ("(?:[^"\\]|\\.)*"|[^,]*)')
+_NGINX_ERR = re.compile(
+    r"^(?P<ts>\d{4}/\d\d/\d\d \d\d:\d\d:\d\d) \[(?P<level>\w+)\] (?P<pid>\d+)#(?P<tid>\d+): "
+    r"(?:\*(?P<cid>\d+) )?(?P<text>.*)$"
+)
+_NGINX_KV = re.compile(
+    r', (client|server|request|upstream|host|referrer|peer|responder): ("(?:[^"\\]|\\.)*"|[^,]*)'
+)
 
 
 def parse_apache_error(msg: str, app: str = "", state: object = None) -> Parsed | None:
@@ -216,8 +226,18 @@ def parse_nginx_json(msg: str, app: str = "", state: object = None) -> Parsed | 
         return None
     if not isinstance(obj, dict):
         return None
-    if not any(k in obj for k in ("remote_addr", "client_address", "request", "request_uri", "status",
-                                  "response_status", "http_user_agent")):
+    if not any(
+        k in obj
+        for k in (
+            "remote_addr",
+            "client_address",
+            "request",
+            "request_uri",
+            "status",
+            "response_status",
+            "http_user_agent",
+        )
+    ):
         return None
     fields: dict[str, object] = {}
     got: dict[str, Any] = {}
@@ -270,14 +290,30 @@ def parse_nginx_json(msg: str, app: str = "", state: object = None) -> Parsed | 
 # --- IIS -----------------------------------------------------------------------------------------
 
 # IIS's default W3C fields (used until a `#Fields:` line says otherwise)
-W3C_DEFAULT = ("date", "time", "s-ip", "cs-method", "cs-uri-stem", "cs-uri-query", "s-port", "cs-username",
-               "c-ip", "cs(User-Agent)", "cs(Referer)", "sc-status", "sc-substatus", "sc-win32-status",
-               "time-taken")
+W3C_DEFAULT = (
+    "date",
+    "time",
+    "s-ip",
+    "cs-method",
+    "cs-uri-stem",
+    "cs-uri-query",
+    "s-port",
+    "cs-username",
+    "c-ip",
+    "cs(User-Agent)",
+    "cs(Referer)",
+    "sc-status",
+    "sc-substatus",
+    "sc-win32-status",
+    "time-taken",
+)
 _W3C_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \S")
-_IIS_NATIVE = re.compile(r"^(?P<cip>[0-9A-Fa-f:.]+), (?P<user>[^,]*), (?P<date>\d+/\d+/\d{2,4}), "
-                         r"(?P<time>[\d:]+), (?P<svc>[^,]*), (?P<server>[^,]*), (?P<sip>[^,]*), "
-                         r"(?P<taken>\d+), (?P<cbytes>\d+), (?P<sbytes>\d+), (?P<status>\d+), "
-                         r"(?P<win32>\d+), (?P<method>[^,]*), (?P<target>[^,]*), (?P<params>[^,]*),?")
+_IIS_NATIVE = re.compile(
+    r"^(?P<cip>[0-9A-Fa-f:.]+), (?P<user>[^,]*), (?P<date>\d+/\d+/\d{2,4}), "
+    r"(?P<time>[\d:]+), (?P<svc>[^,]*), (?P<server>[^,]*), (?P<sip>[^,]*), "
+    r"(?P<taken>\d+), (?P<cbytes>\d+), (?P<sbytes>\d+), (?P<status>\d+), "
+    r"(?P<win32>\d+), (?P<method>[^,]*), (?P<target>[^,]*), (?P<params>[^,]*),?"
+)
 
 
 class W3CState:
@@ -287,8 +323,13 @@ class W3CState:
         self.fields: tuple[str, ...] = W3C_DEFAULT
 
 
-_W3C_RENAME = {"cs(User-Agent)": "c-useragent", "cs(Referer)": "cs-referer", "cs(Cookie)": "cs-cookie",
-               "cs-host": "cs-host", "cs(Host)": "cs-host"}
+_W3C_RENAME = {
+    "cs(User-Agent)": "c-useragent",
+    "cs(Referer)": "cs-referer",
+    "cs(Cookie)": "cs-cookie",
+    "cs-host": "cs-host",
+    "cs(Host)": "cs-host",
+}
 
 
 def parse_iis(msg: str, app: str = "", state: W3CState | None = None) -> Parsed | None:
@@ -303,10 +344,21 @@ def parse_iis(msg: str, app: str = "", state: W3CState | None = None) -> Parsed 
     mn = _IIS_NATIVE.match(msg)
     fields: dict[str, object] = {}
     if mn is not None:
-        fields.update({"c-ip": mn["cip"], "src_ip": mn["cip"], "s-sitename": mn["svc"], "s-computername": mn["server"],
-                       "dst_ip": mn["sip"], "time-taken": int(mn["taken"]), "cs-bytes": int(mn["cbytes"]),
-                       "sc-bytes": int(mn["sbytes"]), "sc-status": int(mn["status"]),
-                       "sc-win32-status": int(mn["win32"]), "cs-method": mn["method"]})
+        fields.update(
+            {
+                "c-ip": mn["cip"],
+                "src_ip": mn["cip"],
+                "s-sitename": mn["svc"],
+                "s-computername": mn["server"],
+                "dst_ip": mn["sip"],
+                "time-taken": int(mn["taken"]),
+                "cs-bytes": int(mn["cbytes"]),
+                "sc-bytes": int(mn["sbytes"]),
+                "sc-status": int(mn["status"]),
+                "sc-win32-status": int(mn["win32"]),
+                "cs-method": mn["method"],
+            }
+        )
         if mn["user"] not in ("-", ""):
             fields["cs-username"] = fields["user"] = mn["user"]
         target = mn["target"]
@@ -324,8 +376,21 @@ def parse_iis(msg: str, app: str = "", state: W3CState | None = None) -> Parsed 
         if v == "-" or k in ("cs-uri-stem", "cs-uri-query"):
             continue
         name = _W3C_RENAME.get(k, k)
-        fields[name] = int(v) if v.isdigit() and name in ("sc-status", "sc-substatus", "sc-win32-status",
-                                                            "time-taken", "s-port", "sc-bytes", "cs-bytes") else v
+        fields[name] = (
+            int(v)
+            if v.isdigit()
+            and name
+            in (
+                "sc-status",
+                "sc-substatus",
+                "sc-win32-status",
+                "time-taken",
+                "s-port",
+                "sc-bytes",
+                "cs-bytes",
+            )
+            else v
+        )
     if stem != "-":
         _target(fields, stem + (f"?{query}" if query != "-" else ""))
     if "c-useragent" in fields:
@@ -348,19 +413,58 @@ def parse_iis(msg: str, app: str = "", state: W3CState | None = None) -> Parsed 
 
 
 _WEB_APPS = ("nginx", "apache", "apache2", "httpd")
-_WEB = (LogSource(None, (), ("webserver",)), LogSource(None, ("nginx",), ("webserver",)),
-        LogSource(None, ("apache",), ("webserver",)))
+_WEB = (
+    LogSource(None, (), ("webserver",)),
+    LogSource(None, ("nginx",), ("webserver",)),
+    LogSource(None, ("apache",), ("webserver",)),
+)
 PARSERS = [
-    ParserSpec("web", parse_access, _WEB, programs=_WEB_APPS, markers=('" ',),
-               line_starts="0123456789:- ", order=60,
-               description="NCSA common/combined access logs (Apache, nginx, vhost prefixes)"),
-    ParserSpec("web_error", parse_apache_error, _WEB, programs=_WEB_APPS, prefixes=("[",),
-               line_starts="[", order=61, description="Apache error log (incl. ModSecurity)"),
-    ParserSpec("nginx_error", parse_nginx_error, _WEB, programs=("nginx",), line_starts="12",
-               order=62, description="nginx error log"),
-    ParserSpec("nginx_json", parse_nginx_json, _WEB, programs=("nginx",), line_starts="{ ", order=63,
-               description="nginx JSON access logs (log_format escape=json)"),
-    ParserSpec("iis", parse_iis, (LogSource("windows", ("iis",), ("webserver",)),),
-               programs=("iis", "w3svc"), line_starts="#0123456789:", order=64, state=W3CState,
-               description="IIS W3C extended (by #Fields:) and IIS native logs"),
+    ParserSpec(
+        "web",
+        parse_access,
+        _WEB,
+        programs=_WEB_APPS,
+        markers=('" ',),
+        line_starts="0123456789:- ",
+        order=60,
+        description="NCSA common/combined access logs (Apache, nginx, vhost prefixes)",
+    ),
+    ParserSpec(
+        "web_error",
+        parse_apache_error,
+        _WEB,
+        programs=_WEB_APPS,
+        prefixes=("[",),
+        line_starts="[",
+        order=61,
+        description="Apache error log (incl. ModSecurity)",
+    ),
+    ParserSpec(
+        "nginx_error",
+        parse_nginx_error,
+        _WEB,
+        programs=("nginx",),
+        line_starts="12",
+        order=62,
+        description="nginx error log",
+    ),
+    ParserSpec(
+        "nginx_json",
+        parse_nginx_json,
+        _WEB,
+        programs=("nginx",),
+        line_starts="{ ",
+        order=63,
+        description="nginx JSON access logs (log_format escape=json)",
+    ),
+    ParserSpec(
+        "iis",
+        parse_iis,
+        (LogSource("windows", ("iis",), ("webserver",)),),
+        programs=("iis", "w3svc"),
+        line_starts="#0123456789:",
+        order=64,
+        state=W3CState,
+        description="IIS W3C extended (by #Fields:) and IIS native logs",
+    ),
 ]
