@@ -26,13 +26,43 @@ from nocsoc.collectors.logs.parsers.base import Parsed, kv_pairs
 from nocsoc.collectors.logs.parsers.registry import ParserSpec
 from nocsoc.logsources import LogSource
 
-_HEADER = re.compile(r"(?:node=(?P<node>\S+) )?type=(?P<type>\w+) msg=audit\((?P<ts>\d+(?:\.\d+)?):"
-                     r"(?P<serial>\d+)\):\s*")
+_HEADER = re.compile(
+    r"(?:node=(?P<node>\S+) )?type=(?P<type>\w+) msg=audit\((?P<ts>\d+(?:\.\d+)?):"
+    r"(?P<serial>\d+)\):\s*"
+)
 _HEX = re.compile(r"^(?:[0-9A-F]{2})+$")
 _NESTED = re.compile(r"\bmsg='([^']*)'")
 _SPLIT_ARG = re.compile(r"\ba(\d+)\[(\d+)\]=(\"[^\"]*\"|\S+)")
-_TEXT_KEYS = ("exe", "comm", "cmd", "proctitle", "name", "cwd", "acct", "data", "old-data", "path",
-              "hostname", "terminal")
+_TEXT_KEYS_SET = frozenset(
+    (
+        "exe",
+        "comm",
+        "cmd",
+        "proctitle",
+        "name",
+        "cwd",
+        "acct",
+        "data",
+        "old-data",
+        "path",
+        "hostname",
+        "terminal",
+    )
+)
+_TEXT_KEYS = (
+    "exe",
+    "comm",
+    "cmd",
+    "proctitle",
+    "name",
+    "cwd",
+    "acct",
+    "data",
+    "old-data",
+    "path",
+    "hostname",
+    "terminal",
+)
 
 
 def _unhex(v: str) -> str:
@@ -82,16 +112,16 @@ def parse_audit(msg: str, app: str = "", state: AuditdState | None = None) -> Pa
         return None
     st = state if state is not None else AuditdState()
     kind, serial = m["type"], m["serial"]
-    raw_kv = msg[m.end():]
+    raw_kv = msg[m.end() :]
     enriched: dict[str, str] = {}
     if "\x1d" in raw_kv:  # ENRICHED: interpreted values after GS
         raw_kv, _, extra = raw_kv.partition("\x1d")
         enriched = kv_pairs(extra)
     nested = None
-    mn = _NESTED.search(raw_kv)
+    mn = _NESTED.search(raw_kv) if "msg='" in raw_kv else None
     if mn is not None:
         nested = mn[1]
-        raw_kv = raw_kv[:mn.start()] + raw_kv[mn.end():]
+        raw_kv = raw_kv[: mn.start()] + raw_kv[mn.end() :]
     kv = kv_pairs(raw_kv)
     fields: dict[str, object] = {"type": kind, "serial": serial, **kv}
     if nested is not None:
@@ -101,9 +131,9 @@ def parse_audit(msg: str, app: str = "", state: AuditdState | None = None) -> Pa
             fields.setdefault(k, _unhex(iv) if k in _TEXT_KEYS and not _quoted(nested, k) else iv)
             kv.setdefault(k, iv)
     fields.update(enriched)
-    for k in _TEXT_KEYS:
-        tv = kv.get(k)
-        if tv is not None and not _quoted(raw_kv, k) and (nested is None or not _quoted(nested, k)):
+    for k in _TEXT_KEYS_SET.intersection(kv):
+        tv = kv[k]
+        if not _quoted(raw_kv, k) and (nested is None or not _quoted(nested, k)):
             fields[k] = _unhex(tv)
     user = _user(kv, enriched)
     if user is not None:
@@ -116,10 +146,12 @@ def parse_audit(msg: str, app: str = "", state: AuditdState | None = None) -> Pa
     if addr and addr not in ("?", "(none)"):
         fields["src_ip"] = addr
     if kind == "SYSCALL":
-        rec: dict[str, str] = {**kv, **{k: str(fields[k]) for k in ("exe", "comm") if k in fields}}
+        for k in ("exe", "comm"):  # kv is this record's own dict: keep it, decoded, for the EXECVE
+            if k in fields:
+                kv[k] = str(fields[k])
         if user is not None:
-            rec["User"] = user
-        st.keep(st.syscalls, serial, rec)
+            kv["User"] = user
+        st.keep(st.syscalls, serial, kv)
     elif kind == "EXECVE":
         try:
             argc = int(kv.get("argc", "0"))
@@ -169,9 +201,15 @@ def parse_audit(msg: str, app: str = "", state: AuditdState | None = None) -> Pa
 _AUDIT_APPS = ("audispd", "audisp-syslog", "auditd", "audit", "audisp-remote")
 
 PARSERS = [
-    ParserSpec("auditd", parse_audit,
-               (LogSource("linux", ("auditd",)), LogSource("linux", ("auditd",), ("process_creation",))),
-               programs=_AUDIT_APPS, prefixes=("type=", "node="), line_starts="tn", order=15,
-               state=AuditdState,
-               description="Linux audit records: raw, node=, ENRICHED, nested msg, hex, parent process"),
+    ParserSpec(
+        "auditd",
+        parse_audit,
+        (LogSource("linux", ("auditd",)), LogSource("linux", ("auditd",), ("process_creation",))),
+        programs=_AUDIT_APPS,
+        prefixes=("type=", "node="),
+        line_starts="tn",
+        order=15,
+        state=AuditdState,
+        description="Linux audit records: raw, node=, ENRICHED, nested msg, hex, parent process",
+    ),
 ]

@@ -10,13 +10,13 @@ filtering. Events: product `checkpoint`, service the blade (`firewall`, `ips`, .
 from __future__ import annotations
 
 import re
-import shlex
 from typing import Any
 
 from nocsoc.collectors.logs.parsers.base import Parsed, is_ip, parse_cef, to_int, transport
 from nocsoc.collectors.logs.parsers.registry import ParserSpec
 from nocsoc.logsources import LogSource
 
+_QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"')
 _SYSLOG_KV = re.compile(r'(\w[\w:]*?):"((?:[^"\\]|\\.)*)";?')
 _CEF_MAP = {
     "src": "src_ip",
@@ -125,10 +125,7 @@ def _syslog_kv(msg: str) -> Parsed:
 
 
 def _fw1_export(msg: str) -> Parsed | None:
-    try:
-        cols = shlex.split(msg.replace("#013", ""))
-    except ValueError:
-        return None
+    cols = _QUOTED.findall(msg)
     if len(cols) < 12:
         return None
     fields: dict[str, Any] = {

@@ -18,6 +18,13 @@ from nocsoc.collectors.logs.parsers.registry import ParserSpec
 from nocsoc.collectors.logs.syslog import MONTHS
 from nocsoc.logsources import LogSource
 
+# the common line first (one address, one-word ident and user); the variants (a leading virtual
+# host, a user name with spaces) only when it fails: they backtrack, and most lines are common
+_COMMON = re.compile(
+    r'(?P<ip>[0-9A-Fa-f:.]+) (?P<ident>\S+) (?P<user>\S+) \[(?P<ts>[^\]]+)\] "(?P<req>(?:[^"\\]|\\.)*)" '
+    r'(?P<status>\d{3}) (?P<bytes>\d+|-)(?: \d+)?(?: "(?P<ref>(?:[^"\\]|\\.)*)" "(?P<ua>(?:[^"\\]|\\.)*)")?'
+    r"(?P<vhost>)"
+)
 _COMBINED = re.compile(
     r"\s*(?:(?P<vhost>\S+) )??(?P<ip>[0-9A-Fa-f:.]+) (?P<ident>\S+) (?P<user>\S+(?: \S+)*?) "
     r'\[(?P<ts>[^\]]+)\] (?:"-" )?'
@@ -97,7 +104,7 @@ def _target(fields: dict[str, Any], target: str) -> None:
 
 
 def parse_access(msg: str, app: str = "", state: object = None) -> Parsed | None:
-    m = _COMBINED.match(msg)
+    m = _COMMON.match(msg) or _COMBINED.match(msg)
     if m is None:
         return None
     ip = m["ip"]
