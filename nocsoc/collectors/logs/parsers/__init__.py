@@ -132,7 +132,7 @@ class LineParser:
         """Every event of one message or file line: the one entry point of the pipeline, `detect`
         and rule tests. A network message, or a file line starting with `<PRI>`, is syslog; a
         `message repeated N times` line gives N events (brute-force counts stay exact)."""
-        if network or text.startswith("<"):
+        if network or text[:1] == "<":
             ev = self.parse_syslog(text, sender=sender or self.default_host, source=source, now=now)
         else:
             ev = self.parse_line(text, source=source, now=now)

@@ -74,6 +74,23 @@ def _unhex(v: str) -> str:
     return v
 
 
+def _audit_pairs(text: str) -> dict[str, str]:
+    """audit's `k=v k2="v2"` pairs by splitting on spaces: what kv_pairs' regex gives when no
+    quoted value holds a space (the kernel hex-encodes those), at a fraction of its cost; any
+    other token leaves the text to the regex."""
+    out: dict[str, str] = {}
+    for tok in text.split():
+        k, eq, v = tok.partition("=")
+        if not eq or not k:
+            return kv_pairs(text)
+        if v[:1] == '"':
+            if len(v) < 2 or v[-1] != '"':
+                return kv_pairs(text)
+            v = v[1:-1]
+        out[k] = v
+    return out
+
+
 def _quoted(raw: str, key: str) -> bool:
     return f'{key}="' in raw
 
@@ -122,7 +139,7 @@ def parse_audit(msg: str, app: str = "", state: AuditdState | None = None) -> Pa
     if mn is not None:
         nested = mn[1]
         raw_kv = raw_kv[: mn.start()] + raw_kv[mn.end() :]
-    kv = kv_pairs(raw_kv)
+    kv = _audit_pairs(raw_kv) if "'" not in raw_kv and "\\" not in raw_kv else kv_pairs(raw_kv)
     fields: dict[str, object] = {"type": kind, "serial": serial, **kv}
     if nested is not None:
         fields["msg"] = nested

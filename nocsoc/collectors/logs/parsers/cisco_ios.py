@@ -11,6 +11,7 @@ configuration), `bgp`, `ldp`; link state changes get `link` (no SigmaHQ equivale
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from ahocorasick_rs import AhoCorasick
 
@@ -73,6 +74,29 @@ _EXTRACT: list[tuple[str, re.Pattern[str]]] = [
 _GUARDS = sorted({g for g, _ in _EXTRACT})
 _GUARD_SCAN = AhoCorasick(_GUARDS).find_matches_as_indexes
 _BY_GUARD = [[(i, rx) for i, (g, rx) in enumerate(_EXTRACT) if g == guard] for guard in _GUARDS]
+_PLANS: dict[frozenset[int], tuple[re.Pattern[str], ...]] = {}  # guards present -> extractors, in order
+
+
+def _extractors(present: frozenset[int]) -> tuple[re.Pattern[str], ...]:
+    got = _PLANS.get(present)
+    if got is None:
+        got = tuple(rx for _, rx in sorted(e for g in present for e in _BY_GUARD[g]))
+        if len(_PLANS) < 1024:
+            _PLANS[present] = got
+    return got
+
+
+def _plain(v: str) -> str:
+    return v
+
+
+# group name -> (field, conversion); `ip` is src_ip or src_host by its shape, `act` sets two fields
+_GROUP_FIELDS: dict[str, tuple[str, Callable[[str], object]]] = {
+    "user": ("user", _plain), "port": ("src_port", int), "dip": ("dst_ip", _plain),
+    "dport": ("dst_port", int), "url": ("c-uri", _plain), "cmd": ("command", str.strip),
+    "proto": ("network_protocol", transport), "via": ("via", _plain), "line": ("line", _plain),
+    "acl": ("acl", _plain),
+}
 _CISCO_SVC = {
     "SEC_LOGIN": "aaa",
     "PARSER": "aaa",
@@ -124,37 +148,24 @@ def parse_cisco(msg: str, app: str = "", state: object = None) -> Parsed | None:
             fields["interface"] = mi["iface"]
             fields["state"] = mi["state"]
     categories: tuple[str, ...] = ()
-    present = {h[0] for h in _GUARD_SCAN(text, True)}
-    extractors = sorted(e for g in present for e in _BY_GUARD[g]) if present else ()
-    for _, rx in extractors:
+    hits = _GUARD_SCAN(text, True)
+    for rx in _extractors(frozenset([h[0] for h in hits])) if hits else ():
         mx = rx.search(text)
         if mx is None:
             continue
         for k, v in mx.groupdict().items():
-            if v is None or v == "":
+            if not v:
                 continue
-            if k == "user":
-                fields.setdefault("user", v)
-            elif k == "ip":
+            if k == "ip":
                 fields.setdefault("src_ip" if is_ip(v) else "src_host", v)
-            elif k == "port":
-                fields.setdefault("src_port", int(v))
-            elif k == "dip":
-                fields.setdefault("dst_ip", v)
-            elif k == "dport":
-                fields.setdefault("dst_port", int(v))
-            elif k == "url":
-                fields.setdefault("c-uri", v)
-            elif k == "cmd":
-                fields.setdefault("command", v.strip())
-            elif k == "proto":
-                fields.setdefault("network_protocol", transport(v))
             elif k == "act":
                 fields["action"] = "permit" if v == "permitted" else "deny"
                 fields["blocked"] = "true" if v == "denied" else "false"
                 categories = ("firewall",)
             else:
-                fields.setdefault(k, v)
+                name, conv = _GROUP_FIELDS[k]
+                if name not in fields:
+                    fields[name] = conv(v)
     if fac == "SEC_LOGIN" or "AUTH" in mn:
         fields["outcome"] = "failure" if "FAIL" in mn else "success"
     svc = _CISCO_SVC.get(fac, _CISCO_SVC.get(fac.split("-")[0], "syslog"))

@@ -143,6 +143,7 @@ _BY_TYPE: dict[str, dict[int, str]] = {
         20: "event_type",
     },
 }
+_CSV_TYPE = re.compile(",(?:" + "|".join(_TYPES) + "),")
 _INT_FIELDS = {
     "src_port",
     "dst_port",
@@ -349,10 +350,14 @@ def parse_paloalto(msg: str, app: str = "", state: object = None) -> Parsed | No
         return _json(text) if '"LogType"' in text[:4000] else None
     if "|Palo Alto Networks|" in text[:60]:
         return _cef(text)
-    head = text[:80]
-    if any(f",{t}," in head for t in _TYPES):
-        return _csv(text)
-    return None
+    # CSV: `<future_use>,<receive time>,<serial>,<TYPE>,...`; the first test rejects an access
+    # log line (`198.51.100.7 - - [...`) that shares its first character at once
+    if text[:1] == ":":  # `: 1,2023/08/01 ...` (a relay's empty tag)
+        text = text.lstrip(": ")
+    if text[1:2] != "," or not text[:1].isdigit():
+        return None
+    m = _CSV_TYPE.search(text, 0, 100)
+    return _csv(text) if m is not None else None
 
 
 PARSERS = [

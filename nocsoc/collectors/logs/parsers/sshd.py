@@ -136,7 +136,7 @@ def _split_user(user: str) -> tuple[str, str | None]:
 
 def parse_sshd(msg: str, app: str = "sshd", state: object = None) -> Parsed | None:
     """An sshd message body into Sigma-style auth fields (every sshd line is an sshd event)."""
-    if "pam_" in msg[:40] or msg.lstrip().startswith("PAM "):
+    if "pam_" in msg[:40] or msg.startswith(("PAM ", " PAM ")):
         return None  # PAM under sshd: linux_auth's
     if msg[:2].isupper() and _JUNOS_TAG.match(msg):
         return None  # Junos sshd writes `SSHD_LOGIN_FAILED: ...`: the junos parser's
@@ -164,7 +164,7 @@ def parse_sshd(msg: str, app: str = "sshd", state: object = None) -> Parsed | No
             fields["user"] = "child"
         ip = gd.get("ip")
         if ip:
-            if _IS_IP.match(ip):
+            if ":" in ip or (ip[-1].isdigit() and ip.replace(".", "").isdigit()):
                 fields["src_ip"] = ip[7:] if ip.startswith("::ffff:") and "." in ip else ip
             else:
                 fields["src_host"] = ip

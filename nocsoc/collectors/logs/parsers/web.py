@@ -108,7 +108,7 @@ def parse_access(msg: str, app: str = "", state: object = None) -> Parsed | None
     if m is None:
         return None
     ip = m["ip"]
-    if not _IS_IP.match(ip):
+    if "." not in ip and ":" not in ip:  # `[0-9A-Fa-f:.]+` took a word ("cafe"): no address
         return None
     fields: dict[str, object] = {"c-ip": ip, "src_ip": ip, "sc-status": int(m["status"])}
     _request(fields, m["req"].replace('\\"', '"'))
