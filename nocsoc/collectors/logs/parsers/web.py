@@ -107,28 +107,45 @@ def parse_access(msg: str, app: str = "", state: object = None) -> Parsed | None
     m = _COMMON.match(msg) or _COMBINED.match(msg)
     if m is None:
         return None
-    ip = m["ip"]
+    ip, user, status, nbytes, req, ua, vhost, ts = m.group(
+        "ip", "user", "status", "bytes", "req", "ua", "vhost", "ts"
+    )
     if "." not in ip and ":" not in ip:  # `[0-9A-Fa-f:.]+` took a word ("cafe"): no address
         return None
-    fields: dict[str, object] = {"c-ip": ip, "src_ip": ip, "sc-status": int(m["status"])}
-    _request(fields, m["req"].replace('\\"', '"'))
-    if m["user"] != "-":
-        fields["cs-username"] = m["user"]
-        fields["user"] = m["user"]
-    if m["bytes"] != "-":
-        fields["sc-bytes"] = int(m["bytes"])
-    if m["ua"] is not None:
-        ua = m["ua"].replace('\\"', '"')
-        fields["cs-user-agent"] = ua
-        fields["c-useragent"] = ua
+    fields: dict[str, object] = {"c-ip": ip, "src_ip": ip, "sc-status": int(status)}
+    if '\\"' in req:
+        req = req.replace('\\"', '"')
+    parts = req.split(" ")
+    if len(parts) == 3:  # the common `METHOD target VERSION`, inline (the hot path)
+        method, target, version = parts
+        fields["cs-method"] = method
+        fields["cs-version"] = version
+        stem, _, query = target.partition("?")
+        fields["c-uri"] = fields["cs-uri-query"] = fields["cs-uri"] = target
+        fields["cs-uri-stem"] = stem
+        if query:
+            fields["c-uri-query"] = fields["cs-query"] = query
+        dot = stem.rfind(".")
+        if dot > stem.rfind("/"):
+            fields["c-uri-extension"] = stem[dot + 1 :]
+    else:
+        _request(fields, req)
+    if user != "-":
+        fields["cs-username"] = fields["user"] = user
+    if nbytes != "-":
+        fields["sc-bytes"] = int(nbytes)
+    if ua is not None:
+        if '\\"' in ua:
+            ua = ua.replace('\\"', '"')
+        fields["cs-user-agent"] = fields["c-useragent"] = ua
         fields["cs-referer"] = m["ref"].replace('\\"', '"')
-    vhost = m["vhost"]
     if vhost and vhost != "-":
         host, _, port = vhost.rpartition(":") if vhost.count(":") == 1 else (vhost, "", "")
         fields["cs-host"] = host
         if port.isdigit():
             fields["dst_port"] = int(port)
-    return Parsed("web", fields, None, _services(app), ("webserver",), time=_ts_cached(m["ts"]))
+    services = _services(app) if app else ()
+    return Parsed("web", fields, None, services, ("webserver",), time=_ts_cached(ts))
 
 
 # --- error logs --------------------------------------------------------------------------------
