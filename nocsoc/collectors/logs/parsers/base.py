@@ -6,7 +6,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-_KV = re.compile(r'([A-Za-z_][\w.-]*)=("(?:[^"\\]|\\.)*"|\S*)')
+# a key starts where no key character precedes it and never backtracks (possessive `*+`): a long
+# run of word characters with no `=` is one failed attempt, not one per position (quadratic)
+_KV = re.compile(r'(?<![\w.-])([A-Za-z_][\w.-]*+)=("(?:[^"\\]|\\.)*+"|\S*)')
 
 
 @dataclass(slots=True)
@@ -40,7 +42,7 @@ def to_int(v: str | None) -> int | str | None:
         return v
 
 
-_KV_COMMA = re.compile(r'([A-Za-z_][\w.-]*)=("(?:[^"\\]|\\.)*"|[^\s,]*)')
+_KV_COMMA = re.compile(r'(?<![\w.-])([A-Za-z_][\w.-]*+)=("(?:[^"\\]|\\.)*+"|[^\s,]*)')
 
 
 def kv_pairs_comma(text: str) -> dict[str, str]:

@@ -17,7 +17,7 @@ from nocsoc.collectors.logs.parsers.registry import ParserSpec
 from nocsoc.logsources import LogSource
 
 _QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"')
-_SYSLOG_KV = re.compile(r'(\w[\w:]*?):"((?:[^"\\]|\\.)*)";?')
+_SYSLOG_KV = re.compile(r'(?<![\w:])(\w[\w:]*?):"((?:[^"\\]|\\.)*+)";?')
 _CEF_MAP = {
     "src": "src_ip",
     "dst": "dst_ip",
