@@ -7,6 +7,7 @@ store ./var/alerts.db, built-in pack), so an analyst can hunt through files with
 from __future__ import annotations
 
 import getpass
+import lzma
 import os
 import time
 from datetime import UTC, datetime
@@ -111,9 +112,9 @@ def _level(level: str) -> str:
 # --- detect ------------------------------------------------------------------------------------
 
 def detect_command(
-    files: list[Path] = typer.Argument(
-        ..., help="log files (syslog, auth.log, access.log, audit.log, .jsonl), Windows .evtx files, "
-                  "directories of .evtx files, quoted globs"),
+    files: list[str] = typer.Argument(
+        ..., help="log files, directories or globs (syslog, auth.log, access.log, audit.log, .jsonl; "
+                  ".gz/.bz2/.xz; Windows .evtx), read oldest first"),
     rules: list[Path] = typer.Option(None, "--rules", "-r", help="extra Sigma rule files or directories"),
     no_builtin: bool = typer.Option(False, "--no-builtin", help="leave the built-in pack out"),
     as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
@@ -121,36 +122,44 @@ def detect_command(
     db: Path | None = typer.Option(None, "--db", help="alert store (default: from nocsoc.yaml)"),
 ) -> None:
     """Hunt: run the streaming engine over files and print the alerts they raise (deduplicated)."""
+    from nocsoc.collectors.logs import hunt_inputs
     from nocsoc.collectors.logs.parsers import LineParser, json_event
     from nocsoc.collectors.windows.documents import windows_line
-    from nocsoc.collectors.windows.evtx import InputReport, expand_inputs, read_evtx
+    from nocsoc.collectors.windows.evtx import InputReport, read_evtx
     from nocsoc.detections.alerts import AlertStore
     from nocsoc.detections.engine import Detection, Engine
     from nocsoc.events import LogEvent
 
-    given = list(files)
-    files = expand_inputs(files)
-    if not files:
-        common.fail(f"{', '.join(map(str, given))}: no input file (directories and globs matched no "
-                    ".evtx file)", common.EXIT_USAGE)
+    try:
+        paths = hunt_inputs.expand(list(files))
+    except hunt_inputs.InputError as exc:
+        common.fail(str(exc), common.EXIT_USAGE)
+    if not paths:
+        common.fail(f"{', '.join(files)}: no input file (the directories are empty)", common.EXIT_USAGE)
     reports: list[InputReport] = []
-    for f in files:
-        if not f.is_file():
-            common.fail(f"{f}: no such file", common.EXIT_USAGE)
+    target = _store(db) if store else None
+    keys: dict[Path, str] = {}
+    if target is not None:  # a file already stored is not counted twice (its content's key)
+        for f in list(paths):
+            keys[f] = hunt_inputs.content_key(f)
+            if target.input_offset(keys[f]) is not None:
+                common.err_console.print(f"[yellow]note:[/] {escape(str(f))}: already stored, skipped")
+                paths.remove(f)
     rs = _ruleset(rules, builtin=not no_builtin)
     for e in rs.errors:
         common.err_console.print(
             f"[yellow]warning:[/] {escape(e.path)}: {escape(e.rule)}: {escape(e.message)}")
     engine = Engine(rs)
     dets: list[Detection] = []
-    total = sum(f.stat().st_size for f in files)
+    total = sum(f.stat().st_size for f in paths)
     events = unparsed = 0
     last = 0.0
+    done = 0
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
                   TextColumn("{task.fields[events]} events"), TimeRemainingColumn(),
                   console=common.err_console, transient=True, disable=as_json) as progress:
         task = progress.add_task("hunting", total=total or 1, events=0)
-        for f in files:
+        for f in paths:
             if f.suffix.lower() == ".evtx":
                 rep = InputReport(str(f))
                 reports.append(rep)
@@ -158,47 +167,51 @@ def detect_command(
                     events += 1
                     last = max(last, wev.time)
                     dets.extend(engine.process(wev))
-                progress.update(task, completed=sum(x.stat().st_size for x in files[:files.index(f) + 1]),
-                                events=events)
+                done += f.stat().st_size
+                progress.update(task, completed=done, events=events)
                 continue
-            parser = LineParser(default_host=f.stem)
-            jsonl = f.suffix in (".jsonl", ".ndjson")
+            parser = LineParser(default_host=f.name.split(".", 1)[0])
+            jsonl = ".jsonl" in f.suffixes or ".ndjson" in f.suffixes
             wrep = InputReport(str(f))  # Windows documents (Winlogbeat, NXLog, evtx_dump) in JSONL
-            with open(f, "rb") as fh:
-                for n, raw in enumerate(fh, 1):
+            try:
+                for raw in hunt_inputs.lines(f):
                     line = raw.decode("utf-8", "replace").rstrip("\r\n")
                     if not line.strip():
                         continue
-                    ev: LogEvent
+                    evs: list[LogEvent]
                     wdoc = windows_line(line, wrep, "file") if jsonl else None
                     if wdoc is not None:
-                        ev = wdoc
+                        evs = [wdoc]
                     elif jsonl:
                         try:
-                            ev = json_event(line, default_host=f.stem)
+                            evs = [json_event(line, default_host=f.stem)]
                         except ValueError:
-                            ev = LogEvent(line, {"message": line}, host=f.stem)
-                    elif line.startswith("<"):
-                        ev = parser.parse_syslog(line, source="file")
+                            evs = [LogEvent(line, {"message": line}, host=f.stem)]
                     else:
-                        ev = parser.parse_line(line, source="file")
-                    events += 1
-                    unparsed += ev.parser == "unparsed"
-                    last = max(last, ev.time)
-                    dets.extend(engine.process(ev))
-                    if n % 2000 == 0:
-                        progress.update(task, completed=fh.tell(), events=events)
+                        evs = parser.events(line, source="file")
+                    for ev in evs:
+                        events += 1
+                        unparsed += ev.parser == "unparsed"
+                        last = max(last, ev.time)
+                        dets.extend(engine.process(ev))
+                    if events % 2000 == 0:
+                        progress.update(task, events=events)
+            except (OSError, EOFError, lzma.LZMAError) as exc:  # a corrupt .gz/.bz2/.xz
+                common.err_console.print(
+                    f"[yellow]warning:[/] {escape(str(f))}: unreadable ({escape(str(exc))}), rest skipped")
             if wrep.events or wrep.bad:
                 reports.append(wrep)
-            progress.update(task, completed=sum(x.stat().st_size for x in files[:files.index(f) + 1]),
-                            events=events)
+            done += f.stat().st_size
+            progress.update(task, completed=done, events=events)
     dets.extend(engine.flush(last + 366 * 86400))
     import tempfile
 
     with tempfile.TemporaryDirectory() as td:
-        target = _store(db) if store else AlertStore(Path(td) / "hunt.db")
-        with target:
-            res = target.ingest(dets)
+        sink = target if target is not None else AlertStore(Path(td) / "hunt.db")
+        with sink:
+            # the stored files' keys go in the same transaction as their alerts
+            offsets = {keys[f]: (0, f.stat().st_size) for f in paths if f in keys}
+            res = sink.ingest(dets, offsets=offsets or None)
             alerts = [a for _, a in res.touched.values()]
     alerts.sort(key=lambda a: (a.first_seen, a.id))
     for rep in reports:

@@ -114,6 +114,7 @@ class CorrelationTracker:
         self.groups: OrderedDict[tuple[str, ...], _Group] = OrderedDict()
         self.evicted = 0
         self.incidents = 0
+        self.missing = 0  # events left out: a group-by field missing or empty
         # referenced rule key -> the event fields of its group-by (aliases resolved once)
         self._key_fields: dict[int, tuple[str, ...]] = {
             k: tuple(self.aliases.get(n, {}).get(k, n) for n in self.group_by) for k in set(keys)}
@@ -141,23 +142,33 @@ class CorrelationTracker:
             return {}
         return [None] * self._steps
 
-    def _group_key(self, key: int, event: LogEvent) -> tuple[str, ...]:
+    def _group_key(self, key: int, event: LogEvent) -> tuple[str, ...] | None:
+        """The event's group: its group-by values, lower-cased (Sigma: values compare
+        case-insensitively, so `Admin` and `admin` are one user); None when one is missing."""
         fields = event.fields
         out = []
         for fname in self._key_fields[key]:
             v = fields.get(fname)
             if v is None and fname == "host":  # the event's origin, not a parsed field
                 v = event.host
-            out.append("" if v is None else str(v))
+            if v is None or v == "":
+                return None
+            out.append(str(v).lower())
         return tuple(out)
 
     def feed(self, key: int, event: LogEvent, t: float) -> Firing | None:
         single = self._single.get(key)
+        gk: tuple[str, ...] | None
         if single is not None:  # one group-by field (the common case), without the loop
             v = event.fields.get(single)
-            gk: tuple[str, ...] = ("" if v is None else str(v),)
+            gk = None if v is None or v == "" else (str(v).lower(),)
         else:
             gk = self._group_key(key, event)
+        if gk is None:
+            # an event without a group-by field belongs to no group: left out and counted,
+            # never pooled under "" with every other such event
+            self.missing += 1
+            return None
         groups = self.groups
         g = groups.get(gk)
         cutoff = t - self.timespan
@@ -210,8 +221,8 @@ class CorrelationTracker:
     def _value_count(self, vals: OrderedDict[str, float], key: int, event: LogEvent, t: float,
                      cutoff: float) -> int:
         v = event.fields.get(self._value_fields[key])
-        if v is not None:
-            sv = str(v)
+        if v is not None and v != "":
+            sv = str(v).lower()  # Sigma: `Admin`, `admin` and `ADMIN` are one value
             vals.pop(sv, None)
             vals[sv] = t
         while vals and next(iter(vals.values())) < cutoff:

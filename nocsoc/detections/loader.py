@@ -17,24 +17,9 @@ from sigma.correlations import SigmaCorrelationRule, SigmaCorrelationType
 from sigma.exceptions import SigmaError
 from sigma.rule import SigmaRule
 
+from nocsoc import logsources
 from nocsoc.detections.compiler import CompiledRule, CompileError, compile_rule, needle_counts
 
-# What the parsers produce (nocsoc.collectors.logs.parsers): product -> services (None: any
-# program name, since generic Linux syslog events carry their program as service).
-INGESTED_SERVICES: dict[str | None, set[str] | None] = {
-    "linux": None,
-    "cisco": {"aaa", "bgp", "ldp", "link", "syslog"},
-    "juniper": {"aaa", "bgp", "link", "syslog"},
-    "fortigate": {"event", "traffic", "utm"},
-}
-# A logsource without product: any service some product above produces, or a web server's.
-INGESTED_SERVICES[None] = {"apache", "nginx", "auditd", "sshd", "syslog", "iptables", "auth", "cron",
-                           *(s for v in INGESTED_SERVICES.values() if v for s in v)}
-INGESTED_CATEGORIES: dict[str | None, set[str]] = {
-    "linux": {"process_creation", "firewall"},
-    "fortigate": {"firewall"},
-    None: {"webserver", "firewall", "process_creation"},
-}
 SUPPORTED_CORRELATIONS = {SigmaCorrelationType.EVENT_COUNT, SigmaCorrelationType.VALUE_COUNT,
                           SigmaCorrelationType.TEMPORAL, SigmaCorrelationType.TEMPORAL_ORDERED}
 
@@ -44,21 +29,12 @@ def builtin_rules_dir() -> Path:
 
 
 def logsource_reason(product: str | None, category: str | None, service: str | None) -> str | None:
-    """None when nocsoc ingests events of this logsource, else why not."""
+    """None when some input produces events of this logsource, else why not. What is produced
+    is declared by the inputs themselves (the log parser registry) in `nocsoc.logsources`."""
     if product == "windows":  # EVTX / Winlogbeat / NXLog: pySigma's Windows pipelines say
         from nocsoc.detections.windows import logsource_reason as windows_reason
         return windows_reason(category, service)
-    if product is not None and product not in INGESTED_SERVICES:
-        return f"product {product!r} is not ingested"
-    if category is not None and category not in INGESTED_CATEGORIES.get(product, set()) \
-            and category not in INGESTED_CATEGORIES[None]:
-        return f"category {category!r} is not ingested"
-    if category is not None and product not in (None, "linux", "fortigate"):
-        return f"category {category!r} is not ingested for product {product!r}"
-    services = INGESTED_SERVICES.get(product)
-    if service is not None and services is not None and service not in services:
-        return f"service {service!r} is not ingested" + (f" for product {product!r}" if product else "")
-    return None
+    return logsources.reason(product, category, service)
 
 
 @dataclass

@@ -221,3 +221,26 @@ def test_snapshot_keeps_the_most_recently_active_groups(tmp_path: Path) -> None:
     # 10.0.2.3 had two failures before the save: a third within the minute completes the incident
     assert [x for x in run(other, [e(11.0, "10.0.2.3")]) if x[0] == "Many failures"] == [
         ("Many failures", True, "src_ip=10.0.2.3", 3)]
+
+
+def test_values_and_groups_compare_case_insensitively(tmp_path: Path) -> None:
+    """Sigma: correlation values are case-insensitive (Admin, admin, ADMIN: one user)."""
+    eng = engine(tmp_path)
+    evs = [e(0, "10.0.0.9", user="Admin"), e(1, "10.0.0.9", user="admin"), e(2, "10.0.0.9", user="ADMIN")]
+    assert [x for x in run(eng, evs) if x[0] == "Many users"] == []
+    evs = [e(3, "10.0.0.9", user="bob"), e(4, "10.0.0.9", user="carol")]
+    assert [x for x in run(eng, evs) if x[0] == "Many users" and x[1]] == [
+        ("Many users", True, "src_ip=10.0.0.9", 5)]
+    eng2 = engine(tmp_path)  # a group-by value in two spellings is one group
+    got = run(eng2, [e(0, "FE80::1"), e(1, "fe80::1"), e(2, "Fe80::1")])
+    assert [x for x in got if x[0] == "Many failures"] == [("Many failures", True, "src_ip=fe80::1", 3)]
+
+
+def test_events_without_the_group_by_field_are_left_out_and_counted(tmp_path: Path) -> None:
+    eng = engine(tmp_path)
+    evs = [LogEvent(f"failure {i}", {"outcome": "failure", "user": "root"}, time=i, product="linux",
+                    services=("sshd",)) for i in range(5)]
+    evs += [e(10, "")]  # an empty value is missing too
+    assert [x for x in run(eng, evs) if x[0] == "Many failures"] == []
+    tracker = next(tr for tr in eng.trackers if tr.corr.title == "Many failures")
+    assert (tracker.missing, len(tracker.groups)) == (6, 0)

@@ -191,23 +191,24 @@ class LogPipeline:
             p = self._parsers[key] = LineParser(self.tz, default_host=host)
         return p
 
-    def parse(self, text: str, sender: str, source: str) -> LogEvent:
+    def parse(self, text: str, sender: str, source: str) -> list[LogEvent]:
+        """The events of one message or file line (usually one; `message repeated N times`: N)."""
         if source in WINDOWS_SOURCES:
-            return self.windows.parse(text, sender, source)
+            return [self.windows.parse(text, sender, source)]
         if source == "file":
             fc = self._file_cfg.get(sender)
             if fc is not None and fc.format == "jsonl":
                 try:
-                    return json_event(text, source="json", product=fc.product,
-                                      services=(fc.service,) if fc.service else (),
-                                      categories=(fc.category,) if fc.category else (),
-                                      default_host=fc.host or "", now=time.time())
+                    return [json_event(text, source="json", product=fc.product,
+                                       services=(fc.service,) if fc.service else (),
+                                       categories=(fc.category,) if fc.category else (),
+                                       default_host=fc.host or "", now=time.time())]
                 except ValueError:
-                    return LogEvent(text, {"message": text}, host=fc.host or "", time=time.time(),
-                                    source="json")
-            return self._parser(sender, fc.host if fc else None).parse_line(text, source="file")
+                    return [LogEvent(text, {"message": text}, host=fc.host or "", time=time.time(),
+                                     source="json")]
+            return self._parser(sender, fc.host if fc else None).events(text, source="file")
         # one parser per sender keeps auditd SYSCALL/EXECVE pairing per host
-        return self._parser(sender).parse_syslog(text, sender=sender, source=source)
+        return self._parser(sender).events(text, sender=sender, source=source, network=True)
 
     # --- engine thread ------------------------------------------------------------------------
 
@@ -267,26 +268,27 @@ class LogPipeline:
         elif mark is not None:
             self._acks.append(mark)
         try:
-            ev = self.parse(text, sender, source)
+            evs = self.parse(text, sender, source)
         except Exception:
             self.counters.add("errors")
             log.exception("parse failed for a line from %s", sender)
             return
-        if self.archive is not None:
-            self.archive.add(ev)  # never waits: a full archive queue drops (counted there)
-        parsed = ev.parser != "unparsed"
-        self.counters.add("parsed" if parsed else "unparsed")
-        with self._per_parser_lock:
-            self._per_parser[(source, ev.parser, ev.host)] += 1
-        try:
-            dets = self.engine.process(ev)
-        except Exception:
-            self.counters.add("errors")
-            log.exception("engine failed on an event from %s", sender)
-            return
-        if dets:
-            self.counters.add("matches", len(dets))
-            pending.extend(dets)
+        for ev in evs:
+            if self.archive is not None:
+                self.archive.add(ev)  # never waits: a full archive queue drops (counted there)
+            parsed = ev.parser != "unparsed"
+            self.counters.add("parsed" if parsed else "unparsed")
+            with self._per_parser_lock:
+                self._per_parser[(source, ev.parser, ev.host)] += 1
+            try:
+                dets = self.engine.process(ev)
+            except Exception:
+                self.counters.add("errors")
+                log.exception("engine failed on an event from %s", sender)
+                continue
+            if dets:
+                self.counters.add("matches", len(dets))
+                pending.extend(dets)
 
     def _commit(self, dets: list[Detection], snapshot: bool = False) -> None:
         """Store `dets` and the file offsets processed so far in one transaction (with

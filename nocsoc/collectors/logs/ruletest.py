@@ -33,15 +33,12 @@ def parse_lines(lines: Iterable[str], parser: LineParser | None = None,
         line = line.rstrip("\r\n")
         if not line:
             continue
-        if line.startswith("{"):  # a Windows event as NXLog, Winlogbeat or evtx_dump JSON
+        if line.startswith("{"):  # a Windows event as NXLog, Winlogbeat or evtx_dump JSON?
             ev = windows_line(line, windows, source)
-            if ev is None:
-                raise ValueError(f"not a Windows event document: {line[:80]}")
-            yield ev
-        elif line.startswith("<"):
-            yield parser.parse_syslog(line, source=source, now=now)
-        else:
-            yield parser.parse_line(line, source=source, now=now)
+            if ev is not None:
+                yield ev
+                continue
+        yield from parser.events(line, source=source, now=now)
 
 
 @dataclass

@@ -8,77 +8,81 @@ is stored, counted and reachable by keyword rules with an empty logsource.
 from __future__ import annotations
 
 import json
+import re
 import socket
 from collections.abc import Callable
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
-from nocsoc.collectors.logs.parsers.auditd import AuditdParser
+from nocsoc.collectors.logs.parsers import registry
 from nocsoc.collectors.logs.parsers.base import Parsed
-from nocsoc.collectors.logs.parsers.firewall import parse_netfilter
-from nocsoc.collectors.logs.parsers.netdev import parse_cisco, parse_fortigate, parse_junos
-from nocsoc.collectors.logs.parsers.sshd import parse_sshd
-from nocsoc.collectors.logs.parsers.web import parse_access
+from nocsoc.collectors.logs.parsers.registry import Dispatcher, Entry, ParserSpec
 from nocsoc.collectors.logs.syslog import SyslogMessage, parse_syslog
 from nocsoc.events import LogEvent
 
-_LINUX_AUTH_APPS = ("sshd", "sshd-session", "sudo", "su", "login", "systemd-logind", "cron", "CRON")
-_WEB_APPS = ("nginx", "apache", "apache2", "httpd")
-_JUNOS_APPS = ("mgd", "rpd", "mib2d", "chassisd", "dcd", "sshd", "eventd", "jlaunchd")
+registry.discover(__name__)
+
+_REPEATED = re.compile(r"message repeated (\d{1,9}) times: \[ ?(.*?)\]?$", re.S)
+_MAX_REPEAT = 10_000  # a lying count must not turn one line into millions of events
 
 
 class LineParser:
-    """Parses lines from one input. Stateful only for auditd (SYSCALL -> EXECVE enrichment)."""
+    """Parses lines from one input through the registry's dispatch. Per-input state lives here
+    (auditd pairs SYSCALL with EXECVE by serial), so keep one LineParser per input/sender."""
 
-    def __init__(self, tz: tzinfo = UTC, default_host: str | None = None) -> None:
+    def __init__(self, tz: tzinfo = UTC, default_host: str | None = None,
+                 parsers: list[ParserSpec] | None = None) -> None:
         self.tz = tz
         self.default_host = default_host or socket.gethostname()
-        self.auditd = AuditdParser()
+        specs = parsers if parsers is not None else registry.specs()
+        self.state: dict[str, Any] = {s.name: s.state() for s in specs if s.state is not None}
+        self.dispatch = Dispatcher(specs, self.state)
+        self._by_program = self.dispatch.by_program
+        self._by_line_start = self.dispatch.by_line_start
+        self._fallback = registry.get("syslog").parse
+        self.repeat = 1  # how many events the last parsed message stands for
 
     def _body(self, sm: SyslogMessage) -> Parsed | None:
         msg, app = sm.msg, sm.app
-        if "%" in msg:
-            p = parse_cisco(msg)
-            if p is not None:
-                return p
-        # a Junos tag starts with two of [A-Z0-9_] after a capital: "Failed ..." never is one
-        if msg[:2].isupper() and (app in _JUNOS_APPS or "_" in msg[:24]):
-            p = parse_junos(msg, app)
-            if p is not None:
-                return p
-        if app.startswith("sshd") or "pam_unix(" in msg:
-            return parse_sshd(msg, app)
-        if app == "kernel" or "IN=" in msg:
-            p = parse_netfilter(msg)
-            if p is not None:
-                return p
-        if msg.startswith("type=") or app in ("audispd", "audisp-syslog", "auditd", "audit"):
-            p = self.auditd.parse(msg)
-            if p is not None:
-                return p
-        if app in _WEB_APPS or '" ' in msg:
-            p = parse_access(msg, app)
-            if p is not None:
-                return p
-        if "logid=" in msg:
-            p = parse_fortigate(msg)
+        if msg.startswith("message repeated "):
+            return self._repeated(sm)
+        tried: tuple[Entry, ...] = ()
+        if app:
+            tried = self._by_program.get(app) or self.dispatch.for_program(app)
+            for parse, state, _ in tried:
+                p = parse(msg, app, state)
+                if p is not None:
+                    return p
+        for parse, state, _ in self.dispatch.candidates(msg, tried):
+            p = parse(msg, app, state)
             if p is not None:
                 return p
         if app:
-            # A program we have no parser for on a Linux host: generic syslog (SigmaHQ
-            # `service: syslog` and program-named services such as `cron` match it).
-            svc = app.lower()
-            return Parsed("syslog", {"message": msg, "program": app}, "linux",
-                           (svc, "syslog") if svc != "syslog" else ("syslog",))
+            return self._fallback(msg, app, None)
         return None
+
+    def _repeated(self, sm: SyslogMessage) -> Parsed | None:
+        """rsyslog's `message repeated N times: [ msg]`: the inner message, standing for N."""
+        m = _REPEATED.match(sm.msg)
+        if m is None:
+            return self._fallback(sm.msg, sm.app, None) if sm.app else None
+        inner = SyslogMessage(sm.time, sm.host, sm.app, sm.pid, m[2], sm.facility, sm.severity, sm.format)
+        p = self._body(inner)
+        if p is not None:
+            p.repeat = max(1, min(int(m[1]), _MAX_REPEAT))
+            if "message" in p.fields and p.fields["message"] == m[2]:
+                p.fields["message"] = m[2]
+        return p
 
     def _event(self, raw: str, p: Parsed | None, host: str, t: float, source: str,
                extra: dict[str, Any] | None = None) -> LogEvent:
         if p is None:
+            self.repeat = 1
             fields: dict[str, Any] = {"message": raw}
             if extra:
                 fields.update(extra)
             return LogEvent(raw, fields, host=host, time=t, source=source)
+        self.repeat = p.repeat
         if extra:
             for k, v in extra.items():
                 p.fields.setdefault(k, v)
@@ -105,24 +109,39 @@ class LineParser:
                            source, extra)
 
     def parse_line(self, line: str, *, source: str = "file", now: datetime | None = None) -> LogEvent:
-        """A line of a file: audit.log, access.log, FortiGate kv, or syslog-format (auth.log...)."""
+        """A line of a file: audit.log, access.log, FortiGate kv, JSON, or syslog-format (auth.log...).
+        Formats that claim the line's first character are tried before the syslog header."""
         line = line.rstrip("\r\n")
-        p: Parsed | None = None
-        try:
-            if line.startswith("type="):
-                p = self.auditd.parse(line)
-            elif line[:1].isdigit() or line[:1] == ":":
-                p = parse_access(line) if '"' in line else None
-                if p is None and "logid=" in line:
-                    p = parse_fortigate(line)
-            elif line.startswith("date=") and "logid=" in line:
-                p = parse_fortigate(line)
-        except Exception:
+        entries = self._by_line_start.get(line[:1])
+        if entries:
             p = None
-        if p is not None:
-            t = (now or datetime.now(UTC)).timestamp() if p.time is None else p.time
-            return self._event(line, p, self.default_host, t, source)
+            try:
+                for parse, state, _ in entries:
+                    p = parse(line, "", state)
+                    if p is not None:
+                        break
+            except Exception:
+                p = None
+            if p is not None:
+                t = (now or datetime.now(UTC)).timestamp() if p.time is None else p.time
+                return self._event(line, p, self.default_host, t, source)
         return self.parse_syslog(line, sender=self.default_host, source=source, now=now)
+
+    def events(self, text: str, *, sender: str = "", source: str = "file", network: bool = False,
+               now: datetime | None = None) -> list[LogEvent]:
+        """Every event of one message or file line: the one entry point of the pipeline, `detect`
+        and rule tests. A network message, or a file line starting with `<PRI>`, is syslog; a
+        `message repeated N times` line gives N events (brute-force counts stay exact)."""
+        if network or text[:1] == "<":
+            ev = self.parse_syslog(text, sender=sender or self.default_host, source=source, now=now)
+        else:
+            ev = self.parse_line(text, source=source, now=now)
+        n = self.repeat
+        if n == 1:
+            return [ev]
+        return [ev] + [LogEvent(ev.raw, dict(ev.fields), host=ev.host, time=ev.time, product=ev.product,
+                                services=ev.services, categories=ev.categories, parser=ev.parser,
+                                source=ev.source) for _ in range(n - 1)]
 
 
 def json_event(line: str, *, source: str = "json", product: str | None = None,
@@ -158,4 +177,4 @@ def json_event(line: str, *, source: str = "json", product: str | None = None,
 
 ParseFn = Callable[[str], LogEvent]
 
-__all__ = ["LineParser", "ParseFn", "json_event"]
+__all__ = ["LineParser", "ParseFn", "json_event", "registry"]

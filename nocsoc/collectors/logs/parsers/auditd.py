@@ -1,74 +1,232 @@
-"""Linux audit records (audit.log lines or audisp via syslog): every key=value kept, EXECVE
-arguments hex-decoded and joined into CommandLine, the SYSCALL record's exe carried into the
-EXECVE event (they share the audit serial) so process_creation rules see Image too."""
+"""Linux audit records (audit.log lines or audisp via syslog) -> every key=value kept, plus the
+Sigma process_creation fields on EXECVE.
+
+What real audit logs carry, all handled here:
+- a `node=HOST ` prefix (name_format in auditd.conf; remote logging): the event's host;
+- ENRICHED format (log_format=ENRICHED): after a GS byte (\\x1d) the interpreted values,
+  `UID="root" AUID="jdoe" SYSCALL=mknod ...`, kept under their own upper-case names;
+- a nested `msg='op=PAM:authentication acct="root" exe=... addr=1.2.3.4 res=failed'` (USER_* and
+  other user-space records): its pairs become fields (`msg` keeps the text);
+- hex-encoded values (any value with a space, quote or control character, unquoted): decoded
+  for the keys that hold text (exe, comm, cmd, proctitle, name, cwd, acct, data, EXECVE args,
+  split args `aN[i]`);
+- `User`: the name the line gives (ENRICHED `UID`, else `acct`), uid 0 as root, else the number;
+- EXECVE joined with its SYSCALL (same serial: exe, pid, ppid, uids), and with its parent's
+  earlier EXECVE by ppid: ParentImage / ParentCommandLine (bounded memory of recent processes).
+"""
 
 from __future__ import annotations
 
 import re
 from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
 
 from nocsoc.collectors.logs.parsers.base import Parsed, kv_pairs
+from nocsoc.collectors.logs.parsers.registry import ParserSpec
+from nocsoc.logsources import LogSource
 
-_HEADER = re.compile(r"type=(?P<type>\w+) msg=audit\((?P<ts>\d+(?:\.\d+)?):(?P<serial>\d+)\):\s*")
+_HEADER = re.compile(
+    r"(?:node=(?P<node>\S+) )?type=(?P<type>\w+) msg=audit\((?P<ts>\d+(?:\.\d+)?):"
+    r"(?P<serial>\d+)\):\s*"
+)
 _HEX = re.compile(r"^(?:[0-9A-F]{2})+$")
+_NESTED = re.compile(r"\bmsg='([^']*)'")
+_SPLIT_ARG = re.compile(r"\ba(\d+)\[(\d+)\]=(\"[^\"]*\"|\S+)")
+_TEXT_KEYS_SET = frozenset(
+    (
+        "exe",
+        "comm",
+        "cmd",
+        "proctitle",
+        "name",
+        "cwd",
+        "acct",
+        "data",
+        "old-data",
+        "path",
+        "hostname",
+        "terminal",
+    )
+)
+_TEXT_KEYS = (
+    "exe",
+    "comm",
+    "cmd",
+    "proctitle",
+    "name",
+    "cwd",
+    "acct",
+    "data",
+    "old-data",
+    "path",
+    "hostname",
+    "terminal",
+)
 
 
 def _unhex(v: str) -> str:
-    if _HEX.match(v):
+    if len(v) >= 2 and _HEX.match(v):
         try:
-            return bytes.fromhex(v).decode("utf-8", "replace").replace("\x00", " ")
+            return bytes.fromhex(v).decode("utf-8", "replace").replace("\x00", " ").strip()
         except ValueError:
             return v
     return v
 
 
-class AuditdParser:
-    """Stateful: remembers recent SYSCALL records by serial (bounded) to enrich EXECVE."""
+def _audit_pairs(text: str) -> dict[str, str]:
+    """audit's `k=v k2="v2"` pairs by splitting on spaces: what kv_pairs' regex gives when no
+    quoted value holds a space (the kernel hex-encodes those), at a fraction of its cost; any
+    other token leaves the text to the regex."""
+    out: dict[str, str] = {}
+    for tok in text.split():
+        k, eq, v = tok.partition("=")
+        if not eq or not k:
+            return kv_pairs(text)
+        if v[:1] == '"':
+            if len(v) < 2 or v[-1] != '"':
+                return kv_pairs(text)
+            v = v[1:-1]
+        out[k] = v
+    return out
 
-    def __init__(self, remember: int = 1024) -> None:
-        self._syscalls: OrderedDict[str, dict[str, str]] = OrderedDict()
-        self._remember = remember
 
-    def parse(self, msg: str) -> Parsed | None:
-        m = _HEADER.search(msg)
-        if m is None:
-            return None
-        kind, serial = m["type"], m["serial"]
-        raw_kv = msg[m.end():]
-        if "\x1d" in raw_kv:  # enriched logs append translated fields after GS
-            raw_kv = raw_kv.split("\x1d", 1)[0]
-        kv = kv_pairs(raw_kv)
-        fields: dict[str, object] = {"type": kind, "serial": serial, **kv}
-        categories: tuple[str, ...] = ()
-        if kind == "SYSCALL":
-            self._syscalls[serial] = kv
-            if len(self._syscalls) > self._remember:
-                self._syscalls.popitem(last=False)
-        elif kind == "EXECVE":
-            try:
-                argc = int(kv.get("argc", "0"))
-            except ValueError:
-                argc = 0
-            args = []
-            for i in range(argc):
-                v = kv.get(f"a{i}")
-                if v is None:
+def _quoted(raw: str, key: str) -> bool:
+    return f'{key}="' in raw
+
+
+@dataclass
+class AuditdState:
+    """SYSCALL records by serial (to enrich EXECVE) and recent processes by pid (parents)."""
+
+    remember: int = 4096
+    syscalls: OrderedDict[str, dict[str, str]] = field(default_factory=OrderedDict)
+    procs: OrderedDict[str, tuple[str, str]] = field(default_factory=OrderedDict)
+
+    def keep(self, table: OrderedDict[str, Any], key: str, value: Any) -> None:
+        table[key] = value
+        table.move_to_end(key)
+        if len(table) > self.remember:
+            table.popitem(last=False)
+
+
+def _user(kv: dict[str, str], enriched: dict[str, str], uid_key: str = "uid") -> str | None:
+    name = enriched.get(uid_key.upper())
+    if name:
+        return name
+    acct = kv.get("acct")
+    if acct:
+        return acct
+    uid = kv.get(uid_key)
+    if uid is None:
+        return None
+    return "root" if uid == "0" else uid
+
+
+def parse_audit(msg: str, app: str = "", state: AuditdState | None = None) -> Parsed | None:
+    m = _HEADER.search(msg)
+    if m is None:
+        return None
+    st = state if state is not None else AuditdState()
+    kind, serial = m["type"], m["serial"]
+    raw_kv = msg[m.end() :]
+    enriched: dict[str, str] = {}
+    if "\x1d" in raw_kv:  # ENRICHED: interpreted values after GS
+        raw_kv, _, extra = raw_kv.partition("\x1d")
+        enriched = kv_pairs(extra)
+    nested = None
+    mn = _NESTED.search(raw_kv) if "msg='" in raw_kv else None
+    if mn is not None:
+        nested = mn[1]
+        raw_kv = raw_kv[: mn.start()] + raw_kv[mn.end() :]
+    kv = _audit_pairs(raw_kv) if "'" not in raw_kv and "\\" not in raw_kv else kv_pairs(raw_kv)
+    fields: dict[str, object] = {"type": kind, "serial": serial, **kv}
+    if nested is not None:
+        fields["msg"] = nested
+        inner = kv_pairs(nested)
+        for k, iv in inner.items():
+            fields.setdefault(k, _unhex(iv) if k in _TEXT_KEYS and not _quoted(nested, k) else iv)
+            kv.setdefault(k, iv)
+    fields.update(enriched)
+    for k in _TEXT_KEYS_SET.intersection(kv):
+        tv = kv[k]
+        if not _quoted(raw_kv, k) and (nested is None or not _quoted(nested, k)):
+            fields[k] = _unhex(tv)
+    user = _user(kv, enriched)
+    if user is not None:
+        fields["User"] = user
+    categories: tuple[str, ...] = ()
+    res = kv.get("res") or kv.get("success")
+    if res is not None:
+        fields["outcome"] = "success" if res in ("success", "yes", "1") else "failure"
+    addr = kv.get("addr")
+    if addr and addr not in ("?", "(none)"):
+        fields["src_ip"] = addr
+    if kind == "SYSCALL":
+        for k in ("exe", "comm"):  # kv is this record's own dict: keep it, decoded, for the EXECVE
+            if k in fields:
+                kv[k] = str(fields[k])
+        if user is not None:
+            kv["User"] = user
+        st.keep(st.syscalls, serial, kv)
+    elif kind == "EXECVE":
+        try:
+            argc = int(kv.get("argc", "0"))
+        except ValueError:
+            argc = 0
+        split: dict[int, dict[int, str]] = {}
+        if "[" in raw_kv:
+            for a, i, v in _SPLIT_ARG.findall(raw_kv):
+                split.setdefault(int(a), {})[int(i)] = v[1:-1] if v.startswith('"') else _unhex(v)
+        args = []
+        for i in range(min(argc, 4096)):
+            v = kv.get(f"a{i}")
+            if v is None:
+                parts = split.get(i)
+                if parts is None:
                     break
-                v = _unhex(v) if f'a{i}="' not in raw_kv else v
-                fields[f"a{i}"] = v
-                args.append(v)
-            fields["CommandLine"] = " ".join(args)
-            sc = self._syscalls.get(serial)
-            image = (sc or {}).get("exe") or (args[0] if args else "")
-            fields["Image"] = image
-            if sc:
-                for k in ("pid", "ppid", "uid", "auid", "comm", "exe", "key"):
-                    if k in sc:
-                        fields.setdefault(k, sc[k])
-                fields["User"] = sc.get("uid", "")
-            categories = ("process_creation",)
-        elif kind == "PROCTITLE" and "proctitle" in kv:
-            fields["proctitle"] = _unhex(kv["proctitle"])
-        elif kind == "PATH" and "name" in kv:
-            fields["name"] = _unhex(kv["name"])
-        return Parsed("auditd", fields, "linux", ("auditd",), categories, time=float(m["ts"]))
+                v = "".join(parts[j] for j in sorted(parts))
+            elif not _quoted(raw_kv, f"a{i}"):
+                v = _unhex(v)
+            fields[f"a{i}"] = v
+            args.append(v)
+        cmdline = " ".join(args)
+        fields["CommandLine"] = cmdline
+        sc = st.syscalls.get(serial)
+        image: str = (sc or {}).get("exe") or (args[0] if args else "")
+        fields["Image"] = image
+        if sc:
+            for k in ("pid", "ppid", "uid", "auid", "euid", "comm", "exe", "key", "tty", "ses"):
+                if k in sc:
+                    fields.setdefault(k, sc[k])
+            if "User" in sc:
+                fields["User"] = sc["User"]
+            pid, ppid = sc.get("pid"), sc.get("ppid")
+            if ppid is not None:
+                fields["ParentProcessId"] = ppid
+                parent = st.procs.get(ppid)
+                if parent is not None:
+                    fields["ParentImage"], fields["ParentCommandLine"] = parent
+            if pid is not None:
+                fields["ProcessId"] = pid
+                st.keep(st.procs, pid, (image, cmdline))
+        categories = ("process_creation",)
+    host = m["node"]
+    return Parsed("auditd", fields, "linux", ("auditd",), categories, time=float(m["ts"]), host=host)
+
+
+_AUDIT_APPS = ("audispd", "audisp-syslog", "auditd", "audit", "audisp-remote")
+
+PARSERS = [
+    ParserSpec(
+        "auditd",
+        parse_audit,
+        (LogSource("linux", ("auditd",)), LogSource("linux", ("auditd",), ("process_creation",))),
+        programs=_AUDIT_APPS,
+        prefixes=("type=", "node="),
+        line_starts="tn",
+        order=15,
+        state=AuditdState,
+        description="Linux audit records: raw, node=, ENRICHED, nested msg, hex, parent process",
+    ),
+]

@@ -6,7 +6,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-_KV = re.compile(r'([A-Za-z_][\w.-]*)=("(?:[^"\\]|\\.)*"|\S*)')
+# a key starts where no key character precedes it and never backtracks (possessive `*+`): a long
+# run of word characters with no `=` is one failed attempt, not one per position (quadratic)
+_KV = re.compile(r'(?<![\w.-])([A-Za-z_][\w.-]*+)=("(?:[^"\\]|\\.)*+"|\S*)')
 
 
 @dataclass(slots=True)
@@ -18,6 +20,7 @@ class Parsed:
     categories: tuple[str, ...] = field(default_factory=tuple)
     time: float | None = None  # when the body carries a better timestamp than the header
     host: str | None = None
+    repeat: int = 1  # `message repeated N times: [ ... ]`: the event stands for N events
 
 
 def kv_pairs(text: str) -> dict[str, str]:
@@ -37,3 +40,117 @@ def to_int(v: str | None) -> int | str | None:
         return int(v)
     except ValueError:
         return v
+
+
+_KV_COMMA = re.compile(r'(?<![\w.-])([A-Za-z_][\w.-]*+)=("(?:[^"\\]|\\.)*+"|[^\s,]*)')
+
+
+def kv_pairs_comma(text: str) -> dict[str, str]:
+    """`k=v,k2="v, 2"` pairs (FortiGate's and Sophos's comma-separated variant)."""
+    out: dict[str, str] = {}
+    for k, v in _KV_COMMA.findall(text):
+        if len(v) >= 2 and v[0] == '"' and v[-1] == '"':
+            v = v[1:-1].replace('\\"', '"')
+        out[k] = v
+    return out
+
+
+_CEF_KEY = re.compile(r"(?:^|(?<=\s))([A-Za-z0-9_.\[\]-]+)=")
+_CEF_START = re.compile(r"(?:CEF: ?)?\d\|")
+
+
+@dataclass(slots=True)
+class Cef:
+    vendor: str
+    product: str
+    version: str
+    signature: str
+    name: str
+    severity: str
+    ext: dict[str, str]
+
+
+def _cef_unescape(v: str) -> str:
+    if "\\" not in v:
+        return v
+    return (
+        v.replace("\\=", "=")
+        .replace("\\|", "|")
+        .replace("\\n", "\n")
+        .replace("\\r", "\r")
+        .replace("\\\\", "\\")
+    )
+
+
+def parse_cef(msg: str) -> Cef | None:
+    """ArcSight CEF (`CEF:0|vendor|product|version|signature|name|severity|k=v k2=v 2`), also
+    without the `CEF:` label and with an empty field doubled (`CEF:0||Check Point|...`), as
+    Check Point, FortiGate and Palo Alto send it. Extension values run to the next ` key=`."""
+    m = _CEF_START.search(msg)
+    if m is None:
+        return None
+    parts: list[str] = []
+    pos = m.end()
+    cur = []
+    i = pos
+    n = len(msg)
+    while i < n and len(parts) < 6:  # 6 header fields after the version, `\|` escaped
+        c = msg[i]
+        if c == "\\" and i + 1 < n:
+            cur.append(msg[i + 1])
+            i += 2
+            continue
+        if c == "|":
+            parts.append("".join(cur))
+            cur = []
+        else:
+            cur.append(c)
+        i += 1
+    if len(parts) < 6:
+        return None
+    if parts[0] == "" and len(parts) == 6:  # `CEF:0||Vendor|...`: one empty field too many
+        rest = msg[i:]
+        k = rest.find("|")
+        if k >= 0 and "=" not in rest[:k]:
+            parts = [*parts[1:], rest[:k]]
+            i += k + 1
+    ext_text = msg[i:]
+    ext: dict[str, str] = {}
+    keys = list(_CEF_KEY.finditer(ext_text))
+    for j, mk in enumerate(keys):
+        if mk.start() > 0 and ext_text[mk.start() - 1] == "\\":
+            continue
+        end = keys[j + 1].start() if j + 1 < len(keys) else len(ext_text)
+        ext[mk[1]] = _cef_unescape(ext_text[mk.end() : end].strip())
+    return Cef(parts[0], parts[1], parts[2], parts[3], parts[4], parts[5], ext)
+
+
+IANA_PROTO = {
+    "1": "icmp",
+    "6": "tcp",
+    "17": "udp",
+    "47": "gre",
+    "50": "esp",
+    "51": "ah",
+    "58": "ipv6-icmp",
+    "132": "sctp",
+    "2": "igmp",
+    "89": "ospf",
+}
+
+
+def transport(v: object) -> str | None:
+    """A protocol number or name as the lower-case transport name (`6` -> `tcp`)."""
+    if v is None:
+        return None
+    s = str(v).strip().lower()
+    if not s:
+        return None
+    return IANA_PROTO.get(s, s)
+
+
+def is_ip(v: object) -> bool:
+    return isinstance(v, str) and bool(_IS_IP.match(v))
+
+
+_IS_IP = re.compile(r"^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:%\w+)?)$")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 
 from nocsoc.collectors.logs.parsers.base import Parsed
+from nocsoc.collectors.logs.parsers.registry import ParserSpec
+from nocsoc.logsources import LogSource
 
 _KV = re.compile(r"\b([A-Z]+)=(\S*)")
 _PREFIX = re.compile(r"^(?:\[\s*\d+\.\d+\]\s*)?(?P<prefix>.*?)\s*IN=")
@@ -30,7 +32,7 @@ def _pairs(msg: str) -> dict[str, str]:
     return out
 
 
-def parse_netfilter(msg: str) -> Parsed | None:
+def parse_netfilter(msg: str, app: str = "", state: object = None) -> Parsed | None:
     if "IN=" not in msg or "SRC=" not in msg:
         return None
     kv = _pairs(msg)
@@ -55,7 +57,16 @@ def parse_netfilter(msg: str) -> Parsed | None:
                 fields[name] = int(kv[key])
             except ValueError:
                 fields[name] = kv[key]
+    if isinstance(fields.get("length"), int):
+        fields["source.bytes"] = fields["length"]  # one logged packet: what the source sent
     padded = msg + " "
     if " SYN " in padded:
         fields["tcp_flags"] = " ".join([f for f, spaced in _FLAGS if spaced in padded])
     return Parsed("netfilter", fields, "linux", ("iptables", "syslog"), ("firewall",))
+
+
+PARSERS = [
+    ParserSpec("netfilter", parse_netfilter, (LogSource("linux", ("iptables", "syslog"), ("firewall",)),),
+               programs=("kernel",), markers=("IN=",), order=40,
+               description="iptables/nftables LOG lines (kernel)"),
+]

@@ -1,18 +1,38 @@
-"""Web server access logs (NCSA combined / common) -> W3C-style Sigma webserver fields."""
+"""Web server logs -> Sigma webserver fields (c-ip, cs-method, c-uri, c-uri-query, c-useragent,
+cs-referer, sc-status, cs-host, ...): NCSA common/combined access logs (with a leading virtual
+host, `(-)` idents, user names with spaces, extra trailing fields), Apache and nginx error logs,
+nginx JSON access logs (log_format escape=json, any common key names), IIS W3C extended (by its
+`#Fields:` header, else IIS's default fields) and IIS native (comma-separated) logs.
+
+Older nocsoc names stay beside Sigma's (cs-uri-query is the whole target, cs-user-agent)."""
 
 from __future__ import annotations
 
+import json
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
-from nocsoc.collectors.logs.parsers.base import Parsed
+from nocsoc.collectors.logs.parsers.base import Parsed, to_int
+from nocsoc.collectors.logs.parsers.registry import ParserSpec
 from nocsoc.collectors.logs.syslog import MONTHS
+from nocsoc.logsources import LogSource
 
+# the common line first (one address, one-word ident and user); the variants (a leading virtual
+# host, a user name with spaces) only when it fails: they backtrack, and most lines are common
+_COMMON = re.compile(
+    r'(?P<ip>[0-9A-Fa-f:.]+) (?P<ident>\S+) (?P<user>\S+) \[(?P<ts>[^\]]+)\] "(?P<req>(?:[^"\\]|\\.)*)" '
+    r'(?P<status>\d{3}) (?P<bytes>\d+|-)(?: \d+)?(?: "(?P<ref>(?:[^"\\]|\\.)*)" "(?P<ua>(?:[^"\\]|\\.)*)")?'
+    r"(?P<vhost>)"
+)
 _COMBINED = re.compile(
-    r'(?P<ip>[0-9A-Fa-f:.]+) (?P<ident>\S+) (?P<user>\S+) \[(?P<ts>[^\]]+)\] '
-    r'"(?P<req>(?:[^"\\]|\\.)*)" (?P<status>\d{3}) (?P<bytes>\d+|-)'
-    r'(?: "(?P<ref>(?:[^"\\]|\\.)*)" "(?P<ua>(?:[^"\\]|\\.)*)")?')
+    r"\s*(?:(?P<vhost>\S+) )??(?P<ip>[0-9A-Fa-f:.]+) (?P<ident>\S+) (?P<user>\S+(?: \S+)*?) "
+    r'\[(?P<ts>[^\]]+)\] (?:"-" )?'
+    r'"(?P<req>(?:[^"\\]|\\.)*)" (?P<status>\d{3}) (?P<bytes>\d+|-)(?: \d+)?'
+    r'(?: "(?P<ref>(?:[^"\\]|\\.)*)" "(?P<ua>(?:[^"\\]|\\.)*)")?'
+)
 _TS = re.compile(r"(\d\d)/(\w{3})/(\d{4}):(\d\d):(\d\d):(\d\d) ([+-])(\d\d)(\d\d)")
+_IS_IP = re.compile(r"^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]+)$")
 
 
 def _ts(text: str) -> float | None:
@@ -22,8 +42,9 @@ def _ts(text: str) -> float | None:
     off = timedelta(hours=int(m[8]), minutes=int(m[9]))
     tz = timezone(off if m[7] == "+" else -off)
     try:
-        return datetime(int(m[3]), MONTHS[m[2]], int(m[1]), int(m[4]), int(m[5]), int(m[6]),
-                        tzinfo=tz).timestamp()
+        return datetime(
+            int(m[3]), MONTHS[m[2]], int(m[1]), int(m[4]), int(m[5]), int(m[6]), tzinfo=tz
+        ).timestamp()
     except ValueError:
         return None
 
@@ -47,29 +68,427 @@ def _ts_cached(text: str) -> float | None:
     return None if base is None else base + int(sec)
 
 
-def parse_access(msg: str, app: str = "") -> Parsed | None:
-    m = _COMBINED.search(msg)
+def _services(app: str) -> tuple[str, ...]:
+    if app in ("apache2", "httpd", "apache"):
+        return ("apache",)
+    return ("nginx",) if app == "nginx" else ()
+
+
+def _request(fields: dict[str, Any], req: str) -> None:
+    """`METHOD target VERSION` into the Sigma URI fields."""
+    parts = req.split(" ")
+    if len(parts) >= 2:
+        method, target = parts[0], parts[1]
+        version = parts[2] if len(parts) > 2 else ""
+    else:
+        method, target, version = "", req, ""
+    _target(fields, target)
+    if method:
+        fields["cs-method"] = method
+    if version:
+        fields["cs-version"] = version
+
+
+def _target(fields: dict[str, Any], target: str) -> None:
+    stem, _, query = target.partition("?")
+    fields["c-uri"] = target
+    fields["cs-uri-query"] = target
+    fields["cs-uri-stem"] = stem
+    fields["cs-uri"] = target
+    if query:
+        fields["c-uri-query"] = query
+        fields["cs-query"] = query
+    dot = stem.rfind(".")
+    if dot > stem.rfind("/"):
+        fields["c-uri-extension"] = stem[dot + 1 :]
+
+
+def parse_access(msg: str, app: str = "", state: object = None) -> Parsed | None:
+    m = _COMMON.match(msg) or _COMBINED.match(msg)
     if m is None:
         return None
-    req = m["req"].replace('\\"', '"')
+    ip, user, status, nbytes, req, ua, vhost, ts = m.group(
+        "ip", "user", "status", "bytes", "req", "ua", "vhost", "ts"
+    )
+    if "." not in ip and ":" not in ip:  # `[0-9A-Fa-f:.]+` took a word ("cafe"): no address
+        return None
+    fields: dict[str, object] = {"c-ip": ip, "src_ip": ip, "sc-status": int(status)}
+    if '\\"' in req:
+        req = req.replace('\\"', '"')
     parts = req.split(" ")
-    method, target, version = [*parts, "", "", ""][:3] if len(parts) >= 2 else ("", req, "")
-    stem, _, query = target.partition("?")
-    fields: dict[str, object] = {
-        "c-ip": m["ip"], "src_ip": m["ip"], "cs-method": method, "cs-uri-query": target,
-        "cs-uri-stem": stem, "cs-uri": target, "cs-version": version,
-        "sc-status": int(m["status"]),
-    }
-    if query:
-        fields["cs-query"] = query
-    if m["user"] != "-":
-        fields["cs-username"] = m["user"]
-    if m["bytes"] != "-":
-        fields["sc-bytes"] = int(m["bytes"])
-    if m["ua"] is not None:
-        fields["cs-user-agent"] = m["ua"].replace('\\"', '"')
+    if len(parts) == 3:  # the common `METHOD target VERSION`, inline (the hot path)
+        method, target, version = parts
+        fields["cs-method"] = method
+        fields["cs-version"] = version
+        stem, _, query = target.partition("?")
+        fields["c-uri"] = fields["cs-uri-query"] = fields["cs-uri"] = target
+        fields["cs-uri-stem"] = stem
+        if query:
+            fields["c-uri-query"] = fields["cs-query"] = query
+        dot = stem.rfind(".")
+        if dot > stem.rfind("/"):
+            fields["c-uri-extension"] = stem[dot + 1 :]
+    else:
+        _request(fields, req)
+    if user != "-":
+        fields["cs-username"] = fields["user"] = user
+    if nbytes != "-":
+        fields["sc-bytes"] = int(nbytes)
+    if ua is not None:
+        if '\\"' in ua:
+            ua = ua.replace('\\"', '"')
+        fields["cs-user-agent"] = fields["c-useragent"] = ua
         fields["cs-referer"] = m["ref"].replace('\\"', '"')
-    services = tuple(s for s in (app,) if s in ("apache", "apache2", "httpd", "nginx"))
-    if services and services[0] in ("apache2", "httpd"):
-        services = ("apache",)
-    return Parsed("web", fields, None, services, ("webserver",), time=_ts_cached(m["ts"]))
+    if vhost and vhost != "-":
+        host, _, port = vhost.rpartition(":") if vhost.count(":") == 1 else (vhost, "", "")
+        fields["cs-host"] = host
+        if port.isdigit():
+            fields["dst_port"] = int(port)
+    services = _services(app) if app else ()
+    return Parsed("web", fields, None, services, ("webserver",), time=_ts_cached(ts))
+
+
+# --- error logs --------------------------------------------------------------------------------
+
+_APACHE_ERR = re.compile(
+    r"^\s*(?:\[(?P<ts>[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d [\d:.]+ \d{4})\] )?"
+    r"\[(?:(?P<module>[\w-]*):)?(?P<level>[a-z]+\d?)\](?P<rest>.*)$"
+)
+_APACHE_CLIENT = re.compile(
+    r"\[client (?P<ip>\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f:.]*[0-9A-Fa-f]) ?"
+    r"(?::(?P<port>\d+))?\]"
+)
+_APACHE_PID = re.compile(r"\[pid (?P<pid>\d+)(?::tid (?P<tid>\d+))?\]")
+_MODSEC = re.compile(r'\[(?P<k>uri|hostname|id|msg|severity|unique_id)\s+"(?P<v>[^"]*)"\]')
+_NGINX_ERR = re.compile(
+    r"^(?P<ts>\d{4}/\d\d/\d\d \d\d:\d\d:\d\d) \[(?P<level>\w+)\] (?P<pid>\d+)#(?P<tid>\d+): "
+    r"(?:\*(?P<cid>\d+) )?(?P<text>.*)$"
+)
+_NGINX_KV = re.compile(
+    r', (client|server|request|upstream|host|referrer|peer|responder): ("(?:[^"\\]|\\.)*"|[^,]*)'
+)
+
+
+def parse_apache_error(msg: str, app: str = "", state: object = None) -> Parsed | None:
+    m = _APACHE_ERR.match(msg)
+    if m is None:
+        return None
+    rest = m["rest"]
+    fields: dict[str, object] = {"level": m["level"], "message": rest.strip()}
+    if m["module"]:
+        fields["module"] = m["module"]
+    mp = _APACHE_PID.search(rest)
+    if mp:
+        fields["pid"] = int(mp["pid"])
+    mc = _APACHE_CLIENT.search(rest)
+    if mc:
+        fields["src_ip"] = fields["c-ip"] = mc["ip"]
+        if mc["port"]:
+            fields["src_port"] = int(mc["port"])
+    if "ModSecurity" in rest:
+        for k, v in _MODSEC.findall(rest):
+            if k == "uri":
+                _target(fields, v)
+            elif k == "hostname":
+                fields["cs-host"] = v
+            else:
+                fields[f"modsec_{k}"] = v
+    return Parsed("web_error", fields, None, _services(app) or ("apache",), ("webserver",))
+
+
+def parse_nginx_error(msg: str, app: str = "", state: object = None) -> Parsed | None:
+    m = _NGINX_ERR.match(msg)
+    if m is None:
+        return None
+    text = m["text"]
+    fields: dict[str, object] = {"level": m["level"], "pid": int(m["pid"]), "message": text}
+    for k, v in _NGINX_KV.findall(text):
+        v = v[1:-1] if v.startswith('"') else v
+        if k == "client":
+            fields["src_ip"] = fields["c-ip"] = v
+        elif k == "request":
+            _request(fields, v)
+        elif k in ("host", "server"):
+            fields.setdefault("cs-host", v)
+        elif k == "referrer":
+            fields["cs-referer"] = v
+        else:
+            fields[f"nginx_{k}"] = v
+    try:
+        t: float | None = datetime.strptime(m["ts"], "%Y/%m/%d %H:%M:%S").replace(tzinfo=UTC).timestamp()
+    except ValueError:
+        t = None
+    del t  # nginx writes local time without a zone: the syslog/receive time stands
+    return Parsed("web_error", fields, None, ("nginx",), ("webserver",))
+
+
+# --- nginx JSON ----------------------------------------------------------------------------------
+
+_JSON_KEYS: dict[str, tuple[str, ...]] = {
+    "src_ip": ("remote_addr", "client_address", "client_ip", "remote_ip", "clientip"),
+    "request": ("request",),
+    "cs-method": ("request_method", "method"),
+    "uri": ("request_uri", "uri"),
+    "query": ("query_string", "args"),
+    "sc-status": ("status", "response_status", "status_code"),
+    "sc-bytes": ("body_bytes_sent", "bytes_sent"),
+    "c-useragent": ("http_user_agent", "user_agent"),
+    "cs-referer": ("http_referer", "http_referrer", "referer"),
+    "cs-host": ("host", "server_name", "http_host"),
+    "cs-username": ("remote_user",),
+    "dst_ip": ("server_addr",),
+}
+
+
+def parse_nginx_json(msg: str, app: str = "", state: object = None) -> Parsed | None:
+    text = msg.strip()
+    if not text.startswith("{"):
+        return None
+    try:
+        obj = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(obj, dict):
+        return None
+    if not any(
+        k in obj
+        for k in (
+            "remote_addr",
+            "client_address",
+            "request",
+            "request_uri",
+            "status",
+            "response_status",
+            "http_user_agent",
+        )
+    ):
+        return None
+    fields: dict[str, object] = {}
+    got: dict[str, Any] = {}
+    for name, keys in _JSON_KEYS.items():
+        for k in keys:
+            v = obj.get(k)
+            if v not in (None, "", "-"):
+                got[name] = v
+                break
+    if "request" in got:
+        _request(fields, str(got.pop("request")))
+    elif "uri" in got:
+        target = str(got.pop("uri"))
+        q = got.get("query")
+        _target(fields, f"{target}?{q}" if q and "?" not in target else target)
+    got.pop("query", None)
+    for name, v in got.items():
+        fields[name] = to_int(v) if name in ("sc-status", "sc-bytes") and isinstance(v, str) else v
+    if "src_ip" in fields:
+        fields["c-ip"] = fields["src_ip"]
+    if "dst_ip" not in fields:
+        up = obj.get("upstream_addr")
+        host = fields.get("cs-host")
+        if isinstance(up, str) and up.count(":") == 1 and _IS_IP.match(up.partition(":")[0]):
+            fields["dst_ip"], port = up.split(":")
+            fields["dst_port"] = to_int(port)
+        elif isinstance(host, str) and _IS_IP.match(host):
+            fields["dst_ip"] = host
+    if "c-useragent" in fields:
+        fields["cs-user-agent"] = fields["c-useragent"]
+    if "cs-username" in fields:
+        fields["user"] = fields["cs-username"]
+    for k, v in obj.items():
+        if isinstance(v, str | int | float | bool):
+            fields.setdefault(f"nginx.{k}", v)
+    t = None
+    for key in ("time_iso8601", "timestamp", "@timestamp"):
+        v = obj.get(key)
+        if isinstance(v, str):
+            try:
+                t = datetime.fromisoformat(v.replace("Z", "+00:00")).timestamp()
+                break
+            except ValueError:
+                pass
+    if t is None and isinstance(obj.get("time_local"), str):
+        t = _ts(obj["time_local"])
+    return Parsed("nginx_json", fields, None, ("nginx",), ("webserver",), time=t)
+
+
+# --- IIS -----------------------------------------------------------------------------------------
+
+# IIS's default W3C fields (used until a `#Fields:` line says otherwise)
+W3C_DEFAULT = (
+    "date",
+    "time",
+    "s-ip",
+    "cs-method",
+    "cs-uri-stem",
+    "cs-uri-query",
+    "s-port",
+    "cs-username",
+    "c-ip",
+    "cs(User-Agent)",
+    "cs(Referer)",
+    "sc-status",
+    "sc-substatus",
+    "sc-win32-status",
+    "time-taken",
+)
+_W3C_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \S")
+_IIS_NATIVE = re.compile(
+    r"^(?P<cip>[0-9A-Fa-f:.]+), (?P<user>[^,]*), (?P<date>\d+/\d+/\d{2,4}), "
+    r"(?P<time>[\d:]+), (?P<svc>[^,]*), (?P<server>[^,]*), (?P<sip>[^,]*), "
+    r"(?P<taken>\d+), (?P<cbytes>\d+), (?P<sbytes>\d+), (?P<status>\d+), "
+    r"(?P<win32>\d+), (?P<method>[^,]*), (?P<target>[^,]*), (?P<params>[^,]*),?"
+)
+
+
+class W3CState:
+    """The `#Fields:` of the current IIS file (per input)."""
+
+    def __init__(self) -> None:
+        self.fields: tuple[str, ...] = W3C_DEFAULT
+
+
+_W3C_RENAME = {
+    "cs(User-Agent)": "c-useragent",
+    "cs(Referer)": "cs-referer",
+    "cs(Cookie)": "cs-cookie",
+    "cs-host": "cs-host",
+    "cs(Host)": "cs-host",
+}
+
+
+def parse_iis(msg: str, app: str = "", state: W3CState | None = None) -> Parsed | None:
+    st = state if state is not None else W3CState()
+    if msg.startswith("#"):
+        if msg.startswith("#Fields:"):
+            st.fields = tuple(msg[8:].split())
+            return Parsed("iis", {"message": msg, "event_type": "w3c_header"}, "windows", ("iis",), ())
+        if msg.startswith(("#Software:", "#Version:", "#Date:")):
+            return Parsed("iis", {"message": msg, "event_type": "w3c_header"}, "windows", ("iis",), ())
+        return None
+    mn = _IIS_NATIVE.match(msg)
+    fields: dict[str, object] = {}
+    if mn is not None:
+        fields.update(
+            {
+                "c-ip": mn["cip"],
+                "src_ip": mn["cip"],
+                "s-sitename": mn["svc"],
+                "s-computername": mn["server"],
+                "dst_ip": mn["sip"],
+                "time-taken": int(mn["taken"]),
+                "cs-bytes": int(mn["cbytes"]),
+                "sc-bytes": int(mn["sbytes"]),
+                "sc-status": int(mn["status"]),
+                "sc-win32-status": int(mn["win32"]),
+                "cs-method": mn["method"],
+            }
+        )
+        if mn["user"] not in ("-", ""):
+            fields["cs-username"] = fields["user"] = mn["user"]
+        target = mn["target"]
+        params = mn["params"]
+        _target(fields, f"{target}?{params}" if params not in ("-", "") else target)
+        return Parsed("iis", fields, "windows", ("iis",), ("webserver",))
+    if not _W3C_LINE.match(msg):
+        return None
+    values = msg.split(" ")
+    if len(values) != len(st.fields):
+        return None
+    row = dict(zip(st.fields, values, strict=True))
+    stem, query = row.get("cs-uri-stem", "-"), row.get("cs-uri-query", "-")
+    for k, v in row.items():
+        if v == "-" or k in ("cs-uri-stem", "cs-uri-query"):
+            continue
+        name = _W3C_RENAME.get(k, k)
+        fields[name] = (
+            int(v)
+            if v.isdigit()
+            and name
+            in (
+                "sc-status",
+                "sc-substatus",
+                "sc-win32-status",
+                "time-taken",
+                "s-port",
+                "sc-bytes",
+                "cs-bytes",
+            )
+            else v
+        )
+    if stem != "-":
+        _target(fields, stem + (f"?{query}" if query != "-" else ""))
+    if "c-useragent" in fields:
+        fields["c-useragent"] = str(fields["c-useragent"]).replace("+", " ")
+    if "c-ip" in fields:
+        fields["src_ip"] = fields["c-ip"]
+    if "s-ip" in fields:
+        fields["dst_ip"] = fields["s-ip"]
+    if "s-port" in fields:
+        fields["dst_port"] = fields["s-port"]
+    if "cs-username" in fields:
+        fields["user"] = fields["cs-username"]
+    t = None
+    if "date" in row and "time" in row:
+        try:
+            t = datetime.fromisoformat(f"{row['date']}T{row['time']}+00:00").timestamp()  # W3C: UTC
+        except ValueError:
+            t = None
+    return Parsed("iis", fields, "windows", ("iis",), ("webserver",), time=t)
+
+
+_WEB_APPS = ("nginx", "apache", "apache2", "httpd")
+_WEB = (
+    LogSource(None, (), ("webserver",)),
+    LogSource(None, ("nginx",), ("webserver",)),
+    LogSource(None, ("apache",), ("webserver",)),
+)
+PARSERS = [
+    ParserSpec(
+        "web",
+        parse_access,
+        _WEB,
+        programs=_WEB_APPS,
+        markers=('" ',),
+        line_starts="0123456789:- ",
+        order=60,
+        description="NCSA common/combined access logs (Apache, nginx, vhost prefixes)",
+    ),
+    ParserSpec(
+        "web_error",
+        parse_apache_error,
+        _WEB,
+        programs=_WEB_APPS,
+        prefixes=("[",),
+        line_starts="[",
+        order=61,
+        description="Apache error log (incl. ModSecurity)",
+    ),
+    ParserSpec(
+        "nginx_error",
+        parse_nginx_error,
+        _WEB,
+        programs=("nginx",),
+        line_starts="12",
+        order=62,
+        description="nginx error log",
+    ),
+    ParserSpec(
+        "nginx_json",
+        parse_nginx_json,
+        _WEB,
+        programs=("nginx",),
+        line_starts="{ ",
+        order=63,
+        description="nginx JSON access logs (log_format escape=json)",
+    ),
+    ParserSpec(
+        "iis",
+        parse_iis,
+        (LogSource("windows", ("iis",), ("webserver",)),),
+        programs=("iis", "w3svc"),
+        line_starts="#0123456789:",
+        order=64,
+        state=W3CState,
+        description="IIS W3C extended (by #Fields:) and IIS native logs",
+    ),
+]

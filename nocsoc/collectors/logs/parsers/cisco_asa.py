@@ -1,0 +1,273 @@
+"""Cisco ASA / Firepower Threat Defense (`%ASA-6-302013:`, `%FTD-`, `%NGIPS-`, `%PIX-`, `%FWSM-`)
+-> the fields of each message ID, from Cisco's "Syslog Messages" reference: who (src_ip/src_port,
+dst_ip/dst_port, interfaces, user), what (network_protocol, action, blocked), NAT (ECS
+source.nat.ip / destination.nat.ip), bytes; and the AnyConnect/WebVPN bodies (`Group <G> User
+<U> IP <A> ...`) that relays send without the tag.
+
+Events: product `cisco`, service `asa` (plus `aaa` for logins and commands), category
+`firewall` for connection, deny and translation messages."""
+
+from __future__ import annotations
+
+import re
+
+from nocsoc.collectors.logs.parsers.base import Parsed, is_ip, transport
+from nocsoc.collectors.logs.parsers.registry import ParserSpec
+from nocsoc.logsources import LogSource
+
+_TAG = re.compile(r"%(?P<fac>ASA|FTD|NGIPS|PIX|FWSM)-(?P<sev>[0-7])-(?P<id>\d{6}):? ?(?P<text>.*)", re.S)
+_IP = r"(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*[0-9A-Fa-f])"
+# `[interface:]address[/port]`, optional `(idfw user)` after it
+_S = rf"(?:(?P<sif>[A-Za-z_][^\s:/]*):)?(?P<src>{_IP})(?:/(?P<sport>\d+))?(?:\((?P<suser>[^)]*)\))?"
+_D = rf"(?:(?P<dif>[A-Za-z_][^\s:/]*):)?(?P<dst>{_IP})(?:/(?P<dport>\d+))?(?:\((?P<duser>[^)]*)\))?"
+
+_BY_ID: dict[str, tuple[str, str]] = {  # message ID -> (regex, kind)
+    "106001": (rf"(?P<dir>Inbound|Outbound) (?P<proto>\w+) connection denied from {_S} to {_D}", "deny"),
+    "106006": (rf"Deny (?P<dir>inbound|outbound) (?P<proto>\w+) from {_S} to {_D}", "deny"),
+    "106007": (rf"Deny (?P<dir>inbound|outbound) (?P<proto>\w+) from {_S} to {_D}", "deny"),
+    "106010": (rf"Deny (?P<dir>inbound|outbound) (?P<proto>\w+) src {_S} dst {_D}", "deny"),
+    "106012": (rf"Deny (?P<proto>IP) from {_S} to {_D}", "deny"),
+    "106014": (rf"Deny (?P<dir>inbound|outbound) (?P<proto>\w+) src {_S} dst {_D}", "deny"),
+    "106015": (rf"Deny (?P<proto>\w+) \(no connection\) from {_S} to {_D}", "deny"),
+    "106021": (rf"Deny (?P<proto>\w+) reverse path check from {_S} to {_D}", "deny"),
+    "106023": (
+        rf"Deny (?P<proto>\w+) src {_S} dst {_D}(?: \(type \d+, code \d+\))? by access-group "
+        r'"(?P<acl>[^"]*)"',
+        "deny",
+    ),
+    "106100": (
+        rf"access-list (?P<acl>\S+) (?P<act>permitted|denied|est-allowed) (?P<proto>\w+) "
+        rf"(?P<sif>[^\s/]+)/(?P<src>{_IP})\((?P<sport>\d+)\)(?:\([^)]*\))? -> "
+        rf"(?P<dif>[^\s/]+)/(?P<dst>{_IP})\((?P<dport>\d+)\)",
+        "acl",
+    ),
+    "110002": (rf"Failed to locate egress interface for (?P<proto>\w+) from {_S} to {_D}", "route"),
+    "110003": (rf"Routing failed to locate next hop for (?P<proto>\w+) from {_S} to {_D}", "route"),
+    "111007": (rf"Begin configuration: (?P<src>{_IP}) reading from", "config"),
+    "111008": (r"User '(?P<user>[^']*)' executed the", "command"),
+    "111009": (r"User '(?P<user>[^']*)' executed cmd", "command"),
+    "111010": (rf"User '(?P<user>[^']*)', running '[^']*' from IP (?P<src>{_IP})", "command"),
+    "113004": (
+        rf"AAA user (?:authentication|authorization) (?P<res>Successful) : (?:server = +(?P<dst>{_IP}) "
+        r": )?(?:local database : )?user = (?P<user>\S+)",
+        "login",
+    ),
+    "113005": (
+        rf"AAA user (?:authentication|authorization) (?P<res>Rejected) : (?:reason = [^:]* : )?"
+        rf"(?:server = +(?P<dst>{_IP}) : )?user = (?P<user>\S+)(?: : user IP = (?P<src>{_IP}))?",
+        "login",
+    ),
+    "113012": (
+        r"AAA user authentication (?P<res>Successful) : local database : user = (?P<user>\S+)",
+        "login",
+    ),
+    "113015": (
+        rf"AAA user authentication (?P<res>Rejected) : reason = [^:]* : local database : user = "
+        rf"(?P<user>\S+)(?: : user IP = (?P<src>{_IP}))?",
+        "login",
+    ),
+    "113019": (rf"Group = (?P<group>[^,]*), Username = (?P<user>[^,]*), IP = (?P<src>{_IP})", "vpn"),
+    "302013": (
+        rf"Built (?P<dir>inbound|outbound) (?P<proto>\w+) connection (?P<cid>\d+) for {_S} "
+        rf"\((?P<snat>{_IP})/(?P<snatport>\d+)\)(?:\((?P<suser2>[^)]*)\))? to {_D} "
+        rf"\((?P<dnat>{_IP})/(?P<dnatport>\d+)\)",
+        "conn",
+    ),
+    "302014": (
+        rf"Teardown (?P<proto>\w+) connection (?P<cid>\d+) for {_S} to {_D} duration \S+ bytes "
+        r"(?P<bytes>\d+)",
+        "conn",
+    ),
+    "302020": (
+        rf"Built (?:(?P<dir>inbound|outbound) )?(?P<proto>ICMP|ICMPv6) connection for faddr {_S} "
+        rf"gaddr (?P<gaddr>{_IP})/\d+ laddr {_D}",
+        "conn",
+    ),
+    "302021": (
+        rf"Teardown (?P<proto>ICMP|ICMPv6) connection for faddr {_S} gaddr (?P<gaddr>{_IP})/\d+ "
+        rf"laddr {_D}",
+        "conn",
+    ),
+    "305011": (rf"Built (?:dynamic|static) (?P<proto>\w+) translation from {_S} to {_D}", "nat"),
+    "305012": (rf"Teardown (?:dynamic|static) (?P<proto>\w+) translation from {_S} to {_D}", "nat"),
+    "313001": (
+        rf"Denied (?P<proto>ICMP) type=\d+, code=\d+ from (?P<src>{_IP}) on interface (?P<sif>\S+)",
+        "deny",
+    ),
+    "313005": (rf"No matching connection for ICMP error message: (?P<proto>\w+) src {_S} dst {_D}", "deny"),
+    "313008": (
+        rf"Denied (?P<proto>IPv6-ICMP) type=\d+, code=\d+ from (?P<src>{_IP}) on interface (?P<sif>\S+)",
+        "deny",
+    ),
+    "609001": (rf"Built local-host {_S}", "host"),
+    "609002": (rf"Teardown local-host {_S}", "host"),
+    "611101": (rf"User authentication succeeded: IP address: (?P<src>{_IP}), Uname: (?P<user>\S+)", "login"),
+    "611102": (rf"User authentication failed: IP address: (?P<src>{_IP}), Uname: (?P<user>\S+)", "login"),
+    "611103": (r"User logged out: Uname: (?P<user>\S+)", "logout"),
+    "722051": (rf"WebVPN session for client user (?P<user>[^,]+), IP (?P<src>{_IP})", "vpn"),
+    "725001": (rf"Starting SSL handshake with (?:client|server) {_S}", "ssl"),
+    "725002": (rf"Device completed SSL handshake with (?:client|server) {_S}", "ssl"),
+    "725006": (rf"Device failed SSL handshake with (?:client|server) {_S}", "ssl"),
+    "725007": (rf"SSL session with (?:client|server) {_S} terminated", "ssl"),
+    "737016": (rf"IPAA: Freeing local pool address (?P<src>{_IP})", "vpn"),
+    "750003": (
+        r"Local:(?P<src>[^\s:]+):(?P<sport>\d+) Remote:(?P<dst>[^\s:]+):(?P<dport>\d+) "
+        r"Username:(?P<user>\S+)",
+        "vpn",
+    ),
+    "750006": (
+        r"Local:(?P<src>[^\s:]+):(?P<sport>\d+) Remote:(?P<dst>[^\s:]+):(?P<dport>\d+) "
+        r"Username:(?P<user>\S+)",
+        "vpn",
+    ),
+    "852001": (rf"for (?P<proto>\w+) flow {_S} to {_D}", "conn"),
+    "109201": (rf"User=(?P<user>[^,]+), Assigned IP=(?P<src>{_IP})", "vpn"),
+}
+_COMPILED = {k: (re.compile(rx), kind) for k, (rx, kind) in _BY_ID.items()}
+# AnyConnect / WebVPN session messages share one prefix (716xxx, 722xxx, 113039, untagged bodies)
+_GROUP = re.compile(
+    rf"(?:TunnelGroup <[^>]*> )?Group(?:Policy)? <(?P<group>[^>]*)> User <(?P<user>[^>]*)> "
+    rf"IP <(?P<src>{_IP})>"
+)
+_FTD_KV = re.compile(r"(?:^|, )([A-Za-z_]\w*): ([^,]*)")
+_FTD_MAP = {
+    "SrcIP": "src_ip",
+    "DstIP": "dst_ip",
+    "SrcPort": "src_port",
+    "DstPort": "dst_port",
+    "InitiatorBytes": "source.bytes",
+    "ResponderBytes": "destination.bytes",
+    "User": "user",
+    "URL": "c-uri",
+    "UserAgent": "c-useragent",
+    "AccessControlRuleAction": "action",
+    "IngressInterface": "in_interface",
+    "EgressInterface": "out_interface",
+    "AccessControlRuleName": "rule_name",
+}
+_LOGIN_KINDS = {"login", "logout", "command", "config", "vpn"}
+_FIREWALL_KINDS = {"deny", "acl", "conn", "nat", "route"}
+
+
+def _ftd_connection(text: str, fields: dict[str, object]) -> None:
+    """430002/430003/430005 (FTD connection and file events): `Key: value, Key: value`."""
+    for k, v in _FTD_KV.findall(text):
+        v = v.strip()
+        name = _FTD_MAP.get(k)
+        if name is None:
+            if k == "Protocol":
+                fields["network_protocol"] = transport(v)
+            else:
+                fields[f"ftd.{k}"] = v
+            continue
+        if name in ("src_port", "dst_port", "source.bytes", "destination.bytes"):
+            fields[name] = int(v) if v.isdigit() else v
+        else:
+            fields[name] = v.replace("<br/>", "")
+    action = str(fields.get("action", "")).lower()
+    if action:
+        fields["blocked"] = "true" if ("block" in action or "deny" in action) else "false"
+
+
+def _user(v: str | None) -> str | None:
+    """An idfw `DOMAIN\\user` or `user@domain` as the bare user name."""
+    if not v or v in ("*****", "LOCAL", "?"):
+        return None
+    if "\\" in v:
+        v = v.rsplit("\\", 1)[1]
+    if "@" in v:
+        v = v.split("@", 1)[0]
+    return v
+
+
+def parse_asa(msg: str, app: str = "", state: object = None) -> Parsed | None:
+    m = _TAG.search(msg)
+    fields: dict[str, object] = {}
+    kind = ""
+    if m is None:
+        text = msg.strip()
+        mg = _GROUP.search(text)
+        if mg is None and not text.startswith(("Group = ", "Task ran for", "Tunnel group ")):
+            return None
+        fields["message"] = text
+        msg_id = ""
+    else:
+        msg_id, text = m["id"], m["text"]
+        fields.update({"facility": m["fac"], "severity": int(m["sev"]), "event_id": msg_id, "message": text})
+        mg = None
+    got = _COMPILED.get(msg_id)
+    gd: dict[str, str | None] = {}
+    if got is not None:
+        mm = got[0].search(text)
+        if mm is not None:
+            gd, kind = mm.groupdict(), got[1]
+    elif msg_id in ("430002", "430003", "430005", "430001"):
+        _ftd_connection(text, fields)
+        kind = "conn"
+    if not gd and kind != "conn":
+        mg = mg or _GROUP.search(text)
+        if mg is not None:
+            gd, kind = mg.groupdict(), "vpn"
+        else:
+            mv = _COMPILED["113019"][0].search(text)
+            if mv is not None:
+                gd, kind = mv.groupdict(), "vpn"
+    src, dst = gd.get("src"), gd.get("dst")
+    if src:
+        fields["src_ip" if is_ip(src) else "src_host"] = src
+    if dst:
+        fields["dst_ip" if is_ip(dst) else "dst_host"] = dst
+    for k, name in (("sport", "src_port"), ("dport", "dst_port")):
+        v = gd.get(k)
+        if v is not None:
+            fields[name] = int(v)
+    if gd.get("sif"):
+        fields["in_interface"] = gd["sif"]
+    if gd.get("dif"):
+        fields["out_interface"] = gd["dif"]
+    if gd.get("proto"):
+        fields["network_protocol"] = transport(gd["proto"])
+    if kind == "conn" and msg_id in ("302020", "302021"):
+        fields["dst_port"] = 0
+    if (gd.get("snat") and gd.get("snat") != src) or gd.get("snat"):
+        fields["source.nat.ip"] = gd["snat"]
+    if gd.get("dnat"):
+        fields["destination.nat.ip"] = gd["dnat"]
+    if gd.get("bytes"):
+        fields["network.bytes"] = int(gd["bytes"] or 0)
+    user = _user(gd.get("user") or gd.get("suser") or gd.get("suser2") or gd.get("duser"))
+    if user:
+        fields["user"] = user
+    if gd.get("group"):
+        fields["group"] = gd["group"]
+    if gd.get("acl"):
+        fields["acl"] = gd["acl"]
+    act = gd.get("act")
+    if kind == "deny" or act == "denied":
+        fields["action"], fields["blocked"] = "deny", "true"
+    elif kind in ("acl", "conn", "nat") and "action" not in fields:
+        fields["action"], fields["blocked"] = "permit", "false"
+    res = gd.get("res")
+    if res:
+        fields["outcome"] = "success" if res == "Successful" else "failure"
+    elif msg_id in ("611102", "725006", "113015"):
+        fields["outcome"] = "failure"
+    services: tuple[str, ...] = ("asa", "aaa", "syslog") if kind in _LOGIN_KINDS else ("asa", "syslog")
+    categories = ("firewall",) if kind in _FIREWALL_KINDS else ()
+    return Parsed("cisco_asa", fields, "cisco", services, categories)
+
+
+PARSERS = [
+    ParserSpec(
+        "cisco_asa",
+        parse_asa,
+        (
+            LogSource("cisco", ("asa", "syslog")),
+            LogSource("cisco", ("asa", "syslog"), ("firewall",)),
+            LogSource("cisco", ("asa", "aaa", "syslog")),
+        ),
+        markers=("%ASA-", "%FTD-", "%NGIPS-", "%PIX-", "%FWSM-", "Group <", "Group = "),
+        order=44,
+        description="Cisco ASA / FTD message IDs and AnyConnect sessions",
+    ),
+]

@@ -1,0 +1,190 @@
+"""Cisco IOS / IOS-XE / NX-OS syslog (`%FACILITY-SEV-MNEMONIC: text`) -> who and where for the
+messages an analyst acts on: logins (SEC_LOGIN, SSH, DMI, PRIV_AUTH), configuration and
+commands (CONFIG_I/P, PARSER, AAAA accounting, VSHD), ACL logs (SEC-6-IPACCESSLOG*: category
+firewall with src/dst, ports, action), address conflicts, link state; NX-OS's PAM and sshd
+messages relayed under AUTHPRIV/DAEMON.
+
+The `service` of each event follows SigmaHQ's network logsources: `aaa` (logins, commands,
+configuration), `bgp`, `ldp`; link state changes get `link` (no SigmaHQ equivalent). The
+`[localport: N]` of a login message is the device's own port: dst_port."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from ahocorasick_rs import AhoCorasick
+
+from nocsoc.collectors.logs.parsers.base import Parsed, is_ip, to_int, transport
+from nocsoc.collectors.logs.parsers.registry import ParserSpec
+from nocsoc.logsources import LogSource
+
+_CISCO = re.compile(
+    r"%(?P<fac>[A-Z0-9_]+(?:-[A-Z0-9_]+)*?)-(?P<sev>[0-7])-(?P<mn>[A-Z0-9_]+):\s*(?P<text>.*)", re.S
+)
+_BRACKETS = re.compile(r"\[(\w+): ([^\]]*)\]")
+_IFACE = re.compile(r"Interface (?P<iface>[\w/.:-]+), changed state to (?P<state>[\w ]+?)\s*$")
+_IP = r"(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*[0-9A-Fa-f])"
+# (literal that must be in the text, regex): every match fills the fields it names, first wins
+_EXTRACT: list[tuple[str, re.Pattern[str]]] = [
+    (g, re.compile(rx))
+    for g, rx in (
+        (
+            "Configured ",
+            r"Configured (?:from (?P<via>\S+) by|programmatically by process .*? from \S+ as) "
+            rf"(?P<user>\S+)(?: on (?P<line>[^\s(@]+))?(?:@\S+)?(?: \((?P<ip>{_IP})\))?",
+        ),
+        ("Configured from", rf"by \S+ on (?P<ip>{_IP})@"),
+        ("logged command", r"User:(?P<user>\S+)\s+logged command:(?P<cmd>.*)"),
+        ("executed the command", r"User:(?P<user>\S+) executed the command:(?P<cmd>.*)"),
+        (
+            "Username: ",
+            r"Username: (?P<user>\S+)(?: Privilege level: \d+)?(?: Command: (?P<cmd>.*?)(?: <cr>)?$)?",
+        ),
+        ("username: ", r"username: (?P<user>\S+)"),
+        (" by ", rf" by (?P<user>[^\s(]+) on \S+ \((?P<ip>{_IP})\)"),
+        ("User '", r"User '(?P<user>[^']*)'"),
+        ("for user '", r"for user '(?P<user>[^']*)'"),
+        ("has exited tty", rf"User (?P<user>\S+) has exited tty session \d+\((?P<ip>{_IP})\)"),
+        ("tty ", rf"tty \d+ \((?P<ip>{_IP})\)\)?,? user (?P<user>\S+)"),
+        ("from ", rf"from (?P<ip>{_IP}):(?P<port>\d+)"),
+        ("Session", rf"Session (?:request )?from (?P<ip>{_IP})"),
+        (
+            "list ",
+            rf"list (?P<acl>\S+) (?P<act>permitted|denied) (?P<proto>\w+) (?P<ip>{_IP})\((?P<port>\d+)\)"
+            rf"(?: \([^)]*\))? -> (?P<dip>{_IP})\((?P<dport>\d+)\)",
+        ),
+        (
+            "list ",
+            rf"list (?P<acl>\S+) (?P<act>permitted|denied) (?:(?P<proto>[a-z]+) )?(?P<ip>{_IP})"
+            rf"(?: -> (?P<dip>{_IP}))?",
+        ),
+        ("Logging to host", rf"Logging to host (?P<dip>{_IP})(?: port (?P<dport>\d+))?"),
+        ("Duplicate address", rf"Duplicate address (?P<ip>{_IP})"),
+        ("Sticky ARP", rf"Sticky ARP entry: (?P<ip>{_IP})"),
+        ("duplicate of local", rf"duplicate of local, (?P<ip>{_IP})"),
+        ("illegal user", rf"for (?:illegal|invalid) user (?P<user>\S+) from (?P<ip>{_IP})"),
+        ("Authentication failed from", rf"Authentication failed from (?P<ip>{_IP})"),
+        ("NETCONF user", r"via NETCONF user (?P<user>\S+)"),
+        ("RPC '", r"RPC '(?P<url>[^']*)'"),
+        ("://", r"\((?P<url>\w+://[^)\s]*)\)"),
+    )
+]
+# which guards a text holds, in one scan: testing 25 literals one by one cost more than the regexes
+_GUARDS = sorted({g for g, _ in _EXTRACT})
+_GUARD_SCAN = AhoCorasick(_GUARDS).find_matches_as_indexes
+_BY_GUARD = [[(i, rx) for i, (g, rx) in enumerate(_EXTRACT) if g == guard] for guard in _GUARDS]
+_PLANS: dict[frozenset[int], tuple[re.Pattern[str], ...]] = {}  # guards present -> extractors, in order
+
+
+def _extractors(present: frozenset[int]) -> tuple[re.Pattern[str], ...]:
+    got = _PLANS.get(present)
+    if got is None:
+        got = tuple(rx for _, rx in sorted(e for g in present for e in _BY_GUARD[g]))
+        if len(_PLANS) < 1024:
+            _PLANS[present] = got
+    return got
+
+
+def _plain(v: str) -> str:
+    return v
+
+
+# group name -> (field, conversion); `ip` is src_ip or src_host by its shape, `act` sets two fields
+_GROUP_FIELDS: dict[str, tuple[str, Callable[[str], object]]] = {
+    "user": ("user", _plain), "port": ("src_port", int), "dip": ("dst_ip", _plain),
+    "dport": ("dst_port", int), "url": ("c-uri", _plain), "cmd": ("command", str.strip),
+    "proto": ("network_protocol", transport), "via": ("via", _plain), "line": ("line", _plain),
+    "acl": ("acl", _plain),
+}
+_CISCO_SVC = {
+    "SEC_LOGIN": "aaa",
+    "PARSER": "aaa",
+    "SYS": "aaa",
+    "AAA": "aaa",
+    "AAAA": "aaa",
+    "SSH": "aaa",
+    "DMI": "aaa",
+    "VSHD": "aaa",
+    "AUTHPRIV": "aaa",
+    "BGP": "bgp",
+    "IP-TCP": "bgp",
+    "TCP": "bgp",
+    "LDP": "ldp",
+    "LINK": "link",
+    "LINEPROTO": "link",
+    "ETHPORT": "link",
+}
+_SYS_AAA = ("CONFIG_I", "CONFIG_P", "PRIV_AUTH_FAIL", "PRIV_AUTH_PASS", "LOGOUT", "TTY_EXPIRE_TIMER")
+
+
+def parse_cisco(msg: str, app: str = "", state: object = None) -> Parsed | None:
+    m = _CISCO.search(msg)
+    if m is None:
+        return None
+    fac, sev, mn, text = m["fac"], int(m["sev"]), m["mn"], m["text"]
+    fields: dict[str, object] = {
+        "facility": fac,
+        "severity": sev,
+        "mnemonic": mn,
+        "event_id": f"{fac}-{sev}-{mn}",
+        "message": text,
+    }
+    if "[" in text:
+        for k, v in _BRACKETS.findall(text):
+            k = k.lower()
+            if k == "user":
+                if v:
+                    fields["user"] = v
+            elif k == "source":
+                fields["src_ip"] = v
+            elif k == "localport":
+                fields["dst_port"] = to_int(v)
+            elif k == "reason":
+                fields["reason"] = v
+    if "changed state" in text:
+        mi = _IFACE.search(text)
+        if mi:
+            fields["interface"] = mi["iface"]
+            fields["state"] = mi["state"]
+    categories: tuple[str, ...] = ()
+    hits = _GUARD_SCAN(text, True)
+    for rx in _extractors(frozenset([h[0] for h in hits])) if hits else ():
+        mx = rx.search(text)
+        if mx is None:
+            continue
+        for k, v in mx.groupdict().items():
+            if not v:
+                continue
+            if k == "ip":
+                fields.setdefault("src_ip" if is_ip(v) else "src_host", v)
+            elif k == "act":
+                fields["action"] = "permit" if v == "permitted" else "deny"
+                fields["blocked"] = "true" if v == "denied" else "false"
+                categories = ("firewall",)
+            else:
+                name, conv = _GROUP_FIELDS[k]
+                if name not in fields:
+                    fields[name] = conv(v)
+    if fac == "SEC_LOGIN" or "AUTH" in mn:
+        fields["outcome"] = "failure" if "FAIL" in mn else "success"
+    svc = _CISCO_SVC.get(fac, _CISCO_SVC.get(fac.split("-")[0], "syslog"))
+    if fac == "SYS" and mn not in _SYS_AAA:
+        svc = "syslog"
+    return Parsed("cisco", fields, "cisco", (svc, "syslog") if svc != "syslog" else ("syslog",), categories)
+
+
+PARSERS = [
+    ParserSpec(
+        "cisco",
+        parse_cisco,
+        (
+            *tuple(LogSource("cisco", (s, "syslog")) for s in ("aaa", "bgp", "ldp", "link")),
+            LogSource("cisco", ("syslog",)),
+            LogSource("cisco", ("syslog",), ("firewall",)),
+        ),
+        markers=("%",),
+        order=45,
+        description="Cisco IOS/IOS-XE/NX-OS `%FAC-SEV-MNEMONIC:`",
+    ),
+]

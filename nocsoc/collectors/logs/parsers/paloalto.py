@@ -1,0 +1,384 @@
+"""Palo Alto Networks PAN-OS logs in the three forms firewalls and Cortex Data Lake send:
+CSV syslog (field positions per log type, from PAN-OS's "Syslog Field Descriptions"), CEF
+(standard keys plus `PanOS*`) and JSON (Strata Logging Service / CDL key names).
+
+Log types: TRAFFIC and THREAT (and DECRYPTION, which shares their first 31 fields): src/dst,
+NAT (ECS source.nat.ip / destination.nat.ip), ports, protocol, rule, users, action, bytes, URL;
+SYSTEM (authentication messages give user, src_ip (`From:`) and the auth server as dst_ip);
+CONFIG (admin, client address, command); GLOBALPROTECT; USERID; HIPMATCH; AUTH.
+Events: product `paloalto`, service the log type lower-cased, category `firewall` for TRAFFIC."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from typing import Any
+
+from nocsoc.collectors.logs.parsers.base import Parsed, is_ip, parse_cef, to_int, transport
+from nocsoc.collectors.logs.parsers.registry import ParserSpec
+from nocsoc.logsources import LogSource
+
+_TYPES = (
+    "TRAFFIC",
+    "THREAT",
+    "SYSTEM",
+    "CONFIG",
+    "GLOBALPROTECT",
+    "USERID",
+    "HIPMATCH",
+    "DECRYPTION",
+    "AUTH",
+    "IPTAG",
+    "SCTP",
+    "TUNNEL",
+    "CORRELATION",
+    "GTP",
+)
+# positions after the common header (0 future, 1 receive time, 2 serial, 3 type, 4 subtype, 5 future,
+# 6 generated time)
+_SESSION = {
+    7: "src_ip",
+    8: "dst_ip",
+    9: "source.nat.ip",
+    10: "destination.nat.ip",
+    11: "rule",
+    12: "src_user",
+    13: "dst_user",
+    14: "application",
+    15: "vsys",
+    16: "src_zone",
+    17: "dst_zone",
+    18: "in_interface",
+    19: "out_interface",
+    20: "log_action",
+    22: "session_id",
+    24: "src_port",
+    25: "dst_port",
+    26: "source.nat.port",
+    27: "destination.nat.port",
+    29: "proto",
+    30: "action",
+}
+_BY_TYPE: dict[str, dict[int, str]] = {
+    "TRAFFIC": {
+        **_SESSION,
+        31: "network.bytes",
+        32: "source.bytes",
+        33: "destination.bytes",
+        34: "packets",
+        37: "category",
+    },
+    "THREAT": {
+        **_SESSION,
+        31: "misc",
+        32: "threat_id",
+        33: "category",
+        34: "threat_severity",
+        35: "direction",
+    },
+    "DECRYPTION": dict(_SESSION),
+    "SYSTEM": {7: "vsys", 8: "event_id", 9: "object", 12: "module", 13: "event_severity", 14: "description"},
+    "CONFIG": {
+        7: "src_ip",
+        8: "vsys",
+        9: "command",
+        10: "user",
+        11: "client",
+        12: "result",
+        13: "config_path",
+    },
+    "GLOBALPROTECT": {
+        7: "vsys",
+        8: "event_id",
+        9: "stage",
+        10: "auth_method",
+        11: "tunnel_type",
+        12: "src_user",
+        13: "src_region",
+        14: "machine_name",
+        15: "src_ip",
+        16: "public_ipv6",
+        17: "private_ip",
+        18: "private_ipv6",
+        19: "host_id",
+        20: "serial_number",
+        21: "client_version",
+        22: "client_os",
+        23: "client_os_version",
+        24: "repeat_count",
+        25: "reason",
+        26: "error",
+        27: "description",
+        28: "status",
+    },
+    "USERID": {
+        7: "vsys",
+        8: "src_ip",
+        9: "src_user",
+        10: "datasource_name",
+        11: "event_id",
+        12: "repeat_count",
+        13: "timeout",
+        14: "src_port",
+        15: "dst_port",
+        16: "datasource",
+        17: "datasource_type",
+    },
+    "HIPMATCH": {7: "src_user", 8: "vsys", 9: "machine_name", 10: "os", 11: "src_ip", 12: "hip_match_name"},
+    "AUTH": {
+        7: "vsys",
+        8: "src_ip",
+        9: "src_user",
+        10: "normalized_user",
+        11: "object",
+        12: "auth_policy",
+        13: "repeat_count",
+        14: "auth_id",
+        15: "vendor",
+        16: "log_action",
+        17: "server_profile",
+        18: "description",
+        19: "client_type",
+        20: "event_type",
+    },
+}
+_CSV_TYPE = re.compile(",(?:" + "|".join(_TYPES) + "),")
+_INT_FIELDS = {
+    "src_port",
+    "dst_port",
+    "source.nat.port",
+    "destination.nat.port",
+    "network.bytes",
+    "source.bytes",
+    "destination.bytes",
+    "packets",
+    "repeat_count",
+}
+_FROM = re.compile(
+    r"(?:From: ?|from '?|initiated by: )(?P<ip>\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f]*:[0-9A-Fa-f:.]+)"
+)
+_SERVER = re.compile(
+    r"(?:[Ss]erver [Aa]ddress '?|connected to server |connect to address: )"
+    r"(?P<ip>\d{1,3}(?:\.\d{1,3}){3})'?(?:(?::| port: )(?P<port>\d+))?"
+)
+_AUTH_USER = re.compile(
+    r"(?:authenticated for user|authentication for user|authenticating user|"
+    r"failed authentication for user|job succeeded +for user) '?(?P<user>[^'\s]+?)'?"
+    r"(?:\.\s|\.?$|'|,|\s)"
+)
+_CEF_MAP = {
+    "src": "src_ip",
+    "dst": "dst_ip",
+    "spt": "src_port",
+    "dpt": "dst_port",
+    "sourceTranslatedAddress": "source.nat.ip",
+    "destinationTranslatedAddress": "destination.nat.ip",
+    "sourceTranslatedPort": "source.nat.port",
+    "destinationTranslatedPort": "destination.nat.port",
+    "suser": "src_user",
+    "duser": "dst_user",
+    "proto": "proto",
+    "act": "action",
+    "in": "source.bytes",
+    "out": "destination.bytes",
+    "request": "c-uri",
+    "requestMethod": "cs-method",
+    "requestClientApplication": "c-useragent",
+    "cs1": "rule",
+    "app": "application",
+}
+_JSON_MAP = {
+    "SourceAddress": "src_ip",
+    "SourceIP": "src_ip",
+    "DestinationAddress": "dst_ip",
+    "NATSource": "source.nat.ip",
+    "NATDestination": "destination.nat.ip",
+    "SourcePort": "src_port",
+    "DestinationPort": "dst_port",
+    "NATSourcePort": "source.nat.port",
+    "NATDestinationPort": "destination.nat.port",
+    "Protocol": "proto",
+    "SourceUser": "src_user",
+    "SourceUserName": "src_user",
+    "DestinationUser": "dst_user",
+    "Action": "action",
+    "Rule": "rule",
+    "BytesSent": "source.bytes",
+    "BytesReceived": "destination.bytes",
+    "URL": "c-uri",
+    "HTTPMethod": "cs-method",
+    "UserAgent": "c-useragent",
+    "Application": "application",
+    "PublicIPv4": "src_ip",
+    "EventDescription": "description",
+    "Description": "description",
+    "EventID": "event_id",
+    "User": "src_user",
+    "Users": "src_user",
+    "ThreatName": "threat_name",
+    "DNSResolverIP": "dst_ip",
+}
+_BLOCKING = {
+    "deny",
+    "drop",
+    "drop-icmp",
+    "reset-client",
+    "reset-server",
+    "reset-both",
+    "block-url",
+    "block",
+    "blocked",
+    "sinkhole",
+    "drop-all-packets",
+}
+
+
+def _bare_user(u: str) -> str:
+    """`domain\\user` (as PAN-OS writes it) -> `user`."""
+    u = u.replace("\\\\", "\\")
+    u = u.rsplit("\\", 1)[1] if "\\" in u else u
+    return u.split("@", 1)[0] if "@" in u[1:] else u
+
+
+def _finish(kind: str, subtype: str, fields: dict[str, Any]) -> Parsed:
+    for k in list(fields):
+        v = fields[k]
+        if v in ("", None):
+            del fields[k]
+        elif k in _INT_FIELDS and isinstance(v, str):
+            fields[k] = to_int(v)
+    if "proto" in fields:
+        fields["network_protocol"] = transport(fields["proto"])
+    user = fields.get("src_user") or fields.get("user") or fields.get("dst_user")
+    desc = str(fields.get("description", ""))
+    if desc and kind in ("SYSTEM", "CONFIG"):
+        mu = _AUTH_USER.search(desc)
+        if mu and not user:
+            user = mu["user"]
+        mf = _FROM.search(desc)
+        if mf:
+            fields.setdefault("src_ip", mf["ip"])
+        ms = _SERVER.search(desc)
+        if ms and is_ip(ms["ip"]):
+            fields.setdefault("dst_ip", ms["ip"])
+            if ms["port"]:
+                fields.setdefault("dst_port", int(ms["port"]))
+        if subtype == "auth" or "auth" in str(fields.get("event_id", "")):
+            fields["outcome"] = (
+                "failure" if "fail" in str(fields.get("event_id", "")) + desc[:40] else "success"
+            )
+    if isinstance(user, str) and user:
+        fields["user"] = _bare_user(user)
+    for k in ("src_ip", "dst_ip"):
+        if k in fields and not is_ip(fields[k]):
+            fields[k.replace("_ip", "_host")] = fields.pop(k)
+    misc = fields.get("misc")
+    if kind == "THREAT" and isinstance(misc, str) and subtype == "url":
+        fields["c-uri"] = misc
+    action = str(fields.get("action", "")).lower()
+    categories: tuple[str, ...] = ()
+    if kind == "TRAFFIC":
+        categories = ("firewall",)
+        fields["blocked"] = "true" if action in _BLOCKING else "false"
+    return Parsed("paloalto", fields, "paloalto", (kind.lower(),), categories)
+
+
+def _csv(msg: str) -> Parsed | None:
+    text = msg.lstrip(": ")
+    try:
+        row = next(csv.reader([text]))
+    except (csv.Error, StopIteration):
+        return None
+    if len(row) < 8 or row[3] not in _TYPES:
+        return None
+    kind, subtype = row[3], row[4]
+    fields: dict[str, Any] = {"log_type": kind, "log_subtype": subtype, "serial": row[2]}
+    for i, name in _BY_TYPE.get(kind, {}).items():
+        if i < len(row):
+            fields[name] = row[i]
+    if kind == "CONFIG" and "user" not in fields and len(row) > 10:
+        fields["user"] = row[10]
+    if kind == "SYSTEM" and subtype == "auth" and len(row) > 8:
+        fields["event_id"] = row[8]
+    return _finish(kind, subtype, fields)
+
+
+def _cef(msg: str) -> Parsed | None:
+    cef = parse_cef(msg)
+    if cef is None:
+        return None
+    kind = cef.signature.upper()
+    fields: dict[str, Any] = {"log_type": kind, "log_subtype": cef.name}
+    for k, v in cef.ext.items():
+        name = _CEF_MAP.get(k)
+        if name is not None:
+            fields[name] = v
+        elif k.startswith("PanOS"):
+            fields[f"panos.{k[5:]}"] = v
+        else:
+            fields.setdefault(k, v)
+    if kind == "THREAT" and cef.name == "url" and "c-uri" not in fields and "request" in cef.ext:
+        fields["c-uri"] = cef.ext["request"]
+    return _finish(kind, cef.name, fields)
+
+
+def _json(msg: str) -> Parsed | None:
+    try:
+        obj = json.loads(msg)
+    except ValueError:
+        return None
+    if not isinstance(obj, dict) or "LogType" not in obj:
+        return None
+    kind = str(obj.get("LogType", "")).upper()
+    subtype = str(obj.get("Subtype") or obj.get("SubType") or "")
+    fields: dict[str, Any] = {"log_type": kind, "log_subtype": subtype}
+    for k, v in obj.items():
+        name = _JSON_MAP.get(k)
+        if name is not None and v not in (None, "", []):
+            if isinstance(v, list):
+                v = v[0]
+            fields.setdefault(name, v if not isinstance(v, dict) else json.dumps(v))
+        elif isinstance(v, str | int | float | bool):
+            fields.setdefault(f"panos.{k}", v)
+    return _finish(kind, subtype, fields)
+
+
+def parse_paloalto(msg: str, app: str = "", state: object = None) -> Parsed | None:
+    text = msg.strip()
+    if text.startswith("{"):
+        return _json(text) if '"LogType"' in text[:4000] else None
+    if "|Palo Alto Networks|" in text[:60]:
+        return _cef(text)
+    # CSV: `<future_use>,<receive time>,<serial>,<TYPE>,...`; the first test rejects an access
+    # log line (`198.51.100.7 - - [...`) that shares its first character at once
+    if text[:1] == ":":  # `: 1,2023/08/01 ...` (a relay's empty tag)
+        text = text.lstrip(": ")
+    if text[1:2] != "," or not text[:1].isdigit():
+        return None
+    m = _CSV_TYPE.search(text, 0, 100)
+    return _csv(text) if m is not None else None
+
+
+PARSERS = [
+    ParserSpec(
+        "paloalto",
+        parse_paloalto,
+        tuple(LogSource("paloalto", (t.lower(),), ("firewall",) if t == "TRAFFIC" else ()) for t in _TYPES),
+        markers=(
+            ",TRAFFIC,",
+            ",THREAT,",
+            ",SYSTEM,",
+            ",CONFIG,",
+            ",GLOBALPROTECT,",
+            ",USERID,",
+            ",HIPMATCH,",
+            ",DECRYPTION,",
+            ",AUTH,",
+            "|Palo Alto Networks|",
+        ),
+        line_starts="1:{C",
+        order=48,
+        description="PAN-OS CSV, CEF and JSON (CDL) logs",
+    ),
+]

@@ -1,0 +1,222 @@
+"""Golden samples of log formats: SEKOIA.io's intake-format tests in ../shared/log-samples/sekoia/
+(real lines with the fields a production parser extracts), compared field by field with nocsoc's
+parse. Used by test_golden.py, which also regenerates the table in docs/log-formats.md.
+
+SEKOIA's expected events are ECS; nocsoc's fields are Sigma's (ECS where Sigma has none).
+`FIELD_MAP` is the correspondence scored: only these fields count (the rest of SEKOIA's event is
+its own vocabulary: event.category, action.*, vendor namespaces). Values are compared as
+lower-cased strings (ECS lower-cases `network.transport`; ports and codes are numbers on
+both sides but may be strings in either)."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from nocsoc.collectors.logs.parsers import LineParser
+from nocsoc.events import LogEvent
+
+# SEKOIA (ECS) field -> nocsoc field
+FIELD_MAP: dict[str, str] = {
+    "source.ip": "src_ip",
+    "source.port": "src_port",
+    "destination.ip": "dst_ip",
+    "destination.port": "dst_port",
+    "user.name": "user",
+    "source.nat.ip": "source.nat.ip",
+    "destination.nat.ip": "destination.nat.ip",
+    "network.transport": "network_protocol",
+    "source.bytes": "source.bytes",
+    "destination.bytes": "destination.bytes",
+    "url.original": "c-uri",
+    "http.request.method": "cs-method",
+    "http.response.status_code": "sc-status",
+    "user_agent.original": "c-useragent",
+    "client.ip": "src_ip",
+}
+
+# format -> program name a syslog relay would have put in front of SEKOIA's header-less bodies
+# (None: the lines are complete as they are: device syslog bodies, access logs, JSON; "": the
+# bodies start with their own `program[pid]: ` tag, only the syslog header is missing)
+FORMATS: dict[str, str | None] = {
+    "openssh": "sshd",
+    "fortigate": None,
+    "cisco-secure-firewall": None,
+    "cisco-ios": None,
+    "cisco-nx-os": None,
+    "juniper-ngfw": "",
+    "juniper-switches": "",
+    "paloalto-ngfw": None,
+    "sophos-firewall": None,
+    "checkpoint": None,
+    "openbsd-packet-filter": "filterlog",
+    "netfilter": "kernel",
+    "apache": None,
+    "nginx": None,
+    "microsoft-iis": None,
+}
+# Where nocsoc deliberately reads a line differently from SEKOIA's expectation: (format, sample,
+# field) -> why. Listed in the docs table; the test checks each still differs (no stale entries).
+DISAGREE: dict[tuple[str, str, str], str] = {
+    **{
+        ("cisco-ios", case, "source.port"): "`[localport: 22]` is the device's own port: dst_port"
+        for case in (
+            "test_login",
+            "test_login_failed_2",
+            "test_login_failed_with_tz",
+            "test_login_quiet_mode_on",
+        )
+    },
+    (
+        "cisco-nx-os",
+        "test_vshd_syslog_config",
+        "destination.ip",
+    ): "`on 1.2.3.4@pts/0` is the terminal's remote host, the session's source: src_ip",
+    **{
+        (
+            "paloalto-ngfw",
+            case,
+            "url.original",
+        ): "PAN-OS logs the URL without a scheme; nocsoc does not guess one"
+        for case in (
+            "network_threat_alert_1",
+            "network_threat_alert_2",
+            "test_new_url_type",
+            "test_threat",
+            "threat-url-xff",
+        )
+    },
+    **{
+        ("cisco-secure-firewall", "test_group_1_2", f): "the session's `IP <a>` is the peer (source), the "
+        "`IPv4 Address` the one assigned; SEKOIA reads the same message (FTD 722051) the other way in "
+        "test_FTD_722051_1"
+        for f in ("source.ip", "source.nat.ip")
+    },
+}
+_HEADER = re.compile(r"^(?:<\d+>)?[A-Z][a-z]{2} +\d+ \d\d:\d\d:\d\d \S+ [\w()./-]+(?:\[\d+\])?: ")
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+
+def flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict):
+            out.update(flatten(v, key + "."))
+        else:
+            out[key] = v
+    return out
+
+
+@dataclass
+class Case:
+    name: str
+    line: str
+    expected: dict[str, Any]  # SEKOIA field -> value, scored fields only
+
+
+@dataclass
+class Score:
+    fmt: str
+    samples: int = 0
+    parsed: int = 0
+    right: int = 0
+    expected: int = 0
+    disagreed: int = 0  # misses listed in DISAGREE
+    misses: list[str] = field(default_factory=list)
+    stale: list[tuple[str, str, str]] = field(default_factory=list)  # DISAGREE entries now right
+
+    @property
+    def ratio(self) -> float:
+        return self.right / self.expected if self.expected else 1.0
+
+    @property
+    def ratio_agreed(self) -> float:
+        """Share right among the fields nocsoc and SEKOIA read the same way."""
+        n = self.expected - self.disagreed
+        return self.right / n if n else 1.0
+
+
+def cases(root: Path, fmt: str) -> list[Case]:
+    prog = FORMATS[fmt]
+    out = []
+    for f in sorted((root / "sekoia" / fmt).glob("*.json")):
+        doc = json.loads(f.read_text(encoding="utf-8"))
+        msg = doc["input"]["message"]
+        line = msg
+        appname = flatten(doc["input"]).get("log.syslog.appname")
+        if appname:
+            line = f"<38>Nov 25 01:02:03 host1 {appname}: {msg.strip()}"
+        elif prog == "":
+            line = f"<38>Nov 25 01:02:03 host1 {msg.strip()}"
+        elif prog is not None and not _HEADER.match(msg):
+            line = f"<38>Nov 25 01:02:03 host1 {prog}[42]: {msg.strip()}"
+        exp = {k: v for k, v in flatten(doc["expected"]).items() if k in FIELD_MAP}
+        out.append(Case(f.stem, line, exp))
+    return out
+
+
+def _same(ours: Any, theirs: Any) -> bool:
+    return ours is not None and str(ours).lower() == str(theirs).lower()
+
+
+def score(root: Path, fmt: str) -> tuple[Score, list[LogEvent]]:
+    sc = Score(fmt)
+    evs = []
+    for case in cases(root, fmt):
+        parser = LineParser(default_host="collector")
+        got = parser.events(case.line, now=NOW)
+        ev = got[0]
+        evs.append(ev)
+        sc.samples += 1
+        sc.parsed += ev.parser not in ("unparsed", "syslog")
+        for k, v in case.expected.items():
+            sc.expected += 1
+            ours = ev.fields.get(FIELD_MAP[k])
+            listed = (fmt, case.name, k) in DISAGREE
+            if _same(ours, v):
+                sc.right += 1
+                if listed:
+                    sc.stale.append((fmt, case.name, k))
+            elif listed:
+                sc.disagreed += 1
+            else:
+                sc.misses.append(f"{case.name}: {k}={v!r} -> {FIELD_MAP[k]}={ours!r} ({ev.parser})")
+    return sc, evs
+
+
+def table(scores: list[Score]) -> str:
+    rows = [
+        "| format | samples | parsed by a format parser | fields right / expected | share | "
+        "documented disagreements | share of the rest |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for s in scores:
+        rows.append(
+            f"| `{s.fmt}` | {s.samples} | {s.parsed} | {s.right} / {s.expected} | "
+            f"{100 * s.ratio:.1f}% | {s.disagreed} | {100 * s.ratio_agreed:.1f}% |"
+        )
+    total = Score(
+        "all",
+        sum(s.samples for s in scores),
+        sum(s.parsed for s in scores),
+        sum(s.right for s in scores),
+        sum(s.expected for s in scores),
+        sum(s.disagreed for s in scores),
+    )
+    rows.append(
+        f"| **all** | {total.samples} | {total.parsed} | {total.right} / {total.expected} | "
+        f"{100 * total.ratio:.1f}% | {total.disagreed} | {100 * total.ratio_agreed:.1f}% |"
+    )
+    return "\n".join(rows) + "\n"
+
+
+def disagreements() -> str:
+    return (
+        "\n".join(f"- `{fmt}` {case} `{fld}`: {why}" for (fmt, case, fld), why in sorted(DISAGREE.items()))
+        + "\n"
+    )
