@@ -20,6 +20,7 @@ from nocsoc.errors import ConfigError
 from nocsoc.paths import resolve_path
 from nocsoc.sinks.config import SinkConfig
 from nocsoc.sinks.plugins.sqlite import SqliteSinkConfig
+from nocsoc.web.config import WebConfig
 from nocsoc.yamlio import load_yaml, validation_problems
 
 
@@ -52,6 +53,7 @@ class Config(BaseModel):
     detections: DetectionsConfig = Field(default_factory=DetectionsConfig)
     dashboards: DashboardsConfig = Field(default_factory=DashboardsConfig)
     run: RunConfig = Field(default_factory=RunConfig)
+    web: WebConfig = Field(default_factory=WebConfig)
 
 
 def load_config(path: Path) -> Config:

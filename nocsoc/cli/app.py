@@ -50,9 +50,10 @@ def _register_all() -> None:
         service,
         simulate,
         snmp,
+        web,
     )
 
-    for module in (inventory, snmp, flows, logs, detections, dashboards, service, simulate, demo):
+    for module in (inventory, snmp, flows, logs, detections, dashboards, service, simulate, demo, web):
         module.register(app)
 
 

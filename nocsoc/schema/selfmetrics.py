@@ -125,4 +125,23 @@ SINK = Measurement(
     area="self",
 )
 
-MEASUREMENTS = (SNMP_POLL, SNMP_POLLER, FLOW_PIPELINE, FLOW_COLLECTOR, LOG_COLLECTOR, SINK)
+WEB = Measurement(
+    "web",
+    "The SOC console and its API: requests, logins, refusals and triage done through it.",
+    (),
+    (
+        Field("requests", INT, "short", "HTTP requests answered"),
+        Field("api_requests", INT, "short", "requests under /api/v1"),
+        Field("logins", INT, "short", "successful logins"),
+        Field("login_failures", INT, "short", "logins refused for a wrong name or password"),
+        Field("lockouts", INT, "short", "accounts locked after too many failed logins"),
+        Field("denied", INT, "short", "requests refused: no session or token, role or scope too low"),
+        Field("csrf_refused", INT, "short", "state changes refused for a missing or wrong CSRF token"),
+        Field("rate_limited", INT, "short", "requests refused by a login or token rate limit"),
+        Field("triage_actions", INT, "short", "alert state changes, assignments and comments made"),
+        Field("errors", INT, "short", "requests that failed on a server error"),
+    ),
+    area="self",
+)
+
+MEASUREMENTS = (SNMP_POLL, SNMP_POLLER, FLOW_PIPELINE, FLOW_COLLECTOR, LOG_COLLECTOR, SINK, WEB)

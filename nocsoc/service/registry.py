@@ -104,6 +104,16 @@ def _log_binds(cfg: Any) -> list[Bind]:
     return out
 
 
+def _web(sc: ServiceContext) -> Component:
+    from nocsoc.web.service import WebService, console_deps
+
+    return WebService(console_deps(sc.ctx, sc.inventory), sc.config.web.bind)
+
+
+def _web_binds(cfg: Any) -> list[Bind]:
+    return [Bind("tcp", cfg.bind, "web.bind")]
+
+
 SERVICES: dict[str, Service] = {}
 
 
@@ -117,6 +127,7 @@ register_service(Service("flows", "flow collector: NetFlow v5/v9, IPFIX, sFlow r
                          _flow_binds))
 register_service(Service("logs", "syslog and file ingestion with Sigma detections", "logs", _logs,
                          _log_binds))
+register_service(Service("web", "SOC console and /api/v1 (pages, triage, IOC KPIs)", "web", _web, _web_binds))
 
 
 def enabled_services(config: Config) -> list[str]:
