@@ -10,12 +10,16 @@ from __future__ import annotations
 import sys
 import time
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
 from nocsoc.cli import common
+
+if TYPE_CHECKING:
+    from nocsoc.web.auth import AuthStore
 
 users_app = typer.Typer(help="Console users (viewer, analyst, admin).", no_args_is_help=True)
 tokens_app = typer.Typer(help="API tokens for /api/v1 (scoped, revocable).", no_args_is_help=True)
@@ -27,7 +31,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(tokens_app, name="tokens")
 
 
-def _auth():  # type: ignore[no-untyped-def]
+def _auth() -> AuthStore:
     from nocsoc.web.auth import AuthStore
 
     ctx = common.load_context_or_fail()
@@ -46,30 +50,36 @@ def _ts(t: float | None) -> str:
     return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%d %H:%M") if t else ""
 
 
-def web(bind: str | None = typer.Option(None, "--bind", help="HOST:PORT (default: web.bind, 127.0.0.1:8080)")
-        ) -> None:
+def web(
+    bind: str | None = typer.Option(None, "--bind", help="HOST:PORT (default: web.bind, 127.0.0.1:8080)"),
+) -> None:
     """Serve the SOC console and /api/v1 alone (without the collectors), until Ctrl-C."""
     import signal
     import threading
 
     from nocsoc.errors import NocsocError
     from nocsoc.inventory.model import Inventory
+    from nocsoc.service.summary import read_summary
     from nocsoc.web.service import WebService, console_deps
 
     ctx = common.load_context_or_fail()
     try:
         inv = ctx.load_inventory()
     except NocsocError as exc:
-        common.err_console.print(f"[yellow]warning:[/] inventory: {escape(str(exc))}; the console runs without it")
+        common.err_console.print(
+            f"[yellow]warning:[/] inventory: {escape(str(exc))}; the console runs without it"
+        )
         inv = Inventory()
     try:
-        svc = WebService(console_deps(ctx, inv), bind or ctx.config.web.bind)
+        svc = WebService(console_deps(ctx, inv, read_summary), bind or ctx.config.web.bind)
         svc.start()
     except (ValueError, OSError) as exc:
         common.fail(f"web: {exc}", common.EXIT_USAGE)
     with _auth() as auth:
         if not auth.users():
-            common.err_console.print("[yellow]no users yet:[/] add one with `nocsoc users add NAME --role admin`")
+            common.err_console.print(
+                "[yellow]no users yet:[/] add one with `nocsoc users add NAME --role admin`"
+            )
     common.console.print(f"console: http://{svc.host}:{svc.port}/  (Ctrl-C stops)", highlight=False)
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
@@ -82,10 +92,11 @@ def web(bind: str | None = typer.Option(None, "--bind", help="HOST:PORT (default
 
 
 @users_app.command("add")
-def users_add(name: str = typer.Argument(...),
-              role: str = typer.Option(..., "--role", help="viewer | analyst | admin"),
-              password_stdin: bool = typer.Option(False, "--password-stdin", help="read the password from stdin")
-              ) -> None:
+def users_add(
+    name: str = typer.Argument(...),
+    role: str = typer.Option(..., "--role", help="viewer | analyst | admin"),
+    password_stdin: bool = typer.Option(False, "--password-stdin", help="read the password from stdin"),
+) -> None:
     """Add a user; the password is asked (or read from stdin), never given as an argument."""
     from nocsoc.web.auth import AuthError
 
@@ -100,8 +111,9 @@ def users_add(name: str = typer.Argument(...),
 
 
 @users_app.command("passwd")
-def users_passwd(name: str = typer.Argument(...),
-                 password_stdin: bool = typer.Option(False, "--password-stdin")) -> None:
+def users_passwd(
+    name: str = typer.Argument(...), password_stdin: bool = typer.Option(False, "--password-stdin")
+) -> None:
     """Set a user's password (ends their sessions, lifts a lockout)."""
     from nocsoc.web.auth import AuthError
 
@@ -135,23 +147,31 @@ def users_list(as_json: bool = typer.Option(False, "--json")) -> None:
         users = auth.users()
     now = time.time()
     if as_json:
-        common.print_json([{"name": u.name, "role": u.role, "created_at": u.created_at,
-                            "locked": u.locked_until > now} for u in users])
+        common.print_json(
+            [
+                {"name": u.name, "role": u.role, "created_at": u.created_at, "locked": u.locked_until > now}
+                for u in users
+            ]
+        )
         return
     t = Table(title=f"{len(users)} users")
     for col in ("name", "role", "created", "locked until"):
         t.add_column(col)
     for u in users:
-        t.add_row(escape(u.name), u.role, _ts(u.created_at), _ts(u.locked_until) if u.locked_until > now else "")
+        t.add_row(
+            escape(u.name), u.role, _ts(u.created_at), _ts(u.locked_until) if u.locked_until > now else ""
+        )
     common.print_table(t)
 
 
 @tokens_app.command("create")
-def tokens_create(name: str = typer.Option("ioc", "--name", help="what the token is for"),
-                  scope: list[str] = typer.Option(..., "--scope",
-                                                  help="read:kpi, read:alerts, read:inventory, write:triage "
-                                                       "(repeat for several)"),
-                  by: str | None = typer.Option(None, "--by", help="who creates it (default: login name)")) -> None:
+def tokens_create(
+    name: str = typer.Option("ioc", "--name", help="what the token is for"),
+    scope: list[str] = typer.Option(
+        ..., "--scope", help="read:kpi, read:alerts, read:inventory, write:triage (repeat for several)"
+    ),
+    by: str | None = typer.Option(None, "--by", help="who creates it (default: login name)"),
+) -> None:
     """Create an API token and print it ONCE (only its hash is kept)."""
     from nocsoc.cli.detections import _who
     from nocsoc.web.auth import AuthError
@@ -161,8 +181,11 @@ def tokens_create(name: str = typer.Option("ioc", "--name", help="what the token
             tok, secret = auth.create_token(name, scope, _who(by))
         except AuthError as exc:
             common.fail(str(exc), common.EXIT_USAGE)
-    common.err_console.print(f"token {tok.id} ({escape(tok.name)}: {' '.join(tok.scopes)}); shown once, "
-                             "send it as `Authorization: Bearer <token>`:", highlight=False)
+    common.err_console.print(
+        f"token {tok.id} ({escape(tok.name)}: {' '.join(tok.scopes)}); shown once, "
+        "send it as `Authorization: Bearer <token>`:",
+        highlight=False,
+    )
     print(secret)
 
 
@@ -178,8 +201,15 @@ def tokens_list(as_json: bool = typer.Option(False, "--json")) -> None:
     for col in ("id", "name", "scopes", "by", "created", "last used", "revoked"):
         t.add_column(col)
     for k in toks:
-        t.add_row(str(k.id), escape(k.name), " ".join(k.scopes), escape(k.created_by), _ts(k.created_at),
-                  _ts(k.last_used), _ts(k.revoked_at))
+        t.add_row(
+            str(k.id),
+            escape(k.name),
+            " ".join(k.scopes),
+            escape(k.created_by),
+            _ts(k.created_at),
+            _ts(k.last_used),
+            _ts(k.revoked_at),
+        )
     common.print_table(t)
 
 

@@ -105,9 +105,10 @@ def _log_binds(cfg: Any) -> list[Bind]:
 
 
 def _web(sc: ServiceContext) -> Component:
+    from nocsoc.service.summary import read_summary
     from nocsoc.web.service import WebService, console_deps
 
-    return WebService(console_deps(sc.ctx, sc.inventory), sc.config.web.bind)
+    return WebService(console_deps(sc.ctx, sc.inventory, read_summary), sc.config.web.bind)
 
 
 def _web_binds(cfg: Any) -> list[Bind]:

@@ -47,7 +47,9 @@ class ConsoleDeps:
     web: WebConfig
     alerts_db: Path
     users_db: Path
-    sink_db: Path | None  # the SQLite sink (IOC backbone health); None: none configured
+    # now -> what the SQLite sink says of the backbone (nocsoc.service.summary.Summary: links,
+    # unreachable, weak_optics); None: no SQLite sink. Passed in, so web does not import service.
+    backbone: Callable[[float], Any] | None
     inventory: Inventory
     ruleset: Callable[[], Any]  # loads the rules (cached by the caller)
     pivot: HistoryPivot
@@ -110,9 +112,14 @@ def _dur(s: float | None) -> str:
 def create_app(deps: ConsoleDeps) -> FastAPI:
     AlertStore(deps.alerts_db, deps.dedup_window_s).close()  # the file exists for the read-only reader
     store = AlertStore(deps.alerts_db, deps.dedup_window_s)
-    auth = AuthStore(deps.users_db, lockout_failures=deps.web.lockout_failures, lockout_s=deps.web.lockout_s,
-                     session_ttl_s=deps.web.session_ttl_s, idle_timeout_s=deps.web.idle_timeout_s,
-                     clock=deps.clock)
+    auth = AuthStore(
+        deps.users_db,
+        lockout_failures=deps.web.lockout_failures,
+        lockout_s=deps.web.lockout_s,
+        session_ttl_s=deps.web.session_ttl_s,
+        idle_timeout_s=deps.web.idle_timeout_s,
+        clock=deps.clock,
+    )
     site_hosts: dict[str, set[str]] = {}
     for d in deps.inventory.devices:
         site_hosts.setdefault(d.site, set()).update({d.name, d.address})
@@ -133,9 +140,15 @@ def create_app(deps: ConsoleDeps) -> FastAPI:
     app.state.store = store
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
-    api = FastAPI(title="nocsoc API", version="1", docs_url=None, redoc_url=None, openapi_url=None,
-                  description="Alerts, incidents, triage, KPIs and inventory for the IOC platform. "
-                              "Send `Authorization: Bearer <token>` (nocsoc tokens create).")
+    api = FastAPI(
+        title="nocsoc API",
+        version="1",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        description="Alerts, incidents, triage, KPIs and inventory for the IOC platform. "
+        "Send `Authorization: Bearer <token>` (nocsoc tokens create).",
+    )
 
     # --- who is asking ------------------------------------------------------------------------
 
@@ -176,10 +189,11 @@ def create_app(deps: ConsoleDeps) -> FastAPI:
         if s is None:
             counters.add("denied")
             raise HTTPException(401, "login required")
-        return Actor(name=s.user.name, role=s.user.role, scopes=sorted(s.user.scopes), via="session",
-                     csrf=s.csrf)
+        return Actor(
+            name=s.user.name, role=s.user.role, scopes=sorted(s.user.scopes), via="session", csrf=s.csrf
+        )
 
-    def need(scope: str) -> Callable[..., Actor]:
+    def need(scope: str) -> Callable[..., Any]:
         async def dep(request: Request) -> Actor:
             a = actor(request)
             if scope not in a.scopes:
@@ -187,13 +201,16 @@ def create_app(deps: ConsoleDeps) -> FastAPI:
                 raise HTTPException(403, f"needs {scope}")
             if request.method not in ("GET", "HEAD") and a.via == "session":
                 form_token = ""
-                if request.headers.get("content-type", "").startswith(("application/x-www-form", "multipart/")):
+                if request.headers.get("content-type", "").startswith(
+                    ("application/x-www-form", "multipart/")
+                ):
                     form_token = str((await request.form()).get("csrf", ""))
                 sent = request.headers.get("x-csrf-token") or form_token
                 if not sent or sent != a.csrf:
                     counters.add("csrf_refused")
                     raise HTTPException(403, "CSRF token missing or wrong")
             return a
+
         return dep
 
     def locale(request: Request) -> str:
@@ -202,8 +219,12 @@ def create_app(deps: ConsoleDeps) -> FastAPI:
 
     def render(request: Request, name: str, who: Actor | None, status: int = 200, **ctx: Any) -> HTMLResponse:
         lang = locale(request)
-        return templates.TemplateResponse(request, name, {"t": translator(lang), "lang": lang, "who": who,
-                                                          "path": request.url.path, **ctx}, status_code=status)
+        return templates.TemplateResponse(
+            request,
+            name,
+            {"t": translator(lang), "lang": lang, "who": who, "path": request.url.path, **ctx},
+            status_code=status,
+        )
 
     @app.middleware("http")
     async def count_and_guard(request: Request, call_next: Callable[..., Any]) -> Response:
@@ -219,21 +240,33 @@ def create_app(deps: ConsoleDeps) -> FastAPI:
         resp.headers.setdefault("X-Content-Type-Options", "nosniff")
         resp.headers.setdefault("X-Frame-Options", "DENY")
         resp.headers.setdefault("Referrer-Policy", "same-origin")
-        resp.headers.setdefault("Content-Security-Policy",
-                                "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'")
+        resp.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'",
+        )
         return resp
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
-        wants_html = "text/html" in request.headers.get("accept", "") and not request.url.path.startswith("/api/")
+        wants_html = "text/html" in request.headers.get("accept", "") and not request.url.path.startswith(
+            "/api/"
+        )
         if exc.status_code == 401 and wants_html:
             return RedirectResponse("/login", status_code=303)
         if wants_html:
             t = translator(locale(request))
-            msg = t("forbidden") if exc.status_code == 403 else t("not_found") if exc.status_code == 404 \
+            msg = (
+                t("forbidden")
+                if exc.status_code == 403
+                else t("not_found")
+                if exc.status_code == 404
                 else str(exc.detail)
-            return HTMLResponse(f"<!doctype html><title>{exc.status_code}</title><p>{exc.status_code}: "
-                                f"{_esc(msg)}</p><p><a href='/alerts'>&larr;</a></p>", status_code=exc.status_code)
+            )
+            return HTMLResponse(
+                f"<!doctype html><title>{exc.status_code}</title><p>{exc.status_code}: "
+                f"{_esc(msg)}</p><p><a href='/alerts'>&larr;</a></p>",
+                status_code=exc.status_code,
+            )
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
 
     # --- login --------------------------------------------------------------------------------
@@ -255,15 +288,31 @@ def create_app(deps: ConsoleDeps) -> FastAPI:
             counters.add("login_failures")
             if res.locked_now:
                 counters.add("lockouts")
-                log.warning("console: account %r locked after %d failed logins (from %s)", name,
-                            deps.web.lockout_failures, _client(request))
-            return render(request, "login.html", None, 401 if res.reason == "bad" else 423,
-                          error=t("login_locked") if res.reason == "locked" else t("login_bad"))
+                log.warning(
+                    "console: account %r locked after %d failed logins (from %s)",
+                    name,
+                    deps.web.lockout_failures,
+                    _client(request),
+                )
+            return render(
+                request,
+                "login.html",
+                None,
+                401 if res.reason == "bad" else 423,
+                error=t("login_locked") if res.reason == "locked" else t("login_bad"),
+            )
         counters.add("logins")
         log.info("console: %s logged in from %s", name, _client(request))
         resp = RedirectResponse("/alerts", status_code=303)
-        resp.set_cookie(COOKIE, res.session_id, httponly=True, samesite="strict", secure=_https(request),
-                        max_age=int(deps.web.session_ttl_s), path="/")
+        resp.set_cookie(
+            COOKIE,
+            res.session_id,
+            httponly=True,
+            samesite="strict",
+            secure=_https(request),
+            max_age=int(deps.web.session_ttl_s),
+            path="/",
+        )
         return resp
 
     @app.post("/logout")
@@ -278,8 +327,9 @@ def create_app(deps: ConsoleDeps) -> FastAPI:
         target = next if next.startswith("/") and not next.startswith("//") else "/alerts"
         resp = RedirectResponse(target, status_code=303)
         if lang in LOCALES:
-            resp.set_cookie(LANG_COOKIE, lang, samesite="strict", secure=_https(request), path="/",
-                            max_age=365 * 86400)
+            resp.set_cookie(
+                LANG_COOKIE, lang, samesite="strict", secure=_https(request), path="/", max_age=365 * 86400
+            )
         return resp
 
     @app.get("/")
@@ -290,10 +340,18 @@ def create_app(deps: ConsoleDeps) -> FastAPI:
 
     def _filter(request: Request) -> QueueFilter:
         q = request.query_params
-        f = QueueFilter(state=q.get("state", "open"), level=q.get("level", ""), rule=q.get("rule", "").strip(),
-                        host=q.get("host", "").strip(), site=q.get("site", ""), src=q.get("src", "").strip(),
-                        user=q.get("user", "").strip(), q=q.get("q", "").strip(), sort=q.get("sort", "last_seen"),
-                        desc=q.get("dir", "desc") != "asc")
+        f = QueueFilter(
+            state=q.get("state", "open"),
+            level=q.get("level", ""),
+            rule=q.get("rule", "").strip(),
+            host=q.get("host", "").strip(),
+            site=q.get("site", ""),
+            src=q.get("src", "").strip(),
+            user=q.get("user", "").strip(),
+            q=q.get("q", "").strip(),
+            sort=q.get("sort", "last_seen"),
+            desc=q.get("dir", "desc") != "asc",
+        )
         try:
             f.page = int(q.get("page", "1"))
             f.per_page = int(q.get("per_page", "50"))
@@ -311,8 +369,15 @@ def create_app(deps: ConsoleDeps) -> FastAPI:
         f = _filter(request)
         page = reader.page(f)
         partial = request.headers.get("hx-request") == "true" and request.headers.get("hx-target") == "queue"
-        return render(request, "_queue.html" if partial else "alerts.html", who, f=f, page=page,
-                      sites=sorted(sites), query=request.url.query)
+        return render(
+            request,
+            "_queue.html" if partial else "alerts.html",
+            who,
+            f=f,
+            page=page,
+            sites=sorted(sites),
+            query=request.url.query,
+        )
 
     def _triage(who: Actor, ids: list[int], action: str, comment: str, assignee: str | None) -> list[str]:
         errors = []
@@ -335,15 +400,28 @@ def create_app(deps: ConsoleDeps) -> FastAPI:
     async def bulk(request: Request, who: Actor = Depends(need("write:triage"))) -> Response:
         form = await request.form()
         try:
-            ids = [int(x) for x in form.getlist("ids")]
+            ids = [int(str(x)) for x in form.getlist("ids")]
         except ValueError:
             raise HTTPException(400, "ids must be numbers") from None
-        errors = _triage(who, ids, str(form.get("action", "")), str(form.get("comment", "")),
-                         str(form.get("assignee", "")).strip() or None)
+        errors = _triage(
+            who,
+            ids,
+            str(form.get("action", "")),
+            str(form.get("comment", "")),
+            str(form.get("assignee", "")).strip() or None,
+        )
         f = _filter(request)
         if request.headers.get("hx-request") == "true":
-            return render(request, "_queue.html", who, f=f, page=reader.page(f), sites=sorted(sites),
-                          query=request.url.query, errors=errors)
+            return render(
+                request,
+                "_queue.html",
+                who,
+                f=f,
+                page=reader.page(f),
+                sites=sorted(sites),
+                query=request.url.query,
+                errors=errors,
+            )
         return RedirectResponse("/alerts?" + request.url.query, status_code=303)
 
     @app.get("/alerts/{alert_id}", response_class=HTMLResponse)
@@ -361,16 +439,31 @@ def create_app(deps: ConsoleDeps) -> FastAPI:
         dev = devices.get(a.host) or by_addr.get(a.dst_ip) or by_addr.get(a.host)
         site = sites.get(dev.site) if dev else None
         pivot = deps.pivot.around(a.src_ip, a.dst_ip, a.host, a.first_seen, a.last_seen)
-        return render(request, "alert.html", who, a=a, info=info, dev=dev, site=site,
-                      related=reader.related(a, deps.web.incident_window_s), pivot=pivot,
-                      trail=store.audit(alert_id=a.id),
-                      actions=[x for x, (frm, _) in TRANSITIONS.items() if a.state in frm], errors=[])
+        return render(
+            request,
+            "alert.html",
+            who,
+            a=a,
+            info=info,
+            dev=dev,
+            site=site,
+            related=reader.related(a, deps.web.incident_window_s),
+            pivot=pivot,
+            trail=store.audit(alert_id=a.id),
+            actions=[x for x, (frm, _) in TRANSITIONS.items() if a.state in frm],
+            errors=[],
+        )
 
     @app.post("/alerts/{alert_id}/triage", response_class=HTMLResponse)
     async def triage(request: Request, alert_id: int, who: Actor = Depends(need("write:triage"))) -> Response:
         form = await request.form()
-        errors = _triage(who, [alert_id], str(form.get("action", "")), str(form.get("comment", "")),
-                         str(form.get("assignee", "")).strip() or None)
+        errors = _triage(
+            who,
+            [alert_id],
+            str(form.get("action", "")),
+            str(form.get("comment", "")),
+            str(form.get("assignee", "")).strip() or None,
+        )
         if errors:
             raise HTTPException(400, "; ".join(errors))
         return RedirectResponse(f"/alerts/{alert_id}", status_code=303)
@@ -387,8 +480,9 @@ def create_app(deps: ConsoleDeps) -> FastAPI:
         return render(request, "incidents.html", who, items=items[:500], show_all=show_all)
 
     @app.get("/incidents/{incident_id}", response_class=HTMLResponse)
-    def incident_page(request: Request, incident_id: int,
-                      who: Actor = Depends(need("read:alerts"))) -> HTMLResponse:
+    def incident_page(
+        request: Request, incident_id: int, who: Actor = Depends(need("read:alerts"))
+    ) -> HTMLResponse:
         inc = next((i for i in _incidents(30) if incident_id in [a.id for a in i.alerts]), None)
         if inc is None:
             raise HTTPException(404, f"no incident {incident_id}")
@@ -405,12 +499,26 @@ def create_app(deps: ConsoleDeps) -> FastAPI:
     @app.get("/suppressions", response_class=HTMLResponse)
     def suppressions_page(request: Request, who: Actor = Depends(need("read:alerts"))) -> HTMLResponse:
         q = request.query_params
-        return render(request, "suppressions.html", who, supps=store.suppressions(include_inactive=True),
-                      now=deps.clock(), form={"rule": q.get("rule", ""), "conditions": q.get("conditions", ""),
-                                              "expires": "7d", "comment": ""}, problems=[], hidden=None)
+        return render(
+            request,
+            "suppressions.html",
+            who,
+            supps=store.suppressions(include_inactive=True),
+            now=deps.clock(),
+            form={
+                "rule": q.get("rule", ""),
+                "conditions": q.get("conditions", ""),
+                "expires": "7d",
+                "comment": "",
+            },
+            problems=[],
+            hidden=None,
+        )
 
     @app.post("/suppressions/preview", response_class=HTMLResponse)
-    async def suppression_preview(request: Request, who: Actor = Depends(need("write:triage"))) -> HTMLResponse:
+    async def suppression_preview(
+        request: Request, who: Actor = Depends(need("write:triage"))
+    ) -> HTMLResponse:
         form = await request.form()
         try:
             v, ev = _validated(form)
@@ -422,17 +530,35 @@ def create_app(deps: ConsoleDeps) -> FastAPI:
     async def suppression_add(request: Request, who: Actor = Depends(need("write:triage"))) -> Response:
         form = await request.form()
         try:
-            v, ev = _validated(form)
+            v, _ev = _validated(form)
         except SuppressionInvalid as exc:
-            return render(request, "suppressions.html", who, 400, supps=store.suppressions(include_inactive=True),
-                          now=deps.clock(), form=dict(form), problems=exc.problems, hidden=None)
-        store.suppress(v.rule_id, v.conditions[0][0], v.conditions[0][1], v.duration_s, who.name,
-                       str(form.get("comment", "")), conditions=v.conditions)
+            return render(
+                request,
+                "suppressions.html",
+                who,
+                400,
+                supps=store.suppressions(include_inactive=True),
+                now=deps.clock(),
+                form=dict(form),
+                problems=exc.problems,
+                hidden=None,
+            )
+        store.suppress(
+            v.rule_id,
+            v.conditions[0][0],
+            v.conditions[0][1],
+            v.duration_s,
+            who.name,
+            str(form.get("comment", "")),
+            conditions=v.conditions,
+        )
         counters.add("triage_actions")
         return RedirectResponse("/suppressions", status_code=303)
 
     @app.post("/suppressions/{sid}/remove")
-    async def suppression_remove(request: Request, sid: int, who: Actor = Depends(need("write:triage"))) -> Response:
+    async def suppression_remove(
+        request: Request, sid: int, who: Actor = Depends(need("write:triage"))
+    ) -> Response:
         try:
             store.unsuppress(sid, who.name, "removed in the console")
         except TriageError as exc:
@@ -443,26 +569,31 @@ def create_app(deps: ConsoleDeps) -> FastAPI:
     # --- IOC ----------------------------------------------------------------------------------
 
     def _ioc() -> dict[str, Any]:
-        from nocsoc.service.summary import read_summary
-
         now = deps.clock()
-        names = {d.address: d.name for d in deps.inventory.devices}
-        summary = read_summary(deps.sink_db, None, since_ns=int((now - 900) * 1e9), names=names) \
-            if deps.sink_db is not None else None
+        summary = deps.backbone(now) if deps.backbone is not None else None
         n_dev = len(deps.inventory.devices)
         down = summary.unreachable if summary else []
         open_inc = [i for i in _incidents(7) if i.open]
         by_level = {lv: sum(1 for i in open_inc if i.level == lv) for lv in LEVELS}
-        return {"now": now, "summary": summary, "devices": n_dev, "down": down,
-                "availability": None if not n_dev or summary is None else 100.0 * (n_dev - len(down)) / n_dev,
-                "incidents_by_level": by_level, "alerts_by_level": reader.open_by_level(),
-                "targets": reader.top_targets(), "sources": reader.top_sources(),
-                "kpis": reader.triage_kpis(now - 86400)}
+        return {
+            "now": now,
+            "summary": summary,
+            "devices": n_dev,
+            "down": down,
+            "availability": None if not n_dev or summary is None else 100.0 * (n_dev - len(down)) / n_dev,
+            "incidents_by_level": by_level,
+            "alerts_by_level": reader.open_by_level(),
+            "targets": reader.top_targets(),
+            "sources": reader.top_sources(),
+            "kpis": reader.triage_kpis(now - 86400),
+        }
 
     @app.get("/ioc", response_class=HTMLResponse)
     def ioc(request: Request, who: Actor = Depends(need("read:kpi"))) -> HTMLResponse:
         partial = request.headers.get("hx-request") == "true"
-        return render(request, "_ioc.html" if partial else "ioc.html", who, d=_ioc(), refresh=deps.web.refresh_s)
+        return render(
+            request, "_ioc.html" if partial else "ioc.html", who, d=_ioc(), refresh=deps.web.refresh_s
+        )
 
     # --- API ----------------------------------------------------------------------------------
 
@@ -477,8 +608,11 @@ def create_app(deps: ConsoleDeps) -> FastAPI:
             raise HTTPException(404, f"no alert {alert_id}")
         return {**a.to_dict(), "audit": [e.to_dict() for e in store.audit(alert_id=alert_id)]}
 
-    @api.post("/alerts/{alert_id}/triage", response_model=AlertOut, summary="ack, close, false_positive, "
-              "reopen, assign or comment (attributed to the token or user)")
+    @api.post(
+        "/alerts/{alert_id}/triage",
+        response_model=AlertOut,
+        summary="ack, close, false_positive, reopen, assign or comment (attributed to the token or user)",
+    )
     def api_triage(alert_id: int, body: TriageIn, who: Actor = Depends(need("write:triage"))) -> AlertOut:
         if body.action in ("close", "false_positive", "reopen", "ack", "assign", "comment"):
             errors = _triage(who, [alert_id], body.action, body.comment, body.assignee)
@@ -491,31 +625,50 @@ def create_app(deps: ConsoleDeps) -> FastAPI:
         return AlertOut.of(a)
 
     @api.get("/incidents", summary="Incidents of the last `days` days (alerts of one attack grouped)")
-    def api_incidents(days: float = 7.0, open_only: bool = True,
-                      who: Actor = Depends(need("read:alerts"))) -> list[dict[str, Any]]:
+    def api_incidents(
+        days: float = 7.0, open_only: bool = True, who: Actor = Depends(need("read:alerts"))
+    ) -> list[dict[str, Any]]:
         return [i.to_dict() for i in _incidents(min(days, 90)) if i.open or not open_only]
 
     @api.get("/kpi", summary="Availability, utilization, open incidents by level, top threats, triage times")
     def api_kpi(who: Actor = Depends(need("read:kpi"))) -> dict[str, Any]:
         d = _ioc()
         s = d["summary"]
-        return {"time": d["now"], "availability_pct": d["availability"], "devices": d["devices"],
-                "devices_down": d["down"],
-                "links": [{"device": ll.device, "ifname": ll.ifname, "link": ll.link, "in_bps": ll.in_bps,
-                           "out_bps": ll.out_bps, "util_pct": ll.util_pct} for ll in (s.links if s else [])],
-                "optics_alarms": s.weak_optics if s else [],
-                "open_incidents_by_level": d["incidents_by_level"], "open_alerts_by_level": d["alerts_by_level"],
-                "top_targets": [{"target": k, "alerts": n} for k, n in d["targets"]],
-                "top_threats": [{"source": k, "alerts": n} for k, n in d["sources"]],
-                "triage": d["kpis"]}
+        return {
+            "time": d["now"],
+            "availability_pct": d["availability"],
+            "devices": d["devices"],
+            "devices_down": d["down"],
+            "links": [
+                {
+                    "device": ll.device,
+                    "ifname": ll.ifname,
+                    "link": ll.link,
+                    "in_bps": ll.in_bps,
+                    "out_bps": ll.out_bps,
+                    "util_pct": ll.util_pct,
+                }
+                for ll in (s.links if s else [])
+            ],
+            "optics_alarms": s.weak_optics if s else [],
+            "open_incidents_by_level": d["incidents_by_level"],
+            "open_alerts_by_level": d["alerts_by_level"],
+            "top_targets": [{"target": k, "alerts": n} for k, n in d["targets"]],
+            "top_threats": [{"source": k, "alerts": n} for k, n in d["sources"]],
+            "triage": d["kpis"],
+        }
 
     @api.get("/inventory", summary="Sites, devices and links (no SNMP profiles: they hold credentials)")
     def api_inventory(who: Actor = Depends(need("read:inventory"))) -> dict[str, Any]:
         inv = deps.inventory
-        return {"sites": [s.model_dump() for s in inv.sites],
-                "devices": [d.model_dump(include={"name", "address", "role", "site", "vendor", "model", "tags"})
-                            for d in inv.devices],
-                "links": [lk.model_dump() for lk in inv.links]}
+        return {
+            "sites": [s.model_dump() for s in inv.sites],
+            "devices": [
+                d.model_dump(include={"name", "address", "role", "site", "vendor", "model", "tags"})
+                for d in inv.devices
+            ],
+            "links": [lk.model_dump() for lk in inv.links],
+        }
 
     @api.get("/openapi.json", include_in_schema=False)
     def api_openapi(who: Actor = Depends(actor)) -> dict[str, Any]:

@@ -9,6 +9,7 @@ nothing for a value with 256 bits of entropy). Failed logins are counted per acc
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import secrets
@@ -121,9 +122,16 @@ class RateLimiter:
 
 
 class AuthStore:
-    def __init__(self, path: Path, *, lockout_failures: int = 10, lockout_s: float = 900.0,
-                 session_ttl_s: float = 8 * 3600.0, idle_timeout_s: float = 3600.0,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        lockout_failures: int = 10,
+        lockout_s: float = 900.0,
+        session_ttl_s: float = 8 * 3600.0,
+        idle_timeout_s: float = 3600.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self.lockout_failures = lockout_failures
@@ -167,22 +175,26 @@ class AuthStore:
         self.check_password(password)
         with self._lock:
             try:
-                self._db.execute("INSERT INTO users (name, role, hash, created_at) VALUES (?,?,?,?)",
-                                 (name, role, self._hasher.hash(password), self.clock()))
+                self._db.execute(
+                    "INSERT INTO users (name, role, hash, created_at) VALUES (?,?,?,?)",
+                    (name, role, self._hasher.hash(password), self.clock()),
+                )
             except sqlite3.IntegrityError:
                 raise AuthError(f"user {name} exists already") from None
         return self.user(name)  # type: ignore[return-value]
 
     def user(self, name: str) -> User | None:
         with self._lock:
-            row = self._db.execute("SELECT name, role, created_at, failures, locked_until FROM users "
-                                   "WHERE name = ?", (name,)).fetchone()
+            row = self._db.execute(
+                "SELECT name, role, created_at, failures, locked_until FROM users WHERE name = ?", (name,)
+            ).fetchone()
         return None if row is None else User(**dict(row))
 
     def users(self) -> list[User]:
         with self._lock:
-            rows = self._db.execute("SELECT name, role, created_at, failures, locked_until FROM users "
-                                    "ORDER BY name").fetchall()
+            rows = self._db.execute(
+                "SELECT name, role, created_at, failures, locked_until FROM users ORDER BY name"
+            ).fetchall()
         return [User(**dict(r)) for r in rows]
 
     def remove_user(self, name: str) -> None:
@@ -194,8 +206,10 @@ class AuthStore:
     def set_password(self, name: str, password: str) -> None:
         self.check_password(password)
         with self._lock:
-            cur = self._db.execute("UPDATE users SET hash = ?, failures = 0, locked_until = 0 WHERE name = ?",
-                                   (self._hasher.hash(password), name))
+            cur = self._db.execute(
+                "UPDATE users SET hash = ?, failures = 0, locked_until = 0 WHERE name = ?",
+                (self._hasher.hash(password), name),
+            )
             if cur.rowcount == 0:
                 raise AuthError(f"no user {name}")
             self._db.execute("DELETE FROM sessions WHERE user = ?", (name,))
@@ -204,13 +218,12 @@ class AuthStore:
         """Check a password; count the failure, lock after `lockout_failures` in a row."""
         now = self.clock()
         with self._lock:
-            row = self._db.execute("SELECT hash, failures, locked_until FROM users WHERE name = ?",
-                                   (name,)).fetchone()
+            row = self._db.execute(
+                "SELECT hash, failures, locked_until FROM users WHERE name = ?", (name,)
+            ).fetchone()
             if row is None:
-                try:
+                with contextlib.suppress(VerificationError, InvalidHashError):
                     self._hasher.verify(self._dummy, password)
-                except (VerificationError, InvalidHashError):
-                    pass
                 return LoginResult(False, "bad")
             if row["locked_until"] > now:
                 return LoginResult(False, "locked")
@@ -219,15 +232,21 @@ class AuthStore:
             except (VerificationError, InvalidHashError):
                 failures = int(row["failures"]) + 1
                 locked = failures >= self.lockout_failures
-                self._db.execute("UPDATE users SET failures = ?, locked_until = ? WHERE name = ?",
-                                 (0 if locked else failures, now + self.lockout_s if locked else 0, name))
+                self._db.execute(
+                    "UPDATE users SET failures = ?, locked_until = ? WHERE name = ?",
+                    (0 if locked else failures, now + self.lockout_s if locked else 0, name),
+                )
                 return LoginResult(False, "locked" if locked else "bad", locked_now=locked)
             self._db.execute("UPDATE users SET failures = 0, locked_until = 0 WHERE name = ?", (name,))
             sid = secrets.token_urlsafe(32)
-            self._db.execute("INSERT INTO sessions (id, user, csrf, created_at, last_seen) VALUES (?,?,?,?,?)",
-                             (_digest(sid), name, secrets.token_urlsafe(32), now, now))
-            self._db.execute("DELETE FROM sessions WHERE created_at < ? OR last_seen < ?",
-                             (now - self.session_ttl_s, now - self.idle_timeout_s))
+            self._db.execute(
+                "INSERT INTO sessions (id, user, csrf, created_at, last_seen) VALUES (?,?,?,?,?)",
+                (_digest(sid), name, secrets.token_urlsafe(32), now, now),
+            )
+            self._db.execute(
+                "DELETE FROM sessions WHERE created_at < ? OR last_seen < ?",
+                (now - self.session_ttl_s, now - self.idle_timeout_s),
+            )
         return LoginResult(True, "ok", sid)
 
     def session(self, sid: str) -> Session | None:
@@ -236,8 +255,9 @@ class AuthStore:
         now = self.clock()
         key = _digest(sid)
         with self._lock:
-            row = self._db.execute("SELECT user, csrf, created_at, last_seen FROM sessions WHERE id = ?",
-                                   (key,)).fetchone()
+            row = self._db.execute(
+                "SELECT user, csrf, created_at, last_seen FROM sessions WHERE id = ?", (key,)
+            ).fetchone()
             if row is None:
                 return None
             if row["created_at"] < now - self.session_ttl_s or row["last_seen"] < now - self.idle_timeout_s:
@@ -258,8 +278,10 @@ class AuthStore:
             row = self._db.execute("SELECT csrf FROM sessions WHERE id = ?", (key,)).fetchone()
             if row is None:
                 csrf = secrets.token_urlsafe(32)
-                self._db.execute("INSERT INTO sessions (id, user, csrf, created_at, last_seen) "
-                                 "VALUES (?,?,?,?,?)", (key, name, csrf, now, now))
+                self._db.execute(
+                    "INSERT INTO sessions (id, user, csrf, created_at, last_seen) VALUES (?,?,?,?,?)",
+                    (key, name, csrf, now, now),
+                )
             else:
                 csrf = row["csrf"]
                 self._db.execute("UPDATE sessions SET last_seen = ? WHERE id = ?", (now, key))
@@ -280,13 +302,17 @@ class AuthStore:
         with self._lock:
             cur = self._db.execute(
                 "INSERT INTO tokens (name, hash, scopes, created_by, created_at) VALUES (?,?,?,?,?)",
-                (name, _digest(secret), " ".join(sorted(set(scopes))), created_by, self.clock()))
+                (name, _digest(secret), " ".join(sorted(set(scopes))), created_by, self.clock()),
+            )
         return self.token(int(cur.lastrowid or 0)), secret  # type: ignore[return-value]
 
     def token(self, tid: int) -> Token | None:
         with self._lock:
-            row = self._db.execute("SELECT id, name, scopes, created_by, created_at, revoked_at, last_used "
-                                   "FROM tokens WHERE id = ?", (tid,)).fetchone()
+            row = self._db.execute(
+                "SELECT id, name, scopes, created_by, created_at, revoked_at, last_used "
+                "FROM tokens WHERE id = ?",
+                (tid,),
+            ).fetchone()
         if row is None:
             return None
         d = dict(row)
@@ -300,15 +326,17 @@ class AuthStore:
 
     def revoke_token(self, tid: int) -> None:
         with self._lock:
-            cur = self._db.execute("UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
-                                   (self.clock(), tid))
+            cur = self._db.execute(
+                "UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", (self.clock(), tid)
+            )
         if cur.rowcount == 0:
             raise AuthError(f"no active token {tid}")
 
     def check_token(self, secret: str) -> Token | None:
         with self._lock:
-            row = self._db.execute("SELECT id FROM tokens WHERE hash = ? AND revoked_at IS NULL",
-                                   (_digest(secret),)).fetchone()
+            row = self._db.execute(
+                "SELECT id FROM tokens WHERE hash = ? AND revoked_at IS NULL", (_digest(secret),)
+            ).fetchone()
             if row is None:
                 return None
             self._db.execute("UPDATE tokens SET last_used = ? WHERE id = ?", (self.clock(), row[0]))

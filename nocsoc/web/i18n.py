@@ -4,6 +4,7 @@ missing from a catalogue is an error naming it (tests check both catalogues have
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
@@ -21,7 +22,7 @@ def catalog(locale: str) -> dict[str, str]:
     return {str(k): str(v) for k, v in data.items()}
 
 
-def translator(locale: str):  # type: ignore[no-untyped-def]
+def translator(locale: str) -> Callable[[str], str]:
     texts = catalog(locale)
 
     def t(key: str) -> str:

@@ -50,8 +50,16 @@ class HistoryPivot:
             return cls(None)
         return cls(base_path(hist.dir), bool(getattr(hist, "flows", True)), bool(getattr(hist, "logs", True)))
 
-    def around(self, src_ip: str, dst_ip: str, host: str, first_seen: float, last_seen: float,
-               margin_s: float = 900.0, limit: int = 50) -> Pivot:
+    def around(
+        self,
+        src_ip: str,
+        dst_ip: str,
+        host: str,
+        first_seen: float,
+        last_seen: float,
+        margin_s: float = 900.0,
+        limit: int = 50,
+    ) -> Pivot:
         if self.root is None:
             return Pivot(False, "no history configured")
         try:
@@ -65,17 +73,25 @@ class HistoryPivot:
         if self.want_flows:
             for ip in dict.fromkeys(x for x in (src_ip, dst_ip) if x and _is_ip(x)):
                 try:
-                    p.flows[ip] = [f.to_dict() for f in query_flows(self.root, ip, since=p.since,
-                                                                    until=p.until, limit=limit)]
+                    p.flows[ip] = [
+                        f.to_dict()
+                        for f in query_flows(self.root, ip, since=p.since, until=p.until, limit=limit)
+                    ]
                 except Exception as exc:  # a broken partition must not take the page down
                     log.warning("pivot: flows of %s: %s", ip, exc)
                     p.errors.append(f"flows of {ip}: {exc}")
         if self.want_logs:
             try:
-                ip = src_ip if _is_ip(src_ip) else None
-                lines = lines_around(self.root, (first_seen + last_seen) / 2, host=None if ip else host or None,
-                                     ip=ip, before_s=(last_seen - first_seen) / 2 + margin_s,
-                                     after_s=(last_seen - first_seen) / 2 + margin_s, limit=limit)
+                addr = src_ip if _is_ip(src_ip) else None
+                lines = lines_around(
+                    self.root,
+                    (first_seen + last_seen) / 2,
+                    host=None if addr else host or None,
+                    ip=addr,
+                    before_s=(last_seen - first_seen) / 2 + margin_s,
+                    after_s=(last_seen - first_seen) / 2 + margin_s,
+                    limit=limit,
+                )
                 p.logs = [ln.to_dict() for ln in lines]
             except Exception as exc:
                 log.warning("pivot: log lines: %s", exc)

@@ -19,10 +19,19 @@ from typing import Any
 from nocsoc.detections.alerts.store import OPEN_STATES, STATES, Alert, _alert
 
 LEVELS = ("critical", "high", "medium", "low", "informational")
-_LEVEL_RANK = "CASE level WHEN 'critical' THEN 5 WHEN 'high' THEN 4 WHEN 'medium' THEN 3 " \
-              "WHEN 'low' THEN 2 ELSE 1 END"
-SORTS = {"last_seen": "last_seen", "first_seen": "first_seen", "level": _LEVEL_RANK, "count": "count",
-         "id": "id", "rule": "rule_title", "host": "host", "src_ip": "src_ip"}
+_LEVEL_RANK = (
+    "CASE level WHEN 'critical' THEN 5 WHEN 'high' THEN 4 WHEN 'medium' THEN 3 WHEN 'low' THEN 2 ELSE 1 END"
+)
+SORTS = {
+    "last_seen": "last_seen",
+    "first_seen": "first_seen",
+    "level": _LEVEL_RANK,
+    "count": "count",
+    "id": "id",
+    "rule": "rule_title",
+    "host": "host",
+    "src_ip": "src_ip",
+}
 
 
 @dataclass
@@ -122,23 +131,32 @@ class QueueReader:
     def page(self, f: QueueFilter) -> Page:
         where, args = self._where(f)
         db = self._db()
-        by_state = {r[0]: int(r[1]) for r in db.execute(
-            f"SELECT state, count(*) FROM alerts WHERE {where} GROUP BY state", args)}
+        by_state = {
+            r[0]: int(r[1])
+            for r in db.execute(f"SELECT state, count(*) FROM alerts WHERE {where} GROUP BY state", args)
+        }
         total = sum(by_state.values())
         per = max(1, min(f.per_page, 500))
         pages = max(1, -(-total // per))
         page = max(1, min(f.page, pages))
         order = f"{SORTS[f.sort]} {'DESC' if f.desc else 'ASC'}, id {'DESC' if f.desc else 'ASC'}"
-        rows = db.execute(f"SELECT * FROM alerts WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
-                          [*args, per, (page - 1) * per]).fetchall()
+        rows = db.execute(
+            f"SELECT * FROM alerts WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
+            [*args, per, (page - 1) * per],
+        ).fetchall()
         return Page([_alert(r) for r in rows], total, page, pages, by_state)
 
     def get(self, alert_id: int) -> Alert | None:
         row = self._db().execute("SELECT * FROM alerts WHERE id = ?", (alert_id,)).fetchone()
         return None if row is None else _alert(row)
 
-    def alerts(self, since: float | None = None, rule_id: str | None = None, limit: int = 100_000,
-               open_only: bool = False) -> list[Alert]:
+    def alerts(
+        self,
+        since: float | None = None,
+        rule_id: str | None = None,
+        limit: int = 100_000,
+        open_only: bool = False,
+    ) -> list[Alert]:
         sql, args = "SELECT * FROM alerts WHERE 1=1", []  # type: tuple[str, list[Any]]
         if since is not None:
             sql += " AND last_seen >= ?"
@@ -160,13 +178,20 @@ class QueueReader:
             conds.append("src_ip = ? OR dst_ip = ?")
             args += [k, k]
         rows = self._db().execute(
-            f"SELECT * FROM alerts WHERE id != ? AND ({' OR '.join(conds)}) AND last_seen >= ? AND first_seen <= ? "
-            "ORDER BY first_seen LIMIT ?", [a.id, *args, a.first_seen - window_s, a.last_seen + window_s, limit])
+            f"SELECT * FROM alerts WHERE id != ? AND ({' OR '.join(conds)}) "
+            "AND last_seen >= ? AND first_seen <= ? "
+            "ORDER BY first_seen LIMIT ?",
+            [a.id, *args, a.first_seen - window_s, a.last_seen + window_s, limit],
+        )
         return [_alert(r) for r in rows]
 
     def open_by_level(self) -> dict[str, int]:
-        return {r[0]: int(r[1]) for r in self._db().execute(
-            "SELECT level, count(*) FROM alerts WHERE state IN ('new', 'acknowledged') GROUP BY level")}
+        return {
+            r[0]: int(r[1])
+            for r in self._db().execute(
+                "SELECT level, count(*) FROM alerts WHERE state IN ('new', 'acknowledged') GROUP BY level"
+            )
+        }
 
     def triage_kpis(self, since: float) -> dict[str, float | int | None]:
         """Alerts raised since `since`; mean time to acknowledge and to close (s), from the audit."""
@@ -177,24 +202,35 @@ class QueueReader:
             marks = ",".join("?" * len(action))
             row = db.execute(
                 f"SELECT avg(first_at - a.created_at) FROM (SELECT alert_id, min(at) AS first_at FROM audit "
-                f"WHERE action IN ({marks}) AND at >= ? GROUP BY alert_id) t JOIN alerts a ON a.id = t.alert_id",
-                (*action, since)).fetchone()
+                f"WHERE action IN ({marks}) AND at >= ? GROUP BY alert_id) t "
+                "JOIN alerts a ON a.id = t.alert_id",
+                (*action, since),
+            ).fetchone()
             return None if row[0] is None else float(row[0])
 
-        return {"raised": int(raised), "mtta_s": mean(("ack",)), "mttr_s": mean(("close", "false_positive")),
-                "open": int(db.execute("SELECT count(*) FROM alerts WHERE state IN ('new', 'acknowledged')")
-                            .fetchone()[0])}
+        return {
+            "raised": int(raised),
+            "mtta_s": mean(("ack",)),
+            "mttr_s": mean(("close", "false_positive")),
+            "open": int(
+                db.execute("SELECT count(*) FROM alerts WHERE state IN ('new', 'acknowledged')").fetchone()[0]
+            ),
+        }
 
     def top_targets(self, limit: int = 10) -> list[tuple[str, int]]:
         rows = self._db().execute(
             "SELECT CASE WHEN dst_ip != '' THEN dst_ip ELSE host END AS t, count(*) FROM alerts "
-            "WHERE state IN ('new', 'acknowledged') GROUP BY t ORDER BY 2 DESC, 1 LIMIT ?", (limit,))
+            "WHERE state IN ('new', 'acknowledged') GROUP BY t ORDER BY 2 DESC, 1 LIMIT ?",
+            (limit,),
+        )
         return [(r[0], int(r[1])) for r in rows]
 
     def top_sources(self, limit: int = 10) -> list[tuple[str, int]]:
         rows = self._db().execute(
             "SELECT src_ip, count(*) FROM alerts WHERE state IN ('new', 'acknowledged') AND src_ip != '' "
-            "GROUP BY src_ip ORDER BY 2 DESC, 1 LIMIT ?", (limit,))
+            "GROUP BY src_ip ORDER BY 2 DESC, 1 LIMIT ?",
+            (limit,),
+        )
         return [(r[0], int(r[1])) for r in rows]
 
 
@@ -220,10 +256,18 @@ class Incident:
         return sum(a.count for a in self.alerts)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "source": self.source, "target": self.target, "level": self.level,
-                "open": self.open, "first_seen": self.first_seen, "last_seen": self.last_seen,
-                "events": self.events, "alerts": [a.id for a in self.alerts],
-                "rules": sorted({a.rule_title for a in self.alerts})}
+        return {
+            "id": self.id,
+            "source": self.source,
+            "target": self.target,
+            "level": self.level,
+            "open": self.open,
+            "first_seen": self.first_seen,
+            "last_seen": self.last_seen,
+            "events": self.events,
+            "alerts": [a.id for a in self.alerts],
+            "rules": sorted({a.rule_title for a in self.alerts}),
+        }
 
 
 def attack_key(a: Alert) -> tuple[str, str]:

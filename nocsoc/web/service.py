@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -25,8 +25,10 @@ def split_bind(bind: str) -> tuple[str, int]:
     return host.strip("[]") or "127.0.0.1", int(port)
 
 
-def console_deps(ctx: Context, inventory: Inventory, web: WebConfig | None = None) -> Any:
-    """ConsoleDeps from the runtime context: every path resolved the one way."""
+def console_deps(ctx: Context, inventory: Inventory, read_summary: Callable[..., Any] | None = None,
+                 web: WebConfig | None = None) -> Any:
+    """ConsoleDeps from the runtime context: every path resolved the one way. `read_summary`
+    (nocsoc.service.summary's) reads the SQLite sink for the IOC page."""
     from nocsoc.detections.loader import load_rules
     from nocsoc.sinks.plugins.sqlite import SqliteSinkConfig
     from nocsoc.web.app import ConsoleDeps
@@ -36,13 +38,28 @@ def console_deps(ctx: Context, inventory: Inventory, web: WebConfig | None = Non
     sqlite = next((s for s in cfg.sinks if isinstance(s, SqliteSinkConfig)), None)
     det = cfg.detections
 
+    names = {d.address: d.name for d in inventory.devices}
+    sink_db = ctx.path(sqlite.path) if sqlite else None
+
+    def backbone(now: float) -> Any:
+        if sink_db is None or read_summary is None:
+            return None
+        return read_summary(sink_db, None, since_ns=int((now - 900) * 1e9), names=names)
+
     @cache
     def ruleset() -> Any:
         return load_rules([ctx.path(p) for p in det.rules], include_builtin=det.builtin_rules)
 
-    return ConsoleDeps(web=web or cfg.web, alerts_db=ctx.path(det.alerts_db), users_db=ctx.path(cfg.web.users_db),
-                       sink_db=ctx.path(sqlite.path) if sqlite else None, inventory=inventory, ruleset=ruleset,
-                       pivot=HistoryPivot.from_config(cfg, ctx.path), dedup_window_s=det.dedup_window_s)
+    return ConsoleDeps(
+        web=web or cfg.web,
+        alerts_db=ctx.path(det.alerts_db),
+        users_db=ctx.path(cfg.web.users_db),
+        backbone=backbone if sink_db is not None and read_summary is not None else None,
+        inventory=inventory,
+        ruleset=ruleset,
+        pivot=HistoryPivot.from_config(cfg, ctx.path),
+        dedup_window_s=det.dedup_window_s,
+    )
 
 
 class WebService:
@@ -62,8 +79,15 @@ class WebService:
 
         app = create_app(self.deps)
         self._counters = app.state.counters
-        config = uvicorn.Config(app, host=self.host, port=self.port, log_config=None, access_log=False,
-                                lifespan="off", server_header=False)
+        config = uvicorn.Config(
+            app,
+            host=self.host,
+            port=self.port,
+            log_config=None,
+            access_log=False,
+            lifespan="off",
+            server_header=False,
+        )
         self._server = uvicorn.Server(config)
         self._server.install_signal_handlers = lambda: None  # the worker owns the signals
         import socket
@@ -72,8 +96,9 @@ class WebService:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((self.host, self.port))  # bind here: a port in use fails start(), not a thread
         self.port = sock.getsockname()[1]
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]},
-                                        name="web", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [sock]}, name="web", daemon=True
+        )
         self._thread.start()
         log.info("console: http://%s:%d/", self.host, self.port)
 

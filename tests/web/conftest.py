@@ -27,7 +27,8 @@ PASSWORDS = {"ana": "analyst-pass-1", "vic": "viewer-pass-1", "adm": "admin-pass
 HOSTILE = [
     f'198.51.100.77 - - [25/Nov/2026:10:00:01 +0700] "GET /?id=1%27 HTTP/1.1" 200 41 "-" "sqlmap/1.7 {XSS}"',
     f"<188>2299: core-dx1: Nov 25 12:10:01.123 ICT: %SEC_LOGIN-4-LOGIN_FAILED: Login failed [user: {XSS}] "
-    "[Source: 203.0.113.99] [localport: 22] [Reason: Login Authentication Failed] at 12:10:01 ICT Wed Nov 25 2026",
+    "[Source: 203.0.113.99] [localport: 22] [Reason: Login Authentication Failed] "
+    "at 12:10:01 ICT Wed Nov 25 2026",
 ]
 
 
@@ -44,7 +45,11 @@ def ingest(store: AlertStore, lines: list[str]) -> None:
     rs = load_rules([], include_builtin=True)
     engine, parser, dets, last = Engine(rs), LineParser(default_host="portal-web1"), [], 0.0
     for line in lines:
-        ev = parser.parse_syslog(line, source="file") if line.startswith("<") else parser.parse_line(line, source="file")
+        ev = (
+            parser.parse_syslog(line, source="file")
+            if line.startswith("<")
+            else parser.parse_line(line, source="file")
+        )
         last = max(last, ev.time)
         dets.extend(engine.process(ev))
     dets.extend(engine.flush(last + 366 * 86400))
@@ -66,9 +71,16 @@ def console(tmp_path: Path) -> Iterator[Console]:
     ingest(store, rule_lines())
     now = max(a.last_seen for a in store.list_alerts(limit=10_000)) + 3600
     rs = load_rules([], include_builtin=True)
-    deps = ConsoleDeps(web=WebConfig(), alerts_db=tmp_path / "alerts.db", users_db=tmp_path / "web.db",
-                       sink_db=None, inventory=inv, ruleset=lambda: rs, pivot=HistoryPivot(None),
-                       clock=lambda: now)
+    deps = ConsoleDeps(
+        web=WebConfig(),
+        alerts_db=tmp_path / "alerts.db",
+        users_db=tmp_path / "web.db",
+        backbone=None,
+        inventory=inv,
+        ruleset=lambda: rs,
+        pivot=HistoryPivot(None),
+        clock=lambda: now,
+    )
     app = create_app(deps)
     auth = app.state.auth
     auth.add_user("ana", "analyst", PASSWORDS["ana"])

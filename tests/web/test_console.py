@@ -30,7 +30,9 @@ def test_queue_filters_match_the_store(console: Console) -> None:
         assert sorted(_ids(html)) == sorted(a.id for a in want), query
         assert f'id="total">{len(want)}<' in html
     rid = every[0].rule_id
-    assert sorted(_ids(cl.get(f"/alerts?state=&rule={rid}").text)) == sorted(a.id for a in every if a.rule_id == rid)
+    assert sorted(_ids(cl.get(f"/alerts?state=&rule={rid}").text)) == sorted(
+        a.id for a in every if a.rule_id == rid
+    )
     # sort by count ascending, ties by id
     html = cl.get("/alerts?state=&sort=count&dir=asc&per_page=500").text
     assert _ids(html) == [a.id for a in sorted(every, key=lambda a: (a.count, a.id))]
@@ -44,16 +46,21 @@ def test_bulk_ack_assign_close_attributed(console: Console) -> None:
     r = cl.post("/alerts/bulk", data={"csrf": csrf, "action": "ack", "ids": brute})
     assert r.status_code == 303
     r = cl.post("/alerts/bulk", data={"csrf": csrf, "action": "assign", "assignee": "ana", "ids": brute})
-    r = cl.post("/alerts/bulk", data={"csrf": csrf, "action": "close", "comment": "đã chặn IP tại tường lửa",
-                                      "ids": brute[:1]})
+    r = cl.post(
+        "/alerts/bulk",
+        data={"csrf": csrf, "action": "close", "comment": "đã chặn IP tại tường lửa", "ids": brute[:1]},
+    )
     a0, a1 = console.store.get(brute[0]), console.store.get(brute[1])
     assert (a0.state, a1.state, a0.assignee, a1.assignee) == ("closed", "acknowledged", "ana", "ana")
     trail = console.store.audit(alert_id=brute[0])
     assert [(e.action, e.who) for e in trail] == [("ack", "ana"), ("assign", "ana"), ("close", "ana")]
     assert trail[-1].comment == "đã chặn IP tại tường lửa"
     # close without a reason is refused, and said so
-    html = cl.post("/alerts/bulk", data={"csrf": csrf, "action": "close", "ids": brute[1:]},
-                   headers={"hx-request": "true"}).text
+    html = cl.post(
+        "/alerts/bulk",
+        data={"csrf": csrf, "action": "close", "ids": brute[1:]},
+        headers={"hx-request": "true"},
+    ).text
     assert "close needs a reason" in html
     assert console.store.get(brute[1]).state == "acknowledged"
 
@@ -77,8 +84,10 @@ def test_incidents_group_one_attack(console: Console) -> None:
     every = console.store.list_alerts(limit=100)
     inc = incidents(every, 3600)
     dns = next(i for i in inc if i.source == "192.0.2.77")
-    assert sorted(a.rule_title for a in dns.alerts) == ["SSH Brute Force From One Source",
-                                                        "SSH Login Success After Brute Force"]
+    assert sorted(a.rule_title for a in dns.alerts) == [
+        "SSH Brute Force From One Source",
+        "SSH Login Success After Brute Force",
+    ]
     html = cl.get("/incidents").text
     assert f'href="/incidents/{dns.id}"' in html
     page = cl.get(f"/incidents/{dns.id}").text
@@ -91,18 +100,38 @@ def test_incidents_group_one_attack(console: Console) -> None:
 def test_suppression_editor_validates_and_previews(console: Console) -> None:
     cl = login(console, "ana")
     csrf = csrf_of(cl, "/suppressions")
-    bad = cl.post("/suppressions/preview", data={"csrf": csrf, "rule": "SSH Brute Force From One Source",
-                                                 "conditions": "srcip=203.0.113.50\nsrc_ip=203.0.113.999",
-                                                 "expires": ""}).text
+    bad = cl.post(
+        "/suppressions/preview",
+        data={
+            "csrf": csrf,
+            "rule": "SSH Brute Force From One Source",
+            "conditions": "srcip=203.0.113.50\nsrc_ip=203.0.113.999",
+            "expires": "",
+        },
+    ).text
     assert "srcip: not a field of" in bad
     assert "src_ip=203.0.113.999: not an IP address" in bad
     assert "an expiry is required" in bad
-    ok = cl.post("/suppressions/preview", data={"csrf": csrf, "rule": "SSH Brute Force From One Source",
-                                                "conditions": "src_ip=203.0.113.50\nuser=root", "expires": "7d"}).text
+    ok = cl.post(
+        "/suppressions/preview",
+        data={
+            "csrf": csrf,
+            "rule": "SSH Brute Force From One Source",
+            "conditions": "src_ip=203.0.113.50\nuser=root",
+            "expires": "7d",
+        },
+    ).text
     assert re.search(r'id="would-hide">[^<]*<b>1</b>[^<]*<b>12</b>', ok), ok
-    r = cl.post("/suppressions", data={"csrf": csrf, "rule": "SSH Brute Force From One Source",
-                                       "conditions": "src_ip=203.0.113.50\nuser=root", "expires": "7d",
-                                       "comment": "máy quét nội bộ"})
+    r = cl.post(
+        "/suppressions",
+        data={
+            "csrf": csrf,
+            "rule": "SSH Brute Force From One Source",
+            "conditions": "src_ip=203.0.113.50\nuser=root",
+            "expires": "7d",
+            "comment": "máy quét nội bộ",
+        },
+    )
     assert r.status_code == 303
     s = console.store.suppressions(now=console.now)[-1]
     assert (s.condition_list(), s.created_by) == ([("src_ip", "203.0.113.50"), ("user", "root")], "ana")

@@ -49,8 +49,12 @@ def test_viewer_cannot_triage(console: Console) -> None:
     aid = console.store.list_alerts(limit=1)[0].id
     assert cl.post("/alerts/bulk", data={"csrf": csrf, "action": "ack", "ids": [aid]}).status_code == 403
     assert cl.post(f"/alerts/{aid}/triage", data={"csrf": csrf, "action": "ack"}).status_code == 403
-    assert cl.post("/suppressions", data={"csrf": csrf, "rule": "*", "conditions": "host=x",
-                                          "expires": "1d"}).status_code == 403
+    assert (
+        cl.post(
+            "/suppressions", data={"csrf": csrf, "rule": "*", "conditions": "host=x", "expires": "1d"}
+        ).status_code
+        == 403
+    )
     assert console.store.get(aid).state == "new"
     assert 'value="ack"' not in cl.get("/alerts").text  # no bulk buttons shown
 
@@ -67,8 +71,11 @@ def test_token_scope_cannot_be_exceeded(console: Console) -> None:
     assert cl.get("/api/v1/inventory", headers=h).status_code == 403
     assert cl.post(f"/api/v1/alerts/{aid}/triage", json={"action": "ack"}, headers=h).status_code == 403
     assert cl.get("/alerts", headers=h).status_code == 403  # pages too
-    r = cl.post(f"/api/v1/alerts/{aid}/triage", json={"action": "ack", "comment": "SOAR"},
-                headers={"Authorization": f"Bearer {tri}"})
+    r = cl.post(
+        f"/api/v1/alerts/{aid}/triage",
+        json={"action": "ack", "comment": "SOAR"},
+        headers={"Authorization": f"Bearer {tri}"},
+    )
     assert r.status_code == 200 and r.json()["state"] == "acknowledged"
     assert console.store.audit(alert_id=aid)[-1].who == "token:soar"
     auth.revoke_token(tok.id)
@@ -132,9 +139,11 @@ def test_no_secret_in_pages_or_logs(console: Console, user: str, caplog: pytest.
     sid = r.cookies.get("nocsoc_session") or r.headers["set-cookie"].split("=", 1)[1].split(";")[0]
     cl.cookies.set("nocsoc_session", sid)
     bodies = [cl.get(p).text for p in ("/alerts", "/incidents", "/suppressions", "/ioc")]
-    bodies += [cl.get(p, headers={"Authorization": f"Bearer {secret}"}).text
-               for p in ("/api/v1/kpi", "/api/v1/inventory", "/api/v1/alerts")]
-    for b in bodies + [caplog.text]:
+    bodies += [
+        cl.get(p, headers={"Authorization": f"Bearer {secret}"}).text
+        for p in ("/api/v1/kpi", "/api/v1/inventory", "/api/v1/alerts")
+    ]
+    for b in [*bodies, caplog.text]:
         assert PASSWORDS[user] not in b and secret not in b and sid not in b
     raw = (console.tmp / "web.db").read_bytes()
     assert secret.encode() not in raw and sid.encode() not in raw and PASSWORDS[user].encode() not in raw

@@ -425,7 +425,8 @@ class AlertStore:
             row = db.execute("SELECT state, assignee FROM alerts WHERE id = ?", (alert_id,)).fetchone()
             if row is None:
                 raise TriageError(f"no alert {alert_id} in {self.path}")
-            db.execute("UPDATE alerts SET assignee = ?, updated_at = ? WHERE id = ?", (assignee, now, alert_id))
+            db.execute("UPDATE alerts SET assignee = ?, updated_at = ? WHERE id = ?",
+                       (assignee, now, alert_id))
             db.execute("INSERT INTO audit (alert_id, action, from_state, to_state, who, at, comment) "
                        "VALUES (?,?,?,?,?,?,?)",
                        (alert_id, "assign", row["state"], row["state"], who, now,
@@ -442,7 +443,8 @@ class AlertStore:
             if row is None:
                 raise TriageError(f"no alert {alert_id} in {self.path}")
             db.execute("INSERT INTO audit (alert_id, action, from_state, to_state, who, at, comment) "
-                       "VALUES (?,?,?,?,?,?,?)", (alert_id, "comment", row["state"], row["state"], who, now, text))
+                       "VALUES (?,?,?,?,?,?,?)",
+                       (alert_id, "comment", row["state"], row["state"], who, now, text))
         return self.audit(alert_id=alert_id)[-1]
 
     # --- suppressions ------------------------------------------------------------------------

@@ -93,10 +93,9 @@ def _check_value(fname: str, value: str, seen: list[Any]) -> str | None:
     elif _PORT_FIELD.search(fname):
         if not value.isdigit() or not 0 <= int(value) <= 65535:
             return f"{fname}={value}: a port is a number 0-65535"
-    elif seen and all(isinstance(v, int) and not isinstance(v, bool) or
-                      (isinstance(v, str) and v.isdigit()) for v in seen):
-        if not value.lstrip("-").isdigit():
-            return f"{fname}={value}: this field holds numbers in the rule's events"
+    elif seen and all((isinstance(v, int) and not isinstance(v, bool)) or
+                      (isinstance(v, str) and v.isdigit()) for v in seen) and not value.lstrip("-").isdigit():
+        return f"{fname}={value}: this field holds numbers in the rule's events"
     if not value.strip():
         return f"{fname}=: empty value"
     return None
