@@ -25,8 +25,12 @@ def split_bind(bind: str) -> tuple[str, int]:
     return host.strip("[]") or "127.0.0.1", int(port)
 
 
-def console_deps(ctx: Context, inventory: Inventory, read_summary: Callable[..., Any] | None = None,
-                 web: WebConfig | None = None) -> Any:
+def console_deps(
+    ctx: Context,
+    inventory: Inventory,
+    read_summary: Callable[..., Any] | None = None,
+    web: WebConfig | None = None,
+) -> Any:
     """ConsoleDeps from the runtime context: every path resolved the one way. `read_summary`
     (nocsoc.service.summary's) reads the SQLite sink for the IOC page."""
     from nocsoc.detections.loader import load_rules

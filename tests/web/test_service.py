@@ -22,27 +22,57 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _nocsoc(cfg: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "nocsoc", "-c", str(cfg), *args], input=stdin, text=True,
-                          capture_output=True, env=env, timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "nocsoc", "-c", str(cfg), *args],
+        input=stdin,
+        text=True,
+        capture_output=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
 
 
 def test_run_serves_console_and_api(tmp_path: Path) -> None:
     init_project(tmp_path, force=True)
     port = free_port()
     cfg = tmp_path / "nocsoc.yaml"
-    cfg.write_text(yaml.safe_dump({
-        "inventory": "inventory.yaml", "sinks": [{"type": "sqlite", "path": "./var/nocsoc.db"}],
-        "snmp": {"enabled": False}, "flows": {"enabled": False}, "logs": {"enabled": False},
-        "web": {"enabled": True, "bind": f"127.0.0.1:{port}"}}))
+    cfg.write_text(
+        yaml.safe_dump(
+            {
+                "inventory": "inventory.yaml",
+                "sinks": [{"type": "sqlite", "path": "./var/nocsoc.db"}],
+                "snmp": {"enabled": False},
+                "flows": {"enabled": False},
+                "logs": {"enabled": False},
+                "web": {"enabled": True, "bind": f"127.0.0.1:{port}"},
+            }
+        )
+    )
     ctx = load_context(cfg)
     inv = ctx.load_inventory()
     down = inv.devices[3].name
     now = time.time_ns()
     sink = ctx.build_sink()
-    sink.write([DEVICE.point(now, {"device": d.name, "site": d.site, "role": d.role.value},
-                             {"reachable": 0 if d.name == down else 1}) for d in inv.devices])
-    sink.write([INTERFACE.point(now, {"device": inv.devices[0].name, "ifname": "xe-0/0/1", "link": "L1"},
-                                {"in_bps": 8.5e8, "out_bps": 1e8, "in_util_pct": 85.0, "out_util_pct": 10.0})])
+    sink.write(
+        [
+            DEVICE.point(
+                now,
+                {"device": d.name, "site": d.site, "role": d.role.value},
+                {"reachable": 0 if d.name == down else 1},
+            )
+            for d in inv.devices
+        ]
+    )
+    sink.write(
+        [
+            INTERFACE.point(
+                now,
+                {"device": inv.devices[0].name, "ifname": "xe-0/0/1", "link": "L1"},
+                {"in_bps": 8.5e8, "out_bps": 1e8, "in_util_pct": 85.0, "out_util_pct": 10.0},
+            )
+        ]
+    )
     sink.close()
 
     r = _nocsoc(cfg, "users", "add", "ana", "--role", "analyst", "--password-stdin", stdin="analyst-pass-1\n")
@@ -55,10 +85,15 @@ def test_run_serves_console_and_api(tmp_path: Path) -> None:
     assert token.startswith("nst_") and token not in _nocsoc(cfg, "tokens", "list").stdout
 
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    run = subprocess.Popen([sys.executable, "-m", "nocsoc", "-c", str(cfg), "run"], env=env,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    run = subprocess.Popen(
+        [sys.executable, "-m", "nocsoc", "-c", str(cfg), "run"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
+
         def up() -> bool:
             try:
                 return httpx.get(base + "/login", timeout=1).status_code == 200
@@ -71,7 +106,10 @@ def test_run_serves_console_and_api(tmp_path: Path) -> None:
         assert kpi["devices"] == n and kpi["devices_down"] == [down]
         assert kpi["availability_pct"] == 100.0 * (n - 1) / n
         assert kpi["links"][0]["util_pct"] == 85.0
-        assert httpx.get(base + "/api/v1/alerts", headers={"Authorization": f"Bearer {token}"}).status_code == 403
+        assert (
+            httpx.get(base + "/api/v1/alerts", headers={"Authorization": f"Bearer {token}"}).status_code
+            == 403
+        )
         with httpx.Client(base_url=base) as cl:
             assert cl.post("/login", data={"user": "ana", "password": "analyst-pass-1"}).status_code == 303
             html = cl.get("/ioc").text
