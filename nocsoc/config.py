@@ -17,6 +17,7 @@ from nocsoc.collectors.snmp.config import SnmpConfig
 from nocsoc.dashboards.config import DashboardsConfig
 from nocsoc.detections.config import DetectionsConfig
 from nocsoc.errors import ConfigError
+from nocsoc.notify.config import NotifyConfig
 from nocsoc.paths import resolve_path
 from nocsoc.sinks.config import SinkConfig
 from nocsoc.sinks.plugins.sqlite import SqliteSinkConfig
@@ -54,6 +55,7 @@ class Config(BaseModel):
     dashboards: DashboardsConfig = Field(default_factory=DashboardsConfig)
     run: RunConfig = Field(default_factory=RunConfig)
     web: WebConfig = Field(default_factory=WebConfig)
+    notify: NotifyConfig = Field(default_factory=NotifyConfig)
 
 
 def load_config(path: Path) -> Config:

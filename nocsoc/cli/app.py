@@ -47,13 +47,15 @@ def _register_all() -> None:
         flows,
         inventory,
         logs,
+        notify,
         service,
         simulate,
         snmp,
         web,
     )
 
-    for module in (inventory, snmp, flows, logs, detections, dashboards, service, simulate, demo, web):
+    for module in (inventory, snmp, flows, logs, detections, dashboards, service, simulate, demo, web,
+                   notify):
         module.register(app)
 
 

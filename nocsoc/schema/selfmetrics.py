@@ -144,4 +144,23 @@ WEB = Measurement(
     area="self",
 )
 
-MEASUREMENTS = (SNMP_POLL, SNMP_POLLER, FLOW_PIPELINE, FLOW_COLLECTOR, LOG_COLLECTOR, SINK, WEB)
+NOTIFY = Measurement(
+    "notify",
+    "Notifications: what the routes accepted, held, delivered and retried.",
+    (),
+    (
+        Field("submitted", INT, "short", "events offered to the routes"),
+        Field("spooled", INT, "short", "messages written to the spool (one per route target)"),
+        Field("sent", INT, "short", "messages a channel accepted"),
+        Field("failed", INT, "short", "delivery attempts that failed (retried later)"),
+        Field("retried", INT, "short", "messages put back in the spool after a failure"),
+        Field("deduplicated", INT, "short", "events a route had sent already within dedup_s"),
+        Field("rate_limited", INT, "short", "events dropped over a route's max_per_hour"),
+        Field("held_quiet", INT, "short", "messages held until a route's quiet hours end"),
+        Field("expired", INT, "short", "messages dropped undelivered after max_age_s"),
+        Field("pending", INT, "short", "messages waiting in the spool (gauge)"),
+    ),
+    area="self",
+)
+
+MEASUREMENTS = (SNMP_POLL, SNMP_POLLER, FLOW_PIPELINE, FLOW_COLLECTOR, LOG_COLLECTOR, SINK, WEB, NOTIFY)

@@ -115,6 +115,13 @@ def _web_binds(cfg: Any) -> list[Bind]:
     return [Bind("tcp", cfg.bind, "web.bind")]
 
 
+def _notify(sc: ServiceContext) -> Component:
+    from nocsoc.notify.service import NotifyService, unreachable_reader
+    from nocsoc.service.summary import read_summary
+
+    return NotifyService(sc.ctx, sc.inventory, unreachable_reader(sc.ctx, read_summary))
+
+
 SERVICES: dict[str, Service] = {}
 
 
@@ -128,6 +135,8 @@ register_service(Service("flows", "flow collector: NetFlow v5/v9, IPFIX, sFlow r
                          _flow_binds))
 register_service(Service("logs", "syslog and file ingestion with Sigma detections", "logs", _logs,
                          _log_binds))
+register_service(Service("notify", "notifications: alerts and devices down to apprise channels", "notify",
+                         _notify))
 register_service(Service("web", "SOC console and /api/v1 (pages, triage, IOC KPIs)", "web", _web, _web_binds))
 
 

@@ -112,6 +112,7 @@ def _dur(s: float | None) -> str:
 def create_app(deps: ConsoleDeps) -> FastAPI:
     AlertStore(deps.alerts_db, deps.dedup_window_s).close()  # the file exists for the read-only reader
     store = AlertStore(deps.alerts_db, deps.dedup_window_s)
+    store.optimize()
     auth = AuthStore(
         deps.users_db,
         lockout_failures=deps.web.lockout_failures,
@@ -471,7 +472,8 @@ def create_app(deps: ConsoleDeps) -> FastAPI:
     # --- incidents ----------------------------------------------------------------------------
 
     def _incidents(days: float = 7.0) -> list[Incident]:
-        return incidents(reader.alerts(since=deps.clock() - days * 86400), deps.web.incident_window_s)
+        return incidents(reader.alerts(since=deps.clock() - days * 86400, evidence=False),
+                         deps.web.incident_window_s)
 
     @app.get("/incidents", response_class=HTMLResponse)
     def incidents_page(request: Request, who: Actor = Depends(need("read:alerts"))) -> HTMLResponse:

@@ -59,6 +59,9 @@ CREATE TABLE IF NOT EXISTS suppressions (
     removed_at REAL, hits INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS alerts_state ON alerts (state, last_seen);
+CREATE INDEX IF NOT EXISTS alerts_src ON alerts (src_ip);
+CREATE INDEX IF NOT EXISTS alerts_host ON alerts (host COLLATE NOCASE);
+CREATE INDEX IF NOT EXISTS alerts_level ON alerts (level, last_seen);
 CREATE TABLE IF NOT EXISTS input_offsets (
     input TEXT PRIMARY KEY, inode INTEGER NOT NULL, offset INTEGER NOT NULL, updated_at REAL NOT NULL
 );
@@ -233,6 +236,14 @@ class AlertStore:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+    def optimize(self) -> None:
+        """Refresh the query planner's statistics (ANALYZE when there are none, else SQLite's
+        own `PRAGMA optimize`): without them a filter on a source address walks the state index
+        over every open alert instead of the address index (200 ms vs 0.1 ms at 100k alerts)."""
+        with self._lock:
+            have = self._db.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").fetchone()
+            self._db.execute("PRAGMA optimize" if have else "ANALYZE")
 
     def __enter__(self) -> AlertStore:
         return self
