@@ -60,6 +60,27 @@ def _who(by: str | None) -> str:
         return "unknown"
 
 
+def _write_triage(alerts: list[Any]) -> None:
+    """The new state of triaged alerts to the configured sinks (the dashboards count open alerts
+    from them). Without a nocsoc.yaml there are no sinks; a sink that fails is warned about: the
+    triage itself is stored."""
+    from nocsoc.detections.alerts.points import alert_point
+    from nocsoc.errors import NocsocError
+
+    _cfg, path = common.load_config_or_defaults()
+    if path is None or not alerts:
+        return
+    try:
+        sink = common.load_context_or_fail().build_sink()
+        try:
+            now = time.time_ns()
+            sink.write([alert_point(a, 0, now + i) for i, a in enumerate(alerts)])
+        finally:
+            sink.close()
+    except (NocsocError, OSError) as exc:
+        common.err_console.print(f"[yellow]warning:[/] triage not written to the sinks: {escape(str(exc))}")
+
+
 def _ts(t: float | None) -> str:
     if not t:
         return ""
@@ -380,6 +401,7 @@ def _transition(alert_id: int, action: str, who: str | None, comment: str, db: P
             a = st.transition(alert_id, action, _who(who), comment)
         except TriageError as exc:
             common.fail(str(exc), common.EXIT_USAGE)
+    _write_triage([a])
     if as_json:
         common.print_json(a.to_dict())
     else:
@@ -401,13 +423,15 @@ def alerts_ack(alert_ids: list[int] = typer.Argument(..., help="one or more aler
     with _store(db) as st:
         for aid in alert_ids:
             try:
-                done.append(st.transition(aid, "ack", _who(by), comment).id)
+                done.append(st.transition(aid, "ack", _who(by), comment))
             except TriageError as exc:
                 failed.append(str(exc))
+    _write_triage(done)
+    ids = [a.id for a in done]
     if as_json:
-        common.print_json({"acknowledged": done, "errors": failed})
+        common.print_json({"acknowledged": ids, "errors": failed})
     else:
-        common.console.print(f"{len(done)} alerts acknowledged: {' '.join(map(str, done)) or '-'}")
+        common.console.print(f"{len(ids)} alerts acknowledged: {' '.join(map(str, ids)) or '-'}")
         for f in failed:
             common.err_console.print(f"[red]error:[/] {escape(f)}", highlight=False)
     if failed:

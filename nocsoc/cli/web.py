@@ -71,7 +71,8 @@ def web(
         )
         inv = Inventory()
     try:
-        svc = WebService(console_deps(ctx, inv, read_summary), bind or ctx.config.web.bind)
+        sink = ctx.build_sink()
+        svc = WebService(console_deps(ctx, inv, read_summary, sink=sink), bind or ctx.config.web.bind)
         svc.start()
     except (ValueError, OSError) as exc:
         common.fail(f"web: {exc}", common.EXIT_USAGE)
@@ -89,6 +90,7 @@ def web(
     except KeyboardInterrupt:
         pass
     svc.stop()
+    sink.close()
 
 
 @users_app.command("add")

@@ -9,7 +9,6 @@ from nocsoc.dashboards.base import BuildContext, DashboardSpec
 from nocsoc.dashboards.influxql import Select, q, select, subquery, tag_values
 
 A, LE = schema.ALERT, schema.LOG_EVENT
-OPEN_STATES = "^(new|acknowledged)$"
 
 
 def alerts() -> Select:
@@ -18,6 +17,21 @@ def alerts() -> Select:
 
 def top_by(tag: str, n: int = 10) -> Select:
     return subquery(alerts().by(A.t(tag))).expr(f"top({q('alerts')}, {q(A.t(tag))}, {n})", "alerts")
+
+
+def latest() -> Select:
+    """Each alert once, as its last write left it (triage changes are writes too)."""
+    return (
+        select(A)
+        .agg("last", A.f("open"), "open")
+        .agg("last", A.f("status"), "state")
+        .agg("last", A.f("events"), "events")
+        .agg("last", A.f("alert_id"), "alert_id")
+        .agg("last", A.f("src_ip"), "src_ip")
+        .agg("last", A.f("user"), "user")
+        .match_var(A.t("level"), "level")
+        .by(A.t("alert"), A.t("level"), A.t("rule_title"), A.t("host"))
+    )
 
 
 def make(ctx: BuildContext) -> dash_b.Dashboard:
@@ -50,21 +64,19 @@ def make(ctx: BuildContext) -> dash_b.Dashboard:
     d.with_panel(p.table("soc_alerts.top_hosts", [top_by(A.t("host"))], w=12))
 
     d.with_row(p.row("soc_alerts.row.triage"))
-    queue = (
-        select(A)
-        .raw(
-            A.f("alert_id"),
-            A.t("level"),
-            A.t("rule_title"),
-            A.t("host"),
-            A.f("src_ip"),
-            A.f("user"),
-            A.f("title"),
-            A.t("state"),
-            A.f("count"),
+    d.with_panel(
+        p.bargauge(
+            "soc_alerts.open_by_level",
+            [subquery(latest()).agg("sum", "open", "alerts").by(A.t("level"))],
+            aliases=["$tag_level"],
+            w=24,
+            h=5,
         )
-        .match_var(A.t("level"), "level")
-        .regex(A.t("state"), OPEN_STATES)
+    )
+    queue = (
+        subquery(latest())
+        .raw("alert_id", A.t("level"), A.t("rule_title"), A.t("host"), "src_ip", "user", "state", "events")
+        .field_cmp("open", "=", 1)
         .newest_first(200)
     )
     d.with_panel(p.table("soc_alerts.queue", [queue], w=24, h=12))

@@ -108,7 +108,7 @@ def _web(sc: ServiceContext) -> Component:
     from nocsoc.service.summary import read_summary
     from nocsoc.web.service import WebService, console_deps
 
-    return WebService(console_deps(sc.ctx, sc.inventory, read_summary), sc.config.web.bind)
+    return WebService(console_deps(sc.ctx, sc.inventory, read_summary, sink=sc.sink), sc.config.web.bind)
 
 
 def _web_binds(cfg: Any) -> list[Bind]:

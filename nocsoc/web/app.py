@@ -55,6 +55,8 @@ class ConsoleDeps:
     pivot: HistoryPivot
     dedup_window_s: float = 3600.0
     clock: Callable[[], float] = time.time
+    # called with the alert after every triage change (the service writes its `alert` point)
+    on_change: Callable[[Alert], None] | None = None
 
 
 class Actor(BaseModel):
@@ -389,7 +391,9 @@ def create_app(deps: ConsoleDeps) -> FastAPI:
                 elif action == "comment":
                     store.comment(aid, who.name, comment)
                 elif action in TRANSITIONS:
-                    store.transition(aid, action, who.name, comment)
+                    changed = store.transition(aid, action, who.name, comment)
+                    if deps.on_change is not None:
+                        deps.on_change(changed)
                 else:
                     raise TriageError(f"unknown action {action!r}")
                 counters.add("triage_actions")

@@ -30,6 +30,7 @@ def console_deps(
     inventory: Inventory,
     read_summary: Callable[..., Any] | None = None,
     web: WebConfig | None = None,
+    sink: Any = None,
 ) -> Any:
     """ConsoleDeps from the runtime context: every path resolved the one way. `read_summary`
     (nocsoc.service.summary's) reads the SQLite sink for the IOC page."""
@@ -59,11 +60,24 @@ def console_deps(
         alerts_db=ctx.path(det.alerts_db),
         users_db=ctx.path(cfg.web.users_db),
         backbone=backbone if sink_db is not None and read_summary is not None else None,
+        on_change=None if sink is None else triage_writer(sink),
         inventory=inventory,
         ruleset=ruleset,
         pivot=HistoryPivot.from_config(cfg, ctx.path),
         dedup_window_s=det.dedup_window_s,
     )
+
+
+def triage_writer(sink: Any) -> Callable[[Any], None]:
+    """Write a triaged alert's `alert` point, so the sinks' dashboards see its new state."""
+    import time
+
+    from nocsoc.detections.alerts.points import alert_point
+
+    def write(alert: Any) -> None:
+        sink.write([alert_point(alert, 0, time.time_ns())])
+
+    return write
 
 
 class WebService:
