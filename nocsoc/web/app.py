@@ -31,7 +31,7 @@ from nocsoc.web.auth import AuthStore, RateLimiter, Session
 from nocsoc.web.config import WebConfig
 from nocsoc.web.i18n import LOCALES, translator
 from nocsoc.web.pivot import HistoryPivot
-from nocsoc.web.queue import LEVELS, SORTS, Incident, QueueFilter, QueueReader, incidents
+from nocsoc.web.queue import LEVELS, SORTS, Incident, QueueFilter, QueueReader, attack_key, incidents
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
@@ -475,9 +475,11 @@ def create_app(deps: ConsoleDeps) -> FastAPI:
 
     # --- incidents ----------------------------------------------------------------------------
 
-    def _incidents(days: float = 7.0) -> list[Incident]:
-        return incidents(reader.alerts(since=deps.clock() - days * 86400, evidence=False),
-                         deps.web.incident_window_s)
+    def _incidents(days: float = 7.0, open_only: bool = False) -> list[Incident]:
+        """Incidents of the last `days`; `open_only` groups only open alerts (the IOC's count)."""
+        return incidents(
+            reader.briefs(since=deps.clock() - days * 86400, open_only=open_only), deps.web.incident_window_s
+        )
 
     @app.get("/incidents", response_class=HTMLResponse)
     def incidents_page(request: Request, who: Actor = Depends(need("read:alerts"))) -> HTMLResponse:
@@ -489,7 +491,13 @@ def create_app(deps: ConsoleDeps) -> FastAPI:
     def incident_page(
         request: Request, incident_id: int, who: Actor = Depends(need("read:alerts"))
     ) -> HTMLResponse:
-        inc = next((i for i in _incidents(30) if incident_id in [a.id for a in i.alerts]), None)
+        first = reader.get(incident_id)
+        found = (
+            []
+            if first is None
+            else incidents(reader.briefs(key=attack_key(first)), deps.web.incident_window_s)
+        )
+        inc = next((i for i in found if incident_id in [a.id for a in i.alerts]), None)
         if inc is None:
             raise HTTPException(404, f"no incident {incident_id}")
         return render(request, "incident.html", who, inc=inc)
@@ -579,7 +587,7 @@ def create_app(deps: ConsoleDeps) -> FastAPI:
         summary = deps.backbone(now) if deps.backbone is not None else None
         n_dev = len(deps.inventory.devices)
         down = summary.unreachable if summary else []
-        open_inc = [i for i in _incidents(7) if i.open]
+        open_inc = _incidents(7, open_only=True)
         by_level = {lv: sum(1 for i in open_inc if i.level == lv) for lv in LEVELS}
         return {
             "now": now,
