@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean venv snmpsim-venv
+.PHONY: demo test lint bench bench-quick clean venv snmpsim-venv
 
 $(STAMP): pyproject.toml setup.py $(wildcard nocsoc/*.c nocsoc/*/*/*.c)
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m bench
+
+# every bench at small sizes (stores no figures): proves the benches still run; CI runs it
+bench-quick: $(STAMP) $(SNMPSIM_STAMP)
+	$(PY) -m bench --quick
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

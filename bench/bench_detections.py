@@ -12,6 +12,7 @@ Run: `python -m bench` (all benches) or `python bench/bench_detections.py [--eve
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import re
 import sqlite3
@@ -22,8 +23,10 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-SIGMAHQ = ROOT.parent / "shared" / "sigmahq" / "rules"
+SHARED = Path(os.environ.get("NOCSOC_SHARED_DIR") or ROOT.parent / "shared")
+SIGMAHQ = SHARED / "sigmahq" / "rules"
 QUERY_BUDGET_S = 20.0  # a reference query running longer is abandoned and reported
+N_EVENTS = 60_000
 
 
 USERS = ["noc", "deploy", "backup", "lan", "minh", "hoa"]
@@ -105,6 +108,8 @@ def _rule_paths() -> list[Path]:
 
 
 ROUNDS = 5
+# `python -m bench --quick`: the same code paths at sizes that take seconds (figures meaningless)
+QUICK = {"N_EVENTS": 3_000, "ROUNDS": 1, "QUERY_BUDGET_S": 2.0}
 
 
 def _engine_time(rs: Any, events: list[Any]) -> tuple[float, int]:
@@ -238,12 +243,14 @@ def _sqlite_reference(events: list[Any], ruleset: Any) -> dict[str, Any]:
             "query_s": query_s, "matches": matches}
 
 
-def run(n_events: int = 60_000) -> dict[str, Any]:
+def run(n_events: int | None = None) -> dict[str, Any]:
+    from bench import Skipped
+
     if not SIGMAHQ.is_dir():
-        return {"rows": [{"bench": "detections", "skipped": f"{SIGMAHQ} not present"}]}
+        raise Skipped(f"{SIGMAHQ} not present (set NOCSOC_SHARED_DIR)")
     from nocsoc.detections.loader import RuleSet
 
-    lines = make_lines(n_events)
+    lines = make_lines(n_events or N_EVENTS)
     ours = _nocsoc(lines)
     ref = _sqlite_reference(ours["parsed"], ours["ruleset"])
     n = ours["events"]
@@ -302,7 +309,7 @@ def run(n_events: int = 60_000) -> dict[str, Any]:
 if __name__ == "__main__":
     sys.path.insert(0, str(ROOT))
     ap = argparse.ArgumentParser()
-    ap.add_argument("--events", type=int, default=60_000)
+    ap.add_argument("--events", type=int, default=N_EVENTS)
     a = ap.parse_args()
     result = run(a.events)
     for r in result["rows"]:

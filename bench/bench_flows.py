@@ -45,6 +45,7 @@ GOAL = 1_000_000
 SCAPY_DATAGRAMS = 200
 NFCAPD_REPLAYS = 120
 UDP_REPLAYS = 30
+CPU_REPEAT = 5  # in-memory rates: median of this many runs
 
 
 def make_pcap(path: Path) -> Path:
@@ -96,10 +97,11 @@ def continuous(datagrams: list[bytes], version: int, replays: int, records: int)
     return out
 
 
-def cpu_rate(fn: Any, records: int, repeat: int = 5) -> float:
-    """Records per CPU second of this thread, median of `repeat` runs (the machine is shared)."""
+def cpu_rate(fn: Any, records: int, repeat: int | None = None) -> float:
+    """Records per CPU second of this thread, median of `repeat` runs (default CPU_REPEAT: the
+    machine is shared)."""
     took = []
-    for _ in range(repeat):
+    for _ in range(repeat or CPU_REPEAT):
         t = time.process_time()
         fn()
         took.append(time.process_time() - t)
@@ -148,7 +150,7 @@ def nocsoc_rate(datagrams: list[bytes], version: int) -> tuple[float, float, flo
     speedups.ext = None  # the fallback path, for the record of what the C part buys
     try:
         hand_over()
-        numpy_rate = cpu_rate(full, records, repeat=3)
+        numpy_rate = cpu_rate(full, records, repeat=min(3, CPU_REPEAT))
     finally:
         speedups.ext = built
     return rate, decode_rate, numpy_rate, records
@@ -331,6 +333,9 @@ def cardinality_rates(nfcapd_ns: float | None) -> list[dict[str, Any]]:
 
 
 UDP_ROUNDS = 5
+# `python -m bench --quick`: the same code paths at sizes that take seconds (figures meaningless)
+QUICK = {"FLOWS": 2_000, "REPLAYS": 4, "SCAPY_DATAGRAMS": 20, "NFCAPD_REPLAYS": 12, "UDP_REPLAYS": 3,
+         "CPU_REPEAT": 1, "CARDINALITY_RECORDS": 30_000, "UDP_ROUNDS": 1}
 
 
 def paired_udp_rates(datagrams: list[bytes], version: int, per_replay: int) -> tuple[

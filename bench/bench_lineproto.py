@@ -44,6 +44,10 @@ from nocsoc.schema import FLOW_TOP, INTERFACE, SENSOR, Point  # noqa: E402
 T0 = 1_795_568_400_000_000_000
 N_POINTS = 20_000
 REPEAT = 7
+INFLUX_POINTS = 100_000
+INFLUX_ROUNDS = 3
+# `python -m bench --quick`: the same code paths at sizes that take seconds (figures meaningless)
+QUICK = {"N_POINTS": 2_000, "REPEAT": 1, "INFLUX_POINTS": 10_000, "INFLUX_ROUNDS": 1}
 GOAL = 800_000
 T = TypeVar("T")
 
@@ -98,11 +102,11 @@ def to_client(p: Point) -> ClientPoint:
     return cp.time(p.time_ns)
 
 
-def median_rate(fn: Callable[[], object], n: int, repeat: int = REPEAT) -> float:
-    """Items per CPU-second of this process, median of `repeat`: steadier than wall time on a
-    machine shared with other work, and the per-core figure the goal is about."""
+def median_rate(fn: Callable[[], object], n: int, repeat: int | None = None) -> float:
+    """Items per CPU-second of this process, median of `repeat` (default REPEAT): steadier than
+    wall time on a machine shared with other work, and the per-core figure the goal is about."""
     took = []
-    for _ in range(repeat):
+    for _ in range(repeat or REPEAT):
         t = time.process_time()
         fn()
         took.append(time.process_time() - t)
@@ -210,7 +214,7 @@ def influxd_rows() -> list[dict[str, Any]]:
         return [{"write path": "influxd not installed (apt-get install influxdb): skipped"}]
     from tests.servers.influx import InfluxD
 
-    points = interface_points(100_000, random.Random(5))
+    points = interface_points(INFLUX_POINTS, random.Random(5))
     lines = encode_many(points)
     batches = ["\n".join(lines[i:i + 5000]).encode() for i in range(0, len(lines), 5000)]
     rows = []
@@ -250,11 +254,11 @@ def influxd_rows() -> list[dict[str, Any]]:
 
             # interleaved, best of three: the machine may be shared with other work
             ref = plain = gz = 0.0
-            for r in range(3):
+            for r in range(INFLUX_ROUNDS):
                 ref = max(ref, raw(f"raw{r}"))
                 plain = max(plain, via_sink(f"sink_plain{r}", False))
                 gz = max(gz, via_sink(f"sink_gzip{r}", True))
-            count = server.query('SELECT count("in_bps") FROM "interface"', "sink_gzip2")
+            count = server.query('SELECT count("in_bps") FROM "interface"', f"sink_gzip{INFLUX_ROUNDS - 1}")
             stored = count["results"][0]["series"][0]["values"][0][1]
             if stored != len(points):
                 raise RuntimeError(f"influxd holds {stored} points, expected {len(points)}")

@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench import Skipped
 from bench.procstat import proc_cpu
 
 COLUMNS = ("1.3.6.1.2.1.31.1.1.1", "1.3.6.1.2.1.2.2.1")
@@ -28,6 +29,11 @@ ENV = {
     "NOCSOC_SNMP_AUTH": "bench-auth-1",
     "NOCSOC_SNMP_PRIV": "bench-priv-1",
 }
+WALKED = 0  # devices walked per SNMP version (0: all of the sample's)
+BACKGROUND_S = 10.0  # real seconds of flows + syslog export measured
+REF_WALKS = 3  # walks of the snmpsim router
+# `python -m bench --quick`: the same code paths at sizes that take seconds (figures meaningless)
+QUICK = {"WALKED": 2, "BACKGROUND_S": 1.5, "REF_WALKS": 1}
 
 
 def _self_cpu() -> float:
@@ -48,12 +54,28 @@ def _walk(target: str, auth: list[str]) -> int:
     return n
 
 
-def _simulator() -> dict[str, Any]:
+def _free_udp_port(host: str) -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+def _sample_inventory() -> Any:
+    """The sample backbone, each device's agent on a port free on its address now: the sample's
+    own port (16100) may be taken by a `nocsoc simulate` or a test running on this machine."""
     from nocsoc.inventory.sample import SAMPLE_INVENTORY
     from nocsoc.inventory.store import load_inventory
-    from nocsoc.simulate.scenario import Scenario, SimulateConfig
 
     inv = load_inventory(SAMPLE_INVENTORY)
+    for d in inv.devices:
+        d.snmp_port = _free_udp_port(d.address)
+    return inv
+
+
+def _simulator() -> dict[str, Any]:
+    from nocsoc.simulate.scenario import Scenario, SimulateConfig
+
+    inv = _sample_inventory()
     c0, w0 = _self_cpu(), time.perf_counter()
     sc = Scenario(inv, SimulateConfig(seed=1, speed=60, flows_to=None, syslog_to=None))
     sc.start()
@@ -64,6 +86,7 @@ def _simulator() -> dict[str, Any]:
     try:
         for version in ("2c", "3"):
             devs = [d for d in inv.devices if inv.profile(d.profile).version == version]
+            devs = devs[:WALKED] if WALKED else devs
             req0 = pool.counters.get("requests")
             sent0 = pool.counters.get("varbinds")
             c0 = _self_cpu()
@@ -88,7 +111,7 @@ def _simulator() -> dict[str, Any]:
                         ENV["NOCSOC_SNMP_PRIV"],
                     ]
                 )
-                vb += _walk(f"{d.address}:16100", auth)
+                vb += _walk(f"{d.address}:{d.snmp_port}", auth)
             out[version] = {
                 "devices": len(devs),
                 "varbinds": vb,
@@ -101,16 +124,16 @@ def _simulator() -> dict[str, Any]:
     return out
 
 
-def _background(seconds: float = 10.0) -> dict[str, Any]:
-    from nocsoc.inventory.sample import SAMPLE_INVENTORY
-    from nocsoc.inventory.store import load_inventory
+def _background() -> dict[str, Any]:
     from nocsoc.simulate.scenario import Scenario, SimulateConfig
+
+    seconds = BACKGROUND_S
 
     sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sink.bind(("127.0.0.1", 0))
     port = sink.getsockname()[1]
     sc = Scenario(
-        load_inventory(SAMPLE_INVENTORY),
+        _sample_inventory(),
         SimulateConfig(
             seed=1,
             speed=60,
@@ -163,7 +186,7 @@ def _snmpsim_reference() -> dict[str, Any] | None:
         pid = sim.process.proc.pid
         c0 = proc_cpu(pid)
         vb = 0
-        for _ in range(3):
+        for _ in range(REF_WALKS):
             vb += _walk(f"{sim.addresses['r0']}:{sim.ports['r0']}", ["-v2c", "-c", "public"])
         return {"varbinds": vb, "cpu": proc_cpu(pid) - c0}
     finally:
@@ -173,7 +196,7 @@ def _snmpsim_reference() -> dict[str, Any] | None:
 
 def run() -> list[dict[str, Any]]:
     if shutil.which("snmpbulkwalk") is None:
-        return [{"simulate": "snmpbulkwalk missing (apt-get install snmp): skipped"}]
+        raise Skipped("snmpbulkwalk missing (apt-get install snmp)")
     os.environ.update(ENV)
     sim = _simulator()
     ref = _snmpsim_reference()

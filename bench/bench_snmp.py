@@ -19,6 +19,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench import Skipped
+
 DEVICES = 8
 PORTS = 48
 ROUNDS = 3
@@ -29,6 +31,8 @@ INTERVAL = 4.0
 # 2 cores and are the limit here, not the poller.
 SUSTAIN_DEVICES = 32
 SUSTAIN_INTERVAL = 6.4
+# `python -m bench --quick`: the same code paths at sizes that take seconds (figures meaningless)
+QUICK = {"DEVICES": 2, "ROUNDS": 1, "INTERVAL": 2.0, "SUSTAIN_DEVICES": 4, "SUSTAIN_INTERVAL": 2.0}
 
 
 def _cpu_children() -> float:
@@ -68,11 +72,13 @@ def _measure(
     poller_cls: Any,
     sink_cls: Any,
     wait_until: Any,
-    devices: int = DEVICES,
-    interval: float = INTERVAL,
+    devices: int | None = None,
+    interval: float | None = None,
 ) -> dict[str, Any]:
     """The service as `nocsoc run` starts it, every device on its own `interval` grid; CPU over
     whole cycles after the first (engine set-up, absent-table probing, sensor names)."""
+    devices = DEVICES if devices is None else devices  # read at call time: --quick resizes them
+    interval = INTERVAL if interval is None else interval
     results: list[Any] = []
     poller = poller_cls(
         config_cls(interval_s=interval, v2c_client=client), inv, sink_cls(), on_result=results.append
@@ -145,9 +151,9 @@ def run() -> list[dict[str, Any]]:
     from tests.servers.snmp import SNMPSIM_VENV, SnmpSim
 
     if not (SNMPSIM_VENV / "bin" / "snmpsim-command-responder").exists():
-        return [{"snmp": f"{SNMPSIM_VENV} missing (make snmpsim-venv): skipped"}]
+        raise Skipped(f"{SNMPSIM_VENV} missing (make snmpsim-venv)")
     if shutil.which("snmpbulkwalk") is None:
-        return [{"snmp": "snmpbulkwalk missing (apt-get install snmp): skipped"}]
+        raise Skipped("snmpbulkwalk missing (apt-get install snmp)")
 
     tmp = Path(tempfile.mkdtemp(prefix="nocsoc-bench-snmp-"))
     files = {}
@@ -162,6 +168,7 @@ def run() -> list[dict[str, Any]]:
                     ports=PORTS,
                     optics_ports=(1, 2, 3, 4),
                     neighbours=[Neighbour(1, "dx-core-1", "Te0/0/1", MAC["dx-core-1"])],
+                    chassis_mac=f"02:00:5e:00:00:{i:02x}",  # locally administered, one per router
                 )
             )
         )

@@ -12,8 +12,10 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from nocsoc.collectors.flows.config import FlowsConfig
+from nocsoc.collectors.icmp.config import IcmpConfig
 from nocsoc.collectors.logs.config import LogsConfig
 from nocsoc.collectors.snmp.config import SnmpConfig
+from nocsoc.collectors.traps.config import TrapsConfig
 from nocsoc.dashboards.config import DashboardsConfig
 from nocsoc.detections.config import DetectionsConfig
 from nocsoc.errors import ConfigError
@@ -51,6 +53,8 @@ class Config(BaseModel):
     snmp: SnmpConfig = Field(default_factory=SnmpConfig)
     flows: FlowsConfig = Field(default_factory=FlowsConfig)
     logs: LogsConfig = Field(default_factory=LogsConfig)
+    traps: TrapsConfig = Field(default_factory=TrapsConfig)
+    icmp: IcmpConfig = Field(default_factory=IcmpConfig)
     detections: DetectionsConfig = Field(default_factory=DetectionsConfig)
     dashboards: DashboardsConfig = Field(default_factory=DashboardsConfig)
     run: RunConfig = Field(default_factory=RunConfig)

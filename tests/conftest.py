@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
+# ../shared beside the project (CI's clone); NOCSOC_SHARED_DIR where it sits elsewhere (worktrees)
+SHARED = Path(os.environ.get("NOCSOC_SHARED_DIR") or ROOT.parent / "shared")
 
 pytest_plugins: list[str] = []
 for _mod in ("influx", "snmp", "flows"):

@@ -15,6 +15,7 @@ app = typer.Typer(
     "Sigma detections, alerts and Grafana dashboards.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
+    cls=common.OneLineErrors,
 )
 
 
@@ -30,12 +31,18 @@ def main_callback(
         None, "--config", "-c", help="nocsoc.yaml (else $NOCSOC_CONFIG, else ./nocsoc.yaml)"
     ),
     verbose: int = typer.Option(0, "--verbose", "-v", count=True, help="more log output (-vv: debug)"),
+    lang: str | None = typer.Option(
+        None, "--lang", help="language of tables and messages: vi or en (else $NOCSOC_LANG, else the locale)"
+    ),
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="print the version and exit"
     ),
 ) -> None:
     common.OPTIONS.config_path = config
     common.OPTIONS.verbose = verbose
+    if lang is not None and lang not in ("vi", "en"):
+        common.fail(f"--lang must be vi or en, not {lang!r}", common.EXIT_USAGE)
+    common.OPTIONS.lang = lang
 
 
 def _register_all() -> None:
@@ -48,14 +55,17 @@ def _register_all() -> None:
         inventory,
         logs,
         notify,
+        ping,
+        profiles,
         service,
         simulate,
         snmp,
+        traps,
         web,
     )
 
-    for module in (inventory, snmp, flows, logs, detections, dashboards, service, simulate, demo, web,
-                   notify):
+    for module in (inventory, snmp, profiles, traps, ping, flows, logs, detections, dashboards, service,
+                   simulate, demo, web, notify):
         module.register(app)
 
 

@@ -9,8 +9,10 @@ import typer
 from rich.table import Table
 
 from nocsoc.cli import common
+from nocsoc.cli.lang import t
 from nocsoc.dashboards.config import DashboardsConfig
 from nocsoc.errors import NocsocError
+from nocsoc.inventory.model import Inventory
 
 app = typer.Typer(help="Grafana dashboards, datasource and alert rules as code.", no_args_is_help=True)
 
@@ -21,6 +23,21 @@ def _config() -> tuple[DashboardsConfig, Path | None]:
     """The `dashboards:` section of nocsoc.yaml when there is one, else the defaults."""
     config, path = common.load_config_or_defaults()
     return config.dashboards, path
+
+
+def _inventory() -> Inventory | None:
+    """The inventory nocsoc.yaml names, when both exist: it names sites, exporters and the
+    backbone links (one alert rule each). Without it the dashboards are generic; a broken
+    inventory exits 2 with file:line rather than silently building generic dashboards."""
+    from nocsoc.config import inventory_path
+    from nocsoc.inventory.store import load_inventory
+
+    config, path = common.load_config_or_defaults()
+    if path is None or not inventory_path(config, path).exists():
+        return None
+    with common.user_errors():
+        return load_inventory(inventory_path(config, path))
+    raise AssertionError("unreachable")
 
 
 def _locale(value: str | None, cfg: DashboardsConfig) -> str:
@@ -46,37 +63,46 @@ def build_cmd(
 ) -> None:
     """Write provisioning/{datasources,dashboards,alerting}/*.yaml and dashboards/<Folder>/*.json."""
     from nocsoc.dashboards import alerting
+    from nocsoc.dashboards.lint import lint_dashboards
     from nocsoc.dashboards.provisioning import build_tree
     from nocsoc.dashboards.registry import build_all
     from nocsoc.dashboards.validate import check_alert_rules, check_dashboards, schema_errors
 
+    if out is not None:
+        common.output_dir_or_fail(out, "--out")
     cfg, cfg_path = _config()
     loc = _locale(locale, cfg)
-    dashboards = [d for _, d in build_all(loc, cfg.datasource_uid)]
-    problems = check_dashboards(dashboards)
-    problems += check_alert_rules(alerting.rules(cfg, loc))
+    inventory = _inventory()
+    dashboards = [d for _, d in build_all(loc, cfg.datasource_uid, cfg, inventory)]
+    problems = check_dashboards(dashboards) + lint_dashboards(dashboards, loc)
+    problems += check_alert_rules(alerting.rules(cfg, loc, inventory))
     if jsonschema_dir is not None:
         if not (jsonschema_dir / "dashboard.jsonschema.json").is_file():
             common.fail(f"--jsonschema {jsonschema_dir}: no dashboard.jsonschema.json there",
                         common.EXIT_USAGE)
-        problems += [p for d in dashboards for p in schema_errors(d, jsonschema_dir)]
+        try:
+            problems += [p for d in dashboards for p in schema_errors(d, jsonschema_dir)]
+        except (ValueError, OSError) as exc:  # json.JSONDecodeError is a ValueError
+            common.fail(f"--jsonschema {jsonschema_dir}: cannot read Grafana's JSON Schemas: {exc}",
+                        common.EXIT_USAGE)
     if problems:
         common.fail("generated dashboards failed validation:\n" + "\n".join(map(str, problems)))
     if out is None:
         base = cfg_path.parent if cfg_path else Path.cwd()
-        out = base / cfg.out_dir
-    report = build_tree(out, cfg, loc, dashboards_path)
+        out = common.output_dir_or_fail(base / cfg.out_dir, "dashboards.out_dir")
+    report = build_tree(out, cfg, loc, dashboards_path, inventory)
     if json_out:
         common.print_json({"out_dir": str(out), "locale": loc, "written": [str(p) for p in report.written],
                            "unchanged": [str(p) for p in report.unchanged], "dashboards": report.dashboards})
         return
-    table = Table(title=f"Grafana provisioning in {out} ({loc})")
+    table = Table(title=t("dash.build.title", out=str(out), locale=loc))
     for col in ("folder", "uid", "title", "panels"):
-        table.add_column(col)
+        table.add_column(t(f"dash.col.{col}"))
     for d in report.dashboards:
         table.add_row(d["folder"], d["uid"], d["title"], str(d["panels"]))
     common.console.print(table)
-    common.console.print(f"{len(report.written)} file(s) written, {len(report.unchanged)} unchanged")
+    written, unchanged = len(report.written), len(report.unchanged)
+    common.console.print(t("dash.build.written", written=written, unchanged=unchanged))
 
 
 @app.command("push")
@@ -92,12 +118,13 @@ def push_cmd(
     """Push folders, the datasource, dashboards (by uid) and alert rules; unchanged objects are left alone."""
     from nocsoc.dashboards.push import connect, push
 
+    common.url_or_fail(url, "--url")
     cfg, cfg_path = _config()
     loc = _locale(locale, cfg)
     token = _token(token_env, cfg, cfg_path)
     api = connect(url, token)
     try:
-        report = push(api, url, cfg, loc, dry_run=dry_run)
+        report = push(api, url, cfg, loc, dry_run=dry_run, inventory=_inventory())
     except NocsocError as exc:
         common.fail(str(exc), getattr(exc, "exit_code", common.EXIT_RUNTIME))
     finally:
@@ -109,7 +136,7 @@ def push_cmd(
     verb = "would " if dry_run else ""
     table = Table(title=f"Grafana {report.grafana_version} at {url}" + (" (dry run)" if dry_run else ""))
     for col in ("kind", "uid", "title", "action", "detail"):
-        table.add_column(col)
+        table.add_column(t(f"dash.col.{col}"))
     colour = {"create": "green", "update": "yellow", "unchanged": "dim"}
     for c in report.changes:
         table.add_row(c.kind, c.uid, c.title, f"[{colour[c.action]}]{verb}{c.action}[/]", c.detail)
@@ -144,23 +171,24 @@ def list_cmd(
 ) -> None:
     """The dashboards and alert rules nocsoc generates."""
     from nocsoc.dashboards import alerting
-    from nocsoc.dashboards.base import FOLDERS
+    from nocsoc.dashboards.base import FOLDERS, folder_title, folder_uid
     from nocsoc.dashboards.registry import build_all
 
     cfg, _ = _config()
     loc = _locale(locale, cfg)
-    rows = [{"kind": "dashboard", "uid": spec.uid, "folder": spec.folder, "title": d["title"],
-             "panels": sum(1 for p in d["panels"] if p.get("type") != "row")}
-            for spec, d in build_all(loc, cfg.datasource_uid)]
-    folder_of = {uid: title for title, uid in FOLDERS.items()}
+    inventory = _inventory()
+    rows = [{"kind": "dashboard", "uid": d["uid"], "folder": folder_title(spec.folder, loc),
+             "title": d["title"], "panels": sum(1 for p in d["panels"] if p.get("type") != "row")}
+            for spec, d in build_all(loc, cfg.datasource_uid, cfg, inventory)]
+    folder_of = {folder_uid(f, loc): folder_title(f, loc) for f in FOLDERS}
     rows += [{"kind": "alert_rule", "uid": r["uid"], "folder": folder_of[r["folderUID"]], "title": r["title"],
-              "panels": 0} for r in alerting.rules(cfg, loc)]
+              "panels": 0} for r in alerting.rules(cfg, loc, inventory)]
     if json_out:
         common.print_json(rows)
         return
     table = Table()
     for col in ("kind", "uid", "folder", "title", "panels"):
-        table.add_column(col)
+        table.add_column(t(f"dash.col.{col}"))
     for r in rows:
         table.add_row(r["kind"], r["uid"], r["folder"], r["title"], str(r["panels"] or ""))
     common.console.print(table)
@@ -170,12 +198,13 @@ def list_cmd(
 def check_cmd(
     influx_url: str = typer.Option(..., "--influx-url", help="InfluxDB 1.x URL, e.g. http://127.0.0.1:8086"),
     database: str | None = typer.Option(None, "--db", help="database (default: dashboards.influx_database)"),
-    range_s: int = typer.Option(3600, "--range", help="time range in seconds, ending now"),
+    range_s: int = typer.Option(3600, "--range", min=1, help="time range in seconds, ending now"),
     json_out: bool = typer.Option(False, "--json", help="machine-readable output"),
 ) -> None:
     """Run every panel and alert query, as Grafana sends it, on InfluxDB (exit 1: one failed or was empty)."""
     from nocsoc.dashboards.proof import prove_all
 
+    common.url_or_fail(influx_url, "--influx-url")
     cfg, _ = _config()
     results = prove_all(influx_url, database or cfg.influx_database, cfg, "en", range_s)
     bad = [r for r in results if not r.ok]

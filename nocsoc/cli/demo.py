@@ -7,9 +7,11 @@ import time
 from pathlib import Path
 
 import typer
+from rich.console import Group
 from rich.live import Live
 from rich.panel import Panel
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.text import Text
 
 from nocsoc.cli import common
 
@@ -28,16 +30,25 @@ def demo(
     duration: float = typer.Option(120.0, "--duration", min=10, help="real seconds to run"),
     speed: float = typer.Option(30.0, "--speed", min=1, help="simulated seconds per real second"),
     seed: int = typer.Option(7, "--seed", help="same seed, same traffic and attacks"),
+    fresh: bool = typer.Option(
+        False, "--fresh", help="start with an empty alert store (the old one is backed up first)"
+    ),
 ) -> None:
-    """Run the simulated provincial backbone through nocsoc and show what it saw."""
+    """Run the simulated provincial backbone through nocsoc and show what it saw.
+
+    A workspace's alert store (acknowledgements, comments) is kept from run to run; --fresh
+    moves it to <dir>/backups/ first."""
+    from nocsoc.cli.lang import current
     from nocsoc.service.demo import DemoOptions, run_demo
     from nocsoc.service.summary import check_attacks, read_summary, render_attack_checks, render_summary
 
+    common.output_dir_or_fail(workdir, "--dir")
     opts = DemoOptions(workdir=workdir, duration_s=duration, speed=speed, seed=seed,
-                       influx_url=os.environ.get("NOCSOC_INFLUX_URL") or None)
+                       influx_url=os.environ.get("NOCSOC_INFLUX_URL") or None, fresh=fresh)
     console = common.console
     console.print(Panel.fit(
-        "nocsoc demo: the Bình Phước backbone (48 devices, 11 sites) simulated on 127.10.0.0/16,\n"
+        "nocsoc demo: the former Bình Phước backbone of Đồng Nai (48 devices, 11 sites) simulated on "
+        "127.10.0.0/16,\n"
         f"watched by `nocsoc run` for {duration:.0f} s ({duration * speed / 60:.0f} simulated minutes), "
         "writing to the embedded SQLite sink" + (f" and {opts.influx_url}" if opts.influx_url else "") + ".",
         title="nocsoc"))
@@ -60,8 +71,15 @@ def demo(
     names = {addr: d.name for addr, d in result.inventory.by_address().items()}
     summary = read_summary(result.db_path, result.alerts_db, since_ns=result.started_ns, names=names,
                            optics_min_dbm=result.optics_min_dbm)
-    console.print(render_summary(summary))
-    console.print(render_attack_checks(check_attacks(result.manifest, result.alerts_db)))
+    console.print(render_summary(summary, lang=current(), optics_min_dbm=result.optics_min_dbm))
+    checks = check_attacks(result.manifest, result.alerts_db, since=result.started)
+    console.print(render_attack_checks(checks))
+    ws = result.workspace
+    if ws is not None and ws.backup is not None:
+        console.print(f"--fresh: the previous alert store is saved as {ws.backup}", highlight=False)
+    elif ws is not None and ws.kept_alerts:
+        console.print(f"{ws.kept_alerts} alerts of earlier runs kept in {result.alerts_db} "
+                      "(--fresh starts empty, after a backup)", highlight=False)
     console.print(
         f"\n{summary.points:,} values stored in {result.db_path}; "
         f"{result.dashboards} Grafana dashboards and provisioning in {result.grafana_dir}/ "
@@ -79,15 +97,17 @@ def demo(
         common.fail(f"`nocsoc run` exited with {result.run_exit}: see {log}")
 
 
+WINDOW_MIN = 15
+COMPACT_BELOW = 100  # columns: narrower terminals get the 80x24 layout
+
+
 def top(
     interval: float = typer.Option(2.0, "--interval", min=0.5, help="refresh every N seconds"),
     once: bool = typer.Option(False, "--once", help="print one frame and exit"),
 ) -> None:
-    """A live terminal view of a running nocsoc: links, devices, talkers, alerts."""
-    from rich.console import Group
-
+    """A live terminal view of a running nocsoc: collectors, links, devices, talkers, alerts."""
+    from nocsoc.cli.lang import current
     from nocsoc.errors import NocsocError
-    from nocsoc.service.summary import read_summary, render_summary
     from nocsoc.sinks.plugins.sqlite import SqliteSinkConfig
 
     rt = common.load_context_or_fail()
@@ -96,6 +116,8 @@ def top(
         common.fail("nocsoc top reads the sqlite sink: add one to `sinks:` in the config", common.EXIT_USAGE)
     db = rt.path(sqlite.path)
     alerts_db = rt.path(rt.config.detections.alerts_db)
+    state_dir = rt.state_dir
+    cfg = rt.config.dashboards
 
     try:
         names = {addr: d.name for addr, d in rt.load_inventory().by_address().items()}
@@ -103,8 +125,8 @@ def top(
         names = {}
 
     def frame() -> Group:
-        since = time.time_ns() - 15 * 60 * 1_000_000_000
-        return render_summary(read_summary(db, alerts_db, since_ns=since, names=names))
+        return top_frame(db, alerts_db, state_dir, names, current(), interval, common.console.width,
+                         cfg.link_utilization_warn_pct, cfg.link_utilization_pct, cfg.optics_rx_min_dbm)
 
     if once:
         common.console.print(frame())
@@ -116,6 +138,62 @@ def top(
                 live.update(frame())
         except KeyboardInterrupt:
             pass
+
+
+def top_frame(
+    db: Path,
+    alerts_db: Path,
+    state_dir: Path,
+    names: dict[str, str],
+    lang: str,
+    interval: float,
+    width: int,
+    warn_pct: float,
+    alarm_pct: float,
+    optics_min_dbm: float,
+    now: float | None = None,
+) -> Group:
+    """One frame of `nocsoc top`: the header (window, refresh time, each collector's liveness from
+    its status file) over the summary of the last WINDOW_MIN minutes."""
+    from nocsoc.messages import text
+    from nocsoc.service.status import read_statuses
+    from nocsoc.service.summary import read_summary, render_summary
+
+    now = time.time() if now is None else now
+
+    def t(key: str, **values: object) -> str:
+        return text(lang, key, **values)
+
+    since = int((now - WINDOW_MIN * 60) * 1e9)
+    summary = read_summary(db, alerts_db, since_ns=since, names=names, optics_min_dbm=optics_min_dbm)
+    head = Text()
+    head.append(t("top.title"), style="bold")
+    head.append(" · " + t("top.window", minutes=WINDOW_MIN))
+    head.append(" · " + t("top.refreshed", time=time.strftime("%H:%M:%S", time.localtime(now)),
+                          interval=f"{interval:g}s"))
+    workers = Text(t("top.collectors") + ": ")
+    statuses = read_statuses(state_dir)
+    if not statuses:
+        workers.append(t("top.worker.none", path=str(state_dir / "status")), style="yellow")
+    for i, st in enumerate(statuses):
+        if i:
+            workers.append(" · ")
+        age = f"{max(now - st.updated, 0):.0f}s"
+        if st.state == "running" and not st.stale(now):
+            workers.append(f"{st.worker} ● ", style="green")
+            workers.append(t("top.worker.running", age=age))
+        elif st.state == "running":
+            workers.append(f"{st.worker} ✗ ", style="red")
+            workers.append(t("top.worker.stale", age=age), style="red")
+        elif st.state == "failed":
+            workers.append(f"{st.worker} ✗ ", style="red")
+            workers.append(t("top.worker.failed", error=st.error[:40]), style="red")
+        else:
+            workers.append(f"{st.worker} ○ ", style="dim")
+            workers.append(t("top.worker.stopped"), style="dim")
+    body = render_summary(summary, lang=lang, compact=width < COMPACT_BELOW, warn_pct=warn_pct,
+                          alarm_pct=alarm_pct, optics_min_dbm=optics_min_dbm, width=width)
+    return Group(head, workers, body)
 
 
 def register(app: typer.Typer) -> None:

@@ -45,10 +45,23 @@ def _config() -> tuple[Any, Path]:
 
 
 def _store(db: Path | None) -> Any:
+    """The alert store (--db, else detections.alerts_db); one line and exit 2 when it cannot be
+    opened (a directory, an unwritable place, a file that is not an alert store)."""
+    import sqlite3
+
     from nocsoc.detections.alerts import AlertStore
 
+    if db is not None:
+        common.sqlite_file_or_fail(db, "--db")
     cfg, base = _config()
-    return AlertStore(resolve_path(base, db or cfg.detections.alerts_db), cfg.detections.dedup_window_s)
+    path = resolve_path(base, db or cfg.detections.alerts_db)
+    what = "--db" if db is not None else "detections.alerts_db"
+    if path.is_dir():
+        common.fail(f"{what} {path}: is a directory, expected the alert store file", common.EXIT_USAGE)
+    try:
+        return AlertStore(path, cfg.detections.dedup_window_s)
+    except (OSError, sqlite3.Error) as exc:
+        common.fail(f"{what} {path}: cannot open the alert store: {exc}", common.EXIT_USAGE)
 
 
 def _who(by: str | None) -> str:
@@ -318,7 +331,10 @@ def rules_test(
     target = rs.by_id(rule)
     if target is None:
         common.fail(f"no rule {rule!r} (see `nocsoc rules list`)", common.EXIT_USAGE)
-    res = rule_test(rs, target, logfile, expect == "match")
+    try:
+        res = rule_test(rs, target, logfile, expect == "match")
+    except UnicodeDecodeError as exc:
+        common.fail(f"{logfile}: not UTF-8 text (byte {exc.start})", common.EXIT_USAGE)
     if as_json:
         common.print_json(res.to_dict())
     else:

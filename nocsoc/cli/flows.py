@@ -47,8 +47,9 @@ def listen(
     """Receive flows and write per-interval rollups to the configured sinks until Ctrl-C/SIGTERM.
 
     On stop, what was received is decoded and the open interval is written (partial)."""
+    from pydantic import ValidationError
+
     from nocsoc.collectors.flows.collector import FlowCollector
-    from nocsoc.collectors.listen import parse_bind
     from nocsoc.service.registry import ServiceContext
     from nocsoc.service.worker import Worker, WorkerSpec
 
@@ -57,13 +58,13 @@ def listen(
                                                   ("interval_s", interval), ("top_n", top_n))
                                if v is not None}
     for opt, value in (("--bind", bind), ("--sflow-bind", sflow_bind)):
-        if value is not None:
-            try:
-                parse_bind(value)
-            except ValueError as exc:
-                common.fail(f"{opt}: {exc}", common.EXIT_USAGE)
-    with common.user_errors():
+        if value is not None:  # HOST:PORT, and free now: one line naming it, not a late failure
+            common.bind_or_fail(value, opt)
+    try:
         config = ctx.config.flows.model_validate({**ctx.config.flows.model_dump(), **updates})
+    except ValidationError as exc:
+        common.invalid_options(exc, {"bind": "--bind", "sflow_bind": "--sflow-bind",
+                                     "interval_s": "--interval", "top_n": "--top-n"})
     if not ctx.inventory_path.exists():
         common.err_console.print(f"note: no inventory at {ctx.inventory_path}: exporters are not "
                                  "enriched and have no sampling fallback", soft_wrap=True)

@@ -419,6 +419,8 @@ def export_command(
 
     if fmt not in ("yaml", "csv", "json"):
         common.fail(f"--format: unknown format {fmt!r}; use yaml, csv or json", common.EXIT_USAGE)
+    if output is not None:
+        common.output_file_or_fail(output, "--output")
     inv = _load(_store())
     text = export_inventory(inv, fmt)  # type: ignore[arg-type]  # checked just above
     if output is None:
@@ -484,6 +486,8 @@ def init_command(
     """Write a commented starter nocsoc.yaml and the sample inventory (the Bình Phước backbone)."""
     from nocsoc.inventory.sample import init_project
 
+    if not directory.is_file():  # a file is refused by init_project, naming it
+        common.output_dir_or_fail(directory, "DIRECTORY")
     with common.user_errors():
         written = init_project(directory, force=force)
     for p in written:

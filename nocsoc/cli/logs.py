@@ -28,7 +28,6 @@ def listen(
     duration: float | None = typer.Option(None, "--duration", help="stop after this many seconds"),
 ) -> None:
     """Receive syslog and tail files; raise alerts into the alert store until Ctrl-C / SIGTERM."""
-    from nocsoc.collectors.listen import parse_bind
     from nocsoc.collectors.logs.pipeline import LogPipeline
     from nocsoc.service.registry import ServiceContext
     from nocsoc.service.worker import Worker, WorkerSpec
@@ -36,11 +35,8 @@ def listen(
     ctx = common.context_or_defaults()
     ctx.inventory_optional = True
     logs_cfg = ctx.config.logs.model_copy()
-    if bind:
-        try:
-            parse_bind(bind)
-        except ValueError as exc:
-            common.fail(f"--bind: {exc}", common.EXIT_USAGE)
+    if bind:  # HOST:PORT, and free now for both: one line naming it, not a late failure
+        common.bind_or_fail(bind, "--bind", ("udp", "tcp"))
         logs_cfg.syslog_udp = logs_cfg.syslog_tcp = bind
     for f in file or []:
         if f.is_dir():
@@ -49,8 +45,7 @@ def listen(
         logs_cfg.files = [*logs_cfg.files, *(str(f.resolve()) for f in file)]
     det_cfg = ctx.config.detections.model_copy()
     if db:
-        if db.is_dir():
-            common.fail(f"--db {db}: is a directory, expected an alert store file", common.EXIT_USAGE)
+        common.sqlite_file_or_fail(db, "--db")  # a directory, /proc, a file of another kind
         det_cfg.alerts_db = str(db.resolve())
     pipelines: list[LogPipeline] = []
 

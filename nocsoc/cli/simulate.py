@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import typer
 from pydantic import ValidationError
 from rich.live import Live
+from rich.markup import escape
 from rich.table import Table
 
 from nocsoc.cli import common
@@ -45,6 +46,39 @@ def _load_script(path: Path) -> Script:
         raise NocsocError(problems=validation_problems(exc, doc, Script)) from None
 
 
+def _destinations(flows_to: str | None, syslog_to: str | None) -> tuple[str | None, str | None, list[str]]:
+    """Where flows and syslog go: the option when given, else where nocsoc.yaml (-c /
+    NOCSOC_CONFIG / ./nocsoc.yaml) makes the collectors listen, else the defaults (the same
+    127.0.0.1:2055 and :5514 as an empty config). Returns (flows, syslog, notes)."""
+    cfg, path = common.load_config_or_defaults()
+    where = f"{path}" if path is not None else "defaults (no nocsoc.yaml)"
+    notes: list[str] = []
+
+    def from_config(bind: str | None, key: str) -> str | None:
+        if bind is None:
+            notes.append(f"{key} is off in {where}: nothing sent there (pass the option to send)")
+            return None
+        from nocsoc.collectors.listen import parse_bind
+
+        try:
+            host, port = parse_bind(bind)
+        except ValueError as exc:
+            common.fail(f"{where}: {key}: {exc}", common.EXIT_USAGE)
+        if host in ("", "0.0.0.0", "::"):  # a collector on every address also listens on loopback
+            host = "127.0.0.1"
+        return f"{host}:{port}"
+
+    flows = flows_to if flows_to is not None else from_config(cfg.flows.bind, "flows.bind")
+    syslog = syslog_to if syslog_to is not None else from_config(cfg.logs.syslog_udp, "logs.syslog_udp")
+    return flows, syslog, notes
+
+
+def _nobody_listens(dest: str | None) -> bool:
+    """True when no UDP socket on this machine is bound where `dest` points (the simulator only
+    sends to 127.0.0.0/8, so a bind probe can tell: an address in use means a receiver)."""
+    return dest is not None and common.bind_problem(dest, "udp") is None
+
+
 def _status_table(scenario: Scenario, started: float) -> Table:
     st = scenario.status()
     tod = st["sim_time_of_day"]
@@ -63,8 +97,11 @@ def _status_table(scenario: Scenario, started: float) -> Table:
         f"{st['agents']} devices, {snmp.get('responses', 0)} replies, "
         f"{snmp.get('varbinds', 0)} varbinds, {st['snmp_cpu_s']:.2f} CPU s",
     )
-    t.add_row("flows", f"{st['flow_records']} records in {st['flow_datagrams']} datagrams")
-    t.add_row("syslog", f"{st['syslog_lines']} lines ({st['attack_lines']} attack lines)")
+    cfg = scenario.config
+    t.add_row("flows", f"{st['flow_records']} records in {st['flow_datagrams']} datagrams"
+              + (f" to {cfg.flows_to}" if cfg.flows_to else ""))
+    t.add_row("syslog", f"{st['syslog_lines']} lines ({st['attack_lines']} attack lines)"
+              + (f" to {cfg.syslog_to}" if cfg.syslog_to else ""))
     if st["late_ticks"] or st["send_errors"]:
         t.add_row("problems", f"{st['late_ticks']} late ticks, {st['send_errors']} send errors")
     return t
@@ -81,8 +118,12 @@ def register(app: typer.Typer) -> None:
         seed: int = typer.Option(1, "--seed", help="same seed, same traffic, logs and flows"),
         speed: float = typer.Option(1.0, "--speed", help="simulated seconds per real second"),
         duration: float | None = typer.Option(None, "--duration", help="stop after S real seconds"),
-        flows_to: str = typer.Option("127.0.0.1:2055", "--flows-to", help="NetFlow/IPFIX collector"),
-        syslog_to: str = typer.Option("127.0.0.1:5514", "--syslog-to", help="syslog receiver (UDP)"),
+        flows_to: str | None = typer.Option(
+            None, "--flows-to", help="NetFlow/IPFIX collector (default: flows.bind of nocsoc.yaml)"
+        ),
+        syslog_to: str | None = typer.Option(
+            None, "--syslog-to", help="syslog receiver, UDP (default: logs.syslog_udp of nocsoc.yaml)"
+        ),
         no_flows: bool = typer.Option(False, "--no-flows", help="do not export flows"),
         no_syslog: bool = typer.Option(False, "--no-syslog", help="do not send syslog"),
         flow_version: str = typer.Option("mixed", "--flow-version", help="9, 10 (IPFIX) or mixed"),
@@ -92,11 +133,20 @@ def register(app: typer.Typer) -> None:
         manifest: Path | None = typer.Option(None, "--manifest", help="write the ground truth JSON here"),
         json_out: bool = typer.Option(False, "--json", help="print the manifest as JSON at the end"),
     ) -> None:
-        """Serve the backbone's SNMP agents, export flows and send syslog, all on 127.0.0.0/8."""
+        """Serve the backbone's SNMP agents, export flows and send syslog, all on 127.0.0.0/8.
+
+        Flows and syslog go where nocsoc.yaml (-c, NOCSOC_CONFIG) makes the collectors listen,
+        unless --flows-to / --syslog-to say otherwise."""
         from nocsoc.simulate.lab import ScriptError
         from nocsoc.simulate.netguard import UnsafeAddressError
         from nocsoc.simulate.scenario import Scenario, SimulateConfig
 
+        if manifest is not None:
+            common.output_file_or_fail(manifest, "--manifest")
+        if not no_flows or not no_syslog:
+            flows_to, syslog_to, notes = _destinations(flows_to, syslog_to)
+        else:
+            notes = []
         inv = _load_inventory(inventory)
         script_model = None
         if script is not None:
@@ -119,7 +169,12 @@ def register(app: typer.Typer) -> None:
             scenario = Scenario(inv, cfg)
         except UnsafeAddressError as exc:
             common.fail(str(exc), common.EXIT_USAGE)
-        except (ValidationError, ScriptError, ValueError, OSError) as exc:
+        except ValidationError as exc:
+            common.invalid_options(exc, {
+                "seed": "--seed", "speed": "--speed", "duration_s": "--duration",
+                "start_time_of_day": "--start-time", "flows_to": "--flows-to", "syslog_to": "--syslog-to",
+                "flow_version": "--flow-version", "flow_sampling": "--flow-sampling"})
+        except (ScriptError, ValueError, OSError) as exc:
             common.fail(f"cannot set up the simulation: {exc}", common.EXIT_USAGE)
         try:
             scenario.start()
@@ -134,8 +189,18 @@ def register(app: typer.Typer) -> None:
 
         signal.signal(signal.SIGTERM, _on_signal)
         signal.signal(signal.SIGINT, _on_signal)
-        for w in scenario.warnings:
-            common.err_console.print(f"[yellow]warning:[/] {w}", highlight=False)
+        deaf = [
+            (what, dest)
+            for what, dest in (("flows", scenario.config.flows_to), ("syslog", scenario.config.syslog_to))
+            if _nobody_listens(dest)
+        ]
+        for what, dest in deaf:
+            scenario.warnings.append(
+                f"nothing listens on {dest} (UDP) for {what}: start `nocsoc run` with the same config "
+                "(-c), or point --flows-to/--syslog-to at the collector"
+            )
+        for w in [*notes, *scenario.warnings]:
+            common.err_console.print(f"[yellow]warning:[/] {escape(w)}", highlight=False)
         started = time.time()
         try:
             with Live(
@@ -151,6 +216,13 @@ def register(app: typer.Typer) -> None:
             scenario.stop()
             if manifest is not None:
                 scenario.write_manifest(manifest)
+        st = scenario.status()
+        sent = {"flows": st["flow_datagrams"], "syslog": st["syslog_lines"]}
+        for what, dest in deaf:
+            if sent[what] and _nobody_listens(dest):
+                common.err_console.print(
+                    f"[yellow]warning:[/] {sent[what]} {what} messages sent to {dest}, where nothing "
+                    "listened: none was received", highlight=False)
         if scenario.error is not None:
             common.fail(f"simulation stopped: {scenario.error}")
         if json_out:

@@ -7,9 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import time
+from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
+from rich import box
 from rich.markup import escape
 from rich.table import Table
 
@@ -17,6 +21,8 @@ from nocsoc.cli import common
 
 if TYPE_CHECKING:
     from nocsoc.collectors.snmp.poller import PollResult
+
+STATE_WINDOW_S = 3600  # `topology` shows link state polled within the last hour
 
 
 def _table(results: list[PollResult]) -> Table:
@@ -148,7 +154,8 @@ def discover(
     site: str | None = typer.Option(
         None, "--site", help="site of new devices (needed to --apply new devices)"
     ),
-    port: int | None = typer.Option(None, "--port", help="UDP port (default: the profile's)"),
+    port: int | None = typer.Option(None, "--port", min=1, max=65535,
+                                    help="UDP port (default: the profile's)"),
     concurrency: int = typer.Option(32, "--concurrency", min=1, max=1024, help="probes at once"),
     apply: bool = typer.Option(False, "--apply", help="write the proposed changes to the inventory"),
     as_json: bool = typer.Option(False, "--json", help="probe results and plan as JSON"),
@@ -220,20 +227,39 @@ def discover(
 
 
 def topology(
-    fmt: str = typer.Option("table", "--format", "-f", help="table | dot | json"),
-    live: bool = typer.Option(False, "--live", help="also read LLDP from the devices now and show new links"),
+    fmt: str = typer.Option("table", "--format", "-f", help="table | dot | json | svg | png"),
+    out: Path | None = typer.Option(None, "--out", "-o", help="write the svg/png picture to this file"),
+    live: bool = typer.Option(
+        False, "--live", help="also read LLDP now: each link confirmed, missing or unexpected"
+    ),
     apply: bool = typer.Option(False, "--apply", help="with --live: add the new LLDP links to the inventory"),
 ) -> None:
-    """The backbone graph: inventory links (and, with --live, what LLDP reports now)."""
-    from nocsoc.collectors.snmp import topology as topo
-    from nocsoc.collectors.snmp.session import EnginePool, SnmpSession, build_credentials
-    from nocsoc.config import inventory_path
-    from nocsoc.inventory.store import InventoryStore
+    """The backbone graph: inventory links with their state from the sink (and, with --live, LLDP).
 
-    if fmt not in ("table", "dot", "json"):
-        common.fail(f"--format must be table, dot or json, not {fmt!r}", common.EXIT_USAGE)
+    svg/png: sites where their coordinates put them, the ring labelled with utilization and state
+    (Graphviz). table/svg/png speak --lang; dot and json are for other tools."""
+    from nocsoc.cli.lang import t
+    from nocsoc.collectors.snmp import topology as topo
+    from nocsoc.collectors.snmp import topology_picture as pic
+    from nocsoc.collectors.snmp.session import EnginePool, SnmpSession, build_credentials
+    from nocsoc.config import config_relative, inventory_path
+    from nocsoc.dashboards.base import backbone_links
+    from nocsoc.inventory.model import Link
+    from nocsoc.inventory.store import InventoryStore
+    from nocsoc.sinks.plugins.sqlite import SqliteSinkConfig
+
+    if fmt not in ("table", "dot", "json", *pic.FORMATS):
+        common.fail(f"--format must be table, dot, json, svg or png, not {fmt!r}", common.EXIT_USAGE)
+    if fmt == "png" and out is None:
+        common.fail("--format png needs --out FILE (a picture is not for the terminal)", common.EXIT_USAGE)
+    if out is not None:
+        common.output_file_or_fail(out, "--out")
+        if fmt not in pic.FORMATS:
+            common.fail(f"--out {out}: pictures only (--format svg or png), not {fmt}", common.EXIT_USAGE)
     config, path, inventory = common.load_config_and_inventory()
-    found_links = []
+    found_links: list[Link] = []
+    marks: dict[str, pic.Lldp] = {}
+    unexpected: list[Link] = []
     if live:
 
         async def read() -> topo.LldpScan:
@@ -256,45 +282,104 @@ def topology(
         with common.user_errors():
             scan = asyncio.run(read())
         for name, err in sorted(scan.errors.items()):
-            common.err_console.print(f"[yellow]warning:[/] {name}: {err}", highlight=False)
-        found_links = topo.new_links(inventory, topo.links_from_lldp(scan.neighbours, chassis=scan.chassis))
+            common.err_console.print(f"[yellow]warning:[/] {escape(name)}: {escape(err)}", highlight=False)
+        seen = topo.links_from_lldp(scan.neighbours, chassis=scan.chassis)
+        marks, unexpected = pic.lldp_marks(inventory, seen, scan.neighbours)
+        found_links = topo.new_links(inventory, seen)
         if apply and found_links:
             with common.user_errors(), InventoryStore(inventory_path(config, path)).edit() as inv:
                 inv.links.extend(topo.new_links(inv, found_links))
             inventory.links.extend(found_links)
-            found_links = []
+            marks.update({link.name: "confirmed" for link in found_links})
+            found_links, unexpected = [], []
+    sqlite = next((s for s in config.sinks if isinstance(s, SqliteSinkConfig)), None)
+    db = config_relative(path, sqlite.path) if sqlite is not None else None
+    # the last hour: an older reading is not the link's state now ("no data" says so)
+    since = time.time_ns() - STATE_WINDOW_S * 1_000_000_000
+    states = pic.read_link_states(db, inventory, since_ns=since) if db is not None else {}
     if fmt == "json":
         data = topo.graph_json(inventory)
         data["new_links"] = [link.model_dump() for link in found_links]
+        data["state"] = {
+            name: {"state": st.state, "a_out_util_pct": st.a.out_util_pct if st.a else None,
+                   "b_out_util_pct": st.b.out_util_pct if st.b else None}
+            for name, st in states.items()
+        }
+        if live:
+            data["lldp"] = marks
         common.print_json(data)
         return
     if fmt == "dot":
         typer.echo(topo.graph_dot(inventory), nl=False)
         return
-    table = Table(title=f"{len(inventory.links)} links", title_justify="left")
-    for col in ("link", "a", "a port", "b", "b port", "kind", "speed"):
-        table.add_column(col, overflow="fold")
+    words = {k: t(f"topology.word.{k.replace(' ', '_')}")
+             for k in ("up", "down", "no data", "confirmed", "missing", "unexpected")}
+    if fmt in pic.FORMATS:
+        dcfg = config.dashboards
+        backbone = len(backbone_links(inventory))
+        title = t("topology.picture.title", links=backbone, sites=len({d.site for d in inventory.devices}))
+        dot = pic.picture_dot(inventory, states, pic.Thresholds(dcfg.link_utilization_warn_pct,
+                              dcfg.link_utilization_pct), words, marks, unexpected, title,
+                              legend=_legend(t, dcfg.link_utilization_warn_pct, dcfg.link_utilization_pct))
+        try:
+            image = pic.render(dot, fmt)
+        except pic.PictureError as exc:
+            common.fail(str(exc))
+        if out is None:
+            typer.echo(image.decode(), nl=False)
+            return
+        out.write_bytes(image)
+        common.console.print(t("topology.written", path=str(out), size=len(image)), highlight=False)
+        return
+    table = Table(title=t("topology.table.title", n=len(inventory.links)), title_justify="left")
+    cols = ["link", "a", "a_port", "b", "b_port", "kind", "speed", "state", "util"]
+    narrow = common.console.width < 140
+    if narrow:  # a terminal: the link's whole name (it names its ends) and how it is now
+        cols = ["link", "state", "util"]
+        table.box = box.SIMPLE_HEAD
+    cols += ["lldp"] if live else []
+    for col in cols:
+        table.add_column(t(f"topology.col.{col}"), overflow="fold", no_wrap=narrow and col == "link",
+                         min_width=12 if narrow and col != "link" else None)
+
+    def add(link: Link, cells: dict[str, str]) -> None:
+        base = {"a": link.a.device, "a_port": link.a.interface, "b": link.b.device,
+                "b_port": link.b.interface, "kind": link.kind,
+                "speed": f"{link.speed_mbps} Mb/s" if link.speed_mbps else ""}
+        table.add_row(*({**base, **cells}.get(c, "") for c in cols))
+
     for link in inventory.links:
-        table.add_row(
-            link.name,
-            link.a.device,
-            link.a.interface,
-            link.b.device,
-            link.b.interface,
-            link.kind,
-            f"{link.speed_mbps} Mb/s" if link.speed_mbps else "",
-        )
+        st = states.get(link.name)
+        state = st.state if st else "no data"
+        util = "" if st is None else (f"{_pct(st.a.out_util_pct if st.a else None)} / "
+                                      f"{_pct(st.b.out_util_pct if st.b else None)}")
+        colour = {"up": "green", "down": "red"}.get(state, "dim")
+        mark = marks.get(link.name)
+        lldp = {"confirmed": "[green]", "missing": "[red]"}.get(mark or "", "[dim]")
+        lldp += words[mark] if mark else "-"
+        add(link, {"link": escape(link.name), "state": f"[{colour}]{words[state]}[/]", "util": util,
+                   "lldp": lldp + "[/]"})
     for link in found_links:
-        table.add_row(
-            f"[green]+ {link.name}[/]",
-            link.a.device,
-            link.a.interface,
-            link.b.device,
-            link.b.interface,
-            "lldp",
-            "",
-        )
+        add(link, {"link": f"[magenta]+ {escape(link.name)}[/]", "kind": "lldp",
+                   "lldp": f"[magenta]{words['unexpected']}[/]"})
     common.console.print(table)
+
+
+def _pct(v: float | None) -> str:
+    return "?" if v is None else f"{v:.0f}%"
+
+
+def _legend(tr: Callable[..., str], warn: float, alarm: float) -> list[tuple[str, str, str]]:
+    """(colour, line style, text) rows of the picture's legend, in the reader's language."""
+    return [
+        ("#2ca02c", "solid", tr("topology.legend.below", pct=f"{warn:g}")),
+        ("#ff8c00", "solid", tr("topology.legend.warn", low=f"{warn:g}", high=f"{alarm:g}")),
+        ("#d62728", "solid", tr("topology.legend.alarm", pct=f"{alarm:g}")),
+        ("#d62728", "dashed", tr("topology.legend.down")),
+        ("#9e9e9e", "solid", tr("topology.legend.no_data")),
+        ("#555555", "dotted", tr("topology.legend.lldp_missing")),
+        ("#8e44ad", "dashed", tr("topology.legend.lldp_unexpected")),
+    ]
 
 
 def register(app: typer.Typer) -> None:

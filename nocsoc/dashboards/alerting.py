@@ -10,15 +10,17 @@ templates use `{{ .Labels.x }}` to stay safe either way.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
 from nocsoc import schema
-from nocsoc.dashboards.base import FOLDERS
+from nocsoc.dashboards.base import backbone_links, folder_title, folder_uid, localized_uid
 from nocsoc.dashboards.config import DashboardsConfig
 from nocsoc.dashboards.i18n import Translator
-from nocsoc.dashboards.influxql import select
+from nocsoc.dashboards.influxql import Select, select
 from nocsoc.dashboards.targets import DATASOURCE_TYPE
+from nocsoc.inventory.model import Inventory
 
 EXPR = "__expr__"
 CONTACT_POINT = "nocsoc-default"
@@ -88,34 +90,51 @@ def _rule(
     severity: str,
     team: str,
     no_data: str = "OK",
+    locale: str = "en",
+    threshold: float | None = None,
+    subject: str = "",
 ) -> dict[str, Any]:
+    """`threshold` is written into the summary as text, the measured value comes from Grafana's
+    `$values` (the reduced query, refId B) when the alert fires; `subject` (a link name) goes
+    into the title so per-link rules are told apart in the alert list."""
+    title = tr(f"alert.{key}.title") + (f": {subject}" if subject else "")
+    summary = tr(f"alert.{key}.summary")
+    if threshold is not None:
+        summary = summary.replace("{threshold}", f"{threshold:g}")
     return {
-        "uid": uid,
-        "title": tr(f"alert.{key}.title"),
+        "uid": localized_uid(uid, locale),
+        "title": title,
         "ruleGroup": group,
-        "folderUID": FOLDERS[folder],
+        "folderUID": folder_uid(folder, locale),
         "condition": condition,
         "data": data,
         "noDataState": no_data,
         "execErrState": "Error",
         "for": for_,
-        "annotations": {"summary": tr(f"alert.{key}.summary")},
+        "annotations": {"summary": summary},
         "labels": {"severity": severity, "team": team, "source": "nocsoc"},
         "isPaused": False,
         "orgID": 1,
     }
 
 
-def rule_groups(cfg: DashboardsConfig, locale: str) -> list[RuleGroup]:
+def link_rule_uid(link: str) -> str:
+    """Grafana rule uids are at most 40 characters: a link name can be longer, so its digest."""
+    return "nocsoc-link-down-" + hashlib.sha1(link.encode()).hexdigest()[:10]
+
+
+def rule_groups(cfg: DashboardsConfig, locale: str, inventory: Inventory | None = None) -> list[RuleGroup]:
+    """The rule groups; with the inventory, one link-down rule per backbone link (so each link
+    has its own state, silence and history), else one rule over every link-tagged interface."""
     tr, ds = Translator(locale), cfg.datasource_uid
     link_tags = (IFACE.t("link"), IFACE.t("device"), IFACE.t("ifname"))
-    link_down = (
-        select(IFACE)
-        .agg("last", IFACE.f("oper_status"), "status")
-        .has(IFACE.t("link"))
-        .field_cmp(IFACE.f("admin_status"), "=", 1)
-        .by(*link_tags)
-    )
+
+    def link_down(link: str | None) -> Select:
+        sel = select(IFACE).agg("last", IFACE.f("oper_status"), "status")
+        sel = sel.eq(IFACE.t("link"), link) if link else sel.has(IFACE.t("link"))
+        return sel.field_cmp(IFACE.f("admin_status"), "=", 1).by(*link_tags)
+
+    links: list[str | None] = list(backbone_links(inventory)) or [None]
     util_in = select(IFACE).agg("mean", IFACE.f("in_util_pct"), "util").has(IFACE.t("link")).by(*link_tags)
     util_out = select(IFACE).agg("mean", IFACE.f("out_util_pct"), "util").has(IFACE.t("link")).by(*link_tags)
     optics = (
@@ -133,19 +152,29 @@ def rule_groups(cfg: DashboardsConfig, locale: str) -> list[RuleGroup]:
     )
     pct = cfg.link_utilization_pct
     net, soc = "nocsoc-network", "nocsoc-soc"
-    network_rules = (
+    link_rules = tuple(
         _rule(
             tr,
-            "nocsoc-link-down",
+            link_rule_uid(link) if link else "nocsoc-link-down",
             "link_down",
             net,
             "Network",
-            [_query("A", ds, str(link_down), 300), _reduce("B", "A", "last"), _threshold("C", "B", "gt", 1)],
+            [
+                _query("A", ds, str(link_down(link)), 300),
+                _reduce("B", "A", "last"),
+                _threshold("C", "B", "gt", 1),
+            ],
             "C",
             "2m",
             "critical",
             "noc",
-        ),
+            locale=locale,
+            subject=link or "",
+        )
+        for link in links
+    )
+    network_rules = (
+        *link_rules,
         _rule(
             tr,
             "nocsoc-link-utilization",
@@ -163,6 +192,8 @@ def rule_groups(cfg: DashboardsConfig, locale: str) -> list[RuleGroup]:
             cfg.utilization_for,
             "warning",
             "noc",
+            locale=locale,
+            threshold=pct,
         ),
         _rule(
             tr,
@@ -179,6 +210,8 @@ def rule_groups(cfg: DashboardsConfig, locale: str) -> list[RuleGroup]:
             "5m",
             "warning",
             "noc",
+            locale=locale,
+            threshold=cfg.optics_rx_min_dbm,
         ),
         _rule(
             tr,
@@ -196,6 +229,7 @@ def rule_groups(cfg: DashboardsConfig, locale: str) -> list[RuleGroup]:
             "critical",
             "noc",
             no_data="NoData",
+            locale=locale,
         ),
     )
     soc_rules = (
@@ -210,14 +244,15 @@ def rule_groups(cfg: DashboardsConfig, locale: str) -> list[RuleGroup]:
             "0s",
             "critical",
             "soc",
+            locale=locale,
         ),
     )
     return [RuleGroup(net, "Network", "1m", network_rules), RuleGroup(soc, "SOC", "1m", soc_rules)]
 
 
-def rules(cfg: DashboardsConfig, locale: str) -> list[dict[str, Any]]:
+def rules(cfg: DashboardsConfig, locale: str, inventory: Inventory | None = None) -> list[dict[str, Any]]:
     """Every rule in the provisioning API's shape."""
-    return [r for g in rule_groups(cfg, locale) for r in g.rules]
+    return [r for g in rule_groups(cfg, locale, inventory) for r in g.rules]
 
 
 # The keys of a rule in a provisioning file; the API's rule adds its group and folder (there a
@@ -237,7 +272,9 @@ RULE_FILE_KEYS = (
 RULE_API_KEYS = (*RULE_FILE_KEYS, "ruleGroup", "folderUID")
 
 
-def provisioning_document(cfg: DashboardsConfig, locale: str) -> dict[str, Any]:
+def provisioning_document(
+    cfg: DashboardsConfig, locale: str, inventory: Inventory | None = None
+) -> dict[str, Any]:
     """provisioning/alerting/nocsoc.yaml: contact point placeholder, policy, rule groups."""
     return {
         "apiVersion": 1,
@@ -269,10 +306,10 @@ def provisioning_document(cfg: DashboardsConfig, locale: str) -> dict[str, Any]:
             {
                 "orgId": 1,
                 "name": g.name,
-                "folder": g.folder,
+                "folder": folder_title(g.folder, locale),
                 "interval": g.interval,
                 "rules": [{k: r[k] for k in RULE_FILE_KEYS} for r in g.rules],
             }
-            for g in rule_groups(cfg, locale)
+            for g in rule_groups(cfg, locale, inventory)
         ],
     }

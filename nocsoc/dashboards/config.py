@@ -7,7 +7,7 @@ secret reference (`env:NAME`, `file:PATH`) resolved only when pushing.
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from nocsoc.secrets import is_reference
 
@@ -33,9 +33,26 @@ class DashboardsConfig(BaseModel):
     contact_webhook_env: str = Field(
         default="NOCSOC_ALERT_WEBHOOK_URL", description="env var holding the alert webhook URL (placeholder)"
     )
-    link_utilization_pct: float = Field(default=80.0, gt=0, le=100)
+    # Thresholds: the one place the dashboards, the alert rules, `nocsoc top`, the weathermap,
+    # the topology picture and the demo's summary read them from.
+    link_utilization_pct: float = Field(default=80.0, gt=0, le=100, description="link utilization alarm")
+    link_utilization_warn_pct: float = Field(
+        default=60.0, gt=0, le=100, description="link utilization warning"
+    )
     utilization_for: str = "15m"
-    optics_rx_min_dbm: float = -25.0
+    optics_rx_min_dbm: float = Field(
+        default=-20.0, description="optical receive power alarm (dBm); the simulated optics alarm there too"
+    )
+    usage_warn_pct: float = Field(default=70.0, gt=0, le=100, description="CPU, memory, storage warning")
+    usage_crit_pct: float = Field(default=85.0, gt=0, le=100, description="CPU, memory, storage alarm")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "DashboardsConfig":
+        if self.link_utilization_warn_pct >= self.link_utilization_pct:
+            raise ValueError("link_utilization_warn_pct must be below link_utilization_pct")
+        if self.usage_warn_pct >= self.usage_crit_pct:
+            raise ValueError("usage_warn_pct must be below usage_crit_pct")
+        return self
 
     @field_validator("grafana_token")
     @classmethod

@@ -7,7 +7,7 @@ from grafana_foundation_sdk.builders import dashboard as dash_b
 from nocsoc import schema
 from nocsoc.dashboards.base import BuildContext, DashboardSpec
 from nocsoc.dashboards.influxql import Select, q, select, tag_values
-from nocsoc.dashboards.panels import GREEN_RED_80, UP_DOWN, thresholds
+from nocsoc.dashboards.panels import IF_STATUS, REACHABLE, UP_DOWN, Col, thresholds, value_map
 
 D, DE, IFACE, ST, P = schema.DEVICE, schema.DEVICE_EVENT, schema.INTERFACE, schema.STORAGE, schema.SNMP_POLL
 DEV = D.t("device")  # the same tag on every measurement here; the builder re-checks it per measurement
@@ -16,7 +16,11 @@ DEV = D.t("device")  # the same tag on every measurement here; the builder re-ch
 def make(ctx: BuildContext) -> dash_b.Dashboard:
     p = ctx.panels()
     d = ctx.dashboard("nocsoc-device-detail", "device_detail", ["network", "device"])
-    d.with_variable(ctx.variable("site", tag_values(D, D.t("site"))))
+    sites = ctx.site_names()
+    if sites:  # picked by display name, matched by id
+        d.with_variable(ctx.custom_variable("site", {name: sid for sid, name in sites.items()}))
+    else:
+        d.with_variable(ctx.variable("site", tag_values(D, D.t("site"))))
     d.with_variable(ctx.variable("device", tag_values(D, DEV, {D.t("site"): "site"})))
     d.with_variable(ctx.variable("interface", tag_values(IFACE, IFACE.t("ifname"), {DEV: "device"})))
 
@@ -29,8 +33,10 @@ def make(ctx: BuildContext) -> dash_b.Dashboard:
         p.stat(
             "device_detail.reachable",
             [dev(D).agg("last", D.f("reachable"), "up").by(DEV)],
+            unit=D.field("reachable").unit,
             aliases=per_dev,
             thresholds_cfg=UP_DOWN,
+            mappings=value_map(ctx.tr, REACHABLE),
         )
     )
     d.with_panel(
@@ -47,7 +53,7 @@ def make(ctx: BuildContext) -> dash_b.Dashboard:
             [dev(D).agg("last", D.f("cpu_pct"), "cpu").by(DEV)],
             unit="percent",
             aliases=per_dev,
-            thresholds_cfg=GREEN_RED_80,
+            thresholds_cfg=ctx.usage_thresholds(),
         )
     )
     d.with_panel(
@@ -56,13 +62,14 @@ def make(ctx: BuildContext) -> dash_b.Dashboard:
             [dev(D).agg("last", D.f("mem_used_pct"), "mem").by(DEV)],
             unit="percent",
             aliases=per_dev,
-            thresholds_cfg=GREEN_RED_80,
+            thresholds_cfg=ctx.usage_thresholds(),
         )
     )
     d.with_panel(
         p.stat(
             "device_detail.reboots",
             [dev(DE).agg("count", DE.f("uptime_s"), "reboots").eq(DE.t("event"), "device_reboot").by(DEV)],
+            unit="short",
             aliases=per_dev,
             calc="sum",
             thresholds_cfg=thresholds((None, "green"), (1, "orange")),
@@ -98,36 +105,28 @@ def make(ctx: BuildContext) -> dash_b.Dashboard:
     def iface() -> Select:
         return dev(IFACE).match_var(IFACE.t("ifname"), "interface")
 
-    per_if = ["$tag_device $tag_ifname $col"]
+    per_if = "$tag_device $tag_ifname"
     d.with_panel(
         p.timeseries(
             "device_detail.if_bps",
             [
-                iface()
-                .agg("mean", IFACE.f("in_bps"), "in")
-                .agg("mean", IFACE.f("out_bps"), "out")
-                .by_time()
-                .by(DEV, IFACE.t("ifname"))
+                iface().agg("mean", IFACE.f(f"{k}_bps"), k).by_time().by(DEV, IFACE.t("ifname"))
+                for k in ("in", "out")
             ],
-            unit="bps",
-            aliases=per_if,
+            unit=IFACE.field("in_bps").unit,
+            aliases=[f"{per_if} {p.legend(k)}" for k in ("in", "out")],
         )
     )
+    health = ("in_errors", "out_errors", "in_discards", "out_discards")
     d.with_panel(
         p.timeseries(
             "device_detail.if_errors",
-            [
-                iface()
-                .agg("mean", IFACE.f("in_errors_ps"), "in_errors")
-                .agg("mean", IFACE.f("out_errors_ps"), "out_errors")
-                .agg("mean", IFACE.f("in_discards_ps"), "in_discards")
-                .agg("mean", IFACE.f("out_discards_ps"), "out_discards")
-                .by_time()
-                .by(DEV, IFACE.t("ifname"))
-            ],
-            aliases=per_if,
+            [iface().agg("mean", IFACE.f(f"{k}_ps"), k).by_time().by(DEV, IFACE.t("ifname")) for k in health],
+            unit=IFACE.field("in_errors_ps").unit,
+            aliases=[f"{per_if} {p.legend(k)}" for k in health],
         )
     )
+    pct = IFACE.field("in_util_pct").unit
     d.with_panel(
         p.table(
             "device_detail.if_table",
@@ -140,6 +139,16 @@ def make(ctx: BuildContext) -> dash_b.Dashboard:
                 .agg("last", IFACE.f("out_util_pct"), "out_util")
                 .by(DEV, IFACE.t("ifname"), IFACE.t("ifalias"))
             ],
+            [
+                Col("device", "col.device"),
+                Col("ifname", "col.ifname"),
+                Col("ifalias", "col.ifalias"),
+                Col("oper", "col.oper", IFACE.field("oper_status").unit, IF_STATUS),
+                Col("admin", "col.admin", IFACE.field("admin_status").unit, IF_STATUS),
+                Col("speed_mbps", "col.speed", IFACE.field("speed_mbps").unit),
+                Col("in_util", "col.in_util", pct),
+                Col("out_util", "col.out_util", pct),
+            ],
             w=24,
         )
     )
@@ -149,25 +158,25 @@ def make(ctx: BuildContext) -> dash_b.Dashboard:
         p.bargauge(
             "device_detail.storage",
             [dev(ST).agg("last", ST.f("used_pct"), "used").by(DEV, ST.t("storage"))],
-            unit="percent",
+            unit=ST.field("used_pct").unit,
             aliases=["$tag_device $tag_storage"],
-            thresholds_cfg=GREEN_RED_80,
+            thresholds_cfg=ctx.usage_thresholds(),
         )
     )
-    d.with_panel(
-        p.timeseries(
-            "device_detail.poll",
-            [
-                dev(P).agg("max", P.f("duration_s"), "duration").by_time().by(DEV),
-                dev(P)  # cumulative counter: increments per interval
-                .expr(f"non_negative_difference(max({q(P.f('timeouts'))}))", "timeouts")
-                .by_time()
-                .by(DEV),
-            ],
-            aliases=["$tag_device $col", "$tag_device $col"],
-            unit="s",
-        )
+    poll = p.timeseries(
+        "device_detail.poll",
+        [
+            dev(P).agg("max", P.f("duration_s"), "duration").by_time().by(DEV),
+            dev(P)  # cumulative counter: increments per interval
+            .expr(f"non_negative_difference(max({q(P.f('timeouts'))}))", "timeouts")
+            .by_time()
+            .by(DEV),
+        ],
+        aliases=[f"$tag_device {p.legend('duration')}", f"$tag_device {p.legend('timeouts')}"],
+        unit=P.field("duration_s").unit,
     )
+    p.units_by_query(poll, {"B": P.field("timeouts").unit})
+    d.with_panel(poll)
     return d
 
 

@@ -7,10 +7,12 @@ from grafana_foundation_sdk.builders import dashboard as dash_b
 from nocsoc import schema
 from nocsoc.dashboards.base import BuildContext, DashboardSpec
 from nocsoc.dashboards.influxql import Select, q, select, subquery
-from nocsoc.dashboards.panels import GREEN_RED_80, thresholds
+from nocsoc.dashboards.panels import thresholds
 
 D, A, FT, IFACE = schema.DEVICE, schema.ALERT, schema.FLOW_TOTAL, schema.INTERFACE
 OPEN_STATES = "^(new|acknowledged)$"
+LEVELS = ("critical", "high", "medium", "low", "informational")
+COUNT = "short"  # a number of devices: sum()/count() of the 0/1 `reachable`
 
 
 def last_reachable(*by: str) -> Select:
@@ -40,6 +42,7 @@ def make(ctx: BuildContext) -> dash_b.Dashboard:
         p.stat(
             "ioc_overview.devices_up",
             [subquery(last_reachable()).agg("sum", "up", "up")],
+            unit=COUNT,
             thresholds_cfg=thresholds((None, "green")),
         )
     )
@@ -48,6 +51,7 @@ def make(ctx: BuildContext) -> dash_b.Dashboard:
             "ioc_overview.devices_down",
             [subquery(last_reachable()).agg("count", "up", "down").field_cmp("up", "=", 0)],
             thresholds_cfg=thresholds((None, "green"), (1, "red")),
+            unit=COUNT,
             no_value="0",
         )
     )
@@ -55,12 +59,16 @@ def make(ctx: BuildContext) -> dash_b.Dashboard:
         p.stat(
             "ioc_overview.open_alerts",
             [open_alerts],
+            unit=A.field("count").unit,
             thresholds_cfg=thresholds((None, "green"), (1, "orange")),
         )
     )
     d.with_panel(
         p.stat(
-            "ioc_overview.critical_alerts", [critical], thresholds_cfg=thresholds((None, "green"), (1, "red"))
+            "ioc_overview.critical_alerts",
+            [critical],
+            unit=A.field("count").unit,
+            thresholds_cfg=thresholds((None, "green"), (1, "red")),
         )
     )
     d.with_panel(
@@ -75,72 +83,82 @@ def make(ctx: BuildContext) -> dash_b.Dashboard:
         p.stat(
             "ioc_overview.hottest_link",
             [hottest_links()],
-            unit="percent",
+            unit=IFACE.field("in_util_pct").unit,
             calc="max",
             table_fmt=True,
-            thresholds_cfg=GREEN_RED_80,
+            thresholds_cfg=ctx.util_thresholds(),
         )
     )
 
     d.with_row(p.row("ioc_overview.row.network"))
     site = D.t("site")
-    d.with_panel(
-        p.bargauge(
-            "ioc_overview.up_by_site",
-            [subquery(last_reachable(site)).agg("sum", "up", "up").by(site)],
-            aliases=["$tag_site"],
-            thresholds_cfg=thresholds((None, "green")),
-        )
+    up_by_site = p.bargauge(
+        "ioc_overview.up_by_site",
+        [subquery(last_reachable(site)).agg("sum", "up", "up").by(site)],
+        unit=COUNT,
+        aliases=["$tag_site"],
+        thresholds_cfg=thresholds((None, "green")),
     )
-    d.with_panel(
-        p.bargauge(
-            "ioc_overview.down_by_site",
-            [subquery(last_reachable(site)).agg("count", "up", "down").field_cmp("up", "=", 0).by(site)],
-            aliases=["$tag_site"],
-            thresholds_cfg=thresholds((None, "red")),
-        )
+    p.rename(up_by_site, ctx.site_names())
+    d.with_panel(up_by_site)
+    down_by_site = p.bargauge(
+        "ioc_overview.down_by_site",
+        [subquery(last_reachable(site)).agg("count", "up", "down").field_cmp("up", "=", 0).by(site)],
+        unit=COUNT,
+        aliases=["$tag_site"],
+        thresholds_cfg=thresholds((None, "red")),
     )
+    p.rename(down_by_site, ctx.site_names())
+    d.with_panel(down_by_site)
     d.with_panel(
         p.bargauge(
             "ioc_overview.top_links",
             [hottest_links()],
-            unit="percent",
+            unit=IFACE.field("in_util_pct").unit,
             w=12,
             table_fmt=True,
-            thresholds_cfg=GREEN_RED_80,
+            thresholds_cfg=ctx.util_thresholds(),
         )
     )
     bps = f"sum({q(FT.f('bytes'))}) * 8000 / $__interval_ms"
-    d.with_panel(
-        p.timeseries(
-            "ioc_overview.traffic",
-            [select(FT).expr(bps, "bps").by_time(fill="0").by(FT.t("site"))],
-            unit="bps",
-            aliases=["$tag_site"],
-            stacked=True,
-        )
+    traffic = p.timeseries(
+        "ioc_overview.traffic",
+        [select(FT).expr(bps, "bps").by_time(fill="0").by(FT.t("site"))],
+        unit="bps",
+        aliases=["$tag_site"],
+        stacked=True,
     )
+    p.rename(traffic, ctx.site_names())
+    d.with_panel(traffic)
 
     d.with_row(p.row("ioc_overview.row.soc"))
-    d.with_panel(
-        p.piechart(
-            "ioc_overview.alerts_by_level",
-            [select(A).agg("sum", A.f("count"), "alerts").regex(A.t("state"), OPEN_STATES).by(A.t("level"))],
-            aliases=["$tag_level"],
-            w=8,
-        )
+    levels = level_names(ctx)
+    by_level = p.piechart(
+        "ioc_overview.alerts_by_level",
+        [select(A).agg("sum", A.f("count"), "alerts").regex(A.t("state"), OPEN_STATES).by(A.t("level"))],
+        unit=A.field("count").unit,
+        aliases=["$tag_level"],
+        w=8,
     )
-    d.with_panel(
-        p.timeseries(
-            "ioc_overview.alerts_over_time",
-            [select(A).agg("sum", A.f("count"), "alerts").by_time(fill="0").by(A.t("level"))],
-            aliases=["$tag_level"],
-            bars=True,
-            stacked=True,
-            w=16,
-        )
+    p.rename(by_level, levels)
+    d.with_panel(by_level)
+    over_time = p.timeseries(
+        "ioc_overview.alerts_over_time",
+        [select(A).agg("sum", A.f("count"), "alerts").by_time(fill="0").by(A.t("level"))],
+        unit=A.field("count").unit,
+        aliases=["$tag_level"],
+        bars=True,
+        stacked=True,
+        w=16,
     )
+    p.rename(over_time, levels)
+    d.with_panel(over_time)
     return d
+
+
+def level_names(ctx: BuildContext) -> dict[str, str]:
+    """Sigma levels as a person reads them in the dashboard's language."""
+    return {lv: ctx.tr(f"level.{lv}") for lv in LEVELS}
 
 
 SPEC = DashboardSpec(uid="nocsoc-ioc-overview", folder="IOC", slug="ioc-overview", make=make)

@@ -33,8 +33,31 @@ def thresholds(*steps: tuple[float | None, str]) -> dash_b.ThresholdsConfig:
     )
 
 
-GREEN_RED_80 = thresholds((None, "green"), (70, "orange"), (80, "red"))
 UP_DOWN = thresholds((None, "red"), (1, "green"))
+# ifOperStatus / ifAdminStatus (IF-MIB): the states a person reads instead of 1..7
+IF_STATUS = {
+    "1": ("status.up", "green"),
+    "2": ("status.down", "red"),
+    "3": ("status.testing", "orange"),
+    "5": ("status.dormant", "blue"),
+    "7": ("status.lower_down", "red"),
+}
+REACHABLE = {"1": ("status.reachable", "green"), "0": ("status.unreachable", "red")}
+
+
+@dataclass(frozen=True)
+class Col:
+    """One table column: its name in the query result (an alias or a tag), the catalogue key of
+    its header, its Grafana unit, and value mappings (catalogue key, colour) for coded values."""
+
+    name: str
+    key: str
+    unit: str = ""
+    mappings: dict[str, tuple[str, str]] | None = None
+
+
+def prop(id_val: str, value: Any) -> dash_m.DynamicConfigValue:
+    return dash_m.DynamicConfigValue(id_val=id_val, value=value)
 
 
 @dataclass
@@ -43,8 +66,24 @@ class Panels:
 
     datasource_uid: str
     tr: Translator
+    site_names: dict[str, str] = field(default_factory=dict)  # site id -> display name
+    exporter_names: dict[str, str] = field(default_factory=dict)  # exporter address -> device
     next_id: int = 1
     titles: list[str] = field(default_factory=list)
+
+    def legend(self, key: str) -> str:
+        """A legend word (in, out, rx, ...) in the dashboard's language."""
+        return self.tr(f"legend.{key}")
+
+    def rename(self, p: Any, names: dict[str, str]) -> None:
+        """Series named by a tag value (a site id, an exporter address) shown by display name."""
+        for raw, shown in sorted(names.items()):
+            p.override_by_name(raw, [prop("displayName", shown)])
+
+    def units_by_query(self, p: Any, units: dict[str, str]) -> None:
+        """A panel whose queries carry different units (seconds and counts): one unit per refId."""
+        for ref, unit in units.items():
+            p.override_by_query(ref, [prop("unit", unit)])
 
     def _targets(
         self, queries: Sequence[Query], table_fmt: bool = False, aliases: Sequence[str] = ()
@@ -133,6 +172,7 @@ class Panels:
         aliases: Sequence[str] = (),
         table_fmt: bool = False,
         no_value: str | None = None,
+        mappings: list[dash_m.ValueMapping] | None = None,
     ) -> stat.Panel:
         """`no_value`: what to show when the query returns no series (e.g. "0" for a count of
         devices down: InfluxQL's count() over nothing returns nothing, not 0)."""
@@ -146,6 +186,8 @@ class Panels:
             p.thresholds(thresholds_cfg)
         if no_value is not None:
             p.no_value(no_value)
+        if mappings:
+            p.mappings(mappings)
         return self._common(
             p,
             key,
@@ -204,10 +246,35 @@ class Panels:
         return self._common(p, key, queries, w, h, aliases=aliases, unit=unit)
 
     def table(
-        self, key: str, queries: Sequence[Query], unit: str = "", w: int = 12, h: int = 8
+        self,
+        key: str,
+        queries: Sequence[Query],
+        columns: Sequence[Col],
+        w: int = 12,
+        h: int = 8,
+        show_time: bool = False,
     ) -> table.Panel:
+        """A table whose every column has a header in the dashboard's language and its unit;
+        InfluxQL's `Time` column (epoch 0 for an aggregate over the range) is hidden unless
+        `show_time`. Site ids and exporter addresses read as their inventory names."""
         p = table.Panel().show_header(True).filterable(True)
-        return self._common(p, key, queries, w, h, table_fmt=True, unit=unit)
+        if show_time:
+            p.override_by_name("Time", [prop("displayName", self.tr("col.time"))])
+        else:
+            p.override_by_name("Time", [prop("custom.hidden", True)])
+        for c in columns:
+            props = [prop("displayName", self.tr(c.key))]
+            if c.unit:
+                props.append(prop("unit", c.unit))
+            mappings = value_map(self.tr, c.mappings) if c.mappings else None
+            names = {"site": self.site_names, "exporter": self.exporter_names}.get(c.name)
+            if names:
+                options = {raw: dash_m.ValueMappingResult(text=shown) for raw, shown in names.items()}
+                mappings = [dash_m.ValueMap(options=options)]
+            if mappings:
+                props.append(prop("mappings", mappings))
+            p.override_by_name(c.name, props)
+        return self._common(p, key, queries, w, h, table_fmt=True)
 
     def timeline(
         self,
@@ -218,12 +285,27 @@ class Panels:
         aliases: Sequence[str] = (),
         mappings: list[dash_m.ValueMapping] | None = None,
         thresholds_cfg: dash_b.ThresholdsConfig | None = None,
+        unit: str = "",
     ) -> statetimeline.Panel:
         p = statetimeline.Panel().show_value(common_m.VisibilityMode.NEVER).merge_values(True)
         if mappings:
             p.mappings(mappings)
         if thresholds_cfg is not None:
             p.thresholds(thresholds_cfg)
+        return self._common(p, key, queries, w, h, aliases=aliases, unit=unit)
+
+    def plugin(
+        self,
+        panel_type: str,
+        key: str,
+        queries: Sequence[Query],
+        options: dict[str, Any],
+        w: int = 24,
+        h: int = 20,
+        aliases: Sequence[str] = (),
+    ) -> dash_b.Panel:
+        """A panel of an installed plugin (no SDK builder): its options as the plugin's model."""
+        p = dash_b.Panel().type(panel_type).options(options)
         return self._common(p, key, queries, w, h, aliases=aliases)
 
 

@@ -3,7 +3,10 @@
     <out>/provisioning/datasources/nocsoc.yaml   InfluxDB (InfluxQL), password as ${ENV}
     <out>/provisioning/dashboards/nocsoc.yaml    file provider, folders from directory names
     <out>/provisioning/alerting/nocsoc.yaml      contact point placeholder, policy, rule groups
-    <out>/dashboards/<Folder>/<slug>.json        bare dashboard JSON (Network / SOC / IOC)
+    <out>/dashboards/<Folder>/<slug>.json        bare dashboard JSON, folders by their localized
+                                                 titles (en: Network / SOC / IOC; vi: Mạng / ...),
+                                                 files `<slug>-vi.json` for Vietnamese, so both
+                                                 languages can be built into one tree
 
 Files are rewritten only when their content changes, so a rebuild leaves mtimes (and Grafana's
 file watcher) alone, and the report says what changed.
@@ -17,9 +20,11 @@ from pathlib import Path
 from typing import Any
 
 from nocsoc.dashboards import alerting
+from nocsoc.dashboards.base import folder_title, localized_uid
 from nocsoc.dashboards.config import DashboardsConfig
 from nocsoc.dashboards.registry import build_all
 from nocsoc.fileio import atomic_write
+from nocsoc.inventory.model import Inventory
 from nocsoc.yamlio import dump_yaml
 
 PROVIDER_NAME = "nocsoc"
@@ -92,6 +97,7 @@ def build_tree(
     cfg: DashboardsConfig,
     locale: str | None = None,
     dashboards_path: str = "/var/lib/grafana/dashboards/nocsoc",
+    inventory: Inventory | None = None,
 ) -> BuildReport:
     """Write the whole provisioning tree under `out_dir`. `dashboards_path` is where Grafana sees
     `<out>/dashboards` (the provider's options.path inside the container)."""
@@ -100,15 +106,21 @@ def build_tree(
     prov = out_dir / "provisioning"
     _write(prov / "datasources" / "nocsoc.yaml", _dump_yaml(datasource_document(cfg)), report)
     _write(prov / "dashboards" / "nocsoc.yaml", _dump_yaml(provider_document(dashboards_path)), report)
-    _write(prov / "alerting" / "nocsoc.yaml", _dump_yaml(alerting.provisioning_document(cfg, loc)), report)
-    for spec, data in build_all(loc, cfg.datasource_uid):
-        path = out_dir / "dashboards" / spec.folder / f"{spec.slug}.json"
+    _write(
+        prov / "alerting" / "nocsoc.yaml",
+        _dump_yaml(alerting.provisioning_document(cfg, loc, inventory)),
+        report,
+    )
+    for spec, data in build_all(loc, cfg.datasource_uid, cfg, inventory):
+        path = (
+            out_dir / "dashboards" / folder_title(spec.folder, loc) / f"{localized_uid(spec.slug, loc)}.json"
+        )
         _write(path, json.dumps(data, ensure_ascii=False, indent=2) + "\n", report)
         report.dashboards.append(
             {
-                "uid": spec.uid,
+                "uid": data["uid"],
                 "title": data["title"],
-                "folder": spec.folder,
+                "folder": folder_title(spec.folder, loc),
                 "file": str(path),
                 "panels": sum(1 for p in data["panels"] if p.get("type") != "row"),
             }

@@ -20,10 +20,11 @@ from grafana_client import GrafanaApi
 from grafana_client.client import GrafanaClientError, GrafanaException, GrafanaUnauthorizedError
 
 from nocsoc.dashboards import alerting
-from nocsoc.dashboards.base import FOLDERS
+from nocsoc.dashboards.base import FOLDERS, folder_title, folder_uid
 from nocsoc.dashboards.config import DashboardsConfig
 from nocsoc.dashboards.registry import build_all
 from nocsoc.errors import NocsocError
+from nocsoc.inventory.model import Inventory
 from nocsoc.logsetup import register_secret
 
 Action = Literal["create", "update", "unchanged"]
@@ -112,7 +113,12 @@ def datasource_body(cfg: DashboardsConfig) -> dict[str, Any]:
 
 
 def push(
-    api: GrafanaApi, url: str, cfg: DashboardsConfig, locale: str | None = None, dry_run: bool = False
+    api: GrafanaApi,
+    url: str,
+    cfg: DashboardsConfig,
+    locale: str | None = None,
+    dry_run: bool = False,
+    inventory: Inventory | None = None,
 ) -> PushReport:
     """Health check, then folders, datasource, dashboards, alert rules (in that order: each
     depends on the one before)."""
@@ -120,10 +126,10 @@ def push(
     report.grafana_version = health_check(api, url)
     loc = locale or cfg.locale
     try:
-        _push_folders(api, report, dry_run)
+        _push_folders(api, loc, report, dry_run)
         _push_datasource(api, cfg, report, dry_run)
-        _push_dashboards(api, cfg, loc, report, dry_run)
-        _push_rules(api, cfg, loc, report, dry_run)
+        _push_dashboards(api, cfg, loc, report, dry_run, inventory)
+        _push_rules(api, cfg, loc, report, dry_run, inventory)
     except GrafanaException as exc:
         raise PushError(
             f"Grafana at {url} refused {report.current} (HTTP {exc.status_code}): {exc.message}"
@@ -133,8 +139,9 @@ def push(
     return report
 
 
-def _push_folders(api: GrafanaApi, report: PushReport, dry_run: bool) -> None:
-    for title, uid in FOLDERS.items():
+def _push_folders(api: GrafanaApi, locale: str, report: PushReport, dry_run: bool) -> None:
+    for folder in FOLDERS:
+        title, uid = folder_title(folder, locale), folder_uid(folder, locale)
         report.current = f"folder {uid}"
         have = _get(partial(api.folder.get_folder, uid))
         if have is None:
@@ -177,12 +184,17 @@ def _strip(d: dict[str, Any]) -> dict[str, Any]:
 
 
 def _push_dashboards(
-    api: GrafanaApi, cfg: DashboardsConfig, locale: str, report: PushReport, dry_run: bool
+    api: GrafanaApi,
+    cfg: DashboardsConfig,
+    locale: str,
+    report: PushReport,
+    dry_run: bool,
+    inventory: Inventory | None = None,
 ) -> None:
-    for spec, data in build_all(locale, cfg.datasource_uid):
-        folder_uid = FOLDERS[spec.folder]
-        report.current = f"dashboard {spec.uid}"
-        have = _get(partial(api.dashboard.get_dashboard, spec.uid))
+    for spec, data in build_all(locale, cfg.datasource_uid, cfg, inventory):
+        dash_folder = folder_uid(spec.folder, locale)
+        report.current = f"dashboard {data['uid']}"
+        have = _get(partial(api.dashboard.get_dashboard, data["uid"]))
         if have is None:
             action: Action = "create"
             detail = ""
@@ -190,16 +202,16 @@ def _push_dashboards(
             diff = []
             if _strip(have.get("dashboard", {})) != _strip(data):
                 diff.append("content")
-            if have.get("meta", {}).get("folderUid") != folder_uid:
+            if have.get("meta", {}).get("folderUid") != dash_folder:
                 diff.append("folder")
             action = "update" if diff else "unchanged"
             detail = ", ".join(diff)
-        report.changes.append(Change("dashboard", spec.uid, data["title"], action, detail))
+        report.changes.append(Change("dashboard", data["uid"], data["title"], action, detail))
         if action != "unchanged" and not dry_run:
             api.dashboard.update_dashboard(
                 {
                     "dashboard": {**data, "id": None},
-                    "folderUid": folder_uid,
+                    "folderUid": dash_folder,
                     "overwrite": True,
                     "message": "nocsoc dashboards push",
                 }
@@ -207,9 +219,14 @@ def _push_dashboards(
 
 
 def _push_rules(
-    api: GrafanaApi, cfg: DashboardsConfig, locale: str, report: PushReport, dry_run: bool
+    api: GrafanaApi,
+    cfg: DashboardsConfig,
+    locale: str,
+    report: PushReport,
+    dry_run: bool,
+    inventory: Inventory | None = None,
 ) -> None:
-    for rule in alerting.rules(cfg, locale):
+    for rule in alerting.rules(cfg, locale, inventory):
         uid = rule["uid"]
         report.current = f"alert rule {uid}"
         have = _get(partial(api.alertingprovisioning.get_alertrule, uid))

@@ -11,12 +11,16 @@ from nocsoc.dashboards import (
     flows,
     ioc_overview,
     soc_alerts,
+    weathermap,
 )
 from nocsoc.dashboards.base import BuildContext, DashboardSpec, render
+from nocsoc.dashboards.config import DashboardsConfig
+from nocsoc.inventory.model import Inventory
 
 DASHBOARDS: tuple[DashboardSpec, ...] = (
     ioc_overview.SPEC,
     backbone_links.SPEC,
+    weathermap.SPEC,
     device_detail.SPEC,
     flows.SPEC,
     soc_alerts.SPEC,
@@ -24,7 +28,13 @@ DASHBOARDS: tuple[DashboardSpec, ...] = (
 )
 
 
-def build_all(locale: str, datasource_uid: str) -> list[tuple[DashboardSpec, dict[str, Any]]]:
-    """Every dashboard rendered to JSON for `locale`."""
-    ctx = BuildContext(locale, datasource_uid)
+def build_all(
+    locale: str,
+    datasource_uid: str,
+    cfg: DashboardsConfig | None = None,
+    inventory: Inventory | None = None,
+) -> list[tuple[DashboardSpec, dict[str, Any]]]:
+    """Every dashboard rendered to JSON for `locale`. Thresholds come from `cfg` (nocsoc.yaml's
+    `dashboards:`); the inventory, when given, names sites, exporters and backbone links."""
+    ctx = BuildContext(locale, datasource_uid, cfg or DashboardsConfig(), inventory)
     return [(spec, render(spec.make(ctx))) for spec in DASHBOARDS]

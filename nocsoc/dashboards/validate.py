@@ -9,16 +9,21 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from nocsoc.dashboards import weathermap_model
 from nocsoc.dashboards.macros import variables_used
 from nocsoc.schema import REGISTRY
 
 GRID_WIDTH = 24
+# Panel plugins that ship no JSON Schema, validated against their documented option model
+PLUGIN_MODELS: dict[str, Callable[[dict[str, Any]], list[str]]] = {
+    weathermap_model.PANEL_TYPE: weathermap_model.model_problems,
+}
 _STRING = re.compile(r"'(?:\\.|[^'\\])*'")
 _REGEX_LIT = re.compile(r"([=!]~\s*)/(?:\\.|[^/\\])*/")
 _IDENT = re.compile(r'"((?:\\.|[^"\\])*)"')
@@ -212,9 +217,19 @@ def check_alert_rules(rules: Iterable[dict[str, Any]]) -> list[Problem]:
 # -- Grafana's JSON Schemas -----------------------------------------------------------------
 
 
+# Fields Grafana's CUE kinds declare as `_` (any value) but the generated JSON Schemas render as
+# an open object: an override's `{"id": "unit", "value": "bps"}` (what Grafana's own UI saves) and
+# a `byName` matcher's `{"options": "in_bps"}` would fail. Those two are validated as "any".
+_ANY_VALUED = (("DynamicConfigValue", "value"), ("MatcherConfig", "options"))
+
+
 @cache
 def _schema_doc(path: Path) -> dict[str, Any]:
     data: dict[str, Any] = json.loads(path.read_text())
+    defs = data.get("definitions", {})
+    for name, prop in _ANY_VALUED:
+        if prop in defs.get(name, {}).get("properties", {}):
+            defs[name]["properties"][prop] = {}
     return data
 
 
@@ -231,6 +246,12 @@ def schema_errors(dashboard: dict[str, Any], schema_dir: Path) -> list[Problem]:
     for p in panels_of(dashboard):
         ptype = p.get("type")
         if ptype == "row":
+            continue
+        plugin_check = PLUGIN_MODELS.get(str(ptype))
+        if plugin_check is not None:  # a plugin without a JSON Schema: its own option model
+            out += [
+                Problem(f"{uid} / {p.get('title')} / options", m) for m in plugin_check(p.get("options", {}))
+            ]
             continue
         path = schema_dir / f"{str(ptype).replace('-', '')}.jsonschema.json"  # state-timeline
         if not path.exists():

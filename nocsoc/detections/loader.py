@@ -139,6 +139,9 @@ def load_rules(paths: list[Path], include_builtin: bool = False) -> RuleSet:
         except OSError as exc:
             rs.errors.append(LoadIssue(str(f), "", f"cannot read: {exc}"))
             continue
+        except UnicodeDecodeError as exc:  # a binary file given as a rule: name it, keep going
+            rs.errors.append(LoadIssue(str(f), "", f"not UTF-8 text (byte {exc.start})"))
+            continue
         try:
             col = SigmaCollection.from_yaml(text, collect_errors=True)
         except Exception as exc:  # yaml.YAMLError and pySigma errors: name the file, keep going

@@ -42,10 +42,19 @@ def check_secret_ref(value: str | None, what: str) -> str | None:
 
 
 class Site(_Model):
+    """A place with devices. Since 1 July 2025 local government has two levels, province and
+    commune/ward: a site is a provincial data center, a commune or a ward. `datacenter` and
+    `district` remain valid (and `district` the default) so inventories written before load
+    unchanged, though the district level is gone."""
+
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
     name: str
-    kind: Literal["datacenter", "district"] = "district"
+    kind: Literal["province_dc", "commune", "ward", "datacenter", "district"] = "district"  # compat
     description: str = ""
+    contact: str = ""  # who answers for the site: a team, a mailbox, a phone (no secrets)
+    # WGS84 coordinates (decimal degrees): where the weathermap and the topology picture put the site
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
 
 
 class SnmpProfile(_Model):

@@ -4,15 +4,18 @@ Collectors make points with `Measurement.point()`; dashboards build queries from
 objects; tests check both against `REGISTRY`.
 """
 
-from nocsoc.schema import flows, network, selfmetrics, soc
+from nocsoc.schema import flows, icmp, network, selfmetrics, soc, traps
 from nocsoc.schema.core import Field, FieldType, FieldValue, Measurement, Point, SchemaError, Tag
 from nocsoc.schema.flows import FLOW_INTERFACE, FLOW_TOP, FLOW_TOTAL
+from nocsoc.schema.icmp import PING
 from nocsoc.schema.network import (
     DEVICE,
     DEVICE_EVENT,
     INTERFACE,
     INTERFACE_EVENT,
+    MEMORY,
     OPTICS,
+    PROCESSOR,
     SENSOR,
     STORAGE,
     UPS,
@@ -20,16 +23,19 @@ from nocsoc.schema.network import (
 from nocsoc.schema.selfmetrics import (
     FLOW_COLLECTOR,
     FLOW_PIPELINE,
+    ICMP_PROBE,
     LOG_COLLECTOR,
     SINK,
     SNMP_POLL,
     SNMP_POLLER,
+    TRAP_RECEIVER,
 )
 from nocsoc.schema.soc import ALERT, LOG_EVENT
+from nocsoc.schema.traps import SNMP_TRAP
 
 REGISTRY: dict[str, Measurement] = {
     m.name: m
-    for module in (network, flows, soc, selfmetrics)
+    for module in (network, flows, soc, selfmetrics, traps, icmp)
     for m in module.MEASUREMENTS
 }
 
@@ -51,17 +57,23 @@ __all__ = [
     "FLOW_PIPELINE",
     "FLOW_TOP",
     "FLOW_TOTAL",
+    "ICMP_PROBE",
     "INTERFACE",
     "INTERFACE_EVENT",
     "LOG_COLLECTOR",
     "LOG_EVENT",
+    "MEMORY",
     "OPTICS",
+    "PING",
+    "PROCESSOR",
     "REGISTRY",
     "SENSOR",
     "SINK",
     "SNMP_POLL",
     "SNMP_POLLER",
+    "SNMP_TRAP",
     "STORAGE",
+    "TRAP_RECEIVER",
     "UPS",
     "Field",
     "FieldType",

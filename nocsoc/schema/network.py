@@ -21,10 +21,10 @@ INTERFACE = Measurement(
         Field("out_pps", F, "pps", "outbound packets per second"),
         Field("in_util_pct", F, "percent", "inbound utilization of ifHighSpeed"),
         Field("out_util_pct", F, "percent", "outbound utilization of ifHighSpeed"),
-        Field("in_errors_ps", F, "short", "inbound errors per second"),
-        Field("out_errors_ps", F, "short", "outbound errors per second"),
-        Field("in_discards_ps", F, "short", "inbound discards per second"),
-        Field("out_discards_ps", F, "short", "outbound discards per second"),
+        Field("in_errors_ps", F, "pps", "inbound packets in error per second"),
+        Field("out_errors_ps", F, "pps", "outbound packets in error per second"),
+        Field("in_discards_ps", F, "pps", "inbound packets discarded per second"),
+        Field("out_discards_ps", F, "pps", "outbound packets discarded per second"),
         Field("in_octets", INT, "decbytes", "raw ifHCInOctets (or ifInOctets)"),
         Field("out_octets", INT, "decbytes", "raw ifHCOutOctets (or ifOutOctets)"),
         Field("speed_mbps", INT, "Mbits", "ifHighSpeed"),
@@ -53,7 +53,8 @@ DEVICE = Measurement(
     (
         Field("reachable", INT, "bool", "1 when the last poll answered"),
         Field("uptime_s", F, "s", "sysUpTime in seconds"),
-        Field("cpu_pct", F, "percent", "mean hrProcessorLoad or 100 - ssCpuIdle"),
+        Field("cpu_pct", F, "percent",
+              "mean of the processor loads (vendor table, hrProcessorLoad) or 100 - ssCpuIdle"),
         Field("mem_total_bytes", INT, "bytes"),
         Field("mem_used_bytes", INT, "bytes"),
         Field("mem_used_pct", F, "percent"),
@@ -89,12 +90,39 @@ STORAGE = Measurement(
 
 OPTICS = Measurement(
     "optics",
-    "Fiber optics levels from ENTITY-SENSOR-MIB (scaled by sensor scale and precision).",
-    (*DEVICE_TAGS, Tag("ifname", "interface the transceiver sits in, when known"), Tag("sensor")),
+    "Transceiver (DOM) readings: ENTITY-SENSOR-MIB and the vendor tables of the device profiles.",
+    (
+        *DEVICE_TAGS,
+        Tag("ifname", "interface the transceiver sits in, when known"),
+        Tag("sensor"),
+        Tag("lane", "lane of a multi-lane transceiver (QSFP), when the device reports lanes"),
+    ),
     (
         Field("rx_dbm", F, "dBm", "receive power"),
         Field("tx_dbm", F, "dBm", "transmit power"),
+        Field("bias_ma", F, "mA", "laser bias current"),
+        Field("voltage_v", F, "volt", "module supply voltage"),
         Field("temperature_c", F, "celsius", "transceiver temperature"),
+    ),
+    area="network",
+)
+
+PROCESSOR = Measurement(
+    "processor",
+    "CPU load per processor, card or core (hrProcessorLoad or the vendor's CPU table).",
+    (*DEVICE_TAGS, Tag("processor", "processor, card or core name")),
+    (Field("load_pct", F, "percent", "utilisation"),),
+    area="network",
+)
+
+MEMORY = Measurement(
+    "memory",
+    "Memory per pool (RAM without buffers and cache, or the vendor's memory table).",
+    (*DEVICE_TAGS, Tag("pool", "memory pool, card or board name")),
+    (
+        Field("total_bytes", INT, "bytes"),
+        Field("used_bytes", INT, "bytes"),
+        Field("used_pct", F, "percent"),
     ),
     area="network",
 )
@@ -102,8 +130,11 @@ OPTICS = Measurement(
 SENSOR = Measurement(
     "sensor",
     "Other ENTITY-SENSOR-MIB sensors (chassis temperature, voltage, fans).",
-    (*DEVICE_TAGS, Tag("sensor"), Tag("kind", "celsius | volts | amperes | watts | rpm | ...")),
-    (Field("value", F, "none", "scaled sensor value"),),
+    (*DEVICE_TAGS, Tag("sensor"), Tag("kind", "celsius | volts | amperes | watts | rpm | fan | psu | ...")),
+    (
+        Field("value", F, "none", "scaled sensor value (for kind fan/psu: the vendor's status code)"),
+        Field("ok", INT, "bool", "1 when a fan/PSU status says normal, 0 when it says failed"),
+    ),
     area="network",
 )
 
@@ -125,4 +156,6 @@ UPS = Measurement(
     area="network",
 )
 
-MEASUREMENTS = (INTERFACE, INTERFACE_EVENT, DEVICE, DEVICE_EVENT, STORAGE, OPTICS, SENSOR, UPS)
+MEASUREMENTS = (
+    INTERFACE, INTERFACE_EVENT, DEVICE, DEVICE_EVENT, STORAGE, OPTICS, PROCESSOR, MEMORY, SENSOR, UPS
+)

@@ -21,6 +21,12 @@ SNMP_POLL = Measurement(
         Field("timeouts", INT, "short", "requests that timed out"),
         Field("errors", INT, "short", "polls that failed on an error"),
         Field("overruns", INT, "short", "cycles that overran the interval"),
+        Field("bad_rows", INT, "short",
+              "table rows skipped or renamed (unreadable, duplicate ifName, an area's error)"),
+        Field("unsafe_values", INT, "short",
+              "tag/string values made safe for line protocol (newline, trailing backslash)"),
+        Field("bad_replies", INT, "short",
+              "replies that were not valid SNMP (garbage, truncated, unknown types)"),
     ),
     area="self",
 )
@@ -125,6 +131,49 @@ SINK = Measurement(
     area="self",
 )
 
+TRAP_RECEIVER = Measurement(
+    "trap_receiver",
+    "SNMP trap receiver counters: what arrived, what was refused and why (all sources together).",
+    (),
+    (
+        Field("received", INT, "short", "datagrams read from the socket"),
+        Field("traps", INT, "short", "traps and informs decoded and accepted"),
+        Field("informs", INT, "short", "informs acknowledged (a subset of traps)"),
+        Field("unknown_traps", INT, "short", "accepted traps the catalogue has no entry for"),
+        Field("alerts", INT, "short", "alerts raised or incremented in the alert store"),
+        Field("interface_updates", INT, "short", "interface oper-status points written from link traps"),
+        Field("ifname_unresolved", INT, "short", "link traps whose ifIndex had no known name"),
+        Field("unknown_source", INT, "short", "datagrams from addresses not in the inventory"),
+        Field("bad_community", INT, "short", "v1/v2c traps with a community not configured"),
+        Field("unknown_user", INT, "short", "v3 traps from a user (or engine id) not configured"),
+        Field("wrong_digest", INT, "short", "v3 traps failing authentication"),
+        Field("decrypt_errors", INT, "short", "v3 traps failing decryption"),
+        Field("not_in_time_window", INT, "short", "v3 traps outside the USM time window"),
+        Field("unknown_engine_id", INT, "short", "v3 traps with a missing or malformed engine id"),
+        Field("unsupported_sec_level", INT, "short", "v3 traps at a security level the user lacks"),
+        Field("malformed", INT, "short", "datagrams that are not a decodable SNMP message"),
+        Field("refused_other", INT, "short", "messages dropped for another reason (wrong PDU type)"),
+        Field("queue_dropped", INT, "short", "datagrams dropped because the decoder queue was full"),
+        Field("store_errors", INT, "short", "alert store writes that failed"),
+    ),
+    area="self",
+)
+
+ICMP_PROBE = Measurement(
+    "icmp_probe",
+    "ICMP reachability prober counters.",
+    (),
+    (
+        Field("rounds", INT, "short", "probe rounds over the inventory"),
+        Field("probes", INT, "short", "device probes done"),
+        Field("reachable", INT, "short", "probes with at least one reply"),
+        Field("unreachable", INT, "short", "probes with no reply"),
+        Field("errors", INT, "short", "probes that failed to run (bad address, socket error)"),
+        Field("overruns", INT, "short", "rounds that took longer than the interval"),
+    ),
+    area="self",
+)
+
 WEB = Measurement(
     "web",
     "The SOC console and its API: requests, logins, refusals and triage done through it.",
@@ -163,4 +212,5 @@ NOTIFY = Measurement(
     area="self",
 )
 
-MEASUREMENTS = (SNMP_POLL, SNMP_POLLER, FLOW_PIPELINE, FLOW_COLLECTOR, LOG_COLLECTOR, SINK, WEB, NOTIFY)
+MEASUREMENTS = (SNMP_POLL, SNMP_POLLER, FLOW_PIPELINE, FLOW_COLLECTOR, LOG_COLLECTOR, SINK, TRAP_RECEIVER,
+                ICMP_PROBE, WEB, NOTIFY)

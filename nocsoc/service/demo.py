@@ -5,6 +5,10 @@ workers, as in production), then the simulated backbone once the collectors list
 run for a bounded time, builds the Grafana provisioning, and reads back what was collected.
 Nothing here needs a server or root; only 127.0.0.0/8 is used. Demo secrets are random per run
 and live only in the environment of the processes that need them.
+
+The alert store is the one thing a second run keeps: a trainee's acknowledgements and comments
+live there. `fresh` starts it empty, after a timestamped backup (SQLite's online backup, so
+a WAL not yet checkpointed is included).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import os
 import secrets
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -31,6 +36,8 @@ from nocsoc.simulate.events import Script, default_script
 from nocsoc.simulate.topology import build_topology
 
 DEMO_SECRETS = ("NOCSOC_SNMP_COMMUNITY", "NOCSOC_SNMP_AUTH", "NOCSOC_SNMP_PRIV")
+ALERTS_DB = "alerts.db"  # in the workspace's var/, where the config below puts it
+BACKUPS = "backups"  # in the workspace: alert stores set aside by `--fresh`
 
 
 @dataclass
@@ -42,6 +49,7 @@ class DemoOptions:
     snmp_interval_s: float = 10.0
     flow_interval_s: float = 10.0
     influx_url: str | None = None  # NOCSOC_INFLUX_URL: also write to this InfluxDB 1.x
+    fresh: bool = False  # start the alert store empty (after a backup) instead of keeping it
 
 
 @dataclass
@@ -60,12 +68,17 @@ class DemoResult:
     console_url: str = ""
     console_user: str = ""
     console_password_file: Path | None = None
+    started: float = 0.0  # wall clock when `nocsoc run` started: alerts touched since are this run's
+    workspace: Workspace | None = None
 
 
-def _free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+@dataclass
+class Workspace:
+    """What prepare_workspace did to a previous run's alerts."""
+
+    config_path: Path
+    kept_alerts: int = 0  # alerts of earlier runs kept in var/alerts.db
+    backup: Path | None = None  # where --fresh put the previous alert store
 
 
 def _free_tcp_port() -> int:
@@ -91,13 +104,67 @@ def demo_console_user(config_path: Path, users_db: Path) -> tuple[str, Path]:
     return "demo", pw_file
 
 
-def prepare_workspace(opts: DemoOptions) -> Path:
-    """Config and inventory in `workdir`; `workdir/var` wiped so the summary is this run's."""
+def _free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _count_alerts(db: Path) -> int:
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        return int(conn.execute("SELECT count(*) FROM alerts").fetchone()[0])
+
+
+def backup_alerts(db: Path, backups: Path) -> Path:
+    """A consistent copy of the alert store `db` in `backups/alerts-<UTC time>.db`."""
+    backups.mkdir(parents=True, exist_ok=True)
+    target = backups / f"alerts-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}.db"
+    n = 1
+    while target.exists():  # two --fresh runs within one second
+        target = backups / f"alerts-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}-{n}.db"
+        n += 1
+    src = sqlite3.connect(db)
+    dst = sqlite3.connect(target)
+    try:
+        src.backup(dst)
+    finally:
+        dst.close()
+        src.close()
+    return target
+
+
+def _clear_state(var: Path, keep: set[str]) -> None:
+    """Everything of a previous run in var/ (status files, flow state, spool, logs, metrics
+    database) except the names in `keep`."""
+    if not var.is_dir():
+        return
+    for p in var.iterdir():
+        if p.name in keep:
+            continue
+        if p.is_dir() and not p.is_symlink():
+            shutil.rmtree(p, ignore_errors=True)
+        else:
+            p.unlink(missing_ok=True)
+
+
+def prepare_workspace(opts: DemoOptions) -> Workspace:
+    """Config and inventory in `workdir`; `workdir/var` cleared so the summary is this run's,
+    except the alert store (kept, or with `fresh` backed up to `workdir/backups` and removed)."""
     wd = opts.workdir
     wd.mkdir(parents=True, exist_ok=True)
     if not (wd / "inventory.yaml").exists():
         init_project(wd, force=True)
-    shutil.rmtree(wd / "var", ignore_errors=True)
+    var = wd / "var"
+    db = var / ALERTS_DB
+    store_files = {ALERTS_DB + suffix for suffix in ("", "-wal", "-shm", "-journal")}
+    workspace = Workspace(config_path=wd / "nocsoc.yaml")
+    if db.exists() and opts.fresh:
+        workspace.backup = backup_alerts(db, wd / BACKUPS)
+        _clear_state(var, keep=set())
+    else:
+        _clear_state(var, keep=store_files)
+        if db.exists():
+            workspace.kept_alerts = _count_alerts(db)
     sinks: list[dict[str, Any]] = [{"type": "sqlite", "path": "./var/nocsoc.db"}]
     if opts.influx_url:
         sinks.append({"type": "influxdb1", "url": opts.influx_url, "database": "nocsoc"})
@@ -114,10 +181,10 @@ def prepare_workspace(opts: DemoOptions) -> Path:
         "run": {"state_dir": "./var", "status_interval_s": 1.0, "self_metrics_interval_s": 5.0},
         "web": {"enabled": True, "bind": f"127.0.0.1:{_free_tcp_port()}"},
     }
-    path = wd / "nocsoc.yaml"
-    path.write_text("# Written by `nocsoc demo` for the simulated backbone; rewritten on every demo run.\n"
-                    + yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8")
-    return path
+    workspace.config_path.write_text(
+        "# Written by `nocsoc demo` for the simulated backbone; rewritten on every demo run.\n"
+        + yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return workspace
 
 
 def demo_environment() -> dict[str, str]:
@@ -125,19 +192,41 @@ def demo_environment() -> dict[str, str]:
     return {name: secrets.token_urlsafe(12) for name in DEMO_SECRETS}
 
 
-def demo_script(inventory: Inventory, opts: DemoOptions) -> Script:
-    """The simulator's default script, with the link flaps lasting long enough (two SNMP
-    intervals of real time) that the poller sees them at any --speed, and the degrading optics
-    reaching their end two SNMP intervals before the demo does, so that a poll reads them there
-    whatever the phase of the poller against the simulation."""
+def poll_interval_s(inventory: Inventory, device: str, default_s: float) -> float:
+    """How often `nocsoc run` polls `device`: its own `poll_interval_s`, else the config's."""
+    try:
+        return inventory.device(device).poll_interval_s or default_s
+    except KeyError:
+        return default_s
+
+
+def demo_script(inventory: Inventory, opts: DemoOptions, optics_min_dbm: float | None = None) -> Script:
+    """The simulator's default script, with each link flap lasting two poll intervals (real time)
+    of the slower of its two ends, so that both ends' pollers see it at any --speed (the core
+    routers poll every 30 s: a flap timed on the 10-s default was missed at the core end), and the
+    degrading optics reaching their end two SNMP intervals before the demo does, so that a poll
+    reads them there whatever the phase of the poller against the simulation. The simulated
+    optics alarm at `optics_min_dbm` (nocsoc.yaml's `dashboards.optics_rx_min_dbm`), the threshold
+    the dashboards, alert rules and summary use."""
     script = default_script(build_topology(inventory, opts.seed))
-    visible_s = 2 * opts.snmp_interval_s * opts.speed
-    flaps = [f.model_copy(update={"down_s": max(f.down_s, visible_s)}) for f in script.link_flaps]
-    last_s = opts.duration_s * opts.speed - visible_s
+    links = {link.name: link for link in inventory.links}
+
+    def visible_s(link_name: str) -> float:
+        link = links.get(link_name)
+        ends = (link.a.device, link.b.device) if link else ()
+        slowest = max((poll_interval_s(inventory, d, opts.snmp_interval_s) for d in ends),
+                      default=opts.snmp_interval_s)
+        return 2 * slowest * opts.speed
+
+    flaps = [f.model_copy(update={"down_s": max(f.down_s, visible_s(f.link))}) for f in script.link_flaps]
+    last_s = opts.duration_s * opts.speed - 2 * opts.snmp_interval_s * opts.speed
     optics = []
     for o in script.optics:
         ramp_s = min(o.ramp_s, max(last_s, 1.0))
-        optics.append(o.model_copy(update={"at_s": max(0.0, min(o.at_s, last_s - ramp_s)), "ramp_s": ramp_s}))
+        update: dict[str, float] = {"at_s": max(0.0, min(o.at_s, last_s - ramp_s)), "ramp_s": ramp_s}
+        if optics_min_dbm is not None:
+            update["threshold_dbm"] = optics_min_dbm
+        optics.append(o.model_copy(update=update))
     return script.model_copy(update={"link_flaps": flaps, "optics": optics})
 
 
@@ -149,7 +238,8 @@ def run_demo(opts: DemoOptions, on_tick: Callable[[float, list[WorkerStatus], di
     from nocsoc.inventory.store import load_inventory
     from nocsoc.simulate.scenario import Scenario, SimulateConfig
 
-    config_path = prepare_workspace(opts)
+    workspace = prepare_workspace(opts)
+    config_path = workspace.config_path
     config = load_config(config_path)
     wd = config_path.parent
     inventory = load_inventory(wd / config.inventory)
@@ -158,6 +248,7 @@ def run_demo(opts: DemoOptions, on_tick: Callable[[float, list[WorkerStatus], di
     for k, v in demo_environment().items():
         os.environ.setdefault(k, v)
     started_ns = time.time_ns()
+    started = time.time()
     log = open(state / "run.log", "wb")  # noqa: SIM115 - closed below
     run = subprocess.Popen(
         [sys.executable, "-m", "nocsoc", "--config", str(config_path), "run",
@@ -180,7 +271,7 @@ def run_demo(opts: DemoOptions, on_tick: Callable[[float, list[WorkerStatus], di
         scenario = Scenario(inventory, SimulateConfig(
             seed=opts.seed, speed=opts.speed, duration_s=opts.duration_s,
             flows_to=config.flows.bind, syslog_to=config.logs.syslog_udp,
-            script=demo_script(inventory, opts),
+            script=demo_script(inventory, opts, config.dashboards.optics_rx_min_dbm),
         ))
         scenario.start()
         t0 = time.monotonic()
@@ -201,12 +292,12 @@ def run_demo(opts: DemoOptions, on_tick: Callable[[float, list[WorkerStatus], di
     manifest = scenario.manifest() if scenario is not None else {}
     (state / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     grafana = wd / config.dashboards.out_dir
-    report = build_tree(grafana, config.dashboards)
+    report = build_tree(grafana, config.dashboards, inventory=inventory)
     user, pw_file = demo_console_user(config_path, wd / config.web.users_db)
     return DemoResult(
         console_url=f"http://{config.web.bind}/", console_user=user, console_password_file=pw_file,
         config_path=config_path, db_path=state / "nocsoc.db", alerts_db=state / "alerts.db",
         manifest=manifest, grafana_dir=grafana, dashboards=len(report.dashboards), run_exit=run_exit,
         started_ns=started_ns, inventory=inventory, optics_min_dbm=config.dashboards.optics_rx_min_dbm,
-        statuses=read_statuses(state),
+        statuses=read_statuses(state), started=started, workspace=workspace,
     )

@@ -104,6 +104,26 @@ def _log_binds(cfg: Any) -> list[Bind]:
     return out
 
 
+def _traps(sc: ServiceContext) -> Component:
+    from nocsoc.collectors.ifnames import InterfaceNames
+    from nocsoc.collectors.traps.receiver import TrapReceiver
+
+    db = sc.ctx.path(sc.config.detections.alerts_db) if sc.config.traps.alerts else None
+    return TrapReceiver(sc.config.traps, sc.inventory, sc.sink, base_dir=sc.base_dir, store_path=db,
+                        dedup_window_s=sc.config.detections.dedup_window_s,
+                        ifnames=InterfaceNames.in_state_dir(sc.state_dir))
+
+
+def _trap_binds(cfg: Any) -> list[Bind]:
+    return [Bind("udp", cfg.bind, "traps.bind")]
+
+
+def _icmp(sc: ServiceContext) -> Component:
+    from nocsoc.collectors.icmp.prober import IcmpProber
+
+    return IcmpProber(sc.config.icmp, sc.inventory, sc.sink)
+
+
 def _web(sc: ServiceContext) -> Component:
     from nocsoc.service.summary import read_summary
     from nocsoc.web.service import WebService, console_deps
@@ -135,6 +155,9 @@ register_service(Service("flows", "flow collector: NetFlow v5/v9, IPFIX, sFlow r
                          _flow_binds))
 register_service(Service("logs", "syslog and file ingestion with Sigma detections", "logs", _logs,
                          _log_binds))
+register_service(Service("traps", "SNMP trap receiver: v1/v2c/v3 traps to events and alerts", "traps",
+                         _traps, _trap_binds))
+register_service(Service("icmp", "ICMP reachability: rtt and loss of every device", "icmp", _icmp))
 register_service(Service("notify", "notifications: alerts and devices down to apprise channels", "notify",
                          _notify))
 register_service(Service("web", "SOC console and /api/v1 (pages, triage, IOC KPIs)", "web", _web, _web_binds))

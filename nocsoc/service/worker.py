@@ -260,7 +260,8 @@ class Worker(SignalFlags):
         try:
             self._start()
         except StartError as exc:
-            log.error("worker %s cannot start: %s", spec.name, exc)
+            if spec.status_files:  # a foreground command (flows/logs listen) prints it as its error
+                log.error("worker %s cannot start: %s", spec.name, exc)
             self.start_error = exc
             self._write_status("failed", str(exc), exc.config)
             self._shutdown()

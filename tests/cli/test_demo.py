@@ -48,7 +48,7 @@ def test_demo_detects_what_the_simulator_injected(tmp_path: Path) -> None:
     dst = [t for t in named.talkers if t.kind == "dst"]
     assert dst[0].key == f"{top_dst['device']} ({top_dst['address']})"
     dashboards = sorted((workdir / "grafana" / "dashboards").rglob("*.json"))
-    assert len(dashboards) == 6
+    assert len(dashboards) == 7  # six, and the backbone weathermap
     assert "Backbone links by utilization" in out and "Injected attacks" in out
 
     # The same workspace read by the operator views: `top` (one frame) and `status`.

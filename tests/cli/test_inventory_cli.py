@@ -351,7 +351,7 @@ def test_validate_ok(project: Path) -> None:
     result = run(project, "inventory", "validate")
     assert result.exit_code == 0
     assert result.stdout == (
-        f"{project.parent / 'inventory.yaml'}: ok: 48 devices, 11 sites, 4 SNMP profiles, 59 links\n"
+        f"{project.parent / 'inventory.yaml'}: ok: 48 devices, 12 sites, 4 SNMP profiles, 59 links\n"
     )
 
 
@@ -389,7 +389,7 @@ def test_validate_broken_inventory_lists_every_problem_and_exits_2(project: Path
     assert result.stderr == f"error: {f}: 4 problem(s)\n"
     as_json = json.loads(run(project, "inventory", "validate", "--json").stdout)
     assert as_json["ok"] is False
-    assert as_json["counts"] == {"sites": 11, "snmp_profiles": 4, "devices": 47, "links": 59}
+    assert as_json["counts"] == {"sites": 12, "snmp_profiles": 4, "devices": 47, "links": 59}
     assert [(p["line"], p["key"]) for p in as_json["problems"]] == [
         (bad_ip, "devices[11].address"), (dup_ip, "devices[33].address"), (bad_site, "devices[42].site"),
         (dangling, "links[6].b.device"),

@@ -14,6 +14,7 @@ import yaml
 
 from nocsoc import schema
 from nocsoc.dashboards import alerting
+from nocsoc.dashboards.base import localized_uid
 from nocsoc.dashboards.config import DashboardsConfig
 from nocsoc.dashboards.i18n import TranslationError, Translator, catalog
 from nocsoc.dashboards.influxql import select, subquery, tag_values
@@ -42,12 +43,22 @@ def test_every_dashboard_matches_grafana_json_schemas(
 ) -> None:
     schema_dir = shared_dir / "grafana-jsonschema"
     dashboards = built[locale]
-    assert [d["uid"] for d in dashboards] == [s.uid for s in DASHBOARDS]
+    assert [d["uid"] for d in dashboards] == [localized_uid(s.uid, locale) for s in DASHBOARDS]
     problems = [p for d in dashboards for p in schema_errors(d, schema_dir)]
     assert problems == []
     types = {p["type"] for d in dashboards for p in panels_of(d)}
     # every panel type used was validated against its own schema file (not silently skipped)
-    assert types == {"row", "stat", "bargauge", "timeseries", "piechart", "table", "state-timeline"}
+    # (the weathermap plugin has no JSON Schema: its options are checked against its own model)
+    assert types == {
+        "row",
+        "stat",
+        "bargauge",
+        "timeseries",
+        "piechart",
+        "table",
+        "state-timeline",
+        "knightss27-weathermap-panel",
+    }
     assert all(d["schemaVersion"] == 42 for d in dashboards)
 
 
@@ -158,9 +169,9 @@ def test_locales_have_the_same_keys_and_vietnamese_is_vietnamese(
     assert catalog("vi").keys() == catalog("en").keys()
     vi, en = built["vi"], built["en"]
     titles = {d["uid"]: d["title"] for d in vi}
-    assert titles["nocsoc-ioc-overview"] == "Tổng quan IOC"
-    assert titles["nocsoc-soc-alerts"] == "Cảnh báo SOC"
-    assert titles["nocsoc-flows"] == "Luồng lưu lượng"
+    assert titles["nocsoc-ioc-overview-vi"] == "Tổng quan IOC"
+    assert titles["nocsoc-soc-alerts-vi"] == "Cảnh báo SOC"
+    assert titles["nocsoc-flows-vi"] == "Luồng lưu lượng"
     for dv, de in zip(vi, en, strict=True):
         pv = [p["title"] for p in panels_of(dv)]
         pe = [p["title"] for p in panels_of(de)]
@@ -179,17 +190,19 @@ def test_build_writes_the_provisioning_tree(tmp_path: Path) -> None:
     cfg = DashboardsConfig(influx_url="http://influxdb:8086", influx_database="noc")
     report = build_tree(tmp_path, cfg, "vi", dashboards_path="/dash")
     files = sorted(str(p.relative_to(tmp_path)) for p in report.written)
+    ioc, net, soc = "Trung tâm điều hành (IOC)", "Mạng", "An ninh mạng (SOC)"
     assert files == sorted(
         [
             "provisioning/datasources/nocsoc.yaml",
             "provisioning/dashboards/nocsoc.yaml",
             "provisioning/alerting/nocsoc.yaml",
-            "dashboards/IOC/ioc-overview.json",
-            "dashboards/IOC/collector-health.json",
-            "dashboards/Network/backbone-links.json",
-            "dashboards/Network/device-detail.json",
-            "dashboards/Network/flows.json",
-            "dashboards/SOC/soc-alerts.json",
+            f"dashboards/{ioc}/ioc-overview-vi.json",
+            f"dashboards/{ioc}/collector-health-vi.json",
+            f"dashboards/{net}/backbone-links-vi.json",
+            f"dashboards/{net}/weathermap-vi.json",
+            f"dashboards/{net}/device-detail-vi.json",
+            f"dashboards/{net}/flows-vi.json",
+            f"dashboards/{soc}/soc-alerts-vi.json",
         ]
     )
     ds = yaml.safe_load((tmp_path / "provisioning/datasources/nocsoc.yaml").read_text())
@@ -210,20 +223,20 @@ def test_build_writes_the_provisioning_tree(tmp_path: Path) -> None:
     prov = yaml.safe_load((tmp_path / "provisioning/dashboards/nocsoc.yaml").read_text())
     assert prov["providers"][0]["type"] == "file"
     assert prov["providers"][0]["options"] == {"path": "/dash", "foldersFromFilesStructure": True}
-    board = json.loads((tmp_path / "dashboards/IOC/ioc-overview.json").read_text(encoding="utf-8"))
-    assert board["uid"] == "nocsoc-ioc-overview" and board["title"] == "Tổng quan IOC"  # bare JSON, UTF-8
+    board = json.loads((tmp_path / f"dashboards/{ioc}/ioc-overview-vi.json").read_text(encoding="utf-8"))
+    assert board["uid"] == "nocsoc-ioc-overview-vi" and board["title"] == "Tổng quan IOC"  # bare JSON, UTF-8
     al = yaml.safe_load((tmp_path / "provisioning/alerting/nocsoc.yaml").read_text())
     assert al["contactPoints"][0]["receivers"][0]["settings"] == {"url": "${NOCSOC_ALERT_WEBHOOK_URL}"}
     assert al["policies"][0]["receiver"] == al["contactPoints"][0]["name"]
     groups = {g["name"]: g for g in al["groups"]}
-    assert {g["folder"] for g in al["groups"]} == {"Network", "SOC"}
+    assert {g["folder"] for g in al["groups"]} == {net, soc}
     uids = [r["uid"] for g in al["groups"] for r in g["rules"]]
     assert uids == [
-        "nocsoc-link-down",
-        "nocsoc-link-utilization",
-        "nocsoc-optics-low",
-        "nocsoc-device-unreachable",
-        "nocsoc-soc-critical",
+        "nocsoc-link-down-vi",
+        "nocsoc-link-utilization-vi",
+        "nocsoc-optics-low-vi",
+        "nocsoc-device-unreachable-vi",
+        "nocsoc-soc-critical-vi",
     ]
     util = groups["nocsoc-network"]["rules"][1]
     assert util["for"] == "15m"
@@ -234,12 +247,16 @@ def test_build_writes_the_provisioning_tree(tmp_path: Path) -> None:
         "expression": "$C > 80 || $D > 80",
     }
     optics = groups["nocsoc-network"]["rules"][2]
-    assert optics["data"][2]["model"]["conditions"][0]["evaluator"] == {"type": "lt", "params": [-25.0]}
+    assert optics["data"][2]["model"]["conditions"][0]["evaluator"] == {"type": "lt", "params": [-20.0]}
+    assert optics["annotations"]["summary"] == (
+        "Công suất thu tại {{ .Labels.device }} {{ .Labels.ifname }} là {{ humanize $values.B.Value }} dBm, "
+        "dưới ngưỡng -20 dBm."
+    )
     # Grafana expands $NAME in labels: none may carry a `$`
     assert not any("$" in v for g in al["groups"] for r in g["rules"] for v in r["labels"].values())
     # a rebuild changes nothing
     again = build_tree(tmp_path, cfg, "vi", dashboards_path="/dash")
-    assert again.written == [] and len(again.unchanged) == 9
+    assert again.written == [] and len(again.unchanged) == 10
 
 
 def test_build_holds_no_literal_secret(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -28,11 +28,11 @@ def test_build_writes_the_tree_and_reports_it(tmp_path: Path) -> None:
     res = runner.invoke(app, ["dashboards", "build", "--out", str(out), "--locale", "en", "--json"])
     assert res.exit_code == 0, res.output
     report = json.loads(res.stdout)
-    assert report["locale"] == "en" and len(report["written"]) == 9 and report["unchanged"] == []
+    assert report["locale"] == "en" and len(report["written"]) == 10 and report["unchanged"] == []
     assert {d["uid"]: d["folder"] for d in report["dashboards"]}["nocsoc-soc-alerts"] == "SOC"
     assert json.loads((out / "dashboards/SOC/soc-alerts.json").read_text())["title"] == "SOC alerts"
     again = runner.invoke(app, ["dashboards", "build", "--out", str(out), "--locale", "en"])
-    assert again.exit_code == 0 and "0 file(s) written, 9 unchanged" in again.output
+    assert again.exit_code == 0 and "0 file(s) written, 10 unchanged" in again.output
 
 
 def test_build_follows_nocsoc_yaml_and_rejects_a_bad_locale(tmp_path: Path) -> None:
@@ -41,7 +41,11 @@ def test_build_follows_nocsoc_yaml_and_rejects_a_bad_locale(tmp_path: Path) -> N
     )
     res = runner.invoke(app, ["dashboards", "build"])
     assert res.exit_code == 0, res.output
-    board = json.loads((tmp_path / "gf/dashboards/IOC/ioc-overview.json").read_text(encoding="utf-8"))
+    board = json.loads(
+        (tmp_path / "gf/dashboards/Trung tâm điều hành (IOC)/ioc-overview-vi.json").read_text(
+            encoding="utf-8"
+        )
+    )
     assert board["title"] == "Tổng quan IOC"
     assert "dbName: tinh" in (tmp_path / "gf/provisioning/datasources/nocsoc.yaml").read_text()
     bad = runner.invoke(app, ["dashboards", "build", "--locale", "fr"])
@@ -77,6 +81,7 @@ def test_list_json() -> None:
     assert [r["uid"] for r in rows if r["kind"] == "dashboard"] == [
         "nocsoc-ioc-overview",
         "nocsoc-backbone-links",
+        "nocsoc-weathermap",
         "nocsoc-device-detail",
         "nocsoc-flows",
         "nocsoc-soc-alerts",
@@ -104,4 +109,4 @@ def test_check_proves_queries_on_influxdb_and_fails_on_an_empty_one(influxd: Any
     )
     assert full.exit_code == 0, full.output
     results = json.loads(full.stdout)
-    assert len(results) == 62 and all(r["rows"] > 0 for r in results)
+    assert len(results) == 86 and all(r["rows"] > 0 for r in results)

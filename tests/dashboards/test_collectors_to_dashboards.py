@@ -69,8 +69,10 @@ class Collected:
         self.dashboards = [d for _, d in build_all("en", DashboardsConfig().datasource_uid)]
         self.queries = list(dashboard_queries(self.dashboards))
 
-    def result(self, owner: str, title: str, variables: dict[str, Variable] | None = None) -> QueryResult:
-        (q,) = [q for q in self.queries if (q.owner, q.panel, q.ref_id) == (owner, title, "A")]
+    def result(
+        self, owner: str, title: str, variables: dict[str, Variable] | None = None, ref: str = "A"
+    ) -> QueryResult:
+        (q,) = [q for q in self.queries if (q.owner, q.panel, q.ref_id) == (owner, title, ref)]
         (r,) = prove(self.client, [q], self.tr, {**all_selected(self.dashboards), **(variables or {})}, 200)
         assert not r.error, r.error
         return r
@@ -324,15 +326,17 @@ def test_soc_dashboard_counts_every_engine_alert(collected: Collected) -> None:
 
 def test_collector_health_shows_the_collectors_own_counters(collected: Collected) -> None:
     ch = "nocsoc-collector-health"
-    flows = [
-        v for v in rows(collected.result(ch, "Datagrams and records received")) if v["exporter"] == EXPORTER
-    ]
-    assert sum(v["records"] or 0 for v in flows) == len(FLOWS)  # the last minute's datagram
-    assert sum(v["datagrams"] or 0 for v in flows) == 1
+    received = "Datagrams and records received"
+    datagrams = [v for v in rows(collected.result(ch, received)) if v["exporter"] == EXPORTER]
+    records = [v for v in rows(collected.result(ch, received, ref="B")) if v["exporter"] == EXPORTER]
+    assert sum(v["records"] or 0 for v in records) == len(FLOWS)  # the last minute's datagram
+    assert sum(v["datagrams"] or 0 for v in datagrams) == 1
     errors = rows(collected.result(ch, "Decode errors and drops"))
     assert errors and all((v["decode_errors"] or 0) == 0 for v in errors)
     logs = {
-        v["component"]: v for v in rows(collected.result(ch, "Unparsed, dropped and alerts")) if v["alerts"]
+        v["component"]: v
+        for v in rows(collected.result(ch, "Unparsed, dropped and alerts", ref="C"))
+        if v["alerts"]
     }
     assert logs["engine"]["alerts"] > 0  # alerts the second half of the sample logs raised
     written = [

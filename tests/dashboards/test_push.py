@@ -34,7 +34,7 @@ def grafana() -> Iterator[FakeGrafana]:
         yield g
 
 
-def _push(g: FakeGrafana, locale: str = "vi", dry_run: bool = False, token: str = TOKEN) -> Any:
+def _push(g: FakeGrafana, locale: str = "en", dry_run: bool = False, token: str = TOKEN) -> Any:
     api = connect(g.url, token)
     try:
         return push(api, g.url, DashboardsConfig(), locale, dry_run=dry_run)
@@ -58,7 +58,7 @@ def test_first_push_creates_everything_in_dependency_order(
     assert writes == (
         [("POST", "/api/folders")] * 3
         + [("POST", "/api/datasources")]
-        + [("POST", "/api/dashboards/db")] * 6
+        + [("POST", "/api/dashboards/db")] * 7
         + [("POST", "/api/v1/provisioning/alert-rules")] * 5
     )
     assert {f["uid"]: f["title"] for f in st.folders.values()} == {v: k for k, v in FOLDERS.items()}
@@ -72,11 +72,11 @@ def test_first_push_creates_everything_in_dependency_order(
     assert {b["dashboard"]["uid"]: b["folderUid"] for b in dash_reqs} == {
         s.uid: FOLDERS[s.folder] for s in DASHBOARDS
     }
-    assert st.dashboards["nocsoc-ioc-overview"]["dashboard"]["title"] == "Tổng quan IOC"
+    assert st.dashboards["nocsoc-ioc-overview"]["dashboard"]["title"] == "IOC overview"
     rule_reqs = [r.body for r in st.writes() if "alert-rules" in r.path]
     assert [b["uid"] for b in rule_reqs] == RULE_UIDS
     assert rule_reqs[-1]["folderUID"] == FOLDERS["SOC"] and rule_reqs[0]["folderUID"] == FOLDERS["Network"]
-    assert (report.count("create"), report.count("update"), report.count("unchanged")) == (15, 0, 0)
+    assert (report.count("create"), report.count("update"), report.count("unchanged")) == (16, 0, 0)
 
 
 def test_second_push_changes_nothing(grafana: FakeGrafana) -> None:
@@ -85,7 +85,7 @@ def test_second_push_changes_nothing(grafana: FakeGrafana) -> None:
     grafana.state.requests.clear()
     report = _push(grafana)
     assert grafana.state.writes() == []
-    assert {c.action for c in report.changes} == {"unchanged"} and len(report.changes) == 15
+    assert {c.action for c in report.changes} == {"unchanged"} and len(report.changes) == 16
     assert {uid: d["dashboard"]["version"] for uid, d in grafana.state.dashboards.items()} == versions
 
 
@@ -124,16 +124,25 @@ def test_push_repairs_only_what_drifted(grafana: FakeGrafana) -> None:
 def test_dry_run_reads_only_and_reports_what_would_change(grafana: FakeGrafana) -> None:
     report = _push(grafana, dry_run=True)
     assert grafana.state.writes() == []
-    assert report.count("create") == 15
+    assert report.count("create") == 16
     _push(grafana)
-    report = _push(grafana, locale="en", dry_run=True)  # another locale: every title differs
+    # another locale installs beside the first: its own folders, dashboards and rules (uids `-vi`)
+    report = _push(grafana, locale="vi", dry_run=True)
     assert {(c.kind, c.action) for c in report.changes} == {
-        ("folder", "unchanged"),
+        ("folder", "create"),
         ("datasource", "unchanged"),
-        ("dashboard", "update"),
-        ("alert_rule", "update"),
+        ("dashboard", "create"),
+        ("alert_rule", "create"),
     }
-    assert grafana.state.dashboards["nocsoc-ioc-overview"]["dashboard"]["title"] == "Tổng quan IOC"
+    assert {c.uid for c in report.changes if c.kind == "folder"} == {f"{u}-vi" for u in FOLDERS.values()}
+    assert {c.title for c in report.changes if c.kind == "folder"} == {
+        "Mạng",
+        "An ninh mạng (SOC)",
+        "Trung tâm điều hành (IOC)",
+    }
+    _push(grafana, locale="vi")
+    assert grafana.state.dashboards["nocsoc-ioc-overview-vi"]["dashboard"]["title"] == "Tổng quan IOC"
+    assert grafana.state.dashboards["nocsoc-ioc-overview"]["dashboard"]["title"] == "IOC overview"
 
 
 def test_a_refused_object_is_named(grafana: FakeGrafana) -> None:
@@ -192,7 +201,7 @@ def test_cli_push_uses_the_token_env_and_never_prints_it(
         app, ["dashboards", "push", "--url", grafana.url, "--token-env", "MY_GRAFANA_TOKEN", "--locale", "en"]
     )
     assert real.exit_code == 0, real.output
-    assert "create 15, update 0, unchanged 0" in " ".join(real.output.split())
+    assert "create 16, update 0, unchanged 0" in " ".join(real.output.split())
     assert TOKEN not in dry.output + real.output
     missing = runner.invoke(app, ["dashboards", "push", "--url", grafana.url, "--token-env", "NOPE_UNSET"])
     assert missing.exit_code == 2 and "NOPE_UNSET is not set" in missing.output

@@ -236,7 +236,7 @@ def test_soc_alerts_values(loaded: Loaded) -> None:
 
 def test_collector_health_counter_increments_add_up(loaded: Loaded) -> None:
     ch = "nocsoc-collector-health"
-    rec = rows(loaded.result(ch, "Datagrams and records received"))
+    rec = rows(loaded.result(ch, "Datagrams and records received", "B"))
     assert sum(v["records"] or 0 for v in rec) == 300 * (bb.STEPS - 1)
     errs = rows(loaded.result(ch, "Decode errors and drops"))
     assert sum(v["decode_errors"] or 0 for v in errs) == (bb.STEPS - 1) // 10
@@ -272,7 +272,7 @@ def test_alert_queries_find_exactly_the_faults(loaded: Loaded) -> None:
     assert [(v["rule_title"], v["host"], v["alerts"]) for v in crit] == [("SSH brute force", "web-01", 15)]
     # the rules' own thresholds agree with what the test just checked
     rules = {r["uid"]: r for r in alerting.rules(cfg, "en")}
-    assert rules["nocsoc-optics-low"]["data"][2]["model"]["conditions"][0]["evaluator"]["params"] == [-25.0]
+    assert rules["nocsoc-optics-low"]["data"][2]["model"]["conditions"][0]["evaluator"]["params"] == [-20.0]
 
 
 def test_every_panel_target_is_among_the_proven_queries(loaded: Loaded) -> None:
@@ -284,5 +284,21 @@ def test_every_panel_target_is_among_the_proven_queries(loaded: Loaded) -> None:
         for t in p.get("targets", [])
     }
     assert {(q.owner, q.panel, q.ref_id) for q in refs if not q.owner.startswith("alert:")} == expected
-    assert len(expected) == 57
+    assert len(expected) == 81
     assert sum(1 for q in refs if q.owner.startswith("alert:")) == 6
+
+
+def test_weathermap_marks_the_weak_optic_and_colours_by_direction(loaded: Loaded) -> None:
+    wm, title = "nocsoc-weathermap", "Backbone links by utilization"
+    optics = {v["device"]: v["optics_ok"] for v in rows(loaded.result(wm, title, "C"))}
+    assert optics[bb.WEAK_OPTIC[0]] == 0  # -27.5 dBm is below the -20 dBm alarm
+    assert set(optics.values()) == {0, 1} and list(optics.values()).count(0) == 1
+    up = {v["device"]: v["up"] for v in rows(loaded.result(wm, title, "B"))}
+    assert up[bb.DOWN_DEVICE] == 0 and all(v == 1 for d, v in up.items() if d != bb.DOWN_DEVICE)
+    traffic = loaded.result(wm, title, "A")
+    assert {(s["tags"]["link"], s["tags"]["device"]) for s in traffic.series} == {
+        ("dx-bd", "core-dx-01"),
+        ("dx-bd", "dist-bd-01"),
+        ("dx-dp", "core-dx-02"),
+        ("dx-dp", "dist-dp-01"),
+    }

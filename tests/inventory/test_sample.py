@@ -1,4 +1,5 @@
-"""The shipped sample: the Bình Phước provincial backbone, exactly as the issue describes it."""
+"""The shipped sample: the former Bình Phước backbone, part of Đồng Nai since 1 July 2025 (two-level
+local government: a provincial data center, wards and communes), as issue 18 describes it."""
 
 from __future__ import annotations
 
@@ -26,10 +27,22 @@ def test_sample_is_valid_with_no_problem() -> None:
     assert read_inventory(SAMPLE_INVENTORY).problems == []
 
 
+WARDS = {"binhlong", "phuoclong", "chonthanh"}  # towns before the merger; the rest were districts
+
+
 def test_sites_in_order_with_vietnamese_names(inv: Inventory) -> None:
-    assert [s.id for s in inv.sites] == ["dongxoai", *DISTRICTS]
-    assert [s.name for s in inv.sites] == ["Đồng Xoài", *DISTRICT_NAMES]
-    assert [s.kind for s in inv.sites] == ["datacenter"] + ["district"] * 10
+    assert [s.id for s in inv.sites] == ["dongxoai", *DISTRICTS, "tranbien"]
+    assert [s.name for s in inv.sites] == ["Đồng Xoài", *DISTRICT_NAMES, "Trấn Biên"]
+    assert [s.kind for s in inv.sites] == (
+        ["province_dc"] + ["ward" if d in WARDS else "commune" for d in DISTRICTS] + ["province_dc"]
+    )
+    # no district level any more: every description names the province, the old unit in brackets
+    assert all("tỉnh Đồng Nai" in s.description for s in inv.sites)
+    assert not any(s.kind == "district" for s in inv.sites)
+    assert all(s.contact.endswith("@ioc.example.vn") for s in inv.sites)
+    assert all(s.lat is not None and s.lon is not None for s in inv.sites)
+    # Đồng Nai's own data center is a site without devices yet
+    assert not [d for d in inv.devices if d.site == "tranbien"]
 
 
 def test_data_center_composition(inv: Inventory) -> None:

@@ -80,20 +80,26 @@ def test_analyst_triages_in_the_browser(served: tuple[Console, str], page: Any, 
     pg.click("#filters button[type=submit]")
     brute = sorted(a.id for a in every if "SSH Brute Force" in a.rule_title)
     pg.wait_for_function(f"document.querySelector('#total').textContent === '{len(brute)}'")
-    assert sorted(int(x) for x in pg.eval_on_selector_all("tr[data-id]", "r => r.map(e => e.dataset.id)")) == brute
+    assert (
+        sorted(int(x) for x in pg.eval_on_selector_all("tr[data-id]", "r => r.map(e => e.dataset.id)"))
+        == brute
+    )
     # bulk ack both
     for aid in brute:
         pg.check(f"input[name=ids][value='{aid}']")
     pg.click("fieldset.bulk button[value=ack]")
-    pg.wait_for_function("[...document.querySelectorAll('td.state')].every(e => e.textContent === 'Đã tiếp nhận')")
+    pg.wait_for_function(
+        "[...document.querySelectorAll('td.state')].every(e => e.textContent === 'Đã tiếp nhận')"
+    )
     assert [console.store.get(a).state for a in brute] == ["acknowledged"] * len(brute)
     assert all(console.store.audit(alert_id=a)[-1].who == "ana" for a in brute)
     # the incident of the SSH attack on dns1
     pg.click("text=Sự cố")
     dns = [a for a in every if a.src_ip == "192.0.2.77"]
     pg.click(f"a[href='/incidents/{min(a.id for a in dns)}']")
-    assert {int(x) for x in pg.eval_on_selector_all("#incident-bulk input[name=ids]", "r => r.map(e => e.value)")} \
-        == {a.id for a in dns}
+    assert {
+        int(x) for x in pg.eval_on_selector_all("#incident-bulk input[name=ids]", "r => r.map(e => e.value)")
+    } == {a.id for a in dns}
     _shot(pg, "incident", tmp_path)
     # detail with the pivot
     crit = next(a for a in dns if a.level == "critical")

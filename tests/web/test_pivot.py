@@ -14,25 +14,31 @@ import pytest
 
 pytest.importorskip("nocsoc.history.flows", reason="the history store (nocsoc.history) is not on this tree")
 
-from nocsoc.collectors.flows.records import UNSAMPLED, make_batch  # noqa: E402
-from nocsoc.events import LogEvent  # noqa: E402
-from nocsoc.history.config import HistoryConfig  # noqa: E402
-from nocsoc.history.flows import FlowHistoryWriter  # noqa: E402
-from nocsoc.history.logs import LogArchiveWriter  # noqa: E402
-from nocsoc.web.pivot import HistoryPivot  # noqa: E402
-from tests.web.conftest import Console, login  # noqa: E402
+from nocsoc.history.config import HistoryConfig
+from nocsoc.history.flows import FlowHistoryWriter
+from nocsoc.history.logs import LogArchiveWriter
+
+from nocsoc.collectors.flows.records import UNSAMPLED, make_batch
+from nocsoc.events import LogEvent
+from nocsoc.web.pivot import HistoryPivot
+from tests.web.conftest import Console, login
 
 ATTACKER, SERVER, OTHER = "203.0.113.50", "10.10.0.5", "10.10.0.6"
 
 
 def _batch(t: float, rows: list[tuple[str, str, int, int, int, int]]):  # type: ignore[no-untyped-def]
     n = len(rows)
-    cols = {"src": np.array([int(ipaddress.IPv4Address(r[0])) for r in rows], np.uint32),
-            "dst": np.array([int(ipaddress.IPv4Address(r[1])) for r in rows], np.uint32),
-            "sport": np.array([r[2] for r in rows], np.uint32), "dport": np.array([r[3] for r in rows], np.uint32),
-            "proto": np.full(n, 6, np.uint32), "in_if": np.full(n, 1, np.uint32),
-            "out_if": np.full(n, 2, np.uint32), "bytes": np.array([r[4] for r in rows], np.int64),
-            "packets": np.array([r[5] for r in rows], np.int64)}
+    cols = {
+        "src": np.array([int(ipaddress.IPv4Address(r[0])) for r in rows], np.uint32),
+        "dst": np.array([int(ipaddress.IPv4Address(r[1])) for r in rows], np.uint32),
+        "sport": np.array([r[2] for r in rows], np.uint32),
+        "dport": np.array([r[3] for r in rows], np.uint32),
+        "proto": np.full(n, 6, np.uint32),
+        "in_if": np.full(n, 1, np.uint32),
+        "out_if": np.full(n, 2, np.uint32),
+        "bytes": np.array([r[4] for r in rows], np.int64),
+        "packets": np.array([r[5] for r in rows], np.int64),
+    }
     return make_batch("192.0.2.1", "10", 4, t, cols, np.full(n, 1, np.int64), np.full(n, UNSAMPLED, np.int8))
 
 
@@ -40,18 +46,27 @@ def test_detail_shows_flows_and_log_lines_from_history(console: Console, tmp_pat
     a = next(x for x in console.store.list_alerts(limit=100) if x.src_ip == ATTACKER)
     t = a.first_seen
     root = tmp_path / "history"
-    cfg = HistoryConfig.model_validate({"minute_grace_s": 0.0, "compact_after_s": 0.0,
-                                        "maintenance_interval_s": 3600, "flush_interval_s": 0.05})
+    cfg = HistoryConfig.model_validate(
+        {
+            "minute_grace_s": 0.0,
+            "compact_after_s": 0.0,
+            "maintenance_interval_s": 3600,
+            "flush_interval_s": 0.05,
+        }
+    )
     fw = FlowHistoryWriter(cfg, root, clock=lambda: t + 7200)
     fw.add(_batch(t, [(ATTACKER, SERVER, 41000, 22, 1200, 20), (ATTACKER, OTHER, 41001, 22, 300, 5)]))
     fw.add(_batch(t + 60, [(SERVER, ATTACKER, 22, 41000, 9000, 30)]))
     fw.add(_batch(t + 86400, [(ATTACKER, SERVER, 41002, 22, 777, 1)]))  # a day later: outside the window
     fw.sync()
     lw = LogArchiveWriter(cfg, root, clock=lambda: t + 7200)
-    for i, s in enumerate(a.samples):
-        lw.add(LogEvent(s["raw"], dict(s["fields"]), host=s["host"], time=s["time"], parser="sshd",
-                        source="syslog"))
-    lw.add(LogEvent("unrelated line", {}, host="other-host", time=t + i + 1, source="syslog"))
+    for s in a.samples:
+        lw.add(
+            LogEvent(
+                s["raw"], dict(s["fields"]), host=s["host"], time=s["time"], parser="sshd", source="syslog"
+            )
+        )
+    lw.add(LogEvent("unrelated line", {}, host="other-host", time=t + 1, source="syslog"))
     lw.sync()
 
     p = HistoryPivot(root).around(a.src_ip, a.dst_ip, a.host, a.first_seen, a.last_seen)

@@ -1,11 +1,15 @@
 """Configuration of the SNMP poller (section `snmp:` of nocsoc.yaml)."""
 
+from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-Area = Literal["interfaces", "host", "sensors", "ups"]
-ALL_AREAS: tuple[Area, ...] = ("interfaces", "host", "sensors", "ups")
+
+def _all_areas() -> list[str]:
+    from nocsoc.collectors.snmp import areas
+
+    return areas.names()
 
 
 class SnmpConfig(BaseModel):
@@ -32,9 +36,15 @@ class SnmpConfig(BaseModel):
         le=1000,
         description="cap on columns x max-repetitions per GETBULK (snmpsim answers at most 64)",
     )
-    areas: list[Area] = Field(
-        default_factory=lambda: list(ALL_AREAS),
-        description="MIB areas polled; a table a device lacks is skipped quietly",
+    areas: list[str] = Field(
+        default_factory=_all_areas,
+        description="MIB areas polled (the registry's names: interfaces, host, sensors, profiles, "
+        "ups, ...); a table a device lacks is skipped quietly",
+    )
+    profiles_dir: Path | None = Field(
+        default=None,
+        description="a directory of your own device profiles (YAML, same format as the shipped "
+        "ones); a profile there with the name of a shipped one replaces it",
     )
     absent_reprobe_cycles: int = Field(
         default=10, ge=1, description="a table found absent is asked for again only every N cycles"
@@ -51,3 +61,12 @@ class SnmpConfig(BaseModel):
         le=300,
         description="`nocsoc poll --once` reads counters twice, this far apart, to compute rates",
     )
+
+    @field_validator("areas")
+    @classmethod
+    def _known_areas(cls, value: list[str]) -> list[str]:
+        known = _all_areas()
+        unknown = [a for a in value if a not in known]
+        if unknown:
+            raise ValueError(f"unknown SNMP area(s) {unknown}; known: {', '.join(known)}")
+        return value

@@ -14,31 +14,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from nocsoc.collectors.snmp import oids as O
+from nocsoc.collectors.snmp import profiles
+from nocsoc.collectors.snmp.enterprises import vendor_of
 from nocsoc.collectors.snmp.mibs import lldp, text
 from nocsoc.collectors.snmp.session import EnginePool, SnmpError, SnmpSession, build_credentials
 from nocsoc.collectors.snmp.topology import links_from_lldp, new_links, read_chassis, read_neighbours
 from nocsoc.inventory.model import Device, Inventory, Link, Role, SnmpProfile
 
-# IANA enterprise numbers (the arc after 1.3.6.1.4.1 in sysObjectID) of vendors seen on the backbone.
-ENTERPRISES = {
-    9: "cisco",
-    2636: "juniper",
-    2011: "huawei",
-    30065: "arista",
-    25506: "h3c",
-    14988: "mikrotik",
-    12356: "fortinet",
-    25461: "paloalto",
-    8072: "net-snmp",
-    311: "microsoft",
-    534: "eaton",
-    318: "apc",
-    935: "vertiv",
-    11: "hp",
-    47196: "hpe-aruba",
-    674: "dell",
-    6876: "vmware",
-}
 MAX_ADDRESSES = 65536
 
 
@@ -76,15 +58,34 @@ def expand(cidrs: Iterable[str], limit: int = MAX_ADDRESSES) -> list[str]:
 
 
 def guess_vendor(sys_object_id: str, sys_descr: str) -> str:
-    m = re.match(r"^1\.3\.6\.1\.4\.1\.(\d+)", sys_object_id)
-    vendor = ENTERPRISES.get(int(m.group(1)), "") if m else ""
-    if vendor == "net-snmp":
-        return "linux" if "linux" in sys_descr.lower() else "net-snmp"
-    return vendor
+    """The vendor: the matched device profile's, else the IANA enterprise number's."""
+    match = profiles.catalog().match(sys_object_id, sys_descr)
+    if match is not None:
+        return match.profile.vendor
+    return vendor_of(sys_object_id, sys_descr)
 
 
-def guess_role(name: str, descr: str, vendor: str) -> Role:
-    """A best guess an admin can correct: names carry roles in most NOCs (core/dist/acc/fw/ups)."""
+_NAME_ROLES = (
+    (re.compile(r"\b(fw|firewall)\b|-fw"), Role.FIREWALL),
+    (re.compile(r"\bups\b|-ups"), Role.UPS),
+    (re.compile(r"core"), Role.CORE),
+    (re.compile(r"dist|-d\d|\bdr\b"), Role.DISTRIBUTION),
+    (re.compile(r"\bacc(ess)?\b|-acc|-sw\d"), Role.ACCESS),
+)
+
+
+def guess_role(name: str, descr: str, vendor: str, sys_object_id: str = "") -> Role:
+    """A best guess an admin can correct. The matched device profile says what kind of device it
+    is (a firewall, a UPS, a router); among routers and switches the name tells core from
+    distribution and access (names carry roles in most NOCs)."""
+    match = profiles.catalog().match(sys_object_id, descr) if sys_object_id else None
+    if match is not None and match.profile.role is not None:
+        role = match.profile.role
+        if role in (Role.CORE, Role.DISTRIBUTION, Role.ACCESS):
+            for rx, named in _NAME_ROLES:
+                if rx.search(name.lower()):
+                    return named
+        return role
     n, d = name.lower(), descr.lower()
     if vendor in ("eaton", "apc", "vertiv") or "ups" in n:
         return Role.UPS
@@ -126,14 +127,15 @@ async def probe_all(
         p = Probe(address, port)
         async with sem:
             session = SnmpSession(
-                engines.get(credentials.engine_key), address, address, port, profile, credentials
+                None if credentials.community is not None else engines.get(credentials.engine_key),
+                address, address, port, profile, credentials,
             )
             try:
                 values = await session.get([O.SYS_NAME, O.SYS_DESCR, O.SYS_OBJECT_ID])
                 p.sys_name, p.sys_descr = text(values.get(O.SYS_NAME)), text(values.get(O.SYS_DESCR))
                 p.sys_object_id = text(values.get(O.SYS_OBJECT_ID))
                 p.vendor = guess_vendor(p.sys_object_id, p.sys_descr)
-                p.role = guess_role(p.sys_name, p.sys_descr, p.vendor)
+                p.role = guess_role(p.sys_name, p.sys_descr, p.vendor, p.sys_object_id)
                 p.ok = True
                 if lldp_too:
                     p.neighbours = await read_neighbours(session)
@@ -186,8 +188,10 @@ class Plan:
 def plan(inventory: Inventory, probes: Iterable[Probe], profile: str, site: str) -> Plan:
     """What discovery proposes: new devices by address, vendor where unknown, LLDP links."""
     result = Plan()
-    by_address = {(d.address, d.snmp_port): d for d in inventory.devices}
-    by_address_any = {d.address: d for d in inventory.devices}
+    # Known by address alone (the inventory holds one device per address), whatever the port
+    # source: the device's snmp_port, its profile's port, or --port.
+    by_address = {d.address: d for d in inventory.devices}
+    probe_port = {p.name: p.port for p in inventory.snmp_profiles}
     names = {d.name for d in inventory.devices}
     lldp_names: dict[str, str] = {}
     chassis: dict[str, str] = {}
@@ -195,8 +199,8 @@ def plan(inventory: Inventory, probes: Iterable[Probe], profile: str, site: str)
     for p in probes:
         if not p.ok:
             continue
-        port = p.port if p.port != 161 else None
-        known = by_address.get((p.address, port)) or (by_address_any.get(p.address) if port is None else None)
+        port = p.port if p.port != probe_port.get(profile, 161) else None
+        known = by_address.get(p.address)
         if known is not None:
             if not known.vendor and p.vendor:
                 result.update.append((known.name, {"vendor": p.vendor}))

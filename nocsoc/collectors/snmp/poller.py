@@ -18,15 +18,18 @@ import logging
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from nocsoc.collectors.ifnames import InterfaceNames
+from nocsoc.collectors.snmp import areas, profiles
 from nocsoc.collectors.snmp import oids as O
 from nocsoc.collectors.snmp.config import SnmpConfig
-from nocsoc.collectors.snmp.mibs import host, interfaces, sensors, text, ups
+from nocsoc.collectors.snmp.mibs import interfaces, text
 from nocsoc.collectors.snmp.rates import uptime_rebooted
+from nocsoc.collectors.snmp.safety import safe_points
 from nocsoc.collectors.snmp.session import (
     Column,
     Credentials,
@@ -35,14 +38,25 @@ from nocsoc.collectors.snmp.session import (
     SnmpConfigError,
     SnmpError,
     SnmpSession,
+    Value,
     build_credentials,
 )
+from nocsoc.collectors.snmp.walkfile import WalkSession
 from nocsoc.component import Counters
 from nocsoc.inventory.model import Device, Inventory, SnmpProfile
 from nocsoc.schema import DEVICE, DEVICE_EVENT, SNMP_POLL, SNMP_POLLER, Point
 from nocsoc.sinks.base import Sink
 
 log = logging.getLogger(__name__)
+
+# What the areas report (Context.problem kinds) -> the device counter that counts it.
+PROBLEM_COUNTERS = {
+    "bad_rows": "bad_rows",
+    "duplicate_ifname": "bad_rows",
+    "area_errors": "bad_rows",
+    "bad_values": "bad_rows",
+    "unsafe_values": "unsafe_values",
+}
 
 
 @dataclass
@@ -67,6 +81,7 @@ class PollResult:
     uptime_s: float | None = None
     rebooted: bool = False
     measurements: dict[str, int] = field(default_factory=dict)
+    written: bool = False  # its points (snmp_poll included) went to the sink
 
 
 class DevicePoller:
@@ -79,6 +94,7 @@ class DevicePoller:
         config: SnmpConfig,
         links: dict[str, str] | None = None,
         secrets_dir: Path | None = None,
+        profiles_dir: Path | None = None,
     ) -> None:
         self.device = device
         self.profile = profile
@@ -87,15 +103,22 @@ class DevicePoller:
         self.secrets_dir = secrets_dir  # relative `file:` secret references are relative to it
         self.port = device.snmp_port or (profile.port if profile else 161)
         self.tags = {"device": device.name, "site": device.site, "role": device.role.value}
-        self.iface = interfaces.InterfaceState()
         self.counters = Counters(SNMP_POLL, self.tags, only=(
-            "polls", "varbinds", "requests", "timeouts", "errors", "overruns"))
+            "polls", "varbinds", "requests", "timeouts", "errors", "overruns", "bad_replies",
+            *sorted(set(PROBLEM_COUNTERS.values()))))
         self.last_uptime: tuple[int, float] | None = None
         self.reachable: bool | None = None
         self.config_error: str | None = None  # why the device cannot be polled as configured
         self.if_names: dict[int, str] = {}  # ifIndex -> name, published for the flow collector
         self.absent: dict[str, int] = {}
-        self.entities: sensors.Entities | None = None
+        self.areas = areas.selected(config.areas)
+        self.area_state: dict[str, Any] = {}
+        self.slow_tables: dict[str, Column] | None = None
+        self.system = areas.System()
+        self.profiles_dir = profiles_dir
+        self.matched: profiles.Match | None = None
+        self._logged: set[str] = set()
+        self.logged_error: str | None = None  # kind of the failure last logged (None: answering)
         self.cycle = 0
         self.last: PollResult | None = None
         self._credentials: Credentials | None = None
@@ -150,8 +173,11 @@ class DevicePoller:
                     self._credentials = build_credentials(self.profile, base_dir=self.secrets_dir)
                 except Exception as exc:  # a missing env var / unreadable file: name it, poll the rest
                     raise SnmpConfigError(f"{self.device.name}: profile {self.profile.name}: {exc}") from None
+            lean = self.config.v2c_client == "lean" and self._credentials.community is not None
             session = SnmpSession(
-                engines.get(self._credentials.engine_key),
+                # The lean v2c client needs no pysnmp engine: creating one costs ~0.2 s of CPU
+                # that holds up every other device's first cycle.
+                None if lean else engines.get(self._credentials.engine_key),
                 self.device.name,
                 self.device.address,
                 self.port,
@@ -166,6 +192,8 @@ class DevicePoller:
         except SnmpError as exc:
             result.error, result.error_kind = str(exc), exc.kind
             self.counters.add("errors")
+            if exc.kind == "malformed":
+                self.counters.add("bad_replies")
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # a bug or a malformed answer must not stop the other devices
@@ -179,6 +207,10 @@ class DevicePoller:
                 self.counters.add("varbinds", session.stats.varbinds)
                 self.counters.add("requests", session.stats.requests)
                 self.counters.add("timeouts", session.stats.timeouts)
+                if getattr(session, "v2c", None) is not None and session.v2c is not None:
+                    self.counters.add("bad_replies", session.v2c.malformed)
+                if session.stats.truncated:
+                    self.counters.add("bad_rows", session.stats.truncated)
             result.duration_s = time.perf_counter() - t0
             self.counters.add("polls")
         now_ns = time.time_ns()
@@ -236,6 +268,9 @@ class DevicePoller:
                 "timeouts": c["timeouts"],
                 "errors": c["errors"],
                 "overruns": c["overruns"],
+                "bad_rows": c["bad_rows"],
+                "unsafe_values": c["unsafe_values"],
+                "bad_replies": c["bad_replies"],
             },
         )
 
@@ -255,17 +290,52 @@ class DevicePoller:
         self.last = result
         return points
 
-    async def _collect(self, session: SnmpSession, result: PollResult, rates: bool) -> list[Point]:
-        areas = set(self.config.areas)
-        scalar_oids = list(O.SYSTEM_SCALARS)
-        if "host" in areas:
-            scalar_oids += self._wanted(host.SCALARS)
-        if "ups" in areas:
-            scalar_oids += self._wanted(ups.SCALARS)
-        scalars = await session.get(scalar_oids)
-        self._mark_absent(scalar_oids[len(O.SYSTEM_SCALARS) :], scalars)
+    def _learn(self, scalars: Mapping[str, Value]) -> None:
+        """Remember what the device says it is; match its profile when that changes."""
+        oid = text(scalars.get(O.SYS_OBJECT_ID)).lstrip(".")
+        descr = text(scalars.get(O.SYS_DESCR))
+        if (oid, descr) != (self.system.object_id, self.system.descr) or self.matched is None:
+            self.system = areas.System(oid, descr, text(scalars.get(O.SYS_NAME)))
+            self.matched = profiles.catalog(self.profiles_dir).match(oid, descr)
+
+    def _problems(self, ctx: areas.Context) -> None:
+        """Count the rows and values the areas skipped or repaired; log each kind once per device."""
+        seen: dict[str, list[str]] = {}
+        for kind, message in ctx.problems:
+            seen.setdefault(kind, []).append(message)
+        for kind, messages in seen.items():
+            self.counters.add(PROBLEM_COUNTERS.get(kind, "bad_rows"), len(messages))
+            if kind not in self._logged:
+                self._logged.add(kind)
+                more = ""
+                if len(messages) > 1:
+                    more = f" (+{len(messages) - 1} more this cycle; logged once per device)"
+                log.warning("%s: %s%s", self.device.name, messages[0], more)
+
+    async def _collect(
+        self, session: SnmpSession | WalkSession, result: PollResult, rates: bool
+    ) -> list[Point]:
+        """One cycle's reads and points: every area of the registry that applies to this device."""
         wall = time.time()
         time_ns = int(wall * 1e9)
+        ctx = areas.Context(
+            dict(self.tags), time_ns, self.cycle, rates, self.links, self.system, self.matched
+        )
+        state = self.area_state
+        # One GET: the system group (what the device is) and the scalars of the areas that apply so
+        # far. The profile is matched on its answer, before any table is walked, so the first cycle
+        # already reads the vendor tables (profiles are tables: they add no scalar to this GET).
+        before = [a for a in self.areas if a.applies(ctx)]
+        for a in before:
+            state.setdefault(a.name, a.new_state())
+        area_scalars = self._wanted(dict.fromkeys(o for a in before for o in a.scalars(ctx, state[a.name])))
+        scalars: dict[str, Value] = await session.get([*O.SYSTEM_SCALARS, *area_scalars])
+        self._mark_absent(area_scalars, scalars)
+        self._learn(scalars)
+        ctx.system, ctx.profile = self.system, self.matched
+        active = [a for a in self.areas if a.applies(ctx)]
+        for a in active:
+            state.setdefault(a.name, a.new_state())
         result.sys_name = text(scalars.get(O.SYS_NAME))
         points: list[Point] = []
 
@@ -277,8 +347,8 @@ class DevicePoller:
                 self.last_uptime[0], uptime, wall - self.last_uptime[1]
             ):
                 rebooted = True
-                self.iface.counters.forget()
-                self.entities = None
+                self.area_state = state = {a.name: a.new_state() for a in active}
+                self.slow_tables = None
                 points.append(
                     DEVICE_EVENT.point(
                         time_ns,
@@ -292,62 +362,74 @@ class DevicePoller:
                 )
             self.last_uptime = (uptime, wall)
         result.rebooted = rebooted
+        ctx.rates = rates and not rebooted
 
-        # Interfaces walk on their own, each request carrying sysUpTime (the agent's clock) for
-        # the rates; the other areas' tables follow in a second multi-column walk.
-        times: dict[str, dict[tuple[int, ...], RowTime]] = {c: {} for c in interfaces.TIMED}
+        # Timed areas (interfaces) walk on their own, each request carrying sysUpTime (the agent's
+        # clock) for the rates; the other areas' tables follow in one multi-column walk.
         tables: dict[str, Column] = {}
-        if_columns = self._wanted(interfaces.columns(self.iface)) if "interfaces" in areas else []
-        if if_columns:
-            tables.update(await session.bulk_columns(if_columns, times=times, clock=True))
-        columns: list[str] = []
-        if "host" in areas:
-            columns += self._wanted(host.COLUMNS)
-        if "sensors" in areas:
-            columns += self._wanted(sensors.COLUMNS)
-        if "ups" in areas:
-            columns += self._wanted(ups.COLUMNS)
-        if columns:
-            tables.update(await session.bulk_columns(columns))
-        if (
-            "interfaces" in areas
-            and self.iface.has_hc is None
-            and not tables.get(O.IF_HC_IN_OCTETS)
-            and (tables.get(O.IF_OPER_STATUS) or tables.get(O.IF_DESCR))
-        ):
-            # No ifXTable counters on this device: read the 32-bit ifTable ones (from now on only those).
-            tables.update(await session.bulk_columns(interfaces.LEGACY_COLUMNS, times=times, clock=True))
-            for c in interfaces.HC_COLUMNS:
-                if c not in (O.IF_NAME, O.IF_HIGH_SPEED, O.IF_ALIAS):
-                    self.absent.pop(c, None)
-        self._mark_absent(if_columns + columns, (c for c, rows in tables.items() if rows))
+        timed_cols = self._wanted(
+            dict.fromkeys(o for a in active if a.timed for o in a.columns(ctx, state[a.name]))
+        )
+        times: dict[str, dict[tuple[int, ...], RowTime]] = {c: {} for c in timed_cols}
+        if timed_cols:
+            tables.update(await session.bulk_columns(timed_cols, times=times, clock=True))
+            # marked now: a cycle cancelled at its deadline later still learns what is absent
+            self._mark_absent(timed_cols, (c for c in timed_cols if tables.get(c)))
+        cols = self._wanted(
+            dict.fromkeys(o for a in active if not a.timed for o in a.columns(ctx, state[a.name]))
+        )
+        slow = list(dict.fromkeys(o for a in active for o in a.slow_columns(ctx, state[a.name])))
+        due = bool(slow) and (
+            self.slow_tables is None or self.cycle % self.config.absent_reprobe_cycles == 0
+            or any(c not in self.slow_tables for c in slow)
+        )
+        walk = cols + ([c for c in slow if c not in cols] if due else [])
+        if walk:
+            tables.update(await session.bulk_columns(walk))
+            self._mark_absent(cols, (c for c in cols if tables.get(c)))
+        if due:
+            self.slow_tables = {c: tables.get(c, {}) for c in slow}
+        elif self.slow_tables:
+            for c, rows in self.slow_tables.items():
+                tables.setdefault(c, rows)
+        fetched = areas.Fetched(scalars, tables, times)
+        for a in active:
+            more = [c for c in a.followup(ctx, state[a.name], fetched) if c not in tables]
+            if more:
+                if a.timed:
+                    times.update({c: {} for c in more})
+                    tables.update(await session.bulk_columns(more, times=times, clock=True))
+                else:
+                    tables.update(await session.bulk_columns(more))
+        self._mark_absent(timed_cols + cols, (c for c, rows in tables.items() if rows))
 
         health: dict[str, object] = {}
-        if "interfaces" in areas:
-            ipoints, ievents = interfaces.build(
-                self.tags, tables, times, self.iface, time_ns, self.links, rates=rates and not rebooted
-            )
-            points += ipoints + ievents
-            result.interfaces = len(ipoints)
-            self.if_names = interfaces.names(tables)
-        if "host" in areas:
-            health = host.health_fields(scalars, tables)
-            points += host.storage_points(self.tags, tables, time_ns)
-        if "sensors" in areas and tables.get(O.ENT_SENSOR_VALUE):
-            if self.entities is None or self.cycle % self.config.absent_reprobe_cycles == 0:
-                self.entities = sensors.entities_of(await session.bulk_columns(sensors.ENTITY_COLUMNS))
-            ifnames = [p.tags["ifname"] for p in points if p.measurement == "interface"]
-            points += sensors.points(self.tags, tables, self.entities, ifnames, time_ns)
-        if "ups" in areas:
-            points += ups.points(self.tags, scalars, tables, time_ns)
+        for a in active:
+            try:
+                out = a.build(ctx, state[a.name], fetched)
+            except Exception as exc:  # one area's bug or a device's odd data must not fail the device
+                ctx.problem("area_errors", f"area {a.name}: {type(exc).__name__}: {exc}")
+                log.debug("%s: area %s failed", self.device.name, a.name, exc_info=True)
+                continue
+            points += out.points
+            health.update(out.device)
+            result.interfaces += out.interfaces
+        if ctx.interfaces:
+            self.if_names = dict(ctx.interfaces)
+        vendor = self.device.vendor or (self.matched.profile.vendor if self.matched else "")
         points.insert(
             0,
             DEVICE.point(
                 time_ns,
-                {**self.tags, "vendor": self.device.vendor},
+                {**self.tags, "vendor": vendor},
                 {"reachable": 1, "uptime_s": result.uptime_s, **health},
             ),
         )
+        points, repaired = safe_points(points)
+        if repaired:
+            ctx.problem("unsafe_values", f"{repaired} tag or string values line protocol cannot carry "
+                        "(newline, tab, trailing backslash) were made safe")
+        self._problems(ctx)
         return points
 
 
@@ -387,6 +469,11 @@ class SnmpPoller:
         self.on_result = on_result
         self.secrets_dir = secrets_dir
         self.counters = Counters(SNMP_POLLER)
+        self._profiles_dir = profiles.user_dir(config.profiles_dir, secrets_dir)
+        # Loaded now, not by the first device's cycle: parsing every profile blocks the event loop
+        # (~0.3 s), and a broken user profile is a config error to report at start.
+        profiles.catalog(self._profiles_dir)
+        areas.load()
         self._only = set(devices) if devices else None
         self._sites = set(sites) if sites else None
         self._pollers: dict[str, DevicePoller] = {}
@@ -428,7 +515,7 @@ class SnmpPoller:
                 ):
                     continue
                 self._pollers[name] = DevicePoller(
-                    device, profile, self.config, links.get(name, {}), self.secrets_dir
+                    device, profile, self.config, links.get(name, {}), self.secrets_dir, self._profiles_dir
                 )
                 changed.add(name)
         return changed
@@ -475,6 +562,7 @@ class SnmpPoller:
                     if not last and not r[0].ok and r[1]:  # final for this device: write it now
                         self.sink.write(r[1])
                         self.counters.add("points", len(r[1]))
+                        r[0].written = True
             return [results[p.device.name][0] for p in pollers]
         finally:
             engines.close()
@@ -508,21 +596,29 @@ class SnmpPoller:
             self.counters.add("config_errors")  # not a poll: logged once by the device poller
         else:
             self.counters.add("polls_ok" if result.ok else "polls_failed")
-            if result.error:
-                log.warning("%s", result.error)
         self.counters.add("varbinds", result.varbinds)
         self.counters.add("requests", result.requests)
         if result.error_kind == "timeout":
             self.counters.add("timeouts")
         elif result.error_kind == "auth":
             self.counters.add("auth_errors")
-        elif result.error_kind == "error":
+        elif result.error_kind in ("error", "malformed"):
             self.counters.add("errors")
         if result.rebooted:
             self.counters.add("reboots")
+        if result.error and result.error_kind != "config":
+            # once per device and kind of failure: a device down for a day logs one line, not 1,440
+            if poller.logged_error != result.error_kind:
+                log.warning("%s", result.error)
+                poller.logged_error = result.error_kind
+            else:
+                log.debug("%s", result.error)
+        else:
+            poller.logged_error = None
         if write and points:
             self.sink.write(points)
             self.counters.add("points", len(points))
+            result.written = True
         if self.ifnames is not None and result.ok and poller.if_names:
             self.ifnames.publish(poller.device.name, poller.if_names)
         if self.on_result is not None:
@@ -602,21 +698,38 @@ class SnmpPoller:
 
     # ---- self-metrics ------------------------------------------------------------------------
     def self_points(self) -> list[Point]:
-        """snmp_poll per device (cumulative counters, last cycle's duration and reachability)."""
+        """snmp_poll of the devices whose last cycle's point was not written yet.
+
+        Every cycle writes its device's snmp_poll point itself (duration and reachability belong
+        to that cycle); restating it here gave `poll --once` two points per device."""
         now = time.time_ns()
         with self._lock:
             pollers = list(self._pollers.values())
-        return [p.poll_point(p.last, now) for p in pollers if p.last is not None]
+        return [p.poll_point(p.last, now) for p in pollers if p.last is not None and not p.last.written]
 
     def reload(self, inventory: Inventory) -> None:
-        """The Component protocol's name for a SIGHUP reload."""
+        """The Component protocol's name for a SIGHUP reload: the inventory, and the device
+        profiles read again (a broken profile keeps the previous ones, and says why)."""
+        try:
+            catalog = profiles.reload(self._profiles_dir)
+        except profiles.ProfileError as exc:
+            log.error("SNMP device profiles not reloaded, the previous ones stay: %s", exc)
+        else:
+            with self._lock:
+                for p in self._pollers.values():
+                    if p.system.object_id:
+                        p.matched = catalog.match(p.system.object_id, p.system.descr)
         self.update_inventory(inventory)
 
     def counter_sets(self) -> list[Counters]:
         """The poller's counters, with what the devices' counter trackers saw folded in."""
         with self._lock:
             pollers = list(self._pollers.values())
-        stats = [p.iface.counters.stats for p in pollers]
+        stats = [
+            s.counters.stats
+            for p in pollers
+            if isinstance(s := p.area_state.get("interfaces"), interfaces.InterfaceState)
+        ]
         self.counters.set("devices", len(pollers))
         self.counters.set("counter_wraps", sum(s.wraps for s in stats))
         self.counters.set("counter_resets", sum(s.resets for s in stats))

@@ -81,6 +81,16 @@ class SnmpAuthError(SnmpError):
     kind = "auth"
 
 
+class SnmpTooBig(SnmpError):
+    """The agent answered tooBig(1): the reply would not fit its message size."""
+
+
+class SnmpMalformed(SnmpError):
+    """Replies that are not valid SNMP (garbage, truncated, unknown value types)."""
+
+    kind = "malformed"
+
+
 class SnmpConfigError(SnmpError):
     """The device cannot be polled as configured (unknown profile, unresolvable secret): a
     configuration problem to fix, never evidence that the device is down."""
@@ -93,6 +103,13 @@ class SessionStats:
     requests: int = 0
     varbinds: int = 0
     timeouts: int = 0
+    truncated: int = 0  # columns stopped at MAX_ROWS
+    too_big: int = 0  # GETBULKs answered tooBig, asked again for fewer rows
+
+
+# A column longer than this is an agent looping (no real table has a million rows per column;
+# the largest here, a 1,000-ONU OLT's, has tens of thousands): stop it, count it.
+MAX_ROWS = 200_000
 
 
 @dataclass
@@ -242,7 +259,7 @@ class SnmpSession:
 
     def __init__(
         self,
-        engine: SnmpEngine,
+        engine: SnmpEngine | None,
         device: str,
         address: str,
         port: int,
@@ -296,7 +313,7 @@ class SnmpSession:
                 )
             raise SnmpError(f"{self.where}: {what} failed: {error_indication}")
         if error_status and int(error_status) != 0:
-            raise SnmpError(
+            raise (SnmpTooBig if int(error_status) == 1 else SnmpError)(
                 f"{self.where}: {what} answered {error_status.prettyPrint()} at varbind {int(error_index)}"
             )
 
@@ -309,10 +326,10 @@ class SnmpSession:
             try:
                 reply = await self.v2c.request(oids, bulk)
             except v2c.BerError as exc:
-                raise SnmpError(f"{self.where}: malformed {what} reply: {exc}") from None
+                raise SnmpMalformed(f"{self.where}: malformed {what} reply: {exc}") from None
             if reply is None:
                 if self.v2c.malformed:
-                    raise SnmpError(
+                    raise SnmpMalformed(
                         f"{self.where}: {what}: {self.v2c.malformed} malformed replies (not valid SNMP "
                         f"BER) and no valid answer"
                     )
@@ -320,12 +337,14 @@ class SnmpSession:
                 raise AssertionError("unreachable")
             t, status, index, vbs = reply
             if status:
-                raise SnmpError(
+                raise (SnmpTooBig if status == 1 else SnmpError)(
                     f"{self.where}: {what} answered {v2c.ERROR_STATUS.get(status, status)} at varbind {index}"
                 )
             self.stats.varbinds += len(vbs)
             return t, vbs
         target = await self._transport()
+        if self.engine is None:
+            raise SnmpError(f"{self.where}: no SNMP engine for this profile (internal error)")
         try:
             ei, es, ex, raw = await _request(
                 self.engine,
@@ -379,14 +398,30 @@ class SnmpSession:
         position: dict[str, tuple[int, ...]] = dict(prefixes)
         active = list(dict.fromkeys(columns))
         max_rep = max_repetitions or self.profile.max_repetitions
+        rows = dict.fromkeys(columns, 0)
         nonrep = 1 if clock else 0
         clock_req = [_UPTIME_PREFIX] if clock else []
         while active:
             n = len(active)
             reps = max(1, min(max_rep, (self.max_varbinds - nonrep) // n))
-            local, vbs = await self._exchange(
-                clock_req + [position[c] for c in active], (nonrep, reps), "GETBULK"
-            )
+            try:
+                local, vbs = await self._exchange(
+                    clock_req + [position[c] for c in active], (nonrep, reps), "GETBULK"
+                )
+            except SnmpTooBig:
+                # Large values (VLAN port bitmaps, long descriptions) overflow the agent's message
+                # size: ask for fewer rows at a time, down to one, for the rest of this walk.
+                if reps == 1 and n == 1:
+                    raise
+                self.stats.too_big += 1
+                if reps > 1:
+                    max_rep = max(1, reps // 2)
+                else:  # one row of each of n columns is still too big: walk the columns one by one
+                    for c in list(active):
+                        part = await self.bulk_columns([c], 1)
+                        result[c].update(part[c])
+                    break
+                continue
             agent: float | None = None
             if nonrep and vbs:
                 name, value = vbs[0]
@@ -415,6 +450,11 @@ class SnmpSession:
                 index = oid[plen:]
                 position[col] = oid
                 progressed = True
+                rows[col] += 1
+                if rows[col] > MAX_ROWS:  # an agent inventing rows forever: stop the column
+                    closed.add(col)
+                    self.stats.truncated += 1
+                    continue
                 if value is None or value in _NO_VALUE:
                     continue
                 result[col][index] = value

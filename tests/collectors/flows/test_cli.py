@@ -85,4 +85,4 @@ def test_listen_reports_a_busy_port(tmp_path: Path) -> None:
             ],
         )
     assert result.exit_code == 2  # a configuration problem: a restart would not fix it
-    assert f"error: flows: cannot listen on udp 127.0.0.1:{port}: address already in use" in result.output
+    assert f"error: --bind: cannot listen on udp 127.0.0.1:{port}: address already in use" in result.output

@@ -56,6 +56,8 @@ class Router:
     sensor_names: str = "port"
     neighbours: list[Neighbour] = field(default_factory=list)
     uptime_ticks: int = 123456789
+    # lldpLocChassisId: the MAC table below by name where empty (the test backbone's devices)
+    chassis_mac: str = ""
 
 
 def _line(oid: str, tag: str, value: object) -> str:
@@ -137,7 +139,7 @@ def router(r: Router) -> str:
         add(f"{ENTS}.5.1", "2", 1)
     if r.neighbours:
         add("1.0.8802.1.1.2.1.3.1.0", "2", 4)  # lldpLocChassisIdSubtype: macAddress
-        add("1.0.8802.1.1.2.1.3.2.0", "4x", MAC[r.name].replace(":", ""))
+        add("1.0.8802.1.1.2.1.3.2.0", "4x", (r.chassis_mac or MAC[r.name]).replace(":", ""))
         add("1.0.8802.1.1.2.1.3.3.0", "4", r.name)
         for i in range(1, r.ports + 1):
             add(f"{LLDP_LOC}.2.{i}", "2", 5)  # interfaceName

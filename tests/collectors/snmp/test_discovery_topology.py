@@ -179,9 +179,17 @@ def test_topology_live_finds_lldp_links(tmp_path: Path, lan: SnmpSim, snmp_secre
     expected = {("dx-core-1", "Te0/0/1", "dx-core-2", "Te0/0/1"),
                 ("bl-dist-1", "Gi0/1", "dx-core-1", "Te0/0/2")}
     assert new == {link_name(rename.get(a, a), ai, rename.get(b, b), bi) for a, ai, b, bi in expected}
+    # before --apply the inventory has no link: nothing to confirm, both LLDP links are new
+    assert json.loads(result.stdout)["lldp"] == {}
     result = CliRunner().invoke(app, ["--config", str(cfg), "topology", "--live", "--apply"])
     assert result.exit_code == 0, result.output
     assert len(load_inventory(path).links) == 2
+    # now LLDP confirms each inventory link
+    again = CliRunner().invoke(app, ["--config", str(cfg), "topology", "--live", "--format", "json"])
+    assert again.exit_code == 0, again.output
+    data = json.loads(again.stdout)
+    assert data["lldp"] == {link["name"]: "confirmed" for link in data["edges"]} and len(data["lldp"]) == 2
+    assert data["new_links"] == []
 
 
 def test_lldp_neighbours_match_by_chassis_then_name_then_short_host_name() -> None:

@@ -68,7 +68,7 @@ def test_malformed_reply_is_a_clear_error(bad_agent: tuple[str, int, str], snmp_
     )
     sink = MemorySink()
     (result,) = SnmpPoller(SnmpConfig(), inv, sink).run_once()
-    assert not result.ok and result.error_kind == "error"
+    assert not result.ok and result.error_kind == "malformed"
     assert result.error is not None and "broken" in result.error
     if bad_agent[2] == "truncated":  # dropped on arrival; the retry gets the same
         assert "GET: 2 malformed replies (not valid SNMP BER) and no valid answer" in result.error

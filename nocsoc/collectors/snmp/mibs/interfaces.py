@@ -7,14 +7,16 @@ exist only as 32-bit counters (ifTable).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
+from nocsoc.collectors.snmp import areas
 from nocsoc.collectors.snmp import oids as O
 from nocsoc.collectors.snmp.mibs import num, text
 from nocsoc.collectors.snmp.rates import CounterTracker
 from nocsoc.collectors.snmp.session import Column, Index, RowTime
-from nocsoc.schema import INTERFACE, INTERFACE_EVENT, Point
+from nocsoc.schema import INTERFACE, INTERFACE_EVENT, Point, SchemaError
 
 HC_COUNTERS = {
     O.IF_HC_IN_OCTETS: "in_octets",
@@ -94,11 +96,18 @@ def build(
     time_ns: int,
     links: Mapping[str, str] | None = None,
     rates: bool = True,
+    problem: Callable[[str, str], None] | None = None,
+    names: dict[int, str] | None = None,
 ) -> tuple[list[Point], list[Point]]:
     """INTERFACE points (rates when a previous reading exists) and INTERFACE_EVENT points.
 
     `rates=False` records the readings without computing rates (first cycle after a reboot).
+    A row with nothing readable (an ifXTable row without its ifTable row) is skipped and
+    reported through `problem(kind, message)`, never failing the device. Two ifIndexes with one
+    ifName (it happens: sub-interfaces, stack members) keep distinct series: the later index is
+    named "<ifName> #<ifIndex>". `names` receives {ifIndex: the name the points carry}.
     """
+    seen: set[str] = set()
     hc = bool(tables.get(O.IF_HC_IN_OCTETS))
     counter_cols = HC_COUNTERS if hc else LEGACY_COUNTERS
     bits = 64 if hc else 32
@@ -112,6 +121,13 @@ def build(
     tracker = state.counters
     for index in sorted(indexes):
         name = ifname(tables, index)
+        if name in seen:
+            new = f"{name} #{'.'.join(map(str, index))}"
+            if problem is not None:
+                problem("duplicate_ifname", f"ifIndex {'.'.join(map(str, index))} has the ifName "
+                        f"{name!r} of another interface: written as {new!r}")
+            name = new
+        seen.add(name)
         speed = num(tables.get(O.IF_HIGH_SPEED, {}).get(index))
         if not speed:
             raw = num(tables.get(O.IF_SPEED, {}).get(index))
@@ -157,7 +173,14 @@ def build(
         fields["admin_status"] = admin
         alias = text(tables.get(O.IF_ALIAS, {}).get(index))
         itags = {**tags, "ifname": name, "ifalias": alias, "link": (links or {}).get(name)}
-        points.append(INTERFACE.point(time_ns, itags, fields))
+        if names is not None and len(index) == 1:
+            names[index[0]] = name
+        try:
+            points.append(INTERFACE.point(time_ns, itags, fields))
+        except SchemaError as exc:
+            if problem is not None:
+                problem("bad_rows", f"interface row ifIndex {'.'.join(map(str, index))} skipped: {exc}")
+            continue
         if oper is not None:
             previous = state.oper.get(index)
             state.oper[index] = oper
@@ -178,3 +201,39 @@ def build(
     if state.has_hc is None:
         state.has_hc = hc if indexes else None
     return points, events
+
+
+class InterfacesArea(areas.Area):
+    """IF-MIB ifTable/ifXTable: counters walked with the agent's clock for exact rates."""
+
+    name = "interfaces"
+    order = 10
+    timed = True
+    description = "IF-MIB ifTable/ifXTable: traffic, errors, status (interface, interface_event)"
+
+    def new_state(self) -> InterfaceState:
+        return InterfaceState()
+
+    def columns(self, ctx: areas.Context, state: Any) -> Sequence[str]:
+        return columns(state)
+
+    def followup(self, ctx: areas.Context, state: Any, fetched: areas.Fetched) -> Sequence[str]:
+        t = fetched.tables
+        has_rows = t.get(O.IF_OPER_STATUS) or t.get(O.IF_DESCR)
+        if state.has_hc is None and not t.get(O.IF_HC_IN_OCTETS) and has_rows:
+            # No ifXTable counters on this device: read the 32-bit ifTable ones (from now on only those).
+            return LEGACY_COLUMNS
+        return ()
+
+    def build(self, ctx: areas.Context, state: Any, fetched: areas.Fetched) -> areas.Output:
+        points, events = build(
+            ctx.tags, fetched.tables, fetched.times, state, ctx.time_ns, ctx.links,
+            rates=ctx.rates, problem=ctx.problem, names=ctx.interfaces,
+        )
+        for i, v in fetched.tables.get(O.IF_DESCR, {}).items():
+            if len(i) == 1:
+                ctx.ifdescr[i[0]] = text(v)
+        return areas.Output(points + events, interfaces=len(points))
+
+
+areas.register(InterfacesArea())

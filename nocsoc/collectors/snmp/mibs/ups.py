@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import Any
 
+from nocsoc.collectors.snmp import areas
 from nocsoc.collectors.snmp import oids as O
 from nocsoc.collectors.snmp.mibs import num
 from nocsoc.collectors.snmp.session import Column, Value
@@ -39,3 +41,23 @@ def points(
         "battery_temperature_c": num(scalars.get(O.UPS_BATTERY_TEMPERATURE)),
     }
     return [UPS.point(time_ns, tags, fields)]
+
+
+class UpsArea(areas.Area):
+    """UPS-MIB (RFC 1628): battery, runtime, load, voltages."""
+
+    name = "ups"
+    order = 50
+    description = "UPS-MIB (RFC 1628): ups"
+
+    def scalars(self, ctx: areas.Context, state: Any) -> Sequence[str]:
+        return SCALARS
+
+    def columns(self, ctx: areas.Context, state: Any) -> Sequence[str]:
+        return COLUMNS
+
+    def build(self, ctx: areas.Context, state: Any, fetched: areas.Fetched) -> areas.Output:
+        return areas.Output(points(ctx.tags, fetched.scalars, fetched.tables, ctx.time_ns))
+
+
+areas.register(UpsArea())

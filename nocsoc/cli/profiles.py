@@ -1,0 +1,215 @@
+"""`nocsoc profiles list | show NAME | test WALK`: the SNMP device profiles, for users writing their own.
+
+Thin: the profiles are nocsoc.collectors.snmp.profiles (shipped YAML plus `snmp.profiles_dir`
+of nocsoc.yaml); `test` polls a recorded walk (snmpsim .snmprec) with the poller's own code.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from nocsoc.cli import common
+
+if TYPE_CHECKING:
+    from nocsoc.collectors.snmp.profiles import Catalog
+
+group = typer.Typer(
+    help="SNMP device profiles: vendor tables as data (list, show, test on a walk).", no_args_is_help=True
+)
+
+
+def _user_dir() -> Path | None:
+    from nocsoc.collectors.snmp.profiles import user_dir
+
+    config, path = common.load_config_or_defaults()
+    return user_dir(config.snmp.profiles_dir, path.parent if path is not None else None)
+
+
+def _catalog() -> tuple[Catalog, Path | None]:
+    from nocsoc.collectors.snmp import profiles
+
+    udir = _user_dir()
+    with common.user_errors():
+        return profiles.load_catalog(udir), udir
+
+
+@group.command("list")
+def list_(as_json: bool = typer.Option(False, "--json", help="as JSON")) -> None:
+    """Every profile: what it matches and what it polls."""
+    catalog, udir = _catalog()
+    rows: list[dict[str, Any]] = []
+    for p in sorted(catalog.profiles.values(), key=lambda p: p.name):
+        rows.append(
+            {
+                "name": p.name,
+                "vendor": p.vendor,
+                "os": p.os,
+                "role": p.role.value if p.role else "",
+                "match": [r.sys_object_id + (f" ~ /{r.sys_descr}/" if r.sys_descr else "") for r in p.match],
+                "tables": [t.kind for t in catalog.tables_of(p)],
+                "source": "user" if udir is not None and Path(p.source).parent == udir else "shipped",
+            }
+        )
+    if as_json:
+        common.print_json(rows)
+        return
+    table = Table(title=f"{len(rows)} SNMP device profiles", title_justify="left")
+    for col in ("name", "vendor", "os", "role", "sysObjectID ~ sysDescr", "tables", "source"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        kinds = Counter(r["tables"])
+        table.add_row(
+            r["name"],
+            r["vendor"],
+            r["os"],
+            r["role"],
+            escape("\n".join(r["match"])),
+            ", ".join(f"{k}×{n}" if n > 1 else k for k, n in sorted(kinds.items())),
+            r["source"],
+        )
+    common.print_table(table)
+
+
+@group.command("show")
+def show(
+    name: str = typer.Argument(..., help="profile name (see `nocsoc profiles list`)"),
+    as_json: bool = typer.Option(False, "--json", help="as JSON"),
+) -> None:
+    """One profile: its MIBs, match rules and every table column (OID, unit)."""
+    catalog, _udir = _catalog()
+    if name not in catalog.profiles:
+        common.fail(f"no profile {name!r} (known: {', '.join(sorted(catalog.profiles))})", common.EXIT_USAGE)
+    p = catalog.profiles[name]
+    if as_json:
+        common.print_json({**p.model_dump(mode="json"), "source": p.source})
+        return
+    common.console.print(
+        f"[bold]{escape(p.name)}[/]: {escape(p.vendor)} {escape(p.os)}, role "
+        f"{p.role.value if p.role else '-'} ({escape(p.source)})",
+        highlight=False,
+    )
+    common.console.print("MIBs: " + escape(", ".join(p.mibs)), highlight=False)
+    for r in p.match:
+        common.console.print(
+            f"match: sysObjectID {r.sys_object_id}"
+            + (f", sysDescr ~ {escape(r.sys_descr)}" if r.sys_descr else ""),
+            highlight=False,
+        )
+    if p.include:
+        common.console.print("include: " + ", ".join(p.include), highlight=False)
+    table = Table(title="tables", title_justify="left")
+    for col in ("table", "kind", "index", "field", "lane", "OID", "unit"):
+        table.add_column(col, overflow="fold")
+    for t in catalog.tables_of(p):
+        if t.kind == "entity-sensor":
+            table.add_row(
+                escape(t.name),
+                t.kind,
+                "entity",
+                "(type, scale, precision, value, status)",
+                "",
+                t.oid or "",
+                "",
+            )
+        for f, lane, spec in t.specs():
+            table.add_row(escape(t.name), t.kind, t.index, f, lane, spec.oid, escape(spec.unit))
+    common.print_table(table)
+
+
+@group.command("test")
+def test(
+    walk: Path = typer.Argument(..., help="a recorded walk in snmpsim's .snmprec format (OID|tag|value)"),
+    profile: str | None = typer.Option(
+        None, "--profile", "-p", help="use this profile instead of the matched one"
+    ),
+    as_json: bool = typer.Option(False, "--json", help="as JSON"),
+) -> None:
+    """Poll a recorded walk offline with the profiles: which one matches and what it reads."""
+    from nocsoc.collectors.snmp.offline import poll_walk
+
+    if not walk.exists():
+        common.fail(f"{walk}: no such file", common.EXIT_USAGE)
+    if walk.is_dir():
+        common.fail(f"{walk}: is a directory, expected a .snmprec file", common.EXIT_USAGE)
+    udir = _user_dir()
+    with common.user_errors():
+        try:
+            out = poll_walk(walk, profile, udir)
+        except (OSError, UnicodeDecodeError) as exc:
+            common.fail(f"{walk}: cannot read: {exc}", common.EXIT_USAGE)
+    matched = out.poller.matched
+    by = Counter(p.measurement for p in out.points)
+    optics = [p for p in out.points if p.measurement == "optics"]
+    summary: dict[str, Any] = {
+        "walk": str(walk),
+        "varbinds": len(out.walk.oids),
+        "bad_lines": out.walk.bad_lines,
+        "sys_object_id": out.poller.system.object_id,
+        "profile": matched.profile.name if matched else None,
+        "vendor": matched.profile.vendor if matched else None,
+        "role": matched.profile.role.value if matched and matched.profile.role else None,
+        "interfaces": out.result.interfaces,
+        "points": dict(sorted(by.items())),
+        "device": next((p.fields for p in out.points if p.measurement == "device"), {}),
+        "optics": [
+            {
+                "ifname": p.tags.get("ifname"),
+                "sensor": p.tags.get("sensor"),
+                "lane": p.tags.get("lane"),
+                **p.fields,
+            }
+            for p in optics
+        ],
+        "processors": {
+            p.tags["processor"]: p.fields["load_pct"] for p in out.points if p.measurement == "processor"
+        },
+        "memory": {p.tags["pool"]: p.fields["used_pct"] for p in out.points if p.measurement == "memory"},
+        "problems": {
+            k: v
+            for k, v in out.poller.counters.snapshot().items()
+            if k in ("bad_rows", "unsafe_values") and v
+        },
+    }
+    if as_json:
+        common.print_json(summary)
+        return
+    common.console.print(
+        f"{escape(str(walk))}: {summary['varbinds']} varbinds, sysObjectID {summary['sys_object_id']}\n"
+        f"profile: [bold]{escape(str(summary['profile']))}[/] "
+        f"(vendor {summary['vendor']}, role {summary['role']})\n"
+        f"interfaces: {summary['interfaces']}; points: "
+        + ", ".join(f"{k} {v}" for k, v in summary["points"].items()),
+        highlight=False,
+    )
+    dev = summary["device"]
+    common.console.print(
+        "device: "
+        + ", ".join(f"{k}={v:.1f}" if isinstance(v, float) else f"{k}={v}" for k, v in dev.items()),
+        highlight=False,
+    )
+    if optics:
+        table = Table(title="optics", title_justify="left")
+        for col in ("interface", "sensor", "lane", "rx dBm", "tx dBm", "bias mA", "V", "°C"):
+            table.add_column(col, overflow="fold")
+        for o in summary["optics"]:
+            table.add_row(
+                *(escape(str(o.get(k) or "")) for k in ("ifname", "sensor", "lane")),
+                *(
+                    f"{o[k]:.2f}" if k in o else ""
+                    for k in ("rx_dbm", "tx_dbm", "bias_ma", "voltage_v", "temperature_c")
+                ),
+            )
+        common.print_table(table)
+    if summary["problems"]:
+        common.console.print(f"[yellow]problems: {summary['problems']}[/]", highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    """Add `nocsoc profiles` to the nocsoc app."""
+    app.add_typer(group, name="profiles")

@@ -1,0 +1,1 @@
+"""ICMP reachability: every inventory device pinged each interval (icmplib), availability reports."""
