@@ -61,7 +61,7 @@ CREATE TABLE IF NOT EXISTS suppressions (
 CREATE INDEX IF NOT EXISTS alerts_state ON alerts (state, last_seen);
 CREATE INDEX IF NOT EXISTS alerts_src ON alerts (src_ip);
 CREATE INDEX IF NOT EXISTS alerts_host ON alerts (host COLLATE NOCASE);
-CREATE INDEX IF NOT EXISTS alerts_level ON alerts (level, last_seen);
+CREATE INDEX IF NOT EXISTS alerts_level ON alerts (level, state, count);
 CREATE TABLE IF NOT EXISTS input_offsets (
     input TEXT PRIMARY KEY, inode INTEGER NOT NULL, offset INTEGER NOT NULL, updated_at REAL NOT NULL
 );
