@@ -148,3 +148,36 @@ def test_no_secret_in_pages_or_logs(console: Console, user: str, caplog: pytest.
     raw = (console.tmp / "web.db").read_bytes()
     assert secret.encode() not in raw and sid.encode() not in raw and PASSWORDS[user].encode() not in raw
     assert oct((console.tmp / "web.db").stat().st_mode & 0o777) == "0o600"
+
+
+def test_token_rate_limited(console: Console) -> None:
+    from nocsoc.web.app import create_app
+
+    console.deps.web = console.deps.web.model_copy(update={"token_per_minute": 5})
+    app = create_app(console.deps)
+    _, secret = app.state.auth.create_token("ioc", ["read:kpi"], "adm")
+    from fastapi.testclient import TestClient
+
+    cl = TestClient(app, base_url="http://127.0.0.1")
+    h = {"Authorization": f"Bearer {secret}"}
+    assert [cl.get("/api/v1/kpi", headers=h).status_code for _ in range(6)] == [200] * 5 + [429]
+    assert app.state.counters.get("rate_limited") == 1
+
+
+def test_trusted_proxy_header_signs_in_only_from_the_proxy(console: Console) -> None:
+    from fastapi.testclient import TestClient
+
+    from nocsoc.web.app import create_app
+
+    console.deps.web = console.deps.web.model_copy(
+        update={"trusted_proxies": ["testclient"], "proxy_user_header": "X-Remote-User"}
+    )
+    app = create_app(console.deps)
+    cl = TestClient(app, base_url="http://127.0.0.1", follow_redirects=False)  # client host: "testclient"
+    r = cl.get("/alerts", headers={"X-Remote-User": "vic"})
+    assert r.status_code == 200 and "vic (viewer)" in r.text
+    assert cl.get("/alerts", headers={"X-Remote-User": "nobody"}).status_code == 401
+    # the same header from an address that is not the proxy is ignored
+    console.deps.web = console.deps.web.model_copy(update={"trusted_proxies": ["10.9.9.9"]})
+    other = TestClient(create_app(console.deps), base_url="http://127.0.0.1", follow_redirects=False)
+    assert other.get("/alerts", headers={"X-Remote-User": "vic"}).status_code == 401
