@@ -362,6 +362,10 @@ def create_app(deps: ConsoleDeps) -> FastAPI:
             f.until = _parse_time(q.get("until", ""), deps.clock())
         except ValueError as exc:
             raise HTTPException(400, str(exc)) from None
+        if f.rule:  # a rule named exactly (id, name or title): its id, which is indexed
+            known = deps.ruleset().by_id(f.rule)
+            if known is not None:
+                f.rule, f.rule_exact = str(known.id), True
         bad = f.problems()
         if bad:
             raise HTTPException(400, "bad filter: " + ", ".join(bad))

@@ -39,6 +39,7 @@ class QueueFilter:
     state: str = ""  # "" = any; "open" = new or acknowledged
     level: str = ""
     rule: str = ""  # id, or part of the title
+    rule_exact: bool = False  # `rule` is a rule id (resolved from an id, name or title): indexed
     host: str = ""
     site: str = ""
     src: str = ""
@@ -99,7 +100,10 @@ class QueueReader:
         if f.level:
             sql.append("level = ?")
             args.append(f.level)
-        if f.rule:
+        if f.rule and f.rule_exact:
+            sql.append("rule_id = ?")
+            args.append(f.rule)
+        elif f.rule:
             sql.append("(rule_id = ? OR rule_title LIKE ? ESCAPE '\\')")
             args += [f.rule, _like(f.rule)]
         if f.host:

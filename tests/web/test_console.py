@@ -19,6 +19,9 @@ def test_queue_filters_match_the_store(console: Console) -> None:
     cases = {
         "state=": every,
         "rule=SSH+Brute+Force": [a for a in every if "SSH Brute Force" in a.rule_title],
+        "rule=SSH+Brute+Force+From+One+Source": [
+            a for a in every if a.rule_title == "SSH Brute Force From One Source"
+        ],
         "host=portal-web1": [a for a in every if a.host == "portal-web1"],
         "src=203.0.113.50": [a for a in every if a.src_ip == "203.0.113.50"],
         "user=root": [a for a in every if a.user == "root"],
