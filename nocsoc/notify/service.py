@@ -19,6 +19,11 @@ from nocsoc.notify.notifier import Notification, Notifier, alert_notification
 log = logging.getLogger(__name__)
 
 
+def _attack_key(a: Any) -> tuple[str, str]:
+    """Source and target of an alert as the console groups incidents (nocsoc.web.queue)."""
+    return (a.src_ip or a.host, a.dst_ip or a.host)
+
+
 class NotifyService:
     name = "notify"
 
@@ -59,9 +64,29 @@ class NotifyService:
                 newest = max((a.id for a in alerts), default=0)
                 if last is None:  # first start: what was there before is not news
                     last = newest
+                window = self.ctx.config.web.incident_window_s
                 for a in sorted((a for a in alerts if a.id > last), key=lambda a: a.id):
                     site = self.sites.get(a.host) or self.sites.get(a.dst_ip, "")
-                    self.notifier.submit(alert_notification(a, site, self.base_url))
+                    note = alert_notification(a, site, self.base_url)
+                    self.notifier.submit(note)
+                    key = _attack_key(a)
+                    if not any(
+                        o.id < a.id and _attack_key(o) == key and o.last_seen >= a.first_seen - window
+                        for o in alerts
+                    ):  # the first alert of an attack opens an incident
+                        self.notifier.submit(
+                            Notification(
+                                "incident",
+                                a.level,
+                                f"{key[0]} -> {key[1]}",
+                                f"incident:{key[0]}:{key[1]}:{a.id}",
+                                a.last_seen,
+                                rule=a.rule_id,
+                                site=site,
+                                details={**note.details},
+                                url=note.url,
+                            )
+                        )
                 if newest != self._last_id():
                     atomic_write(self.mark, json.dumps({"alert_id": max(newest, last)}))
         if self.unreachable is not None:

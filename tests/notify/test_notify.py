@@ -216,3 +216,70 @@ def test_notify_test_cli(tmp_path: Path, smtp: tuple[int, Mailbox]) -> None:
     assert _subject(box.messages[0]) == "[INFORMATIONAL] Thử thông báo nocsoc: mail"
     r = CliRunner().invoke(app, ["-c", str(cfg), "notify", "test", "nope"])
     assert r.exit_code == 2 and "no notify route 'nope'" in r.output
+
+
+def test_service_notifies_new_alerts_and_incidents(tmp_path: Path) -> None:
+    import yaml
+
+    from nocsoc.context import load_context
+    from nocsoc.detections.alerts import AlertStore
+    from nocsoc.inventory.model import Inventory
+    from nocsoc.notify.service import NotifyService
+    from tests.web.conftest import ingest
+
+    hook = Hook(free_port())
+    hook.start()
+    cfg = tmp_path / "nocsoc.yaml"
+    cfg.write_text(
+        yaml.safe_dump(
+            {
+                "detections": {"alerts_db": "./var/alerts.db"},
+                "notify": {
+                    "enabled": True,
+                    "routes": [
+                        {
+                            "name": "soc",
+                            "locale": "en",
+                            "match": {"kind": ["alert", "incident"]},
+                            "to": [f"json://127.0.0.1:{hook.port}/hook"],
+                        }
+                    ],
+                },
+            }
+        )
+    )
+    ctx = load_context(cfg)
+    store = AlertStore(tmp_path / "var" / "alerts.db")
+    try:
+        ingest(store, ["Nov 25 03:00:01 mail1 sshd[1]: Accepted password for lan from 10.0.0.8 port 5 ssh2"])
+        before = {a.id for a in store.list_alerts(limit=100)}
+        svc = NotifyService(ctx, Inventory())
+        svc.poll()  # the first pass marks what is there: not news
+        assert hook.posts == []
+        brute = (
+            (
+                Path(__file__).resolve().parents[2]
+                / "nocsoc"
+                / "detections"
+                / "rules"
+                / "tests"
+                / "nocsoc_ssh_success_after_bruteforce.match.log"
+            )
+            .read_text()
+            .splitlines()
+        )
+        ingest(store, [ln for ln in brute if ln.strip() and not ln.startswith("#")])
+        new = [a for a in store.list_alerts(limit=100) if a.id not in before]
+        svc.poll()
+        # each new alert, and one incident for the attack (its first alert opens it)
+        first = min(new, key=lambda a: a.id)
+        want = sorted(
+            [f"[{a.level.upper()}] Security alert: {a.rule_title}" for a in new]
+            + [f"[{first.level.upper()}] Security incident: {first.src_ip} -> {first.dst_ip or first.host}"]
+        )
+        assert sorted(p["title"] for p in hook.posts) == want and len(new) == 2
+        svc.poll()  # nothing new: nothing sent
+        assert len(hook.posts) == len(want)
+    finally:
+        store.close()
+        hook.stop()
