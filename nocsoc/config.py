@@ -19,6 +19,7 @@ from nocsoc.collectors.traps.config import TrapsConfig
 from nocsoc.dashboards.config import DashboardsConfig
 from nocsoc.detections.config import DetectionsConfig
 from nocsoc.errors import ConfigError
+from nocsoc.history.config import HistoryConfig
 from nocsoc.notify.config import NotifyConfig
 from nocsoc.paths import resolve_path
 from nocsoc.sinks.config import SinkConfig
@@ -57,6 +58,7 @@ class Config(BaseModel):
     icmp: IcmpConfig = Field(default_factory=IcmpConfig)
     detections: DetectionsConfig = Field(default_factory=DetectionsConfig)
     dashboards: DashboardsConfig = Field(default_factory=DashboardsConfig)
+    history: HistoryConfig = Field(default_factory=HistoryConfig)
     run: RunConfig = Field(default_factory=RunConfig)
     web: WebConfig = Field(default_factory=WebConfig)
     notify: NotifyConfig = Field(default_factory=NotifyConfig)

@@ -30,7 +30,8 @@ class LogEvent:
         self.categories = categories
         self.parser = parser
         self.source = source
-        self.route_key = (product, services, categories)
+        # Windows events add their EventID (nocsoc.collectors.windows.event)
+        self.route_key: tuple[Any, ...] = (product, services, categories)
         self._low: dict[str, str | None] | None = None
 
     @property

@@ -133,7 +133,8 @@ def _level(level: str) -> str:
 
 def detect_command(
     files: list[Path] = typer.Argument(
-        ..., help="log files (syslog, auth.log, access.log, audit.log, .jsonl)"),
+        ..., help="log files (syslog, auth.log, access.log, audit.log, .jsonl), Windows .evtx files, "
+                  "directories of .evtx files, quoted globs"),
     rules: list[Path] = typer.Option(None, "--rules", "-r", help="extra Sigma rule files or directories"),
     no_builtin: bool = typer.Option(False, "--no-builtin", help="leave the built-in pack out"),
     as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
@@ -142,10 +143,18 @@ def detect_command(
 ) -> None:
     """Hunt: run the streaming engine over files and print the alerts they raise (deduplicated)."""
     from nocsoc.collectors.logs.parsers import LineParser, json_event
+    from nocsoc.collectors.windows.documents import windows_line
+    from nocsoc.collectors.windows.evtx import InputReport, expand_inputs, read_evtx
     from nocsoc.detections.alerts import AlertStore
     from nocsoc.detections.engine import Detection, Engine
     from nocsoc.events import LogEvent
 
+    given = list(files)
+    files = expand_inputs(files)
+    if not files:
+        common.fail(f"{', '.join(map(str, given))}: no input file (directories and globs matched no "
+                    ".evtx file)", common.EXIT_USAGE)
+    reports: list[InputReport] = []
     for f in files:
         if not f.is_file():
             common.fail(f"{f}: no such file", common.EXIT_USAGE)
@@ -163,15 +172,29 @@ def detect_command(
                   console=common.err_console, transient=True, disable=as_json) as progress:
         task = progress.add_task("hunting", total=total or 1, events=0)
         for f in files:
+            if f.suffix.lower() == ".evtx":
+                rep = InputReport(str(f))
+                reports.append(rep)
+                for wev in read_evtx(f, rep):
+                    events += 1
+                    last = max(last, wev.time)
+                    dets.extend(engine.process(wev))
+                progress.update(task, completed=sum(x.stat().st_size for x in files[:files.index(f) + 1]),
+                                events=events)
+                continue
             parser = LineParser(default_host=f.stem)
             jsonl = f.suffix in (".jsonl", ".ndjson")
+            wrep = InputReport(str(f))  # Windows documents (Winlogbeat, NXLog, evtx_dump) in JSONL
             with open(f, "rb") as fh:
                 for n, raw in enumerate(fh, 1):
                     line = raw.decode("utf-8", "replace").rstrip("\r\n")
                     if not line.strip():
                         continue
                     ev: LogEvent
-                    if jsonl:
+                    wdoc = windows_line(line, wrep, "file") if jsonl else None
+                    if wdoc is not None:
+                        ev = wdoc
+                    elif jsonl:
                         try:
                             ev = json_event(line, default_host=f.stem)
                         except ValueError:
@@ -186,6 +209,8 @@ def detect_command(
                     dets.extend(engine.process(ev))
                     if n % 2000 == 0:
                         progress.update(task, completed=fh.tell(), events=events)
+            if wrep.events or wrep.bad:
+                reports.append(wrep)
             progress.update(task, completed=sum(x.stat().st_size for x in files[:files.index(f) + 1]),
                             events=events)
     dets.extend(engine.flush(last + 366 * 86400))
@@ -197,12 +222,31 @@ def detect_command(
             res = target.ingest(dets)
             alerts = [a for _, a in res.touched.values()]
     alerts.sort(key=lambda a: (a.first_seen, a.id))
+    for rep in reports:
+        if rep.bad or rep.unknown_channels or rep.unknown_event_ids:
+            common.err_console.print(f"[yellow]warning:[/] {escape(_input_problems(rep))}", highlight=False)
     if as_json:
         common.print_json({"events": events, "unparsed": unparsed, "rules": len(rs.rules),
                            "correlations": len(rs.correlations),
+                           "inputs": [r.to_dict() for r in reports],
                            "alerts": [a.to_dict() for a in alerts]})
         return
     _alerts_table(alerts, f"{len(alerts)} alerts from {events} events ({unparsed} unparsed)")
+
+
+def _input_problems(rep: Any) -> str:
+    """One line per input with bad records: what was skipped, counted, and the first reason."""
+    parts = [f"{n} {what}" for n, what in ((rep.bad_chunks, "unreadable chunks"),
+                                           (rep.not_events, "records that are no event"),
+                                           (rep.oversized, "oversized records")) if n]
+    if rep.unknown_channels:
+        chans = ", ".join(f"{c or '(none)'} ({n})" for c, n in sorted(rep.unknown_channels.items()))
+        parts.append(f"events of channels no rule logsource maps: {chans}")
+    if rep.unknown_event_ids:
+        ids = ", ".join(f"{k} ({n})" for k, n in sorted(rep.unknown_event_ids.items()))
+        parts.append(f"Sysmon EventIDs pySigma's Sysmon pipeline does not know: {ids}")
+    first = f"; first: {rep.messages[0]}" if rep.messages else ""
+    return f"{rep.name}: {rep.events} events read; " + "; ".join(parts) + first
 
 
 def _alerts_table(alerts: list[Any], title: str) -> None:
@@ -390,8 +434,13 @@ def alerts_show(alert_id: int = typer.Argument(...), as_json: bool = typer.Optio
         except TriageError as exc:
             common.fail(str(exc), common.EXIT_USAGE)
         trail = st.audit(alert_id=alert_id)
+    from nocsoc.detections.evidence import is_windows, windows_evidence
+
+    evidence = [windows_evidence(s.get("fields") or {}) if is_windows(s.get("fields") or {}) else []
+                for s in a.samples]
     if as_json:
-        common.print_json({**a.to_dict(), "audit": [e.to_dict() for e in trail]})
+        common.print_json({**a.to_dict(), "evidence": [dict(e) for e in evidence],
+                           "audit": [e.to_dict() for e in trail]})
         return
     c = common.console
     c.print(f"[bold]#{a.id} {escape(a.rule_title)}[/] {_level(a.level)} {escape(f'[{a.state}]')}")
@@ -400,7 +449,12 @@ def alerts_show(alert_id: int = typer.Argument(...), as_json: bool = typer.Optio
     c.print(f"  {'tags':>10}: {escape(', '.join(a.tags))}", highlight=False)
     c.print(f"  {'first seen':>10}: {_ts(a.first_seen)}   last seen: {_ts(a.last_seen)}")
     c.print("  samples:")
-    for s in a.samples:
+    for s, ev in zip(a.samples, evidence, strict=True):
+        if ev:  # Windows: the evidence fields, not the whole JSON record
+            for label, value in ev:
+                c.print(f"    {label:>19}: {escape(value)}", highlight=False, soft_wrap=True)
+            c.print("")
+            continue
         c.print(f"    {escape(str(s.get('raw', '')))}", highlight=False, soft_wrap=True)
     c.print("  audit:")
     for e in trail:

@@ -23,13 +23,14 @@ def register(app: typer.Typer) -> None:
 
 def _stats_table(stats: dict[tuple[str, str], dict[str, int]], title: str) -> Table:
     table = Table(title=title, box=box.SIMPLE_HEAD)
+    shown = ("datagrams", "records", "decode_errors", "sequence_lost", "template_missing", "unsampled")
     for col in ("exporter", "version", "datagrams", "records", "decode errors", "seq. lost",
-                "no template", "unsampled"):
-        table.add_column(col, justify="left" if col in ("exporter", "version") else "right")
+                "no template", "unsampled", "other counters"):
+        table.add_column(col, justify="left" if col in ("exporter", "version", "other counters") else "right")
     for (exporter, version), v in sorted(stats.items()):
-        table.add_row(exporter, version, f"{v['datagrams']:,}", f"{v['records']:,}",
-                      f"{v['decode_errors']:,}", f"{v['sequence_lost']:,}",
-                      f"{v['template_missing']:,}", f"{v['unsampled']:,}")
+        # what the exporter did beyond the textbook (padding, tunnels, lenient templates...)
+        other = ", ".join(f"{k} {n:,}" for k, n in v.items() if n and k not in shown)
+        table.add_row(exporter, version, *(f"{v[k]:,}" for k in shown), other)
     return table
 
 
@@ -72,8 +73,11 @@ def listen(
     collectors: list[FlowCollector] = []
 
     def build(sc: ServiceContext) -> list[Any]:
+        from nocsoc.history.service import flow_writer
+
         collectors.append(FlowCollector(config, sc.inventory, sc.sink, state_dir=ctx.path(config.state_dir),
-                                        base_dir=ctx.base_dir, ifnames_dir=ctx.state_dir))
+                                        base_dir=ctx.base_dir, ifnames_dir=ctx.state_dir,
+                                        history=flow_writer(ctx.config.history, ctx)))
         return list(collectors)
 
     live: Live | None = None
@@ -180,3 +184,44 @@ def decode(
                 table.add_row(p.tags["exporter"], str(p.fields["rank"] or "-"), p.tags["key"],
                               f"{p.fields['flows']:,}", f"{p.fields['packets']:,}", f"{p.fields['bytes']:,}")
         common.print_table(table)
+
+
+@flows_app.command("query")
+def query(
+    ip: str = typer.Option(..., "--ip", help="the address to look up (IPv4 or IPv6)"),
+    peer: str | None = typer.Option(None, "--peer", help="only traffic with this address"),
+    port: int | None = typer.Option(None, "--port", help="only traffic on this port (either side)"),
+    since: str | None = typer.Option(None, "--since",
+                                     help="30m, 24h, 7d, an ISO time or epoch (default 24h)"),
+    until: str | None = typer.Option(None, "--until", help="end of the window (default: now)"),
+    limit: int = typer.Option(100, "--limit", min=1, help="rows, largest bytes first"),
+    as_json: bool = typer.Option(False, "--json", help="rows as JSON"),
+) -> None:
+    """What an address talked to, from the flow history: peers, ports, protocol, volumes, when."""
+    from nocsoc.cli import history
+
+    cfg, root = history.history_dir()
+    start, end = history.window(since, until, "24h")
+    try:
+        if cfg.backend == "clickhouse":
+            from nocsoc.history.clickhouse import query_flows_clickhouse
+
+            ctx = common.context_or_defaults()
+            found = query_flows_clickhouse(cfg.clickhouse, ctx.secret, ip, since=start, until=end,
+                                           limit=limit)
+            peers = [p for p in found if (peer is None or p.peer == peer)
+                     and (port is None or port in (p.ip_port, p.peer_port))]
+        else:
+            from nocsoc.history.flows import query_flows
+
+            history.note_if_empty(root, "flows", cfg)
+            peers = query_flows(root, ip, peer=peer, port=port, since=start, until=end, limit=limit)
+    except ValueError as exc:
+        common.fail(str(exc), common.EXIT_USAGE)
+    except RuntimeError as exc:  # the store cannot answer (StoreError): one line, exit 1
+        common.fail(str(exc))
+    if as_json:
+        common.print_json({"ip": ip, "since": start, "until": end, "peers": [p.to_dict() for p in peers]})
+        return
+    window = f"{history.ts(start)} - {history.ts(end) if end else 'now'} UTC"
+    common.print_table(history.flows_table(peers, f"{ip}: {len(peers)} peer rows, {window}"))

@@ -50,7 +50,10 @@ def listen(
     pipelines: list[LogPipeline] = []
 
     def build(sc: ServiceContext) -> list[Any]:
-        pipelines.append(LogPipeline(logs_cfg, det_cfg, None if no_sinks else sc.sink, base_dir=ctx.base_dir))
+        from nocsoc.history.service import log_writer
+
+        pipelines.append(LogPipeline(logs_cfg, det_cfg, None if no_sinks else sc.sink, base_dir=ctx.base_dir,
+                                     archive=log_writer(ctx.config.history, ctx)))
         return list(pipelines)
 
     def started(w: Worker) -> None:
@@ -76,3 +79,34 @@ def listen(
     code = worker.run()
     if worker.start_error is not None:
         common.fail(str(worker.start_error), code)
+
+
+@logs_app.command("search")
+def search(
+    ip: str | None = typer.Option(None, "--ip", help="source or destination address"),
+    host: str | None = typer.Option(None, "--host", help="host name (case-insensitive)"),
+    user: str | None = typer.Option(None, "--user", help="user name (case-insensitive)"),
+    text: str | None = typer.Option(None, "--text", help="text anywhere in the line (case-insensitive)"),
+    since: str | None = typer.Option(None, "--since", help="30m, 2h, 7d, an ISO time or epoch (default 2h)"),
+    until: str | None = typer.Option(None, "--until", help="end of the window (default: now)"),
+    limit: int = typer.Option(1000, "--limit", min=1, help="lines at most"),
+    as_json: bool = typer.Option(False, "--json", help="lines as JSON"),
+) -> None:
+    """Archived log lines (every line received, not only those that matched), oldest first."""
+    from nocsoc.cli import history
+    from nocsoc.history.logs import search_logs
+
+    cfg, root = history.history_dir()
+    start, end = history.window(since, until, "2h")
+    history.note_if_empty(root, "logs", cfg)
+    try:
+        lines = search_logs(root, ip=ip, host=host, user=user, text=text, since=start, until=end, limit=limit)
+    except ValueError as exc:
+        common.fail(str(exc), common.EXIT_USAGE)
+    except RuntimeError as exc:  # the store cannot answer (StoreError): one line, exit 1
+        common.fail(str(exc))
+    if as_json:
+        common.print_json({"since": start, "until": end, "lines": [ln.to_dict() for ln in lines]})
+        return
+    common.print_table(history.logs_table(lines, f"{len(lines)} lines, {history.ts(start)} - "
+                                          f"{history.ts(end) if end else 'now'} UTC"))

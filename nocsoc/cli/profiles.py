@@ -133,16 +133,19 @@ def test(
     """Poll a recorded walk offline with the profiles: which one matches and what it reads."""
     from nocsoc.collectors.snmp.offline import poll_walk
 
+    udir = _user_dir()
     if not walk.exists():
         common.fail(f"{walk}: no such file", common.EXIT_USAGE)
     if walk.is_dir():
         common.fail(f"{walk}: is a directory, expected a .snmprec file", common.EXIT_USAGE)
-    udir = _user_dir()
     with common.user_errors():
         try:
             out = poll_walk(walk, profile, udir)
         except (OSError, UnicodeDecodeError) as exc:
             common.fail(f"{walk}: cannot read: {exc}", common.EXIT_USAGE)
+    if not out.walk.oids:
+        common.fail(f"{walk}: not a recorded walk: no OID|tag|value line "
+                    f"({out.walk.bad_lines} unreadable lines)", common.EXIT_USAGE)
     matched = out.poller.matched
     by = Counter(p.measurement for p in out.points)
     optics = [p for p in out.points if p.measurement == "optics"]

@@ -102,9 +102,15 @@ class CorrelationTracker:
         self.group_by = list(corr.group_by or [])
         # aliases: alias name -> {referenced rule key -> field of that rule's events}
         self.aliases: dict[str, dict[int, str]] = {}
+        # pySigma 1.5 resolves the references of `rules` but not those of `aliases`: map an
+        # alias's reference by name to the resolved rule of the same name in `rules`
+        resolved = {r.reference: id(r.rule) for r in corr.rules or []
+                    if getattr(r, "rule", None) is not None}
         for alias in corr.aliases:
-            self.aliases[alias.alias] = {id(ref.rule): f for ref, f in alias.mapping.items()
-                                         if getattr(ref, "rule", None) is not None}
+            self.aliases[alias.alias] = {
+                id(ref.rule) if getattr(ref, "rule", None) is not None else resolved[ref.reference]: f
+                for ref, f in alias.mapping.items()
+                if getattr(ref, "rule", None) is not None or ref.reference in resolved}
         self.groups: OrderedDict[tuple[str, ...], _Group] = OrderedDict()
         self.evicted = 0
         self.incidents = 0

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ahocorasick_rs import AhoCorasick
+from ahocorasick_rs import AhoCorasick, Implementation
 from sigma.correlations import SigmaCorrelationRule
 
 from nocsoc.component import Counters
@@ -22,7 +22,7 @@ from nocsoc.detections.loader import RuleSet
 from nocsoc.events import LogEvent
 from nocsoc.schema import LOG_COLLECTOR
 
-_SRC = ("src_ip", "c-ip", "SourceIp", "rhost")
+_SRC = ("src_ip", "c-ip", "SourceIp", "rhost", "IpAddress")  # IpAddress: Windows Security events
 _DST = ("dst_ip", "DestinationIp", "s-ip")
 _USER = ("user", "cs-username", "User", "TargetUserName", "auid")
 
@@ -83,8 +83,14 @@ class Route:
     # whole-value needles: (field, lowercased value -> rule indexes), one dict lookup per field
     exact: list[tuple[str, dict[str, tuple[int, ...]]]] = field(default_factory=list)
     plain: list[CompiledRule] = field(default_factory=list)  # the `always` rules
+    # big routes: one automaton per field, over that field's needles only (then `scan` holds
+    # the keyword needles alone, searched in the raw line)
+    field_scans: list[tuple[str, Callable[[str, bool], list[tuple[int, int, int]]],
+                            list[tuple[int, ...]]]] = field(default_factory=list)
 
 
+_DFA_NEEDLES = 500  # automata with this many needles scan with a DFA
+_PER_FIELD_NEEDLES = 500  # routes with this many needles scan each field on its own
 _MAX_PICKED_FIELDS = 3  # beyond this, joining all values in C beats picking them in Python
 
 
@@ -109,15 +115,46 @@ def build_route(rules: list[CompiledRule]) -> Route:
                 fnames[f] = None
     route = Route(rules, tuple(always), plain=[rules[i] for i in always])
     route.exact = [(f, {v: tuple(sorted(idx)) for v, idx in table.items()}) for f, table in exact.items()]
-    if by_needle:
+    if len(by_needle) >= _PER_FIELD_NEEDLES:
+        _per_field(route, rules)
+    elif by_needle:
         # Why a library: Aho-Corasick in Rust (ahocorasick_rs) scans a 150-character line for
         # ~150 needles in ~0.6 us, 3-4x faster than the best `re` alternation (a trie of the
         # needles) and than pyahocorasick; overlapping=True reports every needle that occurs.
         needles = sorted(by_needle)
-        route.scan = AhoCorasick(needles).find_matches_as_indexes
+        route.scan = _automaton(needles)
         route.pattern_rules = [tuple(sorted(by_needle[n])) for n in needles]
         route.haystack = _haystack_fn(keywords, tuple(fnames))
     return route
+
+
+def _automaton(needles: list[str]) -> Callable[[str, bool], list[tuple[int, int, int]]]:
+    # thousands of needles: a DFA scans ~2x faster than the default NFA (measured on Sysmon
+    # events); it takes ~0.2 s and ~16 MB to build for 4,500 needles, so small sets keep the NFA
+    ac = (AhoCorasick(needles, implementation=Implementation.DFA) if len(needles) >= _DFA_NEEDLES
+          else AhoCorasick(needles))
+    return ac.find_matches_as_indexes
+
+
+def _per_field(route: Route, rules: list[CompiledRule]) -> None:
+    """Gate a big route field by field: a needle of `CommandLine` searched in CommandLine only.
+    One scan over all values joined found SigmaHQ's `user` or `process` (command-line needles)
+    in every Sysmon event's paths and descriptions, making dozens of rules candidates each time;
+    per field, SigmaHQ's process_creation rules get ~3x fewer candidates."""
+    per: dict[str | None, dict[str, set[int]]] = {}
+    for i, r in enumerate(rules):
+        for k, (f, n) in enumerate(r.needles or ()):
+            if f is not None and k in r.exact:
+                continue
+            per.setdefault(f, {}).setdefault(n, set()).add(i)
+    for f, table in per.items():
+        needles = sorted(table)
+        scan = _automaton(needles)
+        pr = [tuple(sorted(table[n])) for n in needles]
+        if f is None:  # keywords: the raw line
+            route.scan, route.pattern_rules, route.haystack = scan, pr, LogEvent.raw_lower
+        else:
+            route.field_scans.append((f, scan, pr))
 
 
 def _haystack_fn(keywords: bool, fnames: tuple[str, ...]) -> Callable[[LogEvent], str]:
@@ -174,8 +211,12 @@ class Engine:
         key = event.route_key
         route = self._routes.get(key)
         if route is None:
-            p, s, c = key
-            route = self._routes[key] = build_route([r for r in self.rules if r.applies_to(p, s, c)])
+            p, s, c = key[0], key[1], key[2]
+            rules = [r for r in self.rules if r.applies_to(p, s, c)]
+            if len(key) > 3:  # Windows events route by EventID too (nocsoc.detections.windows)
+                eid = key[3]
+                rules = [r for r in rules if r.event_ids is None or eid in r.event_ids]
+            route = self._routes[key] = build_route(rules)
         return route
 
     def _hit(self, rule: CompiledRule, event: LogEvent, out: list[Detection]) -> None:
@@ -207,6 +248,15 @@ class Engine:
                         cand = [idx]
                     else:
                         cand.append(idx)
+        for fname, fscan, fpr in route.field_scans:
+            v = event.lower(fname)
+            if v:
+                fhits = fscan(v, True)
+                if fhits:
+                    if cand is None:
+                        cand = [fpr[h[0]] for h in fhits]
+                    else:
+                        cand.extend([fpr[h[0]] for h in fhits])
         scan = route.scan
         if scan is not None:
             hits = scan(route.haystack(event), True)

@@ -45,6 +45,9 @@ def builtin_rules_dir() -> Path:
 
 def logsource_reason(product: str | None, category: str | None, service: str | None) -> str | None:
     """None when nocsoc ingests events of this logsource, else why not."""
+    if product == "windows":  # EVTX / Winlogbeat / NXLog: pySigma's Windows pipelines say
+        from nocsoc.detections.windows import logsource_reason as windows_reason
+        return windows_reason(category, service)
     if product is not None and product not in INGESTED_SERVICES:
         return f"product {product!r} is not ingested"
     if category is not None and category not in INGESTED_CATEGORIES.get(product, set()) \

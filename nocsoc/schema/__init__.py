@@ -23,6 +23,7 @@ from nocsoc.schema.network import (
 from nocsoc.schema.selfmetrics import (
     FLOW_COLLECTOR,
     FLOW_PIPELINE,
+    HISTORY,
     ICMP_PROBE,
     LOG_COLLECTOR,
     SINK,
@@ -57,6 +58,7 @@ __all__ = [
     "FLOW_PIPELINE",
     "FLOW_TOP",
     "FLOW_TOTAL",
+    "HISTORY",
     "ICMP_PROBE",
     "INTERFACE",
     "INTERFACE_EVENT",

@@ -81,6 +81,28 @@ FLOW_COLLECTOR = Measurement(
         Field("sequence_lost", INT, "short", "records/packets missing by sequence number"),
         Field("template_missing", INT, "short", "data sets held or dropped for lack of template"),
         Field("unsampled", INT, "short", "records with no known sampling rate"),
+        Field("padding", INT, "short", "datagrams with zero padding after the last set or message"),
+        Field("trailing_data", INT, "short",
+              "datagrams with non-zero bytes after the message (another message back to back: not read)"),
+        Field("template_errors", INT, "short",
+              "templates refused (the rest of the set and datagram kept; data held for it dropped)"),
+        Field("template_lenient", INT, "short",
+              "templates accepted with zero-length fields skipped or v9 variable-length fields"),
+        Field("sampling_unsupported", INT, "short",
+              "sampling options whose selector gives no packet rate (time- or hash-based selection)"),
+        Field("if_fallback", INT, "short", "records whose interfaces came from IEs 252/253 (no 10/14)"),
+        Field("enterprise_octets", INT, "short", "records whose bytes came from enterprise octet counters"),
+        Field("volume_missing", INT, "short", "records with no byte or packet element (NAT/firewall events)"),
+        Field("reverse_records", INT, "short", "reverse-direction records (RFC 5103, NSEL responder)"),
+        Field("tunnel_records", INT, "short", "records reported by their inner header, the outer as tunnel"),
+        Field("frame_sections", INT, "short", "records read from a header section (IE 315 / 313)"),
+        Field("frame_errors", INT, "short", "records dropped: header section cut short or malformed"),
+        Field("frame_not_ip", INT, "short", "records dropped: header section without an IP packet"),
+        Field("vxlan_decapsulated", INT, "short", "records reported by the inner packet of VXLAN"),
+        Field("drop_samples", INT, "short", "sFlow drop samples (format 5), kept as drop records"),
+        Field("if_internal", INT, "short", "sFlow samples whose output is internal (0x3fffffff)"),
+        Field("if_discarded", INT, "short", "sFlow samples whose packet was discarded (format 1)"),
+        Field("if_multiple", INT, "short", "sFlow samples sent to several interfaces (format 2)"),
     ),
     area="self",
 )
@@ -108,6 +130,30 @@ LOG_COLLECTOR = Measurement(
         Field("refused", INT, "short", "TCP connections refused (too many)"),
         Field("oversized", INT, "short", "messages longer than max_message, cut"),
         Field("events_per_s", F, "short", "events processed per second (gauge)"),
+    ),
+    area="self",
+)
+
+WINDOWS_INPUT = Measurement(
+    "windows_input",
+    "Live Windows event inputs (Winlogbeat, NXLog): per receiver (sender `all`) and per sender.",
+    (Tag("input", "winlogbeat | nxlog_tcp | nxlog_udp"), Tag("sender", "address, or `all`")),
+    (
+        Field("received", INT, "short", "documents received"),
+        Field("dropped", INT, "short", "NXLog documents dropped by a full queue"),
+        Field("errors", INT, "short", "socket errors"),
+        Field("connections", INT, "short", "TCP connections accepted"),
+        Field("refused", INT, "short", "connections refused over the limit"),
+        Field("batches", INT, "short", "Winlogbeat batches received"),
+        Field("acked", INT, "short", "Winlogbeat batches acknowledged after storage"),
+        Field("backpressure_waits", INT, "short", "Winlogbeat batches that waited for queue room"),
+        Field("ack_timeouts", INT, "short", "Winlogbeat batches not acknowledged in time (resent)"),
+        Field("protocol_errors", INT, "short", "connections closed on a Lumberjack protocol error"),
+        Field("oversized", INT, "short", "documents over logs.max_message, skipped"),
+        Field("events", INT, "short", "Windows events parsed"),
+        Field("not_events", INT, "short", "documents that are no Windows event (or no JSON)"),
+        Field("unknown_channel", INT, "short", "events of channels no rule logsource maps"),
+        Field("unknown_event_id", INT, "short", "Sysmon events of an EventID without a category"),
     ),
     area="self",
 )
@@ -155,6 +201,27 @@ TRAP_RECEIVER = Measurement(
         Field("refused_other", INT, "short", "messages dropped for another reason (wrong PDU type)"),
         Field("queue_dropped", INT, "short", "datagrams dropped because the decoder queue was full"),
         Field("store_errors", INT, "short", "alert store writes that failed"),
+    ),
+    area="self",
+)
+
+HISTORY = Measurement(
+    "history",
+    "The history store's writers: flow aggregates per minute and the log archive (nocsoc.history).",
+    (Tag("dataset", "flows | logs"),),
+    (
+        Field("received", INT, "short", "flow records or log lines the writer took or dropped"),
+        Field("dropped", INT, "short", "records or lines dropped: the writer's queue or buffer was full"),
+        Field("rejected", INT, "short", "records or lines refused as unusable (named in the log)"),
+        Field("written", INT, "short", "records or lines written to the store"),
+        Field("rows", INT, "short", "rows written (flow aggregates, or log lines)"),
+        Field("files", INT, "short", "files written"),
+        Field("errors", INT, "short", "writes or upkeep that failed (disk full, server down)"),
+        Field("compactions", INT, "short", "hours merged into one sorted file"),
+        Field("expired", INT, "short", "hours deleted by the retention"),
+        Field("evicted", INT, "short", "hours deleted to keep within the disk budget"),
+        Field("disk_bytes", INT, "bytes", "size of the dataset on disk (gauge)"),
+        Field("queue", INT, "short", "items waiting for the writer (gauge)"),
     ),
     area="self",
 )
@@ -212,5 +279,5 @@ NOTIFY = Measurement(
     area="self",
 )
 
-MEASUREMENTS = (SNMP_POLL, SNMP_POLLER, FLOW_PIPELINE, FLOW_COLLECTOR, LOG_COLLECTOR, SINK, TRAP_RECEIVER,
-                ICMP_PROBE, WEB, NOTIFY)
+MEASUREMENTS = (SNMP_POLL, SNMP_POLLER, FLOW_PIPELINE, FLOW_COLLECTOR, LOG_COLLECTOR, WINDOWS_INPUT, SINK,
+                TRAP_RECEIVER, ICMP_PROBE, HISTORY, WEB, NOTIFY)

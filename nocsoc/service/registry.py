@@ -76,10 +76,11 @@ def _snmp(sc: ServiceContext) -> Component:
 
 def _flows(sc: ServiceContext) -> Component:
     from nocsoc.collectors.flows.collector import FlowCollector
+    from nocsoc.history.service import flow_writer
 
     return FlowCollector(sc.config.flows, sc.inventory, sc.sink,
                          state_dir=sc.ctx.path(sc.config.flows.state_dir), base_dir=sc.base_dir,
-                         ifnames_dir=sc.state_dir)
+                         ifnames_dir=sc.state_dir, history=flow_writer(sc.config.history, sc.ctx))
 
 
 def _flow_binds(cfg: Any) -> list[Bind]:
@@ -91,8 +92,10 @@ def _flow_binds(cfg: Any) -> list[Bind]:
 
 def _logs(sc: ServiceContext) -> Component:
     from nocsoc.collectors.logs.pipeline import LogPipeline
+    from nocsoc.history.service import log_writer
 
-    return LogPipeline(sc.config.logs, sc.config.detections, sc.sink, base_dir=sc.base_dir)
+    return LogPipeline(sc.config.logs, sc.config.detections, sc.sink, base_dir=sc.base_dir,
+                       archive=log_writer(sc.config.history, sc.ctx))
 
 
 def _log_binds(cfg: Any) -> list[Bind]:

@@ -74,6 +74,8 @@ VALID: dict[tuple[str, ...], list[str]] = {
     ("run",): ["--duration", "1"],
     ("simulate",): ["--duration", "1"],
     ("top",): ["--once"],
+    ("profiles", "show"): ["cisco"],
+    ("profiles", "test"): ["{root}/walk.snmprec"],
     ("traps", "listen"): ["--duration", "1"],
 }
 
@@ -124,6 +126,7 @@ KINDS: dict[tuple[tuple[str, ...], str], str] = {
     (("simulate",), "flows_to"): "dest",
     (("simulate",), "syslog_to"): "dest",
     (("topology",), "out"): "out-file",
+    (("profiles", "test"), "walk"): "in-file",
     (("traps", "listen"), "bind"): "bind-udp",
 }
 
@@ -214,6 +217,8 @@ def ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
     log.write_text("Dec  6 10:00:00 portal sshd[1]: Failed password for root from 198.51.100.7 port 22 "
                    "ssh2\n", encoding="utf-8")
     (root / "a-dir").mkdir()
+    (root / "walk.snmprec").write_text("1.3.6.1.2.1.1.1.0|4|Linux lab 6.1\n"
+                                       "1.3.6.1.2.1.1.2.0|6|1.3.6.1.4.1.8072.3.2.10\n", encoding="utf-8")
     text = root / "notes.txt"
     text.write_text("not a database, not a capture, not YAML: plain words that are long enough "
                     "to be more than one page header of any binary format anyone reads here.\n" * 8)

@@ -40,18 +40,16 @@ def test_detect_json_over_files(tmp_path: Path) -> None:
 def test_rules_list_check_and_test(tmp_path: Path, shared_dir: Path) -> None:
     code, out = run(tmp_path, "rules", "list", "--json")
     doc = json.loads(out)
-    assert code == 0 and len(doc["rules"]) == 15
+    assert code == 0 and len(doc["rules"]) == 31
     kinds = sorted(r["kind"] for r in doc["rules"] if r["kind"].startswith("correlation"))
     assert kinds == [
-        "correlation:event_count",
-        "correlation:event_count",
-        "correlation:temporal_ordered",
-        "correlation:value_count",
-        "correlation:value_count",
+        *["correlation:event_count"] * 4,  # ssh brute force, link flap, windows per source/account
+        *["correlation:temporal_ordered"] * 3,  # ssh and windows success after failures, new local admin
+        *["correlation:value_count"] * 4,  # ssh/windows spraying, port scan, kerberoasting
     ]
     code, out = run(tmp_path, "rules", "check", "--json")
     doc = json.loads(out)
-    assert code == 0 and doc["ok"] and len(doc["tests"]) == 30 and doc["untested"] == []
+    assert code == 0 and doc["ok"] and len(doc["tests"]) == 62 and doc["untested"] == []
     assert doc["validation"] == []
     code, out = run(tmp_path, "rules", "check", str(shared_dir / "sigmahq" / "rules" / "network"), "--json")
     doc = json.loads(out)

@@ -20,11 +20,11 @@
  *    recvmsg_into per datagram plus a wake-up each cost ~1.9 us a datagram (~65 ns a record),
  *    this ~0.8 with a tuple and bytes per datagram (mostly the kernel's copy, which nfcapd pays
  *    too), ~20% less as one Datagrams (v5 over UDP: ~70 -> ~63 ns a record in all).
- * 3. Decode helpers, each the C twin of a numpy/Python function that stays as the fallback:
- *    by_version and join_group (the per-datagram passes of decoder._decode and batchwalk.join),
- *    walk_sets (batchwalk.walk_sets), gather and columns (the records of a template gathered from
- *    the joined datagrams straight into native-order columns: templates.decode_columns after
- *    batchwalk.gather). Together ~90 -> ~50 ns a record for v9/IPFIX decode, ~55 -> ~30 for v5.
+ * 3. Decode helpers of the decoder's bulk path (its reference, the per-datagram path, stays in
+ *    Python and is what the tests compare the bulk path with): by_version and join_group (the
+ *    batch split by version and joined), walk_sets (batchwalk.walk_sets), and columns (the
+ *    records of a template gathered from the joined datagrams straight into native-order
+ *    columns; also templates.decode_columns' C twin of its numpy structured-dtype read).
  * 4. retain_freed_memory: mallopt so that a batch's multi-megabyte buffers are reused instead of
  *    returned to the kernel and faulted in again (a page fault per 4 kB, ~2.5 us on this VM).
  * 5. NetFlow v5 straight into the tables: v5_walk reads the headers where the datagrams are, and
@@ -1223,57 +1223,6 @@ static PyTypeObject ReceiverType = {
 /* Record gathering and columns (decode)                                                      */
 /* ------------------------------------------------------------------------------------------ */
 
-/* gather(buf, offsets, itemsize) -> bytes: the records of `itemsize` bytes at each offset, joined.
- * WHY: numpy's fancy index of a strided void view copies with a generic per-item loop (~30 ns a
- * 48-byte record here); this is one memcpy each. */
-static PyObject *ff_gather(PyObject *mod, PyObject *args)
-{
-    PyObject *bo, *oo;
-    Py_ssize_t size;
-    if (!PyArg_ParseTuple(args, "OOn:gather", &bo, &oo, &size))
-        return NULL;
-    if (size <= 0) {
-        PyErr_SetString(PyExc_ValueError, "gather: itemsize must be positive");
-        return NULL;
-    }
-    Buffers bufs = {.held = 0};
-    if (get_buffer(&bufs, bo, "buf") < 0 || get_buffer(&bufs, oo, "offsets") < 0) {
-        release_all(&bufs);
-        return NULL;
-    }
-    Py_buffer *vb = &bufs.v[0], *vo = &bufs.v[1];
-    const char *fo = vo->format ? vo->format : "B";
-    if (vo->itemsize != 8 || !strchr("lq", fo[strlen(fo) - 1])) {
-        release_all(&bufs);
-        PyErr_SetString(PyExc_TypeError, "gather: offsets must be an int64 array");
-        return NULL;
-    }
-    Py_ssize_t n = vo->len / 8;
-    const int64_t *off = vo->buf;
-    const unsigned char *src = vb->buf;
-    PyObject *out = NULL;
-    if (n > PY_SSIZE_T_MAX / size) {
-        PyErr_SetString(PyExc_OverflowError, "gather: too many records");
-        goto done;
-    }
-    for (Py_ssize_t i = 0; i < n; i++) {
-        if (off[i] < 0 || off[i] > vb->len - size) {
-            PyErr_Format(PyExc_ValueError, "gather: record %zd at offset %lld overruns the %zd-byte buffer",
-                         i, (long long)off[i], vb->len);
-            goto done;
-        }
-    }
-    out = PyBytes_FromStringAndSize(NULL, n * size);
-    if (out == NULL)
-        goto done;
-    unsigned char *dst = (unsigned char *)PyBytes_AS_STRING(out);
-    for (Py_ssize_t i = 0; i < n; i++)
-        memcpy(dst + i * size, src + off[i], (size_t)size);
-done:
-    release_all(&bufs);
-    return out;
-}
-
 static inline uint64_t load_be(const unsigned char *p, Py_ssize_t len)
 {
     uint64_t v = 0;
@@ -1618,8 +1567,8 @@ static Py_ssize_t count_sets(const unsigned char *buf, const int64_t *starts, co
         Py_ssize_t end = lens[d];
         if (version == 10) {
             end = load16(dg + 2);  /* the IPFIX header's own length */
-            if (end < 16 || end > lens[d])
-                return d;
+            if (end < 16 || end != lens[d])
+                return d;  /* bytes after the message: the per-datagram path counts them */
         }
         Py_ssize_t pos = hdr;
         while (end - pos >= 4) {
@@ -1727,13 +1676,14 @@ done:
 #define V5_MAX_COUNT 30
 
 /* The record count of a v5 datagram, or -1 when it is malformed (netflow5.parse_header's rules:
- * a whole header, 1..30 records, all of them inside the datagram). */
+ * a whole header, 1..30 records, all of them inside the datagram; bytes after them also send it
+ * to the per-datagram path, which counts them). */
 static inline int v5_count(const unsigned char *p, Py_ssize_t len)
 {
     if (len < V5_HEADER)
         return -1;
     int count = load16(p + 2);
-    if (count == 0 || count > V5_MAX_COUNT || len < V5_HEADER + (Py_ssize_t)count * V5_RECORD)
+    if (count == 0 || count > V5_MAX_COUNT || len != V5_HEADER + (Py_ssize_t)count * V5_RECORD)
         return -1;
     return count;
 }
@@ -2026,9 +1976,6 @@ static PyMethodDef flowfast_functions[] = {
     {"retain_freed_memory", ff_retain_freed_memory, METH_NOARGS,
      "retain_freed_memory() -> bool: keep freed multi-megabyte buffers in the heap (mallopt) instead of "
      "returning them to the kernel after each batch."},
-    {"gather", ff_gather, METH_VARARGS,
-     "gather(buf, offsets, itemsize) -> bytes: the records at int64 `offsets` of `buf`, joined "
-     "(ValueError if one overruns)."},
     {"columns", ff_columns, METH_VARARGS,
      "columns(buf, record_size, fields, offsets=None) -> list[bytearray]: one native-order column per "
      "(offset, length, kind) field of the records back to back in `buf`, or at int64 `offsets` (kind 0: "

@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Protocol
 
 from nocsoc.collectors.flows import speedups
 from nocsoc.collectors.flows.config import FlowsConfig
@@ -34,6 +35,17 @@ from nocsoc.paths import resolve_path
 from nocsoc.schema import FLOW_COLLECTOR, FLOW_PIPELINE, Point
 from nocsoc.schema.flows import SFLOW_INTERFACE
 from nocsoc.sinks.base import Sink
+
+
+class BatchWriter(Protocol):
+    """What the collector hands every decoded batch to (nocsoc.history's flow writer): `add`
+    must never wait; it runs from `start()` to `stop()` and counts in its own counters."""
+
+    def add(self, batch: FlowBatch) -> None: ...
+    def start(self) -> None: ...
+    def stop(self, timeout: float = 10.0) -> None: ...
+    def counter_sets(self) -> list[Counters]: ...
+
 
 log = logging.getLogger(__name__)
 
@@ -73,12 +85,15 @@ class FlowPipeline:
         self.sflow = SflowDecoder(self.stats)
         self.decoder = NetflowDecoder(self.templates, self.sampling, self.stats,
                                       EarlyData(max_sets=config.early_data_sets), sflow=self.sflow)
+        self.sflow.vxlan = self.decoder.vxlan = config.vxlan_decap
         # optional enrichment: a configured database that cannot be read is a start-up error
         self.geoip = GeoIp(_path(config.geoip_country_db, base_dir), _path(config.geoip_asn_db, base_dir)) \
             if (config.geoip_country_db or config.geoip_asn_db) else None
         self.rollups = Rollups(config.interval_s, config.top_n, self._exporter_info, self._interface,
                                self.geoip.lookup if self.geoip else None)
         self.records = 0
+        # every decoded batch also goes here (the history writer's non-blocking `add`)
+        self.history: Callable[[FlowBatch], None] | None = None
 
     # --- inventory enrichment ------------------------------------------------------------------
 
@@ -132,7 +147,8 @@ class FlowPipeline:
 
     def _process(self, datagrams: Sequence[Datagram], on_batch: Callable[[FlowBatch], None] | None) -> int:
         n = 0
-        if on_batch is None:  # only the rollup needs them: v5 records may skip their columns
+        history = self.history
+        if on_batch is None and history is None:  # only the rollup needs them: v5 may skip columns
             for decoded in self.decoder.decode_for_rollup(datagrams):
                 self.rollups.add(decoded)
                 n += len(decoded)
@@ -141,7 +157,10 @@ class FlowPipeline:
         for batch in self.decoder.decode(datagrams):
             self.rollups.add(batch)
             n += len(batch)
-            on_batch(batch)
+            if on_batch is not None:
+                on_batch(batch)
+            if history is not None:
+                history(batch)
         self.records += n
         return n
 
@@ -194,8 +213,10 @@ class FlowCollector:
 
     def __init__(self, config: FlowsConfig, inventory: Inventory | None, sink: Sink,
                  clock: Callable[[], float] = time.time, state_dir: Path | None = None,
-                 base_dir: Path | None = None, ifnames_dir: Path | None = None) -> None:
-        """`state_dir` overrides `config.state_dir` (which is relative to the working directory);
+                 base_dir: Path | None = None, ifnames_dir: Path | None = None,
+                 history: BatchWriter | None = None) -> None:
+        """`history`: the flow history writer every decoded batch also goes to.
+        `state_dir` overrides `config.state_dir` (which is relative to the working directory);
         `base_dir` anchors relative GeoIP database paths (the directory of nocsoc.yaml);
         `ifnames_dir` is where the SNMP poller publishes interface names (the run state dir)."""
         self.config = config
@@ -204,6 +225,9 @@ class FlowCollector:
         self.pipeline = FlowPipeline(config, inventory, state_dir or Path(config.state_dir), base_dir,
                                      InterfaceNames.in_state_dir(ifnames_dir) if ifnames_dir else None)
         self.counters = Counters(FLOW_PIPELINE)
+        self.history = history
+        if history is not None:
+            self.pipeline.history = history.add
         self.queue = DatagramQueue(config.queue_datagrams)
         self.receivers = [UdpReceiver(config.bind, self.queue, self.counters,
                                       config.receive_buffer_bytes, "netflow")]
@@ -228,6 +252,8 @@ class FlowCollector:
 
     def start(self) -> None:
         self.pipeline.load_state()
+        if self.history is not None:
+            self.history.start()
         started: list[UdpReceiver] = []
         try:
             for r in self.receivers:
@@ -250,6 +276,8 @@ class FlowCollector:
             self._worker.join(timeout)
             self._worker = None
         self.flush(final=True)
+        if self.history is not None:
+            self.history.stop(timeout)
         if self.pipeline.geoip is not None:
             self.pipeline.geoip.close()
 
@@ -310,7 +338,7 @@ class FlowCollector:
     def counter_sets(self) -> list[Counters]:
         """The sockets' and rollups' counters (`flow_pipeline`)."""
         self.counters.set("late_records", self.pipeline.rollups.late)
-        return [self.counters]
+        return [self.counters, *(self.history.counter_sets() if self.history is not None else [])]
 
     def self_points(self) -> list[Point]:
         """`flow_collector` points: one per exporter and version."""

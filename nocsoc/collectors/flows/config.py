@@ -19,6 +19,9 @@ class FlowsConfig(BaseModel):
                                  description="data sets held while their template is unknown")
     early_data_max_age_s: float = Field(default=600.0, gt=0,
                                         description="held data older than this is dropped")
+    vxlan_decap: bool = Field(default=False,
+                              description="report the inner packet of VXLAN (UDP 4789) in sampled headers "
+                                          "(sFlow, IPFIX IE 315), the outer addresses kept as tunnel")
     geoip_country_db: str | None = Field(default=None,
                                          description="MaxMind-format country database (local file)")
     geoip_asn_db: str | None = Field(default=None, description="MaxMind-format ASN database (local file)")

@@ -7,6 +7,16 @@ domain, template, sampling). At the end of a batch each accumulator is joined an
 
 Bad input never raises out of `decode()`: each malformed datagram is counted as a decode error
 for its exporter and dropped (the sets before the bad one are kept: they were whole).
+
+Two routes, proven equal by the tests (test_bulk, test_captures, test_exporter_quirks decode
+everything both ways): the per-datagram path (`_decode_one`: pure Python + numpy, the reference,
+and the whole decoder where the C extension is not built) and the bulk path (`_vector`: regular
+batches of one version walked in C, falling back to the reference at the first state change or
+bad datagram). For v5 the bulk path leaves records in their datagrams for the rollup's C tables
+(`decode_for_rollup`), which halves a v5 record's decode + rollup CPU against building columns.
+A numpy bulk walk once served builds without C; it saved only a fraction of the CPU there (the
+numpy rollup dominates) and was removed: CI requires the extension, and one reference is what
+keeps the fast path honest (figures: the commit that removed it).
 """
 
 from __future__ import annotations
@@ -19,13 +29,12 @@ from typing import cast
 
 import numpy as np
 
-from nocsoc.collectors.flows import batchwalk, netflow5, speedups
+from nocsoc.collectors.flows import batchwalk, derive, netflow5, speedups
 from nocsoc.collectors.flows.records import (
     MAX_SCALED,
     SCALED,
     UNKNOWN,
     UNSAMPLED,
-    V6,
     FlowBatch,
     make_batch,
     plausible,
@@ -94,7 +103,8 @@ class NetflowDecoder:
         self.sflow = sflow  # an SflowDecoder, when sFlow arrives through this decoder too
         self._acc: dict[AccKey, _Acc] = {}
         self._pending_finish: list[tuple[AccKey, _Acc]] = []
-        self.vectorized = True  # bulk path for regular batches (False: per datagram, for tests)
+        self.vxlan = False  # decapsulate VXLAN in header sections (FlowsConfig.vxlan_decap)
+        self.vectorized = True  # bulk path (C) for regular batches (False: per datagram, for tests)
         self._direct = False  # within decode_for_rollup: v5 records may stay in their datagrams
         self.unexpected_errors = 0  # decoder bugs (not bad input): the fuzz test wants 0
         # counters are summed here during a decode() call and published once at its end:
@@ -113,6 +123,9 @@ class NetflowDecoder:
         d[name] = d.get(name, 0) + n
 
     def _publish_counts(self) -> None:
+        for exporter, vname in self.sampling.new_unsupported:
+            self._count(exporter, vname, "sampling_unsupported")
+        self.sampling.new_unsupported.clear()
         for (exporter, vname), values in self._counts.items():
             self.stats.add_many(exporter, vname, values)
         self._counts = {}
@@ -127,7 +140,8 @@ class NetflowDecoder:
     def decode_for_rollup(self, datagrams: Iterable[Datagram]) -> list[Decoded]:
         """`decode`, except that with the C extension the records of regular v5 batches stay in
         their datagrams (V5Records) for `Rollups.add` to add straight into its tables: the same
-        records, counters and rollups without building their columns."""
+        records, counters and rollups without building their columns (half the CPU a v5 record
+        costs with the rollup, measured: see the "fewer routes" note in _decode)."""
         self._direct = speedups.ext is not None
         try:
             return self._decode(datagrams)
@@ -140,18 +154,10 @@ class NetflowDecoder:
         dgs = datagrams if isinstance(datagrams, Sequence) else list(datagrams)
         extra: list[FlowBatch] = []
         slow: Sequence[Datagram] = dgs
-        if self.vectorized and len(dgs) >= VECTOR_MIN:
-            by_version: dict[int, Sequence[Datagram]] = {5: [], 9: [], 10: []}
-            if speedups.ext is not None:  # the same split in one C pass
-                by_version[5], by_version[9], by_version[10], slow = speedups.ext.by_version(dgs)
-            else:
-                lists: dict[int, list[Datagram]] = {5: [], 9: [], 10: []}
-                slow_list: list[Datagram] = []
-                for d in dgs:
-                    data = d[0]
-                    group = lists.get((data[0] << 8 | data[1]) if len(data) >= 2 else -1)
-                    (slow_list if group is None else group).append(d)
-                by_version, slow = dict(lists), slow_list
+        ext = speedups.ext
+        if self.vectorized and ext is not None and len(dgs) >= VECTOR_MIN:
+            by_version: dict[int, Sequence[Datagram]] = {}
+            by_version[5], by_version[9], by_version[10], slow = ext.by_version(dgs)
             v9, v10 = by_version[9], by_version[10]
             if v9 and v10 and not _exporters(v9).isdisjoint(_exporters(v10)):
                 slow = dgs  # one exporter speaking both: keep the arrival order across them
@@ -218,21 +224,18 @@ class NetflowDecoder:
                               exporter)
         return []
 
-    # --- the vectorized path (whole batches of one version; see batchwalk.py) -----------------
+    # --- the bulk path (whole batches of one version walked in C; see batchwalk.py) -----------
 
     def _vector(self, version: int, group: Sequence[Datagram]) -> int | None:
-        """Decode `group` (datagrams of one version, arrival order) in bulk; None when done.
+        """Decode `group` (datagrams of one version, arrival order) in bulk (C); None when done.
         Otherwise, having changed nothing, the index of the first datagram it cannot take: bad
         input, or a template or sampling change (records after it must see the new state),
         which the per-datagram path applies."""
         whole = len(group) - 1
         try:
-            if version == 5 and self._direct and speedups.ext is not None:
-                return self._vector_v5_direct(group)
-            j = batchwalk.join_group(group)
             if version == 5:
-                walk5 = batchwalk.walk_v5(j)
-                return walk5 if isinstance(walk5, int) else self._vector_v5(group, j, walk5)
+                return self._vector_v5(group)
+            j = batchwalk.join_group(group)
             walk = batchwalk.walk_sets(j, version)
             return walk if isinstance(walk, int) else self._vector_sets(group, version, j, walk)
         except (TemplateError, ValueError, IndexError, struct.error) as exc:
@@ -264,30 +267,12 @@ class NetflowDecoder:
         self._count_per_exporter(exporters, "5", "records", eidx, count)
         return positions_by_key((eidx << 32) | (engine << 16) | sampling)
 
-    def _vector_v5(self, group: Sequence[Datagram], j: batchwalk.Joined,
-                   w: batchwalk.V5Walk) -> int | None:
-        exporters, eidx = self._exporter_index(j)
-        count = w.count
-        for key, sel in self._v5_groups(exporters, eidx, count, w.seq, w.engine, w.sampling):
-            exporter = exporters[key >> 32]
-            rate, state = self.sampling.resolve_v5(exporter, key & 0xFFFF)
-            offsets = batchwalk.record_offsets(j.starts[sel] + netflow5.HEADER_LEN, count[sel],
-                                               netflow5.RECORD_LEN)
-            t = group[int(sel[0])][2]
-            if speedups.ext is not None:  # gathered straight into columns (one pass in C)
-                self._add(exporter, "5", (key >> 16) & 0xFFFF, -1, rate, state, None, t, None,
-                          netflow5.columns_at(j.buf, offsets))
-            else:
-                self._add(exporter, "5", (key >> 16) & 0xFFFF, -1, rate, state, None, t,
-                          batchwalk.gather(j.buf, offsets, netflow5.RECORD_LEN))
-        return None
-
-    def _vector_v5_direct(self, group: Sequence[Datagram]) -> int | None:
-        """_vector_v5 without copying: the headers read in place (C), and the records of each
-        exporter, engine and sampling field left in their datagrams (V5Records) when every one
-        is plausible once scaled, as any 32-bit count is up to a rate of 2**18 (v5 headers carry
-        14 bits; a larger rate can only be the inventory's): above, they go the column way, which
-        drops and counts the implausible ones."""
+    def _vector_v5(self, group: Sequence[Datagram]) -> int | None:
+        """v5 in bulk without copying: the headers read in place (C). For the rollup
+        (decode_for_rollup), the records of each exporter, engine and sampling field stay in their
+        datagrams (V5Records) when every one is plausible once scaled, as any 32-bit count is up
+        to a rate of 2**18 (v5 headers carry 14 bits; a larger rate can only be the inventory's);
+        otherwise (or for `decode`) they become columns, which drops and counts the implausible."""
         assert speedups.ext is not None
         got = speedups.ext.v5_walk(group)
         if isinstance(got, int):
@@ -299,7 +284,7 @@ class NetflowDecoder:
             rate, state = self.sampling.resolve_v5(exporter, key & 0xFFFF)
             t = group[int(sel[0])][2]
             recs = netflow5.V5Records(exporter, t, group, sel, int(count[sel].sum()), rate, state)
-            if rate <= ALWAYS_PLAUSIBLE:
+            if self._direct and rate <= ALWAYS_PLAUSIBLE:
                 self._add(exporter, "5", (key >> 16) & 0xFFFF, -1, rate, state, None, t, None, direct=recs)
             else:
                 self._add(exporter, "5", (key >> 16) & 0xFFFF, -1, rate, state, None, t, None,
@@ -371,7 +356,7 @@ class NetflowDecoder:
             return stop
         # --- from here on state changes: the batch is ours -------------------------------------
         for exporter, domain, rec in learned:
-            self.sampling.learn(exporter, domain, rec)
+            self.sampling.learn(exporter, domain, rec, vname)
         self._count_per_exporter(exporters, vname, "datagrams", eidx)
         ndg = len(group)
         uncountable = np.zeros(ndg, dtype=bool)
@@ -396,12 +381,9 @@ class NetflowDecoder:
             rate, state = self.sampling.resolve(exporter, domain)
             offsets = batchwalk.record_offsets(w.body[sel], nrec, size)
             t = group[int(dg[sel[0]])][2]
-            if speedups.ext is not None:  # gathered straight into columns (one pass in C)
-                self._add(exporter, vname, domain, key & 0xFFFF, rate, state, tpl, t, None,
-                          tpl.columns_at(j.buf, offsets))
-            else:
-                self._add(exporter, vname, domain, key & 0xFFFF, rate, state, tpl, t,
-                          batchwalk.gather(j.buf, offsets, size))
+            # gathered straight into columns (one pass in C)
+            self._add(exporter, vname, domain, key & 0xFFFF, rate, state, tpl, t, None,
+                      tpl.columns_at(j.buf, offsets))
         self._count_per_exporter(exporters, vname, "records", eidx, flows_per_dg)
         if version == 9:
             lost = self.sequences.observe_many(exporters, 9, eidx, w.domain, w.seq,
@@ -425,9 +407,16 @@ class NetflowDecoder:
         if lost:
             self._count(exporter, "5", "sequence_lost", lost)
         rate, state = self.sampling.resolve_v5(exporter, sampling)
-        self._add(exporter, "5", engine, -1, rate, state, None, t,
-                  data[netflow5.HEADER_LEN:netflow5.HEADER_LEN + count * netflow5.RECORD_LEN])
+        end = netflow5.HEADER_LEN + count * netflow5.RECORD_LEN
+        if end < len(data):
+            self._trailing(data, end, exporter, "5")
+        self._add(exporter, "5", engine, -1, rate, state, None, t, data[netflow5.HEADER_LEN:end])
         self._count(exporter, "5", "records", count)
+
+    def _trailing(self, data: bytes, end: int, exporter: str, vname: str) -> None:
+        """Bytes after the message its header describes: zero padding, or more (another message
+        back to back: one message per datagram is read, as Logstash and nfacctd do), counted."""
+        self._count(exporter, vname, "trailing_data" if any(data[end:]) else "padding")
 
     # --- NetFlow v9 ----------------------------------------------------------------------------
 
@@ -448,6 +437,8 @@ class NetflowDecoder:
         _v, length, _export, seq, domain = _IPFIX_HEADER.unpack_from(data)
         if length < 16 or length > len(data):
             raise DecodeError(f"IPFIX header says {length} bytes, datagram has {len(data)}")
+        if length < len(data):
+            self._trailing(data, length, exporter, "10")
         units = self._sets(data, 16, length, exporter, "10", domain, t)
         flows, options = units if units is not None else (None, None)
         lost = self.ipfix_sequences.observe((exporter, 10, domain), seq, flows, options)
@@ -468,6 +459,10 @@ class NetflowDecoder:
         while end - pos >= 4:
             sid, slen = _SET.unpack_from(data, pos)
             if slen < 4 or pos + slen > end:
+                if not any(data[pos:end]):  # zero padding after the last set (Cisco ACI, PAN-OS)
+                    self._count(exporter, vname, "padding")
+                    pos = end
+                    break
                 raise DecodeError(f"set {sid} at offset {pos}: length {slen} is below 4 or overruns "
                                   "the datagram")
             start = pos + 4
@@ -511,7 +506,9 @@ class NetflowDecoder:
                 self._known_template_sets.add(known)
             # other set ids below 256 are reserved: skipped by their length
         if pos != end and not v9:
-            raise DecodeError(f"{end - pos} stray bytes after the last set")
+            if any(data[pos:end]):
+                raise DecodeError(f"{end - pos} stray bytes after the last set")
+            self._count(exporter, vname, "padding")
         if flows:
             self._count(exporter, vname, "records", flows)
         return (flows, options) if countable else None
@@ -523,6 +520,13 @@ class NetflowDecoder:
         else:
             found = parse_ipfix_templates(body, options)
         for item in found:
+            if isinstance(item, TemplateError):
+                self._count(exporter, vname, "template_errors")
+                log.debug("template from %s (v%s, domain %d) refused: %s", exporter, vname, domain, item)
+                tid = getattr(item, "template_id", None)
+                if tid is not None:  # its data is not coming back: drop what was held for it
+                    self.early.release((exporter, domain, tid))
+                continue
             if isinstance(item, tuple):
                 self.templates.withdraw(exporter, domain, item[0])
                 self._known_template_sets = {k for k in self._known_template_sets
@@ -530,6 +534,10 @@ class NetflowDecoder:
                 continue
             key = (exporter, domain, item.template_id)
             if self.templates.put(key, item):
+                if item.lenient:
+                    self._count(exporter, vname, "template_lenient")
+                    log.debug("template %d from %s accepted leniently: %s", item.template_id, exporter,
+                              "; ".join(item.lenient))
                 for held in self.early.release(key):
                     got = self._data_set(exporter, vname, domain, item.template_id, held.body, t)
                     if got is not None and not got[1]:
@@ -548,7 +556,7 @@ class NetflowDecoder:
         if tpl.options:
             recs = tpl.decode_options(body)
             for rec in recs:
-                self.sampling.learn(exporter, domain, rec)
+                self.sampling.learn(exporter, domain, rec, vname)
             return len(recs), True
         rate, state = self.sampling.resolve(exporter, domain)
         if tpl.record_length is None:
@@ -595,7 +603,7 @@ class NetflowDecoder:
                                  else acc.template.decode_columns(_joined(acc.chunks)))
                 for cols in parts:
                     out.extend(self._batches(exporter, vname, domain, acc.time, cols, rate, state,
-                                             acc.scoped))
+                                             acc.scoped, acc.template))
                 for recs in acc.direct:  # already checked plausible (_vector_v5_direct)
                     recs.time = acc.time
                     if state == UNKNOWN:
@@ -607,14 +615,27 @@ class NetflowDecoder:
         return out
 
     def _batches(self, exporter: str, vname: str, domain: int, t: float, cols: dict[str, np.ndarray],
-                 rate: int, state: int, scoped: ScopedRates | None = None) -> list[FlowBatch]:
+                 rate: int, state: int, scoped: ScopedRates | None = None,
+                 tpl: Template | None = None) -> list[FlowBatch]:
+        if _ncols(cols) == 0:
+            return []
+        if tpl is None:  # NetFlow v5: the columns are the flow
+            groups = [(4, cols)]
+        else:
+            counts: dict[str, int] = {}
+            groups = derive.records(cols, tpl.pair_order, counts, self.vxlan)
+            for name, n in counts.items():
+                self._count(exporter, vname, name, n)
+        out: list[FlowBatch] = []
+        for fam, group in groups:
+            out.extend(self._batch(exporter, vname, domain, t, fam, group, rate, state, scoped))
+        return out
+
+    def _batch(self, exporter: str, vname: str, domain: int, t: float, fam: int, cols: dict[str, np.ndarray],
+               rate: int, state: int, scoped: ScopedRates | None) -> list[FlowBatch]:
         n = _ncols(cols)
         if n == 0:
             return []
-        if "bytes" not in cols and "bytes_total" in cols:
-            cols["bytes"] = cols["bytes_total"]
-        if "packets" not in cols and "packets_total" in cols:
-            cols["packets"] = cols["packets_total"]
         zeros = np.zeros(n, dtype=np.uint64)
         cols.setdefault("bytes", zeros)
         cols.setdefault("packets", zeros)
@@ -634,26 +655,8 @@ class NetflowDecoder:
         if unknown:
             self._count(exporter, vname, "unsampled", unknown)
             self.sampling.warn_unknown(exporter, domain)
-        has4 = "src" in cols or "dst" in cols
-        has6 = "src6" in cols or "dst6" in cols
-        if has6 and not has4:
-            six = {**cols, "src": cols.get("src6"), "dst": cols.get("dst6")}
-            return [make_batch(exporter, vname, 6, t, _clean(six), rates, states)]
-        if has4 and has6:  # both families in one template: split per record
-            z6 = np.zeros(1, dtype=V6)[0]
-            is6 = np.zeros(n, dtype=bool)
-            for c in ("src6", "dst6"):
-                if c in cols:
-                    is6 |= cols[c] != z6
-            out = []
-            for mask, fam in ((~is6, 4), (is6, 6)):
-                if mask.any():
-                    sub = {k: v[mask] for k, v in cols.items()}
-                    if fam == 6:
-                        sub["src"], sub["dst"] = sub.get("src6"), sub.get("dst6")  # type: ignore[assignment]
-                    out.append(make_batch(exporter, vname, fam, t, _clean(sub), rates[mask], states[mask]))
-            return out
-        return [make_batch(exporter, vname, 4, t, cols, rates, states)]
+        return [make_batch(exporter, vname, fam, t, cols, rates, states,
+                           "event" if "_event" in cols else "flow")]
 
     @staticmethod
     def _per_record_sampling(cols: dict[str, np.ndarray], rates: np.ndarray, states: np.ndarray,

@@ -50,11 +50,6 @@ def decode_columns(buf: bytes | np.ndarray) -> dict[str, np.ndarray]:
     return {name: arr[name].astype(arr[name].dtype.newbyteorder("=")) for name in RECORD_DTYPE.names or ()}
 
 
-def columns_at(buf: np.ndarray, offsets: np.ndarray) -> dict[str, np.ndarray]:
-    """decode_columns of the records at byte `offsets` of `buf`, gathered in the same pass (C only)."""
-    return speedups.record_columns(buf, RECORD_DTYPE, offsets=offsets)
-
-
 @dataclass(slots=True)
 class V5Records:
     """The records of some v5 datagrams of one exporter, engine and sampling, left where they

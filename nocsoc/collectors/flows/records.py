@@ -6,7 +6,7 @@ with sort + reduceat, which is what lets decode + rollup run at over a million r
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -40,6 +40,13 @@ class FlowBatch:
     packets: np.ndarray  # int64, scaled
     rate: np.ndarray  # int64, the factor applied (1 when unknown or unsampled)
     state: np.ndarray  # int8, UNKNOWN | UNSAMPLED | SCALED
+    # what a record says beside its flow, where its exporter says it (derive.EXTRA): the outer
+    # addresses of a tunnel (V16, IPv4-mapped for IPv4), NAT translations, firewall and NAT
+    # events, 1 for an RFC 5103 / NSEL reverse direction, sFlow forwarding status and drops
+    extra: dict[str, np.ndarray] = field(default_factory=dict)
+    # "flow" | "event" (no volume element: NAT/firewall event logging) | "drop" (sFlow drop
+    # samples): events and drops are kept for who reads records, never added to volumes
+    kind: str = "flow"
 
     def __len__(self) -> int:
         return int(self.bytes.shape[0])
@@ -60,7 +67,24 @@ class FlowBatch:
                 "src": s, "dst": d, "sport": sp, "dport": dp, "proto": pr, "in_if": i, "out_if": o,
                 "bytes": b, "packets": p, "sampling_rate": r, "sampled": SAMPLED_NAMES[st],
             })
+            if self.kind != "flow":
+                out[-1]["kind"] = self.kind
+        for name, values in self.extra.items():
+            for row, v in zip(out, _extra_values(name, values), strict=True):
+                row[name] = v
         return out
+
+
+def _extra_values(name: str, values: np.ndarray) -> list[object]:
+    from nocsoc.collectors.flows.derive import format_address
+
+    if values.dtype == V6:
+        return [format_address(bytes(v)) for v in values.tolist()]
+    if name in ("nat_src", "nat_dst"):
+        import socket
+
+        return [socket.inet_ntoa(int(v).to_bytes(4, "big")) for v in values.tolist()]
+    return [int(v) for v in values.tolist()]
 
 
 # A scaled byte or packet count above this in one record is garbage (a petabyte per flow record),
@@ -76,7 +100,7 @@ def plausible(values: np.ndarray, rate: np.ndarray) -> np.ndarray:
 
 
 def make_batch(exporter: str, version: str, ip_version: int, time: float, cols: dict[str, np.ndarray],
-               rate: np.ndarray, state: np.ndarray) -> FlowBatch:
+               rate: np.ndarray, state: np.ndarray, kind: str = "flow") -> FlowBatch:
     """Build a batch from raw columns, applying the sampling rate to bytes and packets."""
     n = len(rate)
     zeros = np.zeros(n, dtype=np.uint32)
@@ -97,4 +121,5 @@ def make_batch(exporter: str, version: str, ip_version: int, time: float, cols: 
         bytes=cols["bytes"].astype(np.int64) * rate,
         packets=cols["packets"].astype(np.int64) * rate,
         rate=rate, state=state,
+        extra={k[2:]: v for k, v in cols.items() if k.startswith("x_")}, kind=kind,
     )

@@ -431,6 +431,8 @@ class Rollups:
         return int(t // self.interval_s)
 
     def add(self, batch: FlowBatch | V5Records) -> None:
+        if getattr(batch, "kind", "flow") != "flow":
+            return  # events (NAT/firewall logging) and drops (sFlow drop samples) are not traffic
         idx = self.interval_of(batch.time)
         if idx < self._closed_before:
             idx = self._closed_before  # already written: adding to it would overwrite the point

@@ -15,6 +15,7 @@ as Akvorado and goflow2 key by exporter, domain and interface/sampler.
 from __future__ import annotations
 
 import logging
+import struct
 from collections.abc import Callable, Mapping
 
 import numpy as np
@@ -34,19 +35,73 @@ INGRESS, EGRESS = "in", "out"  # which interface of a record an interface-scoped
 INTERFACE_SCOPES = ((V9_SCOPE | 2, INGRESS), (IPFIX_SCOPE | 10, INGRESS), (IPFIX_SCOPE | 14, EGRESS))
 
 
-def rate_from_options(rec: Mapping[int, int]) -> int | None:
-    """The 1-in-N rate an options data record announces, if it announces one."""
+# PSAMP selector algorithms (IANA "Packet Sampling" registry, RFC 5477 section 8.2.1)
+SYSTEMATIC_COUNT, SYSTEMATIC_TIME, RANDOM_N_OF_N, UNIFORM_PROBABILISTIC = 1, 2, 3, 4
+# time-based selection and filtering (property match, hash) select no fixed share of packets
+NO_PACKET_RATE = frozenset((SYSTEMATIC_TIME, 5, 6, 7))
+
+
+MIN_PROBABILITY = 2.0**-32  # 1 in 2**32: below it, garbage (and 1/p may overflow)
+
+
+def _probability(bits: int | None) -> float | None:
+    """samplingProbability (IE 311, float64) from the integer the options decoder read."""
+    if not bits:
+        return None
+    try:
+        p = float(struct.unpack("!d", bits.to_bytes(8, "big"))[0])
+    except (OverflowError, struct.error):
+        return None
+    return p if MIN_PROBABILITY <= p <= 1 else None  # (NaN fails both)
+
+
+def _announced_rate(rec: Mapping[int, int]) -> int | None:
+    """The 1-in-N rate an options data record announces, if it announces one.
+
+    Cisco v9 and IPFIX samplingInterval / samplerRandomInterval say N themselves. A PSAMP
+    selector says it by algorithm: systematic count-based selects samplingPacketInterval packets
+    then skips samplingPacketSpace (N = (interval + space) / interval); random n-out-of-N selects
+    samplingSize of every samplingPopulation (N = population / size); uniform probabilistic selects
+    each packet with samplingProbability (N = 1 / p). IOS XR announces random 1-out-of-256 with
+    samplingPacketInterval 1 beside size 1 and population 256: population/size wins whenever the
+    algorithm is random or unnamed and both are present, never the interval's 1:1."""
     for el in (ie.SAMPLING_INTERVAL, ie.SAMPLER_RANDOM_INTERVAL):
         v = rec.get(el)
         if v:
             return v
+    algorithm = rec.get(ie.SELECTOR_ALGORITHM)
+    if algorithm in NO_PACKET_RATE:
+        return None
+    size, population = rec.get(ie.SAMPLING_SIZE), rec.get(ie.SAMPLING_POPULATION)
     interval, space = rec.get(ie.PACKET_INTERVAL), rec.get(ie.PACKET_SPACE)
+    if size and population and algorithm != SYSTEMATIC_COUNT:
+        return max(1, round(population / size))
     if interval:
         return max(1, round((interval + (space or 0)) / interval))
-    size, population = rec.get(ie.SAMPLING_SIZE), rec.get(ie.SAMPLING_POPULATION)
     if size and population:
         return max(1, round(population / size))
+    p = _probability(rec.get(ie.SAMPLING_PROBABILITY))
+    if p is not None:
+        return max(1, round(1 / p))
     return None
+
+
+MAX_RATE = 1 << 32  # above 1 in 2**32 a rate is garbage (and would overflow int64 columns)
+
+
+def rate_from_options(rec: Mapping[int, int]) -> int | None:
+    """The 1-in-N rate an options data record announces, if it announces a sane one (see
+    `_announced_rate`)."""
+    rate = _announced_rate(rec)
+    return rate if rate is not None and rate <= MAX_RATE else None
+
+
+def unsupported_selector(rec: Mapping[int, int]) -> bool:
+    """A selector announced (algorithm or sampler/selector id with a sampling element) whose
+    selection gives no packet rate: its records stay at the domain's rate, and it is counted."""
+    algorithm = rec.get(ie.SELECTOR_ALGORITHM)
+    return algorithm is not None and rate_from_options(rec) is None and (
+        algorithm in NO_PACKET_RATE or algorithm > UNIFORM_PROBABILISTIC or algorithm == 0)
 
 
 def interface_scope(rec: Mapping[int, int]) -> tuple[str, int] | None:
@@ -128,6 +183,11 @@ class SamplingTable:
         self.domain_rate: dict[DomainKey, int] = {}
         self._scoped: dict[DomainKey, ScopedRates] = {}
         self._warned: set[str] = set()
+        self._unsupported: set[tuple[str, int, int | None]] = set()
+        self._warned_selectors: set[str] = set()  # exporters told about such a selector
+        # (exporter, version) of selectors seen for the first time without a packet rate: the
+        # decoder counts them (`sampling_unsupported`), once per selector whichever path saw it
+        self.new_unsupported: list[tuple[str, str]] = []
 
     @staticmethod
     def _announced(rec: Mapping[int, int]) -> tuple[int, int | None, tuple[str, int] | None] | None:
@@ -137,10 +197,21 @@ class SamplingTable:
             return None
         return rate, rec.get(ie.SAMPLER_ID, rec.get(ie.SELECTOR_ID)), interface_scope(rec)
 
-    def learn(self, exporter: str, domain: int, rec: Mapping[int, int]) -> bool:
+    def learn(self, exporter: str, domain: int, rec: Mapping[int, int], version: str = "10") -> bool:
         """Take an options data record; True when it carried a sampling rate."""
         got = self._announced(rec)
         if got is None:
+            if unsupported_selector(rec):
+                key3 = (exporter, domain, rec.get(ie.SELECTOR_ID, rec.get(ie.SAMPLER_ID)))
+                if key3 not in self._unsupported and len(self._unsupported) < 65536:
+                    self._unsupported.add(key3)
+                    self.new_unsupported.append((exporter, version))
+                warned = self._warned_selectors
+                if exporter not in warned and len(warned) < 4096:
+                    warned.add(exporter)
+                    log.warning("flow exporter %s announces selector %s with algorithm %s, which "
+                                "gives no packet sampling rate: its records are scaled by the "
+                                "domain's rate, if any", exporter, key3[2], rec.get(ie.SELECTOR_ALGORITHM))
             return False
         rate, sampler, interface = got
         key = (exporter, domain)

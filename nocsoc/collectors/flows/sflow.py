@@ -8,9 +8,12 @@ goflow2 and Akvorado), and the inventory is looked up by it. The UDP source is t
 the header names no agent: cut short or wrong before the address (a decode error of the UDP
 source), or an unknown (type 0) or unspecified (0.0.0.0, ::) address.
 
-Flow samples carry a sampled packet header: it is dissected with scapy (a deliberate use of the
-slow library: sFlow sends one header per N packets, so hundreds to a few thousand per second per
-agent, well within scapy's ~12k/s, and scapy knows every L2/L3 encapsulation). A sample that says
+Flow samples carry a sampled packet header: it is walked by headers.walk (Ethernet, VLAN tags,
+MPLS, IPv4, IPv6 with extension headers, ports; VXLAN decapsulated when configured), the same
+walker IPFIX header sections use. Interfaces keep sFlow's format bits: a discarded packet, several
+output interfaces or an internal destination is ifIndex 0 with a forwarding status (extra
+`fwd_status`), never its low bits read as a port. Drop samples (format 5, sflow_drops.txt) are
+kept as drop records (kind "drop", extra `drop_reason`), never added to volumes. A sample that says
 sampling rate 0 takes the inventory's `flow_sampling_rate` for the agent, else stays `unknown`.
 Counter samples (generic interface counters) become `sflow_interface` points.
 """
@@ -25,6 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nocsoc.collectors.flows import headers
 from nocsoc.collectors.flows.records import MAX_SCALED, SCALED, UNKNOWN, UNSAMPLED, V6, FlowBatch
 from nocsoc.collectors.flows.sequence import SequenceTracker
 from nocsoc.collectors.flows.stats import ExporterStats
@@ -37,7 +41,12 @@ RAW_HEADER = 1
 GENERIC_INTERFACE = 1
 _GENERIC = struct.Struct("!IIQIIQIIIIIIQIIIIII")  # 88 bytes, sFlow v5 if_counters
 HEADER_ETHERNET, HEADER_IPV4, HEADER_IPV6 = 1, 11, 12
+DROP_SAMPLE = 5  # discarded_packet (sflow.org sflow_drops.txt)
 MAX_SAMPLES = 1024
+IF_INTERNAL = 0x3FFFFFFF
+# forwarding status of a sample (FlowBatch.extra["fwd_status"]); drop records say FWD_DISCARDED
+FWD_OK, FWD_INTERNAL, FWD_DISCARDED, FWD_MULTIPLE = 0, 1, 2, 3
+_STATUS_COUNTER = {FWD_INTERNAL: "if_internal", FWD_DISCARDED: "if_discarded", FWD_MULTIPLE: "if_multiple"}
 ADDRESS_UNKNOWN, ADDRESS_IPV4, ADDRESS_IPV6 = 0, 1, 2  # agent address types
 MAX_RELAYED_LOGGED = 4096  # (agent, UDP source) pairs logged once each; beyond that, none
 
@@ -113,45 +122,26 @@ class _Flow:
     in_if: int
     out_if: int
     rate: int
+    status: int = FWD_OK  # the output interface's (FWD_*); a drop sample's is FWD_DISCARDED
+    drop_reason: int = -1  # drop samples: their reason code (sflow_drops.txt); -1 for flow samples
+    tunnel_src: bytes = b""
+    tunnel_dst: bytes = b""
 
 
-Dissected = tuple[int, int | bytes, int | bytes, int, int, int, int]
 
 
-def dissect_header(protocol: int, header: bytes) -> Dissected | None:
-    """(ip version, src, dst, sport, dport, proto, IP length) of a sampled header, None if not IP."""
-    from scapy.layers.inet import IP, TCP, UDP
-    from scapy.layers.inet6 import IPv6
-    from scapy.layers.l2 import Ether
-    from scapy.packet import Packet
-
-    pkt: Packet
-    if protocol == HEADER_ETHERNET:
-        pkt = Ether(header)
-    elif protocol == HEADER_IPV4:
-        pkt = IP(header)
-    elif protocol == HEADER_IPV6:
-        pkt = IPv6(header)
-    else:
-        return None
-    sport = dport = 0
-    l4 = pkt.getlayer(TCP) or pkt.getlayer(UDP)
-    if l4 is not None:
-        sport, dport = int(l4.sport), int(l4.dport)
-    ip4 = pkt.getlayer(IP)
-    if ip4 is not None:
-        src = int.from_bytes(bytes(map(int, ip4.src.split("."))), "big")
-        dst = int.from_bytes(bytes(map(int, ip4.dst.split("."))), "big")
-        return 4, src, dst, sport, dport, int(ip4.proto), int(ip4.len)
-    ip6 = pkt.getlayer(IPv6)
-    if ip6 is not None:
-        import socket
-
-        under = l4.underlayer if l4 is not None else None
-        nh = int(under.nh) if under is not None and hasattr(under, "nh") else int(ip6.nh)
-        return (6, socket.inet_pton(socket.AF_INET6, ip6.src), socket.inet_pton(socket.AF_INET6, ip6.dst),
-                sport, dport, nh, int(ip6.plen) + 40)
-    return None
+def interface(fmt: int, value: int) -> tuple[int, int]:
+    """(ifIndex, forwarding status) of an sFlow interface (format 0 ifIndex, 1 discarded with a
+    reason, 2 several interfaces with their count; value 0x3FFFFFFF: internal, e.g. to the
+    agent itself). Only a format-0 value other than 0x3FFFFFFF is an interface: the others are
+    ifIndex 0 with their status, never the low bits read as a port."""
+    if fmt == 1:
+        return 0, FWD_DISCARDED
+    if fmt == 2:
+        return 0, FWD_MULTIPLE
+    if fmt != 0 or value == IF_INTERNAL:
+        return 0, FWD_INTERNAL
+    return value, FWD_OK
 
 
 def read_agent(r: _Reader) -> str | None:
@@ -190,6 +180,7 @@ class SflowDecoder:
         self.counters: list[InterfaceCounters] = []
         self._relayed: set[tuple[str, str]] = set()  # (agent, UDP source) pairs already logged
         self._warned: set[str] = set()  # agents with rate-0 samples and no inventory rate
+        self.vxlan = False  # decapsulate VXLAN in sampled headers (FlowsConfig.vxlan_decap)
 
     def decode(self, datagrams: list[tuple[bytes, str, float]]) -> list[FlowBatch]:
         """Datagrams as (payload, UDP source address, arrival time)."""
@@ -247,7 +238,9 @@ class SflowDecoder:
             if enterprise != 0:
                 continue  # vendor sample: skipped by its length
             if kind in (FLOW_SAMPLE, FLOW_SAMPLE_EXPANDED):
-                flows.extend(self._flow_sample(sample, kind == FLOW_SAMPLE_EXPANDED))
+                flows.extend(self._flow_sample(sample, kind == FLOW_SAMPLE_EXPANDED, counts))
+            elif kind == DROP_SAMPLE:
+                flows.extend(self._drop_sample(sample, counts))
             elif kind in (COUNTER_SAMPLE, COUNTER_SAMPLE_EXPANDED):
                 counters.extend(self._counter_sample(sample, kind == COUNTER_SAMPLE_EXPANDED, agent, t))
         # only a whole datagram counts: a bad sample above drops the datagram
@@ -283,7 +276,7 @@ class SflowDecoder:
             if f.rate == 0:
                 f.rate = rate
 
-    def _flow_sample(self, r: _Reader, expanded: bool) -> list[_Flow]:
+    def _flow_sample(self, r: _Reader, expanded: bool, counts: dict[str, int]) -> list[_Flow]:
         r.u32("flow sample sequence")
         if expanded:
             r.u32("source id type")
@@ -294,13 +287,35 @@ class SflowDecoder:
         r.u32("sample pool")
         r.u32("drops")
         if expanded:
-            r.u32("input format")
-            in_if = r.u32("input interface")
-            r.u32("output format")
-            out_if = r.u32("output interface")
+            in_fmt, in_val = r.u32("input format"), r.u32("input interface")
+            out_fmt, out_val = r.u32("output format"), r.u32("output interface")
         else:
-            in_if = r.u32("input interface") & 0x3FFFFFFF
-            out_if = r.u32("output interface") & 0x3FFFFFFF
+            raw_in, raw_out = r.u32("input interface"), r.u32("output interface")
+            in_fmt, in_val = raw_in >> 30, raw_in & IF_INTERNAL
+            out_fmt, out_val = raw_out >> 30, raw_out & IF_INTERNAL
+        in_if, in_status = interface(in_fmt, in_val)
+        out_if, status = interface(out_fmt, out_val)
+        if in_status == FWD_INTERNAL and status == FWD_OK:
+            status = FWD_INTERNAL  # from the agent itself
+        if status != FWD_OK:
+            counts[_STATUS_COUNTER[status]] = counts.get(_STATUS_COUNTER[status], 0) + 1
+        return self._records(r, in_if, out_if, rate, status, -1)
+
+    def _drop_sample(self, r: _Reader, counts: dict[str, int]) -> list[_Flow]:
+        """A discarded_packet sample: one dropped packet's header and why (kept as a drop record,
+        never added to traffic volumes: drops are notified as they happen, not sampled)."""
+        r.u32("drop sample sequence")
+        r.u32("source id type")
+        r.u32("source id index")
+        r.u32("drops")
+        in_if = r.u32("input interface")
+        out_if = r.u32("output interface")
+        reason = r.u32("drop reason")
+        counts["drop_samples"] = counts.get("drop_samples", 0) + 1
+        return self._records(r, in_if, out_if, 1, FWD_DISCARDED, reason)
+
+    def _records(self, r: _Reader, in_if: int, out_if: int, rate: int, status: int,
+                 reason: int) -> list[_Flow]:
         out: list[_Flow] = []
         nrec = r.u32("flow record count")
         if nrec > MAX_SAMPLES:
@@ -316,13 +331,18 @@ class SflowDecoder:
             hlen = rec.u32("header length")
             header = rec.take(hlen, "sampled header")
             try:
-                d = dissect_header(protocol, header)
-            except Exception as exc:  # scapy on hostile bytes: a bad header is this sample's problem
+                w = headers.walk(header, protocol, self.vxlan) if protocol in (
+                    HEADER_ETHERNET, HEADER_IPV4, HEADER_IPV6) else None
+            except headers.HeaderError as exc:  # a bad header is this sample's problem
                 raise SflowError(f"sampled header not dissectable: {exc}") from None
-            if d is None:
+            if w is None:
                 continue  # not IP (ARP, LLDP...): no addresses to roll up
-            v, src, dst, sport, dport, proto, ip_len = d
-            out.append(_Flow(v, src, dst, sport, dport, proto, ip_len or frame_length, in_if, out_if, rate))
+            src: int | bytes = w.src
+            dst: int | bytes = w.dst
+            if w.ip_version == 4:
+                src, dst = int.from_bytes(w.src, "big"), int.from_bytes(w.dst, "big")
+            out.append(_Flow(w.ip_version, src, dst, w.sport, w.dport, w.proto, w.ip_length or frame_length,
+                             in_if, out_if, rate, status, reason, w.tunnel_src, w.tunnel_dst))
         return out
 
     def _counter_sample(self, r: _Reader, expanded: bool, agent: str, t: float) -> list[InterfaceCounters]:
@@ -353,8 +373,8 @@ class SflowDecoder:
         if len(sane) != len(flows):
             counts["decode_errors"] = counts.get("decode_errors", 0) + len(flows) - len(sane)
             flows = sane
-        for fam in (4, 6):
-            sel = [f for f in flows if f.ip_version == fam]
+        for kind, fam in (("flow", 4), ("flow", 6), ("drop", 4), ("drop", 6)):
+            sel = [f for f in flows if f.ip_version == fam and (f.drop_reason >= 0) == (kind == "drop")]
             if not sel:
                 continue
             rate = np.array([f.rate or 1 for f in sel], dtype=np.int64)
@@ -373,10 +393,21 @@ class SflowDecoder:
             def col(name: str, sel: list[_Flow] = sel) -> np.ndarray:
                 return np.array([getattr(f, name) for f in sel], dtype=np.uint32)
 
+            extra: dict[str, np.ndarray] = {}
+            if any(f.status != FWD_OK for f in sel):
+                extra["fwd_status"] = col("status")
+            if kind == "drop":
+                extra["drop_reason"] = col("drop_reason")
+            if any(f.tunnel_src for f in sel):
+                from nocsoc.collectors.flows.derive import mapped_v6
+
+                extra["tunnel_src"] = np.frombuffer(b"".join(mapped_v6(f.tunnel_src) for f in sel), dtype=V6)
+                extra["tunnel_dst"] = np.frombuffer(b"".join(mapped_v6(f.tunnel_dst) for f in sel), dtype=V6)
+                counts["vxlan_decapsulated"] = counts.get("vxlan_decapsulated", 0) + sum(
+                    1 for f in sel if f.tunnel_src)
             out.append(FlowBatch(
                 exporter=agent, version="sflow", ip_version=fam, time=t, src=src, dst=dst,
                 sport=col("sport"), dport=col("dport"), proto=col("proto"), in_if=col("in_if"),
                 out_if=col("out_if"), bytes=np.array([f.length for f in sel], dtype=np.int64) * rate,
-                packets=rate.copy(), rate=rate, state=state))
+                packets=rate.copy(), rate=rate, state=state, extra=extra, kind=kind))
         return out
-

@@ -18,7 +18,14 @@ from pathlib import Path
 import numpy as np
 
 from nocsoc.collectors.flows import speedups
-from nocsoc.collectors.flows.fields import ADDRESS_LENGTH, FLOW_FIELDS
+from nocsoc.collectors.flows.fields import (
+    ADDRESS_LENGTH,
+    ENTERPRISE_FIELDS,
+    FLOW_FIELDS,
+    RAW_FIELDS,
+    REPEATABLE,
+    SECTION_FIELDS,
+)
 from nocsoc.fileio import atomic_write
 
 VARLEN = 0xFFFF
@@ -67,6 +74,10 @@ class Template:
     dtype: np.dtype | None = field(default=None, init=False, repr=False)
     _wanted: dict[str, tuple[int, int]] = field(default_factory=dict, init=False, repr=False)
     _wanted_index: dict[int, str] = field(default_factory=dict, init=False, repr=False)
+    lenient: tuple[str, ...] = field(default=(), init=False, compare=False)
+    # the address pairs a record may carry, in template order: "4", "6", "i4", "i6" (see
+    # derive._pairs: the last non-zero pair is the flow, an earlier one its tunnel)
+    pair_order: tuple[str, ...] = field(default=(), init=False, compare=False)
     # options data bodies already decoded: exporters repeat the same few (sampling announcements)
     _options_seen: dict[bytes, list[dict[int, int]]] = field(default_factory=dict, init=False, repr=False,
                                                                compare=False)
@@ -76,26 +87,44 @@ class Template:
             raise TemplateError(f"template {self.template_id} has no fields")
         if len(self.fields) > MAX_FIELDS:
             raise TemplateError(f"template {self.template_id} has {len(self.fields)} fields (> {MAX_FIELDS})")
-        for f in self.fields:
-            if f.length == 0:
-                raise TemplateError(f"template {self.template_id}: field {f.type} has length 0")
-            if f.length == VARLEN and self.version != 10:
-                raise TemplateError(f"template {self.template_id}: variable length in NetFlow v9")
+        # Lenient where real exporters deviate and the records still decode (what Logstash,
+        # nfacctd and goflow2 accept): a field of length 0 (Juniper SRX scopes, some v9 exporters)
+        # occupies nothing and is skipped; variable length (65535) in NetFlow v9 (H3C NetStream)
+        # is read with IPFIX's length prefix. `lenient` says what was tolerated (counted).
+        self.lenient = tuple(
+            [f"field {f.type} has length 0" for f in self.fields if f.length == 0]
+            + (["variable length in NetFlow v9"] if self.version != 10
+               and any(f.length == VARLEN for f in self.fields) else []))
         self.min_length = sum(1 if f.length == VARLEN else f.length for f in self.fields)
+        if self.min_length == 0:
+            raise TemplateError(f"template {self.template_id}: every field has length 0")
         if any(f.length == VARLEN for f in self.fields):
             self.record_length = None
         else:
             self.record_length = self.min_length
-        # offset and length of the first occurrence of each element we read
+        # offset and length of the first occurrence of each element we read; a flow key element
+        # seen again (a tunnel template: outer header, then inner) as "i" + name, its last one
         offset = 0
         for index, f in enumerate(self.fields):
+            if f.length == 0:
+                continue
             if f.length == VARLEN:
                 offset = -1  # unknown from here on: the slow path finds them
-            name = FLOW_FIELDS.get(f.type) if f.enterprise == 0 else None
-            if name and name not in self._wanted:
+            name = field_name(f)
+            if name and name in self._wanted:
+                name = "i" + name if name in REPEATABLE else None
+            if name:
                 want_len = ADDRESS_LENGTH.get(name)
-                ok = f.length == want_len if want_len else f.length <= 8
+                if name in SECTION_FIELDS:
+                    ok = True
+                elif want_len:
+                    ok = f.length == want_len
+                else:
+                    ok = f.length <= 8
                 if ok:
+                    pair = _pair_of(name)
+                    if pair and pair[0] not in self.pair_order:
+                        self.pair_order += pair
                     self._wanted[name] = (offset, f.length)
                     self._wanted_index[index] = name
             if offset >= 0:
@@ -105,8 +134,10 @@ class Template:
             for name, (off, length) in self._wanted.items():
                 names.append(name)
                 offsets.append(off)
-                if name in ADDRESS_LENGTH:
-                    formats.append(">u4" if length == 4 else "V16")
+                if name in RAW_FIELDS:
+                    formats.append(f"V{length}")
+                elif name in ADDRESS_LENGTH:
+                    formats.append(">u4")
                 elif length in (1, 2, 4, 8):
                     formats.append(f">u{length}")
                 else:
@@ -154,7 +185,7 @@ class Template:
                 a = arr[name]
                 if a.dtype.kind != "V":
                     cols[name] = a.astype(a.dtype.newbyteorder("="))  # native order, one copy
-                elif name in ("src6", "dst6"):
+                elif name in RAW_FIELDS:
                     cols[name] = np.ascontiguousarray(a)
                 else:
                     cols[name] = _void_to_uint(a)
@@ -163,7 +194,7 @@ class Template:
 
     def columns_at(self, buf: np.ndarray, offsets: np.ndarray) -> dict[str, np.ndarray]:
         """decode_columns of the fixed-length records at byte `offsets` of `buf`, gathered in the
-        same pass (C only: the numpy path gathers first, see batchwalk.gather)."""
+        same pass (C only: the bulk path that calls it is C only)."""
         assert self.dtype is not None
         return speedups.record_columns(buf, self.dtype, _RAW_COLUMNS, offsets)
 
@@ -195,17 +226,19 @@ class Template:
                 name = wanted_by_index.get(i)
                 if name is not None:
                     raw = buf[p:p + length]
-                    row[name] = raw if name in ("src6", "dst6") else int.from_bytes(raw, "big")
+                    row[name] = raw if name in RAW_FIELDS else int.from_bytes(raw, "big")
                 p += length
             if p == pos:
                 raise TemplateError("record of length 0")
             for n in seen:
-                lists[n].append(row.get(n, 0 if n not in ("src6", "dst6") else bytes(16)))
+                lists[n].append(row.get(n, _EMPTY.get(n, 0)))
             pos = p
             count += 1
         cols: dict[str, np.ndarray] = {}
         for n, values in lists.items():
-            if n in ("src6", "dst6"):
+            if n in SECTION_FIELDS:
+                cols[n] = np.array([*values, None], dtype=object)[:-1]  # (None: never one 2-D array)
+            elif n in RAW_FIELDS:
                 cols[n] = np.frombuffer(b"".join(values), dtype="V16") if values else np.zeros(0, "V16")
             else:
                 cols[n] = np.array(values, dtype=np.uint64)
@@ -276,7 +309,22 @@ class Template:
         return out
 
 
-_RAW_COLUMNS = frozenset(("src6", "dst6"))  # void fields kept as bytes (the rest are integers)
+_RAW_COLUMNS = RAW_FIELDS  # void fields kept as bytes (the rest are integers)
+_EMPTY: dict[str, object] = {n: bytes(16) for n in RAW_FIELDS - SECTION_FIELDS}
+_EMPTY.update(dict.fromkeys(SECTION_FIELDS, b""))
+
+
+def field_name(f: FieldSpec) -> str | None:
+    """The column an element is read into, or None (skipped by its length)."""
+    if f.enterprise:
+        return ENTERPRISE_FIELDS.get((f.enterprise, f.type))
+    return FLOW_FIELDS.get(f.type)
+
+
+def _pair_of(name: str) -> tuple[str, ...]:
+    """The address pair a column opens ("4", "6", "i4", "i6"), () for other columns."""
+    return {"src": ("4",), "dst": ("4",), "src6": ("6",), "dst6": ("6",), "isrc": ("i4",),
+            "idst": ("i4",), "isrc6": ("i6",), "idst6": ("i6",)}.get(name, ())
 
 
 def _void_to_uint(a: np.ndarray) -> np.ndarray:
@@ -288,44 +336,60 @@ def _void_to_uint(a: np.ndarray) -> np.ndarray:
 
 
 # --- template set parsing ------------------------------------------------------------------------
+# A set's templates are parsed one by one: a bad one (TemplateError in the list, naming it) never
+# takes the next one or the datagram with it; only where the set itself cannot be walked further
+# (a field count that overruns it) does the rest of that set go, with the error saying so.
 
-def parse_v9_templates(body: bytes) -> list[Template]:
+# A withdrawal: (template id, None). Template id 2 or 3 withdraws all (options) templates.
+Withdrawal = tuple[int, None]
+Parsed = Template | Withdrawal | TemplateError
+
+
+def _make(version: int, tid: int, specs: tuple[FieldSpec, ...], scope: int = 0,
+          options: bool = False) -> Template | TemplateError:
+    try:
+        return Template(version, tid, specs, scope_count=scope, options=options)
+    except TemplateError as exc:
+        exc.template_id = tid  # type: ignore[attr-defined]
+        return exc
+
+
+def parse_v9_templates(body: bytes) -> list[Parsed]:
     """Flowset id 0: (template id, field count, (type, length) * count) repeated, then padding."""
-    out: list[Template] = []
+    out: list[Parsed] = []
     pos, end = 0, len(body)
     while end - pos >= 4:
         tid, count = _HH.unpack_from(body, pos)
         pos += 4
         if tid == 0 and count == 0:
             break  # padding
-        if tid < 256:
-            raise TemplateError(f"template id {tid} < 256")
         if count == 0 or pos + 4 * count > end:
-            raise TemplateError(f"template {tid}: {count} fields do not fit the flowset")
+            out.append(TemplateError(f"template {tid}: {count} fields do not fit the flowset"))
+            break
         specs = tuple(FieldSpec(*_HH.unpack_from(body, pos + 4 * i)) for i in range(count))
         pos += 4 * count
-        out.append(Template(9, tid, specs))
+        out.append(TemplateError(f"template id {tid} < 256") if tid < 256 else _make(9, tid, specs))
     return out
 
 
-def parse_v9_options_templates(body: bytes) -> list[Template]:
+def parse_v9_options_templates(body: bytes) -> list[Parsed]:
     """Flowset id 1: template id, scope length, option length (bytes), scope fields, option fields."""
-    out: list[Template] = []
+    out: list[Parsed] = []
     pos, end = 0, len(body)
     while end - pos >= 6:
         tid, scope_len, opt_len = _HHH.unpack_from(body, pos)
         pos += 6
         if tid == 0:
             break  # padding
-        if tid < 256:
-            raise TemplateError(f"options template id {tid} < 256")
         if scope_len % 4 or opt_len % 4 or scope_len + opt_len == 0 or pos + scope_len + opt_len > end:
-            raise TemplateError(f"options template {tid}: scope/option lengths {scope_len}/{opt_len} "
-                                "are wrong")
+            out.append(TemplateError(f"options template {tid}: scope/option lengths {scope_len}/{opt_len} "
+                                     "are wrong"))
+            break
         n = (scope_len + opt_len) // 4
         specs = tuple(FieldSpec(*_HH.unpack_from(body, pos + 4 * i)) for i in range(n))
         pos += scope_len + opt_len
-        out.append(Template(9, tid, specs, scope_count=scope_len // 4, options=True))
+        out.append(TemplateError(f"options template id {tid} < 256") if tid < 256
+                   else _make(9, tid, specs, scope_len // 4, True))
     return out
 
 
@@ -348,36 +412,40 @@ def _ipfix_fields(body: bytes, pos: int, count: int, tid: int) -> tuple[tuple[Fi
     return tuple(specs), pos
 
 
-# A withdrawal: (template id, None). Template id 2 or 3 withdraws all (options) templates.
-Withdrawal = tuple[int, None]
-
-
-def parse_ipfix_templates(body: bytes, options: bool) -> list[Template | Withdrawal]:
+def parse_ipfix_templates(body: bytes, options: bool) -> list[Parsed]:
     """Set id 2 (template) or 3 (options template); field count 0 is a withdrawal (RFC 7011 8.1)."""
-    out: list[Template | Withdrawal] = []
+    out: list[Parsed] = []
     pos, end = 0, len(body)
     while end - pos >= 4:
         tid, count = _HH.unpack_from(body, pos)
         pos += 4
         if count == 0:
             if tid not in (2, 3) and tid < 256:
-                raise TemplateError(f"withdrawal of template id {tid} < 256")
-            out.append((tid, None))
+                out.append(TemplateError(f"withdrawal of template id {tid} < 256"))
+            else:
+                out.append((tid, None))
             continue
-        if tid < 256:
-            raise TemplateError(f"template id {tid} < 256")
         scope = 0
         if options:
             if pos + 2 > end:
-                raise TemplateError(f"options template {tid}: no scope field count")
+                out.append(TemplateError(f"options template {tid}: no scope field count"))
+                break
             scope = struct.unpack_from("!H", body, pos)[0]
             pos += 2
-            if scope == 0 or scope > count:
-                raise TemplateError(f"options template {tid}: scope field count {scope} of {count}")
         if count > MAX_FIELDS:
-            raise TemplateError(f"template {tid} has {count} fields (> {MAX_FIELDS})")
-        specs, pos = _ipfix_fields(body, pos, count, tid)
-        out.append(Template(10, tid, specs, scope_count=scope, options=options))
+            out.append(TemplateError(f"template {tid} has {count} fields (> {MAX_FIELDS})"))
+            break
+        try:
+            specs, pos = _ipfix_fields(body, pos, count, tid)
+        except TemplateError as exc:
+            out.append(exc)
+            break
+        if tid < 256:
+            out.append(TemplateError(f"template id {tid} < 256"))
+        elif options and (scope == 0 or scope > count):
+            out.append(TemplateError(f"options template {tid}: scope field count {scope} of {count}"))
+        else:
+            out.append(_make(10, tid, specs, scope, options))
     return out
 
 

@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from nocsoc.collectors.windows.config import WindowsInputsConfig
+
 
 class FileInputConfig(BaseModel):
     """One file to tail. `format: auto` recognises syslog files, audit.log, access logs and
@@ -37,6 +39,8 @@ class LogsConfig(BaseModel):
     max_message: int = Field(default=65536, gt=0, description="longest accepted message, bytes")
     tcp_max_connections: int = Field(default=256, gt=0)
     poll_interval_s: float = Field(default=0.2, gt=0, description="file tail poll interval")
+    windows: WindowsInputsConfig = Field(default_factory=WindowsInputsConfig,
+                                         description="live Windows event inputs (Winlogbeat, NXLog)")
 
     def file_inputs(self) -> list[FileInputConfig]:
         return [FileInputConfig(path=f) if isinstance(f, str) else f for f in self.files]

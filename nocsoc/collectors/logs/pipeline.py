@@ -16,12 +16,16 @@ import threading
 import time
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from nocsoc.collectors.logs.config import FileInputConfig, LogsConfig
 from nocsoc.collectors.logs.parsers import LineParser, json_event
 from nocsoc.collectors.logs.server import TcpSyslogServer, UdpSyslogServer
 from nocsoc.collectors.logs.tail import FileTailer, file_counters
+from nocsoc.collectors.windows.inputs import SOURCES as WINDOWS_SOURCES
+from nocsoc.collectors.windows.inputs import WindowsInputs
+from nocsoc.collectors.windows.servers import PendingAck
 from nocsoc.component import Counters
 from nocsoc.detections.alerts import AlertStore, IngestResult
 from nocsoc.detections.alerts.points import alert_point
@@ -33,9 +37,13 @@ from nocsoc.paths import resolve_path
 from nocsoc.schema import LOG_COLLECTOR, LOG_EVENT, Point
 from nocsoc.sinks.base import Sink
 
+if TYPE_CHECKING:
+    from nocsoc.history.logs import LogArchiveWriter
+
 log = logging.getLogger(__name__)
-# (text, sender, source, (file, inode, offset after the line) or None)
-Item = tuple[str, str, str, tuple[str, int, int] | None]
+# (text, sender, source, (file, inode, offset after the line), or an acknowledgement to count
+# down once the item is committed (Winlogbeat), or None)
+Item = tuple[str, str, str, "tuple[str, int, int] | PendingAck | None"]
 _STOP: Item = ("", "", "\x00stop", None)
 _BACKOFF_FIRST_S, _BACKOFF_MAX_S = 0.05, 5.0
 
@@ -75,8 +83,10 @@ class LogPipeline:
 
     def __init__(self, config: LogsConfig, detections_config: DetectionsConfig, sink: Sink | None,
                  *, base_dir: Path | None = None, ruleset: RuleSet | None = None,
-                 store: AlertStore | None = None) -> None:
+                 store: AlertStore | None = None, archive: LogArchiveWriter | None = None) -> None:
+        """`archive`: the log archive writer every parsed event also goes to."""
         self.config = config
+        self.archive = archive
         self.dconfig = detections_config
         self.sink = sink
         base = base_dir or Path.cwd()
@@ -99,6 +109,7 @@ class LogPipeline:
         # `max_unstored` the engine stops taking messages (files wait, syslog drops are counted)
         self._unstored: list[Detection] = []
         self._marks: dict[str, tuple[int, int]] = {}
+        self._acks: list[PendingAck] = []  # handled items a sender waits to see committed
         self._backoff = 0.0
         self._retry_at = 0.0
         self._stopping = threading.Event()
@@ -116,6 +127,8 @@ class LogPipeline:
         if config.syslog_tcp:
             self.tcp = TcpSyslogServer(config.syslog_tcp, self.submit, config.max_message,
                                        config.tcp_max_connections)
+        self.windows = WindowsInputs(config.windows, self.submit, self.submit_wait, config.max_message,
+                                     config.tcp_max_connections)
         offsets = StoreOffsets(self.store)
         self.file_counters = file_counters()
         for fc in config.file_inputs():
@@ -150,6 +163,16 @@ class LogPipeline:
             self.counters.add("dropped")
             return False
 
+    def submit_wait(self, text: str, sender: str, source: str, ack: PendingAck, timeout: float) -> bool:
+        """Queue one message, waiting up to `timeout` for room (a sender that resends what is
+        not acknowledged is paced, not dropped); `ack` counts down once it is committed."""
+        try:
+            self._queue.put((text, sender, source, ack), timeout=timeout)
+        except queue.Full:
+            return False
+        self.counters.add("received")
+        return True
+
     def _submit_file(self, line: str, path: str, inode: int, offset: int) -> bool:
         """A tailed line; refused when the queue is full (the tailer reads it again later)."""
         try:
@@ -167,6 +190,8 @@ class LogPipeline:
         return p
 
     def parse(self, text: str, sender: str, source: str) -> LogEvent:
+        if source in WINDOWS_SOURCES:
+            return self.windows.parse(text, sender, source)
         if source == "file":
             fc = self._file_cfg.get(sender)
             if fc is not None and fc.format == "jsonl":
@@ -216,6 +241,9 @@ class LogPipeline:
                 for _ in range(uncommitted):
                     self._queue.task_done()
                 uncommitted = 0
+                for ack in self._acks:
+                    ack.done_one()
+                self._acks.clear()
             if now >= deadline:
                 deadline = now + self.dconfig.flush_interval_s
             if stopping and item is None and (self._queue.empty() or len(pending) >= limit):
@@ -232,14 +260,18 @@ class LogPipeline:
 
     def _handle(self, item: Item, pending: list[Detection]) -> None:
         text, sender, source, mark = item
-        if mark is not None:  # processed in order: the latest mark of a file is how far it got
+        if isinstance(mark, tuple):  # processed in order: the latest mark of a file is how far it got
             self._marks[mark[0]] = (mark[1], mark[2])
+        elif mark is not None:
+            self._acks.append(mark)
         try:
             ev = self.parse(text, sender, source)
         except Exception:
             self.counters.add("errors")
             log.exception("parse failed for a line from %s", sender)
             return
+        if self.archive is not None:
+            self.archive.add(ev)  # never waits: a full archive queue drops (counted there)
         parsed = ev.parser != "unparsed"
         self.counters.add("parsed" if parsed else "unparsed")
         with self._per_parser_lock:
@@ -287,12 +319,15 @@ class LogPipeline:
     # --- lifecycle ----------------------------------------------------------------------------
 
     def start(self) -> None:
+        if self.archive is not None:
+            self.archive.start()
         self._worker = threading.Thread(target=self._run, name="log-engine", daemon=True)
         self._worker.start()
         if self.udp:
             self.udp.start()
         if self.tcp:
             self.tcp.start()
+        self.windows.start()
         for t in self.tailers:
             t.start()
 
@@ -304,11 +339,14 @@ class LogPipeline:
             self.tcp.stop(timeout)
         if self.udp:
             self.udp.stop(timeout)
+        self.windows.stop(timeout)
         if self._worker:
             self._stopping.set()
             with contextlib.suppress(queue.Full):  # wakes the engine thread (the event suffices)
                 self._queue.put_nowait(_STOP)
             self._worker.join(timeout)
+        if self.archive is not None:
+            self.archive.stop(timeout)
         if self._own_store:
             self.store.close()
 
@@ -330,12 +368,15 @@ class LogPipeline:
         sets += [srv.counters for srv in (self.udp, self.tcp) if srv is not None]
         if self.tailers:
             sets.append(self.file_counters)
-        return [*sets, self.engine.counters]
+        sets += [srv.counters for srv in self.windows.servers]
+        sets.append(self.engine.counters)
+        return sets + (self.archive.counter_sets() if self.archive is not None else [])
 
     def self_points(self) -> list[Point]:
-        """`log_event` points: events per source, parser and host since the last call."""
+        """`log_event` points: events per source, parser and host since the last call; the
+        Windows inputs' reports per sender."""
         now_ns = time.time_ns()
-        pts = []
+        pts = self.windows.self_points(now_ns)
         with self._per_parser_lock:
             per = dict(self._per_parser)
             self._per_parser.clear()
@@ -352,7 +393,8 @@ class LogPipeline:
                 "correlation_restored": self.restored_windows,
                 "correlation_unsaved": self.unsaved_windows,
                 "udp": self.udp.address if self.udp else None,
-                "tcp": self.tcp.address if self.tcp else None}
+                "tcp": self.tcp.address if self.tcp else None,
+                "windows": self.windows.status() if self.windows.servers else None}
 
 
 __all__ = ["LogPipeline", "alert_points", "load_ruleset"]

@@ -2,7 +2,8 @@
 
 `rules/tests/<rule name or id>.match.log` must fire (a detection rule on every line, a
 correlation exactly once); `.nomatch.log` must not fire at all. Lines go through the same
-parsers and engine as live traffic (a line starting with `<PRI>` is syslog from the network).
+parsers and engine as live traffic (a line starting with `<PRI>` is syslog from the network, one
+starting with `{` a Windows event document: NXLog, Winlogbeat or evtx_dump JSON).
 """
 
 from __future__ import annotations
@@ -23,12 +24,21 @@ from nocsoc.events import LogEvent
 
 def parse_lines(lines: Iterable[str], parser: LineParser | None = None,
                 now: datetime | None = None, source: str = "file") -> Iterator[LogEvent]:
+    from nocsoc.collectors.windows.documents import windows_line
+    from nocsoc.collectors.windows.report import InputReport
+
     parser = parser or LineParser(default_host="localhost")
+    windows = InputReport("rule test")
     for line in lines:
         line = line.rstrip("\r\n")
         if not line:
             continue
-        if line.startswith("<"):
+        if line.startswith("{"):  # a Windows event as NXLog, Winlogbeat or evtx_dump JSON
+            ev = windows_line(line, windows, source)
+            if ev is None:
+                raise ValueError(f"not a Windows event document: {line[:80]}")
+            yield ev
+        elif line.startswith("<"):
             yield parser.parse_syslog(line, source=source, now=now)
         else:
             yield parser.parse_line(line, source=source, now=now)

@@ -9,10 +9,17 @@ decoder must count bad input, never raise, and never hit an unexpected (non-inpu
 from __future__ import annotations
 
 import random
+import struct
 import time
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from scapy.contrib.mpls import MPLS
+from scapy.layers.inet import IP, TCP, UDP
+from scapy.layers.inet6 import IPv6, IPv6ExtHdrRouting
+from scapy.layers.l2 import Dot1Q, Ether
+from scapy.layers.vxlan import VXLAN
+from scapy.packet import Raw
 
 from nocsoc.collectors.flows import speedups
 from nocsoc.collectors.flows.decoder import NetflowDecoder
@@ -79,6 +86,95 @@ def seeds() -> list[bytes]:
         ),
         craft.ipfix([craft.ipfix_withdrawal_set(800), craft.ipfix_withdrawal_set(3, options=True)], seq=9),
         sample_datagram(),
+        *quirk_seeds(),
+    ]
+
+
+def quirk_seeds() -> list[bytes]:
+    """What real exporters send beyond the textbook (test_exporter_quirks): header sections,
+    tunnel templates, PSAMP selectors, NSEL and biflow counters, zero-length and v9
+    variable-length fields, padding, messages back to back, sFlow format bits and drop samples."""
+    frame = bytes(
+        Ether()
+        / Dot1Q(vlan=7)
+        / MPLS(label=16)
+        / IP(src="10.0.0.1", dst="10.0.0.2")
+        / UDP(sport=5, dport=4789)
+        / VXLAN(vni=9)
+        / Ether()
+        / IPv6(src="2001:db8::1", dst="2001:db8::2")
+        / IPv6ExtHdrRouting()
+        / TCP(sport=1, dport=2)
+    )
+    sec = [(10, 4), (312, 2), (315, 0xFFFF)]
+    fixed = [(10, 4), (315, 64)]
+    tunnel = [
+        (27, 16),
+        (28, 16),
+        (1, 4),
+        (2, 4),
+        (8, 4),
+        (12, 4),
+        (7, 2),
+        (11, 2),
+        (4, 1),
+        (252, 2),
+        (253, 2),
+    ]
+    nsel = [(8, 4), (12, 4), (231, 4), (232, 4), (298, 4), (299, 4), (225, 4), (227, 2), (40005, 1)]
+    biflow = [(8, 4), (12, 4), (85, 4), (85, 4, 29305), (86, 4), (86, 4, 29305), (3, 8, 15397)]
+    psamp_scope, psamp = [(302, 4)], [(304, 2), (305, 4), (309, 4), (310, 4), (311, 8)]
+    zero = [(0, 0), (8, 4), (12, 4), (1, 4), (2, 4), (236, 0xFFFF)]
+    v4 = [craft.ip4("10.0.0.1"), craft.ip4("10.0.0.2")]
+    header = bytes(Ether() / IP(src="10.0.0.1", dst="10.0.0.2") / TCP() / Raw(b"z" * 40))
+    rec = craft.sflow_raw_header_record(header, len(header))
+    drop_body = struct.pack("!IIIIIII", 7, 0, 3, 1, 3, 9, 263) + struct.pack("!I", 1) + rec
+    ipfix_msg = craft.ipfix(
+        [craft.ipfix_template_set(801, sec), craft.data_set(801, sec, [[1, 1514, frame]])]
+    )
+    return [
+        ipfix_msg + ipfix_msg,
+        craft.ipfix(
+            [
+                craft.ipfix_template_set(802, fixed),
+                craft.data_set(802, fixed, [[2, frame[:64]]]),
+                craft.ipfix_template_set(803, tunnel),
+                craft.data_set(
+                    803,
+                    tunnel,
+                    [[craft.ip6("2001:db8::9"), craft.ip6("2001:db8::a"), 10, 1, *v4, 1, 2, 17, 3, 4]],
+                ),
+                craft.ipfix_template_set(804, biflow),
+                craft.data_set(804, biflow, [[*v4, 1, 2, 3, 4, 5]]),
+            ],
+            seq=11,
+        ),
+        craft.ipfix(
+            [
+                craft.ipfix_options_template_set(805, psamp_scope, psamp),
+                craft.data_set(805, [*psamp_scope, *psamp], [[1, 3, 1, 1, 256, 0]]),
+            ],
+            seq=12,
+        ),
+        craft.v9(
+            [
+                craft.v9_template_set(806, nsel),
+                craft.data_set(806, nsel, [[*v4, 1, 2, 3, 4, v4[0], 5, 2]]),
+                craft.v9_template_set(807, zero),
+                craft.data_set(807, zero, [[0, *v4, 1, 2, b"vrf"]]),
+            ],
+            seq=13,
+        )
+        + bytes(64),
+        craft.sflow_datagram(
+            [
+                craft.sflow_flow_sample(1, 10, 0x3FFFFFFF, 0x80000007, [rec]),
+                craft.sflow_flow_sample(2, 10, 1, 0x40000001, [rec], expanded=True),
+                struct.pack("!II", 5, len(drop_body)) + drop_body,
+            ],
+            seq=1,
+            agent="127.0.0.9",
+        ),
     ]
 
 
@@ -119,6 +215,7 @@ def test_decoder_survives_100k_mutated_datagrams() -> None:
     pool = seeds()
     sflow = SflowDecoder()
     decoder = NetflowDecoder(TemplateCache(), early=EarlyData(max_sets=256), sflow=sflow)
+    sflow.vxlan = decoder.vxlan = True
     rollups = Rollups(interval_s=60, top_n=10)
     seen = {"datagrams": 0}
     started = time.monotonic()
@@ -152,4 +249,17 @@ def test_decoder_survives_100k_mutated_datagrams() -> None:
     errors = decoder.stats.total("decode_errors")
     assert errors > 10_000, "the mutations should mostly be caught as bad input"
     assert decoder.stats.total("records") > 0 and points
+    # the new paths were taken, and their bad input counted (not raised)
+    for name in (
+        "frame_sections",
+        "frame_errors",
+        "tunnel_records",
+        "reverse_records",
+        "template_lenient",
+        "padding",
+        "trailing_data",
+    ):
+        assert decoder.stats.total(name) > 0, name
+    for name in ("drop_samples", "if_multiple", "if_discarded", "if_internal"):
+        assert sflow.stats.total(name) > 0, name
     assert time.monotonic() - started < 120

@@ -1,0 +1,101 @@
+"""What `nocsoc flows query` and `nocsoc logs search` share: time options, the history
+directory of nocsoc.yaml, and the tables (attacker-controlled text shown inert)."""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rich import box
+from rich.table import Table
+from rich.text import Text
+
+from nocsoc.cli import common
+
+_DURATION = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def parse_time(text: str, option: str, now: float | None = None) -> float:
+    """`24h` (that long ago), an ISO time (UTC unless it says), or epoch seconds; exits 2 with
+    one line naming the option otherwise."""
+    m = _DURATION.fullmatch(text)
+    if m:
+        return (now if now is not None else time.time()) - float(m[1]) * _UNITS[m[2]]
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    try:
+        dt = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        common.fail(f"{option} {text!r}: use a duration (30m, 24h, 7d), an ISO time or epoch seconds",
+                    common.EXIT_USAGE)
+    return (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).timestamp()
+
+
+def window(since: str | None, until: str | None, default_since: str) -> tuple[float, float | None]:
+    now = time.time()
+    start = parse_time(since or default_since, "--since", now)
+    end = parse_time(until, "--until", now) if until else None
+    if end is not None and end <= start:
+        common.fail(f"--until {until!r} is not after --since {since or default_since!r}", common.EXIT_USAGE)
+    return start, end
+
+
+def history_dir() -> tuple[Any, Path]:
+    """(history config, its directory) of nocsoc.yaml (or of the defaults)."""
+    ctx = common.context_or_defaults()
+    return ctx.config.history, ctx.path(ctx.config.history.dir)
+
+
+def note_if_empty(root: Path, dataset: str, cfg: Any) -> None:
+    """Say so on stderr when there is no store at all (an empty answer would read as "no
+    traffic"): history off, or nothing written yet."""
+    if (root / dataset).is_dir():
+        return
+    off = not cfg.enabled or not getattr(cfg, dataset)
+    why = "history is off in nocsoc.yaml" if off else "nothing written yet (nocsoc run writes it)"
+    common.err_console.print(f"note: no {dataset} history in {root / dataset}: {why}", highlight=False,
+                             soft_wrap=True, markup=False)
+
+
+def ts(t: float) -> str:
+    return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def inert(text: str | None) -> Text:
+    """Text as shown, never interpreted: no rich markup, control characters as \\xNN."""
+    if text is None:
+        return Text("")
+    return Text(_CONTROL.sub(lambda m: f"\\x{ord(m[0]):02x}", text))
+
+
+PROTOCOLS = {1: "icmp", 6: "tcp", 17: "udp", 47: "gre", 50: "esp", 58: "ipv6-icmp", 132: "sctp"}
+
+
+def flows_table(peers: list[Any], title: str) -> Table:
+    t = Table(title=title, box=box.SIMPLE_HEAD)
+    for col in ("peer", "dir", "proto", "port", "peer port", "bytes", "packets", "flows", "first seen (UTC)",
+                "last seen (UTC)", "exporters"):
+        t.add_column(col, justify="right" if col in ("bytes", "packets", "flows", "port", "peer port")
+                     else "left")
+    for p in peers:
+        t.add_row(p.peer, p.direction, PROTOCOLS.get(p.proto, str(p.proto)), str(p.ip_port), str(p.peer_port),
+                  f"{p.bytes:,}", f"{p.packets:,}", f"{p.flows:,}", ts(p.first_seen), ts(p.last_seen),
+                  ", ".join(p.exporters))
+    return t
+
+
+def logs_table(lines: list[Any], title: str) -> Table:
+    t = Table(title=title, box=box.SIMPLE_HEAD)
+    for col in ("time (UTC)", "host", "program", "source", "destination", "user", "line"):
+        t.add_column(col, overflow="fold")
+    for ln in lines:
+        t.add_row(ts(ln.time), inert(ln.host), inert(ln.program), inert(ln.src_ip), inert(ln.dst_ip),
+                  inert(ln.user), inert(ln.raw))
+    return t

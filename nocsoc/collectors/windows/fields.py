@@ -1,0 +1,111 @@
+"""An event log record (the XML schema's JSON rendering) -> the flat fields Sigma rules name.
+
+SigmaHQ's Windows rules name the `System` values by their element (`EventID`, `Channel`,
+`Computer`, `Provider_Name` for the Provider element's Name attribute, as the Sigma taxonomy
+spells it) and the `EventData` / `UserData` values by their `Name` (`CommandLine`,
+`TargetUserName`, ...; names with spaces, as Defender's "Threat Name", without them, as
+SigmaHQ's Defender rules spell them). `evtx`'s JSON (evtx_dump's form: `#attributes` for XML attributes,
+`#text` for element text) is the input here; Winlogbeat and NXLog documents are mapped to the
+same names in `nocsoc.collectors.windows.live`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+# System attributes worth keeping, under the names Sigma and the analysts' tools use
+_SYSTEM_ATTRS = {
+    ("Provider", "Name"): "Provider_Name",
+    ("Provider", "Guid"): "Provider_Guid",
+    ("Execution", "ProcessID"): "ExecutionProcessID",
+    ("Execution", "ThreadID"): "ExecutionThreadID",
+    ("Security", "UserID"): "UserID",
+    ("TimeCreated", "SystemTime"): "SystemTime",
+    ("Correlation", "ActivityID"): "ActivityID",
+}
+
+
+class NotAnEvent(ValueError):
+    """The document is not an event log record (no Event.System)."""
+
+
+def text_value(v: Any) -> Any:
+    """An element's value: `{"#text": x, "#attributes": ...}` -> x; lists of texts joined with
+    a space (unnamed `<Data>` elements), so `contains|all` over them works."""
+    if isinstance(v, dict):
+        v = v.get("#text")
+    if isinstance(v, list):
+        return " ".join("" if x is None else str(text_value(x)) for x in v)
+    return v
+
+
+def _flatten_into(out: dict[str, Any], data: Any) -> None:
+    """EventData / UserData children by name; nested elements (UserData's one wrapper element,
+    e.g. `LogFileCleared`) are descended into; their own XML attributes are dropped."""
+    if not isinstance(data, dict):
+        if data is not None and data != "":
+            out.setdefault("Data", text_value(data))
+        return
+    for k, v in data.items():
+        tv = type(v)
+        if (tv is str or tv is int) and " " not in k and k[:1] != "#":  # the common case, first
+            out[k] = v
+            continue
+        if k == "#attributes":
+            continue
+        if " " in k:  # Defender's "Threat Name": SigmaHQ's rules say ThreatName
+            k = k.replace(" ", "")
+        if k == "#text":
+            out.setdefault("Data", text_value(v))
+        elif isinstance(v, dict) and "#text" not in v:
+            _flatten_into(out, v)
+        else:
+            out[k] = text_value(v)
+
+
+def flatten_record(doc: dict[str, Any]) -> dict[str, Any]:
+    """`{"Event": {"System": {...}, "EventData": {...}}}` -> flat Sigma fields. Raises
+    NotAnEvent when `Event.System` is missing."""
+    ev = doc.get("Event") if isinstance(doc, dict) else None
+    system = ev.get("System") if isinstance(ev, dict) else None
+    if not isinstance(system, dict):
+        raise NotAnEvent("no Event.System element")
+    out: dict[str, Any] = {}
+    for k, v in system.items():
+        if isinstance(v, dict):
+            attrs = v.get("#attributes")
+            if isinstance(attrs, dict):
+                for a, av in attrs.items():
+                    name = _SYSTEM_ATTRS.get((k, a))
+                    if name is not None:
+                        out[name] = av
+            if "#text" in v:
+                out[k] = v["#text"]
+        elif v is not None:
+            out[k] = v
+    eid = out.get("EventID")
+    if not isinstance(eid, int) or isinstance(eid, bool):
+        try:
+            out["EventID"] = int(str(eid))
+        except ValueError:
+            raise NotAnEvent(f"EventID {eid!r} is not a number") from None
+    for part in ("EventData", "UserData"):
+        data = ev.get(part) if isinstance(ev, dict) else None
+        if data is not None:
+            _flatten_into(out, data)
+    return out
+
+
+def system_time(fields: dict[str, Any]) -> float:
+    """Epoch seconds of `SystemTime` (ISO 8601 UTC, up to 7 fraction digits), 0.0 if absent."""
+    st = fields.get("SystemTime")
+    if not isinstance(st, str) or not st:
+        return 0.0
+    try:  # Python 3.11 reads `Z` and any number of fraction digits itself
+        dt = datetime.fromisoformat(st)
+    except ValueError:
+        return 0.0
+    if dt.tzinfo is None:  # the event log writes UTC
+        dt = dt.replace(tzinfo=UTC)
+    return dt.timestamp()

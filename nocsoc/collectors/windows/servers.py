@@ -1,0 +1,307 @@
+"""Live Windows event receivers: Winlogbeat (Lumberjack v2, acknowledged after storage) and
+NXLog im_msvistalog JSON over TCP (one document a line) and UDP (one a datagram).
+
+They frame and hand documents to the log pipeline's bounded queue; parsing and matching happen on
+the engine thread (`WindowsInputs.parse`). Winlogbeat is paced, not dropped: a full queue makes
+its connection wait (counted as back-pressure), and its batch is acknowledged only once every
+event of it is processed and its detections committed, so a batch cut short by a nocsoc restart
+is resent by Winlogbeat. NXLog has no acknowledgement: a full queue drops (counted), as syslog.
+Written apart from the syslog receivers (small socket loops) so collectors never import each
+other.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import socket
+import threading
+import time
+from collections.abc import Callable
+
+from nocsoc.collectors.listen import bind_socket, parse_bind
+from nocsoc.collectors.windows.lumberjack import ProtocolError, SocketReader, ack_frame, read_batch
+from nocsoc.component import Counters
+from nocsoc.schema.selfmetrics import WINDOWS_INPUT
+
+log = logging.getLogger(__name__)
+
+Submit = Callable[[str, str, str], bool]
+# (document, sender, source, acknowledgement, timeout s) -> queued
+SubmitWait = Callable[[str, str, str, "PendingAck", float], bool]
+
+_KEEPALIVE_S = 5.0  # a waiting Winlogbeat hears `2A 0` this often (its default timeout is 30 s)
+
+
+class PendingAck:
+    """The events of one Winlogbeat batch still to be processed and committed. The log
+    pipeline calls `done_one` for each after the commit that covers it."""
+
+    def __init__(self, n: int) -> None:
+        self._left = n
+        self._lock = threading.Lock()
+        self.done = threading.Event()
+        if n == 0:
+            self.done.set()
+
+    def done_one(self) -> None:
+        with self._lock:
+            self._left -= 1
+            if self._left <= 0:
+                self.done.set()
+
+
+class _Listener:
+    """A socket bound to `bind`, the address it really got (port 0 asks the kernel for one), and
+    the stop. (The syslog receivers have their own: collectors do not import each other.)"""
+
+    source = ""
+    _sock: socket.socket | None = None
+    _address: tuple[str, int] | None = None
+    _thread: threading.Thread | None = None
+
+    def __init__(self, bind: str) -> None:
+        self.bind = parse_bind(bind)
+        self._stop = threading.Event()
+        self._conns: set[socket.socket] = set()
+        self._lock = threading.Lock()
+
+    def _open(self, kind: int, proto: str) -> socket.socket:
+        s = socket.socket(socket.AF_INET6 if ":" in self.bind[0] else socket.AF_INET, kind)
+        if kind == socket.SOCK_STREAM:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        else:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 * 1024 * 1024)
+        bind_socket(s, proto, f"{self.bind[0]}:{self.bind[1]}", self.bind)
+        s.settimeout(0.2)
+        host, port = s.getsockname()[:2]
+        self._address = (host, port)
+        self._sock = s
+        return s
+
+    @property
+    def address(self) -> tuple[str, int]:
+        if self._address is None:
+            raise RuntimeError("the receiver is not started")
+        return self._address
+
+    def _accept_loop(self, serve: Callable[[socket.socket, str], None], max_connections: int,
+                     counters: Counters) -> None:
+        assert self._sock is not None
+        while not self._stop.is_set():
+            try:
+                conn, addr = self._sock.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                break
+            with self._lock:
+                if len(self._conns) >= max_connections:
+                    counters.add("refused")
+                    conn.close()
+                    continue
+                self._conns.add(conn)
+            counters.add("connections")
+            threading.Thread(target=self._serve_conn, args=(serve, conn, addr[0]),
+                             name=f"{self.source}-{addr[0]}", daemon=True).start()
+
+    def _serve_conn(self, serve: Callable[[socket.socket, str], None], conn: socket.socket,
+                    sender: str) -> None:
+        try:
+            serve(conn, sender)
+        finally:
+            with self._lock:
+                self._conns.discard(conn)
+            with contextlib.suppress(OSError):
+                conn.close()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        with self._lock:
+            for c in list(self._conns):
+                with contextlib.suppress(OSError):
+                    c.shutdown(socket.SHUT_RDWR)
+        if self._thread:
+            self._thread.join(timeout)
+        if self._sock:
+            self._sock.close()
+
+
+class NxlogTcpServer(_Listener):
+    """NXLog om_tcp: one JSON document a line (LF or CRLF); a line over `max_message` is
+    skipped to its end and counted."""
+
+    source = "nxlog_tcp"
+
+    def __init__(self, bind: str, submit: Submit, max_message: int = 65536,
+                 max_connections: int = 256) -> None:
+        super().__init__(bind)
+        self.submit = submit
+        self.max_message = max_message
+        self.max_connections = max_connections
+        self.counters = Counters(WINDOWS_INPUT, {"input": self.source, "sender": "all"}, only=(
+            "received", "dropped", "errors", "connections", "refused", "oversized"))
+
+    def start(self) -> None:
+        s = self._open(socket.SOCK_STREAM, "tcp")
+        s.listen(64)
+        self._thread = threading.Thread(target=self._accept_loop, name=self.source, daemon=True,
+                                        args=(self._serve, self.max_connections, self.counters))
+        self._thread.start()
+
+    def _serve(self, conn: socket.socket, sender: str) -> None:
+        conn.settimeout(0.5)
+        buf = bytearray()
+        skipping = False  # inside an oversized line: drop up to its newline
+        while not self._stop.is_set():
+            try:
+                data = conn.recv(65536)
+            except TimeoutError:
+                continue
+            except OSError:
+                break
+            if not data:
+                if buf and not skipping:
+                    self._one(bytes(buf), sender)
+                break
+            buf += data
+            while True:
+                nl = buf.find(b"\n")
+                if nl < 0:
+                    if len(buf) > self.max_message:
+                        if not skipping:
+                            self.counters.add("oversized")
+                        skipping = True
+                        buf.clear()
+                    break
+                line = bytes(buf[:nl]).rstrip(b"\r")
+                del buf[:nl + 1]
+                if skipping:
+                    skipping = False
+                    continue
+                if len(line) > self.max_message:
+                    self.counters.add("oversized")
+                elif line.strip():
+                    self._one(line, sender)
+
+    def _one(self, line: bytes, sender: str) -> None:
+        self.counters.add("received")
+        if not self.submit(line.decode("utf-8", "replace"), sender, self.source):
+            self.counters.add("dropped")
+
+
+class NxlogUdpServer(_Listener):
+    """NXLog om_udp: one JSON document per datagram."""
+
+    source = "nxlog_udp"
+
+    def __init__(self, bind: str, submit: Submit, max_message: int = 65536) -> None:
+        super().__init__(bind)
+        self.submit = submit
+        self.max_message = max_message
+        self.counters = Counters(WINDOWS_INPUT, {"input": self.source, "sender": "all"},
+                                 only=("received", "dropped", "errors"))
+
+    def start(self) -> None:
+        self._open(socket.SOCK_DGRAM, "udp")
+        self._thread = threading.Thread(target=self._run, name=self.source, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        assert self._sock is not None
+        buf = bytearray(self.max_message)
+        view = memoryview(buf)
+        sock = self._sock
+        while not self._stop.is_set():
+            try:
+                n, addr = sock.recvfrom_into(buf)
+            except TimeoutError:
+                continue
+            except OSError:
+                if self._stop.is_set():
+                    break
+                self.counters.add("errors")
+                continue
+            self.counters.add("received")
+            if not self.submit(bytes(view[:n]).decode("utf-8", "replace"), addr[0], self.source):
+                self.counters.add("dropped")
+
+
+class WinlogbeatServer(_Listener):
+    source = "winlogbeat"
+
+    def __init__(self, bind: str, submit: SubmitWait, max_message: int = 65536, max_window: int = 8192,
+                 ack_timeout_s: float = 300.0, max_connections: int = 256) -> None:
+        super().__init__(bind)
+        self.submit = submit
+        self.max_message = max_message
+        self.max_window = max_window
+        self.ack_timeout_s = ack_timeout_s
+        self.max_connections = max_connections
+        self.counters = Counters(WINDOWS_INPUT, {"input": self.source, "sender": "all"}, only=(
+            "received", "batches", "acked", "oversized", "protocol_errors", "connections", "refused",
+            "backpressure_waits", "ack_timeouts"))
+
+    def start(self) -> None:
+        s = self._open(socket.SOCK_STREAM, "tcp")
+        s.listen(64)
+        self._thread = threading.Thread(target=self._accept_loop, name=self.source, daemon=True,
+                                        args=(self._serve, self.max_connections, self.counters))
+        self._thread.start()
+
+    def _serve(self, conn: socket.socket, sender: str) -> None:
+        conn.settimeout(None)  # a beat may stay quiet for long; stop() shuts the socket down
+        reader = SocketReader(conn)
+        try:
+            while not self._stop.is_set():
+                try:
+                    batch = read_batch(reader, self.max_window, self.max_message)
+                except (EOFError, OSError):
+                    return
+                except ProtocolError as exc:
+                    self.counters.add("protocol_errors")
+                    log.warning("winlogbeat input: %s: %s; connection closed", sender, exc)
+                    return
+                if batch is None:
+                    continue
+                self.counters.add("batches")
+                self.counters.add("received", len(batch.docs))
+                if batch.oversized:
+                    self.counters.add("oversized", batch.oversized)
+                    log.warning("winlogbeat input: %s: %d events over %d bytes skipped", sender,
+                                batch.oversized, self.max_message)
+                if not self._deliver(conn, sender, batch.docs):
+                    return
+                self.counters.add("acked")  # before sending: whoever sees the ACK sees it counted
+                conn.sendall(ack_frame(batch.last_seq))
+        except OSError:  # the peer went away (or stop() shut the socket): _serve_conn closes it
+            return
+
+    def _deliver(self, conn: socket.socket, sender: str, docs: list[bytes]) -> bool:
+        """Queue every document (waiting for room), then wait until all are committed; keep the
+        client patient with `2A 0`. False (connection to be closed, the batch to be resent) on
+        stop or when `ack_timeout_s` passes."""
+        ack = PendingAck(len(docs))
+        deadline = time.monotonic() + self.ack_timeout_s
+        next_keepalive = time.monotonic() + _KEEPALIVE_S
+        for d in docs:
+            text = d.decode("utf-8", "replace")
+            waited = False
+            while not self.submit(text, sender, self.source, ack, 0.5):
+                if not waited:
+                    self.counters.add("backpressure_waits")
+                    waited = True
+                if self._stop.is_set() or time.monotonic() > deadline:
+                    self.counters.add("ack_timeouts")
+                    return False
+                if time.monotonic() >= next_keepalive:
+                    conn.sendall(ack_frame(0))
+                    next_keepalive = time.monotonic() + _KEEPALIVE_S
+        while not ack.done.wait(0.5):
+            if self._stop.is_set() or time.monotonic() > deadline:
+                self.counters.add("ack_timeouts")
+                return False
+            if time.monotonic() >= next_keepalive:
+                conn.sendall(ack_frame(0))
+                next_keepalive = time.monotonic() + _KEEPALIVE_S
+        return True
