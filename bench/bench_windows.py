@@ -27,6 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 ROUNDS = 3
 QUERY_BUDGET_S = 20.0
+PASSES = 20  # times each regression .evtx file is read
+QUICK = {"ROUNDS": 1, "QUERY_BUDGET_S": 5.0, "PASSES": 1}
 
 
 def _shared() -> Path:
@@ -185,7 +187,8 @@ def _sqlite(events: list[Any], rule_docs: list[Any]) -> dict[str, Any]:
             "load_s": load_s, "query_s": query_s, "hits": hits}
 
 
-def run(passes: int = 20) -> dict[str, Any]:
+def run(passes: int | None = None) -> dict[str, Any]:
+    passes = PASSES if passes is None else passes
     shared = _shared()
     sig = shared / "sigmahq"
     if not (sig / "rules" / "windows").is_dir():
@@ -257,7 +260,7 @@ def run(passes: int = 20) -> dict[str, Any]:
 if __name__ == "__main__":
     sys.path.insert(0, str(ROOT))
     ap = argparse.ArgumentParser()
-    ap.add_argument("--passes", type=int, default=20)
+    ap.add_argument("--passes", type=int, default=PASSES)
     a = ap.parse_args()
     result = run(a.passes)
     for r in result["rows"]:

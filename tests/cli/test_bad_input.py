@@ -75,6 +75,7 @@ VALID: dict[tuple[str, ...], list[str]] = {
     ("simulate",): ["--duration", "1"],
     ("top",): ["--once"],
     ("profiles", "show"): ["cisco"],
+    ("flows", "query"): ["--ip", "203.0.113.45"],
     ("profiles", "test"): ["{root}/walk.snmprec"],
     ("traps", "listen"): ["--duration", "1"],
 }
