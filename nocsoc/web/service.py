@@ -112,7 +112,13 @@ class WebService:
 
         sock = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self.host, self.port))  # bind here: a port in use fails start(), not a thread
+        try:
+            sock.bind((self.host, self.port))  # here: a port in use fails start(), not a thread
+        except OSError as exc:
+            sock.close()
+            raise OSError(
+                exc.errno, f"cannot listen on {self.host}:{self.port} (web.bind): {exc.strerror}"
+            ) from None
         self.port = sock.getsockname()[1]
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [sock]}, name="web", daemon=True
