@@ -20,9 +20,11 @@ from nocsoc.dashboards.config import DashboardsConfig
 from nocsoc.detections.config import DetectionsConfig
 from nocsoc.errors import ConfigError
 from nocsoc.history.config import HistoryConfig
+from nocsoc.notify.config import NotifyConfig
 from nocsoc.paths import resolve_path
 from nocsoc.sinks.config import SinkConfig
 from nocsoc.sinks.plugins.sqlite import SqliteSinkConfig
+from nocsoc.web.config import WebConfig
 from nocsoc.yamlio import load_yaml, validation_problems
 
 
@@ -58,6 +60,8 @@ class Config(BaseModel):
     dashboards: DashboardsConfig = Field(default_factory=DashboardsConfig)
     history: HistoryConfig = Field(default_factory=HistoryConfig)
     run: RunConfig = Field(default_factory=RunConfig)
+    web: WebConfig = Field(default_factory=WebConfig)
+    notify: NotifyConfig = Field(default_factory=NotifyConfig)
 
 
 def load_config(path: Path) -> Config:

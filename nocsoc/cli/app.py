@@ -54,16 +54,18 @@ def _register_all() -> None:
         flows,
         inventory,
         logs,
+        notify,
         ping,
         profiles,
         service,
         simulate,
         snmp,
         traps,
+        web,
     )
 
     for module in (inventory, snmp, profiles, traps, ping, flows, logs, detections, dashboards, service,
-                   simulate, demo):
+                   simulate, demo, web, notify):
         module.register(app)
 
 

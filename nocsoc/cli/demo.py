@@ -87,6 +87,11 @@ def demo(
         f"Next: nocsoc -c {cfg} alerts list  |  nocsoc -c {cfg} inventory list  |  "
         f"nocsoc -c {cfg} top (beside a running `nocsoc -c {cfg} run`)",
         highlight=False)
+    if result.console_url:
+        console.print(
+            f"\nSOC console (alerts, incidents, IOC screen, from the embedded store): run\n"
+            f"  nocsoc -c {cfg} web\nthen open {result.console_url}ioc  (user {result.console_user}, "
+            f"password in {result.console_password_file})", highlight=False)
     if result.run_exit != 0:
         log = result.config_path.parent / "var" / "run.log"
         common.fail(f"`nocsoc run` exited with {result.run_exit}: see {log}")

@@ -74,6 +74,27 @@ def _who(by: str | None) -> str:
         return "unknown"
 
 
+def _write_triage(alerts: list[Any]) -> None:
+    """The new state of triaged alerts to the configured sinks (the dashboards count open alerts
+    from them). Without a nocsoc.yaml there are no sinks; a sink that fails is warned about: the
+    triage itself is stored."""
+    from nocsoc.detections.alerts.points import alert_point
+    from nocsoc.errors import NocsocError
+
+    _cfg, path = common.load_config_or_defaults()
+    if path is None or not alerts:
+        return
+    try:
+        sink = common.load_context_or_fail().build_sink()
+        try:
+            now = time.time_ns()
+            sink.write([alert_point(a, 0, now + i) for i, a in enumerate(alerts)])
+        finally:
+            sink.close()
+    except (NocsocError, OSError) as exc:
+        common.err_console.print(f"[yellow]warning:[/] triage not written to the sinks: {escape(str(exc))}")
+
+
 def _ts(t: float | None) -> str:
     if not t:
         return ""
@@ -463,6 +484,7 @@ def _transition(alert_id: int, action: str, who: str | None, comment: str, db: P
             a = st.transition(alert_id, action, _who(who), comment)
         except TriageError as exc:
             common.fail(str(exc), common.EXIT_USAGE)
+    _write_triage([a])
     if as_json:
         common.print_json(a.to_dict())
     else:
@@ -470,11 +492,49 @@ def _transition(alert_id: int, action: str, who: str | None, comment: str, db: P
 
 
 @alerts_app.command("ack")
-def alerts_ack(alert_id: int = typer.Argument(...), comment: str = typer.Option("", "--comment", "-m"),
+def alerts_ack(alert_ids: list[int] = typer.Argument(..., help="one or more alert ids"),
+               comment: str = typer.Option("", "--comment", "-m"),
                by: str | None = _BY, db: Path | None = _DB,
                as_json: bool = typer.Option(False, "--json")) -> None:
-    """new -> acknowledged."""
-    _transition(alert_id, "ack", by, comment, db, as_json)
+    """new -> acknowledged (several ids: each one, the failures listed, exit 2 if any)."""
+    if len(alert_ids) == 1:
+        _transition(alert_ids[0], "ack", by, comment, db, as_json)
+        return
+    from nocsoc.detections.alerts import TriageError
+
+    done, failed = [], []
+    with _store(db) as st:
+        for aid in alert_ids:
+            try:
+                done.append(st.transition(aid, "ack", _who(by), comment))
+            except TriageError as exc:
+                failed.append(str(exc))
+    _write_triage(done)
+    ids = [a.id for a in done]
+    if as_json:
+        common.print_json({"acknowledged": ids, "errors": failed})
+    else:
+        common.console.print(f"{len(ids)} alerts acknowledged: {' '.join(map(str, ids)) or '-'}")
+        for f in failed:
+            common.err_console.print(f"[red]error:[/] {escape(f)}", highlight=False)
+    if failed:
+        raise typer.Exit(common.EXIT_USAGE)
+
+
+@alerts_app.command("assign")
+def alerts_assign(alert_ids: list[int] = typer.Argument(..., help="one or more alert ids"),
+                  to: str = typer.Option(..., "--to", help="who takes the alerts (\"\" to unassign)"),
+                  by: str | None = _BY, db: Path | None = _DB) -> None:
+    """Give alerts to an analyst (audited)."""
+    from nocsoc.detections.alerts import TriageError
+
+    with _store(db) as st:
+        for aid in alert_ids:
+            try:
+                st.assign(aid, to, _who(by))
+            except TriageError as exc:
+                common.fail(str(exc), common.EXIT_USAGE)
+    common.console.print(f"{len(alert_ids)} alerts assigned to {escape(to or '-')}")
 
 
 @alerts_app.command("close")
@@ -498,31 +558,38 @@ def alerts_reopen(alert_id: int = typer.Argument(...), comment: str = typer.Opti
 
 @alerts_app.command("suppress")
 def alerts_suppress(
-    rule: str = typer.Argument(..., help="rule id (or * for every rule)"),
-    where: str = typer.Option(..., "--where",
-                              help="field=value (host, src_ip, dst_ip, user, or an event field)"),
-    duration: str = typer.Option("7d", "--for", help="how long: 30m, 12h, 7d"),
+    rule: str = typer.Argument(..., help="rule id, name or title (or * for every rule)"),
+    where: list[str] = typer.Option(..., "--where",
+                                    help="field=value; repeat to AND several (host, src_ip, dst_ip, "
+                                         "user, or a field of the rule's events)"),
+    duration: str = typer.Option(..., "--for", help="expiry: 30m, 12h, 7d (required, at most 90d)"),
     comment: str = typer.Option("", "--comment", "-m"),
+    rules: list[Path] = typer.Option(None, "--rules", "-r", help="extra rule files or directories"),
     by: str | None = _BY, db: Path | None = _DB,
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Keep known noise out: matching detections are counted but raise no alert until expiry."""
-    from nocsoc.detections.alerts import parse_duration
+    """Keep known noise out: matching detections are counted but raise no alert until expiry.
 
-    fname, sep, value = where.partition("=")
-    if not sep or not fname.strip():
-        common.fail(f"--where {where!r}: use field=value", common.EXIT_USAGE)
-    try:
-        seconds = parse_duration(duration)
-    except ValueError as exc:
-        common.fail(f"--for: {exc}", common.EXIT_USAGE)
+    Validated as in the console: the rule must exist, every field must be one of its events',
+    values are typed (addresses, ports), several --where are ANDed, an expiry is required."""
+    from nocsoc.detections.alerts.validate import SuppressionInvalid, validate_suppression
+
+    rs = _ruleset(rules)
     with _store(db) as st:
-        s = st.suppress(rule, fname.strip(), value.strip(), seconds, _who(by), comment)
+        try:
+            v = validate_suppression(rs, rule, where, duration, st.list_alerts(limit=2000))
+        except SuppressionInvalid as exc:
+            for problem in exc.problems:
+                common.err_console.print(f"[red]error:[/] {escape(problem)}", highlight=False)
+            raise typer.Exit(common.EXIT_USAGE) from None
+        s = st.suppress(v.rule_id, v.conditions[0][0], v.conditions[0][1], v.duration_s, _who(by), comment,
+                        conditions=v.conditions)
     if as_json:
         common.print_json(s.to_dict())
     else:
-        common.console.print(f"suppression {s.id}: {escape(rule)} where {escape(s.field)}={escape(s.value)} "
-                             f"until {_ts(s.expires)} UTC")
+        text = " and ".join(f"{f}={val}" for f, val in s.condition_list())
+        common.console.print(f"suppression {s.id}: {escape(v.rule_title)} ({escape(v.rule_id)}) where "
+                             f"{escape(text)} until {_ts(s.expires)} UTC", highlight=False)
 
 
 @alerts_app.command("suppressions")

@@ -11,7 +11,6 @@ from nocsoc.dashboards.ioc_overview import level_names
 from nocsoc.dashboards.panels import Col
 
 A, LE = schema.ALERT, schema.LOG_EVENT
-OPEN_STATES = "^(new|acknowledged)$"
 LEVEL_COLOURS = {
     "critical": "dark-red",
     "high": "red",
@@ -28,6 +27,22 @@ def alerts() -> Select:
 
 def top_by(tag: str, n: int = 10) -> Select:
     return subquery(alerts().by(A.t(tag))).expr(f"top({q('alerts')}, {q(A.t(tag))}, {n})", "alerts")
+
+
+def latest() -> Select:
+    """Each alert once, as its last write left it (triage changes are writes too: the alert
+    tag makes one series per alert, so last() is its latest state)."""
+    return (
+        select(A)
+        .agg("last", A.f("open"), "open")
+        .agg("last", A.f("status"), "state")
+        .agg("last", A.f("events"), "events")
+        .agg("last", A.f("alert_id"), "alert_id")
+        .agg("last", A.f("src_ip"), "src_ip")
+        .agg("last", A.f("user"), "user")
+        .match_var(A.t("level"), "level")
+        .by(A.t("alert"), A.t("level"), A.t("rule_title"), A.t("host"))
+    )
 
 
 def make(ctx: BuildContext) -> dash_b.Dashboard:
@@ -73,21 +88,20 @@ def make(ctx: BuildContext) -> dash_b.Dashboard:
     )
 
     d.with_row(p.row("soc_alerts.row.triage"))
+    open_by_level = p.bargauge(
+        "soc_alerts.open_by_level",
+        [subquery(latest()).agg("sum", "open", "alerts").by(A.t("level"))],
+        unit=count,
+        aliases=["$tag_level"],
+        w=24,
+        h=5,
+    )
+    p.rename(open_by_level, level_names(ctx))
+    d.with_panel(open_by_level)
     queue = (
-        select(A)
-        .raw(
-            A.f("alert_id"),
-            A.t("level"),
-            A.t("rule_title"),
-            A.t("host"),
-            A.f("src_ip"),
-            A.f("user"),
-            A.f("title"),
-            A.t("state"),
-            A.f("count"),
-        )
-        .match_var(A.t("level"), "level")
-        .regex(A.t("state"), OPEN_STATES)
+        subquery(latest())
+        .raw("alert_id", A.t("level"), A.t("rule_title"), A.t("host"), "src_ip", "user", "state", "events")
+        .field_cmp("open", "=", 1)
         .newest_first(200)
     )
     level_map = {lv: (f"level.{lv}", colour) for lv, colour in LEVEL_COLOURS.items()}
@@ -99,9 +113,8 @@ def make(ctx: BuildContext) -> dash_b.Dashboard:
         Col("host", "col.host"),
         Col("src_ip", "col.src_ip"),
         Col("user", "col.user"),
-        Col("title", "col.title"),
         Col("state", "col.state", mappings=state_map),
-        Col("count", "col.events", count),
+        Col("events", "col.events", count),
     ]
     d.with_panel(p.table("soc_alerts.queue", [queue], queue_cols, w=24, h=12, show_time=True))
     d.with_panel(

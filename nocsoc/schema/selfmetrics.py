@@ -241,5 +241,43 @@ ICMP_PROBE = Measurement(
     area="self",
 )
 
+WEB = Measurement(
+    "web",
+    "The SOC console and its API: requests, logins, refusals and triage done through it.",
+    (),
+    (
+        Field("requests", INT, "short", "HTTP requests answered"),
+        Field("api_requests", INT, "short", "requests under /api/v1"),
+        Field("logins", INT, "short", "successful logins"),
+        Field("login_failures", INT, "short", "logins refused for a wrong name or password"),
+        Field("lockouts", INT, "short", "accounts locked after too many failed logins"),
+        Field("denied", INT, "short", "requests refused: no session or token, role or scope too low"),
+        Field("csrf_refused", INT, "short", "state changes refused for a missing or wrong CSRF token"),
+        Field("rate_limited", INT, "short", "requests refused by a login or token rate limit"),
+        Field("triage_actions", INT, "short", "alert state changes, assignments and comments made"),
+        Field("errors", INT, "short", "requests that failed on a server error"),
+    ),
+    area="self",
+)
+
+NOTIFY = Measurement(
+    "notify",
+    "Notifications: what the routes accepted, held, delivered and retried.",
+    (),
+    (
+        Field("submitted", INT, "short", "events offered to the routes"),
+        Field("spooled", INT, "short", "messages written to the spool (one per route target)"),
+        Field("sent", INT, "short", "messages a channel accepted"),
+        Field("failed", INT, "short", "delivery attempts that failed (retried later)"),
+        Field("retried", INT, "short", "messages put back in the spool after a failure"),
+        Field("deduplicated", INT, "short", "events a route had sent already within dedup_s"),
+        Field("rate_limited", INT, "short", "events dropped over a route's max_per_hour"),
+        Field("held_quiet", INT, "short", "messages held until a route's quiet hours end"),
+        Field("expired", INT, "short", "messages dropped undelivered after max_age_s"),
+        Field("pending", INT, "short", "messages waiting in the spool (gauge)"),
+    ),
+    area="self",
+)
+
 MEASUREMENTS = (SNMP_POLL, SNMP_POLLER, FLOW_PIPELINE, FLOW_COLLECTOR, LOG_COLLECTOR, WINDOWS_INPUT, SINK,
-                TRAP_RECEIVER, ICMP_PROBE, HISTORY)
+                TRAP_RECEIVER, ICMP_PROBE, HISTORY, WEB, NOTIFY)

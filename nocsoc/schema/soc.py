@@ -14,13 +14,17 @@ ALERT = Measurement(
         Tag("tactic", "first ATT&CK tactic of the rule"),
         Tag("host", "host the evidence came from"),
         Tag("state", "new | acknowledged | closed | false_positive"),
+        Tag("alert", "alert store id: one series per alert, so last() gives its latest state"),
     ),
     (
-        Field("count", INT, "short", "events added to the alert by this write"),
+        Field("count", INT, "short", "events added to the alert by this write (0 for a triage change)"),
         Field("alert_id", STR, "", "alert store id"),
         Field("src_ip", STR),
         Field("user", STR),
         Field("title", STR),
+        Field("open", INT, "bool", "1 while the alert is new or acknowledged, after this write"),
+        Field("events", INT, "short", "events of the alert so far"),
+        Field("status", STR, "", "the alert's state after this write (the state tag as a field, for last())"),
     ),
     area="soc",
 )

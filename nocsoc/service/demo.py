@@ -65,6 +65,9 @@ class DemoResult:
     inventory: Inventory
     optics_min_dbm: float
     statuses: list[WorkerStatus] = field(default_factory=list)
+    console_url: str = ""
+    console_user: str = ""
+    console_password_file: Path | None = None
     started: float = 0.0  # wall clock when `nocsoc run` started: alerts touched since are this run's
     workspace: Workspace | None = None
 
@@ -76,6 +79,29 @@ class Workspace:
     config_path: Path
     kept_alerts: int = 0  # alerts of earlier runs kept in var/alerts.db
     backup: Path | None = None  # where --fresh put the previous alert store
+
+
+def _free_tcp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def demo_console_user(config_path: Path, users_db: Path) -> tuple[str, Path]:
+    """An analyst `demo` with a random password, written 0600 to var/console-password (never
+    printed: the terminal scrollback and CI logs would keep it)."""
+    from nocsoc.web.auth import AuthStore
+
+    password = secrets.token_urlsafe(12)
+    pw_file = config_path.parent / "var" / "console-password"
+    with AuthStore(users_db) as auth:
+        if auth.user("demo") is None:
+            auth.add_user("demo", "analyst", password)
+        else:
+            auth.set_password("demo", password)
+    pw_file.touch(mode=0o600)
+    pw_file.write_text(password + "\n", encoding="utf-8")
+    return "demo", pw_file
 
 
 def _free_udp_port() -> int:
@@ -153,6 +179,7 @@ def prepare_workspace(opts: DemoOptions) -> Workspace:
         "detections": {"alerts_db": "./var/alerts.db"},
         "dashboards": {"out_dir": "./grafana"},
         "run": {"state_dir": "./var", "status_interval_s": 1.0, "self_metrics_interval_s": 5.0},
+        "web": {"enabled": True, "bind": f"127.0.0.1:{_free_tcp_port()}"},
     }
     workspace.config_path.write_text(
         "# Written by `nocsoc demo` for the simulated backbone; rewritten on every demo run.\n"
@@ -266,7 +293,9 @@ def run_demo(opts: DemoOptions, on_tick: Callable[[float, list[WorkerStatus], di
     (state / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     grafana = wd / config.dashboards.out_dir
     report = build_tree(grafana, config.dashboards, inventory=inventory)
+    user, pw_file = demo_console_user(config_path, wd / config.web.users_db)
     return DemoResult(
+        console_url=f"http://{config.web.bind}/", console_user=user, console_password_file=pw_file,
         config_path=config_path, db_path=state / "nocsoc.db", alerts_db=state / "alerts.db",
         manifest=manifest, grafana_dir=grafana, dashboards=len(report.dashboards), run_exit=run_exit,
         started_ns=started_ns, inventory=inventory, optics_min_dbm=config.dashboards.optics_rx_min_dbm,

@@ -127,6 +127,24 @@ def _icmp(sc: ServiceContext) -> Component:
     return IcmpProber(sc.config.icmp, sc.inventory, sc.sink)
 
 
+def _web(sc: ServiceContext) -> Component:
+    from nocsoc.service.summary import read_summary
+    from nocsoc.web.service import WebService, console_deps
+
+    return WebService(console_deps(sc.ctx, sc.inventory, read_summary, sink=sc.sink), sc.config.web.bind)
+
+
+def _web_binds(cfg: Any) -> list[Bind]:
+    return [Bind("tcp", cfg.bind, "web.bind")]
+
+
+def _notify(sc: ServiceContext) -> Component:
+    from nocsoc.notify.service import NotifyService, unreachable_reader
+    from nocsoc.service.summary import read_summary
+
+    return NotifyService(sc.ctx, sc.inventory, unreachable_reader(sc.ctx, read_summary))
+
+
 SERVICES: dict[str, Service] = {}
 
 
@@ -143,6 +161,9 @@ register_service(Service("logs", "syslog and file ingestion with Sigma detection
 register_service(Service("traps", "SNMP trap receiver: v1/v2c/v3 traps to events and alerts", "traps",
                          _traps, _trap_binds))
 register_service(Service("icmp", "ICMP reachability: rtt and loss of every device", "icmp", _icmp))
+register_service(Service("notify", "notifications: alerts and devices down to apprise channels", "notify",
+                         _notify))
+register_service(Service("web", "SOC console and /api/v1 (pages, triage, IOC KPIs)", "web", _web, _web_binds))
 
 
 def enabled_services(config: Config) -> list[str]:

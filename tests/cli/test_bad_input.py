@@ -50,10 +50,11 @@ COMMANDS: dict[tuple[str, ...], Any] = dict(_walk(ROOT_COMMAND))
 # bound the long-running ones. A command with a required parameter must be listed.
 VALID: dict[tuple[str, ...], list[str]] = {
     ("alerts", "ack"): ["1"],
+    ("alerts", "assign"): ["1", "--to", "ana"],
     ("alerts", "close"): ["1", "--reason", "seen"],
     ("alerts", "reopen"): ["1"],
     ("alerts", "show"): ["1"],
-    ("alerts", "suppress"): ["nocsoc_ssh_bruteforce", "--where", "src_ip=198.51.100.7"],
+    ("alerts", "suppress"): ["nocsoc_ssh_bruteforce", "--where", "src_ip=198.51.100.7", "--for", "7d"],
     ("alerts", "unsuppress"): ["1"],
     ("dashboards", "check"): ["--influx-url", "http://127.0.0.1:9"],
     ("dashboards", "push"): ["--url", "http://127.0.0.1:9", "--dry-run"],
@@ -78,6 +79,12 @@ VALID: dict[tuple[str, ...], list[str]] = {
     ("flows", "query"): ["--ip", "203.0.113.45"],
     ("profiles", "test"): ["{root}/walk.snmprec"],
     ("traps", "listen"): ["--duration", "1"],
+    ("notify", "test"): ["soc"],
+    ("tokens", "create"): ["--scope", "read:kpi"],
+    ("tokens", "revoke"): ["1"],
+    ("users", "add"): ["ana", "--role", "analyst", "--password-stdin"],
+    ("users", "passwd"): ["ana", "--password-stdin"],
+    ("users", "remove"): ["ana"],
 }
 
 # Commands that start servers, processes or agents: their first case also runs as a user runs
@@ -91,6 +98,9 @@ NO_CONFIG = {("demo",), ("flows", "decode"), ("init",), ("rules", "check"), ("ru
 # What each risky parameter is, by (command, parameter name); the kind picks the bad values.
 KINDS: dict[tuple[tuple[str, ...], str], str] = {
     (("alerts", "ack"), "db"): "store",
+    (("alerts", "assign"), "db"): "store",
+    (("alerts", "assign"), "to"): "free",  # a user name
+    (("alerts", "suppress"), "rules"): "in-path",
     (("alerts", "close"), "db"): "store",
     (("alerts", "list"), "db"): "store",
     (("alerts", "reopen"), "db"): "store",
@@ -129,6 +139,7 @@ KINDS: dict[tuple[tuple[str, ...], str], str] = {
     (("topology",), "out"): "out-file",
     (("profiles", "test"), "walk"): "in-file",
     (("traps", "listen"), "bind"): "bind-udp",
+    (("web",), "bind"): "bind-tcp",
 }
 
 RISKY_NAME = re.compile(r"(^|_)(bind|url|env|to|path|paths|dir|directory|workdir|file|files|logfile|pcap|"
@@ -276,6 +287,8 @@ def _bad_values(kind: str) -> list[tuple[str, str]]:
         "bind-udp-tcp": [("127.0.0.1:99999", "127.0.0.1:99999"), ("nonsense", "nonsense"),
                          ("127.0.0.1:{busy_udp}", "127.0.0.1:{busy_udp}"),
                          ("127.0.0.1:{busy_tcp}", "127.0.0.1:{busy_tcp}")],
+        "bind-tcp": [("127.0.0.1:99999", "127.0.0.1:99999"), ("nonsense", "nonsense"),
+                     ("127.0.0.1:{busy_tcp}", "127.0.0.1:{busy_tcp}")],
         "dest": [("127.0.0.1:99999", "99999"), ("nonsense", "nonsense"), ("10.0.0.5:2055", "10.0.0.5")],
         "url": [("nonsense", "nonsense"), ("http://127.0.0.1:99999", "127.0.0.1:99999")],
         "env-name": [("NOCSOC_TEST_UNSET_TOKEN", "NOCSOC_TEST_UNSET_TOKEN")],

@@ -8,7 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
+
+from nocsoc.detections.alerts import AlertStore
 from nocsoc.service.summary import check_attacks, read_summary
+from tests.servers.base import free_port, wait_until
 
 
 def test_demo_detects_what_the_simulator_injected(tmp_path: Path) -> None:
@@ -61,6 +65,31 @@ def test_demo_detects_what_the_simulator_injected(tmp_path: Path) -> None:
     status = subprocess.run([sys.executable, "-m", "nocsoc", "-c", cfg, "status", "--json"],
                             capture_output=True, text=True, env=env, timeout=60, check=False)
     workers = {w["worker"]: w for w in json.loads(status.stdout)}
-    assert set(workers) == {"snmp", "flows", "logs"}
+    assert set(workers) == {"snmp", "flows", "logs", "web"}
     assert {w["state"] for w in workers.values()} == {"stopped"}
     assert workers["logs"]["services"]["logs"]["alerts"] >= len(checks)
+
+    # It ends with the console's command and URL; the console shows the demo's data from the
+    # embedded store, signed in as the demo analyst (password in a 0600 file, never printed).
+    pw_file = workdir / "var" / "console-password"
+    password = pw_file.read_text().strip()
+    assert f"nocsoc -c {cfg} web" in out.replace("\n", " ") and password not in out
+    assert pw_file.stat().st_mode & 0o777 == 0o600
+    port = free_port()
+    web = subprocess.Popen([sys.executable, "-m", "nocsoc", "-c", cfg, "web", "--bind", f"127.0.0.1:{port}"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_until(lambda: httpx.get(base + "/login", timeout=1).status_code == 200, timeout=60,
+                   what="nocsoc web")
+        with httpx.Client(base_url=base) as cl:
+            assert cl.post("/login", data={"user": "demo", "password": password}).status_code == 303
+            ioc = cl.get("/ioc").text
+            assert summary.links[0].device in ioc
+            with AlertStore(workdir / "var" / "alerts.db") as st:
+                n_open = len(st.list_alerts(state="new", limit=100_000)) + len(
+                    st.list_alerts(state="acknowledged", limit=100_000))
+            assert f'id="total">{n_open}<' in cl.get("/alerts").text
+    finally:
+        web.terminate()
+        web.wait(30)

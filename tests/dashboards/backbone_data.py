@@ -182,6 +182,7 @@ def make(end_ns: int) -> Dataset:
                             "tactic": tactic,
                             "host": host,
                             "state": state,
+                            "alert": f"a{n}",
                         },
                         {
                             "count": count,
@@ -189,6 +190,9 @@ def make(end_ns: int) -> Dataset:
                             "src_ip": "203.0.113.7",
                             "user": "root",
                             "title": f"{title} on {host}",
+                            "open": int(state in ("new", "acknowledged")),
+                            "events": count * (i - (STEPS - ALERT_WRITES) + 1),
+                            "status": state,
                         },
                     )
                 )

@@ -109,4 +109,4 @@ def test_check_proves_queries_on_influxdb_and_fails_on_an_empty_one(influxd: Any
     )
     assert full.exit_code == 0, full.output
     results = json.loads(full.stdout)
-    assert len(results) == 86 and all(r["rows"] > 0 for r in results)
+    assert len(results) == 87 and all(r["rows"] > 0 for r in results)

@@ -132,17 +132,33 @@ def test_cli_triage_and_suppression(tmp_path: Path) -> None:
     ]
     code, out = _cli(db, "alerts", "list", "--json", "--state", "false_positive")
     assert [a["id"] for a in json.loads(out)] == [2]
-    code, out = _cli(db, "alerts", "suppress", "r1", "--where", "src_ip=203.0.113.5", "--for", "7d", "--json")
+    # suppressions are validated: the rule must exist (a title resolves to its id), fields must
+    # be the rule's, values typed, several --where ANDed, an expiry given
+    brute = "SSH Brute Force From One Source"
+    brute_id = "81c1a0c6-766d-4cd4-836e-2bbed4767834"
+    assert _cli(db, "alerts", "suppress", "r1", "--where", "src_ip=203.0.113.5", "--for", "7d")[0] == 2
+    assert _cli(db, "alerts", "suppress", brute, "--where", "srcip=203.0.113.5", "--for", "7d")[0] == 2
+    assert _cli(db, "alerts", "suppress", brute, "--where", "src_ip=203.0.113.999", "--for", "7d")[0] == 2
+    assert _cli(db, "alerts", "suppress", brute, "--where", "oops", "--for", "7d")[0] == 2
+    assert _cli(db, "alerts", "suppress", brute, "--where", "src_ip=203.0.113.5", "--for", "7x")[0] == 2
+    assert _cli(db, "alerts", "suppress", brute, "--where", "src_ip=203.0.113.5")[0] == 2  # no expiry
+    code, out = _cli(
+        db, "alerts", "suppress", brute, "--where", "src_ip=203.0.113.5", "--where", "user=admin",
+        "--for", "7d", "--json",
+    )
     assert code == 0 and json.loads(out)["created_by"] == "analyst1"
-    assert _cli(db, "alerts", "suppress", "r1", "--where", "oops", "--for", "7d")[0] == 2
-    assert _cli(db, "alerts", "suppress", "r1", "--where", "a=b", "--for", "7x")[0] == 2
     code, out = _cli(db, "alerts", "suppressions", "--json")
     supp = json.loads(out)
-    assert [(s["field"], s["value"], s["audit"][0]["action"]) for s in supp] == [
-        ("src_ip", "203.0.113.5", "suppress")
+    assert [(s["rule_id"], json.loads(s["conditions"]), s["audit"][0]["action"]) for s in supp] == [
+        (brute_id, [["src_ip", "203.0.113.5"], ["user", "admin"]], "suppress")
     ]
     with AlertStore(db) as st:
-        assert st.ingest([det()]).suppressed == 1
+        admin = det(rule=brute_id)
+        admin.user = "admin"
+        other = det(rule=brute_id, t=1001.0)
+        other.user = "root"  # the same source, another account: ANDed, so not suppressed
+        res = st.ingest([admin, other])
+        assert (res.suppressed, len(res.created) + len(res.updated)) == (1, 1)
     assert _cli(db, "alerts", "list", "--level", "urgent")[0] == 2
 
 

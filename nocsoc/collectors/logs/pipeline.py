@@ -28,12 +28,13 @@ from nocsoc.collectors.windows.inputs import WindowsInputs
 from nocsoc.collectors.windows.servers import PendingAck
 from nocsoc.component import Counters
 from nocsoc.detections.alerts import AlertStore, IngestResult
+from nocsoc.detections.alerts.points import alert_point
 from nocsoc.detections.config import DetectionsConfig
 from nocsoc.detections.engine import Detection, Engine
 from nocsoc.detections.loader import RuleSet, load_rules
 from nocsoc.events import LogEvent
 from nocsoc.paths import resolve_path
-from nocsoc.schema import ALERT, LOG_COLLECTOR, LOG_EVENT, Point
+from nocsoc.schema import LOG_COLLECTOR, LOG_EVENT, Point
 from nocsoc.sinks.base import Sink
 
 if TYPE_CHECKING:
@@ -67,11 +68,8 @@ def alert_points(res: IngestResult, time_ns: int | None = None) -> list[Point]:
     """
     t = time_ns if time_ns is not None else time.time_ns()
     out = []
-    for i, (aid, (added, a)) in enumerate(res.touched.items()):
-        out.append(ALERT.point(t + i, {"rule_id": a.rule_id, "rule_title": a.rule_title, "level": a.level,
-                                   "tactic": a.tactic, "host": a.host, "state": a.state},
-                               {"count": added, "alert_id": str(aid), "src_ip": a.src_ip or None,
-                                "user": a.user or None, "title": a.rule_title}))
+    for i, (added, a) in enumerate(res.touched.values()):
+        out.append(alert_point(a, added, t + i))
     return out
 
 

@@ -58,6 +58,10 @@ CREATE TABLE IF NOT EXISTS suppressions (
     created_by TEXT NOT NULL, created_at REAL NOT NULL, comment TEXT NOT NULL,
     removed_at REAL, hits INTEGER NOT NULL DEFAULT 0
 );
+CREATE INDEX IF NOT EXISTS alerts_state ON alerts (state, last_seen);
+CREATE INDEX IF NOT EXISTS alerts_src ON alerts (src_ip);
+CREATE INDEX IF NOT EXISTS alerts_host ON alerts (host COLLATE NOCASE);
+CREATE INDEX IF NOT EXISTS alerts_level ON alerts (level, state, count);
 CREATE TABLE IF NOT EXISTS input_offsets (
     input TEXT PRIMARY KEY, inode INTEGER NOT NULL, offset INTEGER NOT NULL, updated_at REAL NOT NULL
 );
@@ -65,6 +69,12 @@ CREATE TABLE IF NOT EXISTS correlation_state (
     rule_id TEXT PRIMARY KEY, state TEXT NOT NULL, saved_at REAL NOT NULL
 );
 """
+
+
+_ADDED_COLUMNS = (
+    ("alerts", "assignee", "TEXT NOT NULL DEFAULT ''"),
+    ("suppressions", "conditions", "TEXT NOT NULL DEFAULT ''"),
+)
 
 
 class TriageError(ValueError):
@@ -100,6 +110,7 @@ class Alert:
     samples: list[dict[str, Any]]
     created_at: float
     updated_at: float
+    assignee: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -133,24 +144,44 @@ class Suppression:
     comment: str
     removed_at: float | None
     hits: int
+    conditions: str = ""  # JSON [[field, value], ...], all ANDed; "" = the one field/value
 
     def active(self, now: float) -> bool:
         return self.removed_at is None and self.expires > now
 
+    def condition_list(self) -> list[tuple[str, str]]:
+        """Every (field, value) the suppression requires (several are ANDed)."""
+        if self.conditions:
+            return [(str(f), str(v)) for f, v in json.loads(self.conditions)]
+        return [(self.field, self.value)]
+
     def matches(self, d: Detection) -> bool:
         if self.rule_id not in ("*", d.rule_id):
             return False
-        want = self.value.lower()
-        if self.field in SUPPRESS_FIELDS:
-            return str(getattr(d, self.field)).lower() == want
-        for ev in d.samples[:1]:
-            v = ev.fields.get(self.field)
-            if v is not None and str(v).lower() == want:
-                return True
-        return False
+        first = d.samples[0].fields if d.samples else {}
+        return all(condition_matches(f, v, getattr(d, f) if f in SUPPRESS_FIELDS else None, first)
+                   for f, v in self.condition_list())
+
+    def matches_alert(self, a: Alert) -> bool:
+        """Whether the suppression would have hidden stored alert `a` (the editor's preview)."""
+        if self.rule_id not in ("*", a.rule_id):
+            return False
+        first = a.samples[0].get("fields", {}) if a.samples else {}
+        return all(condition_matches(f, v, getattr(a, f) if f in SUPPRESS_FIELDS else None, first)
+                   for f, v in self.condition_list())
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
+
+
+def condition_matches(field_name: str, value: str, attr: object, fields: Mapping[str, Any]) -> bool:
+    """One suppression condition: an alert attribute (host, src_ip, ...) or a field of the
+    detection's first event equals `value`, case-insensitively."""
+    want = value.lower()
+    if field_name in SUPPRESS_FIELDS:
+        return str(attr).lower() == want
+    v = fields.get(field_name)
+    return v is not None and str(v).lower() == want
 
 
 @dataclass
@@ -194,12 +225,25 @@ class AlertStore:
             for stmt in _SCHEMA.split(";"):
                 if stmt.strip():
                     self._db.execute(stmt)
+            # columns added after the first release: a store written before gets them here
+            for table, column, decl in _ADDED_COLUMNS:
+                have = {r[1] for r in self._db.execute(f"PRAGMA table_info({table})")}
+                if column not in have:
+                    self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
         self._supp_version = -1
         self._supps: list[Suppression] = []
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+    def optimize(self) -> None:
+        """Refresh the query planner's statistics (ANALYZE when there are none, else SQLite's
+        own `PRAGMA optimize`): without them a filter on a source address walks the state index
+        over every open alert instead of the address index (200 ms vs 0.1 ms at 100k alerts)."""
+        with self._lock:
+            have = self._db.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").fetchone()
+            self._db.execute("PRAGMA optimize" if have else "ANALYZE")
 
     def __enter__(self) -> AlertStore:
         return self
@@ -384,21 +428,58 @@ class AlertStore:
                        (alert_id, action, row["state"], to_state, who, now, comment))
         return self.get(alert_id)
 
+    def assign(self, alert_id: int, assignee: str, who: str, comment: str = "",
+               now: float | None = None) -> Alert:
+        """Give the alert to `assignee` ("" takes it back); audited, state unchanged."""
+        now = time.time() if now is None else now
+        with self._tx() as db:
+            row = db.execute("SELECT state, assignee FROM alerts WHERE id = ?", (alert_id,)).fetchone()
+            if row is None:
+                raise TriageError(f"no alert {alert_id} in {self.path}")
+            db.execute("UPDATE alerts SET assignee = ?, updated_at = ? WHERE id = ?",
+                       (assignee, now, alert_id))
+            db.execute("INSERT INTO audit (alert_id, action, from_state, to_state, who, at, comment) "
+                       "VALUES (?,?,?,?,?,?,?)",
+                       (alert_id, "assign", row["state"], row["state"], who, now,
+                        comment or f"{row['assignee'] or '-'} -> {assignee or '-'}"))
+        return self.get(alert_id)
+
+    def comment(self, alert_id: int, who: str, text: str, now: float | None = None) -> AuditEntry:
+        """A triage note on the alert's audit trail."""
+        if not text.strip():
+            raise TriageError("an empty comment")
+        now = time.time() if now is None else now
+        with self._tx() as db:
+            row = db.execute("SELECT state FROM alerts WHERE id = ?", (alert_id,)).fetchone()
+            if row is None:
+                raise TriageError(f"no alert {alert_id} in {self.path}")
+            db.execute("INSERT INTO audit (alert_id, action, from_state, to_state, who, at, comment) "
+                       "VALUES (?,?,?,?,?,?,?)",
+                       (alert_id, "comment", row["state"], row["state"], who, now, text))
+        return self.audit(alert_id=alert_id)[-1]
+
     # --- suppressions ------------------------------------------------------------------------
 
     def suppress(self, rule_id: str, field_name: str, value: str, duration_s: float, who: str,
-                 comment: str = "", now: float | None = None) -> Suppression:
+                 comment: str = "", now: float | None = None,
+                 conditions: list[tuple[str, str]] | None = None) -> Suppression:
+        """Suppress `rule_id` where field_name=value (and every other of `conditions`, ANDed)."""
         now = time.time() if now is None else now
         if duration_s <= 0:
             raise TriageError("a suppression needs a positive duration")
+        conds = list(conditions) if conditions else [(field_name, value)]
+        field_name, value = conds[0]
+        text = " and ".join(f"{f}={v}" for f, v in conds)
         with self._tx() as db:
             cur = db.execute(
-                "INSERT INTO suppressions (rule_id, field, value, expires, created_by, created_at, comment) "
-                "VALUES (?,?,?,?,?,?,?)", (rule_id, field_name, value, now + duration_s, who, now, comment))
+                "INSERT INTO suppressions (rule_id, field, value, expires, created_by, created_at, comment, "
+                "conditions) VALUES (?,?,?,?,?,?,?,?)",
+                (rule_id, field_name, value, now + duration_s, who, now, comment,
+                 json.dumps([list(c) for c in conds]) if len(conds) > 1 else ""))
             sid = int(cur.lastrowid or 0)
             db.execute("INSERT INTO audit (suppression_id, action, who, at, comment) VALUES (?,?,?,?,?)",
                        (sid, "suppress", who, now,
-                        comment or f"{rule_id} where {field_name}={value} for {duration_s:g}s"))
+                        comment or f"{rule_id} where {text} for {duration_s:g}s"))
         return self.suppression(sid)
 
     def unsuppress(self, sid: int, who: str, comment: str = "", now: float | None = None) -> Suppression:

@@ -1,0 +1,355 @@
+"""The alert queue's reads: filters, sort and pages as SQL over the alert store, and incidents.
+
+Reads go through their own connection (one per thread: pages are served from a thread pool)
+so a long page never holds the store's write lock; writes (triage) go through `AlertStore`.
+An incident is the alerts of one attack: the same source (address, or host when there is none)
+against the same target (destination address, or host), chained while each alert starts
+within `window_s` of the previous one's last event.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nocsoc.detections.alerts.store import OPEN_STATES, STATES, Alert, _alert
+
+LEVELS = ("critical", "high", "medium", "low", "informational")
+_LEVEL_RANK = (
+    "CASE level WHEN 'critical' THEN 5 WHEN 'high' THEN 4 WHEN 'medium' THEN 3 WHEN 'low' THEN 2 ELSE 1 END"
+)
+SORTS = {
+    "last_seen": "last_seen",
+    "first_seen": "first_seen",
+    "level": _LEVEL_RANK,
+    "count": "count",
+    "id": "id",
+    "rule": "rule_title",
+    "host": "host",
+    "src_ip": "src_ip",
+}
+
+
+@dataclass
+class QueueFilter:
+    state: str = ""  # "" = any; "open" = new or acknowledged
+    level: str = ""
+    rule: str = ""  # id, or part of the title
+    rule_exact: bool = False  # `rule` is a rule id (resolved from an id, name or title): indexed
+    host: str = ""
+    site: str = ""
+    src: str = ""
+    user: str = ""
+    q: str = ""
+    since: float | None = None
+    until: float | None = None
+    sort: str = "last_seen"
+    desc: bool = True
+    page: int = 1
+    per_page: int = 50
+
+    def problems(self) -> list[str]:
+        out = []
+        if self.state and self.state not in (*STATES, "open"):
+            out.append(f"state {self.state!r}")
+        if self.level and self.level not in LEVELS:
+            out.append(f"level {self.level!r}")
+        if self.sort not in SORTS:
+            out.append(f"sort {self.sort!r}")
+        return out
+
+
+@dataclass
+class Page:
+    alerts: list[Alert]
+    total: int
+    page: int
+    pages: int
+    by_state: dict[str, int] = field(default_factory=dict)
+
+
+def _like(text: str) -> str:
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+class QueueReader:
+    def __init__(self, path: Path, site_hosts: dict[str, set[str]] | None = None) -> None:
+        self.path = path
+        self.site_hosts = site_hosts or {}  # site -> host names and addresses in it
+        self._local = threading.local()
+
+    def _db(self) -> sqlite3.Connection:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False, timeout=30)
+            db.row_factory = sqlite3.Row
+            self._local.db = db
+        return db
+
+    def _where(self, f: QueueFilter) -> tuple[str, list[Any]]:
+        sql, args = ["1=1"], []  # type: tuple[list[str], list[Any]]
+        if f.state == "open":
+            sql.append("state IN ('new', 'acknowledged')")
+        elif f.state:
+            sql.append("state = ?")
+            args.append(f.state)
+        if f.level:
+            sql.append("level = ?")
+            args.append(f.level)
+        if f.rule and f.rule_exact:
+            sql.append("rule_id = ?")
+            args.append(f.rule)
+        elif f.rule:
+            sql.append("(rule_id = ? OR rule_title LIKE ? ESCAPE '\\')")
+            args += [f.rule, _like(f.rule)]
+        if f.host:
+            sql.append("(host = ? COLLATE NOCASE OR dst_ip = ?)")
+            args += [f.host, f.host]
+        if f.site:
+            members = sorted(self.site_hosts.get(f.site, set()))
+            marks = ",".join("?" * len(members)) or "NULL"
+            sql.append(f"(host IN ({marks}) OR dst_ip IN ({marks}))")
+            args += members + members
+        if f.src:
+            sql.append("src_ip = ?")
+            args.append(f.src)
+        if f.user:
+            sql.append("user = ? COLLATE NOCASE")
+            args.append(f.user)
+        if f.q:
+            cols = ("rule_title", "host", "src_ip", "dst_ip", "user", "assignee", "samples")
+            sql.append("(" + " OR ".join(f"{c} LIKE ? ESCAPE '\\'" for c in cols) + ")")
+            args += [_like(f.q)] * len(cols)
+        if f.since is not None:
+            sql.append("last_seen >= ?")
+            args.append(f.since)
+        if f.until is not None:
+            sql.append("first_seen < ?")
+            args.append(f.until)
+        return " AND ".join(sql), args
+
+    def page(self, f: QueueFilter) -> Page:
+        where, args = self._where(f)
+        db = self._db()
+        by_state = {
+            r[0]: int(r[1])
+            for r in db.execute(f"SELECT state, count(*) FROM alerts WHERE {where} GROUP BY state", args)
+        }
+        total = sum(by_state.values())
+        per = max(1, min(f.per_page, 500))
+        pages = max(1, -(-total // per))
+        page = max(1, min(f.page, pages))
+        order = f"{SORTS[f.sort]} {'DESC' if f.desc else 'ASC'}, id {'DESC' if f.desc else 'ASC'}"
+        # ids first, then their rows: a deep page skips index entries, not whole rows
+        rows = db.execute(
+            f"SELECT * FROM alerts WHERE id IN (SELECT id FROM alerts WHERE {where} ORDER BY {order} "
+            f"LIMIT ? OFFSET ?) ORDER BY {order}",
+            [*args, per, (page - 1) * per],
+        ).fetchall()
+        return Page([_alert(r) for r in rows], total, page, pages, by_state)
+
+    def _columns(self) -> list[str]:
+        return [r[1] for r in self._db().execute("PRAGMA table_info(alerts)")]
+
+    def get(self, alert_id: int) -> Alert | None:
+        row = self._db().execute("SELECT * FROM alerts WHERE id = ?", (alert_id,)).fetchone()
+        return None if row is None else _alert(row)
+
+    def alerts(
+        self,
+        since: float | None = None,
+        rule_id: str | None = None,
+        limit: int = 100_000,
+        open_only: bool = False,
+        evidence: bool = True,
+    ) -> list[Alert]:
+        """Alerts, newest first; `evidence=False` leaves the samples out (their JSON is most of
+        the cost of a row: incidents and KPIs do not need it)."""
+        cols = "*"
+        if not evidence:
+            cols = ", ".join(c if c != "samples" else "'[]' AS samples" for c in self._columns())
+        sql, args = f"SELECT {cols} FROM alerts WHERE 1=1", []  # type: tuple[str, list[Any]]
+        if since is not None:
+            sql += " AND last_seen >= ?"
+            args.append(since)
+        if rule_id:
+            sql += " AND rule_id = ?"
+            args.append(rule_id)
+        if open_only:
+            sql += " AND state IN ('new', 'acknowledged')"
+        sql += " ORDER BY last_seen DESC LIMIT ?"
+        args.append(limit)
+        return [_alert(r) for r in self._db().execute(sql, args)]
+
+    def briefs(
+        self, since: float | None = None, open_only: bool = False, key: tuple[str, str] | None = None
+    ) -> list[AlertBrief]:
+        """Alerts as briefs; `key`: only those of one attack (source, target as `attack_key`)."""
+        sql, args = f"SELECT {BRIEF_COLUMNS} FROM alerts WHERE 1=1", []  # type: tuple[str, list[Any]]
+        if key is not None:
+            sql += (
+                " AND (src_ip = ? OR (src_ip = '' AND host = ?))"
+                " AND CASE WHEN dst_ip != '' THEN dst_ip ELSE host END = ?"
+            )
+            args += [key[0], key[0], key[1]]
+        if since is not None:
+            sql += " AND last_seen >= ?"
+            args.append(since)
+        if open_only:
+            sql += " AND state IN ('new', 'acknowledged')"
+        db = self._db()
+        old, db.row_factory = db.row_factory, None
+        try:
+            return [AlertBrief(*r) for r in db.execute(sql, args)]
+        finally:
+            db.row_factory = old
+
+    def related(self, a: Alert, window_s: float, limit: int = 50) -> list[Alert]:
+        """Alerts sharing the source, the target or the host within `window_s` of `a`."""
+        keys = [k for k in (a.src_ip, a.dst_ip) if k]
+        conds, args = ["host = ?"], [a.host]
+        for k in keys:
+            conds.append("src_ip = ? OR dst_ip = ?")
+            args += [k, k]
+        rows = self._db().execute(
+            f"SELECT * FROM alerts WHERE id != ? AND ({' OR '.join(conds)}) "
+            "AND last_seen >= ? AND first_seen <= ? "
+            "ORDER BY first_seen LIMIT ?",
+            [a.id, *args, a.first_seen - window_s, a.last_seen + window_s, limit],
+        )
+        return [_alert(r) for r in rows]
+
+    def open_by_level(self) -> dict[str, int]:
+        return {
+            r[0]: int(r[1])
+            for r in self._db().execute(
+                "SELECT level, count(*) FROM alerts WHERE state IN ('new', 'acknowledged') GROUP BY level"
+            )
+        }
+
+    def triage_kpis(self, since: float) -> dict[str, float | int | None]:
+        """Alerts raised since `since`; mean time to acknowledge and to close (s), from the audit."""
+        db = self._db()
+        raised = db.execute("SELECT count(*) FROM alerts WHERE created_at >= ?", (since,)).fetchone()[0]
+
+        def mean(action: tuple[str, ...]) -> float | None:
+            marks = ",".join("?" * len(action))
+            row = db.execute(
+                f"SELECT avg(first_at - a.created_at) FROM (SELECT alert_id, min(at) AS first_at FROM audit "
+                f"WHERE action IN ({marks}) AND at >= ? GROUP BY alert_id) t "
+                "JOIN alerts a ON a.id = t.alert_id",
+                (*action, since),
+            ).fetchone()
+            return None if row[0] is None else float(row[0])
+
+        return {
+            "raised": int(raised),
+            "mtta_s": mean(("ack",)),
+            "mttr_s": mean(("close", "false_positive")),
+            "open": int(
+                db.execute("SELECT count(*) FROM alerts WHERE state IN ('new', 'acknowledged')").fetchone()[0]
+            ),
+        }
+
+    def top_targets(self, limit: int = 10) -> list[tuple[str, int]]:
+        rows = self._db().execute(
+            "SELECT CASE WHEN dst_ip != '' THEN dst_ip ELSE host END AS t, count(*) FROM alerts "
+            "WHERE state IN ('new', 'acknowledged') GROUP BY t ORDER BY 2 DESC, 1 LIMIT ?",
+            (limit,),
+        )
+        return [(r[0], int(r[1])) for r in rows]
+
+    def top_sources(self, limit: int = 10) -> list[tuple[str, int]]:
+        rows = self._db().execute(
+            "SELECT src_ip, count(*) FROM alerts WHERE state IN ('new', 'acknowledged') AND src_ip != '' "
+            "GROUP BY src_ip ORDER BY 2 DESC, 1 LIMIT ?",
+            (limit,),
+        )
+        return [(r[0], int(r[1])) for r in rows]
+
+
+@dataclass(slots=True)
+class AlertBrief:
+    """An alert without its evidence and tags: what grouping and lists need, read without JSON
+    decoding (24k alerts: 0.15 s instead of 1.2 s as full `Alert`s)."""
+
+    id: int
+    rule_id: str
+    rule_title: str
+    level: str
+    host: str
+    src_ip: str
+    dst_ip: str
+    user: str
+    first_seen: float
+    last_seen: float
+    count: int
+    state: str
+    assignee: str
+
+
+BRIEF_COLUMNS = ", ".join(AlertBrief.__slots__)
+
+
+@dataclass
+class Incident:
+    id: int  # the first alert's id
+    source: str
+    target: str
+    first_seen: float
+    last_seen: float
+    alerts: list[Any]  # Alert or AlertBrief
+
+    @property
+    def level(self) -> str:
+        return min((a.level for a in self.alerts), key=lambda lv: LEVELS.index(lv) if lv in LEVELS else 9)
+
+    @property
+    def open(self) -> bool:
+        return any(a.state in OPEN_STATES for a in self.alerts)
+
+    @property
+    def events(self) -> int:
+        return sum(a.count for a in self.alerts)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "source": self.source,
+            "target": self.target,
+            "level": self.level,
+            "open": self.open,
+            "first_seen": self.first_seen,
+            "last_seen": self.last_seen,
+            "events": self.events,
+            "alerts": [a.id for a in self.alerts],
+            "rules": sorted({a.rule_title for a in self.alerts}),
+        }
+
+
+def attack_key(a: Any) -> tuple[str, str]:
+    return (a.src_ip or a.host, a.dst_ip or a.host)
+
+
+def incidents(alerts: Iterable[Any], window_s: float) -> list[Incident]:
+    """Group alerts into incidents (see the module doc), most recent first."""
+    by_key: dict[tuple[str, str], list[Any]] = {}
+    for a in sorted(alerts, key=lambda x: (x.first_seen, x.id)):
+        by_key.setdefault(attack_key(a), []).append(a)
+    out: list[Incident] = []
+    for (src, dst), items in by_key.items():
+        cur: Incident | None = None
+        for a in items:
+            if cur is not None and a.first_seen <= cur.last_seen + window_s:
+                cur.alerts.append(a)
+                cur.last_seen = max(cur.last_seen, a.last_seen)
+                cur.id = min(cur.id, a.id)
+                continue
+            cur = Incident(a.id, src, dst, a.first_seen, a.last_seen, [a])
+            out.append(cur)
+    out.sort(key=lambda i: (-i.last_seen, -i.id))
+    return out

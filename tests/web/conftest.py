@@ -1,0 +1,109 @@
+"""A console over real alerts: log lines run through the parser and the built-in rules into an
+alert store, the sample inventory, users of each role, a FastAPI TestClient."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from nocsoc.collectors.logs.parsers import LineParser
+from nocsoc.detections.alerts import AlertStore
+from nocsoc.detections.engine import Engine
+from nocsoc.detections.loader import load_rules
+from nocsoc.inventory.sample import init_project
+from nocsoc.inventory.store import load_inventory
+from nocsoc.web.app import ConsoleDeps, create_app
+from nocsoc.web.config import WebConfig
+from nocsoc.web.pivot import HistoryPivot
+
+RULE_TESTS = Path(__file__).resolve().parents[2] / "nocsoc" / "detections" / "rules" / "tests"
+XSS = "<script>alert(1)</script>"
+PASSWORDS = {"ana": "analyst-pass-1", "vic": "viewer-pass-1", "adm": "admin-pass-12"}
+# an attacker-controlled user agent and user name, to be shown escaped everywhere
+HOSTILE = [
+    f'198.51.100.77 - - [25/Nov/2026:10:00:01 +0700] "GET /?id=1%27 HTTP/1.1" 200 41 "-" "sqlmap/1.7 {XSS}"',
+    f"<188>2299: core-dx1: Nov 25 12:10:01.123 ICT: %SEC_LOGIN-4-LOGIN_FAILED: Login failed [user: {XSS}] "
+    "[Source: 203.0.113.99] [localport: 22] [Reason: Login Authentication Failed] "
+    "at 12:10:01 ICT Wed Nov 25 2026",
+]
+
+
+@dataclass
+class Console:
+    app: object
+    deps: ConsoleDeps
+    store: AlertStore
+    now: float
+    tmp: Path
+
+
+def ingest(store: AlertStore, lines: list[str]) -> None:
+    rs = load_rules([], include_builtin=True)
+    engine, parser, dets, last = Engine(rs), LineParser(default_host="portal-web1"), [], 0.0
+    for line in lines:
+        ev = (
+            parser.parse_syslog(line, source="file")
+            if line.startswith("<")
+            else parser.parse_line(line, source="file")
+        )
+        last = max(last, ev.time)
+        dets.extend(engine.process(ev))
+    dets.extend(engine.flush(last + 366 * 86400))
+    store.ingest(dets)
+
+
+def rule_lines() -> list[str]:
+    out = []
+    for f in sorted(RULE_TESTS.glob("*.match.log")):
+        out += [ln for ln in f.read_text().splitlines() if ln.strip() and not ln.startswith("#")]
+    return out + HOSTILE
+
+
+@pytest.fixture()
+def console(tmp_path: Path) -> Iterator[Console]:
+    init_project(tmp_path, force=True)
+    inv = load_inventory(tmp_path / "inventory.yaml")
+    store = AlertStore(tmp_path / "alerts.db")
+    ingest(store, rule_lines())
+    now = max(a.last_seen for a in store.list_alerts(limit=10_000)) + 3600
+    rs = load_rules([], include_builtin=True)
+    deps = ConsoleDeps(
+        web=WebConfig(),
+        alerts_db=tmp_path / "alerts.db",
+        users_db=tmp_path / "web.db",
+        backbone=None,
+        inventory=inv,
+        ruleset=lambda: rs,
+        pivot=HistoryPivot(None),
+        clock=lambda: now,
+    )
+    app = create_app(deps)
+    auth = app.state.auth
+    auth.add_user("ana", "analyst", PASSWORDS["ana"])
+    auth.add_user("vic", "viewer", PASSWORDS["vic"])
+    auth.add_user("adm", "admin", PASSWORDS["adm"])
+    yield Console(app, deps, store, now, tmp_path)
+    store.close()
+
+
+def client(c: Console):  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    return TestClient(c.app, base_url="http://127.0.0.1", follow_redirects=False)
+
+
+def login(c: Console, user: str):  # type: ignore[no-untyped-def]
+    cl = client(c)
+    r = cl.post("/login", data={"user": user, "password": PASSWORDS[user]})
+    assert r.status_code == 303, r.text
+    return cl
+
+
+def csrf_of(cl, path: str = "/alerts") -> str:  # type: ignore[no-untyped-def]
+    m = re.search(r'name="csrf" value="([^"]+)"', cl.get(path, headers={"accept": "text/html"}).text)
+    assert m
+    return m[1]

@@ -1,0 +1,188 @@
+"""The console's pages and API over real alerts (rules' own test lines through the engine)."""
+
+from __future__ import annotations
+
+import re
+
+from nocsoc.web.queue import incidents
+from tests.web.conftest import XSS, Console, client, csrf_of, login
+
+
+def _ids(html: str) -> list[int]:
+    return [int(x) for x in re.findall(r'<tr class="lv-[a-z]+" data-id="(\d+)"', html)]
+
+
+def test_queue_filters_match_the_store(console: Console) -> None:
+    cl = login(console, "vic")
+    every = console.store.list_alerts(limit=10_000)
+    assert len(every) == 17
+    cases = {
+        "state=": every,
+        "rule=SSH+Brute+Force": [a for a in every if "SSH Brute Force" in a.rule_title],
+        "rule=SSH+Brute+Force+From+One+Source": [
+            a for a in every if a.rule_title == "SSH Brute Force From One Source"
+        ],
+        "host=portal-web1": [a for a in every if a.host == "portal-web1"],
+        "src=203.0.113.50": [a for a in every if a.src_ip == "203.0.113.50"],
+        "user=root": [a for a in every if a.user == "root"],
+        "level=high": [a for a in every if a.level == "high"],
+        "q=sqlmap": [a for a in every if any("sqlmap" in s["raw"] for s in a.samples)],
+    }
+    for query, want in cases.items():
+        html = cl.get(f"/alerts?state=&{query}&per_page=500").text
+        assert sorted(_ids(html)) == sorted(a.id for a in want), query
+        assert f'id="total">{len(want)}<' in html
+    rid = every[0].rule_id
+    assert sorted(_ids(cl.get(f"/alerts?state=&rule={rid}").text)) == sorted(
+        a.id for a in every if a.rule_id == rid
+    )
+    # sort by count ascending, ties by id
+    html = cl.get("/alerts?state=&sort=count&dir=asc&per_page=500").text
+    assert _ids(html) == [a.id for a in sorted(every, key=lambda a: (a.count, a.id))]
+    assert cl.get("/alerts?level=bogus").status_code == 400
+
+
+def test_bulk_ack_assign_close_attributed(console: Console) -> None:
+    cl = login(console, "ana")
+    csrf = csrf_of(cl)
+    brute = [a.id for a in console.store.list_alerts(limit=100) if "Brute Force" in a.rule_title]
+    r = cl.post("/alerts/bulk", data={"csrf": csrf, "action": "ack", "ids": brute})
+    assert r.status_code == 303
+    r = cl.post("/alerts/bulk", data={"csrf": csrf, "action": "assign", "assignee": "ana", "ids": brute})
+    r = cl.post(
+        "/alerts/bulk",
+        data={"csrf": csrf, "action": "close", "comment": "đã chặn IP tại tường lửa", "ids": brute[:1]},
+    )
+    a0, a1 = console.store.get(brute[0]), console.store.get(brute[1])
+    assert (a0.state, a1.state, a0.assignee, a1.assignee) == ("closed", "acknowledged", "ana", "ana")
+    trail = console.store.audit(alert_id=brute[0])
+    assert [(e.action, e.who) for e in trail] == [("ack", "ana"), ("assign", "ana"), ("close", "ana")]
+    assert trail[-1].comment == "đã chặn IP tại tường lửa"
+    # close without a reason is refused, and said so
+    html = cl.post(
+        "/alerts/bulk",
+        data={"csrf": csrf, "action": "close", "ids": brute[1:]},
+        headers={"hx-request": "true"},
+    ).text
+    assert "close needs a reason" in html
+    assert console.store.get(brute[1]).state == "acknowledged"
+
+
+def test_detail_shows_rule_inventory_related_and_no_history(console: Console) -> None:
+    cl = login(console, "vic")
+    a = next(x for x in console.store.list_alerts(limit=100) if x.rule_title.startswith("SSH Login Success"))
+    html = cl.get(f"/alerts/{a.id}").text
+    for s in a.samples:
+        assert s["raw"].replace("'", "&#39;").replace('"', "&#34;") in html
+    related = [x for x in console.store.list_alerts(limit=100) if x.src_ip == a.src_ip and x.id != a.id]
+    for r in related:
+        assert f'href="/alerts/{r.id}"' in html
+    assert 'id="no-history"' in html
+    assert "dns1" in html
+    assert cl.get("/alerts/99999").status_code == 404
+
+
+def test_incidents_group_one_attack(console: Console) -> None:
+    cl = login(console, "vic")
+    every = console.store.list_alerts(limit=100)
+    inc = incidents(every, 3600)
+    dns = next(i for i in inc if i.source == "192.0.2.77")
+    assert sorted(a.rule_title for a in dns.alerts) == [
+        "SSH Brute Force From One Source",
+        "SSH Login Success After Brute Force",
+    ]
+    html = cl.get("/incidents").text
+    assert f'href="/incidents/{dns.id}"' in html
+    page = cl.get(f"/incidents/{dns.id}").text
+    for a in dns.alerts:
+        assert f'href="/alerts/{a.id}"' in page
+    api = cl.get("/api/v1/incidents").json()
+    assert next(i for i in api if i["source"] == "192.0.2.77")["alerts"] == sorted(x.id for x in dns.alerts)
+
+
+def test_suppression_editor_validates_and_previews(console: Console) -> None:
+    cl = login(console, "ana")
+    csrf = csrf_of(cl, "/suppressions")
+    bad = cl.post(
+        "/suppressions/preview",
+        data={
+            "csrf": csrf,
+            "rule": "SSH Brute Force From One Source",
+            "conditions": "srcip=203.0.113.50\nsrc_ip=203.0.113.999",
+            "expires": "",
+        },
+    ).text
+    assert "srcip: not a field of" in bad
+    assert "src_ip=203.0.113.999: not an IP address" in bad
+    assert "an expiry is required" in bad
+    ok = cl.post(
+        "/suppressions/preview",
+        data={
+            "csrf": csrf,
+            "rule": "SSH Brute Force From One Source",
+            "conditions": "src_ip=203.0.113.50\nuser=root",
+            "expires": "7d",
+        },
+    ).text
+    assert re.search(r'id="would-hide">[^<]*<b>1</b>[^<]*<b>12</b>', ok), ok
+    r = cl.post(
+        "/suppressions",
+        data={
+            "csrf": csrf,
+            "rule": "SSH Brute Force From One Source",
+            "conditions": "src_ip=203.0.113.50\nuser=root",
+            "expires": "7d",
+            "comment": "máy quét nội bộ",
+        },
+    )
+    assert r.status_code == 303
+    s = console.store.suppressions(now=console.now)[-1]
+    assert (s.condition_list(), s.created_by) == ([("src_ip", "203.0.113.50"), ("user", "root")], "ana")
+
+
+def test_ioc_and_language_switch(console: Console) -> None:
+    cl = login(console, "vic")
+    html = cl.get("/ioc").text
+    assert "Tình hình an ninh" in html  # Vietnamese by default
+    open_inc = [i for i in incidents(console.store.list_alerts(limit=100), 3600) if i.open]
+    n_high = sum(1 for i in open_inc if i.level == "high")
+    assert f'id="inc-high">{n_high}<' in html
+    r = cl.get("/lang/en?next=/ioc")
+    assert r.status_code == 303 and r.headers["location"] == "/ioc"
+    assert "Security posture" in cl.get("/ioc").text
+    assert cl.get("/lang/en?next=//evil.example").headers["location"] == "/alerts"
+
+
+def test_api_kpi_with_scoped_token(console: Console) -> None:
+    auth = console.app.state.auth  # type: ignore[attr-defined]
+    _, secret = auth.create_token("ioc", ["read:kpi"], "adm")
+    cl = client(console)
+    r = cl.get("/api/v1/kpi", headers={"Authorization": f"Bearer {secret}"})
+    assert r.status_code == 200
+    body = r.json()
+    every = console.store.list_alerts(limit=100)
+    assert sum(body["open_alerts_by_level"].values()) == len(every)
+    from collections import Counter
+
+    want = sorted(Counter(a.src_ip for a in every if a.src_ip).items(), key=lambda kv: (-kv[1], kv[0]))[:10]
+    assert [(t["source"], t["alerts"]) for t in body["top_threats"]] == want
+    assert cl.get("/api/v1/alerts", headers={"Authorization": f"Bearer {secret}"}).status_code == 403
+    doc = cl.get("/api/v1/openapi.json", headers={"Authorization": f"Bearer {secret}"}).json()
+    assert {"/kpi", "/alerts", "/incidents", "/inventory", "/alerts/{alert_id}/triage"} <= set(doc["paths"])
+
+
+def test_catalogues_have_the_same_keys() -> None:
+    from nocsoc.web.i18n import catalog
+
+    assert set(catalog("vi")) == set(catalog("en"))
+
+
+def test_escaped_everywhere(console: Console) -> None:
+    cl = login(console, "adm")
+    ids = [a.id for a in console.store.list_alerts(limit=100) if XSS in str(a.to_dict())]
+    assert len(ids) == 2
+    pages = ["/alerts?state=", "/incidents", "/ioc"] + [f"/alerts/{i}" for i in ids]
+    for p in pages:
+        html = cl.get(p).text
+        assert XSS not in html, p
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in cl.get(f"/alerts/{ids[0]}").text
