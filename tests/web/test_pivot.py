@@ -10,16 +10,12 @@ import ipaddress
 from pathlib import Path
 
 import numpy as np
-import pytest
-
-pytest.importorskip("nocsoc.history.flows", reason="the history store (nocsoc.history) is not on this tree")
-
-from nocsoc.history.config import HistoryConfig
-from nocsoc.history.flows import FlowHistoryWriter
-from nocsoc.history.logs import LogArchiveWriter
 
 from nocsoc.collectors.flows.records import UNSAMPLED, make_batch
 from nocsoc.events import LogEvent
+from nocsoc.history.config import HistoryConfig
+from nocsoc.history.flows import FlowHistoryWriter
+from nocsoc.history.logs import LogArchiveWriter
 from nocsoc.web.pivot import HistoryPivot
 from tests.web.conftest import Console, login
 
