@@ -184,17 +184,25 @@ class WinlogbeatServer(Listener):
                 if not waited:
                     self.counters.add("backpressure_waits")
                     waited = True
-                if self._stop.is_set() or time.monotonic() > deadline:
-                    self.counters.add("ack_timeouts")
+                due = self._keep_waiting(conn, deadline, next_keepalive)
+                if due is None:
                     return False
-                if time.monotonic() >= next_keepalive:
-                    conn.sendall(ack_frame(0))
-                    next_keepalive = time.monotonic() + _KEEPALIVE_S
+                next_keepalive = due
         while not ack.done.wait(0.5):
-            if self._stop.is_set() or time.monotonic() > deadline:
-                self.counters.add("ack_timeouts")
+            due = self._keep_waiting(conn, deadline, next_keepalive)
+            if due is None:
                 return False
-            if time.monotonic() >= next_keepalive:
-                conn.sendall(ack_frame(0))
-                next_keepalive = time.monotonic() + _KEEPALIVE_S
+            next_keepalive = due
         return True
+
+    def _keep_waiting(self, conn: socket.socket, deadline: float, next_keepalive: float) -> float | None:
+        """One turn of waiting for room or for the commit: None to give up (stopping, or
+        `ack_timeout_s` passed: counted), else when the next `2A 0` keepalive is due (sent now if
+        it was)."""
+        if self._stop.is_set() or time.monotonic() > deadline:
+            self.counters.add("ack_timeouts")
+            return None
+        if time.monotonic() >= next_keepalive:
+            conn.sendall(ack_frame(0))
+            return time.monotonic() + _KEEPALIVE_S
+        return next_keepalive
