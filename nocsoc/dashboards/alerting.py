@@ -78,6 +78,14 @@ def _threshold(ref: str, of: str, op: str, value: float) -> dict[str, Any]:
     )
 
 
+def _reduce_compare(
+    ds_uid: str, query: str, seconds: int, reducer: str, op: str, value: float
+) -> list[dict[str, Any]]:
+    """The usual rule body: query A over `seconds`, B = A reduced, C = B compared with `value`
+    (the condition is "C")."""
+    return [_query("A", ds_uid, query, seconds), _reduce("B", "A", reducer), _threshold("C", "B", op, value)]
+
+
 def _rule(
     tr: Translator,
     uid: str,
@@ -159,11 +167,7 @@ def rule_groups(cfg: DashboardsConfig, locale: str, inventory: Inventory | None 
             "link_down",
             net,
             "Network",
-            [
-                _query("A", ds, str(link_down(link)), 300),
-                _reduce("B", "A", "last"),
-                _threshold("C", "B", "gt", 1),
-            ],
+            _reduce_compare(ds, str(link_down(link)), 300, "last", "gt", 1),
             "C",
             "2m",
             "critical",
@@ -201,11 +205,7 @@ def rule_groups(cfg: DashboardsConfig, locale: str, inventory: Inventory | None 
             "optics_low",
             net,
             "Network",
-            [
-                _query("A", ds, str(optics), 600),
-                _reduce("B", "A", "last"),
-                _threshold("C", "B", "lt", cfg.optics_rx_min_dbm),
-            ],
+            _reduce_compare(ds, str(optics), 600, "last", "lt", cfg.optics_rx_min_dbm),
             "C",
             "5m",
             "warning",
@@ -219,11 +219,7 @@ def rule_groups(cfg: DashboardsConfig, locale: str, inventory: Inventory | None 
             "device_unreachable",
             net,
             "Network",
-            [
-                _query("A", ds, str(unreachable), 300),
-                _reduce("B", "A", "last"),
-                _threshold("C", "B", "lt", 1),
-            ],
+            _reduce_compare(ds, str(unreachable), 300, "last", "lt", 1),
             "C",
             "3m",
             "critical",
@@ -239,7 +235,7 @@ def rule_groups(cfg: DashboardsConfig, locale: str, inventory: Inventory | None 
             "soc_critical",
             soc,
             "SOC",
-            [_query("A", ds, str(critical), 300), _reduce("B", "A", "sum"), _threshold("C", "B", "gt", 0)],
+            _reduce_compare(ds, str(critical), 300, "sum", "gt", 0),
             "C",
             "0s",
             "critical",

@@ -10,7 +10,7 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
-import yaml
+from nocsoc.textcatalog import load_catalogue
 
 Locale = Literal["vi", "en"]
 LOCALES: tuple[Locale, ...] = ("vi", "en")
@@ -24,13 +24,7 @@ class TranslationError(KeyError):
 
 @cache
 def catalog(locale: str) -> dict[str, str]:
-    if locale not in LOCALES:
-        raise TranslationError(f"unknown locale {locale!r} (choose one of {', '.join(LOCALES)})")
-    path = I18N_DIR / f"{locale}.yaml"
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    if not isinstance(data, dict):
-        raise TranslationError(f"{path}: expected a mapping of key: text")
-    return {str(k): str(v) for k, v in data.items()}
+    return load_catalogue(I18N_DIR, locale, LOCALES, TranslationError, what="locale")
 
 
 class Translator:

@@ -17,7 +17,7 @@ subqueries), and an unknown shape is reported, never guessed.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,12 +47,12 @@ class Column:
     unit: str | None  # None: a text column (tag or string field)
 
 
-def _split_top(text: str, sep: str = ",") -> list[str]:
-    """Split at `sep` outside parentheses and quotes."""
-    parts: list[str] = []
-    cur: list[str] = []
+def _scan(text: str) -> Iterator[tuple[int, str, bool]]:
+    """Each character of `text` with its index and whether it stands at the top level: outside
+    quotes and parentheses (a quote or parenthesis itself never does)."""
     depth, quote = 0, ""
-    for ch in text:
+    for i, ch in enumerate(text):
+        top = False
         if quote:
             quote = "" if ch == quote else quote
         elif ch in "\"'":
@@ -61,7 +61,17 @@ def _split_top(text: str, sep: str = ",") -> list[str]:
             depth += 1
         elif ch == ")":
             depth -= 1
-        elif ch == sep and depth == 0:
+        else:
+            top = depth == 0
+        yield i, ch, top
+
+
+def _split_top(text: str, sep: str = ",") -> list[str]:
+    """Split at `sep` outside parentheses and quotes."""
+    parts: list[str] = []
+    cur: list[str] = []
+    for _i, ch, top in _scan(text):
+        if top and ch == sep:
             parts.append("".join(cur).strip())
             cur = []
             continue
@@ -72,17 +82,8 @@ def _split_top(text: str, sep: str = ",") -> list[str]:
 
 def _find_from(text: str) -> int:
     """Index of the top-level FROM keyword."""
-    depth, quote = 0, ""
-    for i, ch in enumerate(text):
-        if quote:
-            quote = "" if ch == quote else quote
-        elif ch in "\"'":
-            quote = ch
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        elif depth == 0 and text[i : i + 6].upper() == " FROM ":
+    for i, _ch, top in _scan(text):
+        if top and text[i : i + 6].upper() == " FROM ":
             return i
     raise ValueError("no FROM")
 

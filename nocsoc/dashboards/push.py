@@ -10,7 +10,7 @@ the datasource is created (from the env var named in the config) and not compare
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Literal
@@ -20,7 +20,7 @@ from grafana_client import GrafanaApi
 from grafana_client.client import GrafanaClientError, GrafanaException, GrafanaUnauthorizedError
 
 from nocsoc.dashboards import alerting
-from nocsoc.dashboards.base import FOLDERS, folder_title, folder_uid
+from nocsoc.dashboards.base import FOLDERS, DashboardSpec, folder_title, folder_uid
 from nocsoc.dashboards.config import DashboardsConfig
 from nocsoc.dashboards.registry import build_all
 from nocsoc.errors import NocsocError
@@ -128,8 +128,8 @@ def push(
     try:
         _push_folders(api, loc, report, dry_run)
         _push_datasource(api, cfg, report, dry_run)
-        _push_dashboards(api, cfg, loc, report, dry_run, inventory)
-        _push_rules(api, cfg, loc, report, dry_run, inventory)
+        _push_dashboards(api, build_all(loc, cfg.datasource_uid, cfg, inventory), loc, report, dry_run)
+        _push_rules(api, alerting.rules(cfg, loc, inventory), report, dry_run)
     except GrafanaException as exc:
         raise PushError(
             f"Grafana at {url} refused {report.current} (HTTP {exc.status_code}): {exc.message}"
@@ -184,14 +184,10 @@ def _strip(d: dict[str, Any]) -> dict[str, Any]:
 
 
 def _push_dashboards(
-    api: GrafanaApi,
-    cfg: DashboardsConfig,
-    locale: str,
-    report: PushReport,
-    dry_run: bool,
-    inventory: Inventory | None = None,
+    api: GrafanaApi, boards: Iterable[tuple[DashboardSpec, dict[str, Any]]], locale: str,
+    report: PushReport, dry_run: bool,
 ) -> None:
-    for spec, data in build_all(locale, cfg.datasource_uid, cfg, inventory):
+    for spec, data in boards:
         dash_folder = folder_uid(spec.folder, locale)
         report.current = f"dashboard {data['uid']}"
         have = _get(partial(api.dashboard.get_dashboard, data["uid"]))
@@ -218,15 +214,8 @@ def _push_dashboards(
             )
 
 
-def _push_rules(
-    api: GrafanaApi,
-    cfg: DashboardsConfig,
-    locale: str,
-    report: PushReport,
-    dry_run: bool,
-    inventory: Inventory | None = None,
-) -> None:
-    for rule in alerting.rules(cfg, locale, inventory):
+def _push_rules(api: GrafanaApi, rules: Iterable[dict[str, Any]], report: PushReport, dry_run: bool) -> None:
+    for rule in rules:
         uid = rule["uid"]
         report.current = f"alert rule {uid}"
         have = _get(partial(api.alertingprovisioning.get_alertrule, uid))

@@ -177,14 +177,22 @@ def check_dashboard(d: dict[str, Any]) -> list[Problem]:
     return problems
 
 
+def _by_uid(items: Iterable[dict[str, Any]], missing: str, what: str,
+            problems: list[Problem]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Each item with its uid (`missing` when it has none); a uid seen before adds the problem
+    "<what> uid used twice" to `problems` before the item is yielded, keeping their order."""
+    seen: set[str] = set()
+    for item in items:
+        uid = item.get("uid", missing)
+        if uid in seen:
+            problems.append(Problem(uid, f"{what} uid used twice"))
+        seen.add(uid)
+        yield uid, item
+
+
 def check_dashboards(dashboards: Iterable[dict[str, Any]]) -> list[Problem]:
     problems: list[Problem] = []
-    seen: set[str] = set()
-    for d in dashboards:
-        uid = d.get("uid", "")
-        if uid in seen:
-            problems.append(Problem(uid, "dashboard uid used twice"))
-        seen.add(uid)
+    for _uid, d in _by_uid(dashboards, "", "dashboard", problems):
         problems += check_dashboard(d)
     return problems
 
@@ -192,12 +200,7 @@ def check_dashboards(dashboards: Iterable[dict[str, Any]]) -> list[Problem]:
 def check_alert_rules(rules: Iterable[dict[str, Any]]) -> list[Problem]:
     """Unique rule uids and refIds; the condition names a refId; query names exist in the schema."""
     problems: list[Problem] = []
-    seen: set[str] = set()
-    for r in rules:
-        uid = r.get("uid", "(no uid)")
-        if uid in seen:
-            problems.append(Problem(uid, "alert rule uid used twice"))
-        seen.add(uid)
+    for uid, r in _by_uid(rules, "(no uid)", "alert rule", problems):
         refs = [q.get("refId") for q in r.get("data", [])]
         if len(refs) != len(set(refs)):
             problems.append(Problem(uid, f"refIds not unique: {refs}"))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-import yaml
+from nocsoc.textcatalog import load_catalogue
 
 LANGS = ("vi", "en")
 DIR = Path(__file__).parent
@@ -23,13 +23,7 @@ class MessageError(KeyError):
 
 @cache
 def catalog(lang: str) -> dict[str, str]:
-    if lang not in LANGS:
-        raise MessageError(f"unknown language {lang!r} (choose one of {', '.join(LANGS)})")
-    path = DIR / f"{lang}.yaml"
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    if not isinstance(data, dict):
-        raise MessageError(f"{path}: expected a mapping of key: text")
-    return {str(k): str(v) for k, v in data.items()}
+    return load_catalogue(DIR, lang, LANGS, MessageError)
 
 
 def text(lang: str, key: str, **values: object) -> str:

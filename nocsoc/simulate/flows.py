@@ -16,7 +16,7 @@ import ipaddress
 import random
 import struct
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from nocsoc.inventory.model import Role
@@ -234,33 +234,7 @@ class FlowExporter:
         nrec = 0
         if self.version == 9:
             if with_templates:
-                sets.append(
-                    _set(
-                        0,
-                        struct.pack("!HH", DATA_TEMPLATE_ID, len(_V9_FIELDS))
-                        + b"".join(struct.pack("!HH", *f) for f in _V9_FIELDS),
-                    )
-                )
-                sets.append(
-                    _set(
-                        1,
-                        struct.pack(
-                            "!HHHHHHHHH",
-                            OPTIONS_TEMPLATE_ID,
-                            4,
-                            8,
-                            V9_SCOPE_SYSTEM,
-                            4,
-                            SAMPLING_INTERVAL,
-                            4,
-                            SAMPLING_ALGORITHM,
-                            1,
-                        ),
-                    )
-                )
-                sets.append(
-                    _set(OPTIONS_TEMPLATE_ID, struct.pack("!IIB", self.domain, self.sampling, ALGO_RANDOM))
-                )
+                sets += _template_sets(0, _V9_FIELDS, 1, (4, 8), V9_SCOPE_SYSTEM, self.domain, self.sampling)
                 nrec += 3
             if recs:
                 up0 = boot * 1000
@@ -275,32 +249,8 @@ class FlowExporter:
             header = struct.pack("!HHIIII", 9, nrec, uptime_ms, int(export_t), self.packets, self.domain)
         else:
             if with_templates:
-                sets.append(
-                    _set(
-                        2,
-                        struct.pack("!HH", DATA_TEMPLATE_ID, len(_IPFIX_FIELDS))
-                        + b"".join(struct.pack("!HH", *f) for f in _IPFIX_FIELDS),
-                    )
-                )
-                sets.append(
-                    _set(
-                        3,
-                        struct.pack(
-                            "!HHHHHHHHH",
-                            OPTIONS_TEMPLATE_ID,
-                            3,
-                            1,
-                            IPFIX_OBSERVATION_DOMAIN,
-                            4,
-                            SAMPLING_INTERVAL,
-                            4,
-                            SAMPLING_ALGORITHM,
-                            1,
-                        ),
-                    )
-                )
-                sets.append(
-                    _set(OPTIONS_TEMPLATE_ID, struct.pack("!IIB", self.domain, self.sampling, ALGO_RANDOM))
+                sets += _template_sets(
+                    2, _IPFIX_FIELDS, 3, (3, 1), IPFIX_OBSERVATION_DOMAIN, self.domain, self.sampling
                 )
             if recs:
                 body = _pack_records(_IPFIX_RECORD, recs, lambda r: r.start_ms, lambda r: r.end_ms)
@@ -314,6 +264,42 @@ class FlowExporter:
             return header + payload
         self.packets += 1
         return header + b"".join(sets)
+
+
+def _template_sets(
+    template_set: int,
+    fields: Sequence[tuple[int, int]],
+    options_set: int,
+    options_head: tuple[int, int],
+    scope_field: int,
+    domain: int,
+    sampling: int,
+) -> list[bytes]:
+    """The data template, the sampling options template and its one options record, as NetFlow
+    v9 (RFC 3954: set ids 0/1, head = scope and option lengths in bytes) and IPFIX (RFC 7011: set
+    ids 2/3, head = field count and scope field count) both lay them out: only those differ."""
+    return [
+        _set(
+            template_set,
+            struct.pack("!HH", DATA_TEMPLATE_ID, len(fields))
+            + b"".join(struct.pack("!HH", *f) for f in fields),
+        ),
+        _set(
+            options_set,
+            struct.pack(
+                "!HHHHHHHHH",
+                OPTIONS_TEMPLATE_ID,
+                *options_head,
+                scope_field,
+                4,
+                SAMPLING_INTERVAL,
+                4,
+                SAMPLING_ALGORITHM,
+                1,
+            ),
+        ),
+        _set(OPTIONS_TEMPLATE_ID, struct.pack("!IIB", domain, sampling, ALGO_RANDOM)),
+    ]
 
 
 def _ip(addr: str) -> bytes:

@@ -280,18 +280,14 @@ class DeviceMib:
         col(20, ctr("out_errors", False))
         x = IFX_TABLE
         col(1, _const(_text(i.name)), x)
-        col(2, ctr("in_mcast", False), x)
-        col(3, ctr("in_bcast", False), x)
-        col(4, ctr("out_mcast", False), x)
-        col(5, ctr("out_bcast", False), x)
-        col(6, ctr("in_octets", True), x)
-        col(7, ctr("in_ucast", True), x)
-        col(8, ctr("in_mcast", True), x)
-        col(9, ctr("in_bcast", True), x)
-        col(10, ctr("out_octets", True), x)
-        col(11, ctr("out_ucast", True), x)
-        col(12, ctr("out_mcast", True), x)
-        col(13, ctr("out_bcast", True), x)
+        # IF-MIB ifXTable: 2-5 ifIn/OutMulticast/BroadcastPkts (32-bit), 6-13 the ifHC* (64-bit) of
+        # in octets, ucast, mcast, bcast, then out the same
+        mcast_bcast = ("in_mcast", "in_bcast", "out_mcast", "out_bcast")
+        for n, attr in enumerate(mcast_bcast, start=2):
+            col(n, ctr(attr, False), x)
+        hc = [f"{way}_{what}" for way in ("in", "out") for what in ("octets", "ucast", "mcast", "bcast")]
+        for n, attr in enumerate(hc, start=6):
+            col(n, ctr(attr, True), x)
         col(14, _const(v2c.Integer(1)), x)
         col(15, _const(v2c.Gauge32(i.speed_mbps)), x)
         col(16, _const(v2c.Integer(2)), x)

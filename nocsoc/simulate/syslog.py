@@ -126,6 +126,11 @@ def _rfc3164(pri: int, t: float, host: str, msg: str) -> str:
     return f"<{pri}>{d.strftime('%b')} {d.day:>2} {d.strftime('%H:%M:%S')} {host} {msg}"
 
 
+def _sshd(t: float, host: str, pid: int, msg: str) -> Line:
+    """One sshd authpriv.info line (RFC 5424), as the attack scripts and the admin logins write."""
+    return Line(t, host, _rfc5424(AUTHPRIV_INFO, t, host, "sshd", pid, msg))
+
+
 def _rfc5424(pri: int, t: float, host: str, app: str, procid: int, msg: str) -> str:
     ts = datetime.fromtimestamp(t, UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
     return f"<{pri}>1 {ts} {host} {app} {procid} - - {msg}"
@@ -191,17 +196,11 @@ class SyslogScript:
                 who = user if user in ("root", "admin") else f"invalid user {user}"
                 port = 40000 + rng.randrange(20000)
                 self.lines.append(
-                    Line(
+                    _sshd(
                         t,
                         b.target,
-                        _rfc5424(
-                            AUTHPRIV_INFO,
-                            t,
-                            b.target,
-                            "sshd",
-                            3000 + n,
-                            f"Failed password for {who} from {b.source} port {port} ssh2",
-                        ),
+                        3000 + n,
+                        f"Failed password for {who} from {b.source} port {port} ssh2",
                     )
                 )
                 times.append(t)
@@ -210,17 +209,11 @@ class SyslogScript:
                 t = self._at(b.at_s + b.attempts * b.interval_s + b.success_after_s)
                 port = 40000 + rng.randrange(20000)
                 self.lines.append(
-                    Line(
+                    _sshd(
                         t,
                         b.target,
-                        _rfc5424(
-                            AUTHPRIV_INFO,
-                            t,
-                            b.target,
-                            "sshd",
-                            3999,
-                            f"Accepted password for {b.success_user} from {b.source} port {port} ssh2",
-                        ),
+                        3999,
+                        f"Accepted password for {b.success_user} from {b.source} port {port} ssh2",
                     )
                 )
                 self._record("ssh_login_after_brute_force", b.source, b.target, [t], user=b.success_user)
@@ -369,33 +362,21 @@ class SyslogEmitter:
                 user, src = rng.choice(ADMIN_USERS), rng.choice(ADMIN_SOURCES)
                 pid = 20000 + rng.randrange(9000)
                 out.append(
-                    Line(
+                    _sshd(
                         t,
                         name,
-                        _rfc5424(
-                            AUTHPRIV_INFO,
-                            t,
-                            name,
-                            "sshd",
-                            pid,
-                            f"Accepted publickey for {user} from {src} port {40000 + rng.randrange(20000)} "
-                            "ssh2: "
-                            f"ED25519 SHA256:{rng.getrandbits(128):032x}",
-                        ),
+                        pid,
+                        f"Accepted publickey for {user} from {src} port {40000 + rng.randrange(20000)} "
+                        "ssh2: "
+                        f"ED25519 SHA256:{rng.getrandbits(128):032x}",
                     )
                 )
                 out.append(
-                    Line(
+                    _sshd(
                         t + 0.01,
                         name,
-                        _rfc5424(
-                            AUTHPRIV_INFO,
-                            t + 0.01,
-                            name,
-                            "sshd",
-                            pid,
-                            f"pam_unix(sshd:session): session opened for user {user}(uid=1001) by (uid=0)",
-                        ),
+                        pid,
+                        f"pam_unix(sshd:session): session opened for user {user}(uid=1001) by (uid=0)",
                     )
                 )
             # cron every five simulated minutes

@@ -8,21 +8,29 @@ from collections.abc import Sequence
 from nocsoc.schema import Point
 
 
-class MemorySink:
-    def __init__(self, name: str = "memory") -> None:
+class _InMemory:
+    """What both in-memory sinks share: a name, a lock for writers on several threads, and
+    nothing buffered, so flush and close have no work."""
+
+    def __init__(self, name: str) -> None:
         self.name = name
         self._lock = threading.Lock()
-        self.points: list[Point] = []
-
-    def write(self, points: Sequence[Point]) -> None:
-        with self._lock:
-            self.points.extend(points)
 
     def flush(self, timeout: float | None = None) -> bool:
         return True
 
     def close(self) -> None:
         pass
+
+
+class MemorySink(_InMemory):
+    def __init__(self, name: str = "memory") -> None:
+        super().__init__(name)
+        self.points: list[Point] = []
+
+    def write(self, points: Sequence[Point]) -> None:
+        with self._lock:
+            self.points.extend(points)
 
     def counters(self) -> dict[str, int]:
         with self._lock:
@@ -34,23 +42,16 @@ class MemorySink:
             return [p for p in self.points if p.measurement == measurement]
 
 
-class DiscardSink:
+class DiscardSink(_InMemory):
     """A sink that keeps nothing (`logs listen --no-sinks`): counts what it was given."""
 
     def __init__(self, name: str = "discard") -> None:
-        self.name = name
-        self._lock = threading.Lock()
+        super().__init__(name)
         self._discarded = 0
 
     def write(self, points: Sequence[Point]) -> None:
         with self._lock:
             self._discarded += len(points)
-
-    def flush(self, timeout: float | None = None) -> bool:
-        return True
-
-    def close(self) -> None:
-        pass
 
     def counters(self) -> dict[str, int]:
         with self._lock:

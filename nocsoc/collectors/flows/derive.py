@@ -38,9 +38,8 @@ Counts = dict[str, int]
 
 _V4_MAPPED = b"\x00" * 10 + b"\xff\xff"
 # the extra columns a FlowBatch carries beside the flow (records.FlowBatch.extra)
-EXTRA = (
-    "tunnel_src",
-    "tunnel_dst",
+# the NAT and firewall-event columns, carried as they are decoded (as `x_<name>`)
+_NAT_FW = (
     "nat_src",
     "nat_dst",
     "nat_src6",
@@ -49,8 +48,8 @@ EXTRA = (
     "nat_dport",
     "nat_event",
     "fw_event",
-    "reverse",
 )
+EXTRA = ("tunnel_src", "tunnel_dst", *_NAT_FW, "reverse")
 _PAIRS = {"4": ("src", "dst"), "6": ("src6", "dst6"), "i4": ("isrc", "idst"), "i6": ("isrc6", "idst6")}
 
 
@@ -104,16 +103,7 @@ def records(
     rev = _volumes(cols, n, counts)
     if rev is not None:
         cols["_rev_bytes"], cols["_rev_packets"] = rev
-    for name in (
-        "nat_src",
-        "nat_dst",
-        "nat_src6",
-        "nat_dst6",
-        "nat_sport",
-        "nat_dport",
-        "nat_event",
-        "fw_event",
-    ):
+    for name in _NAT_FW:
         if name in cols:
             cols["x_" + name] = cols[name]
     if not pair_order and ("frame" in cols or "ip_section" in cols):

@@ -23,7 +23,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -128,6 +128,29 @@ class _Flow:
     tunnel_dst: bytes = b""
 
 
+
+
+# the names a record list's fields carry in error messages, made once (read per sample)
+_RECORD_NAMES = {
+    kind: (f"{kind} record count", f"{kind} records in one sample", f"{kind} record format",
+           f"{kind} record length", f"{kind} record")
+    for kind in ("flow", "counter")
+}
+
+
+def _records_of(r: _Reader, kind: str, wanted: int) -> Iterator[_Reader]:
+    """The records of format `wanted` in a sample's record list (sFlow v5: count, then each as
+    format, length, data); the others are read past. Iterate it to the end: `r` is left after the
+    list only then."""
+    count_name, too_many, fmt_name, len_name, rec_name = _RECORD_NAMES[kind]
+    nrec = r.u32(count_name)
+    if nrec > MAX_SAMPLES:
+        raise SflowError(f"{nrec} {too_many}")
+    for _ in range(nrec):
+        fmt = r.u32(fmt_name)
+        rec = r.sub(r.u32(len_name), rec_name)
+        if fmt == wanted:
+            yield rec
 
 
 def interface(fmt: int, value: int) -> tuple[int, int]:
@@ -317,14 +340,8 @@ class SflowDecoder:
     def _records(self, r: _Reader, in_if: int, out_if: int, rate: int, status: int,
                  reason: int) -> list[_Flow]:
         out: list[_Flow] = []
-        nrec = r.u32("flow record count")
-        if nrec > MAX_SAMPLES:
-            raise SflowError(f"{nrec} flow records in one sample")
-        for _ in range(nrec):
-            fmt = r.u32("flow record format")
-            rec = r.sub(r.u32("flow record length"), "flow record")
-            if fmt != RAW_HEADER:
-                continue  # extended data (switch, router, gateway, user...): not needed here
+        # extended data (switch, router, gateway, user...) is skipped: not needed here
+        for rec in _records_of(r, "flow", RAW_HEADER):
             protocol = rec.u32("header protocol")
             frame_length = rec.u32("frame length")
             rec.u32("stripped")
@@ -351,14 +368,7 @@ class SflowDecoder:
         if expanded:
             r.u32("source id index")
         out = []
-        nrec = r.u32("counter record count")
-        if nrec > MAX_SAMPLES:
-            raise SflowError(f"{nrec} counter records in one sample")
-        for _ in range(nrec):
-            fmt = r.u32("counter record format")
-            rec = r.sub(r.u32("counter record length"), "counter record")
-            if fmt != GENERIC_INTERFACE:
-                continue
+        for rec in _records_of(r, "counter", GENERIC_INTERFACE):
             v = _GENERIC.unpack(rec.take(_GENERIC.size, "generic interface counters"))
             (ifindex, _iftype, speed, _dir, status, in_oct, in_u, in_m, in_b, in_disc, in_err, _unk,
              out_oct, out_u, out_m, out_b, out_disc, out_err, _promisc) = v

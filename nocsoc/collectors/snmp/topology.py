@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 from nocsoc.collectors.snmp import oids as O
 from nocsoc.collectors.snmp.mibs import lldp, num
 from nocsoc.collectors.snmp.session import SnmpSession
+from nocsoc.collectors.snmp.topology_picture import SHAPES
 from nocsoc.inventory.model import Endpoint, Inventory, Link
 
 
@@ -121,19 +122,11 @@ def _q(s: str) -> str:
 
 def graph_dot(inventory: Inventory) -> str:
     """Graphviz DOT: one cluster per site, devices shaped by role, links labelled with ports."""
-    shapes = {
-        "core": "doubleoctagon",
-        "distribution": "octagon",
-        "access": "box",
-        "firewall": "hexagon",
-        "server": "component",
-        "ups": "cylinder",
-    }
     lines = ["graph backbone {", "  graph [overlap=false, splines=true];", "  node [fontsize=10];"]
     by_site: dict[str, list[str]] = {}
     for d in inventory.devices:
         by_site.setdefault(d.site, []).append(
-            f"    {_q(d.name)} [shape={shapes.get(d.role.value, 'box')}, "
+            f"    {_q(d.name)} [shape={SHAPES.get(d.role.value, 'box')}, "
             f'label={_q(d.name)[:-1]}\\n{d.address}"];'
         )  # \n: DOT's line break in a label
     for i, (site, nodes) in enumerate(sorted(by_site.items())):

@@ -28,7 +28,7 @@ from nocsoc.sinks.sqlite import SqliteReader
 
 BACKBONE_ROLES = frozenset({"core", "distribution"})
 ROLE_ORDER = ("core", "distribution", "firewall", "access", "server", "ups")
-SHAPES = {
+SHAPES = {  # Graphviz node shape by device role (also the plain DOT of topology.graph_dot)
     "core": "doubleoctagon",
     "distribution": "octagon",
     "access": "box",

@@ -6,27 +6,25 @@ the engine thread (`WindowsInputs.parse`). Winlogbeat is paced, not dropped: a f
 its connection wait (counted as back-pressure), and its batch is acknowledged only once every
 event of it is processed and its detections committed, so a batch cut short by a nocsoc restart
 is resent by Winlogbeat. NXLog has no acknowledgement: a full queue drops (counted), as syslog.
-Written apart from the syslog receivers (small socket loops) so collectors never import each
-other.
+The socket plumbing (bind, accept, datagram loop, stop) is `collectors.listener`, shared with
+the syslog receivers without either collector importing the other.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import socket
 import threading
 import time
 from collections.abc import Callable
 
-from nocsoc.collectors.listen import bind_socket, parse_bind
+from nocsoc.collectors.listener import Listener, Submit
 from nocsoc.collectors.windows.lumberjack import ProtocolError, SocketReader, ack_frame, read_batch
 from nocsoc.component import Counters
 from nocsoc.schema.selfmetrics import WINDOWS_INPUT
 
 log = logging.getLogger(__name__)
 
-Submit = Callable[[str, str, str], bool]
 # (document, sender, source, acknowledgement, timeout s) -> queued
 SubmitWait = Callable[[str, str, str, "PendingAck", float], bool]
 
@@ -51,83 +49,7 @@ class PendingAck:
                 self.done.set()
 
 
-class _Listener:
-    """A socket bound to `bind`, the address it really got (port 0 asks the kernel for one), and
-    the stop. (The syslog receivers have their own: collectors do not import each other.)"""
-
-    source = ""
-    _sock: socket.socket | None = None
-    _address: tuple[str, int] | None = None
-    _thread: threading.Thread | None = None
-
-    def __init__(self, bind: str) -> None:
-        self.bind = parse_bind(bind)
-        self._stop = threading.Event()
-        self._conns: set[socket.socket] = set()
-        self._lock = threading.Lock()
-
-    def _open(self, kind: int, proto: str) -> socket.socket:
-        s = socket.socket(socket.AF_INET6 if ":" in self.bind[0] else socket.AF_INET, kind)
-        if kind == socket.SOCK_STREAM:
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        else:
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 * 1024 * 1024)
-        bind_socket(s, proto, f"{self.bind[0]}:{self.bind[1]}", self.bind)
-        s.settimeout(0.2)
-        host, port = s.getsockname()[:2]
-        self._address = (host, port)
-        self._sock = s
-        return s
-
-    @property
-    def address(self) -> tuple[str, int]:
-        if self._address is None:
-            raise RuntimeError("the receiver is not started")
-        return self._address
-
-    def _accept_loop(self, serve: Callable[[socket.socket, str], None], max_connections: int,
-                     counters: Counters) -> None:
-        assert self._sock is not None
-        while not self._stop.is_set():
-            try:
-                conn, addr = self._sock.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                break
-            with self._lock:
-                if len(self._conns) >= max_connections:
-                    counters.add("refused")
-                    conn.close()
-                    continue
-                self._conns.add(conn)
-            counters.add("connections")
-            threading.Thread(target=self._serve_conn, args=(serve, conn, addr[0]),
-                             name=f"{self.source}-{addr[0]}", daemon=True).start()
-
-    def _serve_conn(self, serve: Callable[[socket.socket, str], None], conn: socket.socket,
-                    sender: str) -> None:
-        try:
-            serve(conn, sender)
-        finally:
-            with self._lock:
-                self._conns.discard(conn)
-            with contextlib.suppress(OSError):
-                conn.close()
-
-    def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
-        with self._lock:
-            for c in list(self._conns):
-                with contextlib.suppress(OSError):
-                    c.shutdown(socket.SHUT_RDWR)
-        if self._thread:
-            self._thread.join(timeout)
-        if self._sock:
-            self._sock.close()
-
-
-class NxlogTcpServer(_Listener):
+class NxlogTcpServer(Listener):
     """NXLog om_tcp: one JSON document a line (LF or CRLF); a line over `max_message` is
     skipped to its end and counted."""
 
@@ -143,11 +65,7 @@ class NxlogTcpServer(_Listener):
             "received", "dropped", "errors", "connections", "refused", "oversized"))
 
     def start(self) -> None:
-        s = self._open(socket.SOCK_STREAM, "tcp")
-        s.listen(64)
-        self._thread = threading.Thread(target=self._accept_loop, name=self.source, daemon=True,
-                                        args=(self._serve, self.max_connections, self.counters))
-        self._thread.start()
+        self._start_stream(self._serve, self.max_connections)
 
     def _serve(self, conn: socket.socket, sender: str) -> None:
         conn.settimeout(0.5)
@@ -190,7 +108,7 @@ class NxlogTcpServer(_Listener):
             self.counters.add("dropped")
 
 
-class NxlogUdpServer(_Listener):
+class NxlogUdpServer(Listener):
     """NXLog om_udp: one JSON document per datagram."""
 
     source = "nxlog_udp"
@@ -203,31 +121,10 @@ class NxlogUdpServer(_Listener):
                                  only=("received", "dropped", "errors"))
 
     def start(self) -> None:
-        self._open(socket.SOCK_DGRAM, "udp")
-        self._thread = threading.Thread(target=self._run, name=self.source, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        assert self._sock is not None
-        buf = bytearray(self.max_message)
-        view = memoryview(buf)
-        sock = self._sock
-        while not self._stop.is_set():
-            try:
-                n, addr = sock.recvfrom_into(buf)
-            except TimeoutError:
-                continue
-            except OSError:
-                if self._stop.is_set():
-                    break
-                self.counters.add("errors")
-                continue
-            self.counters.add("received")
-            if not self.submit(bytes(view[:n]).decode("utf-8", "replace"), addr[0], self.source):
-                self.counters.add("dropped")
+        self._start_datagrams(self.submit)
 
 
-class WinlogbeatServer(_Listener):
+class WinlogbeatServer(Listener):
     source = "winlogbeat"
 
     def __init__(self, bind: str, submit: SubmitWait, max_message: int = 65536, max_window: int = 8192,
@@ -243,11 +140,7 @@ class WinlogbeatServer(_Listener):
             "backpressure_waits", "ack_timeouts"))
 
     def start(self) -> None:
-        s = self._open(socket.SOCK_STREAM, "tcp")
-        s.listen(64)
-        self._thread = threading.Thread(target=self._accept_loop, name=self.source, daemon=True,
-                                        args=(self._serve, self.max_connections, self.counters))
-        self._thread.start()
+        self._start_stream(self._serve, self.max_connections)
 
     def _serve(self, conn: socket.socket, sender: str) -> None:
         conn.settimeout(None)  # a beat may stay quiet for long; stop() shuts the socket down
@@ -291,17 +184,25 @@ class WinlogbeatServer(_Listener):
                 if not waited:
                     self.counters.add("backpressure_waits")
                     waited = True
-                if self._stop.is_set() or time.monotonic() > deadline:
-                    self.counters.add("ack_timeouts")
+                due = self._keep_waiting(conn, deadline, next_keepalive)
+                if due is None:
                     return False
-                if time.monotonic() >= next_keepalive:
-                    conn.sendall(ack_frame(0))
-                    next_keepalive = time.monotonic() + _KEEPALIVE_S
+                next_keepalive = due
         while not ack.done.wait(0.5):
-            if self._stop.is_set() or time.monotonic() > deadline:
-                self.counters.add("ack_timeouts")
+            due = self._keep_waiting(conn, deadline, next_keepalive)
+            if due is None:
                 return False
-            if time.monotonic() >= next_keepalive:
-                conn.sendall(ack_frame(0))
-                next_keepalive = time.monotonic() + _KEEPALIVE_S
+            next_keepalive = due
         return True
+
+    def _keep_waiting(self, conn: socket.socket, deadline: float, next_keepalive: float) -> float | None:
+        """One turn of waiting for room or for the commit: None to give up (stopping, or
+        `ack_timeout_s` passed: counted), else when the next `2A 0` keepalive is due (sent now if
+        it was)."""
+        if self._stop.is_set() or time.monotonic() > deadline:
+            self.counters.add("ack_timeouts")
+            return None
+        if time.monotonic() >= next_keepalive:
+            conn.sendall(ack_frame(0))
+            return time.monotonic() + _KEEPALIVE_S
+        return next_keepalive

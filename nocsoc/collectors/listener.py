@@ -1,0 +1,133 @@
+"""The socket plumbing every receiver thread shares (syslog UDP/TCP, NXLog UDP/TCP, Winlogbeat):
+a socket bound to `bind`, the address it really got, one thread accepting connections (each served
+on its own thread, at most `max_connections`) or reading datagrams, and the stop.
+
+Blocking sockets on threads, not asyncio: measured, blocking recv keeps up where asyncio's default
+loop drops most datagrams. Kept here, beside `listen`, so the collectors share it without
+importing each other; what a receiver does with a connection's bytes is its own `_serve`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+from collections.abc import Callable
+
+from nocsoc.collectors.listen import bind_socket, parse_bind
+from nocsoc.component import Counters
+
+Submit = Callable[[str, str, str], bool]  # (message, sender address, source) -> accepted
+Serve = Callable[[socket.socket, str], None]  # (connection, sender address)
+
+
+class Listener:
+    """Base of the receivers. Subclasses set `source` (names the threads, is handed to `submit`)
+    and `counters`; datagram receivers also `max_message`."""
+
+    source = ""
+    counters: Counters
+    max_message: int
+    _sock: socket.socket | None = None
+    _address: tuple[str, int] | None = None
+    _thread: threading.Thread | None = None
+
+    def __init__(self, bind: str) -> None:
+        self.bind = parse_bind(bind)
+        self._stop = threading.Event()
+        self._conns: set[socket.socket] = set()
+        self._lock = threading.Lock()
+
+    def _open(self, kind: int, proto: str) -> socket.socket:
+        s = socket.socket(socket.AF_INET6 if ":" in self.bind[0] else socket.AF_INET, kind)
+        if kind == socket.SOCK_STREAM:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        else:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 * 1024 * 1024)
+        bind_socket(s, proto, f"{self.bind[0]}:{self.bind[1]}", self.bind)
+        s.settimeout(0.2)
+        # port 0 asks the kernel for one: kept, so it is still known after the socket is closed
+        host, port = s.getsockname()[:2]
+        self._address = (host, port)
+        self._sock = s
+        return s
+
+    @property
+    def address(self) -> tuple[str, int]:
+        if self._address is None:
+            raise RuntimeError("the receiver is not started")
+        return self._address
+
+    def _start_datagrams(self, submit: Submit) -> None:
+        """Bind a UDP socket and read it on a thread: one datagram, one message to `submit`."""
+        self._open(socket.SOCK_DGRAM, "udp")
+        self._thread = threading.Thread(target=self._datagram_loop, name=self.source, daemon=True,
+                                        args=(submit,))
+        self._thread.start()
+
+    def _datagram_loop(self, submit: Submit) -> None:
+        assert self._sock is not None
+        buf = bytearray(self.max_message)
+        view = memoryview(buf)
+        sock = self._sock
+        while not self._stop.is_set():
+            try:
+                n, addr = sock.recvfrom_into(buf)
+            except TimeoutError:
+                continue
+            except OSError:
+                if self._stop.is_set():
+                    break
+                self.counters.add("errors")
+                continue
+            self.counters.add("received")
+            if not submit(bytes(view[:n]).decode("utf-8", "replace"), addr[0], self.source):
+                self.counters.add("dropped")
+
+    def _start_stream(self, serve: Serve, max_connections: int) -> None:
+        """Bind and listen on TCP; each accepted connection is `serve`d on its own thread."""
+        s = self._open(socket.SOCK_STREAM, "tcp")
+        s.listen(64)
+        self._thread = threading.Thread(target=self._accept_loop, name=self.source, daemon=True,
+                                        args=(serve, max_connections))
+        self._thread.start()
+
+    def _accept_loop(self, serve: Serve, max_connections: int) -> None:
+        assert self._sock is not None
+        while not self._stop.is_set():
+            try:
+                conn, addr = self._sock.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                break
+            with self._lock:
+                if len(self._conns) >= max_connections:
+                    self.counters.add("refused")
+                    conn.close()
+                    continue
+                self._conns.add(conn)
+            self.counters.add("connections")
+            threading.Thread(target=self._serve_conn, args=(serve, conn, addr[0]),
+                             name=f"{self.source}-{addr[0]}", daemon=True).start()
+
+    def _serve_conn(self, serve: Serve, conn: socket.socket, sender: str) -> None:
+        try:
+            serve(conn, sender)
+        finally:
+            with self._lock:
+                self._conns.discard(conn)
+            with contextlib.suppress(OSError):
+                conn.close()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop accepting, wake every connection thread (shutdown ends a blocked recv), join."""
+        self._stop.set()
+        with self._lock:
+            for c in list(self._conns):
+                with contextlib.suppress(OSError):
+                    c.shutdown(socket.SHUT_RDWR)
+        if self._thread:
+            self._thread.join(timeout)
+        if self._sock:
+            self._sock.close()
