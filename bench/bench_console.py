@@ -21,6 +21,10 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+ALERTS = 100_000  # in the store the queue pages over
+PIVOT_MINUTES = 120  # of flow history around the alert (2,000 aggregates a minute)
+PIVOT_LOGS = 20_000  # archived log lines
+QUICK = {"ALERTS": 500, "PIVOT_MINUTES": 5, "PIVOT_LOGS": 500}
 sys.path.insert(0, str(ROOT))
 
 
@@ -102,7 +106,7 @@ def _pivot_detail(cl: Any, deps: Any, store: Any, root: Path) -> tuple[float, in
     t0 = a.first_seen - 3600
     fw = FlowHistoryWriter(cfg, root, clock=lambda: t0 + 3 * 3600)
     per_min, rows = 2000, 0
-    for m in range(120):
+    for m in range(PIVOT_MINUTES):
         srcs = np.array([src if i < 50 else rnd.getrandbits(32) for i in range(per_min)], np.uint32)
         cols = {
             "src": srcs,
@@ -129,7 +133,7 @@ def _pivot_detail(cl: Any, deps: Any, store: Any, root: Path) -> tuple[float, in
         rows += per_min
     fw.sync()
     lw = LogArchiveWriter(cfg, root, clock=lambda: t0 + 3 * 3600)
-    n_logs = 20_000
+    n_logs = PIVOT_LOGS
     for i in range(n_logs):
         ip = a.src_ip if i % 100 == 0 else f"10.{(i >> 8) & 255}.{i & 255}.1"
         lw.add(
@@ -168,7 +172,8 @@ def _idle_cpu(deps: Any, seconds: float = 20.0) -> float:
     return 100.0 * used / seconds
 
 
-def run(n: int = 100_000) -> dict[str, Any]:
+def run(n: int | None = None) -> dict[str, Any]:
+    n = ALERTS if n is None else n
     from fastapi.testclient import TestClient
 
     from nocsoc.detections.loader import load_rules
@@ -260,7 +265,7 @@ def run(n: int = 100_000) -> dict[str, Any]:
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
-    ap.add_argument("--alerts", type=int, default=100_000)
+    ap.add_argument("--alerts", type=int, default=ALERTS)
     res = run(ap.parse_args().alerts)
     for r in res["rows"]:
         print(r)
