@@ -218,8 +218,16 @@ def demo_script(inventory: Inventory, opts: DemoOptions, optics_min_dbm: float |
                       default=opts.snmp_interval_s)
         return 2 * slowest * opts.speed
 
-    flaps = [f.model_copy(update={"down_s": max(f.down_s, visible_s(f.link))}) for f in script.link_flaps]
     last_s = opts.duration_s * opts.speed - 2 * opts.snmp_interval_s * opts.speed
+    first_s = min(2 * opts.snmp_interval_s * opts.speed, last_s / 2)  # the pollers' baseline first
+    flaps = []
+    for f in script.link_flaps:
+        # as long as both ends need, and over before the demo is: a short demo (the tests' 60 s)
+        # cannot hold two 30-s core polls after the scripted start, so the flap moves earlier and,
+        # where even that is not enough, lasts what is left
+        down_s = max(f.down_s, visible_s(f.link))
+        at_s = max(first_s, min(f.at_s, last_s - down_s))
+        flaps.append(f.model_copy(update={"at_s": at_s, "down_s": max(f.down_s, min(down_s, last_s - at_s))}))
     optics = []
     for o in script.optics:
         ramp_s = min(o.ramp_s, max(last_s, 1.0))
