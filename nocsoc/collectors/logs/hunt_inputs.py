@@ -40,9 +40,11 @@ def expand(args: list[str | Path]) -> list[Path]:
         p = Path(arg).expanduser()
         if p.is_file():
             found[p] = None
-        elif p.is_dir():  # recursively: an EVTX collection keeps one folder per host or case
+        elif p.is_dir():  # its files; below it only .evtx (a collection: a folder per host or case)
             for f in sorted(p.rglob("*")):
-                if f.is_file() and not any(part.startswith(".") for part in f.relative_to(p).parts):
+                rel = f.relative_to(p).parts
+                if f.is_file() and not any(part.startswith(".") for part in rel) and (
+                        len(rel) == 1 or f.suffix.lower() == ".evtx"):
                     found[f] = None
         elif glob.has_magic(str(arg)):
             hits = [Path(h) for h in sorted(glob.glob(str(p))) if Path(h).is_file()]
