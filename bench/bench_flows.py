@@ -17,6 +17,7 @@ Run: `python -m bench flows` (or `python bench/bench_flows.py`).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import random
@@ -195,7 +196,7 @@ for i, d in enumerate(datagrams):
 
 
 def udp_collector_rate(datagrams: list[bytes], version: int, records: int,
-                       repeat: int = 3) -> tuple[float, int, float]:
+                       repeat: int = 3, replays: int | None = None) -> tuple[float, int, float]:
     """The whole FlowCollector over UDP, fed by a separate sender process: this process's CPU
     (receiver and worker threads) per record, median of `repeat`. Returns (records/s, drops,
     share of that CPU spent in the receiver thread)."""
@@ -207,9 +208,10 @@ def udp_collector_rate(datagrams: list[bytes], version: int, records: int,
     from tests.servers.base import wait_until
 
     rates, shares, drops = [], [], 0
+    replays = UDP_REPLAYS if replays is None else replays
     with tempfile.TemporaryDirectory(prefix="bench-flows-udp-") as tmp:
         dump = Path(tmp) / "datagrams.pickle"
-        sent = continuous(datagrams, version, UDP_REPLAYS, records)
+        sent = continuous(datagrams, version, replays, records)
         dump.write_bytes(pickle.dumps(sent))
         for _ in range(repeat):
             collector = FlowCollector(FlowsConfig(bind="127.0.0.1:0", sflow_bind=None, interval_s=60),
@@ -233,7 +235,7 @@ def udp_collector_rate(datagrams: list[bytes], version: int, records: int,
                 drops += collector.counters.get("kernel_drops") + collector.counters.get("app_drops")
             finally:
                 collector.stop()
-            rates.append(records * UDP_REPLAYS / used)
+            rates.append(records * replays / used)
             shares.append(rx_used / used)
     return statistics.median(rates), drops, statistics.median(shares)
 
@@ -278,6 +280,198 @@ def nfcapd_rate(datagrams: list[bytes], version: int, records: int, repeat: int 
     return statistics.median(rates) if rates else None
 
 
+# nocsoc's seven rollup tables (nocsoc/collectors/flows/rollup.py, per exporter) as nfacctd
+# aggregates (CONFIG-KEYS `aggregate`), one `print` plugin each: pmacct aggregates by one key set
+# per plugin, so "the same keys" is one plugin per table. `flows` adds the FLOWS counter (records
+# summed into the aggregate), which the bench checks against the records sent. nocsoc's service
+# key is proto + the lower of the two ports; pmacct has no such primitive, dst_port is the nearest.
+NFACCTD_TABLES = {
+    "total": "peer_src_ip, sampling_rate",
+    "in": "peer_src_ip, in_iface",
+    "out": "peer_src_ip, out_iface",
+    "service": "peer_src_ip, proto, dst_port",
+    "src": "peer_src_ip, src_host",
+    "dst": "peer_src_ip, dst_host",
+    "conversation": "peer_src_ip, src_host, dst_host",
+}
+# print_cache_entries of the address tables: a prime; buckets ~10 deep (CONFIG-KEYS) hold ~650k
+# keys, the 100%-distinct case's 360k conversations without "Finished cache entries"; the other
+# tables hold a handful of keys (1021). Each bucket costs ~4 kB of (lazily touched) memory.
+NFACCTD_CACHE = 65_537
+
+
+def nfacctd_config(workdir: Path, port: int) -> str:
+    """One nfacctd, seven print plugins (CONFIG-KEYS: plugins, aggregate, print_output,
+    print_output_file, print_refresh_time, print_cache_entries, plugin_pipe_size,
+    plugin_buffer_size, nfacctd_pipe_size): each plugin's cache sums an interval and purges it to
+    a CSV file every print_refresh_time (nocsoc's rollup interval, 60 s) and when it exits."""
+    lines = [
+        "daemonize: false",
+        "nfacctd_ip: 127.0.0.1",
+        f"nfacctd_port: {port}",
+        "nfacctd_pipe_size: 4194304",
+        "plugins: " + ", ".join(f"print[{t}]" for t in NFACCTD_TABLES),
+        "print_output: csv",
+        "print_refresh_time: 60",
+        # a purge every 60 s (on the minute, as nocsoc closes an interval) and one at exit: each
+        # appended (the title once), so the files hold every interval of the run
+        "print_output_file_append: true",
+        # the core -> plugin rings: big enough that no plugin loses data (checked below)
+        "plugin_pipe_size: 67108864",
+        "plugin_buffer_size: 65536",
+    ]
+    for table, keys in NFACCTD_TABLES.items():
+        big = table in ("src", "dst", "conversation")
+        lines += [f"aggregate[{table}]: {keys}, flows",
+                  f"print_output_file[{table}]: {workdir / table}.csv",
+                  f"print_cache_entries[{table}]: {NFACCTD_CACHE if big else 1021}"]
+    return "\n".join(lines) + "\n"
+
+
+def _children(pid: int) -> list[int]:
+    """Processes whose parent is `pid` (nfacctd forks one per plugin)."""
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                out.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return out
+
+
+def _tree_cpu(pid: int) -> float:
+    total = 0.0
+    for p in [pid, *_children(pid)]:
+        with contextlib.suppress(OSError):  # a process that just exited
+            total += proc_cpu(p)
+    return total
+
+
+def nfacctd_totals(workdir: Path) -> dict[str, tuple[int, int, int]]:
+    """(flows, packets, bytes) of exporter 127.0.0.1 summed over each plugin's CSV file."""
+    import csv
+
+    out = {}
+    for table in NFACCTD_TABLES:
+        flows = packets = octets = 0
+        path = workdir / f"{table}.csv"
+        if path.exists():
+            for row in csv.DictReader(path.read_text().splitlines()):
+                if row["PEER_SRC_IP"] != "127.0.0.1":  # the push-out replay (see nfacctd_rate)
+                    continue
+                flows += int(row["FLOWS"])
+                packets += int(row["PACKETS"])
+                octets += int(row["BYTES"])
+        out[table] = (flows, packets, octets)
+    return out
+
+
+def nfacctd_rate(datagrams: list[bytes], version: int, records: int,
+                 replays: int | None = None) -> float | None:
+    """nfacctd's CPU per record (core + its seven plugin processes) on the same datagrams over
+    UDP (`replays` renumbered copies, default NFCAPD_REPLAYS). CPU: the scheduler's count of the
+    whole process tree, from when it is up until every process is idle again, as nocsoc's over-UDP
+    figure runs until its queue is empty (neither includes the interval's purge/close). Then
+    every process gets SIGINT (each plugin purges its cache to its CSV file), and the bench
+    raises unless every plugin's output counts every record sent (its FLOWS column)."""
+    import signal
+    import subprocess
+
+    from tests.servers.base import free_port, wait_until
+    from tests.servers.flows import udp_rx_queue
+
+    binary = shutil.which("nfacctd")
+    if not binary:
+        return None
+    replays = NFCAPD_REPLAYS if replays is None else replays
+    sent = continuous(datagrams, version, replays, records)
+    want = records * replays
+    with tempfile.TemporaryDirectory(prefix="bench-nfacctd-") as tmp:
+        work = Path(tmp)
+        port = free_port(socket.SOCK_DGRAM)
+        conf = work / "nfacctd.conf"
+        conf.write_text(nfacctd_config(work, port))
+        logfile = work / "nfacctd.log"
+        with logfile.open("w") as log:
+            proc = subprocess.Popen([binary, "-f", str(conf)], stdout=log, stderr=subprocess.STDOUT,
+                                    start_new_session=True)
+        try:
+            pid = proc.pid
+
+            def up() -> bool:
+                return len(_children(pid)) >= len(NFACCTD_TABLES) and udp_bound(port)
+
+            wait_until(up, timeout=20, what="nfacctd to start its plugins and bind")
+            last = [-1.0]
+
+            def idle() -> bool:  # no process of the tree used CPU over the last interval
+                now = _tree_cpu(pid)
+                done, last[0] = now == last[0], now
+                return done
+
+            wait_until(idle, timeout=60, interval=0.2, what="nfacctd to settle after start")
+            before = last[0]
+
+            def below(limit: int) -> bool:
+                return udp_rx_queue(port) < limit
+
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+                for i, d in enumerate(sent):
+                    s.sendto(d, ("127.0.0.1", port))
+                    if i % 40 == 0:  # as for nfcapd: never let its socket buffer overflow
+                        wait_until(functools.partial(below, 64_000), timeout=30,
+                                   interval=0.0005, what="nfacctd to keep up")
+            wait_until(functools.partial(below, 1), timeout=60, what="nfacctd to drain its socket")
+            # the plugins drain their rings after the core: wait until none works any more
+            last[0] = -1.0
+            wait_until(idle, timeout=120, interval=0.2, what="nfacctd's plugins to finish")
+            used = last[0] - before
+            # The core hands records to a plugin a full plugin_buffer_size at a time, and does not
+            # hand over the last partial buffer, even when stopped: push it out with one more
+            # replay from another exporter address (127.0.0.2), left out of the totals below.
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+                s.bind(("127.0.0.2", 0))
+                for i, d in enumerate(datagrams):
+                    s.sendto(d, ("127.0.0.1", port))
+                    if i % 40 == 0:
+                        wait_until(functools.partial(below, 64_000), timeout=30,
+                                   interval=0.0005, what="nfacctd to keep up")
+            wait_until(functools.partial(below, 1), timeout=60, what="nfacctd to drain its socket")
+            last[0] = -1.0
+            wait_until(idle, timeout=120, interval=0.2, what="nfacctd's plugins to finish")
+            start = len(logfile.read_text())
+            os.killpg(pid, signal.SIGINT)  # each process, as a terminal's ^C would
+
+            def purged() -> bool:  # each plugin's exit purge (the core does not wait for them)
+                ended = logfile.read_text()[start:].count("Purging cache - END")
+                return ended >= len(NFACCTD_TABLES)
+
+            wait_until(purged, timeout=60, what="every nfacctd plugin to write its cache")
+            with contextlib.suppress(ProcessLookupError):  # the core lingers ~2 s after ^C
+                os.killpg(pid, signal.SIGKILL)
+            proc.wait(timeout=60)
+        finally:
+            if proc.returncode is None:
+                os.killpg(pid, signal.SIGKILL)
+                proc.wait()
+        for table, (flows, packets, octets) in nfacctd_totals(work).items():
+            if flows != want:
+                raise RuntimeError(
+                    f"nfacctd table {table}: {flows} flows ({packets} packets, {octets} bytes) "
+                    f"of {want} sent; log:\n{logfile.read_text()[-2000:]}")
+    return want / used if used > 0 else None
+
+
+def udp_bound(port: int) -> bool:
+    """Something listens on 127.0.0.1:`port`/udp (from /proc/net/udp)."""
+    want = f"0100007F:{port:04X}"
+    try:
+        return any(line.split()[1] == want for line in Path("/proc/net/udp").read_text().splitlines()[1:])
+    except OSError:
+        return False
+
+
 CARDINALITY_RECORDS = 360_000  # one exporter's interval
 CARDINALITY_SHARES = (0.025, 0.25, 1.0)  # distinct (source, destination) pairs / records
 
@@ -297,7 +491,7 @@ def cardinality_rates(nfcapd_ns: float | None) -> list[dict[str, Any]]:
         distinct = int(n * share)
         pairs = [(rng.getrandbits(32), rng.getrandbits(32)) for _ in range(distinct)]
 
-        def interval(t: float, seq: int, pairs: list[tuple[int, int]] = pairs) -> list[Any]:
+        def datagrams(t: float, seq: int, pairs: list[tuple[int, int]] = pairs) -> list[bytes]:
             dgs = []
             for d in range(n // 30):
                 recs = b"".join(struct.pack(  # src, dst, next hop, in, out, packets, bytes, ...
@@ -305,7 +499,10 @@ def cardinality_rates(nfcapd_ns: float | None) -> list[dict[str, Any]]:
                     rng.randrange(40, 1500), 0, 0, rng.randrange(1024, 65536), 443, 0, 0x18, 6, 0, 0, 0,
                     24, 24, 0) for r in range(30))
                 dgs.append(struct.pack("!HHIIIIBBH", 5, 30, 0, int(t), 0, seq + d * 30, 0, 0, 0) + recs)
-            stream = [(d, "127.0.0.1", t) for d in dgs]
+            return dgs
+
+        def interval(t: float, seq: int) -> list[Any]:
+            stream = [(d, "127.0.0.1", t) for d in datagrams(t, seq)]
             ext = speedups.ext
             chunks = [stream[i:i + BATCH_DATAGRAMS] for i in range(0, len(stream), BATCH_DATAGRAMS)]
             return [ext.Datagrams(c) for c in chunks] if ext is not None else chunks
@@ -321,6 +518,18 @@ def cardinality_rates(nfcapd_ns: float | None) -> list[dict[str, Any]]:
             pipe.rollups.due(close_at)
             took.append((t1 - t0, time.process_time() - t1))
         steady = 1e9 * (took[1][0] + took[1][1]) / n
+        # over UDP, the same datagrams (one interval, every pair as often as above) to both
+        # collectors in alternating rounds: nocsoc's first interval (its tables grow) vs nfacctd
+        sent = datagrams(1_000_020.0, 0)
+        peer: list[float] = []
+        ours: list[float] = []
+        for _ in range(UDP_ROUNDS):
+            rate = nfacctd_rate(sent, 5, len(sent) * 30, replays=1)
+            if rate is not None:
+                peer.append(rate)
+            ours.append(udp_collector_rate(sent, 5, len(sent) * 30, repeat=1, replays=1)[0])
+        nfacctd_ns = 1e9 / statistics.median(peer) if peer else None
+        nocsoc_ns = 1e9 / statistics.median(ours)
         out.append({
             "distinct pairs / records": f"{distinct:,} / {n:,} ({share:.1%})",
             "first interval: add ns/record": round(1e9 * took[0][0] / n),
@@ -328,6 +537,9 @@ def cardinality_rates(nfcapd_ns: float | None) -> list[dict[str, Any]]:
             "close (top-N)": round(1e9 * took[1][1] / n),
             "next interval in all": round(steady),
             "in all / nfcapd v5 over UDP": f"{steady / nfcapd_ns:.2f}" if nfcapd_ns else "n/a",
+            "over UDP ns/record: nocsoc": round(nocsoc_ns),
+            "nfacctd": round(nfacctd_ns) if nfacctd_ns else "n/a",
+            "CPU/record nocsoc / nfacctd": f"{nocsoc_ns / nfacctd_ns:.2f}" if nfacctd_ns else "n/a",
         })
     return out
 
@@ -335,14 +547,16 @@ def cardinality_rates(nfcapd_ns: float | None) -> list[dict[str, Any]]:
 UDP_ROUNDS = 5
 # `python -m bench --quick`: the same code paths at sizes that take seconds (figures meaningless)
 QUICK = {"FLOWS": 2_000, "REPLAYS": 4, "SCAPY_DATAGRAMS": 20, "NFCAPD_REPLAYS": 12, "UDP_REPLAYS": 3,
-         "CPU_REPEAT": 1, "CARDINALITY_RECORDS": 30_000, "UDP_ROUNDS": 1}
+         "CPU_REPEAT": 1, "CARDINALITY_RECORDS": 30_000, "UDP_ROUNDS": 1, "NFACCTD_CACHE": 4099,
+         "CARDINALITY_SHARES": (1.0,)}
 
 
 def paired_udp_rates(datagrams: list[bytes], version: int, per_replay: int) -> tuple[
-        float | None, float, int, float]:
-    """(nfcapd rec/s, nocsoc rec/s, drops, receiver thread share) over UDP: medians of
-    UDP_ROUNDS rounds, each one nfcapd run then one nocsoc run, so a slower or faster spell of
-    this shared machine weighs on both sides of the ratio alike."""
+        float | None, float | None, float, int, float]:
+    """(nfcapd rec/s, nfacctd rec/s, nocsoc rec/s, drops, receiver thread share) over UDP:
+    medians of UDP_ROUNDS rounds, each one nfcapd run, one nfacctd run then one nocsoc run, so a
+    slower or faster spell of this shared machine weighs on every side of the ratios alike."""
+    nfacctd: list[float] = []
     nfcapd: list[float] = []
     nocsoc: list[float] = []
     shares: list[float] = []
@@ -351,11 +565,15 @@ def paired_udp_rates(datagrams: list[bytes], version: int, per_replay: int) -> t
         rate = nfcapd_rate(datagrams, version, per_replay, repeat=1)  # 4x our records: steadier
         if rate is not None:
             nfcapd.append(rate)
+        rate = nfacctd_rate(datagrams, version, per_replay)
+        if rate is not None:
+            nfacctd.append(rate)
         udp, lost, share = udp_collector_rate(datagrams, version, per_replay, repeat=1)
         nocsoc.append(udp)
         shares.append(share)
         drops += lost
-    return (statistics.median(nfcapd) if nfcapd else None, statistics.median(nocsoc), drops,
+    return (statistics.median(nfcapd) if nfcapd else None,
+            statistics.median(nfacctd) if nfacctd else None, statistics.median(nocsoc), drops,
             statistics.median(shares))
 
 
@@ -373,7 +591,7 @@ def run() -> dict[str, Any]:
             full, decode_only, numpy_full, records = nocsoc_rate(datagrams, version)
             per_replay = records // REPLAYS
             scapy = scapy_rate(datagrams)
-            nfcapd, udp, drops, rx_share = paired_udp_rates(datagrams, version, per_replay)
+            nfcapd, nfacctd, udp, drops, rx_share = paired_udp_rates(datagrams, version, per_replay)
             name = {5: "NetFlow v5", 9: "NetFlow v9", 10: "IPFIX"}[version]
             if version == 5:
                 nfcapd_v5_ns = 1e9 / nfcapd if nfcapd else None
@@ -384,7 +602,9 @@ def run() -> dict[str, Any]:
                 "scapy rec/s/core": round(scapy),
                 "nfcapd over UDP rec/s/core": round(nfcapd) if nfcapd else "n/a",
                 "nocsoc vs scapy": f"{full / scapy:.0f}x" if scapy else "n/a",
+                "nfacctd over UDP rec/s/core": round(nfacctd) if nfacctd else "n/a",
                 "CPU/record nocsoc / nfcapd": f"{nfcapd / udp:.2f}" if nfcapd else "n/a",
+                "CPU/record nocsoc / nfacctd": f"{nfacctd / udp:.2f}" if nfacctd else "n/a",
                 "goal 1M/s": "met" if udp >= GOAL else "not met",
             })
             ns = 1e9
@@ -392,6 +612,7 @@ def run() -> dict[str, Any]:
                 "export": name,
                 "records (per datagram)": f"{records:,} ({records / (len(datagrams) * REPLAYS):.1f})",
                 "nfcapd ns/record": round(ns / nfcapd) if nfcapd else "n/a",
+                "nfacctd ns/record": round(ns / nfacctd) if nfacctd else "n/a",
                 "nocsoc ns/record over UDP": round(ns / udp),
                 "of which decode": round(ns / decode_only),
                 "rollup": round(ns / full - ns / decode_only),
@@ -406,7 +627,7 @@ def run() -> dict[str, Any]:
             })
         cardinality = cardinality_rates(nfcapd_v5_ns)
     return {
-        "title": "Flows: decode + rollup per core vs scapy and nfcapd",
+        "title": "Flows: decode + rollup per core vs scapy, nfcapd and nfacctd",
         "rows": rows,
         "extra_tables": [details, fallback, cardinality],
         "notes": [
