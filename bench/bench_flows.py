@@ -487,7 +487,7 @@ CARDINALITY_RECORDS = 360_000  # one exporter's interval
 CARDINALITY_SHARES = (0.025, 0.25, 1.0)  # distinct (source, destination) pairs / records
 
 
-def cardinality_rates(nfcapd_ns: float | None) -> list[dict[str, Any]]:
+def cardinality_rates(nfcapd_ns: float | None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """decode+rollup CPU per record (C extension) by how many distinct address pairs an interval
     holds: the hash tables of sources, destinations and conversations grow with them and stop
     fitting in the caches, which nfcapd (it aggregates nothing) does not pay. Synthetic v5
@@ -497,7 +497,8 @@ def cardinality_rates(nfcapd_ns: float | None) -> list[dict[str, Any]]:
 
     rng = random.Random(5)
     n = CARDINALITY_RECORDS
-    out = []
+    out: list[dict[str, Any]] = []
+    peer_rows: list[dict[str, Any]] = []  # the same datagrams over UDP, nocsoc vs nfacctd
     for share in CARDINALITY_SHARES:
         distinct = int(n * share)
         pairs = [(rng.getrandbits(32), rng.getrandbits(32)) for _ in range(distinct)]
@@ -548,11 +549,20 @@ def cardinality_rates(nfcapd_ns: float | None) -> list[dict[str, Any]]:
             "close (top-N)": round(1e9 * took[1][1] / n),
             "next interval in all": round(steady),
             "in all / nfcapd v5 over UDP": f"{steady / nfcapd_ns:.2f}" if nfcapd_ns else "n/a",
-            "over UDP ns/record: nocsoc": round(nocsoc_ns),
-            "nfacctd": round(nfacctd_ns) if nfacctd_ns else "n/a",
-            "CPU/record nocsoc / nfacctd": f"{nocsoc_ns / nfacctd_ns:.2f}" if nfacctd_ns else "n/a",
         })
-    return out
+        peer_rows.append(peer_row(f"synthetic v5, {share:.1%} distinct pairs", n, nfacctd_ns, nocsoc_ns))
+    return out, peer_rows
+
+
+def peer_row(name: str, records: int | str, nfacctd_ns: float | None, nocsoc_ns: float) -> dict[str, Any]:
+    return {
+        "input (over UDP, same datagrams)": name,
+        "records per run (nocsoc / nfacctd)": records,
+        "nocsoc ns/record": round(nocsoc_ns),
+        "nfacctd ns/record (7 plugins)": round(nfacctd_ns) if nfacctd_ns else "n/a",
+        "CPU/record nocsoc / nfacctd": f"{nocsoc_ns / nfacctd_ns:.2f}" if nfacctd_ns else "n/a",
+        "nfacctd FLOWS = records sent": "yes (checked)" if nfacctd_ns else "n/a",
+    }
 
 
 UDP_ROUNDS = 5
@@ -596,6 +606,7 @@ def run() -> dict[str, Any]:
     nfcapd_v5_ns: float | None = None
     details: list[dict[str, Any]] = []
     fallback: list[dict[str, Any]] = []
+    peers: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="bench-flows-") as tmp:
         pcap = make_pcap(Path(tmp) / "bench.pcap")
         for version in (5, 9, 10):
@@ -614,9 +625,7 @@ def run() -> dict[str, Any]:
                 "scapy rec/s/core": round(scapy),
                 "nfcapd over UDP rec/s/core": round(nfcapd) if nfcapd else "n/a",
                 "nocsoc vs scapy": f"{full / scapy:.0f}x" if scapy else "n/a",
-                "nfacctd over UDP rec/s/core": round(nfacctd) if nfacctd else "n/a",
                 "CPU/record nocsoc / nfcapd": f"{nfcapd / udp:.2f}" if nfcapd else "n/a",
-                "CPU/record nocsoc / nfacctd": f"{nfacctd / udp:.2f}" if nfacctd else "n/a",
                 "goal 1M/s": "met" if udp >= GOAL else "not met",
             })
             ns = 1e9
@@ -624,24 +633,26 @@ def run() -> dict[str, Any]:
                 "export": name,
                 "records (per datagram)": f"{records:,} ({records / (len(datagrams) * REPLAYS):.1f})",
                 "nfcapd ns/record": round(ns / nfcapd) if nfcapd else "n/a",
-                "nfacctd ns/record": round(ns / nfacctd) if nfacctd else "n/a",
                 "nocsoc ns/record over UDP": round(ns / udp),
                 "of which decode": round(ns / decode_only),
                 "rollup": round(ns / full - ns / decode_only),
                 "receive + hand-over": f"{round(ns / udp - ns / full)} (receiver thread {rx_share:.0%})",
                 "UDP drops (kernel + app)": drops,
             })
+            peers.append(peer_row(f"softflowd {name}",
+                                  f"{per_replay * UDP_REPLAYS:,} / {per_replay * NFACCTD_REPLAYS:,}",
+                                  1e9 / nfacctd if nfacctd else None, ns / udp))
             fallback.append({
                 "export": name,
                 "decode+rollup ns/record, C extension": round(ns / full),
                 "pure-Python/numpy fallback": round(ns / numpy_full),
                 "fallback / C": f"{full / numpy_full:.1f}x",
             })
-        cardinality = cardinality_rates(nfcapd_v5_ns)
+        cardinality, distinct_peers = cardinality_rates(nfcapd_v5_ns)
     return {
         "title": "Flows: decode + rollup per core vs scapy, nfcapd and nfacctd",
         "rows": rows,
-        "extra_tables": [details, fallback, cardinality],
+        "extra_tables": [details, fallback, cardinality, peers + distinct_peers],
         "notes": [
             f"decode+rollup: FlowPipeline on datagrams in memory (the worker's job) in "
             f"{BATCH_DATAGRAMS:,}-datagram batches (the collector's), median of 5. Over UDP: the whole "
@@ -683,7 +694,8 @@ def run() -> dict[str, Any]:
             "tables from the previous one). nfcapd's figure is the v5 one above (it writes records "
             "without aggregating, so its cost does not depend on the pairs; nocsoc's over UDP adds "
             "the receive + hand-over of the second table).",
-            "nfacctd (pmacct, Debian's package): the aggregating peer (nfcapd only writes records). "
+            "Fifth table: nfacctd (pmacct, Debian's package), the aggregating peer (nfcapd only "
+            "writes records). "
             "One nfacctd, one `print` plugin per nocsoc rollup table, each `aggregate` the table's "
             "keys: peer_src_ip plus sampling_rate (totals) / in_iface / out_iface / proto, dst_port "
             "(services; nocsoc takes the lower port, pmacct has no such primitive) / src_host / "
@@ -696,7 +708,8 @@ def run() -> dict[str, Any]:
             "is empty (neither includes the interval's purge/close). Each run then checks every "
             "plugin's CSV: FLOWS summed = the records sent (the core holds its last partial "
             "plugin buffer even at exit, so one more replay from 127.0.0.2, left out of the sums, "
-            "pushes it out). In the fourth table both get the same synthetic datagrams over UDP "
+            "pushes it out). The softflowd rows: the same rounds as nfcapd's (one nfcapd, one nfacctd, "
+            "one nocsoc run each). The synthetic rows: the fourth table's datagrams over UDP to both "
             f"({CARDINALITY_ROUNDS} alternating rounds): nocsoc's first interval, its tables growing. "
             f"nfacctd gets {NFACCTD_REPLAYS} replays per run and, every {NFACCTD_CHUNK:,} records, "
             "the sender waits until its plugins are idle: the core does not wait for a plugin, "
