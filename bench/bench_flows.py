@@ -294,10 +294,10 @@ NFACCTD_TABLES = {
     "dst": "peer_src_ip, dst_host",
     "conversation": "peer_src_ip, src_host, dst_host",
 }
-# print_cache_entries of the address tables: a prime; buckets ~10 deep (CONFIG-KEYS) hold ~650k
+# print_cache_entries of the address tables: a prime; buckets ~10 deep (CONFIG-KEYS) hold ~1.3M
 # keys, the 100%-distinct case's 360k conversations without "Finished cache entries"; the other
 # tables hold a handful of keys (1021). Each bucket costs ~4 kB of (lazily touched) memory.
-NFACCTD_CACHE = 65_537
+NFACCTD_CACHE = 131_071
 NFACCTD_CHUNK = 100_000  # records sent before waiting for the plugins (nfacctd_rate)
 NFACCTD_REPLAYS = 40  # replays per nfacctd run (its runs pause for its plugins: slower in wall time)
 CARDINALITY_ROUNDS = 3  # alternating nocsoc / nfacctd rounds over UDP per distinct share
@@ -319,6 +319,7 @@ def nfacctd_config(workdir: Path, port: int) -> str:
         # minute can still be writing when the exit purge appends to the same file (torn lines,
         # seen here); and leaving it out only spares nfacctd work, so the ratio errs its way
         "print_refresh_time: 3600",
+        "print_output_file_append: true",
         # the core -> plugin rings: big enough that no plugin loses data (checked below)
         "plugin_pipe_size: 67108864",
         "plugin_buffer_size: 65536",
@@ -466,6 +467,8 @@ def nfacctd_rate(datagrams: list[bytes], version: int, records: int,
             if proc.returncode is None:
                 os.killpg(pid, signal.SIGKILL)
                 proc.wait()
+        if "Finished cache entries" in logfile.read_text():  # purged mid-run: raise the cache
+            raise RuntimeError(f"nfacctd: print_cache_entries {NFACCTD_CACHE} too small for this run")
         for table, (flows, packets, octets) in nfacctd_totals(work).items():
             if flows != want:
                 raise RuntimeError(
@@ -568,7 +571,7 @@ def peer_row(name: str, records: int | str, nfacctd_ns: float | None, nocsoc_ns:
 UDP_ROUNDS = 5
 # `python -m bench --quick`: the same code paths at sizes that take seconds (figures meaningless)
 QUICK = {"FLOWS": 2_000, "REPLAYS": 4, "SCAPY_DATAGRAMS": 20, "NFCAPD_REPLAYS": 12, "UDP_REPLAYS": 3,
-         "CPU_REPEAT": 1, "CARDINALITY_RECORDS": 30_000, "UDP_ROUNDS": 1, "NFACCTD_CACHE": 4099,
+         "CPU_REPEAT": 1, "CARDINALITY_RECORDS": 30_000, "UDP_ROUNDS": 1, "NFACCTD_CACHE": 16_411,
          "NFACCTD_REPLAYS": 12, "CARDINALITY_ROUNDS": 1,
          "CARDINALITY_SHARES": (1.0,)}
 
@@ -703,7 +706,7 @@ def run() -> dict[str, Any]:
             "print_refresh_time 3600 (one purge, at exit: nocsoc's 60 s made a purge on the minute "
             "and the exit purge write one file at once; nfacctd is spared that work), "
             f"print_cache_entries {NFACCTD_CACHE:,} for the address tables (~10 keys per bucket: no "
-            "'Finished cache entries'), plugin_pipe_size 64 MiB, plugin_buffer_size 64 KiB. Its CPU "
+            "'Finished cache entries', checked), plugin_pipe_size 64 MiB, plugin_buffer_size 64 KiB. Its CPU "
             "is the whole process tree's (core + 7 plugins, /proc schedstat) from when it is idle "
             "after start until it is idle after the last record, as nocsoc's runs until its queue "
             "is empty (neither includes the interval's purge/close). Each run then checks every "
