@@ -17,6 +17,7 @@ Run: `python -m bench flows` (or `python bench/bench_flows.py`).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import random
@@ -195,7 +196,7 @@ for i, d in enumerate(datagrams):
 
 
 def udp_collector_rate(datagrams: list[bytes], version: int, records: int,
-                       repeat: int = 3) -> tuple[float, int, float]:
+                       repeat: int = 3, replays: int | None = None) -> tuple[float, int, float]:
     """The whole FlowCollector over UDP, fed by a separate sender process: this process's CPU
     (receiver and worker threads) per record, median of `repeat`. Returns (records/s, drops,
     share of that CPU spent in the receiver thread)."""
@@ -207,9 +208,10 @@ def udp_collector_rate(datagrams: list[bytes], version: int, records: int,
     from tests.servers.base import wait_until
 
     rates, shares, drops = [], [], 0
+    replays = UDP_REPLAYS if replays is None else replays
     with tempfile.TemporaryDirectory(prefix="bench-flows-udp-") as tmp:
         dump = Path(tmp) / "datagrams.pickle"
-        sent = continuous(datagrams, version, UDP_REPLAYS, records)
+        sent = continuous(datagrams, version, replays, records)
         dump.write_bytes(pickle.dumps(sent))
         for _ in range(repeat):
             collector = FlowCollector(FlowsConfig(bind="127.0.0.1:0", sflow_bind=None, interval_s=60),
@@ -233,7 +235,7 @@ def udp_collector_rate(datagrams: list[bytes], version: int, records: int,
                 drops += collector.counters.get("kernel_drops") + collector.counters.get("app_drops")
             finally:
                 collector.stop()
-            rates.append(records * UDP_REPLAYS / used)
+            rates.append(records * replays / used)
             shares.append(rx_used / used)
     return statistics.median(rates), drops, statistics.median(shares)
 
@@ -278,11 +280,217 @@ def nfcapd_rate(datagrams: list[bytes], version: int, records: int, repeat: int 
     return statistics.median(rates) if rates else None
 
 
+# nocsoc's seven rollup tables (nocsoc/collectors/flows/rollup.py, per exporter) as nfacctd
+# aggregates (CONFIG-KEYS `aggregate`), one `print` plugin each: pmacct aggregates by one key set
+# per plugin, so "the same keys" is one plugin per table. `flows` adds the FLOWS counter (records
+# summed into the aggregate), which the bench checks against the records sent. nocsoc's service
+# key is proto + the lower of the two ports; pmacct has no such primitive, dst_port is the nearest.
+NFACCTD_TABLES = {
+    "total": "peer_src_ip, sampling_rate",
+    "in": "peer_src_ip, in_iface",
+    "out": "peer_src_ip, out_iface",
+    "service": "peer_src_ip, proto, dst_port",
+    "src": "peer_src_ip, src_host",
+    "dst": "peer_src_ip, dst_host",
+    "conversation": "peer_src_ip, src_host, dst_host",
+}
+# print_cache_entries of the address tables: a prime; buckets ~10 deep (CONFIG-KEYS) hold ~1.3M
+# keys, the 100%-distinct case's 360k conversations without "Finished cache entries"; the other
+# tables hold a handful of keys (1021). Each bucket costs ~4 kB of (lazily touched) memory.
+NFACCTD_CACHE = 131_071
+NFACCTD_CHUNK = 100_000  # records sent before waiting for the plugins (nfacctd_rate)
+NFACCTD_REPLAYS = 40  # replays per nfacctd run (its runs pause for its plugins: slower in wall time)
+CARDINALITY_ROUNDS = 3  # alternating nocsoc / nfacctd rounds over UDP per distinct share
+
+
+def nfacctd_config(workdir: Path, port: int) -> str:
+    """One nfacctd, seven print plugins (CONFIG-KEYS: plugins, aggregate, print_output,
+    print_output_file, print_refresh_time, print_cache_entries, plugin_pipe_size,
+    plugin_buffer_size, nfacctd_pipe_size): each plugin's cache sums an interval and purges it to
+    a CSV file every print_refresh_time (nocsoc's rollup interval, 60 s) and when it exits."""
+    lines = [
+        "daemonize: false",
+        "nfacctd_ip: 127.0.0.1",
+        f"nfacctd_port: {port}",
+        "nfacctd_pipe_size: 4194304",
+        "plugins: " + ", ".join(f"print[{t}]" for t in NFACCTD_TABLES),
+        "print_output: csv",
+        # one purge, at exit: a run lasts well under the hour. With nocsoc's 60 s, a purge on the
+        # minute can still be writing when the exit purge appends to the same file (torn lines,
+        # seen here); and leaving it out only spares nfacctd work, so the ratio errs its way
+        "print_refresh_time: 3600",
+        "print_output_file_append: true",
+        # the core -> plugin rings: big enough that no plugin loses data (checked below)
+        "plugin_pipe_size: 67108864",
+        "plugin_buffer_size: 65536",
+    ]
+    for table, keys in NFACCTD_TABLES.items():
+        big = table in ("src", "dst", "conversation")
+        lines += [f"aggregate[{table}]: {keys}, flows",
+                  f"print_output_file[{table}]: {workdir / table}.csv",
+                  f"print_cache_entries[{table}]: {NFACCTD_CACHE if big else 1021}"]
+    return "\n".join(lines) + "\n"
+
+
+def _children(pid: int) -> list[int]:
+    """Processes whose parent is `pid` (nfacctd forks one per plugin)."""
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                out.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return out
+
+
+def _tree_cpu(pid: int) -> float:
+    total = 0.0
+    for p in [pid, *_children(pid)]:
+        with contextlib.suppress(OSError):  # a process that just exited
+            total += proc_cpu(p)
+    return total
+
+
+def nfacctd_totals(workdir: Path) -> dict[str, tuple[int, int, int]]:
+    """(flows, packets, bytes) of exporter 127.0.0.1 summed over each plugin's CSV file."""
+    import csv
+
+    out = {}
+    for table in NFACCTD_TABLES:
+        flows = packets = octets = 0
+        path = workdir / f"{table}.csv"
+        if path.exists():
+            for row in csv.DictReader(path.read_text().splitlines()):
+                if row["PEER_SRC_IP"] != "127.0.0.1":  # the push-out replay (see nfacctd_rate)
+                    continue
+                flows += int(row["FLOWS"])
+                packets += int(row["PACKETS"])
+                octets += int(row["BYTES"])
+        out[table] = (flows, packets, octets)
+    return out
+
+
+def nfacctd_rate(datagrams: list[bytes], version: int, records: int,
+                 replays: int | None = None) -> float | None:
+    """nfacctd's CPU per record (core + its seven plugin processes) on the same datagrams over
+    UDP (`replays` renumbered copies, default NFACCTD_REPLAYS). CPU: the scheduler's count of the
+    whole process tree, from when it is up until every process is idle again, as nocsoc's over-UDP
+    figure runs until its queue is empty (neither includes the interval's purge/close). Then
+    every process gets SIGINT (each plugin purges its cache to its CSV file), and the bench
+    raises unless every plugin's output counts every record sent (its FLOWS column)."""
+    import signal
+    import subprocess
+
+    from tests.servers.base import free_port, wait_until
+    from tests.servers.flows import udp_rx_queue
+
+    binary = shutil.which("nfacctd")
+    if not binary:
+        return None
+    replays = NFACCTD_REPLAYS if replays is None else replays
+    sent = continuous(datagrams, version, replays, records)
+    want = records * replays
+    with tempfile.TemporaryDirectory(prefix="bench-nfacctd-") as tmp:
+        work = Path(tmp)
+        port = free_port(socket.SOCK_DGRAM)
+        conf = work / "nfacctd.conf"
+        conf.write_text(nfacctd_config(work, port))
+        logfile = work / "nfacctd.log"
+        with logfile.open("w") as log:
+            proc = subprocess.Popen([binary, "-f", str(conf)], stdout=log, stderr=subprocess.STDOUT,
+                                    start_new_session=True)
+        try:
+            pid = proc.pid
+
+            def up() -> bool:
+                return len(_children(pid)) >= len(NFACCTD_TABLES) and udp_bound(port)
+
+            wait_until(up, timeout=20, what="nfacctd to start its plugins and bind")
+            last = [-1.0]
+
+            def idle() -> bool:  # no process of the tree used CPU over the last interval
+                now = _tree_cpu(pid)
+                done, last[0] = now == last[0], now
+                return done
+
+            wait_until(idle, timeout=60, interval=0.05, what="nfacctd to settle after start")
+            before = last[0]
+
+            def below(limit: int) -> bool:
+                return udp_rx_queue(port) < limit
+
+            # The core does not wait for a plugin: one that falls a whole plugin_pipe_size behind
+            # loses records. Seven plugins on two cores do fall behind a core fed flat out, so
+            # every NFACCTD_CHUNK records the sender waits until the plugins are idle (a pause,
+            # as between a router's bursts; CPU time, not wall time, is what is measured).
+            chunk = max(1, NFACCTD_CHUNK * len(sent) // want)
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+                for i, d in enumerate(sent):
+                    s.sendto(d, ("127.0.0.1", port))
+                    if i % 40 == 0:  # as for nfcapd: never let its socket buffer overflow
+                        wait_until(functools.partial(below, 64_000), timeout=30,
+                                   interval=0.0005, what="nfacctd to keep up")
+                    if i % chunk == chunk - 1:
+                        last[0] = -1.0
+                        wait_until(idle, timeout=120, interval=0.05, what="nfacctd's plugins to catch up")
+            wait_until(functools.partial(below, 1), timeout=60, what="nfacctd to drain its socket")
+            # the plugins drain their rings after the core: wait until none works any more
+            last[0] = -1.0
+            wait_until(idle, timeout=120, interval=0.05, what="nfacctd's plugins to finish")
+            used = last[0] - before
+            # The core hands records to a plugin a full plugin_buffer_size at a time, and does not
+            # hand over the last partial buffer, even when stopped: push it out with one more
+            # replay from another exporter address (127.0.0.2), left out of the totals below.
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+                s.bind(("127.0.0.2", 0))
+                for i, d in enumerate(datagrams):
+                    s.sendto(d, ("127.0.0.1", port))
+                    if i % 40 == 0:
+                        wait_until(functools.partial(below, 64_000), timeout=30,
+                                   interval=0.0005, what="nfacctd to keep up")
+            wait_until(functools.partial(below, 1), timeout=60, what="nfacctd to drain its socket")
+            last[0] = -1.0
+            wait_until(idle, timeout=120, interval=0.05, what="nfacctd's plugins to finish")
+            start = len(logfile.read_text())
+            os.killpg(pid, signal.SIGINT)  # each process, as a terminal's ^C would
+
+            def purged() -> bool:  # each plugin's exit purge (the core does not wait for them)
+                text = logfile.read_text()[start:]
+                return all(f"( {t}/print ): *** Purging cache - END" in text for t in NFACCTD_TABLES)
+
+            wait_until(purged, timeout=60, what="every nfacctd plugin to write its cache")
+            with contextlib.suppress(ProcessLookupError):  # the core lingers ~2 s after ^C
+                os.killpg(pid, signal.SIGKILL)
+            proc.wait(timeout=60)
+        finally:
+            if proc.returncode is None:
+                os.killpg(pid, signal.SIGKILL)
+                proc.wait()
+        if "Finished cache entries" in logfile.read_text():  # purged mid-run: raise the cache
+            raise RuntimeError(f"nfacctd: print_cache_entries {NFACCTD_CACHE} too small for this run")
+        for table, (flows, packets, octets) in nfacctd_totals(work).items():
+            if flows != want:
+                raise RuntimeError(
+                    f"nfacctd table {table}: {flows} flows ({packets} packets, {octets} bytes) "
+                    f"of {want} sent; log:\n{logfile.read_text()[-2000:]}")
+    return want / used if used > 0 else None
+
+
+def udp_bound(port: int) -> bool:
+    """Something listens on 127.0.0.1:`port`/udp (from /proc/net/udp)."""
+    want = f"0100007F:{port:04X}"
+    try:
+        return any(line.split()[1] == want for line in Path("/proc/net/udp").read_text().splitlines()[1:])
+    except OSError:
+        return False
+
+
 CARDINALITY_RECORDS = 360_000  # one exporter's interval
 CARDINALITY_SHARES = (0.025, 0.25, 1.0)  # distinct (source, destination) pairs / records
 
 
-def cardinality_rates(nfcapd_ns: float | None) -> list[dict[str, Any]]:
+def cardinality_rates(nfcapd_ns: float | None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """decode+rollup CPU per record (C extension) by how many distinct address pairs an interval
     holds: the hash tables of sources, destinations and conversations grow with them and stop
     fitting in the caches, which nfcapd (it aggregates nothing) does not pay. Synthetic v5
@@ -292,12 +500,13 @@ def cardinality_rates(nfcapd_ns: float | None) -> list[dict[str, Any]]:
 
     rng = random.Random(5)
     n = CARDINALITY_RECORDS
-    out = []
+    out: list[dict[str, Any]] = []
+    peer_rows: list[dict[str, Any]] = []  # the same datagrams over UDP, nocsoc vs nfacctd
     for share in CARDINALITY_SHARES:
         distinct = int(n * share)
         pairs = [(rng.getrandbits(32), rng.getrandbits(32)) for _ in range(distinct)]
 
-        def interval(t: float, seq: int, pairs: list[tuple[int, int]] = pairs) -> list[Any]:
+        def datagrams(t: float, seq: int, pairs: list[tuple[int, int]] = pairs) -> list[bytes]:
             dgs = []
             for d in range(n // 30):
                 recs = b"".join(struct.pack(  # src, dst, next hop, in, out, packets, bytes, ...
@@ -305,7 +514,10 @@ def cardinality_rates(nfcapd_ns: float | None) -> list[dict[str, Any]]:
                     rng.randrange(40, 1500), 0, 0, rng.randrange(1024, 65536), 443, 0, 0x18, 6, 0, 0, 0,
                     24, 24, 0) for r in range(30))
                 dgs.append(struct.pack("!HHIIIIBBH", 5, 30, 0, int(t), 0, seq + d * 30, 0, 0, 0) + recs)
-            stream = [(d, "127.0.0.1", t) for d in dgs]
+            return dgs
+
+        def interval(t: float, seq: int) -> list[Any]:
+            stream = [(d, "127.0.0.1", t) for d in datagrams(t, seq)]
             ext = speedups.ext
             chunks = [stream[i:i + BATCH_DATAGRAMS] for i in range(0, len(stream), BATCH_DATAGRAMS)]
             return [ext.Datagrams(c) for c in chunks] if ext is not None else chunks
@@ -321,6 +533,18 @@ def cardinality_rates(nfcapd_ns: float | None) -> list[dict[str, Any]]:
             pipe.rollups.due(close_at)
             took.append((t1 - t0, time.process_time() - t1))
         steady = 1e9 * (took[1][0] + took[1][1]) / n
+        # over UDP, the same datagrams (one interval, every pair as often as above) to both
+        # collectors in alternating rounds: nocsoc's first interval (its tables grow) vs nfacctd
+        sent = datagrams(1_000_020.0, 0)
+        peer: list[float] = []
+        ours: list[float] = []
+        for _ in range(CARDINALITY_ROUNDS):
+            rate = nfacctd_rate(sent, 5, len(sent) * 30, replays=1)
+            if rate is not None:
+                peer.append(rate)
+            ours.append(udp_collector_rate(sent, 5, len(sent) * 30, repeat=1, replays=1)[0])
+        nfacctd_ns = 1e9 / statistics.median(peer) if peer else None
+        nocsoc_ns = 1e9 / statistics.median(ours)
         out.append({
             "distinct pairs / records": f"{distinct:,} / {n:,} ({share:.1%})",
             "first interval: add ns/record": round(1e9 * took[0][0] / n),
@@ -329,20 +553,35 @@ def cardinality_rates(nfcapd_ns: float | None) -> list[dict[str, Any]]:
             "next interval in all": round(steady),
             "in all / nfcapd v5 over UDP": f"{steady / nfcapd_ns:.2f}" if nfcapd_ns else "n/a",
         })
-    return out
+        peer_rows.append(peer_row(f"synthetic v5, {share:.1%} distinct pairs", n, nfacctd_ns, nocsoc_ns))
+    return out, peer_rows
+
+
+def peer_row(name: str, records: int | str, nfacctd_ns: float | None, nocsoc_ns: float) -> dict[str, Any]:
+    return {
+        "input (over UDP, same datagrams)": name,
+        "records per run (nocsoc / nfacctd)": records,
+        "nocsoc ns/record": round(nocsoc_ns),
+        "nfacctd ns/record (7 plugins)": round(nfacctd_ns) if nfacctd_ns else "n/a",
+        "CPU/record nocsoc / nfacctd": f"{nocsoc_ns / nfacctd_ns:.2f}" if nfacctd_ns else "n/a",
+        "nfacctd FLOWS = records sent": "yes (checked)" if nfacctd_ns else "n/a",
+    }
 
 
 UDP_ROUNDS = 5
 # `python -m bench --quick`: the same code paths at sizes that take seconds (figures meaningless)
 QUICK = {"FLOWS": 2_000, "REPLAYS": 4, "SCAPY_DATAGRAMS": 20, "NFCAPD_REPLAYS": 12, "UDP_REPLAYS": 3,
-         "CPU_REPEAT": 1, "CARDINALITY_RECORDS": 30_000, "UDP_ROUNDS": 1}
+         "CPU_REPEAT": 1, "CARDINALITY_RECORDS": 30_000, "UDP_ROUNDS": 1, "NFACCTD_CACHE": 16_411,
+         "NFACCTD_REPLAYS": 12, "CARDINALITY_ROUNDS": 1,
+         "CARDINALITY_SHARES": (1.0,)}
 
 
 def paired_udp_rates(datagrams: list[bytes], version: int, per_replay: int) -> tuple[
-        float | None, float, int, float]:
-    """(nfcapd rec/s, nocsoc rec/s, drops, receiver thread share) over UDP: medians of
-    UDP_ROUNDS rounds, each one nfcapd run then one nocsoc run, so a slower or faster spell of
-    this shared machine weighs on both sides of the ratio alike."""
+        float | None, float | None, float, int, float]:
+    """(nfcapd rec/s, nfacctd rec/s, nocsoc rec/s, drops, receiver thread share) over UDP:
+    medians of UDP_ROUNDS rounds, each one nfcapd run, one nfacctd run then one nocsoc run, so a
+    slower or faster spell of this shared machine weighs on every side of the ratios alike."""
+    nfacctd: list[float] = []
     nfcapd: list[float] = []
     nocsoc: list[float] = []
     shares: list[float] = []
@@ -351,11 +590,15 @@ def paired_udp_rates(datagrams: list[bytes], version: int, per_replay: int) -> t
         rate = nfcapd_rate(datagrams, version, per_replay, repeat=1)  # 4x our records: steadier
         if rate is not None:
             nfcapd.append(rate)
+        rate = nfacctd_rate(datagrams, version, per_replay)
+        if rate is not None:
+            nfacctd.append(rate)
         udp, lost, share = udp_collector_rate(datagrams, version, per_replay, repeat=1)
         nocsoc.append(udp)
         shares.append(share)
         drops += lost
-    return (statistics.median(nfcapd) if nfcapd else None, statistics.median(nocsoc), drops,
+    return (statistics.median(nfcapd) if nfcapd else None,
+            statistics.median(nfacctd) if nfacctd else None, statistics.median(nocsoc), drops,
             statistics.median(shares))
 
 
@@ -366,6 +609,7 @@ def run() -> dict[str, Any]:
     nfcapd_v5_ns: float | None = None
     details: list[dict[str, Any]] = []
     fallback: list[dict[str, Any]] = []
+    peers: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="bench-flows-") as tmp:
         pcap = make_pcap(Path(tmp) / "bench.pcap")
         for version in (5, 9, 10):
@@ -373,7 +617,7 @@ def run() -> dict[str, Any]:
             full, decode_only, numpy_full, records = nocsoc_rate(datagrams, version)
             per_replay = records // REPLAYS
             scapy = scapy_rate(datagrams)
-            nfcapd, udp, drops, rx_share = paired_udp_rates(datagrams, version, per_replay)
+            nfcapd, nfacctd, udp, drops, rx_share = paired_udp_rates(datagrams, version, per_replay)
             name = {5: "NetFlow v5", 9: "NetFlow v9", 10: "IPFIX"}[version]
             if version == 5:
                 nfcapd_v5_ns = 1e9 / nfcapd if nfcapd else None
@@ -398,17 +642,20 @@ def run() -> dict[str, Any]:
                 "receive + hand-over": f"{round(ns / udp - ns / full)} (receiver thread {rx_share:.0%})",
                 "UDP drops (kernel + app)": drops,
             })
+            peers.append(peer_row(f"softflowd {name}",
+                                  f"{per_replay * UDP_REPLAYS:,} / {per_replay * NFACCTD_REPLAYS:,}",
+                                  1e9 / nfacctd if nfacctd else None, ns / udp))
             fallback.append({
                 "export": name,
                 "decode+rollup ns/record, C extension": round(ns / full),
                 "pure-Python/numpy fallback": round(ns / numpy_full),
                 "fallback / C": f"{full / numpy_full:.1f}x",
             })
-        cardinality = cardinality_rates(nfcapd_v5_ns)
+        cardinality, distinct_peers = cardinality_rates(nfcapd_v5_ns)
     return {
-        "title": "Flows: decode + rollup per core vs scapy and nfcapd",
+        "title": "Flows: decode + rollup per core vs scapy, nfcapd and nfacctd",
         "rows": rows,
-        "extra_tables": [details, fallback, cardinality],
+        "extra_tables": [details, fallback, cardinality, peers + distinct_peers],
         "notes": [
             f"decode+rollup: FlowPipeline on datagrams in memory (the worker's job) in "
             f"{BATCH_DATAGRAMS:,}-datagram batches (the collector's), median of 5. Over UDP: the whole "
@@ -450,6 +697,27 @@ def run() -> dict[str, Any]:
             "tables from the previous one). nfcapd's figure is the v5 one above (it writes records "
             "without aggregating, so its cost does not depend on the pairs; nocsoc's over UDP adds "
             "the receive + hand-over of the second table).",
+            "Fifth table: nfacctd (pmacct, Debian's package), the aggregating peer (nfcapd only "
+            "writes records). "
+            "One nfacctd, one `print` plugin per nocsoc rollup table, each `aggregate` the table's "
+            "keys: peer_src_ip plus sampling_rate (totals) / in_iface / out_iface / proto, dst_port "
+            "(services; nocsoc takes the lower port, pmacct has no such primitive) / src_host / "
+            "dst_host / src_host, dst_host (conversations), and `flows`; print_output csv, "
+            "print_refresh_time 3600 (one purge, at exit: nocsoc's 60 s made a purge on the minute "
+            "and the exit purge write one file at once; nfacctd is spared that work), "
+            f"print_cache_entries {NFACCTD_CACHE:,} for the address tables (~10 keys per bucket: no "
+            "'Finished cache entries', checked), plugin_pipe_size 64 MiB, plugin_buffer_size 64 KiB. Its CPU "
+            "is the whole process tree's (core + 7 plugins, /proc schedstat) from when it is idle "
+            "after start until it is idle after the last record, as nocsoc's runs until its queue "
+            "is empty (neither includes the interval's purge/close). Each run then checks every "
+            "plugin's CSV: FLOWS summed = the records sent (the core holds its last partial "
+            "plugin buffer even at exit, so one more replay from 127.0.0.2, left out of the sums, "
+            "pushes it out). The softflowd rows: the same rounds as nfcapd's (one nfcapd, one nfacctd, "
+            "one nocsoc run each). The synthetic rows: the fourth table's datagrams over UDP to both "
+            f"({CARDINALITY_ROUNDS} alternating rounds): nocsoc's first interval, its tables growing. "
+            f"nfacctd gets {NFACCTD_REPLAYS} replays per run and, every {NFACCTD_CHUNK:,} records, "
+            "the sender waits until its plugins are idle: the core does not wait for a plugin, "
+            "and one a whole plugin_pipe_size behind loses records (seen here without the pause).",
             f"scapy: NetflowSession over the first {SCAPY_DATAGRAMS} datagrams of each export; it "
             "logs 'processing failed with template_fields' on softflowd's options templates.",
         ],
