@@ -143,3 +143,54 @@ def test_a_new_sink_is_one_file(tmp_path: Path) -> None:
     out = subprocess.run([sys.executable, "-c", PROBE, str(cfg)], capture_output=True, text=True,
                          env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=60, cwd=tmp_path)
     assert out.returncode == 1 and "unknown type 'null'" in out.stderr
+
+
+PARSER = '''
+"""ExampleFW firewall lines (a worked example of a log parser plugin)."""
+
+from __future__ import annotations
+
+from nocsoc.collectors.logs.parsers.base import Parsed, kv_pairs
+from nocsoc.collectors.logs.parsers.registry import ParserSpec
+from nocsoc.logsources import LogSource
+
+
+def parse_examplefw(msg: str, app: str = "", state: object = None) -> Parsed | None:
+    if not msg.startswith("EXAMPLEFW "):
+        return None
+    kv = kv_pairs(msg)
+    return Parsed("examplefw", {"src_ip": kv.get("src"), "action": kv.get("action")}, "examplefw",
+                  (), ("firewall",))
+
+
+PARSERS = [ParserSpec("examplefw", parse_examplefw, (LogSource("examplefw", (), ("firewall",)),),
+                      prefixes=("EXAMPLEFW ",), order=10, description="ExampleFW")]
+'''
+
+PARSER_PROBE = '''
+from nocsoc.collectors.logs.parsers import LineParser
+from nocsoc.detections.loader import logsource_reason
+
+LINE = "<134>Dec  6 10:00:00 fw1 EXAMPLEFW src=203.0.113.9 action=deny"
+(ev,) = LineParser(default_host="fw1").events(LINE)
+print(ev.parser, ev.fields.get("src_ip"), ev.fields.get("action"), ev.product, ev.categories,
+      logsource_reason("examplefw", "firewall", None))
+'''
+
+
+def test_a_new_log_parser_is_one_file(tmp_path: Path) -> None:
+    """Drop a parser module into nocsoc/collectors/logs/parsers of a copy of the tree: lines of
+    its format are parsed into its fields, and rules of its logsource load; nothing else edited."""
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    subprocess.run(["cp", "-r", str(PACKAGE), str(tree / "nocsoc")], check=True)
+    (tree / "nocsoc" / "collectors" / "logs" / "parsers" / "examplefw.py").write_text(textwrap.dedent(PARSER))
+    out = subprocess.run([sys.executable, "-c", PARSER_PROBE], capture_output=True, text=True,
+                         env={**os.environ, "PYTHONPATH": str(tree)}, timeout=60, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["examplefw", "203.0.113.9", "deny", "examplefw", "('firewall',)", "None"]
+    # the unmodified tree: the line is generic syslog, and the logsource is not ingested
+    out = subprocess.run([sys.executable, "-c", PARSER_PROBE], capture_output=True, text=True,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=60, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split()[0] != "examplefw" and "not ingested" in out.stdout
