@@ -256,20 +256,22 @@ class QueueReader:
         }
 
     def top_targets(self, limit: int = 10) -> list[tuple[str, int]]:
-        rows = self._db().execute(
+        return self._top(
             "SELECT CASE WHEN dst_ip != '' THEN dst_ip ELSE host END AS t, count(*) FROM alerts "
             "WHERE state IN ('new', 'acknowledged') GROUP BY t ORDER BY 2 DESC, 1 LIMIT ?",
-            (limit,),
+            limit,
         )
-        return [(r[0], int(r[1])) for r in rows]
 
     def top_sources(self, limit: int = 10) -> list[tuple[str, int]]:
-        rows = self._db().execute(
+        return self._top(
             "SELECT src_ip, count(*) FROM alerts WHERE state IN ('new', 'acknowledged') AND src_ip != '' "
             "GROUP BY src_ip ORDER BY 2 DESC, 1 LIMIT ?",
-            (limit,),
+            limit,
         )
-        return [(r[0], int(r[1])) for r in rows]
+
+    def _top(self, sql: str, limit: int) -> list[tuple[str, int]]:
+        """(key, count) rows of a `... LIMIT ?` count query, most first."""
+        return [(r[0], int(r[1])) for r in self._db().execute(sql, (limit,))]
 
 
 @dataclass(slots=True)
