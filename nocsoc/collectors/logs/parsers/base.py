@@ -68,6 +68,28 @@ _CEF_KEY = re.compile(r"(?:^|(?<=\s))([A-Za-z0-9_.\[\]-]+)=")
 _CEF_START = re.compile(r"(?:CEF: ?)?\d\|")
 
 
+# CEF's own extension keys (ArcSight "Implementing ArcSight CEF", the key dictionary) -> the
+# taxonomy: every vendor that sends them means the same; vendor maps add their custom keys
+CEF_FIELDS = {
+    "src": "src_ip",
+    "dst": "dst_ip",
+    "spt": "src_port",
+    "dpt": "dst_port",
+    "sourceTranslatedAddress": "source.nat.ip",
+    "destinationTranslatedAddress": "destination.nat.ip",
+    "sourceTranslatedPort": "source.nat.port",
+    "destinationTranslatedPort": "destination.nat.port",
+    "act": "action",
+    "proto": "proto",
+    "suser": "src_user",
+    "duser": "dst_user",
+    "in": "source.bytes",
+    "out": "destination.bytes",
+    "request": "c-uri",
+    "requestMethod": "cs-method",
+}
+
+
 @dataclass(slots=True)
 class Cef:
     vendor: str
