@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from nocsoc.collectors.listen import bind_socket, parse_bind
 from nocsoc.component import Counters
@@ -119,6 +119,21 @@ class Listener:
                 self._conns.discard(conn)
             with contextlib.suppress(OSError):
                 conn.close()
+
+    def _chunks(self, conn: socket.socket) -> Iterator[bytes]:
+        """A connection's bytes as they arrive, then `b""` when the peer closes; ends without it on
+        stop or a socket error. The short timeout lets a quiet connection see the stop."""
+        conn.settimeout(0.5)
+        while not self._stop.is_set():
+            try:
+                data = conn.recv(65536)
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            yield data
+            if not data:
+                return
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop accepting, wake every connection thread (shutdown ends a blocked recv), join."""

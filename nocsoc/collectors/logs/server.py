@@ -44,20 +44,10 @@ class TcpSyslogServer(Listener):
 
     def _serve(self, conn: socket.socket, sender: str) -> None:
         framer = OctetFramer(self.max_message)
-        conn.settimeout(0.5)
         try:
-            while not self._stop.is_set():
-                try:
-                    data = conn.recv(65536)
-                except TimeoutError:
-                    continue
-                except OSError:
-                    break
-                msgs = framer.feed(data) if data else framer.flush()
-                for m in msgs:
+            for data in self._chunks(conn):
+                for m in framer.feed(data) if data else framer.flush():
                     self._one(m, sender)
-                if not data:
-                    break
         finally:
             if framer.oversized:
                 self.counters.add("oversized", framer.oversized)

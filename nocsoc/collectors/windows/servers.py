@@ -68,16 +68,9 @@ class NxlogTcpServer(Listener):
         self._start_stream(self._serve, self.max_connections)
 
     def _serve(self, conn: socket.socket, sender: str) -> None:
-        conn.settimeout(0.5)
         buf = bytearray()
         skipping = False  # inside an oversized line: drop up to its newline
-        while not self._stop.is_set():
-            try:
-                data = conn.recv(65536)
-            except TimeoutError:
-                continue
-            except OSError:
-                break
+        for data in self._chunks(conn):
             if not data:
                 if buf and not skipping:
                     self._one(bytes(buf), sender)
