@@ -22,6 +22,7 @@ from typing import Any
 
 from nocsoc.detections.attack import tactic_of
 from nocsoc.detections.engine import Detection
+from nocsoc.sqlwhere import Where
 
 STATES = ("new", "acknowledged", "closed", "false_positive")
 OPEN_STATES = ("new", "acknowledged")
@@ -375,23 +376,14 @@ class AlertStore:
 
     def list_alerts(self, state: str | None = None, level: str | None = None, since: float | None = None,
              rule: str | None = None, limit: int = 1000) -> list[Alert]:
-        q, args = "SELECT * FROM alerts WHERE 1=1", []  # type: tuple[str, list[Any]]
-        if state:
-            q += " AND state = ?"
-            args.append(state)
-        if level:
-            q += " AND level = ?"
-            args.append(level)
-        if since is not None:
-            q += " AND last_seen >= ?"
-            args.append(since)
-        if rule:
-            q += " AND rule_id = ?"
-            args.append(rule)
-        q += " ORDER BY last_seen DESC, id DESC LIMIT ?"
-        args.append(limit)
+        w = Where("1=1")
+        w.if_given(state, "state = ?")
+        w.if_given(level, "level = ?")
+        w.unless_none(since, "last_seen >= ?")
+        w.if_given(rule, "rule_id = ?")
+        q = f"SELECT * FROM alerts WHERE {w.sql()} ORDER BY last_seen DESC, id DESC LIMIT ?"
         with self._lock:
-            return [_alert(r) for r in self._db.execute(q, args)]
+            return [_alert(r) for r in self._db.execute(q, [*w.args, limit])]
 
     def audit(self, alert_id: int | None = None, suppression_id: int | None = None) -> list[AuditEntry]:
         with self._lock:
