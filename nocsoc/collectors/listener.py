@@ -146,3 +146,29 @@ class Listener:
             self._thread.join(timeout)
         if self._sock:
             self._sock.close()
+
+
+class LineStreamListener(Listener):
+    """A TCP receiver that frames a connection's bytes into messages (its `_serve`) and hands each
+    to `submit` through `_one`, counted: syslog over TCP, NXLog om_tcp."""
+
+    _STREAM_COUNTERS = ("received", "dropped", "errors", "connections", "refused", "oversized")
+
+    def __init__(self, bind: str, submit: Submit, max_message: int, max_connections: int,
+                 counters: Counters) -> None:
+        super().__init__(bind)
+        self.submit = submit
+        self.max_message = max_message
+        self.max_connections = max_connections
+        self.counters = counters
+
+    def start(self) -> None:
+        self._start_stream(self._serve, self.max_connections)
+
+    def _serve(self, conn: socket.socket, sender: str) -> None:
+        raise NotImplementedError
+
+    def _one(self, message: bytes, sender: str) -> None:
+        self.counters.add("received")
+        if not self.submit(message.decode("utf-8", "replace"), sender, self.source):
+            self.counters.add("dropped")
