@@ -202,7 +202,7 @@ def query(
 
     cfg, root = history.history_dir()
     start, end = history.window(since, until, "24h")
-    try:
+    with history.query_errors():
         if cfg.backend == "clickhouse":
             from nocsoc.history.clickhouse import query_flows_clickhouse
 
@@ -216,12 +216,8 @@ def query(
 
             history.note_if_empty(root, "flows", cfg)
             peers = query_flows(root, ip, peer=peer, port=port, since=start, until=end, limit=limit)
-    except ValueError as exc:
-        common.fail(str(exc), common.EXIT_USAGE)
-    except RuntimeError as exc:  # the store cannot answer (StoreError): one line, exit 1
-        common.fail(str(exc))
     if as_json:
         common.print_json({"ip": ip, "since": start, "until": end, "peers": [p.to_dict() for p in peers]})
         return
-    window = f"{history.ts(start)} - {history.ts(end) if end else 'now'} UTC"
-    common.print_table(history.flows_table(peers, f"{ip}: {len(peers)} peer rows, {window}"))
+    common.print_table(history.flows_table(
+        peers, f"{ip}: {len(peers)} peer rows, {history.window_text(start, end)}"))

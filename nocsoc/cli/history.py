@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -66,6 +68,23 @@ def note_if_empty(root: Path, dataset: str, cfg: Any) -> None:
 
 def ts(t: float) -> str:
     return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def window_text(start: float, end: float | None) -> str:
+    """The searched window as a table title shows it (an open end is `now`)."""
+    return f"{ts(start)} - {ts(end) if end else 'now'} UTC"
+
+
+@contextmanager
+def query_errors() -> Iterator[None]:
+    """A history query's failures as one line: a bad filter (ValueError) is a usage error, a store
+    that cannot answer (StoreError, a RuntimeError) exits 1."""
+    try:
+        yield
+    except ValueError as exc:
+        common.fail(str(exc), common.EXIT_USAGE)
+    except RuntimeError as exc:
+        common.fail(str(exc))
 
 
 def inert(text: str | None) -> Text:

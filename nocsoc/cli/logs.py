@@ -99,14 +99,9 @@ def search(
     cfg, root = history.history_dir()
     start, end = history.window(since, until, "2h")
     history.note_if_empty(root, "logs", cfg)
-    try:
+    with history.query_errors():
         lines = search_logs(root, ip=ip, host=host, user=user, text=text, since=start, until=end, limit=limit)
-    except ValueError as exc:
-        common.fail(str(exc), common.EXIT_USAGE)
-    except RuntimeError as exc:  # the store cannot answer (StoreError): one line, exit 1
-        common.fail(str(exc))
     if as_json:
         common.print_json({"since": start, "until": end, "lines": [ln.to_dict() for ln in lines]})
         return
-    common.print_table(history.logs_table(lines, f"{len(lines)} lines, {history.ts(start)} - "
-                                          f"{history.ts(end) if end else 'now'} UTC"))
+    common.print_table(history.logs_table(lines, f"{len(lines)} lines, {history.window_text(start, end)}"))

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -36,6 +38,18 @@ def _auth() -> AuthStore:
 
     ctx = common.load_context_or_fail()
     return AuthStore(ctx.path(ctx.config.web.users_db))
+
+
+@contextmanager
+def _auth_or_fail() -> Iterator[AuthStore]:
+    """The user store; an `AuthError` in the block ends the command with its one line (usage)."""
+    from nocsoc.web.auth import AuthError
+
+    with _auth() as auth:
+        try:
+            yield auth
+        except AuthError as exc:
+            common.fail(str(exc), common.EXIT_USAGE)
 
 
 def _password(stdin: bool, confirm: bool = True) -> str:
@@ -102,13 +116,10 @@ def users_add(
     """Add a user; the password is asked (or read from stdin), never given as an argument."""
     from nocsoc.web.auth import AuthError
 
-    with _auth() as auth:
-        try:
-            if role not in ("viewer", "analyst", "admin"):
-                raise AuthError(f"role {role!r}: one of viewer, analyst, admin")
-            auth.add_user(name, role, _password(password_stdin))
-        except AuthError as exc:
-            common.fail(str(exc), common.EXIT_USAGE)
+    with _auth_or_fail() as auth:
+        if role not in ("viewer", "analyst", "admin"):
+            raise AuthError(f"role {role!r}: one of viewer, analyst, admin")
+        auth.add_user(name, role, _password(password_stdin))
     common.console.print(f"user {escape(name)} added ({role})", highlight=False)
 
 
@@ -119,26 +130,18 @@ def users_passwd(
     """Set a user's password (ends their sessions, lifts a lockout)."""
     from nocsoc.web.auth import AuthError
 
-    with _auth() as auth:
-        try:
-            if auth.user(name) is None:
-                raise AuthError(f"no user {name}")
-            auth.set_password(name, _password(password_stdin))
-        except AuthError as exc:
-            common.fail(str(exc), common.EXIT_USAGE)
+    with _auth_or_fail() as auth:
+        if auth.user(name) is None:
+            raise AuthError(f"no user {name}")
+        auth.set_password(name, _password(password_stdin))
     common.console.print(f"password of {escape(name)} changed", highlight=False)
 
 
 @users_app.command("remove")
 def users_remove(name: str = typer.Argument(...)) -> None:
     """Remove a user and end their sessions."""
-    from nocsoc.web.auth import AuthError
-
-    with _auth() as auth:
-        try:
-            auth.remove_user(name)
-        except AuthError as exc:
-            common.fail(str(exc), common.EXIT_USAGE)
+    with _auth_or_fail() as auth:
+        auth.remove_user(name)
     common.console.print(f"user {escape(name)} removed", highlight=False)
 
 
@@ -176,13 +179,8 @@ def tokens_create(
 ) -> None:
     """Create an API token and print it ONCE (only its hash is kept)."""
     from nocsoc.cli.detections import _who
-    from nocsoc.web.auth import AuthError
-
-    with _auth() as auth:
-        try:
-            tok, secret = auth.create_token(name, scope, _who(by))
-        except AuthError as exc:
-            common.fail(str(exc), common.EXIT_USAGE)
+    with _auth_or_fail() as auth:
+        tok, secret = auth.create_token(name, scope, _who(by))
     common.err_console.print(
         f"token {tok.id} ({escape(tok.name)}: {' '.join(tok.scopes)}); shown once, "
         "send it as `Authorization: Bearer <token>`:",
@@ -218,11 +216,6 @@ def tokens_list(as_json: bool = typer.Option(False, "--json")) -> None:
 @tokens_app.command("revoke")
 def tokens_revoke(token_id: int = typer.Argument(...)) -> None:
     """Revoke a token: its next request is refused."""
-    from nocsoc.web.auth import AuthError
-
-    with _auth() as auth:
-        try:
-            auth.revoke_token(token_id)
-        except AuthError as exc:
-            common.fail(str(exc), common.EXIT_USAGE)
+    with _auth_or_fail() as auth:
+        auth.revoke_token(token_id)
     common.console.print(f"token {token_id} revoked")

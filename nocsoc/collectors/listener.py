@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from nocsoc.collectors.listen import bind_socket, parse_bind
 from nocsoc.component import Counters
@@ -120,6 +120,21 @@ class Listener:
             with contextlib.suppress(OSError):
                 conn.close()
 
+    def _chunks(self, conn: socket.socket) -> Iterator[bytes]:
+        """A connection's bytes as they arrive, then `b""` when the peer closes; ends without it on
+        stop or a socket error. The short timeout lets a quiet connection see the stop."""
+        conn.settimeout(0.5)
+        while not self._stop.is_set():
+            try:
+                data = conn.recv(65536)
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            yield data
+            if not data:
+                return
+
     def stop(self, timeout: float = 5.0) -> None:
         """Stop accepting, wake every connection thread (shutdown ends a blocked recv), join."""
         self._stop.set()
@@ -131,3 +146,29 @@ class Listener:
             self._thread.join(timeout)
         if self._sock:
             self._sock.close()
+
+
+class LineStreamListener(Listener):
+    """A TCP receiver that frames a connection's bytes into messages (its `_serve`) and hands each
+    to `submit` through `_one`, counted: syslog over TCP, NXLog om_tcp."""
+
+    _STREAM_COUNTERS = ("received", "dropped", "errors", "connections", "refused", "oversized")
+
+    def __init__(self, bind: str, submit: Submit, max_message: int, max_connections: int,
+                 counters: Counters) -> None:
+        super().__init__(bind)
+        self.submit = submit
+        self.max_message = max_message
+        self.max_connections = max_connections
+        self.counters = counters
+
+    def start(self) -> None:
+        self._start_stream(self._serve, self.max_connections)
+
+    def _serve(self, conn: socket.socket, sender: str) -> None:
+        raise NotImplementedError
+
+    def _one(self, message: bytes, sender: str) -> None:
+        self.counters.add("received")
+        if not self.submit(message.decode("utf-8", "replace"), sender, self.source):
+            self.counters.add("dropped")

@@ -108,6 +108,7 @@ class Panels:
         table_fmt: bool = False,
         aliases: Sequence[str] = (),
         unit: str = "",
+        thresholds_cfg: dash_b.ThresholdsConfig | None = None,
     ) -> Any:
         # the panel names the datasource too: Grafana runs a panel's queries on the panel's datasource
         ds = common_m.DataSourceRef(type_val=DATASOURCE_TYPE, uid=self.datasource_uid)
@@ -120,6 +121,8 @@ class Panels:
             p.description(desc)
         if unit:
             p.unit(unit)
+        if thresholds_cfg is not None:
+            p.thresholds(thresholds_cfg)
         return p
 
     def row(self, key: str) -> dash_b.Row:
@@ -182,21 +185,13 @@ class Panels:
             .graph_mode(common_m.BigValueGraphMode.AREA)
             .color_mode(common_m.BigValueColorMode.BACKGROUND)
         )
-        if thresholds_cfg is not None:
-            p.thresholds(thresholds_cfg)
         if no_value is not None:
             p.no_value(no_value)
         if mappings:
             p.mappings(mappings)
         return self._common(
-            p,
-            key,
-            queries,
-            w,
-            h,
-            table_fmt=table_fmt,
-            aliases=aliases,
-            unit=unit,
+            p, key, queries, w, h, table_fmt=table_fmt, aliases=aliases, unit=unit,
+            thresholds_cfg=thresholds_cfg,
         )
 
     def bargauge(
@@ -216,17 +211,9 @@ class Panels:
             .orientation(common_m.VizOrientation.HORIZONTAL)
             .reduce_options(common_b.ReduceDataOptions().calcs(["lastNotNull"]).values(table_fmt))
         )
-        if thresholds_cfg is not None:
-            p.thresholds(thresholds_cfg)
         return self._common(
-            p,
-            key,
-            queries,
-            w,
-            h,
-            table_fmt=table_fmt,
-            aliases=aliases,
-            unit=unit,
+            p, key, queries, w, h, table_fmt=table_fmt, aliases=aliases, unit=unit,
+            thresholds_cfg=thresholds_cfg,
         )
 
     def piechart(
@@ -290,9 +277,7 @@ class Panels:
         p = statetimeline.Panel().show_value(common_m.VisibilityMode.NEVER).merge_values(True)
         if mappings:
             p.mappings(mappings)
-        if thresholds_cfg is not None:
-            p.thresholds(thresholds_cfg)
-        return self._common(p, key, queries, w, h, aliases=aliases, unit=unit)
+        return self._common(p, key, queries, w, h, aliases=aliases, unit=unit, thresholds_cfg=thresholds_cfg)
 
     def plugin(
         self,

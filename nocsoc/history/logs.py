@@ -21,6 +21,7 @@ from nocsoc.history.config import HistoryConfig
 from nocsoc.history.flows import maintain, write_table
 from nocsoc.history.store import HOUR_S, Dataset, hour_of, run_query
 from nocsoc.history.writer import BackgroundWriter
+from nocsoc.sqlwhere import Where
 
 DATASET = "logs"
 ORDER_BY = "time"
@@ -171,36 +172,27 @@ def search_logs(root: Path, *, ip: str | None = None, host: str | None = None, u
 
     `ip`: source or destination address (normalised: 2001:DB8::1 finds 2001:db8::1); `host` and
     `user`: exact, case-insensitive; `text`: a substring of the raw line, case-insensitive."""
-    where: list[str] = []
-    params: list[Any] = []
+    w = Where()
     if ip is not None:
         try:
             ip = str(ipaddress.ip_address(ip.strip()))
         except ValueError:
             raise ValueError(f"--ip {ip!r}: not an IP address") from None
-        where.append("(src_ip = ? OR dst_ip = ?)")
-        params += [ip, ip]
-    if host is not None:
-        where.append("lower(host) = lower(?)")
-        params.append(host)
-    if user is not None:
-        where.append("lower(\"user\") = lower(?)")
-        params.append(user)
+        w.add("(src_ip = ? OR dst_ip = ?)", ip, ip)
+    w.unless_none(host, "lower(host) = lower(?)")
+    w.unless_none(user, "lower(\"user\") = lower(?)")
     if text is not None:
-        where.append("raw ILIKE ? ESCAPE '\\'")
-        params.append(_like(text))
+        w.add("raw ILIKE ? ESCAPE '\\'", _like(text))
     if since is not None:
-        where.append("time >= ?")
-        params.append(float(since))
+        w.add("time >= ?", float(since))
     if until is not None:
-        where.append("time < ?")
-        params.append(float(until))
+        w.add("time < ?", float(until))
     sql = (f"SELECT {', '.join(repr_col(c) for c in COLUMNS)} FROM read_parquet(?)"
-           + (" WHERE " + " AND ".join(where) if where else "")
+           + (" WHERE " + w.sql() if w.clauses else "")
            + f" ORDER BY time {'DESC' if newest_first else 'ASC'} LIMIT ?")
 
     def run(con: Any, files: list[str]) -> list[Any]:
-        return con.execute(sql, [files, *params, limit]).fetchall()
+        return con.execute(sql, [files, *w.args, limit]).fetchall()
 
     rows = run_query(Dataset(root, DATASET), since, until, run)
     return [LogLine(float(r[0]), r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8]) for r in rows]

@@ -15,6 +15,14 @@ def _listify(v: object) -> object:
     return [v] if isinstance(v, str) else v
 
 
+def _only(v: list[str], allowed: tuple[str, ...], what: str) -> list[str]:
+    """`v` unchanged when every value is one of `allowed`; else one error naming the strays."""
+    bad = [k for k in v if k not in allowed]
+    if bad:
+        raise ValueError(f"unknown {what} {', '.join(bad)} (one of {', '.join(allowed)})")
+    return v
+
+
 class Match(BaseModel):
     """Every key given must match (a list: any of its values); an empty match takes everything."""
 
@@ -30,18 +38,12 @@ class Match(BaseModel):
     @field_validator("kind")
     @classmethod
     def _kinds(cls, v: list[str]) -> list[str]:
-        bad = [k for k in v if k not in KINDS]
-        if bad:
-            raise ValueError(f"unknown kind {', '.join(bad)} (one of {', '.join(KINDS)})")
-        return v
+        return _only(v, KINDS, "kind")
 
     @field_validator("level")
     @classmethod
     def _levels(cls, v: list[str]) -> list[str]:
-        bad = [k for k in v if k not in LEVELS]
-        if bad:
-            raise ValueError(f"unknown level {', '.join(bad)} (one of {', '.join(LEVELS)})")
-        return v
+        return _only(v, LEVELS, "level")
 
 
 class Route(BaseModel):

@@ -29,6 +29,7 @@ from pathlib import Path
 from nocsoc.schema import REGISTRY, FieldType, FieldValue, Point
 from nocsoc.sinks.base import SinkError
 from nocsoc.sinks.batching import BatchingSink, BatchSettings, Unavailable
+from nocsoc.sqlwhere import Where
 
 log = logging.getLogger("nocsoc.sinks")
 
@@ -103,27 +104,21 @@ class SqliteReader:
               until_ns: int | None = None) -> list[QueryRow]:
         """Rows of one measurement ordered by time (then series), optionally filtered by exact
         tag values and a time range [since_ns, until_ns)."""
-        sql = ["SELECT p.time_ns, s.id, s.tags, p.field, p.value FROM series s "
-               "JOIN points p ON p.series_id = s.id WHERE s.measurement = ?"]
-        args: list[object] = [measurement]
+        w = Where()
+        w.add("s.measurement = ?", measurement)
         for k, v in (where_tags or {}).items():
-            sql.append("AND json_extract(s.tags, ?) = ?")
-            args += [f'$."{k}"', v]
+            w.add("json_extract(s.tags, ?) = ?", f'$."{k}"', v)
         if fields:
-            sql.append(f"AND p.field IN ({','.join('?' * len(fields))})")
-            args += list(fields)
-        if since_ns is not None:
-            sql.append("AND p.time_ns >= ?")
-            args.append(since_ns)
-        if until_ns is not None:
-            sql.append("AND p.time_ns < ?")
-            args.append(until_ns)
-        sql.append("ORDER BY p.time_ns, s.id, p.field")
+            w.add(f"p.field IN ({','.join('?' * len(fields))})", *fields)
+        w.unless_none(since_ns, "p.time_ns >= ?")
+        w.unless_none(until_ns, "p.time_ns < ?")
+        sql = ("SELECT p.time_ns, s.id, s.tags, p.field, p.value FROM series s "
+               f"JOIN points p ON p.series_id = s.id WHERE {w.sql()} ORDER BY p.time_ns, s.id, p.field")
         bools = _bool_fields(measurement)
         out: list[QueryRow] = []
         key: tuple[int, int] | None = None
         with self._conn() as conn:
-            for t, sid, tags, field, value in conn.execute(" ".join(sql), args):
+            for t, sid, tags, field, value in conn.execute(sql, w.args):
                 if (t, sid) != key:
                     key = (t, sid)
                     out.append(QueryRow(t, json.loads(tags), {}))

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from nocsoc.detections.alerts.store import OPEN_STATES, STATES, Alert, _alert
+from nocsoc.sqlwhere import Where
 
 LEVELS = ("critical", "high", "medium", "low", "informational")
 _LEVEL_RANK = (
@@ -91,46 +92,30 @@ class QueueReader:
         return db
 
     def _where(self, f: QueueFilter) -> tuple[str, list[Any]]:
-        sql, args = ["1=1"], []  # type: tuple[list[str], list[Any]]
+        w = Where("1=1")
         if f.state == "open":
-            sql.append("state IN ('new', 'acknowledged')")
+            w.add("state IN ('new', 'acknowledged')")
         elif f.state:
-            sql.append("state = ?")
-            args.append(f.state)
-        if f.level:
-            sql.append("level = ?")
-            args.append(f.level)
+            w.add("state = ?", f.state)
+        w.if_given(f.level, "level = ?")
         if f.rule and f.rule_exact:
-            sql.append("rule_id = ?")
-            args.append(f.rule)
+            w.add("rule_id = ?", f.rule)
         elif f.rule:
-            sql.append("(rule_id = ? OR rule_title LIKE ? ESCAPE '\\')")
-            args += [f.rule, _like(f.rule)]
+            w.add("(rule_id = ? OR rule_title LIKE ? ESCAPE '\\')", f.rule, _like(f.rule))
         if f.host:
-            sql.append("(host = ? COLLATE NOCASE OR dst_ip = ?)")
-            args += [f.host, f.host]
+            w.add("(host = ? COLLATE NOCASE OR dst_ip = ?)", f.host, f.host)
         if f.site:
             members = sorted(self.site_hosts.get(f.site, set()))
             marks = ",".join("?" * len(members)) or "NULL"
-            sql.append(f"(host IN ({marks}) OR dst_ip IN ({marks}))")
-            args += members + members
-        if f.src:
-            sql.append("src_ip = ?")
-            args.append(f.src)
-        if f.user:
-            sql.append("user = ? COLLATE NOCASE")
-            args.append(f.user)
+            w.add(f"(host IN ({marks}) OR dst_ip IN ({marks}))", *members, *members)
+        w.if_given(f.src, "src_ip = ?")
+        w.if_given(f.user, "user = ? COLLATE NOCASE")
         if f.q:
             cols = ("rule_title", "host", "src_ip", "dst_ip", "user", "assignee", "samples")
-            sql.append("(" + " OR ".join(f"{c} LIKE ? ESCAPE '\\'" for c in cols) + ")")
-            args += [_like(f.q)] * len(cols)
-        if f.since is not None:
-            sql.append("last_seen >= ?")
-            args.append(f.since)
-        if f.until is not None:
-            sql.append("first_seen < ?")
-            args.append(f.until)
-        return " AND ".join(sql), args
+            w.add("(" + " OR ".join(f"{c} LIKE ? ESCAPE '\\'" for c in cols) + ")", *[_like(f.q)] * len(cols))
+        w.unless_none(f.since, "last_seen >= ?")
+        w.unless_none(f.until, "first_seen < ?")
+        return w.sql(), w.args
 
     def page(self, f: QueueFilter) -> Page:
         where, args = self._where(f)
@@ -256,20 +241,22 @@ class QueueReader:
         }
 
     def top_targets(self, limit: int = 10) -> list[tuple[str, int]]:
-        rows = self._db().execute(
+        return self._top(
             "SELECT CASE WHEN dst_ip != '' THEN dst_ip ELSE host END AS t, count(*) FROM alerts "
             "WHERE state IN ('new', 'acknowledged') GROUP BY t ORDER BY 2 DESC, 1 LIMIT ?",
-            (limit,),
+            limit,
         )
-        return [(r[0], int(r[1])) for r in rows]
 
     def top_sources(self, limit: int = 10) -> list[tuple[str, int]]:
-        rows = self._db().execute(
+        return self._top(
             "SELECT src_ip, count(*) FROM alerts WHERE state IN ('new', 'acknowledged') AND src_ip != '' "
             "GROUP BY src_ip ORDER BY 2 DESC, 1 LIMIT ?",
-            (limit,),
+            limit,
         )
-        return [(r[0], int(r[1])) for r in rows]
+
+    def _top(self, sql: str, limit: int) -> list[tuple[str, int]]:
+        """(key, count) rows of a `... LIMIT ?` count query, most first."""
+        return [(r[0], int(r[1])) for r in self._db().execute(sql, (limit,))]
 
 
 @dataclass(slots=True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import socket
 
-from nocsoc.collectors.listener import Listener, Submit
+from nocsoc.collectors.listener import LineStreamListener, Listener, Submit
 from nocsoc.collectors.logs.syslog import OctetFramer
 from nocsoc.component import Counters
 from nocsoc.schema import LOG_COLLECTOR
@@ -27,42 +27,20 @@ class UdpSyslogServer(Listener):
         self._start_datagrams(self.submit)
 
 
-class TcpSyslogServer(Listener):
+class TcpSyslogServer(LineStreamListener):
     source = "syslog_tcp"
 
     def __init__(self, bind: str, submit: Submit, max_message: int = 65536,
                  max_connections: int = 256) -> None:
-        super().__init__(bind)
-        self.submit = submit
-        self.max_message = max_message
-        self.max_connections = max_connections
-        self.counters = Counters(LOG_COLLECTOR, {"component": self.source}, only=(
-            "received", "dropped", "errors", "connections", "refused", "oversized"))
-
-    def start(self) -> None:
-        self._start_stream(self._serve, self.max_connections)
+        super().__init__(bind, submit, max_message, max_connections, Counters(
+            LOG_COLLECTOR, {"component": self.source}, only=self._STREAM_COUNTERS))
 
     def _serve(self, conn: socket.socket, sender: str) -> None:
         framer = OctetFramer(self.max_message)
-        conn.settimeout(0.5)
         try:
-            while not self._stop.is_set():
-                try:
-                    data = conn.recv(65536)
-                except TimeoutError:
-                    continue
-                except OSError:
-                    break
-                msgs = framer.feed(data) if data else framer.flush()
-                for m in msgs:
+            for data in self._chunks(conn):
+                for m in framer.feed(data) if data else framer.flush():
                     self._one(m, sender)
-                if not data:
-                    break
         finally:
             if framer.oversized:
                 self.counters.add("oversized", framer.oversized)
-
-    def _one(self, m: bytes, sender: str) -> None:
-        self.counters.add("received")
-        if not self.submit(m.decode("utf-8", "replace"), sender, self.source):
-            self.counters.add("dropped")

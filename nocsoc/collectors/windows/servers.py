@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from nocsoc.collectors.listener import Listener, Submit
+from nocsoc.collectors.listener import LineStreamListener, Listener, Submit
 from nocsoc.collectors.windows.lumberjack import ProtocolError, SocketReader, ack_frame, read_batch
 from nocsoc.component import Counters
 from nocsoc.schema.selfmetrics import WINDOWS_INPUT
@@ -49,7 +49,7 @@ class PendingAck:
                 self.done.set()
 
 
-class NxlogTcpServer(Listener):
+class NxlogTcpServer(LineStreamListener):
     """NXLog om_tcp: one JSON document a line (LF or CRLF); a line over `max_message` is
     skipped to its end and counted."""
 
@@ -57,27 +57,13 @@ class NxlogTcpServer(Listener):
 
     def __init__(self, bind: str, submit: Submit, max_message: int = 65536,
                  max_connections: int = 256) -> None:
-        super().__init__(bind)
-        self.submit = submit
-        self.max_message = max_message
-        self.max_connections = max_connections
-        self.counters = Counters(WINDOWS_INPUT, {"input": self.source, "sender": "all"}, only=(
-            "received", "dropped", "errors", "connections", "refused", "oversized"))
-
-    def start(self) -> None:
-        self._start_stream(self._serve, self.max_connections)
+        super().__init__(bind, submit, max_message, max_connections, Counters(
+            WINDOWS_INPUT, {"input": self.source, "sender": "all"}, only=self._STREAM_COUNTERS))
 
     def _serve(self, conn: socket.socket, sender: str) -> None:
-        conn.settimeout(0.5)
         buf = bytearray()
         skipping = False  # inside an oversized line: drop up to its newline
-        while not self._stop.is_set():
-            try:
-                data = conn.recv(65536)
-            except TimeoutError:
-                continue
-            except OSError:
-                break
+        for data in self._chunks(conn):
             if not data:
                 if buf and not skipping:
                     self._one(bytes(buf), sender)
@@ -101,11 +87,6 @@ class NxlogTcpServer(Listener):
                     self.counters.add("oversized")
                 elif line.strip():
                     self._one(line, sender)
-
-    def _one(self, line: bytes, sender: str) -> None:
-        self.counters.add("received")
-        if not self.submit(line.decode("utf-8", "replace"), sender, self.source):
-            self.counters.add("dropped")
 
 
 class NxlogUdpServer(Listener):

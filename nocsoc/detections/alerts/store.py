@@ -22,6 +22,7 @@ from typing import Any
 
 from nocsoc.detections.attack import tactic_of
 from nocsoc.detections.engine import Detection
+from nocsoc.sqlwhere import Where
 
 STATES = ("new", "acknowledged", "closed", "false_positive")
 OPEN_STATES = ("new", "acknowledged")
@@ -375,23 +376,14 @@ class AlertStore:
 
     def list_alerts(self, state: str | None = None, level: str | None = None, since: float | None = None,
              rule: str | None = None, limit: int = 1000) -> list[Alert]:
-        q, args = "SELECT * FROM alerts WHERE 1=1", []  # type: tuple[str, list[Any]]
-        if state:
-            q += " AND state = ?"
-            args.append(state)
-        if level:
-            q += " AND level = ?"
-            args.append(level)
-        if since is not None:
-            q += " AND last_seen >= ?"
-            args.append(since)
-        if rule:
-            q += " AND rule_id = ?"
-            args.append(rule)
-        q += " ORDER BY last_seen DESC, id DESC LIMIT ?"
-        args.append(limit)
+        w = Where("1=1")
+        w.if_given(state, "state = ?")
+        w.if_given(level, "level = ?")
+        w.unless_none(since, "last_seen >= ?")
+        w.if_given(rule, "rule_id = ?")
+        q = f"SELECT * FROM alerts WHERE {w.sql()} ORDER BY last_seen DESC, id DESC LIMIT ?"
         with self._lock:
-            return [_alert(r) for r in self._db.execute(q, args)]
+            return [_alert(r) for r in self._db.execute(q, [*w.args, limit])]
 
     def audit(self, alert_id: int | None = None, suppression_id: int | None = None) -> list[AuditEntry]:
         with self._lock:
@@ -407,6 +399,14 @@ class AlertStore:
 
     # --- triage ------------------------------------------------------------------------------
 
+    def _alert_row(self, db: sqlite3.Connection, alert_id: int, columns: str) -> sqlite3.Row:
+        """`columns` of one alert inside a triage transaction; a missing id is a TriageError."""
+        sql = f"SELECT {columns} FROM alerts WHERE id = ?"  # columns: literals of this class only
+        row: sqlite3.Row | None = db.execute(sql, (alert_id,)).fetchone()
+        if row is None:
+            raise TriageError(f"no alert {alert_id} in {self.path}")
+        return row
+
     def transition(self, alert_id: int, action: str, who: str, comment: str = "",
                    now: float | None = None) -> Alert:
         if action not in TRANSITIONS:
@@ -416,16 +416,12 @@ class AlertStore:
             raise TriageError(f"{action} needs a reason")
         now = time.time() if now is None else now
         with self._tx() as db:
-            row = db.execute("SELECT state FROM alerts WHERE id = ?", (alert_id,)).fetchone()
-            if row is None:
-                raise TriageError(f"no alert {alert_id} in {self.path}")
+            row = self._alert_row(db, alert_id, "state")
             if row["state"] not in allowed:
                 raise TriageError(f"alert {alert_id} is {row['state']}: cannot {action} "
                                   f"(only from {' or '.join(allowed)})")
             db.execute("UPDATE alerts SET state = ?, updated_at = ? WHERE id = ?", (to_state, now, alert_id))
-            db.execute("INSERT INTO audit (alert_id, action, from_state, to_state, who, at, comment) "
-                       "VALUES (?,?,?,?,?,?,?)",
-                       (alert_id, action, row["state"], to_state, who, now, comment))
+            _audit_alert(db, alert_id, action, row["state"], to_state, who, now, comment)
         return self.get(alert_id)
 
     def assign(self, alert_id: int, assignee: str, who: str, comment: str = "",
@@ -433,15 +429,11 @@ class AlertStore:
         """Give the alert to `assignee` ("" takes it back); audited, state unchanged."""
         now = time.time() if now is None else now
         with self._tx() as db:
-            row = db.execute("SELECT state, assignee FROM alerts WHERE id = ?", (alert_id,)).fetchone()
-            if row is None:
-                raise TriageError(f"no alert {alert_id} in {self.path}")
+            row = self._alert_row(db, alert_id, "state, assignee")
             db.execute("UPDATE alerts SET assignee = ?, updated_at = ? WHERE id = ?",
                        (assignee, now, alert_id))
-            db.execute("INSERT INTO audit (alert_id, action, from_state, to_state, who, at, comment) "
-                       "VALUES (?,?,?,?,?,?,?)",
-                       (alert_id, "assign", row["state"], row["state"], who, now,
-                        comment or f"{row['assignee'] or '-'} -> {assignee or '-'}"))
+            _audit_alert(db, alert_id, "assign", row["state"], row["state"], who, now,
+                         comment or f"{row['assignee'] or '-'} -> {assignee or '-'}")
         return self.get(alert_id)
 
     def comment(self, alert_id: int, who: str, text: str, now: float | None = None) -> AuditEntry:
@@ -450,12 +442,8 @@ class AlertStore:
             raise TriageError("an empty comment")
         now = time.time() if now is None else now
         with self._tx() as db:
-            row = db.execute("SELECT state FROM alerts WHERE id = ?", (alert_id,)).fetchone()
-            if row is None:
-                raise TriageError(f"no alert {alert_id} in {self.path}")
-            db.execute("INSERT INTO audit (alert_id, action, from_state, to_state, who, at, comment) "
-                       "VALUES (?,?,?,?,?,?,?)",
-                       (alert_id, "comment", row["state"], row["state"], who, now, text))
+            row = self._alert_row(db, alert_id, "state")
+            _audit_alert(db, alert_id, "comment", row["state"], row["state"], who, now, text)
         return self.audit(alert_id=alert_id)[-1]
 
     # --- suppressions ------------------------------------------------------------------------
@@ -508,3 +496,10 @@ class AlertStore:
             rows = [Suppression(**dict(r))
                     for r in self._db.execute("SELECT * FROM suppressions ORDER BY id")]
         return rows if include_inactive else [s for s in rows if s.active(now)]
+
+
+def _audit_alert(db: sqlite3.Connection, alert_id: int, action: str, from_state: str, to_state: str,
+                 who: str, at: float, comment: str) -> None:
+    """One line of an alert's triage trail (every change and note is audited)."""
+    db.execute("INSERT INTO audit (alert_id, action, from_state, to_state, who, at, comment) "
+               "VALUES (?,?,?,?,?,?,?)", (alert_id, action, from_state, to_state, who, at, comment))

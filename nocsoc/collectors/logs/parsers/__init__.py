@@ -15,7 +15,7 @@ from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from nocsoc.collectors.logs.parsers import registry
-from nocsoc.collectors.logs.parsers.base import Parsed
+from nocsoc.collectors.logs.parsers.base import Parsed, iso_epoch
 from nocsoc.collectors.logs.parsers.registry import Dispatcher, Entry, ParserSpec
 from nocsoc.collectors.logs.syslog import SyslogMessage, parse_syslog
 from nocsoc.events import LogEvent
@@ -165,12 +165,9 @@ def json_event(line: str, *, source: str = "json", product: str | None = None,
         if isinstance(v, int | float):
             t = float(v)
             break
-        if isinstance(v, str):
-            try:
-                t = datetime.fromisoformat(v.replace("Z", "+00:00")).timestamp()
-                break
-            except ValueError:
-                pass
+        if isinstance(v, str) and (iso := iso_epoch(v)) is not None:
+            t = iso
+            break
     return LogEvent(line.rstrip("\r\n"), obj, host=host, time=t, product=product, services=services,
                     categories=categories, parser="json", source=source)
 

@@ -33,22 +33,6 @@ _HEADER = re.compile(
 _HEX = re.compile(r"^(?:[0-9A-F]{2})+$")
 _NESTED = re.compile(r"\bmsg='([^']*)'")
 _SPLIT_ARG = re.compile(r"\ba(\d+)\[(\d+)\]=(\"[^\"]*\"|\S+)")
-_TEXT_KEYS_SET = frozenset(
-    (
-        "exe",
-        "comm",
-        "cmd",
-        "proctitle",
-        "name",
-        "cwd",
-        "acct",
-        "data",
-        "old-data",
-        "path",
-        "hostname",
-        "terminal",
-    )
-)
 _TEXT_KEYS = (
     "exe",
     "comm",
@@ -63,6 +47,7 @@ _TEXT_KEYS = (
     "hostname",
     "terminal",
 )
+_TEXT_KEYS_SET = frozenset(_TEXT_KEYS)
 
 
 def _unhex(v: str) -> str:

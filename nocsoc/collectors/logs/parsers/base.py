@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 # a key starts where no key character precedes it and never backtracks (possessive `*+`): a long
@@ -23,14 +24,27 @@ class Parsed:
     repeat: int = 1  # `message repeated N times: [ ... ]`: the event stands for N events
 
 
-def kv_pairs(text: str) -> dict[str, str]:
-    """`k=v k2="v 2"` pairs (auditd, FortiGate, iptables); quotes removed, escapes kept simple."""
+def _kv_unquoted(pattern: re.Pattern[str], text: str) -> dict[str, str]:
+    """The `k=v` pairs `pattern` finds, double quotes around a value removed (last one wins)."""
     out: dict[str, str] = {}
-    for k, v in _KV.findall(text):
+    for k, v in pattern.findall(text):
         if len(v) >= 2 and v[0] == '"' and v[-1] == '"':
             v = v[1:-1].replace('\\"', '"')
         out[k] = v
     return out
+
+
+def kv_pairs(text: str) -> dict[str, str]:
+    """`k=v k2="v 2"` pairs (auditd, FortiGate, iptables); quotes removed, escapes kept simple."""
+    return _kv_unquoted(_KV, text)
+
+
+def iso_epoch(v: str) -> float | None:
+    """ISO 8601 text (`Z` for UTC allowed) as epoch seconds; None when it is not ISO 8601."""
+    try:
+        return datetime.fromisoformat(v.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
 
 
 def to_int(v: str | None) -> int | str | None:
@@ -47,16 +61,33 @@ _KV_COMMA = re.compile(r'(?<![\w.-])([A-Za-z_][\w.-]*+)=("(?:[^"\\]|\\.)*+"|[^\s
 
 def kv_pairs_comma(text: str) -> dict[str, str]:
     """`k=v,k2="v, 2"` pairs (FortiGate's and Sophos's comma-separated variant)."""
-    out: dict[str, str] = {}
-    for k, v in _KV_COMMA.findall(text):
-        if len(v) >= 2 and v[0] == '"' and v[-1] == '"':
-            v = v[1:-1].replace('\\"', '"')
-        out[k] = v
-    return out
+    return _kv_unquoted(_KV_COMMA, text)
 
 
 _CEF_KEY = re.compile(r"(?:^|(?<=\s))([A-Za-z0-9_.\[\]-]+)=")
 _CEF_START = re.compile(r"(?:CEF: ?)?\d\|")
+
+
+# CEF's own extension keys (ArcSight "Implementing ArcSight CEF", the key dictionary) -> the
+# taxonomy: every vendor that sends them means the same; vendor maps add their custom keys
+CEF_FIELDS = {
+    "src": "src_ip",
+    "dst": "dst_ip",
+    "spt": "src_port",
+    "dpt": "dst_port",
+    "sourceTranslatedAddress": "source.nat.ip",
+    "destinationTranslatedAddress": "destination.nat.ip",
+    "sourceTranslatedPort": "source.nat.port",
+    "destinationTranslatedPort": "destination.nat.port",
+    "act": "action",
+    "proto": "proto",
+    "suser": "src_user",
+    "duser": "dst_user",
+    "in": "source.bytes",
+    "out": "destination.bytes",
+    "request": "c-uri",
+    "requestMethod": "cs-method",
+}
 
 
 @dataclass(slots=True)

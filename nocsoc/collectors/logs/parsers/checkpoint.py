@@ -12,29 +12,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from nocsoc.collectors.logs.parsers.base import Parsed, is_ip, parse_cef, to_int, transport
+from nocsoc.collectors.logs.parsers.base import CEF_FIELDS, Parsed, is_ip, parse_cef, to_int, transport
 from nocsoc.collectors.logs.parsers.registry import ParserSpec
 from nocsoc.logsources import LogSource
 
 _QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"')
 _SYSLOG_KV = re.compile(r'(?<![\w:])(\w[\w:]*?):"((?:[^"\\]|\\.)*+)";?')
 _CEF_MAP = {
-    "src": "src_ip",
-    "dst": "dst_ip",
-    "spt": "src_port",
-    "dpt": "dst_port",
-    "sourceTranslatedAddress": "source.nat.ip",
-    "destinationTranslatedAddress": "destination.nat.ip",
-    "sourceTranslatedPort": "source.nat.port",
-    "destinationTranslatedPort": "destination.nat.port",
-    "act": "action",
-    "proto": "proto",
-    "suser": "src_user",
-    "duser": "dst_user",
-    "in": "source.bytes",
-    "out": "destination.bytes",
-    "request": "c-uri",
-    "requestMethod": "cs-method",
+    **CEF_FIELDS,
     "user_agent": "c-useragent",
     "ifname": "interface",
     "rule_name": "rule",

@@ -21,13 +21,20 @@ _IP = r"(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*[0-9A-Fa-f])"
 _S = rf"(?:(?P<sif>[A-Za-z_][^\s:/]*):)?(?P<src>{_IP})(?:/(?P<sport>\d+))?(?:\((?P<suser>[^)]*)\))?"
 _D = rf"(?:(?P<dif>[A-Za-z_][^\s:/]*):)?(?P<dst>{_IP})(?:/(?P<dport>\d+))?(?:\((?P<duser>[^)]*)\))?"
 
+# bodies that several message IDs share word for word
+_DENY_FROM = rf"Deny (?P<dir>inbound|outbound) (?P<proto>\w+) from {_S} to {_D}"  # 106006, 106007
+_DENY_SRC = rf"Deny (?P<dir>inbound|outbound) (?P<proto>\w+) src {_S} dst {_D}"  # 106010, 106014
+_IKEV2_SA = (  # 750003, 750006: an IKEv2 SA's peers and user
+    r"Local:(?P<src>[^\s:]+):(?P<sport>\d+) Remote:(?P<dst>[^\s:]+):(?P<dport>\d+) Username:(?P<user>\S+)"
+)
+
 _BY_ID: dict[str, tuple[str, str]] = {  # message ID -> (regex, kind)
     "106001": (rf"(?P<dir>Inbound|Outbound) (?P<proto>\w+) connection denied from {_S} to {_D}", "deny"),
-    "106006": (rf"Deny (?P<dir>inbound|outbound) (?P<proto>\w+) from {_S} to {_D}", "deny"),
-    "106007": (rf"Deny (?P<dir>inbound|outbound) (?P<proto>\w+) from {_S} to {_D}", "deny"),
-    "106010": (rf"Deny (?P<dir>inbound|outbound) (?P<proto>\w+) src {_S} dst {_D}", "deny"),
+    "106006": (_DENY_FROM, "deny"),
+    "106007": (_DENY_FROM, "deny"),
+    "106010": (_DENY_SRC, "deny"),
     "106012": (rf"Deny (?P<proto>IP) from {_S} to {_D}", "deny"),
-    "106014": (rf"Deny (?P<dir>inbound|outbound) (?P<proto>\w+) src {_S} dst {_D}", "deny"),
+    "106014": (_DENY_SRC, "deny"),
     "106015": (rf"Deny (?P<proto>\w+) \(no connection\) from {_S} to {_D}", "deny"),
     "106021": (rf"Deny (?P<proto>\w+) reverse path check from {_S} to {_D}", "deny"),
     "106023": (
@@ -110,16 +117,8 @@ _BY_ID: dict[str, tuple[str, str]] = {  # message ID -> (regex, kind)
     "725006": (rf"Device failed SSL handshake with (?:client|server) {_S}", "ssl"),
     "725007": (rf"SSL session with (?:client|server) {_S} terminated", "ssl"),
     "737016": (rf"IPAA: Freeing local pool address (?P<src>{_IP})", "vpn"),
-    "750003": (
-        r"Local:(?P<src>[^\s:]+):(?P<sport>\d+) Remote:(?P<dst>[^\s:]+):(?P<dport>\d+) "
-        r"Username:(?P<user>\S+)",
-        "vpn",
-    ),
-    "750006": (
-        r"Local:(?P<src>[^\s:]+):(?P<sport>\d+) Remote:(?P<dst>[^\s:]+):(?P<dport>\d+) "
-        r"Username:(?P<user>\S+)",
-        "vpn",
-    ),
+    "750003": (_IKEV2_SA, "vpn"),
+    "750006": (_IKEV2_SA, "vpn"),
     "852001": (rf"for (?P<proto>\w+) flow {_S} to {_D}", "conn"),
     "109201": (rf"User=(?P<user>[^,]+), Assigned IP=(?P<src>{_IP})", "vpn"),
 }

@@ -15,7 +15,7 @@ import json
 import re
 from typing import Any
 
-from nocsoc.collectors.logs.parsers.base import Parsed, is_ip, parse_cef, to_int, transport
+from nocsoc.collectors.logs.parsers.base import CEF_FIELDS, Parsed, is_ip, parse_cef, to_int, transport
 from nocsoc.collectors.logs.parsers.registry import ParserSpec
 from nocsoc.logsources import LogSource
 
@@ -168,22 +168,7 @@ _AUTH_USER = re.compile(
     r"(?:\.\s|\.?$|'|,|\s)"
 )
 _CEF_MAP = {
-    "src": "src_ip",
-    "dst": "dst_ip",
-    "spt": "src_port",
-    "dpt": "dst_port",
-    "sourceTranslatedAddress": "source.nat.ip",
-    "destinationTranslatedAddress": "destination.nat.ip",
-    "sourceTranslatedPort": "source.nat.port",
-    "destinationTranslatedPort": "destination.nat.port",
-    "suser": "src_user",
-    "duser": "dst_user",
-    "proto": "proto",
-    "act": "action",
-    "in": "source.bytes",
-    "out": "destination.bytes",
-    "request": "c-uri",
-    "requestMethod": "cs-method",
+    **CEF_FIELDS,
     "requestClientApplication": "c-useragent",
     "cs1": "rule",
     "app": "application",

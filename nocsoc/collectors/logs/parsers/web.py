@@ -13,7 +13,7 @@ import re
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from nocsoc.collectors.logs.parsers.base import Parsed, to_int
+from nocsoc.collectors.logs.parsers.base import Parsed, iso_epoch, to_int
 from nocsoc.collectors.logs.parsers.registry import ParserSpec
 from nocsoc.collectors.logs.syslog import MONTHS
 from nocsoc.logsources import LogSource
@@ -300,12 +300,8 @@ def parse_nginx_json(msg: str, app: str = "", state: object = None) -> Parsed | 
     t = None
     for key in ("time_iso8601", "timestamp", "@timestamp"):
         v = obj.get(key)
-        if isinstance(v, str):
-            try:
-                t = datetime.fromisoformat(v.replace("Z", "+00:00")).timestamp()
-                break
-            except ValueError:
-                pass
+        if isinstance(v, str) and (t := iso_epoch(v)) is not None:
+            break
     if t is None and isinstance(obj.get("time_local"), str):
         t = _ts(obj["time_local"])
     return Parsed("nginx_json", fields, None, ("nginx",), ("webserver",), time=t)
