@@ -168,3 +168,25 @@ def test_no_parser_raises_and_every_line_is_kept(seed: int) -> None:
         )
         net = lp.events(line, network=True, sender="192.0.2.1")
         assert net and net[0].raw == line.rstrip("\r\n")
+
+
+def test_digit_runs_past_ints_limit_never_raise() -> None:
+    """int() refuses more than 4,300 digits: a port, pid, byte or packet count an attacker
+    stretches must leave the field empty, never raise (found by the fuzz test: sshd's port)."""
+    huge = "9" * 5000
+    lines = [
+        f"Failed password for root from 198.51.100.7 port {huge} ssh2",
+        f"RT_FLOW_SESSION_CREATE: session created 10.0.0.1/{huge}->10.0.0.2/{huge} 0x0 junos-ssh "
+        f"10.0.0.1/{huge}->10.0.0.2/{huge} None None 6 x x x x 1 x x x",
+        f"%ASA-6-302014: Teardown TCP connection 1 for outside:10.0.0.1/1 to inside:10.0.0.2/2 "
+        f"duration 0:00:01 bytes {huge} TCP FINs",
+        f"2024/01/01 00:00:00 [error] {huge}#{huge}: *1 open() failed",
+    ]
+    specs = registry.specs()
+    states = {s.name: s.state() if s.state else None for s in specs}
+    for line in lines:
+        for app in ("", "sshd", "RT_FLOW", "nginx"):
+            for s in specs:
+                s.parse(line, app, states[s.name])
+    (ev,) = LineParser(default_host="h").events(f"Dec  6 10:00:00 h sshd[1]: {lines[0]}")
+    assert (ev.parser, ev.fields.get("src_ip"), ev.fields.get("src_port")) == ("sshd", "198.51.100.7", None)

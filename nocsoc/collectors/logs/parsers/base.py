@@ -47,6 +47,12 @@ def iso_epoch(v: str) -> float | None:
         return None
 
 
+def digits(v: str) -> int | None:
+    """A run of digits a regex matched, as an int; None past 18 digits (an attacker's line can
+    hold thousands, which int() refuses past 4,300 and no port, pid or count needs)."""
+    return int(v) if len(v) <= 18 else None
+
+
 def to_int(v: str | None) -> int | str | None:
     if v is None:
         return None

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from nocsoc.collectors.logs.parsers.base import Parsed, is_ip, transport
+from nocsoc.collectors.logs.parsers.base import Parsed, digits, is_ip, transport
 from nocsoc.collectors.logs.parsers.registry import ParserSpec
 from nocsoc.logsources import LogSource
 
@@ -233,7 +233,7 @@ def parse_asa(msg: str, app: str = "", state: object = None) -> Parsed | None:
     if gd.get("dnat"):
         fields["destination.nat.ip"] = gd["dnat"]
     if gd.get("bytes"):
-        fields["network.bytes"] = int(gd["bytes"] or 0)
+        fields["network.bytes"] = digits(gd["bytes"] or "0")
     user = _user(gd.get("user") or gd.get("suser") or gd.get("suser2") or gd.get("duser"))
     if user:
         fields["user"] = user

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from nocsoc.collectors.logs.parsers.base import Parsed, is_ip, kv_pairs, to_int, transport
+from nocsoc.collectors.logs.parsers.base import Parsed, digits, is_ip, kv_pairs, to_int, transport
 from nocsoc.collectors.logs.parsers.registry import ParserSpec
 from nocsoc.logsources import LogSource
 
@@ -100,14 +100,14 @@ def _flow(tag: str, text: str, fields: dict[str, object]) -> None:
     fields.update(
         {
             "src_ip": m["src"],
-            "src_port": int(m["sport"]),
+            "src_port": digits(m["sport"]),
             "dst_ip": m["dst"],
-            "dst_port": int(m["dport"]),
+            "dst_port": digits(m["dport"]),
             "service_name": m["svc"],
             "source.nat.ip": m["nsrc"],
-            "source.nat.port": int(m["nsport"]),
+            "source.nat.port": digits(m["nsport"]),
             "destination.nat.ip": m["ndst"],
-            "destination.nat.port": int(m["ndport"]),
+            "destination.nat.port": digits(m["ndport"]),
         }
     )
     mt = _FLOW_TAIL.search(text, m.end())
@@ -245,9 +245,9 @@ def _parse_fw(msg: str) -> Parsed | None:
         "network_protocol": transport(m["proto"]),
         "src_ip": m["src"],
         "dst_ip": m["dst"],
-        "src_port": int(m["sport"]),
-        "dst_port": int(m["dport"]),
-        "packets": int(m["pkts"]),
+        "src_port": digits(m["sport"]),
+        "dst_port": digits(m["dport"]),
+        "packets": digits(m["pkts"]),
         "message": msg,
     }
     return Parsed("junos", fields, "juniper", ("syslog",), ("firewall",))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from nocsoc.collectors.logs.parsers.base import Parsed
+from nocsoc.collectors.logs.parsers.base import Parsed, digits
 from nocsoc.collectors.logs.parsers.registry import ParserSpec
 from nocsoc.logsources import LogSource
 
@@ -169,10 +169,10 @@ def parse_sshd(msg: str, app: str = "sshd", state: object = None) -> Parsed | No
             else:
                 fields["src_host"] = ip
         if gd.get("port"):
-            fields["src_port"] = int(gd["port"])
+            fields["src_port"] = digits(gd["port"])
         if gd.get("dst"):
             fields["dst_ip"] = gd["dst"]
-            fields["dst_port"] = int(gd["dport"])
+            fields["dst_port"] = digits(gd["dport"])
         method = gd.get("method")
         if method:
             fields["auth_method"] = method

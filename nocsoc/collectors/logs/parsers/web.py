@@ -13,7 +13,7 @@ import re
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from nocsoc.collectors.logs.parsers.base import Parsed, iso_epoch, to_int
+from nocsoc.collectors.logs.parsers.base import Parsed, digits, iso_epoch, to_int
 from nocsoc.collectors.logs.parsers.registry import ParserSpec
 from nocsoc.collectors.logs.syslog import MONTHS
 from nocsoc.logsources import LogSource
@@ -201,7 +201,7 @@ def parse_nginx_error(msg: str, app: str = "", state: object = None) -> Parsed |
     if m is None:
         return None
     text = m["text"]
-    fields: dict[str, object] = {"level": m["level"], "pid": int(m["pid"]), "message": text}
+    fields: dict[str, object] = {"level": m["level"], "pid": digits(m["pid"]), "message": text}
     for k, v in _NGINX_KV.findall(text):
         v = v[1:-1] if v.startswith('"') else v
         if k == "client":
