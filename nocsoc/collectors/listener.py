@@ -148,6 +148,21 @@ class Listener:
             self._sock.close()
 
 
+class DatagramListener(Listener):
+    """A UDP receiver: each datagram is one message for `submit` (syslog UDP, NXLog om_udp)."""
+
+    _DATAGRAM_COUNTERS = ("received", "dropped", "errors")
+
+    def __init__(self, bind: str, submit: Submit, max_message: int, counters: Counters) -> None:
+        super().__init__(bind)
+        self.submit = submit
+        self.max_message = max_message
+        self.counters = counters
+
+    def start(self) -> None:
+        self._start_datagrams(self.submit)
+
+
 class LineStreamListener(Listener):
     """A TCP receiver that frames a connection's bytes into messages (its `_serve`) and hands each
     to `submit` through `_one`, counted: syslog over TCP, NXLog om_tcp."""

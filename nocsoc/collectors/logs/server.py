@@ -7,24 +7,18 @@ from __future__ import annotations
 
 import socket
 
-from nocsoc.collectors.listener import LineStreamListener, Listener, Submit
+from nocsoc.collectors.listener import DatagramListener, LineStreamListener, Submit
 from nocsoc.collectors.logs.syslog import OctetFramer
 from nocsoc.component import Counters
 from nocsoc.schema import LOG_COLLECTOR
 
 
-class UdpSyslogServer(Listener):
+class UdpSyslogServer(DatagramListener):
     source = "syslog_udp"
 
     def __init__(self, bind: str, submit: Submit, max_message: int = 65536) -> None:
-        super().__init__(bind)
-        self.submit = submit
-        self.max_message = max_message
-        self.counters = Counters(LOG_COLLECTOR, {"component": self.source},
-                                 only=("received", "dropped", "errors"))
-
-    def start(self) -> None:
-        self._start_datagrams(self.submit)
+        super().__init__(bind, submit, max_message, Counters(
+            LOG_COLLECTOR, {"component": self.source}, only=self._DATAGRAM_COUNTERS))
 
 
 class TcpSyslogServer(LineStreamListener):

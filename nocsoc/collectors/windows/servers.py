@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from nocsoc.collectors.listener import LineStreamListener, Listener, Submit
+from nocsoc.collectors.listener import DatagramListener, LineStreamListener, Listener, Submit
 from nocsoc.collectors.windows.lumberjack import ProtocolError, SocketReader, ack_frame, read_batch
 from nocsoc.component import Counters
 from nocsoc.schema.selfmetrics import WINDOWS_INPUT
@@ -89,20 +89,14 @@ class NxlogTcpServer(LineStreamListener):
                     self._one(line, sender)
 
 
-class NxlogUdpServer(Listener):
+class NxlogUdpServer(DatagramListener):
     """NXLog om_udp: one JSON document per datagram."""
 
     source = "nxlog_udp"
 
     def __init__(self, bind: str, submit: Submit, max_message: int = 65536) -> None:
-        super().__init__(bind)
-        self.submit = submit
-        self.max_message = max_message
-        self.counters = Counters(WINDOWS_INPUT, {"input": self.source, "sender": "all"},
-                                 only=("received", "dropped", "errors"))
-
-    def start(self) -> None:
-        self._start_datagrams(self.submit)
+        super().__init__(bind, submit, max_message, Counters(
+            WINDOWS_INPUT, {"input": self.source, "sender": "all"}, only=self._DATAGRAM_COUNTERS))
 
 
 class WinlogbeatServer(Listener):
