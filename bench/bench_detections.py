@@ -22,6 +22,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.sigma_sqlite import load_events
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("NOCSOC_SHARED_DIR") or ROOT.parent / "shared")
 SIGMAHQ = SHARED / "sigmahq" / "rules"
@@ -154,30 +156,7 @@ def _sqlite_reference(events: list[Any], ruleset: Any) -> dict[str, Any]:
     from sigma.collection import SigmaCollection
     from sigma.correlations import SigmaCorrelationRule, SigmaCorrelationType
 
-    # columns: every field name, deduplicated case-insensitively (SQLite names are)
-    cols: dict[str, str] = {}
-    for ev in events:
-        for k in ev.fields:
-            cols.setdefault(k.lower(), k)
-    names = list(cols)
-    db = sqlite3.connect(":memory:")
-    db.create_function("regexp", 2, lambda p, v: v is not None and re.search(p, str(v)) is not None,
-                       deterministic=True)
-    t0 = time.process_time()
-    db.execute("CREATE TABLE logs (row_id INTEGER PRIMARY KEY, timestamp TEXT, "
-               + ", ".join(f'"{c}" TEXT COLLATE NOCASE' for c in names) + ")")
-    ph = ", ".join("?" for _ in range(len(names) + 1))
-    rows: list[list[str | None]] = []
-    from datetime import UTC, datetime
-    for ev in events:
-        low = {k.lower(): v for k, v in ev.fields.items()}
-        row: list[str | None] = [datetime.fromtimestamp(ev.time, UTC).strftime("%Y-%m-%dT%H:%M:%S")]
-        row += [None if (v := low.get(c)) is None else str(v) for c in names]
-        rows.append(row)
-    quoted = ", ".join(f'"{c}"' for c in names)
-    db.executemany(f"INSERT INTO logs (timestamp, {quoted}) VALUES ({ph})", rows)
-    db.commit()
-    insert_s = time.process_time() - t0
+    db, insert_s = load_events(events, timestamp=True)
     backend = sqliteBackend()
     queries: list[tuple[str, str]] = []
     skipped: dict[str, int] = {}

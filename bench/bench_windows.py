@@ -23,6 +23,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.sigma_sqlite import load_events
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 ROUNDS = 3
@@ -118,26 +120,7 @@ def _sqlite(events: list[Any], rule_docs: list[Any]) -> dict[str, Any]:
     from sigma.pipelines.sysmon import sysmon_pipeline
     from sigma.pipelines.windows import windows_logsource_pipeline
 
-    cols: dict[str, str] = {}
-    for ev in events:
-        for k in ev.fields:
-            cols.setdefault(k.lower(), k)
-    names = list(cols)
-    db = sqlite3.connect(":memory:")
-    db.create_function("regexp", 2, lambda p, v: v is not None and re.search(p, str(v)) is not None,
-                       deterministic=True)
-    t0 = time.process_time()
-    db.execute("CREATE TABLE logs (row_id INTEGER PRIMARY KEY, "
-               + ", ".join(f'"{c}" TEXT COLLATE NOCASE' for c in names) + ")")
-    ph = ", ".join("?" for _ in names)
-    rows = []
-    for ev in events:
-        low = {k.lower(): v for k, v in ev.fields.items()}
-        rows.append([None if (v := low.get(c)) is None else str(v) for c in names])
-    quoted = ", ".join(f'"{c}"' for c in names)
-    db.executemany(f"INSERT INTO logs ({quoted}) VALUES ({ph})", rows)
-    db.commit()
-    load_s = time.process_time() - t0
+    db, load_s = load_events(events)
     backend = sqliteBackend(processing_pipeline=sysmon_pipeline() + windows_logsource_pipeline())
     queries: list[tuple[str, str]] = []
     skipped: dict[str, int] = {}
