@@ -170,7 +170,10 @@ def detect_command(
     for e in rs.errors:
         common.err_console.print(
             f"[yellow]warning:[/] {escape(e.path)}: {escape(e.rule)}: {escape(e.message)}")
-    engine = Engine(rs)
+    from nocsoc.detections.config import DetectionsConfig
+
+    dflt = DetectionsConfig()  # a merged log is put back in event-time order as the live stream is
+    engine = Engine(rs, reorder_window_s=dflt.reorder_window_s, reorder_max_events=dflt.reorder_max_events)
     dets: list[Detection] = []
     total = sum(f.stat().st_size for f in paths)
     events = unparsed = 0
