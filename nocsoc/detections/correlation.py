@@ -405,7 +405,8 @@ class CorrelationTracker:
         for w in [g, *(g.past or ())] if with_past else [g]:
             if not w.active and self._met(w.peak):
                 self.incidents += 1
-                self._closed.append(Firing(self.corr, gk, True, w.total, w.last, w.last, list(w.sample)))
+                first = min((e.time for e in w.sample), default=w.last)  # the first events are kept
+                self._closed.append(Firing(self.corr, gk, True, w.total, first, w.last, list(w.sample)))
 
     def sweep(self, now: float) -> list[Firing]:
         """Free idle groups (idle for a timespan) and past windows over by then; evaluate

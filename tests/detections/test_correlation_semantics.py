@@ -465,3 +465,20 @@ def test_pipeline_flushes_held_events_at_stop(tmp_path: Path) -> None:
     with AlertStore(tmp_path / "alerts.db") as store:
         (bf,) = [a for a in store.list_alerts() if a.rule_title == "SSH Brute Force From One Source"]
     assert (bf.count, bf.last_seen - bf.first_seen) == (12, 22)
+
+
+def test_past_windows_and_peaks_survive_a_snapshot(tmp_path: Path) -> None:
+    """A restart keeps a group's past window (and an upper-bound window's peak) exactly."""
+    ranged = range_corr("    gte: 3\n    lte: 4")
+    old, new = [ev(T0 + i) for i in range(3)], [ev(T0 + 7200 + i) for i in range(2)]
+    eng = engine_of(tmp_path, FAIL_RULE, BRUTE, ranged)
+    firings(eng, new + old[:2], "Brute force")
+    import json
+
+    saved = json.loads(json.dumps(eng.snapshot()))
+    other = engine_of(tmp_path, FAIL_RULE, BRUTE, ranged)
+    assert other.restore(saved) == (2, [])
+    out = [d for e in [old[2], ev(T0 + 3)] for d in other.process(e)] + other.flush(T0 + 86400)
+    # the 4th old failure completes the old window's brute force; the range sees peaks 4 and 2
+    assert [(d.title, d.count, d.first_seen) for d in out if d.new] == [
+        ("Brute force", 4, T0), ("In range", 4, T0)]
