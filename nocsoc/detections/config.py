@@ -26,7 +26,7 @@ class DetectionsConfig(BaseModel):
         description="events feeding correlations are held up to this long (event and wall-clock time) "
                     "to be put back in event-time order; 0: off")
     reorder_max_events: int = Field(
-        default=10_000, gt=0, description="events the reorder buffer holds (the oldest go early beyond)")
+        default=100_000, gt=0, description="events the reorder buffer holds (the oldest go early beyond)")
     flush_interval_s: float = Field(default=0.2, gt=0, description="longest a detection waits for the store")
     max_unstored: int = Field(default=100_000, gt=0,
                               description="detections held while the store refuses them (then back pressure)")

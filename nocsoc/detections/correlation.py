@@ -132,6 +132,16 @@ class _Window:
         self.sample: list[LogEvent] = []
         self.past: list[_Window] | None = None
 
+    def reset(self, last: float, state: Any) -> None:
+        """A new window in the same group (the object reused: a stream of short incidents)."""
+        self.last = last
+        self.state = state
+        self.active = False
+        self.total = 0
+        self.peak = 0
+        self.sample = []
+        self.past = None
+
 
 @dataclass(slots=True)
 class Firing:
@@ -167,6 +177,9 @@ class CorrelationTracker:
             bounds = ((Op.GTE, len(keys)),)
         self.bounds = bounds
         self._checks = tuple((_OPS[op], n) for op, n in bounds)
+        # one criterion (the common case) is tested without the loop of `_met`
+        self._op: Callable[[int, int], bool] | None = self._checks[0][0] if len(self._checks) == 1 else None
+        self._n = self._checks[0][1]
         self.threshold = max(n for _, n in bounds)
         self.at_close = any(op in _AT_CLOSE for op, _ in bounds)
         fieldref = cond.fieldref if isinstance(cond, SigmaCorrelationCondition) else None
@@ -255,28 +268,31 @@ class CorrelationTracker:
             self.missing += 1
             return None
         groups = self.groups
-        g = groups.get(gk)
+        w = groups.get(gk)
         span = self.timespan
-        if g is None:
+        if w is None:
             if len(groups) >= self.max_groups:
                 self._drop(*groups.popitem(last=False))
                 self.evicted += 1
-            w = g = groups[gk] = _Window(t, self._new_state())
+            w = groups[gk] = _Window(t, self._new_state())
         else:
             groups.move_to_end(gk)  # most recent last: `sweep` frees from the front
-            w = g
-            if t > g.last + span:  # past the window: a new one starts (older ones are over)
-                self._close(gk, g, True)
-                w = g = groups[gk] = _Window(t, self._new_state())
-            elif t < g.last - span:  # too old for it: never counted with the newer events
-                found = self._past_window(gk, g, t)
+            last = w.last
+            if t > last + span:  # past the window: a new one starts (older ones are over)
+                if self.at_close or w.past is not None:
+                    self._close(gk, w, True)
+                w.reset(t, self._new_state())
+            elif t < last - span:  # too old for it: never counted with the newer events
+                found = self._past_window(gk, w, t)
                 if found is None:
                     self.too_old += 1
                     return None
                 w = found
                 self.past += 1
-        if t > w.last:
-            w.last = t
+                if t > w.last:
+                    w.last = t
+            elif t > last:
+                w.last = t
         w.total += 1
         sample = w.sample
         if len(sample) < self.samples:
@@ -288,7 +304,8 @@ class CorrelationTracker:
             if value > w.peak:
                 w.peak = value
             return None
-        if not self._met(value):
+        op = self._op
+        if not (op(value, self._n) if op is not None else self._met(value)):
             return None
         w.active = True
         self.incidents += 1
@@ -413,12 +430,17 @@ class CorrelationTracker:
         `lt`/`lte` conditions at window close."""
         cutoff = now - self.timespan
         out, self._closed = self._closed, []
-        while self.groups:
-            gk, g = next(iter(self.groups.items()))
+        groups = self.groups
+        closing = self.at_close or bool(self._with_past)
+        while groups:
+            gk, g = next(iter(groups.items()))
             if g.last >= cutoff:
                 break
-            self.groups.popitem(last=False)
-            self._close(gk, g, True)
+            groups.popitem(last=False)
+            if closing:
+                self._close(gk, g, True)
+        if not self._with_past:
+            return out + self._closed if self._closed else out
         for gk in list(self._with_past):
             g = self.groups[gk]
             keep = []

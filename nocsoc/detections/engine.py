@@ -187,7 +187,7 @@ def _haystack_fn(keywords: bool, fnames: tuple[str, ...]) -> Callable[[LogEvent]
 
 class Engine:
     def __init__(self, ruleset: RuleSet, max_groups: int = 100_000, sweep_every_s: float = 30.0,
-                 reorder_window_s: float = 0.0, reorder_max_events: int = 10_000) -> None:
+                 reorder_window_s: float = 0.0, reorder_max_events: int = 100_000) -> None:
         """`reorder_window_s` > 0: the events that feed correlations are put back in event-time
         order first (`nocsoc.detections.reorder`), held up to that long; `tick` and `flush`
         release them."""
@@ -240,8 +240,11 @@ class Engine:
         feeds = self._feeds.get(key)
         if feeds:
             if self._reorder is not None:  # back in event-time order first
-                for _, (k, ev) in self._reorder.push(event.time, (key, event)):
-                    self._correlate(k, ev, out)
+                for t, (k, ev) in self._reorder.push(event.time, (key, event)):
+                    for tr in self._feeds[k]:
+                        f = tr.feed(k, ev, t)
+                        if f is not None:
+                            self._fired(tr, f, ev, t, out)
                 return
             t = event.time
             for tr in feeds:

@@ -347,24 +347,32 @@ class Clock:
 def test_reorder_buffer_releases_in_event_time_order() -> None:
     clock = Clock()
     rb: ReorderBuffer[str] = ReorderBuffer(10.0, 100, clock)
-    assert [rb.push(t, f"e{t:g}") for t in (5, 3, 4, 1)] == [[], [], [], []]
-    assert rb.push(14, "e14") == [(1, "e1"), (3, "e3"), (4, "e4")]  # the watermark is 14 - 10
-    assert rb.push(16, "e16") == [(5, "e5")]
-    assert rb.push(2, "late") == [(2, "late")] and rb.late == 1  # after e5 went: passed through
+    assert [list(rb.push(t, f"e{t:g}")) for t in (5, 3, 4, 1)] == [[], [], [], []]
+    assert list(rb.push(14, "e14")) == [(1, "e1"), (3, "e3"), (4, "e4")]  # the watermark is 14 - 10
+    assert list(rb.push(16, "e16")) == [(5, "e5")]
+    assert list(rb.push(2, "late")) == [(2, "late")] and rb.late == 1  # after e5 went: passed through
     clock.now += 9.9
-    assert rb.tick() == []  # held less than the window of wall-clock time
-    assert rb.push(17, "e17") == []
+    assert list(rb.tick()) == []  # held less than the window of wall-clock time
+    assert list(rb.push(17, "e17")) == []
     clock.now += 0.2
-    assert rb.tick() == [(14, "e14"), (16, "e16")]  # held a window long (e17 arrived later)
-    assert rb.drain() == [(17, "e17")] and len(rb) == 0
+    assert list(rb.tick()) == [(14, "e14"), (16, "e16")]  # held a window long (e17 arrived later)
+    assert list(rb.drain()) == [(17, "e17")] and len(rb) == 0
+    # a late arrival dated before older arrivals: they wait for it (at most another window)
+    rb.push(30, "a")
+    clock.now += 5
+    rb.push(29, "b")  # out of order, inside the window: put before "a"
+    clock.now += 5.1
+    assert list(rb.tick()) == [] and len(rb) == 2  # "a" is due, "b" (first in order) not yet
+    clock.now += 5
+    assert list(rb.tick()) == [(29, "b"), (30, "a")]
 
 
 def test_reorder_buffer_is_bounded_and_counts_early_releases() -> None:
     rb: ReorderBuffer[int] = ReorderBuffer(60.0, 3, Clock())
-    assert [rb.push(t, t) for t in (4, 2, 3)] == [[], [], []]
-    assert rb.push(1, 1) == [(1, 1)] and rb.overflow == 1  # full: the oldest goes early
-    assert rb.push(5, 5) == [(2, 2)] and (rb.overflow, len(rb)) == (2, 3)
-    assert rb.push(1.5, 0) == [(1.5, 0)] and rb.late == 1
+    assert [list(rb.push(t, t)) for t in (4, 2, 3)] == [[], [], []]
+    assert list(rb.push(1, 1)) == [(1, 1)] and rb.overflow == 1  # full: the oldest goes early
+    assert list(rb.push(5, 5)) == [(2, 2)] and (rb.overflow, len(rb)) == (2, 3)
+    assert list(rb.push(1.5, 0)) == [(1.5, 0)] and rb.late == 1
 
 
 def test_engine_reorders_correlation_events_and_flushes_them_at_the_end(tmp_path: Path) -> None:
