@@ -187,3 +187,27 @@ def test_cli_bad_shared_store_is_one_line(tmp_path: Path, pg_server: Postgres, c
             "nobody-listens": "cannot open the alert store",
             "literal-password": "literal secret"}[case] in out, out
     assert pg_server.password not in out
+
+
+def test_check_names_an_unset_password_and_warns_of_a_dead_server(tmp_path: Path) -> None:
+    """`nocsoc check`: an unresolvable password is fatal (file:line), a server that does not
+    answer a warning (the detector retries it, as for sinks)."""
+    from nocsoc.service.check import run_checks
+
+    cfg = tmp_path / "nocsoc.yaml"
+    dsn = f"postgresql://nocsoc@127.0.0.1:{free_port()}/postgres"
+    cfg.write_text("logs: {syslog_udp: null, syslog_tcp: null}\n"
+                   f"detections:\n  alerts_postgres:\n    dsn: {dsn}\n"
+                   "    password: env:NOCSOC_TEST_UNSET_PG\n")
+
+    def store_findings() -> list[tuple[str, str]]:
+        report = run_checks(cfg, services=["logs"], binds=False)
+        return [(f.severity, f.render()) for f in report.findings if "alerts_postgres" in f.render()]
+
+    assert store_findings() == [("fatal", f"{cfg}:5: detections.alerts_postgres.password: "
+                                          "environment variable NOCSOC_TEST_UNSET_PG is not set")]
+    cfg.write_text("logs: {syslog_udp: null, syslog_tcp: null}\n"
+                   f"detections:\n  alerts_postgres:\n    dsn: {dsn}\n")
+    ((severity, text),) = store_findings()
+    assert severity == "warning" and text.startswith(f"{cfg}:3: detections.alerts_postgres: alert store "
+                                                     "not reachable: connection failed"), text
