@@ -28,6 +28,7 @@ from nocsoc.collectors.windows.inputs import WindowsInputs
 from nocsoc.collectors.windows.servers import PendingAck
 from nocsoc.component import Counters
 from nocsoc.detections.alerts import AlertStore, IngestResult
+from nocsoc.detections.alerts.factory import open_alert_store
 from nocsoc.detections.alerts.points import alert_point
 from nocsoc.detections.config import DetectionsConfig
 from nocsoc.detections.engine import Detection, Engine
@@ -35,6 +36,7 @@ from nocsoc.detections.loader import RuleSet, load_rules
 from nocsoc.events import LogEvent
 from nocsoc.paths import resolve_path
 from nocsoc.schema import LOG_COLLECTOR, LOG_EVENT, Point
+from nocsoc.secrets import DirResolver
 from nocsoc.sinks.base import Sink
 
 if TYPE_CHECKING:
@@ -97,8 +99,7 @@ class LogPipeline:
                              sweep_every_s=detections_config.sweep_every_s,
                              reorder_window_s=detections_config.reorder_window_s,
                              reorder_max_events=detections_config.reorder_max_events)
-        self.store = store or AlertStore(resolve_path(base, detections_config.alerts_db),
-                                         detections_config.dedup_window_s)
+        self.store = store or open_alert_store(detections_config, DirResolver(base))
         self._own_store = store is None
         self.restored_windows = self._restore_correlations()
         self.unsaved_windows = 0  # groups beyond correlation_snapshot_groups at the last save
