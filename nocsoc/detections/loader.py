@@ -124,14 +124,15 @@ def _references(r: SigmaCorrelationRule) -> list[str]:
 
 
 def _resolve_references(merged: SigmaCollection, origin: dict[int, str],
-                        errors: list[LoadIssue]) -> set[int]:
+                        errors: list[LoadIssue], context: set[int]) -> set[int]:
     """Resolve each correlation's references (by id or name) over the whole collection, one
     correlation at a time: a reference found nowhere skips that correlation only, with one line
     naming its file and the reference (pySigma's collection-wide resolution stops at the first
     and dropped the file). A correlation of a skipped correlation is skipped too. Returns the
     ids of the skipped correlations."""
     skipped: set[int] = set()
-    corrs = [r for r in merged.rules if isinstance(r, SigmaCorrelationRule) and not r.errors]
+    corrs = [r for r in merged.rules if isinstance(r, SigmaCorrelationRule) and not r.errors
+             and id(r) not in context]
     for r in corrs:
         missing = []
         for ref in _references(r):
@@ -164,12 +165,27 @@ def _resolve_references(merged: SigmaCollection, origin: dict[int, str],
     return skipped
 
 
-def load_rules(paths: list[Path], include_builtin: bool = False) -> RuleSet:
-    """Parse every rule file, resolve correlation references, compile what nocsoc can run."""
+def load_rules(paths: list[Path], include_builtin: bool = False,
+               context: list[Path] | None = None) -> RuleSet:
+    """Parse every rule file, resolve correlation references, compile what nocsoc can run.
+    `context`: rule files that only resolve references (`rules check FILE`: a correlation of the
+    user's naming a built-in rule), neither compiled nor reported."""
     files = rule_files(([builtin_rules_dir()] if include_builtin else []) + list(paths))
     rs = RuleSet(files=len(files))
     collections: list[SigmaCollection] = []
     origin: dict[int, str] = {}
+    known = set(files)
+    ctx_files = [f for f in rule_files(list(context or [])) if f not in known]
+    ctx: set[int] = set()  # ids of the context files' rules
+    for f in ctx_files:
+        try:
+            docs = list(yaml.safe_load_all(f.read_text(encoding="utf-8")))
+            col = SigmaCollection.from_dicts(prepare_documents(docs), collect_errors=True,
+                                             resolve_references=False)
+        except Exception:  # context only: its own check reports what is wrong with it
+            continue
+        ctx.update(id(r) for r in col.rules)
+        collections.append(col)
     for f in files:
         try:
             text = f.read_text(encoding="utf-8")
@@ -194,7 +210,7 @@ def load_rules(paths: list[Path], include_builtin: bool = False) -> RuleSet:
         collections.append(col)
     merged = SigmaCollection.merge(collections, resolve_references=False)
     rs.collection, rs.origin = merged, origin
-    skipped = _resolve_references(merged, origin, rs.errors)
+    skipped = _resolve_references(merged, origin, rs.errors, ctx)
     # rules referenced by correlations only alert themselves when a correlation says `generate`
     quiet: set[int] = set()
     loud: set[int] = set()
@@ -207,7 +223,7 @@ def load_rules(paths: list[Path], include_builtin: bool = False) -> RuleSet:
     common = needle_counts(r for r in merged.rules if isinstance(r, SigmaRule) and not r.errors)
     for r in merged.rules:
         path = origin.get(id(r), "")
-        if r.errors:
+        if r.errors or id(r) in ctx:
             continue
         if isinstance(r, SigmaCorrelationRule):
             if r.type not in SUPPORTED_CORRELATIONS:

@@ -490,3 +490,28 @@ def test_past_windows_and_peaks_survive_a_snapshot(tmp_path: Path) -> None:
     # the 4th old failure completes the old window's brute force; the range sees peaks 4 and 2
     assert [(d.title, d.count, d.first_seen) for d in out if d.new] == [
         ("Brute force", 4, T0), ("In range", 4, T0)]
+
+
+def test_rules_check_of_one_file_resolves_references_to_the_builtin_pack(tmp_path: Path) -> None:
+    """A correlation of the user's naming a built-in rule loads under `nocsoc run` (built-in pack
+    plus detections.rules): `rules check` of that file alone agrees, and still names a reference
+    found nowhere."""
+    from typer.testing import CliRunner
+
+    from nocsoc.cli.app import app
+
+    def check(body: str) -> tuple[int, str]:
+        f = tmp_path / "mr_mine.yml"
+        f.write_text(corr("Mine", body))
+        res = CliRunner().invoke(app, ["rules", "check", str(f)],
+                                 env={"NOCSOC_CONFIG": str(tmp_path / "none.yaml"), "COLUMNS": "300"})
+        return res.exit_code, res.stdout
+
+    body = "type: event_count\nrules: [nocsoc_ssh_failed_login{}]\ngroup-by: [src_ip]\ntimespan: 5m\n" \
+           "condition:\n    gte: 20"
+    code, out = check(body.format(""))
+    assert (code, out.splitlines()[0]) == (
+        0, "1 files: 0 rules and 1 correlations load; 0 unsupported; 0 errors")
+    code, out = check(body.format(", no_such_rule"))
+    assert code == 2 and "Mine: rule reference 'no_such_rule' not found in the loaded rules" in out
+    assert "nocsoc_ssh_failed_login'" not in out
