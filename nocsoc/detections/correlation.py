@@ -51,6 +51,7 @@ _OPS: dict[Op, Callable[[int, int], bool]] = {
     Op.LTE: operator.le,
 }
 _OP_NAMES = {op.name.lower(): op for op in Op}
+_OTHER_ITEMS = ("field", "percentile")  # a condition's items besides its criteria
 _AT_CLOSE = (Op.LT, Op.LTE)
 # where the loader keeps a range condition for pySigma < 2, which takes exactly one criterion
 RANGE_KEY = "x-nocsoc-condition"
@@ -63,7 +64,10 @@ def prepare_documents(docs: list[Any]) -> list[Any]:
     """Parsed YAML documents ready for pySigma < 2: a correlation condition with a range
     (`gt: 100` and `lte: 200`, Sigma correlation spec 2.x) passes its first criterion to pySigma
     (which rejects more than one, and with it the whole file) and keeps all of them under
-    RANGE_KEY in its correlation section, which pySigma keeps in the rule's custom_attributes."""
+    RANGE_KEY in its correlation section, which pySigma keeps in the rule's custom_attributes.
+    A criterion that is no count goes the same way, pySigma getting a placeholder: pySigma < 2
+    raises on it outside its error collection, dropping the whole file, while here
+    `condition_bounds` names it and the loader skips that correlation alone."""
     for i, doc in enumerate(docs):
         corr = doc.get("correlation") if isinstance(doc, dict) else None
         if not isinstance(corr, dict):
@@ -72,12 +76,30 @@ def prepare_documents(docs: list[Any]) -> list[Any]:
         if not isinstance(cond, dict):
             continue
         ops = [k for k in cond if k in _OP_NAMES]
-        if len(ops) < 2:
+        odd = [k for k in cond if k not in _OP_NAMES and k not in _OTHER_ITEMS]
+        bad = odd or not ops or any(_count(cond[k]) is None for k in ops)
+        if len(ops) < 2 and not bad:
             continue
-        rest = {k: v for k, v in cond.items() if k not in _OP_NAMES}
-        docs[i] = {**doc, "correlation": {**corr, "condition": {ops[0]: cond[ops[0]], **rest},
-                                          RANGE_KEY: {k: cond[k] for k in ops}}}
+        first = {"gte": 0} if bad else {ops[0]: cond[ops[0]]}
+        rest = {k: v for k, v in cond.items() if k in _OTHER_ITEMS}
+        docs[i] = {**doc, "correlation": {**corr, "condition": {**first, **rest}, RANGE_KEY: dict(cond)}}
     return docs
+
+
+def _count(v: Any) -> int | None:
+    """A condition's count as written (an integer, or its digits); None for anything else."""
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, int):
+        return v
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    if isinstance(v, str):
+        try:
+            return int(v.strip())
+        except ValueError:
+            return None
+    return None
 
 
 def condition_bounds(corr: SigmaCorrelationRule) -> tuple[tuple[Op, int], ...]:
@@ -93,12 +115,17 @@ def condition_bounds(corr: SigmaCorrelationRule) -> tuple[tuple[Op, int], ...]:
         return ((cond.op, cond.count),)
     out = []
     for name, v in raw.items():
-        if isinstance(v, bool) or not isinstance(v, int | str):
+        if name in _OTHER_ITEMS:
+            continue
+        if name not in _OP_NAMES:
+            raise ValueError(f"correlation condition: unknown item {name!r} "
+                             f"(criteria: {', '.join(_OP_NAMES)}; also {', '.join(_OTHER_ITEMS)})")
+        n = _count(v)
+        if n is None:
             raise ValueError(f"correlation condition {name}: {v!r} is no count")
-        try:
-            out.append((_OP_NAMES[name], int(v)))
-        except ValueError:
-            raise ValueError(f"correlation condition {name}: {v!r} is no count") from None
+        out.append((_OP_NAMES[name], n))
+    if not out:
+        raise ValueError(f"correlation condition has no criterion ({', '.join(_OP_NAMES)})")
     low, high = 0, None
     for op, n in out:
         if op in (Op.GT, Op.GTE, Op.EQ):
@@ -107,7 +134,7 @@ def condition_bounds(corr: SigmaCorrelationRule) -> tuple[tuple[Op, int], ...]:
             top = n - 1 if op is Op.LT else n
             high = top if high is None else min(high, top)
     if high is not None and low > high:
-        text = ", ".join(f"{k}: {v}" for k, v in raw.items())
+        text = ", ".join(f"{k}: {v}" for k, v in raw.items() if k in _OP_NAMES)
         raise ValueError(f"correlation condition {{{text}}}: no count can meet it")
     return tuple(out)
 

@@ -515,3 +515,20 @@ def test_rules_check_of_one_file_resolves_references_to_the_builtin_pack(tmp_pat
     code, out = check(body.format(", no_such_rule"))
     assert code == 2 and "Mine: rule reference 'no_such_rule' not found in the loaded rules" in out
     assert "nocsoc_ssh_failed_login'" not in out
+
+
+@pytest.mark.parametrize(("cond", "message"), [
+    ("    gte: many", "correlation condition gte: 'many' is no count"),
+    ("    gte: true", "correlation condition gte: True is no count"),
+    ("    gte: 3\n    lte: [4]", "correlation condition lte: [4] is no count"),
+    ("    gtee: 5", "correlation condition: unknown item 'gtee' (criteria: lt, lte, gt, gte, eq, neq; "
+                    "also field, percentile)"),
+    ("    field: user", "correlation condition has no criterion (lt, lte, gt, gte, eq, neq)"),
+])
+def test_a_bad_condition_skips_its_correlation_only(tmp_path: Path, cond: str, message: str) -> None:
+    """pySigma < 2 raises on these outside its error collection (the whole file was dropped)."""
+    f = tmp_path / "r.yml"
+    f.write_text("\n---\n".join([FAIL_RULE, BRUTE, range_corr(cond)]))
+    rs = load_rules([f])
+    assert [(e.path, e.rule, e.message) for e in rs.errors] == [(str(f), "In range", message)]
+    assert [c.title for c in rs.correlations] == ["Brute force"] and len(rs.rules) == 1
