@@ -151,7 +151,8 @@ class LogPipeline:
         restored, stale = self.engine.restore(saved)
         log.info("alert store %s: %d correlation windows restored", self.store.path, restored)
         if stale:
-            log.warning("alert store %s: saved correlation windows of %s left out: the rule changed since",
+            log.warning("alert store %s: saved correlation windows of %s left out: the rule (or the "
+                        "windows' format, after an upgrade) changed since",
                         self.store.path, ", ".join(stale))
         return restored
 
