@@ -139,13 +139,15 @@ def _parse_since(text: str) -> float:
     return dt.timestamp()
 
 
-def _ruleset(paths: list[Path] | None, builtin: bool = True) -> Any:
-    from nocsoc.detections.loader import load_rules
+def _ruleset(paths: list[Path] | None, builtin: bool = True, context: bool = False) -> Any:
+    """`context`: the built-in pack resolves correlation references without being loaded."""
+    from nocsoc.detections.loader import builtin_rules_dir, load_rules
 
     for p in paths or []:
         if not p.exists():
             common.fail(f"rules path {p} does not exist", common.EXIT_USAGE)
-    return load_rules(list(paths or []), include_builtin=builtin)
+    return load_rules(list(paths or []), include_builtin=builtin,
+                      context=[builtin_rules_dir()] if context else None)
 
 
 def _level(level: str) -> str:
@@ -192,7 +194,10 @@ def detect_command(
     for e in rs.errors:
         common.err_console.print(
             f"[yellow]warning:[/] {escape(e.path)}: {escape(e.rule)}: {escape(e.message)}")
-    engine = Engine(rs)
+    from nocsoc.detections.config import DetectionsConfig
+
+    dflt = DetectionsConfig()  # a merged log is put back in event-time order as the live stream is
+    engine = Engine(rs, reorder_window_s=dflt.reorder_window_s, reorder_max_events=dflt.reorder_max_events)
     dets: list[Detection] = []
     total = sum(f.stat().st_size for f in paths)
     events = unparsed = 0
@@ -345,7 +350,8 @@ def rules_check(
     from nocsoc.detections.loader import validate
 
     builtin = not paths
-    rs = _ruleset(paths or [], builtin=builtin)
+    # a correlation in the files checked may name built-in rules, as under `nocsoc run`
+    rs = _ruleset(paths or [], builtin=builtin, context=not builtin)
     findings = validate(rs)
     tests = builtin_tests(rs) if builtin else []
     failed = [t for t in tests if not t.ok]

@@ -51,6 +51,12 @@ class DetectionsConfig(BaseModel):
     correlation_snapshot_groups: int = Field(
         default=10_000, gt=0,
         description="correlation groups saved per rule, the most recently active (the rest restart empty)")
+    reorder_window_s: float = Field(
+        default=2.0, ge=0,
+        description="events feeding correlations are held up to this long (event and wall-clock time) "
+                    "to be put back in event-time order; 0: off")
+    reorder_max_events: int = Field(
+        default=100_000, gt=0, description="events the reorder buffer holds (the oldest go early beyond)")
     flush_interval_s: float = Field(default=0.2, gt=0, description="longest a detection waits for the store")
     max_unstored: int = Field(default=100_000, gt=0,
                               description="detections held while the store refuses them (then back pressure)")
