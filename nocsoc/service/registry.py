@@ -109,12 +109,14 @@ def _log_binds(cfg: Any) -> list[Bind]:
 
 def _traps(sc: ServiceContext) -> Component:
     from nocsoc.collectors.ifnames import InterfaceNames
+    from nocsoc.collectors.snmp.profiles import user_dir
     from nocsoc.collectors.traps.receiver import TrapReceiver
 
     db = sc.ctx.path(sc.config.detections.alerts_db) if sc.config.traps.alerts else None
     return TrapReceiver(sc.config.traps, sc.inventory, sc.sink, base_dir=sc.base_dir, store_path=db,
                         dedup_window_s=sc.config.detections.dedup_window_s,
-                        ifnames=InterfaceNames.in_state_dir(sc.state_dir))
+                        ifnames=InterfaceNames.in_state_dir(sc.state_dir),
+                        profiles_dir=user_dir(sc.config.snmp.profiles_dir, sc.base_dir))
 
 
 def _trap_binds(cfg: Any) -> list[Bind]:
