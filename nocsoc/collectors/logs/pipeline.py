@@ -93,7 +93,9 @@ class LogPipeline:
         base = base_dir or Path.cwd()
         self.base_dir = base
         # read by prepare() (start()): the rules, the alert store and its saved windows
-        self._ruleset, self._engine, self._store = ruleset, None, store
+        self._ruleset: RuleSet | None = ruleset
+        self._engine: Engine | None = None
+        self._store: AlertStore | None = store
         self._own_store = store is None
         self.restored_windows = 0
         self.unsaved_windows = 0  # groups beyond correlation_snapshot_groups at the last save
