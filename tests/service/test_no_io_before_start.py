@@ -38,8 +38,11 @@ from nocsoc.sinks.memory import MemorySink
 INVENTORY = {
     "version": 1,
     "sites": [{"id": "dc1", "name": "DC 1", "kind": "datacenter"}],
-    "snmp_profiles": [{"name": "v2", "version": "2c", "community": "env:NOCSOC_TEST_NO_IO_COMMUNITY"}],
-    "devices": [{"name": "core-01", "address": "127.0.0.1", "role": "core", "site": "dc1", "profile": "v2"}],
+    "snmp_profiles": [{"name": "v2", "version": "2c", "community": "env:NOCSOC_TEST_NO_IO_COMMUNITY"},
+                      {"name": "v2f", "version": "2c", "community": "file:absent/community"}],
+    "devices": [{"name": "core-01", "address": "127.0.0.1", "role": "core", "site": "dc1", "profile": "v2"},
+                {"name": "dist-01", "address": "127.0.0.2", "role": "distribution", "site": "dc1",
+                 "profile": "v2f"}],
 }
 
 
@@ -54,7 +57,8 @@ def config(root: Path) -> Config:
                   "geoip_asn_db": str(root / "asn.mmdb")},
         "logs": {"enabled": True, "syslog_udp": "127.0.0.1:0", "syslog_tcp": "127.0.0.1:0",
                  "files": [str(root / "auth.log")]},
-        "traps": {"enabled": True, "bind": "127.0.0.1:0", "catalog": [str(root / "traps.yaml")]},
+        "traps": {"enabled": True, "bind": "127.0.0.1:0", "catalog": [str(root / "traps.yaml")],
+                  "communities": ["file:absent/trap-community"]},
         "icmp": {"enabled": True},
         "detections": {"alerts_db": str(root / "alerts.db"), "rules": [str(root / "rules")]},
         "history": {"enabled": True, "dir": str(root / "history")},
