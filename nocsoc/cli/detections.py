@@ -55,6 +55,8 @@ def _store(db: Path | None) -> Any:
     if db is not None:
         common.sqlite_file_or_fail(db, "--db")
     cfg, base = _config()
+    if db is None and cfg.detections.alerts_postgres is not None:
+        return _postgres_store(cfg, base)
     path = resolve_path(base, db or cfg.detections.alerts_db)
     what = "--db" if db is not None else "detections.alerts_db"
     if path.is_dir():
@@ -63,6 +65,26 @@ def _store(db: Path | None) -> Any:
         return AlertStore(path, cfg.detections.dedup_window_s)
     except (OSError, sqlite3.Error) as exc:
         common.fail(f"{what} {path}: cannot open the alert store: {exc}", common.EXIT_USAGE)
+
+
+def _postgres_store(cfg: Any, base: Path) -> Any:
+    """The shared PostgreSQL store of detections.alerts_postgres; one line and exit 2 when its
+    password reference or the server fails (the message names the server, never the secret)."""
+    import psycopg
+
+    from nocsoc.detections.alerts.factory import open_alert_store
+    from nocsoc.errors import SecretError
+    from nocsoc.secrets import DirResolver
+
+    dsn = cfg.detections.alerts_postgres.dsn
+    try:
+        return open_alert_store(cfg.detections, DirResolver(base))
+    except SecretError as exc:
+        common.fail(f"detections.alerts_postgres.password: {exc}", common.EXIT_USAGE)
+    except psycopg.Error as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        common.fail(f"detections.alerts_postgres {dsn}: cannot open the alert store: {reason}",
+                    common.EXIT_USAGE)
 
 
 def _who(by: str | None) -> str:

@@ -29,6 +29,7 @@ from nocsoc.collectors.windows.inputs import WindowsInputs
 from nocsoc.collectors.windows.servers import PendingAck
 from nocsoc.component import Counters
 from nocsoc.detections.alerts import AlertStore, IngestResult
+from nocsoc.detections.alerts.factory import open_alert_store
 from nocsoc.detections.alerts.points import alert_point
 from nocsoc.detections.config import DetectionsConfig
 from nocsoc.detections.engine import Detection, Engine
@@ -36,6 +37,7 @@ from nocsoc.detections.loader import RuleSet, load_rules
 from nocsoc.events import LogEvent
 from nocsoc.paths import resolve_path
 from nocsoc.schema import LOG_COLLECTOR, LOG_EVENT, Point
+from nocsoc.secrets import DirResolver
 from nocsoc.sinks.base import Sink
 
 if TYPE_CHECKING:
@@ -141,7 +143,7 @@ class LogPipeline:
             self._ruleset = load_ruleset(dcfg, self.base_dir)
         engine = Engine(self._ruleset, max_groups=dcfg.max_groups, sweep_every_s=dcfg.sweep_every_s)
         if self._store is None:
-            self._store = AlertStore(resolve_path(self.base_dir, dcfg.alerts_db), dcfg.dedup_window_s)
+            self._store = open_alert_store(dcfg, DirResolver(self.base_dir))
         self._engine = engine
         self.restored_windows = self._restore_correlations()
         offsets = StoreOffsets(self._store)
