@@ -109,6 +109,7 @@ def _log_binds(cfg: Any) -> list[Bind]:
 
 def _traps(sc: ServiceContext) -> Component:
     from nocsoc.collectors.ifnames import InterfaceNames
+    from nocsoc.collectors.snmp.profiles import user_dir
     from nocsoc.collectors.traps.receiver import TrapReceiver
     from nocsoc.detections.alerts.factory import open_alert_store
 
@@ -116,7 +117,8 @@ def _traps(sc: ServiceContext) -> Component:
     opener = (lambda: open_alert_store(detections, sc.ctx)) if sc.config.traps.alerts else None
     return TrapReceiver(sc.config.traps, sc.inventory, sc.sink, base_dir=sc.base_dir, open_store=opener,
                         dedup_window_s=detections.dedup_window_s,
-                        ifnames=InterfaceNames.in_state_dir(sc.state_dir))
+                        ifnames=InterfaceNames.in_state_dir(sc.state_dir),
+                        profiles_dir=user_dir(sc.config.snmp.profiles_dir, sc.base_dir))
 
 
 def _trap_binds(cfg: Any) -> list[Bind]:

@@ -15,8 +15,9 @@ import queue
 import threading
 import time
 from collections import Counter
+from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 from zoneinfo import ZoneInfo
 
 from nocsoc.collectors.logs.config import FileInputConfig, LogsConfig
@@ -93,15 +94,12 @@ class LogPipeline:
         self.sink = sink
         base = base_dir or Path.cwd()
         self.base_dir = base
-        self.tz = ZoneInfo(config.timezone)
-        self.ruleset = ruleset if ruleset is not None else load_ruleset(detections_config, base)
-        self.engine = Engine(self.ruleset, max_groups=detections_config.max_groups,
-                             sweep_every_s=detections_config.sweep_every_s,
-                             reorder_window_s=detections_config.reorder_window_s,
-                             reorder_max_events=detections_config.reorder_max_events)
-        self.store = store or open_alert_store(detections_config, DirResolver(base))
+        # read by prepare() (start()): the rules, the alert store and its saved windows
+        self._ruleset: RuleSet | None = ruleset
+        self._engine: Engine | None = None
+        self._store: AlertStore | None = store
         self._own_store = store is None
-        self.restored_windows = self._restore_correlations()
+        self.restored_windows = 0
         self.unsaved_windows = 0  # groups beyond correlation_snapshot_groups at the last save
         self._next_snapshot = time.monotonic() + detections_config.correlation_snapshot_s
         self._queue: queue.Queue[Item] = queue.Queue(config.queue_size)
@@ -133,14 +131,50 @@ class LogPipeline:
                                        config.tcp_max_connections)
         self.windows = WindowsInputs(config.windows, self.submit, self.submit_wait, config.max_message,
                                      config.tcp_max_connections)
-        offsets = StoreOffsets(self.store)
         self.file_counters = file_counters()
-        for fc in config.file_inputs():
-            path = str(resolve_path(base, fc.path))
+
+    def prepare(self) -> None:
+        """The I/O construction leaves to start(): load the rules, open the alert store, restore
+        the saved correlation windows, set up the file tailers (which resume from the store's
+        offsets). Idempotent; a bad rule file or database is a start error naming it."""
+        if self._engine is not None:
+            return
+        dcfg = self.dconfig
+        if self._ruleset is None:
+            self._ruleset = load_ruleset(dcfg, self.base_dir)
+        engine = Engine(self._ruleset, max_groups=dcfg.max_groups, sweep_every_s=dcfg.sweep_every_s,
+                        reorder_window_s=dcfg.reorder_window_s, reorder_max_events=dcfg.reorder_max_events)
+        if self._store is None:
+            self._store = open_alert_store(dcfg, DirResolver(self.base_dir))
+        self._engine = engine
+        self.restored_windows = self._restore_correlations()
+        offsets = StoreOffsets(self._store)
+        for fc in self.config.file_inputs():
+            path = str(resolve_path(self.base_dir, fc.path))
             self._file_cfg[path] = fc
             self.tailers.append(FileTailer(path, self._submit_file, offsets, fc.start_at,
-                                           config.poll_interval_s, config.max_message,
+                                           self.config.poll_interval_s, self.config.max_message,
                                            self.file_counters))
+
+    def _unprepared(self, what: str) -> NoReturn:
+        raise RuntimeError(f"logs: the {what} is read by start() (LogPipeline.prepare())")
+
+    @property
+    def ruleset(self) -> RuleSet:
+        return self._ruleset if self._ruleset is not None else self._unprepared("rule set")
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine if self._engine is not None else self._unprepared("rule engine")
+
+    @property
+    def store(self) -> AlertStore:
+        return self._store if self._store is not None else self._unprepared("alert store")
+
+    @cached_property
+    def tz(self) -> ZoneInfo:
+        """The timezone of timestamps without one (read from the tz database at first use)."""
+        return ZoneInfo(self.config.timezone)
 
     def _restore_correlations(self) -> int:
         """Correlation windows saved by the last run (see `_commit`): a brute force half counted
@@ -331,6 +365,7 @@ class LogPipeline:
     # --- lifecycle ----------------------------------------------------------------------------
 
     def start(self) -> None:
+        self.prepare()
         if self.archive is not None:
             self.archive.start()
         self._worker = threading.Thread(target=self._run, name="log-engine", daemon=True)
@@ -359,8 +394,8 @@ class LogPipeline:
             self._worker.join(timeout)
         if self.archive is not None:
             self.archive.stop(timeout)
-        if self._own_store:
-            self.store.close()
+        if self._own_store and self._store is not None:
+            self._store.close()
 
     def idle(self) -> bool:
         """True when every queued message has been processed and committed, correlation events
@@ -382,7 +417,8 @@ class LogPipeline:
         if self.tailers:
             sets.append(self.file_counters)
         sets += [srv.counters for srv in self.windows.servers]
-        sets += self.engine.counter_sets()
+        if self._engine is not None:
+            sets += self._engine.counter_sets()
         return sets + (self.archive.counter_sets() if self.archive is not None else [])
 
     def self_points(self) -> list[Point]:
@@ -399,10 +435,11 @@ class LogPipeline:
         return pts
 
     def status(self) -> dict[str, object]:
+        rules, engine = self._ruleset, self._engine
         return {"unstored": len(self._unstored),
-                "rules": len(self.ruleset.rules),
-                "correlations": len(self.ruleset.correlations), "queue": self._queue.qsize(),
-                "correlation_state": self.engine.state_size(),
+                "rules": len(rules.rules) if rules else 0,
+                "correlations": len(rules.correlations) if rules else 0, "queue": self._queue.qsize(),
+                "correlation_state": engine.state_size() if engine else 0,
                 "correlation_restored": self.restored_windows,
                 "correlation_unsaved": self.unsaved_windows,
                 "udp": self.udp.address if self.udp else None,
