@@ -167,6 +167,17 @@ def check_state_dir(ctx: Context, doc: YamlDoc | None) -> list[Finding]:
     return []
 
 
+def check_rule_paths(ctx: Context, doc: YamlDoc | None, services: list[str]) -> list[Finding]:
+    """Every `detections.rules` entry exists: a misspelt directory would otherwise run with none
+    of its rules (fatal). What is wrong inside a rule file, `nocsoc rules check` tells."""
+    if "logs" not in services or not ctx.config.detections.enabled:
+        return []
+    assert ctx.config_path is not None
+    return [Finding("fatal", _at(doc, ctx.config_path, ("detections", "rules", i),
+                                 f"{ctx.path(r)}: no such rule file or directory"))
+            for i, r in enumerate(ctx.config.detections.rules) if not ctx.path(r).exists()]
+
+
 def check_inventory(ctx: Context, services: list[str]) -> list[Finding]:
     try:
         loaded = read_inventory(ctx.inventory_path)
@@ -194,6 +205,7 @@ def run_checks(config_path: Path, services: list[str] | None = None, *, probe_si
     findings = check_inventory(ctx, names)
     findings += check_sinks(ctx, doc, probe_sinks)
     findings += check_alert_store(ctx, doc, probe_sinks)
+    findings += check_rule_paths(ctx, doc, names)
     findings += check_state_dir(ctx, doc)
     notes: list[str] = []
     pid = running_pid(ctx.state_dir) if ctx.state_dir.is_dir() else None

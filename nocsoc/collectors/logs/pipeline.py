@@ -142,6 +142,9 @@ class LogPipeline:
         dcfg = self.dconfig
         if self._ruleset is None:
             self._ruleset = load_ruleset(dcfg, self.base_dir)
+            for issue in self._ruleset.errors:  # a rule file that does not load is named, never silent
+                log.warning("detections: %s%s: %s (not loaded)", issue.path,
+                            f" [{issue.rule}]" if issue.rule else "", issue.message)
         engine = Engine(self._ruleset, max_groups=dcfg.max_groups, sweep_every_s=dcfg.sweep_every_s,
                         reorder_window_s=dcfg.reorder_window_s, reorder_max_events=dcfg.reorder_max_events)
         if self._store is None:
