@@ -23,14 +23,14 @@ def test_every_builtin_rule_has_metadata_and_tests() -> None:
             keys = {doc["id"], doc.get("name")}
             assert {f"{k}.match.log" for k in keys} & tests, f"{where}: no .match.log"
             assert {f"{k}.nomatch.log" for k in keys} & tests, f"{where}: no .nomatch.log"
-    assert n == 31
+    assert n == 52
 
 
 def test_builtin_rule_tests_pass() -> None:
     rs = load_rules([], include_builtin=True)
     assert not rs.errors and not rs.unsupported
     results = builtin_tests(rs)
-    assert len(results) == 62
+    assert len(results) == 104
     assert [r.to_dict() for r in results if not r.ok] == []
 
 

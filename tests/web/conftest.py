@@ -25,7 +25,8 @@ XSS = "<script>alert(1)</script>"
 PASSWORDS = {"ana": "analyst-pass-1", "vic": "viewer-pass-1", "adm": "admin-pass-12"}
 # an attacker-controlled user agent and user name, to be shown escaped everywhere
 HOSTILE = [
-    f'198.51.100.77 - - [25/Nov/2026:10:00:01 +0700] "GET /?id=1%27 HTTP/1.1" 200 41 "-" "sqlmap/1.7 {XSS}"',
+    f'198.51.100.77 - - [25/Nov/2026:10:00:01 +0700] "GET /?id=1%27%20or%20%271%27=%271 HTTP/1.1" 200 41 "-" '
+    f'"sqlmap/1.7 {XSS}"',
     f"<188>2299: core-dx1: Nov 25 12:10:01.123 ICT: %SEC_LOGIN-4-LOGIN_FAILED: Login failed [user: {XSS}] "
     "[Source: 203.0.113.99] [localport: 22] [Reason: Login Authentication Failed] "
     "at 12:10:01 ICT Wed Nov 25 2026",
