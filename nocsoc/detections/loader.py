@@ -7,6 +7,8 @@ or Sigma errors, each naming the file.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -18,7 +20,10 @@ from sigma.exceptions import SigmaError
 from sigma.rule import SigmaRule
 
 from nocsoc import logsources
+from nocsoc.detections import placeholders as ph
 from nocsoc.detections.compiler import CompiledRule, CompileError, compile_rule, needle_counts
+
+log = logging.getLogger(__name__)
 
 SUPPORTED_CORRELATIONS = {SigmaCorrelationType.EVENT_COUNT, SigmaCorrelationType.VALUE_COUNT,
                           SigmaCorrelationType.TEMPORAL, SigmaCorrelationType.TEMPORAL_ORDERED}
@@ -54,6 +59,9 @@ class RuleSet:
     correlation_paths: dict[int, str] = field(default_factory=dict)
     unsupported: list[LoadIssue] = field(default_factory=list)
     errors: list[LoadIssue] = field(default_factory=list)
+    # rules left out because a placeholder they need has no value here (`%site_networks%` with no
+    # site listing `networks:`): not errors, each said once in the log and counted
+    disabled: list[LoadIssue] = field(default_factory=list)
     files: int = 0
     collection: SigmaCollection | None = None
     origin: dict[int, str] = field(default_factory=dict)  # id(pySigma rule) -> file
@@ -106,8 +114,12 @@ def _rule_label(r: Any) -> str:
     return str(getattr(r, "id", None) or getattr(r, "name", None) or getattr(r, "title", "?"))
 
 
-def load_rules(paths: list[Path], include_builtin: bool = False) -> RuleSet:
-    """Parse every rule file, resolve correlation references, compile what nocsoc can run."""
+def load_rules(paths: list[Path], include_builtin: bool = False,
+               placeholders: Mapping[str, Sequence[str]] | None = None) -> RuleSet:
+    """Parse every rule file, resolve correlation references, compile what nocsoc can run.
+
+    `placeholders`: values of the Sigma placeholders rules may name (`%site_networks%`, see
+    `nocsoc.detections.placeholders`); a rule needing one without values is disabled."""
     files = rule_files(([builtin_rules_dir()] if include_builtin else []) + list(paths))
     rs = RuleSet(files=len(files))
     collections: list[SigmaCollection] = []
@@ -170,8 +182,22 @@ def load_rules(paths: list[Path], include_builtin: bool = False) -> RuleSet:
             rs.unsupported.append(LoadIssue(path, _rule_label(r), reason))
             continue
         try:
+            needs = ph.used(r)
+            if needs:
+                missing = [n for n in needs if n in ph.KNOWN and not (placeholders or {}).get(n)]
+                unknown = [n for n in needs if n not in ph.KNOWN]
+                if unknown:
+                    raise ph.PlaceholderError(f"unknown placeholder %{unknown[0]}% (known: "
+                                              + ", ".join(f"%{k}%" for k in ph.KNOWN) + ")")
+                if missing:
+                    why = (f"disabled: it needs %{missing[0]}% ({ph.KNOWN[missing[0]]}) and none is "
+                           "configured")
+                    rs.disabled.append(LoadIssue(path, _rule_label(r), why))
+                    log.warning("rule %r (%s) %s", r.title, path, why)
+                    continue
+                ph.expand(r, placeholders or {})
             c = compile_rule(r, path, common)
-        except (CompileError, SigmaError) as exc:
+        except (CompileError, SigmaError, ph.PlaceholderError) as exc:
             rs.errors.append(LoadIssue(path, _rule_label(r), str(exc)))
             continue
         c.generate = not (id(r) in quiet and id(r) not in loud)

@@ -130,6 +130,8 @@ LOG_COLLECTOR = Measurement(
         Field("refused", INT, "short", "TCP connections refused (too many)"),
         Field("oversized", INT, "short", "messages longer than max_message, cut"),
         Field("events_per_s", F, "short", "events processed per second (gauge)"),
+        Field("rules_disabled", INT, "short",
+              "rules not loaded: a placeholder they need (site networks) has no value (gauge)"),
     ),
     area="self",
 )

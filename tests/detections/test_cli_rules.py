@@ -40,7 +40,9 @@ def test_detect_json_over_files(tmp_path: Path) -> None:
 def test_rules_list_check_and_test(tmp_path: Path, shared_dir: Path) -> None:
     code, out = run(tmp_path, "rules", "list", "--json")
     doc = json.loads(out)
-    assert code == 0 and len(doc["rules"]) == 52
+    # no inventory here: the RDP rule (outside the site networks) is disabled, the other 51 listed
+    assert code == 0 and len(doc["rules"]) == 51
+    assert [d["rule"] for d in doc["disabled"]] == ["bf06da3e-a4ef-40e2-a3bb-b4f01abbda60"]
     kinds = sorted(r["kind"] for r in doc["rules"] if r["kind"].startswith("correlation"))
     assert kinds == [
         # ssh brute force and invalid users, link flap, windows per source/account, web scanner,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from nocsoc.collectors.logs.ruletest import builtin_tests, parse_lines, run_engine
+from nocsoc.collectors.logs.ruletest import TEST_PLACEHOLDERS, builtin_tests, parse_lines, run_engine
 from nocsoc.detections.loader import builtin_rules_dir, load_rules
 
 
@@ -27,8 +27,8 @@ def test_every_builtin_rule_has_metadata_and_tests() -> None:
 
 
 def test_builtin_rule_tests_pass() -> None:
-    rs = load_rules([], include_builtin=True)
-    assert not rs.errors and not rs.unsupported
+    rs = load_rules([], include_builtin=True, placeholders=TEST_PLACEHOLDERS)
+    assert not rs.errors and not rs.unsupported and not rs.disabled
     results = builtin_tests(rs)
     assert len(results) == 104
     assert [r.to_dict() for r in results if not r.ok] == []

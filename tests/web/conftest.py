@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from nocsoc.collectors.logs.parsers import LineParser
+from nocsoc.collectors.logs.ruletest import TEST_PLACEHOLDERS
 from nocsoc.detections.alerts import AlertStore
 from nocsoc.detections.engine import Engine
 from nocsoc.detections.loader import load_rules
@@ -43,7 +44,7 @@ class Console:
 
 
 def ingest(store: AlertStore, lines: list[str]) -> None:
-    rs = load_rules([], include_builtin=True)
+    rs = load_rules([], include_builtin=True, placeholders=TEST_PLACEHOLDERS)
     engine, parser, dets, last = Engine(rs), LineParser(default_host="portal-web1"), [], 0.0
     for line in lines:
         ev = (
@@ -71,7 +72,7 @@ def console(tmp_path: Path) -> Iterator[Console]:
     store = AlertStore(tmp_path / "alerts.db")
     ingest(store, rule_lines())
     now = max(a.last_seen for a in store.list_alerts(limit=10_000)) + 3600
-    rs = load_rules([], include_builtin=True)
+    rs = load_rules([], include_builtin=True, placeholders=TEST_PLACEHOLDERS)
     deps = ConsoleDeps(
         web=WebConfig(),
         alerts_db=tmp_path / "alerts.db",

@@ -15,6 +15,7 @@ import queue
 import threading
 import time
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -73,9 +74,11 @@ def alert_points(res: IngestResult, time_ns: int | None = None) -> list[Point]:
     return out
 
 
-def load_ruleset(dcfg: DetectionsConfig, base_dir: Path | None = None) -> RuleSet:
+def load_ruleset(dcfg: DetectionsConfig, base_dir: Path | None = None,
+                 placeholders: Mapping[str, Sequence[str]] | None = None) -> RuleSet:
+    """`placeholders`: the inventory's facts rules may name (`%site_networks%`)."""
     paths = [resolve_path(base_dir, r) for r in dcfg.rules]
-    return load_rules(paths, include_builtin=dcfg.builtin_rules)
+    return load_rules(paths, include_builtin=dcfg.builtin_rules, placeholders=placeholders)
 
 
 class LogPipeline:
@@ -83,8 +86,10 @@ class LogPipeline:
 
     def __init__(self, config: LogsConfig, detections_config: DetectionsConfig, sink: Sink | None,
                  *, base_dir: Path | None = None, ruleset: RuleSet | None = None,
-                 store: AlertStore | None = None, archive: LogArchiveWriter | None = None) -> None:
-        """`archive`: the log archive writer every parsed event also goes to."""
+                 store: AlertStore | None = None, archive: LogArchiveWriter | None = None,
+                 placeholders: Mapping[str, Sequence[str]] | None = None) -> None:
+        """`archive`: the log archive writer every parsed event also goes to; `placeholders`:
+        values of the rules' Sigma placeholders, from the inventory (`%site_networks%`)."""
         self.config = config
         self.archive = archive
         self.dconfig = detections_config
@@ -92,7 +97,8 @@ class LogPipeline:
         base = base_dir or Path.cwd()
         self.base_dir = base
         self.tz = ZoneInfo(config.timezone)
-        self.ruleset = ruleset if ruleset is not None else load_ruleset(detections_config, base)
+        self.ruleset = (ruleset if ruleset is not None
+                        else load_ruleset(detections_config, base, placeholders))
         self.engine = Engine(self.ruleset, max_groups=detections_config.max_groups,
                              sweep_every_s=detections_config.sweep_every_s)
         self.store = store or AlertStore(resolve_path(base, detections_config.alerts_db),
@@ -104,7 +110,8 @@ class LogPipeline:
         self._queue: queue.Queue[Item] = queue.Queue(config.queue_size)
         self.counters = Counters(LOG_COLLECTOR, {"component": "engine"}, only=(
             "received", "parsed", "unparsed", "dropped", "deferred", "matches", "alerts", "suppressed",
-            "errors", "store_errors", "store_dropped", "events_per_s"))
+            "errors", "store_errors", "store_dropped", "events_per_s", "rules_disabled"))
+        self.counters.set("rules_disabled", len(self.ruleset.disabled))
         # detections (and file offsets) the store refused, retried with backoff; bounded: at
         # `max_unstored` the engine stops taking messages (files wait, syslog drops are counted)
         self._unstored: list[Detection] = []
@@ -389,7 +396,7 @@ class LogPipeline:
 
     def status(self) -> dict[str, object]:
         return {"unstored": len(self._unstored),
-                "rules": len(self.ruleset.rules),
+                "rules": len(self.ruleset.rules), "rules_disabled": len(self.ruleset.disabled),
                 "correlations": len(self.ruleset.correlations), "queue": self._queue.qsize(),
                 "correlation_state": self.engine.state_size(),
                 "correlation_restored": self.restored_windows,
