@@ -7,7 +7,6 @@ or Sigma errors, each naming the file.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -22,8 +21,6 @@ from sigma.rule import SigmaRule
 from nocsoc import logsources
 from nocsoc.detections import placeholders as ph
 from nocsoc.detections.compiler import CompiledRule, CompileError, compile_rule, needle_counts
-
-log = logging.getLogger(__name__)
 
 SUPPORTED_CORRELATIONS = {SigmaCorrelationType.EVENT_COUNT, SigmaCorrelationType.VALUE_COUNT,
                           SigmaCorrelationType.TEMPORAL, SigmaCorrelationType.TEMPORAL_ORDERED}
@@ -47,9 +44,13 @@ class LoadIssue:
     path: str
     rule: str
     message: str
+    title: str = ""  # the rule's title, where it is worth showing (disabled rules)
 
     def to_dict(self) -> dict[str, str]:
-        return {"path": self.path, "rule": self.rule, "message": self.message}
+        out = {"path": self.path, "rule": self.rule, "message": self.message}
+        if self.title:
+            out["title"] = self.title
+        return out
 
 
 @dataclass
@@ -192,8 +193,8 @@ def load_rules(paths: list[Path], include_builtin: bool = False,
                 if missing:
                     why = (f"disabled: it needs %{missing[0]}% ({ph.KNOWN[missing[0]]}) and none is "
                            "configured")
-                    rs.disabled.append(LoadIssue(path, _rule_label(r), why))
-                    log.warning("rule %r (%s) %s", r.title, path, why)
+                    # said by whoever loads: the log pipeline logs it once, `rules list` counts it
+                    rs.disabled.append(LoadIssue(path, _rule_label(r), why, str(r.title)))
                     continue
                 ph.expand(r, placeholders or {})
             c = compile_rule(r, path, common)

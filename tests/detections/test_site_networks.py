@@ -1,7 +1,7 @@
 """The Remote Desktop rule's "outside the province's networks" is the union of the inventory's site
 `networks:` (the `%site_networks%` placeholder, expanded when rules load). Without any, the rule
-is disabled with one line, counted: never run against an empty list, which would call every
-address "outside"."""
+is disabled (one log line from the log pipeline, counted; listed by `rules list`): never run
+against an empty list, which would call every address "outside"."""
 
 from __future__ import annotations
 
@@ -75,15 +75,12 @@ def test_outside_means_outside_every_site(inventory: Path) -> None:
     assert _fired(rs, inside + outside) == sorted(outside)
 
 
-def test_no_networks_disables_the_rule_with_one_line(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING, logger="nocsoc.detections.loader"):
-        rs = load_rules([], include_builtin=True, placeholders=from_inventory(None))
-    assert [(d.rule, d.message) for d in rs.disabled] == [(
-        RDP_ID, "disabled: it needs %site_networks% (the `networks:` prefixes of the inventory's sites) "
-                "and none is configured")]
-    assert [r.getMessage() for r in caplog.records] == [
-        f"rule {RDP!r} ({builtin_rules_dir() / 'windows_ad.yml'}) disabled: it needs %site_networks% "
-        "(the `networks:` prefixes of the inventory's sites) and none is configured"]
+def test_no_networks_disables_the_rule() -> None:
+    rs = load_rules([], include_builtin=True, placeholders=from_inventory(None))
+    assert [d.to_dict() for d in rs.disabled] == [{
+        "path": str(builtin_rules_dir() / "windows_ad.yml"), "rule": RDP_ID, "title": RDP,
+        "message": "disabled: it needs %site_networks% (the `networks:` prefixes of the inventory's sites) "
+                   "and none is configured"}]
     assert rs.by_id(RDP_ID) is None and not rs.errors
     # every RDP logon, from anywhere: nothing fires, the rest of the pack still loads and runs
     assert _fired(rs, ["198.51.100.7", "10.20.7.9"]) == []
@@ -91,10 +88,15 @@ def test_no_networks_disables_the_rule_with_one_line(caplog: pytest.LogCaptureFi
                                            placeholders={"site_networks": ["10.0.0.0/8"]}).rules) - 1
 
 
-def test_the_log_pipeline_counts_the_disabled_rule(tmp_path: Path, inventory: Path) -> None:
+def test_the_log_pipeline_says_and_counts_the_disabled_rule(tmp_path: Path, inventory: Path,
+                                                            caplog: pytest.LogCaptureFixture) -> None:
     det = DetectionsConfig(alerts_db=str(tmp_path / "alerts.db"))
     cfg = LogsConfig(syslog_udp=None, syslog_tcp=None)
-    without = LogPipeline(cfg, det, None, base_dir=tmp_path)
+    with caplog.at_level(logging.WARNING, logger="nocsoc.collectors.logs.pipeline"):
+        without = LogPipeline(cfg, det, None, base_dir=tmp_path)
+    assert [r.getMessage() for r in caplog.records] == [
+        f"rule {RDP!r} ({builtin_rules_dir() / 'windows_ad.yml'}) disabled: it needs %site_networks% "
+        "(the `networks:` prefixes of the inventory's sites) and none is configured"]
     with_nets = LogPipeline(cfg, det, None, base_dir=tmp_path,
                             placeholders=from_inventory(load_inventory(inventory)))
     try:

@@ -112,6 +112,8 @@ class LogPipeline:
             "received", "parsed", "unparsed", "dropped", "deferred", "matches", "alerts", "suppressed",
             "errors", "store_errors", "store_dropped", "events_per_s", "rules_disabled"))
         self.counters.set("rules_disabled", len(self.ruleset.disabled))
+        for d in self.ruleset.disabled:
+            log.warning("rule %r (%s) %s", d.title, d.path, d.message)
         # detections (and file offsets) the store refused, retried with backoff; bounded: at
         # `max_unstored` the engine stops taking messages (files wait, syslog drops are counted)
         self._unstored: list[Detection] = []
