@@ -137,7 +137,7 @@ class LogPipeline:
             self.tcp = TcpSyslogServer(config.syslog_tcp, self.submit, config.max_message,
                                        config.tcp_max_connections)
         self.windows = WindowsInputs(config.windows, self.submit, self.submit_wait, config.max_message,
-                                     config.tcp_max_connections)
+                                     config.tcp_max_connections, base_dir=base)
         offsets = StoreOffsets(self.store)
         self.file_counters = file_counters()
         for fc in config.file_inputs():
