@@ -18,6 +18,8 @@ def test_every_builtin_rule_has_metadata_and_tests() -> None:
             n += 1
             where = f"{f.name}: {doc.get('title')}"
             assert doc.get("id") and doc.get("level") and doc.get("falsepositives"), where
+            # Vietnamese beside English (Sigma custom attributes; pySigma keeps them)
+            assert doc.get("title_vi") and doc.get("description_vi"), where
             assert any(t.startswith("attack.t") for t in doc["tags"]), where
             assert any(t.startswith("attack.") and not t.startswith("attack.t") for t in doc["tags"]), where
             keys = {doc["id"], doc.get("name")}
