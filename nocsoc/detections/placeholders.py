@@ -22,7 +22,6 @@ from sigma.rule import SigmaDetection, SigmaDetectionItem, SigmaRule
 from sigma.types import Placeholder, SigmaCIDRExpression, SigmaString, SigmaType
 
 if TYPE_CHECKING:
-    from nocsoc.context import Context
     from nocsoc.inventory.model import Inventory
 
 SITE_NETWORKS = "site_networks"
@@ -39,15 +38,6 @@ class PlaceholderError(ValueError):
 def from_inventory(inv: Inventory | None) -> dict[str, list[str]]:
     """Placeholder values an inventory gives (an absent inventory gives none)."""
     return {SITE_NETWORKS: inv.networks() if inv is not None else []}
-
-
-def from_context(ctx: Context) -> dict[str, list[str]]:
-    """Placeholder values of a runtime's inventory. No inventory file gives none (the rules
-    needing them are disabled, each said once); a broken one raises its file:line error, as it
-    does for every other service."""
-    if not ctx.inventory_path.exists():
-        return from_inventory(None)
-    return from_inventory(ctx.inventory)
 
 
 def _items(det: SigmaDetection) -> Iterator[SigmaDetectionItem]:

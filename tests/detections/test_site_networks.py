@@ -160,3 +160,22 @@ level: high
     rs = load_rules([rule], placeholders={"site_networks": ["10.0.0.0/8"]})
     assert len(rs.errors) == 1 and rs.errors[0].path == str(rule)
     assert rs.errors[0].message.startswith(error)
+
+
+def test_new_site_networks_on_reload_are_said(tmp_path: Path, inventory: Path,
+                                              caplog: pytest.LogCaptureFixture) -> None:
+    det = DetectionsConfig(alerts_db=str(tmp_path / "alerts.db"))
+    inv = load_inventory(inventory)
+    p = LogPipeline(LogsConfig(syslog_udp=None, syslog_tcp=None), det, None, base_dir=tmp_path,
+                    placeholders=from_inventory(inv))
+    try:
+        with caplog.at_level(logging.WARNING, logger="nocsoc.collectors.logs.pipeline"):
+            p.reload(inv)  # the same networks: nothing to say
+            assert caplog.records == []
+            inv.sites[1].networks = ["10.21.5.0/24"]
+            p.reload(inv)
+        assert [r.getMessage() for r in caplog.records] == [
+            "logs: the inventory's site networks changed; rules that use them (%site_networks%) keep "
+            "the old ones until the logs worker restarts"]
+    finally:
+        p.stop()

@@ -40,6 +40,7 @@ from nocsoc.sinks.base import Sink
 
 if TYPE_CHECKING:
     from nocsoc.history.logs import LogArchiveWriter
+    from nocsoc.inventory.model import Inventory
 
 log = logging.getLogger(__name__)
 # (text, sender, source, (file, inode, offset after the line), or an acknowledgement to count
@@ -97,6 +98,7 @@ class LogPipeline:
         base = base_dir or Path.cwd()
         self.base_dir = base
         self.tz = ZoneInfo(config.timezone)
+        self.placeholders = {k: list(v) for k, v in (placeholders or {}).items()}
         self.ruleset = (ruleset if ruleset is not None
                         else load_ruleset(detections_config, base, placeholders))
         self.engine = Engine(self.ruleset, max_groups=detections_config.max_groups,
@@ -360,6 +362,17 @@ class LogPipeline:
             self.archive.stop(timeout)
         if self._own_store:
             self.store.close()
+
+    def reload(self, inventory: Inventory) -> None:
+        """A new inventory (SIGHUP). The rules were compiled with the old site networks and the
+        engine holds live correlation windows, so new networks are said, not applied: they take
+        effect when the logs worker restarts."""
+        from nocsoc.detections.placeholders import from_inventory
+
+        new = from_inventory(inventory)
+        if any(new.get(k, []) != self.placeholders.get(k, []) for k in new):
+            log.warning("logs: the inventory's site networks changed; rules that use them "
+                        "(%site_networks%) keep the old ones until the logs worker restarts")
 
     def idle(self) -> bool:
         """True when every queued message has been processed and committed (tests await this)."""
