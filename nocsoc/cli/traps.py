@@ -59,6 +59,7 @@ def listen(
     from nocsoc.collectors.ifnames import InterfaceNames
     from nocsoc.collectors.listen import parse_bind
     from nocsoc.collectors.traps.receiver import TrapReceiver
+    from nocsoc.detections.alerts.factory import open_alert_store
     from nocsoc.service.registry import ServiceContext
     from nocsoc.service.worker import Worker, WorkerSpec
 
@@ -88,8 +89,9 @@ def listen(
     receivers: list[TrapReceiver] = []
 
     def build(sc: ServiceContext) -> list[Any]:
-        db = ctx.path(ctx.config.detections.alerts_db) if config.alerts else None
-        receivers.append(TrapReceiver(config, sc.inventory, sc.sink, base_dir=ctx.base_dir, store_path=db,
+        detections = ctx.config.detections
+        opener = (lambda: open_alert_store(detections, ctx)) if config.alerts else None
+        receivers.append(TrapReceiver(config, sc.inventory, sc.sink, base_dir=ctx.base_dir, open_store=opener,
                                       dedup_window_s=ctx.config.detections.dedup_window_s, on_event=show,
                                       ifnames=InterfaceNames.in_state_dir(ctx.state_dir)))
         return list(receivers)

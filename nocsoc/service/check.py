@@ -86,6 +86,32 @@ def check_sinks(ctx: Context, doc: YamlDoc | None, probe: bool) -> list[Finding]
     return out
 
 
+def check_alert_store(ctx: Context, doc: YamlDoc | None, probe: bool) -> list[Finding]:
+    """A shared PostgreSQL alert store: its password reference must resolve (fatal); a server
+    that does not answer is a warning, as for sinks (the detector retries it)."""
+    pg = ctx.config.detections.alerts_postgres
+    if pg is None:
+        return []
+    assert ctx.config_path is not None
+    key = ("detections", "alerts_postgres")
+    password = None
+    if pg.password:
+        try:
+            password = ctx.secret(pg.password, "detections.alerts_postgres.password")
+        except NocsocError as exc:
+            return [Finding("fatal", _at(doc, ctx.config_path, (*key, "password"), exc.first.message))]
+    if not probe:
+        return []
+    import psycopg
+
+    try:
+        with psycopg.connect(pg.dsn, password=password, connect_timeout=max(1, int(pg.connect_timeout_s))):
+            return []
+    except psycopg.Error as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return [Finding("warning", _at(doc, ctx.config_path, key, f"alert store not reachable: {reason}"))]
+
+
 def try_bind(bind: Bind) -> str | None:
     """None when `bind.address` can be bound now for its protocol, else why not."""
     try:
@@ -179,6 +205,7 @@ def run_checks(config_path: Path, services: list[str] | None = None, *, probe_si
     names = services if services is not None else enabled_services(config)
     findings = check_inventory(ctx, names)
     findings += check_sinks(ctx, doc, probe_sinks)
+    findings += check_alert_store(ctx, doc, probe_sinks)
     findings += check_state_dir(ctx, doc)
     findings += check_tls_files(ctx, doc, names)
     notes: list[str] = []

@@ -112,10 +112,12 @@ def _log_binds(cfg: Any) -> list[Bind]:
 def _traps(sc: ServiceContext) -> Component:
     from nocsoc.collectors.ifnames import InterfaceNames
     from nocsoc.collectors.traps.receiver import TrapReceiver
+    from nocsoc.detections.alerts.factory import open_alert_store
 
-    db = sc.ctx.path(sc.config.detections.alerts_db) if sc.config.traps.alerts else None
-    return TrapReceiver(sc.config.traps, sc.inventory, sc.sink, base_dir=sc.base_dir, store_path=db,
-                        dedup_window_s=sc.config.detections.dedup_window_s,
+    detections = sc.config.detections
+    opener = (lambda: open_alert_store(detections, sc.ctx)) if sc.config.traps.alerts else None
+    return TrapReceiver(sc.config.traps, sc.inventory, sc.sink, base_dir=sc.base_dir, open_store=opener,
+                        dedup_window_s=detections.dedup_window_s,
                         ifnames=InterfaceNames.in_state_dir(sc.state_dir))
 
 

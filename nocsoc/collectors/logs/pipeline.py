@@ -29,6 +29,7 @@ from nocsoc.collectors.windows.inputs import WindowsInputs
 from nocsoc.collectors.windows.servers import PendingAck
 from nocsoc.component import Counters
 from nocsoc.detections.alerts import AlertStore, IngestResult
+from nocsoc.detections.alerts.factory import open_alert_store
 from nocsoc.detections.alerts.points import alert_point
 from nocsoc.detections.config import DetectionsConfig
 from nocsoc.detections.engine import Detection, Engine
@@ -36,6 +37,7 @@ from nocsoc.detections.loader import RuleSet, load_rules
 from nocsoc.events import LogEvent
 from nocsoc.paths import resolve_path
 from nocsoc.schema import LOG_COLLECTOR, LOG_EVENT, Point
+from nocsoc.secrets import DirResolver
 from nocsoc.sinks.base import Sink
 
 if TYPE_CHECKING:
@@ -102,9 +104,10 @@ class LogPipeline:
         self.ruleset = (ruleset if ruleset is not None
                         else load_ruleset(detections_config, base, placeholders))
         self.engine = Engine(self.ruleset, max_groups=detections_config.max_groups,
-                             sweep_every_s=detections_config.sweep_every_s)
-        self.store = store or AlertStore(resolve_path(base, detections_config.alerts_db),
-                                         detections_config.dedup_window_s)
+                             sweep_every_s=detections_config.sweep_every_s,
+                             reorder_window_s=detections_config.reorder_window_s,
+                             reorder_max_events=detections_config.reorder_max_events)
+        self.store = store or open_alert_store(detections_config, DirResolver(base))
         self._own_store = store is None
         self.restored_windows = self._restore_correlations()
         self.unsaved_windows = 0  # groups beyond correlation_snapshot_groups at the last save
@@ -124,6 +127,7 @@ class LogPipeline:
         self._backoff = 0.0
         self._retry_at = 0.0
         self._stopping = threading.Event()
+        self._settled = True  # nothing held for reordering nor waiting for the store (see idle)
         self._per_parser: Counter[tuple[str, str, str]] = Counter()
         self._per_parser_lock = threading.Lock()
         self.udp: UdpSyslogServer | None = None
@@ -158,7 +162,8 @@ class LogPipeline:
         restored, stale = self.engine.restore(saved)
         log.info("alert store %s: %d correlation windows restored", self.store.path, restored)
         if stale:
-            log.warning("alert store %s: saved correlation windows of %s left out: the rule changed since",
+            log.warning("alert store %s: saved correlation windows of %s left out: the rule (or the "
+                        "windows' format, after an upgrade) changed since",
                         self.store.path, ", ".join(stale))
         return restored
 
@@ -245,10 +250,15 @@ class LogPipeline:
                 self._handle(item, pending)
                 uncommitted += 1
             now = time.monotonic()
+            if now >= deadline and self.engine.held():  # held for reordering a window long
+                pending.extend(self.engine.tick())
+            if stopping and item is None:  # what is still held for reordering, before the last commit
+                pending.extend(self.engine.drain())
             due = now >= deadline or len(pending) >= min(limit, 1000) or stopping
             snapshot = bool(self.engine.trackers) and now >= self._next_snapshot
             if (pending or self._marks or snapshot) and (due or snapshot) and now >= self._retry_at:
                 self._commit(pending, snapshot)
+            self._settled = not pending and not self.engine.held()
             if not pending and not self._marks and uncommitted:
                 for _ in range(uncommitted):
                     self._queue.task_done()
@@ -375,8 +385,9 @@ class LogPipeline:
                         "(%site_networks%) keep the old ones until the logs worker restarts")
 
     def idle(self) -> bool:
-        """True when every queued message has been processed and committed (tests await this)."""
-        return self._queue.unfinished_tasks == 0
+        """True when every queued message has been processed and committed, correlation events
+        held for reordering included (tests await this)."""
+        return self._queue.unfinished_tasks == 0 and self._settled
 
     def processed(self) -> int:
         return self.counters.get("parsed") + self.counters.get("unparsed") + self.counters.get("errors")
@@ -393,7 +404,7 @@ class LogPipeline:
         if self.tailers:
             sets.append(self.file_counters)
         sets += [srv.counters for srv in self.windows.servers]
-        sets.append(self.engine.counters)
+        sets += self.engine.counter_sets()
         return sets + (self.archive.counter_sets() if self.archive is not None else [])
 
     def self_points(self) -> list[Point]:

@@ -58,6 +58,7 @@ class TrapReceiver:
     def __init__(self, config: TrapsConfig, inventory: Inventory | None, sink: Sink | None, *,
                  base_dir: Path | None = None, store: AlertStore | None = None,
                  store_path: Path | None = None, dedup_window_s: float = 3600.0,
+                 open_store: Callable[[], AlertStore] | None = None,
                  ifnames: InterfaceNames | None = None,
                  catalog: TrapCatalog | None = None,
                  on_event: Callable[[TrapEvent], None] | None = None) -> None:
@@ -68,6 +69,7 @@ class TrapReceiver:
         self.base_dir = base_dir or Path.cwd()
         self.store = store
         self._store_path = store_path if store is None else None
+        self._open_store = open_store  # the configured store (SQLite or a shared PostgreSQL)
         self._dedup_window_s = dedup_window_s
         self._own_store = False
         self.on_event = on_event
@@ -95,7 +97,10 @@ class TrapReceiver:
             self._catalog = TrapCatalog.load(extra)
         if self._decoder is None:
             self._decoder = TrapDecoder(self.config, self.base_dir, send=self._send)
-        if self.store is None and self._store_path is not None:
+        if self.store is None and self._open_store is not None:
+            self.store = self._open_store()
+            self._own_store = True
+        elif self.store is None and self._store_path is not None:
             self.store = AlertStore(self._store_path, self._dedup_window_s)
             self._own_store = True
 

@@ -176,8 +176,8 @@ def parse_access(msg: str, app: str = "", state: object = None) -> Parsed | None
         _request(fields, req)
     if user != "-":
         fields["cs-username"] = fields["user"] = user
-    if nbytes != "-":
-        fields["sc-bytes"] = int(nbytes)
+    if nbytes != "-" and (size := digits(nbytes)) is not None:
+        fields["sc-bytes"] = size
     if ua is not None:
         if '\\"' in ua:
             ua = ua.replace('\\"', '"')
