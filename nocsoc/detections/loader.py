@@ -7,6 +7,7 @@ or Sigma errors, each naming the file.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -23,6 +24,7 @@ from sigma.exceptions import SigmaError
 from sigma.rule import SigmaRule
 
 from nocsoc import logsources
+from nocsoc.detections import placeholders as ph
 from nocsoc.detections.compiler import CompiledRule, CompileError, compile_rule, needle_counts
 from nocsoc.detections.correlation import condition_bounds, prepare_documents
 
@@ -48,9 +50,13 @@ class LoadIssue:
     path: str
     rule: str
     message: str
+    title: str = ""  # the rule's title, where it is worth showing (disabled rules)
 
     def to_dict(self) -> dict[str, str]:
-        return {"path": self.path, "rule": self.rule, "message": self.message}
+        out = {"path": self.path, "rule": self.rule, "message": self.message}
+        if self.title:
+            out["title"] = self.title
+        return out
 
 
 @dataclass
@@ -60,6 +66,9 @@ class RuleSet:
     correlation_paths: dict[int, str] = field(default_factory=dict)
     unsupported: list[LoadIssue] = field(default_factory=list)
     errors: list[LoadIssue] = field(default_factory=list)
+    # rules left out because a placeholder they need has no value here (`%site_networks%` with no
+    # site listing `networks:`): not errors, each said once in the log and counted
+    disabled: list[LoadIssue] = field(default_factory=list)
     files: int = 0
     collection: SigmaCollection | None = None
     origin: dict[int, str] = field(default_factory=dict)  # id(pySigma rule) -> file
@@ -166,10 +175,13 @@ def _resolve_references(merged: SigmaCollection, origin: dict[int, str],
 
 
 def load_rules(paths: list[Path], include_builtin: bool = False,
-               context: list[Path] | None = None) -> RuleSet:
+               context: list[Path] | None = None,
+               placeholders: Mapping[str, Sequence[str]] | None = None) -> RuleSet:
     """Parse every rule file, resolve correlation references, compile what nocsoc can run.
     `context`: rule files that only resolve references (`rules check FILE`: a correlation of the
-    user's naming a built-in rule), neither compiled nor reported."""
+    user's naming a built-in rule), neither compiled nor reported. `placeholders`: values of the
+    Sigma placeholders rules may name (`%site_networks%`, see `nocsoc.detections.placeholders`);
+    a rule needing one without values is disabled."""
     files = rule_files(([builtin_rules_dir()] if include_builtin else []) + list(paths))
     rs = RuleSet(files=len(files))
     collections: list[SigmaCollection] = []
@@ -248,8 +260,22 @@ def load_rules(paths: list[Path], include_builtin: bool = False,
             rs.unsupported.append(LoadIssue(path, _rule_label(r), reason))
             continue
         try:
+            needs = ph.used(r)
+            if needs:
+                missing = [n for n in needs if n in ph.KNOWN and not (placeholders or {}).get(n)]
+                unknown = [n for n in needs if n not in ph.KNOWN]
+                if unknown:
+                    raise ph.PlaceholderError(f"unknown placeholder %{unknown[0]}% (known: "
+                                              + ", ".join(f"%{k}%" for k in ph.KNOWN) + ")")
+                if missing:
+                    why = (f"disabled: it needs %{missing[0]}% ({ph.KNOWN[missing[0]]}) and none is "
+                           "configured")
+                    # said by whoever loads: the log pipeline logs it once, `rules list` counts it
+                    rs.disabled.append(LoadIssue(path, _rule_label(r), why, str(r.title)))
+                    continue
+                ph.expand(r, placeholders or {})
             c = compile_rule(r, path, common)
-        except (CompileError, SigmaError) as exc:
+        except (CompileError, SigmaError, ph.PlaceholderError) as exc:
             rs.errors.append(LoadIssue(path, _rule_label(r), str(exc)))
             continue
         c.generate = not (id(r) in quiet and id(r) not in loud)

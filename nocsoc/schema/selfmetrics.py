@@ -144,6 +144,8 @@ LOG_COLLECTOR = Measurement(
               "correlation events released early: the reorder buffer was full"),
         Field("reorder_late", INT, "short",
               "correlation events that arrived after newer ones were released (beyond the reorder window)"),
+        Field("rules_disabled", INT, "short",
+              "rules not loaded: a placeholder they need (site networks) has no value (gauge)"),
     ),
     area="self",
 )
@@ -163,6 +165,9 @@ WINDOWS_INPUT = Measurement(
         Field("backpressure_waits", INT, "short", "Winlogbeat batches that waited for queue room"),
         Field("ack_timeouts", INT, "short", "Winlogbeat batches not acknowledged in time (resent)"),
         Field("protocol_errors", INT, "short", "connections closed on a Lumberjack protocol error"),
+        Field("tls_errors", INT, "short",
+              "Winlogbeat connections whose TLS handshake failed (wrong or no client certificate, "
+              "plain TCP)"),
         Field("oversized", INT, "short", "documents over logs.max_message, skipped"),
         Field("events", INT, "short", "Windows events parsed"),
         Field("not_events", INT, "short", "documents that are no Windows event (or no JSON)"),

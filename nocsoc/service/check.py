@@ -178,6 +178,18 @@ def check_rule_paths(ctx: Context, doc: YamlDoc | None, services: list[str]) -> 
             for i, r in enumerate(ctx.config.detections.rules) if not ctx.path(r).exists()]
 
 
+def check_tls_files(ctx: Context, doc: YamlDoc | None, services: list[str]) -> list[Finding]:
+    """The Winlogbeat input's certificate, key and client CA exist and can be read."""
+    from nocsoc.collectors.windows.tls import file_problems
+
+    win = ctx.config.logs.windows
+    if "logs" not in services or not win.winlogbeat or win.winlogbeat_tls is None:
+        return []
+    assert ctx.config_path is not None
+    return [Finding("fatal", _at(doc, ctx.config_path, ("logs", "windows", "winlogbeat_tls", name), why))
+            for name, why in file_problems(win.winlogbeat_tls, ctx.path)]
+
+
 def check_inventory(ctx: Context, services: list[str]) -> list[Finding]:
     try:
         loaded = read_inventory(ctx.inventory_path)
@@ -207,6 +219,7 @@ def run_checks(config_path: Path, services: list[str] | None = None, *, probe_si
     findings += check_alert_store(ctx, doc, probe_sinks)
     findings += check_rule_paths(ctx, doc, names)
     findings += check_state_dir(ctx, doc)
+    findings += check_tls_files(ctx, doc, names)
     notes: list[str] = []
     pid = running_pid(ctx.state_dir) if ctx.state_dir.is_dir() else None
     if pid == os.getpid():  # `nocsoc run` checking itself, the lock just taken

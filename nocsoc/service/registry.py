@@ -92,10 +92,12 @@ def _flow_binds(cfg: Any) -> list[Bind]:
 
 def _logs(sc: ServiceContext) -> Component:
     from nocsoc.collectors.logs.pipeline import LogPipeline
+    from nocsoc.detections.placeholders import from_inventory
     from nocsoc.history.service import log_writer
 
     return LogPipeline(sc.config.logs, sc.config.detections, sc.sink, base_dir=sc.base_dir,
-                       archive=log_writer(sc.config.history, sc.ctx))
+                       archive=log_writer(sc.config.history, sc.ctx),
+                       placeholders=from_inventory(sc.inventory))
 
 
 def _log_binds(cfg: Any) -> list[Bind]:

@@ -15,6 +15,7 @@ import queue
 import threading
 import time
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
@@ -42,6 +43,7 @@ from nocsoc.sinks.base import Sink
 
 if TYPE_CHECKING:
     from nocsoc.history.logs import LogArchiveWriter
+    from nocsoc.inventory.model import Inventory
 
 log = logging.getLogger(__name__)
 # (text, sender, source, (file, inode, offset after the line), or an acknowledgement to count
@@ -76,9 +78,11 @@ def alert_points(res: IngestResult, time_ns: int | None = None) -> list[Point]:
     return out
 
 
-def load_ruleset(dcfg: DetectionsConfig, base_dir: Path | None = None) -> RuleSet:
+def load_ruleset(dcfg: DetectionsConfig, base_dir: Path | None = None,
+                 placeholders: Mapping[str, Sequence[str]] | None = None) -> RuleSet:
+    """`placeholders`: the inventory's facts rules may name (`%site_networks%`)."""
     paths = [resolve_path(base_dir, r) for r in dcfg.rules]
-    return load_rules(paths, include_builtin=dcfg.builtin_rules)
+    return load_rules(paths, include_builtin=dcfg.builtin_rules, placeholders=placeholders)
 
 
 class LogPipeline:
@@ -86,14 +90,17 @@ class LogPipeline:
 
     def __init__(self, config: LogsConfig, detections_config: DetectionsConfig, sink: Sink | None,
                  *, base_dir: Path | None = None, ruleset: RuleSet | None = None,
-                 store: AlertStore | None = None, archive: LogArchiveWriter | None = None) -> None:
-        """`archive`: the log archive writer every parsed event also goes to."""
+                 store: AlertStore | None = None, archive: LogArchiveWriter | None = None,
+                 placeholders: Mapping[str, Sequence[str]] | None = None) -> None:
+        """`archive`: the log archive writer every parsed event also goes to; `placeholders`:
+        values of the rules' Sigma placeholders, from the inventory (`%site_networks%`)."""
         self.config = config
         self.archive = archive
         self.dconfig = detections_config
         self.sink = sink
         base = base_dir or Path.cwd()
         self.base_dir = base
+        self.placeholders = {k: list(v) for k, v in (placeholders or {}).items()}
         # read by prepare() (start()): the rules, the alert store and its saved windows
         self._ruleset: RuleSet | None = ruleset
         self._engine: Engine | None = None
@@ -105,7 +112,7 @@ class LogPipeline:
         self._queue: queue.Queue[Item] = queue.Queue(config.queue_size)
         self.counters = Counters(LOG_COLLECTOR, {"component": "engine"}, only=(
             "received", "parsed", "unparsed", "dropped", "deferred", "matches", "alerts", "suppressed",
-            "errors", "store_errors", "store_dropped", "events_per_s"))
+            "errors", "store_errors", "store_dropped", "events_per_s", "rules_disabled"))
         # detections (and file offsets) the store refused, retried with backoff; bounded: at
         # `max_unstored` the engine stops taking messages (files wait, syslog drops are counted)
         self._unstored: list[Detection] = []
@@ -130,7 +137,7 @@ class LogPipeline:
             self.tcp = TcpSyslogServer(config.syslog_tcp, self.submit, config.max_message,
                                        config.tcp_max_connections)
         self.windows = WindowsInputs(config.windows, self.submit, self.submit_wait, config.max_message,
-                                     config.tcp_max_connections)
+                                     config.tcp_max_connections, base_dir=base)
         self.file_counters = file_counters()
 
     def prepare(self) -> None:
@@ -141,10 +148,13 @@ class LogPipeline:
             return
         dcfg = self.dconfig
         if self._ruleset is None:
-            self._ruleset = load_ruleset(dcfg, self.base_dir)
+            self._ruleset = load_ruleset(dcfg, self.base_dir, self.placeholders)
             for issue in self._ruleset.errors:  # a rule file that does not load is named, never silent
                 log.warning("detections: %s%s: %s (not loaded)", issue.path,
                             f" [{issue.rule}]" if issue.rule else "", issue.message)
+        self.counters.set("rules_disabled", len(self._ruleset.disabled))
+        for d in self._ruleset.disabled:
+            log.warning("rule %r (%s) %s", d.title, d.path, d.message)
         engine = Engine(self._ruleset, max_groups=dcfg.max_groups, sweep_every_s=dcfg.sweep_every_s,
                         reorder_window_s=dcfg.reorder_window_s, reorder_max_events=dcfg.reorder_max_events)
         if self._store is None:
@@ -400,6 +410,17 @@ class LogPipeline:
         if self._own_store and self._store is not None:
             self._store.close()
 
+    def reload(self, inventory: Inventory) -> None:
+        """A new inventory (SIGHUP). The rules were compiled with the old site networks and the
+        engine holds live correlation windows, so new networks are said, not applied: they take
+        effect when the logs worker restarts."""
+        from nocsoc.detections.placeholders import from_inventory
+
+        new = from_inventory(inventory)
+        if any(new.get(k, []) != self.placeholders.get(k, []) for k in new):
+            log.warning("logs: the inventory's site networks changed; rules that use them "
+                        "(%site_networks%) keep the old ones until the logs worker restarts")
+
     def idle(self) -> bool:
         """True when every queued message has been processed and committed, correlation events
         held for reordering included (tests await this)."""
@@ -441,6 +462,7 @@ class LogPipeline:
         rules, engine = self._ruleset, self._engine
         return {"unstored": len(self._unstored),
                 "rules": len(rules.rules) if rules else 0,
+                "rules_disabled": len(rules.disabled) if rules else 0,
                 "correlations": len(rules.correlations) if rules else 0, "queue": self._queue.qsize(),
                 "correlation_state": engine.state_size() if engine else 0,
                 "correlation_restored": self.restored_windows,
