@@ -94,11 +94,13 @@ def test_the_log_pipeline_says_and_counts_the_disabled_rule(tmp_path: Path, inve
     cfg = LogsConfig(syslog_udp=None, syslog_tcp=None)
     with caplog.at_level(logging.WARNING, logger="nocsoc.collectors.logs.pipeline"):
         without = LogPipeline(cfg, det, None, base_dir=tmp_path)
+        without.prepare()  # start() loads the rules
     assert [r.getMessage() for r in caplog.records] == [
         f"rule {RDP!r} ({builtin_rules_dir() / 'windows_ad.yml'}) disabled: it needs %site_networks% "
         "(the `networks:` prefixes of the inventory's sites) and none is configured"]
     with_nets = LogPipeline(cfg, det, None, base_dir=tmp_path,
                             placeholders=from_inventory(load_inventory(inventory)))
+    with_nets.prepare()
     try:
         assert (without.counters.get("rules_disabled"), without.status()["rules_disabled"]) == (1, 1)
         assert (with_nets.counters.get("rules_disabled"), with_nets.status()["rules_disabled"]) == (0, 0)

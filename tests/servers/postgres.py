@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers.base import LOOPBACK, ServerProcess, free_port, in_ci, tcp_open, wait_until
+from tests.servers.base import LOOPBACK, ServerProcess, free_port, in_ci, wait_until
 
 
 def pg_bindir() -> Path:
@@ -46,6 +46,17 @@ class Postgres:
         return f"postgresql://{self.user}@{LOOPBACK}:{self.port}/{self.dbname}"
 
 
+def _accepts(pg: Postgres) -> bool:
+    """A session can start (the port opens while the server is still "starting up")."""
+    import psycopg
+
+    try:
+        with psycopg.connect(pg.dsn, password=pg.password, connect_timeout=2):
+            return True
+    except psycopg.OperationalError:
+        return False
+
+
 @contextmanager
 def postgres_server(password: str = "s3cret-pg") -> Iterator[Postgres]:
     bindir = pg_bindir()
@@ -67,10 +78,11 @@ def postgres_server(password: str = "s3cret-pg") -> Iterator[Postgres]:
         server = ServerProcess("postgres", [*prefix, str(bindir / "postgres"), "-D", str(data),
                                             "-h", LOOPBACK, "-p", str(port), "-k", str(root),
                                             "-c", "fsync=off"], root / "log.txt")
-        wait_until(lambda: tcp_open(port) or not server.alive(), 60, what="postgres to listen")
+        pg = Postgres(port, "nocsoc", password, "postgres")
+        wait_until(lambda: _accepts(pg) or not server.alive(), 60, what="postgres to accept connections")
         if not server.alive():
             raise RuntimeError(f"postgres exited: {server.log_tail()}")
-        yield Postgres(port, "nocsoc", password, "postgres")
+        yield pg
     finally:
         if server is not None:  # fast shutdown: SIGTERM would wait for every client to leave
             subprocess.run([*prefix, str(bindir / "pg_ctl"), "stop", "-D", str(data), "-m", "fast",
