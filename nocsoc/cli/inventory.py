@@ -483,7 +483,7 @@ def init_command(
     directory: Path = typer.Argument(Path("."), help="where to write nocsoc.yaml and inventory.yaml"),
     force: bool = typer.Option(False, "--force", help="overwrite existing files"),
 ) -> None:
-    """Write a commented starter nocsoc.yaml and the sample inventory (the Bình Phước backbone)."""
+    """Write a commented starter nocsoc.yaml and the sample inventory (the former Bình Phước backbone, now in Đồng Nai)."""
     from nocsoc.inventory.sample import init_project
 
     if not directory.is_file():  # a file is refused by init_project, naming it

@@ -11,7 +11,7 @@ import ipaddress
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, IPvAnyNetwork, field_validator, model_validator
 
 SECRET_PREFIXES = ("env:", "file:")
 
@@ -55,6 +55,8 @@ class Site(_Model):
     # WGS84 coordinates (decimal degrees): where the weathermap and the topology picture put the site
     lat: float | None = Field(default=None, ge=-90, le=90)
     lon: float | None = Field(default=None, ge=-180, le=180)
+    # IPv4/IPv6 prefixes the site uses (management, offices, servers): who is "inside" a site
+    networks: list[IPvAnyNetwork] = Field(default_factory=list)
 
 
 class SnmpProfile(_Model):
