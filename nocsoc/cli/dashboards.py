@@ -10,6 +10,7 @@ from rich.table import Table
 
 from nocsoc.cli import common
 from nocsoc.cli.lang import t
+from nocsoc.cli.options import JsonOut
 from nocsoc.dashboards.config import DashboardsConfig
 from nocsoc.errors import NocsocError
 from nocsoc.inventory.model import Inventory
@@ -59,7 +60,7 @@ def build_cmd(
     jsonschema_dir: Path | None = typer.Option(
         None, "--jsonschema", help="also validate against Grafana's JSON Schemas in this directory "
         "(grafana-foundation-sdk's jsonschema/ folder)"),
-    json_out: bool = typer.Option(False, "--json", help="machine-readable report"),
+    json_out: JsonOut = False,
 ) -> None:
     """Write provisioning/{datasources,dashboards,alerting}/*.yaml and dashboards/<Folder>/*.json."""
     from nocsoc.dashboards import alerting
@@ -113,7 +114,7 @@ def push_cmd(
         "(default: dashboards.grafana_token reference, else GRAFANA_TOKEN if set)"),
     locale: str | None = typer.Option(None, "--locale", help=LOCALE_HELP),
     dry_run: bool = typer.Option(False, "--dry-run", help="show what would change, change nothing"),
-    json_out: bool = typer.Option(False, "--json", help="machine-readable report"),
+    json_out: JsonOut = False,
 ) -> None:
     """Push folders, the datasource, dashboards (by uid) and alert rules; unchanged objects are left alone."""
     from nocsoc.dashboards.push import connect, push
@@ -167,7 +168,7 @@ def _token(token_env: str | None, cfg: DashboardsConfig, cfg_path: Path | None) 
 @app.command("list")
 def list_cmd(
     locale: str | None = typer.Option(None, "--locale", help=LOCALE_HELP),
-    json_out: bool = typer.Option(False, "--json", help="machine-readable output"),
+    json_out: JsonOut = False,
 ) -> None:
     """The dashboards and alert rules nocsoc generates."""
     from nocsoc.dashboards import alerting
@@ -199,7 +200,7 @@ def check_cmd(
     influx_url: str = typer.Option(..., "--influx-url", help="InfluxDB 1.x URL, e.g. http://127.0.0.1:8086"),
     database: str | None = typer.Option(None, "--db", help="database (default: dashboards.influx_database)"),
     range_s: int = typer.Option(3600, "--range", min=1, help="time range in seconds, ending now"),
-    json_out: bool = typer.Option(False, "--json", help="machine-readable output"),
+    json_out: JsonOut = False,
 ) -> None:
     """Run every panel and alert query, as Grafana sends it, on InfluxDB (exit 1: one failed or was empty)."""
     from nocsoc.dashboards.proof import prove_all

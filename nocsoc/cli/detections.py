@@ -20,6 +20,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from nocsoc.cli import common
+from nocsoc.cli.options import JsonOut
 from nocsoc.paths import resolve_path
 
 rules_app = typer.Typer(help="Sigma rules: the built-in pack and your own.", no_args_is_help=True)
@@ -138,7 +139,7 @@ def detect_command(
                   ".gz/.bz2/.xz; Windows .evtx), read oldest first"),
     rules: list[Path] = typer.Option(None, "--rules", "-r", help="extra Sigma rule files or directories"),
     no_builtin: bool = typer.Option(False, "--no-builtin", help="leave the built-in pack out"),
-    as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
+    as_json: JsonOut = False,
     store: bool = typer.Option(False, "--store", help="also write the alerts to the alert store"),
     db: Path | None = typer.Option(None, "--db", help="alert store (default: from nocsoc.yaml)"),
 ) -> None:

@@ -10,7 +10,8 @@ from rich import box
 from rich.live import Live
 from rich.table import Table
 
-from nocsoc.cli import common
+from nocsoc.cli import common, options
+from nocsoc.cli.options import Duration, JsonOut, SinkType, Until
 
 flows_app = typer.Typer(help="Flow collector: NetFlow v5/v9, IPFIX and sFlow into rollups.",
                         no_args_is_help=True)
@@ -42,8 +43,8 @@ def listen(
                                           "config: 127.0.0.1:6343)"),
     interval: float | None = typer.Option(None, "--interval", help="rollup interval in seconds"),
     top_n: int | None = typer.Option(None, "--top-n", help="rows per top-N table"),
-    sink: str | None = typer.Option(None, "--sink", help="only the sinks of this type (default: all)"),
-    duration: float | None = typer.Option(None, "--duration", help="stop after this many seconds"),
+    sink: SinkType = None,
+    duration: Duration = None,
 ) -> None:
     """Receive flows and write per-interval rollups to the configured sinks until Ctrl-C/SIGTERM.
 
@@ -186,22 +187,24 @@ def decode(
         common.print_table(table)
 
 
+QUERY_SINCE = "24h"  # `flows query` looks this far back unless --since says otherwise
+
+
 @flows_app.command("query")
 def query(
     ip: str = typer.Option(..., "--ip", help="the address to look up (IPv4 or IPv6)"),
     peer: str | None = typer.Option(None, "--peer", help="only traffic with this address"),
     port: int | None = typer.Option(None, "--port", help="only traffic on this port (either side)"),
-    since: str | None = typer.Option(None, "--since",
-                                     help="30m, 24h, 7d, an ISO time or epoch (default 24h)"),
-    until: str | None = typer.Option(None, "--until", help="end of the window (default: now)"),
+    since: str | None = options.since(QUERY_SINCE),
+    until: Until = None,
     limit: int = typer.Option(100, "--limit", min=1, help="rows, largest bytes first"),
-    as_json: bool = typer.Option(False, "--json", help="rows as JSON"),
+    as_json: JsonOut = False,
 ) -> None:
     """What an address talked to, from the flow history: peers, ports, protocol, volumes, when."""
     from nocsoc.cli import history
 
     cfg, root = history.history_dir()
-    start, end = history.window(since, until, "24h")
+    start, end = history.window(since, until, QUERY_SINCE)
     with history.query_errors():
         if cfg.backend == "clickhouse":
             from nocsoc.history.clickhouse import query_flows_clickhouse

@@ -19,6 +19,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from nocsoc.cli import common
+from nocsoc.cli.options import JsonOut
 from nocsoc.errors import InventoryError, Problem
 from nocsoc.fileio import atomic_write
 from nocsoc.inventory.model import Device, Inventory, Link, Role
@@ -122,7 +123,7 @@ def list_command(
     site: str | None = typer.Option(None, "--site", help="only devices of this site id"),
     role: Role | None = typer.Option(None, "--role", help="only devices with this role"),
     tag: list[str] = typer.Option([], "--tag", help="only devices with this tag (repeat: all must match)"),
-    as_json: bool = typer.Option(False, "--json", help="JSON instead of a table"),
+    as_json: JsonOut = False,
 ) -> None:
     """List devices, in inventory order."""
     inv = _load(_store())
@@ -160,7 +161,7 @@ def list_command(
 @inventory_app.command("show")
 def show_command(
     name: str = typer.Argument(..., help="device name"),
-    as_json: bool = typer.Option(False, "--json", help="JSON instead of text"),
+    as_json: JsonOut = False,
 ) -> None:
     """One device with its site, SNMP profile (secret references only) and links."""
     config, _, inv = common.load_config_and_inventory()
@@ -483,7 +484,8 @@ def init_command(
     directory: Path = typer.Argument(Path("."), help="where to write nocsoc.yaml and inventory.yaml"),
     force: bool = typer.Option(False, "--force", help="overwrite existing files"),
 ) -> None:
-    """Write a commented starter nocsoc.yaml and the sample inventory (the former Bình Phước backbone, now in Đồng Nai)."""
+    """Write a commented starter nocsoc.yaml and the sample inventory (the former Bình Phước
+    backbone, now in Đồng Nai)."""
     from nocsoc.inventory.sample import init_project
 
     if not directory.is_file():  # a file is refused by init_project, naming it

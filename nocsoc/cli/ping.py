@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 
 from nocsoc.cli import common
+from nocsoc.cli.options import JsonOut, SinkType
 
 
 def register(app: typer.Typer) -> None:
@@ -82,9 +83,8 @@ def ping(
     device: list[str] = typer.Option([], "--device", "-d", help="only this device (repeatable)"),
     site: list[str] = typer.Option([], "--site", "-s", help="only devices of this site (repeatable)"),
     once: bool = typer.Option(False, "--once", help="one round, then exit"),
-    as_json: bool = typer.Option(False, "--json", help="results as JSON"),
-    sink: str | None = typer.Option(None, "--sink", help="stdout | sqlite | influxdb | influxdb1 "
-                                    "(default: every sink in nocsoc.yaml)"),
+    as_json: JsonOut = False,
+    sink: SinkType = None,
     availability: bool = typer.Option(False, "--availability",
                                       help="report availability from the sqlite sink instead of pinging"),
     since: str = typer.Option("24h", "--since", help="period of --availability (30m, 24h, 7d)"),

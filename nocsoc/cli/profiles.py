@@ -15,6 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from nocsoc.cli import common
+from nocsoc.cli.options import JsonOut
 
 if TYPE_CHECKING:
     from nocsoc.collectors.snmp.profiles import Catalog
@@ -40,7 +41,7 @@ def _catalog() -> tuple[Catalog, Path | None]:
 
 
 @group.command("list")
-def list_(as_json: bool = typer.Option(False, "--json", help="as JSON")) -> None:
+def list_(as_json: JsonOut = False) -> None:
     """Every profile: what it matches and what it polls."""
     catalog, udir = _catalog()
     rows: list[dict[str, Any]] = []
@@ -79,7 +80,7 @@ def list_(as_json: bool = typer.Option(False, "--json", help="as JSON")) -> None
 @group.command("show")
 def show(
     name: str = typer.Argument(..., help="profile name (see `nocsoc profiles list`)"),
-    as_json: bool = typer.Option(False, "--json", help="as JSON"),
+    as_json: JsonOut = False,
 ) -> None:
     """One profile: its MIBs, match rules and every table column (OID, unit)."""
     catalog, _udir = _catalog()
@@ -128,7 +129,7 @@ def test(
     profile: str | None = typer.Option(
         None, "--profile", "-p", help="use this profile instead of the matched one"
     ),
-    as_json: bool = typer.Option(False, "--json", help="as JSON"),
+    as_json: JsonOut = False,
 ) -> None:
     """Poll a recorded walk offline with the profiles: which one matches and what it reads."""
     from nocsoc.collectors.snmp.offline import poll_walk

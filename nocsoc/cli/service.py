@@ -14,6 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from nocsoc.cli import common
+from nocsoc.cli.options import JsonOut
 
 if TYPE_CHECKING:
     from nocsoc.service.check import CheckReport
@@ -105,7 +106,7 @@ def run(
 def check(
     services: str | None = typer.Option(None, "--services", help="check these services (default: enabled)"),
     probe: bool = typer.Option(True, "--probe/--no-probe", help="try to reach the sinks"),
-    as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
+    as_json: JsonOut = False,
 ) -> None:
     """Validate config, inventory, every secret reference, listen addresses and sinks; exit 2 on
     any fatal problem (each named with file:line)."""
@@ -181,7 +182,7 @@ def reload(
         raise typer.Exit(common.EXIT_USAGE)
 
 
-def status(json_out: bool = typer.Option(False, "--json", help="machine-readable output")) -> None:
+def status(json_out: JsonOut = False) -> None:
     """What a running `nocsoc run` is doing: workers, services, sinks, spool, reloads; exits 1
     when a worker failed or stopped reporting."""
     from nocsoc.service.status import read_statuses

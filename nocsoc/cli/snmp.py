@@ -18,6 +18,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from nocsoc.cli import common
+from nocsoc.cli.options import Duration, SinkType
 
 if TYPE_CHECKING:
     from nocsoc.collectors.snmp.poller import PollResult
@@ -66,13 +67,10 @@ def poll(
     ),
     device: list[str] = typer.Option([], "--device", "-d", help="only this device (repeatable)"),
     site: list[str] = typer.Option([], "--site", "-s", help="only devices of this site (repeatable)"),
-    sink: str | None = typer.Option(
-        None, "--sink", help="only the sinks of this type, e.g. stdout | sqlite | influxdb | influxdb1 "
-        "(default: every sink in nocsoc.yaml)"
-    ),
+    sink: SinkType = None,
     gap: float | None = typer.Option(None, "--gap", help="seconds between the two readings of --once"),
     as_json: bool = typer.Option(False, "--json", help="results as JSON (with --once)"),
-    duration: float | None = typer.Option(None, "--duration", help="stop after this many seconds"),
+    duration: Duration = None,
 ) -> None:
     """Poll devices over SNMP and write interfaces, health, optics and UPS points to the sinks."""
     from nocsoc.collectors.snmp.poller import SnmpPoller

@@ -13,6 +13,7 @@ from rich import box
 from rich.table import Table
 
 from nocsoc.cli import common
+from nocsoc.cli.options import Duration, SinkType
 
 traps_app = typer.Typer(help="SNMP trap receiver: v1, v2c and v3 traps and informs to events and "
                         "alerts.", no_args_is_help=True)
@@ -48,11 +49,10 @@ def _counters_table(counts: dict[str, int | float]) -> Table:
 def listen(
     bind: str | None = typer.Option(None, "--bind", help="listen address (default from config: "
                                     "127.0.0.1:1162; port 162 needs CAP_NET_BIND_SERVICE)"),
-    sink: str | None = typer.Option(None, "--sink", help="only the sinks of this type, e.g. stdout | "
-                                    "sqlite | influxdb | influxdb1 (default: every sink in nocsoc.yaml)"),
+    sink: SinkType = None,
     as_json: bool = typer.Option(False, "--json", help="one JSON object per trap on stdout"),
     no_alerts: bool = typer.Option(False, "--no-alerts", help="do not write to the alert store"),
-    duration: float | None = typer.Option(None, "--duration", help="stop after this many seconds"),
+    duration: Duration = None,
 ) -> None:
     """Receive SNMP traps until Ctrl-C/SIGTERM: print each one's event, write `snmp_trap` and
     interface-status points to the sinks, and raise alerts in the SOC alert store."""
