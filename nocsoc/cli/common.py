@@ -234,6 +234,11 @@ class OneLineErrors(TyperGroup):
     def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
              complete_var: str | None = None, standalone_mode: bool = True,
              windows_expand_args: bool = True, **extra: Any) -> Any:
+        from nocsoc.cli import lang
+
+        OPTIONS.lang = None  # this command line's --lang, not a previous one's (tests run many)
+        given = lang.lang_in_args(list(args) if args is not None else sys.argv[1:])
+        lang.translate_help(self, lang.current(given))
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, False, windows_expand_args, **extra)
         click_exception = _click_exception_class()

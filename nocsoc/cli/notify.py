@@ -19,7 +19,7 @@ def register(app: typer.Typer) -> None:
 @notify_app.command("test")
 def notify_test(route: str = typer.Argument(..., help="route name")) -> None:
     """Deliver a test message through each channel of ROUTE (no dedup, no quiet hours); exit 1
-    if a channel refused it. Channels are named by scheme and host only (URLs hold secrets)."""
+    if a channel refused it. Channels are named by their URL scheme and server only (URLs hold secrets)."""
     import tempfile
     from pathlib import Path
 
