@@ -20,6 +20,8 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from nocsoc.cli import common
+from nocsoc.cli.lang import t as tr
+from nocsoc.cli.lang import word
 from nocsoc.cli.options import JsonOut
 from nocsoc.paths import resolve_path
 
@@ -263,13 +265,18 @@ def _input_problems(rep: Any) -> str:
     return f"{rep.name}: {rep.events} events read; " + "; ".join(parts) + first
 
 
+def _state(state: str) -> str:
+    """An alert's state in the reader's language (the value typed to --state stays as it is)."""
+    return word("alerts.state", state)
+
+
 def _alerts_table(alerts: list[Any], title: str) -> None:
     t = Table(title=title)
-    for col in ("id", "level", "rule", "host", "src", "user", "count", "first seen", "last seen", "state"):
-        t.add_column(col, justify="right" if col in ("id", "count") else "left")
+    for col in ("id", "level", "rule", "host", "src", "user", "count", "first_seen", "last_seen", "state"):
+        t.add_column(tr(f"alerts.col.{col}"), justify="right" if col in ("id", "count") else "left")
     for a in alerts:
         t.add_row(str(a.id), _level(a.level), escape(a.rule_title), escape(a.host), escape(a.src_ip),
-                  escape(a.user), str(a.count), _ts(a.first_seen), _ts(a.last_seen), a.state)
+                  escape(a.user), str(a.count), _ts(a.first_seen), _ts(a.last_seen), _state(a.state))
     common.print_table(t)
 
 
@@ -297,10 +304,10 @@ def rules_list(
         common.print_json({"rules": rows, "unsupported": [u.to_dict() for u in rs.unsupported],
                            "errors": [e.to_dict() for e in rs.errors]})
         return
-    t = Table(title=f"{len(rs.rules)} rules, {len(rs.correlations)} correlations"
-                    f" ({len(rs.unsupported)} unsupported, {len(rs.errors)} errors)")
-    for col in ("level", "kind", "title", "logsource / rules", "id"):
-        t.add_column(col)
+    t = Table(title=tr("rules.title", rules=len(rs.rules), correlations=len(rs.correlations),
+                       unsupported=len(rs.unsupported), errors=len(rs.errors)))
+    for col in ("level", "kind", "title", "where", "id"):
+        t.add_column(tr(f"rules.col.{col}"))
     for r in rows:
         ls = r.get("logsource")
         where = (" ".join(f"{k}={v}" for k, v in ls.items() if v) if ls
@@ -433,7 +440,7 @@ def alerts_list(
     if as_json:
         common.print_json([a.to_dict() for a in alerts])
         return
-    _alerts_table(alerts, f"{len(alerts)} alerts")
+    _alerts_table(alerts, tr("alerts.title", n=len(alerts)))
 
 
 @alerts_app.command("show")
@@ -489,7 +496,7 @@ def _transition(alert_id: int, action: str, who: str | None, comment: str, db: P
     if as_json:
         common.print_json(a.to_dict())
     else:
-        common.console.print(f"alert {a.id} is now {a.state}")
+        common.console.print(tr("alerts.now", id=a.id, state=_state(a.state)))
 
 
 @alerts_app.command("ack")
@@ -515,7 +522,7 @@ def alerts_ack(alert_ids: list[int] = typer.Argument(..., help="one or more aler
     if as_json:
         common.print_json({"acknowledged": ids, "errors": failed})
     else:
-        common.console.print(f"{len(ids)} alerts acknowledged: {' '.join(map(str, ids)) or '-'}")
+        common.console.print(tr("alerts.acked", n=len(ids), ids=" ".join(map(str, ids)) or "-"))
         for f in failed:
             common.err_console.print(f"[red]error:[/] {escape(f)}", highlight=False)
     if failed:
@@ -535,7 +542,7 @@ def alerts_assign(alert_ids: list[int] = typer.Argument(..., help="one or more a
                 st.assign(aid, to, _who(by))
             except TriageError as exc:
                 common.fail(str(exc), common.EXIT_USAGE)
-    common.console.print(f"{len(alert_ids)} alerts assigned to {escape(to or '-')}")
+    common.console.print(tr("alerts.assigned", n=len(alert_ids), to=escape(to or "-")))
 
 
 @alerts_app.command("close")
@@ -603,9 +610,9 @@ def alerts_suppressions(all_: bool = typer.Option(False, "--all", help="include 
     if as_json:
         common.print_json([{**s.to_dict(), "audit": [e.to_dict() for e in trails[s.id]]} for s in supps])
         return
-    t = Table(title=f"{len(supps)} suppressions")
+    t = Table(title=tr("supp.title", n=len(supps)))
     for col in ("id", "rule", "where", "expires", "by", "hits", "removed"):
-        t.add_column(col)
+        t.add_column(tr(f"supp.col.{col}"))
     for s in supps:
         t.add_row(str(s.id), escape(s.rule_id), escape(f"{s.field}={s.value}"), _ts(s.expires),
                   escape(s.created_by), str(s.hits), _ts(s.removed_at))
@@ -624,4 +631,4 @@ def alerts_unsuppress(suppression_id: int = typer.Argument(...),
             st.unsuppress(suppression_id, _who(by), comment)
         except TriageError as exc:
             common.fail(str(exc), common.EXIT_USAGE)
-    common.console.print(f"suppression {suppression_id} removed")
+    common.console.print(tr("supp.removed", id=suppression_id))

@@ -19,6 +19,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from nocsoc.cli import common
+from nocsoc.cli.lang import t
 from nocsoc.cli.options import JsonOut
 from nocsoc.errors import InventoryError, Problem
 from nocsoc.fileio import atomic_write
@@ -104,10 +105,10 @@ def _tags(values: list[str]) -> list[str]:
     """`--tag a --tag b,c` -> [a, b, c] (order kept, duplicates dropped)."""
     out: list[str] = []
     for v in values:
-        for t in v.split(","):
-            t = t.strip()
-            if t and t not in out:
-                out.append(t)
+        for part in v.split(","):
+            tag = part.strip()
+            if tag and tag not in out:
+                out.append(tag)
     return out
 
 
@@ -140,7 +141,7 @@ def list_command(
     if as_json:
         common.print_json([_device_json(d) for d in devices])
         return
-    title = f"{len(devices)} of {len(inv.devices)} devices"
+    title = t("inv.list.title", shown=len(devices), total=len(inv.devices))
     table = Table(box=box.SIMPLE_HEAD, title=title, title_justify="left")
     rows = [
         (d.name, d.address, d.role.value, d.site, f"{d.vendor} {d.model}".strip(), d.profile,
@@ -148,11 +149,11 @@ def list_command(
         for d in devices
     ]
     # Name, address, role and site are never cut; on a narrow terminal the model is cut short.
-    for i, col in enumerate(("NAME", "ADDRESS", "ROLE", "SITE")):
+    for i, col in enumerate(t(f"inv.col.{c}") for c in ("name", "address", "role", "site")):
         table.add_column(col, no_wrap=True, min_width=max([len(col)] + [len(r[i]) for r in rows]))
-    table.add_column("MODEL", no_wrap=True, overflow="ellipsis", min_width=8)
-    table.add_column("PROFILE", no_wrap=True, overflow="ellipsis", min_width=7)
-    table.add_column("TAGS", overflow="fold", min_width=4)
+    table.add_column(t("inv.col.model"), no_wrap=True, overflow="ellipsis", min_width=8)
+    table.add_column(t("inv.col.profile"), no_wrap=True, overflow="ellipsis", min_width=7)
+    table.add_column(t("inv.col.tags"), overflow="fold", min_width=4)
     for r in rows:
         table.add_row(*(escape(x) for x in r))
     common.print_table(table)
@@ -193,28 +194,29 @@ def show_command(
         ("address", d.address),
         ("role", d.role.value),
         ("site", f"{d.site} ({site.name})" if site else d.site),
-        ("vendor / model", f"{d.vendor} {d.model}".strip()),
+        ("model", f"{d.vendor} {d.model}".strip()),
         ("tags", ", ".join(d.tags)),
     ]
     if profile is not None:
+        port = effective["snmp_port"]
         if profile.version == "2c":
-            auth = f"v2c, community {profile.community}"
+            snmp = t("inv.show.snmp_v2c", profile=profile.name, community=profile.community, port=port)
         else:
-            auth = (f"v3 user {profile.user}, auth {profile.auth_protocol or 'none'}, "
-                    f"priv {profile.priv_protocol or 'none'}")
-        rows.append(("snmp", f"{profile.name}: {auth}, port {effective['snmp_port']}"))
-    rows.append(("poll interval", f"{effective['poll_interval_s']:g} s"))
+            snmp = t("inv.show.snmp_v3", profile=profile.name, user=profile.user, port=port,
+                     auth=profile.auth_protocol or t("inv.none"), priv=profile.priv_protocol or t("inv.none"))
+        rows.append(("snmp", snmp))
+    rows.append(("poll_interval", f"{effective['poll_interval_s']:g} s"))
     if d.flow_exporter:
-        rows.append(("flow exporter", d.flow_exporter))
+        rows.append(("flow_exporter", d.flow_exporter))
     if d.syslog_source:
-        rows.append(("syslog source", d.syslog_source))
+        rows.append(("syslog_source", d.syslog_source))
     for k, v in rows:
-        info.add_row(k, escape(v))
+        info.add_row(t(f"inv.show.{k}"), escape(v))
     common.print_table(info)
     if links:
-        lt = Table(box=box.SIMPLE_HEAD, title=f"{len(links)} links", title_justify="left")
-        for col in ("LINK", "INTERFACE", "PEER", "PEER INTERFACE", "SPEED"):
-            lt.add_column(col, overflow="fold")
+        lt = Table(box=box.SIMPLE_HEAD, title=t("inv.show.links", n=len(links)), title_justify="left")
+        for col in ("link", "interface", "peer", "peer_interface", "speed"):
+            lt.add_column(t(f"inv.col.{col}"), overflow="fold")
         for lk in links:
             mine, peer = (lk.a, lk.b) if lk.a.device == d.name else (lk.b, lk.a)
             speed = _speed(lk.speed_mbps)
@@ -271,7 +273,7 @@ def add_command(
                 )
             inv.devices.append(device)
     d = device
-    _say(f"added device {escape(d.name)} ({d.address}, {d.role.value}, site {escape(d.site)})")
+    _say(t("inv.added", name=escape(d.name), address=d.address, role=d.role.value, site=escape(d.site)))
 
 
 def _parse_set(values: list[str]) -> dict[str, Any]:
@@ -323,8 +325,8 @@ def update_command(
                             end.device = new.name
             before, after = old.model_dump(mode="json"), new.model_dump(mode="json")
     diff = [f"{k}: {before[k]} -> {after[k]}" for k in after if before[k] != after[k]]
-    summary = "; ".join(diff) if diff else "no change"
-    _say(f"updated device {escape(name)}: {escape(summary)}")
+    summary = "; ".join(diff) if diff else t("inv.no_change")
+    _say(t("inv.updated", name=escape(name), summary=escape(summary)))
 
 
 @inventory_app.command("remove")
@@ -339,17 +341,23 @@ def remove_command(
         _find_device(inv, name)
     links = _links_of(inv, name)
     if not yes:
-        also = f" and its {len(links)} link(s) ({', '.join(lk.name for lk in links)})" if links else ""
+        question = t("inv.confirm_remove", name=name)
+        if links:
+            question = t("inv.confirm_remove_links", name=name, n=len(links),
+                         links=", ".join(lk.name for lk in links))
         # Asked before taking the lock: a person thinking must not block other editors.
-        if not typer.confirm(f"Remove device {name}{also}?", default=False):
-            common.fail("not removed", common.EXIT_RUNTIME)
+        if not typer.confirm(question, default=False):
+            common.fail(t("inv.not_removed"), common.EXIT_RUNTIME)
     with common.user_errors(), store.edit() as inv:
         device = _find_device(inv, name)
         removed = _links_of(inv, name)
         inv.devices.remove(device)
         inv.links = [lk for lk in inv.links if lk not in removed]
-    also = f" and {len(removed)} link(s): {', '.join(lk.name for lk in removed)}" if removed else ""
-    _say(f"removed device {escape(name)}{escape(also)}")
+    if removed:
+        _say(t("inv.removed_links", name=escape(name), n=len(removed),
+               links=escape(", ".join(lk.name for lk in removed))))
+    else:
+        _say(t("inv.removed", name=escape(name)))
 
 
 # --- import / export / validate ----------------------------------------------------------------
@@ -464,15 +472,14 @@ def validate_command(
     else:
         for p in problems:
             _say(escape(p.render()))
-        what = (f"{counts['devices']} devices, {counts['sites']} sites, "
-                f"{counts['snmp_profiles']} SNMP profiles, {counts['links']} links")
         if problems:
             common.err_console.print(
-                f"[bold red]error:[/] {escape(str(store.path))}: {len(problems)} problem(s)",
+                f"[bold red]error:[/] {t('inv.problems', path=escape(str(store.path)), n=len(problems))}",
                 highlight=False, soft_wrap=True,
             )
         else:
-            _say(f"{escape(str(store.path))}: ok: {what}")
+            _say(t("inv.valid", path=escape(str(store.path)), devices=counts["devices"],
+                   sites=counts["sites"], profiles=counts["snmp_profiles"], links=counts["links"]))
     if problems:
         raise typer.Exit(common.EXIT_USAGE)
 
@@ -493,7 +500,7 @@ def init_command(
     with common.user_errors():
         written = init_project(directory, force=force)
     for p in written:
-        _say(f"wrote {escape(str(p))}")
+        _say(t("inv.wrote", path=escape(str(p))))
     cfg = written[0]
     hint = "" if directory == Path(".") else f"--config {cfg} "
-    _say(f"next: nocsoc {escape(hint)}inventory list")
+    _say(t("inv.next", command=f"nocsoc {escape(hint)}inventory list"))

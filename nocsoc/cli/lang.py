@@ -5,8 +5,12 @@ first one set, as POSIX orders them): `vi_VN.UTF-8` gives Vietnamese, anything e
 JSON output is never translated: its keys are an interface.
 
 Covered: the --help of every command and option (`nocsoc/messages/help/vi.yaml`, keyed by
-command path), `nocsoc topology` (table and picture), `nocsoc top` and the demo's closing summary,
-the tables of `nocsoc dashboards build | list | push`.
+command path); the tables and messages of `inventory list | show | add | update | remove |
+validate`, `init`, `check`, `status`, `reload`, `alerts list | ack | assign | close | reopen |
+suppressions | unsuppress`, `rules list`, `profiles list | show`, `traps catalog` and `listen`'s
+counters, `topology` (table and picture), `top`, `demo` (header, progress, summary) and
+`dashboards build | list | push`. Not yet: the other commands' messages, and texts made
+outside the CLI (check findings, triage errors, the attack check table), which stay English.
 """
 
 from __future__ import annotations
@@ -48,6 +52,13 @@ def current(explicit: str | None = None) -> str:
 def t(key: str, **values: object) -> str:
     """The text for `key` in the current language."""
     return messages.text(current(), key, **values)
+
+
+def word(prefix: str, value: str) -> str:
+    """A value the program knows (a state, a kind) in the reader's language: `<prefix>.<value>`
+    from the catalogue, or the value itself when this version has no text for it."""
+    key = f"{prefix}.{value}"
+    return t(key) if key in messages.catalog("en") else value
 
 
 def lang_in_args(args: Sequence[str]) -> str | None:

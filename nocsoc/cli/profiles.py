@@ -15,6 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from nocsoc.cli import common
+from nocsoc.cli.lang import t as tr
 from nocsoc.cli.options import JsonOut
 
 if TYPE_CHECKING:
@@ -60,9 +61,9 @@ def list_(as_json: JsonOut = False) -> None:
     if as_json:
         common.print_json(rows)
         return
-    table = Table(title=f"{len(rows)} SNMP device profiles", title_justify="left")
-    for col in ("name", "vendor", "os", "role", "sysObjectID ~ sysDescr", "tables", "source"):
-        table.add_column(col, overflow="fold")
+    table = Table(title=tr("prof.title", n=len(rows)), title_justify="left")
+    for col in ("name", "vendor", "os", "role", "match", "tables", "source"):
+        table.add_column(tr(f"prof.col.{col}"), overflow="fold")
     for r in rows:
         kinds = Counter(r["tables"])
         table.add_row(
@@ -72,7 +73,7 @@ def list_(as_json: JsonOut = False) -> None:
             r["role"],
             escape("\n".join(r["match"])),
             ", ".join(f"{k}×{n}" if n > 1 else k for k, n in sorted(kinds.items())),
-            r["source"],
+            tr(f"prof.source.{r['source']}"),
         )
     common.print_table(table)
 
@@ -104,9 +105,9 @@ def show(
         )
     if p.include:
         common.console.print("include: " + ", ".join(p.include), highlight=False)
-    table = Table(title="tables", title_justify="left")
-    for col in ("table", "kind", "index", "field", "lane", "OID", "unit"):
-        table.add_column(col, overflow="fold")
+    table = Table(title=tr("prof.tables"), title_justify="left")
+    for col in ("table", "kind", "index", "field", "lane", "oid", "unit"):
+        table.add_column(tr(f"prof.tcol.{col}"), overflow="fold")
     for t in catalog.tables_of(p):
         if t.kind == "entity-sensor":
             table.add_row(

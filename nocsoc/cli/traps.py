@@ -13,6 +13,7 @@ from rich import box
 from rich.table import Table
 
 from nocsoc.cli import common
+from nocsoc.cli.lang import t as tr
 from nocsoc.cli.options import Duration, SinkType
 
 traps_app = typer.Typer(help="SNMP trap receiver: v1, v2c and v3 traps and informs to events and "
@@ -36,9 +37,9 @@ def _line(ev: Any) -> str:
 
 
 def _counters_table(counts: dict[str, int | float]) -> Table:
-    table = Table(title="traps received", box=box.SIMPLE_HEAD)
-    table.add_column("counter")
-    table.add_column("value", justify="right")
+    table = Table(title=tr("traps.received"), box=box.SIMPLE_HEAD)
+    table.add_column(tr("traps.col.counter"))
+    table.add_column(tr("traps.col.value"), justify="right")
     for k, v in counts.items():
         if v:
             table.add_row(k, f"{v:,}")
@@ -126,10 +127,10 @@ def catalog(
     if as_json:
         common.print_json([e.model_dump() for e in entries])
         return
-    table = Table(title=f"trap catalogue ({len(entries)} entries)", box=box.SIMPLE_HEAD)
+    table = Table(title=tr("traps.catalog.title", n=len(entries)), box=box.SIMPLE_HEAD)
     for col in ("oid", "name", "mib", "event", "severity", "alert", "title"):
-        table.add_column(col)
+        table.add_column(tr(f"traps.col.{col}"))
     for e in entries:
-        table.add_row(e.oid, e.name, e.mib, e.event, e.severity, "yes" if e.alert else "no",
-                      getattr(e.title, locale))
+        alert = tr("traps.yes") if e.alert else tr("traps.no")
+        table.add_row(e.oid, e.name, e.mib, e.event, e.severity, alert, getattr(e.title, locale))
     common.print_table(table)
