@@ -11,6 +11,7 @@ from rich.live import Live
 from rich.table import Table
 
 from nocsoc.cli import common, options
+from nocsoc.cli.lang import t
 from nocsoc.cli.options import Duration, JsonOut, SinkType, Until
 
 flows_app = typer.Typer(help="Flow collector: NetFlow v5/v9, IPFIX and sFlow into rollups.",
@@ -222,5 +223,5 @@ def query(
     if as_json:
         common.print_json({"ip": ip, "since": start, "until": end, "peers": [p.to_dict() for p in peers]})
         return
-    common.print_table(history.flows_table(
-        peers, f"{ip}: {len(peers)} peer rows, {history.window_text(start, end)}"))
+    title = t("hist.flows_title", ip=ip, n=len(peers), window=history.window_text(start, end))
+    common.print_table(history.flows_table(peers, title))

@@ -7,7 +7,7 @@ JSON output is never translated: its keys are an interface.
 Covered: the --help of every command and option (`nocsoc/messages/help/vi.yaml`, keyed by
 command path); the tables and messages of `inventory list | show | add | update | remove |
 validate`, `init`, `check`, `status`, `reload`, `alerts list | ack | assign | close | reopen |
-suppressions | unsuppress`, `rules list`, `profiles list | show`, `traps catalog` and `listen`'s
+suppressions | unsuppress`, `flows query`, `logs search`, `rules list`, `profiles list | show`, `traps catalog` and `listen`'s
 counters, `topology` (table and picture), `top`, `demo` (header, progress, summary) and
 `dashboards build | list | push`. Not yet: the other commands' messages, and texts made
 outside the CLI (check findings, triage errors, the attack check table), which stay English.

@@ -8,6 +8,7 @@ from typing import Any
 import typer
 
 from nocsoc.cli import common, options
+from nocsoc.cli.lang import t
 from nocsoc.cli.options import Duration, JsonOut, SinkType, Until
 
 logs_app = typer.Typer(help="Log ingestion: syslog (UDP/TCP) and file tails.", no_args_is_help=True)
@@ -108,4 +109,5 @@ def search(
     if as_json:
         common.print_json({"since": start, "until": end, "lines": [ln.to_dict() for ln in lines]})
         return
-    common.print_table(history.logs_table(lines, f"{len(lines)} lines, {history.window_text(start, end)}"))
+    title = t("hist.logs_title", n=len(lines), window=history.window_text(start, end))
+    common.print_table(history.logs_table(lines, title))

@@ -244,3 +244,16 @@ def test_profiles_and_traps_tables_in_vietnamese(project: Path, args: list[str],
     vi, en = vi_and_en(project, *args)
     assert re.match(vi_start, vi), vi[:300]
     assert re.match(en_start, en), en[:300]
+
+
+def test_history_queries_in_vietnamese(project: Path) -> None:
+    vi, en = vi_and_en(project, "logs", "search")
+    assert re.search(r"ghi chú: chưa có lịch sử nhật ký trong \S+: chưa có gì được ghi \(nocsoc run sẽ ghi\) "
+                     r"0 dòng, \S+ \S+ - bây giờ UTC thời điểm \(UTC\) thiết bị chương trình nguồn đích "
+                     r"người dùng dòng$", vi), vi
+    assert en.endswith("time (UTC) host program source destination user line")
+    vi, en = vi_and_en(project, "flows", "query", "--ip", "192.0.2.1")
+    assert vi.endswith("192.0.2.1: 0 dòng đối tác, " + vi.split("dòng đối tác, ")[1].split(" UTC")[0]
+                       + " UTC đối tác chiều giao thức cổng cổng đối tác byte gói luồng thấy lần đầu (UTC) "
+                       "thấy lần cuối (UTC) nguồn xuất luồng")
+    assert "peer rows" in en and "peer rows" not in vi
