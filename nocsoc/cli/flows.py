@@ -11,7 +11,7 @@ from rich.live import Live
 from rich.table import Table
 
 from nocsoc.cli import common, options
-from nocsoc.cli.lang import t
+from nocsoc.cli.lang import add_columns, t
 from nocsoc.cli.options import Duration, JsonOut, SinkType, Until
 
 flows_app = typer.Typer(help="Flow collector: NetFlow v5/v9, IPFIX and sFlow into rollups.",
@@ -26,9 +26,8 @@ def register(app: typer.Typer) -> None:
 def _stats_table(stats: dict[tuple[str, str], dict[str, int]], title: str) -> Table:
     table = Table(title=title, box=box.SIMPLE_HEAD)
     shown = ("datagrams", "records", "decode_errors", "sequence_lost", "template_missing", "unsampled")
-    for col in ("exporter", "version", "datagrams", "records", "decode errors", "seq. lost",
-                "no template", "unsampled", "other counters"):
-        table.add_column(col, justify="left" if col in ("exporter", "version", "other counters") else "right")
+    counts = ("datagrams", "records", "decode_errors", "seq_lost", "no_template", "unsampled")
+    add_columns(table, "flows.col", ("exporter", "version", *counts, "other"), right=counts)
     for (exporter, version), v in sorted(stats.items()):
         # what the exporter did beyond the textbook (padding, tunnels, lenient templates...)
         other = ", ".join(f"{k} {n:,}" for k, n in v.items() if n and k not in shown)
@@ -168,19 +167,18 @@ def decode(
             "records": rows,
         })
         return
-    common.print_table(_stats_table(stats, f"{pcap.name}: {len(datagrams):,} UDP datagrams"))
-    totals = Table(title="totals", box=box.SIMPLE_HEAD)
-    for col in ("exporter", "ip", "sampled", "flows", "packets", "bytes"):
-        totals.add_column(col, justify="right" if col in ("flows", "packets", "bytes") else "left")
+    common.print_table(_stats_table(stats, t("flows.decode.title", name=pcap.name, n=f"{len(datagrams):,}")))
+    totals = Table(title=t("flows.totals"), box=box.SIMPLE_HEAD)
+    volumes = ("flows", "packets", "bytes")
+    add_columns(totals, "flows.col", ("exporter", "ip", "sampled", *volumes), right=volumes)
     for p in points:
         if p.measurement == "flow_total":
             totals.add_row(p.tags["exporter"], p.tags["ip_version"], p.tags["sampled"],
                            f"{p.fields['flows']:,}", f"{p.fields['packets']:,}", f"{p.fields['bytes']:,}")
     common.print_table(totals)
     for kind in ("src", "dst", "service", "conversation"):
-        table = Table(title=f"top {kind}", box=box.SIMPLE_HEAD)
-        for col in ("exporter", "rank", kind, "flows", "packets", "bytes"):
-            table.add_column(col, justify="right" if col in ("rank", "flows", "packets", "bytes") else "left")
+        table = Table(title=t(f"flows.top.{kind}"), box=box.SIMPLE_HEAD)
+        add_columns(table, "flows.col", ("exporter", "rank", kind, *volumes), right=("rank", *volumes))
         for p in points:
             if p.measurement == "flow_top" and p.tags["kind"] == kind:
                 table.add_row(p.tags["exporter"], str(p.fields["rank"] or "-"), p.tags["key"],

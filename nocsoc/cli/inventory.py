@@ -136,7 +136,7 @@ def list_command(
         for d in inv.devices
         if (site is None or d.site == site)
         and (role is None or d.role == role)
-        and all(t in d.tags for t in wanted)
+        and all(tag in d.tags for tag in wanted)
     ]
     if as_json:
         common.print_json([_device_json(d) for d in devices])

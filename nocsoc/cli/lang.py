@@ -7,10 +7,11 @@ JSON output is never translated: its keys are an interface.
 Covered: the --help of every command and option (`nocsoc/messages/help/vi.yaml`, keyed by
 command path); the tables and messages of `inventory list | show | add | update | remove |
 validate`, `init`, `check`, `status`, `reload`, `alerts list | ack | assign | close | reopen |
-suppressions | unsuppress`, `flows query`, `logs search`, `rules list`, `profiles list | show`, `traps catalog` and `listen`'s
-counters, `topology` (table and picture), `top`, `demo` (header, progress, summary) and
-`dashboards build | list | push`. Not yet: the other commands' messages, and texts made
-outside the CLI (check findings, triage errors, the attack check table), which stay English.
+suppressions | unsuppress`, `flows query`, `logs search`, `rules list`, `profiles list | show`,
+`traps catalog` and `listen`'s counters, `ping`, `users`, `tokens`, `web`, `topology` (table and
+picture), `top`, `demo` (header, progress, summary) and `dashboards build | list | push`. Not
+yet: the other commands' messages, and texts made outside the CLI (check findings, triage
+errors, the attack check table), which stay English.
 """
 
 from __future__ import annotations
@@ -59,6 +60,14 @@ def word(prefix: str, value: str) -> str:
     from the catalogue, or the value itself when this version has no text for it."""
     key = f"{prefix}.{value}"
     return t(key) if key in messages.catalog("en") else value
+
+
+def add_columns(table: Any, prefix: str, names: Sequence[str], right: Sequence[str] = (),
+                **options: Any) -> None:
+    """Columns headed `<prefix>.<name>` in the reader's language; those in `right` right-justified
+    (numbers)."""
+    for name in names:
+        table.add_column(t(f"{prefix}.{name}"), justify="right" if name in right else "left", **options)
 
 
 def lang_in_args(args: Sequence[str]) -> str | None:

@@ -185,23 +185,24 @@ def test(
         common.print_json(summary)
         return
     common.console.print(
-        f"{escape(str(walk))}: {summary['varbinds']} varbinds, sysObjectID {summary['sys_object_id']}\n"
-        f"profile: [bold]{escape(str(summary['profile']))}[/] "
-        f"(vendor {summary['vendor']}, role {summary['role']})\n"
-        f"interfaces: {summary['interfaces']}; points: "
-        + ", ".join(f"{k} {v}" for k, v in summary["points"].items()),
+        tr("prof.test.walk", walk=escape(str(walk)), varbinds=summary["varbinds"],
+           oid=summary["sys_object_id"]) + "\n"
+        + tr("prof.test.profile", profile=f"[bold]{escape(str(summary['profile']))}[/]",
+             vendor=summary["vendor"], role=summary["role"]) + "\n"
+        + tr("prof.test.points", interfaces=summary["interfaces"],
+             points=", ".join(f"{k} {v}" for k, v in summary["points"].items())),
         highlight=False,
     )
     dev = summary["device"]
     common.console.print(
-        "device: "
+        tr("prof.test.device") + " "
         + ", ".join(f"{k}={v:.1f}" if isinstance(v, float) else f"{k}={v}" for k, v in dev.items()),
         highlight=False,
     )
     if optics:
-        table = Table(title="optics", title_justify="left")
-        for col in ("interface", "sensor", "lane", "rx dBm", "tx dBm", "bias mA", "V", "°C"):
-            table.add_column(col, overflow="fold")
+        table = Table(title=tr("prof.test.optics"), title_justify="left")
+        for col in ("interface", "sensor", "lane", "rx", "tx", "bias", "voltage", "temperature"):
+            table.add_column(tr(f"prof.ocol.{col}"), overflow="fold")
         for o in summary["optics"]:
             table.add_row(
                 *(escape(str(o.get(k) or "")) for k in ("ifname", "sensor", "lane")),
@@ -212,7 +213,8 @@ def test(
             )
         common.print_table(table)
     if summary["problems"]:
-        common.console.print(f"[yellow]problems: {summary['problems']}[/]", highlight=False)
+        common.console.print(f"[yellow]{tr('prof.test.problems', problems=summary['problems'])}[/]",
+                             highlight=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -224,6 +224,11 @@ def test_alerts_and_rules_in_vietnamese(tmp_path: Path) -> None:
                                              env=WIDE).stdout)[0]["id"]
     assert run("alerts", "ack", str(alert_id), "--db", db, "--by", "tester") == (
         f"cảnh báo {alert_id} giờ là: đã tiếp nhận")
+    shown = run("alerts", "show", str(alert_id), "--db", db)
+    for word in ("[đã tiếp nhận]", "mã luật:", "chiến thuật:", "thiết bị:", "IP nguồn:", "người dùng:",
+                 "số lần:", "nhãn:", "thấy lần đầu:", "thấy lần cuối:", "mẫu:", "nhật ký kiểm tra:"):
+        assert word in shown, word
+    assert "first seen" not in shown and "samples:" not in shown
     rules_vi, rules_en = run("rules", "list"), run("rules", "list", lg="en")
     vi_head = r"\d+ luật, \d+ luật tương quan \(\d+ chưa hỗ trợ, \d+ lỗi\) mức độ loại tiêu đề"
     assert re.match(vi_head, rules_vi)
@@ -257,3 +262,82 @@ def test_history_queries_in_vietnamese(project: Path) -> None:
                        + " UTC đối tác chiều giao thức cổng cổng đối tác byte gói luồng thấy lần đầu (UTC) "
                        "thấy lần cuối (UTC) nguồn xuất luồng")
     assert "peer rows" in en and "peer rows" not in vi
+
+
+def test_users_tokens_and_availability_in_vietnamese(tmp_path: Path) -> None:
+    assert CliRunner().invoke(app, ["init", str(tmp_path)]).exit_code == 0
+    cfg = str(tmp_path / "nocsoc.yaml")
+
+    def run(*args: str, stdin: str | None = None) -> str:
+        r = CliRunner().invoke(app, ["-c", cfg, "--lang", "vi", *args], env=WIDE, input=stdin)
+        assert r.exit_code == 0, r.output
+        return flat(r.output)
+
+    assert run("users", "add", "lan", "--role", "analyst", "--password-stdin",
+               stdin="a-long-enough-passphrase\n") == "đã thêm người dùng lan (analyst)"
+    assert run("users", "list").startswith("1 người dùng tên vai trò ngày tạo bị khóa đến lan analyst")
+    created = run("tokens", "create", "--name", "ioc", "--scope", "read:kpi", "--by", "tester")
+    assert created.startswith("token 1 (ioc: read:kpi); chỉ hiện một lần, gửi kèm dạng")
+    assert run("tokens", "list").startswith(
+        "1 token mã tên phạm vi người tạo ngày tạo dùng lần cuối thu hồi lúc")
+    assert run("tokens", "revoke", "1") == "đã thu hồi token 1"
+    from nocsoc.sinks.factory import build_sink
+    from nocsoc.sinks.plugins.sqlite import SqliteSinkConfig
+
+    build_sink(SqliteSinkConfig(path=str(tmp_path / "var" / "nocsoc.db")), tmp_path).close()  # empty
+    avail = run("ping", "--availability", "--since", "1h")
+    assert avail.startswith("độ sẵn sàng trong 1h thiết bị địa điểm số mẫu sẵn sàng snmp mất kết nối "
+                            "độ sẵn sàng % hiện tại")
+    assert "theo địa điểm (trung bình các thiết bị) địa điểm thiết bị độ sẵn sàng %" in avail
+
+
+def test_detect_and_rule_tests_in_vietnamese(tmp_path: Path) -> None:
+    rules = Path(__file__).resolve().parents[2] / "nocsoc" / "detections" / "rules" / "tests"
+    sample = sorted(rules.glob("*.match.log"))[0]
+    rule_id = sample.name.split(".", 1)[0]
+
+    def run(*args: str, lg: str = "vi") -> tuple[int, str]:
+        r = CliRunner().invoke(app, ["--lang", lg, *args], env=WIDE)
+        return r.exit_code, flat(r.output)
+
+    code, hunt = run("detect", str(sample))
+    assert code == 0
+    assert re.match(r"\d+ cảnh báo từ \d+ sự kiện \(\d+ không phân tích được\) mã mức độ", hunt)
+    code, tested = run("rules", "test", rule_id, str(sample))
+    assert code == 0
+    assert re.fullmatch(r"đạt .+: \d+ (dòng khớp|sự cố) trên \d+ dòng \(kỳ vọng: khớp\)", tested)
+    code, english = run("rules", "test", rule_id, str(sample), lg="en")
+    assert re.fullmatch(r"ok .+: \d+ (lines matched|incidents) of \d+ lines \(expected match\)", english)
+    code, checked = run("rules", "check")
+    assert code == 0
+    assert re.match(r"\d+ tệp: nạp được \d+ luật và \d+ luật tương quan; \d+ chưa hỗ trợ; 0 lỗi "
+                    r"phép thử luật: (\d+)/\1 đạt", checked), checked
+
+
+def test_profile_test_on_a_real_walk_in_vietnamese(project: Path) -> None:
+    from tests.collectors.snmp import walkcheck
+
+    walk = walkcheck.walks_dir() / "snmprec" / "yunshan.snmprec"
+    if not walk.exists():
+        pytest.skip(f"{walk} absent (set NOCSOC_SHARED_DIR)")
+    vi, en = vi_and_en(project, "profiles", "test", str(walk))
+    assert re.search(r"\d+ varbind, sysObjectID \S+ hồ sơ: huawei-vrp \(hãng huawei, vai trò \w+\) "
+                     r"cổng: \d+; điểm dữ liệu: .* thiết bị: ", vi), vi[:400]
+    assert "quang cổng cảm biến làn thu dBm phát dBm dòng phân cực mA V °C" in vi
+    assert "100GE1/0/1" in vi and "profile: huawei-vrp" in en and "rx dBm" in en
+
+
+def test_flows_decode_in_vietnamese(tmp_path: Path) -> None:
+    from tests.collectors.flows.test_cli import capture
+
+    pcap = str(capture(tmp_path / "c.pcap"))
+    vi = flat(CliRunner().invoke(app, ["--lang", "vi", "flows", "decode", pcap], env=WIDE).output)
+    en = flat(CliRunner().invoke(app, ["--lang", "en", "flows", "decode", pcap], env=WIDE).output)
+    for words in ("datagram UDP nguồn xuất luồng phiên bản datagram bản ghi lỗi giải mã mất theo số thứ tự "
+                  "thiếu template không lấy mẫu bộ đếm khác",
+                  "tổng nguồn xuất luồng ip lấy mẫu luồng gói byte",
+                  "nguồn có lưu lượng lớn nhất nguồn xuất luồng hạng nguồn luồng gói byte",
+                  "cặp trao đổi có lưu lượng lớn nhất nguồn xuất luồng hạng cặp trao đổi luồng gói byte"):
+        assert words in vi, words
+    assert "top conversation exporter rank conversation flows packets bytes" in en
+    assert "totals" not in vi and "decode errors" not in vi
