@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from nocsoc.cli import common
-from nocsoc.cli.lang import t
+from nocsoc.cli.lang import add_columns, t
 from nocsoc.cli.options import JsonOut
 from nocsoc.dashboards.config import DashboardsConfig
 from nocsoc.errors import NocsocError
@@ -134,16 +134,18 @@ def push_cmd(
         common.print_json({"url": url, "grafana_version": report.grafana_version, "dry_run": dry_run,
                            "changes": [vars(c) for c in report.changes]})
         return
-    verb = "would " if dry_run else ""
-    table = Table(title=f"Grafana {report.grafana_version} at {url}" + (" (dry run)" if dry_run else ""))
+    title = t("dash.push.title", version=report.grafana_version, url=url)
+    table = Table(title=title + (t("dash.push.dry_run") if dry_run else ""))
     for col in ("kind", "uid", "title", "action", "detail"):
         table.add_column(t(f"dash.col.{col}"))
     colour = {"create": "green", "update": "yellow", "unchanged": "dim"}
     for c in report.changes:
-        table.add_row(c.kind, c.uid, c.title, f"[{colour[c.action]}]{verb}{c.action}[/]", c.detail)
+        action = t(f"dash.push.{'would_' if dry_run and c.action != 'unchanged' else ''}{c.action}")
+        table.add_row(c.kind, c.uid, c.title, f"[{colour[c.action]}]{action}[/]", c.detail)
     common.console.print(table)
-    common.console.print(f"{verb}create {report.count('create')}, {verb}update {report.count('update')}, "
-                         f"unchanged {report.count('unchanged')}")
+    common.console.print(t("dash.push.counts_dry" if dry_run else "dash.push.counts",
+                           create=report.count("create"), update=report.count("update"),
+                           unchanged=report.count("unchanged")))
 
 
 def _token(token_env: str | None, cfg: DashboardsConfig, cfg_path: Path | None) -> str | None:
@@ -213,11 +215,11 @@ def check_cmd(
         common.print_json([{"query": str(r.ref), "rows": r.rows, "series": len(r.series), "error": r.error,
                             "influxql": r.influxql} for r in results])
     else:
-        table = Table(title=f"{len(results)} queries on {influx_url}")
-        for col in ("query", "series", "rows", "result"):
-            table.add_column(col)
+        table = Table(title=t("dash.check.title", n=len(results), url=influx_url))
+        add_columns(table, "dash.check.col", ("query", "series", "rows", "result"))
         for r in results:
-            verdict = "[green]ok[/]" if r.ok else f"[red]{r.error or 'no data'}[/]"
+            failure = r.error or t("dash.check.no_data")
+            verdict = f"[green]{t('dash.check.ok')}[/]" if r.ok else f"[red]{failure}[/]"
             table.add_row(str(r.ref), str(len(r.series)), str(r.rows), verdict)
         common.console.print(table)
     if bad:

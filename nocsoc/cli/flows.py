@@ -68,8 +68,7 @@ def listen(
         common.invalid_options(exc, {"bind": "--bind", "sflow_bind": "--sflow-bind",
                                      "interval_s": "--interval", "top_n": "--top-n"})
     if not ctx.inventory_path.exists():
-        common.err_console.print(f"note: no inventory at {ctx.inventory_path}: exporters are not "
-                                 "enriched and have no sampling fallback", soft_wrap=True)
+        common.err_console.print(t("flows.no_inventory", path=ctx.inventory_path), soft_wrap=True)
         ctx.inventory_optional = True
     collectors: list[FlowCollector] = []
 

@@ -405,17 +405,14 @@ def import_command(
         )
         return
     for c in plan.changes:
-        kind = {"sites": "site", "snmp_profiles": "profile", "devices": "device", "links": "link"}[c.section]
+        kind = t(f"inv.kind.{c.section}")
         if c.action == "add":
             _say(f"[green]+[/] {kind} {escape(c.name)}")
         else:
             fields = "; ".join(f"{k}: {o} -> {n}" for k, (o, n) in c.fields.items())
             _say(f"[yellow]~[/] {kind} {escape(c.name)}: {escape(fields)}")
-    verb = "would import" if dry_run else "imported"
-    tail = " (dry run: nothing written)" if dry_run else ""
-    _say(
-        f"{verb} {file.name}: {plan.added} added, {plan.updated} updated, {plan.unchanged} unchanged{tail}",
-    )
+    _say(t("inv.import_dry" if dry_run else "inv.imported", file=file.name, added=plan.added,
+           updated=plan.updated, unchanged=plan.unchanged))
 
 
 @inventory_app.command("export")
@@ -436,7 +433,7 @@ def export_command(
         typer.echo(text, nl=False)
     else:
         atomic_write(output, text)
-        common.err_console.print(f"wrote {escape(str(output))}")
+        common.err_console.print(t("inv.wrote", path=escape(str(output))))
 
 
 @inventory_app.command("validate")

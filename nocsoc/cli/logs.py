@@ -61,17 +61,13 @@ def listen(
     def started(w: Worker) -> None:
         p = pipelines[0]
         st = p.status()
-        common.err_console.print(
-            f"listening: udp {st['udp']} tcp {st['tcp']}; {st['rules']} rules, {st['correlations']} "
-            f"correlations; alerts -> {p.store.path}", highlight=False)
+        common.err_console.print(t("logs.listening", udp=st["udp"], tcp=st["tcp"], rules=st["rules"],
+                                   correlations=st["correlations"], store=p.store.path), highlight=False)
 
     def tick(w: Worker) -> None:
         p = pipelines[0]
         c = p.counters.snapshot()
-        common.err_console.print(
-            f"received {c['received']} parsed {c['parsed']} unparsed {c['unparsed']} "
-            f"dropped {c['dropped']} alerts {c['alerts']} suppressed {c['suppressed']} "
-            f"store errors {c['store_errors']} held {p.status()['unstored']}", highlight=False)
+        common.err_console.print(t("logs.tick", held=p.status()["unstored"], **c), highlight=False)
 
     worker = Worker(WorkerSpec("logs-listen", ctx, [], duration, sink_type=None if no_sinks else sink,
                                build=build, on_started=started, on_tick=tick if stats_every else None,

@@ -76,8 +76,7 @@ def listen(
     with common.user_errors():
         config = ctx.config.traps.model_validate({**ctx.config.traps.model_dump(), **updates})
     if not ctx.inventory_path.exists():
-        common.err_console.print(f"note: no inventory at {ctx.inventory_path}: every source is unknown "
-                                 "(set traps.accept_unknown_sources to decode them)", soft_wrap=True)
+        common.err_console.print(tr("traps.no_inventory", path=ctx.inventory_path), soft_wrap=True)
         ctx.inventory_optional = True
     lock = threading.Lock()
 

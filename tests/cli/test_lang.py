@@ -164,6 +164,14 @@ def test_inventory_edits_and_validate_in_vietnamese(tmp_path: Path) -> None:
     assert run("inventory", "update", "tankhai-acc-03", "--set", "tags=ttyt") == (
         "đã sửa thiết bị tankhai-acc-03: tags: [] -> ['ttyt']")
     assert run("inventory", "remove", "tankhai-acc-03", "--yes") == "đã xóa thiết bị tankhai-acc-03"
+    csv = tmp_path / "new.csv"
+    csv.write_text("name,address,role,site,profile\ntankhai-acc-04,127.10.9.14,access,tankhai,backbone-v3\n",
+                   encoding="utf-8")
+    assert run("inventory", "import", str(csv), "--dry-run") == (
+        "+ thiết bị tankhai-acc-04 sẽ nhập new.csv: thêm 1, sửa 0, không đổi 0 (chạy thử: không ghi gì)")
+    assert run("inventory", "import", str(csv)) == (
+        "+ thiết bị tankhai-acc-04 đã nhập new.csv: thêm 1, sửa 0, không đổi 0")
+    assert run("inventory", "remove", "tankhai-acc-04", "--yes") == "đã xóa thiết bị tankhai-acc-04"
     assert run("inventory", "validate").endswith(
         "inventory.yaml: hợp lệ: 48 thiết bị, 12 địa điểm, 4 hồ sơ SNMP, 59 tuyến")
 
@@ -341,3 +349,55 @@ def test_flows_decode_in_vietnamese(tmp_path: Path) -> None:
         assert words in vi, words
     assert "top conversation exporter rank conversation flows packets bytes" in en
     assert "totals" not in vi and "decode errors" not in vi
+
+
+def test_poll_table_in_vietnamese(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`poll --once`'s table (the command itself is tested on live agents in test_cli_poll.py)."""
+    import io
+
+    from rich.console import Console
+
+    from nocsoc.cli import common, snmp
+    from nocsoc.collectors.snmp.poller import PollResult
+
+    rows = [PollResult("tankhai-dist-01", "tankhai", "distribution", "127.10.9.1", 16100, ok=True,
+                       interfaces=12, points=40, varbinds=300, requests=6, duration_s=0.05),
+            PollResult("tankhai-acc-01", "tankhai", "access", "127.10.9.11", 16100, error_kind="timeout")]
+    texts = {}
+    for lg in ("vi", "en"):
+        monkeypatch.setattr(common.OPTIONS, "lang", lg)
+        console = Console(width=200, record=True, color_system=None, file=io.StringIO())
+        console.print(snmp._table(rows))
+        texts[lg] = flat(console.export_text())
+    assert texts["vi"].startswith(
+        "Thăm dò SNMP thiết bị địa chỉ sysName trạng thái số cổng điểm dữ liệu varbind yêu cầu thời gian "
+        "tankhai-dist-01 127.10.9.1:16100 đạt 12 40 300 6 50 ms")
+    assert texts["en"].startswith(
+        "SNMP poll device address sysName status ifaces points varbinds requests time")
+
+
+def test_simulate_status_in_vietnamese(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The simulator's live status (the command itself runs in tests/simulate)."""
+    import io
+    from types import SimpleNamespace
+
+    from rich.console import Console
+
+    from nocsoc.cli import common
+    from nocsoc.cli.simulate import _status_table
+
+    status = {"sim_time_of_day": 8 * 3600 + 30 * 60, "sim_elapsed_s": 1800.0, "agents": 48,
+              "snmp": {"responses": 900, "varbinds": 12000}, "snmp_cpu_s": 1.5, "flow_records": 4000,
+              "flow_datagrams": 80, "syslog_lines": 300, "attack_lines": 40, "late_ticks": 1,
+              "send_errors": 0}
+    clock = SimpleNamespace(speed=60.0)
+    scenario = SimpleNamespace(status=lambda: status, lab=SimpleNamespace(clock=clock),
+                               config=SimpleNamespace(flows_to="127.0.0.1:2055", syslog_to=None))
+    monkeypatch.setattr(common.OPTIONS, "lang", "vi")
+    console = Console(width=200, record=True, color_system=None, file=io.StringIO())
+    console.print(_status_table(scenario, 0.0))  # type: ignore[arg-type]
+    text = flat(console.export_text())
+    for words in ("giờ giả lập 08:30 (+30.0 phút giả lập, x60)", "agent SNMP 48 thiết bị, 900 lần trả lời, "
+                  "12000 varbind, 1.50 giây CPU", "luồng 4000 bản ghi trong 80 datagram tới 127.0.0.1:2055",
+                  "syslog 300 dòng (40 dòng tấn công)", "vấn đề 1 nhịp trễ, 0 lỗi gửi"):
+        assert words in text, (words, text)
