@@ -52,10 +52,17 @@ def config_path() -> Path:
     return Path(env) if env else Path("nocsoc.yaml")
 
 
+def error_word() -> str:
+    """`error:` in the reader's language, the first word of every one-line error."""
+    from nocsoc.cli.lang import t
+
+    return t("common.error")
+
+
 def fail(message: str, code: int = EXIT_RUNTIME) -> NoReturn:
     """Print one clear error line and exit with `code`."""
     # escape(): messages quote user input such as `devices[core-01]`, which rich would take as markup
-    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    err_console.print(f"[bold red]{error_word()}[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -63,7 +70,8 @@ def fail_with(err: NocsocError) -> NoReturn:
     """Print every problem of `err` (one `error:` line each, file:line: key: message) and exit
     with its code (2 for bad input)."""
     for problem in err.problems:
-        err_console.print(f"[bold red]error:[/] {escape(problem.render())}", highlight=False, soft_wrap=True)
+        err_console.print(f"[bold red]{error_word()}[/] {escape(problem.render())}", highlight=False,
+                          soft_wrap=True)
     raise typer.Exit(err.exit_code)
 
 
@@ -252,9 +260,11 @@ class OneLineErrors(TyperGroup):
 
                 rich_utils.rich_format_error(exc)  # type: ignore[arg-type]  # typer's own display
                 sys.exit(code)
-            hint = f" (see: {ctx.command_path} --help)" if ctx is not None else ""
+            from nocsoc.cli.lang import t
+
+            hint = t("common.see_help", command=ctx.command_path) if ctx is not None else ""
             message = " ".join(str(exc.format_message()).split())
-            err_console.print(f"[bold red]error:[/] {escape(message)}{escape(hint)}", highlight=False,
+            err_console.print(f"[bold red]{error_word()}[/] {escape(message)}{escape(hint)}", highlight=False,
                               soft_wrap=True)
             sys.exit(code)
         except typer.Abort:  # e.g. a confirmation prompt on a closed stdin: as typer shows it

@@ -69,7 +69,7 @@ def demo(
                            optics_min_dbm=result.optics_min_dbm)
     console.print(render_summary(summary, lang=current(), optics_min_dbm=result.optics_min_dbm))
     checks = check_attacks(result.manifest, result.alerts_db, since=result.started)
-    console.print(render_attack_checks(checks))
+    console.print(render_attack_checks(checks, lang=current()))
     ws = result.workspace
     if ws is not None and ws.backup is not None:
         console.print(t("demo.backup", path=ws.backup), highlight=False)

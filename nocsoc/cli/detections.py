@@ -533,7 +533,7 @@ def alerts_ack(alert_ids: list[int] = typer.Argument(..., help="one or more aler
     else:
         common.console.print(tr("alerts.acked", n=len(ids), ids=" ".join(map(str, ids)) or "-"))
         for f in failed:
-            common.err_console.print(f"[red]error:[/] {escape(f)}", highlight=False)
+            common.err_console.print(f"[red]{common.error_word()}[/] {escape(f)}", highlight=False)
     if failed:
         raise typer.Exit(common.EXIT_USAGE)
 
@@ -597,7 +597,7 @@ def alerts_suppress(
             v = validate_suppression(rs, rule, where, duration, st.list_alerts(limit=2000))
         except SuppressionInvalid as exc:
             for problem in exc.problems:
-                common.err_console.print(f"[red]error:[/] {escape(problem)}", highlight=False)
+                common.err_console.print(f"[red]{common.error_word()}[/] {escape(problem)}", highlight=False)
             raise typer.Exit(common.EXIT_USAGE) from None
         s = st.suppress(v.rule_id, v.conditions[0][0], v.conditions[0][1], v.duration_s, _who(by), comment,
                         conditions=v.conditions)

@@ -470,10 +470,9 @@ def validate_command(
         for p in problems:
             _say(escape(p.render()))
         if problems:
-            common.err_console.print(
-                f"[bold red]error:[/] {t('inv.problems', path=escape(str(store.path)), n=len(problems))}",
-                highlight=False, soft_wrap=True,
-            )
+            count = t("inv.problems", path=escape(str(store.path)), n=len(problems))
+            common.err_console.print(f"[bold red]{common.error_word()}[/] {count}", highlight=False,
+                                     soft_wrap=True)
         else:
             _say(t("inv.valid", path=escape(str(store.path)), devices=counts["devices"],
                    sites=counts["sites"], profiles=counts["snmp_profiles"], links=counts["links"]))

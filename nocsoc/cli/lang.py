@@ -5,13 +5,12 @@ first one set, as POSIX orders them): `vi_VN.UTF-8` gives Vietnamese, anything e
 JSON output is never translated: its keys are an interface.
 
 Covered: the --help of every command and option (`nocsoc/messages/help/vi.yaml`, keyed by
-command path); the tables and messages of `inventory list | show | add | update | remove |
-validate`, `init`, `check`, `status`, `reload`, `alerts list | ack | assign | close | reopen |
-suppressions | unsuppress`, `flows query`, `logs search`, `rules list`, `profiles list | show`,
-`traps catalog` and `listen`'s counters, `ping`, `users`, `tokens`, `web`, `topology` (table and
-picture), `top`, `demo` (header, progress, summary) and `dashboards build | list | push`. Not
-yet: the other commands' messages, and texts made outside the CLI (check findings, triage
-errors, the attack check table), which stay English.
+command path), the one-line errors' first word, and the tables, titles, labels and messages of
+every command (`nocsoc/messages/*.yaml`, checked by tests/cli/test_lang.py). Left as they are:
+the values a person types back (states, kinds, levels in --state/--level), the "listening on
+HOST:PORT" lines scripts wait for, the message after a one-line error's first word (it names
+the option and the value), and texts made below the CLI (check findings, triage and validation
+errors, parser and store messages): those stay English.
 """
 
 from __future__ import annotations

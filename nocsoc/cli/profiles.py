@@ -92,19 +92,19 @@ def show(
         common.print_json({**p.model_dump(mode="json"), "source": p.source})
         return
     common.console.print(
-        f"[bold]{escape(p.name)}[/]: {escape(p.vendor)} {escape(p.os)}, role "
-        f"{p.role.value if p.role else '-'} ({escape(p.source)})",
+        f"[bold]{escape(p.name)}[/]: {escape(p.vendor)} {escape(p.os)}, "
+        + tr("prof.show.role", role=p.role.value if p.role else "-", source=escape(p.source)),
         highlight=False,
     )
-    common.console.print("MIBs: " + escape(", ".join(p.mibs)), highlight=False)
+    common.console.print(tr("prof.show.mibs", mibs=escape(", ".join(p.mibs))), highlight=False)
     for r in p.match:
         common.console.print(
-            f"match: sysObjectID {r.sys_object_id}"
+            tr("prof.show.match", oid=r.sys_object_id)
             + (f", sysDescr ~ {escape(r.sys_descr)}" if r.sys_descr else ""),
             highlight=False,
         )
     if p.include:
-        common.console.print("include: " + ", ".join(p.include), highlight=False)
+        common.console.print(tr("prof.show.include", profiles=", ".join(p.include)), highlight=False)
     table = Table(title=tr("prof.tables"), title_justify="left")
     for col in ("table", "kind", "index", "field", "lane", "oid", "unit"):
         table.add_column(tr(f"prof.tcol.{col}"), overflow="fold")

@@ -36,7 +36,7 @@ def _parse_services(value: str | None, enabled: list[str]) -> list[str]:
 
 def _print_report(report: CheckReport) -> None:
     for f in report.findings:
-        label = (f"[bold red]{t('svc.error')}[/]" if f.severity == "fatal"
+        label = (f"[bold red]{common.error_word()}[/]" if f.severity == "fatal"
                  else f"[yellow]{t('svc.warning')}[/]")
         common.err_console.print(f"{label} {escape(f.render())}", highlight=False, soft_wrap=True)
     for note in report.notes:
@@ -96,7 +96,7 @@ def run(
         w.install_signal_handlers()
         code = w.run()
         if w.start_error is not None and worker is None:
-            common.err_console.print(f"[bold red]error:[/] {escape(str(w.start_error))}",
+            common.err_console.print(f"[bold red]{common.error_word()}[/] {escape(str(w.start_error))}",
                                      highlight=False, soft_wrap=True)
         logging.getLogger("nocsoc").info("worker %s exited with %d", worker or "main", code)
         raise typer.Exit(code)

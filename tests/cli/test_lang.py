@@ -247,7 +247,8 @@ def test_alerts_and_rules_in_vietnamese(tmp_path: Path) -> None:
     (["profiles", "list"],
      r"\d+ hồ sơ thiết bị SNMP tên hãng hệ điều hành vai trò sysObjectID ~ sysDescr bảng nguồn",
      r"\d+ SNMP device profiles name vendor os role sysObjectID ~ sysDescr tables source"),
-    (["profiles", "show", "cisco"], r"cisco: .* bảng bảng loại chỉ mục trường làn OID đơn vị",
+    (["profiles", "show", "cisco"], r"cisco: .*, vai trò \S+ \(.*\) MIB: .* khớp khi: sysObjectID .* "
+                                    r"bảng bảng loại chỉ mục trường làn OID đơn vị",
      r"cisco: .* tables table kind index field lane OID unit"),
     (["traps", "catalog"], r"danh mục trap \(\d+ mục\) oid tên mib sự kiện mức độ cảnh báo tiêu đề",
      r"trap catalogue \(\d+ entries\) oid name mib event severity alert title"),
@@ -401,3 +402,32 @@ def test_simulate_status_in_vietnamese(monkeypatch: pytest.MonkeyPatch) -> None:
                   "12000 varbind, 1.50 giây CPU", "luồng 4000 bản ghi trong 80 datagram tới 127.0.0.1:2055",
                   "syslog 300 dòng (40 dòng tấn công)", "vấn đề 1 nhịp trễ, 0 lỗi gửi"):
         assert words in text, (words, text)
+
+
+def test_one_line_errors_start_with_the_readers_word() -> None:
+    vi = CliRunner().invoke(app, ["--lang", "vi", "inventory", "list", "--bogus"], env=WIDE)
+    en = CliRunner().invoke(app, ["--lang", "en", "inventory", "list", "--bogus"], env=WIDE)
+    assert vi.exit_code == en.exit_code == 2
+    assert flat(vi.stderr) == "lỗi: No such option: --bogus (xem: nocsoc inventory list --help)"
+    assert flat(en.stderr) == "error: No such option: --bogus (see: nocsoc inventory list --help)"
+
+
+def test_demo_attack_checks_in_vietnamese() -> None:
+    import io
+
+    from rich.console import Console
+
+    from nocsoc.service.summary import AttackCheck, render_attack_checks
+
+    checks = [AttackCheck("port_scan", "192.0.2.66", "dongxoai-fw-01", 50,
+                          ["Port Scan Seen in Firewall Logs"]),
+              AttackCheck("web_sqli", "198.51.100.77", "dongxoai-srv-portal", 10, [])]
+    texts = {}
+    for lg in ("vi", "en"):
+        console = Console(width=200, record=True, color_system=None, file=io.StringIO())
+        console.print(render_attack_checks(checks, lang=lg))
+        texts[lg] = flat(console.export_text())
+    assert texts["vi"].startswith("Các cuộc tấn công được đưa vào và cảnh báo chúng gây ra tấn công nguồn "
+                                  "mục tiêu số dòng cảnh báo đã tạo port_scan 192.0.2.66")
+    assert texts["vi"].endswith("web_sqli 198.51.100.77 dongxoai-srv-portal 10 không có")
+    assert texts["en"].startswith("Injected attacks and the alerts they raised attack source target lines")
