@@ -9,6 +9,7 @@ within `window_s` of the previous one's last event.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import threading
 from collections.abc import Iterable
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nocsoc.detections.alerts.store import OPEN_STATES, STATES, Alert, _alert
+from nocsoc.detections.alerts.store import FTS_TABLE, OPEN_STATES, STATES, Alert, _alert
 from nocsoc.sqlwhere import Where
 
 LEVELS = ("critical", "high", "medium", "low", "informational")
@@ -73,6 +74,27 @@ class Page:
     by_state: dict[str, int] = field(default_factory=dict)
 
 
+_WORD = re.compile(r'"([^"]*)"?|(\S+)')
+_INDEXED = re.compile(r"[^\W_]")  # a character unicode61 keeps in a token (letters, digits)
+
+
+def fts_query(text: str) -> str | None:
+    """What an analyst typed as an FTS5 query that only ever means "these words": every word, or
+    "quoted phrase", becomes an FTS5 string (its quotes doubled), so user text is data, never
+    FTS5 syntax (AND, OR, NOT, NEAR, column filters, parentheses). The one operator a user can
+    intend is a trailing `*`: a prefix (`adm*`). Words are ANDed. None: nothing indexable in the
+    text (only punctuation), which the caller searches by substring instead."""
+    parts = []
+    for m in _WORD.finditer(text):
+        word = m[1] if m[1] is not None else m[2]
+        prefix = m[1] is None and word.endswith("*")
+        word = word.rstrip("*") if prefix else word
+        if not _INDEXED.search(word):
+            continue
+        parts.append('"' + word.replace('"', '""') + '"' + ("*" if prefix else ""))
+    return " AND ".join(parts) or None
+
+
 def _like(text: str) -> str:
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
@@ -82,6 +104,7 @@ class QueueReader:
         self.path = path
         self.site_hosts = site_hosts or {}  # site -> host names and addresses in it
         self._local = threading.local()
+        self._fts: bool | None = None  # the store has the free-text index (looked up once)
 
     def _db(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
@@ -110,12 +133,22 @@ class QueueReader:
             w.add(f"(host IN ({marks}) OR dst_ip IN ({marks}))", *members, *members)
         w.if_given(f.src, "src_ip = ?")
         w.if_given(f.user, "user = ? COLLATE NOCASE")
-        if f.q:
+        match = fts_query(f.q) if f.q and self._has_fts() else None
+        if match is not None:  # words: the FTS5 index (see nocsoc.detections.alerts.store)
+            w.add(f"id IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ?)", match)
+        elif f.q:  # punctuation only, or a store opened before the index: substrings, by scan
             cols = ("rule_title", "host", "src_ip", "dst_ip", "user", "assignee", "samples")
             w.add("(" + " OR ".join(f"{c} LIKE ? ESCAPE '\\'" for c in cols) + ")", *[_like(f.q)] * len(cols))
         w.unless_none(f.since, "last_seen >= ?")
         w.unless_none(f.until, "first_seen < ?")
         return w.sql(), w.args
+
+    def _has_fts(self) -> bool:
+        if self._fts is None:
+            self._fts = bool(
+                self._db().execute("SELECT 1 FROM sqlite_master WHERE name = ?", (FTS_TABLE,)).fetchone()
+            )
+        return self._fts
 
     def page(self, f: QueueFilter) -> Page:
         where, args = self._where(f)

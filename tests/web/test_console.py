@@ -186,3 +186,32 @@ def test_escaped_everywhere(console: Console) -> None:
         html = cl.get(p).text
         assert XSS not in html, p
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in cl.get(f"/alerts/{ids[0]}").text
+
+
+def test_ioc_figures_cached_per_refresh_interval(console: Console) -> None:
+    from nocsoc.detections.engine import Detection
+    from nocsoc.events import LogEvent
+
+    cl = login(console, "ana")
+    t = [console.now]
+    console.deps.clock = lambda: t[0]
+
+    def open_alerts() -> int:
+        return sum(cl.get("/api/v1/kpi").json()["open_alerts_by_level"].values())
+
+    n = len(console.store.list_alerts(limit=1000, state="new"))
+    assert open_alerts() == n
+    ev = LogEvent("a new one", {}, host="mail1", time=console.now, source="file")
+    det = Detection("t", "T", "low", (), "rule", "k", True, 1, ev.time, ev.time, samples=[ev])
+    console.store.ingest([det])
+    assert open_alerts() == n  # within the interval: the interval's figures
+    assert console.app.state.counters.snapshot()["ioc_cached"] >= 1  # type: ignore[attr-defined]
+    t[0] += console.deps.web.refresh_s
+    assert open_alerts() == n + 1  # the next interval sees it
+    # a triage made in the console shows at once
+    a = console.store.list_alerts(limit=1)[0]
+    r = cl.post(
+        "/alerts/bulk",
+        data={"csrf": csrf_of(cl), "action": "close", "comment": "xong", "ids": [a.id]},
+    )
+    assert r.status_code == 303 and open_alerts() == n
