@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ from nocsoc.inventory.model import Inventory
 from nocsoc.schema.selfmetrics import WEB
 from nocsoc.web.auth import AuthStore, RateLimiter, Session
 from nocsoc.web.config import WebConfig
+from nocsoc.web.enrich import Bandwidth, GeoLookup
 from nocsoc.web.i18n import LOCALES, translator
 from nocsoc.web.pivot import HistoryPivot
 from nocsoc.web.queue import LEVELS, SORTS, Incident, QueueFilter, QueueReader, attack_key, incidents
@@ -58,6 +59,10 @@ class ConsoleDeps:
     clock: Callable[[], float] = time.time
     # called with the alert after every triage change (the service writes its `alert` point)
     on_change: Callable[[Alert], None] | None = None
+    # the alert detail's GeoIP/ASN (None: no database configured) and the SQLite sink whose
+    # interface rates give the target's bandwidth (None: no SQLite sink)
+    geo: GeoLookup | None = None
+    sink_db: Path | None = None
 
 
 class Actor(BaseModel):
@@ -137,6 +142,13 @@ def create_app(deps: ConsoleDeps) -> FastAPI:
     devices = {d.name: d for d in deps.inventory.devices}
     by_addr = {d.address: d for d in deps.inventory.devices}
     sites = {s.id: s for s in deps.inventory.sites}
+    geo = deps.geo or GeoLookup(None, None)
+    bandwidth = Bandwidth(deps.inventory, deps.sink_db)
+
+    def _enrich(a: Alert) -> tuple[list[Any], Any]:
+        """GeoIP/ASN of the source and target, the target's interface bandwidth."""
+        addrs = [geo.info(x) for x in dict.fromkeys(v for v in (a.src_ip, a.dst_ip) if v)]
+        return addrs, bandwidth.of([a.dst_ip] if a.dst_ip else [a.host], a.first_seen, a.last_seen)
 
     app = FastAPI(title="nocsoc console", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.counters = counters
@@ -450,11 +462,14 @@ def create_app(deps: ConsoleDeps) -> FastAPI:
         dev = devices.get(a.host) or by_addr.get(a.dst_ip) or by_addr.get(a.host)
         site = sites.get(dev.site) if dev else None
         pivot = deps.pivot.around(a.src_ip, a.dst_ip, a.host, a.first_seen, a.last_seen)
+        addrs, bw = _enrich(a)
         return render(
             request,
             "alert.html",
             who,
             a=a,
+            addrs=addrs,
+            bw=bw,
             info=info,
             dev=dev,
             site=site,
@@ -639,12 +654,29 @@ def create_app(deps: ConsoleDeps) -> FastAPI:
     def api_alerts(request: Request, who: Actor = Depends(need("read:alerts"))) -> list[AlertOut]:
         return [AlertOut.of(a) for a in reader.page(_filter(request)).alerts]
 
-    @api.get("/alerts/{alert_id}", summary="One alert with its evidence and audit trail")
+    @api.get(
+        "/alerts/{alert_id}",
+        summary="One alert with its evidence, audit trail, GeoIP/ASN and the target's bandwidth",
+    )
     def api_alert(alert_id: int, who: Actor = Depends(need("read:alerts"))) -> dict[str, Any]:
         a = reader.get(alert_id)
         if a is None:
             raise HTTPException(404, f"no alert {alert_id}")
-        return {**a.to_dict(), "audit": [e.to_dict() for e in store.audit(alert_id=alert_id)]}
+        addrs, bw = _enrich(a)
+        return {
+            **a.to_dict(),
+            "audit": [e.to_dict() for e in store.audit(alert_id=alert_id)],
+            # unknown values are null with the reason (a catalogue key, e.g. geo_no_db)
+            "addresses": [asdict(x) for x in addrs],
+            "bandwidth": {
+                "target": bw.target,
+                "device": bw.device.name if bw.device else None,
+                "since": bw.since,
+                "until": bw.until,
+                "reason": bw.reason or None,
+                "interfaces": [asdict(p) for p in bw.ports],
+            },
+        }
 
     @api.post(
         "/alerts/{alert_id}/triage",

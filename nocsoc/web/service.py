@@ -37,6 +37,7 @@ def console_deps(
     from nocsoc.detections.loader import load_rules
     from nocsoc.sinks.plugins.sqlite import SqliteSinkConfig
     from nocsoc.web.app import ConsoleDeps
+    from nocsoc.web.enrich import GeoLookup
     from nocsoc.web.pivot import HistoryPivot
 
     cfg = ctx.config
@@ -65,6 +66,11 @@ def console_deps(
         ruleset=ruleset,
         pivot=HistoryPivot.from_config(cfg, ctx.path),
         dedup_window_s=det.dedup_window_s,
+        geo=GeoLookup(
+            ctx.path(cfg.flows.geoip_country_db) if cfg.flows.geoip_country_db else None,
+            ctx.path(cfg.flows.geoip_asn_db) if cfg.flows.geoip_asn_db else None,
+        ),
+        sink_db=sink_db,
     )
 
 
