@@ -24,6 +24,7 @@ from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel
 
 from nocsoc.component import Counters
+from nocsoc.dashboards.config import DashboardsConfig
 from nocsoc.detections.alerts.store import OPEN_STATES, STATES, TRANSITIONS, Alert, AlertStore, TriageError
 from nocsoc.detections.alerts.validate import SuppressionInvalid, preview, validate_suppression
 from nocsoc.inventory.model import Inventory
@@ -40,6 +41,7 @@ HERE = Path(__file__).parent
 COOKIE = "nocsoc_session"
 LANG_COOKIE = "nocsoc_lang"
 PUBLIC_PREFIXES = ("/login", "/lang/", "/static/")
+DASHBOARD_DEFAULTS = DashboardsConfig()
 
 
 @dataclass
@@ -63,6 +65,9 @@ class ConsoleDeps:
     # interface rates give the target's bandwidth (None: no SQLite sink)
     geo: GeoLookup | None = None
     sink_db: Path | None = None
+    # link utilization warning and alarm (%), nocsoc.yaml's dashboards: the same as the dashboards'
+    util_warn_pct: float = DASHBOARD_DEFAULTS.link_utilization_warn_pct
+    util_alarm_pct: float = DASHBOARD_DEFAULTS.link_utilization_pct
 
 
 class Actor(BaseModel):
@@ -645,7 +650,13 @@ def create_app(deps: ConsoleDeps) -> FastAPI:
     def ioc(request: Request, who: Actor = Depends(need("read:kpi"))) -> HTMLResponse:
         partial = request.headers.get("hx-request") == "true"
         return render(
-            request, "_ioc.html" if partial else "ioc.html", who, d=_ioc(), refresh=deps.web.refresh_s
+            request,
+            "_ioc.html" if partial else "ioc.html",
+            who,
+            d=_ioc(),
+            refresh=deps.web.refresh_s,
+            warn_pct=deps.util_warn_pct,
+            alarm_pct=deps.util_alarm_pct,
         )
 
     # --- API ----------------------------------------------------------------------------------
@@ -708,7 +719,8 @@ def create_app(deps: ConsoleDeps) -> FastAPI:
             "time": d["now"],
             "availability_pct": d["availability"],
             "devices": d["devices"],
-            "devices_down": d["down"],
+            # null: no SQLite sink, or nothing polled (not "none down")
+            "devices_down": d["down"] if s else None,
             "links": [
                 {
                     "device": ll.device,
@@ -718,9 +730,11 @@ def create_app(deps: ConsoleDeps) -> FastAPI:
                     "out_bps": ll.out_bps,
                     "util_pct": ll.util_pct,
                 }
-                for ll in (s.links if s else [])
-            ],
-            "optics_alarms": s.weak_optics if s else [],
+                for ll in s.links
+            ]
+            if s
+            else None,
+            "optics_alarms": s.weak_optics if s else None,
             "open_incidents_by_level": d["incidents_by_level"],
             "open_alerts_by_level": d["alerts_by_level"],
             "top_targets": [{"target": k, "alerts": n} for k, n in d["targets"]],
