@@ -14,6 +14,7 @@ import pytest
 
 from nocsoc.detections.alerts import AlertStore
 from nocsoc.detections.alerts.store import Alert
+from nocsoc.web import queue
 from nocsoc.web.queue import fts_query
 from tests.web.conftest import Console, login
 
@@ -87,7 +88,12 @@ def test_fts_query_quotes_every_word() -> None:
     assert fts_query("- * ()") is None and fts_query("") is None
 
 
-def test_search_matches_words_of_title_evidence_hosts_users(console: Console) -> None:
+@pytest.mark.parametrize("many", [False, True], ids=["lookups", "index-walk"])
+def test_search_matches_words_of_title_evidence_hosts_users(
+    console: Console, many: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # both plans of QueueReader.page: each match looked up, or an index walked in order
+    monkeypatch.setattr(queue, "MANY_MATCHES", 0 if many else 10**9)
     cl = login(console, "vic")
     every = console.store.list_alerts(limit=10_000)
     some = next(a for a in every if a.src_ip)
@@ -125,6 +131,11 @@ def test_search_matches_words_of_title_evidence_hosts_users(console: Console) ->
         or "%" in json.dumps(a.samples)
     )
     assert _search(cl, "%") == pct != []
+    # the order is the queue's whatever the plan: newest first, ties by id
+    r = cl.get("/alerts", params={"state": "", "q": "root", "per_page": 500})
+    want = sorted((a for a in every if a.id in _want(every, [("root", False)])),
+                  key=lambda a: (a.last_seen, a.id), reverse=True)
+    assert [int(x) for x in _ID.findall(r.text)] == [a.id for a in want]
     # the API filters the same way
     api = cl.get("/api/v1/alerts", params={"state": "", "q": "sqlmap", "per_page": 500}).json()
     assert sorted(a["id"] for a in api) == _want(every, [("sqlmap", False)])

@@ -64,6 +64,10 @@ CREATE INDEX IF NOT EXISTS alerts_src ON alerts (src_ip);
 CREATE INDEX IF NOT EXISTS alerts_host ON alerts (host COLLATE NOCASE);
 CREATE INDEX IF NOT EXISTS alerts_level ON alerts (level, state, count);
 CREATE INDEX IF NOT EXISTS alerts_created ON alerts (created_at);
+-- the IOC's most targeted hosts and top sources: open alerts only, covering, in group order
+CREATE INDEX IF NOT EXISTS alerts_open_target ON alerts ((CASE WHEN dst_ip != '' THEN dst_ip ELSE host END))
+    WHERE state IN ('new', 'acknowledged');
+CREATE INDEX IF NOT EXISTS alerts_open_source ON alerts (src_ip) WHERE state IN ('new', 'acknowledged');
 CREATE TABLE IF NOT EXISTS input_offsets (
     input TEXT PRIMARY KEY, inode INTEGER NOT NULL, offset INTEGER NOT NULL, updated_at REAL NOT NULL
 );
