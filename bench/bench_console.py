@@ -272,7 +272,11 @@ def run(n: int | None = None) -> dict[str, Any]:
             "free text: FTS5 (unicode61) over title, evidence values, hosts and users, kept by "
             "triggers; whole words, a trailing * for a prefix",
             "IOC: figures computed at most once per web.refresh_s (and at once after a console "
-            "triage); 'recomputed' is the first view of an interval, every view without the cache",
+            "triage); 'recomputed' is every view without them (the first view; a screen unwatched "
+            "for two intervals); a watched screen gets the last figures while new ones are "
+            "computed in the background",
+            "alert ingest with the FTS5 triggers: 20,000 new alerts 7.9-8.9 s against 4.2-5.4 s "
+            "without (same machine, same load; measured apart from this bench)",
         ],
     }
 
