@@ -87,9 +87,10 @@ class NetEventReader:
             t = row.tags
             key = (t.get("device", ""), t.get("ifname") or t.get("sensor", ""), t.get("lane", ""))
             latest[key] = (row.time_ns, float(v))  # rows come oldest first
-        down = {
+        news = any(v < self.optics_min_dbm and k not in self._low for k, (_, v) in latest.items())
+        down = {  # read only when an optic is newly low (the interfaces are most of the sink)
             (row.tags.get("device", ""), row.tags.get("ifname", ""))
-            for row in self._latest_oper(reader, since_ns)
+            for row in (self._latest_oper(reader, since_ns) if news else [])
             if row.fields["oper_status"] != 1
         }
         out = []

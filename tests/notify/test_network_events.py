@@ -192,3 +192,35 @@ def test_routes_match_by_device() -> None:
     assert matches(route, n)
     assert not matches(route, Notification("link_down", "high", "t", "k", 0.0, device="core-02"))
     assert not matches(route, Notification("optics_low", "high", "t", "k", 0.0, device="core-01"))
+
+
+def test_link_events_late_from_the_sink_are_reported_once(tmp_path: Path) -> None:
+    """Points reach the sink in batches after their time: one stamped before the last pass but
+    written after it is still news, once; what was there at the start is history, and a reader
+    started from a saved mark does not report again what came before it."""
+    from nocsoc.notify.netevents import NetEventReader
+    from nocsoc.schema import INTERFACE_EVENT
+
+    sink = build_sink(SqliteSinkConfig(path="./nocsoc.db"), tmp_path)
+
+    def down(device: str, ifname: str, at: float) -> None:
+        tags = {"device": device, "ifname": ifname, "event": "down"}
+        fields = {"oper_status": 2, "previous_status": 1, "message": "down"}
+        sink.write([INTERFACE_EVENT.point(int(at * 1e9), tags, fields)])
+        assert sink.flush(10.0)
+
+    t0 = float(int(time.time()) - 3600)  # inside the sink's retention
+    down("r1", "Gi0/1", t0 - 30)  # before the notifier started
+    reader = NetEventReader(tmp_path / "nocsoc.db", -20.0)
+    assert reader.poll(t0) == []
+    down("r1", "Gi0/2", t0 + 10)
+    assert [(e.device, e.ifname) for e in reader.poll(t0 + 12)] == [("r1", "Gi0/2")]
+    down("r2", "Gi0/3", t0 + 8)  # stamped before that pass, written after it
+    assert [(e.device, e.ifname) for e in reader.poll(t0 + 20)] == [("r2", "Gi0/3")]
+    assert reader.poll(t0 + 30) == []
+    again = NetEventReader(tmp_path / "nocsoc.db", -20.0)
+    again.start_at(reader.mark_ns)  # a restart from the saved mark
+    assert again.poll(t0 + 40) == []
+    down("r1", "Gi0/4", t0 + 41)
+    assert [(e.device, e.ifname) for e in again.poll(t0 + 45)] == [("r1", "Gi0/4")]
+    sink.close()
