@@ -115,8 +115,11 @@ def _like(text: str) -> str:
 
 
 class QueueReader:
-    def __init__(self, path: Path, site_hosts: dict[str, set[str]] | None = None) -> None:
+    def __init__(
+        self, path: Path, site_hosts: dict[str, set[str]] | None = None, max_per_page: int = 500
+    ) -> None:
         self.path = path
+        self.max_per_page = max_per_page  # the console's; the CLI lists up to its --limit
         self.site_hosts = site_hosts or {}  # site -> host names and addresses in it
         self._local = threading.local()
         self._fts: bool | None = None  # the store has the free-text index (looked up once)
@@ -186,7 +189,7 @@ class QueueReader:
             for r in _hinted(db, by_state_sql, " INDEXED BY alerts_state" if many else "", args)
         }
         total = sum(by_state.values())
-        per = max(1, min(f.per_page, 500))
+        per = max(1, min(f.per_page, self.max_per_page))
         pages = max(1, -(-total // per))
         page = max(1, min(f.page, pages))
         order = f"{SORTS[f.sort]} {'DESC' if f.desc else 'ASC'}, id {'DESC' if f.desc else 'ASC'}"

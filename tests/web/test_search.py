@@ -191,3 +191,37 @@ def test_no_user_text_makes_the_search_fail(console: Console, bad: str) -> None:
     cl = login(console, "vic")
     r = cl.get("/alerts", params={"state": "", "q": bad})
     assert r.status_code == 200, (bad, r.text[:200])
+
+
+def test_cli_alerts_list_filters_as_the_console(console: Console) -> None:
+    """`nocsoc alerts list` takes the queue's filters: host, source, account, free text and a rule
+    by title (which used to give 0 alerts silently)."""
+    from typer.testing import CliRunner
+
+    from nocsoc.cli.app import app
+
+    every = console.store.list_alerts(limit=10_000)
+    some = next(a for a in every if a.src_ip and a.user)
+    cases = {
+        ("--text", "sqlmap"): _want(every, [("sqlmap", False)]),
+        ("-q", "Failed password"): _want(every, [("failed", False), ("password", False)]),
+        ("--src", some.src_ip): sorted(a.id for a in every if a.src_ip == some.src_ip),
+        ("--user", some.user.upper()): sorted(a.id for a in every if a.user.lower() == some.user.lower()),
+        ("--host", "portal-web1"): sorted(a.id for a in every if a.host == "portal-web1"),
+        ("--rule", "SSH Brute Force From One Source"): sorted(
+            a.id for a in every if a.rule_title == "SSH Brute Force From One Source"
+        ),
+        ("--rule", "Brute Force"): sorted(a.id for a in every if "Brute Force" in a.rule_title),
+        ("--state", "open"): sorted(a.id for a in every if a.state in ("new", "acknowledged")),
+    }
+    env = {"NOCSOC_CONFIG": str(console.tmp / "nocsoc.yaml")}
+    db = ["--db", str(console.tmp / "alerts.db")]
+    for args, want in cases.items():
+        r = CliRunner().invoke(app, ["alerts", "list", *args, "--json", *db], env=env)
+        assert r.exit_code == 0, (args, r.output)
+        got = [a["id"] for a in json.loads(r.stdout)]
+        assert sorted(got) == want and want, args
+        assert got == [a.id for a in sorted((x for x in every if x.id in want),
+                                            key=lambda x: (x.last_seen, x.id), reverse=True)]
+    r = CliRunner().invoke(app, ["alerts", "list", "--state", "opened", *db], env=env)
+    assert r.exit_code == 2 and "--state 'opened'" in r.output
