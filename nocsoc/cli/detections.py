@@ -55,6 +55,8 @@ def _store(db: Path | None) -> Any:
     if db is not None:
         common.sqlite_file_or_fail(db, "--db")
     cfg, base = _config()
+    if db is None and cfg.detections.alerts_postgres is not None:
+        return _postgres_store(cfg, base)
     path = resolve_path(base, db or cfg.detections.alerts_db)
     what = "--db" if db is not None else "detections.alerts_db"
     if path.is_dir():
@@ -63,6 +65,26 @@ def _store(db: Path | None) -> Any:
         return AlertStore(path, cfg.detections.dedup_window_s)
     except (OSError, sqlite3.Error) as exc:
         common.fail(f"{what} {path}: cannot open the alert store: {exc}", common.EXIT_USAGE)
+
+
+def _postgres_store(cfg: Any, base: Path) -> Any:
+    """The shared PostgreSQL store of detections.alerts_postgres; one line and exit 2 when its
+    password reference or the server fails (the message names the server, never the secret)."""
+    import psycopg
+
+    from nocsoc.detections.alerts.factory import open_alert_store
+    from nocsoc.errors import SecretError
+    from nocsoc.secrets import DirResolver
+
+    dsn = cfg.detections.alerts_postgres.dsn
+    try:
+        return open_alert_store(cfg.detections, DirResolver(base))
+    except SecretError as exc:
+        common.fail(f"detections.alerts_postgres.password: {exc}", common.EXIT_USAGE)
+    except psycopg.Error as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        common.fail(f"detections.alerts_postgres {dsn}: cannot open the alert store: {reason}",
+                    common.EXIT_USAGE)
 
 
 def _who(by: str | None) -> str:
@@ -117,13 +139,35 @@ def _parse_since(text: str) -> float:
     return dt.timestamp()
 
 
-def _ruleset(paths: list[Path] | None, builtin: bool = True) -> Any:
-    from nocsoc.detections.loader import load_rules
+def _site_placeholders() -> dict[str, list[str]]:
+    """Placeholder values (`%site_networks%`) from the inventory of nocsoc.yaml, when there is
+    one. Hunting does not need an inventory: a broken one is said in one line and the rules
+    that need it are disabled (each said once), the rest still run."""
+    from nocsoc.detections.placeholders import from_inventory
+    from nocsoc.errors import NocsocError
+
+    ctx = common.context_or_defaults()
+    if not ctx.inventory_path.exists():
+        return from_inventory(None)
+    try:
+        return from_inventory(ctx.inventory)
+    except NocsocError as exc:
+        common.err_console.print(f"[yellow]warning[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        return from_inventory(None)
+
+
+def _ruleset(paths: list[Path] | None, builtin: bool = True, context: bool = False,
+             placeholders: dict[str, list[str]] | None = None) -> Any:
+    """`context`: the built-in pack resolves correlation references without being loaded;
+    `placeholders`: default, the inventory's (`%site_networks%`)."""
+    from nocsoc.detections.loader import builtin_rules_dir, load_rules
 
     for p in paths or []:
         if not p.exists():
             common.fail(f"rules path {p} does not exist", common.EXIT_USAGE)
-    return load_rules(list(paths or []), include_builtin=builtin)
+    values = placeholders if placeholders is not None else _site_placeholders()
+    return load_rules(list(paths or []), include_builtin=builtin,
+                      context=[builtin_rules_dir()] if context else None, placeholders=values)
 
 
 def _level(level: str) -> str:
@@ -170,7 +214,10 @@ def detect_command(
     for e in rs.errors:
         common.err_console.print(
             f"[yellow]warning:[/] {escape(e.path)}: {escape(e.rule)}: {escape(e.message)}")
-    engine = Engine(rs)
+    from nocsoc.detections.config import DetectionsConfig
+
+    dflt = DetectionsConfig()  # a merged log is put back in event-time order as the live stream is
+    engine = Engine(rs, reorder_window_s=dflt.reorder_window_s, reorder_max_events=dflt.reorder_max_events)
     dets: list[Detection] = []
     total = sum(f.stat().st_size for f in paths)
     events = unparsed = 0
@@ -294,10 +341,11 @@ def rules_list(
                      "path": rs.correlation_paths.get(id(c), "")})
     if as_json:
         common.print_json({"rules": rows, "unsupported": [u.to_dict() for u in rs.unsupported],
+                           "disabled": [u.to_dict() for u in rs.disabled],
                            "errors": [e.to_dict() for e in rs.errors]})
         return
-    t = Table(title=f"{len(rs.rules)} rules, {len(rs.correlations)} correlations"
-                    f" ({len(rs.unsupported)} unsupported, {len(rs.errors)} errors)")
+    t = Table(title=f"{len(rs.rules)} rules, {len(rs.correlations)} correlations ({len(rs.unsupported)} "
+                    f"unsupported, {len(rs.disabled)} disabled, {len(rs.errors)} errors)")
     for col in ("level", "kind", "title", "logsource / rules", "id"):
         t.add_column(col)
     for r in rows:
@@ -319,11 +367,14 @@ def rules_check(
 
     Exit 2 when a rule has an error, a high-severity validator finding or a failing test. Rules
     whose logsource nocsoc does not ingest are listed as unsupported, not errors."""
-    from nocsoc.collectors.logs.ruletest import builtin_tests
+    from nocsoc.collectors.logs.ruletest import TEST_PLACEHOLDERS, builtin_tests
     from nocsoc.detections.loader import validate
 
     builtin = not paths
-    rs = _ruleset(paths or [], builtin=builtin)
+    # a correlation in the files checked may name built-in rules, as under `nocsoc run`; the
+    # built-in pack's tests are written against their own site networks, not the inventory's
+    rs = _ruleset(paths or [], builtin=builtin, context=not builtin,
+                  placeholders=TEST_PLACEHOLDERS if builtin else None)
     findings = validate(rs)
     tests = builtin_tests(rs) if builtin else []
     failed = [t for t in tests if not t.ok]

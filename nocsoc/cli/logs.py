@@ -50,10 +50,12 @@ def listen(
     pipelines: list[LogPipeline] = []
 
     def build(sc: ServiceContext) -> list[Any]:
+        from nocsoc.detections.placeholders import from_inventory
         from nocsoc.history.service import log_writer
 
         pipelines.append(LogPipeline(logs_cfg, det_cfg, None if no_sinks else sc.sink, base_dir=ctx.base_dir,
-                                     archive=log_writer(ctx.config.history, ctx)))
+                                     archive=log_writer(ctx.config.history, ctx),
+                                     placeholders=from_inventory(sc.inventory)))
         return list(pipelines)
 
     def started(w: Worker) -> None:

@@ -53,6 +53,7 @@ def list_(as_json: bool = typer.Option(False, "--json", help="as JSON")) -> None
                 "role": p.role.value if p.role else "",
                 "match": [r.sys_object_id + (f" ~ /{r.sys_descr}/" if r.sys_descr else "") for r in p.match],
                 "tables": [t.kind for t in catalog.tables_of(p)],
+                "traps": len(p.traps),
                 "source": "user" if udir is not None and Path(p.source).parent == udir else "shipped",
             }
         )
@@ -60,7 +61,7 @@ def list_(as_json: bool = typer.Option(False, "--json", help="as JSON")) -> None
         common.print_json(rows)
         return
     table = Table(title=f"{len(rows)} SNMP device profiles", title_justify="left")
-    for col in ("name", "vendor", "os", "role", "sysObjectID ~ sysDescr", "tables", "source"):
+    for col in ("name", "vendor", "os", "role", "sysObjectID ~ sysDescr", "tables", "traps", "source"):
         table.add_column(col, overflow="fold")
     for r in rows:
         kinds = Counter(r["tables"])
@@ -71,6 +72,7 @@ def list_(as_json: bool = typer.Option(False, "--json", help="as JSON")) -> None
             r["role"],
             escape("\n".join(r["match"])),
             ", ".join(f"{k}×{n}" if n > 1 else k for k, n in sorted(kinds.items())),
+            str(r["traps"]),
             r["source"],
         )
     common.print_table(table)
@@ -81,7 +83,7 @@ def show(
     name: str = typer.Argument(..., help="profile name (see `nocsoc profiles list`)"),
     as_json: bool = typer.Option(False, "--json", help="as JSON"),
 ) -> None:
-    """One profile: its MIBs, match rules and every table column (OID, unit)."""
+    """One profile: its MIBs, match rules, every table column (OID, unit) and its traps."""
     catalog, _udir = _catalog()
     if name not in catalog.profiles:
         common.fail(f"no profile {name!r} (known: {', '.join(sorted(catalog.profiles))})", common.EXIT_USAGE)
@@ -120,6 +122,16 @@ def show(
         for f, lane, spec in t.specs():
             table.add_row(escape(t.name), t.kind, t.index, f, lane, spec.oid, escape(spec.unit))
     common.print_table(table)
+    if p.traps:
+        traps = Table(title=f"traps ({len(p.traps)})", title_justify="left")
+        for col in ("OID", "name", "MIB", "event", "kind", "severity", "alert", "varbinds"):
+            traps.add_column(col, overflow="fold")
+        for e in p.traps:
+            roles = ", ".join(f"{r}={v.oid}" + ("[index]" if v.part == "index" else "")
+                              for r, v in e.varbinds.items())
+            traps.add_row(e.oid, escape(e.name), escape(e.mib), e.event, e.kind, e.severity,
+                          "yes" if e.alert else "no", roles)
+        common.print_table(traps)
 
 
 @group.command("test")

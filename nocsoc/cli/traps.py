@@ -10,6 +10,7 @@ from typing import Any
 
 import typer
 from rich import box
+from rich.markup import escape
 from rich.table import Table
 
 from nocsoc.cli import common
@@ -58,7 +59,9 @@ def listen(
     interface-status points to the sinks, and raise alerts in the SOC alert store."""
     from nocsoc.collectors.ifnames import InterfaceNames
     from nocsoc.collectors.listen import parse_bind
+    from nocsoc.collectors.snmp.profiles import user_dir
     from nocsoc.collectors.traps.receiver import TrapReceiver
+    from nocsoc.detections.alerts.factory import open_alert_store
     from nocsoc.service.registry import ServiceContext
     from nocsoc.service.worker import Worker, WorkerSpec
 
@@ -88,10 +91,12 @@ def listen(
     receivers: list[TrapReceiver] = []
 
     def build(sc: ServiceContext) -> list[Any]:
-        db = ctx.path(ctx.config.detections.alerts_db) if config.alerts else None
-        receivers.append(TrapReceiver(config, sc.inventory, sc.sink, base_dir=ctx.base_dir, store_path=db,
+        detections = ctx.config.detections
+        opener = (lambda: open_alert_store(detections, ctx)) if config.alerts else None
+        receivers.append(TrapReceiver(config, sc.inventory, sc.sink, base_dir=ctx.base_dir, open_store=opener,
                                       dedup_window_s=ctx.config.detections.dedup_window_s, on_event=show,
-                                      ifnames=InterfaceNames.in_state_dir(ctx.state_dir)))
+                                      ifnames=InterfaceNames.in_state_dir(ctx.state_dir),
+                                      profiles_dir=user_dir(ctx.config.snmp.profiles_dir, ctx.base_dir)))
         return list(receivers)
 
     def started(w: Worker) -> None:
@@ -114,22 +119,25 @@ def catalog(
     as_json: bool = typer.Option(False, "--json", help="the entries as JSON"),
     locale: str = typer.Option("en", "--locale", help="title language: en | vi"),
 ) -> None:
-    """The trap catalogue in use: built-in entries plus the files in `traps.catalog`."""
+    """The trap catalogue in use: built-in entries, the device profiles' vendor traps and the
+    files in `traps.catalog`."""
+    from nocsoc.collectors.snmp.profiles import load_catalog, user_dir
     from nocsoc.collectors.traps.catalog import TrapCatalog
 
     if locale not in ("en", "vi"):
         common.fail(f"--locale must be en or vi, not {locale!r}", common.EXIT_USAGE)
     ctx = common.context_or_defaults()
     with common.user_errors():
-        cat = TrapCatalog.load([ctx.path(p) for p in ctx.config.traps.catalog])
+        profiles = load_catalog(user_dir(ctx.config.snmp.profiles_dir, ctx.base_dir))
+        cat = TrapCatalog.load([ctx.path(p) for p in ctx.config.traps.catalog], profiles=profiles)
     entries = sorted(cat.entries(), key=lambda e: tuple(int(x) for x in e.oid.split(".")))
     if as_json:
-        common.print_json([e.model_dump() for e in entries])
+        common.print_json([{**e.model_dump(), "source": cat.source(e.oid)} for e in entries])
         return
     table = Table(title=f"trap catalogue ({len(entries)} entries)", box=box.SIMPLE_HEAD)
-    for col in ("oid", "name", "mib", "event", "severity", "alert", "title"):
+    for col in ("oid", "name", "mib", "event", "kind", "severity", "alert", "title", "source"):
         table.add_column(col)
     for e in entries:
-        table.add_row(e.oid, e.name, e.mib, e.event, e.severity, "yes" if e.alert else "no",
-                      getattr(e.title, locale))
+        table.add_row(e.oid, e.name, e.mib, e.event, e.kind, e.severity, "yes" if e.alert else "no",
+                      escape(getattr(e.title, locale)), escape(cat.source(e.oid)))
     common.print_table(table)

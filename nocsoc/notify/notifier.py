@@ -115,8 +115,7 @@ class Notifier:
         self.config = config
         self.routes = {r.name: r for r in config.routes}
         self.spool = spool_dir
-        self.spool.mkdir(parents=True, exist_ok=True)
-        os.chmod(self.spool, 0o700)
+        self._spool_ready = False  # created (0700) by open_spool(): start(), or the first message
         self.resolve = resolve
         self.clock = clock
         self.tz = ZoneInfo(config.timezone)
@@ -160,7 +159,16 @@ class Notifier:
             out.append(route.name)
         return out
 
+    def open_spool(self) -> None:
+        """Create the spool directory, readable by its owner only (messages carry alert
+        details). Not done when built: construction does no I/O (issue #12)."""
+        if not self._spool_ready:
+            self.spool.mkdir(parents=True, exist_ok=True)
+            os.chmod(self.spool, 0o700)
+            self._spool_ready = True
+
     def _spool(self, route: Route, n: Notification, due: float) -> None:
+        self.open_spool()
         for i in range(len(route.to)):
             msg = {
                 "route": route.name,

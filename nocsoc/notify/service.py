@@ -211,6 +211,7 @@ class NotifyService:
                 log.exception("notify: pass failed")
 
     def start(self) -> None:
+        self.notifier.open_spool()
         self._thread = threading.Thread(target=self._run, name="notify", daemon=True)
         self._thread.start()
 

@@ -92,10 +92,12 @@ def _flow_binds(cfg: Any) -> list[Bind]:
 
 def _logs(sc: ServiceContext) -> Component:
     from nocsoc.collectors.logs.pipeline import LogPipeline
+    from nocsoc.detections.placeholders import from_inventory
     from nocsoc.history.service import log_writer
 
     return LogPipeline(sc.config.logs, sc.config.detections, sc.sink, base_dir=sc.base_dir,
-                       archive=log_writer(sc.config.history, sc.ctx))
+                       archive=log_writer(sc.config.history, sc.ctx),
+                       placeholders=from_inventory(sc.inventory))
 
 
 def _log_binds(cfg: Any) -> list[Bind]:
@@ -109,12 +111,16 @@ def _log_binds(cfg: Any) -> list[Bind]:
 
 def _traps(sc: ServiceContext) -> Component:
     from nocsoc.collectors.ifnames import InterfaceNames
+    from nocsoc.collectors.snmp.profiles import user_dir
     from nocsoc.collectors.traps.receiver import TrapReceiver
+    from nocsoc.detections.alerts.factory import open_alert_store
 
-    db = sc.ctx.path(sc.config.detections.alerts_db) if sc.config.traps.alerts else None
-    return TrapReceiver(sc.config.traps, sc.inventory, sc.sink, base_dir=sc.base_dir, store_path=db,
-                        dedup_window_s=sc.config.detections.dedup_window_s,
-                        ifnames=InterfaceNames.in_state_dir(sc.state_dir))
+    detections = sc.config.detections
+    opener = (lambda: open_alert_store(detections, sc.ctx)) if sc.config.traps.alerts else None
+    return TrapReceiver(sc.config.traps, sc.inventory, sc.sink, base_dir=sc.base_dir, open_store=opener,
+                        dedup_window_s=detections.dedup_window_s,
+                        ifnames=InterfaceNames.in_state_dir(sc.state_dir),
+                        profiles_dir=user_dir(sc.config.snmp.profiles_dir, sc.base_dir))
 
 
 def _trap_binds(cfg: Any) -> list[Bind]:

@@ -60,7 +60,10 @@ def console_deps(
 
     @cache
     def ruleset() -> Any:
-        return load_rules([ctx.path(p) for p in det.rules], include_builtin=det.builtin_rules)
+        from nocsoc.detections.placeholders import from_inventory
+
+        return load_rules([ctx.path(p) for p in det.rules], include_builtin=det.builtin_rules,
+                          placeholders=from_inventory(inventory))
 
     return ConsoleDeps(
         web=web or cfg.web,

@@ -322,7 +322,10 @@ def test_soc_dashboard_counts_every_engine_alert(collected: Collected) -> None:
     tactics = {s["tags"]["tactic"]: s["values"][0][1] for s in collected.result(soc, "ATT&CK tactics").series}
     assert tactics == _sums(collected.alerts, "tactic")
     queue = rows(collected.result(soc, "Open triage queue"))
-    assert sorted(q["alert_id"] for q in queue) == sorted(str(a.fields["alert_id"]) for a in collected.alerts)
+    # each alert once, however many points it was written in (a correlation event held for
+    # reordering may extend its alert in a later commit)
+    assert sorted(q["alert_id"] for q in queue) == sorted({str(a.fields["alert_id"])
+                                                           for a in collected.alerts})
 
 
 def test_collector_health_shows_the_collectors_own_counters(collected: Collected) -> None:
