@@ -123,7 +123,8 @@ _FTS_SCHEMA = (
     f'CREATE TRIGGER {FTS_TABLE}_au AFTER UPDATE OF rule_title, samples, host, src_ip, dst_ip, "user", '
     "assignee ON alerts WHEN old.rule_title IS NOT new.rule_title OR old.samples IS NOT new.samples "
     "OR old.host IS NOT new.host OR old.src_ip IS NOT new.src_ip OR old.dst_ip IS NOT new.dst_ip "
-    f'OR old."user" IS NOT new."user" OR old.assignee IS NOT new.assignee BEGIN {_FTS_DELETE} {_FTS_INSERT} END',
+    'OR old."user" IS NOT new."user" OR old.assignee IS NOT new.assignee '
+    f"BEGIN {_FTS_DELETE} {_FTS_INSERT} END",
     # a store written before the index: every alert indexed once, here
     f"INSERT INTO {FTS_TABLE} (rowid, {_FTS_COLUMNS}) SELECT a.id, {_fts_values('a')} FROM alerts a",
 )
