@@ -185,7 +185,7 @@ class NotifyService:
         key = f"trap:{a.rule_id}:{a.group_key}"
         if a.rule_id == "snmp-trap-link-down" and ifname:
             key = self._link(a.host, ifname)[1]
-        entry = trap_titles(self.ctx).get(a.rule_id)
+        entry = trap_titles(self.ctx).get(str(fields.get("trap_oid") or ""))
         return Notification(
             "trap",
             a.level,
@@ -238,20 +238,21 @@ _TRAP_TITLES: dict[Path, dict[str, dict[str, str]]] = {}
 
 
 def trap_titles(ctx: Context) -> dict[str, dict[str, str]]:
-    """Trap alert rule id -> {locale: title} from the trap catalogue (the alert keeps English)."""
+    """{locale: title} of each trap the catalogue knows, by its OID (snmpTrapOID.0, which the
+    trap alert's evidence carries); the alert itself keeps the English title."""
+    from nocsoc.collectors.snmp.profiles import load_catalog, user_dir
     from nocsoc.collectors.traps.catalog import TrapCatalog
 
     got = _TRAP_TITLES.get(ctx.base_dir)
     if got is None:
-        try:
-            cat = TrapCatalog.load([ctx.path(c) for c in ctx.config.traps.catalog])
+        try:  # as the trap receiver reads it: built-in, the device profiles' traps, traps.catalog
+            profiles = load_catalog(user_dir(ctx.config.snmp.profiles_dir, ctx.base_dir))
+            cat = TrapCatalog.load([ctx.path(c) for c in ctx.config.traps.catalog], profiles=profiles)
         except Exception as exc:  # the trap receiver reports a bad catalogue; titles stay English
             log.warning("notify: trap catalogue: %s (English titles)", exc)
             cat = TrapCatalog.load()
-        got = _TRAP_TITLES[ctx.base_dir] = {
-            f"snmp-trap-{e.event.replace('_', '-')}": {"en": e.title.en, "vi": e.title.vi}
-            for e in cat.entries()
-        }
+        got = {e.oid: {"en": e.title.en, "vi": e.title.vi} for e in cat.entries()}
+        _TRAP_TITLES[ctx.base_dir] = got
     return got
 
 
