@@ -476,23 +476,38 @@ _BY = typer.Option(None, "--by", help="who (default: $NOCSOC_USER or the login n
 @alerts_app.command("list")
 def alerts_list(
     state: str | None = typer.Option(None, "--state",
-                                     help="new | acknowledged | closed | false_positive"),
+                                     help="new | acknowledged | closed | false_positive | open"),
     level: str | None = typer.Option(None, "--level", help=" | ".join(LEVELS)),
     since: str | None = typer.Option(None, "--since", help="30m, 24h, 7d or an ISO time"),
-    rule: str | None = typer.Option(None, "--rule", help="rule id"),
-    limit: int = typer.Option(200, "--limit"),
+    rule: str | None = typer.Option(None, "--rule", help="rule id, name or title (or part of a title)"),
+    host: str | None = typer.Option(None, "--host", help="host, or target address"),
+    src: str | None = typer.Option(None, "--src", help="source address"),
+    user: str | None = typer.Option(None, "--user", help="account"),
+    text: str | None = typer.Option(None, "--text", "-q",
+                                    help="words of the title, evidence, hosts and users (as the console)"),
+    limit: int = typer.Option(200, "--limit", min=1),
     as_json: bool = typer.Option(False, "--json"),
     db: Path | None = _DB,
 ) -> None:
-    """Alerts, most recent first."""
+    """Alerts, most recent first (the console's queue filters)."""
     from nocsoc.detections.alerts import STATES
+    from nocsoc.web.queue import QueueFilter, QueueReader
 
-    if state and state not in STATES:
-        common.fail(f"--state {state!r}: one of {', '.join(STATES)}", common.EXIT_USAGE)
+    if state and state not in (*STATES, "open"):
+        common.fail(f"--state {state!r}: one of {', '.join(STATES)}, open", common.EXIT_USAGE)
     if level and level not in LEVELS:
         common.fail(f"--level {level!r}: one of {', '.join(LEVELS)}", common.EXIT_USAGE)
+    f = QueueFilter(state=state or "", level=level or "", rule=(rule or "").strip(),
+                    host=(host or "").strip(), src=(src or "").strip(), user=(user or "").strip(),
+                    q=(text or "").strip(), since=_parse_since(since) if since else None, per_page=limit)
+    if f.rule:  # a rule named exactly (id, name or title): its id; else part of a title
+        cfg, base = _config()
+        known = _ruleset([resolve_path(base, r) for r in cfg.detections.rules],
+                         cfg.detections.builtin_rules).by_id(f.rule)
+        if known is not None:
+            f.rule, f.rule_exact = str(known.id), True
     with _store(db) as st:
-        alerts = st.list_alerts(state, level, _parse_since(since) if since else None, rule, limit)
+        alerts = QueueReader(st.path, max_per_page=max(limit, 1)).page(f).alerts
     if as_json:
         common.print_json([a.to_dict() for a in alerts])
         return

@@ -275,6 +275,8 @@ WEB = Measurement(
         Field("rate_limited", INT, "short", "requests refused by a login or token rate limit"),
         Field("triage_actions", INT, "short", "alert state changes, assignments and comments made"),
         Field("errors", INT, "short", "requests that failed on a server error"),
+        Field("ioc_cached", INT, "short",
+              "IOC page and /api/v1/kpi answers served from the refresh interval's figures"),
     ),
     area="self",
 )

@@ -145,10 +145,11 @@ def _web_binds(cfg: Any) -> list[Bind]:
 
 
 def _notify(sc: ServiceContext) -> Component:
-    from nocsoc.notify.service import NotifyService, unreachable_reader
+    from nocsoc.notify.service import NotifyService, network_reader, unreachable_reader
     from nocsoc.service.summary import read_summary
 
-    return NotifyService(sc.ctx, sc.inventory, unreachable_reader(sc.ctx, read_summary))
+    down = unreachable_reader(sc.ctx, read_summary)
+    return NotifyService(sc.ctx, sc.inventory, down, network_reader(sc.ctx))
 
 
 SERVICES: dict[str, Service] = {}
@@ -167,8 +168,8 @@ register_service(Service("logs", "syslog and file ingestion with Sigma detection
 register_service(Service("traps", "SNMP trap receiver: v1/v2c/v3 traps to events and alerts", "traps",
                          _traps, _trap_binds))
 register_service(Service("icmp", "ICMP reachability: rtt and loss of every device", "icmp", _icmp))
-register_service(Service("notify", "notifications: alerts and devices down to apprise channels", "notify",
-                         _notify))
+register_service(Service("notify", "notifications: alerts, devices/links down, optics, traps to apprise",
+                         "notify", _notify))
 register_service(Service("web", "SOC console and /api/v1 (pages, triage, IOC KPIs)", "web", _web, _web_binds))
 
 
