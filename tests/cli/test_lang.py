@@ -238,20 +238,23 @@ def test_alerts_and_rules_in_vietnamese(tmp_path: Path) -> None:
         assert word in shown, word
     assert "first seen" not in shown and "samples:" not in shown
     rules_vi, rules_en = run("rules", "list"), run("rules", "list", lg="en")
-    vi_head = r"\d+ luật, \d+ luật tương quan \(\d+ chưa hỗ trợ, \d+ bị tắt, \d+ lỗi\) mức độ loại tiêu đề"
+    vi_head = (r"\d+ luật, \d+ luật tương quan \(\d+ chưa hỗ trợ, \d+ bị tắt, \d+ lỗi\) "
+               r"mức độ loại tiêu đề")
     assert re.match(vi_head, rules_vi)
-    assert re.match(r"\d+ rules, \d+ correlations \(\d+ unsupported, \d+ disabled, \d+ errors\) level kind title",
-                    rules_en)
+    en_head = r"\d+ rules, \d+ correlations \(\d+ unsupported, \d+ disabled, \d+ errors\) level kind title"
+    assert re.match(en_head, rules_en)
 
 
 @pytest.mark.parametrize(("args", "vi_start", "en_start"), [
     (["profiles", "list"],
-     r"\d+ hồ sơ thiết bị SNMP tên hãng hệ điều hành vai trò sysObjectID ~ sysDescr bảng trap nguồn",
+     r"\d+ hồ sơ thiết bị SNMP tên hãng hệ điều hành vai trò sysObjectID ~ sysDescr bảng trap "
+     r"nguồn",
      r"\d+ SNMP device profiles name vendor os role sysObjectID ~ sysDescr tables traps source"),
     (["profiles", "show", "cisco"], r"cisco: .*, vai trò \S+ \(.*\) MIB: .* khớp khi: sysObjectID .* "
                                     r"bảng bảng loại chỉ mục trường làn OID đơn vị",
      r"cisco: .* tables table kind index field lane OID unit"),
-    (["traps", "catalog"], r"danh mục trap \(\d+ mục\) oid tên mib sự kiện loại mức độ cảnh báo tiêu đề nguồn",
+    (["traps", "catalog"],
+     r"danh mục trap \(\d+ mục\) oid tên mib sự kiện loại mức độ cảnh báo tiêu đề nguồn",
      r"trap catalogue \(\d+ entries\) oid name mib event kind severity alert title source"),
 ])
 def test_profiles_and_traps_tables_in_vietnamese(project: Path, args: list[str], vi_start: str,
