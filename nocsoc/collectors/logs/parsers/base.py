@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -34,8 +35,19 @@ def _kv_unquoted(pattern: re.Pattern[str], text: str) -> dict[str, str]:
     return out
 
 
+_c_kv_pairs: Callable[[str, bool], dict[str, str] | None] | None
+try:  # the C twin of the two regexes below, for ASCII lines (setup.py builds it; optional)
+    from nocsoc.collectors.logs._logfast import kv_pairs as _c_kv_pairs
+except ImportError:  # no compiler where nocsoc was installed: the regexes do it all
+    _c_kv_pairs = None
+
+
 def kv_pairs(text: str) -> dict[str, str]:
     """`k=v k2="v 2"` pairs (auditd, FortiGate, iptables); quotes removed, escapes kept simple."""
+    if _c_kv_pairs is not None:
+        got = _c_kv_pairs(text, False)
+        if got is not None:
+            return got
     return _kv_unquoted(_KV, text)
 
 
@@ -67,6 +79,10 @@ _KV_COMMA = re.compile(r'(?<![\w.-])([A-Za-z_][\w.-]*+)=("(?:[^"\\]|\\.)*+"|[^\s
 
 def kv_pairs_comma(text: str) -> dict[str, str]:
     """`k=v,k2="v, 2"` pairs (FortiGate's and Sophos's comma-separated variant)."""
+    if _c_kv_pairs is not None:
+        got = _c_kv_pairs(text, True)
+        if got is not None:
+            return got
     return _kv_unquoted(_KV_COMMA, text)
 
 
