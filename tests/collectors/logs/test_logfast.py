@@ -75,3 +75,72 @@ def test_the_parsers_entry_points_use_it() -> None:
     comma = 'date=2026-11-25,time=01:02:03,devname="FG, 1",type=traffic'
     assert base.kv_pairs_comma(comma) == {"date": "2026-11-25", "time": "01:02:03", "devname": "FG, 1",
                                           "type": "traffic"}
+
+
+CEF_ALPHABET = ['a', 'Z', '0', '_', '.', '[', ']', '-', '=', '\\', '|', 'n', 'r', ' ', '\t', '\n', '\x1c',
+                '\x0c', '"', ',', 'src', 'act=', ' msg=', '\\=', '\\\\', '\\n', ' k=v w ']
+
+
+def test_cef_extensions_split_the_same(shared_dir: Path) -> None:
+    compared = 0
+    for msg in _sample_messages(shared_dir):
+        i = msg.find("CEF:")
+        if i < 0:
+            continue
+        for cut in range(i, min(len(msg), i + 400), 7):  # from every kind of start, not only the ext
+            text = msg[cut:]
+            got = logfast.cef_extension(text)
+            if got is None:
+                assert not text.isascii()
+                continue
+            assert list(got.items()) == list(base.cef_extension(text).items()), text
+            compared += 1
+    assert compared > 500
+    rnd = random.Random(17)
+    for _ in range(20_000):
+        text = "".join(rnd.choice(CEF_ALPHABET) for _ in range(rnd.randint(0, 40)))
+        assert list(logfast.cef_extension(text).items()) == list(base.cef_extension(text).items()), repr(text)
+    assert logfast.cef_extension("k=Nguyễn") is None
+
+
+def _header_loop(msg: str) -> tuple[list[str], int] | None:
+    """parse_cef's header walk, character by character (what its split fast path must equal)."""
+    m = base._CEF_START.search(msg)
+    if m is None:
+        return None
+    parts: list[str] = []
+    cur: list[str] = []
+    i, n = m.end(), len(msg)
+    while i < n and len(parts) < 6:
+        c = msg[i]
+        if c == "\\" and i + 1 < n:
+            cur.append(msg[i + 1])
+            i += 2
+            continue
+        if c == "|":
+            parts.append("".join(cur))
+            cur = []
+        else:
+            cur.append(c)
+        i += 1
+    return (parts, i) if len(parts) == 6 else None
+
+
+def test_cef_header_fast_path_equals_the_walk(shared_dir: Path) -> None:
+    rnd = random.Random(18)
+    lines = [m for m in _sample_messages(shared_dir) if "CEF:" in m]
+    pieces = ["a", "|", "\\", "\\|", " ", "="]
+    lines += ["CEF:0|" + "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 30)))
+              for _ in range(20_000)]
+    for msg in lines:
+        walked = _header_loop(msg)
+        got = base.parse_cef(msg)
+        if walked is None:
+            assert got is None, msg
+            continue
+        parts, i = walked
+        if parts[0] == "":  # the doubled empty field: parse_cef shifts (checked by the parser tests)
+            continue
+        assert got is not None
+        assert [got.vendor, got.product, got.version, got.signature, got.name, got.severity] == parts, msg
+        assert got.ext == base.cef_extension(msg[i:]), msg

@@ -36,10 +36,12 @@ def _kv_unquoted(pattern: re.Pattern[str], text: str) -> dict[str, str]:
 
 
 _c_kv_pairs: Callable[[str, bool], dict[str, str] | None] | None
-try:  # the C twin of the two regexes below, for ASCII lines (setup.py builds it; optional)
+_c_cef_extension: Callable[[str], dict[str, str] | None] | None
+try:  # C twins of the k=v regexes below and of parse_cef's extension loop, for ASCII lines
+    from nocsoc.collectors.logs._logfast import cef_extension as _c_cef_extension
     from nocsoc.collectors.logs._logfast import kv_pairs as _c_kv_pairs
-except ImportError:  # no compiler where nocsoc was installed: the regexes do it all
-    _c_kv_pairs = None
+except ImportError:  # no compiler where nocsoc was installed (setup.py: optional): Python does it all
+    _c_kv_pairs = _c_cef_extension = None
 
 
 def kv_pairs(text: str) -> dict[str, str]:
@@ -147,6 +149,11 @@ def parse_cef(msg: str) -> Cef | None:
     cur = []
     i = pos
     n = len(msg)
+    pieces = msg[pos:].split("|", 6)
+    if len(pieces) == 7:  # no `\` before the sixth `|`: the loop below would give the same pieces
+        ext_len = len(pieces[6])
+        if "\\" not in msg[pos:n - ext_len]:
+            parts, i = pieces[:6], n - ext_len
     while i < n and len(parts) < 6:  # 6 header fields after the version, `\|` escaped
         c = msg[i]
         if c == "\\" and i + 1 < n:
@@ -168,6 +175,15 @@ def parse_cef(msg: str) -> Cef | None:
             parts = [*parts[1:], rest[:k]]
             i += k + 1
     ext_text = msg[i:]
+    fast = _c_cef_extension(ext_text) if _c_cef_extension is not None else None
+    if fast is not None:
+        return Cef(parts[0], parts[1], parts[2], parts[3], parts[4], parts[5], fast)
+    return Cef(parts[0], parts[1], parts[2], parts[3], parts[4], parts[5], cef_extension(ext_text))
+
+
+def cef_extension(ext_text: str) -> dict[str, str]:
+    """CEF extension pairs: a key is `name=` at the start or after whitespace; its value runs to
+    the next key, stripped and unescaped (the reference of _logfast.cef_extension)."""
     ext: dict[str, str] = {}
     keys = list(_CEF_KEY.finditer(ext_text))
     for j, mk in enumerate(keys):
@@ -175,7 +191,7 @@ def parse_cef(msg: str) -> Cef | None:
             continue
         end = keys[j + 1].start() if j + 1 < len(keys) else len(ext_text)
         ext[mk[1]] = _cef_unescape(ext_text[mk.end() : end].strip())
-    return Cef(parts[0], parts[1], parts[2], parts[3], parts[4], parts[5], ext)
+    return ext
 
 
 IANA_PROTO = {
