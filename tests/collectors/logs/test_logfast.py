@@ -144,3 +144,21 @@ def test_cef_header_fast_path_equals_the_walk(shared_dir: Path) -> None:
         assert got is not None
         assert [got.vendor, got.product, got.version, got.signature, got.name, got.severity] == parts, msg
         assert got.ext == base.cef_extension(msg[i:]), msg
+
+
+def test_palo_alto_json_reads_as_json_loads_does() -> None:
+    """parsers/paloalto.py decodes with orjson where orjson can: the same objects as json.loads,
+    and what orjson refuses still decided by json (NaN, 2**70, a lone surrogate; errors raise)."""
+    import json
+
+    from nocsoc.collectors.logs.parsers.paloalto import _loads
+
+    docs = ['{"LogType": "TRAFFIC", "a": 1, "a": 2, "f": 0.1, "g": 1e-7, "h": 123456789.123456789}',
+            '{"LogType": "X", "n": NaN, "big": 1180591620717411303424, "s": "\\ud800", "t": true}',
+            '{"LogType": "X", "nested": {"k": [1, 2.5, null, "v\\u00e9"]}, "e": ""}']
+    for d in docs:
+        got, want = _loads(d), json.loads(d)
+        assert repr(got) == repr(want) and list(got) == list(want), d
+    for bad in ('{"LogType": ', "[1, 2", '{"a": 1} x'):
+        with pytest.raises(ValueError):
+            _loads(bad)
