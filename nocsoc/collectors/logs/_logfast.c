@@ -234,7 +234,66 @@ fail:
     return NULL;
 }
 
+/* firewall._pairs (mode 0) and auditd._audit_pairs (mode 1) for ASCII text: the line split on
+ * whitespace as str.split() does, each token with a `=` a pair (mode 0: its key all of A-Z;
+ * mode 1: any non-empty key, a value in double quotes loses them); later keys win. Any token
+ * those functions leave to their regex, and any non-ASCII text, gives None: the caller runs its
+ * Python function, which decides. */
+static PyObject *split_pairs(PyObject *self, PyObject *args) {
+    PyObject *text;
+    int mode;
+    if (!PyArg_ParseTuple(args, "Ui:split_pairs", &text, &mode)) return NULL;
+    if (!PyUnicode_IS_ASCII(text)) Py_RETURN_NONE;
+    const char *s = (const char *)PyUnicode_DATA(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text), i = 0;
+    PyObject *out = PyDict_New();
+    if (out == NULL) return NULL;
+    while (i < n) {
+        while (i < n && is_space((unsigned char)s[i])) i++;
+        if (i >= n) break;
+        Py_ssize_t t0 = i;
+        while (i < n && !is_space((unsigned char)s[i])) i++;
+        Py_ssize_t t1 = i;
+        const char *eq = memchr(s + t0, '=', (size_t)(t1 - t0));
+        if (eq == NULL) {
+            if (mode == 1) goto undecided;
+            continue;
+        }
+        Py_ssize_t k1 = eq - s, v0 = k1 + 1, v1 = t1;
+        if (k1 == t0) goto undecided;
+        if (mode == 0) {
+            for (Py_ssize_t k = t0; k < k1; k++)
+                if (s[k] < 'A' || s[k] > 'Z') goto undecided;
+        } else if (v0 < v1 && s[v0] == '"') {
+            if (v1 - v0 < 2 || s[v1 - 1] != '"') goto undecided;
+            v0++;
+            v1--;
+        }
+        PyObject *key = PyUnicode_FromStringAndSize(s + t0, k1 - t0);
+        if (key == NULL) goto fail;
+        PyObject *val = PyUnicode_FromStringAndSize(s + v0, v1 - v0);
+        if (val == NULL) {
+            Py_DECREF(key);
+            goto fail;
+        }
+        int rc = PyDict_SetItem(out, key, val);
+        Py_DECREF(key);
+        Py_DECREF(val);
+        if (rc < 0) goto fail;
+    }
+    return out;
+undecided:
+    Py_DECREF(out);
+    Py_RETURN_NONE;
+fail:
+    Py_DECREF(out);
+    return NULL;
+}
+
 static PyMethodDef methods[] = {
+    {"split_pairs", split_pairs, METH_VARARGS,
+     "split_pairs(text, mode) -> dict | None: firewall._pairs (mode 0) / auditd._audit_pairs (mode "
+     "1) for ASCII text whose every token they split themselves; None otherwise."},
     {"cef_extension", cef_extension, METH_O,
      "cef_extension(text) -> dict | None: base.parse_cef's extension pairs for ASCII text; None "
      "for any other text (the caller runs the regex)."},

@@ -162,3 +162,28 @@ def test_palo_alto_json_reads_as_json_loads_does() -> None:
     for bad in ('{"LogType": ', "[1, 2", '{"a": 1} x'):
         with pytest.raises(ValueError):
             _loads(bad)
+
+
+SPLIT_ALPHABET = ["SRC", "DST", "a", "Z", "1", "=", '"', "=1", " ", "  ", "\t", "\x1c", "\n", "[", ":", "-",
+                  'x="y z"', "IN=eth0 ", "key=", '="', "é"]
+
+
+@pytest.mark.parametrize(("module", "func"), [("firewall", "_pairs"), ("auditd", "_audit_pairs")])
+def test_split_pairs_equal_the_python_loops(module: str, func: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib
+
+    from bench.bench_detections import make_lines
+
+    mod = importlib.import_module(f"nocsoc.collectors.logs.parsers.{module}")
+    fn = getattr(mod, func)
+    rnd = random.Random(19)
+    texts = [ln.split(": ", 1)[-1] for ln in make_lines(3000)]
+    texts += ["".join(rnd.choice(SPLIT_ALPHABET) for _ in range(rnd.randint(0, 25))) for _ in range(20_000)]
+    fast = [list(fn(t).items()) for t in texts]
+    monkeypatch.setattr(mod, "_c_split_pairs", None)
+    slow = [list(fn(t).items()) for t in texts]
+    assert fast == slow
+    assert logfast.split_pairs("SRC=1 x", 0) == {"SRC": "1"}
+    assert logfast.split_pairs("SRC=1 Src=2", 0) is None  # the regex decides
+    assert logfast.split_pairs('a=1 b="2" c', 1) is None
+    assert logfast.split_pairs('a=1 b="2"', 1) == {"a": "1", "b": "2"}

@@ -37,11 +37,14 @@ def _kv_unquoted(pattern: re.Pattern[str], text: str) -> dict[str, str]:
 
 _c_kv_pairs: Callable[[str, bool], dict[str, str] | None] | None
 _c_cef_extension: Callable[[str], dict[str, str] | None] | None
-try:  # C twins of the k=v regexes below and of parse_cef's extension loop, for ASCII lines
+# the split loops of firewall._pairs (mode 0) and auditd._audit_pairs (mode 1), or None
+c_split_pairs: Callable[[str, int], dict[str, str] | None] | None
+try:  # C twins of the k=v regexes below, parse_cef's extension loop and the split loops
     from nocsoc.collectors.logs._logfast import cef_extension as _c_cef_extension
     from nocsoc.collectors.logs._logfast import kv_pairs as _c_kv_pairs
+    from nocsoc.collectors.logs._logfast import split_pairs as c_split_pairs
 except ImportError:  # no compiler where nocsoc was installed (setup.py: optional): Python does it all
-    _c_kv_pairs = _c_cef_extension = None
+    _c_kv_pairs = _c_cef_extension = c_split_pairs = None
 
 
 def kv_pairs(text: str) -> dict[str, str]:
