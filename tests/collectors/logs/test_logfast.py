@@ -172,12 +172,14 @@ SPLIT_ALPHABET = ["SRC", "DST", "a", "Z", "1", "=", '"', "=1", " ", "  ", "\t", 
 def test_split_pairs_equal_the_python_loops(module: str, func: str, monkeypatch: pytest.MonkeyPatch) -> None:
     import importlib
 
-    from bench.bench_detections import make_lines
-
     mod = importlib.import_module(f"nocsoc.collectors.logs.parsers.{module}")
     fn = getattr(mod, func)
     rnd = random.Random(19)
-    texts = [ln.split(": ", 1)[-1] for ln in make_lines(3000)]
+    texts = [f"[{i}.000] NOCSOC-DROP IN=eth0 OUT= SRC=203.0.113.{i % 250} DST=10.10.0.1 LEN=44 TOS=0x00 "
+             f"TTL=49 ID={i} PROTO=TCP SPT={1024 + i} DPT=22 WINDOW=1024 RES=0x00 SYN URGP=0"
+             for i in range(300)]
+    texts += [f'arch=c000003e syscall=59 success=yes exit=0 ppid=1 pid={i} auid=1000 uid=0 comm="bash" '
+              f'exe="/usr/bin/bash" key="exec"' for i in range(300)]
     texts += ["".join(rnd.choice(SPLIT_ALPHABET) for _ in range(rnd.randint(0, 25))) for _ in range(20_000)]
     fast = [list(fn(t).items()) for t in texts]
     monkeypatch.setattr(mod, "_c_split_pairs", None)
