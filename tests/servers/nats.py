@@ -138,7 +138,8 @@ class NatsCluster:
         """Wait until every running node listens and agrees on a JetStream meta leader."""
         running = [n for n in self.nodes if n.alive()]
         for node in running:
-            wait_until(lambda n=node: tcp_open(n.port), timeout, what=f"nats {node.name} client port")
+            port = node.port
+            wait_until(lambda: tcp_open(port), timeout, what=f"nats {node.name} client port")
 
         def agreed() -> bool:
             leaders = {n.meta_leader() for n in running}
