@@ -93,6 +93,9 @@ class NatsNode:
     def alive(self) -> bool:
         return self.server is not None and self.server.alive()
 
+    def listening(self) -> bool:
+        return tcp_open(self.port)
+
     def stop(self, hard: bool = False) -> None:
         if self.server is None:
             return
@@ -138,8 +141,7 @@ class NatsCluster:
         """Wait until every running node listens and agrees on a JetStream meta leader."""
         running = [n for n in self.nodes if n.alive()]
         for node in running:
-            port = node.port
-            wait_until(lambda: tcp_open(port), timeout, what=f"nats {node.name} client port")
+            wait_until(node.listening, timeout, what=f"nats {node.name} client port")
 
         def agreed() -> bool:
             leaders = {n.meta_leader() for n in running}
