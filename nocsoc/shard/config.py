@@ -27,13 +27,14 @@ class ShardConfig(BaseModel):
         default=None,
         description="this poller's name in the membership (default: host name and process id)",
     )
-    heartbeat_s: float = Field(default=2.0, gt=0, le=60, description="how often a poller says it is alive")
+    heartbeat_s: float = Field(default=3.0, gt=0, le=60, description="how often a poller says it is alive")
     member_ttl_s: float = Field(
-        default=6.0,
+        default=15.0,
         gt=0,
         le=600,
         description="a poller not heard from for this long is dead and its devices are taken over "
-        "(the members bucket's TTL; keep it well under the poll interval)",
+        "(the members bucket's TTL): under half the poll interval, and above a JetStream leader "
+        "election (4-9 s), during which no heartbeat lands",
     )
     lease_ttl_s: float = Field(
         default=3600.0,
