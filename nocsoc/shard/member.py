@@ -90,8 +90,10 @@ class ShardMember:
         self.members: tuple[str, ...] = ()
         self._keys: frozenset[str] = frozenset()
         self._mine: frozenset[str] = frozenset()
-        self._revisions: dict[str, int] = {}  # lease key -> revision this poller wrote last
+        # lease key -> (revision, cycle) this poller wrote last
+        self._revisions: dict[str, tuple[int, int]] = {}
         self._nc: Client | None = None
+        self._connecting: asyncio.Task[Client] | None = None
         self._js: Any = None
         self._members_kv: KeyValue | None = None
         self._leases_kv: KeyValue | None = None
@@ -144,6 +146,11 @@ class ShardMember:
                 await asyncio.wait_for(self._js.purge_stream(
                     f"KV_{self.config.members_bucket}", subject=self._member_subject(self.id)),
                     self.config.request_timeout_s)
+        if self._connecting is not None and not self._connecting.done():
+            self._connecting.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._connecting
+        self._connecting = None
         if self._nc is not None:
             with contextlib.suppress(*TRANSIENT):
                 await asyncio.wait_for(self._nc.close(), self.config.request_timeout_s)
@@ -212,7 +219,22 @@ class ShardMember:
 
     async def _connect(self) -> None:
         if self._nc is None:
-            self._nc = await nats.connect(
+            # nats-py retries a first connection forever when reconnects are unlimited: let it
+            # retry in the background and report "not connected" to each heartbeat meanwhile
+            if self._connecting is None:
+                self._connecting = asyncio.get_running_loop().create_task(self._open())
+            done, _ = await asyncio.wait({self._connecting}, timeout=self.config.request_timeout_s)
+            if not done:
+                raise nats.errors.NoServersError
+            self._nc = self._connecting.result()
+        js = self._js = self._nc.jetstream(timeout=self.config.request_timeout_s)
+        self._members_kv = await self._bucket(js, self.config.members_bucket, self.config.member_ttl_s,
+                                              "nocsoc SNMP pollers: one key per live poller")
+        self._leases_kv = await self._bucket(js, self.config.leases_bucket, self.config.lease_ttl_s,
+                                             "nocsoc SNMP leases: the poller and cycle of each device")
+
+    async def _open(self) -> Client:
+        return await nats.connect(
                 servers=self.servers,
                 name=f"nocsoc-snmp-{self.id}",
                 connect_timeout=self.config.request_timeout_s,
@@ -223,11 +245,6 @@ class ShardMember:
                 disconnected_cb=self._on_event,
                 reconnected_cb=self._on_event,
             )
-        js = self._js = self._nc.jetstream(timeout=self.config.request_timeout_s)
-        self._members_kv = await self._bucket(js, self.config.members_bucket, self.config.member_ttl_s,
-                                              "nocsoc SNMP pollers: one key per live poller")
-        self._leases_kv = await self._bucket(js, self.config.leases_bucket, self.config.lease_ttl_s,
-                                             "nocsoc SNMP leases: the poller and cycle of each device")
 
     async def _bucket(self, js: Any, name: str, ttl: float, description: str) -> KeyValue:
         """Open the bucket, creating it when it does not exist. An existing bucket is used as
@@ -267,9 +284,10 @@ class ShardMember:
         cycle = slot_id(slot_start)
         value = json.dumps({"poller": self.id, "cycle": cycle}).encode()
         delay = 0.05
+        wrote = [False]  # a write was sent in this claim (its answer may have been lost)
         while True:
             try:
-                won = await self._claim_once(key, cycle, value)
+                won = await self._claim_once(key, cycle, value, wrote)
             except TRANSIENT as exc:
                 remaining = until - self.clock()
                 if remaining <= 0:
@@ -289,15 +307,21 @@ class ShardMember:
                 self._lease_outage = False
             return won
 
-    async def _claim_once(self, key: str, cycle: int, value: bytes) -> bool:
+    async def _claim_once(self, key: str, cycle: int, value: bytes, wrote: list[bool]) -> bool:
         kv = self._leases_kv
         if kv is None:
             raise nats.errors.ConnectionClosedError
         timeout = self.config.request_timeout_s
-        rev = self._revisions.get(key)
-        if rev is not None:  # the common case: this poller held the previous cycle, one round trip
+        mine = self._revisions.get(key)
+        if mine is not None and not wrote[0]:
+            rev, held_cycle = mine
+            if held_cycle >= cycle:
+                return False  # this poller has this cycle (or a later one) already
+            # the common case, this poller held the previous cycle: one round trip
             try:
-                self._revisions[key] = await asyncio.wait_for(kv.update(key, value, last=rev), timeout)
+                wrote[0] = True
+                self._revisions[key] = (await asyncio.wait_for(kv.update(key, value, last=rev), timeout),
+                                        cycle)
                 return True
             except nats.js.errors.KeyWrongLastSequenceError:
                 self._revisions.pop(key, None)
@@ -305,19 +329,21 @@ class ShardMember:
             entry = await asyncio.wait_for(kv.get(key), timeout)
         except nats.js.errors.KeyNotFoundError:
             try:
-                self._revisions[key] = await asyncio.wait_for(kv.create(key, value), timeout)
+                wrote[0] = True
+                self._revisions[key] = (await asyncio.wait_for(kv.create(key, value), timeout), cycle)
                 return True
             except nats.js.errors.KeyWrongLastSequenceError:
                 return False  # another poller created it for this cycle a moment ago
         held = _lease(entry.value)
         if held is not None and held[1] >= cycle:
-            if held == (self.id, cycle):  # our own write, whose answer was lost
-                self._revisions[key] = entry.revision or 0
+            if held == (self.id, cycle) and wrote[0]:  # our own write, whose answer was lost
+                self._revisions[key] = (entry.revision or 0, cycle)
                 return True
             return False
         try:
-            self._revisions[key] = await asyncio.wait_for(
-                kv.update(key, value, last=entry.revision), timeout)
+            wrote[0] = True
+            rev = await asyncio.wait_for(kv.update(key, value, last=entry.revision), timeout)
+            self._revisions[key] = (rev, cycle)
             return True
         except nats.js.errors.KeyWrongLastSequenceError:
             return False
