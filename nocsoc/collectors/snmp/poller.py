@@ -717,6 +717,10 @@ class SnmpPoller:
         name, interval = poller.device.name, poller.interval_s
         offset = slots.offset(name, interval, self.config.spread_start)
         catchup = interval * shard.config.catchup_fraction
+        if interval >= shard.config.lease_ttl_s:
+            log.error("%s: poll interval %gs is not shorter than snmp.shard.lease_ttl_s (%gs): its "
+                      "lease can expire within a cycle and another poller poll that cycle again",
+                      name, interval, shard.config.lease_ttl_s)
         handled: float | None = None  # the cycle this poller tried already
         woken = False
         while True:
