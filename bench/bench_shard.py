@@ -33,7 +33,7 @@ POLLERS = 4
 SNMP_DEVICES = 8
 PORTS = 48
 ROUNDS = 3
-SNMP_INTERVAL = 4.0
+SNMP_INTERVAL = 8.0
 QUICK = {"LEASE_DEVICES": 60, "LEASE_CYCLES": 2, "BEATS": 5, "SNMP_DEVICES": 2, "ROUNDS": 1,
          "SNMP_INTERVAL": 2.0}
 
@@ -176,7 +176,11 @@ def run() -> dict[str, Any]:
     overhead_ms = r3["poller CPU us per lease"] / 1000
     cpu_ms = sharded["cpu_per_cycle"] * 1000
     per_core = 60 / sharded["cpu_per_cycle"]
-    cores = math.ceil(1700 / per_core)
+    cores: int | str = math.ceil(1700 / per_core)
+    # CPU per cycle of polls that timed out is not the cost of a poll: no figure then
+    failed = sum(r["cycles"] - r["ok"] for r in (plain, sharded))
+    if failed:
+        cores = f"n/a: {failed} polls failed (agents starved by the machine's load); rerun"
     rate = 1700 / 60
     rows = [
         {
@@ -185,7 +189,7 @@ def run() -> dict[str, Any]:
             "sharded ms": round(cpu_ms, 2),
             "sharded / without bus": round(sharded["cpu_per_cycle"] / plain["cpu_per_cycle"], 2),
             "lease share of a cycle (R3 lease CPU / sharded cycle)": f"{overhead_ms / cpu_ms:.1%}",
-            "devices per poller core at 60 s (sharded)": int(per_core),
+            "devices per poller core at 60 s (sharded)": int(per_core) if not failed else cores,
             "measured": f"{SNMP_DEVICES} devices x {ROUNDS} cycles every {SNMP_INTERVAL:g} s: "
                         f"{plain['ok']}/{plain['cycles']} and {sharded['ok']}/{sharded['cycles']} ok, "
                         f"{sharded['leases_lost']} leases lost",

@@ -67,8 +67,17 @@ class ShardConfig(BaseModel):
         return self
 
     def servers(self, bus_url: str | None) -> list[str]:
-        """The NATS servers to use (none: sharding off)."""
+        """The NATS servers to use (none: sharding off). ValueError for a bus that is not NATS:
+        the pollers' membership and leases need JetStream's key-value buckets, and pollers
+        that cannot coordinate would each poll every device."""
         if not self.enabled:
             return []
         url = self.url or bus_url or ""
-        return [u.strip() for u in url.split(",") if u.strip()]
+        servers = [u.strip() for u in url.split(",") if u.strip()]
+        scheme = servers[0].split("://", 1)[0].lower() if servers and "://" in servers[0] else "nats"
+        if scheme not in ("nats", "tls"):
+            where = "snmp.shard.url" if self.url else "bus.url"
+            raise ValueError(f"sharded SNMP polling needs a NATS bus, and {where} is {scheme}://: set "
+                             "snmp.shard.url to the NATS servers, or snmp.shard.enabled: false to "
+                             "poll every device from this poller")
+        return servers

@@ -220,6 +220,11 @@ def test_config() -> None:
     assert ShardConfig().servers("nats://a:4222, nats://b:4222") == ["nats://a:4222", "nats://b:4222"]
     assert ShardConfig(url="nats://c:1").servers("nats://a:4222") == ["nats://c:1"]
     assert ShardConfig(enabled=False).servers("nats://a:4222") == []
+    assert ShardConfig().servers("nats://a:4222,b:4222") == ["nats://a:4222", "b:4222"]
+    with pytest.raises(ValueError, match=r"needs a NATS bus, and bus.url is kafka://"):
+        ShardConfig().servers("kafka://k1:9092")
+    assert ShardConfig(url="nats://n:4222").servers("kafka://k1:9092") == ["nats://n:4222"]
+    assert ShardConfig(enabled=False).servers("kafka://k1:9092") == []
 
 
 def _snmp_component(config: Config) -> Any:
