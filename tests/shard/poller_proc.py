@@ -5,7 +5,9 @@ clean leave, its heartbeat simply stops).
 
 SPEC: {"inventory": {...}, "out": path, "id": name, "url": nats urls, "interval_s": s,
 "shard": {ShardConfig fields}}. Every snmp_poll point (one per device cycle) is appended to
-`out` as a JSON line {"device", "time_ns", "poller"} and flushed at once: the test's sink.
+`out` as a JSON line {"device", "time_ns", "poller"} and flushed at once: the test's sink. On
+SIGTERM the poller's shard counters (taken before it stops: the gauges drop to 0 on a leave) go
+to `<out>.counters.json`, then it stops cleanly.
 """
 
 from __future__ import annotations
@@ -66,8 +68,10 @@ def main(spec_path: str) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     poller.start()
     stop.wait()
+    counted = member.counters.snapshot()
     poller.stop()
     sink.close()
+    Path(spec["out"] + ".counters.json").write_text(json.dumps(counted))
     return 0
 
 

@@ -89,6 +89,17 @@ class Pollers:
             [sys.executable, "-m", "tests.shard.poller_proc", str(path)], cwd=ROOT, stdout=log,
             stderr=subprocess.STDOUT, env={**os.environ, **SECRET_ENV, "PYTHONPATH": str(ROOT)})
 
+    def counters(self, pid: str) -> dict[str, int]:
+        """Stop one poller cleanly, when none of its polls is in flight, and read its shard
+        counters."""
+        wait_until(lambda: self.quiet(DEVICES), timeout=self.interval * 4, interval=0.02,
+                   what="no poll in flight")
+        proc = self.procs[pid]
+        proc.terminate()
+        proc.wait(20)
+        data: dict[str, int] = json.loads((self.root / f"{pid}.jsonl.counters.json").read_text())
+        return data
+
     def kill(self, pid: str) -> None:
         proc = self.procs[pid]
         proc.send_signal(signal.SIGKILL)
@@ -122,6 +133,17 @@ class Pollers:
         for p in self.polls():
             out[p["device"]][slot_of(p["device"], p["time_ns"], self.interval)].append(p["poller"])
         return out
+
+    def quiet(self, devices: list[str]) -> bool:
+        """True when none of `devices` is in the middle of a poll and each has been polled in
+        its current cycle."""
+        now = time.time()
+        c = self.cycles()
+        for d in devices:
+            slot = slots.slot_start(now, self.interval, slots.offset(d, self.interval))
+            if not (MAX_POLL_S <= now - slot <= self.interval - 0.5) or slots.slot_id(slot) not in c[d]:
+                return False
+        return True
 
     def cycles_after(self, t: float) -> dict[str, int]:
         """How many cycles of each device that started after `t` were polled."""
@@ -176,15 +198,8 @@ def test_two_pollers_split_the_inventory_and_take_over_a_killed_one(pollers: Pol
     # Kill poller-a at a moment when none of its devices is in the middle of a poll (a poller
     # that dies after leasing a cycle, before writing it, loses that one cycle by design: a
     # lease is never taken twice) and each has been polled in its current cycle.
-    def quiet() -> bool:
-        now = time.time()
-        c = pollers.cycles()
-        for d in a_devices:
-            slot = slots.slot_start(now, INTERVAL, slots.offset(d, INTERVAL))
-            if not (MAX_POLL_S <= now - slot <= INTERVAL - 0.5) or slots.slot_id(slot) not in c[d]:
-                return False
-        return True
-    wait_until(quiet, timeout=INTERVAL * 4, interval=0.02, what="no poll of poller-a in flight")
+    wait_until(lambda: pollers.quiet(a_devices), timeout=INTERVAL * 4, interval=0.02,
+               what="no poll of poller-a in flight")
     t_kill = time.time()
     pollers.kill("poller-a")
     last_a = {d: max(s for s, who in pollers.cycles()[d].items() if "poller-a" in who) for d in a_devices}
@@ -204,6 +219,12 @@ def test_two_pollers_split_the_inventory_and_take_over_a_killed_one(pollers: Pol
     for d in set(DEVICES) - set(a_devices):  # poller-b's own devices never missed a cycle
         seen = sorted(s for s in c[d] if s / 1000 > t0)
         assert seen == grid(seen[0], seen[-1]), (d, seen)
+    counted = pollers.counters("poller-b")
+    assert counted["takeovers"] == len(a_devices)
+    assert counted["assigned_devices"] == len(DEVICES) and counted["members"] == 1
+    c = pollers.cycles()
+    polled_b = sum(1 for cs in c.values() for who in cs.values() if who == ["poller-b"])
+    assert counted["leases_won"] == polled_b  # every lease won was polled, and written
 
 
 def _leases_leader(url: str) -> str:
@@ -240,3 +261,8 @@ def test_polling_continues_when_the_leases_leader_node_dies(
         assert seen == grid(seen[0], seen[-1], NODE_INTERVAL), (
             f"{d}: a cycle was missed across the node kill at {t_kill:.3f}: {seen}\n{pollers.logs()}")
         assert all(c[d][s] == [owners[d]] for s in seen)
+    # the fault hit the leases: their stream has a new leader
+    assert _leases_leader(nats_cluster.url) != leader
+    # and the membership is whole again (read from poller-a, stopped first: its leave would
+    # shrink poller-b's view)
+    assert pollers.counters("poller-a")["members"] == 2
