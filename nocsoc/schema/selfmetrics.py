@@ -76,6 +76,9 @@ SNMP_SHARD = Measurement(
               "device cycles not polled because the leases bucket did not answer in time"),
         Field("catchup_polls", INT, "short",
               "device cycles polled late, right after a takeover, instead of skipped"),
+        Field("id_conflicts", INT, "short",
+              "heartbeats that found this poller's key written by another process (two pollers "
+              "configured with one poller_id)"),
     ),
     area="self",
 )

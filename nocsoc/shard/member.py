@@ -101,6 +101,8 @@ class ShardMember:
         self._changed: asyncio.Event | None = None
         self._outage_logged = False
         self._lease_outage = False
+        self._conflict_logged = False
+        self._member_rev: int | None = None
         self.started = self.clock()
 
     # ---- what the poller asks ------------------------------------------------------------
@@ -179,9 +181,19 @@ class ShardMember:
             await self._connect()
         assert self._members_kv is not None
         timeout = self.config.request_timeout_s
-        value = json.dumps({"host": socket.gethostname(), "pid": os.getpid(), "started": self.started,
-                            "devices": len(self._mine)}).encode()
-        await asyncio.wait_for(self._members_kv.put(self.id, value), timeout)
+        kv = self._members_kv
+        me = {"host": socket.gethostname(), "pid": os.getpid(), "started": self.started}
+        value = json.dumps({**me, "devices": len(self._mine)}).encode()
+        # compare-and-set on our own key: a failure means someone else wrote it (or it expired)
+        if self._member_rev is not None:
+            try:
+                self._member_rev = await asyncio.wait_for(kv.update(self.id, value, last=self._member_rev),
+                                                          timeout)
+            except nats.js.errors.KeyWrongLastSequenceError:
+                self._member_rev = None
+                await self._check_own_key(kv, me)
+        if self._member_rev is None:
+            self._member_rev = await asyncio.wait_for(kv.put(self.id, value), timeout)
         self.counters.add("heartbeats")
         bucket = self.config.members_bucket
         info = await asyncio.wait_for(
@@ -193,6 +205,27 @@ class ShardMember:
             log.warning("snmp shard %s: bus answers again", self.id)
             self._outage_logged = False
         self._reassign(tuple(sorted(set(keys))))
+
+    async def _check_own_key(self, kv: KeyValue, me: dict[str, Any]) -> None:
+        """Our key was rewritten since our last heartbeat: by another process with the same
+        poller id (two pollers would then share one share of the devices), or it expired."""
+        try:
+            entry = await asyncio.wait_for(kv.get(self.id), self.config.request_timeout_s)
+        except nats.js.errors.KeyNotFoundError:
+            return  # expired during an outage: the next put recreates it
+        try:
+            other = json.loads(entry.value or b"")
+            theirs = {k: other.get(k) for k in me}
+        except (ValueError, AttributeError):
+            theirs = {}
+        if theirs == me:
+            return  # our own write whose answer was lost
+        self.counters.add("id_conflicts")
+        if not self._conflict_logged:
+            log.error("snmp shard: poller id %r is used by another poller too (%s): give each poller "
+                      "its own snmp.shard.poller_id, or leave it unset", self.id,
+                      json.dumps(theirs, ensure_ascii=True))
+            self._conflict_logged = True
 
     def _reassign(self, members: tuple[str, ...]) -> None:
         before_members, before = self.members, self._mine
@@ -335,6 +368,9 @@ class ShardMember:
             except nats.js.errors.KeyWrongLastSequenceError:
                 return False  # another poller created it for this cycle a moment ago
         held = _lease(entry.value)
+        if held is None:
+            log.warning("snmp shard %s: lease %s holds %r, not a nocsoc lease: taken over", self.id, key,
+                        (entry.value or b"")[:80])
         if held is not None and held[1] >= cycle:
             if held == (self.id, cycle) and wrote[0]:  # our own write, whose answer was lost
                 self._revisions[key] = (entry.revision or 0, cycle)

@@ -168,6 +168,40 @@ def test_a_crashed_member_expires_by_the_ttl_and_its_devices_are_taken_over(nats
     asyncio.run(go())
 
 
+def test_two_pollers_with_one_id_are_told(nats_url: str, caplog: pytest.LogCaptureFixture) -> None:
+    async def go() -> None:
+        c = cfg()
+        a, b = ShardMember(c, [nats_url], "dx-poller"), ShardMember(c, [nats_url], "dx-poller")
+        b.started = a.started + 1  # another process (same host and pid here, a test)
+        with caplog.at_level(logging.ERROR, "nocsoc.shard.member"):
+            for _ in range(2):
+                await a.beat()
+                await b.beat()
+        assert a.counters.get("id_conflicts") + b.counters.get("id_conflicts") >= 2
+        assert "poller id 'dx-poller' is used by another poller too" in caplog.text
+        solo = ShardMember(c, [nats_url], "solo")
+        for _ in range(3):  # its own heartbeats are no conflict
+            await solo.beat()
+        assert solo.counters.get("id_conflicts") == 0 and solo.counters.get("heartbeats") == 3
+        for m in (a, b, solo):
+            await m.stop()
+    asyncio.run(go())
+
+
+def test_a_lease_that_is_not_ours_is_said_and_taken_over(
+        nats_url: str, caplog: pytest.LogCaptureFixture) -> None:
+    async def go() -> None:
+        a = ShardMember(cfg(), [nats_url], "a")
+        await a.beat()
+        assert a._leases_kv is not None
+        await a._leases_kv.put("n.odd", b"\x00garbage\n")
+        with caplog.at_level(logging.WARNING, "nocsoc.shard.member"):
+            assert await a.claim("odd", 5.0, time.time() + 5)
+        assert "lease n.odd holds b'\\x00garbage\\n', not a nocsoc lease: taken over" in caplog.text
+        await a.stop()
+    asyncio.run(go())
+
+
 def test_an_unreachable_bus_means_owning_and_polling_nothing() -> None:
     async def go() -> None:
         m = ShardMember(cfg(request_timeout_s=0.3), [f"nats://127.0.0.1:{free_port()}"], "lonely")
