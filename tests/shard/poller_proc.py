@@ -5,7 +5,8 @@ clean leave, its heartbeat simply stops).
 
 SPEC: {"inventory": {...}, "out": path, "id": name, "url": nats urls, "interval_s": s,
 "shard": {ShardConfig fields}}. Every snmp_poll point (one per device cycle) is appended to
-`out` as a JSON line {"device", "time_ns", "poller"} and flushed at once: the test's sink. On
+`out` as a JSON line {"device", "time_ns", "poller"} and flushed at once: the test's sink. Each
+change of the poller's view of the membership goes to `<out>.members` ({"time", "members"}). On
 SIGTERM the poller's shard counters (taken before it stops: the gauges drop to 0 on a leave) go
 to `<out>.counters.json`, then it stops cleanly.
 """
@@ -17,6 +18,7 @@ import logging
 import signal
 import sys
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -67,7 +69,12 @@ def main(spec_path: str) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     poller.start()
-    stop.wait()
+    seen: tuple[str, ...] | None = None
+    with open(spec["out"] + ".members", "a", buffering=1) as views:
+        while not stop.wait(0.05):
+            if member.members != seen:
+                seen = member.members
+                views.write(json.dumps({"time": time.time(), "members": list(seen)}) + "\n")
     counted = member.counters.snapshot()
     poller.stop()
     sink.close()

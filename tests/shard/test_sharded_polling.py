@@ -134,6 +134,13 @@ class Pollers:
             out[p["device"]][slot_of(p["device"], p["time_ns"], self.interval)].append(p["poller"])
         return out
 
+    def view(self, pid: str) -> tuple[float, list[str]]:
+        """(since when, members) of a poller's latest view of the membership."""
+        path = self.root / f"{pid}.jsonl.members"
+        lines = path.read_text().splitlines() if path.exists() else []
+        last = json.loads(lines[-1]) if lines and lines[-1].endswith("}") else {"time": 0.0, "members": []}
+        return float(last["time"]), list(last["members"])
+
     def quiet(self, devices: list[str]) -> bool:
         """True when none of `devices` is in the middle of a poll and each has been polled in
         its current cycle."""
@@ -164,12 +171,14 @@ def pollers(tmp_path: Path, sim: SnmpSim, nats_cluster: NatsCluster) -> Iterator
 
 
 def await_steady(p: Pollers) -> float:
-    """Both pollers started; wait until every device was polled in 2 whole cycles after both
-    pollers saw each other (2 s after start covers the first heartbeats), by its owner."""
-    t0 = time.time() + 2.0
+    """Start both pollers; wait until both see both, then until every device was polled in 2
+    whole cycles after that. Returns when both saw both."""
     for pid in IDS:
         p.start(pid)
     try:
+        wait_until(lambda: all(p.view(pid)[1] == list(IDS) for pid in IDS), timeout=60, interval=0.1,
+                   what="both pollers seeing both")
+        t0 = max(p.view(pid)[0] for pid in IDS)
         wait_until(lambda: min(p.cycles_after(t0).values()) >= 2, timeout=p.interval * 5, interval=0.2,
                    what="every device polled in 2 cycles")
     except TimeoutError as exc:
@@ -192,7 +201,7 @@ def test_two_pollers_split_the_inventory_and_take_over_a_killed_one(pollers: Pol
     for d, cs in pollers.cycles().items():
         for s, who in cs.items():
             if s / 1000 > t0:
-                assert who == [owners[d]], (d, s, who)
+                assert who == [owners[d]], (d, s, who, pollers.logs())
     assert_once_per_cycle(pollers)
 
     # Kill poller-a at a moment when none of its devices is in the middle of a poll (a poller
