@@ -135,7 +135,7 @@ class ShardMember:
         self._task = asyncio.get_running_loop().create_task(self._run(), name=f"shard:{self.id}")
 
     async def stop(self, leave: bool = True) -> None:
-        """Stop heartbeating; with `leave`, delete this poller's key so that the others take its
+        """Stop heartbeating; with `leave`, purge this poller's key so that the others take its
         devices over at their next read instead of a TTL later."""
         if self._task is not None:
             self._task.cancel()
@@ -170,8 +170,8 @@ class ShardMember:
             except Exception as exc:  # the bus is down or electing: say it once per outage, retry
                 self.counters.add("heartbeat_failures")
                 if not self._outage_logged:
-                    log.warning("snmp shard %s: bus not usable, polling nothing until it is: %s",
-                                self.id, _describe(exc))
+                    log.warning("snmp shard %s: heartbeat failed, the last membership stays (the "
+                                "leases still decide every poll): %s", self.id, _describe(exc))
                     self._outage_logged = True
             await asyncio.sleep(self.config.heartbeat_s)
 
