@@ -90,6 +90,7 @@ class ShardMember:
         self.members: tuple[str, ...] = ()
         self._keys: frozenset[str] = frozenset()
         self._mine: frozenset[str] = frozenset()
+        self._taken: frozenset[str] = frozenset()
         # lease key -> (revision, cycle) this poller wrote last
         self._revisions: dict[str, tuple[int, int]] = {}
         self._nc: Client | None = None
@@ -113,6 +114,11 @@ class ShardMember:
     @property
     def assigned(self) -> frozenset[str]:
         return self._mine
+
+    def taken_over(self, key: str) -> bool:
+        """True when the last membership change gave this poller the device because its owner
+        left or died (not this poller's own start, not a reload)."""
+        return key in self._taken
 
     @property
     def changed(self) -> asyncio.Event:
@@ -234,10 +240,12 @@ class ShardMember:
             if before_members:
                 self.counters.add("membership_changes")
             left = set(before_members) - set(members)
+            self._taken = frozenset()
             if left and self.id in members:
                 # devices gained from a poller that left (a join only ever takes devices away)
                 was = rendezvous.assign(mine - before, before_members)
-                self.counters.add("takeovers", sum(1 for k in mine - before if was.get(k) in left))
+                self._taken = frozenset(k for k in mine - before if was.get(k) in left)
+                self.counters.add("takeovers", len(self._taken))
             log.info("snmp shard %s: %d live poller(s) %s; this one owns %d of %d devices", self.id,
                      len(members), ", ".join(members), len(mine), len(self._keys))
         self.members, self._mine = members, mine

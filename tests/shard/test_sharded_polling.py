@@ -206,9 +206,15 @@ def test_two_pollers_split_the_inventory_and_take_over_a_killed_one(pollers: Pol
 
     # Kill poller-a at a moment when none of its devices is in the middle of a poll (a poller
     # that dies after leasing a cycle, before writing it, loses that one cycle by design: a
-    # lease is never taken twice) and each has been polled in its current cycle.
-    wait_until(lambda: pollers.quiet(a_devices), timeout=INTERVAL * 4, interval=0.02,
-               what="no poll of poller-a in flight")
+    # lease is never taken twice) and each has been polled in its current cycle; and when one
+    # of them has its next cycle due within 1 s, before poller-b can see poller-a dead (its key
+    # lives 2 s after its last heartbeat, 0.5 s apart): that cycle is then polled late, a catch-up.
+    def due_soon() -> bool:
+        now = time.time()
+        return any(slots.slot_start(now, INTERVAL, slots.offset(d, INTERVAL)) + INTERVAL - now <= 1.0
+                   for d in a_devices)
+    wait_until(lambda: pollers.quiet(a_devices) and due_soon(), timeout=INTERVAL * 4, interval=0.02,
+               what="no poll of poller-a in flight, one of its cycles due soon")
     t_kill = time.time()
     pollers.kill("poller-a")
     last_a = {d: max(s for s, who in pollers.cycles()[d].items() if "poller-a" in who) for d in a_devices}
@@ -228,7 +234,15 @@ def test_two_pollers_split_the_inventory_and_take_over_a_killed_one(pollers: Pol
     for d in set(DEVICES) - set(a_devices):  # poller-b's own devices never missed a cycle
         seen = sorted(s for s in c[d] if s / 1000 > t0)
         assert seen == grid(seen[0], seen[-1]), (d, seen)
+    # A device whose first cycle after the kill began before poller-b saw poller-a gone was
+    # polled late, as a catch-up; one that began after, on time. (The view is logged within
+    # 50 ms of the change: a cycle closer than 0.2 s to it could be either.)
+    t_gone = pollers.view("poller-b")[0]
+    firsts = [min(s for s in c[d] if s > last_a[d]) / 1000 for d in a_devices]
+    surely = sum(1 for f in firsts if f < t_gone - 0.2)
+    maybe = sum(1 for f in firsts if abs(f - t_gone) <= 0.2)
     counted = pollers.counters("poller-b")
+    assert 1 <= surely <= counted["catchup_polls"] <= surely + maybe, (firsts, t_gone, counted)
     assert counted["takeovers"] == len(a_devices)
     assert counted["assigned_devices"] == len(DEVICES) and counted["members"] == 1
     c = pollers.cycles()

@@ -722,7 +722,7 @@ class SnmpPoller:
                       "lease can expire within a cycle and another poller poll that cycle again",
                       name, interval, shard.config.lease_ttl_s)
         handled: float | None = None  # the cycle this poller tried already
-        woken = False
+        gained = False  # woken by a membership change that gave this device over from a dead poller
         while True:
             changed = shard.changed
             now = time.time()
@@ -730,15 +730,16 @@ class SnmpPoller:
             if slot != handled and shard.owns(name) and now - slot <= catchup:
                 handled = slot
                 if await shard.claim(name, slot, until=slot + catchup):
-                    if woken:
+                    if gained:
                         shard.counters.add("catchup_polls")
                     # the cycle's deadline counts from its slot on the shared grid
                     await self._poll_one(self._engines, poller, slot=loop.time() - (time.time() - slot))
+            owned = shard.owns(name)
             try:
                 await asyncio.wait_for(changed.wait(), max(0.0, slot + interval - time.time()))
-                woken = True
+                gained = not owned and shard.owns(name) and shard.taken_over(name)
             except TimeoutError:
-                woken = False
+                gained = False
 
     # ---- self-metrics ------------------------------------------------------------------------
     def self_points(self) -> list[Point]:
