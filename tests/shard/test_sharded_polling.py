@@ -289,3 +289,44 @@ def test_polling_continues_when_the_leases_leader_node_dies(
     # and the membership is whole again (read from poller-a, stopped first: its leave would
     # shrink poller-b's view)
     assert pollers.counters("poller-a")["members"] == 2
+
+
+def test_a_reload_under_sharding_polls_the_new_devices(sim: SnmpSim, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """In one process: a poller alone on the bus, its inventory grown by a reload (SIGHUP)."""
+    from nocsoc.collectors.snmp.config import SnmpConfig
+    from nocsoc.collectors.snmp.poller import SnmpPoller
+    from nocsoc.inventory.model import Inventory
+    from nocsoc.shard.member import ShardMember
+    from nocsoc.sinks.memory import MemorySink
+    from tests.servers.nats import NatsSingle
+
+    interval = 3.0
+    full = inventory(sim)
+    small = {**full, "devices": full["devices"][:2]}
+    sink = MemorySink()
+    for k, v in SECRET_ENV.items():
+        monkeypatch.setenv(k, v)
+    with NatsSingle(tmp_path / "nats") as server:
+        config = SnmpConfig(interval_s=interval, shard={**SHARD, "replicas": 1})
+        member = ShardMember(config.shard, [server.url], "solo")
+        poller = SnmpPoller(config, Inventory.model_validate(small), sink, shard=member)
+
+        def polled() -> dict[str, list[int]]:
+            out: dict[str, list[int]] = defaultdict(list)
+            for p in sink.of("snmp_poll"):
+                out[p.tags["device"]].append(slot_of(p.tags["device"], p.time_ns, interval))
+            return out
+        poller.start()
+        try:
+            wait_until(lambda: len(polled()) == 2, timeout=interval * 4, what="the first 2 devices polled")
+            poller.update_inventory(Inventory.model_validate(full))
+            t_reload = time.time()
+            wait_until(lambda: all(any(s / 1000 > t_reload for s in polled().get(d, [])) for d in DEVICES),
+                       timeout=interval * 4, interval=0.1, what="every device polled after the reload")
+            assert member.assigned == set(DEVICES)
+            assert member.counters.get("takeovers") == 0  # a reload is no takeover
+        finally:
+            poller.stop()
+    for d, cycles in polled().items():
+        assert len(cycles) == len(set(cycles)), (d, cycles)  # never twice in a cycle
