@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nocsoc.collectors.ifnames import InterfaceNames
 from nocsoc.collectors.snmp import areas, profiles
@@ -45,8 +45,10 @@ from nocsoc.component import Counters
 from nocsoc.inventory.model import Device, Inventory, SnmpProfile
 from nocsoc.schema import DEVICE, DEVICE_EVENT, SNMP_POLL, SNMP_POLLER, Point
 from nocsoc.shard import slots
-from nocsoc.shard.member import ShardMember
 from nocsoc.sinks.base import Sink
+
+if TYPE_CHECKING:  # nats-py is imported only where pollers share the inventory
+    from nocsoc.shard.member import ShardMember
 
 log = logging.getLogger(__name__)
 
