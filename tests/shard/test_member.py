@@ -273,3 +273,60 @@ def test_the_service_shards_only_with_a_bus() -> None:
     sharded = _snmp_component(Config.model_validate({"snmp": {"shard": {"url": "nats://127.0.0.1:1"}}}))
     assert sharded.shard is not None and sharded.shard.servers == ["nats://127.0.0.1:1"]
     assert [c.measurement.name for c in sharded.counter_sets()] == ["snmp_poller", "snmp_shard"]
+
+
+def test_the_national_inventory_across_four_pollers(nats_url: str) -> None:
+    """34 provinces x 50 devices, 4 pollers: each cycle every device is leased exactly once, by
+    its owner; with every poller claiming every device (views as far apart as can be) still
+    once; a crashed poller's quarter is covered by the other three from the next cycle. (One
+    process plays the 4 pollers: their claims share one event loop, so each keeps at most 64 in
+    flight, as a poller's max_concurrency does, lest the burst starve the heartbeats.)"""
+    national = [f"p{p:02d}-dev{d:02d}" for p in range(34) for d in range(50)]
+
+    async def cycle(ms: list[ShardMember], slot: float, everyone: bool = False) -> dict[str, list[str]]:
+        later = time.time() + 60
+        gates = {m.id: asyncio.Semaphore(64) for m in ms}
+
+        async def claim(m: ShardMember, d: str) -> bool:
+            async with gates[m.id]:
+                return await m.claim(d, slot, later)
+        todo = [(m, d) for m in ms for d in (national if everyone else sorted(m.assigned))]
+        won = await asyncio.gather(*(claim(m, d) for m, d in todo))
+        out: dict[str, list[str]] = {d: [] for d in national}
+        for (m, d), w in zip(todo, won, strict=True):
+            if w:
+                out[d].append(m.id)
+        return out
+
+    async def go() -> None:
+        c = cfg(heartbeat_s=0.5, member_ttl_s=4.0, request_timeout_s=2.0)
+        ids = ["p0", "p1", "p2", "p3"]
+        ms = [ShardMember(c, [nats_url], i) for i in ids]
+        try:
+            await four(ms, ids)
+        finally:
+            for m in ms:
+                await m.stop()
+
+    async def four(ms: list[ShardMember], ids: list[str]) -> None:
+        for m in ms:
+            await m.start(national)
+        await until(lambda: all(m.members == tuple(ids) for m in ms), 15, "4 members")
+        owners = rendezvous.assign(national, ids)
+        assert await cycle(ms, 60.0) == {d: [owners[d]] for d in national}
+        once = await cycle(ms, 120.0, everyone=True)
+        assert all(len(w) == 1 for w in once.values())
+        dead = ms.pop()
+        dead_had = {d for d in national if owners[d] == "p3"}
+        taken0 = sum(m.counters.get("takeovers") for m in ms)
+        await dead.stop(leave=False)
+        try:
+            await until(lambda: all(m.members == tuple(ids[:3]) for m in ms), 30, "p3 expired")
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}: views {[m.members for m in ms]}, "
+                                 f"counters {[m.counters.snapshot() for m in ms]}") from None
+        owners3 = rendezvous.assign(national, ids[:3])
+        assert await cycle(ms, 180.0) == {d: [owners3[d]] for d in national}
+        assert sum(m.counters.get("takeovers") for m in ms) - taken0 == len(dead_had)
+        assert {d for d in national if owners[d] != owners3[d]} == dead_had  # only p3's moved
+    asyncio.run(go())
