@@ -69,9 +69,14 @@ class Service:
 def _snmp(sc: ServiceContext) -> Component:
     from nocsoc.collectors.ifnames import InterfaceNames
     from nocsoc.collectors.snmp.poller import SnmpPoller
+    from nocsoc.shard.member import ShardMember
 
+    # pollers share the inventory when a bus is configured (nocsoc.shard); else this one polls all
+    bus_url = getattr(getattr(sc.config, "bus", None), "url", None)
+    servers = sc.config.snmp.shard.servers(bus_url)
     return SnmpPoller(sc.config.snmp, sc.inventory, sc.sink, secrets_dir=sc.base_dir,
-                      ifnames=InterfaceNames.in_state_dir(sc.state_dir))
+                      ifnames=InterfaceNames.in_state_dir(sc.state_dir),
+                      shard=ShardMember(sc.config.snmp.shard, servers) if servers else None)
 
 
 def _flows(sc: ServiceContext) -> Component:
