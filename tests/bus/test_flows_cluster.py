@@ -1,0 +1,128 @@
+"""Flows through receiver -> NATS JetStream (3-node cluster) -> 2 decoders equal the
+single-machine results exactly, also when a decoder dies mid-stream or a NATS node does.
+
+The datagrams are the real captures of ../shared/flow-captures (66 exporters' NetFlow v5/v9 and
+IPFIX), each capture sent over UDP from its own loopback address (its own exporter). The
+single-machine result is the FlowPipeline of `nocsoc run` fed the very records the receiver
+published (payload, exporter, receive time), in order, then flushed.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from nocsoc.bus.config import BusConfig
+from nocsoc.bus.envelope import Record
+from nocsoc.bus.flows import BusFlowDecoder
+from nocsoc.bus.receiver import BusReceiver
+from nocsoc.collectors.flows.collector import FlowPipeline
+from nocsoc.collectors.flows.config import FlowsConfig
+from nocsoc.sinks.memory import MemorySink
+from tests.bus.helpers import capture_datagrams, exporter_address, point_keys, send_from
+from tests.servers.base import wait_until
+from tests.servers.nats import NatsCluster, nats_cluster  # noqa: F401
+
+INTERVAL_S = 2.0
+
+
+def _configs(cluster: NatsCluster, partitions: int = 4) -> tuple[BusConfig, FlowsConfig]:
+    bus = BusConfig(url=cluster.url, replicas=3, flow_partitions=partitions, lease_ttl_s=2.0,
+                    close_grace_s=1.0, ack_wait_s=5.0, publish_timeout_s=2.0,
+                    stream_max_bytes=32 << 20)
+    flows = FlowsConfig(bind="127.0.0.1:0", sflow_bind=None, interval_s=INTERVAL_S)
+    return bus, flows
+
+
+class Recorder:
+    """The records the receiver handed to the bus, in order (the single machine's input)."""
+
+    def __init__(self, receiver: BusReceiver) -> None:
+        self.records: list[Record] = []
+        self._lock = threading.Lock()
+        submit = receiver.publisher.submit
+
+        def record(kind: str, records: list[Record]) -> None:
+            with self._lock:
+                self.records.extend(records)
+            submit(kind, records)
+        receiver.publisher.submit = record  # type: ignore[method-assign]
+
+
+def expected_points(flows: FlowsConfig, records: list[Record]) -> list:
+    pipeline = FlowPipeline(flows)
+    pipeline.process(records)
+    return point_keys(pipeline.rollups.flush_all())
+
+
+def settled(decoders: list[BusFlowDecoder], records: int) -> bool:
+    """Every record read and every interval written and committed."""
+    done = sum(d.runner.counters.get("records") for d in decoders)
+    if done < records:
+        return False
+    for d in decoders:
+        for st in list(d.handler.parts.values()):
+            if st.processed or st.pipeline.rollups._open:
+                return False
+    return True
+
+
+def _run(tmp_path: Path, cluster: NatsCluster, fault: str | None) -> None:
+    bus, flows = _configs(cluster)
+    captures = capture_datagrams()
+    receiver = BusReceiver(bus, flows, None, tmp_path / "buffer", "r1")
+    rec = Recorder(receiver)
+    sinks = [MemorySink("d1"), MemorySink("d2")]
+    decoders = [BusFlowDecoder(flows, bus, None, sinks[i], tmp_path / f"d{i}", f"d{i + 1}") for i in range(2)]
+    receiver.start()
+    for d in decoders:
+        d.start()
+    try:
+        wait_until(lambda: sum(len(d.runner.held) for d in decoders) == bus.flow_partitions, 30,
+                   what="both decoders own every partition")
+        target = receiver.addresses()["netflow"]
+        half = len(captures) // 2
+        sent = 0
+        for i, dgs in enumerate(captures[:half]):
+            sent += send_from(exporter_address(i), target, dgs)
+        wait_until(lambda: len(rec.records) == sent, 30, what="receiver got the first half")
+        if fault == "decoder":
+            wait_until(lambda: decoders[0].runner.counters.get("records") > 0, 30, what="d1 decoding")
+            decoders[0].crash()
+        elif fault == "nats":
+            cluster.kill(1)
+        for i, dgs in enumerate(captures[half:], start=half):
+            sent += send_from(exporter_address(i), target, dgs)
+            time.sleep(0.01)  # spread over intervals (not a wait for anything)
+        wait_until(lambda: len(rec.records) == sent, 30, what="receiver got everything")
+        live = decoders[1:] if fault == "decoder" else decoders
+        wait_until(lambda: settled(live, sent) and not receiver.publisher.buffer, 90,
+                   what="decoders settled")
+        got = point_keys(p for s in sinks for p in s.points)
+        want = expected_points(flows, rec.records)
+        assert len(want) > 100
+        assert got == want
+        if fault == "decoder":
+            assert decoders[1].runner.counters.get("acquired") == bus.flow_partitions
+    finally:
+        receiver.stop()
+        for d in decoders:
+            d.stop()
+
+
+def test_two_decoders_equal_one_machine(tmp_path: Path, nats_cluster: NatsCluster) -> None:  # noqa: F811
+    _run(tmp_path, nats_cluster, None)
+
+
+def test_decoder_killed_mid_stream(tmp_path: Path, nats_cluster: NatsCluster) -> None:  # noqa: F811
+    _run(tmp_path, nats_cluster, "decoder")
+
+
+def test_nats_node_killed(tmp_path: Path, nats_cluster: NatsCluster) -> None:  # noqa: F811
+    _run(tmp_path, nats_cluster, "nats")
+
+
+pytestmark = pytest.mark.timeout(240)
