@@ -103,14 +103,28 @@ class PartitionRunner:
     # --- lifecycle (from the component's thread) -------------------------------------------------
 
     def start(self, timeout: float = 30.0) -> None:
+        """Start the loop; the bus may be unreachable yet: the loop connects when it can."""
         self._loop = LoopThread(f"bus-{self.kind}")
         self._loop.run(self._setup(), timeout)
         self._task = self._loop.submit(self._run())  # type: ignore[assignment]
 
     async def _setup(self) -> None:
         self._stop = asyncio.Event()
-        await self.transport.connect()
-        await self.transport.ensure(self.kind, self.partitions)
+        self._connected = False
+
+    async def _connect(self) -> bool:
+        if self._connected:
+            return True
+        try:
+            await self.transport.connect()
+            await self.transport.ensure(self.kind, self.partitions)
+        except Exception as exc:
+            log.warning("bus %s: cannot use the bus yet (%s); retrying", self.kind, exc)
+            with contextlib.suppress(Exception):
+                await self.transport.close()
+            return False
+        self._connected = True
+        return True
 
     def stop(self, timeout: float = 10.0, graceful: bool = True) -> None:
         """Graceful: commit what is complete and release the leases (successors start at once).
@@ -153,6 +167,10 @@ class PartitionRunner:
     async def _run(self) -> None:
         next_membership = 0.0
         while not self._stop.is_set():
+            if not await self._connect():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), 2.0)
+                continue
             now = time.monotonic()
             if now >= next_membership:
                 try:

@@ -62,7 +62,7 @@ class BusPublisher:
         self._stop: asyncio.Event | None = None
         self.connected = False
         self._next_connect = 0.0
-        self._buffer_kind: dict[str, str] = {}
+        self._publishing = False
 
     # --- from the receive threads -----------------------------------------------------------------
 
@@ -75,6 +75,11 @@ class BusPublisher:
             self._pending[kind].extend(records)
             self._held += len(records)
         self.counters[kind].add("records", len(records))
+
+    def idle(self) -> bool:
+        """Nothing handed over is waiting to be published (tests await this)."""
+        with self._lock:
+            return self._held == 0 and not self._publishing
 
     # --- lifecycle ------------------------------------------------------------------------------
 
@@ -143,6 +148,7 @@ class BusPublisher:
 
     def _take(self) -> dict[str, list[Record]]:
         with self._lock:
+            self._publishing = any(self._pending.values())
             taken = self._pending
             self._pending = {k: [] for k in self.kinds}
             self._held = 0
@@ -194,16 +200,16 @@ class BusPublisher:
             results = await asyncio.gather(*(self._publish(s, m, d) for _k, s, m, d, _n in chunk),
                                            return_exceptions=True)
             for job, res in zip(chunk, results, strict=True):
-                kind, n = job[0], job[4]
+                kind = job[0]
                 if res is None:
                     self.counters[kind].add("messages")
                     self.counters[kind].add("bytes", len(job[3]))
                     continue
                 self.counters[kind].add("refused" if isinstance(res, PublishRefused) else "publish_errors")
                 self._to_buffer(*job)
-                del n
         for c in self.counters.values():
             c.set("buffer_bytes", self.buffer.bytes)
+        self._publishing = False
 
     async def _publish(self, subj: str, msg_id: str, data: bytes) -> None:
         publish = getattr(self.transport, "publish_subject", None)

@@ -116,7 +116,18 @@ class LoopThread:
         return asyncio.run_coroutine_threadsafe(coro, self.loop)
 
     def stop(self, timeout: float = 5.0) -> None:
+        """Cancel what is left on the loop (the client's reconnect and reader tasks), then stop."""
         if self.loop.is_running():
+            async def cancel_all() -> None:
+                me = asyncio.current_task()
+                tasks = [t for t in asyncio.all_tasks() if t is not me]
+                for t in tasks:
+                    t.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+            try:
+                self.run(cancel_all(), timeout)
+            except Exception:  # a task that ignores cancellation must not block the stop
+                pass
             self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(timeout)
         if not self.loop.is_running():

@@ -54,3 +54,46 @@ PointKey = tuple[str, tuple[tuple[str, str], ...], tuple[tuple[str, object], ...
 def point_keys(points: Iterable[Point]) -> list[PointKey]:
     return sorted((p.measurement, tuple(sorted(p.tags.items())), tuple(sorted(p.fields.items())), p.time_ns)
                   for p in points)
+
+
+def stream_last_seqs(urls: list[str], prefix: str, kind: str, partitions: int) -> list[int]:
+    """Each partition stream's last sequence (0 when empty), read with a fresh client."""
+    import asyncio
+
+    import nats
+
+    from nocsoc.bus.partition import stream_name
+
+    async def read() -> list[int]:
+        nc = await nats.connect(servers=urls, connect_timeout=2, max_reconnect_attempts=2)
+        try:
+            js = nc.jetstream(timeout=3)
+            return [int((await js.stream_info(stream_name(prefix, kind, p))).state.last_seq or 0)
+                    for p in range(partitions)]
+        finally:
+            await nc.close()
+    return asyncio.run(read())
+
+
+def flow_floors(urls: list[str], prefix: str, partitions: int) -> list[int]:
+    """Each flow partition's committed sequence (the commit record's floor)."""
+    import asyncio
+    import json
+
+    import nats
+
+    async def read() -> list[int]:
+        nc = await nats.connect(servers=urls, connect_timeout=2, max_reconnect_attempts=2)
+        try:
+            kv = await nc.jetstream(timeout=3).key_value(f"{prefix.upper()}_STATE")
+            out = []
+            for p in range(partitions):
+                try:
+                    e = await kv.get(f"flows.p{p:03d}")
+                    out.append(int(json.loads(e.value or b"{}").get("floor", 0)))
+                except Exception:
+                    out.append(0)
+            return out
+        finally:
+            await nc.close()
+    return asyncio.run(read())
