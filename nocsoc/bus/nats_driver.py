@@ -13,6 +13,7 @@ is dropped by the stream's duplicate window instead of counted twice.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from typing import Any
@@ -71,17 +72,21 @@ class NatsTransport:
 
     async def connect(self) -> None:
         servers = self.url.servers()
+        # reconnects forever once connected; the first connect gets a bounded time (nats-py would
+        # retry it forever too), so a caller can buffer and say once that the bus is unreachable
         try:
-            self.nc = await nats.connect(servers=servers, name=self.client_name, connect_timeout=3,
-                                         max_reconnect_attempts=-1, reconnect_time_wait=0.5,
-                                         allow_reconnect=True, error_cb=self._error,
-                                         disconnected_cb=self._disconnected)
+            self.nc = await asyncio.wait_for(nats.connect(
+                servers=servers, name=self.client_name, connect_timeout=2, max_reconnect_attempts=-1,
+                reconnect_time_wait=0.5, allow_reconnect=True, error_cb=self._error,
+                disconnected_cb=self._disconnected), timeout=2.5 * len(servers) + 1)
         except Exception as exc:  # nats-py raises several types for "nobody there"
-            raise BusError(f"bus {', '.join(servers)}: cannot connect ({type(exc).__name__}: {exc})") from None
+            why = "timed out" if isinstance(exc, TimeoutError) else f"{type(exc).__name__}: {exc}"
+            raise BusError(f"bus {', '.join(servers)}: cannot connect ({why})") from None
         self.js = self.nc.jetstream(timeout=self.config.publish_timeout_s)
 
     async def _error(self, exc: Exception) -> None:
-        log.warning("bus: %s", exc)
+        # while (re)connecting, nats-py reports every failed attempt: the callers say it once
+        log.debug("bus: %s", exc)
 
     async def _disconnected(self) -> None:
         log.warning("bus: disconnected; reconnecting")

@@ -63,6 +63,7 @@ class BusPublisher:
         self.connected = False
         self._next_connect = 0.0
         self._publishing = False
+        self._said_unreachable = False
 
     # --- from the receive threads -----------------------------------------------------------------
 
@@ -136,11 +137,14 @@ class BusPublisher:
             for kind in self.kinds:
                 await self.transport.ensure(kind, self._partitions(kind))
         except (BusError, Exception) as exc:
-            log.warning("bus unreachable (%s); buffering to %s", exc, self.buffer.dir)
+            if not self._said_unreachable:
+                log.warning("bus unreachable (%s); buffering to %s until it is back", exc, self.buffer.dir)
+                self._said_unreachable = True
             with contextlib.suppress(Exception):
                 await self.transport.close()
             return
         self.connected = True
+        self._said_unreachable = False
         log.info("bus: connected")
 
     def _partitions(self, kind: str) -> int:
