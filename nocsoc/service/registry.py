@@ -233,4 +233,8 @@ def role_services(config: Config, role: str) -> list[str]:
         raise ValueError(f"role {role} needs the bus: set bus.url in nocsoc.yaml (nats://host:4222)")
     if role == "poller":
         return [n for n in ROLES[role] if SERVICES[n].enabled(config)]
+    if role in ("decoder", "detector") and config.bus.url and config.bus.url.startswith("kafka"):
+        from nocsoc.bus.kafka_driver import NO_COORDINATION
+
+        raise ValueError(f"role {role}: {NO_COORDINATION}")
     return list(ROLES[role])
