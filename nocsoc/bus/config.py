@@ -14,7 +14,8 @@ class KafkaConfig(BaseModel):
     security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
     sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
     username: str | None = Field(default=None, description="SASL user name")
-    password: str | None = Field(default=None, description="SASL password: a reference, env:NAME or file:PATH")
+    password: str | None = Field(default=None,
+                                 description="SASL password: a reference, env:NAME or file:PATH")
     request_timeout_s: float = Field(default=10.0, gt=0, description="producer/consumer request timeout")
 
     @field_validator("password")
@@ -28,8 +29,9 @@ class KafkaConfig(BaseModel):
 class BusConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    url: str | None = Field(default=None, description="nats://host:port[,nats://...] or kafka://host:port[,...]; "
-                                                      "null: one machine, no bus")
+    url: str | None = Field(default=None,
+                            description="nats://host:port[,nats://...] or kafka://host:port[,...]; "
+                                        "null: one machine, no bus")
     prefix: str = Field(default="nocsoc", pattern=r"^[A-Za-z0-9_-]+$",
                         description="subject/topic prefix and stream name prefix")
     flow_partitions: int = Field(default=8, ge=1, le=256,
@@ -44,13 +46,15 @@ class BusConfig(BaseModel):
         default="old", description="at the stream limit: old drops the oldest (decoders count the gap, "
                                    "bus_consume.stream_gaps); new refuses the publish (receivers buffer)")
     batch_records: int = Field(default=256, ge=1, le=100_000, description="records per bus message at most")
-    batch_bytes: int = Field(default=512 * 1024, ge=4096, le=8 << 20, description="bytes per bus message at most")
+    batch_bytes: int = Field(default=512 * 1024, ge=4096, le=8 << 20,
+                             description="bytes per bus message at most")
     linger_s: float = Field(default=0.02, ge=0, le=5, description="wait this long to fill a batch")
     queue_records: int = Field(default=200_000, ge=100,
                                description="records between the receive threads and the publisher")
     buffer_dir: str = Field(default="./var/bus-buffer",
                             description="receivers' disk buffer while the bus is unreachable")
-    buffer_max_bytes: int = Field(default=1 << 30, ge=1 << 16, description="disk buffer bound; beyond: counted drops")
+    buffer_max_bytes: int = Field(default=1 << 30, ge=1 << 16,
+                                  description="disk buffer bound; beyond: counted drops")
     publish_timeout_s: float = Field(default=5.0, gt=0, description="wait this long for the bus's ack")
     lease_ttl_s: float = Field(default=10.0, ge=1, description="a dead consumer's partitions move after this")
     ack_wait_s: float = Field(default=30.0, ge=1, description="redelivery of an unacknowledged message after")

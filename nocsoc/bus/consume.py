@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import concurrent.futures
 import contextlib
 import logging
 import time
@@ -96,7 +97,7 @@ class PartitionRunner:
         self.held: dict[int, Held] = {}
         self._stop = asyncio.Event()
         self._loop: LoopThread | None = None
-        self._task: asyncio.Future[None] | None = None
+        self._task: concurrent.futures.Future[None] | None = None
         self.error: BaseException | None = None
         self.ready = False
 
@@ -106,7 +107,7 @@ class PartitionRunner:
         """Start the loop; the bus may be unreachable yet: the loop connects when it can."""
         self._loop = LoopThread(f"bus-{self.kind}")
         self._loop.run(self._setup(), timeout)
-        self._task = self._loop.submit(self._run())  # type: ignore[assignment]
+        self._task = self._loop.submit(self._run())
 
     async def _setup(self) -> None:
         self._stop = asyncio.Event()
@@ -135,7 +136,7 @@ class PartitionRunner:
         loop.loop.call_soon_threadsafe(self._stop.set)
         if self._task is not None:
             try:
-                self._task.result(timeout)  # type: ignore[union-attr]
+                self._task.result(timeout)
             except Exception:
                 log.exception("bus %s: consumer loop failed", self.kind)
         try:

@@ -17,6 +17,7 @@ import struct
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from nocsoc.fileio import atomic_write
 
@@ -34,7 +35,7 @@ class DiskBuffer:
         self.dir = directory
         self.max_bytes = max_bytes
         self.segment_bytes = segment_bytes
-        self._out: tuple[Path, object] | None = None  # the segment being appended to
+        self._out: tuple[Path, BinaryIO] | None = None  # the segment being appended to
         self._bytes: int | None = None
 
     def _segments(self) -> list[Path]:
@@ -43,29 +44,29 @@ class DiskBuffer:
         return sorted(self.dir.glob("seg-*.buf"))
 
     @property
-    def bytes(self) -> int:
+    def size(self) -> int:
         """Bytes held (replayed parts of a segment included until the segment is deleted)."""
         if self._bytes is None:
             self._bytes = sum(p.stat().st_size for p in self._segments())
         return self._bytes
 
     def __bool__(self) -> bool:
-        return self.bytes > 0
+        return self.size > 0
 
     def append(self, subject: str, msg_id: str, payload: bytes) -> None:
         subj, mid = subject.encode(), msg_id.encode()
         entry = _HEAD.pack(len(subj), len(mid), len(payload)) + subj + mid + payload
         entry += _CRC.pack(zlib.crc32(entry))
-        if self.bytes + len(entry) > self.max_bytes:
-            raise BufferFull(f"disk buffer {self.dir} is full ({self.bytes} of {self.max_bytes} bytes)")
+        if self.size + len(entry) > self.max_bytes:
+            raise BufferFull(f"disk buffer {self.dir} is full ({self.size} of {self.max_bytes} bytes)")
         _path, f = self._writer()
-        f.write(entry)  # type: ignore[attr-defined]
-        f.flush()  # type: ignore[attr-defined]
-        self._bytes = self.bytes + len(entry)
-        if f.tell() >= self.segment_bytes:  # type: ignore[attr-defined]
+        f.write(entry)
+        f.flush()
+        self._bytes = self.size + len(entry)
+        if f.tell() >= self.segment_bytes:
             self._close_writer()
 
-    def _writer(self) -> tuple[Path, object]:
+    def _writer(self) -> tuple[Path, BinaryIO]:
         if self._out is None:
             self.dir.mkdir(parents=True, exist_ok=True)
             segs = self._segments()
@@ -76,7 +77,7 @@ class DiskBuffer:
 
     def _close_writer(self) -> None:
         if self._out is not None:
-            self._out[1].close()  # type: ignore[attr-defined]
+            self._out[1].close()
             self._out = None
 
     def close(self) -> None:

@@ -124,7 +124,8 @@ class KafkaTransport:
             raise PublishFailed("not connected")
         try:
             await self.producer.send_and_wait(topic(self.config.prefix, kind), payload, key=source.encode(),
-                                              partition=partition, headers=[("nocsoc-msg-id", msg_id.encode())])
+                                              partition=partition,
+                                              headers=[("nocsoc-msg-id", msg_id.encode())])
         except MessageSizeTooLargeError as exc:
             raise PublishRefused(str(exc)) from None
         except (KafkaError, OSError) as exc:

@@ -100,7 +100,8 @@ class BusLogDetector:
     def __init__(self, logs: LogsConfig, detections: DetectionsConfig, bus: BusConfig, sink: Sink | None,
                  base_dir: Path, member: str, clock: Callable[[], float] | None = None,
                  transport: Transport | None = None, pipeline: LogPipeline | None = None) -> None:
-        self.pipeline = pipeline or LogPipeline(detector_logs_config(logs), detections, sink, base_dir=base_dir)
+        self.pipeline = pipeline or LogPipeline(detector_logs_config(logs), detections, sink,
+                                                base_dir=base_dir)
         self.transport = transport or make_transport(bus, f"nocsoc-detector-{member}")
         self.handler = LogDetectorHandler(self.pipeline, bus)
         self.runner = PartitionRunner("logs", bus.log_partitions, bus, self.transport, self.handler, member)

@@ -212,7 +212,7 @@ class BusPublisher:
                 self.counters[kind].add("refused" if isinstance(res, PublishRefused) else "publish_errors")
                 self._to_buffer(*job)
         for c in self.counters.values():
-            c.set("buffer_bytes", self.buffer.bytes)
+            c.set("buffer_bytes", self.buffer.size)
         self._publishing = False
 
     async def _publish(self, subj: str, msg_id: str, data: bytes) -> None:

@@ -58,7 +58,8 @@ class BusReceiver:
         if logs is not None and logs.syslog_udp:
             self.udp = UdpSyslogServer(logs.syslog_udp, self._line, logs.max_message)
         if logs is not None and logs.syslog_tcp:
-            self.tcp = TcpSyslogServer(logs.syslog_tcp, self._line, logs.max_message, logs.tcp_max_connections)
+            self.tcp = TcpSyslogServer(logs.syslog_tcp, self._line, logs.max_message,
+                                       logs.tcp_max_connections)
         self._pump: threading.Thread | None = None
         self._stopping = threading.Event()
 
@@ -122,5 +123,5 @@ class BusReceiver:
         return sets + [s.counters for s in (self.udp, self.tcp) if s is not None]
 
     def status(self) -> dict[str, object]:
-        return {"connected": int(self.publisher.connected), "buffer_bytes": self.publisher.buffer.bytes,
+        return {"connected": int(self.publisher.connected), "buffer_bytes": self.publisher.buffer.size,
                 "queue": len(self.queue) if self.queue is not None else 0}

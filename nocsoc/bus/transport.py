@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import threading
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
@@ -124,10 +125,8 @@ class LoopThread:
                 for t in tasks:
                     t.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)
-            try:
+            with contextlib.suppress(Exception):  # a task ignoring cancellation must not block the stop
                 self.run(cancel_all(), timeout)
-            except Exception:  # a task that ignores cancellation must not block the stop
-                pass
             self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(timeout)
         if not self.loop.is_running():

@@ -180,7 +180,8 @@ def _bus_receiver(sc: ServiceContext) -> Component:
     from nocsoc.bus.receiver import BusReceiver
 
     cfg = sc.config
-    return BusReceiver(cfg.bus, cfg.flows if cfg.flows.enabled else None, cfg.logs if cfg.logs.enabled else None,
+    return BusReceiver(cfg.bus, cfg.flows if cfg.flows.enabled else None,
+                       cfg.logs if cfg.logs.enabled else None,
                        sc.ctx.path(cfg.bus.buffer_dir), _member(sc, "receiver"))
 
 
@@ -202,7 +203,8 @@ def _bus_logs(sc: ServiceContext) -> Component:
                           _member(sc, "detector"))
 
 
-register_service(Service("bus_receiver", "receiver: flow and syslog listeners publishing raw to the bus", "bus",
+register_service(Service("bus_receiver", "receiver: flow and syslog listeners publishing raw to the bus",
+                         "bus",
                          _bus_receiver, _bus_receiver_binds, default=False))
 register_service(Service("bus_flows", "decoder: flow partitions from the bus to rollups", "bus", _bus_flows,
                          default=False))

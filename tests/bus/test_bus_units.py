@@ -46,7 +46,8 @@ def test_bus_urls() -> None:
     u = parse_bus_url("nats://a:4223,b")
     assert u.scheme == "nats" and u.hosts == (("a", 4223), ("b", 4222))
     assert parse_bus_url("kafka://k1,k2:9093").servers() == ["k1:9092", "k2:9093"]
-    for bad, what in (("a:4222", "no scheme"), ("http://a", "scheme must be"), ("nats://a,kafka://b", "mixes"),
+    for bad, what in (("a:4222", "no scheme"), ("http://a", "scheme must be"),
+                      ("nats://a,kafka://b", "mixes"),
                       ("nats://u:p@a", "credentials"), ("nats://a:x", "bad port")):
         with pytest.raises(ValueError, match=what):
             parse_bus_url(bad)
@@ -81,7 +82,7 @@ def test_batches_cut_at_limits_and_intervals(tmp_path: Path) -> None:
     cfg = BusConfig(url="nats://127.0.0.1:1", batch_records=3, flow_partitions=4)
     pub = BusPublisher(cfg, make_transport(cfg, "t"), tmp_path, "m", {"flows": 10.0})
     recs = [(b"d", "10.0.0.1", t) for t in (1.0, 2.0, 3.0, 4.0, 9.9, 10.0, 11.0)]
-    batches = pub.batches("flows", recs + [(b"e", "10.0.0.2", 5.0)])
+    batches = pub.batches("flows", [*recs, (b"e", "10.0.0.2", 5.0)])
     assert [[r[2] for r in b[2]] for b in batches] == [[1.0, 2.0, 3.0], [4.0, 9.9], [10.0, 11.0], [5.0]]
     assert {b[0] for b in batches[:3]} == {partition_of("10.0.0.1", 4)}
 

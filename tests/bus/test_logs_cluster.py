@@ -22,7 +22,8 @@ from tests.bus.helpers import stream_last_seqs
 from tests.servers.base import free_port, wait_until
 from tests.servers.nats import NatsCluster, nats_cluster  # noqa: F401
 
-SSH_FAIL = "<38>Nov 25 04:{m:02d}:{s:02d} {host} sshd[5{i}]: Failed password for root from {ip} port 4{i} ssh2"
+SSH_FAIL = ("<38>Nov 25 04:{m:02d}:{s:02d} {host} sshd[5{i}]: Failed password for root from {ip} "
+            "port 4{i} ssh2")
 WEB = ('<190>Nov 25 08:12:0{i} {host} nginx: {ip} - - [25/Nov/2026:08:12:0{i} +0700] '
        '"GET /dichvucong/../../../../etc/passwd HTTP/1.1" 404 162 "-" "Mozilla/5.0"')
 
@@ -51,7 +52,8 @@ def send_all(port: int, by_sender: dict[str, list[str]]) -> int:
 
 
 def alert_keys(store: AlertStore) -> list[tuple[object, ...]]:
-    return sorted((a.rule_title, a.count, a.src_ip, a.host, a.group_key, a.level) for a in store.list_alerts())
+    return sorted((a.rule_title, a.count, a.src_ip, a.host, a.group_key, a.level)
+                  for a in store.list_alerts())
 
 
 def one_machine(tmp_path: Path, by_sender: dict[str, list[str]]) -> list[tuple[object, ...]]:
