@@ -27,7 +27,7 @@ def capture_datagrams() -> list[list[bytes]]:
     out = []
     for pcap in sorted(CAPTURES.glob("*/*.pcap")):
         with PcapReader(str(pcap)) as reader:
-            dgs = [bytes(pkt.getlayer(UDP).payload) for pkt in reader if pkt.getlayer(UDP) is not None]
+            dgs = [bytes(udp.payload) for pkt in reader if (udp := pkt.getlayer(UDP)) is not None]
         if dgs:
             out.append(dgs)
     return out

@@ -65,7 +65,7 @@ def test_disk_buffer_bounded_ordered_and_resumable(tmp_path: Path) -> None:
             buf.append(f"s.{i}", f"id-{i}", bytes([i]) * 200)
             appended += 1
     assert appended == 4096 // (8 + 3 + 4 + 200 + 4)  # entries of 219 bytes fit, the next is refused
-    kept = buf.bytes
+    kept = buf.size
     assert 0 < kept <= 4096
     got = []
     for seg, end, subj, mid, data in buf.entries():

@@ -57,6 +57,15 @@ def _receiver(tmp_path: Path, bus: BusConfig) -> tuple[BusReceiver, int]:
     return r, port
 
 
+def _send_paced(receiver: BusReceiver, port: int, lines: list[str], step: int = 200) -> None:
+    """Send in steps, each awaited at the receiver (a burst must not overrun the socket)."""
+    counters = receiver.publisher.counters["logs"]
+    for i in range(0, len(lines), step):
+        _send(port, lines[i:i + step])
+        n = min(i + step, len(lines))
+        wait_until(lambda: counters.get("records") >= n, 20, what=f"{n} lines received")  # noqa: B023
+
+
 def _send(port: int, lines: list[str]) -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         for line in lines:
@@ -96,10 +105,7 @@ def test_stream_at_limit_discard_old_counts_the_gap(tmp_path: Path,
     pad = "x" * 900
     lines = [LINE.format(s=i % 60, h=1, i=i) + " " + pad for i in range(2400)]  # ~2.2 MB > 1 MB
     try:
-        for i in range(0, len(lines), 200):
-            _send(port, lines[i:i + 200])
-            wait_until(lambda n=i + 200: receiver.publisher.counters["logs"].get("records") >= n, 20,
-                       what="lines received")
+        _send_paced(receiver, port, lines)
         wait_until(receiver.publisher.idle, 20, what="published")
     finally:
         receiver.stop()
@@ -126,10 +132,7 @@ def test_stream_at_limit_discard_new_refuses_and_buffers(tmp_path: Path,
     pad = "y" * 900
     lines = [LINE.format(s=i % 60, h=1, i=i) + " " + pad for i in range(1400)]  # ~1.3 MB > 1 MB + 64 kB
     try:
-        for i in range(0, len(lines), 200):
-            _send(port, lines[i:i + 200])
-            wait_until(lambda n=i + 200: receiver.publisher.counters["logs"].get("records") >= n, 20,
-                       what="lines received")
+        _send_paced(receiver, port, lines)
         wait_until(receiver.publisher.idle, 30, what="published or buffered")
         c = receiver.publisher.counters["logs"]
         assert c.get("refused") >= 1  # the stream said no at its limit ...

@@ -56,7 +56,7 @@ class Recorder:
             with self._lock:
                 self.records.extend(records)
             submit(kind, records)
-        receiver.publisher.submit = record  # type: ignore[method-assign]
+        receiver.publisher.submit = record  # type: ignore[method-assign,assignment]
 
 
 def expected_points(flows: FlowsConfig, records: list[Record]) -> list:
