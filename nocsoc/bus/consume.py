@@ -49,8 +49,9 @@ class PartitionHandler(Protocol):
 
     async def acquire(self, partition: int) -> int:
         """Load the partition's committed state; return the first stream sequence to read."""
-    def handle(self, partition: int, seq: int, records: list[Record]) -> bool:
-        """Process one message's records; False if it was already counted (skipped)."""
+    def handle_batch(self, partition: int, messages: list[tuple[int, list[Record]]]) -> list[bool]:
+        """Process messages (stream sequence, records) in order; per message False if it was
+        already counted (skipped). An exception makes every message of the call poison."""
     def drain(self) -> None:
         """Finish what was handed over (before a final commit and a release)."""
     def skip(self, partition: int, seq: int) -> None:
@@ -192,7 +193,7 @@ class PartitionRunner:
                 if self.held.get(h.partition) is not h:
                     continue
                 if isinstance(got, BaseException):
-                    log.warning("bus %s p%d: fetch: %s", self.kind, h.partition, got)
+                    log.warning("bus %s p%d: fetch: %s %s", self.kind, h.partition, type(got).__name__, got)
                     continue
                 h.caught_up = len(got) < self.config.fetch_records
                 await self._deliver(h, got)
@@ -243,12 +244,16 @@ class PartitionRunner:
         self.counters.set("partitions", len(self.held))
 
     async def _deliver(self, h: Held, msgs: list[BusMessage]) -> None:
+        """Hand a fetch's messages over in stream order, as one batch (a decoder's cost per call
+        is large: one call per fetch, not per message), poison ones set aside in place."""
+        batch: list[tuple[BusMessage, list[Record]]] = []
         for m in msgs:
             if m.seq < h.expect:  # a redelivery of what was handled already
                 self.counters.add("duplicates")
                 continue
             if m.seq > h.expect:
                 if h.resynced_at != h.expect:  # a lost delivery? read again from where we are
+                    await self._handle(h, batch)
                     self.counters.add("resyncs")
                     h.resynced_at = h.expect
                     await h.reader.close()
@@ -263,13 +268,27 @@ class PartitionRunner:
             h.acks.append(m)
             try:
                 records = decode(m.data)
-                handled = self.handler.handle(h.partition, m.seq, records)
-            except Exception as exc:
+            except EnvelopeError as exc:
+                await self._handle(h, batch)
+                batch = []
                 await self._poison(h, m, exc)
                 continue
-            if handled:
+            batch.append((m, records))
+        await self._handle(h, batch)
+
+    async def _handle(self, h: Held, batch: list[tuple[BusMessage, list[Record]]]) -> None:
+        if not batch:
+            return
+        try:
+            handled = self.handler.handle_batch(h.partition, [(m.seq, recs) for m, recs in batch])
+        except Exception as exc:  # the whole call failed: each of its messages is poison
+            for m, _recs in batch:
+                await self._poison(h, m, exc)
+            return
+        for (_m, recs), ok in zip(batch, handled, strict=True):
+            if ok:
                 self.counters.add("messages")
-                self.counters.add("records", len(records))
+                self.counters.add("records", len(recs))
             else:
                 self.counters.add("duplicates")
 

@@ -58,6 +58,9 @@ class LogDetectorHandler:
         self.next_seq[partition] = start
         return start
 
+    def handle_batch(self, partition: int, messages: list[tuple[int, list[Record]]]) -> list[bool]:
+        return [self.handle(partition, seq, records) for seq, records in messages]
+
     def handle(self, partition: int, seq: int, records: list[Record]) -> bool:
         mark = self._mark(partition)
         for i, (payload, source, _t) in enumerate(records):

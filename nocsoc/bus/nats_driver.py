@@ -67,10 +67,12 @@ class NatsTransport:
         self.js: Any = None
         self._leases: Any = None
         self._state: Any = None
+        self._closing = False
 
     # --- connection and layout -----------------------------------------------------------------
 
     async def connect(self) -> None:
+        self._closing = False
         servers = self.url.servers()
         # reconnects forever once connected; the first connect gets a bounded time (nats-py would
         # retry it forever too), so a caller can buffer and say once that the bus is unreachable
@@ -89,13 +91,15 @@ class NatsTransport:
         log.debug("bus: %s", exc)
 
     async def _disconnected(self) -> None:
-        log.warning("bus: disconnected; reconnecting")
+        if not self._closing:
+            log.warning("bus: disconnected from %s; reconnecting", ", ".join(self.url.servers()))
 
     @property
     def connected(self) -> bool:
         return bool(self.nc is not None and self.nc.is_connected)
 
     async def close(self) -> None:
+        self._closing = True
         if self.nc is not None:
             with contextlib.suppress(Exception):
                 await self.nc.drain()
@@ -205,11 +209,13 @@ class NatsTransport:
         await self._leases.put(f"m.{group}.{member}", b"1")
 
     async def members(self, group: str) -> list[str]:
+        # every key of the (small) bucket, filtered here: nats-server < 2.10 may ignore a filter
         try:
-            keys = await self._leases.keys(filters=[f"m.{group}.*"])
+            keys = await self._leases.keys()
         except nats.js.errors.NoKeysError:
             return []
-        return sorted(k.split(".", 2)[2] for k in keys)
+        prefix = f"m.{group}."
+        return sorted(k[len(prefix):] for k in keys if k.startswith(prefix))
 
     async def acquire(self, lease: str, owner: str) -> int | None:
         try:
