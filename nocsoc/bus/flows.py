@@ -49,6 +49,8 @@ class PartitionState:
     extra: set[int] = field(default_factory=set)
     processed: collections.deque[tuple[int, int]] = field(default_factory=collections.deque)
     max_time: float = 0.0
+    templates: str | None = None  # as last committed
+    sampling: str | None = None
 
 
 class FlowDecoderHandler:
@@ -85,7 +87,8 @@ class FlowDecoderHandler:
         # is late, exactly as on one machine (Rollups keeps this bound privately)
         pipeline.rollups._closed_before = int(rec.get("closed_before", -1))
         st = PartitionState(pipeline, d, int(rec.get("floor", 0)), got[1] if got else None,
-                            set(rec.get("extra", [])))
+                            set(rec.get("extra", [])), templates=rec.get("templates"),
+                            sampling=rec.get("sampling"))
         self.parts[partition] = st
         return st.floor + 1
 
@@ -145,9 +148,12 @@ class FlowDecoderHandler:
         if points:
             self.sink.write(points)
             self.points += len(points)
-        pipeline.save_state()
+        sampling = json.dumps(pipeline.sampling.to_json())
+        if pipeline.templates.dirty or sampling != st.sampling:
+            pipeline.save_state()  # through the pipeline's own files: written only on a change
+            st.templates, st.sampling = _read(st.dir / "templates.json"), sampling
         rec = {"floor": floor, "extra": sorted(extra), "closed_before": closed,
-               "templates": _read(st.dir / "templates.json"), "sampling": _read(st.dir / "sampling.json")}
+               "templates": st.templates, "sampling": st.sampling}
         st.revision = await self.transport.put_state(self._key(partition), json.dumps(rec).encode(),
                                                      st.revision)
         st.floor, st.extra, st.processed = floor, extra, keep
