@@ -41,7 +41,8 @@ FLOWS = 20_000
 REPLAYS = 10
 EXPORTERS = 4
 TOPOLOGIES = ("1 node, R1", "3 nodes, R3")
-QUICK = {"FLOWS": 2_000, "REPLAYS": 2, "TOPOLOGIES": ("1 node, R1",)}
+REPEAT = 3  # passes per path; each path's best (the machine is shared)
+QUICK = {"FLOWS": 2_000, "REPLAYS": 2, "TOPOLOGIES": ("1 node, R1",), "REPEAT": 1}
 GOAL_OVERHEAD = 0.20
 
 
@@ -93,7 +94,44 @@ def _thread_cpu(thread: threading.Thread) -> float:
     return proc_cpu(os.getpid(), thread.native_id)
 
 
+def one_pass(records: list[tuple[bytes, str, float]], server: Any, replicas: int, work: Path,
+             prefix: str) -> dict[str, float]:
+    """Publish every record, then decode them all: CPU of each side's thread, and wall times."""
+    bus = BusConfig(url=server.url, replicas=replicas, flow_partitions=4, stream_max_bytes=64 << 20,
+                    queue_records=len(records) + 1, lease_ttl_s=5, close_grace_s=0, prefix=prefix)
+    pub = BusPublisher(bus, make_transport(bus, "bench-receiver"), work / f"buffer-{prefix}", "bench",
+                       {"flows": 60.0})
+    pub.start()
+    assert pub._loop is not None
+    pub_thread = pub._loop._thread
+    c0 = _thread_cpu(pub_thread)
+    t0 = time.perf_counter()
+    for i in range(0, len(records), 4096):
+        pub.submit("flows", records[i:i + 4096])
+    _await(lambda: pub.connected and pub.idle() and not pub.buffer, "published")
+    publish_wall = time.perf_counter() - t0
+    publish = _thread_cpu(pub_thread) - c0
+    if pub.counters["flows"].get("buffered"):
+        raise RuntimeError("publishes fell back to the disk buffer: the figure would not be the bus's")
+    pub.stop()
+    dec = BusFlowDecoder(FlowsConfig(interval_s=60), bus, None, DiscardSink(), work / f"decoder-{prefix}",
+                         "bench-d")
+    dec.start()
+    assert dec.runner._loop is not None
+    dthread = dec.runner._loop._thread
+    d0 = _thread_cpu(dthread)
+    t1 = time.perf_counter()
+    n = len(records)
+    _await(lambda: dec.runner.counters.get("records") >= n and not any(
+        st.processed for st in list(dec.handler.parts.values())), "decoded and committed")
+    decode_wall = time.perf_counter() - t1
+    decode = _thread_cpu(dthread) - d0
+    dec.stop()
+    return {"publish": publish, "decode": decode, "publish_wall": publish_wall, "decode_wall": decode_wall}
+
+
 def bus_cpu(records: list[tuple[bytes, str, float]], topology: str, work: Path) -> dict[str, float]:
+    """The best of REPEAT passes per side (as the direct path's figure), each on fresh streams."""
     from tests.servers.nats import NatsCluster, NatsSingle
 
     try:
@@ -103,41 +141,14 @@ def bus_cpu(records: list[tuple[bytes, str, float]], topology: str, work: Path) 
     server.start()
     try:
         replicas = 1 if topology.startswith("1") else 3
-        bus = BusConfig(url=server.url, replicas=replicas, flow_partitions=4, stream_max_bytes=128 << 20,
-                        queue_records=len(records) + 1, lease_ttl_s=5, close_grace_s=0)
         servers = [n.server.proc.pid for n in server.nodes if n.server is not None]
-        nats_before = sum(proc_cpu(p) for p in servers)
-        pub = BusPublisher(bus, make_transport(bus, "bench-receiver"), work / "buffer", "bench",
-                           {"flows": 60.0})
-        pub.start()
-        assert pub._loop is not None
-        pub_thread = pub._loop._thread
-        c0 = _thread_cpu(pub_thread)
-        t0 = time.perf_counter()
-        for i in range(0, len(records), 4096):
-            pub.submit("flows", records[i:i + 4096])
-        _await(lambda: pub.connected and pub.idle() and not pub.buffer, "published")
-        publish_wall = time.perf_counter() - t0
-        publish = _thread_cpu(pub_thread) - c0
-        if pub.counters["flows"].get("buffered"):
-            raise RuntimeError("publishes fell back to the disk buffer: the figure would not be the bus's")
-        pub.stop()
-        flows = FlowsConfig(interval_s=60)
-        dec = BusFlowDecoder(flows, bus, None, DiscardSink(), work / "decoder", "bench-d")
-        dec.start()
-        assert dec.runner._loop is not None
-        dthread = dec.runner._loop._thread
-        d0 = _thread_cpu(dthread)
-        t1 = time.perf_counter()
-        n = len(records)
-        _await(lambda: dec.runner.counters.get("records") >= n and not any(
-            st.processed for st in list(dec.handler.parts.values())), "decoded and committed")
-        decode_wall = time.perf_counter() - t1
-        decode = _thread_cpu(dthread) - d0
-        dec.stop()
-        nats = sum(proc_cpu(p) for p in servers) - nats_before
-        return {"publish": publish, "decode": decode, "nats": nats, "publish_wall": publish_wall,
-                "decode_wall": decode_wall}
+        passes = []
+        for rep in range(REPEAT):
+            before = sum(proc_cpu(p) for p in servers)
+            got = one_pass(records, server, replicas, work, f"bench{rep}")
+            got["nats"] = sum(proc_cpu(p) for p in servers) - before
+            passes.append(got)
+        return {k: min(p[k] for p in passes) for k in passes[0]}
     finally:
         server.stop()
 
@@ -145,7 +156,7 @@ def bus_cpu(records: list[tuple[bytes, str, float]], topology: str, work: Path) 
 def run() -> dict[str, Any]:
     records = _records()
     n = _count(records)
-    direct = min(direct_cpu(records) for _ in range(3))
+    direct = min(direct_cpu(records) for _ in range(REPEAT))
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-bus-") as tmp:
         for i, topo in enumerate(TOPOLOGIES):
@@ -166,7 +177,8 @@ def run() -> dict[str, Any]:
             })
     return {"rows": rows, "notes": [
         f"{len(records):,} IPFIX datagrams ({n:,} records) from {EXPORTERS} exporters; bus batches of "
-        "256 datagrams (bus.batch_records); CPU from the scheduler's per-thread count.",
+        "256 datagrams (bus.batch_records); CPU from the scheduler's per-thread count; each path's "
+        f"best of {REPEAT} passes (the direct path's too).",
         "The 3-node cluster runs on this machine's 2 cores beside nocsoc: its wall rates are a floor.",
     ]}
 

@@ -39,6 +39,8 @@ from nocsoc.sinks.base import Sink
 
 log = logging.getLogger(__name__)
 
+FLUSH_TIMEOUT_S = 10.0
+
 
 @dataclass
 class PartitionState:
@@ -148,6 +150,11 @@ class FlowDecoderHandler:
         if points:
             self.sink.write(points)
             self.points += len(points)
+            # the sinks batch on their own thread: wait until these are sent (or spooled after the
+            # sink's retries) before the commit record says they are written
+            if not self.sink.flush(FLUSH_TIMEOUT_S):
+                log.warning("flows p%d: the sink has not sent everything within %.0f s (spooled or "
+                            "retrying); committing", partition, FLUSH_TIMEOUT_S)
         sampling = json.dumps(pipeline.sampling.to_json())
         if pipeline.templates.dirty or sampling != st.sampling:
             pipeline.save_state()  # through the pipeline's own files: written only on a change
