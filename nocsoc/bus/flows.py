@@ -32,6 +32,7 @@ from nocsoc.bus.envelope import Record
 from nocsoc.bus.transport import Transport, make_transport
 from nocsoc.collectors.flows.collector import BATCH_DATAGRAMS, FlowPipeline
 from nocsoc.collectors.flows.config import FlowsConfig
+from nocsoc.collectors.flows.templates import TemplateCache
 from nocsoc.component import Counters
 from nocsoc.inventory.model import Inventory
 from nocsoc.schema import Point
@@ -156,9 +157,10 @@ class FlowDecoderHandler:
                 log.warning("flows p%d: the sink has not sent everything within %.0f s (spooled or "
                             "retrying); committing", partition, FLUSH_TIMEOUT_S)
         sampling = json.dumps(pipeline.sampling.to_json())
-        if pipeline.templates.dirty or sampling != st.sampling:
-            pipeline.save_state()  # through the pipeline's own files: written only on a change
-            st.templates, st.sampling = _read(st.dir / "templates.json"), sampling
+        if pipeline.templates.dirty:
+            st.templates = templates_json(pipeline.templates)
+            pipeline.templates.dirty = False
+        st.sampling = sampling
         rec = {"floor": floor, "extra": sorted(extra), "closed_before": closed,
                "templates": st.templates, "sampling": st.sampling}
         st.revision = await self.transport.put_state(self._key(partition), json.dumps(rec).encode(),
@@ -172,11 +174,12 @@ class FlowDecoderHandler:
             shutil.rmtree(st.dir, ignore_errors=True)
 
 
-def _read(path: Path) -> str | None:
-    try:
-        return path.read_text()
-    except OSError:
-        return None
+def templates_json(cache: TemplateCache) -> str:
+    """The document TemplateCache.save() writes (and load() reads back on a takeover), made in
+    memory: its files would cost an fsync per commit. Reads the cache's table, which has no
+    public iterator."""
+    rows = [{"exporter": k[0], "domain": k[1], **t.to_json()} for k, t in cache._templates.items()]
+    return json.dumps({"version": 1, "templates": rows})
 
 
 class BusFlowDecoder:

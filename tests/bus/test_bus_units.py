@@ -27,9 +27,16 @@ from tests.servers.base import free_port
 def test_envelope_round_trip_and_errors() -> None:
     recs = [(b"\x00\x05abc", "10.0.0.1", 1700000000.25), (b"", "2001:db8::1", 1.5), (b"x" * 70000, "h", 2.0)]
     assert envelope.decode(envelope.encode(recs)) == recs
+    one = [(b"a", "10.0.0.1", 1.0), (b"bc", "10.0.0.1", 2.0)]  # the usual batch: one source
+    assert envelope.decode(envelope.encode(one)) == one
+    assert envelope.decode(envelope.encode([])) == []
     data = envelope.encode(recs)
-    for bad, what in ((b"", "shorter than the header"), (b"XX\x01\x00\x00\x00\x00", "not a nocsoc bus batch"),
-                      (data[:-1], "runs past"), (data + b"z", "after the last")):
+    bad_index = bytearray(data)
+    table = 9 + sum(1 + len(s) for s in ("10.0.0.1", "2001:db8::1", "h"))
+    bad_index[table + 8 * 3] = 7  # the first record's source index: 7 of 3
+    for bad, what in ((b"", "shorter than the header"), (b"XX\x01" + bytes(6), "not a nocsoc bus batch"),
+                      (data[:-1], "payloads end at"), (data + b"z", "payloads end at"),
+                      (data[:table + 5], "do not fit"), (bytes(bad_index), "names source 7 of 3")):
         with pytest.raises(envelope.EnvelopeError, match=what):
             envelope.decode(bad)
 
