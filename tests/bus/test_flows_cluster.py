@@ -82,11 +82,11 @@ def _run(tmp_path: Path, cluster: NatsCluster, fault: str | None) -> None:
     sinks = [MemorySink("d1"), MemorySink("d2")]
     decoders = [BusFlowDecoder(flows, bus, None, sinks[i], tmp_path / f"d{i}", f"d{i + 1}") for i in range(2)]
     receiver.start()
-    for d in decoders:
+    for d in decoders if fault != "join" else decoders[:1]:
         d.start()
     try:
         wait_until(lambda: sum(len(d.runner.held) for d in decoders) == bus.flow_partitions, 30,
-                   what="both decoders own every partition")
+                   what="the decoders own every partition")
         target = receiver.addresses()["netflow"]
         half = len(captures) // 2
         sent = 0
@@ -98,6 +98,10 @@ def _run(tmp_path: Path, cluster: NatsCluster, fault: str | None) -> None:
             decoders[0].crash()
         elif fault == "nats":
             cluster.kill(1)
+        elif fault == "join":  # a second decoder joins mid-stream: partitions move to it
+            wait_until(lambda: decoders[0].runner.counters.get("records") > 0, 30, what="d1 decoding")
+            decoders[1].start()
+            wait_until(lambda: len(decoders[1].runner.held) > 0, 30, what="d2 took partitions over")
         for i, dgs in enumerate(captures[half:], start=half):
             sent += send_from(exporter_address(i), target, dgs)
             time.sleep(0.01)  # spread over intervals (not a wait for anything)
@@ -112,6 +116,8 @@ def _run(tmp_path: Path, cluster: NatsCluster, fault: str | None) -> None:
         if fault == "decoder":
             wait_until(lambda: len(decoders[1].runner.held) == bus.flow_partitions, 30,
                        what="the survivor owns every partition")
+        if fault == "join":
+            assert decoders[0].runner.counters.get("released") > 0
     finally:
         receiver.stop()
         for d in decoders:
@@ -124,6 +130,10 @@ def test_two_decoders_equal_one_machine(tmp_path: Path, nats_cluster: NatsCluste
 
 def test_decoder_killed_mid_stream(tmp_path: Path, nats_cluster: NatsCluster) -> None:  # noqa: F811
     _run(tmp_path, nats_cluster, "decoder")
+
+
+def test_decoder_joins_mid_stream(tmp_path: Path, nats_cluster: NatsCluster) -> None:  # noqa: F811
+    _run(tmp_path, nats_cluster, "join")
 
 
 def test_nats_node_killed(tmp_path: Path, nats_cluster: NatsCluster) -> None:  # noqa: F811
