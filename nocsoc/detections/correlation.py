@@ -6,13 +6,26 @@ most N+1 timestamps), freed when the group has been idle for a timespan (`sweep`
 pipeline keeps it in the alert store): a brute force half counted before a restart is still
 counted after it. An incident fires once: after firing, a group stays
 *active* and later events only extend the alert, until the group goes idle for a timespan.
-Times are event times, so hunting over old files behaves like the live stream.
+
+Time is event time, in both directions. A group's window holds the events within one timespan
+of its newest event, whatever order they arrive in. An event older than that cannot share a
+window with them: it goes to a *past window* of the group (up to `past_windows` of them, each
+evaluated on its own), so reading `auth.log.1` after `auth.log` neither adds the old attempts
+to the new ones (a false brute force from two batches hours apart) nor loses a brute force
+that is wholly in the old file. Beyond `past_windows`, an older event is dropped and counted
+(`too_old`). Events only slightly out of order are best put back in order before they get
+here (`nocsoc.detections.reorder`).
+
+Conditions: one criterion, or a range (`gt: 100` with `lte: 200`, spec 2.x): every criterion
+must hold. With an upper bound (`lt`, `lte`) the count is only known when the window closes:
+then the largest count any window of the incident reached (its peak) is tested.
 """
 
 from __future__ import annotations
 
 import json
 import operator
+from bisect import insort
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -28,38 +41,133 @@ from sigma.correlations import (
 
 from nocsoc.events import LogEvent
 
-_OPS: dict[SigmaCorrelationConditionOperator, Callable[[int, int], bool]] = {
-    SigmaCorrelationConditionOperator.GT: operator.gt,
-    SigmaCorrelationConditionOperator.GTE: operator.ge,
-    SigmaCorrelationConditionOperator.EQ: operator.eq,
-    SigmaCorrelationConditionOperator.NEQ: operator.ne,
-    SigmaCorrelationConditionOperator.LT: operator.lt,
-    SigmaCorrelationConditionOperator.LTE: operator.le,
+Op = SigmaCorrelationConditionOperator
+_OPS: dict[Op, Callable[[int, int], bool]] = {
+    Op.GT: operator.gt,
+    Op.GTE: operator.ge,
+    Op.EQ: operator.eq,
+    Op.NEQ: operator.ne,
+    Op.LT: operator.lt,
+    Op.LTE: operator.le,
 }
-_AT_CLOSE = (SigmaCorrelationConditionOperator.LT, SigmaCorrelationConditionOperator.LTE)
+_OP_NAMES = {op.name.lower(): op for op in Op}
+_OTHER_ITEMS = ("field", "percentile")  # a condition's items besides its criteria
+_AT_CLOSE = (Op.LT, Op.LTE)
+# where the loader keeps a range condition for pySigma < 2, which takes exactly one criterion
+RANGE_KEY = "x-nocsoc-condition"
+# what the saved windows mean: restore leaves out a state saved by another layout
+_STATE_VERSION = 2
+_ORDERED_KEEP = 8  # temporal_ordered: the latest times kept per step and window
 
 
-class _Group:
-    """One group-by key's window. `state` depends on the correlation type (only what it needs is
-    allocated: a group is created for most events of a value_count over random sources):
-    event_count: deque of times; value_count: OrderedDict value -> last time; temporal: dict
-    rule key -> last time; temporal_ordered: list of chain starts per step."""
+def prepare_documents(docs: list[Any]) -> list[Any]:
+    """Parsed YAML documents ready for pySigma < 2: a correlation condition with a range
+    (`gt: 100` and `lte: 200`, Sigma correlation spec 2.x) passes its first criterion to pySigma
+    (which rejects more than one, and with it the whole file) and keeps all of them under
+    RANGE_KEY in its correlation section, which pySigma keeps in the rule's custom_attributes.
+    A criterion that is no count goes the same way, pySigma getting a placeholder: pySigma < 2
+    raises on it outside its error collection, dropping the whole file, while here
+    `condition_bounds` names it and the loader skips that correlation alone."""
+    for i, doc in enumerate(docs):
+        corr = doc.get("correlation") if isinstance(doc, dict) else None
+        if not isinstance(corr, dict):
+            continue
+        cond = corr.get("condition")
+        if not isinstance(cond, dict):
+            continue
+        ops = [k for k in cond if k in _OP_NAMES]
+        odd = [k for k in cond if k not in _OP_NAMES and k not in _OTHER_ITEMS]
+        bad = odd or not ops or any(_count(cond[k]) is None for k in ops)
+        if len(ops) < 2 and not bad:
+            continue
+        first = {"gte": 0} if bad else {ops[0]: cond[ops[0]]}
+        rest = {k: v for k, v in cond.items() if k in _OTHER_ITEMS}
+        docs[i] = {**doc, "correlation": {**corr, "condition": {**first, **rest}, RANGE_KEY: dict(cond)}}
+    return docs
 
-    __slots__ = ("active", "last", "sample", "state", "total")
+
+def _count(v: Any) -> int | None:
+    """A condition's count as written (an integer, or its digits); None for anything else."""
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, int):
+        return v
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    if isinstance(v, str):
+        try:
+            return int(v.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def condition_bounds(corr: SigmaCorrelationRule) -> tuple[tuple[Op, int], ...]:
+    """The criteria of a correlation's count condition, all of which must hold (one, or a range);
+    () for an extended (boolean) temporal condition. Raises ValueError naming a criterion that
+    is no count, or a range no count can meet."""
+    cond = corr.condition
+    if not isinstance(cond, SigmaCorrelationCondition):
+        return ()
+    section = corr.custom_attributes.get("correlation")
+    raw = section.get(RANGE_KEY) if isinstance(section, dict) else None
+    if not isinstance(raw, dict):
+        return ((cond.op, cond.count),)
+    out = []
+    for name, v in raw.items():
+        if name in _OTHER_ITEMS:
+            continue
+        if name not in _OP_NAMES:
+            raise ValueError(f"correlation condition: unknown item {name!r} "
+                             f"(criteria: {', '.join(_OP_NAMES)}; also {', '.join(_OTHER_ITEMS)})")
+        n = _count(v)
+        if n is None:
+            raise ValueError(f"correlation condition {name}: {v!r} is no count")
+        out.append((_OP_NAMES[name], n))
+    if not out:
+        raise ValueError(f"correlation condition has no criterion ({', '.join(_OP_NAMES)})")
+    low, high = 0, None
+    for op, n in out:
+        if op in (Op.GT, Op.GTE, Op.EQ):
+            low = max(low, n + 1 if op is Op.GT else n)
+        if op in (Op.LT, Op.LTE, Op.EQ):
+            top = n - 1 if op is Op.LT else n
+            high = top if high is None else min(high, top)
+    if high is not None and low > high:
+        text = ", ".join(f"{k}: {v}" for k, v in raw.items() if k in _OP_NAMES)
+        raise ValueError(f"correlation condition {{{text}}}: no count can meet it")
+    return tuple(out)
+
+
+class _Window:
+    """The events of one group within one timespan. `state` depends on the correlation type
+    (only what it needs is allocated: a group is created for most events of a value_count over
+    random sources): event_count: deque of times, ascending; value_count: OrderedDict value ->
+    latest time, ascending; temporal: dict rule key -> latest time; temporal_ordered: per step,
+    a sorted list of (time, arrival) of the events that matched it. `last` is the newest event
+    time, `peak` the largest count reached (for upper-bound conditions), `past` the group's
+    older windows, newest first (None: none, the common case)."""
+
+    __slots__ = ("active", "last", "past", "peak", "sample", "state", "total")
 
     def __init__(self, last: float, state: Any) -> None:
         self.last = last
         self.state = state
         self.active = False
         self.total = 0
+        self.peak = 0
         self.sample: list[LogEvent] = []
+        self.past: list[_Window] | None = None
 
     def reset(self, last: float, state: Any) -> None:
+        """A new window in the same group (the object reused: a stream of short incidents)."""
         self.last = last
         self.state = state
         self.active = False
         self.total = 0
+        self.peak = 0
         self.sample = []
+        self.past = None
 
 
 @dataclass(slots=True)
@@ -79,31 +187,37 @@ class CorrelationTracker:
     """The state machine of one correlation rule. `keys` are the referenced rules, in order."""
 
     def __init__(self, corr: SigmaCorrelationRule, keys: list[int], max_groups: int = 100_000,
-                 samples: int = 5) -> None:
+                 samples: int = 5, past_windows: int = 3) -> None:
         self.corr = corr
         self.type = corr.type
         self.keys = keys
         self.timespan = float(corr.timespan.seconds)
         self.max_groups = max_groups
         self.samples = samples
+        self.past_windows = past_windows
         cond = corr.condition
-        if isinstance(cond, SigmaCorrelationCondition):
-            self.op, self.threshold = _OPS[cond.op], cond.count
-            self.at_close = cond.op in _AT_CLOSE
-            fieldref = cond.fieldref
-            self.value_field = fieldref[0] if isinstance(fieldref, list) else fieldref
-        else:  # extended (boolean) temporal conditions: treated as "all referenced rules"
-            self.op, self.threshold, self.at_close, self.value_field = operator.ge, len(keys), False, None
+        bounds = condition_bounds(corr)
+        if not bounds:  # extended (boolean) temporal conditions: treated as "all referenced rules"
+            bounds = ((Op.GTE, len(keys)),)
         if self.type in (SigmaCorrelationType.TEMPORAL, SigmaCorrelationType.TEMPORAL_ORDERED) \
                 and corr.condition is None:
-            self.op, self.threshold = operator.ge, len(keys)
+            bounds = ((Op.GTE, len(keys)),)
+        self.bounds = bounds
+        self._checks = tuple((_OPS[op], n) for op, n in bounds)
+        # one criterion (the common case) is tested without the loop of `_met`
+        self._op: Callable[[int, int], bool] | None = self._checks[0][0] if len(self._checks) == 1 else None
+        self._n = self._checks[0][1]
+        self.threshold = max(n for _, n in bounds)
+        self.at_close = any(op in _AT_CLOSE for op, _ in bounds)
+        fieldref = cond.fieldref if isinstance(cond, SigmaCorrelationCondition) else None
+        self.value_field = fieldref[0] if isinstance(fieldref, list) else fieldref
         self.keep = self.threshold + 1 if self.type is SigmaCorrelationType.EVENT_COUNT \
             and not self.at_close else None
         self.group_by = list(corr.group_by or [])
         # aliases: alias name -> {referenced rule key -> field of that rule's events}
         self.aliases: dict[str, dict[int, str]] = {}
-        # pySigma 1.5 resolves the references of `rules` but not those of `aliases`: map an
-        # alias's reference by name to the resolved rule of the same name in `rules`
+        # the loader resolves alias references over the collection; a rule given by the same
+        # reference in `rules` stands in for one left unresolved (a tracker built by hand)
         resolved = {r.reference: id(r.rule) for r in corr.rules or []
                     if getattr(r, "rule", None) is not None}
         for alias in corr.aliases:
@@ -111,10 +225,16 @@ class CorrelationTracker:
                 id(ref.rule) if getattr(ref, "rule", None) is not None else resolved[ref.reference]: f
                 for ref, f in alias.mapping.items()
                 if getattr(ref, "rule", None) is not None or ref.reference in resolved}
-        self.groups: OrderedDict[tuple[str, ...], _Group] = OrderedDict()
-        self.evicted = 0
+        self.groups: OrderedDict[tuple[str, ...], _Window] = OrderedDict()
+        self.evicted = 0  # groups dropped at max_groups
         self.incidents = 0
         self.missing = 0  # events left out: a group-by field missing or empty
+        self.past = 0  # events older than their group's window, counted in a past window
+        self.too_old = 0  # events older than every window their group keeps: dropped
+        self._with_past: set[tuple[str, ...]] = set()  # groups that have past windows
+        self._closed: list[Firing] = []  # upper-bound windows closed by a later event
+        self._seq = 0  # arrival order (temporal_ordered: two events of the same time)
+        self._chain_start = 0.0
         # referenced rule key -> the event fields of its group-by (aliases resolved once)
         self._key_fields: dict[int, tuple[str, ...]] = {
             k: tuple(self.aliases.get(n, {}).get(k, n) for n in self.group_by) for k in set(keys)}
@@ -123,8 +243,7 @@ class CorrelationTracker:
         self._value_fields = {k: self.aliases.get(vf, {}).get(k, vf) for k in set(keys)}
         self._value_limit = max(self.threshold + 1, 1) * 4
         self._steps = len(keys)
-        self._positions = {k: tuple(i for i in range(len(keys) - 1, -1, -1) if keys[i] == k)
-                           for k in set(keys)}
+        self._positions = {k: tuple(i for i in range(len(keys)) if keys[i] == k) for k in set(keys)}
         updates: dict[SigmaCorrelationType, Callable[[Any, int, LogEvent, float, float], int]] = {
             SigmaCorrelationType.EVENT_COUNT: self._event_count,
             SigmaCorrelationType.VALUE_COUNT: self._value_count,
@@ -140,7 +259,13 @@ class CorrelationTracker:
             return OrderedDict()
         if typ is SigmaCorrelationType.TEMPORAL:
             return {}
-        return [None] * self._steps
+        return [[] for _ in range(self._steps)]
+
+    def _met(self, value: int) -> bool:
+        for op, n in self._checks:  # noqa: SIM110
+            if not op(value, n):
+                return False
+        return True
 
     def _group_key(self, key: int, event: LogEvent) -> tuple[str, ...] | None:
         """The event's group: its group-by values, lower-cased (Sigma: values compare
@@ -170,47 +295,85 @@ class CorrelationTracker:
             self.missing += 1
             return None
         groups = self.groups
-        g = groups.get(gk)
-        cutoff = t - self.timespan
-        if g is None:
+        w = groups.get(gk)
+        span = self.timespan
+        if w is None:
             if len(groups) >= self.max_groups:
-                groups.popitem(last=False)
+                self._drop(*groups.popitem(last=False))
                 self.evicted += 1
-            g = groups[gk] = _Group(t, self._new_state())
+            w = groups[gk] = _Window(t, self._new_state())
         else:
             groups.move_to_end(gk)  # most recent last: `sweep` frees from the front
-            if g.last < cutoff:  # an expired window starts again
-                g.reset(t, self._new_state())
-        g.last = t
-        g.total += 1
-        sample = g.sample
+            last = w.last
+            if t > last + span:  # past the window: a new one starts (older ones are over)
+                if self.at_close or w.past is not None:
+                    self._close(gk, w, True)
+                w.reset(t, self._new_state())
+            elif t < last - span:  # too old for it: never counted with the newer events
+                found = self._past_window(gk, w, t)
+                if found is None:
+                    self.too_old += 1
+                    return None
+                w = found
+                self.past += 1
+                if t > w.last:
+                    w.last = t
+            elif t > last:
+                w.last = t
+        w.total += 1
+        sample = w.sample
         if len(sample) < self.samples:
             sample.append(event)
-        value = self._update(g.state, key, event, t, cutoff)
-        if g.active:
+        value = self._update(w.state, key, event, t, w.last - span)
+        if w.active:
             return Firing(self.corr, gk, False, 1, t, t, [event])
-        if value is None or self.at_close or not self.op(value, self.threshold):
+        if self.at_close:
+            if value > w.peak:
+                w.peak = value
             return None
-        g.active = True
+        op = self._op
+        if not (op(value, self._n) if op is not None else self._met(value)):
+            return None
+        w.active = True
         self.incidents += 1
-        st = g.state
+        events = sample if sample[-1] is event else [*sample[:self.samples - 1], event]
+        return Firing(self.corr, gk, True, w.total, self._first(w.state, t), w.last, events)
+
+    def _past_window(self, gk: tuple[str, ...], g: _Window, t: float) -> _Window | None:
+        """The past window of `g` an event at `t` (older than g's window) belongs to: one whose
+        timespan reaches it, or a new one if fewer than `past_windows` are kept; None: too old."""
+        span = self.timespan
+        past = g.past
+        if past is None:
+            past = g.past = []
+            self._with_past.add(gk)
+        for w in past:  # newest first
+            if t >= w.last - span:
+                return w
+        if len(past) >= self.past_windows:
+            return None
+        w = _Window(t, self._new_state())
+        past.append(w)  # older than every kept one (none reached it)
+        return w
+
+    def _first(self, st: Any, t: float) -> float:
+        """When the pattern that completed began (the incident's first_seen)."""
         typ = self.type
         if typ is SigmaCorrelationType.TEMPORAL_ORDERED:
-            first = st[-1] if st and st[-1] is not None else t
-        elif typ is SigmaCorrelationType.EVENT_COUNT:
-            first = st[0] if st else t
-        elif typ is SigmaCorrelationType.TEMPORAL:
-            first = min(st.values(), default=t)
-        else:
-            first = min(t, next(iter(st.values()))) if st else t
-        # evidence: the first events of the window and the one that completed the pattern
-        events = sample if sample[-1] is event else [*sample[:self.samples - 1], event]
-        return Firing(self.corr, gk, True, g.total, first, t, events)
+            return self._chain_start
+        if typ is SigmaCorrelationType.EVENT_COUNT:
+            return st[0] if st else t
+        if typ is SigmaCorrelationType.TEMPORAL:
+            return min(st.values(), default=t)
+        return min(t, next(iter(st.values()))) if st else t
 
     def _event_count(self, times: deque[float], key: int, event: LogEvent, t: float,
-                     cutoff: float) -> int:
-        times.append(t)
-        while times[0] < cutoff:
+                     floor: float) -> int:
+        if not times or t >= times[-1]:
+            times.append(t)
+        else:  # out of order within the window: in its place
+            insort(times, t)
+        while times[0] < floor:
             times.popleft()
         keep = self.keep
         if keep is not None:
@@ -219,13 +382,20 @@ class CorrelationTracker:
         return len(times)
 
     def _value_count(self, vals: OrderedDict[str, float], key: int, event: LogEvent, t: float,
-                     cutoff: float) -> int:
+                     floor: float) -> int:
         v = event.fields.get(self._value_fields[key])
         if v is not None and v != "":
             sv = str(v).lower()  # Sigma: `Admin`, `admin` and `ADMIN` are one value
-            vals.pop(sv, None)
-            vals[sv] = t
-        while vals and next(iter(vals.values())) < cutoff:
+            newest = next(reversed(vals.values())) if vals else t
+            if t >= newest:
+                vals.pop(sv, None)
+                vals[sv] = t
+            elif vals.get(sv, floor - 1.0) < t:  # out of order: keep the times ascending
+                vals[sv] = t
+                ordered = sorted(vals.items(), key=lambda kv: kv[1])
+                vals.clear()
+                vals.update(ordered)
+        while vals and next(iter(vals.values())) < floor:
             vals.popitem(last=False)
         limit = self._value_limit
         while len(vals) > limit:
@@ -233,39 +403,84 @@ class CorrelationTracker:
         return len(vals)
 
     def _temporal(self, seen: dict[int, float], key: int, event: LogEvent, t: float,
-                  cutoff: float) -> int:
-        seen[key] = t
-        for k in [k for k, ts in seen.items() if ts < cutoff]:
+                  floor: float) -> int:
+        if t > seen.get(key, floor - 1.0):
+            seen[key] = t
+        for k in [k for k, ts in seen.items() if ts < floor]:
             del seen[k]
         return len(seen)
 
-    def _temporal_ordered(self, starts: list[float | None], key: int, event: LogEvent, t: float,
-                          cutoff: float) -> int:
-        # starts[i] = latest start of a chain that completed steps 0..i in order
+    def _temporal_ordered(self, steps: list[list[tuple[float, int]]], key: int, event: LogEvent,
+                          t: float, floor: float) -> int:
+        """Steps 0..n-1 in order within the window: each step's event no earlier than the one
+        before it (by time, then arrival), whatever order they arrived in."""
+        self._seq += 1
         for i in self._positions[key]:
-            if i == 0:
-                starts[0] = t
-            else:
-                prev = starts[i - 1]
-                if prev is not None and prev >= cutoff:
-                    starts[i] = prev
-        done = starts[-1] is not None and starts[-1] >= cutoff
-        return self._steps if done else 0
+            step = steps[i]
+            insort(step, (t, self._seq))
+            if len(step) > _ORDERED_KEEP:
+                del step[0]
+        for step in steps:
+            while step and step[0][0] < floor:
+                del step[0]
+        # chains: (time and arrival of the step's event, start of the latest chain ending there)
+        chains = [(ts, ts[0]) for ts in steps[0]]
+        for step in steps[1:]:
+            nxt = []
+            for ts in step:
+                starts = [start for prev, start in chains if prev < ts]
+                if starts:
+                    nxt.append((ts, max(starts)))
+            chains = nxt
+            if not chains:
+                return 0
+        self._chain_start = max(start for _, start in chains)
+        return self._steps
+
+    def _drop(self, gk: tuple[str, ...], g: _Window) -> None:
+        self._with_past.discard(gk)
+
+    def _close(self, gk: tuple[str, ...], g: _Window, with_past: bool) -> None:
+        """Windows that are over: an upper-bound condition is evaluated on each (its peak)."""
+        if with_past:
+            self._with_past.discard(gk)
+        if not self.at_close:
+            return
+        for w in [g, *(g.past or ())] if with_past else [g]:
+            if not w.active and self._met(w.peak):
+                self.incidents += 1
+                first = min((e.time for e in w.sample), default=w.last)  # the first events are kept
+                self._closed.append(Firing(self.corr, gk, True, w.total, first, w.last, list(w.sample)))
 
     def sweep(self, now: float) -> list[Firing]:
-        """Free idle groups (idle for a timespan); evaluate `lt`/`lte` conditions at window close."""
+        """Free idle groups (idle for a timespan) and past windows over by then; evaluate
+        `lt`/`lte` conditions at window close."""
         cutoff = now - self.timespan
-        out: list[Firing] = []
-        while self.groups:
-            gk, g = next(iter(self.groups.items()))
+        out, self._closed = self._closed, []
+        groups = self.groups
+        closing = self.at_close or bool(self._with_past)
+        while groups:
+            gk, g = next(iter(groups.items()))
             if g.last >= cutoff:
                 break
-            self.groups.popitem(last=False)
-            if self.at_close and not g.active:
-                value = len(g.state)
-                if self.op(value, self.threshold):
-                    self.incidents += 1
-                    out.append(Firing(self.corr, gk, True, g.total, g.last, g.last, list(g.sample)))
+            groups.popitem(last=False)
+            if closing:
+                self._close(gk, g, True)
+        if not self._with_past:
+            return out + self._closed if self._closed else out
+        for gk in list(self._with_past):
+            g = self.groups[gk]
+            keep = []
+            for w in g.past or ():
+                if w.last >= cutoff:
+                    keep.append(w)
+                elif self.at_close:
+                    self._close(gk, w, False)
+            g.past = keep or None
+            if not keep:
+                self._with_past.discard(gk)
+        out += self._closed
+        self._closed = []
         return out
 
     def state_size(self) -> int:
@@ -276,8 +491,36 @@ class CorrelationTracker:
         rules changed starts empty instead of being fed a state of another meaning."""
         refs = [str(getattr(r.rule, "id", None) or getattr(r.rule, "name", None) or "")
                 for r in self.corr.rules or []]
-        return json.dumps([self.type.name, self.timespan, self.group_by, self.op.__name__, self.threshold,
+        bounds = [[op.name, n] for op, n in self.bounds]
+        return json.dumps([_STATE_VERSION, self.type.name, self.timespan, self.group_by, bounds,
                            self.value_field, refs])
+
+    def _dump(self, w: _Window, position: dict[int, int]) -> list[Any]:
+        st = w.state
+        if self.type is SigmaCorrelationType.EVENT_COUNT:
+            state: Any = list(st)
+        elif self.type is SigmaCorrelationType.VALUE_COUNT:
+            state = list(st.items())
+        elif self.type is SigmaCorrelationType.TEMPORAL:
+            state = [[position[k], t] for k, t in st.items()]
+        else:
+            state = [[list(x) for x in step] for step in st]
+        return [w.last, w.active, w.total, state, [e.to_dict() for e in w.sample], w.peak]
+
+    def _load(self, saved: list[Any]) -> _Window:
+        last, active, total, state, sample, peak = saved
+        if self.type is SigmaCorrelationType.EVENT_COUNT:
+            st: Any = deque(state)
+        elif self.type is SigmaCorrelationType.VALUE_COUNT:
+            st = OrderedDict((str(v), t) for v, t in state)
+        elif self.type is SigmaCorrelationType.TEMPORAL:
+            st = {self.keys[i]: t for i, t in state}
+        else:
+            st = [[(float(t), int(seq)) for t, seq in step] for step in state]
+        w = _Window(float(last), st)
+        w.active, w.total, w.peak = bool(active), int(total), int(peak)
+        w.sample = [LogEvent.from_dict(e) for e in sample]
+        return w
 
     def snapshot(self, max_groups: int | None = None) -> dict[str, Any]:
         """The windows as JSON-friendly data (rule keys, which are object ids, as positions):
@@ -285,21 +528,13 @@ class CorrelationTracker:
         ~12 us and ~300 bytes a group: a bound keeps a scan from thousands of sources from
         stalling the engine thread on every save."""
         position = {k: self.keys.index(k) for k in set(self.keys)}
-        items: Iterable[tuple[tuple[str, ...], _Group]] = self.groups.items()
+        items: Iterable[tuple[tuple[str, ...], _Window]] = self.groups.items()
         if max_groups is not None and len(self.groups) > max_groups:
             items = reversed(list(islice(reversed(self.groups.items()), max_groups)))
         groups = []
         for gk, g in items:
-            st = g.state
-            if self.type is SigmaCorrelationType.EVENT_COUNT:
-                state: Any = list(st)
-            elif self.type is SigmaCorrelationType.VALUE_COUNT:
-                state = list(st.items())
-            elif self.type is SigmaCorrelationType.TEMPORAL:
-                state = [[position[k], t] for k, t in st.items()]
-            else:
-                state = list(st)
-            groups.append([list(gk), g.last, g.active, g.total, state, [e.to_dict() for e in g.sample]])
+            groups.append([list(gk), self._dump(g, position),
+                           [self._dump(w, position) for w in g.past or ()]])
         return {"fingerprint": self.fingerprint(), "incidents": self.incidents, "groups": groups,
                 "left_out": len(self.groups) - len(groups)}
 
@@ -309,21 +544,16 @@ class CorrelationTracker:
         if snap.get("fingerprint") != self.fingerprint():
             return 0
         self.groups.clear()
-        for gk, last, active, total, state, sample in snap["groups"]:
-            if self.type is SigmaCorrelationType.EVENT_COUNT:
-                st: Any = deque(state)
-            elif self.type is SigmaCorrelationType.VALUE_COUNT:
-                st = OrderedDict((str(v), t) for v, t in state)
-            elif self.type is SigmaCorrelationType.TEMPORAL:
-                st = {self.keys[i]: t for i, t in state}
-            else:
-                st = list(state)
-            g = _Group(float(last), st)
-            g.active, g.total = bool(active), int(total)
-            g.sample = [LogEvent.from_dict(e) for e in sample]
-            self.groups[tuple(gk)] = g
+        self._with_past.clear()
+        for gk, saved, past in snap["groups"]:
+            g = self._load(saved)
+            key = tuple(gk)
+            if past:
+                g.past = [self._load(p) for p in past]
+                self._with_past.add(key)
+            self.groups[key] = g
         while len(self.groups) > self.max_groups:
-            self.groups.popitem(last=False)
+            self._drop(*self.groups.popitem(last=False))
             self.evicted += 1
         self.incidents = int(snap.get("incidents", 0))
         return len(self.groups)

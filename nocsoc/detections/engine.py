@@ -19,6 +19,7 @@ from nocsoc.component import Counters
 from nocsoc.detections.compiler import CompiledRule
 from nocsoc.detections.correlation import CorrelationTracker, Firing
 from nocsoc.detections.loader import RuleSet
+from nocsoc.detections.reorder import ReorderBuffer
 from nocsoc.events import LogEvent
 from nocsoc.schema import LOG_COLLECTOR
 
@@ -185,7 +186,11 @@ def _haystack_fn(keywords: bool, fnames: tuple[str, ...]) -> Callable[[LogEvent]
 
 
 class Engine:
-    def __init__(self, ruleset: RuleSet, max_groups: int = 100_000, sweep_every_s: float = 30.0) -> None:
+    def __init__(self, ruleset: RuleSet, max_groups: int = 100_000, sweep_every_s: float = 30.0,
+                 reorder_window_s: float = 0.0, reorder_max_events: int = 100_000) -> None:
+        """`reorder_window_s` > 0: the events that feed correlations are put back in event-time
+        order first (`nocsoc.detections.reorder`), held up to that long; `tick` and `flush`
+        release them."""
         self.ruleset = ruleset
         self.rules = ruleset.rules
         self._routes: dict[tuple[Any, ...], Route] = {}
@@ -204,7 +209,15 @@ class Engine:
         # plain ints on the hot path (one engine thread); Counters for the rarer ones
         self.events = 0
         self.detections = 0
-        self.counters = Counters(LOG_COLLECTOR, {"component": "rules"}, only=("incidents", "errors"))
+        self.counters = Counters(LOG_COLLECTOR, {"component": "rules"}, only=(
+            "incidents", "errors", "correlation_groups", "correlation_evicted", "correlation_missing",
+            "correlation_past_window", "correlation_too_old", "reorder_held", "reorder_overflow",
+            "reorder_late"))
+        self._reorder: ReorderBuffer[tuple[int, LogEvent]] | None = (
+            ReorderBuffer(reorder_window_s, reorder_max_events)
+            if reorder_window_s > 0 and self.trackers else None)
+        # correlations are swept at the time they have seen: behind the stream by the reordering
+        self._lag = reorder_window_s if self._reorder is not None else 0.0
         self.rule_hits: dict[str, int] = {}
 
     def route(self, event: LogEvent) -> Route:
@@ -226,6 +239,13 @@ class Engine:
         key = id(rule.rule)
         feeds = self._feeds.get(key)
         if feeds:
+            if self._reorder is not None:  # back in event-time order first
+                for t, (k, ev) in self._reorder.push(event.time, (key, event)):
+                    for tr in self._feeds[k]:
+                        f = tr.feed(k, ev, t)
+                        if f is not None:
+                            self._fired(tr, f, ev, t, out)
+                return
             t = event.time
             for tr in feeds:
                 f = tr.feed(key, event, t)
@@ -284,14 +304,30 @@ class Engine:
             if hit:
                 self._hit(rule, event, out)
         if self.trackers and t >= self._next_sweep:
-            self._next_sweep = t + self.sweep_every_s
-            for tr in self.trackers:
-                for firing in tr.sweep(t):
-                    out.append(self._firing_detection(tr, firing))
+            self._sweep(t, out)
         self.events += 1
         if out:
             self.detections += len(out)
         return out
+
+    def _sweep(self, t: float, out: list[Detection]) -> None:
+        """Every sweep_every_s of event time: free idle correlation windows. Events held for
+        reordering that any event's time has passed (a window ago) go in first: a window must
+        not be freed while an event of it is held."""
+        self._next_sweep = t + self.sweep_every_s
+        if self._reorder is not None:
+            for _, (k, ev) in self._reorder.advance(t):
+                self._correlate(k, ev, out)
+        for tr in self.trackers:
+            for firing in tr.sweep(t - self._lag):
+                out.append(self._firing_detection(tr, firing))
+
+    def _correlate(self, key: int, event: LogEvent, out: list[Detection]) -> None:
+        t = event.time
+        for tr in self._feeds[key]:
+            f = tr.feed(key, event, t)
+            if f is not None:
+                self._fired(tr, f, event, t, out)
 
     def _feed(self, tr: CorrelationTracker, key: int, event: LogEvent, t: float,
               out: list[Detection]) -> None:
@@ -326,9 +362,31 @@ class Engine:
                          f.last_seen, ev.host if ev else "", _first(fields, _SRC), _first(fields, _DST),
                          _first(fields, _USER), list(f.events))
 
-    def flush(self, now: float) -> list[Detection]:
-        """End of input (hunting) or a quiet stream: close windows whose time has passed."""
+    def held(self) -> int:
+        """Correlation events held for reordering."""
+        return len(self._reorder) if self._reorder is not None else 0
+
+    def tick(self) -> list[Detection]:
+        """Release the correlation events held for the reorder window of wall-clock time (the
+        pipeline calls this a few times a second, so a quiet stream is not held back)."""
         out: list[Detection] = []
+        if self._reorder is not None and len(self._reorder):
+            for _, (k, ev) in self._reorder.tick():
+                self._correlate(k, ev, out)
+        return out
+
+    def drain(self) -> list[Detection]:
+        """Every held correlation event, in order (stop, end of a hunt)."""
+        out: list[Detection] = []
+        if self._reorder is not None:
+            for _, (k, ev) in self._reorder.drain():
+                self._correlate(k, ev, out)
+        return out
+
+    def flush(self, now: float) -> list[Detection]:
+        """End of input (hunting) or a quiet stream: release what is held for reordering, then
+        close windows whose time has passed."""
+        out = self.drain()
         for tr in self.trackers:
             for f in tr.sweep(now):
                 out.append(self._firing_detection(tr, f))
@@ -336,6 +394,21 @@ class Engine:
 
     def state_size(self) -> int:
         return sum(tr.state_size() for tr in self.trackers)
+
+    def counter_sets(self) -> list[Counters]:
+        """The rules' counters, with the correlations' (plain ints on the engine thread) and the
+        reorder buffer's brought up to date."""
+        c, trs = self.counters, self.trackers
+        c.set("correlation_groups", sum(tr.state_size() for tr in trs))
+        c.set("correlation_evicted", sum(tr.evicted for tr in trs))
+        c.set("correlation_missing", sum(tr.missing for tr in trs))
+        c.set("correlation_past_window", sum(tr.past for tr in trs))
+        c.set("correlation_too_old", sum(tr.too_old for tr in trs))
+        rb = self._reorder
+        c.set("reorder_held", len(rb) if rb is not None else 0)
+        c.set("reorder_overflow", rb.overflow if rb is not None else 0)
+        c.set("reorder_late", rb.late if rb is not None else 0)
+        return [c]
 
     def snapshot(self, max_groups: int | None = None) -> dict[str, dict[str, Any]]:
         """Every correlation's windows by rule id (for `AlertStore.ingest(correlations=...)`),

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import ipaddress
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 SECRET_PREFIXES = ("env:", "file:")
 
@@ -41,6 +41,18 @@ def check_secret_ref(value: str | None, what: str) -> str | None:
     return value
 
 
+def _prefix(text: str) -> str:
+    """One site prefix, normalised (`2001:DB8::/32` -> `2001:db8::/32`); host bits set is an
+    error rather than silently masked, since `10.20.1.5/16` is usually a typo for a /24 or /32."""
+    try:
+        return str(ipaddress.ip_network(text.strip(), strict=True))
+    except ValueError as exc:
+        if "host bits set" in str(exc):
+            loose = ipaddress.ip_network(text.strip(), strict=False)
+            raise ValueError(f"network {text!r} has host bits set: did you mean {loose}?") from None
+        raise ValueError(f"network {text!r} is not an IPv4 or IPv6 prefix (write 10.20.0.0/16)") from None
+
+
 class Site(_Model):
     """A place with devices. Since 1 July 2025 local government has two levels, province and
     commune/ward: a site is a provincial data center, a commune or a ward. `datacenter` and
@@ -55,6 +67,23 @@ class Site(_Model):
     # WGS84 coordinates (decimal degrees): where the weathermap and the topology picture put the site
     lat: float | None = Field(default=None, ge=-90, le=90)
     lon: float | None = Field(default=None, ge=-180, le=180)
+    # the IPv4/IPv6 prefixes the site's own hosts use (`10.20.0.0/16`): detections tell "ours"
+    # from "outside" with them (Remote Desktop logons from outside the province's networks)
+    networks: list[Annotated[str, AfterValidator(_prefix)]] = Field(default_factory=list)
+
+
+def usm_problem(auth_protocol: str | None, auth_password: str | None, priv_protocol: str | None,
+                priv_password: str | None) -> str | None:
+    """What does not fit together in SNMPv3 USM settings, or None: each protocol needs its
+    password and the other way round, and privacy needs authentication (RFC 3414's security
+    levels: noAuthNoPriv, authNoPriv, authPriv)."""
+    pairs = ((auth_protocol, auth_password, "auth"), (priv_protocol, priv_password, "priv"))
+    for protocol, password, what in pairs:
+        if bool(protocol) != bool(password):
+            return f"{what}_protocol and {what}_password go together"
+    if priv_protocol and not auth_protocol:
+        return "privacy needs authentication"
+    return None
 
 
 class SnmpProfile(_Model):
@@ -90,12 +119,10 @@ class SnmpProfile(_Model):
         if self.version == "3":
             if not self.user:
                 raise ValueError(f"profile {self.name}: SNMP v3 needs `user`")
-            if bool(self.auth_protocol) != bool(self.auth_password):
-                raise ValueError(f"profile {self.name}: auth_protocol and auth_password go together")
-            if bool(self.priv_protocol) != bool(self.priv_password):
-                raise ValueError(f"profile {self.name}: priv_protocol and priv_password go together")
-            if self.priv_protocol and not self.auth_protocol:
-                raise ValueError(f"profile {self.name}: privacy needs authentication")
+            problem = usm_problem(self.auth_protocol, self.auth_password, self.priv_protocol,
+                                  self.priv_password)
+            if problem:
+                raise ValueError(f"profile {self.name}: {problem}")
         return self
 
 
@@ -162,6 +189,10 @@ class Inventory(_Model):
             if s.id == site_id:
                 return s
         raise KeyError(site_id)
+
+    def networks(self) -> list[str]:
+        """Every site's prefixes, once each, in file order: the province's own address space."""
+        return list(dict.fromkeys(n for s in self.sites for n in s.networks))
 
     def by_address(self) -> dict[str, Device]:
         """Devices by management, flow-exporter and syslog-source address (for enrichment)."""

@@ -55,10 +55,12 @@ class Notification:
     site: str = ""
     details: dict[str, str] = field(default_factory=dict)  # label key (catalogue) -> value
     url: str = ""
+    device: str = ""  # the inventory device it is about (routes may match on it)
+    titles: dict[str, str] = field(default_factory=dict)  # locale -> title, where it has one
 
     def text(self, locale: str, tz: ZoneInfo) -> tuple[str, str]:
         t = catalog(locale)
-        title = t[self.kind].format(level=self.level.upper(), title=self.title)
+        title = t[self.kind].format(level=self.level.upper(), title=self.titles.get(locale, self.title))
         when = datetime.fromtimestamp(self.at, tz).strftime("%Y-%m-%d %H:%M:%S %Z")
         lines = [f"{t['time']}: {when}"]
         lines += [f"{t.get(k, k)}: {v}" for k, v in self.details.items() if v]
@@ -80,6 +82,7 @@ def matches(route: Route, n: Notification) -> bool:
         and (not m.level or n.level in m.level)
         and (not m.rule or n.rule in m.rule)
         and (not m.site or n.site in m.site)
+        and (not m.device or n.device in m.device)
     )
 
 
@@ -112,8 +115,7 @@ class Notifier:
         self.config = config
         self.routes = {r.name: r for r in config.routes}
         self.spool = spool_dir
-        self.spool.mkdir(parents=True, exist_ok=True)
-        os.chmod(self.spool, 0o700)
+        self._spool_ready = False  # created (0700) by open_spool(): start(), or the first message
         self.resolve = resolve
         self.clock = clock
         self.tz = ZoneInfo(config.timezone)
@@ -157,7 +159,16 @@ class Notifier:
             out.append(route.name)
         return out
 
+    def open_spool(self) -> None:
+        """Create the spool directory, readable by its owner only (messages carry alert
+        details). Not done when built: construction does no I/O (issue #12)."""
+        if not self._spool_ready:
+            self.spool.mkdir(parents=True, exist_ok=True)
+            os.chmod(self.spool, 0o700)
+            self._spool_ready = True
+
     def _spool(self, route: Route, n: Notification, due: float) -> None:
+        self.open_spool()
         for i in range(len(route.to)):
             msg = {
                 "route": route.name,
@@ -267,6 +278,7 @@ def alert_notification(a: Any, site: str, base_url: str = "") -> Notification:
             "site": site,
         },
         url=f"{base_url.rstrip('/')}/alerts/{a.id}" if base_url else "",
+        device=a.host,
     )
 
 

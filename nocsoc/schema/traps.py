@@ -16,6 +16,8 @@ SNMP_TRAP = Measurement(
         *DEVICE_TAGS,
         Tag("event", "link_down | link_up | cold_start | warm_start | auth_failure | a vendor "
             "event name from the trap catalogue | unknown"),
+        Tag("kind", "what the trap is about: link | optics | power | fan | temperature | hardware | "
+            "cpu | memory | config | auth | routing | ups | vpn | ha | security | system | other"),
         Tag("severity", "informational | low | medium | high | critical"),
         Tag("version", "1 | 2c | 3"),
         Tag("ifname", "the interface a link trap is about, when known"),
@@ -28,6 +30,8 @@ SNMP_TRAP = Measurement(
         Field("ifindex", INT, "none", "ifIndex a link trap carries"),
         Field("oper_status", INT, "none", "ifOperStatus a link trap carries"),
         Field("uptime_s", F, "s", "sysUpTime.0 of the sender at the trap"),
+        Field("entity", S, "", "the component a vendor trap names (power supply, fan, sensor, board)"),
+        Field("value", F, "none", "the reading a vendor trap carries (temperature, usage), as sent"),
         Field("varbinds", S, "", "every varbind as JSON [[oid, type, value], ...]"),
         Field("message", S, "", "human-readable summary"),
     ),

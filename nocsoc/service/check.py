@@ -86,6 +86,32 @@ def check_sinks(ctx: Context, doc: YamlDoc | None, probe: bool) -> list[Finding]
     return out
 
 
+def check_alert_store(ctx: Context, doc: YamlDoc | None, probe: bool) -> list[Finding]:
+    """A shared PostgreSQL alert store: its password reference must resolve (fatal); a server
+    that does not answer is a warning, as for sinks (the detector retries it)."""
+    pg = ctx.config.detections.alerts_postgres
+    if pg is None:
+        return []
+    assert ctx.config_path is not None
+    key = ("detections", "alerts_postgres")
+    password = None
+    if pg.password:
+        try:
+            password = ctx.secret(pg.password, "detections.alerts_postgres.password")
+        except NocsocError as exc:
+            return [Finding("fatal", _at(doc, ctx.config_path, (*key, "password"), exc.first.message))]
+    if not probe:
+        return []
+    import psycopg
+
+    try:
+        with psycopg.connect(pg.dsn, password=password, connect_timeout=max(1, int(pg.connect_timeout_s))):
+            return []
+    except psycopg.Error as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return [Finding("warning", _at(doc, ctx.config_path, key, f"alert store not reachable: {reason}"))]
+
+
 def try_bind(bind: Bind) -> str | None:
     """None when `bind.address` can be bound now for its protocol, else why not."""
     try:
@@ -141,6 +167,29 @@ def check_state_dir(ctx: Context, doc: YamlDoc | None) -> list[Finding]:
     return []
 
 
+def check_rule_paths(ctx: Context, doc: YamlDoc | None, services: list[str]) -> list[Finding]:
+    """Every `detections.rules` entry exists: a misspelt directory would otherwise run with none
+    of its rules (fatal). What is wrong inside a rule file, `nocsoc rules check` tells."""
+    if "logs" not in services or not ctx.config.detections.enabled:
+        return []
+    assert ctx.config_path is not None
+    return [Finding("fatal", _at(doc, ctx.config_path, ("detections", "rules", i),
+                                 f"{ctx.path(r)}: no such rule file or directory"))
+            for i, r in enumerate(ctx.config.detections.rules) if not ctx.path(r).exists()]
+
+
+def check_tls_files(ctx: Context, doc: YamlDoc | None, services: list[str]) -> list[Finding]:
+    """The Winlogbeat input's certificate, key and client CA exist and can be read."""
+    from nocsoc.collectors.windows.tls import file_problems
+
+    win = ctx.config.logs.windows
+    if "logs" not in services or not win.winlogbeat or win.winlogbeat_tls is None:
+        return []
+    assert ctx.config_path is not None
+    return [Finding("fatal", _at(doc, ctx.config_path, ("logs", "windows", "winlogbeat_tls", name), why))
+            for name, why in file_problems(win.winlogbeat_tls, ctx.path)]
+
+
 def check_inventory(ctx: Context, services: list[str]) -> list[Finding]:
     try:
         loaded = read_inventory(ctx.inventory_path)
@@ -167,7 +216,10 @@ def run_checks(config_path: Path, services: list[str] | None = None, *, probe_si
     names = services if services is not None else enabled_services(config)
     findings = check_inventory(ctx, names)
     findings += check_sinks(ctx, doc, probe_sinks)
+    findings += check_alert_store(ctx, doc, probe_sinks)
+    findings += check_rule_paths(ctx, doc, names)
     findings += check_state_dir(ctx, doc)
+    findings += check_tls_files(ctx, doc, names)
     notes: list[str] = []
     pid = running_pid(ctx.state_dir) if ctx.state_dir.is_dir() else None
     if pid == os.getpid():  # `nocsoc run` checking itself, the lock just taken

@@ -93,10 +93,12 @@ def _flow_binds(cfg: Any) -> list[Bind]:
 
 def _logs(sc: ServiceContext) -> Component:
     from nocsoc.collectors.logs.pipeline import LogPipeline
+    from nocsoc.detections.placeholders import from_inventory
     from nocsoc.history.service import log_writer
 
     return LogPipeline(sc.config.logs, sc.config.detections, sc.sink, base_dir=sc.base_dir,
-                       archive=log_writer(sc.config.history, sc.ctx))
+                       archive=log_writer(sc.config.history, sc.ctx),
+                       placeholders=from_inventory(sc.inventory))
 
 
 def _log_binds(cfg: Any) -> list[Bind]:
@@ -110,12 +112,16 @@ def _log_binds(cfg: Any) -> list[Bind]:
 
 def _traps(sc: ServiceContext) -> Component:
     from nocsoc.collectors.ifnames import InterfaceNames
+    from nocsoc.collectors.snmp.profiles import user_dir
     from nocsoc.collectors.traps.receiver import TrapReceiver
+    from nocsoc.detections.alerts.factory import open_alert_store
 
-    db = sc.ctx.path(sc.config.detections.alerts_db) if sc.config.traps.alerts else None
-    return TrapReceiver(sc.config.traps, sc.inventory, sc.sink, base_dir=sc.base_dir, store_path=db,
-                        dedup_window_s=sc.config.detections.dedup_window_s,
-                        ifnames=InterfaceNames.in_state_dir(sc.state_dir))
+    detections = sc.config.detections
+    opener = (lambda: open_alert_store(detections, sc.ctx)) if sc.config.traps.alerts else None
+    return TrapReceiver(sc.config.traps, sc.inventory, sc.sink, base_dir=sc.base_dir, open_store=opener,
+                        dedup_window_s=detections.dedup_window_s,
+                        ifnames=InterfaceNames.in_state_dir(sc.state_dir),
+                        profiles_dir=user_dir(sc.config.snmp.profiles_dir, sc.base_dir))
 
 
 def _trap_binds(cfg: Any) -> list[Bind]:
@@ -140,10 +146,11 @@ def _web_binds(cfg: Any) -> list[Bind]:
 
 
 def _notify(sc: ServiceContext) -> Component:
-    from nocsoc.notify.service import NotifyService, unreachable_reader
+    from nocsoc.notify.service import NotifyService, network_reader, unreachable_reader
     from nocsoc.service.summary import read_summary
 
-    return NotifyService(sc.ctx, sc.inventory, unreachable_reader(sc.ctx, read_summary))
+    down = unreachable_reader(sc.ctx, read_summary)
+    return NotifyService(sc.ctx, sc.inventory, down, network_reader(sc.ctx))
 
 
 SERVICES: dict[str, Service] = {}
@@ -162,8 +169,8 @@ register_service(Service("logs", "syslog and file ingestion with Sigma detection
 register_service(Service("traps", "SNMP trap receiver: v1/v2c/v3 traps to events and alerts", "traps",
                          _traps, _trap_binds))
 register_service(Service("icmp", "ICMP reachability: rtt and loss of every device", "icmp", _icmp))
-register_service(Service("notify", "notifications: alerts and devices down to apprise channels", "notify",
-                         _notify))
+register_service(Service("notify", "notifications: alerts, devices/links down, optics, traps to apprise",
+                         "notify", _notify))
 register_service(Service("web", "SOC console and /api/v1 (pages, triage, IOC KPIs)", "web", _web, _web_binds))
 
 
@@ -197,10 +204,17 @@ def _bus_flows(sc: ServiceContext) -> Component:
 
 
 def _bus_logs(sc: ServiceContext) -> Component:
-    from nocsoc.bus.logs import BusLogDetector
+    from nocsoc.bus.logs import BusLogDetector, detector_logs_config
+    from nocsoc.collectors.logs.pipeline import LogPipeline
+    from nocsoc.detections.placeholders import from_inventory
+    from nocsoc.history.service import log_writer
 
+    # the pipeline `logs` builds, without listeners or files of its own (the receivers have them)
+    pipeline = LogPipeline(detector_logs_config(sc.config.logs), sc.config.detections, sc.sink,
+                           base_dir=sc.base_dir, archive=log_writer(sc.config.history, sc.ctx),
+                           placeholders=from_inventory(sc.inventory))
     return BusLogDetector(sc.config.logs, sc.config.detections, sc.config.bus, sc.sink, sc.base_dir,
-                          _member(sc, "detector"))
+                          _member(sc, "detector"), pipeline=pipeline)
 
 
 register_service(Service("bus_receiver", "receiver: flow and syslog listeners publishing raw to the bus",

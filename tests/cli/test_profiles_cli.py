@@ -54,6 +54,21 @@ def test_list_and_show_as_json(project: Path) -> None:
     }
 
 
+def test_show_lists_the_vendor_traps(project: Path) -> None:
+    result = run(project, "profiles", "show", "juniper")
+    assert result.exit_code == 0, result.output
+    assert "traps (11)" in result.output
+    assert "jnxPowerSupplyFailure" in result.output and "1.3.6.1.4.1.2636.4.1.1" in result.output
+    shown = json.loads(run(project, "profiles", "show", "juniper", "--json").output)
+    [dom] = [t for t in shown["traps"] if t["name"] == "jnxDomAlarmSet"]
+    assert (dom["oid"], dom["event"], dom["kind"], dom["interface"]) == (
+        "1.3.6.1.4.1.2636.4.18.0.1", "optics_alarm", "optics", True)
+    assert dom["varbinds"]["ifindex"] == {"oid": "1.3.6.1.2.1.2.2.1.2", "part": "index", "index_arc": 0,
+                                          "scale": 1.0}
+    rows = {r["name"]: r for r in json.loads(run(project, "profiles", "list", "--json").output)}
+    assert (rows["juniper"]["traps"], rows["linux"]["traps"]) == (11, 0)
+
+
 def test_unknown_profile_and_missing_walk_are_one_line_errors(project: Path, tmp_path: Path) -> None:
     result = run(project, "profiles", "show", "nope")
     assert result.exit_code == 2 and "no profile 'nope'" in result.output

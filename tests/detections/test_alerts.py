@@ -8,6 +8,8 @@ import signal
 import socket
 import subprocess
 import sys
+import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,6 +20,21 @@ from nocsoc.detections.alerts import AlertStore, TriageError
 from nocsoc.detections.engine import Detection
 from nocsoc.events import LogEvent
 from tests.servers.base import free_port, wait_until
+from tests.servers.postgres import create_database, pg_server  # noqa: F401 - a fixture
+
+StoreFactory = Callable[..., AlertStore]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> StoreFactory:
+    """The same store behaviour on both backends: the SQLite file and a shared PostgreSQL."""
+    if request.param == "sqlite":
+        return lambda **kw: AlertStore(tmp_path / "a.db", **kw)
+    from nocsoc.detections.alerts.postgres import PostgresAlertStore
+
+    pg = request.getfixturevalue("pg_server")
+    dsn = create_database(pg, f"t{uuid.uuid4().hex[:16]}")
+    return lambda **kw: PostgresAlertStore(dsn, password=pg.password, owner="d1", **kw)
 
 
 def det(
@@ -43,8 +60,8 @@ def det(
     )
 
 
-def test_dedup_within_window_and_per_group(tmp_path: Path) -> None:
-    st = AlertStore(tmp_path / "a.db", dedup_window_s=600)
+def test_dedup_within_window_and_per_group(make_store: StoreFactory) -> None:
+    st = make_store(dedup_window_s=600)
     r = st.ingest([det(t=1000), det(t=1100), det(src="198.51.100.1", t=1100), det(t=1200, count=5)])
     assert r.created == [1, 2] and r.updated == []
     a = st.get(1)
@@ -63,8 +80,8 @@ def test_dedup_within_window_and_per_group(tmp_path: Path) -> None:
     st.close()
 
 
-def test_triage_transitions_and_audit(tmp_path: Path) -> None:
-    st = AlertStore(tmp_path / "a.db")
+def test_triage_transitions_and_audit(make_store: StoreFactory) -> None:
+    st = make_store()
     st.ingest([det()])
     st.transition(1, "ack", "hoa", "looking", now=10)
     with pytest.raises(TriageError, match="cannot ack"):
@@ -85,8 +102,8 @@ def test_triage_transitions_and_audit(tmp_path: Path) -> None:
         st.transition(9, "ack", "x")
 
 
-def test_suppression_with_expiry_and_audit(tmp_path: Path) -> None:
-    st = AlertStore(tmp_path / "a.db")
+def test_suppression_with_expiry_and_audit(make_store: StoreFactory) -> None:
+    st = make_store()
     s = st.suppress("r1", "src_ip", "203.0.113.5", 3600, "lan", "scanner of the provincial CERT", now=1000)
     r = st.ingest([det(), det(), det(src="198.51.100.9"), det(rule="r2")], now=1500)
     assert (r.suppressed, len(r.created)) == (2, 2)

@@ -28,9 +28,9 @@ def test_detect_json_over_files(tmp_path: Path) -> None:
     code, out = run(tmp_path, "detect", str(log), "--json")
     assert code == 0
     doc = json.loads(out)
-    assert (doc["events"], doc["unparsed"]) == (16, 1)
+    assert (doc["events"], doc["unparsed"]) == (22, 1)
     assert sorted((a["rule_title"], a["count"]) for a in doc["alerts"]) == [
-        ("Path Traversal Attempt on the Public-Service Portal", 2),
+        ("Path Traversal Attempt on the Public-Service Portal", 8),
         ("SSH Brute Force From One Source", 12),
         ("SSH Login Success After Brute Force", 4),
     ]
@@ -40,16 +40,21 @@ def test_detect_json_over_files(tmp_path: Path) -> None:
 def test_rules_list_check_and_test(tmp_path: Path, shared_dir: Path) -> None:
     code, out = run(tmp_path, "rules", "list", "--json")
     doc = json.loads(out)
-    assert code == 0 and len(doc["rules"]) == 31
+    # no inventory here: the RDP rule (outside the site networks) is disabled, the other 51 listed
+    assert code == 0 and len(doc["rules"]) == 51
+    assert [d["rule"] for d in doc["disabled"]] == ["bf06da3e-a4ef-40e2-a3bb-b4f01abbda60"]
     kinds = sorted(r["kind"] for r in doc["rules"] if r["kind"].startswith("correlation"))
     assert kinds == [
-        *["correlation:event_count"] * 4,  # ssh brute force, link flap, windows per source/account
+        # ssh brute force and invalid users, link flap, windows per source/account, web scanner,
+        # fortigate ssl-vpn brute force
+        *["correlation:event_count"] * 7,
         *["correlation:temporal_ordered"] * 3,  # ssh and windows success after failures, new local admin
-        *["correlation:value_count"] * 4,  # ssh/windows spraying, port scan, kerberoasting
+        # ssh/windows/ssl-vpn spraying, port scan, host sweep, kerberoasting
+        *["correlation:value_count"] * 6,
     ]
     code, out = run(tmp_path, "rules", "check", "--json")
     doc = json.loads(out)
-    assert code == 0 and doc["ok"] and len(doc["tests"]) == 62 and doc["untested"] == []
+    assert code == 0 and doc["ok"] and len(doc["tests"]) == 104 and doc["untested"] == []
     assert doc["validation"] == []
     code, out = run(tmp_path, "rules", "check", str(shared_dir / "sigmahq" / "rules" / "network"), "--json")
     doc = json.loads(out)

@@ -48,6 +48,10 @@ def test_alerts_show_windows_evidence(tmp_path: Path) -> None:
     log = tmp_path / "dc01.jsonl"  # NXLog im_msvistalog JSON lines, as `detect` reads them
     log.write_text(sample.read_text().splitlines()[0] + "\n")
     db = tmp_path / "alerts.db"
+    # the RDP rule needs the province's own networks (the inventory's sites)
+    (tmp_path / "none.yaml").write_text("inventory: inventory.yaml\n")
+    (tmp_path / "inventory.yaml").write_text(
+        "version: 1\nsites:\n  - id: tt\n    name: Trung tam\n    networks: [10.20.0.0/16]\n")
     code, out, err = run(tmp_path, "detect", str(log), "--store", "--db", str(db), "--json")
     assert code == 0, err
     (alert,) = json.loads(out)["alerts"]

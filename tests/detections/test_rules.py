@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from nocsoc.collectors.logs.ruletest import builtin_tests, parse_lines, run_engine
+from nocsoc.collectors.logs.ruletest import TEST_PLACEHOLDERS, builtin_tests, parse_lines, run_engine
 from nocsoc.detections.loader import builtin_rules_dir, load_rules
 
 
@@ -18,19 +18,21 @@ def test_every_builtin_rule_has_metadata_and_tests() -> None:
             n += 1
             where = f"{f.name}: {doc.get('title')}"
             assert doc.get("id") and doc.get("level") and doc.get("falsepositives"), where
+            # Vietnamese beside English (Sigma custom attributes; pySigma keeps them)
+            assert doc.get("title_vi") and doc.get("description_vi"), where
             assert any(t.startswith("attack.t") for t in doc["tags"]), where
             assert any(t.startswith("attack.") and not t.startswith("attack.t") for t in doc["tags"]), where
             keys = {doc["id"], doc.get("name")}
             assert {f"{k}.match.log" for k in keys} & tests, f"{where}: no .match.log"
             assert {f"{k}.nomatch.log" for k in keys} & tests, f"{where}: no .nomatch.log"
-    assert n == 31
+    assert n == 52
 
 
 def test_builtin_rule_tests_pass() -> None:
-    rs = load_rules([], include_builtin=True)
-    assert not rs.errors and not rs.unsupported
+    rs = load_rules([], include_builtin=True, placeholders=TEST_PLACEHOLDERS)
+    assert not rs.errors and not rs.unsupported and not rs.disabled
     results = builtin_tests(rs)
-    assert len(results) == 62
+    assert len(results) == 104
     assert [r.to_dict() for r in results if not r.ok] == []
 
 

@@ -238,3 +238,34 @@ def test_an_unresolvable_snmp_secret_is_a_config_error_not_an_outage(install: In
     assert event.tags["event"] == "config_error"
     c = poller.counter_sets()[0].snapshot()
     assert (c["config_errors"], c["polls_failed"], c["timeouts"]) == (1, 0, 0)
+
+
+def test_a_missing_rules_directory_is_fatal_and_named(install: InstallPaths) -> None:
+    """A misspelt `detections.rules` entry would run with none of its rules: a silent zero."""
+    cfg = _config(free_port(socket.SOCK_DGRAM))
+    cfg["detections"]["rules"] = ["./rulez"]
+    write_yaml(install.config_path, cfg)
+    line = line_of(install.config_path, "./rulez")
+    out = nocsoc(install, "check", "--no-probe")
+    assert out.returncode == 2
+    assert errors(out.stderr) == [
+        f"error: {install.config_path}:{line}: detections.rules[0]: "
+        f"{install.root / 'rulez'}: no such rule file or directory",
+    ], out.stderr
+
+
+def test_a_rule_file_that_does_not_load_is_named_in_the_log(tmp_path: Path,
+                                                            caplog: pytest.LogCaptureFixture) -> None:
+    from nocsoc.collectors.logs.config import LogsConfig
+    from nocsoc.collectors.logs.pipeline import LogPipeline
+    from nocsoc.detections.config import DetectionsConfig
+
+    (tmp_path / "broken.yml").write_text("title: [unclosed\n")
+    p = LogPipeline(LogsConfig(syslog_udp=None, syslog_tcp=None),
+                    DetectionsConfig(rules=["broken.yml"], builtin_rules=False,
+                                     alerts_db=str(tmp_path / "a.db")), None, base_dir=tmp_path)
+    with caplog.at_level("WARNING", logger="nocsoc.collectors.logs.pipeline"):
+        p.prepare()
+    (msg,) = [r.getMessage() for r in caplog.records if "broken.yml" in r.getMessage()]
+    assert msg.startswith(f"detections: {tmp_path / 'broken.yml'}: ") and msg.endswith("(not loaded)")
+    p.stop()

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from nocsoc.collectors.logs.parsers import LineParser
+from nocsoc.collectors.logs.ruletest import TEST_PLACEHOLDERS
 from nocsoc.detections.alerts import AlertStore
 from nocsoc.detections.engine import Engine
 from nocsoc.detections.loader import load_rules
@@ -25,7 +26,8 @@ XSS = "<script>alert(1)</script>"
 PASSWORDS = {"ana": "analyst-pass-1", "vic": "viewer-pass-1", "adm": "admin-pass-12"}
 # an attacker-controlled user agent and user name, to be shown escaped everywhere
 HOSTILE = [
-    f'198.51.100.77 - - [25/Nov/2026:10:00:01 +0700] "GET /?id=1%27 HTTP/1.1" 200 41 "-" "sqlmap/1.7 {XSS}"',
+    f'198.51.100.77 - - [25/Nov/2026:10:00:01 +0700] "GET /?id=1%27%20or%20%271%27=%271 HTTP/1.1" 200 41 "-" '
+    f'"sqlmap/1.7 {XSS}"',
     f"<188>2299: core-dx1: Nov 25 12:10:01.123 ICT: %SEC_LOGIN-4-LOGIN_FAILED: Login failed [user: {XSS}] "
     "[Source: 203.0.113.99] [localport: 22] [Reason: Login Authentication Failed] "
     "at 12:10:01 ICT Wed Nov 25 2026",
@@ -42,7 +44,7 @@ class Console:
 
 
 def ingest(store: AlertStore, lines: list[str]) -> None:
-    rs = load_rules([], include_builtin=True)
+    rs = load_rules([], include_builtin=True, placeholders=TEST_PLACEHOLDERS)
     engine, parser, dets, last = Engine(rs), LineParser(default_host="portal-web1"), [], 0.0
     for line in lines:
         ev = (
@@ -70,7 +72,7 @@ def console(tmp_path: Path) -> Iterator[Console]:
     store = AlertStore(tmp_path / "alerts.db")
     ingest(store, rule_lines())
     now = max(a.last_seen for a in store.list_alerts(limit=10_000)) + 3600
-    rs = load_rules([], include_builtin=True)
+    rs = load_rules([], include_builtin=True, placeholders=TEST_PLACEHOLDERS)
     deps = ConsoleDeps(
         web=WebConfig(),
         alerts_db=tmp_path / "alerts.db",

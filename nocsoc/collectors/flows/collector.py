@@ -86,14 +86,21 @@ class FlowPipeline:
         self.decoder = NetflowDecoder(self.templates, self.sampling, self.stats,
                                       EarlyData(max_sets=config.early_data_sets), sflow=self.sflow)
         self.sflow.vxlan = self.decoder.vxlan = config.vxlan_decap
-        # optional enrichment: a configured database that cannot be read is a start-up error
-        self.geoip = GeoIp(_path(config.geoip_country_db, base_dir), _path(config.geoip_asn_db, base_dir)) \
+        # optional enrichment, opened by open_geoip() (FlowCollector.start(): a configured
+        # database that cannot be read is a start-up error), not here: construction does no I/O
+        self._geoip_paths = (_path(config.geoip_country_db, base_dir), _path(config.geoip_asn_db, base_dir)) \
             if (config.geoip_country_db or config.geoip_asn_db) else None
-        self.rollups = Rollups(config.interval_s, config.top_n, self._exporter_info, self._interface,
-                               self.geoip.lookup if self.geoip else None)
+        self.geoip: GeoIp | None = None
+        self.rollups = Rollups(config.interval_s, config.top_n, self._exporter_info, self._interface, None)
         self.records = 0
         # every decoded batch also goes here (the history writer's non-blocking `add`)
         self.history: Callable[[FlowBatch], None] | None = None
+
+    def open_geoip(self) -> None:
+        """Open the configured GeoIP databases (GeoIpError naming the file); idempotent."""
+        if self._geoip_paths is not None and self.geoip is None:
+            self.geoip = GeoIp(*self._geoip_paths)
+            self.rollups.geo = self.geoip.lookup
 
     # --- inventory enrichment ------------------------------------------------------------------
 
@@ -128,6 +135,8 @@ class FlowPipeline:
     def process(self, datagrams: Sequence[Datagram],
                 on_batch: Callable[[FlowBatch], None] | None = None) -> int:
         """Decode and roll up; datagrams may span intervals (split here). Returns records."""
+        if self._geoip_paths is not None and self.geoip is None:
+            self.open_geoip()  # a pipeline used without FlowCollector.start() (decode, tests)
         n = 0
         start = 0
         interval = self.rollups.interval_of
@@ -251,6 +260,7 @@ class FlowCollector:
         return [r.address for r in self.receivers]
 
     def start(self) -> None:
+        self.pipeline.open_geoip()
         self.pipeline.load_state()
         if self.history is not None:
             self.history.start()

@@ -15,8 +15,10 @@ import queue
 import threading
 import time
 from collections import Counter
+from collections.abc import Mapping, Sequence
+from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 from zoneinfo import ZoneInfo
 
 from nocsoc.collectors.logs.config import FileInputConfig, LogsConfig
@@ -28,6 +30,7 @@ from nocsoc.collectors.windows.inputs import WindowsInputs
 from nocsoc.collectors.windows.servers import PendingAck
 from nocsoc.component import Counters
 from nocsoc.detections.alerts import AlertStore, IngestResult
+from nocsoc.detections.alerts.factory import open_alert_store
 from nocsoc.detections.alerts.points import alert_point
 from nocsoc.detections.config import DetectionsConfig
 from nocsoc.detections.engine import Detection, Engine
@@ -35,10 +38,12 @@ from nocsoc.detections.loader import RuleSet, load_rules
 from nocsoc.events import LogEvent
 from nocsoc.paths import resolve_path
 from nocsoc.schema import LOG_COLLECTOR, LOG_EVENT, Point
+from nocsoc.secrets import DirResolver
 from nocsoc.sinks.base import Sink
 
 if TYPE_CHECKING:
     from nocsoc.history.logs import LogArchiveWriter
+    from nocsoc.inventory.model import Inventory
 
 log = logging.getLogger(__name__)
 # (text, sender, source, (file, inode, offset after the line), or an acknowledgement to count
@@ -74,9 +79,11 @@ def alert_points(res: IngestResult, time_ns: int | None = None) -> list[Point]:
     return out
 
 
-def load_ruleset(dcfg: DetectionsConfig, base_dir: Path | None = None) -> RuleSet:
+def load_ruleset(dcfg: DetectionsConfig, base_dir: Path | None = None,
+                 placeholders: Mapping[str, Sequence[str]] | None = None) -> RuleSet:
+    """`placeholders`: the inventory's facts rules may name (`%site_networks%`)."""
     paths = [resolve_path(base_dir, r) for r in dcfg.rules]
-    return load_rules(paths, include_builtin=dcfg.builtin_rules)
+    return load_rules(paths, include_builtin=dcfg.builtin_rules, placeholders=placeholders)
 
 
 class LogPipeline:
@@ -84,28 +91,29 @@ class LogPipeline:
 
     def __init__(self, config: LogsConfig, detections_config: DetectionsConfig, sink: Sink | None,
                  *, base_dir: Path | None = None, ruleset: RuleSet | None = None,
-                 store: AlertStore | None = None, archive: LogArchiveWriter | None = None) -> None:
-        """`archive`: the log archive writer every parsed event also goes to."""
+                 store: AlertStore | None = None, archive: LogArchiveWriter | None = None,
+                 placeholders: Mapping[str, Sequence[str]] | None = None) -> None:
+        """`archive`: the log archive writer every parsed event also goes to; `placeholders`:
+        values of the rules' Sigma placeholders, from the inventory (`%site_networks%`)."""
         self.config = config
         self.archive = archive
         self.dconfig = detections_config
         self.sink = sink
         base = base_dir or Path.cwd()
         self.base_dir = base
-        self.tz = ZoneInfo(config.timezone)
-        self.ruleset = ruleset if ruleset is not None else load_ruleset(detections_config, base)
-        self.engine = Engine(self.ruleset, max_groups=detections_config.max_groups,
-                             sweep_every_s=detections_config.sweep_every_s)
-        self.store = store or AlertStore(resolve_path(base, detections_config.alerts_db),
-                                         detections_config.dedup_window_s)
+        self.placeholders = {k: list(v) for k, v in (placeholders or {}).items()}
+        # read by prepare() (start()): the rules, the alert store and its saved windows
+        self._ruleset: RuleSet | None = ruleset
+        self._engine: Engine | None = None
+        self._store: AlertStore | None = store
         self._own_store = store is None
-        self.restored_windows = self._restore_correlations()
+        self.restored_windows = 0
         self.unsaved_windows = 0  # groups beyond correlation_snapshot_groups at the last save
         self._next_snapshot = time.monotonic() + detections_config.correlation_snapshot_s
         self._queue: queue.Queue[Item] = queue.Queue(config.queue_size)
         self.counters = Counters(LOG_COLLECTOR, {"component": "engine"}, only=(
             "received", "parsed", "unparsed", "dropped", "deferred", "matches", "alerts", "suppressed",
-            "errors", "store_errors", "store_dropped", "events_per_s"))
+            "errors", "store_errors", "store_dropped", "events_per_s", "rules_disabled"))
         # detections (and file offsets) the store refused, retried with backoff; bounded: at
         # `max_unstored` the engine stops taking messages (files wait, syslog drops are counted)
         self._unstored: list[Detection] = []
@@ -115,6 +123,7 @@ class LogPipeline:
         self._retry_at = 0.0
         self._stopping = threading.Event()
         self._abandoned = False
+        self._settled = True  # nothing held for reordering nor waiting for the store (see idle)
         self._per_parser: Counter[tuple[str, str, str]] = Counter()
         self._per_parser_lock = threading.Lock()
         self.udp: UdpSyslogServer | None = None
@@ -130,15 +139,57 @@ class LogPipeline:
             self.tcp = TcpSyslogServer(config.syslog_tcp, self.submit, config.max_message,
                                        config.tcp_max_connections)
         self.windows = WindowsInputs(config.windows, self.submit, self.submit_wait, config.max_message,
-                                     config.tcp_max_connections)
-        offsets = StoreOffsets(self.store)
+                                     config.tcp_max_connections, base_dir=base)
         self.file_counters = file_counters()
-        for fc in config.file_inputs():
-            path = str(resolve_path(base, fc.path))
+
+    def prepare(self) -> None:
+        """The I/O construction leaves to start(): load the rules, open the alert store, restore
+        the saved correlation windows, set up the file tailers (which resume from the store's
+        offsets). Idempotent; a bad rule file or database is a start error naming it."""
+        if self._engine is not None:
+            return
+        dcfg = self.dconfig
+        if self._ruleset is None:
+            self._ruleset = load_ruleset(dcfg, self.base_dir, self.placeholders)
+            for issue in self._ruleset.errors:  # a rule file that does not load is named, never silent
+                log.warning("detections: %s%s: %s (not loaded)", issue.path,
+                            f" [{issue.rule}]" if issue.rule else "", issue.message)
+        self.counters.set("rules_disabled", len(self._ruleset.disabled))
+        for d in self._ruleset.disabled:
+            log.warning("rule %r (%s) %s", d.title, d.path, d.message)
+        engine = Engine(self._ruleset, max_groups=dcfg.max_groups, sweep_every_s=dcfg.sweep_every_s,
+                        reorder_window_s=dcfg.reorder_window_s, reorder_max_events=dcfg.reorder_max_events)
+        if self._store is None:
+            self._store = open_alert_store(dcfg, DirResolver(self.base_dir))
+        self._engine = engine
+        self.restored_windows = self._restore_correlations()
+        offsets = StoreOffsets(self._store)
+        for fc in self.config.file_inputs():
+            path = str(resolve_path(self.base_dir, fc.path))
             self._file_cfg[path] = fc
             self.tailers.append(FileTailer(path, self._submit_file, offsets, fc.start_at,
-                                           config.poll_interval_s, config.max_message,
+                                           self.config.poll_interval_s, self.config.max_message,
                                            self.file_counters))
+
+    def _unprepared(self, what: str) -> NoReturn:
+        raise RuntimeError(f"logs: the {what} is read by start() (LogPipeline.prepare())")
+
+    @property
+    def ruleset(self) -> RuleSet:
+        return self._ruleset if self._ruleset is not None else self._unprepared("rule set")
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine if self._engine is not None else self._unprepared("rule engine")
+
+    @property
+    def store(self) -> AlertStore:
+        return self._store if self._store is not None else self._unprepared("alert store")
+
+    @cached_property
+    def tz(self) -> ZoneInfo:
+        """The timezone of timestamps without one (read from the tz database at first use)."""
+        return ZoneInfo(self.config.timezone)
 
     def _restore_correlations(self) -> int:
         """Correlation windows saved by the last run (see `_commit`): a brute force half counted
@@ -149,7 +200,8 @@ class LogPipeline:
         restored, stale = self.engine.restore(saved)
         log.info("alert store %s: %d correlation windows restored", self.store.path, restored)
         if stale:
-            log.warning("alert store %s: saved correlation windows of %s left out: the rule changed since",
+            log.warning("alert store %s: saved correlation windows of %s left out: the rule (or the "
+                        "windows' format, after an upgrade) changed since",
                         self.store.path, ", ".join(stale))
         return restored
 
@@ -261,10 +313,15 @@ class LogPipeline:
                 self._handle(item, pending)
                 uncommitted += 1
             now = time.monotonic()
+            if now >= deadline and self.engine.held():  # held for reordering a window long
+                pending.extend(self.engine.tick())
+            if stopping and item is None:  # what is still held for reordering, before the last commit
+                pending.extend(self.engine.drain())
             due = now >= deadline or len(pending) >= min(limit, 1000) or stopping
             snapshot = bool(self.engine.trackers) and now >= self._next_snapshot
             if (pending or self._marks or snapshot) and (due or snapshot) and now >= self._retry_at:
                 self._commit(pending, snapshot)
+            self._settled = not pending and not self.engine.held()
             if not pending and not self._marks and uncommitted:
                 for _ in range(uncommitted):
                     self._queue.task_done()
@@ -350,6 +407,7 @@ class LogPipeline:
     # --- lifecycle ----------------------------------------------------------------------------
 
     def start(self) -> None:
+        self.prepare()
         if self.archive is not None:
             self.archive.start()
         self._worker = threading.Thread(target=self._run, name="log-engine", daemon=True)
@@ -378,12 +436,24 @@ class LogPipeline:
             self._worker.join(timeout)
         if self.archive is not None:
             self.archive.stop(timeout)
-        if self._own_store:
-            self.store.close()
+        if self._own_store and self._store is not None:
+            self._store.close()
+
+    def reload(self, inventory: Inventory) -> None:
+        """A new inventory (SIGHUP). The rules were compiled with the old site networks and the
+        engine holds live correlation windows, so new networks are said, not applied: they take
+        effect when the logs worker restarts."""
+        from nocsoc.detections.placeholders import from_inventory
+
+        new = from_inventory(inventory)
+        if any(new.get(k, []) != self.placeholders.get(k, []) for k in new):
+            log.warning("logs: the inventory's site networks changed; rules that use them "
+                        "(%site_networks%) keep the old ones until the logs worker restarts")
 
     def idle(self) -> bool:
-        """True when every queued message has been processed and committed (tests await this)."""
-        return self._queue.unfinished_tasks == 0
+        """True when every queued message has been processed and committed, correlation events
+        held for reordering included (tests await this)."""
+        return self._queue.unfinished_tasks == 0 and self._settled
 
     def processed(self) -> int:
         return self.counters.get("parsed") + self.counters.get("unparsed") + self.counters.get("errors")
@@ -400,7 +470,8 @@ class LogPipeline:
         if self.tailers:
             sets.append(self.file_counters)
         sets += [srv.counters for srv in self.windows.servers]
-        sets.append(self.engine.counters)
+        if self._engine is not None:
+            sets += self._engine.counter_sets()
         return sets + (self.archive.counter_sets() if self.archive is not None else [])
 
     def self_points(self) -> list[Point]:
@@ -417,10 +488,12 @@ class LogPipeline:
         return pts
 
     def status(self) -> dict[str, object]:
+        rules, engine = self._ruleset, self._engine
         return {"unstored": len(self._unstored),
-                "rules": len(self.ruleset.rules),
-                "correlations": len(self.ruleset.correlations), "queue": self._queue.qsize(),
-                "correlation_state": self.engine.state_size(),
+                "rules": len(rules.rules) if rules else 0,
+                "rules_disabled": len(rules.disabled) if rules else 0,
+                "correlations": len(rules.correlations) if rules else 0, "queue": self._queue.qsize(),
+                "correlation_state": engine.state_size() if engine else 0,
                 "correlation_restored": self.restored_windows,
                 "correlation_unsaved": self.unsaved_windows,
                 "udp": self.udp.address if self.udp else None,

@@ -21,6 +21,13 @@ from nocsoc.detections.engine import Detection, Engine
 from nocsoc.detections.loader import RuleSet, builtin_rules_dir
 from nocsoc.events import LogEvent
 
+# The site networks the built-in rules' tests assume (a province's own come from its inventory's
+# `networks:`): the private ranges its offices use. The Remote Desktop rule's samples are written
+# against these; `nocsoc rules check` loads the built-in pack with them.
+TEST_PLACEHOLDERS: dict[str, list[str]] = {
+    "site_networks": ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7"],
+}
+
 
 def parse_lines(lines: Iterable[str], parser: LineParser | None = None,
                 now: datetime | None = None, source: str = "file") -> Iterator[LogEvent]:

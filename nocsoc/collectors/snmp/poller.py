@@ -470,10 +470,6 @@ class SnmpPoller:
         self.secrets_dir = secrets_dir
         self.counters = Counters(SNMP_POLLER)
         self._profiles_dir = profiles.user_dir(config.profiles_dir, secrets_dir)
-        # Loaded now, not by the first device's cycle: parsing every profile blocks the event loop
-        # (~0.3 s), and a broken user profile is a config error to report at start.
-        profiles.catalog(self._profiles_dir)
-        areas.load()
         self._only = set(devices) if devices else None
         self._sites = set(sites) if sites else None
         self._pollers: dict[str, DevicePoller] = {}
@@ -532,6 +528,14 @@ class SnmpPoller:
         with self._lock:
             return list(self._pollers)
 
+    def prepare(self) -> None:
+        """Read the device profiles (shipped + `snmp.profiles_dir`) and import the MIB areas, in
+        start()/run_once() and not when built (construction does no I/O), and before the first
+        device's cycle: parsing every profile blocks the event loop (~0.3 s), and a broken user
+        profile is a config error to report at start. Cached: calling it again costs nothing."""
+        profiles.catalog(self._profiles_dir)
+        areas.load()
+
     # ---- one cycle ---------------------------------------------------------------------------
     def run_once(self, samples: int = 1, gap_s: float | None = None) -> list[PollResult]:
         """Poll every device `samples` times, `gap_s` apart; write the last sample's points.
@@ -540,6 +544,7 @@ class SnmpPoller:
         first sample is not asked again (its error is the result), so a dead device costs one
         timeout, not two.
         """
+        self.prepare()
         return asyncio.run(self._run_once(samples, self.config.once_gap_s if gap_s is None else gap_s))
 
     async def _run_once(self, samples: int, gap_s: float) -> list[PollResult]:
@@ -630,6 +635,7 @@ class SnmpPoller:
         """Poll every device on its own schedule in a background thread until stop()."""
         if self._thread is not None and self._thread.is_alive():
             return
+        self.prepare()
         started = threading.Event()
         self._thread = threading.Thread(
             target=self._thread_main, args=(started,), name="snmp-poller", daemon=True

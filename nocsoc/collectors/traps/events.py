@@ -7,8 +7,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from nocsoc.collectors.traps.catalog import TrapEntry
 from nocsoc.collectors.traps.decode import SNMP_TRAP_OID, SYS_UPTIME, RawTrap
+from nocsoc.collectors.trapspec import TrapEntry, VarbindRef
 from nocsoc.detections.engine import Detection
 from nocsoc.events import LogEvent
 from nocsoc.inventory.model import Device
@@ -38,6 +38,32 @@ def _column(trap: RawTrap, prefix: str) -> tuple[int, Any] | None:
     return None
 
 
+def _find(trap: RawTrap, ref: VarbindRef) -> Any:
+    """The value an entry's varbind reference points at (None when the trap does not carry it):
+    the varbind's value, or an arc of its instance (`part: index`)."""
+    prefix = ref.oid
+    for oid, _t, v in trap.varbinds:
+        if oid == prefix or oid.startswith(prefix + "."):
+            if ref.part == "value":
+                if ref.scale != 1.0 and isinstance(v, int | float) and not isinstance(v, bool):
+                    return v * ref.scale
+                return v
+            arcs = oid[len(prefix) + 1:].split(".") if len(oid) > len(prefix) else []
+            try:
+                return int(arcs[ref.index_arc])
+            except (IndexError, ValueError):
+                return None
+    return None
+
+
+def _number(v: Any) -> float | None:
+    return float(v) if isinstance(v, int | float) and not isinstance(v, bool) else None
+
+
+def _text(v: Any) -> str:
+    return v if isinstance(v, str) else ("" if v is None or isinstance(v, bytes) else str(v))
+
+
 @dataclass
 class TrapEvent:
     time: float
@@ -51,6 +77,11 @@ class TrapEvent:
     ifname: str = ""
     ifalias: str = ""
     ifdescr: str = ""
+    entity_index: int | None = None
+    entity: str = ""  # the component (power supply, fan, sensor, board) by name, else "entity N"
+    value: float | None = None
+    state: int | None = None
+    peer: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -73,15 +104,48 @@ class TrapEvent:
                     setattr(ev, attr, got[1])
             if ev.oper_status is None and entry.event in ("link_down", "link_up"):
                 ev.oper_status = 2 if entry.event == "link_down" else 1  # RFC 2863: the trap says so
+        if entry is not None and entry.varbinds:
+            ev._apply(entry)
         return ev
+
+    def _apply(self, entry: TrapEntry) -> None:
+        """Read what the entry's `varbinds:` name (vendor traps: JUNIPER-MIB's jnxContentsDescr
+        is the power supply, CISCO-ENTITY-SENSOR-MIB's entSensorValue instance the sensor)."""
+        got = {role: _find(self.trap, ref) for role, ref in entry.varbinds.items()}
+        idx = got.get("ifindex")
+        if (isinstance(idx, int) and not isinstance(idx, bool) and _valid_index(idx)
+                and self.ifindex in (None, idx)):
+            self.ifindex = idx
+        if _text(got.get("ifname")):
+            self.ifname = _text(got["ifname"])
+        ent = got.get("entity")
+        if isinstance(ent, int) and not isinstance(ent, bool):
+            self.entity_index = ent
+        self.entity = _text(got.get("entity_name")) or (
+            f"entity {self.entity_index}" if self.entity_index is not None else "")
+        self.value = _number(got.get("value"))
+        state = got.get("state")
+        self.state = state if isinstance(state, int) and not isinstance(state, bool) else None
+        self.peer = _text(got.get("peer"))
 
     @property
     def event(self) -> str:
         return self.entry.event if self.entry else "unknown"
 
     @property
+    def kind(self) -> str:
+        return self.entry.kind if self.entry else "other"
+
+    @property
+    def recovered(self) -> bool:
+        """A status-change trap whose state varbind says normal (the entry's `ok_states`)."""
+        return self.entry is not None and self.state is not None and self.state in self.entry.ok_states
+
+    @property
     def severity(self) -> str:
-        return self.entry.severity if self.entry else "informational"
+        if self.entry is None or self.recovered:
+            return "informational"
+        return self.entry.severity
 
     @property
     def device_name(self) -> str:
@@ -99,7 +163,10 @@ class TrapEvent:
     def message(self) -> str:
         what = self.entry.title.en if self.entry else f"unknown trap {self.trap.trap_oid}"
         iface = self.ifname or self.ifdescr or (f"ifIndex {self.ifindex}" if self.ifindex else "")
-        return f"{self.device_name}: {what}" + (f" on {iface}" if iface else "")
+        where = iface or self.entity
+        return (f"{self.device_name}: {what}" + (f" on {where}" if where else "")
+                + (f", value {self.value:g}" if self.value is not None else "")
+                + (f", peer {self.peer}" if self.peer else ""))
 
     def to_dict(self) -> dict[str, Any]:
         """The event as `nocsoc traps listen --json` prints it."""
@@ -108,20 +175,24 @@ class TrapEvent:
             "site": self.device.site if self.device else None, "version": self.trap.version,
             "security_name": self.trap.security_name, "inform": self.trap.inform,
             "trap_oid": self.trap.trap_oid, "trap_name": self.entry.name if self.entry else None,
-            "event": self.event, "severity": self.severity, "uptime_s": self.trap.uptime_s,
-            "ifindex": self.ifindex, "ifname": self.ifname or None, "oper_status": self.oper_status,
-            "admin_status": self.admin_status, "message": self.message, "varbinds": self.varbinds(),
+            "event": self.event, "kind": self.kind, "severity": self.severity,
+            "uptime_s": self.trap.uptime_s, "ifindex": self.ifindex, "ifname": self.ifname or None,
+            "oper_status": self.oper_status, "admin_status": self.admin_status,
+            "entity": self.entity or None, "value": self.value, "state": self.state,
+            "peer": self.peer or None, "message": self.message, "varbinds": self.varbinds(),
         }
 
     def points(self, time_ns: int) -> list[Point]:
         """The `snmp_trap` event point, and for a link trap whose interface is known by name the
         interface's oper/admin status at once (the poller writes the same series later)."""
-        out = [SNMP_TRAP.point(time_ns, {**self.tags(), "event": self.event, "severity": self.severity,
-                                         "version": self.trap.version, "ifname": self.ifname},
+        out = [SNMP_TRAP.point(time_ns, {**self.tags(), "event": self.event, "kind": self.kind,
+                                         "severity": self.severity, "version": self.trap.version,
+                                         "ifname": self.ifname},
                                {"count": 1, "trap_oid": self.trap.trap_oid,
                                 "trap_name": self.entry.name if self.entry else None,
                                 "source": self.source, "ifindex": self.ifindex,
                                 "oper_status": self.oper_status, "uptime_s": self.trap.uptime_s,
+                                "entity": self.entity or None, "value": self.value,
                                 "varbinds": json.dumps(self.varbinds(), ensure_ascii=False,
                                                        default=str),
                                 "message": self.message})]
@@ -140,6 +211,8 @@ class TrapEvent:
             return key
         if e.group == "interface":
             return f"{key}|{self.ifname or self.ifindex or ''}"
+        if e.group == "entity":
+            return f"{key}|{self.entity}"
         got = next((v for o, _t, v in self.trap.varbinds if o.startswith(e.group + ".") or o == e.group),
                    None)
         return f"{key}|{got if got is not None else ''}"
@@ -148,12 +221,13 @@ class TrapEvent:
         """The alert this trap raises (or increments: same rule and group within the store's
         dedup window), None for traps the catalogue does not mark as alerts."""
         e = self.entry
-        if e is None or not e.alert:
+        if e is None or not e.alert or self.recovered:
             return None
         sample = LogEvent(self.message, {"trap_oid": self.trap.trap_oid, "trap_name": e.name,
                                          "source": self.source, "ifindex": self.ifindex,
                                          "ifname": self.ifname or None,
-                                         "varbinds": self.varbinds()},
+                                         "entity": self.entity or None, "value": self.value,
+                                         "peer": self.peer or None, "varbinds": self.varbinds()},
                           host=self.device_name, time=self.time, product="snmp",
                           services=("trap",), parser="snmp_trap", source="snmp_trap")
         return Detection(rule_id=f"snmp-trap-{e.event.replace('_', '-')}", title=e.title.en,

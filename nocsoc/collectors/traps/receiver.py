@@ -58,20 +58,26 @@ class TrapReceiver:
     def __init__(self, config: TrapsConfig, inventory: Inventory | None, sink: Sink | None, *,
                  base_dir: Path | None = None, store: AlertStore | None = None,
                  store_path: Path | None = None, dedup_window_s: float = 3600.0,
+                 open_store: Callable[[], AlertStore] | None = None,
                  ifnames: InterfaceNames | None = None,
                  catalog: TrapCatalog | None = None,
+                 profiles_dir: Path | None = None,
                  on_event: Callable[[TrapEvent], None] | None = None) -> None:
-        """Nothing is opened or read here (secrets, catalogue files, the alert store, the
-        socket): `start()` (or `bind()`, `prepare()`) does it, so a bad secret is a start error."""
+        """Nothing is opened or read here (secrets, catalogue files, device profiles, the alert
+        store, the socket): `start()` (or `bind()`, `prepare()`) does it, so a bad secret or
+        profile is a start error. `profiles_dir` is `snmp.profiles_dir` (absolute), whose
+        profiles' `traps:` join the shipped ones."""
         self.config = config
         self.sink = sink
         self.base_dir = base_dir or Path.cwd()
         self.store = store
         self._store_path = store_path if store is None else None
+        self._open_store = open_store  # the configured store (SQLite or a shared PostgreSQL)
         self._dedup_window_s = dedup_window_s
         self._own_store = False
         self.on_event = on_event
         self._catalog = catalog
+        self._profiles_dir = profiles_dir
         self.counters = Counters(TRAP_RECEIVER)
         self._sock: socket.socket | None = None
         self._decoder: TrapDecoder | None = None
@@ -89,13 +95,19 @@ class TrapReceiver:
         self._flush_lock = threading.Lock()
 
     def prepare(self) -> None:
-        """Read the catalogue, resolve the secrets into the decoder, open the alert store."""
+        """Read the catalogue (built-in, every device profile's `traps:`, `traps.catalog` files),
+        resolve the secrets into the decoder, open the alert store."""
         if self._catalog is None:
+            from nocsoc.collectors.snmp.profiles import load_catalog
+
             extra = [p if (p := Path(c)).is_absolute() else self.base_dir / p for c in self.config.catalog]
-            self._catalog = TrapCatalog.load(extra)
+            self._catalog = TrapCatalog.load(extra, profiles=load_catalog(self._profiles_dir))
         if self._decoder is None:
             self._decoder = TrapDecoder(self.config, self.base_dir, send=self._send)
-        if self.store is None and self._store_path is not None:
+        if self.store is None and self._open_store is not None:
+            self.store = self._open_store()
+            self._own_store = True
+        elif self.store is None and self._store_path is not None:
             self.store = AlertStore(self._store_path, self._dedup_window_s)
             self._own_store = True
 
@@ -237,13 +249,10 @@ class TrapReceiver:
             self._refused(decoded.outcome, source[0])
             return None
         trap = decoded.trap
-        self.counters.add("traps")
-        if trap.inform:
-            self.counters.add("informs")
-        entry = self.catalog.lookup(trap.trap_oid)
+        device = self._devices.get(source[0])
+        entry = self.catalog.lookup(trap.trap_oid, device.vendor if device is not None else "")
         if entry is None:
             self.counters.add("unknown_traps")
-        device = self._devices.get(source[0])
         event = TrapEvent.build(time.time(), source[0], trap, entry, device)
         if device is not None:
             if event.event in ("cold_start", "warm_start"):
@@ -258,8 +267,13 @@ class TrapReceiver:
             self._points.extend(points)
             if det is not None:
                 self._detections.append(det)
-        if self.on_event is not None:
-            self.on_event(event)
+        try:
+            if self.on_event is not None:
+                self.on_event(event)
+        finally:  # counted once its points and alert are queued: `traps` = traps fully handled
+            self.counters.add("traps")
+            if trap.inform:
+                self.counters.add("informs")
         return event
 
     def _name_interface(self, event: TrapEvent, device: Device) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from nocsoc.collectors.windows.tls import LumberjackTlsConfig
+
 
 class WindowsInputsConfig(BaseModel):
     """Listen addresses (host:port; none by default) for Windows event shippers."""
@@ -13,6 +15,9 @@ class WindowsInputsConfig(BaseModel):
     winlogbeat: str | None = Field(
         default=None, description="Winlogbeat's Logstash output (Lumberjack v2, acknowledged), e.g. "
                                   "127.0.0.1:5044")
+    winlogbeat_tls: LumberjackTlsConfig | None = Field(
+        default=None, description="TLS on the Winlogbeat port (server certificate and key; `client_ca` for "
+                                  "mutual TLS); plain TCP when absent")
     nxlog_tcp: str | None = Field(
         default=None, description="NXLog om_tcp with im_msvistalog + to_json(): one JSON document a line")
     nxlog_udp: str | None = Field(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import time
+from pathlib import Path
 from typing import Any
 
 from nocsoc.collectors.windows.config import WindowsInputsConfig
@@ -18,7 +19,9 @@ from nocsoc.collectors.windows.servers import (
     SubmitWait,
     WinlogbeatServer,
 )
+from nocsoc.collectors.windows.tls import server_context
 from nocsoc.events import LogEvent
+from nocsoc.paths import resolve_path
 from nocsoc.schema.core import Point
 from nocsoc.schema.selfmetrics import WINDOWS_INPUT
 
@@ -28,10 +31,14 @@ SOURCES = ("winlogbeat", "nxlog_tcp", "nxlog_udp")
 
 class WindowsInputs:
     def __init__(self, config: WindowsInputsConfig, submit: Submit, submit_wait: SubmitWait,
-                 max_message: int = 65536, max_connections: int = 256) -> None:
+                 max_message: int = 65536, max_connections: int = 256, base_dir: Path | None = None) -> None:
+        """`base_dir`: where relative TLS file paths start (nocsoc.yaml's directory)."""
         self.config = config
+        tls = config.winlogbeat_tls if config.winlogbeat else None
+        ssl_ctx = server_context(tls, lambda p: resolve_path(base_dir, p)) if tls is not None else None
         self.winlogbeat = (WinlogbeatServer(config.winlogbeat, submit_wait, max_message, config.max_window,
-                                            config.ack_timeout_s, max_connections)
+                                            config.ack_timeout_s, max_connections, ssl_ctx,
+                                            tls.handshake_timeout_s if tls is not None else 10.0)
                            if config.winlogbeat else None)
         self.nxlog_tcp = (NxlogTcpServer(config.nxlog_tcp, submit, max_message, max_connections)
                           if config.nxlog_tcp else None)

@@ -12,8 +12,10 @@ the syslog receivers without either collector importing the other.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -103,21 +105,63 @@ class WinlogbeatServer(Listener):
     source = "winlogbeat"
 
     def __init__(self, bind: str, submit: SubmitWait, max_message: int = 65536, max_window: int = 8192,
-                 ack_timeout_s: float = 300.0, max_connections: int = 256) -> None:
+                 ack_timeout_s: float = 300.0, max_connections: int = 256,
+                 tls: ssl.SSLContext | None = None, handshake_timeout_s: float = 10.0) -> None:
+        """`tls`: the server context (`windows.tls.server_context`); plain TCP when None."""
         super().__init__(bind)
         self.submit = submit
         self.max_message = max_message
         self.max_window = max_window
         self.ack_timeout_s = ack_timeout_s
         self.max_connections = max_connections
+        self.tls = tls
+        self.handshake_timeout_s = handshake_timeout_s
+        self._tls_warned: set[str] = set()
         self.counters = Counters(WINDOWS_INPUT, {"input": self.source, "sender": "all"}, only=(
             "received", "batches", "acked", "oversized", "protocol_errors", "connections", "refused",
-            "backpressure_waits", "ack_timeouts"))
+            "backpressure_waits", "ack_timeouts", "tls_errors"))
 
     def start(self) -> None:
         self._start_stream(self._serve, self.max_connections)
 
+    def _handshake(self, conn: socket.socket, sender: str) -> ssl.SSLSocket | None:
+        """The TLS side of an accepted connection, or None (counted; logged once per sender) when
+        the handshake fails: a client certificate from another CA or none, plain TCP, a silent
+        peer past `handshake_timeout_s`. The wrapped socket replaces the raw one among the
+        listener's connections, so stop() still wakes its thread."""
+        assert self.tls is not None
+        conn.settimeout(self.handshake_timeout_s)
+        try:
+            tls = self.tls.wrap_socket(conn, server_side=True)
+        except (ssl.SSLError, OSError) as exc:
+            self.counters.add("tls_errors")
+            if sender not in self._tls_warned and len(self._tls_warned) < 10_000:
+                self._tls_warned.add(sender)
+                why = getattr(exc, "reason", None) or type(exc).__name__
+                log.warning("winlogbeat input: %s: TLS handshake failed (%s); connection closed, further "
+                            "failures from it only counted", sender, why)
+            return None
+        with self._lock:
+            self._conns.discard(conn)
+            self._conns.add(tls)
+        return tls
+
     def _serve(self, conn: socket.socket, sender: str) -> None:
+        if self.tls is not None:
+            wrapped = self._handshake(conn, sender)
+            if wrapped is None:
+                return
+            try:
+                self._serve_batches(wrapped, sender)
+            finally:
+                with self._lock:
+                    self._conns.discard(wrapped)
+                with contextlib.suppress(OSError):
+                    wrapped.close()
+            return
+        self._serve_batches(conn, sender)
+
+    def _serve_batches(self, conn: socket.socket, sender: str) -> None:
         conn.settimeout(None)  # a beat may stay quiet for long; stop() shuts the socket down
         reader = SocketReader(conn)
         try:

@@ -41,7 +41,7 @@ CREATE TABLE IF NOT EXISTS alerts (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     rule_id TEXT NOT NULL, rule_title TEXT NOT NULL, level TEXT NOT NULL, tags TEXT NOT NULL,
     tactic TEXT NOT NULL, kind TEXT NOT NULL, group_key TEXT NOT NULL,
-    host TEXT NOT NULL, src_ip TEXT NOT NULL, dst_ip TEXT NOT NULL, user TEXT NOT NULL,
+    host TEXT NOT NULL, src_ip TEXT NOT NULL, dst_ip TEXT NOT NULL, "user" TEXT NOT NULL,
     first_seen REAL NOT NULL, last_seen REAL NOT NULL, count INTEGER NOT NULL,
     state TEXT NOT NULL, samples TEXT NOT NULL, created_at REAL NOT NULL, updated_at REAL NOT NULL
 );
@@ -63,8 +63,13 @@ CREATE INDEX IF NOT EXISTS alerts_state ON alerts (state, last_seen);
 CREATE INDEX IF NOT EXISTS alerts_src ON alerts (src_ip);
 CREATE INDEX IF NOT EXISTS alerts_host ON alerts (host COLLATE NOCASE);
 CREATE INDEX IF NOT EXISTS alerts_level ON alerts (level, state, count);
+CREATE INDEX IF NOT EXISTS alerts_created ON alerts (created_at);
+-- the IOC's most targeted hosts and top sources: open alerts only, covering, in group order
+CREATE INDEX IF NOT EXISTS alerts_open_target ON alerts ((CASE WHEN dst_ip != '' THEN dst_ip ELSE host END))
+    WHERE state IN ('new', 'acknowledged');
+CREATE INDEX IF NOT EXISTS alerts_open_source ON alerts (src_ip) WHERE state IN ('new', 'acknowledged');
 CREATE TABLE IF NOT EXISTS input_offsets (
-    input TEXT PRIMARY KEY, inode INTEGER NOT NULL, offset INTEGER NOT NULL, updated_at REAL NOT NULL
+    input TEXT PRIMARY KEY, inode INTEGER NOT NULL, "offset" INTEGER NOT NULL, updated_at REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS correlation_state (
     rule_id TEXT PRIMARY KEY, state TEXT NOT NULL, saved_at REAL NOT NULL
@@ -75,6 +80,53 @@ CREATE TABLE IF NOT EXISTS correlation_state (
 _ADDED_COLUMNS = (
     ("alerts", "assignee", "TEXT NOT NULL DEFAULT ''"),
     ("suppressions", "conditions", "TEXT NOT NULL DEFAULT ''"),
+    ("input_offsets", "owner", "TEXT NOT NULL DEFAULT ''"),
+    ("correlation_state", "owner", "TEXT NOT NULL DEFAULT ''"),
+)
+# after the added columns: the keys the shared SQL's upserts name (PostgreSQL's primary keys)
+_OWNER_INDEXES = (
+    "CREATE UNIQUE INDEX IF NOT EXISTS input_offsets_owner ON input_offsets (owner, input)",
+    "CREATE UNIQUE INDEX IF NOT EXISTS correlation_state_owner ON correlation_state (owner, rule_id)",
+)
+
+# Free-text search (the console's queue and /api/v1/alerts): an FTS5 index over what an analyst
+# types into the search box. Contentless (content=''): the text lives in `alerts` already, so the
+# index adds its postings only (100k alerts: +80 MB with content, far less without). Triggers keep
+# it in step with every write to `alerts`, whatever writes it; a contentless row is deleted by
+# giving FTS5 the values it was indexed with, which the same expressions over OLD recompute.
+# Evidence = every value in the samples (raw lines and parsed fields), not their JSON keys, nor
+# the samples' own timestamps. unicode61 with remove_diacritics 2: "nhap" finds "nhập".
+FTS_TABLE = "alerts_fts"
+_FTS_EVIDENCE = (
+    "CASE WHEN json_valid({r}.samples) THEN (SELECT group_concat(atom, ' ') FROM json_tree({r}.samples) "
+    "WHERE atom IS NOT NULL AND NOT (key = 'time' AND instr(path, '.') = 0)) ELSE {r}.samples END"
+)
+_FTS_COLUMNS = "title, evidence, hosts, users"
+
+
+def _fts_values(r: str) -> str:
+    """The indexed values of alert row `r` (new, old, or a table alias), in _FTS_COLUMNS order."""
+    return (f"{r}.rule_title, {_FTS_EVIDENCE.format(r=r)}, {r}.host || ' ' || {r}.src_ip || ' ' || "
+            f"{r}.dst_ip, {r}.\"user\" || ' ' || {r}.assignee")
+
+
+_FTS_DELETE = (f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}, rowid, {_FTS_COLUMNS}) "
+               f"VALUES ('delete', old.id, {_fts_values('old')});")
+_FTS_INSERT = f"INSERT INTO {FTS_TABLE} (rowid, {_FTS_COLUMNS}) VALUES (new.id, {_fts_values('new')});"
+_FTS_SCHEMA = (
+    f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5({_FTS_COLUMNS}, content='', "
+    "tokenize='unicode61 remove_diacritics 2')",
+    f"CREATE TRIGGER {FTS_TABLE}_ai AFTER INSERT ON alerts BEGIN {_FTS_INSERT} END",
+    f"CREATE TRIGGER {FTS_TABLE}_ad AFTER DELETE ON alerts BEGIN {_FTS_DELETE} END",
+    # only when an indexed column really changed: ingest rewrites `samples` on every increment,
+    # unchanged once an alert holds MAX_SAMPLES
+    f'CREATE TRIGGER {FTS_TABLE}_au AFTER UPDATE OF rule_title, samples, host, src_ip, dst_ip, "user", '
+    "assignee ON alerts WHEN old.rule_title IS NOT new.rule_title OR old.samples IS NOT new.samples "
+    "OR old.host IS NOT new.host OR old.src_ip IS NOT new.src_ip OR old.dst_ip IS NOT new.dst_ip "
+    'OR old."user" IS NOT new."user" OR old.assignee IS NOT new.assignee '
+    f"BEGIN {_FTS_DELETE} {_FTS_INSERT} END",
+    # a store written before the index: every alert indexed once, here
+    f"INSERT INTO {FTS_TABLE} (rowid, {_FTS_COLUMNS}) SELECT a.id, {_fts_values('a')} FROM alerts a",
 )
 
 
@@ -196,7 +248,7 @@ class IngestResult:
     touched: dict[int, tuple[int, Alert]] = field(default_factory=dict)
 
 
-def _alert(row: sqlite3.Row) -> Alert:
+def _alert(row: Mapping[str, Any]) -> Alert:
     d = dict(row)
     d["tags"] = json.loads(d["tags"])
     d["samples"] = json.loads(d["samples"])
@@ -210,29 +262,51 @@ def _sample(d: Detection) -> list[dict[str, Any]]:
 
 
 class AlertStore:
+    """The SQLite alert store. The SQL below is written to run unchanged on PostgreSQL too
+    (quoted `"user"`/`"offset"`, `RETURNING id`, CASE instead of SQLite's two-argument max/min):
+    `PostgresAlertStore` only replaces the connection, the schema and the transaction start."""
+
     def __init__(self, path: Path | str, dedup_window_s: float = 3600.0,
-                 busy_timeout_s: float = 30.0) -> None:
+                 busy_timeout_s: float = 30.0, owner: str = "") -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self.dedup_window_s = dedup_window_s
+        # whose correlation windows and file offsets these are: detectors sharing one store each
+        # keep their own (a single machine has one, "")
+        self.owner = owner
         self._lock = threading.RLock()
-        self._db = sqlite3.connect(str(self.path), timeout=busy_timeout_s, check_same_thread=False,
-                                   isolation_level=None)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.execute(f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}")
+        self._supp_version: object = -1
+        self._supps: list[Suppression] = []
+        self._db = self._open(busy_timeout_s)
+
+    def _open(self, busy_timeout_s: float) -> Any:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(str(self.path), timeout=busy_timeout_s, check_same_thread=False,
+                             isolation_level=None)
+        db.row_factory = sqlite3.Row
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=FULL")
+        db.execute(f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}")
+        self._db = db
         with self._tx():
             for stmt in _SCHEMA.split(";"):
                 if stmt.strip():
-                    self._db.execute(stmt)
+                    db.execute(stmt)
             # columns added after the first release: a store written before gets them here
             for table, column, decl in _ADDED_COLUMNS:
-                have = {r[1] for r in self._db.execute(f"PRAGMA table_info({table})")}
+                have = {r[1] for r in db.execute(f"PRAGMA table_info({table})")}
                 if column not in have:
-                    self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
-        self._supp_version = -1
-        self._supps: list[Suppression] = []
+                    db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
+            for stmt in _OWNER_INDEXES:
+                db.execute(stmt)
+            if not db.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (FTS_TABLE,)).fetchone():
+                for stmt in _FTS_SCHEMA:
+                    db.execute(stmt)
+        return db
+
+    @property
+    def where(self) -> str:
+        """The store named in messages."""
+        return str(self.path)
 
     def close(self) -> None:
         with self._lock:
@@ -252,14 +326,19 @@ class AlertStore:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _begin(self) -> None:
+        """Start a write transaction that excludes every other writer until it ends (SQLite: the
+        database's write lock), so two ingests cannot both miss an open alert and raise two."""
+        self._db.execute("BEGIN IMMEDIATE")
+
     class _Tx:
         def __init__(self, store: AlertStore) -> None:
             self.store = store
 
-        def __enter__(self) -> sqlite3.Connection:
+        def __enter__(self) -> Any:
             self.store._lock.acquire()
             try:
-                self.store._db.execute("BEGIN IMMEDIATE")
+                self.store._begin()
             except BaseException:  # locked DB: no transaction, so __exit__ will not run
                 self.store._lock.release()
                 raise
@@ -274,11 +353,16 @@ class AlertStore:
     def _tx(self) -> AlertStore._Tx:
         return AlertStore._Tx(self)
 
+    def _suppressions_version(self, db: Any) -> object:
+        """Changes whenever any connection commits (SQLite's data_version): suppressions are
+        re-read only then."""
+        return db.execute("PRAGMA data_version").fetchone()[0]
+
     # --- ingest ------------------------------------------------------------------------------
 
-    def _suppressions(self, db: sqlite3.Connection, now: float) -> list[Suppression]:
-        version = db.execute("PRAGMA data_version").fetchone()[0]
-        if version != self._supp_version:
+    def _suppressions(self, db: Any, now: float) -> list[Suppression]:
+        version = self._suppressions_version(db)
+        if version is None or version != self._supp_version:
             self._supp_version = version
             self._supps = [Suppression(**dict(r)) for r in db.execute(
                 "SELECT * FROM suppressions WHERE removed_at IS NULL")]
@@ -301,15 +385,16 @@ class AlertStore:
         now = time.time() if now is None else now
         with self._tx() as db:
             if correlations is not None:
-                db.execute("DELETE FROM correlation_state")
-                rows = [(rid, json.dumps(snap, default=str), now) for rid, snap in correlations.items()]
-                db.executemany("INSERT INTO correlation_state (rule_id, state, saved_at) "
-                               "VALUES (?,?,?)", rows)
+                db.execute("DELETE FROM correlation_state WHERE owner = ?", (self.owner,))
+                rows = [(self.owner, rid, json.dumps(snap, default=str), now)
+                        for rid, snap in correlations.items()]
+                db.executemany("INSERT INTO correlation_state (owner, rule_id, state, saved_at) "
+                               "VALUES (?,?,?,?)", rows)
             for key, (inode, offset) in (offsets or {}).items():
-                db.execute("INSERT INTO input_offsets (input, inode, offset, updated_at) VALUES (?,?,?,?) "
-                           "ON CONFLICT(input) DO UPDATE SET inode = excluded.inode, "
-                           "offset = excluded.offset, updated_at = excluded.updated_at",
-                           (key, inode, offset, now))
+                db.execute('INSERT INTO input_offsets (owner, input, inode, "offset", updated_at) '
+                           "VALUES (?,?,?,?,?) ON CONFLICT(owner, input) DO UPDATE SET "
+                           'inode = excluded.inode, "offset" = excluded."offset", '
+                           "updated_at = excluded.updated_at", (self.owner, key, inode, offset, now))
             supps = self._suppressions(db, now)
             for d in dets:
                 hit = next((s for s in supps if s.matches(d)), None)
@@ -324,12 +409,13 @@ class AlertStore:
                 if row is None:
                     cur = db.execute(
                         "INSERT INTO alerts (rule_id, rule_title, level, tags, tactic, kind, group_key, "
-                        "host, src_ip, dst_ip, user, first_seen, last_seen, count, state, samples, "
-                        "created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                        'host, src_ip, dst_ip, "user", first_seen, last_seen, count, state, samples, '
+                        "created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+                        "RETURNING id",
                         (d.rule_id, d.title, d.level, json.dumps(list(d.tags)), tactic_of(d.tags),
                          d.kind, d.group_key, d.host, d.src_ip, d.dst_ip, d.user, d.first_seen,
                          d.last_seen, d.count, "new", json.dumps(_sample(d), default=str), now, now))
-                    aid = int(cur.lastrowid or 0)
+                    aid = int(cur.fetchone()["id"])
                     res.created.append(aid)
                 else:
                     aid = int(row["id"])
@@ -337,12 +423,14 @@ class AlertStore:
                     if len(samples) < MAX_SAMPLES:
                         samples.extend(_sample(d)[:MAX_SAMPLES - len(samples)])
                     db.execute(
-                        "UPDATE alerts SET count = count + ?, last_seen = max(last_seen, ?), "
-                        "first_seen = min(first_seen, ?), samples = ?, updated_at = ?, "
+                        "UPDATE alerts SET count = count + ?, "
+                        "last_seen = CASE WHEN last_seen > ? THEN last_seen ELSE ? END, "
+                        "first_seen = CASE WHEN first_seen < ? THEN first_seen ELSE ? END, "
+                        "samples = ?, updated_at = ?, "
                         "src_ip = CASE WHEN src_ip = '' THEN ? ELSE src_ip END, "
-                        "user = CASE WHEN user = '' THEN ? ELSE user END WHERE id = ?",
-                        (d.count, d.last_seen, d.first_seen, json.dumps(samples, default=str), now,
-                         d.src_ip, d.user, aid))
+                        """"user" = CASE WHEN "user" = '' THEN ? ELSE "user" END WHERE id = ?""",
+                        (d.count, d.last_seen, d.last_seen, d.first_seen, d.first_seen,
+                         json.dumps(samples, default=str), now, d.src_ip, d.user, aid))
                     if aid not in res.created and aid not in res.updated:
                         res.updated.append(aid)
                 prev = res.touched.get(aid)
@@ -357,21 +445,22 @@ class AlertStore:
     def correlations(self) -> dict[str, dict[str, Any]]:
         """The correlation windows last saved by `ingest`, by rule id."""
         with self._lock:
-            rows = self._db.execute("SELECT rule_id, state FROM correlation_state").fetchall()
+            rows = self._db.execute("SELECT rule_id, state FROM correlation_state WHERE owner = ?",
+                                    (self.owner,)).fetchall()
         return {r["rule_id"]: json.loads(r["state"]) for r in rows}
 
     def input_offset(self, key: str) -> tuple[int, int] | None:
         """(inode, offset) stored for a tailed file by `ingest`, or None."""
         with self._lock:
-            row = self._db.execute("SELECT inode, offset FROM input_offsets WHERE input = ?",
-                                   (key,)).fetchone()
-        return None if row is None else (int(row[0]), int(row[1]))
+            row = self._db.execute('SELECT inode, "offset" FROM input_offsets WHERE owner = ? '
+                                   "AND input = ?", (self.owner, key)).fetchone()
+        return None if row is None else (int(row["inode"]), int(row["offset"]))
 
     def get(self, alert_id: int) -> Alert:
         with self._lock:
             row = self._db.execute("SELECT * FROM alerts WHERE id = ?", (alert_id,)).fetchone()
         if row is None:
-            raise TriageError(f"no alert {alert_id} in {self.path}")
+            raise TriageError(f"no alert {alert_id} in {self.where}")
         return _alert(row)
 
     def list_alerts(self, state: str | None = None, level: str | None = None, since: float | None = None,
@@ -399,12 +488,12 @@ class AlertStore:
 
     # --- triage ------------------------------------------------------------------------------
 
-    def _alert_row(self, db: sqlite3.Connection, alert_id: int, columns: str) -> sqlite3.Row:
+    def _alert_row(self, db: Any, alert_id: int, columns: str) -> Any:
         """`columns` of one alert inside a triage transaction; a missing id is a TriageError."""
         sql = f"SELECT {columns} FROM alerts WHERE id = ?"  # columns: literals of this class only
-        row: sqlite3.Row | None = db.execute(sql, (alert_id,)).fetchone()
+        row = db.execute(sql, (alert_id,)).fetchone()
         if row is None:
-            raise TriageError(f"no alert {alert_id} in {self.path}")
+            raise TriageError(f"no alert {alert_id} in {self.where}")
         return row
 
     def transition(self, alert_id: int, action: str, who: str, comment: str = "",
@@ -461,10 +550,10 @@ class AlertStore:
         with self._tx() as db:
             cur = db.execute(
                 "INSERT INTO suppressions (rule_id, field, value, expires, created_by, created_at, comment, "
-                "conditions) VALUES (?,?,?,?,?,?,?,?)",
+                "conditions) VALUES (?,?,?,?,?,?,?,?) RETURNING id",
                 (rule_id, field_name, value, now + duration_s, who, now, comment,
                  json.dumps([list(c) for c in conds]) if len(conds) > 1 else ""))
-            sid = int(cur.lastrowid or 0)
+            sid = int(cur.fetchone()["id"])
             db.execute("INSERT INTO audit (suppression_id, action, who, at, comment) VALUES (?,?,?,?,?)",
                        (sid, "suppress", who, now,
                         comment or f"{rule_id} where {text} for {duration_s:g}s"))
@@ -475,7 +564,7 @@ class AlertStore:
         with self._tx() as db:
             row = db.execute("SELECT removed_at FROM suppressions WHERE id = ?", (sid,)).fetchone()
             if row is None:
-                raise TriageError(f"no suppression {sid} in {self.path}")
+                raise TriageError(f"no suppression {sid} in {self.where}")
             if row["removed_at"] is not None:
                 raise TriageError(f"suppression {sid} was already removed")
             db.execute("UPDATE suppressions SET removed_at = ? WHERE id = ?", (now, sid))
@@ -487,7 +576,7 @@ class AlertStore:
         with self._lock:
             row = self._db.execute("SELECT * FROM suppressions WHERE id = ?", (sid,)).fetchone()
         if row is None:
-            raise TriageError(f"no suppression {sid} in {self.path}")
+            raise TriageError(f"no suppression {sid} in {self.where}")
         return Suppression(**dict(row))
 
     def suppressions(self, include_inactive: bool = False, now: float | None = None) -> list[Suppression]:
@@ -498,7 +587,7 @@ class AlertStore:
         return rows if include_inactive else [s for s in rows if s.active(now)]
 
 
-def _audit_alert(db: sqlite3.Connection, alert_id: int, action: str, from_state: str, to_state: str,
+def _audit_alert(db: Any, alert_id: int, action: str, from_state: str, to_state: str,
                  who: str, at: float, comment: str) -> None:
     """One line of an alert's triage trail (every change and note is audited)."""
     db.execute("INSERT INTO audit (alert_id, action, from_state, to_state, who, at, comment) "

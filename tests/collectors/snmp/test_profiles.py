@@ -155,6 +155,43 @@ def test_a_registered_area_is_polled_without_touching_the_poller() -> None:
         areas._AREAS.pop("test-uptime-sensor")
 
 
+VENDOR_WITH_TRAPS = """\
+# Example Networks (a worked example): EXAMPLE-MIB exTrapFanStopped, no code change needed.
+name: example
+vendor: example
+mibs: [EXAMPLE-MIB]
+match:
+  - sys_object_id: 1.3.6.1.4.1.99998
+traps:
+  - oid: 1.3.6.1.4.1.99998.0.7
+    name: exTrapFanStopped
+    mib: EXAMPLE-MIB
+    event: fan_failure
+    kind: fan
+    severity: high
+    alert: true
+    group: entity
+    varbinds:
+      entity_name: {oid: 1.3.6.1.4.1.99998.1.2}
+    title: {en: "Fan failure", vi: "Quạt hỏng"}
+"""
+
+
+def test_a_vendor_traps_are_its_profile_file(tmp_path: Path) -> None:
+    """The trap equivalent of the area registry: a profile file's `traps:` reach the receiver's
+    catalogue (what `nocsoc run` loads at start) with no other file edited."""
+    from nocsoc.collectors.traps.catalog import TrapCatalog
+
+    oid = "1.3.6.1.4.1.99998.0.7"
+    assert TrapCatalog.load(profiles=profiles.load_catalog()).lookup(oid) is None
+    (tmp_path / "example.yaml").write_text(VENDOR_WITH_TRAPS)
+    catalog = profiles.load_catalog(tmp_path)
+    assert [t.name for t in catalog.profiles["example"].traps] == ["exTrapFanStopped"]
+    entry = TrapCatalog.load(profiles=catalog).lookup(oid)
+    assert entry is not None and (entry.event, entry.kind, entry.severity, entry.group) == (
+        "fan_failure", "fan", "high", "entity")
+
+
 def test_unsafe_tag_values_are_repaired_and_counted() -> None:
     p = SENSOR.point(1, {"device": "d", "sensor": "uplink to core\\", "kind": "x\ny"}, {"value": 1})
     (q,), n = safe_points([p])

@@ -17,6 +17,7 @@ import yaml
 
 from nocsoc.cli.traps import safe
 from nocsoc.collectors.listen import listen_error
+from nocsoc.collectors.snmp.profiles import load_catalog
 from nocsoc.collectors.traps.catalog import TrapCatalog
 from nocsoc.errors import ConfigError
 from nocsoc.sinks.sqlite import SqliteReader
@@ -152,7 +153,13 @@ def test_catalog_command_lists_builtin_and_site_entries(tmp_path: Path) -> None:
                          env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert res.returncode == 0, res.stderr
     rows = json.loads(res.stdout)
-    assert len(rows) == len(TrapCatalog.load()) + 1
+    # built-in, every shipped profile's vendor traps, and the site file's entry
+    assert len(rows) == len(TrapCatalog.load(profiles=load_catalog())) + 1
     assert [r["oid"] for r in rows][:2] == ["1.3.6.1.2.1.15.0.1", "1.3.6.1.2.1.15.0.2"]  # numeric order
     [site] = [r for r in rows if r["oid"] == "1.3.6.1.4.1.2636.4.5.0.1"]
     assert (site["name"], site["event"], site["alert"]) == ("jnxCmCfgChange", "config_change", False)
+    assert site["source"] == str(tmp_path / "site.yaml")
+    [fan] = [r for r in rows if r["name"] == "jnxFanFailure"]
+    assert (fan["oid"], fan["kind"], fan["source"]) == ("1.3.6.1.4.1.2636.4.1.2", "fan", "profile juniper")
+    [cold] = [r for r in rows if r["name"] == "coldStart"]
+    assert cold["source"] == "built-in"

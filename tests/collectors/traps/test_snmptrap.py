@@ -54,14 +54,15 @@ def test_v2c_linkdown_event_interface_status_and_alert(rig: Rig) -> None:
     assert ev.to_dict() | {"time": 0} == {
         "time": 0, "source": "127.0.0.1", "device": "core-01", "site": "dc1", "version": "2c",
         "security_name": "community-1", "inform": False, "trap_oid": LINK_DOWN, "trap_name": "linkDown",
-        "event": "link_down", "severity": "medium", "uptime_s": 42.0, "ifindex": 7, "ifname": "Gi0/7",
-        "oper_status": 2, "admin_status": 1, "message": "core-01: Interface down (linkDown) on Gi0/7",
+        "event": "link_down", "kind": "link", "severity": "medium", "uptime_s": 42.0, "ifindex": 7,
+        "ifname": "Gi0/7", "oper_status": 2, "admin_status": 1, "entity": None, "value": None,
+        "state": None, "peer": None, "message": "core-01: Interface down (linkDown) on Gi0/7",
         "varbinds": [[f"{IF_INDEX}.7", "Integer", 7], [f"{IF_ADMIN}.7", "Integer", 1],
                      [f"{IF_OPER}.7", "Integer", 2], [f"{IF_NAME}.7", "OctetString", "Gi0/7"]],
     }
     [trap] = rig.sink.of(SNMP_TRAP.name)
     assert trap.tags == {"device": "core-01", "site": "dc1", "role": "core", "event": "link_down",
-                         "severity": "medium", "version": "2c", "ifname": "Gi0/7"}
+                         "kind": "link", "severity": "medium", "version": "2c", "ifname": "Gi0/7"}
     assert {k: trap.fields[k] for k in ("count", "trap_oid", "trap_name", "source", "ifindex",
                                         "oper_status", "uptime_s")} == {
         "count": 1, "trap_oid": LINK_DOWN, "trap_name": "linkDown", "source": "127.0.0.1", "ifindex": 7,
@@ -198,6 +199,6 @@ def test_accept_unknown_sources_names_the_device_by_address(trap_env: None, tmp_
     [ev] = rig.events
     assert (ev.device_name, ev.event, ev.ifname) == (UNKNOWN_SOURCE, "link_down", "eth3")
     [p] = sink.of(SNMP_TRAP.name)
-    assert p.tags == {"device": UNKNOWN_SOURCE, "event": "link_down", "severity": "medium", "version": "2c",
-                      "ifname": "eth3"}
+    assert p.tags == {"device": UNKNOWN_SOURCE, "event": "link_down", "kind": "link", "severity": "medium",
+                      "version": "2c", "ifname": "eth3"}
     assert sink.of(INTERFACE.name) == []  # no inventory device: no interface series is invented

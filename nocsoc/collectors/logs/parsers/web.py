@@ -4,7 +4,12 @@ host, `(-)` idents, user names with spaces, extra trailing fields), Apache and n
 nginx JSON access logs (log_format escape=json, any common key names), IIS W3C extended (by its
 `#Fields:` header, else IIS's default fields) and IIS native (comma-separated) logs.
 
-Older nocsoc names stay beside Sigma's (cs-uri-query is the whole target, cs-user-agent)."""
+Older nocsoc names stay beside Sigma's (cs-uri-query is the whole target, cs-user-agent).
+
+`cs-uri-decoded` is the target as the application sees it: percent-decoded until stable (double and
+triple encoding), `+` as a space in the query, IIS `%uXXXX`, and overlong UTF-8 forms of ASCII
+(`%c0%af` = `/`) folded. Attack rules match it, so one pattern covers every encoding; SigmaHQ's
+rules keep matching the raw fields they were written for."""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ import json
 import re
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 from nocsoc.collectors.logs.parsers.base import Parsed, digits, iso_epoch, to_int
 from nocsoc.collectors.logs.parsers.registry import ParserSpec
@@ -68,6 +74,42 @@ def _ts_cached(text: str) -> float | None:
     return None if base is None else base + int(sec)
 
 
+_PCT_U = re.compile(r"%u([0-9A-Fa-f]{4})")
+# overlong UTF-8 (2 and 3 bytes) of an ASCII character: decoders that accept them see `/`, `.`, `\`
+_OVERLONG = re.compile(rb"[\xc0\xc1][\x80-\xbf]|\xe0[\x80-\x81][\x80-\xbf]")
+
+
+def _ascii_of_overlong(m: re.Match[bytes]) -> bytes:
+    b = m[0]
+    cp = ((b[0] & 0x1F) << 6 | (b[1] & 0x3F)) if len(b) == 2 else ((b[1] & 0x3F) << 6 | (b[2] & 0x3F))
+    return bytes((cp,))
+
+
+def decode_uri(target: str, rounds: int = 4) -> str:
+    """The target percent-decoded until it stops changing (at most `rounds` times: an attacker's
+    nesting is bounded, a loop is not). `+` is a space in the query part, first round only (a
+    `%2B` decoded later is a literal plus). Hand-written: `urllib.parse.unquote` neither folds
+    overlong UTF-8 nor reads IIS's `%u` form, and both are used to slip `../` past filters."""
+    if "%" not in target and "+" not in target:
+        return target
+    stem, sep, query = target.partition("?")
+    text = stem + sep + query.replace("+", " ")
+    for _ in range(rounds):
+        if "%" not in text:
+            break
+        if "%u" in text or "%U" in text:
+            text = _PCT_U.sub(lambda m: chr(int(m[1], 16)), text)
+        # surrogatepass: a `%uD800` or a line read with surrogateescape must not raise here
+        raw = unquote_to_bytes(text.encode("utf-8", "surrogatepass"))
+        if b"\xc0" in raw or b"\xc1" in raw or b"\xe0" in raw:
+            raw = _OVERLONG.sub(_ascii_of_overlong, raw)
+        new = raw.decode("utf-8", "replace")
+        if new == text:
+            break
+        text = new
+    return text
+
+
 def _services(app: str) -> tuple[str, ...]:
     if app in ("apache2", "httpd", "apache"):
         return ("apache",)
@@ -95,6 +137,7 @@ def _target(fields: dict[str, Any], target: str) -> None:
     fields["cs-uri-query"] = target
     fields["cs-uri-stem"] = stem
     fields["cs-uri"] = target
+    fields["cs-uri-decoded"] = decode_uri(target)
     if query:
         fields["c-uri-query"] = query
         fields["cs-query"] = query
@@ -123,6 +166,7 @@ def parse_access(msg: str, app: str = "", state: object = None) -> Parsed | None
         stem, _, query = target.partition("?")
         fields["c-uri"] = fields["cs-uri-query"] = fields["cs-uri"] = target
         fields["cs-uri-stem"] = stem
+        fields["cs-uri-decoded"] = target if "%" not in target and "+" not in target else decode_uri(target)
         if query:
             fields["c-uri-query"] = fields["cs-query"] = query
         dot = stem.rfind(".")
@@ -132,8 +176,8 @@ def parse_access(msg: str, app: str = "", state: object = None) -> Parsed | None
         _request(fields, req)
     if user != "-":
         fields["cs-username"] = fields["user"] = user
-    if nbytes != "-":
-        fields["sc-bytes"] = int(nbytes)
+    if nbytes != "-" and (size := digits(nbytes)) is not None:
+        fields["sc-bytes"] = size
     if ua is not None:
         if '\\"' in ua:
             ua = ua.replace('\\"', '"')

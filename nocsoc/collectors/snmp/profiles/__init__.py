@@ -10,6 +10,10 @@ its numeric OID and its unit ("0.01 dBm", "0.1 uW", "mW", "0.1 C", "kB", "%"...)
 says how its row index reaches an interface (`ifindex`, `entity` through ENTITY-MIB's
 entAliasMapping, or `name` through a name column matched to ifName/ifDescr).
 
+A profile also names the vendor's notifications (`traps:`, the trap catalogue's entries: OID,
+event, kind, severity, which varbinds give the interface, component or reading, titles in
+English and Vietnamese); the trap receiver merges every profile's into its catalogue.
+
 Adding a vendor = one YAML file (citing its MIB) plus a walk-based test; no code changes. The
 table-driven area that applies profiles is `nocsoc.collectors.snmp.mibs.vendor`.
 """
@@ -28,6 +32,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from nocsoc.collectors.trapspec import TrapEntry
 from nocsoc.errors import NocsocError
 from nocsoc.inventory.model import Role
 from nocsoc.yamlio import parse_yaml, validation_problems
@@ -318,6 +323,9 @@ class DeviceProfile(BaseModel):
     match: list[MatchRule] = Field(default_factory=list)
     include: list[str] = Field(default_factory=list, description="profiles whose tables are added")
     tables: list[TableSpec] = Field(default_factory=list)
+    traps: list[TrapEntry] = Field(
+        default_factory=list, description="the vendor's notifications (trap catalogue entries, MIB cited)"
+    )
     notes: str = ""
     source: str = Field(default="", exclude=True)
 

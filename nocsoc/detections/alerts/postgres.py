@@ -1,0 +1,142 @@
+"""The alert store on PostgreSQL, for several detectors sharing one queue.
+
+Same tables, same SQL and the same triage, suppression and audit code as the SQLite store
+(`AlertStore`): only the connection, the schema's types and the start of a write transaction
+differ. SQLite serialises writers with its database lock (BEGIN IMMEDIATE); here every write
+transaction takes one transaction-scoped advisory lock first, so two detectors ingesting the
+same attack at the same moment cannot both miss the open alert and raise two: one waits for
+the other's commit and then increments its alert. Alert rates are far below what one lock
+serialises (thousands of ingests a second), and reads take no lock.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+from collections.abc import Sequence
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+
+from nocsoc.detections.alerts.store import AlertStore
+
+# one key for every writer of the store (pg_advisory_xact_lock takes a bigint)
+WRITE_LOCK_KEY = 0x6E6F63736F63  # "nocsoc"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS alerts (
+    id BIGSERIAL PRIMARY KEY,
+    rule_id TEXT NOT NULL, rule_title TEXT NOT NULL, level TEXT NOT NULL, tags TEXT NOT NULL,
+    tactic TEXT NOT NULL, kind TEXT NOT NULL, group_key TEXT NOT NULL,
+    host TEXT NOT NULL, src_ip TEXT NOT NULL, dst_ip TEXT NOT NULL, "user" TEXT NOT NULL,
+    first_seen DOUBLE PRECISION NOT NULL, last_seen DOUBLE PRECISION NOT NULL, count BIGINT NOT NULL,
+    state TEXT NOT NULL, samples TEXT NOT NULL, created_at DOUBLE PRECISION NOT NULL,
+    updated_at DOUBLE PRECISION NOT NULL, assignee TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS alerts_dedup ON alerts (rule_id, group_key, state);
+CREATE INDEX IF NOT EXISTS alerts_last ON alerts (last_seen);
+CREATE INDEX IF NOT EXISTS alerts_state ON alerts (state, last_seen);
+CREATE INDEX IF NOT EXISTS alerts_src ON alerts (src_ip);
+CREATE INDEX IF NOT EXISTS alerts_host ON alerts (lower(host));
+CREATE INDEX IF NOT EXISTS alerts_level ON alerts (level, state, count);
+CREATE TABLE IF NOT EXISTS audit (
+    id BIGSERIAL PRIMARY KEY,
+    alert_id BIGINT, suppression_id BIGINT, action TEXT NOT NULL,
+    from_state TEXT, to_state TEXT, who TEXT NOT NULL, at DOUBLE PRECISION NOT NULL,
+    comment TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_alert ON audit (alert_id);
+CREATE TABLE IF NOT EXISTS suppressions (
+    id BIGSERIAL PRIMARY KEY,
+    rule_id TEXT NOT NULL, field TEXT NOT NULL, value TEXT NOT NULL,
+    expires DOUBLE PRECISION NOT NULL, created_by TEXT NOT NULL,
+    created_at DOUBLE PRECISION NOT NULL, comment TEXT NOT NULL,
+    removed_at DOUBLE PRECISION, hits BIGINT NOT NULL DEFAULT 0,
+    conditions TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS input_offsets (
+    owner TEXT NOT NULL DEFAULT '', input TEXT NOT NULL, inode BIGINT NOT NULL,
+    "offset" BIGINT NOT NULL, updated_at DOUBLE PRECISION NOT NULL, PRIMARY KEY (owner, input)
+);
+CREATE TABLE IF NOT EXISTS correlation_state (
+    owner TEXT NOT NULL DEFAULT '', rule_id TEXT NOT NULL, state TEXT NOT NULL,
+    saved_at DOUBLE PRECISION NOT NULL, PRIMARY KEY (owner, rule_id)
+)
+"""
+
+# `?` placeholders (SQLite's, in the shared SQL) -> psycopg's `%s`; the shared SQL has no `?`
+# or `%` inside a string literal, and values are always passed as parameters
+_PLACEHOLDER = re.compile(r"\?")
+
+
+class _Connection:
+    """The sqlite3.Connection subset the shared store code uses, over one psycopg connection
+    in autocommit mode (the store issues BEGIN/COMMIT itself, as it does on SQLite)."""
+
+    def __init__(self, conn: psycopg.Connection[dict[str, Any]]) -> None:
+        self.conn = conn
+
+    @staticmethod
+    def _sql(sql: str) -> str:
+        return _PLACEHOLDER.sub("%s", sql.replace("%", "%%"))
+
+    def execute(self, sql: str, args: Sequence[Any] = ()) -> psycopg.Cursor[dict[str, Any]]:
+        return self.conn.execute(self._sql(sql), list(args))
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        with self.conn.cursor() as cur:
+            cur.executemany(self._sql(sql), [list(r) for r in rows])
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def default_owner() -> str:
+    """A detector's name in a shared store when the config gives none: its host."""
+    return socket.gethostname()
+
+
+class PostgresAlertStore(AlertStore):
+    """`AlertStore` on a PostgreSQL database given by a libpq connection string (the password,
+    a secret, comes separately: never inside the string)."""
+
+    def __init__(self, dsn: str, dedup_window_s: float = 3600.0, *, password: str | None = None,
+                 owner: str | None = None, connect_timeout_s: float = 10.0) -> None:
+        self.dsn = dsn
+        self._password = password
+        self._connect_timeout_s = connect_timeout_s
+        super().__init__(dsn, dedup_window_s, owner=default_owner() if owner is None else owner)
+
+    def _open(self, busy_timeout_s: float) -> Any:
+        kwargs: dict[str, Any] = {"autocommit": True, "row_factory": dict_row,
+                                  "connect_timeout": max(1, int(self._connect_timeout_s))}
+        if self._password is not None:
+            kwargs["password"] = self._password
+        conn = psycopg.connect(self.dsn, **kwargs)
+        db = _Connection(conn)
+        self._db = db
+        with self._tx():  # the advisory lock: detectors starting together create the schema once
+            for stmt in _SCHEMA.split(";"):
+                if stmt.strip():
+                    db.execute(stmt)
+        return db
+
+    @property
+    def where(self) -> str:
+        """The database named in messages: host, port and name, never the password."""
+        info = self._db.conn.info
+        return f"postgresql://{info.host}:{info.port}/{info.dbname}"
+
+    def _begin(self) -> None:
+        self._db.execute("BEGIN")
+        self._db.execute("SELECT pg_advisory_xact_lock(?)", (WRITE_LOCK_KEY,))
+
+    def _suppressions_version(self, db: Any) -> object:
+        """None: PostgreSQL has no cheap cross-connection change counter like SQLite's
+        data_version, so the (few) active suppressions are read at every ingest."""
+        return None
+
+    def optimize(self) -> None:
+        with self._lock:
+            self._db.execute("ANALYZE alerts")

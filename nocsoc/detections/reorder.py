@@ -1,0 +1,119 @@
+"""A bounded buffer that puts a slightly out-of-order stream back in event-time order.
+
+Correlations count in event time; syslog from several senders, UDP and batching deliver events
+a little out of order. The engine holds the events that feed correlations here for up to
+`window_s` and releases them oldest first:
+
+- by event time: once an event `window_s` newer has arrived (the watermark passed it), or the
+  stream has otherwise reached that time (`advance`);
+- by wall-clock time (`tick`): once it and every older-dated event held have been held
+  `window_s` (so at most about twice that), and a quiet stream does not keep its last events
+  back;
+- when full (`max_items`): the oldest goes early (counted `overflow`);
+- at the end (`drain`): everything, in order (stop, end of a hunt).
+
+An event older than one already released arrived too late to be put back in order: it passes
+through at once (counted `late`), and the correlation's own windows decide what it may be
+counted with (`nocsoc.detections.correlation`: never with events a timespan newer).
+
+Why hand-written: a deque kept sorted by (event time, arrival) is all it takes. Most events
+arrive in order and are appended; a late one is inserted in its place (bisect). Releases pop
+from the front, so each event costs O(1) but for the few out of order.
+"""
+
+from __future__ import annotations
+
+import time
+from bisect import insort
+from collections import deque
+from collections.abc import Callable, Sequence
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+_NONE: tuple[()] = ()
+
+
+class ReorderBuffer(Generic[T]):
+    def __init__(self, window_s: float, max_items: int,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        if window_s <= 0 or max_items <= 0:
+            raise ValueError("a reorder buffer needs a window and room for at least one item")
+        self.window = window_s
+        self.max_items = max_items
+        self.clock = clock
+        # (event time, arrival seq, held since, item), ascending: seq makes every key unique
+        self._held: deque[tuple[float, int, float, T]] = deque()
+        self._seq = 0
+        self._newest = float("-inf")
+        self.released_upto = float("-inf")  # event time of the newest item released
+        self.overflow = 0  # released before their time: the buffer was full
+        self.late = 0  # arrived after a newer item was released: passed through unordered
+
+    def __len__(self) -> int:
+        return len(self._held)
+
+    def push(self, t: float, item: T) -> Sequence[tuple[float, T]]:
+        """Hold `item` (of event time `t`); the items now due, oldest first."""
+        if t < self.released_upto:
+            self.late += 1
+            return [(t, item)]
+        held = self._held
+        self._seq += 1
+        entry = (t, self._seq, self.clock(), item)
+        if not held or t >= held[-1][0]:
+            held.append(entry)
+        else:  # out of order: in its place
+            insort(held, entry)
+        if t > self._newest:
+            self._newest = t
+        upto = self._newest - self.window
+        if held[0][0] > upto and len(held) <= self.max_items:
+            return _NONE  # nothing due
+        out = []
+        while held and held[0][0] <= upto:  # (inlined _release: this runs for most events)
+            e = held.popleft()
+            out.append((e[0], e[3]))
+        while len(held) > self.max_items:
+            self.overflow += 1
+            e = held.popleft()
+            out.append((e[0], e[3]))
+        if out and out[-1][0] > self.released_upto:
+            self.released_upto = out[-1][0]
+        return out
+
+    def advance(self, t: float) -> Sequence[tuple[float, T]]:
+        """The stream has reached event time `t` (an event that is not held says so): release
+        what it has passed by a window."""
+        if t > self._newest:
+            self._newest = t
+        return self._release(self._newest - self.window)
+
+    def tick(self) -> Sequence[tuple[float, T]]:
+        """Release, oldest first, what has been held `window` seconds of wall-clock time, up to
+        the first item held less long (an item arrived late waits for its own time)."""
+        held = self._held
+        out = []
+        cutoff = self.clock() - self.window
+        while held and held[0][2] <= cutoff:
+            e = held.popleft()
+            out.append((e[0], e[3]))
+        if out and out[-1][0] > self.released_upto:
+            self.released_upto = out[-1][0]
+        return out
+
+    def drain(self) -> Sequence[tuple[float, T]]:
+        """Everything held, oldest first."""
+        return self._release(float("inf"))
+
+    def _release(self, upto: float) -> list[tuple[float, T]]:
+        held = self._held
+        out = []
+        while held and held[0][0] <= upto:
+            e = held.popleft()
+            out.append((e[0], e[3]))
+        if out and out[-1][0] > self.released_upto:
+            self.released_upto = out[-1][0]
+        return out
+
+
+__all__ = ["ReorderBuffer"]
