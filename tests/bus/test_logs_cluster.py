@@ -105,6 +105,9 @@ def _run(tmp_path: Path, cluster: NatsCluster, crash: bool) -> None:
             marks = [store.input_offset(f"bus:{stream_name(bus.prefix, 'logs', p)}") for p in range(4)]
             return all((m[1] if m else 0) == seq for m, seq in zip(marks, last, strict=True))
         wait_until(committed, 60, interval=0.5, what="every partition's lines committed in the store")
+        # and every event the engines hold back for reordering (reorder_window_s) processed
+        live = detectors[1:] if crash else detectors
+        wait_until(lambda: all(d.pipeline.idle() for d in live), 30, what="detectors idle")
         assert alert_keys(store) == want
     finally:
         receiver.stop()
