@@ -22,6 +22,10 @@ import nocsoc.collectors.flows.collector
 import nocsoc.collectors.icmp.prober
 import nocsoc.collectors.logs.pipeline
 import nocsoc.collectors.snmp.poller
+import nocsoc.bus.flows
+import nocsoc.bus.logs
+import nocsoc.bus.nats_driver
+import nocsoc.bus.receiver
 import nocsoc.collectors.traps.receiver
 import nocsoc.history.flows
 import nocsoc.history.logs
@@ -65,6 +69,7 @@ def config(root: Path) -> Config:
         "run": {"state_dir": str(root / "state")},
         "web": {"enabled": True, "bind": "127.0.0.1:0"},
         "notify": {"enabled": True},
+        "bus": {"url": "nats://127.0.0.1:9", "buffer_dir": str(root / "bus-buffer")},
     })
 
 
