@@ -17,15 +17,16 @@ from typing import Any
 
 import pytest
 
+import nocsoc.bus.flows
+import nocsoc.bus.logs
+import nocsoc.bus.nats_driver
+import nocsoc.bus.receiver
+
 # every module a service factory imports lazily, imported now: imports read files
 import nocsoc.collectors.flows.collector
 import nocsoc.collectors.icmp.prober
 import nocsoc.collectors.logs.pipeline
 import nocsoc.collectors.snmp.poller
-import nocsoc.bus.flows
-import nocsoc.bus.logs
-import nocsoc.bus.nats_driver
-import nocsoc.bus.receiver
 import nocsoc.collectors.traps.receiver
 import nocsoc.history.flows
 import nocsoc.history.logs
