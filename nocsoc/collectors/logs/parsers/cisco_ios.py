@@ -118,6 +118,22 @@ _CISCO_SVC = {
 _SYS_AAA = ("CONFIG_I", "CONFIG_P", "PRIV_AUTH_FAIL", "PRIV_AUTH_PASS", "LOGOUT", "TTY_EXPIRE_TIMER")
 
 
+def _outcome(fac: str, mn: str, text: str) -> str | None:
+    """A login's result by its mnemonic (Cisco's message guides): `*FAIL*` failed; SEC_LOGIN's
+    QUIET_MODE_ON is the lockout that failed attempts trigger (its text carries the last failed
+    attempt), so a failure too; SSH's USERAUTH ends with the result (`Succeeded`/`Failed`);
+    `*SUCCESS*`/`*PASS*` of a login facility succeeded. Anything else (QUIET_MODE_OFF, session
+    starts and ends) is not an authentication result: no outcome."""
+    if "FAIL" in mn or mn == "QUIET_MODE_ON":
+        return "failure"
+    if mn.endswith("USERAUTH"):
+        tail = text.rstrip(". ").rsplit(" ", 1)[-1].lower()
+        return "success" if tail == "succeeded" else "failure" if tail == "failed" else None
+    if (fac == "SEC_LOGIN" or "AUTH" in mn) and ("SUCCESS" in mn or "PASS" in mn):
+        return "success"
+    return None
+
+
 def parse_cisco(msg: str, app: str = "", state: object = None) -> Parsed | None:
     m = _CISCO.search(msg)
     if m is None:
@@ -166,8 +182,9 @@ def parse_cisco(msg: str, app: str = "", state: object = None) -> Parsed | None:
                 name, conv = _GROUP_FIELDS[k]
                 if name not in fields:
                     fields[name] = conv(v)
-    if fac == "SEC_LOGIN" or "AUTH" in mn:
-        fields["outcome"] = "failure" if "FAIL" in mn else "success"
+    outcome = _outcome(fac, mn, text)
+    if outcome is not None:
+        fields["outcome"] = outcome
     svc = _CISCO_SVC.get(fac, _CISCO_SVC.get(fac.split("-")[0], "syslog"))
     if fac == "SYS" and mn not in _SYS_AAA:
         svc = "syslog"
