@@ -65,3 +65,53 @@ def test_cisco_login_outcomes_on_real_lines(name: str, expected: tuple[object, .
 def test_cisco_login_outcomes_documented_forms(body: str, outcome: str | None) -> None:
     ev = parse(f"<189>12: core1: Nov 25 12:10:01.001 ICT: {body}")
     assert (ev.parser, ev.fields.get("outcome")) == ("cisco", outcome)
+
+
+# --- Cisco ASA: every authentication message under service `aaa`, with its result ----------------
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("test_ASA_113005", ("113005", None, "1.1.1.1", "failure")),  # user hidden as *****
+        ("test_ASA_113012", ("113012", "admin", None, "success")),
+        ("test_FTD_113004", ("113004", "jdoe", None, "success")),
+        ("test_ASA_611101", ("611101", "admin", "1.1.1.1", "success")),
+        ("test_ASA_716039", ("716039", "Username", "1.1.1.1", "failure")),  # `Authentication: rejected`
+        ("test_ASA_611103", ("611103", "admin", None, None)),  # a logout: no result
+    ],
+)
+def test_asa_authentication_on_real_lines(name: str, expected: tuple[object, ...]) -> None:
+    ev = parse(sample("cisco-secure-firewall", name))
+    assert ev.services == ("asa", "aaa", "syslog")
+    assert pick(ev, "event_id", "user", "src_ip", "outcome") == expected
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        # Cisco Secure Firewall ASA Series Syslog Messages: 605004/605005, both quotings of the user
+        ('%ASA-6-605004: Login denied from 203.0.113.70/51000 to outside:203.0.113.1/ssh for user "admin"',
+         ("605004", "admin", "203.0.113.70", 51000, "203.0.113.1", "ssh", "failure")),
+        ("%ASA-6-605005: Login permitted from 10.0.0.10/50022 to inside:10.0.0.1/https for user 'noc'",
+         ("605005", "noc", "10.0.0.10", 50022, "10.0.0.1", "https", "success")),
+        ("%ASA-6-605004: Login denied from serial to console for user \u201cenable_15\u201d",
+         ("605004", "enable_15", None, None, None, None, "failure")),
+        ("%ASA-6-109006: Authentication failed for user 'bob' from 10.1.1.1/3333 to 192.0.2.2/443 on "
+         "interface outside", ("109006", "bob", "10.1.1.1", 3333, "192.0.2.2", None, "failure")),
+        ("%ASA-6-109005: Authentication succeeded for user 'bob' from 10.1.1.1/3334 to 192.0.2.2/443 on "
+         "interface outside", ("109005", "bob", "10.1.1.1", 3334, "192.0.2.2", None, "success")),
+        ("%ASA-6-113006: User 'jdoe' locked out on exceeding '3' successive failed authentication attempts",
+         ("113006", "jdoe", None, None, None, None, "failure")),
+        ("%ASA-3-113021: Attempted console login failed user 'bob' did NOT have appropriate Admin Rights.",
+         ("113021", "bob", None, None, None, None, "failure")),
+        ("%ASA-6-113017: AAA credentials rejected : reason = Invalid password : local database : user = bob "
+         ": user IP = 198.51.100.4", ("113017", "bob", "198.51.100.4", None, None, None, "failure")),
+        ("%ASA-6-113008: AAA transaction status ACCEPT : user = bob",
+         ("113008", "bob", None, None, None, None, "success")),
+    ],
+)
+def test_asa_authentication_documented_forms(body: str, expected: tuple[object, ...]) -> None:
+    ev = parse(f"<166>Nov 25 2026 12:00:06: {body}")
+    assert (ev.parser, ev.services) == ("cisco_asa", ("asa", "aaa", "syslog"))
+    assert pick(ev, "event_id", "user", "src_ip", "src_port", "dst_ip", "dst_service", "outcome") == expected
