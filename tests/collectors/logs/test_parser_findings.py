@@ -115,3 +115,33 @@ def test_asa_authentication_documented_forms(body: str, expected: tuple[object, 
     ev = parse(f"<166>Nov 25 2026 12:00:06: {body}")
     assert (ev.parser, ev.services) == ("cisco_asa", ("asa", "aaa", "syslog"))
     assert pick(ev, "event_id", "user", "src_ip", "src_port", "dst_ip", "dst_service", "outcome") == expected
+
+
+# --- FortiGate: a TCP reset ends an allowed session; only a policy deny is blocked ---------------
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("traffic_forward.CEF-4", ("client-rst", "false")),
+        ("test_group_field", ("client-rst", "false")),
+        ("traffic_nat.STANDARD", ("server-rst", "false")),
+        ("traffic_forward.CEF-5", ("ip-conn", "false")),  # no answer: allowed, not blocked
+        ("traffic_forward.CEF-2", ("timeout", "false")),
+        ("traffic", ("accept", "false")),  # utmaction=block: the policy accepted the session
+        ("traffic_forward.STANDARD", ("accept", "false")),
+    ],
+)
+def test_fortigate_resets_are_not_blocked_on_real_lines(name: str, expected: tuple[object, ...]) -> None:
+    ev = parse(sample("fortigate", name))
+    assert ev.categories == ("firewall",)
+    assert pick(ev, "action", "blocked") == expected
+
+
+def test_fortigate_policy_deny_is_blocked() -> None:
+    # FortiOS Log Message Reference, 13 LOG_ID_TRAFFIC_END_FORWARD / 3 LOG_ID_TRAFFIC_DENY
+    ev = parse(
+        'date=2026-11-25 time=08:02:03 devname="FG100" logid="0000000013" type="traffic" subtype="forward" '
+        'srcip=203.0.113.5 dstip=10.10.0.5 dstport=23 srcport=40000 proto=6 action="deny" policyid=0'
+    )
+    assert pick(ev, "action", "blocked", "src_ip", "dst_port") == ("deny", "true", "203.0.113.5", 23)

@@ -54,7 +54,11 @@ _CEF_STD = {
     "requestMethod": "httpmethod",
 }
 _UI_IP = re.compile(r"\((\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f:]+:[0-9A-Fa-f:]+)\)")
-_BLOCKING = {"deny", "blocked", "block", "drop", "dropped", "reset", "reject", "server-rst", "client-rst"}
+# A traffic log's `action` is how the session ended (FortiOS Log Message Reference, traffic logs):
+# `deny` is the policy blocking it; accept/close/timeout/client-rst/server-rst/ip-conn/dns/start
+# are sessions the policy allowed (a TCP reset by either end is a normal close, `ip-conn` a
+# connection that got no answer). The other words are deny's spelling in CEF `act=` relays.
+_BLOCKING = {"deny", "blocked", "block", "drop", "dropped", "reject"}
 _SEVERITIES = ("emergency", "alert", "critical", "error", "warning", "notice", "information", "debug")
 
 
@@ -73,7 +77,8 @@ def _native(msg: str) -> dict[str, str] | None:
             if len(v) >= 2 and v[0] == '"' and v[-1] == '"':
                 v = v[1:-1]
             kv.setdefault(k, v)
-        cat = kv.get("cat", "")
+        # `cat=type:subtype`, else the CEF name FortiOS writes as `type:subtype action`
+        cat = kv.get("cat", "") or (cef.name.split(" ", 1)[0] if ":" in cef.name else "")
         if "type" not in kv and cat:
             kv["type"] = cat.split(":", 1)[0]
             if ":" in cat:
