@@ -145,3 +145,17 @@ def test_fortigate_policy_deny_is_blocked() -> None:
         'srcip=203.0.113.5 dstip=10.10.0.5 dstport=23 srcport=40000 proto=6 action="deny" policyid=0'
     )
     assert pick(ev, "action", "blocked", "src_ip", "dst_port") == ("deny", "true", "203.0.113.5", 23)
+
+
+@pytest.mark.parametrize(
+    ("name", "epoch"),
+    [
+        ("traffic_nat.STANDARD", 1609941381.0),  # eventtime in seconds (FortiOS 6.2)
+        ("dns.CSV", 1545950726.0),
+        ("DLP.CEF", 1545949776.0),
+        ("test_group_field", 1735202130.361752831),  # nanoseconds (FortiOS 7)
+    ],
+)
+def test_fortigate_eventtime_in_any_unit(name: str, epoch: float) -> None:
+    """`eventtime` is seconds on FortiOS 6.2 and ns on 7.x: seconds were read as ns (1970)."""
+    assert parse(sample("fortigate", name)).time == pytest.approx(epoch, abs=1e-6)

@@ -204,9 +204,9 @@ def parse_fortigate(msg: str, app: str = "", state: object = None) -> Parsed | N
 def _fortigate_time(kv: dict[str, str]) -> float | None:
     """`eventtime` (epoch s/ms/us/ns, FortiOS 6.2+), else `date`+`time` with `tz`, else None."""
     et = kv.get("eventtime", "")
-    if et.isdigit():
+    if et.isascii() and et.isdigit() and len(et) <= 20:  # ns since 1970 is 19 digits
         n = int(et)
-        for scale in (1e9, 1e6, 1e3, 1.0):
+        for scale in (1.0, 1e3, 1e6, 1e9):  # the smallest unit that gives a 10-digit epoch
             if n / scale < 1e10:
                 return n / scale
     if "date" in kv and "time" in kv:
