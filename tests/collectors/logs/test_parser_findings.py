@@ -4,6 +4,8 @@ written as the vendor's documentation gives the message."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from nocsoc.collectors.logs.parsers import LineParser
@@ -159,3 +161,38 @@ def test_fortigate_policy_deny_is_blocked() -> None:
 def test_fortigate_eventtime_in_any_unit(name: str, epoch: float) -> None:
     """`eventtime` is seconds on FortiOS 6.2 and ns on 7.x: seconds were read as ns (1970)."""
     assert parse(sample("fortigate", name)).time == pytest.approx(epoch, abs=1e-6)
+
+
+# --- Cisco NX-OS: its own `YYYY Mon dd hh:mm:ss ZONE:` stamp is the event time ------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "when"),
+    [
+        ("test_arp_src_ip", datetime(2023, 1, 11, 18, 27, 57, tzinfo=UTC)),  # 19:27:57 CET
+        ("test_vshd_syslog_config", datetime(2023, 1, 11, 18, 0, 56, tzinfo=UTC)),
+        ("test_header_with_origin_1", datetime(2025, 3, 13, 17, 7, 57, tzinfo=UTC)),  # `<190>HOST: ... UTC:`
+    ],
+)
+def test_nxos_timestamp_without_syslog_header_on_real_lines(name: str, when: datetime) -> None:
+    assert parse(sample("cisco-nx-os", name)).time == when.timestamp()
+
+
+@pytest.mark.parametrize(
+    ("stamp", "when"),
+    [
+        ("2026 Nov 25 12:00:04 ICT", datetime(2026, 11, 25, 5, 0, 4, tzinfo=UTC)),
+        ("2026 Nov 25 12:00:04.250 ICT", datetime(2026, 11, 25, 5, 0, 4, 250000, tzinfo=UTC)),
+        ("2026 Nov  5 01:00:00 UTC+7", datetime(2026, 11, 4, 18, 0, 0, tzinfo=UTC)),
+        ("2026 Jul  3 16:39:13 CEST", datetime(2026, 7, 3, 14, 39, 13, tzinfo=UTC)),
+        ("2026 Nov 25 12:00:04", datetime(2026, 11, 25, 12, 0, 4, tzinfo=UTC)),  # no zone: NX-OS's UTC
+        # a zone name that means several offsets, or none known: the receive time, not a guess
+        ("2026 Nov 25 12:00:04 CST", NOW),
+        ("2026 Nov 25 12:00:04 HANOI", NOW),
+        ("2026 Feb 30 12:00:04 UTC", NOW),
+    ],
+)
+def test_nxos_timestamp_documented_forms(stamp: str, when: datetime) -> None:
+    ev = parse(f"{stamp}: %AUTHPRIV-3-SYSTEM_MSG: pam_aaa:Authentication failed from 203.0.113.70 - "
+               "dcos_sshd[6531]")
+    assert (ev.parser, ev.fields.get("src_ip"), ev.time) == ("cisco", "203.0.113.70", when.timestamp())
