@@ -75,10 +75,8 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("openssh", "accepted_password"): {SSH_ACCEPTED},
     ("openssh", "accepted_publickey"): {SSH_ACCEPTED},
     ("openssh", "accepted_publickey_2"): {SSH_ACCEPTED},
-    # `Accepted key RSA ... found at` (event_type accepted_key) precedes the Accepted publickey line
-    # of the same login: the successful-login base counts it too (harmless for the correlation)
-    ("openssh", "accepted_rsa"): {SSH_ACCEPTED},
-    ("openssh", "accepted_rsa_2"): {SSH_ACCEPTED},
+    # `Accepted key RSA ... found at` (accepted_rsa, accepted_rsa_2; event_type key_found) only says
+    # the key is in authorized_keys: the login's `Accepted publickey` line is the one success
     ("openssh", "failed_none"): {SSH_FAILED},
     ("openssh", "failed_password"): {SSH_FAILED},
     ("openssh", "failed_password_redacted"): {SSH_FAILED},

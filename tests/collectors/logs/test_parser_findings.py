@@ -196,3 +196,54 @@ def test_nxos_timestamp_documented_forms(stamp: str, when: datetime) -> None:
     ev = parse(f"{stamp}: %AUTHPRIV-3-SYSTEM_MSG: pam_aaa:Authentication failed from 203.0.113.70 - "
                "dcos_sshd[6531]")
     assert (ev.parser, ev.fields.get("src_ip"), ev.time) == ("cisco", "203.0.113.70", when.timestamp())
+
+
+# --- OpenSSH: one key login is one success ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("accepted_rsa", ("key_found", "unknown", "RSA", "/home/star/.ssh/authorized_keys:2")),
+        ("accepted_rsa_2", ("key_found", "unknown", "RSA", "/usr/local/nagios/.ssh/authorized_keys:1")),
+        ("accepted_publickey", ("accepted_publickey", "success", None, None)),
+    ],
+)
+def test_sshd_key_found_is_not_a_login_on_real_lines(name: str, expected: tuple[object, ...]) -> None:
+    ev = parse(sample("openssh", name))
+    assert pick(ev, "event_type", "outcome", "key_type", "key_file") == expected
+
+
+def test_sshd_key_login_counts_once() -> None:
+    """What sshd writes at LogLevel VERBOSE for one key login (auth2-pubkeyfile.c logs the key
+    match for the client's query and again for its signed request; auth.c the verdict): the
+    successful-login rule fires once."""
+    from nocsoc.detections.engine import Engine
+    from nocsoc.detections.loader import load_rules
+
+    key = "Accepted key ED25519 SHA256:Zm9vYmFy found at /home/deploy/.ssh/authorized_keys:1"
+    bodies = [
+        "Connection from 10.0.0.11 port 50004 on 10.0.0.5 port 22 rdomain \"\"",
+        key,
+        "Postponed publickey for deploy from 10.0.0.11 port 50004 ssh2 [preauth]",
+        key,
+        "Accepted publickey for deploy from 10.0.0.11 port 50004 ssh2: ED25519 SHA256:Zm9vYmFy",
+    ]
+    rs = load_rules([], include_builtin=True)
+    (accepted,) = [r.id for r in rs.rules if r.name == "nocsoc_ssh_successful_login"]
+    engine = Engine(rs)
+    lp = LineParser(default_host="collector")
+    evs = [lp.events(f"<38>Nov 25 01:02:0{i} dns1 sshd[9]: {b}", now=NOW)[0] for i, b in enumerate(bodies)]
+    for ev in evs:
+        engine.process(ev)
+    assert [e.fields["event_type"] for e in evs] == [
+        "connection", "key_found", "postponed", "key_found", "accepted_publickey"]
+    assert engine.rule_hits[accepted] == 1
+
+
+def test_sshd_partial_success_is_not_a_login() -> None:
+    """auth.c's verdicts are Accepted, Partial (one of several AuthenticationMethods) and Failed."""
+    ev = parse("<38>Nov 25 01:02:03 dns1 sshd[9]: Partial publickey for deploy from 10.0.0.11 port 50004 "
+               "ssh2: ED25519 SHA256:Zm9vYmFy")
+    assert pick(ev, "event_type", "user", "src_ip", "src_port", "auth_method", "outcome") == (
+        "partial", "deploy", "10.0.0.11", 50004, "publickey", "unknown")
