@@ -186,7 +186,9 @@ def _ftd_connection(text: str, fields: dict[str, object]) -> None:
                 fields[f"ftd.{k}"] = v
             continue
         if name in ("src_port", "dst_port", "source.bytes", "destination.bytes"):
-            fields[name] = int(v) if v.isdigit() else v
+            n = digits(v)
+            if n is not None:
+                fields[name] = n
         else:
             fields[name] = v.replace("<br/>", "")
     action = str(fields.get("action", "")).lower()
@@ -243,9 +245,9 @@ def parse_asa(msg: str, app: str = "", state: object = None) -> Parsed | None:
     if dst:
         fields["dst_ip" if is_ip(dst) else "dst_host"] = dst
     for k, name in (("sport", "src_port"), ("dport", "dst_port")):
-        v = gd.get(k)
-        if v is not None:
-            fields[name] = int(v)
+        n = digits(gd.get(k) or "")
+        if n is not None:
+            fields[name] = n
     if gd.get("sif"):
         fields["in_interface"] = gd["sif"]
     if gd.get("dif"):

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 from ahocorasick_rs import AhoCorasick
 
-from nocsoc.collectors.logs.parsers.base import Parsed, is_ip, to_int, transport
+from nocsoc.collectors.logs.parsers.base import Parsed, digits, is_ip, to_int, transport
 from nocsoc.collectors.logs.parsers.registry import ParserSpec
 from nocsoc.logsources import LogSource
 
@@ -93,8 +93,8 @@ def _plain(v: str) -> str:
 
 # group name -> (field, conversion); `ip` is src_ip or src_host by its shape, `act` sets two fields
 _GROUP_FIELDS: dict[str, tuple[str, Callable[[str], object]]] = {
-    "user": ("user", _plain), "port": ("src_port", int), "dip": ("dst_ip", _plain),
-    "dport": ("dst_port", int), "url": ("c-uri", _plain), "cmd": ("command", str.strip),
+    "user": ("user", _plain), "port": ("src_port", digits), "dip": ("dst_ip", _plain),
+    "dport": ("dst_port", digits), "url": ("c-uri", _plain), "cmd": ("command", str.strip),
     "proto": ("network_protocol", transport), "via": ("via", _plain), "line": ("line", _plain),
     "acl": ("acl", _plain),
 }
@@ -231,8 +231,8 @@ def parse_cisco(msg: str, app: str = "", state: object = None) -> Parsed | None:
                 categories = ("firewall",)
             else:
                 name, conv = _GROUP_FIELDS[k]
-                if name not in fields:
-                    fields[name] = conv(v)
+                if name not in fields and (val := conv(v)) is not None:
+                    fields[name] = val
     outcome = _outcome(fac, mn, text)
     if outcome is not None:
         fields["outcome"] = outcome

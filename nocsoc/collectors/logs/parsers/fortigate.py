@@ -15,11 +15,11 @@ from datetime import datetime
 
 from nocsoc.collectors.logs.parsers.base import (
     Parsed,
+    digits,
     is_ip,
     kv_pairs,
     kv_pairs_comma,
     parse_cef,
-    to_int,
     transport,
 )
 from nocsoc.collectors.logs.parsers.registry import ParserSpec
@@ -102,8 +102,8 @@ def _native(msg: str) -> dict[str, str] | None:
     return kv
 
 
-def _port(v: str | None) -> int | str | None:
-    return to_int(v) if v not in (None, "") else None
+def _port(v: str | None) -> int | None:
+    return digits(v) if v else None
 
 
 def parse_fortigate(msg: str, app: str = "", state: object = None) -> Parsed | None:
@@ -138,9 +138,9 @@ def parse_fortigate(msg: str, app: str = "", state: object = None) -> Parsed | N
         ("dst_port", ("dstport", "dst_port", "locport")),
     ):
         for k in keys:
-            v = _port(kv.get(k))
-            if v is not None:
-                fields[name] = v
+            port = _port(kv.get(k))
+            if port is not None:
+                fields[name] = port
                 break
     for name, key in (
         ("source.nat.ip", "transip"),
@@ -157,8 +157,10 @@ def parse_fortigate(msg: str, app: str = "", state: object = None) -> Parsed | N
     ):
         for k in keys:
             v = kv.get(k)
-            if v not in (None, ""):
-                fields[name] = to_int(v)
+            if v:
+                n = digits(v)
+                if n is not None:
+                    fields[name] = n
                 break
     proto = kv.get("proto")
     if proto:
