@@ -46,6 +46,8 @@ def pick(ev: LogEvent, *names: str) -> tuple[object, ...]:
         ("test_auth_passed_2", ("SYS-5-PRIV_AUTH_PASS", "jdoe", "1.2.3.4", "success")),
         ("test_auth_failed_1", ("DMI-5-AUTHENTICATION_FAILED", None, "1.2.3.4", "failure")),
         ("test_ssh_1", ("SSH-5-SSH2_CLOSE", "jdoe", "1.2.3.4", None)),  # a session end: no result
+        ("test_login_failed", ("SYS-3-LOGGINGHOST_FAIL", None, None, None)),  # no login at all
+        ("test_config_resolve_fail_1", ("SYS-4-CONFIG_RESOLVE_FAILURE", None, None, None)),
     ],
 )
 def test_cisco_login_outcomes_on_real_lines(name: str, expected: tuple[object, ...]) -> None:
@@ -176,6 +178,16 @@ def test_fortigate_eventtime_in_any_unit(name: str, epoch: float) -> None:
 )
 def test_nxos_timestamp_without_syslog_header_on_real_lines(name: str, when: datetime) -> None:
     assert parse(sample("cisco-nx-os", name)).time == when.timestamp()
+
+
+def test_nxos_config_names_the_remote_host_and_the_tty() -> None:
+    """NX-OS's `Configured from vty by U on <remote host>@<tty>`: the host is the source, the
+    tty the line (it was read as the line)."""
+    ev = parse(sample("cisco-nx-os", "test_vshd_syslog_config"))
+    assert pick(ev, "user", "src_ip", "line", "via") == ("jdoe", "1.2.3.4", "pts/0", "vty")
+    ev = parse("2026 Nov 25 12:00:04 ICT: %VSHD-5-VSHD_SYSLOG_CONFIG_I: Configured from vty by noc on "
+               "jump1.example.net@pts/3")
+    assert pick(ev, "user", "src_host", "src_ip", "line") == ("noc", "jump1.example.net", None, "pts/3")
 
 
 @pytest.mark.parametrize(

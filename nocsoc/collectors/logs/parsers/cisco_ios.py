@@ -33,9 +33,10 @@ _EXTRACT: list[tuple[str, re.Pattern[str]]] = [
         (
             "Configured ",
             r"Configured (?:from (?P<via>\S+) by|programmatically by process .*? from \S+ as) "
-            rf"(?P<user>\S+)(?: on (?P<line>[^\s(@]+))?(?:@\S+)?(?: \((?P<ip>{_IP})\))?",
+            rf"(?P<user>\S+)(?: on (?:[^\s(@]+@)?(?P<line>[^\s(]+))?(?: \((?P<ip>{_IP})\))?",
         ),
-        ("Configured from", rf"by \S+ on (?P<ip>{_IP})@"),
+        # NX-OS: `on <remote host>@<tty>`, the session's origin as `show users` lists it
+        ("Configured from", r"by \S+ on (?P<ip>[^\s(@]+)@"),
         ("logged command", r"User:(?P<user>\S+)\s+logged command:(?P<cmd>.*)"),
         ("executed the command", r"User:(?P<user>\S+) executed the command:(?P<cmd>.*)"),
         (
@@ -173,14 +174,17 @@ def _outcome(fac: str, mn: str, text: str) -> str | None:
     """A login's result by its mnemonic (Cisco's message guides): `*FAIL*` failed; SEC_LOGIN's
     QUIET_MODE_ON is the lockout that failed attempts trigger (its text carries the last failed
     attempt), so a failure too; SSH's USERAUTH ends with the result (`Succeeded`/`Failed`);
-    `*SUCCESS*`/`*PASS*` of a login facility succeeded. Anything else (QUIET_MODE_OFF, session
-    starts and ends) is not an authentication result: no outcome."""
+    `*SUCCESS*`/`*PASS*` succeeded. Only logins (SEC_LOGIN, `*AUTH*` mnemonics) have one: a
+    failed syslog host or config fetch is no authentication, nor are QUIET_MODE_OFF and
+    session starts and ends."""
+    if fac != "SEC_LOGIN" and "AUTH" not in mn:
+        return None
     if "FAIL" in mn or mn == "QUIET_MODE_ON":
         return "failure"
     if mn.endswith("USERAUTH"):
         tail = text.rstrip(". ").rsplit(" ", 1)[-1].lower()
         return "success" if tail == "succeeded" else "failure" if tail == "failed" else None
-    if (fac == "SEC_LOGIN" or "AUTH" in mn) and ("SUCCESS" in mn or "PASS" in mn):
+    if "SUCCESS" in mn or "PASS" in mn:
         return "success"
     return None
 
