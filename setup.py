@@ -16,5 +16,8 @@ setup(
         # flows: batch receive (recvmmsg) and hash group-by of the rollup
         Extension("nocsoc.collectors.flows._flowfast", ["nocsoc/collectors/flows/_flowfast.c"],
                   optional=True, extra_compile_args=_FLAGS),
+        # logs: the key=value splitter of the FortiGate, Sophos, Juniper and auditd parsers
+        Extension("nocsoc.collectors.logs._logfast", ["nocsoc/collectors/logs/_logfast.c"],
+                  optional=True, extra_compile_args=_FLAGS),
     ],
 )

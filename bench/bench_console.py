@@ -64,11 +64,14 @@ def _store(path: Path, n: int) -> Any:
     return store, t0 + n * 25.0
 
 
-def _time(cl: Any, url: str, reps: int = 20) -> float:
+def _time(cl: Any, url: str, reps: int = 20, before: Any = None) -> float:
+    """Median server time of `url`; `before()` runs ahead of each request, untimed."""
     for _ in range(3):
         assert cl.get(url).status_code == 200, url
     times = []
     for _ in range(reps):
+        if before is not None:
+            before()
         t = time.perf_counter()
         r = cl.get(url)
         times.append(time.perf_counter() - t)
@@ -212,16 +215,23 @@ def run(n: int | None = None) -> dict[str, Any]:
             ("queue: rule by its title (resolved to its id)", "/alerts?rule=SSH+Brute+Force+From+One+Source"),
             ("queue: part of a rule title", "/alerts?rule=Brute+Force"),
             ("queue: source address filter", f"/alerts?src={some.src_ip}"),
-            ("queue: free text over evidence", "/alerts?q=sqlmap"),
+            ("queue: free text over evidence (FTS5)", "/alerts?q=sqlmap"),
+            ("queue: free text, two words (FTS5)", "/alerts?q=Failed+password"),
+            ("queue: free text, an address (FTS5)", f"/alerts?q={some.src_ip}"),
+            ("queue: free text, any state, a word in 30% of alerts (FTS5)", "/alerts?state=&q=root"),
+            ("API: /api/v1/alerts free text", "/api/v1/alerts?q=sqlmap"),
             ("queue: last 24 h", "/alerts?since=24h"),
             ("alert detail (pivot: no history configured)", f"/alerts/{some.id}"),
             ("incidents (last 7 days)", "/incidents"),
-            ("IOC page", "/ioc"),
+            ("IOC page (the refresh interval's figures)", "/ioc"),
+            ("IOC page, figures recomputed (first view of an interval)", "/ioc"),
         ]
         rows = []
+        cache = app.state.ioc_cache
         for what, url in cases:
-            ms = _time(cl, url)
-            goal = 300 if "detail" in what else 200 if what.startswith("queue") else None
+            ms = _time(cl, url, before=cache.clear if "recomputed" in what else None)
+            goal = 300 if "detail" in what or "IOC" in what else None
+            goal = 200 if what.startswith(("queue", "API")) else goal
             rows.append(
                 {
                     "page": what,
@@ -259,6 +269,14 @@ def run(n: int | None = None) -> dict[str, Any]:
         "notes": [
             f"store of {n:,} alerts built by AlertStore.ingest in {build_s:.1f} s",
             "detail with pivot: DuckDB over the hourly Parquet files of nocsoc.history",
+            "free text: FTS5 (unicode61) over title, evidence values, hosts and users, kept by "
+            "triggers; whole words, a trailing * for a prefix",
+            "IOC: figures computed at most once per web.refresh_s (and at once after a console "
+            "triage); 'recomputed' is every view without them (the first view; a screen unwatched "
+            "for two intervals); a watched screen gets the last figures while new ones are "
+            "computed in the background",
+            "alert ingest with the FTS5 triggers: 20,000 new alerts 7.9-8.9 s against 4.2-5.4 s "
+            "without (same machine, same load; measured apart from this bench)",
         ],
     }
 

@@ -105,6 +105,42 @@ def make_lines(n: int, seed: int = 7) -> list[str]:
     return out
 
 
+# SEKOIA's samples (../shared/log-samples) of the formats the logs issue added, and the program a
+# syslog relay puts in front of the header-less bodies (None: complete lines as they are; "":
+# the body carries its own `program[pid]: ` tag). The same reading as tests/collectors/logs.
+SAMPLE_FORMATS: dict[str, str | None] = {
+    "fortigate": None, "cisco-secure-firewall": None, "cisco-ios": None, "cisco-nx-os": None,
+    "juniper-ngfw": "", "juniper-switches": "", "paloalto-ngfw": None, "sophos-firewall": None,
+    "checkpoint": None, "openbsd-packet-filter": "filterlog", "netfilter": "kernel",
+    "openssh": "sshd", "apache": None, "nginx": None, "microsoft-iis": None,
+}
+_HEADER = re.compile(r"^(?:<\d+>)?[A-Z][a-z]{2} +\d+ \d\d:\d\d:\d\d \S+ [\w()./-]+(?:\[\d+\])?: ")
+
+
+def sample_lines(n: int) -> list[str]:
+    """The real lines of every new format's samples, in turn, until there are `n`: the mix
+    with the new formats (empty when ../shared/log-samples is absent)."""
+    import json
+
+    base: list[str] = []
+    for fmt, prog in SAMPLE_FORMATS.items():
+        for f in sorted((SHARED / "log-samples" / "sekoia" / fmt).glob("*.json")):
+            inp = json.loads(f.read_text(encoding="utf-8"))["input"]
+            msg = str(inp["message"]).strip()
+            log = inp.get("log")
+            app = inp.get("log.syslog.appname") or (
+                (log.get("syslog") or {}).get("appname") if isinstance(log, dict) else None)
+            if app:
+                msg = f"<38>Nov 25 01:02:03 host1 {app}: {msg}"
+            elif prog == "":
+                msg = f"<38>Nov 25 01:02:03 host1 {msg}"
+            elif prog is not None and not _HEADER.match(msg):
+                msg = f"<38>Nov 25 01:02:03 host1 {prog}[42]: {msg}"
+            if "\n" not in msg:
+                base.append(msg)
+    return [base[i % len(base)] for i in range(n)] if base else []
+
+
 def _rule_paths() -> list[Path]:
     return [SIGMAHQ / d for d in ("linux", "web", "network")]
 
@@ -135,6 +171,29 @@ def _engine_time(rs: Any, events: list[Any]) -> tuple[float, int]:
     return statistics.median(times), dets
 
 
+def _per_parser(lines: list[str], events: list[Any]) -> str:
+    """Where parsing goes: CPU us a line by the parser that took it (lines of one parser parsed
+    alone, best of ROUNDS), the heaviest first, and each one's share of the mix's parse time."""
+    from nocsoc.collectors.logs.ruletest import parse_lines
+
+    by: dict[str, list[str]] = {}
+    for line, ev in zip(lines, events, strict=False):
+        by.setdefault(ev.parser, []).append(line)
+    cost = {}
+    for name, group in by.items():
+        best = min(_cpu(lambda g=group: list(parse_lines(g))) for _ in range(ROUNDS))
+        cost[name] = best / len(group) * 1e6
+    total = sum(cost[k] * len(v) for k, v in by.items())
+    top = sorted(by, key=lambda k: -cost[k] * len(by[k]))
+    return ", ".join(f"{k} {cost[k]:.1f} ({cost[k] * len(by[k]) / total:.0%})" for k in top[:9])
+
+
+def _cpu(fn: Any) -> float:
+    t0 = time.process_time()
+    fn()
+    return time.process_time() - t0
+
+
 def _nocsoc(lines: list[str]) -> dict[str, Any]:
     from nocsoc.collectors.logs.ruletest import parse_lines
     from nocsoc.detections.loader import load_rules
@@ -147,8 +206,11 @@ def _nocsoc(lines: list[str]) -> dict[str, Any]:
         parse_times.append(time.process_time() - t0)
     parse_s = statistics.median(parse_times)
     engine_s, dets = _engine_time(rs, events)
+    # one event a line here (no `message repeated`): the parser of each line is its event's
+    per_parser = _per_parser(lines, events) if len(events) == len(lines) else ""
     return {"rules": len(rs.rules), "correlations": len(rs.correlations), "events": len(events),
-            "parse_s": parse_s, "engine_s": engine_s, "detections": dets, "ruleset": rs, "parsed": events}
+            "parse_s": parse_s, "engine_s": engine_s, "detections": dets, "ruleset": rs, "parsed": events,
+            "per_parser": per_parser}
 
 
 def _sqlite_reference(events: list[Any], ruleset: Any) -> dict[str, Any]:
@@ -240,19 +302,24 @@ def run(n_events: int | None = None) -> dict[str, Any]:
     same_s, _ = _engine_time(same, ours["parsed"])
     sqlite_eps = n / (ref["insert_s"] + ref["query_s"])
     sqlite_q_eps = n / ref["query_s"]
+    # the mix with the new formats: SEKOIA's real samples of each, repeated
+    new_lines = sample_lines(n_events or N_EVENTS)
+    mix2 = _nocsoc(new_lines) if new_lines else None
+    ref2 = _sqlite_reference(mix2["parsed"], mix2["ruleset"]) if mix2 else None
 
-    def row(what: str, rules: int, eps: float) -> dict[str, Any]:
+    def row(what: str, rules: int, eps: float, goal: int = 100_000) -> dict[str, Any]:
+        met = eps >= goal and eps / sqlite_eps >= 10
         return {"engine": what, "rules": rules, "events/s per core": round(eps),
                 "x SQLite (load + query)": round(eps / sqlite_eps, 1),
                 "x SQLite (query only)": round(eps / sqlite_q_eps, 1),
-                "goal": ">= 100k/s, >= 10x" if eps >= 100_000 and eps / sqlite_eps >= 10 else "not met"}
+                "goal": f">= {goal // 1000}k/s, >= 10x: {'met' if met else 'not met'}"}
 
     all_rules = ours["rules"] + ours["correlations"]
     rows = [
         row("nocsoc streaming engine, all rules", all_rules, n / ours["engine_s"]),
         row("nocsoc streaming engine, the rules SQLite can run", len(same.rules) + len(same.correlations),
             n / same_s),
-        row("nocsoc parse + engine, all rules", all_rules, n / (ours["engine_s"] + ours["parse_s"])),
+        row("nocsoc parse + engine, all rules", all_rules, n / (ours["engine_s"] + ours["parse_s"]), 150_000),
         {"engine": "pySigma SQLite backend, load + query (reference)", "rules": ref["queries"],
          "events/s per core": round(sqlite_eps), "x SQLite (load + query)": 1.0,
          "x SQLite (query only)": round(sqlite_eps / sqlite_q_eps, 2), "goal": ""},
@@ -261,6 +328,22 @@ def run(n_events: int | None = None) -> dict[str, Any]:
          "x SQLite (load + query)": round(sqlite_q_eps / sqlite_eps, 2),
          "x SQLite (query only)": 1.0, "goal": ""},
     ]
+    if mix2 is not None and ref2 is not None:
+        n2 = mix2["events"]
+        eps2 = n2 / (mix2["engine_s"] + mix2["parse_s"])
+        sq2 = n2 / (ref2["insert_s"] + ref2["query_s"])
+        met2 = eps2 >= 150_000 and eps2 / sq2 >= 10
+        rows.append({"engine": "mix of the new formats: nocsoc parse + engine, all rules",
+                     "rules": all_rules, "events/s per core": round(eps2),
+                     "x SQLite (load + query)": round(eps2 / sq2, 1),
+                     "x SQLite (query only)": round(eps2 * ref2["query_s"] / n2, 1),
+                     "goal": f">= 150k/s, >= 10x: {'met' if met2 else 'not met'}"})
+        rows.append({"engine": "mix of the new formats: pySigma SQLite backend, load + query",
+                     "rules": ref2["queries"], "events/s per core": round(sq2),
+                     "x SQLite (load + query)": 1.0,
+                     "x SQLite (query only)": round(ref2["query_s"] / (ref2["insert_s"] + ref2["query_s"]),
+                                                    2),
+                     "goal": ""})
     skipped = ", ".join(f"{v} {k}" for k, v in ref["skipped"].items())
     from nocsoc.detections.loader import builtin_rules_dir
     builtin = sum(1 for r in full.rules if r.path.startswith(str(builtin_rules_dir())))
@@ -276,9 +359,20 @@ def run(n_events: int | None = None) -> dict[str, Any]:
             f"Engine: {ours['detections']:,} detections; parsing alone {round(n / ours['parse_s']):,} "
             f"events/s. CPU time of one thread (time.process_time), median of {ROUNDS} runs for the "
             "engine and for parsing.",
+            f"Parse CPU us a line by parser (share of the mix's parse time): {ours['per_parser']}; "
+            f"new-formats mix: {mix2['per_parser'] if mix2 else 'not run'}. The key=value, CEF "
+            "extension and netfilter/auditd splits run in C where the extension is built "
+            "(nocsoc/collectors/logs/_logfast.c; the regexes stay the reference and the fallback).",
             f"SQLite: {ref['queries']} queries run, {ref['matches']:,} rows returned; not run: {skipped}; "
             f"{ref['abandoned']} abandoned after {QUERY_BUDGET_S:.0f} s. Load = building the table of "
             f"{n:,} rows ({ref['insert_s']:.2f} s), query = running every query ({ref['query_s']:.2f} s).",
+            *([f"Mix of the new formats: {mix2['events']:,} events, the {len(set(new_lines))} real lines of "
+               f"SEKOIA's samples of {', '.join(SAMPLE_FORMATS)} (../shared/log-samples; a syslog header "
+               "added where the sample is a bare body, as the golden tests do) in turn; parsing alone "
+               f"{round(mix2['events'] / mix2['parse_s']):,} events/s, engine alone "
+               f"{round(mix2['events'] / mix2['engine_s']):,} events/s, {mix2['detections']:,} detections; "
+               f"SQLite: {ref2['queries']} queries, {ref2['matches']:,} rows."]
+              if mix2 is not None and ref2 is not None else []),
             "Keyword rules (54 SigmaHQ linux/network rules search the raw line), which the SQLite "
             "backend cannot run at all, cost the engine little: every rule of a logsource is gated by "
             "ONE Aho-Corasick scan (ahocorasick_rs) per event over the needles of all of them "

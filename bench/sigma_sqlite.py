@@ -20,6 +20,8 @@ def load_events(events: list[Any], timestamp: bool = False) -> tuple[sqlite3.Con
     for ev in events:
         for k in ev.fields:
             cols.setdefault(k.lower(), k)
+    if timestamp:  # the correlation queries' time column: an event field of that name yields
+        cols.pop("timestamp", None)
     names = list(cols)
     db = sqlite3.connect(":memory:")
     db.create_function("regexp", 2, lambda p, v: v is not None and re.search(p, str(v)) is not None,

@@ -7,8 +7,11 @@ import re
 from pathlib import Path
 
 import pytest
+import typer.main
 
 from nocsoc import messages
+from nocsoc.cli import lang
+from nocsoc.cli.app import app
 from nocsoc.dashboards.i18n import catalog
 
 GLOSSARY = Path(__file__).resolve().parents[1] / "docs" / "glossary.md"
@@ -24,14 +27,20 @@ def glossary() -> list[tuple[str, str]]:
 
 
 def catalogues() -> dict[str, tuple[str, str]]:
-    """Every key of both catalogues: (English text, Vietnamese text)."""
+    """Every key of both catalogues: (English text, Vietnamese text); and the CLI's --help, whose
+    English is the code's text (tests/cli/test_lang.py checks every command has its Vietnamese)."""
     out = {}
     for en, vi in ((catalog("en"), catalog("vi")), (messages.catalog("en"), messages.catalog("vi"))):
         assert en.keys() == vi.keys()
         out.update({k: (en[k], vi[k]) for k in en})
+    vi_help = lang.help_texts("vi")
+    for key, obj in lang.help_targets(typer.main.get_command(app)).items():
+        # names typed as they are (HOST:PORT, write:triage, a CSV header) are not words
+        out[f"help: {key}"] = (CODE.sub(" ", str(obj.help or "")), vi_help.get(key, ""))
     return out
 
 
+CODE = re.compile(r"\S*[:,_]\S*")
 PLACEHOLDER = re.compile(r"\{\{.*?\}\}|\{\w+\}")  # Grafana templates, {fields}: names, not words
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import SHARED
 from tests.servers.base import in_ci
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,11 +31,13 @@ ACCELERATORS = {
     "nocsoc._lineproto": ("line-protocol batch encoder", "nocsoc/_lineproto.c"),
     "nocsoc.collectors.flows._flowfast": ("flow receive, decode, rollup",
                                           "nocsoc/collectors/flows/_flowfast.c"),
+    "nocsoc.collectors.logs._logfast": ("log key=value splitter", "nocsoc/collectors/logs/_logfast.c"),
 }
 # the tests that drive the C code hardest: hostile datagrams, random points, both paths compared
 SANITIZED_TESTS = ["tests/collectors/flows/test_fuzz.py", "tests/collectors/flows/test_flowfast.py",
                    "tests/collectors/flows/test_decoder.py", "tests/collectors/flows/test_receiver.py",
-                   "tests/collectors/flows/test_rollup.py", "tests/test_lineproto.py"]
+                   "tests/collectors/flows/test_rollup.py", "tests/test_lineproto.py",
+                   "tests/collectors/logs/test_logfast.py"]
 
 
 def _skip_or_fail(reason: str) -> None:
@@ -81,12 +84,14 @@ def test_c_paths_clean_under_sanitizers(tmp_path: Path) -> None:
              str(tmp_path / source), "-o", str(target)],
             capture_output=True, text=True, check=False)
         assert build.returncode == 0, f"{source}: {build.stderr}"
-    env = {**os.environ, "PYTHONPATH": str(tmp_path), "LD_PRELOAD": f"{asan}:{ubsan}",
-           "ASAN_OPTIONS": "detect_leaks=0:abort_on_error=1", "UBSAN_OPTIONS": "print_stacktrace=1"}
+    # the copy sits elsewhere: its tests find the shared samples where this run's do
+    env = {**os.environ, "PYTHONPATH": str(tmp_path), "NOCSOC_SHARED_DIR": str(SHARED),
+           "LD_PRELOAD": f"{asan}:{ubsan}", "ASAN_OPTIONS": "detect_leaks=0:abort_on_error=1",
+           "UBSAN_OPTIONS": "print_stacktrace=1"}
     check = subprocess.run(
-        [sys.executable, "-c", "import nocsoc._lineproto as a, nocsoc.collectors.flows._flowfast as b;"
-         "print(a.__file__); print(b.__file__)"], cwd=tmp_path, env=env, capture_output=True, text=True,
-        check=False)
+        [sys.executable, "-c", "import importlib;"
+         f"[print(importlib.import_module(m).__file__) for m in {list(ACCELERATORS)!r}]"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, check=False)
     assert check.returncode == 0, check.stderr
     built = [str(tmp_path / source.replace(".c", suffix)) for _what, source in ACCELERATORS.values()]
     assert check.stdout.split() == built  # the sanitized builds, not the installed ones

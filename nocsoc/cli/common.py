@@ -52,10 +52,17 @@ def config_path() -> Path:
     return Path(env) if env else Path("nocsoc.yaml")
 
 
+def error_word() -> str:
+    """`error:` in the reader's language, the first word of every one-line error."""
+    from nocsoc.cli.lang import t
+
+    return t("common.error")
+
+
 def fail(message: str, code: int = EXIT_RUNTIME) -> NoReturn:
     """Print one clear error line and exit with `code`."""
     # escape(): messages quote user input such as `devices[core-01]`, which rich would take as markup
-    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    err_console.print(f"[bold red]{error_word()}[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -63,7 +70,8 @@ def fail_with(err: NocsocError) -> NoReturn:
     """Print every problem of `err` (one `error:` line each, file:line: key: message) and exit
     with its code (2 for bad input)."""
     for problem in err.problems:
-        err_console.print(f"[bold red]error:[/] {escape(problem.render())}", highlight=False, soft_wrap=True)
+        err_console.print(f"[bold red]{error_word()}[/] {escape(problem.render())}", highlight=False,
+                          soft_wrap=True)
     raise typer.Exit(err.exit_code)
 
 
@@ -234,6 +242,11 @@ class OneLineErrors(TyperGroup):
     def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
              complete_var: str | None = None, standalone_mode: bool = True,
              windows_expand_args: bool = True, **extra: Any) -> Any:
+        from nocsoc.cli import lang
+
+        OPTIONS.lang = None  # this command line's --lang, not a previous one's (tests run many)
+        given = lang.lang_in_args(list(args) if args is not None else sys.argv[1:])
+        lang.translate_help(self, lang.current(given))
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, False, windows_expand_args, **extra)
         click_exception = _click_exception_class()
@@ -247,9 +260,11 @@ class OneLineErrors(TyperGroup):
 
                 rich_utils.rich_format_error(exc)  # type: ignore[arg-type]  # typer's own display
                 sys.exit(code)
-            hint = f" (see: {ctx.command_path} --help)" if ctx is not None else ""
+            from nocsoc.cli.lang import t
+
+            hint = t("common.see_help", command=ctx.command_path) if ctx is not None else ""
             message = " ".join(str(exc.format_message()).split())
-            err_console.print(f"[bold red]error:[/] {escape(message)}{escape(hint)}", highlight=False,
+            err_console.print(f"[bold red]{error_word()}[/] {escape(message)}{escape(hint)}", highlight=False,
                               soft_wrap=True)
             sys.exit(code)
         except typer.Abort:  # e.g. a confirmation prompt on a closed stdin: as typer shows it

@@ -9,7 +9,8 @@ import typer
 from rich.table import Table
 
 from nocsoc.cli import common
-from nocsoc.cli.lang import t
+from nocsoc.cli.lang import add_columns, t
+from nocsoc.cli.options import JsonOut
 from nocsoc.dashboards.config import DashboardsConfig
 from nocsoc.errors import NocsocError
 from nocsoc.inventory.model import Inventory
@@ -59,7 +60,7 @@ def build_cmd(
     jsonschema_dir: Path | None = typer.Option(
         None, "--jsonschema", help="also validate against Grafana's JSON Schemas in this directory "
         "(grafana-foundation-sdk's jsonschema/ folder)"),
-    json_out: bool = typer.Option(False, "--json", help="machine-readable report"),
+    json_out: JsonOut = False,
 ) -> None:
     """Write provisioning/{datasources,dashboards,alerting}/*.yaml and dashboards/<Folder>/*.json."""
     from nocsoc.dashboards import alerting
@@ -113,7 +114,7 @@ def push_cmd(
         "(default: dashboards.grafana_token reference, else GRAFANA_TOKEN if set)"),
     locale: str | None = typer.Option(None, "--locale", help=LOCALE_HELP),
     dry_run: bool = typer.Option(False, "--dry-run", help="show what would change, change nothing"),
-    json_out: bool = typer.Option(False, "--json", help="machine-readable report"),
+    json_out: JsonOut = False,
 ) -> None:
     """Push folders, the datasource, dashboards (by uid) and alert rules; unchanged objects are left alone."""
     from nocsoc.dashboards.push import connect, push
@@ -133,16 +134,18 @@ def push_cmd(
         common.print_json({"url": url, "grafana_version": report.grafana_version, "dry_run": dry_run,
                            "changes": [vars(c) for c in report.changes]})
         return
-    verb = "would " if dry_run else ""
-    table = Table(title=f"Grafana {report.grafana_version} at {url}" + (" (dry run)" if dry_run else ""))
+    title = t("dash.push.title", version=report.grafana_version, url=url)
+    table = Table(title=title + (t("dash.push.dry_run") if dry_run else ""))
     for col in ("kind", "uid", "title", "action", "detail"):
         table.add_column(t(f"dash.col.{col}"))
     colour = {"create": "green", "update": "yellow", "unchanged": "dim"}
     for c in report.changes:
-        table.add_row(c.kind, c.uid, c.title, f"[{colour[c.action]}]{verb}{c.action}[/]", c.detail)
+        action = t(f"dash.push.{'would_' if dry_run and c.action != 'unchanged' else ''}{c.action}")
+        table.add_row(c.kind, c.uid, c.title, f"[{colour[c.action]}]{action}[/]", c.detail)
     common.console.print(table)
-    common.console.print(f"{verb}create {report.count('create')}, {verb}update {report.count('update')}, "
-                         f"unchanged {report.count('unchanged')}")
+    common.console.print(t("dash.push.counts_dry" if dry_run else "dash.push.counts",
+                           create=report.count("create"), update=report.count("update"),
+                           unchanged=report.count("unchanged")))
 
 
 def _token(token_env: str | None, cfg: DashboardsConfig, cfg_path: Path | None) -> str | None:
@@ -167,7 +170,7 @@ def _token(token_env: str | None, cfg: DashboardsConfig, cfg_path: Path | None) 
 @app.command("list")
 def list_cmd(
     locale: str | None = typer.Option(None, "--locale", help=LOCALE_HELP),
-    json_out: bool = typer.Option(False, "--json", help="machine-readable output"),
+    json_out: JsonOut = False,
 ) -> None:
     """The dashboards and alert rules nocsoc generates."""
     from nocsoc.dashboards import alerting
@@ -199,7 +202,7 @@ def check_cmd(
     influx_url: str = typer.Option(..., "--influx-url", help="InfluxDB 1.x URL, e.g. http://127.0.0.1:8086"),
     database: str | None = typer.Option(None, "--db", help="database (default: dashboards.influx_database)"),
     range_s: int = typer.Option(3600, "--range", min=1, help="time range in seconds, ending now"),
-    json_out: bool = typer.Option(False, "--json", help="machine-readable output"),
+    json_out: JsonOut = False,
 ) -> None:
     """Run every panel and alert query, as Grafana sends it, on InfluxDB (exit 1: one failed or was empty)."""
     from nocsoc.dashboards.proof import prove_all
@@ -212,11 +215,11 @@ def check_cmd(
         common.print_json([{"query": str(r.ref), "rows": r.rows, "series": len(r.series), "error": r.error,
                             "influxql": r.influxql} for r in results])
     else:
-        table = Table(title=f"{len(results)} queries on {influx_url}")
-        for col in ("query", "series", "rows", "result"):
-            table.add_column(col)
+        table = Table(title=t("dash.check.title", n=len(results), url=influx_url))
+        add_columns(table, "dash.check.col", ("query", "series", "rows", "result"))
         for r in results:
-            verdict = "[green]ok[/]" if r.ok else f"[red]{r.error or 'no data'}[/]"
+            failure = r.error or t("dash.check.no_data")
+            verdict = f"[green]{t('dash.check.ok')}[/]" if r.ok else f"[red]{failure}[/]"
             table.add_row(str(r.ref), str(len(r.series)), str(r.rows), verdict)
         common.console.print(table)
     if bad:

@@ -38,7 +38,7 @@ def demo(
 
     A workspace's alert store (acknowledgements, comments) is kept from run to run; --fresh
     moves it to <dir>/backups/ first."""
-    from nocsoc.cli.lang import current
+    from nocsoc.cli.lang import current, t
     from nocsoc.service.demo import DemoOptions, run_demo
     from nocsoc.service.summary import check_attacks, read_summary, render_attack_checks, render_summary
 
@@ -46,21 +46,17 @@ def demo(
     opts = DemoOptions(workdir=workdir, duration_s=duration, speed=speed, seed=seed,
                        influx_url=os.environ.get("NOCSOC_INFLUX_URL") or None, fresh=fresh)
     console = common.console
-    console.print(Panel.fit(
-        "nocsoc demo: the former Bình Phước backbone of Đồng Nai (48 devices, 11 sites) simulated on "
-        "127.10.0.0/16,\n"
-        f"watched by `nocsoc run` for {duration:.0f} s ({duration * speed / 60:.0f} simulated minutes), "
-        "writing to the embedded SQLite sink" + (f" and {opts.influx_url}" if opts.influx_url else "") + ".",
-        title="nocsoc"))
+    also = t("demo.and_influx", url=opts.influx_url) if opts.influx_url else ""
+    header = t("demo.header", seconds=f"{duration:.0f}", minutes=f"{duration * speed / 60:.0f}", also=also)
+    console.print(Panel.fit(header, title="nocsoc"))
     progress = Progress(TextColumn("{task.description}"), BarColumn(), TimeRemainingColumn(), console=console)
-    task = progress.add_task("starting", total=duration)
+    task = progress.add_task(t("demo.starting"), total=duration)
 
     def on_tick(elapsed: float, statuses: list, sim: dict) -> None:
-        progress.update(task, completed=min(elapsed, duration), description=(
-            f"polls {_counter(statuses, 'snmp', 'polls_ok')}  "
-            f"flow records {_counter(statuses, 'flows', 'records')}  "
-            f"log lines {_counter(statuses, 'logs', 'received')}  "
-            f"alerts {_counter(statuses, 'logs', 'alerts')}"))
+        progress.update(task, completed=min(elapsed, duration), description=t(
+            "demo.progress", polls=_counter(statuses, "snmp", "polls_ok"),
+            records=_counter(statuses, "flows", "records"), lines=_counter(statuses, "logs", "received"),
+            alerts=_counter(statuses, "logs", "alerts")))
 
     with progress:
         try:
@@ -73,25 +69,18 @@ def demo(
                            optics_min_dbm=result.optics_min_dbm)
     console.print(render_summary(summary, lang=current(), optics_min_dbm=result.optics_min_dbm))
     checks = check_attacks(result.manifest, result.alerts_db, since=result.started)
-    console.print(render_attack_checks(checks))
+    console.print(render_attack_checks(checks, lang=current()))
     ws = result.workspace
     if ws is not None and ws.backup is not None:
-        console.print(f"--fresh: the previous alert store is saved as {ws.backup}", highlight=False)
+        console.print(t("demo.backup", path=ws.backup), highlight=False)
     elif ws is not None and ws.kept_alerts:
-        console.print(f"{ws.kept_alerts} alerts of earlier runs kept in {result.alerts_db} "
-                      "(--fresh starts empty, after a backup)", highlight=False)
-    console.print(
-        f"\n{summary.points:,} values stored in {result.db_path}; "
-        f"{result.dashboards} Grafana dashboards and provisioning in {result.grafana_dir}/ "
-        "(see docs/grafana.md to mount them into Grafana).\n"
-        f"Next: nocsoc -c {cfg} alerts list  |  nocsoc -c {cfg} inventory list  |  "
-        f"nocsoc -c {cfg} top (beside a running `nocsoc -c {cfg} run`)",
-        highlight=False)
+        console.print(t("demo.kept", n=ws.kept_alerts, path=result.alerts_db), highlight=False)
+    console.print("\n" + t("demo.stored", points=f"{summary.points:,}", db=result.db_path,
+                           dashboards=result.dashboards, grafana=result.grafana_dir) + "\n"
+                  + t("demo.next", cfg=cfg), highlight=False)
     if result.console_url:
-        console.print(
-            f"\nSOC console (alerts, incidents, IOC screen, from the embedded store): run\n"
-            f"  nocsoc -c {cfg} web\nthen open {result.console_url}ioc  (user {result.console_user}, "
-            f"password in {result.console_password_file})", highlight=False)
+        console.print("\n" + t("demo.console", cfg=cfg, url=result.console_url, user=result.console_user,
+                               password_file=result.console_password_file), highlight=False)
     if result.run_exit != 0:
         log = result.config_path.parent / "var" / "run.log"
         common.fail(f"`nocsoc run` exited with {result.run_exit}: see {log}")

@@ -20,6 +20,9 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from nocsoc.cli import common
+from nocsoc.cli.lang import t as tr
+from nocsoc.cli.lang import word
+from nocsoc.cli.options import JsonOut
 from nocsoc.paths import resolve_path
 
 rules_app = typer.Typer(help="Sigma rules: the built-in pack and your own.", no_args_is_help=True)
@@ -182,7 +185,7 @@ def detect_command(
                   ".gz/.bz2/.xz; Windows .evtx), read oldest first"),
     rules: list[Path] = typer.Option(None, "--rules", "-r", help="extra Sigma rule files or directories"),
     no_builtin: bool = typer.Option(False, "--no-builtin", help="leave the built-in pack out"),
-    as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
+    as_json: JsonOut = False,
     store: bool = typer.Option(False, "--store", help="also write the alerts to the alert store"),
     db: Path | None = typer.Option(None, "--db", help="alert store (default: from nocsoc.yaml)"),
 ) -> None:
@@ -208,12 +211,13 @@ def detect_command(
         for f in list(paths):
             keys[f] = hunt_inputs.content_key(f)
             if target.input_offset(keys[f]) is not None:
-                common.err_console.print(f"[yellow]note:[/] {escape(str(f))}: already stored, skipped")
+                skipped = tr("detect.skipped", path=escape(str(f)))
+                common.err_console.print(f"[yellow]{tr('svc.note')}[/] {skipped}")
                 paths.remove(f)
     rs = _ruleset(rules, builtin=not no_builtin)
     for e in rs.errors:
         common.err_console.print(
-            f"[yellow]warning:[/] {escape(e.path)}: {escape(e.rule)}: {escape(e.message)}")
+            f"[yellow]{tr('svc.warning')}[/] {escape(e.path)}: {escape(e.rule)}: {escape(e.message)}")
     from nocsoc.detections.config import DetectionsConfig
 
     dflt = DetectionsConfig()  # a merged log is put back in event-time order as the live stream is
@@ -224,9 +228,9 @@ def detect_command(
     last = 0.0
     done = 0
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-                  TextColumn("{task.fields[events]} events"), TimeRemainingColumn(),
+                  TextColumn(tr("detect.events")), TimeRemainingColumn(),
                   console=common.err_console, transient=True, disable=as_json) as progress:
-        task = progress.add_task("hunting", total=total or 1, events=0)
+        task = progress.add_task(tr("detect.hunting"), total=total or 1, events=0)
         for f in paths:
             if f.suffix.lower() == ".evtx":
                 rep = InputReport(str(f))
@@ -265,8 +269,8 @@ def detect_command(
                     if events % 2000 == 0:
                         progress.update(task, events=events)
             except (OSError, EOFError, lzma.LZMAError) as exc:  # a corrupt .gz/.bz2/.xz
-                common.err_console.print(
-                    f"[yellow]warning:[/] {escape(str(f))}: unreadable ({escape(str(exc))}), rest skipped")
+                why = tr("detect.unreadable", path=escape(str(f)), error=escape(str(exc)))
+                common.err_console.print(f"[yellow]{tr('svc.warning')}[/] {why}")
             if wrep.events or wrep.bad:
                 reports.append(wrep)
             done += f.stat().st_size
@@ -284,14 +288,15 @@ def detect_command(
     alerts.sort(key=lambda a: (a.first_seen, a.id))
     for rep in reports:
         if rep.bad or rep.unknown_channels or rep.unknown_event_ids:
-            common.err_console.print(f"[yellow]warning:[/] {escape(_input_problems(rep))}", highlight=False)
+            common.err_console.print(f"[yellow]{tr('svc.warning')}[/] {escape(_input_problems(rep))}",
+                                     highlight=False)
     if as_json:
         common.print_json({"events": events, "unparsed": unparsed, "rules": len(rs.rules),
                            "correlations": len(rs.correlations),
                            "inputs": [r.to_dict() for r in reports],
                            "alerts": [a.to_dict() for a in alerts]})
         return
-    _alerts_table(alerts, f"{len(alerts)} alerts from {events} events ({unparsed} unparsed)")
+    _alerts_table(alerts, tr("detect.title", alerts=len(alerts), events=events, unparsed=unparsed))
 
 
 def _input_problems(rep: Any) -> str:
@@ -309,13 +314,18 @@ def _input_problems(rep: Any) -> str:
     return f"{rep.name}: {rep.events} events read; " + "; ".join(parts) + first
 
 
+def _state(state: str) -> str:
+    """An alert's state in the reader's language (the value typed to --state stays as it is)."""
+    return word("alerts.state", state)
+
+
 def _alerts_table(alerts: list[Any], title: str) -> None:
     t = Table(title=title)
-    for col in ("id", "level", "rule", "host", "src", "user", "count", "first seen", "last seen", "state"):
-        t.add_column(col, justify="right" if col in ("id", "count") else "left")
+    for col in ("id", "level", "rule", "host", "src", "user", "count", "first_seen", "last_seen", "state"):
+        t.add_column(tr(f"alerts.col.{col}"), justify="right" if col in ("id", "count") else "left")
     for a in alerts:
         t.add_row(str(a.id), _level(a.level), escape(a.rule_title), escape(a.host), escape(a.src_ip),
-                  escape(a.user), str(a.count), _ts(a.first_seen), _ts(a.last_seen), a.state)
+                  escape(a.user), str(a.count), _ts(a.first_seen), _ts(a.last_seen), _state(a.state))
     common.print_table(t)
 
 
@@ -344,10 +354,10 @@ def rules_list(
                            "disabled": [u.to_dict() for u in rs.disabled],
                            "errors": [e.to_dict() for e in rs.errors]})
         return
-    t = Table(title=f"{len(rs.rules)} rules, {len(rs.correlations)} correlations ({len(rs.unsupported)} "
-                    f"unsupported, {len(rs.disabled)} disabled, {len(rs.errors)} errors)")
-    for col in ("level", "kind", "title", "logsource / rules", "id"):
-        t.add_column(col)
+    t = Table(title=tr("rules.title", rules=len(rs.rules), correlations=len(rs.correlations),
+                       unsupported=len(rs.unsupported), disabled=len(rs.disabled), errors=len(rs.errors)))
+    for col in ("level", "kind", "title", "where", "id"):
+        t.add_column(tr(f"rules.col.{col}"))
     for r in rows:
         ls = r.get("logsource")
         where = (" ".join(f"{k}={v}" for k, v in ls.items() if v) if ls
@@ -397,25 +407,27 @@ def rules_check(
                            "validation": [f.to_dict() for f in findings],
                            "tests": [t.to_dict() for t in tests], "untested": missing})
     else:
-        common.console.print(f"{rs.files} files: {len(rs.rules)} rules and {len(rs.correlations)} "
-                             f"correlations load; {len(rs.unsupported)} unsupported; {len(rs.errors)} errors")
+        common.console.print(tr("rules.check.summary", files=rs.files, rules=len(rs.rules),
+                                correlations=len(rs.correlations), unsupported=len(rs.unsupported),
+                                errors=len(rs.errors)))
         for u in rs.unsupported:
-            common.console.print(f"  [dim]unsupported[/] {escape(u.path)}: {escape(u.message)}",
-                                 highlight=False)
+            common.console.print(f"  [dim]{tr('rules.check.unsupported')}[/] {escape(u.path)}: "
+                                 f"{escape(u.message)}", highlight=False)
         for e in rs.errors:
-            common.console.print(
-                f"  [red]error[/] {escape(e.path)}: {escape(e.rule)}: {escape(e.message)}", highlight=False)
+            common.console.print(f"  [red]{tr('rules.check.error')}[/] {escape(e.path)}: {escape(e.rule)}: "
+                                 f"{escape(e.message)}", highlight=False)
         for f in findings:
-            common.console.print(f"  [yellow]validation[/] {escape(f.path)}: {escape(f.rule)}: "
-                                 f"{escape(f.message)}", highlight=False)
+            common.console.print(f"  [yellow]{tr('rules.check.validation')}[/] {escape(f.path)}: "
+                                 f"{escape(f.rule)}: {escape(f.message)}", highlight=False)
         if tests:
-            common.console.print(f"rule tests: {len(tests) - len(failed)}/{len(tests)} pass")
-        for t in failed:
-            common.console.print(f"  [red]FAIL[/] {escape(t.title)}: {escape(t.path)} expected "
-                                 f"{'match' if t.expect_match else 'no match'}, "
-                                 f"{t.hits} hits on {t.lines} lines")
+            common.console.print(tr("rules.check.tests", passed=len(tests) - len(failed), total=len(tests)))
+        for case in failed:
+            expected = tr("rules.match") if case.expect_match else tr("rules.no_match")
+            common.console.print(f"  [red]{tr('rules.fail')}[/] " + tr(
+                "rules.check.failed", title=escape(case.title), path=escape(case.path), expected=expected,
+                hits=case.hits, lines=case.lines))
         for m in missing:
-            common.console.print(f"  [red]untested[/] {escape(m)}")
+            common.console.print(f"  [red]{tr('rules.check.untested')}[/] {escape(m)}")
     if not ok:
         raise typer.Exit(common.EXIT_USAGE)
 
@@ -446,10 +458,11 @@ def rules_test(
     if as_json:
         common.print_json(res.to_dict())
     else:
-        unit = "lines matched" if res.kind == "rule" else "incidents"
-        mark = "[green]ok[/]" if res.ok else "[red]FAIL[/]"
-        common.console.print(f"{mark} {escape(res.title)}: {res.hits} {unit} of {res.lines} lines "
-                             f"(expected {expect})")
+        key = "rules.test.rule" if res.kind == "rule" else "rules.test.correlation"
+        mark = f"[green]{tr('rules.ok')}[/]" if res.ok else f"[red]{tr('rules.fail')}[/]"
+        expected = tr(f"rules.expect.{expect}")
+        common.console.print(f"{mark} " + tr(key, title=escape(res.title), hits=res.hits, lines=res.lines,
+                                               expected=expected))
     if not res.ok:
         raise typer.Exit(common.EXIT_RUNTIME)
 
@@ -463,27 +476,42 @@ _BY = typer.Option(None, "--by", help="who (default: $NOCSOC_USER or the login n
 @alerts_app.command("list")
 def alerts_list(
     state: str | None = typer.Option(None, "--state",
-                                     help="new | acknowledged | closed | false_positive"),
+                                     help="new | acknowledged | closed | false_positive | open"),
     level: str | None = typer.Option(None, "--level", help=" | ".join(LEVELS)),
     since: str | None = typer.Option(None, "--since", help="30m, 24h, 7d or an ISO time"),
-    rule: str | None = typer.Option(None, "--rule", help="rule id"),
-    limit: int = typer.Option(200, "--limit"),
+    rule: str | None = typer.Option(None, "--rule", help="rule id, name or title (or part of a title)"),
+    host: str | None = typer.Option(None, "--host", help="host, or target address"),
+    src: str | None = typer.Option(None, "--src", help="source address"),
+    user: str | None = typer.Option(None, "--user", help="account"),
+    text: str | None = typer.Option(None, "--text", "-q",
+                                    help="words of the title, evidence, hosts and users (as the console)"),
+    limit: int = typer.Option(200, "--limit", min=1),
     as_json: bool = typer.Option(False, "--json"),
     db: Path | None = _DB,
 ) -> None:
-    """Alerts, most recent first."""
+    """Alerts, most recent first (the console's queue filters)."""
     from nocsoc.detections.alerts import STATES
+    from nocsoc.web.queue import QueueFilter, QueueReader
 
-    if state and state not in STATES:
-        common.fail(f"--state {state!r}: one of {', '.join(STATES)}", common.EXIT_USAGE)
+    if state and state not in (*STATES, "open"):
+        common.fail(f"--state {state!r}: one of {', '.join(STATES)}, open", common.EXIT_USAGE)
     if level and level not in LEVELS:
         common.fail(f"--level {level!r}: one of {', '.join(LEVELS)}", common.EXIT_USAGE)
+    f = QueueFilter(state=state or "", level=level or "", rule=(rule or "").strip(),
+                    host=(host or "").strip(), src=(src or "").strip(), user=(user or "").strip(),
+                    q=(text or "").strip(), since=_parse_since(since) if since else None, per_page=limit)
+    if f.rule:  # a rule named exactly (id, name or title): its id; else part of a title
+        cfg, base = _config()
+        known = _ruleset([resolve_path(base, r) for r in cfg.detections.rules],
+                         cfg.detections.builtin_rules).by_id(f.rule)
+        if known is not None:
+            f.rule, f.rule_exact = str(known.id), True
     with _store(db) as st:
-        alerts = st.list_alerts(state, level, _parse_since(since) if since else None, rule, limit)
+        alerts = QueueReader(st.path, max_per_page=max(limit, 1)).page(f).alerts
     if as_json:
         common.print_json([a.to_dict() for a in alerts])
         return
-    _alerts_table(alerts, f"{len(alerts)} alerts")
+    _alerts_table(alerts, tr("alerts.title", n=len(alerts)))
 
 
 @alerts_app.command("show")
@@ -507,12 +535,16 @@ def alerts_show(alert_id: int = typer.Argument(...), as_json: bool = typer.Optio
                            "audit": [e.to_dict() for e in trail]})
         return
     c = common.console
-    c.print(f"[bold]#{a.id} {escape(a.rule_title)}[/] {_level(a.level)} {escape(f'[{a.state}]')}")
-    for k in ("rule_id", "tactic", "kind", "group_key", "host", "src_ip", "dst_ip", "user", "count"):
-        c.print(f"  {k:>10}: {escape(str(getattr(a, k)))}", highlight=False)
-    c.print(f"  {'tags':>10}: {escape(', '.join(a.tags))}", highlight=False)
-    c.print(f"  {'first seen':>10}: {_ts(a.first_seen)}   last seen: {_ts(a.last_seen)}")
-    c.print("  samples:")
+    c.print(f"[bold]#{a.id} {escape(a.rule_title)}[/] {_level(a.level)} {escape(f'[{_state(a.state)}]')}")
+    fields = ("rule_id", "tactic", "kind", "group_key", "host", "src_ip", "dst_ip", "user", "count")
+    labels = {k: tr(f"alerts.show.{k}") for k in (*fields, "tags", "first_seen")}
+    width = max(10, *(len(v) for v in labels.values()))
+    for k in fields:
+        c.print(f"  {labels[k]:>{width}}: {escape(str(getattr(a, k)))}", highlight=False)
+    c.print(f"  {labels['tags']:>{width}}: {escape(', '.join(a.tags))}", highlight=False)
+    c.print(f"  {labels['first_seen']:>{width}}: {_ts(a.first_seen)}   "
+            f"{tr('alerts.show.last_seen')}: {_ts(a.last_seen)}")
+    c.print(f"  {tr('alerts.show.samples')}:")
     for s, ev in zip(a.samples, evidence, strict=True):
         if ev:  # Windows: the evidence fields, not the whole JSON record
             for label, value in ev:
@@ -520,7 +552,7 @@ def alerts_show(alert_id: int = typer.Argument(...), as_json: bool = typer.Optio
             c.print("")
             continue
         c.print(f"    {escape(str(s.get('raw', '')))}", highlight=False, soft_wrap=True)
-    c.print("  audit:")
+    c.print(f"  {tr('alerts.show.audit')}:")
     for e in trail:
         c.print(f"    {_ts(e.at)} {escape(e.who)} {e.action} {e.from_state} -> {e.to_state}: "
                 f"{escape(e.comment)}", highlight=False)
@@ -539,7 +571,7 @@ def _transition(alert_id: int, action: str, who: str | None, comment: str, db: P
     if as_json:
         common.print_json(a.to_dict())
     else:
-        common.console.print(f"alert {a.id} is now {a.state}")
+        common.console.print(tr("alerts.now", id=a.id, state=_state(a.state)))
 
 
 @alerts_app.command("ack")
@@ -565,9 +597,9 @@ def alerts_ack(alert_ids: list[int] = typer.Argument(..., help="one or more aler
     if as_json:
         common.print_json({"acknowledged": ids, "errors": failed})
     else:
-        common.console.print(f"{len(ids)} alerts acknowledged: {' '.join(map(str, ids)) or '-'}")
+        common.console.print(tr("alerts.acked", n=len(ids), ids=" ".join(map(str, ids)) or "-"))
         for f in failed:
-            common.err_console.print(f"[red]error:[/] {escape(f)}", highlight=False)
+            common.err_console.print(f"[red]{common.error_word()}[/] {escape(f)}", highlight=False)
     if failed:
         raise typer.Exit(common.EXIT_USAGE)
 
@@ -585,7 +617,7 @@ def alerts_assign(alert_ids: list[int] = typer.Argument(..., help="one or more a
                 st.assign(aid, to, _who(by))
             except TriageError as exc:
                 common.fail(str(exc), common.EXIT_USAGE)
-    common.console.print(f"{len(alert_ids)} alerts assigned to {escape(to or '-')}")
+    common.console.print(tr("alerts.assigned", n=len(alert_ids), to=escape(to or "-")))
 
 
 @alerts_app.command("close")
@@ -631,7 +663,7 @@ def alerts_suppress(
             v = validate_suppression(rs, rule, where, duration, st.list_alerts(limit=2000))
         except SuppressionInvalid as exc:
             for problem in exc.problems:
-                common.err_console.print(f"[red]error:[/] {escape(problem)}", highlight=False)
+                common.err_console.print(f"[red]{common.error_word()}[/] {escape(problem)}", highlight=False)
             raise typer.Exit(common.EXIT_USAGE) from None
         s = st.suppress(v.rule_id, v.conditions[0][0], v.conditions[0][1], v.duration_s, _who(by), comment,
                         conditions=v.conditions)
@@ -639,8 +671,8 @@ def alerts_suppress(
         common.print_json(s.to_dict())
     else:
         text = " and ".join(f"{f}={val}" for f, val in s.condition_list())
-        common.console.print(f"suppression {s.id}: {escape(v.rule_title)} ({escape(v.rule_id)}) where "
-                             f"{escape(text)} until {_ts(s.expires)} UTC", highlight=False)
+        common.console.print(tr("supp.created", id=s.id, title=escape(v.rule_title), rule=escape(v.rule_id),
+                                where=escape(text), until=_ts(s.expires)), highlight=False)
 
 
 @alerts_app.command("suppressions")
@@ -653,9 +685,9 @@ def alerts_suppressions(all_: bool = typer.Option(False, "--all", help="include 
     if as_json:
         common.print_json([{**s.to_dict(), "audit": [e.to_dict() for e in trails[s.id]]} for s in supps])
         return
-    t = Table(title=f"{len(supps)} suppressions")
+    t = Table(title=tr("supp.title", n=len(supps)))
     for col in ("id", "rule", "where", "expires", "by", "hits", "removed"):
-        t.add_column(col)
+        t.add_column(tr(f"supp.col.{col}"))
     for s in supps:
         t.add_row(str(s.id), escape(s.rule_id), escape(f"{s.field}={s.value}"), _ts(s.expires),
                   escape(s.created_by), str(s.hits), _ts(s.removed_at))
@@ -674,4 +706,4 @@ def alerts_unsuppress(suppression_id: int = typer.Argument(...),
             st.unsuppress(suppression_id, _who(by), comment)
         except TriageError as exc:
             common.fail(str(exc), common.EXIT_USAGE)
-    common.console.print(f"suppression {suppression_id} removed")
+    common.console.print(tr("supp.removed", id=suppression_id))

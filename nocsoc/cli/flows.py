@@ -10,7 +10,9 @@ from rich import box
 from rich.live import Live
 from rich.table import Table
 
-from nocsoc.cli import common
+from nocsoc.cli import common, options
+from nocsoc.cli.lang import add_columns, t
+from nocsoc.cli.options import Duration, JsonOut, SinkType, Until
 
 flows_app = typer.Typer(help="Flow collector: NetFlow v5/v9, IPFIX and sFlow into rollups.",
                         no_args_is_help=True)
@@ -24,9 +26,8 @@ def register(app: typer.Typer) -> None:
 def _stats_table(stats: dict[tuple[str, str], dict[str, int]], title: str) -> Table:
     table = Table(title=title, box=box.SIMPLE_HEAD)
     shown = ("datagrams", "records", "decode_errors", "sequence_lost", "template_missing", "unsampled")
-    for col in ("exporter", "version", "datagrams", "records", "decode errors", "seq. lost",
-                "no template", "unsampled", "other counters"):
-        table.add_column(col, justify="left" if col in ("exporter", "version", "other counters") else "right")
+    counts = ("datagrams", "records", "decode_errors", "seq_lost", "no_template", "unsampled")
+    add_columns(table, "flows.col", ("exporter", "version", *counts, "other"), right=counts)
     for (exporter, version), v in sorted(stats.items()):
         # what the exporter did beyond the textbook (padding, tunnels, lenient templates...)
         other = ", ".join(f"{k} {n:,}" for k, n in v.items() if n and k not in shown)
@@ -42,8 +43,8 @@ def listen(
                                           "config: 127.0.0.1:6343)"),
     interval: float | None = typer.Option(None, "--interval", help="rollup interval in seconds"),
     top_n: int | None = typer.Option(None, "--top-n", help="rows per top-N table"),
-    sink: str | None = typer.Option(None, "--sink", help="only the sinks of this type (default: all)"),
-    duration: float | None = typer.Option(None, "--duration", help="stop after this many seconds"),
+    sink: SinkType = None,
+    duration: Duration = None,
 ) -> None:
     """Receive flows and write per-interval rollups to the configured sinks until Ctrl-C/SIGTERM.
 
@@ -67,8 +68,7 @@ def listen(
         common.invalid_options(exc, {"bind": "--bind", "sflow_bind": "--sflow-bind",
                                      "interval_s": "--interval", "top_n": "--top-n"})
     if not ctx.inventory_path.exists():
-        common.err_console.print(f"note: no inventory at {ctx.inventory_path}: exporters are not "
-                                 "enriched and have no sampling fallback", soft_wrap=True)
+        common.err_console.print(t("flows.no_inventory", path=ctx.inventory_path), soft_wrap=True)
         ctx.inventory_optional = True
     collectors: list[FlowCollector] = []
 
@@ -166,19 +166,18 @@ def decode(
             "records": rows,
         })
         return
-    common.print_table(_stats_table(stats, f"{pcap.name}: {len(datagrams):,} UDP datagrams"))
-    totals = Table(title="totals", box=box.SIMPLE_HEAD)
-    for col in ("exporter", "ip", "sampled", "flows", "packets", "bytes"):
-        totals.add_column(col, justify="right" if col in ("flows", "packets", "bytes") else "left")
+    common.print_table(_stats_table(stats, t("flows.decode.title", name=pcap.name, n=f"{len(datagrams):,}")))
+    totals = Table(title=t("flows.totals"), box=box.SIMPLE_HEAD)
+    volumes = ("flows", "packets", "bytes")
+    add_columns(totals, "flows.col", ("exporter", "ip", "sampled", *volumes), right=volumes)
     for p in points:
         if p.measurement == "flow_total":
             totals.add_row(p.tags["exporter"], p.tags["ip_version"], p.tags["sampled"],
                            f"{p.fields['flows']:,}", f"{p.fields['packets']:,}", f"{p.fields['bytes']:,}")
     common.print_table(totals)
     for kind in ("src", "dst", "service", "conversation"):
-        table = Table(title=f"top {kind}", box=box.SIMPLE_HEAD)
-        for col in ("exporter", "rank", kind, "flows", "packets", "bytes"):
-            table.add_column(col, justify="right" if col in ("rank", "flows", "packets", "bytes") else "left")
+        table = Table(title=t(f"flows.top.{kind}"), box=box.SIMPLE_HEAD)
+        add_columns(table, "flows.col", ("exporter", "rank", kind, *volumes), right=("rank", *volumes))
         for p in points:
             if p.measurement == "flow_top" and p.tags["kind"] == kind:
                 table.add_row(p.tags["exporter"], str(p.fields["rank"] or "-"), p.tags["key"],
@@ -186,22 +185,24 @@ def decode(
         common.print_table(table)
 
 
+QUERY_SINCE = "24h"  # `flows query` looks this far back unless --since says otherwise
+
+
 @flows_app.command("query")
 def query(
     ip: str = typer.Option(..., "--ip", help="the address to look up (IPv4 or IPv6)"),
     peer: str | None = typer.Option(None, "--peer", help="only traffic with this address"),
     port: int | None = typer.Option(None, "--port", help="only traffic on this port (either side)"),
-    since: str | None = typer.Option(None, "--since",
-                                     help="30m, 24h, 7d, an ISO time or epoch (default 24h)"),
-    until: str | None = typer.Option(None, "--until", help="end of the window (default: now)"),
+    since: str | None = options.since(QUERY_SINCE),
+    until: Until = None,
     limit: int = typer.Option(100, "--limit", min=1, help="rows, largest bytes first"),
-    as_json: bool = typer.Option(False, "--json", help="rows as JSON"),
+    as_json: JsonOut = False,
 ) -> None:
     """What an address talked to, from the flow history: peers, ports, protocol, volumes, when."""
     from nocsoc.cli import history
 
     cfg, root = history.history_dir()
-    start, end = history.window(since, until, "24h")
+    start, end = history.window(since, until, QUERY_SINCE)
     with history.query_errors():
         if cfg.backend == "clickhouse":
             from nocsoc.history.clickhouse import query_flows_clickhouse
@@ -219,5 +220,5 @@ def query(
     if as_json:
         common.print_json({"ip": ip, "since": start, "until": end, "peers": [p.to_dict() for p in peers]})
         return
-    common.print_table(history.flows_table(
-        peers, f"{ip}: {len(peers)} peer rows, {history.window_text(start, end)}"))
+    title = t("hist.flows_title", ip=ip, n=len(peers), window=history.window_text(start, end))
+    common.print_table(history.flows_table(peers, title))

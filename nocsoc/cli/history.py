@@ -16,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from nocsoc.cli import common
+from nocsoc.cli.lang import t, word
 
 _DURATION = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -61,8 +62,8 @@ def note_if_empty(root: Path, dataset: str, cfg: Any) -> None:
     if (root / dataset).is_dir():
         return
     off = not cfg.enabled or not getattr(cfg, dataset)
-    why = "history is off in nocsoc.yaml" if off else "nothing written yet (nocsoc run writes it)"
-    common.err_console.print(f"note: no {dataset} history in {root / dataset}: {why}", highlight=False,
+    why = t("hist.off") if off else t("hist.empty")
+    common.err_console.print(t(f"hist.no_{dataset}", path=root / dataset, why=why), highlight=False,
                              soft_wrap=True, markup=False)
 
 
@@ -72,7 +73,7 @@ def ts(t: float) -> str:
 
 def window_text(start: float, end: float | None) -> str:
     """The searched window as a table title shows it (an open end is `now`)."""
-    return f"{ts(start)} - {ts(end) if end else 'now'} UTC"
+    return f"{ts(start)} - {ts(end) if end else t('hist.now')} UTC"
 
 
 @contextmanager
@@ -98,23 +99,23 @@ PROTOCOLS = {1: "icmp", 6: "tcp", 17: "udp", 47: "gre", 50: "esp", 58: "ipv6-icm
 
 
 def flows_table(peers: list[Any], title: str) -> Table:
-    t = Table(title=title, box=box.SIMPLE_HEAD)
-    for col in ("peer", "dir", "proto", "port", "peer port", "bytes", "packets", "flows", "first seen (UTC)",
-                "last seen (UTC)", "exporters"):
-        t.add_column(col, justify="right" if col in ("bytes", "packets", "flows", "port", "peer port")
-                     else "left")
+    table = Table(title=title, box=box.SIMPLE_HEAD)
+    for col in ("peer", "dir", "proto", "port", "peer_port", "bytes", "packets", "flows", "first_seen",
+                "last_seen", "exporters"):
+        numeric = col in ("bytes", "packets", "flows", "port", "peer_port")
+        table.add_column(t(f"hist.col.{col}"), justify="right" if numeric else "left")
     for p in peers:
-        t.add_row(p.peer, p.direction, PROTOCOLS.get(p.proto, str(p.proto)), str(p.ip_port), str(p.peer_port),
-                  f"{p.bytes:,}", f"{p.packets:,}", f"{p.flows:,}", ts(p.first_seen), ts(p.last_seen),
-                  ", ".join(p.exporters))
-    return t
+        table.add_row(p.peer, word("hist.dir", p.direction), PROTOCOLS.get(p.proto, str(p.proto)),
+                      str(p.ip_port), str(p.peer_port), f"{p.bytes:,}", f"{p.packets:,}", f"{p.flows:,}",
+                      ts(p.first_seen), ts(p.last_seen), ", ".join(p.exporters))
+    return table
 
 
 def logs_table(lines: list[Any], title: str) -> Table:
-    t = Table(title=title, box=box.SIMPLE_HEAD)
-    for col in ("time (UTC)", "host", "program", "source", "destination", "user", "line"):
-        t.add_column(col, overflow="fold")
+    table = Table(title=title, box=box.SIMPLE_HEAD)
+    for col in ("time", "host", "program", "source", "destination", "user", "line"):
+        table.add_column(t(f"hist.lcol.{col}"), overflow="fold")
     for ln in lines:
-        t.add_row(ts(ln.time), inert(ln.host), inert(ln.program), inert(ln.src_ip), inert(ln.dst_ip),
-                  inert(ln.user), inert(ln.raw))
-    return t
+        table.add_row(ts(ln.time), inert(ln.host), inert(ln.program), inert(ln.src_ip), inert(ln.dst_ip),
+                      inert(ln.user), inert(ln.raw))
+    return table

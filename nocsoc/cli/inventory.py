@@ -19,6 +19,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from nocsoc.cli import common
+from nocsoc.cli.lang import t
+from nocsoc.cli.options import JsonOut
 from nocsoc.errors import InventoryError, Problem
 from nocsoc.fileio import atomic_write
 from nocsoc.inventory.model import Device, Inventory, Link, Role
@@ -103,10 +105,10 @@ def _tags(values: list[str]) -> list[str]:
     """`--tag a --tag b,c` -> [a, b, c] (order kept, duplicates dropped)."""
     out: list[str] = []
     for v in values:
-        for t in v.split(","):
-            t = t.strip()
-            if t and t not in out:
-                out.append(t)
+        for part in v.split(","):
+            tag = part.strip()
+            if tag and tag not in out:
+                out.append(tag)
     return out
 
 
@@ -122,7 +124,7 @@ def list_command(
     site: str | None = typer.Option(None, "--site", help="only devices of this site id"),
     role: Role | None = typer.Option(None, "--role", help="only devices with this role"),
     tag: list[str] = typer.Option([], "--tag", help="only devices with this tag (repeat: all must match)"),
-    as_json: bool = typer.Option(False, "--json", help="JSON instead of a table"),
+    as_json: JsonOut = False,
 ) -> None:
     """List devices, in inventory order."""
     inv = _load(_store())
@@ -134,12 +136,12 @@ def list_command(
         for d in inv.devices
         if (site is None or d.site == site)
         and (role is None or d.role == role)
-        and all(t in d.tags for t in wanted)
+        and all(tag in d.tags for tag in wanted)
     ]
     if as_json:
         common.print_json([_device_json(d) for d in devices])
         return
-    title = f"{len(devices)} of {len(inv.devices)} devices"
+    title = t("inv.list.title", shown=len(devices), total=len(inv.devices))
     table = Table(box=box.SIMPLE_HEAD, title=title, title_justify="left")
     rows = [
         (d.name, d.address, d.role.value, d.site, f"{d.vendor} {d.model}".strip(), d.profile,
@@ -147,11 +149,11 @@ def list_command(
         for d in devices
     ]
     # Name, address, role and site are never cut; on a narrow terminal the model is cut short.
-    for i, col in enumerate(("NAME", "ADDRESS", "ROLE", "SITE")):
+    for i, col in enumerate(t(f"inv.col.{c}") for c in ("name", "address", "role", "site")):
         table.add_column(col, no_wrap=True, min_width=max([len(col)] + [len(r[i]) for r in rows]))
-    table.add_column("MODEL", no_wrap=True, overflow="ellipsis", min_width=8)
-    table.add_column("PROFILE", no_wrap=True, overflow="ellipsis", min_width=7)
-    table.add_column("TAGS", overflow="fold", min_width=4)
+    table.add_column(t("inv.col.model"), no_wrap=True, overflow="ellipsis", min_width=8)
+    table.add_column(t("inv.col.profile"), no_wrap=True, overflow="ellipsis", min_width=7)
+    table.add_column(t("inv.col.tags"), overflow="fold", min_width=4)
     for r in rows:
         table.add_row(*(escape(x) for x in r))
     common.print_table(table)
@@ -160,7 +162,7 @@ def list_command(
 @inventory_app.command("show")
 def show_command(
     name: str = typer.Argument(..., help="device name"),
-    as_json: bool = typer.Option(False, "--json", help="JSON instead of text"),
+    as_json: JsonOut = False,
 ) -> None:
     """One device with its site, SNMP profile (secret references only) and links."""
     config, _, inv = common.load_config_and_inventory()
@@ -192,28 +194,29 @@ def show_command(
         ("address", d.address),
         ("role", d.role.value),
         ("site", f"{d.site} ({site.name})" if site else d.site),
-        ("vendor / model", f"{d.vendor} {d.model}".strip()),
+        ("model", f"{d.vendor} {d.model}".strip()),
         ("tags", ", ".join(d.tags)),
     ]
     if profile is not None:
+        port = effective["snmp_port"]
         if profile.version == "2c":
-            auth = f"v2c, community {profile.community}"
+            snmp = t("inv.show.snmp_v2c", profile=profile.name, community=profile.community, port=port)
         else:
-            auth = (f"v3 user {profile.user}, auth {profile.auth_protocol or 'none'}, "
-                    f"priv {profile.priv_protocol or 'none'}")
-        rows.append(("snmp", f"{profile.name}: {auth}, port {effective['snmp_port']}"))
-    rows.append(("poll interval", f"{effective['poll_interval_s']:g} s"))
+            snmp = t("inv.show.snmp_v3", profile=profile.name, user=profile.user, port=port,
+                     auth=profile.auth_protocol or t("inv.none"), priv=profile.priv_protocol or t("inv.none"))
+        rows.append(("snmp", snmp))
+    rows.append(("poll_interval", f"{effective['poll_interval_s']:g} s"))
     if d.flow_exporter:
-        rows.append(("flow exporter", d.flow_exporter))
+        rows.append(("flow_exporter", d.flow_exporter))
     if d.syslog_source:
-        rows.append(("syslog source", d.syslog_source))
+        rows.append(("syslog_source", d.syslog_source))
     for k, v in rows:
-        info.add_row(k, escape(v))
+        info.add_row(t(f"inv.show.{k}"), escape(v))
     common.print_table(info)
     if links:
-        lt = Table(box=box.SIMPLE_HEAD, title=f"{len(links)} links", title_justify="left")
-        for col in ("LINK", "INTERFACE", "PEER", "PEER INTERFACE", "SPEED"):
-            lt.add_column(col, overflow="fold")
+        lt = Table(box=box.SIMPLE_HEAD, title=t("inv.show.links", n=len(links)), title_justify="left")
+        for col in ("link", "interface", "peer", "peer_interface", "speed"):
+            lt.add_column(t(f"inv.col.{col}"), overflow="fold")
         for lk in links:
             mine, peer = (lk.a, lk.b) if lk.a.device == d.name else (lk.b, lk.a)
             speed = _speed(lk.speed_mbps)
@@ -270,7 +273,7 @@ def add_command(
                 )
             inv.devices.append(device)
     d = device
-    _say(f"added device {escape(d.name)} ({d.address}, {d.role.value}, site {escape(d.site)})")
+    _say(t("inv.added", name=escape(d.name), address=d.address, role=d.role.value, site=escape(d.site)))
 
 
 def _parse_set(values: list[str]) -> dict[str, Any]:
@@ -322,8 +325,8 @@ def update_command(
                             end.device = new.name
             before, after = old.model_dump(mode="json"), new.model_dump(mode="json")
     diff = [f"{k}: {before[k]} -> {after[k]}" for k in after if before[k] != after[k]]
-    summary = "; ".join(diff) if diff else "no change"
-    _say(f"updated device {escape(name)}: {escape(summary)}")
+    summary = "; ".join(diff) if diff else t("inv.no_change")
+    _say(t("inv.updated", name=escape(name), summary=escape(summary)))
 
 
 @inventory_app.command("remove")
@@ -338,17 +341,23 @@ def remove_command(
         _find_device(inv, name)
     links = _links_of(inv, name)
     if not yes:
-        also = f" and its {len(links)} link(s) ({', '.join(lk.name for lk in links)})" if links else ""
+        question = t("inv.confirm_remove", name=name)
+        if links:
+            question = t("inv.confirm_remove_links", name=name, n=len(links),
+                         links=", ".join(lk.name for lk in links))
         # Asked before taking the lock: a person thinking must not block other editors.
-        if not typer.confirm(f"Remove device {name}{also}?", default=False):
-            common.fail("not removed", common.EXIT_RUNTIME)
+        if not typer.confirm(question, default=False):
+            common.fail(t("inv.not_removed"), common.EXIT_RUNTIME)
     with common.user_errors(), store.edit() as inv:
         device = _find_device(inv, name)
         removed = _links_of(inv, name)
         inv.devices.remove(device)
         inv.links = [lk for lk in inv.links if lk not in removed]
-    also = f" and {len(removed)} link(s): {', '.join(lk.name for lk in removed)}" if removed else ""
-    _say(f"removed device {escape(name)}{escape(also)}")
+    if removed:
+        _say(t("inv.removed_links", name=escape(name), n=len(removed),
+               links=escape(", ".join(lk.name for lk in removed))))
+    else:
+        _say(t("inv.removed", name=escape(name)))
 
 
 # --- import / export / validate ----------------------------------------------------------------
@@ -396,17 +405,14 @@ def import_command(
         )
         return
     for c in plan.changes:
-        kind = {"sites": "site", "snmp_profiles": "profile", "devices": "device", "links": "link"}[c.section]
+        kind = t(f"inv.kind.{c.section}")
         if c.action == "add":
             _say(f"[green]+[/] {kind} {escape(c.name)}")
         else:
             fields = "; ".join(f"{k}: {o} -> {n}" for k, (o, n) in c.fields.items())
             _say(f"[yellow]~[/] {kind} {escape(c.name)}: {escape(fields)}")
-    verb = "would import" if dry_run else "imported"
-    tail = " (dry run: nothing written)" if dry_run else ""
-    _say(
-        f"{verb} {file.name}: {plan.added} added, {plan.updated} updated, {plan.unchanged} unchanged{tail}",
-    )
+    _say(t("inv.import_dry" if dry_run else "inv.imported", file=file.name, added=plan.added,
+           updated=plan.updated, unchanged=plan.unchanged))
 
 
 @inventory_app.command("export")
@@ -427,7 +433,7 @@ def export_command(
         typer.echo(text, nl=False)
     else:
         atomic_write(output, text)
-        common.err_console.print(f"wrote {escape(str(output))}")
+        common.err_console.print(t("inv.wrote", path=escape(str(output))))
 
 
 @inventory_app.command("validate")
@@ -463,15 +469,13 @@ def validate_command(
     else:
         for p in problems:
             _say(escape(p.render()))
-        what = (f"{counts['devices']} devices, {counts['sites']} sites, "
-                f"{counts['snmp_profiles']} SNMP profiles, {counts['links']} links")
         if problems:
-            common.err_console.print(
-                f"[bold red]error:[/] {escape(str(store.path))}: {len(problems)} problem(s)",
-                highlight=False, soft_wrap=True,
-            )
+            count = t("inv.problems", path=escape(str(store.path)), n=len(problems))
+            common.err_console.print(f"[bold red]{common.error_word()}[/] {count}", highlight=False,
+                                     soft_wrap=True)
         else:
-            _say(f"{escape(str(store.path))}: ok: {what}")
+            _say(t("inv.valid", path=escape(str(store.path)), devices=counts["devices"],
+                   sites=counts["sites"], profiles=counts["snmp_profiles"], links=counts["links"]))
     if problems:
         raise typer.Exit(common.EXIT_USAGE)
 
@@ -483,7 +487,8 @@ def init_command(
     directory: Path = typer.Argument(Path("."), help="where to write nocsoc.yaml and inventory.yaml"),
     force: bool = typer.Option(False, "--force", help="overwrite existing files"),
 ) -> None:
-    """Write a commented starter nocsoc.yaml and the sample inventory (the Bình Phước backbone)."""
+    """Write a commented starter nocsoc.yaml and the sample inventory (the former Bình Phước
+    backbone, now in Đồng Nai)."""
     from nocsoc.inventory.sample import init_project
 
     if not directory.is_file():  # a file is refused by init_project, naming it
@@ -491,7 +496,7 @@ def init_command(
     with common.user_errors():
         written = init_project(directory, force=force)
     for p in written:
-        _say(f"wrote {escape(str(p))}")
+        _say(t("inv.wrote", path=escape(str(p))))
     cfg = written[0]
     hint = "" if directory == Path(".") else f"--config {cfg} "
-    _say(f"next: nocsoc {escape(hint)}inventory list")
+    _say(t("inv.next", command=f"nocsoc {escape(hint)}inventory list"))

@@ -7,7 +7,9 @@ from typing import Any
 
 import typer
 
-from nocsoc.cli import common
+from nocsoc.cli import common, options
+from nocsoc.cli.lang import t
+from nocsoc.cli.options import Duration, JsonOut, SinkType, Until
 
 logs_app = typer.Typer(help="Log ingestion: syslog (UDP/TCP) and file tails.", no_args_is_help=True)
 
@@ -23,9 +25,9 @@ def listen(
     file: list[Path] = typer.Option(None, "--file", "-f", help="also tail this file (repeatable)"),
     db: Path | None = typer.Option(None, "--db", help="alert store (default: nocsoc.yaml)"),
     no_sinks: bool = typer.Option(False, "--no-sinks", help="do not write alerts/self-metrics to sinks"),
-    sink: str | None = typer.Option(None, "--sink", help="only the sinks of this type (default: all)"),
+    sink: SinkType = None,
     stats_every: float = typer.Option(10.0, "--stats-every", help="seconds between status lines (0: none)"),
-    duration: float | None = typer.Option(None, "--duration", help="stop after this many seconds"),
+    duration: Duration = None,
 ) -> None:
     """Receive syslog and tail files; raise alerts into the alert store until Ctrl-C / SIGTERM."""
     from nocsoc.collectors.logs.pipeline import LogPipeline
@@ -61,17 +63,13 @@ def listen(
     def started(w: Worker) -> None:
         p = pipelines[0]
         st = p.status()
-        common.err_console.print(
-            f"listening: udp {st['udp']} tcp {st['tcp']}; {st['rules']} rules, {st['correlations']} "
-            f"correlations; alerts -> {p.store.path}", highlight=False)
+        common.err_console.print(t("logs.listening", udp=st["udp"], tcp=st["tcp"], rules=st["rules"],
+                                   correlations=st["correlations"], store=p.store.path), highlight=False)
 
     def tick(w: Worker) -> None:
         p = pipelines[0]
         c = p.counters.snapshot()
-        common.err_console.print(
-            f"received {c['received']} parsed {c['parsed']} unparsed {c['unparsed']} "
-            f"dropped {c['dropped']} alerts {c['alerts']} suppressed {c['suppressed']} "
-            f"store errors {c['store_errors']} held {p.status()['unstored']}", highlight=False)
+        common.err_console.print(t("logs.tick", held=p.status()["unstored"], **c), highlight=False)
 
     worker = Worker(WorkerSpec("logs-listen", ctx, [], duration, sink_type=None if no_sinks else sink,
                                build=build, on_started=started, on_tick=tick if stats_every else None,
@@ -83,27 +81,31 @@ def listen(
         common.fail(str(worker.start_error), code)
 
 
+SEARCH_SINCE = "2h"  # `logs search` looks this far back unless --since says otherwise
+
+
 @logs_app.command("search")
 def search(
     ip: str | None = typer.Option(None, "--ip", help="source or destination address"),
     host: str | None = typer.Option(None, "--host", help="host name (case-insensitive)"),
     user: str | None = typer.Option(None, "--user", help="user name (case-insensitive)"),
     text: str | None = typer.Option(None, "--text", help="text anywhere in the line (case-insensitive)"),
-    since: str | None = typer.Option(None, "--since", help="30m, 2h, 7d, an ISO time or epoch (default 2h)"),
-    until: str | None = typer.Option(None, "--until", help="end of the window (default: now)"),
+    since: str | None = options.since(SEARCH_SINCE),
+    until: Until = None,
     limit: int = typer.Option(1000, "--limit", min=1, help="lines at most"),
-    as_json: bool = typer.Option(False, "--json", help="lines as JSON"),
+    as_json: JsonOut = False,
 ) -> None:
     """Archived log lines (every line received, not only those that matched), oldest first."""
     from nocsoc.cli import history
     from nocsoc.history.logs import search_logs
 
     cfg, root = history.history_dir()
-    start, end = history.window(since, until, "2h")
+    start, end = history.window(since, until, SEARCH_SINCE)
     history.note_if_empty(root, "logs", cfg)
     with history.query_errors():
         lines = search_logs(root, ip=ip, host=host, user=user, text=text, since=start, until=end, limit=limit)
     if as_json:
         common.print_json({"since": start, "until": end, "lines": [ln.to_dict() for ln in lines]})
         return
-    common.print_table(history.logs_table(lines, f"{len(lines)} lines, {history.window_text(start, end)}"))
+    title = t("hist.logs_title", n=len(lines), window=history.window_text(start, end))
+    common.print_table(history.logs_table(lines, title))

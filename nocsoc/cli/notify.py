@@ -8,6 +8,7 @@ import typer
 from rich.markup import escape
 
 from nocsoc.cli import common
+from nocsoc.cli.lang import t
 
 notify_app = typer.Typer(help="Notifications (the notify: routes of nocsoc.yaml).", no_args_is_help=True)
 
@@ -19,7 +20,7 @@ def register(app: typer.Typer) -> None:
 @notify_app.command("test")
 def notify_test(route: str = typer.Argument(..., help="route name")) -> None:
     """Deliver a test message through each channel of ROUTE (no dedup, no quiet hours); exit 1
-    if a channel refused it. Channels are named by scheme and host only (URLs hold secrets)."""
+    if a channel refused it. Channels are named by their URL scheme and server only (URLs hold secrets)."""
     import tempfile
     from pathlib import Path
 
@@ -47,9 +48,8 @@ def notify_test(route: str = typer.Argument(..., help="route name")) -> None:
                 )
             except Exception:
                 shown = entry
-            common.console.print(
-                f"{'[green]ok[/]' if ok else '[red]FAILED[/]'} {escape(shown)}", highlight=False
-            )
+            mark = f"[green]{t('notify.ok')}[/]" if ok else f"[red]{t('notify.failed')}[/]"
+            common.console.print(f"{mark} {escape(shown)}", highlight=False)
             failed += not ok
     if failed:
         raise typer.Exit(common.EXIT_RUNTIME)

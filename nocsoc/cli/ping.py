@@ -11,6 +11,8 @@ import typer
 from rich.table import Table
 
 from nocsoc.cli import common
+from nocsoc.cli.lang import add_columns, t
+from nocsoc.cli.options import JsonOut, SinkType
 
 
 def register(app: typer.Typer) -> None:
@@ -23,12 +25,12 @@ def _fmt(v: float | None) -> str:
 
 
 def _results_table(results: list[Any], mode: str) -> Table:
-    table = Table(title=f"ping ({mode} sockets)", title_justify="left")
-    for col in ("device", "site", "address", "state", "sent", "recv", "loss %", "min ms", "avg ms",
-                "max ms"):
-        table.add_column(col, justify="left" if col in ("device", "site", "address", "state") else "right")
+    table = Table(title=t("ping.title", mode=mode), title_justify="left")
+    numbers = ("sent", "recv", "loss", "min", "avg", "max")
+    add_columns(table, "ping.col", ("device", "site", "address", "state", *numbers), right=numbers)
     for r in results:
-        table.add_row(r.device, r.site, r.address, "up" if r.reachable else "[red]no reply[/]",
+        state = t("ping.up") if r.reachable else f"[red]{t('ping.no_reply')}[/]"
+        table.add_row(r.device, r.site, r.address, state,
                       str(r.sent), str(r.received), f"{r.loss_pct:g}", _fmt(r.rtt_min_ms),
                       _fmt(r.rtt_avg_ms), _fmt(r.rtt_max_ms))
     return table
@@ -63,16 +65,15 @@ def _availability(since: str, device: list[str], site: list[str], as_json: bool,
         common.print_json({"since": since, "devices": [r.to_dict() for r in rows],
                            "sites": [s.to_dict() for s in sites]})
         return
-    table = Table(title=f"availability over {since}", title_justify="left")
-    for col in ("device", "site", "samples", "available", "snmp down", "availability %", "now"):
-        table.add_column(col, justify="left" if col in ("device", "site", "now") else "right")
+    table = Table(title=t("ping.avail_title", since=since), title_justify="left")
+    add_columns(table, "ping.acol", ("device", "site", "samples", "available", "snmp_down", "pct", "now"),
+                right=("samples", "available", "snmp_down", "pct"))
     for r in rows:
         table.add_row(r.device, r.site, str(r.samples), str(r.available), str(r.snmp_down),
                       _fmt(r.availability_pct), r.last_state)
     common.print_table(table)
-    st = Table(title="per site (mean of its devices)", title_justify="left")
-    for col in ("site", "devices", "availability %"):
-        st.add_column(col, justify="left" if col == "site" else "right")
+    st = Table(title=t("ping.per_site"), title_justify="left")
+    add_columns(st, "ping.scol", ("site", "devices", "pct"), right=("devices", "pct"))
     for s in sites:
         st.add_row(s.site, str(s.devices), _fmt(s.availability_pct))
     common.print_table(st)
@@ -82,9 +83,8 @@ def ping(
     device: list[str] = typer.Option([], "--device", "-d", help="only this device (repeatable)"),
     site: list[str] = typer.Option([], "--site", "-s", help="only devices of this site (repeatable)"),
     once: bool = typer.Option(False, "--once", help="one round, then exit"),
-    as_json: bool = typer.Option(False, "--json", help="results as JSON"),
-    sink: str | None = typer.Option(None, "--sink", help="stdout | sqlite | influxdb | influxdb1 "
-                                    "(default: every sink in nocsoc.yaml)"),
+    as_json: JsonOut = False,
+    sink: SinkType = None,
     availability: bool = typer.Option(False, "--availability",
                                       help="report availability from the sqlite sink instead of pinging"),
     since: str = typer.Option("24h", "--since", help="period of --availability (30m, 24h, 7d)"),

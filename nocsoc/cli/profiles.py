@@ -15,6 +15,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from nocsoc.cli import common
+from nocsoc.cli.lang import t as tr
+from nocsoc.cli.options import JsonOut
 
 if TYPE_CHECKING:
     from nocsoc.collectors.snmp.profiles import Catalog
@@ -40,7 +42,7 @@ def _catalog() -> tuple[Catalog, Path | None]:
 
 
 @group.command("list")
-def list_(as_json: bool = typer.Option(False, "--json", help="as JSON")) -> None:
+def list_(as_json: JsonOut = False) -> None:
     """Every profile: what it matches and what it polls."""
     catalog, udir = _catalog()
     rows: list[dict[str, Any]] = []
@@ -60,9 +62,9 @@ def list_(as_json: bool = typer.Option(False, "--json", help="as JSON")) -> None
     if as_json:
         common.print_json(rows)
         return
-    table = Table(title=f"{len(rows)} SNMP device profiles", title_justify="left")
-    for col in ("name", "vendor", "os", "role", "sysObjectID ~ sysDescr", "tables", "traps", "source"):
-        table.add_column(col, overflow="fold")
+    table = Table(title=tr("prof.title", n=len(rows)), title_justify="left")
+    for col in ("name", "vendor", "os", "role", "match", "tables", "traps", "source"):
+        table.add_column(tr(f"prof.col.{col}"), overflow="fold")
     for r in rows:
         kinds = Counter(r["tables"])
         table.add_row(
@@ -73,7 +75,7 @@ def list_(as_json: bool = typer.Option(False, "--json", help="as JSON")) -> None
             escape("\n".join(r["match"])),
             ", ".join(f"{k}×{n}" if n > 1 else k for k, n in sorted(kinds.items())),
             str(r["traps"]),
-            r["source"],
+            tr(f"prof.source.{r['source']}"),
         )
     common.print_table(table)
 
@@ -81,7 +83,7 @@ def list_(as_json: bool = typer.Option(False, "--json", help="as JSON")) -> None
 @group.command("show")
 def show(
     name: str = typer.Argument(..., help="profile name (see `nocsoc profiles list`)"),
-    as_json: bool = typer.Option(False, "--json", help="as JSON"),
+    as_json: JsonOut = False,
 ) -> None:
     """One profile: its MIBs, match rules, every table column (OID, unit) and its traps."""
     catalog, _udir = _catalog()
@@ -92,22 +94,22 @@ def show(
         common.print_json({**p.model_dump(mode="json"), "source": p.source})
         return
     common.console.print(
-        f"[bold]{escape(p.name)}[/]: {escape(p.vendor)} {escape(p.os)}, role "
-        f"{p.role.value if p.role else '-'} ({escape(p.source)})",
+        f"[bold]{escape(p.name)}[/]: {escape(p.vendor)} {escape(p.os)}, "
+        + tr("prof.show.role", role=p.role.value if p.role else "-", source=escape(p.source)),
         highlight=False,
     )
-    common.console.print("MIBs: " + escape(", ".join(p.mibs)), highlight=False)
+    common.console.print(tr("prof.show.mibs", mibs=escape(", ".join(p.mibs))), highlight=False)
     for r in p.match:
         common.console.print(
-            f"match: sysObjectID {r.sys_object_id}"
+            tr("prof.show.match", oid=r.sys_object_id)
             + (f", sysDescr ~ {escape(r.sys_descr)}" if r.sys_descr else ""),
             highlight=False,
         )
     if p.include:
-        common.console.print("include: " + ", ".join(p.include), highlight=False)
-    table = Table(title="tables", title_justify="left")
-    for col in ("table", "kind", "index", "field", "lane", "OID", "unit"):
-        table.add_column(col, overflow="fold")
+        common.console.print(tr("prof.show.include", profiles=", ".join(p.include)), highlight=False)
+    table = Table(title=tr("prof.tables"), title_justify="left")
+    for col in ("table", "kind", "index", "field", "lane", "oid", "unit"):
+        table.add_column(tr(f"prof.tcol.{col}"), overflow="fold")
     for t in catalog.tables_of(p):
         if t.kind == "entity-sensor":
             table.add_row(
@@ -140,7 +142,7 @@ def test(
     profile: str | None = typer.Option(
         None, "--profile", "-p", help="use this profile instead of the matched one"
     ),
-    as_json: bool = typer.Option(False, "--json", help="as JSON"),
+    as_json: JsonOut = False,
 ) -> None:
     """Poll a recorded walk offline with the profiles: which one matches and what it reads."""
     from nocsoc.collectors.snmp.offline import poll_walk
@@ -195,23 +197,24 @@ def test(
         common.print_json(summary)
         return
     common.console.print(
-        f"{escape(str(walk))}: {summary['varbinds']} varbinds, sysObjectID {summary['sys_object_id']}\n"
-        f"profile: [bold]{escape(str(summary['profile']))}[/] "
-        f"(vendor {summary['vendor']}, role {summary['role']})\n"
-        f"interfaces: {summary['interfaces']}; points: "
-        + ", ".join(f"{k} {v}" for k, v in summary["points"].items()),
+        tr("prof.test.walk", walk=escape(str(walk)), varbinds=summary["varbinds"],
+           oid=summary["sys_object_id"]) + "\n"
+        + tr("prof.test.profile", profile=f"[bold]{escape(str(summary['profile']))}[/]",
+             vendor=summary["vendor"], role=summary["role"]) + "\n"
+        + tr("prof.test.points", interfaces=summary["interfaces"],
+             points=", ".join(f"{k} {v}" for k, v in summary["points"].items())),
         highlight=False,
     )
     dev = summary["device"]
     common.console.print(
-        "device: "
+        tr("prof.test.device") + " "
         + ", ".join(f"{k}={v:.1f}" if isinstance(v, float) else f"{k}={v}" for k, v in dev.items()),
         highlight=False,
     )
     if optics:
-        table = Table(title="optics", title_justify="left")
-        for col in ("interface", "sensor", "lane", "rx dBm", "tx dBm", "bias mA", "V", "°C"):
-            table.add_column(col, overflow="fold")
+        table = Table(title=tr("prof.test.optics"), title_justify="left")
+        for col in ("interface", "sensor", "lane", "rx", "tx", "bias", "voltage", "temperature"):
+            table.add_column(tr(f"prof.ocol.{col}"), overflow="fold")
         for o in summary["optics"]:
             table.add_row(
                 *(escape(str(o.get(k) or "")) for k in ("ifname", "sensor", "lane")),
@@ -222,7 +225,8 @@ def test(
             )
         common.print_table(table)
     if summary["problems"]:
-        common.console.print(f"[yellow]problems: {summary['problems']}[/]", highlight=False)
+        common.console.print(f"[yellow]{tr('prof.test.problems', problems=summary['problems'])}[/]",
+                             highlight=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -14,6 +14,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from nocsoc.cli import common
+from nocsoc.cli.lang import t, word
+from nocsoc.cli.options import JsonOut
 
 if TYPE_CHECKING:
     from nocsoc.service.check import CheckReport
@@ -34,10 +36,11 @@ def _parse_services(value: str | None, enabled: list[str]) -> list[str]:
 
 def _print_report(report: CheckReport) -> None:
     for f in report.findings:
-        label = "[bold red]error:[/]" if f.severity == "fatal" else "[yellow]warning:[/]"
+        label = (f"[bold red]{common.error_word()}[/]" if f.severity == "fatal"
+                 else f"[yellow]{t('svc.warning')}[/]")
         common.err_console.print(f"{label} {escape(f.render())}", highlight=False, soft_wrap=True)
     for note in report.notes:
-        common.err_console.print(f"note: {escape(note)}", highlight=False, soft_wrap=True)
+        common.err_console.print(f"{t('svc.note')} {escape(note)}", highlight=False, soft_wrap=True)
 
 
 def run(
@@ -93,7 +96,7 @@ def run(
         w.install_signal_handlers()
         code = w.run()
         if w.start_error is not None and worker is None:
-            common.err_console.print(f"[bold red]error:[/] {escape(str(w.start_error))}",
+            common.err_console.print(f"[bold red]{common.error_word()}[/] {escape(str(w.start_error))}",
                                      highlight=False, soft_wrap=True)
         logging.getLogger("nocsoc").info("worker %s exited with %d", worker or "main", code)
         raise typer.Exit(code)
@@ -105,7 +108,7 @@ def run(
 def check(
     services: str | None = typer.Option(None, "--services", help="check these services (default: enabled)"),
     probe: bool = typer.Option(True, "--probe/--no-probe", help="try to reach the sinks"),
-    as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
+    as_json: JsonOut = False,
 ) -> None:
     """Validate config, inventory, every secret reference, listen addresses and sinks; exit 2 on
     any fatal problem (each named with file:line)."""
@@ -136,8 +139,8 @@ def check(
             ctx = report.context
             assert ctx is not None
             n = len(ctx.inventory.devices) if not report.fatal else 0
-            common.console.print(f"{escape(str(path))}: ok ({n} devices; services "
-                                 f"{', '.join(names or enabled_services(ctx.config)) or 'none'})",
+            services = ", ".join(names or enabled_services(ctx.config)) or t("svc.none")
+            common.console.print(t("svc.check_ok", path=escape(str(path)), devices=n, services=services),
                                  highlight=False, soft_wrap=True)
     if not report.ok:
         raise typer.Exit(common.EXIT_USAGE)
@@ -174,14 +177,14 @@ def reload(
     for s in answered:
         ok = bool(s.reload.get("ok"))
         refused |= not ok
-        mark = "[green]ok[/]" if ok else "[bold red]refused[/]"
+        mark = f"[green]{t('svc.reload_ok')}[/]" if ok else f"[bold red]{t('svc.refused')}[/]"
         common.console.print(f"{escape(s.worker)}: {mark} {escape(str(s.reload.get('message', '')))}",
                              highlight=False, soft_wrap=True)
     if refused:
         raise typer.Exit(common.EXIT_USAGE)
 
 
-def status(json_out: bool = typer.Option(False, "--json", help="machine-readable output")) -> None:
+def status(json_out: JsonOut = False) -> None:
     """What a running `nocsoc run` is doing: workers, services, sinks, spool, reloads; exits 1
     when a worker failed or stopped reporting."""
     from nocsoc.service.status import read_statuses
@@ -196,32 +199,37 @@ def status(json_out: bool = typer.Option(False, "--json", help="machine-readable
             raise typer.Exit(common.EXIT_RUNTIME)
         return
     if not statuses:
-        common.console.print(f"no status in {ctx.state_dir / 'status'}: is `nocsoc run` running?")
+        common.console.print(t("svc.no_status", path=ctx.state_dir / "status"))
         raise typer.Exit(common.EXIT_RUNTIME)
     table = Table(title=f"nocsoc run: {ctx.state_dir}")
-    for col in ("worker", "state", "pid", "up", "report", "service / sink", "counters"):
-        table.add_column(col, overflow="fold")
+    for col in ("worker", "state", "pid", "up", "report", "what", "counters"):
+        table.add_column(t(f"svc.col.{col}"), overflow="fold")
     for s in statuses:
-        state = ("[red]stale[/]" if s.stale(now)
-                 else "[bold red]failed[/]" if s.state == "failed" else s.state)
-        parts = [(n, c) for n, c in s.services.items()] + [(f"sink {n}", c) for n, c in s.sinks.items()]
+        state = word("svc.state", s.state)
+        if s.stale(now):
+            state = f"[red]{t('svc.stale')}[/]"
+        elif s.state == "failed":
+            state = f"[bold red]{state}[/]"
+        parts = ([(n, c) for n, c in s.services.items()]
+                 + [(t("svc.sink", name=n), c) for n, c in s.sinks.items()])
         for i, (what, counters) in enumerate(parts or [("-", {})]):
             shown = ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
                               for k, v in sorted(counters.items()) if v)
-            head = (s.worker, state, str(s.pid), f"{now - s.started:.0f}s", f"{now - s.updated:.0f}s ago")
+            ago = t("svc.ago", s=f"{now - s.updated:.0f}")
+            head = (s.worker, state, str(s.pid), f"{now - s.started:.0f}s", ago)
             table.add_row(*(head if i == 0 else ("",) * 5), escape(what), escape(shown) or "-")
     common.print_table(table)
     for s in statuses:
         if s.state == "failed" and s.error:
-            why = "configuration" if s.config_error else "error"
-            common.console.print(f"[bold red]{escape(s.worker)} failed ({why}):[/] {escape(s.error)}",
-                                 highlight=False, soft_wrap=True)
+            why = t("svc.why.config") if s.config_error else t("svc.why.error")
+            failed = t("svc.worker_failed", worker=escape(s.worker), why=why)
+            common.console.print(f"[bold red]{failed}[/] {escape(s.error)}", highlight=False, soft_wrap=True)
         if s.reload:
-            ok = "applied" if s.reload.get("ok") else "[red]refused[/]"
+            ok = t("svc.applied") if s.reload.get("ok") else f"[red]{t('svc.refused')}[/]"
             when = time.strftime("%H:%M:%S", time.localtime(float(s.reload.get("time", 0))))
             message = escape(str(s.reload.get("message", "")))
-            common.console.print(f"{escape(s.worker)}: last reload {when} {ok}: {message}",
-                                 highlight=False, soft_wrap=True)
+            line = t("svc.last_reload", worker=escape(s.worker), when=when, ok=ok, message=message)
+            common.console.print(line, highlight=False, soft_wrap=True)
     if unhealthy:
         raise typer.Exit(common.EXIT_RUNTIME)
 

@@ -15,6 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from nocsoc.cli import common
+from nocsoc.cli.lang import t
 from nocsoc.errors import NocsocError
 
 if TYPE_CHECKING:
@@ -82,29 +83,30 @@ def _nobody_listens(dest: str | None) -> bool:
 def _status_table(scenario: Scenario, started: float) -> Table:
     st = scenario.status()
     tod = st["sim_time_of_day"]
-    t = Table(title="nocsoc simulate", show_header=False, box=None)
-    t.add_column(style="bold cyan")
-    t.add_column()
-    t.add_row(
-        "simulated time",
-        f"{int(tod // 3600):02d}:{int(tod % 3600 // 60):02d} "
-        f"(+{st['sim_elapsed_s'] / 60:.1f} sim min, x{scenario.lab.clock.speed:g})",
+    table = Table(title="nocsoc simulate", show_header=False, box=None)
+    table.add_column(style="bold cyan")
+    table.add_column()
+    table.add_row(
+        t("sim.time"),
+        t("sim.time_value", hhmm=f"{int(tod // 3600):02d}:{int(tod % 3600 // 60):02d}",
+          minutes=f"{st['sim_elapsed_s'] / 60:.1f}", speed=f"{scenario.lab.clock.speed:g}"),
     )
-    t.add_row("real elapsed", f"{time.time() - started:.0f} s")
+    table.add_row(t("sim.elapsed"), t("sim.elapsed_value", s=f"{time.time() - started:.0f}"))
     snmp = st["snmp"]
-    t.add_row(
-        "SNMP agents",
-        f"{st['agents']} devices, {snmp.get('responses', 0)} replies, "
-        f"{snmp.get('varbinds', 0)} varbinds, {st['snmp_cpu_s']:.2f} CPU s",
-    )
+    agents = t("sim.agents_value", devices=st["agents"], replies=snmp.get("responses", 0),
+               varbinds=snmp.get("varbinds", 0), cpu=f"{st['snmp_cpu_s']:.2f}")
+    table.add_row(t("sim.agents"), agents)
     cfg = scenario.config
-    t.add_row("flows", f"{st['flow_records']} records in {st['flow_datagrams']} datagrams"
-              + (f" to {cfg.flows_to}" if cfg.flows_to else ""))
-    t.add_row("syslog", f"{st['syslog_lines']} lines ({st['attack_lines']} attack lines)"
-              + (f" to {cfg.syslog_to}" if cfg.syslog_to else ""))
+    to_flows = t("sim.to", dest=cfg.flows_to) if cfg.flows_to else ""
+    to_syslog = t("sim.to", dest=cfg.syslog_to) if cfg.syslog_to else ""
+    table.add_row(t("sim.flows"), t("sim.flows_value", records=st["flow_records"],
+                                    datagrams=st["flow_datagrams"]) + to_flows)
+    table.add_row(t("sim.syslog"), t("sim.syslog_value", lines=st["syslog_lines"],
+                                     attacks=st["attack_lines"]) + to_syslog)
     if st["late_ticks"] or st["send_errors"]:
-        t.add_row("problems", f"{st['late_ticks']} late ticks, {st['send_errors']} send errors")
-    return t
+        problems = t("sim.problems_value", late=st["late_ticks"], errors=st["send_errors"])
+        table.add_row(t("sim.problems"), problems)
+    return table
 
 
 def register(app: typer.Typer) -> None:
@@ -200,7 +202,7 @@ def register(app: typer.Typer) -> None:
                 "(-c), or point --flows-to/--syslog-to at the collector"
             )
         for w in [*notes, *scenario.warnings]:
-            common.err_console.print(f"[yellow]warning:[/] {escape(w)}", highlight=False)
+            common.err_console.print(f"[yellow]{t('svc.warning')}[/] {escape(w)}", highlight=False)
         started = time.time()
         try:
             with Live(
@@ -220,9 +222,8 @@ def register(app: typer.Typer) -> None:
         sent = {"flows": st["flow_datagrams"], "syslog": st["syslog_lines"]}
         for what, dest in deaf:
             if sent[what] and _nobody_listens(dest):
-                common.err_console.print(
-                    f"[yellow]warning:[/] {sent[what]} {what} messages sent to {dest}, where nothing "
-                    "listened: none was received", highlight=False)
+                common.err_console.print(f"[yellow]{t('svc.warning')}[/] " + t(
+                    "sim.nobody", n=sent[what], what=what, dest=dest), highlight=False)
         if scenario.error is not None:
             common.fail(f"simulation stopped: {scenario.error}")
         if json_out:

@@ -18,6 +18,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from nocsoc.cli import common
+from nocsoc.cli.lang import add_columns, t
+from nocsoc.cli.options import Duration, SinkType
 
 if TYPE_CHECKING:
     from nocsoc.collectors.snmp.poller import PollResult
@@ -26,21 +28,12 @@ STATE_WINDOW_S = 3600  # `topology` shows link state polled within the last hour
 
 
 def _table(results: list[PollResult]) -> Table:
-    table = Table(title="SNMP poll", title_justify="left")
-    for col, justify in (
-        ("device", "left"),
-        ("address", "left"),
-        ("sysName", "left"),
-        ("status", "left"),
-        ("ifaces", "right"),
-        ("points", "right"),
-        ("varbinds", "right"),
-        ("requests", "right"),
-        ("time", "right"),
-    ):
-        table.add_column(col, justify=justify, overflow="fold")  # type: ignore[arg-type]
+    table = Table(title=t("poll.title"), title_justify="left")
+    numbers = ("ifaces", "points", "varbinds", "requests", "time")
+    add_columns(table, "poll.col", ("device", "address", "sysname", "status", *numbers), right=numbers,
+                overflow="fold")
     for r in results:
-        status = "[green]ok[/]" if r.ok else f"[red]{r.error_kind or 'error'}[/]"
+        status = f"[green]{t('poll.ok')}[/]" if r.ok else f"[red]{r.error_kind or t('poll.error')}[/]"
         table.add_row(
             r.device,
             f"{r.address}:{r.port}",
@@ -66,13 +59,10 @@ def poll(
     ),
     device: list[str] = typer.Option([], "--device", "-d", help="only this device (repeatable)"),
     site: list[str] = typer.Option([], "--site", "-s", help="only devices of this site (repeatable)"),
-    sink: str | None = typer.Option(
-        None, "--sink", help="only the sinks of this type, e.g. stdout | sqlite | influxdb | influxdb1 "
-        "(default: every sink in nocsoc.yaml)"
-    ),
+    sink: SinkType = None,
     gap: float | None = typer.Option(None, "--gap", help="seconds between the two readings of --once"),
     as_json: bool = typer.Option(False, "--json", help="results as JSON (with --once)"),
-    duration: float | None = typer.Option(None, "--duration", help="stop after this many seconds"),
+    duration: Duration = None,
 ) -> None:
     """Poll devices over SNMP and write interfaces, health, optics and UPS points to the sinks."""
     from nocsoc.collectors.snmp.poller import SnmpPoller
@@ -201,9 +191,9 @@ def discover(
     if as_json:
         common.print_json({"probes": [p.__dict__ for p in found], "changes": proposal.diff()})
     else:
-        table = Table(title=f"{len(found)} of {len(addresses)} addresses answered", title_justify="left")
-        for col in ("address", "sysName", "vendor", "role", "sysDescr", "LLDP neighbours"):
-            table.add_column(col, overflow="fold")
+        table = Table(title=t("discover.title", found=len(found), total=len(addresses)), title_justify="left")
+        add_columns(table, "discover.col", ("address", "sysname", "vendor", "role", "sysdescr", "lldp"),
+                    overflow="fold")
         for p in found:
             table.add_row(
                 f"{p.address}:{p.port}",
@@ -214,7 +204,7 @@ def discover(
                 ", ".join(f"{n.local_port}->{n.remote_name}" for n in p.neighbours),
             )
         common.console.print(table)
-        for line in proposal.diff() or ["(no changes)"]:
+        for line in proposal.diff() or [t("discover.no_changes")]:
             style = "green" if line.startswith("+") else "yellow"
             common.console.print(f"[{style}]{escape(line)}[/]", highlight=False, soft_wrap=True)
     if apply and not proposal.empty:
@@ -238,7 +228,6 @@ def topology(
 
     svg/png: sites where their coordinates put them, the ring labelled with utilization and state
     (Graphviz). table/svg/png speak --lang; dot and json are for other tools."""
-    from nocsoc.cli.lang import t
     from nocsoc.collectors.snmp import topology as topo
     from nocsoc.collectors.snmp import topology_picture as pic
     from nocsoc.collectors.snmp.session import EnginePool, SnmpSession, build_credentials

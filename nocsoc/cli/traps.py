@@ -14,6 +14,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from nocsoc.cli import common
+from nocsoc.cli.lang import t as tr
+from nocsoc.cli.options import Duration, SinkType
 
 traps_app = typer.Typer(help="SNMP trap receiver: v1, v2c and v3 traps and informs to events and "
                         "alerts.", no_args_is_help=True)
@@ -36,9 +38,9 @@ def _line(ev: Any) -> str:
 
 
 def _counters_table(counts: dict[str, int | float]) -> Table:
-    table = Table(title="traps received", box=box.SIMPLE_HEAD)
-    table.add_column("counter")
-    table.add_column("value", justify="right")
+    table = Table(title=tr("traps.received"), box=box.SIMPLE_HEAD)
+    table.add_column(tr("traps.col.counter"))
+    table.add_column(tr("traps.col.value"), justify="right")
     for k, v in counts.items():
         if v:
             table.add_row(k, f"{v:,}")
@@ -49,11 +51,10 @@ def _counters_table(counts: dict[str, int | float]) -> Table:
 def listen(
     bind: str | None = typer.Option(None, "--bind", help="listen address (default from config: "
                                     "127.0.0.1:1162; port 162 needs CAP_NET_BIND_SERVICE)"),
-    sink: str | None = typer.Option(None, "--sink", help="only the sinks of this type, e.g. stdout | "
-                                    "sqlite | influxdb | influxdb1 (default: every sink in nocsoc.yaml)"),
+    sink: SinkType = None,
     as_json: bool = typer.Option(False, "--json", help="one JSON object per trap on stdout"),
     no_alerts: bool = typer.Option(False, "--no-alerts", help="do not write to the alert store"),
-    duration: float | None = typer.Option(None, "--duration", help="stop after this many seconds"),
+    duration: Duration = None,
 ) -> None:
     """Receive SNMP traps until Ctrl-C/SIGTERM: print each one's event, write `snmp_trap` and
     interface-status points to the sinks, and raise alerts in the SOC alert store."""
@@ -78,8 +79,7 @@ def listen(
     with common.user_errors():
         config = ctx.config.traps.model_validate({**ctx.config.traps.model_dump(), **updates})
     if not ctx.inventory_path.exists():
-        common.err_console.print(f"note: no inventory at {ctx.inventory_path}: every source is unknown "
-                                 "(set traps.accept_unknown_sources to decode them)", soft_wrap=True)
+        common.err_console.print(tr("traps.no_inventory", path=ctx.inventory_path), soft_wrap=True)
         ctx.inventory_optional = True
     lock = threading.Lock()
 
@@ -134,10 +134,11 @@ def catalog(
     if as_json:
         common.print_json([{**e.model_dump(), "source": cat.source(e.oid)} for e in entries])
         return
-    table = Table(title=f"trap catalogue ({len(entries)} entries)", box=box.SIMPLE_HEAD)
+    table = Table(title=tr("traps.catalog.title", n=len(entries)), box=box.SIMPLE_HEAD)
     for col in ("oid", "name", "mib", "event", "kind", "severity", "alert", "title", "source"):
-        table.add_column(col)
+        table.add_column(tr(f"traps.col.{col}"))
     for e in entries:
-        table.add_row(e.oid, e.name, e.mib, e.event, e.kind, e.severity, "yes" if e.alert else "no",
+        alert = tr("traps.yes") if e.alert else tr("traps.no")
+        table.add_row(e.oid, e.name, e.mib, e.event, e.kind, e.severity, alert,
                       escape(getattr(e.title, locale)), escape(cat.source(e.oid)))
     common.print_table(table)

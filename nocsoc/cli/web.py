@@ -19,6 +19,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from nocsoc.cli import common
+from nocsoc.cli.lang import add_columns, t
 
 if TYPE_CHECKING:
     from nocsoc.web.auth import AuthStore
@@ -92,10 +93,8 @@ def web(
         common.fail(f"web: {exc}", common.EXIT_USAGE)
     with _auth() as auth:
         if not auth.users():
-            common.err_console.print(
-                "[yellow]no users yet:[/] add one with `nocsoc users add NAME --role admin`"
-            )
-    common.console.print(f"console: http://{svc.host}:{svc.port}/  (Ctrl-C stops)", highlight=False)
+            common.err_console.print(f"[yellow]{t('web.no_users')}[/] {t('web.add_one')}")
+    common.console.print(t("web.console", url=f"http://{svc.host}:{svc.port}/"), highlight=False)
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     try:
@@ -120,7 +119,7 @@ def users_add(
         if role not in ("viewer", "analyst", "admin"):
             raise AuthError(f"role {role!r}: one of viewer, analyst, admin")
         auth.add_user(name, role, _password(password_stdin))
-    common.console.print(f"user {escape(name)} added ({role})", highlight=False)
+    common.console.print(t("web.user_added", name=escape(name), role=role), highlight=False)
 
 
 @users_app.command("passwd")
@@ -134,7 +133,7 @@ def users_passwd(
         if auth.user(name) is None:
             raise AuthError(f"no user {name}")
         auth.set_password(name, _password(password_stdin))
-    common.console.print(f"password of {escape(name)} changed", highlight=False)
+    common.console.print(t("web.password_changed", name=escape(name)), highlight=False)
 
 
 @users_app.command("remove")
@@ -142,7 +141,7 @@ def users_remove(name: str = typer.Argument(...)) -> None:
     """Remove a user and end their sessions."""
     with _auth_or_fail() as auth:
         auth.remove_user(name)
-    common.console.print(f"user {escape(name)} removed", highlight=False)
+    common.console.print(t("web.user_removed", name=escape(name)), highlight=False)
 
 
 @users_app.command("list")
@@ -159,14 +158,13 @@ def users_list(as_json: bool = typer.Option(False, "--json")) -> None:
             ]
         )
         return
-    t = Table(title=f"{len(users)} users")
-    for col in ("name", "role", "created", "locked until"):
-        t.add_column(col)
+    table = Table(title=t("web.users", n=len(users)))
+    add_columns(table, "web.ucol", ("name", "role", "created", "locked"))
     for u in users:
-        t.add_row(
+        table.add_row(
             escape(u.name), u.role, _ts(u.created_at), _ts(u.locked_until) if u.locked_until > now else ""
         )
-    common.print_table(t)
+    common.print_table(table)
 
 
 @tokens_app.command("create")
@@ -181,11 +179,8 @@ def tokens_create(
     from nocsoc.cli.detections import _who
     with _auth_or_fail() as auth:
         tok, secret = auth.create_token(name, scope, _who(by))
-    common.err_console.print(
-        f"token {tok.id} ({escape(tok.name)}: {' '.join(tok.scopes)}); shown once, "
-        "send it as `Authorization: Bearer <token>`:",
-        highlight=False,
-    )
+    common.err_console.print(t("web.token_created", id=tok.id, name=escape(tok.name),
+                               scopes=" ".join(tok.scopes)), highlight=False)
     print(secret)
 
 
@@ -195,13 +190,12 @@ def tokens_list(as_json: bool = typer.Option(False, "--json")) -> None:
     with _auth() as auth:
         toks = auth.tokens()
     if as_json:
-        common.print_json([t.__dict__ | {"scopes": list(t.scopes)} for t in toks])
+        common.print_json([k.__dict__ | {"scopes": list(k.scopes)} for k in toks])
         return
-    t = Table(title=f"{len(toks)} tokens")
-    for col in ("id", "name", "scopes", "by", "created", "last used", "revoked"):
-        t.add_column(col)
+    table = Table(title=t("web.tokens", n=len(toks)))
+    add_columns(table, "web.tcol", ("id", "name", "scopes", "by", "created", "last_used", "revoked"))
     for k in toks:
-        t.add_row(
+        table.add_row(
             str(k.id),
             escape(k.name),
             " ".join(k.scopes),
@@ -210,7 +204,7 @@ def tokens_list(as_json: bool = typer.Option(False, "--json")) -> None:
             _ts(k.last_used),
             _ts(k.revoked_at),
         )
-    common.print_table(t)
+    common.print_table(table)
 
 
 @tokens_app.command("revoke")
@@ -218,4 +212,4 @@ def tokens_revoke(token_id: int = typer.Argument(...)) -> None:
     """Revoke a token: its next request is refused."""
     with _auth_or_fail() as auth:
         auth.revoke_token(token_id)
-    common.console.print(f"token {token_id} revoked")
+    common.console.print(t("web.token_revoked", id=token_id))

@@ -8,7 +8,10 @@ describe one poll cycle.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from grafana_foundation_sdk.builders import dashboard as dash_b
+from grafana_foundation_sdk.builders import timeseries
 
 from nocsoc import schema
 from nocsoc.dashboards.base import BuildContext, DashboardSpec
@@ -48,28 +51,35 @@ def legends(p: Panels, prefix: str, *keys: str) -> list[str]:
     return [f"{prefix} {p.legend(k)}" for k in keys]
 
 
+def counters(p: Panels, key: str, m: schema.Measurement, fields: Sequence[str], by: Sequence[str],
+             unit_field: str, bars: bool = False) -> timeseries.Panel:
+    """A panel of counters' increase per interval: one series per value of the `by` tags and
+    counter, the legend naming both."""
+    tags = [m.t(t) for t in by]
+    return p.timeseries(
+        key,
+        [increments(m, m.f(f)).by_time().by(*tags) for f in fields],
+        unit=m.field(unit_field).unit,
+        aliases=legends(p, " ".join(f"$tag_{t}" for t in by), *fields),
+        bars=bars,
+    )
+
+
+def per_tag(p: Panels, key: str, m: schema.Measurement, agg: str, field: str, alias: str,
+            by: str) -> timeseries.Panel:
+    """One aggregated field over time, a series per value of the tag `by`."""
+    query = select(m).agg(agg, m.f(field), alias).by_time().by(m.t(by))
+    return p.timeseries(key, [query], unit=m.field(field).unit, aliases=[f"$tag_{by}"])
+
+
 def make(ctx: BuildContext) -> dash_b.Dashboard:
     p = ctx.panels()
     d = ctx.dashboard("nocsoc-collector-health", "collector_health", ["ioc", "self"], time_from="now-3h")
 
     d.with_row(p.row("collector_health.row.snmp"))
-    d.with_panel(
-        p.timeseries(
-            "collector_health.poll_duration",
-            [select(P).agg("max", P.f("duration_s"), "duration").by_time().by(P.t("device"))],
-            unit=P.field("duration_s").unit,
-            aliases=["$tag_device"],
-        )
-    )
-    d.with_panel(
-        p.timeseries(
-            "collector_health.poll_timeouts",
-            [increments(P, P.f(f)).by_time().by(P.t("device")) for f in ("timeouts", "errors")],
-            unit=P.field("timeouts").unit,
-            aliases=legends(p, "$tag_device", "timeouts", "errors"),
-            bars=True,
-        )
-    )
+    d.with_panel(per_tag(p, "collector_health.poll_duration", P, "max", "duration_s", "duration", "device"))
+    d.with_panel(counters(p, "collector_health.poll_timeouts", P, ("timeouts", "errors"), ("device",),
+                          "timeouts", bars=True))
     d.with_panel(
         p.table(
             "collector_health.unreachable",
@@ -91,14 +101,8 @@ def make(ctx: BuildContext) -> dash_b.Dashboard:
 
     d.with_row(p.row("collector_health.row.flows"))
     flow_errors, flow_error_aliases = flow_error_queries(p)
-    d.with_panel(
-        p.timeseries(
-            "collector_health.flow_records",
-            [increments(FC, FC.f(f)).by_time().by(FC.t("exporter")) for f in ("datagrams", "records")],
-            unit=FC.field("records").unit,
-            aliases=legends(p, "$tag_exporter", "datagrams", "records"),
-        )
-    )
+    d.with_panel(counters(p, "collector_health.flow_records", FC, ("datagrams", "records"), ("exporter",),
+                          "records"))
     d.with_panel(
         p.timeseries(
             "collector_health.flow_errors",
@@ -110,33 +114,13 @@ def make(ctx: BuildContext) -> dash_b.Dashboard:
     )
 
     d.with_row(p.row("collector_health.row.logs"))
-    d.with_panel(
-        p.timeseries(
-            "collector_health.syslog_rate",
-            [select(LC).agg("mean", LC.f("events_per_s"), "events_per_s").by_time().by(LC.t("component"))],
-            unit=LC.field("events_per_s").unit,
-            aliases=["$tag_component"],
-        )
-    )
-    d.with_panel(
-        p.timeseries(
-            "collector_health.syslog_drops",
-            [increments(LC, LC.f(f)).by_time().by(LC.t("component")) for f in LOG_DROPS],
-            unit=LC.field("unparsed").unit,
-            aliases=legends(p, "$tag_component", *LOG_DROPS),
-            bars=True,
-        )
-    )
+    d.with_panel(per_tag(p, "collector_health.syslog_rate", LC, "mean", "events_per_s", "events_per_s",
+                         "component"))
+    d.with_panel(counters(p, "collector_health.syslog_drops", LC, LOG_DROPS, ("component",), "unparsed",
+                          bars=True))
 
     d.with_row(p.row("collector_health.row.sinks"))
-    d.with_panel(
-        p.timeseries(
-            "collector_health.sink_written",
-            [increments(SK, SK.f(f)).by_time().by(SK.t("worker"), SK.t("sink")) for f in SINK_COUNTS],
-            unit=SK.field("written").unit,
-            aliases=legends(p, "$tag_worker $tag_sink", *SINK_COUNTS),
-        )
-    )
+    d.with_panel(counters(p, "collector_health.sink_written", SK, SINK_COUNTS, ("worker", "sink"), "written"))
     d.with_panel(
         p.timeseries(
             "collector_health.spool",

@@ -39,32 +39,15 @@ def make(ctx: BuildContext) -> dash_b.Dashboard:
             mappings=value_map(ctx.tr, REACHABLE),
         )
     )
-    d.with_panel(
-        p.stat(
-            "device_detail.uptime",
-            [dev(D).agg("last", D.f("uptime_s"), "uptime").by(DEV)],
-            unit=D.field("uptime_s").unit,
-            aliases=per_dev,
-        )
+    # the device's gauges now: (panel key, measurement, field, alias, unit, thresholds)
+    now = (
+        ("device_detail.uptime", D, "uptime_s", "uptime", D.field("uptime_s").unit, None),
+        ("device_detail.cpu_now", D, "cpu_pct", "cpu", "percent", ctx.usage_thresholds()),
+        ("device_detail.mem_now", D, "mem_used_pct", "mem", "percent", ctx.usage_thresholds()),
     )
-    d.with_panel(
-        p.stat(
-            "device_detail.cpu_now",
-            [dev(D).agg("last", D.f("cpu_pct"), "cpu").by(DEV)],
-            unit="percent",
-            aliases=per_dev,
-            thresholds_cfg=ctx.usage_thresholds(),
-        )
-    )
-    d.with_panel(
-        p.stat(
-            "device_detail.mem_now",
-            [dev(D).agg("last", D.f("mem_used_pct"), "mem").by(DEV)],
-            unit="percent",
-            aliases=per_dev,
-            thresholds_cfg=ctx.usage_thresholds(),
-        )
-    )
+    for key, m, name, alias, unit, limits in now:
+        d.with_panel(p.stat(key, [dev(m).agg("last", m.f(name), alias).by(DEV)], unit=unit,
+                            aliases=per_dev, thresholds_cfg=limits))
     d.with_panel(
         p.stat(
             "device_detail.reboots",
@@ -75,30 +58,14 @@ def make(ctx: BuildContext) -> dash_b.Dashboard:
             thresholds_cfg=thresholds((None, "green"), (1, "orange")),
         )
     )
-    d.with_panel(
-        p.stat(
-            "device_detail.poll_duration",
-            [dev(P).agg("mean", P.f("duration_s"), "duration").by(DEV)],
-            unit=P.field("duration_s").unit,
-            aliases=per_dev,
-        )
-    )
-    d.with_panel(
-        p.timeseries(
-            "device_detail.cpu",
-            [dev(D).agg("mean", D.f("cpu_pct"), "cpu").by_time().by(DEV)],
-            unit="percent",
-            aliases=per_dev,
-        )
-    )
-    d.with_panel(
-        p.timeseries(
-            "device_detail.memory",
-            [dev(D).agg("mean", D.f("mem_used_pct"), "mem").by_time().by(DEV)],
-            unit="percent",
-            aliases=per_dev,
-        )
-    )
+    poll_now = dev(P).agg("mean", P.f("duration_s"), "duration").by(DEV)
+    d.with_panel(p.stat("device_detail.poll_duration", [poll_now], unit=P.field("duration_s").unit,
+                        aliases=per_dev))
+    # and over time
+    for key, name, alias in (("device_detail.cpu", "cpu_pct", "cpu"),
+                             ("device_detail.memory", "mem_used_pct", "mem")):
+        d.with_panel(p.timeseries(key, [dev(D).agg("mean", D.f(name), alias).by_time().by(DEV)],
+                                  unit="percent", aliases=per_dev))
 
     d.with_row(p.row("device_detail.row.interfaces"))
 

@@ -70,21 +70,22 @@ class Select:
         return self
 
     # -- filters -------------------------------------------------------------
-    def match_var(self, tag: str, var: str) -> Select:
-        self.where.append(f"{q(self._tag(tag))} =~ {var_regex(var)}")
+    def _tag_is(self, tag: str, op: str, rhs: str) -> Select:
+        """WHERE `tag` (checked against the source) `op` `rhs` (already quoted or a regex)."""
+        self.where.append(f"{q(self._tag(tag))} {op} {rhs}")
         return self
+
+    def match_var(self, tag: str, var: str) -> Select:
+        return self._tag_is(tag, "=~", var_regex(var))
 
     def eq(self, tag: str, value: str) -> Select:
-        self.where.append(f"{q(self._tag(tag))} = {s(value)}")
-        return self
+        return self._tag_is(tag, "=", s(value))
 
     def ne(self, tag: str, value: str) -> Select:
-        self.where.append(f"{q(self._tag(tag))} != {s(value)}")
-        return self
+        return self._tag_is(tag, "!=", s(value))
 
     def regex(self, tag: str, pattern: str) -> Select:
-        self.where.append(f"{q(self._tag(tag))} =~ /{pattern}/")
-        return self
+        return self._tag_is(tag, "=~", f"/{pattern}/")
 
     def has(self, tag: str) -> Select:
         """Only points that carry this tag."""

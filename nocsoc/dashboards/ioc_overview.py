@@ -10,7 +10,6 @@ from nocsoc.dashboards.influxql import Select, q, select, subquery
 from nocsoc.dashboards.panels import thresholds
 
 D, A, FT, IFACE = schema.DEVICE, schema.ALERT, schema.FLOW_TOTAL, schema.INTERFACE
-OPEN_STATES = "^(new|acknowledged)$"
 LEVELS = ("critical", "high", "medium", "low", "informational")
 COUNT = "short"  # a number of devices: sum()/count() of the 0/1 `reachable`
 
@@ -18,6 +17,13 @@ COUNT = "short"  # a number of devices: sum()/count() of the 0/1 `reachable`
 def last_reachable(*by: str) -> Select:
     """Per device (and `by` tags): its last `reachable` value in the range."""
     return select(D).agg("last", D.f("reachable"), "up").by(D.t("device"), *by)
+
+
+def open_per_alert(*by: str) -> Select:
+    """Each alert once, 1 while it is open (new or acknowledged) after its last write: the alert
+    tag makes one series per alert and a triage change is a write, so last() is its state now.
+    Summing `open` counts alerts, where summing `count` counted their events."""
+    return select(A).agg("last", A.f("open"), "open").by(A.t("alert"), *by)
 
 
 def hottest_links() -> Select:
@@ -30,13 +36,8 @@ def make(ctx: BuildContext) -> dash_b.Dashboard:
     d = ctx.dashboard(
         "nocsoc-ioc-overview", "ioc_overview", ["ioc", "wallboard"], refresh="30s", time_from="now-1h"
     )
-    open_alerts = select(A).agg("sum", A.f("count"), "alerts").regex(A.t("state"), OPEN_STATES)
-    critical = (
-        select(A)
-        .agg("sum", A.f("count"), "alerts")
-        .regex(A.t("state"), OPEN_STATES)
-        .eq(A.t("level"), "critical")
-    )
+    open_alerts = subquery(open_per_alert()).agg("sum", "open", "alerts")
+    critical = subquery(open_per_alert().eq(A.t("level"), "critical")).agg("sum", "open", "alerts")
     d.with_row(p.row("ioc_overview.row.kpi"))
     d.with_panel(
         p.stat(
@@ -135,7 +136,7 @@ def make(ctx: BuildContext) -> dash_b.Dashboard:
     levels = level_names(ctx)
     by_level = p.piechart(
         "ioc_overview.alerts_by_level",
-        [select(A).agg("sum", A.f("count"), "alerts").regex(A.t("state"), OPEN_STATES).by(A.t("level"))],
+        [subquery(open_per_alert(A.t("level"))).agg("sum", "open", "alerts").by(A.t("level"))],
         unit=A.field("count").unit,
         aliases=["$tag_level"],
         w=8,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from grafana_foundation_sdk.builders import bargauge, piechart, stat, statetimeline, table, timeseries
 from grafana_foundation_sdk.builders import common as common_b
@@ -56,6 +56,20 @@ class Col:
     mappings: dict[str, tuple[str, str]] | None = None
 
 
+class Look(TypedDict, total=False):
+    """What every panel may be given besides its key and queries: its size on the 24-column
+    grid (each kind has its default), the unit, the legend of each query, thresholds, value
+    mappings for coded values, and table-format queries."""
+
+    w: int
+    h: int
+    unit: str
+    aliases: Sequence[str]
+    thresholds_cfg: dash_b.ThresholdsConfig | None
+    mappings: list[dash_m.ValueMapping] | None
+    table_fmt: bool
+
+
 def prop(id_val: str, value: Any) -> dash_m.DynamicConfigValue:
     return dash_m.DynamicConfigValue(id_val=id_val, value=value)
 
@@ -98,31 +112,27 @@ class Panels:
             out.append(t)
         return out
 
-    def _common(
-        self,
-        p: Any,
-        key: str,
-        queries: Sequence[Query],
-        w: int,
-        h: int,
-        table_fmt: bool = False,
-        aliases: Sequence[str] = (),
-        unit: str = "",
-        thresholds_cfg: dash_b.ThresholdsConfig | None = None,
-    ) -> Any:
+    def _common(self, p: Any, key: str, queries: Sequence[Query], size: tuple[int, int],
+                look: Look) -> Any:
+        """Id, title, description, size (`size` unless `look` says), queries and the shared
+        options on panel `p`."""
         # the panel names the datasource too: Grafana runs a panel's queries on the panel's datasource
         ds = common_m.DataSourceRef(type_val=DATASOURCE_TYPE, uid=self.datasource_uid)
-        p.id(self.next_id).title(self.tr(key)).span(w).height(h).datasource(ds).targets(
-            self._targets(queries, table_fmt, aliases)
-        )
+        p.id(self.next_id).title(self.tr(key)).span(look.get("w", size[0])).height(look.get("h", size[1]))
+        targets = self._targets(queries, look.get("table_fmt", False), look.get("aliases", ()))
+        p.datasource(ds).targets(targets)
         self.next_id += 1
         desc = self.tr.get(f"{key}.desc")
         if desc:
             p.description(desc)
-        if unit:
-            p.unit(unit)
-        if thresholds_cfg is not None:
-            p.thresholds(thresholds_cfg)
+        if look.get("unit"):
+            p.unit(look["unit"])
+        limits = look.get("thresholds_cfg")
+        if limits is not None:
+            p.thresholds(limits)
+        mappings = look.get("mappings")
+        if mappings:  # coded values a person reads as words (up/down, reachable)
+            p.mappings(mappings)
         return p
 
     def row(self, key: str) -> dash_b.Row:
@@ -130,18 +140,8 @@ class Panels:
         self.next_id += 1
         return r
 
-    def timeseries(
-        self,
-        key: str,
-        queries: Sequence[Query],
-        unit: str = "",
-        w: int = 12,
-        h: int = 8,
-        aliases: Sequence[str] = (),
-        stacked: bool = False,
-        bars: bool = False,
-        thresholds_cfg: dash_b.ThresholdsConfig | None = None,
-    ) -> timeseries.Panel:
+    def timeseries(self, key: str, queries: Sequence[Query], stacked: bool = False, bars: bool = False,
+                   **look: Unpack[Look]) -> timeseries.Panel:
         p = (
             timeseries.Panel()
             .fill_opacity(10)
@@ -157,26 +157,15 @@ class Panels:
             p.stacking(common_b.StackingConfig().mode(common_m.StackingMode.NORMAL))
         if bars:
             p.draw_style(common_m.GraphDrawStyle.BARS)
-        if thresholds_cfg is not None:
-            p.thresholds(thresholds_cfg).thresholds_style(
+        limits = look.pop("thresholds_cfg", None)  # drawn as lines, set here
+        if limits is not None:
+            p.thresholds(limits).thresholds_style(
                 common_b.GraphThresholdsStyleConfig().mode(common_m.GraphThresholdsStyleMode.LINE)
             )
-        return self._common(p, key, queries, w, h, aliases=aliases, unit=unit)
+        return self._common(p, key, queries, (12, 8), look)
 
-    def stat(
-        self,
-        key: str,
-        queries: Sequence[Query],
-        unit: str = "",
-        w: int = 4,
-        h: int = 4,
-        calc: str = "lastNotNull",
-        thresholds_cfg: dash_b.ThresholdsConfig | None = None,
-        aliases: Sequence[str] = (),
-        table_fmt: bool = False,
-        no_value: str | None = None,
-        mappings: list[dash_m.ValueMapping] | None = None,
-    ) -> stat.Panel:
+    def stat(self, key: str, queries: Sequence[Query], calc: str = "lastNotNull", no_value: str | None = None,
+             **look: Unpack[Look]) -> stat.Panel:
         """`no_value`: what to show when the query returns no series (e.g. "0" for a count of
         devices down: InfluxQL's count() over nothing returns nothing, not 0)."""
         p = (
@@ -187,50 +176,26 @@ class Panels:
         )
         if no_value is not None:
             p.no_value(no_value)
-        if mappings:
-            p.mappings(mappings)
-        return self._common(
-            p, key, queries, w, h, table_fmt=table_fmt, aliases=aliases, unit=unit,
-            thresholds_cfg=thresholds_cfg,
-        )
+        return self._common(p, key, queries, (4, 4), look)
 
-    def bargauge(
-        self,
-        key: str,
-        queries: Sequence[Query],
-        unit: str = "",
-        w: int = 12,
-        h: int = 8,
-        thresholds_cfg: dash_b.ThresholdsConfig | None = None,
-        aliases: Sequence[str] = (),
-        table_fmt: bool = False,
-    ) -> bargauge.Panel:
+    def bargauge(self, key: str, queries: Sequence[Query], **look: Unpack[Look]) -> bargauge.Panel:
         p = (
             bargauge.Panel()
             .display_mode(common_m.BarGaugeDisplayMode.GRADIENT)
             .orientation(common_m.VizOrientation.HORIZONTAL)
-            .reduce_options(common_b.ReduceDataOptions().calcs(["lastNotNull"]).values(table_fmt))
+            .reduce_options(
+                common_b.ReduceDataOptions().calcs(["lastNotNull"]).values(look.get("table_fmt", False))
+            )
         )
-        return self._common(
-            p, key, queries, w, h, table_fmt=table_fmt, aliases=aliases, unit=unit,
-            thresholds_cfg=thresholds_cfg,
-        )
+        return self._common(p, key, queries, (12, 8), look)
 
-    def piechart(
-        self,
-        key: str,
-        queries: Sequence[Query],
-        unit: str = "",
-        w: int = 8,
-        h: int = 8,
-        aliases: Sequence[str] = (),
-    ) -> piechart.Panel:
+    def piechart(self, key: str, queries: Sequence[Query], **look: Unpack[Look]) -> piechart.Panel:
         p = (
             piechart.Panel()
             .pie_type(piechart.piechart.PieChartType.DONUT)
             .reduce_options(common_b.ReduceDataOptions().calcs(["sum"]).values(False))
         )
-        return self._common(p, key, queries, w, h, aliases=aliases, unit=unit)
+        return self._common(p, key, queries, (8, 8), look)
 
     def table(
         self,
@@ -261,37 +226,17 @@ class Panels:
             if mappings:
                 props.append(prop("mappings", mappings))
             p.override_by_name(c.name, props)
-        return self._common(p, key, queries, w, h, table_fmt=True)
+        return self._common(p, key, queries, (w, h), {"table_fmt": True})
 
-    def timeline(
-        self,
-        key: str,
-        queries: Sequence[Query],
-        w: int = 24,
-        h: int = 8,
-        aliases: Sequence[str] = (),
-        mappings: list[dash_m.ValueMapping] | None = None,
-        thresholds_cfg: dash_b.ThresholdsConfig | None = None,
-        unit: str = "",
-    ) -> statetimeline.Panel:
+    def timeline(self, key: str, queries: Sequence[Query], **look: Unpack[Look]) -> statetimeline.Panel:
         p = statetimeline.Panel().show_value(common_m.VisibilityMode.NEVER).merge_values(True)
-        if mappings:
-            p.mappings(mappings)
-        return self._common(p, key, queries, w, h, aliases=aliases, unit=unit, thresholds_cfg=thresholds_cfg)
+        return self._common(p, key, queries, (24, 8), look)
 
-    def plugin(
-        self,
-        panel_type: str,
-        key: str,
-        queries: Sequence[Query],
-        options: dict[str, Any],
-        w: int = 24,
-        h: int = 20,
-        aliases: Sequence[str] = (),
-    ) -> dash_b.Panel:
+    def plugin(self, panel_type: str, key: str, queries: Sequence[Query], options: dict[str, Any],
+               **look: Unpack[Look]) -> dash_b.Panel:
         """A panel of an installed plugin (no SDK builder): its options as the plugin's model."""
         p = dash_b.Panel().type(panel_type).options(options)
-        return self._common(p, key, queries, w, h, aliases=aliases)
+        return self._common(p, key, queries, (24, 20), look)
 
 
 def value_map(tr: Translator, pairs: dict[str, tuple[str, str]]) -> list[dash_m.ValueMapping]:

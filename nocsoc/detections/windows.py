@@ -123,11 +123,17 @@ class Logsource:
 
 
 _CACHE: dict[tuple[str, int, str], Logsource] = {}
+# (channel, EventID) -> logsource, for the pairs whose categories need no extra field value (all
+# but Security 4657's registry operations): one lookup, no lowercasing, no key to build
+_PLAIN: dict[tuple[str, int], Logsource] = {}
 
 
 def classify(channel: str, event_id: int, fields: dict[str, Any] | None = None) -> Logsource:
     """The services and categories of an event (cached per channel, EventID and, where a
     category needs it, the extra field's value)."""
+    got = _PLAIN.get((channel, event_id))
+    if got is not None:
+        return got
     svc = CHANNEL_SERVICE.get(channel.lower())
     maps = _BY_SERVICE_EVENT.get((svc, event_id), ()) if svc else ()
     extra_key = ""
@@ -152,6 +158,8 @@ def classify(channel: str, event_id: int, fields: dict[str, Any] | None = None) 
                         unknown_event=svc == "sysmon" and not cats)
     if len(_CACHE) < 100_000:
         _CACHE[key] = got
+        if not any(m.extra for m in maps):  # the answer does not depend on `fields`
+            _PLAIN[(channel, event_id)] = got
     return got
 
 

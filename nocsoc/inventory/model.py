@@ -72,6 +72,20 @@ class Site(_Model):
     networks: list[Annotated[str, AfterValidator(_prefix)]] = Field(default_factory=list)
 
 
+def usm_problem(auth_protocol: str | None, auth_password: str | None, priv_protocol: str | None,
+                priv_password: str | None) -> str | None:
+    """What does not fit together in SNMPv3 USM settings, or None: each protocol needs its
+    password and the other way round, and privacy needs authentication (RFC 3414's security
+    levels: noAuthNoPriv, authNoPriv, authPriv)."""
+    pairs = ((auth_protocol, auth_password, "auth"), (priv_protocol, priv_password, "priv"))
+    for protocol, password, what in pairs:
+        if bool(protocol) != bool(password):
+            return f"{what}_protocol and {what}_password go together"
+    if priv_protocol and not auth_protocol:
+        return "privacy needs authentication"
+    return None
+
+
 class SnmpProfile(_Model):
     """SNMP credentials and timing. v2c: `community`; v3: user + auth/priv (references only)."""
 
@@ -105,12 +119,10 @@ class SnmpProfile(_Model):
         if self.version == "3":
             if not self.user:
                 raise ValueError(f"profile {self.name}: SNMP v3 needs `user`")
-            if bool(self.auth_protocol) != bool(self.auth_password):
-                raise ValueError(f"profile {self.name}: auth_protocol and auth_password go together")
-            if bool(self.priv_protocol) != bool(self.priv_password):
-                raise ValueError(f"profile {self.name}: priv_protocol and priv_password go together")
-            if self.priv_protocol and not self.auth_protocol:
-                raise ValueError(f"profile {self.name}: privacy needs authentication")
+            problem = usm_problem(self.auth_protocol, self.auth_password, self.priv_protocol,
+                                  self.priv_password)
+            if problem:
+                raise ValueError(f"profile {self.name}: {problem}")
         return self
 
 

@@ -1,4 +1,4 @@
-"""The sample deployment shipped as package data: the Bình Phước provincial backbone.
+"""The sample deployment shipped as package data: the former Bình Phước backbone, now in Đồng Nai.
 
 `nocsoc init` copies the starter nocsoc.yaml and the sample inventory into a directory; the SNMP
 simulator and tests read `SAMPLE_INVENTORY` directly. Its addresses are all in 127.10.0.0/16.

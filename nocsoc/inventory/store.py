@@ -205,7 +205,7 @@ def inventory_to_data(inv: Inventory) -> dict[str, Any]:
         links.append(d)
     return {
         "version": inv.version,
-        "sites": [item(s) for s in inv.sites],
+        "sites": [{k: FlowList(v) if k == "networks" else v for k, v in item(s).items()} for s in inv.sites],
         "snmp_profiles": [item(p) for p in inv.snmp_profiles],
         "devices": [{k: FlowList(v) if k == "tags" else v for k, v in item(d).items()} for d in inv.devices],
         "links": links,

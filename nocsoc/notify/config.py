@@ -7,6 +7,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+# alert: a SOC alert of a detection rule; incident: the first alert of an attack; device_down,
+# link_down (the poller saw an interface go down), optics_low (receive power crossed below
+# dashboards.optics_rx_min_dbm): from the SQLite sink; trap: an SNMP trap the catalogue marks as
+# an alert (a linkDown trap shares its dedup key with the poller's link_down of that interface)
 KINDS = ("alert", "incident", "device_down", "link_down", "optics_low", "trap", "test")
 LEVELS = ("informational", "low", "medium", "high", "critical")
 
@@ -32,8 +36,9 @@ class Match(BaseModel):
     level: list[str] = Field(default_factory=list, description="alert levels")
     rule: list[str] = Field(default_factory=list, description="rule ids or titles")
     site: list[str] = Field(default_factory=list, description="inventory site ids")
+    device: list[str] = Field(default_factory=list, description="inventory device names")
 
-    _lists = field_validator("kind", "level", "rule", "site", mode="before")(_listify)
+    _lists = field_validator("kind", "level", "rule", "site", "device", mode="before")(_listify)
 
     @field_validator("kind")
     @classmethod

@@ -55,10 +55,12 @@ class Notification:
     site: str = ""
     details: dict[str, str] = field(default_factory=dict)  # label key (catalogue) -> value
     url: str = ""
+    device: str = ""  # the inventory device it is about (routes may match on it)
+    titles: dict[str, str] = field(default_factory=dict)  # locale -> title, where it has one
 
     def text(self, locale: str, tz: ZoneInfo) -> tuple[str, str]:
         t = catalog(locale)
-        title = t[self.kind].format(level=self.level.upper(), title=self.title)
+        title = t[self.kind].format(level=self.level.upper(), title=self.titles.get(locale, self.title))
         when = datetime.fromtimestamp(self.at, tz).strftime("%Y-%m-%d %H:%M:%S %Z")
         lines = [f"{t['time']}: {when}"]
         lines += [f"{t.get(k, k)}: {v}" for k, v in self.details.items() if v]
@@ -80,6 +82,7 @@ def matches(route: Route, n: Notification) -> bool:
         and (not m.level or n.level in m.level)
         and (not m.rule or n.rule in m.rule)
         and (not m.site or n.site in m.site)
+        and (not m.device or n.device in m.device)
     )
 
 
@@ -275,6 +278,7 @@ def alert_notification(a: Any, site: str, base_url: str = "") -> Notification:
             "site": site,
         },
         url=f"{base_url.rstrip('/')}/alerts/{a.id}" if base_url else "",
+        device=a.host,
     )
 
 

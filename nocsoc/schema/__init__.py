@@ -29,6 +29,7 @@ from nocsoc.schema.selfmetrics import (
     SINK,
     SNMP_POLL,
     SNMP_POLLER,
+    SNMP_SHARD,
     TRAP_RECEIVER,
 )
 from nocsoc.schema.soc import ALERT, LOG_EVENT
@@ -73,6 +74,7 @@ __all__ = [
     "SINK",
     "SNMP_POLL",
     "SNMP_POLLER",
+    "SNMP_SHARD",
     "SNMP_TRAP",
     "STORAGE",
     "TRAP_RECEIVER",

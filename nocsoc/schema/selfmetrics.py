@@ -57,6 +57,32 @@ SNMP_POLLER = Measurement(
     area="self",
 )
 
+SNMP_SHARD = Measurement(
+    "snmp_shard",
+    "A sharded SNMP poller's part in the shared inventory: membership, assignment and leases.",
+    (Tag("poller", "this poller's name in the membership"),),
+    (
+        Field("members", INT, "short", "live pollers seen in the members bucket (gauge)"),
+        Field("assigned_devices", INT, "short", "devices this poller owns now by rendezvous hashing (gauge)"),
+        Field("heartbeats", INT, "short", "heartbeats written to the members bucket"),
+        Field("heartbeat_failures", INT, "short",
+              "heartbeats or membership reads that failed (bus unreachable, no JetStream leader)"),
+        Field("membership_changes", INT, "short", "times the set of live pollers changed"),
+        Field("takeovers", INT, "short", "devices this poller took over from a poller that left or died"),
+        Field("leases_won", INT, "short", "device cycles this poller leased, then polled"),
+        Field("leases_lost", INT, "short",
+              "device cycles another poller had leased already (not polled here: never twice)"),
+        Field("lease_errors", INT, "short",
+              "device cycles not polled because the leases bucket did not answer in time"),
+        Field("catchup_polls", INT, "short",
+              "device cycles polled late, right after a takeover, instead of skipped"),
+        Field("id_conflicts", INT, "short",
+              "heartbeats that found this poller's key written by another process (two pollers "
+              "configured with one poller_id)"),
+    ),
+    area="self",
+)
+
 FLOW_PIPELINE = Measurement(
     "flow_pipeline",
     "The flow collector's sockets and rollups (per-exporter counters are in flow_collector).",
@@ -275,6 +301,8 @@ WEB = Measurement(
         Field("rate_limited", INT, "short", "requests refused by a login or token rate limit"),
         Field("triage_actions", INT, "short", "alert state changes, assignments and comments made"),
         Field("errors", INT, "short", "requests that failed on a server error"),
+        Field("ioc_cached", INT, "short",
+              "IOC page and /api/v1/kpi answers served from the refresh interval's figures"),
     ),
     area="self",
 )
@@ -299,4 +327,5 @@ NOTIFY = Measurement(
 )
 
 MEASUREMENTS = (SNMP_POLL, SNMP_POLLER, FLOW_PIPELINE, FLOW_COLLECTOR, LOG_COLLECTOR, WINDOWS_INPUT, SINK,
-                TRAP_RECEIVER, ICMP_PROBE, HISTORY, WEB, NOTIFY)
+                TRAP_RECEIVER, ICMP_PROBE, HISTORY, WEB, NOTIFY,
+                SNMP_SHARD)

@@ -69,9 +69,14 @@ class Service:
 def _snmp(sc: ServiceContext) -> Component:
     from nocsoc.collectors.ifnames import InterfaceNames
     from nocsoc.collectors.snmp.poller import SnmpPoller
+    from nocsoc.shard.member import ShardMember
 
+    # pollers share the inventory when a bus is configured (nocsoc.shard); else this one polls all
+    bus_url = getattr(getattr(sc.config, "bus", None), "url", None)
+    servers = sc.config.snmp.shard.servers(bus_url)
     return SnmpPoller(sc.config.snmp, sc.inventory, sc.sink, secrets_dir=sc.base_dir,
-                      ifnames=InterfaceNames.in_state_dir(sc.state_dir))
+                      ifnames=InterfaceNames.in_state_dir(sc.state_dir),
+                      shard=ShardMember(sc.config.snmp.shard, servers) if servers else None)
 
 
 def _flows(sc: ServiceContext) -> Component:
@@ -145,10 +150,11 @@ def _web_binds(cfg: Any) -> list[Bind]:
 
 
 def _notify(sc: ServiceContext) -> Component:
-    from nocsoc.notify.service import NotifyService, unreachable_reader
+    from nocsoc.notify.service import NotifyService, network_reader, unreachable_reader
     from nocsoc.service.summary import read_summary
 
-    return NotifyService(sc.ctx, sc.inventory, unreachable_reader(sc.ctx, read_summary))
+    down = unreachable_reader(sc.ctx, read_summary)
+    return NotifyService(sc.ctx, sc.inventory, down, network_reader(sc.ctx))
 
 
 SERVICES: dict[str, Service] = {}
@@ -167,8 +173,8 @@ register_service(Service("logs", "syslog and file ingestion with Sigma detection
 register_service(Service("traps", "SNMP trap receiver: v1/v2c/v3 traps to events and alerts", "traps",
                          _traps, _trap_binds))
 register_service(Service("icmp", "ICMP reachability: rtt and loss of every device", "icmp", _icmp))
-register_service(Service("notify", "notifications: alerts and devices down to apprise channels", "notify",
-                         _notify))
+register_service(Service("notify", "notifications: alerts, devices/links down, optics, traps to apprise",
+                         "notify", _notify))
 register_service(Service("web", "SOC console and /api/v1 (pages, triage, IOC KPIs)", "web", _web, _web_binds))
 
 

@@ -303,11 +303,11 @@ def check_attacks(manifest: dict, alerts_db: Path, since: float | None = None) -
             for a in manifest.get("attacks", [])]
 
 
-def render_attack_checks(checks: list[AttackCheck]) -> Table:
-    table = Table(title="Injected attacks and the alerts they raised", title_justify="left")
-    for col in ("attack", "source", "target", "lines", "alerts raised"):
-        table.add_column(col, justify="right" if col == "lines" else "left")
+def render_attack_checks(checks: list[AttackCheck], lang: str = "en") -> Table:
+    table = Table(title=text(lang, "attacks.title"), title_justify="left")
+    for col in ("attack", "source", "target", "lines", "alerts"):
+        table.add_column(text(lang, f"attacks.col.{col}"), justify="right" if col == "lines" else "left")
     for c in checks:
         table.add_row(c.kind, c.source, c.target, str(c.emitted),
-                      "\n".join(c.rules) if c.rules else "[red]none[/]")
+                      "\n".join(c.rules) if c.rules else f"[red]{text(lang, 'attacks.none')}[/]")
     return table

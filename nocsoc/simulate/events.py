@@ -20,65 +20,85 @@ from nocsoc.simulate.topology import SimDevice, SimInterface, Topology
 
 
 class _Ev(BaseModel):
+    """One scripted event, `at_s` simulated seconds from the start of the run."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-
-class LinkFlap(_Ev):
-    link: str
     at_s: float = Field(ge=0)
+
+    def end_s(self) -> float:
+        """Simulated second at which the event is over."""
+        return self.at_s
+
+
+class _Outage(_Ev):
     down_s: float = Field(gt=0)
+
+    def end_s(self) -> float:
+        return self.at_s + self.down_s
+
+
+class LinkFlap(_Outage):
+    link: str
+
+
+class Reboot(_Outage):
+    device: str
 
 
 class OpticsDegrade(_Ev):
     device: str
     interface: str
-    at_s: float = Field(ge=0)
     ramp_s: float = Field(gt=0)
     to_dbm: float = -28.0
     threshold_dbm: float = -20.0
 
-
-class Reboot(_Ev):
-    device: str
-    at_s: float = Field(ge=0)
-    down_s: float = Field(gt=0)
+    def end_s(self) -> float:
+        return self.at_s + self.ramp_s
 
 
-class SshBruteForce(_Ev):
+class _Attack(_Ev):
+    """Traffic or log lines from `source` against the device named `target`."""
+
     target: str
     source: str
-    at_s: float = Field(ge=0)
+
+
+class SshBruteForce(_Attack):
     attempts: int = Field(default=30, ge=1)
     interval_s: float = Field(default=4.0, gt=0)
     users: list[str] = Field(default_factory=lambda: ["root", "admin", "oracle", "test", "ubuntu"])
     success_user: str | None = "admin"
     success_after_s: float = 60.0
 
+    def end_s(self) -> float:
+        return self.at_s + self.attempts * self.interval_s + self.success_after_s
 
-class WebAttack(_Ev):
-    target: str
-    source: str
+
+class WebAttack(_Attack):
     kind: str = Field(pattern="^(sqli|traversal)$")
-    at_s: float = Field(ge=0)
     count: int = Field(default=10, ge=1)
     interval_s: float = Field(default=3.0, gt=0)
 
+    def end_s(self) -> float:
+        return self.at_s + self.count * self.interval_s
 
-class PortScan(_Ev):
-    target: str
-    source: str
-    at_s: float = Field(ge=0)
+
+class PortScan(_Attack):
     ports: int = Field(default=50, ge=1, le=1000)
     interval_s: float = Field(default=0.4, gt=0)
 
+    def end_s(self) -> float:
+        return self.at_s + self.ports * self.interval_s
 
-class RouterLoginFailures(_Ev):
-    target: str
-    source: str
-    at_s: float = Field(ge=0)
+
+class RouterLoginFailures(_Attack):
     count: int = Field(default=8, ge=1)
     interval_s: float = Field(default=5.0, gt=0)
     users: list[str] = Field(default_factory=lambda: ["admin", "cisco", "enable"])
+
+    def end_s(self) -> float:
+        return self.at_s + self.count * self.interval_s
 
 
 class Script(BaseModel):
@@ -96,15 +116,9 @@ class Script(BaseModel):
 
     def end_s(self) -> float:
         """Simulated second at which the last scripted thing has happened."""
-        ends = [0.0]
-        ends += [f.at_s + f.down_s for f in self.link_flaps]
-        ends += [o.at_s + o.ramp_s for o in self.optics]
-        ends += [r.at_s + r.down_s for r in self.reboots]
-        ends += [b.at_s + b.attempts * b.interval_s + b.success_after_s for b in self.ssh_brute_force]
-        ends += [w.at_s + w.count * w.interval_s for w in self.web_attacks]
-        ends += [p.at_s + p.ports * p.interval_s for p in self.port_scans]
-        ends += [r.at_s + r.count * r.interval_s for r in self.router_login_failures]
-        return max(ends)
+        events: list[_Ev] = [*self.link_flaps, *self.optics, *self.reboots, *self.ssh_brute_force,
+                             *self.web_attacks, *self.port_scans, *self.router_login_failures]
+        return max([0.0, *(e.end_s() for e in events)])
 
 
 # --- choosing targets in an arbitrary inventory -------------------------------------------------

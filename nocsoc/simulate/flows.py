@@ -28,44 +28,29 @@ from nocsoc.simulate.topology import SimDevice, SimInterface
 DATA_TEMPLATE_ID, OPTIONS_TEMPLATE_ID = 256, 257
 MAX_PACKET = 1400
 TEMPLATE_EVERY = 20  # packets between template (and sampling options) refreshes
-# (v9 type, IPFIX element, length): bytes, packets, proto, tos, tcp flags, sport, src, smask,
-# input if, dport, dst, dmask, output if, next hop, start, end
-_V9_FIELDS = (
-    (1, 8),
-    (2, 8),
-    (4, 1),
-    (5, 1),
-    (6, 1),
-    (7, 2),
-    (8, 4),
-    (9, 1),
-    (10, 4),
-    (11, 2),
-    (12, 4),
-    (13, 1),
-    (14, 4),
-    (15, 4),
-    (22, 4),
-    (21, 4),
+# The record's fields in order: (NetFlow v9 field type, length), (IPFIX element id, length). The
+# two formats agree but for the TCP flags' width and the timestamps (v9: sysUpTime ms; IPFIX:
+# flowStart/EndMilliseconds, RFC 7011 / IANA IPFIX registry).
+_FIELDS = (
+    ("bytes", (1, 8), (1, 8)),
+    ("packets", (2, 8), (2, 8)),
+    ("protocol", (4, 1), (4, 1)),
+    ("tos", (5, 1), (5, 1)),
+    ("tcp_flags", (6, 1), (6, 2)),
+    ("src_port", (7, 2), (7, 2)),
+    ("src_addr", (8, 4), (8, 4)),
+    ("src_mask", (9, 1), (9, 1)),
+    ("input_if", (10, 4), (10, 4)),
+    ("dst_port", (11, 2), (11, 2)),
+    ("dst_addr", (12, 4), (12, 4)),
+    ("dst_mask", (13, 1), (13, 1)),
+    ("output_if", (14, 4), (14, 4)),
+    ("next_hop", (15, 4), (15, 4)),
+    ("start", (22, 4), (152, 8)),
+    ("end", (21, 4), (153, 8)),
 )
-_IPFIX_FIELDS = (
-    (1, 8),
-    (2, 8),
-    (4, 1),
-    (5, 1),
-    (6, 2),
-    (7, 2),
-    (8, 4),
-    (9, 1),
-    (10, 4),
-    (11, 2),
-    (12, 4),
-    (13, 1),
-    (14, 4),
-    (15, 4),
-    (152, 8),
-    (153, 8),
-)
+_V9_FIELDS = tuple(v9 for _name, v9, _ipfix in _FIELDS)
+_IPFIX_FIELDS = tuple(ipfix for _name, _v9, ipfix in _FIELDS)
 _V9_RECORD = struct.Struct("!QQBBBH4sBIH4sBI4sII")
 _IPFIX_RECORD = struct.Struct("!QQBBHH4sBIH4sBI4sQQ")
 SAMPLING_INTERVAL, SAMPLING_ALGORITHM = 34, 35

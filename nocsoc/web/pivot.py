@@ -19,7 +19,8 @@ log = logging.getLogger(__name__)
 @dataclass
 class Pivot:
     available: bool
-    reason: str = ""  # why not, when not available
+    reason: str = ""  # why not, when not available: a key of the console's catalogues
+    detail: str = ""  # what the reason is about (a path), shown as is
     flows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # ip -> peers
     logs: list[dict[str, Any]] = field(default_factory=list)
     since: float = 0.0
@@ -61,14 +62,14 @@ class HistoryPivot:
         limit: int = 50,
     ) -> Pivot:
         if self.root is None:
-            return Pivot(False, "no history configured")
+            return Pivot(False, "no_history")
         try:
             from nocsoc.history.flows import query_flows
             from nocsoc.history.logs import lines_around
         except ImportError:
-            return Pivot(False, "no history configured")
+            return Pivot(False, "no_history")
         if not self.root.exists():
-            return Pivot(False, f"history directory {self.root} is empty")
+            return Pivot(False, "history_empty", str(self.root))
         p = Pivot(True, since=first_seen - margin_s, until=last_seen + margin_s)
         if self.want_flows:
             for ip in dict.fromkeys(x for x in (src_ip, dst_ip) if x and _is_ip(x)):

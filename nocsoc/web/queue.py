@@ -9,6 +9,7 @@ within `window_s` of the previous one's last event.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import threading
 from collections.abc import Iterable
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nocsoc.detections.alerts.store import OPEN_STATES, STATES, Alert, _alert
+from nocsoc.detections.alerts.store import FTS_TABLE, OPEN_STATES, STATES, Alert, _alert
 from nocsoc.sqlwhere import Where
 
 LEVELS = ("critical", "high", "medium", "low", "informational")
@@ -73,15 +74,55 @@ class Page:
     by_state: dict[str, int] = field(default_factory=dict)
 
 
+_WORD = re.compile(r'"([^"]*)"?|(\S+)')
+_INDEXED = re.compile(r"[^\W_]")  # a character unicode61 keeps in a token (letters, digits)
+
+
+def fts_query(text: str) -> str | None:
+    """What an analyst typed as an FTS5 query that only ever means "these words": every word, or
+    "quoted phrase", becomes an FTS5 string (its quotes doubled), so user text is data, never
+    FTS5 syntax (AND, OR, NOT, NEAR, column filters, parentheses). The one operator a user can
+    intend is a trailing `*`: a prefix (`adm*`). Words are ANDed. None: nothing indexable in the
+    text (only punctuation), which the caller searches by substring instead."""
+    parts = []
+    for m in _WORD.finditer(text):
+        word = m[1] if m[1] is not None else m[2]
+        prefix = m[1] is None and word.endswith("*")
+        word = word.rstrip("*") if prefix else word
+        if not _INDEXED.search(word):
+            continue
+        parts.append('"' + word.replace('"', '""') + '"' + ("*" if prefix else ""))
+    return " AND ".join(parts) or None
+
+
+MANY_MATCHES = 2000
+
+
+def _hinted(db: sqlite3.Connection, sql: str, hint: str, args: list[Any]) -> list[Any]:
+    """`sql` with `hint` (an INDEXED BY clause, or "") put in its `{}`; without the hint when
+    SQLite cannot plan the query with it."""
+    if hint:
+        try:
+            return db.execute(sql.format(hint), args).fetchall()
+        except sqlite3.OperationalError as exc:  # "no query solution": the plain plan then
+            if "no query solution" not in str(exc):
+                raise
+    return db.execute(sql.format(""), args).fetchall()
+
+
 def _like(text: str) -> str:
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 class QueueReader:
-    def __init__(self, path: Path, site_hosts: dict[str, set[str]] | None = None) -> None:
+    def __init__(
+        self, path: Path, site_hosts: dict[str, set[str]] | None = None, max_per_page: int = 500
+    ) -> None:
         self.path = path
+        self.max_per_page = max_per_page  # the console's; the CLI lists up to its --limit
         self.site_hosts = site_hosts or {}  # site -> host names and addresses in it
         self._local = threading.local()
+        self._fts: bool | None = None  # the store has the free-text index (looked up once)
 
     def _db(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
@@ -110,31 +151,56 @@ class QueueReader:
             w.add(f"(host IN ({marks}) OR dst_ip IN ({marks}))", *members, *members)
         w.if_given(f.src, "src_ip = ?")
         w.if_given(f.user, "user = ? COLLATE NOCASE")
-        if f.q:
+        match = fts_query(f.q) if f.q and self._has_fts() else None
+        if match is not None:  # words: the FTS5 index (see nocsoc.detections.alerts.store)
+            w.add(f"id IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ?)", match)
+        elif f.q:  # punctuation only, or a store opened before the index: substrings, by scan
             cols = ("rule_title", "host", "src_ip", "dst_ip", "user", "assignee", "samples")
             w.add("(" + " OR ".join(f"{c} LIKE ? ESCAPE '\\'" for c in cols) + ")", *[_like(f.q)] * len(cols))
         w.unless_none(f.since, "last_seen >= ?")
         w.unless_none(f.until, "first_seen < ?")
         return w.sql(), w.args
 
+    def _has_fts(self) -> bool:
+        if self._fts is None:
+            self._fts = bool(
+                self._db().execute("SELECT 1 FROM sqlite_master WHERE name = ?", (FTS_TABLE,)).fetchone()
+            )
+        return self._fts
+
+    def _many_match(self, f: QueueFilter) -> bool:
+        """Whether the free text matches so many alerts (more than MANY_MATCHES) that walking an
+        index in the wanted order and probing the matches beats looking each match up: SQLite's
+        planner, which cannot see how many rows an FTS5 query returns, always does the latter
+        (a word in 30% of 100k alerts: 60 ms of row lookups against 10 ms)."""
+        match = fts_query(f.q) if f.q and self._has_fts() else None
+        if match is None or f.src or f.host or f.user or f.rule_exact:
+            return False  # no free text, or a filter of its own index narrows the rows more
+        sql = f"SELECT count(*) FROM (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ? LIMIT ?)"
+        return int(self._db().execute(sql, (match, MANY_MATCHES + 1)).fetchone()[0]) > MANY_MATCHES
+
     def page(self, f: QueueFilter) -> Page:
         where, args = self._where(f)
         db = self._db()
+        many = self._many_match(f)
+        by_state_sql = f"SELECT state, count(*) FROM alerts{{}} WHERE {where} GROUP BY state"
         by_state = {
             r[0]: int(r[1])
-            for r in db.execute(f"SELECT state, count(*) FROM alerts WHERE {where} GROUP BY state", args)
+            for r in _hinted(db, by_state_sql, " INDEXED BY alerts_state" if many else "", args)
         }
         total = sum(by_state.values())
-        per = max(1, min(f.per_page, 500))
+        per = max(1, min(f.per_page, self.max_per_page))
         pages = max(1, -(-total // per))
         page = max(1, min(f.page, pages))
         order = f"{SORTS[f.sort]} {'DESC' if f.desc else 'ASC'}, id {'DESC' if f.desc else 'ASC'}"
         # ids first, then their rows: a deep page skips index entries, not whole rows
-        rows = db.execute(
-            f"SELECT * FROM alerts WHERE id IN (SELECT id FROM alerts WHERE {where} ORDER BY {order} "
+        rows = _hinted(
+            db,
+            f"SELECT * FROM alerts WHERE id IN (SELECT id FROM alerts{{}} WHERE {where} ORDER BY {order} "
             f"LIMIT ? OFFSET ?) ORDER BY {order}",
+            " INDEXED BY alerts_last" if many and f.sort == "last_seen" else "",
             [*args, per, (page - 1) * per],
-        ).fetchall()
+        )
         return Page([_alert(r) for r in rows], total, page, pages, by_state)
 
     def _columns(self) -> list[str]:
@@ -208,6 +274,33 @@ class QueueReader:
         )
         return [_alert(r) for r in rows]
 
+    def open_incident_levels(self, since: float, window_s: float) -> dict[str, int]:
+        """Open incidents of alerts seen since `since`, by level: what `incidents()` of the open
+        briefs gives, counted without building them (the IOC's tile: SQL sorts by attack and
+        time, one pass chains; 24k open alerts in ~60 ms instead of ~250)."""
+        rank = {lv: i for i, lv in enumerate(LEVELS)}
+        sql = (
+            "SELECT CASE WHEN src_ip != '' THEN src_ip ELSE host END AS s, "
+            "CASE WHEN dst_ip != '' THEN dst_ip ELSE host END AS d, first_seen, last_seen, level "
+            "FROM alerts WHERE state IN ('new', 'acknowledged') AND last_seen >= ? "
+            "ORDER BY s, d, first_seen, id"
+        )
+        cur = self._db().cursor()
+        cur.row_factory = None  # plain tuples: no sqlite3.Row per alert
+        out = dict.fromkeys(LEVELS, 0)
+        key: tuple[str, str] | None = None
+        end, best = 0.0, 99
+        for s, d, first, last, level in cur.execute(sql, (since,)).fetchall():
+            if (s, d) != key or first > end + window_s:  # a new incident starts
+                if key is not None and best < len(LEVELS):
+                    out[LEVELS[best]] += 1
+                key, end, best = (s, d), last, rank.get(level, 99)
+            else:
+                end, best = max(end, last), min(best, rank.get(level, 99))
+        if key is not None and best < len(LEVELS):
+            out[LEVELS[best]] += 1
+        return out
+
     def open_by_level(self) -> dict[str, int]:
         return {
             r[0]: int(r[1])
@@ -240,6 +333,9 @@ class QueueReader:
             ),
         }
 
+    # top_targets/top_sources: the WHERE and the grouped expression are those of the partial
+    # indexes alerts_open_target/alerts_open_source (nocsoc.detections.alerts.store), which
+    # SQLite uses only when they are written the same: 300 -> 40 ms at 100k open alerts
     def top_targets(self, limit: int = 10) -> list[tuple[str, int]]:
         return self._top(
             "SELECT CASE WHEN dst_ip != '' THEN dst_ip ELSE host END AS t, count(*) FROM alerts "

@@ -37,6 +37,7 @@ def console_deps(
     from nocsoc.detections.loader import load_rules
     from nocsoc.sinks.plugins.sqlite import SqliteSinkConfig
     from nocsoc.web.app import ConsoleDeps
+    from nocsoc.web.enrich import GeoLookup
     from nocsoc.web.pivot import HistoryPivot
 
     cfg = ctx.config
@@ -49,7 +50,13 @@ def console_deps(
     def backbone(now: float) -> Any:
         if sink_db is None or read_summary is None:
             return None
-        return read_summary(sink_db, None, since_ns=int((now - 900) * 1e9), names=names)
+        return read_summary(
+            sink_db,
+            None,
+            since_ns=int((now - 900) * 1e9),
+            names=names,
+            optics_min_dbm=cfg.dashboards.optics_rx_min_dbm,  # the one threshold, as dashboards/top
+        )
 
     @cache
     def ruleset() -> Any:
@@ -68,6 +75,13 @@ def console_deps(
         ruleset=ruleset,
         pivot=HistoryPivot.from_config(cfg, ctx.path),
         dedup_window_s=det.dedup_window_s,
+        geo=GeoLookup(
+            ctx.path(cfg.flows.geoip_country_db) if cfg.flows.geoip_country_db else None,
+            ctx.path(cfg.flows.geoip_asn_db) if cfg.flows.geoip_asn_db else None,
+        ),
+        sink_db=sink_db,
+        util_warn_pct=cfg.dashboards.link_utilization_warn_pct,
+        util_alarm_pct=cfg.dashboards.link_utilization_pct,
     )
 
 

@@ -85,17 +85,17 @@ def test_fresh_init_lists_the_whole_backbone(project: Path) -> None:
 
 
 def test_list_table_exact(project: Path) -> None:
-    result = run(project, "inventory", "list", "--site", "budop")
+    result = run(project, "inventory", "list", "--site", "thienhung")
     assert result.exit_code == 0
-    rule = " " + "─" * 109
+    rule = " " + "─" * 117
     assert result.stdout.splitlines() == [
         "3 of 48 devices",
         "",
-        "  NAME            ADDRESS       ROLE           SITE    MODEL                            PROFILE       TAGS",  # noqa: E501
+        "  NAME                ADDRESS       ROLE           SITE        MODEL                            PROFILE       TAGS",  # noqa: E501
         rule,
-        "  budop-dist-01   127.10.6.1    distribution   budop   Cisco ASR-920-12SZ-IM            backbone-v3   ring",  # noqa: E501
-        "  budop-acc-01    127.10.6.11   access         budop   Cisco Catalyst C9200L-24T-4X-E   backbone-v3   ubnd",  # noqa: E501
-        "  budop-acc-02    127.10.6.12   access         budop   Cisco Catalyst C9200L-24T-4X-E   backbone-v3   mot-cua",  # noqa: E501
+        "  thienhung-dist-01   127.10.6.1    distribution   thienhung   Cisco ASR-920-12SZ-IM            backbone-v3   ring",  # noqa: E501
+        "  thienhung-acc-01    127.10.6.11   access         thienhung   Cisco Catalyst C9200L-24T-4X-E   backbone-v3   ubnd",  # noqa: E501
+        "  thienhung-acc-02    127.10.6.12   access         thienhung   Cisco Catalyst C9200L-24T-4X-E   backbone-v3   mot-cua",  # noqa: E501
     ]
 
 
@@ -119,7 +119,7 @@ def test_list_json_exact(project: Path) -> None:
     [
         (["--role", "firewall", "--tag", "ha"], ["dongxoai-fw-01", "dongxoai-fw-02"]),
         (["--tag", "dns", "--tag", "dc"], ["dongxoai-srv-dns-01", "dongxoai-srv-dns-02"]),
-        (["--site", "honquan", "--role", "access"], ["honquan-acc-01", "honquan-acc-02"]),
+        (["--site", "tankhai", "--role", "access"], ["tankhai-acc-01", "tankhai-acc-02"]),
         (["--tag", "ttyt"], ["binhlong-acc-03", "phuoclong-acc-03", "chonthanh-acc-03", "budang-acc-03",
                              "locninh-acc-03"]),
         (["--tag", "nothing-has-this"], []),
@@ -139,13 +139,13 @@ def test_list_unknown_site_or_role_exits_2(project: Path) -> None:
 
 
 def test_show_text_and_json(project: Path) -> None:
-    result = run(project, "inventory", "show", "budop-dist-01")
+    result = run(project, "inventory", "show", "thienhung-dist-01")
     assert result.exit_code == 0
     assert result.stdout.splitlines()[:10] == [
-        "name            budop-dist-01",
+        "name            thienhung-dist-01",
         "address         127.10.6.1",
         "role            distribution",
-        "site            budop (Bù Đốp)",
+        "site            thienhung (Thiện Hưng)",
         "vendor / model  Cisco ASR-920-12SZ-IM",
         "tags            ring",
         "snmp            backbone-v3: v3 user nocsoc, auth SHA-256, priv AES-128, port 16100",
@@ -154,10 +154,10 @@ def test_show_text_and_json(project: Path) -> None:
         "syslog source   127.10.6.1",
     ]
     assert result.stdout.splitlines()[14:] == [
-        "  ring-bugiamap-budop   TenGigabitEthernet0/0/8    bugiamap-dist-01   TenGigabitEthernet0/0/9   10G",
-        "  ring-budop-locninh    TenGigabitEthernet0/0/9    locninh-dist-01    TenGigabitEthernet0/0/8   10G",
-        "  budop-dist01-acc01    TenGigabitEthernet0/0/10   budop-acc-01       TenGigabitEthernet1/1/1   10G",
-        "  budop-dist01-acc02    GigabitEthernet0/0/4       budop-acc-02       GigabitEthernet1/0/24     1G",
+        "  ring-bugiamap-thienhung   TenGigabitEthernet0/0/8    bugiamap-dist-01   TenGigabitEthernet0/0/9   10G",  # noqa: E501
+        "  ring-thienhung-locninh    TenGigabitEthernet0/0/9    locninh-dist-01    TenGigabitEthernet0/0/8   10G",  # noqa: E501
+        "  thienhung-dist01-acc01    TenGigabitEthernet0/0/10   thienhung-acc-01   TenGigabitEthernet1/1/1   10G",  # noqa: E501
+        "  thienhung-dist01-acc02    GigabitEthernet0/0/4       thienhung-acc-02   GigabitEthernet1/0/24     1G",  # noqa: E501
     ]
     data = json.loads(run(project, "inventory", "show", "dongxoai-ups-01", "--json").stdout)
     assert data["effective"] == {"poll_interval_s": 30.0, "snmp_port": 16100}
@@ -176,34 +176,36 @@ def test_show_unknown_device(project: Path) -> None:
 
 
 def test_add_update_remove(project: Path) -> None:
-    add = run(project, "inventory", "add", "budop-acc-03", "--address", "127.10.6.13", "--role", "access",
-              "--site", "budop", "--profile", "backbone-v3", "--vendor", "Cisco", "--model",
+    add = run(project, "inventory", "add", "thienhung-acc-03", "--address", "127.10.6.13", "--role", "access",
+              "--site", "thienhung", "--profile", "backbone-v3", "--vendor", "Cisco", "--model",
               "Catalyst C9200L-24T-4X-E", "--tag", "ttyt", "--tag", "lab,new", "--poll-interval", "120")
-    assert (add.exit_code, add.stdout) == (0, "added device budop-acc-03 (127.10.6.13, access, site budop)\n")
-    d = inventory_of(project).device("budop-acc-03")
+    assert (add.exit_code, add.stdout) == (
+        0, "added device thienhung-acc-03 (127.10.6.13, access, site thienhung)\n"
+    )
+    d = inventory_of(project).device("thienhung-acc-03")
     assert (d.tags, d.poll_interval_s, d.model) == (["ttyt", "lab", "new"], 120.0, "Catalyst C9200L-24T-4X-E")
 
-    upd = run(project, "inventory", "update", "budop-acc-03", "--set", "address=127.10.6.14",
+    upd = run(project, "inventory", "update", "thienhung-acc-03", "--set", "address=127.10.6.14",
               "--set", "tags=ttyt", "--set", "poll_interval_s=")
     assert upd.exit_code == 0
     assert upd.stdout == (
-        "updated device budop-acc-03: address: 127.10.6.13 -> 127.10.6.14; tags: ['ttyt', 'lab', 'new'] -> "
-        "['ttyt']; poll_interval_s: 120.0 -> None\n"
+        "updated device thienhung-acc-03: address: 127.10.6.13 -> 127.10.6.14; "
+        "tags: ['ttyt', 'lab', 'new'] -> ['ttyt']; poll_interval_s: 120.0 -> None\n"
     )
-    rename = run(project, "inventory", "update", "budop-dist-01", "--set", "name=budop-dist-02")
+    rename = run(project, "inventory", "update", "thienhung-dist-01", "--set", "name=thienhung-dist-02")
     assert rename.exit_code == 0
     inv = inventory_of(project)
-    assert [lk.a.device for lk in inv.links if lk.name == "budop-dist01-acc01"] == ["budop-dist-02"]
-    assert [lk.b.device for lk in inv.links if lk.name == "ring-bugiamap-budop"] == ["budop-dist-02"]
+    assert [lk.a.device for lk in inv.links if lk.name == "thienhung-dist01-acc01"] == ["thienhung-dist-02"]
+    assert [lk.b.device for lk in inv.links if lk.name == "ring-bugiamap-thienhung"] == ["thienhung-dist-02"]
 
-    rm = run(project, "inventory", "remove", "budop-dist-02", "--yes")
+    rm = run(project, "inventory", "remove", "thienhung-dist-02", "--yes")
     assert rm.exit_code == 0
     assert rm.stdout == (
-        "removed device budop-dist-02 and 4 link(s): ring-bugiamap-budop, ring-budop-locninh, "
-        "budop-dist01-acc01, budop-dist01-acc02\n"
+        "removed device thienhung-dist-02 and 4 link(s): ring-bugiamap-thienhung, ring-thienhung-locninh, "
+        "thienhung-dist01-acc01, thienhung-dist01-acc02\n"
     )
     inv = inventory_of(project)
-    assert "budop-dist-02" not in {d.name for d in inv.devices}
+    assert "thienhung-dist-02" not in {d.name for d in inv.devices}
     assert len(inv.links) == 59 - 4
     assert run(project, "inventory", "validate").exit_code == 0
 
@@ -211,17 +213,17 @@ def test_add_update_remove(project: Path) -> None:
 def test_first_cli_edit_of_a_fresh_init_changes_only_its_own_lines(project: Path) -> None:
     inv_file = project.parent / "inventory.yaml"
     before = inv_file.read_text(encoding="utf-8").splitlines()
-    assert run(project, "inventory", "add", "budop-acc-03", "--address", "127.10.6.13", "--role", "access",
-               "--site", "budop", "--profile", "backbone-v3").exit_code == 0
+    assert run(project, "inventory", "add", "thienhung-acc-03", "--address", "127.10.6.13", "--role",
+               "access", "--site", "thienhung", "--profile", "backbone-v3").exit_code == 0
     after = inv_file.read_text(encoding="utf-8").splitlines()
     changed = [ln for ln in difflib.unified_diff(before, after, lineterm="", n=0)
                if ln[:1] in "+-" and not ln.startswith(("+++", "---"))]
     assert changed == [
-        "+  # Bù Đốp (budop)",
-        "+  - name: budop-acc-03",
+        "+  # Thiện Hưng (thienhung)",
+        "+  - name: thienhung-acc-03",
         "+    address: 127.10.6.13",
         "+    role: access",
-        "+    site: budop",
+        "+    site: thienhung",
         "+    profile: backbone-v3",
     ]
 
@@ -230,35 +232,35 @@ def test_add_refusals_leave_the_file_alone(project: Path) -> None:
     inv_file = project.parent / "inventory.yaml"
     before = inv_file.read_bytes()
     base = ["inventory", "add", "x-01", "--role", "access", "--profile", "backbone-v3"]
-    bad_addr = run(project, *base, "--address", "127.10.6.300", "--site", "budop")
+    bad_addr = run(project, *base, "--address", "127.10.6.300", "--site", "thienhung")
     assert (bad_addr.exit_code, bad_addr.stderr) == (
         2, "error: --address: '127.10.6.300' does not appear to be an IPv4 or IPv6 address\n")
-    clash = run(project, *base, "--address", "127.10.6.1", "--site", "budopp")
+    clash = run(project, *base, "--address", "127.10.6.1", "--site", "thienhungg")
     assert clash.exit_code == 2
     assert clash.stderr == (
-        "error: device x-01: address: 127.10.6.1 is already used by device 'budop-dist-01'\n"
-        "error: device x-01: site: unknown site 'budopp' (did you mean 'budop'?)\n"
+        "error: device x-01: address: 127.10.6.1 is already used by device 'thienhung-dist-01'\n"
+        "error: device x-01: site: unknown site 'thienhungg' (did you mean 'thienhung'?)\n"
     )
-    dup = run(project, "inventory", "add", "budop-acc-01", "--address", "127.10.6.99", "--role", "access",
-              "--site", "budop", "--profile", "backbone-v3")
+    dup = run(project, "inventory", "add", "thienhung-acc-01", "--address", "127.10.6.99", "--role", "access",
+              "--site", "thienhung", "--profile", "backbone-v3")
     assert dup.stderr == (
-        "error: device 'budop-acc-01' already exists; change it with `nocsoc inventory update`\n"
+        "error: device 'thienhung-acc-01' already exists; change it with `nocsoc inventory update`\n"
     )
     assert inv_file.read_bytes() == before
 
 
 def test_update_refusals(project: Path) -> None:
-    typo = run(project, "inventory", "update", "budop-acc-01", "--set", "adress=127.10.6.99")
+    typo = run(project, "inventory", "update", "thienhung-acc-01", "--set", "adress=127.10.6.99")
     assert typo.exit_code == 2
     assert typo.stderr.startswith(
         "error: --set: unknown key 'adress' (did you mean 'address'?); settable: name, "
     )
-    noeq = run(project, "inventory", "update", "budop-acc-01", "--set", "address")
+    noeq = run(project, "inventory", "update", "thienhung-acc-01", "--set", "address")
     assert noeq.stderr == "error: --set: expected key=value, got 'address'\n"
-    required = run(project, "inventory", "update", "budop-acc-01", "--set", "site=")
+    required = run(project, "inventory", "update", "thienhung-acc-01", "--set", "site=")
     assert required.stderr == "error: --set site: Input should be a valid string\n"
-    taken = run(project, "inventory", "update", "budop-acc-01", "--set", "name=budop-acc-02")
-    assert taken.stderr == "error: --set name: device 'budop-acc-02' already exists\n"
+    taken = run(project, "inventory", "update", "thienhung-acc-01", "--set", "name=thienhung-acc-02")
+    assert taken.stderr == "error: --set name: device 'thienhung-acc-02' already exists\n"
 
 
 def test_remove_asks_first(project: Path) -> None:
@@ -363,8 +365,8 @@ def _nth_line(lines: list[str], needle: str, n: int = 1) -> int:
 def test_validate_broken_inventory_lists_every_problem_and_exits_2(project: Path) -> None:
     inv_file = project.parent / "inventory.yaml"
     text = inv_file.read_text(encoding="utf-8")
-    text = text.replace("    address: 127.10.6.11\n", "    address: 127.10.6.1\n", 1)  # budop-acc-01
-    text = text.replace("    site: honquan\n", "    site: hon-quan\n", 1)  # honquan-dist-01
+    text = text.replace("    address: 127.10.6.11\n", "    address: 127.10.6.1\n", 1)  # thienhung-acc-01
+    text = text.replace("    site: tankhai\n", "    site: tan-khai\n", 1)  # tankhai-dist-01
     text = text.replace("device: locninh-dist-01, interface: TenGigabitEthernet0/0/8}",
                         "device: locninh-dist-1, interface: TenGigabitEthernet0/0/8}", 1)
     text = text.replace("    address: 127.10.0.20\n", "    address: 127.10.0.256\n", 1)  # dongxoai-ups-01
@@ -372,7 +374,7 @@ def test_validate_broken_inventory_lists_every_problem_and_exits_2(project: Path
     lines = text.splitlines()
     bad_ip = _nth_line(lines, "address: 127.10.0.256")
     dist_ip, dup_ip = _nth_line(lines, "address: 127.10.6.1", 1), _nth_line(lines, "address: 127.10.6.1", 2)
-    bad_site = _nth_line(lines, "site: hon-quan")
+    bad_site = _nth_line(lines, "site: tan-khai")
     dangling = _nth_line(lines, "b: {device: locninh-dist-1, interface: TenGigabitEthernet0/0/8}")
 
     result = run(project, "inventory", "validate")
@@ -380,9 +382,9 @@ def test_validate_broken_inventory_lists_every_problem_and_exits_2(project: Path
     f = str(inv_file)
     assert result.stdout.splitlines() == [
         f"{f}:{bad_ip}: devices[11].address: '127.10.0.256' does not appear to be an IPv4 or IPv6 address",
-        f"{f}:{dup_ip}: devices[33].address: 127.10.6.1 is already used by device 'budop-dist-01' "
+        f"{f}:{dup_ip}: devices[33].address: 127.10.6.1 is already used by device 'thienhung-dist-01' "
         f"(first on line {dist_ip})",
-        f"{f}:{bad_site}: devices[42].site: unknown site 'hon-quan' (did you mean 'honquan'?)",
+        f"{f}:{bad_site}: devices[42].site: unknown site 'tan-khai' (did you mean 'tankhai'?)",
         f"{f}:{dangling}: links[6].b.device: dangling link: unknown device 'locninh-dist-1' "
         "(did you mean 'locninh-dist-01'?)",
     ]
@@ -475,7 +477,7 @@ def test_concurrent_cli_adds_lose_nothing(project: Path) -> None:
             procs.append(subprocess.Popen(
                 [str(exe), "inventory", "add", f"{writer}-{i:02d}",
                  "--address", f"127.10.{site_index}.{i + 1}",
-                 "--role", "access", "--site", "budop", "--profile", "backbone-v3"],
+                 "--role", "access", "--site", "thienhung", "--profile", "backbone-v3"],
                 env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
             ))
     for p in procs:

@@ -74,7 +74,7 @@ def polled(tmp_path: Path) -> Path:
         points.append(schema.INTERFACE.point(t, tags, fields))
     points.append(
         schema.DEVICE.point(
-            t, {"device": "budop-acc-02", "site": "budop", "role": "access"}, {"reachable": 0}
+            t, {"device": "thienhung-acc-02", "site": "thienhung", "role": "access"}, {"reachable": 0}
         )
     )
     # polled before its agent answered (start-up), answering now: shown, not hidden
@@ -116,7 +116,7 @@ def test_fits_80x24_with_whole_names(polled: Path, tmp_path: Path, lang: str) ->
     assert LINK in text and all(d in text for d in DEVICES)
     row = next(line for line in lines if line.startswith(LINK) and DEVICES[0] in line)
     assert row.split()[-3:] == ["8.5G", "2G", "85.0"]  # in, out, util of the busiest end
-    assert "budop-acc-02" in text  # the unreachable device, by its whole name
+    assert "thienhung-acc-02" in text  # the unreachable device, by its whole name
     recovered = next(line for line in lines if "answering again" in line or "phản hồi lại sau" in line)
     assert recovered.split()[-2:] == ["1:", DEVICES[0]]
     assert "-27.5 dBm" in text

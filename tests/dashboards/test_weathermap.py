@@ -73,11 +73,11 @@ def test_map_follows_the_inventory_and_the_thresholds(inventory: Inventory) -> N
     markers = [n for n in wm["nodes"] if n["id"].startswith("optics-")]
     assert len(routers) == len(markers) == 12 and len(wm["links"]) == 12
     pos = {n["statusQuery"]: n["position"] for n in routers}
-    # north is up, east is right: Bù Đốp is the northernmost site, Bù Đăng the easternmost, and
-    # the western column runs north to south as on the map
-    assert min(pos, key=lambda d: pos[d][1]) == "budop-dist-01"
+    # north is up, east is right: Bù Gia Mập (on the border) is the northernmost site, Bù Đăng the
+    # easternmost, and the western column runs north to south as on the map
+    assert min(pos, key=lambda d: pos[d][1]) == "bugiamap-dist-01"
     assert max(pos, key=lambda d: pos[d][0]) == "budang-dist-01"
-    west = ["locninh-dist-01", "binhlong-dist-01", "honquan-dist-01", "chonthanh-dist-01"]
+    west = ["locninh-dist-01", "binhlong-dist-01", "tankhai-dist-01", "chonthanh-dist-01"]
     assert sorted(west, key=lambda d: pos[d][1]) == west
     # sites a few km apart are spread until no two routers crowd each other
     names = sorted(pos)

@@ -1,5 +1,6 @@
 """The shipped sample: the former Bình Phước backbone, part of Đồng Nai since 1 July 2025 (two-level
-local government: a provincial data center, wards and communes), as issue 18 describes it."""
+local government: a provincial data center, wards and communes), as issue 18 describes it, with the
+names and kinds of the units as the resolutions cited in the sample's header give them."""
 
 from __future__ import annotations
 
@@ -12,10 +13,10 @@ from nocsoc.inventory.model import Inventory, Role
 from nocsoc.inventory.sample import SAMPLE_INVENTORY
 from nocsoc.inventory.store import load_inventory, read_inventory
 
-DISTRICTS = ["binhlong", "phuoclong", "chonthanh", "dongphu", "budang", "budop", "bugiamap", "locninh",
-             "honquan", "phurieng"]
-DISTRICT_NAMES = ["Bình Long", "Phước Long", "Chơn Thành", "Đồng Phú", "Bù Đăng", "Bù Đốp", "Bù Gia Mập",
-                  "Lộc Ninh", "Hớn Quản", "Phú Riềng"]
+SITES = ["binhlong", "phuoclong", "chonthanh", "dongphu", "budang", "thienhung", "bugiamap", "locninh",
+             "tankhai", "phurieng"]
+SITE_NAMES = ["Bình Long", "Phước Long", "Chơn Thành", "Đồng Phú", "Bù Đăng", "Thiện Hưng", "Bù Gia Mập",
+                  "Lộc Ninh", "Tân Khai", "Phú Riềng"]
 
 
 @pytest.fixture(scope="module")
@@ -27,17 +28,24 @@ def test_sample_is_valid_with_no_problem() -> None:
     assert read_inventory(SAMPLE_INVENTORY).problems == []
 
 
-WARDS = {"binhlong", "phuoclong", "chonthanh"}  # towns before the merger; the rest were districts
+# wards: the former towns, and the communes that became wards on 30 April 2026 (237/NQ-UBTVQH16)
+WARDS = {"binhlong", "phuoclong", "chonthanh", "dongphu", "locninh", "tankhai"}
 
 
 def test_sites_in_order_with_vietnamese_names(inv: Inventory) -> None:
-    assert [s.id for s in inv.sites] == ["dongxoai", *DISTRICTS, "tranbien"]
-    assert [s.name for s in inv.sites] == ["Đồng Xoài", *DISTRICT_NAMES, "Trấn Biên"]
+    assert [s.id for s in inv.sites] == ["dongxoai", *SITES, "tranbien"]
+    assert [s.name for s in inv.sites] == ["Đồng Xoài", *SITE_NAMES, "Trấn Biên"]
     assert [s.kind for s in inv.sites] == (
-        ["province_dc"] + ["ward" if d in WARDS else "commune" for d in DISTRICTS] + ["province_dc"]
+        ["province_dc"] + ["ward" if d in WARDS else "commune" for d in SITES] + ["province_dc"]
     )
-    # no district level any more: every description names the province, the old unit in brackets
-    assert all("tỉnh Đồng Nai" in s.description for s in inv.sites)
+    # no district level any more: every unit is a ward or commune of the city, named as such, and
+    # says what it was made of before 1 July 2025
+    for s in inv.sites:
+        assert "thành phố Đồng Nai" in s.description and "1/7/2025" in s.description, s.id
+        if s.kind != "province_dc":
+            unit = "Phường" if s.kind == "ward" else "Xã"
+            assert s.description.startswith(f"{unit} {s.name}, thành phố Đồng Nai ("), s.id
+            assert s.contact.startswith(f"Tổ kỹ thuật {unit.lower()} {s.name}:"), s.id
     assert not any(s.kind == "district" for s in inv.sites)
     assert all(s.contact.endswith("@ioc.example.vn") for s in inv.sites)
     assert all(s.lat is not None and s.lon is not None for s in inv.sites)
@@ -53,8 +61,8 @@ def test_data_center_composition(inv: Inventory) -> None:
     assert {"public-service", "ioc", "mail", "dns"} <= servers
 
 
-def test_each_district_has_one_distribution_router_and_one_to_three_access_switches(inv: Inventory) -> None:
-    for site in DISTRICTS:
+def test_each_ward_or_commune_has_a_distribution_router_and_1_to_3_access_switches(inv: Inventory) -> None:
+    for site in SITES:
         roles = Counter(d.role for d in inv.devices if d.site == site)
         assert roles[Role.DISTRIBUTION] == 1, site
         assert 1 <= roles[Role.ACCESS] <= 3, site
@@ -71,6 +79,25 @@ def test_addresses_follow_the_site_index_plan(inv: Inventory) -> None:
         assert addr in net, d.name
         assert d.address.split(".")[2] == str(index[d.site]), d.name
     assert len({d.address for d in inv.devices}) == len(inv.devices)
+
+
+def test_site_networks_hold_every_address_of_their_devices_and_do_not_overlap(inv: Inventory) -> None:
+    def nets(site: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        return [ipaddress.ip_network(n) for n in inv.site(site).networks]
+
+    for s in inv.sites:
+        index = inv.sites.index(s)
+        assert nets(s.id)[0] == ipaddress.ip_network(f"127.10.{index}.0/24"), s.id
+        assert ipaddress.ip_network(f"10.{20 + index}.0.0/18") in nets(s.id), s.id
+        assert [n.version for n in nets(s.id)].count(6) == 1, s.id
+    for d in inv.devices:
+        for a in {d.address, d.flow_exporter, d.syslog_source} - {None}:
+            assert any(ipaddress.ip_address(a) in n for n in nets(d.site)), (d.name, a)
+    every = [n for s in inv.sites for n in nets(s.id)]
+    for i, a in enumerate(every):
+        assert not any(a.overlaps(b) for b in every[i + 1 :]), a
+    # the simulator's office clients (10.20-10.30) and DC admins (10.10.0.x) fall in a site's prefixes
+    assert ipaddress.ip_network("10.10.0.0/24") in nets("dongxoai")
 
 
 def test_routers_export_flows_and_syslog_from_their_address(inv: Inventory) -> None:
@@ -101,7 +128,7 @@ def test_vendors_and_models_are_realistic(inv: Inventory) -> None:
     assert {d.vendor for d in inv.devices} == {"Juniper", "Cisco", "Huawei", "Fortinet", "Dell", "APC"}
 
 
-def test_fiber_ring_joins_core_01_through_every_district_to_core_02(inv: Inventory) -> None:
+def test_fiber_ring_joins_core_01_through_every_ward_and_commune_to_core_02(inv: Inventory) -> None:
     ring = [lk for lk in inv.links if lk.name.startswith("ring-")]
     assert len(ring) == 11
     assert {lk.speed_mbps for lk in ring} == {10000}
@@ -111,7 +138,7 @@ def test_fiber_ring_joins_core_01_through_every_district_to_core_02(inv: Invento
         node = nxt[node]
         path.append(node)
     assert path[0] == "dongxoai-core-01" and path[-1] == "dongxoai-core-02"
-    assert sorted(p.removesuffix("-dist-01") for p in path[1:-1]) == sorted(DISTRICTS)
+    assert sorted(p.removesuffix("-dist-01") for p in path[1:-1]) == sorted(SITES)
 
 
 def test_every_device_is_linked_and_uplinks_are_1g_or_10g(inv: Inventory) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from nocsoc.web.queue import incidents
+from tests.servers.base import wait_until
 from tests.web.conftest import XSS, Console, client, csrf_of, login
 
 
@@ -186,3 +187,75 @@ def test_escaped_everywhere(console: Console) -> None:
         html = cl.get(p).text
         assert XSS not in html, p
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in cl.get(f"/alerts/{ids[0]}").text
+
+
+def test_ioc_figures_cached_per_refresh_interval(console: Console) -> None:
+    from nocsoc.detections.engine import Detection
+    from nocsoc.events import LogEvent
+
+    cl = login(console, "ana")
+    t = [console.now]
+    console.deps.clock = lambda: t[0]
+
+    def open_alerts() -> int:
+        return sum(cl.get("/api/v1/kpi").json()["open_alerts_by_level"].values())
+
+    n = len(console.store.list_alerts(limit=1000, state="new"))
+    assert open_alerts() == n
+    ev = LogEvent("a new one", {}, host="mail1", time=console.now, source="file")
+    det = Detection("t", "T", "low", (), "rule", "k", True, 1, ev.time, ev.time, samples=[ev])
+    console.store.ingest([det])
+    assert open_alerts() == n  # within the interval: the interval's figures
+    assert console.app.state.counters.snapshot()["ioc_cached"] >= 1  # type: ignore[attr-defined]
+    t[0] += console.deps.web.refresh_s
+    # the interval is over on a watched screen: the last figures at once, new ones computed
+    # in the background for the next view
+    assert open_alerts() == n
+    wait_until(lambda: open_alerts() == n + 1, what="the IOC figures recomputed in the background")
+    # unwatched for two intervals: computed before answering
+    det = Detection("t", "T", "low", (), "rule", "k2", True, 1, ev.time, ev.time, samples=[ev])
+    console.store.ingest([det])
+    t[0] += 2 * console.deps.web.refresh_s
+    assert open_alerts() == n + 2
+    # a triage made in the console shows at once
+    a = console.store.list_alerts(limit=1)[0]
+    r = cl.post(
+        "/alerts/bulk",
+        data={"csrf": csrf_of(cl), "action": "close", "comment": "xong", "ids": [a.id]},
+    )
+    assert r.status_code == 303 and open_alerts() == n + 1
+
+
+def test_open_incident_levels_equal_the_incident_grouping(tmp_path: object) -> None:
+    """The IOC's count of open incidents by level (SQL order, one pass) against `incidents()`
+    over the same open alerts, on 2,000 alerts of few sources and targets, some closed."""
+    import random
+    from pathlib import Path
+
+    from nocsoc.detections.alerts import AlertStore
+    from nocsoc.detections.engine import Detection
+    from nocsoc.events import LogEvent
+    from nocsoc.web.queue import LEVELS, QueueReader
+
+    rnd = random.Random(3)
+    path = Path(str(tmp_path)) / "a.db"
+    store = AlertStore(path)
+    dets = []
+    for i in range(2000):
+        t = 1_795_000_000.0 + rnd.uniform(0, 10 * 86400)
+        src = rnd.choice(["", "198.51.100.1", "198.51.100.2", "203.0.113.9"])
+        dst = rnd.choice(["", "10.0.0.1", "10.0.0.2"])
+        ev = LogEvent("x", {}, host=rnd.choice(["h1", "h2"]), time=t, source="file")
+        dets.append(Detection(f"r{i % 7}", "R", rnd.choice(LEVELS), (), "rule", f"g{i}", True, 1, t,
+                              t + rnd.uniform(0, 7200), host=ev.host, src_ip=src, dst_ip=dst, samples=[ev]))
+    store.ingest(dets)
+    for a in store.list_alerts(limit=5000)[::5]:
+        store.transition(a.id, "close", "t", "done")
+    store.close()
+    reader = QueueReader(path)
+    since = 1_795_000_000.0 + 3 * 86400
+    for window in (600.0, 3600.0, 86400.0):
+        want = dict.fromkeys(LEVELS, 0)
+        for inc in incidents(reader.briefs(since=since, open_only=True), window):
+            want[inc.level] += 1
+        assert reader.open_incident_levels(since, window) == want, window

@@ -14,7 +14,7 @@ import yaml
 
 from nocsoc.context import load_context
 from nocsoc.inventory.sample import init_project
-from nocsoc.schema import DEVICE, INTERFACE
+from nocsoc.schema import DEVICE, INTERFACE, OPTICS
 from tests.servers.base import free_port, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,6 +46,12 @@ def test_run_serves_console_and_api(tmp_path: Path) -> None:
                 "flows": {"enabled": False},
                 "logs": {"enabled": False},
                 "web": {"enabled": True, "bind": f"127.0.0.1:{port}"},
+                # the IOC page takes its thresholds from here, as the dashboards and `top` do
+                "dashboards": {
+                    "optics_rx_min_dbm": -15.0,
+                    "link_utilization_pct": 90.0,
+                    "link_utilization_warn_pct": 84.0,
+                },
             }
         )
     )
@@ -70,7 +76,10 @@ def test_run_serves_console_and_api(tmp_path: Path) -> None:
                 now,
                 {"device": inv.devices[0].name, "ifname": "xe-0/0/1", "link": "L1"},
                 {"in_bps": 8.5e8, "out_bps": 1e8, "in_util_pct": 85.0, "out_util_pct": 10.0},
-            )
+            ),
+            # between the default threshold (-20) and nocsoc.yaml's (-15): an alarm here
+            OPTICS.point(now, {"device": inv.devices[0].name, "ifname": "xe-0/0/1", "sensor": "rx"},
+                         {"rx_dbm": -17.0}),
         ]
     )
     sink.close()
@@ -106,6 +115,7 @@ def test_run_serves_console_and_api(tmp_path: Path) -> None:
         assert kpi["devices"] == n and kpi["devices_down"] == [down]
         assert kpi["availability_pct"] == 100.0 * (n - 1) / n
         assert kpi["links"][0]["util_pct"] == 85.0
+        assert kpi["optics_alarms"] == [f"{inv.devices[0].name} xe-0/0/1 (-17.0 dBm)"]
         assert (
             httpx.get(base + "/api/v1/alerts", headers={"Authorization": f"Bearer {token}"}).status_code
             == 403
@@ -114,6 +124,7 @@ def test_run_serves_console_and_api(tmp_path: Path) -> None:
             assert cl.post("/login", data={"user": "ana", "password": "analyst-pass-1"}).status_code == 303
             html = cl.get("/ioc").text
             assert f"{100.0 * (n - 1) / n:.1f} %" in html and down in html
+            assert '<tr class="warm"><td>' in html  # 85 %: over the warning (84), under the alarm (90)
     finally:
         run.terminate()
         run.wait(60)

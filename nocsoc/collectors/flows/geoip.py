@@ -53,6 +53,15 @@ class GeoIp:
             return None, None
         return country, asn
 
+    def as_org(self, address: str) -> str | None:
+        """The AS's organisation name (`autonomous_system_organization`), None when unknown."""
+        try:
+            rec = self._asn.get(address) if self._asn is not None else None
+        except ValueError:
+            return None
+        org = rec.get("autonomous_system_organization") if isinstance(rec, dict) else None
+        return str(org) if org else None
+
     def close(self) -> None:
         for reader in (self._country, self._asn):
             if reader is not None:

@@ -185,12 +185,12 @@ def parse_syslog(line: str, *, sender: str = "", now: datetime | None = None,
                  tz: tzinfo = UTC) -> SyslogMessage:
     """Parse one syslog message (network form with <PRI>, or a line of a syslog file)."""
     line = line.rstrip("\r\n\x00")
-    if now is None:  # the common header needs only the time: the datetime waits for odd lines
-        now_ts = time.time()
+    # the common header needs only the receive time: the datetime waits for the odd lines
+    now_ts = time.time() if now is None else now.timestamp()
+    if now is None:
         mf = _FAST_3164.match(line)
         if mf is not None:
             return _fast_3164(mf, line, None, now_ts, tz, None, None, "file")
-        now = datetime.fromtimestamp(now_ts, UTC)
     facility = severity = None
     pos = 0
     mp = _PRI.match(line)
@@ -200,13 +200,17 @@ def parse_syslog(line: str, *, sender: str = "", now: datetime | None = None,
             facility, severity = pri >> 3, pri & 7
         pos = mp.end()
         if line.startswith("1 ", pos):
-            return _parse_5424(line, pos + 2, facility, severity, sender, now)
+            return _parse_5424(line, pos + 2, facility, severity, sender,
+                               now or datetime.fromtimestamp(now_ts, UTC))
     if line.startswith("\ufeff", pos):
         pos += 1
     fmt = "3164" if mp else "file"
-    mf = _FAST_3164.match(line, pos)
-    if mf is not None:
-        return _fast_3164(mf, line, now, now.timestamp(), tz, facility, severity, fmt)
+    if pos or now is not None:  # (at 0 with no `now` it was just tried)
+        mf = _FAST_3164.match(line, pos)
+        if mf is not None:  # a network message's usual header: `<PRI>Mmm dd hh:mm:ss host app: `
+            return _fast_3164(mf, line, now, now_ts, tz, facility, severity, fmt)
+    if now is None:
+        now = datetime.fromtimestamp(now_ts, UTC)
     time_s: float | None = None
     mt = _BSD_TS.match(line, pos)
     if mt:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Protocol
 
@@ -31,30 +32,30 @@ def file_counters() -> Counters:
                     only=("received", "deferred", "rotations", "truncations", "errors"))
 
 
+@dataclass(eq=False)
 class FileTailer:
     """Delivers each complete line once, with the offset just after it. The tailer saves
     nothing: the consumer stores the offset once the line's effects are durable, and a rejected
     line (full queue) is read again on the next poll, so a slow consumer holds the file back
-    instead of losing lines."""
+    instead of losing lines. `counters`: shared by every tailer of a pipeline (one `file`
+    self-metric)."""
 
-    def __init__(self, path: str, sink: MarkedLineSink, offsets: Offsets, start_at: str = "beginning",
-                 poll_interval_s: float = 0.2, max_line: int = 65536,
-                 counters: Counters | None = None) -> None:
-        """`counters`: shared by every tailer of a pipeline (one `file` self-metric)."""
-        self.path = path
-        self.sink = sink
-        self.offsets = offsets
-        self.start_at = start_at
-        self.poll_interval_s = poll_interval_s
-        self.max_line = max_line
-        self.counters = counters if counters is not None else file_counters()
-        self._blocked = False  # the consumer refused a line: read it again next poll
-        self._f: IO[bytes] | None = None
-        self._inode = 0
-        self._offset = 0
-        self._partial = b""
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+    path: str
+    sink: MarkedLineSink = field(repr=False)
+    offsets: Offsets = field(repr=False)
+    start_at: str = "beginning"
+    poll_interval_s: float = 0.2
+    max_line: int = 65536
+    counters: Counters = field(default_factory=file_counters, repr=False)
+    # where reading stands: the open file, its inode, the offset after the last whole line, the
+    # start of a line not ended yet, and whether the consumer refused a line (read it again)
+    _f: IO[bytes] | None = field(default=None, init=False, repr=False)
+    _inode: int = field(default=0, init=False)
+    _offset: int = field(default=0, init=False)
+    _partial: bytes = field(default=b"", init=False, repr=False)
+    _blocked: bool = field(default=False, init=False)
+    _stop: threading.Event = field(default_factory=threading.Event, init=False, repr=False)
+    _thread: threading.Thread | None = field(default=None, init=False, repr=False)
 
     def _open(self, resume: bool) -> bool:
         try:

@@ -5,6 +5,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from nocsoc.shard.config import ShardConfig
+
 
 def _all_areas() -> list[str]:
     from nocsoc.collectors.snmp import areas
@@ -60,6 +62,11 @@ class SnmpConfig(BaseModel):
         gt=0,
         le=300,
         description="`nocsoc poll --once` reads counters twice, this far apart, to compute rates",
+    )
+
+    shard: ShardConfig = Field(
+        default_factory=ShardConfig,
+        description="several pollers sharing this inventory through the NATS bus (docs/scale-pollers.md)",
     )
 
     @field_validator("areas")

@@ -17,11 +17,10 @@ import contextlib
 import logging
 import threading
 import time
-import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nocsoc.collectors.ifnames import InterfaceNames
 from nocsoc.collectors.snmp import areas, profiles
@@ -45,7 +44,11 @@ from nocsoc.collectors.snmp.walkfile import WalkSession
 from nocsoc.component import Counters
 from nocsoc.inventory.model import Device, Inventory, SnmpProfile
 from nocsoc.schema import DEVICE, DEVICE_EVENT, SNMP_POLL, SNMP_POLLER, Point
+from nocsoc.shard import slots
 from nocsoc.sinks.base import Sink
+
+if TYPE_CHECKING:  # nats-py is imported only where pollers share the inventory
+    from nocsoc.shard.member import ShardMember
 
 log = logging.getLogger(__name__)
 
@@ -457,13 +460,16 @@ class SnmpPoller:
         on_result: Callable[[PollResult], None] | None = None,
         secrets_dir: Path | None = None,
         ifnames: InterfaceNames | None = None,
+        shard: ShardMember | None = None,
     ) -> None:
         """`devices`/`sites` limit polling to those names/sites (kept across inventory reloads);
         `on_result` sees every cycle's result (status displays, tests), called on the poller's
         thread; `secrets_dir` is where relative `file:` secret references start (the directory
         of nocsoc.yaml; else the working directory); `ifnames` receives each device's interface
-        names for the flow collector."""
+        names for the flow collector; `shard` (when pollers share the inventory through the bus)
+        says at each cycle whether this poller polls a device (nocsoc.shard)."""
         self.config = config
+        self.shard = shard
         self.ifnames = ifnames
         self.sink = sink
         self.on_result = on_result
@@ -660,6 +666,8 @@ class SnmpPoller:
         self._stop_event = asyncio.Event()
         self._semaphore = asyncio.Semaphore(self.config.max_concurrency)
         self._engines = EnginePool()
+        if self.shard is not None:
+            await self.shard.start(self.devices)
         self._restart_tasks(set(self.devices))
         started.set()
         try:
@@ -670,27 +678,31 @@ class SnmpPoller:
                 t.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             self._tasks.clear()
+            if self.shard is not None:
+                await self.shard.stop()
             self._engines.close()
             self._loop = None
 
     def _restart_tasks(self, names: set[str]) -> None:
         with self._lock:
             pollers = dict(self._pollers)
+        if self.shard is not None:
+            self.shard.set_keys(pollers)
         for name in names:
             task = self._tasks.pop(name, None)
             if task is not None:
                 task.cancel()
             if name in pollers:
+                run = self._device_loop if self.shard is None else self._shared_device_loop
                 self._tasks[name] = asyncio.get_running_loop().create_task(
-                    self._device_loop(pollers[name]), name=f"snmp:{name}"
+                    run(pollers[name]), name=f"snmp:{name}"
                 )
 
     async def _device_loop(self, poller: DevicePoller) -> None:
         loop = asyncio.get_running_loop()
         interval = poller.interval_s
-        offset = 0.0
-        if self.config.spread_start:  # stable per device, spreads the load over the interval
-            offset = (zlib.crc32(poller.device.name.encode()) % 1000) / 1000 * interval
+        # stable per device, spreads the load over the interval
+        offset = slots.offset(poller.device.name, interval, self.config.spread_start)
         next_start = loop.time() + offset
         assert self._engines is not None
         while True:
@@ -701,6 +713,41 @@ class SnmpPoller:
             if now > next_start:  # overran: skip the missed slots, never queue them up
                 missed = int((now - next_start) // interval) + 1
                 next_start += missed * interval
+
+    async def _shared_device_loop(self, poller: DevicePoller) -> None:
+        """A device's loop when pollers share the inventory: at each cycle of the wall-clock
+        grid that every poller shares, poll only if this poller owns the device and wins its
+        lease for the cycle. A membership change wakes the loop: a device just taken over from a
+        dead poller is then polled late in its current cycle instead of skipped."""
+        shard = self.shard
+        assert shard is not None and self._engines is not None
+        loop = asyncio.get_running_loop()
+        name, interval = poller.device.name, poller.interval_s
+        offset = slots.offset(name, interval, self.config.spread_start)
+        catchup = interval * shard.config.catchup_fraction
+        if interval >= shard.config.lease_ttl_s:
+            log.error("%s: poll interval %gs is not shorter than snmp.shard.lease_ttl_s (%gs): its "
+                      "lease can expire within a cycle and another poller poll that cycle again",
+                      name, interval, shard.config.lease_ttl_s)
+        handled: float | None = None  # the cycle this poller tried already
+        gained = False  # woken by a membership change that gave this device over from a dead poller
+        while True:
+            changed = shard.changed
+            now = time.time()
+            slot = slots.slot_start(now, interval, offset)
+            if slot != handled and shard.owns(name) and now - slot <= catchup:
+                handled = slot
+                if await shard.claim(name, slot, until=slot + catchup):
+                    if gained:
+                        shard.counters.add("catchup_polls")
+                    # the cycle's deadline counts from its slot on the shared grid
+                    await self._poll_one(self._engines, poller, slot=loop.time() - (time.time() - slot))
+            owned = shard.owns(name)
+            try:
+                await asyncio.wait_for(changed.wait(), max(0.0, slot + interval - time.time()))
+                gained = not owned and shard.owns(name) and shard.taken_over(name)
+            except TimeoutError:
+                gained = False
 
     # ---- self-metrics ------------------------------------------------------------------------
     def self_points(self) -> list[Point]:
@@ -740,7 +787,7 @@ class SnmpPoller:
         self.counters.set("counter_wraps", sum(s.wraps for s in stats))
         self.counters.set("counter_resets", sum(s.resets for s in stats))
         self.counters.set("implausible_rates", sum(s.implausible for s in stats))
-        return [self.counters]
+        return [self.counters] if self.shard is None else [self.counters, self.shard.counters]
 
     def status(self) -> dict[str, int | float]:
         """Counters for `nocsoc status`: cycles, polls ok/failed, varbinds, timeouts, devices."""

@@ -14,7 +14,7 @@ import asyncio
 import functools
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, InitVar, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -254,38 +254,33 @@ def _oid_tuple(oid: str) -> tuple[int, ...]:
     return tuple(int(x) for x in oid.split("."))
 
 
+@dataclass(eq=False, repr=False)  # repr=False: the credentials hold keys
 class SnmpSession:
-    """Requests to one device. `engine` is shared by all devices of a poller (one per event loop)."""
+    """Requests to one device. `engine` is shared by all devices of a poller (one per event loop);
+    `received` (address, port) -> time of the last reply, shared by the poller's sessions."""
 
-    def __init__(
-        self,
-        engine: SnmpEngine | None,
-        device: str,
-        address: str,
-        port: int,
-        profile: SnmpProfile,
-        credentials: Credentials,
-        *,
-        max_varbinds: int = 64,
-        received: dict[tuple[str, int], float] | None = None,
-        lean_v2c: bool = True,
-    ) -> None:
-        self.engine = engine
-        self.device = device
-        self.address = address
-        self.port = port
-        self.profile = profile
-        self.credentials = credentials
-        self.max_varbinds = max_varbinds
-        self.stats = SessionStats()
+    engine: SnmpEngine | None
+    device: str
+    address: str
+    port: int
+    profile: SnmpProfile
+    credentials: Credentials
+    _: KW_ONLY
+    max_varbinds: int = 64
+    received: InitVar[dict[tuple[str, int], float] | None] = None
+    lean_v2c: InitVar[bool] = True
+    stats: SessionStats = field(default_factory=SessionStats, init=False)
+
+    def __post_init__(self, received: dict[tuple[str, int], float] | None, lean_v2c: bool) -> None:
         self._received = received if received is not None else {}
-        self._key = (address, port)
+        self._key = (self.address, self.port)
         self._target: UdpTransportTarget | None = None
         self._context = ContextData()
         # v2c goes through the lean client (see v2c.py); v3 through pysnmp's USM.
         self.v2c: v2c.V2cClient | None = None
-        if credentials.community is not None and lean_v2c:
-            self.v2c = v2c.V2cClient(address, port, credentials.community, profile.timeout_s, profile.retries)
+        if self.credentials.community is not None and lean_v2c:
+            self.v2c = v2c.V2cClient(self.address, self.port, self.credentials.community,
+                                     self.profile.timeout_s, self.profile.retries)
 
     @property
     def where(self) -> str:

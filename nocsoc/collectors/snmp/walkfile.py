@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nocsoc.collectors.snmp.session import Column, Index, RowTime, Value
+from nocsoc.collectors.snmp.session import Column, Index, RowTime, SessionStats, Value
 
 OidT = tuple[int, ...]
 _UNSIGNED = {"65", "66", "67", "70"}
@@ -107,21 +107,13 @@ class WalkFile:
         return out
 
 
-@dataclass
-class _Stats:
-    requests: int = 0
-    varbinds: int = 0
-    timeouts: int = 0
-    truncated: int = 0
-
-
 class WalkSession:
     """The subset of `SnmpSession` the poller uses, answered from a `WalkFile`."""
 
     def __init__(self, walk: WalkFile, device: str = "walk") -> None:
         self.walk = walk
         self.device = device
-        self.stats = _Stats()
+        self.stats = SessionStats()  # the same counters the poller reads off a live session
 
     async def get(self, oids: Sequence[str]) -> dict[str, Value]:
         self.stats.requests += 1

@@ -24,6 +24,10 @@ _SYSTEM_ATTRS = {
     ("TimeCreated", "SystemTime"): "SystemTime",
     ("Correlation", "ActivityID"): "ActivityID",
 }
+# the same, by element: one lookup per System child instead of one per (child, attribute)
+_ATTRS_BY_ELEMENT: dict[str, dict[str, str]] = {}
+for (_el, _attr), _name in _SYSTEM_ATTRS.items():
+    _ATTRS_BY_ELEMENT.setdefault(_el, {})[_attr] = _name
 
 
 class NotAnEvent(ValueError):
@@ -48,8 +52,8 @@ def _flatten_into(out: dict[str, Any], data: Any) -> None:
             out.setdefault("Data", text_value(data))
         return
     for k, v in data.items():
-        tv = type(v)
-        if (tv is str or tv is int) and " " not in k and k[:1] != "#":  # the common case, first
+        # the common case first: a scalar (None too: text_value(None) is None) under a plain name
+        if (v is None or (tv := type(v)) is str or tv is int) and " " not in k and k[:1] != "#":
             out[k] = v
             continue
         if k == "#attributes":
@@ -73,13 +77,18 @@ def flatten_record(doc: dict[str, Any]) -> dict[str, Any]:
         raise NotAnEvent("no Event.System element")
     out: dict[str, Any] = {}
     for k, v in system.items():
-        if isinstance(v, dict):
+        tv = type(v)
+        if tv is int or tv is str:  # EventID, Level, Channel, Computer...: most children
+            out[k] = v
+        elif isinstance(v, dict):
             attrs = v.get("#attributes")
             if isinstance(attrs, dict):
-                for a, av in attrs.items():
-                    name = _SYSTEM_ATTRS.get((k, a))
-                    if name is not None:
-                        out[name] = av
+                names = _ATTRS_BY_ELEMENT.get(k)
+                if names is not None:
+                    for a, av in attrs.items():
+                        name = names.get(a)
+                        if name is not None:
+                            out[name] = av
             if "#text" in v:
                 out[k] = v["#text"]
         elif v is not None:

@@ -63,6 +63,11 @@ CREATE INDEX IF NOT EXISTS alerts_state ON alerts (state, last_seen);
 CREATE INDEX IF NOT EXISTS alerts_src ON alerts (src_ip);
 CREATE INDEX IF NOT EXISTS alerts_host ON alerts (host COLLATE NOCASE);
 CREATE INDEX IF NOT EXISTS alerts_level ON alerts (level, state, count);
+CREATE INDEX IF NOT EXISTS alerts_created ON alerts (created_at);
+-- the IOC's most targeted hosts and top sources: open alerts only, covering, in group order
+CREATE INDEX IF NOT EXISTS alerts_open_target ON alerts ((CASE WHEN dst_ip != '' THEN dst_ip ELSE host END))
+    WHERE state IN ('new', 'acknowledged');
+CREATE INDEX IF NOT EXISTS alerts_open_source ON alerts (src_ip) WHERE state IN ('new', 'acknowledged');
 CREATE TABLE IF NOT EXISTS input_offsets (
     input TEXT PRIMARY KEY, inode INTEGER NOT NULL, "offset" INTEGER NOT NULL, updated_at REAL NOT NULL
 );
@@ -82,6 +87,46 @@ _ADDED_COLUMNS = (
 _OWNER_INDEXES = (
     "CREATE UNIQUE INDEX IF NOT EXISTS input_offsets_owner ON input_offsets (owner, input)",
     "CREATE UNIQUE INDEX IF NOT EXISTS correlation_state_owner ON correlation_state (owner, rule_id)",
+)
+
+# Free-text search (the console's queue and /api/v1/alerts): an FTS5 index over what an analyst
+# types into the search box. Contentless (content=''): the text lives in `alerts` already, so the
+# index adds its postings only (100k alerts: +80 MB with content, far less without). Triggers keep
+# it in step with every write to `alerts`, whatever writes it; a contentless row is deleted by
+# giving FTS5 the values it was indexed with, which the same expressions over OLD recompute.
+# Evidence = every value in the samples (raw lines and parsed fields), not their JSON keys, nor
+# the samples' own timestamps. unicode61 with remove_diacritics 2: "nhap" finds "nhập".
+FTS_TABLE = "alerts_fts"
+_FTS_EVIDENCE = (
+    "CASE WHEN json_valid({r}.samples) THEN (SELECT group_concat(atom, ' ') FROM json_tree({r}.samples) "
+    "WHERE atom IS NOT NULL AND NOT (key = 'time' AND instr(path, '.') = 0)) ELSE {r}.samples END"
+)
+_FTS_COLUMNS = "title, evidence, hosts, users"
+
+
+def _fts_values(r: str) -> str:
+    """The indexed values of alert row `r` (new, old, or a table alias), in _FTS_COLUMNS order."""
+    return (f"{r}.rule_title, {_FTS_EVIDENCE.format(r=r)}, {r}.host || ' ' || {r}.src_ip || ' ' || "
+            f"{r}.dst_ip, {r}.\"user\" || ' ' || {r}.assignee")
+
+
+_FTS_DELETE = (f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}, rowid, {_FTS_COLUMNS}) "
+               f"VALUES ('delete', old.id, {_fts_values('old')});")
+_FTS_INSERT = f"INSERT INTO {FTS_TABLE} (rowid, {_FTS_COLUMNS}) VALUES (new.id, {_fts_values('new')});"
+_FTS_SCHEMA = (
+    f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5({_FTS_COLUMNS}, content='', "
+    "tokenize='unicode61 remove_diacritics 2')",
+    f"CREATE TRIGGER {FTS_TABLE}_ai AFTER INSERT ON alerts BEGIN {_FTS_INSERT} END",
+    f"CREATE TRIGGER {FTS_TABLE}_ad AFTER DELETE ON alerts BEGIN {_FTS_DELETE} END",
+    # only when an indexed column really changed: ingest rewrites `samples` on every increment,
+    # unchanged once an alert holds MAX_SAMPLES
+    f'CREATE TRIGGER {FTS_TABLE}_au AFTER UPDATE OF rule_title, samples, host, src_ip, dst_ip, "user", '
+    "assignee ON alerts WHEN old.rule_title IS NOT new.rule_title OR old.samples IS NOT new.samples "
+    "OR old.host IS NOT new.host OR old.src_ip IS NOT new.src_ip OR old.dst_ip IS NOT new.dst_ip "
+    'OR old."user" IS NOT new."user" OR old.assignee IS NOT new.assignee '
+    f"BEGIN {_FTS_DELETE} {_FTS_INSERT} END",
+    # a store written before the index: every alert indexed once, here
+    f"INSERT INTO {FTS_TABLE} (rowid, {_FTS_COLUMNS}) SELECT a.id, {_fts_values('a')} FROM alerts a",
 )
 
 
@@ -253,6 +298,9 @@ class AlertStore:
                     db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
             for stmt in _OWNER_INDEXES:
                 db.execute(stmt)
+            if not db.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (FTS_TABLE,)).fetchone():
+                for stmt in _FTS_SCHEMA:
+                    db.execute(stmt)
         return db
 
     @property

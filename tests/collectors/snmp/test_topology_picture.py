@@ -100,7 +100,7 @@ def _boxes(dot: str) -> dict[str, tuple[float, float, float, float]]:
 
 @needs_graphviz
 def test_layout_keeps_the_map_and_separates_the_sites(inventory: Inventory) -> None:
-    states = {"ring-budop-locninh": pic.LinkState(pic.EndState(85.0, 1), pic.EndState(11.0, 1))}
+    states = {"ring-thienhung-locninh": pic.LinkState(pic.EndState(85.0, 1), pic.EndState(11.0, 1))}
     dot = pic.picture_dot(inventory, states, pic.Thresholds(60, 80), WORDS, title="T")
     boxes = _boxes(dot)
     assert len(boxes) == 11
@@ -110,10 +110,10 @@ def test_layout_keeps_the_map_and_separates_the_sites(inventory: Inventory) -> N
             (xa, ya, wa, ha), (xb, yb, wb, hb) = boxes[a], boxes[b]
             assert abs(xa - xb) >= (wa + wb) / 2 or abs(ya - yb) >= (ha + hb) / 2, (a, b)
     # north up (Graphviz y grows upwards), east right
-    assert max(boxes, key=lambda s: boxes[s][1]) == "budop"
+    assert max(boxes, key=lambda s: boxes[s][1]) == "bugiamap"
     # the western column from north to south, as on the map (overlap removal may shift the
     # crowded south-east, where Đồng Phú sits close to the data center)
-    west = ["budop", "locninh", "binhlong", "honquan", "chonthanh"]
+    west = ["locninh", "binhlong", "tankhai", "chonthanh"]
     assert sorted(west, key=lambda s: -boxes[s][1]) == west
     assert max(boxes, key=lambda s: boxes[s][0]) == "budang"
     assert '"site:bugiamap" [' in dot and 'label="Bù Gia Mập"' in dot
@@ -121,9 +121,10 @@ def test_layout_keeps_the_map_and_separates_the_sites(inventory: Inventory) -> N
     assert dot.count('"label:ring-') == 11  # the 12th (core-01 to core-02) is written under Đồng Xoài
     assert "dc-core01-core02: ? / ? no data" in dot
     # an alarm-level direction colours the link red; its label names both directions by site
-    (edge,) = [line for line in dot.splitlines() if line.startswith('  "budop-dist-01" -- "locninh-dist-01"')]
+    ring = '  "thienhung-dist-01" -- "locninh-dist-01"'
+    (edge,) = [line for line in dot.splitlines() if line.startswith(ring)]
     assert 'color="#d62728"' in edge
-    assert "Bù Đốp → 85%   Lộc Ninh → 11%" in dot
+    assert "Thiện Hưng → 85%   Lộc Ninh → 11%" in dot
 
 
 @needs_graphviz
@@ -135,7 +136,7 @@ def test_topology_cli_draws_svg_in_the_readers_language(tmp_path: Path) -> None:
     assert svg.exit_code == 0, svg.output
     assert svg.stdout.startswith("<?xml") and "<svg" in svg.stdout
     assert "Mạng trục: 12 tuyến, 11 địa điểm" in svg.stdout and "chưa có dữ liệu" in svg.stdout
-    assert "ring&#45;budop&#45;locninh" in svg.stdout and "Bù Gia Mập" in svg.stdout
+    assert "ring&#45;thienhung&#45;locninh" in svg.stdout and "Bù Gia Mập" in svg.stdout
     png = run(
         app,
         ["-c", str(tmp_path / "nocsoc.yaml"), "topology", "--format", "png", "-o", str(tmp_path / "t.png")],

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nocsoc.collectors.logs.parsers.base import Parsed, digits, kv_pairs
+from nocsoc.collectors.logs.parsers.base import c_split_pairs as _c_split_pairs
 from nocsoc.collectors.logs.parsers.registry import ParserSpec
 from nocsoc.logsources import LogSource
 
@@ -63,6 +64,8 @@ def _audit_pairs(text: str) -> dict[str, str]:
     """audit's `k=v k2="v2"` pairs by splitting on spaces: what kv_pairs' regex gives when no
     quoted value holds a space (the kernel hex-encodes those), at a fraction of its cost; any
     other token leaves the text to the regex."""
+    if _c_split_pairs is not None and (got := _c_split_pairs(text, 1)) is not None:
+        return got  # the same split in C (None: a token for the regex, or non-ASCII text)
     out: dict[str, str] = {}
     for tok in text.split():
         k, eq, v = tok.partition("=")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -34,8 +35,24 @@ def _kv_unquoted(pattern: re.Pattern[str], text: str) -> dict[str, str]:
     return out
 
 
+_c_kv_pairs: Callable[[str, bool], dict[str, str] | None] | None
+_c_cef_extension: Callable[[str], dict[str, str] | None] | None
+# the split loops of firewall._pairs (mode 0) and auditd._audit_pairs (mode 1), or None
+c_split_pairs: Callable[[str, int], dict[str, str] | None] | None
+try:  # C twins of the k=v regexes below, parse_cef's extension loop and the split loops
+    from nocsoc.collectors.logs._logfast import cef_extension as _c_cef_extension
+    from nocsoc.collectors.logs._logfast import kv_pairs as _c_kv_pairs
+    from nocsoc.collectors.logs._logfast import split_pairs as c_split_pairs
+except ImportError:  # no compiler where nocsoc was installed (setup.py: optional): Python does it all
+    _c_kv_pairs = _c_cef_extension = c_split_pairs = None
+
+
 def kv_pairs(text: str) -> dict[str, str]:
     """`k=v k2="v 2"` pairs (auditd, FortiGate, iptables); quotes removed, escapes kept simple."""
+    if _c_kv_pairs is not None:
+        got = _c_kv_pairs(text, False)
+        if got is not None:
+            return got
     return _kv_unquoted(_KV, text)
 
 
@@ -69,6 +86,10 @@ _KV_COMMA = re.compile(r'(?<![\w.-])([A-Za-z_][\w.-]*+)=("(?:[^"\\]|\\.)*+"|[^\s
 
 def kv_pairs_comma(text: str) -> dict[str, str]:
     """`k=v,k2="v, 2"` pairs (FortiGate's and Sophos's comma-separated variant)."""
+    if _c_kv_pairs is not None:
+        got = _c_kv_pairs(text, True)
+        if got is not None:
+            return got
     return _kv_unquoted(_KV_COMMA, text)
 
 
@@ -133,6 +154,11 @@ def parse_cef(msg: str) -> Cef | None:
     cur = []
     i = pos
     n = len(msg)
+    pieces = msg[pos:].split("|", 6)
+    if len(pieces) == 7:  # no `\` before the sixth `|`: the loop below would give the same pieces
+        ext_len = len(pieces[6])
+        if "\\" not in msg[pos:n - ext_len]:
+            parts, i = pieces[:6], n - ext_len
     while i < n and len(parts) < 6:  # 6 header fields after the version, `\|` escaped
         c = msg[i]
         if c == "\\" and i + 1 < n:
@@ -154,6 +180,15 @@ def parse_cef(msg: str) -> Cef | None:
             parts = [*parts[1:], rest[:k]]
             i += k + 1
     ext_text = msg[i:]
+    fast = _c_cef_extension(ext_text) if _c_cef_extension is not None else None
+    if fast is not None:
+        return Cef(parts[0], parts[1], parts[2], parts[3], parts[4], parts[5], fast)
+    return Cef(parts[0], parts[1], parts[2], parts[3], parts[4], parts[5], cef_extension(ext_text))
+
+
+def cef_extension(ext_text: str) -> dict[str, str]:
+    """CEF extension pairs: a key is `name=` at the start or after whitespace; its value runs to
+    the next key, stripped and unescaped (the reference of _logfast.cef_extension)."""
     ext: dict[str, str] = {}
     keys = list(_CEF_KEY.finditer(ext_text))
     for j, mk in enumerate(keys):
@@ -161,7 +196,7 @@ def parse_cef(msg: str) -> Cef | None:
             continue
         end = keys[j + 1].start() if j + 1 < len(keys) else len(ext_text)
         ext[mk[1]] = _cef_unescape(ext_text[mk.end() : end].strip())
-    return Cef(parts[0], parts[1], parts[2], parts[3], parts[4], parts[5], ext)
+    return ext
 
 
 IANA_PROTO = {

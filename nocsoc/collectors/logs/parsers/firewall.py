@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from nocsoc.collectors.logs.parsers.base import Parsed
+from nocsoc.collectors.logs.parsers.base import c_split_pairs as _c_split_pairs
 from nocsoc.collectors.logs.parsers.registry import ParserSpec
 from nocsoc.logsources import LogSource
 
@@ -21,6 +22,8 @@ def _pairs(msg: str) -> dict[str, str]:
     when every token with `=` is KEY=... with an all-capitals KEY (what the kernel writes), at a
     third of its cost; any other token (`[SRC=` of an ICMP error's inner header, a `=` in the
     log prefix) leaves the line to the regex."""
+    if _c_split_pairs is not None and (got := _c_split_pairs(msg, 0)) is not None:
+        return got  # the same split in C (None: a token for the regex, or non-ASCII text)
     out: dict[str, str] = {}
     for tok in msg.split():
         k, eq, v = tok.partition("=")

@@ -6,7 +6,29 @@ unit-tested with plain dicts and reused by the poller, discovery and topology al
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from nocsoc.collectors.snmp import areas
 from nocsoc.collectors.snmp.session import Value
+
+
+class FixedArea(areas.Area):
+    """An area that reads the same OIDs from every device: it declares them, and the poller's
+    questions (which scalars, columns, slow columns) are answered from the declaration."""
+
+    scalar_oids: ClassVar[Sequence[str]] = ()
+    column_oids: ClassVar[Sequence[str]] = ()
+    slow_column_oids: ClassVar[Sequence[str]] = ()
+
+    def scalars(self, ctx: areas.Context, state: Any) -> Sequence[str]:
+        return self.scalar_oids
+
+    def columns(self, ctx: areas.Context, state: Any) -> Sequence[str]:
+        return self.column_oids
+
+    def slow_columns(self, ctx: areas.Context, state: Any) -> Sequence[str]:
+        return self.slow_column_oids
 
 
 def text(value: Value | None) -> str:

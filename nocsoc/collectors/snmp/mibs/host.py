@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from nocsoc.collectors.snmp import areas
 from nocsoc.collectors.snmp import oids as O
-from nocsoc.collectors.snmp.mibs import num, text
+from nocsoc.collectors.snmp.mibs import FixedArea, num, text
 from nocsoc.collectors.snmp.session import Column, Value
 from nocsoc.schema import MEMORY, PROCESSOR, STORAGE, Point
 
@@ -147,21 +147,15 @@ def storage_points(tags: Mapping[str, str], tables: Mapping[str, Column], time_n
     return points
 
 
-class HostArea(areas.Area):
+class HostArea(FixedArea):
     """HOST-RESOURCES-MIB and UCD-SNMP-MIB: CPU, RAM (without buffers/cache), storage, load."""
 
     name = "host"
     order = 20
     description = "HOST-RESOURCES-MIB, UCD-SNMP-MIB: cpu, memory, load (device, processor, memory, storage)"
-
-    def scalars(self, ctx: areas.Context, state: Any) -> Sequence[str]:
-        return SCALARS
-
-    def columns(self, ctx: areas.Context, state: Any) -> Sequence[str]:
-        return COLUMNS
-
-    def slow_columns(self, ctx: areas.Context, state: Any) -> Sequence[str]:
-        return (HR_DEVICE_DESCR,)
+    scalar_oids = SCALARS
+    column_oids = COLUMNS
+    slow_column_oids = (HR_DEVICE_DESCR,)
 
     def build(self, ctx: areas.Context, state: Any, fetched: areas.Fetched) -> areas.Output:
         t = fetched.tables

@@ -21,13 +21,13 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from nocsoc.collectors.snmp import areas
 from nocsoc.collectors.snmp import oids as O
-from nocsoc.collectors.snmp.mibs import num, text
+from nocsoc.collectors.snmp.mibs import FixedArea, num, text
 from nocsoc.collectors.snmp.session import Column, Index
 from nocsoc.schema import OPTICS, SENSOR, Point
 
@@ -281,18 +281,14 @@ class SensorState:
     entities: Entities | None = None
 
 
-class EntitySensorArea(areas.Area):
+class EntitySensorArea(FixedArea):
     """ENTITY-SENSOR-MIB entPhySensorTable: optics, temperatures, fans, voltages, currents."""
 
     name = "sensors"
     order = 30
     description = "ENTITY-SENSOR-MIB (+ ENTITY-MIB names/ports): optics, sensor"
-
-    def columns(self, ctx: areas.Context, state: Any) -> Sequence[str]:
-        return COLUMNS
-
-    def slow_columns(self, ctx: areas.Context, state: Any) -> Sequence[str]:
-        return ENTITY_COLUMNS
+    column_oids = COLUMNS
+    slow_column_oids = ENTITY_COLUMNS
 
     def build(self, ctx: areas.Context, state: Any, fetched: areas.Fetched) -> areas.Output:
         t = fetched.tables

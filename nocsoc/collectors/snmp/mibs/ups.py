@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from nocsoc.collectors.snmp import areas
 from nocsoc.collectors.snmp import oids as O
-from nocsoc.collectors.snmp.mibs import num
+from nocsoc.collectors.snmp.mibs import FixedArea, num
 from nocsoc.collectors.snmp.session import Column, Value
 from nocsoc.schema import UPS, Point
 
@@ -43,18 +43,14 @@ def points(
     return [UPS.point(time_ns, tags, fields)]
 
 
-class UpsArea(areas.Area):
+class UpsArea(FixedArea):
     """UPS-MIB (RFC 1628): battery, runtime, load, voltages."""
 
     name = "ups"
     order = 50
     description = "UPS-MIB (RFC 1628): ups"
-
-    def scalars(self, ctx: areas.Context, state: Any) -> Sequence[str]:
-        return SCALARS
-
-    def columns(self, ctx: areas.Context, state: Any) -> Sequence[str]:
-        return COLUMNS
+    scalar_oids = SCALARS
+    column_oids = COLUMNS
 
     def build(self, ctx: areas.Context, state: Any, fetched: areas.Fetched) -> areas.Output:
         return areas.Output(points(ctx.tags, fetched.scalars, fetched.tables, ctx.time_ns))

@@ -1,0 +1,191 @@
+"""The C key=value splitter (_logfast.c) gives exactly what the regexes of parsers/base.py give:
+the same pairs, values and key order, on every real sample line and on random lines built from
+the characters its rules turn on (quotes, backslashes, `=`, `.`, `-`, `,`, the whitespace
+str.isspace() knows, newlines); non-ASCII lines are left to the regexes (None)."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from nocsoc.collectors.logs.parsers import base
+
+logfast = pytest.importorskip("nocsoc.collectors.logs._logfast",
+                              reason="C accelerator not built (tests/test_speedups.py says so)")
+
+
+def _reference(text: str, comma: bool) -> list[tuple[str, str]]:
+    return list(base._kv_unquoted(base._KV_COMMA if comma else base._KV, text).items())
+
+
+def _c(text: str, comma: bool) -> list[tuple[str, str]] | None:
+    got = logfast.kv_pairs(text, comma)
+    return None if got is None else list(got.items())
+
+
+def _sample_messages(shared: Path) -> list[str]:
+    out = []
+    for f in sorted((shared / "log-samples" / "sekoia").rglob("*.json")):
+        msg = json.loads(f.read_text(encoding="utf-8")).get("input", {}).get("message")
+        if isinstance(msg, str):
+            out.append(msg)
+    return out
+
+
+def test_real_sample_lines_split_the_same(shared_dir: Path) -> None:
+    msgs = _sample_messages(shared_dir)
+    assert len(msgs) > 600
+    ascii_lines = 0
+    for msg in msgs:
+        for comma in (False, True):
+            got = _c(msg, comma)
+            if got is None:
+                assert not msg.isascii()
+                continue
+            ascii_lines += 1
+            assert got == _reference(msg, comma), (comma, msg)
+    assert ascii_lines > 1000  # both variants of nearly every line compared
+
+
+ALPHABET = ['a', 'B', 'z', '_', '0', '9', '=', '"', '\\', '.', '-', ',', ' ', '\t', '\n', '\x0b', '\x1c',
+            '\x1f', '\x00', ':', '[', 'key', 'srcip', '="', '\\"', '=""', 'x=', ' k="v w" ']
+
+
+@pytest.mark.parametrize("comma", [False, True])
+def test_random_lines_split_the_same(comma: bool) -> None:
+    rnd = random.Random(16)
+    for _ in range(20_000):
+        text = "".join(rnd.choice(ALPHABET) for _ in range(rnd.randint(0, 40)))
+        assert _c(text, comma) == _reference(text, comma), repr(text)
+
+
+def test_non_ascii_lines_go_to_the_regex() -> None:
+    text = 'user="Nguyễn Văn A" srcip=10.0.0.1'
+    assert logfast.kv_pairs(text, False) is None
+    assert base.kv_pairs(text) == {"user": "Nguyễn Văn A", "srcip": "10.0.0.1"}
+
+
+def test_the_parsers_entry_points_use_it() -> None:
+    line = 'date=2026-11-25 time=01:02:03 logid="0000000013" type="traffic" msg="a \\"b\\" c" x=1'
+    assert base.kv_pairs(line) == dict(_reference(line, False))
+    assert base.kv_pairs(line)["msg"] == 'a "b" c'
+    comma = 'date=2026-11-25,time=01:02:03,devname="FG, 1",type=traffic'
+    assert base.kv_pairs_comma(comma) == {"date": "2026-11-25", "time": "01:02:03", "devname": "FG, 1",
+                                          "type": "traffic"}
+
+
+CEF_ALPHABET = ['a', 'Z', '0', '_', '.', '[', ']', '-', '=', '\\', '|', 'n', 'r', ' ', '\t', '\n', '\x1c',
+                '\x0c', '"', ',', 'src', 'act=', ' msg=', '\\=', '\\\\', '\\n', ' k=v w ']
+
+
+def test_cef_extensions_split_the_same(shared_dir: Path) -> None:
+    compared = 0
+    for msg in _sample_messages(shared_dir):
+        i = msg.find("CEF:")
+        if i < 0:
+            continue
+        for cut in range(i, min(len(msg), i + 400), 7):  # from every kind of start, not only the ext
+            text = msg[cut:]
+            got = logfast.cef_extension(text)
+            if got is None:
+                assert not text.isascii()
+                continue
+            assert list(got.items()) == list(base.cef_extension(text).items()), text
+            compared += 1
+    assert compared > 500
+    rnd = random.Random(17)
+    for _ in range(20_000):
+        text = "".join(rnd.choice(CEF_ALPHABET) for _ in range(rnd.randint(0, 40)))
+        assert list(logfast.cef_extension(text).items()) == list(base.cef_extension(text).items()), repr(text)
+    assert logfast.cef_extension("k=Nguyễn") is None
+
+
+def _header_loop(msg: str) -> tuple[list[str], int] | None:
+    """parse_cef's header walk, character by character (what its split fast path must equal)."""
+    m = base._CEF_START.search(msg)
+    if m is None:
+        return None
+    parts: list[str] = []
+    cur: list[str] = []
+    i, n = m.end(), len(msg)
+    while i < n and len(parts) < 6:
+        c = msg[i]
+        if c == "\\" and i + 1 < n:
+            cur.append(msg[i + 1])
+            i += 2
+            continue
+        if c == "|":
+            parts.append("".join(cur))
+            cur = []
+        else:
+            cur.append(c)
+        i += 1
+    return (parts, i) if len(parts) == 6 else None
+
+
+def test_cef_header_fast_path_equals_the_walk(shared_dir: Path) -> None:
+    rnd = random.Random(18)
+    lines = [m for m in _sample_messages(shared_dir) if "CEF:" in m]
+    pieces = ["a", "|", "\\", "\\|", " ", "="]
+    lines += ["CEF:0|" + "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 30)))
+              for _ in range(20_000)]
+    for msg in lines:
+        walked = _header_loop(msg)
+        got = base.parse_cef(msg)
+        if walked is None:
+            assert got is None, msg
+            continue
+        parts, i = walked
+        if parts[0] == "":  # the doubled empty field: parse_cef shifts (checked by the parser tests)
+            continue
+        assert got is not None
+        assert [got.vendor, got.product, got.version, got.signature, got.name, got.severity] == parts, msg
+        assert got.ext == base.cef_extension(msg[i:]), msg
+
+
+def test_palo_alto_json_reads_as_json_loads_does() -> None:
+    """parsers/paloalto.py decodes with orjson where orjson can: the same objects as json.loads,
+    and what orjson refuses still decided by json (NaN, 2**70, a lone surrogate; errors raise)."""
+    import json
+
+    from nocsoc.collectors.logs.parsers.paloalto import _loads
+
+    docs = ['{"LogType": "TRAFFIC", "a": 1, "a": 2, "f": 0.1, "g": 1e-7, "h": 123456789.123456789}',
+            '{"LogType": "X", "n": NaN, "big": 1180591620717411303424, "s": "\\ud800", "t": true}',
+            '{"LogType": "X", "nested": {"k": [1, 2.5, null, "v\\u00e9"]}, "e": ""}']
+    for d in docs:
+        got, want = _loads(d), json.loads(d)
+        assert repr(got) == repr(want) and list(got) == list(want), d
+    for bad in ('{"LogType": ', "[1, 2", '{"a": 1} x'):
+        with pytest.raises(ValueError):
+            _loads(bad)
+
+
+SPLIT_ALPHABET = ["SRC", "DST", "a", "Z", "1", "=", '"', "=1", " ", "  ", "\t", "\x1c", "\n", "[", ":", "-",
+                  'x="y z"', "IN=eth0 ", "key=", '="', "é"]
+
+
+@pytest.mark.parametrize(("module", "func"), [("firewall", "_pairs"), ("auditd", "_audit_pairs")])
+def test_split_pairs_equal_the_python_loops(module: str, func: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib
+
+    mod = importlib.import_module(f"nocsoc.collectors.logs.parsers.{module}")
+    fn = getattr(mod, func)
+    rnd = random.Random(19)
+    texts = [f"[{i}.000] NOCSOC-DROP IN=eth0 OUT= SRC=203.0.113.{i % 250} DST=10.10.0.1 LEN=44 TOS=0x00 "
+             f"TTL=49 ID={i} PROTO=TCP SPT={1024 + i} DPT=22 WINDOW=1024 RES=0x00 SYN URGP=0"
+             for i in range(300)]
+    texts += [f'arch=c000003e syscall=59 success=yes exit=0 ppid=1 pid={i} auid=1000 uid=0 comm="bash" '
+              f'exe="/usr/bin/bash" key="exec"' for i in range(300)]
+    texts += ["".join(rnd.choice(SPLIT_ALPHABET) for _ in range(rnd.randint(0, 25))) for _ in range(20_000)]
+    fast = [list(fn(t).items()) for t in texts]
+    monkeypatch.setattr(mod, "_c_split_pairs", None)
+    slow = [list(fn(t).items()) for t in texts]
+    assert fast == slow
+    assert logfast.split_pairs("SRC=1 x", 0) == {"SRC": "1"}
+    assert logfast.split_pairs("SRC=1 Src=2", 0) is None  # the regex decides
+    assert logfast.split_pairs('a=1 b="2" c', 1) is None
+    assert logfast.split_pairs('a=1 b="2"', 1) == {"a": "1", "b": "2"}

@@ -1,0 +1,228 @@
+"""A real nats-server JetStream cluster (Debian nats-server 2.9.10) on 127.0.0.1 for tests.
+
+Three nodes by default, each with its own client port, cluster (route) port, monitoring port
+and JetStream store dir inside a temp dir; every node routes to the other two. The fixture
+waits until the cluster has a JetStream meta leader (from each node's `/jsz` monitoring
+endpoint), so a test can create replicated streams and key-value buckets at once.
+
+`kill(i)` / `restart(i)` stop and start one node with the same ports and store dir, for
+fault tests ("kill one NATS node -> nothing lost"). A missing nats-server skips the test with
+the reason, and fails under CI=true (see base.require_binary).
+
+Use it as a pytest fixture:
+
+    from tests.servers.nats import nats_cluster  # noqa: F401  (re-exported fixture)
+
+    def test_x(nats_cluster):
+        url = nats_cluster.url          # "nats://127.0.0.1:p1,nats://127.0.0.1:p2,..."
+
+or directly: `with NatsCluster(tmp_path) as cluster: ...`.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.servers.base import LOOPBACK, ServerProcess, free_port, require_binary, tcp_open, wait_until
+
+CLUSTER_NAME = "nocsoc-test"
+
+NODE_CONFIG = """\
+server_name: {name}
+listen: {loopback}:{port}
+http: {loopback}:{http_port}
+jetstream {{
+  store_dir: "{store}"
+  max_memory_store: 64MB
+  max_file_store: 1GB
+}}
+cluster {{
+  name: {cluster}
+  listen: {loopback}:{cluster_port}
+  routes: [
+{routes}
+  ]
+}}
+"""
+
+
+def _jsz(http_port: int) -> dict[str, Any]:
+    with urllib.request.urlopen(f"http://{LOOPBACK}:{http_port}/jsz", timeout=2) as resp:
+        data: dict[str, Any] = json.loads(resp.read())
+        return data
+
+
+class NatsNode:
+    """One node's addresses, config and (when running) process."""
+
+    def __init__(self, binary: str, root: Path, index: int) -> None:
+        self.binary = binary
+        self.name = f"n{index + 1}"
+        self.root = root / self.name
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        self.cluster_port = free_port()
+        self.http_port = free_port()
+        self.server: ServerProcess | None = None
+
+    @property
+    def url(self) -> str:
+        return f"nats://{LOOPBACK}:{self.port}"
+
+    def write_config(self, peers: list[NatsNode]) -> Path:
+        routes = "\n".join(f"    nats-route://{LOOPBACK}:{p.cluster_port}" for p in peers if p is not self)
+        conf = self.root / "nats.conf"
+        conf.write_text(NODE_CONFIG.format(
+            name=self.name, loopback=LOOPBACK, port=self.port, http_port=self.http_port,
+            store=self.root / "js", cluster=CLUSTER_NAME, cluster_port=self.cluster_port,
+            routes=routes,
+        ))
+        return conf
+
+    def start(self) -> None:
+        conf = self.root / "nats.conf"
+        self.server = ServerProcess(f"nats-server {self.name}", [self.binary, "-c", str(conf)],
+                                    self.root / "server.log")
+
+    def alive(self) -> bool:
+        return self.server is not None and self.server.alive()
+
+    def listening(self) -> bool:
+        return tcp_open(self.port)
+
+    def stop(self, hard: bool = False) -> None:
+        if self.server is None:
+            return
+        if hard and self.server.alive():
+            self.server.proc.kill()
+            self.server.proc.wait(10)
+        self.server.stop()
+        self.server = None
+
+    def meta_leader(self) -> str | None:
+        """The cluster's JetStream meta leader as this node sees it, or None."""
+        meta = _jsz(self.http_port).get("meta_cluster") or {}
+        leader = meta.get("leader")
+        return str(leader) if leader else None
+
+
+class NatsCluster:
+    """A running N-node JetStream cluster on loopback; stop() never leaves a node running."""
+
+    def __init__(self, root: Path, nodes: int = 3, binary: str | None = None) -> None:
+        self.binary = binary or require_binary("nats-server", "nats-server")
+        self.root = root
+        self.nodes = [NatsNode(self.binary, root, i) for i in range(nodes)]
+        for node in self.nodes:
+            node.write_config(self.nodes)
+
+    @property
+    def url(self) -> str:
+        """Every node's client URL, comma separated (nats-py and `bus.url` accept this form)."""
+        return ",".join(n.url for n in self.nodes)
+
+    @property
+    def urls(self) -> list[str]:
+        return [n.url for n in self.nodes]
+
+    def start(self, timeout: float = 30.0) -> NatsCluster:
+        for node in self.nodes:
+            node.start()
+        self.wait_ready(timeout)
+        return self
+
+    def wait_ready(self, timeout: float = 30.0) -> None:
+        """Wait until every running node listens and agrees on a JetStream meta leader."""
+        running = [n for n in self.nodes if n.alive()]
+        for node in running:
+            wait_until(node.listening, timeout, what=f"nats {node.name} client port")
+
+        def agreed() -> bool:
+            leaders = {n.meta_leader() for n in running}
+            return len(leaders) == 1 and None not in leaders
+        try:
+            wait_until(agreed, timeout, interval=0.1, what="JetStream meta leader")
+        except TimeoutError as exc:
+            tails = "\n".join(f"--- {n.name}\n{n.server.log_tail(1500) if n.server else ''}" for n in running)
+            raise TimeoutError(f"{exc}\n{tails}") from None
+
+    def kill(self, index: int) -> None:
+        """SIGKILL one node (a crash, not a clean shutdown); its store dir and ports are kept."""
+        self.nodes[index].stop(hard=True)
+
+    def restart(self, index: int, timeout: float = 30.0) -> None:
+        node = self.nodes[index]
+        node.stop()
+        node.start()
+        self.wait_ready(timeout)
+
+    def stop(self) -> None:
+        for node in self.nodes:
+            node.stop()
+
+    def logs(self) -> str:
+        return "\n".join(f"--- {n.name}\n{n.server.log_tail() if n.server else '(stopped)'}"
+                         for n in self.nodes)
+
+    def __enter__(self) -> NatsCluster:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class NatsSingle(NatsCluster):
+    """One JetStream node without a cluster block (fast; for tests that need no replication)."""
+
+    def __init__(self, root: Path, binary: str | None = None) -> None:
+        super().__init__(root, nodes=1, binary=binary)
+        node = self.nodes[0]
+        (node.root / "nats.conf").write_text(
+            f"server_name: {node.name}\nlisten: {LOOPBACK}:{node.port}\nhttp: {LOOPBACK}:{node.http_port}\n"
+            f'jetstream {{\n  store_dir: "{node.root / "js"}"\n  max_memory_store: 64MB\n'
+            f"  max_file_store: 1GB\n}}\n"
+        )
+
+    def wait_ready(self, timeout: float = 30.0) -> None:
+        node = self.nodes[0]
+        wait_until(lambda: tcp_open(node.port), timeout, what="nats client port")
+        wait_until(lambda: bool(_jsz(node.http_port).get("config")), timeout, what="JetStream enabled")
+
+
+@pytest.fixture
+def nats_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsCluster]:
+    """A fresh 3-node JetStream cluster per test (fault tests kill nodes, so never shared)."""
+    cluster = NatsCluster(tmp_path_factory.mktemp("nats-cluster"))
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(scope="module")
+def nats_cluster_module(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsCluster]:
+    """One 3-node cluster shared by a module's tests (they must not kill nodes)."""
+    cluster = NatsCluster(tmp_path_factory.mktemp("nats-cluster"))
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def nats_single(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsCluster]:
+    """One JetStream node (no replication) per test."""
+    server = NatsSingle(tmp_path_factory.mktemp("nats-single"))
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
