@@ -11,6 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from nocsoc.bus.config import BusConfig
 from nocsoc.collectors.flows.config import FlowsConfig
 from nocsoc.collectors.icmp.config import IcmpConfig
 from nocsoc.collectors.logs.config import LogsConfig
@@ -62,6 +63,7 @@ class Config(BaseModel):
     run: RunConfig = Field(default_factory=RunConfig)
     web: WebConfig = Field(default_factory=WebConfig)
     notify: NotifyConfig = Field(default_factory=NotifyConfig)
+    bus: BusConfig = Field(default_factory=BusConfig)
 
 
 def load_config(path: Path) -> Config:

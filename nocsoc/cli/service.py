@@ -50,13 +50,15 @@ def run(
     duration: float | None = typer.Option(None, "--duration", min=0.1, help="stop after this many seconds"),
     log_format: str = typer.Option("text", "--log-format", help="text | json"),
     worker: str | None = typer.Option(None, "--worker", hidden=True, help="internal: run as this worker"),
+    role: str = typer.Option("all", "--role", help="all (one machine) | receiver | decoder | detector | "
+                             "poller: this machine's part when nocsoc runs on several (bus.url)"),
 ) -> None:
     """Run the enabled services until SIGTERM/SIGINT; SIGHUP (or `nocsoc reload`) reloads the
     inventory. Refuses to start (exit 2) on a problem `nocsoc check` calls fatal."""
     from nocsoc.logsetup import configure_logging
     from nocsoc.service.check import run_checks
     from nocsoc.service.lock import AlreadyRunning, RunLock
-    from nocsoc.service.registry import enabled_services
+    from nocsoc.service.registry import role_services
     from nocsoc.service.supervisor import Supervisor, worker_argv
     from nocsoc.service.worker import Worker, WorkerSpec
 
@@ -66,7 +68,11 @@ def run(
     ctx = common.load_context_or_fail()
     assert ctx.config_path is not None
     config = ctx.config
-    names = _parse_services(services, enabled_services(config))
+    try:
+        role_names = role_services(config, role)
+    except ValueError as exc:
+        common.fail(f"--role: {exc}", common.EXIT_USAGE)
+    names = _parse_services(services, role_names)
     if not names:
         common.fail("no service enabled in the config and none given with --services", common.EXIT_USAGE)
     lock: RunLock | None = None

@@ -326,6 +326,54 @@ NOTIFY = Measurement(
     area="self",
 )
 
+BUS_PUBLISH = Measurement(
+    "bus_publish",
+    "Receivers on the bus (`nocsoc run --role receiver`): raw records published, buffered, lost.",
+    (Tag("kind"),),
+    (
+        Field("records", INT, "short", "raw records (datagrams, lines) handed to the bus publisher"),
+        Field("messages", INT, "short", "bus messages (batches of records) the bus acknowledged"),
+        Field("bytes", INT, "bytes", "payload bytes the bus acknowledged"),
+        Field("publish_errors", INT, "short",
+              "publishes that failed (bus unreachable, timeout): their batches went to the disk buffer"),
+        Field("refused", INT, "short",
+              "publishes the stream refused at its limit (discard: new): their batches went to the disk "
+              "buffer"),
+        Field("buffered", INT, "short", "batches written to the disk buffer"),
+        Field("replayed", INT, "short", "batches replayed from the disk buffer to the bus"),
+        Field("buffer_dropped", INT, "short",
+              "records lost because the disk buffer was full (bus.buffer_max_bytes)"),
+        Field("buffer_bytes", INT, "bytes", "bytes waiting in the disk buffer (gauge)"),
+        Field("dropped", INT, "short", "records dropped because the in-memory batch queue was full"),
+    ),
+    area="self",
+)
+
+BUS_CONSUME = Measurement(
+    "bus_consume",
+    "Decoders and detectors on the bus: what they read, skipped as already counted, and lost.",
+    (Tag("kind"),),
+    (
+        Field("messages", INT, "short", "bus messages processed"),
+        Field("records", INT, "short", "raw records processed"),
+        Field("duplicates", INT, "short",
+              "messages skipped on redelivery: already counted by a committed rollup or store write"),
+        Field("poison", INT, "short",
+              "messages that could not be decoded or processed: acknowledged and sent to the dead-letter "
+              "subject"),
+        Field("stream_gaps", INT, "short",
+              "messages the stream dropped at its limit (discard: old) before they were read: LOST"),
+        Field("resyncs", INT, "short", "consumer restarts after an out-of-order delivery"),
+        Field("commits", INT, "short", "commits: results written, progress recorded, messages acknowledged"),
+        Field("commit_errors", INT, "short", "commits that failed (retried)"),
+        Field("partitions", INT, "short", "partitions this process owns (gauge)"),
+        Field("acquired", INT, "short", "partitions taken over (start, a peer left or died)"),
+        Field("released", INT, "short", "partitions handed to another process (a peer joined)"),
+        Field("lost_leases", INT, "short", "partitions lost because another process took the lease"),
+    ),
+    area="self",
+)
+
 MEASUREMENTS = (SNMP_POLL, SNMP_POLLER, FLOW_PIPELINE, FLOW_COLLECTOR, LOG_COLLECTOR, WINDOWS_INPUT, SINK,
                 TRAP_RECEIVER, ICMP_PROBE, HISTORY, WEB, NOTIFY,
-                SNMP_SHARD)
+                SNMP_SHARD, BUS_PUBLISH, BUS_CONSUME)

@@ -58,6 +58,7 @@ class Service:
     section: str  # attribute of Config holding the service's config (with `enabled`)
     build: Callable[[ServiceContext], Component]
     binds: Callable[[Any], list[Bind]] = field(default=lambda _cfg: [])
+    default: bool = True  # started by `--role all` when enabled; False: only by a role (the bus's)
 
     def config_of(self, config: Config) -> Any:
         return getattr(config, self.section)
@@ -72,7 +73,7 @@ def _snmp(sc: ServiceContext) -> Component:
     from nocsoc.shard.member import ShardMember
 
     # pollers share the inventory when a bus is configured (nocsoc.shard); else this one polls all
-    bus_url = getattr(getattr(sc.config, "bus", None), "url", None)
+    bus_url = sc.config.bus.url
     servers = sc.config.snmp.shard.servers(bus_url)
     return SnmpPoller(sc.config.snmp, sc.inventory, sc.sink, secrets_dir=sc.base_dir,
                       ifnames=InterfaceNames.in_state_dir(sc.state_dir),
@@ -178,6 +179,83 @@ register_service(Service("notify", "notifications: alerts, devices/links down, o
 register_service(Service("web", "SOC console and /api/v1 (pages, triage, IOC KPIs)", "web", _web, _web_binds))
 
 
+def _member(sc: ServiceContext, role: str) -> str:
+    """This process's name among its role's peers on the bus: host and pid, unique and stable
+    for the process's life."""
+    import os
+    import socket
+
+    return f"{role}-{socket.gethostname().split('.')[0]}-{os.getpid()}".replace(".", "_")
+
+
+def _bus_receiver(sc: ServiceContext) -> Component:
+    from nocsoc.bus.receiver import BusReceiver
+
+    cfg = sc.config
+    return BusReceiver(cfg.bus, cfg.flows if cfg.flows.enabled else None,
+                       cfg.logs if cfg.logs.enabled else None,
+                       sc.ctx.path(cfg.bus.buffer_dir), _member(sc, "receiver"))
+
+
+def _bus_receiver_binds(cfg: Any) -> list[Bind]:
+    return []  # the flows and logs sections' binds, checked under their own names
+
+
+def _bus_flows(sc: ServiceContext) -> Component:
+    from nocsoc.bus.flows import BusFlowDecoder
+
+    return BusFlowDecoder(sc.config.flows, sc.config.bus, sc.inventory, sc.sink,
+                          sc.state_dir / "bus-flows", _member(sc, "decoder"))
+
+
+def _bus_logs(sc: ServiceContext) -> Component:
+    from nocsoc.bus.logs import BusLogDetector, detector_logs_config
+    from nocsoc.collectors.logs.pipeline import LogPipeline
+    from nocsoc.detections.placeholders import from_inventory
+    from nocsoc.history.service import log_writer
+
+    # the pipeline `logs` builds, without listeners or files of its own (the receivers have them)
+    pipeline = LogPipeline(detector_logs_config(sc.config.logs), sc.config.detections, sc.sink,
+                           base_dir=sc.base_dir, archive=log_writer(sc.config.history, sc.ctx),
+                           placeholders=from_inventory(sc.inventory))
+    return BusLogDetector(sc.config.logs, sc.config.detections, sc.config.bus, sc.sink, sc.base_dir,
+                          _member(sc, "detector"), pipeline=pipeline)
+
+
+register_service(Service("bus_receiver", "receiver: flow and syslog listeners publishing raw to the bus",
+                         "bus",
+                         _bus_receiver, _bus_receiver_binds, default=False))
+register_service(Service("bus_flows", "decoder: flow partitions from the bus to rollups", "bus", _bus_flows,
+                         default=False))
+register_service(Service("bus_logs", "detector: log partitions from the bus to detections", "bus", _bus_logs,
+                         default=False))
+
+# `nocsoc run --role`: which services each role runs (`all`: every enabled default service)
+ROLES: dict[str, tuple[str, ...]] = {
+    "receiver": ("bus_receiver",),
+    "decoder": ("bus_flows",),
+    "detector": ("bus_logs",),
+    "poller": ("snmp", "icmp", "traps"),
+}
+
+
 def enabled_services(config: Config) -> list[str]:
-    """The services the config enables, in start order."""
-    return [name for name, s in SERVICES.items() if s.enabled(config)]
+    """The services the config enables, in start order (the bus roles' only by `--role`)."""
+    return [name for name, s in SERVICES.items() if s.default and s.enabled(config)]
+
+
+def role_services(config: Config, role: str) -> list[str]:
+    """The services of `--role` (ValueError naming what is wrong)."""
+    if role == "all":
+        return enabled_services(config)
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r} (known: all, {', '.join(ROLES)})")
+    if role != "poller" and not config.bus.enabled:
+        raise ValueError(f"role {role} needs the bus: set bus.url in nocsoc.yaml (nats://host:4222)")
+    if role == "poller":
+        return [n for n in ROLES[role] if SERVICES[n].enabled(config)]
+    if role in ("decoder", "detector") and config.bus.url and config.bus.url.startswith("kafka"):
+        from nocsoc.bus.kafka_driver import NO_COORDINATION
+
+        raise ValueError(f"role {role}: {NO_COORDINATION}")
+    return list(ROLES[role])

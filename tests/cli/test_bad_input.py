@@ -337,6 +337,13 @@ def _cases() -> list[Case]:
                           global_args=("-c", "{root}/influx-sink.yaml"),
                           env=(("NOCSOC_TEST_UNSET_INFLUX_TOKEN", None),),
                           several=path == ("run",)))  # run lists every problem `nocsoc check` finds
+    # `run --role`: an unknown role; a bus role without a bus; a bus url that is not one.
+    cases.append(Case(("run",), ["--duration", "1", "--role", "bogus"], "--role"))
+    cases.append(Case(("run",), ["--duration", "1", "--role", "decoder"], "bus.url"))
+    cases.append(Case(("run",), ["--duration", "1", "--role", "receiver"], "bus-bad-url.yaml:3",
+                      global_args=("-c", "{root}/bus-bad-url.yaml")))
+    cases.append(Case(("run",), ["--duration", "1", "--role", "detector"], "compare-and-set",
+                      global_args=("-c", "{root}/bus-kafka.yaml")))
     # A broken inventory named by the config.
     for path in [("inventory", "list"), ("poll",), ("flows", "listen")]:
         cases.append(Case(path, VALID.get(path, []), "inventory-broken.yaml:",
@@ -380,6 +387,10 @@ def _extra_configs(ws: Workspace) -> None:
         "    org: o\n    bucket: b\n    token: env:NOCSOC_TEST_UNSET_INFLUX_TOKEN\n", encoding="utf-8")
     (ws.root / "inventory-broken.yaml").write_text("devices:\n  - name: [\n", encoding="utf-8")
     (ws.root / "broken-inventory.yaml").write_text("inventory: inventory-broken.yaml\n", encoding="utf-8")
+    (ws.root / "bus-bad-url.yaml").write_text("inventory: inventory.yaml\nbus:\n  url: redis://127.0.0.1:6379\n",
+                                             encoding="utf-8")
+    (ws.root / "bus-kafka.yaml").write_text("inventory: inventory.yaml\nbus:\n  url: kafka://127.0.0.1:9\n",
+                                           encoding="utf-8")
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)

@@ -17,6 +17,11 @@ from typing import Any
 
 import pytest
 
+import nocsoc.bus.flows
+import nocsoc.bus.logs
+import nocsoc.bus.nats_driver
+import nocsoc.bus.receiver
+
 # every module a service factory imports lazily, imported now: imports read files
 import nocsoc.collectors.flows.collector
 import nocsoc.collectors.icmp.prober
@@ -65,6 +70,7 @@ def config(root: Path) -> Config:
         "run": {"state_dir": str(root / "state")},
         "web": {"enabled": True, "bind": "127.0.0.1:0"},
         "notify": {"enabled": True},
+        "bus": {"url": "nats://127.0.0.1:9", "buffer_dir": str(root / "bus-buffer")},
     })
 
 

@@ -50,6 +50,7 @@ log = logging.getLogger(__name__)
 # down once the item is committed (Winlogbeat), or None)
 Item = tuple[str, str, str, "tuple[str, int, int] | PendingAck | None"]
 _STOP: Item = ("", "", "\x00stop", None)
+MARK_ONLY = "\x00mark"  # an item that only moves an input's mark (a bus message with no line)
 _BACKOFF_FIRST_S, _BACKOFF_MAX_S = 0.05, 5.0
 
 
@@ -121,6 +122,7 @@ class LogPipeline:
         self._backoff = 0.0
         self._retry_at = 0.0
         self._stopping = threading.Event()
+        self._abandoned = False
         self._settled = True  # nothing held for reordering nor waiting for the store (see idle)
         self._per_parser: Counter[tuple[str, str, str]] = Counter()
         self._per_parser_lock = threading.Lock()
@@ -225,6 +227,29 @@ class LogPipeline:
         self.counters.add("received")
         return True
 
+    def submit_marked(self, text: str, sender: str, source: str, mark: tuple[str, int, int] | None,
+                      timeout: float) -> bool:
+        """Queue one message from the bus, waiting up to `timeout` for room (the bus keeps what
+        is not taken); `mark` (input, 0, stream sequence) is stored with the detections of the
+        lines before it, as a tailed file's offset is. Source MARK_ONLY: just the mark."""
+        try:
+            self._queue.put((text, sender, source, mark), timeout=timeout)
+        except queue.Full:
+            return False
+        if source != MARK_ONLY:
+            self.counters.add("received")
+        return True
+
+    def abandon(self) -> None:
+        """Stop the engine thread without committing anything more (tests: a kill -9)."""
+        self._abandoned = True
+        self._stopping.set()
+        if self._worker:
+            with contextlib.suppress(queue.Full):
+                self._queue.put_nowait(_STOP)
+            self._worker.join(5)
+            self._worker = None
+
     def _submit_file(self, line: str, path: str, inode: int, offset: int) -> bool:
         """A tailed line; refused when the queue is full (the tailer reads it again later)."""
         try:
@@ -268,6 +293,8 @@ class LogPipeline:
         deadline = time.monotonic() + self.dconfig.flush_interval_s
         limit = self.dconfig.max_unstored
         while True:
+            if self._abandoned:
+                return
             stopping = self._stopping.is_set()
             now = time.monotonic()
             item: Item | None = None
@@ -322,6 +349,8 @@ class LogPipeline:
             self._marks[mark[0]] = (mark[1], mark[2])
         elif mark is not None:
             self._acks.append(mark)
+        if source == MARK_ONLY:
+            return
         try:
             evs = self.parse(text, sender, source)
         except Exception:

@@ -1,0 +1,234 @@
+"""The NATS JetStream driver (nats-py against nats-server >= 2.9).
+
+Layout: one stream per partition (`NOCSOC_FLOWS_P003`, subjects `nocsoc.flows.p003.>`), so a
+partition's stream sequence is contiguous and "everything up to N is counted" is one number.
+Each partition has one durable pull consumer (`flows-p003`, acknowledge-all), recreated from
+the committed sequence by whoever takes the partition over: a successor never waits for the
+dead owner's messages to time out. A dead-letter stream keeps poison messages. Two key-value
+buckets coordinate: `<PREFIX>_LEASES` (members' heartbeats and partition leases; the bucket's
+max age is the lease time to live) and `<PREFIX>_STATE` (commit records, compare-and-set).
+Publishes carry a message id, so a retry after a lost acknowledgement, or a disk-buffer replay,
+is dropped by the stream's duplicate window instead of counted twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+import nats
+import nats.errors
+import nats.js.errors
+from nats.js import api
+
+from nocsoc.bus import partition as names
+from nocsoc.bus.config import BusConfig
+from nocsoc.bus.transport import BusError, BusMessage, LeaseLost, PublishFailed, PublishRefused
+from nocsoc.bus.urls import BusUrl
+
+log = logging.getLogger(__name__)
+
+DUPLICATE_WINDOW_S = 600.0
+_LIMIT_CODES = {10077, 10078, 10047}  # maximum messages / bytes exceeded, insufficient resources
+
+
+class NatsReader:
+    def __init__(self, js: Any, stream: str, durable: str, sub: Any) -> None:
+        self.js, self.stream, self.durable, self.sub = js, stream, durable, sub
+
+    async def fetch(self, n: int, timeout: float) -> list[BusMessage]:
+        try:
+            msgs = await self.sub.fetch(n, timeout=timeout)
+        except nats.errors.TimeoutError:
+            return []
+        out = []
+        for m in msgs:
+            md = m.metadata
+            out.append(BusMessage(md.sequence.stream, m.data, md.num_delivered, m.ack))
+        return out
+
+    async def pending(self) -> int:
+        info = await self.js.consumer_info(self.stream, self.durable)
+        return int(info.num_pending or 0) + int(info.num_ack_pending or 0)
+
+    async def close(self) -> None:
+        with contextlib.suppress(Exception):
+            await self.sub.unsubscribe()
+
+
+class NatsTransport:
+    def __init__(self, config: BusConfig, url: BusUrl, client_name: str) -> None:
+        self.config = config
+        self.url = url
+        self.client_name = client_name
+        self.nc: Any = None
+        self.js: Any = None
+        self._leases: Any = None
+        self._state: Any = None
+        self._closing = False
+
+    # --- connection and layout -----------------------------------------------------------------
+
+    async def connect(self) -> None:
+        self._closing = False
+        servers = self.url.servers()
+        # reconnects forever once connected; the first connect gets a bounded time (nats-py would
+        # retry it forever too), so a caller can buffer and say once that the bus is unreachable
+        try:
+            self.nc = await asyncio.wait_for(nats.connect(
+                servers=servers, name=self.client_name, connect_timeout=2, max_reconnect_attempts=-1,
+                reconnect_time_wait=0.5, allow_reconnect=True, error_cb=self._error,
+                disconnected_cb=self._disconnected), timeout=2.5 * len(servers) + 1)
+        except Exception as exc:  # nats-py raises several types for "nobody there"
+            why = "timed out" if isinstance(exc, TimeoutError) else f"{type(exc).__name__}: {exc}"
+            raise BusError(f"bus {', '.join(servers)}: cannot connect ({why})") from None
+        self.js = self.nc.jetstream(timeout=self.config.publish_timeout_s)
+
+    async def _error(self, exc: Exception) -> None:
+        # while (re)connecting, nats-py reports every failed attempt: the callers say it once
+        log.debug("bus: %s", exc)
+
+    async def _disconnected(self) -> None:
+        if not self._closing:
+            log.warning("bus: disconnected from %s; reconnecting", ", ".join(self.url.servers()))
+
+    @property
+    def connected(self) -> bool:
+        return bool(self.nc is not None and self.nc.is_connected)
+
+    async def close(self) -> None:
+        self._closing = True
+        if self.nc is not None:
+            with contextlib.suppress(Exception):
+                await self.nc.drain()
+            with contextlib.suppress(Exception):
+                await self.nc.close()
+
+    def _r(self) -> int:
+        return self.config.replicas
+
+    async def ensure(self, kind: str, partitions: int) -> None:
+        cfg = self.config
+        for p in range(partitions):
+            await self._stream(api.StreamConfig(
+                name=names.stream_name(cfg.prefix, kind, p),
+                subjects=[names.partition_filter(cfg.prefix, kind, p)],
+                retention=api.RetentionPolicy.LIMITS, storage=api.StorageType.FILE,
+                max_bytes=cfg.stream_max_bytes, max_age=cfg.stream_max_age_s,
+                discard=api.DiscardPolicy.OLD if cfg.discard == "old" else api.DiscardPolicy.NEW,
+                num_replicas=self._r(), duplicate_window=DUPLICATE_WINDOW_S))
+        await self._stream(api.StreamConfig(
+            name=names.dead_stream(cfg.prefix), subjects=[f"{cfg.prefix}.dead.>"],
+            retention=api.RetentionPolicy.LIMITS, storage=api.StorageType.FILE,
+            max_bytes=min(cfg.stream_max_bytes, 256 << 20), discard=api.DiscardPolicy.OLD,
+            num_replicas=self._r()))
+        await self._buckets()
+
+    async def _stream(self, sc: api.StreamConfig) -> None:
+        try:
+            await self.js.add_stream(sc)
+        except nats.js.errors.BadRequestError as exc:
+            if exc.err_code == 10058:  # exists with another config: apply ours (limits, discard)
+                await self.js.update_stream(sc)
+            else:
+                raise BusError(f"bus: stream {sc.name}: {exc.description}") from None
+
+    async def _buckets(self) -> None:
+        if self._leases is not None:
+            return
+        prefix = self.config.prefix.upper()
+        self._leases = await self._bucket(api.KeyValueConfig(
+            bucket=f"{prefix}_LEASES", ttl=self.config.lease_ttl_s, replicas=self._r(), history=1))
+        self._state = await self._bucket(api.KeyValueConfig(
+            bucket=f"{prefix}_STATE", replicas=self._r(), history=1))
+
+    async def _bucket(self, kvc: api.KeyValueConfig) -> Any:
+        try:
+            return await self.js.key_value(kvc.bucket)
+        except nats.js.errors.BucketNotFoundError:
+            return await self.js.create_key_value(kvc)
+
+    # --- publishing ------------------------------------------------------------------------------
+
+    async def publish(self, kind: str, partition: int, source: str, payload: bytes, msg_id: str) -> None:
+        subject = names.subject(self.config.prefix, kind, partition, source)
+        await self.publish_subject(subject, payload, msg_id)
+
+    async def publish_subject(self, subject: str, payload: bytes, msg_id: str) -> None:
+        if not self.connected:
+            raise PublishFailed("not connected")
+        try:
+            await self.js.publish(subject, payload, headers={api.Header.MSG_ID: msg_id})
+        except nats.js.errors.APIError as exc:
+            if exc.err_code in _LIMIT_CODES:
+                raise PublishRefused(f"{subject}: {exc.description}") from None
+            raise PublishFailed(f"{subject}: {exc.description}") from None
+        except (TimeoutError, nats.errors.Error, OSError) as exc:
+            raise PublishFailed(f"{subject}: {type(exc).__name__}") from None
+
+    async def publish_dead(self, kind: str, payload: bytes, reason: str) -> None:
+        await self.js.publish(names.dead_subject(self.config.prefix, kind), payload,
+                              headers={"Nocsoc-Reason": reason[:200].replace("\r", " ").replace("\n", " ")})
+
+    # --- consuming -------------------------------------------------------------------------------
+
+    async def open_partition(self, kind: str, partition: int, start_seq: int) -> NatsReader:
+        stream = names.stream_name(self.config.prefix, kind, partition)
+        durable = names.consumer_name(kind, partition)
+        with contextlib.suppress(nats.js.errors.NotFoundError):
+            await self.js.delete_consumer(stream, durable)
+        cc = api.ConsumerConfig(
+            durable_name=durable, name=durable, deliver_policy=api.DeliverPolicy.BY_START_SEQUENCE,
+            opt_start_seq=max(1, start_seq), ack_policy=api.AckPolicy.ALL,
+            ack_wait=self.config.ack_wait_s, max_deliver=self.config.max_deliver,
+            max_ack_pending=-1, num_replicas=self._r())
+        await self.js.add_consumer(stream, config=cc)
+        sub = await self.js.pull_subscribe_bind(durable=durable, stream=stream)
+        return NatsReader(self.js, stream, durable, sub)
+
+    # --- coordination ----------------------------------------------------------------------------
+
+    async def get_state(self, key: str) -> tuple[bytes, int] | None:
+        try:
+            e = await self._state.get(key)
+        except (nats.js.errors.KeyNotFoundError, nats.js.errors.KeyDeletedError):
+            return None
+        return (e.value or b""), int(e.revision or 0)
+
+    async def put_state(self, key: str, value: bytes, revision: int | None) -> int:
+        try:
+            if revision is None:
+                return int(await self._state.create(key, value))
+            return int(await self._state.update(key, value, last=revision))
+        except (nats.js.errors.KeyWrongLastSequenceError, nats.js.errors.KeyDeletedError) as exc:
+            raise LeaseLost(f"{key}: {exc}") from None
+
+    async def heartbeat(self, group: str, member: str) -> None:
+        await self._leases.put(f"m.{group}.{member}", b"1")
+
+    async def members(self, group: str) -> list[str]:
+        # every key of the (small) bucket, filtered here: nats-server < 2.10 may ignore a filter
+        try:
+            keys = await self._leases.keys()
+        except nats.js.errors.NoKeysError:
+            return []
+        prefix = f"m.{group}."
+        return sorted(k[len(prefix):] for k in keys if k.startswith(prefix))
+
+    async def acquire(self, lease: str, owner: str) -> int | None:
+        try:
+            return int(await self._leases.create(f"l.{lease}", owner.encode()))
+        except (nats.js.errors.KeyWrongLastSequenceError, nats.js.errors.APIError):
+            return None
+
+    async def renew(self, lease: str, owner: str, revision: int) -> int:
+        try:
+            return int(await self._leases.update(f"l.{lease}", owner.encode(), last=revision))
+        except (nats.js.errors.KeyWrongLastSequenceError, nats.js.errors.KeyDeletedError) as exc:
+            raise LeaseLost(f"lease {lease}: {exc}") from None
+
+    async def release(self, lease: str, revision: int) -> None:
+        with contextlib.suppress(Exception):
+            await self._leases.delete(f"l.{lease}", last=revision)
