@@ -251,10 +251,6 @@ class FlowCollector:
     def stats(self) -> ExporterStats:
         return self.pipeline.stats
 
-    @property
-    def ifnames(self) -> InterfaceNames:
-        return self.pipeline.ifnames
-
     def addresses(self) -> list[tuple[str, int]]:
         """Bound (host, port) of each socket (useful with port 0)."""
         return [r.address for r in self.receivers]
