@@ -109,7 +109,7 @@ def _junction(preds: list[Pred], decisive: bool) -> Pred:
 
     def f(e: LogEvent) -> bool:
         for p in preds:
-            if bool(p(e)) is decisive:
+            if (not p(e)) is not decisive:  # p(e) is falsy for `all`, truthy for `any`
                 return decisive
         return not decisive
     return f
