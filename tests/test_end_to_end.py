@@ -63,7 +63,10 @@ INFLUX_SINK = "influxdb1"
 SPEED = 10.0  # simulated seconds per real second
 POLL_S = 5.0  # every device's SNMP interval
 SLACK_S = 3.0  # a loaded 2-core machine: how late a poll may see a change
-TICK_NS = 500_000_000  # an agent answers from the tick that boots it: stamped up to this before boot_at
+TICK_NS = 500_000_000  # an agent answers from the tick that boots it
+# A poll is stamped when it starts: one started before the boot, whose retry the booted agent
+# answers, is stamped up to one timeout (the harness's 1.5 s, 1 retry) plus a tick before boot_at.
+EARLY_ANSWER_NS = int(1.5e9) + TICK_NS
 SIM_DURATION_S = 52.0
 FLAP_LINK = "ring-dongphu-budang"
 FLAP_ENDS = {("dongphu-dist-01", "TenGigabitEthernet0/0/9"), ("budang-dist-01", "TenGigabitEthernet0/0/8")}
@@ -264,8 +267,8 @@ def test_reboot_detected_without_a_rate_spike(act1: Act1, influxd: Any) -> None:
                            f"AND {window(act1)} GROUP BY device")
     assert [e["device"] for e in events] == [REBOOTED]  # the only reboot, seen once
     (reboot,) = events
-    # the agent answers from the simulator tick that boots it: up to a tick before `boot_at`
-    assert boot_ns - TICK_NS <= reboot["time"] <= boot_ns + int((POLL_S + SLACK_S) * 1e9)
+    # the answering poll is stamped at its start: up to EARLY_ANSWER_NS before `boot_at`
+    assert boot_ns - EARLY_ANSWER_NS <= reboot["time"] <= boot_ns + int((POLL_S + SLACK_S) * 1e9)
     assert reboot["uptime_s"] < POLL_S + SLACK_S  # sysUpTime restarted at the boot
     silent = rows(influxd, f"SELECT message FROM device_event WHERE event = 'unreachable' AND device = "
                            f"'{REBOOTED}' AND time >= {down_ns} AND time <= {boot_ns + int(SLACK_S * 1e9)}")
@@ -401,8 +404,10 @@ def test_every_dashboard_panel_query_returns_data(act1: Act1, influxd: Any) -> N
                                        "nocsoc-ioc-overview / Devices down by site / A: no rows"]
     # ...and while the switch was rebooting, they show exactly it
     (rb,) = act1.manifest["events"]["reboots"]
-    # a second before the boot (its answering poll may be stamped up to a tick before `boot_at`)
-    during = prove_all(influxd.url, DB, cfg, "en", range_s=3600, now_ms=int(rb["boot_at"] * 1000) - 1000)
+    # just before its answering poll's stamp (up to EARLY_ANSWER_NS before `boot_at`); the poll
+    # that found it silent started at most POLL_S after `down_at`, 10 s before the boot
+    now_ms = (int(rb["boot_at"] * 1e9) - EARLY_ANSWER_NS) // 1_000_000 - 100
+    during = prove_all(influxd.url, DB, cfg, "en", range_s=3600, now_ms=now_ms)
     res = {(r.ref.owner, r.ref.panel): r for r in during}
     down = res[("nocsoc-ioc-overview", "Devices down")]
     assert [v[1] for s in down.series for v in s["values"]] == [1]

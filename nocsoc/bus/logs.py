@@ -28,6 +28,7 @@ from nocsoc.bus.transport import Transport, make_transport
 from nocsoc.collectors.logs.config import LogsConfig
 from nocsoc.collectors.logs.pipeline import MARK_ONLY, LogPipeline
 from nocsoc.component import Counters
+from nocsoc.detections.alerts.store import SHARED_OFFSET_PREFIX
 from nocsoc.detections.config import DetectionsConfig
 from nocsoc.sinks.base import Sink
 
@@ -50,7 +51,7 @@ class LogDetectorHandler:
         self.next_seq: dict[int, int] = {}
 
     def _mark(self, p: int) -> str:
-        return f"bus:{stream_name(self.bus.prefix, 'logs', p)}"
+        return f"{SHARED_OFFSET_PREFIX}{stream_name(self.bus.prefix, 'logs', p)}"
 
     async def acquire(self, partition: int) -> int:
         got = self.pipeline.store.input_offset(self._mark(partition))

@@ -58,7 +58,7 @@ def listen(
 ) -> None:
     """Receive SNMP traps until Ctrl-C/SIGTERM: print each one's event, write `snmp_trap` and
     interface-status points to the sinks, and raise alerts in the SOC alert store."""
-    from nocsoc.collectors.ifnames import InterfaceNames
+    from nocsoc.collectors.ifnames import EntityNames, InterfaceNames
     from nocsoc.collectors.listen import parse_bind
     from nocsoc.collectors.snmp.profiles import user_dir
     from nocsoc.collectors.traps.receiver import TrapReceiver
@@ -96,6 +96,7 @@ def listen(
         receivers.append(TrapReceiver(config, sc.inventory, sc.sink, base_dir=ctx.base_dir, open_store=opener,
                                       dedup_window_s=ctx.config.detections.dedup_window_s, on_event=show,
                                       ifnames=InterfaceNames.in_state_dir(ctx.state_dir),
+                                      entnames=EntityNames.in_state_dir(ctx.state_dir),
                                       profiles_dir=user_dir(ctx.config.snmp.profiles_dir, ctx.base_dir)))
         return list(receivers)
 

@@ -1,9 +1,12 @@
-"""Interface names shared between the SNMP poller and the flow collector, through the state dir.
+"""Names the SNMP poller reads, shared with the other collectors through the state dir.
 
-Under `nocsoc run` the poller and the flow collector are separate processes: the poller writes
-each device's ifIndex -> ifName table to `<state_dir>/interfaces.json` (atomically, only when a
-device's table changed), and the flow collector reads it again when the file changes, so flow
-rollups carry the interface names (and inventory links) that the SNMP data carries.
+Under `nocsoc run` the poller, the flow collector and the trap receiver are separate processes:
+the poller writes each device's ifIndex -> ifName table to `<state_dir>/interfaces.json` and its
+entPhysicalIndex -> name table (ENTITY-MIB entPhysicalName, else entPhysicalDescr) to
+`<state_dir>/entities.json` (atomically, only when a device's table changed); the readers read a
+file again when it changes. So flow rollups carry the interface names (and inventory links) the
+SNMP data carries, and a trap that names a component only by its entPhysicalIndex (Cisco's
+entSensorThresholdNotification) is reported with the sensor's name.
 """
 
 from __future__ import annotations
@@ -14,16 +17,20 @@ import os
 import threading
 import time
 from pathlib import Path
+from typing import Self
 
 from nocsoc.fileio import atomic_write
 
 log = logging.getLogger(__name__)
 
-FILENAME = "interfaces.json"
+FILENAME = "interfaces.json"  # InterfaceNames' file (kept: the name other modules import)
 
 
-class InterfaceNames:
-    """device name -> {ifIndex: ifName}; thread-safe; backed by a file when `path` is given."""
+class IndexNames:
+    """device name -> {index: name}; thread-safe; backed by a file when `path` is given."""
+
+    FILENAME = ""
+    WHAT = "names"
 
     def __init__(self, path: Path | None = None, recheck_s: float = 2.0) -> None:
         self.path = path
@@ -34,8 +41,8 @@ class InterfaceNames:
         self._checked = 0.0
 
     @classmethod
-    def in_state_dir(cls, state_dir: Path) -> InterfaceNames:
-        return cls(state_dir / FILENAME)
+    def in_state_dir(cls, state_dir: Path) -> Self:
+        return cls(state_dir / cls.FILENAME)
 
     # --- the writer (SNMP poller) -------------------------------------------------------------
 
@@ -52,7 +59,7 @@ class InterfaceNames:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             atomic_write(self.path, json.dumps(snapshot, ensure_ascii=False, indent=1))
         except OSError as exc:  # names are enrichment: never fail a poll for them
-            log.warning("cannot write interface names to %s: %s", self.path, exc)
+            log.warning("cannot write %s to %s: %s", self.WHAT, self.path, exc)
             return False
         return True
 
@@ -61,7 +68,7 @@ class InterfaceNames:
         with self._lock:
             self._names[device] = dict(names)
 
-    # --- the reader (flow collector) ----------------------------------------------------------
+    # --- the readers (flow collector, trap receiver) -------------------------------------------
 
     def _refresh(self) -> None:
         if self.path is None:
@@ -80,7 +87,7 @@ class InterfaceNames:
             data = json.loads(self.path.read_text(encoding="utf-8"))
             names = {str(d): {int(i): str(n) for i, n in t.items()} for d, t in data.items()}
         except (OSError, ValueError, AttributeError) as exc:
-            log.warning("interface names in %s unreadable (%s): keeping the last ones", self.path, exc)
+            log.warning("%s in %s unreadable (%s): keeping the last ones", self.WHAT, self.path, exc)
             return
         with self._lock:
             self._names = names
@@ -92,3 +99,17 @@ class InterfaceNames:
         self._refresh()
         with self._lock:
             return self._names.get(device, {}).get(ifindex)
+
+
+class InterfaceNames(IndexNames):
+    """device name -> {ifIndex: ifName} (flow collector, trap receiver's link traps)."""
+
+    FILENAME = FILENAME
+    WHAT = "interface names"
+
+
+class EntityNames(IndexNames):
+    """device name -> {entPhysicalIndex: entPhysicalName} (trap receiver's component traps)."""
+
+    FILENAME = "entities.json"
+    WHAT = "entity names"

@@ -1,11 +1,13 @@
-"""Listen addresses shared by the collectors' servers (flows UDP, syslog UDP/TCP)."""
+"""Listen addresses shared by the collectors' servers (flows UDP, syslog UDP/TCP), and starting
+a component's servers as one."""
 
 from __future__ import annotations
 
 import errno
 import os
 import socket
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, Protocol
 
 
 def parse_bind(bind: str) -> tuple[str, int]:
@@ -37,3 +39,24 @@ def bind_socket(sock: socket.socket, proto: str, bind: str, address: Any) -> Non
     except OSError as exc:
         sock.close()
         raise listen_error(proto, bind, exc) from None
+
+
+class Server(Protocol):
+    def start(self) -> None: ...
+
+    def stop(self, timeout: float = ...) -> None: ...
+
+
+def start_all(servers: Iterable[Server]) -> None:
+    """Start `servers` in order; when one fails (a port in use), stop those already started and
+    re-raise. A component that failed to start then holds no socket: a restart, or the next
+    `nocsoc run`, can bind them again instead of finding its own earlier listener in the way."""
+    started: list[Server] = []
+    try:
+        for s in servers:
+            s.start()
+            started.append(s)
+    except Exception:
+        for s in reversed(started):
+            s.stop()
+        raise

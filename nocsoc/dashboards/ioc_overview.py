@@ -36,8 +36,6 @@ def make(ctx: BuildContext) -> dash_b.Dashboard:
     d = ctx.dashboard(
         "nocsoc-ioc-overview", "ioc_overview", ["ioc", "wallboard"], refresh="30s", time_from="now-1h"
     )
-    open_alerts = subquery(open_per_alert()).agg("sum", "open", "alerts")
-    critical = subquery(open_per_alert().eq(A.t("level"), "critical")).agg("sum", "open", "alerts")
     d.with_row(p.row("ioc_overview.row.kpi"))
     d.with_panel(
         p.stat(
@@ -56,22 +54,19 @@ def make(ctx: BuildContext) -> dash_b.Dashboard:
             no_value="0",
         )
     )
-    d.with_panel(
-        p.stat(
-            "ioc_overview.open_alerts",
-            [open_alerts],
-            unit=A.field("count").unit,
-            thresholds_cfg=thresholds((None, "green"), (1, "orange")),
+    # Open alerts, then the critical ones among them: one panel, a level filter and a colour apart.
+    for key, alerts, colour in (
+        ("ioc_overview.open_alerts", open_per_alert(), "orange"),
+        ("ioc_overview.critical_alerts", open_per_alert().eq(A.t("level"), "critical"), "red"),
+    ):
+        d.with_panel(
+            p.stat(
+                key,
+                [subquery(alerts).agg("sum", "open", "alerts")],
+                unit=A.field("count").unit,
+                thresholds_cfg=thresholds((None, "green"), (1, colour)),
+            )
         )
-    )
-    d.with_panel(
-        p.stat(
-            "ioc_overview.critical_alerts",
-            [critical],
-            unit=A.field("count").unit,
-            thresholds_cfg=thresholds((None, "green"), (1, "red")),
-        )
-    )
     d.with_panel(
         p.stat(
             "ioc_overview.traffic_volume",

@@ -14,6 +14,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+from nocsoc.dashboards.weathermap_layout import layout
 from nocsoc.schema import DEVICE, INTERFACE, OPTICS
 from nocsoc.sinks.sqlite import SqliteReader
 
@@ -68,7 +69,8 @@ def _rate(v: float | None) -> str:
 
 
 def preview_dot(options: dict[str, Any], series: dict[str, float], title: str) -> str:
-    """DOT with the plugin's node positions (y flipped: SVG grows down, Graphviz up)."""
+    """DOT with the plugin's node positions, node and label boxes as `weathermap_layout` computes
+    them, links from anchor to anchor (y flipped: SVG grows down, Graphviz up)."""
     wm = options["weathermap"]
     height = wm["settings"]["panel"]["panelSize"]["height"]
     bg = wm["settings"]["panel"]["backgroundColor"]
@@ -78,36 +80,38 @@ def preview_dot(options: dict[str, Any], series: dict[str, float], title: str) -
         'fontcolor="#F9FAFB", fontname="DejaVu Sans"];',
         '  node [fontname="DejaVu Sans", shape=box, style="rounded,filled", fontsize=12];',
     ]
-    pos: dict[str, tuple[float, float]] = {}
+    geo = layout(options)  # the boxes the plugin draws: nodes at their size, labels where placed
+    box = {b.owner: b for b in geo.boxes}
     for n in wm["nodes"]:
         x, y = n["position"]
-        pos[n["id"]] = (x, height - y)
+        b = box[n["id"]]
         status = n.get("statusQuery")
         down = status is not None and not series.get(status)
         border = n["colors"]["statusDown"] if down else n["colors"]["border"]
         lines.append(
-            f'  {_q(n["id"])} [pos="{x:.1f},{height - y:.1f}!", label={_q(n["label"])}, '
+            f'  {_q(n["id"])} [pos="{x:.1f},{height - y:.1f}!", label={_q(n["label"])}, fixedsize=true, '
+            f"width={(b.x1 - b.x0) / 72:.3f}, height={(b.y1 - b.y0) / 72:.3f}, "
             f"fillcolor={_q(n['colors']['background'])}, fontcolor={_q(n['colors']['font'])}, "
             f"color={_q(border)}, penwidth={3 if down else 1}];"
         )
     for i, link in enumerate(wm["links"]):
-        a, z = link["nodes"][0]["id"], link["nodes"][1]["id"]
-        (xa, ya), (xz, yz) = pos[a], pos[z]
+        (xa, ya), (xz, yz) = geo.lines[link["id"]]  # anchor to anchor, as the plugin draws it
         mid = f"mid{i}"
-        lines.append(
-            f'  {mid} [pos="{(xa + xz) / 2:.1f},{(ya + yz) / 2:.1f}!", shape=point, width=0.01, label=""];'
-        )
-        for side, node, (x, y) in (("A", a, (xa, ya)), ("Z", z, (xz, yz))):
+        mx, my = (xa + xz) / 2, height - (ya + yz) / 2
+        lines.append(f'  {mid} [pos="{mx:.1f},{my:.1f}!", shape=point, width=0.01, label=""];')
+        for side, (x, y) in (("A", (xa, ya)), ("Z", (xz, yz))):
             s = link["sides"][side]
             value = series.get(s["query"]) if s["query"] else None
             colour = _scale_colour(wm["scale"], value, s["bandwidth"])
-            lines.append(f"  {_q(node)} -- {mid} [color={_q(colour)}, penwidth={link['stroke'] / 1.6:.1f}];")
-            lx, ly = x + (((xa + xz) / 2) - x) * 0.55, y + (((ya + yz) / 2) - y) * 0.55
-            label = html.escape(_rate(value))
+            end = f"{link['nodes'][0 if side == 'A' else 1]['id']}@{i}{side}"
+            lines.append(f'  {_q(end)} [pos="{x:.1f},{height - y:.1f}!", shape=point, width=0.01, label=""];')
+            lines.append(f"  {_q(end)} -- {mid} [color={_q(colour)}, penwidth={link['stroke'] / 1.6:.1f}];")
+            lb = box[f"{link['id']}:{side}"]
+            (lx, ly), label = lb.centre, html.escape(_rate(value))
             lines.append(
-                f'  "lbl{i}{side}" [pos="{lx:.1f},{ly:.1f}!", shape=box, style="filled", '
-                'fillcolor="#111827", color="#374151", fontcolor="#F9FAFB", fontsize=9, '
-                f'margin="0.04,0.02", width=0, height=0, label={_q(label)}];'
+                f'  "lbl{i}{side}" [pos="{lx:.1f},{height - ly:.1f}!", shape=box, style="filled", '
+                'fillcolor="#111827", color="#374151", fontcolor="#F9FAFB", fontsize=9, fixedsize=true, '
+                f"width={(lb.x1 - lb.x0) / 72:.3f}, height={(lb.y1 - lb.y0) / 72:.3f}, label={_q(label)}];"
             )
     # the colour scale, top left
     rows = "".join(

@@ -90,32 +90,28 @@ class CompiledRule:
 
 
 def _and(preds: list[Pred]) -> Pred:
-    if len(preds) == 1:
-        return preds[0]
-    if len(preds) == 2:
-        a, b = preds
-        return lambda e: a(e) and b(e)
-
-    def f(e: LogEvent) -> bool:
-        for p in preds:  # noqa: SIM110 - plain loops beat any()/all() on this hot path
-            if not p(e):
-                return False
-        return True
-    return f
+    return _junction(preds, False)
 
 
 def _or(preds: list[Pred]) -> Pred:
+    return _junction(preds, True)
+
+
+def _junction(preds: list[Pred], decisive: bool) -> Pred:
+    """`all` (decisive=False: the first false predicate decides) or `any` (decisive=True: the
+    first true one decides) of `preds`, short-circuiting. One and two predicates, the common
+    cases, get no loop at all; a plain loop beats any()/all() over a generator on this hot path."""
     if len(preds) == 1:
         return preds[0]
     if len(preds) == 2:
         a, b = preds
-        return lambda e: a(e) or b(e)
+        return (lambda e: a(e) or b(e)) if decisive else (lambda e: a(e) and b(e))
 
     def f(e: LogEvent) -> bool:
-        for p in preds:  # noqa: SIM110
-            if p(e):
-                return True
-        return False
+        for p in preds:
+            if (not p(e)) is not decisive:  # p(e) is falsy for `all`, truthy for `any`
+                return decisive
+        return not decisive
     return f
 
 

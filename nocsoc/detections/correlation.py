@@ -151,13 +151,7 @@ class _Window:
     __slots__ = ("active", "last", "past", "peak", "sample", "state", "total")
 
     def __init__(self, last: float, state: Any) -> None:
-        self.last = last
-        self.state = state
-        self.active = False
-        self.total = 0
-        self.peak = 0
-        self.sample: list[LogEvent] = []
-        self.past: list[_Window] | None = None
+        self.reset(last, state)
 
     def reset(self, last: float, state: Any) -> None:
         """A new window in the same group (the object reused: a stream of short incidents)."""
@@ -166,8 +160,8 @@ class _Window:
         self.active = False
         self.total = 0
         self.peak = 0
-        self.sample = []
-        self.past = None
+        self.sample: list[LogEvent] = []
+        self.past: list[_Window] | None = None
 
 
 @dataclass(slots=True)

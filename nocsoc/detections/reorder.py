@@ -91,24 +91,18 @@ class ReorderBuffer(Generic[T]):
     def tick(self) -> Sequence[tuple[float, T]]:
         """Release, oldest first, what has been held `window` seconds of wall-clock time, up to
         the first item held less long (an item arrived late waits for its own time)."""
-        held = self._held
-        out = []
-        cutoff = self.clock() - self.window
-        while held and held[0][2] <= cutoff:
-            e = held.popleft()
-            out.append((e[0], e[3]))
-        if out and out[-1][0] > self.released_upto:
-            self.released_upto = out[-1][0]
-        return out
+        return self._release(self.clock() - self.window, by_arrival=True)
 
     def drain(self) -> Sequence[tuple[float, T]]:
         """Everything held, oldest first."""
         return self._release(float("inf"))
 
-    def _release(self, upto: float) -> list[tuple[float, T]]:
+    def _release(self, upto: float, by_arrival: bool = False) -> list[tuple[float, T]]:
+        """Pop, oldest first, the items whose event time (or, `by_arrival`, whose held-since
+        time) is at most `upto`, stopping at the first that is not."""
         held = self._held
         out = []
-        while held and held[0][0] <= upto:
+        while held and (held[0][2] if by_arrival else held[0][0]) <= upto:
             e = held.popleft()
             out.append((e[0], e[3]))
         if out and out[-1][0] > self.released_upto:

@@ -234,6 +234,8 @@ TRAP_RECEIVER = Measurement(
         Field("alerts", INT, "short", "alerts raised or incremented in the alert store"),
         Field("interface_updates", INT, "short", "interface oper-status points written from link traps"),
         Field("ifname_unresolved", INT, "short", "link traps whose ifIndex had no known name"),
+        Field("entity_unresolved", INT, "short",
+              "component traps whose entPhysicalIndex the SNMP poller has not named (shown as 'entity N')"),
         Field("unknown_source", INT, "short", "datagrams from addresses not in the inventory"),
         Field("bad_community", INT, "short", "v1/v2c traps with a community not configured"),
         Field("unknown_user", INT, "short", "v3 traps from a user (or engine id) not configured"),

@@ -68,7 +68,7 @@ class Service:
 
 
 def _snmp(sc: ServiceContext) -> Component:
-    from nocsoc.collectors.ifnames import InterfaceNames
+    from nocsoc.collectors.ifnames import EntityNames, InterfaceNames
     from nocsoc.collectors.snmp.poller import SnmpPoller
     from nocsoc.shard.member import ShardMember
 
@@ -77,6 +77,7 @@ def _snmp(sc: ServiceContext) -> Component:
     servers = sc.config.snmp.shard.servers(bus_url)
     return SnmpPoller(sc.config.snmp, sc.inventory, sc.sink, secrets_dir=sc.base_dir,
                       ifnames=InterfaceNames.in_state_dir(sc.state_dir),
+                      entnames=EntityNames.in_state_dir(sc.state_dir),
                       shard=ShardMember(sc.config.snmp.shard, servers) if servers else None)
 
 
@@ -116,7 +117,7 @@ def _log_binds(cfg: Any) -> list[Bind]:
 
 
 def _traps(sc: ServiceContext) -> Component:
-    from nocsoc.collectors.ifnames import InterfaceNames
+    from nocsoc.collectors.ifnames import EntityNames, InterfaceNames
     from nocsoc.collectors.snmp.profiles import user_dir
     from nocsoc.collectors.traps.receiver import TrapReceiver
     from nocsoc.detections.alerts.factory import open_alert_store
@@ -126,6 +127,7 @@ def _traps(sc: ServiceContext) -> Component:
     return TrapReceiver(sc.config.traps, sc.inventory, sc.sink, base_dir=sc.base_dir, open_store=opener,
                         dedup_window_s=detections.dedup_window_s,
                         ifnames=InterfaceNames.in_state_dir(sc.state_dir),
+                        entnames=EntityNames.in_state_dir(sc.state_dir),
                         profiles_dir=user_dir(sc.config.snmp.profiles_dir, sc.base_dir))
 
 

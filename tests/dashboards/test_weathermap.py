@@ -163,5 +163,49 @@ def test_preview_reads_the_series_the_options_expect(inventory: Inventory, tmp_p
     dot = wp.preview_dot(opts, series, "T")
     # 85 % from the core end: red; 10 % from the Đồng Phú end: green; a link with no data: grey
     core = next(n["id"] for n in opts["weathermap"]["nodes"] if n["statusQuery"] == "dongxoai-core-01")
-    assert f'"{core}" -- mid0 [color="#E02F44"' in dot
+    assert f'"{core}@0A" -- mid0 [color="#E02F44"' in dot
     assert '-- mid0 [color="#37872D"' in dot and '-- mid1 [color="#9e9e9e"' in dot
+
+
+def test_no_two_texts_overlap_on_the_sample_map(inventory: Inventory) -> None:
+    """Every box the plugin draws (routers, optics markers, both value labels of each link),
+    computed from the generated options: none overlaps another, each marker sits right beside
+    its own router, and no link is drawn through a router it does not end at."""
+    from nocsoc.dashboards.weathermap_layout import layout
+
+    for loc in ("vi", "en"):
+        opts = _panel(loc, inventory)["options"]
+        geo = layout(opts)
+        kinds = [b.kind for b in geo.boxes]
+        assert kinds.count("node") == 24 and kinds.count("label") == 24
+        assert geo.collisions(gap=2.0) == []
+        wm = opts["weathermap"]
+        box = {b.owner: b for b in geo.boxes}
+        for n in wm["nodes"]:
+            if n["id"].startswith("optics-"):
+                (router,) = [r for r in wm["nodes"] if r["statusQuery"] == n["statusQuery"].rsplit(" ", 1)[0]]
+                m, r = box[n["id"]], box[router["id"]]
+                assert max(m.x0 - r.x1, r.x0 - m.x1, m.y0 - r.y1, r.y0 - m.y1) <= 40, (loc, n["statusQuery"])
+        for link in wm["links"]:
+            ends = {link["nodes"][0]["id"], link["nodes"][1]["id"]}
+            a, z = geo.lines[link["id"]]
+            crossed = [
+                b.owner for b in geo.boxes if b.kind == "node" and b.owner not in ends and b.crosses(a, z)
+            ]
+            assert crossed == [], (loc, link["sides"]["A"]["query"])
+        size = wm["settings"]["panel"]["panelSize"]
+        assert all(
+            b.x0 >= 0 and b.x1 <= size["width"] and b.y0 >= 0 and b.y1 <= size["height"] for b in geo.boxes
+        )
+
+
+def test_the_overlap_check_sees_a_marker_on_its_router(inventory: Inventory) -> None:
+    from nocsoc.dashboards.weathermap_layout import layout
+
+    opts = copy.deepcopy(_panel("en", inventory)["options"])
+    nodes = opts["weathermap"]["nodes"]
+    marker = next(n for n in nodes if n["statusQuery"] == "tankhai-dist-01 optics")
+    router = next(n for n in nodes if n["statusQuery"] == "tankhai-dist-01")
+    marker["position"] = list(router["position"])  # where the old layout's offsets nearly put it
+    pairs = {(a.owner, b.owner) for a, b in layout(opts).collisions()}
+    assert (router["id"], marker["id"]) in pairs or (marker["id"], router["id"]) in pairs

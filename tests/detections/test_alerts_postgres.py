@@ -147,6 +147,9 @@ def test_each_detector_keeps_its_own_windows_and_offsets(pg_server: Postgres) ->
     assert b.correlations() == {"bf": {"g": [2]}, "sp": {}}
     log = "/var/log/auth.log"
     assert (a.input_offset(log), b.input_offset(log)) == ((11, 100), (22, 200))
+    # a bus partition's mark is every detector's: another host's successor resumes after it
+    a.ingest([], offsets={"bus:nocsoc-logs-3": (0, 4711)})
+    assert b.input_offset("bus:nocsoc-logs-3") == (0, 4711)
     a.close()
     b.close()
 

@@ -75,10 +75,8 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("openssh", "accepted_password"): {SSH_ACCEPTED},
     ("openssh", "accepted_publickey"): {SSH_ACCEPTED},
     ("openssh", "accepted_publickey_2"): {SSH_ACCEPTED},
-    # `Accepted key RSA ... found at` (event_type accepted_key) precedes the Accepted publickey line
-    # of the same login: the successful-login base counts it too (harmless for the correlation)
-    ("openssh", "accepted_rsa"): {SSH_ACCEPTED},
-    ("openssh", "accepted_rsa_2"): {SSH_ACCEPTED},
+    # `Accepted key RSA ... found at` (accepted_rsa, accepted_rsa_2; event_type key_found) only says
+    # the key is in authorized_keys: the login's `Accepted publickey` line is the one success
     ("openssh", "failed_none"): {SSH_FAILED},
     ("openssh", "failed_password"): {SSH_FAILED},
     ("openssh", "failed_password_redacted"): {SSH_FAILED},
@@ -88,11 +86,9 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("juniper-ngfw", "sshd_failed_password"): {SSH_FAILED},
 }
 # firewall lines the parsers mark blocked (base of the port-scan and host-sweep correlations): the
-# deny/drop/reject/block verdicts of each format. FortiGate's parser also counts `client-rst` and
-# `server-rst` (a TCP reset ending the session) as blocking: listed as it is today.
+# deny/drop/reject/block verdicts of each format. FortiGate's samples have none: their traffic logs
+# end accept/close/timeout/client-rst/server-rst/ip-conn, sessions the policy allowed.
 BLOCKED = {
-    ("fortigate", "test_group_field"), ("fortigate", "traffic_forward.CEF-7"),
-    ("fortigate", "traffic_nat.STANDARD"),
     *(("cisco-secure-firewall", c) for c in ("test_106001", "test_106006", "test_430003", "test_ASA_106012",
                                               "test_ASA_106015", "test_ASA_106023", "test_ASA_313005",
                                               "test_ASA_313008")),

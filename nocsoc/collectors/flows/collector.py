@@ -28,6 +28,7 @@ from nocsoc.collectors.flows.stats import FIELDS as STAT_FIELDS
 from nocsoc.collectors.flows.stats import ExporterStats
 from nocsoc.collectors.flows.templates import EarlyData, TemplateCache
 from nocsoc.collectors.ifnames import InterfaceNames
+from nocsoc.collectors.listen import start_all
 from nocsoc.component import Counters
 from nocsoc.fileio import atomic_write
 from nocsoc.inventory.model import Inventory
@@ -251,10 +252,6 @@ class FlowCollector:
     def stats(self) -> ExporterStats:
         return self.pipeline.stats
 
-    @property
-    def ifnames(self) -> InterfaceNames:
-        return self.pipeline.ifnames
-
     def addresses(self) -> list[tuple[str, int]]:
         """Bound (host, port) of each socket (useful with port 0)."""
         return [r.address for r in self.receivers]
@@ -264,15 +261,7 @@ class FlowCollector:
         self.pipeline.load_state()
         if self.history is not None:
             self.history.start()
-        started: list[UdpReceiver] = []
-        try:
-            for r in self.receivers:
-                r.start()
-                started.append(r)
-        except OSError:
-            for r in started:
-                r.stop()
-            raise
+        start_all(self.receivers)
         self._stopping.clear()
         self._worker = threading.Thread(target=self._run, name="flows-worker", daemon=True)
         self._worker.start()

@@ -212,15 +212,7 @@ class Template:
             for i, f in enumerate(specs):
                 length = f.length
                 if length == VARLEN:
-                    if p >= end:
-                        raise TemplateError("variable-length field runs past the data set")
-                    length = buf[p]
-                    p += 1
-                    if length == 255:
-                        if p + 2 > end:
-                            raise TemplateError("variable-length field runs past the data set")
-                        length = (buf[p] << 8) | buf[p + 1]
-                        p += 2
+                    length, p = _varlen(buf, p, end, "variable-length field runs past the data set")
                 if p + length > end:
                     raise TemplateError(f"field {f.type} (length {length}) runs past the data set")
                 name = wanted_by_index.get(i)
@@ -288,13 +280,7 @@ class Template:
             for f, fkeys in zip(self.fields, keys, strict=True):
                 length = f.length
                 if length == VARLEN:
-                    length = buf[p]
-                    p += 1
-                    if length == 255:
-                        if p + 2 > end:
-                            raise TemplateError("options record runs past the data set")
-                        length = (buf[p] << 8) | buf[p + 1]
-                        p += 2
+                    length, p = _varlen(buf, p, end, "options record runs past the data set")
                 if p + length > end:
                     raise TemplateError("options record runs past the data set")
                 if length <= 8:
@@ -307,6 +293,20 @@ class Template:
             out.append(rec)
             pos = p
         return out
+
+
+def _varlen(buf: bytes, p: int, end: int, overrun: str) -> tuple[int, int]:
+    """(length, start) of the variable-length field whose prefix is at `p` (RFC 7011 section 7:
+    one length byte, or 255 and a two-byte length); TemplateError(`overrun`) when the prefix
+    runs past `end`."""
+    if p >= end:
+        raise TemplateError(overrun)
+    length = buf[p]
+    if length < 255:
+        return length, p + 1
+    if p + 3 > end:
+        raise TemplateError(overrun)
+    return (buf[p + 1] << 8) | buf[p + 2], p + 3
 
 
 _RAW_COLUMNS = RAW_FIELDS  # void fields kept as bytes (the rest are integers)

@@ -37,44 +37,65 @@ static inline int is_space(unsigned char c) {
 
 static inline int is_key_char(unsigned char c) { return is_word(c) || c == '.' || c == '-'; }
 
+/* One `str.replace(two, one)` pass over buf[0:n] in place (left to right, no overlap). */
+static Py_ssize_t replace2(char *buf, Py_ssize_t n, char a, char b, char to) {
+    Py_ssize_t o = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (buf[i] == a && i + 1 < n && buf[i + 1] == b) {
+            buf[o++] = to;
+            i++;
+        } else {
+            buf[o++] = buf[i];
+        }
+    }
+    return o;
+}
+
 /* The value of a quoted match `"..."` (s points at the opening quote, n its length >= 2):
  * the quotes dropped and every `\"` turned into `"` (Python: v[1:-1].replace('\\"', '"')). */
 static PyObject *unquote(const char *s, Py_ssize_t n) {
     const char *in = s + 1;
-    Py_ssize_t m = n - 2, out = 0;
-    int escapes = 0;
-    for (Py_ssize_t i = 0; i + 1 < m; i++) {
-        if (in[i] == '\\' && in[i + 1] == '"') {
-            escapes = 1;
-            break;
-        }
-    }
-    if (!escapes) return PyUnicode_FromStringAndSize(in, m);
+    Py_ssize_t m = n - 2;
+    if (memchr(in, '\\', (size_t)m) == NULL) return PyUnicode_FromStringAndSize(in, m);
     char *buf = PyMem_Malloc(m > 0 ? (size_t)m : 1);
     if (buf == NULL) return PyErr_NoMemory();
-    for (Py_ssize_t i = 0; i < m; i++) {
-        /* str.replace scans left to right without overlap: `\"` -> `"` */
-        if (in[i] == '\\' && i + 1 < m && in[i + 1] == '"') {
-            buf[out++] = '"';
-            i++;
-        } else {
-            buf[out++] = in[i];
-        }
-    }
-    PyObject *r = PyUnicode_FromStringAndSize(buf, out);
+    memcpy(buf, in, (size_t)m);
+    PyObject *r = PyUnicode_FromStringAndSize(buf, replace2(buf, m, '\\', '"', '"'));
     PyMem_Free(buf);
     return r;
+}
+
+/* out[key] = val, consuming both references; val may be NULL (its error already set).
+ * 0, or -1 with an error set. */
+static int set_pair(PyObject *out, PyObject *key, PyObject *val) {
+    if (val == NULL) {
+        Py_DECREF(key);
+        return -1;
+    }
+    int rc = PyDict_SetItem(out, key, val);
+    Py_DECREF(key);
+    Py_DECREF(val);
+    return rc;
+}
+
+/* Every splitter's start: for ASCII text, its characters (*s, *n) and a new empty dict for the
+ * pairs; for any other text, None (a new reference: the caller returns it, and its Python
+ * function decides); NULL with an error set on failure. */
+static PyObject *ascii_pairs_dict(PyObject *text, const char **s, Py_ssize_t *n) {
+    if (!PyUnicode_IS_ASCII(text)) Py_RETURN_NONE;
+    *s = (const char *)PyUnicode_DATA(text);
+    *n = PyUnicode_GET_LENGTH(text);
+    return PyDict_New();
 }
 
 static PyObject *kv_pairs(PyObject *self, PyObject *args) {
     PyObject *text;
     int comma;
     if (!PyArg_ParseTuple(args, "Up:kv_pairs", &text, &comma)) return NULL;
-    if (!PyUnicode_IS_ASCII(text)) Py_RETURN_NONE;
-    const char *s = (const char *)PyUnicode_DATA(text);
-    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
-    PyObject *out = PyDict_New();
-    if (out == NULL) return NULL;
+    const char *s;
+    Py_ssize_t n;
+    PyObject *out = ascii_pairs_dict(text, &s, &n);
+    if (out == NULL || out == Py_None) return out;
     Py_ssize_t i = 0;
     while (i < n) {
         unsigned char c = (unsigned char)s[i];
@@ -118,14 +139,7 @@ static PyObject *kv_pairs(PyObject *self, PyObject *args) {
         Py_ssize_t vn = v1 - v0;
         PyObject *val = (vn >= 2 && s[v0] == '"' && s[v1 - 1] == '"') ? unquote(s + v0, vn)
                                                                       : PyUnicode_FromStringAndSize(s + v0, vn);
-        if (val == NULL) {
-            Py_DECREF(key);
-            goto fail;
-        }
-        int rc = PyDict_SetItem(out, key, val);
-        Py_DECREF(key);
-        Py_DECREF(val);
-        if (rc < 0) goto fail;
+        if (set_pair(out, key, val) < 0) goto fail;
         i = v1;
     }
     return out;
@@ -138,20 +152,6 @@ static inline int is_cef_key_char(unsigned char c) {
     return is_word(c) || c == '.' || c == '[' || c == ']' || c == '-';
 }
 
-/* One `str.replace(two, one)` pass over buf[0:n] in place (left to right, no overlap). */
-static Py_ssize_t replace2(char *buf, Py_ssize_t n, char a, char b, char to) {
-    Py_ssize_t o = 0;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        if (buf[i] == a && i + 1 < n && buf[i + 1] == b) {
-            buf[o++] = to;
-            i++;
-        } else {
-            buf[o++] = buf[i];
-        }
-    }
-    return o;
-}
-
 /* base.parse_cef's extension: keys are matches of `(?:^|(?<=\s))([A-Za-z0-9_.\[\]-]+)=` (re's
  * finditer), each value the text up to the next key, str.strip()ped, then _cef_unescape's five
  * str.replace passes in its order (\= \| \n \r \\). (Its skip of a key after a backslash
@@ -161,11 +161,10 @@ static PyObject *cef_extension(PyObject *self, PyObject *arg) {
         PyErr_SetString(PyExc_TypeError, "cef_extension() takes a str");
         return NULL;
     }
-    if (!PyUnicode_IS_ASCII(arg)) Py_RETURN_NONE;
-    const char *s = (const char *)PyUnicode_DATA(arg);
-    Py_ssize_t n = PyUnicode_GET_LENGTH(arg);
-    PyObject *out = PyDict_New();
-    if (out == NULL) return NULL;
+    const char *s;
+    Py_ssize_t n;
+    PyObject *out = ascii_pairs_dict(arg, &s, &n);
+    if (out == NULL || out == Py_None) return out;
     char *buf = NULL;
     Py_ssize_t cap = 0;
     /* find the first key from `from`: returns its start, sets *kend to the index after `=` */
@@ -216,14 +215,7 @@ static PyObject *cef_extension(PyObject *self, PyObject *arg) {
             m = replace2(buf, m, '\\', '\\', '\\');
             val = PyUnicode_FromStringAndSize(buf, m);
         }
-        if (val == NULL) {
-            Py_DECREF(key);
-            goto fail;
-        }
-        int rc = PyDict_SetItem(out, key, val);
-        Py_DECREF(key);
-        Py_DECREF(val);
-        if (rc < 0) goto fail;
+        if (set_pair(out, key, val) < 0) goto fail;
     }
 #undef NEXT_KEY
     PyMem_Free(buf);
@@ -243,11 +235,10 @@ static PyObject *split_pairs(PyObject *self, PyObject *args) {
     PyObject *text;
     int mode;
     if (!PyArg_ParseTuple(args, "Ui:split_pairs", &text, &mode)) return NULL;
-    if (!PyUnicode_IS_ASCII(text)) Py_RETURN_NONE;
-    const char *s = (const char *)PyUnicode_DATA(text);
-    Py_ssize_t n = PyUnicode_GET_LENGTH(text), i = 0;
-    PyObject *out = PyDict_New();
-    if (out == NULL) return NULL;
+    const char *s;
+    Py_ssize_t n, i = 0;
+    PyObject *out = ascii_pairs_dict(text, &s, &n);
+    if (out == NULL || out == Py_None) return out;
     while (i < n) {
         while (i < n && is_space((unsigned char)s[i])) i++;
         if (i >= n) break;
@@ -272,14 +263,7 @@ static PyObject *split_pairs(PyObject *self, PyObject *args) {
         PyObject *key = PyUnicode_FromStringAndSize(s + t0, k1 - t0);
         if (key == NULL) goto fail;
         PyObject *val = PyUnicode_FromStringAndSize(s + v0, v1 - v0);
-        if (val == NULL) {
-            Py_DECREF(key);
-            goto fail;
-        }
-        int rc = PyDict_SetItem(out, key, val);
-        Py_DECREF(key);
-        Py_DECREF(val);
-        if (rc < 0) goto fail;
+        if (set_pair(out, key, val) < 0) goto fail;
     }
     return out;
 undecided:

@@ -22,11 +22,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nocsoc.collectors.ifnames import InterfaceNames
+from nocsoc.collectors.ifnames import EntityNames, InterfaceNames
 from nocsoc.collectors.snmp import areas, profiles
 from nocsoc.collectors.snmp import oids as O
 from nocsoc.collectors.snmp.config import SnmpConfig
 from nocsoc.collectors.snmp.mibs import interfaces, text
+from nocsoc.collectors.snmp.mibs.sensors import entity_names
 from nocsoc.collectors.snmp.rates import uptime_rebooted
 from nocsoc.collectors.snmp.safety import safe_points
 from nocsoc.collectors.snmp.session import (
@@ -113,6 +114,7 @@ class DevicePoller:
         self.reachable: bool | None = None
         self.config_error: str | None = None  # why the device cannot be polled as configured
         self.if_names: dict[int, str] = {}  # ifIndex -> name, published for the flow collector
+        self.entity_names: dict[int, str] = {}  # entPhysicalIndex -> name, for the trap receiver
         self.absent: dict[str, int] = {}
         self.areas = areas.selected(config.areas)
         self.area_state: dict[str, Any] = {}
@@ -419,6 +421,8 @@ class DevicePoller:
             result.interfaces += out.interfaces
         if ctx.interfaces:
             self.if_names = dict(ctx.interfaces)
+        if tables.get(O.ENT_PHYSICAL_NAME) or tables.get(O.ENT_PHYSICAL_DESCR):
+            self.entity_names = entity_names(tables)
         vendor = self.device.vendor or (self.matched.profile.vendor if self.matched else "")
         points.insert(
             0,
@@ -461,16 +465,19 @@ class SnmpPoller:
         secrets_dir: Path | None = None,
         ifnames: InterfaceNames | None = None,
         shard: ShardMember | None = None,
+        entnames: EntityNames | None = None,
     ) -> None:
         """`devices`/`sites` limit polling to those names/sites (kept across inventory reloads);
         `on_result` sees every cycle's result (status displays, tests), called on the poller's
         thread; `secrets_dir` is where relative `file:` secret references start (the directory
         of nocsoc.yaml; else the working directory); `ifnames` receives each device's interface
-        names for the flow collector; `shard` (when pollers share the inventory through the bus)
-        says at each cycle whether this poller polls a device (nocsoc.shard)."""
+        names for the flow collector, `entnames` its ENTITY-MIB names for the trap receiver;
+        `shard` (when pollers share the inventory through the bus) says at each cycle whether
+        this poller polls a device (nocsoc.shard)."""
         self.config = config
         self.shard = shard
         self.ifnames = ifnames
+        self.entnames = entnames
         self.sink = sink
         self.on_result = on_result
         self.secrets_dir = secrets_dir
@@ -632,6 +639,8 @@ class SnmpPoller:
             result.written = True
         if self.ifnames is not None and result.ok and poller.if_names:
             self.ifnames.publish(poller.device.name, poller.if_names)
+        if self.entnames is not None and result.ok and poller.entity_names:
+            self.entnames.publish(poller.device.name, poller.entity_names)
         if self.on_result is not None:
             self.on_result(result)
         return result, points

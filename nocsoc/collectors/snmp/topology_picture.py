@@ -210,26 +210,71 @@ def _exit_t(
     return t
 
 
+LABEL_FONT, LABEL_LINE, CHAR_EM = 11.0, 15.0, 0.62  # a text node's font, line height, glyph width
+Rect = tuple[tuple[float, float], tuple[float, float]]  # centre, (width, height)
+
+
+def label_size(lines: list[str]) -> tuple[float, float]:
+    """A link label's box in points, estimated on the wide side (DejaVu Sans' average glyph
+    advance), so that two labels judged apart are apart on the picture."""
+    return (max(len(t) for t in lines) * LABEL_FONT * CHAR_EM + 8, len(lines) * LABEL_LINE + 6)
+
+
+def overlaps(a: Rect, b: Rect, gap: float = 0.0) -> bool:
+    (ax, ay), (aw, ah) = a
+    (bx, by), (bw, bh) = b
+    return abs(ax - bx) < (aw + bw) / 2 + gap and abs(ay - by) < (ah + bh) / 2 + gap
+
+
+def _area(a: Rect, b: Rect) -> float:
+    (ax, ay), (aw, ah) = a
+    (bx, by), (bw, bh) = b
+    w = min(ax + aw / 2, bx + bw / 2) - max(ax - aw / 2, bx - bw / 2)
+    h = min(ay + ah / 2, by + bh / 2) - max(ay - ah / 2, by - bh / 2)
+    return max(w, 0.0) * max(h, 0.0)
+
+
 def _label_point(
     a: tuple[float, float],
     b: tuple[float, float],
     t0: float,
     t1: float,
-    boxes: list[tuple[tuple[float, float], tuple[float, float]]],
+    boxes: list[Rect],
+    size: tuple[float, float] = (0.0, 0.0),
+    placed: list[Rect] | None = None,
+    solid: list[Rect] | None = None,
 ) -> tuple[float, float]:
-    """The point of a..b nearest the middle of [t0, t1] that lies in no site box (a line may cross
-    a third site); the middle itself when every candidate does."""
+    """Where a link's label goes, on its line or just beside it (either side, along the normal):
+    never over a label placed before, then never over a device or a site's name (`solid`), then
+    over as little of a site box as can be (a line may cross a third site, and the stretch between
+    two boxes is often shorter than the label), then nearest the middle of [t0, t1] and on the
+    line. Deterministic; the chosen box is added to `placed`."""
+    placed = placed if placed is not None else []
+    solid = solid or []
     mid = (t0 + t1) / 2 if t0 < t1 else 0.5
-    candidates = sorted((i / 40 for i in range(41)), key=lambda t: abs(t - mid))
-
-    def inside(x: float, y: float) -> bool:
-        return any(abs(x - c[0]) < w / 2 + 30 and abs(y - c[1]) < h / 2 + 20 for c, (w, h) in boxes)
-
-    for t in candidates:
-        x, y = a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t
-        if not inside(x, y):
-            return x, y
-    return a[0] + (b[0] - a[0]) * mid, a[1] + (b[1] - a[1]) * mid
+    dx, dy = b[0] - a[0], b[1] - a[1]
+    length = math.hypot(dx, dy) or 1.0
+    nx, ny = -dy / length, dx / length
+    # how far along the normal a label box must move to clear its own line
+    beside = abs(nx) * size[0] / 2 + abs(ny) * size[1] / 2 + 6
+    best: tuple[tuple[float, ...], tuple[float, float]] | None = None
+    for k, off in enumerate((0.0, beside, -beside)):
+        for i in range(41):
+            t = i / 40
+            x, y = a[0] + dx * t + nx * off, a[1] + dy * t + ny * off
+            box = ((x, y), size)
+            score = (
+                float(sum(overlaps(box, o, 6) for o in placed)),
+                float(sum(overlaps(box, o, 4) for o in solid)),
+                round(sum(_area(box, o) for o in boxes) / 100),
+                float(k > 0),
+                abs(t - mid),
+            )
+            if best is None or score < best[0]:
+                best = (score, (x, y))
+    assert best is not None
+    placed.append((best[1], size))
+    return best[1]
 
 
 def _text_node(name: str, x: float, y: float, label: str) -> str:
@@ -297,6 +342,7 @@ def picture_dot(
         '  edge [fontname="DejaVu Sans", fontsize=12];',
     ]
     pos: dict[str, tuple[float, float]] = {}
+    placed: list[Rect] = []  # the link labels placed so far
     for sid, devs in by_site.items():
         cx, cy = centres[sid]
         w, h = sizes[sid]
@@ -320,6 +366,14 @@ def picture_dot(
                 f"label={_q(dev)}, fontsize={12 if backbone else 10}, "
                 f"penwidth={2 if backbone else 1}, fillcolor={_q('#e8f0ff' if backbone else 'white')}];"
             )
+
+    # what a link label must never cover: the devices, and each site's name at the top of its box
+    solid: list[Rect] = [(p, (CELL_W - 12, 30.0)) for p in pos.values()]
+    for sid in by_site:
+        (cx, cy), (w, h) = centres[sid], sizes[sid]
+        head = [names.get(sid, sid), *inside.get(sid, [])]
+        tw = max(len(t) for t in head) * 15 * CHAR_EM + 8
+        solid.append(((cx, cy + h / 2 - 4 - 10 * len(head)), (tw, 20.0 * len(head))))
 
     def _end_name(dev: str) -> str:
         """A link end as a person says it: its site's name, the device where a site has several."""
@@ -350,8 +404,10 @@ def picture_dot(
                 sa, sb = site_of[a], site_of[b]
                 t0 = _exit_t(pos[a], pos[b], centres[sa], sizes[sa])
                 t1 = 1 - _exit_t(pos[b], pos[a], centres[sb], sizes[sb])
-                x, y = _label_point(pos[a], pos[b], t0, t1, [(centres[k], sizes[k]) for k in sizes])
-                label = _html([link.name, f"{na} → {_pct(a_out)}   {nb} → {_pct(b_out)}", status])
+                texts = [link.name, f"{na} → {_pct(a_out)}   {nb} → {_pct(b_out)}", status]
+                site_boxes = [(centres[k], sizes[k]) for k in sizes]
+                x, y = _label_point(pos[a], pos[b], t0, t1, site_boxes, label_size(texts), placed, solid)
+                label = _html(texts)
                 lines.append(_text_node("label:" + link.name, x, y, label))
         else:
             colour = "#d62728" if state == "down" else "#b0b7c3"

@@ -129,6 +129,11 @@ class TrapEvent:
         self.peer = _text(got.get("peer"))
 
     @property
+    def entity_is_index(self) -> bool:
+        """The component is known only by its index ("entity N"): the trap carried no name."""
+        return self.entity_index is not None and self.entity == f"entity {self.entity_index}"
+
+    @property
     def event(self) -> str:
         return self.entry.event if self.entry else "unknown"
 

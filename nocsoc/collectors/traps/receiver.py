@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from nocsoc.collectors.ifnames import InterfaceNames
+from nocsoc.collectors.ifnames import EntityNames, InterfaceNames
 from nocsoc.collectors.listen import bind_socket, parse_bind
 from nocsoc.collectors.traps.catalog import TrapCatalog
 from nocsoc.collectors.traps.config import TrapsConfig
@@ -60,13 +60,15 @@ class TrapReceiver:
                  store_path: Path | None = None, dedup_window_s: float = 3600.0,
                  open_store: Callable[[], AlertStore] | None = None,
                  ifnames: InterfaceNames | None = None,
+                 entnames: EntityNames | None = None,
                  catalog: TrapCatalog | None = None,
                  profiles_dir: Path | None = None,
                  on_event: Callable[[TrapEvent], None] | None = None) -> None:
         """Nothing is opened or read here (secrets, catalogue files, device profiles, the alert
         store, the socket): `start()` (or `bind()`, `prepare()`) does it, so a bad secret or
         profile is a start error. `profiles_dir` is `snmp.profiles_dir` (absolute), whose
-        profiles' `traps:` join the shipped ones."""
+        profiles' `traps:` join the shipped ones. `ifnames` / `entnames`: the interface and
+        ENTITY-MIB names the SNMP poller publishes (state dir), naming what a trap gives by index."""
         self.config = config
         self.sink = sink
         self.base_dir = base_dir or Path.cwd()
@@ -82,6 +84,7 @@ class TrapReceiver:
         self._sock: socket.socket | None = None
         self._decoder: TrapDecoder | None = None
         self.resolver = IfNameResolver(inventory, self.base_dir, config.resolve_timeout_s, ifnames)
+        self.entnames = entnames
         self._devices: dict[str, Device] = {}
         self._links: dict[str, dict[str, str]] = {}
         self.reload(inventory)
@@ -258,6 +261,7 @@ class TrapReceiver:
             if event.event in ("cold_start", "warm_start"):
                 self.resolver.forget(device.name)
             self._name_interface(event, device)
+            self._name_entity(event, device)
         time_ns = self._time_ns()
         points = event.points(time_ns)
         if len(points) > 1:
@@ -288,6 +292,17 @@ class TrapReceiver:
             self.counters.add("ifname_unresolved")
             return
         event.extra["link"] = self._links.get(device.name, {}).get(event.ifname)
+
+    def _name_entity(self, event: TrapEvent, device: Device) -> None:
+        """A trap that gives its component only by entPhysicalIndex (no name varbind): the name
+        the SNMP poller read for that index, else it stays "entity N" (counted)."""
+        if event.entity_index is None or not event.entity_is_index:
+            return
+        name = self.entnames.get(device.name, event.entity_index) if self.entnames is not None else None
+        if name:
+            event.entity = name
+        else:
+            self.counters.add("entity_unresolved")
 
     def flush(self) -> None:
         """Write the points gathered so far and commit alerts (their `alert` points too)."""

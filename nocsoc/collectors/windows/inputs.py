@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from nocsoc.collectors.listen import start_all
 from nocsoc.collectors.windows.config import WindowsInputsConfig
 from nocsoc.collectors.windows.documents import document_event
 from nocsoc.collectors.windows.report import InputReport
@@ -51,8 +52,7 @@ class WindowsInputs:
         return [s for s in (self.winlogbeat, self.nxlog_tcp, self.nxlog_udp) if s is not None]
 
     def start(self) -> None:
-        for s in self.servers:
-            s.start()
+        start_all(self.servers)  # one that cannot bind leaves none of the others listening
 
     def stop(self, timeout: float = 5.0) -> None:
         for s in self.servers:

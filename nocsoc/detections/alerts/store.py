@@ -35,6 +35,7 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
 }
 SUPPRESS_FIELDS = ("host", "src_ip", "dst_ip", "user")
 MAX_SAMPLES = 10
+SHARED_OFFSET_PREFIX = "bus:"  # offsets of inputs every detector shares (the bus's partitions)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS alerts (
@@ -394,7 +395,8 @@ class AlertStore:
                 db.execute('INSERT INTO input_offsets (owner, input, inode, "offset", updated_at) '
                            "VALUES (?,?,?,?,?) ON CONFLICT(owner, input) DO UPDATE SET "
                            'inode = excluded.inode, "offset" = excluded."offset", '
-                           "updated_at = excluded.updated_at", (self.owner, key, inode, offset, now))
+                           "updated_at = excluded.updated_at",
+                           (self._offset_owner(key), key, inode, offset, now))
             supps = self._suppressions(db, now)
             for d in dets:
                 hit = next((s for s in supps if s.matches(d)), None)
@@ -449,11 +451,17 @@ class AlertStore:
                                     (self.owner,)).fetchall()
         return {r["rule_id"]: json.loads(r["state"]) for r in rows}
 
+    def _offset_owner(self, key: str) -> str:
+        """Whose offset `key` is: a tailed file is one host's (this detector's own), a bus
+        partition's mark (`bus:...`) every detector's, so a successor on another host resumes
+        exactly where the partition's last holder committed."""
+        return "" if key.startswith(SHARED_OFFSET_PREFIX) else self.owner
+
     def input_offset(self, key: str) -> tuple[int, int] | None:
         """(inode, offset) stored for a tailed file by `ingest`, or None."""
         with self._lock:
             row = self._db.execute('SELECT inode, "offset" FROM input_offsets WHERE owner = ? '
-                                   "AND input = ?", (self.owner, key)).fetchone()
+                                   "AND input = ?", (self._offset_owner(key), key)).fetchone()
         return None if row is None else (int(row["inode"]), int(row["offset"]))
 
     def get(self, alert_id: int) -> Alert:

@@ -63,7 +63,10 @@ FORMATS: dict[str, str | None] = {
 # field) -> why. Listed in the docs table; the test checks each still differs (no stale entries).
 DISAGREE: dict[tuple[str, str, str], str] = {
     **{
-        ("cisco-ios", case, "source.port"): "`[localport: 22]` is the device's own port: dst_port"
+        ("cisco-ios", case, "source.port"): "Cisco's SEC_LOGIN messages (Login Enhancements) "
+        "give `[Source: <client address>] [localport: <port>]`: the local port is the device's "
+        "own service port the login came to (22 SSH, 23 Telnet), the connection's destination, so "
+        "dst_port; the client's port is not in the message"
         for case in (
             "test_login",
             "test_login_failed_2",
@@ -75,7 +78,9 @@ DISAGREE: dict[tuple[str, str, str], str] = {
         "cisco-nx-os",
         "test_vshd_syslog_config",
         "destination.ip",
-    ): "`on 1.2.3.4@pts/0` is the terminal's remote host, the session's source: src_ip",
+    ): "NX-OS writes `Configured from vty by <user> on <remote host>@<tty>`: the remote host of "
+    "the operator's session (as `show users` lists it), the host the change came from: src_ip; "
+    "the destination is the switch itself",
     **{
         (
             "paloalto-ngfw",

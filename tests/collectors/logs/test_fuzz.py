@@ -190,3 +190,68 @@ def test_digit_runs_past_ints_limit_never_raise() -> None:
                 s.parse(line, app, states[s.name])
     (ev,) = LineParser(default_host="h").events(f"Dec  6 10:00:00 h sshd[1]: {lines[0]}")
     assert (ev.parser, ev.fields.get("src_ip"), ev.fields.get("src_port")) == ("sshd", "198.51.100.7", None)
+
+
+H = "9" * 5000  # past int()'s 4,300-digit limit
+SUP = "\u00b2"  # `²`: str.isdigit() says yes, int() says no
+# (line through LineParser.events, parser that must still parse it, fields that must stay empty,
+# a field read from elsewhere in the line and its value): each parser's numeric fields
+LONG_NUMBERS = [
+    (f"<38>Nov 25 01:02:03 h sshd[1]: Connection from 198.51.100.7 port {H} on 10.0.0.5 port {H}",
+     "sshd", ("src_port", "dst_port"), ("src_ip", "198.51.100.7")),
+    (f"<189>12: core1: Nov 25 12:10:01.001 ICT: %SEC-6-IPACCESSLOGP: list SSH permitted tcp 1.2.3.4({H}) "
+     f"-> 5.6.7.8({H}), 1 packet", "cisco", ("src_port", "dst_port"), ("dst_ip", "5.6.7.8")),
+    (f"<189>Nov 25 12:10:01 core1 %SYS-3-LOGGINGHOST_FAIL: Logging to host 1.2.3.4 port {H} failed",
+     "cisco", ("dst_port",), ("dst_ip", "1.2.3.4")),
+    (f"%ASA-6-302013: Built inbound TCP connection 1 for outside:2.2.2.2/{H} (2.2.2.2/{H}) to "
+     f"inside:1.1.1.1/{H} (1.1.1.1/{H})", "cisco_asa", ("src_port", "dst_port"), ("src_ip", "2.2.2.2")),
+    (f"%FTD-1-430003: SrcIP: 2.2.2.2, DstIP: 1.1.1.1, SrcPort: {H}, DstPort: 1{SUP}, Protocol: tcp, "
+     f"InitiatorBytes: {H}", "cisco_asa", ("src_port", "dst_port", "source.bytes"), ("dst_ip", "1.1.1.1")),
+    (f"%ASA-6-605004: Login denied from 203.0.113.70/{H} to outside:203.0.113.1/ssh for user \"admin\"",
+     "cisco_asa", ("src_port",), ("user", "admin")),
+    (f"<188>Nov 25 2026 10:01:02 USG6550 %%01POLICY/6/POLICYDENY(l):vsys=public, protocol=6, "
+     f"source-ip=203.0.113.9, source-port={H}, destination-ip=10.0.0.5, destination-port=1{SUP}.",
+     "huawei", ("src_port", "dst_port"), ("src_ip", "203.0.113.9")),
+    (f"<14>Nov 25 12:00:00 srx1 RT_FLOW: RT_FLOW_SESSION_CLOSE: session closed TCP FIN: "
+     f"1.2.3.4/1->5.6.7.8/25 0x0 junos-smtp 1.2.3.4/1->5.6.7.8/25 0x0 N/A N/A N/A N/A 6 p z1 z2 15 "
+     f"6({H}) 4({H}) 3", "junos", ("source.bytes", "destination.bytes"), ("dst_ip", "5.6.7.8")),
+    (f"<38>Nov 25 12:00:00 srx1 mgd[5]: UI_LOGIN_EVENT: User 'jdoe' login, class 'j-ids' [5], "
+     f"ssh-connection '192.168.1.1 {H} 192.168.1.2 {H}', client-mode 'cli'",
+     "junos", ("src_port", "dst_port"), ("src_ip", "192.168.1.1")),
+    ("1,2024/10/25 16:10:48,024101010000,SYSTEM,userid,2562,2024/10/25 16:10:48,,connect-ldap-sever,"
+     f'1.2.3.4,0,0,general,informational,"ldap cfg x connected to server 5.6.7.8:{H}, initiated by: '
+     '0.0.1.1",7389706,0x0,0,0,0,0,,FFFFFF01,0,0,2024-10-25T16:10:48.575+02:00',
+     "paloalto", ("dst_port",), ("dst_ip", "5.6.7.8")),
+    (f"<134>Nov 25 01:02:03 fw filterlog[1]: 183,,,x,vtnet9,match,pass,in,4,0x0,,63,18292,0,DF,17,udp,72,"
+     f"1.2.3.4,5.6.7.8,{H},5{SUP},52", "filterlog", ("src_port", "dst_port"), ("dst_ip", "5.6.7.8")),
+    (f'date=2026-11-25 time=08:02:03 devname="FG1" logid="0000000013" type="traffic" subtype="forward" '
+     f'eventtime={H} srcip=203.0.113.5 dstip=10.10.0.5 srcport={H} dstport=2{SUP} action="deny"',
+     "fortigate", ("src_port", "dst_port"), ("src_ip", "203.0.113.5")),
+    (f'mydomain:{H} 1.2.3.4 - - [31/Jul/2024:16:41:52 +{H}] "GET / HTTP/1.1" 200 5 "-" "curl/8"',
+     "web", ("dst_port",), ("src_ip", "1.2.3.4")),
+    (f"[Fri Sep 09 10:42:29.902022 2011] [core:error] [pid {H}:tid 4328636416] [client 1.1.1.1:{H}] oops",
+     "web_error", ("pid", "src_port"), ("src_ip", "1.1.1.1")),
+    (f"::1, -, 11/20/2023, 15:44:03, W3SVC1, IIS-server, ::1, {H}, {H}, 143, {H}, 0, GET, /, -,",
+     "iis", ("time-taken", "cs-bytes", "sc-status"), ("src_ip", "::1")),
+    (f'type=EXECVE msg=audit(1795568523.100:70): argc=2 a0="nc" a{H}[0]="x" a1=2D65',
+     "auditd", (), ("CommandLine", "nc -e")),
+]
+
+
+def test_each_parsers_numbers_past_ints_limit_leave_the_field_empty() -> None:
+    """Every parser's numeric fields (ports, byte counts, pids, times) on numbers no int() takes:
+    the line is still parsed by its parser (a raise would leave it unparsed, out of every rule),
+    the number's field stays empty, and the rest of the line is read."""
+    for line, parser, empty, (name, value) in LONG_NUMBERS:
+        (ev,) = LineParser(default_host="h").events(line)
+        assert (ev.parser, ev.fields.get(name)) == (parser, value), line[:120]
+        assert [ev.fields.get(f) for f in empty] == [None] * len(empty), line[:120]
+
+
+def test_iis_w3c_numbers_past_ints_limit() -> None:
+    lp = LineParser(default_host="h")
+    lp.events("#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip "
+              "cs(User-Agent) cs(Referer) sc-status sc-substatus sc-win32-status time-taken")
+    (ev,) = lp.events(f"2026-11-25 01:02:03 10.0.0.1 GET /x - {H} - 1.2.3.4 curl/8 - 2{SUP}0 0 0 {H}")
+    assert (ev.parser, ev.fields.get("src_ip"), ev.fields.get("sc-substatus")) == ("iis", "1.2.3.4", 0)
+    assert [ev.fields.get(f) for f in ("s-port", "sc-status", "time-taken")] == [None, None, None]

@@ -3,6 +3,7 @@ sites sit where they are and do not overlap, and the SVG Graphviz draws from it.
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import shutil
@@ -125,6 +126,54 @@ def test_layout_keeps_the_map_and_separates_the_sites(inventory: Inventory) -> N
     (edge,) = [line for line in dot.splitlines() if line.startswith(ring)]
     assert 'color="#d62728"' in edge
     assert "Thiện Hưng → 85%   Lộc Ninh → 11%" in dot
+
+
+def _labels(dot: str) -> dict[str, pic.Rect]:
+    """Each link label's box: its position in the DOT and its texts' estimated size."""
+    out = {}
+    for m in re.finditer(
+        r'"label:([^"]+)" \[shape=plaintext, style="", pos="([-\d.]+),([-\d.]+)!", label=<(.*)>\];', dot
+    ):
+        texts = [html.unescape(t) for t in re.findall(r"<font[^>]*>(.*?)</font>", m.group(4))]
+        out[m.group(1)] = ((float(m.group(2)), float(m.group(3))), pic.label_size(texts))
+    return out
+
+
+@needs_graphviz
+def test_link_labels_cover_no_other_label_device_or_site_name(inventory: Inventory) -> None:
+    """On the sample map, with the longest state words: no two link labels overlap, and none
+    covers a device or a site's name (computed from the DOT's positions and the label sizes)."""
+    states = {
+        link.name: pic.LinkState(pic.EndState(100.0, 2), pic.EndState(100.0, 2)) for link in inventory.links
+    }
+    words = dict(WORDS, down="down · LLDP missing")
+    dot = pic.picture_dot(inventory, states, pic.Thresholds(60, 80), words, title="T")
+    labels = _labels(dot)
+    assert len(labels) == 11
+    names = sorted(labels)
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            assert not pic.overlaps(labels[a], labels[b]), (a, b)
+    devices = {
+        m.group(1): (float(m.group(2)), float(m.group(3)))
+        for m in re.finditer(r'^  "([\w-]+)" \[shape=\w+, pos="([-\d.]+),([-\d.]+)!"', dot, re.M)
+    }
+    assert len(devices) == len(inventory.devices)
+    for name, rect in labels.items():
+        for dev, xy in devices.items():
+            assert not pic.overlaps(rect, (xy, (pic.CELL_W - 12, 30.0))), (name, dev)
+    boxes = _boxes(dot)
+    heads = {
+        m.group(1): m.group(2).split("\n")
+        for m in re.finditer(r'"site:(\w+)" \[.*?label="([^"]*)"', dot, re.S)
+    }
+    assert heads["dongxoai"][0] == "Đồng Xoài" and len(heads["dongxoai"]) == 2  # + the cores' link
+    for sid, (x, y, _w, h) in boxes.items():
+        # the site's name (and the figures of a link inside it) at the top of its box
+        n = len(heads[sid])
+        title = ((x, y + h / 2 - 4 - 10 * n), (max(map(len, heads[sid])) * 15 * pic.CHAR_EM, 20.0 * n))
+        for name, rect in labels.items():
+            assert not pic.overlaps(rect, title), (name, sid)
 
 
 @needs_graphviz

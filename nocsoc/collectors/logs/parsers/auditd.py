@@ -22,7 +22,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
-from nocsoc.collectors.logs.parsers.base import Parsed, kv_pairs
+from nocsoc.collectors.logs.parsers.base import Parsed, digits, kv_pairs
 from nocsoc.collectors.logs.parsers.base import c_split_pairs as _c_split_pairs
 from nocsoc.collectors.logs.parsers.registry import ParserSpec
 from nocsoc.logsources import LogSource
@@ -165,7 +165,9 @@ def parse_audit(msg: str, app: str = "", state: AuditdState | None = None) -> Pa
         split: dict[int, dict[int, str]] = {}
         if "[" in raw_kv:
             for a, i, v in _SPLIT_ARG.findall(raw_kv):
-                split.setdefault(int(a), {})[int(i)] = v[1:-1] if v.startswith('"') else _unhex(v)
+                na, ni = digits(a), digits(i)
+                if na is not None and ni is not None:
+                    split.setdefault(na, {})[ni] = v[1:-1] if v.startswith('"') else _unhex(v)
         args = []
         for i in range(min(argc, 4096)):
             v = kv.get(f"a{i}")

@@ -65,9 +65,11 @@ def iso_epoch(v: str) -> float | None:
 
 
 def digits(v: str) -> int | None:
-    """A run of digits a regex matched, as an int; None past 18 digits (an attacker's line can
-    hold thousands, which int() refuses past 4,300 and no port, pid or count needs)."""
-    return int(v) if len(v) <= 18 else None
+    """A run of digits a regex matched (or any text that should be one), as an int; None past 18
+    digits (an attacker's line can hold thousands, which int() refuses past 4,300 and no port,
+    pid or count needs) and None when it is not all decimal digits (`str.isdigit` also passes
+    `²`, which int() refuses)."""
+    return int(v) if len(v) <= 18 and v.isdecimal() else None
 
 
 def to_int(v: str | None) -> int | str | None:

@@ -28,6 +28,23 @@ _IKEV2_SA = (  # 750003, 750006: an IKEv2 SA's peers and user
     r"Local:(?P<src>[^\s:]+):(?P<sport>\d+) Remote:(?P<dst>[^\s:]+):(?P<dport>\d+) Username:(?P<user>\S+)"
 )
 
+_CRED_REJECTED = (  # 113016 (server), 113017 (local database)
+    rf"AAA credentials (?P<res>rejected) : reason = [^:]* : (?:server = +(?P<dst>{_IP}) : )?"
+    rf"(?:local database : )?user = (?P<user>[^\s:]+)(?: ?: user IP = (?P<src>{_IP}))?"
+)
+_CUT_THROUGH = (  # 109005 / 109006: cut-through proxy authentication of a connection
+    rf"Authentication (?P<res>succeeded|failed) for user '(?P<user>[^']*)' from {_S} to {_D}"
+)
+_MGMT_LOGIN = (  # 605004 / 605005: SSH, Telnet, ASDM/HTTPS or serial console login to the box
+    rf"Login (?P<res>denied|permitted) from (?:(?P<src>{_IP})/(?P<sport>\d+)|serial) to "
+    rf"(?:(?P<dif>[^\s:]+):(?P<dst>{_IP})/(?P<svc>\S+)|console) for user [\"'\u201c\u2018]?"
+    rf"(?P<user>[^\"'\u201d\u2019]*)"
+)
+# the result of an authentication message whose text does not say it in a `res` word
+_FAILED_IDS = frozenset({"611102", "725006", "113006", "113021", "716039"})
+_SUCCEEDED_IDS = frozenset({"611101", "716038"})
+_SUCCESS_WORDS = frozenset({"successful", "succeeded", "permitted", "accept"})
+
 _BY_ID: dict[str, tuple[str, str]] = {  # message ID -> (regex, kind)
     "106001": (rf"(?P<dir>Inbound|Outbound) (?P<proto>\w+) connection denied from {_S} to {_D}", "deny"),
     "106006": (_DENY_FROM, "deny"),
@@ -73,7 +90,16 @@ _BY_ID: dict[str, tuple[str, str]] = {  # message ID -> (regex, kind)
         rf"(?P<user>\S+)(?: : user IP = (?P<src>{_IP}))?",
         "login",
     ),
+    "113006": (r"User '(?P<user>[^']*)' locked out on exceeding", "login"),
+    "113008": (r"AAA transaction status (?P<res>ACCEPT) : user = (?P<user>\S+)", "login"),
+    "113016": (_CRED_REJECTED, "login"),
+    "113017": (_CRED_REJECTED, "login"),
     "113019": (rf"Group = (?P<group>[^,]*), Username = (?P<user>[^,]*), IP = (?P<src>{_IP})", "vpn"),
+    "113021": (r"Attempted console login failed\.? [Uu]ser '(?P<user>[^']*)'", "login"),
+    "109005": (_CUT_THROUGH, "login"),
+    "109006": (_CUT_THROUGH, "login"),
+    "605004": (_MGMT_LOGIN, "login"),
+    "605005": (_MGMT_LOGIN, "login"),
     "302013": (
         rf"Built (?P<dir>inbound|outbound) (?P<proto>\w+) connection (?P<cid>\d+) for {_S} "
         rf"\((?P<snat>{_IP})/(?P<snatport>\d+)\)(?:\((?P<suser2>[^)]*)\))? to {_D} "
@@ -160,7 +186,9 @@ def _ftd_connection(text: str, fields: dict[str, object]) -> None:
                 fields[f"ftd.{k}"] = v
             continue
         if name in ("src_port", "dst_port", "source.bytes", "destination.bytes"):
-            fields[name] = int(v) if v.isdigit() else v
+            n = digits(v)
+            if n is not None:
+                fields[name] = n
         else:
             fields[name] = v.replace("<br/>", "")
     action = str(fields.get("action", "")).lower()
@@ -217,9 +245,9 @@ def parse_asa(msg: str, app: str = "", state: object = None) -> Parsed | None:
     if dst:
         fields["dst_ip" if is_ip(dst) else "dst_host"] = dst
     for k, name in (("sport", "src_port"), ("dport", "dst_port")):
-        v = gd.get(k)
-        if v is not None:
-            fields[name] = int(v)
+        n = digits(gd.get(k) or "")
+        if n is not None:
+            fields[name] = n
     if gd.get("sif"):
         fields["in_interface"] = gd["sif"]
     if gd.get("dif"):
@@ -246,11 +274,15 @@ def parse_asa(msg: str, app: str = "", state: object = None) -> Parsed | None:
         fields["action"], fields["blocked"] = "deny", "true"
     elif kind in ("acl", "conn", "nat") and "action" not in fields:
         fields["action"], fields["blocked"] = "permit", "false"
+    if gd.get("svc"):
+        fields["dst_service"] = gd["svc"]
     res = gd.get("res")
     if res:
-        fields["outcome"] = "success" if res == "Successful" else "failure"
-    elif msg_id in ("611102", "725006", "113015"):
+        fields["outcome"] = "success" if res.lower() in _SUCCESS_WORDS else "failure"
+    elif msg_id in _FAILED_IDS:
         fields["outcome"] = "failure"
+    elif msg_id in _SUCCEEDED_IDS:
+        fields["outcome"] = "success"
     services: tuple[str, ...] = ("asa", "aaa", "syslog") if kind in _LOGIN_KINDS else ("asa", "syslog")
     categories = ("firewall",) if kind in _FIREWALL_KINDS else ()
     return Parsed("cisco_asa", fields, "cisco", services, categories)

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta, timezone
 
 from ahocorasick_rs import AhoCorasick
 
-from nocsoc.collectors.logs.parsers.base import Parsed, is_ip, to_int, transport
+from nocsoc.collectors.logs.parsers.base import Parsed, digits, is_ip, to_int, transport
 from nocsoc.collectors.logs.parsers.registry import ParserSpec
 from nocsoc.logsources import LogSource
 
@@ -32,9 +33,10 @@ _EXTRACT: list[tuple[str, re.Pattern[str]]] = [
         (
             "Configured ",
             r"Configured (?:from (?P<via>\S+) by|programmatically by process .*? from \S+ as) "
-            rf"(?P<user>\S+)(?: on (?P<line>[^\s(@]+))?(?:@\S+)?(?: \((?P<ip>{_IP})\))?",
+            rf"(?P<user>\S+)(?: on (?:[^\s(@]+@)?(?P<line>[^\s(]+))?(?: \((?P<ip>{_IP})\))?",
         ),
-        ("Configured from", rf"by \S+ on (?P<ip>{_IP})@"),
+        # NX-OS: `on <remote host>@<tty>`, the session's origin as `show users` lists it
+        ("Configured from", r"by \S+ on (?P<ip>[^\s(@]+)@"),
         ("logged command", r"User:(?P<user>\S+)\s+logged command:(?P<cmd>.*)"),
         ("executed the command", r"User:(?P<user>\S+) executed the command:(?P<cmd>.*)"),
         (
@@ -92,8 +94,8 @@ def _plain(v: str) -> str:
 
 # group name -> (field, conversion); `ip` is src_ip or src_host by its shape, `act` sets two fields
 _GROUP_FIELDS: dict[str, tuple[str, Callable[[str], object]]] = {
-    "user": ("user", _plain), "port": ("src_port", int), "dip": ("dst_ip", _plain),
-    "dport": ("dst_port", int), "url": ("c-uri", _plain), "cmd": ("command", str.strip),
+    "user": ("user", _plain), "port": ("src_port", digits), "dip": ("dst_ip", _plain),
+    "dport": ("dst_port", digits), "url": ("c-uri", _plain), "cmd": ("command", str.strip),
     "proto": ("network_protocol", transport), "via": ("via", _plain), "line": ("line", _plain),
     "acl": ("acl", _plain),
 }
@@ -116,6 +118,75 @@ _CISCO_SVC = {
     "ETHPORT": "link",
 }
 _SYS_AAA = ("CONFIG_I", "CONFIG_P", "PRIV_AUTH_FAIL", "PRIV_AUTH_PASS", "LOGOUT", "TTY_EXPIRE_TIMER")
+
+
+# NX-OS stamps its own messages `2026 Nov 25 12:00:04 ICT: %FAC-SEV-MNEMONIC:` (with the year, in
+# the zone `clock timezone` names); relayed without a syslog header, that is the only event time.
+_NXOS_TS = re.compile(
+    r"(?:^|[\s:])(?P<y>\d{4}) (?P<mon>Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) {1,2}(?P<d>\d{1,2}) "
+    r"(?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d)(?:\.(?P<f>\d{1,6}))?(?: (?P<tz>[A-Za-z][\w+:-]{0,11}))?:\s*$"
+)
+_MONTHS = {m: i for i, m in enumerate(
+    ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
+# `clock timezone NAME H [M]` lets the operator name the zone: the conventional names that mean
+# one offset are read as that offset; an ambiguous (CST, IST, BST, AST) or unknown name gives no
+# time, so the receive time stands rather than a guess hours off
+_ZONE_HOURS = {
+    "UTC": 0, "GMT": 0, "UT": 0, "Z": 0, "WET": 0, "WEST": 1, "CET": 1, "CEST": 2, "MET": 1, "MEST": 2,
+    "EET": 2, "EEST": 3, "MSK": 3, "ICT": 7, "WIB": 7, "HKT": 8, "SGT": 8, "PHT": 8, "AWST": 8,
+    "JST": 9, "KST": 9, "AEST": 10, "AEDT": 11, "NZST": 12, "NZDT": 13, "BRT": -3, "ART": -3,
+    "EST": -5, "EDT": -4, "CDT": -5, "MST": -7, "MDT": -6, "PST": -8, "PDT": -7, "AKST": -9,
+    "AKDT": -8, "HST": -10,
+}
+_ZONE_OFFSET = re.compile(r"(?:UTC|GMT)(?P<sign>[+-])(?P<h>\d{1,2})(?::?(?P<m>\d\d))?")
+
+
+def _zone(name: str | None) -> timezone | None:
+    if not name:
+        return UTC  # NX-OS writes the zone; none at all is its default, UTC
+    hours = _ZONE_HOURS.get(name.upper())
+    if hours is not None:
+        return timezone(timedelta(hours=hours))
+    mo = _ZONE_OFFSET.fullmatch(name.upper())
+    if mo is None or int(mo["h"]) > 14:
+        return None
+    off = timedelta(hours=int(mo["h"]), minutes=int(mo["m"] or 0))
+    return timezone(off if mo["sign"] == "+" else -off)
+
+
+def _device_time(prefix: str) -> float | None:
+    """The NX-OS timestamp ending the text before `%FAC-SEV-MNEMONIC:`, as epoch seconds."""
+    mt = _NXOS_TS.search(prefix)
+    if mt is None:
+        return None
+    tz = _zone(mt["tz"])
+    if tz is None:
+        return None
+    try:
+        dt = datetime(int(mt["y"]), _MONTHS[mt["mon"]], int(mt["d"]), int(mt["h"]), int(mt["mi"]),
+                      int(mt["s"]), tzinfo=tz)
+    except ValueError:  # 2026 Feb 30, hour 25...
+        return None
+    return dt.timestamp() + (int(mt["f"]) / 10 ** len(mt["f"]) if mt["f"] else 0.0)
+
+
+def _outcome(fac: str, mn: str, text: str) -> str | None:
+    """A login's result by its mnemonic (Cisco's message guides): `*FAIL*` failed; SEC_LOGIN's
+    QUIET_MODE_ON is the lockout that failed attempts trigger (its text carries the last failed
+    attempt), so a failure too; SSH's USERAUTH ends with the result (`Succeeded`/`Failed`);
+    `*SUCCESS*`/`*PASS*` succeeded. Only logins (SEC_LOGIN, `*AUTH*` mnemonics) have one: a
+    failed syslog host or config fetch is no authentication, nor are QUIET_MODE_OFF and
+    session starts and ends."""
+    if fac != "SEC_LOGIN" and "AUTH" not in mn:
+        return None
+    if "FAIL" in mn or mn == "QUIET_MODE_ON":
+        return "failure"
+    if mn.endswith("USERAUTH"):
+        tail = text.rstrip(". ").rsplit(" ", 1)[-1].lower()
+        return "success" if tail == "succeeded" else "failure" if tail == "failed" else None
+    if "SUCCESS" in mn or "PASS" in mn:
+        return "success"
+    return None
 
 
 def parse_cisco(msg: str, app: str = "", state: object = None) -> Parsed | None:
@@ -164,14 +235,17 @@ def parse_cisco(msg: str, app: str = "", state: object = None) -> Parsed | None:
                 categories = ("firewall",)
             else:
                 name, conv = _GROUP_FIELDS[k]
-                if name not in fields:
-                    fields[name] = conv(v)
-    if fac == "SEC_LOGIN" or "AUTH" in mn:
-        fields["outcome"] = "failure" if "FAIL" in mn else "success"
+                if name not in fields and (val := conv(v)) is not None:
+                    fields[name] = val
+    outcome = _outcome(fac, mn, text)
+    if outcome is not None:
+        fields["outcome"] = outcome
     svc = _CISCO_SVC.get(fac, _CISCO_SVC.get(fac.split("-")[0], "syslog"))
     if fac == "SYS" and mn not in _SYS_AAA:
         svc = "syslog"
-    return Parsed("cisco", fields, "cisco", (svc, "syslog") if svc != "syslog" else ("syslog",), categories)
+    t = _device_time(msg[: m.start()]) if m.start() >= 20 else None
+    return Parsed("cisco", fields, "cisco", (svc, "syslog") if svc != "syslog" else ("syslog",), categories,
+                  time=t)
 
 
 PARSERS = [

@@ -15,11 +15,11 @@ from datetime import datetime
 
 from nocsoc.collectors.logs.parsers.base import (
     Parsed,
+    digits,
     is_ip,
     kv_pairs,
     kv_pairs_comma,
     parse_cef,
-    to_int,
     transport,
 )
 from nocsoc.collectors.logs.parsers.registry import ParserSpec
@@ -54,7 +54,11 @@ _CEF_STD = {
     "requestMethod": "httpmethod",
 }
 _UI_IP = re.compile(r"\((\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f:]+:[0-9A-Fa-f:]+)\)")
-_BLOCKING = {"deny", "blocked", "block", "drop", "dropped", "reset", "reject", "server-rst", "client-rst"}
+# A traffic log's `action` is how the session ended (FortiOS Log Message Reference, traffic logs):
+# `deny` is the policy blocking it; accept/close/timeout/client-rst/server-rst/ip-conn/dns/start
+# are sessions the policy allowed (a TCP reset by either end is a normal close, `ip-conn` a
+# connection that got no answer). The other words are deny's spelling in CEF `act=` relays.
+_BLOCKING = {"deny", "blocked", "block", "drop", "dropped", "reject"}
 _SEVERITIES = ("emergency", "alert", "critical", "error", "warning", "notice", "information", "debug")
 
 
@@ -73,7 +77,8 @@ def _native(msg: str) -> dict[str, str] | None:
             if len(v) >= 2 and v[0] == '"' and v[-1] == '"':
                 v = v[1:-1]
             kv.setdefault(k, v)
-        cat = kv.get("cat", "")
+        # `cat=type:subtype`, else the CEF name FortiOS writes as `type:subtype action`
+        cat = kv.get("cat", "") or (cef.name.split(" ", 1)[0] if ":" in cef.name else "")
         if "type" not in kv and cat:
             kv["type"] = cat.split(":", 1)[0]
             if ":" in cat:
@@ -97,8 +102,8 @@ def _native(msg: str) -> dict[str, str] | None:
     return kv
 
 
-def _port(v: str | None) -> int | str | None:
-    return to_int(v) if v not in (None, "") else None
+def _port(v: str | None) -> int | None:
+    return digits(v) if v else None
 
 
 def parse_fortigate(msg: str, app: str = "", state: object = None) -> Parsed | None:
@@ -133,9 +138,9 @@ def parse_fortigate(msg: str, app: str = "", state: object = None) -> Parsed | N
         ("dst_port", ("dstport", "dst_port", "locport")),
     ):
         for k in keys:
-            v = _port(kv.get(k))
-            if v is not None:
-                fields[name] = v
+            port = _port(kv.get(k))
+            if port is not None:
+                fields[name] = port
                 break
     for name, key in (
         ("source.nat.ip", "transip"),
@@ -152,8 +157,10 @@ def parse_fortigate(msg: str, app: str = "", state: object = None) -> Parsed | N
     ):
         for k in keys:
             v = kv.get(k)
-            if v not in (None, ""):
-                fields[name] = to_int(v)
+            if v:
+                n = digits(v)
+                if n is not None:
+                    fields[name] = n
                 break
     proto = kv.get("proto")
     if proto:
@@ -199,9 +206,9 @@ def parse_fortigate(msg: str, app: str = "", state: object = None) -> Parsed | N
 def _fortigate_time(kv: dict[str, str]) -> float | None:
     """`eventtime` (epoch s/ms/us/ns, FortiOS 6.2+), else `date`+`time` with `tz`, else None."""
     et = kv.get("eventtime", "")
-    if et.isdigit():
+    if et.isascii() and et.isdigit() and len(et) <= 20:  # ns since 1970 is 19 digits
         n = int(et)
-        for scale in (1e9, 1e6, 1e3, 1.0):
+        for scale in (1.0, 1e3, 1e6, 1e9):  # the smallest unit that gives a 10-digit epoch
             if n / scale < 1e10:
                 return n / scale
     if "date" in kv and "time" in kv:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from nocsoc.collectors.logs.parsers.base import Parsed, is_ip, transport
+from nocsoc.collectors.logs.parsers.base import Parsed, digits, is_ip, transport
 from nocsoc.collectors.logs.parsers.registry import ParserSpec
 from nocsoc.logsources import LogSource
 
@@ -72,7 +72,10 @@ def parse_huawei(msg: str, app: str = "", state: object = None) -> Parsed | None
         if name is None:
             fields.setdefault(f"huawei.{k}", v)
         elif v not in ("", "--", "N/A"):
-            fields.setdefault(name, int(v) if name in _INTS and v.isdigit() else v)
+            n = digits(v) if name in _INTS else None
+            if n is None and name in _INTS and v.isdigit():
+                continue  # a number too long to be one: left out, not kept as text
+            fields.setdefault(name, v if n is None else n)
     if "proto" in fields:
         fields["network_protocol"] = transport(fields.pop("proto"))
     for k in ("src_ip", "dst_ip"):

@@ -122,7 +122,7 @@ def _flow(tag: str, text: str, fields: dict[str, object]) -> None:
             }
         )
         if mt["bin"] is not None and tag.endswith("CLOSE"):
-            fields["source.bytes"], fields["destination.bytes"] = int(mt["bin"]), int(mt["bout"])
+            fields["source.bytes"], fields["destination.bytes"] = digits(mt["bin"]), digits(mt["bout"])
     mr = _CLOSE_REASON.search(text)
     if mr is not None:
         fields["reason"] = mr["reason"]
@@ -189,10 +189,9 @@ def parse_junos(msg: str, app: str = "", state: object = None) -> Parsed | None:
             ms = _SCREEN_TEXT.search(text)
             if ms is not None:
                 fields["src_ip"], fields["dst_ip"] = ms["src"], ms["dst"]
-                if ms["sport"]:
-                    fields["src_port"] = int(ms["sport"])
-                if ms["dport"]:
-                    fields["dst_port"] = int(ms["dport"])
+                for g, name in (("sport", "src_port"), ("dport", "dst_port")):
+                    if (n := digits(ms[g] or "")) is not None:
+                        fields[name] = n
             fields.setdefault("attack", text.split(" source:", 1)[0].strip())
         categories = ("firewall",)
     mu = _USER.search(text)
@@ -204,9 +203,9 @@ def parse_junos(msg: str, app: str = "", state: object = None) -> Parsed | None:
             fields.update(
                 {
                     "src_ip": mc["src"],
-                    "src_port": int(mc["sport"]),
+                    "src_port": digits(mc["sport"]),
                     "dst_ip": mc["dst"],
-                    "dst_port": int(mc["dport"]),
+                    "dst_port": digits(mc["dport"]),
                 }
             )
         else:

@@ -17,7 +17,15 @@ from typing import Any
 
 import orjson
 
-from nocsoc.collectors.logs.parsers.base import CEF_FIELDS, Parsed, is_ip, parse_cef, to_int, transport
+from nocsoc.collectors.logs.parsers.base import (
+    CEF_FIELDS,
+    Parsed,
+    digits,
+    is_ip,
+    parse_cef,
+    to_int,
+    transport,
+)
 from nocsoc.collectors.logs.parsers.registry import ParserSpec
 from nocsoc.logsources import LogSource
 
@@ -249,8 +257,8 @@ def _finish(kind: str, subtype: str, fields: dict[str, Any]) -> Parsed:
         ms = _SERVER.search(desc)
         if ms and is_ip(ms["ip"]):
             fields.setdefault("dst_ip", ms["ip"])
-            if ms["port"]:
-                fields.setdefault("dst_port", int(ms["port"]))
+            if ms["port"] and (n := digits(ms["port"])) is not None:
+                fields.setdefault("dst_port", n)
         if subtype == "auth" or "auth" in str(fields.get("event_id", "")):
             fields["outcome"] = (
                 "failure" if "fail" in str(fields.get("event_id", "")) + desc[:40] else "success"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
-from nocsoc.collectors.logs.parsers.base import Parsed, is_ip, transport
+from nocsoc.collectors.logs.parsers.base import Parsed, digits, is_ip, transport
 from nocsoc.collectors.logs.parsers.registry import ParserSpec
 from nocsoc.logsources import LogSource
 
@@ -43,8 +43,9 @@ def parse_filterlog(msg: str, app: str = "", state: object = None) -> Parsed | N
     if proto:
         fields["network_protocol"] = transport(proto.lower())
     rest = parts[i + 2:]
-    if proto.lower() in ("tcp", "udp") and len(rest) >= 2 and rest[0].isdigit() and rest[1].isdigit():
-        fields["src_port"], fields["dst_port"] = int(rest[0]), int(rest[1])
+    sport, dport = (digits(rest[0]), digits(rest[1])) if len(rest) >= 2 else (None, None)
+    if proto.lower() in ("tcp", "udp") and sport is not None and dport is not None:
+        fields["src_port"], fields["dst_port"] = sport, dport
         if proto.lower() == "tcp" and len(rest) >= 4:
             fields["tcp_flags"] = rest[3]
     fields["blocked"] = "true" if parts[6] in ("block", "reject") else "false"

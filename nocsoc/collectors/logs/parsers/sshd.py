@@ -28,7 +28,11 @@ _P: list[tuple[str, str, str]] = [  # (regex, event_type, outcome)
         "success",
     ),
     (r"Accepted (?P<method>\S+) for " + _USER + r"\s*$", "accepted", "success"),
-    (r"Accepted key (?P<keytype>\S+) (?P<key>\S+) found at", "accepted_key", "success"),
+    # VERBOSE: the offered key is in authorized_keys (logged for the client's key query and again
+    # for its signed request); only `Accepted publickey for ...` says the login succeeded
+    (r"Accepted key (?P<keytype>\S+) (?P<key>\S+) found at (?P<keyfile>.*)", "key_found", "unknown"),
+    # auth_log's third verdict: one method of several (AuthenticationMethods) passed, not the login
+    (r"Partial (?P<method>\S+) for " + _USER + r" from " + _HOSTORIP + _PORT, "partial", "unknown"),
     (
         r"Failed (?P<method>\S+) for (?:(?P<invalid>invalid|illegal) user )?"
         + r"(?P<user>.*?) from "
@@ -180,6 +184,9 @@ def parse_sshd(msg: str, app: str = "sshd", state: object = None) -> Parsed | No
                 fields["event_type"] = f"{kind}_{method.split('/')[0].replace('-', '_')}"
         if gd.get("invalid") or kind == "invalid_user":
             fields["invalid_user"] = True
+        if gd.get("keyfile"):
+            fields["key_type"], fields["key_fingerprint"] = gd["keytype"], gd["key"]
+            fields["key_file"] = gd["keyfile"].strip()
         if gd.get("reason"):
             fields["reason"] = gd["reason"].strip()
         return Parsed("sshd", fields, "linux", services)

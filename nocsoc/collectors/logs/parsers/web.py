@@ -37,6 +37,9 @@ _COMBINED = re.compile(
     r'"(?P<req>(?:[^"\\]|\\.)*)" (?P<status>\d{3}) (?P<bytes>\d+|-)(?: \d+)?'
     r'(?: "(?P<ref>(?:[^"\\]|\\.)*)" "(?P<ua>(?:[^"\\]|\\.)*)")?'
 )
+_W3C_INTS = frozenset(
+    ("sc-status", "sc-substatus", "sc-win32-status", "time-taken", "s-port", "sc-bytes", "cs-bytes")
+)
 _TS = re.compile(r"(\d\d)/(\w{3})/(\d{4}):(\d\d):(\d\d):(\d\d) ([+-])(\d\d)(\d\d)")
 _IS_IP = re.compile(r"^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]+)$")
 
@@ -46,8 +49,8 @@ def _ts(text: str) -> float | None:
     if not m or m[2] not in MONTHS:
         return None
     off = timedelta(hours=int(m[8]), minutes=int(m[9]))
-    tz = timezone(off if m[7] == "+" else -off)
-    try:
+    try:  # an offset of 24 h or more is refused by timezone(), like an impossible date
+        tz = timezone(off if m[7] == "+" else -off)
         return datetime(
             int(m[3]), MONTHS[m[2]], int(m[1]), int(m[4]), int(m[5]), int(m[6]), tzinfo=tz
         ).timestamp()
@@ -186,8 +189,8 @@ def parse_access(msg: str, app: str = "", state: object = None) -> Parsed | None
     if vhost and vhost != "-":
         host, _, port = vhost.rpartition(":") if vhost.count(":") == 1 else (vhost, "", "")
         fields["cs-host"] = host
-        if port.isdigit():
-            fields["dst_port"] = int(port)
+        if (n := digits(port)) is not None:
+            fields["dst_port"] = n
     services = _services(app) if app else ()
     return Parsed("web", fields, None, services, ("webserver",), time=_ts_cached(ts))
 
@@ -222,13 +225,13 @@ def parse_apache_error(msg: str, app: str = "", state: object = None) -> Parsed 
     if m["module"]:
         fields["module"] = m["module"]
     mp = _APACHE_PID.search(rest)
-    if mp:
-        fields["pid"] = int(mp["pid"])
+    if mp and (n := digits(mp["pid"])) is not None:
+        fields["pid"] = n
     mc = _APACHE_CLIENT.search(rest)
     if mc:
         fields["src_ip"] = fields["c-ip"] = mc["ip"]
-        if mc["port"]:
-            fields["src_port"] = int(mc["port"])
+        if mc["port"] and (n := digits(mc["port"])) is not None:
+            fields["src_port"] = n
     if "ModSecurity" in rest:
         for k, v in _MODSEC.findall(rest):
             if k == "uri":
@@ -415,14 +418,16 @@ def parse_iis(msg: str, app: str = "", state: W3CState | None = None) -> Parsed 
                 "s-sitename": mn["svc"],
                 "s-computername": mn["server"],
                 "dst_ip": mn["sip"],
-                "time-taken": int(mn["taken"]),
-                "cs-bytes": int(mn["cbytes"]),
-                "sc-bytes": int(mn["sbytes"]),
-                "sc-status": int(mn["status"]),
-                "sc-win32-status": int(mn["win32"]),
+                "time-taken": digits(mn["taken"]),
+                "cs-bytes": digits(mn["cbytes"]),
+                "sc-bytes": digits(mn["sbytes"]),
+                "sc-status": digits(mn["status"]),
+                "sc-win32-status": digits(mn["win32"]),
                 "cs-method": mn["method"],
             }
         )
+        for k in [k for k, v in fields.items() if v is None]:  # a number too long to be one
+            del fields[k]
         if mn["user"] not in ("-", ""):
             fields["cs-username"] = fields["user"] = mn["user"]
         target = mn["target"]
@@ -440,21 +445,12 @@ def parse_iis(msg: str, app: str = "", state: W3CState | None = None) -> Parsed 
         if v == "-" or k in ("cs-uri-stem", "cs-uri-query"):
             continue
         name = _W3C_RENAME.get(k, k)
-        fields[name] = (
-            int(v)
-            if v.isdigit()
-            and name
-            in (
-                "sc-status",
-                "sc-substatus",
-                "sc-win32-status",
-                "time-taken",
-                "s-port",
-                "sc-bytes",
-                "cs-bytes",
-            )
-            else v
-        )
+        if name in _W3C_INTS and v.isdigit():
+            n = digits(v)
+            if n is not None:  # else a number too long to be one: left out
+                fields[name] = n
+        else:
+            fields[name] = v
     if stem != "-":
         _target(fields, stem + (f"?{query}" if query != "-" else ""))
     if "c-useragent" in fields:

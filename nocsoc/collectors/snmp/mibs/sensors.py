@@ -187,6 +187,16 @@ def entities_of(tables: Mapping[str, Column]) -> Entities:
     return Entities(names, if_index, parent, descr)
 
 
+def entity_names(tables: Mapping[str, Column]) -> dict[int, str]:
+    """entPhysicalIndex -> the entity's name (entPhysicalName, else entPhysicalDescr, as the
+    sensor points name it), for the trap receiver: a component trap carries only the index."""
+    names = {i[0]: text(v) for i, v in tables.get(O.ENT_PHYSICAL_NAME, {}).items() if len(i) == 1}
+    for i, v in tables.get(O.ENT_PHYSICAL_DESCR, {}).items():
+        if len(i) == 1 and not names.get(i[0]):
+            names[i[0]] = text(v)
+    return {i: n for i, n in sorted(names.items()) if n}
+
+
 @dataclass
 class Reading:
     """One optics value on its way to an OPTICS point."""
