@@ -24,6 +24,31 @@ from nocsoc.detections.alerts.store import AlertStore
 # one key for every writer of the store (pg_advisory_xact_lock takes a bigint)
 WRITE_LOCK_KEY = 0x6E6F63736F63  # "nocsoc"
 
+# Free-text search (the console's queue, `alerts list --text`): what SQLite's FTS5 index holds
+# (see nocsoc.detections.alerts.store), as a GIN index over one immutable function of the row:
+# the title, hosts, users and every value of the evidence (not its JSON keys, nor the samples'
+# own times), every run of characters other than letters and digits made a space first, so the
+# 'simple' parser sees the words FTS5's unicode61 tokenizer sees (an address, a path or a URL
+# are words, not one lexeme). Strings and numbers only: JSON booleans are not indexed (SQLite
+# indexes `true` as 1). An escaped NUL (\u0000, which attackers put in requests) is made a
+# space before the evidence is read as jsonb, which refuses it: else one such line would make
+# the alert's insert fail. The queue's reader uses TEXT_VECTOR as written here, so the planner
+# matches the index. Run on the connection itself: its `?` are regex and jsonpath syntax, not
+# the shared SQL's placeholders.
+TEXT_VECTOR = 'nocsoc_alert_text(rule_title, samples, host, src_ip, dst_ip, "user", assignee)'
+_TEXT_SCHEMA = (
+    r"""CREATE OR REPLACE FUNCTION nocsoc_alert_text(title TEXT, samples TEXT, host TEXT, src_ip TEXT,
+    dst_ip TEXT, usr TEXT, assignee TEXT) RETURNS tsvector
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+SELECT to_tsvector('simple', regexp_replace(concat_ws(' ', title,
+    (SELECT string_agg(v #>> '{}', ' ')
+     FROM jsonb_array_elements(regexp_replace(samples, '(?<!\\)((?:\\\\)*)\\u0000', '\1 ', 'g')::jsonb) s,
+     jsonb_path_query(s - 'time', 'strict $.** ? (@.type() == "string" || @.type() == "number")') v),
+    host, src_ip, dst_ip, usr, assignee), '[^[:alnum:]]+', ' ', 'g'))
+$$""",
+    f"CREATE INDEX IF NOT EXISTS alerts_text ON alerts USING GIN ({TEXT_VECTOR})",
+)
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS alerts (
     id BIGSERIAL PRIMARY KEY,
@@ -108,18 +133,23 @@ class PostgresAlertStore(AlertStore):
         self._connect_timeout_s = connect_timeout_s
         super().__init__(dsn, dedup_window_s, owner=default_owner() if owner is None else owner)
 
-    def _open(self, busy_timeout_s: float) -> Any:
-        kwargs: dict[str, Any] = {"autocommit": True, "row_factory": dict_row,
-                                  "connect_timeout": max(1, int(self._connect_timeout_s))}
+    def connect(self, **kwargs: Any) -> psycopg.Connection[Any]:
+        """A new autocommit connection to the store's database (the console's readers open
+        their own, as they do on SQLite); `kwargs`: psycopg.connect's, e.g. a row_factory."""
+        kwargs = {"autocommit": True, "connect_timeout": max(1, int(self._connect_timeout_s))} | kwargs
         if self._password is not None:
             kwargs["password"] = self._password
-        conn = psycopg.connect(self.dsn, **kwargs)
-        db = _Connection(conn)
+        return psycopg.connect(self.dsn, **kwargs)
+
+    def _open(self, busy_timeout_s: float) -> Any:
+        db = _Connection(self.connect(row_factory=dict_row))
         self._db = db
         with self._tx():  # the advisory lock: detectors starting together create the schema once
             for stmt in _SCHEMA.split(";"):
                 if stmt.strip():
                     db.execute(stmt)
+            for stmt in _TEXT_SCHEMA:
+                db.conn.execute(stmt)
         return db
 
     @property
