@@ -263,7 +263,7 @@ class QueueQueries:
         rows = self._rows(
             f"SELECT * FROM alerts WHERE id != ? AND ({' OR '.join(conds)}) "
             "AND last_seen >= ? AND first_seen <= ? "
-            "ORDER BY first_seen LIMIT ?",
+            "ORDER BY first_seen, id LIMIT ?",  # ties by id: the same order on every backend
             [a.id, *args, a.first_seen - window_s, a.last_seen + window_s, limit],
         )
         return [_alert(r) for r in rows]

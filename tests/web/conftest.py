@@ -44,7 +44,7 @@ class Console:
     tmp: Path
 
 
-def ingest(store: AlertStore, lines: list[str]) -> None:
+def ingest(store: AlertStore, lines: list[str], now: float | None = None) -> None:
     rs = load_rules([], include_builtin=True, placeholders=TEST_PLACEHOLDERS)
     engine, parser, dets, last = Engine(rs), LineParser(default_host="portal-web1"), [], 0.0
     for line in lines:
@@ -56,7 +56,7 @@ def ingest(store: AlertStore, lines: list[str]) -> None:
         last = max(last, ev.time)
         dets.extend(engine.process(ev))
     dets.extend(engine.flush(last + 366 * 86400))
-    store.ingest(dets)
+    store.ingest(dets, now=now)
 
 
 def rule_lines() -> list[str]:
