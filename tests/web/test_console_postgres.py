@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -158,3 +159,51 @@ def test_the_reader_cannot_write(readers: Readers) -> None:
     _, pg, _every = readers
     with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
         pg._rows("DELETE FROM alerts")
+
+
+def test_configured_console_and_cli_use_the_shared_store(
+    pg_server: Postgres, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With detections.alerts_postgres, `nocsoc run`'s console (console_deps) and `alerts list`
+    read the alerts a detector wrote to PostgreSQL; no SQLite file is made."""
+    import json
+
+    import yaml
+    from fastapi.testclient import TestClient
+    from typer.testing import CliRunner
+
+    from nocsoc.cli.app import app as cli
+    from nocsoc.context import load_context
+    from nocsoc.inventory.sample import init_project
+    from nocsoc.web.app import create_app
+    from nocsoc.web.service import console_deps
+
+    init_project(tmp_path, force=True)
+    dsn = create_database(pg_server, f"c{uuid.uuid4().hex[:16]}")
+    monkeypatch.setenv("NOCSOC_TEST_PG_PASSWORD", pg_server.password)
+    cfg = tmp_path / "nocsoc.yaml"
+    cfg.write_text(yaml.safe_dump({
+        "inventory": "inventory.yaml",
+        "detections": {"alerts_postgres": {"dsn": dsn, "password": "env:NOCSOC_TEST_PG_PASSWORD"}},
+    }))
+    with PostgresAlertStore(dsn, password=pg_server.password, owner="detector-1") as detector:
+        ingest(detector, rule_lines())
+        every = detector.list_alerts(limit=10_000)
+    want = sorted(a.id for a in every if any("sqlmap" in s["raw"].lower() for s in a.samples))
+    assert want
+
+    ctx = load_context(cfg)
+    web = create_app(console_deps(ctx, ctx.load_inventory()))
+    assert isinstance(web.state.store, PostgresAlertStore)
+    web.state.auth.add_user("vic", "viewer", "viewer-pass-1")
+    cl = TestClient(web, base_url="http://127.0.0.1", follow_redirects=False)
+    assert cl.post("/login", data={"user": "vic", "password": "viewer-pass-1"}).status_code == 303
+    got = cl.get("/api/v1/alerts", params={"state": "", "q": "sqlmap", "per_page": 500}).json()
+    assert sorted(a["id"] for a in got) == want
+    assert sum(cl.get("/api/v1/kpi").json()["open_alerts_by_level"].values()) == len(every)
+    web.state.store.close()
+
+    r = CliRunner().invoke(cli, ["-c", str(cfg), "alerts", "list", "--text", "sqlmap", "--json"])
+    assert r.exit_code == 0, r.output
+    assert sorted(a["id"] for a in json.loads(r.stdout)) == want
+    assert not (tmp_path / "var" / "alerts.db").exists()
