@@ -43,6 +43,7 @@ class NotifyService:
         self.notifier = Notifier(cfg.notify, ctx.path(cfg.notify.spool_dir), channel_resolver(ctx), ctx.clock)
         self.alerts_db = ctx.path(cfg.detections.alerts_db)
         self._shared: Any = None  # the PostgreSQL store (detections.alerts_postgres), kept open
+        self._store_error = ""  # the last reason the store could not be read ("" = it could)
         self.mark = ctx.state_dir / "notify-mark.json"
         self.sites = {d.name: d.site for d in inventory.devices} | {
             d.address: d.site for d in inventory.devices
@@ -90,17 +91,7 @@ class NotifyService:
 
     def poll(self) -> None:
         """Offer what is new, then deliver what is due (one pass; the thread loops it)."""
-        store = self._alert_store()
-        if store is not None:
-            try:
-                self._alerts(store)
-            except Exception:  # a lost server: a new connection next pass
-                if store is self._shared:
-                    self._shared = None
-                raise
-            finally:
-                if store is not self._shared:
-                    store.close()
+        self._alerts_pass()
         now = self.ctx.clock()
         if self.unreachable is not None:
             down = set(self.unreachable(now))
@@ -127,6 +118,42 @@ class NotifyService:
                 self._save(events_ns=self.network.mark_ns)
         self.notifier.deliver_due()
         self.notifier.counters.set("pending", self.notifier.pending())
+
+    def _alerts_pass(self) -> None:
+        """Offer the new alerts. A store that cannot be read (a PostgreSQL server down or
+        refusing, a bad password reference) is one warning line while it lasts and a counter;
+        the rest of the pass goes on, and the alerts are offered when it can be read again
+        (the mark is only moved past what was read)."""
+        import sqlite3
+
+        import psycopg
+
+        from nocsoc.errors import SecretError
+
+        store = None
+        try:
+            store = self._alert_store()
+            if store is not None:
+                self._alerts(store)
+            if self._store_error:
+                log.info("notify: alert store readable again")
+                self._store_error = ""
+        except (OSError, sqlite3.Error, psycopg.Error, SecretError) as exc:
+            self.notifier.counters.add("store_errors")
+            reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            if reason != self._store_error:
+                log.warning("notify: alert store %s: %s (new alerts wait until it can be read)",
+                            self._store_name(), reason)
+                self._store_error = reason
+            if store is not None and store is self._shared:
+                self._shared = None  # a new connection next pass
+        finally:
+            if store is not None and store is not self._shared:
+                store.close()
+
+    def _store_name(self) -> str:
+        pg = self.ctx.config.detections.alerts_postgres
+        return f"detections.alerts_postgres {pg.dsn}" if pg is not None else str(self.alerts_db)
 
     def _alert_store(self) -> Any:
         """The configured alert store, or None while there is none yet (no SQLite file: nothing

@@ -305,3 +305,38 @@ def test_service_notifies_new_alerts_and_incidents(
             svc.stop()
         store.close()
         hook.stop()
+
+
+def test_service_goes_on_while_the_postgresql_store_is_down(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """No server on the store's port: each pass counts it, one warning line names the store
+    (never the password), and the pass goes on (device-down notifications still go out)."""
+    import logging
+
+    import yaml
+
+    from nocsoc.context import load_context
+    from nocsoc.inventory.model import Inventory
+    from nocsoc.notify.service import NotifyService
+
+    monkeypatch.setenv("NOCSOC_TEST_PG_PASSWORD", "pw-never-shown")
+    dsn = f"postgresql://nocsoc@127.0.0.1:{free_port()}/nocsoc"  # nothing listens there
+    cfg = tmp_path / "nocsoc.yaml"
+    cfg.write_text(yaml.safe_dump({
+        "detections": {"alerts_postgres": {"dsn": dsn, "password": "env:NOCSOC_TEST_PG_PASSWORD",
+                                           "connect_timeout_s": 1}},
+        "notify": {"enabled": True, "routes": [{"name": "noc", "match": {"kind": "device_down"},
+                                                "to": ["json://127.0.0.1:9/hook"]}]},
+    }))
+    svc = NotifyService(load_context(cfg), Inventory(), unreachable=lambda now: ["core-dx1"])
+    with caplog.at_level(logging.INFO, logger="nocsoc.notify.service"):
+        svc.poll()
+        svc.poll()
+    counters = svc.notifier.counters.snapshot()
+    assert counters["store_errors"] == 2 and counters["submitted"] == 1  # the device went down
+    warnings = [r.getMessage() for r in caplog.records
+                if r.levelno == logging.WARNING and r.name == "nocsoc.notify.service"]
+    assert len(warnings) == 1
+    assert warnings[0].startswith(f"notify: alert store detections.alerts_postgres {dsn}: ")
+    assert "Traceback" not in caplog.text and "pw-never-shown" not in caplog.text
