@@ -3,7 +3,7 @@
 The queries are `QueueQueries`' (the SQLite reader's); only the connection and three conditions
 differ. Case-insensitive equality is `lower(x) = lower(?)` (the store's index alerts_host is on
 lower(host)); substrings are ILIKE (backslash is PostgreSQL's default LIKE escape, as `_like`
-writes it). Free text uses the store's GIN index over `TEXT_VECTOR` (see
+writes it). Free text uses the store's GIN index over each alert's words (`alerts_words`, see
 nocsoc.detections.alerts.postgres) with the 'simple' configuration instead of SQLite's FTS5, with
 the same user-visible rules: every word, or "quoted phrase", must appear (a phrase: its words in
 order); a trailing `*` makes the last word a prefix; words are runs of letters and digits, so an
@@ -25,7 +25,7 @@ from typing import Any
 
 import psycopg
 
-from nocsoc.detections.alerts.postgres import TEXT_VECTOR, _Connection
+from nocsoc.detections.alerts.postgres import TEXT_MATCH, _Connection
 from nocsoc.web.queue import _WORD, QueueQueries
 
 _TOKEN = re.compile(r"[^\W_]+")  # a word as the index splits text: letters and digits
@@ -108,4 +108,4 @@ class PostgresQueueReader(QueueQueries):
 
     def _text_match(self, text: str) -> tuple[str, Any] | None:
         query = tsquery(text)
-        return None if query is None else (f"{TEXT_VECTOR} @@ to_tsquery('simple', ?)", query)
+        return None if query is None else (TEXT_MATCH, query)

@@ -207,3 +207,48 @@ def test_configured_console_and_cli_use_the_shared_store(
     assert r.exit_code == 0, r.output
     assert sorted(a["id"] for a in json.loads(r.stdout)) == want
     assert not (tmp_path / "var" / "alerts.db").exists()
+
+
+def test_words_follow_triage_ingest_delete_and_an_older_store(pg_server: Postgres) -> None:
+    """The free-text words are kept in step by triggers (as SQLite's FTS5 index is) and built
+    for a store written before them when it is opened."""
+    import psycopg
+
+    from nocsoc.detections.engine import Detection
+    from nocsoc.events import LogEvent
+
+    def one(store: AlertStore, raw: str, key: str) -> None:
+        ev = LogEvent(raw, {"user": raw.split()[3]}, host="mail1", time=T0, source="file")
+        store.ingest([Detection("test-rule", "Test rule", "low", (), "rule", key, True, 1, T0, T0,
+                                host="mail1", samples=[ev])])
+
+    dsn = create_database(pg_server, f"i{uuid.uuid4().hex[:16]}")
+    store = PostgresAlertStore(dsn, password=pg_server.password, owner="t")
+    reader = reader_for(store)
+
+    def search(q: str) -> list[int]:
+        return sorted(a.id for a in reader.page(QueueFilter(q=q, per_page=500)).alerts)
+
+    one(store, "Accepted password for quetzal from 10.9.8.7", "q1")
+    [a] = store.list_alerts()
+    assert search("quetzal") == search("10.9.8.7") == [a.id] and search("xochitl") == []
+    one(store, "Accepted password for xochitl from 10.9.8.7", "q1")  # the same alert, more evidence
+    assert store.get(a.id).count == 2 and search("xochitl quetzal") == [a.id]
+    store.assign(a.id, "zarathustra", "ana")
+    assert search("zarathustra") == [a.id]
+    store.assign(a.id, "", "ana")
+    assert search("zarathustra") == []
+    admin = psycopg.connect(dsn, password=pg_server.password, autocommit=True)
+    admin.execute("DELETE FROM alerts")
+    assert search("quetzal") == [] and admin.execute("SELECT count(*) FROM alerts_words").fetchone() == (0,)
+    # as a store was before the words: no table, no triggers; opened again, it gets them, filled
+    admin.execute("DROP TRIGGER alerts_words_ai ON alerts; DROP TRIGGER alerts_words_au ON alerts; "
+                  "DROP TABLE alerts_words")
+    one(store, "Accepted password for tlaloc from 10.9.8.7", "q2")
+    store.close()
+    with PostgresAlertStore(dsn, password=pg_server.password, owner="t") as reopened:
+        [b] = reopened.list_alerts()
+        assert search("tlaloc") == [b.id]
+        one(reopened, "Accepted password for mixcoatl from 10.9.8.7", "q3")
+        assert len(search("10.9.8.7")) == 2  # and the triggers are back
+    admin.close()

@@ -25,17 +25,21 @@ from nocsoc.detections.alerts.store import AlertStore
 WRITE_LOCK_KEY = 0x6E6F63736F63  # "nocsoc"
 
 # Free-text search (the console's queue, `alerts list --text`): what SQLite's FTS5 index holds
-# (see nocsoc.detections.alerts.store), as a GIN index over one immutable function of the row:
-# the title, hosts, users and every value of the evidence (not its JSON keys, nor the samples'
-# own times), every run of characters other than letters and digits made a space first, so the
-# 'simple' parser sees the words FTS5's unicode61 tokenizer sees (an address, a path or a URL
-# are words, not one lexeme). Strings and numbers only: JSON booleans are not indexed (SQLite
-# indexes `true` as 1). An escaped NUL (\u0000, which attackers put in requests) is made a
-# space before the evidence is read as jsonb, which refuses it: else one such line would make
-# the alert's insert fail. The queue's reader uses TEXT_VECTOR as written here, so the planner
-# matches the index. Run on the connection itself: its `?` are regex and jsonpath syntax, not
-# the shared SQL's placeholders.
-TEXT_VECTOR = 'nocsoc_alert_text(rule_title, samples, host, src_ip, dst_ip, "user", assignee)'
+# (see nocsoc.detections.alerts.store), as a tsvector per alert in `alerts_words` with a GIN
+# index, kept in step by triggers as FTS5's is (and filled once for a store written before it;
+# a deleted alert's row goes with it). Its words: the title, hosts, users and every value of the
+# evidence (not its JSON keys, nor the samples' own times), every run of characters other than
+# letters and digits made a space first, so the 'simple' parser sees the words FTS5's unicode61
+# tokenizer sees (an address, a path or a URL are words, not one lexeme). Strings and numbers
+# only: JSON booleans are not words (SQLite indexes `true` as 1). An escaped NUL (\u0000, which
+# attackers put in requests) is made a space before the evidence is read as jsonb, which refuses
+# it: else one such line would make the alert's insert fail. Stored, not an expression index:
+# the function costs ~0.1-0.5 ms an alert (jsonb, regex), which a phrase's recheck or a plan
+# walking alerts by time would pay per row (1.2 s for a page at 100k alerts).
+# Run on the connection itself: their `?` are regex and jsonpath syntax, not placeholders.
+TEXT_MATCH = "id IN (SELECT id FROM alerts_words WHERE words @@ to_tsquery('simple', ?))"
+_WORDS_OF = ('nocsoc_alert_text({r}.rule_title, {r}.samples, {r}.host, {r}.src_ip, {r}.dst_ip, '
+             '{r}."user", {r}.assignee)')
 _TEXT_SCHEMA = (
     r"""CREATE OR REPLACE FUNCTION nocsoc_alert_text(title TEXT, samples TEXT, host TEXT, src_ip TEXT,
     dst_ip TEXT, usr TEXT, assignee TEXT) RETURNS tsvector
@@ -46,7 +50,34 @@ SELECT to_tsvector('simple', regexp_replace(concat_ws(' ', title,
      jsonb_path_query(s - 'time', 'strict $.** ? (@.type() == "string" || @.type() == "number")') v),
     host, src_ip, dst_ip, usr, assignee), '[^[:alnum:]]+', ' ', 'g'))
 $$""",
-    f"CREATE INDEX IF NOT EXISTS alerts_text ON alerts USING GIN ({TEXT_VECTOR})",
+    "CREATE TABLE IF NOT EXISTS alerts_words (id BIGINT PRIMARY KEY REFERENCES alerts (id) "
+    "ON DELETE CASCADE, words tsvector NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS alerts_words_gin ON alerts_words USING GIN (words)",
+    f"""CREATE OR REPLACE FUNCTION nocsoc_alert_words() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO alerts_words (id, words) VALUES (NEW.id, {_WORDS_OF.format(r="NEW")})
+    ON CONFLICT (id) DO UPDATE SET words = EXCLUDED.words;
+    RETURN NULL;
+END $$""",
+)
+# triggers: created when missing (a DROP + CREATE at every start would lock out readers)
+_TRIGGERS = {
+    "alerts_words_ai": "CREATE TRIGGER alerts_words_ai AFTER INSERT ON alerts FOR EACH ROW "
+                       "EXECUTE FUNCTION nocsoc_alert_words()",
+    # only when an indexed column really changed: ingest rewrites `samples` on every increment,
+    # unchanged once an alert holds MAX_SAMPLES
+    "alerts_words_au": "CREATE TRIGGER alerts_words_au AFTER UPDATE OF rule_title, samples, host, "
+    'src_ip, dst_ip, "user", assignee ON alerts FOR EACH ROW '
+    "WHEN (OLD.rule_title IS DISTINCT FROM NEW.rule_title OR "
+    "OLD.samples IS DISTINCT FROM NEW.samples OR OLD.host IS DISTINCT FROM NEW.host OR "
+    "OLD.src_ip IS DISTINCT FROM NEW.src_ip OR OLD.dst_ip IS DISTINCT FROM NEW.dst_ip OR "
+    'OLD."user" IS DISTINCT FROM NEW."user" OR OLD.assignee IS DISTINCT FROM NEW.assignee) '
+    "EXECUTE FUNCTION nocsoc_alert_words()",
+}
+# a store written before the words: every alert once, here
+_WORDS_BACKFILL = (
+    f"INSERT INTO alerts_words (id, words) SELECT a.id, {_WORDS_OF.format(r='a')} FROM alerts a "
+    "WHERE NOT EXISTS (SELECT 1 FROM alerts_words w WHERE w.id = a.id)"
 )
 
 _SCHEMA = """
@@ -150,6 +181,11 @@ class PostgresAlertStore(AlertStore):
                     db.execute(stmt)
             for stmt in _TEXT_SCHEMA:
                 db.conn.execute(stmt)
+            for name, create in _TRIGGERS.items():
+                if not db.conn.execute("SELECT 1 FROM pg_trigger WHERE tgname = %s AND tgrelid = "
+                                       "'alerts'::regclass", (name,)).fetchone():
+                    db.conn.execute(create)
+            db.conn.execute(_WORDS_BACKFILL)
         return db
 
     @property
