@@ -25,7 +25,8 @@ from typing import Any
 
 import psycopg
 
-from nocsoc.detections.alerts.postgres import TEXT_MATCH, _Connection
+from nocsoc.detections.alerts.postgres import TEXT_COUNT, TEXT_MATCH, TEXT_MATCH_FEW, _Connection
+from nocsoc.web import queue
 from nocsoc.web.queue import _WORD, QueueQueries
 
 _TOKEN = re.compile(r"[^\W_]+")  # a word as the index splits text: letters and digits
@@ -107,5 +108,10 @@ class PostgresQueueReader(QueueQueries):
         return f"{column} ILIKE ?"
 
     def _text_match(self, text: str) -> tuple[str, Any] | None:
+        """The matches planned first when they are few (at most queue.MANY_MATCHES); else left to
+        the planner, which then walks the wanted order (see TEXT_MATCH_FEW)."""
         query = tsquery(text)
-        return None if query is None else (TEXT_MATCH, query)
+        if query is None:
+            return None
+        many = int(self._rows(TEXT_COUNT, (query, queue.MANY_MATCHES + 1))[0][0]) > queue.MANY_MATCHES
+        return (TEXT_MATCH if many else TEXT_MATCH_FEW), query

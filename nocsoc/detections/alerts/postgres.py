@@ -37,11 +37,15 @@ WRITE_LOCK_KEY = 0x6E6F63736F63  # "nocsoc"
 # the function costs ~0.1-0.5 ms an alert (jsonb, regex), which a phrase's recheck or a plan
 # walking alerts by time would pay per row (1.2 s for a page at 100k alerts).
 # Run on the connection itself: their `?` are regex and jsonpath syntax, not placeholders.
-# TEXT_MATCH's OFFSET 0 keeps the matches a subquery of their own (the GIN index first, then a
-# hashed set): flattened into a semi-join, the planner, which guesses how many alerts a word
+# TEXT_MATCH_FEW's OFFSET 0 keeps the matches a subquery of their own (the GIN index first, then
+# a hashed set): flattened into a semi-join, the planner, which guesses how many alerts a word
 # matches, walked alerts by time probing alerts_words per alert (100k probes, 0.45-0.7 s for a
-# page at 100k alerts, against 3-110 ms).
-TEXT_MATCH = "id IN (SELECT id FROM alerts_words WHERE words @@ to_tsquery('simple', ?) OFFSET 0)"
+# page at 100k alerts, against 3-110 ms). For a word in many alerts that walk is the better plan
+# (the reader counts the matches first, as the SQLite reader does for its FTS5 plans).
+TEXT_MATCH = "id IN (SELECT id FROM alerts_words WHERE words @@ to_tsquery('simple', ?))"
+TEXT_MATCH_FEW = "id IN (SELECT id FROM alerts_words WHERE words @@ to_tsquery('simple', ?) OFFSET 0)"
+TEXT_COUNT = ("SELECT count(*) FROM (SELECT 1 FROM alerts_words WHERE words @@ to_tsquery('simple', ?) "
+              "LIMIT ?) t")
 _WORDS_OF = ('nocsoc_alert_text({r}.rule_title, {r}.samples, {r}.host, {r}.src_ip, {r}.dst_ip, '
              '{r}."user", {r}.assignee)')
 _TEXT_SCHEMA = (
