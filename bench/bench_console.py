@@ -6,7 +6,9 @@ are rendered in-process through the ASGI app (FastAPI TestClient: routing, auth,
 so the figure is the server's time without the network. Median of 20 requests after 3 warm-ups.
 Goal: queue < 200 ms, detail with pivot < 300 ms.
 
-Run: `python -m bench console` or `python bench/bench_console.py [--alerts N]`.
+Run: `python -m bench console` or `python bench/bench_console.py [--alerts N]`; on the shared
+PostgreSQL store instead of the SQLite file: `--postgres DSN` (an empty database; the password
+from env NOCSOC_BENCH_PG_PASSWORD).
 """
 
 from __future__ import annotations
@@ -28,9 +30,20 @@ QUICK = {"ALERTS": 500, "PIVOT_MINUTES": 5, "PIVOT_LOGS": 500}
 sys.path.insert(0, str(ROOT))
 
 
-def _store(path: Path, n: int) -> Any:
-    from nocsoc.collectors.logs.parsers import LineParser
+def _open(path: Path, pg_dsn: str | None) -> Any:
+    """The store the bench pages over: the SQLite file, or the PostgreSQL database `pg_dsn`."""
+    import os
+
     from nocsoc.detections.alerts import AlertStore
+    from nocsoc.detections.alerts.postgres import PostgresAlertStore
+
+    if pg_dsn is None:
+        return AlertStore(path)
+    return PostgresAlertStore(pg_dsn, password=os.environ.get("NOCSOC_BENCH_PG_PASSWORD"), owner="bench")
+
+
+def _store(path: Path, n: int, pg_dsn: str | None = None) -> Any:
+    from nocsoc.collectors.logs.parsers import LineParser
     from nocsoc.detections.engine import Engine
     from nocsoc.detections.loader import load_rules
     from tests.web.conftest import rule_lines
@@ -47,7 +60,7 @@ def _store(path: Path, n: int) -> Any:
         last = max(last, ev.time)
         base.extend(engine.process(ev))
     base.extend(engine.flush(last + 366 * 86400))
-    store = AlertStore(path)
+    store = _open(path, pg_dsn)
     t0 = time.time() - 30 * 86400
     batch = []
     for i in range(n):
@@ -175,7 +188,7 @@ def _idle_cpu(deps: Any, seconds: float = 20.0) -> float:
     return 100.0 * used / seconds
 
 
-def run(n: int | None = None) -> dict[str, Any]:
+def run(n: int | None = None, pg_dsn: str | None = None) -> dict[str, Any]:
     n = ALERTS if n is None else n
     from fastapi.testclient import TestClient
 
@@ -190,7 +203,7 @@ def run(n: int | None = None) -> dict[str, Any]:
         tmp = Path(td)
         init_project(tmp, force=True)
         t = time.perf_counter()
-        store, now = _store(tmp / "alerts.db", n)
+        store, now = _store(tmp / "alerts.db", n, pg_dsn)
         build_s = time.perf_counter() - t
         rs = load_rules([], include_builtin=True)
         deps = ConsoleDeps(
@@ -202,6 +215,7 @@ def run(n: int | None = None) -> dict[str, Any]:
             ruleset=lambda: rs,
             pivot=HistoryPivot(None),
             clock=lambda: now,
+            open_store=None if pg_dsn is None else (lambda: _open(tmp / "alerts.db", pg_dsn)),
         )
         app = create_app(deps)
         app.state.auth.add_user("bench", "analyst", "bench-password-1")
@@ -264,7 +278,8 @@ def run(n: int | None = None) -> dict[str, Any]:
         )
         store.close()
     return {
-        "title": "SOC console: pages over 100k alerts (server time, in-process ASGI)",
+        "title": "SOC console: pages over 100k alerts (server time, in-process ASGI)"
+        + ("" if pg_dsn is None else ", on the PostgreSQL store (free text: its GIN tsvector index)"),
         "rows": rows,
         "notes": [
             f"store of {n:,} alerts built by AlertStore.ingest in {build_s:.1f} s",
@@ -284,7 +299,9 @@ def run(n: int | None = None) -> dict[str, Any]:
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--alerts", type=int, default=ALERTS)
-    res = run(ap.parse_args().alerts)
+    ap.add_argument("--postgres", metavar="DSN", help="page over a PostgreSQL store (an empty database)")
+    args = ap.parse_args()
+    res = run(args.alerts, args.postgres)
     for r in res["rows"]:
         print(r)
     print(*res["notes"], sep="\n")

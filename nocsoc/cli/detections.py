@@ -491,7 +491,7 @@ def alerts_list(
 ) -> None:
     """Alerts, most recent first (the console's queue filters)."""
     from nocsoc.detections.alerts import STATES
-    from nocsoc.web.queue import QueueFilter, QueueReader
+    from nocsoc.web.queue import QueueFilter, reader_for
 
     if state and state not in (*STATES, "open"):
         common.fail(f"--state {state!r}: one of {', '.join(STATES)}, open", common.EXIT_USAGE)
@@ -507,7 +507,7 @@ def alerts_list(
         if known is not None:
             f.rule, f.rule_exact = str(known.id), True
     with _store(db) as st:
-        alerts = QueueReader(st.path, max_per_page=max(limit, 1)).page(f).alerts
+        alerts = reader_for(st, max_per_page=max(limit, 1)).page(f).alerts
     if as_json:
         common.print_json([a.to_dict() for a in alerts])
         return

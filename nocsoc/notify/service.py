@@ -42,6 +42,8 @@ class NotifyService:
         self.ctx = ctx
         self.notifier = Notifier(cfg.notify, ctx.path(cfg.notify.spool_dir), channel_resolver(ctx), ctx.clock)
         self.alerts_db = ctx.path(cfg.detections.alerts_db)
+        self._shared: Any = None  # the PostgreSQL store (detections.alerts_postgres), kept open
+        self._store_error = ""  # the last reason the store could not be read ("" = it could)
         self.mark = ctx.state_dir / "notify-mark.json"
         self.sites = {d.name: d.site for d in inventory.devices} | {
             d.address: d.site for d in inventory.devices
@@ -80,6 +82,8 @@ class NotifyService:
         saved = self._saved()
         if any(saved.get(k) != v for k, v in marks.items()):
             saved.update(marks)
+            # the state dir: made by the SQLite store, not there yet with a PostgreSQL one
+            self.mark.parent.mkdir(parents=True, exist_ok=True)
             atomic_write(self.mark, json.dumps(saved))
 
     def _last_id(self) -> int | None:
@@ -87,8 +91,7 @@ class NotifyService:
 
     def poll(self) -> None:
         """Offer what is new, then deliver what is due (one pass; the thread loops it)."""
-        if self.alerts_db.exists():
-            self._alerts()
+        self._alerts_pass()
         now = self.ctx.clock()
         if self.unreachable is not None:
             down = set(self.unreachable(now))
@@ -116,43 +119,90 @@ class NotifyService:
         self.notifier.deliver_due()
         self.notifier.counters.set("pending", self.notifier.pending())
 
-    def _alerts(self) -> None:
-        from nocsoc.detections.alerts import AlertStore
+    def _alerts_pass(self) -> None:
+        """Offer the new alerts. A store that cannot be read (a PostgreSQL server down or
+        refusing, a bad password reference) is one warning line while it lasts and a counter;
+        the rest of the pass goes on, and the alerts are offered when it can be read again
+        (the mark is only moved past what was read)."""
+        import sqlite3
 
-        with AlertStore(self.alerts_db) as store:
-            last = self._last_id()
-            alerts = store.list_alerts(limit=10_000)
-            newest = max((a.id for a in alerts), default=0)
-            if last is None:  # first start: what was there before is not news
-                last = newest
-            window = self.ctx.config.web.incident_window_s
-            for a in sorted((a for a in alerts if a.id > last), key=lambda a: a.id):
-                site = self.sites.get(a.host) or self.sites.get(a.dst_ip, "")
-                if a.kind == "trap":  # the trap receiver's: a network event, no attack
-                    self.notifier.submit(self._trap_notification(a, site))
-                    continue
-                note = alert_notification(a, site, self.base_url)
-                self.notifier.submit(note)
-                key = _attack_key(a)
-                if not any(
-                    o.id < a.id and _attack_key(o) == key and o.last_seen >= a.first_seen - window
-                    for o in alerts
-                ):  # the first alert of an attack opens an incident
-                    self.notifier.submit(
-                        Notification(
-                            "incident",
-                            a.level,
-                            f"{key[0]} -> {key[1]}",
-                            f"incident:{key[0]}:{key[1]}:{a.id}",
-                            a.last_seen,
-                            rule=a.rule_id,
-                            site=site,
-                            details={**note.details},
-                            url=note.url,
-                            device=a.host,
-                        )
+        import psycopg
+
+        from nocsoc.errors import SecretError
+
+        store = None
+        try:
+            store = self._alert_store()
+            if store is not None:
+                self._alerts(store)
+            if self._store_error:
+                log.info("notify: alert store readable again")
+                self._store_error = ""
+        except (OSError, sqlite3.Error, psycopg.Error, SecretError) as exc:
+            self.notifier.counters.add("store_errors")
+            reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            if reason != self._store_error:
+                log.warning("notify: alert store %s: %s (new alerts wait until it can be read)",
+                            self._store_name(), reason)
+                self._store_error = reason
+            if store is not None and store is self._shared:
+                self._shared = None  # a new connection next pass
+        finally:
+            if store is not None and store is not self._shared:
+                store.close()
+
+    def _store_name(self) -> str:
+        pg = self.ctx.config.detections.alerts_postgres
+        return f"detections.alerts_postgres {pg.dsn}" if pg is not None else str(self.alerts_db)
+
+    def _alert_store(self) -> Any:
+        """The configured alert store, or None while there is none yet (no SQLite file: nothing
+        has been detected). The SQLite file is opened for one pass; the PostgreSQL store is
+        kept open (opening it creates its schema under the writers' lock)."""
+        from nocsoc.detections.alerts import AlertStore
+        from nocsoc.detections.alerts.factory import open_alert_store
+
+        det = self.ctx.config.detections
+        if det.alerts_postgres is not None:
+            if self._shared is None:
+                self._shared = open_alert_store(det, self.ctx)
+            return self._shared
+        return AlertStore(self.alerts_db) if self.alerts_db.exists() else None
+
+    def _alerts(self, store: Any) -> None:
+        last = self._last_id()
+        alerts = store.list_alerts(limit=10_000)
+        newest = max((a.id for a in alerts), default=0)
+        if last is None:  # first start: what was there before is not news
+            last = newest
+        window = self.ctx.config.web.incident_window_s
+        for a in sorted((a for a in alerts if a.id > last), key=lambda a: a.id):
+            site = self.sites.get(a.host) or self.sites.get(a.dst_ip, "")
+            if a.kind == "trap":  # the trap receiver's: a network event, no attack
+                self.notifier.submit(self._trap_notification(a, site))
+                continue
+            note = alert_notification(a, site, self.base_url)
+            self.notifier.submit(note)
+            key = _attack_key(a)
+            if not any(
+                o.id < a.id and _attack_key(o) == key and o.last_seen >= a.first_seen - window
+                for o in alerts
+            ):  # the first alert of an attack opens an incident
+                self.notifier.submit(
+                    Notification(
+                        "incident",
+                        a.level,
+                        f"{key[0]} -> {key[1]}",
+                        f"incident:{key[0]}:{key[1]}:{a.id}",
+                        a.last_seen,
+                        rule=a.rule_id,
+                        site=site,
+                        details={**note.details},
+                        url=note.url,
+                        device=a.host,
                     )
-            self._save(alert_id=max(newest, last))
+                )
+        self._save(alert_id=max(newest, last))
 
     def _link(self, device: str, ifname: str) -> tuple[str, str]:
         """(title, dedup key) of an interface: by its inventory link when it is on one, so both
@@ -219,6 +269,9 @@ class NotifyService:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout)
+        if self._shared is not None:
+            self._shared.close()
+            self._shared = None
 
     def counter_sets(self) -> Iterable[Counters]:
         return [self.notifier.counters]

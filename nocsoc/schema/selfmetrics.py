@@ -324,6 +324,9 @@ NOTIFY = Measurement(
         Field("held_quiet", INT, "short", "messages held until a route's quiet hours end"),
         Field("expired", INT, "short", "messages dropped undelivered after max_age_s"),
         Field("pending", INT, "short", "messages waiting in the spool (gauge)"),
+        Field("store_errors", INT, "short",
+              "passes that could not read the alert store (e.g. its PostgreSQL server down): "
+              "its new alerts are offered on the next pass that can"),
     ),
     area="self",
 )

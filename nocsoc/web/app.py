@@ -34,7 +34,7 @@ from nocsoc.web.config import WebConfig
 from nocsoc.web.enrich import Bandwidth, GeoLookup
 from nocsoc.web.i18n import LOCALES, translator
 from nocsoc.web.pivot import HistoryPivot
-from nocsoc.web.queue import LEVELS, SORTS, Incident, QueueFilter, QueueReader, attack_key, incidents
+from nocsoc.web.queue import LEVELS, SORTS, Incident, QueueFilter, attack_key, incidents, reader_for
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
@@ -68,6 +68,9 @@ class ConsoleDeps:
     # link utilization warning and alarm (%), nocsoc.yaml's dashboards: the same as the dashboards'
     util_warn_pct: float = DASHBOARD_DEFAULTS.link_utilization_warn_pct
     util_alarm_pct: float = DASHBOARD_DEFAULTS.link_utilization_pct
+    # opens the alert store when it is not the SQLite file `alerts_db` (detections.alerts_postgres:
+    # nocsoc.detections.alerts.factory); the queue then reads the same database
+    open_store: Callable[[], AlertStore] | None = None
 
 
 class Actor(BaseModel):
@@ -123,8 +126,11 @@ def _dur(s: float | None) -> str:
 
 
 def create_app(deps: ConsoleDeps) -> FastAPI:
-    AlertStore(deps.alerts_db, deps.dedup_window_s).close()  # the file exists for the read-only reader
-    store = AlertStore(deps.alerts_db, deps.dedup_window_s)
+    if deps.open_store is not None:
+        store = deps.open_store()
+    else:
+        AlertStore(deps.alerts_db, deps.dedup_window_s).close()  # the file exists for the read-only reader
+        store = AlertStore(deps.alerts_db, deps.dedup_window_s)
     store.optimize()
     auth = AuthStore(
         deps.users_db,
@@ -137,7 +143,7 @@ def create_app(deps: ConsoleDeps) -> FastAPI:
     site_hosts: dict[str, set[str]] = {}
     for d in deps.inventory.devices:
         site_hosts.setdefault(d.site, set()).update({d.name, d.address})
-    reader = QueueReader(deps.alerts_db, site_hosts)
+    reader = reader_for(store, site_hosts)
     counters = Counters(WEB)
     login_limit = RateLimiter(deps.web.login_per_minute, deps.clock)
     token_limit = RateLimiter(deps.web.token_per_minute, deps.clock)

@@ -13,11 +13,11 @@ import re
 import sqlite3
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from nocsoc.detections.alerts.store import FTS_TABLE, OPEN_STATES, STATES, Alert, _alert
+from nocsoc.detections.alerts.store import FTS_TABLE, OPEN_STATES, STATES, Alert, AlertStore, _alert
 from nocsoc.sqlwhere import Where
 
 LEVELS = ("critical", "high", "medium", "low", "informational")
@@ -114,23 +114,48 @@ def _like(text: str) -> str:
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-class QueueReader:
-    def __init__(
-        self, path: Path, site_hosts: dict[str, set[str]] | None = None, max_per_page: int = 500
-    ) -> None:
-        self.path = path
+class QueueQueries:
+    """The queue's reads, shared by the SQLite and the PostgreSQL readers: every query is
+    written once here, in SQL both run (`?` placeholders, quoted "user"); a backend supplies its
+    connection (`_rows`) and the few conditions their SQL spells differently (case-insensitive
+    equality, substrings, free text), and may hint its planner (`_hints`, `_select`)."""
+
+    def __init__(self, site_hosts: dict[str, set[str]] | None = None, max_per_page: int = 500) -> None:
         self.max_per_page = max_per_page  # the console's; the CLI lists up to its --limit
         self.site_hosts = site_hosts or {}  # site -> host names and addresses in it
-        self._local = threading.local()
-        self._fts: bool | None = None  # the store has the free-text index (looked up once)
 
-    def _db(self) -> sqlite3.Connection:
-        db = getattr(self._local, "db", None)
-        if db is None:
-            db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False, timeout=30)
-            db.row_factory = sqlite3.Row
-            self._local.db = db
-        return db
+    # --- what a backend supplies --------------------------------------------------------------
+
+    def _rows(self, sql: str, args: Iterable[Any] = ()) -> list[Any]:
+        """Rows of `sql`, each indexable by position and by column name (and `dict(row)`)."""
+        raise NotImplementedError
+
+    def _tuples(self, sql: str, args: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
+        """Rows of `sql` as plain tuples (many rows, read by position only)."""
+        return [tuple(r) for r in self._rows(sql, args)]
+
+    def _ci_equal(self, column: str) -> str:
+        """`column` equals the parameter, case-insensitively."""
+        raise NotImplementedError
+
+    def _contains(self, column: str) -> str:
+        """`column` contains the parameter (`_like` of the text), case-insensitively."""
+        raise NotImplementedError
+
+    def _text_match(self, text: str) -> tuple[str, Any] | None:
+        """The free-text condition on the backend's word index and its one parameter; None when
+        the text has no word in it (or there is no index), which `_where` searches by substring."""
+        return None
+
+    def _hints(self, f: QueueFilter) -> tuple[str, str]:
+        """Planner hints for the by-state count and for the page's ids (put in the `{}` of
+        their SQL by `_select`): none unless the backend has a reason."""
+        return "", ""
+
+    def _select(self, sql: str, hint: str, args: list[Any]) -> list[Any]:
+        return self._rows(sql.format(""), args)
+
+    # --- the queries ------------------------------------------------------------------------
 
     def _where(self, f: QueueFilter) -> tuple[str, list[Any]]:
         w = Where("1=1")
@@ -142,73 +167,47 @@ class QueueReader:
         if f.rule and f.rule_exact:
             w.add("rule_id = ?", f.rule)
         elif f.rule:
-            w.add("(rule_id = ? OR rule_title LIKE ? ESCAPE '\\')", f.rule, _like(f.rule))
+            w.add(f"(rule_id = ? OR {self._contains('rule_title')})", f.rule, _like(f.rule))
         if f.host:
-            w.add("(host = ? COLLATE NOCASE OR dst_ip = ?)", f.host, f.host)
+            w.add(f"({self._ci_equal('host')} OR dst_ip = ?)", f.host, f.host)
         if f.site:
             members = sorted(self.site_hosts.get(f.site, set()))
             marks = ",".join("?" * len(members)) or "NULL"
             w.add(f"(host IN ({marks}) OR dst_ip IN ({marks}))", *members, *members)
         w.if_given(f.src, "src_ip = ?")
-        w.if_given(f.user, "user = ? COLLATE NOCASE")
-        match = fts_query(f.q) if f.q and self._has_fts() else None
-        if match is not None:  # words: the FTS5 index (see nocsoc.detections.alerts.store)
-            w.add(f"id IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ?)", match)
-        elif f.q:  # punctuation only, or a store opened before the index: substrings, by scan
-            cols = ("rule_title", "host", "src_ip", "dst_ip", "user", "assignee", "samples")
-            w.add("(" + " OR ".join(f"{c} LIKE ? ESCAPE '\\'" for c in cols) + ")", *[_like(f.q)] * len(cols))
+        w.if_given(f.user, self._ci_equal('"user"'))
+        match = self._text_match(f.q) if f.q else None
+        if match is not None:  # words: the backend's index
+            w.add(*match)
+        elif f.q:  # punctuation only, or a store without the index: substrings, by scan
+            cols = ("rule_title", "host", "src_ip", "dst_ip", '"user"', "assignee", "samples")
+            w.add("(" + " OR ".join(self._contains(c) for c in cols) + ")", *[_like(f.q)] * len(cols))
         w.unless_none(f.since, "last_seen >= ?")
         w.unless_none(f.until, "first_seen < ?")
         return w.sql(), w.args
 
-    def _has_fts(self) -> bool:
-        if self._fts is None:
-            self._fts = bool(
-                self._db().execute("SELECT 1 FROM sqlite_master WHERE name = ?", (FTS_TABLE,)).fetchone()
-            )
-        return self._fts
-
-    def _many_match(self, f: QueueFilter) -> bool:
-        """Whether the free text matches so many alerts (more than MANY_MATCHES) that walking an
-        index in the wanted order and probing the matches beats looking each match up: SQLite's
-        planner, which cannot see how many rows an FTS5 query returns, always does the latter
-        (a word in 30% of 100k alerts: 60 ms of row lookups against 10 ms)."""
-        match = fts_query(f.q) if f.q and self._has_fts() else None
-        if match is None or f.src or f.host or f.user or f.rule_exact:
-            return False  # no free text, or a filter of its own index narrows the rows more
-        sql = f"SELECT count(*) FROM (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ? LIMIT ?)"
-        return int(self._db().execute(sql, (match, MANY_MATCHES + 1)).fetchone()[0]) > MANY_MATCHES
-
     def page(self, f: QueueFilter) -> Page:
         where, args = self._where(f)
-        db = self._db()
-        many = self._many_match(f)
+        state_hint, page_hint = self._hints(f)
         by_state_sql = f"SELECT state, count(*) FROM alerts{{}} WHERE {where} GROUP BY state"
-        by_state = {
-            r[0]: int(r[1])
-            for r in _hinted(db, by_state_sql, " INDEXED BY alerts_state" if many else "", args)
-        }
+        by_state = {r[0]: int(r[1]) for r in self._select(by_state_sql, state_hint, args)}
         total = sum(by_state.values())
         per = max(1, min(f.per_page, self.max_per_page))
         pages = max(1, -(-total // per))
         page = max(1, min(f.page, pages))
         order = f"{SORTS[f.sort]} {'DESC' if f.desc else 'ASC'}, id {'DESC' if f.desc else 'ASC'}"
         # ids first, then their rows: a deep page skips index entries, not whole rows
-        rows = _hinted(
-            db,
+        rows = self._select(
             f"SELECT * FROM alerts WHERE id IN (SELECT id FROM alerts{{}} WHERE {where} ORDER BY {order} "
             f"LIMIT ? OFFSET ?) ORDER BY {order}",
-            " INDEXED BY alerts_last" if many and f.sort == "last_seen" else "",
+            page_hint,
             [*args, per, (page - 1) * per],
         )
         return Page([_alert(r) for r in rows], total, page, pages, by_state)
 
-    def _columns(self) -> list[str]:
-        return [r[1] for r in self._db().execute("PRAGMA table_info(alerts)")]
-
     def get(self, alert_id: int) -> Alert | None:
-        row = self._db().execute("SELECT * FROM alerts WHERE id = ?", (alert_id,)).fetchone()
-        return None if row is None else _alert(row)
+        rows = self._rows("SELECT * FROM alerts WHERE id = ?", (alert_id,))
+        return _alert(rows[0]) if rows else None
 
     def alerts(
         self,
@@ -222,7 +221,7 @@ class QueueReader:
         the cost of a row: incidents and KPIs do not need it)."""
         cols = "*"
         if not evidence:
-            cols = ", ".join(c if c != "samples" else "'[]' AS samples" for c in self._columns())
+            cols = ", ".join(c if c != "samples" else "'[]' AS samples" for c in ALERT_COLUMNS)
         sql, args = f"SELECT {cols} FROM alerts WHERE 1=1", []  # type: tuple[str, list[Any]]
         if since is not None:
             sql += " AND last_seen >= ?"
@@ -234,7 +233,7 @@ class QueueReader:
             sql += " AND state IN ('new', 'acknowledged')"
         sql += " ORDER BY last_seen DESC LIMIT ?"
         args.append(limit)
-        return [_alert(r) for r in self._db().execute(sql, args)]
+        return [_alert(r) for r in self._rows(sql, args)]
 
     def briefs(
         self, since: float | None = None, open_only: bool = False, key: tuple[str, str] | None = None
@@ -252,12 +251,7 @@ class QueueReader:
             args.append(since)
         if open_only:
             sql += " AND state IN ('new', 'acknowledged')"
-        db = self._db()
-        old, db.row_factory = db.row_factory, None
-        try:
-            return [AlertBrief(*r) for r in db.execute(sql, args)]
-        finally:
-            db.row_factory = old
+        return [AlertBrief(*r) for r in self._tuples(sql, args)]
 
     def related(self, a: Alert, window_s: float, limit: int = 50) -> list[Alert]:
         """Alerts sharing the source, the target or the host within `window_s` of `a`."""
@@ -266,10 +260,10 @@ class QueueReader:
         for k in keys:
             conds.append("src_ip = ? OR dst_ip = ?")
             args += [k, k]
-        rows = self._db().execute(
+        rows = self._rows(
             f"SELECT * FROM alerts WHERE id != ? AND ({' OR '.join(conds)}) "
             "AND last_seen >= ? AND first_seen <= ? "
-            "ORDER BY first_seen LIMIT ?",
+            "ORDER BY first_seen, id LIMIT ?",  # ties by id: the same order on every backend
             [a.id, *args, a.first_seen - window_s, a.last_seen + window_s, limit],
         )
         return [_alert(r) for r in rows]
@@ -285,12 +279,10 @@ class QueueReader:
             "FROM alerts WHERE state IN ('new', 'acknowledged') AND last_seen >= ? "
             "ORDER BY s, d, first_seen, id"
         )
-        cur = self._db().cursor()
-        cur.row_factory = None  # plain tuples: no sqlite3.Row per alert
         out = dict.fromkeys(LEVELS, 0)
         key: tuple[str, str] | None = None
         end, best = 0.0, 99
-        for s, d, first, last, level in cur.execute(sql, (since,)).fetchall():
+        for s, d, first, last, level in self._tuples(sql, (since,)):
             if (s, d) != key or first > end + window_s:  # a new incident starts
                 if key is not None and best < len(LEVELS):
                     out[LEVELS[best]] += 1
@@ -304,24 +296,23 @@ class QueueReader:
     def open_by_level(self) -> dict[str, int]:
         return {
             r[0]: int(r[1])
-            for r in self._db().execute(
+            for r in self._rows(
                 "SELECT level, count(*) FROM alerts WHERE state IN ('new', 'acknowledged') GROUP BY level"
             )
         }
 
     def triage_kpis(self, since: float) -> dict[str, float | int | None]:
         """Alerts raised since `since`; mean time to acknowledge and to close (s), from the audit."""
-        db = self._db()
-        raised = db.execute("SELECT count(*) FROM alerts WHERE created_at >= ?", (since,)).fetchone()[0]
+        raised = self._rows("SELECT count(*) FROM alerts WHERE created_at >= ?", (since,))[0][0]
 
         def mean(action: tuple[str, ...]) -> float | None:
             marks = ",".join("?" * len(action))
-            row = db.execute(
+            row = self._rows(
                 f"SELECT avg(first_at - a.created_at) FROM (SELECT alert_id, min(at) AS first_at FROM audit "
                 f"WHERE action IN ({marks}) AND at >= ? GROUP BY alert_id) t "
                 "JOIN alerts a ON a.id = t.alert_id",
                 (*action, since),
-            ).fetchone()
+            )[0]
             return None if row[0] is None else float(row[0])
 
         return {
@@ -329,7 +320,7 @@ class QueueReader:
             "mtta_s": mean(("ack",)),
             "mttr_s": mean(("close", "false_positive")),
             "open": int(
-                db.execute("SELECT count(*) FROM alerts WHERE state IN ('new', 'acknowledged')").fetchone()[0]
+                self._rows("SELECT count(*) FROM alerts WHERE state IN ('new', 'acknowledged')")[0][0]
             ),
         }
 
@@ -352,7 +343,75 @@ class QueueReader:
 
     def _top(self, sql: str, limit: int) -> list[tuple[str, int]]:
         """(key, count) rows of a `... LIMIT ?` count query, most first."""
-        return [(r[0], int(r[1])) for r in self._db().execute(sql, (limit,))]
+        return [(r[0], int(r[1])) for r in self._rows(sql, (limit,))]
+
+
+class QueueReader(QueueQueries):
+    """The queue's reads on the SQLite store, through their own read-only connection (one per
+    thread: pages are served from a thread pool) so a long page never holds the store's write
+    lock; free text through the store's FTS5 index."""
+
+    def __init__(
+        self, path: Path, site_hosts: dict[str, set[str]] | None = None, max_per_page: int = 500
+    ) -> None:
+        super().__init__(site_hosts, max_per_page)
+        self.path = path
+        self._local = threading.local()
+        self._fts: bool | None = None  # the store has the free-text index (looked up once)
+
+    def _db(self) -> sqlite3.Connection:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False, timeout=30)
+            db.row_factory = sqlite3.Row
+            self._local.db = db
+        return db
+
+    def _rows(self, sql: str, args: Iterable[Any] = ()) -> list[Any]:
+        return self._db().execute(sql, list(args)).fetchall()
+
+    def _tuples(self, sql: str, args: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
+        cur = self._db().cursor()
+        cur.row_factory = None  # plain tuples: no sqlite3.Row per row
+        return cur.execute(sql, list(args)).fetchall()
+
+    def _ci_equal(self, column: str) -> str:
+        return f"{column} = ? COLLATE NOCASE"  # as the index alerts_host is declared
+
+    def _contains(self, column: str) -> str:
+        return f"{column} LIKE ? ESCAPE '\\'"
+
+    def _text_match(self, text: str) -> tuple[str, Any] | None:
+        match = fts_query(text) if self._has_fts() else None
+        if match is None:
+            return None
+        return f"id IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ?)", match
+
+    def _hints(self, f: QueueFilter) -> tuple[str, str]:
+        many = self._many_match(f)
+        return (" INDEXED BY alerts_state" if many else "",
+                " INDEXED BY alerts_last" if many and f.sort == "last_seen" else "")
+
+    def _select(self, sql: str, hint: str, args: list[Any]) -> list[Any]:
+        return _hinted(self._db(), sql, hint, args)
+
+    def _has_fts(self) -> bool:
+        if self._fts is None:
+            self._fts = bool(
+                self._db().execute("SELECT 1 FROM sqlite_master WHERE name = ?", (FTS_TABLE,)).fetchone()
+            )
+        return self._fts
+
+    def _many_match(self, f: QueueFilter) -> bool:
+        """Whether the free text matches so many alerts (more than MANY_MATCHES) that walking an
+        index in the wanted order and probing the matches beats looking each match up: SQLite's
+        planner, which cannot see how many rows an FTS5 query returns, always does the latter
+        (a word in 30% of 100k alerts: 60 ms of row lookups against 10 ms)."""
+        match = fts_query(f.q) if f.q and self._has_fts() else None
+        if match is None or f.src or f.host or f.user or f.rule_exact:
+            return False  # no free text, or a filter of its own index narrows the rows more
+        sql = f"SELECT count(*) FROM (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ? LIMIT ?)"
+        return int(self._db().execute(sql, (match, MANY_MATCHES + 1)).fetchone()[0]) > MANY_MATCHES
 
 
 @dataclass(slots=True)
@@ -375,7 +434,9 @@ class AlertBrief:
     assignee: str
 
 
-BRIEF_COLUMNS = ", ".join(AlertBrief.__slots__)
+BRIEF_COLUMNS = ", ".join('"user"' if c == "user" else c for c in AlertBrief.__slots__)
+# every column of `alerts`, in Alert's order (the store's rows are Alerts)
+ALERT_COLUMNS = tuple('"user"' if f.name == "user" else f.name for f in fields(Alert))
 
 
 @dataclass
@@ -436,3 +497,15 @@ def incidents(alerts: Iterable[Any], window_s: float) -> list[Incident]:
             out.append(cur)
     out.sort(key=lambda i: (-i.last_seen, -i.id))
     return out
+
+
+def reader_for(store: AlertStore, site_hosts: dict[str, set[str]] | None = None,
+               max_per_page: int = 500) -> QueueQueries:
+    """The queue reader for `store`'s backend: its own connections to the same database."""
+    from nocsoc.detections.alerts.postgres import PostgresAlertStore
+
+    if isinstance(store, PostgresAlertStore):
+        from nocsoc.web.queue_postgres import PostgresQueueReader
+
+        return PostgresQueueReader(store.connect, site_hosts, max_per_page)
+    return QueueReader(store.path, site_hosts, max_per_page)

@@ -34,6 +34,7 @@ def console_deps(
 ) -> Any:
     """ConsoleDeps from the runtime context: every path resolved the one way. `read_summary`
     (nocsoc.service.summary's) reads the SQLite sink for the IOC page."""
+    from nocsoc.detections.alerts.factory import open_alert_store
     from nocsoc.detections.loader import load_rules
     from nocsoc.sinks.plugins.sqlite import SqliteSinkConfig
     from nocsoc.web.app import ConsoleDeps
@@ -82,6 +83,7 @@ def console_deps(
         sink_db=sink_db,
         util_warn_pct=cfg.dashboards.link_utilization_warn_pct,
         util_alarm_pct=cfg.dashboards.link_utilization_pct,
+        open_store=(lambda: open_alert_store(det, ctx)) if det.alerts_postgres is not None else None,
     )
 
 

@@ -17,6 +17,7 @@ from aiosmtpd.controller import Controller
 from nocsoc.notify.config import NotifyConfig
 from nocsoc.notify.notifier import Notification, Notifier
 from tests.servers.base import free_port, wait_until
+from tests.servers.postgres import create_database, pg_server  # noqa: F401 - a fixture
 
 
 class Mailbox:
@@ -218,22 +219,38 @@ def test_notify_test_cli(tmp_path: Path, smtp: tuple[int, Mailbox]) -> None:
     assert r.exit_code == 2 and "no notify route 'nope'" in r.output
 
 
-def test_service_notifies_new_alerts_and_incidents(tmp_path: Path) -> None:
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_service_notifies_new_alerts_and_incidents(
+    tmp_path: Path, backend: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same alerts, in the SQLite file or the shared PostgreSQL store (a real server), give
+    the same notifications, once."""
+    import uuid
+
     import yaml
 
     from nocsoc.context import load_context
-    from nocsoc.detections.alerts import AlertStore
+    from nocsoc.detections.alerts.factory import open_alert_store
     from nocsoc.inventory.model import Inventory
     from nocsoc.notify.service import NotifyService
     from tests.web.conftest import ingest
 
+    detections: dict[str, object] = {"alerts_db": "./var/alerts.db"}
+    if backend == "postgresql":
+        pg = request.getfixturevalue("pg_server")
+        monkeypatch.setenv("NOCSOC_TEST_PG_PASSWORD", pg.password)
+        detections["alerts_postgres"] = {
+            "dsn": create_database(pg, f"n{uuid.uuid4().hex[:16]}"),
+            "password": "env:NOCSOC_TEST_PG_PASSWORD",
+            "owner": "detector-1",
+        }
     hook = Hook(free_port())
     hook.start()
     cfg = tmp_path / "nocsoc.yaml"
     cfg.write_text(
         yaml.safe_dump(
             {
-                "detections": {"alerts_db": "./var/alerts.db"},
+                "detections": detections,
                 "notify": {
                     "enabled": True,
                     "routes": [
@@ -249,7 +266,9 @@ def test_service_notifies_new_alerts_and_incidents(tmp_path: Path) -> None:
         )
     )
     ctx = load_context(cfg)
-    store = AlertStore(tmp_path / "var" / "alerts.db")
+    store = open_alert_store(ctx.config.detections, ctx)
+    assert type(store).__name__ == {"sqlite": "AlertStore", "postgresql": "PostgresAlertStore"}[backend]
+    svc = None
     try:
         ingest(store, ["Nov 25 03:00:01 mail1 sshd[1]: Accepted password for lan from 10.0.0.8 port 5 ssh2"])
         before = {a.id for a in store.list_alerts(limit=100)}
@@ -280,6 +299,44 @@ def test_service_notifies_new_alerts_and_incidents(tmp_path: Path) -> None:
         assert sorted(p["title"] for p in hook.posts) == want and len(new) == 2
         svc.poll()  # nothing new: nothing sent
         assert len(hook.posts) == len(want)
+        assert not (tmp_path / "var" / "alerts.db").exists() or backend == "sqlite"
     finally:
+        if svc is not None:
+            svc.stop()
         store.close()
         hook.stop()
+
+
+def test_service_goes_on_while_the_postgresql_store_is_down(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """No server on the store's port: each pass counts it, one warning line names the store
+    (never the password), and the pass goes on (device-down notifications still go out)."""
+    import logging
+
+    import yaml
+
+    from nocsoc.context import load_context
+    from nocsoc.inventory.model import Inventory
+    from nocsoc.notify.service import NotifyService
+
+    monkeypatch.setenv("NOCSOC_TEST_PG_PASSWORD", "pw-never-shown")
+    dsn = f"postgresql://nocsoc@127.0.0.1:{free_port()}/nocsoc"  # nothing listens there
+    cfg = tmp_path / "nocsoc.yaml"
+    cfg.write_text(yaml.safe_dump({
+        "detections": {"alerts_postgres": {"dsn": dsn, "password": "env:NOCSOC_TEST_PG_PASSWORD",
+                                           "connect_timeout_s": 1}},
+        "notify": {"enabled": True, "routes": [{"name": "noc", "match": {"kind": "device_down"},
+                                                "to": ["json://127.0.0.1:9/hook"]}]},
+    }))
+    svc = NotifyService(load_context(cfg), Inventory(), unreachable=lambda now: ["core-dx1"])
+    with caplog.at_level(logging.INFO, logger="nocsoc.notify.service"):
+        svc.poll()
+        svc.poll()
+    counters = svc.notifier.counters.snapshot()
+    assert counters["store_errors"] == 2 and counters["submitted"] == 1  # the device went down
+    warnings = [r.getMessage() for r in caplog.records
+                if r.levelno == logging.WARNING and r.name == "nocsoc.notify.service"]
+    assert len(warnings) == 1
+    assert warnings[0].startswith(f"notify: alert store detections.alerts_postgres {dsn}: ")
+    assert "Traceback" not in caplog.text and "pw-never-shown" not in caplog.text

@@ -4,7 +4,7 @@ alert store, the sample inventory, users of each role, a FastAPI TestClient."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +20,7 @@ from nocsoc.inventory.store import load_inventory
 from nocsoc.web.app import ConsoleDeps, create_app
 from nocsoc.web.config import WebConfig
 from nocsoc.web.pivot import HistoryPivot
+from tests.servers.postgres import pg_server  # noqa: F401 - a fixture (the postgresql backend)
 
 RULE_TESTS = Path(__file__).resolve().parents[2] / "nocsoc" / "detections" / "rules" / "tests"
 XSS = "<script>alert(1)</script>"
@@ -43,7 +44,7 @@ class Console:
     tmp: Path
 
 
-def ingest(store: AlertStore, lines: list[str]) -> None:
+def ingest(store: AlertStore, lines: list[str], now: float | None = None) -> None:
     rs = load_rules([], include_builtin=True, placeholders=TEST_PLACEHOLDERS)
     engine, parser, dets, last = Engine(rs), LineParser(default_host="portal-web1"), [], 0.0
     for line in lines:
@@ -55,7 +56,7 @@ def ingest(store: AlertStore, lines: list[str]) -> None:
         last = max(last, ev.time)
         dets.extend(engine.process(ev))
     dets.extend(engine.flush(last + 366 * 86400))
-    store.ingest(dets)
+    store.ingest(dets, now=now)
 
 
 def rule_lines() -> list[str]:
@@ -65,11 +66,31 @@ def rule_lines() -> list[str]:
     return out + HOSTILE
 
 
+BACKENDS = pytest.mark.parametrize("console", ["sqlite", "postgresql"], indirect=True)
+
+
+def store_opener(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[], AlertStore] | None:
+    """Opens the alert store of the backend the test is parametrized with (`BACKENDS`): None
+    for the default, the SQLite file `alerts.db`; else a fresh database on the session's real
+    PostgreSQL server."""
+    if getattr(request, "param", "sqlite") == "sqlite":
+        return None
+    import uuid
+
+    from nocsoc.detections.alerts.postgres import PostgresAlertStore
+    from tests.servers.postgres import create_database
+
+    pg = request.getfixturevalue("pg_server")
+    dsn = create_database(pg, f"w{uuid.uuid4().hex[:16]}")
+    return lambda: PostgresAlertStore(dsn, password=pg.password, owner="console-test")
+
+
 @pytest.fixture()
-def console(tmp_path: Path) -> Iterator[Console]:
+def console(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Console]:
     init_project(tmp_path, force=True)
     inv = load_inventory(tmp_path / "inventory.yaml")
-    store = AlertStore(tmp_path / "alerts.db")
+    opener = store_opener(request, tmp_path)
+    store = AlertStore(tmp_path / "alerts.db") if opener is None else opener()
     ingest(store, rule_lines())
     now = max(a.last_seen for a in store.list_alerts(limit=10_000)) + 3600
     rs = load_rules([], include_builtin=True, placeholders=TEST_PLACEHOLDERS)
@@ -82,6 +103,7 @@ def console(tmp_path: Path) -> Iterator[Console]:
         ruleset=lambda: rs,
         pivot=HistoryPivot(None),
         clock=lambda: now,
+        open_store=opener,
     )
     app = create_app(deps)
     auth = app.state.auth

@@ -6,13 +6,14 @@ import re
 
 from nocsoc.web.queue import incidents
 from tests.servers.base import wait_until
-from tests.web.conftest import XSS, Console, client, csrf_of, login
+from tests.web.conftest import BACKENDS, XSS, Console, client, csrf_of, login
 
 
 def _ids(html: str) -> list[int]:
     return [int(x) for x in re.findall(r'<tr class="lv-[a-z]+" data-id="(\d+)"', html)]
 
 
+@BACKENDS
 def test_queue_filters_match_the_store(console: Console) -> None:
     cl = login(console, "vic")
     every = console.store.list_alerts(limit=10_000)
@@ -43,6 +44,7 @@ def test_queue_filters_match_the_store(console: Console) -> None:
     assert cl.get("/alerts?level=bogus").status_code == 400
 
 
+@BACKENDS
 def test_bulk_ack_assign_close_attributed(console: Console) -> None:
     cl = login(console, "ana")
     csrf = csrf_of(cl)
@@ -69,6 +71,7 @@ def test_bulk_ack_assign_close_attributed(console: Console) -> None:
     assert console.store.get(brute[1]).state == "acknowledged"
 
 
+@BACKENDS
 def test_detail_shows_rule_inventory_related_and_no_history(console: Console) -> None:
     cl = login(console, "vic")
     a = next(x for x in console.store.list_alerts(limit=100) if x.rule_title.startswith("SSH Login Success"))
@@ -83,6 +86,7 @@ def test_detail_shows_rule_inventory_related_and_no_history(console: Console) ->
     assert cl.get("/alerts/99999").status_code == 404
 
 
+@BACKENDS
 def test_incidents_group_one_attack(console: Console) -> None:
     cl = login(console, "vic")
     every = console.store.list_alerts(limit=100)
@@ -101,6 +105,7 @@ def test_incidents_group_one_attack(console: Console) -> None:
     assert next(i for i in api if i["source"] == "192.0.2.77")["alerts"] == sorted(x.id for x in dns.alerts)
 
 
+@BACKENDS
 def test_suppression_editor_validates_and_previews(console: Console) -> None:
     cl = login(console, "ana")
     csrf = csrf_of(cl, "/suppressions")
@@ -141,6 +146,7 @@ def test_suppression_editor_validates_and_previews(console: Console) -> None:
     assert (s.condition_list(), s.created_by) == ([("src_ip", "203.0.113.50"), ("user", "root")], "ana")
 
 
+@BACKENDS
 def test_ioc_and_language_switch(console: Console) -> None:
     cl = login(console, "vic")
     html = cl.get("/ioc").text
@@ -154,6 +160,7 @@ def test_ioc_and_language_switch(console: Console) -> None:
     assert cl.get("/lang/en?next=//evil.example").headers["location"] == "/alerts"
 
 
+@BACKENDS
 def test_api_kpi_with_scoped_token(console: Console) -> None:
     auth = console.app.state.auth  # type: ignore[attr-defined]
     _, secret = auth.create_token("ioc", ["read:kpi"], "adm")
@@ -178,6 +185,7 @@ def test_catalogues_have_the_same_keys() -> None:
     assert set(catalog("vi")) == set(catalog("en"))
 
 
+@BACKENDS
 def test_escaped_everywhere(console: Console) -> None:
     cl = login(console, "adm")
     ids = [a.id for a in console.store.list_alerts(limit=100) if XSS in str(a.to_dict())]

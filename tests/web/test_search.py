@@ -16,7 +16,7 @@ from nocsoc.detections.alerts import AlertStore
 from nocsoc.detections.alerts.store import Alert
 from nocsoc.web import queue
 from nocsoc.web.queue import fts_query
-from tests.web.conftest import Console, login
+from tests.web.conftest import BACKENDS, Console, login
 
 _ID = re.compile(r'<tr class="lv-[a-z]+" data-id="(\d+)"')
 
@@ -88,6 +88,7 @@ def test_fts_query_quotes_every_word() -> None:
     assert fts_query("- * ()") is None and fts_query("") is None
 
 
+@BACKENDS
 @pytest.mark.parametrize("many", [False, True], ids=["lookups", "index-walk"])
 def test_search_matches_words_of_title_evidence_hosts_users(
     console: Console, many: bool, monkeypatch: pytest.MonkeyPatch
@@ -186,6 +187,7 @@ def test_a_store_written_before_the_index_is_indexed_when_opened(console: Consol
         assert got == [(a.id,)]
 
 
+@BACKENDS
 @pytest.mark.parametrize("bad", ['"', "*", "AND", "NOT x", "x:", "^a", "a + b", "(((", "NEAR(a b, 1)"])
 def test_no_user_text_makes_the_search_fail(console: Console, bad: str) -> None:
     cl = login(console, "vic")
