@@ -12,6 +12,14 @@ runner sets them for the run and fails when a name is not a constant of the modu
 """
 
 
+def print_result(result: dict) -> None:
+    """A bench module run as a script (`python -m bench.bench_x`): its rows, then its notes."""
+    for r in result["rows"]:
+        print(r)
+    for note in result.get("notes", []):
+        print("-", note)
+
+
 class Skipped(Exception):
     """A bench that cannot run here (a binary or data missing): the reason is shown instead of
     figures; `--quick` under CI=true counts it as a failure (CI installs everything)."""

@@ -383,11 +383,10 @@ def run(n_events: int | None = None) -> dict[str, Any]:
 
 if __name__ == "__main__":
     sys.path.insert(0, str(ROOT))
+    from bench import print_result
+
     ap = argparse.ArgumentParser()
     ap.add_argument("--events", type=int, default=N_EVENTS)
     a = ap.parse_args()
     result = run(a.events)
-    for r in result["rows"]:
-        print(r)
-    for note in result.get("notes", []):
-        print("-", note)
+    print_result(result)

@@ -327,13 +327,12 @@ def run(passes: int | None = None) -> dict[str, Any]:
 
 if __name__ == "__main__":
     sys.path.insert(0, str(ROOT))
+    from bench import print_result
+
     ap = argparse.ArgumentParser()
     ap.add_argument("--passes", type=int, default=PASSES)
     a = ap.parse_args()
     result = run(a.passes)
-    for r in result["rows"]:
-        print(r)
-    for note in result.get("notes", []):
-        print("-", note)
+    print_result(result)
     print("only SQLite:", result.get("only_sqlite"))
     print("only nocsoc:", result.get("only_nocsoc"))
