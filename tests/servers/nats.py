@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -195,34 +196,32 @@ class NatsSingle(NatsCluster):
         wait_until(lambda: bool(_jsz(node.http_port).get("config")), timeout, what="JetStream enabled")
 
 
-@pytest.fixture
-def nats_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsCluster]:
-    """A fresh 3-node JetStream cluster per test (fault tests kill nodes, so never shared)."""
-    cluster = NatsCluster(tmp_path_factory.mktemp("nats-cluster"))
-    try:
-        cluster.start()
-        yield cluster
-    finally:
-        cluster.stop()
-
-
-@pytest.fixture(scope="module")
-def nats_cluster_module(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsCluster]:
-    """One 3-node cluster shared by a module's tests (they must not kill nodes)."""
-    cluster = NatsCluster(tmp_path_factory.mktemp("nats-cluster"))
-    try:
-        cluster.start()
-        yield cluster
-    finally:
-        cluster.stop()
-
-
-@pytest.fixture
-def nats_single(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsCluster]:
-    """One JetStream node (no replication) per test."""
-    server = NatsSingle(tmp_path_factory.mktemp("nats-single"))
+@contextmanager
+def _running(server: NatsCluster) -> Iterator[NatsCluster]:
+    """`server` started, and stopped whatever the test does (kills included)."""
     try:
         server.start()
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def nats_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsCluster]:
+    """A fresh 3-node JetStream cluster per test (fault tests kill nodes, so never shared)."""
+    with _running(NatsCluster(tmp_path_factory.mktemp("nats-cluster"))) as cluster:
+        yield cluster
+
+
+@pytest.fixture(scope="module")
+def nats_cluster_module(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsCluster]:
+    """One 3-node cluster shared by a module's tests (they must not kill nodes)."""
+    with _running(NatsCluster(tmp_path_factory.mktemp("nats-cluster"))) as cluster:
+        yield cluster
+
+
+@pytest.fixture
+def nats_single(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsCluster]:
+    """One JetStream node (no replication) per test."""
+    with _running(NatsSingle(tmp_path_factory.mktemp("nats-single"))) as server:
+        yield server
