@@ -96,6 +96,9 @@ class TrapReceiver:
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
         self._flush_lock = threading.Lock()
+        # held for a whole flush, so that flush() returns only once everything queued before the
+        # call is written, even while the background flusher is writing the batch it took
+        self._write_lock = threading.Lock()
 
     def prepare(self) -> None:
         """Read the catalogue (built-in, every device profile's `traps:`, `traps.catalog` files),
@@ -306,6 +309,10 @@ class TrapReceiver:
 
     def flush(self) -> None:
         """Write the points gathered so far and commit alerts (their `alert` points too)."""
+        with self._write_lock:
+            self._flush_locked()
+
+    def _flush_locked(self) -> None:
         with self._flush_lock:
             points, self._points = self._points, []
             dets, self._detections = self._detections, []
