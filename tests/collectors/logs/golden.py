@@ -63,10 +63,13 @@ FORMATS: dict[str, str | None] = {
 # field) -> why. Listed in the docs table; the test checks each still differs (no stale entries).
 DISAGREE: dict[tuple[str, str, str], str] = {
     **{
-        ("cisco-ios", case, "source.port"): "Cisco's SEC_LOGIN messages (Login Enhancements) "
-        "give `[Source: <client address>] [localport: <port>]`: the local port is the device's "
-        "own service port the login came to (22 SSH, 23 Telnet), the connection's destination, so "
-        "dst_port; the client's port is not in the message"
+        ("cisco-ios", case, "source.port"): "Cisco's SEC_LOGIN messages (IOS Login Enhancements) "
+        "give `[Source: <client address>] [localport: <port>]`: the device's own port the login came "
+        "to (22 SSH, 23 Telnet, 80 HTTP; 0 with Source 0.0.0.0 on the console), the connection's "
+        "destination, so dst_port (ECS: source.port is the port of the source, 1.2.3.4 here). "
+        "SEKOIA itself puts the device's port 22 in destination.port for the same event from sshd "
+        "(openssh connection_from) and Junos (juniper-ngfw UI_LOGIN_EVENT); the client's port is "
+        "not in the message"
         for case in (
             "test_login",
             "test_login_failed_2",
@@ -80,7 +83,9 @@ DISAGREE: dict[tuple[str, str, str], str] = {
         "destination.ip",
     ): "NX-OS writes `Configured from vty by <user> on <remote host>@<tty>`: the remote host of "
     "the operator's session (as `show users` lists it), the host the change came from: src_ip; "
-    "the destination is the switch itself",
+    "the destination is the switch itself. SEKOIA reads the IOS form of the same event "
+    "(`Configured from console by <user> on vty1 (<remote host>)`, cisco-ios test_config_1) as "
+    "source.ip, as Auditbeat reads a login's `from <address>`",
     **{
         (
             "paloalto-ngfw",
