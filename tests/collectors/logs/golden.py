@@ -101,11 +101,21 @@ DISAGREE: dict[tuple[str, str, str], str] = {
         )
     },
     **{
-        ("cisco-secure-firewall", "test_group_1_2", f): "the session's `IP <a>` is the peer (source), the "
-        "`IPv4 Address` the one assigned; SEKOIA reads the same message (FTD 722051) the other way in "
-        "test_FTD_722051_1"
+        ("cisco-secure-firewall", case, f): "ASA 722051 (`Group <g> User <u> IP <public> IPv4 Address "
+        "<assigned> IPv6 address <assigned> assigned to session`): the peer connects from its public "
+        "address, the source; inside, its traffic carries the assigned one, the source's translated "
+        "address (ECS source.nat.ip). SEKOIA reads the same message the other way round here and as "
+        "nocsoc does in test_FTD_722051_1 (source.ip = the public address)"
+        for case in ("test_group_1_2", "test_group_1_3")
         for f in ("source.ip", "source.nat.ip")
     },
+    (
+        "cisco-secure-firewall",
+        "test_ASA_111007",
+        "network.transport",
+    ): "`Begin configuration: <ip> reading from http [POST]` names the configuration's channel "
+    "(http, console, a file); ECS network.transport (Sigma network_protocol) is the transport layer "
+    "(tcp, udp): http is no transport and nocsoc does not put it there",
 }
 _HEADER = re.compile(r"^(?:<\d+>)?[A-Z][a-z]{2} +\d+ \d\d:\d\d:\d\d \S+ [\w()./-]+(?:\[\d+\])?: ")
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
