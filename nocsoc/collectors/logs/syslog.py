@@ -17,11 +17,10 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 
-from nocsoc.collectors.logs.zones import zone
+from nocsoc.collectors.logs.zones import ZoneNames, zone
 
 MONTHS = {m: i for i, m in enumerate(
     ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
@@ -155,7 +154,7 @@ def _bsd_time(month: int, day: int, h: int, mi: int, s: int, frac: float, now: d
 
 
 def _header_zone(mt: re.Match[str], tz: tzinfo,
-                 names: Mapping[str, int] | None) -> tuple[tzinfo, str | None, int]:
+                 names: ZoneNames | None) -> tuple[tzinfo, str | None, int]:
     """The zone a timestamp match names, the name when it could not be read, and where the
     header goes on. A word after the time that is no zone and has no `:` is the host name
     (`Nov 25 01:02:03 fw1 sshd[1]:`): the header goes on before it."""
@@ -218,7 +217,7 @@ def _parse_sd(rest: str) -> tuple[dict[str, dict[str, str]], str]:
 
 
 def parse_syslog(line: str, *, sender: str = "", now: datetime | None = None,
-                 tz: tzinfo = UTC, zone_names: Mapping[str, int] | None = None) -> SyslogMessage:
+                 tz: tzinfo = UTC, zone_names: ZoneNames | None = None) -> SyslogMessage:
     """Parse one syslog message (network form with <PRI>, or a line of a syslog file). `tz`: the
     zone of dates that name none (or an unknown one); `zone_names`: the operator's readings of
     zone names (upper-case name -> minutes east of UTC, see `zones.parse_zone_names`)."""

@@ -31,6 +31,8 @@ from datetime import UTC, timedelta, timezone
 
 log = logging.getLogger(__name__)
 
+ZoneNames = Mapping[str, int]  # the operator's readings: upper-case name -> minutes east of UTC
+
 # abbreviation -> minutes east of UTC (see the module docstring for how the list was chosen)
 ZONE_NAMES: dict[str, int] = {
     "UTC": 0, "GMT": 0, "UT": 0, "Z": 0, "WET": 0, "WEST": 60, "CET": 60, "CEST": 120, "MET": 60,
