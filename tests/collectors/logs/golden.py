@@ -100,6 +100,25 @@ DISAGREE: dict[tuple[str, str, str], str] = {
             "threat-url-xff",
         )
     },
+    (
+        "paloalto-ngfw",
+        "test_system_event_14",
+        "user.name",
+    ): "`failed authentication for user john.doe. Reason: ...`: the period ends PAN-OS's sentence, "
+    "it is no part of the user name",
+    (
+        "paloalto-ngfw",
+        "traffic2_csv",
+        "user.name",
+    ): "`suser=user.name@corp.com`: nocsoc's user is the short name (ECS user.name, 'short name or "
+    "login'), the whole form staying in src_user; SEKOIA itself strips the domain of `domain\\user` "
+    "(globalprotect_cef, sctp_cef) but not of `user@domain`",
+    (
+        "paloalto-ngfw",
+        "url_cef",
+        "url.original",
+    ): "the log's `request` is `?%`; SEKOIA builds `https://` from the port, nocsoc keeps what the "
+    "firewall wrote",
     **{
         ("cisco-secure-firewall", case, f): "ASA 722051 (`Group <g> User <u> IP <public> IPv4 Address "
         "<assigned> IPv6 address <assigned> assigned to session`): the peer connects from its public "
