@@ -100,6 +100,32 @@ DISAGREE: dict[tuple[str, str, str], str] = {
             "threat-url-xff",
         )
     },
+    **{
+        ("fortigate", case, f): "FortiGate's CEF `out`/`in` are the session's totals (sentbyte/"
+        "rcvdbyte) and `sentdelta`/`rcvddelta` what this (interim) log accounts for; nocsoc reads "
+        "the delta where the log has one, in every FortiGate form, so that summing a session's logs "
+        "counts each byte once. SEKOIA reads the delta in the key=value form of the same log "
+        "(test_long_lived_session, test_unauthuser, traffic_with_pass_and_cert) but the total in CEF"
+        for case in ("traffic_forward-RDP.CEF", "traffic_forward.CEF-4")
+        for f in ("source.bytes", "destination.bytes")
+    },
+    (
+        "fortigate",
+        "vpn.STANDARD",
+        "http.request.method",
+    ): "`method=\"HTTP\"` of a VPN certificate event is how the CRL was fetched (HTTP, LDAP, SCEP), "
+    "no HTTP request method (GET, POST)",
+    (
+        "juniper-ngfw",
+        "cron_mail",
+        "source.bytes",
+    ): "`(root) MAIL (mailed 39 bytes of output ...)`: the size of the mail cron sent with a job's "
+    "output, no network exchange between a source and a destination (ECS source.bytes)",
+    (
+        "checkpoint",
+        "CEF_decrypt",
+        "network.transport",
+    ): "`proto=6` is TCP; SEKOIA's `6 scheme:=ike` takes in the next key of the line",
     (
         "paloalto-ngfw",
         "test_system_event_14",
