@@ -153,6 +153,18 @@ def _bsd_time(month: int, day: int, h: int, mi: int, s: int, frac: float, now: d
     return now_ts
 
 
+def _parse_bsd_ts(mt: re.Match[str], now: datetime, tz: tzinfo) -> float:
+    month = MONTHS[mt["mon"]]
+    day, h, mi, s = int(mt["day"]), int(mt["h"]), int(mt["m"]), int(mt["s"])
+    frac = float(mt["frac"]) if mt["frac"] else 0.0
+    if mt["year"]:
+        try:
+            return datetime(int(mt["year"]), month, day, h, mi, s, tzinfo=tz).timestamp() + frac
+        except ValueError:
+            return now.timestamp()
+    return _bsd_time(month, day, h, mi, s, frac, now, now.timestamp(), tz)
+
+
 def _header_zone(mt: re.Match[str], tz: tzinfo,
                  names: ZoneNames | None) -> tuple[tzinfo, str | None, int]:
     """The zone a timestamp match names, the name when it could not be read, and where the
@@ -167,18 +179,6 @@ def _header_zone(mt: re.Match[str], tz: tzinfo,
     if mt["tzc"] is None or not _ZONE_LIKE.fullmatch(name):  # `fw1 sshd:`, `Nov 25 ... sshd: x`
         return tz, None, mt.start("tz")
     return tz, name, mt.end()
-
-
-def _parse_bsd_ts(mt: re.Match[str], now: datetime, tz: tzinfo) -> float:
-    month = MONTHS[mt["mon"]]
-    day, h, mi, s = int(mt["day"]), int(mt["h"]), int(mt["m"]), int(mt["s"])
-    frac = float(mt["frac"]) if mt["frac"] else 0.0
-    if mt["year"]:
-        try:
-            return datetime(int(mt["year"]), month, day, h, mi, s, tzinfo=tz).timestamp() + frac
-        except ValueError:
-            return now.timestamp()
-    return _bsd_time(month, day, h, mi, s, frac, now, now.timestamp(), tz)
 
 
 def _parse_sd(rest: str) -> tuple[dict[str, dict[str, str]], str]:

@@ -10,15 +10,15 @@ from __future__ import annotations
 import json
 import re
 import socket
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
+from nocsoc.collectors.logs import zones
 from nocsoc.collectors.logs.parsers import registry
 from nocsoc.collectors.logs.parsers.base import Parsed, iso_epoch
 from nocsoc.collectors.logs.parsers.registry import Dispatcher, Entry, ParserSpec
 from nocsoc.collectors.logs.syslog import SyslogMessage, parse_syslog
-from nocsoc.collectors.logs.zones import note_unknown
 from nocsoc.events import LogEvent
 
 registry.discover(__name__)
@@ -33,7 +33,7 @@ class LineParser:
 
     def __init__(self, tz: tzinfo = UTC, default_host: str | None = None,
                  parsers: list[ParserSpec] | None = None,
-                 zone_names: Mapping[str, int] | None = None) -> None:
+                 zone_names: zones.ZoneNames | None = None) -> None:
         self.tz = tz
         self.zone_names = zone_names  # the operator's readings of zone names (zones.parse_zone_names)
         self.unknown_zones = 0  # timestamps whose zone name was not read (so read in `tz`)
@@ -100,7 +100,7 @@ class LineParser:
         sm = parse_syslog(data, sender=sender, now=now, tz=self.tz, zone_names=self.zone_names)
         if sm.zone_unknown is not None:
             self.unknown_zones += 1
-            note_unknown(sm.zone_unknown, sender or self.default_host)
+            zones.note_unknown(sm.zone_unknown, sender or self.default_host)
         try:
             p = self._body(sm)
         except Exception:  # a parser bug must never stop ingestion: the line stays, unparsed
