@@ -51,6 +51,9 @@ _FAST_3164 = re.compile(
     r"(?![A-Z]{2,5} )(?>(?P<host>[A-Za-z0-9][A-Za-z0-9_.-]{0,254}) )"  # not a zone name
     r"(?>(?!%)(?P<app>[^\s\[\]:]{1,48})(?:\[(?P<pid>[^\]\s]{0,32})\])?: ?)")
 _CISCO_PREFIX = re.compile(r"(?:\d+: )?(?:(?P<host>[A-Za-z0-9][\w.-]*): )?(?:\d+: )?\*?\.?")
+# IOS `service timestamps log uptime` stamps (`1d04h: %X`, `2w3d:`, `1y2w:`): time since boot,
+# no host name (and no date: the receive time stands)
+_UPTIME = re.compile(r"\d+[ywd]\d+[wdh]")
 
 
 @dataclass(slots=True)
@@ -267,7 +270,7 @@ def parse_syslog(line: str, *, sender: str = "", now: datetime | None = None,
         host = sender
         pos2 = pos
         if mc and mc.end() > pos:
-            if mc["host"] and not mc["host"].isdigit():
+            if mc["host"] and not mc["host"].isdigit() and not _UPTIME.fullmatch(mc["host"]):
                 host = mc["host"]
             pos2 = mc.end()
         mt2 = (_BSD_TS.match(line, pos2) if pos2 > pos else None) or _NXOS_TS.match(line, pos2)

@@ -197,3 +197,14 @@ def test_pipeline_counts_unknown_zones_as_a_declared_counter(tmp_path: Path) -> 
     assert [datetime.fromtimestamp(ev.time, UTC).hour for ev in evs] == [5, 6, 6, 6]
     p.counter_sets()
     assert p.counters.get("unknown_zones") == 2
+
+
+@pytest.mark.parametrize("stamp", ["1d04h", "2w3d", "1y2w", "00:02:58"])
+def test_ios_uptime_stamps_are_no_host_and_no_time(stamp: str) -> None:
+    """`service timestamps log uptime`: time since boot, so the sender and the receive time."""
+    line = (f"<188>123: {stamp}: %SEC_LOGIN-4-LOGIN_FAILED: Login failed [user: a] [Source: 192.0.2.10] "
+            "[localport: 23] [Reason: Login Authentication Failed - BadPassword] "
+            "at 19:35:53 UTC Sat Dec 2 2006")
+    (ev,) = LineParser(default_host="collector").events(line, sender="198.51.100.1", network=True, now=NOW)
+    assert (ev.host, ev.time, ev.parser, ev.fields.get("src_ip"), ev.fields.get("dst_port")) == (
+        "198.51.100.1", NOW.timestamp(), "cisco", "192.0.2.10", 23)
