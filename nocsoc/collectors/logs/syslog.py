@@ -156,15 +156,22 @@ def _bsd_time(month: int, day: int, h: int, mi: int, s: int, frac: float, now: d
     return now_ts
 
 
+_MIN_TS = datetime(1, 1, 2, tzinfo=UTC).timestamp()
+_MAX_TS = datetime(9999, 12, 30, tzinfo=UTC).timestamp()
+
+
 def _parse_bsd_ts(mt: re.Match[str], now: datetime, tz: tzinfo) -> float:
     month = MONTHS[mt["mon"]]
     day, h, mi, s = int(mt["day"]), int(mt["h"]), int(mt["m"]), int(mt["s"])
     frac = float(mt["frac"]) if mt["frac"] else 0.0
     if mt["year"]:
         try:
-            return datetime(int(mt["year"]), month, day, h, mi, s, tzinfo=tz).timestamp() + frac
+            t = datetime(int(mt["year"]), month, day, h, mi, s, tzinfo=tz).timestamp() + frac
         except ValueError:
             return now.timestamp()
+        # year 1 or 9999 in a zone that takes it past what a datetime holds: later steps could
+        # not turn the time back into a date
+        return t if _MIN_TS <= t <= _MAX_TS else now.timestamp()
     return _bsd_time(month, day, h, mi, s, frac, now, now.timestamp(), tz)
 
 

@@ -208,3 +208,14 @@ def test_ios_uptime_stamps_are_no_host_and_no_time(stamp: str) -> None:
     (ev,) = LineParser(default_host="collector").events(line, sender="198.51.100.1", network=True, now=NOW)
     assert (ev.host, ev.time, ev.parser, ev.fields.get("src_ip"), ev.fields.get("dst_port")) == (
         "198.51.100.1", NOW.timestamp(), "cisco", "192.0.2.10", 23)
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["Dec 31 9999 23:59:59 -14: %LINK-3-UPDOWN: x", "Jan  1 0001 00:00:00 +14: %LINK-3-UPDOWN: x",
+     "9999 Dec 31 23:59:59 UTC-14: %LINK-3-UPDOWN: x"],
+)
+def test_a_date_a_zone_takes_past_the_calendar_gets_the_receive_time(line: str) -> None:
+    (ev,) = LineParser(default_host="collector").events(line, now=NOW)
+    assert ev.time == NOW.timestamp()
+    datetime.fromtimestamp(ev.time, UTC)  # what later steps do with it

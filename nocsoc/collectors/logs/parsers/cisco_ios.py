@@ -152,6 +152,8 @@ def _device_time(prefix: str) -> float | None:
                       int(mt["s"]), tzinfo=tz)
     except ValueError:  # 2026 Feb 30, hour 25...
         return None
+    if not 1 < dt.year < 9999:  # a zone could take it past what a datetime holds
+        return None
     return dt.timestamp() + (int(mt["f"]) / 10 ** len(mt["f"]) if mt["f"] else 0.0)
 
 
