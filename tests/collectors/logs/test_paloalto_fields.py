@@ -37,3 +37,10 @@ def test_threat_http_fields_and_the_xff_placeholder_is_no_user() -> None:
         "get", "Mozilla/4.0 (compatible; ms-office; MSOffice 16)", "11.22.33.44", None, None, "10.0.0.2")
     ev = parse(sample("paloalto-ngfw", "test_threat"))
     assert pick(ev, "cs-method", "c-useragent", "user") == (None, None, None)
+
+
+def test_admin_action_by_system_names_no_user() -> None:
+    line = ('{"LogType":"SYSTEM","Subtype":"general","EventName":"general","EventDescription":'
+            '"Content package upgraded from version 8671-7826 to 8676-7858 by system"}')
+    ev = parse(line)
+    assert (ev.parser, ev.fields.get("user")) == ("paloalto", None)

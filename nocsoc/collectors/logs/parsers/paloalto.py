@@ -273,8 +273,8 @@ def _finish(kind: str, subtype: str, fields: dict[str, Any]) -> Parsed:
             fields.setdefault("dst_ip", ms["ip"])
             if ms["port"] and (n := digits(ms["port"])) is not None:
                 fields.setdefault("dst_port", n)
-        if not user and (ma := _ADMIN_USER.search(desc)):
-            user = ma["user"] or ma["by"]
+        if not user and (ma := _ADMIN_USER.search(desc)) and (ma["user"] or ma["by"]) != "system":
+            user = ma["user"] or ma["by"]  # (`... by system`: the firewall's own doing)
         if desc.startswith("DHCP ") and (md := _DHCP.match(desc)):
             fields.setdefault("src_ip", md["ip"])
             fields.setdefault("dst_ip", md["server"])
