@@ -58,3 +58,10 @@ def test_ftd_file_event_uri() -> None:
                "Protocol: tcp, FileDirection: Upload, FileAction: Block, FileName: a.exe, "
                "URI: https://files.example.net/up")
     assert pick(ev, "src_ip", "dst_ip", "c-uri") == ("192.0.2.5", "198.51.100.7", "https://files.example.net/up")
+
+
+@pytest.mark.parametrize("name", ["test_group_4", "test_group_10"])
+def test_task_ran_for_relayed_without_tag_is_asa(name: str) -> None:
+    """711004 (`Task ran for N msec, Process = ...`), a body only ASA writes."""
+    ev = parse(sample("cisco-secure-firewall", name))
+    assert (ev.parser, ev.product, ev.services) == ("cisco_asa", "cisco", ("asa", "syslog"))

@@ -322,7 +322,7 @@ PARSERS = [
             LogSource("cisco", ("asa", "aaa", "syslog")),
         ),
         markers=("%ASA-", "%FTD-", "%NGIPS-", "%PIX-", "%FWSM-", "Group <", "Group = "),
-        prefixes=("Tunnel group ",),
+        prefixes=("Tunnel group ", "Task ran for "),  # 717037, 711004 relayed without the tag
         order=44,
         description="Cisco ASA / FTD message IDs and AnyConnect sessions",
     ),
