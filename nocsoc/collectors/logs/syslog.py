@@ -108,6 +108,8 @@ def _parse_iso(ts: str) -> float | None:
 _MINUTES: dict[tuple[int, int, int, int, int, tzinfo], tuple[float | None, float | None]] = {}
 _MINUTES_MAX = 4096
 _DAY_S = 86400.0
+_MIN_TS = datetime(1, 1, 2, tzinfo=UTC).timestamp()  # dated stamps a datetime can hold again
+_MAX_TS = datetime(9999, 12, 30, tzinfo=UTC).timestamp()
 
 
 def _minute_epochs(year: int, month: int, day: int, h: int, mi: int,
@@ -154,10 +156,6 @@ def _bsd_time(month: int, day: int, h: int, mi: int, s: int, frac: float, now: d
     if this is not None:
         return this + s + frac
     return now_ts
-
-
-_MIN_TS = datetime(1, 1, 2, tzinfo=UTC).timestamp()
-_MAX_TS = datetime(9999, 12, 30, tzinfo=UTC).timestamp()
 
 
 def _parse_bsd_ts(mt: re.Match[str], now: datetime, tz: tzinfo) -> float:
