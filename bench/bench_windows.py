@@ -252,7 +252,18 @@ def run(passes: int | None = None) -> dict[str, Any]:
         big_parse_s = statistics.median(r[1] for r in big_runs)
         big_parser_s = statistics.median(_parser_only([big], 1) for _ in range(ROUNDS))
         big_engine_s, _, _, _ = _engine(rs, big_events)
+        from bench.evtx_repack import repack, verify
+        packed = Path(tmp) / "regression-repacked.evtx"
+        pk = repack(files, packed, BIG_COPIES)
+        pk_n = verify(pk, packed)  # every record's JSON byte for byte as in its own file
+        pk_runs = [_read_all([packed], 1) for _ in range(ROUNDS)]
+        pk_events = pk_runs[-1][0]
+        pk_parse_s = statistics.median(r[1] for r in pk_runs)
+        pk_parser_s = statistics.median(_parser_only([packed], 1) for _ in range(ROUNDS))
+        pk_engine_s, _, _, _ = _engine(rs, pk_events)
+        pk_size = packed.stat().st_size
     big_n = len(big_events)
+    pk_per_chunk = pk_n / len(pk.chunks)
     # the same detection rules (correlations: the backend gives one row per event, not incidents)
     ref = _sqlite(events, [r.rule for r in rs.rules if r.product == "windows"])
     sqlite_eps = n / (ref["load_s"] + ref["query_s"])
@@ -280,6 +291,12 @@ def run(passes: int | None = None) -> dict[str, Any]:
         row("one large .evtx: parse to events", big_n / big_parse_s),
         row("one large .evtx: evtx's Rust parser alone", big_n / big_parser_s),
         row("one large .evtx: engine alone", big_n / big_engine_s),
+        row(f"records re-packed {pk_per_chunk:.0f} per chunk ({pk_n:,} records in {len(pk.chunks)} "
+            "chunks): parse + engine", pk_n / (pk_parse_s + pk_engine_s),
+            f">= 100k/s: {'met' if pk_n / (pk_parse_s + pk_engine_s) >= 100_000 else 'not met'}"),
+        row(f"records re-packed {pk_per_chunk:.0f} per chunk: parse to events", pk_n / pk_parse_s),
+        row(f"records re-packed {pk_per_chunk:.0f} per chunk: evtx's Rust parser alone",
+            pk_n / pk_parser_s),
         {"path": "pySigma SQLite backend, load + query (reference)", "rules": ref["queries"],
          "events/s per core": round(sqlite_eps), "x SQLite (load + query)": 1.0, "goal": ""},
     ]
@@ -315,6 +332,16 @@ def run(passes: int | None = None) -> dict[str, Any]:
         "log holds ~100, so the Rust parser's per-chunk work (string and template tables) stays "
         "in every record: measured on these files, one more record in a chunk costs the parser "
         "~2-3 us, the chunk itself ~20 us.")
+    notes.append(
+        f"Records re-packed {pk_per_chunk:.0f} per chunk (bench/evtx_repack.py): the same "
+        f"{n // passes} real records, {BIG_COPIES} times over, copied token by token into full "
+        "64 KiB chunks with only their chunk offsets rewritten, each template and name defined "
+        "once per chunk and referenced by the later records, as Windows writes a log; read back, "
+        "every record's JSON is byte for byte what the parser gives in its own file (checked on "
+        f"every run). {pk_size / pk_n:,.0f} bytes per record: these attack samples carry long "
+        "command lines and hashes, so a chunk holds ~40 of them where a production log of shorter "
+        f"events holds ~100. Per record: the Rust parser {pk_parser_s / pk_n * 1e6:.1f} us, "
+        f"parse to events {pk_parse_s / pk_n * 1e6:.1f} us, engine {pk_engine_s / pk_n * 1e6:.1f} us.")
     if nx is not None:
         notes.append(f"Live JSON path: {nx[0]:,} NXLog im_msvistalog documents (Sekoia.io's 111 real "
                      f"samples repeated) parsed at {round(nx[0] / nx[1]):,}/s, engine "
