@@ -44,7 +44,8 @@ def text_value(v: Any) -> Any:
     return v
 
 
-_SCALARS = frozenset((str, int, float, bool, type(None)))
+# JSON's scalar types: a value of one of these is kept as it is (text_value(v) is v)
+SCALARS = frozenset((str, int, float, bool, type(None)))
 
 
 def _flatten_into(out: dict[str, Any], data: Any) -> None:
@@ -57,7 +58,7 @@ def _flatten_into(out: dict[str, Any], data: Any) -> None:
     # The common case in one C-level step: every child a scalar under a plain name (no space,
     # no `#text` / `#attributes`); checked with joins and a type set, not a Python loop.
     if "#" not in (names := "".join(data)) and " " not in names \
-            and _SCALARS.issuperset(map(type, data.values())):
+            and SCALARS.issuperset(map(type, data.values())):
         out.update(data)
         return
     for k, v in data.items():
@@ -77,9 +78,25 @@ def _flatten_into(out: dict[str, Any], data: Any) -> None:
             out[k] = text_value(v)
 
 
+try:  # the C twin of flatten_record (setup.py builds it; optional, like every accelerator)
+    from nocsoc.collectors.windows._winfast import flatten_record as _c_flatten
+except ImportError:  # no compiler where nocsoc was installed: the reference below does it all
+    _c_flatten = None
+
+
 def flatten_record(doc: dict[str, Any]) -> dict[str, Any]:
     """`{"Event": {"System": {...}, "EventData": {...}}}` -> flat Sigma fields. Raises
     NotAnEvent when `Event.System` is missing."""
+    if _c_flatten is not None:
+        out: dict[str, Any] | None = _c_flatten(doc, _ATTRS_BY_ELEMENT)
+        if out is not None:
+            return out
+    return flatten_record_py(doc)
+
+
+def flatten_record_py(doc: dict[str, Any]) -> dict[str, Any]:
+    """flatten_record in Python: the reference of _winfast.c, and what runs for the documents
+    it declines (unusual shapes) or where it is not built."""
     ev = doc.get("Event") if isinstance(doc, dict) else None
     system = ev.get("System") if isinstance(ev, dict) else None
     if not isinstance(system, dict):
