@@ -119,6 +119,8 @@ def _sysmon_message_values(message: str, names: tuple[str, ...]) -> dict[str, st
         n = want.get(k.strip().lower()) if sep else None
         if n is not None and n not in got:
             got[n] = v.strip()
+            if len(got) == len(want):  # the first of each wins: the rest cannot change them
+                break
     return got
 
 
@@ -146,6 +148,13 @@ def parse_time(v: Any) -> float:
         return float(v)
     if not isinstance(v, str) or not v:
         return 0.0
+    if "Z" not in v[:-1]:  # Winlogbeat's `...Z`, NXLog's `YYYY-MM-DD HH:MM:SS`: read as they come
+        try:  # (what the rewriting below would give them: 3.11 reads `Z` and cuts 7+ digits)
+            dt = datetime.fromisoformat(v)
+        except ValueError:
+            pass
+        else:
+            return (dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)).timestamp()
     s = v.strip().replace("Z", "+00:00")
     if "." in s:  # at most 6 fraction digits for fromisoformat
         head, _, rest = s.partition(".")
