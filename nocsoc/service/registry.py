@@ -68,6 +68,7 @@ class Service:
 
 
 def _snmp(sc: ServiceContext) -> Component:
+    from nocsoc.bus.security import connect_options
     from nocsoc.collectors.ifnames import EntityNames, InterfaceNames
     from nocsoc.collectors.snmp.poller import SnmpPoller
     from nocsoc.shard.member import ShardMember
@@ -78,7 +79,8 @@ def _snmp(sc: ServiceContext) -> Component:
     return SnmpPoller(sc.config.snmp, sc.inventory, sc.sink, secrets_dir=sc.base_dir,
                       ifnames=InterfaceNames.in_state_dir(sc.state_dir),
                       entnames=EntityNames.in_state_dir(sc.state_dir),
-                      shard=ShardMember(sc.config.snmp.shard, servers) if servers else None)
+                      shard=ShardMember(sc.config.snmp.shard, servers, connect_options=connect_options(
+                          sc.config.bus.for_dir(sc.base_dir))) if servers else None)
 
 
 def _flows(sc: ServiceContext) -> Component:

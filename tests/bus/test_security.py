@@ -16,6 +16,7 @@ import ipaddress
 import logging
 import os
 import secrets
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -366,3 +367,30 @@ def test_nocsoc_check_reports_the_bus(tmp_path: Path, monkeypatch: pytest.Monkey
     got = [f.problem.render() for f in report.findings if f.severity == "fatal"]
     assert got == [f"{cfg}:7: bus.auth.password: env:NOCSOC_TEST_UNSET: environment variable "
                    "NOCSOC_TEST_UNSET is not set"], got
+
+
+def test_sharded_pollers_use_the_bus_credentials(tmp_path: Path, secured, pki: Pki) -> None:  # type: ignore[no-untyped-def]
+    """Pollers share the bus's NATS: their membership connection takes bus.auth and bus.tls."""
+    from nocsoc.shard.config import ShardConfig
+    from nocsoc.shard.member import ShardMember
+
+    seed, public = _user_seed()
+    server = secured(_tls_block(pki, verify=False)
+                     + f"authorization {{\n  users: [ {{ nkey: {public} }} ]\n}}\n")
+    _secret_file(pki.dir / "poller.nk", seed)
+    bus = _bus(server, pki.dir, tls={"ca_file": "ca.pem"}, auth={"nkey_seed": "file:poller.nk"})
+    shard = ShardConfig(heartbeat_s=0.2, member_ttl_s=5.0, lease_ttl_s=5.0)
+
+    async def go(options: dict[str, object]) -> tuple[str, ...]:
+        m = ShardMember(shard, [server.url], "p1", connect_options=options)
+        await m.start(["r1", "r2"])
+        try:  # until a heartbeat went through or failed twice
+            deadline = time.monotonic() + 30
+            while not m.members and m.counters.get("heartbeat_failures") < 2:
+                assert time.monotonic() < deadline, "no heartbeat in 30 s"
+                await asyncio.sleep(0.05)
+            return m.members
+        finally:
+            await m.stop()
+    assert asyncio.run(go(connect_options(bus))) == ("p1",)
+    assert asyncio.run(go({"tls": connect_options(bus)["tls"]})) == ()  # without the seed: refused
