@@ -139,6 +139,12 @@ class BusConfig(BaseModel):
         parse_bus_url(v)  # ValueError names the bad part
         return v
 
+    @model_validator(mode="after")
+    def _nats_only(self) -> BusConfig:
+        if self.url is not None and self.url.strip().startswith("kafka") and (self.auth or self.tls):
+            raise ValueError("auth and tls are NATS settings; a Kafka bus takes its own in bus.kafka")
+        return self
+
     @property
     def enabled(self) -> bool:
         return self.url is not None

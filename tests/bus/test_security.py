@@ -356,6 +356,11 @@ def test_config_refuses(auth: dict[str, str], why: str) -> None:
         BusConfig(url="nats://127.0.0.1", auth=auth)
 
 
+def test_kafka_takes_its_own_settings() -> None:
+    with pytest.raises(ValueError, match="auth and tls are NATS settings; a Kafka bus takes its own"):
+        BusConfig(url="kafka://127.0.0.1", tls={"ca_file": "ca.pem"})
+
+
 def test_nocsoc_check_reports_the_bus(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("NOCSOC_TEST_UNSET", raising=False)
     (tmp_path / "inventory.yaml").write_text("devices: []\n")
