@@ -11,8 +11,11 @@ seed) are one line naming the key and the file, before any connection is tried.
 from __future__ import annotations
 
 import asyncio
+import base64
 import datetime as dt
+import hashlib
 import ipaddress
+import json
 import logging
 import os
 import secrets
@@ -399,3 +402,67 @@ def test_sharded_pollers_use_the_bus_credentials(tmp_path: Path, secured, pki: P
             await m.stop()
     assert asyncio.run(go(connect_options(bus))) == ("p1",)
     assert asyncio.run(go({"tls": connect_options(bus)["tls"]})) == ()  # without the seed: refused
+
+
+# --- .creds in operator mode: JWTs made here ---------------------------------------------------
+
+def _b64(b: bytes) -> str:
+    return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+
+
+def _jwt(claims: dict[str, object], signer: nkeys.KeyPair) -> str:
+    """A NATS JWT (v2): header.claims.signature, ed25519 by the issuer's NKey. Made by hand because
+    nsc (the tool that makes them) is not installed here; nats-server checks the signatures."""
+    head = _b64(json.dumps({"typ": "JWT", "alg": "ed25519-nkey"}).encode())
+    body = {**claims, "iat": int(time.time()), "jti": ""}
+    body["jti"] = base64.b32encode(hashlib.sha256(json.dumps(body).encode()).digest()).decode().rstrip("=")
+    payload = _b64(json.dumps(body).encode())
+    return f"{head}.{payload}.{_b64(signer.sign(f'{head}.{payload}'.encode()))}"
+
+
+def _kp(prefix: int) -> tuple[nkeys.KeyPair, str, str]:
+    seed = nkeys.encode_seed(os.urandom(32), prefix)
+    kp = nkeys.from_seed(bytearray(seed))
+    return kp, kp.public_key.decode(), seed.decode()
+
+
+LIMITS = {"subs": -1, "data": -1, "payload": -1, "imports": -1, "exports": -1, "wildcards": True, "conn": -1,
+          "leaf": -1}
+
+
+def _account(op: nkeys.KeyPair, op_pub: str, name: str, jetstream: bool) -> tuple[nkeys.KeyPair, str, str]:
+    kp, pub, _ = _kp(nkeys.PREFIX_BYTE_ACCOUNT)
+    limits = {**LIMITS, **({"mem_storage": -1, "disk_storage": -1, "streams": -1, "consumer": -1}
+                           if jetstream else {})}
+    claims = {"limits": limits, "default_permissions": {"pub": {}, "sub": {}}, "type": "account",
+              "version": 2}
+    return kp, pub, _jwt({"iss": op_pub, "sub": pub, "name": name, "nats": claims}, op)
+
+
+def _creds(account: nkeys.KeyPair, account_pub: str) -> str:
+    _, pub, seed = _kp(nkeys.PREFIX_BYTE_USER)
+    user = _jwt({"iss": account_pub, "sub": pub, "name": "receiver", "nats": {
+        "pub": {}, "sub": {}, "subs": -1, "data": -1, "payload": -1, "type": "user", "version": 2}}, account)
+    return (f"-----BEGIN NATS USER JWT-----\n{user}\n------END NATS USER JWT------\n\n"
+            f"-----BEGIN USER NKEY SEED-----\n{seed}\n------END USER NKEY SEED------\n")
+
+
+def test_creds_file_in_operator_mode(tmp_path: Path, secured) -> None:  # type: ignore[no-untyped-def]
+    op, op_pub, _ = _kp(nkeys.PREFIX_BYTE_OPERATOR)
+    operator = _jwt({"iss": op_pub, "sub": op_pub, "name": "nocsoc-test", "nats": {"type": "operator",
+                                                                                   "version": 2}}, op)
+    acc, acc_pub, acc_jwt = _account(op, op_pub, "NOCSOC", jetstream=True)
+    _, sys_pub, sys_jwt = _account(op, op_pub, "SYS", jetstream=False)
+    server = secured(f"operator: {operator}\nsystem_account: {sys_pub}\nresolver: MEMORY\n"
+                     f"resolver_preload: {{\n  {acc_pub}: {acc_jwt}\n  {sys_pub}: {sys_jwt}\n}}\n")
+    conf = tmp_path / "conf"
+    _secret_file(conf / "receiver.creds", _creds(acc, acc_pub))
+    right = _bus(server, conf, auth={"credentials": "file:receiver.creds"})
+    pub = _publish(right, tmp_path / "buffer")
+    pub.stop()
+    assert pub.counters["logs"].get("buffered") == 0
+    assert _consume(right) == RECORDS
+    stranger, stranger_pub, _ = _account(op, op_pub, "UNKNOWN", jetstream=True)  # not on the server
+    _secret_file(conf / "stranger.creds", _creds(stranger, stranger_pub))
+    why = _connect_error(_bus(server, conf, auth={"credentials": "file:stranger.creds"}))
+    assert "the server refused the credentials (bus.auth)" in why and "\n" not in why, why
