@@ -80,11 +80,15 @@ class ShardMember:
     event loop: `start()`/`stop()` there; `owns()` is a lookup, `claim()` a bus round trip."""
 
     def __init__(self, config: ShardConfig, servers: list[str], member_id: str | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time,
+                 connect_options: dict[str, Any] | None = None) -> None:
+        """`connect_options`: credentials and TLS for nats-py (`nocsoc.bus.security`, from
+        bus.auth/bus.tls: the pollers share the bus's NATS)."""
         if not servers:
             raise ValueError("sharded polling needs the NATS servers (bus.url or snmp.shard.url)")
         self.config = config
         self.servers = servers
+        self.connect_options = connect_options or {}
         self.id = member_key(member_id or config.poller_id or default_member_id())
         self.clock = clock
         self.counters = Counters(SNMP_SHARD, {"poller": self.id})
@@ -285,6 +289,7 @@ class ShardMember:
                 error_cb=self._on_error,
                 disconnected_cb=self._on_event,
                 reconnected_cb=self._on_event,
+                **self.connect_options,
             )
 
     async def _bucket(self, js: Any, name: str, ttl: float, description: str) -> KeyValue:
