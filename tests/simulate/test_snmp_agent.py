@@ -126,7 +126,8 @@ async def _pysnmp_get(host: str, port: int, *oids: str, v3: bool = False) -> lis
         err, status, _, vbs = await get_cmd(
             engine,
             auth,
-            await UdpTransportTarget.create((host, port), timeout=1, retries=2),  # a loaded machine may miss one
+            # retried: a loaded machine may miss one
+            await UdpTransportTarget.create((host, port), timeout=1, retries=2),
             ContextData(),
             *[ObjectType(ObjectIdentity(o)) for o in oids],
             lookupMib=False,
