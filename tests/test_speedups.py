@@ -66,6 +66,7 @@ def _runtime(name: str) -> str | None:
     return path if os.path.isabs(path) and os.path.exists(path) else None
 
 
+@pytest.mark.timeout(900)  # the inner run's own budget: every sanitized test, slow under ASan
 def test_c_paths_clean_under_sanitizers(tmp_path: Path) -> None:
     asan, ubsan = _runtime("libasan.so"), _runtime("libubsan.so")
     if asan is None or ubsan is None:
