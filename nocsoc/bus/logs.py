@@ -109,7 +109,9 @@ class LogDetectorHandler:
 
     def drain(self) -> None:
         """Wait until every queued line is processed and committed with its mark (before a
-        partition is released: its successor starts from the stored mark)."""
+        partition is released: its successor starts from the stored mark), the events held for
+        reordering released first (else their marks wait up to the reorder window)."""
+        self.pipeline.release_held()
         deadline = time.monotonic() + QUEUE_WAIT_S
         while not self.pipeline.idle() and time.monotonic() < deadline:
             time.sleep(0.02)
@@ -119,6 +121,10 @@ class LogDetectorHandler:
         return got[1] if got else 0
 
     def release(self, partition: int) -> None:
+        """The partition is no longer ours (given up, or its lease lost): what was handed over
+        is committed now, so that if it comes back to this detector (a lease lost to a stall,
+        then taken again) it resumes after it rather than handing it over twice."""
+        self.drain()
         self.next_seq.pop(partition, None)
 
 

@@ -366,6 +366,15 @@ class Engine:
         """Correlation events held for reordering."""
         return len(self._reorder) if self._reorder is not None else 0
 
+    def reorder_mark(self) -> int:
+        """Where the reordering stands: compare with `reorder_released` later."""
+        return self._reorder.pushed if self._reorder is not None else 0
+
+    def reorder_released(self, mark: int) -> bool:
+        """Every event held for reordering up to `mark` (`reorder_mark`) has been released, and
+        so counted in its correlations."""
+        return self._reorder is None or self._reorder.oldest_held() > mark
+
     def tick(self) -> list[Detection]:
         """Release the correlation events held for the reorder window of wall-clock time (the
         pipeline calls this a few times a second, so a quiet stream is not held back)."""

@@ -32,7 +32,7 @@ from nocsoc.detections.alerts import AlertStore
 from nocsoc.detections.config import DetectionsConfig
 from nocsoc.detections.loader import builtin_rules_dir
 from nocsoc.sinks.memory import MemorySink
-from tests.bus.helpers import SHARED, stream_last_seqs
+from tests.bus.helpers import CRASH_REORDER_S, SHARED, read_through, stream_last_seqs
 from tests.servers.base import free_port, wait_until
 from tests.servers.nats import NatsCluster, nats_cluster  # noqa: F401
 
@@ -183,7 +183,8 @@ def _run(tmp_path: Path, cluster: NatsCluster, crash: bool) -> None:
     bus = BusConfig(url=cluster.url, replicas=3, log_partitions=PARTITIONS, lease_ttl_s=2.0, ack_wait_s=5.0,
                     stream_max_bytes=16 << 20)
     logs = logs_config()
-    det = DetectionsConfig(alerts_db=str(tmp_path / "bus.db"), flush_interval_s=0.05, rules=rules())
+    det = DetectionsConfig(alerts_db=str(tmp_path / "bus.db"), flush_interval_s=0.05, rules=rules(),
+                           reorder_window_s=CRASH_REORDER_S if crash else 2.0)
     receiver = BusReceiver(bus, None, logs, tmp_path / "buffer", "r1")
     detectors = [BusLogDetector(logs, det, bus, MemorySink(), tmp_path, f"t{i}") for i in range(2)]
     receiver.start()
@@ -207,8 +208,17 @@ def _run(tmp_path: Path, cluster: NatsCluster, crash: bool) -> None:
         n += send_all(addresses, wlb, nx, slice(2, None))
         wait_until(lambda: receiver.publisher.counters["logs"].get("records") == n
                    and receiver.publisher.idle(), 30, what="receiver published every document")
-        store = live[0].pipeline.store
         urls = [nd.url for nd in cluster.nodes if nd.alive()]
+        if crash:
+            last = stream_last_seqs(urls, bus.prefix, "logs", PARTITIONS)
+            wait_until(lambda: read_through(live[0].runner, last), 60, what="the survivor read everything")
+            live[0].stop()  # releases what it holds for reordering, commits
+            with AlertStore(tmp_path / "bus.db") as st:
+                assert [(st.input_offset(f"bus:{stream_name(bus.prefix, 'logs', p)}") or (0, 0))[1]
+                        for p in range(PARTITIONS)] == last
+                assert alert_keys(st) == want
+            return
+        store = live[0].pipeline.store
 
         def committed() -> bool:
             last = stream_last_seqs(urls, bus.prefix, "logs", PARTITIONS)
