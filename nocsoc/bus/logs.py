@@ -151,9 +151,12 @@ class BusLogDetector:
         self.pipeline.stop(timeout)
 
     def crash(self) -> None:
-        """Stop as a kill -9 would (tests): the store keeps only what was committed."""
-        self.runner.stop(5.0, graceful=False)
+        """Stop as a kill -9 would (tests): the store keeps only what was committed. The
+        pipeline first: it commits on its own thread, and a kill -9 stops it with the rest (were
+        it still committing after the runner's stop, its successor could read a mark before
+        those commits)."""
         self.pipeline.abandon()
+        self.runner.stop(5.0, graceful=False)
 
     def counter_sets(self) -> list[Counters]:
         return [self.runner.counters, *self.pipeline.counter_sets()]

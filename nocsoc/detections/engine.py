@@ -370,6 +370,15 @@ class Engine:
         """Where the reordering stands: compare with `reorder_released` later."""
         return self._reorder.pushed if self._reorder is not None else 0
 
+    def reorder_release(self, mark: int) -> list[Detection]:
+        """Release (in event-time order) the held events that arrived up to `mark`, with what
+        is dated before them: a bound on how long `reorder_released(mark)` can stay false."""
+        out: list[Detection] = []
+        if self._reorder is not None:
+            for _, (k, ev) in self._reorder.release_arrivals(mark):
+                self._correlate(k, ev, out)
+        return out
+
     def reorder_released(self, mark: int) -> bool:
         """Every event held for reordering up to `mark` (`reorder_mark`) has been released, and
         so counted in its correlations."""

@@ -116,6 +116,15 @@ class ReorderBuffer(Generic[T]):
             gone.discard(arrivals.popleft())
         return arrivals[0] if arrivals else self._seq + 1
 
+    def release_arrivals(self, upto: int) -> Sequence[tuple[float, T]]:
+        """Release, in event-time order, what is held up to the newest event time of the items
+        that arrived up to number `upto`. `tick` releases in event-time order and stops at the
+        first item not held a window yet, so a stream that keeps bringing fresh items dated just
+        above the released ones can hold older arrivals back indefinitely; a caller waiting on
+        those arrivals (the log pipeline's stored marks) uses this to bound the wait."""
+        times = [e[0] for e in self._held if e[1] <= upto]
+        return self._release(max(times)) if times else []
+
     def drain(self) -> Sequence[tuple[float, T]]:
         """Everything held, oldest first."""
         return self._release(float("inf"))

@@ -56,30 +56,35 @@ def alert_keys(store: AlertStore) -> list[tuple[object, ...]]:
                   for a in store.list_alerts())
 
 
-def one_machine(tmp_path: Path, by_sender: dict[str, list[str]]) -> list[tuple[object, ...]]:
+def one_machine(tmp_path: Path, by_sender: dict[str, list[str]],
+                reorder_s: float = 2.0) -> list[tuple[object, ...]]:
+    """The alerts of one machine, with the bus run's reorder window."""
     port = free_port(socket.SOCK_DGRAM)
     p = LogPipeline(LogsConfig(syslog_udp=f"127.0.0.1:{port}", syslog_tcp=None),
-                    DetectionsConfig(alerts_db=str(tmp_path / "one.db"), flush_interval_s=0.05),
+                    DetectionsConfig(alerts_db=str(tmp_path / "one.db"), flush_interval_s=0.05,
+                                     reorder_window_s=reorder_s),
                     MemorySink(), base_dir=tmp_path)
     p.start()
     try:
         n = send_all(port, by_sender)
-        wait_until(lambda: p.processed() >= n and p.idle(), 30, what="one machine processed")
-        return alert_keys(p.store)
+        wait_until(lambda: p.processed() >= n, 30, what="one machine processed")
     finally:
-        p.stop()
+        p.stop()  # releases what is held for reordering, commits
+    with AlertStore(tmp_path / "one.db") as st:
+        return alert_keys(st)
 
 
 def _run(tmp_path: Path, cluster: NatsCluster, crash: bool) -> None:
     by_sender = lines_by_sender()
-    want = one_machine(tmp_path, by_sender)
+    reorder_s = CRASH_REORDER_S if crash else 2.0
+    want = one_machine(tmp_path, by_sender, reorder_s)
     assert len(want) == 16  # 8 brute forces, 8 path traversals
     bus = BusConfig(url=cluster.url, replicas=3, log_partitions=4, lease_ttl_s=2.0, ack_wait_s=5.0,
                     stream_max_bytes=16 << 20)
     port = free_port(socket.SOCK_DGRAM)
     logs = LogsConfig(syslog_udp=f"127.0.0.1:{port}", syslog_tcp=None)
     det = DetectionsConfig(alerts_db=str(tmp_path / "bus.db"), flush_interval_s=0.05,
-                           reorder_window_s=CRASH_REORDER_S if crash else 2.0)
+                           reorder_window_s=reorder_s)
     receiver = BusReceiver(bus, None, logs, tmp_path / "buffer", "r1")
     detectors = [BusLogDetector(logs, det, bus, MemorySink(), tmp_path, f"t{i}") for i in range(2)]
     receiver.start()

@@ -51,6 +51,21 @@ def test_arrival_marks_follow_releases() -> None:
     assert rb.oldest_held() == 5
 
 
+def test_release_arrivals_bounds_the_wait() -> None:
+    """Fresh items dated just above the released ones keep the tick (event-time order, stopping
+    at the first item not held a window) from releasing an older arrival; release_arrivals does,
+    with what is dated before it."""
+    now = [0.0]
+    rb: ReorderBuffer[str] = ReorderBuffer(2.0, 100, clock=lambda: now[0])
+    rb.push(10.0, "old")  # arrival 1
+    now[0] = 1.5
+    rb.push(9.0, "fresh")  # arrival 2, dated before it: at the front
+    now[0] = 2.5  # "old" has been held a window, "fresh" not: the tick stops at "fresh"
+    assert list(rb.tick()) == [] and rb.oldest_held() == 1
+    assert [x for _t, x in rb.release_arrivals(1)] == ["fresh", "old"]
+    assert (len(rb), rb.oldest_held()) == (0, 3)
+
+
 def test_kill_9_with_events_held_reads_them_again(tmp_path: Path) -> None:
     lines = [WEB] + [FAIL.format(s=i * 2, i=i) for i in range(12)]
     log = tmp_path / "auth.log"
