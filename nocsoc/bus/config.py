@@ -99,6 +99,8 @@ class BusConfig(BaseModel):
                                  description="flow partitions (by exporter): the unit a decoder owns")
     log_partitions: int = Field(default=8, ge=1, le=256,
                                 description="log partitions (by source address): the unit a detector owns")
+    trap_partitions: int = Field(default=4, ge=1, le=256,
+                                 description="trap partitions (by sender address): the unit a decoder owns")
     replicas: int = Field(default=3, ge=1, le=5, description="stream replicas (JetStream R; Kafka RF)")
     stream_max_bytes: int = Field(default=1 << 30, ge=1 << 20,
                                   description="bytes kept per partition stream; beyond: `discard`")
