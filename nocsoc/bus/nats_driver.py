@@ -70,6 +70,11 @@ def connect_failure(exc: BaseException, tls_set: bool = True) -> str:
     return f"{type(exc).__name__}: {text}"
 
 
+def _telling(exc: BaseException) -> bool:
+    """A failure that names a setting to fix (credentials, TLS), not just a socket's fate."""
+    return not isinstance(exc, TimeoutError) and not connect_failure(exc).startswith(f"{type(exc).__name__}:")
+
+
 class NatsReader:
     def __init__(self, js: Any, stream: str, durable: str, sub: Any) -> None:
         self.js, self.stream, self.durable, self.sub = js, stream, durable, sub
@@ -125,14 +130,18 @@ class NatsTransport:
         except Exception as exc:  # nats-py raises several types for "nobody there"
             # nats-py retries the first connect forever and reports each failure to error_cb:
             # the last one says why (refused credentials, a certificate), not just "timed out"
-            cause = exc if not isinstance(exc, TimeoutError) or self._last_error is None else self._last_error
+            last = self._last_error
+            cause = last if last is not None and (isinstance(exc, TimeoutError) or _telling(last)) else exc
             why = connect_failure(cause, self.config.tls is not None)
             raise BusError(f"bus {', '.join(servers)}: cannot connect ({why})") from None
         self.js = self.nc.jetstream(timeout=self.config.publish_timeout_s)
 
     async def _error(self, exc: Exception) -> None:
-        # while (re)connecting, nats-py reports every failed attempt: the callers say it once
-        self._last_error = exc
+        # while (re)connecting, nats-py reports every failed attempt: the callers say it once.
+        # A refusal that names its cause stays: the server sends -ERR 'Authorization Violation'
+        # and closes, and under load the next attempt may only see the connection reset
+        if self._last_error is None or _telling(exc) or not _telling(self._last_error):
+            self._last_error = exc
         log.debug("bus: %s", exc)
 
     async def _disconnected(self) -> None:
