@@ -17,7 +17,7 @@ from sigma.correlations import SigmaCorrelationRule
 
 from nocsoc.component import Counters
 from nocsoc.detections.compiler import CompiledRule
-from nocsoc.detections.correlation import CorrelationTracker, Firing
+from nocsoc.detections.correlation import EXTENDED, CorrelationTracker, Firing
 from nocsoc.detections.loader import RuleSet
 from nocsoc.detections.reorder import ReorderBuffer
 from nocsoc.events import LogEvent
@@ -218,6 +218,7 @@ class Engine:
             if reorder_window_s > 0 and self.trackers else None)
         # correlations are swept at the time they have seen: behind the stream by the reordering
         self._lag = reorder_window_s if self._reorder is not None else 0.0
+        self._unreported = False  # a fired incident may have gained events `tick` reports
         self.rule_hits: dict[str, int] = {}
 
     def route(self, event: LogEvent) -> Route:
@@ -240,17 +241,10 @@ class Engine:
         feeds = self._feeds.get(key)
         if feeds:
             if self._reorder is not None:  # back in event-time order first
-                for t, (k, ev) in self._reorder.push(event.time, (key, event)):
-                    for tr in self._feeds[k]:
-                        f = tr.feed(k, ev, t)
-                        if f is not None:
-                            self._fired(tr, f, ev, t, out)
+                for _t, (k, ev) in self._reorder.push(event.time, (key, event)):
+                    self._correlate(k, ev, out)
                 return
-            t = event.time
-            for tr in feeds:
-                f = tr.feed(key, event, t)
-                if f is not None:  # rare: most events only update a window
-                    self._fired(tr, f, event, t, out)
+            self._correlate(key, event, out)
 
     def process(self, event: LogEvent) -> list[Detection]:
         """Test one event; return the detections it causes (often none)."""
@@ -323,28 +317,27 @@ class Engine:
                 out.append(self._firing_detection(tr, firing))
 
     def _correlate(self, key: int, event: LogEvent, out: list[Detection]) -> None:
+        """Feed the correlations of rule (or correlation) `key` one event of theirs."""
         t = event.time
         for tr in self._feeds[key]:
             f = tr.feed(key, event, t)
-            if f is not None:
-                self._fired(tr, f, event, t, out)
+            if tr.ready:  # updates of windows that went away: before what this event started
+                self._report(tr, out)
+            if f is None:
+                continue
+            if f is EXTENDED:  # counted into a fired incident: reported by `tick`
+                self._unreported = True
+            else:
+                self.counters.add("incidents")
+                out.append(self._firing_detection(tr, f))
+            # correlations of correlations (e.g. success after a brute force) see every event
+            # of the incident, as they would a rule's matches
+            if id(tr.corr) in self._feeds:
+                self._correlate(id(tr.corr), event, out)
 
-    def _feed(self, tr: CorrelationTracker, key: int, event: LogEvent, t: float,
-              out: list[Detection]) -> None:
-        f = tr.feed(key, event, t)
-        if f is not None:
-            self._fired(tr, f, event, t, out)
-
-    def _fired(self, tr: CorrelationTracker, f: Firing, event: LogEvent, t: float,
-               out: list[Detection]) -> None:
-        if f.new:
-            self.counters.add("incidents")
-        # every firing reaches the store: a new incident creates the alert, later events of the
-        # same incident increment it (so its count is the incident's size)
-        out.append(self._firing_detection(tr, f))
-        # correlations of correlations (e.g. success after a brute force)
-        for dep in self._feeds.get(id(tr.corr), ()):
-            self._feed(dep, id(tr.corr), event, t, out)
+    def _report(self, tr: CorrelationTracker, out: list[Detection]) -> None:
+        for f in tr.report():
+            out.append(self._firing_detection(tr, f))
 
     def _rule_detection(self, rule: CompiledRule, event: LogEvent) -> Detection:
         f = event.fields
@@ -363,29 +356,48 @@ class Engine:
                          _first(fields, _USER), list(f.events))
 
     def held(self) -> int:
-        """Correlation events held for reordering."""
-        return len(self._reorder) if self._reorder is not None else 0
+        """What the engine holds back: correlation events held for reordering, plus one if
+        fired incidents have gained events not reported yet. The pipeline calls `tick` while
+        this is not 0, and is idle only when it is."""
+        n = len(self._reorder) if self._reorder is not None else 0
+        if self._unreported:
+            if any(tr.unreported() for tr in self.trackers):
+                n += 1
+            else:
+                self._unreported = False
+        return n
+
+    def _report_all(self, out: list[Detection]) -> list[Detection]:
+        """Every fired incident's events gained since the last report: one update each."""
+        self._unreported = False
+        for tr in self.trackers:
+            if tr.unreported():
+                self._report(tr, out)
+        return out
 
     def tick(self) -> list[Detection]:
         """Release the correlation events held for the reorder window of wall-clock time (the
-        pipeline calls this a few times a second, so a quiet stream is not held back)."""
+        pipeline calls this a few times a second, so a quiet stream is not held back), and
+        report what fired incidents have gained since the last tick (their alerts' count and
+        last_seen)."""
         out: list[Detection] = []
         if self._reorder is not None and len(self._reorder):
             for _, (k, ev) in self._reorder.tick():
                 self._correlate(k, ev, out)
-        return out
+        return self._report_all(out) if self._unreported else out
 
     def drain(self) -> list[Detection]:
-        """Every held correlation event, in order (stop, end of a hunt)."""
+        """Every held correlation event, in order, and every unreported update (stop, end of a
+        hunt)."""
         out: list[Detection] = []
         if self._reorder is not None:
             for _, (k, ev) in self._reorder.drain():
                 self._correlate(k, ev, out)
-        return out
+        return self._report_all(out)
 
     def flush(self, now: float) -> list[Detection]:
-        """End of input (hunting) or a quiet stream: release what is held for reordering, then
-        close windows whose time has passed."""
+        """End of input (hunting) or a quiet stream: release what is held for reordering and
+        report what incidents gained, then close windows whose time has passed."""
         out = self.drain()
         for tr in self.trackers:
             for f in tr.sweep(now):
@@ -428,4 +440,5 @@ class Engine:
             if n == 0 and snap.get("groups"):
                 stale.append(rid)
             restored += n
+        self._unreported = any(tr.unreported() for tr in self.trackers)
         return restored, stale
