@@ -162,23 +162,34 @@ class _Window:
     __slots__ = ("active", "gained", "gained_first", "gained_last", "gained_sample", "last", "past",
                  "peak", "queued", "sample", "state", "total")
 
-    def __init__(self, last: float, state: Any) -> None:
-        self.reset(last, state)
-
-    def reset(self, last: float, state: Any) -> None:
-        """A new window in the same group (the object reused: a stream of short incidents)."""
+    def __init__(self, last: float, state: Any, first: LogEvent | None) -> None:
+        """A window whose first event is `first` (its first sample; None: samples loaded after)."""
         self.last = last
         self.state = state
         self.active = False
         self.total = 0
         self.peak = 0
-        self.sample: list[LogEvent] = []
+        self.sample: list[LogEvent] = [first] if first is not None else []
         self.past: list[_Window] | None = None
         # an active window's events not reported yet (see the module docstring)
         self.gained = 0
         self.gained_first = self.gained_last = 0.0
-        self.gained_sample: list[LogEvent] = []
+        self.gained_sample: list[LogEvent] = _NO_EVENTS
         self.queued = False  # in the tracker's list of windows to report
+
+    def reset(self, last: float, state: Any, first: LogEvent) -> None:
+        """A new window in the same group (the object reused: a stream of short incidents).
+        Its gained events were reported before; `queued` stays as it is."""
+        self.last = last
+        self.state = state
+        self.active = False
+        self.total = 0
+        self.peak = 0
+        self.sample = [first]
+        self.past = None
+
+
+_NO_EVENTS: list[LogEvent] = []  # shared, never appended to: a window's gained samples are new lists
 
 
 @dataclass(slots=True)
@@ -279,16 +290,11 @@ class CorrelationTracker:
             SigmaCorrelationType.TEMPORAL: self._temporal,
             SigmaCorrelationType.TEMPORAL_ORDERED: self._temporal_ordered}
         self._update = updates[self.type]
-
-    def _new_state(self) -> Any:
-        typ = self.type
-        if typ is SigmaCorrelationType.EVENT_COUNT:
-            return deque()
-        if typ is SigmaCorrelationType.VALUE_COUNT:
-            return OrderedDict()
-        if typ is SigmaCorrelationType.TEMPORAL:
-            return {}
-        return [[] for _ in range(self._steps)]
+        steps = self._steps
+        # a new window's state (called for most events of a value_count over random sources)
+        self._new_state: Callable[[], Any] = {
+            SigmaCorrelationType.EVENT_COUNT: deque, SigmaCorrelationType.VALUE_COUNT: OrderedDict,
+            SigmaCorrelationType.TEMPORAL: dict}.get(self.type) or (lambda: [[] for _ in range(steps)])
 
     def _met(self, value: int) -> bool:
         for op, n in self._checks:  # noqa: SIM110
@@ -311,11 +317,13 @@ class CorrelationTracker:
         return tuple(out)
 
     def feed(self, key: int, event: LogEvent, t: float) -> Firing | None:
+        """Count one event of referenced rule `key` at time `t`: a new Firing when it makes its
+        window's condition true, EXTENDED when that window has fired already, else None."""
         single = self._single.get(key)
         gk: tuple[str, ...] | None
         if single is not None:  # one group-by field (the common case), without the loop
             v = event.fields.get(single)
-            gk = None if v is None or v == "" else (str(v).lower(),)
+            gk = None if v is None or v == "" else ((v if v.__class__ is str else str(v)).lower(),)
         else:
             gk = self._group_key(key, event)
         if gk is None:
@@ -330,7 +338,7 @@ class CorrelationTracker:
             if len(groups) >= self.max_groups:
                 self._drop(*groups.popitem(last=False))
                 self.evicted += 1
-            w = groups[gk] = _Window(t, self._new_state())
+            w = groups[gk] = _Window(t, self._new_state(), event)
         else:
             groups.move_to_end(gk)  # most recent last: `sweep` frees from the front
             last = w.last
@@ -339,22 +347,23 @@ class CorrelationTracker:
                     self._gained(gk, w)
                 if self.at_close or w.past is not None:
                     self._close(gk, w, True)
-                w.reset(t, self._new_state())
-            elif t < last - span:  # too old for it: never counted with the newer events
-                found = self._past_window(gk, w, t)
-                if found is None:
-                    self.too_old += 1
-                    return None
-                w = found
-                self.past += 1
-                if t > w.last:
+                w.reset(t, self._new_state(), event)
+            else:
+                if t < last - span:  # too old for it: never counted with the newer events
+                    found = self._past_window(gk, w, t, event)
+                    if found is None:
+                        self.too_old += 1
+                        return None
+                    w = found
+                    self.past += 1
+                    if t > w.last:
+                        w.last = t
+                elif t > last:
                     w.last = t
-            elif t > last:
-                w.last = t
+                sample = w.sample
+                if w.total and len(sample) < self.samples:  # (a past window just made has it)
+                    sample.append(event)
         w.total += 1
-        sample = w.sample
-        if len(sample) < self.samples:
-            sample.append(event)
         value = self._update(w.state, key, event, t, w.last - span)
         if w.active:  # counted into the incident, reported by `report`
             n = w.gained
@@ -383,10 +392,11 @@ class CorrelationTracker:
             return None
         w.active = True
         self.incidents += 1
+        sample = w.sample
         events = sample if sample[-1] is event else [*sample[:self.samples - 1], event]
         return Firing(self.corr, gk, True, w.total, self._first(w.state, t), w.last, events)
 
-    def _past_window(self, gk: tuple[str, ...], g: _Window, t: float) -> _Window | None:
+    def _past_window(self, gk: tuple[str, ...], g: _Window, t: float, event: LogEvent) -> _Window | None:
         """The past window of `g` an event at `t` (older than g's window) belongs to: one whose
         timespan reaches it, or a new one if fewer than `past_windows` are kept; None: too old."""
         span = self.timespan
@@ -399,7 +409,7 @@ class CorrelationTracker:
                 return w
         if len(past) >= self.past_windows:
             return None
-        w = _Window(t, self._new_state())
+        w = _Window(t, self._new_state(), event)
         past.append(w)  # older than every kept one (none reached it)
         return w
 
@@ -432,7 +442,7 @@ class CorrelationTracker:
                      floor: float) -> int:
         v = event.fields.get(self._value_fields[key])
         if v is not None and v != "":
-            sv = str(v).lower()  # Sigma: `Admin`, `admin` and `ADMIN` are one value
+            sv = (v if v.__class__ is str else str(v)).lower()  # Sigma: `Admin` and `admin` are one
             newest = next(reversed(vals.values())) if vals else t
             if t >= newest:
                 vals.pop(sv, None)
@@ -490,7 +500,7 @@ class CorrelationTracker:
                                  w.gained_sample))
         self._gaining -= 1
         w.gained = 0
-        w.gained_sample = []
+        w.gained_sample = _NO_EVENTS
 
     def report(self) -> list[Firing]:
         """Every active window's events gained since its last report: one update Firing each
@@ -535,8 +545,11 @@ class CorrelationTracker:
         """Free idle groups (idle for a timespan) and past windows over by then; evaluate
         `lt`/`lte` conditions at window close."""
         cutoff = now - self.timespan
-        out, self._closed = self._closed, []
         groups = self.groups
+        if not self._closed and not self._with_past and not self.ready and (
+                not groups or next(iter(groups.values())).last >= cutoff):
+            return []  # nothing idle (the common case: most sweeps of most rules)
+        out, self._closed = self._closed, []
         closing = self.at_close or bool(self._with_past)
         while groups:
             gk, g = next(iter(groups.items()))
@@ -609,7 +622,7 @@ class CorrelationTracker:
             st = {self.keys[i]: t for i, t in state}
         else:
             st = [[(float(t), int(seq)) for t, seq in step] for step in state]
-        w = _Window(float(last), st)
+        w = _Window(float(last), st, None)
         w.active, w.total, w.peak = bool(active), int(total), int(peak)
         w.sample = [LogEvent.from_dict(e) for e in sample]
         if len(saved) > 6:

@@ -88,36 +88,60 @@ class Route:
     # the keyword needles alone, searched in the raw line)
     field_scans: list[tuple[str, Callable[[str, bool], list[tuple[int, int, int]]],
                             list[tuple[int, ...]]]] = field(default_factory=list)
+    # the rules to run for a set of candidates (with the `always` ones, in load order): events of
+    # one kind admit the same few sets, so each is merged and sorted once (see `candidates`)
+    merged: dict[Any, list[CompiledRule]] = field(default_factory=dict)
+    two: frozenset[int] = frozenset()  # rules with a second gate (see build_route)
+
+    def candidates(self, cand: list[tuple[int, ...]]) -> list[CompiledRule]:
+        """The rules to run when the needles admitted `cand` (tuples of gate slots)."""
+        key: Any = cand[0] if len(cand) == 1 else frozenset(cand)
+        got = self.merged.get(key)
+        if got is None:
+            found: set[int] = set()
+            for idx in cand:
+                found.update(idx)
+            n, two = len(self.rules), self.two
+            run = set(self.always)
+            run.update(i for i in found if i < n and (i not in two or i + n in found))
+            if len(self.merged) >= _MAX_MERGED:  # bounded: an odd stream must not grow it
+                self.merged.clear()
+            got = self.merged[key] = [self.rules[i] for i in sorted(run)]
+        return got
 
 
+_MAX_MERGED = 4096  # candidate sets remembered per route
 _DFA_NEEDLES = 500  # automata with this many needles scan with a DFA
 _PER_FIELD_NEEDLES = 500  # routes with this many needles scan each field on its own
 _MAX_PICKED_FIELDS = 3  # beyond this, joining all values in C beats picking them in Python
 
 
 def build_route(rules: list[CompiledRule]) -> Route:
+    """Gate slots: rule i's needles admit slot i, its second gate's (`needles2`) slot i + N
+    (N rules); `Route.candidates` runs rule i when slot i, and i + N if it has a second gate,
+    were admitted."""
     always: list[int] = []
     by_needle: dict[str, set[int]] = {}
     keywords = False
     fnames: dict[str, None] = {}
     exact: dict[str, dict[str, set[int]]] = {}
-    for i, r in enumerate(rules):
-        if not r.needles:
-            always.append(i)
-            continue
-        for k, (f, n) in enumerate(r.needles):
-            if f is not None and k in r.exact:
-                exact.setdefault(f, {}).setdefault(n, set()).add(i)
+    gates = _gates(rules)
+    for slot, gate, exact_k in gates:
+        for k, (f, n) in enumerate(gate):
+            if f is not None and k in exact_k:
+                exact.setdefault(f, {}).setdefault(n, set()).add(slot)
                 continue
-            by_needle.setdefault(n, set()).add(i)
+            by_needle.setdefault(n, set()).add(slot)
             if f is None:
                 keywords = True
             else:
                 fnames[f] = None
-    route = Route(rules, tuple(always), plain=[rules[i] for i in always])
+    always = [i for i, r in enumerate(rules) if not r.needles]
+    route = Route(rules, tuple(always), plain=[rules[i] for i in always],
+                  two=frozenset(s - len(rules) for s, _, _ in gates if s >= len(rules)))
     route.exact = [(f, {v: tuple(sorted(idx)) for v, idx in table.items()}) for f, table in exact.items()]
     if len(by_needle) >= _PER_FIELD_NEEDLES:
-        _per_field(route, rules)
+        _per_field(route, gates)
     elif by_needle:
         # Why a library: Aho-Corasick in Rust (ahocorasick_rs) scans a 150-character line for
         # ~150 needles in ~0.6 us, 3-4x faster than the best `re` alternation (a trie of the
@@ -129,6 +153,21 @@ def build_route(rules: list[CompiledRule]) -> Route:
     return route
 
 
+Gates = list[tuple[int, list[tuple[str | None, str]], frozenset[int]]]
+
+
+def _gates(rules: list[CompiledRule]) -> Gates:
+    """(slot, needles, indexes of the exact ones) of every gate of `rules` (see build_route)."""
+    out: Gates = []
+    n = len(rules)
+    for i, r in enumerate(rules):
+        if r.needles:
+            out.append((i, r.needles, r.exact))
+            if r.needles2:
+                out.append((i + n, r.needles2, r.exact2))
+    return out
+
+
 def _automaton(needles: list[str]) -> Callable[[str, bool], list[tuple[int, int, int]]]:
     # thousands of needles: a DFA scans ~2x faster than the default NFA (measured on Sysmon
     # events); it takes ~0.2 s and ~16 MB to build for 4,500 needles, so small sets keep the NFA
@@ -137,17 +176,17 @@ def _automaton(needles: list[str]) -> Callable[[str, bool], list[tuple[int, int,
     return ac.find_matches_as_indexes
 
 
-def _per_field(route: Route, rules: list[CompiledRule]) -> None:
+def _per_field(route: Route, gates: Gates) -> None:
     """Gate a big route field by field: a needle of `CommandLine` searched in CommandLine only.
     One scan over all values joined found SigmaHQ's `user` or `process` (command-line needles)
     in every Sysmon event's paths and descriptions, making dozens of rules candidates each time;
     per field, SigmaHQ's process_creation rules get ~3x fewer candidates."""
     per: dict[str | None, dict[str, set[int]]] = {}
-    for i, r in enumerate(rules):
-        for k, (f, n) in enumerate(r.needles or ()):
-            if f is not None and k in r.exact:
+    for slot, gate, exact_k in gates:
+        for k, (f, n) in enumerate(gate):
+            if f is not None and k in exact_k:
                 continue
-            per.setdefault(f, {}).setdefault(n, set()).add(i)
+            per.setdefault(f, {}).setdefault(n, set()).add(slot)
     for f, table in per.items():
         needles = sorted(table)
         scan = _automaton(needles)
@@ -281,14 +320,7 @@ class Engine:
                 else:
                     cand.extend([pr[h[0]] for h in hits])
         if cand:
-            all_rules = route.rules
-            if len(cand) == 1 and not route.always:
-                rules = [all_rules[i] for i in cand[0]]
-            else:
-                found = set(route.always)
-                for idx in cand:
-                    found.update(idx)
-                rules = [all_rules[i] for i in sorted(found)]
+            rules = route.candidates(cand)
         for rule in rules:
             try:
                 hit = rule.match(event)

@@ -1,0 +1,59 @@
+"""The engine's shortcuts give exactly what the plain path gives (speed, never results)."""
+
+from __future__ import annotations
+
+import sys
+
+from nocsoc.detections.compiler import _number
+from nocsoc.events import LogEvent
+
+
+def _reference(v: object) -> float | None:
+    try:
+        return float(v)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+
+
+def test_number_refuses_early_only_what_float_refuses() -> None:
+    """`_number` skips float() for a text whose first character no number starts with: checked
+    for every Unicode character as the first of a short text, and on the odd forms float() takes."""
+    odd = ["", " 12", "\u00a012", "\u3000 7 ", "\u0661\u0662", "inf", "-Infinity", "nan", "+.5", "1_000",
+           "1e3", "²", "0x10", "SEC_LOGIN-4-LOGIN_FAILED", "113006", "113006.0", "\t-0\n"]
+    texts = odd + [f"{chr(c)}1" for c in range(sys.maxunicode + 1) if not 0xD800 <= c <= 0xDFFF]
+    wrong = [t for t in texts if repr(_number(t)) != repr(_reference(t))]  # repr: nan == nan
+    assert wrong == []
+
+
+def test_a_rule_with_two_gates_runs_only_when_both_occur_and_never_misses() -> None:
+    """`Image|endswith: \\csi.exe` and `Company: Microsoft Corporation`: gated by both parts, the
+    rule is not run on every Microsoft binary, and detects exactly what it detects ungated."""
+    import dataclasses
+
+    from nocsoc.detections.engine import Engine
+    from nocsoc.detections.loader import RuleSet
+    from tests.detections.test_compiler import rule
+
+    r = rule("    sel_img:\n        Image|endswith: '\\\\csi.exe'\n"
+             "    sel_co:\n        Company: 'Microsoft Corporation'\n    condition: sel_img and sel_co")
+    gates = [[("Company", "microsoft corporation")], [("Image", "\\csi.exe")]]
+    assert sorted([r.needles, r.needles2]) == gates
+    runs = 0
+    inner = r.match
+
+    def counted(e: LogEvent) -> bool:
+        nonlocal runs
+        runs += 1
+        return inner(e)
+    gated = Engine(RuleSet([dataclasses.replace(r, match=counted)], []))
+    plain = Engine(RuleSet([dataclasses.replace(r, needles=None)], []))
+    images = ["C:\\Windows\\csi.exe", "C:\\Windows\\cmd.exe", "C:\\x\\CSI.EXE", None]
+    companies = ["Microsoft Corporation", "microsoft corporation", "Contoso", None]
+    got, want = [], []
+    for image in images:
+        for company in companies:
+            fields = {k: v for k, v in (("Image", image), ("Company", company)) if v is not None}
+            got.append(bool(gated.process(LogEvent("x", dict(fields), product="linux"))))
+            want.append(bool(plain.process(LogEvent("x", dict(fields), product="linux"))))
+    assert got == want and sum(got) == 4  # two csi.exe spellings x two Company spellings
+    assert runs == 4  # run only where both needles occur
