@@ -614,13 +614,16 @@ Needles = list[tuple[str | None, str]]
 
 
 def _string_needle(value: Any) -> str | None:
-    """The longest literal piece a matching value must contain (lowercased), if any: three
-    characters at least, or any non-ASCII ones (SigmaHQ's emoji and homoglyph rules list single
-    characters, rare in command lines, which otherwise left those rules ungated)."""
+    """The longest literal piece a matching value must contain (lowercased), if any. Short ones
+    count too (`;`, `|`, `~` of the web attack rules, SigmaHQ's emoji and homoglyphs): a rule
+    gated by them runs on the few events holding one, where it otherwise ran on every event;
+    `_needle_score` ranks them last, so a longer needle of the same AND gates instead. Blanks
+    alone are no needle: they occur in nearly every value, and overlapping matches of each
+    would cost more than running the rule."""
     if isinstance(value, SigmaString):
         pieces = [p for p in value.s if isinstance(p, str)]
         best = max(pieces, key=len, default="")
-        return best.lower() if len(best) >= 3 or (best and not best.isascii()) else None
+        return best.lower() if best.strip() else None
     return None
 
 

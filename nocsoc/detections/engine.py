@@ -68,6 +68,38 @@ def _corr_meta(c: SigmaCorrelationRule) -> tuple[str, str, str, tuple[str, ...]]
             tuple(f"{t.namespace}.{t.name}" for t in c.tags))
 
 
+class FieldScan:
+    """One field's automaton in a big route, and what it found in the values seen lately.
+    Windows events repeat their values (the same binaries' Image, Company, Product, Hashes,
+    User, CurrentDirectory, ...): a value scanned once is looked up after, where each scan of
+    an automaton of thousands of needles costs ~1-3 us (its tables are rarely in cache)."""
+
+    __slots__ = ("field", "memo", "pattern_rules", "scan")
+
+    def __init__(self, fname: str, scan: Callable[[str, bool], list[tuple[int, int, int]]],
+                 pattern_rules: list[tuple[int, ...]]) -> None:
+        self.field = fname
+        self.scan = scan
+        self.pattern_rules = pattern_rules
+        self.memo: dict[str, list[tuple[int, ...]]] = {}
+
+    def admitted(self, value: str) -> list[tuple[int, ...]]:
+        """The gate slots the needles found in `value` admit (shared: never modify it)."""
+        got = self.memo.get(value)
+        if got is None:
+            pr = self.pattern_rules
+            got = [pr[h[0]] for h in self.scan(value, True)]
+            if len(value) <= _MEMO_VALUE_CHARS:
+                if len(self.memo) >= _MEMO_VALUES:  # bounded: a stream of unique values
+                    self.memo.clear()
+                self.memo[value] = got
+        return got
+
+
+_MEMO_VALUES = 2048  # values remembered per field and route
+_MEMO_VALUE_CHARS = 512  # longer values are scanned every time
+
+
 @dataclass(slots=True)
 class Route:
     """The rules one kind of event meets, in load order. Rules without needles run on every
@@ -86,8 +118,7 @@ class Route:
     plain: list[CompiledRule] = field(default_factory=list)  # the `always` rules
     # big routes: one automaton per field, over that field's needles only (then `scan` holds
     # the keyword needles alone, searched in the raw line)
-    field_scans: list[tuple[str, Callable[[str, bool], list[tuple[int, int, int]]],
-                            list[tuple[int, ...]]]] = field(default_factory=list)
+    field_scans: list[FieldScan] = field(default_factory=list)
     # the rules to run for a set of candidates (with the `always` ones, in load order): events of
     # one kind admit the same few sets, so each is merged and sorted once (see `candidates`)
     merged: dict[Any, list[CompiledRule]] = field(default_factory=dict)
@@ -194,7 +225,7 @@ def _per_field(route: Route, gates: Gates) -> None:
         if f is None:  # keywords: the raw line
             route.scan, route.pattern_rules, route.haystack = scan, pr, LogEvent.raw_lower
         else:
-            route.field_scans.append((f, scan, pr))
+            route.field_scans.append(FieldScan(f, scan, pr))
 
 
 def _haystack_fn(keywords: bool, fnames: tuple[str, ...]) -> Callable[[LogEvent], str]:
@@ -301,15 +332,15 @@ class Engine:
                         cand = [idx]
                     else:
                         cand.append(idx)
-        for fname, fscan, fpr in route.field_scans:
-            v = event.lower(fname)
+        for fs in route.field_scans:
+            v = event.lower(fs.field)
             if v:
-                fhits = fscan(v, True)
-                if fhits:
+                admitted = fs.admitted(v)
+                if admitted:
                     if cand is None:
-                        cand = [fpr[h[0]] for h in fhits]
+                        cand = [*admitted]
                     else:
-                        cand.extend([fpr[h[0]] for h in fhits])
+                        cand.extend(admitted)
         scan = route.scan
         if scan is not None:
             hits = scan(route.haystack(event), True)

@@ -57,3 +57,38 @@ def test_a_rule_with_two_gates_runs_only_when_both_occur_and_never_misses() -> N
             want.append(bool(plain.process(LogEvent("x", dict(fields), product="linux"))))
     assert got == want and sum(got) == 4  # two csi.exe spellings x two Company spellings
     assert runs == 4  # run only where both needles occur
+
+
+def test_field_scans_remember_values_and_stay_bounded(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A big route scans each field on its own and remembers what a value admitted: the same
+    values seen again (as Windows events repeat their Image, Company, ...) give the same
+    detections as ungated rules, and the memory of values is bounded."""
+    import dataclasses
+
+    import nocsoc.detections.engine as engine_mod
+    from nocsoc.detections.engine import Engine
+    from nocsoc.detections.loader import RuleSet
+    from tests.detections.test_compiler import rule
+
+    monkeypatch.setattr(engine_mod, "_PER_FIELD_NEEDLES", 2)
+    monkeypatch.setattr(engine_mod, "_MEMO_VALUES", 3)
+    rules = [dataclasses.replace(rule(d), id=f"r{i}") for i, d in enumerate([
+        "    sel:\n        Image|endswith: '\\\\csi.exe'\n    condition: sel",
+        "    sel:\n        CommandLine|contains: 'whoami'\n    condition: sel",
+        "    sel:\n        CommandLine|contains|all: ['net', 'user']\n        Image|contains: 'net'\n"
+        "    condition: sel"])]
+    gated, plain = Engine(RuleSet(rules, [])), Engine(RuleSet(
+        [dataclasses.replace(r, needles=None) for r in rules], []))
+    values = [("C:\\csi.exe", "csi whoami"), ("C:\\net.exe", "net user x"), ("C:\\a.exe", "whoami"),
+              ("C:\\net1.exe", "net1 user"), ("C:\\b.exe", "b")]
+    got, want = [], []
+    for _ in range(3):  # seen again: answered from memory (or scanned again once forgotten)
+        for image, cli in values:
+            def event(image: str = image, cli: str = cli) -> LogEvent:
+                return LogEvent("x", {"Image": image, "CommandLine": cli}, product="linux")
+            got.append(sorted(d.rule_id for d in gated.process(event())))
+            want.append(sorted(d.rule_id for d in plain.process(event())))
+    assert got == want and sum(map(len, got)) == 3 * 5
+    (route,) = gated._routes.values()
+    assert sorted(fs.field for fs in route.field_scans) == ["CommandLine", "Image"]
+    assert all(0 < len(fs.memo) <= 3 for fs in route.field_scans)
