@@ -92,3 +92,27 @@ def test_field_scans_remember_values_and_stay_bounded(monkeypatch) -> None:  # t
     (route,) = gated._routes.values()
     assert sorted(fs.field for fs in route.field_scans) == ["CommandLine", "Image"]
     assert all(0 < len(fs.memo) <= 3 for fs in route.field_scans)
+
+
+def test_keywords_found_in_the_raw_bytes_are_those_of_its_lowercase() -> None:
+    """ASCII keyword needles are searched in the raw line's UTF-8 bytes lowercased: the same
+    rules fire as on str.lower(), also with the two characters whose lowercase holds ASCII."""
+    import dataclasses
+
+    from nocsoc.detections.engine import Engine
+    from nocsoc.detections.loader import RuleSet
+    from tests.detections.test_compiler import rule
+
+    traps = [chr(c) for c in range(128, sys.maxunicode + 1)
+             if not 0xD800 <= c <= 0xDFFF and any(ch.isascii() for ch in chr(c).lower())]
+    assert traps == ["\u0130", "\u212a"]  # the engine's list (nocsoc.detections.engine._raw_lower_bytes)
+    rules = [dataclasses.replace(rule(f"    keywords:\n        - '{k}'\n    condition: keywords"), id=k)
+             for k in ("kelvin", "istanbul", "mimikatz", "sekurlsa::")]
+    gated, plain = Engine(RuleSet(rules, [])), Engine(RuleSet(
+        [dataclasses.replace(r, needles=None) for r in rules], []))
+    raws = ["\u212aELVIN \u00ae", "\u0130STANBUL", "ISTANBUL \u00ae", "MIMIKATZ\u00ae SEKURLSA::x",
+            "mimi\u212aatz", "caf\u00e9 sekurlsa:", "\udcff kelvin"]
+    got = [sorted(d.rule_id for d in gated.process(LogEvent(r, {}, product="linux"))) for r in raws]
+    want = [sorted(d.rule_id for d in plain.process(LogEvent(r, {}, product="linux"))) for r in raws]
+    assert got == want == [["kelvin"], [], ["istanbul"], ["mimikatz", "sekurlsa::"], ["mimikatz"], [],
+                           ["kelvin"]]
