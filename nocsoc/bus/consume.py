@@ -282,6 +282,10 @@ class PartitionRunner:
         try:
             handled = self.handler.handle_batch(h.partition, [(m.seq, recs) for m, recs in batch])
         except Exception as exc:  # the whole call failed: each of its messages is poison
+            if len(batch) > 1 and getattr(self.handler, "all_or_nothing", False):
+                for one in batch:  # nothing of it was counted: find the bad ones
+                    await self._handle(h, [one])
+                return
             for m, _recs in batch:
                 await self._poison(h, m, exc)
             return
@@ -316,6 +320,10 @@ class PartitionRunner:
 
     async def _commit(self, h: Held, final: bool = False) -> None:
         h.last_commit = time.monotonic()
+        # fence: renewed, the lease is ours for lease_ttl_s, and nobody can take the partition
+        # before that; a process stalled past its lease (an overloaded host) learns it here
+        # (LeaseLost), before it writes what its successor is already reading again
+        h.lease_rev = await self.transport.renew(self._lease(h.partition), self.member, h.lease_rev)
         upto = await self.handler.commit(h.partition, h.caught_up and not final)
         last = None
         while h.acks and h.acks[0].seq <= upto:

@@ -1,5 +1,9 @@
 """`--role detector`: log partitions from the bus -> the same LogPipeline as one machine.
 
+Log partitions carry syslog lines and Windows event documents (Winlogbeat, NXLog), each record's
+source naming its input (`nocsoc.bus.receiver`); the pipeline parses each as its input's parser
+does on one machine (Windows documents: the field mapping, then the Sigma engine).
+
 Idempotent by stream sequence through the alert store: each message's lines are queued to the
 pipeline with a mark (`bus:<stream>`, sequence), and the pipeline stores the marks in the same
 transaction as the detections of the lines before them - the mechanism that already makes a
@@ -37,11 +41,27 @@ log = logging.getLogger(__name__)
 QUEUE_WAIT_S = 30.0
 
 
+# a record's input, from its source's prefix (`nocsoc.bus.receiver`) -> the pipeline's source
+INPUTS = {"": "syslog_udp", "tcp": "syslog_tcp", "winlogbeat": "winlogbeat", "nxlog_tcp": "nxlog_tcp",
+          "nxlog_udp": "nxlog_udp"}
+
+
 def detector_logs_config(config: LogsConfig) -> LogsConfig:
     """The logs config of a detector: the same parsing and rules, no listeners or files of its
-    own (the receivers have them)."""
+    own (the receivers have them: syslog and the Windows inputs)."""
     return config.model_copy(update={"syslog_udp": None, "syslog_tcp": None, "files": [],
-                                     "windows": config.windows.model_copy(update={"enabled": False})})
+                                     "windows": config.windows.model_copy(update={
+                                         "winlogbeat": None, "nxlog_tcp": None, "nxlog_udp": None})})
+
+
+def record_input(source: str) -> tuple[str, str]:
+    """(pipeline source, sender address) of a record's source; ValueError for an input this
+    version does not know (the message is poison: dead-lettered, never redelivered)."""
+    prefix, _, sender = source.rpartition("/")
+    kind = INPUTS.get(prefix)
+    if kind is None:
+        raise ValueError(f"record from an unknown input {prefix[:40]!r}")
+    return kind, sender
 
 
 class LogDetectorHandler:
@@ -59,15 +79,21 @@ class LogDetectorHandler:
         self.next_seq[partition] = start
         return start
 
+    # a batch that raises queued nothing (its inputs are checked first): the runner then hands
+    # its messages over one by one, so only the bad one goes to the dead-letter subject
+    all_or_nothing = True
+
     def handle_batch(self, partition: int, messages: list[tuple[int, list[Record]]]) -> list[bool]:
+        for _seq, records in messages:
+            for _p, source, _t in records:
+                record_input(source)
         return [self.handle(partition, seq, records) for seq, records in messages]
 
     def handle(self, partition: int, seq: int, records: list[Record]) -> bool:
         mark = self._mark(partition)
         for i, (payload, source, _t) in enumerate(records):
             text = payload.decode("utf-8", "replace")
-            kind = "syslog_tcp" if source.startswith("tcp/") else "syslog_udp"
-            sender = source.removeprefix("tcp/")
+            kind, sender = record_input(source)
             last = i == len(records) - 1
             # the mark of a message is committed only with its last line: a crash mid-message
             # reads the whole message again, and none of its lines was committed
@@ -83,7 +109,9 @@ class LogDetectorHandler:
 
     def drain(self) -> None:
         """Wait until every queued line is processed and committed with its mark (before a
-        partition is released: its successor starts from the stored mark)."""
+        partition is released: its successor starts from the stored mark), the events held for
+        reordering released first (else their marks wait up to the reorder window)."""
+        self.pipeline.release_held()
         deadline = time.monotonic() + QUEUE_WAIT_S
         while not self.pipeline.idle() and time.monotonic() < deadline:
             time.sleep(0.02)
@@ -93,6 +121,10 @@ class LogDetectorHandler:
         return got[1] if got else 0
 
     def release(self, partition: int) -> None:
+        """The partition is no longer ours (given up, or its lease lost): what was handed over
+        is committed now, so that if it comes back to this detector (a lease lost to a stall,
+        then taken again) it resumes after it rather than handing it over twice."""
+        self.drain()
         self.next_seq.pop(partition, None)
 
 
@@ -119,9 +151,12 @@ class BusLogDetector:
         self.pipeline.stop(timeout)
 
     def crash(self) -> None:
-        """Stop as a kill -9 would (tests): the store keeps only what was committed."""
-        self.runner.stop(5.0, graceful=False)
+        """Stop as a kill -9 would (tests): the store keeps only what was committed. The
+        pipeline first: it commits on its own thread, and a kill -9 stops it with the rest (were
+        it still committing after the runner's stop, its successor could read a mark before
+        those commits)."""
         self.pipeline.abandon()
+        self.runner.stop(5.0, graceful=False)
 
     def counter_sets(self) -> list[Counters]:
         return [self.runner.counters, *self.pipeline.counter_sets()]

@@ -2,15 +2,26 @@
 
 Partition by the group key: the exporter's address for flows (its templates, sampling rates and
 per-interval rollups must all be in one decoder), the sender's address for logs (a correlation
-window groups by host, so all of one host's events must be in one detector). CRC-32 because it
+window groups by host, so all of one host's events must be in one detector; a Windows event
+shipper's documents and a trap sender's traps likewise by the sender's address). CRC-32 because it
 is stable across processes, hosts and Python versions (Python's own hash() is salted).
 """
 
 from __future__ import annotations
 
 import zlib
+from typing import TYPE_CHECKING
 
-KINDS = ("flows", "logs")
+if TYPE_CHECKING:
+    from nocsoc.bus.config import BusConfig
+
+KINDS = ("flows", "logs", "traps")
+
+
+def partitions_of(config: BusConfig, kind: str) -> int:
+    """How many partitions `kind` has (flows by exporter, logs and traps by sender)."""
+    return {"flows": config.flow_partitions, "logs": config.log_partitions,
+            "traps": config.trap_partitions}[kind]
 
 
 def partition_of(key: str, partitions: int) -> int:

@@ -1,13 +1,23 @@
-"""`--role receiver`: the flow and syslog listeners of one machine, publishing to the bus.
+"""`--role receiver`: the flow, syslog, SNMP trap and Windows event listeners of one machine,
+publishing to the bus.
 
 The same sockets and receive threads as `nocsoc run` on one machine (flows' UdpReceiver,
-syslog's UDP/TCP servers); nothing is parsed here: a record is the datagram or the framed line,
-the sender's address and the receive time.
+syslog's UDP/TCP servers, the Winlogbeat and NXLog servers); nothing is parsed here: a record is
+the datagram, the framed line or the framed document, the sender's address and the receive time.
+The source of a record says which input it came by: `10.0.0.1` (syslog UDP, a flow exporter, a
+trap sender), `tcp/10.0.0.1` (syslog TCP), `winlogbeat/10.0.0.1`, `nxlog_tcp/...`, `nxlog_udp/...`.
+
+Winlogbeat resends a batch until it is acknowledged: its documents are acknowledged only once
+JetStream has stored them (`BusPublisher.submit_acked`), never from memory or the disk buffer, so
+a receiver that dies loses nothing Winlogbeat does not resend. Traps are published unread: which
+sender is in the inventory, and every check after it, is the decoder's (`nocsoc.bus.traps`); an
+inform is therefore not answered by a receiver (its sender retries it, see docs/scale.md).
 """
 
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -18,14 +28,60 @@ from nocsoc.bus.publish import BusPublisher
 from nocsoc.bus.transport import Transport, make_transport
 from nocsoc.collectors.flows.config import FlowsConfig
 from nocsoc.collectors.flows.receiver import DatagramQueue, UdpReceiver
+from nocsoc.collectors.listener import Listener
 from nocsoc.collectors.logs.config import LogsConfig
 from nocsoc.collectors.logs.server import TcpSyslogServer, UdpSyslogServer
+from nocsoc.collectors.traps.config import TrapsConfig
+from nocsoc.collectors.windows.inputs import WindowsInputs
+from nocsoc.collectors.windows.servers import PendingAck
 from nocsoc.component import Counters
-from nocsoc.schema import FLOW_PIPELINE
+from nocsoc.schema import FLOW_PIPELINE, TRAP_RECEIVER
 
 log = logging.getLogger(__name__)
 
 PUMP_BATCH = 4096
+MAX_TRAP = 65535
+
+
+class TrapDatagrams(Listener):
+    """The trap port of a receiver: each datagram handed over as it came, with its sender's
+    address and receive time. Receive times are made distinct to the microsecond (the envelope
+    keeps them as float seconds), so each trap's points get their own timestamp on any decoder,
+    the same on a redelivery."""
+
+    source = "traps"
+
+    def __init__(self, bind: str, publish: Callable[[bytes, str, float], bool],
+                 clock: Callable[[], float] = time.time) -> None:
+        super().__init__(bind)
+        self.publish = publish
+        self.clock = clock
+        self.max_message = MAX_TRAP
+        self.counters = Counters(TRAP_RECEIVER, only=("received", "queue_dropped"))
+        self._last_us = 0
+
+    def start(self) -> None:
+        self._open(socket.SOCK_DGRAM, "udp")
+        self._thread = threading.Thread(target=self._loop, name="bus-traps", daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        sock = self._sock
+        assert sock is not None
+        while not self._stop.is_set():
+            try:
+                data, addr = sock.recvfrom(MAX_TRAP)
+            except TimeoutError:
+                continue
+            except OSError:
+                if self._stop.is_set():
+                    return
+                continue
+            self.counters.add("received")
+            us = max(int(self.clock() * 1e6), self._last_us + 1)
+            self._last_us = us
+            if not self.publish(data, str(addr[0]), us / 1e6):
+                self.counters.add("queue_dropped")
 
 
 class BusReceiver:
@@ -35,7 +91,9 @@ class BusReceiver:
 
     def __init__(self, bus: BusConfig, flows: FlowsConfig | None, logs: LogsConfig | None,
                  buffer_dir: Path, member: str, clock: Callable[[], float] = time.time,
-                 transport: Transport | None = None) -> None:
+                 transport: Transport | None = None, traps: TrapsConfig | None = None,
+                 base_dir: Path | None = None) -> None:
+        """`base_dir`: where relative paths of nocsoc.yaml start (the Winlogbeat TLS files)."""
         self.clock = clock
         self.transport = transport or make_transport(bus, f"nocsoc-receiver-{member}")
         kinds: dict[str, float | None] = {}
@@ -43,6 +101,8 @@ class BusReceiver:
             kinds["flows"] = flows.interval_s
         if logs is not None:
             kinds["logs"] = None
+        if traps is not None:
+            kinds["traps"] = None
         self.publisher = BusPublisher(bus, self.transport, buffer_dir, member, kinds, clock)
         self.flow_counters = Counters(FLOW_PIPELINE, only=("app_drops", "kernel_drops"))
         self.queue: DatagramQueue | None = None
@@ -60,13 +120,31 @@ class BusReceiver:
         if logs is not None and logs.syslog_tcp:
             self.tcp = TcpSyslogServer(logs.syslog_tcp, self._line, logs.max_message,
                                        logs.tcp_max_connections)
+        self.windows: WindowsInputs | None = None
+        win = logs.windows if logs is not None else None
+        if logs is not None and win is not None and any((win.winlogbeat, win.nxlog_tcp, win.nxlog_udp)):
+            self.windows = WindowsInputs(logs.windows, self._document, self._document_acked, logs.max_message,
+                                         logs.tcp_max_connections, base_dir=base_dir)
+        self.traps = (TrapDatagrams(traps.bind, self._trap, clock) if traps is not None else None)
         self._pump: threading.Thread | None = None
         self._stopping = threading.Event()
 
     def _line(self, text: str, sender: str, source: str) -> bool:
         src = f"tcp/{sender}" if source == "syslog_tcp" else sender
-        self.publisher.submit("logs", [(text.encode("utf-8", "surrogateescape"), src, self.clock())])
-        return True
+        return self.publisher.submit("logs", [(text.encode("utf-8", "surrogateescape"), src, self.clock())])
+
+    def _document(self, text: str, sender: str, source: str) -> bool:
+        """An NXLog document (TCP line or UDP datagram): published as syslog lines are."""
+        return self.publisher.submit("logs", [(text.encode("utf-8", "surrogateescape"), f"{source}/{sender}",
+                                               self.clock())])
+
+    def _document_acked(self, text: str, sender: str, source: str, ack: PendingAck, timeout: float) -> bool:
+        """A Winlogbeat document: its batch is acknowledged once the bus has stored it."""
+        record = (text.encode("utf-8", "surrogateescape"), f"{source}/{sender}", self.clock())
+        return self.publisher.submit_acked("logs", record, ack.done_one, timeout)
+
+    def _trap(self, data: bytes, sender: str, received: float) -> bool:
+        return self.publisher.submit("traps", [(data, sender, received)])
 
     def _pump_flows(self) -> None:
         assert self.queue is not None
@@ -84,10 +162,13 @@ class BusReceiver:
             for r in self.flow_receivers:
                 r.start()
                 started.append(r)
-            for s in (self.udp, self.tcp):
+            for s in (self.udp, self.tcp, self.traps):
                 if s is not None:
                     s.start()
                     started.append(s)
+            if self.windows is not None:
+                self.windows.start()
+                started.append(self.windows)
         except OSError:
             for x in started:
                 x.stop()  # type: ignore[attr-defined]
@@ -104,14 +185,20 @@ class BusReceiver:
             out["syslog_udp"] = self.udp.address
         if self.tcp is not None:
             out["syslog_tcp"] = self.tcp.address
+        if self.traps is not None:
+            out["traps"] = self.traps.address
+        if self.windows is not None:
+            out.update({srv.source: srv.address for srv in self.windows.servers})
         return out
 
     def stop(self, timeout: float = 10.0) -> None:
         for r in self.flow_receivers:
             r.stop(timeout)
-        for s in (self.udp, self.tcp):
+        for s in (self.udp, self.tcp, self.traps):
             if s is not None:
                 s.stop(timeout)
+        if self.windows is not None:
+            self.windows.stop(timeout)
         self._stopping.set()
         if self._pump is not None:
             self._pump.join(timeout)
@@ -120,7 +207,8 @@ class BusReceiver:
 
     def counter_sets(self) -> list[Counters]:
         sets = [*self.publisher.counter_sets(), self.flow_counters]
-        return sets + [s.counters for s in (self.udp, self.tcp) if s is not None]
+        sets += [s.counters for s in (self.udp, self.tcp, self.traps) if s is not None]
+        return sets + ([srv.counters for srv in self.windows.servers] if self.windows is not None else [])
 
     def status(self) -> dict[str, object]:
         return {"connected": int(self.publisher.connected), "buffer_bytes": self.publisher.buffer.size,

@@ -462,6 +462,24 @@ class Engine:
                 self._report(tr, out)
         return out
 
+    def reorder_mark(self) -> int:
+        """Where the reordering stands: compare with `reorder_released` later."""
+        return self._reorder.pushed if self._reorder is not None else 0
+
+    def reorder_release(self, mark: int) -> list[Detection]:
+        """Release (in event-time order) the held events that arrived up to `mark`, with what
+        is dated before them: a bound on how long `reorder_released(mark)` can stay false."""
+        out: list[Detection] = []
+        if self._reorder is not None:
+            for _, (k, ev) in self._reorder.release_arrivals(mark):
+                self._correlate(k, ev, out)
+        return out
+
+    def reorder_released(self, mark: int) -> bool:
+        """Every event held for reordering up to `mark` (`reorder_mark`) has been released, and
+        so counted in its correlations."""
+        return self._reorder is None or self._reorder.oldest_held() > mark
+
     def tick(self) -> list[Detection]:
         """Release the correlation events held for the reorder window of wall-clock time (the
         pipeline calls this a few times a second, so a quiet stream is not held back), and

@@ -12,6 +12,11 @@ a little out of order. The engine holds the events that feed correlations here f
 - when full (`max_items`): the oldest goes early (counted `overflow`);
 - at the end (`drain`): everything, in order (stop, end of a hunt).
 
+Each held item has an arrival number; `pushed` is the last one given and `oldest_held()` the
+smallest still held, so a caller can tell when everything it pushed up to some point has been
+released (the log pipeline stores an input's position only then: an event held here is not
+yet counted, and must be read again after a crash).
+
 An event older than one already released arrived too late to be put back in order: it passes
 through at once (counted `late`), and the correlation's own windows decide what it may be
 counted with (`nocsoc.detections.correlation`: never with events a timespan newer).
@@ -44,6 +49,8 @@ class ReorderBuffer(Generic[T]):
         # (event time, arrival seq, held since, item), ascending: seq makes every key unique
         self._held: deque[tuple[float, int, float, T]] = deque()
         self._seq = 0
+        self._arrivals: deque[int] = deque()  # arrival numbers held, oldest first (some released)
+        self._gone: set[int] = set()  # released, still in _arrivals
         self._newest = float("-inf")
         self.released_upto = float("-inf")  # event time of the newest item released
         self.overflow = 0  # released before their time: the buffer was full
@@ -60,6 +67,7 @@ class ReorderBuffer(Generic[T]):
         held = self._held
         self._seq += 1
         entry = (t, self._seq, self.clock(), item)
+        self._arrivals.append(self._seq)
         if not held or t >= held[-1][0]:
             held.append(entry)
         else:  # out of order: in its place
@@ -70,12 +78,15 @@ class ReorderBuffer(Generic[T]):
         if held[0][0] > upto and len(held) <= self.max_items:
             return _NONE  # nothing due
         out = []
+        gone = self._gone
         while held and held[0][0] <= upto:  # (inlined _release: this runs for most events)
             e = held.popleft()
+            gone.add(e[1])
             out.append((e[0], e[3]))
         while len(held) > self.max_items:
             self.overflow += 1
             e = held.popleft()
+            gone.add(e[1])
             out.append((e[0], e[3]))
         if out and out[-1][0] > self.released_upto:
             self.released_upto = out[-1][0]
@@ -93,6 +104,27 @@ class ReorderBuffer(Generic[T]):
         the first item held less long (an item arrived late waits for its own time)."""
         return self._release(self.clock() - self.window, by_arrival=True)
 
+    @property
+    def pushed(self) -> int:
+        """The arrival number of the last item held."""
+        return self._seq
+
+    def oldest_held(self) -> int:
+        """The smallest arrival number still held (`pushed` + 1 when none is)."""
+        arrivals, gone = self._arrivals, self._gone
+        while arrivals and arrivals[0] in gone:
+            gone.discard(arrivals.popleft())
+        return arrivals[0] if arrivals else self._seq + 1
+
+    def release_arrivals(self, upto: int) -> Sequence[tuple[float, T]]:
+        """Release, in event-time order, what is held up to the newest event time of the items
+        that arrived up to number `upto`. `tick` releases in event-time order and stops at the
+        first item not held a window yet, so a stream that keeps bringing fresh items dated just
+        above the released ones can hold older arrivals back indefinitely; a caller waiting on
+        those arrivals (the log pipeline's stored marks) uses this to bound the wait."""
+        times = [e[0] for e in self._held if e[1] <= upto]
+        return self._release(max(times)) if times else []
+
     def drain(self) -> Sequence[tuple[float, T]]:
         """Everything held, oldest first."""
         return self._release(float("inf"))
@@ -104,6 +136,7 @@ class ReorderBuffer(Generic[T]):
         out = []
         while held and (held[0][2] if by_arrival else held[0][0]) <= upto:
             e = held.popleft()
+            self._gone.add(e[1])
             out.append((e[0], e[3]))
         if out and out[-1][0] > self.released_upto:
             self.released_upto = out[-1][0]

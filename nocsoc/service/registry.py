@@ -68,6 +68,7 @@ class Service:
 
 
 def _snmp(sc: ServiceContext) -> Component:
+    from nocsoc.bus.security import connect_options
     from nocsoc.collectors.ifnames import EntityNames, InterfaceNames
     from nocsoc.collectors.snmp.poller import SnmpPoller
     from nocsoc.shard.member import ShardMember
@@ -78,7 +79,8 @@ def _snmp(sc: ServiceContext) -> Component:
     return SnmpPoller(sc.config.snmp, sc.inventory, sc.sink, secrets_dir=sc.base_dir,
                       ifnames=InterfaceNames.in_state_dir(sc.state_dir),
                       entnames=EntityNames.in_state_dir(sc.state_dir),
-                      shard=ShardMember(sc.config.snmp.shard, servers) if servers else None)
+                      shard=ShardMember(sc.config.snmp.shard, servers, connect_options=connect_options(
+                          sc.config.bus.for_dir(sc.base_dir))) if servers else None)
 
 
 def _flows(sc: ServiceContext) -> Component:
@@ -194,9 +196,10 @@ def _bus_receiver(sc: ServiceContext) -> Component:
     from nocsoc.bus.receiver import BusReceiver
 
     cfg = sc.config
-    return BusReceiver(cfg.bus, cfg.flows if cfg.flows.enabled else None,
+    return BusReceiver(cfg.bus.for_dir(sc.base_dir), cfg.flows if cfg.flows.enabled else None,
                        cfg.logs if cfg.logs.enabled else None,
-                       sc.ctx.path(cfg.bus.buffer_dir), _member(sc, "receiver"))
+                       sc.ctx.path(cfg.bus.buffer_dir), _member(sc, "receiver"),
+                       traps=cfg.traps if cfg.traps.enabled else None, base_dir=sc.base_dir)
 
 
 def _bus_receiver_binds(cfg: Any) -> list[Bind]:
@@ -206,8 +209,22 @@ def _bus_receiver_binds(cfg: Any) -> list[Bind]:
 def _bus_flows(sc: ServiceContext) -> Component:
     from nocsoc.bus.flows import BusFlowDecoder
 
-    return BusFlowDecoder(sc.config.flows, sc.config.bus, sc.inventory, sc.sink,
+    return BusFlowDecoder(sc.config.flows, sc.config.bus.for_dir(sc.base_dir), sc.inventory, sc.sink,
                           sc.state_dir / "bus-flows", _member(sc, "decoder"))
+
+
+def _bus_traps(sc: ServiceContext) -> Component:
+    from nocsoc.bus.traps import BusTrapDecoder
+    from nocsoc.collectors.ifnames import EntityNames, InterfaceNames
+    from nocsoc.collectors.snmp.profiles import user_dir
+    from nocsoc.detections.alerts.factory import open_alert_store
+
+    cfg = sc.config
+    return BusTrapDecoder(cfg.traps, cfg.bus, sc.inventory, sc.sink, _member(sc, "decoder"),
+                          base_dir=sc.base_dir, open_store=lambda: open_alert_store(cfg.detections, sc.ctx),
+                          ifnames=InterfaceNames.in_state_dir(sc.state_dir),
+                          entnames=EntityNames.in_state_dir(sc.state_dir),
+                          profiles_dir=user_dir(cfg.snmp.profiles_dir, sc.base_dir))
 
 
 def _bus_logs(sc: ServiceContext) -> Component:
@@ -220,24 +237,27 @@ def _bus_logs(sc: ServiceContext) -> Component:
     pipeline = LogPipeline(detector_logs_config(sc.config.logs), sc.config.detections, sc.sink,
                            base_dir=sc.base_dir, archive=log_writer(sc.config.history, sc.ctx),
                            placeholders=from_inventory(sc.inventory))
-    return BusLogDetector(sc.config.logs, sc.config.detections, sc.config.bus, sc.sink, sc.base_dir,
-                          _member(sc, "detector"), pipeline=pipeline)
+    return BusLogDetector(sc.config.logs, sc.config.detections, sc.config.bus.for_dir(sc.base_dir), sc.sink,
+                          sc.base_dir, _member(sc, "detector"), pipeline=pipeline)
 
 
-register_service(Service("bus_receiver", "receiver: flow and syslog listeners publishing raw to the bus",
+register_service(Service("bus_receiver", "receiver: flow, syslog, trap and Windows event listeners "
+                         "publishing raw to the bus",
                          "bus",
                          _bus_receiver, _bus_receiver_binds, default=False))
 register_service(Service("bus_flows", "decoder: flow partitions from the bus to rollups", "bus", _bus_flows,
                          default=False))
-register_service(Service("bus_logs", "detector: log partitions from the bus to detections", "bus", _bus_logs,
-                         default=False))
+register_service(Service("bus_traps", "decoder: SNMP trap partitions from the bus to events and alerts",
+                         "bus", _bus_traps, default=False))
+register_service(Service("bus_logs", "detector: log and Windows event partitions from the bus to detections",
+                         "bus", _bus_logs, default=False))
 
 # `nocsoc run --role`: which services each role runs (`all`: every enabled default service)
 ROLES: dict[str, tuple[str, ...]] = {
     "receiver": ("bus_receiver",),
-    "decoder": ("bus_flows",),
+    "decoder": ("bus_flows", "bus_traps"),
     "detector": ("bus_logs",),
-    "poller": ("snmp", "icmp", "traps"),
+    "poller": ("snmp", "icmp", "traps"),  # traps: only without a bus (else receiver + decoder)
 }
 
 
@@ -255,9 +275,14 @@ def role_services(config: Config, role: str) -> list[str]:
     if role != "poller" and not config.bus.enabled:
         raise ValueError(f"role {role} needs the bus: set bus.url in nocsoc.yaml (nats://host:4222)")
     if role == "poller":
-        return [n for n in ROLES[role] if SERVICES[n].enabled(config)]
+        return [n for n in ROLES[role] if SERVICES[n].enabled(config)
+                and not (n == "traps" and config.bus.enabled)]
     if role in ("decoder", "detector") and config.bus.url and config.bus.url.startswith("kafka"):
         from nocsoc.bus.kafka_driver import NO_COORDINATION
 
         raise ValueError(f"role {role}: {NO_COORDINATION}")
+    if role == "decoder" and config.traps.enabled:
+        return ["bus_flows", "bus_traps"] if config.flows.enabled else ["bus_traps"]
+    if role == "decoder":
+        return ["bus_flows"]
     return list(ROLES[role])

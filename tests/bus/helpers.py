@@ -97,3 +97,18 @@ def flow_floors(urls: list[str], prefix: str, partitions: int) -> list[int]:
         finally:
             await nc.close()
     return asyncio.run(read())
+
+
+# A detector killed mid-stream loses its correlation windows (they do not move with a partition:
+# docs/scale.md); with the events held this long for reordering, it has stored no mark of a
+# message whose events a window holds, so its successor reads them all again and the result is
+# exact whatever the moment of the kill. The survivor is then stopped (which releases what it
+# holds and commits) rather than awaited for a window.
+CRASH_REORDER_S = 600.0
+
+
+def read_through(runner: object, last: list[int]) -> bool:
+    """A PartitionRunner holds every partition and has handed over each up to its stream's
+    last sequence."""
+    held = runner.held  # type: ignore[attr-defined]
+    return len(held) == len(last) and all(h.expect - 1 == last[p] for p, h in held.items())

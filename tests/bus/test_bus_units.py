@@ -131,6 +131,14 @@ def test_roles() -> None:
     assert role_services(bus, "decoder") == ["bus_flows"]
     assert role_services(bus, "detector") == ["bus_logs"]
     assert role_services(bus, "all") == role_services(one, "all")  # the bus changes nothing for `all`
+    # traps: on pollers without a bus; with one, receivers take them and decoders decode them
+    traps = {"traps": {"enabled": True}, "snmp": {"enabled": False}, "icmp": {"enabled": False}}
+    assert role_services(Config.model_validate(traps), "poller") == ["traps"]
+    traps_bus = Config.model_validate({**traps, "bus": {"url": "nats://127.0.0.1:4222"}})
+    assert role_services(traps_bus, "poller") == []
+    assert role_services(traps_bus, "decoder") == ["bus_flows", "bus_traps"]
+    no_flows = Config.model_validate({**traps, "flows": {"enabled": False}, "bus": {"url": "nats://127.0.0.1:4222"}})
+    assert role_services(no_flows, "decoder") == ["bus_traps"]
     kafka = Config.model_validate({"bus": {"url": "kafka://127.0.0.1:9092"}})
     assert role_services(kafka, "receiver") == ["bus_receiver"]
     with pytest.raises(ValueError, match="compare-and-set"):

@@ -178,4 +178,85 @@ def test_poison_message_is_dead_lettered_once(tmp_path: Path, nats_single: NatsC
     assert det.runner.counters.get("poison") == 1  # acknowledged: never delivered again
 
 
+def test_record_from_unknown_input_is_the_only_poison(tmp_path: Path,
+                                                      nats_single: NatsCluster) -> None:  # noqa: F811
+    """A valid batch whose record names an input this version does not know is dead-lettered;
+    the good messages around it (in the same fetch or not) are processed once."""
+    bus = _bus(nats_single, max_deliver=3)
+    det = _detector(tmp_path, bus)
+    det.start()
+    p = partition_of("192.0.2.9", 2)
+
+    def batch(source: str, i: int) -> bytes:
+        return envelope.encode([(LINE.format(s=i, h=9, i=i).encode(), source, 1.0)])
+
+    async def publish() -> None:
+        nc = await nats.connect(nats_single.url)
+        js = nc.jetstream()
+        subj = subject(bus.prefix, "logs", p, "192.0.2.9")
+        for data in (batch("192.0.2.9", 1), batch("bogus/192.0.2.9", 2), batch("tcp/192.0.2.9", 3)):
+            await js.publish(subj, data)
+        await nc.close()
+    try:
+        wait_until(lambda: len(det.runner.held) == 2, 30, what="detector owns the partitions")
+        asyncio.run(publish())
+        mark = f"bus:{stream_name(bus.prefix, 'logs', p)}"
+        wait_until(lambda: (det.pipeline.store.input_offset(mark) or (0, 0))[1] == 3, 30,
+                   what="the three messages committed")
+        c = det.runner.counters
+        assert (c.get("poison"), c.get("messages")) == (1, 2)
+        assert det.pipeline.counters.get("parsed") == 2
+        dead = _stream_messages(nats_single.url, dead_stream(bus.prefix))
+        assert len(dead) == 1 and "unknown input 'bogus'" in dead[0][2]["Nocsoc-Reason"]
+    finally:
+        det.stop()
+
+
+def _read_frame(s: socket.socket) -> tuple[bytes, int]:
+    msg = b""
+    while len(msg) < 6:
+        chunk = s.recv(6 - len(msg))
+        if not chunk:
+            raise EOFError("closed")
+        msg += chunk
+    return msg[:2], int.from_bytes(msg[2:], "big")
+
+
+def test_winlogbeat_acknowledged_only_once_on_the_bus(tmp_path: Path) -> None:
+    """While the bus is away, a Winlogbeat batch is neither acknowledged nor disk-buffered (its
+    sender resends what is not acknowledged); once the bus is there, it is published and then
+    acknowledged."""
+    import struct
+
+    from nocsoc.collectors.windows.config import WindowsInputsConfig
+
+    server = NatsSingle(tmp_path / "nats")  # configured, not started: nobody listens yet
+    bus = _bus(server)
+    logs = LogsConfig(syslog_udp=None, syslog_tcp=None,
+                      windows=WindowsInputsConfig(winlogbeat=f"127.0.0.1:{free_port()}"))
+    receiver = BusReceiver(bus, None, logs, tmp_path / "buffer", "r1")
+    receiver.start()
+    docs = [b'{"winlog": {"event_id": 1102, "channel": "Security"}}',
+            b'{"winlog": {"event_id": 4740, "channel": "Security"}}']
+    frames = b"".join(struct.pack(">BBII", ord("2"), ord("J"), i + 1, len(d)) + d for i, d in enumerate(docs))
+    try:
+        with socket.create_connection(receiver.addresses()["winlogbeat"], timeout=60) as s:
+            s.sendall(struct.pack(">BBI", ord("2"), ord("W"), len(docs)) + frames)
+            assert _read_frame(s) == (b"2A", 0)  # a keepalive: waiting, not acknowledged
+            c = receiver.publisher.counters["logs"]
+            assert (c.get("records"), c.get("messages"), c.get("buffered")) == (2, 0, 0)
+            assert not receiver.publisher.buffer and not receiver.publisher.idle()
+            server.start()
+            while (frame := _read_frame(s)) == (b"2A", 0):
+                pass
+            assert frame == (b"2A", 2)  # the whole batch, once JetStream has it
+        p = partition_of("127.0.0.1", 2)
+        msgs = _stream_messages(server.url, stream_name(bus.prefix, "logs", p))
+        got = [(payload, src) for _s, data, _h in msgs for payload, src, _t in envelope.decode(data)]
+        assert got == [(d, "winlogbeat/127.0.0.1") for d in docs]
+    finally:
+        receiver.stop()
+        server.stop()
+
+
 pytestmark = pytest.mark.timeout(180)

@@ -18,7 +18,7 @@ from nocsoc.collectors.logs.pipeline import LogPipeline
 from nocsoc.detections.alerts import AlertStore
 from nocsoc.detections.config import DetectionsConfig
 from nocsoc.sinks.memory import MemorySink
-from tests.bus.helpers import stream_last_seqs
+from tests.bus.helpers import CRASH_REORDER_S, read_through, stream_last_seqs
 from tests.servers.base import free_port, wait_until
 from tests.servers.nats import NatsCluster, nats_cluster  # noqa: F401
 
@@ -56,49 +56,69 @@ def alert_keys(store: AlertStore) -> list[tuple[object, ...]]:
                   for a in store.list_alerts())
 
 
-def one_machine(tmp_path: Path, by_sender: dict[str, list[str]]) -> list[tuple[object, ...]]:
+def one_machine(tmp_path: Path, by_sender: dict[str, list[str]],
+                reorder_s: float = 2.0) -> list[tuple[object, ...]]:
+    """The alerts of one machine, with the bus run's reorder window."""
     port = free_port(socket.SOCK_DGRAM)
     p = LogPipeline(LogsConfig(syslog_udp=f"127.0.0.1:{port}", syslog_tcp=None),
-                    DetectionsConfig(alerts_db=str(tmp_path / "one.db"), flush_interval_s=0.05),
+                    DetectionsConfig(alerts_db=str(tmp_path / "one.db"), flush_interval_s=0.05,
+                                     reorder_window_s=reorder_s),
                     MemorySink(), base_dir=tmp_path)
     p.start()
     try:
         n = send_all(port, by_sender)
-        wait_until(lambda: p.processed() >= n and p.idle(), 30, what="one machine processed")
-        return alert_keys(p.store)
+        wait_until(lambda: p.processed() >= n, 30, what="one machine processed")
     finally:
-        p.stop()
+        p.stop()  # releases what is held for reordering, commits
+    with AlertStore(tmp_path / "one.db") as st:
+        return alert_keys(st)
 
 
 def _run(tmp_path: Path, cluster: NatsCluster, crash: bool) -> None:
     by_sender = lines_by_sender()
-    want = one_machine(tmp_path, by_sender)
+    reorder_s = CRASH_REORDER_S if crash else 2.0
+    want = one_machine(tmp_path, by_sender, reorder_s)
     assert len(want) == 16  # 8 brute forces, 8 path traversals
     bus = BusConfig(url=cluster.url, replicas=3, log_partitions=4, lease_ttl_s=2.0, ack_wait_s=5.0,
                     stream_max_bytes=16 << 20)
     port = free_port(socket.SOCK_DGRAM)
     logs = LogsConfig(syslog_udp=f"127.0.0.1:{port}", syslog_tcp=None)
-    det = DetectionsConfig(alerts_db=str(tmp_path / "bus.db"), flush_interval_s=0.05)
+    det = DetectionsConfig(alerts_db=str(tmp_path / "bus.db"), flush_interval_s=0.05,
+                           reorder_window_s=reorder_s)
     receiver = BusReceiver(bus, None, logs, tmp_path / "buffer", "r1")
     detectors = [BusLogDetector(logs, det, bus, MemorySink(), tmp_path, f"t{i}") for i in range(2)]
     receiver.start()
     for d in detectors:
         d.start()
     try:
-        wait_until(lambda: sum(len(d.runner.held) for d in detectors) == bus.log_partitions, 30,
-                   what="both detectors own every partition")
+        wait_until(lambda: all(d.runner.held for d in detectors)
+                   and sum(len(d.runner.held) for d in detectors) == bus.log_partitions, 30,
+                   what="both detectors own partitions")
         senders = list(by_sender)
         half = {a: by_sender[a] for a in senders[:4]}
         rest = {a: by_sender[a] for a in senders[4:]}
         n = send_all(port, half)
-        if crash:
-            wait_until(lambda: detectors[0].runner.counters.get("records") > 0, 30, what="t0 detecting")
-            detectors[0].crash()
+        live = detectors
+        if crash:  # the detector that has read some lines dies
+            wait_until(lambda: any(d.runner.counters.get("records") for d in detectors), 30,
+                       what="a detector detecting")
+            killed = max(detectors, key=lambda d: d.runner.counters.get("records"))
+            killed.crash()
+            live = [d for d in detectors if d is not killed]
         n += send_all(port, rest)
         wait_until(lambda: receiver.publisher.counters["logs"].get("records") == n
                    and receiver.publisher.idle(), 30, what="receiver published every line")
-        store = detectors[1].pipeline.store
         urls = [nd.url for nd in cluster.nodes if nd.alive()]
+        if crash:
+            last = stream_last_seqs(urls, bus.prefix, "logs", bus.log_partitions)
+            wait_until(lambda: read_through(live[0].runner, last), 60, what="the survivor read everything")
+            live[0].stop()  # releases what it holds for reordering, commits
+            with AlertStore(tmp_path / "bus.db") as st:
+                assert [(st.input_offset(f"bus:{stream_name(bus.prefix, 'logs', p)}") or (0, 0))[1]
+                        for p in range(bus.log_partitions)] == last
+                assert alert_keys(st) == want
+            return
+        store = live[0].pipeline.store
 
         def committed() -> bool:
             last = stream_last_seqs(urls, bus.prefix, "logs", bus.log_partitions)
@@ -106,7 +126,6 @@ def _run(tmp_path: Path, cluster: NatsCluster, crash: bool) -> None:
             return all((m[1] if m else 0) == seq for m, seq in zip(marks, last, strict=True))
         wait_until(committed, 60, interval=0.5, what="every partition's lines committed in the store")
         # and every event the engines hold back for reordering (reorder_window_s) processed
-        live = detectors[1:] if crash else detectors
         wait_until(lambda: all(d.pipeline.idle() for d in live), 30, what="detectors idle")
         assert alert_keys(store) == want
     finally:

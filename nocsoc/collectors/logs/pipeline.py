@@ -9,6 +9,7 @@ points to the sink. Counters cover every hop (`self_points()` -> `log_collector`
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import logging
 import queue
@@ -16,6 +17,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
@@ -25,6 +27,7 @@ from nocsoc.collectors.logs.config import FileInputConfig, LogsConfig
 from nocsoc.collectors.logs.parsers import LineParser, json_event
 from nocsoc.collectors.logs.server import TcpSyslogServer, UdpSyslogServer
 from nocsoc.collectors.logs.tail import FileTailer, file_counters
+from nocsoc.collectors.logs.zones import parse_zone_names
 from nocsoc.collectors.windows.inputs import SOURCES as WINDOWS_SOURCES
 from nocsoc.collectors.windows.inputs import WindowsInputs
 from nocsoc.collectors.windows.servers import PendingAck
@@ -52,6 +55,19 @@ Item = tuple[str, str, str, "tuple[str, int, int] | PendingAck | None"]
 _STOP: Item = ("", "", "\x00stop", None)
 MARK_ONLY = "\x00mark"  # an item that only moves an input's mark (a bus message with no line)
 _BACKOFF_FIRST_S, _BACKOFF_MAX_S = 0.05, 5.0
+
+
+@dataclass
+class _Waiting:
+    """What handled items gave while the engine still held some of their correlation events for
+    reordering (`reorder` is the engine's `reorder_mark()` after them): committed once those are
+    released. A mark stored earlier would skip, after a crash, the events the engine still held."""
+
+    reorder: int
+    since: float = field(default_factory=time.monotonic)
+    detections: list[Detection] = field(default_factory=list)
+    marks: dict[str, tuple[int, int]] = field(default_factory=dict)
+    acks: list[PendingAck] = field(default_factory=list)
 
 
 class StoreOffsets:
@@ -113,15 +129,19 @@ class LogPipeline:
         self._queue: queue.Queue[Item] = queue.Queue(config.queue_size)
         self.counters = Counters(LOG_COLLECTOR, {"component": "engine"}, only=(
             "received", "parsed", "unparsed", "dropped", "deferred", "matches", "alerts", "suppressed",
-            "errors", "store_errors", "store_dropped", "events_per_s", "rules_disabled"))
+            "errors", "store_errors", "store_dropped", "events_per_s", "rules_disabled", "unknown_zones"))
         # detections (and file offsets) the store refused, retried with backoff; bounded: at
         # `max_unstored` the engine stops taking messages (files wait, syslog drops are counted)
         self._unstored: list[Detection] = []
         self._marks: dict[str, tuple[int, int]] = {}
         self._acks: list[PendingAck] = []  # handled items a sender waits to see committed
+        # handled items whose correlation events are still held for reordering: their
+        # detections, input marks and acknowledgements wait here (see _handle)
+        self._waiting: collections.deque[_Waiting] = collections.deque()
         self._backoff = 0.0
         self._retry_at = 0.0
         self._stopping = threading.Event()
+        self._release_held = threading.Event()  # see release_held()
         self._abandoned = False
         self._settled = True  # nothing held for reordering nor waiting for the store (see idle)
         self._per_parser: Counter[tuple[str, str, str]] = Counter()
@@ -191,6 +211,11 @@ class LogPipeline:
         """The timezone of timestamps without one (read from the tz database at first use)."""
         return ZoneInfo(self.config.timezone)
 
+    @cached_property
+    def zone_names(self) -> dict[str, int]:
+        """The operator's readings of zone names in device timestamps (`logs.zone_names`)."""
+        return parse_zone_names(self.config.zone_names)
+
     def _restore_correlations(self) -> int:
         """Correlation windows saved by the last run (see `_commit`): a brute force half counted
         before a restart is still counted after it."""
@@ -240,6 +265,13 @@ class LogPipeline:
             self.counters.add("received")
         return True
 
+    def release_held(self) -> None:
+        """Once the queue is empty, release every event held for reordering (as a stop does),
+        so that `idle()` comes without waiting for the reorder window: a bus detector giving a
+        partition up commits all it was handed first. Events arriving later than the released
+        ones are `late` (counted), as after a stop."""
+        self._release_held.set()
+
     def abandon(self) -> None:
         """Stop the engine thread without committing anything more (tests: a kill -9)."""
         self._abandoned = True
@@ -263,7 +295,7 @@ class LogPipeline:
     def _parser(self, key: str, host: str | None = None) -> LineParser:
         p = self._parsers.get(key)
         if p is None:
-            p = self._parsers[key] = LineParser(self.tz, default_host=host)
+            p = self._parsers[key] = LineParser(self.tz, default_host=host, zone_names=self.zone_names)
         return p
 
     def parse(self, text: str, sender: str, source: str) -> list[LogEvent]:
@@ -314,21 +346,30 @@ class LogPipeline:
                 uncommitted += 1
             now = time.monotonic()
             if now >= deadline and self.engine.held():  # held for reordering a window long
-                pending.extend(self.engine.tick())
-            if stopping and item is None:  # what is still held for reordering, before the last commit
-                pending.extend(self.engine.drain())
+                self._released(self.engine.tick(), pending)
+                # the tick releases in event-time order: fresh events dated just above the
+                # released ones can keep older arrivals held; items wait for them two windows at most
+                if self._waiting and now - self._waiting[0].since > 2 * self.dconfig.reorder_window_s:
+                    self._released(self.engine.reorder_release(self._waiting[0].reorder), pending)
+            if (stopping or self._release_held.is_set()) and item is None:
+                # what is still held for reordering, before the last commit (or a bus partition's
+                # release: everything handed over committed before its successor reads it)
+                self._release_held.clear()
+                self._released(self.engine.drain(), pending)
             due = now >= deadline or len(pending) >= min(limit, 1000) or stopping
-            snapshot = bool(self.engine.trackers) and now >= self._next_snapshot
+            # saved windows must match the stored marks: not while items wait for the reordering
+            snapshot = bool(self.engine.trackers) and now >= self._next_snapshot and not self._waiting
             if (pending or self._marks or snapshot) and (due or snapshot) and now >= self._retry_at:
                 self._commit(pending, snapshot)
-            self._settled = not pending and not self.engine.held()
-            if not pending and not self._marks and uncommitted:
-                for _ in range(uncommitted):
-                    self._queue.task_done()
-                uncommitted = 0
+            self._settled = not pending and not self.engine.held() and not self._waiting
+            if not pending and not self._marks:
                 for ack in self._acks:
                     ack.done_one()
                 self._acks.clear()
+                if uncommitted and not self._waiting:
+                    for _ in range(uncommitted):
+                        self._queue.task_done()
+                    uncommitted = 0
             if now >= deadline:
                 deadline = now + self.dconfig.flush_interval_s
             if stopping and item is None and (self._queue.empty() or len(pending) >= limit):
@@ -344,11 +385,52 @@ class LogPipeline:
                 return
 
     def _handle(self, item: Item, pending: list[Detection]) -> None:
-        text, sender, source, mark = item
-        if isinstance(mark, tuple):  # processed in order: the latest mark of a file is how far it got
-            self._marks[mark[0]] = (mark[1], mark[2])
+        """Process one item. Its detections, its input mark (how far its file or bus partition
+        got) and its sender's acknowledgement are committed at once when the engine holds none
+        of the events handled so far for reordering; else they wait until it has released
+        them (`_released`), so a crash never stores a mark past an event not yet counted, nor
+        counts an item's detections without its mark (it is read again: counted once)."""
+        out: list[Detection] = []
+        self._process(item, out)
+        engine = self.engine
+        mark = item[3]
+        if not self._waiting and not engine.held():
+            pending.extend(out)
+            if isinstance(mark, tuple):  # processed in order: the latest mark is how far it got
+                self._marks[mark[0]] = (mark[1], mark[2])
+            elif mark is not None:
+                self._acks.append(mark)
+            return
+        at = engine.reorder_mark()
+        if not self._waiting or self._waiting[-1].reorder != at:
+            self._waiting.append(_Waiting(at))
+        w = self._waiting[-1]
+        w.detections.extend(out)
+        if isinstance(mark, tuple):
+            w.marks[mark[0]] = (mark[1], mark[2])
         elif mark is not None:
-            self._acks.append(mark)
+            w.acks.append(mark)
+        self._promote(pending)
+
+    def _released(self, dets: list[Detection], pending: list[Detection]) -> None:
+        """Detections of events the reordering released now (they come after every item handled
+        so far), then whatever no longer waits for it."""
+        if self._waiting:
+            self._waiting[-1].detections.extend(dets)
+        else:
+            pending.extend(dets)
+        self._promote(pending)
+
+    def _promote(self, pending: list[Detection]) -> None:
+        waiting, engine = self._waiting, self.engine
+        while waiting and engine.reorder_released(waiting[0].reorder):
+            w = waiting.popleft()
+            pending.extend(w.detections)
+            self._marks.update(w.marks)
+            self._acks.extend(w.acks)
+
+    def _process(self, item: Item, pending: list[Detection]) -> None:
+        text, sender, source, _mark = item
         if source == MARK_ONLY:
             return
         try:
@@ -379,6 +461,8 @@ class LogPipeline:
         `snapshot`, the correlation windows too: they then match the offsets a restart resumes
         from); on failure keep both and retry with exponential backoff (a locked DB or a full
         disk must neither stop the stream nor lose detections)."""
+        if self._abandoned:  # a kill -9 (tests) commits nothing more
+            return
         try:
             saved = self.engine.snapshot(self.dconfig.correlation_snapshot_groups) if snapshot else None
             res = self.store.ingest(dets, offsets=self._marks, correlations=saved)
@@ -465,6 +549,7 @@ class LogPipeline:
         if mono - last_mono >= 1.0:  # a rate over at least a second (status reads often)
             self._last_rate = (mono, count)
             self.counters.set("events_per_s", (count - last_count) / (mono - last_mono))
+        self.counters.set("unknown_zones", sum(p.unknown_zones for p in list(self._parsers.values())))
         sets = [self.counters]  # first: `nocsoc status` shows it unprefixed
         sets += [srv.counters for srv in (self.udp, self.tcp) if srv is not None]
         if self.tailers:

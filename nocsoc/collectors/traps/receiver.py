@@ -206,8 +206,7 @@ class TrapReceiver:
                 continue
             self.counters.add("received")
             source = str(addr[0])
-            if not self.config.accept_unknown_sources and source not in self._devices:
-                self._refused("unknown_source", source)
+            if not self.admitted(source):
                 continue
             try:
                 self._queue.put_nowait((data, (source, int(addr[1]))))
@@ -242,14 +241,25 @@ class TrapReceiver:
             log.warning("traps: refused a message from %s: %s (counted as %s; further ones from "
                         "this address are only counted)", source, _REASONS[reason], reason)
 
+    def admitted(self, source: str) -> bool:
+        """Whether traps from `source` are decoded (the inventory knows it, or every source is
+        accepted); a refusal is counted and logged once per source."""
+        if not self.config.accept_unknown_sources and source not in self._devices:
+            self._refused("unknown_source", source)
+            return False
+        return True
+
     def _time_ns(self) -> int:
         t = max(time.time_ns(), self._last_ns + 1)  # two traps of one series never share a time
         self._last_ns = t
         return t
 
-    def handle(self, data: bytes, source: tuple[str, int]) -> TrapEvent | None:
+    def handle(self, data: bytes, source: tuple[str, int], received: float | None = None) -> TrapEvent | None:
         """Decode one datagram (already admitted by source) and queue what it becomes.
-        Never raises for bad input: it is counted by reason."""
+        Never raises for bad input: it is counted by reason. `received`: when the datagram
+        arrived, given by a bus receiver (distinct per trap to the microsecond): the event's time
+        and, to the microsecond, its points' timestamp, so any decoder, and a redelivery, writes
+        the same points."""
         decoded = self.decoder.decode(data, source)
         if decoded.trap is None:
             self._refused(decoded.outcome, source[0])
@@ -259,13 +269,13 @@ class TrapReceiver:
         entry = self.catalog.lookup(trap.trap_oid, device.vendor if device is not None else "")
         if entry is None:
             self.counters.add("unknown_traps")
-        event = TrapEvent.build(time.time(), source[0], trap, entry, device)
+        event = TrapEvent.build(time.time() if received is None else received, source[0], trap, entry, device)
         if device is not None:
             if event.event in ("cold_start", "warm_start"):
                 self.resolver.forget(device.name)
             self._name_interface(event, device)
             self._name_entity(event, device)
-        time_ns = self._time_ns()
+        time_ns = self._time_ns() if received is None else round(received * 1e6) * 1000
         points = event.points(time_ns)
         if len(points) > 1:
             self.counters.add("interface_updates")
@@ -306,6 +316,14 @@ class TrapReceiver:
             event.entity = name
         else:
             self.counters.add("entity_unresolved")
+
+    def take(self) -> tuple[list[Point], list[Detection]]:
+        """The points and detections handled since the last flush or take, for a caller that
+        commits them itself (the bus decoder, with its stream marks)."""
+        with self._flush_lock:
+            points, self._points = self._points, []
+            dets, self._detections = self._detections, []
+        return points, dets
 
     def flush(self) -> None:
         """Write the points gathered so far and commit alerts (their `alert` points too)."""
