@@ -477,7 +477,11 @@ class Engine:
 
     def reorder_released(self, mark: int) -> bool:
         """Every event held for reordering up to `mark` (`reorder_mark`) has been released, and
-        so counted in its correlations."""
+        so counted in its correlations, and what fired incidents gained has been reported (by
+        `tick`): an input's position stored past an event counted into an incident but not yet
+        reported would lose that count after a crash."""
+        if self._unreported and any(tr.unreported() for tr in self.trackers):
+            return False
         return self._reorder is None or self._reorder.oldest_held() > mark
 
     def tick(self) -> list[Detection]:
