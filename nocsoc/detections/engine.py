@@ -12,12 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ahocorasick_rs import AhoCorasick, Implementation
+from ahocorasick_rs import AhoCorasick, BytesAhoCorasick, Implementation
 from sigma.correlations import SigmaCorrelationRule
 
 from nocsoc.component import Counters
 from nocsoc.detections.compiler import CompiledRule
-from nocsoc.detections.correlation import CorrelationTracker, Firing
+from nocsoc.detections.correlation import EXTENDED, CorrelationTracker, Firing
 from nocsoc.detections.loader import RuleSet
 from nocsoc.detections.reorder import ReorderBuffer
 from nocsoc.events import LogEvent
@@ -68,6 +68,38 @@ def _corr_meta(c: SigmaCorrelationRule) -> tuple[str, str, str, tuple[str, ...]]
             tuple(f"{t.namespace}.{t.name}" for t in c.tags))
 
 
+class FieldScan:
+    """One field's automaton in a big route, and what it found in the values seen lately.
+    Windows events repeat their values (the same binaries' Image, Company, Product, Hashes,
+    User, CurrentDirectory, ...): a value scanned once is looked up after, where each scan of
+    an automaton of thousands of needles costs ~1-3 us (its tables are rarely in cache)."""
+
+    __slots__ = ("field", "memo", "pattern_rules", "scan")
+
+    def __init__(self, fname: str, scan: Callable[[str, bool], list[tuple[int, int, int]]],
+                 pattern_rules: list[tuple[int, ...]]) -> None:
+        self.field = fname
+        self.scan = scan
+        self.pattern_rules = pattern_rules
+        self.memo: dict[str, list[tuple[int, ...]]] = {}
+
+    def admitted(self, value: str) -> list[tuple[int, ...]]:
+        """The gate slots the needles found in `value` admit (shared: never modify it)."""
+        got = self.memo.get(value)
+        if got is None:
+            pr = self.pattern_rules
+            got = [pr[h[0]] for h in self.scan(value, True)]
+            if len(value) <= _MEMO_VALUE_CHARS:
+                if len(self.memo) >= _MEMO_VALUES:  # bounded: a stream of unique values
+                    self.memo.clear()
+                self.memo[value] = got
+        return got
+
+
+_MEMO_VALUES = 2048  # values remembered per field and route
+_MEMO_VALUE_CHARS = 512  # longer values are scanned every time
+
+
 @dataclass(slots=True)
 class Route:
     """The rules one kind of event meets, in load order. Rules without needles run on every
@@ -78,46 +110,69 @@ class Route:
     rules: list[CompiledRule]
     always: tuple[int, ...]  # indexes into `rules` of the ungated ones
     # one automaton over every needle; None when no rule of the route has needles
-    scan: Callable[[str, bool], list[tuple[int, int, int]]] | None = None
+    scan: Callable[[Any, bool], list[tuple[int, int, int]]] | None = None
     pattern_rules: list[tuple[int, ...]] = field(default_factory=list)  # needle -> rule indexes
-    haystack: Callable[[LogEvent], str] = LogEvent.raw_lower  # what `scan` searches
+    haystack: Callable[[LogEvent], Any] = LogEvent.raw_lower  # what `scan` searches (str or bytes)
     # whole-value needles: (field, lowercased value -> rule indexes), one dict lookup per field
     exact: list[tuple[str, dict[str, tuple[int, ...]]]] = field(default_factory=list)
     plain: list[CompiledRule] = field(default_factory=list)  # the `always` rules
     # big routes: one automaton per field, over that field's needles only (then `scan` holds
     # the keyword needles alone, searched in the raw line)
-    field_scans: list[tuple[str, Callable[[str, bool], list[tuple[int, int, int]]],
-                            list[tuple[int, ...]]]] = field(default_factory=list)
+    field_scans: list[FieldScan] = field(default_factory=list)
+    # the rules to run for a set of candidates (with the `always` ones, in load order): events of
+    # one kind admit the same few sets, so each is merged and sorted once (see `candidates`)
+    merged: dict[Any, list[CompiledRule]] = field(default_factory=dict)
+    two: frozenset[int] = frozenset()  # rules with a second gate (see build_route)
+
+    def candidates(self, cand: list[tuple[int, ...]]) -> list[CompiledRule]:
+        """The rules to run when the needles admitted `cand` (tuples of gate slots)."""
+        key: Any = cand[0] if len(cand) == 1 else frozenset(cand)
+        got = self.merged.get(key)
+        if got is None:
+            found: set[int] = set()
+            for idx in cand:
+                found.update(idx)
+            n, two = len(self.rules), self.two
+            run = set(self.always)
+            run.update(i for i in found if i < n and (i not in two or i + n in found))
+            if len(self.merged) >= _MAX_MERGED:  # bounded: an odd stream must not grow it
+                self.merged.clear()
+            got = self.merged[key] = [self.rules[i] for i in sorted(run)]
+        return got
 
 
+_MAX_MERGED = 4096  # candidate sets remembered per route
 _DFA_NEEDLES = 500  # automata with this many needles scan with a DFA
 _PER_FIELD_NEEDLES = 500  # routes with this many needles scan each field on its own
 _MAX_PICKED_FIELDS = 3  # beyond this, joining all values in C beats picking them in Python
 
 
 def build_route(rules: list[CompiledRule]) -> Route:
+    """Gate slots: rule i's needles admit slot i, its second gate's (`needles2`) slot i + N
+    (N rules); `Route.candidates` runs rule i when slot i, and i + N if it has a second gate,
+    were admitted."""
     always: list[int] = []
     by_needle: dict[str, set[int]] = {}
     keywords = False
     fnames: dict[str, None] = {}
     exact: dict[str, dict[str, set[int]]] = {}
-    for i, r in enumerate(rules):
-        if not r.needles:
-            always.append(i)
-            continue
-        for k, (f, n) in enumerate(r.needles):
-            if f is not None and k in r.exact:
-                exact.setdefault(f, {}).setdefault(n, set()).add(i)
+    gates = _gates(rules)
+    for slot, gate, exact_k in gates:
+        for k, (f, n) in enumerate(gate):
+            if f is not None and k in exact_k:
+                exact.setdefault(f, {}).setdefault(n, set()).add(slot)
                 continue
-            by_needle.setdefault(n, set()).add(i)
+            by_needle.setdefault(n, set()).add(slot)
             if f is None:
                 keywords = True
             else:
                 fnames[f] = None
-    route = Route(rules, tuple(always), plain=[rules[i] for i in always])
+    always = [i for i, r in enumerate(rules) if not r.needles]
+    route = Route(rules, tuple(always), plain=[rules[i] for i in always],
+                  two=frozenset(s - len(rules) for s, _, _ in gates if s >= len(rules)))
     route.exact = [(f, {v: tuple(sorted(idx)) for v, idx in table.items()}) for f, table in exact.items()]
     if len(by_needle) >= _PER_FIELD_NEEDLES:
-        _per_field(route, rules)
+        _per_field(route, gates)
     elif by_needle:
         # Why a library: Aho-Corasick in Rust (ahocorasick_rs) scans a 150-character line for
         # ~150 needles in ~0.6 us, 3-4x faster than the best `re` alternation (a trie of the
@@ -126,7 +181,24 @@ def build_route(rules: list[CompiledRule]) -> Route:
         route.scan = _automaton(needles)
         route.pattern_rules = [tuple(sorted(by_needle[n])) for n in needles]
         route.haystack = _haystack_fn(keywords, tuple(fnames))
+        if route.haystack is LogEvent.raw_lower:
+            route.scan, route.haystack = _raw_scan(needles)
     return route
+
+
+Gates = list[tuple[int, list[tuple[str | None, str]], frozenset[int]]]
+
+
+def _gates(rules: list[CompiledRule]) -> Gates:
+    """(slot, needles, indexes of the exact ones) of every gate of `rules` (see build_route)."""
+    out: Gates = []
+    n = len(rules)
+    for i, r in enumerate(rules):
+        if r.needles:
+            out.append((i, r.needles, r.exact))
+            if r.needles2:
+                out.append((i + n, r.needles2, r.exact2))
+    return out
 
 
 def _automaton(needles: list[str]) -> Callable[[str, bool], list[tuple[int, int, int]]]:
@@ -137,25 +209,47 @@ def _automaton(needles: list[str]) -> Callable[[str, bool], list[tuple[int, int,
     return ac.find_matches_as_indexes
 
 
-def _per_field(route: Route, rules: list[CompiledRule]) -> None:
+def _per_field(route: Route, gates: Gates) -> None:
     """Gate a big route field by field: a needle of `CommandLine` searched in CommandLine only.
     One scan over all values joined found SigmaHQ's `user` or `process` (command-line needles)
     in every Sysmon event's paths and descriptions, making dozens of rules candidates each time;
     per field, SigmaHQ's process_creation rules get ~3x fewer candidates."""
     per: dict[str | None, dict[str, set[int]]] = {}
-    for i, r in enumerate(rules):
-        for k, (f, n) in enumerate(r.needles or ()):
-            if f is not None and k in r.exact:
+    for slot, gate, exact_k in gates:
+        for k, (f, n) in enumerate(gate):
+            if f is not None and k in exact_k:
                 continue
-            per.setdefault(f, {}).setdefault(n, set()).add(i)
+            per.setdefault(f, {}).setdefault(n, set()).add(slot)
     for f, table in per.items():
         needles = sorted(table)
-        scan = _automaton(needles)
         pr = [tuple(sorted(table[n])) for n in needles]
         if f is None:  # keywords: the raw line
-            route.scan, route.pattern_rules, route.haystack = scan, pr, LogEvent.raw_lower
+            route.pattern_rules = pr
+            route.scan, route.haystack = _raw_scan(needles)
         else:
-            route.field_scans.append((f, scan, pr))
+            route.field_scans.append(FieldScan(f, _automaton(needles), pr))
+
+
+def _raw_scan(needles: list[str]) -> tuple[Callable[[Any, bool], list[tuple[int, int, int]]],
+                                          Callable[[LogEvent], Any]]:
+    """(automaton, haystack) searching `needles` in the raw line. ASCII needles are searched in
+    its UTF-8 bytes lowercased by bytes.lower(): the same matches as in raw.lower() (a non-ASCII
+    character's UTF-8 bytes never match an ASCII needle), without str.lower()'s Unicode path,
+    ~8x slower on the 2 KB of an EVTX record's JSON holding one `®` (5 us of ~50 an event)."""
+    if not all(n.isascii() for n in needles):
+        return _automaton(needles), LogEvent.raw_lower
+    ac = BytesAhoCorasick([n.encode() for n in needles],
+                          implementation=Implementation.DFA if len(needles) >= _DFA_NEEDLES else None)
+    return ac.find_matches_as_indexes, _raw_lower_bytes
+
+
+def _raw_lower_bytes(e: LogEvent) -> bytes:
+    raw = e.raw
+    # the two characters whose lowercase holds ASCII (U+0130 -> "i" + U+0307, KELVIN SIGN ->
+    # "k": checked over all of Unicode in the tests): with one, the exact lowercase is encoded
+    if "\u0130" in raw or "\u212a" in raw:
+        return e.raw_lower().encode("utf-8", "surrogatepass")
+    return raw.encode("utf-8", "surrogatepass").lower()
 
 
 def _haystack_fn(keywords: bool, fnames: tuple[str, ...]) -> Callable[[LogEvent], str]:
@@ -218,6 +312,7 @@ class Engine:
             if reorder_window_s > 0 and self.trackers else None)
         # correlations are swept at the time they have seen: behind the stream by the reordering
         self._lag = reorder_window_s if self._reorder is not None else 0.0
+        self._unreported = False  # a fired incident may have gained events `tick` reports
         self.rule_hits: dict[str, int] = {}
 
     def route(self, event: LogEvent) -> Route:
@@ -240,17 +335,10 @@ class Engine:
         feeds = self._feeds.get(key)
         if feeds:
             if self._reorder is not None:  # back in event-time order first
-                for t, (k, ev) in self._reorder.push(event.time, (key, event)):
-                    for tr in self._feeds[k]:
-                        f = tr.feed(k, ev, t)
-                        if f is not None:
-                            self._fired(tr, f, ev, t, out)
+                for _t, (k, ev) in self._reorder.push(event.time, (key, event)):
+                    self._correlate(k, ev, out)
                 return
-            t = event.time
-            for tr in feeds:
-                f = tr.feed(key, event, t)
-                if f is not None:  # rare: most events only update a window
-                    self._fired(tr, f, event, t, out)
+            self._correlate(key, event, out)
 
     def process(self, event: LogEvent) -> list[Detection]:
         """Test one event; return the detections it causes (often none)."""
@@ -268,15 +356,15 @@ class Engine:
                         cand = [idx]
                     else:
                         cand.append(idx)
-        for fname, fscan, fpr in route.field_scans:
-            v = event.lower(fname)
+        for fs in route.field_scans:
+            v = event.lower(fs.field)
             if v:
-                fhits = fscan(v, True)
-                if fhits:
+                admitted = fs.admitted(v)
+                if admitted:
                     if cand is None:
-                        cand = [fpr[h[0]] for h in fhits]
+                        cand = [*admitted]
                     else:
-                        cand.extend([fpr[h[0]] for h in fhits])
+                        cand.extend(admitted)
         scan = route.scan
         if scan is not None:
             hits = scan(route.haystack(event), True)
@@ -287,14 +375,7 @@ class Engine:
                 else:
                     cand.extend([pr[h[0]] for h in hits])
         if cand:
-            all_rules = route.rules
-            if len(cand) == 1 and not route.always:
-                rules = [all_rules[i] for i in cand[0]]
-            else:
-                found = set(route.always)
-                for idx in cand:
-                    found.update(idx)
-                rules = [all_rules[i] for i in sorted(found)]
+            rules = route.candidates(cand)
         for rule in rules:
             try:
                 hit = rule.match(event)
@@ -323,28 +404,27 @@ class Engine:
                 out.append(self._firing_detection(tr, firing))
 
     def _correlate(self, key: int, event: LogEvent, out: list[Detection]) -> None:
+        """Feed the correlations of rule (or correlation) `key` one event of theirs."""
         t = event.time
         for tr in self._feeds[key]:
             f = tr.feed(key, event, t)
-            if f is not None:
-                self._fired(tr, f, event, t, out)
+            if tr.ready:  # updates of windows that went away: before what this event started
+                self._report(tr, out)
+            if f is None:
+                continue
+            if f is EXTENDED:  # counted into a fired incident: reported by `tick`
+                self._unreported = True
+            else:
+                self.counters.add("incidents")
+                out.append(self._firing_detection(tr, f))
+            # correlations of correlations (e.g. success after a brute force) see every event
+            # of the incident, as they would a rule's matches
+            if id(tr.corr) in self._feeds:
+                self._correlate(id(tr.corr), event, out)
 
-    def _feed(self, tr: CorrelationTracker, key: int, event: LogEvent, t: float,
-              out: list[Detection]) -> None:
-        f = tr.feed(key, event, t)
-        if f is not None:
-            self._fired(tr, f, event, t, out)
-
-    def _fired(self, tr: CorrelationTracker, f: Firing, event: LogEvent, t: float,
-               out: list[Detection]) -> None:
-        if f.new:
-            self.counters.add("incidents")
-        # every firing reaches the store: a new incident creates the alert, later events of the
-        # same incident increment it (so its count is the incident's size)
-        out.append(self._firing_detection(tr, f))
-        # correlations of correlations (e.g. success after a brute force)
-        for dep in self._feeds.get(id(tr.corr), ()):
-            self._feed(dep, id(tr.corr), event, t, out)
+    def _report(self, tr: CorrelationTracker, out: list[Detection]) -> None:
+        for f in tr.report():
+            out.append(self._firing_detection(tr, f))
 
     def _rule_detection(self, rule: CompiledRule, event: LogEvent) -> Detection:
         f = event.fields
@@ -363,8 +443,24 @@ class Engine:
                          _first(fields, _USER), list(f.events))
 
     def held(self) -> int:
-        """Correlation events held for reordering."""
-        return len(self._reorder) if self._reorder is not None else 0
+        """What the engine holds back: correlation events held for reordering, plus one if
+        fired incidents have gained events not reported yet. The pipeline calls `tick` while
+        this is not 0, and is idle only when it is."""
+        n = len(self._reorder) if self._reorder is not None else 0
+        if self._unreported:
+            if any(tr.unreported() for tr in self.trackers):
+                n += 1
+            else:
+                self._unreported = False
+        return n
+
+    def _report_all(self, out: list[Detection]) -> list[Detection]:
+        """Every fired incident's events gained since the last report: one update each."""
+        self._unreported = False
+        for tr in self.trackers:
+            if tr.unreported():
+                self._report(tr, out)
+        return out
 
     def reorder_mark(self) -> int:
         """Where the reordering stands: compare with `reorder_released` later."""
@@ -381,29 +477,36 @@ class Engine:
 
     def reorder_released(self, mark: int) -> bool:
         """Every event held for reordering up to `mark` (`reorder_mark`) has been released, and
-        so counted in its correlations."""
+        so counted in its correlations, and what fired incidents gained has been reported (by
+        `tick`): an input's position stored past an event counted into an incident but not yet
+        reported would lose that count after a crash."""
+        if self._unreported and any(tr.unreported() for tr in self.trackers):
+            return False
         return self._reorder is None or self._reorder.oldest_held() > mark
 
     def tick(self) -> list[Detection]:
         """Release the correlation events held for the reorder window of wall-clock time (the
-        pipeline calls this a few times a second, so a quiet stream is not held back)."""
+        pipeline calls this a few times a second, so a quiet stream is not held back), and
+        report what fired incidents have gained since the last tick (their alerts' count and
+        last_seen)."""
         out: list[Detection] = []
         if self._reorder is not None and len(self._reorder):
             for _, (k, ev) in self._reorder.tick():
                 self._correlate(k, ev, out)
-        return out
+        return self._report_all(out) if self._unreported else out
 
     def drain(self) -> list[Detection]:
-        """Every held correlation event, in order (stop, end of a hunt)."""
+        """Every held correlation event, in order, and every unreported update (stop, end of a
+        hunt)."""
         out: list[Detection] = []
         if self._reorder is not None:
             for _, (k, ev) in self._reorder.drain():
                 self._correlate(k, ev, out)
-        return out
+        return self._report_all(out)
 
     def flush(self, now: float) -> list[Detection]:
-        """End of input (hunting) or a quiet stream: release what is held for reordering, then
-        close windows whose time has passed."""
+        """End of input (hunting) or a quiet stream: release what is held for reordering and
+        report what incidents gained, then close windows whose time has passed."""
         out = self.drain()
         for tr in self.trackers:
             for f in tr.sweep(now):
@@ -446,4 +549,5 @@ class Engine:
             if n == 0 and snap.get("groups"):
                 stale.append(rid)
             restored += n
+        self._unreported = any(tr.unreported() for tr in self.trackers)
         return restored, stale

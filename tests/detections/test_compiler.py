@@ -200,14 +200,16 @@ def test_keywords_search_the_raw_line_case_insensitively_with_wildcards() -> Non
 
 
 def test_required_needles_never_exclude_a_match() -> None:
-    """The engine's prefilter: every case's matching events contain one of the rule's needles."""
+    """The engine's prefilter: every case's matching events contain one of the rule's needles,
+    and one of its second gate's."""
     for detection, yes, _ in CASES:
         r = rule(detection)
         if not r.needles:
             continue
         for fields in yes:
             e = ev(**fields)
-            assert any(
-                (e.raw_lower() if f is None else (e.lower(f) or "")).find(n) >= 0 for f, n in r.needles
-            ), (detection, fields, r.needles)
+            for needles in (r.needles, r.needles2 or r.needles):
+                assert any(
+                    (e.raw_lower() if f is None else (e.lower(f) or "")).find(n) >= 0 for f, n in needles
+                ), (detection, fields, needles)
     assert required_needles(None) is None

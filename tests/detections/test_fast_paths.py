@@ -1,0 +1,118 @@
+"""The engine's shortcuts give exactly what the plain path gives (speed, never results)."""
+
+from __future__ import annotations
+
+import sys
+
+from nocsoc.detections.compiler import _number
+from nocsoc.events import LogEvent
+
+
+def _reference(v: object) -> float | None:
+    try:
+        return float(v)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+
+
+def test_number_refuses_early_only_what_float_refuses() -> None:
+    """`_number` skips float() for a text whose first character no number starts with: checked
+    for every Unicode character as the first of a short text, and on the odd forms float() takes."""
+    odd = ["", " 12", "\u00a012", "\u3000 7 ", "\u0661\u0662", "inf", "-Infinity", "nan", "+.5", "1_000",
+           "1e3", "²", "0x10", "SEC_LOGIN-4-LOGIN_FAILED", "113006", "113006.0", "\t-0\n"]
+    texts = odd + [f"{chr(c)}1" for c in range(sys.maxunicode + 1) if not 0xD800 <= c <= 0xDFFF]
+    wrong = [t for t in texts if repr(_number(t)) != repr(_reference(t))]  # repr: nan == nan
+    assert wrong == []
+
+
+def test_a_rule_with_two_gates_runs_only_when_both_occur_and_never_misses() -> None:
+    """`Image|endswith: \\csi.exe` and `Company: Microsoft Corporation`: gated by both parts, the
+    rule is not run on every Microsoft binary, and detects exactly what it detects ungated."""
+    import dataclasses
+
+    from nocsoc.detections.engine import Engine
+    from nocsoc.detections.loader import RuleSet
+    from tests.detections.test_compiler import rule
+
+    r = rule("    sel_img:\n        Image|endswith: '\\\\csi.exe'\n"
+             "    sel_co:\n        Company: 'Microsoft Corporation'\n    condition: sel_img and sel_co")
+    gates = [[("Company", "microsoft corporation")], [("Image", "\\csi.exe")]]
+    assert sorted([r.needles, r.needles2]) == gates
+    runs = 0
+    inner = r.match
+
+    def counted(e: LogEvent) -> bool:
+        nonlocal runs
+        runs += 1
+        return inner(e)
+    gated = Engine(RuleSet([dataclasses.replace(r, match=counted)], []))
+    plain = Engine(RuleSet([dataclasses.replace(r, needles=None)], []))
+    images = ["C:\\Windows\\csi.exe", "C:\\Windows\\cmd.exe", "C:\\x\\CSI.EXE", None]
+    companies = ["Microsoft Corporation", "microsoft corporation", "Contoso", None]
+    got, want = [], []
+    for image in images:
+        for company in companies:
+            fields = {k: v for k, v in (("Image", image), ("Company", company)) if v is not None}
+            got.append(bool(gated.process(LogEvent("x", dict(fields), product="linux"))))
+            want.append(bool(plain.process(LogEvent("x", dict(fields), product="linux"))))
+    assert got == want and sum(got) == 4  # two csi.exe spellings x two Company spellings
+    assert runs == 4  # run only where both needles occur
+
+
+def test_field_scans_remember_values_and_stay_bounded(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A big route scans each field on its own and remembers what a value admitted: the same
+    values seen again (as Windows events repeat their Image, Company, ...) give the same
+    detections as ungated rules, and the memory of values is bounded."""
+    import dataclasses
+
+    import nocsoc.detections.engine as engine_mod
+    from nocsoc.detections.engine import Engine
+    from nocsoc.detections.loader import RuleSet
+    from tests.detections.test_compiler import rule
+
+    monkeypatch.setattr(engine_mod, "_PER_FIELD_NEEDLES", 2)
+    monkeypatch.setattr(engine_mod, "_MEMO_VALUES", 3)
+    rules = [dataclasses.replace(rule(d), id=f"r{i}") for i, d in enumerate([
+        "    sel:\n        Image|endswith: '\\\\csi.exe'\n    condition: sel",
+        "    sel:\n        CommandLine|contains: 'whoami'\n    condition: sel",
+        "    sel:\n        CommandLine|contains|all: ['net', 'user']\n        Image|contains: 'net'\n"
+        "    condition: sel"])]
+    gated, plain = Engine(RuleSet(rules, [])), Engine(RuleSet(
+        [dataclasses.replace(r, needles=None) for r in rules], []))
+    values = [("C:\\csi.exe", "csi whoami"), ("C:\\net.exe", "net user x"), ("C:\\a.exe", "whoami"),
+              ("C:\\net1.exe", "net1 user"), ("C:\\b.exe", "b")]
+    got, want = [], []
+    for _ in range(3):  # seen again: answered from memory (or scanned again once forgotten)
+        for image, cli in values:
+            def event(image: str = image, cli: str = cli) -> LogEvent:
+                return LogEvent("x", {"Image": image, "CommandLine": cli}, product="linux")
+            got.append(sorted(d.rule_id for d in gated.process(event())))
+            want.append(sorted(d.rule_id for d in plain.process(event())))
+    assert got == want and sum(map(len, got)) == 3 * 5
+    (route,) = gated._routes.values()
+    assert sorted(fs.field for fs in route.field_scans) == ["CommandLine", "Image"]
+    assert all(0 < len(fs.memo) <= 3 for fs in route.field_scans)
+
+
+def test_keywords_found_in_the_raw_bytes_are_those_of_its_lowercase() -> None:
+    """ASCII keyword needles are searched in the raw line's UTF-8 bytes lowercased: the same
+    rules fire as on str.lower(), also with the two characters whose lowercase holds ASCII."""
+    import dataclasses
+
+    from nocsoc.detections.engine import Engine
+    from nocsoc.detections.loader import RuleSet
+    from tests.detections.test_compiler import rule
+
+    traps = [chr(c) for c in range(128, sys.maxunicode + 1)
+             if not 0xD800 <= c <= 0xDFFF and any(ch.isascii() for ch in chr(c).lower())]
+    assert traps == ["\u0130", "\u212a"]  # the engine's list (nocsoc.detections.engine._raw_lower_bytes)
+    rules = [dataclasses.replace(rule(f"    keywords:\n        - '{k}'\n    condition: keywords"), id=k)
+             for k in ("kelvin", "istanbul", "mimikatz", "sekurlsa::")]
+    gated, plain = Engine(RuleSet(rules, [])), Engine(RuleSet(
+        [dataclasses.replace(r, needles=None) for r in rules], []))
+    raws = ["\u212aELVIN \u00ae", "\u0130STANBUL", "ISTANBUL \u00ae", "MIMIKATZ\u00ae SEKURLSA::x",
+            "mimi\u212aatz", "caf\u00e9 sekurlsa:", "\udcff kelvin"]
+    got = [sorted(d.rule_id for d in gated.process(LogEvent(r, {}, product="linux"))) for r in raws]
+    want = [sorted(d.rule_id for d in plain.process(LogEvent(r, {}, product="linux"))) for r in raws]
+    assert got == want == [["kelvin"], [], ["istanbul"], ["mimikatz", "sekurlsa::"], ["mimikatz"], [],
+                           ["kelvin"]]
