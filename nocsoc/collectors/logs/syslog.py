@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 
@@ -32,6 +33,32 @@ _FAST_3164 = re.compile(
     r"(?P<h>\d\d):(?P<m>\d\d):(?P<s>\d\d) )"
     r"(?![A-Z]{2,5} )(?>(?P<host>[A-Za-z0-9][A-Za-z0-9_.-]{0,254}) )"  # not a zone name
     r"(?>(?!%)(?P<app>[^\s\[\]:]{1,48})(?:\[(?P<pid>[^\]\s]{0,32})\])?: ?)")
+# (month, day, hour, minute, second, host, app, pid, end) of a _FAST_3164 match at a position
+Header3164 = tuple[int, int, int, int, int, str, str, str | None, int]
+_c_bsd_header: Callable[[str, int], Header3164 | bool | None] | None
+try:  # the same match walked in C (_logfast.c); False from it: non-ASCII text, the regex decides
+    from nocsoc.collectors.logs._logfast import bsd_header as _c_bsd_header
+except ImportError:  # not built: the regex alone
+    _c_bsd_header = None
+
+
+def match_3164(line: str, pos: int = 0) -> Header3164 | None:
+    """`_FAST_3164.match(line, pos)` as its parts (the reference of _logfast.bsd_header)."""
+    mf = _FAST_3164.match(line, pos)
+    if mf is None:
+        return None
+    mon, day, h, mi, sec, host, app, pid = mf.group("mon", "day", "h", "m", "s", "host", "app", "pid")
+    return MONTHS[mon], int(day), int(h), int(mi), int(sec), host, app, pid, mf.end()
+
+
+def _header_3164(line: str, pos: int) -> Header3164 | None:
+    if _c_bsd_header is not None:
+        got = _c_bsd_header(line, pos)
+        if got is not False:
+            return got  # type: ignore[return-value]
+    return match_3164(line, pos)
+
+
 _CISCO_PREFIX = re.compile(r"(?:\d+: )?(?:(?P<host>[A-Za-z0-9][\w.-]*): )?(?:\d+: )?\*?\.?")
 
 
@@ -188,7 +215,7 @@ def parse_syslog(line: str, *, sender: str = "", now: datetime | None = None,
     # the common header needs only the receive time: the datetime waits for the odd lines
     now_ts = time.time() if now is None else now.timestamp()
     if now is None:
-        mf = _FAST_3164.match(line)
+        mf = _header_3164(line, 0)
         if mf is not None:
             return _fast_3164(mf, line, None, now_ts, tz, None, None, "file")
     facility = severity = None
@@ -206,7 +233,7 @@ def parse_syslog(line: str, *, sender: str = "", now: datetime | None = None,
         pos += 1
     fmt = "3164" if mp else "file"
     if pos or now is not None:  # (at 0 with no `now` it was just tried)
-        mf = _FAST_3164.match(line, pos)
+        mf = _header_3164(line, pos)
         if mf is not None:  # a network message's usual header: `<PRI>Mmm dd hh:mm:ss host app: `
             return _fast_3164(mf, line, now, now_ts, tz, facility, severity, fmt)
     if now is None:
@@ -252,11 +279,11 @@ def parse_syslog(line: str, *, sender: str = "", now: datetime | None = None,
     return SyslogMessage(time_s, host, app, pid, line[pos:], facility, severity, fmt)
 
 
-def _fast_3164(mf: re.Match[str], line: str, now: datetime | None, now_ts: float, tz: tzinfo,
+def _fast_3164(mf: Header3164, line: str, now: datetime | None, now_ts: float, tz: tzinfo,
                facility: int | None, severity: int | None, fmt: str) -> SyslogMessage:
-    mon, day, h, mi, sec, host, app, pid = mf.group("mon", "day", "h", "m", "s", "host", "app", "pid")
-    t = _bsd_time(MONTHS[mon], int(day), int(h), int(mi), int(sec), 0.0, now, now_ts, tz)
-    return SyslogMessage(t, host, app, pid, line[mf.end():], facility, severity, fmt)
+    mon, day, h, mi, sec, host, app, pid, end = mf
+    t = _bsd_time(mon, day, h, mi, sec, 0.0, now, now_ts, tz)
+    return SyslogMessage(t, host, app, pid, line[end:], facility, severity, fmt)
 
 
 def _parse_5424(line: str, pos: int, facility: int | None, severity: int | None, sender: str,
