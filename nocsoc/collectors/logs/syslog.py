@@ -51,7 +51,8 @@ def match_3164(line: str, pos: int = 0) -> Header3164 | None:
     return MONTHS[mon], int(day), int(h), int(mi), int(sec), host, app, pid, mf.end()
 
 
-def _header_3164(line: str, pos: int) -> Header3164 | None:
+def header_3164(line: str, pos: int) -> Header3164 | None:
+    """The common header's parts at `pos` (C where built), or None."""
     if _c_bsd_header is not None:
         got = _c_bsd_header(line, pos)
         if got is not False:
@@ -161,6 +162,24 @@ def _bsd_time(month: int, day: int, h: int, mi: int, s: int, frac: float, now: d
     return now_ts
 
 
+def recv_time(month: int, day: int, h: int, mi: int, s: int, now_ts: float, tz: tzinfo) -> float:
+    """`_bsd_time(..., 0.0, None, now_ts, tz)`: a header's time received at `now_ts`, by the
+    cached epochs of its minute (the common case in two dict-free steps)."""
+    start, end, year = _YEAR
+    if s <= 59 and start <= now_ts < end:
+        got = _MINUTES.get((int(year), month, day, h, mi, tz))
+        if got is not None:
+            this, last = got
+            if this is not None and this + s - now_ts <= _DAY_S:
+                return this + s + 0.0
+            if last is not None and last + s - now_ts <= _DAY_S:
+                return last + s + 0.0
+            if this is not None:
+                return this + s + 0.0
+            return now_ts
+    return _bsd_time(month, day, h, mi, s, 0.0, None, now_ts, tz)
+
+
 def _parse_bsd_ts(mt: re.Match[str], now: datetime, tz: tzinfo) -> float:
     month = MONTHS[mt["mon"]]
     day, h, mi, s = int(mt["day"]), int(mt["h"]), int(mt["m"]), int(mt["s"])
@@ -215,7 +234,7 @@ def parse_syslog(line: str, *, sender: str = "", now: datetime | None = None,
     # the common header needs only the receive time: the datetime waits for the odd lines
     now_ts = time.time() if now is None else now.timestamp()
     if now is None:
-        mf = _header_3164(line, 0)
+        mf = header_3164(line, 0)
         if mf is not None:
             return _fast_3164(mf, line, None, now_ts, tz, None, None, "file")
     facility = severity = None
@@ -233,7 +252,7 @@ def parse_syslog(line: str, *, sender: str = "", now: datetime | None = None,
         pos += 1
     fmt = "3164" if mp else "file"
     if pos or now is not None:  # (at 0 with no `now` it was just tried)
-        mf = _header_3164(line, pos)
+        mf = header_3164(line, pos)
         if mf is not None:  # a network message's usual header: `<PRI>Mmm dd hh:mm:ss host app: `
             return _fast_3164(mf, line, now, now_ts, tz, facility, severity, fmt)
     if now is None:
