@@ -180,7 +180,7 @@ def recv_time(month: int, day: int, h: int, mi: int, s: int, now_ts: float, tz: 
     return _bsd_time(month, day, h, mi, s, 0.0, None, now_ts, tz)
 
 
-def _parse_bsd_ts(mt: re.Match[str], now: datetime, tz: tzinfo) -> float:
+def _parse_bsd_ts(mt: re.Match[str], now: datetime | None, now_ts: float, tz: tzinfo) -> float:
     month = MONTHS[mt["mon"]]
     day, h, mi, s = int(mt["day"]), int(mt["h"]), int(mt["m"]), int(mt["s"])
     frac = float(mt["frac"]) if mt["frac"] else 0.0
@@ -188,8 +188,8 @@ def _parse_bsd_ts(mt: re.Match[str], now: datetime, tz: tzinfo) -> float:
         try:
             return datetime(int(mt["year"]), month, day, h, mi, s, tzinfo=tz).timestamp() + frac
         except ValueError:
-            return now.timestamp()
-    return _bsd_time(month, day, h, mi, s, frac, now, now.timestamp(), tz)
+            return now_ts
+    return _bsd_time(month, day, h, mi, s, frac, now, now_ts, tz)
 
 
 def _parse_sd(rest: str) -> tuple[dict[str, dict[str, str]], str]:
@@ -255,12 +255,11 @@ def parse_syslog(line: str, *, sender: str = "", now: datetime | None = None,
         mf = header_3164(line, pos)
         if mf is not None:  # a network message's usual header: `<PRI>Mmm dd hh:mm:ss host app: `
             return _fast_3164(mf, line, now, now_ts, tz, facility, severity, fmt)
-    if now is None:
-        now = datetime.fromtimestamp(now_ts, UTC)
+    # (no datetime for the receive time: `now_ts` serves, and `_bsd_time` takes either)
     time_s: float | None = None
     mt = _BSD_TS.match(line, pos)
     if mt:
-        time_s = _parse_bsd_ts(mt, now, tz)
+        time_s = _parse_bsd_ts(mt, now, now_ts, tz)
         pos = mt.end()
     else:
         mi = _ISO_TS.match(line, pos)
@@ -278,9 +277,9 @@ def parse_syslog(line: str, *, sender: str = "", now: datetime | None = None,
             pos2 = mc.end()
             mt2 = _BSD_TS.match(line, pos2)
             if mt2:
-                return SyslogMessage(_parse_bsd_ts(mt2, now, tz), host, "", None, line[mt2.end():],
+                return SyslogMessage(_parse_bsd_ts(mt2, now, now_ts, tz), host, "", None, line[mt2.end():],
                                      facility, severity, fmt if mp else "none")
-        return SyslogMessage(now.timestamp(), host, "", None, line[pos:], facility, severity,
+        return SyslogMessage(now_ts, host, "", None, line[pos:], facility, severity,
                              fmt if mp else "none")
     host = sender
     mh = _HOST.match(line, pos)
