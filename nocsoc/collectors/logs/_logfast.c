@@ -412,7 +412,142 @@ nomatch:
     Py_RETURN_NONE;
 }
 
+/* web._COMMON.match(line), the NCSA common/combined access line
+ *
+ *   (?P<ip>[0-9A-Fa-f:.]+) (?P<ident>\S+) (?P<user>\S+) \[(?P<ts>[^\]]+)\] "(?P<req>(?:[^"\\]|\\.)*)"
+ *   (?P<status>\d{3}) (?P<bytes>\d+|-)(?: \d+)?(?: "(?P<ref>(?:[^"\\]|\\.)*)" "(?P<ua>(?:[^"\\]|\\.)*)")?
+ *
+ * walked once. Why: the match and its groups were ~1.5 us of a ~10 us access line. Each part is
+ * decided by one scan: a shorter repeat ends on a character of the repeat itself, which the next
+ * literal refuses; a quoted part ends at its first `"` not escaped (an escape is `\` and any
+ * character but a newline), and the optional tail takes its first reading (re does not backtrack
+ * into the parts before it: the match succeeds without it). Returns (ip, user, status, bytes,
+ * req, ua or None, vhost "", ts, ref or None) on a match, None where the regex does not match, and False
+ * where a non-ASCII character is read by a \d, \s or \S (re's are Unicode-aware). */
+static inline int is_hexdot(Py_UCS4 c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == ':' || c == '.';
+}
+
+/* the end of a quoted part's body starting at i ((?:[^"\\]|\\.)*), at its closing `"` or not */
+static Py_ssize_t quoted_end(int kind, const void *data, Py_ssize_t n, Py_ssize_t i) {
+    while (i < n) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        if (c == '"') break;
+        if (c == '\\') {
+            if (i + 1 < n && PyUnicode_READ(kind, data, i + 1) != '\n') {
+                i += 2;
+                continue;
+            }
+            break;
+        }
+        i++;
+    }
+    return i;
+}
+
+static PyObject *access_common(PyObject *self, PyObject *line) {
+    if (!PyUnicode_Check(line)) {
+        PyErr_SetString(PyExc_TypeError, "access_common(line: str)");
+        return NULL;
+    }
+    if (PyUnicode_READY(line) < 0) return NULL;
+    Py_ssize_t n = PyUnicode_GET_LENGTH(line);
+    int kind = PyUnicode_KIND(line);
+    const void *data = PyUnicode_DATA(line);
+    int wide = 0;
+#define RAW(i) ((i) < n ? PyUnicode_READ(kind, data, (i)) : (Py_UCS4)0)
+#define CH(i) ((i) < n ? rd(kind, data, (i), &wide) : (Py_UCS4)0)
+#define NOMATCH goto nomatch
+#define DIGIT(c) ((c) >= '0' && (c) <= '9')
+    Py_ssize_t i = 0;
+    while (i < n && is_hexdot(RAW(i))) i++;
+    if (i == 0 || RAW(i) != ' ') NOMATCH;
+    Py_ssize_t ip1 = i;
+    i++;
+    Py_UCS4 c;
+    for (int part = 0; part < 2; part++) { /* ident, user: \S+ then a space */
+        Py_ssize_t s0 = i;
+        while (i < n && !((c = CH(i)) < 128 && is_space((unsigned char)c))) i++;
+        if (i == s0 || i >= n || RAW(i) != ' ') NOMATCH;
+        if (part == 1) break;
+        i++;
+    }
+    Py_ssize_t u0 = i - 1;
+    while (u0 > 0 && RAW(u0 - 1) != ' ') u0--;
+    Py_ssize_t u1 = i;
+    i++;
+    if (RAW(i) != '[') NOMATCH;
+    i++;
+    Py_ssize_t t0 = i;
+    while (i < n && RAW(i) != ']') i++;
+    if (i == t0 || i >= n) NOMATCH;
+    Py_ssize_t t1 = i;
+    i++;
+    if (RAW(i) != ' ' || RAW(i + 1) != '"') NOMATCH;
+    i += 2;
+    Py_ssize_t r0 = i;
+    i = quoted_end(kind, data, n, i);
+    if (i >= n || RAW(i) != '"') NOMATCH;
+    Py_ssize_t r1 = i;
+    i++;
+    if (RAW(i) != ' ') NOMATCH;
+    i++;
+    Py_ssize_t st0 = i;
+    for (int k = 0; k < 3; k++, i++) {
+        c = CH(i);
+        if (!DIGIT(c)) NOMATCH;
+    }
+    if (RAW(i) != ' ') NOMATCH;
+    i++;
+    Py_ssize_t b0 = i;
+    if (RAW(i) == '-') {
+        i++;
+    } else {
+        while (i < n && DIGIT(CH(i))) i++;
+        if (i == b0) NOMATCH;
+    }
+    Py_ssize_t b1 = i;
+    /* (?: \d+)? */
+    if (RAW(i) == ' ' && i + 1 < n) {
+        Py_ssize_t j = i + 1;
+        while (j < n && DIGIT(CH(j))) j++;
+        if (j > i + 1) i = j;
+    }
+    /* (?: "ref" "ua")? */
+    Py_ssize_t f0 = -1, f1 = -1, a0 = -1, a1 = -1;
+    if (RAW(i) == ' ' && RAW(i + 1) == '"') {
+        Py_ssize_t j = quoted_end(kind, data, n, i + 2);
+        if (j < n && RAW(j) == '"' && RAW(j + 1) == ' ' && RAW(j + 2) == '"') {
+            Py_ssize_t k = quoted_end(kind, data, n, j + 3);
+            if (k < n && RAW(k) == '"') {
+                f0 = i + 2;
+                f1 = j;
+                a0 = j + 3;
+                a1 = k;
+            }
+        }
+    }
+    if (wide) Py_RETURN_FALSE;
+#undef RAW
+#undef CH
+#undef NOMATCH
+#undef DIGIT
+    {
+        PyObject *ref = f0 >= 0 ? PyUnicode_Substring(line, f0, f1) : (Py_INCREF(Py_None), Py_None);
+        PyObject *ua = a0 >= 0 ? PyUnicode_Substring(line, a0, a1) : (Py_INCREF(Py_None), Py_None);
+        return Py_BuildValue("(NNNNNNsNN)", PyUnicode_Substring(line, 0, ip1), PyUnicode_Substring(line, u0, u1),
+                             PyUnicode_Substring(line, st0, st0 + 3), PyUnicode_Substring(line, b0, b1),
+                             PyUnicode_Substring(line, r0, r1), ua, "", PyUnicode_Substring(line, t0, t1), ref);
+    }
+nomatch:
+    if (wide) Py_RETURN_FALSE;
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
+    {"access_common", access_common, METH_O,
+     "access_common(line) -> tuple | None | False: web._COMMON.match(line)'s (ip, user, status, bytes, "
+     "req, ua, vhost, ts, ref); False: non-ASCII where the regex's classes are Unicode-aware."},
     {"bsd_header", (PyCFunction)(void (*)(void))bsd_header, METH_FASTCALL,
      "bsd_header(line, pos) -> tuple | None | False: syslog._FAST_3164.match(line, pos) as (month, "
      "day, hour, minute, second, host, app, pid, end); False: non-ASCII, the caller runs the regex."},

@@ -237,3 +237,41 @@ def test_syslog_header_equals_the_regex() -> None:
     assert matched > 3_000
     assert logfast.bsd_header("Sep 9 09:09:09 h app: Đăng nhập", 0) == (9, 9, 9, 9, 9, "h", "app", None, 22)
     assert logfast.bsd_header("Aug 8 08:08:08 h Đ: x", 0) is False
+
+
+ACCESS_SEEDS = ['198.51.100.3 - - [25/Nov/2026:01:02:03 +0700] "GET /a?b=c HTTP/1.1" 200 123 "-" "curl/8"',
+                '::1 - bob [10/Oct/2000:13:55:36 -0700] "GET /x.gif HTTP/1.0" 200 - 7 "http://r/" '
+                '"UA \\"q\\""',
+                '1.2.3.4 - - [x] "GET / HTTP/1.1" 404 0', '1.2.3.4 a b [t] "" 200 5 "r"',
+                'cafe - - [t] "\\\\" 301 12 "a" "b" extra', '1.2.3.4 - - [t] "a\\\nb" 200 1',
+                'vhost:80 1.2.3.4 - - [t] "GET / HTTP/1.1" 200 1 "-" "-"']
+ACCESS_PIECES = ["1.2.3.4", "::1", " ", "-", "[", "]", '"', '\\"', "\\", "\n", "\t", "200", "20", "2000", "5",
+                 "٣", "é", "\u00a0", "GET /x HTTP/1.1", "bob", "cafe", "x y", '" "', "-7"]
+
+
+def test_access_lines_match_as_the_regex(shared_dir: Path) -> None:
+    """_logfast.access_common is web._COMMON.match: the same groups on a match, None where it
+    does not match, False (the regex decides) only on non-ASCII text."""
+    from nocsoc.collectors.logs.parsers import web
+
+    rnd = random.Random(21)
+    lines = ACCESS_SEEDS + [m for m in _sample_messages(shared_dir) if m[:1].isdigit() or m[:1] == ":"]
+    for _ in range(40_000):
+        seed = rnd.choice(ACCESS_SEEDS)
+        for _ in range(rnd.randint(1, 3)):
+            k = rnd.randint(0, len(seed))
+            seed = seed[:k] + rnd.choice(ACCESS_PIECES) + seed[k + rnd.randint(0, 4):]
+        lines.append(seed)
+    matched = 0
+    for line in lines:
+        got = logfast.access_common(line)
+        m = web._COMMON.match(line)
+        if got is False:
+            assert not line.isascii(), line
+            continue
+        assert got == (None if m is None else m.group(*web._GROUPS)), line
+        matched += m is not None
+    assert matched > 5_000
+    want = ("1.2.3.4", "-", "200", "1", "é", None, "", "t", None)
+    assert logfast.access_common('1.2.3.4 - - [t] "é" 200 1') == want
+    assert logfast.access_common('1.2.3.4 - - [t] "GET" ٢00 1') is False
