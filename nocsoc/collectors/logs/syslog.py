@@ -239,7 +239,9 @@ def parse_syslog(line: str, *, sender: str = "", now: datetime | None = None,
             return _fast_3164(mf, line, None, now_ts, tz, None, None, "file")
     facility = severity = None
     pos = 0
-    mp = _PRI.match(line)
+    # each regex below is tried only where its first character could start it (most messages
+    # without the common header are device bodies, `%ASA-...`, that none of them reads)
+    mp = _PRI.match(line) if line[:1] == "<" else None
     if mp:
         pri = int(mp[1])
         if pri <= 191:
@@ -257,11 +259,11 @@ def parse_syslog(line: str, *, sender: str = "", now: datetime | None = None,
             return _fast_3164(mf, line, now, now_ts, tz, facility, severity, fmt)
     # (no datetime for the receive time: `now_ts` serves, and `_bsd_time` takes either)
     time_s: float | None = None
-    mt = _BSD_TS.match(line, pos)
+    mt = _BSD_TS.match(line, pos) if line[pos:pos + 3] in MONTHS else None
     if mt:
         time_s = _parse_bsd_ts(mt, now, now_ts, tz)
         pos = mt.end()
-    else:
+    elif line[pos:pos + 1].isdigit():  # (a superset of re's \d)
         mi = _ISO_TS.match(line, pos)
         if mi:
             time_s = _parse_iso(mi["ts"])
@@ -269,7 +271,8 @@ def parse_syslog(line: str, *, sender: str = "", now: datetime | None = None,
     if time_s is None:
         # No timestamp where RFC 3164 puts it: Cisco IOS style (`123: host: *Mar 1 ...: %X-5-Y: ...`)
         # or a bare message. Keep the body; the receive time and the sender stand in.
-        mc = _CISCO_PREFIX.match(line, pos)
+        c = line[pos:pos + 1]  # the prefix's every part starts with an alphanumeric, `*` or `.`
+        mc = _CISCO_PREFIX.match(line, pos) if c and (c.isalnum() or c in "*.") else None
         host = sender
         if mc and mc.end() > pos:
             if mc["host"] and not mc["host"].isdigit():
