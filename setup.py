@@ -19,5 +19,8 @@ setup(
         # logs: the syslog header, the access-log line and the key=value/CEF/netfilter/auditd splits
         Extension("nocsoc.collectors.logs._logfast", ["nocsoc/collectors/logs/_logfast.c"],
                   optional=True, extra_compile_args=_FLAGS),
+        # windows: an EVTX record's decoded JSON -> the flat Sigma fields
+        Extension("nocsoc.collectors.windows._winfast", ["nocsoc/collectors/windows/_winfast.c"],
+                  optional=True, extra_compile_args=_FLAGS),
     ],
 )

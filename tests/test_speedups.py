@@ -32,12 +32,13 @@ ACCELERATORS = {
     "nocsoc.collectors.flows._flowfast": ("flow receive, decode, rollup",
                                           "nocsoc/collectors/flows/_flowfast.c"),
     "nocsoc.collectors.logs._logfast": ("log key=value splitter", "nocsoc/collectors/logs/_logfast.c"),
+    "nocsoc.collectors.windows._winfast": ("EVTX record mapping", "nocsoc/collectors/windows/_winfast.c"),
 }
 # the tests that drive the C code hardest: hostile datagrams, random points, both paths compared
 SANITIZED_TESTS = ["tests/collectors/flows/test_fuzz.py", "tests/collectors/flows/test_flowfast.py",
                    "tests/collectors/flows/test_decoder.py", "tests/collectors/flows/test_receiver.py",
                    "tests/collectors/flows/test_rollup.py", "tests/test_lineproto.py",
-                   "tests/collectors/logs/test_logfast.py"]
+                   "tests/collectors/logs/test_logfast.py", "tests/collectors/windows/test_winfast.py"]
 
 
 def _skip_or_fail(reason: str) -> None:

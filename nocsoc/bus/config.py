@@ -3,9 +3,12 @@ receivers' disk buffer behave. Without `url` nocsoc runs on one machine, as befo
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+
+from nocsoc.secrets import HOW_TO_REFERENCE, is_reference
 
 
 class KafkaConfig(BaseModel):
@@ -24,6 +27,64 @@ class KafkaConfig(BaseModel):
         if v is not None and not v.startswith(("env:", "file:")):
             raise ValueError("must be a secret reference (env:NAME or file:PATH), never a literal")
         return v
+
+
+def _secret_ref(v: str | None) -> str | None:
+    if v is not None and not is_reference(v):
+        raise ValueError(f"must be a secret reference, never a literal: {HOW_TO_REFERENCE}")
+    return v
+
+
+class NatsAuthConfig(BaseModel):
+    """How nocsoc proves who it is to nats-server: one of user + password, a token, an NKey
+    seed, or a `.creds` file (a user JWT and its seed: NATS operator mode). Every secret is a
+    reference (`env:NAME` or `file:PATH` of mode 0600), resolved when the connection is made."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    user: str | None = Field(default=None, min_length=1, description="user name (with password)")
+    password: str | None = Field(default=None, description="password of `user`: a secret reference")
+    token: str | None = Field(default=None, description="authorization token: a secret reference")
+    nkey_seed: str | None = Field(
+        default=None, description="NKey user seed (`SU...`): a secret reference, e.g. file:nocsoc.nk")
+    credentials: str | None = Field(
+        default=None, description="a .creds file (user JWT and seed): a secret reference, e.g. "
+                                  "file:/etc/nocsoc/nocsoc.creds")
+
+    @field_validator("password", "token", "nkey_seed", "credentials")
+    @classmethod
+    def _refs(cls, v: str | None) -> str | None:
+        return _secret_ref(v)
+
+    @model_validator(mode="after")
+    def _one_method(self) -> NatsAuthConfig:
+        if (self.user is None) != (self.password is None):
+            raise ValueError("user and password go together")
+        methods = [m for m, on in (("user/password", self.user is not None), ("token", self.token),
+                                   ("nkey_seed", self.nkey_seed), ("credentials", self.credentials)) if on]
+        if len(methods) > 1:
+            raise ValueError(f"one authentication method at a time, not {' and '.join(methods)}")
+        return self
+
+
+class NatsTlsConfig(BaseModel):
+    """TLS to nats-server (its `tls {}` block). Paths are relative to nocsoc.yaml; the key file,
+    when set, must be readable by its owner only (0600), as a secret file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ca_file: str | None = Field(default=None, description="PEM CA bundle the server's certificate is "
+                                                          "checked against (default: the system's)")
+    cert_file: str | None = Field(default=None, description="PEM client certificate (mutual TLS)")
+    key_file: str | None = Field(default=None, description="PEM private key of cert_file (mode 0600)")
+    server_name: str | None = Field(default=None, description="name the server's certificate must carry "
+                                                              "(default: the host in bus.url)")
+
+    @model_validator(mode="after")
+    def _pair(self) -> NatsTlsConfig:
+        if (self.cert_file is None) != (self.key_file is None):
+            raise ValueError("cert_file and key_file go together (mutual TLS)")
+        return self
 
 
 class BusConfig(BaseModel):
@@ -63,6 +124,10 @@ class BusConfig(BaseModel):
                                  description="a flow interval closes this long after it ends (bus latency)")
     fetch_records: int = Field(default=64, ge=1, le=10_000, description="messages per fetch")
     kafka: KafkaConfig = Field(default_factory=KafkaConfig)
+    auth: NatsAuthConfig | None = Field(default=None, description="NATS credentials (none: anonymous)")
+    tls: NatsTlsConfig | None = Field(default=None, description="TLS to nats-server (none: plain TCP)")
+
+    _base_dir: Path | None = PrivateAttr(default=None)
 
     @field_validator("url")
     @classmethod
@@ -74,6 +139,23 @@ class BusConfig(BaseModel):
         parse_bus_url(v)  # ValueError names the bad part
         return v
 
+    @model_validator(mode="after")
+    def _nats_only(self) -> BusConfig:
+        if self.url is not None and self.url.strip().startswith("kafka") and (self.auth or self.tls):
+            raise ValueError("auth and tls are NATS settings; a Kafka bus takes its own in bus.kafka")
+        return self
+
     @property
     def enabled(self) -> bool:
         return self.url is not None
+
+    @property
+    def base_dir(self) -> Path | None:
+        """Where `file:` secrets and TLS paths are relative to (nocsoc.yaml's directory)."""
+        return self._base_dir
+
+    def for_dir(self, base_dir: Path) -> BusConfig:
+        """This config with relative paths resolved against `base_dir`."""
+        out = self.model_copy()
+        out._base_dir = base_dir
+        return out

@@ -14,6 +14,11 @@ something deeper.
 Layout, little endian: b"NB", version 1, record count n (u32); distinct source count s (u16),
 each source as length (u8) + ASCII; then n receive times (f64), n source indexes (u16), n payload
 lengths (u32); then the payloads, back to back.
+
+The publisher's batches have one source each: `encode_source` builds that case from two columns
+with one join and no per-record Python step (~0.6 -> ~0.15 us a datagram, measured on the bench's
+IPFIX batches); `decode` makes the records with C-level loops (map, zip) rather than Python ones
+and returns them with their latest receive time, which the decoder needs per message.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import struct
 import sys
 from array import array
 from collections.abc import Sequence
-from itertools import accumulate, pairwise
+from itertools import accumulate, repeat
 
 MAGIC = b"NB\x01"
 _HEAD = struct.Struct("<3sIH")
@@ -33,6 +38,12 @@ Record = tuple[bytes, str, float]  # (payload, source address, receive time): th
 
 class EnvelopeError(ValueError):
     """A bus message that is not a batch this version of nocsoc can read."""
+
+
+class Records(list[Record]):
+    """A message's records, and `last_time`: the latest receive time among them (0.0 if none)."""
+
+    last_time: float = 0.0
 
 
 def record_size(payload: bytes, source: str) -> int:
@@ -66,7 +77,21 @@ def encode(records: Sequence[Record]) -> bytes:
     ])
 
 
-def _array(code: str, data: bytes, pos: int, n: int, size: int) -> array:
+def encode_source(source: str, payloads: Sequence[bytes], times: Sequence[float]) -> bytes:
+    """`encode()` of records that all come from `source` (the same bytes), from its columns."""
+    n = len(payloads)
+    if n != len(times):
+        raise ValueError(f"{n} payloads and {len(times)} times")
+    if n == 0:
+        return _HEAD.pack(MAGIC, 0, 0)
+    b = source.encode("ascii")
+    if len(b) > 255:
+        raise ValueError(f"source address too long: {source[:40]!r}")
+    return b"".join([_HEAD.pack(MAGIC, n, 1), bytes((len(b),)), b, _wire(array("d", times)),
+                     bytes(2 * n), _wire(array("I", map(len, payloads))), *payloads])
+
+
+def _array(code: str, data: memoryview, pos: int, n: int, size: int) -> array:
     a = array(code)
     a.frombytes(data[pos:pos + n * size])
     if _SWAP:
@@ -74,7 +99,7 @@ def _array(code: str, data: bytes, pos: int, n: int, size: int) -> array:
     return a
 
 
-def decode(data: bytes) -> list[Record]:
+def decode(data: bytes) -> Records:
     """The records of a message; EnvelopeError says what is wrong and where."""
     if len(data) < _HEAD.size:
         raise EnvelopeError(f"message of {len(data)} bytes is shorter than the header")
@@ -92,16 +117,20 @@ def decode(data: bytes) -> list[Record]:
         raise EnvelopeError(f"source table of {s}: {exc}") from None
     if pos + n * 14 > len(data):
         raise EnvelopeError(f"{n} records do not fit in {len(data)} bytes")
-    times = _array("d", data, pos, n, 8)
-    index = _array("H", data, pos + 8 * n, n, 2)
-    lengths = _array("I", data, pos + 10 * n, n, 4)
+    view = memoryview(data)
+    times = _array("d", view, pos, n, 8)
+    index = _array("H", view, pos + 8 * n, n, 2)
+    lengths = _array("I", view, pos + 10 * n, n, 4)
     ends = list(accumulate(lengths, initial=pos + 14 * n))
     if ends[-1] != len(data):
         raise EnvelopeError(f"payloads end at byte {ends[-1]}, the message at {len(data)}")
-    payloads = [data[a:b] for a, b in pairwise(ends)]
+    # each payload its own bytes (the flow decoder's C functions read bytes), cut by C loops
+    payloads = map(data.__getitem__, map(slice, ends, ends[1:]))
     if s == 1:
-        src = sources[0]
-        return [(p, src, t) for p, t in zip(payloads, times, strict=True)]
-    if n and max(index) >= s:
-        raise EnvelopeError(f"a record names source {max(index)} of {s}")
-    return [(p, sources[i], t) for p, i, t in zip(payloads, index, times, strict=True)]
+        out = Records(zip(payloads, repeat(sources[0]), times))
+    else:
+        if n and max(index) >= s:
+            raise EnvelopeError(f"a record names source {max(index)} of {s}")
+        out = Records(zip(payloads, map(sources.__getitem__, index), times, strict=True))
+    out.last_time = max(times) if n else 0.0
+    return out

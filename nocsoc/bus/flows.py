@@ -28,7 +28,7 @@ from pathlib import Path
 
 from nocsoc.bus.config import BusConfig
 from nocsoc.bus.consume import PartitionRunner
-from nocsoc.bus.envelope import Record
+from nocsoc.bus.envelope import Record, Records
 from nocsoc.bus.transport import Transport, make_transport
 from nocsoc.collectors.flows.collector import BATCH_DATAGRAMS, FlowPipeline
 from nocsoc.collectors.flows.config import FlowsConfig
@@ -111,7 +111,8 @@ class FlowDecoderHandler:
             if not records:
                 st.processed.append((seq, closed))
                 continue
-            last = max(t for _p, _s, t in records)
+            # the envelope's records carry their latest time (a C-level max over the times)
+            last = records.last_time if isinstance(records, Records) else max(t for _p, _s, t in records)
             st.processed.append((seq, max(rollups.interval_of(last), closed)))
             st.max_time = max(st.max_time, last)
             todo.extend(records)

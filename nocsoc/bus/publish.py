@@ -19,13 +19,15 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
+from operator import itemgetter
 from pathlib import Path
 
 from nocsoc.bus.config import BusConfig
 from nocsoc.bus.diskbuffer import BufferFull, DiskBuffer
-from nocsoc.bus.envelope import Record, encode, record_size
+from nocsoc.bus.envelope import Record, encode_source, record_size
 from nocsoc.bus.partition import partition_of, subject
 from nocsoc.bus.transport import BusError, LoopThread, PublishFailed, PublishRefused, Transport
+from nocsoc.collectors.flows import speedups
 from nocsoc.component import Counters
 from nocsoc.schema.selfmetrics import BUS_PUBLISH
 
@@ -33,6 +35,16 @@ log = logging.getLogger(__name__)
 
 RECONNECT_EVERY_S = 2.0
 CONCURRENT_PUBLISHES = 64
+# bytes published before waiting for their acknowledgements: within nats-py's pending buffer
+# (2 MB), whose overflow forces a flush per publish; more only grows the copies in flight
+WINDOW_BYTES = 2 << 20
+_PAYLOAD = itemgetter(0)
+_TIME = itemgetter(2)
+
+
+def _one_interval(run: list[Record], interval: float) -> bool:
+    times = list(map(_TIME, run))
+    return int(min(times) // interval) == int(max(times) // interval)
 
 
 def group_key(source: str) -> str:
@@ -85,6 +97,10 @@ class BusPublisher:
     # --- lifecycle ------------------------------------------------------------------------------
 
     def start(self) -> None:
+        if speedups.ext is not None:
+            # batches allocate and free hundreds of kB each: keep them in the heap, as the flow
+            # collector does (a receiver runs no FlowPipeline, which would have set it)
+            speedups.ext.retain_freed_memory()
         self._loop = LoopThread("bus-publish")
         self._task = self._loop.submit(self._run())
 
@@ -160,43 +176,76 @@ class BusPublisher:
 
     def batches(self, kind: str, records: list[Record]) -> list[tuple[int, str, list[Record]]]:
         """(partition, source, records) batches: one source, within the size limits and one
-        rollup interval, in arrival order."""
+        rollup interval, in arrival order.
+
+        The cut is greedy: a batch ends where the next record would pass `batch_records` or
+        `batch_bytes` or is in another interval. A run of `batch_records` records whose sizes
+        sum within `batch_bytes` and whose earliest and latest times share an interval is such
+        a batch whole: checked with C-level sums and min/max over the run (~0.7 -> ~0.2 us a
+        datagram) instead of record by record; the rest goes through the greedy loop."""
         cfg = self.config
         interval = self.kinds.get(kind)
         by_source: dict[str, list[Record]] = {}
         for r in records:
             by_source.setdefault(r[1], []).append(r)
         out: list[tuple[int, str, list[Record]]] = []
+        limit = cfg.batch_records
         for source, recs in by_source.items():
             p = partition_of(group_key(source), self._partitions(kind))
-            cur: list[Record] = []
-            size = 0
-            idx = None
-            for r in recs:
-                ridx = int(r[2] // interval) if interval else None
-                rsize = record_size(r[0], r[1])
-                if cur and (len(cur) >= cfg.batch_records or size + rsize > cfg.batch_bytes or ridx != idx):
-                    out.append((p, source, cur))
-                    cur, size = [], 0
-                cur.append(r)
-                size += rsize
-                idx = ridx
-            if cur:
-                out.append((p, source, cur))
+            overhead = record_size(b"", source)  # a record's size beyond its payload
+            start = 0
+            while start < len(recs):
+                run = recs[start:start + limit]
+                if (sum(map(len, map(_PAYLOAD, run))) + overhead * len(run) <= cfg.batch_bytes
+                        and (not interval or _one_interval(run, interval))):
+                    out.append((p, source, run))
+                    start += len(run)
+                    continue
+                out += [(p, source, b) for b in self._greedy(recs[start:], interval)]
+                break
+        return out
+
+    def _greedy(self, recs: list[Record], interval: float | None) -> list[list[Record]]:
+        cfg = self.config
+        out: list[list[Record]] = []
+        cur: list[Record] = []
+        size = 0
+        idx = None
+        for r in recs:
+            ridx = int(r[2] // interval) if interval else None
+            rsize = record_size(r[0], r[1])
+            if cur and (len(cur) >= cfg.batch_records or size + rsize > cfg.batch_bytes or ridx != idx):
+                out.append(cur)
+                cur, size = [], 0
+            cur.append(r)
+            size += rsize
+            idx = ridx
+        if cur:
+            out.append(cur)
         return out
 
     async def _round(self) -> None:
         taken = self._take()
         if self.connected and self.buffer:
             await self._replay()
-        jobs = []
+        todo = []
         for kind, records in taken.items():
             for p, source, recs in self.batches(kind, records):
                 self._msg += 1
-                jobs.append((kind, subject(self.config.prefix, kind, p, source), f"{self._boot}-{self._msg}",
-                             encode(recs), len(recs)))
-        for i in range(0, len(jobs), CONCURRENT_PUBLISHES):
-            chunk = jobs[i:i + CONCURRENT_PUBLISHES]
+                todo.append((kind, subject(self.config.prefix, kind, p, source), f"{self._boot}-{self._msg}",
+                             source, recs))
+        # encoded a window at a time, not all at once: a burst of many megabytes held encoded
+        # would be fresh memory (a page fault per 4 kB) where a window reuses the last one's
+        i = 0
+        while i < len(todo):
+            chunk: list[tuple[str, str, str, bytes, int]] = []
+            size = 0
+            while i < len(todo) and len(chunk) < CONCURRENT_PUBLISHES and size < WINDOW_BYTES:
+                kind, subj, msg_id, source, recs = todo[i]
+                data = encode_source(source, list(map(_PAYLOAD, recs)), list(map(_TIME, recs)))
+                chunk.append((kind, subj, msg_id, data, len(recs)))
+                size += len(data)
+                i += 1
             if not self.connected or self.buffer:
                 for job in chunk:
                     self._to_buffer(*job)

@@ -172,6 +172,8 @@ LOG_COLLECTOR = Measurement(
               "correlation events that arrived after newer ones were released (beyond the reorder window)"),
         Field("rules_disabled", INT, "short",
               "rules not loaded: a placeholder they need (site networks) has no value (gauge)"),
+        Field("unknown_zones", INT, "short",
+              "device timestamps whose zone name was unknown or ambiguous, read in logs.timezone"),
     ),
     area="self",
 )

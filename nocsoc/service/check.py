@@ -190,6 +190,19 @@ def check_tls_files(ctx: Context, doc: YamlDoc | None, services: list[str]) -> l
             for name, why in file_problems(win.winlogbeat_tls, ctx.path)]
 
 
+def check_bus(ctx: Context, doc: YamlDoc | None) -> list[Finding]:
+    """`bus.auth` secrets resolve and `bus.tls` files exist and are safe (every role connects
+    with them; `nocsoc check` runs without a role, so whenever a bus is set)."""
+    from nocsoc.bus.security import problems
+
+    bus = ctx.config.bus
+    if not bus.enabled or (bus.auth is None and bus.tls is None):
+        return []
+    assert ctx.config_path is not None
+    return [Finding("fatal", _at(doc, ctx.config_path, tuple(key.split(".")), why))
+            for key, why in problems(bus.for_dir(ctx.base_dir))]
+
+
 def check_inventory(ctx: Context, services: list[str]) -> list[Finding]:
     try:
         loaded = read_inventory(ctx.inventory_path)
@@ -220,6 +233,7 @@ def run_checks(config_path: Path, services: list[str] | None = None, *, probe_si
     findings += check_rule_paths(ctx, doc, names)
     findings += check_state_dir(ctx, doc)
     findings += check_tls_files(ctx, doc, names)
+    findings += check_bus(ctx, doc)
     notes: list[str] = []
     pid = running_pid(ctx.state_dir) if ctx.state_dir.is_dir() else None
     if pid == os.getpid():  # `nocsoc run` checking itself, the lock just taken

@@ -68,6 +68,7 @@ class Service:
 
 
 def _snmp(sc: ServiceContext) -> Component:
+    from nocsoc.bus.security import connect_options
     from nocsoc.collectors.ifnames import EntityNames, InterfaceNames
     from nocsoc.collectors.snmp.poller import SnmpPoller
     from nocsoc.shard.member import ShardMember
@@ -78,7 +79,8 @@ def _snmp(sc: ServiceContext) -> Component:
     return SnmpPoller(sc.config.snmp, sc.inventory, sc.sink, secrets_dir=sc.base_dir,
                       ifnames=InterfaceNames.in_state_dir(sc.state_dir),
                       entnames=EntityNames.in_state_dir(sc.state_dir),
-                      shard=ShardMember(sc.config.snmp.shard, servers) if servers else None)
+                      shard=ShardMember(sc.config.snmp.shard, servers, connect_options=connect_options(
+                          sc.config.bus.for_dir(sc.base_dir))) if servers else None)
 
 
 def _flows(sc: ServiceContext) -> Component:
@@ -194,7 +196,7 @@ def _bus_receiver(sc: ServiceContext) -> Component:
     from nocsoc.bus.receiver import BusReceiver
 
     cfg = sc.config
-    return BusReceiver(cfg.bus, cfg.flows if cfg.flows.enabled else None,
+    return BusReceiver(cfg.bus.for_dir(sc.base_dir), cfg.flows if cfg.flows.enabled else None,
                        cfg.logs if cfg.logs.enabled else None,
                        sc.ctx.path(cfg.bus.buffer_dir), _member(sc, "receiver"))
 
@@ -206,7 +208,7 @@ def _bus_receiver_binds(cfg: Any) -> list[Bind]:
 def _bus_flows(sc: ServiceContext) -> Component:
     from nocsoc.bus.flows import BusFlowDecoder
 
-    return BusFlowDecoder(sc.config.flows, sc.config.bus, sc.inventory, sc.sink,
+    return BusFlowDecoder(sc.config.flows, sc.config.bus.for_dir(sc.base_dir), sc.inventory, sc.sink,
                           sc.state_dir / "bus-flows", _member(sc, "decoder"))
 
 
@@ -220,8 +222,8 @@ def _bus_logs(sc: ServiceContext) -> Component:
     pipeline = LogPipeline(detector_logs_config(sc.config.logs), sc.config.detections, sc.sink,
                            base_dir=sc.base_dir, archive=log_writer(sc.config.history, sc.ctx),
                            placeholders=from_inventory(sc.inventory))
-    return BusLogDetector(sc.config.logs, sc.config.detections, sc.config.bus, sc.sink, sc.base_dir,
-                          _member(sc, "detector"), pipeline=pipeline)
+    return BusLogDetector(sc.config.logs, sc.config.detections, sc.config.bus.for_dir(sc.base_dir), sc.sink,
+                          sc.base_dir, _member(sc, "detector"), pipeline=pipeline)
 
 
 register_service(Service("bus_receiver", "receiver: flow and syslog listeners publishing raw to the bus",

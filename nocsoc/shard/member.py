@@ -45,6 +45,7 @@ from nats.aio.client import Client
 from nats.js import api
 from nats.js.kv import KeyValue
 
+from nocsoc.aio import cancel_and_wait
 from nocsoc.component import Counters
 from nocsoc.schema import SNMP_SHARD
 from nocsoc.shard import rendezvous
@@ -79,11 +80,15 @@ class ShardMember:
     event loop: `start()`/`stop()` there; `owns()` is a lookup, `claim()` a bus round trip."""
 
     def __init__(self, config: ShardConfig, servers: list[str], member_id: str | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time,
+                 connect_options: dict[str, Any] | None = None) -> None:
+        """`connect_options`: credentials and TLS for nats-py (`nocsoc.bus.security`, from
+        bus.auth/bus.tls: the pollers share the bus's NATS)."""
         if not servers:
             raise ValueError("sharded polling needs the NATS servers (bus.url or snmp.shard.url)")
         self.config = config
         self.servers = servers
+        self.connect_options = connect_options or {}
         self.id = member_key(member_id or config.poller_id or default_member_id())
         self.clock = clock
         self.counters = Counters(SNMP_SHARD, {"poller": self.id})
@@ -99,6 +104,7 @@ class ShardMember:
         self._members_kv: KeyValue | None = None
         self._leases_kv: KeyValue | None = None
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
         self._changed: asyncio.Event | None = None
         self._outage_logged = False
         self._lease_outage = False
@@ -137,16 +143,16 @@ class ShardMember:
         """Begin heartbeating in the background; never raises for an unreachable bus (the
         first heartbeats are retried, and until one succeeds this poller owns nothing)."""
         self.set_keys(keys)
+        self._stopping = False
         _ = self.changed
         self._task = asyncio.get_running_loop().create_task(self._run(), name=f"shard:{self.id}")
 
     async def stop(self, leave: bool = True) -> None:
         """Stop heartbeating; with `leave`, purge this poller's key so that the others take its
         devices over at their next read instead of a TTL later."""
+        self._stopping = True
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
+            await cancel_and_wait(self._task)
             self._task = None
         if leave and self._js is not None:
             # a purge, not a KV delete: a delete marker would still be a subject of the stream
@@ -154,10 +160,8 @@ class ShardMember:
                 await asyncio.wait_for(self._js.purge_stream(
                     f"KV_{self.config.members_bucket}", subject=self._member_subject(self.id)),
                     self.config.request_timeout_s)
-        if self._connecting is not None and not self._connecting.done():
-            self._connecting.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._connecting
+        if self._connecting is not None:
+            await cancel_and_wait(self._connecting)
         self._connecting = None
         if self._nc is not None:
             with contextlib.suppress(*TRANSIENT):
@@ -168,7 +172,7 @@ class ShardMember:
 
     # ---- heartbeat and membership ------------------------------------------------------------
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 await self.beat()
             except asyncio.CancelledError:
@@ -285,6 +289,7 @@ class ShardMember:
                 error_cb=self._on_error,
                 disconnected_cb=self._on_event,
                 reconnected_cb=self._on_event,
+                **self.connect_options,
             )
 
     async def _bucket(self, js: Any, name: str, ttl: float, description: str) -> KeyValue:

@@ -25,6 +25,7 @@ from nocsoc.collectors.logs.config import FileInputConfig, LogsConfig
 from nocsoc.collectors.logs.parsers import LineParser, json_event
 from nocsoc.collectors.logs.server import TcpSyslogServer, UdpSyslogServer
 from nocsoc.collectors.logs.tail import FileTailer, file_counters
+from nocsoc.collectors.logs.zones import parse_zone_names
 from nocsoc.collectors.windows.inputs import SOURCES as WINDOWS_SOURCES
 from nocsoc.collectors.windows.inputs import WindowsInputs
 from nocsoc.collectors.windows.servers import PendingAck
@@ -113,7 +114,7 @@ class LogPipeline:
         self._queue: queue.Queue[Item] = queue.Queue(config.queue_size)
         self.counters = Counters(LOG_COLLECTOR, {"component": "engine"}, only=(
             "received", "parsed", "unparsed", "dropped", "deferred", "matches", "alerts", "suppressed",
-            "errors", "store_errors", "store_dropped", "events_per_s", "rules_disabled"))
+            "errors", "store_errors", "store_dropped", "events_per_s", "rules_disabled", "unknown_zones"))
         # detections (and file offsets) the store refused, retried with backoff; bounded: at
         # `max_unstored` the engine stops taking messages (files wait, syslog drops are counted)
         self._unstored: list[Detection] = []
@@ -191,6 +192,11 @@ class LogPipeline:
         """The timezone of timestamps without one (read from the tz database at first use)."""
         return ZoneInfo(self.config.timezone)
 
+    @cached_property
+    def zone_names(self) -> dict[str, int]:
+        """The operator's readings of zone names in device timestamps (`logs.zone_names`)."""
+        return parse_zone_names(self.config.zone_names)
+
     def _restore_correlations(self) -> int:
         """Correlation windows saved by the last run (see `_commit`): a brute force half counted
         before a restart is still counted after it."""
@@ -263,7 +269,7 @@ class LogPipeline:
     def _parser(self, key: str, host: str | None = None) -> LineParser:
         p = self._parsers.get(key)
         if p is None:
-            p = self._parsers[key] = LineParser(self.tz, default_host=host)
+            p = self._parsers[key] = LineParser(self.tz, default_host=host, zone_names=self.zone_names)
         return p
 
     def parse(self, text: str, sender: str, source: str) -> list[LogEvent]:
@@ -465,6 +471,7 @@ class LogPipeline:
         if mono - last_mono >= 1.0:  # a rate over at least a second (status reads often)
             self._last_rate = (mono, count)
             self.counters.set("events_per_s", (count - last_count) / (mono - last_mono))
+        self.counters.set("unknown_zones", sum(p.unknown_zones for p in list(self._parsers.values())))
         sets = [self.counters]  # first: `nocsoc status` shows it unprefixed
         sets += [srv.counters for srv in (self.udp, self.tcp) if srv is not None]
         if self.tailers:

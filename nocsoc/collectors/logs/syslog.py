@@ -4,6 +4,13 @@ Pure functions on untrusted input: they never raise on garbage, they return what
 read and leave the rest in `msg`. RFC 3164 dates carry no year: `resolve_year` picks the year
 that puts the date closest to (and not more than a day after) the time it was received, so a
 `Dec 31 23:59:59` line read on 1 January lands in the previous year.
+
+A date with no zone is in the input's configured zone (`tz`). Cisco devices write their zone's
+name after the time (IOS `service timestamps log datetime localtime show-timezone`:
+`*Mar  1 18:46:11.123 UTC: %SYS-...`; NX-OS: `2026 Nov 25 12:00:04 ICT: %VSHD-...`): the name is
+read through `zones` (numeric offsets exactly, unambiguous abbreviations, the operator's
+`zone_names`); an unknown or ambiguous name falls back to `tz` and is reported in
+`SyslogMessage.zone_unknown` for the caller to count.
 """
 
 from __future__ import annotations
@@ -14,15 +21,26 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 
+from nocsoc.collectors.logs.zones import ZoneNames, zone
+
 MONTHS = {m: i for i, m in enumerate(
     ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
 
 _PRI = re.compile(r"<(\d{1,3})>")
 _BSD_TS = re.compile(
     r"(?P<mon>Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) {1,2}(?P<day>\d{1,2}) "
-    r"(?:(?P<year>\d{4}) )?(?P<h>\d\d):(?P<m>\d\d):(?P<s>\d\d)(?P<frac>\.\d+)?(?: [A-Z]{2,5})?:? ")
+    r"(?:(?P<year>\d{4}) )?(?P<h>\d\d):(?P<m>\d\d):(?P<s>\d\d)(?P<frac>\.\d+)?"
+    r"(?: (?P<tz>[+-]\d\d(?::?\d\d)?|[A-Za-z][A-Za-z0-9+:-]{0,11}?)(?P<tzc>:)?(?= ))?:? ")
+# NX-OS puts the year first: `[host: ]2026 Nov 25 12:00:04[.123][ ZONE]: %FAC-SEV-MNEMONIC:`
+_NXOS_TS = re.compile(
+    r"(?P<year>\d{4}) (?P<mon>Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) {1,2}(?P<day>\d{1,2}) "
+    r"(?P<h>\d\d):(?P<m>\d\d):(?P<s>\d\d)(?P<frac>\.\d+)?"
+    r"(?: (?P<tz>[+-]\d\d(?::?\d\d)?|[A-Za-z][A-Za-z0-9+:-]{0,11}?)(?P<tzc>:)?(?= ))?:? ")
 _ISO_TS = re.compile(
     r"(?P<ts>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?) ")
+# an unknown name still taken for a zone (counted, read in `tz`): upper case as zone names are
+# (`CST`, `CMT+2`); a lower-case word before `:` is a program name (`Nov 25 01:02:03 sshd: ...`)
+_ZONE_LIKE = re.compile(r"[A-Z][A-Z0-9+:-]*")
 _TAG = re.compile(r"(?P<app>[^\s\[\]:]{1,48})(?:\[(?P<pid>[^\]\s]{0,32})\])?: ?")
 _HOST = re.compile(r"(?P<host>[A-Za-z0-9][A-Za-z0-9_.:-]{0,254}) ")
 # The common RFC 3164 / file header in one match: `Mmm dd hh:mm:ss host app[pid]: `. Atomic
@@ -61,6 +79,9 @@ def header_3164(line: str, pos: int) -> Header3164 | None:
 
 
 _CISCO_PREFIX = re.compile(r"(?:\d+: )?(?:(?P<host>[A-Za-z0-9][\w.-]*): )?(?:\d+: )?\*?\.?")
+# IOS `service timestamps log uptime` stamps (`1d04h: %X`, `2w3d:`, `1y2w:`): time since boot,
+# no host name (and no date: the receive time stands)
+_UPTIME = re.compile(r"\d+[ywd]\d+[wdh]")
 
 
 @dataclass(slots=True)
@@ -76,6 +97,7 @@ class SyslogMessage:
     severity: int | None = None
     format: str = "none"  # "3164" | "5424" | "file" | "none"
     structured: dict[str, dict[str, str]] | None = None
+    zone_unknown: str | None = None  # a zone name in the timestamp that was not read (see zones)
 
 
 def resolve_year(month: int, day: int, h: int, m: int, s: int, frac: float, now: datetime,
@@ -114,6 +136,8 @@ def _parse_iso(ts: str) -> float | None:
 _MINUTES: dict[tuple[int, int, int, int, int, tzinfo], tuple[float | None, float | None]] = {}
 _MINUTES_MAX = 4096
 _DAY_S = 86400.0
+_MIN_TS = datetime(1, 1, 2, tzinfo=UTC).timestamp()  # dated stamps a datetime can hold again
+_MAX_TS = datetime(9999, 12, 30, tzinfo=UTC).timestamp()
 
 
 def _minute_epochs(year: int, month: int, day: int, h: int, mi: int,
@@ -186,10 +210,29 @@ def _parse_bsd_ts(mt: re.Match[str], now: datetime | None, now_ts: float, tz: tz
     frac = float(mt["frac"]) if mt["frac"] else 0.0
     if mt["year"]:
         try:
-            return datetime(int(mt["year"]), month, day, h, mi, s, tzinfo=tz).timestamp() + frac
+            t = datetime(int(mt["year"]), month, day, h, mi, s, tzinfo=tz).timestamp() + frac
         except ValueError:
             return now_ts
+        # year 1 or 9999 in a zone that takes it past what a datetime holds: later steps could
+        # not turn the time back into a date
+        return t if _MIN_TS <= t <= _MAX_TS else now_ts
     return _bsd_time(month, day, h, mi, s, frac, now, now_ts, tz)
+
+
+def _header_zone(mt: re.Match[str], tz: tzinfo,
+                 names: ZoneNames | None) -> tuple[tzinfo, str | None, int]:
+    """The zone a timestamp match names, the name when it could not be read, and where the
+    header goes on. A word after the time that is no zone and has no `:` is the host name
+    (`Nov 25 01:02:03 fw1 sshd[1]:`): the header goes on before it."""
+    name = mt["tz"]
+    if name is None:
+        return tz, None, mt.end()
+    got = zone(name, names)
+    if got is not None:
+        return got, None, mt.end()
+    if mt["tzc"] is None or not _ZONE_LIKE.fullmatch(name):  # `fw1 sshd:`, `Nov 25 ... sshd: x`
+        return tz, None, mt.start("tz")
+    return tz, name, mt.end()
 
 
 def _parse_sd(rest: str) -> tuple[dict[str, dict[str, str]], str]:
@@ -228,8 +271,10 @@ def _parse_sd(rest: str) -> tuple[dict[str, dict[str, str]], str]:
 
 
 def parse_syslog(line: str, *, sender: str = "", now: datetime | None = None,
-                 tz: tzinfo = UTC) -> SyslogMessage:
-    """Parse one syslog message (network form with <PRI>, or a line of a syslog file)."""
+                 tz: tzinfo = UTC, zone_names: ZoneNames | None = None) -> SyslogMessage:
+    """Parse one syslog message (network form with <PRI>, or a line of a syslog file). `tz`: the
+    zone of dates that name none (or an unknown one); `zone_names`: the operator's readings of
+    zone names (upper-case name -> minutes east of UTC, see `zones.parse_zone_names`)."""
     line = line.rstrip("\r\n\x00")
     # the common header needs only the receive time: the datetime waits for the odd lines
     now_ts = time.time() if now is None else now.timestamp()
@@ -259,29 +304,35 @@ def parse_syslog(line: str, *, sender: str = "", now: datetime | None = None,
             return _fast_3164(mf, line, now, now_ts, tz, facility, severity, fmt)
     # (no datetime for the receive time: `now_ts` serves, and `_bsd_time` takes either)
     time_s: float | None = None
+    unknown: str | None = None
     mt = _BSD_TS.match(line, pos) if line[pos:pos + 3] in MONTHS else None
     if mt:
-        time_s = _parse_bsd_ts(mt, now, now_ts, tz)
-        pos = mt.end()
+        ztz, unknown, pos = _header_zone(mt, tz, zone_names)
+        time_s = _parse_bsd_ts(mt, now, now_ts, ztz)
     elif line[pos:pos + 1].isdigit():  # (a superset of re's \d)
         mi = _ISO_TS.match(line, pos)
         if mi:
             time_s = _parse_iso(mi["ts"])
             pos = mi.end()
     if time_s is None:
-        # No timestamp where RFC 3164 puts it: Cisco IOS style (`123: host: *Mar 1 ...: %X-5-Y: ...`)
-        # or a bare message. Keep the body; the receive time and the sender stand in.
+        # No timestamp where RFC 3164 puts it: Cisco IOS style (`123: host: *Mar 1 ...: %X-5-Y: ...`),
+        # NX-OS's year-first one, or a bare message. Keep the body; without a device timestamp
+        # the receive time and the sender stand in.
         c = line[pos:pos + 1]  # the prefix's every part starts with an alphanumeric, `*` or `.`
         mc = _CISCO_PREFIX.match(line, pos) if c and (c.isalnum() or c in "*.") else None
         host = sender
+        pos2 = pos
         if mc and mc.end() > pos:
-            if mc["host"] and not mc["host"].isdigit():
+            if mc["host"] and not mc["host"].isdigit() and not _UPTIME.fullmatch(mc["host"]):
                 host = mc["host"]
             pos2 = mc.end()
-            mt2 = _BSD_TS.match(line, pos2)
-            if mt2:
-                return SyslogMessage(_parse_bsd_ts(mt2, now, now_ts, tz), host, "", None, line[mt2.end():],
-                                     facility, severity, fmt if mp else "none")
+        # (each stamp tried only where its first character could start it: a month, a digit)
+        mt2 = ((_BSD_TS.match(line, pos2) if pos2 > pos and line[pos2:pos2 + 3] in MONTHS else None)
+               or (_NXOS_TS.match(line, pos2) if line[pos2:pos2 + 1].isdigit() else None))
+        if mt2:
+            ztz, unknown, end = _header_zone(mt2, tz, zone_names)
+            return SyslogMessage(_parse_bsd_ts(mt2, now, now_ts, ztz), host, "", None, line[end:],
+                                 facility, severity, fmt if mp else "none", zone_unknown=unknown)
         return SyslogMessage(now_ts, host, "", None, line[pos:], facility, severity,
                              fmt if mp else "none")
     host = sender
@@ -297,7 +348,8 @@ def parse_syslog(line: str, *, sender: str = "", now: datetime | None = None,
     if mtag and not line.startswith("%", pos):
         app, pid = mtag["app"], mtag["pid"]
         pos = mtag.end()
-    return SyslogMessage(time_s, host, app, pid, line[pos:], facility, severity, fmt)
+    return SyslogMessage(time_s, host, app, pid, line[pos:], facility, severity, fmt,
+                         zone_unknown=unknown)
 
 
 def _fast_3164(mf: Header3164, line: str, now: datetime | None, now_ts: float, tz: tzinfo,

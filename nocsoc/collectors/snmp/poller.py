@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from nocsoc.aio import cancel_and_wait
 from nocsoc.collectors.ifnames import EntityNames, InterfaceNames
 from nocsoc.collectors.snmp import areas, profiles
 from nocsoc.collectors.snmp import oids as O
@@ -683,10 +684,8 @@ class SnmpPoller:
             await self._stop_event.wait()
         finally:
             tasks = list(self._tasks.values())
-            for t in tasks:
-                t.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            self._tasks.clear()
+            self._tasks.clear()  # a device loop ends once it is no longer its device's task
+            await asyncio.gather(*(cancel_and_wait(t) for t in tasks))
             if self.shard is not None:
                 await self.shard.stop()
             self._engines.close()
@@ -714,7 +713,8 @@ class SnmpPoller:
         offset = slots.offset(poller.device.name, interval, self.config.spread_start)
         next_start = loop.time() + offset
         assert self._engines is not None
-        while True:
+        me = asyncio.current_task()
+        while self._tasks.get(poller.device.name) is me:
             await asyncio.sleep(max(0.0, next_start - loop.time()))
             await self._poll_one(self._engines, poller, slot=next_start)
             next_start += interval
@@ -740,7 +740,8 @@ class SnmpPoller:
                       name, interval, shard.config.lease_ttl_s)
         handled: float | None = None  # the cycle this poller tried already
         gained = False  # woken by a membership change that gave this device over from a dead poller
-        while True:
+        me = asyncio.current_task()
+        while self._tasks.get(name) is me:
             changed = shard.changed
             now = time.time()
             slot = slots.slot_start(now, interval, offset)

@@ -25,7 +25,7 @@ from typing import Any
 import orjson
 
 from nocsoc.collectors.windows.event import windows_event
-from nocsoc.collectors.windows.fields import NotAnEvent, flatten_record, text_value
+from nocsoc.collectors.windows.fields import SCALARS, NotAnEvent, flatten_record, text_value
 from nocsoc.collectors.windows.report import MAX_EVENT_BYTES, InputReport
 from nocsoc.events import LogEvent
 
@@ -71,6 +71,10 @@ def _event_id(v: Any) -> int:
 
 def _data_into(out: dict[str, Any], data: Any) -> None:
     if isinstance(data, dict):
+        # the common case in one C-level step: plain names, every value a scalar
+        if " " not in "".join(data) and SCALARS.issuperset(map(type, data.values())):
+            out.update(data)
+            return
         for k, v in data.items():
             if isinstance(v, dict) and "#text" not in v:
                 _data_into(out, v)  # user_data's wrapper element
@@ -115,13 +119,18 @@ def _sysmon_message_values(message: str, names: tuple[str, ...]) -> dict[str, st
         n = want.get(k.strip().lower()) if sep else None
         if n is not None and n not in got:
             got[n] = v.strip()
+            if len(got) == len(want):  # the first of each wins: the rest cannot change them
+                break
     return got
 
 
 def nxlog_fields(obj: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in obj.items():
-        out[k.replace(" ", "") if " " in k else k] = v
+    if " " not in "".join(obj):  # the common case: no name to squeeze, one C-level copy
+        out = dict(obj)
+    else:
+        out = {}
+        for k, v in obj.items():
+            out[k.replace(" ", "") if " " in k else k] = v
     out["EventID"] = _event_id(obj.get("EventID"))
     for src, dst in _NXLOG.items():
         v = obj.get(src)
@@ -139,6 +148,13 @@ def parse_time(v: Any) -> float:
         return float(v)
     if not isinstance(v, str) or not v:
         return 0.0
+    if "Z" not in v[:-1]:  # Winlogbeat's `...Z`, NXLog's `YYYY-MM-DD HH:MM:SS`: read as they come
+        try:  # (what the rewriting below would give them: 3.11 reads `Z` and cuts 7+ digits)
+            dt = datetime.fromisoformat(v)
+        except ValueError:
+            pass
+        else:
+            return (dt if dt.tzinfo is not None else dt.replace(tzinfo=UTC)).timestamp()
     s = v.strip().replace("Z", "+00:00")
     if "." in s:  # at most 6 fraction digits for fromisoformat
         head, _, rest = s.partition(".")

@@ -44,12 +44,22 @@ def text_value(v: Any) -> Any:
     return v
 
 
+# JSON's scalar types: a value of one of these is kept as it is (text_value(v) is v)
+SCALARS = frozenset((str, int, float, bool, type(None)))
+
+
 def _flatten_into(out: dict[str, Any], data: Any) -> None:
     """EventData / UserData children by name; nested elements (UserData's one wrapper element,
     e.g. `LogFileCleared`) are descended into; their own XML attributes are dropped."""
     if not isinstance(data, dict):
         if data is not None and data != "":
             out.setdefault("Data", text_value(data))
+        return
+    # The common case in one C-level step: every child a scalar under a plain name (no space,
+    # no `#text` / `#attributes`); checked with joins and a type set, not a Python loop.
+    if "#" not in (names := "".join(data)) and " " not in names \
+            and SCALARS.issuperset(map(type, data.values())):
+        out.update(data)
         return
     for k, v in data.items():
         # the common case first: a scalar (None too: text_value(None) is None) under a plain name
@@ -68,41 +78,56 @@ def _flatten_into(out: dict[str, Any], data: Any) -> None:
             out[k] = text_value(v)
 
 
+try:  # the C twin of flatten_record (setup.py builds it; optional, like every accelerator)
+    from nocsoc.collectors.windows._winfast import flatten_record as _c_flatten
+except ImportError:  # no compiler where nocsoc was installed: the reference below does it all
+    _c_flatten = None
+
+
 def flatten_record(doc: dict[str, Any]) -> dict[str, Any]:
     """`{"Event": {"System": {...}, "EventData": {...}}}` -> flat Sigma fields. Raises
     NotAnEvent when `Event.System` is missing."""
+    if _c_flatten is not None:
+        out: dict[str, Any] | None = _c_flatten(doc, _ATTRS_BY_ELEMENT)
+        if out is not None:
+            return out
+    return flatten_record_py(doc)
+
+
+def flatten_record_py(doc: dict[str, Any]) -> dict[str, Any]:
+    """flatten_record in Python: the reference of _winfast.c, and what runs for the documents
+    it declines (unusual shapes) or where it is not built."""
     ev = doc.get("Event") if isinstance(doc, dict) else None
     system = ev.get("System") if isinstance(ev, dict) else None
     if not isinstance(system, dict):
         raise NotAnEvent("no Event.System element")
     out: dict[str, Any] = {}
     for k, v in system.items():
-        tv = type(v)
-        if tv is int or tv is str:  # EventID, Level, Channel, Computer...: most children
+        if v is None:
+            continue
+        if not isinstance(v, dict):  # EventID, Level, Channel, Computer...: most children
             out[k] = v
-        elif isinstance(v, dict):
-            attrs = v.get("#attributes")
-            if isinstance(attrs, dict):
-                names = _ATTRS_BY_ELEMENT.get(k)
-                if names is not None:
-                    for a, av in attrs.items():
-                        name = names.get(a)
-                        if name is not None:
-                            out[name] = av
-            if "#text" in v:
-                out[k] = v["#text"]
-        elif v is not None:
-            out[k] = v
+            continue
+        attrs = v.get("#attributes")
+        if attrs is not None and (names := _ATTRS_BY_ELEMENT.get(k)) is not None \
+                and isinstance(attrs, dict):
+            for a, av in attrs.items():
+                if (name := names.get(a)) is not None:
+                    out[name] = av
+        if "#text" in v:
+            out[k] = v["#text"]
     eid = out.get("EventID")
-    if not isinstance(eid, int) or isinstance(eid, bool):
+    if type(eid) is not int:
         try:
             out["EventID"] = int(str(eid))
         except ValueError:
             raise NotAnEvent(f"EventID {eid!r} is not a number") from None
-    for part in ("EventData", "UserData"):
-        data = ev.get(part) if isinstance(ev, dict) else None
-        if data is not None:
-            _flatten_into(out, data)
+    data = ev.get("EventData")  # type: ignore[union-attr]
+    if data is not None:
+        _flatten_into(out, data)
+    data = ev.get("UserData")  # type: ignore[union-attr]
+    if data is not None:
+        _flatten_into(out, data)
     return out
 
 

@@ -63,10 +63,13 @@ FORMATS: dict[str, str | None] = {
 # field) -> why. Listed in the docs table; the test checks each still differs (no stale entries).
 DISAGREE: dict[tuple[str, str, str], str] = {
     **{
-        ("cisco-ios", case, "source.port"): "Cisco's SEC_LOGIN messages (Login Enhancements) "
-        "give `[Source: <client address>] [localport: <port>]`: the local port is the device's "
-        "own service port the login came to (22 SSH, 23 Telnet), the connection's destination, so "
-        "dst_port; the client's port is not in the message"
+        ("cisco-ios", case, "source.port"): "Cisco's SEC_LOGIN messages (IOS Login Enhancements) "
+        "give `[Source: <client address>] [localport: <port>]`: the device's own port the login came "
+        "to (22 SSH, 23 Telnet, 80 HTTP; 0 with Source 0.0.0.0 on the console), the connection's "
+        "destination, so dst_port (ECS: source.port is the port of the source, 1.2.3.4 here). "
+        "SEKOIA itself puts the device's port 22 in destination.port for the same event from sshd "
+        "(openssh connection_from) and Junos (juniper-ngfw UI_LOGIN_EVENT); the client's port is "
+        "not in the message"
         for case in (
             "test_login",
             "test_login_failed_2",
@@ -80,7 +83,9 @@ DISAGREE: dict[tuple[str, str, str], str] = {
         "destination.ip",
     ): "NX-OS writes `Configured from vty by <user> on <remote host>@<tty>`: the remote host of "
     "the operator's session (as `show users` lists it), the host the change came from: src_ip; "
-    "the destination is the switch itself",
+    "the destination is the switch itself. SEKOIA reads the IOS form of the same event "
+    "(`Configured from console by <user> on vty1 (<remote host>)`, cisco-ios test_config_1) as "
+    "source.ip, as Auditbeat reads a login's `from <address>`",
     **{
         (
             "paloalto-ngfw",
@@ -96,11 +101,66 @@ DISAGREE: dict[tuple[str, str, str], str] = {
         )
     },
     **{
-        ("cisco-secure-firewall", "test_group_1_2", f): "the session's `IP <a>` is the peer (source), the "
-        "`IPv4 Address` the one assigned; SEKOIA reads the same message (FTD 722051) the other way in "
-        "test_FTD_722051_1"
+        ("fortigate", case, f): "FortiGate's CEF `out`/`in` are the session's totals (sentbyte/"
+        "rcvdbyte) and `sentdelta`/`rcvddelta` what this (interim) log accounts for; nocsoc reads "
+        "the delta where the log has one, in every FortiGate form, so that summing a session's logs "
+        "counts each byte once. SEKOIA reads the delta in the key=value form of the same log "
+        "(test_long_lived_session, test_unauthuser, traffic_with_pass_and_cert) but the total in CEF"
+        for case in ("traffic_forward-RDP.CEF", "traffic_forward.CEF-4")
+        for f in ("source.bytes", "destination.bytes")
+    },
+    (
+        "fortigate",
+        "vpn.STANDARD",
+        "http.request.method",
+    ): "`method=\"HTTP\"` of a VPN certificate event is how the CRL was fetched (HTTP, LDAP, SCEP), "
+    "no HTTP request method (GET, POST)",
+    (
+        "juniper-ngfw",
+        "cron_mail",
+        "source.bytes",
+    ): "`(root) MAIL (mailed 39 bytes of output ...)`: the size of the mail cron sent with a job's "
+    "output, no network exchange between a source and a destination (ECS source.bytes)",
+    (
+        "checkpoint",
+        "CEF_decrypt",
+        "network.transport",
+    ): "`proto=6` is TCP; SEKOIA's `6 scheme:=ike` takes in the next key of the line",
+    (
+        "paloalto-ngfw",
+        "test_system_event_14",
+        "user.name",
+    ): "`failed authentication for user john.doe. Reason: ...`: the period ends PAN-OS's sentence, "
+    "it is no part of the user name",
+    (
+        "paloalto-ngfw",
+        "traffic2_csv",
+        "user.name",
+    ): "`suser=user.name@corp.com`: nocsoc's user is the short name (ECS user.name, 'short name or "
+    "login'), the whole form staying in src_user; SEKOIA itself strips the domain of `domain\\user` "
+    "(globalprotect_cef, sctp_cef) but not of `user@domain`",
+    (
+        "paloalto-ngfw",
+        "url_cef",
+        "url.original",
+    ): "the log's `request` is `?%`; SEKOIA builds `https://` from the port, nocsoc keeps what the "
+    "firewall wrote",
+    **{
+        ("cisco-secure-firewall", case, f): "ASA 722051 (`Group <g> User <u> IP <public> IPv4 Address "
+        "<assigned> IPv6 address <assigned> assigned to session`): the peer connects from its public "
+        "address, the source; inside, its traffic carries the assigned one, the source's translated "
+        "address (ECS source.nat.ip). SEKOIA reads the same message the other way round here and as "
+        "nocsoc does in test_FTD_722051_1 (source.ip = the public address)"
+        for case in ("test_group_1_2", "test_group_1_3")
         for f in ("source.ip", "source.nat.ip")
     },
+    (
+        "cisco-secure-firewall",
+        "test_ASA_111007",
+        "network.transport",
+    ): "`Begin configuration: <ip> reading from http [POST]` names the configuration's channel "
+    "(http, console, a file); ECS network.transport (Sigma network_protocol) is the transport layer "
+    "(tcp, udp): http is no transport and nocsoc does not put it there",
 }
 _HEADER = re.compile(r"^(?:<\d+>)?[A-Z][a-z]{2} +\d+ \d\d:\d\d:\d\d \S+ [\w()./-]+(?:\[\d+\])?: ")
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)

@@ -198,9 +198,10 @@ def test_nxos_config_names_the_remote_host_and_the_tty() -> None:
         ("2026 Nov  5 01:00:00 UTC+7", datetime(2026, 11, 4, 18, 0, 0, tzinfo=UTC)),
         ("2026 Jul  3 16:39:13 CEST", datetime(2026, 7, 3, 14, 39, 13, tzinfo=UTC)),
         ("2026 Nov 25 12:00:04", datetime(2026, 11, 25, 12, 0, 4, tzinfo=UTC)),  # no zone: NX-OS's UTC
-        # a zone name that means several offsets, or none known: the receive time, not a guess
-        ("2026 Nov 25 12:00:04 CST", NOW),
-        ("2026 Nov 25 12:00:04 HANOI", NOW),
+        # a zone name that means several offsets, or none known: the input's zone (UTC here), never
+        # a guess; counted (test_zones.py)
+        ("2026 Nov 25 12:00:04 CST", datetime(2026, 11, 25, 12, 0, 4, tzinfo=UTC)),
+        ("2026 Nov 25 12:00:04 HANOI", datetime(2026, 11, 25, 12, 0, 4, tzinfo=UTC)),
         ("2026 Feb 30 12:00:04 UTC", NOW),
     ],
 )

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
+from nocsoc.collectors.logs import zones
 from nocsoc.collectors.logs.parsers import registry
 from nocsoc.collectors.logs.parsers.base import Parsed, iso_epoch
 from nocsoc.collectors.logs.parsers.registry import Dispatcher, Entry, ParserSpec
@@ -32,8 +33,11 @@ class LineParser:
     (auditd pairs SYSCALL with EXECVE by serial), so keep one LineParser per input/sender."""
 
     def __init__(self, tz: tzinfo = UTC, default_host: str | None = None,
-                 parsers: list[ParserSpec] | None = None) -> None:
+                 parsers: list[ParserSpec] | None = None,
+                 zone_names: zones.ZoneNames | None = None) -> None:
         self.tz = tz
+        self.zone_names = zone_names  # the operator's readings of zone names (zones.parse_zone_names)
+        self.unknown_zones = 0  # timestamps whose zone name was not read (so read in `tz`)
         self.default_host = default_host or socket.gethostname()
         specs = parsers if parsers is not None else registry.specs()
         self.state: dict[str, Any] = {s.name: s.state() for s in specs if s.state is not None}
@@ -93,7 +97,10 @@ class LineParser:
     def parse_syslog(self, data: str, *, sender: str = "", source: str = "syslog",
                      now: datetime | None = None) -> LogEvent:
         """A message received over the network (or a line of a syslog-format file)."""
-        sm = parse_syslog(data, sender=sender, now=now, tz=self.tz)
+        sm = parse_syslog(data, sender=sender, now=now, tz=self.tz, zone_names=self.zone_names)
+        if sm.zone_unknown is not None:
+            self.unknown_zones += 1
+            zones.note_unknown(sm.zone_unknown, sender or self.default_host)
         try:
             p = self._body(sm.msg, sm.app)
         except Exception:  # a parser bug must never stop ingestion: the line stays, unparsed

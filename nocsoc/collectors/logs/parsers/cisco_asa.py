@@ -9,6 +9,7 @@ Events: product `cisco`, service `asa` (plus `aaa` for logins and commands), cat
 
 from __future__ import annotations
 
+import ipaddress
 import re
 
 from nocsoc.collectors.logs.parsers.base import Parsed, digits, is_ip, transport
@@ -154,6 +155,14 @@ _GROUP = re.compile(
     rf"(?:TunnelGroup <[^>]*> )?Group(?:Policy)? <(?P<group>[^>]*)> User <(?P<user>[^>]*)> "
     rf"IP <(?P<src>{_IP})>"
 )
+# 722051: `... IP <public> IPv4 Address <assigned> IPv6 address <assigned> assigned to session`:
+# the peer connects from its public address (src_ip) and its traffic inside carries the one the
+# pool assigned, so that is the source's translated address (ECS source.nat.ip)
+_ASSIGNED = re.compile(r"IPv4 Address <(?P<v4>[^>]*)> IPv6 address <(?P<v6>[^>]*)> assigned")
+# certificate messages (717009, 717022, 717027-717029, 717037) name the peer's certificate as
+# `serial number: N, subject name: <DN>, issuer_name: <DN>`; the user is the subject's CN, the
+# attribute ASA takes the user name from by default (`username-from-certificate` CN)
+_SUBJECT_CN = re.compile(r"subject name: (?:[^,]*,)*?\s*CN=(?P<cn>[^,]+)")
 _FTD_KV = re.compile(r"(?:^|, )([A-Za-z_]\w*): ([^,]*)")
 _FTD_MAP = {
     "SrcIP": "src_ip",
@@ -164,6 +173,7 @@ _FTD_MAP = {
     "ResponderBytes": "destination.bytes",
     "User": "user",
     "URL": "c-uri",
+    "URI": "c-uri",  # 430004/430005 (file and malware events)
     "UserAgent": "c-useragent",
     "AccessControlRuleAction": "action",
     "IngressInterface": "in_interface",
@@ -175,7 +185,7 @@ _FIREWALL_KINDS = {"deny", "acl", "conn", "nat", "route"}
 
 
 def _ftd_connection(text: str, fields: dict[str, object]) -> None:
-    """430002/430003/430005 (FTD connection and file events): `Key: value, Key: value`."""
+    """430001-430005 (FTD intrusion, connection and file events): `Key: value, Key: value`."""
     for k, v in _FTD_KV.findall(text):
         v = v.strip()
         name = _FTD_MAP.get(k)
@@ -194,6 +204,14 @@ def _ftd_connection(text: str, fields: dict[str, object]) -> None:
     action = str(fields.get("action", "")).lower()
     if action:
         fields["blocked"] = "true" if ("block" in action or "deny" in action) else "false"
+
+
+def _canonical(ip: str) -> str:
+    """An address as ECS keeps it (IPv6 in RFC 5952 form: `fe80:0011::` -> `fe80:11::`)."""
+    try:
+        return ipaddress.ip_address(ip).compressed
+    except ValueError:
+        return ip
 
 
 def _user(v: str | None) -> str | None:
@@ -228,7 +246,7 @@ def parse_asa(msg: str, app: str = "", state: object = None) -> Parsed | None:
         mm = got[0].search(text)
         if mm is not None:
             gd, kind = mm.groupdict(), got[1]
-    elif msg_id in ("430002", "430003", "430005", "430001"):
+    elif msg_id in ("430002", "430003", "430004", "430005", "430001"):
         _ftd_connection(text, fields)
         kind = "conn"
     if not gd and kind != "conn":
@@ -267,6 +285,12 @@ def parse_asa(msg: str, app: str = "", state: object = None) -> Parsed | None:
         fields["user"] = user
     if gd.get("group"):
         fields["group"] = gd["group"]
+        if kind == "vpn" and "assigned" in text and (ma := _ASSIGNED.search(text)):
+            assigned = next((a for a in (ma["v4"], ma["v6"]) if a not in ("", "0.0.0.0", "::")), None)
+            if assigned and assigned != src and is_ip(assigned):
+                fields["source.nat.ip"] = _canonical(assigned)
+    if "user" not in fields and "subject name: " in text and (mc := _SUBJECT_CN.search(text)):
+        fields["user"] = mc["cn"].strip()
     if gd.get("acl"):
         fields["acl"] = gd["acl"]
     act = gd.get("act")
@@ -298,6 +322,7 @@ PARSERS = [
             LogSource("cisco", ("asa", "aaa", "syslog")),
         ),
         markers=("%ASA-", "%FTD-", "%NGIPS-", "%PIX-", "%FWSM-", "Group <", "Group = "),
+        prefixes=("Tunnel group ", "Task ran for "),  # 717037, 711004 relayed without the tag
         order=44,
         description="Cisco ASA / FTD message IDs and AnyConnect sessions",
     ),

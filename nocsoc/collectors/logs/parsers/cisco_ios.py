@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, tzinfo
 
 from ahocorasick_rs import AhoCorasick
 
 from nocsoc.collectors.logs.parsers.base import Parsed, digits, is_ip, to_int, transport
 from nocsoc.collectors.logs.parsers.registry import ParserSpec
+from nocsoc.collectors.logs.zones import zone
 from nocsoc.logsources import LogSource
 
 _CISCO = re.compile(
@@ -121,37 +122,21 @@ _SYS_AAA = ("CONFIG_I", "CONFIG_P", "PRIV_AUTH_FAIL", "PRIV_AUTH_PASS", "LOGOUT"
 
 
 # NX-OS stamps its own messages `2026 Nov 25 12:00:04 ICT: %FAC-SEV-MNEMONIC:` (with the year, in
-# the zone `clock timezone` names); relayed without a syslog header, that is the only event time.
+# the zone `clock timezone` names). Sent without a syslog header, the header parser reads it
+# (syslog.py); relayed behind another header, it is read here, the more exact event time.
 _NXOS_TS = re.compile(
     r"(?:^|[\s:])(?P<y>\d{4}) (?P<mon>Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) {1,2}(?P<d>\d{1,2}) "
-    r"(?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d)(?:\.(?P<f>\d{1,6}))?(?: (?P<tz>[A-Za-z][\w+:-]{0,11}))?:\s*$"
+    r"(?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d)(?:\.(?P<f>\d{1,6}))?"
+    r"(?: (?P<tz>[+-]\d\d(?::?\d\d)?|[A-Za-z][\w+:-]{0,11}))?:\s*$"
 )
 _MONTHS = {m: i for i, m in enumerate(
     ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
-# `clock timezone NAME H [M]` lets the operator name the zone: the conventional names that mean
-# one offset are read as that offset; an ambiguous (CST, IST, BST, AST) or unknown name gives no
-# time, so the receive time stands rather than a guess hours off
-_ZONE_HOURS = {
-    "UTC": 0, "GMT": 0, "UT": 0, "Z": 0, "WET": 0, "WEST": 1, "CET": 1, "CEST": 2, "MET": 1, "MEST": 2,
-    "EET": 2, "EEST": 3, "MSK": 3, "ICT": 7, "WIB": 7, "HKT": 8, "SGT": 8, "PHT": 8, "AWST": 8,
-    "JST": 9, "KST": 9, "AEST": 10, "AEDT": 11, "NZST": 12, "NZDT": 13, "BRT": -3, "ART": -3,
-    "EST": -5, "EDT": -4, "CDT": -5, "MST": -7, "MDT": -6, "PST": -8, "PDT": -7, "AKST": -9,
-    "AKDT": -8, "HST": -10,
-}
-_ZONE_OFFSET = re.compile(r"(?:UTC|GMT)(?P<sign>[+-])(?P<h>\d{1,2})(?::?(?P<m>\d\d))?")
 
 
-def _zone(name: str | None) -> timezone | None:
-    if not name:
-        return UTC  # NX-OS writes the zone; none at all is its default, UTC
-    hours = _ZONE_HOURS.get(name.upper())
-    if hours is not None:
-        return timezone(timedelta(hours=hours))
-    mo = _ZONE_OFFSET.fullmatch(name.upper())
-    if mo is None or int(mo["h"]) > 14:
-        return None
-    off = timedelta(hours=int(mo["h"]), minutes=int(mo["m"] or 0))
-    return timezone(off if mo["sign"] == "+" else -off)
+def _zone(name: str | None) -> tzinfo | None:
+    """NX-OS writes its zone's name; none at all is its default, UTC. A name `zones` cannot read
+    gives None: the relay's syslog header time stands rather than a guess hours off."""
+    return UTC if not name else zone(name)
 
 
 def _device_time(prefix: str) -> float | None:
@@ -166,6 +151,8 @@ def _device_time(prefix: str) -> float | None:
         dt = datetime(int(mt["y"]), _MONTHS[mt["mon"]], int(mt["d"]), int(mt["h"]), int(mt["mi"]),
                       int(mt["s"]), tzinfo=tz)
     except ValueError:  # 2026 Feb 30, hour 25...
+        return None
+    if not 1 < dt.year < 9999:  # a zone could take it past what a datetime holds
         return None
     return dt.timestamp() + (int(mt["f"]) / 10 ** len(mt["f"]) if mt["f"] else 0.0)
 

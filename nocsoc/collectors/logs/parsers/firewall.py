@@ -59,6 +59,16 @@ def parse_netfilter(msg: str, app: str = "", state: object = None) -> Parsed | N
                 fields[name] = int(kv[key])
             except ValueError:
                 fields[name] = kv[key]
+    # the kernel writes the IP header's LEN (the packet's size) after DST, and UDP's own LEN (its
+    # header and payload) again after DPT: the packet's size is the first one
+    if "PROTO=UDP" in msg or "PROTO=UDPLITE" in msg:
+        i = msg.find(" LEN=")
+        if i >= 0:
+            j = msg.find(" ", i + 5)
+            ip_len = msg[i + 5:j if j > 0 else len(msg)]
+            if ip_len.isdigit() and len(ip_len) < 7 and isinstance(fields.get("length"), int):
+                fields["udp_length"] = fields.get("length")
+                fields["length"] = int(ip_len)
     if isinstance(fields.get("length"), int):
         fields["source.bytes"] = fields["length"]  # one logged packet: what the source sent
     padded = msg + " "

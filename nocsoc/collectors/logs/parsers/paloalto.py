@@ -4,7 +4,8 @@ CSV syslog (field positions per log type, from PAN-OS's "Syslog Field Descriptio
 
 Log types: TRAFFIC and THREAT (and DECRYPTION, which shares their first 31 fields): src/dst,
 NAT (ECS source.nat.ip / destination.nat.ip), ports, protocol, rule, users, action, bytes, URL;
-SYSTEM (authentication messages give user, src_ip (`From:`) and the auth server as dst_ip);
+SYSTEM (authentication messages give user, src_ip (`From:`) and the auth server as dst_ip; an
+admin's action its user; DHCP renewals and URL cloud elections the firewall's exchange);
 CONFIG (admin, client address, command); GLOBALPROTECT; USERID; HIPMATCH; AUTH.
 Events: product `paloalto`, service the log type lower-cased, category `firewall` for TRAFFIC."""
 
@@ -86,6 +87,10 @@ _BY_TYPE: dict[str, dict[int, str]] = {
         33: "category",
         34: "threat_severity",
         35: "direction",
+        46: "c-useragent",
+        48: "xff",
+        49: "cs-referrer",
+        63: "cs-method",
     },
     "DECRYPTION": dict(_SESSION),
     "SYSTEM": {7: "vsys", 8: "event_id", 9: "object", 12: "module", 13: "event_severity", 14: "description"},
@@ -166,8 +171,16 @@ _INT_FIELDS = {
     "repeat_count",
 }
 _FROM = re.compile(
-    r"(?:From: ?|from '?|initiated by: )(?P<ip>\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f]*:[0-9A-Fa-f:.]+)"
+    r"(?:From: ?|from '?|initiated by:? )(?P<ip>\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f]*:[0-9A-Fa-f:.]+)"
 )
+# SYSTEM event descriptions that name the firewall's own exchange with a server (PAN-OS's
+# "System Log Events"): a DHCP lease renewed by an interface (client address, server), the URL
+# cloud server elected for lookups
+_DHCP = re.compile(r"DHCP (?:RENEW|BOUND|REBIND)\w*: interface [^,]+, ip (?P<ip>[\d.]+) .*dhcp server: "
+                   r"(?P<server>[\d.]+)")
+_ELECTED = re.compile(r"CLOUD ELECTION: (?P<host>\S+) IP: (?P<ip>[\d.]+) was elected")
+# an administrator's action: `User admin logged in via Web from ...`, `... upgraded ... by admin`
+_ADMIN_USER = re.compile(r"^User (?P<user>\S+) logged (?:in|out) via |\bby (?P<by>[A-Za-z_][\w.@\\-]*)\.?$")
 _SERVER = re.compile(
     r"(?:[Ss]erver [Aa]ddress '?|connected to server |connect to address: )"
     r"(?P<ip>\d{1,3}(?:\.\d{1,3}){3})'?(?:(?::| port: )(?P<port>\d+))?"
@@ -182,6 +195,7 @@ _CEF_MAP = {
     "requestClientApplication": "c-useragent",
     "cs1": "rule",
     "app": "application",
+    "PanOSSourceUserName": "src_user",  # GlobalProtect, SCTP (no suser)
 }
 _JSON_MAP = {
     "SourceAddress": "src_ip",
@@ -259,11 +273,23 @@ def _finish(kind: str, subtype: str, fields: dict[str, Any]) -> Parsed:
             fields.setdefault("dst_ip", ms["ip"])
             if ms["port"] and (n := digits(ms["port"])) is not None:
                 fields.setdefault("dst_port", n)
+        if not user and (ma := _ADMIN_USER.search(desc)) and (ma["user"] or ma["by"]) != "system":
+            user = ma["user"] or ma["by"]  # (`... by system`: the firewall's own doing)
+        if desc.startswith("DHCP ") and (md := _DHCP.match(desc)):
+            fields.setdefault("src_ip", md["ip"])
+            fields.setdefault("dst_ip", md["server"])
+        elif desc.startswith("CLOUD ELECTION") and (me := _ELECTED.match(desc)):
+            fields.setdefault("dst_ip", me["ip"])
+            fields.setdefault("dst_host", me["host"])
         if subtype == "auth" or "auth" in str(fields.get("event_id", "")):
             fields["outcome"] = (
                 "failure" if "fail" in str(fields.get("event_id", "")) + desc[:40] else "success"
             )
-    if isinstance(user, str) and user:
+    if isinstance(user, str) and user.startswith("x-fwd-for: "):
+        # no user mapped to the X-Forwarded-For address: PAN-OS writes the address there
+        fields.setdefault("xff", user[11:])
+        fields.pop("src_user", None)
+    elif isinstance(user, str) and user:
         fields["user"] = _bare_user(user)
     for k in ("src_ip", "dst_ip"):
         if k in fields and not is_ip(fields[k]):
