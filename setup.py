@@ -16,7 +16,7 @@ setup(
         # flows: batch receive (recvmmsg) and hash group-by of the rollup
         Extension("nocsoc.collectors.flows._flowfast", ["nocsoc/collectors/flows/_flowfast.c"],
                   optional=True, extra_compile_args=_FLAGS),
-        # logs: the key=value splitter of the FortiGate, Sophos, Juniper and auditd parsers
+        # logs: the syslog header, the access-log line and the key=value/CEF/netfilter/auditd splits
         Extension("nocsoc.collectors.logs._logfast", ["nocsoc/collectors/logs/_logfast.c"],
                   optional=True, extra_compile_args=_FLAGS),
         # windows: an EVTX record's decoded JSON -> the flat Sigma fields

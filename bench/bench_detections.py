@@ -360,9 +360,10 @@ def run(n_events: int | None = None) -> dict[str, Any]:
             f"events/s. CPU time of one thread (time.process_time), median of {ROUNDS} runs for the "
             "engine and for parsing.",
             f"Parse CPU us a line by parser (share of the mix's parse time): {ours['per_parser']}; "
-            f"new-formats mix: {mix2['per_parser'] if mix2 else 'not run'}. The key=value, CEF "
-            "extension and netfilter/auditd splits run in C where the extension is built "
-            "(nocsoc/collectors/logs/_logfast.c; the regexes stay the reference and the fallback).",
+            f"new-formats mix: {mix2['per_parser'] if mix2 else 'not run'}. The RFC 3164 header, the "
+            "common access-log line, the key=value, CEF extension and netfilter/auditd splits run "
+            "in C where the extension is built (nocsoc/collectors/logs/_logfast.c; the regexes "
+            "stay the reference and the fallback).",
             f"SQLite: {ref['queries']} queries run, {ref['matches']:,} rows returned; not run: {skipped}; "
             f"{ref['abandoned']} abandoned after {QUERY_BUDGET_S:.0f} s. Load = building the table of "
             f"{n:,} rows ({ref['insert_s']:.2f} s), query = running every query ({ref['query_s']:.2f} s).",

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 
@@ -50,6 +51,33 @@ _FAST_3164 = re.compile(
     r"(?P<h>\d\d):(?P<m>\d\d):(?P<s>\d\d) )"
     r"(?![A-Z]{2,5} )(?>(?P<host>[A-Za-z0-9][A-Za-z0-9_.-]{0,254}) )"  # not a zone name
     r"(?>(?!%)(?P<app>[^\s\[\]:]{1,48})(?:\[(?P<pid>[^\]\s]{0,32})\])?: ?)")
+# (month, day, hour, minute, second, host, app, pid, end) of a _FAST_3164 match at a position
+Header3164 = tuple[int, int, int, int, int, str, str, str | None, int]
+_c_bsd_header: Callable[[str, int], Header3164 | bool | None] | None
+try:  # the same match walked in C (_logfast.c); False from it: non-ASCII text, the regex decides
+    from nocsoc.collectors.logs._logfast import bsd_header as _c_bsd_header
+except ImportError:  # not built: the regex alone
+    _c_bsd_header = None
+
+
+def match_3164(line: str, pos: int = 0) -> Header3164 | None:
+    """`_FAST_3164.match(line, pos)` as its parts (the reference of _logfast.bsd_header)."""
+    mf = _FAST_3164.match(line, pos)
+    if mf is None:
+        return None
+    mon, day, h, mi, sec, host, app, pid = mf.group("mon", "day", "h", "m", "s", "host", "app", "pid")
+    return MONTHS[mon], int(day), int(h), int(mi), int(sec), host, app, pid, mf.end()
+
+
+def header_3164(line: str, pos: int) -> Header3164 | None:
+    """The common header's parts at `pos` (C where built), or None."""
+    if _c_bsd_header is not None:
+        got = _c_bsd_header(line, pos)
+        if got is not False:
+            return got  # type: ignore[return-value]
+    return match_3164(line, pos)
+
+
 _CISCO_PREFIX = re.compile(r"(?:\d+: )?(?:(?P<host>[A-Za-z0-9][\w.-]*): )?(?:\d+: )?\*?\.?")
 # IOS `service timestamps log uptime` stamps (`1d04h: %X`, `2w3d:`, `1y2w:`): time since boot,
 # no host name (and no date: the receive time stands)
@@ -158,7 +186,25 @@ def _bsd_time(month: int, day: int, h: int, mi: int, s: int, frac: float, now: d
     return now_ts
 
 
-def _parse_bsd_ts(mt: re.Match[str], now: datetime, tz: tzinfo) -> float:
+def recv_time(month: int, day: int, h: int, mi: int, s: int, now_ts: float, tz: tzinfo) -> float:
+    """`_bsd_time(..., 0.0, None, now_ts, tz)`: a header's time received at `now_ts`, by the
+    cached epochs of its minute (the common case in two dict-free steps)."""
+    start, end, year = _YEAR
+    if s <= 59 and start <= now_ts < end:
+        got = _MINUTES.get((int(year), month, day, h, mi, tz))
+        if got is not None:
+            this, last = got
+            if this is not None and this + s - now_ts <= _DAY_S:
+                return this + s + 0.0
+            if last is not None and last + s - now_ts <= _DAY_S:
+                return last + s + 0.0
+            if this is not None:
+                return this + s + 0.0
+            return now_ts
+    return _bsd_time(month, day, h, mi, s, 0.0, None, now_ts, tz)
+
+
+def _parse_bsd_ts(mt: re.Match[str], now: datetime | None, now_ts: float, tz: tzinfo) -> float:
     month = MONTHS[mt["mon"]]
     day, h, mi, s = int(mt["day"]), int(mt["h"]), int(mt["m"]), int(mt["s"])
     frac = float(mt["frac"]) if mt["frac"] else 0.0
@@ -166,11 +212,11 @@ def _parse_bsd_ts(mt: re.Match[str], now: datetime, tz: tzinfo) -> float:
         try:
             t = datetime(int(mt["year"]), month, day, h, mi, s, tzinfo=tz).timestamp() + frac
         except ValueError:
-            return now.timestamp()
+            return now_ts
         # year 1 or 9999 in a zone that takes it past what a datetime holds: later steps could
         # not turn the time back into a date
-        return t if _MIN_TS <= t <= _MAX_TS else now.timestamp()
-    return _bsd_time(month, day, h, mi, s, frac, now, now.timestamp(), tz)
+        return t if _MIN_TS <= t <= _MAX_TS else now_ts
+    return _bsd_time(month, day, h, mi, s, frac, now, now_ts, tz)
 
 
 def _header_zone(mt: re.Match[str], tz: tzinfo,
@@ -233,12 +279,14 @@ def parse_syslog(line: str, *, sender: str = "", now: datetime | None = None,
     # the common header needs only the receive time: the datetime waits for the odd lines
     now_ts = time.time() if now is None else now.timestamp()
     if now is None:
-        mf = _FAST_3164.match(line)
+        mf = header_3164(line, 0)
         if mf is not None:
             return _fast_3164(mf, line, None, now_ts, tz, None, None, "file")
     facility = severity = None
     pos = 0
-    mp = _PRI.match(line)
+    # each regex below is tried only where its first character could start it (most messages
+    # without the common header are device bodies, `%ASA-...`, that none of them reads)
+    mp = _PRI.match(line) if line[:1] == "<" else None
     if mp:
         pri = int(mp[1])
         if pri <= 191:
@@ -251,18 +299,17 @@ def parse_syslog(line: str, *, sender: str = "", now: datetime | None = None,
         pos += 1
     fmt = "3164" if mp else "file"
     if pos or now is not None:  # (at 0 with no `now` it was just tried)
-        mf = _FAST_3164.match(line, pos)
+        mf = header_3164(line, pos)
         if mf is not None:  # a network message's usual header: `<PRI>Mmm dd hh:mm:ss host app: `
             return _fast_3164(mf, line, now, now_ts, tz, facility, severity, fmt)
-    if now is None:
-        now = datetime.fromtimestamp(now_ts, UTC)
+    # (no datetime for the receive time: `now_ts` serves, and `_bsd_time` takes either)
     time_s: float | None = None
     unknown: str | None = None
-    mt = _BSD_TS.match(line, pos)
+    mt = _BSD_TS.match(line, pos) if line[pos:pos + 3] in MONTHS else None
     if mt:
         ztz, unknown, pos = _header_zone(mt, tz, zone_names)
-        time_s = _parse_bsd_ts(mt, now, ztz)
-    else:
+        time_s = _parse_bsd_ts(mt, now, now_ts, ztz)
+    elif line[pos:pos + 1].isdigit():  # (a superset of re's \d)
         mi = _ISO_TS.match(line, pos)
         if mi:
             time_s = _parse_iso(mi["ts"])
@@ -271,19 +318,22 @@ def parse_syslog(line: str, *, sender: str = "", now: datetime | None = None,
         # No timestamp where RFC 3164 puts it: Cisco IOS style (`123: host: *Mar 1 ...: %X-5-Y: ...`),
         # NX-OS's year-first one, or a bare message. Keep the body; without a device timestamp
         # the receive time and the sender stand in.
-        mc = _CISCO_PREFIX.match(line, pos)
+        c = line[pos:pos + 1]  # the prefix's every part starts with an alphanumeric, `*` or `.`
+        mc = _CISCO_PREFIX.match(line, pos) if c and (c.isalnum() or c in "*.") else None
         host = sender
         pos2 = pos
         if mc and mc.end() > pos:
             if mc["host"] and not mc["host"].isdigit() and not _UPTIME.fullmatch(mc["host"]):
                 host = mc["host"]
             pos2 = mc.end()
-        mt2 = (_BSD_TS.match(line, pos2) if pos2 > pos else None) or _NXOS_TS.match(line, pos2)
+        # (each stamp tried only where its first character could start it: a month, a digit)
+        mt2 = ((_BSD_TS.match(line, pos2) if pos2 > pos and line[pos2:pos2 + 3] in MONTHS else None)
+               or (_NXOS_TS.match(line, pos2) if line[pos2:pos2 + 1].isdigit() else None))
         if mt2:
             ztz, unknown, end = _header_zone(mt2, tz, zone_names)
-            return SyslogMessage(_parse_bsd_ts(mt2, now, ztz), host, "", None, line[end:],
+            return SyslogMessage(_parse_bsd_ts(mt2, now, now_ts, ztz), host, "", None, line[end:],
                                  facility, severity, fmt if mp else "none", zone_unknown=unknown)
-        return SyslogMessage(now.timestamp(), host, "", None, line[pos:], facility, severity,
+        return SyslogMessage(now_ts, host, "", None, line[pos:], facility, severity,
                              fmt if mp else "none")
     host = sender
     mh = _HOST.match(line, pos)
@@ -302,11 +352,11 @@ def parse_syslog(line: str, *, sender: str = "", now: datetime | None = None,
                          zone_unknown=unknown)
 
 
-def _fast_3164(mf: re.Match[str], line: str, now: datetime | None, now_ts: float, tz: tzinfo,
+def _fast_3164(mf: Header3164, line: str, now: datetime | None, now_ts: float, tz: tzinfo,
                facility: int | None, severity: int | None, fmt: str) -> SyslogMessage:
-    mon, day, h, mi, sec, host, app, pid = mf.group("mon", "day", "h", "m", "s", "host", "app", "pid")
-    t = _bsd_time(MONTHS[mon], int(day), int(h), int(mi), int(sec), 0.0, now, now_ts, tz)
-    return SyslogMessage(t, host, app, pid, line[mf.end():], facility, severity, fmt)
+    mon, day, h, mi, sec, host, app, pid, end = mf
+    t = _bsd_time(mon, day, h, mi, sec, 0.0, now, now_ts, tz)
+    return SyslogMessage(t, host, app, pid, line[end:], facility, severity, fmt)
 
 
 def _parse_5424(line: str, pos: int, facility: int | None, severity: int | None, sender: str,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import random
+import time
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -255,3 +256,41 @@ def test_iis_w3c_numbers_past_ints_limit() -> None:
     (ev,) = lp.events(f"2026-11-25 01:02:03 10.0.0.1 GET /x - {H} - 1.2.3.4 curl/8 - 2{SUP}0 0 0 {H}")
     assert (ev.parser, ev.fields.get("src_ip"), ev.fields.get("sc-substatus")) == ("iis", "1.2.3.4", 0)
     assert [ev.fields.get(f) for f in ("s-port", "sc-status", "time-taken")] == [None, None, None]
+
+
+def _general(lp: LineParser, text: str, network: bool) -> list[dict[str, object]]:
+    """The events of `LineParser.events` without its fast path: parse_syslog / parse_line."""
+    if network or text[:1] == "<":
+        ev = lp.parse_syslog(text, sender="192.0.2.1" if network else lp.default_host, source="file")
+    else:
+        ev = lp.parse_line(text, source="file")
+    return [ev.to_dict() for _ in range(lp.repeat)]
+
+
+def _same_events(fast: list[dict[str, object]], general: list[dict[str, object]]) -> bool:
+    """Equal, the receive time (read from the clock by each path) to within a minute."""
+    if len(fast) != len(general):
+        return False
+    for a, b in zip(fast, general, strict=True):
+        ta, tb = a.pop("time"), b.pop("time")
+        assert isinstance(ta, float) and isinstance(tb, float)
+        if a != b or abs(ta - tb) > (60.0 if abs(tb - time.time()) < 3600 else 0.0):
+            return False
+    return True
+
+
+def test_the_fast_path_gives_the_general_paths_events() -> None:
+    """LineParser.events reads a live message with the common RFC 3164 header in one step; every
+    line (SEKOIA's samples, the seeds, header variants and mutated lines) gives the events the
+    general path (parse_syslog, parse_line) gives, file and network alike."""
+    rnd = random.Random(22)
+    lines = list(ALL_SEEDS)
+    lines += [f"<{rnd.choice(['13', '191', '192', '0', '٣', ''])}>{s}" for s in SEEDS]
+    lines += [s.replace(" 01:02:03 ", " 01:02:60 ") for s in SEEDS]
+    lines += [mutate(rnd, ALL_SEEDS)[:2000] for _ in range(3000)]
+    fast, general = LineParser(default_host="h"), LineParser(default_host="h")
+    for line in lines:
+        for network in (False, True):
+            sender = "192.0.2.1" if network else ""
+            got = [e.to_dict() for e in fast.events(line, network=network, sender=sender)]
+            assert _same_events(got, _general(general, line, network)), (network, line[:300])

@@ -189,3 +189,89 @@ def test_split_pairs_equal_the_python_loops(module: str, func: str, monkeypatch:
     assert logfast.split_pairs("SRC=1 Src=2", 0) is None  # the regex decides
     assert logfast.split_pairs('a=1 b="2" c', 1) is None
     assert logfast.split_pairs('a=1 b="2"', 1) == {"a": "1", "b": "2"}
+
+
+HEADER_PIECES = ["Nov", "Jan", "Dec", "Fe", " ", "  ", "1", "25", "9", "01:02:03", "23:59:60", "0", ":",
+                 "ICT ", "UTC ", "AB ", "ABCDEF ", "host", "h_1", "a.b-c", "_x", "%", "sshd", "[", "]",
+                 "[123]", "[]",
+                 "app[", "\t", "\x1c", "\n", "é", "Đ", "٣", "\u00a0", "\u2003", "x" * 48, "y" * 49, "p" * 33,
+                 "h" * 254, "h" * 256]
+HEADER_SEEDS = ["Nov 25 01:02:03 portal-web1 sshd[1234]: Failed password",
+                "Nov  5 01:02:03 h app: x", "Nov 5 01:02:03 h app:x", "Dec 31 23:59:59 h a[]:",
+                "Jan 01 00:00:00 ICT host app: x", "Feb 29 12:00:00 h1 %ASA-6-1: x",
+                "Mar 3 03:03:03 h " + "a" * 48 + ": x", "Mar 3 03:03:03 h " + "a" * 49 + ": x",
+                "Apr 4 04:04:04 " + "h" * 255 + " app: x", "Apr 4 04:04:04 " + "h" * 256 + " app: x",
+                "May 5 05:05:05 h app[" + "1" * 32 + "]: x", "May 5 05:05:05 h app[" + "1" * 33 + "]: x",
+                "Jun 6 06:06:06 h app[1 2]: x", "Jul 7 07:07:07 h app[1]x: y", "Aug 8 08:08:08 h Đ: x",
+                "Sep 9 09:09:09 h app: Đăng nhập thất bại", "Oct 1٣ 01:02:03 h app: x",
+                "Nov 25 01:02:03 h\u00a0x app: y", "Nov 25 01:02:03 ABCDEF app: y",
+                "Nov 25 01:02:03 AB app: y"]
+
+
+def test_syslog_header_equals_the_regex() -> None:
+    """_logfast.bsd_header is syslog._FAST_3164.match: the same parts on a match, None where the
+    regex does not match, False (the regex decides) only where the text is not ASCII."""
+    from nocsoc.collectors.logs import syslog
+
+    rnd = random.Random(20)
+    lines = list(HEADER_SEEDS)
+    for _ in range(40_000):
+        seed = rnd.choice(HEADER_SEEDS)
+        if rnd.random() < 0.5:  # a seed with a piece spliced in, or cut short
+            k = rnd.randint(0, len(seed))
+            piece = rnd.choice(HEADER_PIECES) if rnd.random() < 0.8 else ""
+            seed = seed[:k] + piece + seed[k + rnd.randint(0, 3):]
+        else:
+            seed = "".join(rnd.choice(HEADER_PIECES) for _ in range(rnd.randint(1, 14)))
+        lines.append(seed)
+    matched = 0
+    for line in lines:
+        for pos in (0, 1, 4):
+            got = logfast.bsd_header(line, pos)
+            want = syslog.match_3164(line, pos)
+            if got is False:
+                assert not line.isascii(), line
+                continue
+            assert got == want, (line, pos)
+            matched += want is not None
+    assert matched > 3_000
+    assert logfast.bsd_header("Sep 9 09:09:09 h app: Đăng nhập", 0) == (9, 9, 9, 9, 9, "h", "app", None, 22)
+    assert logfast.bsd_header("Aug 8 08:08:08 h Đ: x", 0) is False
+
+
+ACCESS_SEEDS = ['198.51.100.3 - - [25/Nov/2026:01:02:03 +0700] "GET /a?b=c HTTP/1.1" 200 123 "-" "curl/8"',
+                '::1 - bob [10/Oct/2000:13:55:36 -0700] "GET /x.gif HTTP/1.0" 200 - 7 "http://r/" '
+                '"UA \\"q\\""',
+                '1.2.3.4 - - [x] "GET / HTTP/1.1" 404 0', '1.2.3.4 a b [t] "" 200 5 "r"',
+                'cafe - - [t] "\\\\" 301 12 "a" "b" extra', '1.2.3.4 - - [t] "a\\\nb" 200 1',
+                'vhost:80 1.2.3.4 - - [t] "GET / HTTP/1.1" 200 1 "-" "-"']
+ACCESS_PIECES = ["1.2.3.4", "::1", " ", "-", "[", "]", '"', '\\"', "\\", "\n", "\t", "200", "20", "2000", "5",
+                 "٣", "é", "\u00a0", "GET /x HTTP/1.1", "bob", "cafe", "x y", '" "', "-7"]
+
+
+def test_access_lines_match_as_the_regex(shared_dir: Path) -> None:
+    """_logfast.access_common is web._COMMON.match: the same groups on a match, None where it
+    does not match, False (the regex decides) only on non-ASCII text."""
+    from nocsoc.collectors.logs.parsers import web
+
+    rnd = random.Random(21)
+    lines = ACCESS_SEEDS + [m for m in _sample_messages(shared_dir) if m[:1].isdigit() or m[:1] == ":"]
+    for _ in range(40_000):
+        seed = rnd.choice(ACCESS_SEEDS)
+        for _ in range(rnd.randint(1, 3)):
+            k = rnd.randint(0, len(seed))
+            seed = seed[:k] + rnd.choice(ACCESS_PIECES) + seed[k + rnd.randint(0, 4):]
+        lines.append(seed)
+    matched = 0
+    for line in lines:
+        got = logfast.access_common(line)
+        m = web._COMMON.match(line)
+        if got is False:
+            assert not line.isascii(), line
+            continue
+        assert got == (None if m is None else m.group(*web._GROUPS)), line
+        matched += m is not None
+    assert matched > 5_000
+    want = ("1.2.3.4", "-", "200", "1", "é", None, "", "t", None)
+    assert logfast.access_common('1.2.3.4 - - [t] "é" 200 1') == want
+    assert logfast.access_common('1.2.3.4 - - [t] "GET" ٢00 1') is False

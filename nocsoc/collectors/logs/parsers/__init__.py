@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import socket
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, tzinfo
 from typing import Any
@@ -18,7 +19,7 @@ from nocsoc.collectors.logs import zones
 from nocsoc.collectors.logs.parsers import registry
 from nocsoc.collectors.logs.parsers.base import Parsed, iso_epoch
 from nocsoc.collectors.logs.parsers.registry import Dispatcher, Entry, ParserSpec
-from nocsoc.collectors.logs.syslog import SyslogMessage, parse_syslog
+from nocsoc.collectors.logs.syslog import header_3164, parse_syslog, recv_time
 from nocsoc.events import LogEvent
 
 registry.discover(__name__)
@@ -46,10 +47,10 @@ class LineParser:
         self._fallback = registry.get("syslog").parse
         self.repeat = 1  # how many events the last parsed message stands for
 
-    def _body(self, sm: SyslogMessage) -> Parsed | None:
-        msg, app = sm.msg, sm.app
+    def _body(self, msg: str, app: str) -> Parsed | None:
+        """The body's fields by its program, else by its shape (the registry's dispatch)."""
         if msg.startswith("message repeated "):
-            return self._repeated(sm)
+            return self._repeated(msg, app)
         tried: tuple[Entry, ...] = ()
         if app:
             tried = self._by_program.get(app) or self.dispatch.for_program(app)
@@ -65,13 +66,12 @@ class LineParser:
             return self._fallback(msg, app, None)
         return None
 
-    def _repeated(self, sm: SyslogMessage) -> Parsed | None:
+    def _repeated(self, msg: str, app: str) -> Parsed | None:
         """rsyslog's `message repeated N times: [ msg]`: the inner message, standing for N."""
-        m = _REPEATED.match(sm.msg)
+        m = _REPEATED.match(msg)
         if m is None:
-            return self._fallback(sm.msg, sm.app, None) if sm.app else None
-        inner = SyslogMessage(sm.time, sm.host, sm.app, sm.pid, m[2], sm.facility, sm.severity, sm.format)
-        p = self._body(inner)
+            return self._fallback(msg, app, None) if app else None
+        p = self._body(m[2], app)
         if p is not None:
             p.repeat = max(1, min(int(m[1]), _MAX_REPEAT))
             if "message" in p.fields and p.fields["message"] == m[2]:
@@ -102,7 +102,7 @@ class LineParser:
             self.unknown_zones += 1
             zones.note_unknown(sm.zone_unknown, sender or self.default_host)
         try:
-            p = self._body(sm)
+            p = self._body(sm.msg, sm.app)
         except Exception:  # a parser bug must never stop ingestion: the line stays, unparsed
             p = None
         extra: dict[str, Any] = {"program": sm.app} if sm.app else {}
@@ -114,6 +114,48 @@ class LineParser:
                     extra[f"{sd_id}.{k}"] = v
         return self._event(data.rstrip("\r\n"), p, sm.host or sender or self.default_host, sm.time,
                            source, extra)
+
+    def _fast_syslog(self, text: str, sender: str, source: str) -> LogEvent | None:
+        """`parse_syslog(text, sender=sender, source=source)` for a message whose header is the
+        common `[<PRI>]Mmm dd hh:mm:ss host app[pid]: ` received now (the same event, without the
+        SyslogMessage and the calls between); None for any other message (the general path).
+        Why: the glue between header, body and event cost ~2 us a line, a third of an sshd one."""
+        raw = text.rstrip("\r\n")
+        line = text.rstrip("\r\n\x00")
+        pos = 0
+        if line[:1] == "<":
+            k = line.find(">", 1, 5)
+            pri_text = line[1:k]
+            if k < 2 or not (pri_text.isascii() and pri_text.isdigit()):
+                return None  # no `<PRI>` (or an odd one): the general path decides
+            pos = k + 1  # (facility and severity: not in the event)
+            if line.startswith("1 ", pos) or line.startswith("\ufeff", pos):
+                return None
+        h = header_3164(line, pos)
+        if h is None:
+            return None
+        mon, day, hh, mi, sec, host, app, pid, end = h
+        t = recv_time(mon, day, hh, mi, sec, time.time(), self.tz)
+        msg = line[end:]
+        try:
+            p = self._body(msg, app)
+        except Exception:  # a parser bug must never stop ingestion: the line stays, unparsed
+            p = None
+        if p is None:
+            self.repeat = 1
+            fields: dict[str, Any] = {"message": raw, "program": app}
+            if pid:
+                fields["pid"] = pid
+            return LogEvent(raw, fields, host=host, time=t, source=source)
+        self.repeat = p.repeat
+        f = p.fields
+        if "program" not in f:
+            f["program"] = app
+        if pid and "pid" not in f:
+            f["pid"] = pid
+        return LogEvent(raw, f, host=p.host or host, time=p.time if p.time is not None else t,
+                        product=p.product, services=p.services, categories=p.categories,
+                        parser=p.parser, source=source)
 
     def parse_line(self, line: str, *, source: str = "file", now: datetime | None = None) -> LogEvent:
         """A line of a file: audit.log, access.log, FortiGate kv, JSON, or syslog-format (auth.log...).
@@ -139,10 +181,16 @@ class LineParser:
         """Every event of one message or file line: the one entry point of the pipeline, `detect`
         and rule tests. A network message, or a file line starting with `<PRI>`, is syslog; a
         `message repeated N times` line gives N events (brute-force counts stay exact)."""
-        if network or text[:1] == "<":
-            ev = self.parse_syslog(text, sender=sender or self.default_host, source=source, now=now)
-        else:
-            ev = self.parse_line(text, source=source, now=now)
+        ev = None
+        if now is None:  # live lines: the common RFC 3164 header in one step (the rest: below)
+            c = text[:1]
+            if network or c == "<" or c not in self._by_line_start:
+                ev = self._fast_syslog(text, sender or self.default_host, source)
+        if ev is None:
+            if network or text[:1] == "<":
+                ev = self.parse_syslog(text, sender=sender or self.default_host, source=source, now=now)
+            else:
+                ev = self.parse_line(text, source=source, now=now)
         n = self.repeat
         if n == 1:
             return [ev]

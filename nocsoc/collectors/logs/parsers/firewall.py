@@ -11,7 +11,6 @@ from nocsoc.logsources import LogSource
 
 _KV = re.compile(r"\b([A-Z]+)=(\S*)")
 _PREFIX = re.compile(r"^(?:\[\s*\d+\.\d+\]\s*)?(?P<prefix>.*?)\s*IN=")
-_DROP = ("DROP", "REJECT", "DENY", "BLOCK")
 
 
 _FLAGS = tuple((f, f" {f} ") for f in ("SYN", "ACK", "FIN", "RST", "PSH", "URG"))
@@ -42,7 +41,7 @@ def parse_netfilter(msg: str, app: str = "", state: object = None) -> Parsed | N
     mp = _PREFIX.search(msg)
     prefix = mp["prefix"].strip() if mp else ""
     up = prefix.upper()
-    if any(w in up for w in _DROP):
+    if "DROP" in up or "REJECT" in up or "DENY" in up or "BLOCK" in up:  # (any of these words)
         action = "drop" if "REJECT" not in up else "reject"
     elif "ACCEPT" in up or "ALLOW" in up:
         action = "accept"

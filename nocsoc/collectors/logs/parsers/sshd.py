@@ -131,6 +131,9 @@ _IS_IP = re.compile(r"^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]+)$
 _JUNOS_TAG = re.compile(r"[A-Z][A-Z0-9]*_[A-Z0-9_]+: ")
 
 
+_EVENT_TYPES: dict[tuple[str, str], str] = {}  # (kind, method) -> `failed_password`, ...
+
+
 def _split_user(user: str) -> tuple[str, str | None]:
     if "@" in user and not user.startswith("@"):
         u, _, d = user.partition("@")
@@ -160,10 +163,13 @@ def parse_sshd(msg: str, app: str = "sshd", state: object = None) -> Parsed | No
         fields: dict[str, object] = {"event_type": kind, "outcome": outcome, "message": msg}
         user = gd.get("user")
         if user and user != "*****":
-            u, dom = _split_user(user)
-            fields["user"] = u
-            if dom:
-                fields["user_domain"] = dom
+            if "@" in user:
+                u, dom = _split_user(user)
+                fields["user"] = u
+                if dom:
+                    fields["user_domain"] = dom
+            else:
+                fields["user"] = user
         elif kind == "child":
             fields["user"] = "child"
         ip = gd.get("ip")
@@ -181,7 +187,12 @@ def parse_sshd(msg: str, app: str = "sshd", state: object = None) -> Parsed | No
         if method:
             fields["auth_method"] = method
             if kind in ("accepted", "failed"):
-                fields["event_type"] = f"{kind}_{method.split('/')[0].replace('-', '_')}"
+                et = _EVENT_TYPES.get((kind, method))
+                if et is None:
+                    et = f"{kind}_{method.split('/')[0].replace('-', '_')}"
+                    if len(_EVENT_TYPES) < 1024:
+                        _EVENT_TYPES[(kind, method)] = et
+                fields["event_type"] = et
         if gd.get("invalid") or kind == "invalid_user":
             fields["invalid_user"] = True
         if gd.get("keyfile"):

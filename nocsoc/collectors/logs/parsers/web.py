@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import unquote_to_bytes
@@ -149,13 +150,33 @@ def _target(fields: dict[str, Any], target: str) -> None:
         fields["c-uri-extension"] = stem[dot + 1 :]
 
 
+_GROUPS = ("ip", "user", "status", "bytes", "req", "ua", "vhost", "ts", "ref")
+AccessGroups = tuple[str, str, str, str, str, str | None, str | None, str, str | None]
+_c_access_common: Callable[[str], AccessGroups | bool | None] | None
+try:  # _COMMON's match walked in C (_logfast.c); False from it: non-ASCII, the regex decides
+    from nocsoc.collectors.logs._logfast import access_common as _c_access_common
+except ImportError:
+    _c_access_common = None
+
+
+def access_groups(msg: str) -> AccessGroups | None:
+    """The access line's groups (`_GROUPS`): the common form, else the variants, else None."""
+    got = _c_access_common(msg) if _c_access_common is not None else False
+    if got is False:
+        m = _COMMON.match(msg)
+        if m is not None:
+            return m.group(*_GROUPS)  # type: ignore[return-value]
+    elif got is not None:
+        return got  # type: ignore[return-value]
+    m = _COMBINED.match(msg)
+    return None if m is None else m.group(*_GROUPS)  # type: ignore[return-value]
+
+
 def parse_access(msg: str, app: str = "", state: object = None) -> Parsed | None:
-    m = _COMMON.match(msg) or _COMBINED.match(msg)
-    if m is None:
+    g = access_groups(msg)
+    if g is None:
         return None
-    ip, user, status, nbytes, req, ua, vhost, ts = m.group(
-        "ip", "user", "status", "bytes", "req", "ua", "vhost", "ts"
-    )
+    ip, user, status, nbytes, req, ua, vhost, ts, ref = g
     if "." not in ip and ":" not in ip:  # `[0-9A-Fa-f:.]+` took a word ("cafe"): no address
         return None
     fields: dict[str, object] = {"c-ip": ip, "src_ip": ip, "sc-status": int(status)}
@@ -185,7 +206,7 @@ def parse_access(msg: str, app: str = "", state: object = None) -> Parsed | None
         if '\\"' in ua:
             ua = ua.replace('\\"', '"')
         fields["cs-user-agent"] = fields["c-useragent"] = ua
-        fields["cs-referer"] = m["ref"].replace('\\"', '"')
+        fields["cs-referer"] = (ref or "").replace('\\"', '"')
     if vhost and vhost != "-":
         host, _, port = vhost.rpartition(":") if vhost.count(":") == 1 else (vhost, "", "")
         fields["cs-host"] = host
