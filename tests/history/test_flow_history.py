@@ -4,7 +4,9 @@ without slowing the collector, bad batches are refused and counted."""
 
 from __future__ import annotations
 
+import errno
 import ipaddress
+import socket
 import threading
 import time
 from pathlib import Path
@@ -12,11 +14,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from nocsoc.collectors.flows.collector import FlowCollector
+from nocsoc.collectors.flows.config import FlowsConfig
 from nocsoc.collectors.flows.records import SCALED, UNKNOWN, UNSAMPLED, FlowBatch, make_batch
 from nocsoc.history.aggregate import aggregate
 from nocsoc.history.config import HistoryConfig
 from nocsoc.history.flows import FlowHistoryWriter, FlowPeer, query_flows
 from nocsoc.history.store import Dataset
+from nocsoc.sinks.memory import MemorySink
+from tests.servers.base import wait_until
 
 T0 = 1_780_000_000.0 - 1_780_000_000.0 % 3600  # an hour boundary
 
@@ -217,3 +223,22 @@ def test_bad_batches_are_refused_counted_and_the_writer_goes_on(tmp_path: Path,
         query_flows(tmp_path, "203.0.113.999")
     with pytest.raises(ValueError, match=r"^--peer 'x': not an IP address$"):
         query_flows(tmp_path, ATTACKER, peer="x")
+
+
+def test_a_flow_port_in_use_leaves_the_history_writer_stopped(tmp_path: Path) -> None:
+    """The sFlow port taken: FlowCollector.start() raises one line naming it; the history writer
+    was not left running, nor the NetFlow socket bound before it."""
+    before = set(threading.enumerate())
+    writer = FlowHistoryWriter(config(), tmp_path / "history")
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        port = taken.getsockname()[1]
+        fc = FlowCollector(FlowsConfig(bind="127.0.0.1:0", sflow_bind=f"127.0.0.1:{port}"), None,
+                           MemorySink(), state_dir=tmp_path / "flows", history=writer)
+        with pytest.raises(OSError) as exc:
+            fc.start()
+    assert (exc.value.errno, exc.value.strerror) == (
+        errno.EADDRINUSE, f"cannot listen on udp 127.0.0.1:{port}: address already in use")
+    wait_until(lambda: not [t for t in threading.enumerate() if t not in before],
+               timeout=30, what="the threads start() began to end")
+    assert all(r.sock is None for r in fc.receivers)  # the NetFlow socket closed again
