@@ -8,7 +8,6 @@ import errno
 import ipaddress
 import socket
 import threading
-import time
 from pathlib import Path
 
 import numpy as np
@@ -180,25 +179,25 @@ def test_disk_budget_deletes_the_oldest_hours(tmp_path: Path) -> None:
 
 def test_a_stalled_writer_drops_and_counts_without_blocking(tmp_path: Path) -> None:
     w = FlowHistoryWriter(config(queue_batches=3), tmp_path, clock=lambda: T0 + 7200)
-    release = threading.Event()
+    release, gave_up = threading.Event(), threading.Event()
     original = w.accept
 
     def stalled(item: FlowBatch) -> None:
-        release.wait(30)
+        if not release.wait(60):
+            gave_up.set()
         original(item)
 
     w.accept = stalled  # type: ignore[method-assign]
     w.start()
     try:
         b = batch("192.0.2.1", T0, [(ATTACKER, "10.0.0.1", 1, 2, 6, 10, 1)] * 2)
-        t = time.perf_counter()
         for _ in range(10):
             w.add(b)
-        elapsed = time.perf_counter() - t
+        # not blocked on the stalled writer: the adds returned while it still waited for release
+        assert not gave_up.is_set()
         # at most 1 taken by the stalled thread + 3 queued; the rest dropped at once
         dropped = w.counters.get("dropped")
         assert dropped in (2 * 6, 2 * 7)
-        assert elapsed < 5  # not blocked on the stalled writer (which waits 30 s)
     finally:
         release.set()
         w.stop()

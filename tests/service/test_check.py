@@ -65,7 +65,7 @@ def install(tmp_path: Path) -> InstallPaths:
 
 
 def nocsoc(inst: InstallPaths, *args: str, env: dict[str, str] | None = None,
-           timeout: float = 60) -> subprocess.CompletedProcess[str]:
+           timeout: float = 180) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "nocsoc", "-c", str(inst.config_path), *args],
                           capture_output=True, text=True, timeout=timeout,
                           env={**os.environ, **ENV, **(env or {})})
@@ -96,7 +96,7 @@ def test_an_unset_sink_secret_is_fatal_for_check_and_run(install: InstallPaths) 
     check = nocsoc(install, "check", "--no-probe")
     assert check.returncode == 2
     assert errors(check.stderr)[0].startswith(want), check.stderr
-    run = nocsoc(install, "run", timeout=60)  # refused before any worker: no wait for one
+    run = nocsoc(install, "run")  # refused before any worker: no wait for one
     assert run.returncode == 2 and "Traceback" not in run.stderr + run.stdout
     assert errors(run.stderr)[0].startswith(want), run.stderr
     assert errors(run.stderr)[-1].startswith("error: 1 problem(s) in the configuration: not starting")
@@ -114,7 +114,7 @@ def test_a_port_in_use_is_fatal_and_named_with_its_key(install: InstallPaths) ->
                 "address already in use")
         check = nocsoc(install, "check", "--no-probe")
         assert (check.returncode, errors(check.stderr)) == (2, [want])
-        run = nocsoc(install, "run", timeout=60)
+        run = nocsoc(install, "run")
         assert run.returncode == 2 and errors(run.stderr)[0] == want, run.stderr
         assert read_statuses(install.state_dir) == []  # refused up front: no worker was started
     finally:
@@ -157,7 +157,7 @@ def running(install: InstallPaths) -> Iterator[subprocess.Popen[bytes]]:
 
 def test_a_second_run_refuses_naming_the_first_and_reload_reports_each_worker(
         install: InstallPaths, running: subprocess.Popen[bytes]) -> None:
-    second = nocsoc(install, "run", timeout=60)
+    second = nocsoc(install, "run")
     assert second.returncode == 2
     assert errors(second.stderr) == [
         f"error: another `nocsoc run` (pid {running.pid}) is using {install.state_dir}: stop it first, or "
