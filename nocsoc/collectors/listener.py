@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 
 from nocsoc.collectors.listen import bind_socket, parse_bind
@@ -36,6 +37,7 @@ class Listener:
         self.bind = parse_bind(bind)
         self._stop = threading.Event()
         self._conns: set[socket.socket] = set()
+        self._serving: set[threading.Thread] = set()  # one per open connection, joined by stop()
         self._lock = threading.Lock()
 
     def _open(self, kind: int, proto: str) -> socket.socket:
@@ -107,9 +109,11 @@ class Listener:
                     conn.close()
                     continue
                 self._conns.add(conn)
+                t = threading.Thread(target=self._serve_conn, args=(serve, conn, addr[0]),
+                                     name=f"{self.source}-{addr[0]}", daemon=True)
+                self._serving.add(t)
             self.counters.add("connections")
-            threading.Thread(target=self._serve_conn, args=(serve, conn, addr[0]),
-                             name=f"{self.source}-{addr[0]}", daemon=True).start()
+            t.start()
 
     def _serve_conn(self, serve: Serve, conn: socket.socket, sender: str) -> None:
         try:
@@ -117,6 +121,7 @@ class Listener:
         finally:
             with self._lock:
                 self._conns.discard(conn)
+                self._serving.discard(threading.current_thread())
             with contextlib.suppress(OSError):
                 conn.close()
 
@@ -136,14 +141,20 @@ class Listener:
                 return
 
     def stop(self, timeout: float = 5.0) -> None:
-        """Stop accepting, wake every connection thread (shutdown ends a blocked recv), join."""
+        """Stop accepting, wake every connection thread (shutdown ends a blocked recv), join them
+        all: once stop() returns no thread of this listener hands a message on any more (the log
+        pipeline then drains its queue knowing nothing more comes)."""
+        deadline = time.monotonic() + timeout
         self._stop.set()
+        if self._thread:
+            self._thread.join(timeout)  # first: no connection is accepted after the wake-up below
         with self._lock:
             for c in list(self._conns):
                 with contextlib.suppress(OSError):
                     c.shutdown(socket.SHUT_RDWR)
-        if self._thread:
-            self._thread.join(timeout)
+            serving = list(self._serving)
+        for t in serving:
+            t.join(max(0.0, deadline - time.monotonic()))
         if self._sock:
             self._sock.close()
 

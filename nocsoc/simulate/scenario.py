@@ -175,7 +175,10 @@ class Scenario:
         ready = threading.Event()
         self._thread = threading.Thread(target=self._run, args=(ready,), name="nocsoc-simulate", daemon=True)
         self._thread.start()
-        ready.wait(30)
+        # until every agent answers (or the thread failed): a fixed limit, which ~50 v3 engines
+        # starting on a loaded machine can overrun, would return with the lab not ready
+        while not ready.wait(0.1) and self._thread.is_alive():
+            pass
         if self.error is not None:
             self.stop()
             raise self.error

@@ -83,7 +83,7 @@ def polled(tmp_path: Path) -> Path:
     optic = {"device": DEVICES[1], "site": "x", "role": "distribution", "ifname": "Te0/0/9", "sensor": "rx"}
     points.append(schema.OPTICS.point(t, optic, {"rx_dbm": -27.5}))
     sink.write(points)
-    assert sink.flush(10.0)
+    assert sink.flush(30)
     sink.close()
     return tmp_path / "nocsoc.db"
 

@@ -146,7 +146,7 @@ def collected(influxd: Any, snmpsim: Any, tmp_path_factory: pytest.TempPathFacto
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
-    assert sink.flush(10.0)
+    assert sink.flush(30)
     sink.write(restamp(sink.self_points(), earlier))
     # flows: the collector's own pipeline and counters; its sockets are not started, the crafted
     # datagrams are handed over as its receiver would; self-metrics before the last minute and after
@@ -198,9 +198,9 @@ def collected(influxd: Any, snmpsim: Any, tmp_path_factory: pytest.TempPathFacto
     wait_until(logs.idle, timeout=20, what="the log pipeline to commit every line")
     logs.stop()
     sink.write(component_points(logs))
-    assert sink.flush(10.0)
+    assert sink.flush(30)
     sink.write(sink.self_points())
-    assert sink.flush(10.0)
+    assert sink.flush(30)
     sink.close()
     assert sink.counters()["rejected"] == 0
     yield Collected(

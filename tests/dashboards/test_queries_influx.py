@@ -73,7 +73,7 @@ def loaded(influxd: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[L
     tmp = tmp_path_factory.mktemp("sink")
     sink = build_sink(InfluxDB1SinkConfig(url=influxd.url, database=DB, spool_dir=str(tmp / "spool")), tmp)
     sink.write(data.points)
-    assert sink.flush(10.0)
+    assert sink.flush(30)
     sink.close()
     assert sink.counters()["written"] == len(data.points) and sink.counters()["rejected"] == 0
     yield Loaded(influxd, now_ns // 1_000_000)

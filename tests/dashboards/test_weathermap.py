@@ -145,7 +145,7 @@ def test_preview_reads_the_series_the_options_expect(inventory: Inventory, tmp_p
     points.append(schema.OPTICS.point(t, optic, {"rx_dbm": -27.5}))
     points.append(schema.OPTICS.point(t, dict(optic, device="dongxoai-core-01"), {"rx_dbm": -3.0}))
     sink.write(points)
-    assert sink.flush(10.0)
+    assert sink.flush(30)
     sink.close()
     series = wp.sink_series(tmp_path / "n.db", "out", "optics", -20.0)
     assert series == {

@@ -47,7 +47,7 @@ def write_triaged(influxd: Any, db: str, tmp_path: Path, store: AlertStore, aler
         InfluxDB1SinkConfig(url=influxd.url, database=db, spool_dir=str(tmp_path / "spool")), tmp_path
     )
     sink.write(points)
-    assert sink.flush(10.0)
+    assert sink.flush(30)
     sink.close()
 
 

@@ -216,7 +216,7 @@ class NocsocRun:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         self.proc.wait(10)
-        wait_until(lambda: not any(alive(p) for p in pids), timeout=10, what=f"pids {pids} gone")
+        wait_until(lambda: not any(alive(p) for p in pids), timeout=30, what=f"pids {pids} gone")
         self._log.close()
         return pids
 

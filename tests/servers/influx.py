@@ -101,7 +101,7 @@ class InfluxD:
         if self._proc is not None:
             self._proc.stop()
             self._proc = None
-        wait_until(lambda: not self.ping(), timeout=10, what=f"influxd on {self.url} to go away")
+        wait_until(lambda: not self.ping(), timeout=30, what=f"influxd on {self.url} to go away")
 
     @property
     def running(self) -> bool:

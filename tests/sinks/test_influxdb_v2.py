@@ -30,7 +30,7 @@ def test_write_through_influxdb_client_and_export(victoria_metrics: VictoriaMetr
               for i in range(30)]
     points.append(Point("v2probe", {"site": "Bình Long"}, {"ok": True, "n": -3}, T0))
     sink.write(points)
-    assert sink.flush(10)
+    assert sink.flush(30)
     series = victoria_metrics.wait_export(
         '{__name__=~"flow_total_.*", device="dx-core-1"}', lambda s: len(s) == 4
         and all(len(x["values"]) == 30 for x in s))
@@ -57,7 +57,7 @@ def test_unreachable_then_replay(victoria_metrics: VictoriaMetrics, tmp_path: Pa
     down = InfluxDBSink("influx2", f"http://127.0.0.1:{free_port()}", "nocsoc", fast_settings(spool),
                         org="ioc", token="unused")
     down.write([Point("v2replay", {"k": "a"}, {"v": float(i)}, T0 + i * 1_000_000) for i in range(40)])
-    assert down.flush(5) is False
+    assert down.flush(30) is False
     down.close()
     assert down.counters()["spooled"] == 40
     sink = closing(InfluxDBSink("influx2", victoria_metrics.url, "nocsoc", fast_settings(spool),
@@ -84,5 +84,5 @@ def test_factory_resolves_the_token_reference(victoria_metrics: VictoriaMetrics,
     assert sink._client.token == "s3cret-token"
     assert sink.spool is not None and sink.spool.directory == tmp_path / "spool" / "influxdb"
     sink.write([Point("v2token", {}, {"v": 2.5}, T0)])
-    assert sink.flush(10)
+    assert sink.flush(30)
     victoria_metrics.wait_export('{__name__="v2token_v"}', lambda s: bool(s) and s[0]["values"] == [2.5])

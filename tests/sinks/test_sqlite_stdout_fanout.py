@@ -40,7 +40,7 @@ def test_sqlite_roundtrip_and_query(tmp_path: Path, closing: Callable[[Any], Any
     pts = interface_points(10)
     sink.write(pts)
     sink.write([Point("flags", {"site": "Bình Long"}, {"up": True, "note": 'a "b"', "n": -2}, T0)])
-    assert sink.flush(10)
+    assert sink.flush(30)
     rows = sink.query("interface", fields=["in_bps", "in_octets"], where_tags={"device": "dx-core-1"})
     assert rows == [QueryRow(p.time_ns, p.tags, {"in_bps": p.fields["in_bps"],
                                                  "in_octets": p.fields["in_octets"]})
@@ -62,7 +62,7 @@ def test_sqlite_same_series_and_time_is_stored_once(tmp_path: Path, closing: Cal
     p = DEVICE.point(T0, {"device": "ups-1", "site": "dx", "role": "ups"}, {"cpu_pct": 5.0, "reachable": 1})
     sink.write([p])
     sink.write([DEVICE.point(T0, {"device": "ups-1", "site": "dx", "role": "ups"}, {"cpu_pct": 7.5})])
-    assert sink.flush(10)
+    assert sink.flush(30)
     assert sink.query("device") == [QueryRow(T0, p.tags, {"cpu_pct": 7.5, "reachable": 1})]
 
 
@@ -73,7 +73,7 @@ def test_sqlite_retention_deletes_old_values(tmp_path: Path) -> None:
     old = interface_points(3, t0=now - 3 * 86400 * 10**9)
     new = interface_points(2, t0=now - 3600 * 10**9)
     sink.write(old + new)
-    assert sink.flush(10)
+    assert sink.flush(30)
     assert len(sink.query("interface")) == 5
     sink.close()
     reopened = SqliteSink("sqlite", path, fast_settings(None), retention_days=1)  # retention at start
@@ -102,7 +102,7 @@ def test_fanout_writes_to_every_sink_and_reports_self_metrics(tmp_path: Path) ->
     fan = FanoutSink([StdoutSink("stdout", out), sqlite])
     pts = interface_points(4)
     fan.write(pts)
-    assert fan.flush(10)
+    assert fan.flush(30)
     assert len(out.getvalue().splitlines()) == 4
     assert len(sqlite.query("interface")) == 4
     assert fan.counters()["written"] == 8
@@ -161,7 +161,7 @@ def test_build_sinks_from_config_default_is_sqlite(tmp_path: Path) -> None:
                                      StdoutSinkConfig()]).sinks, tmp_path)
     try:
         fan.write(interface_points(2))
-        assert fan.flush(10)
+        assert fan.flush(30)
         assert [s.name for s in fan.sinks] == ["local", "stdout"]
         assert len(SqliteReader(tmp_path / "a.db").query("interface")) == 2
     finally:

@@ -66,7 +66,7 @@ def _scan_on_a_backbone_router(console: Console) -> tuple[str, str]:
             for end in (link.a, link.b)
         ]
     )
-    assert sink.flush(10.0)
+    assert sink.flush(30)
     sink.close()
     return link.name, router.name
 

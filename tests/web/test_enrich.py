@@ -107,7 +107,7 @@ def test_bandwidth_of_the_target_interfaces(console: Console) -> None:
     pts.append(INTERFACE.point(t0, {"device": far.device, "ifname": far.interface, "link": link.name},
                                {"speed_mbps": 10000, "oper_status": 2}))
     sink.write(pts)
-    assert sink.flush(10.0)
+    assert sink.flush(30)
     sink.close()
     cl = _client(console, sink_db=console.tmp / "nocsoc.db")
     html = cl.get(f"/alerts/{aid}").text

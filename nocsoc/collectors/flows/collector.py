@@ -259,9 +259,9 @@ class FlowCollector:
     def start(self) -> None:
         self.pipeline.open_geoip()
         self.pipeline.load_state()
+        start_all(self.receivers)  # first: a port in use must not leave the history writer running
         if self.history is not None:
             self.history.start()
-        start_all(self.receivers)
         self._stopping.clear()
         self._worker = threading.Thread(target=self._run, name="flows-worker", daemon=True)
         self._worker.start()

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 from zoneinfo import ZoneInfo
 
+from nocsoc.collectors.listen import Server, start_all
 from nocsoc.collectors.logs.config import FileInputConfig, LogsConfig
 from nocsoc.collectors.logs.parsers import LineParser, json_event
 from nocsoc.collectors.logs.server import TcpSyslogServer, UdpSyslogServer
@@ -496,13 +497,14 @@ class LogPipeline:
             self.archive.start()
         self._worker = threading.Thread(target=self._run, name="log-engine", daemon=True)
         self._worker.start()
-        if self.udp:
-            self.udp.start()
-        if self.tcp:
-            self.tcp.start()
-        self.windows.start()
-        for t in self.tailers:
-            t.start()
+        inputs: list[Server] = [s for s in (self.udp, self.tcp) if s is not None]
+        try:
+            start_all([*inputs, self.windows, *self.tailers])
+        except Exception:
+            # a port in use: start_all closed the inputs it had started; the engine thread, the
+            # archive and the store go too, so a failed start leaves nothing bound or running
+            self.stop()
+            raise
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop inputs, drain the queue through the engine, commit, close the store."""

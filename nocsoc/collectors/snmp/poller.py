@@ -491,6 +491,8 @@ class SnmpPoller:
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop_event: asyncio.Event | None = None
+        # stop() before the thread has its loop (a slow start): the thread sees it once it has
+        self._stop_requested = threading.Event()
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._semaphore: asyncio.Semaphore | None = None
         self._engines: EnginePool | None = None
@@ -652,14 +654,19 @@ class SnmpPoller:
         if self._thread is not None and self._thread.is_alive():
             return
         self.prepare()
+        self._stop_requested.clear()
         started = threading.Event()
-        self._thread = threading.Thread(
+        thread = self._thread = threading.Thread(
             target=self._thread_main, args=(started,), name="snmp-poller", daemon=True
         )
-        self._thread.start()
-        started.wait(10)
+        thread.start()
+        # until the devices' tasks exist (or the thread died): no fixed limit, which a loaded
+        # machine can overrun and so return with the loop not yet there
+        while not started.wait(0.1) and thread.is_alive():
+            pass
 
     def stop(self, timeout: float = 10.0) -> None:
+        self._stop_requested.set()  # first: a thread still starting up stops once it is up
         loop, event = self._loop, self._stop_event
         if loop is not None and event is not None:
             with contextlib.suppress(RuntimeError):  # loop already closed
@@ -680,6 +687,8 @@ class SnmpPoller:
             await self.shard.start(self.devices)
         self._restart_tasks(set(self.devices))
         started.set()
+        if self._stop_requested.is_set():  # stop() came before the loop and event were there
+            self._stop_event.set()
         try:
             await self._stop_event.wait()
         finally:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import random
 import struct
-import time
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -218,7 +217,6 @@ def test_decoder_survives_100k_mutated_datagrams() -> None:
     sflow.vxlan = decoder.vxlan = True
     rollups = Rollups(interval_s=60, top_n=10)
     seen = {"datagrams": 0}
-    started = time.monotonic()
 
     @settings(
         max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
@@ -262,4 +260,3 @@ def test_decoder_survives_100k_mutated_datagrams() -> None:
         assert decoder.stats.total(name) > 0, name
     for name in ("drop_samples", "if_multiple", "if_discarded", "if_internal"):
         assert sflow.stats.total(name) > 0, name
-    assert time.monotonic() - started < 120

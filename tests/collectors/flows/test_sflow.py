@@ -172,7 +172,7 @@ def send_to_collector(tmp_path: Path, datagrams: list[bytes], agent: str, record
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
             for d in datagrams:
                 s.sendto(d, ("127.0.0.1", sflow_port))
-        wait_until(lambda: collector.stats.get(agent, "sflow", "records") == records, timeout=10,
+        wait_until(lambda: collector.stats.get(agent, "sflow", "records") == records, timeout=30,
                    what=f"{records} sFlow records of agent {agent}")
     finally:
         collector.stop()

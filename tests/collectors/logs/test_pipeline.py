@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import socket
+import threading
 from pathlib import Path
 
 import pytest
@@ -181,3 +183,26 @@ def test_correlation_windows_survive_a_restart(tmp_path: Path) -> None:
     (bf,) = [a for a in alerts() if a.rule_title == "SSH Brute Force From One Source"]
     assert (bf.count, bf.src_ip, bf.group_key) == (10, "192.0.2.77", "src_ip=192.0.2.77")
     assert bf.first_seen < bf.last_seen and bf.samples[0]["raw"] == SSH_FAIL.format(s=20, i=10)[4:]
+
+
+def test_a_tcp_port_in_use_leaves_nothing_bound_or_running(tmp_path: Path) -> None:
+    """The TCP port taken: start() raises one line naming the address, and the UDP listener it
+    had already bound is closed again, its engine thread gone (a restart can bind them all)."""
+    before = set(threading.enumerate())
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        tcp_port = taken.getsockname()[1]
+        logs = LogsConfig(syslog_udp="127.0.0.1:0", syslog_tcp=f"127.0.0.1:{tcp_port}")
+        p = LogPipeline(logs, DetectionsConfig(alerts_db=str(tmp_path / "alerts.db")), MemorySink(),
+                        base_dir=tmp_path)
+        with pytest.raises(OSError) as exc:
+            p.start()
+    assert (exc.value.errno, exc.value.strerror) == (
+        errno.EADDRINUSE, f"cannot listen on tcp 127.0.0.1:{tcp_port}: address already in use")
+    assert p.udp is not None
+    udp_port = p.udp.address[1]  # the kernel's pick, bound before the TCP bind failed
+    wait_until(lambda: not [t for t in threading.enumerate() if t not in before],
+               timeout=30, what="the threads start() began to end")
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as again:
+        again.bind(("127.0.0.1", udp_port))  # free again: raises EADDRINUSE if still held

@@ -72,7 +72,7 @@ def test_link_state_from_the_sink(tmp_path: Path, inventory: Inventory) -> None:
             end(t0 + 60_000_000_000, "dongphu-dist-01", "TenGigabitEthernet0/0/9", 0.0, 2),
         ]
     )
-    assert sink.flush(10.0)
+    assert sink.flush(30)
     sink.close()
     states = pic.read_link_states(tmp_path / "n.db", inventory)
     ring1 = states["ring-core01-dongphu"]
@@ -224,7 +224,7 @@ def test_topology_cli_reads_the_state_from_the_configured_sink(tmp_path: Path) -
             ),
         ]
     )
-    assert sink.flush(10.0)
+    assert sink.flush(30)
     sink.close()
     res = CliRunner().invoke(app, ["-c", str(tmp_path / "nocsoc.yaml"), "topology", "--format", "json"])
     assert res.exit_code == 0, res.output

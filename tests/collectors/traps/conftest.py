@@ -84,7 +84,7 @@ class Rig:
         subprocess.run(argv, check=True, capture_output=True, timeout=30,
                        env={**os.environ, "MIBS": "", "SNMPCONFPATH": str(self.snmp_dir),
                             "SNMP_PERSISTENT_DIR": str(self.snmp_dir)})
-        wait_until(lambda: self.handled() > before, timeout=10, what=f"the receiver to handle {args}")
+        wait_until(lambda: self.handled() > before, timeout=30, what=f"the receiver to handle {args}")
 
     def target(self) -> str:
         return f"127.0.0.1:{self.port}"

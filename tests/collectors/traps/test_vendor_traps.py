@@ -34,7 +34,7 @@ def send(rig: Rig, *args: str, source: str | None = None) -> None:
     are queued) and flush the points and alerts."""
     before = len(rig.events)
     rig.send(*args, source=source)
-    wait_until(lambda: len(rig.events) > before, timeout=10, what="the trap's event")
+    wait_until(lambda: len(rig.events) > before, timeout=30, what="the trap's event")
     rig.receiver.flush()
 
 

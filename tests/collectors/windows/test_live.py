@@ -169,7 +169,7 @@ def test_lumberjack_protocol_error_closes_only_that_connection(pipeline: LogPipe
         # closed by nocsoc: an orderly end, or a reset when our bytes were left unread
         with contextlib.suppress(ConnectionResetError):
             assert s.recv(10) == b""
-    wait_until(lambda: p.windows.winlogbeat.counters.get("protocol_errors") == 1, timeout=10,
+    wait_until(lambda: p.windows.winlogbeat.counters.get("protocol_errors") == 1, timeout=30,
                what="protocol error counted")
     with socket.create_connection(p.windows.winlogbeat.address, timeout=10) as s:
         s.sendall(_window([b'{"winlog": {"event_id": 1102, "channel": "Security"}}']))

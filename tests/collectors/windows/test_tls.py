@@ -162,14 +162,14 @@ def test_mutual_tls_acknowledges_after_storing_and_refuses_others(tmp_path: Path
         # a client certificate from another CA, then none at all: the server refuses the handshake
         for n, (cert, key) in enumerate([(pki.other_client_cert, pki.other_client_key), (None, None)], 1):
             _refused(srv.address, _client(pki, cert, key))
-            wait_until(lambda n=n: srv.counters.get("tls_errors") == n, timeout=10,
+            wait_until(lambda n=n: srv.counters.get("tls_errors") == n, timeout=30,
                        what="the refusal counted")
         # plain Lumberjack on the TLS port
         with socket.create_connection(srv.address, timeout=20) as s:
             s.sendall(_window([_lockout_doc()]))
             with pytest.raises((EOFError, ConnectionError)):
                 _read_ack(s)
-        wait_until(lambda: srv.counters.get("tls_errors") == 3, timeout=10, what="plain TCP counted")
+        wait_until(lambda: srv.counters.get("tls_errors") == 3, timeout=30, what="plain TCP counted")
         c = srv.counters.snapshot()
         assert (c["batches"], c["acked"], c["received"], c["tls_errors"], c["connections"]) == (2, 2, 3, 3, 4)
     finally:
