@@ -18,6 +18,7 @@ from nocsoc.bus.receiver import BusReceiver
 from nocsoc.collectors.logs.config import LogsConfig
 from nocsoc.detections.config import DetectionsConfig
 from nocsoc.sinks.memory import MemorySink
+from tests.collectors.windows.lumberjack_client import read_frame, window
 from tests.servers.base import free_port, wait_until
 from tests.servers.nats import NatsCluster, NatsSingle, nats_single  # noqa: F401
 
@@ -212,21 +213,10 @@ def test_record_from_unknown_input_is_the_only_poison(tmp_path: Path,
         det.stop()
 
 
-def _read_frame(s: socket.socket) -> tuple[bytes, int]:
-    msg = b""
-    while len(msg) < 6:
-        chunk = s.recv(6 - len(msg))
-        if not chunk:
-            raise EOFError("closed")
-        msg += chunk
-    return msg[:2], int.from_bytes(msg[2:], "big")
-
-
 def test_winlogbeat_acknowledged_only_once_on_the_bus(tmp_path: Path) -> None:
     """While the bus is away, a Winlogbeat batch is neither acknowledged nor disk-buffered (its
     sender resends what is not acknowledged); once the bus is there, it is published and then
     acknowledged."""
-    import struct
 
     from nocsoc.collectors.windows.config import WindowsInputsConfig
 
@@ -238,16 +228,15 @@ def test_winlogbeat_acknowledged_only_once_on_the_bus(tmp_path: Path) -> None:
     receiver.start()
     docs = [b'{"winlog": {"event_id": 1102, "channel": "Security"}}',
             b'{"winlog": {"event_id": 4740, "channel": "Security"}}']
-    frames = b"".join(struct.pack(">BBII", ord("2"), ord("J"), i + 1, len(d)) + d for i, d in enumerate(docs))
     try:
         with socket.create_connection(receiver.addresses()["winlogbeat"], timeout=60) as s:
-            s.sendall(struct.pack(">BBI", ord("2"), ord("W"), len(docs)) + frames)
-            assert _read_frame(s) == (b"2A", 0)  # a keepalive: waiting, not acknowledged
+            s.sendall(window(docs))
+            assert read_frame(s) == (b"2A", 0)  # a keepalive: waiting, not acknowledged
             c = receiver.publisher.counters["logs"]
             assert (c.get("records"), c.get("messages"), c.get("buffered")) == (2, 0, 0)
             assert not receiver.publisher.buffer and not receiver.publisher.idle()
             server.start()
-            while (frame := _read_frame(s)) == (b"2A", 0):
+            while (frame := read_frame(s)) == (b"2A", 0):
                 pass
             assert frame == (b"2A", 2)  # the whole batch, once JetStream has it
         p = partition_of("127.0.0.1", 2)

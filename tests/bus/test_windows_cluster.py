@@ -14,7 +14,6 @@ stored it.
 from __future__ import annotations
 
 import socket
-import struct
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -33,6 +32,7 @@ from nocsoc.detections.config import DetectionsConfig
 from nocsoc.detections.loader import builtin_rules_dir
 from nocsoc.sinks.memory import MemorySink
 from tests.bus.helpers import CRASH_REORDER_S, SHARED, read_through, stream_last_seqs
+from tests.collectors.windows.lumberjack_client import read_ack, window
 from tests.servers.base import free_port, wait_until
 from tests.servers.nats import NatsCluster, nats_cluster  # noqa: F401
 
@@ -74,26 +74,6 @@ def nxlog_files() -> list[list[bytes]]:
     tests = builtin_rules_dir() / "tests"
     return [[ln.encode() for ln in f.read_text().splitlines() if ln.strip()]
             for f in sorted(tests.glob("nocsoc_win_*.log"))]
-
-
-def window(docs: list[bytes]) -> bytes:
-    frames = b"".join(struct.pack(">BBII", ord("2"), ord("J"), i + 1, len(d)) + d for i, d in enumerate(docs))
-    return struct.pack(">BBI", ord("2"), ord("W"), len(docs)) + frames
-
-
-def read_ack(s: socket.socket) -> int:
-    """The next acknowledgement's sequence (keepalives, `2A 0`, skipped)."""
-    while True:
-        msg = b""
-        while len(msg) < 6:
-            chunk = s.recv(6 - len(msg))
-            if not chunk:
-                raise EOFError("closed without an acknowledgement")
-            msg += chunk
-        assert msg[:2] == b"2A"
-        seq = struct.unpack(">I", msg[2:])[0]
-        if seq:
-            return int(seq)
 
 
 def send_winlogbeat(address: tuple[str, int], source: str, files: list[list[bytes]]) -> int:

@@ -6,8 +6,6 @@ from __future__ import annotations
 import contextlib
 import json
 import socket
-import struct
-import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,6 +22,7 @@ from nocsoc.detections.alerts import AlertStore
 from nocsoc.detections.config import DetectionsConfig
 from nocsoc.detections.loader import builtin_rules_dir
 from nocsoc.sinks.memory import MemorySink
+from tests.collectors.windows.lumberjack_client import read_ack, window
 from tests.collectors.windows.test_documents import _winlogbeat
 from tests.servers.base import free_port, wait_until
 
@@ -48,29 +47,6 @@ def pipeline(tmp_path: Path) -> Iterator[LogPipeline]:
     p.stop()
 
 
-def _window(docs: list[bytes], compress: bool = True) -> bytes:
-    frames = b"".join(struct.pack(">BBII", ord("2"), ord("J"), i + 1, len(d)) + d for i, d in enumerate(docs))
-    head = struct.pack(">BBI", ord("2"), ord("W"), len(docs))
-    if not compress:
-        return head + frames
-    z = zlib.compress(frames, 3)
-    return head + struct.pack(">BBI", ord("2"), ord("C"), len(z)) + z
-
-
-def _read_ack(s: socket.socket) -> int:
-    while True:
-        msg = b""
-        while len(msg) < 6:
-            chunk = s.recv(6 - len(msg))
-            if not chunk:
-                raise EOFError("closed without an acknowledgement")
-            msg += chunk
-        code, seq = msg[:2], struct.unpack(">I", msg[2:])[0]
-        assert code == b"2A"
-        if seq:  # 0: keepalive
-            return int(seq)
-
-
 def _winlogbeat_docs(shared_dir: Path, names: list[str]) -> list[bytes]:
     root = shared_dir / "sigmahq" / "regression_data"
     out = []
@@ -92,15 +68,15 @@ def test_winlogbeat_batch_acknowledged_after_alerts_stored(tmp_path: Path, share
                                              "7dbbcac2-57a0-45ac-b306-ff30a8bd2981"])  # Sysmon 1
         docs.append(b'{"message": "not a Windows event"}')
         with socket.create_connection(p.windows.winlogbeat.address, timeout=20) as s:
-            s.sendall(_window(docs))
-            assert _read_ack(s) == 3
+            s.sendall(window(docs, compress=True))
+            assert read_ack(s) == 3
             # acknowledged: the alerts are already in the store, not merely queued
             with AlertStore(tmp_path / "alerts.db") as st:
                 titles = sorted(a.rule_title for a in st.list_alerts(None, None, None, None, 100))
             assert titles == ["Potentially Suspicious Explicit Credential Local Logon",
                               "Windows AMSI Related Registry Tampering Via CommandLine"]
-            s.sendall(_window(docs[:1], compress=False))
-            assert _read_ack(s) == 1
+            s.sendall(window(docs[:1]))
+            assert read_ack(s) == 1
         c = p.windows.winlogbeat.counters.snapshot()
         assert (c["batches"], c["acked"], c["received"]) == (2, 2, 4)
         reports = {k: r for k, r in p.windows.reports.items()}
@@ -123,11 +99,11 @@ def test_winlogbeat_unacknowledged_on_stop(tmp_path: Path, shared_dir: Path) -> 
                                           "SubjectUserSid", "SubjectUserName", "SubjectDomainName",
                                           "SubjectLogonId")}}}
     with socket.create_connection(p.windows.winlogbeat.address, timeout=20) as s:
-        s.sendall(_window([orjson.dumps(doc)]))
+        s.sendall(window([orjson.dumps(doc)], compress=True))
         wait_until(lambda: p.counters.get("matches") >= 1, timeout=20, what="the lockout matched")
         p.stop()  # before the commit: the batch must not be acknowledged (Winlogbeat resends it)
         with pytest.raises((EOFError, ConnectionError)):
-            _read_ack(s)
+            read_ack(s)
     with AlertStore(tmp_path / "alerts.db") as st:  # the drain at stop still stored it
         assert [a.rule_title for a in st.list_alerts(None, None, None, None, 10)] == [
             "Windows Account Locked Out"]
@@ -172,5 +148,5 @@ def test_lumberjack_protocol_error_closes_only_that_connection(pipeline: LogPipe
     wait_until(lambda: p.windows.winlogbeat.counters.get("protocol_errors") == 1, timeout=30,
                what="protocol error counted")
     with socket.create_connection(p.windows.winlogbeat.address, timeout=10) as s:
-        s.sendall(_window([b'{"winlog": {"event_id": 1102, "channel": "Security"}}']))
-        assert _read_ack(s) == 1
+        s.sendall(window([b'{"winlog": {"event_id": 1102, "channel": "Security"}}'], compress=True))
+        assert read_ack(s) == 1
