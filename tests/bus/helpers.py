@@ -112,3 +112,14 @@ def read_through(runner: object, last: list[int]) -> bool:
     last sequence."""
     held = runner.held  # type: ignore[attr-defined]
     return len(held) == len(last) and all(h.expect - 1 == last[p] for p, h in held.items())
+
+
+def logs_committed(urls: list[str], prefix: str, store: object, partitions: int) -> bool:
+    """The alert store's mark of every logs partition is its stream's last sequence: every line
+    on the bus detected and committed."""
+    from nocsoc.bus.partition import stream_name
+
+    last = stream_last_seqs(urls, prefix, "logs", partitions)
+    marks = [store.input_offset(f"bus:{stream_name(prefix, 'logs', p)}")  # type: ignore[attr-defined]
+             for p in range(partitions)]
+    return all((m[1] if m else 0) == seq for m, seq in zip(marks, last, strict=True))

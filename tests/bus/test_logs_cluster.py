@@ -18,7 +18,7 @@ from nocsoc.collectors.logs.pipeline import LogPipeline
 from nocsoc.detections.alerts import AlertStore
 from nocsoc.detections.config import DetectionsConfig
 from nocsoc.sinks.memory import MemorySink
-from tests.bus.helpers import CRASH_REORDER_S, read_through, stream_last_seqs
+from tests.bus.helpers import CRASH_REORDER_S, logs_committed, read_through, stream_last_seqs
 from tests.servers.base import free_port, wait_until
 from tests.servers.nats import NatsCluster, nats_cluster  # noqa: F401
 
@@ -123,11 +123,8 @@ def _run(tmp_path: Path, cluster: NatsCluster, crash: bool) -> None:
             return
         store = live[0].pipeline.store
 
-        def committed() -> bool:
-            last = stream_last_seqs(urls, bus.prefix, "logs", bus.log_partitions)
-            marks = [store.input_offset(f"bus:{stream_name(bus.prefix, 'logs', p)}") for p in range(4)]
-            return all((m[1] if m else 0) == seq for m, seq in zip(marks, last, strict=True))
-        wait_until(committed, 60, interval=0.5, what="every partition's lines committed in the store")
+        wait_until(lambda: logs_committed(urls, bus.prefix, store, bus.log_partitions), 60, 
+                   interval=0.5, what="every partition's lines committed in the store")
         # and every event the engines hold back for reordering (reorder_window_s) processed
         wait_until(lambda: all(d.pipeline.idle() for d in live), 30, what="detectors idle")
         assert alert_keys(store) == want

@@ -31,7 +31,7 @@ from nocsoc.detections.alerts import AlertStore
 from nocsoc.detections.config import DetectionsConfig
 from nocsoc.detections.loader import builtin_rules_dir
 from nocsoc.sinks.memory import MemorySink
-from tests.bus.helpers import CRASH_REORDER_S, SHARED, read_through, stream_last_seqs
+from tests.bus.helpers import CRASH_REORDER_S, SHARED, logs_committed, read_through, stream_last_seqs
 from tests.collectors.windows.lumberjack_client import read_ack, window
 from tests.servers.base import free_port, wait_until
 from tests.servers.nats import NatsCluster, nats_cluster  # noqa: F401
@@ -205,12 +205,8 @@ def _run(tmp_path: Path, cluster: NatsCluster, crash: bool) -> None:
             return
         store = live[0].pipeline.store
 
-        def committed() -> bool:
-            last = stream_last_seqs(urls, bus.prefix, "logs", PARTITIONS)
-            marks = [store.input_offset(f"bus:{stream_name(bus.prefix, 'logs', p)}")
-                     for p in range(PARTITIONS)]
-            return all((m[1] if m else 0) == seq for m, seq in zip(marks, last, strict=True))
-        wait_until(committed, 90, interval=0.5, what="every partition's documents committed in the store")
+        wait_until(lambda: logs_committed(urls, bus.prefix, store, PARTITIONS), 90, 
+                   interval=0.5, what="every partition's documents committed in the store")
         wait_until(lambda: all(d.pipeline.idle() for d in live), 30, what="detectors idle")
         assert alert_keys(store) == want
     finally:
