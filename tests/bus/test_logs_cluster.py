@@ -123,7 +123,7 @@ def _run(tmp_path: Path, cluster: NatsCluster, crash: bool) -> None:
             return
         store = live[0].pipeline.store
 
-        wait_until(lambda: logs_committed(urls, bus.prefix, store, bus.log_partitions), 60, 
+        wait_until(lambda: logs_committed(urls, bus.prefix, store, bus.log_partitions), 60,
                    interval=0.5, what="every partition's lines committed in the store")
         # and every event the engines hold back for reordering (reorder_window_s) processed
         wait_until(lambda: all(d.pipeline.idle() for d in live), 30, what="detectors idle")

@@ -205,7 +205,7 @@ def _run(tmp_path: Path, cluster: NatsCluster, crash: bool) -> None:
             return
         store = live[0].pipeline.store
 
-        wait_until(lambda: logs_committed(urls, bus.prefix, store, PARTITIONS), 90, 
+        wait_until(lambda: logs_committed(urls, bus.prefix, store, PARTITIONS), 90,
                    interval=0.5, what="every partition's documents committed in the store")
         wait_until(lambda: all(d.pipeline.idle() for d in live), 30, what="detectors idle")
         assert alert_keys(store) == want
