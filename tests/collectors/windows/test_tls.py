@@ -31,7 +31,8 @@ from nocsoc.detections.alerts import AlertStore
 from nocsoc.detections.config import DetectionsConfig
 from nocsoc.errors import ConfigError
 from nocsoc.sinks.memory import MemorySink
-from tests.collectors.windows.test_live import TESTS, _read_ack, _window
+from tests.collectors.windows.lumberjack_client import read_ack, window
+from tests.collectors.windows.test_live import TESTS
 from tests.servers.base import free_port, wait_until
 
 NOW = dt.datetime.now(dt.UTC)
@@ -132,8 +133,8 @@ def _refused(address: tuple[str, int], ctx: ssl.SSLContext) -> None:
     fails); either way no ACK ever comes."""
     with socket.create_connection(address, timeout=20) as raw, pytest.raises((ssl.SSLError, OSError)):
         s = ctx.wrap_socket(raw, server_hostname="127.0.0.1")
-        s.sendall(_window([_lockout_doc()]))
-        _read_ack(s)
+        s.sendall(window([_lockout_doc()], compress=True))
+        read_ack(s)
 
 
 def test_mutual_tls_acknowledges_after_storing_and_refuses_others(tmp_path: Path, pki: Pki) -> None:
@@ -151,14 +152,14 @@ def test_mutual_tls_acknowledges_after_storing_and_refuses_others(tmp_path: Path
         with socket.create_connection(srv.address, timeout=20) as raw, \
                 client.wrap_socket(raw, server_hostname="127.0.0.1") as s:
             assert s.version() in ("TLSv1.2", "TLSv1.3")
-            s.sendall(_window([_lockout_doc(), b'{"message": "not a Windows event"}']))
-            assert _read_ack(s) == 2
+            s.sendall(window([_lockout_doc(), b'{"message": "not a Windows event"}'], compress=True))
+            assert read_ack(s) == 2
             # acknowledged: the alert is already in the store
             with AlertStore(tmp_path / "alerts.db") as st:
                 assert [a.rule_title for a in st.list_alerts(None, None, None, None, 10)] == [
                     "Windows Account Locked Out"]
-            s.sendall(_window([_lockout_doc()], compress=False))
-            assert _read_ack(s) == 1
+            s.sendall(window([_lockout_doc()]))
+            assert read_ack(s) == 1
         # a client certificate from another CA, then none at all: the server refuses the handshake
         for n, (cert, key) in enumerate([(pki.other_client_cert, pki.other_client_key), (None, None)], 1):
             _refused(srv.address, _client(pki, cert, key))
@@ -166,9 +167,9 @@ def test_mutual_tls_acknowledges_after_storing_and_refuses_others(tmp_path: Path
                        what="the refusal counted")
         # plain Lumberjack on the TLS port
         with socket.create_connection(srv.address, timeout=20) as s:
-            s.sendall(_window([_lockout_doc()]))
+            s.sendall(window([_lockout_doc()], compress=True))
             with pytest.raises((EOFError, ConnectionError)):
-                _read_ack(s)
+                read_ack(s)
         wait_until(lambda: srv.counters.get("tls_errors") == 3, timeout=30, what="plain TCP counted")
         c = srv.counters.snapshot()
         assert (c["batches"], c["acked"], c["received"], c["tls_errors"], c["connections"]) == (2, 2, 3, 3, 4)
@@ -185,8 +186,8 @@ def test_server_only_tls(tmp_path: Path, pki: Pki) -> None:
         assert srv is not None
         with socket.create_connection(srv.address, timeout=20) as raw, \
                 _client(pki, None, None).wrap_socket(raw, server_hostname="127.0.0.1") as s:
-            s.sendall(_window([_lockout_doc()]))
-            assert _read_ack(s) == 1
+            s.sendall(window([_lockout_doc()], compress=True))
+            assert read_ack(s) == 1
         assert srv.counters.get("tls_errors") == 0
     finally:
         p.stop()
