@@ -56,6 +56,19 @@ def point_keys(points: Iterable[Point]) -> list[PointKey]:
                   for p in points)
 
 
+def stored_points(points: Iterable[Point]) -> dict[tuple[object, ...], tuple[tuple[str, object], ...]]:
+    """The points as a time series database keeps them: one per measurement, tags and time, a
+    later write of the same point overwriting it. A redelivery after a commit that did not land
+    rewrites identical points (nocsoc/bus/flows.py); the same point written with other values
+    would be a double count, and fails here."""
+    out: dict[tuple[object, ...], tuple[tuple[str, object], ...]] = {}
+    for p in points:
+        key = (p.measurement, tuple(sorted(p.tags.items())), p.time_ns)
+        fields = tuple(sorted(p.fields.items()))
+        assert out.setdefault(key, fields) == fields, f"{key} written as {out[key]} and as {fields}"
+    return out
+
+
 def stream_last_seqs(urls: list[str], prefix: str, kind: str, partitions: int) -> list[int]:
     """Each partition stream's last sequence (0 when empty), read with a fresh client."""
     import asyncio
