@@ -75,9 +75,8 @@ def settled(cluster: NatsCluster, bus: BusConfig) -> bool:
 
 def _run(tmp_path: Path, cluster: NatsCluster, fault: str | None) -> None:
     # a NATS node's death stalls publishes while its streams elect new leaders (measured: a few
-    # seconds, over 10 s at load 12); records held up longer than close_grace_s would be late, as
-    # on one machine, and make points of their own
-    bus, flows = _configs(cluster, grace=20.0 if fault == "nats" else 1.0)
+    # seconds); records held up longer than close_grace_s would be late, as on one machine
+    bus, flows = _configs(cluster, grace=10.0 if fault == "nats" else 1.0)
     captures = capture_datagrams()
     receiver = BusReceiver(bus, flows, None, tmp_path / "buffer", "r1")
     rec = Recorder(receiver)
