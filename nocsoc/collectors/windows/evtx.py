@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 
 from nocsoc.collectors.windows.event import windows_event
-from nocsoc.collectors.windows.fields import NotAnEvent, flatten_record
+from nocsoc.collectors.windows.fields import NotAnEvent, flatten_record, record_fields
 from nocsoc.collectors.windows.report import MAX_EVENT_BYTES, InputReport
 from nocsoc.events import LogEvent
 
@@ -42,12 +42,14 @@ def parse_record(data: str, report: InputReport, source: str) -> LogEvent | None
         report.oversized += 1
         report.note(f"record of {len(data)} bytes skipped (limit {MAX_EVENT_BYTES})")
         return None
-    try:
-        fields = flatten_record(orjson.loads(data))
-    except (orjson.JSONDecodeError, NotAnEvent) as exc:
-        report.not_events += 1
-        report.note(f"not an event record: {exc}")
-        return None
+    fields = record_fields(data)
+    if fields is None:  # not built, or a record it leaves to the reference
+        try:
+            fields = flatten_record(orjson.loads(data))
+        except (orjson.JSONDecodeError, NotAnEvent) as exc:
+            report.not_events += 1
+            report.note(f"not an event record: {exc}")
+            return None
     ev, _ = windows_event(fields, data, parser="evtx", source=source, report=report)
     report.events += 1
     return ev
