@@ -157,7 +157,8 @@ error:
  * for the records evtx writes, and None (run that reference) for anything else:
  *   - text that is not strict JSON as orjson reads it (control characters, bad escapes, lone
  *     surrogates, bad numbers, trailing data), integers outside int64/uint64 (orjson makes them
- *     floats), infinite floats, nesting deeper than MAX_DEPTH;
+ *     floats), infinite floats, nesting deeper than MAX_DEPTH (MAX_DATA_DEPTH for elements
+ *     inside EventData / UserData), more than MAX_KEYS names in one object;
  *   - a name repeated within one object (orjson keeps the last value: the stream would keep
  *     both), a name written with an escape (it could repeat another in disguise);
  *   - no Event, Event or System not an object, EventData or UserData before System, UserData
@@ -179,8 +180,10 @@ error:
 #include <stdint.h>
 #include <string.h>
 
-#define MAX_DEPTH 64
-#define MAX_KEYS 256      /* names tracked per object for the repeat check; more: decline */
+#define MAX_DEPTH 64       /* skipped values (no per-level state) */
+#define MAX_DATA_DEPTH 10  /* EventData / UserData elements: each level keeps a Seen (~3 KB of
+                              stack), and real records nest 1-2 deep */
+#define MAX_KEYS 128       /* names tracked per object for the repeat check; more: decline */
 #define KCACHE 2048       /* interned names (EventData's names repeat on every record) */
 #define KCACHE_MAXLEN 64
 
@@ -719,7 +722,7 @@ static int parse_system(JP *j) {
 
 /* EventData / UserData (or an element nested in them) at '{', into the flat dict. */
 static int parse_data(JP *j, int depth) {
-    if (depth > MAX_DEPTH) return J_DECLINE;
+    if (depth > MAX_DATA_DEPTH) return J_DECLINE;
     Seen seen;
     seen.mask = 0; seen.n = 0;
     int done, r;

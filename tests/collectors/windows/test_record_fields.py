@@ -209,10 +209,16 @@ def test_hand_made_declines(text: str) -> None:
 
 
 def test_many_names_in_one_object_are_declined_not_overflowed() -> None:
-    many = ",".join(f'"N{i}":{i}' for i in range(300))
+    many = ",".join(f'"N{i}":{i}' for i in range(129))  # beyond MAX_KEYS
     assert _c(_record('"EventID":1', ',"EventData":{' + many + "}")) is None
-    some = ",".join(f'"N{i}":{i}' for i in range(200))
+    some = ",".join(f'"N{i}":{i}' for i in range(128))
     assert _check(_record('"EventID":1', ',"EventData":{' + some + "}"))
+    # nesting in EventData: up to MAX_DATA_DEPTH levels read in C, deeper ones left
+    nested = ',"EventData":' + '{"W":' * 8 + '{"A":1}' + "}" * 8
+    assert _check(_record('"EventID":1', nested))
+    nested = ',"EventData":' + '{"W":' * 9 + '{"A":1}' + "}" * 9
+    assert _c(_record('"EventID":1', nested)) is None
+    assert isinstance(_reference(_record('"EventID":1', nested)), list)
 
 
 def test_bad_arguments_raise_type_error() -> None:
