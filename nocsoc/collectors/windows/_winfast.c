@@ -825,7 +825,11 @@ static PyObject *record_fields(PyObject *self, PyObject *const *args_in, Py_ssiz
     j.p = (const unsigned char *)text;
     j.end = j.p + size;
     j.attrs_by_element = args[1];
+#if PY_VERSION_HEX < 0x030D0000
     j.out = _PyDict_NewPresized(32);  /* a record's ~30 fields, without growing three times */
+#else
+    j.out = PyDict_New();  /* (3.13 moved the presized constructor out of the C API) */
+#endif
     if (j.out == NULL) return NULL;
     int r, done, event = 0;
     Seen seen;
