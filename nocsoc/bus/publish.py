@@ -39,6 +39,9 @@ CONCURRENT_PUBLISHES = 64
 # bytes published before waiting for their acknowledgements: within nats-py's pending buffer
 # (2 MB), whose overflow forces a flush per publish; more only grows the copies in flight
 WINDOW_BYTES = 2 << 20
+# room left in a message for the bus's own headers (the message id) and the envelope's 9-byte
+# header, which record_size's per-record bound does not count
+MESSAGE_HEADROOM = 1024
 _PAYLOAD = itemgetter(0)
 _TIME = itemgetter(2)
 
@@ -99,6 +102,9 @@ class BusPublisher:
         self._next_connect = 0.0
         self._publishing = False
         self._said_unreachable = False
+        # bus.batch_bytes, lowered to what the server takes (a message larger than its
+        # max_payload is refused every time: buffered and replayed forever)
+        self.batch_bytes = config.batch_bytes
 
     # --- from the receive threads -----------------------------------------------------------------
 
@@ -211,6 +217,11 @@ class BusPublisher:
         self.connected = True
         self._said_unreachable = False
         log.info("bus: connected")
+        limit = getattr(self.transport, "max_payload", None)
+        if limit and self.config.batch_bytes > limit - MESSAGE_HEADROOM:
+            self.batch_bytes = max(limit - MESSAGE_HEADROOM, 1024)
+            log.warning("bus: batch_bytes %d is over the server's max_payload %d: batches of %d bytes "
+                        "at most", self.config.batch_bytes, limit, self.batch_bytes)
 
     def _partitions(self, kind: str) -> int:
         return partitions_of(self.config, kind)
@@ -259,7 +270,7 @@ class BusPublisher:
             start = 0
             while start < len(recs):
                 run = recs[start:start + limit]
-                if (sum(map(len, map(_PAYLOAD, run))) + overhead * len(run) <= cfg.batch_bytes
+                if (sum(map(len, map(_PAYLOAD, run))) + overhead * len(run) <= self.batch_bytes
                         and (not interval or _one_interval(run, interval))):
                     out.append((p, source, run))
                     start += len(run)
@@ -284,7 +295,7 @@ class BusPublisher:
             start, n = 0, len(view)
             while start < n:
                 run = view[start:start + limit]
-                if run.payload_bytes() + overhead * len(run) <= cfg.batch_bytes:
+                if run.payload_bytes() + overhead * len(run) <= self.batch_bytes:
                     lo, hi = time_range(run)
                     if not interval or int(lo // interval) == int(hi // interval):
                         out.append((p, source, run))
@@ -303,7 +314,7 @@ class BusPublisher:
         for r in recs:
             ridx = int(r[2] // interval) if interval else None
             rsize = record_size(r[0], r[1])
-            if cur and (len(cur) >= cfg.batch_records or size + rsize > cfg.batch_bytes or ridx != idx):
+            if cur and (len(cur) >= cfg.batch_records or size + rsize > self.batch_bytes or ridx != idx):
                 out.append(cur)
                 cur, size = [], 0
             cur.append(r)
