@@ -52,7 +52,7 @@ class PartitionHandler(Protocol):
     def handle_batch(self, partition: int, messages: list[tuple[int, list[Record]]]) -> list[bool]:
         """Process messages (stream sequence, records) in order; per message False if it was
         already counted (skipped). An exception makes every message of the call poison. A
-        handler may have a `decode(data)` of its own (an EnvelopeError for a bad message): the
+        handler may have a `decode_message(data)` of its own (an EnvelopeError for a bad message): the
         records it returns are what it is handed (typed as lists here); else `envelope.decode`'s."""
     def drain(self) -> None:
         """Finish what was handed over (before a final commit and a release)."""
@@ -97,7 +97,7 @@ class PartitionRunner:
         self.member = member
         self.clock = clock
         self.counters = Counters(BUS_CONSUME, {"kind": kind})
-        self._decode: Callable[[bytes], Sequence[Record]] = getattr(handler, "decode", decode)
+        self._decode: Callable[[bytes], Sequence[Record]] = getattr(handler, "decode_message", decode)
         self.held: dict[int, Held] = {}
         self._stop = asyncio.Event()
         self._loop: LoopThread | None = None

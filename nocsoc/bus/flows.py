@@ -98,12 +98,12 @@ class FlowDecoderHandler:
 
     # a message's records as a view of the message where the C extension can (envelope.decode_view):
     # the payloads are read in place by the bulk decoder, never cut into bytes and joined again
-    decode = staticmethod(decode_view)
+    decode_message = staticmethod(decode_view)
 
     def handle_batch(self, partition: int, messages: list[tuple[int, list[Record]]]) -> list[bool]:
         """One FlowPipeline call per BATCH_DATAGRAMS of the whole fetch (its cost per call is
         what the collector's batches amortise too); each message's interval is noted for the
-        commit. Messages come as `decode` made them: Viewed (their Datagrams joined into one
+        commit. Messages come as `decode_message` made them: Viewed (their Datagrams joined into one
         view, no payload copied) or lists of records."""
         st = self.parts[partition]
         rollups = st.pipeline.rollups
