@@ -114,9 +114,12 @@ def frame_source(source: str, records: Sequence[Record]) -> bytes:
     """`encode_source` of records (tuples, or the flow extension's Datagrams) all from `source`:
     in C where it can (the same bytes), else through `encode_source`."""
     ext = speedups.ext
-    if ext is None or _SWAP or not records:
-        return encode_source(source, [r[0] for r in records], [r[2] for r in records])
-    return ext.envelope_frame(records, _head(source, len(records)))
+    if ext is not None and not _SWAP and records:
+        try:
+            return bytes(ext.envelope_frame(records, _head(source, len(records))))
+        except TypeError:  # a payload that is bytes-like but not bytes: the general path
+            pass
+    return encode_source(source, [r[0] for r in records], [r[2] for r in records])
 
 
 class Viewed:

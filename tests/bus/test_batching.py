@@ -140,3 +140,9 @@ def test_decode_view_falls_back_where_it_cannot_view() -> None:
         envelope.decode_view(b"XX\x01" + bytes(12))
     with pytest.raises(envelope.EnvelopeError, match="shorter than the header"):
         envelope.decode_view(b"NB")
+
+
+def test_frame_source_takes_bytes_like_payloads() -> None:
+    recs = [(bytearray(b"ab"), "h", 1.0), (memoryview(b"cde"), "h", 2.0)]
+    want = envelope.encode_source("h", [b"ab", b"cde"], [1.0, 2.0])
+    assert envelope.frame_source("h", recs) == want  # type: ignore[arg-type]
