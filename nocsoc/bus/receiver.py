@@ -151,7 +151,8 @@ class BusReceiver:
         while True:
             batch = self.queue.get_batch(PUMP_BATCH, 0.2)
             if batch:
-                self.publisher.submit("flows", [(bytes(p), a, t) for p, a, t in batch])
+                # as it came (a Datagrams with the C extension): framed without a tuple a datagram
+                self.publisher.submit("flows", batch)
             elif self._stopping.is_set():
                 return
 
