@@ -20,7 +20,7 @@ from nocsoc.detections.compiler import CompiledRule
 from nocsoc.detections.correlation import EXTENDED, CorrelationTracker, Firing
 from nocsoc.detections.loader import RuleSet
 from nocsoc.detections.reorder import ReorderBuffer
-from nocsoc.events import LogEvent
+from nocsoc.events import LogEvent, Lowered
 from nocsoc.schema import LOG_COLLECTOR
 
 _SRC = ("src_ip", "c-ip", "SourceIp", "rhost", "IpAddress")  # IpAddress: Windows Security events
@@ -68,6 +68,20 @@ def _corr_meta(c: SigmaCorrelationRule) -> tuple[str, str, str, tuple[str, ...]]
             tuple(f"{t.namespace}.{t.name}" for t in c.tags))
 
 
+Call = tuple[CompiledRule, Callable[[LogEvent, Lowered, dict[str, Any]], bool]]
+
+
+def _call(rule: CompiledRule) -> Call:
+    """The rule with the function `Engine.process` calls as fn(event, lo, fields): its generated
+    code (nocsoc.detections.codegen), or whatever `match` was set to (a closure, a test's
+    wrapper) called with the event alone."""
+    if rule.fast is not None and rule.match is rule.fast:
+        return rule, rule.fast
+    m = rule.match
+    return rule, lambda e, lo, f: m(e)
+
+
+
 class FieldScan:
     """One field's automaton in a big route, and what it found in the values seen lately.
     Windows events repeat their values (the same binaries' Image, Company, Product, Hashes,
@@ -109,22 +123,23 @@ class Route:
 
     rules: list[CompiledRule]
     always: tuple[int, ...]  # indexes into `rules` of the ungated ones
+    calls: list[Call] = field(default_factory=list)  # (rule, its function as `process` calls it)
     # one automaton over every needle; None when no rule of the route has needles
     scan: Callable[[Any, bool], list[tuple[int, int, int]]] | None = None
     pattern_rules: list[tuple[int, ...]] = field(default_factory=list)  # needle -> rule indexes
     haystack: Callable[[LogEvent], Any] = LogEvent.raw_lower  # what `scan` searches (str or bytes)
     # whole-value needles: (field, lowercased value -> rule indexes), one dict lookup per field
     exact: list[tuple[str, dict[str, tuple[int, ...]]]] = field(default_factory=list)
-    plain: list[CompiledRule] = field(default_factory=list)  # the `always` rules
+    plain: list[Call] = field(default_factory=list)  # the `always` rules
     # big routes: one automaton per field, over that field's needles only (then `scan` holds
     # the keyword needles alone, searched in the raw line)
     field_scans: list[FieldScan] = field(default_factory=list)
     # the rules to run for a set of candidates (with the `always` ones, in load order): events of
     # one kind admit the same few sets, so each is merged and sorted once (see `candidates`)
-    merged: dict[Any, list[CompiledRule]] = field(default_factory=dict)
+    merged: dict[Any, list[Call]] = field(default_factory=dict)
     two: frozenset[int] = frozenset()  # rules with a second gate (see build_route)
 
-    def candidates(self, cand: list[tuple[int, ...]]) -> list[CompiledRule]:
+    def candidates(self, cand: list[tuple[int, ...]]) -> list[Call]:
         """The rules to run when the needles admitted `cand` (tuples of gate slots)."""
         key: Any = cand[0] if len(cand) == 1 else frozenset(cand)
         got = self.merged.get(key)
@@ -137,7 +152,7 @@ class Route:
             run.update(i for i in found if i < n and (i not in two or i + n in found))
             if len(self.merged) >= _MAX_MERGED:  # bounded: an odd stream must not grow it
                 self.merged.clear()
-            got = self.merged[key] = [self.rules[i] for i in sorted(run)]
+            got = self.merged[key] = [self.calls[i] for i in sorted(run)]
         return got
 
 
@@ -168,7 +183,8 @@ def build_route(rules: list[CompiledRule]) -> Route:
             else:
                 fnames[f] = None
     always = [i for i, r in enumerate(rules) if not r.needles]
-    route = Route(rules, tuple(always), plain=[rules[i] for i in always],
+    calls = [_call(r) for r in rules]
+    route = Route(rules, tuple(always), calls, plain=[calls[i] for i in always],
                   two=frozenset(s - len(rules) for s, _, _ in gates if s >= len(rules)))
     route.exact = [(f, {v: tuple(sorted(idx)) for v, idx in table.items()}) for f, table in exact.items()]
     if len(by_needle) >= _PER_FIELD_NEEDLES:
@@ -345,10 +361,14 @@ class Engine:
         out: list[Detection] = []
         t = event.time
         route = self._routes.get(event.route_key) or self.route(event)
-        rules: list[CompiledRule] = route.plain
+        rules: list[Call] = route.plain
         cand: list[tuple[int, ...]] | None = None  # index tuples of the rules a needle admits
+        lo = event._low
+        if lo is None:
+            lo = event.lowered()
+        fields = event.fields
         for fname, table in route.exact:
-            v = event.lower(fname)
+            v = lo[fname]
             if v is not None:
                 idx = table.get(v)
                 if idx is not None:
@@ -357,7 +377,7 @@ class Engine:
                     else:
                         cand.append(idx)
         for fs in route.field_scans:
-            v = event.lower(fs.field)
+            v = lo[fs.field]
             if v:
                 admitted = fs.admitted(v)
                 if admitted:
@@ -376,9 +396,9 @@ class Engine:
                     cand.extend([pr[h[0]] for h in hits])
         if cand:
             rules = route.candidates(cand)
-        for rule in rules:
+        for rule, fn in rules:
             try:
-                hit = rule.match(event)
+                hit = fn(event, lo, fields)
             except Exception:  # a predicate bug on odd input must not stop the stream
                 self.counters.add("errors")
                 continue
