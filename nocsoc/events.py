@@ -9,39 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
-RAW_KEY = "\x00raw"  # the key of the raw line's lowercase in LogEvent.lowered()
+_MISSING = object()
+RAW_KEY = "\x00raw"  # the key of the raw line's lowercase in the lowercase cache (`lowered()`)
 
 
-class Lowered(dict[str, str | None]):
-    """Field name -> the field's value as a lowercased string (None where the event has no such
-    field), filled on first access and then a plain dict lookup. Why a dict with `__missing__`:
-    the engine's compiled rules (nocsoc.detections.codegen) read `lo[name]` inline, ~30 ns,
-    where a method call with its own cache lookup cost ~130 ns, and a Windows event met ~36 of
-    them. It holds the fields dict and raw line, not the event: no reference cycle for the GC."""
-
-    __slots__ = ("_fields", "_raw")
-    _fields: dict[str, Any]
-    _raw: str
-
-    def __missing__(self, name: str) -> str | None:
-        if name == RAW_KEY:
-            out: str | None = self._raw.lower()
-        else:
-            v = self._fields.get(name)
-            out = None if v is None else (v.lower() if isinstance(v, str) else str(v).lower())
-        self[name] = out
-        return out
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return _lowered, (self._fields, self._raw), None, None, iter(self.items())
-
-
-def _lowered(fields: dict[str, Any], raw: str) -> Lowered:
-    # no __init__ of its own: dict's C one and two slot stores, 0.14 us where one in Python cost 0.5
-    low = Lowered()
-    low._fields = fields
-    low._raw = raw
-    return low
+def fill_lower(low: dict[str, str | None], fields: dict[str, Any], name: str) -> str | None:
+    """Put field `name`'s lowercased string value (None: no such field) in the cache `low`."""
+    v = fields.get(name)
+    out = None if v is None else (v.lower() if isinstance(v, str) else str(v).lower())
+    low[name] = out
+    return out
 
 
 class LogEvent:
@@ -64,31 +41,45 @@ class LogEvent:
         self.source = source
         # Windows events add their EventID (nocsoc.collectors.windows.event)
         self.route_key: tuple[Any, ...] = (product, services, categories)
-        self._low: Lowered | None = None
+        self._low: dict[str, str | None] | None = None
 
     @property
     def parsed(self) -> bool:
         return self.parser != "unparsed"
 
-    def lowered(self) -> Lowered:
-        """The event's lowercase cache: `lowered()[name]` is `lower(name)`, RAW_KEY the raw line's."""
+    def lowered(self) -> dict[str, str | None]:
+        """The lowercase cache itself, for the engine's compiled rules (nocsoc.detections.codegen),
+        which read `lo[name]` inline and call `fill_lower` on a miss. A plain dict on purpose:
+        holding only strings and None, CPython leaves it untracked by the cyclic GC, where a dict
+        subclass (with __missing__) was tracked and made the collector cost 0.5 us more an
+        event on the bench's mix."""
         low = self._low
         if low is None:
-            low = self._low = _lowered(self.fields, self.raw)
+            low = self._low = {}
         return low
 
     def lower(self, name: str) -> str | None:
         """The field as a lowercased string (cached per event: many rules test the same field)."""
         low = self._low
         if low is None:
-            low = self._low = _lowered(self.fields, self.raw)
-        return low[name]
+            low = self._low = {}
+        else:
+            cached = low.get(name, _MISSING)
+            if cached is not _MISSING:
+                return cached  # type: ignore[return-value]
+        v = self.fields.get(name)
+        out = None if v is None else (v.lower() if isinstance(v, str) else str(v).lower())
+        low[name] = out
+        return out
 
     def raw_lower(self) -> str:
         low = self._low
         if low is None:
-            low = self._low = _lowered(self.fields, self.raw)
-        return low[RAW_KEY]  # type: ignore[return-value]  # never None
+            low = self._low = {}
+        out = low.get(RAW_KEY)
+        if out is None:
+            out = low[RAW_KEY] = self.raw.lower()
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly form (alert samples, `--json`)."""

@@ -3,7 +3,7 @@
 Why: the compiler's closures (nocsoc.detections.compiler) evaluate a rule as a tree of nested
 lambdas, each a Python call (~60-100 ns) that fetches its field through `LogEvent.lower`
 (~130 ns) before testing it: a SigmaHQ Windows rule of a dozen tests cost ~2 us an event. The
-same tests written out as one expression, with `lo[name]` (the event's lowercase cache, a dict)
+same tests written out as one expression, with the event's lowercase cache (a dict) read
 inline and `and`/`or` chains, cost a fraction of that. The closures stay the reference: this
 module mirrors `compile_condition` construct by construct (the same merging of OR lists, the
 same order of evaluation, the same helpers), and a construct it does not write out calls the
@@ -43,21 +43,21 @@ from sigma.types import (
 )
 
 from nocsoc.detections import compiler as c
-from nocsoc.events import RAW_KEY, LogEvent
+from nocsoc.events import RAW_KEY, LogEvent, fill_lower
 
 Fast = Callable[..., bool]  # m(e, lo=None, F=None)
 
 # constructs written as a call of the compiler's closure, by name: how often (process-wide)
 FALLBACKS: Counter[str] = Counter()
 _INLINE_MAX = 12  # tuples/sets longer than this are module constants, not literals in the source
-_RAW = repr(RAW_KEY)
+_LOW_RAW = f"(lo[{RAW_KEY!r}] if {RAW_KEY!r} in lo else _fill_raw(lo, e))"  # the raw line's lowercase
 
 
 class _Gen:
     """The namespace the generated source refers to (regexes, automata, closures, big sets)."""
 
     def __init__(self) -> None:
-        self.ns: dict[str, Any] = {"_number": c._number}
+        self.ns: dict[str, Any] = {"_number": c._number, "_fill": fill_lower, "_fill_raw": _fill_raw}
         self.fallbacks: list[str] = []
 
     def const(self, value: Any) -> str:
@@ -79,7 +79,13 @@ class _Gen:
 
 
 def _low(fname: str) -> str:
-    return f"lo[{fname!r}]"
+    """The field's lowercase: a dict lookup once cached; the first read of an event fills it."""
+    return f"(lo[{fname!r}] if {fname!r} in lo else _fill(lo, F, {fname!r}))"
+
+
+def _fill_raw(lo: dict[str, str | None], e: LogEvent) -> str:
+    out = lo[RAW_KEY] = e.raw.lower()
+    return out
 
 
 def _or(parts: list[str]) -> str:
@@ -107,7 +113,7 @@ def _string(g: _Gen, fname: str | None, s: SigmaString, keyword: bool) -> str:
             segs = [x.lower() for x in segs]
         glob = g.const(c._glob(open_start, segs, open_end))
         if fname is None:
-            return f"{glob}(e.raw)" if cased else f"{glob}(lo[{_RAW}])"
+            return f"{glob}(e.raw)" if cased else f"{glob}({_LOW_RAW})"
         if cased:
             return f"((v := F.get({fname!r})) is not None and {glob}(str(v)))"
         return f"((v := {_low(fname)}) is not None and {glob}(v))"
@@ -122,7 +128,7 @@ def _string(g: _Gen, fname: str | None, s: SigmaString, keyword: bool) -> str:
     if keyword:
         kind = "contains"
     if fname is None:
-        return f"({text!r} in e.raw)" if cased else f"({text.lower()!r} in lo[{_RAW}])"
+        return f"({text!r} in e.raw)" if cased else f"({text.lower()!r} in {_LOW_RAW})"
     if cased:
         if kind == "eq":
             return f"((v := F.get({fname!r})) is not None and str(v) == {text!r})"
@@ -145,7 +151,7 @@ def _value(g: _Gen, fname: str | None, value: Any) -> str:
         return _string(g, fname, value, keyword=fname is None)
     if fname is None:
         if isinstance(value, SigmaNumber | SigmaBool):
-            return f"({str(value).lower()!r} in lo[{_RAW}])"
+            return f"({str(value).lower()!r} in {_LOW_RAW})"
         if isinstance(value, SigmaRegularExpression):
             return f"({g.const(_regex(value))}.search(e.raw) is not None)"
         return g.closure(c._value_pred(None, value), type(value).__name__)
@@ -176,7 +182,7 @@ def _regex(value: SigmaRegularExpression) -> re.Pattern[str]:
 def _merged(g: _Gen, fname: str | None, kind: str, texts: list[str]) -> str:
     """Mirrors compiler._merged."""
     if fname is None:
-        return "(" + " or ".join(f"{n!r} in (v := lo[{_RAW}])" if i == 0 else f"{n!r} in v"
+        return "(" + " or ".join(f"{n!r} in (v := {_LOW_RAW})" if i == 0 else f"{n!r} in v"
                                  for i, n in enumerate(texts)) + ")"
     if kind == "eq":
         return f"({_low(fname)} in {g.lit(frozenset(texts))})"
