@@ -20,7 +20,7 @@ from nocsoc.detections.compiler import CompiledRule
 from nocsoc.detections.correlation import EXTENDED, CorrelationTracker, Firing
 from nocsoc.detections.loader import RuleSet
 from nocsoc.detections.reorder import ReorderBuffer
-from nocsoc.events import LogEvent, fill_lower
+from nocsoc.events import LogEvent
 from nocsoc.schema import LOG_COLLECTOR
 
 _SRC = ("src_ip", "c-ip", "SourceIp", "rhost", "IpAddress")  # IpAddress: Windows Security events
@@ -139,9 +139,13 @@ class Route:
     merged: dict[Any, list[Call]] = field(default_factory=dict)
     two: frozenset[int] = frozenset()  # rules with a second gate (see build_route)
 
-    def candidates(self, cand: list[tuple[int, ...]]) -> list[Call]:
-        """The rules to run when the needles admitted `cand` (tuples of gate slots)."""
-        key: Any = cand[0] if len(cand) == 1 else frozenset(cand)
+    def candidates(self, cand: list[tuple[int, ...]], key: Any = None) -> list[Call]:
+        """The rules to run when the needles admitted `cand` (tuples of gate slots). Keyed by
+        the tuples' identities, in the order found: each is an object of this route's tables
+        (pattern_rules, exact), alive as long as the route, and hashing ids costs less than
+        hashing the tuples' contents, as a frozenset of them did, on every event."""
+        if key is None:
+            key = id(cand[0]) if len(cand) == 1 else tuple(map(id, cand))
         got = self.merged.get(key)
         if got is None:
             found: set[int] = set()
@@ -373,7 +377,13 @@ class Engine:
         if lo is None:
             lo = event._low = {}
         for fname, table in route.exact:
-            v = lo[fname] if fname in lo else fill_lower(lo, fields, fname)
+            if fname in lo:
+                v = lo[fname]
+            else:  # events.fill_lower inlined (~21 fields of a Sysmon event gate its rules)
+                v = fields.get(fname)
+                if v is not None:
+                    v = v.lower() if isinstance(v, str) else str(v).lower()
+                lo[fname] = v
             if v is not None:
                 idx = table.get(v)
                 if idx is not None:
@@ -383,7 +393,13 @@ class Engine:
                         cand.append(idx)
         for fs in route.field_scans:
             fname = fs.field
-            v = lo[fname] if fname in lo else fill_lower(lo, fields, fname)
+            if fname in lo:
+                v = lo[fname]
+            else:
+                v = fields.get(fname)
+                if v is not None:
+                    v = v.lower() if isinstance(v, str) else str(v).lower()
+                lo[fname] = v
             if v:
                 admitted = fs.admitted(v)
                 if admitted:
@@ -401,7 +417,9 @@ class Engine:
                 else:
                     cand.extend([pr[h[0]] for h in hits])
         if cand:
-            rules = route.candidates(cand)
+            key = id(cand[0]) if len(cand) == 1 else tuple(map(id, cand))
+            got = route.merged.get(key)
+            rules = got if got is not None else route.candidates(cand, key)
         for rule, fn in rules:
             try:
                 hit = fn(event, lo, fields)
