@@ -31,7 +31,8 @@ class Rewriter(Protocol):
     """What bench/evtx_synth.py changes while records are copied: substitution values (never the
     template or its names) and the record header's timestamp."""
 
-    def values(self, src: bytes, body: tuple[int, int], values: list[tuple[int, bytes]]) -> list[bytes | None]:
+    def values(self, src: bytes, body: tuple[int, int],
+               values: list[tuple[int, bytes]]) -> list[bytes | None]:
         """New bytes for each (type, bytes) value of the template instance whose definition's
         body is `src[body[0]:body[1]]` (None: keep it; binary XML values are always kept and
         walked)."""

@@ -35,7 +35,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.evtx_repack import HEADER, CHUNK, Packer, SourceRecord, source_records, write_file
+from bench.evtx_repack import CHUNK, HEADER, Packer, SourceRecord, source_records, write_file
 
 Value = str | int | uuid.UUID | datetime
 Path_ = tuple[str, ...]
@@ -62,7 +62,8 @@ GIVEN = ["an", "binh", "cuong", "dung", "giang", "hanh", "hoa", "hung", "lan", "
          "nam", "phuong", "quang", "son", "thao", "trang", "tuan", "van", "yen"]
 USERS = [f"{g}.{f}" for f in FAMILY for g in GIVEN]  # 240 accounts
 SERVERS = ["FS01", "MAIL01", "DC01", "DC02", "APP01", "SQL01"]
-SYSTEM, NETSVC, LOCALSVC = "NT AUTHORITY\\SYSTEM", "NT AUTHORITY\\NETWORK SERVICE", "NT AUTHORITY\\LOCAL SERVICE"
+SYSTEM, NETSVC = "NT AUTHORITY\\SYSTEM", "NT AUTHORITY\\NETWORK SERVICE"
+LOCALSVC = "NT AUTHORITY\\LOCAL SERVICE"
 MS = ("Microsoft\u00ae Windows\u00ae Operating System", "Microsoft Corporation",
       "10.0.19041.3636 (WinBuild.160101.0800)")
 
@@ -79,7 +80,11 @@ PARENTS: dict[str, tuple[str, str]] = {
     "msedge": ("C:\\Program Files (x86)\\Microsoft\\Edge\\Application\\msedge.exe",
                "\"C:\\Program Files (x86)\\Microsoft\\Edge\\Application\\msedge.exe\" "
                "--profile-directory=Default"),
-    "indexer": ("C:\\Windows\\System32\\SearchIndexer.exe", "C:\\Windows\\system32\\SearchIndexer.exe /Embedding"),
+    "indexer": ("C:\\Windows\\System32\\SearchIndexer.exe",
+                "C:\\Windows\\system32\\SearchIndexer.exe /Embedding"),
+    "c2r": ("C:\\Program Files\\Common Files\\microsoft shared\\ClickToRun\\OfficeClickToRun.exe",
+            "\"C:\\Program Files\\Common Files\\Microsoft Shared\\ClickToRun\\OfficeClickToRun.exe\" "
+            "/service"),
 }
 PROCESSES: list[tuple[str, str, str, str, str, str, int]] = [
     (SVCHOST, "C:\\Windows\\system32\\svchost.exe -k netsvcs -p -s Schedule", "services", SYSTEM,
@@ -89,7 +94,7 @@ PROCESSES: list[tuple[str, str, str, str, str, str, int]] = [
     (SVCHOST, "C:\\Windows\\System32\\svchost.exe -k NetworkService -p -s Dnscache", "services",
      NETSVC, "System", "Host Process for Windows Services", 2),
     ("C:\\Windows\\System32\\conhost.exe", "\\??\\C:\\Windows\\system32\\conhost.exe 0xffffffff -ForceV1",
-     "services", SYSTEM, "System", "Console Window Host", 8),
+     "c2r", SYSTEM, "System", "Console Window Host", 8),
     ("C:\\Windows\\System32\\taskhostw.exe", "taskhostw.exe", "schedule", "user", "Medium",
      "Host Process for Windows Tasks", 6),
     ("C:\\Windows\\System32\\RuntimeBroker.exe", "C:\\Windows\\System32\\RuntimeBroker.exe -Embedding",
@@ -118,7 +123,8 @@ PROCESSES: list[tuple[str, str, str, str, str, str, int]] = [
      "--utility-sub-type=network.mojom.NetworkService --lang=vi --service-sandbox-type=none "
      "--mojo-platform-channel-handle=2212 --field-trial-handle=1960,i,3867263416092346553,"
      "6150470196546834425,262144 /prefetch:3", "msedge", "user", "Medium", "Microsoft Edge", 6),
-    ("C:\\Windows\\System32\\wbem\\WmiPrvSE.exe", "C:\\Windows\\system32\\wbem\\wmiprvse.exe -secured -Embedding",
+    ("C:\\Windows\\System32\\wbem\\WmiPrvSE.exe",
+     "C:\\Windows\\system32\\wbem\\wmiprvse.exe -secured -Embedding",
      "dcom", NETSVC, "System", "WMI Provider Host", 4),
     ("C:\\Windows\\System32\\dllhost.exe",
      "C:\\Windows\\system32\\DllHost.exe /Processid:{AB8902B4-09CA-4BB6-B78D-A8F59079A8D5}",
@@ -169,7 +175,8 @@ REG_SET: list[tuple[str, str, str, str]] = [
      "\\UserAssist\\{CEBFF5CD-ACE2-4F4F-9178-9926F41749EA}\\Count\\HRZR_PGYFRFFVBA", "Binary Data", "user"),
     ("C:\\Windows\\explorer.exe", "HKU\\{s}\\Software\\Microsoft\\Windows\\CurrentVersion\\Explorer"
      "\\FeatureUsage\\AppSwitched\\Microsoft.Windows.Explorer", "DWORD (0x00000012)", "user"),
-    (PARENTS["chrome"][0], "HKU\\{s}\\Software\\Google\\Chrome\\BLBeacon\\state", "DWORD (0x00000001)", "user"),
+    (PARENTS["chrome"][0], "HKU\\{s}\\Software\\Google\\Chrome\\BLBeacon\\state",
+     "DWORD (0x00000001)", "user"),
     ("C:\\Program Files\\Microsoft Office\\root\\Office16\\OUTLOOK.EXE",
      "HKU\\{s}\\Software\\Microsoft\\Office\\16.0\\Outlook\\Profiles\\Outlook\\"
      "9375CFF0413111d3B88A00104B2A6676\\00000002\\Delivery Store EntryID", "Binary Data", "user"),
@@ -196,16 +203,19 @@ REG_KEY: list[tuple[str, str, str]] = [
 # DLLs loaded: file, description
 DLLS: list[tuple[str, str]] = [
     ("ntdll.dll", "NT Layer DLL"), ("kernel32.dll", "Windows NT BASE API Client DLL"),
-    ("KernelBase.dll", "Windows NT BASE API Client DLL"), ("user32.dll", "Multi-User Windows USER API Client DLL"),
+    ("KernelBase.dll", "Windows NT BASE API Client DLL"),
+    ("user32.dll", "Multi-User Windows USER API Client DLL"),
     ("combase.dll", "Microsoft COM for Windows"), ("rpcrt4.dll", "Remote Procedure Call Runtime"),
-    ("sechost.dll", "Host for SCM/SDDL/LSA Lookup APIs"), ("bcrypt.dll", "Windows Cryptographic Primitives Library"),
+    ("sechost.dll", "Host for SCM/SDDL/LSA Lookup APIs"),
+    ("bcrypt.dll", "Windows Cryptographic Primitives Library"),
     ("advapi32.dll", "Advanced Windows 32 Base API"), ("msvcrt.dll", "Windows NT CRT DLL"),
     ("ole32.dll", "Microsoft OLE for Windows"), ("shell32.dll", "Windows Shell Common Dll"),
     ("ws2_32.dll", "Windows Socket 2.0 32-Bit DLL"), ("crypt32.dll", "Crypto API32"),
     ("gdi32.dll", "GDI Client DLL"), ("uxtheme.dll", "Microsoft UxTheme Library"),
 ]
 LOADERS = [PARENTS["chrome"][0], PARENTS["msedge"][0], SVCHOST, "C:\\Windows\\explorer.exe",
-           "C:\\Windows\\System32\\RuntimeBroker.exe", "C:\\Program Files\\Microsoft Office\\root\\Office16\\OUTLOOK.EXE"]
+           "C:\\Windows\\System32\\RuntimeBroker.exe",
+           "C:\\Program Files\\Microsoft Office\\root\\Office16\\OUTLOOK.EXE"]
 # process access: source image, target image, access mask
 ACCESS: list[tuple[str, str, int]] = [
     (SVCHOST, "C:\\Windows\\System32\\RuntimeBroker.exe", 0x1000),
@@ -271,7 +281,8 @@ def template_fields(src: bytes, body: tuple[int, int]) -> dict[int, Path_]:
     def name(p: int) -> tuple[str, int]:
         off = struct.unpack_from("<I", src, p)[0]
         n = struct.unpack_from("<H", src, off + 6)[0]
-        return src[off + 8:off + 8 + 2 * n].decode("utf-16-le"), p + 4 + (8 + 2 * n + 2 if off == p + 4 else 0)
+        after = p + 4 + (8 + 2 * n + 2 if off == p + 4 else 0)  # past the name when defined here
+        return src[off + 8:off + 8 + 2 * n].decode("utf-16-le"), after
 
     p, end = body
     stack: list[str] = []
@@ -303,7 +314,8 @@ def template_fields(src: bytes, body: tuple[int, int]) -> dict[int, Path_]:
                 attrs[attr] = src[p + 4:p + 4 + 2 * n].decode("utf-16-le")
             p += 4 + 2 * n
         elif t in (0x0D, 0x0E):
-            out[struct.unpack_from("<H", src, p + 1)[0]] = tuple(stack) + (("#attributes", attr) if attr else ())
+            at = tuple(stack) + (("#attributes", attr) if attr else ())
+            out[struct.unpack_from("<H", src, p + 1)[0]] = at
             p += 4
         elif t in (0x07, 0x0B):
             p += 3 + 2 * struct.unpack_from("<H", src, p + 1)[0]
@@ -331,7 +343,8 @@ class _Rewriter:
     def begin(self, plan: dict[str, Value] | None, stamp: datetime | None) -> None:
         self.plan, self.stamp, self.changes, self.fields_seen, self._pending = plan, stamp, {}, set(), []
 
-    def values(self, src: bytes, body: tuple[int, int], values: list[tuple[int, bytes]]) -> list[bytes | None]:
+    def values(self, src: bytes, body: tuple[int, int],
+               values: list[tuple[int, bytes]]) -> list[bytes | None]:
         key = (id(src), body[0])
         if key not in self._cache:
             self._cache[key] = template_fields(src, body)
@@ -458,8 +471,9 @@ class _Estate:
                   "User": self.account("user" if image != SVCHOST else SYSTEM, user)}
         elif kind == (SYSMON, 10):
             src, dst, access = r.choice(ACCESS)
-            p |= {"SourceProcessGUID": self.guid(), "SourceProcessId": pid, "SourceThreadId": r.randint(1000, 20000),
-                  "SourceImage": src, "TargetProcessGUID": self.guid(), "TargetProcessId": r.randint(400, 30000),
+            p |= {"SourceProcessGUID": self.guid(), "SourceProcessId": pid,
+                  "SourceThreadId": r.randint(1000, 20000), "SourceImage": src,
+                  "TargetProcessGUID": self.guid(), "TargetProcessId": r.randint(400, 30000),
                   "TargetImage": dst, "GrantedAccess": access,
                   "CallTrace": CALLTRACE.replace("{o}", f"{r.randint(0x1000, 0xfffff):x}")
                   .replace("{m}", r.choice(["combase.dll", "rpcrt4.dll", "sechost.dll"])),
