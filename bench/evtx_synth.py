@@ -12,8 +12,12 @@ ones from the lists below; `ATTACK_SHARE` of the records are the real attack rec
 
 Only channels and event IDs whose template is among the real records can be made: Sysmon 1, 7,
 10, 11, 12, 13 and Security 4648. The recordings hold no 4624/4634/4672 logon or Sysmon 3
-network-connection record, so the day has none (a template is never invented). Computer names
-are literal text in these templates (not substitutions), so they stay as recorded.
+network-connection record, so the day has none (a template is never invented), nor any
+destination address or port. Computer names are literal text in these templates (not
+substitutions), so they stay as recorded. Hashes are stand-ins derived from the file's path
+(MD5/SHA256 of its text): the real ones of each Windows build differ anyway, and no rule's IOC
+hash can match them by accident. Times: the benign records spread evenly over `DAY` in order;
+the attack records keep theirs.
 
 `verify()` reads the file back with the Rust `evtx` parser and demands, for every benign record,
 its template record's JSON with exactly the substituted values changed (each to the rendering
@@ -385,7 +389,7 @@ class Day:
 
     def describe(self) -> str:
         n = sum(self.counts.values())
-        return ", ".join(f"{k} {v / n:.0%}" for k, v in self.counts.items())
+        return ", ".join(f"{k} {v / n:.0%}" for k, v in sorted(self.counts.items(), key=lambda kv: -kv[1]))
 
 
 class _Estate:
