@@ -81,3 +81,19 @@ def test_a_change_left_out_of_the_plan_is_caught(day: tuple[Day, Path]) -> None:
     del w.changes[("Event", "EventData", "ProcessGuid")]
     with pytest.raises(AssertionError, match="is not its template with the planned values"):
         verify(d, out)
+
+
+def test_nocsoc_reads_the_day_as_sysmon_and_security_events(day: tuple[Day, Path]) -> None:
+    """The bench's parse path takes every record, none counted as bad, with the fields of the
+    plan (the command line of each process creation as written)."""
+    from nocsoc.collectors.windows.evtx import read_evtx
+    from nocsoc.collectors.windows.report import InputReport
+
+    d, out = day
+    rep = InputReport("day")
+    events = list(read_evtx(out, rep, threads=1))
+    assert (len(events), rep.events, rep.bad, rep.unknown_channels) == (600, 600, 0, {})
+    for ev, w in zip(events, d.written, strict=True):
+        if w.kind == "Sysmon 1 process creation":
+            assert ev.fields["CommandLine"] == w.changes[("Event", "EventData", "CommandLine")]
+            assert ev.fields["User"] == w.changes[("Event", "EventData", "User")]
