@@ -31,13 +31,14 @@ def test_every_record_reads_back_as_planned(day: tuple[Day, Path]) -> None:
     d, out = day
     assert d.packer.skipped == {}
     assert verify(d, out) == 600 == len(d.written)
-    assert sum(d.counts.values()) == 600
-    assert set(d.counts) == {"Sysmon 1 process creation", "Sysmon 11 file created",
-                             "Sysmon 13 registry value set", "Sysmon 12 registry key created",
-                             "Sysmon 7 image loaded", "Sysmon 10 process accessed",
-                             "Security 4648 logon with explicit credentials", "attack"}
-    assert 4 <= d.counts["attack"] <= 12  # 1% of the records, a source chunk's records together
-    assert len(d.packer.chunks) == (out.stat().st_size - 4096) // 65536
+    # the mix drawn with seed 7 (shares: 20/20/22/10/18/6/4%, attack 1%)
+    assert d.counts == {"Sysmon 1 process creation": 107, "Sysmon 11 file created": 129,
+                        "Sysmon 13 registry value set": 133, "Sysmon 12 registry key created": 60,
+                        "Sysmon 7 image loaded": 107, "Sysmon 10 process accessed": 35,
+                        "Security 4648 logon with explicit credentials": 23, "attack": 6}
+    # 50 records a chunk: each template defined once per chunk, referenced by later records
+    assert len(d.packer.chunks) == 12 == (out.stat().st_size - 4096) // 65536
+    assert d.packer.templates == {"defined": 131, "shared": 1069}
 
 
 def test_no_attack_value_is_left_in_a_benign_record(day: tuple[Day, Path]) -> None:
