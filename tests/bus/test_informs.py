@@ -69,9 +69,10 @@ def net_snmp(tool: str, args: list[str], snmp_dir: Path, check: bool = True) -> 
     return got.returncode
 
 
-def inform(snmp_dir: Path, args: list[str], check: bool = True, retries: int = 5) -> int:
-    """`snmpinform` (the target is in `args`): 0 once answered; each try waits 2 s."""
-    return net_snmp("snmpinform", ["-t", "2", "-r", str(retries), *args], snmp_dir, check)
+def inform(snmp_dir: Path, args: list[str], check: bool = True, retries: int = 9, timeout: int = 3) -> int:
+    """`snmpinform` (the target is in `args`): 0 once answered; each of 1 + `retries` tries waits
+    `timeout` s for the answer (the receiver's needs a publish round trip: generous under load)."""
+    return net_snmp("snmpinform", ["-t", str(timeout), "-r", str(retries), *args], snmp_dir, check)
 
 
 def v2c_link_down(target: str) -> list[str]:
@@ -155,8 +156,8 @@ def rig(tmp_path: Path, server: NatsCluster, trap_env: None) -> Iterator[Rig]:
     r.receiver.start()
     r.decoder.start()
     try:
-        wait_until(lambda: len(r.decoder.runner.held) == PARTITIONS, 30,
-                   what="the decoder owns every partition")
+        wait_until(lambda: len(r.decoder.runner.held) == PARTITIONS and r.receiver.publisher.connected, 30,
+                   what="the decoder owns every partition, the receiver is connected")
         yield r
     finally:
         r.receiver.stop()
@@ -198,8 +199,9 @@ def test_v2c_and_v3_informs_answered_after_store_and_stored_once(rig: Rig) -> No
     inform(rig.snmp_dir, v2c_link_down(rig.target))
     # v3: snmpinform first discovers the receiver's engine id (it is the authoritative engine)
     inform(rig.snmp_dir, v3_cold_start(rig.target))
-    c = rig.counters()
-    assert (c["informs_answered"], c["inform_copies"]) == (2, 0)
+    # a try unanswered within its timeout (a loaded machine) is resent: answered, not published
+    wait_until(lambda: (c := rig.counters())["informs_answered"] == 2 + c["inform_copies"], 30,
+               what="every try answered")
     rig.committed(2)
     rig.decoder.receiver.flush()
     got = untimed(rig.sink.points)
@@ -218,7 +220,7 @@ def test_resent_inform_is_answered_again_and_stored_once(rig: Rig) -> None:
         sink_sock.bind((LOOPBACK, 0))
         # a real snmpinform datagram, captured by a port that never answers
         inform(rig.snmp_dir, v2c_link_down(f"{LOOPBACK}:{sink_sock.getsockname()[1]}"),
-               check=False, retries=0)
+               check=False, retries=0, timeout=1)
         sink_sock.settimeout(30)
         datagram, _ = sink_sock.recvfrom(65535)
     assert answerable(datagram)
@@ -254,10 +256,11 @@ def test_bus_down_inform_unanswered_then_stored_once(tmp_path: Path, server: Nat
     try:
         # 1 + 2 tries each, none answered: each inform waits in memory, its copies are not queued
         # again; the v3 sender's engine-id discovery is answered (a Report needs no storing)
-        assert inform(r.snmp_dir, v2c_link_down(r.target), check=False, retries=2) != 0
-        assert inform(r.snmp_dir, v3_cold_start(r.target), check=False, retries=2) != 0
+        assert inform(r.snmp_dir, v2c_link_down(r.target), check=False, retries=2, timeout=2) != 0
+        assert inform(r.snmp_dir, v3_cold_start(r.target), check=False, retries=2, timeout=2) != 0
         c = r.counters()
-        assert (c["informs_answered"], c["inform_copies"], c["unknown_engine_id"]) == (0, 4, 1)
+        assert (c["informs_answered"], c["inform_copies"]) == (0, 4)
+        assert c["unknown_engine_id"] >= 1  # the discovery (resent only if its Report came late)
         assert r.receiver.publisher.buffer.size == 0  # never in the disk buffer
         server.start()
         r.decoder.start()
@@ -279,10 +282,12 @@ def test_bus_down_inform_unanswered_then_stored_once(tmp_path: Path, server: Nat
 
 def test_wrong_credentials_not_answered_and_counted(rig: Rig) -> None:
     bad_v2c = ["-v", "2c", "-c", "not-the-community", rig.target, "4200", COLD_START]
-    assert inform(rig.snmp_dir, bad_v2c, check=False, retries=0) != 0
+    assert inform(rig.snmp_dir, bad_v2c, check=False, retries=0, timeout=1) != 0
     bad_v3 = ["-v", "3", "-u", "trapuser", "-l", "authPriv", "-a", "SHA", "-A", "wrong-auth-pass",
               "-x", "AES", "-X", PRIV, rig.target, "4200", COLD_START]
-    assert inform(rig.snmp_dir, bad_v3, check=False, retries=0) != 0
+    # a wrong digest is reported at once (usmStatsWrongDigests): the long timeout costs nothing and
+    # keeps the discovery before it from timing out on a loaded machine
+    assert inform(rig.snmp_dir, bad_v3, check=False, retries=0, timeout=20) != 0
     c = rig.counters()
     assert (c["informs_answered"], c["wrong_digest"]) == (0, 1)
     rig.committed(1)  # the v2c datagram, published for the decoder to refuse; the v3 one is not
