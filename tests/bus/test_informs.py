@@ -8,6 +8,7 @@ one-machine trap receiver answering the same `snmpinform` command itself.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
@@ -23,7 +24,7 @@ from nocsoc.bus.config import BusConfig
 from nocsoc.bus.informs import answerable, decode_v3, encode_v3
 from nocsoc.bus.partition import stream_name
 from nocsoc.bus.receiver import BusReceiver
-from nocsoc.bus.traps import BusTrapDecoder
+from nocsoc.bus.traps import BusTrapDecoder, TrapDecoderHandler
 from nocsoc.collectors.traps.decode import RawTrap
 from nocsoc.collectors.traps.receiver import TrapReceiver
 from nocsoc.detections.alerts import AlertStore
@@ -80,7 +81,13 @@ def v2c_link_down(target: str) -> list[str]:
 
 
 def v3_cold_start(target: str) -> list[str]:
-    return [*V3, target, "4200", COLD_START]
+    """A v3 coldStart with variable bindings of every type a v3 inform is published with as JSON
+    (the decoder must map them as one machine does)."""
+    return [*V3, target, "4200", COLD_START, "1.3.6.1.4.1.99999.1.1.0", "s", "quạt 2 hỏng \"x\"",
+            "1.3.6.1.4.1.99999.1.2.0", "i", "-5", "1.3.6.1.4.1.99999.1.3.0", "x", "001a2bff",
+            "1.3.6.1.4.1.99999.1.4.0", "a", "10.1.2.3", "1.3.6.1.4.1.99999.1.5.0", "o", "1.3.6.1.4.1.9",
+            "1.3.6.1.4.1.99999.1.6.0", "c", "4294967295", "1.3.6.1.4.1.99999.1.7.0", "u", "7",
+            "1.3.6.1.4.1.99999.1.8.0", "t", "12345"]
 
 
 @dataclass
@@ -315,6 +322,31 @@ def test_answerable_reads_the_clear_headers(tmp_path: Path, tool: str, args: lis
     assert answerable(datagram) is want
     for cut in range(len(datagram)):  # never raises on a truncated message
         answerable(datagram[:cut])
+
+
+def test_decoder_counts_an_unreadable_v3_inform_record(tmp_path: Path, trap_env: None,
+                                                        caplog: pytest.LogCaptureFixture) -> None:
+    """A `v3inform/` record that is not what a receiver writes: one line naming the sender,
+    counted `malformed`; the good record after it is mapped; a stranger is refused."""
+    bus = BusConfig(url="nats://127.0.0.1:1", trap_partitions=PARTITIONS)
+    sink = MemorySink()
+    with AlertStore(tmp_path / "bus.db") as store:
+        rec = TrapReceiver(traps_config(resolve_ifname=False), inventory(), None, base_dir=tmp_path,
+                           store=store)
+        handler = TrapDecoderHandler(rec, bus, sink)
+        asyncio.run(handler.acquire(0))
+        good = RawTrap("3", "trapuser", [("1.3.6.1.2.1.1.3.0", "TimeTicks", 5),
+                                         ("1.3.6.1.6.3.1.1.4.1.0", "ObjectIdentifier", COLD_START)], True)
+        handler.handle_batch(0, [(1, [(b'{"version": "3"', "v3inform/127.0.0.1", 1.0),
+                                      (encode_v3(good), "v3inform/127.0.0.1", 2.0),
+                                      (encode_v3(good), "v3inform/127.9.9.9", 3.0)])])
+        asyncio.run(handler.commit(0, True))
+        c = rec.counters.snapshot()
+        assert (c["malformed"], c["traps"], c["informs"], c["unknown_source"]) == (1, 1, 1, 1)
+        [p] = sink.of(SNMP_TRAP.name)
+        assert (p.tags["event"], p.tags["version"], p.time_ns) == ("cold_start", "3", 2_000_000_000)
+        lines = [r.getMessage() for r in caplog.records if "unreadable" in r.getMessage()]
+        assert len(lines) == 1 and "127.0.0.1" in lines[0]
 
 
 def test_v3_inform_record_round_trip() -> None:
