@@ -171,7 +171,10 @@ class InformAnswerer:
         self.send = send
         self.counters = counters
         self.clock = clock
-        self._seen: OrderedDict[tuple[object, ...], _Inform] = OrderedDict()
+        self._seen: dict[tuple[object, ...], _Inform] = {}
+        # the stored ones, oldest first: only they are forgotten (waiting ones are bounded by the
+        # publisher's queue), so forgetting never walks what waits while the bus is away
+        self._stored_at: OrderedDict[tuple[object, ...], float] = OrderedDict()
         self._lock = threading.Lock()
         self._logged: set[tuple[str, str]] = set()
 
@@ -219,8 +222,8 @@ class InformAnswerer:
         with self._lock:
             entry.stored = self.clock()
             answers, entry.answers = entry.answers, []
-            if key in self._seen:
-                self._seen.move_to_end(key)
+            if self._seen.get(key) is entry:
+                self._stored_at[key] = entry.stored
         self._answer(answers)
 
     def _answer(self, answers: list[tuple[bytes, tuple[str, int]]]) -> None:
@@ -229,14 +232,14 @@ class InformAnswerer:
             self.send(m, a)
 
     def _forget(self, now: float) -> None:
-        """Drop stored keys past the window (oldest first: stored ones are moved to the end)."""
-        seen = self._seen
-        for k, v in list(seen.items()):
-            if v.stored is None:
-                continue  # still waiting (the bus is away): kept, bounded by the publish queue
-            if now - v.stored <= DEDUP_WINDOW_S and len(seen) <= MAX_KEYS:
+        """Drop stored keys past the window, or the oldest beyond `MAX_KEYS`."""
+        stored = self._stored_at
+        while stored:
+            k, at = next(iter(stored.items()))
+            if now - at <= DEDUP_WINDOW_S and len(self._seen) <= MAX_KEYS:
                 break
-            del seen[k]
+            del stored[k]
+            self._seen.pop(k, None)
 
     def _refused(self, reason: str, source: str, reported: bool) -> None:
         """Counted by the name one machine counts it by (an engine-id discovery is

@@ -12,7 +12,7 @@ import asyncio
 import os
 import socket
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,15 +21,25 @@ from pyasn1.codec.ber import decoder as ber
 from pysnmp.proto.api import v2c
 
 from nocsoc.bus.config import BusConfig
-from nocsoc.bus.informs import answerable, decode_v3, encode_v3
+from nocsoc.bus.envelope import Record
+from nocsoc.bus.informs import (
+    DEDUP_WINDOW_S,
+    V3_REFUSALS,
+    InformAnswerer,
+    answerable,
+    decode_v3,
+    encode_v3,
+    v2c_request_id,
+)
 from nocsoc.bus.partition import stream_name
 from nocsoc.bus.receiver import BusReceiver
 from nocsoc.bus.traps import BusTrapDecoder, TrapDecoderHandler
 from nocsoc.collectors.traps.decode import RawTrap
 from nocsoc.collectors.traps.receiver import TrapReceiver
+from nocsoc.component import Counters
 from nocsoc.detections.alerts import AlertStore
 from nocsoc.inventory.model import Inventory
-from nocsoc.schema import INTERFACE, SNMP_TRAP, Point
+from nocsoc.schema import INTERFACE, SNMP_TRAP, TRAP_RECEIVER, Point
 from nocsoc.sinks.memory import MemorySink
 from tests.bus.helpers import stream_last_seqs
 from tests.collectors.traps.conftest import (
@@ -356,3 +366,53 @@ def test_v3_inform_record_round_trip() -> None:
     assert decode_v3(encode_v3(trap)) == trap
     with pytest.raises((ValueError, KeyError, TypeError)):
         decode_v3(b'{"version": "3"}')
+
+
+def captured_inform(snmp_dir: Path, args: list[str]) -> bytes:
+    """The first datagram of a real `snmpinform` (`TARGET` in args), caught by a port that never
+    answers."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind((LOOPBACK, 0))
+        s.settimeout(30)
+        target = f"{LOOPBACK}:{s.getsockname()[1]}"
+        inform(snmp_dir, [target if a == "TARGET" else a for a in args], check=False, retries=0, timeout=1)
+        return s.recvfrom(65535)[0]
+
+
+def test_copies_window_and_no_room(tmp_path: Path, trap_env: None) -> None:
+    """The copies' memory on its own (no bus): a fake publisher whose acknowledgement the test
+    gives, a clock the test moves."""
+    snmp_dir = tmp_path / "snmp"
+    snmp_dir.mkdir()
+    datagram = captured_inform(snmp_dir, v2c_link_down("TARGET"))
+    other = captured_inform(snmp_dir, v2c_link_down("TARGET"))  # another inform: its own request-id
+    third = captured_inform(snmp_dir, v2c_link_down("TARGET"))
+    assert len({v2c_request_id(d) for d in (datagram, other, third)}) == 3
+    now = [1000.0]
+    submitted: list[tuple[Record, Callable[[], None]]] = []
+    room = [True]
+    sent: list[tuple[bytes, tuple[str, int]]] = []
+
+    def submit(record: Record, done: Callable[[], None]) -> bool:
+        if room[0]:
+            submitted.append((record, done))
+        return room[0]
+    counters = Counters(TRAP_RECEIVER, only=("received", "queue_dropped", "informs_answered", "inform_copies",
+                                             *V3_REFUSALS))
+    ans = InformAnswerer(traps_config(), tmp_path, submit, lambda *_a: True,
+                         lambda m, a: sent.append((m, a)), counters, clock=lambda: now[0])
+    sender = ("127.0.0.1", 40000)
+    assert ans.handle(datagram, sender, 1.0) and len(submitted) == 1 and sent == []
+    assert submitted[0][0] == (datagram, "127.0.0.1", 1.0)  # v2c: published as it came
+    assert ans.handle(datagram, sender, 2.0) and len(submitted) == 1 and sent == []  # waiting: not again
+    submitted[0][1]()  # stored: both tries answered
+    assert [a for _m, a in sent] == [sender, sender]
+    assert ans.handle(datagram, sender, 3.0) and len(submitted) == 1 and len(sent) == 3  # answered at once
+    assert (counters.get("informs_answered"), counters.get("inform_copies")) == (3, 2)
+    assert ans.handle(other, sender, 4.0) and len(submitted) == 2  # not a copy
+    now[0] += DEDUP_WINDOW_S + 1  # the first is forgotten: the same bytes are a new inform now
+    assert ans.handle(datagram, sender, 5.0) and len(submitted) == 3
+    room[0] = False  # the publisher's queue is full: not answered, not remembered
+    assert not ans.handle(third, sender, 6.0)
+    room[0] = True
+    assert ans.handle(third, sender, 7.0) and len(submitted) == 4
