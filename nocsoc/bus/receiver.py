@@ -186,17 +186,17 @@ class BusReceiver:
                 return
 
     def start(self) -> None:
+        if self.traps is not None and self._traps_config is not None and self.traps.informs is None \
+                and (self._traps_config.communities or self._traps_config.users):
+            t = self.traps  # the secrets are resolved here: a bad one is a start error, nothing started
+            t.informs = InformAnswerer(self._traps_config, self._base_dir, self._inform_acked,
+                                       self._trap, t.send, t.counters)
         self.publisher.start()
         started: list[object] = []
         try:
             for r in self.flow_receivers:
                 r.start()
                 started.append(r)
-            if self.traps is not None and self._traps_config is not None and self.traps.informs is None \
-                    and (self._traps_config.communities or self._traps_config.users):
-                t = self.traps  # the secrets are resolved here: a bad one is a start error
-                t.informs = InformAnswerer(self._traps_config, self._base_dir, self._inform_acked,
-                                           self._trap, t.send, t.counters)
             for s in (self.udp, self.tcp, self.traps):
                 if s is not None:
                     s.start()

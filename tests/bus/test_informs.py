@@ -40,6 +40,7 @@ from nocsoc.component import Counters
 from nocsoc.detections.alerts import AlertStore
 from nocsoc.inventory.model import Inventory
 from nocsoc.schema import INTERFACE, SNMP_TRAP, TRAP_RECEIVER, Point
+from nocsoc.secrets import SecretError
 from nocsoc.sinks.memory import MemorySink
 from tests.bus.helpers import stream_last_seqs
 from tests.collectors.traps.conftest import (
@@ -416,3 +417,17 @@ def test_copies_window_and_no_room(tmp_path: Path, trap_env: None) -> None:
     assert not ans.handle(third, sender, 6.0)
     room[0] = True
     assert ans.handle(third, sender, 7.0) and len(submitted) == 4
+
+
+def test_unset_secret_is_a_start_error_naming_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The receiver resolves `traps:` secrets to answer informs: an unset one stops the start,
+    named, before anything (publisher thread, socket) is started."""
+    for k in ENV:
+        monkeypatch.delenv(k, raising=False)
+    bus = BusConfig(url="nats://127.0.0.1:1", trap_partitions=PARTITIONS)
+    receiver = BusReceiver(bus, None, None, tmp_path / "buffer", "r1", traps=traps_config(),
+                           base_dir=tmp_path)
+    with pytest.raises(SecretError) as err:
+        receiver.start()
+    assert "traps.communities[0]" in str(err.value) and "NOCSOC_TEST_TRAP_COMMUNITY" in str(err.value)
+    assert receiver.publisher._loop is None and receiver.traps is not None and receiver.traps._sock is None
