@@ -159,6 +159,63 @@ def test_a_detector_missing_a_permission_is_told_which(tmp_path: Path, users, ca
                            'Violation for Publish to "$JS.ACK.NOCSOC_LOGS_P'), said
 
 
+def test_a_decoder_works_with_its_least_permissions(users, caplog,  # type: ignore[no-untyped-def]
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """What a flows or traps decoder does on the bus, as the decoder's user: lay the streams
+    out, read a partition from a sequence and acknowledge, keep a commit record (the state
+    bucket, compare-and-set), heartbeat and take a lease, dead-letter a poison message. The
+    receiver's user publishes the records."""
+    from nocsoc.bus import envelope
+    from nocsoc.bus.transport import make_transport
+
+    caplog.set_level(logging.ERROR, logger="nocsoc.bus")
+    passwords = {r: secrets.token_hex(12) for r in ("receiver", "decoder")}
+    server = users(role_permissions(BusConfig()), passwords)
+    rbus = _bus(server, "receiver", passwords["receiver"], monkeypatch)
+    dbus = _bus(server, "decoder", passwords["decoder"], monkeypatch)
+    records = [(f"datagram {i}".encode(), "10.0.0.1", 1000.0 + i) for i in range(5)]
+
+    async def go() -> tuple[list[object], bytes, bool]:
+        dec = make_transport(dbus, "test-decoder")
+        await dec.connect()
+        try:
+            await dec.ensure("flows", dbus.flow_partitions)
+            rec = make_transport(rbus, "test-receiver")
+            await rec.connect()
+            try:
+                await rec.ensure("flows", rbus.flow_partitions)  # laid out: nothing to create
+                await rec.publish("flows", 3, "10.0.0.1", envelope.encode(records), "m1")
+            finally:
+                await rec.close()
+            await dec.heartbeat("flows", "d1")
+            assert await dec.members("flows") == ["d1"]
+            rev = await dec.acquire("flows.p003", "d1")
+            assert rev is not None
+            await dec.renew("flows.p003", "d1", rev)
+            reader = await dec.open_partition("flows", 3, 1)
+            try:
+                msgs = await reader.fetch(10, 5.0)
+                got = [r for m in msgs for r in envelope.decode(m.data)]
+                await msgs[-1].ack()
+                for _ in range(200):  # the acknowledgement landed (a refused one never does)
+                    if await reader.pending() == 0:
+                        break
+                    await asyncio.sleep(0.05)
+                acked = await reader.pending() == 0
+            finally:
+                await reader.close()
+            srev = await dec.put_state("flows.p003", b'{"floor": 1}', None)
+            await dec.put_state("flows.p003", b'{"floor": 2}', srev)
+            state = await dec.get_state("flows.p003")
+            await dec.publish_dead("flows", b"poison", "p3 seq 9: test")
+            return got, state[0] if state else b"", acked
+        finally:
+            await dec.close()
+    got, state, acked = asyncio.run(go())
+    assert got == records and state == b'{"floor": 2}' and acked
+    assert _violations(caplog) == []
+
+
 def test_a_poller_works_with_its_least_permissions(tmp_path: Path, users, caplog,  # type: ignore[no-untyped-def]
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     from nocsoc.bus.security import connect_options
@@ -243,3 +300,29 @@ def test_the_line_restores_the_subject_nats_py_lower_cases() -> None:
         '"$JS.API.CONSUMER.INFO.KV_NOCSOC_LEASES.ab12"; give the user of bus.auth this permission')
     assert "a decoder or detector creates it when it starts" in permission_line(
         'nats: permissions violation for publish to "$js.api.stream.create.nocsoc_flows_p002"', "nocsoc")
+
+
+def test_the_cli_prints_the_block_for_the_config(tmp_path: Path) -> None:
+    """`nocsoc bus permissions` for nocsoc.yaml's prefix and partition counts: streams named one
+    by one (a wildcard is a whole token)."""
+    from typer.testing import CliRunner
+
+    from nocsoc.cli.app import app
+
+    conf = tmp_path / "nocsoc.yaml"
+    conf.write_text("bus:\n  url: nats://127.0.0.1:4222\n  prefix: prov1\n  flow_partitions: 1\n"
+                    "  log_partitions: 2\n  trap_partitions: 1\n")
+    res = CliRunner().invoke(app, ["-c", str(conf), "bus", "permissions", "--role", "receiver"])
+    assert res.exit_code == 0, res.output
+    allowed = ["prov1.flows.>", "prov1.logs.>", "prov1.traps.>"] + [
+        f"$JS.API.STREAM.INFO.{s}" for s in ("PROV1_FLOWS_P000", "PROV1_LOGS_P000", "PROV1_LOGS_P001",
+                                             "PROV1_TRAPS_P000", "PROV1_DEAD", "KV_PROV1_LEASES",
+                                             "KV_PROV1_STATE")]
+    quoted = ",\n".join(f'          "{s}"' for s in allowed)
+    assert res.output == (
+        'authorization {\n  users: [\n    {\n      user: "receiver", password: "<receiver password or '
+        'bcrypt hash>"\n      permissions: {\n        publish: { allow: [\n' + quoted + "\n        ] }\n"
+        '        subscribe: { allow: [\n          "_INBOX.>"\n        ] }\n      }\n    }\n  ]\n}\n')
+    bad = CliRunner().invoke(app, ["-c", str(conf), "bus", "permissions", "--role", "sender"])
+    assert bad.exit_code == 2 and "--role 'sender': not a role (roles: receiver, decoder, detector, poller)" \
+        in bad.output
