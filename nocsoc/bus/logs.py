@@ -142,9 +142,8 @@ class LogDetectorHandler:
         return True
 
     def skip(self, partition: int, seq: int) -> None:
-        if not self.pipeline.submit_marked("", "", MARK_ONLY, (self._mark(partition), 0, seq), QUEUE_WAIT_S):
-            raise RuntimeError("log pipeline queue stayed full")
-        self.handed[partition] = seq
+        if self.pipeline.submit_marked("", "", MARK_ONLY, (self._mark(partition), 0, seq), QUEUE_WAIT_S):
+            self.handed[partition] = seq
 
     def drain(self) -> None:
         self.drain_all()
@@ -204,19 +203,16 @@ class LogDetectorHandler:
 
     def _give(self, partition: int, exact: bool) -> None:
         """Engine thread: save the partition's windows with every pending detection and mark,
-        in one transaction, then drop them. The other held partitions' windows are saved with
-        them: the drain released what the engine held for every partition and committed their
-        marks past it, so their last saves no longer match (a detector killed after this drain
-        hands them over as they are now). Not exact: what fired incidents gained is reported
-        here (as if the partition had stayed), and the windows go."""
+        in one transaction, then drop them. Not exact: what fired incidents gained is reported
+        here (as if the partition had stayed), and the windows go. Only this partition's: the
+        runner's loop waits for it, and renews no lease meanwhile."""
         assert self.windows is not None
         engine = self.pipeline.engine
         self.pipeline.settle()
         if exact:
-            windows = self.windows.snapshot(engine, self.pipeline.dconfig.correlation_snapshot_groups)
-            if self.pipeline.commit_now(windows):
+            snap = self.windows.give(engine, partition, self.pipeline.dconfig.correlation_snapshot_groups)
+            if self.pipeline.commit_now({self._mark(partition): snap}):
                 self._count("windows_handed")
-                snap = windows.get(self._mark(partition), {})
                 log.info("bus logs p%d: %d correlation groups handed over", partition,
                          sum(len(s["groups"]) for s in snap.values()))
             else:
