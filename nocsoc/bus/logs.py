@@ -158,6 +158,11 @@ class LogDetectorHandler:
         while not self.pipeline.idle() and time.monotonic() < deadline:
             time.sleep(0.02)
         self.drained = self.pipeline.idle()
+        if self.windows is not None:
+            # the drain released what the engine held for every partition and committed their
+            # marks: save their windows now, so that a detector killed after this drain hands
+            # them over as they are (the engine thread saves them at its next commit)
+            self.pipeline.snapshot_soon()
         if not self.drained:
             left = self.pipeline.backlog()
             self._count("drain_timeouts")

@@ -12,10 +12,12 @@ the windows of one partition can be saved, handed over and dropped without the o
   the partition it reads (from the stored mark + 1). The windows then hold exactly the events
   up to the mark the successor resumes after: a brute force split across the move fires once,
   with its whole count, as on one machine.
-- **Periodically** (`detections.correlation_snapshot_s`) each held partition's windows are
-  saved the same way. A detector that dies (kill -9, lease expired) hands over nothing: its
-  successor restores the last save, which lacks the events counted after it (those are read
-  again from the mark only if they were not committed).
+- **Periodically** (`detections.correlation_snapshot_s`), and right after every drain (which
+  commits every partition's mark past what it held for reordering), each held partition's
+  windows are saved the same way, by the engine thread at its next commit. A detector that
+  dies (kill -9, lease expired) hands over nothing: its successor restores the last save,
+  which lacks the events counted after it (those are read again from the mark only if they
+  were not committed).
 - A partition whose hand-over cannot be exact is not saved: its drain did not finish, or the
   store's mark is not the last sequence this detector handed over (its lease was lost and
   another detector committed since). Counted (`windows_not_handed`) and logged.

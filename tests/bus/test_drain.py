@@ -27,6 +27,9 @@ class StuckPipeline:
     def release_held(self) -> None:
         self.released += 1
 
+    def snapshot_soon(self) -> None:
+        pass
+
     def idle(self) -> bool:
         return False
 

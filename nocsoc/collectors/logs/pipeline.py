@@ -351,6 +351,12 @@ class LogPipeline:
             raise call.error
         return call.result
 
+    def snapshot_soon(self) -> None:
+        """Save the correlation windows at the engine's next commit, not a snapshot interval
+        later (a bus detector's drain just committed every partition's mark past what the
+        last save holds)."""
+        self._next_snapshot = 0.0
+
     def settle(self) -> None:
         """Engine thread only (`run_on_engine`): release every event held for reordering and
         report what fired incidents gained, so the windows match every item handled."""
