@@ -10,9 +10,8 @@ trap sender), `tcp/10.0.0.1` (syslog TCP), `winlogbeat/10.0.0.1`, `nxlog_tcp/...
 Winlogbeat resends a batch until it is acknowledged: its documents are acknowledged only once
 JetStream has stored them (`BusPublisher.submit_acked`), never from memory or the disk buffer, so
 a receiver that dies loses nothing Winlogbeat does not resend. Traps are published unread: which
-sender is in the inventory, and every check after it, is the decoder's (`nocsoc.bus.traps`). A
-v2c inform is recognised by its header and answered once JetStream has stored it
-(`nocsoc.bus.informs`); v3 informs are published as traps, not answered.
+sender is in the inventory, and every check after it, is the decoder's (`nocsoc.bus.traps`); an
+inform is therefore not answered by a receiver (its sender retries it, see docs/scale.md).
 """
 
 from __future__ import annotations
@@ -25,8 +24,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from nocsoc.bus.config import BusConfig
-from nocsoc.bus.envelope import Record
-from nocsoc.bus.informs import InformMemory, inform_response, v2c_inform
 from nocsoc.bus.publish import BusPublisher
 from nocsoc.bus.transport import Transport, make_transport
 from nocsoc.collectors.flows.config import FlowsConfig
@@ -43,7 +40,6 @@ from nocsoc.schema import FLOW_PIPELINE, TRAP_RECEIVER
 log = logging.getLogger(__name__)
 
 PUMP_BATCH = 4096
-INFORM_WAIT_S = 0.5  # for room in the publisher's queue: the trap socket must keep reading
 MAX_TRAP = 65535
 
 
@@ -56,18 +52,12 @@ class TrapDatagrams(Listener):
     source = "traps"
 
     def __init__(self, bind: str, publish: Callable[[bytes, str, float], bool],
-                 clock: Callable[[], float] = time.time,
-                 publish_acked: Callable[[Record, Callable[[], None], float], bool] | None = None) -> None:
-        """`publish_acked`: hand over a v2c inform, calling back once the bus has stored it
-        (then it is answered: `nocsoc.bus.informs`); None: informs go as traps do."""
+                 clock: Callable[[], float] = time.time) -> None:
         super().__init__(bind)
         self.publish = publish
-        self.publish_acked = publish_acked
         self.clock = clock
         self.max_message = MAX_TRAP
-        self.counters = Counters(TRAP_RECEIVER, only=("received", "queue_dropped", "informs_answered",
-                                                      "inform_resends"))
-        self.informs = InformMemory()
+        self.counters = Counters(TRAP_RECEIVER, only=("received", "queue_dropped"))
         self._last_us = 0
 
     def start(self) -> None:
@@ -90,46 +80,8 @@ class TrapDatagrams(Listener):
             self.counters.add("received")
             us = max(int(self.clock() * 1e6), self._last_us + 1)
             self._last_us = us
-            if self.publish_acked is not None and v2c_inform(data):
-                self._inform(data, (str(addr[0]), int(addr[1])), us / 1e6)
-            elif not self.publish(data, str(addr[0]), us / 1e6):
+            if not self.publish(data, str(addr[0]), us / 1e6):
                 self.counters.add("queue_dropped")
-
-    def _inform(self, data: bytes, addr: tuple[str, int], received: float) -> None:
-        """Publish a v2c inform and answer it once stored; a resent copy is not published again."""
-        assert self.publish_acked is not None
-        key = (addr[0], addr[1], data)
-        state = self.informs.first(key)
-        if state != "new":
-            self.counters.add("inform_resends")
-            if state == "stored":  # our answer was lost: answer again
-                self._answer(data, addr)
-            return
-
-        def done() -> None:
-            self.informs.stored(key)
-            self._answer(data, addr)
-        if not self.publish_acked((data, addr[0], received), done, INFORM_WAIT_S):
-            self.informs.failed(key)
-            self.counters.add("queue_dropped")
-
-    def _answer(self, data: bytes, addr: tuple[str, int]) -> None:
-        """Send the Response-PDU (from the publisher's thread: a socket's sendto is thread-safe).
-        A datagram pysnmp cannot read is left unanswered: the decoder counts it malformed."""
-        try:
-            response = inform_response(data)
-        except Exception as exc:  # pyasn1 raises its own errors for a message it cannot read
-            log.debug("bus traps: inform from %s not answered: %s", addr[0], exc)
-            return
-        sock = self._sock
-        if sock is None:
-            return
-        try:
-            sock.sendto(response, addr)
-        except OSError as exc:
-            log.warning("bus traps: cannot answer the inform of %s: %s", addr[0], exc.strerror)
-            return
-        self.counters.add("informs_answered")
 
 
 class BusReceiver:
@@ -173,8 +125,7 @@ class BusReceiver:
         if logs is not None and win is not None and any((win.winlogbeat, win.nxlog_tcp, win.nxlog_udp)):
             self.windows = WindowsInputs(logs.windows, self._document, self._document_acked, logs.max_message,
                                          logs.tcp_max_connections, base_dir=base_dir)
-        self.traps = (TrapDatagrams(traps.bind, self._trap, clock, self._trap_acked)
-                      if traps is not None else None)
+        self.traps = (TrapDatagrams(traps.bind, self._trap, clock) if traps is not None else None)
         self._pump: threading.Thread | None = None
         self._stopping = threading.Event()
 
@@ -194,10 +145,6 @@ class BusReceiver:
 
     def _trap(self, data: bytes, sender: str, received: float) -> bool:
         return self.publisher.submit("traps", [(data, sender, received)])
-
-    def _trap_acked(self, record: Record, done: Callable[[], None], timeout: float) -> bool:
-        """A v2c inform: `done` (its answer) once the bus has stored it."""
-        return self.publisher.submit_acked("traps", record, done, timeout)
 
     def _pump_flows(self) -> None:
         assert self.queue is not None

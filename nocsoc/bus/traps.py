@@ -15,12 +15,10 @@ between the sink write and the store commit rewrites the same points (each trap'
 its receive time, distinct to the microsecond): an overwrite, not a second point. Messages are
 acknowledged once the store has their mark.
 
-Informs: on one machine the receiver answers an inform from its own socket. Through the bus a
-receiver answers a v2c inform once JetStream has stored it, and does not publish the sender's
-resent copies again (`nocsoc.bus.informs`); the decoder, not on the sender's path, answers
-nothing. v3 informs are not answered through the bus (their answer needs the USM engine and
-keys the decoders hold): the sender resends each until its retries run out, and every copy is
-a trap. Send v3 traps, not v3 informs, to receivers (docs/scale.md).
+Informs: on one machine the receiver answers an inform from its own socket. Through the bus the
+receiver never reads the datagram, and the decoder is not on the sender's path, so informs are
+not answered: the sender resends each until its retries run out, and every copy is a trap (an
+alert's count grows by each). Send traps, not informs, to receivers (docs/scale.md).
 """
 
 from __future__ import annotations
