@@ -234,14 +234,11 @@ fail:
  * mode 1: any non-empty key, a value in double quotes loses them); later keys win. Any token
  * those functions leave to their regex, and any non-ASCII text, gives None: the caller runs its
  * Python function, which decides. */
-static PyObject *split_pairs(PyObject *self, PyObject *args) {
-    PyObject *text;
-    int mode;
-    if (!PyArg_ParseTuple(args, "Ui:split_pairs", &text, &mode)) return NULL;
-    const char *s;
-    Py_ssize_t n, i = 0;
-    PyObject *out = ascii_pairs_dict(text, &s, &n);
-    if (out == NULL || out == Py_None) return out;
+/* split_pairs' walk over ASCII characters s[0:n]: the dict, None (undecided), or NULL (error). */
+static PyObject *split_core(const char *s, Py_ssize_t n, int mode) {
+    Py_ssize_t i = 0;
+    PyObject *out = PyDict_New();
+    if (out == NULL) return NULL;
     while (i < n) {
         while (i < n && is_space((unsigned char)s[i])) i++;
         if (i >= n) break;
@@ -277,6 +274,14 @@ fail:
     return NULL;
 }
 
+static PyObject *split_pairs(PyObject *self, PyObject *args) {
+    PyObject *text;
+    int mode;
+    if (!PyArg_ParseTuple(args, "Ui:split_pairs", &text, &mode)) return NULL;
+    if (!PyUnicode_IS_ASCII(text)) Py_RETURN_NONE;
+    return split_core((const char *)PyUnicode_DATA(text), PyUnicode_GET_LENGTH(text), mode);
+}
+
 
 /* syslog._FAST_3164.match(line, pos), the common RFC 3164 / file header
  *
@@ -301,24 +306,21 @@ static inline Py_UCS4 rd(int kind, const void *data, Py_ssize_t i, int *wide) {
     return c;
 }
 
-static PyObject *bsd_header(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 2 || !PyUnicode_Check(args[0])) {
-        PyErr_SetString(PyExc_TypeError, "bsd_header(line: str, pos: int)");
-        return NULL;
-    }
-    PyObject *line = args[0];
-    Py_ssize_t pos = PyLong_AsSsize_t(args[1]);
-    if (pos == -1 && PyErr_Occurred()) return NULL;
-    if (PyUnicode_READY(line) < 0) return NULL;
-    Py_ssize_t n = PyUnicode_GET_LENGTH(line);
-    int kind = PyUnicode_KIND(line);
-    const void *data = PyUnicode_DATA(line);
+/* The header's parts found by walk_3164: positions in the line, and the numbers. */
+typedef struct {
+    long month, day, h, mi, s;
+    Py_ssize_t h0, h1, a0, a1, p0, p1, end; /* host, app, pid (p0 < 0: none), the match's end */
+} hdr_t;
+
+/* The walk of _FAST_3164 at `pos`: 1 on a match (*out filled), 0 where the regex does not match;
+ * *wide set where a non-ASCII character was read after the month (the regex decides then). */
+static int walk_3164(int kind, const void *data, Py_ssize_t n, Py_ssize_t pos, hdr_t *out, int *wide_out) {
     int wide = 0; /* a non-ASCII character was read: the regex decides */
     /* the character at i (0 past the end); a non-ASCII one reads as 0x7f, which no literal and
      * no class here accepts except the app's, and sets `wide` */
 #define CH(i) ((i) < n ? rd(kind, data, (i), &wide) : (Py_UCS4)0)
 #define NOMATCH goto nomatch
-    if (pos < 0 || pos + 16 > n) Py_RETURN_NONE; /* the shortest match is 19 characters */
+    if (pos < 0 || pos + 16 > n) return 0; /* the shortest match is 19 characters */
     int month = 0;
     Py_UCS4 c0 = CH(pos), c1 = CH(pos + 1), c2 = CH(pos + 2);
     for (int k = 0; k < 12; k++) {
@@ -328,7 +330,7 @@ static PyObject *bsd_header(PyObject *self, PyObject *const *args, Py_ssize_t na
             break;
         }
     }
-    if (month == 0) Py_RETURN_NONE; /* three ASCII letters: a non-ASCII one is no month either */
+    if (month == 0) return 0; /* three ASCII letters: a non-ASCII one is no month either */
     Py_ssize_t i = pos + 3;
 #define DIGIT(c) ((c) >= '0' && (c) <= '9')
     if (CH(i) != ' ') NOMATCH;
@@ -389,16 +391,48 @@ static PyObject *bsd_header(PyObject *self, PyObject *const *args, Py_ssize_t na
     if (i >= n || CH(i) != ':') NOMATCH;
     i++;
     if (i < n && CH(i) == ' ') i++;
-    if (wide) Py_RETURN_FALSE;
 #undef DIGIT
 #undef CH
 #undef NOMATCH
-    PyObject *host = PyUnicode_Substring(line, h0, h1);
-    PyObject *app = host ? PyUnicode_Substring(line, a0, a1) : NULL;
+    *wide_out = wide;
+    out->month = month;
+    out->day = day;
+    out->h = hms[0];
+    out->mi = hms[1];
+    out->s = hms[2];
+    out->h0 = h0;
+    out->h1 = h1;
+    out->a0 = a0;
+    out->a1 = a1;
+    out->p0 = p0;
+    out->p1 = p1;
+    out->end = i;
+    return 1;
+nomatch:
+    *wide_out = wide;
+    return 0;
+}
+
+static PyObject *bsd_header(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 2 || !PyUnicode_Check(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "bsd_header(line: str, pos: int)");
+        return NULL;
+    }
+    PyObject *line = args[0];
+    Py_ssize_t pos = PyLong_AsSsize_t(args[1]);
+    if (pos == -1 && PyErr_Occurred()) return NULL;
+    if (PyUnicode_READY(line) < 0) return NULL;
+    hdr_t hd;
+    int wide = 0;
+    int got = walk_3164(PyUnicode_KIND(line), PyUnicode_DATA(line), PyUnicode_GET_LENGTH(line), pos, &hd, &wide);
+    if (wide) Py_RETURN_FALSE;
+    if (!got) Py_RETURN_NONE;
+    PyObject *host = PyUnicode_Substring(line, hd.h0, hd.h1);
+    PyObject *app = host ? PyUnicode_Substring(line, hd.a0, hd.a1) : NULL;
     PyObject *pid = NULL;
     if (app != NULL) {
-        if (p0 >= 0) {
-            pid = PyUnicode_Substring(line, p0, p1);
+        if (hd.p0 >= 0) {
+            pid = PyUnicode_Substring(line, hd.p0, hd.p1);
         } else {
             pid = Py_None;
             Py_INCREF(pid);
@@ -409,10 +443,7 @@ static PyObject *bsd_header(PyObject *self, PyObject *const *args, Py_ssize_t na
         Py_XDECREF(app);
         return NULL;
     }
-    return Py_BuildValue("(lllllNNNn)", (long)month, day, hms[0], hms[1], hms[2], host, app, pid, i);
-nomatch:
-    if (wide) Py_RETURN_FALSE;
-    Py_RETURN_NONE;
+    return Py_BuildValue("(lllllNNNn)", hd.month, hd.day, hd.h, hd.mi, hd.s, host, app, pid, hd.end);
 }
 
 /* web._COMMON.match(line), the NCSA common/combined access line
@@ -547,7 +578,416 @@ nomatch:
     Py_RETURN_NONE;
 }
 
+/* ---------------------------------------------------------------------------------------------
+ * syslog_line: a whole RFC 3164 line of a format whose body parser has a C twin, to its event's
+ * parts in one call: the header as _fast_syslog reads it (<PRI>, _FAST_3164) and the body's
+ * fields dict as the format's Python parser builds it (same keys, values and key order), with
+ * `program` and `pid` added as _fast_syslog adds them.
+ *
+ * Why: with the header in C, an sshd line still cost ~7 us, ~4 of them the glue between header,
+ * dispatch, the parser's regexes, Parsed and the dict; one call that returns the finished fields
+ * leaves the caller only the event to build.
+ *
+ * It claims a line only where the result is certain to be the Python path's; any other line
+ * gives None and the caller runs the Python path, which stays the reference:
+ *   - the line must be printable ASCII (0x20-0x7e): no \r \n \t NUL, no non-ASCII character, so
+ *     re's Unicode classes, str.strip()/rstrip() and `$` before a newline never come into it;
+ *   - the body's form must be one walked here, and decided by this walk (a regex that could
+ *     still match by backtracking into another reading gives None, see ipblock).
+ * The body parsers are chosen by the caller: `programs` maps a syslog program name to the index
+ * of its body parser in BODIES (the registry's Dispatcher builds it from the specs that name a
+ * C twin and are the first parser of that program).
+ * Returns (body index, host, month, day, hour, minute, second, fields) or None.
+ * ------------------------------------------------------------------------------------------- */
+
+enum { K_EVENT_TYPE, K_OUTCOME, K_MESSAGE, K_USER, K_USER_DOMAIN, K_SRC_IP, K_SRC_HOST, K_SRC_PORT,
+       K_AUTH_METHOD, K_INVALID_USER, K_PROGRAM, K_PID, K_DST_IP, K_NETWORK_PROTOCOL, K_ACTION,
+       K_BLOCKED, K_LOG_PREFIX, K_IN_INTERFACE, K_OUT_INTERFACE, K_DST_PORT, K_LENGTH, K_TTL,
+       K_UDP_LENGTH, K_SOURCE_BYTES, K_TCP_FLAGS, V_SUCCESS, V_FAILURE, V_INVALID_USER, V_TRUE,
+       V_FALSE, V_DROP, V_REJECT, V_ACCEPT, V_LOG, V_EMPTY, N_NAMES };
+static const char *const NAMES[N_NAMES] = {
+    "event_type", "outcome", "message", "user", "user_domain", "src_ip", "src_host", "src_port",
+    "auth_method", "invalid_user", "program", "pid", "dst_ip", "network_protocol", "action",
+    "blocked", "log_prefix", "in_interface", "out_interface", "dst_port", "length", "ttl",
+    "udp_length", "source.bytes", "tcp_flags", "success", "failure", "invalid_user", "true",
+    "false", "drop", "reject", "accept", "log", ""};
+static PyObject *STR[N_NAMES]; /* interned at import */
+
+/* d[STR[key]] = v (v consumed; NULL: its error is set). 0, or -1 with an error set. */
+static int put(PyObject *d, int key, PyObject *v) {
+    if (v == NULL) return -1;
+    int rc = PyDict_SetItem(d, STR[key], v);
+    Py_DECREF(v);
+    return rc;
+}
+
+static int put_const(PyObject *d, int key, int value) { return PyDict_SetItem(d, STR[key], STR[value]); }
+
+static int put_sub(PyObject *d, int key, const char *s, Py_ssize_t a, Py_ssize_t b) {
+    return put(d, key, PyUnicode_FromStringAndSize(s + a, b - a));
+}
+
+static inline int is_digit(char c) { return c >= '0' && c <= '9'; }
+
+/* A run of ASCII digits as an int, as base.digits() gives it: None past 18 digits. */
+static PyObject *digits_value(const char *s, Py_ssize_t a, Py_ssize_t b) {
+    if (b - a > 18) Py_RETURN_NONE;
+    long long v = 0;
+    for (Py_ssize_t k = a; k < b; k++) v = v * 10 + (s[k] - '0');
+    return PyLong_FromLongLong(v);
+}
+
+static Py_ssize_t find_from(const char *s, Py_ssize_t n, Py_ssize_t from, const char *what, Py_ssize_t wn) {
+    if (from < 0 || from > n - wn) return -1;
+    const char *got = memmem(s + from, (size_t)(n - from), what, (size_t)wn);
+    return got ? got - s : -1;
+}
+
+/* sshd's `(?P<ip>[\w.:%-]+)(?: port (?P<port>\d+))?` then one of the alternatives `alts`
+ * (1: ` ssh\d?`, 2: `$`, 4: `:`) at s[j:n]. Each quantifier is decided by one scan: a shorter ip
+ * or port ends before a character of its own class, which ` ssh` and `$` refuse, and without the
+ * port group the text goes on with ` port`, which they refuse too. Only `:` could match inside a
+ * shorter ip (an IPv6 address cut at one of its colons): that case gives -1 (undecided).
+ * 1: matched (ip [j, *ip1), port [*p0, *p1) or *p0 = -1); 0: no match at j; -1: undecided. */
+static int ipblock(const char *s, Py_ssize_t n, Py_ssize_t j, int alts, Py_ssize_t *ip1, Py_ssize_t *p0,
+                   Py_ssize_t *p1) {
+    Py_ssize_t i = j;
+    while (i < n && (is_word((unsigned char)s[i]) || s[i] == '.' || s[i] == ':' || s[i] == '%' || s[i] == '-')) i++;
+    if (i == j) return 0;
+    *ip1 = i;
+    *p0 = -1;
+#define ALT_OK(k) (((alts & 1) && n - (k) >= 4 && memcmp(s + (k), " ssh", 4) == 0) || ((alts & 2) && (k) == n) || \
+                   ((alts & 4) && (k) < n && s[k] == ':'))
+    if (n - i > 6 && memcmp(s + i, " port ", 6) == 0 && is_digit(s[i + 6])) {
+        Py_ssize_t d = i + 6;
+        while (d < n && is_digit(s[d])) d++;
+        if (ALT_OK(d)) {
+            *p0 = i + 6;
+            *p1 = d;
+            return 1;
+        }
+    } else if (ALT_OK(i)) {
+        return 1;
+    }
+#undef ALT_OK
+    if (alts & 4) {
+        for (Py_ssize_t k = j + 1; k < i; k++)
+            if (s[k] == ':') return -1;
+    }
+    return 0;
+}
+
+/* sshd.parse_sshd for the forms `Accepted M for U from IP[ port N]`, `Failed M for [invalid
+ * user ]U from IP[ port N]` and `Invalid|Illegal user U from IP[ port N]` (the first pattern of
+ * their first word, whose match decides the event): the fields dict, or None. */
+static PyObject *sshd_body(PyObject *line, const char *s, Py_ssize_t off, Py_ssize_t n) {
+    Py_ssize_t len = n - off;
+    const char *m = s + off;
+    if (len < 2 || !(m[0] >= 'A' && m[0] <= 'Z') || !(m[1] >= 'a' && m[1] <= 'z') || m[len - 1] == ' ')
+        Py_RETURN_NONE; /* not these forms; or a body str.strip() would change */
+    if (memmem(m, (size_t)(len < 40 ? len : 40), "pam_", 4) != NULL) Py_RETURN_NONE; /* linux_auth's */
+    enum { ACC, FAIL, INV } form;
+    Py_ssize_t i, m0 = -1, m1 = -1, u0, u1 = -1, ip0 = -1, ip1 = -1, p0 = -1, p1 = -1;
+    int invalid = 0;
+    if (len > 9 && memcmp(m, "Accepted ", 9) == 0) {
+        form = ACC;
+        i = 9;
+    } else if (len > 7 && memcmp(m, "Failed ", 7) == 0) {
+        form = FAIL;
+        i = 7;
+    } else if (len > 13 && (memcmp(m, "Invalid user ", 13) == 0 || memcmp(m, "Illegal user ", 13) == 0)) {
+        form = INV;
+        i = 13;
+    } else {
+        Py_RETURN_NONE;
+    }
+    if (form != INV) { /* (?P<method>\S+) for */
+        m0 = i;
+        while (i < len && m[i] != ' ') i++;
+        m1 = i;
+        if (m1 == m0 || len - i < 5 || memcmp(m + i, " for ", 5) != 0) Py_RETURN_NONE;
+        i += 5;
+    }
+    if (form == ACC) { /* (?P<user>\S*) from IP PORT (?: ssh\d?|$|:) */
+        u0 = i;
+        while (i < len && m[i] != ' ') i++;
+        u1 = i;
+        if (len - i < 6 || memcmp(m + i, " from ", 6) != 0) Py_RETURN_NONE;
+        ip0 = i + 6;
+        if (ipblock(m, len, ip0, 1 | 2 | 4, &ip1, &p0, &p1) != 1) Py_RETURN_NONE;
+    } else { /* (?P<user>.*?) from IP PORT then (?: ssh\d?|$) (Failed) or \s*$ (Invalid) */
+        if (form == FAIL && len - i >= 13 &&
+            (memcmp(m + i, "invalid user ", 13) == 0 || memcmp(m + i, "illegal user ", 13) == 0)) {
+            invalid = 1;
+            i += 13;
+        }
+        u0 = i;
+        for (Py_ssize_t q = find_from(m, len, u0, " from ", 6); q >= 0; q = find_from(m, len, q + 1, " from ", 6)) {
+            int r = ipblock(m, len, q + 6, form == FAIL ? 1 | 2 : 2, &ip1, &p0, &p1);
+            if (r < 0) Py_RETURN_NONE;
+            if (r == 1) {
+                u1 = q;
+                ip0 = q + 6;
+                break;
+            }
+        }
+        if (u1 < 0) Py_RETURN_NONE; /* (with `invalid user ` taken, re would retry without it) */
+        if (form == INV) invalid = 1;
+    }
+    PyObject *f = PyDict_New();
+    if (f == NULL) return NULL;
+    /* event_type: the kind, or `accepted_`/`failed_` + the method's part before `/`, `-` -> `_` */
+    if (form == INV) {
+        if (put_const(f, K_EVENT_TYPE, V_INVALID_USER) < 0) goto fail;
+    } else {
+        Py_ssize_t me = m0;
+        while (me < m1 && m[me] != '/') me++;
+        const char *pre = form == ACC ? "accepted_" : "failed_";
+        Py_ssize_t pn = (Py_ssize_t)strlen(pre);
+        char *buf = PyMem_Malloc((size_t)(pn + me - m0 + 1));
+        if (buf == NULL) {
+            PyErr_NoMemory();
+            goto fail;
+        }
+        memcpy(buf, pre, (size_t)pn);
+        for (Py_ssize_t k = m0; k < me; k++) buf[pn + k - m0] = m[k] == '-' ? '_' : m[k];
+        PyObject *et = PyUnicode_FromStringAndSize(buf, pn + me - m0);
+        PyMem_Free(buf);
+        if (put(f, K_EVENT_TYPE, et) < 0) goto fail;
+    }
+    if (put_const(f, K_OUTCOME, form == ACC ? V_SUCCESS : V_FAILURE) < 0) goto fail;
+    if (put(f, K_MESSAGE, PyUnicode_Substring(line, off, n)) < 0) goto fail;
+    if (u1 > u0 && !(u1 - u0 == 5 && memcmp(m + u0, "*****", 5) == 0)) {
+        const char *at = memchr(m + u0, '@', (size_t)(u1 - u0));
+        if (at != NULL && at != m + u0) { /* user@domain */
+            Py_ssize_t ai = at - m;
+            if (put_sub(f, K_USER, m, u0, ai) < 0) goto fail;
+            if (ai + 1 < u1 && put_sub(f, K_USER_DOMAIN, m, ai + 1, u1) < 0) goto fail;
+        } else if (put_sub(f, K_USER, m, u0, u1) < 0) {
+            goto fail;
+        }
+    }
+    { /* an address (a `:` in it, or digits and dots ending with a digit) or a host name */
+        int colon = memchr(m + ip0, ':', (size_t)(ip1 - ip0)) != NULL, numeric = is_digit(m[ip1 - 1]);
+        for (Py_ssize_t k = ip0; numeric && k < ip1; k++)
+            if (!is_digit(m[k]) && m[k] != '.') numeric = 0;
+        if (colon || numeric) {
+            Py_ssize_t a = ip0;
+            if (ip1 - ip0 >= 7 && memcmp(m + ip0, "::ffff:", 7) == 0 && memchr(m + ip0, '.', (size_t)(ip1 - ip0)))
+                a += 7;
+            if (put_sub(f, K_SRC_IP, m, a, ip1) < 0) goto fail;
+        } else if (put_sub(f, K_SRC_HOST, m, ip0, ip1) < 0) {
+            goto fail;
+        }
+    }
+    if (p0 >= 0 && put(f, K_SRC_PORT, digits_value(m, p0, p1)) < 0) goto fail;
+    if (form != INV && put_sub(f, K_AUTH_METHOD, m, m0, m1) < 0) goto fail;
+    if (invalid && PyDict_SetItem(f, STR[K_INVALID_USER], Py_True) < 0) goto fail;
+    return f;
+fail:
+    Py_DECREF(f);
+    return NULL;
+}
+
+static inline int has(const char *s, Py_ssize_t n, const char *what) {
+    return memmem(s, (size_t)n, what, strlen(what)) != NULL;
+}
+
+/* firewall.parse_netfilter for a body whose pairs split_pairs decides and whose numbers (SPT,
+ * DPT, LEN, TTL) are plain runs of 1-18 digits (int() of anything else: the Python path). */
+static PyObject *netfilter_body(PyObject *line, const char *s, Py_ssize_t off, Py_ssize_t n) {
+    const char *m = s + off;
+    Py_ssize_t len = n - off;
+    if (!has(m, len, "IN=") || !has(m, len, "SRC=")) Py_RETURN_NONE;
+    PyObject *kv = split_core(m, len, 0);
+    if (kv == NULL || kv == Py_None) return kv;
+    PyObject *f = NULL;
+    static const char *const NUM[4] = {"SPT", "DPT", "LEN", "TTL"};
+    static const int NUM_KEY[4] = {K_SRC_PORT, K_DST_PORT, K_LENGTH, K_TTL};
+    PyObject *num[4] = {NULL, NULL, NULL, NULL};
+    for (int k = 0; k < 4; k++) {
+        PyObject *v = PyDict_GetItemString(kv, NUM[k]);
+        if (v == NULL) continue;
+        Py_ssize_t vn = PyUnicode_GET_LENGTH(v);
+        const char *vs = (const char *)PyUnicode_DATA(v);
+        if (vn < 1 || vn > 18) goto undecided;
+        for (Py_ssize_t q = 0; q < vn; q++)
+            if (!is_digit(vs[q])) goto undecided;
+        num[k] = digits_value(vs, 0, vn);
+        if (num[k] == NULL) goto fail;
+    }
+    /* _PREFIX: `^(?:\[\s*\d+\.\d+\]\s*)?(?P<prefix>.*?)\s*IN=`, then .strip() */
+    Py_ssize_t start = 0;
+    if (len > 0 && m[0] == '[') {
+        Py_ssize_t i = 1, d;
+        while (i < len && m[i] == ' ') i++;
+        for (d = i; i < len && is_digit(m[i]); i++);
+        if (i > d && i < len && m[i] == '.') {
+            i++;
+            for (d = i; i < len && is_digit(m[i]); i++);
+            if (i > d && i < len && m[i] == ']') {
+                i++;
+                while (i < len && m[i] == ' ') i++;
+                start = i;
+            }
+        }
+    }
+    Py_ssize_t idx = find_from(m, len, start, "IN=", 3);
+    if (idx < 0) goto undecided; /* (cannot be: `IN=` is in the body and not in the brackets) */
+    Py_ssize_t e = idx;
+    while (e > start && m[e - 1] == ' ') e--;
+    Py_ssize_t b = start;
+    while (b < e && m[b] == ' ') b++;
+    char up[256];
+    Py_ssize_t pn = e - b;
+    int action;
+    if (pn >= (Py_ssize_t)sizeof up) goto undecided; /* a long prefix: Python reads it */
+    for (Py_ssize_t k = 0; k < pn; k++) up[k] = (m[b + k] >= 'a' && m[b + k] <= 'z') ? m[b + k] - 32 : m[b + k];
+    if (has(up, pn, "DROP") || has(up, pn, "REJECT") || has(up, pn, "DENY") || has(up, pn, "BLOCK"))
+        action = has(up, pn, "REJECT") ? V_REJECT : V_DROP;
+    else if (has(up, pn, "ACCEPT") || has(up, pn, "ALLOW"))
+        action = V_ACCEPT;
+    else
+        action = V_LOG;
+    f = PyDict_New();
+    if (f == NULL) goto fail;
+    PyObject *v;
+#define KV_OR_EMPTY(name) ((v = PyDict_GetItemString(kv, name)) != NULL ? v : STR[V_EMPTY])
+    if (PyDict_SetItem(f, STR[K_SRC_IP], KV_OR_EMPTY("SRC")) < 0) goto fail;
+    if (PyDict_SetItem(f, STR[K_DST_IP], KV_OR_EMPTY("DST")) < 0) goto fail;
+    v = PyDict_GetItemString(kv, "PROTO");
+    if (v == NULL) {
+        if (PyDict_SetItem(f, STR[K_NETWORK_PROTOCOL], STR[V_EMPTY]) < 0) goto fail;
+    } else {
+        Py_ssize_t vn = PyUnicode_GET_LENGTH(v);
+        const char *vs = (const char *)PyUnicode_DATA(v);
+        PyObject *low = PyUnicode_New(vn, 127);
+        if (low == NULL) goto fail;
+        char *ld = (char *)PyUnicode_DATA(low);
+        for (Py_ssize_t k = 0; k < vn; k++) ld[k] = (vs[k] >= 'A' && vs[k] <= 'Z') ? vs[k] + 32 : vs[k];
+        if (put(f, K_NETWORK_PROTOCOL, low) < 0) goto fail;
+    }
+    if (put_const(f, K_ACTION, action) < 0) goto fail;
+    if (put_const(f, K_BLOCKED, action == V_DROP || action == V_REJECT ? V_TRUE : V_FALSE) < 0) goto fail;
+    if (put_sub(f, K_LOG_PREFIX, m, b, e) < 0) goto fail;
+    if (PyDict_SetItem(f, STR[K_IN_INTERFACE], KV_OR_EMPTY("IN")) < 0) goto fail;
+    if (PyDict_SetItem(f, STR[K_OUT_INTERFACE], KV_OR_EMPTY("OUT")) < 0) goto fail;
+#undef KV_OR_EMPTY
+    for (int k = 0; k < 4; k++)
+        if (num[k] != NULL && PyDict_SetItem(f, STR[NUM_KEY[k]], num[k]) < 0) goto fail;
+    /* UDP: the packet's size is the first LEN (the IP header's), UDP's own the second */
+    if (num[2] != NULL && has(m, len, "PROTO=UDP")) {
+        Py_ssize_t i = find_from(m, len, 0, " LEN=", 5);
+        if (i >= 0) {
+            Py_ssize_t j = i + 5, q = j;
+            while (q < len && m[q] != ' ') q++;
+            int ok = q > j && q - j < 7;
+            for (Py_ssize_t k = j; ok && k < q; k++)
+                if (!is_digit(m[k])) ok = 0;
+            if (ok) {
+                if (PyDict_SetItem(f, STR[K_UDP_LENGTH], num[2]) < 0) goto fail;
+                Py_DECREF(num[2]);
+                num[2] = digits_value(m, j, q);
+                if (num[2] == NULL || PyDict_SetItem(f, STR[K_LENGTH], num[2]) < 0) goto fail;
+            }
+        }
+    }
+    if (num[2] != NULL && PyDict_SetItem(f, STR[K_SOURCE_BYTES], num[2]) < 0) goto fail;
+    /* tcp_flags: with ` SYN ` in the body (a space after its end counts), the flags present */
+    {
+        static const char *const FLAGS[6] = {"SYN", "ACK", "FIN", "RST", "PSH", "URG"};
+        int present[6], any = 0;
+        char buf[32];
+        Py_ssize_t bn = 0;
+        for (int k = 0; k < 6; k++) {
+            char pat[6] = {' ', FLAGS[k][0], FLAGS[k][1], FLAGS[k][2], ' ', 0};
+            present[k] = has(m, len, pat) || (len >= 4 && memcmp(m + len - 4, pat, 4) == 0);
+        }
+        if (present[0]) {
+            for (int k = 0; k < 6; k++) {
+                if (!present[k]) continue;
+                if (any) buf[bn++] = ' ';
+                memcpy(buf + bn, FLAGS[k], 3);
+                bn += 3;
+                any = 1;
+            }
+            if (put(f, K_TCP_FLAGS, PyUnicode_FromStringAndSize(buf, bn)) < 0) goto fail;
+        }
+    }
+    for (int k = 0; k < 4; k++) Py_XDECREF(num[k]);
+    Py_DECREF(kv);
+    return f;
+undecided:
+    for (int k = 0; k < 4; k++) Py_XDECREF(num[k]);
+    Py_DECREF(kv);
+    Py_RETURN_NONE;
+fail:
+    for (int k = 0; k < 4; k++) Py_XDECREF(num[k]);
+    Py_DECREF(kv);
+    Py_XDECREF(f);
+    return NULL;
+}
+
+typedef PyObject *(*body_fn)(PyObject *line, const char *s, Py_ssize_t off, Py_ssize_t n);
+static const body_fn BODY_FNS[] = {sshd_body, netfilter_body};
+#define N_BODIES ((long)(sizeof BODY_FNS / sizeof BODY_FNS[0]))
+
+static PyObject *syslog_line(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 2 || !PyUnicode_Check(args[0]) || !PyDict_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "syslog_line(line: str, programs: dict)");
+        return NULL;
+    }
+    PyObject *line = args[0], *programs = args[1];
+    if (!PyUnicode_IS_ASCII(line)) Py_RETURN_NONE;
+    const char *s = (const char *)PyUnicode_DATA(line);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(line), pos = 0;
+    for (Py_ssize_t k = 0; k < n; k++)
+        if ((unsigned char)s[k] < 0x20 || s[k] == 0x7f) Py_RETURN_NONE;
+    if (n > 0 && s[0] == '<') { /* <PRI>: 1-3 digits, then not RFC 5424's `1 ` */
+        Py_ssize_t k = 1;
+        while (k < 5 && k < n && s[k] != '>') k++;
+        if (k >= 5 || k >= n || k < 2) Py_RETURN_NONE;
+        for (Py_ssize_t q = 1; q < k; q++)
+            if (!is_digit(s[q])) Py_RETURN_NONE;
+        pos = k + 1;
+        if (n - pos >= 2 && s[pos] == '1' && s[pos + 1] == ' ') Py_RETURN_NONE;
+    }
+    hdr_t hd;
+    int wide = 0;
+    if (!walk_3164(PyUnicode_1BYTE_KIND, s, n, pos, &hd, &wide) || wide) Py_RETURN_NONE;
+    if (n - hd.end >= 17 && memcmp(s + hd.end, "message repeated ", 17) == 0) Py_RETURN_NONE;
+    PyObject *app = PyUnicode_Substring(line, hd.a0, hd.a1);
+    if (app == NULL) return NULL;
+    PyObject *which = PyDict_GetItemWithError(programs, app);
+    long body = which != NULL ? PyLong_AsLong(which) : -1;
+    if (body < 0 || body >= N_BODIES) {
+        Py_DECREF(app);
+        if (PyErr_Occurred()) return NULL;
+        Py_RETURN_NONE;
+    }
+    PyObject *f = BODY_FNS[body](line, s, hd.end, n);
+    if (f == NULL || f == Py_None) {
+        Py_DECREF(app);
+        return f;
+    }
+    if (put(f, K_PROGRAM, app) < 0 ||
+        (hd.p1 > hd.p0 && hd.p0 >= 0 && put(f, K_PID, PyUnicode_Substring(line, hd.p0, hd.p1)) < 0)) {
+        Py_DECREF(f);
+        return NULL;
+    }
+    PyObject *host = PyUnicode_Substring(line, hd.h0, hd.h1);
+    if (host == NULL) {
+        Py_DECREF(f);
+        return NULL;
+    }
+    return Py_BuildValue("(lNlllllN)", body, host, hd.month, hd.day, hd.h, hd.mi, hd.s, f);
+}
+
 static PyMethodDef methods[] = {
+    {"syslog_line", (PyCFunction)(void (*)(void))syslog_line, METH_FASTCALL,
+     "syslog_line(line, programs) -> tuple | None: a whole RFC 3164 line of a program whose body "
+     "parser has a C twin (programs: name -> index in BODIES) as (body, host, month, day, hour, "
+     "minute, second, fields); None: the Python path reads the line."},
     {"access_common", access_common, METH_O,
      "access_common(line) -> tuple | None | False: web._COMMON.match(line)'s (ip, user, status, bytes, "
      "req, ua, vhost, ts, ref); False: non-ASCII where the regex's classes are Unicode-aware."},
@@ -569,4 +1009,18 @@ static PyMethodDef methods[] = {
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_logfast", "Log parsing helpers in C.", -1, methods,
                                     NULL, NULL, NULL, NULL};
 
-PyMODINIT_FUNC PyInit__logfast(void) { return PyModule_Create(&module); }
+PyMODINIT_FUNC PyInit__logfast(void) {
+    for (int k = 0; k < N_NAMES; k++) {
+        if (STR[k] == NULL && (STR[k] = PyUnicode_InternFromString(NAMES[k])) == NULL) return NULL;
+    }
+    PyObject *mod = PyModule_Create(&module);
+    if (mod == NULL) return NULL;
+    /* the body parsers syslog_line knows, by index (the names of the parsers they twin) */
+    PyObject *bodies = Py_BuildValue("(ss)", "sshd", "netfilter");
+    if (bodies == NULL || PyModule_AddObject(mod, "BODIES", bodies) < 0) {
+        Py_XDECREF(bodies);
+        Py_DECREF(mod);
+        return NULL;
+    }
+    return mod;
+}

@@ -1,0 +1,256 @@
+"""The whole-line C path (_logfast.syslog_line: header and body in one call, for the programs
+whose first parser has a C twin) gives exactly the events of the Python path, which stays the
+reference: same parser, logsource, host, time, fields (values, types and key order) and repeat.
+
+Lines: every SEKOIA sample and fuzz seed, lines generated from each twin's grammar (the forms
+it claims and the near misses it must leave to Python: users with spaces, `from` or `@`,
+IPv6 addresses cut at a colon, host names, ports past 18 digits, prefixes in brackets,
+numbers int() reads differently...), and tens of thousands of mutations of them (NULs, tabs,
+newlines, non-ASCII, truncation, splices, 100k-character lines)."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+
+from nocsoc.collectors.logs import parsers as parsers_mod
+from nocsoc.collectors.logs.parsers import LineParser
+from tests.collectors.logs.test_fuzz import ALL_SEEDS
+
+logfast = pytest.importorskip("nocsoc.collectors.logs._logfast",
+                              reason="C accelerator not built (tests/test_speedups.py says so)")
+
+
+@contextmanager
+def _python_only() -> Iterator[None]:
+    saved = parsers_mod._c_line
+    parsers_mod._c_line = None
+    try:
+        yield
+    finally:
+        parsers_mod._c_line = saved
+
+
+def _events(lp: LineParser, line: str, network: bool) -> list[tuple[Any, ...]]:
+    evs = lp.events(line, network=network, sender="192.0.2.1" if network else "")
+    # (key order matters: alert samples and `--json` show the fields as the dict has them)
+    return [(e.raw, e.host, e.parser, e.product, e.services, e.categories, e.source, e.route_key,
+             list(e.fields.items()), [type(v) for v in e.fields.values()], e.time) for e in evs] + [lp.repeat]
+
+
+def _same_minute(a: list[tuple[Any, ...]], b: list[tuple[Any, ...]]) -> bool:
+    """Equal; the receive time each path read from the clock may differ by the call's duration,
+    which moves a year-less stamp only across a year boundary: the same to within a minute."""
+    if len(a) != len(b) or a[-1] != b[-1]:
+        return False
+    return all(x[:-1] == y[:-1] and abs(x[-1] - y[-1]) <= 60 for x, y in zip(a[:-1], b[:-1], strict=True))
+
+
+def compare(lines: list[str]) -> int:
+    """Assert both paths agree on every line (file and network); how many lines C claimed."""
+    lp_c, lp_py = LineParser(default_host="h"), LineParser(default_host="h")
+    claimed = 0
+    for line in lines:
+        if logfast.syslog_line(line, lp_c._c_programs) is not None:
+            claimed += 1
+        for network in (False, True):
+            got = _events(lp_c, line, network)
+            with _python_only():
+                want = _events(lp_py, line, network)
+            assert _same_minute(got, want), (network, line[:400], got, want)
+    return claimed
+
+
+METHODS = ["password", "publickey", "keyboard-interactive/pam", "gssapi-with-mic", "none", "hostbased",
+           "keyboard-interactive/pam-x", "a/b/c", "-", "/x"]
+USERS = ["root", "minh", "admin", "", "a b", "x from y", "from", "jdoe@corp.local", "@x", "a@", "*****",
+         "****", "u:v", "user.name-1", "invalid", "illegal user z", "a  b", "for", "port"]
+ADDRS = ["203.0.113.5", "10.0.0.1", "::1", "2001:db8::1", "::ffff:198.51.100.7", "::ffff:abc", "fe80::1%eth0",
+         "host.example.org", "1.2.3.4:", "1.2.3", "12345", "1.2.3.a", "a1", "%", "-", ".", "1.2.3.4.5",
+         "300.1.1.1", "_h", "::", "x:y"]
+TAILS = [" ssh2", " ssh", "", ": RSA SHA256:abc", " ssh2: ED25519 SHA256:x", " [preauth]", ":", " sshx",
+         " foo", "  ", " ssh2 ", "x", " port", " port x"]
+PORTS = ["", " port 22", " port 40022", " port 0", " port 1" + "9" * 17, " port 1" + "9" * 18, " port 00022",
+         " port", " port  22", " port 22x"]
+
+
+def _sshd_body(rnd: random.Random) -> str:
+    form = rnd.random()
+    user, addr = rnd.choice(USERS), rnd.choice(ADDRS)
+    rest = addr + rnd.choice(PORTS) + rnd.choice(TAILS)
+    if form < 0.3:
+        return f"Accepted {rnd.choice(METHODS)} for {user} from {rest}"
+    if form < 0.6:
+        inv = rnd.choice(["", "", "invalid user ", "illegal user ", "Invalid user "])
+        return f"Failed {rnd.choice(METHODS)} for {inv}{user} from {rest}"
+    if form < 0.8:
+        return f"{rnd.choice(['Invalid', 'Illegal', 'invalid'])} user {user} from {rest}"
+    return rnd.choice([
+        f"Connection closed by {addr} port 22 [preauth]", f"Disconnected from user {user} {rest}",
+        "pam_unix(sshd:auth): authentication failure; rhost=1.2.3.4 user=root",
+        f"Received disconnect from {rest}", "error: PAM: Authentication failure for root from 1.2.3.4",
+        "PAM 2 more authentication failures; rhost=1.2.3.4", "SSHD_LOGIN_FAILED: Login failed for user 'x'",
+        f"message repeated 3 times: [ Failed password for {user} from {rest}]",
+        f"Accepted {rnd.choice(METHODS)} for {user}", "Accepted key RSA SHA256:x found at /k:1",
+        f"Failed {rnd.choice(METHODS)} for {user} from  {rest}", f" Failed password for {user} from {rest}",
+        f"Failed password for {user} from {rest} ", "Accepted", f"Accepted  password for {user} from {rest}",
+        f"Failed password for {user} from {addr} from {rest}", f"Xccepted password for {user} from {rest}",
+    ])
+
+
+PREFIXES = ["NOCSOC-DROP", "[1.000] NOCSOC-DROP", "[ 12345.678901] FW-ACCEPT", "[1.2]", "", "[1.] DROP",
+            "[.1] x", "[ 1.2 ]", "iptables-reject", "allow in", "DENY", "[1.2]   BLOCK  ", "Log me",
+            "LOGIN-attempt", "A" * 300, "UFW BLOCK", "[UFW AUDIT]", "nft accept: ", "x=1 drop"]
+PROTOS = ["TCP", "UDP", "ICMP", "UDPLITE", "tcp", "2", ""]
+NUMS = ["1", "22", "65535", "0", "007", "+5", "-1", "1_0", "", "0x10", "9" * 18, "9" * 19, "1.5"]
+
+
+def _num(rnd: random.Random) -> str:
+    return str(rnd.randint(0, 65535)) if rnd.random() < 0.85 else rnd.choice(NUMS)
+
+
+def _netfilter_body(rnd: random.Random) -> str:
+    proto = rnd.choice(PROTOS)
+    parts = [rnd.choice(PREFIXES), f"IN={rnd.choice(['eth0', '', 'br-1'])}",
+             f"OUT={rnd.choice(['eth1', ''])}",
+             f"SRC={rnd.choice(ADDRS)}", f"DST={rnd.choice(ADDRS)}", f"LEN={_num(rnd)}", "TOS=0x00",
+             f"TTL={_num(rnd)}", f"ID={rnd.randint(0, 65535)}", rnd.choice(["DF", "", "CE"]),
+             f"PROTO={proto}", f"SPT={_num(rnd)}", f"DPT={_num(rnd)}"]
+    if proto.upper().startswith("UDP"):
+        parts.append(f"LEN={_num(rnd)}")
+    else:
+        flags = rnd.sample(["SYN", "ACK", "FIN", "RST", "PSH", "URG"], rnd.randint(0, 4))
+        parts += ["WINDOW=1024", "RES=0x00", *flags, "URGP=0"]
+    for _ in range(rnd.choice([0, 0, 0, 1, 2])):  # what leaves the split to the regex, or changes a reading
+        k = rnd.randrange(len(parts) + 1)
+        parts.insert(k, rnd.choice(["[SRC=1.2.3.4 DST=5.6.7.8]", "mac=00:11", "MAC=00:11:22", "=x", "LEN=",
+                                    "SPT", "SYN", "IN=", "PROTO=UDP", "LEN=77", "Syn"]))
+    rnd.shuffle(parts) if rnd.random() < 0.1 else None
+    return rnd.choice([" ", "  "]).join(parts) if rnd.random() < 0.9 else "".join(parts)
+
+
+def _line(rnd: random.Random, body: str, program: str) -> str:
+    pri = rnd.choice(["", "", "<38>", "<4>", "<191>", "", "<38>", "<1234>", "<>", "<x>", "<38>1 "])
+    day = rnd.choice(["Nov 25", "Nov  5", "Feb 29", "Dec 31", "Jan  1", "Nov 5"])
+    host = rnd.choice(["web1", "fw-dc1", "portal-web2", "10.0.0.5", "h_1", "a.b-c", "web1", "ICT"])
+    tag = rnd.choice([f"{program}[{rnd.randint(1, 99999)}]", program, f"{program}[{rnd.randint(1, 99999)}]",
+                      f"{program}[]", f"{program}[x y]"])
+    hms = rnd.choice(["01:02:03", "23:59:59", "00:00:60"])
+    return f"{pri}{day} {hms} {host} {tag}:{rnd.choice([' ', ' ', ''])}{body}"
+
+
+GARBAGE = ["\x00", "\t", "\n", "\r", "\x7f", "é", "\ufffd", "ệ", " ", "  ", ":", "[", "]", ".", "@", "=",
+           "from ", " port ", " ssh", "1", "::", "%", "-", "IN=", "SRC=", "PROTO=UDP ", " SYN",
+           "LEN=", "\x1c"]
+
+
+def _mutate(rnd: random.Random, line: str) -> str:
+    for _ in range(rnd.randint(1, 3)):
+        k = rnd.random()
+        pos = rnd.randint(0, len(line))
+        if k < 0.5:
+            line = line[:pos] + rnd.choice(GARBAGE) + line[pos:]
+        elif k < 0.7:
+            line = line[:pos] + line[pos + rnd.randint(1, 4):]
+        elif k < 0.9:
+            line = line[:pos]
+        else:
+            line = line[:pos] + line[pos:] * rnd.randint(2, 5)
+    return line
+
+
+def _plain(rnd: random.Random) -> str:
+    """A line as the daemons write it (most of a real log), with random values."""
+    ip = (f"{rnd.randint(1, 254)}.{rnd.randint(0, 255)}.{rnd.randint(0, 255)}.{rnd.randint(1, 254)}"
+          if rnd.random() < 0.8 else f"2001:db8::{rnd.randint(1, 65535):x}")
+    user = rnd.choice(["root", "admin", "oracle", "minh", "ubuntu", "test", "a@b.c", "git"])
+    pid = rnd.randint(100, 99999)
+    hh, mm, ss = rnd.randint(0, 23), rnd.randint(0, 59), rnd.randint(0, 59)
+    stamp = f"Nov {rnd.randint(1, 30):2d} {hh:02d}:{mm:02d}:{ss:02d}"
+    port = rnd.randint(1, 65535)
+    k = rnd.random()
+    if k < 0.6:
+        msg = rnd.choice([f"Failed password for {user} from {ip} port {port} ssh2",
+                          f"Failed password for invalid user {user} from {ip} port {port} ssh2",
+                          f"Accepted publickey for {user} from {ip} port {port} ssh2: RSA SHA256:x",
+                          f"Accepted password for {user} from {ip} port {port} ssh2",
+                          f"Invalid user {user} from {ip} port {port}",
+                          f"Invalid user {user} from {ip}", f"Failed none for invalid user {user} from {ip}",
+                          f"Accepted keyboard-interactive/pam for {user} from {ip} port 22 ssh2"])
+        return f"{rnd.choice(['', '<38>', '<86>'])}{stamp} web{rnd.randint(1, 9)} sshd[{pid}]: {msg}"
+    proto = rnd.choice(["TCP", "UDP", "ICMP"])
+    tail = (f"SPT={rnd.randint(1, 65535)} DPT={rnd.randint(1, 65535)} "
+            + (f"LEN={rnd.randint(8, 1500)}" if proto == "UDP" else
+               f"WINDOW=1024 RES=0x00 {rnd.choice(['SYN', 'ACK PSH', 'SYN ACK', 'RST', 'FIN ACK'])} URGP=0")
+            if proto != "ICMP" else "TYPE=8 CODE=0 ID=1 SEQ=2")
+    prefix = rnd.choice(["NOCSOC-DROP", "UFW BLOCK", "fw-accept"])
+    msg = (f"[{rnd.randint(0, 99999)}.{rnd.randint(0, 999999):06d}] {prefix} "
+           f"IN=eth0 OUT= MAC=00:11:22:33:44:55 SRC={ip} DST=10.0.0.{rnd.randint(1, 254)} "
+           f"LEN={rnd.randint(20, 1500)} "
+           f"TOS=0x00 PREC=0x00 TTL={rnd.randint(1, 255)} ID={rnd.randint(0, 65535)} DF PROTO={proto} {tail}")
+    return f"{rnd.choice(['', '<4>'])}{stamp} fw{rnd.randint(1, 9)} kernel: {msg}"
+
+
+def _generated(seed: int, n: int) -> list[str]:
+    rnd = random.Random(seed)
+    out = []
+    for _ in range(n):
+        if rnd.random() < 0.4:
+            out.append(_plain(rnd))
+        elif rnd.random() < 0.5:
+            prog = rnd.choice(["sshd", "sshd", "sshd-session", "sshd-auth", "kernel", "sshd-keygen"])
+            out.append(_line(rnd, _sshd_body(rnd), prog))
+        else:
+            out.append(_line(rnd, _netfilter_body(rnd), rnd.choice(["kernel", "kernel", "sshd"])))
+    return out
+
+
+def test_sample_and_seed_lines_read_the_same() -> None:
+    compare(list(ALL_SEEDS))
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_generated_lines_read_the_same(seed: int) -> None:
+    lines = _generated(seed, 12_000)
+    claimed = compare(lines)
+    assert claimed > 5_000  # the twins take most lines of their grammar (and leave the rest)
+
+
+def test_mutated_lines_read_the_same() -> None:
+    rnd = random.Random(3)
+    base = _generated(4, 4_000)
+    lines = [_mutate(rnd, rnd.choice(base)) for _ in range(20_000)]
+    claimed = compare(lines)
+    assert claimed > 2_000
+
+
+def test_odd_text_goes_to_python_or_reads_the_same() -> None:
+    base = "<38>Nov 25 01:02:03 web1 sshd[7]: Failed password for root from 203.0.113.5 port 22 ssh2"
+    fw = ("Nov 25 01:02:03 fw kernel: [1.0] DROP IN=eth0 OUT= SRC=1.2.3.4 DST=5.6.7.8 LEN=44 PROTO=TCP "
+          "SPT=1 DPT=2 SYN URGP=0")
+    lp = LineParser(default_host="h")
+    for line in (base, fw):
+        assert logfast.syslog_line(line, lp._c_programs) is not None
+        for odd in (line + "\x00", line + "\r\n", line + " é", line.replace(" ", "\t", 1), line + "\udcff"):
+            assert logfast.syslog_line(odd, lp._c_programs) is None
+    compare([base, fw, base + "\x00", fw + "\n", base.replace("root", "rôot"), "x" * 100_000,
+             base.replace("root", "r" * 100_000), fw.replace("DROP", "DROP" + "N" * 100_000),
+             fw.replace("1.2.3.4", "1.2.3.4" * 20_000)])
+
+
+def test_only_a_programs_first_parser_is_twinned() -> None:
+    """The C twin stands for a program only when its spec comes first for it: a site parser
+    registered before it (a lower `order`) takes the program back to Python."""
+    from nocsoc.collectors.logs.parsers import registry
+    from nocsoc.collectors.logs.parsers.registry import ParserSpec
+    from nocsoc.logsources import LogSource
+
+    mine = ParserSpec("mine", lambda msg, app, st: None, (LogSource("linux", ("sshd",)),), programs=("sshd",),
+                      order=1)
+    lp = LineParser(default_host="h", parsers=[mine, *registry.specs()])
+    assert "sshd" not in lp._c_programs and "sshd-session" in lp._c_programs
+    assert "kernel" in LineParser(default_host="h")._c_programs
