@@ -623,8 +623,15 @@ static int put(PyObject *d, int key, PyObject *v) {
 
 static int put_const(PyObject *d, int key, int value) { return PyDict_SetItem(d, STR[key], STR[value]); }
 
+/* s[a:b] of ASCII text as a str (without PyUnicode_FromStringAndSize's UTF-8 decoding) */
+static PyObject *ascii_sub(const char *s, Py_ssize_t a, Py_ssize_t b) {
+    PyObject *u = PyUnicode_New(b - a, 127);
+    if (u != NULL) memcpy(PyUnicode_DATA(u), s + a, (size_t)(b - a));
+    return u;
+}
+
 static int put_sub(PyObject *d, int key, const char *s, Py_ssize_t a, Py_ssize_t b) {
-    return put(d, key, PyUnicode_FromStringAndSize(s + a, b - a));
+    return put(d, key, ascii_sub(s, a, b));
 }
 
 static inline int is_digit(char c) { return c >= '0' && c <= '9'; }
@@ -639,8 +646,23 @@ static PyObject *digits_value(const char *s, Py_ssize_t a, Py_ssize_t b) {
 
 static Py_ssize_t find_from(const char *s, Py_ssize_t n, Py_ssize_t from, const char *what, Py_ssize_t wn) {
     if (from < 0 || from > n - wn) return -1;
-    const char *got = memmem(s + from, (size_t)(n - from), what, (size_t)wn);
-    return got ? got - s : -1;
+    for (const char *p = s + from, *end = s + n - wn; p <= end; p++) {
+        p = memchr(p, what[0], (size_t)(end - p + 1));
+        if (p == NULL) return -1;
+        if (memcmp(p, what, (size_t)wn) == 0) return p - s;
+    }
+    return -1;
+}
+
+/* `what in s[0:n]` (glibc's memmem costs more than the search itself on these short needles) */
+static inline int has(const char *s, Py_ssize_t n, const char *what) {
+    Py_ssize_t wn = (Py_ssize_t)strlen(what);
+    for (const char *p = s, *end = s + n - wn; p <= end; p++) {
+        p = memchr(p, what[0], (size_t)(end - p + 1));
+        if (p == NULL) return 0;
+        if (memcmp(p, what, (size_t)wn) == 0) return 1;
+    }
+    return 0;
 }
 
 /* sshd's `(?P<ip>[\w.:%-]+)(?: port (?P<port>\d+))?` then one of the alternatives `alts`
@@ -685,7 +707,7 @@ static PyObject *sshd_body(PyObject *line, const char *s, Py_ssize_t off, Py_ssi
     const char *m = s + off;
     if (len < 2 || !(m[0] >= 'A' && m[0] <= 'Z') || !(m[1] >= 'a' && m[1] <= 'z') || m[len - 1] == ' ')
         Py_RETURN_NONE; /* not these forms; or a body str.strip() would change */
-    if (memmem(m, (size_t)(len < 40 ? len : 40), "pam_", 4) != NULL) Py_RETURN_NONE; /* linux_auth's */
+    if (has(m, len < 40 ? len : 40, "pam_")) Py_RETURN_NONE; /* linux_auth's */
     enum { ACC, FAIL, INV } form;
     Py_ssize_t i, m0 = -1, m1 = -1, u0, u1 = -1, ip0 = -1, ip1 = -1, p0 = -1, p1 = -1;
     int invalid = 0;
@@ -751,7 +773,7 @@ static PyObject *sshd_body(PyObject *line, const char *s, Py_ssize_t off, Py_ssi
         }
         memcpy(buf, pre, (size_t)pn);
         for (Py_ssize_t k = m0; k < me; k++) buf[pn + k - m0] = m[k] == '-' ? '_' : m[k];
-        PyObject *et = PyUnicode_FromStringAndSize(buf, pn + me - m0);
+        PyObject *et = ascii_sub(buf, 0, pn + me - m0);
         PyMem_Free(buf);
         if (put(f, K_EVENT_TYPE, et) < 0) goto fail;
     }
@@ -789,32 +811,52 @@ fail:
     return NULL;
 }
 
-static inline int has(const char *s, Py_ssize_t n, const char *what) {
-    return memmem(s, (size_t)n, what, strlen(what)) != NULL;
-}
+/* firewall.parse_netfilter for a body whose pairs split_pairs decides (mode 0: every token with
+ * a `=` has an all-capitals key) and whose numbers (SPT, DPT, LEN, TTL) are plain runs of 1-18
+ * digits (int() of anything else: the Python path). The pairs are not built: the walk keeps the
+ * last value of each key the fields need (later keys win, as in the dict). */
+enum { NF_SRC, NF_DST, NF_PROTO, NF_IN, NF_OUT, NF_SPT, NF_DPT, NF_LEN, NF_TTL, NF_N };
+static const char *const NF_KEYS[NF_N] = {"SRC", "DST", "PROTO", "IN", "OUT", "SPT", "DPT", "LEN", "TTL"};
+static const Py_ssize_t NF_LENS[NF_N] = {3, 3, 5, 2, 3, 3, 3, 3, 3};
+static const char *const FLAGS[6] = {"SYN", "ACK", "FIN", "RST", "PSH", "URG"};
 
-/* firewall.parse_netfilter for a body whose pairs split_pairs decides and whose numbers (SPT,
- * DPT, LEN, TTL) are plain runs of 1-18 digits (int() of anything else: the Python path). */
 static PyObject *netfilter_body(PyObject *line, const char *s, Py_ssize_t off, Py_ssize_t n) {
     const char *m = s + off;
     Py_ssize_t len = n - off;
     if (!has(m, len, "IN=") || !has(m, len, "SRC=")) Py_RETURN_NONE;
-    PyObject *kv = split_core(m, len, 0);
-    if (kv == NULL || kv == Py_None) return kv;
-    PyObject *f = NULL;
-    static const char *const NUM[4] = {"SPT", "DPT", "LEN", "TTL"};
-    static const int NUM_KEY[4] = {K_SRC_PORT, K_DST_PORT, K_LENGTH, K_TTL};
-    PyObject *num[4] = {NULL, NULL, NULL, NULL};
-    for (int k = 0; k < 4; k++) {
-        PyObject *v = PyDict_GetItemString(kv, NUM[k]);
-        if (v == NULL) continue;
-        Py_ssize_t vn = PyUnicode_GET_LENGTH(v);
-        const char *vs = (const char *)PyUnicode_DATA(v);
-        if (vn < 1 || vn > 18) goto undecided;
-        for (Py_ssize_t q = 0; q < vn; q++)
-            if (!is_digit(vs[q])) goto undecided;
-        num[k] = digits_value(vs, 0, vn);
-        if (num[k] == NULL) goto fail;
+    Py_ssize_t v0[NF_N], v1[NF_N];
+    int present[6] = {0, 0, 0, 0, 0, 0}; /* ` FLAG ` in msg + " ": a token FLAG after a space */
+    for (int k = 0; k < NF_N; k++) v0[k] = -1;
+    for (Py_ssize_t i = 0; i < len;) { /* split_pairs(msg, 0)'s walk (printable ASCII: ' ' only) */
+        while (i < len && m[i] == ' ') i++;
+        if (i >= len) break;
+        Py_ssize_t t0 = i;
+        while (i < len && m[i] != ' ') i++;
+        const char *eq = memchr(m + t0, '=', (size_t)(i - t0));
+        if (eq == NULL) {
+            if (i - t0 == 3 && t0 > 0) {
+                for (int k = 0; k < 6; k++)
+                    if (memcmp(m + t0, FLAGS[k], 3) == 0) present[k] = 1;
+            }
+            continue;
+        }
+        Py_ssize_t k1 = eq - m;
+        if (k1 == t0) Py_RETURN_NONE;
+        for (Py_ssize_t k = t0; k < k1; k++)
+            if (m[k] < 'A' || m[k] > 'Z') Py_RETURN_NONE;
+        for (int k = 0; k < NF_N; k++) {
+            if (NF_LENS[k] == k1 - t0 && memcmp(m + t0, NF_KEYS[k], (size_t)(k1 - t0)) == 0) {
+                v0[k] = k1 + 1;
+                v1[k] = i;
+                break;
+            }
+        }
+    }
+    for (int k = NF_SPT; k <= NF_TTL; k++) {
+        if (v0[k] < 0) continue;
+        if (v1[k] - v0[k] < 1 || v1[k] - v0[k] > 18) Py_RETURN_NONE;
+        for (Py_ssize_t q = v0[k]; q < v1[k]; q++)
+            if (!is_digit(m[q])) Py_RETURN_NONE;
     }
     /* _PREFIX: `^(?:\[\s*\d+\.\d+\]\s*)?(?P<prefix>.*?)\s*IN=`, then .strip() */
     Py_ssize_t start = 0;
@@ -833,7 +875,7 @@ static PyObject *netfilter_body(PyObject *line, const char *s, Py_ssize_t off, P
         }
     }
     Py_ssize_t idx = find_from(m, len, start, "IN=", 3);
-    if (idx < 0) goto undecided; /* (cannot be: `IN=` is in the body and not in the brackets) */
+    if (idx < 0) Py_RETURN_NONE; /* (cannot be: `IN=` is in the body and not in the brackets) */
     Py_ssize_t e = idx;
     while (e > start && m[e - 1] == ' ') e--;
     Py_ssize_t b = start;
@@ -841,7 +883,7 @@ static PyObject *netfilter_body(PyObject *line, const char *s, Py_ssize_t off, P
     char up[256];
     Py_ssize_t pn = e - b;
     int action;
-    if (pn >= (Py_ssize_t)sizeof up) goto undecided; /* a long prefix: Python reads it */
+    if (pn >= (Py_ssize_t)sizeof up) Py_RETURN_NONE; /* a long prefix: Python reads it */
     for (Py_ssize_t k = 0; k < pn; k++) up[k] = (m[b + k] >= 'a' && m[b + k] <= 'z') ? m[b + k] - 32 : m[b + k];
     if (has(up, pn, "DROP") || has(up, pn, "REJECT") || has(up, pn, "DENY") || has(up, pn, "BLOCK"))
         action = has(up, pn, "REJECT") ? V_REJECT : V_DROP;
@@ -849,34 +891,42 @@ static PyObject *netfilter_body(PyObject *line, const char *s, Py_ssize_t off, P
         action = V_ACCEPT;
     else
         action = V_LOG;
-    f = PyDict_New();
-    if (f == NULL) goto fail;
-    PyObject *v;
-#define KV_OR_EMPTY(name) ((v = PyDict_GetItemString(kv, name)) != NULL ? v : STR[V_EMPTY])
-    if (PyDict_SetItem(f, STR[K_SRC_IP], KV_OR_EMPTY("SRC")) < 0) goto fail;
-    if (PyDict_SetItem(f, STR[K_DST_IP], KV_OR_EMPTY("DST")) < 0) goto fail;
-    v = PyDict_GetItemString(kv, "PROTO");
-    if (v == NULL) {
+    PyObject *f = PyDict_New();
+    if (f == NULL) return NULL;
+    PyObject *len_v = NULL;
+#define PUT_KV(key, k)                                                                                \
+    if ((v0[k] < 0 ? PyDict_SetItem(f, STR[key], STR[V_EMPTY]) : put_sub(f, key, m, v0[k], v1[k])) < 0) \
+        goto fail;
+    PUT_KV(K_SRC_IP, NF_SRC)
+    PUT_KV(K_DST_IP, NF_DST)
+    if (v0[NF_PROTO] < 0) {
         if (PyDict_SetItem(f, STR[K_NETWORK_PROTOCOL], STR[V_EMPTY]) < 0) goto fail;
     } else {
-        Py_ssize_t vn = PyUnicode_GET_LENGTH(v);
-        const char *vs = (const char *)PyUnicode_DATA(v);
+        Py_ssize_t vn = v1[NF_PROTO] - v0[NF_PROTO];
         PyObject *low = PyUnicode_New(vn, 127);
         if (low == NULL) goto fail;
         char *ld = (char *)PyUnicode_DATA(low);
-        for (Py_ssize_t k = 0; k < vn; k++) ld[k] = (vs[k] >= 'A' && vs[k] <= 'Z') ? vs[k] + 32 : vs[k];
+        for (Py_ssize_t k = 0; k < vn; k++) {
+            char c = m[v0[NF_PROTO] + k];
+            ld[k] = (c >= 'A' && c <= 'Z') ? c + 32 : c;
+        }
         if (put(f, K_NETWORK_PROTOCOL, low) < 0) goto fail;
     }
     if (put_const(f, K_ACTION, action) < 0) goto fail;
     if (put_const(f, K_BLOCKED, action == V_DROP || action == V_REJECT ? V_TRUE : V_FALSE) < 0) goto fail;
     if (put_sub(f, K_LOG_PREFIX, m, b, e) < 0) goto fail;
-    if (PyDict_SetItem(f, STR[K_IN_INTERFACE], KV_OR_EMPTY("IN")) < 0) goto fail;
-    if (PyDict_SetItem(f, STR[K_OUT_INTERFACE], KV_OR_EMPTY("OUT")) < 0) goto fail;
-#undef KV_OR_EMPTY
-    for (int k = 0; k < 4; k++)
-        if (num[k] != NULL && PyDict_SetItem(f, STR[NUM_KEY[k]], num[k]) < 0) goto fail;
+    PUT_KV(K_IN_INTERFACE, NF_IN)
+    PUT_KV(K_OUT_INTERFACE, NF_OUT)
+#undef PUT_KV
+    if (v0[NF_SPT] >= 0 && put(f, K_SRC_PORT, digits_value(m, v0[NF_SPT], v1[NF_SPT])) < 0) goto fail;
+    if (v0[NF_DPT] >= 0 && put(f, K_DST_PORT, digits_value(m, v0[NF_DPT], v1[NF_DPT])) < 0) goto fail;
+    if (v0[NF_LEN] >= 0) {
+        len_v = digits_value(m, v0[NF_LEN], v1[NF_LEN]);
+        if (len_v == NULL || PyDict_SetItem(f, STR[K_LENGTH], len_v) < 0) goto fail;
+    }
+    if (v0[NF_TTL] >= 0 && put(f, K_TTL, digits_value(m, v0[NF_TTL], v1[NF_TTL])) < 0) goto fail;
     /* UDP: the packet's size is the first LEN (the IP header's), UDP's own the second */
-    if (num[2] != NULL && has(m, len, "PROTO=UDP")) {
+    if (len_v != NULL && has(m, len, "PROTO=UDP")) {
         Py_ssize_t i = find_from(m, len, 0, " LEN=", 5);
         if (i >= 0) {
             Py_ssize_t j = i + 5, q = j;
@@ -885,24 +935,19 @@ static PyObject *netfilter_body(PyObject *line, const char *s, Py_ssize_t off, P
             for (Py_ssize_t k = j; ok && k < q; k++)
                 if (!is_digit(m[k])) ok = 0;
             if (ok) {
-                if (PyDict_SetItem(f, STR[K_UDP_LENGTH], num[2]) < 0) goto fail;
-                Py_DECREF(num[2]);
-                num[2] = digits_value(m, j, q);
-                if (num[2] == NULL || PyDict_SetItem(f, STR[K_LENGTH], num[2]) < 0) goto fail;
+                if (PyDict_SetItem(f, STR[K_UDP_LENGTH], len_v) < 0) goto fail;
+                Py_DECREF(len_v);
+                len_v = digits_value(m, j, q);
+                if (len_v == NULL || PyDict_SetItem(f, STR[K_LENGTH], len_v) < 0) goto fail;
             }
         }
     }
-    if (num[2] != NULL && PyDict_SetItem(f, STR[K_SOURCE_BYTES], num[2]) < 0) goto fail;
+    if (len_v != NULL && PyDict_SetItem(f, STR[K_SOURCE_BYTES], len_v) < 0) goto fail;
     /* tcp_flags: with ` SYN ` in the body (a space after its end counts), the flags present */
     {
-        static const char *const FLAGS[6] = {"SYN", "ACK", "FIN", "RST", "PSH", "URG"};
-        int present[6], any = 0;
+        int any = 0;
         char buf[32];
         Py_ssize_t bn = 0;
-        for (int k = 0; k < 6; k++) {
-            char pat[6] = {' ', FLAGS[k][0], FLAGS[k][1], FLAGS[k][2], ' ', 0};
-            present[k] = has(m, len, pat) || (len >= 4 && memcmp(m + len - 4, pat, 4) == 0);
-        }
         if (present[0]) {
             for (int k = 0; k < 6; k++) {
                 if (!present[k]) continue;
@@ -911,20 +956,14 @@ static PyObject *netfilter_body(PyObject *line, const char *s, Py_ssize_t off, P
                 bn += 3;
                 any = 1;
             }
-            if (put(f, K_TCP_FLAGS, PyUnicode_FromStringAndSize(buf, bn)) < 0) goto fail;
+            if (put(f, K_TCP_FLAGS, ascii_sub(buf, 0, bn)) < 0) goto fail;
         }
     }
-    for (int k = 0; k < 4; k++) Py_XDECREF(num[k]);
-    Py_DECREF(kv);
+    Py_XDECREF(len_v);
     return f;
-undecided:
-    for (int k = 0; k < 4; k++) Py_XDECREF(num[k]);
-    Py_DECREF(kv);
-    Py_RETURN_NONE;
 fail:
-    for (int k = 0; k < 4; k++) Py_XDECREF(num[k]);
-    Py_DECREF(kv);
-    Py_XDECREF(f);
+    Py_XDECREF(len_v);
+    Py_DECREF(f);
     return NULL;
 }
 
@@ -980,7 +1019,24 @@ static PyObject *syslog_line(PyObject *self, PyObject *const *args, Py_ssize_t n
         Py_DECREF(f);
         return NULL;
     }
-    return Py_BuildValue("(lNlllllN)", body, host, hd.month, hd.day, hd.h, hd.mi, hd.s, f);
+    PyObject *t = PyTuple_New(8);
+    if (t == NULL) {
+        Py_DECREF(host);
+        Py_DECREF(f);
+        return NULL;
+    }
+    long nums[6] = {hd.month, hd.day, hd.h, hd.mi, hd.s, body};
+    PyTuple_SET_ITEM(t, 1, host);
+    PyTuple_SET_ITEM(t, 7, f);
+    for (int k = 0; k < 6; k++) {
+        PyObject *v = PyLong_FromLong(nums[k]); /* (small ints: cached, cannot fail) */
+        if (v == NULL) {
+            Py_DECREF(t);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(t, k == 5 ? 0 : k + 2, v);
+    }
+    return t;
 }
 
 static PyMethodDef methods[] = {
