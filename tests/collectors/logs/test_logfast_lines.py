@@ -254,3 +254,71 @@ def test_only_a_programs_first_parser_is_twinned() -> None:
     lp = LineParser(default_host="h", parsers=[mine, *registry.specs()])
     assert "sshd" not in lp._c_programs and "sshd-session" in lp._c_programs
     assert "kernel" in LineParser(default_host="h")._c_programs
+
+
+# --- the access-log line (web.parse_access's C twin, _logfast.access_line) ---------------------
+
+REQS = ["GET / HTTP/1.1", "GET /a/b.php?x=1&y=2 HTTP/1.1", "POST /login HTTP/2.0", "GET /x.tar.gz HTTP/1.0",
+        "GET /a.b/c HTTP/1.1", "GET /%2e%2e/etc/passwd HTTP/1.1", "GET /a+b HTTP/1.1", "GET /? HTTP/1.1",
+        "GET  HTTP/1.1", "GET /x", "-", "GET /a b HTTP/1.1", 'GET /\\"q\\" HTTP/1.1', "\\x16\\x03\\x01",
+        "GET /.git/config HTTP/1.1", "GET /index.html?a.b HTTP/1.1", "OPTIONS * HTTP/1.1", "GET /a. HTTP/1.1"]
+STAMPS = ["25/Nov/2026:08:12:01 +0700", "29/Feb/2024:23:59:59 -0000", "29/Feb/2025:00:00:00 +0000",
+          "31/Apr/2026:01:02:03 +0700", "01/Jan/1970:00:00:00 +0000", "25/Nov/2026:24:00:00 +0700",
+          "25/Nov/2026:08:12:60 +0700", "25/nov/2026:08:12:01 +0700", "25/Nov/2026:08:12:01 +2400",
+          "25/Nov/2026:08:12:01 +2359", "25/Nov/2026:08:12:01 -1130", "25/Nov/2026:08:12:01 +0090",
+          "25/Nov/2026:08:12:01", "25/Nov/2026:08:12:01 +0700 x", "01/Mar/2000:00:00:00 +0100",
+          "28/Feb/2100:12:00:00 +0000", "29/Feb/2100:12:00:00 +0000", "15/Jun/9999:00:00:00 +0000",
+          "15/Jun/0001:00:00:00 +0100", "00/Jan/2026:00:00:00 +0000"]
+UAS = ['"-" "Mozilla/5.0 (X11; Linux x86_64)"', '"http://a/b" "curl/8.4.0"', "", ' "-" "-"', ' "a\\"b" "c"',
+       '"-" "sqlmap/1.7 (+https://sqlmap.org)"', ' 1234 "-" "x"']
+
+
+def _access(rnd: random.Random) -> str:
+    ip = rnd.choice(["198.51.100.7", "2001:db8::1", "cafe", "10.0.0.1", "::1", "1.2.3.4"])
+    user = rnd.choice(["-", "-", "jdoe", "a@b"])
+    nbytes = rnd.choice(["-", "0", "1234", "9" * 18, "9" * 19, "007"])
+    ua = rnd.choice(UAS)
+    sep = " " if ua and not ua.startswith(" ") else ""
+    status = rnd.choice(["200", "404", "304", "2000"])
+    return f'{ip} - {user} [{rnd.choice(STAMPS)}] "{rnd.choice(REQS)}" {status} {nbytes}{sep}{ua}'
+
+
+def _plain_access(rnd: random.Random) -> str:
+    day = f"{rnd.randint(1, 28):02d}/{rnd.choice(['Jan', 'Nov', 'Dec'])}/{rnd.randint(2000, 2030)}"
+    hms = f"{rnd.randint(0, 23):02d}:{rnd.randint(0, 59):02d}:{rnd.randint(0, 59):02d}"
+    zone = f"{rnd.choice(['+', '-'])}{rnd.randint(0, 14):02d}{rnd.choice(['00', '30', '45'])}"
+    path = f"/p/{rnd.randint(1, 999)}{rnd.choice(['.css', '.js', '', '?id=3'])}"
+    return (f'203.0.113.{rnd.randint(1, 254)} - - [{day}:{hms} {zone}] "GET {path} HTTP/1.1" 200 '
+            f'{rnd.randint(0, 99999)} "-" "Mozilla/5.0"')
+
+
+def _parse_access_items(line: str) -> tuple[Any, ...] | None:
+    from nocsoc.collectors.logs.parsers.web import parse_access
+
+    p = parse_access(line, "nginx")
+    if p is None:
+        return None
+    return (p.parser, p.product, p.services, p.categories, p.time, p.host, p.repeat, list(p.fields.items()),
+            [type(v) for v in p.fields.values()])
+
+
+def test_access_lines_read_the_same() -> None:
+    from nocsoc.collectors.logs.parsers import web
+
+    rnd = random.Random(7)
+    lines = [_access(rnd) for _ in range(15_000)]
+    lines += [_mutate(rnd, rnd.choice(lines)) for _ in range(15_000)]
+    lines += [_plain_access(rnd) for _ in range(5_000)]
+    claimed = 0
+    for line in lines:
+        got = _parse_access_items(line)
+        claimed += logfast.access_line(line) is not None
+        saved = web._c_access_line
+        web._c_access_line = None
+        try:
+            want = _parse_access_items(line)
+        finally:
+            web._c_access_line = saved
+        assert got == want, (line, got, want)
+    assert claimed > 6_000
+    compare(lines[:3_000] + lines[-2_000:])  # and through LineParser, file and network
