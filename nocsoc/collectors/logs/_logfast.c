@@ -40,6 +40,13 @@ static inline int is_space(unsigned char c) {
 
 static inline int is_key_char(unsigned char c) { return is_word(c) || c == '.' || c == '-'; }
 
+/* s[a:b] of ASCII text as a str (without PyUnicode_FromStringAndSize's UTF-8 decoding) */
+static PyObject *ascii_sub(const char *s, Py_ssize_t a, Py_ssize_t b) {
+    PyObject *u = PyUnicode_New(b - a, 127);
+    if (u != NULL) memcpy(PyUnicode_DATA(u), s + a, (size_t)(b - a));
+    return u;
+}
+
 /* One `str.replace(two, one)` pass over buf[0:n] in place (left to right, no overlap). */
 static Py_ssize_t replace2(char *buf, Py_ssize_t n, char a, char b, char to) {
     Py_ssize_t o = 0;
@@ -260,9 +267,9 @@ static PyObject *split_core(const char *s, Py_ssize_t n, int mode) {
             v0++;
             v1--;
         }
-        PyObject *key = PyUnicode_FromStringAndSize(s + t0, k1 - t0);
+        PyObject *key = ascii_sub(s, t0, k1);
         if (key == NULL) goto fail;
-        PyObject *val = PyUnicode_FromStringAndSize(s + v0, v1 - v0);
+        PyObject *val = ascii_sub(s, v0, v1);
         if (set_pair(out, key, val) < 0) goto fail;
     }
     return out;
@@ -606,7 +613,8 @@ enum { K_EVENT_TYPE, K_OUTCOME, K_MESSAGE, K_USER, K_USER_DOMAIN, K_SRC_IP, K_SR
        K_UDP_LENGTH, K_SOURCE_BYTES, K_TCP_FLAGS, V_SUCCESS, V_FAILURE, V_INVALID_USER, V_TRUE,
        V_FALSE, V_DROP, V_REJECT, V_ACCEPT, V_LOG, V_EMPTY, W_C_IP, W_SC_STATUS, W_CS_METHOD, W_CS_VERSION,
        W_C_URI, W_CS_URI_QUERY, W_CS_URI, W_CS_URI_STEM, W_CS_URI_DECODED, W_C_URI_QUERY, W_CS_QUERY,
-       W_C_URI_EXTENSION, W_CS_USERNAME, W_SC_BYTES, W_CS_USER_AGENT, W_C_USERAGENT, W_CS_REFERER, N_NAMES };
+       W_C_URI_EXTENSION, W_CS_USERNAME, W_SC_BYTES, W_CS_USER_AGENT, W_C_USERAGENT, W_CS_REFERER,
+       A_TYPE, A_SERIAL, A_ACCT, A_UID, A_RES, A_SUCCESS, A_ADDR, A_ARGC, A_USER, V_ROOT, A_TEXT0, N_NAMES = A_TEXT0 + 12 };
 static const char *const NAMES[N_NAMES] = {
     "event_type", "outcome", "message", "user", "user_domain", "src_ip", "src_host", "src_port",
     "auth_method", "invalid_user", "program", "pid", "dst_ip", "network_protocol", "action",
@@ -614,7 +622,12 @@ static const char *const NAMES[N_NAMES] = {
     "udp_length", "source.bytes", "tcp_flags", "success", "failure", "invalid_user", "true",
     "false", "drop", "reject", "accept", "log", "", "c-ip", "sc-status", "cs-method", "cs-version",
     "c-uri", "cs-uri-query", "cs-uri", "cs-uri-stem", "cs-uri-decoded", "c-uri-query", "cs-query",
-    "c-uri-extension", "cs-username", "sc-bytes", "cs-user-agent", "c-useragent", "cs-referer"};
+    "c-uri-extension", "cs-username", "sc-bytes", "cs-user-agent", "c-useragent", "cs-referer",
+    "type", "serial", "acct", "uid", "res", "success", "addr", "argc", "User", "root",
+    /* auditd._TEXT_KEYS, in its order (A_TEXT0 + k) */
+    "exe", "comm", "cmd", "proctitle", "name", "cwd", "acct", "data", "old-data", "path", "hostname", "terminal"};
+#define N_ARG_KEYS 64
+static PyObject *ARG_KEYS[N_ARG_KEYS]; /* "a0".."a63", interned at import */
 static PyObject *STR[N_NAMES]; /* interned at import */
 
 /* d[STR[key]] = v (v consumed; NULL: its error is set). 0, or -1 with an error set. */
@@ -627,12 +640,6 @@ static int put(PyObject *d, int key, PyObject *v) {
 
 static int put_const(PyObject *d, int key, int value) { return PyDict_SetItem(d, STR[key], STR[value]); }
 
-/* s[a:b] of ASCII text as a str (without PyUnicode_FromStringAndSize's UTF-8 decoding) */
-static PyObject *ascii_sub(const char *s, Py_ssize_t a, Py_ssize_t b) {
-    PyObject *u = PyUnicode_New(b - a, 127);
-    if (u != NULL) memcpy(PyUnicode_DATA(u), s + a, (size_t)(b - a));
-    return u;
-}
 
 static int put_sub(PyObject *d, int key, const char *s, Py_ssize_t a, Py_ssize_t b) {
     return put(d, key, ascii_sub(s, a, b));
@@ -1120,6 +1127,237 @@ fail:
     return NULL;
 }
 
+/* auditd._unhex for ASCII value v[0:n]: the hex-decoded text (NULs as spaces, str.strip()ped) of
+ * an even run of upper-case hex digits; the value itself otherwise; NULL with no error set when
+ * the bytes are not all ASCII (utf-8 "replace" decoding: the Python path decides). */
+static PyObject *audit_unhex(const char *v, Py_ssize_t n, PyObject *orig, int *undecided) {
+    int hex = n >= 2 && n % 2 == 0;
+    for (Py_ssize_t k = 0; hex && k < n; k++)
+        if (!(is_digit(v[k]) || (v[k] >= 'A' && v[k] <= 'F'))) hex = 0;
+    if (!hex) {
+        Py_INCREF(orig);
+        return orig;
+    }
+    char buf[512];
+    Py_ssize_t bn = n / 2;
+    if (bn > (Py_ssize_t)sizeof buf) {
+        *undecided = 1;
+        return NULL;
+    }
+    for (Py_ssize_t k = 0; k < bn; k++) {
+        int hi = v[2 * k] <= '9' ? v[2 * k] - '0' : v[2 * k] - 'A' + 10;
+        int lo = v[2 * k + 1] <= '9' ? v[2 * k + 1] - '0' : v[2 * k + 1] - 'A' + 10;
+        int c = hi * 16 + lo;
+        if (c >= 0x80) {
+            *undecided = 1;
+            return NULL;
+        }
+        buf[k] = c == 0 ? ' ' : (char)c;
+    }
+    Py_ssize_t b = 0, e = bn;
+    while (b < e && is_space((unsigned char)buf[b])) b++;
+    while (e > b && is_space((unsigned char)buf[e - 1])) e--;
+    return ascii_sub(buf, b, e);
+}
+
+static const char *const AUDIT_TEXT_KEYS[] = {"exe", "comm", "cmd", "proctitle", "name", "cwd", "acct",
+                                              "data", "old-data", "path", "hostname", "terminal"};
+
+/* Whether `key="` occurs in s[0:n] (auditd._quoted). */
+static int audit_quoted(const char *s, Py_ssize_t n, const char *key, Py_ssize_t kn) {
+    char pat[64];
+    if (kn + 2 >= (Py_ssize_t)sizeof pat) return -1;
+    memcpy(pat, key, (size_t)kn);
+    pat[kn] = '=';
+    pat[kn + 1] = '"';
+    pat[kn + 2] = 0;
+    return has(s, n, pat);
+}
+
+/* auditd.parse_audit's reading of one record, all but its per-input state: for a printable-ASCII
+ * line whose header _HEADER matches at its start, with no ENRICHED part, nested msg='...',
+ * backslash or split argument (`aN[i]=`), and whose pairs split_pairs decides: (type, serial,
+ * time, node or None, fields, kv, User or None, EXECVE's arguments or None), the fields as
+ * parse_audit has them before it consults its state. None: the Python path reads the line. */
+static PyObject *audit_record(PyObject *self, PyObject *line) {
+    if (!PyUnicode_Check(line) || !PyUnicode_IS_ASCII(line)) Py_RETURN_NONE;
+    const char *s = (const char *)PyUnicode_DATA(line);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(line), i = 0, node0 = -1, node1 = -1;
+    for (Py_ssize_t k = 0; k < n; k++)
+        if ((unsigned char)s[k] < 0x20 || s[k] == 0x7f) Py_RETURN_NONE;
+    if (n >= 5 && memcmp(s, "node=", 5) == 0) { /* (?:node=(?P<node>\S+) )? */
+        node0 = i = 5;
+        while (i < n && s[i] != ' ') i++;
+        if (i == node0 || i >= n) Py_RETURN_NONE;
+        node1 = i++;
+    }
+    if (n - i < 5 || memcmp(s + i, "type=", 5) != 0) Py_RETURN_NONE;
+    Py_ssize_t ty0 = i += 5;
+    while (i < n && is_word((unsigned char)s[i])) i++;
+    Py_ssize_t ty1 = i;
+    if (ty1 == ty0 || n - i < 11 || memcmp(s + i, " msg=audit(", 11) != 0) Py_RETURN_NONE;
+    Py_ssize_t ts0 = i += 11;
+    while (i < n && is_digit(s[i])) i++;
+    if (i == ts0) Py_RETURN_NONE;
+    if (i < n && s[i] == '.') {
+        Py_ssize_t f0 = ++i;
+        while (i < n && is_digit(s[i])) i++;
+        if (i == f0) Py_RETURN_NONE;
+    }
+    Py_ssize_t ts1 = i;
+    if (i >= n || s[i] != ':') Py_RETURN_NONE;
+    Py_ssize_t se0 = ++i;
+    while (i < n && is_digit(s[i])) i++;
+    Py_ssize_t se1 = i;
+    if (se1 == se0 || n - i < 2 || s[i] != ')' || s[i + 1] != ':') Py_RETURN_NONE;
+    i += 2;
+    while (i < n && s[i] == ' ') i++;
+    const char *r = s + i; /* raw_kv */
+    Py_ssize_t rn = n - i;
+    if (memchr(r, '\'', (size_t)rn) || memchr(r, '\\', (size_t)rn) || memchr(r, '[', (size_t)rn)) Py_RETURN_NONE;
+    PyObject *kv = split_core(r, rn, 1);
+    if (kv == NULL || kv == Py_None) return kv;
+    PyObject *f = NULL, *kind = NULL, *serial = NULL, *ts = NULL, *node = NULL, *user = NULL, *args = NULL,
+             *v = NULL;
+    int undecided = 0;
+    kind = ascii_sub(s, ty0, ty1);
+    serial = ascii_sub(s, se0, se1);
+    {
+        char tbuf[64];
+        if (ts1 - ts0 >= (Py_ssize_t)sizeof tbuf) goto undecided;
+        memcpy(tbuf, s + ts0, (size_t)(ts1 - ts0));
+        tbuf[ts1 - ts0] = 0;
+        double t = PyOS_string_to_double(tbuf, NULL, NULL);
+        if (t == -1.0 && PyErr_Occurred()) goto fail;
+        ts = PyFloat_FromDouble(t);
+    }
+    node = node0 >= 0 ? ascii_sub(s, node0, node1) : (Py_INCREF(Py_None), Py_None);
+    f = PyDict_New();
+    if (kind == NULL || serial == NULL || ts == NULL || node == NULL || f == NULL) goto fail;
+    if (PyDict_SetItem(f, STR[A_TYPE], kind) < 0 || PyDict_SetItem(f, STR[A_SERIAL], serial) < 0 ||
+        PyDict_Update(f, kv) < 0)
+        goto fail;
+    for (size_t k = 0; k < sizeof AUDIT_TEXT_KEYS / sizeof AUDIT_TEXT_KEYS[0]; k++) {
+        PyObject *tv = PyDict_GetItem(kv, STR[A_TEXT0 + k]);
+        if (tv == NULL) continue;
+        int q = audit_quoted(r, rn, AUDIT_TEXT_KEYS[k], (Py_ssize_t)strlen(AUDIT_TEXT_KEYS[k]));
+        if (q < 0) goto undecided;
+        if (q) continue;
+        v = audit_unhex((const char *)PyUnicode_DATA(tv), PyUnicode_GET_LENGTH(tv), tv, &undecided);
+        if (v == NULL) goto maybe_undecided;
+        if (PyDict_SetItem(f, STR[A_TEXT0 + k], v) < 0) goto fail;
+        Py_CLEAR(v);
+    }
+    { /* _user(kv, {}): acct, else uid (0 as root) */
+        PyObject *acct = PyDict_GetItem(kv, STR[A_ACCT]), *uid = PyDict_GetItem(kv, STR[A_UID]);
+        if (acct != NULL && PyUnicode_GET_LENGTH(acct) > 0) {
+            user = acct;
+            Py_INCREF(user);
+        } else if (uid != NULL) {
+            if (PyUnicode_GET_LENGTH(uid) == 1 && PyUnicode_READ_CHAR(uid, 0) == '0') {
+                user = STR[V_ROOT];
+                Py_INCREF(user);
+            } else {
+                user = uid;
+                Py_INCREF(user);
+            }
+            if (user == NULL) goto fail;
+        } else {
+            user = Py_None;
+            Py_INCREF(user);
+        }
+        if (user != Py_None && PyDict_SetItem(f, STR[A_USER], user) < 0) goto fail;
+    }
+    { /* outcome: res, else success; src_ip: addr */
+        PyObject *res = PyDict_GetItem(kv, STR[A_RES]);
+        if (res == NULL || PyUnicode_GET_LENGTH(res) == 0) res = PyDict_GetItem(kv, STR[A_SUCCESS]);
+        if (res != NULL) {
+            const char *rs = (const char *)PyUnicode_DATA(res);
+            Py_ssize_t rl = PyUnicode_GET_LENGTH(res);
+            int ok = (rl == 7 && memcmp(rs, "success", 7) == 0) || (rl == 3 && memcmp(rs, "yes", 3) == 0) ||
+                     (rl == 1 && rs[0] == '1');
+            if (PyDict_SetItem(f, STR[K_OUTCOME], STR[ok ? V_SUCCESS : V_FAILURE]) < 0) goto fail;
+        }
+        PyObject *addr = PyDict_GetItem(kv, STR[A_ADDR]);
+        if (addr != NULL && PyUnicode_GET_LENGTH(addr) > 0 && PyUnicode_CompareWithASCIIString(addr, "?") != 0 &&
+            PyUnicode_CompareWithASCIIString(addr, "(none)") != 0 && PyDict_SetItem(f, STR[K_SRC_IP], addr) < 0)
+            goto fail;
+    }
+    if (ty1 - ty0 == 6 && memcmp(s + ty0, "EXECVE", 6) == 0) { /* the arguments a0..a(argc-1) */
+        long argc = 0;
+        PyObject *av = PyDict_GetItem(kv, STR[A_ARGC]);
+        if (av != NULL) {
+            const char *as = (const char *)PyUnicode_DATA(av);
+            Py_ssize_t al = PyUnicode_GET_LENGTH(av);
+            if (al < 1 || al > 9) goto undecided;
+            for (Py_ssize_t k = 0; k < al; k++) {
+                if (!is_digit(as[k])) goto undecided;
+                argc = argc * 10 + (as[k] - '0');
+            }
+        }
+        args = PyList_New(0);
+        if (args == NULL) goto fail;
+        for (long k = 0; k < (argc < 4096 ? argc : 4096); k++) {
+            char key[16];
+            int kn = snprintf(key, sizeof key, "a%ld", k);
+            PyObject *kobj = k < N_ARG_KEYS ? (Py_INCREF(ARG_KEYS[k]), ARG_KEYS[k]) : PyUnicode_FromString(key);
+            if (kobj == NULL) goto fail;
+            PyObject *a = PyDict_GetItem(kv, kobj);
+            if (a == NULL) {
+                Py_DECREF(kobj);
+                break;
+            }
+            int q = audit_quoted(r, rn, key, kn);
+            if (q < 0) {
+                Py_DECREF(kobj);
+                goto undecided;
+            }
+            if (q) {
+                v = a;
+                Py_INCREF(v);
+            } else {
+                v = audit_unhex((const char *)PyUnicode_DATA(a), PyUnicode_GET_LENGTH(a), a, &undecided);
+                if (v == NULL) {
+                    Py_DECREF(kobj);
+                    goto maybe_undecided;
+                }
+            }
+            int rc = PyDict_SetItem(f, kobj, v);
+            Py_DECREF(kobj);
+            if (rc < 0 || PyList_Append(args, v) < 0) goto fail;
+            Py_CLEAR(v);
+        }
+    } else {
+        args = Py_None;
+        Py_INCREF(args);
+    }
+    return Py_BuildValue("(NNNNNNNN)", kind, serial, ts, node, f, kv, user, args);
+maybe_undecided:
+    if (!undecided) goto fail;
+undecided:
+    Py_XDECREF(kind);
+    Py_XDECREF(serial);
+    Py_XDECREF(ts);
+    Py_XDECREF(node);
+    Py_XDECREF(f);
+    Py_XDECREF(user);
+    Py_XDECREF(args);
+    Py_XDECREF(v);
+    Py_DECREF(kv);
+    Py_RETURN_NONE;
+fail:
+    Py_XDECREF(kind);
+    Py_XDECREF(serial);
+    Py_XDECREF(ts);
+    Py_XDECREF(node);
+    Py_XDECREF(f);
+    Py_XDECREF(user);
+    Py_XDECREF(args);
+    Py_XDECREF(v);
+    Py_DECREF(kv);
+    return NULL;
+}
+
 typedef PyObject *(*body_fn)(PyObject *line, const char *s, Py_ssize_t off, Py_ssize_t n);
 static const body_fn BODY_FNS[] = {sshd_body, netfilter_body};
 #define N_BODIES ((long)(sizeof BODY_FNS / sizeof BODY_FNS[0]))
@@ -1193,6 +1431,9 @@ static PyObject *syslog_line(PyObject *self, PyObject *const *args, Py_ssize_t n
 }
 
 static PyMethodDef methods[] = {
+    {"audit_record", audit_record, METH_O,
+     "audit_record(line) -> tuple | None: auditd.parse_audit's stateless reading of a plain record "
+     "(type, serial, time, node, fields, kv, User, EXECVE args); None: the Python path reads it."},
     {"access_line", access_line, METH_O,
      "access_line(line) -> (fields, time) | None: web.parse_access's fields and time for a common "
      "access line needing no URL decoding or unescaping; None: the Python path reads the line."},
@@ -1224,6 +1465,11 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_logfast", "Log pars
 PyMODINIT_FUNC PyInit__logfast(void) {
     for (int k = 0; k < N_NAMES; k++) {
         if (STR[k] == NULL && (STR[k] = PyUnicode_InternFromString(NAMES[k])) == NULL) return NULL;
+    }
+    for (int k = 0; k < N_ARG_KEYS; k++) {
+        char key[8];
+        snprintf(key, sizeof key, "a%d", k);
+        if (ARG_KEYS[k] == NULL && (ARG_KEYS[k] = PyUnicode_InternFromString(key)) == NULL) return NULL;
     }
     PyObject *mod = PyModule_Create(&module);
     if (mod == NULL) return NULL;

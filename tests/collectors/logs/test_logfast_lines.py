@@ -10,6 +10,7 @@ newlines, non-ASCII, truncation, splices, 100k-character lines)."""
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,14 +26,38 @@ logfast = pytest.importorskip("nocsoc.collectors.logs._logfast",
                               reason="C accelerator not built (tests/test_speedups.py says so)")
 
 
+@functools.cache
+def _c_refs() -> list[tuple[Any, str]]:
+    """Every module-level reference the parsers hold to a C function (`_c_*`, `c_split_pairs`)."""
+    import importlib
+    import pkgutil
+
+    from nocsoc.collectors.logs import syslog
+
+    mods: list[Any] = [parsers_mod, syslog]
+    mods += [importlib.import_module(f"{parsers_mod.__name__}.{i.name}")
+             for i in pkgutil.iter_modules(parsers_mod.__path__)]
+    return [(m, k) for m in mods for k in dir(m)
+            if (k.startswith("_c_") or k == "c_split_pairs") and callable(getattr(m, k))]
+
+
 @contextmanager
 def _python_only() -> Iterator[None]:
-    saved = parsers_mod._c_line
-    parsers_mod._c_line = None
+    """Every C path off: the pure-Python reference."""
+    saved = [(m, k, getattr(m, k)) for m, k in _c_refs()]
+    for m, k, _ in saved:
+        setattr(m, k, None)
     try:
         yield
     finally:
-        parsers_mod._c_line = saved
+        for m, k, v in saved:
+            setattr(m, k, v)
+
+
+def test_the_switch_turns_every_c_path_off() -> None:
+    names = {f"{m.__name__.rsplit('.', 1)[-1]}.{k}" for m, k in _c_refs()}
+    assert {"parsers._c_line", "web._c_access_line", "auditd._c_audit_record", "syslog._c_bsd_header",
+            "base._c_kv_pairs"} <= names
 
 
 def _events(lp: LineParser, line: str, network: bool) -> list[tuple[Any, ...]]:
@@ -322,3 +347,62 @@ def test_access_lines_read_the_same() -> None:
         assert got == want, (line, got, want)
     assert claimed > 6_000
     compare(lines[:3_000] + lines[-2_000:])  # and through LineParser, file and network
+
+
+# --- audit records (auditd.parse_audit's C reading, _logfast.audit_record) ----------------------
+
+def _hex(text: str) -> str:
+    return text.encode("utf-8").hex().upper()
+
+
+AUDIT_VALUES = ['"bash"', "2F746D702F6D7920746F6F6C", "2f746d70", "ABC", "AB", "A", '""', '"x y"', "0", "",
+                _hex("/usr/bin/ls\x00"), _hex(" padded "), _hex("Nguyễn"), "00", "4142" * 300, '"a"b"', "?",
+                "(none)", "203.0.113.5", "yes", "no", "failed", "success", "1", "+3", "3_0", "-1", "a=b"]
+
+
+def _audit(rnd: random.Random, serial: int) -> str:
+    node = rnd.choice(["", "", "", "node=web1 ", "node= ", "node=a b "])
+    kind = rnd.choice(["SYSCALL", "EXECVE", "EXECVE", "USER_AUTH", "PATH", "CWD", "PROCTITLE"])
+    ts = rnd.choice(["1795568523.100", "1795568523", "1795568523.", "1.5", "99999999999999999999.123"])
+    head = f"{node}type={kind} msg=audit({ts}:{serial}):{rnd.choice([' ', '  ', ''])}"
+    pairs = []
+    if kind == "EXECVE":
+        argc = rnd.randint(0, 5)
+        argv = rnd.choice([str(argc), str(argc), str(argc + 2), "", "x", "+2", "0" + str(argc)])
+        pairs.append(f"argc={argv}")
+        for i in range(argc):
+            if rnd.random() < 0.9:
+                pairs.append(f"a{i}={rnd.choice(AUDIT_VALUES)}")
+    else:
+        pairs += [f"pid={rnd.randint(1, 9999)}", f"ppid={rnd.randint(1, 9999)}",
+                  f"uid={rnd.choice(['0', '1000', '', '00'])}"]
+    for _ in range(rnd.randint(0, 6)):
+        key = rnd.choice(["exe", "comm", "cmd", "proctitle", "name", "cwd", "acct", "data", "old-data",
+                          "path", "hostname", "terminal", "res", "success", "addr", "key", "User", "type",
+                          "serial", "auid", "xexe", "argc", "a1", "outcome", "src_ip"])
+        pairs.append(f"{key}={rnd.choice(AUDIT_VALUES)}")
+    if rnd.random() < 0.05:
+        pairs.append(rnd.choice(["msg='op=PAM acct=\"root\" res=failed'", "a1[0]=\"x\"", "x\x1dUID=\"root\"",
+                                 "tok", "=v", 'k="unterminated', "a\\b=1"]))
+    return head + " ".join(pairs)
+
+
+def test_audit_records_read_the_same() -> None:
+    """Records in sequence (the state joins an EXECVE to its SYSCALL and its parent) through the C
+    and the pure-Python paths, each with its own LineParser: the same events."""
+    rnd = random.Random(9)
+    lines = []
+    for serial in range(1, 6_001):
+        pid = rnd.randint(100, 999)
+        exe = rnd.choice(['"/usr/bin/bash"', _hex("/tmp/my tool")])
+        stamp = f"1795568523.{serial % 1000:03d}:{serial}"
+        lines.append(f"type=SYSCALL msg=audit({stamp}): arch=c000003e syscall=59 "
+                     f"success=yes exit=0 ppid={rnd.randint(100, 999)} pid={pid} auid=1000 uid=0 "
+                     f'comm="bash" exe={exe} key="exec"')
+        lines.append(_audit(rnd, serial) if rnd.random() < 0.7 else
+                     f'type=EXECVE msg=audit(1795568523.{serial % 1000:03d}:{serial}): argc=2 a0="ls" '
+                     f"a1={_hex('-la /')}")
+    lines += [_mutate(rnd, rnd.choice(lines)) for _ in range(8_000)]
+    claimed = sum(logfast.audit_record(line) is not None for line in lines)
+    assert claimed > 8_000
+    compare(lines)
