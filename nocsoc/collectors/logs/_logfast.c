@@ -604,7 +604,9 @@ nomatch:
  * The body parsers are chosen by the caller: `programs` maps a syslog program name to the index
  * of its body parser in BODIES (the registry's Dispatcher builds it from the specs that name a
  * C twin and are the first parser of that program).
- * Returns (body index, host, month, day, hour, minute, second, fields) or None.
+ * Returns (body index, host, month, day, hour, minute, second, fields) or None; False for a
+ * printable-ASCII line without a `<PRI>` _fast_syslog reads or without the common header (what
+ * _fast_syslog would refuse too: the caller goes straight to the general path).
  * ------------------------------------------------------------------------------------------- */
 
 enum { K_EVENT_TYPE, K_OUTCOME, K_MESSAGE, K_USER, K_USER_DOMAIN, K_SRC_IP, K_SRC_HOST, K_SRC_PORT,
@@ -1373,18 +1375,20 @@ static PyObject *syslog_line(PyObject *self, PyObject *const *args, Py_ssize_t n
     Py_ssize_t n = PyUnicode_GET_LENGTH(line), pos = 0;
     for (Py_ssize_t k = 0; k < n; k++)
         if ((unsigned char)s[k] < 0x20 || s[k] == 0x7f) Py_RETURN_NONE;
+    /* from here on, False: _fast_syslog would return None too (no `<PRI>` it reads, RFC 5424, or
+     * no common header): the caller goes straight to the general path */
     if (n > 0 && s[0] == '<') { /* <PRI>: 1-3 digits, then not RFC 5424's `1 ` */
         Py_ssize_t k = 1;
         while (k < 5 && k < n && s[k] != '>') k++;
-        if (k >= 5 || k >= n || k < 2) Py_RETURN_NONE;
+        if (k >= 5 || k >= n || k < 2) Py_RETURN_FALSE;
         for (Py_ssize_t q = 1; q < k; q++)
-            if (!is_digit(s[q])) Py_RETURN_NONE;
+            if (!is_digit(s[q])) Py_RETURN_FALSE;
         pos = k + 1;
-        if (n - pos >= 2 && s[pos] == '1' && s[pos + 1] == ' ') Py_RETURN_NONE;
+        if (n - pos >= 2 && s[pos] == '1' && s[pos + 1] == ' ') Py_RETURN_FALSE;
     }
     hdr_t hd;
     int wide = 0;
-    if (!walk_3164(PyUnicode_1BYTE_KIND, s, n, pos, &hd, &wide) || wide) Py_RETURN_NONE;
+    if (!walk_3164(PyUnicode_1BYTE_KIND, s, n, pos, &hd, &wide) || wide) Py_RETURN_FALSE;
     if (n - hd.end >= 17 && memcmp(s + hd.end, "message repeated ", 17) == 0) Py_RETURN_NONE;
     PyObject *app = PyUnicode_Substring(line, hd.a0, hd.a1);
     if (app == NULL) return NULL;
@@ -1438,9 +1442,10 @@ static PyMethodDef methods[] = {
      "access_line(line) -> (fields, time) | None: web.parse_access's fields and time for a common "
      "access line needing no URL decoding or unescaping; None: the Python path reads the line."},
     {"syslog_line", (PyCFunction)(void (*)(void))syslog_line, METH_FASTCALL,
-     "syslog_line(line, programs) -> tuple | None: a whole RFC 3164 line of a program whose body "
-     "parser has a C twin (programs: name -> index in BODIES) as (body, host, month, day, hour, "
-     "minute, second, fields); None: the Python path reads the line."},
+     "syslog_line(line, programs) -> tuple | None | False: a whole RFC 3164 line of a program whose "
+     "body parser has a C twin (programs: name -> index in BODIES) as (body, host, month, day, hour, "
+     "minute, second, fields); None: the Python path reads the line; False: a printable-ASCII line "
+     "without the common header (the general path reads it)."},
     {"access_common", access_common, METH_O,
      "access_common(line) -> tuple | None | False: web._COMMON.match(line)'s (ip, user, status, bytes, "
      "req, ua, vhost, ts, ref); False: non-ASCII where the regex's classes are Unicode-aware."},

@@ -13,7 +13,7 @@ import socket
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, tzinfo
-from typing import Any
+from typing import Any, Literal
 
 from nocsoc.collectors.logs import zones
 from nocsoc.collectors.logs.parsers import registry
@@ -26,7 +26,7 @@ registry.discover(__name__)
 
 # a whole RFC 3164 line whose program's first parser has a C twin, read in one call (header,
 # body fields, `program`/`pid`); None: not built, or (tests) forced off to compare with Python
-_c_line: Callable[[str, dict[str, int]], tuple[Any, ...] | None] | None
+_c_line: Callable[[str, dict[str, int]], tuple[Any, ...] | Literal[False] | None] | None
 try:
     from nocsoc.collectors.logs._logfast import syslog_line as _c_line
 except ImportError:
@@ -197,11 +197,14 @@ class LineParser:
         if now is None:  # live lines: the common RFC 3164 header in one step (the rest: below)
             c = text[:1]
             if network or c == "<" or c not in self._by_line_start:
+                header = True  # the common header may be there (False: C found it is not)
                 if _c_line is not None and self._c_programs:
                     # a program whose parser has a C twin: the whole line in one call (why: the
                     # glue between header, dispatch, parser and dict was half an sshd line's cost)
                     got = _c_line(text, self._c_programs)
-                    if got is not None:
+                    if got is False:  # no common header (what _fast_syslog would find too)
+                        header = False
+                    elif got is not None:
                         k, host, mon, day, hh, mi, sec, fields = got
                         name, product, services, categories = self._c_outputs[k]
                         self.repeat = 1
@@ -209,7 +212,8 @@ class LineParser:
                                          time=recv_time(mon, day, hh, mi, sec, time.time(), self.tz),
                                          product=product, services=services, categories=categories,
                                          parser=name, source=source)]
-                ev = self._fast_syslog(text, sender or self.default_host, source)
+                if header:
+                    ev = self._fast_syslog(text, sender or self.default_host, source)
         if ev is None:
             if network or text[:1] == "<":
                 ev = self.parse_syslog(text, sender=sender or self.default_host, source=source, now=now)
