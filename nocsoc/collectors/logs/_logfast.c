@@ -1373,23 +1373,31 @@ static PyObject *syslog_line(PyObject *self, PyObject *const *args, Py_ssize_t n
     if (!PyUnicode_IS_ASCII(line)) Py_RETURN_NONE;
     const char *s = (const char *)PyUnicode_DATA(line);
     Py_ssize_t n = PyUnicode_GET_LENGTH(line), pos = 0;
-    for (Py_ssize_t k = 0; k < n; k++)
+    /* the line is printable ASCII? (checked only where an answer depends on it: a line of a
+     * program with no twin is left to Python without reading it all) */
+#define PRINTABLE_OR_NONE                                           \
+    for (Py_ssize_t k = 0; k < n; k++)                              \
         if ((unsigned char)s[k] < 0x20 || s[k] == 0x7f) Py_RETURN_NONE;
-    /* from here on, False: _fast_syslog would return None too (no `<PRI>` it reads, RFC 5424, or
-     * no common header): the caller goes straight to the general path */
+    /* False: _fast_syslog would return None too (no `<PRI>` it reads, RFC 5424, or no common
+     * header), for a printable line: the caller goes straight to the general path */
+#define NO_HEADER              \
+    do {                       \
+        PRINTABLE_OR_NONE      \
+        Py_RETURN_FALSE;       \
+    } while (0)
     if (n > 0 && s[0] == '<') { /* <PRI>: 1-3 digits, then not RFC 5424's `1 ` */
         Py_ssize_t k = 1;
         while (k < 5 && k < n && s[k] != '>') k++;
-        if (k >= 5 || k >= n || k < 2) Py_RETURN_FALSE;
+        if (k >= 5 || k >= n || k < 2) NO_HEADER;
         for (Py_ssize_t q = 1; q < k; q++)
-            if (!is_digit(s[q])) Py_RETURN_FALSE;
+            if (!is_digit(s[q])) NO_HEADER;
         pos = k + 1;
-        if (n - pos >= 2 && s[pos] == '1' && s[pos + 1] == ' ') Py_RETURN_FALSE;
+        if (n - pos >= 2 && s[pos] == '1' && s[pos + 1] == ' ') NO_HEADER;
     }
     hdr_t hd;
     int wide = 0;
-    if (!walk_3164(PyUnicode_1BYTE_KIND, s, n, pos, &hd, &wide) || wide) Py_RETURN_FALSE;
-    if (n - hd.end >= 17 && memcmp(s + hd.end, "message repeated ", 17) == 0) Py_RETURN_NONE;
+    if (!walk_3164(PyUnicode_1BYTE_KIND, s, n, pos, &hd, &wide) || wide) NO_HEADER;
+    /* a program without a C twin: Python reads the line (before anything else is read) */
     PyObject *app = PyUnicode_Substring(line, hd.a0, hd.a1);
     if (app == NULL) return NULL;
     PyObject *which = PyDict_GetItemWithError(programs, app);
@@ -1399,6 +1407,13 @@ static PyObject *syslog_line(PyObject *self, PyObject *const *args, Py_ssize_t n
         if (PyErr_Occurred()) return NULL;
         Py_RETURN_NONE;
     }
+    Py_DECREF(app); /* (re-made below, after the checks: no reference held across the returns) */
+    PRINTABLE_OR_NONE
+#undef NO_HEADER
+#undef PRINTABLE_OR_NONE
+    if (n - hd.end >= 17 && memcmp(s + hd.end, "message repeated ", 17) == 0) Py_RETURN_NONE;
+    app = PyUnicode_Substring(line, hd.a0, hd.a1);
+    if (app == NULL) return NULL;
     PyObject *f = BODY_FNS[body](line, s, hd.end, n);
     if (f == NULL || f == Py_None) {
         Py_DECREF(app);
