@@ -22,12 +22,11 @@ from nocsoc.bus.logs import BusLogDetector
 from nocsoc.bus.partition import stream_name
 from nocsoc.bus.receiver import BusReceiver
 from nocsoc.collectors.logs.config import LogsConfig
-from nocsoc.collectors.logs.pipeline import LogPipeline
 from nocsoc.detections.alerts import AlertStore
 from nocsoc.detections.config import DetectionsConfig
 from nocsoc.sinks.memory import MemorySink
+from tests.bus.detection import alert_keys, lines_by_sender, one_machine, send_all
 from tests.bus.helpers import stream_last_seqs
-from tests.bus.test_logs_cluster import alert_keys, lines_by_sender, send_all
 from tests.servers.base import free_port, wait_until
 from tests.servers.nats import NatsCluster, nats_cluster  # noqa: F401
 
@@ -39,24 +38,10 @@ def detections(db: Path) -> DetectionsConfig:
     return DetectionsConfig(alerts_db=str(db), flush_interval_s=0.05, reorder_window_s=WINDOW_S)
 
 
-def one_machine(tmp_path: Path, by_sender: dict[str, list[str]]) -> list[tuple[object, ...]]:
-    port = free_port(socket.SOCK_DGRAM)
-    p = LogPipeline(LogsConfig(syslog_udp=f"127.0.0.1:{port}", syslog_tcp=None),
-                    detections(tmp_path / "one.db"), MemorySink(), base_dir=tmp_path)
-    p.start()
-    try:
-        n = send_all(port, by_sender)
-        wait_until(lambda: p.processed() >= n, 30, what="one machine processed")
-    finally:
-        p.stop()  # releases what is held for reordering, commits
-    with AlertStore(tmp_path / "one.db") as store:
-        return alert_keys(store)
-
-
 def test_detector_killed_with_events_held_for_reordering(tmp_path: Path,
                                                          nats_cluster: NatsCluster) -> None:  # noqa: F811
     by_sender = lines_by_sender(2)
-    want = one_machine(tmp_path, by_sender)
+    want = one_machine(tmp_path, by_sender, WINDOW_S)
     assert len(want) == 4  # 2 brute forces, 2 path traversals
     bus = BusConfig(url=nats_cluster.url, replicas=3, log_partitions=PARTITIONS, lease_ttl_s=2.0,
                     ack_wait_s=5.0, stream_max_bytes=16 << 20)

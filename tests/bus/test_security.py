@@ -12,23 +12,16 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import datetime as dt
 import hashlib
-import ipaddress
 import json
 import logging
 import os
 import secrets
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import nkeys
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from nocsoc.bus import envelope
 from nocsoc.bus.config import BusConfig
@@ -36,10 +29,10 @@ from nocsoc.bus.publish import BusPublisher
 from nocsoc.bus.security import BusSecurityError, connect_options, problems
 from nocsoc.bus.transport import BusError, make_transport
 from nocsoc.service.check import run_checks
+from tests.pki import Pki, make_pki
 from tests.servers.base import wait_until
 from tests.servers.nats import NatsSingle
 
-NOW = dt.datetime.now(dt.UTC)
 RECORDS = [(f"<38>Nov 25 04:01:{i % 60:02d} web1 sshd[1]: line {i}".encode(), "10.0.0.1", 1000.0 + i)
            for i in range(300)]
 
@@ -69,66 +62,10 @@ def secured(tmp_path: Path):  # type: ignore[no-untyped-def]
         s.stop()
 
 
-@dataclass
-class Pki:
-    dir: Path
-    ca: Path
-    server_cert: Path
-    server_key: Path
-    client_cert: Path
-    client_key: Path
-    other_ca: Path
-
-
-def _key(path: Path) -> ec.EllipticCurvePrivateKey:
-    k = ec.generate_private_key(ec.SECP256R1())
-    path.write_bytes(k.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                     serialization.NoEncryption()))
-    path.chmod(0o600)
-    return k
-
-
-def _cert(path: Path, cn: str, key: ec.EllipticCurvePrivateKey, issuer: x509.Certificate | None,
-          issuer_key: ec.EllipticCurvePrivateKey, usage: str = "") -> x509.Certificate:
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
-    b = (x509.CertificateBuilder().subject_name(name)
-         .issuer_name(issuer.subject if issuer is not None else name)
-         .public_key(key.public_key()).serial_number(x509.random_serial_number())
-         .not_valid_before(NOW - dt.timedelta(hours=1)).not_valid_after(NOW + dt.timedelta(days=1))
-         .add_extension(x509.BasicConstraints(ca=not usage, path_length=None), critical=True))
-    if not usage:
-        b = b.add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
-                                          content_commitment=False, key_encipherment=False,
-                                          data_encipherment=False, key_agreement=False,
-                                          encipher_only=False, decipher_only=False), critical=True)
-        b = b.add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-    else:
-        b = b.add_extension(x509.ExtendedKeyUsage(
-            [ExtendedKeyUsageOID.SERVER_AUTH if usage == "server" else ExtendedKeyUsageOID.CLIENT_AUTH]),
-            critical=False)
-        b = b.add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()),
-                            critical=False)
-    if usage == "server":
-        b = b.add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
-                                                         x509.DNSName("nats.test")]), critical=False)
-    c = b.sign(issuer_key, hashes.SHA256())
-    path.write_bytes(c.public_bytes(serialization.Encoding.PEM))
-    return c
-
-
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
-    d = tmp_path_factory.mktemp("pki")
-    ca_key = _key(d / "ca.key")
-    ca = _cert(d / "ca.pem", "nocsoc bus test CA", ca_key, None, ca_key)
-    srv_key = _key(d / "server.key")
-    _cert(d / "server.pem", "nats.test", srv_key, ca, ca_key, "server")
-    cl_key = _key(d / "client.key")
-    _cert(d / "client.pem", "nocsoc receiver", cl_key, ca, ca_key, "client")
-    other_key = _key(d / "other-ca.key")
-    _cert(d / "other-ca.pem", "someone else's CA", other_key, None, other_key)
-    return Pki(d, d / "ca.pem", d / "server.pem", d / "server.key", d / "client.pem", d / "client.key",
-               d / "other-ca.pem")
+    return make_pki(tmp_path_factory.mktemp("pki"), ca_name="nocsoc bus test CA", server_name="nats.test",
+                    client_name="nocsoc receiver")
 
 
 def _tls_block(pki: Pki, verify: bool) -> str:

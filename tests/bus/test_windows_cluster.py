@@ -22,7 +22,6 @@ import pytest
 
 from nocsoc.bus.config import BusConfig
 from nocsoc.bus.logs import BusLogDetector
-from nocsoc.bus.partition import stream_name
 from nocsoc.bus.receiver import BusReceiver
 from nocsoc.collectors.logs.config import LogsConfig
 from nocsoc.collectors.logs.pipeline import LogPipeline
@@ -31,7 +30,8 @@ from nocsoc.detections.alerts import AlertStore
 from nocsoc.detections.config import DetectionsConfig
 from nocsoc.detections.loader import builtin_rules_dir
 from nocsoc.sinks.memory import MemorySink
-from tests.bus.helpers import CRASH_REORDER_S, SHARED, logs_committed, read_through, stream_last_seqs
+from tests.bus.detection import alert_keys, committed_equals, crash_busiest, survivor_equals
+from tests.bus.helpers import CRASH_REORDER_S, SHARED
 from tests.collectors.windows.lumberjack_client import read_ack, window
 from tests.servers.base import free_port, wait_until
 from tests.servers.nats import NatsCluster, nats_cluster  # noqa: F401
@@ -132,11 +132,6 @@ def logs_config() -> LogsConfig:
         winlogbeat=f"127.0.0.1:{free_port()}", nxlog_tcp=f"127.0.0.1:{free_port()}"))
 
 
-def alert_keys(store: AlertStore) -> list[tuple[object, ...]]:
-    return sorted((a.rule_title, a.count, a.src_ip, a.host, a.group_key, a.level)
-                  for a in store.list_alerts(None, None, None, None, 10_000))
-
-
 Docs = dict[str, list[list[bytes]]]
 
 
@@ -185,30 +180,15 @@ def _run(tmp_path: Path, cluster: NatsCluster, crash: bool) -> None:
         n = send_all(addresses, wlb, nx, slice(0, 2))
         live = detectors
         if crash:
-            wait_until(lambda: any(d.runner.counters.get("records") for d in detectors), 30,
-                       what="a detector detecting")
-            killed = max(detectors, key=lambda d: d.runner.counters.get("records"))
-            killed.crash()
-            live = [d for d in detectors if d is not killed]
+            live = crash_busiest(detectors)
         n += send_all(addresses, wlb, nx, slice(2, None))
         wait_until(lambda: receiver.publisher.counters["logs"].get("records") == n
                    and receiver.publisher.idle(), 30, what="receiver published every document")
         urls = [nd.url for nd in cluster.nodes if nd.alive()]
         if crash:
-            last = stream_last_seqs(urls, bus.prefix, "logs", PARTITIONS)
-            wait_until(lambda: read_through(live[0].runner, last), 60, what="the survivor read everything")
-            live[0].stop()  # releases what it holds for reordering, commits
-            with AlertStore(tmp_path / "bus.db") as st:
-                assert [(st.input_offset(f"bus:{stream_name(bus.prefix, 'logs', p)}") or (0, 0))[1]
-                        for p in range(PARTITIONS)] == last
-                assert alert_keys(st) == want
-            return
-        store = live[0].pipeline.store
-
-        wait_until(lambda: logs_committed(urls, bus.prefix, store, PARTITIONS), 90,
-                   interval=0.5, what="every partition's documents committed in the store")
-        wait_until(lambda: all(d.pipeline.idle() for d in live), 30, what="detectors idle")
-        assert alert_keys(store) == want
+            survivor_equals(live[0], urls, bus, tmp_path / "bus.db", want)
+        else:
+            committed_equals(live, urls, bus, want, 90, "every partition's documents committed in the store")
     finally:
         receiver.stop()
         for d in detectors:

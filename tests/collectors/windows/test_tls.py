@@ -8,20 +8,13 @@ the same frames Winlogbeat's `output.logstash` sends (`2W`, `2C`, `2J`; ACK `2A`
 
 from __future__ import annotations
 
-import datetime as dt
-import ipaddress
 import json
 import socket
 import ssl
-from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from nocsoc.collectors.logs.config import LogsConfig
 from nocsoc.collectors.logs.pipeline import LogPipeline
@@ -33,74 +26,14 @@ from nocsoc.errors import ConfigError
 from nocsoc.sinks.memory import MemorySink
 from tests.collectors.windows.lumberjack_client import read_ack, window
 from tests.collectors.windows.test_live import TESTS
+from tests.pki import Pki, make_pki
 from tests.servers.base import free_port, wait_until
-
-NOW = dt.datetime.now(dt.UTC)
-
-
-@dataclass
-class Pki:
-    ca: Path
-    server_cert: Path
-    server_key: Path
-    client_cert: Path
-    client_key: Path
-    other_client_cert: Path  # signed by another CA
-    other_client_key: Path
-
-
-def _key(path: Path) -> ec.EllipticCurvePrivateKey:
-    k = ec.generate_private_key(ec.SECP256R1())
-    path.write_bytes(k.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                     serialization.NoEncryption()))
-    path.chmod(0o600)
-    return k
-
-
-def _cert(path: Path, subject: str, key: ec.EllipticCurvePrivateKey, issuer: x509.Certificate | None,
-          issuer_key: ec.EllipticCurvePrivateKey, *, ca: bool = False,
-          server: bool = False) -> x509.Certificate:
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)])
-    b = (x509.CertificateBuilder().subject_name(name)
-         .issuer_name(issuer.subject if issuer is not None else name)
-         .public_key(key.public_key()).serial_number(x509.random_serial_number())
-         .not_valid_before(NOW - dt.timedelta(hours=1)).not_valid_after(NOW + dt.timedelta(days=1))
-         .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
-    if ca:
-        b = b.add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
-                                          content_commitment=False, key_encipherment=False,
-                                          data_encipherment=False, key_agreement=False,
-                                          encipher_only=False, decipher_only=False), critical=True)
-        b = b.add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-    else:
-        b = b.add_extension(x509.ExtendedKeyUsage(
-            [ExtendedKeyUsageOID.SERVER_AUTH if server else ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
-        assert issuer is not None
-        b = b.add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()),
-                            critical=False)
-    if server:
-        b = b.add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
-                                                         x509.DNSName("localhost")]), critical=False)
-    c = b.sign(issuer_key, hashes.SHA256())
-    path.write_bytes(c.public_bytes(serialization.Encoding.PEM))
-    return c
 
 
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
-    d = tmp_path_factory.mktemp("pki")
-    ca_key = _key(d / "ca.key")
-    ca = _cert(d / "ca.pem", "nocsoc test CA", ca_key, None, ca_key, ca=True)
-    srv_key = _key(d / "server.key")
-    _cert(d / "server.pem", "nocsoc", srv_key, ca, ca_key, server=True)
-    cl_key = _key(d / "client.key")
-    _cert(d / "client.pem", "dc01 winlogbeat", cl_key, ca, ca_key)
-    other_ca_key = _key(d / "other-ca.key")
-    other_ca = _cert(d / "other-ca.pem", "someone else's CA", other_ca_key, None, other_ca_key, ca=True)
-    ot_key = _key(d / "other-client.key")
-    _cert(d / "other-client.pem", "dc01 winlogbeat", ot_key, other_ca, other_ca_key)
-    return Pki(d / "ca.pem", d / "server.pem", d / "server.key", d / "client.pem", d / "client.key",
-               d / "other-client.pem", d / "other-client.key")
+    return make_pki(tmp_path_factory.mktemp("pki"), ca_name="nocsoc test CA", server_name="localhost",
+                    client_name="dc01 winlogbeat")
 
 
 def _pipeline(tmp_path: Path, tls: LumberjackTlsConfig) -> LogPipeline:
