@@ -24,11 +24,21 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from nocsoc.bus.config import BusConfig
-    from nocsoc.shard.config import ShardConfig
+
+
+class ShardBuckets(Protocol):
+    """What the poller's permissions need of `nocsoc.shard.config.ShardConfig` (named here, not
+    imported: the shard package imports this one)."""
+
+    @property
+    def members_bucket(self) -> str: ...
+
+    @property
+    def leases_bucket(self) -> str: ...
 
 ROLES = ("receiver", "decoder", "detector", "poller")
 INBOX = "_INBOX.>"
@@ -53,7 +63,7 @@ def _each(verbs: tuple[str, ...], streams: list[str]) -> tuple[str, ...]:
     return tuple(v.format(s=s) for s in streams for v in verbs)
 
 
-def role_permissions(bus: BusConfig, shard: ShardConfig | None = None) -> dict[str, RolePermissions]:
+def role_permissions(bus: BusConfig, shard: ShardBuckets | None = None) -> dict[str, RolePermissions]:
     """Each role's publish and subscribe allow lists for `bus.prefix` and its partition counts
     (and the shard's buckets). Stream names are listed one by one: a NATS wildcard is a whole
     token, so `NOCSOC_*` would match nothing, and `*` every stream of the account."""
