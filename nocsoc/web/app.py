@@ -517,8 +517,10 @@ def create_app(deps: ConsoleDeps) -> FastAPI:
     @app.get("/incidents", response_class=HTMLResponse)
     def incidents_page(request: Request, who: Actor = Depends(need("read:alerts"))) -> HTMLResponse:
         show_all = request.query_params.get("all") == "1"
-        items = [i for i in _incidents() if show_all or i.open]
-        return render(request, "incidents.html", who, items=items[:500], show_all=show_all)
+        items = reader.recent_incidents(
+            deps.clock() - 7 * 86400, deps.web.incident_window_s, open_only=not show_all, limit=500
+        )
+        return render(request, "incidents.html", who, items=items, show_all=show_all)
 
     @app.get("/incidents/{incident_id}", response_class=HTMLResponse)
     def incident_page(
@@ -661,6 +663,7 @@ def create_app(deps: ConsoleDeps) -> FastAPI:
         n_dev = len(deps.inventory.devices)
         down = summary.unreachable if summary else []
         by_level = reader.open_incident_levels(now - 7 * 86400, deps.web.incident_window_s)
+        alerts_by_level = reader.open_by_level()
         return {
             "now": now,
             "summary": summary,
@@ -668,10 +671,11 @@ def create_app(deps: ConsoleDeps) -> FastAPI:
             "down": down,
             "availability": None if not n_dev or summary is None else 100.0 * (n_dev - len(down)) / n_dev,
             "incidents_by_level": by_level,
-            "alerts_by_level": reader.open_by_level(),
+            "alerts_by_level": alerts_by_level,
             "targets": reader.top_targets(),
             "sources": reader.top_sources(),
-            "kpis": reader.triage_kpis(now - 86400),
+            # every alert has one level: the open ones are counted already
+            "kpis": reader.triage_kpis(now - 86400, open_alerts=sum(alerts_by_level.values())),
         }
 
     @app.get("/ioc", response_class=HTMLResponse)
