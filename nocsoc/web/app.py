@@ -618,7 +618,7 @@ def create_app(deps: ConsoleDeps) -> FastAPI:
     # --- IOC ----------------------------------------------------------------------------------
 
     # The IOC figures are aggregates over every open alert (top sources and targets, incidents
-    # by level: 0.3-1 s at 100k open alerts, most of it grouping 24k alerts into incidents and
+    # by level: 0.1-0.3 s at 100k open alerts, most of it grouping 24k alerts into incidents and
     # GROUP BY over 100k sources), shown on wall screens that refresh every `refresh_s`. So they
     # are computed at most once per interval whatever the number of screens and API pulls; when
     # an interval ends on a screen that is being watched (figures less than two intervals old),
