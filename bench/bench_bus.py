@@ -11,8 +11,8 @@ thread are the same on both paths and counted on neither. Then, CPU per record:
 - direct: what `nocsoc run` on one machine does: `get_batch` in the collector's batches and
   `FlowPipeline.process` (decode, sampling, sequence, rollup), the last interval's rollups
   emitted; CPU of this thread.
-- publish (receiver): the pump's work (`get_batch` of PUMP_BATCH, a (bytes, source, time) per
-  datagram as `BusReceiver._pump_flows` makes, `submit`), CPU of this thread; plus the
+- publish (receiver): the pump's work (`get_batch` of PUMP_BATCH and `submit` of the burst as
+  it came, as `BusReceiver._pump_flows` does), CPU of this thread; plus the
   publisher's loop thread (batching, envelope, JetStream publish with message ids, waiting for
   the acknowledgements).
 - decoder: its loop thread (fetch, envelope, the same FlowPipeline per partition, interval
@@ -135,7 +135,7 @@ def one_pass(records: list[tuple[bytes, str, float]], server: Any, replicas: int
     t0 = time.perf_counter()
     pump = time.thread_time()
     while batch := queue.get_batch(PUMP_BATCH, 0):  # BusReceiver._pump_flows' work, this thread's CPU
-        pub.submit("flows", [(bytes(p), a, t) for p, a, t in batch])
+        pub.submit("flows", batch)
     pump = time.thread_time() - pump
     _await(lambda: pub.idle() and not pub.buffer, "published")
     publish_wall = time.perf_counter() - t0

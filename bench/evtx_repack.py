@@ -21,9 +21,26 @@ import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 HEADER, CHUNK, CHUNK_HEADER = 4096, 65536, 512
 _REC_MAGIC = b"\x2a\x2a\x00\x00"
+
+
+class Rewriter(Protocol):
+    """What bench/evtx_synth.py changes while records are copied: substitution values (never the
+    template or its names) and the record header's timestamp."""
+
+    def values(self, src: bytes, body: tuple[int, int],
+               values: list[tuple[int, bytes]]) -> list[bytes | None]:
+        """New bytes for each (type, bytes) value of the template instance whose definition's
+        body is `src[body[0]:body[1]]` (None: keep it; binary XML values are always kept and
+        walked)."""
+        ...
+
+    def timestamp(self, record: SourceRecord) -> bytes | None:
+        """The record header's FILETIME (8 bytes), or None to keep the source's."""
+        ...
 
 
 class Unsupported(ValueError):
@@ -75,6 +92,7 @@ class _Emitter:
     keying: bool = False  # write names as their text (a template's identity, see _key)
     inline_names: list[tuple[int, bytes]] = field(default_factory=list)
     stats: dict[str, int] = field(default_factory=dict)  # templates "defined" / "shared"
+    rewrite: Rewriter | None = None  # substitution values changed on the way (evtx_synth)
 
     def pos(self) -> int:
         return self.base + len(self.out)
@@ -158,6 +176,7 @@ class _Emitter:
     def _template_instance(self, p: int) -> int:
         src, out = self.src, self.out
         off = self._u32(p + 6)
+        tbody = (off + 24, off + 24 + self._u32(off + 20))  # the definition's body, wherever it is
         out += src[p:p + 6]  # token, unknown byte, template id
         field_at = len(out)
         out += b"\0\0\0\0"
@@ -197,11 +216,23 @@ class _Emitter:
         desc_at = len(out)
         out += src[p + 4:p + 4 + 4 * n]
         p += 4 + 4 * n
+        new: list[bytes | None] = [None] * n
+        if self.rewrite is not None:
+            q, vals = p, []
+            for size, vtype, _ in desc:
+                vals.append((vtype, src[q:q + size]))
+                q += size
+            new = self.rewrite.values(src, tbody, vals)
         for i, (size, vtype, _) in enumerate(desc):
             if vtype == 0x21:
                 start = len(out)
                 self.walk(p, p + size)
                 struct.pack_into("<H", out, desc_at + 4 * i, len(out) - start)
+            elif (v := new[i]) is not None:
+                if len(v) > 0xFFFF:
+                    raise Unsupported("value longer than a descriptor counts")
+                out += v
+                struct.pack_into("<H", out, desc_at + 4 * i, len(v))
             else:
                 out += src[p:p + size]
             p += size
@@ -234,6 +265,7 @@ class Packer:
     _recs: list[tuple[int, int]] = field(default_factory=list)  # (offset, record id) in the open chunk
     _next_id: int = 0
     templates: dict[str, int] = field(default_factory=dict)  # definitions written / referenced
+    rewrite: Rewriter | None = None  # evtx_synth's: values and timestamps changed while copying
 
     def __post_init__(self) -> None:
         self._next_id = self.first_id
@@ -275,12 +307,15 @@ class Packer:
             at = CHUNK_HEADER + len(self._body)
             rec = bytearray()
             stats: dict[str, int] = {}
-            em = _Emitter(r.chunk, rec, at + 24, omap, self._templates, self._names, stats=stats)
+            em = _Emitter(r.chunk, rec, at + 24, omap, self._templates, self._names, stats=stats,
+                          rewrite=self.rewrite)
             em.walk(r.offset + 24, r.offset + r.size - 4)
             size = 24 + len(rec) + 4
             if at + size > CHUNK:
                 raise _Full
             ts = r.chunk[r.offset + 16:r.offset + 24]
+            if self.rewrite is not None:
+                ts = self.rewrite.timestamp(r) or ts
             self._body += _REC_MAGIC + struct.pack("<IQ", size, self._next_id) + ts + rec \
                 + struct.pack("<I", size)
             self._recs.append((at, self._next_id))

@@ -28,9 +28,9 @@ import contextlib
 import logging
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, cast
 
 from nocsoc.bus.config import BusConfig
 from nocsoc.bus.envelope import EnvelopeError, Record, decode
@@ -51,7 +51,9 @@ class PartitionHandler(Protocol):
         """Load the partition's committed state; return the first stream sequence to read."""
     def handle_batch(self, partition: int, messages: list[tuple[int, list[Record]]]) -> list[bool]:
         """Process messages (stream sequence, records) in order; per message False if it was
-        already counted (skipped). An exception makes every message of the call poison."""
+        already counted (skipped). An exception makes every message of the call poison. A
+        handler may have a `decode_message(data)` of its own (an EnvelopeError for a bad message): the
+        records it returns are what it is handed (typed as lists here); else `envelope.decode`'s."""
     def drain(self) -> None:
         """Finish what was handed over (before a final commit and a release)."""
     def skip(self, partition: int, seq: int) -> None:
@@ -95,6 +97,7 @@ class PartitionRunner:
         self.member = member
         self.clock = clock
         self.counters = Counters(BUS_CONSUME, {"kind": kind})
+        self._decode: Callable[[bytes], Sequence[Record]] = getattr(handler, "decode_message", decode)
         self.held: dict[int, Held] = {}
         self._stop = asyncio.Event()
         self._loop: LoopThread | None = None
@@ -246,7 +249,7 @@ class PartitionRunner:
     async def _deliver(self, h: Held, msgs: list[BusMessage]) -> None:
         """Hand a fetch's messages over in stream order, as one batch (a decoder's cost per call
         is large: one call per fetch, not per message), poison ones set aside in place."""
-        batch: list[tuple[BusMessage, list[Record]]] = []
+        batch: list[tuple[BusMessage, Sequence[Record]]] = []
         for m in msgs:
             if m.seq < h.expect:  # a redelivery of what was handled already
                 self.counters.add("duplicates")
@@ -267,7 +270,7 @@ class PartitionRunner:
             h.expect = m.seq + 1
             h.acks.append(m)
             try:
-                records = decode(m.data)
+                records = self._decode(m.data)
             except EnvelopeError as exc:
                 await self._handle(h, batch)
                 batch = []
@@ -276,11 +279,12 @@ class PartitionRunner:
             batch.append((m, records))
         await self._handle(h, batch)
 
-    async def _handle(self, h: Held, batch: list[tuple[BusMessage, list[Record]]]) -> None:
+    async def _handle(self, h: Held, batch: list[tuple[BusMessage, Sequence[Record]]]) -> None:
         if not batch:
             return
         try:
-            handled = self.handler.handle_batch(h.partition, [(m.seq, recs) for m, recs in batch])
+            handled = self.handler.handle_batch(
+                h.partition, [(m.seq, cast(list[Record], recs)) for m, recs in batch])
         except Exception as exc:  # the whole call failed: each of its messages is poison
             if len(batch) > 1 and getattr(self.handler, "all_or_nothing", False):
                 for one in batch:  # nothing of it was counted: find the bad ones

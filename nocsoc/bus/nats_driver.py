@@ -152,6 +152,12 @@ class NatsTransport:
     def connected(self) -> bool:
         return bool(self.nc is not None and self.nc.is_connected)
 
+    @property
+    def max_payload(self) -> int | None:
+        """The largest message the connected server takes (its `max_payload`, 1 MB by default)."""
+        value = getattr(self.nc, "max_payload", None) if self.nc is not None else None
+        return int(value) if value else None
+
     async def close(self) -> None:
         self._closing = True
         if self.nc is not None:

@@ -21,10 +21,11 @@ import time
 from collections.abc import Callable, Sequence
 from operator import itemgetter
 from pathlib import Path
+from typing import Any
 
 from nocsoc.bus.config import BusConfig
 from nocsoc.bus.diskbuffer import BufferFull, DiskBuffer
-from nocsoc.bus.envelope import Record, encode, encode_source, record_size
+from nocsoc.bus.envelope import Record, encode, frame_source, record_size
 from nocsoc.bus.partition import partition_of, partitions_of, subject
 from nocsoc.bus.transport import BusError, LoopThread, PublishFailed, PublishRefused, Transport
 from nocsoc.collectors.flows import speedups
@@ -38,6 +39,9 @@ CONCURRENT_PUBLISHES = 64
 # bytes published before waiting for their acknowledgements: within nats-py's pending buffer
 # (2 MB), whose overflow forces a flush per publish; more only grows the copies in flight
 WINDOW_BYTES = 2 << 20
+# room left in a message for the bus's own headers (the message id) and the envelope's 9-byte
+# header, which record_size's per-record bound does not count
+MESSAGE_HEADROOM = 1024
 _PAYLOAD = itemgetter(0)
 _TIME = itemgetter(2)
 
@@ -45,6 +49,17 @@ _TIME = itemgetter(2)
 def _one_interval(run: list[Record], interval: float) -> bool:
     times = list(map(_TIME, run))
     return int(min(times) // interval) == int(max(times) // interval)
+
+
+def _joined(chunks: list[Sequence[Record]]) -> Sequence[Record]:
+    """One sequence over a kind's chunks: a Datagrams view (no payload copied) where any chunk is
+    one, else a list."""
+    if len(chunks) == 1:
+        return chunks[0]
+    ext = speedups.ext
+    if ext is not None and any(isinstance(c, ext.Datagrams) for c in chunks):
+        return ext.Datagrams.join(chunks)
+    return [r for c in chunks for r in c]
 
 
 def group_key(source: str) -> str:
@@ -68,7 +83,9 @@ class BusPublisher:
         self.clock = clock
         self.buffer = DiskBuffer(buffer_dir, config.buffer_max_bytes)
         self.counters = {k: Counters(BUS_PUBLISH, {"kind": k}) for k in kinds}
-        self._pending: dict[str, list[Record]] = {k: [] for k in kinds}
+        # per kind, what was handed over in chunks: the receivers' Datagrams bursts as they came
+        # (never turned into a tuple and a bytes per datagram), lists of tuples merged
+        self._pending: dict[str, list[Sequence[Record]]] = {k: [] for k in kinds}
         self._held = 0
         # records whose sender waits for them to be on the bus (Winlogbeat): never disk-buffered,
         # retried until published; `done` is called once the bus has acknowledged each
@@ -85,18 +102,30 @@ class BusPublisher:
         self._next_connect = 0.0
         self._publishing = False
         self._said_unreachable = False
+        # bus.batch_bytes, lowered to what the server takes (a message larger than its
+        # max_payload is refused every time: buffered and replayed forever)
+        self.batch_bytes = config.batch_bytes
 
     # --- from the receive threads -----------------------------------------------------------------
 
     def submit(self, kind: str, records: Sequence[Record]) -> bool:
-        """Hand records over; False when some were dropped (counted): the queue was full."""
+        """Hand records over (a list of tuples, or a flow receiver's Datagrams, kept as it is);
+        False when some were dropped (counted): the queue was full."""
         n = len(records)
+        ext = speedups.ext
         with self._lock:
             room = self.config.queue_records - self._held
             if room < len(records):
                 self.counters[kind].add("dropped", len(records) - max(room, 0))
                 records = records[:max(room, 0)]
-            self._pending[kind].extend(records)
+            chunks = self._pending[kind]
+            if ext is not None and isinstance(records, ext.Datagrams):
+                if records:
+                    chunks.append(records)
+            elif chunks and type(chunks[-1]) is list:
+                chunks[-1].extend(records)
+            elif records:
+                chunks.append(list(records))
             self._held += len(records)
         self.counters[kind].add("records", len(records))
         return len(records) == n
@@ -188,11 +217,16 @@ class BusPublisher:
         self.connected = True
         self._said_unreachable = False
         log.info("bus: connected")
+        limit = getattr(self.transport, "max_payload", None)
+        if limit and self.config.batch_bytes > limit - MESSAGE_HEADROOM:
+            self.batch_bytes = max(limit - MESSAGE_HEADROOM, 1024)
+            log.warning("bus: batch_bytes %d is over the server's max_payload %d: batches of %d bytes "
+                        "at most", self.config.batch_bytes, limit, self.batch_bytes)
 
     def _partitions(self, kind: str) -> int:
         return partitions_of(self.config, kind)
 
-    def _take(self) -> tuple[dict[str, list[Record]], dict[str, list[tuple[Record, Done]]]]:
+    def _take(self) -> tuple[dict[str, list[Sequence[Record]]], dict[str, list[tuple[Record, Done]]]]:
         with self._lock:
             self._publishing = any(self._pending.values()) or any(self._pending_acked.values())
             taken, acked = self._pending, self._pending_acked
@@ -208,21 +242,27 @@ class BusPublisher:
             self._held -= n
             self._room.notify_all()
 
-    def batches(self, kind: str, records: list[Record]) -> list[tuple[int, str, list[Record]]]:
+    def batches(self, kind: str, records: Sequence[Record]) -> list[tuple[int, str, Sequence[Record]]]:
         """(partition, source, records) batches: one source, within the size limits and one
         rollup interval, in arrival order.
+
+        A Datagrams (the flow receivers' bursts) is cut the same way with its C methods: views
+        per exporter and their runs, no Python object per datagram (`_batches_view`).
 
         The cut is greedy: a batch ends where the next record would pass `batch_records` or
         `batch_bytes` or is in another interval. A run of `batch_records` records whose sizes
         sum within `batch_bytes` and whose earliest and latest times share an interval is such
         a batch whole: checked with C-level sums and min/max over the run (~0.7 -> ~0.2 us a
         datagram) instead of record by record; the rest goes through the greedy loop."""
+        ext = speedups.ext
+        if ext is not None and isinstance(records, ext.Datagrams):
+            return self._batches_view(kind, records)
         cfg = self.config
         interval = self.kinds.get(kind)
         by_source: dict[str, list[Record]] = {}
         for r in records:
             by_source.setdefault(r[1], []).append(r)
-        out: list[tuple[int, str, list[Record]]] = []
+        out: list[tuple[int, str, Sequence[Record]]] = []
         limit = cfg.batch_records
         for source, recs in by_source.items():
             p = partition_of(group_key(source), self._partitions(kind))
@@ -230,12 +270,38 @@ class BusPublisher:
             start = 0
             while start < len(recs):
                 run = recs[start:start + limit]
-                if (sum(map(len, map(_PAYLOAD, run))) + overhead * len(run) <= cfg.batch_bytes
+                if (sum(map(len, map(_PAYLOAD, run))) + overhead * len(run) <= self.batch_bytes
                         and (not interval or _one_interval(run, interval))):
                     out.append((p, source, run))
                     start += len(run)
                     continue
                 out += [(p, source, b) for b in self._greedy(recs[start:], interval)]
+                break
+        return out
+
+    def _batches_view(self, kind: str, records: Any) -> list[tuple[int, str, Sequence[Record]]]:
+        """`batches` of a Datagrams: the same cut, from views (by_exporter, slices) checked with
+        payload_bytes and time_range; where a run is not a whole batch, the greedy loop over
+        its tuples."""
+        assert speedups.ext is not None
+        time_range = speedups.ext.time_range
+        cfg = self.config
+        interval = self.kinds.get(kind)
+        limit = cfg.batch_records
+        out: list[tuple[int, str, Sequence[Record]]] = []
+        for source, view in records.by_exporter():
+            p = partition_of(group_key(source), self._partitions(kind))
+            overhead = record_size(b"", source)
+            start, n = 0, len(view)
+            while start < n:
+                run = view[start:start + limit]
+                if run.payload_bytes() + overhead * len(run) <= self.batch_bytes:
+                    lo, hi = time_range(run)
+                    if not interval or int(lo // interval) == int(hi // interval):
+                        out.append((p, source, run))
+                        start += len(run)
+                        continue
+                out += [(p, source, b) for b in self._greedy(list(view[start:]), interval)]
                 break
         return out
 
@@ -248,7 +314,7 @@ class BusPublisher:
         for r in recs:
             ridx = int(r[2] // interval) if interval else None
             rsize = record_size(r[0], r[1])
-            if cur and (len(cur) >= cfg.batch_records or size + rsize > cfg.batch_bytes or ridx != idx):
+            if cur and (len(cur) >= cfg.batch_records or size + rsize > self.batch_bytes or ridx != idx):
                 out.append(cur)
                 cur, size = [], 0
             cur.append(r)
@@ -264,8 +330,8 @@ class BusPublisher:
             await self._replay()
         await self._round_acked(acked)
         todo = []
-        for kind, records in taken.items():
-            for p, source, recs in self.batches(kind, records):
+        for kind, chunks in taken.items():
+            for p, source, recs in self.batches(kind, _joined(chunks)):
                 self._msg += 1
                 todo.append((kind, subject(self.config.prefix, kind, p, source), f"{self._boot}-{self._msg}",
                              source, recs))
@@ -277,7 +343,7 @@ class BusPublisher:
             size = 0
             while i < len(todo) and len(chunk) < CONCURRENT_PUBLISHES and size < WINDOW_BYTES:
                 kind, subj, msg_id, source, recs = todo[i]
-                data = encode_source(source, list(map(_PAYLOAD, recs)), list(map(_TIME, recs)))
+                data = frame_source(source, recs)
                 chunk.append((kind, subj, msg_id, data, len(recs)))
                 size += len(data)
                 i += 1

@@ -10,8 +10,9 @@ trap sender), `tcp/10.0.0.1` (syslog TCP), `winlogbeat/10.0.0.1`, `nxlog_tcp/...
 Winlogbeat resends a batch until it is acknowledged: its documents are acknowledged only once
 JetStream has stored them (`BusPublisher.submit_acked`), never from memory or the disk buffer, so
 a receiver that dies loses nothing Winlogbeat does not resend. Traps are published unread: which
-sender is in the inventory, and every check after it, is the decoder's (`nocsoc.bus.traps`); an
-inform is therefore not answered by a receiver (its sender retries it, see docs/scale.md).
+sender is in the inventory, and every check after it, is the decoder's (`nocsoc.bus.traps`).
+SNMP informs are answered the same way as Winlogbeat's batches: once JetStream has stored them
+(`nocsoc.bus.informs`, which reads only the clear headers of a datagram to tell an inform).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from nocsoc.bus.config import BusConfig
+from nocsoc.bus.informs import V3_REFUSALS, InformAnswerer, answerable
 from nocsoc.bus.publish import BusPublisher
 from nocsoc.bus.transport import Transport, make_transport
 from nocsoc.collectors.flows.config import FlowsConfig
@@ -57,8 +59,20 @@ class TrapDatagrams(Listener):
         self.publish = publish
         self.clock = clock
         self.max_message = MAX_TRAP
-        self.counters = Counters(TRAP_RECEIVER, only=("received", "queue_dropped"))
+        self.counters = Counters(TRAP_RECEIVER, only=(
+            "received", "queue_dropped", "informs_answered", "inform_copies", *V3_REFUSALS))
+        self.informs: InformAnswerer | None = None  # set by the receiver when informs are answered
         self._last_us = 0
+
+    def send(self, message: bytes, address: tuple[str, int]) -> None:
+        """An answer out of the trap port (an inform's sender expects it from there)."""
+        sock = self._sock
+        if sock is None:
+            return
+        try:
+            sock.sendto(message, address)
+        except OSError as exc:
+            log.warning("traps: cannot answer the inform of %s: %s", address[0], exc.strerror)
 
     def start(self) -> None:
         self._open(socket.SOCK_DGRAM, "udp")
@@ -80,7 +94,16 @@ class TrapDatagrams(Listener):
             self.counters.add("received")
             us = max(int(self.clock() * 1e6), self._last_us + 1)
             self._last_us = us
-            if not self.publish(data, str(addr[0]), us / 1e6):
+            informs = self.informs
+            if informs is not None and answerable(data):
+                try:
+                    ok = informs.handle(data, (str(addr[0]), int(addr[1])), us / 1e6)
+                except Exception:  # a bug on one datagram must not stop the port
+                    log.exception("traps: failed to handle an inform from %s", addr[0])
+                    continue
+            else:
+                ok = self.publish(data, str(addr[0]), us / 1e6)
+            if not ok:
                 self.counters.add("queue_dropped")
 
 
@@ -126,6 +149,8 @@ class BusReceiver:
             self.windows = WindowsInputs(logs.windows, self._document, self._document_acked, logs.max_message,
                                          logs.tcp_max_connections, base_dir=base_dir)
         self.traps = (TrapDatagrams(traps.bind, self._trap, clock) if traps is not None else None)
+        self._traps_config = traps
+        self._base_dir = base_dir
         self._pump: threading.Thread | None = None
         self._stopping = threading.Event()
 
@@ -146,16 +171,27 @@ class BusReceiver:
     def _trap(self, data: bytes, sender: str, received: float) -> bool:
         return self.publisher.submit("traps", [(data, sender, received)])
 
+    def _inform_acked(self, record: tuple[bytes, str, float], done: Callable[[], None]) -> bool:
+        """An inform: published as Winlogbeat's documents are, `done` (its answer) once stored;
+        never waits for room (the socket thread must go on reading): no room, not answered."""
+        return self.publisher.submit_acked("traps", record, done, 0.0)
+
     def _pump_flows(self) -> None:
         assert self.queue is not None
         while True:
             batch = self.queue.get_batch(PUMP_BATCH, 0.2)
             if batch:
-                self.publisher.submit("flows", [(bytes(p), a, t) for p, a, t in batch])
+                # as it came (a Datagrams with the C extension): framed without a tuple a datagram
+                self.publisher.submit("flows", batch)
             elif self._stopping.is_set():
                 return
 
     def start(self) -> None:
+        if self.traps is not None and self._traps_config is not None and self.traps.informs is None \
+                and (self._traps_config.communities or self._traps_config.users):
+            t = self.traps  # the secrets are resolved here: a bad one is a start error, nothing started
+            t.informs = InformAnswerer(self._traps_config, self._base_dir, self._inform_acked,
+                                       self._trap, t.send, t.counters)
         self.publisher.start()
         started: list[object] = []
         try:

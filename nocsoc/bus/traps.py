@@ -15,10 +15,10 @@ between the sink write and the store commit rewrites the same points (each trap'
 its receive time, distinct to the microsecond): an overwrite, not a second point. Messages are
 acknowledged once the store has their mark.
 
-Informs: on one machine the receiver answers an inform from its own socket. Through the bus the
-receiver never reads the datagram, and the decoder is not on the sender's path, so informs are
-not answered: the sender resends each until its retries run out, and every copy is a trap (an
-alert's count grows by each). Send traps, not informs, to receivers (docs/scale.md).
+Informs: the receiver answers them once JetStream has stored them, and publishes one copy of
+each (`nocsoc.bus.informs`): a v2c inform as its datagram, decoded here as a trap is; a v3
+inform, which only the receiver (its authoritative engine) can authenticate, decoded, with
+source `v3inform/<sender>`: mapped here by `TrapReceiver.handle_trap` as one machine maps it.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from pathlib import Path
 from nocsoc.bus.config import BusConfig
 from nocsoc.bus.consume import PartitionRunner
 from nocsoc.bus.envelope import Record
+from nocsoc.bus.informs import V3_INFORM_SOURCE, decode_v3
 from nocsoc.bus.partition import stream_name
 from nocsoc.bus.transport import Transport, make_transport
 from nocsoc.collectors.ifnames import EntityNames, InterfaceNames
@@ -86,14 +87,29 @@ class TrapDecoderHandler:
         rec = self.receiver
         for seq, records in messages:
             for payload, source, received in records:
-                if rec.admitted(source):
-                    # the sender's port is not carried: an inform is not answered (module doc)
+                if source.startswith(V3_INFORM_SOURCE):
+                    self._v3_inform(payload, source[len(V3_INFORM_SOURCE):], received)
+                elif rec.admitted(source):
+                    # the sender's port is not carried: informs are answered by the receiver
                     rec.handle(payload, (source, 0), received=received)
             points, dets = rec.take()
             part.points += points
             part.detections += dets
             part.seq = seq
         return [True] * len(messages)
+
+    def _v3_inform(self, payload: bytes, sender: str, received: float) -> None:
+        """A v3 inform the receiver authenticated and answered, published decoded."""
+        rec = self.receiver
+        if not rec.admitted(sender):
+            return
+        try:
+            trap = decode_v3(payload)
+        except (ValueError, KeyError, TypeError) as exc:
+            rec.counters.add("malformed")
+            log.warning("traps: a v3 inform from %s on the bus is unreadable: %s", sender, str(exc)[:200])
+            return
+        rec.handle_trap(trap, (sender, 0), received)
 
     def drain(self) -> None:
         """Nothing is queued between the runner and the decoding."""

@@ -127,19 +127,12 @@ def _ts(t: float | None) -> str:
 
 
 def _parse_since(text: str) -> float:
-    from nocsoc.detections.alerts import parse_duration
+    from nocsoc.timespec import parse_time
 
     try:
-        return time.time() - parse_duration(text)
-    except ValueError:
-        pass
-    try:
-        dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return parse_time(text, time.time())
     except ValueError:
         common.fail(f"--since {text!r}: use a duration (30m, 24h, 7d) or an ISO time", common.EXIT_USAGE)
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    return dt.timestamp()
 
 
 def _site_placeholders() -> dict[str, list[str]]:

@@ -15,30 +15,21 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
+from nocsoc import timespec
 from nocsoc.cli import common
 from nocsoc.cli.lang import t, word
 
-_DURATION = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 def parse_time(text: str, option: str, now: float | None = None) -> float:
     """`24h` (that long ago), an ISO time (UTC unless it says), or epoch seconds; exits 2 with
     one line naming the option otherwise."""
-    m = _DURATION.fullmatch(text)
-    if m:
-        return (now if now is not None else time.time()) - float(m[1]) * _UNITS[m[2]]
     try:
-        return float(text)
-    except ValueError:
-        pass
-    try:
-        dt = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+        return timespec.parse_time(text, now if now is not None else time.time(), epoch=True)
     except ValueError:
         common.fail(f"{option} {text!r}: use a duration (30m, 24h, 7d), an ISO time or epoch seconds",
                     common.EXIT_USAGE)
-    return (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).timestamp()
 
 
 def window(since: str | None, until: str | None, default_since: str) -> tuple[float, float | None]:

@@ -85,6 +85,10 @@ class CompiledRule:
     exact2: frozenset[int] = frozenset()
     event_ids: frozenset[int] | None = None  # EventIDs it can match (None: any), for routing
     rule: Any = field(default=None, repr=False)
+    # the generated function (nocsoc.detections.codegen), `match` by default: fast(e, lo, F)
+    # with the event's lowercase cache and fields, or fast(e); None: `match` is the closure
+    fast: Callable[..., bool] | None = field(default=None, repr=False)
+    ref: Pred | None = field(default=None, repr=False)  # the closures: the generated code's reference
 
     def applies_to(self, product: str | None, services: tuple[str, ...],
                    categories: tuple[str, ...]) -> bool:
@@ -792,8 +796,11 @@ def required_needles(node: Any, common: Mapping[str, int] | None = None) -> Need
 
 def compile_rule(rule: SigmaRule, path: str = "", common: Mapping[str, int] | None = None) -> CompiledRule:
     """One pySigma rule -> CompiledRule. Raises CompileError (or pySigma's errors) naming the part."""
+    from nocsoc.detections.codegen import compile_fast
+
     conds = [c.parsed for c in rule.detection.parsed_condition]
-    match = compile_condition(conds[0]) if len(conds) == 1 else _or([compile_condition(c) for c in conds])
+    ref = compile_condition(conds[0]) if len(conds) == 1 else _or([compile_condition(c) for c in conds])
+    fast = compile_fast(conds, rule.title)
     gate: Gate | None = []
     for c in conds:
         r = _req(c, common or {})
@@ -809,7 +816,7 @@ def compile_rule(rule: SigmaRule, path: str = "", common: Mapping[str, int] | No
         level=str(rule.level.name).lower() if rule.level else "medium",
         tags=tuple(f"{t.namespace}.{t.name}" for t in rule.tags),
         product=ls.product, category=ls.category, service=ls.service,
-        match=match, name=rule.name, description=rule.description or "",
+        match=fast or ref, fast=fast, ref=ref, name=rule.name, description=rule.description or "",
         falsepositives=tuple(rule.falsepositives or ()), path=path, rule=rule,
         needles=[(f, n) for f, n, _ in gate] if gate else None,
         exact=frozenset(i for i, g in enumerate(gate) if g[2]) if gate else frozenset(),

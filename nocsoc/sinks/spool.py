@@ -15,8 +15,6 @@ and whoever opens a spool next adopts the batches such a process left behind.
 
 from __future__ import annotations
 
-import builtins
-import contextlib
 import itertools
 import logging
 import os
@@ -28,6 +26,7 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from nocsoc.component import Counters
+from nocsoc.fileio import atomic_write
 from nocsoc.sinks.base import SinkError
 
 log = logging.getLogger("nocsoc.sinks.spool")
@@ -148,10 +147,8 @@ class Spool:
             self._next_seq += 1
             path = self.directory / f"{seq:012d}-{len(lines)}{SUFFIX}"
             try:
-                self._write_atomic(path, data)
+                atomic_write(path, data)
             except OSError as exc:  # disk full, permissions: lose this batch, not the sink
-                with contextlib.suppress(OSError):
-                    path.with_suffix(".tmp").unlink(missing_ok=True)
                 self._counters.add("spool_dropped", len(lines))
                 log.error("sink %s: DROPPED %d points: cannot write spool file %s: %s (%d dropped in "
                           "total)", self.owner, len(lines), path, exc, self._counters.get("spool_dropped"))
@@ -167,19 +164,6 @@ class Spool:
         log.error("sink %s: DROPPED %d oldest spooled points because %s (%d bytes max at %s); "
                   "%d dropped in total", self.owner, n, why, self.max_bytes, self.directory,
                   self._counters.get("spool_dropped"))
-
-    def _write_atomic(self, path: Path, data: builtins.bytes) -> None:
-        tmp = path.with_suffix(".tmp")
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-        dir_fd = os.open(self.directory, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
 
     def head(self) -> tuple[SpoolEntry, list[str]] | None:
         """The oldest batch and its lines, or None when the spool is empty."""
@@ -212,7 +196,7 @@ class Spool:
                 return
             data = ("\n".join(remaining) + "\n").encode()
             path = self.directory / f"{entry.seq:012d}-{len(remaining)}{SUFFIX}"
-            self._write_atomic(path, data)
+            atomic_write(path, data)
             if path != entry.path:
                 entry.path.unlink(missing_ok=True)
             self._entries[self._entries.index(entry)] = SpoolEntry(entry.seq, len(remaining), len(data), path)

@@ -23,6 +23,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel
 
+from nocsoc import timespec
 from nocsoc.component import Counters
 from nocsoc.dashboards.config import DashboardsConfig
 from nocsoc.detections.alerts.store import OPEN_STATES, STATES, TRANSITIONS, Alert, AlertStore, TriageError
@@ -803,20 +804,13 @@ def _esc(text: str) -> str:
 
 def _parse_time(text: str, now: float) -> float | None:
     """'' -> None; 30m / 24h / 7d -> now minus that; an ISO time (UTC when no zone)."""
-    from nocsoc.detections.alerts.store import parse_duration
-
     text = text.strip()
     if not text:
         return None
     try:
-        return now - parse_duration(text)
-    except ValueError:
-        pass
-    try:
-        dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return timespec.parse_time(text, now)
     except ValueError:
         raise ValueError(f"time {text!r}: a duration (30m, 24h, 7d) or an ISO time") from None
-    return (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).timestamp()
 
 
 __all__ = ["OPEN_STATES", "ConsoleDeps", "create_app"]

@@ -10,13 +10,31 @@ from pathlib import Path
 
 import pytest
 
-from nocsoc.bus import envelope
+from nocsoc.bus import envelope, publish
 from nocsoc.bus.config import BusConfig
 from nocsoc.bus.partition import partition_of
 from nocsoc.bus.publish import BusPublisher, group_key
 from nocsoc.bus.transport import make_transport
+from nocsoc.collectors.flows import speedups
 
 Rec = tuple[bytes, str, float]
+
+
+def test_submit_keeps_chunks_and_order(tmp_path: Path) -> None:
+    """Bursts handed over as Datagrams and lists of tuples come out in order, as one sequence;
+    beyond queue_records the rest is dropped and counted."""
+    cfg = BusConfig(url="nats://127.0.0.1:1", queue_records=100)
+    pub = BusPublisher(cfg, make_transport(cfg, "t"), tmp_path, "m", {"flows": 60.0})
+    a = [(b"a%d" % i, "10.0.0.1", float(i)) for i in range(3)]
+    b = [(b"b%d" % i, "10.0.0.2", 3.0 + i) for i in range(3)]
+    burst = speedups.ext.Datagrams(b) if speedups.ext is not None else b
+    assert pub.submit("flows", a[:1]) and pub.submit("flows", a[1:]) and pub.submit("flows", burst)
+    assert pub.submit("flows", [(b"f", "10.0.0.4", 8.0)] * 93)
+    assert not pub.submit("flows", [(b"c", "10.0.0.3", 9.0), (b"d", "10.0.0.3", 9.5)])
+    assert pub.counters["flows"].get("dropped") == 1
+    taken, _acked = pub._take()
+    assert list(publish._joined(taken["flows"])) == a + b + [(b"f", "10.0.0.4", 8.0)] * 93 + [
+        (b"c", "10.0.0.3", 9.0)]
 
 
 def reference_cut(cfg: BusConfig, records: list[Rec], interval: float | None,
@@ -59,7 +77,11 @@ def test_cut_equals_the_greedy_definition(tmp_path: Path, seed: int) -> None:
         size = rng.choice([0, 40, 1300, 1400, rng.randrange(0, 9000)])
         records.append((rng.randbytes(size), f"10.0.0.{rng.randrange(1, 6)}", t))
     got = pub.batches("flows", records)
-    assert got == reference_cut(cfg, records, interval, 4)
+    want = reference_cut(cfg, records, interval, 4)
+    assert got == want
+    if speedups.ext is not None:  # a flow receiver's Datagrams: cut from views, the same batches
+        viewed = pub.batches("flows", speedups.ext.Datagrams(records))
+        assert [(p, s, list(r)) for p, s, r in viewed] == want
 
 
 def test_encode_source_is_encode_of_one_source() -> None:
@@ -75,3 +97,52 @@ def test_encode_source_is_encode_of_one_source() -> None:
     assert envelope.decode(envelope.encode(mixed)).last_time == 9.0
     with pytest.raises(ValueError, match="2 payloads and 1 times"):
         envelope.encode_source("h", [b"a", b"b"], [1.0])
+
+
+needs_ext = pytest.mark.skipif(speedups.ext is None or envelope._SWAP,
+                               reason="the flow C extension is not built (or a big-endian host)")
+
+
+@needs_ext
+@pytest.mark.parametrize("seed", range(12))
+def test_c_frame_and_view_equal_the_python_envelope(seed: int) -> None:
+    """envelope_frame writes the bytes encode_source writes (from tuples and from a Datagrams),
+    and decode_view reads back the records, latest time and errors decode gives."""
+    assert speedups.ext is not None
+    rng = random.Random(seed)
+    source = rng.choice(["10.0.0.1", "2001:db8::1", "tcp/192.0.2.7"])
+    recs = [(rng.randbytes(rng.choice([0, 1, 40, 1400, rng.randrange(0, 9000)])), source,
+             1.7e9 + rng.uniform(-5, 5)) for _ in range(rng.randrange(1, 600))]
+    want = envelope.encode_source(source, [r[0] for r in recs], [r[2] for r in recs])
+    assert envelope.frame_source(source, recs) == want
+    assert envelope.frame_source(source, speedups.ext.Datagrams(recs)) == want
+    got = envelope.decode_view(want)
+    assert isinstance(got, envelope.Viewed)
+    assert list(got.datagrams) == envelope.decode(want) == recs
+    assert got.last_time == envelope.decode(want).last_time == max(r[2] for r in recs)
+    for bad in (want[:-1], want + b"z", want[:12 + len(source)], want[:-(len(recs[-1][0]) + 1)]):
+        with pytest.raises(envelope.EnvelopeError) as py:
+            envelope.decode(bad)
+        with pytest.raises(envelope.EnvelopeError) as c:
+            envelope.decode_view(bad)
+        # the same cause in other words where the C check meets it first (a payload past the end)
+        assert ("do not fit" in str(py.value)) == ("do not fit" in str(c.value))
+
+
+@needs_ext
+def test_decode_view_falls_back_where_it_cannot_view() -> None:
+    mixed = [(b"a", "h1", 5.0), (b"b", "h2", 9.0)]
+    got = envelope.decode_view(envelope.encode(mixed))
+    assert isinstance(got, envelope.Records) and got == mixed and got.last_time == 9.0
+    assert envelope.decode_view(envelope.encode([])) == []
+    assert envelope.frame_source("h", []) == envelope.encode([])
+    with pytest.raises(envelope.EnvelopeError, match="not a nocsoc bus batch"):
+        envelope.decode_view(b"XX\x01" + bytes(12))
+    with pytest.raises(envelope.EnvelopeError, match="shorter than the header"):
+        envelope.decode_view(b"NB")
+
+
+def test_frame_source_takes_bytes_like_payloads() -> None:
+    recs = [(bytearray(b"ab"), "h", 1.0), (memoryview(b"cde"), "h", 2.0)]
+    want = envelope.encode_source("h", [b"ab", b"cde"], [1.0, 2.0])
+    assert envelope.frame_source("h", recs) == want  # type: ignore[arg-type]

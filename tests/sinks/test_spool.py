@@ -81,8 +81,8 @@ def test_an_unwritable_spool_drops_loudly_and_keeps_going(tmp_path: Path,
                                                           caplog: pytest.LogCaptureFixture) -> None:
     spool, counters = open_spool(tmp_path)
     spool.append(["m v=1 1"])
-    # the next batch's temp file name is taken by a directory: its write fails as on a full disk
-    (tmp_path / "000000000002-2.tmp").mkdir()
+    # the next batch's file name is taken by a directory: its write fails as on a full disk
+    (tmp_path / "000000000002-2.lp" / "x").mkdir(parents=True)
     spool.append(["m v=2 2", "m v=3 3"])
     assert counters.get("spool_dropped") == 2
     assert "DROPPED 2 points: cannot write spool file" in caplog.text

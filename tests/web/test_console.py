@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from html import unescape
 from pathlib import Path
+from urllib.parse import quote
 
 from nocsoc.web.queue import incidents
 from tests.servers.base import wait_until
@@ -44,6 +46,18 @@ def test_queue_filters_match_the_store(console: Console) -> None:
     html = cl.get("/alerts?state=&sort=count&dir=asc&per_page=500").text
     assert _ids(html) == [a.id for a in sorted(every, key=lambda a: (a.count, a.id))]
     assert cl.get("/alerts?level=bogus").status_code == 400
+    # since (last seen at or after) / until (first seen before), as ISO times (UTC: no zone)
+    times = sorted({a.last_seen for a in every})
+    cut = times[len(times) // 2]
+    assert 0 < sum(a.last_seen >= cut for a in every) < len(every)  # the cut splits them
+    iso = datetime.fromtimestamp(cut, UTC).isoformat()
+    assert sorted(_ids(cl.get(f"/alerts?state=&since={quote(iso)}&per_page=500").text)) == sorted(
+        a.id for a in every if a.last_seen >= cut)
+    naive = datetime.fromtimestamp(cut, UTC).replace(tzinfo=None).isoformat(" ")
+    assert sorted(_ids(cl.get(f"/alerts?state=&until={quote(naive)}&per_page=500").text)) == sorted(
+        a.id for a in every if a.first_seen < cut)
+    bad = cl.get("/alerts?since=yesterday")
+    assert bad.status_code == 400 and "time 'yesterday': a duration (30m, 24h, 7d) or an ISO time" in bad.text
 
 
 @BACKENDS

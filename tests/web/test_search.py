@@ -6,6 +6,7 @@ FTS5's unicode61 tokenizer does for this (ASCII) data: runs of letters and digit
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import sqlite3
@@ -227,3 +228,12 @@ def test_cli_alerts_list_filters_as_the_console(console: Console) -> None:
                                             key=lambda x: (x.last_seen, x.id), reverse=True)]
     r = CliRunner().invoke(app, ["alerts", "list", "--state", "opened", *db], env=env)
     assert r.exit_code == 2 and "--state 'opened'" in r.output
+    times = sorted({a.last_seen for a in every})
+    cut = times[len(times) // 2]
+    iso = dt.datetime.fromtimestamp(cut, dt.UTC).isoformat()
+    r = CliRunner().invoke(app, ["alerts", "list", "--since", iso, "--json", *db], env=env)
+    assert r.exit_code == 0, r.output
+    assert sorted(a["id"] for a in json.loads(r.stdout)) == sorted(a.id for a in every if a.last_seen >= cut)
+    r = CliRunner().invoke(app, ["alerts", "list", "--since", "yesterday", *db], env=env)
+    assert r.exit_code == 2
+    assert "--since 'yesterday': use a duration (30m, 24h, 7d) or an ISO time" in r.output

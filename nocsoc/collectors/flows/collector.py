@@ -246,7 +246,9 @@ class FlowCollector:
                                               config.receive_buffer_bytes, "sflow"))
         self._worker: threading.Thread | None = None
         self._stopping = threading.Event()
-        self._lock = threading.Lock()  # the pipeline is used by the worker, or by flush() callers
+        # the pipeline, and what the worker has taken from the queue, belong to whoever holds this:
+        # the worker, or a flush() caller (which then sees every datagram queued before it)
+        self._lock = threading.Lock()
 
     @property
     def stats(self) -> ExporterStats:
@@ -307,8 +309,11 @@ class FlowCollector:
     def _run(self) -> None:
         last_save = time.monotonic()
         while not self._stopping.is_set():
-            batch = self.queue.get_batch(BATCH_DATAGRAMS, 0.2, BATCH_LINGER_S)
+            # wait unlocked, take under the lock: a batch taken outside it would be neither in
+            # the queue nor in the rollups for a flush() (or stop()'s final flush) running then
+            self.queue.wait(BATCH_DATAGRAMS, 0.2, BATCH_LINGER_S)
             with self._lock:
+                batch = self.queue.get_batch(BATCH_DATAGRAMS, 0)
                 try:
                     if batch:
                         self.pipeline.process(batch)

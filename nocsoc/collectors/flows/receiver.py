@@ -86,18 +86,7 @@ class DatagramQueue:
         extension, see collector.BATCH_DATAGRAMS), and a rollup interval is minutes, so a few
         tens of milliseconds of latency buy a cheaper record."""
         with self._cond:
-            if not self._n:
-                self._cond.wait(timeout)
-            if linger and self._n and self._n < max_items:
-                deadline = time.monotonic() + linger
-                self._wake_at = max_items
-                try:
-                    while self._n < max_items:
-                        left = deadline - time.monotonic()
-                        if left <= 0 or not self._cond.wait(left):
-                            break
-                finally:
-                    self._wake_at = 1
+            self._wait(max_items, timeout, linger)
             parts: list[Sequence[Datagram]] = []
             want = max_items
             q = self._q
@@ -112,6 +101,28 @@ class DatagramQueue:
                 want -= len(part)
             self._n -= max_items - want
         return _joined(parts)
+
+    def wait(self, max_items: int, timeout: float, linger: float = 0.0) -> int:
+        """Wait as `get_batch` does, but take nothing; how many datagrams are held. A consumer
+        that must not hold a batch outside its own lock (FlowCollector: flush() would miss it)
+        waits here unlocked, then takes with `get_batch(n, 0)` under its lock."""
+        with self._cond:
+            self._wait(max_items, timeout, linger)
+            return self._n
+
+    def _wait(self, max_items: int, timeout: float, linger: float) -> None:
+        if not self._n:
+            self._cond.wait(timeout)
+        if linger and self._n and self._n < max_items:
+            deadline = time.monotonic() + linger
+            self._wake_at = max_items
+            try:
+                while self._n < max_items:
+                    left = deadline - time.monotonic()
+                    if left <= 0 or not self._cond.wait(left):
+                        break
+            finally:
+                self._wake_at = 1
 
 
 def _joined(parts: list[Sequence[Datagram]]) -> Sequence[Datagram]:

@@ -234,14 +234,18 @@ class LogPipeline:
     # --- inputs -----------------------------------------------------------------------------
 
     def submit(self, text: str, sender: str, source: str) -> bool:
-        """Queue one message for the engine; False (and counted) when the queue is full."""
-        self.counters.add("received")
+        """Queue one message for the engine; False (and counted) when the queue is full.
+        `received` is counted once the message is queued or dropped (received = queued +
+        dropped), never before: whoever reads `received` = n and an empty queue knows all n
+        were taken."""
         try:
             self._queue.put_nowait((text, sender, source, None))
-            return True
         except queue.Full:
+            self.counters.add("received")
             self.counters.add("dropped")
             return False
+        self.counters.add("received")
+        return True
 
     def submit_wait(self, text: str, sender: str, source: str, ack: PendingAck, timeout: float) -> bool:
         """Queue one message, waiting up to `timeout` for room (a sender that resends what is
@@ -378,12 +382,21 @@ class LogPipeline:
                     self._commit(pending, snapshot=bool(self.engine.trackers))
                 if pending:  # the store is still refusing: give up on them, counted
                     self.counters.add("store_dropped", len(pending))
-                    left = self._queue.qsize()  # syslog lost; file lines are read again at restart
+                    left = self._lost_at_stop()
                     self.counters.add("dropped", left)
                     log.error("alert store %s: %d detections not stored at shutdown, %d messages "
                               "not processed", self.store.path, len(pending), left)
                     pending.clear()
                 return
+
+    def _lost_at_stop(self) -> int:
+        """The queued messages a stop that gives up loses: syslog and NXLog TCP lines. Not file
+        lines, Winlogbeat documents nor a bus message's last line (read, resent or redelivered:
+        not committed nor acknowledged), nor the stop sentinel and mark-only items (no message).
+        A bus message's earlier lines carry no mark and are counted, though redelivered too."""
+        with self._queue.mutex:
+            return sum(1 for _, _, source, mark in self._queue.queue
+                       if mark is None and source not in (_STOP[2], MARK_ONLY))
 
     def _handle(self, item: Item, pending: list[Detection]) -> None:
         """Process one item. Its detections, its input mark (how far its file or bus partition

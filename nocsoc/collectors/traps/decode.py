@@ -200,6 +200,17 @@ class TrapDecoder:
         self._current.append(RawTrap({0: "1", 1: "2c", 3: "3"}.get(model, str(model)),
                                      str(req.get("securityName", "")), vbs, inform))
 
+    def last_request_id(self) -> int | None:
+        """The request-id of the PDU of the last message decoded, as the sender set it for v3 (an
+        inform's copies share it); for v1/v2c pysnmp has replaced it with its own unique number."""
+        pdu = self._request.get("pdu")
+        if pdu is None:
+            return None
+        try:
+            return int(v2c.apiPDU.get_request_id(pdu))
+        except Exception:  # a PDU without one: no key
+            return None
+
     def _tick(self) -> None:
         """The engine's periodic work (cache and USM timeline expiry), driven by the receiver."""
         now = time.monotonic()

@@ -24,7 +24,7 @@ from nocsoc.collectors.ifnames import EntityNames, InterfaceNames
 from nocsoc.collectors.listen import bind_socket, parse_bind
 from nocsoc.collectors.traps.catalog import TrapCatalog
 from nocsoc.collectors.traps.config import TrapsConfig
-from nocsoc.collectors.traps.decode import TrapDecoder
+from nocsoc.collectors.traps.decode import RawTrap, TrapDecoder
 from nocsoc.collectors.traps.events import TrapEvent
 from nocsoc.collectors.traps.resolve import IfNameResolver
 from nocsoc.component import Counters
@@ -264,7 +264,11 @@ class TrapReceiver:
         if decoded.trap is None:
             self._refused(decoded.outcome, source[0])
             return None
-        trap = decoded.trap
+        return self.handle_trap(decoded.trap, source, received)
+
+    def handle_trap(self, trap: RawTrap, source: tuple[str, int], received: float | None = None) -> TrapEvent:
+        """What `handle` does with a trap once decoded and authenticated (by `handle`, or by a bus
+        receiver for a v3 inform it answered: nocsoc.bus.informs)."""
         device = self._devices.get(source[0])
         entry = self.catalog.lookup(trap.trap_oid, device.vendor if device is not None else "")
         if entry is None:

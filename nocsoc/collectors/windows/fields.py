@@ -11,6 +11,8 @@ same names in `nocsoc.collectors.windows.live`.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -78,10 +80,26 @@ def _flatten_into(out: dict[str, Any], data: Any) -> None:
             out[k] = text_value(v)
 
 
-try:  # the C twin of flatten_record (setup.py builds it; optional, like every accelerator)
+try:  # the C twins (setup.py builds them; optional, like every accelerator)
+    from nocsoc.collectors.windows._winfast import epoch as _c_epoch
     from nocsoc.collectors.windows._winfast import flatten_record as _c_flatten
+    from nocsoc.collectors.windows._winfast import record_fields as _c_record_fields
 except ImportError:  # no compiler where nocsoc was installed: the reference below does it all
-    _c_flatten = None
+    _c_epoch = _c_flatten = _c_record_fields = None
+
+
+def _no_record_fields(text: str) -> dict[str, Any] | None:
+    return None
+
+
+# An EVTX record's JSON text -> its flat fields in one C pass (no nested dicts built), or None:
+# not built, or a record it leaves to `flatten_record(orjson.loads(text))` (odd shapes, anything
+# not strict JSON). Where it answers, it equals that reference exactly (same keys, values, types
+# and order: tests/collectors/windows/test_record_fields.py). A partial, not a def: this runs
+# once per record, and a Python frame around one C call costs more than the call.
+record_fields: Callable[[str], dict[str, Any] | None] = (
+    functools.partial(_c_record_fields, _ATTRS_BY_ELEMENT) if _c_record_fields is not None
+    else _no_record_fields)
 
 
 def flatten_record(doc: dict[str, Any]) -> dict[str, Any]:
@@ -136,6 +154,10 @@ def system_time(fields: dict[str, Any]) -> float:
     st = fields.get("SystemTime")
     if not isinstance(st, str) or not st:
         return 0.0
+    if _c_epoch is not None:  # evtx's own form, in C (the same float: test_record_fields.py)
+        t: float | None = _c_epoch(st)
+        if t is not None:
+            return t
     try:  # Python 3.11 reads `Z` and any number of fraction digits itself
         dt = datetime.fromisoformat(st)
     except ValueError:

@@ -11,7 +11,6 @@ reopen; each move, and each suppression added or removed, writes an audit row (w
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
 import threading
 import time
@@ -23,6 +22,7 @@ from typing import Any
 from nocsoc.detections.attack import tactic_of
 from nocsoc.detections.engine import Detection
 from nocsoc.sqlwhere import Where
+from nocsoc.timespec import duration_seconds
 
 STATES = ("new", "acknowledged", "closed", "false_positive")
 OPEN_STATES = ("new", "acknowledged")
@@ -147,11 +147,11 @@ class TriageError(ValueError):
 
 
 def parse_duration(text: str) -> float:
-    """`7d`, `12h`, `30m`, `45s`, `2w` -> seconds."""
-    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*", text)
-    if not m:
+    """`7d`, `12h`, `30m`, `45s`, `2w` -> seconds (ValueError naming the text otherwise)."""
+    seconds = duration_seconds(text)
+    if seconds is None:
         raise ValueError(f"bad duration {text!r} (use e.g. 30m, 12h, 7d, 2w)")
-    return float(m[1]) * {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}[m[2]]
+    return seconds
 
 
 @dataclass
