@@ -24,8 +24,11 @@ def fill_lower(low: dict[str, str | None], fields: dict[str, Any], name: str) ->
 class LogEvent:
     """One parsed log line. `raw` is kept verbatim (keywords match it, analysts read it)."""
 
-    __slots__ = ("_low", "categories", "fields", "host", "parser", "product", "raw", "route_key",
-                 "services", "source", "time")
+    # `origin` is set by a bus detector only (the partition the event came through: its
+    # correlation windows are kept per partition, nocsoc.bus.windows); unset elsewhere
+    __slots__ = ("_low", "categories", "fields", "host", "origin", "parser", "product", "raw",
+                 "route_key", "services", "source", "time")
+    origin: str
 
     def __init__(self, raw: str, fields: dict[str, Any], *, host: str = "", time: float = 0.0,
                  product: str | None = None, services: tuple[str, ...] = (),

@@ -11,10 +11,14 @@ tailed file resume exactly after a kill -9. A partition's new owner reads from t
 sequence + 1; what the old owner processed but did not commit is processed once, by the new one.
 Messages are acknowledged once the store has their mark.
 
-Correlation windows group by source host, and a partition holds all of a host's lines, so one
-detector sees all events of a group. When a partition moves (a detector joins, leaves or dies),
-its groups' open windows stay behind: the new owner starts them empty, so a threshold that
-straddles the move may be reached up to one window later (nothing is counted twice).
+Correlation windows are kept per partition and move with it (`nocsoc.bus.windows`): the giving
+detector saves them with its last marks, the taking one restores them before the partition's
+first line, so a brute force split across a detector joining or leaving fires once with its
+whole count. A detector that dies hands over what it saved last (periodically).
+
+Giving a partition up waits for every line handed over to be committed (`drain`, up to
+QUEUE_WAIT_S); if that does not finish, what is left is counted and said (`drain_timeouts`),
+its successor reads it again from the stored mark, and the windows are not handed over.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from nocsoc.bus.consume import PartitionRunner
 from nocsoc.bus.envelope import Record
 from nocsoc.bus.partition import stream_name
 from nocsoc.bus.transport import Transport, make_transport
+from nocsoc.bus.windows import PartitionWindows
 from nocsoc.collectors.logs.config import LogsConfig
 from nocsoc.collectors.logs.pipeline import MARK_ONLY, LogPipeline
 from nocsoc.component import Counters
@@ -64,20 +69,49 @@ def record_input(source: str) -> tuple[str, str]:
     return kind, sender
 
 
+def partition_mark(bus: BusConfig, p: int) -> str:
+    """The alert store key of a logs partition's mark (and of its saved windows)."""
+    return f"{SHARED_OFFSET_PREFIX}{stream_name(bus.prefix, 'logs', p)}"
+
+
 class LogDetectorHandler:
-    def __init__(self, pipeline: LogPipeline, bus: BusConfig) -> None:
+    def __init__(self, pipeline: LogPipeline, bus: BusConfig, windows: PartitionWindows | None = None,
+                 counters: Counters | None = None) -> None:
+        """`windows`: the pipeline's window scope (correlation windows that move with their
+        partition); `counters`: where drains and hand-overs are counted (the runner's)."""
         self.pipeline = pipeline
         self.bus = bus
+        self.windows = windows
+        self.counters = counters
         self.next_seq: dict[int, int] = {}
+        self.handed: dict[int, int] = {}  # the last sequence handed to the pipeline, by partition
+        self.drained = True  # whether the last drain finished
 
     def _mark(self, p: int) -> str:
-        return f"{SHARED_OFFSET_PREFIX}{stream_name(self.bus.prefix, 'logs', p)}"
+        return partition_mark(self.bus, p)
+
+    def _count(self, name: str, n: int = 1) -> None:
+        if self.counters is not None:
+            self.counters.add(name, n)
 
     async def acquire(self, partition: int) -> int:
         got = self.pipeline.store.input_offset(self._mark(partition))
         start = (got[1] if got else 0) + 1
         self.next_seq[partition] = start
+        self.handed[partition] = start - 1
+        if self.windows is not None:
+            # before the partition's first line (the queue is in order): its windows as the last
+            # holder saved them, with the mark read above
+            saved = self.pipeline.store.partition_windows(self._mark(partition))
+            self.pipeline.run_on_engine(lambda: self._take(partition, saved), QUEUE_WAIT_S, wait=False)
         return start
+
+    def _take(self, partition: int, saved: dict[str, dict[str, object]]) -> None:
+        assert self.windows is not None
+        n = self.windows.take(self.pipeline.engine, partition, saved)
+        if saved:
+            self._count("windows_taken")
+            log.info("bus logs p%d: %d correlation groups taken over", partition, n)
 
     # a batch that raises queued nothing (its inputs are checked first): the runner then hands
     # its messages over one by one, so only the bad one goes to the dead-letter subject
@@ -94,6 +128,8 @@ class LogDetectorHandler:
         for i, (payload, source, _t) in enumerate(records):
             text = payload.decode("utf-8", "replace")
             kind, sender = record_input(source)
+            if self.windows is not None:
+                self.windows.note(sender, partition)
             last = i == len(records) - 1
             # the mark of a message is committed only with its last line: a crash mid-message
             # reads the whole message again, and none of its lines was committed
@@ -102,19 +138,41 @@ class LogDetectorHandler:
                 raise RuntimeError("log pipeline queue stayed full")
         if not records:
             self.skip(partition, seq)
+        self.handed[partition] = seq
         return True
 
     def skip(self, partition: int, seq: int) -> None:
-        self.pipeline.submit_marked("", "", MARK_ONLY, (self._mark(partition), 0, seq), QUEUE_WAIT_S)
+        if self.pipeline.submit_marked("", "", MARK_ONLY, (self._mark(partition), 0, seq), QUEUE_WAIT_S):
+            self.handed[partition] = seq
 
     def drain(self) -> None:
+        self.drain_all()
+
+    def drain_all(self) -> bool:
         """Wait until every queued line is processed and committed with its mark (before a
         partition is released: its successor starts from the stored mark), the events held for
-        reordering released first (else their marks wait up to the reorder window)."""
+        reordering released first (else their marks wait up to the reorder window). False, and
+        what is left counted and said, when that does not come within QUEUE_WAIT_S."""
         self.pipeline.release_held()
         deadline = time.monotonic() + QUEUE_WAIT_S
         while not self.pipeline.idle() and time.monotonic() < deadline:
             time.sleep(0.02)
+        self.drained = self.pipeline.idle()
+        if self.windows is not None:
+            # the drain released what the engine held for every partition and committed their
+            # marks: save their windows now, so that a detector killed after this drain hands
+            # them over as they are (the engine thread saves them at its next commit)
+            self.pipeline.snapshot_soon()
+        if not self.drained:
+            left = self.pipeline.backlog()
+            self._count("drain_timeouts")
+            self._count("drain_left", left["queued"])
+            log.error("bus logs: gave up waiting %.0f s for the detections of the lines handed over: "
+                      "%d items still queued, %d detections not stored, %d items waiting for the "
+                      "reordering; a partition given up now is read again by its next holder from "
+                      "its stored mark (nothing lost), without its correlation windows",
+                      QUEUE_WAIT_S, left["queued"], left["unstored"], left["waiting"])
+        return self.drained
 
     async def commit(self, partition: int, caught_up: bool) -> int:
         got = self.pipeline.store.input_offset(self._mark(partition))
@@ -123,9 +181,50 @@ class LogDetectorHandler:
     def release(self, partition: int) -> None:
         """The partition is no longer ours (given up, or its lease lost): what was handed over
         is committed now, so that if it comes back to this detector (a lease lost to a stall,
-        then taken again) it resumes after it rather than handing it over twice."""
-        self.drain()
+        then taken again) it resumes after it rather than handing it over twice; then its
+        correlation windows are saved for its next holder and dropped here (`nocsoc.bus.windows`)."""
+        drained = self.drain_all()
         self.next_seq.pop(partition, None)
+        handed = self.handed.pop(partition, None)
+        if self.windows is None:
+            return
+        got = self.pipeline.store.input_offset(self._mark(partition))
+        stored = got[1] if got else 0
+        # exact only if the store's mark is what this detector handed over and committed: else
+        # (a drain cut short, a lease lost and another holder committing since) saved windows
+        # would not match the mark the next holder reads after
+        exact = drained and handed is not None and stored == handed
+        if not exact:
+            self._count("windows_not_handed")
+            log.warning("bus logs p%d: correlation windows not handed over (%s): its next holder "
+                        "starts them from the last periodic save", partition,
+                        "the drain did not finish" if not drained else
+                        f"the store's mark is {stored}, this detector handed over up to {handed}")
+        try:
+            self.pipeline.run_on_engine(lambda: self._give(partition, exact), QUEUE_WAIT_S)
+        except TimeoutError as exc:
+            self._count("windows_not_handed")
+            log.error("bus logs p%d: correlation windows not handed over: %s", partition, exc)
+
+    def _give(self, partition: int, exact: bool) -> None:
+        """Engine thread: save the partition's windows with every pending detection and mark,
+        in one transaction, then drop them. Not exact: what fired incidents gained is reported
+        here (as if the partition had stayed), and the windows go. Only this partition's: the
+        runner's loop waits for it, and renews no lease meanwhile."""
+        assert self.windows is not None
+        engine = self.pipeline.engine
+        self.pipeline.settle()
+        if exact:
+            snap = self.windows.give(engine, partition, self.pipeline.dconfig.correlation_snapshot_groups)
+            if self.pipeline.commit_now({self._mark(partition): snap}):
+                self._count("windows_handed")
+                log.info("bus logs p%d: %d correlation groups handed over", partition,
+                         sum(len(s["groups"]) for s in snap.values()))
+            else:
+                self._count("windows_not_handed")
+                log.error("bus logs p%d: correlation windows not handed over: the alert store "
+                          "refused them (see above)", partition)
+        self.windows.drop(engine, partition)
 
 
 class BusLogDetector:
@@ -136,11 +235,16 @@ class BusLogDetector:
     def __init__(self, logs: LogsConfig, detections: DetectionsConfig, bus: BusConfig, sink: Sink | None,
                  base_dir: Path, member: str, clock: Callable[[], float] | None = None,
                  transport: Transport | None = None, pipeline: LogPipeline | None = None) -> None:
+        self.windows: PartitionWindows | None = PartitionWindows(bus.log_partitions,
+                                                                 lambda p: partition_mark(bus, p))
         self.pipeline = pipeline or LogPipeline(detector_logs_config(logs), detections, sink,
-                                                base_dir=base_dir)
+                                                base_dir=base_dir, window_scope=self.windows)
+        if self.pipeline.window_scope is None:  # a pipeline made by the caller: one snapshot
+            self.windows = None
         self.transport = transport or make_transport(bus, f"nocsoc-detector-{member}")
-        self.handler = LogDetectorHandler(self.pipeline, bus)
+        self.handler = LogDetectorHandler(self.pipeline, bus, self.windows)
         self.runner = PartitionRunner("logs", bus.log_partitions, bus, self.transport, self.handler, member)
+        self.handler.counters = self.runner.counters
 
     def start(self) -> None:
         self.pipeline.start()

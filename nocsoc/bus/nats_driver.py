@@ -27,6 +27,7 @@ from nats.js import api
 
 from nocsoc.bus import partition as names
 from nocsoc.bus.config import BusConfig
+from nocsoc.bus.permissions import denied, permission_line
 from nocsoc.bus.security import connect_options
 from nocsoc.bus.transport import BusError, BusMessage, LeaseLost, PublishFailed, PublishRefused
 from nocsoc.bus.urls import BusUrl
@@ -70,6 +71,22 @@ def connect_failure(exc: BaseException, tls_set: bool = True) -> str:
     return f"{type(exc).__name__}: {text}"
 
 
+def laid_out(info: Any, sc: api.StreamConfig) -> bool:
+    """Whether an existing stream has the configuration `ensure` would give it."""
+    have = info.config
+
+    def num(v: Any) -> float:
+        return float(v or 0)
+    def name(v: Any) -> str:
+        return str(getattr(v, "value", v))
+    return (sorted(have.subjects or []) == sorted(sc.subjects or [])
+            and num(have.max_bytes) == num(sc.max_bytes) and num(have.max_age) == num(sc.max_age)
+            and name(have.discard) == name(sc.discard)
+            and num(have.num_replicas or 1) == num(sc.num_replicas or 1)
+            # 0: the server's default window
+            and (not sc.duplicate_window or num(have.duplicate_window) == num(sc.duplicate_window)))
+
+
 def _telling(exc: BaseException) -> bool:
     """A failure that names a setting to fix (credentials, TLS), not just a socket's fate."""
     return not isinstance(exc, TimeoutError) and not connect_failure(exc).startswith(f"{type(exc).__name__}:")
@@ -110,6 +127,7 @@ class NatsTransport:
         self._state: Any = None
         self._closing = False
         self._last_error: BaseException | None = None
+        self._denied: set[str] = set()  # permission violations said (once each)
         # credentials and TLS resolved once, here: a missing file or unset secret is one line
         # (BusSecurityError) when the role starts, not a failure per reconnect
         self._options = connect_options(config)
@@ -137,6 +155,9 @@ class NatsTransport:
         self.js = self.nc.jetstream(timeout=self.config.publish_timeout_s)
 
     async def _error(self, exc: Exception) -> None:
+        if denied(exc, self._denied):  # the request times out: say why, once per subject
+            log.error("bus %s: %s", self.client_name, permission_line(str(exc), self.config.prefix))
+            return
         # while (re)connecting, nats-py reports every failed attempt: the callers say it once.
         # A refusal that names its cause stays: the server sends -ERR 'Authorization Violation'
         # and closes, and under load the next attempt may only see the connection reset
@@ -187,6 +208,11 @@ class NatsTransport:
         await self._buckets()
 
     async def _stream(self, sc: api.StreamConfig) -> None:
+        # a stream laid out as wanted is left alone: a receiver's user needs no permission to
+        # create or update streams (docs/scale.md, "Permissions per role")
+        with contextlib.suppress(nats.js.errors.NotFoundError):
+            if laid_out(await self.js.stream_info(sc.name), sc):
+                return
         try:
             await self.js.add_stream(sc)
         except nats.js.errors.BadRequestError as exc:

@@ -48,6 +48,7 @@ def main_callback(
 def _register_all() -> None:
     # Each module adds its own commands or groups; the order here is the order in --help.
     from nocsoc.cli import (
+        bus,
         dashboards,
         demo,
         detections,
@@ -65,7 +66,7 @@ def _register_all() -> None:
     )
 
     for module in (inventory, snmp, profiles, traps, ping, flows, logs, detections, dashboards, service,
-                   simulate, demo, web, notify):
+                   simulate, demo, web, notify, bus):
         module.register(app)
 
 

@@ -40,7 +40,6 @@ from bisect import insort
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from itertools import islice
 from typing import Any
 
 from sigma.correlations import (
@@ -261,6 +260,8 @@ class CorrelationTracker:
                 for ref, f in alias.mapping.items()
                 if getattr(ref, "rule", None) is not None or ref.reference in resolved}
         self.groups: OrderedDict[tuple[str, ...], _Window] = OrderedDict()
+        # windows per origin (`scope_by_origin`): a group's key starts with its events' origin
+        self.scoped = False
         self.evicted = 0  # groups dropped at max_groups
         self.incidents = 0
         self.missing = 0  # events left out: a group-by field missing or empty
@@ -331,6 +332,8 @@ class CorrelationTracker:
             # never pooled under "" with every other such event
             self.missing += 1
             return None
+        if self.scoped:
+            gk = (getattr(event, "origin", ""), *gk)
         groups = self.groups
         w = groups.get(gk)
         span = self.timespan
@@ -394,7 +397,8 @@ class CorrelationTracker:
         self.incidents += 1
         sample = w.sample
         events = sample if sample[-1] is event else [*sample[:self.samples - 1], event]
-        return Firing(self.corr, gk, True, w.total, self._first(w.state, t), w.last, events)
+        return Firing(self.corr, gk[1:] if self.scoped else gk, True, w.total, self._first(w.state, t),
+                      w.last, events)
 
     def _past_window(self, gk: tuple[str, ...], g: _Window, t: float, event: LogEvent) -> _Window | None:
         """The past window of `g` an event at `t` (older than g's window) belongs to: one whose
@@ -496,8 +500,8 @@ class CorrelationTracker:
 
     def _gained(self, gk: tuple[str, ...], w: _Window) -> None:
         """The events `w` gained since last reported, as one update Firing in `ready`."""
-        self.ready.append(Firing(self.corr, gk, False, w.gained, w.gained_first, w.gained_last,
-                                 w.gained_sample))
+        self.ready.append(Firing(self.corr, gk[1:] if self.scoped else gk, False, w.gained,
+                                 w.gained_first, w.gained_last, w.gained_sample))
         self._gaining -= 1
         w.gained = 0
         w.gained_sample = _NO_EVENTS
@@ -539,7 +543,8 @@ class CorrelationTracker:
             if not w.active and self._met(w.peak):
                 self.incidents += 1
                 first = min((e.time for e in w.sample), default=w.last)  # the first events are kept
-                self._closed.append(Firing(self.corr, gk, True, w.total, first, w.last, list(w.sample)))
+                self._closed.append(Firing(self.corr, gk[1:] if self.scoped else gk, True, w.total, first,
+                                           w.last, list(w.sample)))
 
     def sweep(self, now: float) -> list[Firing]:
         """Free idle groups (idle for a timespan) and past windows over by then; evaluate
@@ -631,31 +636,70 @@ class CorrelationTracker:
             w.gained_sample = [LogEvent.from_dict(e) for e in gained_sample]
         return w
 
-    def snapshot(self, max_groups: int | None = None) -> dict[str, Any]:
+    def snapshot(self, max_groups: int | None = None, scope: str | None = None) -> dict[str, Any]:
         """The windows as JSON-friendly data (rule keys, which are object ids, as positions):
-        the `max_groups` most recently active ones (all with None), oldest first. Measured here,
+        the `max_groups` most recently active ones (all with None), oldest first; with `scope`,
+        only the windows of that origin (see `scope_by_origin`). Measured here,
         ~12 us and ~300 bytes a group: a bound keeps a scan from thousands of sources from
         stalling the engine thread on every save."""
         position = {k: self.keys.index(k) for k in set(self.keys)}
         items: Iterable[tuple[tuple[str, ...], _Window]] = self.groups.items()
-        if max_groups is not None and len(self.groups) > max_groups:
-            items = reversed(list(islice(reversed(self.groups.items()), max_groups)))
+        total = len(self.groups)
+        if scope is not None:  # one origin's groups (scoped: their keys start with it)
+            mine = [(gk, g) for gk, g in self.groups.items() if gk[0] == scope]
+            items, total = mine, len(mine)
+        if max_groups is not None and total > max_groups:
+            items = list(items)[total - max_groups:]
         groups = []
         for gk, g in items:
             groups.append([list(gk), self._dump(g, position),
                            [self._dump(w, position) for w in g.past or ()]])
         return {"fingerprint": self.fingerprint(), "incidents": self.incidents, "groups": groups,
-                "left_out": len(self.groups) - len(groups)}
+                "left_out": total - len(groups)}
 
-    def restore(self, snap: dict[str, Any]) -> int:
+    def scope_by_origin(self) -> None:
+        """Keep windows per origin from now on: a group's key starts with `LogEvent.origin`
+        (a bus detector's partition), so one origin's windows can be saved, handed to another
+        process and dropped here (`snapshot(scope=)`, `restore(merge=True)`, `forget`) without
+        touching the others'. Firings carry the group without it. Before any event only."""
+        if self.groups:
+            raise RuntimeError("scope_by_origin: the tracker has windows already")
+        self.scoped = True
+
+    def forget(self, scope: str) -> int:
+        """Drop the windows of origin `scope` (scoped), unreported counts included: they were
+        just saved with `snapshot(scope=)`, which keeps them, and their next holder reports them.
+        The number of groups dropped."""
+        gone = [gk for gk in self.groups if gk[0] == scope]
+        for gk in gone:
+            del self.groups[gk]
+            self._with_past.discard(gk)
+        if gone:
+            dropped = set(gone)
+            keep = [(gk, w) for gk, w in self._queued if gk not in dropped]
+            for gk, w in self._queued:
+                if gk in dropped:
+                    w.queued = False
+                    if w.gained:
+                        self._gaining -= 1
+            self._queued = keep
+        return len(gone)
+
+    def restore(self, snap: dict[str, Any], merge: bool = False) -> int:
         """Load a `snapshot` (oldest group first, as saved); the groups restored, or 0 when the
-        rule changed since (see `fingerprint`). Expired windows go at the next `sweep`."""
+        rule changed since (see `fingerprint`). Expired windows go at the next `sweep`. `merge`:
+        add them to the windows held (another origin's, handed over: see `scope_by_origin`)
+        instead of replacing those."""
         if snap.get("fingerprint") != self.fingerprint():
             return 0
-        self.groups.clear()
-        self._with_past.clear()
-        self._queued = []
-        self._gaining = 0
+        if not merge:
+            self.groups.clear()
+            self._with_past.clear()
+            self._queued = []
+            self._gaining = 0
+        else:  # an origin handed over again replaces what is left of it here
+            for scope in {gk[0] for gk, _saved, _past in snap["groups"] if gk}:
+                self.forget(scope)
         for gk, saved, past in snap["groups"]:
             g = self._load(saved)
             key = tuple(gk)
@@ -668,8 +712,13 @@ class CorrelationTracker:
                     w.queued = True
                     self._queued.append((key, w))
                     self._gaining += 1
+        if merge:  # `sweep` frees from the front: least recently active first, as `feed` keeps them
+            ordered = sorted(self.groups.items(), key=lambda kv: kv[1].last)
+            self.groups.clear()
+            self.groups.update(ordered)
         while len(self.groups) > self.max_groups:
             self._drop(*self.groups.popitem(last=False))
             self.evicted += 1
-        self.incidents = int(snap.get("incidents", 0))
-        return len(self.groups)
+        if not merge:
+            self.incidents = int(snap.get("incidents", 0))
+        return len(snap["groups"]) if merge else len(self.groups)

@@ -575,21 +575,33 @@ class Engine:
         c.set("reorder_late", rb.late if rb is not None else 0)
         return [c]
 
-    def snapshot(self, max_groups: int | None = None) -> dict[str, dict[str, Any]]:
+    def snapshot(self, max_groups: int | None = None, scope: str | None = None) -> dict[str, dict[str, Any]]:
         """Every correlation's windows by rule id (for `AlertStore.ingest(correlations=...)`),
-        at most `max_groups` a rule, the most recently active."""
-        return {self._meta[id(tr)][0]: tr.snapshot(max_groups) for tr in self.trackers}
+        at most `max_groups` a rule, the most recently active; `scope`: one origin's only
+        (`scope_by_origin`)."""
+        return {self._meta[id(tr)][0]: tr.snapshot(max_groups, scope) for tr in self.trackers}
 
-    def restore(self, saved: dict[str, dict[str, Any]]) -> tuple[int, list[str]]:
+    def scope_by_origin(self) -> None:
+        """Correlation windows per event origin (a bus detector's partition), so that one
+        partition's windows move to another detector with it (nocsoc.bus.windows)."""
+        for tr in self.trackers:
+            tr.scope_by_origin()
+
+    def forget(self, scope: str) -> int:
+        """Drop one origin's windows (just saved with `snapshot(scope=)`): groups dropped."""
+        return sum(tr.forget(scope) for tr in self.trackers)
+
+    def restore(self, saved: dict[str, dict[str, Any]], merge: bool = False) -> tuple[int, list[str]]:
         """Load saved windows: (groups restored, ids of rules whose saved state no longer fits
-        their definition and was left out)."""
+        their definition and was left out). `merge`: add them to those held (an origin's windows
+        handed over) rather than replace them."""
         restored, stale = 0, []
         for tr in self.trackers:
             rid = self._meta[id(tr)][0]
             snap = saved.get(rid)
             if snap is None:
                 continue
-            n = tr.restore(snap)
+            n = tr.restore(snap, merge)
             if n == 0 and snap.get("groups"):
                 stale.append(rid)
             restored += n

@@ -381,6 +381,17 @@ BUS_CONSUME = Measurement(
         Field("acquired", INT, "short", "partitions taken over (start, a peer left or died)"),
         Field("released", INT, "short", "partitions handed to another process (a peer joined)"),
         Field("lost_leases", INT, "short", "partitions lost because another process took the lease"),
+        Field("drain_timeouts", INT, "short",
+              "detectors: waits for the lines handed over to be committed that gave up (before a partition "
+              "is given up or at stop); the next holder reads what was left again from the stored mark"),
+        Field("drain_left", INT, "short", "detectors: items still queued when a drain gave up"),
+        Field("windows_taken", INT, "short",
+              "detectors: partitions taken over with the correlation windows their last holder saved"),
+        Field("windows_handed", INT, "short",
+              "detectors: partitions given up with their correlation windows saved for the next holder"),
+        Field("windows_not_handed", INT, "short",
+              "detectors: partitions given up without their windows (drain cut short, lease lost, store "
+              "refused): the next holder starts from the last periodic save"),
     ),
     area="self",
 )

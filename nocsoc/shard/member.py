@@ -46,6 +46,7 @@ from nats.js import api
 from nats.js.kv import KeyValue
 
 from nocsoc.aio import cancel_and_wait
+from nocsoc.bus.permissions import denied, permission_line
 from nocsoc.component import Counters
 from nocsoc.schema import SNMP_SHARD
 from nocsoc.shard import rendezvous
@@ -98,6 +99,7 @@ class ShardMember:
         self._taken: frozenset[str] = frozenset()
         # lease key -> (revision, cycle) this poller wrote last
         self._revisions: dict[str, tuple[int, int]] = {}
+        self._denied: set[str] = set()  # permission violations said (once each)
         self._nc: Client | None = None
         self._connecting: asyncio.Task[Client] | None = None
         self._js: Any = None
@@ -313,6 +315,9 @@ class ShardMember:
         return kv
 
     async def _on_error(self, exc: Exception) -> None:
+        if denied(exc, self._denied):  # the request times out: say why, once per subject
+            log.error("snmp shard %s: %s", self.id, permission_line(str(exc)))
+            return
         log.debug("snmp shard %s: nats: %s", self.id, _describe(exc))
 
     async def _on_event(self) -> None:

@@ -40,6 +40,13 @@ static inline int is_space(unsigned char c) {
 
 static inline int is_key_char(unsigned char c) { return is_word(c) || c == '.' || c == '-'; }
 
+/* s[a:b] of ASCII text as a str (without PyUnicode_FromStringAndSize's UTF-8 decoding) */
+static PyObject *ascii_sub(const char *s, Py_ssize_t a, Py_ssize_t b) {
+    PyObject *u = PyUnicode_New(b - a, 127);
+    if (u != NULL) memcpy(PyUnicode_DATA(u), s + a, (size_t)(b - a));
+    return u;
+}
+
 /* One `str.replace(two, one)` pass over buf[0:n] in place (left to right, no overlap). */
 static Py_ssize_t replace2(char *buf, Py_ssize_t n, char a, char b, char to) {
     Py_ssize_t o = 0;
@@ -234,14 +241,11 @@ fail:
  * mode 1: any non-empty key, a value in double quotes loses them); later keys win. Any token
  * those functions leave to their regex, and any non-ASCII text, gives None: the caller runs its
  * Python function, which decides. */
-static PyObject *split_pairs(PyObject *self, PyObject *args) {
-    PyObject *text;
-    int mode;
-    if (!PyArg_ParseTuple(args, "Ui:split_pairs", &text, &mode)) return NULL;
-    const char *s;
-    Py_ssize_t n, i = 0;
-    PyObject *out = ascii_pairs_dict(text, &s, &n);
-    if (out == NULL || out == Py_None) return out;
+/* split_pairs' walk over ASCII characters s[0:n]: the dict, None (undecided), or NULL (error). */
+static PyObject *split_core(const char *s, Py_ssize_t n, int mode) {
+    Py_ssize_t i = 0;
+    PyObject *out = PyDict_New();
+    if (out == NULL) return NULL;
     while (i < n) {
         while (i < n && is_space((unsigned char)s[i])) i++;
         if (i >= n) break;
@@ -263,9 +267,9 @@ static PyObject *split_pairs(PyObject *self, PyObject *args) {
             v0++;
             v1--;
         }
-        PyObject *key = PyUnicode_FromStringAndSize(s + t0, k1 - t0);
+        PyObject *key = ascii_sub(s, t0, k1);
         if (key == NULL) goto fail;
-        PyObject *val = PyUnicode_FromStringAndSize(s + v0, v1 - v0);
+        PyObject *val = ascii_sub(s, v0, v1);
         if (set_pair(out, key, val) < 0) goto fail;
     }
     return out;
@@ -275,6 +279,14 @@ undecided:
 fail:
     Py_DECREF(out);
     return NULL;
+}
+
+static PyObject *split_pairs(PyObject *self, PyObject *args) {
+    PyObject *text;
+    int mode;
+    if (!PyArg_ParseTuple(args, "Ui:split_pairs", &text, &mode)) return NULL;
+    if (!PyUnicode_IS_ASCII(text)) Py_RETURN_NONE;
+    return split_core((const char *)PyUnicode_DATA(text), PyUnicode_GET_LENGTH(text), mode);
 }
 
 
@@ -301,24 +313,21 @@ static inline Py_UCS4 rd(int kind, const void *data, Py_ssize_t i, int *wide) {
     return c;
 }
 
-static PyObject *bsd_header(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 2 || !PyUnicode_Check(args[0])) {
-        PyErr_SetString(PyExc_TypeError, "bsd_header(line: str, pos: int)");
-        return NULL;
-    }
-    PyObject *line = args[0];
-    Py_ssize_t pos = PyLong_AsSsize_t(args[1]);
-    if (pos == -1 && PyErr_Occurred()) return NULL;
-    if (PyUnicode_READY(line) < 0) return NULL;
-    Py_ssize_t n = PyUnicode_GET_LENGTH(line);
-    int kind = PyUnicode_KIND(line);
-    const void *data = PyUnicode_DATA(line);
+/* The header's parts found by walk_3164: positions in the line, and the numbers. */
+typedef struct {
+    long month, day, h, mi, s;
+    Py_ssize_t h0, h1, a0, a1, p0, p1, end; /* host, app, pid (p0 < 0: none), the match's end */
+} hdr_t;
+
+/* The walk of _FAST_3164 at `pos`: 1 on a match (*out filled), 0 where the regex does not match;
+ * *wide set where a non-ASCII character was read after the month (the regex decides then). */
+static int walk_3164(int kind, const void *data, Py_ssize_t n, Py_ssize_t pos, hdr_t *out, int *wide_out) {
     int wide = 0; /* a non-ASCII character was read: the regex decides */
     /* the character at i (0 past the end); a non-ASCII one reads as 0x7f, which no literal and
      * no class here accepts except the app's, and sets `wide` */
 #define CH(i) ((i) < n ? rd(kind, data, (i), &wide) : (Py_UCS4)0)
 #define NOMATCH goto nomatch
-    if (pos < 0 || pos + 16 > n) Py_RETURN_NONE; /* the shortest match is 19 characters */
+    if (pos < 0 || pos + 16 > n) return 0; /* the shortest match is 19 characters */
     int month = 0;
     Py_UCS4 c0 = CH(pos), c1 = CH(pos + 1), c2 = CH(pos + 2);
     for (int k = 0; k < 12; k++) {
@@ -328,7 +337,7 @@ static PyObject *bsd_header(PyObject *self, PyObject *const *args, Py_ssize_t na
             break;
         }
     }
-    if (month == 0) Py_RETURN_NONE; /* three ASCII letters: a non-ASCII one is no month either */
+    if (month == 0) return 0; /* three ASCII letters: a non-ASCII one is no month either */
     Py_ssize_t i = pos + 3;
 #define DIGIT(c) ((c) >= '0' && (c) <= '9')
     if (CH(i) != ' ') NOMATCH;
@@ -389,16 +398,48 @@ static PyObject *bsd_header(PyObject *self, PyObject *const *args, Py_ssize_t na
     if (i >= n || CH(i) != ':') NOMATCH;
     i++;
     if (i < n && CH(i) == ' ') i++;
-    if (wide) Py_RETURN_FALSE;
 #undef DIGIT
 #undef CH
 #undef NOMATCH
-    PyObject *host = PyUnicode_Substring(line, h0, h1);
-    PyObject *app = host ? PyUnicode_Substring(line, a0, a1) : NULL;
+    *wide_out = wide;
+    out->month = month;
+    out->day = day;
+    out->h = hms[0];
+    out->mi = hms[1];
+    out->s = hms[2];
+    out->h0 = h0;
+    out->h1 = h1;
+    out->a0 = a0;
+    out->a1 = a1;
+    out->p0 = p0;
+    out->p1 = p1;
+    out->end = i;
+    return 1;
+nomatch:
+    *wide_out = wide;
+    return 0;
+}
+
+static PyObject *bsd_header(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 2 || !PyUnicode_Check(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "bsd_header(line: str, pos: int)");
+        return NULL;
+    }
+    PyObject *line = args[0];
+    Py_ssize_t pos = PyLong_AsSsize_t(args[1]);
+    if (pos == -1 && PyErr_Occurred()) return NULL;
+    if (PyUnicode_READY(line) < 0) return NULL;
+    hdr_t hd;
+    int wide = 0;
+    int got = walk_3164(PyUnicode_KIND(line), PyUnicode_DATA(line), PyUnicode_GET_LENGTH(line), pos, &hd, &wide);
+    if (wide) Py_RETURN_FALSE;
+    if (!got) Py_RETURN_NONE;
+    PyObject *host = PyUnicode_Substring(line, hd.h0, hd.h1);
+    PyObject *app = host ? PyUnicode_Substring(line, hd.a0, hd.a1) : NULL;
     PyObject *pid = NULL;
     if (app != NULL) {
-        if (p0 >= 0) {
-            pid = PyUnicode_Substring(line, p0, p1);
+        if (hd.p0 >= 0) {
+            pid = PyUnicode_Substring(line, hd.p0, hd.p1);
         } else {
             pid = Py_None;
             Py_INCREF(pid);
@@ -409,10 +450,7 @@ static PyObject *bsd_header(PyObject *self, PyObject *const *args, Py_ssize_t na
         Py_XDECREF(app);
         return NULL;
     }
-    return Py_BuildValue("(lllllNNNn)", (long)month, day, hms[0], hms[1], hms[2], host, app, pid, i);
-nomatch:
-    if (wide) Py_RETURN_FALSE;
-    Py_RETURN_NONE;
+    return Py_BuildValue("(lllllNNNn)", hd.month, hd.day, hd.h, hd.mi, hd.s, host, app, pid, hd.end);
 }
 
 /* web._COMMON.match(line), the NCSA common/combined access line
@@ -547,7 +585,882 @@ nomatch:
     Py_RETURN_NONE;
 }
 
+/* ---------------------------------------------------------------------------------------------
+ * syslog_line: a whole RFC 3164 line of a format whose body parser has a C twin, to its event's
+ * parts in one call: the header as _fast_syslog reads it (<PRI>, _FAST_3164) and the body's
+ * fields dict as the format's Python parser builds it (same keys, values and key order), with
+ * `program` and `pid` added as _fast_syslog adds them.
+ *
+ * Why: with the header in C, an sshd line still cost ~7 us, ~4 of them the glue between header,
+ * dispatch, the parser's regexes, Parsed and the dict; one call that returns the finished fields
+ * leaves the caller only the event to build.
+ *
+ * It claims a line only where the result is certain to be the Python path's; any other line
+ * gives None and the caller runs the Python path, which stays the reference:
+ *   - the line must be printable ASCII (0x20-0x7e): no \r \n \t NUL, no non-ASCII character, so
+ *     re's Unicode classes, str.strip()/rstrip() and `$` before a newline never come into it;
+ *   - the body's form must be one walked here, and decided by this walk (a regex that could
+ *     still match by backtracking into another reading gives None, see ipblock).
+ * The body parsers are chosen by the caller: `programs` maps a syslog program name to the index
+ * of its body parser in BODIES (the registry's Dispatcher builds it from the specs that name a
+ * C twin and are the first parser of that program).
+ * Returns (body index, host, month, day, hour, minute, second, fields) or None; False for a
+ * printable-ASCII line without a `<PRI>` _fast_syslog reads or without the common header (what
+ * _fast_syslog would refuse too: the caller goes straight to the general path).
+ * ------------------------------------------------------------------------------------------- */
+
+enum { K_EVENT_TYPE, K_OUTCOME, K_MESSAGE, K_USER, K_USER_DOMAIN, K_SRC_IP, K_SRC_HOST, K_SRC_PORT,
+       K_AUTH_METHOD, K_INVALID_USER, K_PROGRAM, K_PID, K_DST_IP, K_NETWORK_PROTOCOL, K_ACTION,
+       K_BLOCKED, K_LOG_PREFIX, K_IN_INTERFACE, K_OUT_INTERFACE, K_DST_PORT, K_LENGTH, K_TTL,
+       K_UDP_LENGTH, K_SOURCE_BYTES, K_TCP_FLAGS, V_SUCCESS, V_FAILURE, V_INVALID_USER, V_TRUE,
+       V_FALSE, V_DROP, V_REJECT, V_ACCEPT, V_LOG, V_EMPTY, W_C_IP, W_SC_STATUS, W_CS_METHOD, W_CS_VERSION,
+       W_C_URI, W_CS_URI_QUERY, W_CS_URI, W_CS_URI_STEM, W_CS_URI_DECODED, W_C_URI_QUERY, W_CS_QUERY,
+       W_C_URI_EXTENSION, W_CS_USERNAME, W_SC_BYTES, W_CS_USER_AGENT, W_C_USERAGENT, W_CS_REFERER,
+       A_TYPE, A_SERIAL, A_ACCT, A_UID, A_RES, A_SUCCESS, A_ADDR, A_ARGC, A_USER, V_ROOT, A_TEXT0, N_NAMES = A_TEXT0 + 12 };
+static const char *const NAMES[N_NAMES] = {
+    "event_type", "outcome", "message", "user", "user_domain", "src_ip", "src_host", "src_port",
+    "auth_method", "invalid_user", "program", "pid", "dst_ip", "network_protocol", "action",
+    "blocked", "log_prefix", "in_interface", "out_interface", "dst_port", "length", "ttl",
+    "udp_length", "source.bytes", "tcp_flags", "success", "failure", "invalid_user", "true",
+    "false", "drop", "reject", "accept", "log", "", "c-ip", "sc-status", "cs-method", "cs-version",
+    "c-uri", "cs-uri-query", "cs-uri", "cs-uri-stem", "cs-uri-decoded", "c-uri-query", "cs-query",
+    "c-uri-extension", "cs-username", "sc-bytes", "cs-user-agent", "c-useragent", "cs-referer",
+    "type", "serial", "acct", "uid", "res", "success", "addr", "argc", "User", "root",
+    /* auditd._TEXT_KEYS, in its order (A_TEXT0 + k) */
+    "exe", "comm", "cmd", "proctitle", "name", "cwd", "acct", "data", "old-data", "path", "hostname", "terminal"};
+#define N_ARG_KEYS 64
+static PyObject *ARG_KEYS[N_ARG_KEYS]; /* "a0".."a63", interned at import */
+static PyObject *STR[N_NAMES]; /* interned at import */
+
+/* d[STR[key]] = v (v consumed; NULL: its error is set). 0, or -1 with an error set. */
+static int put(PyObject *d, int key, PyObject *v) {
+    if (v == NULL) return -1;
+    int rc = PyDict_SetItem(d, STR[key], v);
+    Py_DECREF(v);
+    return rc;
+}
+
+static int put_const(PyObject *d, int key, int value) { return PyDict_SetItem(d, STR[key], STR[value]); }
+
+
+static int put_sub(PyObject *d, int key, const char *s, Py_ssize_t a, Py_ssize_t b) {
+    return put(d, key, ascii_sub(s, a, b));
+}
+
+static inline int is_digit(char c) { return c >= '0' && c <= '9'; }
+
+/* A run of ASCII digits as an int, as base.digits() gives it: None past 18 digits. */
+static PyObject *digits_value(const char *s, Py_ssize_t a, Py_ssize_t b) {
+    if (b - a > 18) Py_RETURN_NONE;
+    long long v = 0;
+    for (Py_ssize_t k = a; k < b; k++) v = v * 10 + (s[k] - '0');
+    return PyLong_FromLongLong(v);
+}
+
+static Py_ssize_t find_from(const char *s, Py_ssize_t n, Py_ssize_t from, const char *what, Py_ssize_t wn) {
+    if (from < 0 || from > n - wn) return -1;
+    for (const char *p = s + from, *end = s + n - wn; p <= end; p++) {
+        p = memchr(p, what[0], (size_t)(end - p + 1));
+        if (p == NULL) return -1;
+        if (memcmp(p, what, (size_t)wn) == 0) return p - s;
+    }
+    return -1;
+}
+
+/* `what in s[0:n]` (glibc's memmem costs more than the search itself on these short needles) */
+static inline int has(const char *s, Py_ssize_t n, const char *what) {
+    Py_ssize_t wn = (Py_ssize_t)strlen(what);
+    for (const char *p = s, *end = s + n - wn; p <= end; p++) {
+        p = memchr(p, what[0], (size_t)(end - p + 1));
+        if (p == NULL) return 0;
+        if (memcmp(p, what, (size_t)wn) == 0) return 1;
+    }
+    return 0;
+}
+
+/* sshd's `(?P<ip>[\w.:%-]+)(?: port (?P<port>\d+))?` then one of the alternatives `alts`
+ * (1: ` ssh\d?`, 2: `$`, 4: `:`) at s[j:n]. Each quantifier is decided by one scan: a shorter ip
+ * or port ends before a character of its own class, which ` ssh` and `$` refuse, and without the
+ * port group the text goes on with ` port`, which they refuse too. Only `:` could match inside a
+ * shorter ip (an IPv6 address cut at one of its colons): that case gives -1 (undecided).
+ * 1: matched (ip [j, *ip1), port [*p0, *p1) or *p0 = -1); 0: no match at j; -1: undecided. */
+static int ipblock(const char *s, Py_ssize_t n, Py_ssize_t j, int alts, Py_ssize_t *ip1, Py_ssize_t *p0,
+                   Py_ssize_t *p1) {
+    Py_ssize_t i = j;
+    while (i < n && (is_word((unsigned char)s[i]) || s[i] == '.' || s[i] == ':' || s[i] == '%' || s[i] == '-')) i++;
+    if (i == j) return 0;
+    *ip1 = i;
+    *p0 = -1;
+#define ALT_OK(k) (((alts & 1) && n - (k) >= 4 && memcmp(s + (k), " ssh", 4) == 0) || ((alts & 2) && (k) == n) || \
+                   ((alts & 4) && (k) < n && s[k] == ':'))
+    if (n - i > 6 && memcmp(s + i, " port ", 6) == 0 && is_digit(s[i + 6])) {
+        Py_ssize_t d = i + 6;
+        while (d < n && is_digit(s[d])) d++;
+        if (ALT_OK(d)) {
+            *p0 = i + 6;
+            *p1 = d;
+            return 1;
+        }
+    } else if (ALT_OK(i)) {
+        return 1;
+    }
+#undef ALT_OK
+    if (alts & 4) {
+        for (Py_ssize_t k = j + 1; k < i; k++)
+            if (s[k] == ':') return -1;
+    }
+    return 0;
+}
+
+/* sshd.parse_sshd for the forms `Accepted M for U from IP[ port N]`, `Failed M for [invalid
+ * user ]U from IP[ port N]` and `Invalid|Illegal user U from IP[ port N]` (the first pattern of
+ * their first word, whose match decides the event): the fields dict, or None. */
+static PyObject *sshd_body(PyObject *line, const char *s, Py_ssize_t off, Py_ssize_t n) {
+    Py_ssize_t len = n - off;
+    const char *m = s + off;
+    if (len < 2 || !(m[0] >= 'A' && m[0] <= 'Z') || !(m[1] >= 'a' && m[1] <= 'z') || m[len - 1] == ' ')
+        Py_RETURN_NONE; /* not these forms; or a body str.strip() would change */
+    if (has(m, len < 40 ? len : 40, "pam_")) Py_RETURN_NONE; /* linux_auth's */
+    enum { ACC, FAIL, INV } form;
+    Py_ssize_t i, m0 = -1, m1 = -1, u0, u1 = -1, ip0 = -1, ip1 = -1, p0 = -1, p1 = -1;
+    int invalid = 0;
+    if (len > 9 && memcmp(m, "Accepted ", 9) == 0) {
+        form = ACC;
+        i = 9;
+    } else if (len > 7 && memcmp(m, "Failed ", 7) == 0) {
+        form = FAIL;
+        i = 7;
+    } else if (len > 13 && (memcmp(m, "Invalid user ", 13) == 0 || memcmp(m, "Illegal user ", 13) == 0)) {
+        form = INV;
+        i = 13;
+    } else {
+        Py_RETURN_NONE;
+    }
+    if (form != INV) { /* (?P<method>\S+) for */
+        m0 = i;
+        while (i < len && m[i] != ' ') i++;
+        m1 = i;
+        if (m1 == m0 || len - i < 5 || memcmp(m + i, " for ", 5) != 0) Py_RETURN_NONE;
+        i += 5;
+    }
+    if (form == ACC) { /* (?P<user>\S*) from IP PORT (?: ssh\d?|$|:) */
+        u0 = i;
+        while (i < len && m[i] != ' ') i++;
+        u1 = i;
+        if (len - i < 6 || memcmp(m + i, " from ", 6) != 0) Py_RETURN_NONE;
+        ip0 = i + 6;
+        if (ipblock(m, len, ip0, 1 | 2 | 4, &ip1, &p0, &p1) != 1) Py_RETURN_NONE;
+    } else { /* (?P<user>.*?) from IP PORT then (?: ssh\d?|$) (Failed) or \s*$ (Invalid) */
+        if (form == FAIL && len - i >= 13 &&
+            (memcmp(m + i, "invalid user ", 13) == 0 || memcmp(m + i, "illegal user ", 13) == 0)) {
+            invalid = 1;
+            i += 13;
+        }
+        u0 = i;
+        for (Py_ssize_t q = find_from(m, len, u0, " from ", 6); q >= 0; q = find_from(m, len, q + 1, " from ", 6)) {
+            int r = ipblock(m, len, q + 6, form == FAIL ? 1 | 2 : 2, &ip1, &p0, &p1);
+            if (r < 0) Py_RETURN_NONE;
+            if (r == 1) {
+                u1 = q;
+                ip0 = q + 6;
+                break;
+            }
+        }
+        if (u1 < 0) Py_RETURN_NONE; /* (with `invalid user ` taken, re would retry without it) */
+        if (form == INV) invalid = 1;
+    }
+    PyObject *f = PyDict_New();
+    if (f == NULL) return NULL;
+    /* event_type: the kind, or `accepted_`/`failed_` + the method's part before `/`, `-` -> `_` */
+    if (form == INV) {
+        if (put_const(f, K_EVENT_TYPE, V_INVALID_USER) < 0) goto fail;
+    } else {
+        Py_ssize_t me = m0;
+        while (me < m1 && m[me] != '/') me++;
+        const char *pre = form == ACC ? "accepted_" : "failed_";
+        Py_ssize_t pn = (Py_ssize_t)strlen(pre);
+        char *buf = PyMem_Malloc((size_t)(pn + me - m0 + 1));
+        if (buf == NULL) {
+            PyErr_NoMemory();
+            goto fail;
+        }
+        memcpy(buf, pre, (size_t)pn);
+        for (Py_ssize_t k = m0; k < me; k++) buf[pn + k - m0] = m[k] == '-' ? '_' : m[k];
+        PyObject *et = ascii_sub(buf, 0, pn + me - m0);
+        PyMem_Free(buf);
+        if (put(f, K_EVENT_TYPE, et) < 0) goto fail;
+    }
+    if (put_const(f, K_OUTCOME, form == ACC ? V_SUCCESS : V_FAILURE) < 0) goto fail;
+    if (put(f, K_MESSAGE, PyUnicode_Substring(line, off, n)) < 0) goto fail;
+    if (u1 > u0 && !(u1 - u0 == 5 && memcmp(m + u0, "*****", 5) == 0)) {
+        const char *at = memchr(m + u0, '@', (size_t)(u1 - u0));
+        if (at != NULL && at != m + u0) { /* user@domain */
+            Py_ssize_t ai = at - m;
+            if (put_sub(f, K_USER, m, u0, ai) < 0) goto fail;
+            if (ai + 1 < u1 && put_sub(f, K_USER_DOMAIN, m, ai + 1, u1) < 0) goto fail;
+        } else if (put_sub(f, K_USER, m, u0, u1) < 0) {
+            goto fail;
+        }
+    }
+    { /* an address (a `:` in it, or digits and dots ending with a digit) or a host name */
+        int colon = memchr(m + ip0, ':', (size_t)(ip1 - ip0)) != NULL, numeric = is_digit(m[ip1 - 1]);
+        for (Py_ssize_t k = ip0; numeric && k < ip1; k++)
+            if (!is_digit(m[k]) && m[k] != '.') numeric = 0;
+        if (colon || numeric) {
+            Py_ssize_t a = ip0;
+            if (ip1 - ip0 >= 7 && memcmp(m + ip0, "::ffff:", 7) == 0 && memchr(m + ip0, '.', (size_t)(ip1 - ip0)))
+                a += 7;
+            if (put_sub(f, K_SRC_IP, m, a, ip1) < 0) goto fail;
+        } else if (put_sub(f, K_SRC_HOST, m, ip0, ip1) < 0) {
+            goto fail;
+        }
+    }
+    if (p0 >= 0 && put(f, K_SRC_PORT, digits_value(m, p0, p1)) < 0) goto fail;
+    if (form != INV && put_sub(f, K_AUTH_METHOD, m, m0, m1) < 0) goto fail;
+    if (invalid && PyDict_SetItem(f, STR[K_INVALID_USER], Py_True) < 0) goto fail;
+    return f;
+fail:
+    Py_DECREF(f);
+    return NULL;
+}
+
+/* firewall.parse_netfilter for a body whose pairs split_pairs decides (mode 0: every token with
+ * a `=` has an all-capitals key) and whose numbers (SPT, DPT, LEN, TTL) are plain runs of 1-18
+ * digits (int() of anything else: the Python path). The pairs are not built: the walk keeps the
+ * last value of each key the fields need (later keys win, as in the dict). */
+enum { NF_SRC, NF_DST, NF_PROTO, NF_IN, NF_OUT, NF_SPT, NF_DPT, NF_LEN, NF_TTL, NF_N };
+static const char *const NF_KEYS[NF_N] = {"SRC", "DST", "PROTO", "IN", "OUT", "SPT", "DPT", "LEN", "TTL"};
+static const Py_ssize_t NF_LENS[NF_N] = {3, 3, 5, 2, 3, 3, 3, 3, 3};
+static const char *const FLAGS[6] = {"SYN", "ACK", "FIN", "RST", "PSH", "URG"};
+
+static PyObject *netfilter_body(PyObject *line, const char *s, Py_ssize_t off, Py_ssize_t n) {
+    const char *m = s + off;
+    Py_ssize_t len = n - off;
+    if (!has(m, len, "IN=") || !has(m, len, "SRC=")) Py_RETURN_NONE;
+    Py_ssize_t v0[NF_N], v1[NF_N];
+    int present[6] = {0, 0, 0, 0, 0, 0}; /* ` FLAG ` in msg + " ": a token FLAG after a space */
+    for (int k = 0; k < NF_N; k++) v0[k] = -1;
+    for (Py_ssize_t i = 0; i < len;) { /* split_pairs(msg, 0)'s walk (printable ASCII: ' ' only) */
+        while (i < len && m[i] == ' ') i++;
+        if (i >= len) break;
+        Py_ssize_t t0 = i;
+        while (i < len && m[i] != ' ') i++;
+        const char *eq = memchr(m + t0, '=', (size_t)(i - t0));
+        if (eq == NULL) {
+            if (i - t0 == 3 && t0 > 0) {
+                for (int k = 0; k < 6; k++)
+                    if (memcmp(m + t0, FLAGS[k], 3) == 0) present[k] = 1;
+            }
+            continue;
+        }
+        Py_ssize_t k1 = eq - m;
+        if (k1 == t0) Py_RETURN_NONE;
+        for (Py_ssize_t k = t0; k < k1; k++)
+            if (m[k] < 'A' || m[k] > 'Z') Py_RETURN_NONE;
+        for (int k = 0; k < NF_N; k++) {
+            if (NF_LENS[k] == k1 - t0 && memcmp(m + t0, NF_KEYS[k], (size_t)(k1 - t0)) == 0) {
+                v0[k] = k1 + 1;
+                v1[k] = i;
+                break;
+            }
+        }
+    }
+    for (int k = NF_SPT; k <= NF_TTL; k++) {
+        if (v0[k] < 0) continue;
+        if (v1[k] - v0[k] < 1 || v1[k] - v0[k] > 18) Py_RETURN_NONE;
+        for (Py_ssize_t q = v0[k]; q < v1[k]; q++)
+            if (!is_digit(m[q])) Py_RETURN_NONE;
+    }
+    /* _PREFIX: `^(?:\[\s*\d+\.\d+\]\s*)?(?P<prefix>.*?)\s*IN=`, then .strip() */
+    Py_ssize_t start = 0;
+    if (len > 0 && m[0] == '[') {
+        Py_ssize_t i = 1, d;
+        while (i < len && m[i] == ' ') i++;
+        for (d = i; i < len && is_digit(m[i]); i++);
+        if (i > d && i < len && m[i] == '.') {
+            i++;
+            for (d = i; i < len && is_digit(m[i]); i++);
+            if (i > d && i < len && m[i] == ']') {
+                i++;
+                while (i < len && m[i] == ' ') i++;
+                start = i;
+            }
+        }
+    }
+    Py_ssize_t idx = find_from(m, len, start, "IN=", 3);
+    if (idx < 0) Py_RETURN_NONE; /* (cannot be: `IN=` is in the body and not in the brackets) */
+    Py_ssize_t e = idx;
+    while (e > start && m[e - 1] == ' ') e--;
+    Py_ssize_t b = start;
+    while (b < e && m[b] == ' ') b++;
+    char up[256];
+    Py_ssize_t pn = e - b;
+    int action;
+    if (pn >= (Py_ssize_t)sizeof up) Py_RETURN_NONE; /* a long prefix: Python reads it */
+    for (Py_ssize_t k = 0; k < pn; k++) up[k] = (m[b + k] >= 'a' && m[b + k] <= 'z') ? m[b + k] - 32 : m[b + k];
+    if (has(up, pn, "DROP") || has(up, pn, "REJECT") || has(up, pn, "DENY") || has(up, pn, "BLOCK"))
+        action = has(up, pn, "REJECT") ? V_REJECT : V_DROP;
+    else if (has(up, pn, "ACCEPT") || has(up, pn, "ALLOW"))
+        action = V_ACCEPT;
+    else
+        action = V_LOG;
+    PyObject *f = PyDict_New();
+    if (f == NULL) return NULL;
+    PyObject *len_v = NULL;
+#define PUT_KV(key, k)                                                                                \
+    if ((v0[k] < 0 ? PyDict_SetItem(f, STR[key], STR[V_EMPTY]) : put_sub(f, key, m, v0[k], v1[k])) < 0) \
+        goto fail;
+    PUT_KV(K_SRC_IP, NF_SRC)
+    PUT_KV(K_DST_IP, NF_DST)
+    if (v0[NF_PROTO] < 0) {
+        if (PyDict_SetItem(f, STR[K_NETWORK_PROTOCOL], STR[V_EMPTY]) < 0) goto fail;
+    } else {
+        Py_ssize_t vn = v1[NF_PROTO] - v0[NF_PROTO];
+        PyObject *low = PyUnicode_New(vn, 127);
+        if (low == NULL) goto fail;
+        char *ld = (char *)PyUnicode_DATA(low);
+        for (Py_ssize_t k = 0; k < vn; k++) {
+            char c = m[v0[NF_PROTO] + k];
+            ld[k] = (c >= 'A' && c <= 'Z') ? c + 32 : c;
+        }
+        if (put(f, K_NETWORK_PROTOCOL, low) < 0) goto fail;
+    }
+    if (put_const(f, K_ACTION, action) < 0) goto fail;
+    if (put_const(f, K_BLOCKED, action == V_DROP || action == V_REJECT ? V_TRUE : V_FALSE) < 0) goto fail;
+    if (put_sub(f, K_LOG_PREFIX, m, b, e) < 0) goto fail;
+    PUT_KV(K_IN_INTERFACE, NF_IN)
+    PUT_KV(K_OUT_INTERFACE, NF_OUT)
+#undef PUT_KV
+    if (v0[NF_SPT] >= 0 && put(f, K_SRC_PORT, digits_value(m, v0[NF_SPT], v1[NF_SPT])) < 0) goto fail;
+    if (v0[NF_DPT] >= 0 && put(f, K_DST_PORT, digits_value(m, v0[NF_DPT], v1[NF_DPT])) < 0) goto fail;
+    if (v0[NF_LEN] >= 0) {
+        len_v = digits_value(m, v0[NF_LEN], v1[NF_LEN]);
+        if (len_v == NULL || PyDict_SetItem(f, STR[K_LENGTH], len_v) < 0) goto fail;
+    }
+    if (v0[NF_TTL] >= 0 && put(f, K_TTL, digits_value(m, v0[NF_TTL], v1[NF_TTL])) < 0) goto fail;
+    /* UDP: the packet's size is the first LEN (the IP header's), UDP's own the second */
+    if (len_v != NULL && has(m, len, "PROTO=UDP")) {
+        Py_ssize_t i = find_from(m, len, 0, " LEN=", 5);
+        if (i >= 0) {
+            Py_ssize_t j = i + 5, q = j;
+            while (q < len && m[q] != ' ') q++;
+            int ok = q > j && q - j < 7;
+            for (Py_ssize_t k = j; ok && k < q; k++)
+                if (!is_digit(m[k])) ok = 0;
+            if (ok) {
+                if (PyDict_SetItem(f, STR[K_UDP_LENGTH], len_v) < 0) goto fail;
+                Py_DECREF(len_v);
+                len_v = digits_value(m, j, q);
+                if (len_v == NULL || PyDict_SetItem(f, STR[K_LENGTH], len_v) < 0) goto fail;
+            }
+        }
+    }
+    if (len_v != NULL && PyDict_SetItem(f, STR[K_SOURCE_BYTES], len_v) < 0) goto fail;
+    /* tcp_flags: with ` SYN ` in the body (a space after its end counts), the flags present */
+    {
+        int any = 0;
+        char buf[32];
+        Py_ssize_t bn = 0;
+        if (present[0]) {
+            for (int k = 0; k < 6; k++) {
+                if (!present[k]) continue;
+                if (any) buf[bn++] = ' ';
+                memcpy(buf + bn, FLAGS[k], 3);
+                bn += 3;
+                any = 1;
+            }
+            if (put(f, K_TCP_FLAGS, ascii_sub(buf, 0, bn)) < 0) goto fail;
+        }
+    }
+    Py_XDECREF(len_v);
+    return f;
+fail:
+    Py_XDECREF(len_v);
+    Py_DECREF(f);
+    return NULL;
+}
+
+/* The epoch of `dd/Mon/yyyy:hh:mm:ss +hhmm` exactly (web._ts_cached's reading of a valid stamp:
+ * datetime(...).timestamp() of a proleptic Gregorian date and a fixed offset); -1: any other text,
+ * an impossible date or offset, or a year far from now (the Python path decides those). */
+static double access_epoch(const char *t, Py_ssize_t n) {
+    if (n != 26 || t[2] != '/' || t[6] != '/' || t[11] != ':' || t[14] != ':' || t[17] != ':' || t[20] != ' ' ||
+        (t[21] != '+' && t[21] != '-'))
+        return -1;
+    static const int POS[] = {0, 1, 7, 8, 9, 10, 12, 13, 15, 16, 18, 19, 22, 23, 24, 25};
+    for (int k = 0; k < 16; k++)
+        if (!is_digit(t[POS[k]])) return -1;
+#define D2(i) ((t[i] - '0') * 10 + (t[(i) + 1] - '0'))
+    int day = D2(0), year = D2(7) * 100 + D2(9), h = D2(12), mi = D2(15), sec = D2(18);
+    int off = D2(22) * 60 + D2(24);
+#undef D2
+    int month = 0;
+    for (int k = 0; k < 12; k++)
+        if (memcmp(t + 3, MONTH_NAMES + 3 * k, 3) == 0) month = k + 1;
+    if (month == 0 || year < 1971 || year > 9000 || h > 23 || mi > 59 || sec > 59 || off >= 1440) return -1;
+    static const int MDAYS[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    if (day < 1 || day > MDAYS[month - 1] + (month == 2 && leap)) return -1;
+    /* days since 1970-01-01 (Howard Hinnant's days_from_civil) */
+    long y = year - (month <= 2), era = y / 400, yoe = y - era * 400;
+    long doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1;
+    long days = era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
+    long long epoch = (long long)days * 86400 + h * 3600 + mi * 60 + sec - (t[21] == '+' ? off : -off) * 60LL;
+    return (double)epoch;
+}
+
+static PyObject *access_common(PyObject *self, PyObject *line);
+
+/* web.parse_access for an ASCII line in _COMMON's form whose request is `METHOD target VERSION`
+ * with no `%` or `+` in the target (no URL decoding to do) and whose stamp access_epoch reads:
+ * (fields, time), the fields in parse_access's keys and order; None for any other line (the
+ * Python path). Why: building the ~15 fields in Python was ~2.4 of a ~6 us access line. */
+static PyObject *access_line(PyObject *self, PyObject *line) {
+    if (!PyUnicode_Check(line) || !PyUnicode_IS_ASCII(line)) Py_RETURN_NONE;
+    PyObject *g = access_common(self, line);
+    if (g == NULL || !PyTuple_Check(g)) {
+        if (g == NULL) return NULL;
+        Py_DECREF(g);
+        Py_RETURN_NONE;
+    }
+    /* (ip, user, status, bytes, req, ua or None, vhost "", ts, ref or None) */
+    PyObject *ip = PyTuple_GET_ITEM(g, 0), *user = PyTuple_GET_ITEM(g, 1), *status = PyTuple_GET_ITEM(g, 2),
+             *nbytes = PyTuple_GET_ITEM(g, 3), *req = PyTuple_GET_ITEM(g, 4), *ua = PyTuple_GET_ITEM(g, 5),
+             *ts = PyTuple_GET_ITEM(g, 7), *ref = PyTuple_GET_ITEM(g, 8);
+    PyObject *f = NULL, *v = NULL;
+#define A(o) ((const char *)PyUnicode_DATA(o))
+#define L(o) PyUnicode_GET_LENGTH(o)
+    const char *rq = A(req);
+    Py_ssize_t rn = L(req);
+    double t = access_epoch(A(ts), L(ts));
+    if (t < 0 || (!memchr(A(ip), '.', (size_t)L(ip)) && !memchr(A(ip), ':', (size_t)L(ip)))) goto undecided;
+    /* `\"` in the request, user agent or referer: the Python path unescapes them */
+    if (has(rq, rn, "\\\"") || (ua != Py_None && has(A(ua), L(ua), "\\\"")) ||
+        (ref != Py_None && has(A(ref), L(ref), "\\\"")))
+        goto undecided;
+    const char *sp1 = memchr(rq, ' ', (size_t)rn);
+    if (sp1 == NULL) goto undecided;
+    const char *sp2 = memchr(sp1 + 1, ' ', (size_t)(rq + rn - sp1 - 1));
+    if (sp2 == NULL || memchr(sp2 + 1, ' ', (size_t)(rq + rn - sp2 - 1)) != NULL) goto undecided;
+    Py_ssize_t m1 = sp1 - rq, t0 = m1 + 1, t1 = sp2 - rq; /* method [0, m1), target [t0, t1) */
+    if (memchr(rq + t0, '%', (size_t)(t1 - t0)) || memchr(rq + t0, '+', (size_t)(t1 - t0))) goto undecided;
+    f = PyDict_New();
+    if (f == NULL) goto fail;
+#define SET(name, val)                                        \
+    do {                                                      \
+        v = (val);                                            \
+        if (v == NULL || PyDict_SetItem(f, STR[name], v) < 0) goto fail; \
+        Py_CLEAR(v);                                          \
+    } while (0)
+#define SET_SAME(name, obj)                                   \
+    if (PyDict_SetItem(f, STR[name], obj) < 0) goto fail;
+    SET_SAME(W_C_IP, ip)
+    SET_SAME(K_SRC_IP, ip)
+    SET(W_SC_STATUS, PyLong_FromLong((A(status)[0] - '0') * 100 + (A(status)[1] - '0') * 10 + (A(status)[2] - '0')));
+    SET(W_CS_METHOD, ascii_sub(rq, 0, m1));
+    SET(W_CS_VERSION, ascii_sub(rq, t1 + 1, rn));
+    {
+        PyObject *target = ascii_sub(rq, t0, t1);
+        if (target == NULL) goto fail;
+        int rc = PyDict_SetItem(f, STR[W_C_URI], target) < 0 || PyDict_SetItem(f, STR[W_CS_URI_QUERY], target) < 0 ||
+                 PyDict_SetItem(f, STR[W_CS_URI], target) < 0;
+        Py_ssize_t q = t0;
+        while (q < t1 && rq[q] != '?') q++; /* stem [t0, q), query (q + 1, t1) */
+        if (!rc) {
+            v = ascii_sub(rq, t0, q);
+            rc = v == NULL || PyDict_SetItem(f, STR[W_CS_URI_STEM], v) < 0 ||
+                 PyDict_SetItem(f, STR[W_CS_URI_DECODED], target) < 0;
+        }
+        Py_DECREF(target);
+        if (rc) goto fail;
+        PyObject *stem = v;
+        v = NULL;
+        if (q + 1 < t1) {
+            PyObject *query = ascii_sub(rq, q + 1, t1);
+            rc = query == NULL || PyDict_SetItem(f, STR[W_C_URI_QUERY], query) < 0 ||
+                 PyDict_SetItem(f, STR[W_CS_QUERY], query) < 0;
+            Py_XDECREF(query);
+            if (rc) {
+                Py_DECREF(stem);
+                goto fail;
+            }
+        }
+        Py_ssize_t dot = -1, slash = -1;
+        for (Py_ssize_t k = t0; k < q; k++) {
+            if (rq[k] == '.') dot = k;
+            else if (rq[k] == '/') slash = k;
+        }
+        Py_DECREF(stem);
+        if (dot > slash) SET(W_C_URI_EXTENSION, ascii_sub(rq, dot + 1, q));
+    }
+    if (!(L(user) == 1 && A(user)[0] == '-')) {
+        SET_SAME(W_CS_USERNAME, user)
+        SET_SAME(K_USER, user)
+    }
+    if (!(L(nbytes) == 1 && A(nbytes)[0] == '-') && L(nbytes) <= 18)
+        SET(W_SC_BYTES, digits_value(A(nbytes), 0, L(nbytes)));
+    if (ua != Py_None) {
+        SET_SAME(W_CS_USER_AGENT, ua)
+        SET_SAME(W_C_USERAGENT, ua)
+        if (ref != Py_None) {
+            SET_SAME(W_CS_REFERER, ref)
+        } else {
+            SET_SAME(W_CS_REFERER, STR[V_EMPTY])
+        }
+    }
+#undef SET
+#undef SET_SAME
+#undef A
+#undef L
+    Py_DECREF(g);
+    PyObject *tv = PyFloat_FromDouble(t);
+    if (tv == NULL) {
+        Py_DECREF(f);
+        return NULL;
+    }
+    return Py_BuildValue("(NN)", f, tv);
+undecided:
+    Py_DECREF(g);
+    Py_RETURN_NONE;
+fail:
+    Py_XDECREF(v);
+    Py_XDECREF(f);
+    Py_DECREF(g);
+    return NULL;
+}
+
+/* auditd._unhex for ASCII value v[0:n]: the hex-decoded text (NULs as spaces, str.strip()ped) of
+ * an even run of upper-case hex digits; the value itself otherwise; NULL with no error set when
+ * the bytes are not all ASCII (utf-8 "replace" decoding: the Python path decides). */
+static PyObject *audit_unhex(const char *v, Py_ssize_t n, PyObject *orig, int *undecided) {
+    int hex = n >= 2 && n % 2 == 0;
+    for (Py_ssize_t k = 0; hex && k < n; k++)
+        if (!(is_digit(v[k]) || (v[k] >= 'A' && v[k] <= 'F'))) hex = 0;
+    if (!hex) {
+        Py_INCREF(orig);
+        return orig;
+    }
+    char buf[512];
+    Py_ssize_t bn = n / 2;
+    if (bn > (Py_ssize_t)sizeof buf) {
+        *undecided = 1;
+        return NULL;
+    }
+    for (Py_ssize_t k = 0; k < bn; k++) {
+        int hi = v[2 * k] <= '9' ? v[2 * k] - '0' : v[2 * k] - 'A' + 10;
+        int lo = v[2 * k + 1] <= '9' ? v[2 * k + 1] - '0' : v[2 * k + 1] - 'A' + 10;
+        int c = hi * 16 + lo;
+        if (c >= 0x80) {
+            *undecided = 1;
+            return NULL;
+        }
+        buf[k] = c == 0 ? ' ' : (char)c;
+    }
+    Py_ssize_t b = 0, e = bn;
+    while (b < e && is_space((unsigned char)buf[b])) b++;
+    while (e > b && is_space((unsigned char)buf[e - 1])) e--;
+    return ascii_sub(buf, b, e);
+}
+
+static const char *const AUDIT_TEXT_KEYS[] = {"exe", "comm", "cmd", "proctitle", "name", "cwd", "acct",
+                                              "data", "old-data", "path", "hostname", "terminal"};
+
+/* Whether `key="` occurs in s[0:n] (auditd._quoted). */
+static int audit_quoted(const char *s, Py_ssize_t n, const char *key, Py_ssize_t kn) {
+    char pat[64];
+    if (kn + 2 >= (Py_ssize_t)sizeof pat) return -1;
+    memcpy(pat, key, (size_t)kn);
+    pat[kn] = '=';
+    pat[kn + 1] = '"';
+    pat[kn + 2] = 0;
+    return has(s, n, pat);
+}
+
+/* auditd.parse_audit's reading of one record, all but its per-input state: for a printable-ASCII
+ * line whose header _HEADER matches at its start, with no ENRICHED part, nested msg='...',
+ * backslash or split argument (`aN[i]=`), and whose pairs split_pairs decides: (type, serial,
+ * time, node or None, fields, kv, User or None, EXECVE's arguments or None), the fields as
+ * parse_audit has them before it consults its state. None: the Python path reads the line. */
+static PyObject *audit_record(PyObject *self, PyObject *line) {
+    if (!PyUnicode_Check(line) || !PyUnicode_IS_ASCII(line)) Py_RETURN_NONE;
+    const char *s = (const char *)PyUnicode_DATA(line);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(line), i = 0, node0 = -1, node1 = -1;
+    for (Py_ssize_t k = 0; k < n; k++)
+        if ((unsigned char)s[k] < 0x20 || s[k] == 0x7f) Py_RETURN_NONE;
+    if (n >= 5 && memcmp(s, "node=", 5) == 0) { /* (?:node=(?P<node>\S+) )? */
+        node0 = i = 5;
+        while (i < n && s[i] != ' ') i++;
+        if (i == node0 || i >= n) Py_RETURN_NONE;
+        node1 = i++;
+    }
+    if (n - i < 5 || memcmp(s + i, "type=", 5) != 0) Py_RETURN_NONE;
+    Py_ssize_t ty0 = i += 5;
+    while (i < n && is_word((unsigned char)s[i])) i++;
+    Py_ssize_t ty1 = i;
+    if (ty1 == ty0 || n - i < 11 || memcmp(s + i, " msg=audit(", 11) != 0) Py_RETURN_NONE;
+    Py_ssize_t ts0 = i += 11;
+    while (i < n && is_digit(s[i])) i++;
+    if (i == ts0) Py_RETURN_NONE;
+    if (i < n && s[i] == '.') {
+        Py_ssize_t f0 = ++i;
+        while (i < n && is_digit(s[i])) i++;
+        if (i == f0) Py_RETURN_NONE;
+    }
+    Py_ssize_t ts1 = i;
+    if (i >= n || s[i] != ':') Py_RETURN_NONE;
+    Py_ssize_t se0 = ++i;
+    while (i < n && is_digit(s[i])) i++;
+    Py_ssize_t se1 = i;
+    if (se1 == se0 || n - i < 2 || s[i] != ')' || s[i + 1] != ':') Py_RETURN_NONE;
+    i += 2;
+    while (i < n && s[i] == ' ') i++;
+    const char *r = s + i; /* raw_kv */
+    Py_ssize_t rn = n - i;
+    if (memchr(r, '\'', (size_t)rn) || memchr(r, '\\', (size_t)rn) || memchr(r, '[', (size_t)rn)) Py_RETURN_NONE;
+    PyObject *kv = split_core(r, rn, 1);
+    if (kv == NULL || kv == Py_None) return kv;
+    PyObject *f = NULL, *kind = NULL, *serial = NULL, *ts = NULL, *node = NULL, *user = NULL, *args = NULL,
+             *v = NULL;
+    int undecided = 0;
+    kind = ascii_sub(s, ty0, ty1);
+    serial = ascii_sub(s, se0, se1);
+    {
+        char tbuf[64];
+        if (ts1 - ts0 >= (Py_ssize_t)sizeof tbuf) goto undecided;
+        memcpy(tbuf, s + ts0, (size_t)(ts1 - ts0));
+        tbuf[ts1 - ts0] = 0;
+        double t = PyOS_string_to_double(tbuf, NULL, NULL);
+        if (t == -1.0 && PyErr_Occurred()) goto fail;
+        ts = PyFloat_FromDouble(t);
+    }
+    node = node0 >= 0 ? ascii_sub(s, node0, node1) : (Py_INCREF(Py_None), Py_None);
+    f = PyDict_New();
+    if (kind == NULL || serial == NULL || ts == NULL || node == NULL || f == NULL) goto fail;
+    if (PyDict_SetItem(f, STR[A_TYPE], kind) < 0 || PyDict_SetItem(f, STR[A_SERIAL], serial) < 0 ||
+        PyDict_Update(f, kv) < 0)
+        goto fail;
+    for (size_t k = 0; k < sizeof AUDIT_TEXT_KEYS / sizeof AUDIT_TEXT_KEYS[0]; k++) {
+        PyObject *tv = PyDict_GetItem(kv, STR[A_TEXT0 + k]);
+        if (tv == NULL) continue;
+        int q = audit_quoted(r, rn, AUDIT_TEXT_KEYS[k], (Py_ssize_t)strlen(AUDIT_TEXT_KEYS[k]));
+        if (q < 0) goto undecided;
+        if (q) continue;
+        v = audit_unhex((const char *)PyUnicode_DATA(tv), PyUnicode_GET_LENGTH(tv), tv, &undecided);
+        if (v == NULL) goto maybe_undecided;
+        if (PyDict_SetItem(f, STR[A_TEXT0 + k], v) < 0) goto fail;
+        Py_CLEAR(v);
+    }
+    { /* _user(kv, {}): acct, else uid (0 as root) */
+        PyObject *acct = PyDict_GetItem(kv, STR[A_ACCT]), *uid = PyDict_GetItem(kv, STR[A_UID]);
+        if (acct != NULL && PyUnicode_GET_LENGTH(acct) > 0) {
+            user = acct;
+            Py_INCREF(user);
+        } else if (uid != NULL) {
+            if (PyUnicode_GET_LENGTH(uid) == 1 && PyUnicode_READ_CHAR(uid, 0) == '0') {
+                user = STR[V_ROOT];
+                Py_INCREF(user);
+            } else {
+                user = uid;
+                Py_INCREF(user);
+            }
+            if (user == NULL) goto fail;
+        } else {
+            user = Py_None;
+            Py_INCREF(user);
+        }
+        if (user != Py_None && PyDict_SetItem(f, STR[A_USER], user) < 0) goto fail;
+    }
+    { /* outcome: res, else success; src_ip: addr */
+        PyObject *res = PyDict_GetItem(kv, STR[A_RES]);
+        if (res == NULL || PyUnicode_GET_LENGTH(res) == 0) res = PyDict_GetItem(kv, STR[A_SUCCESS]);
+        if (res != NULL) {
+            const char *rs = (const char *)PyUnicode_DATA(res);
+            Py_ssize_t rl = PyUnicode_GET_LENGTH(res);
+            int ok = (rl == 7 && memcmp(rs, "success", 7) == 0) || (rl == 3 && memcmp(rs, "yes", 3) == 0) ||
+                     (rl == 1 && rs[0] == '1');
+            if (PyDict_SetItem(f, STR[K_OUTCOME], STR[ok ? V_SUCCESS : V_FAILURE]) < 0) goto fail;
+        }
+        PyObject *addr = PyDict_GetItem(kv, STR[A_ADDR]);
+        if (addr != NULL && PyUnicode_GET_LENGTH(addr) > 0 && PyUnicode_CompareWithASCIIString(addr, "?") != 0 &&
+            PyUnicode_CompareWithASCIIString(addr, "(none)") != 0 && PyDict_SetItem(f, STR[K_SRC_IP], addr) < 0)
+            goto fail;
+    }
+    if (ty1 - ty0 == 6 && memcmp(s + ty0, "EXECVE", 6) == 0) { /* the arguments a0..a(argc-1) */
+        long argc = 0;
+        PyObject *av = PyDict_GetItem(kv, STR[A_ARGC]);
+        if (av != NULL) {
+            const char *as = (const char *)PyUnicode_DATA(av);
+            Py_ssize_t al = PyUnicode_GET_LENGTH(av);
+            if (al < 1 || al > 9) goto undecided;
+            for (Py_ssize_t k = 0; k < al; k++) {
+                if (!is_digit(as[k])) goto undecided;
+                argc = argc * 10 + (as[k] - '0');
+            }
+        }
+        args = PyList_New(0);
+        if (args == NULL) goto fail;
+        for (long k = 0; k < (argc < 4096 ? argc : 4096); k++) {
+            char key[16];
+            int kn = snprintf(key, sizeof key, "a%ld", k);
+            PyObject *kobj = k < N_ARG_KEYS ? (Py_INCREF(ARG_KEYS[k]), ARG_KEYS[k]) : PyUnicode_FromString(key);
+            if (kobj == NULL) goto fail;
+            PyObject *a = PyDict_GetItem(kv, kobj);
+            if (a == NULL) {
+                Py_DECREF(kobj);
+                break;
+            }
+            int q = audit_quoted(r, rn, key, kn);
+            if (q < 0) {
+                Py_DECREF(kobj);
+                goto undecided;
+            }
+            if (q) {
+                v = a;
+                Py_INCREF(v);
+            } else {
+                v = audit_unhex((const char *)PyUnicode_DATA(a), PyUnicode_GET_LENGTH(a), a, &undecided);
+                if (v == NULL) {
+                    Py_DECREF(kobj);
+                    goto maybe_undecided;
+                }
+            }
+            int rc = PyDict_SetItem(f, kobj, v);
+            Py_DECREF(kobj);
+            if (rc < 0 || PyList_Append(args, v) < 0) goto fail;
+            Py_CLEAR(v);
+        }
+    } else {
+        args = Py_None;
+        Py_INCREF(args);
+    }
+    return Py_BuildValue("(NNNNNNNN)", kind, serial, ts, node, f, kv, user, args);
+maybe_undecided:
+    if (!undecided) goto fail;
+undecided:
+    Py_XDECREF(kind);
+    Py_XDECREF(serial);
+    Py_XDECREF(ts);
+    Py_XDECREF(node);
+    Py_XDECREF(f);
+    Py_XDECREF(user);
+    Py_XDECREF(args);
+    Py_XDECREF(v);
+    Py_DECREF(kv);
+    Py_RETURN_NONE;
+fail:
+    Py_XDECREF(kind);
+    Py_XDECREF(serial);
+    Py_XDECREF(ts);
+    Py_XDECREF(node);
+    Py_XDECREF(f);
+    Py_XDECREF(user);
+    Py_XDECREF(args);
+    Py_XDECREF(v);
+    Py_DECREF(kv);
+    return NULL;
+}
+
+typedef PyObject *(*body_fn)(PyObject *line, const char *s, Py_ssize_t off, Py_ssize_t n);
+static const body_fn BODY_FNS[] = {sshd_body, netfilter_body};
+#define N_BODIES ((long)(sizeof BODY_FNS / sizeof BODY_FNS[0]))
+
+static PyObject *syslog_line(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 2 || !PyUnicode_Check(args[0]) || !PyDict_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "syslog_line(line: str, programs: dict)");
+        return NULL;
+    }
+    PyObject *line = args[0], *programs = args[1];
+    if (!PyUnicode_IS_ASCII(line)) Py_RETURN_NONE;
+    const char *s = (const char *)PyUnicode_DATA(line);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(line), pos = 0;
+    /* the line is printable ASCII? (checked only where an answer depends on it: a line of a
+     * program with no twin is left to Python without reading it all) */
+#define PRINTABLE_OR_NONE                                           \
+    for (Py_ssize_t k = 0; k < n; k++)                              \
+        if ((unsigned char)s[k] < 0x20 || s[k] == 0x7f) Py_RETURN_NONE;
+    /* False: _fast_syslog would return None too (no `<PRI>` it reads, RFC 5424, or no common
+     * header), for a printable line: the caller goes straight to the general path */
+#define NO_HEADER              \
+    do {                       \
+        PRINTABLE_OR_NONE      \
+        Py_RETURN_FALSE;       \
+    } while (0)
+    if (n > 0 && s[0] == '<') { /* <PRI>: 1-3 digits, then not RFC 5424's `1 ` */
+        Py_ssize_t k = 1;
+        while (k < 5 && k < n && s[k] != '>') k++;
+        if (k >= 5 || k >= n || k < 2) NO_HEADER;
+        for (Py_ssize_t q = 1; q < k; q++)
+            if (!is_digit(s[q])) NO_HEADER;
+        pos = k + 1;
+        if (n - pos >= 2 && s[pos] == '1' && s[pos + 1] == ' ') NO_HEADER;
+    }
+    hdr_t hd;
+    int wide = 0;
+    if (!walk_3164(PyUnicode_1BYTE_KIND, s, n, pos, &hd, &wide) || wide) NO_HEADER;
+    /* a program without a C twin: Python reads the line (before anything else is read) */
+    PyObject *app = PyUnicode_Substring(line, hd.a0, hd.a1);
+    if (app == NULL) return NULL;
+    PyObject *which = PyDict_GetItemWithError(programs, app);
+    long body = which != NULL ? PyLong_AsLong(which) : -1;
+    if (body < 0 || body >= N_BODIES) {
+        Py_DECREF(app);
+        if (PyErr_Occurred()) return NULL;
+        Py_RETURN_NONE;
+    }
+    Py_DECREF(app); /* (re-made below, after the checks: no reference held across the returns) */
+    PRINTABLE_OR_NONE
+#undef NO_HEADER
+#undef PRINTABLE_OR_NONE
+    if (n - hd.end >= 17 && memcmp(s + hd.end, "message repeated ", 17) == 0) Py_RETURN_NONE;
+    app = PyUnicode_Substring(line, hd.a0, hd.a1);
+    if (app == NULL) return NULL;
+    PyObject *f = BODY_FNS[body](line, s, hd.end, n);
+    if (f == NULL || f == Py_None) {
+        Py_DECREF(app);
+        return f;
+    }
+    if (put(f, K_PROGRAM, app) < 0 ||
+        (hd.p1 > hd.p0 && hd.p0 >= 0 && put(f, K_PID, PyUnicode_Substring(line, hd.p0, hd.p1)) < 0)) {
+        Py_DECREF(f);
+        return NULL;
+    }
+    PyObject *host = PyUnicode_Substring(line, hd.h0, hd.h1);
+    if (host == NULL) {
+        Py_DECREF(f);
+        return NULL;
+    }
+    PyObject *t = PyTuple_New(8);
+    if (t == NULL) {
+        Py_DECREF(host);
+        Py_DECREF(f);
+        return NULL;
+    }
+    long nums[6] = {hd.month, hd.day, hd.h, hd.mi, hd.s, body};
+    PyTuple_SET_ITEM(t, 1, host);
+    PyTuple_SET_ITEM(t, 7, f);
+    for (int k = 0; k < 6; k++) {
+        PyObject *v = PyLong_FromLong(nums[k]); /* (small ints: cached, cannot fail) */
+        if (v == NULL) {
+            Py_DECREF(t);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(t, k == 5 ? 0 : k + 2, v);
+    }
+    return t;
+}
+
 static PyMethodDef methods[] = {
+    {"audit_record", audit_record, METH_O,
+     "audit_record(line) -> tuple | None: auditd.parse_audit's stateless reading of a plain record "
+     "(type, serial, time, node, fields, kv, User, EXECVE args); None: the Python path reads it."},
+    {"access_line", access_line, METH_O,
+     "access_line(line) -> (fields, time) | None: web.parse_access's fields and time for a common "
+     "access line needing no URL decoding or unescaping; None: the Python path reads the line."},
+    {"syslog_line", (PyCFunction)(void (*)(void))syslog_line, METH_FASTCALL,
+     "syslog_line(line, programs) -> tuple | None | False: a whole RFC 3164 line of a program whose "
+     "body parser has a C twin (programs: name -> index in BODIES) as (body, host, month, day, hour, "
+     "minute, second, fields); None: the Python path reads the line; False: a printable-ASCII line "
+     "without the common header (the general path reads it)."},
     {"access_common", access_common, METH_O,
      "access_common(line) -> tuple | None | False: web._COMMON.match(line)'s (ip, user, status, bytes, "
      "req, ua, vhost, ts, ref); False: non-ASCII where the regex's classes are Unicode-aware."},
@@ -569,4 +1482,23 @@ static PyMethodDef methods[] = {
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_logfast", "Log parsing helpers in C.", -1, methods,
                                     NULL, NULL, NULL, NULL};
 
-PyMODINIT_FUNC PyInit__logfast(void) { return PyModule_Create(&module); }
+PyMODINIT_FUNC PyInit__logfast(void) {
+    for (int k = 0; k < N_NAMES; k++) {
+        if (STR[k] == NULL && (STR[k] = PyUnicode_InternFromString(NAMES[k])) == NULL) return NULL;
+    }
+    for (int k = 0; k < N_ARG_KEYS; k++) {
+        char key[8];
+        snprintf(key, sizeof key, "a%d", k);
+        if (ARG_KEYS[k] == NULL && (ARG_KEYS[k] = PyUnicode_InternFromString(key)) == NULL) return NULL;
+    }
+    PyObject *mod = PyModule_Create(&module);
+    if (mod == NULL) return NULL;
+    /* the body parsers syslog_line knows, by index (the names of the parsers they twin) */
+    PyObject *bodies = Py_BuildValue("(ss)", "sshd", "netfilter");
+    if (bodies == NULL || PyModule_AddObject(mod, "BODIES", bodies) < 0) {
+        Py_XDECREF(bodies);
+        Py_DECREF(mod);
+        return NULL;
+    }
+    return mod;
+}

@@ -1,4 +1,6 @@
-"""Type stub of the C accelerator (_logfast.c): key=value and CEF extension splitters, the syslog header."""
+"""Type stub of the C accelerator (_logfast.c): k=v and CEF splitters, the syslog header, whole lines."""
+
+from typing import Literal
 
 def kv_pairs(text: str, comma: bool, /) -> dict[str, str] | None: ...
 def cef_extension(text: str, /) -> dict[str, str] | None: ...
@@ -9,3 +11,14 @@ def bsd_header(
 def access_common(
     line: str, /
 ) -> tuple[str, str, str, str, str, str | None, str, str, str | None] | bool | None: ...
+
+BODIES: tuple[str, ...]
+
+def syslog_line(
+    line: str, programs: dict[str, int], /
+) -> tuple[int, str, int, int, int, int, int, dict[str, object]] | Literal[False] | None: ...
+def access_line(line: str, /) -> tuple[dict[str, object], float] | None: ...
+def audit_record(
+    line: str, /
+) -> tuple[str, str, float, str | None, dict[str, object], dict[str, str], str | None,
+           list[str] | None] | None: ...

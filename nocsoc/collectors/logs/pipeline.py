@@ -16,11 +16,11 @@ import queue
 import threading
 import time
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol
 from zoneinfo import ZoneInfo
 
 from nocsoc.collectors.listen import Server, start_all
@@ -55,6 +55,7 @@ log = logging.getLogger(__name__)
 Item = tuple[str, str, str, "tuple[str, int, int] | PendingAck | None"]
 _STOP: Item = ("", "", "\x00stop", None)
 MARK_ONLY = "\x00mark"  # an item that only moves an input's mark (a bus message with no line)
+_CALL = "\x00call"  # an item that runs a function on the engine thread (`run_on_engine`)
 _BACKOFF_FIRST_S, _BACKOFF_MAX_S = 0.05, 5.0
 
 
@@ -69,6 +70,40 @@ class _Waiting:
     detections: list[Detection] = field(default_factory=list)
     marks: dict[str, tuple[int, int]] = field(default_factory=dict)
     acks: list[PendingAck] = field(default_factory=list)
+
+
+class WindowScope(Protocol):
+    """Correlation windows kept per origin (a bus detector's partitions: nocsoc.bus.windows),
+    saved per origin instead of the engine's single snapshot."""
+
+    def origin(self, sender: str) -> str:
+        """The origin of a sender's events (`LogEvent.origin`)."""
+    def snapshot(self, engine: Engine, max_groups: int) -> dict[str, dict[str, dict[str, Any]]]:
+        """The windows to save now, by key (`AlertStore.ingest(windows=...)`); engine thread."""
+
+
+class _Call:
+    """A function `run_on_engine` runs on the engine thread, between two items."""
+
+    def __init__(self, fn: Callable[[], Any]) -> None:
+        self.fn = fn
+        self.lock = threading.Lock()
+        self.started = self.cancelled = False
+        self.done = threading.Event()
+        self.result: Any = None
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        with self.lock:
+            if self.cancelled:
+                return
+            self.started = True
+        try:
+            self.result = self.fn()
+        except BaseException as exc:  # handed to the caller, which raises it
+            self.error = exc
+        finally:
+            self.done.set()
 
 
 class StoreOffsets:
@@ -109,9 +144,12 @@ class LogPipeline:
     def __init__(self, config: LogsConfig, detections_config: DetectionsConfig, sink: Sink | None,
                  *, base_dir: Path | None = None, ruleset: RuleSet | None = None,
                  store: AlertStore | None = None, archive: LogArchiveWriter | None = None,
-                 placeholders: Mapping[str, Sequence[str]] | None = None) -> None:
+                 placeholders: Mapping[str, Sequence[str]] | None = None,
+                 window_scope: WindowScope | None = None) -> None:
         """`archive`: the log archive writer every parsed event also goes to; `placeholders`:
-        values of the rules' Sigma placeholders, from the inventory (`%site_networks%`)."""
+        values of the rules' Sigma placeholders, from the inventory (`%site_networks%`);
+        `window_scope`: correlation windows per origin (a bus detector), saved by it and not
+        restored at start (each origin's are restored when it comes)."""
         self.config = config
         self.archive = archive
         self.dconfig = detections_config
@@ -119,6 +157,7 @@ class LogPipeline:
         base = base_dir or Path.cwd()
         self.base_dir = base
         self.placeholders = {k: list(v) for k, v in (placeholders or {}).items()}
+        self.window_scope = window_scope
         # read by prepare() (start()): the rules, the alert store and its saved windows
         self._ruleset: RuleSet | None = ruleset
         self._engine: Engine | None = None
@@ -183,7 +222,10 @@ class LogPipeline:
         if self._store is None:
             self._store = open_alert_store(dcfg, DirResolver(self.base_dir))
         self._engine = engine
-        self.restored_windows = self._restore_correlations()
+        if self.window_scope is not None:
+            engine.scope_by_origin()
+        else:
+            self.restored_windows = self._restore_correlations()
         offsets = StoreOffsets(self._store)
         for fc in self.config.file_inputs():
             path = str(resolve_path(self.base_dir, fc.path))
@@ -287,6 +329,45 @@ class LogPipeline:
             self._worker.join(5)
             self._worker = None
 
+    def run_on_engine(self, fn: Callable[[], Any], timeout: float, wait: bool = True) -> Any:
+        """Run `fn` on the engine thread after every item queued before it (the engine and its
+        windows are that thread's alone); with `wait`, return its result (or raise its error).
+        TimeoutError when the queue stays full or it has not run within `timeout`: it then
+        never runs."""
+        call = _Call(fn)
+        try:
+            self._queue.put(("", "", _CALL, call), timeout=timeout)  # type: ignore[arg-type]
+        except queue.Full:
+            raise TimeoutError(f"log pipeline queue stayed full for {timeout:.0f} s") from None
+        if not wait:
+            return None
+        if not call.done.wait(timeout):
+            with call.lock:
+                if not call.started:
+                    call.cancelled = True
+                    raise TimeoutError(f"the log engine did not get to it within {timeout:.0f} s")
+            call.done.wait()  # it has started: its effects must not outlive the caller's wait
+        if call.error is not None:
+            raise call.error
+        return call.result
+
+    def snapshot_soon(self) -> None:
+        """Save the correlation windows at the engine's next commit, not a snapshot interval
+        later (a bus detector's drain just committed every partition's mark past what the
+        last save holds)."""
+        self._next_snapshot = 0.0
+
+    def settle(self) -> None:
+        """Engine thread only (`run_on_engine`): release every event held for reordering and
+        report what fired incidents gained, so the windows match every item handled."""
+        self._released(self.engine.drain(), self._unstored)
+
+    def commit_now(self, windows: Mapping[str, Mapping[str, dict[str, Any]]]) -> bool:
+        """Engine thread only (`run_on_engine`, after `settle`): commit every pending detection
+        and mark with `windows` (`AlertStore.ingest(windows=...)`) in one transaction; False
+        when the store refused (all of it kept and retried, but not the windows)."""
+        return self._commit(self._unstored, windows=windows)
+
     def _submit_file(self, line: str, path: str, inode: int, offset: int) -> bool:
         """A tailed line; refused when the queue is full (the tailer reads it again later)."""
         try:
@@ -344,6 +425,10 @@ class LogPipeline:
             else:
                 time.sleep(max(0.0, min(self._retry_at - now, 0.05)))
             if item is not None and item[2] == _STOP[2]:
+                self._queue.task_done()
+                item = None
+            elif item is not None and item[2] == _CALL:
+                item[3].run()  # type: ignore[union-attr]
                 self._queue.task_done()
                 item = None
             if item is not None:
@@ -453,6 +538,10 @@ class LogPipeline:
             self.counters.add("errors")
             log.exception("parse failed for a line from %s", sender)
             return
+        if self.window_scope is not None:
+            origin = self.window_scope.origin(sender)
+            for ev in evs:
+                ev.origin = origin
         for ev in evs:
             if self.archive is not None:
                 self.archive.add(ev)  # never waits: a full archive queue drops (counted there)
@@ -470,29 +559,37 @@ class LogPipeline:
                 self.counters.add("matches", len(dets))
                 pending.extend(dets)
 
-    def _commit(self, dets: list[Detection], snapshot: bool = False) -> None:
+    def _commit(self, dets: list[Detection], snapshot: bool = False,
+                 windows: Mapping[str, Mapping[str, dict[str, Any]]] | None = None) -> bool:
         """Store `dets` and the file offsets processed so far in one transaction (with
         `snapshot`, the correlation windows too: they then match the offsets a restart resumes
-        from); on failure keep both and retry with exponential backoff (a locked DB or a full
-        disk must neither stop the stream nor lose detections)."""
+        from; `windows`: some bus partitions' windows, see `commit_now`); on failure keep both
+        and retry with exponential backoff (a locked DB or a full disk must neither stop the
+        stream nor lose detections). True once stored."""
         if self._abandoned:  # a kill -9 (tests) commits nothing more
-            return
+            return False
+        saved: dict[str, dict[str, Any]] | None = None
         try:
-            saved = self.engine.snapshot(self.dconfig.correlation_snapshot_groups) if snapshot else None
-            res = self.store.ingest(dets, offsets=self._marks, correlations=saved)
+            if snapshot and self.window_scope is not None:  # per partition, not one snapshot
+                groups = self.dconfig.correlation_snapshot_groups
+                windows = {**self.window_scope.snapshot(self.engine, groups), **(windows or {})}
+            elif snapshot:
+                saved = self.engine.snapshot(self.dconfig.correlation_snapshot_groups)
+            res = self.store.ingest(dets, offsets=self._marks, correlations=saved, windows=windows)
         except Exception as exc:
             self.counters.add("store_errors")
             self._backoff = min(_BACKOFF_MAX_S, self._backoff * 2 if self._backoff else _BACKOFF_FIRST_S)
             self._retry_at = time.monotonic() + self._backoff
             log.error("alert store %s: %s (%d detections held, retry in %.2f s)", self.store.path, exc,
                       len(dets), self._backoff)
-            return
+            return False
         dets.clear()
         self._marks = {}
         self._backoff, self._retry_at = 0.0, 0.0
-        if saved is not None:
+        if snapshot:
             self._next_snapshot = time.monotonic() + self.dconfig.correlation_snapshot_s
-            self.unsaved_windows = sum(s["left_out"] for s in saved.values())
+            snaps = [saved] if saved is not None else list((windows or {}).values())
+            self.unsaved_windows = sum(s["left_out"] for snap in snaps for s in snap.values())
         self.counters.add("alerts", len(res.created))
         self.counters.add("suppressed", res.suppressed)
         if self.sink is not None and res.touched:
@@ -501,6 +598,7 @@ class LogPipeline:
             except Exception as exc:
                 self.counters.add("errors")
                 log.error("sink %s: %s", getattr(self.sink, "name", "?"), exc)
+        return True
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -553,6 +651,12 @@ class LogPipeline:
         """True when every queued message has been processed and committed, correlation events
         held for reordering included (tests await this)."""
         return self._queue.unfinished_tasks == 0 and self._settled
+
+    def backlog(self) -> dict[str, int]:
+        """What is not committed yet: queued items, detections the store has not taken, and
+        items whose detections wait for the reordering (for a message naming them)."""
+        return {"queued": self._queue.unfinished_tasks, "unstored": len(self._unstored),
+                "waiting": len(self._waiting)}
 
     def processed(self) -> int:
         return self.counters.get("parsed") + self.counters.get("unparsed") + self.counters.get("errors")

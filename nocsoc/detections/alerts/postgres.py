@@ -133,6 +133,10 @@ CREATE TABLE IF NOT EXISTS input_offsets (
 CREATE TABLE IF NOT EXISTS correlation_state (
     owner TEXT NOT NULL DEFAULT '', rule_id TEXT NOT NULL, state TEXT NOT NULL,
     saved_at DOUBLE PRECISION NOT NULL, PRIMARY KEY (owner, rule_id)
+);
+CREATE TABLE IF NOT EXISTS partition_windows (
+    input TEXT NOT NULL, rule_id TEXT NOT NULL, state TEXT NOT NULL,
+    saved_at DOUBLE PRECISION NOT NULL, PRIMARY KEY (input, rule_id)
 )
 """
 

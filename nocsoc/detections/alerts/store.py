@@ -83,6 +83,12 @@ CREATE TABLE IF NOT EXISTS input_offsets (
 CREATE TABLE IF NOT EXISTS correlation_state (
     rule_id TEXT PRIMARY KEY, state TEXT NOT NULL, saved_at REAL NOT NULL
 );
+-- a bus partition's correlation windows (`ingest(windows=...)`), keyed by its mark's input name:
+-- saved by the detector holding it, restored by the next one (nocsoc.bus.windows)
+CREATE TABLE IF NOT EXISTS partition_windows (
+    input TEXT NOT NULL, rule_id TEXT NOT NULL, state TEXT NOT NULL, saved_at REAL NOT NULL,
+    PRIMARY KEY (input, rule_id)
+);
 """
 
 
@@ -394,20 +400,28 @@ class AlertStore:
 
     def ingest(self, detections: Iterable[Detection], now: float | None = None,
                offsets: Mapping[str, tuple[int, int]] | None = None,
-               correlations: Mapping[str, dict[str, Any]] | None = None) -> IngestResult:
+               correlations: Mapping[str, dict[str, Any]] | None = None,
+               windows: Mapping[str, Mapping[str, dict[str, Any]]] | None = None) -> IngestResult:
         """Deduplicate detections into alerts, in one transaction (all or nothing on a crash).
 
         `offsets` ({input: (inode, offset)}): how far each tailed file has been processed, stored
         in the same transaction, so after a kill -9 a file resumes exactly after the last line
         whose alerts are stored: nothing lost, nothing counted twice. `correlations` (the
         engine's `snapshot`), when given, replaces the saved correlation windows in the same
-        transaction, so they match the offsets they were built up to."""
+        transaction, so they match the offsets they were built up to. `windows` ({bus partition's
+        input: the engine's `snapshot(scope=)`}) replaces those partitions' saved windows."""
         dets = list(detections)
         res = IngestResult()
-        if not dets and not offsets and correlations is None:
+        if not dets and not offsets and correlations is None and not windows:
             return res
         now = time.time() if now is None else now
         with self._tx() as db:
+            for key, snaps in (windows or {}).items():
+                db.execute("DELETE FROM partition_windows WHERE input = ?", (key,))
+                if snaps:
+                    db.executemany("INSERT INTO partition_windows (input, rule_id, state, saved_at) "
+                                   "VALUES (?,?,?,?)", [(key, rid, json.dumps(snap, default=str), now)
+                                                        for rid, snap in snaps.items()])
             if correlations is not None:
                 db.execute("DELETE FROM correlation_state WHERE owner = ?", (self.owner,))
                 rows = [(self.owner, rid, json.dumps(snap, default=str), now)
@@ -472,6 +486,14 @@ class AlertStore:
         with self._lock:
             rows = self._db.execute("SELECT rule_id, state FROM correlation_state WHERE owner = ?",
                                     (self.owner,)).fetchall()
+        return {r["rule_id"]: json.loads(r["state"]) for r in rows}
+
+    def partition_windows(self, key: str) -> dict[str, dict[str, Any]]:
+        """The correlation windows last saved for bus partition `key` (its mark's input name),
+        by rule id: what the partition's next holder restores."""
+        with self._lock:
+            rows = self._db.execute("SELECT rule_id, state FROM partition_windows WHERE input = ?",
+                                    (key,)).fetchall()
         return {r["rule_id"]: json.loads(r["state"]) for r in rows}
 
     def _offset_owner(self, key: str) -> str:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +27,13 @@ from nocsoc.collectors.logs.parsers.base import Parsed, digits, kv_pairs
 from nocsoc.collectors.logs.parsers.base import c_split_pairs as _c_split_pairs
 from nocsoc.collectors.logs.parsers.registry import ParserSpec
 from nocsoc.logsources import LogSource
+
+# parse_audit's reading of a plain record up to the state, in C (None: not built, or forced off)
+_c_audit_record: Callable[[str], tuple[Any, ...] | None] | None
+try:
+    from nocsoc.collectors.logs._logfast import audit_record as _c_audit_record
+except ImportError:
+    _c_audit_record = None
 
 _HEADER = re.compile(
     r"(?:node=(?P<node>\S+) )?type=(?P<type>\w+) msg=audit\((?P<ts>\d+(?:\.\d+)?):"
@@ -116,10 +124,14 @@ def parse_audit(msg: str, app: str = "", state: AuditdState | None = None) -> Pa
     # and Sophos's `time=...`) comes here, and the unanchored search over a long line is ~15 us
     if "msg=audit(" not in msg:
         return None
+    st = state if state is not None else AuditdState()
+    if _c_audit_record is not None and (got := _c_audit_record(msg)) is not None:
+        # a plain record read in C up to the state (the same fields as below); why: the reading
+        # was ~6 of a ~9 us record
+        return _with_state(st, *got)
     m = _HEADER.search(msg)
     if m is None:
         return None
-    st = state if state is not None else AuditdState()
     kind, serial = m["type"], m["serial"]
     raw_kv = msg[m.end() :]
     enriched: dict[str, str] = {}
@@ -147,21 +159,14 @@ def parse_audit(msg: str, app: str = "", state: AuditdState | None = None) -> Pa
     user = _user(kv, enriched)
     if user is not None:
         fields["User"] = user
-    categories: tuple[str, ...] = ()
     res = kv.get("res") or kv.get("success")
     if res is not None:
         fields["outcome"] = "success" if res in ("success", "yes", "1") else "failure"
     addr = kv.get("addr")
     if addr and addr not in ("?", "(none)"):
         fields["src_ip"] = addr
-    if kind == "SYSCALL":
-        for k in ("exe", "comm"):  # kv is this record's own dict: keep it, decoded, for the EXECVE
-            if k in fields:
-                kv[k] = str(fields[k])
-        if user is not None:
-            kv["User"] = user
-        st.keep(st.syscalls, serial, kv)
-    elif kind == "EXECVE":
+    args: list[str] | None = None
+    if kind == "EXECVE":
         try:
             argc = int(kv.get("argc", "0"))
         except ValueError:
@@ -184,6 +189,23 @@ def parse_audit(msg: str, app: str = "", state: AuditdState | None = None) -> Pa
                 v = _unhex(v)
             fields[f"a{i}"] = v
             args.append(v)
+    return _with_state(st, kind, serial, float(m["ts"]), m["node"], fields, kv, user, args)
+
+
+def _with_state(st: AuditdState, kind: str, serial: str, ts: float, node: str | None,
+                fields: dict[str, object], kv: dict[str, str], user: str | None,
+                args: list[str] | None) -> Parsed:
+    """The record's fields joined with the input's state: a SYSCALL is remembered by serial, an
+    EXECVE (its arguments read) gets its SYSCALL's process and its parent's image and command."""
+    categories: tuple[str, ...] = ()
+    if kind == "SYSCALL":
+        for k in ("exe", "comm"):  # kv is this record's own dict: keep it, decoded, for the EXECVE
+            if k in fields:
+                kv[k] = str(fields[k])
+        if user is not None:
+            kv["User"] = user
+        st.keep(st.syscalls, serial, kv)
+    elif kind == "EXECVE" and args is not None:
         cmdline = " ".join(args)
         fields["CommandLine"] = cmdline
         sc = st.syscalls.get(serial)
@@ -205,8 +227,7 @@ def parse_audit(msg: str, app: str = "", state: AuditdState | None = None) -> Pa
                 fields["ProcessId"] = pid
                 st.keep(st.procs, pid, (image, cmdline))
         categories = ("process_creation",)
-    host = m["node"]
-    return Parsed("auditd", fields, "linux", ("auditd",), categories, time=float(m["ts"]), host=host)
+    return Parsed("auditd", fields, "linux", ("auditd",), categories, time=ts, host=node)
 
 
 _AUDIT_APPS = ("audispd", "audisp-syslog", "auditd", "audit", "audisp-remote")

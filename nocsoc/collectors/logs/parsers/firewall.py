@@ -79,6 +79,6 @@ def parse_netfilter(msg: str, app: str = "", state: object = None) -> Parsed | N
 
 PARSERS = [
     ParserSpec("netfilter", parse_netfilter, (LogSource("linux", ("iptables", "syslog"), ("firewall",)),),
-               programs=("kernel",), markers=("IN=",), order=40,
+               programs=("kernel",), markers=("IN=",), order=40, fast="netfilter",
                description="iptables/nftables LOG lines (kernel)"),
 ]

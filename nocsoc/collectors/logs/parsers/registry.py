@@ -32,6 +32,11 @@ from nocsoc import logsources
 from nocsoc.collectors.logs.parsers.base import Parsed
 from nocsoc.logsources import LogSource
 
+try:  # the whole-line C twins' names (_logfast.c's syslog_line bodies)
+    from nocsoc.collectors.logs._logfast import BODIES as C_BODIES
+except ImportError:  # not built: no C twin
+    C_BODIES = ()
+
 # (message body, program name or "", per-input state or None) -> fields, or None: not this format
 ParseFn = Callable[[str, str, Any], Parsed | None]
 
@@ -49,6 +54,10 @@ class ParserSpec:
     # a shape test is tried on every body no program claimed: a spec without markers/prefixes
     # is only reached by its programs (or line_starts)
     state: Callable[[], Any] | None = None
+    # the name of a C twin of this parser in _logfast.BODIES (header and body read in one call
+    # where this spec is a program's first parser; see Dispatcher.c_programs). The twin claims
+    # only lines it reads exactly as `parse` does, with this spec's name and one logsource.
+    fast: str = ""
     description: str = ""
     examples: tuple[str, ...] = field(default=())
 
@@ -119,6 +128,16 @@ class Dispatcher:
                 self._prefixed[ch] = (*self._prefixed.get(ch, ()),
                                       (tuple(p for p in s.prefixes if p.startswith(ch)), s.name))
         self._order = {s.name: i for i, s in enumerate(ordered)}
+        # program -> index of the C twin of its first parser, and per index the event's parser
+        # name and logsource: LineParser.events reads such lines in one C call
+        self.c_programs: dict[str, int] = {}
+        self.c_outputs: dict[int, tuple[str, LogSource]] = {}
+        for prog, entries in self.by_program.items():
+            first = entries[0][2]
+            if first.fast and first.fast in C_BODIES and len(first.logsources) == 1:
+                k = C_BODIES.index(first.fast)
+                self.c_programs[prog] = k
+                self.c_outputs[k] = (first.name, first.logsources[0])
         self._entry = entry
         self._cache: dict[tuple[frozenset[int], tuple[str, ...]], tuple[Entry, ...]] = {}
 

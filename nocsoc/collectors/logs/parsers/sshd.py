@@ -217,6 +217,7 @@ PARSERS = [
         (LogSource("linux", ("sshd", "auth", "syslog")),),
         programs=_SSH_PROGRAMS,
         order=10,
+        fast="sshd",  # _logfast.c sshd_body: the Accepted / Failed / Invalid user forms
         description="OpenSSH server messages (old port-less and new forms)",
     ),
 ]

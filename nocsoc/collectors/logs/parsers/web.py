@@ -153,10 +153,13 @@ def _target(fields: dict[str, Any], target: str) -> None:
 _GROUPS = ("ip", "user", "status", "bytes", "req", "ua", "vhost", "ts", "ref")
 AccessGroups = tuple[str, str, str, str, str, str | None, str | None, str, str | None]
 _c_access_common: Callable[[str], AccessGroups | bool | None] | None
+# parse_access's whole reading of a common line in C, (fields, time) or None (the Python path)
+_c_access_line: Callable[[str], tuple[dict[str, object], float] | None] | None
 try:  # _COMMON's match walked in C (_logfast.c); False from it: non-ASCII, the regex decides
     from nocsoc.collectors.logs._logfast import access_common as _c_access_common
+    from nocsoc.collectors.logs._logfast import access_line as _c_access_line
 except ImportError:
-    _c_access_common = None
+    _c_access_common = _c_access_line = None
 
 
 def access_groups(msg: str) -> AccessGroups | None:
@@ -173,6 +176,9 @@ def access_groups(msg: str) -> AccessGroups | None:
 
 
 def parse_access(msg: str, app: str = "", state: object = None) -> Parsed | None:
+    if _c_access_line is not None and (got := _c_access_line(msg)) is not None:
+        # the common line needing no decoding, read whole in C (the same fields, order and time)
+        return Parsed("web", got[0], None, _services(app) if app else (), ("webserver",), time=got[1])
     g = access_groups(msg)
     if g is None:
         return None

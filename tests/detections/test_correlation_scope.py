@@ -1,0 +1,124 @@
+"""Correlation windows per origin (a bus detector's partitions): one origin's windows are saved,
+handed to another engine and dropped, the others' untouched, and the incident split across the
+hand-over fires once with its whole count, as one engine gives (nocsoc.bus.windows)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from nocsoc.detections.alerts import AlertStore
+from nocsoc.detections.engine import Detection, Engine
+from nocsoc.events import LogEvent
+from tests.detections.test_correlation_semantics import BRUTE, FAIL_RULE, T0, engine_of, ev
+
+UPPER = ("title: At most five\nlevel: high\ncorrelation:\n    type: event_count\n    rules: [fail]\n"
+         "    group-by: [src_ip]\n    timespan: 1m\n    condition:\n        gte: 2\n        lte: 5\n")
+
+
+def _from(origin: str, e: LogEvent) -> LogEvent:
+    e.origin = origin
+    return e
+
+
+def _brute(dets: list[Detection]) -> list[tuple[bool, int, str]]:
+    return [(d.new, d.count, d.group_key) for d in dets if d.title == "Brute force"]
+
+
+def _scoped(tmp_path: Path, *docs: str) -> Engine:
+    eng = engine_of(tmp_path, *docs)
+    eng.scope_by_origin()
+    return eng
+
+
+def _via_json(snap: dict[str, dict[str, object]]) -> dict[str, dict[str, object]]:
+    """As the alert store keeps it."""
+    return json.loads(json.dumps(snap, default=str))
+
+
+def test_a_brute_force_split_across_a_hand_over_fires_once_with_its_count(tmp_path: Path) -> None:
+    one = engine_of(tmp_path, FAIL_RULE, BRUTE)  # gte 4 in 5 min, by src_ip
+    events = [ev(T0 + i) for i in range(7)]
+    want = [d for e in events for d in one.process(e)] + one.flush(T0 + 10)
+    assert _brute(want) == [(True, 4, "src_ip=203.0.113.7"), (False, 3, "src_ip=203.0.113.7")]
+
+    a, b = _scoped(tmp_path, FAIL_RULE, BRUTE), _scoped(tmp_path, FAIL_RULE, BRUTE)
+    got = [d for e in events[:2] for d in a.process(_from("3", e))]
+    a.process(_from("5", ev(T0, src="198.51.100.9")))  # another partition's group stays with a
+    got += a.drain()
+    saved = _via_json(a.snapshot(scope="3"))
+    assert a.forget("3") == 1 and a.state_size() == 1
+    assert b.restore(saved, merge=True) == (1, [])
+    got += [d for e in events[2:] for d in b.process(_from("3", e))] + b.flush(T0 + 10)
+    assert _brute(got) == _brute(want)
+    assert a.snapshot(scope="5")["Brute force"]["groups"][0][0] == ["5", "198.51.100.9"]
+
+
+def test_without_the_hand_over_the_split_brute_force_is_missed(tmp_path: Path) -> None:
+    """What the move fixes: the taking engine would start the window empty (3 + 3, each below 4)."""
+    a, b = _scoped(tmp_path, FAIL_RULE, BRUTE), _scoped(tmp_path, FAIL_RULE, BRUTE)
+    got = [d for e in [ev(T0), ev(T0 + 1), ev(T0 + 2)] for d in a.process(_from("3", e))]
+    got += [d for e in [ev(T0 + 3), ev(T0 + 4), ev(T0 + 5)] for d in b.process(_from("3", e))]
+    assert _brute(got) == []
+
+
+def test_unreported_counts_move_with_the_window_and_are_reported_once(tmp_path: Path) -> None:
+    a, b = _scoped(tmp_path, FAIL_RULE, BRUTE), _scoped(tmp_path, FAIL_RULE, BRUTE)
+    got = [d for i in range(6) for d in a.process(_from("1", ev(T0 + i)))]
+    assert _brute(got) == [(True, 4, "src_ip=203.0.113.7")]  # 2 gained, not reported yet
+    saved = _via_json(a.snapshot(scope="1"))
+    a.forget("1")
+    assert a.drain() == [] and a.held() == 0  # dropped with the window: a reports nothing
+    b.restore(saved, merge=True)
+    assert b.held() == 1
+    got += b.tick()
+    assert _brute(got) == [(True, 4, "src_ip=203.0.113.7"), (False, 2, "src_ip=203.0.113.7")]
+
+
+def test_one_origin_restored_leaves_the_others_and_replaces_its_own(tmp_path: Path) -> None:
+    eng = _scoped(tmp_path, FAIL_RULE, BRUTE)
+    for o, src in (("0", "192.0.2.1"), ("1", "192.0.2.2"), ("1", "192.0.2.3")):
+        eng.process(_from(o, ev(T0, src=src)))
+    mine = _via_json(eng.snapshot(scope="1"))
+    eng.process(_from("1", ev(T0 + 1, src="192.0.2.4")))  # after the save: replaced by it
+    assert eng.restore(mine, merge=True) == (2, [])
+    groups = [g[0] for g in eng.snapshot()["Brute force"]["groups"]]
+    assert sorted(groups) == [["0", "192.0.2.1"], ["1", "192.0.2.2"], ["1", "192.0.2.3"]]
+
+
+def test_the_same_group_in_two_origins_is_two_windows(tmp_path: Path) -> None:
+    """An attacker seen through two partitions is counted per partition, wherever they are held,
+    so the result does not depend on which detector holds what; its alert (rule and group)
+    adds the partitions' counts once each has fired."""
+    eng = _scoped(tmp_path, FAIL_RULE, BRUTE)
+    got: list[Detection] = []
+    for i in range(4):
+        got += eng.process(_from("0", ev(T0 + i)))
+        got += eng.process(_from("1", ev(T0 + i)))
+    got += eng.flush(T0 + 10)
+    assert _brute(got) == [(True, 4, "src_ip=203.0.113.7")] * 2
+    with AlertStore(tmp_path / "a.db") as store:
+        store.ingest(got, now=T0 + 10)
+        (alert,) = [a for a in store.list_alerts() if a.rule_title == "Brute force"]
+    assert alert.count == 8
+
+
+def test_an_upper_bound_window_closes_on_its_new_holder(tmp_path: Path) -> None:
+    a, b = _scoped(tmp_path, FAIL_RULE, UPPER), _scoped(tmp_path, FAIL_RULE, UPPER)
+    for i in range(2):
+        a.process(_from("2", ev(T0 + i)))
+    saved = _via_json(a.snapshot(scope="2"))
+    a.forget("2")
+    b.restore(saved, merge=True)
+    got = [d for d in b.process(_from("2", ev(T0 + 2)))] + b.flush(T0 + 300)
+    assert [(d.new, d.count) for d in got if d.title == "At most five"] == [(True, 3)]
+    assert [d for d in a.flush(T0 + 300) if d.title == "At most five"] == []
+
+
+def test_scoping_an_engine_with_windows_is_refused(tmp_path: Path) -> None:
+    eng = engine_of(tmp_path, FAIL_RULE, BRUTE)
+    eng.process(ev(T0))
+    with pytest.raises(RuntimeError, match="has windows already"):
+        eng.scope_by_origin()
