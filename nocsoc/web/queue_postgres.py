@@ -20,10 +20,13 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import psycopg
+from psycopg.pq import TransactionStatus
+from psycopg.rows import tuple_row
 
 from nocsoc.detections.alerts.postgres import TEXT_COUNT, TEXT_MATCH, TEXT_MATCH_FEW, _Connection
 from nocsoc.web import queue
@@ -101,8 +104,29 @@ class PostgresQueueReader(QueueQueries):
     def _rows(self, sql: str, args: Iterable[Any] = ()) -> list[Any]:
         return self._db().execute(sql, list(args)).fetchall()
 
+    def _tuples(self, sql: str, args: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
+        # no _Row per row, values in binary (no number parsed from text): 24k rows ~25% faster
+        with self._db().conn.cursor(row_factory=tuple_row) as cur:
+            return cur.execute(_Connection._sql(sql), list(args), binary=True).fetchall()
+
     def _ci_equal(self, column: str) -> str:
         return f"lower({column}) = lower(?)"
+
+    def _bytewise(self, expr: str) -> str:
+        return f'({expr}) COLLATE "C"'  # no locale's comparison per pair of rows in a sort
+
+    @contextmanager
+    def _snapshot(self) -> Iterator[None]:
+        db = self._db()
+        if db.conn.info.transaction_status != TransactionStatus.IDLE:  # already inside one
+            yield
+            return
+        db.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")  # read-only: the session's default
+        try:
+            yield
+        finally:
+            if not db.conn.closed and not db.conn.broken:
+                db.execute("COMMIT")  # reads only: an aborted one is ended (rolled back) as well
 
     def _contains(self, column: str) -> str:
         return f"{column} ILIKE ?"

@@ -59,6 +59,31 @@ def ingest(store: AlertStore, lines: list[str], now: float | None = None) -> Non
     store.ingest(dets, now=now)
 
 
+def random_alerts(store: AlertStore) -> None:
+    """2,000 alerts of few sources and targets at random times over 10 days from T 1_795_000_000
+    (so attacks chain into incidents of many alerts, and some stand apart), every fifth closed,
+    raised at 1_796_000_000: the same alerts, ids and times in any store, from a seed."""
+    import random
+
+    from nocsoc.detections.engine import Detection
+    from nocsoc.events import LogEvent
+    from nocsoc.web.queue import LEVELS
+
+    rnd = random.Random(3)
+    dets = []
+    for i in range(2000):
+        t = 1_795_000_000.0 + rnd.uniform(0, 10 * 86400)
+        src = rnd.choice(["", "198.51.100.1", "198.51.100.2", "203.0.113.9"])
+        dst = rnd.choice(["", "10.0.0.1", "10.0.0.2"])
+        ev = LogEvent("x", {}, host=rnd.choice(["h1", "h2"]), time=t, source="file")
+        dets.append(Detection(f"r{i % 7}", f"R{i % 5}", rnd.choice(LEVELS), (), "rule", f"g{i}", True,
+                              1 + i % 3, t, t + rnd.uniform(0, 7200), host=ev.host, src_ip=src,
+                              dst_ip=dst, samples=[ev]))
+    store.ingest(dets, now=1_796_000_000.0)
+    for a in sorted(store.list_alerts(limit=5000), key=lambda a: a.id)[::5]:
+        store.transition(a.id, "close", "t", "done", now=1_796_000_600.0)
+
+
 def rule_lines() -> list[str]:
     out = []
     for f in sorted(RULE_TESTS.glob("*.match.log")):

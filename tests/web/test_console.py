@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from html import unescape
+from pathlib import Path
 from urllib.parse import quote
 
 from nocsoc.web.queue import incidents
 from tests.servers.base import wait_until
-from tests.web.conftest import BACKENDS, XSS, Console, client, csrf_of, login
+from tests.web.conftest import BACKENDS, XSS, Console, client, csrf_of, login, random_alerts
 
 
 def _ids(html: str) -> list[int]:
@@ -117,6 +119,32 @@ def test_incidents_group_one_attack(console: Console) -> None:
         assert f'href="/alerts/{a.id}"' in page
     api = cl.get("/api/v1/incidents").json()
     assert next(i for i in api if i["source"] == "192.0.2.77")["alerts"] == sorted(x.id for x in dns.alerts)
+
+
+@BACKENDS
+def test_incidents_page_lists_the_grouping(console: Console) -> None:
+    """/incidents (open ones) and ?all=1 (any) list exactly the incidents `incidents()` makes of
+    every alert, most recent first, with their members, events and rules."""
+    cl = login(console, "adm")
+    every = console.store.list_alerts(limit=1000)
+    for a in every[::4]:  # some incidents closed, some partly
+        console.store.transition(a.id, "close", "adm", "xong")
+    every = console.store.list_alerts(limit=1000)
+    want_all = incidents(every, console.deps.web.incident_window_s)
+    want_open = [i for i in want_all if i.open]
+    assert 0 < len(want_open) < len(want_all)
+    row = re.compile(r'<tr class="lv-([a-z]+)"><td><a href="/incidents/(\d+)">.*?<td class="num">(\d+)</td>'
+                     r'<td class="num">(\d+)</td>.*?</td><td>([^<]*)</td></tr>')
+    for url, want in (("/incidents", want_open), ("/incidents?all=1", want_all)):
+        html = cl.get(url).text
+        got = [(lv, int(i), int(n), int(ev), unescape(r)) for lv, i, n, ev, r in row.findall(html)]
+        expect = []
+        for i in want:
+            in_order = sorted(i.alerts, key=lambda a: (a.first_seen, a.id))
+            titles = list(dict.fromkeys(a.rule_title for a in in_order))
+            expect.append((i.level, i.id, len(i.alerts), i.events, ", ".join(titles)))
+        assert got == expect, url
+        assert f"({len(want)})" in html, url
 
 
 @BACKENDS
@@ -248,32 +276,20 @@ def test_ioc_figures_cached_per_refresh_interval(console: Console) -> None:
     assert r.status_code == 303 and open_alerts() == n + 1
 
 
-def test_open_incident_levels_equal_the_incident_grouping(tmp_path: object) -> None:
+def _random_store(path: Path) -> None:
+    from nocsoc.detections.alerts import AlertStore
+
+    with AlertStore(path) as store:
+        random_alerts(store)
+
+
+def test_open_incident_levels_equal_the_incident_grouping(tmp_path: Path) -> None:
     """The IOC's count of open incidents by level (SQL order, one pass) against `incidents()`
     over the same open alerts, on 2,000 alerts of few sources and targets, some closed."""
-    import random
-    from pathlib import Path
-
-    from nocsoc.detections.alerts import AlertStore
-    from nocsoc.detections.engine import Detection
-    from nocsoc.events import LogEvent
     from nocsoc.web.queue import LEVELS, QueueReader
 
-    rnd = random.Random(3)
-    path = Path(str(tmp_path)) / "a.db"
-    store = AlertStore(path)
-    dets = []
-    for i in range(2000):
-        t = 1_795_000_000.0 + rnd.uniform(0, 10 * 86400)
-        src = rnd.choice(["", "198.51.100.1", "198.51.100.2", "203.0.113.9"])
-        dst = rnd.choice(["", "10.0.0.1", "10.0.0.2"])
-        ev = LogEvent("x", {}, host=rnd.choice(["h1", "h2"]), time=t, source="file")
-        dets.append(Detection(f"r{i % 7}", "R", rnd.choice(LEVELS), (), "rule", f"g{i}", True, 1, t,
-                              t + rnd.uniform(0, 7200), host=ev.host, src_ip=src, dst_ip=dst, samples=[ev]))
-    store.ingest(dets)
-    for a in store.list_alerts(limit=5000)[::5]:
-        store.transition(a.id, "close", "t", "done")
-    store.close()
+    path = tmp_path / "a.db"
+    _random_store(path)
     reader = QueueReader(path)
     since = 1_795_000_000.0 + 3 * 86400
     for window in (600.0, 3600.0, 86400.0):
@@ -281,3 +297,106 @@ def test_open_incident_levels_equal_the_incident_grouping(tmp_path: object) -> N
         for inc in incidents(reader.briefs(since=since, open_only=True), window):
             want[inc.level] += 1
         assert reader.open_incident_levels(since, window) == want, window
+
+
+def test_recent_incidents_equal_the_incident_grouping(tmp_path: Path) -> None:
+    """The incidents page's list (the keys and times chained in SQL order, then the members'
+    briefs) is `incidents()` of every alert's brief, filtered and cut, exactly: ids, times,
+    members (in order, every field), level, events; any state or open ones, cut anywhere."""
+    from nocsoc.web.queue import QueueReader
+
+    path = tmp_path / "a.db"
+    _random_store(path)
+    reader = QueueReader(path)
+    n_multi = 0
+    for since in (1_795_000_000.0, 1_795_000_000.0 + 3 * 86400):
+        for window in (0.0, 600.0, 3600.0, 86400.0):
+            every = incidents(reader.briefs(since=since), window)
+            n_multi += sum(len(i.alerts) > 1 for i in every)
+            for open_only in (True, False):
+                want = [i for i in every if i.open or not open_only]
+                assert 0 < len(want) < 2000
+                for limit in (0, 1, 7, 500, 10_000):
+                    got = reader.recent_incidents(since, window, open_only=open_only, limit=limit)
+                    assert got == want[:limit], (since, window, open_only, limit)
+                    assert [i.to_dict() for i in got] == [i.to_dict() for i in want[:limit]]
+    assert n_multi > 100  # incidents of several alerts, not only single ones
+
+
+def test_ioc_figures_exact(tmp_path: Path) -> None:
+    """Every IOC figure the reader computes against the same figure counted here from the
+    alerts themselves: open alerts by level, most targeted hosts, top sources, open count,
+    alerts raised (the store's indexes and one-pass counts change how, never what)."""
+    from collections import Counter
+
+    from nocsoc.detections.alerts import AlertStore
+    from nocsoc.web.queue import QueueReader
+
+    path = tmp_path / "a.db"
+    _random_store(path)
+    store = AlertStore(path)
+    every = store.list_alerts(limit=5000)
+    store.close()
+    reader = QueueReader(path)
+    live = [a for a in every if a.state in ("new", "acknowledged")]
+    assert 0 < len(live) < len(every) == 2000
+    assert reader.open_by_level() == dict(Counter(a.level for a in live))
+    targets = Counter(a.dst_ip or a.host for a in live)
+    assert reader.top_targets() == sorted(targets.items(), key=lambda kv: (-kv[1], kv[0]))[:10]
+    sources = Counter(a.src_ip for a in live if a.src_ip)
+    assert reader.top_sources() == sorted(sources.items(), key=lambda kv: (-kv[1], kv[0]))[:10]
+    kpis = reader.triage_kpis(0.0)
+    assert (kpis["open"], kpis["raised"]) == (len(live), 2000)
+    assert reader.triage_kpis(0.0, open_alerts=len(live)) == kpis
+
+
+def test_store_before_the_covering_indexes_migrates(tmp_path: Path) -> None:
+    """A store written before the IOC's covering indexes (its open target/source indexes read
+    every alert row) gets them when opened, loses the old ones, and the IOC's and incidents'
+    reads are then planned on the indexes alone."""
+    import sqlite3
+
+    from nocsoc.detections.alerts import AlertStore
+    from nocsoc.web.queue import QueueReader
+
+    path = tmp_path / "a.db"
+    _random_store(path)
+    store = AlertStore(path)
+    store.optimize()  # the planner's statistics, as a console has made them
+    store.close()
+    db = sqlite3.connect(path)
+    for name in ("alerts_open_targets", "alerts_open_sources", "alerts_incident"):
+        db.execute(f"DROP INDEX {name}")
+    db.execute("CREATE INDEX alerts_open_target ON alerts "
+               "((CASE WHEN dst_ip != '' THEN dst_ip ELSE host END)) WHERE state IN ('new', 'acknowledged')")
+    db.execute("CREATE INDEX alerts_open_source ON alerts (src_ip) WHERE state IN ('new', 'acknowledged')")
+    db.commit()
+    db.close()
+    AlertStore(path).close()
+    db = sqlite3.connect(path)
+    names = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert {"alerts_open_targets", "alerts_open_sources", "alerts_incident"} <= names
+    assert not names & {"alerts_open_target", "alerts_open_source"}
+    stats = {r[0] for r in db.execute("SELECT idx FROM sqlite_stat1")}
+    assert {"alerts_open_targets", "alerts_open_sources", "alerts_incident"} <= stats
+    plans: list[str] = []
+    reader = QueueReader(path)
+    real = reader._tuples
+
+    def explained(sql: str, args: object = ()) -> list[tuple[object, ...]]:
+        plans.append(" ".join(str(r[3]) for r in db.execute("EXPLAIN QUERY PLAN " + sql, list(args))))  # type: ignore[call-overload]
+        return real(sql, args)  # type: ignore[arg-type]
+
+    reader._tuples = explained  # type: ignore[method-assign]
+    since = 1_795_000_000.0 + 3 * 86400
+    reader.open_incident_levels(since, 3600.0)
+    reader.recent_incidents(since, 3600.0)
+    assert "COVERING INDEX alerts_incident" in plans[0] and "COVERING INDEX alerts_incident" in plans[1]
+    for sql in (
+        "SELECT CASE WHEN dst_ip != '' THEN dst_ip ELSE host END AS t, count(*) FROM alerts "
+        "WHERE state IN ('new', 'acknowledged') GROUP BY t ORDER BY 2 DESC, 1 LIMIT 10",
+        "SELECT src_ip, count(*) FROM alerts WHERE state IN ('new', 'acknowledged') AND src_ip != '' "
+        "GROUP BY src_ip ORDER BY 2 DESC, 1 LIMIT 10",
+    ):
+        plan = " ".join(str(r[3]) for r in db.execute("EXPLAIN QUERY PLAN " + sql))
+        assert "COVERING INDEX alerts_open_" in plan, plan

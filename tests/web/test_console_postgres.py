@@ -22,7 +22,7 @@ from nocsoc.web.queue import SORTS, QueueFilter, QueueQueries, QueueReader, inci
 from nocsoc.web.queue_postgres import PostgresQueueReader, tsquery
 from tests.servers.postgres import Postgres, create_database
 from tests.servers.postgres import pg_server as pg_server  # a fixture
-from tests.web.conftest import ingest, rule_lines
+from tests.web.conftest import ingest, random_alerts, rule_lines
 
 T0 = 1_795_700_000.0
 Readers = tuple[QueueQueries, QueueQueries, list[Alert]]  # SQLite's, PostgreSQL's, every alert
@@ -123,6 +123,48 @@ def test_incidents_kpis_and_related_equal(readers: Readers) -> None:
         by_id = sorted(lite.briefs(key=key), key=lambda b: b.id)
         assert sorted(pg.briefs(key=key), key=lambda b: b.id) == by_id != []
     assert pg.get(every[0].id) == lite.get(every[0].id) and pg.get(99_999) is None
+    for window in (60.0, 3600.0):
+        for open_only in (True, False):
+            want = [i for i in incidents(lite.briefs(since=since), window) if i.open or not open_only]
+            assert lite.recent_incidents(since, window, open_only, 5) == want[:5] != []
+            assert pg.recent_incidents(since, window, open_only, 500) == want
+
+
+def test_ioc_and_incidents_on_many_alerts_and_an_older_store(
+        pg_server: Postgres, tmp_path: Path) -> None:
+    """2,000 alerts chaining into incidents, in both stores: the incidents page's list, the
+    IOC's figures and the briefs equal the SQLite reader's (itself checked against the alerts);
+    a PostgreSQL store written before the IOC's indexes gets them when opened."""
+    import psycopg
+
+    lite = AlertStore(tmp_path / "alerts.db")
+    dsn = create_database(pg_server, f"m{uuid.uuid4().hex[:16]}")
+    pg = PostgresAlertStore(dsn, password=pg_server.password, owner="t")
+    for store in (lite, pg):
+        random_alerts(store)
+    new = {"alerts_created", "alerts_open_targets", "alerts_open_sources"}
+    with psycopg.connect(dsn, password=pg_server.password, autocommit=True) as admin:
+        for name in new:
+            admin.execute(f"DROP INDEX {name}")
+        pg.close()
+        pg = PostgresAlertStore(dsn, password=pg_server.password, owner="t")
+        have = {r[0] for r in admin.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'alerts'")}
+    assert new <= have
+    a, b = reader_for(lite), reader_for(pg)
+    for since in (1_795_000_000.0, 1_795_000_000.0 + 3 * 86400):
+        for window in (0.0, 3600.0, 86400.0):
+            assert b.open_incident_levels(since, window) == a.open_incident_levels(since, window)
+            for open_only in (True, False):
+                want = a.recent_incidents(since, window, open_only, 10_000)
+                assert want
+                assert b.recent_incidents(since, window, open_only, 10_000) == want
+                assert b.recent_incidents(since, window, open_only, 7) == want[:7]
+    assert b.open_by_level() == a.open_by_level()
+    assert b.top_targets() == a.top_targets() and b.top_sources() == a.top_sources()
+    assert b.triage_kpis(1_795_000_000.0) == a.triage_kpis(1_795_000_000.0)
+    assert sorted(b.briefs(), key=lambda x: x.id) == sorted(a.briefs(), key=lambda x: x.id)
+    lite.close()
+    pg.close()
 
 
 def test_tsquery_is_only_words() -> None:

@@ -104,6 +104,13 @@ CREATE INDEX IF NOT EXISTS alerts_state ON alerts (state, last_seen);
 CREATE INDEX IF NOT EXISTS alerts_src ON alerts (src_ip);
 CREATE INDEX IF NOT EXISTS alerts_host ON alerts (lower(host));
 CREATE INDEX IF NOT EXISTS alerts_level ON alerts (level, state, count);
+CREATE INDEX IF NOT EXISTS alerts_created ON alerts (created_at);
+-- the IOC's most targeted hosts and top sources (as on SQLite): open alerts only, in group order,
+-- read by index-only scans (an expression is only returned from its columns: INCLUDE them), without
+-- them, two scans of the whole table and a hash of 100k sources spilled to disk (0.35 s)
+CREATE INDEX IF NOT EXISTS alerts_open_targets ON alerts ((CASE WHEN dst_ip != '' THEN dst_ip ELSE host END))
+    INCLUDE (dst_ip, host) WHERE state IN ('new', 'acknowledged');
+CREATE INDEX IF NOT EXISTS alerts_open_sources ON alerts (src_ip) WHERE state IN ('new', 'acknowledged');
 CREATE TABLE IF NOT EXISTS audit (
     id BIGSERIAL PRIMARY KEY,
     alert_id BIGINT, suppression_id BIGINT, action TEXT NOT NULL,

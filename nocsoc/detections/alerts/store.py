@@ -65,10 +65,18 @@ CREATE INDEX IF NOT EXISTS alerts_src ON alerts (src_ip);
 CREATE INDEX IF NOT EXISTS alerts_host ON alerts (host COLLATE NOCASE);
 CREATE INDEX IF NOT EXISTS alerts_level ON alerts (level, state, count);
 CREATE INDEX IF NOT EXISTS alerts_created ON alerts (created_at);
--- the IOC's most targeted hosts and top sources: open alerts only, covering, in group order
-CREATE INDEX IF NOT EXISTS alerts_open_target ON alerts ((CASE WHEN dst_ip != '' THEN dst_ip ELSE host END))
+-- the IOC's most targeted hosts and top sources: open alerts only, in group order, covering (the
+-- columns the expression and the partial WHERE read are in the index: else SQLite reads every
+-- open alert's row, 90 -> 25 ms at 100k open alerts)
+CREATE INDEX IF NOT EXISTS alerts_open_targets ON alerts
+    ((CASE WHEN dst_ip != '' THEN dst_ip ELSE host END), state, dst_ip, host)
     WHERE state IN ('new', 'acknowledged');
-CREATE INDEX IF NOT EXISTS alerts_open_source ON alerts (src_ip) WHERE state IN ('new', 'acknowledged');
+CREATE INDEX IF NOT EXISTS alerts_open_sources ON alerts (src_ip, state)
+    WHERE state IN ('new', 'acknowledged');
+-- incidents (the console's list, the IOC's open incidents by level): each alert's attack key and
+-- times since a moment, read from the index alone (24k alerts in 7 days: no 2 KB row read each)
+CREATE INDEX IF NOT EXISTS alerts_incident ON alerts
+    (last_seen, first_seen, state, level, src_ip, dst_ip, host);
 CREATE TABLE IF NOT EXISTS input_offsets (
     input TEXT PRIMARY KEY, inode INTEGER NOT NULL, "offset" INTEGER NOT NULL, updated_at REAL NOT NULL
 );
@@ -90,6 +98,9 @@ _ADDED_COLUMNS = (
     ("input_offsets", "owner", "TEXT NOT NULL DEFAULT ''"),
     ("correlation_state", "owner", "TEXT NOT NULL DEFAULT ''"),
 )
+# indexes replaced by covering ones (alerts_open_targets, alerts_open_sources): dropped from a store
+# written before, where they would only cost writes
+_DROPPED_INDEXES = ("alerts_open_target", "alerts_open_source")
 # after the added columns: the keys the shared SQL's upserts name (PostgreSQL's primary keys)
 _OWNER_INDEXES = (
     "CREATE UNIQUE INDEX IF NOT EXISTS input_offsets_owner ON input_offsets (owner, input)",
@@ -295,6 +306,7 @@ class AlertStore:
         db.execute(f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}")
         self._db = db
         with self._tx():
+            indexes = self._indexes(db)
             for stmt in _SCHEMA.split(";"):
                 if stmt.strip():
                     db.execute(stmt)
@@ -305,10 +317,21 @@ class AlertStore:
                     db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
             for stmt in _OWNER_INDEXES:
                 db.execute(stmt)
+            for name in _DROPPED_INDEXES:
+                db.execute(f"DROP INDEX IF EXISTS {name}")
+            have_stats = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").fetchone()
+            if indexes and have_stats and self._indexes(db) - indexes:
+                # indexes new to a store the planner has statistics of: theirs too, else it
+                # guesses (and keeps the old plans: alerts_incident unused)
+                db.execute("ANALYZE alerts")
             if not db.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (FTS_TABLE,)).fetchone():
                 for stmt in _FTS_SCHEMA:
                     db.execute(stmt)
         return db
+
+    @staticmethod
+    def _indexes(db: sqlite3.Connection) -> set[str]:
+        return {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
 
     @property
     def where(self) -> str:
