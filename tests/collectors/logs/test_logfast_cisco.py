@@ -93,6 +93,8 @@ TEXTS = ["Login failed [user: admin] [Source: 203.0.113.7] [localport: 22] "
          "", "  x", "User 'jdoe' authentication for SSH2 Session from 1.2.3.4 (tty = 0) using crypto cipher "
          "'aes128-ctr', hmac 'hmac-sha1' Succeeded", "x IN=eth0 SRC=1.2.3.4", "CEF:0|a|b|1|x|y|5|src=1.2.3.4",
          "message repeated 3 times: [ x]", "2026 Nov 25 12:00:04 ICT: %SYS-5-CONFIG_I: nested", "%ASA-4-1: x",
+         "pam_unix(sshd:auth): authentication failure", "Group <vpn> User <jdoe> IP <1.2.3.4> x",
+         "Group = vpn, x", "x %%01SHELL/5/CMDRECORD(s): y", "%ASA-6-1: y", "Tunnel group x",
          "Logging to host 1.2.3.4 port 514 failed",
          "Duplicate address 10.0.0.1 on Vlan1, sourced by 0200.0000.0001"]
 
@@ -162,3 +164,23 @@ def test_a_body_another_parser_claims_first_is_left_to_python() -> None:
     assert lp._cisco_syslog(line, "h", "file") is None
     assert lp.events(line)[0].parser == "netfilter"
     compare([line])
+
+
+def test_leads_says_what_candidates_says() -> None:
+    """Dispatcher.leads (the Cisco path's test) against the full candidates list, on bodies
+    holding the markers and prefixes of the parsers ordered before and after cisco."""
+    from nocsoc.collectors.logs.parsers import registry
+
+    d = LineParser(default_host="h").dispatch
+    rnd = random.Random(13)
+    markers = sorted({m for s in registry.specs() for m in (*s.markers, *s.prefixes) if m})
+    checked = 0
+    for _ in range(4_000):
+        parts = [rnd.choice([*markers, "x", " ", "%SYS-5-X: "]) for _ in range(rnd.randint(1, 4))]
+        msg = "%" + "".join(parts) if rnd.random() < 0.5 else "".join(parts)
+        if "%" not in msg:
+            continue
+        checked += 1
+        first = d.candidates(msg)[0][2].name
+        assert d.leads("cisco", msg) == (first == "cisco"), msg
+    assert checked > 2_000

@@ -66,6 +66,9 @@ class LineParser:
         self._c_outputs = {k: (name, ls.product, ls.services, ls.categories)
                            for k, (name, ls) in self.dispatch.c_outputs.items()}
         self.repeat = 1  # how many events the last parsed message stands for
+        # the cisco parser is this input's, as cisco_ios wrote it (the C path builds its events)
+        cisco = self.dispatch.by_name.get("cisco")
+        self._cisco = cisco is not None and cisco[0] is parse_cisco
 
     def _body(self, msg: str, app: str) -> Parsed | None:
         """The body's fields by its program, else by its shape (the registry's dispatch)."""
@@ -191,8 +194,7 @@ class LineParser:
             tz = zones.zone(name, self.zone_names)  # type: ignore[assignment]
             if tz is None:  # unknown or ambiguous: the general path reads and counts it
                 return None
-        entries = self.dispatch.candidates(msg)
-        if not entries or entries[0][0] is not parse_cisco:  # another parser claims it first
+        if not self._cisco or not self.dispatch.leads("cisco", msg):  # another parser reads it first
             return None
         try:
             p = cisco_parsed(fac, sev, mn, body)
