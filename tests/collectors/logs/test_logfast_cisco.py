@@ -19,7 +19,7 @@ import pytest
 
 from nocsoc.collectors.logs.parsers import LineParser
 from tests.collectors.logs.test_fuzz import ALL_SEEDS
-from tests.collectors.logs.test_logfast_lines import _events, _mutate, _python_only, _same_minute
+from tests.collectors.logs.test_logfast_lines import _c_refs, _events, _mutate, _python_only, _same_minute
 from tests.conftest import SHARED
 
 logfast = pytest.importorskip("nocsoc.collectors.logs._logfast",
@@ -51,6 +51,18 @@ def _compare(lines: list[str], zone_names: dict[str, int] | None) -> int:
             assert got == want if mine else _same_minute(got, want), (network, line[:400], got, want)
     assert lp_c.unknown_zones == lp_py.unknown_zones
     return claimed
+
+
+def test_the_switch_turns_the_cisco_path_off() -> None:
+    """The comparisons below mean something only if `_python_only` turns this path off."""
+    from nocsoc.collectors.logs import parsers
+
+    assert "_c_cisco" in {k for m, k in _c_refs() if m is parsers}
+    line = "<189>12: sw1: Nov 25 01:02:03.001 ICT: %SYS-5-CONFIG_I: Configured from console by noc on vty0"
+    lp = LineParser(default_host="h")
+    assert lp._cisco_syslog(line, "h", "file") is not None
+    with _python_only():
+        assert lp._cisco_syslog(line, "h", "file") is None
 
 
 def _sample_bodies() -> list[str]:
