@@ -22,3 +22,6 @@ def audit_record(
     line: str, /
 ) -> tuple[str, str, float, str | None, dict[str, object], dict[str, str], str | None,
            list[str] | None] | None: ...
+def cisco_line(
+    line: str, /
+) -> tuple[str | None, int, int, int, int, int, float, str | None, str, str, int, str, str] | None: ...

@@ -186,6 +186,9 @@ def _bsd_time(month: int, day: int, h: int, mi: int, s: int, frac: float, now: d
     return now_ts
 
 
+bsd_time = _bsd_time  # (the name LineParser's Cisco path calls it by)
+
+
 def recv_time(month: int, day: int, h: int, mi: int, s: int, now_ts: float, tz: tzinfo) -> float:
     """`_bsd_time(..., 0.0, None, now_ts, tz)`: a header's time received at `now_ts`, by the
     cached epochs of its minute (the common case in two dict-free steps)."""

@@ -180,7 +180,14 @@ def parse_cisco(msg: str, app: str = "", state: object = None) -> Parsed | None:
     m = _CISCO.search(msg)
     if m is None:
         return None
-    fac, sev, mn, text = m["fac"], int(m["sev"]), m["mn"], m["text"]
+    t = _device_time(msg[: m.start()]) if m.start() >= 20 else None
+    return cisco_parsed(m["fac"], int(m["sev"]), m["mn"], m["text"], t)
+
+
+def cisco_parsed(fac: str, sev: int, mn: str, text: str, t: float | None = None) -> Parsed:
+    """The event of `%fac-sev-mn: text` (the groups of `_CISCO`), at device time `t` if known:
+    parse_cisco's reading once the message is found, also called with the groups
+    _logfast.cisco_line read (LineParser.events)."""
     fields: dict[str, object] = {
         "facility": fac,
         "severity": sev,
@@ -230,7 +237,6 @@ def parse_cisco(msg: str, app: str = "", state: object = None) -> Parsed | None:
     svc = _CISCO_SVC.get(fac, _CISCO_SVC.get(fac.split("-")[0], "syslog"))
     if fac == "SYS" and mn not in _SYS_AAA:
         svc = "syslog"
-    t = _device_time(msg[: m.start()]) if m.start() >= 20 else None
     return Parsed("cisco", fields, "cisco", (svc, "syslog") if svc != "syslog" else ("syslog",), categories,
                   time=t)
 

@@ -139,7 +139,10 @@ class Dispatcher:
                 self.c_programs[prog] = k
                 self.c_outputs[k] = (first.name, first.logsources[0])
         self._entry = entry
+        self.by_name: dict[str, Entry] = entry
         self._cache: dict[tuple[frozenset[int], tuple[str, ...]], tuple[Entry, ...]] = {}
+        # name -> (scan of the markers of the parsers ordered before it, their prefixes): `leads`
+        self._ahead: dict[str, tuple[Callable[..., list[Any]] | None, tuple[str, ...]]] = {}
 
     def candidates(self, msg: str, skip: tuple[Entry, ...] = ()) -> tuple[Entry, ...]:
         """The entries whose shape test the body passes, in order (less those in `skip`)."""
@@ -162,6 +165,21 @@ class Dispatcher:
         if skip:
             got = tuple(e for e in got if e not in skip)
         return got
+
+    def leads(self, name: str, msg: str) -> bool:
+        """Whether `name`'s entry is `candidates(msg)[0]` for a body holding one of its markers:
+        no parser ordered before it has a marker in `msg` or a prefix starting it. Why: the
+        Cisco fast path asks only this, and one scan for the ~10 markers ahead of it costs less
+        than the full scan, the set and the cached lookup of `candidates`."""
+        got = self._ahead.get(name)
+        if got is None:
+            rank = self._order[name]
+            before = [e[2] for n, e in self._entry.items() if self._order[n] < rank]
+            markers = sorted({m for s in before for m in s.markers})
+            scan = AhoCorasick(markers).find_matches_as_indexes if markers else None
+            got = self._ahead[name] = (scan, tuple(p for s in before for p in s.prefixes if p))
+        scan, prefixes = got
+        return not (scan is not None and scan(msg)) and not msg.startswith(prefixes)
 
     def for_program(self, app: str) -> tuple[Entry, ...]:
         got = self.by_program.get(app)
