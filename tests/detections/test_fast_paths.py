@@ -116,3 +116,40 @@ def test_keywords_found_in_the_raw_bytes_are_those_of_its_lowercase() -> None:
     want = [sorted(d.rule_id for d in plain.process(LogEvent(r, {}, product="linux"))) for r in raws]
     assert got == want == [["kelvin"], [], ["istanbul"], ["mimikatz", "sekurlsa::"], ["mimikatz"], [],
                            ["kelvin"]]
+
+
+def test_keywords_with_many_fields_scan_each_field_and_the_raw_line_apart() -> None:
+    """A route mixing a keyword rule with rules on more than three fields gates field by field
+    (remembered values) and searches the keywords alone in the raw line, found only where a
+    leftmost search finds one: the same detections as ungated rules, none missed where needles
+    overlap or repeat."""
+    import dataclasses
+
+    from nocsoc.detections.engine import Engine
+    from nocsoc.detections.loader import RuleSet
+    from tests.detections.test_compiler import rule
+
+    rules = [dataclasses.replace(rule(d), id=f"r{i}") for i, d in enumerate([
+        "    keywords:\n        - 'sekurlsa::'\n        - 'kurl'\n    condition: keywords",
+        "    sel:\n        Image|endswith: '\\\\csi.exe'\n    condition: sel",
+        "    sel:\n        CommandLine|contains: 'whoami'\n    condition: sel",
+        "    sel:\n        ParentImage|contains: 'explorer'\n    condition: sel",
+        "    sel:\n        User|contains: 'admin'\n    condition: sel",
+        "    sel:\n        TargetObject|contains: '\\\\run\\\\'\n    condition: sel"])]
+    gated, plain = Engine(RuleSet(rules, [])), Engine(RuleSet(
+        [dataclasses.replace(r, needles=None) for r in rules], []))
+    rows = [("C:\\csi.exe", "whoami", "explorer.exe", "ADMIN", "HKLM\\Run\\x"),
+            ("C:\\a.exe", "x SEKURLSA::logonpasswords", "cmd.exe", "bob", "-"),
+            ("C:\\a.exe", "kurl", "cmd.exe", "bob", "-"), ("C:\\b.exe", "b", "c", "d", "e")]
+    got, want = [], []
+    for _ in range(2):
+        for image, cli, parent, user, target in rows:
+            fields = {"Image": image, "CommandLine": cli, "ParentImage": parent, "User": user,
+                      "TargetObject": target}
+            raw = " ".join(fields.values())
+            got.append(sorted(d.rule_id for d in gated.process(LogEvent(raw, dict(fields), product="linux"))))
+            want.append(sorted(d.rule_id for d in plain.process(LogEvent(raw, dict(fields), product="linux"))))
+    assert got == want == [["r1", "r2", "r3", "r4", "r5"], ["r0"], ["r0"], []] * 2
+    (route,) = gated._routes.values()
+    assert sorted(fs.field for fs in route.field_scans) == [
+        "CommandLine", "Image", "ParentImage", "TargetObject", "User"]
