@@ -147,9 +147,33 @@ def test_keywords_with_many_fields_scan_each_field_and_the_raw_line_apart() -> N
             fields = {"Image": image, "CommandLine": cli, "ParentImage": parent, "User": user,
                       "TargetObject": target}
             raw = " ".join(fields.values())
-            got.append(sorted(d.rule_id for d in gated.process(LogEvent(raw, dict(fields), product="linux"))))
-            want.append(sorted(d.rule_id for d in plain.process(LogEvent(raw, dict(fields), product="linux"))))
+            for engine, out in ((gated, got), (plain, want)):
+                ev = LogEvent(raw, dict(fields), product="linux")
+                out.append(sorted(d.rule_id for d in engine.process(ev)))
     assert got == want == [["r1", "r2", "r3", "r4", "r5"], ["r0"], ["r0"], []] * 2
     (route,) = gated._routes.values()
     assert sorted(fs.field for fs in route.field_scans) == [
         "CommandLine", "Image", "ParentImage", "TargetObject", "User"]
+
+
+def test_remembered_values_tell_types_apart() -> None:
+    """Field values that are one dict key but lowercase differently (1, 1.0, True) and values
+    that are no key at all (a list) gate as their own lowercase does, met again and again."""
+    import dataclasses
+
+    from nocsoc.detections.engine import Engine
+    from nocsoc.detections.loader import RuleSet
+    from tests.detections.test_compiler import rule
+
+    rules = [dataclasses.replace(rule(f"    sel:\n        Flag: '{v}'\n    condition: sel"), id=v)
+             for v in ("1", "true", "1.0", "a")]
+    gated, plain = Engine(RuleSet(rules, [])), Engine(RuleSet(
+        [dataclasses.replace(r, needles=None) for r in rules], []))
+    values = [1, True, 1.0, "1", "TRUE", ["a"], None]
+    got, want = [], []
+    for _ in range(2):
+        for v in values:
+            for engine, out in ((gated, got), (plain, want)):
+                ev = LogEvent("x", {"Flag": v}, product="linux")
+                out.append(sorted(d.rule_id for d in engine.process(ev)))
+    assert got == want == [["1"], ["true"], ["1.0"], ["1"], ["true"], [], []] * 2
