@@ -417,8 +417,8 @@ class Engine:
             v = fields.get(fs.field)
             if v is None:
                 continue
-            got = fs.memo.get(v) if type(v) is str else None  # a list is no key
-            low, admitted = got if got is not None else fs.admitted(v)
+            seen = fs.memo.get(v) if type(v) is str else None  # a list is no key
+            low, admitted = seen if seen is not None else fs.admitted(v)
             lo[fs.field] = low  # as events.fill_lower would: the rules read it
             if admitted:
                 if cand is None:
