@@ -91,7 +91,7 @@ class FieldScan:
     ~1-3 us a scan, its tables rarely in cache), and its lowercase, remembered with it, fills
     the event's lowercase cache for the rules."""
 
-    __slots__ = ("exact", "field", "memo", "pattern_rules", "scan")
+    __slots__ = ("exact", "field", "memo", "pattern_rules", "scan", "unions")
 
     def __init__(self, fname: str, scan: Callable[[str, bool], list[tuple[int, int, int]]] | None,
                  pattern_rules: list[tuple[int, ...]],
@@ -101,6 +101,21 @@ class FieldScan:
         self.pattern_rules = pattern_rules
         self.exact = exact
         self.memo: dict[str, tuple[str, list[tuple[int, ...]]]] = {}
+        # slots a value admitted -> one tuple of them, kept as long as this gate (never
+        # cleared: `Route.candidates` keys on the ids of what `admitted` returns)
+        self.unions: dict[tuple[int, ...], tuple[int, ...]] = {}
+
+    def _one(self, got: list[tuple[int, ...]]) -> list[tuple[int, ...]]:
+        """The slots of several needles as one tuple: an event's candidate key is built of one
+        id a field, where a command line's needles gave ~40 (`-` found eight times, ...). Past
+        _MAX_UNIONS distinct sets, each needle's own tuple (bounded, never forgotten)."""
+        union = tuple(sorted({i for t in got for i in t}))
+        one = self.unions.get(union)
+        if one is None:
+            if len(self.unions) >= _MAX_UNIONS:
+                return list({id(t): t for t in got}.values())
+            one = self.unions[union] = union
+        return [one]
 
     def admitted(self, value: Any) -> tuple[str, list[tuple[int, ...]]]:
         """(the value lowercased, the gate slots its needles admit): shared, never modify."""
@@ -111,6 +126,8 @@ class FieldScan:
         if self.scan is not None and low:
             pr = self.pattern_rules
             got += [pr[h[0]] for h in self.scan(low, True)]
+        if len(got) > 1:
+            got = self._one(got)
         # only str keys: 1, 1.0 and True are one dict key but lowercase differently
         if type(value) is str and len(value) <= _MEMO_VALUE_CHARS:
             if len(self.memo) >= _MEMO_VALUES:  # bounded: a stream of unique values
@@ -120,6 +137,7 @@ class FieldScan:
 
 
 _MEMO_VALUES = 2048  # values remembered per field and route
+_MAX_UNIONS = 4096  # sets of slots made one per field and route
 _MEMO_VALUE_CHARS = 512  # longer values are scanned every time
 
 

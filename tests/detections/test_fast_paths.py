@@ -177,3 +177,12 @@ def test_remembered_values_tell_types_apart() -> None:
                 ev = LogEvent("x", {"Flag": v}, product="linux")
                 out.append(sorted(d.rule_id for d in engine.process(ev)))
     assert got == want == [["1"], ["true"], ["1.0"], ["1"], ["true"], [], []] * 2
+
+
+def test_needles_of_one_value_past_the_bound_of_unions(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Past the bound on sets of slots made one, each needle's own slots gate: same results."""
+    import nocsoc.detections.engine as engine_mod
+
+    monkeypatch.setattr(engine_mod, "_MAX_UNIONS", 1)
+    test_field_scans_remember_values_and_stay_bounded(monkeypatch)
+    test_keywords_with_many_fields_scan_each_field_and_the_raw_line_apart()
