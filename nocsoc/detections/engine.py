@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ahocorasick_rs import AhoCorasick, BytesAhoCorasick, Implementation
+from ahocorasick_rs import AhoCorasick, BytesAhoCorasick, Implementation, MatchKind
 from sigma.correlations import SigmaCorrelationRule
 
 from nocsoc.component import Counters
@@ -83,34 +83,61 @@ def _call(rule: CompiledRule) -> Call:
 
 
 class FieldScan:
-    """One field's automaton in a big route, and what it found in the values seen lately.
+    """One field's gate: the whole values its exact needles name (one dict lookup) and, in big
+    routes, an automaton over its substring needles; and what each value seen lately admitted.
     Windows events repeat their values (the same binaries' Image, Company, Product, Hashes,
-    User, CurrentDirectory, ...): a value scanned once is looked up after, where each scan of
-    an automaton of thousands of needles costs ~1-3 us (its tables are rarely in cache)."""
+    User, CurrentDirectory, ...): a value met again is one lookup of the value as it came,
+    neither lowercased again nor scanned again (an automaton of thousands of needles costs
+    ~1-3 us a scan, its tables rarely in cache), and its lowercase, remembered with it, fills
+    the event's lowercase cache for the rules."""
 
-    __slots__ = ("field", "memo", "pattern_rules", "scan")
+    __slots__ = ("exact", "field", "memo", "pattern_rules", "scan", "unions")
 
-    def __init__(self, fname: str, scan: Callable[[str, bool], list[tuple[int, int, int]]],
-                 pattern_rules: list[tuple[int, ...]]) -> None:
+    def __init__(self, fname: str, scan: Callable[[str, bool], list[tuple[int, int, int]]] | None,
+                 pattern_rules: list[tuple[int, ...]],
+                 exact: dict[str, tuple[int, ...]] | None = None) -> None:
         self.field = fname
         self.scan = scan
         self.pattern_rules = pattern_rules
-        self.memo: dict[str, list[tuple[int, ...]]] = {}
+        self.exact = exact
+        self.memo: dict[str, tuple[str, list[tuple[int, ...]]]] = {}
+        # slots a value admitted -> one tuple of them, kept as long as this gate (never
+        # cleared: `Route.candidates` keys on the ids of what `admitted` returns)
+        self.unions: dict[tuple[int, ...], tuple[int, ...]] = {}
 
-    def admitted(self, value: str) -> list[tuple[int, ...]]:
-        """The gate slots the needles found in `value` admit (shared: never modify it)."""
-        got = self.memo.get(value)
-        if got is None:
+    def _one(self, got: list[tuple[int, ...]]) -> list[tuple[int, ...]]:
+        """The slots of several needles as one tuple: an event's candidate key is built of one
+        id a field, where a command line's needles gave ~40 (`-` found eight times, ...). Past
+        _MAX_UNIONS distinct sets, each needle's own tuple (bounded, never forgotten)."""
+        union = tuple(sorted({i for t in got for i in t}))
+        one = self.unions.get(union)
+        if one is None:
+            if len(self.unions) >= _MAX_UNIONS:
+                return list({id(t): t for t in got}.values())
+            one = self.unions[union] = union
+        return [one]
+
+    def admitted(self, value: Any) -> tuple[str, list[tuple[int, ...]]]:
+        """(the value lowercased, the gate slots its needles admit): shared, never modify."""
+        low = value.lower() if isinstance(value, str) else str(value).lower()
+        got: list[tuple[int, ...]] = []
+        if self.exact is not None and (idx := self.exact.get(low)) is not None:
+            got.append(idx)
+        if self.scan is not None and low:
             pr = self.pattern_rules
-            got = [pr[h[0]] for h in self.scan(value, True)]
-            if len(value) <= _MEMO_VALUE_CHARS:
-                if len(self.memo) >= _MEMO_VALUES:  # bounded: a stream of unique values
-                    self.memo.clear()
-                self.memo[value] = got
-        return got
+            got += [pr[h[0]] for h in self.scan(low, True)]
+        if len(got) > 1:
+            got = self._one(got)
+        # only str keys: 1, 1.0 and True are one dict key but lowercase differently
+        if type(value) is str and len(value) <= _MEMO_VALUE_CHARS:
+            if len(self.memo) >= _MEMO_VALUES:  # bounded: a stream of unique values
+                self.memo.clear()
+            self.memo[value] = (low, got)
+        return low, got
 
 
 _MEMO_VALUES = 2048  # values remembered per field and route
+_MAX_UNIONS = 4096  # sets of slots made one per field and route
 _MEMO_VALUE_CHARS = 512  # longer values are scanned every time
 
 
@@ -129,10 +156,12 @@ class Route:
     pattern_rules: list[tuple[int, ...]] = field(default_factory=list)  # needle -> rule indexes
     haystack: Callable[[LogEvent], Any] = LogEvent.raw_lower  # what `scan` searches (str or bytes)
     # whole-value needles: (field, lowercased value -> rule indexes), one dict lookup per field
+    # (held by the field's FieldScan, which `process` reads)
     exact: list[tuple[str, dict[str, tuple[int, ...]]]] = field(default_factory=list)
     plain: list[Call] = field(default_factory=list)  # the `always` rules
-    # big routes: one automaton per field, over that field's needles only (then `scan` holds
-    # the keyword needles alone, searched in the raw line)
+    # one per gated field: its exact values and, in big routes and routes mixing keywords with
+    # many fields, an automaton over that field's needles only (then `scan` holds the keyword
+    # needles alone, searched in the raw line)
     field_scans: list[FieldScan] = field(default_factory=list)
     # the rules to run for a set of candidates (with the `always` ones, in load order): events of
     # one kind admit the same few sets, so each is merged and sorted once (see `candidates`)
@@ -191,7 +220,10 @@ def build_route(rules: list[CompiledRule]) -> Route:
     route = Route(rules, tuple(always), calls, plain=[calls[i] for i in always],
                   two=frozenset(s - len(rules) for s, _, _ in gates if s >= len(rules)))
     route.exact = [(f, {v: tuple(sorted(idx)) for v, idx in table.items()}) for f, table in exact.items()]
-    if len(by_needle) >= _PER_FIELD_NEEDLES:
+    if len(by_needle) >= _PER_FIELD_NEEDLES or (keywords and len(fnames) > _MAX_PICKED_FIELDS):
+        # keywords with many fields: the haystack would be the raw line lowered as str, then
+        # every value joined and lowered again, scanned whole (~26 us a Sysmon 10 event, where
+        # the raw line alone in bytes and the fields from memory take ~3)
         _per_field(route, gates)
     elif by_needle:
         # Why a library: Aho-Corasick in Rust (ahocorasick_rs) scans a 150-character line for
@@ -203,6 +235,14 @@ def build_route(rules: list[CompiledRule]) -> Route:
         route.haystack = _haystack_fn(keywords, tuple(fnames))
         if route.haystack is LogEvent.raw_lower:
             route.scan, route.haystack = _raw_scan(needles)
+    # a field's exact values join its automaton's gate: one read and one remembered value a field
+    scans = {fs.field: fs for fs in route.field_scans}
+    for f, table in route.exact:
+        fs = scans.get(f)
+        if fs is None:
+            fs = scans[f] = FieldScan(f, None, [])
+            route.field_scans.append(fs)
+        fs.exact = table
     return route
 
 
@@ -258,9 +298,24 @@ def _raw_scan(needles: list[str]) -> tuple[Callable[[Any, bool], list[tuple[int,
     ~8x slower on the 2 KB of an EVTX record's JSON holding one `®` (5 us of ~50 an event)."""
     if not all(n.isascii() for n in needles):
         return _automaton(needles), LogEvent.raw_lower
-    ac = BytesAhoCorasick([n.encode() for n in needles],
-                          implementation=Implementation.DFA if len(needles) >= _DFA_NEEDLES else None)
-    return ac.find_matches_as_indexes, _raw_lower_bytes
+    encoded = [n.encode() for n in needles]
+    impl = Implementation.DFA if len(needles) >= _DFA_NEEDLES else None
+    ac = BytesAhoCorasick(encoded, implementation=impl)
+    first = BytesAhoCorasick(encoded, matchkind=MatchKind.LeftmostFirst)
+    return _any_first(ac.find_matches_as_indexes, first.find_matches_as_indexes), _raw_lower_bytes
+
+
+def _any_first(overlapping: Callable[[Any, bool], list[tuple[int, int, int]]],
+               leftmost: Callable[[Any], list[tuple[int, int, int]]],
+               ) -> Callable[[Any, bool], list[tuple[int, int, int]]]:
+    """`overlapping`, asked only when `leftmost` finds something. A leftmost-first search
+    finds a match wherever any needle occurs, and runs the library's prefilter (memchr/SIMD over
+    the needles' rare bytes), which overlapping search cannot use: on the 1-2 KB of an EVTX
+    record's JSON, where SigmaHQ's one Windows keyword rule ("Mimikatz Use", 20 needles) almost
+    never finds one, it takes ~0.5 us where the overlapping scan took ~3."""
+    def scan(haystack: Any, _overlapping: bool = True) -> list[tuple[int, int, int]]:
+        return overlapping(haystack, True) if leftmost(haystack) else []
+    return scan
 
 
 def _raw_lower_bytes(e: LogEvent) -> bytes:
@@ -376,37 +431,18 @@ class Engine:
         lo = event._low  # the lowercase cache (LogEvent.lowered(), inlined)
         if lo is None:
             lo = event._low = {}
-        for fname, table in route.exact:
-            if fname in lo:
-                v = lo[fname]
-            else:  # events.fill_lower inlined (~21 fields of a Sysmon event gate its rules)
-                v = fields.get(fname)
-                if v is not None:
-                    v = v.lower() if isinstance(v, str) else str(v).lower()
-                lo[fname] = v
-            if v is not None:
-                idx = table.get(v)
-                if idx is not None:
-                    if cand is None:
-                        cand = [idx]
-                    else:
-                        cand.append(idx)
-        for fs in route.field_scans:
-            fname = fs.field
-            if fname in lo:
-                v = lo[fname]
-            else:
-                v = fields.get(fname)
-                if v is not None:
-                    v = v.lower() if isinstance(v, str) else str(v).lower()
-                lo[fname] = v
-            if v:
-                admitted = fs.admitted(v)
-                if admitted:
-                    if cand is None:
-                        cand = [*admitted]
-                    else:
-                        cand.extend(admitted)
+        for fs in route.field_scans:  # one per gated field: exact values and substrings
+            v = fields.get(fs.field)
+            if v is None:
+                continue
+            seen = fs.memo.get(v) if type(v) is str else None  # a list is no key
+            low, admitted = seen if seen is not None else fs.admitted(v)
+            lo[fs.field] = low  # as events.fill_lower would: the rules read it
+            if admitted:
+                if cand is None:
+                    cand = [*admitted]
+                else:
+                    cand.extend(admitted)
         scan = route.scan
         if scan is not None:
             hits = scan(route.haystack(event), True)

@@ -116,3 +116,73 @@ def test_keywords_found_in_the_raw_bytes_are_those_of_its_lowercase() -> None:
     want = [sorted(d.rule_id for d in plain.process(LogEvent(r, {}, product="linux"))) for r in raws]
     assert got == want == [["kelvin"], [], ["istanbul"], ["mimikatz", "sekurlsa::"], ["mimikatz"], [],
                            ["kelvin"]]
+
+
+def test_keywords_with_many_fields_scan_each_field_and_the_raw_line_apart() -> None:
+    """A route mixing a keyword rule with rules on more than three fields gates field by field
+    (remembered values) and searches the keywords alone in the raw line, found only where a
+    leftmost search finds one: the same detections as ungated rules, none missed where needles
+    overlap or repeat."""
+    import dataclasses
+
+    from nocsoc.detections.engine import Engine
+    from nocsoc.detections.loader import RuleSet
+    from tests.detections.test_compiler import rule
+
+    rules = [dataclasses.replace(rule(d), id=f"r{i}") for i, d in enumerate([
+        "    keywords:\n        - 'sekurlsa::'\n        - 'kurl'\n    condition: keywords",
+        "    sel:\n        Image|endswith: '\\\\csi.exe'\n    condition: sel",
+        "    sel:\n        CommandLine|contains: 'whoami'\n    condition: sel",
+        "    sel:\n        ParentImage|contains: 'explorer'\n    condition: sel",
+        "    sel:\n        User|contains: 'admin'\n    condition: sel",
+        "    sel:\n        TargetObject|contains: '\\\\run\\\\'\n    condition: sel"])]
+    gated, plain = Engine(RuleSet(rules, [])), Engine(RuleSet(
+        [dataclasses.replace(r, needles=None) for r in rules], []))
+    rows = [("C:\\csi.exe", "whoami", "explorer.exe", "ADMIN", "HKLM\\Run\\x"),
+            ("C:\\a.exe", "x SEKURLSA::logonpasswords", "cmd.exe", "bob", "-"),
+            ("C:\\a.exe", "kurl", "cmd.exe", "bob", "-"), ("C:\\b.exe", "b", "c", "d", "e")]
+    got, want = [], []
+    for _ in range(2):
+        for image, cli, parent, user, target in rows:
+            fields = {"Image": image, "CommandLine": cli, "ParentImage": parent, "User": user,
+                      "TargetObject": target}
+            raw = " ".join(fields.values())
+            for engine, out in ((gated, got), (plain, want)):
+                ev = LogEvent(raw, dict(fields), product="linux")
+                out.append(sorted(d.rule_id for d in engine.process(ev)))
+    assert got == want == [["r1", "r2", "r3", "r4", "r5"], ["r0"], ["r0"], []] * 2
+    (route,) = gated._routes.values()
+    assert sorted(fs.field for fs in route.field_scans) == [
+        "CommandLine", "Image", "ParentImage", "TargetObject", "User"]
+
+
+def test_remembered_values_tell_types_apart() -> None:
+    """Field values that are one dict key but lowercase differently (1, 1.0, True) and values
+    that are no key at all (a list) gate as their own lowercase does, met again and again."""
+    import dataclasses
+
+    from nocsoc.detections.engine import Engine
+    from nocsoc.detections.loader import RuleSet
+    from tests.detections.test_compiler import rule
+
+    rules = [dataclasses.replace(rule(f"    sel:\n        Flag: '{v}'\n    condition: sel"), id=v)
+             for v in ("1", "true", "1.0", "a")]
+    gated, plain = Engine(RuleSet(rules, [])), Engine(RuleSet(
+        [dataclasses.replace(r, needles=None) for r in rules], []))
+    values = [1, True, 1.0, "1", "TRUE", ["a"], None]
+    got, want = [], []
+    for _ in range(2):
+        for v in values:
+            for engine, out in ((gated, got), (plain, want)):
+                ev = LogEvent("x", {"Flag": v}, product="linux")
+                out.append(sorted(d.rule_id for d in engine.process(ev)))
+    assert got == want == [["1"], ["true"], ["1.0"], ["1"], ["true"], [], []] * 2
+
+
+def test_needles_of_one_value_past_the_bound_of_unions(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Past the bound on sets of slots made one, each needle's own slots gate: same results."""
+    import nocsoc.detections.engine as engine_mod
+
+    monkeypatch.setattr(engine_mod, "_MAX_UNIONS", 1)
+    test_field_scans_remember_values_and_stay_bounded(monkeypatch)
+    test_keywords_with_many_fields_scan_each_field_and_the_raw_line_apart()
