@@ -21,6 +21,7 @@ from nocsoc.collectors.logs.pipeline import LogPipeline
 from nocsoc.detections.alerts import AlertStore
 from nocsoc.detections.config import DetectionsConfig
 from nocsoc.sinks.memory import MemorySink
+from tests.bus.detection import send_all
 from tests.bus.helpers import logs_committed
 from tests.servers.base import free_port, wait_until
 from tests.servers.nats import NatsCluster, nats_cluster  # noqa: F401
@@ -56,17 +57,6 @@ def phase(k: int, senders: list[str]) -> dict[str, list[str]]:
             lines.append(FAIL.format(m=1 + s // 60, s=s % 60, i=i, host=f"srv{j}", ip=f"192.0.2.{50 + j}"))
         out[addr] = lines
     return out
-
-
-def send_all(port: int, by_sender: dict[str, list[str]]) -> int:
-    n = 0
-    for addr, lines in by_sender.items():
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-            s.bind((addr, 0))
-            for line in lines:
-                s.sendto(line.encode(), ("127.0.0.1", port))
-                n += 1
-    return n
 
 
 def alert_keys(store: AlertStore) -> list[tuple[object, ...]]:
