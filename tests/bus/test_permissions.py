@@ -25,26 +25,19 @@ from nocsoc.detections.config import DetectionsConfig
 from nocsoc.shard.config import ShardConfig
 from nocsoc.sinks.memory import MemorySink
 from tests.servers.base import free_port, wait_until
-from tests.servers.nats import NatsSingle
+from tests.servers.nats import NatsConfigured, NatsSingle
 
 FAIL = ("<38>Nov 25 04:01:{s:02d} srv1 sshd[7{s:02d}]: Failed password for root from 192.0.2.77 "
         "port 5{s:04d} ssh2")
 LINES = [FAIL.format(s=2 * i) for i in range(12)]  # a brute force: 12 failures (rule: 10 in 5 min)
 
 
-class NatsWithUsers(NatsSingle):
-    def __init__(self, root: Path, block: str) -> None:
-        super().__init__(root)
-        conf = self.nodes[0].root / "nats.conf"
-        conf.write_text(conf.read_text() + block)
-
-
 @pytest.fixture
 def users(tmp_path: Path):  # type: ignore[no-untyped-def]
-    started: list[NatsWithUsers] = []
+    started: list[NatsConfigured] = []
 
-    def start(perms: dict[str, RolePermissions], passwords: dict[str, str]) -> NatsWithUsers:
-        s = NatsWithUsers(tmp_path / f"nats{len(started)}", server_config(perms, passwords))
+    def start(perms: dict[str, RolePermissions], passwords: dict[str, str]) -> NatsConfigured:
+        s = NatsConfigured(tmp_path / f"nats{len(started)}", server_config(perms, passwords))
         started.append(s)
         s.start()
         return s

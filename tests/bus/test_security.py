@@ -31,7 +31,7 @@ from nocsoc.bus.transport import BusError, make_transport
 from nocsoc.service.check import run_checks
 from tests.pki import Pki, make_pki
 from tests.servers.base import wait_until
-from tests.servers.nats import NatsSingle
+from tests.servers.nats import NatsConfigured, NatsSingle
 
 RECORDS = [(f"<38>Nov 25 04:01:{i % 60:02d} web1 sshd[1]: line {i}".encode(), "10.0.0.1", 1000.0 + i)
            for i in range(300)]
@@ -39,21 +39,12 @@ RECORDS = [(f"<38>Nov 25 04:01:{i % 60:02d} web1 sshd[1]: line {i}".encode(), "1
 
 # --- a secured server and a PKI ----------------------------------------------------------------
 
-class NatsSecured(NatsSingle):
-    """One JetStream node with extra config blocks (authorization, tls)."""
-
-    def __init__(self, root: Path, block: str) -> None:
-        super().__init__(root)
-        conf = self.nodes[0].root / "nats.conf"
-        conf.write_text(conf.read_text() + block)
-
-
 @pytest.fixture
 def secured(tmp_path: Path):  # type: ignore[no-untyped-def]
-    started: list[NatsSecured] = []
+    started: list[NatsConfigured] = []
 
-    def start(block: str) -> NatsSecured:
-        s = NatsSecured(tmp_path / f"nats{len(started)}", block)
+    def start(block: str) -> NatsConfigured:
+        s = NatsConfigured(tmp_path / f"nats{len(started)}", block)
         started.append(s)
         s.start()
         return s

@@ -225,3 +225,12 @@ def nats_single(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsCluste
     """One JetStream node (no replication) per test."""
     with _running(NatsSingle(tmp_path_factory.mktemp("nats-single"))) as server:
         yield server
+
+
+class NatsConfigured(NatsSingle):
+    """One JetStream node with extra config blocks appended (authorization, tls, ...)."""
+
+    def __init__(self, root: Path, block: str) -> None:
+        super().__init__(root)
+        conf = self.nodes[0].root / "nats.conf"
+        conf.write_text(conf.read_text() + block)
