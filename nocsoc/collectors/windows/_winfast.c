@@ -327,6 +327,34 @@ static void put_utf8(unsigned char **q, unsigned u) {
 }
 
 /* The str of a scanned string (escapes already validated by scan_string). New reference. */
+/* One JSON escape at *pp (a backslash): its code point, *pp moved past it (and past the low half
+   of a surrogate pair). The text was validated by the scanner, so the escape is complete. */
+static unsigned json_escape(const unsigned char **pp, const unsigned char *end) {
+    const unsigned char *p = *pp;
+    unsigned char c = p[1];
+    if (c == 'u') {
+        unsigned u = 0, lo = 0;
+        hex4(p + 2, end, &u);
+        p += 6;
+        if (u >= 0xD800 && u <= 0xDBFF) {
+            hex4(p + 2, end, &lo);
+            p += 6;
+            u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
+        }
+        *pp = p;
+        return u;
+    }
+    *pp = p + 2;
+    switch (c) {
+    case 'b': return '\b';
+    case 'f': return '\f';
+    case 'n': return '\n';
+    case 'r': return '\r';
+    case 't': return '\t';
+    default: return c;  /* " \ / */
+    }
+}
+
 /* The text is either UTF-8 or (`latin1`) a 1-byte-kind str's own code units: Latin-1. */
 static PyObject *make_string_latin1_esc(const unsigned char *s, Py_ssize_t n);
 
@@ -350,28 +378,7 @@ static PyObject *make_string(const unsigned char *s, Py_ssize_t n, int esc, int 
     const unsigned char *p = s, *end = s + n;
     while (p < end) {
         if (*p != '\\') { *q++ = *p++; continue; }
-        unsigned char c = p[1];
-        if (c == 'u') {
-            unsigned u = 0, lo = 0;
-            hex4(p + 2, end, &u);
-            p += 6;
-            if (u >= 0xD800 && u <= 0xDBFF) {
-                hex4(p + 2, end, &lo);
-                p += 6;
-                u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
-            }
-            put_utf8(&q, u);
-            continue;
-        }
-        p += 2;
-        switch (c) {
-        case 'b': *q++ = '\b'; break;
-        case 'f': *q++ = '\f'; break;
-        case 'n': *q++ = '\n'; break;
-        case 'r': *q++ = '\r'; break;
-        case 't': *q++ = '\t'; break;
-        default: *q++ = c; break;  /* " \ / */
-        }
+        put_utf8(&q, json_escape(&p, end));
     }
     /* (gcc cannot see that the loop wrote buf[0, q - buf) before this reads it) */
 #pragma GCC diagnostic push
@@ -392,28 +399,7 @@ static PyObject *make_string_latin1_esc(const unsigned char *s, Py_ssize_t n) {
     const unsigned char *p = s, *end = s + n;
     while (p < end) {
         if (*p != '\\') { *q++ = *p++; continue; }
-        unsigned char c = p[1];
-        if (c == 'u') {
-            unsigned u = 0, lo = 0;
-            hex4(p + 2, end, &u);
-            p += 6;
-            if (u >= 0xD800 && u <= 0xDBFF) {
-                hex4(p + 2, end, &lo);
-                p += 6;
-                u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
-            }
-            *q++ = u;
-            continue;
-        }
-        p += 2;
-        switch (c) {
-        case 'b': *q++ = '\b'; break;
-        case 'f': *q++ = '\f'; break;
-        case 'n': *q++ = '\n'; break;
-        case 'r': *q++ = '\r'; break;
-        case 't': *q++ = '\t'; break;
-        default: *q++ = c; break;  /* " \ / */
-        }
+        *q++ = json_escape(&p, end);
     }
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
