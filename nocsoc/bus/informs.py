@@ -54,6 +54,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from nocsoc.bus.envelope import Record
+from nocsoc.collectors.snmp.v2c import ber_header, request_id_element
 from nocsoc.collectors.traps.config import TrapsConfig
 from nocsoc.collectors.traps.decode import OUTCOMES, RawTrap, TrapDecoder
 from nocsoc.component import Counters
@@ -70,46 +71,28 @@ _INFORM_TAG = 0xA6
 _REPORTABLE = 0x04
 
 
-def _tlv(data: bytes, pos: int) -> tuple[int, int, int]:
-    """(tag, start of contents, end of contents) of the BER element at `pos`; ValueError when
-    it does not fit. Hand-written: three headers are read, a full BER decoder is not needed."""
-    if pos + 2 > len(data):
-        raise ValueError("truncated")
-    tag, n = data[pos], data[pos + 1]
-    pos += 2
-    if n & 0x80:
-        k = n & 0x7F
-        if k == 0 or k > 4 or pos + k > len(data):
-            raise ValueError("bad length")
-        n = int.from_bytes(data[pos:pos + k], "big")
-        pos += k
-    if pos + n > len(data):
-        raise ValueError("truncated")
-    return tag, pos, pos + n
-
-
 def answerable(data: bytes) -> bool:
     """Whether a datagram may need an answer: a v2c InformRequest, or a v3 message whose
     reportable flag is set (an inform or a discovery probe). Anything unreadable: False (it is
     published unread, and the decoder counts it as malformed)."""
     try:
-        tag, pos, end = _tlv(data, 0)
+        tag, pos, end = ber_header(data, 0)
         if tag != 0x30:
             return False
-        tag, vs, ve = _tlv(data, pos)
+        tag, vs, ve = ber_header(data, pos)
         if tag != 0x02 or ve - vs != 1:
             return False
         version = data[vs]
         if version == 1:  # v2c: community, then the PDU
-            tag, _s, ce = _tlv(data, ve)
+            tag, _s, ce = ber_header(data, ve)
             return tag == 0x04 and ce < end and data[ce] == _INFORM_TAG
         if version == 3:  # msgGlobalData: msgID, msgMaxSize, msgFlags
-            tag, gs, _ge = _tlv(data, ve)
+            tag, gs, _ge = ber_header(data, ve)
             if tag != 0x30:
                 return False
-            _t, _s, e = _tlv(data, gs)
-            _t, _s, e = _tlv(data, e)
-            tag, fs, fe = _tlv(data, e)
+            _t, _s, e = ber_header(data, gs)
+            _t, _s, e = ber_header(data, e)
+            tag, fs, fe = ber_header(data, e)
             return tag == 0x04 and fe - fs == 1 and bool(data[fs] & _REPORTABLE)
     except ValueError:
         return False
@@ -120,11 +103,7 @@ def v2c_request_id(data: bytes) -> int | None:
     """The request-id of a v2c PDU as sent (pysnmp's v1/v2c processing replaces it by its own
     unique number before the application sees it; v3's keeps it)."""
     try:
-        _t, pos, _e = _tlv(data, 0)
-        _t, _s, ve = _tlv(data, pos)
-        _t, _s, ce = _tlv(data, ve)
-        _t, ps, _pe = _tlv(data, ce)
-        tag, rs, re_ = _tlv(data, ps)
+        tag, rs, re_ = request_id_element(data)
     except ValueError:
         return None
     return int.from_bytes(data[rs:re_], "big", signed=True) if tag == 0x02 and 0 < re_ - rs <= 5 else None
@@ -257,8 +236,8 @@ class InformAnswerer:
 
 def _version(data: bytes) -> int | None:
     try:
-        _t, pos, _e = _tlv(data, 0)
-        tag, vs, ve = _tlv(data, pos)
+        _t, pos, _e = ber_header(data, 0)
+        tag, vs, ve = ber_header(data, pos)
     except ValueError:
         return None
     return data[vs] if tag == 0x02 and ve - vs == 1 else None

@@ -97,7 +97,7 @@ def encode_request(
 
 
 # ---- decoding ----------------------------------------------------------------------------------
-def _header(data: bytes, pos: int) -> tuple[int, int, int]:
+def ber_header(data: bytes, pos: int) -> tuple[int, int, int]:
     """(tag, content start, content end) of the TLV at pos."""
     try:
         tag = data[pos]
@@ -113,6 +113,16 @@ def _header(data: bytes, pos: int) -> tuple[int, int, int]:
     if end > len(data):
         raise BerError("TLV longer than the datagram")
     return tag, pos, end
+
+
+def request_id_element(data: bytes) -> tuple[int, int, int]:
+    """(tag, content start, content end) of a v1/v2c message's request-id: it sits at a fixed
+    depth (message, version, community, PDU), so only those headers are read."""
+    _, pos, _ = ber_header(data, 0)
+    _, _, pos = ber_header(data, pos)
+    _, _, pos = ber_header(data, pos)
+    _, pos, _ = ber_header(data, pos)
+    return ber_header(data, pos)
 
 
 def decode_oid(content: bytes) -> tuple[int, ...]:
@@ -149,24 +159,24 @@ def _value(tag: int, content: bytes) -> Any:
 
 def decode_response(data: bytes) -> tuple[int, int, int, list[VarBind]]:
     """(request-id, error-status, error-index, varbinds) of a v2c Response PDU."""
-    tag, pos, _end = _header(data, 0)
+    tag, pos, _end = ber_header(data, 0)
     if tag != 0x30:
         raise BerError("not an SNMP message (no SEQUENCE)")
-    tag, s, pos = _header(data, pos)  # version
-    tag, s, pos = _header(data, pos)  # community
-    tag, pos, _pdu_end = _header(data, pos)
+    tag, s, pos = ber_header(data, pos)  # version
+    tag, s, pos = ber_header(data, pos)  # community
+    tag, pos, _pdu_end = ber_header(data, pos)
     if tag != 0xA2:
         raise BerError(f"expected a Response PDU, got tag 0x{tag:02x}")
     fields = []
     for _ in range(3):
-        tag, s, pos = _header(data, pos)
+        tag, s, pos = ber_header(data, pos)
         fields.append(int.from_bytes(data[s:pos], "big", signed=True))
-    tag, pos, vbl_end = _header(data, pos)
+    tag, pos, vbl_end = ber_header(data, pos)
     out: list[VarBind] = []
     while pos < vbl_end:
-        _, vb_start, vb_end = _header(data, pos)
-        _, os_, oe = _header(data, vb_start)
-        vtag, vs, ve = _header(data, oe)
+        _, vb_start, vb_end = ber_header(data, pos)
+        _, os_, oe = ber_header(data, vb_start)
+        vtag, vs, ve = ber_header(data, oe)
         out.append((decode_oid(data[os_:oe]), _value(vtag, data[vs:ve])))
         pos = vb_end
     return fields[0], fields[1], fields[2], out
@@ -181,12 +191,7 @@ class _Protocol(asyncio.DatagramProtocol):
     def datagram_received(self, data: bytes, addr: Any) -> None:
         t = time.time()  # before the reply queues behind other work on the loop
         try:
-            # The request-id sits at a fixed depth; decode just enough to find it.
-            _, pos, _ = _header(data, 0)
-            _, _, pos = _header(data, pos)
-            _, _, pos = _header(data, pos)
-            _, pos, _ = _header(data, pos)
-            _, s, e = _header(data, pos)
+            _, s, e = request_id_element(data)
             request_id = int.from_bytes(data[s:e], "big", signed=True)
         except BerError:
             self.malformed += 1
