@@ -149,8 +149,8 @@ static int utf16_out(Buf *b, const uint8_t *p, uint32_t units, int json) {
                 case '\t': *o++ = 't'; break;
                 default:
                     *o++ = 'u'; *o++ = '0'; *o++ = '0';
-                    *o++ = "0123456789abcdef"[ch >> 4];
-                    *o++ = "0123456789abcdef"[ch & 15];
+                    *o++ = "0123456789ABCDEF"[ch >> 4];
+                    *o++ = "0123456789ABCDEF"[ch & 15];
                 }
             } else {
                 *o++ = (char)ch;
@@ -246,6 +246,8 @@ static int content_token(Dec *d, uint32_t *pp, uint32_t end, int32_t *first, int
         if (p + 4 > end || c[p + 1] != 0x01) return -1;
         uint32_t units = u16(c + p + 2);
         if (units == 0 || p + 4 + 2 * units > end) return -1;
+        for (uint32_t k = 0; k < units; k++) /* evtx cuts text at a NUL: not taken */
+            if (u16(c + p + 4 + 2 * k) == 0) return -1;
         if ((n = new_node(d)) < 0) return -1;
         d->nodes[n].kind = N_TEXT;
         d->nodes[n].off = p + 4;
@@ -253,6 +255,8 @@ static int content_token(Dec *d, uint32_t *pp, uint32_t end, int32_t *first, int
         *pp = p + 4 + 2 * units;
     } else if (tok == 0x0D || tok == 0x0E) {
         if (p + 4 > end) return -1;
+        uint8_t t = c[p + 3]; /* the declared type: evtx fails on an unknown one */
+        if (t > 0x15 && t != 0x21) return -1;
         if ((n = new_node(d)) < 0) return -1;
         d->nodes[n].kind = N_SUBST;
         d->nodes[n].optional = tok == 0x0E;
@@ -421,6 +425,8 @@ static int instance(Dec *d, uint32_t *pp, uint32_t end, int nest) {
         uint32_t fs = fixed_size(t);
         if (fs) {
             if (size != fs) return -1;
+            /* a bool evtx reads only as 0 or 1 (other values it writes as an integer) */
+            if (t == 0x0D && u32(c + vp) > 1) return -1;
         } else if (t == 0x00) {
             if (size != 0) return -1;
         } else if (t == 0x01) { /* UTF-16: evtx cuts it at the first NUL */
@@ -428,13 +434,9 @@ static int instance(Dec *d, uint32_t *pp, uint32_t end, int nest) {
             uint32_t units = size / 2, k = 0;
             while (k < units && u16(c + vp + 2 * k) != 0) k++;
             v->len = k;
-        } else if (t == 0x02) { /* ANSI: only ASCII (the codec does not matter), cut at NUL */
-            uint32_t k = 0;
-            while (k < size && c[vp + k] != 0) {
-                if (c[vp + k] >= 0x80) return -1;
-                k++;
-            }
-            v->len = k;
+        } else if (t == 0x02) { /* ANSI: only ASCII without NUL (no codec, no NUL rule) */
+            for (uint32_t k = 0; k < size; k++)
+                if (c[vp + k] == 0 || c[vp + k] >= 0x80) return -1;
         } else if (t == 0x0E) {
             /* binary: any size */
         } else if (t == 0x13) { /* SID: revision, count, 6-byte authority, count x 4 */
@@ -455,6 +457,29 @@ static int instance(Dec *d, uint32_t *pp, uint32_t end, int nest) {
     }
     *pp = vp;
     return ci;
+}
+
+/* evtx reads the header's string and template tables (and the chains their entries start)
+ * before any record, and fails the chunk when one is out of bounds: decline such a chunk, and
+ * one whose listed templates this parser does not take. */
+static int tables_ok(Dec *d) {
+    const uint8_t *c = d->c;
+    for (int i = 0; i < 64; i++) {
+        uint32_t off = u32(c + 128 + 4 * i);
+        for (int steps = 0; off; steps++) {
+            if (steps > 4096 || off < CHUNK_HEADER || off > CHUNK - 8) return -1;
+            if (off + 8 + 2u * u16(c + off + 6) + 2 > CHUNK) return -1;
+            off = u32(c + off);
+        }
+    }
+    for (int i = 0; i < 32; i++) {
+        uint32_t off = u32(c + 384 + 4 * i);
+        for (int steps = 0; off; steps++) {
+            if (steps > 4096 || template_at(d, off) < 0) return -1;
+            off = u32(c + off);
+        }
+    }
+    return 0;
 }
 
 /* ---------- the resolved tree, walked the way evtx's renderer sees it ---------- */
@@ -618,7 +643,7 @@ static int value_text(Dec *d, const Val *v) {
         for (uint32_t i = 0; i < v->len; i++) {
             uint8_t ch = p[i];
             if (ch < 0x20 || ch == '"' || ch == '\\') {
-                char esc[6] = {'\\', 'u', '0', '0', "0123456789abcdef"[ch >> 4], "0123456789abcdef"[ch & 15]};
+                char esc[6] = {'\\', 'u', '0', '0', "0123456789ABCDEF"[ch >> 4], "0123456789ABCDEF"[ch & 15]};
                 switch (ch) {
                 case '"': PUTS(b, "\\\""); break;
                 case '\\': PUTS(b, "\\\\"); break;
@@ -958,12 +983,15 @@ static PyObject *decode_chunk(PyObject *self, PyObject *arg) {
     uint64_t last_id = u64(c + 32);
     uint32_t free_off = u32(c + 48);
     if (u32(c + 40) != 128 || free_off > CHUNK) goto decline;
+    if (tables_ok(d) < 0) goto decline;
     uint32_t p = CHUNK_HEADER;
     while (p < free_off) {
         if (p + 28 > free_off || u32(c + p) != 0x00002a2a) goto decline;
         uint32_t size = u32(c + p + 4);
         if (size < 28 || size > free_off - p || u32(c + p + size - 4) != size) goto decline;
         uint64_t id = u64(c + p + 8);
+        /* evtx converts the record's FILETIME: keep to the years it can write (to 9999) */
+        if (u64(c + p + 16) / 10000000u > 11644473600u + 253402300799u) goto decline;
         if (record(d, p + 24, p + size - 4) < 0) goto decline;
         PyObject *s = out_str(&d->out);
         if (!s) goto fail;
