@@ -35,6 +35,10 @@
 #include <stdint.h>
 #include <string.h>
 
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "_evtxfast reads little-endian fields with plain loads (setup.py: optional, evtx then reads)"
+#endif
+
 #define CHUNK 65536u
 #define CHUNK_HEADER 512u
 #define MAX_DEPTH 48
@@ -110,8 +114,8 @@ typedef struct {
     Buf out;
 } Dec;
 
-static inline uint16_t u16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
-static inline uint32_t u32(const uint8_t *p) { return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24); }
+static inline uint16_t u16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; } /* little-endian hosts */
+static inline uint32_t u32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
 static inline uint64_t u64(const uint8_t *p) { return (uint64_t)u32(p) | ((uint64_t)u32(p + 4) << 32); }
 
 static int new_node(Dec *d) {
@@ -135,6 +139,24 @@ static int utf16_out(Buf *b, const uint8_t *p, uint32_t units, int json) {
     if (grow(b, (size_t)units * 6) < 0) return -1;
     char *o = b->p + b->n;
     for (uint32_t i = 0; i < units; i++) {
+        /* four plain ASCII units at a time (no escape): the bulk of every record */
+        while (i + 4 <= units) {
+            uint64_t w;
+            memcpy(&w, p + 2 * i, 8);
+            const uint64_t lo7 = 0x0080008000800080ull;
+            if (w & 0xFF80FF80FF80FF80ull) break;                   /* a unit >= 0x80 */
+            if (((w + 0x0060006000600060ull) & lo7) != lo7) break;  /* a unit < 0x20 */
+            if (json && ((((w ^ 0x0022002200220022ull) + 0x007F007F007F007Full) & lo7) != lo7 ||
+                         (((w ^ 0x005C005C005C005Cull) + 0x007F007F007F007Full) & lo7) != lo7))
+                break;                                              /* '"' or '\\' */
+            o[0] = (char)(w & 0x7F);
+            o[1] = (char)((w >> 16) & 0x7F);
+            o[2] = (char)((w >> 32) & 0x7F);
+            o[3] = (char)((w >> 48) & 0x7F);
+            o += 4;
+            i += 4;
+        }
+        if (i >= units) break;
         uint32_t ch = u16(p + 2 * i);
         if (ch < 0x80) {
             if (json && (ch < 0x20 || ch == '"' || ch == '\\')) {
@@ -491,7 +513,7 @@ typedef struct {
     const Val *v; /* R_VAL */
 } RItem;
 
-static int optional_empty(const Val *v) {
+static inline int optional_empty(const Val *v) {
     switch (v->type) {
     case 0x00: return 1;
     case 0x01: case 0x02: case 0x0E: case 0x21: return v->len == 0;
@@ -500,7 +522,7 @@ static int optional_empty(const Val *v) {
 }
 
 /* The item that node `n` (in context `ctx`) stands for; R_NONE when dropped. */
-static void resolve(const Dec *d, int32_t n, int32_t ctx, RItem *r) {
+static inline void resolve(const Dec *d, int32_t n, int32_t ctx, RItem *r) {
     const TNode *t = &d->nodes[n];
     r->kind = R_NONE;
     if (t->kind == N_ELEM) {

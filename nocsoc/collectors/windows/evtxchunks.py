@@ -8,8 +8,8 @@ declines (None) any chunk it does not read exactly as evtx: that chunk alone the
 as a one-chunk file (the file's own header, then the chunk), so evtx's answer for it, records
 or errors, is what the caller gets. A chunk whose CRC32s do not match goes to evtx unread.
 
-`NOCSOC_EVTX_DECODER=c` switches the C decoder on (`rust`, the default for now: every chunk
-goes to evtx, the reference path, also what runs where the C extension is not built).
+`NOCSOC_EVTX_DECODER=rust` sends every chunk to evtx (the reference path; also what runs where
+the C extension is not built).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ _ZERO = bytes(CHUNK)  # a preallocated chunk never written to: evtx skips it (no
 
 def c_decoder_on() -> bool:
     """Whether records_texts decodes chunks in C (built, and not switched off)."""
-    return _decode_chunk is not None and os.environ.get("NOCSOC_EVTX_DECODER", "rust") == "c"
+    return _decode_chunk is not None and os.environ.get("NOCSOC_EVTX_DECODER", "c") != "rust"
 
 
 def crcs_ok(chunk: bytes) -> bool:

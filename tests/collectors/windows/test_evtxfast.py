@@ -205,3 +205,31 @@ def test_read_evtx_gives_the_same_events_and_detections(corpus: dict[str, list[P
     got = _read(paths)
     assert len(got[0]) == 2618
     assert got == ref
+
+
+def _detections(paths: list[Path], ruleset: Any) -> list[tuple[str, str]]:
+    from nocsoc.detections.engine import Engine
+
+    engine = Engine(ruleset)
+    out = []
+    for p in paths:
+        for ev in read_evtx(p, InputReport(str(p)), threads=1):
+            out += [(d.rule_id, ev.raw) for d in engine.process(ev)]
+    return out
+
+
+def test_the_same_detections_with_all_windows_rules(corpus: dict[str, list[Path]],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from nocsoc.detections.loader import load_rules
+
+    root = SHARED / "sigmahq"
+    ruleset = load_rules([root / "rules" / "windows", root / "rules-emerging-threats",
+                          root / "rules-threat-hunting"])
+    paths = corpus["regression"] + corpus["repacked"] + corpus["day"]
+    monkeypatch.setenv("NOCSOC_EVTX_DECODER", "rust")
+    ref = _detections(paths, ruleset)
+    monkeypatch.setenv("NOCSOC_EVTX_DECODER", "c")
+    got = _detections(paths, ruleset)
+    print(f"detections: {len(got)} with the C decoder, {len(ref)} with evtx")
+    assert len(ref) > 3000
+    assert got == ref
