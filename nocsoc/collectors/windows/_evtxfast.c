@@ -112,14 +112,6 @@ typedef struct {
     Val *vals;
     int nvals, cvals;
     Buf out;
-    int32_t root_ctx; /* the record's outer template instance */
-    /* the flat fields (decode_chunk's second argument) */
-    PyObject *attrs_map; /* fields._ATTRS_BY_ELEMENT: element -> {attribute: field} */
-    PyObject *interned;  /* str -> the one str of that text, for this chunk */
-    PyObject *nobj[NCAP]; /* a name slot's str */
-    PyObject **tobj;      /* a text node's str (Data names) */
-    int tobj_cap;
-    Buf tmp;
 } Dec;
 
 static inline uint16_t u16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; } /* little-endian hosts */
@@ -662,16 +654,17 @@ static int write_systime(Buf *b, const uint8_t *p) {
 }
 
 /* A value's text (inside a JSON string). */
-static int value_text(Dec *d, const Val *v, Buf *b, int json) {
+static int value_text(Dec *d, const Val *v) {
+    Buf *b = &d->out;
     const uint8_t *p = d->c + v->off;
     static const char HEX[] = "0123456789ABCDEF";
     switch (v->type) {
     case 0x00: return 0;
-    case 0x01: return utf16_out(b, p, v->len, json);
+    case 0x01: return utf16_out(b, p, v->len, 1);
     case 0x02:
         for (uint32_t i = 0; i < v->len; i++) {
             uint8_t ch = p[i];
-            if (json && (ch < 0x20 || ch == '"' || ch == '\\')) {
+            if (ch < 0x20 || ch == '"' || ch == '\\') {
                 char esc[6] = {'\\', 'u', '0', '0', "0123456789ABCDEF"[ch >> 4], "0123456789ABCDEF"[ch & 15]};
                 switch (ch) {
                 case '"': PUTS(b, "\\\""); break;
@@ -747,29 +740,26 @@ static int value_number(Dec *d, const Val *v) {
         if (u32(d->c + v->off)) PUTS(b, "true"); else PUTS(b, "false");
         return 0;
     }
-    return value_text(d, v, b, 1);
+    return value_text(d, v);
 }
 
-/* text content of nodes (elements skipped) into b: the inside of a JSON string (`json`), or
- * the text itself */
-static int text_into(Dec *d, int32_t first, int32_t ctx, Buf *b, int json) {
+/* text content of nodes (elements skipped): the inside of a JSON string */
+static int text_content(Dec *d, int32_t first, int32_t ctx) {
     RItem r;
     for (int32_t n = first; n >= 0; n = d->nodes[n].next) {
         resolve(d, n, ctx, &r);
         if (r.kind == R_TEXT) {
-            TRY(utf16_out(b, d->c + d->nodes[n].off, d->nodes[n].len, json));
+            TRY(utf16_out(&d->out, d->c + d->nodes[n].off, d->nodes[n].len, 1));
         } else if (r.kind == R_VAL) {
-            TRY(value_text(d, r.v, b, json));
+            TRY(value_text(d, r.v));
         }
     }
     return 0;
 }
 
-static int text_content(Dec *d, int32_t first, int32_t ctx) { return text_into(d, first, ctx, &d->out, 1); }
-
 /* evtx's render_content_as_json_value: a lone number value unquoted, else the text quoted.
  * `skip`: the *_skip_elements flavour (elements and empty values do not count). */
-static const Val *lone_number(const Dec *d, int32_t first, int32_t ctx, int skip) {
+static int content_value(Dec *d, int32_t first, int32_t ctx, int skip) {
     RItem r;
     const Val *single = NULL;
     int count = 0, ok = 1;
@@ -788,12 +778,7 @@ static const Val *lone_number(const Dec *d, int32_t first, int32_t ctx, int skip
         single = r.v;
     }
     if (!skip && count != 1) ok = 0;
-    return ok && single && is_number_type(single->type) ? single : NULL;
-}
-
-static int content_value(Dec *d, int32_t first, int32_t ctx, int skip) {
-    const Val *single = lone_number(d, first, ctx, skip);
-    if (single) return value_number(d, single);
+    if (ok && single && is_number_type(single->type)) return value_number(d, single);
     PUTC(&d->out, '"');
     TRY(text_content(d, first, ctx));
     PUTC(&d->out, '"');
@@ -971,7 +956,6 @@ static int record(Dec *d, uint32_t p, uint32_t end) {
     int ci = instance(d, &p, end, 0);
     if (ci < 0 || p >= end || c[p] != 0x00) return -1;
     int32_t root = d->ctx[ci].root;
-    d->root_ctx = ci;
     Buf *b = &d->out;
     PUTS(b, "{\"");
     TRY(put_name(d, d->nodes[root].name));
@@ -979,266 +963,6 @@ static int record(Dec *d, uint32_t p, uint32_t end) {
     TRY(element_value(d, root, ci, 0, 0));
     PUTC(b, '}');
     return 0;
-}
-
-
-/* ---------- the flat fields, as fields.record_fields(text) gives them ----------
- * The same dict (keys, values, types, order) that flatten_record_py(orjson.loads(text))
- * makes of the text above, built from the tree instead of the text; 0 (the caller runs
- * record_fields on the text) for the shapes it leaves to that reference: System with its own
- * attributes or text, a repeated System child, an EventID that is no integer, EventData with
- * text, nameless (positional) Data, other children, nested elements in a Data, a Data name
- * that is a substitution, repeats, holds a space or starts with '#', and any UserData. */
-
-/* 1 ok (*out a new reference), 0 declined, -1 error */
-static int interned_str(Dec *d, const char *p, size_t n, int high, PyObject **out) {
-    PyObject *s = high ? PyUnicode_DecodeUTF8(p, (Py_ssize_t)n, "strict") : PyUnicode_New((Py_ssize_t)n, 127);
-    if (!s) return -1;
-    if (!high) memcpy(PyUnicode_DATA(s), p, n);
-    if (!d->interned && !(d->interned = PyDict_New())) {
-        Py_DECREF(s);
-        return -1;
-    }
-    PyObject *one = PyDict_SetDefault(d->interned, s, s);
-    Py_DECREF(s);
-    if (!one) return -1;
-    *out = Py_NewRef(one);
-    return 1;
-}
-
-static PyObject *name_obj(Dec *d, int32_t slot) {
-    if (!d->nobj[slot]) {
-        PyObject *o;
-        if (interned_str(d, d->names.p + d->nstart[slot], d->nlen[slot], (d->nflag[slot] & F_HIGH) != 0, &o) < 0)
-            return NULL;
-        d->nobj[slot] = o;
-    }
-    return d->nobj[slot];
-}
-
-/* a template text node's str (a Data name), cached per node */
-static PyObject *text_obj(Dec *d, int32_t n) {
-    if (n >= d->tobj_cap) {
-        int cap = d->ncap;
-        PyObject **t = PyMem_Realloc(d->tobj, (size_t)cap * sizeof(PyObject *));
-        if (!t) return NULL;
-        memset(t + d->tobj_cap, 0, (size_t)(cap - d->tobj_cap) * sizeof(PyObject *));
-        d->tobj = t;
-        d->tobj_cap = cap;
-    }
-    if (!d->tobj[n]) {
-        d->tmp.n = 0;
-        d->tmp.high = 0;
-        if (utf16_out(&d->tmp, d->c + d->nodes[n].off, d->nodes[n].len, 0) < 0) return NULL;
-        PyObject *o;
-        if (interned_str(d, d->tmp.p, d->tmp.n, d->tmp.high, &o) < 0) return NULL;
-        d->tobj[n] = o;
-    }
-    return d->tobj[n];
-}
-
-static PyObject *py_number(Dec *d, const Val *v) {
-    const uint8_t *p = d->c + v->off;
-    switch (v->type) {
-    case 0x03: return PyLong_FromLong((int8_t)p[0]);
-    case 0x04: return PyLong_FromLong(p[0]);
-    case 0x05: return PyLong_FromLong((int16_t)u16(p));
-    case 0x06: return PyLong_FromLong(u16(p));
-    case 0x07: return PyLong_FromLong((int32_t)u32(p));
-    case 0x08: return PyLong_FromUnsignedLong(u32(p));
-    case 0x09: return PyLong_FromLongLong((int64_t)u64(p));
-    case 0x0A: return PyLong_FromUnsignedLongLong(u64(p));
-    default: return PyBool_FromLong(u32(p) != 0);
-    }
-}
-
-/* Short ASCII values (host, channel and user names, "-", GUIDs, hashes' prefixes...) repeat
- * from record to record: one str made and shared (they are immutable) saves its allocation,
- * its free, and the engine's hashing of it again. */
-#define VCACHE 4096
-#define VCACHE_MAXLEN 64
-static struct { uint64_t h; PyObject *s; } vcache[VCACHE];
-
-/* a cheap slot hash (first and last 8 bytes, length): the bytes are compared on a hit */
-static uint64_t bytes_hash(const char *s, size_t n) {
-    uint64_t a = 0, b = 0;
-    if (n >= 8) {
-        memcpy(&a, s, 8);
-        memcpy(&b, s + n - 8, 8);
-    } else {
-        for (size_t i = 0; i < n; i++) a = (a << 8) | (uint8_t)s[i];
-    }
-    uint64_t h = (a * 0x9E3779B97F4A7C15ull) ^ (b * 0xC2B2AE3D27D4EB4Full) ^ (uint64_t)n;
-    return h ^ (h >> 31);
-}
-
-/* the JSON value content_value writes, as the object orjson reads it back; NULL: declined
- * (the UTF-16 was not text) or an error (PyErr_Occurred) */
-static PyObject *py_content(Dec *d, int32_t first, int32_t ctx, int skip) {
-    const Val *single = lone_number(d, first, ctx, skip);
-    if (single) return py_number(d, single);
-    d->tmp.n = 0;
-    d->tmp.high = 0;
-    if (text_into(d, first, ctx, &d->tmp, 0) < 0) return NULL;
-    size_t n = d->tmp.n;
-    if (d->tmp.high) return PyUnicode_DecodeUTF8(d->tmp.p, (Py_ssize_t)n, "strict");
-    uint64_t h = 0;
-    size_t slot = 0;
-    if (n <= VCACHE_MAXLEN) {
-        h = bytes_hash(d->tmp.p, n);
-        slot = (size_t)(h ^ (h >> 29)) & (VCACHE - 1);
-        PyObject *c = vcache[slot].s;
-        if (c && vcache[slot].h == h && (size_t)PyUnicode_GET_LENGTH(c) == n &&
-            memcmp(PyUnicode_DATA(c), d->tmp.p, n) == 0)
-            return Py_NewRef(c);
-    }
-    PyObject *s = PyUnicode_New((Py_ssize_t)n, 127);
-    if (!s) return NULL;
-    memcpy(PyUnicode_DATA(s), d->tmp.p, n);
-    if (n <= VCACHE_MAXLEN) {
-        Py_XSETREF(vcache[slot].s, Py_NewRef(s));
-        vcache[slot].h = h;
-    }
-    return s;
-}
-
-static int set_item(PyObject *out, PyObject *k, PyObject *v) {
-    if (!v) return -1;
-    int rc = PyDict_SetItem(out, k, v);
-    Py_DECREF(v);
-    return rc;
-}
-
-static int name_is(const Dec *d, int32_t slot, const char *s, size_t n) {
-    return d->nlen[slot] == n && memcmp(d->names.p + d->nstart[slot], s, n) == 0;
-}
-
-/* System's children into out: 1 done, 0 declined, -1 error */
-static int system_fields(Dec *d, int32_t el, int32_t ctx, PyObject *out) {
-    if (attrs_have_text(d, el, ctx) || has_text(d, d->nodes[el].kids, ctx)) return 0;
-    int32_t seen[MAX_UNIQUE_NAMES];
-    int nseen = 0;
-    RItem r;
-    for (int32_t n = d->nodes[el].kids; n >= 0; n = d->nodes[n].next) {
-        resolve(d, n, ctx, &r);
-        if (r.kind != R_ELEM) continue;
-        int32_t cn = r.node, slot = d->nodes[cn].name;
-        PyObject *key = name_obj(d, slot);
-        if (!key) return -1;
-        for (int i = 0; i < nseen; i++)
-            if (d->nobj[seen[i]] == key) return 0; /* `Name_1`: left to the reference */
-        if (nseen == MAX_UNIQUE_NAMES) return 0;
-        seen[nseen++] = slot;
-        int32_t kids = d->nodes[cn].kids;
-        int text = has_text(d, kids, r.ctx), atext = attrs_have_text(d, cn, r.ctx);
-        int elem = has_elem(d, kids, r.ctx);
-        if (!elem && !text && !atext) continue; /* null */
-        if (!elem && !atext) {
-            if (set_item(out, key, py_content(d, kids, r.ctx, 0)) < 0) return PyErr_Occurred() ? -1 : 0;
-            continue;
-        }
-        if (atext) {
-            PyObject *names = PyDict_GetItemWithError(d->attrs_map, key);
-            if (!names && PyErr_Occurred()) return -1;
-            if (names && !PyDict_CheckExact(names)) return 0;
-            for (int32_t a = d->nodes[cn].attrs; names && a >= 0; a = d->nodes[a].next) {
-                if (!has_text(d, d->nodes[a].kids, r.ctx)) continue;
-                PyObject *aname = name_obj(d, d->nodes[a].name);
-                if (!aname) return -1;
-                PyObject *field = PyDict_GetItemWithError(names, aname);
-                if (!field) {
-                    if (PyErr_Occurred()) return -1;
-                    continue;
-                }
-                if (set_item(out, field, py_content(d, d->nodes[a].kids, r.ctx, 0)) < 0)
-                    return PyErr_Occurred() ? -1 : 0;
-            }
-        }
-        if (text && set_item(out, key, py_content(d, kids, r.ctx, 1)) < 0) return PyErr_Occurred() ? -1 : 0;
-    }
-    return 1;
-}
-
-/* EventData's Data children by name: 1 done, 0 declined, -1 error */
-static int data_fields(Dec *d, int32_t el, int32_t ctx, PyObject *out) {
-    int32_t kids = d->nodes[el].kids;
-    int text = has_text(d, kids, ctx), atext = attrs_have_text(d, el, ctx), elem = has_elem(d, kids, ctx);
-    if (!elem && !text && !atext) return 1; /* null */
-    if (text) return 0;
-    if (!elem) return 1; /* only attributes: `#attributes`, dropped */
-    PyObject *seen[MAX_UNIQUE_NAMES];
-    int nseen = 0;
-    RItem r, q;
-    for (int32_t n = kids; n >= 0; n = d->nodes[n].next) {
-        resolve(d, n, ctx, &r);
-        if (r.kind != R_ELEM) continue;
-        int32_t cn = r.node;
-        if (!(d->nflag[d->nodes[cn].name] & F_DATA)) return 0;
-        int32_t a = name_attr(d, cn);
-        if (a < 0) return 0; /* a nameless Data: positional, or skipped beside named ones */
-        int32_t first = d->nodes[a].kids;
-        if (first < 0 || d->nodes[first].next >= 0) return 0;
-        resolve(d, first, r.ctx, &q);
-        if (q.kind != R_TEXT) return 0;
-        PyObject *key = text_obj(d, first);
-        if (!key) return -1;
-        const char *kt = PyUnicode_AsUTF8(key);
-        if (!kt) return -1;
-        if (kt[0] == '#' || strchr(kt, ' ')) return 0;
-        for (int i = 0; i < nseen; i++)
-            if (seen[i] == key) return 0;
-        if (nseen == MAX_UNIQUE_NAMES) return 0;
-        seen[nseen++] = key;
-        int32_t dk = d->nodes[cn].kids;
-        if (has_elem(d, dk, r.ctx)) return 0;
-        PyObject *v;
-        if (!has_text(d, dk, r.ctx)) {
-            v = PyUnicode_New(0, 127);
-        } else {
-            v = py_content(d, dk, r.ctx, 0);
-            if (!v && !PyErr_Occurred()) return 0;
-        }
-        if (set_item(out, key, v) < 0) return -1;
-    }
-    return 1;
-}
-
-/* The record's fields (d->root_ctx, after record()): 1 (*out a new dict), 0 declined, -1 error */
-static int record_fields(Dec *d, PyObject **res) {
-    int32_t ci = d->root_ctx, root = d->ctx[ci].root;
-    if (!name_is(d, d->nodes[root].name, "Event", 5)) return 0;
-    int32_t sys = -1, sysc = -1, ed = -1, edc = -1;
-    RItem r;
-    for (int32_t n = d->nodes[root].kids; n >= 0; n = d->nodes[n].next) {
-        resolve(d, n, ci, &r);
-        if (r.kind != R_ELEM) continue;
-        int32_t slot = d->nodes[r.node].name;
-        if (sys < 0 && name_is(d, slot, "System", 6)) {
-            sys = r.node;
-            sysc = r.ctx;
-        } else if (ed < 0 && name_is(d, slot, "EventData", 9)) {
-            ed = r.node;
-            edc = r.ctx;
-        } else if (name_is(d, slot, "UserData", 8)) {
-            int32_t k = d->nodes[r.node].kids;
-            if (has_text(d, k, r.ctx) || has_elem(d, k, r.ctx) || attrs_have_text(d, r.node, r.ctx)) return 0;
-        }
-    }
-    if (sys < 0 || !has_elem(d, d->nodes[sys].kids, sysc)) return 0;
-    PyObject *out = _PyDict_NewPresized(32); /* a record's ~30 fields, without growing thrice */
-    if (!out) return -1;
-    int rc = system_fields(d, sys, sysc, out);
-    if (rc == 1) {
-        PyObject *eid = PyDict_GetItemString(out, "EventID");
-        if (!eid || !PyLong_CheckExact(eid)) rc = 0;
-    }
-    if (rc == 1 && ed >= 0) rc = data_fields(d, ed, edc, out);
-    if (rc != 1) {
-        Py_DECREF(out);
-        return rc;
-    }
-    *res = out;
-    return 1;
 }
 
 static PyObject *out_str(const Buf *b) {
@@ -1251,11 +975,6 @@ static PyObject *out_str(const Buf *b) {
 }
 
 static void dec_free(Dec *d) {
-    for (int i = 0; i < NCAP; i++) Py_XDECREF(d->nobj[i]);
-    for (int i = 0; i < d->tobj_cap; i++) Py_XDECREF(d->tobj[i]);
-    PyMem_Free(d->tobj);
-    Py_XDECREF(d->interned);
-    PyMem_Free(d->tmp.p);
     PyMem_Free(d->nodes);
     PyMem_Free(d->names.p);
     PyMem_Free(d->ctx);
@@ -1263,19 +982,10 @@ static void dec_free(Dec *d) {
     PyMem_Free(d->out.p);
 }
 
-/* decode_chunk(chunk[, attrs_by_element]) -> list[str] | list[tuple[str, dict | None]] | None */
-static PyObject *decode_chunk(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs < 1 || nargs > 2) {
-        PyErr_SetString(PyExc_TypeError, "decode_chunk(chunk[, attrs_by_element])");
-        return NULL;
-    }
-    PyObject *attrs_map = nargs == 2 && args[1] != Py_None ? args[1] : NULL;
-    if (attrs_map && !PyDict_CheckExact(attrs_map)) {
-        PyErr_SetString(PyExc_TypeError, "decode_chunk: attrs_by_element must be a dict");
-        return NULL;
-    }
+/* decode_chunk(chunk) -> list[str] | None */
+static PyObject *decode_chunk(PyObject *self, PyObject *arg) {
     Py_buffer view;
-    if (PyObject_GetBuffer(args[0], &view, PyBUF_SIMPLE) < 0) return NULL;
+    if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0) return NULL;
     PyObject *result = NULL;
     if (view.len != (Py_ssize_t)CHUNK) {
         PyBuffer_Release(&view);
@@ -1289,7 +999,6 @@ static PyObject *decode_chunk(PyObject *self, PyObject *const *args, Py_ssize_t 
         return PyErr_NoMemory();
     }
     d->c = c;
-    d->attrs_map = attrs_map;
     PyObject *list = PyList_New(0);
     if (!list) goto done;
     if (memcmp(c, "ElfChnk\0", 8) != 0) goto decline;
@@ -1308,19 +1017,6 @@ static PyObject *decode_chunk(PyObject *self, PyObject *const *args, Py_ssize_t 
         if (record(d, p + 24, p + size - 4) < 0) goto decline;
         PyObject *s = out_str(&d->out);
         if (!s) goto fail;
-        if (attrs_map) {
-            PyObject *fields = NULL;
-            int frc = record_fields(d, &fields);
-            if (frc < 0) {
-                Py_DECREF(s);
-                goto fail;
-            }
-            PyObject *pair = PyTuple_Pack(2, s, frc ? fields : Py_None);
-            Py_XDECREF(fields);
-            Py_DECREF(s);
-            if (!pair) goto fail;
-            s = pair;
-        }
         int rc = PyList_Append(list, s);
         Py_DECREF(s);
         if (rc < 0) goto fail;
@@ -1343,12 +1039,10 @@ done:
 }
 
 static PyMethodDef methods[] = {
-    {"decode_chunk", (PyCFunction)(void (*)(void))decode_chunk, METH_FASTCALL,
-     "decode_chunk(chunk[, attrs_by_element]) -> list | None: each record's JSON text as evtx's "
-     "records_json writes it, or None when the chunk holds anything this does not read exactly "
-     "as evtx (the caller then hands the chunk to evtx). The caller checks the chunk's CRC32s. "
-     "With attrs_by_element (fields._ATTRS_BY_ELEMENT), (text, fields) pairs: the flat fields "
-     "fields.record_fields(text) gives, or None where this leaves them to it."},
+    {"decode_chunk", decode_chunk, METH_O,
+     "decode_chunk(chunk) -> list[str] | None: each record's JSON text as evtx's records_json "
+     "writes it, or None when the chunk holds anything this does not read exactly as evtx "
+     "(the caller then hands the chunk to evtx). The caller checks the chunk's CRC32s."},
     {NULL, NULL, 0, NULL},
 };
 

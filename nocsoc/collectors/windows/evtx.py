@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 
 from nocsoc.collectors.windows.event import windows_event
-from nocsoc.collectors.windows.evtxchunks import c_decoder_on, evtx_records, records
+from nocsoc.collectors.windows.evtxchunks import c_decoder_on, evtx_texts, record_texts
 from nocsoc.collectors.windows.fields import NotAnEvent, flatten_record, record_fields
 from nocsoc.collectors.windows.report import MAX_EVENT_BYTES, InputReport
 from nocsoc.events import LogEvent
@@ -102,23 +102,22 @@ def read_evtx(path: Path, report: InputReport, threads: int = 0) -> Iterator[Log
         return
     _check_size(path, report)
     source = f"evtx:{path.name}"
+    texts = record_texts(path, PyEvtxParser) if c_decoder_on() else evtx_texts(it)
     errors_in_a_row = 0
-    for rec in records(path, PyEvtxParser) if c_decoder_on() else evtx_records(it):
-        if type(rec) is not tuple:  # an error for one chunk (or record): evtx goes on with the next
+    for data in texts:
+        if type(data) is not str:  # an error for one chunk (or record): evtx goes on with the next
             report.bad_chunks += 1
-            report.note(str(rec).splitlines()[0][:300])
+            report.note(str(data).splitlines()[0][:300])
             errors_in_a_row += 1
             if errors_in_a_row > _MAX_ERRORS_IN_A_ROW:  # never spin on a parser that cannot advance
                 report.note(f"gave up after {errors_in_a_row} errors in a row")
                 return
             continue
         errors_in_a_row = 0
-        data, fields = rec
         # the common case without parse_record's frame (this runs once per record): in C, the
-        # fields (made with the text, or read from it); parse_record for the rest (too long,
-        # declined, not built), which counts them
+        # fields; parse_record for the rest (too long, declined, not built), which counts them
         if len(data) <= MAX_EVENT_BYTES \
-                and (fields is not None or (fields := record_fields(data)) is not None):
+                and (fields := record_fields(data)) is not None:
             ev, _ = windows_event(fields, data, parser="evtx", source=source, report=report)
             report.events += 1
             yield ev

@@ -1,11 +1,9 @@
-"""An .evtx file's records as JSON texts (with their flat fields), chunk by chunk, in C where it
-reads the chunk exactly as evtx does, else by evtx itself.
+"""An .evtx file's records as JSON texts, chunk by chunk, in C where it reads the chunk exactly
+as evtx does, else by evtx itself.
 
 Why: the Rust `evtx` package costs ~4 us a record in full chunks, plus the Python objects it
-hands over, and reading the fields back out of its text ~3 us more; `_evtxfast.decode_chunk`
-writes the same JSON text byte for byte and builds the same fields `fields.record_fields` reads
-from it, in one pass (tests/collectors/windows/test_evtxfast.py proves both equalities on every
-real record). It
+hands over; `_evtxfast.decode_chunk` writes the same JSON text byte for byte in ~1 us
+(tests/collectors/windows/test_evtxfast.py proves the equality on every real record). It
 declines (None) any chunk it does not read exactly as evtx: that chunk alone then goes to evtx,
 as a one-chunk file (the file's own header, then the chunk), so evtx's answer for it, records
 or errors, is what the caller gets. A chunk whose CRC32s do not match goes to evtx unread.
@@ -22,10 +20,6 @@ import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-from nocsoc.collectors.windows.fields import _ATTRS_BY_ELEMENT
-
-Record = tuple[str, dict[str, Any] | None]  # the JSON text, and its flat fields (None: not made)
 
 try:
     from nocsoc.collectors.windows._evtxfast import decode_chunk as _decode_chunk
@@ -52,8 +46,8 @@ def crcs_ok(chunk: bytes) -> bool:
         and zlib.crc32(chunk[CHUNK_HEADER:free]) == int.from_bytes(chunk[52:56], "little")
 
 
-def evtx_records(it: Iterator[dict[str, Any]], index: int | None = None) -> Iterator[Record | RuntimeError]:
-    """evtx's records_json() iterator as (text, None), or the error it raised for a chunk or a
+def evtx_texts(it: Iterator[dict[str, Any]], index: int | None = None) -> Iterator[str | RuntimeError]:
+    """evtx's records_json() iterator as record texts, or the error it raised for a chunk or a
     record (yielded, never raised: its iterator goes on after one). `index`: the iterator reads
     a one-chunk file made of that chunk of the real file, which its errors then name."""
     while True:
@@ -67,19 +61,18 @@ def evtx_records(it: Iterator[dict[str, Any]], index: int | None = None) -> Iter
             yield exc
             continue
         data = rec["data"]
-        yield (data if type(data) is str else str(data), None)
+        yield data if type(data) is str else str(data)
 
 
-def by_evtx(parser: Any, head: bytes, chunk: bytes, index: int) -> Iterator[Record | RuntimeError]:
+def by_evtx(parser: Any, head: bytes, chunk: bytes, index: int) -> Iterator[str | RuntimeError]:
     """One chunk read by evtx (`parser`: evtx.PyEvtxParser), as a file of that chunk alone."""
-    return evtx_records(parser(io.BytesIO(head + chunk), number_of_threads=1).records_json(), index)
+    return evtx_texts(parser(io.BytesIO(head + chunk), number_of_threads=1).records_json(), index)
 
 
-def records(path: Path, parser: Any) -> Iterator[Record | RuntimeError]:
-    """Every record of the file at `path`, in file order, as (JSON text, flat fields or None),
-    or the error evtx raised for a chunk or record. Like evtx, it reads whole chunks up to the
-    end of the file (a partial last chunk is not read: evtx.read_evtx's size check reports
-    it)."""
+def record_texts(path: Path, parser: Any) -> Iterator[str | RuntimeError]:
+    """Every record's JSON text of the file at `path`, in file order, or the error evtx raised
+    for a chunk or record. Like evtx, it reads whole chunks up to the end of the file (a
+    partial last chunk is not read: evtx.read_evtx's size check reports it)."""
     try:
         fh = open(path, "rb")  # noqa: SIM115 (closed below; a failure to open is yielded)
     except OSError as exc:
@@ -90,10 +83,9 @@ def records(path: Path, parser: Any) -> Iterator[Record | RuntimeError]:
         index = 0
         while len(chunk := fh.read(CHUNK)) == CHUNK:
             if chunk != _ZERO:
-                recs = _decode_chunk(chunk, _ATTRS_BY_ELEMENT) \
-                    if _decode_chunk is not None and crcs_ok(chunk) else None
-                if recs is not None:
-                    yield from recs
+                texts = _decode_chunk(chunk) if _decode_chunk is not None and crcs_ok(chunk) else None
+                if texts is not None:
+                    yield from texts
                 else:
                     yield from by_evtx(parser, head, chunk, index)
             index += 1
