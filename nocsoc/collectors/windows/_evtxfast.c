@@ -87,7 +87,8 @@ enum { F_DATA = 1, F_CONTAINER = 2, F_NAMEATTR = 4, F_HIGH = 8 };
 
 typedef struct {
     uint8_t type;
-    uint32_t off, len; /* chunk offset and size (strings: len in UTF-16 units, cut at NUL) */
+    uint8_t empty;     /* evtx's "optional and empty": dropped where the substitution is optional */
+    uint32_t off, len; /* chunk offset and size (UTF-16 strings: units, which end at a NUL) */
     int32_t sub;       /* BinXml: the nested instance's context */
 } Val;
 
@@ -133,8 +134,8 @@ static int new_node(Dec *d) {
     return d->nn++;
 }
 
-/* UTF-16LE units [p, p+units) -> UTF-8 into b; JSON-escaped when `json`. -1: an unpaired
- * surrogate (declined) or no memory. */
+/* UTF-16LE units [p, p+units) -> UTF-8 into b, up to a NUL unit (evtx ends its strings there);
+ * JSON-escaped when `json`. -1: an unpaired surrogate (declined) or no memory. */
 static int utf16_out(Buf *b, const uint8_t *p, uint32_t units, int json) {
     if (grow(b, (size_t)units * 6) < 0) return -1;
     char *o = b->p + b->n;
@@ -158,6 +159,7 @@ static int utf16_out(Buf *b, const uint8_t *p, uint32_t units, int json) {
         }
         if (i >= units) break;
         uint32_t ch = u16(p + 2 * i);
+        if (ch == 0) break;
         if (ch < 0x80) {
             if (json && (ch < 0x20 || ch == '"' || ch == '\\')) {
                 *o++ = '\\';
@@ -444,6 +446,7 @@ static int instance(Dec *d, uint32_t *pp, uint32_t end, int nest) {
         v->off = vp;
         v->len = size;
         v->sub = -1;
+        v->empty = (t == 0x00) || ((t == 0x02 || t == 0x0E || t == 0x21) && size == 0);
         uint32_t fs = fixed_size(t);
         if (fs) {
             if (size != fs) return -1;
@@ -451,11 +454,10 @@ static int instance(Dec *d, uint32_t *pp, uint32_t end, int nest) {
             if (t == 0x0D && u32(c + vp) > 1) return -1;
         } else if (t == 0x00) {
             if (size != 0) return -1;
-        } else if (t == 0x01) { /* UTF-16: evtx cuts it at the first NUL */
+        } else if (t == 0x01) { /* UTF-16: evtx cuts it at the first NUL (utf16_out stops there) */
             if (size & 1) return -1;
-            uint32_t units = size / 2, k = 0;
-            while (k < units && u16(c + vp + 2 * k) != 0) k++;
-            v->len = k;
+            v->len = size / 2;
+            v->empty = size == 0 || u16(c + vp) == 0;
         } else if (t == 0x02) { /* ANSI: only ASCII without NUL (no codec, no NUL rule) */
             for (uint32_t k = 0; k < size; k++)
                 if (c[vp + k] == 0 || c[vp + k] >= 0x80) return -1;
@@ -513,13 +515,7 @@ typedef struct {
     const Val *v; /* R_VAL */
 } RItem;
 
-static inline int optional_empty(const Val *v) {
-    switch (v->type) {
-    case 0x00: return 1;
-    case 0x01: case 0x02: case 0x0E: case 0x21: return v->len == 0;
-    default: return 0;
-    }
-}
+static inline int optional_empty(const Val *v) { return v->empty; }
 
 /* The item that node `n` (in context `ctx`) stands for; R_NONE when dropped. */
 static inline void resolve(const Dec *d, int32_t n, int32_t ctx, RItem *r) {
@@ -538,7 +534,7 @@ static inline void resolve(const Dec *d, int32_t n, int32_t ctx, RItem *r) {
         const Val *v = &d->vals[x->vals + t->idx];
         if (t->optional && optional_empty(v)) return;
         if (v->type == 0x21) {
-            if (v->len == 0) return;
+            if (v->empty) return;
             r->kind = R_ELEM;
             r->ctx = v->sub;
             r->node = d->ctx[v->sub].root;
