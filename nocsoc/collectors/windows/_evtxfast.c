@@ -107,6 +107,10 @@ typedef struct {
     uint32_t nkey[NCAP];
     uint32_t nstart[NCAP], nlen[NCAP];
     uint8_t nflag[NCAP];
+    int32_t nid[NCAP]; /* the first slot holding the same text: names compare by it */
+    int32_t order[NCAP];
+    uint32_t nhash[NCAP];
+    int nnames;
     Buf names;
     Ctx *ctx;
     int nctx, cctx;
@@ -238,6 +242,18 @@ static int name_at(Dec *d, uint32_t off, uint32_t *end) {
     if (n == 4 && memcmp(t, "Name", 4) == 0) f |= F_NAMEATTR;
     if (d->names.high) f |= F_HIGH;
     d->nflag[h] = f;
+    d->nid[h] = (int32_t)h;
+    uint32_t th = 2166136261u;
+    for (size_t i = 0; i < n; i++) th = (th ^ (uint8_t)t[i]) * 16777619u;
+    d->nhash[h] = th;
+    for (int i = 0; i < d->nnames; i++) { /* a few dozen names a chunk: once per new one */
+        int32_t o = d->order[i];
+        if (d->nhash[o] == th && d->nlen[o] == n && memcmp(d->names.p + d->nstart[o], t, n) == 0) {
+            d->nid[h] = o;
+            break;
+        }
+    }
+    if (d->nnames < NCAP) d->order[d->nnames++] = (int32_t)h;
     return (int)h;
 }
 
@@ -803,8 +819,34 @@ static int32_t name_attr(const Dec *d, int32_t el) {
 
 static int body(Dec *d, int32_t el, int32_t ctx, int in_container, int depth);
 
+/* The common leaf, `<X>%n</X>`: one substitution that is no element. 1 (*v: the value, NULL
+ * when dropped) or 0 (any other content: the general path). */
+static inline int lone_subst(const Dec *d, int32_t kids, int32_t ctx, const Val **v) {
+    if (kids < 0 || d->nodes[kids].next >= 0 || d->nodes[kids].kind != N_SUBST) return 0;
+    RItem r;
+    resolve(d, kids, ctx, &r);
+    if (r.kind == R_ELEM) return 0;
+    *v = r.kind == R_VAL && !optional_empty(r.v) ? r.v : NULL;
+    return 1;
+}
+
+/* one value as content_value writes a lone one: a number, or its text quoted */
+static int lone_value(Dec *d, const Val *v) {
+    if (is_number_type(v->type)) return value_number(d, v);
+    PUTC(&d->out, '"');
+    TRY(value_text(d, v));
+    PUTC(&d->out, '"');
+    return 0;
+}
+
 static int data_value(Dec *d, int32_t el, int32_t ctx, int depth) {
     int32_t kids = d->nodes[el].kids;
+    const Val *v;
+    if (lone_subst(d, kids, ctx, &v)) {
+        if (v) return lone_value(d, v);
+        PUTS(&d->out, "\"\"");
+        return 0;
+    }
     int elem = has_elem(d, kids, ctx);
     if (!has_text(d, kids, ctx) && !elem) {
         PUTS(&d->out, "\"\"");
@@ -819,11 +861,15 @@ static int body(Dec *d, int32_t el, int32_t ctx, int in_container, int depth) {
     Buf *b = &d->out;
     const TNode *e = &d->nodes[el];
     RItem r;
-    int flatten = 0;
-    if (in_container) {
-        for (int32_t n = e->kids; n >= 0 && !flatten; n = d->nodes[n].next) {
-            resolve(d, n, ctx, &r);
-            if (r.kind != R_ELEM || !(d->nflag[d->nodes[r.node].name] & F_DATA)) continue;
+    /* one look at the children: text among them, and (in EventData/UserData) whether the
+     * Data children are named (flattened) or how many there are (positional) */
+    int flatten = 0, text = 0, positional = 0, positional_done = 0;
+    for (int32_t n = e->kids; n >= 0; n = d->nodes[n].next) {
+        resolve(d, n, ctx, &r);
+        if (r.kind == R_TEXT || (r.kind == R_VAL && !optional_empty(r.v))) text = 1;
+        if (!in_container || r.kind != R_ELEM || !(d->nflag[d->nodes[r.node].name] & F_DATA)) continue;
+        positional++;
+        if (!flatten) {
             int32_t a = name_attr(d, r.node);
             if (a >= 0 && has_text(d, d->nodes[a].kids, r.ctx)) flatten = 1;
         }
@@ -831,27 +877,23 @@ static int body(Dec *d, int32_t el, int32_t ctx, int in_container, int depth) {
     PUTC(b, '{');
     int wrote = 0;
     for (int32_t a = e->attrs; a >= 0; a = d->nodes[a].next) {
-        if (!has_text(d, d->nodes[a].kids, ctx)) continue;
+        int32_t ak = d->nodes[a].kids;
+        const Val *v = NULL;
+        int lone = lone_subst(d, ak, ctx, &v);
+        if (lone ? !v : !has_text(d, ak, ctx)) continue;
         if (!wrote) PUTS(b, "\"#attributes\":{"); else PUTC(b, ',');
         wrote = 1;
         PUTC(b, '"');
         TRY(put_name(d, d->nodes[a].name));
         PUTS(b, "\":");
-        TRY(content_value(d, d->nodes[a].kids, ctx, 0));
+        TRY(lone ? lone_value(d, v) : content_value(d, ak, ctx, 0));
     }
     if (wrote) PUTC(b, '}');
-    if (has_text(d, e->kids, ctx)) {
+    if (text) {
         if (wrote) PUTC(b, ',');
         wrote = 1;
         PUTS(b, "\"#text\":");
         TRY(content_value(d, e->kids, ctx, 1));
-    }
-    int positional = 0, positional_done = 0;
-    if (in_container && !flatten) {
-        for (int32_t n = e->kids; n >= 0; n = d->nodes[n].next) {
-            resolve(d, n, ctx, &r);
-            if (r.kind == R_ELEM && (d->nflag[d->nodes[r.node].name] & F_DATA)) positional++;
-        }
     }
     int32_t seen[MAX_UNIQUE_NAMES];
     uint16_t seen_count[MAX_UNIQUE_NAMES];
@@ -895,20 +937,18 @@ static int body(Dec *d, int32_t el, int32_t ctx, int in_container, int depth) {
             }
             continue;
         }
-        /* names compare by their text: two slots may hold the same name */
-        const char *nm = d->names.p + d->nstart[slot];
-        uint32_t nl = d->nlen[slot];
+        /* names compare by their text (two slots may hold the same name): by its first slot */
+        int32_t id = d->nid[slot];
         int suffix = -1;
         for (int i = 0; i < nseen; i++) {
-            int32_t s2 = seen[i];
-            if (s2 == slot || (d->nlen[s2] == nl && memcmp(d->names.p + d->nstart[s2], nm, nl) == 0)) {
+            if (seen[i] == id) {
                 suffix = seen_count[i]++;
                 break;
             }
         }
         if (suffix < 0) {
             if (nseen == MAX_UNIQUE_NAMES) return -1;
-            seen[nseen] = slot;
+            seen[nseen] = id;
             seen_count[nseen++] = 1;
             suffix = 0;
         }
@@ -929,6 +969,12 @@ static int body(Dec *d, int32_t el, int32_t ctx, int in_container, int depth) {
 
 static int element_value(Dec *d, int32_t el, int32_t ctx, int container, int depth) {
     int32_t kids = d->nodes[el].kids;
+    const Val *v;
+    if (d->nodes[el].attrs < 0 && lone_subst(d, kids, ctx, &v)) {
+        if (v) return lone_value(d, v);
+        PUTS(&d->out, "null");
+        return 0;
+    }
     int text = has_text(d, kids, ctx);
     int atext = attrs_have_text(d, el, ctx);
     int elem = has_elem(d, kids, ctx);
