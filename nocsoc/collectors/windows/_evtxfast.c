@@ -35,6 +35,10 @@
 #include <stdint.h>
 #include <string.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "_evtxfast reads little-endian fields with plain loads (setup.py: optional, evtx then reads)"
 #endif
@@ -144,6 +148,22 @@ static int utf16_out(Buf *b, const uint8_t *p, uint32_t units, int json) {
     if (grow(b, (size_t)units * 6) < 0) return -1;
     char *o = b->p + b->n;
     for (uint32_t i = 0; i < units; i++) {
+#if defined(__SSE2__)
+        /* eight plain ASCII units at a time (no escape, no NUL): the bulk of every record */
+        while (i + 8 <= units) {
+            __m128i w = _mm_loadu_si128((const __m128i *)(const void *)(p + 2 * i));
+            __m128i bad = _mm_cmpeq_epi16(_mm_and_si128(w, _mm_set1_epi16((short)0xFF80)), _mm_setzero_si128());
+            bad = _mm_xor_si128(bad, _mm_set1_epi16(-1));                     /* a unit >= 0x80 */
+            bad = _mm_or_si128(bad, _mm_cmplt_epi16(w, _mm_set1_epi16(0x20))); /* < 0x20 */
+            if (json)
+                bad = _mm_or_si128(bad, _mm_or_si128(_mm_cmpeq_epi16(w, _mm_set1_epi16('"')),
+                                                     _mm_cmpeq_epi16(w, _mm_set1_epi16('\\'))));
+            if (_mm_movemask_epi8(bad)) break;
+            _mm_storel_epi64((__m128i *)(void *)o, _mm_packus_epi16(w, w));
+            o += 8;
+            i += 8;
+        }
+#endif
         /* four plain ASCII units at a time (no escape): the bulk of every record */
         while (i + 4 <= units) {
             uint64_t w;
