@@ -31,7 +31,7 @@ _ZERO = bytes(CHUNK)  # a preallocated chunk never written to: evtx skips it (no
 
 
 def c_decoder_on() -> bool:
-    """Whether records_texts decodes chunks in C (built, and not switched off)."""
+    """Whether record_texts decodes chunks in C (built, and not switched off)."""
     return _decode_chunk is not None and os.environ.get("NOCSOC_EVTX_DECODER", "c") != "rust"
 
 
