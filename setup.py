@@ -22,5 +22,8 @@ setup(
         # windows: an EVTX record's decoded JSON -> the flat Sigma fields
         Extension("nocsoc.collectors.windows._winfast", ["nocsoc/collectors/windows/_winfast.c"],
                   optional=True, extra_compile_args=_FLAGS),
+        # windows: an EVTX chunk's binary XML -> each record's JSON text, as evtx writes it
+        Extension("nocsoc.collectors.windows._evtxfast", ["nocsoc/collectors/windows/_evtxfast.c"],
+                  optional=True, extra_compile_args=_FLAGS),
     ],
 )

@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 
 from nocsoc.collectors.windows.event import windows_event
+from nocsoc.collectors.windows.evtxchunks import c_decoder_on, evtx_texts, record_texts
 from nocsoc.collectors.windows.fields import NotAnEvent, flatten_record, record_fields
 from nocsoc.collectors.windows.report import MAX_EVENT_BYTES, InputReport
 from nocsoc.events import LogEvent
@@ -101,30 +102,27 @@ def read_evtx(path: Path, report: InputReport, threads: int = 0) -> Iterator[Log
         return
     _check_size(path, report)
     source = f"evtx:{path.name}"
+    texts = record_texts(path, PyEvtxParser) if c_decoder_on() else evtx_texts(it)
     errors_in_a_row = 0
-    while True:
-        try:
-            rec = next(it)
-        except StopIteration:
-            return
-        except RuntimeError as exc:  # one chunk: the iterator goes on with the next
+    for data in texts:
+        if type(data) is not str:  # an error for one chunk (or record): evtx goes on with the next
             report.bad_chunks += 1
-            report.note(str(exc).splitlines()[0][:300])
+            report.note(str(data).splitlines()[0][:300])
             errors_in_a_row += 1
             if errors_in_a_row > _MAX_ERRORS_IN_A_ROW:  # never spin on a parser that cannot advance
                 report.note(f"gave up after {errors_in_a_row} errors in a row")
                 return
             continue
         errors_in_a_row = 0
-        data = rec["data"]
         # the common case without parse_record's frame (this runs once per record): in C, the
         # fields; parse_record for the rest (too long, declined, not built), which counts them
-        if type(data) is str and len(data) <= MAX_EVENT_BYTES \
+        if len(data) <= MAX_EVENT_BYTES \
                 and (fields := record_fields(data)) is not None:
             ev, _ = windows_event(fields, data, parser="evtx", source=source, report=report)
             report.events += 1
             yield ev
             continue
-        other = parse_record(str(data), report, source)
+        other = parse_record(data, report, source)
         if other is not None:
             yield other
+
