@@ -43,7 +43,8 @@ SANITIZED_TESTS = ["tests/collectors/flows/test_fuzz.py", "tests/collectors/flow
                    "tests/collectors/logs/test_logfast_cisco.py",
                    "tests/collectors/windows/test_winfast.py",
                    "tests/collectors/windows/test_record_fields.py",
-                   "tests/collectors/windows/test_evtxfast.py"]
+                   "tests/collectors/windows/test_evtxfast.py",
+                   "tests/collectors/windows/test_evtxevents.py"]
 
 
 def _skip_or_fail(reason: str) -> None:

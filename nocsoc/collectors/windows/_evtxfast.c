@@ -32,6 +32,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <structmember.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -1044,11 +1045,156 @@ static void dec_free(Dec *d) {
     PyMem_Free(d->out.p);
 }
 
-/* decode_chunk(chunk) -> list[str] | None */
-static PyObject *decode_chunk(PyObject *self, PyObject *arg) {
+/* ------------------------------------------------------------------------------------------
+ * decode_events(ctx, source, chunk): each record as a finished LogEvent, built here exactly as
+ * nocsoc.collectors.windows.event.windows_event builds it from _winfast.record_fields(text), or
+ * as its JSON text (str) where a step would need Python: record_fields declines, the text is
+ * over the size limit, Channel/Computer/SystemTime are not plain strings or the time is not
+ * evtx's form, or the (Channel, EventID) route is not in ctx's routes (the caller runs
+ * windows_event for it, which counts unknown channels and event IDs, and adds the route).
+ *
+ * Why: per record, the Python frame of windows_event and LogEvent.__init__ (~1.8 us), the
+ * loop around it and its generator (~0.5 us) cost more than the C work. The LogEvent is made
+ * without its __init__: allocated by its type and its slots written through the offsets of
+ * their member descriptors (event_layout checks the class has exactly the slots below), so the
+ * object equals the one __init__ makes (tests/collectors/windows/test_evtxevents.py).
+ * ------------------------------------------------------------------------------------------ */
+enum { S_RAW, S_FIELDS, S_HOST, S_TIME, S_PRODUCT, S_SERVICES, S_CATEGORIES, S_PARSER, S_SOURCE,
+       S_ROUTE_KEY, S_LOW, NSLOTS };
+static const char *slot_names[NSLOTS] = {"raw", "fields", "host", "time", "product", "services",
+                                         "categories", "parser", "source", "route_key", "_low"};
+static PyTypeObject *ev_type;  /* LogEvent, once event_layout has checked it */
+static Py_ssize_t ev_off[NSLOTS];
+static PyObject *k_eventid, *k_channel, *k_computer, *k_systemtime;
+
+/* event_layout(LogEvent): record its slots' offsets (TypeError if its layout is not the one
+   this writes: then the caller keeps the Python path). */
+static PyObject *event_layout(PyObject *self, PyObject *arg) {
+    if (!PyType_Check(arg)) {
+        PyErr_SetString(PyExc_TypeError, "event_layout(LogEvent)");
+        return NULL;
+    }
+    PyTypeObject *t = (PyTypeObject *)arg;
+    Py_ssize_t off[NSLOTS];
+    for (int i = 0; i < NSLOTS; i++) {
+        PyObject *d = PyDict_GetItemString(t->tp_dict, slot_names[i]);  /* borrowed */
+        if (d == NULL || !PyObject_TypeCheck(d, &PyMemberDescr_Type)
+            || ((PyMemberDescrObject *)d)->d_member->type != T_OBJECT_EX
+            || (((PyMemberDescrObject *)d)->d_member->flags & READONLY)) {
+            PyErr_Format(PyExc_TypeError, "event_layout: %s is not a writable slot", slot_names[i]);
+            return NULL;
+        }
+        off[i] = ((PyMemberDescrObject *)d)->d_member->offset;
+        if (off[i] < (Py_ssize_t)sizeof(PyObject) || off[i] + (Py_ssize_t)sizeof(PyObject *) > t->tp_basicsize) {
+            PyErr_Format(PyExc_TypeError, "event_layout: %s has an odd offset", slot_names[i]);
+            return NULL;
+        }
+    }
+    if (t->tp_dictoffset != 0 || t->tp_alloc == NULL) {
+        PyErr_SetString(PyExc_TypeError, "event_layout: instances must have slots only");
+        return NULL;
+    }
+    struct { PyObject **slot; const char *text; } names[] = {
+        {&k_eventid, "EventID"}, {&k_channel, "Channel"}, {&k_computer, "Computer"},
+        {&k_systemtime, "SystemTime"},
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (*names[i].slot == NULL && (*names[i].slot = PyUnicode_InternFromString(names[i].text)) == NULL)
+            return NULL;
+    memcpy(ev_off, off, sizeof off);
+    Py_INCREF(arg);
+    Py_XSETREF(ev_type, t);
+    Py_RETURN_NONE;
+}
+
+#define SLOT(o, i) (*(PyObject **)((char *)(o) + ev_off[i]))
+
+/* ctx: (record_fields, epoch, routes, product, parser, max_chars) with
+   record_fields(text) -> dict | None, epoch(text) -> float | None, routes: {channel: {EventID:
+   (services, categories, aliases, route_key)}}. The event, or NULL with *slow = 1 (no error
+   set) when Python must finish this record, or NULL with an error. */
+static PyObject *make_event(PyObject *raw, PyObject *const *ctx, PyObject *source, int *slow) {
+    *slow = 1;
+    if (PyUnicode_GET_LENGTH(raw) > PyLong_AsSsize_t(ctx[5])) return NULL;
+    PyObject *fields = PyObject_Vectorcall(ctx[0], &raw, 1, NULL);
+    if (fields == NULL) { *slow = 0; return NULL; }
+    if (!PyDict_CheckExact(fields)) { Py_DECREF(fields); return NULL; }
+    PyObject *ev = NULL, *when = NULL;
+    PyObject *eid = PyDict_GetItemWithError(fields, k_eventid);
+    PyObject *channel = eid ? PyDict_GetItemWithError(fields, k_channel) : NULL;
+    PyObject *host = channel ? PyDict_GetItemWithError(fields, k_computer) : NULL;
+    if (PyErr_Occurred()) { *slow = 0; goto out; }
+    /* windows_event: str(fields.get("Channel") or ""), str(fields.get("Computer") or "") */
+    if (eid == NULL || !PyLong_CheckExact(eid) || channel == NULL || !PyUnicode_CheckExact(channel)
+        || PyUnicode_GET_LENGTH(channel) == 0) goto out;
+    if (host == NULL || host == Py_None) host = PyUnicode_New(0, 0);  /* the empty str */
+    else if (PyUnicode_CheckExact(host)) Py_INCREF(host);
+    else goto out;
+    PyObject *by_eid = PyDict_GetItemWithError(ctx[2], channel);
+    PyObject *route = by_eid && PyDict_CheckExact(by_eid) ? PyDict_GetItemWithError(by_eid, eid) : NULL;
+    if (route == NULL || !PyTuple_CheckExact(route) || PyTuple_GET_SIZE(route) != 4
+        || !PyTuple_CheckExact(PyTuple_GET_ITEM(route, 2))) {
+        Py_DECREF(host);
+        if (PyErr_Occurred()) *slow = 0;
+        goto out;
+    }
+    /* system_time: 0.0 without a (non-empty) str SystemTime; epoch's float, else Python's */
+    PyObject *st = PyDict_GetItemWithError(fields, k_systemtime);
+    if (st == NULL && PyErr_Occurred()) { Py_DECREF(host); *slow = 0; goto out; }
+    if (st == NULL || !PyUnicode_Check(st) || PyUnicode_GET_LENGTH(st) == 0) {
+        when = PyFloat_FromDouble(0.0);
+    } else {
+        when = PyObject_Vectorcall(ctx[1], &st, 1, NULL);
+        if (when == Py_None) { Py_CLEAR(when); Py_DECREF(host); goto out; }
+    }
+    if (when == NULL) { Py_DECREF(host); *slow = 0; goto out; }
+    /* the route's field aliases: rule name -> event name, where the rule's name is absent */
+    PyObject *aliases = PyTuple_GET_ITEM(route, 2);
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(aliases); i++) {
+        PyObject *pair = PyTuple_GET_ITEM(aliases, i);
+        if (!PyTuple_CheckExact(pair) || PyTuple_GET_SIZE(pair) != 2) {
+            PyErr_SetString(PyExc_TypeError, "decode_events: a route's alias is not a pair");
+            goto fail;
+        }
+        PyObject *rule_name = PyTuple_GET_ITEM(pair, 0);
+        int has = PyDict_Contains(fields, rule_name);
+        if (has < 0) goto fail;
+        if (has) continue;
+        PyObject *v = PyDict_GetItemWithError(fields, PyTuple_GET_ITEM(pair, 1));
+        if (v == NULL && PyErr_Occurred()) goto fail;
+        if (v != NULL && v != Py_None && PyDict_SetItem(fields, rule_name, v) < 0) goto fail;
+    }
+    ev = ev_type->tp_alloc(ev_type, 0);
+    if (ev == NULL) goto fail;
+    SLOT(ev, S_RAW) = Py_NewRef(raw);
+    SLOT(ev, S_FIELDS) = Py_NewRef(fields);
+    SLOT(ev, S_HOST) = host;
+    SLOT(ev, S_TIME) = when;
+    SLOT(ev, S_PRODUCT) = Py_NewRef(ctx[3]);
+    SLOT(ev, S_SERVICES) = Py_NewRef(PyTuple_GET_ITEM(route, 0));
+    SLOT(ev, S_CATEGORIES) = Py_NewRef(PyTuple_GET_ITEM(route, 1));
+    SLOT(ev, S_PARSER) = Py_NewRef(ctx[4]);
+    SLOT(ev, S_SOURCE) = Py_NewRef(source);
+    SLOT(ev, S_ROUTE_KEY) = Py_NewRef(PyTuple_GET_ITEM(route, 3));
+    SLOT(ev, S_LOW) = Py_NewRef(Py_None);
+    *slow = 0;
+    goto out;
+fail:
+    Py_DECREF(host);
+    Py_DECREF(when);
+    *slow = 0;
+out:
+    Py_DECREF(fields);
+    return ev;
+}
+
+/* decode_chunk(chunk) -> list[str] | None; decode_events(ctx, source, chunk) -> (list, slow) |
+   None, `slow` counting the list's str items (records Python finishes). */
+static PyObject *chunk_records(PyObject *arg, PyObject *const *ctx, PyObject *source) {
     Py_buffer view;
     if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0) return NULL;
     PyObject *result = NULL;
+    Py_ssize_t nslow = 0;
     if (view.len != (Py_ssize_t)CHUNK) {
         PyBuffer_Release(&view);
         PyErr_SetString(PyExc_ValueError, "decode_chunk: a chunk is 65536 bytes");
@@ -1079,13 +1225,29 @@ static PyObject *decode_chunk(PyObject *self, PyObject *arg) {
         if (record(d, p + 24, p + size - 4) < 0) goto decline;
         PyObject *s = out_str(&d->out);
         if (!s) goto fail;
+        if (ctx != NULL) {
+            int slow;
+            PyObject *ev = make_event(s, ctx, source, &slow);
+            if (ev != NULL) {
+                Py_SETREF(s, ev);
+            } else if (!slow) {
+                Py_DECREF(s);
+                goto fail;
+            } else {
+                nslow++;
+            }
+        }
         int rc = PyList_Append(list, s);
         Py_DECREF(s);
         if (rc < 0) goto fail;
         p += size;
         if (id == last_id) break;
     }
-    result = list;
+    if (ctx == NULL) {
+        result = list;
+    } else {
+        result = Py_BuildValue("(Nn)", list, nslow);
+    }
     goto done;
 decline:
     Py_DECREF(list);
@@ -1100,11 +1262,35 @@ done:
     return result;
 }
 
+static PyObject *decode_chunk(PyObject *self, PyObject *arg) {
+    return chunk_records(arg, NULL, NULL);
+}
+
+static PyObject *decode_events(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    /* (ctx, source, chunk): the per-file arguments first, so functools.partial binds them */
+    if (nargs != 3 || !PyTuple_CheckExact(args[0]) || PyTuple_GET_SIZE(args[0]) != 6
+        || !PyUnicode_CheckExact(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "decode_events(ctx: tuple of 6, source: str, chunk)");
+        return NULL;
+    }
+    PyObject *const *ctx = &PyTuple_GET_ITEM(args[0], 0);
+    if (ev_type == NULL || !PyDict_CheckExact(ctx[2]) || !PyLong_CheckExact(ctx[5])) {
+        PyErr_SetString(PyExc_TypeError, "decode_events: event_layout first; routes a dict, max_chars an int");
+        return NULL;
+    }
+    return chunk_records(args[2], ctx, args[1]);
+}
+
 static PyMethodDef methods[] = {
     {"decode_chunk", decode_chunk, METH_O,
      "decode_chunk(chunk) -> list[str] | None: each record's JSON text as evtx's records_json "
      "writes it, or None when the chunk holds anything this does not read exactly as evtx "
      "(the caller then hands the chunk to evtx). The caller checks the chunk's CRC32s."},
+    {"decode_events", (PyCFunction)(void (*)(void))decode_events, METH_FASTCALL,
+     "decode_events(ctx, source, chunk) -> (list[LogEvent | str], slow) | None: decode_chunk's "
+     "records as finished events, or as texts (`slow` of them) where Python finishes them."},
+    {"event_layout", event_layout, METH_O,
+     "event_layout(LogEvent): check the event class's slots and remember their offsets."},
     {NULL, NULL, 0, NULL},
 };
 

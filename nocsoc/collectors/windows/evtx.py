@@ -16,7 +16,8 @@ from typing import Any
 import orjson
 
 from nocsoc.collectors.windows.event import windows_event
-from nocsoc.collectors.windows.evtxchunks import c_decoder_on, evtx_texts, record_texts
+from nocsoc.collectors.windows.evtxchunks import _decode_chunk, c_decoder_on, chunk_results, evtx_texts
+from nocsoc.collectors.windows.evtxevents import events_decoder, learn
 from nocsoc.collectors.windows.fields import NotAnEvent, flatten_record, record_fields
 from nocsoc.collectors.windows.report import MAX_EVENT_BYTES, InputReport
 from nocsoc.events import LogEvent
@@ -102,27 +103,45 @@ def read_evtx(path: Path, report: InputReport, threads: int = 0) -> Iterator[Log
         return
     _check_size(path, report)
     source = f"evtx:{path.name}"
-    texts = record_texts(path, PyEvtxParser) if c_decoder_on() else evtx_texts(it)
+    # per chunk: C's finished events (with the texts it leaves to Python), else texts and errors
+    results: Iterator[Any] = chunk_results(path, PyEvtxParser, events_decoder(source) or _decode_chunk) \
+        if c_decoder_on() else iter((evtx_texts(it),))
     errors_in_a_row = 0
-    for data in texts:
-        if type(data) is not str:  # an error for one chunk (or record): evtx goes on with the next
-            report.bad_chunks += 1
-            report.note(str(data).splitlines()[0][:300])
-            errors_in_a_row += 1
-            if errors_in_a_row > _MAX_ERRORS_IN_A_ROW:  # never spin on a parser that cannot advance
-                report.note(f"gave up after {errors_in_a_row} errors in a row")
-                return
-            continue
-        errors_in_a_row = 0
-        # the common case without parse_record's frame (this runs once per record): in C, the
-        # fields; parse_record for the rest (too long, declined, not built), which counts them
-        if len(data) <= MAX_EVENT_BYTES \
-                and (fields := record_fields(data)) is not None:
-            ev, _ = windows_event(fields, data, parser="evtx", source=source, report=report)
-            report.events += 1
-            yield ev
-            continue
-        other = parse_record(data, report, source)
-        if other is not None:
-            yield other
-
+    for got in results:
+        if type(got) is tuple:  # decode_events: (events and texts, number of texts)
+            items, slow = got
+            if items:
+                errors_in_a_row = 0
+            if not slow:
+                report.events += len(items)
+                yield from items
+                continue
+            got = items
+        for data in got:
+            if type(data) is not str:
+                if isinstance(data, LogEvent):
+                    report.events += 1
+                    yield data
+                    continue
+                # an error for one chunk (or record): evtx goes on with the next
+                report.bad_chunks += 1
+                report.note(str(data).splitlines()[0][:300])
+                errors_in_a_row += 1
+                if errors_in_a_row > _MAX_ERRORS_IN_A_ROW:  # never spin on a parser that cannot advance
+                    report.note(f"gave up after {errors_in_a_row} errors in a row")
+                    return
+                continue
+            errors_in_a_row = 0
+            # the common case without parse_record's frame (this runs once per record where
+            # decode_events is not built): in C, the fields; parse_record for the rest (too
+            # long, declined, not built), which counts them
+            if len(data) <= MAX_EVENT_BYTES \
+                    and (fields := record_fields(data)) is not None:
+                ev, _ = windows_event(fields, data, parser="evtx", source=source, report=report)
+                learn(fields)
+                report.events += 1
+                yield ev
+                continue
+            other = parse_record(data, report, source)
+            if other is not None:
+                yield other

@@ -17,7 +17,7 @@ from __future__ import annotations
 import io
 import os
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -84,23 +84,30 @@ def by_evtx(parser: Any, head: bytes, chunk: bytes, index: int) -> Iterator[str 
     return evtx_texts(parser(io.BytesIO(head + chunk), number_of_threads=1).records_json(), index)
 
 
-def record_texts(path: Path, parser: Any) -> Iterator[str | RuntimeError]:
-    """Every record's JSON text of the file at `path`, in file order, or the error evtx raised
-    for a chunk or record. Like evtx, it reads whole chunks up to the end of the file (a
-    partial last chunk is not read: evtx.read_evtx's size check reports it)."""
+def chunk_results(path: Path, parser: Any, decode: Callable[[bytes], Any] | None
+                  ) -> Iterator[Any]:
+    """Per 64 KiB chunk of the file at `path`, in file order: `decode(chunk)` where it reads
+    the chunk (not None; CRC32s checked first), else an iterator of evtx's texts and errors for
+    that chunk (by_evtx). A file that cannot be opened gives one iterator holding the error.
+    Like evtx, it reads whole chunks up to the end of the file (a partial last chunk is not
+    read: evtx.read_evtx's size check reports it)."""
     try:
         fh = open(path, "rb")  # noqa: SIM115 (closed below; a failure to open is yielded)
     except OSError as exc:
-        yield RuntimeError(f"cannot read: {exc}")
+        yield iter([RuntimeError(f"cannot read: {exc}")])
         return
     with fh:
         head = fh.read(HEADER)
         index = 0
         while len(chunk := fh.read(CHUNK)) == CHUNK:
             if chunk != _ZERO:
-                texts = _decode_chunk(chunk) if _decode_chunk is not None and crcs_ok(chunk) else None
-                if texts is not None:
-                    yield from texts
-                else:
-                    yield from by_evtx(parser, head, chunk, index)
+                got = decode(chunk) if decode is not None and crcs_ok(chunk) else None
+                yield got if got is not None else by_evtx(parser, head, chunk, index)
             index += 1
+
+
+def record_texts(path: Path, parser: Any) -> Iterator[str | RuntimeError]:
+    """Every record's JSON text of the file at `path`, in file order, or the error evtx raised
+    for a chunk or record (see chunk_results)."""
+    for got in chunk_results(path, parser, _decode_chunk):
+        yield from got

@@ -1,0 +1,220 @@
+"""_evtxfast.decode_events builds each record's LogEvent in C exactly as windows_event builds
+it from record_fields(text) (the path it replaces): every slot equal (raw text, fields with
+their key order and value types, host, time, logsource, route key, parser, source, the
+lowercase cache unset, `origin` unset) on every record of SigmaHQ's regression files, the
+re-packed file and the benign day; on mutated chunks it declines where decode_chunk declines
+and otherwise gives the same events; each record it leaves to Python is one a step of which
+needs Python, and read_evtx finishes those through windows_event."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from nocsoc.collectors.windows import evtx as evtx_mod
+from nocsoc.collectors.windows import evtxevents
+from nocsoc.collectors.windows.event import windows_event
+from nocsoc.collectors.windows.evtx import read_evtx
+from nocsoc.collectors.windows.fields import record_fields
+from nocsoc.collectors.windows.report import InputReport
+from nocsoc.detections.windows import PRODUCT
+from nocsoc.events import LogEvent
+from tests.collectors.windows.test_evtxfast import _chunks, _mutate, corpus  # noqa: F401 (fixture)
+
+fast = pytest.importorskip("nocsoc.collectors.windows._evtxfast",
+                           reason="C accelerator not built (tests/test_speedups.py says so)")
+winfast = pytest.importorskip("nocsoc.collectors.windows._winfast",
+                              reason="C accelerator not built (tests/test_speedups.py says so)")
+pytest.importorskip("evtx")
+
+_SLOTS = ("raw", "fields", "host", "time", "product", "services", "categories", "parser", "source",
+          "route_key", "_low")
+
+
+def _state(ev: Any) -> tuple[Any, ...]:
+    """Everything an event carries, with each field's and slot's type: an int is not a float,
+    a key order is part of it."""
+    assert type(ev) is LogEvent
+    out: list[Any] = []
+    for name in _SLOTS:
+        v = getattr(ev, name)
+        if name == "fields":
+            v = [(k, type(x).__name__, x) for k, x in v.items()]
+        out.append((name, type(v).__name__, v))
+    out.append(("origin", hasattr(ev, "origin")))
+    return tuple(out)
+
+
+def _read(paths: list[Path]) -> tuple[list[Any], list[Any]]:
+    events, reports = [], []
+    for p in paths:
+        rep = InputReport(str(p))
+        events += [_state(e) for e in read_evtx(p, rep, threads=1)]
+        reports.append(rep.to_dict())
+    return events, reports
+
+
+@pytest.mark.parametrize(("name", "records"), [("regression", 238), ("repacked", 2380), ("day", 20_000)])
+def test_every_event_equals_windows_events(corpus: dict[str, list[Path]],  # noqa: F811
+                                           monkeypatch: pytest.MonkeyPatch, name: str,
+                                           records: int) -> None:
+    assert evtxevents.events_decoder("x") is not None
+    with monkeypatch.context() as m:  # the path it replaces: C texts, record_fields, windows_event
+        m.setattr(evtxevents, "_ON", False)
+        ref = _read(corpus[name])
+    calls = 0
+
+    def counted(*args: Any, **kw: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        return windows_event(*args, **kw)
+
+    monkeypatch.setattr(evtx_mod, "windows_event", counted)
+    got = _read(corpus[name])
+    assert len(got[0]) == records
+    assert got == ref
+    # every route the file holds is learnt by now: read again, C finishes every event whose
+    # route it may cache, Python only the rest (none of evtx's records is declined)
+    calls = 0
+    again = _read(corpus[name])
+    uncached = sum(1 for st in again[0] if not _cached({k: v for k, _t, v in st[1][2]}))
+    assert again == ref
+    assert calls == uncached
+    print(f"{name}: {records} events equal; {uncached} finished in Python once routes are known")
+    assert uncached < records // 10
+
+
+def _cached(fields: dict[str, Any]) -> bool:
+    return fields["EventID"] in evtxevents.ROUTES.get(fields.get("Channel"), {})  # type: ignore[arg-type]
+
+
+def test_mutated_chunks_decline_or_give_the_same_events(corpus: dict[str, list[Path]]) -> None:  # noqa: F811
+    """decode_events declines exactly where decode_chunk does; else each item is the event
+    windows_event makes of decode_chunk's text, or that text (never a crash)."""
+    rnd = random.Random(1507)
+    sources = [c for p in corpus["regression"][::3] for c in _chunks(p)] + \
+        [c for c in _chunks(corpus["repacked"][0])][:10] + [c for c in _chunks(corpus["day"][0])][:10]
+    decode = evtxevents.events_decoder("evtx:m.evtx")
+    assert decode is not None
+    tried = declined = events = texts = 0
+    for _ in range(2000):
+        _head, chunk = rnd.choice(sources)
+        bad = _mutate(chunk, rnd)
+        got = decode(bad)
+        ref = fast.decode_chunk(bad)
+        tried += 1
+        if ref is None:
+            assert got is None
+            declined += 1
+            continue
+        items, slow = got
+        assert len(items) == len(ref) and slow == sum(type(x) is str for x in items)
+        for item, text in zip(items, ref, strict=True):
+            if type(item) is str:
+                assert item == text
+                texts += 1
+                continue
+            fields = record_fields(text)
+            assert fields is not None
+            want, _ = windows_event(fields, text, parser="evtx", source="evtx:m.evtx")
+            assert _state(item) == _state(want)
+            events += 1
+    print(f"mutations: {tried} chunks, {declined} declined, {events} events equal, {texts} left to Python")
+    assert declined > 300 and events > 3000
+
+
+def _one_chunk(corpus: dict[str, list[Path]]) -> bytes:  # noqa: F811
+    return next(c for _h, c in _chunks(corpus["day"][0]))
+
+
+def _fake_ctx(fields_of: Any, routes: dict[str, Any], max_chars: int = 1 << 20) -> tuple[Any, ...]:
+    return (fields_of, winfast.epoch, routes, PRODUCT, "evtx", max_chars)
+
+
+_ROUTE = (("sysmon",), ("process_creation",), (("Image", "NewProcessName"),),
+          (PRODUCT, ("sysmon",), ("process_creation",), 1))
+
+
+def _items(chunk: bytes, fields_of: Any, routes: dict[str, Any] | None = None, **kw: Any) -> list[Any]:
+    got = fast.decode_events(_fake_ctx(fields_of, {"C": {1: _ROUTE}} if routes is None else routes, **kw),
+                             "evtx:f.evtx", chunk)
+    assert got is not None
+    items, slow = got
+    assert slow == sum(type(x) is str for x in items)
+    return list(items)
+
+
+@pytest.mark.parametrize(("fields", "why"), [
+    ({"EventID": 1, "Channel": "C", "Computer": 5}, "Computer not a str"),
+    ({"EventID": 1, "Channel": "C", "SystemTime": "2024-01-01 00:00:00"}, "SystemTime not evtx's form"),
+    ({"EventID": 1, "Channel": ""}, "empty Channel"),
+    ({"EventID": 1, "Channel": 7}, "Channel not a str"),
+    ({"EventID": "1", "Channel": "C"}, "EventID not an int"),
+    ({"EventID": 2, "Channel": "C"}, "no route for the EventID"),
+    ({"EventID": 1, "Channel": "D"}, "no route for the channel"),
+    ({"Channel": "C"}, "no EventID"),
+])
+def test_what_needs_python_is_left_as_text(corpus: dict[str, list[Path]], fields: dict[str, Any],  # noqa: F811
+                                           why: str) -> None:
+    chunk = _one_chunk(corpus)
+    items = _items(chunk, lambda text: dict(fields))
+    assert items and all(type(x) is str for x in items), why
+    assert items == fast.decode_chunk(chunk)
+
+
+def test_record_fields_declining_or_too_long_leaves_text(corpus: dict[str, list[Path]]) -> None:  # noqa: F811
+    chunk = _one_chunk(corpus)
+    assert _items(chunk, lambda text: None) == fast.decode_chunk(chunk)
+    ref = fast.decode_chunk(chunk)
+    longest = max(map(len, ref))
+    items = _items(chunk, record_fields, routes=evtxevents.ROUTES, max_chars=longest - 1)
+    assert [type(x) is str for x in items] == [len(t) > longest - 1 for t in ref]
+
+
+@pytest.mark.parametrize("fields", [
+    {"EventID": 1, "Channel": "C"},  # no Computer: host ""; no SystemTime: time 0.0
+    {"EventID": 1, "Channel": "C", "Computer": None, "SystemTime": 5},
+    {"EventID": 1, "Channel": "C", "Computer": "", "SystemTime": ""},
+    {"EventID": 1, "Channel": "C", "Computer": "h", "SystemTime": "2024-02-29T23:59:59.1234567Z",
+     "NewProcessName": "a.exe"},  # the alias is added
+    {"EventID": 1, "Channel": "C", "Image": "b.exe", "NewProcessName": "a.exe"},  # present: kept
+    {"EventID": 1, "Channel": "C", "NewProcessName": None},  # None: no alias
+])
+def test_events_built_in_c_equal_windows_event(corpus: dict[str, list[Path]],  # noqa: F811
+                                               monkeypatch: pytest.MonkeyPatch,
+                                               fields: dict[str, Any]) -> None:
+    import nocsoc.collectors.windows.event as event_mod
+    from nocsoc.detections.windows import Logsource
+
+    chunk = _one_chunk(corpus)
+    items = _items(chunk, lambda text: dict(fields))
+    ls = Logsource(_ROUTE[0], _ROUTE[1], _ROUTE[2])
+    monkeypatch.setattr(event_mod, "classify", lambda channel, eid, f: ls)
+    for item, text in zip(items, fast.decode_chunk(chunk), strict=True):
+        want, _ = windows_event(dict(fields), text, parser="evtx", source="evtx:f.evtx")
+        assert _state(item) == _state(want)
+
+
+def test_an_error_in_record_fields_is_raised_not_swallowed(corpus: dict[str, list[Path]]) -> None:  # noqa: F811
+    def boom(text: str) -> Any:
+        raise ValueError("boom")
+
+    with pytest.raises(ValueError, match="boom"):
+        _items(_one_chunk(corpus), boom)
+
+
+def test_event_layout_refuses_other_classes() -> None:
+    class Other:
+        __slots__ = ("fields", "raw")
+
+    class Dicty:
+        pass
+
+    for cls in (Other, Dicty):
+        with pytest.raises(TypeError):
+            fast.event_layout(cls)
+    fast.event_layout(LogEvent)  # (what evtxevents did at import)
+
