@@ -239,3 +239,33 @@ def test_event_layout_refuses_other_classes() -> None:
             fast.event_layout(cls)
     fast.event_layout(LogEvent)  # (what evtxevents did at import)
 
+
+
+def test_chunk_crcs_read_as_zlib_reads_them(corpus: dict[str, list[Path]]) -> None:  # noqa: F811
+    """crcs_ok (zlib-ng's CRC32 where installed) answers as zlib's CRC32 does, on every real
+    chunk and on chunks with a byte, the free-space offset or a stated CRC changed."""
+    import struct
+    import zlib
+
+    from nocsoc.collectors.windows import evtxchunks
+
+    def ref(chunk: bytes) -> bool:
+        free = struct.unpack_from("<I", chunk, 48)[0]
+        if not 512 <= free <= 65536:
+            return False
+        return zlib.crc32(chunk[:120] + chunk[128:512]) == struct.unpack_from("<I", chunk, 124)[0] \
+            and zlib.crc32(chunk[512:free]) == struct.unpack_from("<I", chunk, 52)[0]
+
+    rnd = random.Random(77)
+    chunks = [c for p in corpus["regression"] + corpus["repacked"] for _h, c in _chunks(p)]
+    assert all(evtxchunks.crcs_ok(c) for c in chunks)
+    for n in range(600):
+        b = bytearray(rnd.choice(chunks))
+        where = [rnd.randrange(512, 65536), 48 + rnd.randrange(4), 52 + rnd.randrange(4),
+                 124 + rnd.randrange(4), rnd.randrange(120)][n % 5]
+        b[where] ^= 1 << rnd.randrange(8)
+        assert evtxchunks.crcs_ok(bytes(b)) == ref(bytes(b))
+    for size in (0, 1, 15, 16, 17, 63, 64, 65, 1000, 65536):
+        data = rnd.randbytes(size)
+        assert evtxchunks._crc32(data) == zlib.crc32(data)
+        assert evtxchunks._crc32(data, 12345) == zlib.crc32(data, 12345)
