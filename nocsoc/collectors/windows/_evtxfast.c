@@ -1045,6 +1045,40 @@ static void dec_free(Dec *d) {
     PyMem_Free(d->out.p);
 }
 
+/* One decoder state kept from chunk to chunk (the GIL guards it): a new one cost a 54 KiB
+   zeroed allocation and its buffers' growth every chunk. Only the two hash tables' keys and
+   the counts need clearing; every other table is written before it is read. Taken while in
+   use (record_fields may run Python code that decodes another chunk), a fresh one is made;
+   one whose buffers grew large on an odd chunk is freed rather than kept. */
+static Dec *spare_dec;
+
+static Dec *dec_take(void) {
+    Dec *d = spare_dec;
+    if (d == NULL) return PyMem_Calloc(1, sizeof(Dec));
+    spare_dec = NULL;
+    memset(d->tkey, 0, sizeof d->tkey);
+    memset(d->nkey, 0, sizeof d->nkey);
+    d->nn = 0;
+    d->nnames = 0;
+    d->names.n = 0;
+    d->names.high = 0;
+    d->nctx = 0;
+    d->nvals = 0;
+    d->out.n = 0;
+    d->out.high = 0;
+    return d;
+}
+
+static void dec_give(Dec *d) {
+    if (spare_dec == NULL && d->ncap <= 8192 && d->names.cap <= (1u << 16) && d->cctx <= 8192
+        && d->cvals <= 65536 && d->out.cap <= (1u << 20)) {
+        spare_dec = d;
+        return;
+    }
+    dec_free(d);
+    PyMem_Free(d);
+}
+
 /* ------------------------------------------------------------------------------------------
  * decode_events(ctx, source, chunk): each record as a finished LogEvent, built here exactly as
  * nocsoc.collectors.windows.event.windows_event builds it from _winfast.record_fields(text), or
@@ -1210,7 +1244,7 @@ static PyObject *chunk_records(PyObject *arg, PyObject *const *ctx, PyObject *so
         return NULL;
     }
     const uint8_t *c = view.buf;
-    Dec *d = PyMem_Calloc(1, sizeof(Dec));
+    Dec *d = dec_take();
     if (!d) {
         PyBuffer_Release(&view);
         return PyErr_NoMemory();
@@ -1265,8 +1299,7 @@ decline:
 fail:
     Py_DECREF(list);
 done:
-    dec_free(d);
-    PyMem_Free(d);
+    dec_give(d);
     PyBuffer_Release(&view);
     return result;
 }

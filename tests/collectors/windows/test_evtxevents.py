@@ -269,3 +269,22 @@ def test_chunk_crcs_read_as_zlib_reads_them(corpus: dict[str, list[Path]]) -> No
         data = rnd.randbytes(size)
         assert evtxchunks._crc32(data) == zlib.crc32(data)
         assert evtxchunks._crc32(data, 12345) == zlib.crc32(data, 12345)
+
+
+def test_a_chunk_decoded_while_another_is_decoding(corpus: dict[str, list[Path]]) -> None:  # noqa: F811
+    """The decoder state kept between chunks is not shared with a decode started from inside
+    one (record_fields may be any Python code): both give what they give alone."""
+    chunks = [c for _h, c in _chunks(corpus["day"][0])][:3]
+    inner_ref = fast.decode_chunk(chunks[1])
+    inner: list[Any] = []
+
+    def fields_of(text: str) -> Any:
+        inner.append(fast.decode_chunk(chunks[1]))
+        return record_fields(text)
+
+    _one_chunk(corpus)  # routes learnt
+    items = _items(chunks[0], fields_of, routes=evtxevents.ROUTES)
+    assert [x.raw for x in items] == fast.decode_chunk(chunks[0])
+    assert inner and all(x == inner_ref for x in inner)
+    after = _items(chunks[2], record_fields, routes=evtxevents.ROUTES)
+    assert [e.raw for e in after] == fast.decode_chunk(chunks[2])
