@@ -430,6 +430,12 @@ static PyObject *make_key(JP *j, const unsigned char *s, Py_ssize_t n, int ascii
 /* A short ASCII value (no escape) as a str, through vcache: "-", "0x0", "%%1833", channel and
    host names, provider GUIDs repeat from record to record; a str made once and shared (they are
    immutable) saves its allocation and the later free. New reference. */
+/* A value goes into the cache the second time its hash is seen (`vseen`, hashes only): values
+   that never repeat (GUIDs, times, record ids) then never evict a shared one, whose eviction
+   touched its (by then cold) str to drop the cache's reference: half of this function's time
+   on the benign day. */
+static uint64_t vseen[VCACHE];
+
 static PyObject *cached_value(const unsigned char *s, Py_ssize_t n) {
     uint64_t h = fnv(s, n);
     size_t slot = (size_t)(h ^ (h >> 23)) & (VCACHE - 1);
@@ -441,6 +447,10 @@ static PyObject *cached_value(const unsigned char *s, Py_ssize_t n) {
     }
     PyObject *u = make_string(s, n, 0, 1, 0);
     if (u == NULL) return NULL;
+    if (vseen[slot] != h) {  /* first sighting (or the slot's last one was another value) */
+        vseen[slot] = h;
+        return u;
+    }
     Py_XSETREF(vcache[slot].s, u);
     Py_INCREF(u);
     vcache[slot].h = h;
