@@ -44,9 +44,16 @@ ROUTES: dict[str, dict[int, tuple[Any, ...]]] = {}
 _routes_n = 0
 
 
+# the slots decode_events writes, and the one LogEvent.__init__ leaves unset
+_WRITTEN = frozenset(("raw", "fields", "host", "time", "product", "services", "categories", "parser",
+                      "source", "route_key", "_low"))
+_UNSET = frozenset(("origin",))
+
+
 def _layout_ok() -> bool:
-    """The C side writes LogEvent's slots itself: only if the class has the layout it knows."""
-    if _event_layout is None:
+    """The C side writes LogEvent's slots itself: only if the class has the layout it knows
+    (a slot added to LogEvent switches it off, rather than leave the new slot unset)."""
+    if _event_layout is None or set(LogEvent.__slots__) != _WRITTEN | _UNSET:
         return False
     try:
         _event_layout(LogEvent)

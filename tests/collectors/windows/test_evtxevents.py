@@ -238,6 +238,12 @@ def test_event_layout_refuses_other_classes() -> None:
         with pytest.raises(TypeError):
             fast.event_layout(cls)
     fast.event_layout(LogEvent)  # (what evtxevents did at import)
+    assert evtxevents._layout_ok()
+
+
+def test_a_slot_added_to_logevent_switches_the_c_events_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(LogEvent, "__slots__", (*LogEvent.__slots__, "extra"))
+    assert not evtxevents._layout_ok()
 
 
 
