@@ -1,6 +1,6 @@
 """Type stub of the C accelerator (_logfast.c): k=v and CEF splitters, the syslog header, whole lines."""
 
-from typing import Literal
+from typing import Any, Literal
 
 def kv_pairs(text: str, comma: bool, /) -> dict[str, str] | None: ...
 def cef_extension(text: str, /) -> dict[str, str] | None: ...
@@ -25,3 +25,13 @@ def audit_record(
 def cisco_line(
     line: str, /
 ) -> tuple[str | None, int, int, int, int, int, float, str | None, str, str, int, str, str] | None: ...
+
+# _logfast_fw.c: the firewall parsers' twins
+def paloalto_setup(
+    types: tuple[str, ...], by_type: dict[str, dict[int, str]], int_fields: frozenset[str],
+    blocking: frozenset[str], iana: dict[str, str], /
+) -> None: ...
+def paloalto_line(line: str, /) -> tuple[Any, ...] | None: ...
+def fortigate_line(
+    line: str, /
+) -> tuple[dict[str, Any], tuple[str, ...], tuple[str, ...], float | None, str | None] | None: ...

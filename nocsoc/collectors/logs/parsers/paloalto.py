@@ -14,12 +14,14 @@ from __future__ import annotations
 import csv
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 import orjson
 
 from nocsoc.collectors.logs.parsers.base import (
     CEF_FIELDS,
+    IANA_PROTO,
     Parsed,
     digits,
     is_ip,
@@ -385,7 +387,23 @@ _SCALARS = frozenset((str, int, float, bool))
 _PANOS_NAMES: dict[str, str] = {}  # JSON key -> `panos.<key>` (the same few hundred names recur)
 
 
+_c_paloalto: Callable[[str], tuple[Any, ...] | None] | None
+try:  # parse_paloalto's CSV reading in C (_logfast_fw.c), given this module's tables once
+    from nocsoc.collectors.logs._logfast import paloalto_line as _c_paloalto
+    from nocsoc.collectors.logs._logfast import paloalto_setup as _c_setup
+
+    _c_setup(_TYPES, _BY_TYPE, frozenset(_INT_FIELDS), frozenset(_BLOCKING), IANA_PROTO)
+except ImportError:  # not built: Python reads every line
+    _c_paloalto = None
+
+
 def parse_paloalto(msg: str, app: str = "", state: object = None) -> Parsed | None:
+    if _c_paloalto is not None and (got := _c_paloalto(msg)) is not None:
+        # a CSV line read in C: (fields, services, categories); or, for a SYSTEM line with a
+        # description, (kind, subtype, fields, False): _csv's fields, for _finish's regexes
+        if len(got) == 3:
+            return Parsed("paloalto", got[0], "paloalto", got[1], got[2])
+        return _finish(got[0], got[1], got[2])
     # an access log's `198.51.100.7 - ...` starts with a digit too: refused before any copy (what
     # the tests below give for it: no `{`, no CEF label, no `,` second)
     if msg[1:2] != "," and msg[:1].isdigit() and "|Palo Alto Networks|" not in msg[:60]:

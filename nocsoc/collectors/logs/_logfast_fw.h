@@ -1,0 +1,33 @@
+/*
+ * What _logfast.c and _logfast_fw.c (the firewall parsers' C twins) share: a few helpers of
+ * _logfast.c the twins call, and the twins' entries in the module's method table.
+ */
+#ifndef NOCSOC_LOGFAST_FW_H
+#define NOCSOC_LOGFAST_FW_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+/* _logfast.c: s[a:b] of ASCII text as a str; base.kv_pairs / kv_pairs_comma (args: text, comma);
+ * base.parse_cef's extension pairs */
+PyObject *ascii_sub(const char *s, Py_ssize_t a, Py_ssize_t b);
+PyObject *kv_pairs(PyObject *self, PyObject *args);
+PyObject *cef_extension(PyObject *self, PyObject *arg);
+
+/* _logfast_fw.c */
+PyObject *fw_paloalto_setup(PyObject *self, PyObject *args);
+PyObject *fw_paloalto_line(PyObject *self, PyObject *msg);
+PyObject *fw_fortigate_line(PyObject *self, PyObject *msg);
+
+#define LOGFAST_FW_METHODS                                                                              \
+    {"paloalto_setup", fw_paloalto_setup, METH_VARARGS,                                                 \
+     "paloalto_setup(types, by_type, int_fields, blocking, iana): paloalto.py's tables, read once."},  \
+    {"paloalto_line", fw_paloalto_line, METH_O,                                                         \
+     "paloalto_line(msg) -> tuple | None: parse_paloalto's reading of a PAN-OS CSV line as (fields, "  \
+     "services, categories), or (kind, subtype, fields, False) for _finish to end; None: Python "       \
+     "reads it."},                                                                                      \
+    {"fortigate_line", fw_fortigate_line, METH_O,                                                       \
+     "fortigate_line(msg) -> tuple | None: parse_fortigate's reading of a key=value line as (fields, "  \
+     "services, categories, time, host); None: Python reads it."},
+
+#endif

@@ -1,0 +1,268 @@
+"""The firewall parsers' C twins (_logfast_fw.c: paloalto_line, fortigate_line) give exactly what
+the pure-Python parsers give, which stay the reference: the same Parsed (parser, fields with
+their values, types and key order, logsource, time, host, repeat) and, through LineParser, the
+same events, file and network alike.
+
+Lines: every SEKOIA sample of the format; lines generated from the vendor's documented field
+lists (PAN-OS "Syslog Field Descriptions" per log type, FortiOS "Log Message Reference" keys)
+with near misses (quoted fields with commas and `""`, empty fields, numbers int() reads
+otherwise, users with domains, `x-fwd-for:`, host names for addresses, odd times); and tens of
+thousands of mutations of them (NUL, tabs, non-ASCII, truncation, splices, huge lines, quotes,
+commas)."""
+
+from __future__ import annotations
+
+import json
+import random
+from typing import Any
+from unittest import mock
+
+import pytest
+
+from nocsoc.collectors.logs.parsers import LineParser, paloalto
+from tests.collectors.logs.test_logfast_lines import _c_refs, _events, _python_only, _same_minute
+from tests.conftest import SHARED
+
+logfast = pytest.importorskip(
+    "nocsoc.collectors.logs._logfast", reason="C accelerator not built (tests/test_speedups.py says so)"
+)
+
+NOW = 1_795_568_523.25  # the receive clock both paths read: times compare exactly
+
+
+def _samples(fmt: str) -> list[str]:
+    root = SHARED / "log-samples" / "sekoia" / fmt
+    if not root.is_dir():
+        pytest.skip(f"{root} not present (set NOCSOC_SHARED_DIR)")
+    return [
+        str(json.loads(f.read_text(encoding="utf-8"))["input"]["message"])
+        for f in sorted(root.glob("*.json"))
+    ]
+
+
+def _parsed(parse: Any, msg: str) -> tuple[Any, ...] | None:
+    p = parse(msg, "", None)
+    if p is None:
+        return None
+    return (
+        p.parser, p.product, p.services, p.categories, p.time, p.host, p.repeat, list(p.fields.items()),
+        [type(v) for v in p.fields.values()]
+    )
+
+
+def compare(parse: Any, twin: Any, lines: list[str], whole: bool = True) -> int:
+    """Assert C on and all C off agree on every line: the parser's result and (whole) the
+    events of LineParser (file and network); how many lines the twin claimed."""
+    claimed = 0
+    lp_c, lp_py = LineParser(default_host="h"), LineParser(default_host="h")
+    with mock.patch("time.time", return_value=NOW):
+        for line in lines:
+            mine = twin(line) is not None
+            claimed += mine
+            got = _parsed(parse, line)
+            with _python_only():
+                want = _parsed(parse, line)
+            assert got == want, (line[:400], got, want)
+            if whole:
+                for network in (False, True):
+                    got_e = _events(lp_c, line, network)
+                    with _python_only():
+                        want_e = _events(lp_py, line, network)
+                    # (a file line's receive time is datetime.now(), which the fixed clock leaves
+                    # alone: the same minute; the parser's own time compared exactly above)
+                    assert _same_minute(got_e, want_e), (network, line[:400], got_e, want_e)
+    return claimed
+
+
+GARBAGE = [
+    "\x00", "\t", "\n", "\r", "\x7f", "é", "\ufffd", "ệ", " ", "  ", ",", ",,", '"', '""', '","', "'", "\\",
+    "\\\\", "=", ":", "@", "x-fwd-for: ", "0.0.0.0", "::1", "1.2.3", "-1", "+5", "1_0", " 7", "9" * 19,
+    "TRAFFIC", ",THREAT,", "|", "\x1c"
+]
+
+
+def mutate(rnd: random.Random, line: str) -> str:
+    for _ in range(rnd.randint(1, 3)):
+        k = rnd.random()
+        pos = rnd.randint(0, len(line))
+        if k < 0.5:
+            line = line[:pos] + rnd.choice(GARBAGE) + line[pos:]
+        elif k < 0.7:
+            line = line[:pos] + line[pos + rnd.randint(1, 6) :]
+        elif k < 0.85:
+            line = line[:pos]
+        elif k < 0.95:
+            line = line[:pos] + line[pos:] * rnd.randint(2, 4)
+        else:
+            line = line[:pos] + "x" * rnd.choice([1000, 100_001]) + line[pos:]
+    return line
+
+
+def test_the_switch_turns_the_twins_off() -> None:
+    """The comparisons mean something only if `_python_only` turns these paths off."""
+    names = {(m.__name__.rsplit(".", 1)[-1], k) for m, k in _c_refs()}
+    assert ("paloalto", "_c_paloalto") in names
+
+
+# --- Palo Alto (PAN-OS CSV syslog) ----------------------------------------------------------
+
+def _names(text: str) -> list[str]:
+    return text.split()
+
+
+# PAN-OS "Syslog Field Descriptions": the positions of each log type (names as the docs give
+# them; what the value generator below draws for each)
+_HEAD = ["future", "receive_time", "serial", "type", "subtype", "future", "generated_time"]
+PA_FIELDS = {
+    "TRAFFIC": [*_HEAD, *_names(
+        "ip ip nat_ip nat_ip text user user word vsys word word word word text future num num port port "
+        "port port hex proto action num num num num receive_time num word future num hex word word future "
+        "num num word")],
+    "THREAT": [*_HEAD, *_names(
+        "ip ip nat_ip nat_ip text user user word vsys word word word word text future num num port port "
+        "port port hex proto action text text word word word num hex word word future word num hex word num "
+        "text word ip text text text text text num num num num vsys word future text text word")],
+    "SYSTEM": [*_HEAD, *_names(
+        "vsys word text future future word word desc num hex num num num num vsys word future future "
+        "receive_time")],
+    "CONFIG": [*_HEAD, "ip", "vsys", "text", "user", "word", "word", "text", "num", "hex", "text", "text"],
+    "GLOBALPROTECT": [*_HEAD, *_names(
+        "vsys word word word word user word word ip ip ip ip text text text word text num text text desc "
+        "word")],
+    "USERID": [*_HEAD, "vsys", "ip", "user", "text", "num", "num", "num", "port", "port", "word", "word"],
+    "HIPMATCH": [*_HEAD, "user", "vsys", "word", "word", "ip", "text", "num", "word"],
+    "DECRYPTION": [*_HEAD, *_names(
+        "ip ip nat_ip nat_ip text user user word vsys word word word word text future num num port port "
+        "port port hex proto action")],
+    "AUTH": [*_HEAD, *_names(
+        "vsys ip user user text text num num word word text desc word word")],
+    "IPTAG": [*_HEAD, "vsys", "ip", "text"],
+    "TUNNEL": [*_HEAD, "ip", "ip"],
+}
+PA_VALUES = {
+    "future": ["1", "", "0", "2049", "2562"],
+    "receive_time": ["2024/01/03 13:15:29", "9/16/19 10:00", "", "2025-02-24T14:58:27.897+01:00"],
+    "serial": ["026701002040", "", "0000", "no-serial"],
+    "ip": [
+        "10.0.0.2", "1.2.3.4", "2001:db8::1", "fe80::1%eth0", "", "host.example.org", "1.2.3", "0.0.0.0",
+        "::", "1.2.3.4.5", "300.1.1.1", "a:b:c:d:e:f:1:2:3", '"1.2.3.4"', "::ffff:1.2.3.4"
+    ],
+    "nat_ip": ["0.0.0.0", "5.6.7.8", ""],
+    "user": [
+        "", "", "jdoe", "domain\\jdoe", "domain\\\\jdoe", "paloaltonetwork\\\\j.doe", "jdoe@corp.local",
+        "@x", "a@b@c", "x-fwd-for: 11.22.33.44", "x-fwd-for:", "\\", "a\\b\\c", "'quoted'", '"a,b"',
+        '"x""y"', "N/A", "system", "-"
+    ],
+    "word": [
+        "", "ssl", "web-browsing", "vsys1", "Z_DMZ", "ethernet1/1", "general", "informational", "url",
+        "auth", "auth-fail", "auth-success", "vpn", "any", "0x8000000000000000", "client-to-server"
+    ],
+    "vsys": ["vsys1", "", "vsys"],
+    "text": [
+        "", "MyRule", "rule with spaces", '"a, b"', '"with ""quotes"" in"', "x'y", "a=b", "N/A",
+        '"example.com/path?q=1,2"', "Web", "Succeeded", "https://a.b/c"
+    ],
+    "num": ["0", "1", "12000", "", "007", "9" * 18, "3", "250", "17"],
+    "port": ["443", "0", "65535", "", "22", "53", "8080"],
+    "hex": ["0x0", "0x40441a", ""],
+    "proto": ["tcp", "udp", "6", "17", "TCP", " tcp", "", "  ", "icmp", "132", "1", "gre"],
+    "action": [
+        "allow", "deny", "drop", "DENY", "reset-both", "alert", "block-url", "", "sinkhole", "Drop-ICMP"
+    ],
+    "desc": [
+        "", "\"authenticated for user 'jdoe'.  auth profile 'GP', From: 1.2.3.4.\"",
+        "\"failed authentication for user 'test.user'. Reason: Invalid username/password. From: 1.2.3.4.\"",
+        '"User admin logged in via Web from 10.0.0.5 using https"', '"Commit job succeeded for user admin"',
+        '"ldap cfg joe connected to server 1.2.3.4:389, initiated by: 5.6.7.8"', '"unknown peer"',
+        '"DHCP RENEW: interface ethernet1/1, ip 10.1.1.5 netmask 255.0.0.0 dhcp server: 10.1.1.1"',
+        '"CLOUD ELECTION: s0000.urlcloud.paloaltonetworks.com IP: 1.2.3.4 was elected."', "no quotes here",
+        "upgraded by admin", '"by system"'
+    ],
+}
+
+
+# near misses, drawn now and then in place of any value
+PA_ODD = [
+    "9" * 19, "+5", "-1", "1_0", " 7", "7 ", "0x10", "1.5", "x1", '"12"', "+22", "2_2", "abc", '"53"',
+    '"a""b"', '"a,b"', '"', "'", "\\", "x-fwd-for: 1.2.3.4", "TRAFFIC", " "
+]
+
+
+def _pa_line(rnd: random.Random) -> str:
+    kind = rnd.choice([*PA_FIELDS, "TRAFFIC", "THREAT", "SYSTEM"])
+    names = list(PA_FIELDS[kind])
+    if rnd.random() < 0.3:  # newer PAN-OS versions append fields; older ones send fewer
+        names = (
+            names[: rnd.randint(5, len(names))]
+            if rnd.random() < 0.5
+            else names + ["text"] * rnd.randint(1, 40)
+        )
+    vals = []
+    for i, name in enumerate(names):
+        if i == 0:
+            vals.append("1" if rnd.random() < 0.95 else rnd.choice(["", "12", "x", "0"]))
+        elif i == 3:
+            vals.append(kind if rnd.random() < 0.97 else rnd.choice(["traffic", "OTHER", '"TRAFFIC"', ""]))
+        elif i == 4:
+            vals.append(
+                rnd.choice(["end", "start", "url", "vulnerability", "auth", "general", "0", "", "login"])
+            )
+        elif rnd.random() < 0.01:
+            vals.append(rnd.choice(PA_ODD))
+        else:
+            vals.append(rnd.choice(PA_VALUES.get(name, PA_VALUES["text"])))
+    line = ",".join(vals)
+    k = rnd.random()
+    if k < 0.05:
+        line = ": " + line
+    elif k < 0.1:
+        line = rnd.choice([" ", "::", ": :", "x"]) + line
+    elif k < 0.15:
+        line = line + rnd.choice([" ", ",", "\n", '"'])
+    return line
+
+
+def test_paloalto_samples_read_the_same() -> None:
+    lines = [m for m in _samples("paloalto-ngfw")]
+    claimed = compare(paloalto.parse_paloalto, logfast.paloalto_line, lines)
+    assert claimed >= 40  # the CSV samples (46; a few sent behind a syslog header)
+
+
+def test_paloalto_generated_lines_read_the_same() -> None:
+    rnd = random.Random(11)
+    lines = [_pa_line(rnd) for _ in range(12_000)]
+    claimed = compare(paloalto.parse_paloalto, logfast.paloalto_line, lines[:3000])
+    claimed += compare(paloalto.parse_paloalto, logfast.paloalto_line, lines[3000:], whole=False)
+    assert claimed > 5_000  # the twin takes most lines of the grammar (and leaves the rest)
+
+
+def test_paloalto_mutated_lines_read_the_same() -> None:
+    rnd = random.Random(12)
+    base = [_pa_line(rnd) for _ in range(2000)] + [m for m in _samples("paloalto-ngfw") if m[:1] in "1:"]
+    lines = [mutate(rnd, rnd.choice(base)) for _ in range(20_000)]
+    claimed = compare(paloalto.parse_paloalto, logfast.paloalto_line, lines[:2000])
+    claimed += compare(paloalto.parse_paloalto, logfast.paloalto_line, lines[2000:], whole=False)
+    assert claimed > 3_000
+
+
+def test_paloalto_odd_text_goes_to_python() -> None:
+    line = (
+        "1,2024/01/03 13:15:29,026701002040,TRAFFIC,end,2816,2024/01/03 13:15:29,1.2.3.4,5.6.7.8,0.0.0.0,"
+        "0.0.0.0,MyRule,,,ssl,vsys1,Z1,Z2,e1/1,e1/2,fwd,2024/01/03 13:15:29,1,1,1234,443,0,0,0x0,tcp,allow,"
+        "100,60,40,2"
+    )
+    assert logfast.paloalto_line(line) is not None
+    for odd in (
+        line + "\x00", line + "\n", " " + line, line.replace("MyRule", "MyRulé"), line.replace(",,", "\t,"),
+        line.replace("MyRule", '"My"Rule'), line.replace("MyRule", '"MyRule'), line.replace("443", "+443"),
+        line.replace("1234", "1" * 19)
+    ):
+        assert logfast.paloalto_line(odd) is None, odd
+    compare(
+        paloalto.parse_paloalto,
+        logfast.paloalto_line,
+        [
+            line, line.replace("MyRule", "x" * 100_001), line + ",y" * 50_000,
+            line.replace("1.2.3.4", "1.2.3.4" * 20_000)
+        ],
+    )
