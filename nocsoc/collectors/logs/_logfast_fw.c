@@ -1,5 +1,6 @@
 /*
- * _logfast_fw: C twins of the firewall parsers (paloalto.py's CSV reading), compiled into the _logfast extension (see _logfast_fw.h).
+ * _logfast_fw: C twins of the firewall parsers (paloalto.py's CSV reading, fortigate.py's
+ * key=value reading), compiled into the _logfast extension (see _logfast_fw.h).
  *
  * Why C: on the mix of the new formats (bench/bench_detections.py) Palo Alto (~17 us a CSV line,
  * csv.reader, a loop over ~25 positions, then _finish's passes) and FortiGate (~15.6 us a line,
@@ -524,5 +525,435 @@ fail:
     return NULL;
 }
 
-/* FortiGate: not yet (Python reads every line). */
-PyObject *fw_fortigate_line(PyObject *self, PyObject *msg) { Py_RETURN_NONE; }
+/* ============================================================================================
+ * FortiGate: fortigate.parse_fortigate for a key=value line (space- or comma-separated, `logid=`
+ * or `log_id=`): the pairs by _logfast.c's kv_pairs (base.kv_pairs' twin), the same dict as
+ * the fields (Python copies it: the same keys, values and order), then parse_fortigate's
+ * derived fields in its order and _fortigate_time. CEF lines (`|Fortinet|`) go to Python.
+ * Every value is read before any is written (Python reads them from the pairs, not from the
+ * fields it writes), each held by a reference of its own.
+ * _fortigate_time: `eventtime` of up to 20 digits (an unsigned 64-bit number, else None) at
+ * the first scale giving less than 1e10, else `date` YYYY-MM-DD and `time` HH:MM:SS with `tz`
+ * (+HHMM; anything else +0000) read as datetime.fromisoformat does; any other date or time
+ * text, or a year fromisoformat/timestamp() could refuse (1, 9999), gives None (Python decides).
+ * ============================================================================================ */
+
+enum { G_SRCIP, G_SRC, G_USERIP, G_SPROC, G_REMIP, G_SUBTYPE, G_UI, G_LOGDESC, G_IP, G_DSTIP, G_DST, G_LOCIP,
+       G_SRCPORT, G_SRC_PORT, G_REMPORT, G_DSTPORT, G_DST_PORT, G_LOCPORT, G_TRANSIP, G_TRANIP, G_TUNNELIP,
+       G_SENTDELTA, G_SENTBYTE, G_OBYTES, G_RCVDDELTA, G_RCVDBYTE, G_IBYTES, G_PROTO, G_USER, G_SRCUSER,
+       G_UNAUTHUSER, G_DSTUSER, G_URL, G_HTTPMETHOD, G_METHOD, G_AGENT, G_HOSTNAME, G_ACTION, G_STATUS,
+       G_DEVNAME, G_EVENTTIME, G_DATE, G_TIME, G_TZ, G_TYPE, G_LOGID, G_LOG_ID, G_VD,
+       /* the fields it writes */
+       O_NAT_SRC, O_NAT_DST, O_SRC_BYTES, O_DST_BYTES, O_C_URI, O_CS_METHOD, O_C_USERAGENT, O_CS_HOST,
+       O_OUTCOME, O_SUCCESS, O_FAILURE, G_N };
+static const char *const G_NAMES[G_N] = {
+    "srcip", "src", "userip", "sproc", "remip", "subtype", "ui", "logdesc", "ip", "dstip", "dst", "locip",
+    "srcport", "src_port", "remport", "dstport", "dst_port", "locport", "transip", "tranip", "tunnelip",
+    "sentdelta", "sentbyte", "obytes", "rcvddelta", "rcvdbyte", "ibytes", "proto", "user", "srcuser",
+    "unauthuser", "dstuser", "url", "httpmethod", "method", "agent", "hostname", "action", "status",
+    "devname", "eventtime", "date", "time", "tz", "type", "logid", "log_id", "vd",
+    "source.nat.ip", "destination.nat.ip", "source.bytes", "destination.bytes", "c-uri", "cs-method",
+    "c-useragent", "cs-host", "outcome", "success", "failure"};
+static PyObject *G[G_N];
+
+/* kv.get(key) when it is a non-empty str (borrowed), else NULL; -1 on error in *err */
+static PyObject *fg_get(PyObject *kv, int key, int *err) {
+    PyObject *v = PyDict_GetItemWithError(kv, G[key]);
+    if (v == NULL) {
+        if (PyErr_Occurred()) *err = 1;
+        return NULL;
+    }
+    if (!PyUnicode_Check(v) || !PyUnicode_IS_ASCII(v)) {
+        *err = 2; /* (kv_pairs gives ASCII str values: not reached) */
+        return NULL;
+    }
+    return PyUnicode_GET_LENGTH(v) > 0 ? v : NULL;
+}
+
+static inline const char *fg_text(PyObject *v, Py_ssize_t *n) {
+    *n = PyUnicode_GET_LENGTH(v);
+    return (const char *)PyUnicode_DATA(v);
+}
+
+/* base.digits(v) for an ASCII str: an int, or NULL (with no error) when it is not one */
+static PyObject *fg_digits(PyObject *v) {
+    Py_ssize_t n;
+    const char *t = fg_text(v, &n);
+    if (n > 18 || n == 0) return NULL;
+    long long x = 0;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        if (!fw_digit(t[k])) return NULL;
+        x = x * 10 + (t[k] - '0');
+    }
+    return PyLong_FromLongLong(x);
+}
+
+/* fortigate._UI_IP.search(ui): `\((\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f:]+:[0-9A-Fa-f:]+)\)`'s group
+ * as [*a, *b), or 0. Both branches are decided by one scan: a run of digits ends at `.` or `)`,
+ * and the second branch's run of [0-9A-Fa-f:] ends where its `)` must be. */
+static int fg_ui_ip(const char *s, Py_ssize_t n, Py_ssize_t *a, Py_ssize_t *b) {
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (s[i] != '(') continue;
+        Py_ssize_t j = i + 1, k = j;
+        int g;
+        for (g = 0; g < 4; g++) {
+            Py_ssize_t d = k;
+            while (k < n && fw_digit(s[k])) k++;
+            if (k - d < 1 || k - d > 3) break;
+            if (g < 3) {
+                if (k < n && s[k] == '.') k++;
+                else break;
+            }
+        }
+        if (g == 4 && k < n && s[k] == ')') {
+            *a = j;
+            *b = k;
+            return 1;
+        }
+        k = j;
+        while (k < n && (fw_hex(s[k]) || s[k] == ':')) k++;
+        if (k < n && s[k] == ')' && k - j >= 3) {
+            for (Py_ssize_t c = j + 1; c < k - 1; c++)
+                if (s[c] == ':') {
+                    *a = j;
+                    *b = k;
+                    return 1;
+                }
+        }
+    }
+    return 0;
+}
+
+static int fg_days_in_month(long y, long m) {
+    static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) return 29;
+    return days[m - 1];
+}
+
+/* days from 1970-01-01 to y-m-d (proleptic Gregorian) */
+static long long fg_days(long y, long m, long d) {
+    y -= m <= 2;
+    long long era = (y >= 0 ? y : y - 399) / 400;
+    long long yoe = y - era * 400;
+    long long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    long long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+static long fg_num(const char *t, int a, int b) {
+    long v = 0;
+    for (int k = a; k < b; k++) {
+        if (!fw_digit(t[k])) return -1;
+        v = v * 10 + (t[k] - '0');
+    }
+    return v;
+}
+
+/* _fortigate_time(kv): 1 (*out a float or None, new reference), 0 (undecided), -1 (error) */
+static int fg_time(PyObject *kv, PyObject **out) {
+    int err = 0;
+    PyObject *et = fg_get(kv, G_EVENTTIME, &err);
+    if (err) return err == 1 ? -1 : 0;
+    Py_ssize_t n;
+    const char *t;
+    if (et != NULL && (t = fg_text(et, &n), n <= 20)) {
+        int all = 1;
+        unsigned long long x = 0;
+        for (Py_ssize_t k = 0; k < n; k++) {
+            if (!fw_digit(t[k])) {
+                all = 0;
+                break;
+            }
+            unsigned d = (unsigned)(t[k] - '0');
+            if (x > (~0ULL - d) / 10) return 0; /* past 64 bits: Python decides */
+            x = x * 10 + d;
+        }
+        if (all) {
+            static const double scales[4] = {1.0, 1e3, 1e6, 1e9};
+            for (int k = 0; k < 4; k++) {
+                double q = (double)x / scales[k];
+                if (q < 1e10) {
+                    *out = PyFloat_FromDouble(q);
+                    return *out == NULL ? -1 : 1;
+                }
+            }
+        }
+    }
+    PyObject *date = PyDict_GetItemWithError(kv, G[G_DATE]);
+    if (date == NULL && PyErr_Occurred()) return -1;
+    PyObject *tm = PyDict_GetItemWithError(kv, G[G_TIME]);
+    if (tm == NULL && PyErr_Occurred()) return -1;
+    if (date == NULL || tm == NULL) {
+        *out = Py_None;
+        Py_INCREF(Py_None);
+        return 1;
+    }
+    PyObject *tz = PyDict_GetItemWithError(kv, G[G_TZ]);
+    if (tz == NULL && PyErr_Occurred()) return -1;
+    Py_ssize_t dn = 0, tn = 0, zn = 0;
+    const char *dt = fw_ascii(date, &dn), *tt = fw_ascii(tm, &tn), *zt = tz != NULL ? fw_ascii(tz, &zn) : "+0000";
+    if (dt == NULL || tt == NULL || zt == NULL) return 0;
+    if (!(zn == 5 && (zt[0] == '+' || zt[0] == '-') && fg_num(zt, 1, 5) >= 0)) zt = "+0000";
+    if (dn != 10 || dt[4] != '-' || dt[7] != '-' || tn != 8 || tt[2] != ':' || tt[5] != ':') return 0;
+    long y = fg_num(dt, 0, 4), mo = fg_num(dt, 5, 7), d = fg_num(dt, 8, 10);
+    long hh = fg_num(tt, 0, 2), mi = fg_num(tt, 3, 5), ss = fg_num(tt, 6, 8);
+    long zh = fg_num(zt, 1, 3), zm = fg_num(zt, 3, 5);
+    if (y < 2 || y > 9998 || mo < 1 || mo > 12 || d < 1 || d > fg_days_in_month(y, mo) || hh < 0 || hh > 23 ||
+        mi < 0 || mi > 59 || ss < 0 || ss > 59 || zh > 23 || zm > 59)
+        return 0;
+    long long off = (long long)zh * 3600 + zm * 60;
+    long long secs = fg_days(y, mo, d) * 86400 + hh * 3600 + mi * 60 + ss - (zt[0] == '-' ? -off : off);
+    *out = PyFloat_FromDouble((double)secs);
+    return *out == NULL ? -1 : 1;
+}
+
+static int fg_ready(void) {
+    static int ready = 0;
+    if (ready) return 1;
+    if (fw_common_init() < 0) return -1;
+    for (int k = 0; k < G_N; k++)
+        if (fw_intern(&G[k], G_NAMES[k]) < 0) return -1;
+    ready = 1;
+    return 1;
+}
+
+#define FG_GET(var, key)                  \
+    do {                                  \
+        var = fg_get(kv, key, &err);      \
+        if (err == 1) goto fail;          \
+        if (err) goto decline;            \
+    } while (0)
+
+PyObject *fw_fortigate_line(PyObject *self, PyObject *msg) {
+    if (!PyUnicode_Check(msg)) {
+        PyErr_SetString(PyExc_TypeError, "fortigate_line() takes a str");
+        return NULL;
+    }
+    if (!PyUnicode_IS_ASCII(msg)) Py_RETURN_NONE;
+    if (fg_ready() < 0) return NULL;
+    const char *s = (const char *)PyUnicode_DATA(msg);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(msg);
+    if (!fw_printable(s, n) || fw_has(s, n < 40 ? n : 40, "|Fortinet|")) Py_RETURN_NONE;
+    if (!fw_has(s, n, "logid") && !fw_has(s, n, "log_id") && !fw_has(s, n, "subtype=")) Py_RETURN_NONE;
+    Py_ssize_t hn = n < 200 ? n : 200;
+    int comma = fw_has(s, hn, ",time=") || fw_has(s, hn, ",logid=") || fw_has(s, hn, ",devname=");
+    PyObject *args = PyTuple_Pack(2, msg, comma ? Py_True : Py_False);
+    if (args == NULL) return NULL;
+    PyObject *kv = kv_pairs(NULL, args);
+    Py_DECREF(args);
+    if (kv == NULL || kv == Py_None) return kv;
+    /* every reference taken below, released at the end */
+    PyObject *own[24];
+    int nown = 0;
+#define OWN(v) (own[nown++] = (v))
+    PyObject *ret = NULL, *src = NULL, *dst = NULL, *ports[2] = {NULL, NULL}, *nat[3] = {NULL, NULL, NULL},
+             *bytes[2] = {NULL, NULL}, *proto = NULL, *user = NULL, *http[4] = {NULL, NULL, NULL, NULL},
+             *action = NULL, *outcome = NULL, *time = NULL, *host = NULL;
+    int err = 0;
+    int has = PyDict_Contains(kv, G[G_LOGID]);
+    if (has < 0) goto fail;
+    if (!has) {
+        PyObject *lid = PyDict_GetItemWithError(kv, G[G_LOG_ID]);
+        if (lid == NULL && PyErr_Occurred()) goto fail;
+        if (lid != NULL) {
+            if (PyDict_SetItem(kv, G[G_LOGID], lid) < 0) goto fail;
+        } else {
+            int sub = PyDict_Contains(kv, G[G_SUBTYPE]), vd = PyDict_Contains(kv, G[G_VD]),
+                dev = PyDict_Contains(kv, G[G_DEVNAME]);
+            if (sub < 0 || vd < 0 || dev < 0) goto fail;
+            if (!(sub && (vd || dev))) goto decline;
+        }
+    }
+    PyObject *ftype = PyDict_GetItemWithError(kv, G[G_TYPE]);
+    if (ftype == NULL) {
+        if (PyErr_Occurred()) goto fail;
+        goto decline;
+    }
+    Py_ssize_t ln, tl;
+    const char *txt, *ty = fw_ascii(ftype, &tl);
+    if (ty == NULL) goto decline;
+    PyObject *v, *subtype;
+    FG_GET(subtype, G_SUBTYPE);
+    Py_ssize_t sl = 0;
+    const char *st = subtype != NULL ? fg_text(subtype, &sl) : "";
+    int vpn = fw_eq(st, sl, "vpn");
+    /* src: srcip or src or userip or sproc or (remip for vpn), else ui's `(address)`, else ip for
+     * a system DHCP event */
+    static const int SRC_KEYS[4] = {G_SRCIP, G_SRC, G_USERIP, G_SPROC};
+    for (int k = 0; k < 4 && src == NULL; k++) FG_GET(src, SRC_KEYS[k]);
+    if (src == NULL && vpn) FG_GET(src, G_REMIP);
+    if (src != NULL) {
+        Py_INCREF(src);
+        OWN(src);
+    } else {
+        PyObject *ui;
+        FG_GET(ui, G_UI);
+        Py_ssize_t a, b;
+        if (ui != NULL && (txt = fg_text(ui, &ln), fg_ui_ip(txt, ln, &a, &b))) {
+            if ((src = ascii_sub(txt, a, b)) == NULL) goto fail;
+            OWN(src);
+        } else if (fw_eq(st, sl, "system")) {
+            PyObject *ld;
+            FG_GET(ld, G_LOGDESC);
+            int dhcp = 0;
+            if (ld != NULL) {
+                txt = fg_text(ld, &ln);
+                for (Py_ssize_t k = 0; k + 4 <= ln && !dhcp; k++) {
+                    char c[4];
+                    for (int q = 0; q < 4; q++) c[q] = (txt[k + q] >= 'A' && txt[k + q] <= 'Z') ? txt[k + q] + 32 : txt[k + q];
+                    dhcp = memcmp(c, "dhcp", 4) == 0;
+                }
+            }
+            if (dhcp) {
+                FG_GET(src, G_IP);
+                if (src != NULL) {
+                    Py_INCREF(src);
+                    OWN(src);
+                }
+            }
+        }
+    }
+    static const int DST_KEYS[2] = {G_DSTIP, G_DST};
+    for (int k = 0; k < 2 && dst == NULL; k++) FG_GET(dst, DST_KEYS[k]);
+    if (dst == NULL && vpn) FG_GET(dst, G_LOCIP);
+    if (src != NULL && (txt = fg_text(src, &ln), !fw_is_ip(txt, ln))) src = NULL;
+    if (dst != NULL && (txt = fg_text(dst, &ln), !fw_is_ip(txt, ln))) dst = NULL;
+    if (dst != NULL) {
+        Py_INCREF(dst);
+        OWN(dst);
+    }
+    static const int PORT_KEYS[2][3] = {{G_SRCPORT, G_SRC_PORT, G_REMPORT}, {G_DSTPORT, G_DST_PORT, G_LOCPORT}};
+    for (int p = 0; p < 2; p++)
+        for (int k = 0; k < 3 && ports[p] == NULL; k++) {
+            FG_GET(v, PORT_KEYS[p][k]);
+            if (v != NULL && (ports[p] = fg_digits(v)) != NULL) OWN(ports[p]);
+            else if (PyErr_Occurred()) goto fail;
+        }
+    static const int NAT_KEYS[3] = {G_TRANSIP, G_TRANIP, G_TUNNELIP};
+    for (int k = 0; k < 3; k++) {
+        FG_GET(v, NAT_KEYS[k]);
+        if (v != NULL && (txt = fg_text(v, &ln), fw_is_ip(txt, ln) && !fw_eq(txt, ln, "0.0.0.0"))) {
+            Py_INCREF(v);
+            OWN(nat[k] = v);
+        }
+    }
+    static const int BYTE_KEYS[2][3] = {{G_SENTDELTA, G_SENTBYTE, G_OBYTES}, {G_RCVDDELTA, G_RCVDBYTE, G_IBYTES}};
+    for (int p = 0; p < 2; p++)
+        for (int k = 0; k < 3; k++) {
+            FG_GET(v, BYTE_KEYS[p][k]);
+            if (v == NULL) continue;
+            if ((bytes[p] = fg_digits(v)) != NULL) OWN(bytes[p]);
+            else if (PyErr_Occurred()) goto fail;
+            break;
+        }
+    FG_GET(v, G_PROTO);
+    if (v != NULL) {
+        txt = fg_text(v, &ln);
+        if ((proto = fw_transport(txt, ln)) == NULL) goto fail;
+        OWN(proto);
+    }
+    static const int USER_KEYS[4] = {G_USER, G_SRCUSER, G_UNAUTHUSER, G_DSTUSER};
+    for (int k = 0; k < 4 && user == NULL; k++) FG_GET(user, USER_KEYS[k]);
+    if (user != NULL) {
+        txt = fg_text(user, &ln);
+        if (fw_eq(txt, ln, "N/A") || fw_eq(txt, ln, "system")) {
+            user = NULL;
+        } else {
+            const char *c = memchr(txt, ',', (size_t)ln);
+            Py_ssize_t b = c != NULL ? c - txt : ln, a = 0;
+            for (Py_ssize_t k = b - 1; k >= 0; k--)
+                if (txt[k] == '\\') {
+                    a = k + 1;
+                    break;
+                }
+            if ((user = ascii_sub(txt, a, b)) == NULL) goto fail;
+            OWN(user);
+        }
+    }
+    static const int HTTP_KEYS[4][2] = {{G_URL, -1}, {G_HTTPMETHOD, G_METHOD}, {G_AGENT, -1}, {G_HOSTNAME, -1}};
+    int utm = fw_eq(ty, tl, "utm"), rest = fw_eq(st, sl, "rest-api");
+    for (int h = 0; h < 4; h++)
+        for (int k = 0; k < 2 && http[h] == NULL && HTTP_KEYS[h][k] >= 0; k++) {
+            FG_GET(v, HTTP_KEYS[h][k]);
+            if (v != NULL && !(HTTP_KEYS[h][k] == G_METHOD && !utm && !rest)) {
+                Py_INCREF(v);
+                OWN(http[h] = v);
+            }
+        }
+    FG_GET(action, G_ACTION);
+    if (action != NULL) {
+        Py_INCREF(action);
+        OWN(action);
+    }
+    FG_GET(v, G_STATUS);
+    if (v != NULL) {
+        txt = fg_text(v, &ln);
+        outcome = (fw_eq(txt, ln, "success") || fw_eq(txt, ln, "200")) ? G[O_SUCCESS] : G[O_FAILURE];
+    }
+    host = PyDict_GetItemWithError(kv, G[G_DEVNAME]);
+    if (host == NULL && PyErr_Occurred()) goto fail;
+    host = host != NULL ? host : Py_None;
+    Py_INCREF(host);
+    OWN(host);
+    int got = fg_time(kv, &time);
+    if (got < 0) goto fail;
+    if (got == 0) goto decline;
+    OWN(time);
+    /* the writes, in parse_fortigate's order */
+    if ((src != NULL && PyDict_SetItem(kv, S_SRC_IP, src) < 0) || (dst != NULL && PyDict_SetItem(kv, S_DST_IP, dst) < 0) ||
+        (ports[0] != NULL && PyDict_SetItem(kv, S_SRC_PORT, ports[0]) < 0) ||
+        (ports[1] != NULL && PyDict_SetItem(kv, S_DST_PORT, ports[1]) < 0) ||
+        (nat[0] != NULL && PyDict_SetItem(kv, G[O_NAT_SRC], nat[0]) < 0) ||
+        (nat[1] != NULL && PyDict_SetItem(kv, G[O_NAT_DST], nat[1]) < 0) ||
+        (nat[2] != NULL && PyDict_SetItem(kv, G[O_NAT_SRC], nat[2]) < 0) ||
+        (bytes[0] != NULL && PyDict_SetItem(kv, G[O_SRC_BYTES], bytes[0]) < 0) ||
+        (bytes[1] != NULL && PyDict_SetItem(kv, G[O_DST_BYTES], bytes[1]) < 0) ||
+        (proto != NULL && PyDict_SetItem(kv, S_NETWORK_PROTOCOL, proto) < 0) ||
+        (user != NULL && PyDict_SetItem(kv, S_USER, user) < 0))
+        goto fail;
+    static const int HTTP_OUT[4] = {O_C_URI, O_CS_METHOD, O_C_USERAGENT, O_CS_HOST};
+    for (int h = 0; h < 4; h++)
+        if (http[h] != NULL && PyDict_SetItem(kv, G[HTTP_OUT[h]], http[h]) < 0) goto fail;
+    if (action != NULL && PyDict_SetItem(kv, S_ACTION, action) < 0) goto fail;
+    PyObject *cats = S_EMPTY_T;
+    if (fw_eq(ty, tl, "traffic")) {
+        cats = S_FIREWALL_T;
+        int blocked = 0;
+        if (action != NULL) {
+            static const char *const BLOCKING[6] = {"deny", "blocked", "block", "drop", "dropped", "reject"};
+            txt = fg_text(action, &ln);
+            for (int k = 0; k < 6; k++) blocked |= fw_eq(txt, ln, BLOCKING[k]);
+        }
+        if (PyDict_SetItem(kv, S_BLOCKED, blocked ? S_TRUE : S_FALSE) < 0) goto fail;
+    }
+    if (outcome != NULL && PyDict_SetItem(kv, G[O_OUTCOME], outcome) < 0) goto fail;
+    PyObject *services = tl > 0 ? PyTuple_Pack(1, ftype) : (Py_INCREF(S_EMPTY_T), S_EMPTY_T);
+    if (services == NULL) goto fail;
+    ret = PyTuple_New(5);
+    if (ret == NULL) {
+        Py_DECREF(services);
+        goto fail;
+    }
+    Py_INCREF(kv);
+    Py_INCREF(cats);
+    Py_INCREF(time);
+    Py_INCREF(host);
+    PyTuple_SET_ITEM(ret, 0, kv);
+    PyTuple_SET_ITEM(ret, 1, services);
+    PyTuple_SET_ITEM(ret, 2, cats);
+    PyTuple_SET_ITEM(ret, 3, time);
+    PyTuple_SET_ITEM(ret, 4, host);
+    goto done;
+decline:
+    ret = Py_None;
+    Py_INCREF(ret);
+    goto done;
+fail:
+    ret = NULL;
+done:
+    for (int k = 0; k < nown; k++) Py_DECREF(own[k]);
+    Py_DECREF(kv);
+    return ret;
+#undef OWN
+}
+#undef FG_GET

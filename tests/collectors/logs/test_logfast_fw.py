@@ -19,7 +19,7 @@ from unittest import mock
 
 import pytest
 
-from nocsoc.collectors.logs.parsers import LineParser, paloalto
+from nocsoc.collectors.logs.parsers import LineParser, fortigate, paloalto
 from tests.collectors.logs.test_logfast_lines import _c_refs, _events, _python_only, _same_minute
 from tests.conftest import SHARED
 
@@ -101,7 +101,7 @@ def mutate(rnd: random.Random, line: str) -> str:
 def test_the_switch_turns_the_twins_off() -> None:
     """The comparisons mean something only if `_python_only` turns these paths off."""
     names = {(m.__name__.rsplit(".", 1)[-1], k) for m, k in _c_refs()}
-    assert ("paloalto", "_c_paloalto") in names
+    assert {("paloalto", "_c_paloalto"), ("fortigate", "_c_fortigate")} <= names
 
 
 # --- Palo Alto (PAN-OS CSV syslog) ----------------------------------------------------------
@@ -264,5 +264,163 @@ def test_paloalto_odd_text_goes_to_python() -> None:
         [
             line, line.replace("MyRule", "x" * 100_001), line + ",y" * 50_000,
             line.replace("1.2.3.4", "1.2.3.4" * 20_000)
+        ],
+    )
+
+
+# --- FortiGate (key=value, comma-separated, log_id=) ------------------------------------------
+
+# FortiOS "Log Message Reference" keys (traffic, event, utm) and FortiWeb's (log_id, src, dst):
+# the header first, then the body's keys in any order, some left out
+FG_HEAD = ["date", "time", "logid", "type", "subtype", "level", "vd", "eventtime", "tz", "devname", "devid"]
+FG_BODY = [
+    "srcip", "srcport", "srcintf", "dstip", "dstport", "dstintf", "sessionid", "proto", "action", "policyid",
+    "service", "trandisp", "transip", "transport", "tranip", "tranport", "duration", "sentbyte", "rcvdbyte",
+    "sentpkt", "rcvdpkt", "sentdelta", "rcvddelta", "user", "srcuser", "unauthuser", "dstuser", "group",
+    "ui", "msg", "logdesc", "status", "url", "hostname", "httpmethod", "method", "agent", "remip", "locip",
+    "remport", "locport", "tunnelip", "userip", "sproc", "ip", "src", "dst", "src_port", "dst_port",
+    "obytes", "ibytes", "reason", "appcat", "app"
+]
+FG_VALUES: dict[str, list[str]] = {
+    "date": [
+        "2024-01-03", "2019-08-27", "2024-02-29", "2023-02-29", "2024-13-01", "24-01-03", "2024/01/03", "",
+        "0001-01-01", "9999-12-31", "2024-1-3"
+    ],
+    "time": [
+        "13:15:29", "00:00:00", "23:59:59", "24:00:00", "12:60:00", "23:59:60", "1:02:03", "13:15",
+        "13:15:29.5", ""
+    ],
+    "logid": ["0000000013", "0100032001", '"0317013312"', "", "13"],
+    "type": ["traffic", "event", "utm", "anomaly", "dns", '"traffic"', "", "Traffic"],
+    "subtype": [
+        "forward", "local", "system", "vpn", "user", "webfilter", "rest-api", "ips", '""', "app-ctrl"
+    ],
+    "level": ["notice", "warning", '"information"'],
+    "vd": ["root", '"vdom1"', ""],
+    "eventtime": [
+        "1545937675", "1545937675123", "1545937675123456", "1698046849852012802", "18446744073709551615",
+        "18446744073709551616", "99999999999999999999", "999999999999999999999", "0", "", "1e9", "-1",
+        "+1545937675"
+    ],
+    "tz": ['"+0100"', '"-0500"', "+0000", '"UTC+2"', '"+2400"', '"+0160"', '"-1230"', '""', "+01:00", "+01"],
+    "devname": ['"FGT-A"', "fw1", '""', '"my fw"'],
+    "devid": ['"FGVM2VTM21000062"', "FG100E"],
+    "srcip": ["10.1.100.11", "2001:db8::1", "", "host.example", "1.2.3", "0.0.0.0"],
+    "dstip": ["52.53.140.235", "::1", "", "a.b.c.d"],
+    "srcport": ["54190", "0", "", "99999999999999999999", "+5", "x", "007"],
+    "dstport": ["443", "", "65535", "-1"],
+    "proto": ["6", "17", "1", "", '" "', "TCP", "132", "99"],
+    "action": ["close", "deny", "accept", "blocked", '"deny"', "", "DENY", "timeout", "dropped", "login"],
+    "transip": ["172.16.200.1", "0.0.0.0", "", "x"],
+    "tranip": ["10.0.0.1", "0.0.0.0"],
+    "tunnelip": ["10.212.134.200", "N/A", "0.0.0.0"],
+    "sentbyte": ["3652", "", "0", "12a", "9" * 19],
+    "rcvdbyte": ["146668", "", "x"],
+    "sentdelta": ["100", "", "y"],
+    "rcvddelta": ["200", ""],
+    "obytes": ["5", ""],
+    "ibytes": ["6", "z"],
+    "user": [
+        '"jdoe"', '"N/A"', "system", '"DOMAIN\\\\jdoe"', '"john.doe,cn=john.doe"', '""', '"a\\\\b,c\\\\d"',
+        '"\\\\"', '","'
+    ],
+    "srcuser": ['"bob"', '""'],
+    "unauthuser": ['"eve"'],
+    "dstuser": ['"dave"'],
+    "ui": [
+        '"GUI(10.0.0.5)"', '"ssh(2001:db8::5)"', '"https(1.2.3)"', '"console"', '"x(1.2.3.4)(5.6.7.8)"',
+        '"(::)"', '"(a:b)"', '"(1234.1.1.1)"', '"(1.2.3.4"', '"jsconsole(fe80::1:2)"'
+    ],
+    "logdesc": ['"DHCP statistics"', '"Admin login failed"', '"dhcp Lease"', '"Interface status changed"'],
+    "ip": ["10.0.0.9", "", "x"],
+    "status": ["success", "failed", "200", "404", '""', "Success"],
+    "url": ['"/index.html"', '"https://a.b/c?d=e f"', '""'],
+    "hostname": ['"www.example.com"', ""],
+    "httpmethod": ["GET", "POST", ""],
+    "method": ["GET", "POST", '"DELETE"', ""],
+    "agent": ['"Mozilla/5.0 (X11; Linux)"', '""'],
+    "remip": ["203.0.113.7", "", "x"],
+    "locip": ["198.51.100.1", ""],
+    "remport": ["500", "4500", "x"],
+    "locport": ["500"],
+    "userip": ["10.0.0.77", "", "bad"],
+    "sproc": ["1.1.1.1"],
+    "src": ["192.0.2.1", "a"],
+    "dst": ["192.0.2.2"],
+    "src_port": ["1234", "p"],
+    "dst_port": ["80"],
+    "msg": [
+        '"User admin login successfully from GUI(172.20.120.47)"', '"a=b c=d"', '"quoted \\"inner\\" text"',
+        '"comma, inside"'
+    ],
+}
+FG_ODD = ['"', '\\"', "=", ",", "  ", '"a b', "x=", "=y", "\\", "é"]
+
+
+def _fg_line(rnd: random.Random) -> str:
+    keys = [k for k in FG_HEAD if rnd.random() < 0.9]
+    keys += rnd.sample(FG_BODY, rnd.randint(3, 30))
+    if rnd.random() < 0.05:
+        rnd.shuffle(keys)
+    pairs = []
+    for k in keys:
+        pool = FG_VALUES.get(k, ['"x"', "y", "1", '"a b"', ""])
+        v = pool[0] if rnd.random() < 0.5 else rnd.choice(pool)  # (the first value: a usual one)
+        if rnd.random() < 0.01:
+            v = rnd.choice(FG_ODD)
+        name = k
+        if k == "logid" and rnd.random() < 0.15:
+            name = "log_id"
+        pairs.append(f"{name}={v}")
+    if rnd.random() < 0.03:
+        pairs.insert(rnd.randrange(len(pairs) + 1), rnd.choice([*FG_ODD, "logid", "subtype=x", "|Fortinet|"]))
+    sep = rnd.choice([" ", " ", " ", ",", "  "])
+    line = sep.join(pairs)
+    if rnd.random() < 0.05:
+        line = rnd.choice([" ", "<189>", "x ", ""]) + line + rnd.choice([" ", "", ","])
+    return line
+
+
+def test_fortigate_samples_read_the_same() -> None:
+    lines = _samples("fortigate")
+    claimed = compare(fortigate.parse_fortigate, logfast.fortigate_line, lines)
+    assert claimed >= 60  # the key=value samples (CEF and the few with a newline stay Python's)
+
+
+def test_fortigate_generated_lines_read_the_same() -> None:
+    rnd = random.Random(21)
+    lines = [_fg_line(rnd) for _ in range(12_000)]
+    claimed = compare(fortigate.parse_fortigate, logfast.fortigate_line, lines[:3000])
+    claimed += compare(fortigate.parse_fortigate, logfast.fortigate_line, lines[3000:], whole=False)
+    assert claimed > 5_000
+
+
+def test_fortigate_mutated_lines_read_the_same() -> None:
+    rnd = random.Random(22)
+    base = [_fg_line(rnd) for _ in range(2000)] + _samples("fortigate")
+    lines = [mutate(rnd, rnd.choice(base)) for _ in range(20_000)]
+    claimed = compare(fortigate.parse_fortigate, logfast.fortigate_line, lines[:2000])
+    claimed += compare(fortigate.parse_fortigate, logfast.fortigate_line, lines[2000:], whole=False)
+    assert claimed > 3_000
+
+
+def test_fortigate_odd_text_goes_to_python() -> None:
+    line = (
+        'date=2024-01-03 time=13:15:29 logid="0000000013" type="traffic" subtype="forward" devname="fw1" '
+        'srcip=10.1.100.11 srcport=54190 dstip=52.53.140.235 dstport=443 proto=6 action="deny" sentbyte=10'
+    )
+    assert logfast.fortigate_line(line) is not None
+    for odd in (
+        line + "\x00", line + "\n", line.replace("fw1", "fwé"), line.replace(" srcip", "\tsrcip"),
+        line.replace("13:15:29", "13:15:29.5"), line.replace("2024-01-03", "0001-01-01"),
+        line + " eventtime=" + "9" * 20
+    ):
+        assert logfast.fortigate_line(odd) is None, odd
+    compare(
+        fortigate.parse_fortigate,
+        logfast.fortigate_line,
+        [
+            line, line.replace("fw1", "x" * 100_001), line + " k=v" * 30_000,
+            line.replace("10.1.100.11", "1" * 50_000)
         ],
     )

@@ -11,7 +11,9 @@ category `firewall` for traffic logs (SigmaHQ's fortigate rules use `service: ev
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from nocsoc.collectors.logs.parsers.base import (
     Parsed,
@@ -117,7 +119,16 @@ def _port(v: str | None) -> int | None:
     return digits(v) if v else None
 
 
+_c_fortigate: Callable[[str], tuple[Any, ...] | None] | None
+try:  # parse_fortigate's key=value reading in C (_logfast_fw.c); None from it: Python reads the line
+    from nocsoc.collectors.logs._logfast import fortigate_line as _c_fortigate
+except ImportError:  # not built
+    _c_fortigate = None
+
+
 def parse_fortigate(msg: str, app: str = "", state: object = None) -> Parsed | None:
+    if _c_fortigate is not None and (got := _c_fortigate(msg)) is not None:
+        return Parsed("fortigate", got[0], "fortigate", got[1], got[2], time=got[3], host=got[4])
     if "logid" not in msg and "log_id" not in msg and "|Fortinet|" not in msg[:40] and "subtype=" not in msg:
         return None
     kv = _native(msg)
