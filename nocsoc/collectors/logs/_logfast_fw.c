@@ -195,20 +195,29 @@ typedef struct {
 static pa_type PA[PA_MAX_TYPES];
 static int PA_N = 0, PA_TRAFFIC = -1, PA_THREAT = -1, PA_SYSTEM = -1, PA_CONFIG = -1;
 static PyObject *PA_BLOCKING; /* paloalto._BLOCKING */
+static PyObject *PA_INTS;     /* paloalto._INT_FIELDS, as a tuple */
+static PyObject *PA_CEF_MAP, *PA_JSON_MAP; /* paloalto._CEF_MAP, _JSON_MAP */
+static PyObject *PA_PANOS, *PA_JSON_NAMES; /* CEF `PanOSx` -> `panos.x`, JSON `x` -> `panos.x` (bounded) */
 static PyObject *S_LOG_TYPE, *S_LOG_SUBTYPE, *S_SERIAL, *S_SRC_USER, *S_DST_USER, *S_DESCRIPTION, *S_XFF,
-    *S_MISC, *S_C_URI;
+    *S_MISC, *S_C_URI, *S_REQUEST, *S_LOGTYPE, *S_SUBTYPE_J, *S_SUBTYPE_J2, *S_EMPTY;
 
 PyObject *fw_paloalto_setup(PyObject *self, PyObject *args) {
-    PyObject *types, *by_type, *int_fields, *blocking, *iana;
-    if (!PyArg_ParseTuple(args, "O!O!OOO!:paloalto_setup", &PyTuple_Type, &types, &PyDict_Type, &by_type,
-                          &int_fields, &blocking, &PyDict_Type, &iana))
+    PyObject *types, *by_type, *int_fields, *blocking, *iana, *cef_map, *json_map;
+    if (!PyArg_ParseTuple(args, "O!O!OOO!O!O!:paloalto_setup", &PyTuple_Type, &types, &PyDict_Type, &by_type,
+                          &int_fields, &blocking, &PyDict_Type, &iana, &PyDict_Type, &cef_map, &PyDict_Type,
+                          &json_map))
         return NULL;
     if (fw_common_init() < 0 || fw_intern(&S_LOG_TYPE, "log_type") < 0 ||
         fw_intern(&S_LOG_SUBTYPE, "log_subtype") < 0 || fw_intern(&S_SERIAL, "serial") < 0 ||
         fw_intern(&S_SRC_USER, "src_user") < 0 || fw_intern(&S_DST_USER, "dst_user") < 0 ||
         fw_intern(&S_DESCRIPTION, "description") < 0 || fw_intern(&S_XFF, "xff") < 0 ||
-        fw_intern(&S_MISC, "misc") < 0 || fw_intern(&S_C_URI, "c-uri") < 0)
+        fw_intern(&S_MISC, "misc") < 0 || fw_intern(&S_C_URI, "c-uri") < 0 ||
+        fw_intern(&S_REQUEST, "request") < 0 || fw_intern(&S_LOGTYPE, "LogType") < 0 ||
+        fw_intern(&S_SUBTYPE_J, "Subtype") < 0 || fw_intern(&S_SUBTYPE_J2, "SubType") < 0 ||
+        fw_intern(&S_EMPTY, "") < 0)
         return NULL;
+    if (PA_PANOS == NULL && (PA_PANOS = PyDict_New()) == NULL) return NULL;
+    if (PA_JSON_NAMES == NULL && (PA_JSON_NAMES = PyDict_New()) == NULL) return NULL;
     Py_ssize_t nt = PyTuple_GET_SIZE(types);
     if (nt > PA_MAX_TYPES) {
         PyErr_SetString(PyExc_ValueError, "paloalto_setup: too many log types");
@@ -264,6 +273,11 @@ PyObject *fw_paloalto_setup(PyObject *self, PyObject *args) {
     }
     Py_INCREF(blocking);
     PA_BLOCKING = blocking;
+    if ((PA_INTS = PySequence_Tuple(int_fields)) == NULL) return NULL;
+    Py_INCREF(cef_map);
+    PA_CEF_MAP = cef_map;
+    Py_INCREF(json_map);
+    PA_JSON_MAP = json_map;
     Py_INCREF(iana);
     IANA = iana;
     PA_N = (int)nt;
@@ -342,7 +356,7 @@ static int pa_int(const char *s, Py_ssize_t a, Py_ssize_t b, PyObject **out) {
     for (Py_ssize_t k = a; k < b; k++) {
         char c = s[k];
         if (!fw_digit(c)) all = 0;
-        if (!(fw_digit(c) || c == '+' || c == '-' || c == '_' || c == ' ')) odd = 0;
+        if (!(fw_digit(c) || c == '+' || c == '-' || c == '_' || (unsigned char)c <= ' ')) odd = 0;
     }
     if (all && b - a <= 18) {
         long long v = 0;
@@ -350,7 +364,350 @@ static int pa_int(const char *s, Py_ssize_t a, Py_ssize_t b, PyObject **out) {
         *out = PyLong_FromLongLong(v);
         return *out == NULL ? -2 : 1;
     }
-    return odd ? -1 : 0; /* (only digits, signs, `_` and spaces: int() may read it) */
+    return odd ? -1 : 0; /* (only digits, signs, `_`, whitespace and controls: int() may read it) */
+}
+
+/* a str value _finish reads as text: 1 (printable ASCII: *t, *n), 0 (anything else: undecided) */
+static int pa_text(PyObject *v, const char **t, Py_ssize_t *n) {
+    *t = fw_ascii(v, n);
+    return *t != NULL && fw_printable(*t, *n);
+}
+
+/* lower-cased ASCII as a new str */
+static PyObject *pa_lower(const char *t, Py_ssize_t n) {
+    PyObject *low = PyUnicode_New(n, 127);
+    if (low == NULL) return NULL;
+    char *o = (char *)PyUnicode_DATA(low);
+    for (Py_ssize_t k = 0; k < n; k++) o[k] = (t[k] >= 'A' && t[k] <= 'Z') ? (char)(t[k] + 32) : t[k];
+    return low;
+}
+
+/* paloalto._finish(kind, subtype, fields) on `fields` in place (`filtered`: the empty values
+ * are already left out and the int fields read, as the CSV reading does while it builds them).
+ * 1: done, *cats the categories (borrowed); 0: undecided (the caller returns None; `fields`
+ * may be half-finished, so it is dropped); -1: error. Not for SYSTEM/CONFIG fields with a
+ * description (the caller hands those to Python first). */
+static int pa_finish(PyObject *fields, PyObject *kind, PyObject *subtype, int filtered, PyObject **cats) {
+    Py_ssize_t ln;
+    const char *txt;
+    if (!filtered) {
+        /* {k: v for k, v in fields.items() if v is not None and v != ""} (deleting keeps the order) */
+        PyObject *drop = PyList_New(0);
+        if (drop == NULL) return -1;
+        Py_ssize_t pos = 0;
+        PyObject *k, *v;
+        while (PyDict_Next(fields, &pos, &k, &v)) {
+            if ((v == Py_None || (PyUnicode_Check(v) && PyUnicode_GET_LENGTH(v) == 0)) && PyList_Append(drop, k) < 0) {
+                Py_DECREF(drop);
+                return -1;
+            }
+        }
+        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(drop); i++)
+            if (PyDict_DelItem(fields, PyList_GET_ITEM(drop, i)) < 0) {
+                Py_DECREF(drop);
+                return -1;
+            }
+        Py_DECREF(drop);
+        /* _INT_FIELDS' str values by to_int */
+        for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(PA_INTS); i++) {
+            PyObject *key = PyTuple_GET_ITEM(PA_INTS, i);
+            v = PyDict_GetItemWithError(fields, key);
+            if (v == NULL) {
+                if (PyErr_Occurred()) return -1;
+                continue;
+            }
+            if (!PyUnicode_Check(v)) continue;
+            if ((txt = fw_ascii(v, &ln)) == NULL) return 0;
+            PyObject *num = NULL;
+            int got = pa_int(txt, 0, ln, &num);
+            if (got == -2) return -1;
+            if (got == -1) return 0;
+            if (got == 1 && fw_put(fields, key, num) < 0) return -1;
+        }
+    }
+    PyObject *proto = PyDict_GetItemWithError(fields, S_PROTO);
+    if (proto == NULL && PyErr_Occurred()) return -1;
+    if (proto != NULL) {
+        PyObject *named;
+        if (PyLong_CheckExact(proto)) { /* str(int): its digits */
+            PyObject *text = PyObject_Str(proto);
+            if (text == NULL) return -1;
+            txt = fw_ascii(text, &ln);
+            named = fw_transport(txt, ln);
+            Py_DECREF(text);
+        } else {
+            if (!PyUnicode_Check(proto) || !pa_text(proto, &txt, &ln)) return 0;
+            named = fw_transport(txt, ln);
+        }
+        if (fw_put(fields, S_NETWORK_PROTOCOL, named) < 0) return -1;
+    }
+    PyObject *user = NULL, *keys[3] = {S_SRC_USER, S_USER, S_DST_USER};
+    for (int k = 0; k < 3; k++) { /* src_user or user or dst_user */
+        user = PyDict_GetItemWithError(fields, keys[k]);
+        if (user == NULL && PyErr_Occurred()) return -1;
+        if (user == NULL) continue;
+        int t = PyObject_IsTrue(user);
+        if (t < 0) return -1;
+        if (t || k == 2) break;
+    }
+    if (user != NULL && PyUnicode_Check(user) && PyUnicode_GET_LENGTH(user) > 0) {
+        if (!pa_text(user, &txt, &ln)) return 0;
+        if (ln >= 11 && memcmp(txt, "x-fwd-for: ", 11) == 0) {
+            PyObject *had = PyDict_GetItemWithError(fields, S_XFF);
+            if (had == NULL && PyErr_Occurred()) return -1;
+            if (had == NULL && fw_put(fields, S_XFF, ascii_sub(txt, 11, ln)) < 0) return -1;
+            if (PyDict_GetItemWithError(fields, S_SRC_USER) != NULL) {
+                if (PyDict_DelItem(fields, S_SRC_USER) < 0) return -1;
+            } else if (PyErr_Occurred()) {
+                return -1;
+            }
+        } else if (fw_put(fields, S_USER, pa_bare_user(txt, ln)) < 0) {
+            return -1;
+        }
+    }
+    PyObject *ipkeys[2] = {S_SRC_IP, S_DST_IP}, *hostkeys[2] = {S_SRC_HOST, S_DST_HOST};
+    for (int k = 0; k < 2; k++) {
+        PyObject *v = PyDict_GetItemWithError(fields, ipkeys[k]);
+        if (v == NULL) {
+            if (PyErr_Occurred()) return -1;
+            continue;
+        }
+        int ip = 0;
+        if (PyUnicode_Check(v)) {
+            if (!pa_text(v, &txt, &ln)) return 0;
+            ip = fw_is_ip(txt, ln);
+        }
+        if (!ip && fw_rename(fields, ipkeys[k], hostkeys[k]) < 0) return -1;
+    }
+    int traffic = PyUnicode_CompareWithASCIIString(kind, "TRAFFIC") == 0;
+    if (PyUnicode_CompareWithASCIIString(kind, "THREAT") == 0 && PyUnicode_CompareWithASCIIString(subtype, "url") == 0) {
+        PyObject *misc = PyDict_GetItemWithError(fields, S_MISC);
+        if (misc == NULL && PyErr_Occurred()) return -1;
+        if (misc != NULL && PyUnicode_Check(misc) && PyDict_SetItem(fields, S_C_URI, misc) < 0) return -1;
+    }
+    *cats = S_EMPTY_T;
+    if (traffic) {
+        *cats = S_FIREWALL_T;
+        PyObject *act = PyDict_GetItemWithError(fields, S_ACTION);
+        if (act == NULL && PyErr_Occurred()) return -1;
+        int blocked = 0;
+        if (act != NULL) {
+            if (!PyUnicode_Check(act) || !pa_text(act, &txt, &ln)) return 0;
+            PyObject *low = pa_lower(txt, ln);
+            if (low == NULL) return -1;
+            blocked = PySequence_Contains(PA_BLOCKING, low);
+            Py_DECREF(low);
+            if (blocked < 0) return -1;
+        }
+        if (PyDict_SetItem(fields, S_BLOCKED, blocked ? S_TRUE : S_FALSE) < 0) return -1;
+    }
+    return 1;
+}
+
+/* whether _finish would run its description regexes: kind SYSTEM or CONFIG and a description
+ * that is neither None nor "" (1), not (0), error (-1) */
+static int pa_described(PyObject *fields, PyObject *kind) {
+    if (PyUnicode_CompareWithASCIIString(kind, "SYSTEM") != 0 && PyUnicode_CompareWithASCIIString(kind, "CONFIG") != 0)
+        return 0;
+    PyObject *d = PyDict_GetItemWithError(fields, S_DESCRIPTION);
+    if (d == NULL) return PyErr_Occurred() ? -1 : 0;
+    if (d == Py_None || (PyUnicode_Check(d) && PyUnicode_GET_LENGTH(d) == 0)) return 0;
+    return 1;
+}
+
+/* the services of a kind: the cached (kind.lower(),) of a known type, else a new one */
+static PyObject *pa_services(PyObject *kind) {
+    Py_ssize_t ln;
+    const char *txt = fw_ascii(kind, &ln);
+    if (txt != NULL) {
+        int t = pa_type_of(txt, ln);
+        if (t >= 0) {
+            Py_INCREF(PA[t].services);
+            return PA[t].services;
+        }
+    }
+    PyObject *low = PyObject_CallMethod(kind, "lower", NULL);
+    if (low == NULL) return NULL;
+    PyObject *r = PyTuple_Pack(1, low);
+    Py_DECREF(low);
+    return r;
+}
+
+/* the end of _cef / _json: (fields, services, categories), or (kind, subtype, fields, False) for
+ * Python's _finish, or None (undecided); consumes fields */
+static PyObject *pa_result(PyObject *fields, PyObject *kind, PyObject *subtype) {
+    int d = pa_described(fields, kind);
+    if (d < 0) {
+        Py_DECREF(fields);
+        return NULL;
+    }
+    if (d) return Py_BuildValue("(OONO)", kind, subtype, fields, Py_False);
+    PyObject *cats;
+    int got = pa_finish(fields, kind, subtype, 0, &cats);
+    if (got <= 0) {
+        Py_DECREF(fields);
+        if (got < 0) return NULL;
+        Py_RETURN_NONE;
+    }
+    PyObject *services = pa_services(kind);
+    if (services == NULL) {
+        Py_DECREF(fields);
+        return NULL;
+    }
+    return Py_BuildValue("(NNO)", fields, services, cats);
+}
+
+/* paloalto._cef after parse_cef: its mapping of the extension (_CEF_MAP's names assigned,
+ * `PanOS*` keys as `panos.*`, any other key kept unless taken), THREAT url's request as c-uri,
+ * then _finish. */
+PyObject *fw_paloalto_cef(PyObject *self, PyObject *args) {
+    PyObject *ext, *signature, *name;
+    if (!PyArg_ParseTuple(args, "O!UU:paloalto_cef", &PyDict_Type, &ext, &signature, &name)) return NULL;
+    if (PA_N == 0 || PA_CEF_MAP == NULL || !PyUnicode_IS_ASCII(signature)) Py_RETURN_NONE;
+    PyObject *kind = PyObject_CallMethod(signature, "upper", NULL);
+    if (kind == NULL) return NULL;
+    PyObject *fields = PyDict_New();
+    if (fields == NULL || PyDict_SetItem(fields, S_LOG_TYPE, kind) < 0 || PyDict_SetItem(fields, S_LOG_SUBTYPE, name) < 0)
+        goto fail;
+    Py_ssize_t pos = 0;
+    PyObject *k, *v;
+    while (PyDict_Next(ext, &pos, &k, &v)) {
+        PyObject *mapped = PyDict_GetItemWithError(PA_CEF_MAP, k);
+        if (mapped != NULL) {
+            if (PyDict_SetItem(fields, mapped, v) < 0) goto fail;
+            continue;
+        }
+        if (PyErr_Occurred()) goto fail;
+        Py_ssize_t ln;
+        const char *txt = fw_ascii(k, &ln);
+        if (txt == NULL) goto decline; /* (CEF keys are ASCII: not reached) */
+        if (ln >= 5 && memcmp(txt, "PanOS", 5) == 0) {
+            PyObject *pk = PyDict_GetItemWithError(PA_PANOS, k);
+            if (pk == NULL) {
+                if (PyErr_Occurred()) goto fail;
+                PyObject *rest = PyUnicode_Substring(k, 5, ln);
+                if (rest == NULL) goto fail;
+                pk = PyUnicode_FromFormat("panos.%U", rest);
+                Py_DECREF(rest);
+                if (pk == NULL) goto fail;
+                if (PyDict_GET_SIZE(PA_PANOS) < 4096 && PyDict_SetItem(PA_PANOS, k, pk) < 0) {
+                    Py_DECREF(pk);
+                    goto fail;
+                }
+                int rc = PyDict_SetItem(fields, pk, v);
+                Py_DECREF(pk);
+                if (rc < 0) goto fail;
+            } else if (PyDict_SetItem(fields, pk, v) < 0) {
+                goto fail;
+            }
+            continue;
+        }
+        if (PyDict_SetDefault(fields, k, v) == NULL) goto fail;
+    }
+    if (PyUnicode_CompareWithASCIIString(kind, "THREAT") == 0 && PyUnicode_CompareWithASCIIString(name, "url") == 0) {
+        int has = PyDict_Contains(fields, S_C_URI);
+        if (has < 0) goto fail;
+        PyObject *req = PyDict_GetItemWithError(ext, S_REQUEST);
+        if (req == NULL && PyErr_Occurred()) goto fail;
+        if (!has && req != NULL && PyDict_SetItem(fields, S_C_URI, req) < 0) goto fail;
+    }
+    PyObject *r = pa_result(fields, kind, name);
+    Py_DECREF(kind);
+    return r;
+decline:
+    Py_DECREF(fields);
+    Py_DECREF(kind);
+    Py_RETURN_NONE;
+fail:
+    Py_XDECREF(fields);
+    Py_DECREF(kind);
+    return NULL;
+}
+
+/* paloalto._json after the document is read (orjson or json): its mapping (_JSON_MAP's names
+ * set once from values that are not None, "" or []; a list's first item; any other scalar as
+ * `panos.<key>`), then _finish. A mapped dict (json.dumps in Python), a list's first item that
+ * is a list or dict, a LogType or Subtype that is not a str, give None. */
+PyObject *fw_paloalto_json(PyObject *self, PyObject *obj) {
+    if (!PyDict_Check(obj)) {
+        PyErr_SetString(PyExc_TypeError, "paloalto_json() takes a dict");
+        return NULL;
+    }
+    if (PA_N == 0 || PA_JSON_MAP == NULL) Py_RETURN_NONE;
+    PyObject *lt = PyDict_GetItemWithError(obj, S_LOGTYPE);
+    if (lt == NULL && PyErr_Occurred()) return NULL;
+    if (lt == NULL || !PyUnicode_Check(lt) || !PyUnicode_IS_ASCII(lt)) Py_RETURN_NONE;
+    PyObject *sub = NULL, *subkeys[2] = {S_SUBTYPE_J, S_SUBTYPE_J2};
+    for (int k = 0; k < 2; k++) {
+        PyObject *v = PyDict_GetItemWithError(obj, subkeys[k]);
+        if (v == NULL && PyErr_Occurred()) return NULL;
+        if (v == NULL) continue;
+        int t = PyObject_IsTrue(v);
+        if (t < 0) return NULL;
+        if (t) {
+            sub = v;
+            break;
+        }
+    }
+    if (sub != NULL && !PyUnicode_CheckExact(sub)) Py_RETURN_NONE;
+    PyObject *kind = PyObject_CallMethod(lt, "upper", NULL);
+    if (kind == NULL) return NULL;
+    PyObject *subtype = sub != NULL ? sub : S_EMPTY;
+    Py_INCREF(subtype);
+    PyObject *fields = PyDict_New();
+    if (fields == NULL || PyDict_SetItem(fields, S_LOG_TYPE, kind) < 0 || PyDict_SetItem(fields, S_LOG_SUBTYPE, subtype) < 0)
+        goto fail;
+    Py_ssize_t pos = 0;
+    PyObject *k, *v;
+    while (PyDict_Next(obj, &pos, &k, &v)) {
+        PyObject *name = PyDict_GetItemWithError(PA_JSON_MAP, k);
+        if (name == NULL && PyErr_Occurred()) goto fail;
+        int empty = v == Py_None || (PyUnicode_Check(v) && PyUnicode_GET_LENGTH(v) == 0) ||
+                    (PyList_Check(v) && PyList_GET_SIZE(v) == 0);
+        if (name != NULL && !empty) {
+            if (!(PyUnicode_CheckExact(v) || PyLong_CheckExact(v) || PyFloat_CheckExact(v) || PyBool_Check(v) ||
+                  PyList_CheckExact(v)))
+                goto decline; /* a dict: json.dumps in Python */
+            if (PyList_CheckExact(v)) {
+                v = PyList_GET_ITEM(v, 0);
+                if (!(v == Py_None || PyUnicode_CheckExact(v) || PyLong_CheckExact(v) || PyFloat_CheckExact(v) ||
+                      PyBool_Check(v)))
+                    goto decline;
+            }
+            if (PyDict_SetDefault(fields, name, v) == NULL) goto fail;
+        } else if (PyUnicode_CheckExact(v) || PyLong_CheckExact(v) || PyFloat_CheckExact(v) || PyBool_Check(v)) {
+            if (!PyUnicode_Check(k)) goto decline;
+            PyObject *pk = PyDict_GetItemWithError(PA_JSON_NAMES, k);
+            if (pk == NULL) {
+                if (PyErr_Occurred()) goto fail;
+                pk = PyUnicode_FromFormat("panos.%U", k);
+                if (pk == NULL) goto fail;
+                if (PyDict_GET_SIZE(PA_JSON_NAMES) < 4096 && PyDict_SetItem(PA_JSON_NAMES, k, pk) < 0) {
+                    Py_DECREF(pk);
+                    goto fail;
+                }
+                PyObject *got = PyDict_SetDefault(fields, pk, v);
+                Py_DECREF(pk);
+                if (got == NULL) goto fail;
+            } else if (PyDict_SetDefault(fields, pk, v) == NULL) {
+                goto fail;
+            }
+        }
+    }
+    PyObject *r = pa_result(fields, kind, subtype);
+    Py_DECREF(kind);
+    Py_DECREF(subtype);
+    return r;
+decline:
+    Py_DECREF(fields);
+    Py_DECREF(kind);
+    Py_DECREF(subtype);
+    Py_RETURN_NONE;
+fail:
+    Py_XDECREF(fields);
+    Py_DECREF(kind);
+    Py_DECREF(subtype);
+    return NULL;
 }
 
 PyObject *fw_paloalto_line(PyObject *self, PyObject *msg) {
@@ -450,68 +807,11 @@ PyObject *fw_paloalto_line(PyObject *self, PyObject *msg) {
         PyObject *r = Py_BuildValue("(ONNO)", pt->name, subtype, fields, Py_False);
         return r;
     }
-    /* _finish */
-    PyObject *proto = PyDict_GetItemWithError(fields, S_PROTO);
-    if (proto == NULL && PyErr_Occurred()) goto fail_sub;
-    Py_ssize_t ln;
-    const char *txt;
-    if (proto != NULL) {
-        if ((txt = fw_ascii(proto, &ln)) == NULL) goto decline;
-        if (fw_put(fields, S_NETWORK_PROTOCOL, fw_transport(txt, ln)) < 0) goto fail_sub;
-    }
-    PyObject *user = NULL, *keys[3] = {S_SRC_USER, S_USER, S_DST_USER};
-    for (int k = 0; k < 3 && user == NULL; k++) {
-        user = PyDict_GetItemWithError(fields, keys[k]);
-        if (user == NULL && PyErr_Occurred()) goto fail_sub;
-    }
-    if (user != NULL) {
-        if ((txt = fw_ascii(user, &ln)) == NULL) goto decline;
-        if (ln >= 11 && memcmp(txt, "x-fwd-for: ", 11) == 0) {
-            PyObject *had = PyDict_GetItemWithError(fields, S_XFF);
-            if (had == NULL && PyErr_Occurred()) goto fail_sub;
-            if (had == NULL && fw_put(fields, S_XFF, ascii_sub(txt, 11, ln)) < 0) goto fail_sub;
-            if (PyDict_GetItemWithError(fields, S_SRC_USER) != NULL) {
-                if (PyDict_DelItem(fields, S_SRC_USER) < 0) goto fail_sub;
-            } else if (PyErr_Occurred()) {
-                goto fail_sub;
-            }
-        } else if (fw_put(fields, S_USER, pa_bare_user(txt, ln)) < 0) {
-            goto fail_sub;
-        }
-    }
-    PyObject *ipkeys[2] = {S_SRC_IP, S_DST_IP}, *hostkeys[2] = {S_SRC_HOST, S_DST_HOST};
-    for (int k = 0; k < 2; k++) {
-        PyObject *v = PyDict_GetItemWithError(fields, ipkeys[k]);
-        if (v == NULL) {
-            if (PyErr_Occurred()) goto fail_sub;
-            continue;
-        }
-        if ((txt = fw_ascii(v, &ln)) == NULL) goto decline;
-        if (!fw_is_ip(txt, ln) && fw_rename(fields, ipkeys[k], hostkeys[k]) < 0) goto fail_sub;
-    }
-    if (ty == PA_THREAT && PyUnicode_CompareWithASCIIString(subtype, "url") == 0) {
-        PyObject *misc = PyDict_GetItemWithError(fields, S_MISC);
-        if (misc == NULL && PyErr_Occurred()) goto fail_sub;
-        if (misc != NULL && PyDict_SetItem(fields, S_C_URI, misc) < 0) goto fail_sub;
-    }
-    PyObject *cats = S_EMPTY_T;
-    if (ty == PA_TRAFFIC) {
-        cats = S_FIREWALL_T;
-        PyObject *act = PyDict_GetItemWithError(fields, S_ACTION);
-        if (act == NULL && PyErr_Occurred()) goto fail_sub;
-        int blocked = 0;
-        if (act != NULL) {
-            if ((txt = fw_ascii(act, &ln)) == NULL) goto decline;
-            PyObject *low = PyUnicode_New(ln, 127);
-            if (low == NULL) goto fail_sub;
-            char *o = (char *)PyUnicode_DATA(low);
-            for (Py_ssize_t k = 0; k < ln; k++) o[k] = (txt[k] >= 'A' && txt[k] <= 'Z') ? (char)(txt[k] + 32) : txt[k];
-            blocked = PySequence_Contains(PA_BLOCKING, low);
-            Py_DECREF(low);
-            if (blocked < 0) goto fail_sub;
-        }
-        if (PyDict_SetItem(fields, S_BLOCKED, blocked ? S_TRUE : S_FALSE) < 0) goto fail_sub;
-    }
+    /* _finish (empties and ints done above) */
+    PyObject *cats;
+    int got = pa_finish(fields, pt->name, subtype, 1, &cats);
+    if (got < 0) goto fail_sub;
+    if (got == 0) goto decline;
     Py_DECREF(subtype);
     return Py_BuildValue("(NOO)", fields, pt->services, cats);
 decline:

@@ -17,11 +17,20 @@ PyObject *cef_extension(PyObject *self, PyObject *arg);
 /* _logfast_fw.c */
 PyObject *fw_paloalto_setup(PyObject *self, PyObject *args);
 PyObject *fw_paloalto_line(PyObject *self, PyObject *msg);
+PyObject *fw_paloalto_cef(PyObject *self, PyObject *args);
+PyObject *fw_paloalto_json(PyObject *self, PyObject *obj);
 PyObject *fw_fortigate_line(PyObject *self, PyObject *msg);
 
 #define LOGFAST_FW_METHODS                                                                              \
     {"paloalto_setup", fw_paloalto_setup, METH_VARARGS,                                                 \
-     "paloalto_setup(types, by_type, int_fields, blocking, iana): paloalto.py's tables, read once."},  \
+     "paloalto_setup(types, by_type, int_fields, blocking, iana, cef_map, json_map): paloalto.py's "  \
+     "tables, read once."},                                                                             \
+    {"paloalto_cef", fw_paloalto_cef, METH_VARARGS,                                                     \
+     "paloalto_cef(ext, signature, name) -> tuple | None: _cef's fields after parse_cef, as "           \
+     "paloalto_line gives them."},                                                                      \
+    {"paloalto_json", fw_paloalto_json, METH_O,                                                         \
+     "paloalto_json(obj) -> tuple | None: _json's fields of a decoded document, as paloalto_line "     \
+     "gives them."},                                                                                    \
     {"paloalto_line", fw_paloalto_line, METH_O,                                                         \
      "paloalto_line(msg) -> tuple | None: parse_paloalto's reading of a PAN-OS CSV line as (fields, "  \
      "services, categories), or (kind, subtype, fields, False) for _finish to end; None: Python "       \

@@ -135,9 +135,8 @@ PA_FIELDS = {
         "ip ip nat_ip nat_ip text user user word vsys word word word word text future num num port port "
         "port port hex proto action")],
     "AUTH": [*_HEAD, *_names(
-        "vsys ip user user text text num num word word text desc word word")],
-    "IPTAG": [*_HEAD, "vsys", "ip", "text"],
-    "TUNNEL": [*_HEAD, "ip", "ip"],
+    "vsys ip user user text text num num word word text desc word word")],
+    "IPTAG": [*_HEAD, "vsys", "ip", "text"], "TUNNEL": [*_HEAD, "ip", "ip"]
 }
 PA_VALUES = {
     "future": ["1", "", "0", "2049", "2562"],
@@ -266,6 +265,78 @@ def test_paloalto_odd_text_goes_to_python() -> None:
             line.replace("1.2.3.4", "1.2.3.4" * 20_000)
         ],
     )
+
+
+def _pa_cef_claimed(line: str) -> bool:
+    from nocsoc.collectors.logs.parsers.base import parse_cef
+
+    c = parse_cef(line.strip()) if "|Palo Alto Networks|" in line[:60] else None
+    return c is not None and logfast.paloalto_cef(c.ext, c.signature, c.name) is not None
+
+
+def _pa_json_claimed(line: str) -> bool:
+    try:
+        obj = json.loads(line)
+    except ValueError:
+        return False
+    return isinstance(obj, dict) and "LogType" in obj and logfast.paloalto_json(obj) is not None
+
+
+PA_CEF_KEYS = [
+    *paloalto._CEF_MAP, "PanOSSourceUUID", "PanOSDeviceSN", "PanOSConfigVersion", "PanOS", "request",
+    "cat", "deviceExternalId", "rt", "log_type", "panos.DeviceSN", "src_ip", "description", "misc"
+]
+PA_ANY = [
+    "", "1.2.3.4", "2001:db8::1", "host.example", "443", "0", "+5", "1_0", "99999999999999999999", "tcp",
+    "6", " udp ", "jdoe", "corp\\\\jdoe", "x-fwd-for: 9.9.9.9", "a@b", "deny", "Drop", "allow",
+    "https://a/b", "a\\=b", "x y z", "N/A", "system", "authenticated for user 'bob'"
+]
+
+
+def _pa_cef_line(rnd: random.Random) -> str:
+    sig = rnd.choice(["TRAFFIC", "THREAT", "SYSTEM", "CONFIG", "traffic", "GLOBALPROTECT", "DNS", "Threat",
+                      ""])
+    name = rnd.choice(["end", "url", "file", "", "globalprotect", "auth"])
+    pairs = [f"{rnd.choice(PA_CEF_KEYS)}={rnd.choice(PA_ANY)}" for _ in range(rnd.randint(0, 30))]
+    return f"CEF:0|Palo Alto Networks|LF|2.0|{sig}|{name}|3|" + " ".join(pairs)
+
+
+PA_JSON_VALUES: list[Any] = [
+    "", None, [], ["1.2.3.4"], [None], [[1]], [{"a": 1}], {"a": 1}, 0, 1, 443, 1.5, True, False, "1.2.3.4",
+    "::1", "host", "jdoe", "dom\\jdoe", "x-fwd-for: 1.1.1.1", "deny", "tcp", 6, "17", " 7", "12\n", "Drop",
+    "authenticated for user 'bob'", "é", "a\tb"
+]
+
+
+def _pa_json_line(rnd: random.Random) -> str:
+    obj: dict[str, Any] = {}
+    if rnd.random() < 0.97:
+        obj["LogType"] = rnd.choice(["TRAFFIC", "THREAT", "SYSTEM", "CONFIG", "traffic", "DNS", "", 5, None,
+                                     "é"])
+    for k in rnd.sample(["Subtype", "SubType", "LogSubtype"], rnd.randint(0, 2)):
+        obj[k] = rnd.choice(["url", "end", "", None, 0, "auth", ["x"]])
+    keys = [*paloalto._JSON_MAP, "DeviceSN", "TimeReceived", "Tags", "Nested", "Bytes", "ThreatID"]
+    for k in rnd.sample(keys, rnd.randint(0, 25)):
+        obj[k] = rnd.choice(PA_JSON_VALUES)
+    return json.dumps(obj, separators=rnd.choice([(",", ":"), (", ", ": ")]))
+
+
+def test_paloalto_cef_and_json_samples_are_taken() -> None:
+    lines = _samples("paloalto-ngfw")
+    assert sum(map(_pa_cef_claimed, lines)) == 13  # every CEF sample
+    assert sum(map(_pa_json_claimed, lines)) == 42  # every JSON sample
+
+
+@pytest.mark.parametrize(("make", "claimed"),
+                         [(_pa_cef_line, _pa_cef_claimed), (_pa_json_line, _pa_json_claimed)])
+def test_paloalto_cef_and_json_generated_read_the_same(make: Any, claimed: Any) -> None:
+    rnd = random.Random(13)
+    lines = [make(rnd) for _ in range(6000)]
+    n = compare(paloalto.parse_paloalto, claimed, lines[:1500])
+    n += compare(paloalto.parse_paloalto, claimed, lines[1500:], whole=False)
+    assert n > 2_500
+    muts = [mutate(rnd, rnd.choice(lines)) for _ in range(6000)]
+    assert compare(paloalto.parse_paloalto, claimed, muts, whole=False) > 300
 
 
 # --- FortiGate (key=value, comma-separated, log_id=) ------------------------------------------
