@@ -199,7 +199,8 @@ static PyObject *PA_INTS;     /* paloalto._INT_FIELDS, as a tuple */
 static PyObject *PA_CEF_MAP, *PA_JSON_MAP; /* paloalto._CEF_MAP, _JSON_MAP */
 static PyObject *PA_PANOS, *PA_JSON_NAMES; /* CEF `PanOSx` -> `panos.x`, JSON `x` -> `panos.x` (bounded) */
 static PyObject *S_LOG_TYPE, *S_LOG_SUBTYPE, *S_SERIAL, *S_SRC_USER, *S_DST_USER, *S_DESCRIPTION, *S_XFF,
-    *S_MISC, *S_C_URI, *S_REQUEST, *S_LOGTYPE, *S_SUBTYPE_J, *S_SUBTYPE_J2, *S_EMPTY;
+    *S_MISC, *S_C_URI, *S_REQUEST, *S_LOGTYPE, *S_SUBTYPE_J, *S_SUBTYPE_J2, *S_EMPTY, *S_EVENT_ID, *S_OUTCOME,
+    *S_SUCCESS, *S_FAILURE;
 
 PyObject *fw_paloalto_setup(PyObject *self, PyObject *args) {
     PyObject *types, *by_type, *int_fields, *blocking, *iana, *cef_map, *json_map;
@@ -214,7 +215,9 @@ PyObject *fw_paloalto_setup(PyObject *self, PyObject *args) {
         fw_intern(&S_MISC, "misc") < 0 || fw_intern(&S_C_URI, "c-uri") < 0 ||
         fw_intern(&S_REQUEST, "request") < 0 || fw_intern(&S_LOGTYPE, "LogType") < 0 ||
         fw_intern(&S_SUBTYPE_J, "Subtype") < 0 || fw_intern(&S_SUBTYPE_J2, "SubType") < 0 ||
-        fw_intern(&S_EMPTY, "") < 0)
+        fw_intern(&S_EMPTY, "") < 0 || fw_intern(&S_EVENT_ID, "event_id") < 0 ||
+        fw_intern(&S_OUTCOME, "outcome") < 0 || fw_intern(&S_SUCCESS, "success") < 0 ||
+        fw_intern(&S_FAILURE, "failure") < 0)
         return NULL;
     if (PA_PANOS == NULL && (PA_PANOS = PyDict_New()) == NULL) return NULL;
     if (PA_JSON_NAMES == NULL && (PA_JSON_NAMES = PyDict_New()) == NULL) return NULL;
@@ -382,11 +385,310 @@ static PyObject *pa_lower(const char *t, Py_ssize_t n) {
     return low;
 }
 
+/* --- _finish's reading of a SYSTEM/CONFIG description (printable ASCII d[0:n]; \s is then the
+ * space alone). Each regex of paloalto.py is walked as re.search walks it: start positions left
+ * to right, its alternatives in order; the comments say why each quantifier is decided by one
+ * scan (a shorter repeat is followed by a character of its own class, which what comes next
+ * refuses), or how the lazy one is tried. */
+
+static inline int pa_at(const char *d, Py_ssize_t n, Py_ssize_t i, const char *lit) {
+    size_t k = strlen(lit);
+    return i >= 0 && (size_t)(n - i) >= k && memcmp(d + i, lit, k) == 0;
+}
+
+/* \d{1,3}(?:\.\d{1,3}){3} at d[j:] (no anchor after it): its end, or -1. The first three runs
+ * must be 1-3 digits followed by `.`; the last takes up to three digits. */
+static Py_ssize_t pa_v4(const char *d, Py_ssize_t n, Py_ssize_t j) {
+    Py_ssize_t k = j;
+    for (int g = 0; g < 3; g++) {
+        Py_ssize_t a = k;
+        while (k < n && fw_digit(d[k])) k++;
+        if (k - a < 1 || k - a > 3 || k >= n || d[k] != '.') return -1;
+        k++;
+    }
+    Py_ssize_t a = k;
+    while (k < n && k - a < 3 && fw_digit(d[k])) k++;
+    return k > a ? k : -1;
+}
+
+/* _AUTH_USER: (?:authenticated for user|authentication for user|authenticating user|failed
+ * authentication for user|job succeeded +for user) '?(?P<user>[^'\s]+?)'?(?:\.\s|\.?$|'|,|\s)
+ * At most one alternative starts at a position (they differ within their first words; ` +` is
+ * followed by `f`). `'?` is greedy, and without it the user would start at `'`, which its class
+ * refuses. The lazy user is tried one character longer at a time, `'?` with then without. */
+static int pa_auth_user(const char *d, Py_ssize_t n, Py_ssize_t *u0, Py_ssize_t *u1) {
+    static const char *const ALTS[4] = {"authenticated for user", "authentication for user", "authenticating user",
+                                        "failed authentication for user"};
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_ssize_t j = -1;
+        for (int a = 0; a < 4 && j < 0; a++)
+            if (pa_at(d, n, i, ALTS[a])) j = i + (Py_ssize_t)strlen(ALTS[a]);
+        if (j < 0 && pa_at(d, n, i, "job succeeded ")) {
+            Py_ssize_t k = i + 13;
+            while (k < n && d[k] == ' ') k++;
+            if (pa_at(d, n, k, "for user")) j = k + 8;
+        }
+        if (j < 0 || j >= n || d[j] != ' ') continue;
+        Py_ssize_t a = j + 1;
+        if (a < n && d[a] == '\'') a++;
+        for (Py_ssize_t e = a + 1; e <= n && d[e - 1] != '\'' && d[e - 1] != ' '; e++) {
+            for (int q = 1; q >= 0; q--) { /* `'?` greedy: with the quote first */
+                Py_ssize_t p = e;
+                if (q) {
+                    if (p < n && d[p] == '\'') p++;
+                    else continue;
+                }
+                if ((p < n && d[p] == '.' && p + 1 < n && d[p + 1] == ' ') || (p < n && d[p] == '.' && p + 1 == n) ||
+                    p == n || (p < n && (d[p] == '\'' || d[p] == ',' || d[p] == ' '))) {
+                    *u0 = a;
+                    *u1 = e;
+                    return 1;
+                }
+            }
+        }
+    }
+    return 0;
+}
+
+/* _FROM: (?:From: ?|from '?|initiated by:? )(?P<ip>\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f]*:[0-9A-Fa-f:.]+)
+ * The optional characters are greedy, and without them the address would start at a space or a
+ * quote, which neither branch takes. The second branch: a run of hex digits must meet `:` (a
+ * shorter run meets a hex digit), then the longest run of [0-9A-Fa-f:.]. */
+static int pa_from(const char *d, Py_ssize_t n, Py_ssize_t *a, Py_ssize_t *b) {
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_ssize_t j = -1;
+        if (pa_at(d, n, i, "From:")) {
+            j = i + 5;
+            if (j < n && d[j] == ' ') j++;
+        } else if (pa_at(d, n, i, "from ")) {
+            j = i + 5;
+            if (j < n && d[j] == '\'') j++;
+        } else if (pa_at(d, n, i, "initiated by")) {
+            j = i + 12;
+            if (j < n && d[j] == ':') j++;
+            if (j < n && d[j] == ' ') j++;
+            else j = -1;
+        }
+        if (j < 0) continue;
+        Py_ssize_t e = pa_v4(d, n, j);
+        if (e < 0) {
+            Py_ssize_t k = j;
+            while (k < n && fw_hex(d[k])) k++;
+            if (k < n && d[k] == ':') {
+                Py_ssize_t r = ++k;
+                while (k < n && (fw_hex(d[k]) || d[k] == ':' || d[k] == '.')) k++;
+                if (k > r) e = k;
+            }
+        }
+        if (e >= 0) {
+            *a = j;
+            *b = e;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* _SERVER: (?:[Ss]erver [Aa]ddress '?|connected to server |connect to address: )
+ *          (?P<ip>\d{1,3}(?:\.\d{1,3}){3})'?(?:(?::| port: )(?P<port>\d+))?
+ * (after the address everything is optional: the first reading stands, quote taken if there) */
+static int pa_server(const char *d, Py_ssize_t n, Py_ssize_t *a, Py_ssize_t *b, Py_ssize_t *p0, Py_ssize_t *p1) {
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_ssize_t j = -1;
+        if ((d[i] == 'S' || d[i] == 's') && pa_at(d, n, i + 1, "erver ") && i + 7 < n &&
+            (d[i + 7] == 'A' || d[i + 7] == 'a') && pa_at(d, n, i + 8, "ddress ")) {
+            j = i + 15;
+            if (j < n && d[j] == '\'') j++;
+        } else if (pa_at(d, n, i, "connected to server ") || pa_at(d, n, i, "connect to address: ")) {
+            j = i + 20;
+        }
+        if (j < 0) continue;
+        Py_ssize_t e = pa_v4(d, n, j);
+        if (e < 0) continue;
+        *a = j;
+        *b = e;
+        *p0 = *p1 = -1;
+        Py_ssize_t p = e;
+        if (p < n && d[p] == '\'') p++;
+        Py_ssize_t q = -1;
+        if (p < n && d[p] == ':' && p + 1 < n && fw_digit(d[p + 1])) q = p + 1;
+        else if (pa_at(d, n, p, " port: ") && p + 7 < n && fw_digit(d[p + 7])) q = p + 7;
+        if (q >= 0) {
+            Py_ssize_t r = q;
+            while (r < n && fw_digit(d[r])) r++;
+            *p0 = q;
+            *p1 = r;
+        }
+        return 1;
+    }
+    return 0;
+}
+
+static inline int pa_by_char(char c) {
+    return fw_word(c) || c == '.' || c == '@' || c == '\\' || c == '-';
+}
+
+/* _ADMIN_USER: ^User (?P<user>\S+) logged (?:in|out) via |\bby (?P<by>[A-Za-z_][\w.@\\-]*)\.?$
+ * The user is the longest run of non-spaces (a shorter one meets a non-space where ` logged`
+ * needs a space); `by`'s run must reach the end (`.` is in its class, so `\.?$` adds nothing). */
+static int pa_admin_user(const char *d, Py_ssize_t n, Py_ssize_t *a, Py_ssize_t *b) {
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (i == 0 && pa_at(d, n, 0, "User ")) {
+            Py_ssize_t k = 5;
+            while (k < n && d[k] != ' ') k++;
+            if (k > 5 && pa_at(d, n, k, " logged ") &&
+                (pa_at(d, n, k + 8, "in via ") || pa_at(d, n, k + 8, "out via "))) {
+                *a = 5;
+                *b = k;
+                return 1;
+            }
+        }
+        if ((i == 0 || !fw_word(d[i - 1])) && pa_at(d, n, i, "by ") && i + 3 < n &&
+            (d[i + 3] == '_' || (d[i + 3] >= 'A' && d[i + 3] <= 'Z') || (d[i + 3] >= 'a' && d[i + 3] <= 'z'))) {
+            Py_ssize_t k = i + 4;
+            while (k < n && pa_by_char(d[k])) k++;
+            if (k == n) {
+                *a = i + 3;
+                *b = n;
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
+static inline int pa_ipchar(char c) { return fw_digit(c) || c == '.'; }
+
+/* _DHCP.match: DHCP (?:RENEW|BOUND|REBIND)\w*: interface [^,]+, ip (?P<ip>[\d.]+) .*dhcp server: (?P<server>[\d.]+)
+ * `[^,]+` ends at the first comma, `.*` backs off to the last `dhcp server: ` followed by [\d.]. */
+static int pa_dhcp(const char *d, Py_ssize_t n, Py_ssize_t *i0, Py_ssize_t *i1, Py_ssize_t *s0, Py_ssize_t *s1) {
+    Py_ssize_t p;
+    if (pa_at(d, n, 5, "RENEW") || pa_at(d, n, 5, "BOUND")) p = 10;
+    else if (pa_at(d, n, 5, "REBIND")) p = 11;
+    else return 0;
+    while (p < n && fw_word(d[p])) p++;
+    if (!pa_at(d, n, p, ": interface ")) return 0;
+    p += 12;
+    const char *c = memchr(d + p, ',', (size_t)(n - p));
+    if (c == NULL || c - d == p || !pa_at(d, n, c - d, ", ip ")) return 0;
+    Py_ssize_t a = c - d + 5, k = a;
+    while (k < n && pa_ipchar(d[k])) k++;
+    if (k == a || k >= n || d[k] != ' ') return 0;
+    for (Py_ssize_t q = n - 13; q >= k + 1; q--) {
+        if (pa_at(d, n, q, "dhcp server: ") && q + 13 < n && pa_ipchar(d[q + 13])) {
+            Py_ssize_t r = q + 13;
+            while (r < n && pa_ipchar(d[r])) r++;
+            *i0 = a;
+            *i1 = k;
+            *s0 = q + 13;
+            *s1 = r;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* _ELECTED.match: CLOUD ELECTION: (?P<host>\S+) IP: (?P<ip>[\d.]+) was elected */
+static int pa_elected(const char *d, Py_ssize_t n, Py_ssize_t *h0, Py_ssize_t *h1, Py_ssize_t *i0, Py_ssize_t *i1) {
+    if (!pa_at(d, n, 0, "CLOUD ELECTION: ")) return 0;
+    Py_ssize_t k = 16;
+    while (k < n && d[k] != ' ') k++;
+    if (k == 16 || !pa_at(d, n, k, " IP: ")) return 0;
+    Py_ssize_t a = k + 5, e = a;
+    while (e < n && pa_ipchar(d[e])) e++;
+    if (e == a || !pa_at(d, n, e, " was elected")) return 0;
+    *h0 = 16;
+    *h1 = k;
+    *i0 = a;
+    *i1 = e;
+    return 1;
+}
+
+/* fields.setdefault(key, d[a:b]) */
+static int pa_setdefault(PyObject *fields, PyObject *key, const char *d, Py_ssize_t a, Py_ssize_t b) {
+    PyObject *v = ascii_sub(d, a, b);
+    if (v == NULL) return -1;
+    PyObject *got = PyDict_SetDefault(fields, key, v);
+    Py_DECREF(v);
+    return got == NULL ? -1 : 0;
+}
+
+/* _finish's `if desc and kind in ("SYSTEM", "CONFIG"):` block on desc d[0:n]; `user` is the
+ * user so far (truthy or not): *found gets a new reference to the description's user when it
+ * gives one. 0; 1: undecided (None to the caller); -1 on error. */
+static int pa_describe(PyObject *fields, PyObject *subtype, const char *d, Py_ssize_t n, int user, PyObject **found) {
+    Py_ssize_t a, b, c, e;
+    *found = NULL;
+    if (pa_auth_user(d, n, &a, &b) && !user) {
+        if ((*found = ascii_sub(d, a, b)) == NULL) return -1;
+        user = 1;
+    }
+    if (pa_from(d, n, &a, &b) && pa_setdefault(fields, S_SRC_IP, d, a, b) < 0) goto fail;
+    Py_ssize_t p0, p1;
+    if (pa_server(d, n, &a, &b, &p0, &p1)) { /* (a dotted quad of 1-3 digit runs: is_ip holds) */
+        if (pa_setdefault(fields, S_DST_IP, d, a, b) < 0) goto fail;
+        if (p0 >= 0 && p1 - p0 <= 18) {
+            long long v = 0;
+            for (Py_ssize_t k = p0; k < p1; k++) v = v * 10 + (d[k] - '0');
+            PyObject *port = PyLong_FromLongLong(v);
+            if (port == NULL) goto fail;
+            PyObject *got = PyDict_SetDefault(fields, S_DST_PORT, port);
+            Py_DECREF(port);
+            if (got == NULL) goto fail;
+        }
+    }
+    if (!user && pa_admin_user(d, n, &a, &b) && !fw_eq(d + a, b - a, "system")) {
+        if ((*found = ascii_sub(d, a, b)) == NULL) goto fail;
+    }
+    if (pa_at(d, n, 0, "DHCP ")) {
+        if (pa_dhcp(d, n, &a, &b, &c, &e) &&
+            (pa_setdefault(fields, S_SRC_IP, d, a, b) < 0 || pa_setdefault(fields, S_DST_IP, d, c, e) < 0))
+            goto fail;
+    } else if (pa_elected(d, n, &a, &b, &c, &e) &&
+               (pa_setdefault(fields, S_DST_IP, d, c, e) < 0 || pa_setdefault(fields, S_DST_HOST, d, a, b) < 0)) {
+        goto fail;
+    }
+    /* `subtype == "auth" or "auth" in str(event_id)`: outcome by "fail" in event_id + desc[:40] */
+    PyObject *ev = PyDict_GetItemWithError(fields, S_EVENT_ID);
+    if (ev == NULL && PyErr_Occurred()) goto fail;
+    Py_ssize_t en = 0, dn = n < 40 ? n : 40;
+    const char *et = "";
+    if (ev != NULL && PyUnicode_Check(ev) && (et = fw_ascii(ev, &en)) == NULL) goto undecided;
+    if (ev != NULL && !PyUnicode_Check(ev) && !PyLong_CheckExact(ev)) goto undecided; /* (str(int): digits) */
+    if (PyUnicode_CompareWithASCIIString(subtype, "auth") == 0 || fw_has(et, en, "auth")) {
+        char buf[128];
+        if (en + dn > (Py_ssize_t)sizeof buf) goto undecided;
+        memcpy(buf, et, (size_t)en);
+        memcpy(buf + en, d, (size_t)dn);
+        int fail = fw_has(buf, en + dn, "fail");
+        if (PyDict_SetItem(fields, S_OUTCOME, fail ? S_FAILURE : S_SUCCESS) < 0) goto fail;
+    }
+    return 0;
+undecided: /* (a non-ASCII event_id, one past ~90 characters, or a float or bool) */
+    Py_CLEAR(*found);
+    return 1;
+fail:
+    Py_CLEAR(*found);
+    return -1;
+}
+
+/* _finish's user step for a truthy str user u[0:n]: an `x-fwd-for: ` one as xff (src_user
+ * dropped), else the bare user as `user`. 0, or -1 on error. */
+static int pa_user(PyObject *fields, const char *txt, Py_ssize_t ln) {
+    if (ln >= 11 && memcmp(txt, "x-fwd-for: ", 11) == 0) {
+        PyObject *had = PyDict_GetItemWithError(fields, S_XFF);
+        if (had == NULL && PyErr_Occurred()) return -1;
+        if (had == NULL && fw_put(fields, S_XFF, ascii_sub(txt, 11, ln)) < 0) return -1;
+        if (PyDict_GetItemWithError(fields, S_SRC_USER) != NULL) return PyDict_DelItem(fields, S_SRC_USER);
+        return PyErr_Occurred() ? -1 : 0;
+    }
+    return fw_put(fields, S_USER, pa_bare_user(txt, ln));
+}
+
 /* paloalto._finish(kind, subtype, fields) on `fields` in place (`filtered`: the empty values
  * are already left out and the int fields read, as the CSV reading does while it builds them).
  * 1: done, *cats the categories (borrowed); 0: undecided (the caller returns None; `fields`
- * may be half-finished, so it is dropped); -1: error. Not for SYSTEM/CONFIG fields with a
- * description (the caller hands those to Python first). */
+ * may be half-finished, so it is dropped); -1: error. */
 static int pa_finish(PyObject *fields, PyObject *kind, PyObject *subtype, int filtered, PyObject **cats) {
     Py_ssize_t ln;
     const char *txt;
@@ -450,20 +752,27 @@ static int pa_finish(PyObject *fields, PyObject *kind, PyObject *subtype, int fi
         if (t < 0) return -1;
         if (t || k == 2) break;
     }
-    if (user != NULL && PyUnicode_Check(user) && PyUnicode_GET_LENGTH(user) > 0) {
-        if (!pa_text(user, &txt, &ln)) return 0;
-        if (ln >= 11 && memcmp(txt, "x-fwd-for: ", 11) == 0) {
-            PyObject *had = PyDict_GetItemWithError(fields, S_XFF);
-            if (had == NULL && PyErr_Occurred()) return -1;
-            if (had == NULL && fw_put(fields, S_XFF, ascii_sub(txt, 11, ln)) < 0) return -1;
-            if (PyDict_GetItemWithError(fields, S_SRC_USER) != NULL) {
-                if (PyDict_DelItem(fields, S_SRC_USER) < 0) return -1;
-            } else if (PyErr_Occurred()) {
-                return -1;
+    int truthy = 0;
+    if (user != NULL && (truthy = PyObject_IsTrue(user)) < 0) return -1;
+    PyObject *found = NULL; /* the description's user */
+    if (PyUnicode_CompareWithASCIIString(kind, "SYSTEM") == 0 || PyUnicode_CompareWithASCIIString(kind, "CONFIG") == 0) {
+        PyObject *desc = PyDict_GetItemWithError(fields, S_DESCRIPTION);
+        if (desc == NULL && PyErr_Occurred()) return -1;
+        if (desc != NULL) {
+            if (!PyUnicode_Check(desc) || !pa_text(desc, &txt, &ln)) return 0; /* (str() of it, or \s, \d...) */
+            if (ln > 0) {
+                int got = pa_describe(fields, subtype, txt, ln, truthy, &found);
+                if (got != 0) return got < 0 ? -1 : 0;
             }
-        } else if (fw_put(fields, S_USER, pa_bare_user(txt, ln)) < 0) {
-            return -1;
         }
+    }
+    if (found != NULL) { /* (a str of printable ASCII, truthy or "") */
+        int rc = pa_user(fields, (const char *)PyUnicode_DATA(found), PyUnicode_GET_LENGTH(found));
+        Py_DECREF(found);
+        if (rc < 0) return -1;
+    } else if (user != NULL && PyUnicode_Check(user) && PyUnicode_GET_LENGTH(user) > 0) {
+        if (!pa_text(user, &txt, &ln)) return 0;
+        if (pa_user(fields, txt, ln) < 0) return -1;
     }
     PyObject *ipkeys[2] = {S_SRC_IP, S_DST_IP}, *hostkeys[2] = {S_SRC_HOST, S_DST_HOST};
     for (int k = 0; k < 2; k++) {
@@ -504,17 +813,6 @@ static int pa_finish(PyObject *fields, PyObject *kind, PyObject *subtype, int fi
     return 1;
 }
 
-/* whether _finish would run its description regexes: kind SYSTEM or CONFIG and a description
- * that is neither None nor "" (1), not (0), error (-1) */
-static int pa_described(PyObject *fields, PyObject *kind) {
-    if (PyUnicode_CompareWithASCIIString(kind, "SYSTEM") != 0 && PyUnicode_CompareWithASCIIString(kind, "CONFIG") != 0)
-        return 0;
-    PyObject *d = PyDict_GetItemWithError(fields, S_DESCRIPTION);
-    if (d == NULL) return PyErr_Occurred() ? -1 : 0;
-    if (d == Py_None || (PyUnicode_Check(d) && PyUnicode_GET_LENGTH(d) == 0)) return 0;
-    return 1;
-}
-
 /* the services of a kind: the cached (kind.lower(),) of a known type, else a new one */
 static PyObject *pa_services(PyObject *kind) {
     Py_ssize_t ln;
@@ -533,15 +831,8 @@ static PyObject *pa_services(PyObject *kind) {
     return r;
 }
 
-/* the end of _cef / _json: (fields, services, categories), or (kind, subtype, fields, False) for
- * Python's _finish, or None (undecided); consumes fields */
+/* the end of _cef / _json: (fields, services, categories), or None (undecided); consumes fields */
 static PyObject *pa_result(PyObject *fields, PyObject *kind, PyObject *subtype) {
-    int d = pa_described(fields, kind);
-    if (d < 0) {
-        Py_DECREF(fields);
-        return NULL;
-    }
-    if (d) return Py_BuildValue("(OONO)", kind, subtype, fields, Py_False);
     PyObject *cats;
     int got = pa_finish(fields, kind, subtype, 0, &cats);
     if (got <= 0) {
@@ -766,14 +1057,7 @@ PyObject *fw_paloalto_line(PyObject *self, PyObject *msg) {
     if (ty < 0) Py_RETURN_NONE;
     const pa_type *pt = &PA[ty];
     int nrow = nf < PA_MAX_FIELDS ? nf : PA_MAX_FIELDS;
-    /* the fields _csv builds, then handed to _finish in Python: a SYSTEM line with a description */
-    int raw = 0;
-    if (ty == PA_SYSTEM || ty == PA_CONFIG) {
-        for (int e = 0; e < pt->n; e++)
-            if (pt->idx[e] < nrow && PyUnicode_Compare(pt->key[e], S_DESCRIPTION) == 0 &&
-                f[pt->idx[e]].b > f[pt->idx[e]].a)
-                raw = 1;
-    }
+    const int raw = 0; /* (1: _csv's fields as built, empty values and str ints kept) */
     PyObject *fields = PyDict_New();
     if (fields == NULL) return NULL;
     PyObject *subtype = pa_value(t, &f[4]);
@@ -802,10 +1086,6 @@ PyObject *fw_paloalto_line(PyObject *self, PyObject *msg) {
         }
         if (v == NULL) v = pa_value(t, fk);
         if (fw_put(fields, pt->key[e], v) < 0) goto fail_sub;
-    }
-    if (raw) {
-        PyObject *r = Py_BuildValue("(ONNO)", pt->name, subtype, fields, Py_False);
-        return r;
     }
     /* _finish (empties and ints done above) */
     PyObject *cats;

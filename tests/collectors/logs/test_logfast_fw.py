@@ -339,6 +339,63 @@ def test_paloalto_cef_and_json_generated_read_the_same(make: Any, claimed: Any) 
     assert compare(paloalto.parse_paloalto, claimed, muts, whole=False) > 300
 
 
+# SYSTEM descriptions: what each of _finish's regexes reads, and its near misses
+DESC_PARTS = [
+    "authenticated for user 'jdoe'.", "authenticated for user jdoe,",
+    "failed authentication for user 'a b'", "job succeeded   for user admin", "authenticating user  x",
+    "authentication for user ''", "authentication for user 'x'y", "authenticated for user x.y.",
+    "authenticated for user x.y.z", "authenticated for user 'x''", "authenticated for user a.",
+    "authenticated for user", "job succeeded for user", "From: 1.2.3.4", "From:1.2.3.4", "from '1.2.3.4'",
+    "from ::1", "from 1.2.3.4567", "from 1234.1.1.1", "from fe80::1%eth0", "initiated by: 5.6.7.8",
+    "initiated by 5.6.7.8", "initiated by:5.6.7.8", "from abc:def", "from :", "From: x", "from 1.2.3",
+    "from ab:", "Server address 1.2.3.4", "server Address '1.2.3.4':389",
+    "connected to server 1.2.3.4 port: 636", "connect to address: 10.0.0.1:" + "9" * 19,
+    "server address 1.2.3", "Server address 1.2.3.4:", "connected to server 1.2.3.4' port: 1",
+    "upgraded by admin", "done by system", "by _x@y\\z-w.", "nearby admin", "by 1admin", "by admin now",
+    "by", "failed", "fail", "auth", ".", "'", ","
+]
+DESC_STARTS = [
+    "User admin logged in via Web from 10.0.0.5 using https", "User admin logged out via SSH",
+    "User  x logged in via ", "User x logged in via",
+    "DHCP RENEW: interface ethernet1/1, ip 10.1.1.5 netmask 255.0.0.0 dhcp server: 10.1.1.1",
+    "DHCP BOUNDx: interface e1, ip 1.2.3.4 dhcp server: 5.6.7.8 dhcp server: 9.9.9.9",
+    "DHCP REBIND: interface , ip 1.2.3.4 x dhcp server: ",
+    "DHCP RENEW: interface a,b, ip 1 dhcp server: 2",
+    "DHCP RENEW: interface a, ip 1.2 dhcp server: 3.4 and dhcp server: x",
+    "CLOUD ELECTION: s0.url.example IP: 1.2.3.4 was elected.", "CLOUD ELECTION:  x IP: 1 was elected",
+    "CLOUD ELECTION: x IP: 1.2 was elected", "CLOUD ELECTION: x IP:  1.2 was elected", ""
+]
+
+
+def _desc(rnd: random.Random) -> str:
+    parts = [rnd.choice(DESC_STARTS), *rnd.sample(DESC_PARTS, rnd.randint(0, 3))]
+    return rnd.choice([" ", "  ", ". ", ""]).join(parts).strip() if rnd.random() < 0.9 else " ".join(parts)
+
+
+def _system_line(rnd: random.Random) -> str:
+    desc = _desc(rnd)
+    event = rnd.choice(["auth-fail", "auth-success", "authx", "fa", "general", "", "connect-ldap-sever",
+                        "x" * 100])
+    sub = rnd.choice(["auth", "general", "dhcp", "url-filtering", "auth "])
+    kind = rnd.choice(["SYSTEM", "SYSTEM", "CONFIG"])
+    if rnd.random() < 0.5:
+        quoted = '"' + desc.replace('"', '""') + '"' if rnd.random() < 0.8 else desc
+        return (f"1,2025/02/11 10:34:25,1111111111,{kind},{sub},2562,2025/02/11 10:34:26,,{event},FWPA,0,0,"
+                f"general,medium,{quoted},1234,0x0,0,0,0,0,,PA-1,0,0,2025-02-11T10:34:26.348+01:00")
+    obj = {"LogType": kind, "Subtype": sub, "EventID": rnd.choice([event, 5, None]),
+           rnd.choice(["EventDescription", "Description"]): desc, "User": rnd.choice(["", "jdoe", None])}
+    return json.dumps(obj)
+
+
+def test_paloalto_system_descriptions_read_the_same() -> None:
+    rnd = random.Random(14)
+    lines = [_system_line(rnd) for _ in range(12_000)]
+    lines += [mutate(rnd, rnd.choice(lines)) for _ in range(6000)]
+    n = compare(paloalto.parse_paloalto, lambda line: logfast.paloalto_line(line) is not None or
+                _pa_json_claimed(line), lines, whole=False)
+    assert n > 9_000
+
+
 # --- FortiGate (key=value, comma-separated, log_id=) ------------------------------------------
 
 # FortiOS "Log Message Reference" keys (traffic, event, utm) and FortiWeb's (log_id, src, dst):

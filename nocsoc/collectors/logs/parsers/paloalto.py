@@ -408,11 +408,8 @@ _PANOS_NAMES: dict[str, str] = {}  # JSON key -> `panos.<key>` (the same few hun
 
 
 def _from_c(got: tuple[Any, ...]) -> Parsed:
-    """A C twin's answer: (fields, services, categories), finished; or (kind, subtype, fields,
-    False) for fields a SYSTEM/CONFIG description leaves to _finish's regexes."""
-    if len(got) == 3:
-        return Parsed("paloalto", got[0], "paloalto", got[1], got[2])
-    return _finish(got[0], got[1], got[2])
+    """A C twin's answer, (fields, services, categories), as the Parsed _finish returns."""
+    return Parsed("paloalto", got[0], "paloalto", got[1], got[2])
 
 
 def parse_paloalto(msg: str, app: str = "", state: object = None) -> Parsed | None:
