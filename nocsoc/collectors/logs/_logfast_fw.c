@@ -1135,6 +1135,7 @@ static const char *const G_NAMES[G_N] = {
     "source.nat.ip", "destination.nat.ip", "source.bytes", "destination.bytes", "c-uri", "cs-method",
     "c-useragent", "cs-host", "outcome", "success", "failure"};
 static PyObject *G[G_N];
+static PyObject *FG_CEF_STD, *FG_NAMES, *FG_CAT, *FG_CEF_NAME, *S_EMPTY_STR; /* _CEF_STD; CEF key -> native */
 
 /* kv.get(key) when it is a non-empty str (borrowed), else NULL; -1 on error in *err */
 static PyObject *fg_get(PyObject *kv, int key, int *err) {
@@ -1143,8 +1144,9 @@ static PyObject *fg_get(PyObject *kv, int key, int *err) {
         if (PyErr_Occurred()) *err = 1;
         return NULL;
     }
-    if (!PyUnicode_Check(v) || !PyUnicode_IS_ASCII(v)) {
-        *err = 2; /* (kv_pairs gives ASCII str values: not reached) */
+    if (!PyUnicode_Check(v) || !PyUnicode_IS_ASCII(v) ||
+        !fw_printable((const char *)PyUnicode_DATA(v), PyUnicode_GET_LENGTH(v))) {
+        *err = 2; /* (a key=value line's values are printable ASCII; a CEF one's may not be) */
         return NULL;
     }
     return PyUnicode_GET_LENGTH(v) > 0 ? v : NULL;
@@ -1293,6 +1295,7 @@ static int fg_ready(void) {
     if (fw_common_init() < 0) return -1;
     for (int k = 0; k < G_N; k++)
         if (fw_intern(&G[k], G_NAMES[k]) < 0) return -1;
+    if (fw_intern(&S_EMPTY_STR, "") < 0) return -1;
     ready = 1;
     return 1;
 }
@@ -1304,24 +1307,9 @@ static int fg_ready(void) {
         if (err) goto decline;            \
     } while (0)
 
-PyObject *fw_fortigate_line(PyObject *self, PyObject *msg) {
-    if (!PyUnicode_Check(msg)) {
-        PyErr_SetString(PyExc_TypeError, "fortigate_line() takes a str");
-        return NULL;
-    }
-    if (!PyUnicode_IS_ASCII(msg)) Py_RETURN_NONE;
-    if (fg_ready() < 0) return NULL;
-    const char *s = (const char *)PyUnicode_DATA(msg);
-    Py_ssize_t n = PyUnicode_GET_LENGTH(msg);
-    if (!fw_printable(s, n) || fw_has(s, n < 40 ? n : 40, "|Fortinet|")) Py_RETURN_NONE;
-    if (!fw_has(s, n, "logid") && !fw_has(s, n, "log_id") && !fw_has(s, n, "subtype=")) Py_RETURN_NONE;
-    Py_ssize_t hn = n < 200 ? n : 200;
-    int comma = fw_has(s, hn, ",time=") || fw_has(s, hn, ",logid=") || fw_has(s, hn, ",devname=");
-    PyObject *args = PyTuple_Pack(2, msg, comma ? Py_True : Py_False);
-    if (args == NULL) return NULL;
-    PyObject *kv = kv_pairs(NULL, args);
-    Py_DECREF(args);
-    if (kv == NULL || kv == Py_None) return kv;
+/* parse_fortigate's derived fields on the pairs `kv` (in place: they are the fields), in its
+ * order: (fields, services, categories, time, host), None (undecided) or NULL (error). */
+static PyObject *fg_finish(PyObject *kv) {
     /* every reference taken below, released at the end */
     PyObject *own[24];
     int nown = 0;
@@ -1330,24 +1318,10 @@ PyObject *fw_fortigate_line(PyObject *self, PyObject *msg) {
              *bytes[2] = {NULL, NULL}, *proto = NULL, *user = NULL, *http[4] = {NULL, NULL, NULL, NULL},
              *action = NULL, *outcome = NULL, *time = NULL, *host = NULL;
     int err = 0;
-    int has = PyDict_Contains(kv, G[G_LOGID]);
-    if (has < 0) goto fail;
-    if (!has) {
-        PyObject *lid = PyDict_GetItemWithError(kv, G[G_LOG_ID]);
-        if (lid == NULL && PyErr_Occurred()) goto fail;
-        if (lid != NULL) {
-            if (PyDict_SetItem(kv, G[G_LOGID], lid) < 0) goto fail;
-        } else {
-            int sub = PyDict_Contains(kv, G[G_SUBTYPE]), vd = PyDict_Contains(kv, G[G_VD]),
-                dev = PyDict_Contains(kv, G[G_DEVNAME]);
-            if (sub < 0 || vd < 0 || dev < 0) goto fail;
-            if (!(sub && (vd || dev))) goto decline;
-        }
-    }
-    PyObject *ftype = PyDict_GetItemWithError(kv, G[G_TYPE]);
+    PyObject *ftype = PyDict_GetItemWithError(kv, G[G_TYPE]); /* (kv.get("type", "")) */
     if (ftype == NULL) {
         if (PyErr_Occurred()) goto fail;
-        goto decline;
+        ftype = S_EMPTY_STR;
     }
     Py_ssize_t ln, tl;
     const char *txt, *ty = fw_ascii(ftype, &tl);
@@ -1532,8 +1506,279 @@ fail:
     ret = NULL;
 done:
     for (int k = 0; k < nown; k++) Py_DECREF(own[k]);
-    Py_DECREF(kv);
     return ret;
 #undef OWN
 }
 #undef FG_GET
+
+PyObject *fw_fortigate_line(PyObject *self, PyObject *msg) {
+    if (!PyUnicode_Check(msg)) {
+        PyErr_SetString(PyExc_TypeError, "fortigate_line() takes a str");
+        return NULL;
+    }
+    if (!PyUnicode_IS_ASCII(msg)) Py_RETURN_NONE;
+    if (fg_ready() < 0) return NULL;
+    const char *s = (const char *)PyUnicode_DATA(msg);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(msg);
+    if (!fw_printable(s, n) || fw_has(s, n < 40 ? n : 40, "|Fortinet|")) Py_RETURN_NONE;
+    if (!fw_has(s, n, "logid") && !fw_has(s, n, "log_id") && !fw_has(s, n, "subtype=")) Py_RETURN_NONE;
+    Py_ssize_t hn = n < 200 ? n : 200;
+    int comma = fw_has(s, hn, ",time=") || fw_has(s, hn, ",logid=") || fw_has(s, hn, ",devname=");
+    PyObject *args = PyTuple_Pack(2, msg, comma ? Py_True : Py_False);
+    if (args == NULL) return NULL;
+    PyObject *kv = kv_pairs(NULL, args);
+    Py_DECREF(args);
+    if (kv == NULL || kv == Py_None) return kv;
+    PyObject *ret = NULL;
+    /* _native: logid from log_id, else a subtype with vd or devname; a type */
+    int has = PyDict_Contains(kv, G[G_LOGID]);
+    if (has < 0) goto fail;
+    if (!has) {
+        PyObject *lid = PyDict_GetItemWithError(kv, G[G_LOG_ID]);
+        if (lid == NULL && PyErr_Occurred()) goto fail;
+        if (lid != NULL) {
+            if (PyDict_SetItem(kv, G[G_LOGID], lid) < 0) goto fail;
+        } else {
+            int sub = PyDict_Contains(kv, G[G_SUBTYPE]), vd = PyDict_Contains(kv, G[G_VD]),
+                dev = PyDict_Contains(kv, G[G_DEVNAME]);
+            if (sub < 0 || vd < 0 || dev < 0) goto fail;
+            if (!(sub && (vd || dev))) goto not_fortigate;
+        }
+    }
+    has = PyDict_Contains(kv, G[G_TYPE]);
+    if (has < 0) goto fail;
+    if (!has) goto not_fortigate;
+    ret = fg_finish(kv);
+    Py_DECREF(kv);
+    return ret;
+not_fortigate: /* (the pairs are the ones base.kv_pairs gives this printable ASCII line) */
+    Py_DECREF(kv);
+    Py_RETURN_FALSE;
+fail:
+    Py_DECREF(kv);
+    return NULL;
+}
+
+/* _native's CEF reading after parse_cef: each extension key as FortiOS's own (a FTNTFGT /
+ * FortinetFortiGate / ad. prefix dropped, else _CEF_STD's name, else the key), a value between
+ * double quotes without them, the first of a name kept; type and subtype from `cat` or the CEF
+ * name (`type:subtype action`), logid from the signature, cef_name; then fg_finish. */
+PyObject *fw_fortigate_cef(PyObject *self, PyObject *args) {
+    PyObject *ext, *signature, *name;
+    if (!PyArg_ParseTuple(args, "O!UU:fortigate_cef", &PyDict_Type, &ext, &signature, &name)) return NULL;
+    if (FG_CEF_STD == NULL) Py_RETURN_NONE;
+    if (fg_ready() < 0) return NULL;
+    PyObject *kv = PyDict_New();
+    if (kv == NULL) return NULL;
+    Py_ssize_t pos = 0;
+    PyObject *k, *v;
+    while (PyDict_Next(ext, &pos, &k, &v)) {
+        PyObject *native = PyDict_GetItemWithError(FG_NAMES, k);
+        if (native == NULL) {
+            if (PyErr_Occurred()) goto fail;
+            static const char *const PREFIXES[3] = {"FTNTFGT", "FortinetFortiGate", "ad."};
+            Py_ssize_t kn = PyUnicode_GET_LENGTH(k);
+            for (int p = 0; p < 3 && native == NULL; p++) {
+                Py_ssize_t pn = (Py_ssize_t)strlen(PREFIXES[p]);
+                PyObject *pre = PyUnicode_FromString(PREFIXES[p]);
+                if (pre == NULL) goto fail;
+                int starts = (int)PyUnicode_Tailmatch(k, pre, 0, kn, -1);
+                Py_DECREF(pre);
+                if (starts < 0) goto fail;
+                if (starts && (native = PyUnicode_Substring(k, pn, kn)) == NULL) goto fail;
+            }
+            if (native == NULL) {
+                native = PyDict_GetItemWithError(FG_CEF_STD, k);
+                if (native == NULL && PyErr_Occurred()) goto fail;
+                native = native != NULL ? native : k;
+                Py_INCREF(native);
+            }
+            if (PyDict_GET_SIZE(FG_NAMES) < 4096 && PyDict_SetItem(FG_NAMES, k, native) < 0) {
+                Py_DECREF(native);
+                goto fail;
+            }
+            Py_DECREF(native); /* (the cache holds it; borrowed below, as a cache hit is) */
+            native = PyDict_GetItemWithError(FG_NAMES, k);
+            if (native == NULL) {
+                if (PyErr_Occurred()) goto fail;
+                goto decline; /* (the cache is full: Python reads this line) */
+            }
+        }
+        Py_ssize_t vn = PyUnicode_GET_LENGTH(v);
+        PyObject *got;
+        if (vn >= 2 && PyUnicode_READ_CHAR(v, 0) == '"' && PyUnicode_READ_CHAR(v, vn - 1) == '"') {
+            PyObject *inner = PyUnicode_Substring(v, 1, vn - 1);
+            if (inner == NULL) goto fail;
+            got = PyDict_SetDefault(kv, native, inner);
+            Py_DECREF(inner);
+        } else {
+            got = PyDict_SetDefault(kv, native, v);
+        }
+        if (got == NULL) goto fail;
+    }
+    /* cat = kv.get("cat", "") or (name.split(" ", 1)[0] if ":" in name else "") */
+    PyObject *cat = PyDict_GetItemWithError(kv, FG_CAT);
+    if (cat == NULL && PyErr_Occurred()) goto fail;
+    if (cat != NULL && !PyUnicode_Check(cat)) goto decline;
+    if (cat != NULL && PyUnicode_GET_LENGTH(cat) > 0) {
+        Py_INCREF(cat);
+    } else if (PyUnicode_FindChar(name, ':', 0, PyUnicode_GET_LENGTH(name), 1) >= 0) {
+        Py_ssize_t sp = PyUnicode_FindChar(name, ' ', 0, PyUnicode_GET_LENGTH(name), 1);
+        if (sp == -2 || (cat = PyUnicode_Substring(name, 0, sp >= 0 ? sp : PyUnicode_GET_LENGTH(name))) == NULL)
+            goto fail;
+    } else {
+        cat = NULL;
+    }
+    int has = PyDict_Contains(kv, G[G_TYPE]);
+    if (has < 0) {
+        Py_XDECREF(cat);
+        goto fail;
+    }
+    if (!has && cat != NULL && PyUnicode_GET_LENGTH(cat) > 0) {
+        Py_ssize_t cn = PyUnicode_GET_LENGTH(cat), colon = PyUnicode_FindChar(cat, ':', 0, cn, 1);
+        PyObject *t = colon == -2 ? NULL : PyUnicode_Substring(cat, 0, colon >= 0 ? colon : cn);
+        int rc = t == NULL ? -1 : PyDict_SetItem(kv, G[G_TYPE], t);
+        Py_XDECREF(t);
+        if (rc == 0 && colon >= 0) {
+            PyObject *st = PyUnicode_Substring(cat, colon + 1, cn);
+            rc = st == NULL || PyDict_SetDefault(kv, G[G_SUBTYPE], st) == NULL ? -1 : 0;
+            Py_XDECREF(st);
+        }
+        if (rc < 0) {
+            Py_DECREF(cat);
+            goto fail;
+        }
+    }
+    Py_XDECREF(cat);
+    has = PyDict_Contains(kv, G[G_LOGID]);
+    if (has < 0 || (!has && PyDict_SetItem(kv, G[G_LOGID], signature) < 0) ||
+        PyDict_SetDefault(kv, FG_CEF_NAME, name) == NULL)
+        goto fail;
+    PyObject *ret = fg_finish(kv);
+    Py_DECREF(kv);
+    return ret;
+decline:
+    Py_DECREF(kv);
+    Py_RETURN_NONE;
+fail:
+    Py_DECREF(kv);
+    return NULL;
+}
+
+PyObject *fw_fortigate_setup(PyObject *self, PyObject *cef_std) {
+    if (!PyDict_Check(cef_std)) {
+        PyErr_SetString(PyExc_TypeError, "fortigate_setup(cef_std: dict)");
+        return NULL;
+    }
+    if (fg_ready() < 0 || fw_intern(&FG_CAT, "cat") < 0 || fw_intern(&FG_CEF_NAME, "cef_name") < 0) return NULL;
+    if (FG_NAMES == NULL && (FG_NAMES = PyDict_New()) == NULL) return NULL;
+    Py_INCREF(cef_std);
+    Py_XSETREF(FG_CEF_STD, cef_std);
+    PyDict_Clear(FG_NAMES);
+    Py_RETURN_NONE;
+}
+
+/* ============================================================================================
+ * base.cef_extension for text that is not ASCII (_logfast.c's cef_extension takes ASCII only,
+ * and the regex path cost ~480 us on a 4 kB Palo Alto CEF line with one zero-width space).
+ * The same reading on any str, by code point: a key is a run of [A-Za-z0-9_.\[\]-] (ASCII, as
+ * the pattern spells it) followed by `=`, starting the text or after a character re's \s takes
+ * (Py_UNICODE_ISSPACE, what str.strip() strips too); a run not followed by `=` fails at once (a
+ * shorter run meets a key character), and the next start inside it has no space before it.
+ * Each value runs to the next key, is stripped, then _cef_unescape's five replace passes in
+ * its order (\= \| \n \r \\), each left to right without overlap.
+ * ============================================================================================ */
+
+static inline int cw_key_char(Py_UCS4 c) {
+    return c < 128 && (fw_word((char)c) || c == '.' || c == '[' || c == ']' || c == '-');
+}
+
+/* the first key at or after `from`: its start (*ks) and the index after its `=` (*ke); 0: none */
+static int cw_next_key(int kind, const void *data, Py_ssize_t n, Py_ssize_t from, Py_ssize_t *ks, Py_ssize_t *ke) {
+    for (Py_ssize_t p = from; p < n; p++) {
+        if (p > 0 && !Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, p - 1))) continue;
+        Py_ssize_t q = p;
+        while (q < n && cw_key_char(PyUnicode_READ(kind, data, q))) q++;
+        if (q > p && q < n && PyUnicode_READ(kind, data, q) == '=') {
+            *ks = p;
+            *ke = q + 1;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* one `str.replace("\\" + a, to)` pass over buf[0:m] in place */
+static Py_ssize_t cw_replace(Py_UCS4 *buf, Py_ssize_t m, Py_UCS4 a, Py_UCS4 to) {
+    Py_ssize_t o = 0;
+    for (Py_ssize_t i = 0; i < m; i++) {
+        if (buf[i] == '\\' && i + 1 < m && buf[i + 1] == a) {
+            buf[o++] = to;
+            i++;
+        } else {
+            buf[o++] = buf[i];
+        }
+    }
+    return o;
+}
+
+PyObject *fw_cef_extension_wide(PyObject *self, PyObject *text) {
+    if (!PyUnicode_Check(text)) {
+        PyErr_SetString(PyExc_TypeError, "cef_extension_wide() takes a str");
+        return NULL;
+    }
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    PyObject *out = PyDict_New();
+    if (out == NULL) return NULL;
+    Py_UCS4 *buf = NULL;
+    Py_ssize_t ks, ke, nks, nke;
+    int more = cw_next_key(kind, data, n, 0, &ks, &ke);
+    while (more) {
+        more = cw_next_key(kind, data, n, ke, &nks, &nke);
+        Py_ssize_t v0 = ke, v1 = more ? nks : n;
+        while (v0 < v1 && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, v0))) v0++;
+        while (v1 > v0 && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, v1 - 1))) v1--;
+        PyObject *key = PyUnicode_Substring(text, ks, ke - 1);
+        if (key == NULL) goto fail;
+        int slash = 0;
+        for (Py_ssize_t k = v0; k < v1 && !slash; k++) slash = PyUnicode_READ(kind, data, k) == '\\';
+        PyObject *val;
+        if (!slash) {
+            val = PyUnicode_Substring(text, v0, v1);
+        } else {
+            Py_ssize_t m = v1 - v0;
+            PyMem_Free(buf);
+            buf = PyMem_Malloc(sizeof(Py_UCS4) * (size_t)(m > 0 ? m : 1));
+            if (buf == NULL) {
+                Py_DECREF(key);
+                PyErr_NoMemory();
+                goto fail;
+            }
+            for (Py_ssize_t k = 0; k < m; k++) buf[k] = PyUnicode_READ(kind, data, v0 + k);
+            m = cw_replace(buf, m, '=', '=');
+            m = cw_replace(buf, m, '|', '|');
+            m = cw_replace(buf, m, 'n', '\n');
+            m = cw_replace(buf, m, 'r', '\r');
+            m = cw_replace(buf, m, '\\', '\\');
+            val = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, buf, m);
+        }
+        if (val == NULL) {
+            Py_DECREF(key);
+            goto fail;
+        }
+        int rc = PyDict_SetItem(out, key, val);
+        Py_DECREF(key);
+        Py_DECREF(val);
+        if (rc < 0) goto fail;
+        ks = nks;
+        ke = nke;
+    }
+    PyMem_Free(buf);
+    return out;
+fail:
+    PyMem_Free(buf);
+    Py_DECREF(out);
+    return NULL;
+}

@@ -20,6 +20,9 @@ PyObject *fw_paloalto_line(PyObject *self, PyObject *msg);
 PyObject *fw_paloalto_cef(PyObject *self, PyObject *args);
 PyObject *fw_paloalto_json(PyObject *self, PyObject *obj);
 PyObject *fw_fortigate_line(PyObject *self, PyObject *msg);
+PyObject *fw_cef_extension_wide(PyObject *self, PyObject *text);
+PyObject *fw_fortigate_setup(PyObject *self, PyObject *cef_std);
+PyObject *fw_fortigate_cef(PyObject *self, PyObject *args);
 
 #define LOGFAST_FW_METHODS                                                                              \
     {"paloalto_setup", fw_paloalto_setup, METH_VARARGS,                                                 \
@@ -35,8 +38,16 @@ PyObject *fw_fortigate_line(PyObject *self, PyObject *msg);
      "paloalto_line(msg) -> tuple | None: parse_paloalto's reading of a PAN-OS CSV line as (fields, "  \
      "services, categories), or (kind, subtype, fields, False) for _finish to end; None: Python "       \
      "reads it."},                                                                                      \
+    {"cef_extension_wide", fw_cef_extension_wide, METH_O,                                               \
+     "cef_extension_wide(text) -> dict: base.cef_extension for any str (cef_extension: ASCII only)."},  \
+    {"fortigate_setup", fw_fortigate_setup, METH_O,                                                     \
+     "fortigate_setup(cef_std): fortigate._CEF_STD, read once."},                                       \
+    {"fortigate_cef", fw_fortigate_cef, METH_VARARGS,                                                   \
+     "fortigate_cef(ext, signature, name) -> tuple | None: parse_fortigate's reading of a CEF line "   \
+     "after parse_cef, as fortigate_line gives it."},                                                   \
     {"fortigate_line", fw_fortigate_line, METH_O,                                                       \
-     "fortigate_line(msg) -> tuple | None: parse_fortigate's reading of a key=value line as (fields, "  \
-     "services, categories, time, host); None: Python reads it."},
+     "fortigate_line(msg) -> tuple | False | None: parse_fortigate's reading of a key=value line as "  \
+     "(fields, services, categories, time, host); False: not FortiGate's (parse_fortigate gives "     \
+     "None); None: Python reads it."},
 
 #endif

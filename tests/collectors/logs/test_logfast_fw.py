@@ -396,6 +396,54 @@ def test_paloalto_system_descriptions_read_the_same() -> None:
     assert n > 9_000
 
 
+# --- CEF extensions that are not ASCII (cef_extension_wide) -------------------------------------
+
+CEF_CHARS = [
+    "a", "k", "Z", "0", "_", ".", "[", "]", "-", "=", "\\", "|", "n", "r", " ", " ", "\t", "\n", "\x1c",
+    "\x85", "\u00a0", "\u2003", "\u3000", "\u200b", "é", "Nguyễn", "ệ", "\udcff", "😀", "src=", " dst=",
+    " msg=", "\\=", "\\\\", "\\n", "\\|", "k[0]=", "x-y.z="
+]
+
+
+def _cef_texts(rnd: random.Random, n: int) -> list[str]:
+    return ["".join(rnd.choice(CEF_CHARS) for _ in range(rnd.randint(0, 40))) for _ in range(n)]
+
+
+def test_wide_cef_extensions_split_as_the_regex_does() -> None:
+    from nocsoc.collectors.logs.parsers import base
+    from nocsoc.collectors.logs.parsers.base import _CEF_START
+
+    rnd = random.Random(31)
+    texts = _cef_texts(rnd, 20_000)
+    for fmt in ("paloalto-ngfw", "fortigate", "checkpoint"):  # the samples' extensions, ASCII or not
+        for m in _samples(fmt):
+            if (k := _CEF_START.search(m)) is not None:
+                texts.append(m[k.end():].split("|", 6)[-1])
+    texts += [t.replace("a", "ạ") for t in texts[-200:]]
+    texts += ["k=" + "ệ" * 100_000, "é " * 50_000 + "k=v"]
+    for t in texts:
+        want = list(base.cef_extension(t).items())
+        assert list(logfast.cef_extension_wide(t).items()) == want, repr(t[:300])
+
+
+def test_cef_lines_that_are_not_ascii_read_the_same() -> None:
+    rnd = random.Random(32)
+    fmts = ("paloalto-ngfw", "fortigate", "checkpoint")
+    base_lines = [m for fmt in fmts for m in _samples(fmt) if "CEF:" in m]
+    lines = []
+    for _ in range(3000):
+        m = rnd.choice(base_lines)
+        for _ in range(rnd.randint(1, 3)):
+            pos = rnd.randint(0, len(m))
+            odd = rnd.choice(["Nguyễn Văn A", "é", "\u200b", "\u00a0", " ", "\\", "=", "ệ=ế"])
+            m = m[:pos] + odd + m[pos:]
+        lines.append(m)
+    from nocsoc.collectors.logs.parsers import checkpoint
+
+    for parse in (paloalto.parse_paloalto, fortigate.parse_fortigate, checkpoint.parse_checkpoint):
+        compare(parse, lambda line: False, lines, whole=parse is paloalto.parse_paloalto)
+
+
 # --- FortiGate (key=value, comma-separated, log_id=) ------------------------------------------
 
 # FortiOS "Log Message Reference" keys (traffic, event, utm) and FortiWeb's (log_id, src, dst):
@@ -552,3 +600,46 @@ def test_fortigate_odd_text_goes_to_python() -> None:
             line.replace("10.1.100.11", "1" * 50_000)
         ],
     )
+
+
+def _fg_cef_claimed(line: str) -> bool:
+    from nocsoc.collectors.logs.parsers.base import parse_cef
+
+    c = parse_cef(line) if "|Fortinet|" in line[:40] else None
+    return c is not None and logfast.fortigate_cef(c.ext, c.signature, c.name) is not None
+
+
+FG_CEF_KEYS = [
+    *fortigate._CEF_STD, "cat", "FTNTFGTlogid", "FTNTFGTsubtype", "FTNTFGTtype", "FTNTFGTeventtime",
+    "FTNTFGTtz", "FTNTFGTdate", "FTNTFGTtime", "FTNTFGTui", "FTNTFGTuser", "FTNTFGTstatus", "FTNTFGT",
+    "FortinetFortiGatesrcip", "ad.vd", "ad.", "externalId", "cs5", "cs5Label", "FTNTFGTtransip",
+    "FTNTFGTsentdelta", "FTNTFGTlogdesc", "deviceExternalId", "FTNTFGTcef_name"
+]
+
+
+def _fg_cef_line(rnd: random.Random) -> str:
+    sig = rnd.choice(["00013", "0100032001", "", "13"])
+    name = rnd.choice(["traffic:forward close", "event:system login", "utm:webfilter", "noColon", "",
+                       "a:b:c d"])
+    pairs = []
+    for k in rnd.sample(FG_CEF_KEYS, rnd.randint(0, 25)):
+        native = fortigate._cef_native_name(k)
+        v = rnd.choice(FG_VALUES.get(native, ['"x"', "y", "1", "a b", ""]))
+        if rnd.random() < 0.05:
+            v = rnd.choice(["Nguyễn", '"', "\\=", "\\n", "1.2.3.4\\n", "é"])
+        pairs.append(f"{k}={v}")
+    head = rnd.choice(["CEF:0|Fortinet|Fortigate|v6.0.3|", "CEF: 0|Fortinet|FortiGate|7.2|",
+                       "<189>CEF:0|Fortinet|F|1|"])
+    return f"{head}{sig}|{name}|3|" + " ".join(pairs)
+
+
+def test_fortigate_cef_lines_read_the_same() -> None:
+    samples = [m for m in _samples("fortigate") if "|Fortinet|" in m[:40]]
+    assert sum(map(_fg_cef_claimed, samples)) == len(samples) == 32  # every CEF sample
+    rnd = random.Random(23)
+    lines = [_fg_cef_line(rnd) for _ in range(8000)]
+    n = compare(fortigate.parse_fortigate, _fg_cef_claimed, samples + lines[:1500])
+    n += compare(fortigate.parse_fortigate, _fg_cef_claimed, lines[1500:], whole=False)
+    assert n > 4_000
+    muts = [mutate(rnd, rnd.choice(lines + samples)) for _ in range(8000)]
+    assert compare(fortigate.parse_fortigate, _fg_cef_claimed, muts, whole=False) > 2_000
