@@ -1782,3 +1782,552 @@ fail:
     Py_DECREF(out);
     return NULL;
 }
+
+/* ============================================================================================
+ * Check Point: checkpoint._syslog_kv (the `syslog[key:"value"; ...]` form) and _cef's mapping
+ * after parse_cef, then checkpoint._finish. The maps and sets are checkpoint.py's, handed over
+ * by checkpoint_setup.
+ *
+ * _SYSLOG_KV = (?<![\w:])(\w[\w:]*?):"((?:[^"\\]|\\.)*+)";?  walked as findall does, on
+ * printable ASCII: a key starts where no [\w:] precedes; the lazy key is the shortest run of
+ * [\w:] from there followed by `:"` (a longer one would have to hold that `"`); the value is
+ * possessive (no other reading), and must end at a `"`; else the next start is tried. The key
+ * loses its trailing colons (k.rstrip(":")).
+ * _finish: values stripped (spaces: printable ASCII here; other text by str.strip), empty ones
+ * dropped, _INTS read by to_int's rule; src/dst that are no addresses renamed to _host; proto's
+ * first word by transport; a dst_port that is not an int renamed service_name; _FW_ACTIONS'
+ * blocked; the user before ` (`; the service from the product.
+ * ============================================================================================ */
+
+static PyObject *CP_KV_MAP, *CP_CEF_MAP, *CP_INTS, *CP_BLOCKING, *CP_FW_ACTIONS;
+static PyObject *S_CP_PREFIX, *S_CP_PRODUCT, *S_SRC_USER2, *S_SERVICE_NAME, *S_FIREWALL, *S_EVENT_TYPE, *S_CP_NAME;
+
+PyObject *fw_checkpoint_setup(PyObject *self, PyObject *args) {
+    PyObject *kv_map, *cef_map, *ints, *blocking, *fw_actions, *iana;
+    if (!PyArg_ParseTuple(args, "O!O!OOOO!:checkpoint_setup", &PyDict_Type, &kv_map, &PyDict_Type, &cef_map, &ints,
+                          &blocking, &fw_actions, &PyDict_Type, &iana))
+        return NULL;
+    if (fw_common_init() < 0 || fw_intern(&S_CP_PREFIX, "checkpoint.") < 0 ||
+        fw_intern(&S_CP_PRODUCT, "checkpoint.product") < 0 || fw_intern(&S_SRC_USER2, "src_user") < 0 ||
+        fw_intern(&S_SERVICE_NAME, "service_name") < 0 || fw_intern(&S_FIREWALL, "firewall") < 0 ||
+        fw_intern(&S_EVENT_TYPE, "event_type") < 0 || fw_intern(&S_CP_NAME, "cp_name") < 0 ||
+        fw_intern(&S_EMPTY_STR, "") < 0)
+        return NULL;
+    PyObject *objs[6] = {kv_map, cef_map, ints, blocking, fw_actions, iana};
+    PyObject **slots[6] = {&CP_KV_MAP, &CP_CEF_MAP, &CP_INTS, &CP_BLOCKING, &CP_FW_ACTIONS, &IANA};
+    for (int k = 0; k < 6; k++) {
+        Py_INCREF(objs[k]);
+        Py_XSETREF(*slots[k], objs[k]);
+    }
+    Py_RETURN_NONE;
+}
+
+/* v.strip() (new reference): spaces for printable ASCII, else str.strip itself */
+static PyObject *cp_strip(PyObject *v) {
+    Py_ssize_t n;
+    const char *t = fw_ascii(v, &n);
+    if (t == NULL || !fw_printable(t, n)) return PyObject_CallMethod(v, "strip", NULL);
+    Py_ssize_t a = 0, b = n;
+    while (a < b && t[a] == ' ') a++;
+    while (b > a && t[b - 1] == ' ') b--;
+    if (a == 0 && b == n) {
+        Py_INCREF(v);
+        return v;
+    }
+    return ascii_sub(t, a, b);
+}
+
+/* checkpoint._finish: (fields, services, categories), None (undecided) or NULL; consumes fields */
+static PyObject *cp_finish(PyObject *fields, PyObject *product) {
+    PyObject *keys = PyDict_Keys(fields), *ret = NULL;
+    if (keys == NULL) goto fail;
+    Py_ssize_t ln;
+    const char *txt;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(keys); i++) {
+        PyObject *k = PyList_GET_ITEM(keys, i), *v = PyDict_GetItemWithError(fields, k);
+        if (v == NULL) {
+            if (PyErr_Occurred()) goto fail;
+            continue;
+        }
+        Py_INCREF(v);
+        if (PyUnicode_Check(v)) {
+            PyObject *st = cp_strip(v);
+            Py_DECREF(v);
+            if (st == NULL) goto fail;
+            v = st;
+            if (PyDict_SetItem(fields, k, v) < 0) {
+                Py_DECREF(v);
+                goto fail;
+            }
+        }
+        int empty = v == Py_None || (PyUnicode_Check(v) && PyUnicode_GET_LENGTH(v) == 0);
+        if (empty) {
+            Py_DECREF(v);
+            if (PyDict_DelItem(fields, k) < 0) goto fail;
+            continue;
+        }
+        int isint = PySet_Contains(CP_INTS, k);
+        if (isint < 0) {
+            Py_DECREF(v);
+            goto fail;
+        }
+        if (isint) {
+            if (!PyUnicode_Check(v) || (txt = fw_ascii(v, &ln)) == NULL) { /* (int() of it: Python decides) */
+                Py_DECREF(v);
+                goto decline;
+            }
+            PyObject *num = NULL;
+            int got = pa_int(txt, 0, ln, &num);
+            if (got == -2 || got == -1) {
+                Py_DECREF(v);
+                if (got == -2) goto fail;
+                goto decline;
+            }
+            if (got == 1 && fw_put(fields, k, num) < 0) {
+                Py_DECREF(v);
+                goto fail;
+            }
+        }
+        Py_DECREF(v);
+    }
+    PyObject *ipkeys[2] = {S_SRC_IP, S_DST_IP}, *hostkeys[2] = {S_SRC_HOST, S_DST_HOST};
+    for (int k = 0; k < 2; k++) {
+        PyObject *v = PyDict_GetItemWithError(fields, ipkeys[k]);
+        if (v == NULL) {
+            if (PyErr_Occurred()) goto fail;
+            continue;
+        }
+        int ip = 0;
+        if (PyUnicode_Check(v)) {
+            if (!pa_text(v, &txt, &ln)) goto decline;
+            ip = fw_is_ip(txt, ln);
+        }
+        if (!ip && fw_rename(fields, ipkeys[k], hostkeys[k]) < 0) goto fail;
+    }
+    PyObject *proto = PyDict_GetItemWithError(fields, S_PROTO);
+    if (proto == NULL && PyErr_Occurred()) goto fail;
+    if (proto != NULL) { /* transport(str(proto).split()[0]): a stripped, non-empty str here */
+        if (!PyUnicode_Check(proto) || !pa_text(proto, &txt, &ln)) goto decline;
+        const char *sp = memchr(txt, ' ', (size_t)ln);
+        if (fw_put(fields, S_NETWORK_PROTOCOL, fw_transport(txt, sp != NULL ? sp - txt : ln)) < 0) goto fail;
+    }
+    PyObject *dp = PyDict_GetItemWithError(fields, S_DST_PORT);
+    if (dp == NULL && PyErr_Occurred()) goto fail;
+    if (dp != NULL && !PyLong_Check(dp) && fw_rename(fields, S_DST_PORT, S_SERVICE_NAME) < 0) goto fail;
+    PyObject *cats = S_EMPTY_T, *act = PyDict_GetItemWithError(fields, S_ACTION);
+    if (act == NULL && PyErr_Occurred()) goto fail;
+    if (act != NULL) {
+        if (!PyUnicode_Check(act) || !pa_text(act, &txt, &ln)) goto decline;
+        PyObject *low = pa_lower(txt, ln);
+        if (low == NULL) goto fail;
+        int fw = PySet_Contains(CP_FW_ACTIONS, low), blocked = fw > 0 ? PySet_Contains(CP_BLOCKING, low) : 0;
+        Py_DECREF(low);
+        if (fw < 0 || blocked < 0) goto fail;
+        if (fw) {
+            cats = S_FIREWALL_T;
+            if (PyDict_SetItem(fields, S_BLOCKED, blocked ? S_TRUE : S_FALSE) < 0) goto fail;
+        }
+    }
+    PyObject *user = PyDict_GetItemWithError(fields, S_SRC_USER2);
+    if (user == NULL && PyErr_Occurred()) goto fail;
+    if (user != NULL && PyUnicode_Check(user) && PyUnicode_GET_LENGTH(user) > 0) {
+        if (!pa_text(user, &txt, &ln)) goto decline;
+        Py_ssize_t b = ln;
+        for (Py_ssize_t k = 0; k + 1 < ln; k++)
+            if (txt[k] == ' ' && txt[k + 1] == '(') {
+                b = k;
+                break;
+            }
+        Py_ssize_t a = 0;
+        while (a < b && txt[a] == ' ') a++;
+        while (b > a && txt[b - 1] == ' ') b--;
+        if (fw_put(fields, S_USER, ascii_sub(txt, a, b)) < 0) goto fail;
+    }
+    /* product.lower() with " " and "-" as "_", "&" as "and", else "firewall"; any "firewall" in it */
+    if (!pa_text(product, &txt, &ln)) goto decline;
+    char *buf = PyMem_Malloc((size_t)ln * 3 + 1);
+    if (buf == NULL) {
+        PyErr_NoMemory();
+        goto fail;
+    }
+    Py_ssize_t m = 0;
+    for (Py_ssize_t k = 0; k < ln; k++) {
+        char c = txt[k];
+        if (c == ' ' || c == '-') buf[m++] = '_';
+        else if (c == '&') {
+            memcpy(buf + m, "and", 3);
+            m += 3;
+        } else buf[m++] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
+    }
+    PyObject *svc = (m == 0 || fw_has(buf, m, "firewall")) ? (Py_INCREF(S_FIREWALL), S_FIREWALL) : ascii_sub(buf, 0, m);
+    PyMem_Free(buf);
+    if (svc == NULL) goto fail;
+    PyObject *services = PyTuple_Pack(1, svc);
+    Py_DECREF(svc);
+    if (services == NULL) goto fail;
+    Py_DECREF(keys);
+    return Py_BuildValue("(NNO)", fields, services, cats);
+decline:
+    ret = Py_None;
+    Py_INCREF(ret);
+fail:
+    Py_XDECREF(keys);
+    Py_DECREF(fields);
+    return ret;
+}
+
+/* _syslog_kv(text): every pair of _SYSLOG_KV, mapped by _KV_MAP else `checkpoint.<key>`, the
+ * first of a name kept; then _finish with the product the pairs name */
+PyObject *fw_checkpoint_kv(PyObject *self, PyObject *text) {
+    if (!PyUnicode_Check(text)) {
+        PyErr_SetString(PyExc_TypeError, "checkpoint_kv() takes a str");
+        return NULL;
+    }
+    if (CP_KV_MAP == NULL || !PyUnicode_IS_ASCII(text)) Py_RETURN_NONE;
+    const char *s = (const char *)PyUnicode_DATA(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    if (!fw_printable(s, n)) Py_RETURN_NONE;
+    PyObject *fields = PyDict_New();
+    if (fields == NULL) return NULL;
+    Py_ssize_t p = 0;
+    while (p < n) {
+        if (!fw_word(s[p]) || (p > 0 && (fw_word(s[p - 1]) || s[p - 1] == ':'))) {
+            p++;
+            continue;
+        }
+        Py_ssize_t q = p + 1, ke = -1;
+        for (; q < n && (fw_word(s[q]) || s[q] == ':'); q++)
+            if (s[q] == ':' && q + 1 < n && s[q + 1] == '"') {
+                ke = q;
+                break;
+            }
+        if (ke < 0) {
+            p++;
+            continue;
+        }
+        Py_ssize_t v0 = ke + 2, v = v0;
+        while (v < n && s[v] != '"') {
+            if (s[v] == '\\') {
+                if (v + 1 >= n) break; /* (`\.` needs a character; printable: never a newline) */
+                v += 2;
+            } else {
+                v++;
+            }
+        }
+        if (v >= n || s[v] != '"') {
+            p++;
+            continue;
+        }
+        Py_ssize_t k1 = ke;
+        while (k1 > p && s[k1 - 1] == ':') k1--;
+        PyObject *key = ascii_sub(s, p, k1);
+        if (key == NULL) goto fail;
+        PyObject *name = PyDict_GetItemWithError(CP_KV_MAP, key);
+        if (name == NULL && PyErr_Occurred()) {
+            Py_DECREF(key);
+            goto fail;
+        }
+        if (name != NULL) {
+            Py_INCREF(name);
+        } else {
+            name = PyUnicode_Concat(S_CP_PREFIX, key);
+        }
+        Py_DECREF(key);
+        if (name == NULL) goto fail;
+        PyObject *val = ascii_sub(s, v0, v);
+        PyObject *got = val == NULL ? NULL : PyDict_SetDefault(fields, name, val);
+        Py_DECREF(name);
+        Py_XDECREF(val);
+        if (got == NULL) goto fail;
+        p = v + 1;
+        if (p < n && s[p] == ';') p++;
+    }
+    PyObject *product = PyDict_GetItemWithError(fields, S_CP_PRODUCT);
+    if (product == NULL && PyErr_Occurred()) goto fail;
+    product = product != NULL ? product : S_EMPTY_STR;
+    Py_INCREF(product);
+    PyObject *ret = cp_finish(fields, product);
+    Py_DECREF(product);
+    return ret;
+fail:
+    Py_DECREF(fields);
+    return NULL;
+}
+
+/* _cef after parse_cef (vendor "Check Point"): event_type, cp_name, then _CEF_MAP's names else
+ * `checkpoint.<key>`, the first of a name kept; then _finish with the CEF product */
+PyObject *fw_checkpoint_cef(PyObject *self, PyObject *args) {
+    PyObject *ext, *product, *signature, *name;
+    if (!PyArg_ParseTuple(args, "O!UUU:checkpoint_cef", &PyDict_Type, &ext, &product, &signature, &name)) return NULL;
+    if (CP_CEF_MAP == NULL) Py_RETURN_NONE;
+    PyObject *fields = PyDict_New();
+    if (fields == NULL || PyDict_SetItem(fields, S_EVENT_TYPE, signature) < 0 || PyDict_SetItem(fields, S_CP_NAME, name) < 0)
+        goto fail;
+    Py_ssize_t pos = 0;
+    PyObject *k, *v;
+    while (PyDict_Next(ext, &pos, &k, &v)) {
+        PyObject *mapped = PyDict_GetItemWithError(CP_CEF_MAP, k), *got;
+        if (mapped == NULL && PyErr_Occurred()) goto fail;
+        if (mapped != NULL) {
+            got = PyDict_SetDefault(fields, mapped, v);
+        } else {
+            PyObject *pk = PyUnicode_Concat(S_CP_PREFIX, k);
+            if (pk == NULL) goto fail;
+            got = PyDict_SetDefault(fields, pk, v);
+            Py_DECREF(pk);
+        }
+        if (got == NULL) goto fail;
+    }
+    Py_INCREF(product);
+    PyObject *ret = cp_finish(fields, product);
+    Py_DECREF(product);
+    return ret;
+fail:
+    Py_XDECREF(fields);
+    return NULL;
+}
+
+/* ============================================================================================
+ * Sophos: sophos.parse_sophos for printable ASCII text (SFOS/XG `log_type=`, UTM `sys="`, the
+ * WAF's `id="0299"`): the pairs by kv_pairs, each kept as `sophos.<key>`, _KEYS' first value
+ * that is not None, "", "-" or "N/A" (to_int's rule for _INTS), src/dst/NAT that are no
+ * addresses dropped, then the WAF's or the firewall's own fields. The tables are sophos.py's,
+ * handed over by sophos_setup. False: parse_sophos gives None (the pairs are not Sophos's).
+ * ============================================================================================ */
+
+static PyObject *SO_KEYS, *SO_INTS, *SO_BLOCKING, *SO_PREFIXED; /* _KEYS items, _INTS, _BLOCKING, key cache */
+enum { SO_LOG_TYPE, SO_SYS, SO_SUB, SO_ID, SO_QUERY, SO_PROTOCOL, SO_STATUS, SO_LOG_SUBTYPE, SO_CALLER, SO_NAME,
+       SO_C_URI_QUERY, SO_C_IP, SO_NAT_SRC, SO_WAF, SO_WEBSERVER, SO_SYSLOG, SO_C_URI, SO_N };
+static PyObject *SO[SO_N];
+static const char *const SO_NAMES[SO_N] = {"log_type", "sys", "sub", "id", "query", "protocol", "status",
+                                           "log_subtype", "caller", "name", "c-uri-query", "c-ip", "source.nat.ip",
+                                           "waf", "webserver", "syslog", "c-uri"};
+
+PyObject *fw_sophos_setup(PyObject *self, PyObject *args) {
+    PyObject *keys, *ints, *blocking;
+    if (!PyArg_ParseTuple(args, "O!OO:sophos_setup", &PyDict_Type, &keys, &ints, &blocking)) return NULL;
+    if (fw_common_init() < 0) return NULL;
+    for (int k = 0; k < SO_N; k++)
+        if (fw_intern(&SO[k], SO_NAMES[k]) < 0) return NULL;
+    PyObject *items = PyDict_Items(keys);
+    if (items == NULL) return NULL;
+    Py_XSETREF(SO_KEYS, items);
+    Py_INCREF(ints);
+    Py_XSETREF(SO_INTS, ints);
+    Py_INCREF(blocking);
+    Py_XSETREF(SO_BLOCKING, blocking);
+    if (SO_PREFIXED == NULL && (SO_PREFIXED = PyDict_New()) == NULL) return NULL;
+    Py_RETURN_NONE;
+}
+
+/* kv.get(key) as printable ASCII text: 1 (*t, *n; NULL when absent), 0 undecided, -1 error */
+static int so_get(PyObject *kv, PyObject *key, const char **t, Py_ssize_t *n) {
+    PyObject *v = PyDict_GetItemWithError(kv, key);
+    *t = NULL;
+    *n = 0;
+    if (v == NULL) return PyErr_Occurred() ? -1 : 1;
+    return pa_text(v, t, n);
+}
+
+PyObject *fw_sophos_line(PyObject *self, PyObject *msg) {
+    if (!PyUnicode_Check(msg)) {
+        PyErr_SetString(PyExc_TypeError, "sophos_line() takes a str");
+        return NULL;
+    }
+    if (SO_KEYS == NULL || !PyUnicode_IS_ASCII(msg)) Py_RETURN_NONE;
+    const char *s = (const char *)PyUnicode_DATA(msg);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(msg);
+    if (!fw_printable(s, n)) Py_RETURN_NONE;
+    if (!fw_has(s, n, "log_type=") && !fw_has(s, n, "sys=\"") && !fw_has(s, n, "id=\"0299\"")) Py_RETURN_FALSE;
+    PyObject *args = PyTuple_Pack(2, msg, Py_False);
+    if (args == NULL) return NULL;
+    PyObject *kv = kv_pairs(NULL, args);
+    Py_DECREF(args);
+    if (kv == NULL || kv == Py_None) return kv;
+    PyObject *fields = NULL, *ret = NULL;
+    const char *t;
+    Py_ssize_t ln;
+    int rc;
+    /* "log_type" in kv or ("sys" in kv and "sub" in kv) or kv.get("id") == "0299" */
+    int lt = PyDict_Contains(kv, SO[SO_LOG_TYPE]), sy = PyDict_Contains(kv, SO[SO_SYS]),
+        sb = PyDict_Contains(kv, SO[SO_SUB]);
+    if (lt < 0 || sy < 0 || sb < 0 || (rc = so_get(kv, SO[SO_ID], &t, &ln)) < 0) goto fail;
+    if (rc == 0) goto decline;
+    int waf = t != NULL && fw_eq(t, ln, "0299");
+    if (!(lt || (sy && sb) || waf)) {
+        Py_DECREF(kv);
+        Py_RETURN_FALSE;
+    }
+    if ((fields = PyDict_New()) == NULL) goto fail;
+    Py_ssize_t pos = 0;
+    PyObject *k, *v;
+    while (PyDict_Next(kv, &pos, &k, &v)) {
+        PyObject *pk = PyDict_GetItemWithError(SO_PREFIXED, k);
+        if (pk == NULL) {
+            if (PyErr_Occurred()) goto fail;
+            pk = PyUnicode_FromFormat("sophos.%U", k);
+            if (pk == NULL) goto fail;
+            rc = PyDict_GET_SIZE(SO_PREFIXED) < 4096 ? PyDict_SetItem(SO_PREFIXED, k, pk) : 0;
+            rc = rc < 0 ? rc : PyDict_SetItem(fields, pk, v);
+            Py_DECREF(pk);
+            if (rc < 0) goto fail;
+        } else if (PyDict_SetItem(fields, pk, v) < 0) {
+            goto fail;
+        }
+    }
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(SO_KEYS); i++) {
+        PyObject *item = PyList_GET_ITEM(SO_KEYS, i), *name = PyTuple_GET_ITEM(item, 0), *keys = PyTuple_GET_ITEM(item, 1);
+        for (Py_ssize_t j = 0; j < PyTuple_GET_SIZE(keys); j++) {
+            v = PyDict_GetItemWithError(kv, PyTuple_GET_ITEM(keys, j));
+            if (v == NULL) {
+                if (PyErr_Occurred()) goto fail;
+                continue;
+            }
+            if (!pa_text(v, &t, &ln)) goto decline;
+            if (ln == 0 || fw_eq(t, ln, "-") || fw_eq(t, ln, "N/A")) continue;
+            int isint = PySet_Contains(SO_INTS, name);
+            if (isint < 0) goto fail;
+            PyObject *val = NULL;
+            if (isint) {
+                int got = pa_int(t, 0, ln, &val);
+                if (got == -2) goto fail;
+                if (got == -1) goto decline;
+            }
+            if (val == NULL) {
+                Py_INCREF(v);
+                val = v;
+            }
+            if (fw_put(fields, name, val) < 0) goto fail;
+            break;
+        }
+    }
+    PyObject *ipkeys[3] = {S_SRC_IP, S_DST_IP, SO[SO_NAT_SRC]};
+    for (int q = 0; q < 3; q++) {
+        v = PyDict_GetItemWithError(fields, ipkeys[q]);
+        if (v == NULL) {
+            if (PyErr_Occurred()) goto fail;
+            continue;
+        }
+        int ip = PyUnicode_Check(v) && (t = fw_ascii(v, &ln)) != NULL && fw_is_ip(t, ln); /* (printable here) */
+        if (!ip && PyDict_DelItem(fields, ipkeys[q]) < 0) goto fail;
+    }
+    if (waf) { /* a web request through the reverse proxy */
+        if ((rc = so_get(kv, SO[SO_QUERY], &t, &ln)) < 0) goto fail;
+        int has_uri = PyDict_Contains(fields, SO[SO_C_URI]);
+        if (has_uri < 0) goto fail;
+        if (has_uri && t != NULL && ln > 0 && !fw_eq(t, ln, "-")) {
+            Py_ssize_t a = 0;
+            while (a < ln && t[a] == '?') a++;
+            if (fw_put(fields, SO[SO_C_URI_QUERY], ascii_sub(t, a, ln)) < 0) goto fail;
+        }
+        v = PyDict_GetItemWithError(fields, S_SRC_IP);
+        if (v == NULL && PyErr_Occurred()) goto fail;
+        if (PyDict_SetItem(fields, SO[SO_C_IP], v != NULL ? v : Py_None) < 0) goto fail;
+        PyObject *svc = PyTuple_Pack(1, SO[SO_WAF]), *cat = svc == NULL ? NULL : PyTuple_Pack(1, SO[SO_WEBSERVER]);
+        if (cat == NULL) {
+            Py_XDECREF(svc);
+            goto fail;
+        }
+        ret = Py_BuildValue("(ONN)", fields, svc, cat);
+        goto done;
+    }
+    /* proto = kv.get("protocol") or kv.get("proto") */
+    const char *pt = NULL;
+    Py_ssize_t pn = 0;
+    if (so_get(kv, SO[SO_PROTOCOL], &pt, &pn) != 1 || (pn == 0 && so_get(kv, S_PROTO, &pt, &pn) != 1)) goto decline;
+    if (pt != NULL && pn > 0 && fw_put(fields, S_NETWORK_PROTOCOL, fw_transport(pt, pn)) < 0) goto fail;
+    /* action = (status or action or log_subtype or "").lower() */
+    const char *at = NULL;
+    Py_ssize_t an = 0;
+    PyObject *akeys[3] = {SO[SO_STATUS], S_ACTION, SO[SO_LOG_SUBTYPE]};
+    for (int q = 0; q < 3 && an == 0; q++)
+        if (so_get(kv, akeys[q], &at, &an) != 1) goto decline;
+    PyObject *action = NULL;
+    if (an > 0) {
+        if ((action = pa_lower(at, an)) == NULL) goto fail;
+        rc = PyDict_SetItem(fields, S_ACTION, action);
+        if (rc < 0) {
+            Py_DECREF(action);
+            goto fail;
+        }
+    }
+    /* log_type = kv.get("log_type") or kv.get("sub") or "" */
+    const char *lt_t = NULL;
+    Py_ssize_t lt_n = 0;
+    if (so_get(kv, SO[SO_LOG_TYPE], &lt_t, &lt_n) != 1 || (lt_n == 0 && so_get(kv, SO[SO_SUB], &lt_t, &lt_n) != 1)) {
+        Py_XDECREF(action);
+        goto decline;
+    }
+    PyObject *cats = S_EMPTY_T;
+    PyObject *low = pa_lower(lt_t != NULL ? lt_t : "", lt_n);
+    if (low == NULL) {
+        Py_XDECREF(action);
+        goto fail;
+    }
+    const char *lw = (const char *)PyUnicode_DATA(low);
+    if (fw_eq(lw, lt_n, "firewall") || fw_eq(lw, lt_n, "packetfilter")) {
+        cats = S_FIREWALL_T;
+        int blocked = action != NULL ? PySet_Contains(SO_BLOCKING, action) : 0;
+        const char *ls;
+        Py_ssize_t lsn;
+        if (blocked == 0 && so_get(kv, SO[SO_LOG_SUBTYPE], &ls, &lsn) == 1 && ls != NULL) blocked = fw_eq(ls, lsn, "Denied");
+        if (blocked < 0 || PyDict_SetItem(fields, S_BLOCKED, blocked ? S_TRUE : S_FALSE) < 0) {
+            Py_XDECREF(action);
+            Py_DECREF(low);
+            goto fail;
+        }
+    }
+    Py_XDECREF(action);
+    /* kv.get("sub") == "auth" or kv.get("caller"): outcome by "fail" in name.lower() */
+    const char *st, *ct, *nt;
+    Py_ssize_t sn, cn, nn;
+    if (so_get(kv, SO[SO_SUB], &st, &sn) != 1 || so_get(kv, SO[SO_CALLER], &ct, &cn) != 1 ||
+        so_get(kv, SO[SO_NAME], &nt, &nn) != 1) {
+        Py_DECREF(low);
+        goto decline;
+    }
+    if ((st != NULL && fw_eq(st, sn, "auth")) || cn > 0) {
+        int fail = 0;
+        for (Py_ssize_t q = 0; q + 4 <= nn && !fail; q++) {
+            char c4[4];
+            for (int r = 0; r < 4; r++) c4[r] = (nt[q + r] >= 'A' && nt[q + r] <= 'Z') ? nt[q + r] + 32 : nt[q + r];
+            fail = memcmp(c4, "fail", 4) == 0;
+        }
+        if (PyDict_SetItem(fields, S_OUTCOME, fail ? S_FAILURE : S_SUCCESS) < 0) {
+            Py_DECREF(low);
+            goto fail;
+        }
+    }
+    /* svc = log_type.lower().replace(" ", "_") or "syslog" */
+    PyObject *svc;
+    if (lt_n == 0) {
+        Py_INCREF(SO[SO_SYSLOG]);
+        svc = SO[SO_SYSLOG];
+    } else {
+        char *buf = PyMem_Malloc((size_t)lt_n);
+        if (buf == NULL) {
+            Py_DECREF(low);
+            PyErr_NoMemory();
+            goto fail;
+        }
+        for (Py_ssize_t q = 0; q < lt_n; q++) buf[q] = lw[q] == ' ' ? '_' : lw[q];
+        svc = ascii_sub(buf, 0, lt_n);
+        PyMem_Free(buf);
+    }
+    Py_DECREF(low);
+    PyObject *services = svc == NULL ? NULL : PyTuple_Pack(1, svc);
+    Py_XDECREF(svc);
+    if (services == NULL) goto fail;
+    ret = Py_BuildValue("(ONO)", fields, services, cats);
+    goto done;
+decline:
+    ret = Py_None;
+    Py_INCREF(ret);
+    goto done;
+fail:
+    ret = NULL;
+done:
+    Py_XDECREF(fields);
+    Py_DECREF(kv);
+    return ret;
+}

@@ -22,6 +22,11 @@ PyObject *fw_paloalto_json(PyObject *self, PyObject *obj);
 PyObject *fw_fortigate_line(PyObject *self, PyObject *msg);
 PyObject *fw_cef_extension_wide(PyObject *self, PyObject *text);
 PyObject *fw_fortigate_setup(PyObject *self, PyObject *cef_std);
+PyObject *fw_checkpoint_setup(PyObject *self, PyObject *args);
+PyObject *fw_sophos_setup(PyObject *self, PyObject *args);
+PyObject *fw_sophos_line(PyObject *self, PyObject *msg);
+PyObject *fw_checkpoint_kv(PyObject *self, PyObject *text);
+PyObject *fw_checkpoint_cef(PyObject *self, PyObject *args);
 PyObject *fw_fortigate_cef(PyObject *self, PyObject *args);
 
 #define LOGFAST_FW_METHODS                                                                              \
@@ -40,6 +45,17 @@ PyObject *fw_fortigate_cef(PyObject *self, PyObject *args);
      "reads it."},                                                                                      \
     {"cef_extension_wide", fw_cef_extension_wide, METH_O,                                               \
      "cef_extension_wide(text) -> dict: base.cef_extension for any str (cef_extension: ASCII only)."},  \
+    {"sophos_setup", fw_sophos_setup, METH_VARARGS,                                                     \
+     "sophos_setup(keys, ints, blocking): sophos.py's tables, read once."},                              \
+    {"sophos_line", fw_sophos_line, METH_O,                                                             \
+     "sophos_line(msg) -> (fields, services, categories) | False | None: parse_sophos's reading; "     \
+     "False: parse_sophos gives None; None: Python reads it."},                                         \
+    {"checkpoint_setup", fw_checkpoint_setup, METH_VARARGS,                                             \
+     "checkpoint_setup(kv_map, cef_map, ints, blocking, fw_actions, iana): checkpoint.py's tables."},   \
+    {"checkpoint_kv", fw_checkpoint_kv, METH_O,                                                         \
+     "checkpoint_kv(text) -> (fields, services, categories) | None: _syslog_kv's reading."},          \
+    {"checkpoint_cef", fw_checkpoint_cef, METH_VARARGS,                                                 \
+     "checkpoint_cef(ext, product, signature, name) -> tuple | None: _cef's reading after parse_cef."}, \
     {"fortigate_setup", fw_fortigate_setup, METH_O,                                                     \
      "fortigate_setup(cef_std): fortigate._CEF_STD, read once."},                                       \
     {"fortigate_cef", fw_fortigate_cef, METH_VARARGS,                                                   \

@@ -643,3 +643,121 @@ def test_fortigate_cef_lines_read_the_same() -> None:
     assert n > 4_000
     muts = [mutate(rnd, rnd.choice(lines + samples)) for _ in range(8000)]
     assert compare(fortigate.parse_fortigate, _fg_cef_claimed, muts, whole=False) > 2_000
+
+
+# --- Check Point (syslog[key:"value"] and CEF) ---------------------------------------------------
+
+
+def _cp_claimed(line: str) -> bool:
+    from nocsoc.collectors.logs.parsers import checkpoint
+    from nocsoc.collectors.logs.parsers.base import parse_cef
+
+    text = line.strip()
+    if "|Check Point|" in text[:40]:
+        c = parse_cef(text)
+        return (c is not None and c.vendor == "Check Point"
+                and logfast.checkpoint_cef(c.ext, c.product, c.signature, c.name) is not None)
+    if text.startswith("syslog[") or ('origin:"' in text and 'action:"' in text):
+        return checkpoint._c_checkpoint_kv is not None and logfast.checkpoint_kv(text) is not None
+    return False
+
+
+CP_KEYS = [
+    "src", "dst", "s_port", "service", "proto", "action", "xlatesrc", "xlatedst", "xlatesport", "xlatedport",
+    "ifname", "rule_name", "user", "src_user_name", "origin", "product", "time", "loguid", "a:b", "x_1",
+    "layer_name", "inzone", "outzone", "sent_bytes",
+]
+CP_VALUES = [
+    "1.2.3.4", "", " ", "  10.0.0.1 ", "host.example", "443", "https", " 80 ", "+5", "1_0", "9" * 19, "6",
+    "tcp", "TCP extra", "Accept", "Drop", "Reject", "Allow", "Inform", "jdoe (John Doe)", " (x)", 'a\\"b',
+    "x;y",
+    "VPN-1 & FireWall-1", "Firewall", "SmartDefense", "URL Filtering", "Log Update", "a\\", "é",
+]
+
+
+def _cp_kv_line(rnd: random.Random) -> str:
+    pairs = [f'{rnd.choice(CP_KEYS)}{rnd.choice([":", ":", "::"])}"{rnd.choice(CP_VALUES)}"'
+             for _ in range(rnd.randint(1, 20))]
+    if rnd.random() < 0.7:
+        pairs += ['origin:"10.0.0.1"', 'action:"Accept"']
+        rnd.shuffle(pairs)
+    body = rnd.choice(["; ", ";", " ", "; x "]).join(pairs)
+    return rnd.choice(["syslog[", "syslog [", "", "<134>1 "]) + body + rnd.choice(["]", "", ";]"])
+
+
+def _cp_cef_line(rnd: random.Random) -> str:
+    keys = [*checkpoint_cef_keys(), "ifname", "rule_name", "user_agent", "loguid", "origin"]
+    pairs = [f"{rnd.choice(keys)}={rnd.choice(CP_VALUES)}" for _ in range(rnd.randint(0, 20))]
+    head = rnd.choice(["CEF:0|Check Point|VPN-1 & FireWall-1|Check Point|",
+                       "CEF:0||Check Point|SmartDefense|R81|", "0|Check Point|URL Filtering|Check Point|",
+                       "CEF:0|Check Point|Firewall|x|"])
+    sig, name = rnd.choice(["Log", "Drop", "Accept"]), rnd.choice(["https", "Log", ""])
+    return f"{head}{sig}|{name}|5|" + " ".join(pairs)
+
+
+def checkpoint_cef_keys() -> list[str]:
+    from nocsoc.collectors.logs.parsers import checkpoint
+
+    return list(checkpoint._CEF_MAP)
+
+
+def test_checkpoint_lines_read_the_same() -> None:
+    from nocsoc.collectors.logs.parsers import checkpoint
+
+    samples = _samples("checkpoint")
+    assert sum(map(_cp_claimed, samples)) >= 19  # 15 of the 16 CEF ones, the 4 syslog[...] ones
+    rnd = random.Random(41)
+    lines = [_cp_kv_line(rnd) for _ in range(5000)] + [_cp_cef_line(rnd) for _ in range(5000)]
+    n = compare(checkpoint.parse_checkpoint, _cp_claimed, samples + lines[:1000])
+    n += compare(checkpoint.parse_checkpoint, _cp_claimed, lines[1000:], whole=False)
+    assert n > 5_000
+    muts = [mutate(rnd, rnd.choice(lines + samples)) for _ in range(10_000)]
+    assert compare(checkpoint.parse_checkpoint, _cp_claimed, muts, whole=False) > 3_000
+
+
+# --- Sophos (SFOS/XG, UTM packet filter, WAF) -----------------------------------------------------
+
+SO_KEYS = [
+    "src_ip", "srcip", "dst_ip", "dstip", "src_port", "srcport", "dst_port", "dstport", "port",
+    "user_name", "user", "translated_ip", "tran_src_ip", "localip", "tran_dst_ip", "sent_bytes", "size",
+    "recv_bytes", "url", "method", "statuscode", "httpresponsecode", "useragent", "user_agent", "server",
+    "domain", "fw_rule_id", "fwrule", "rule_id", "in_interface", "initf", "out_interface", "outitf",
+    "protocol", "proto", "status", "action", "log_subtype", "sub", "caller", "name", "query", "device",
+    "log_component"
+]
+SO_VALUES = [
+    '"1.2.3.4"', "10.0.0.1", '"-"', '"N/A"', '""', "host", '"443"', "80", '"+5"', "1_0", "9" * 19, '"TCP"',
+    "udp", '"6"', '"Allow"', '"Deny"', "Denied", '"drop"', '"Firewall"', '"Content Filtering"',
+    '"packetfilter"', '"auth"', '"Authentication failed"', '"login FAILED"', '"ok"', '"?a=1"', "??x", "-",
+    '"/index.php"', '"GET"', '"a b"', '"Mozilla/5.0 (X11)"', "é"
+]
+
+
+def _so_line(rnd: random.Random) -> str:
+    head = rnd.choice([['device="SFW"', 'log_type="Firewall"'],
+                       ["timestamp=1", 'device_model="XG"', "log_type=Event"],
+                       ['id="2002"', 'severity="info"', 'sys="SecureNet"', 'sub="packetfilter"'],
+                       ['id="0299"', 'sys="SecureWeb"'], ['id="2001"', 'sys="System"'], ["log_type="], []])
+    pairs = [f"{k}={rnd.choice(SO_VALUES)}" for k in rnd.sample(SO_KEYS, rnd.randint(0, 20))]
+    parts = head + pairs
+    if rnd.random() < 0.1:
+        rnd.shuffle(parts)
+    return rnd.choice(["", "<30>", "device=x "]) + " ".join(parts)
+
+
+def test_sophos_lines_read_the_same() -> None:
+    from nocsoc.collectors.logs.parsers import sophos
+
+    samples = _samples("sophos-firewall")
+    assert sum(logfast.sophos_line(m) not in (None, False) for m in samples) >= 10
+    rnd = random.Random(51)
+    lines = [_so_line(rnd) for _ in range(10_000)]
+
+    def claimed(line: str) -> bool:
+        return logfast.sophos_line(line) is not None
+
+    n = compare(sophos.parse_sophos, claimed, samples + lines[:1500])
+    n += compare(sophos.parse_sophos, claimed, lines[1500:], whole=False)
+    assert n > 5_000
+    muts = [mutate(rnd, rnd.choice(lines + samples)) for _ in range(10_000)]
+    assert compare(sophos.parse_sophos, claimed, muts, whole=False) > 3_000
