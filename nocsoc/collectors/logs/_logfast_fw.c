@@ -2331,3 +2331,133 @@ done:
     Py_DECREF(kv);
     return ret;
 }
+
+/* ============================================================================================
+ * pf filterlog: pf.parse_filterlog for printable ASCII text: the CSV split on `,` (no quoting:
+ * str.split), the header fields, the first two consecutive addresses after the IP version, the
+ * protocol name before them, TCP/UDP ports and TCP flags after. An address with a `:` (IPv6,
+ * which _addr rewrites in RFC 5952 form) gives None; a dotted one is what _addr keeps (it is
+ * either valid and canonical, or refused and kept as written).
+ * ============================================================================================ */
+
+static PyObject *PF[16];
+enum { PF_RULE, PF_ANCHOR, PF_TRACKER, PF_INTERFACE, PF_IN_INTERFACE, PF_REASON, PF_DIRECTION, PF_IP_VERSION,
+       PF_TCP_FLAGS, PF_SERVICES, PF_N };
+static const char *const PF_NAMES[PF_N] = {"rule_number", "anchor", "tracker", "interface", "in_interface",
+                                           "reason", "direction", "ip_version", "tcp_flags", "filterlog"};
+
+static inline int pf_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+
+PyObject *fw_filterlog_body(PyObject *self, PyObject *msg) {
+    if (!PyUnicode_Check(msg)) {
+        PyErr_SetString(PyExc_TypeError, "filterlog_body() takes a str");
+        return NULL;
+    }
+    if (!PyUnicode_IS_ASCII(msg)) Py_RETURN_NONE;
+    if (PF[0] == NULL) {
+        if (fw_common_init() < 0) return NULL;
+        for (int k = 0; k < PF_N; k++)
+            if (fw_intern(&PF[k], PF_NAMES[k]) < 0) return NULL;
+        PyObject *t = PyTuple_Pack(1, PF[PF_SERVICES]);
+        if (t == NULL) return NULL;
+        Py_SETREF(PF[PF_SERVICES], t);
+    }
+    const char *s = (const char *)PyUnicode_DATA(msg);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(msg);
+    if (!fw_printable(s, n)) Py_RETURN_NONE;
+    Py_ssize_t a = 0, b = n; /* msg.strip() */
+    while (a < b && s[a] == ' ') a++;
+    while (b > a && s[b - 1] == ' ') b--;
+    /* parts = ...split(","): their bounds (only the first PF_MAX are kept; more give None) */
+#define PF_MAX 256
+    Py_ssize_t p0[PF_MAX], p1[PF_MAX];
+    int np = 0;
+    for (Py_ssize_t i = a;;) {
+        if (np == PF_MAX) Py_RETURN_NONE;
+        const char *c = memchr(s + i, ',', (size_t)(b - i));
+        Py_ssize_t e = c != NULL ? c - s : b;
+        p0[np] = i;
+        p1[np++] = e;
+        if (c == NULL) break;
+        i = e + 1;
+    }
+#define PART(k) (s + p0[k]), (p1[k] - p0[k])
+    static const char *const ACTIONS[8] = {"pass", "block", "reject", "match", "scrub", "nat", "rdr", "binat"};
+    int act = -1;
+    if (np >= 12)
+        for (int k = 0; k < 8 && act < 0; k++)
+            if (fw_eq(PART(6), ACTIONS[k])) act = k;
+    if (np < 12 || act < 0 || !(fw_eq(PART(8), "4") || fw_eq(PART(8), "6"))) Py_RETURN_FALSE;
+    int i = 9;
+    while (i + 1 < np && !(fw_is_ip(PART(i)) && fw_is_ip(PART(i + 1)))) i++;
+    if (i + 1 >= np) Py_RETURN_FALSE;
+    if (memchr(s + p0[i], ':', (size_t)(p1[i] - p0[i])) || memchr(s + p0[i + 1], ':', (size_t)(p1[i + 1] - p0[i + 1])))
+        Py_RETURN_NONE; /* (IPv6: _addr's compressed form) */
+    PyObject *f = PyDict_New();
+    if (f == NULL) return NULL;
+    static const int HEAD[8][2] = {{PF_RULE, 0}, {PF_ANCHOR, 2}, {PF_TRACKER, 3}, {PF_INTERFACE, 4},
+                                   {PF_IN_INTERFACE, 4}, {PF_REASON, 5}, {-1, 6}, {PF_DIRECTION, 7}};
+    for (int k = 0; k < 8; k++)
+        if (fw_put(f, HEAD[k][0] >= 0 ? PF[HEAD[k][0]] : S_ACTION, ascii_sub(s, p0[HEAD[k][1]], p1[HEAD[k][1]])) < 0)
+            goto fail;
+    if (fw_put(f, PF[PF_IP_VERSION], PyLong_FromLong(s[p0[8]] - '0')) < 0 ||
+        fw_put(f, S_SRC_IP, ascii_sub(s, p0[i], p1[i])) < 0 || fw_put(f, S_DST_IP, ascii_sub(s, p0[i + 1], p1[i + 1])) < 0)
+        goto fail;
+    /* the protocol: the last of parts[9:i] all letters, or starting with one and holding a `-` */
+    int pr = -1;
+    for (int k = i - 1; k >= 9 && pr < 0; k--) {
+        const char *h = s + p0[k];
+        Py_ssize_t hn = p1[k] - p0[k];
+        int all = hn > 0;
+        for (Py_ssize_t q = 0; q < hn && all; q++) all = pf_alpha(h[q]);
+        if (all || (hn > 0 && pf_alpha(h[0]) && memchr(h, '-', (size_t)hn) != NULL)) pr = k;
+    }
+    int tcp = 0, udp = 0;
+    if (pr >= 0) {
+        PyObject *low = pa_lower(PART(pr));
+        if (low == NULL) goto fail;
+        const char *lt = (const char *)PyUnicode_DATA(low);
+        Py_ssize_t ln = PyUnicode_GET_LENGTH(low);
+        tcp = fw_eq(lt, ln, "tcp");
+        udp = fw_eq(lt, ln, "udp");
+        int rc = fw_put(f, S_NETWORK_PROTOCOL, fw_transport(lt, ln));
+        Py_DECREF(low);
+        if (rc < 0) goto fail;
+    }
+    if (np - (i + 2) >= 2 && (tcp || udp)) {
+        PyObject *sp = NULL, *dp = NULL;
+        PyObject *sv = ascii_sub(s, p0[i + 2], p1[i + 2]), *dv = sv == NULL ? NULL : ascii_sub(s, p0[i + 3], p1[i + 3]);
+        if (dv == NULL) {
+            Py_XDECREF(sv);
+            goto fail;
+        }
+        sp = fg_digits(sv);
+        dp = sp == NULL && PyErr_Occurred() ? NULL : fg_digits(dv);
+        Py_DECREF(sv);
+        Py_DECREF(dv);
+        if (PyErr_Occurred()) {
+            Py_XDECREF(sp);
+            Py_XDECREF(dp);
+            goto fail;
+        }
+        if (sp != NULL && dp != NULL) {
+            if (fw_put(f, S_SRC_PORT, sp) < 0) {
+                Py_DECREF(dp);
+                goto fail;
+            }
+            if (fw_put(f, S_DST_PORT, dp) < 0) goto fail;
+            if (tcp && np - (i + 2) >= 4 && fw_put(f, PF[PF_TCP_FLAGS], ascii_sub(s, p0[i + 5], p1[i + 5])) < 0)
+                goto fail;
+        } else {
+            Py_XDECREF(sp);
+            Py_XDECREF(dp);
+        }
+    }
+    if (PyDict_SetItem(f, S_BLOCKED, (act == 1 || act == 2) ? S_TRUE : S_FALSE) < 0) goto fail;
+    return Py_BuildValue("(NOO)", f, PF[PF_SERVICES], S_FIREWALL_T);
+fail:
+    Py_DECREF(f);
+    return NULL;
+#undef PART
+#undef PF_MAX
+}

@@ -24,6 +24,7 @@ PyObject *fw_cef_extension_wide(PyObject *self, PyObject *text);
 PyObject *fw_fortigate_setup(PyObject *self, PyObject *cef_std);
 PyObject *fw_checkpoint_setup(PyObject *self, PyObject *args);
 PyObject *fw_sophos_setup(PyObject *self, PyObject *args);
+PyObject *fw_filterlog_body(PyObject *self, PyObject *msg);
 PyObject *fw_sophos_line(PyObject *self, PyObject *msg);
 PyObject *fw_checkpoint_kv(PyObject *self, PyObject *text);
 PyObject *fw_checkpoint_cef(PyObject *self, PyObject *args);
@@ -45,6 +46,9 @@ PyObject *fw_fortigate_cef(PyObject *self, PyObject *args);
      "reads it."},                                                                                      \
     {"cef_extension_wide", fw_cef_extension_wide, METH_O,                                               \
      "cef_extension_wide(text) -> dict: base.cef_extension for any str (cef_extension: ASCII only)."},  \
+    {"filterlog_body", fw_filterlog_body, METH_O,                                                       \
+     "filterlog_body(msg) -> (fields, services, categories) | False | None: parse_filterlog's reading; " \
+     "False: parse_filterlog gives None; None: Python reads it."},                                     \
     {"sophos_setup", fw_sophos_setup, METH_VARARGS,                                                     \
      "sophos_setup(keys, ints, blocking): sophos.py's tables, read once."},                              \
     {"sophos_line", fw_sophos_line, METH_O,                                                             \

@@ -761,3 +761,65 @@ def test_sophos_lines_read_the_same() -> None:
     assert n > 5_000
     muts = [mutate(rnd, rnd.choice(lines + samples)) for _ in range(10_000)]
     assert compare(sophos.parse_sophos, claimed, muts, whole=False) > 3_000
+
+
+# --- pf filterlog (pfSense / OPNsense) -------------------------------------------------------------
+
+
+def _pf_line(rnd: random.Random) -> str:
+    """pfSense's "Filter Log Format": rule, sub-rule, anchor, tracker, interface, reason, action,
+    direction, IP version, then the IPv4 (tos, ecn, ttl, id, offset, flags, proto id, proto,
+    length, src, dst) or IPv6 (class, flow label, hop limit, proto, proto id, length, src, dst)
+    header, then TCP (ports, data length, flags, seq, ack, window, urg, options) or UDP (ports,
+    length) fields."""
+    ver = rnd.choice(["4", "4", "6", "5", ""])
+    head = [rnd.choice(["5", "", "12"]), "", "", rnd.choice(["1000000103", "x"]),
+            rnd.choice(["igb1", "em0", ""]), rnd.choice(["match", "", "fragment"]),
+            rnd.choice(["block", "pass", "reject", "match", "drop", "Block"]), rnd.choice(["in", "out"]), ver]
+    proto = rnd.choice(["tcp", "udp", "icmp", "TCP", "ipv6-icmp", "carp", "", "17"])
+    pid = {"tcp": "6", "udp": "17"}.get(proto.lower(), "1")
+    src = rnd.choice(["10.0.0.1", "192.168.1.20", "1.2.3", "2001:db8::1", "fe80::1%em0", "999.1.1.1", "a"])
+    dst = rnd.choice(["10.0.0.2", "8.8.8.8", "::1", ""])
+    if ver == "6":
+        ip = ["0x00", "0x00000", "64", proto, pid, "60", src, dst]
+    else:
+        ip = ["0x0", "", "64", "12345", "0", "DF", pid, proto, "60", src, dst]
+    sport, dport = rnd.choice(["51234", "", "x", "9" * 19]), rnd.choice(["443", "53", "+1"])
+    if proto.lower() == "tcp":
+        tail = [sport, dport, "0", rnd.choice(["S", "SA", "FPA", ""]), "123", "", "64240", "", "mss;sackOK"]
+    elif proto.lower() == "udp":
+        tail = [sport, dport, "40"]
+    else:
+        tail = rnd.choice([["request", "1", "2"], [], ["x"]])
+    if rnd.random() < 0.15:  # a tail cut short (0 to 4 of its fields)
+        tail = tail[:rnd.randint(0, 4)]
+    parts = head + ip + tail
+    if rnd.random() < 0.1:
+        del parts[rnd.randrange(len(parts))]
+    return rnd.choice(["", " ", "  "]) + ",".join(parts) + rnd.choice(["", " ", ","])
+
+
+def test_filterlog_lines_read_the_same() -> None:
+    from nocsoc.collectors.logs.parsers import pf
+
+    samples = _samples("openbsd-packet-filter")
+    rnd = random.Random(61)
+    lines = [_pf_line(rnd) for _ in range(10_000)]
+    # (as syslog carries them: the program routes the body to the parser)
+    whole = [f"<134>Nov 25 01:02:03 fw1 filterlog[42]: {m}" for m in samples + lines[:1000]]
+
+    def claimed(line: str) -> bool:
+        return logfast.filterlog_body(line) is not None
+
+    assert sum(logfast.filterlog_body(m.strip()) not in (None, False) for m in samples) >= 12
+    # every length of a TCP or UDP tail after good addresses (the flags are its 4th field)
+    tcp = ["51234", "443", "0", "S", "123", "", "64240", "", "mss"]
+    for proto in ("tcp", "udp", "TCP", "icmp"):
+        for k in range(len(tcp) + 1):
+            lines.append(f"5,,,1000000103,igb1,match,block,in,4,0x0,,64,12345,0,DF,6,{proto},60,10.0.0.1,"
+                         f"10.0.0.2,{','.join(tcp[:k])}".rstrip(","))
+    n = compare(pf.parse_filterlog, claimed, samples + lines, whole=False)
+    assert n > 5_000
+    compare(pf.parse_filterlog, claimed, whole)
+    muts = [mutate(rnd, rnd.choice(lines + samples)) for _ in range(10_000)]
+    assert compare(pf.parse_filterlog, claimed, muts, whole=False) > 3_000
