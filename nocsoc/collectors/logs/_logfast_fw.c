@@ -1009,7 +1009,8 @@ PyObject *fw_paloalto_line(PyObject *self, PyObject *msg) {
     if (PA_N == 0 || !PyUnicode_IS_ASCII(msg)) Py_RETURN_NONE;
     const char *s = (const char *)PyUnicode_DATA(msg);
     Py_ssize_t n = PyUnicode_GET_LENGTH(msg);
-    if (n < 2 || s[0] == ' ' || s[n - 1] == ' ' || !fw_printable(s, n)) Py_RETURN_NONE;
+    if (n < 2 || !(fw_digit(s[0]) || s[0] == ':')) Py_RETURN_NONE; /* (JSON, CEF: not read here) */
+    if (s[n - 1] == ' ' || !fw_printable(s, n)) Py_RETURN_NONE;
     if (fw_has(s, n < 60 ? n : 60, "|Palo Alto Networks|")) Py_RETURN_NONE; /* the CEF reading */
     Py_ssize_t p = 0;
     if (s[0] == ':')
