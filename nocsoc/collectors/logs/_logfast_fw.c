@@ -1523,6 +1523,12 @@ PyObject *fw_fortigate_line(PyObject *self, PyObject *msg) {
     Py_ssize_t n = PyUnicode_GET_LENGTH(msg);
     if (!fw_printable(s, n) || fw_has(s, n < 40 ? n : 40, "|Fortinet|")) Py_RETURN_NONE;
     if (!fw_has(s, n, "logid") && !fw_has(s, n, "log_id") && !fw_has(s, n, "subtype=")) Py_RETURN_NONE;
+    /* no `type=` a key can start (nothing of [\w.-] before it): no "type" among the pairs, which
+     * parse_fortigate refuses, so the pairs need not be split (Sophos' log_id= lines come here) */
+    int typed = 0;
+    for (const char *p = s; !typed && (p = memmem(p, (size_t)(s + n - p), "type=", 5)) != NULL; p++)
+        typed = p == s || !(fw_word(p[-1]) || p[-1] == '.' || p[-1] == '-');
+    if (!typed) Py_RETURN_FALSE;
     Py_ssize_t hn = n < 200 ? n : 200;
     int comma = fw_has(s, hn, ",time=") || fw_has(s, hn, ",logid=") || fw_has(s, hn, ",devname=");
     PyObject *args = PyTuple_Pack(2, msg, comma ? Py_True : Py_False);
