@@ -168,7 +168,7 @@ static inline int is_cef_key_char(unsigned char c) {
  * finditer), each value the text up to the next key, str.strip()ped, then _cef_unescape's five
  * str.replace passes in its order (\= \| \n \r \\). (Its skip of a key after a backslash
  * never applies: a key follows whitespace or starts the text.) */
-PyObject *cef_extension(PyObject *self, PyObject *arg) {
+static PyObject *cef_extension(PyObject *self, PyObject *arg) {
     if (!PyUnicode_Check(arg)) {
         PyErr_SetString(PyExc_TypeError, "cef_extension() takes a str");
         return NULL;

@@ -8,11 +8,9 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
-/* _logfast.c: s[a:b] of ASCII text as a str; base.kv_pairs / kv_pairs_comma (args: text, comma);
- * base.parse_cef's extension pairs */
+/* _logfast.c: s[a:b] of ASCII text as a str; base.kv_pairs / kv_pairs_comma (args: text, comma) */
 PyObject *ascii_sub(const char *s, Py_ssize_t a, Py_ssize_t b);
 PyObject *kv_pairs(PyObject *self, PyObject *args);
-PyObject *cef_extension(PyObject *self, PyObject *arg);
 
 /* _logfast_fw.c */
 PyObject *fw_paloalto_setup(PyObject *self, PyObject *args);
