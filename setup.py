@@ -17,8 +17,9 @@ setup(
         Extension("nocsoc.collectors.flows._flowfast", ["nocsoc/collectors/flows/_flowfast.c"],
                   optional=True, extra_compile_args=_FLAGS),
         # logs: the syslog header, the access-log line and the key=value/CEF/netfilter/auditd splits
-        Extension("nocsoc.collectors.logs._logfast", ["nocsoc/collectors/logs/_logfast.c"],
-                  optional=True, extra_compile_args=_FLAGS),
+        Extension("nocsoc.collectors.logs._logfast",
+                  ["nocsoc/collectors/logs/_logfast.c", "nocsoc/collectors/logs/_logfast_fw.c"],
+                  depends=["nocsoc/collectors/logs/_logfast_fw.h"], optional=True, extra_compile_args=_FLAGS),
         # windows: an EVTX record's decoded JSON -> the flat Sigma fields
         Extension("nocsoc.collectors.windows._winfast", ["nocsoc/collectors/windows/_winfast.c"],
                   optional=True, extra_compile_args=_FLAGS),

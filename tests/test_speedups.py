@@ -35,12 +35,14 @@ ACCELERATORS = {
     "nocsoc.collectors.windows._winfast": ("EVTX record mapping", "nocsoc/collectors/windows/_winfast.c"),
     "nocsoc.collectors.windows._evtxfast": ("EVTX chunk decoder", "nocsoc/collectors/windows/_evtxfast.c"),
 }
+# the other C files built into an accelerator (setup.py's sources after the first)
+EXTRA_SOURCES = {"nocsoc/collectors/logs/_logfast.c": ("nocsoc/collectors/logs/_logfast_fw.c",)}
 # the tests that drive the C code hardest: hostile datagrams, random points, both paths compared
 SANITIZED_TESTS = ["tests/collectors/flows/test_fuzz.py", "tests/collectors/flows/test_flowfast.py",
                    "tests/collectors/flows/test_decoder.py", "tests/collectors/flows/test_receiver.py",
                    "tests/collectors/flows/test_rollup.py", "tests/test_lineproto.py",
                    "tests/collectors/logs/test_logfast.py", "tests/collectors/logs/test_logfast_lines.py",
-                   "tests/collectors/logs/test_logfast_cisco.py",
+                   "tests/collectors/logs/test_logfast_cisco.py", "tests/collectors/logs/test_logfast_fw.py",
                    "tests/collectors/windows/test_winfast.py",
                    "tests/collectors/windows/test_record_fields.py",
                    "tests/collectors/windows/test_evtxfast.py",
@@ -92,7 +94,8 @@ def test_c_paths_clean_under_sanitizers(tmp_path: Path) -> None:
         build = subprocess.run(
             ["gcc", "-O1", "-g", "-fno-omit-frame-pointer", "-fsanitize=address,undefined",
              "-fno-sanitize-recover=undefined", "-std=c11", "-shared", "-fPIC", f"-I{include}",
-             str(tmp_path / source), "-o", str(target)],
+             str(tmp_path / source), *(str(tmp_path / s) for s in EXTRA_SOURCES.get(source, ())),
+             "-o", str(target)],
             capture_output=True, text=True, check=False)
         assert build.returncode == 0, f"{source}: {build.stderr}"
     # the copy sits elsewhere: its tests find the shared samples where this run's do

@@ -30,6 +30,8 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+#include "_logfast_fw.h" /* the firewall twins (_logfast_fw.c) and the helpers they share */
+
 static inline int is_word(unsigned char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
 }
@@ -41,7 +43,7 @@ static inline int is_space(unsigned char c) {
 static inline int is_key_char(unsigned char c) { return is_word(c) || c == '.' || c == '-'; }
 
 /* s[a:b] of ASCII text as a str (without PyUnicode_FromStringAndSize's UTF-8 decoding) */
-static PyObject *ascii_sub(const char *s, Py_ssize_t a, Py_ssize_t b) {
+PyObject *ascii_sub(const char *s, Py_ssize_t a, Py_ssize_t b) {
     PyObject *u = PyUnicode_New(b - a, 127);
     if (u != NULL) memcpy(PyUnicode_DATA(u), s + a, (size_t)(b - a));
     return u;
@@ -98,7 +100,7 @@ static PyObject *ascii_pairs_dict(PyObject *text, const char **s, Py_ssize_t *n)
     return PyDict_New();
 }
 
-static PyObject *kv_pairs(PyObject *self, PyObject *args) {
+PyObject *kv_pairs(PyObject *self, PyObject *args) {
     PyObject *text;
     int comma;
     if (!PyArg_ParseTuple(args, "Up:kv_pairs", &text, &comma)) return NULL;
@@ -1591,6 +1593,7 @@ static PyObject *cisco_line(PyObject *self, PyObject *line) {
 }
 
 static PyMethodDef methods[] = {
+    LOGFAST_FW_METHODS
     {"cisco_line", cisco_line, METH_O,
      "cisco_line(line) -> tuple | None: a Cisco IOS line `<PRI>seq: host: Mmm dd hh:mm:ss.fff ZONE: "
      "%FAC-S-MN: text` as (host, month, day, hour, minute, second, frac, zone, msg, facility, "

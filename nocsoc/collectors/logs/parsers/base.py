@@ -37,14 +37,16 @@ def _kv_unquoted(pattern: re.Pattern[str], text: str) -> dict[str, str]:
 
 _c_kv_pairs: Callable[[str, bool], dict[str, str] | None] | None
 _c_cef_extension: Callable[[str], dict[str, str] | None] | None
+_c_cef_extension_wide: Callable[[str], dict[str, str]] | None
 # the split loops of firewall._pairs (mode 0) and auditd._audit_pairs (mode 1), or None
 c_split_pairs: Callable[[str, int], dict[str, str] | None] | None
 try:  # C twins of the k=v regexes below, parse_cef's extension loop and the split loops
     from nocsoc.collectors.logs._logfast import cef_extension as _c_cef_extension
+    from nocsoc.collectors.logs._logfast import cef_extension_wide as _c_cef_extension_wide
     from nocsoc.collectors.logs._logfast import kv_pairs as _c_kv_pairs
     from nocsoc.collectors.logs._logfast import split_pairs as c_split_pairs
 except ImportError:  # no compiler where nocsoc was installed (setup.py: optional): Python does it all
-    _c_kv_pairs = _c_cef_extension = c_split_pairs = None
+    _c_kv_pairs = _c_cef_extension = _c_cef_extension_wide = c_split_pairs = None
 
 
 def kv_pairs(text: str) -> dict[str, str]:
@@ -181,6 +183,8 @@ def parse_cef(msg: str) -> Cef | None:
             i += k + 1
     ext_text = msg[i:]
     fast = _c_cef_extension(ext_text) if _c_cef_extension is not None else None
+    if fast is None and _c_cef_extension_wide is not None:  # not ASCII: the same split by code point
+        fast = _c_cef_extension_wide(ext_text)
     if fast is not None:
         return Cef(parts[0], parts[1], parts[2], parts[3], parts[4], parts[5], fast)
     return Cef(parts[0], parts[1], parts[2], parts[3], parts[4], parts[5], cef_extension(ext_text))

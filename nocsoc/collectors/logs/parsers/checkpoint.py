@@ -10,9 +10,18 @@ filtering. Events: product `checkpoint`, service the blade (`firewall`, `ips`, .
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
-from nocsoc.collectors.logs.parsers.base import CEF_FIELDS, Parsed, is_ip, parse_cef, to_int, transport
+from nocsoc.collectors.logs.parsers.base import (
+    CEF_FIELDS,
+    IANA_PROTO,
+    Parsed,
+    is_ip,
+    parse_cef,
+    to_int,
+    transport,
+)
 from nocsoc.collectors.logs.parsers.registry import ParserSpec
 from nocsoc.logsources import LogSource
 
@@ -52,6 +61,20 @@ _BLOCKING = {"drop", "reject", "block", "prevent", "deny"}
 _FW_ACTIONS = _BLOCKING | {"accept", "allow", "redirect", "decrypt", "encrypt"}
 
 
+# the C twins (_logfast_fw.c) of _syslog_kv and of _cef's mapping, each with _finish; None from
+# one: Python reads the message. Given this module's tables once.
+_c_checkpoint_kv: Callable[[str], tuple[Any, ...] | None] | None
+_c_checkpoint_cef: Callable[[dict[str, str], str, str, str], tuple[Any, ...] | None] | None
+try:
+    from nocsoc.collectors.logs._logfast import checkpoint_cef as _c_checkpoint_cef
+    from nocsoc.collectors.logs._logfast import checkpoint_kv as _c_checkpoint_kv
+    from nocsoc.collectors.logs._logfast import checkpoint_setup as _c_setup
+
+    _c_setup(_KV_MAP, _CEF_MAP, _INTS, _BLOCKING, _FW_ACTIONS, IANA_PROTO)
+except ImportError:  # not built
+    _c_checkpoint_kv = _c_checkpoint_cef = None
+
+
 def _finish(fields: dict[str, Any], product: str) -> Parsed:
     for k in list(fields):
         v = fields[k]
@@ -87,6 +110,9 @@ def _cef(msg: str) -> Parsed | None:
     cef = parse_cef(msg)
     if cef is None or cef.vendor != "Check Point":
         return None
+    if _c_checkpoint_cef is not None and (
+            got := _c_checkpoint_cef(cef.ext, cef.product, cef.signature, cef.name)) is not None:
+        return Parsed("checkpoint", got[0], "checkpoint", got[1], got[2])
     fields: dict[str, Any] = {"event_type": cef.signature, "cp_name": cef.name}
     for k, v in cef.ext.items():
         name = _CEF_MAP.get(k)
@@ -98,6 +124,8 @@ def _cef(msg: str) -> Parsed | None:
 
 
 def _syslog_kv(msg: str) -> Parsed:
+    if _c_checkpoint_kv is not None and (got := _c_checkpoint_kv(msg)) is not None:
+        return Parsed("checkpoint", got[0], "checkpoint", got[1], got[2])
     fields: dict[str, Any] = {}
     for k, v in _SYSLOG_KV.findall(msg):
         k = k.rstrip(":")

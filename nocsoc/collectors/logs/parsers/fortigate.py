@@ -11,9 +11,12 @@ category `firewall` for traffic logs (SigmaHQ's fortigate rules use `service: ev
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any, Literal
 
 from nocsoc.collectors.logs.parsers.base import (
+    Cef,
     Parsed,
     digits,
     is_ip,
@@ -73,9 +76,9 @@ def _cef_native_name(k: str) -> str:
 _CEF_NAMES: dict[str, str] = {}  # CEF key -> _cef_native_name(key): ~50 keys a line, ~3 tests each
 
 
-def _native(msg: str) -> dict[str, str] | None:
-    """The message as FortiGate's own key=value pairs, whatever the wire variant."""
-    cef = parse_cef(msg) if "|Fortinet|" in msg[:40] else None
+def _native(msg: str, cef: Cef | None) -> dict[str, str] | None:
+    """The message as FortiGate's own key=value pairs, whatever the wire variant (`cef`: the
+    message read by parse_cef when it carries `|Fortinet|` in its first 40 characters)."""
     if cef is not None:
         kv: dict[str, str] = {}
         names = _CEF_NAMES
@@ -117,10 +120,32 @@ def _port(v: str | None) -> int | None:
     return digits(v) if v else None
 
 
+# parse_fortigate's reading in C (_logfast_fw.c) of a key=value line, and of a CEF line's
+# extension after parse_cef; None from one: Python reads the line
+_c_fortigate: Callable[[str], tuple[Any, ...] | Literal[False] | None] | None
+_c_fortigate_cef: Callable[[dict[str, str], str, str], tuple[Any, ...] | None] | None
+try:
+    from nocsoc.collectors.logs._logfast import fortigate_cef as _c_fortigate_cef
+    from nocsoc.collectors.logs._logfast import fortigate_line as _c_fortigate
+    from nocsoc.collectors.logs._logfast import fortigate_setup as _c_setup
+
+    _c_setup(_CEF_STD)
+except ImportError:  # not built
+    _c_fortigate = _c_fortigate_cef = None
+
+
 def parse_fortigate(msg: str, app: str = "", state: object = None) -> Parsed | None:
+    if _c_fortigate is not None and (got := _c_fortigate(msg)) is not None:
+        if got is False:  # pairs that are not FortiGate's (the ones Python would find)
+            return None
+        return Parsed("fortigate", got[0], "fortigate", got[1], got[2], time=got[3], host=got[4])
     if "logid" not in msg and "log_id" not in msg and "|Fortinet|" not in msg[:40] and "subtype=" not in msg:
         return None
-    kv = _native(msg)
+    cef = parse_cef(msg) if "|Fortinet|" in msg[:40] else None
+    if cef is not None and _c_fortigate_cef is not None and (
+            got := _c_fortigate_cef(cef.ext, cef.signature, cef.name)) is not None:
+        return Parsed("fortigate", got[0], "fortigate", got[1], got[2], time=got[3], host=got[4])
+    kv = _native(msg, cef)
     if kv is None:
         return None
     fields: dict[str, object] = dict(kv)

@@ -14,12 +14,14 @@ from __future__ import annotations
 import csv
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 import orjson
 
 from nocsoc.collectors.logs.parsers.base import (
     CEF_FIELDS,
+    IANA_PROTO,
     Parsed,
     digits,
     is_ip,
@@ -305,6 +307,22 @@ def _finish(kind: str, subtype: str, fields: dict[str, Any]) -> Parsed:
     return Parsed("paloalto", fields, "paloalto", (kind.lower(),), categories)
 
 
+# the C twins (_logfast_fw.c) of the CSV reading (_csv and _finish), of _cef's and _json's
+# mappings (and _finish); None from one: Python reads the line. Given this module's tables once.
+_c_paloalto: Callable[[str], tuple[Any, ...] | None] | None
+_c_paloalto_cef: Callable[[dict[str, str], str, str], tuple[Any, ...] | None] | None
+_c_paloalto_json: Callable[[dict[str, Any]], tuple[Any, ...] | None] | None
+try:
+    from nocsoc.collectors.logs._logfast import paloalto_cef as _c_paloalto_cef
+    from nocsoc.collectors.logs._logfast import paloalto_json as _c_paloalto_json
+    from nocsoc.collectors.logs._logfast import paloalto_line as _c_paloalto
+    from nocsoc.collectors.logs._logfast import paloalto_setup as _c_setup
+
+    _c_setup(_TYPES, _BY_TYPE, frozenset(_INT_FIELDS), frozenset(_BLOCKING), IANA_PROTO, _CEF_MAP, _JSON_MAP)
+except ImportError:  # not built: Python reads every line
+    _c_paloalto = _c_paloalto_cef = _c_paloalto_json = None
+
+
 def _csv(msg: str) -> Parsed | None:
     text = msg.lstrip(": ")
     try:
@@ -329,6 +347,8 @@ def _cef(msg: str) -> Parsed | None:
     cef = parse_cef(msg)
     if cef is None:
         return None
+    if _c_paloalto_cef is not None and (got := _c_paloalto_cef(cef.ext, cef.signature, cef.name)) is not None:
+        return _from_c(got)
     kind = cef.signature.upper()
     fields: dict[str, Any] = {"log_type": kind, "log_subtype": cef.name}
     for k, v in cef.ext.items():
@@ -361,6 +381,8 @@ def _json(msg: str) -> Parsed | None:
         return None
     if not isinstance(obj, dict) or "LogType" not in obj:
         return None
+    if _c_paloalto_json is not None and (got := _c_paloalto_json(obj)) is not None:
+        return _from_c(got)
     kind = str(obj.get("LogType", "")).upper()
     subtype = str(obj.get("Subtype") or obj.get("SubType") or "")
     fields: dict[str, Any] = {"log_type": kind, "log_subtype": subtype}
@@ -385,7 +407,14 @@ _SCALARS = frozenset((str, int, float, bool))
 _PANOS_NAMES: dict[str, str] = {}  # JSON key -> `panos.<key>` (the same few hundred names recur)
 
 
+def _from_c(got: tuple[Any, ...]) -> Parsed:
+    """A C twin's answer, (fields, services, categories), as the Parsed _finish returns."""
+    return Parsed("paloalto", got[0], "paloalto", got[1], got[2])
+
+
 def parse_paloalto(msg: str, app: str = "", state: object = None) -> Parsed | None:
+    if _c_paloalto is not None and (got := _c_paloalto(msg)) is not None:  # a CSV line, read in C
+        return _from_c(got)
     # an access log's `198.51.100.7 - ...` starts with a digit too: refused before any copy (what
     # the tests below give for it: no `{`, no CEF label, no `,` second)
     if msg[1:2] != "," and msg[:1].isdigit() and "|Palo Alto Networks|" not in msg[:60]:

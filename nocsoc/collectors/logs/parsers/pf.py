@@ -7,7 +7,8 @@ Events: product `pf`, services `filterlog`, category `firewall`."""
 from __future__ import annotations
 
 import ipaddress
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Literal
 
 from nocsoc.collectors.logs.parsers.base import Parsed, digits, is_ip, transport
 from nocsoc.collectors.logs.parsers.registry import ParserSpec
@@ -23,7 +24,20 @@ def _addr(v: str) -> str:
         return v
 
 
+# parse_filterlog in C (_logfast_fw.c) for printable ASCII text; False: not a filterlog line
+# (None here too); None: Python reads it
+_c_filterlog: Callable[[str], tuple[Any, ...] | Literal[False] | None] | None
+try:
+    from nocsoc.collectors.logs._logfast import filterlog_body as _c_filterlog
+except ImportError:  # not built
+    _c_filterlog = None
+
+
 def parse_filterlog(msg: str, app: str = "", state: object = None) -> Parsed | None:
+    if _c_filterlog is not None and (got := _c_filterlog(msg)) is not None:
+        if got is False:
+            return None
+        return Parsed("filterlog", got[0], "pf", got[1], got[2])
     parts = msg.strip().split(",")
     if len(parts) < 12 or parts[6] not in _ACTIONS or parts[8] not in ("4", "6"):
         return None

@@ -8,7 +8,8 @@ logs, `webserver` for the WAF."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Literal
 
 from nocsoc.collectors.logs.parsers.base import Parsed, is_ip, kv_pairs, to_int, transport
 from nocsoc.collectors.logs.parsers.registry import ParserSpec
@@ -37,7 +38,23 @@ _INTS = {"src_port", "dst_port", "source.bytes", "destination.bytes", "sc-status
 _BLOCKING = {"deny", "drop", "denied", "reject", "blocked", "block"}
 
 
+# parse_sophos in C (_logfast_fw.c) for printable ASCII text, given this module's tables once;
+# False from it: not Sophos's (None here too); None: Python reads the line
+_c_sophos: Callable[[str], tuple[Any, ...] | Literal[False] | None] | None
+try:
+    from nocsoc.collectors.logs._logfast import sophos_line as _c_sophos
+    from nocsoc.collectors.logs._logfast import sophos_setup as _c_setup
+
+    _c_setup(_KEYS, _INTS, _BLOCKING)
+except ImportError:  # not built
+    _c_sophos = None
+
+
 def parse_sophos(msg: str, app: str = "", state: object = None) -> Parsed | None:
+    if _c_sophos is not None and (got := _c_sophos(msg)) is not None:
+        if got is False:
+            return None
+        return Parsed("sophos", got[0], "sophos", got[1], got[2])
     if 'log_type=' not in msg and 'sys="' not in msg and 'id="0299"' not in msg:
         return None
     kv = kv_pairs(msg)

@@ -1,0 +1,71 @@
+/*
+ * What _logfast.c and _logfast_fw.c (the firewall parsers' C twins) share: a few helpers of
+ * _logfast.c the twins call, and the twins' entries in the module's method table.
+ */
+#ifndef NOCSOC_LOGFAST_FW_H
+#define NOCSOC_LOGFAST_FW_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+/* _logfast.c: s[a:b] of ASCII text as a str; base.kv_pairs / kv_pairs_comma (args: text, comma) */
+PyObject *ascii_sub(const char *s, Py_ssize_t a, Py_ssize_t b);
+PyObject *kv_pairs(PyObject *self, PyObject *args);
+
+/* _logfast_fw.c */
+PyObject *fw_paloalto_setup(PyObject *self, PyObject *args);
+PyObject *fw_paloalto_line(PyObject *self, PyObject *msg);
+PyObject *fw_paloalto_cef(PyObject *self, PyObject *args);
+PyObject *fw_paloalto_json(PyObject *self, PyObject *obj);
+PyObject *fw_fortigate_line(PyObject *self, PyObject *msg);
+PyObject *fw_cef_extension_wide(PyObject *self, PyObject *text);
+PyObject *fw_fortigate_setup(PyObject *self, PyObject *cef_std);
+PyObject *fw_checkpoint_setup(PyObject *self, PyObject *args);
+PyObject *fw_sophos_setup(PyObject *self, PyObject *args);
+PyObject *fw_filterlog_body(PyObject *self, PyObject *msg);
+PyObject *fw_sophos_line(PyObject *self, PyObject *msg);
+PyObject *fw_checkpoint_kv(PyObject *self, PyObject *text);
+PyObject *fw_checkpoint_cef(PyObject *self, PyObject *args);
+PyObject *fw_fortigate_cef(PyObject *self, PyObject *args);
+
+#define LOGFAST_FW_METHODS                                                                              \
+    {"paloalto_setup", fw_paloalto_setup, METH_VARARGS,                                                 \
+     "paloalto_setup(types, by_type, int_fields, blocking, iana, cef_map, json_map): paloalto.py's "  \
+     "tables, read once."},                                                                             \
+    {"paloalto_cef", fw_paloalto_cef, METH_VARARGS,                                                     \
+     "paloalto_cef(ext, signature, name) -> tuple | None: _cef's fields after parse_cef, as "           \
+     "paloalto_line gives them."},                                                                      \
+    {"paloalto_json", fw_paloalto_json, METH_O,                                                         \
+     "paloalto_json(obj) -> tuple | None: _json's fields of a decoded document, as paloalto_line "     \
+     "gives them."},                                                                                    \
+    {"paloalto_line", fw_paloalto_line, METH_O,                                                         \
+     "paloalto_line(msg) -> tuple | None: parse_paloalto's reading of a PAN-OS CSV line as (fields, "  \
+     "services, categories), or (kind, subtype, fields, False) for _finish to end; None: Python "       \
+     "reads it."},                                                                                      \
+    {"cef_extension_wide", fw_cef_extension_wide, METH_O,                                               \
+     "cef_extension_wide(text) -> dict: base.cef_extension for any str (cef_extension: ASCII only)."},  \
+    {"filterlog_body", fw_filterlog_body, METH_O,                                                       \
+     "filterlog_body(msg) -> (fields, services, categories) | False | None: parse_filterlog's reading; " \
+     "False: parse_filterlog gives None; None: Python reads it."},                                     \
+    {"sophos_setup", fw_sophos_setup, METH_VARARGS,                                                     \
+     "sophos_setup(keys, ints, blocking): sophos.py's tables, read once."},                              \
+    {"sophos_line", fw_sophos_line, METH_O,                                                             \
+     "sophos_line(msg) -> (fields, services, categories) | False | None: parse_sophos's reading; "     \
+     "False: parse_sophos gives None; None: Python reads it."},                                         \
+    {"checkpoint_setup", fw_checkpoint_setup, METH_VARARGS,                                             \
+     "checkpoint_setup(kv_map, cef_map, ints, blocking, fw_actions, iana): checkpoint.py's tables."},   \
+    {"checkpoint_kv", fw_checkpoint_kv, METH_O,                                                         \
+     "checkpoint_kv(text) -> (fields, services, categories) | None: _syslog_kv's reading."},          \
+    {"checkpoint_cef", fw_checkpoint_cef, METH_VARARGS,                                                 \
+     "checkpoint_cef(ext, product, signature, name) -> tuple | None: _cef's reading after parse_cef."}, \
+    {"fortigate_setup", fw_fortigate_setup, METH_O,                                                     \
+     "fortigate_setup(cef_std): fortigate._CEF_STD, read once."},                                       \
+    {"fortigate_cef", fw_fortigate_cef, METH_VARARGS,                                                   \
+     "fortigate_cef(ext, signature, name) -> tuple | None: parse_fortigate's reading of a CEF line "   \
+     "after parse_cef, as fortigate_line gives it."},                                                   \
+    {"fortigate_line", fw_fortigate_line, METH_O,                                                       \
+     "fortigate_line(msg) -> tuple | False | None: parse_fortigate's reading of a key=value line as "  \
+     "(fields, services, categories, time, host); False: not FortiGate's (parse_fortigate gives "     \
+     "None); None: Python reads it."},
+
+#endif
