@@ -1364,26 +1364,24 @@ typedef PyObject *(*body_fn)(PyObject *line, const char *s, Py_ssize_t off, Py_s
 static const body_fn BODY_FNS[] = {sshd_body, netfilter_body};
 #define N_BODIES ((long)(sizeof BODY_FNS / sizeof BODY_FNS[0]))
 
-static PyObject *syslog_line(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 2 || !PyUnicode_Check(args[0]) || !PyDict_Check(args[1])) {
-        PyErr_SetString(PyExc_TypeError, "syslog_line(line: str, programs: dict)");
-        return NULL;
-    }
-    PyObject *line = args[0], *programs = args[1];
-    if (!PyUnicode_IS_ASCII(line)) Py_RETURN_NONE;
+/* syslog_line's reading: 1 when a twin reads the line (*hd, *body and *fields, a new reference,
+ * set), 0 when Python reads it (None), 2 for a printable line without the common header (False),
+ * -1 on an error (set). */
+static int syslog_core(PyObject *line, PyObject *programs, hdr_t *hd, long *body, PyObject **fields) {
+    if (!PyUnicode_IS_ASCII(line)) return 0;
     const char *s = (const char *)PyUnicode_DATA(line);
     Py_ssize_t n = PyUnicode_GET_LENGTH(line), pos = 0;
     /* the line is printable ASCII? (checked only where an answer depends on it: a line of a
      * program with no twin is left to Python without reading it all) */
 #define PRINTABLE_OR_NONE                                           \
     for (Py_ssize_t k = 0; k < n; k++)                              \
-        if ((unsigned char)s[k] < 0x20 || s[k] == 0x7f) Py_RETURN_NONE;
+        if ((unsigned char)s[k] < 0x20 || s[k] == 0x7f) return 0;
     /* False: _fast_syslog would return None too (no `<PRI>` it reads, RFC 5424, or no common
      * header), for a printable line: the caller goes straight to the general path */
 #define NO_HEADER              \
     do {                       \
         PRINTABLE_OR_NONE      \
-        Py_RETURN_FALSE;       \
+        return 2;              \
     } while (0)
     if (n > 0 && s[0] == '<') { /* <PRI>: 1-3 digits, then not RFC 5424's `1 ` */
         Py_ssize_t k = 1;
@@ -1394,35 +1392,54 @@ static PyObject *syslog_line(PyObject *self, PyObject *const *args, Py_ssize_t n
         pos = k + 1;
         if (n - pos >= 2 && s[pos] == '1' && s[pos + 1] == ' ') NO_HEADER;
     }
-    hdr_t hd;
     int wide = 0;
-    if (!walk_3164(PyUnicode_1BYTE_KIND, s, n, pos, &hd, &wide) || wide) NO_HEADER;
+    if (!walk_3164(PyUnicode_1BYTE_KIND, s, n, pos, hd, &wide) || wide) NO_HEADER;
     /* a program without a C twin: Python reads the line (before anything else is read) */
-    PyObject *app = PyUnicode_Substring(line, hd.a0, hd.a1);
-    if (app == NULL) return NULL;
+    PyObject *app = PyUnicode_Substring(line, hd->a0, hd->a1);
+    if (app == NULL) return -1;
     PyObject *which = PyDict_GetItemWithError(programs, app);
-    long body = which != NULL ? PyLong_AsLong(which) : -1;
-    if (body < 0 || body >= N_BODIES) {
+    long b = which != NULL ? PyLong_AsLong(which) : -1;
+    if (b < 0 || b >= N_BODIES) {
         Py_DECREF(app);
-        if (PyErr_Occurred()) return NULL;
-        Py_RETURN_NONE;
+        return PyErr_Occurred() ? -1 : 0;
     }
     Py_DECREF(app); /* (re-made below, after the checks: no reference held across the returns) */
     PRINTABLE_OR_NONE
 #undef NO_HEADER
 #undef PRINTABLE_OR_NONE
-    if (n - hd.end >= 17 && memcmp(s + hd.end, "message repeated ", 17) == 0) Py_RETURN_NONE;
-    app = PyUnicode_Substring(line, hd.a0, hd.a1);
-    if (app == NULL) return NULL;
-    PyObject *f = BODY_FNS[body](line, s, hd.end, n);
+    if (n - hd->end >= 17 && memcmp(s + hd->end, "message repeated ", 17) == 0) return 0;
+    app = PyUnicode_Substring(line, hd->a0, hd->a1);
+    if (app == NULL) return -1;
+    PyObject *f = BODY_FNS[b](line, s, hd->end, n);
     if (f == NULL || f == Py_None) {
         Py_DECREF(app);
-        return f;
+        if (f == NULL) return -1;
+        Py_DECREF(f);
+        return 0;
     }
     if (put(f, K_PROGRAM, app) < 0 ||
-        (hd.p1 > hd.p0 && hd.p0 >= 0 && put(f, K_PID, PyUnicode_Substring(line, hd.p0, hd.p1)) < 0)) {
+        (hd->p1 > hd->p0 && hd->p0 >= 0 && put(f, K_PID, PyUnicode_Substring(line, hd->p0, hd->p1)) < 0)) {
         Py_DECREF(f);
+        return -1;
+    }
+    *body = b;
+    *fields = f;
+    return 1;
+}
+
+static PyObject *syslog_line(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 2 || !PyUnicode_Check(args[0]) || !PyDict_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "syslog_line(line: str, programs: dict)");
         return NULL;
+    }
+    PyObject *line = args[0], *f = NULL;
+    hdr_t hd;
+    long body = 0;
+    int got = syslog_core(line, args[1], &hd, &body, &f);
+    if (got != 1) {
+        if (got < 0) return NULL;
+        if (got == 2) Py_RETURN_FALSE;
+        Py_RETURN_NONE;
     }
     PyObject *host = PyUnicode_Substring(line, hd.h0, hd.h1);
     if (host == NULL) {
@@ -1472,6 +1489,123 @@ static inline int is_cisco_word(char c) {
     return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
 }
 
+/* `FAC-S-MNEMONIC:` at s[i:] (after the `%`), then the spaces before the text: the text's start, or
+ * -1. The facility is the fewest whole segments followed by `-[0-7]-MNEMONIC:` (cisco_ios._CISCO's
+ * lazy `(?:-[A-Z0-9_]+)*?`). */
+static Py_ssize_t cisco_tag(const char *s, Py_ssize_t n, Py_ssize_t i, Py_ssize_t *f1, long *sev, Py_ssize_t *mn0,
+                            Py_ssize_t *mn1) {
+    for (;;) {
+        Py_ssize_t d = i;
+        while (d < n && is_cisco_word(s[d])) d++;
+        if (d == i || d >= n || s[d] != '-') return -1;
+        if (d + 3 < n && s[d + 1] >= '0' && s[d + 1] <= '7' && s[d + 2] == '-') {
+            Py_ssize_t e = d + 3;
+            while (e < n && is_cisco_word(s[e])) e++;
+            if (e > d + 3 && e < n && s[e] == ':') {
+                *f1 = d, *sev = s[d + 1] - '0', *mn0 = d + 3, *mn1 = e;
+                Py_ssize_t t0 = e + 1;
+                while (t0 < n && s[t0] == ' ') t0++;
+                return t0;
+            }
+        }
+        i = d + 1;
+    }
+}
+
+/* what cisco_core reads: host, zone (h0/z0 < 0: none), message, facility, mnemonic, text */
+typedef struct {
+    Py_ssize_t h0, h1, z0, z1, m0, f0, f1, mn0, mn1, t0;
+    long month, day, hms[3], sev;
+    double frac;
+} cisco_t;
+
+/* cisco_line's walk over printable-ASCII s[0:n]: 1 when it reads the line (*c filled), 0 when it
+ * leaves it to the general path, -1 on an error (set). */
+static int cisco_core(const char *s, Py_ssize_t n, cisco_t *c) {
+    if (n < 4 || s[0] != '<') return 0;
+    for (Py_ssize_t k = 0; k < n; k++)
+        if ((unsigned char)s[k] < 0x20 || s[k] == 0x7f) return 0;
+    Py_ssize_t i = 1; /* _PRI: <(\d{1,3})> */
+    while (i < n && i < 4 && is_digit(s[i])) i++;
+    if (i == 1 || i >= n || s[i] != '>') return 0;
+    Py_ssize_t pos = ++i;
+    if (n - pos < 20) return 0;
+    if (s[pos] == '1' && s[pos + 1] == ' ') return 0; /* RFC 5424 */
+    for (int k = 0; k < 12; k++) /* a month here: parse_syslog tries _BSD_TS at pos first */
+        if (memcmp(s + pos, MONTH_NAMES + 3 * k, 3) == 0) return 0;
+    /* _CISCO_PREFIX: (?:\d+: )?(?:(?P<host>[A-Za-z0-9][\w.-]*): )?(?:\d+: )?\*?\.? */
+    Py_ssize_t d = i;
+    while (d < n && is_digit(s[d])) d++;
+    if (d > i && d + 1 < n && s[d] == ':' && s[d + 1] == ' ') i = d + 2;
+    c->h0 = c->h1 = -1;
+    if (i < n && (is_word(s[i]) && s[i] != '_')) {
+        d = i + 1;
+        while (d < n && is_key_char(s[d])) d++;
+        if (d + 1 < n && s[d] == ':' && s[d + 1] == ' ') {
+            if (is_digit(s[i])) return 0; /* a number or an uptime stamp: the sender stands */
+            c->h0 = i, c->h1 = d, i = d + 2;
+        }
+    }
+    d = i;
+    while (d < n && is_digit(s[d])) d++;
+    if (d > i && d + 1 < n && s[d] == ':' && s[d + 1] == ' ') i = d + 2;
+    if (i < n && s[i] == '*') i++;
+    if (i < n && s[i] == '.') i++;
+    if (i == pos || n - i < 20) return 0; /* no prefix: another branch of parse_syslog */
+    /* _BSD_TS: Mmm {1,2}dd hh:mm:ss(.frac)?, no year */
+    long month = 0;
+    for (int k = 0; k < 12; k++)
+        if (memcmp(s + i, MONTH_NAMES + 3 * k, 3) == 0) month = k + 1;
+    if (month == 0 || s[i + 3] != ' ') return 0;
+    i += 4;
+    if (s[i] == ' ') i++;
+    if (!is_digit(s[i])) return 0;
+    long day = s[i++] - '0';
+    if (is_digit(s[i])) day = day * 10 + (s[i++] - '0');
+    if (s[i] != ' ') return 0;
+    i++;
+    for (int k = 0; k < 3; k++) {
+        if (i + 2 > n || !is_digit(s[i]) || !is_digit(s[i + 1])) return 0;
+        c->hms[k] = (s[i] - '0') * 10 + (s[i + 1] - '0');
+        i += 2;
+        if (k < 2) {
+            if (i >= n || s[i] != ':') return 0;
+            i++;
+        }
+    }
+    c->frac = 0.0;
+    if (i < n && s[i] == '.') {
+        d = i + 1;
+        while (d < n && is_digit(s[d])) d++;
+        if (d == i + 1 || d - i > 31) return 0;
+        char buf[40];
+        memcpy(buf, s + i, (size_t)(d - i));
+        buf[d - i] = 0;
+        c->frac = PyOS_string_to_double(buf, NULL, NULL);
+        if (c->frac == -1.0 && PyErr_Occurred()) return -1;
+        i = d;
+    }
+    /* then `: %` (no zone) or ` ZONE: %` */
+    c->z0 = c->z1 = -1;
+    if (i + 2 < n && s[i] == ':' && s[i + 1] == ' ') {
+        i += 2;
+    } else if (i < n && s[i] == ' ') {
+        d = i + 1;
+        while (d < n && s[d] >= 'A' && s[d] <= 'Z') d++;
+        if (d == i + 1 || d - i - 1 > 12 || d + 1 >= n || s[d] != ':' || s[d + 1] != ' ') return 0;
+        c->z0 = i + 1, c->z1 = d, i = d + 2;
+    } else {
+        return 0;
+    }
+    c->m0 = i; /* the message; cisco_ios._CISCO at its start */
+    if (i >= n || s[i] != '%') return 0;
+    c->f0 = i + 1;
+    c->t0 = cisco_tag(s, n, i + 1, &c->f1, &c->sev, &c->mn0, &c->mn1);
+    if (c->t0 < 0) return 0;
+    c->month = month, c->day = day;
+    return 1;
+}
+
 static PyObject *cisco_line(PyObject *self, PyObject *line) {
     if (!PyUnicode_Check(line)) {
         PyErr_SetString(PyExc_TypeError, "cisco_line(line: str)");
@@ -1480,117 +1614,34 @@ static PyObject *cisco_line(PyObject *self, PyObject *line) {
     if (!PyUnicode_IS_ASCII(line)) Py_RETURN_NONE;
     const char *s = (const char *)PyUnicode_DATA(line);
     Py_ssize_t n = PyUnicode_GET_LENGTH(line);
-    if (n < 4 || s[0] != '<') Py_RETURN_NONE;
-    for (Py_ssize_t k = 0; k < n; k++)
-        if ((unsigned char)s[k] < 0x20 || s[k] == 0x7f) Py_RETURN_NONE;
-    Py_ssize_t i = 1; /* _PRI: <(\d{1,3})> */
-    while (i < n && i < 4 && is_digit(s[i])) i++;
-    if (i == 1 || i >= n || s[i] != '>') Py_RETURN_NONE;
-    Py_ssize_t pos = ++i;
-    if (n - pos < 20) Py_RETURN_NONE;
-    if (s[pos] == '1' && s[pos + 1] == ' ') Py_RETURN_NONE; /* RFC 5424 */
-    for (int k = 0; k < 12; k++) /* a month here: parse_syslog tries _BSD_TS at pos first */
-        if (memcmp(s + pos, MONTH_NAMES + 3 * k, 3) == 0) Py_RETURN_NONE;
-    /* _CISCO_PREFIX: (?:\d+: )?(?:(?P<host>[A-Za-z0-9][\w.-]*): )?(?:\d+: )?\*?\.? */
-    Py_ssize_t d = i;
-    while (d < n && is_digit(s[d])) d++;
-    if (d > i && d + 1 < n && s[d] == ':' && s[d + 1] == ' ') i = d + 2;
-    Py_ssize_t h0 = -1, h1 = -1;
-    if (i < n && (is_word(s[i]) && s[i] != '_')) {
-        d = i + 1;
-        while (d < n && is_key_char(s[d])) d++;
-        if (d + 1 < n && s[d] == ':' && s[d + 1] == ' ') {
-            if (is_digit(s[i])) Py_RETURN_NONE; /* a number or an uptime stamp: the sender stands */
-            h0 = i, h1 = d, i = d + 2;
-        }
-    }
-    d = i;
-    while (d < n && is_digit(s[d])) d++;
-    if (d > i && d + 1 < n && s[d] == ':' && s[d + 1] == ' ') i = d + 2;
-    if (i < n && s[i] == '*') i++;
-    if (i < n && s[i] == '.') i++;
-    if (i == pos || n - i < 20) Py_RETURN_NONE; /* no prefix: another branch of parse_syslog */
-    /* _BSD_TS: Mmm {1,2}dd hh:mm:ss(.frac)?, no year */
-    long month = 0;
-    for (int k = 0; k < 12; k++)
-        if (memcmp(s + i, MONTH_NAMES + 3 * k, 3) == 0) month = k + 1;
-    if (month == 0 || s[i + 3] != ' ') Py_RETURN_NONE;
-    i += 4;
-    if (s[i] == ' ') i++;
-    long day = 0;
-    if (!is_digit(s[i])) Py_RETURN_NONE;
-    day = s[i++] - '0';
-    if (is_digit(s[i])) day = day * 10 + (s[i++] - '0');
-    if (s[i] != ' ') Py_RETURN_NONE;
-    i++;
-    long hms[3];
-    for (int k = 0; k < 3; k++) {
-        if (i + 2 > n || !is_digit(s[i]) || !is_digit(s[i + 1])) Py_RETURN_NONE;
-        hms[k] = (s[i] - '0') * 10 + (s[i + 1] - '0');
-        i += 2;
-        if (k < 2) {
-            if (i >= n || s[i] != ':') Py_RETURN_NONE;
-            i++;
-        }
-    }
-    double frac = 0.0;
-    if (i < n && s[i] == '.') {
-        d = i + 1;
-        while (d < n && is_digit(s[d])) d++;
-        if (d == i + 1 || d - i > 31) Py_RETURN_NONE;
-        char buf[40];
-        memcpy(buf, s + i, (size_t)(d - i));
-        buf[d - i] = 0;
-        frac = PyOS_string_to_double(buf, NULL, NULL);
-        if (frac == -1.0 && PyErr_Occurred()) return NULL;
-        i = d;
-    }
-    /* then `: %` (no zone) or ` ZONE: %` */
-    Py_ssize_t z0 = -1, z1 = -1;
-    if (i + 2 < n && s[i] == ':' && s[i + 1] == ' ') {
-        i += 2;
-    } else if (i < n && s[i] == ' ') {
-        d = i + 1;
-        while (d < n && s[d] >= 'A' && s[d] <= 'Z') d++;
-        if (d == i + 1 || d - i - 1 > 12 || d + 1 >= n || s[d] != ':' || s[d + 1] != ' ') Py_RETURN_NONE;
-        z0 = i + 1, z1 = d, i = d + 2;
-    } else {
+    cisco_t c;
+    int got = cisco_core(s, n, &c);
+    if (got <= 0) {
+        if (got < 0) return NULL;
         Py_RETURN_NONE;
     }
-    Py_ssize_t m0 = i; /* the message; cisco_ios._CISCO at its start */
-    if (i >= n || s[i] != '%') Py_RETURN_NONE;
-    i++;
-    Py_ssize_t f0 = i, f1 = -1, sev = -1, mn0 = -1, mn1 = -1;
-    for (;;) { /* the facility: the fewest whole segments followed by `-[0-7]-MNEMONIC:` */
-        d = i;
-        while (d < n && is_cisco_word(s[d])) d++;
-        if (d == i || d >= n || s[d] != '-') Py_RETURN_NONE;
-        if (d + 3 < n && s[d + 1] >= '0' && s[d + 1] <= '7' && s[d + 2] == '-') {
-            Py_ssize_t e = d + 3;
-            while (e < n && is_cisco_word(s[e])) e++;
-            if (e > d + 3 && e < n && s[e] == ':') {
-                f1 = d, sev = s[d + 1] - '0', mn0 = d + 3, mn1 = e;
-                break;
-            }
-        }
-        i = d + 1;
-    }
-    Py_ssize_t t0 = mn1 + 1;
-    while (t0 < n && s[t0] == ' ') t0++;
-    PyObject *host = h0 < 0 ? Py_NewRef(Py_None) : ascii_sub(s, h0, h1);
-    PyObject *zone = z0 < 0 ? Py_NewRef(Py_None) : ascii_sub(s, z0, z1);
-    PyObject *msg = ascii_sub(s, m0, n), *fac = ascii_sub(s, f0, f1), *mn = ascii_sub(s, mn0, mn1);
-    PyObject *text = ascii_sub(s, t0, n);
+    PyObject *host = c.h0 < 0 ? Py_NewRef(Py_None) : ascii_sub(s, c.h0, c.h1);
+    PyObject *zone = c.z0 < 0 ? Py_NewRef(Py_None) : ascii_sub(s, c.z0, c.z1);
+    PyObject *msg = ascii_sub(s, c.m0, n), *fac = ascii_sub(s, c.f0, c.f1), *mn = ascii_sub(s, c.mn0, c.mn1);
+    PyObject *text = ascii_sub(s, c.t0, n);
     if (host == NULL || zone == NULL || msg == NULL || fac == NULL || mn == NULL || text == NULL) {
         Py_XDECREF(host), Py_XDECREF(zone), Py_XDECREF(msg), Py_XDECREF(fac), Py_XDECREF(mn);
         Py_XDECREF(text);
         return NULL;
     }
-    return Py_BuildValue("(NllllldNNNnNN)", host, month, day, hms[0], hms[1], hms[2], frac, zone, msg, fac,
-                         (Py_ssize_t)sev, mn, text);
+    return Py_BuildValue("(NllllldNNNnNN)", host, c.month, c.day, c.hms[0], c.hms[1], c.hms[2], c.frac, zone, msg,
+                         fac, (Py_ssize_t)c.sev, mn, text);
 }
 
+/* the Cisco text's fields (cisco_fields) and the whole-line reader (Reader) */
+#include <structmember.h> /* (T_OBJECT_EX: the event's slots) */
+#include "_logfast_cisco.c"
+#include "_logfast_reader.c"
+
 static PyMethodDef methods[] = {
+    {"cisco_fields", (PyCFunction)(void (*)(void))cisco_fields_py, METH_FASTCALL,
+     "cisco_fields(message, protos) -> (fields, firewall) | None: cisco_ios.cisco_parsed's fields of a "
+     "printable-ASCII `%FAC-S-MN: text` (protos: base.IANA_PROTO); None for any other message."},
     {"cisco_line", cisco_line, METH_O,
      "cisco_line(line) -> tuple | None: a Cisco IOS line `<PRI>seq: host: Mmm dd hh:mm:ss.fff ZONE: "
      "%FAC-S-MN: text` as (host, month, day, hour, minute, second, frac, zone, msg, facility, "
@@ -1638,6 +1689,10 @@ PyMODINIT_FUNC PyInit__logfast(void) {
     }
     PyObject *mod = PyModule_Create(&module);
     if (mod == NULL) return NULL;
+    if (reader_module_init(mod) < 0) {
+        Py_DECREF(mod);
+        return NULL;
+    }
     /* the body parsers syslog_line knows, by index (the names of the parsers they twin) */
     PyObject *bodies = Py_BuildValue("(ss)", "sshd", "netfilter");
     if (bodies == NULL || PyModule_AddObject(mod, "BODIES", bodies) < 0) {
