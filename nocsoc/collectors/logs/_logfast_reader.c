@@ -499,18 +499,13 @@ static PyObject *reader_event(Reader *r, PyObject *const *args, Py_ssize_t nargs
         if (plan == PLAN_ACCESS_AFTER_PALOALTO &&
             !(is_digit(s[0]) && (n < 2 || s[1] != ',') && !has(s, n < 60 ? n : 60, "|Palo Alto Networks|")))
             Py_RETURN_NONE;
-        PyObject *got = access_line(NULL, text);
-        if (got == NULL || got == Py_None) return got;
         rd_out o;
         PyObject *out = PyTuple_GET_ITEM(r->file_outputs, 0);
-        double t = PyFloat_AsDouble(PyTuple_GET_ITEM(got, 1));
-        if (out == Py_None || rd_out_of(out, &o) < 0 || (t == -1.0 && PyErr_Occurred())) {
-            Py_DECREF(got);
-            if (PyErr_Occurred()) return NULL;
-            Py_RETURN_NONE;
-        }
-        PyObject *fields = Py_NewRef(PyTuple_GET_ITEM(got, 0));
-        Py_DECREF(got);
+        if (out == Py_None) Py_RETURN_NONE;
+        if (rd_out_of(out, &o) < 0) return NULL;
+        double t = 0;
+        PyObject *fields = access_fields(s, n, &t);
+        if (fields == NULL || fields == Py_None) return fields;
         return rd_event(r, text, fields, r->default_host, t, &o, source);
     }
     /* PLAN_AUDIT */

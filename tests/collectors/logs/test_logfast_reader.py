@@ -450,3 +450,18 @@ def test_a_leap_second_or_impossible_day_goes_to_python() -> None:
         for line in lines:
             assert read(line, "", "file", False) is None, line
     compare(lines)
+
+
+def test_record_times_read_as_float_does() -> None:
+    """An audit record's `msg=audit(SECONDS.FRACTION:serial)` and a Cisco stamp's fraction, read
+    in C (an exact integer over a power of ten when 15 digits or fewer): float() of the text."""
+    rnd = random.Random(37)
+    lines = []
+    for serial in range(1, 4_001):
+        whole = str(rnd.randint(0, 10 ** rnd.randint(0, 19)))
+        frac = "".join(rnd.choice("0123456789") for _ in range(rnd.randint(0, 12)))
+        ts = f"{whole}.{frac}" if frac else whole
+        lines.append(f'type=USER_LOGIN msg=audit({ts}:{serial}): pid=1 uid=0 acct="root" res=success')
+        lines.append(f"<189>{serial}: sw1: Nov 25 01:02:03.{frac or '0'} ICT: %SYS-5-CONFIG_I: "
+                     "Configured from console by noc on vty0")
+    assert compare(lines) > 6_000
