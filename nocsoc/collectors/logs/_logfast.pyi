@@ -58,3 +58,13 @@ def fortigate_line(
     line: str, /
 ) -> (tuple[dict[str, Any], tuple[str, ...], tuple[str, ...], float | None, str | None]
       | Literal[False] | None): ...
+
+def cisco_fields(message: str, protos: dict[str, str], /) -> tuple[dict[str, object], bool] | None: ...
+
+CISCO_PATTERNS: tuple[str, ...]
+
+class Reader:
+    """A LineParser's lines to finished events in C (_logfast_reader.c; built by logs.reader)."""
+
+    def __init__(self, **config: object) -> None: ...
+    def event(self, text: str, sender: str, source: str, network: bool, /) -> object | None: ...

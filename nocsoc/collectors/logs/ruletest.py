@@ -36,7 +36,14 @@ def parse_lines(lines: Iterable[str], parser: LineParser | None = None,
 
     parser = parser or LineParser(default_host="localhost")
     windows = InputReport("rule test")
+    # lines the C reader takes whole (no `{`: Windows documents are never its), then the rest
+    read = parser.fast() if now is None else None
     for line in lines:
+        if read is not None:
+            ev = read(line, "", source, False)
+            if ev is not None:
+                yield ev
+                continue
         line = line.rstrip("\r\n")
         if not line:
             continue

@@ -171,6 +171,12 @@ def _utc_year(ts: float) -> int:
     return int(year)
 
 
+def year_span(ts: float) -> tuple[float, float, int]:
+    """(start, end, year) of the UTC year epoch time `ts` is in (the C reader's copy of `_YEAR`)."""
+    year = _utc_year(ts)
+    return _YEAR[0], _YEAR[1], year
+
+
 def _bsd_time(month: int, day: int, h: int, mi: int, s: int, frac: float, now: datetime | None,
               now_ts: float, tz: tzinfo) -> float:
     """`resolve_year` with the minute's epochs cached (same result). `now` None: the receive

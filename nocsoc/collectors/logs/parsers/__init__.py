@@ -40,6 +40,15 @@ try:
 except ImportError:
     _c_cisco = None
 
+# the whole-line reader (_logfast.Reader: a line to its finished event, for the lines the C twins
+# read; built per LineParser by nocsoc.collectors.logs.reader); None: not built, or (tests) forced off
+_c_reader: type | None
+try:
+    from nocsoc.collectors.logs._logfast import Reader as _c_reader_type
+    _c_reader = _c_reader_type
+except ImportError:
+    _c_reader = None
+
 _REPEATED = re.compile(r"message repeated (\d{1,9}) times: \[ ?(.*?)\]?$", re.S)
 _MAX_REPEAT = 10_000  # a lying count must not turn one line into millions of events
 
@@ -69,6 +78,17 @@ class LineParser:
         # the cisco parser is this input's, as cisco_ios wrote it (the C path builds its events)
         cisco = self.dispatch.by_name.get("cisco")
         self._cisco = cisco is not None and cisco[0] is parse_cisco
+        self._read: Callable[[str, str, str, bool], LogEvent | None] | None = None
+        if _c_reader is not None:
+            from nocsoc.collectors.logs import reader
+
+            made = reader.make(self)
+            self._read = made.event if made is not None else None
+
+    def fast(self) -> Callable[[str, str, str, bool], LogEvent | None] | None:
+        """The C reader's `event(text, sender, source, network)`: the event `events` gives for a
+        line received now (None: a line it leaves to `events`); None when there is no reader."""
+        return self._read if _c_reader is not None else None
 
     def _body(self, msg: str, app: str) -> Parsed | None:
         """The body's fields by its program, else by its shape (the registry's dispatch)."""
@@ -232,6 +252,11 @@ class LineParser:
         `message repeated N times` line gives N events (brute-force counts stay exact)."""
         ev = None
         if now is None:  # live lines: the common RFC 3164 header in one step (the rest: below)
+            if self._read is not None and _c_reader is not None:  # the whole line in C?
+                ev = self._read(text, sender, source, network)
+                if ev is not None:
+                    self.repeat = 1
+                    return [ev]
             c = text[:1]
             if network or c == "<" or c not in self._by_line_start:
                 header = True  # the common header may be there (False: C found it is not)

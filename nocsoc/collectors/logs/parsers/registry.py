@@ -173,13 +173,19 @@ class Dispatcher:
         than the full scan, the set and the cached lookup of `candidates`."""
         got = self._ahead.get(name)
         if got is None:
-            rank = self._order[name]
-            before = [e[2] for n, e in self._entry.items() if self._order[n] < rank]
-            markers = sorted({m for s in before for m in s.markers})
-            scan = AhoCorasick(markers).find_matches_as_indexes if markers else None
-            got = self._ahead[name] = (scan, tuple(p for s in before for p in s.prefixes if p))
+            markers, prefixes = self.ahead(name)
+            scan = AhoCorasick(list(markers)).find_matches_as_indexes if markers else None
+            got = self._ahead[name] = (scan, prefixes)
         scan, prefixes = got
         return not (scan is not None and scan(msg)) and not msg.startswith(prefixes)
+
+    def ahead(self, name: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The markers and the prefixes of the parsers ordered before `name`: what `leads` tests
+        (the C reader tests the same for Cisco lines)."""
+        rank = self._order[name]
+        before = [e[2] for n, e in self._entry.items() if self._order[n] < rank]
+        return (tuple(sorted({m for s in before for m in s.markers})),
+                tuple(p for s in before for p in s.prefixes if p))
 
     def for_program(self, app: str) -> tuple[Entry, ...]:
         got = self.by_program.get(app)

@@ -1,0 +1,727 @@
+/*
+ * _logfast_reader.c (included by _logfast.c): Reader, one line to its finished LogEvent in one call.
+ *
+ * Why: with every format's reading in C (syslog_line, cisco_line, access_line, audit_record), a
+ * line still paid ~1.5-2 us of Python around it: LineParser.events' tests and unpacking, the
+ * receive time (recv_time), the event's keyword construction, the route key tuple and the list.
+ * A Reader is made once per LineParser (nocsoc.collectors.logs.reader builds it from the
+ * dispatcher) and does that glue here, for the lines the C twins read:
+ *
+ *   - an RFC 3164 line of a program whose first parser has a body twin (sshd, netfilter);
+ *   - a Cisco IOS line of cisco_line's shape whose text cisco_ios reads first (no parser ordered
+ *     before it has a marker in the message or a prefix starting it), with its fields
+ *     (_logfast_cisco.c) and its zone name read by the input's zones;
+ *   - a file line (not network, not `<`) whose first character's parsers the dispatcher tries in
+ *     an order walked here: the access line (after Palo Alto's refusal of a line starting with a
+ *     digit) and the audit record with auditd's per-input state (SYSCALL kept by serial, EXECVE
+ *     joined with it and with its parent).
+ *
+ * Anything else, and any line the twins decline, gives None: LineParser.events then runs its
+ * Python path, which stays the reference (tests/collectors/logs/test_logfast_reader.py compares
+ * every slot of the events both paths give). The time is the Python path's to the bit: the
+ * epochs of a minute come from syslog._minute_epochs (cached here per minute and zone), the
+ * year from syslog.year_span, the clock from time.time looked up on each line (so a test's
+ * patched clock is read), and a stamp that path answers without a date (a leap second, an
+ * impossible day) is declined.
+ *
+ * The event is built as LogEvent.__init__ builds it, slot by slot (the reader module checks the
+ * class's slots are the ones listed here), with the route key shared by every event of a
+ * parser and logsource instead of a new tuple each.
+ */
+
+enum { EV_RAW, EV_FIELDS, EV_HOST, EV_TIME, EV_PRODUCT, EV_SERVICES, EV_CATEGORIES, EV_PARSER, EV_SOURCE,
+       EV_ROUTE_KEY, EV_LOW, EV_N };
+static const char *const EV_SLOTS[EV_N] = {"raw",    "fields", "host",   "time",      "product", "services",
+                                           "categories", "parser", "source", "route_key", "_low"};
+
+/* file-line plans by first character */
+enum { PLAN_NONE, PLAN_ACCESS, PLAN_ACCESS_AFTER_PALOALTO, PLAN_AUDIT };
+
+#define RD_CACHE 256
+#define RD_MAX_TZ 16
+#define RD_MAX_ZONES 64
+
+typedef struct {
+    long long key;
+    double this_, last;
+    int has_this, has_last;
+} rd_minute;
+
+/* (parser, product, services, categories, route_key) of one kind of event (borrowed from a tuple
+ * the reader holds) */
+typedef struct {
+    PyObject *parser, *product, *services, *categories, *route_key;
+} rd_out;
+
+typedef struct {
+    PyObject_HEAD
+    PyTypeObject *ev_type;
+    Py_ssize_t off[EV_N];
+    PyObject *default_host, *tz, *programs, *outputs, *file_outputs, *audit_state, *time_mod, *minute_epochs,
+        *year_span, *zone_of, *zones, *protos, *cisco_svc, *sys_aaa, *cisco_routes, *ahead, *prefixes;
+    unsigned char plan[128], line_start[128], first[256];
+    int cisco;
+    PyObject *tzs[RD_MAX_TZ];
+    int ntz;
+    double y_start, y_end;
+    long year;
+    rd_minute cache[RD_CACHE];
+} Reader;
+
+static PyObject *S_time, *S_syscalls, *S_procs, *S_remember, *S_move_to_end, *S_popitem, *S_space, *S_exe,
+    *S_comm, *S_user_cap, *S_commandline, *S_image, *S_ppid, *S_pid, *S_parent_pid, *S_parent_image,
+    *S_parent_cmd, *S_process_id, *S_syslog, *S_sys, *S_syscall_kind, *S_execve_kind;
+static const char *const AUDIT_COPY[] = {"pid", "ppid", "uid", "auid", "euid", "comm", "exe", "key", "tty", "ses"};
+#define N_AUDIT_COPY 10
+static PyObject *S_AUDIT_COPY[N_AUDIT_COPY];
+
+static int rd_out_of(PyObject *t, rd_out *o) {
+    if (!PyTuple_Check(t) || PyTuple_GET_SIZE(t) != 5) {
+        PyErr_SetString(PyExc_TypeError, "Reader: an output is (parser, product, services, categories, route_key)");
+        return -1;
+    }
+    o->parser = PyTuple_GET_ITEM(t, 0), o->product = PyTuple_GET_ITEM(t, 1), o->services = PyTuple_GET_ITEM(t, 2);
+    o->categories = PyTuple_GET_ITEM(t, 3), o->route_key = PyTuple_GET_ITEM(t, 4);
+    return 0;
+}
+
+#define SLOT(ev, k) (*(PyObject **)((char *)(ev) + r->off[k]))
+
+/* the event LogEvent(raw, fields, host=, time=, product=, services=, categories=, parser=, source=)
+ * would be (fields consumed) */
+static PyObject *rd_event(Reader *r, PyObject *raw, PyObject *fields, PyObject *host, double t, const rd_out *o,
+                          PyObject *source) {
+    PyObject *tv = PyFloat_FromDouble(t);
+    if (tv == NULL) {
+        Py_DECREF(fields);
+        return NULL;
+    }
+    PyObject *ev = r->ev_type->tp_alloc(r->ev_type, 0);
+    if (ev == NULL) {
+        Py_DECREF(tv);
+        Py_DECREF(fields);
+        return NULL;
+    }
+    SLOT(ev, EV_RAW) = Py_NewRef(raw);
+    SLOT(ev, EV_FIELDS) = fields;
+    SLOT(ev, EV_HOST) = Py_NewRef(host);
+    SLOT(ev, EV_TIME) = tv;
+    SLOT(ev, EV_PRODUCT) = Py_NewRef(o->product);
+    SLOT(ev, EV_SERVICES) = Py_NewRef(o->services);
+    SLOT(ev, EV_CATEGORIES) = Py_NewRef(o->categories);
+    SLOT(ev, EV_PARSER) = Py_NewRef(o->parser);
+    SLOT(ev, EV_SOURCE) = Py_NewRef(source);
+    SLOT(ev, EV_ROUTE_KEY) = Py_NewRef(o->route_key);
+    SLOT(ev, EV_LOW) = Py_NewRef(Py_None);
+    /* Out of the cyclic GC, as CPython leaves a tuple or dict of atomic values: the event holds
+     * strings, numbers, None, tuples of strings and a dict of those, so no cycle can run through
+     * it (its consumers add only such values: the lowercase cache, `origin`). Why: tracked, each
+     * event made the collector's passes over the young generation and, as events pile up in a
+     * batch or a window, over the whole heap cost ~0.7 us an event on the bench's mix. */
+    PyObject_GC_UnTrack(ev);
+    return ev;
+}
+
+/* syslog._bsd_time(month, day, h, mi, s, frac, None, time.time(), tz) (recv_time with frac 0.0):
+ * 1 with *out set, 0 where that path answers without a date (the caller declines), -1 on error */
+static int rd_time(Reader *r, long mon, long day, long h, long mi, long s, double frac, PyObject *tz, double *out) {
+    if (s > 59) return 0; /* a leap second: resolve_year's datetime refuses it */
+    int tzid = -1;
+    for (int k = 0; k < r->ntz; k++)
+        if (r->tzs[k] == tz) tzid = k;
+    if (tzid < 0) {
+        if (r->ntz >= RD_MAX_TZ) return 0;
+        tzid = r->ntz;
+        r->tzs[r->ntz++] = Py_NewRef(tz);
+    }
+    PyObject *clock = PyObject_GetAttr(r->time_mod, S_time);
+    PyObject *nowo = clock != NULL ? PyObject_CallNoArgs(clock) : NULL;
+    Py_XDECREF(clock);
+    if (nowo == NULL) return -1;
+    double now = PyFloat_AsDouble(nowo);
+    Py_DECREF(nowo);
+    if (now == -1.0 && PyErr_Occurred()) return -1;
+    if (!(r->y_start <= now && now < r->y_end)) { /* (start, end, year) of now's UTC year */
+        PyObject *span = PyObject_CallFunction(r->year_span, "d", now);
+        if (span == NULL) return -1;
+        if (!PyArg_ParseTuple(span, "ddl", &r->y_start, &r->y_end, &r->year)) {
+            Py_DECREF(span);
+            return -1;
+        }
+        Py_DECREF(span);
+        if (!(r->y_start <= now && now < r->y_end)) return 0;
+    }
+    long long key = (((((long long)r->year * 13 + mon) * 100 + day) * 100 + h) * 100 + mi) * RD_MAX_TZ + tzid;
+    rd_minute *m = &r->cache[((unsigned long long)key * 0x9E3779B97F4A7C15ULL) >> 56];
+    if (m->key != key || key == 0) {
+        PyObject *got = PyObject_CallFunction(r->minute_epochs, "lllllO", r->year, mon, day, h, mi, tz);
+        if (got == NULL) return -1;
+        PyObject *a, *b;
+        if (!PyArg_ParseTuple(got, "OO", &a, &b)) {
+            Py_DECREF(got);
+            return -1;
+        }
+        m->has_this = a != Py_None, m->has_last = b != Py_None;
+        m->this_ = m->has_this ? PyFloat_AsDouble(a) : 0.0;
+        m->last = m->has_last ? PyFloat_AsDouble(b) : 0.0;
+        Py_DECREF(got);
+        if (PyErr_Occurred()) return -1;
+        m->key = key;
+    }
+    if (m->has_this && m->this_ + (double)s - now <= 86400.0) {
+        *out = m->this_ + (double)s + frac;
+    } else if (m->has_last && m->last + (double)s - now <= 86400.0) {
+        *out = m->last + (double)s + frac;
+    } else if (m->has_this) {
+        *out = m->this_ + (double)s + frac;
+    } else {
+        return 0; /* no such date either year: the receive time stands (Python says so) */
+    }
+    return 1;
+}
+
+/* AuditdState.keep(table, key, value): set, move to the end, drop the oldest past `remember` */
+static int rd_keep(PyObject *st, PyObject *name, PyObject *key, PyObject *value) {
+    PyObject *table = PyObject_GetAttr(st, name), *rem = table ? PyObject_GetAttr(st, S_remember) : NULL;
+    if (rem == NULL) {
+        Py_XDECREF(table);
+        return -1;
+    }
+    int rc = -1;
+    int present = PyDict_Contains(table, key);
+    if (present < 0 || PyObject_SetItem(table, key, value) < 0) goto done;
+    if (present) {
+        PyObject *x = PyObject_CallMethodOneArg(table, S_move_to_end, key);
+        if (x == NULL) goto done;
+        Py_DECREF(x);
+    }
+    Py_ssize_t size = PyObject_Length(table);
+    if (size < 0) goto done;
+    PyObject *more = PyLong_FromSsize_t(size);
+    if (more == NULL) goto done;
+    int over = PyObject_RichCompareBool(more, rem, Py_GT);
+    Py_DECREF(more);
+    if (over < 0) goto done;
+    if (over) {
+        PyObject *x = PyObject_CallMethodOneArg(table, S_popitem, Py_False);
+        if (x == NULL) goto done;
+        Py_DECREF(x);
+    }
+    rc = 0;
+done:
+    Py_DECREF(rem);
+    Py_DECREF(table);
+    return rc;
+}
+
+/* auditd._with_state on audit_record's reading g (kind, serial, ts, node, fields, kv, user, args):
+ * 1 with *process_creation set, 0 to decline (before any change to the state), -1 on error */
+static int rd_audit_state(Reader *r, PyObject *g, int *process_creation) {
+    PyObject *kind = PyTuple_GET_ITEM(g, 0), *serial = PyTuple_GET_ITEM(g, 1), *fields = PyTuple_GET_ITEM(g, 4),
+             *kv = PyTuple_GET_ITEM(g, 5), *user = PyTuple_GET_ITEM(g, 6), *args = PyTuple_GET_ITEM(g, 7);
+    PyObject *st = r->audit_state;
+    *process_creation = 0;
+    if (PyUnicode_Compare(kind, S_syscall_kind) == 0) {
+        PyObject *keys[2] = {S_exe, S_comm};
+        for (int k = 0; k < 2; k++) { /* kv keeps the decoded exe and comm for the EXECVE */
+            PyObject *v = PyDict_GetItemWithError(fields, keys[k]);
+            if (v == NULL) {
+                if (PyErr_Occurred()) return -1;
+                continue;
+            }
+            PyObject *sv = PyObject_Str(v);
+            if (sv == NULL) return -1;
+            int rc = PyDict_SetItem(kv, keys[k], sv);
+            Py_DECREF(sv);
+            if (rc < 0) return -1;
+        }
+        if (user != Py_None && PyDict_SetItem(kv, S_user_cap, user) < 0) return -1;
+        return rd_keep(st, S_syscalls, serial, kv) < 0 ? -1 : 1;
+    }
+    if (PyUnicode_Compare(kind, S_execve_kind) != 0 || args == Py_None) return PyErr_Occurred() ? -1 : 1;
+    PyObject *syscalls = PyObject_GetAttr(st, S_syscalls);
+    if (syscalls == NULL) return -1;
+    PyObject *sc = PyDict_GetItemWithError(syscalls, serial); /* borrowed: syscalls holds it below */
+    if (sc == NULL && PyErr_Occurred()) {
+        Py_DECREF(syscalls);
+        return -1;
+    }
+    if (sc != NULL && !PyDict_Check(sc)) { /* not a record's dict: Python says what happens */
+        Py_DECREF(syscalls);
+        return 0;
+    }
+    int has_sc = sc != NULL && PyDict_GET_SIZE(sc) > 0;
+    PyObject *parent = NULL, *procs = NULL, *ppid = NULL, *pid = NULL;
+    if (has_sc && (ppid = PyDict_GetItemWithError(sc, S_ppid)) != NULL) {
+        procs = PyObject_GetAttr(st, S_procs);
+        if (procs == NULL) goto fail;
+        parent = PyDict_GetItemWithError(procs, ppid);
+        if (parent == NULL && PyErr_Occurred()) goto fail;
+        if (parent != NULL && !(PyTuple_CheckExact(parent) && PyTuple_GET_SIZE(parent) == 2)) {
+            Py_DECREF(procs);
+            Py_DECREF(syscalls);
+            return 0;
+        }
+    }
+    if (PyErr_Occurred()) goto fail;
+    PyObject *cmdline = PyUnicode_Join(S_space, args);
+    if (cmdline == NULL || PyDict_SetItem(fields, S_commandline, cmdline) < 0) {
+        Py_XDECREF(cmdline);
+        goto fail;
+    }
+    PyObject *image = sc != NULL ? PyDict_GetItemWithError(sc, S_exe) : NULL;
+    if (image == NULL && PyErr_Occurred()) goto fail_cmd;
+    int truthy = image != NULL ? PyObject_IsTrue(image) : 0;
+    if (truthy < 0) goto fail_cmd;
+    if (!truthy) image = PyList_GET_SIZE(args) > 0 ? PyList_GET_ITEM(args, 0) : STR[V_EMPTY];
+    Py_INCREF(image);
+    if (PyDict_SetItem(fields, S_image, image) < 0) goto fail_image;
+    if (has_sc) {
+        for (int k = 0; k < N_AUDIT_COPY; k++) {
+            PyObject *v = PyDict_GetItemWithError(sc, S_AUDIT_COPY[k]);
+            if (v == NULL) {
+                if (PyErr_Occurred()) goto fail_image;
+                continue;
+            }
+            if (PyDict_SetDefault(fields, S_AUDIT_COPY[k], v) == NULL) goto fail_image;
+        }
+        PyObject *u = PyDict_GetItemWithError(sc, S_user_cap);
+        if (u == NULL && PyErr_Occurred()) goto fail_image;
+        if (u != NULL && PyDict_SetItem(fields, S_user_cap, u) < 0) goto fail_image;
+        pid = PyDict_GetItemWithError(sc, S_pid);
+        if (pid == NULL && PyErr_Occurred()) goto fail_image;
+        if (ppid != NULL) {
+            if (PyDict_SetItem(fields, S_parent_pid, ppid) < 0) goto fail_image;
+            if (parent != NULL && (PyDict_SetItem(fields, S_parent_image, PyTuple_GET_ITEM(parent, 0)) < 0 ||
+                                   PyDict_SetItem(fields, S_parent_cmd, PyTuple_GET_ITEM(parent, 1)) < 0))
+                goto fail_image;
+        }
+        if (pid != NULL) {
+            if (PyDict_SetItem(fields, S_process_id, pid) < 0) goto fail_image;
+            PyObject *proc = PyTuple_Pack(2, image, cmdline);
+            if (proc == NULL) goto fail_image;
+            Py_INCREF(pid); /* (keep may drop sc's record, and pid with it) */
+            int rc = rd_keep(st, S_procs, pid, proc);
+            Py_DECREF(pid);
+            Py_DECREF(proc);
+            if (rc < 0) goto fail_image;
+        }
+    }
+    Py_DECREF(image);
+    Py_DECREF(cmdline);
+    Py_XDECREF(procs);
+    Py_DECREF(syscalls);
+    *process_creation = 1;
+    return 1;
+fail_image:
+    Py_DECREF(image);
+fail_cmd:
+    Py_DECREF(cmdline);
+fail:
+    Py_XDECREF(procs);
+    Py_DECREF(syscalls);
+    return -1;
+}
+
+/* the zone a Cisco timestamp names (zones.zone with the input's zone_names, cached): a new
+ * reference, Py_None for a name it does not read, NULL on error */
+static PyObject *rd_zone(Reader *r, PyObject *name) {
+    PyObject *tz = PyDict_GetItemWithError(r->zones, name);
+    if (tz != NULL) return Py_NewRef(tz);
+    if (PyErr_Occurred()) return NULL;
+    tz = PyObject_CallOneArg(r->zone_of, name);
+    if (tz == NULL) return NULL;
+    if (PyDict_GET_SIZE(r->zones) < RD_MAX_ZONES && PyDict_SetItem(r->zones, name, tz) < 0) {
+        Py_DECREF(tz);
+        return NULL;
+    }
+    return tz;
+}
+
+/* Dispatcher.leads("cisco", msg) for ASCII msg: no marker of a parser ordered before cisco in it,
+ * none of their prefixes starting it */
+static int rd_leads(Reader *r, const char *m, Py_ssize_t n) {
+    Py_ssize_t np = PyTuple_GET_SIZE(r->prefixes), na = PyTuple_GET_SIZE(r->ahead);
+    for (Py_ssize_t k = 0; k < np; k++) {
+        PyObject *p = PyTuple_GET_ITEM(r->prefixes, k);
+        Py_ssize_t pn = PyUnicode_GET_LENGTH(p);
+        if (pn <= n && memcmp(m, PyUnicode_DATA(p), (size_t)pn) == 0) return 0;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (!r->first[(unsigned char)m[i]]) continue;
+        for (Py_ssize_t k = 0; k < na; k++) {
+            PyObject *w = PyTuple_GET_ITEM(r->ahead, k);
+            Py_ssize_t wn = PyUnicode_GET_LENGTH(w);
+            const char *ws = (const char *)PyUnicode_DATA(w);
+            if (ws[0] == m[i] && wn <= n - i && memcmp(m + i, ws, (size_t)wn) == 0) return 0;
+        }
+    }
+    return 1;
+}
+
+/* LineParser._cisco_syslog's event, or None */
+static PyObject *rd_cisco(Reader *r, PyObject *text, const char *s, Py_ssize_t n, PyObject *sender,
+                          PyObject *source) {
+    cisco_t c;
+    int got = cisco_core(s, n, &c);
+    if (got <= 0) {
+        if (got < 0) return NULL;
+        Py_RETURN_NONE;
+    }
+    PyObject *tz = r->tz, *zone = NULL;
+    if (c.z0 >= 0) {
+        PyObject *name = ascii_sub(s, c.z0, c.z1);
+        if (name == NULL) return NULL;
+        zone = rd_zone(r, name);
+        Py_DECREF(name);
+        if (zone == NULL) return NULL;
+        if (zone == Py_None) { /* unknown or ambiguous: the general path reads and counts it */
+            Py_DECREF(zone);
+            Py_RETURN_NONE;
+        }
+        tz = zone;
+    }
+    double t = 0;
+    PyObject *fields = NULL, *fac = NULL, *svc = NULL, *host = NULL, *ev = NULL;
+    int fw = 0;
+    if (!rd_leads(r, s + c.m0, n - c.m0)) goto decline;
+    int tok = rd_time(r, c.month, c.day, c.hms[0], c.hms[1], c.hms[2], c.frac, tz, &t);
+    if (tok <= 0) {
+        if (tok < 0) goto fail;
+        goto decline;
+    }
+    fields = cisco_fields(s, n, c.f0, c.f1, c.sev, c.mn0, c.mn1, c.t0, r->protos, &fw);
+    if (fields == NULL) goto fail;
+    /* the service: _CISCO_SVC by facility, else by its first segment; SYS only for _SYS_AAA */
+    fac = PyDict_GetItemWithError(fields, CSTR[CK_FACILITY]);
+    if (fac == NULL) goto fail;
+    svc = PyDict_GetItemWithError(r->cisco_svc, fac);
+    if (svc == NULL) {
+        if (PyErr_Occurred()) goto fail;
+        Py_ssize_t d = c.f0;
+        while (d < c.f1 && s[d] != '-') d++;
+        PyObject *first = ascii_sub(s, c.f0, d);
+        if (first == NULL) goto fail;
+        svc = PyDict_GetItemWithError(r->cisco_svc, first);
+        Py_DECREF(first);
+        if (svc == NULL && PyErr_Occurred()) goto fail;
+        if (svc == NULL) svc = S_syslog;
+    }
+    if (c.f1 - c.f0 == 3 && memcmp(s + c.f0, "SYS", 3) == 0) {
+        PyObject *mn = PyDict_GetItemWithError(fields, CSTR[CK_MNEMONIC]);
+        if (mn == NULL) goto fail;
+        int aaa = PySequence_Contains(r->sys_aaa, mn);
+        if (aaa < 0) goto fail;
+        if (!aaa) svc = S_syslog;
+    }
+    PyObject *routes = PyDict_GetItemWithError(r->cisco_routes, svc); /* (plain, firewall) outputs */
+    if (routes == NULL) {
+        if (PyErr_Occurred()) goto fail;
+        goto decline;
+    }
+    rd_out o;
+    if (!PyTuple_Check(routes) || PyTuple_GET_SIZE(routes) != 2 || rd_out_of(PyTuple_GET_ITEM(routes, fw), &o) < 0)
+        goto fail;
+    host = c.h0 >= 0 ? ascii_sub(s, c.h0, c.h1)
+                     : Py_NewRef(PyUnicode_GET_LENGTH(sender) > 0 ? sender : r->default_host);
+    if (host == NULL) goto fail;
+    ev = rd_event(r, text, fields, host, t, &o, source);
+    fields = NULL;
+    Py_DECREF(host);
+    Py_XDECREF(zone);
+    return ev;
+decline:
+    Py_XDECREF(fields);
+    Py_XDECREF(zone);
+    Py_RETURN_NONE;
+fail:
+    Py_XDECREF(fields);
+    Py_XDECREF(zone);
+    return NULL;
+}
+
+/* Reader.event(text, sender, source, network) -> LogEvent | None: LineParser.events' one event
+ * (received now) for the lines read here; None: the Python path reads the line */
+static PyObject *reader_event(Reader *r, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 4 || !PyUnicode_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "Reader.event(text: str, sender: str, source: str, network: bool)");
+        return NULL;
+    }
+    if (r->ev_type == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "Reader: not initialised");
+        return NULL;
+    }
+    PyObject *text = args[0], *sender = args[1], *source = args[2];
+    if (!PyUnicode_CheckExact(text) || !PyUnicode_IS_ASCII(text)) Py_RETURN_NONE;
+    int network = PyObject_IsTrue(args[3]);
+    if (network < 0) return NULL;
+    const char *s = (const char *)PyUnicode_DATA(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    if (n == 0) Py_RETURN_NONE;
+    unsigned char c = (unsigned char)s[0];
+    if (network || c == '<' || !r->line_start[c]) { /* syslog: the common header, else Cisco IOS */
+        hdr_t hd;
+        long body = 0;
+        PyObject *f = NULL;
+        int got = syslog_core(text, r->programs, &hd, &body, &f);
+        if (got < 0) return NULL;
+        if (got == 1) {
+            rd_out o;
+            double t = 0;
+            PyObject *out = body < PyTuple_GET_SIZE(r->outputs) ? PyTuple_GET_ITEM(r->outputs, body) : Py_None;
+            if (out == Py_None) {
+                Py_DECREF(f);
+                Py_RETURN_NONE;
+            }
+            if (rd_out_of(out, &o) < 0) {
+                Py_DECREF(f);
+                return NULL;
+            }
+            int tok = rd_time(r, hd.month, hd.day, hd.h, hd.mi, hd.s, 0.0, r->tz, &t);
+            PyObject *host = tok > 0 ? ascii_sub(s, hd.h0, hd.h1) : NULL;
+            if (host == NULL) {
+                Py_DECREF(f);
+                if (tok < 0 || (tok > 0 && PyErr_Occurred())) return NULL;
+                Py_RETURN_NONE;
+            }
+            PyObject *ev = rd_event(r, text, f, host, t, &o, source);
+            Py_DECREF(host);
+            return ev;
+        }
+        if (got == 2 && c == '<' && r->cisco) return rd_cisco(r, text, s, n, sender, source);
+        Py_RETURN_NONE;
+    }
+    /* a file line: parse_line's first parser for its first character */
+    int plan = c < 128 ? r->plan[c] : PLAN_NONE;
+    if (plan == PLAN_NONE || s[n - 1] == '\n' || s[n - 1] == '\r') Py_RETURN_NONE;
+    if (plan == PLAN_ACCESS || plan == PLAN_ACCESS_AFTER_PALOALTO) {
+        /* paloalto.parse_paloalto's first refusal: an access line starting with a digit */
+        if (plan == PLAN_ACCESS_AFTER_PALOALTO &&
+            !(is_digit(s[0]) && (n < 2 || s[1] != ',') && !has(s, n < 60 ? n : 60, "|Palo Alto Networks|")))
+            Py_RETURN_NONE;
+        rd_out o;
+        PyObject *out = PyTuple_GET_ITEM(r->file_outputs, 0);
+        if (out == Py_None) Py_RETURN_NONE;
+        if (rd_out_of(out, &o) < 0) return NULL;
+        double t = 0;
+        PyObject *fields = access_fields(s, n, &t);
+        if (fields == NULL || fields == Py_None) return fields;
+        return rd_event(r, text, fields, r->default_host, t, &o, source);
+    }
+    /* PLAN_AUDIT */
+    if (r->audit_state == Py_None) Py_RETURN_NONE;
+    PyObject *g = audit_record(NULL, text);
+    if (g == NULL || g == Py_None) return g;
+    int pc = 0, ok = rd_audit_state(r, g, &pc);
+    rd_out o;
+    PyObject *out = ok > 0 ? PyTuple_GET_ITEM(r->file_outputs, pc ? 2 : 1) : NULL;
+    double t = ok > 0 ? PyFloat_AsDouble(PyTuple_GET_ITEM(g, 2)) : 0.0;
+    if (ok <= 0 || out == Py_None || rd_out_of(out, &o) < 0 || PyErr_Occurred()) {
+        Py_DECREF(g);
+        if (ok < 0 || PyErr_Occurred()) return NULL;
+        Py_RETURN_NONE;
+    }
+    PyObject *node = PyTuple_GET_ITEM(g, 3), *fields = Py_NewRef(PyTuple_GET_ITEM(g, 4));
+    PyObject *ev = rd_event(r, text, fields, node != Py_None ? node : r->default_host, t, &o, source);
+    Py_DECREF(g);
+    return ev;
+}
+
+static int reader_traverse(Reader *r, visitproc visit, void *arg) {
+    Py_VISIT(r->ev_type);
+    Py_VISIT(r->default_host);
+    Py_VISIT(r->tz);
+    Py_VISIT(r->programs);
+    Py_VISIT(r->outputs);
+    Py_VISIT(r->file_outputs);
+    Py_VISIT(r->audit_state);
+    Py_VISIT(r->time_mod);
+    Py_VISIT(r->minute_epochs);
+    Py_VISIT(r->year_span);
+    Py_VISIT(r->zone_of);
+    Py_VISIT(r->zones);
+    Py_VISIT(r->protos);
+    Py_VISIT(r->cisco_svc);
+    Py_VISIT(r->sys_aaa);
+    Py_VISIT(r->cisco_routes);
+    Py_VISIT(r->ahead);
+    Py_VISIT(r->prefixes);
+    for (int k = 0; k < r->ntz; k++) Py_VISIT(r->tzs[k]);
+    return 0;
+}
+
+static int reader_clear(Reader *r) {
+    Py_CLEAR(r->ev_type);
+    Py_CLEAR(r->default_host);
+    Py_CLEAR(r->tz);
+    Py_CLEAR(r->programs);
+    Py_CLEAR(r->outputs);
+    Py_CLEAR(r->file_outputs);
+    Py_CLEAR(r->audit_state);
+    Py_CLEAR(r->time_mod);
+    Py_CLEAR(r->minute_epochs);
+    Py_CLEAR(r->year_span);
+    Py_CLEAR(r->zone_of);
+    Py_CLEAR(r->zones);
+    Py_CLEAR(r->protos);
+    Py_CLEAR(r->cisco_svc);
+    Py_CLEAR(r->sys_aaa);
+    Py_CLEAR(r->cisco_routes);
+    Py_CLEAR(r->ahead);
+    Py_CLEAR(r->prefixes);
+    for (int k = 0; k < r->ntz; k++) Py_CLEAR(r->tzs[k]);
+    r->ntz = 0;
+    return 0;
+}
+
+static void reader_dealloc(Reader *r) {
+    PyObject_GC_UnTrack(r);
+    reader_clear(r);
+    Py_TYPE(r)->tp_free((PyObject *)r);
+}
+
+/* the member descriptor of `name` on the event type: its offset, or -1 with an error set */
+static Py_ssize_t slot_offset(PyTypeObject *tp, const char *name) {
+    PyObject *d = PyDict_GetItemString(tp->tp_dict, name);
+    if (d == NULL || !Py_IS_TYPE(d, &PyMemberDescr_Type)) {
+        PyErr_Format(PyExc_TypeError, "Reader: %s.%s is not a slot", tp->tp_name, name);
+        return -1;
+    }
+    PyMemberDef *m = ((PyMemberDescrObject *)d)->d_member;
+    if (m->type != T_OBJECT_EX || (m->flags & READONLY)) {
+        PyErr_Format(PyExc_TypeError, "Reader: %s.%s is not a writable object slot", tp->tp_name, name);
+        return -1;
+    }
+    return m->offset;
+}
+
+static int reader_init(Reader *r, PyObject *args, PyObject *kw) {
+    static char *names[] = {"event_type", "default_host", "tz", "programs", "outputs", "file_plans",
+                            "file_outputs", "audit_state", "time_module", "minute_epochs", "year_span",
+                            "cisco", "zone_of", "protos", "cisco_svc", "sys_aaa", "cisco_routes", "ahead",
+                            "prefixes", NULL};
+    PyObject *ev_type, *default_host, *tz, *programs, *outputs, *plans, *file_outputs, *audit_state, *time_mod,
+        *minute_epochs, *year_span, *zone_of, *protos, *cisco_svc, *sys_aaa, *cisco_routes, *ahead, *prefixes;
+    int cisco;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!UOO!O!O!O!OOOOpOO!O!OO!O!O!", names, &PyType_Type, &ev_type,
+                                     &default_host, &tz, &PyDict_Type, &programs, &PyTuple_Type, &outputs,
+                                     &PyDict_Type, &plans, &PyTuple_Type, &file_outputs, &audit_state, &time_mod,
+                                     &minute_epochs, &year_span, &cisco, &zone_of, &PyDict_Type, &protos,
+                                     &PyDict_Type, &cisco_svc, &sys_aaa, &PyDict_Type, &cisco_routes, &PyTuple_Type,
+                                     &ahead, &PyTuple_Type, &prefixes))
+        return -1;
+    PyTypeObject *tp = (PyTypeObject *)ev_type;
+    if (!PyType_HasFeature(tp, Py_TPFLAGS_HEAPTYPE) || tp->tp_dictoffset != 0 || tp->tp_alloc == NULL) {
+        PyErr_SetString(PyExc_TypeError, "Reader: the event type must be a class with __slots__");
+        return -1;
+    }
+    if (PyTuple_GET_SIZE(file_outputs) != 3) {
+        PyErr_SetString(PyExc_TypeError, "Reader: file_outputs is (access, audit, audit process_creation)");
+        return -1;
+    }
+    for (int k = 0; k < EV_N; k++)
+        if ((r->off[k] = slot_offset(tp, EV_SLOTS[k])) < 0) return -1;
+    memset(r->plan, 0, sizeof r->plan);
+    memset(r->line_start, 0, sizeof r->line_start);
+    PyObject *key, *value;
+    Py_ssize_t pos = 0;
+    while (PyDict_Next(plans, &pos, &key, &value)) { /* first character -> plan (0: a parser, not here) */
+        if (!PyUnicode_Check(key) || PyUnicode_GET_LENGTH(key) != 1 || !PyLong_Check(value)) {
+            PyErr_SetString(PyExc_TypeError, "Reader: file_plans maps one character to a plan number");
+            return -1;
+        }
+        Py_UCS4 ch = PyUnicode_READ_CHAR(key, 0);
+        long p = PyLong_AsLong(value);
+        if (ch < 128) r->line_start[ch] = 1, r->plan[ch] = (unsigned char)(p >= 0 && p <= PLAN_AUDIT ? p : 0);
+    }
+    memset(r->first, 0, sizeof r->first);
+    for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(ahead) + PyTuple_GET_SIZE(prefixes); k++) {
+        PyObject *w = k < PyTuple_GET_SIZE(ahead) ? PyTuple_GET_ITEM(ahead, k)
+                                                  : PyTuple_GET_ITEM(prefixes, k - PyTuple_GET_SIZE(ahead));
+        if (!PyUnicode_Check(w) || !PyUnicode_IS_ASCII(w) || PyUnicode_GET_LENGTH(w) == 0) {
+            PyErr_SetString(PyExc_TypeError, "Reader: markers and prefixes are non-empty ASCII text");
+            return -1;
+        }
+        if (k < PyTuple_GET_SIZE(ahead)) r->first[(unsigned char)PyUnicode_READ_CHAR(w, 0)] = 1;
+    }
+    reader_clear(r);
+    r->ev_type = (PyTypeObject *)Py_NewRef(ev_type);
+    r->default_host = Py_NewRef(default_host), r->tz = Py_NewRef(tz), r->programs = Py_NewRef(programs);
+    r->outputs = Py_NewRef(outputs), r->file_outputs = Py_NewRef(file_outputs);
+    r->audit_state = Py_NewRef(audit_state), r->time_mod = Py_NewRef(time_mod);
+    r->minute_epochs = Py_NewRef(minute_epochs), r->year_span = Py_NewRef(year_span);
+    r->zone_of = Py_NewRef(zone_of), r->protos = Py_NewRef(protos), r->cisco_svc = Py_NewRef(cisco_svc);
+    r->sys_aaa = Py_NewRef(sys_aaa), r->cisco_routes = Py_NewRef(cisco_routes);
+    r->ahead = Py_NewRef(ahead), r->prefixes = Py_NewRef(prefixes);
+    r->zones = PyDict_New();
+    if (r->zones == NULL) return -1;
+    r->cisco = cisco;
+    r->y_start = r->y_end = 0.0;
+    r->year = 0;
+    memset(r->cache, 0, sizeof r->cache);
+    return 0;
+}
+
+static PyMethodDef reader_methods[] = {
+    {"event", (PyCFunction)(void (*)(void))reader_event, METH_FASTCALL,
+     "event(text, sender, source, network) -> LogEvent | None: the one event LineParser.events gives "
+     "for a line received now, for the lines the C twins read; None: the Python path reads it."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject ReaderType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "nocsoc.collectors.logs._logfast.Reader",
+    .tp_basicsize = sizeof(Reader),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_doc = "Reader(**config): a LineParser's lines to finished events in C (see _logfast_reader.c).",
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)reader_init,
+    .tp_dealloc = (destructor)reader_dealloc,
+    .tp_traverse = (traverseproc)reader_traverse,
+    .tp_clear = (inquiry)reader_clear,
+    .tp_methods = reader_methods,
+};
+
+/* the module's part: interned names, the type ready and added; 0 or -1 */
+static int reader_module_init(PyObject *mod) {
+    struct {
+        PyObject **slot;
+        const char *text;
+    } names[] = {{&S_time, "time"},         {&S_syscalls, "syscalls"},       {&S_procs, "procs"},
+                 {&S_remember, "remember"}, {&S_move_to_end, "move_to_end"}, {&S_popitem, "popitem"},
+                 {&S_space, " "},           {&S_exe, "exe"},                 {&S_comm, "comm"},
+                 {&S_user_cap, "User"},     {&S_commandline, "CommandLine"}, {&S_image, "Image"},
+                 {&S_ppid, "ppid"},         {&S_pid, "pid"},                 {&S_parent_pid, "ParentProcessId"},
+                 {&S_parent_image, "ParentImage"}, {&S_parent_cmd, "ParentCommandLine"},
+                 {&S_process_id, "ProcessId"}, {&S_syslog, "syslog"},   {&S_sys, "SYS"},
+                 {&S_syscall_kind, "SYSCALL"}, {&S_execve_kind, "EXECVE"}};
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
+        if (*names[k].slot == NULL && (*names[k].slot = PyUnicode_InternFromString(names[k].text)) == NULL) return -1;
+    for (int k = 0; k < N_AUDIT_COPY; k++)
+        if (S_AUDIT_COPY[k] == NULL && (S_AUDIT_COPY[k] = PyUnicode_InternFromString(AUDIT_COPY[k])) == NULL)
+            return -1;
+    for (int k = 0; k < CK_N; k++)
+        if (CSTR[k] == NULL && (CSTR[k] = PyUnicode_InternFromString(CISCO_NAMES[k])) == NULL) return -1;
+    if (PyType_Ready(&ReaderType) < 0) return -1;
+    Py_INCREF(&ReaderType);
+    if (PyModule_AddObject(mod, "Reader", (PyObject *)&ReaderType) < 0) {
+        Py_DECREF(&ReaderType);
+        return -1;
+    }
+    PyObject *pats = PyTuple_New(N_CISCO_PATTERNS);
+    if (pats == NULL) return -1;
+    for (Py_ssize_t k = 0; k < N_CISCO_PATTERNS; k++) {
+        PyObject *p = PyUnicode_FromString(CISCO_PATTERNS[k]);
+        if (p == NULL) {
+            Py_DECREF(pats);
+            return -1;
+        }
+        PyTuple_SET_ITEM(pats, k, p);
+    }
+    if (PyModule_AddObject(mod, "CISCO_PATTERNS", pats) < 0) {
+        Py_DECREF(pats);
+        return -1;
+    }
+    return 0;
+}
+#undef SLOT

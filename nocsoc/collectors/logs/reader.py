@@ -1,0 +1,142 @@
+"""The C reader of one LineParser: a line to its finished LogEvent in one call (_logfast.Reader).
+
+Why: the formats' C twins read a line in ~0.5-1.5 us, and the Python around them (the checks of
+LineParser.events, the receive time, the event's keyword construction, its route key tuple, the
+list) cost as much again. The reader does that part in C for the lines the twins read; every
+other line, and every line a twin declines, takes LineParser's Python path, the reference.
+
+This module says what the reader may do, from the dispatcher's own tables, so a registry change
+turns a C path off rather than making it wrong:
+- an RFC 3164 line goes to a body twin only for a program whose first parser names it (the
+  dispatcher's `c_programs`, as before);
+- a Cisco line is read in C only while cisco_ios's parse function is the registered `cisco`
+  parser and its patterns are the texts the C walks (`_logfast.CISCO_PATTERNS`);
+- a file line is read in C only when the parsers its first character is tried with begin with
+  the access-log parser (or Palo Alto's, whose refusal of a line starting with a digit the C
+  repeats, then it) or with auditd's (its per-input state is the one the Python path uses);
+- LogEvent's slots must be the ones the C fills (it builds events as `__init__` does).
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from typing import TYPE_CHECKING, Any
+
+from nocsoc.collectors.logs import syslog, zones
+from nocsoc.collectors.logs.parsers import auditd, base, cisco_ios, paloalto, web
+from nocsoc.collectors.logs.parsers.registry import ParserSpec
+from nocsoc.events import LogEvent
+from nocsoc.logsources import LogSource
+
+if TYPE_CHECKING:
+    from nocsoc.collectors.logs.parsers import LineParser
+
+try:
+    from nocsoc.collectors.logs import _logfast
+except ImportError:  # not built: LineParser reads every line in Python
+    _logfast = None  # type: ignore[assignment]
+
+# the slots the C fills, as LogEvent.__init__ does (`origin` is left unset there too)
+_SLOTS = {"raw", "fields", "host", "time", "product", "services", "categories", "parser", "source",
+          "route_key", "_low", "origin"}
+# _logfast_reader.c's file-line plans
+_PLAN_ACCESS, _PLAN_ACCESS_AFTER_PALOALTO, _PLAN_AUDIT = 1, 2, 3
+
+Output = tuple[str, str | None, tuple[str, ...], tuple[str, ...], tuple[Any, ...]]
+
+
+def _output(name: str, ls: LogSource) -> Output:
+    """(parser, product, services, categories, route key) of the events of one logsource."""
+    return name, ls.product, ls.services, ls.categories, (ls.product, ls.services, ls.categories)
+
+
+def _cisco_patterns() -> tuple[str, ...]:
+    """cisco_ios's pattern texts in the order _logfast.CISCO_PATTERNS lists them."""
+    out = [cisco_ios._BRACKETS.pattern, cisco_ios._IFACE.pattern]
+    for guard, rx in cisco_ios._EXTRACT:
+        out += [guard, rx.pattern]
+    return tuple(out)
+
+
+_GROUPS = {"user": "user", "port": "src_port", "dip": "dst_ip", "dport": "dst_port", "url": "c-uri",
+           "cmd": "command", "proto": "network_protocol", "via": "via", "line": "line", "acl": "acl"}
+
+
+def _cisco_ok() -> bool:
+    """cisco_ios reads a text as _logfast_cisco.c does: the same patterns and group fields."""
+    if _logfast is None or _cisco_patterns() != tuple(_logfast.CISCO_PATTERNS):
+        return False
+    if {k: v[0] for k, v in cisco_ios._GROUP_FIELDS.items()} != _GROUPS:
+        return False
+    conv = {k: v[1] for k, v in cisco_ios._GROUP_FIELDS.items()}
+    return conv["port"] is base.digits and conv["cmd"] is str.strip and conv["proto"] is base.transport
+
+
+def _cisco_routes() -> dict[str, tuple[Output, Output]]:
+    """service -> the outputs of cisco_parsed's events (without and with the firewall category)."""
+    out: dict[str, tuple[Output, Output]] = {}
+    for svc in {*cisco_ios._CISCO_SVC.values(), "syslog"}:
+        services = (svc, "syslog") if svc != "syslog" else ("syslog",)
+        out[svc] = (_output("cisco", LogSource("cisco", services)),
+                    _output("cisco", LogSource("cisco", services, ("firewall",))))
+    return out
+
+
+def _logsource(spec: ParserSpec, services: tuple[str, ...], categories: tuple[str, ...]) -> LogSource | None:
+    for ls in spec.logsources:
+        if ls.services == services and ls.categories == categories:
+            return ls
+    return None
+
+
+def make(lp: LineParser) -> Any:
+    """The C reader of `lp`, or None when the extension is not built or the registry, the
+    parsers or LogEvent are not what the C was written for."""
+    if _logfast is None or not hasattr(_logfast, "Reader") or set(LogEvent.__slots__) != _SLOTS:
+        return None
+    d = lp.dispatch
+    outputs: list[Output | None] = [None] * len(_logfast.BODIES)
+    for k, (name, ls) in d.c_outputs.items():
+        outputs[k] = _output(name, ls)
+    plans: dict[str, int] = {}
+    audit_state: Any = None
+    access_out: Output | None = None
+    audit_outs: tuple[Output | None, Output | None] = (None, None)
+    for ch, entries in d.by_line_start.items():
+        first, spec0, plan = entries[0][0], entries[0][2], 0
+        if first is web.parse_access:
+            plan = _PLAN_ACCESS
+        elif first is paloalto.parse_paloalto and len(entries) > 1 and entries[1][0] is web.parse_access:
+            plan = _PLAN_ACCESS_AFTER_PALOALTO
+        elif (first is auditd.parse_audit and type(entries[0][1]) is auditd.AuditdState
+              and audit_state in (None, entries[0][1])):
+            plan = _PLAN_AUDIT
+            audit_state = entries[0][1]
+            plain = _logsource(spec0, ("auditd",), ())
+            proc = _logsource(spec0, ("auditd",), ("process_creation",))
+            audit_outs = (_output(spec0.name, plain) if plain else None,
+                          _output(spec0.name, proc) if proc else None)
+        if plan in (_PLAN_ACCESS, _PLAN_ACCESS_AFTER_PALOALTO):  # (parse_access's file lines: no app)
+            spec = entries[0 if plan == _PLAN_ACCESS else 1][2]
+            web_ls = _logsource(spec, (), ("webserver",))
+            if web_ls is None:
+                plan = 0
+            else:
+                access_out = _output(spec.name, web_ls)
+        plans[ch] = plan
+    cisco = d.by_name.get("cisco")
+    cisco_on = cisco is not None and cisco[0] is cisco_ios.parse_cisco and _cisco_ok()
+    markers, prefixes = d.ahead("cisco") if cisco_on else ((), ())
+    if not all(w.isascii() for w in (*markers, *prefixes)):
+        # a non-ASCII marker can never be in an ASCII line; drop them (the C reads ASCII lines only)
+        markers = tuple(w for w in markers if w.isascii())
+        prefixes = tuple(w for w in prefixes if w.isascii())
+    return _logfast.Reader(
+        event_type=LogEvent, default_host=lp.default_host, tz=lp.tz, programs=d.c_programs,
+        outputs=tuple(outputs), file_plans=plans, file_outputs=(access_out, *audit_outs),
+        audit_state=audit_state, time_module=time, minute_epochs=syslog._minute_epochs,
+        year_span=syslog.year_span, cisco=cisco_on,
+        zone_of=functools.partial(zones.zone, names=lp.zone_names), protos=dict(base.IANA_PROTO),
+        cisco_svc=dict(cisco_ios._CISCO_SVC), sys_aaa=tuple(cisco_ios._SYS_AAA), cisco_routes=_cisco_routes(),
+        ahead=tuple(w for w in markers if w), prefixes=tuple(w for w in prefixes if w))

@@ -1,0 +1,467 @@
+"""The whole-line C reader (_logfast.Reader: a line to its finished LogEvent) and the Cisco text's
+fields in C (_logfast.cisco_fields) give exactly what the pure-Python path gives, which stays the
+reference: every slot of every event (raw, fields with their values, types and key order, host,
+time to the bit, logsource, parser, source, route key, the lowercase cache, `origin` unset), the
+repeat count, the auditd state the lines leave behind, and the zone names counted.
+
+Lines: SEKOIA's samples and the fuzz seeds; the sshd, netfilter, access, audit and Cisco grammars
+of the twin tests with their near misses; Cisco texts built from every extractor's shape with
+the readings `re` backtracks into (addresses before `:`, `(` and `)`, optional groups before a
+required tail) and their near misses; tens of thousands of mutations (NUL, tabs, non-ASCII,
+truncation, splices, huge lines); every line as a file line and as a network message, through
+LineParser.events and through ruletest.parse_lines (which calls the reader directly)."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+from unittest import mock
+
+import pytest
+
+from nocsoc.collectors.logs import parsers as parsers_mod
+from nocsoc.collectors.logs import reader
+from nocsoc.collectors.logs.parsers import LineParser, base, cisco_ios
+from nocsoc.collectors.logs.ruletest import parse_lines
+from nocsoc.events import LogEvent
+from tests.collectors.logs import test_logfast_cisco as tc
+from tests.collectors.logs import test_logfast_lines as tl
+from tests.collectors.logs.test_fuzz import ALL_SEEDS
+from tests.collectors.logs.test_logfast_lines import _mutate, _python_only
+
+logfast = pytest.importorskip("nocsoc.collectors.logs._logfast",
+                              reason="C accelerator not built (tests/test_speedups.py says so)")
+
+NOW = 1_795_568_523.25  # the receive clock both paths read (2026-11-25): times compare exactly
+_MISSING = object()
+
+
+def _slots(e: LogEvent) -> tuple[Any, ...]:
+    return (e.raw, e.host, e.parser, e.product, e.services, e.categories, e.source, e.route_key,
+            list(e.fields.items()), [type(v) for v in e.fields.values()], e.time, type(e.time), e._low,
+            getattr(e, "origin", _MISSING))
+
+
+def _audit_state(lp: LineParser) -> Any:
+    st = lp.state.get("auditd")
+    return None if st is None else (list(st.syscalls.items()), list(st.procs.items()))
+
+
+def _same_minute(a: list[Any], b: list[Any]) -> bool:
+    """Equal but for the times, which are within a minute of each other."""
+    if len(a) != len(b) or a[-1] != b[-1]:
+        return False
+    return all(x[:10] == y[:10] and x[11:] == y[11:] and (x[10] == y[10] or abs(x[10] - y[10]) <= 60)
+               for x, y in zip(a[:-1], b[:-1], strict=True))
+
+
+def compare(lines: list[str], zone_names: dict[str, int] | None = None, default_host: str = "h") -> int:
+    """Assert both paths agree on every line, as a file line and as network messages (with and
+    without a sender), at one fixed receive clock: LineParser.events with the reader, the reader
+    called alone (as parse_lines does; events where it declines), and the pure-Python path, each
+    with its own LineParser (auditd's state is per input). How many events the reader built."""
+    with mock.patch("time.time", return_value=NOW):
+        lp_c, lp_r, lp_py = (LineParser(default_host=default_host, zone_names=zone_names) for _ in range(3))
+        read = lp_r.fast()
+        assert lp_c.fast() is not None and read is not None
+        claimed = 0
+        for line in lines:
+            for network, sender in ((False, ""), (True, ""), (True, "192.0.2.1")):
+                got = [_slots(e) for e in lp_c.events(line, sender=sender, network=network)] + [lp_c.repeat]
+                alone = read(line, sender, "file", network)
+                claimed += alone is not None
+                if alone is not None:
+                    by_reader = [_slots(alone), 1]
+                else:
+                    by_reader = [_slots(e) for e in lp_r.events(line, sender=sender, network=network)]
+                    by_reader.append(lp_r.repeat)
+                with _python_only():
+                    want = [_slots(e) for e in lp_py.events(line, sender=sender, network=network)]
+                    want.append(lp_py.repeat)
+                # (a line the reader leaves: some parsers read datetime.now(), which the fixed clock
+                # leaves alone; the C paths below the reader read time.time())
+                for mine in (got, by_reader):
+                    assert mine == want if alone is not None else _same_minute(mine, want), (
+                        network, sender, line[:400], mine, want)
+        assert lp_c.unknown_zones == lp_py.unknown_zones
+        assert _audit_state(lp_c) == _audit_state(lp_py) == _audit_state(lp_r)
+    return claimed
+
+
+def compare_parse_lines(lines: list[str]) -> int:
+    """ruletest.parse_lines (the reader called directly, then LineParser.events) against Python."""
+    with mock.patch("time.time", return_value=NOW):
+        lp_c, lp_py = LineParser(default_host="h"), LineParser(default_host="h")
+        got = [_slots(e) for e in parse_lines(lines, lp_c)]
+        with _python_only():
+            want = [_slots(e) for e in parse_lines(lines, lp_py)]
+        assert _audit_state(lp_c) == _audit_state(lp_py)
+    assert len(got) == len(want)
+    for g, w in zip(got, want, strict=True):  # (times exact where the reader read: compare() says so)
+        assert _same_minute([g, 1], [w, 1]), (g, w)
+    return len(got)
+
+
+def test_the_switch_turns_the_reader_off() -> None:
+    """The comparisons mean something only if `_python_only` turns the reader off too."""
+    assert "_c_reader" in {k for m, k in tl._c_refs() if m is parsers_mod}
+    lp = LineParser(default_host="h")
+    line = "Nov 25 01:02:03 web1 sshd[7]: Failed password for root from 203.0.113.5 port 22 ssh2"
+    assert lp.fast() is not None and lp.fast()(line, "", "file", False) is not None  # type: ignore[misc]
+    with _python_only():
+        assert lp.fast() is None
+
+
+def test_the_reader_builds_events_as_logevent_does() -> None:
+    """The same slots as LogEvent(...) with the same arguments: none missing, `origin` unset."""
+    lp = LineParser(default_host="h")
+    read = lp.fast()
+    assert read is not None
+    ev = read("<38>Nov 25 01:02:03 web1 sshd[7]: Invalid user x from 1.2.3.4 port 22", "", "syslog", True)
+    assert ev is not None and type(ev) is LogEvent
+    ref = LogEvent(ev.raw, dict(ev.fields), host=ev.host, time=ev.time, product=ev.product,
+                   services=ev.services, categories=ev.categories, parser=ev.parser, source=ev.source)
+    assert _slots(ev) == _slots(ref)
+    assert not hasattr(ev, "origin")
+    assert ev.lower("user") == "x" and ev.lowered() == {"user": "x"}
+    ev.origin = "p1"  # (a bus detector sets it)
+    assert ev.origin == "p1"
+
+
+def test_no_reader_when_logevent_or_cisco_ios_change(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The reader is built only for what its C was written for: LogEvent's slots, cisco_ios's
+    patterns and group fields (a changed pattern turns the Cisco path off, not wrong)."""
+    assert reader._cisco_ok()
+    import re
+
+    changed = [*cisco_ios._EXTRACT]
+    changed[3] = (changed[3][0], re.compile(changed[3][1].pattern + "x"))
+    monkeypatch.setattr(cisco_ios, "_EXTRACT", changed)
+    assert not reader._cisco_ok()
+    monkeypatch.undo()
+    assert reader._cisco_ok()
+    monkeypatch.setitem(cisco_ios._GROUP_FIELDS, "acl", ("acl_name", cisco_ios._plain))
+    assert not reader._cisco_ok()
+    monkeypatch.undo()
+    monkeypatch.setattr(reader, "_SLOTS", reader._SLOTS | {"extra"})
+    assert reader.make(LineParser(default_host="h")) is None
+
+
+def test_sample_and_seed_lines_read_the_same() -> None:
+    compare(list(ALL_SEEDS))
+    compare_parse_lines(list(ALL_SEEDS))
+
+
+def _mix(seed: int, n: int) -> list[str]:
+    """A day's mix as the bench's (sshd and kernel lines, access lines, audit records in pairs,
+    Cisco IOS lines), as the daemons write them."""
+    rnd = random.Random(seed)
+    out: list[str] = []
+    serial = 1000
+    while len(out) < n:
+        k = rnd.random()
+        if k < 0.45:
+            out.append(tl._plain(rnd))
+        elif k < 0.75:
+            out.append(tl._plain_access(rnd))
+        elif k < 0.9:
+            serial += 1
+            stamp = f"1795568523.{serial % 1000:03d}:{serial}"
+            out.append(f"type=SYSCALL msg=audit({stamp}): arch=c000003e syscall=59 success=yes exit=0 "
+                       f'ppid={rnd.randint(1, 50)} pid={rnd.randint(1, 50)} auid=1000 uid=0 comm="bash" '
+                       'exe="/usr/bin/bash" key="exec"')
+            out.append(f'type=EXECVE msg=audit({stamp}): argc=3 a0="bash" a1="-c" a2="id"')
+        else:
+            text = rnd.choice([
+                f"%SEC_LOGIN-4-LOGIN_FAILED: Login failed [user: {rnd.choice(CUSERS)}] [Source: 203.0.113.9] "
+                "[localport: 22] [Reason: Login Authentication Failed] at 01:02:03 ICT Wed Nov 25 2026",
+                f"%LINK-3-UPDOWN: Interface GigabitEthernet0/{rnd.randint(1, 9)}, changed state to down",
+                "%SYS-5-CONFIG_I: Configured from console by noc on vty0 (10.0.0.10)",
+                "%PARSER-5-CFGLOG_LOGGEDCMD: User:noc  logged command:show running-config"])
+            out.append(f"<189>{len(out)}: core-dx1: Nov 25 0{rnd.randint(0, 9)}:1{rnd.randint(0, 9)}:"
+                       f"{rnd.randint(10, 59)}.001 ICT: {text}")
+    return out[:n]
+
+
+def test_a_days_mix_reads_the_same() -> None:
+    """The bench's kind of mix (sshd, access, audit, netfilter, Cisco): every line read in C."""
+    lines = _mix(31, 6_000)
+    assert compare(lines) > 5_500
+    assert compare_parse_lines(lines) == 6_000
+
+
+def test_twin_grammars_read_the_same() -> None:
+    """The sshd/netfilter, access and audit grammars of the twin tests, and their mutations."""
+    rnd = random.Random(21)
+    lines = tl._generated(22, 6_000)
+    lines += [tl._access(rnd) for _ in range(3_000)] + [tl._plain_access(rnd) for _ in range(1_000)]
+    lines += ["1" + tl._plain_access(rnd)[1:] for _ in range(300)]  # after Palo Alto's refusal
+    lines += ["1," + tl._plain_access(rnd)[2:] for _ in range(100)]  # not refused: Python
+    lines += [tl._access(rnd).replace(" ", "|Palo Alto Networks| ", 1) for _ in range(100)]
+    for serial in range(1, 2_001):
+        lines.append(f"type=SYSCALL msg=audit(1795568523.{serial % 1000:03d}:{serial}): arch=c000003e "
+                     f"syscall=59 success=yes exit=0 ppid={rnd.randint(100, 130)} "
+                     f"pid={rnd.randint(100, 130)} "
+                     f'auid=1000 uid={rnd.choice(["0", "1000"])} comm="bash" exe="/usr/bin/bash" key="exec"')
+        lines.append(tl._audit(rnd, serial))
+    base_lines = list(lines)
+    lines += [_mutate(rnd, rnd.choice(base_lines)) for _ in range(8_000)]
+    assert compare(lines) > 12_000
+    compare_parse_lines(lines[:6_000])
+
+
+def test_audit_state_is_the_inputs() -> None:
+    """SYSCALL records remembered by serial join their EXECVE, and an EXECVE its parent's, across
+    the C and Python paths in turn (one state), with the memory bounded as AuditdState says."""
+    rnd = random.Random(5)
+    lines = []
+    for serial in range(1, 3_001):
+        pid, ppid = 1000 + serial, 1000 + max(1, serial - rnd.randint(1, 5))
+        exe = rnd.choice(['"/usr/bin/bash"', tl._hex("/tmp/my tool"), '""'])
+        lines.append(f"type=SYSCALL msg=audit(1795568523.{serial % 1000:03d}:{serial}): arch=c000003e "
+                     f"syscall=59 success=yes exit=0 ppid={ppid} pid={pid} auid=1000 uid=0 comm=\"bash\" "
+                     f'exe={exe} key="exec"')
+        args = rnd.choice(['argc=2 a0="ls" a1="-la"', "argc=1 a0=" + tl._hex("/tmp/x y"), "argc=0",
+                           'argc=3 a0="sh" a1="-c" a2="id"'])
+        lines.append(f"{rnd.choice(['', 'node=web1 '])}type=EXECVE msg=audit(1795568523.{serial % 1000:03d}:"
+                     f"{rnd.choice([serial, serial, serial + 1])}): {args}")
+    with mock.patch("time.time", return_value=NOW):
+        lp_c, lp_py = LineParser(default_host="h"), LineParser(default_host="h")
+        for lp in (lp_c, lp_py):
+            lp.state["auditd"].remember = 500
+        for k, line in enumerate(lines):
+            got = [_slots(e) for e in lp_c.events(line)]
+            if k % 3 == 0:  # now and then the Python path on the same state
+                with _python_only():
+                    got = [_slots(e) for e in lp_c.events(line)]
+            with _python_only():
+                want = [_slots(e) for e in lp_py.events(line)]
+            assert got == want, (line, got, want)
+        assert _audit_state(lp_c) == _audit_state(lp_py)
+        assert len(lp_c.state["auditd"].syscalls) == 500 and len(lp_c.state["auditd"].procs) <= 500
+    parents = sum("ParentImage" in e.fields for e in parse_lines(lines, LineParser(default_host="h")))
+    assert parents > 1_000  # the joins were exercised
+
+
+# --- Cisco: the text's fields ------------------------------------------------------------------
+
+IPS = ["10.0.0.1", "203.0.113.7", "1.2.3.4", "1234.5.6.7", "1.2.3", "1.2.3.4.5", "::1", "fe80::1",
+       "2001:db8::5", "::ffff:1.2.3.4", "a:b", "abc:", ":", "::", "g::1", "1.2.3.4:22", "10.0.0.1(22)",
+       "1.2.3.45678", "999.1.1.1", "host.example", "FE80::A:b", "1:2", "12345::", "1.2.3.4a", "::1)",
+       "dead:beef::", "1.2.3.4.", "0::0:0:0:0:0:0:0",
+       "a:b:c:d:e:f:1:2:3", "12345:1:2", "1::2%eth0", "1::2%", "1::2%a%b", "1.2.3.4%x", "::1:", "1..2.3"]
+CUSERS = ["noc", "admin", "a@b", "x(y", "", "@", "a b", "jdoe", "user:1", "'q'", "-", "a)b", "x'", "admin:"]
+WORDS = ["console", "vty0", "x@vty1", "@", "@x", "a@", "(", "10.0.0.9@vty0", "a b", "tty2", "", "host@",
+         "x(y"]
+CMDS = ["show running-config", " no logging console ", "", "interface Gi0/1 <cr>", " <cr>", "x <cr> y",
+        "<cr>",
+        "show ip  ", "  "]
+PORTS = ["22", "0", "65535", "007", "1" + "9" * 17, "1" + "9" * 18, "", "x", "2a"]
+PROTOS = ["tcp", "udp", "6", "17", "TCP", "icmp", "gre", "89", "x_1", "Tcp", "", "1" * 70, "T" * 70]
+ACTS = ["permitted", "denied", "Denied", "permit", "dropped"]
+IFACES = ["GigabitEthernet0/1", "Gi1/0/1.100", "Vlan1", "Tu:1", "a-b", "", "x y", "Eth1/1"]
+STATES = ["up", "down", "administratively down", "up ", "up  ", " ", "  ", "up.", "", "a_b 1", "down ."]
+URLS = ["https://a/b", "http://x", "x://", "ftp://a b", "a", "https://h/p?q", "", "://x", "1://2"]
+LPORTS = ["22", " 22 ", "+5", "-3", "1_000", "1__0", "99999999999999999999999", "x", "", "0x10", "1 2", "٣"]
+
+
+def _pick(rnd: random.Random, seq: list[str]) -> str:
+    return rnd.choice(seq)
+
+
+def _cisco_piece(rnd: random.Random) -> str:
+    ip, user, w = (lambda: _pick(rnd, IPS)), (lambda: _pick(rnd, CUSERS)), (lambda: _pick(rnd, WORDS))
+    port, n = (lambda: _pick(rnd, PORTS)), (lambda: str(rnd.randint(0, 99)))
+
+    def gip() -> str:  # mostly an address the forms with a tail after it can match
+        return ip() if rnd.random() < 0.3 else rnd.choice(IPS[:3] + IPS[6:10])
+
+    def gport() -> str:
+        return port() if rnd.random() < 0.3 else str(rnd.randint(0, 65535))
+
+    forms = [
+        lambda: f"Configured from {w()} by {user()} on {w()} ({ip()})",
+        lambda: f"Configured from {w()} by {user()}",
+        lambda: f"Configured from {w()} by  {user()} on {w()}",
+        lambda: f"Configured from {w()} by {user()} on {w()}@{w()} ({ip()}){rnd.choice(['', ')', ' x'])}",
+        lambda: f"Configured programmatically by process {w()} from {w()} as {user()} on {w()}",
+        lambda: f"Configured programmatically by process x from a b from {w()} as {user()}",
+        lambda: f"Configured programmatically by process from  as {user()}",
+        lambda: f"by {w()} on {w()}@{w()}",
+        lambda: f"User:{user()}{rnd.choice(['  ', ' ', ''])}logged command:{_pick(rnd, CMDS)}",
+        lambda: f"User:{user()}{rnd.choice([' ', '', '  '])}executed the command:{_pick(rnd, CMDS)}",
+        lambda: (f"Username: {user()}{rnd.choice(['', f' Privilege level: {n()}', ' Privilege level: '])}"
+                 f"{rnd.choice(['', ' Command: ' + _pick(rnd, CMDS), ' Command:x'])}"),
+        lambda: f"username: {user()}",
+        lambda: f"{rnd.choice(['', 'Login'])} by {user()} on {w()} ({ip()}){rnd.choice(['', ')', 'x'])}",
+        lambda: f"User '{user()}{rnd.choice(['', chr(39)])}",
+        lambda: f"for user '{user()}{rnd.choice(['', chr(39)])}",
+        lambda: f"User {user()} has exited tty session {n()}({ip()}){rnd.choice(['', ')'])}",
+        lambda: (f"tty {n()} ({gip()}){rnd.choice(['', ')'])}{rnd.choice(['', ')'])}"
+                 f"{rnd.choice(['', ',', ',,'])}"
+                 f"{rnd.choice([' user ', ' user  ', 'user '])}{user()}"),
+        lambda: f"from {ip()}:{port()}",
+        lambda: f"from {ip()}{rnd.choice([':', ': ', '::'])}{port()}",
+        lambda: f"Session {rnd.choice(['', 'request ', 'request request ', 'x '])}from {ip()}",
+        lambda: (f"list {w()} {_pick(rnd, ACTS)} {_pick(rnd, PROTOS)} {gip()}({gport()})"
+                 f"{rnd.choice(['', ' (Gi0/1 0011.2233.4455)', ' (x', ' ()'])} -> {gip()}({gport()}), "
+                 "1 packet"),
+        lambda: (f"list {w()} {_pick(rnd, ACTS)} {rnd.choice(['', _pick(rnd, PROTOS) + ' '])}{ip()}"
+                 f"{rnd.choice(['', ' -> ' + ip(), ' ->' + ip()])}"),
+        lambda: f"Logging to host {ip()}{rnd.choice(['', ' port ' + port(), ' port'])}",
+        lambda: f"Duplicate address {ip()} on Vlan1",
+        lambda: f"Sticky ARP entry: {ip()}",
+        lambda: f"duplicate of local, {ip()}",
+        lambda: f"for {rnd.choice(['illegal', 'invalid', 'bad'])} user {user()} from {ip()}",
+        lambda: "illegal user",
+        lambda: f"Authentication failed from {ip()}",
+        lambda: f"via NETCONF user {user()}",
+        lambda: f"RPC '{_pick(rnd, URLS)}{rnd.choice(['', chr(39)])}",
+        lambda: f"({_pick(rnd, URLS)}{rnd.choice([')', '', ' )'])}",
+        lambda: f"Interface {_pick(rnd, IFACES)}, changed state to {_pick(rnd, STATES)}",
+        lambda: f"[{rnd.choice(['user', 'USER', 'Source', 'localport', 'Reason', 'x', ''])}: "
+                f"{rnd.choice([user(), ip(), _pick(rnd, LPORTS), 'a [b: c'])}{rnd.choice([']', ''])}",
+    ]
+    return rnd.choice(forms)()
+
+
+FACS = ["SEC_LOGIN", "SSH", "SYS", "AAA", "LINK", "X-Y", "IP-TCP", "BGP", "SEC", "DMI", "PARSER", "VSHD",
+        "IP-TCP-X",
+        "AUTHPRIV", "LINEPROTO", "A_B"]
+MNS = ["LOGIN_FAILED", "LOGIN_SUCCESS", "SSH2_USERAUTH", "QUIET_MODE_ON", "QUIET_MODE_OFF", "AUTH_PASSED",
+       "PRIV_AUTH_FAIL", "CONFIG_I", "UPDOWN", "AUTHFAIL", "IPACCESSLOGP", "LOGOUT", "CFGLOG_LOGGEDCMD",
+       "PASS"]
+TAILS = ["", " Succeeded", " failed.", " FAILED . .", " succeeded ", "Failed", " x", ". .", " SUCCEEDED."]
+
+
+def _cisco_text(rnd: random.Random) -> str:
+    parts = [_cisco_piece(rnd) for _ in range(rnd.choice([1, 1, 2, 3]))]
+    text = rnd.choice([" ", ", ", "; ", " x "]).join(parts) + rnd.choice(TAILS)
+    if rnd.random() < 0.2:  # a printable character here and there
+        k = rnd.randint(0, len(text))
+        text = text[:k] + rnd.choice(" :()[]@'-.,>_aZ09%") + text[k:]
+    if rnd.random() < 0.1:
+        text = text[: rnd.randint(0, len(text))]
+    return text
+
+
+def _cisco_message(rnd: random.Random) -> str:
+    spaces = rnd.choice([" ", "", "  "])
+    return f"%{rnd.choice(FACS)}-{rnd.randint(0, 7)}-{rnd.choice(MNS)}:{spaces}{_cisco_text(rnd)}"
+
+
+def _fields_items(fields: dict[str, object]) -> list[tuple[str, object, type]]:
+    return [(k, v, type(v)) for k, v in fields.items()]
+
+
+def test_cisco_fields_read_as_cisco_parsed() -> None:
+    """cisco_fields against parse_cisco on ~40,000 messages built from every extractor's shape."""
+    rnd = random.Random(17)
+    seen: set[str] = set()
+    hits = [0] * len(cisco_ios._EXTRACT)
+    for _ in range(40_000):
+        msg = _cisco_message(rnd)
+        got = logfast.cisco_fields(msg, base.IANA_PROTO)
+        want = cisco_ios.parse_cisco(msg)
+        assert want is not None, msg
+        if got is None:  # (only text with a character outside printable ASCII is declined)
+            assert not (msg.isascii() and msg.isprintable()), msg
+            continue
+        fields, firewall = got
+        assert _fields_items(fields) == _fields_items(want.fields), msg
+        assert firewall == (want.categories == ("firewall",)), msg
+        seen |= set(fields)
+        text = msg.split(":", 1)[1].lstrip(" ")
+        for k, (guard, rx) in enumerate(cisco_ios._EXTRACT):
+            hits[k] += guard in text and rx.search(text) is not None
+    # every extractor matched often, and every field was met: the test exercises each of them
+    assert min(hits) > 150, str(hits)
+    assert {"user", "src_ip", "src_host", "src_port", "dst_ip", "dst_port", "c-uri", "command",
+            "network_protocol", "via", "line", "acl", "action", "blocked", "interface", "state", "reason",
+            "outcome"} <= seen
+
+
+def test_cisco_fields_decline_what_is_not_theirs() -> None:
+    assert logfast.cisco_fields("x %SYS-5-X: y", {}) is None  # not at the start
+    assert logfast.cisco_fields("%SYS-5-X: é", {}) is None
+    assert logfast.cisco_fields("%SYS-5-X: a\tb", {}) is None
+    assert logfast.cisco_fields("%SYS-8-X: a", {}) is None
+    assert logfast.cisco_fields("%sys-5-X: a", {}) is None
+
+
+def test_cisco_lines_read_the_same() -> None:
+    """Whole Cisco lines: the twin test's headers around the texts above, SEKOIA's samples."""
+    rnd = random.Random(23)
+    lines = [tc._cisco(rnd) for _ in range(2_000)]
+    lines += [f"<189>{rnd.randint(0, 999)}: {rnd.choice(['sw1', 'core-dx1'])}: Nov {rnd.randint(1, 30)} "
+              f"{rnd.randint(0, 23):02d}:{rnd.randint(0, 59):02d}:{rnd.randint(0, 59):02d}."
+              f"{rnd.randint(0, 999):03d}{rnd.choice(['', ' ICT', ' UTC', ' CST', ' XYZ'])}: "
+              f"{_cisco_message(rnd)}" for _ in range(4_000)]
+    try:
+        bodies = tc._sample_bodies()
+    except pytest.skip.Exception:
+        bodies = []
+    lines += bodies + ["<189>" + b for b in bodies] + [tc._wrapped(rnd, b) for b in bodies for _ in range(5)]
+    assert compare(lines) > 4_000
+    assert compare(lines[:1_500], zone_names={"CST": 480, "XYZ": -60}) > 600
+    compare_parse_lines(lines[:3_000])
+
+
+def test_mutated_lines_read_the_same() -> None:
+    """Mutations of every kind of line above (NUL, tabs, newlines, non-ASCII, cuts, splices)."""
+    rnd = random.Random(29)
+    base_lines = _mix(32, 2_000) + [tc._cisco(rnd) for _ in range(500)] + tl._generated(30, 500)
+    lines = [_mutate(rnd, rnd.choice(base_lines)) for _ in range(16_000)]
+    assert compare(lines) > 4_000
+    compare_parse_lines(lines[:4_000])
+
+
+def test_odd_and_huge_lines() -> None:
+    sshd = "<38>Nov 25 01:02:03 web1 sshd[7]: Failed password for root from 203.0.113.5 port 22 ssh2"
+    cisco = "<189>12: sw1: Nov 25 01:02:03.001 ICT: %SYS-5-CONFIG_I: Configured from console by noc on vty0"
+    access = '198.51.100.7 - - [25/Nov/2026:08:12:01 +0700] "GET / HTTP/1.1" 200 12 "-" "curl/8"'
+    audit = 'type=SYSCALL msg=audit(1795568523.1:7): pid=1 ppid=1 uid=0 comm="sh" exe="/bin/sh"'
+    lines = []
+    for line in (sshd, cisco, access, audit):
+        lines += [line, line + "\x00", line + "\r\n", line + "\n", line + " é", line.replace(" ", "\t", 1),
+                  line + "\udcff", line + " " + "x" * 100_000, line.replace("1", "1" * 50_000, 1),
+                  "\ufeff" + line]
+    lines += ["", "<", "<1>", "x" * 100_000, "1" * 100_000, "t" * 100_000, "%" * 100_000,
+              "<189>1: a: Nov 25 01:02:03 ICT: %" + "A-" * 30_000 + "5-X: y",
+              "<189>1: a: Nov 25 01:02:03 ICT: %SYS-5-X: " + "from 1" * 20_000,
+              "<189>1: a: Nov 25 01:02:03 ICT: %SYS-5-X: from " + ":" * 100_000,
+              "<189>1: a: Nov 25 01:02:03 ICT: %SYS-5-X: " + "list a denied tcp " + "1:" * 30_000,
+              "<189>1: a: Nov 25 01:02:03 ICT: %SYS-5-X: " + "[user: " * 20_000]
+    compare(lines)
+    compare_parse_lines([ln for ln in lines if ln])
+
+
+def test_a_leap_second_or_impossible_day_goes_to_python() -> None:
+    """Stamps the Python path answers without a date (or through its datetime path) are left to it."""
+    lines = ["Nov 25 01:02:60 web1 sshd[7]: Invalid user x from 1.2.3.4",
+             "Feb 30 01:02:03 web1 sshd[7]: Invalid user x from 1.2.3.4",
+             "Nov 25 25:61:03 web1 sshd[7]: Invalid user x from 1.2.3.4",
+             "<189>1: sw1: Feb 29 01:02:03.5 ICT: %SYS-5-CONFIG_I: x",
+             "<189>1: sw1: Nov 25 01:02:60 ICT: %SYS-5-CONFIG_I: x"]
+    lp = LineParser(default_host="h")
+    read = lp.fast()
+    assert read is not None
+    with mock.patch("time.time", return_value=NOW):
+        for line in lines:
+            assert read(line, "", "file", False) is None, line
+    compare(lines)
+
+
+def test_record_times_read_as_float_does() -> None:
+    """An audit record's `msg=audit(SECONDS.FRACTION:serial)` and a Cisco stamp's fraction, read
+    in C (an exact integer over a power of ten when 15 digits or fewer): float() of the text."""
+    rnd = random.Random(37)
+    lines = []
+    for serial in range(1, 4_001):
+        whole = str(rnd.randint(0, 10 ** rnd.randint(0, 19)))
+        frac = "".join(rnd.choice("0123456789") for _ in range(rnd.randint(0, 12)))
+        ts = f"{whole}.{frac}" if frac else whole
+        lines.append(f'type=USER_LOGIN msg=audit({ts}:{serial}): pid=1 uid=0 acct="root" res=success')
+        lines.append(f"<189>{serial}: sw1: Nov 25 01:02:03.{frac or '0'} ICT: %SYS-5-CONFIG_I: "
+                     "Configured from console by noc on vty0")
+    assert compare(lines) > 6_000
