@@ -91,15 +91,17 @@ class FieldScan:
     ~1-3 us a scan, its tables rarely in cache), and its lowercase, remembered with it, fills
     the event's lowercase cache for the rules."""
 
-    __slots__ = ("exact", "field", "memo", "pattern_rules", "scan", "unions")
+    __slots__ = ("exact", "field", "memo", "pattern_rules", "scan", "short", "unions")
 
     def __init__(self, fname: str, scan: Callable[[str, bool], list[tuple[int, int, int]]] | None,
                  pattern_rules: list[tuple[int, ...]],
-                 exact: dict[str, tuple[int, ...]] | None = None) -> None:
+                 exact: dict[str, tuple[int, ...]] | None = None,
+                 short: tuple[tuple[str, tuple[int, ...]], ...] = ()) -> None:
         self.field = fname
         self.scan = scan
         self.pattern_rules = pattern_rules
         self.exact = exact
+        self.short = short  # needles too short for the automaton (see _SHORT_NEEDLE), with their slots
         self.memo: dict[str, tuple[str, list[tuple[int, ...]]]] = {}
         # slots a value admitted -> one tuple of them, kept as long as this gate (never
         # cleared: `Route.candidates` keys on the ids of what `admitted` returns)
@@ -126,6 +128,9 @@ class FieldScan:
         if self.scan is not None and low:
             pr = self.pattern_rules
             got += [pr[h[0]] for h in self.scan(low, True)]
+        for needle, idx in self.short:
+            if needle in low:
+                got.append(idx)
         if len(got) > 1:
             got = self._one(got)
         # only str keys: 1, 1.0 and True are one dict key but lowercase differently
@@ -144,15 +149,18 @@ _MEMO_VALUE_CHARS = 512  # longer values are scanned every time
 @dataclass(slots=True)
 class Route:
     """The rules one kind of event meets, in load order. Rules without needles run on every
-    event; the others are gated by ONE Aho-Corasick scan per event over the needles of all of
-    them (keywords and field values alike, see `required_needles`): only rules one of whose
-    needles occurs run their predicate."""
+    event; the others are gated by their needles (see `required_needles`): each field's needles
+    searched in that field's value (`FieldScan`, remembered per value), the keywords in the raw
+    line by ONE Aho-Corasick scan; only rules one of whose needles occurs run their predicate."""
 
     rules: list[CompiledRule]
     always: tuple[int, ...]  # indexes into `rules` of the ungated ones
     calls: list[Call] = field(default_factory=list)  # (rule, its function as `process` calls it)
     # one automaton over every needle; None when no rule of the route has needles
     scan: Callable[[Any, bool], list[tuple[int, int, int]]] | None = None
+    # keyword needles too short for `scan` (see _SHORT_NEEDLE): each tested with `in` on the
+    # haystack (bytes or str, as `haystack` gives), with the gate slots it admits
+    short: tuple[tuple[Any, tuple[int, ...]], ...] = ()
     pattern_rules: list[tuple[int, ...]] = field(default_factory=list)  # needle -> rule indexes
     haystack: Callable[[LogEvent], Any] = LogEvent.raw_lower  # what `scan` searches (str or bytes)
     # whole-value needles: (field, lowercased value -> rule indexes), one dict lookup per field
@@ -191,8 +199,6 @@ class Route:
 
 _MAX_MERGED = 4096  # candidate sets remembered per route
 _DFA_NEEDLES = 500  # automata with this many needles scan with a DFA
-_PER_FIELD_NEEDLES = 500  # routes with this many needles scan each field on its own
-_MAX_PICKED_FIELDS = 3  # beyond this, joining all values in C beats picking them in Python
 
 
 def build_route(rules: list[CompiledRule]) -> Route:
@@ -201,8 +207,6 @@ def build_route(rules: list[CompiledRule]) -> Route:
     were admitted."""
     always: list[int] = []
     by_needle: dict[str, set[int]] = {}
-    keywords = False
-    fnames: dict[str, None] = {}
     exact: dict[str, dict[str, set[int]]] = {}
     gates = _gates(rules)
     for slot, gate, exact_k in gates:
@@ -211,30 +215,17 @@ def build_route(rules: list[CompiledRule]) -> Route:
                 exact.setdefault(f, {}).setdefault(n, set()).add(slot)
                 continue
             by_needle.setdefault(n, set()).add(slot)
-            if f is None:
-                keywords = True
-            else:
-                fnames[f] = None
     always = [i for i, r in enumerate(rules) if not r.needles]
     calls = [_call(r) for r in rules]
     route = Route(rules, tuple(always), calls, plain=[calls[i] for i in always],
                   two=frozenset(s - len(rules) for s, _, _ in gates if s >= len(rules)))
     route.exact = [(f, {v: tuple(sorted(idx)) for v, idx in table.items()}) for f, table in exact.items()]
-    if len(by_needle) >= _PER_FIELD_NEEDLES or (keywords and len(fnames) > _MAX_PICKED_FIELDS):
-        # keywords with many fields: the haystack would be the raw line lowered as str, then
-        # every value joined and lowered again, scanned whole (~26 us a Sysmon 10 event, where
-        # the raw line alone in bytes and the fields from memory take ~3)
+    if by_needle:
+        # each field's needles searched in that field only (one scan, remembered per value),
+        # the keywords alone in the raw line: one scan over the values joined found a needle
+        # of one field in another (`;` of a URL rule in every browser's user agent, SigmaHQ's
+        # `user` or `process` in every Sysmon path), making rules candidates for nothing
         _per_field(route, gates)
-    elif by_needle:
-        # Why a library: Aho-Corasick in Rust (ahocorasick_rs) scans a 150-character line for
-        # ~150 needles in ~0.6 us, 3-4x faster than the best `re` alternation (a trie of the
-        # needles) and than pyahocorasick; overlapping=True reports every needle that occurs.
-        needles = sorted(by_needle)
-        route.scan = _automaton(needles)
-        route.pattern_rules = [tuple(sorted(by_needle[n])) for n in needles]
-        route.haystack = _haystack_fn(keywords, tuple(fnames))
-        if route.haystack is LogEvent.raw_lower:
-            route.scan, route.haystack = _raw_scan(needles)
     # a field's exact values join its automaton's gate: one read and one remembered value a field
     scans = {fs.field: fs for fs in route.field_scans}
     for f, table in route.exact:
@@ -281,23 +272,42 @@ def _per_field(route: Route, gates: Gates) -> None:
                 continue
             per.setdefault(f, {}).setdefault(n, set()).add(slot)
     for f, table in per.items():
-        needles = sorted(table)
-        pr = [tuple(sorted(table[n])) for n in needles]
+        long = sorted(n for n in table if len(n) > _SHORT_NEEDLE)
+        short = [(n, tuple(sorted(table[n]))) for n in sorted(table) if len(n) <= _SHORT_NEEDLE]
+        pr = [tuple(sorted(table[n])) for n in long]
         if f is None:  # keywords: the raw line
             route.pattern_rules = pr
-            route.scan, route.haystack = _raw_scan(needles)
+            route.scan, route.haystack = _raw_scan(long, all(n.isascii() for n in table))
+            if route.haystack is _raw_lower_bytes:
+                route.short = tuple((n.encode(), idx) for n, idx in short)
+            else:
+                route.short = tuple(short)
         else:
-            route.field_scans.append(FieldScan(f, _automaton(needles), pr))
+            route.field_scans.append(FieldScan(f, _automaton(long) if long else None, pr, short=tuple(short)))
 
 
-def _raw_scan(needles: list[str]) -> tuple[Callable[[Any, bool], list[tuple[int, int, int]]],
-                                          Callable[[LogEvent], Any]]:
+# Needles this short (`:` and `@` of SigmaHQ's "Remote File Copy", `;` of a URL rule, `-o`)
+# occur several times in nearly every line: in an automaton searching overlapping matches they
+# are reported at every place (~1-2 us a line with ':' found 3 or 4 times), and they defeat the
+# leftmost-first prefilter (`_any_first`), which then never says "nothing here". Each is tested
+# on its own with `in` (~30 ns), once an event whatever the count.
+_SHORT_NEEDLE = 2
+
+
+Scan = Callable[[Any, bool], list[tuple[int, int, int]]]
+
+
+def _raw_scan(needles: list[str], ascii: bool) -> tuple[Scan | None, Callable[[LogEvent], Any]]:
     """(automaton, haystack) searching `needles` in the raw line. ASCII needles are searched in
     its UTF-8 bytes lowercased by bytes.lower(): the same matches as in raw.lower() (a non-ASCII
     character's UTF-8 bytes never match an ASCII needle), without str.lower()'s Unicode path,
-    ~8x slower on the 2 KB of an EVTX record's JSON holding one `®` (5 us of ~50 an event)."""
-    if not all(n.isascii() for n in needles):
-        return _automaton(needles), LogEvent.raw_lower
+    ~8x slower on the 2 KB of an EVTX record's JSON holding one `®` (5 us of ~50 an event).
+    `ascii`: whether every needle of the raw line (these and the short ones) is ASCII. No
+    automaton (None) when `needles` is empty (short ones only)."""
+    if not ascii:
+        return (_automaton(needles) if needles else None), LogEvent.raw_lower
+    if not needles:
+        return None, _raw_lower_bytes
     encoded = [n.encode() for n in needles]
     impl = Implementation.DFA if len(needles) >= _DFA_NEEDLES else None
     ac = BytesAhoCorasick(encoded, implementation=impl)
@@ -330,33 +340,6 @@ def _raw_lower_bytes(e: LogEvent) -> bytes:
     # order; a character dropped between two runs may join them into a false candidate, which
     # only runs the rule's predicate.
     return raw.encode("latin-1", "ignore").lower()
-
-
-def _haystack_fn(keywords: bool, fnames: tuple[str, ...]) -> Callable[[LogEvent], str]:
-    """The lowercased text a route's needles are searched in: the raw line (keywords) and the
-    values of the needles' fields, joined by NUL so no needle matches across two of them. A needle
-    found in another field than its own only makes a rule a candidate: its predicate decides.
-    Specialised per route shape: this runs once per event."""
-    if not fnames:
-        return LogEvent.raw_lower
-    if len(fnames) > _MAX_PICKED_FIELDS:  # join every value in C rather than pick in Python
-        if keywords:
-            return lambda e: e.raw_lower() + "\x00" + "\x00".join(map(str, e.fields.values())).lower()
-        return lambda e: "\x00".join(map(str, e.fields.values())).lower()
-    if len(fnames) == 1:
-        (f,) = fnames
-        if keywords:
-            def kw_one(e: LogEvent) -> str:
-                v = e.fields.get(f)
-                return e.raw_lower() if v is None else e.raw_lower() + "\x00" + str(v).lower()
-            return kw_one
-        return lambda e: "" if (v := e.fields.get(f)) is None else str(v).lower()
-
-    def picked(e: LogEvent) -> str:
-        fields = e.fields
-        values = "\x00".join([str(v) for f in fnames if (v := fields.get(f)) is not None]).lower()
-        return e.raw_lower() + "\x00" + values if keywords else values
-    return picked
 
 
 class Engine:
@@ -445,13 +428,29 @@ class Engine:
                     cand.extend(admitted)
         scan = route.scan
         if scan is not None:
-            hits = scan(route.haystack(event), True)
+            hay = route.haystack(event)
+            hits = scan(hay, True)
             if hits:
                 pr = route.pattern_rules
                 if cand is None:
                     cand = [pr[h[0]] for h in hits]
                 else:
                     cand.extend([pr[h[0]] for h in hits])
+            if route.short:
+                for needle, idx in route.short:
+                    if needle in hay:
+                        if cand is None:
+                            cand = [idx]
+                        else:
+                            cand.append(idx)
+        elif route.short:
+            hay = route.haystack(event)
+            for needle, idx in route.short:
+                if needle in hay:
+                    if cand is None:
+                        cand = [idx]
+                    else:
+                        cand.append(idx)
         if cand:
             key = id(cand[0]) if len(cand) == 1 else tuple(map(id, cand))
             got = route.merged.get(key)

@@ -70,7 +70,6 @@ def test_field_scans_remember_values_and_stay_bounded(monkeypatch) -> None:  # t
     from nocsoc.detections.loader import RuleSet
     from tests.detections.test_compiler import rule
 
-    monkeypatch.setattr(engine_mod, "_PER_FIELD_NEEDLES", 2)
     monkeypatch.setattr(engine_mod, "_MEMO_VALUES", 3)
     rules = [dataclasses.replace(rule(d), id=f"r{i}") for i, d in enumerate([
         "    sel:\n        Image|endswith: '\\\\csi.exe'\n    condition: sel",
@@ -186,3 +185,59 @@ def test_needles_of_one_value_past_the_bound_of_unions(monkeypatch) -> None:  # 
     monkeypatch.setattr(engine_mod, "_MAX_UNIONS", 1)
     test_field_scans_remember_values_and_stay_bounded(monkeypatch)
     test_keywords_with_many_fields_scan_each_field_and_the_raw_line_apart()
+
+
+def test_short_needles_are_tested_apart_and_never_missed() -> None:
+    """Needles of one or two characters (`:` and `@` of SigmaHQ's "Remote File Copy", `;` of a
+    URL rule) are left out of the automata and tested with `in`: in keywords and fields, first
+    and second gates, ASCII (the raw line searched as bytes) and not (as str), the same
+    detections as ungated rules; and with the short needles ignored, some are missed, so this
+    test can fail."""
+    import dataclasses
+
+    from nocsoc.detections.engine import Engine
+    from nocsoc.detections.loader import RuleSet
+    from tests.detections.test_compiler import rule
+
+    defs = {
+        "copy": "    tools:\n        - 'scp '\n    filter:\n        - '@'\n        - ':'\n"
+                "    condition: tools and filter",
+        "semi": "    sel:\n        uri|contains:\n            - ';'\n            - '|'\n    condition: sel",
+        "two": "    sel:\n        uri|contains: 'cmd='\n        ua|contains: '-o'\n    condition: sel",
+        "kw": "    keywords:\n        - '~'\n    condition: keywords",
+    }
+    rules = [dataclasses.replace(rule(d), id=k) for k, d in defs.items()]
+    cyr = [dataclasses.replace(rule("    keywords:\n        - '\u0430'\n        - 'xyz'\n"
+                                    "    condition: keywords"), id="cyr")]
+    events = [("scp a b", "/", "x"), ("scp a user@b", "/", "x"), ("SCP x:y", "/a;b", "x"),
+              ("copy", "/x?cmd=1", "curl -o"), ("copy", "/x?CMD=1", "curl -O"), ("copy", "/x?cmd=1", "-x"),
+              ("a ~ b", "/a|b", "x"), ("none", "/", "x"), ("\u0430bc", "/", "x"), ("xyz", "/", "x"),
+              ("\u0410BC", "/", "x")]
+
+    def run(rs: list, ignore_short: bool = False) -> list[list[str]]:
+        engine = Engine(RuleSet(rs, []))
+        out = []
+        for _ in range(2):  # the second pass from remembered values
+            for raw, uri, ua in events:
+                ev = LogEvent(raw, {"uri": uri, "ua": ua}, product="linux")
+                if ignore_short:
+                    route = engine.route(ev)
+                    route.short = ()
+                    for fs in route.field_scans:
+                        fs.short = ()
+                out.append(sorted(d.rule_id for d in engine.process(ev)))
+        return out
+
+    for rs in (rules, cyr):
+        plain = [dataclasses.replace(r, needles=None, needles2=None) for r in rs]
+        assert run(rs) == run(plain)
+    assert run(rules)[:11] == [[], ["copy"], ["copy", "semi"], ["two"], ["two"], [], ["kw", "semi"],
+                               [], [], [], []]
+    assert run(cyr)[:11] == [[]] * 8 + [["cyr"], ["cyr"], ["cyr"]]
+    # the short needles are out of the automata, and tested: ignoring them misses detections
+    route = Engine(RuleSet(rules, [])).route(LogEvent("x", {}, product="linux"))
+    assert sorted(n for n, _ in route.short) == [b":", b"@", b"~"]
+    assert {fs.field: sorted(n for n, _ in fs.short) for fs in route.field_scans} == {
+        "uri": [";", "|"], "ua": ["-o"]}
+    assert run(rules, ignore_short=True) != run(rules)
+    assert run(cyr, ignore_short=True) != run(cyr)
