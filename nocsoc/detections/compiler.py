@@ -631,41 +631,70 @@ def _string_needle(value: Any) -> str | None:
     return None
 
 
-def _literal_runs(items: Any, out: list[str]) -> None:
-    """Runs of literal characters every match of a parsed regex must contain, in order: the
-    plain characters of its top-level sequence, and those inside groups and repeats of at least
-    one; alternations, classes and optional parts are skipped (they promise nothing)."""
-    run: list[str] = []
+_REPEATS = ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT")
+
+
+def _literal_runs(items: Any) -> tuple[str, list[str], str, bool]:
+    r"""The literal text a parsed regex sequence's every match holds: (lead, runs, trail, whole).
+    `lead` is the literal prefix every match starts with, `trail` the suffix it ends with,
+    `runs` the literal runs between, each a contiguous substring of every match; `whole`:
+    the sequence is only literal characters (lead == trail == its text, runs empty).
+
+    A run goes on through groups and repeats of at least one: in `"(?:\{\d\})+"\s*-f` every
+    match holds `"{` (the quote, then the first repetition's brace) and `}"` (the last
+    repetition's brace, then the quote), where the characters alone gave only `-f`, found in
+    most Windows command lines. A repeat of at most one instance is a group; one that may
+    repeat ends the run after its first instance's lead and starts one with its last
+    instance's trail. Alternations, classes, optional parts, anchors and lookarounds end a run
+    (they promise nothing here)."""
+    cur = ""
+    lead: str | None = None
+    runs: list[str] = []
     for op, arg in items:
         name = str(op)
         if name == "LITERAL":
-            run.append(chr(arg))
+            cur += chr(arg)
             continue
-        if run:
-            out.append("".join(run))
-            run = []
+        sub = None
+        once = False
         if name == "SUBPATTERN":
-            _literal_runs(arg[-1], out)
-        elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT") and arg[0] >= 1:
-            _literal_runs(arg[2], out)
-    if run:
-        out.append("".join(run))
+            sub, once = arg[-1], True
+        elif name in _REPEATS and arg[0] >= 1:
+            sub, once = arg[2], arg[1] == 1
+        if sub is not None:
+            s_lead, s_runs, s_trail, s_whole = _literal_runs(sub)
+            cur += s_lead
+            if s_whole and once:
+                continue
+            # a break inside (or a repeat): what came so far ends with the first instance's lead
+            if lead is None:
+                lead = cur
+            runs.append(cur)
+            runs.extend(s_runs)
+            cur = s_trail
+            continue
+        if lead is None:
+            lead = cur
+        runs.append(cur)
+        cur = ""
+    if lead is None:
+        return cur, [], cur, True
+    return lead, runs, cur, False
 
 
 @lru_cache(maxsize=8192)
 def _regex_needle(pattern: str) -> str | None:
-    """The longest literal run a regex's every match contains (lowercased): gates SigmaHQ's
-    regex-only rules (`CommandLine|re: '\\w+`...'` must contain a backtick), which otherwise
-    ran their backtracking regexes on every event."""
+    """The longest literal run a regex's every match contains (lowercased; the first of the
+    longest, in pattern order): gates SigmaHQ's regex-only rules (`CommandLine|re: '\\w+`...'`
+    must contain a backtick), which otherwise ran their backtracking regexes on every event."""
     try:
         from re import _parser  # type: ignore[attr-defined]
 
         parsed = _parser.parse(pattern)
     except Exception:  # another Python's internals, or a pattern `re` rejects: no gate
         return None
-    runs: list[str] = []
-    _literal_runs(list(parsed), runs)
-    best = max(runs, key=len, default="")
+    lead, runs, trail, _whole = _literal_runs(list(parsed))
+    best = max([lead, *runs, trail], key=len)
     return best.lower() if best else None
 
 

@@ -311,7 +311,9 @@ def _raw_scan(needles: list[str], ascii: bool) -> tuple[Scan | None, Callable[[L
     encoded = [n.encode() for n in needles]
     impl = Implementation.DFA if len(needles) >= _DFA_NEEDLES else None
     ac = BytesAhoCorasick(encoded, implementation=impl)
-    first = BytesAhoCorasick(encoded, matchkind=MatchKind.LeftmostFirst)
+    # the leftmost-first search, run on every event, as a DFA: ~25% faster than the default
+    # NFA on the bench's lines (150-170 keyword needles: 0.54 -> 0.41 us a sshd line)
+    first = BytesAhoCorasick(encoded, matchkind=MatchKind.LeftmostFirst, implementation=Implementation.DFA)
     return _any_first(ac.find_matches_as_indexes, first.find_matches_as_indexes), _raw_lower_bytes
 
 
