@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 
 from ahocorasick_rs import AhoCorasick, BytesAhoCorasick, Implementation, MatchKind
@@ -91,7 +92,7 @@ class FieldScan:
     ~1-3 us a scan, its tables rarely in cache), and its lowercase, remembered with it, fills
     the event's lowercase cache for the rules."""
 
-    __slots__ = ("exact", "field", "memo", "pattern_rules", "scan", "short", "unions")
+    __slots__ = ("exact", "field", "joined", "memo", "pattern_rules", "scan", "short", "unions")
 
     def __init__(self, fname: str, scan: Callable[[str, bool], list[tuple[int, int, int]]] | None,
                  pattern_rules: list[tuple[int, ...]],
@@ -106,18 +107,28 @@ class FieldScan:
         # slots a value admitted -> one tuple of them, kept as long as this gate (never
         # cleared: `Route.candidates` keys on the ids of what `admitted` returns)
         self.unions: dict[tuple[int, ...], tuple[int, ...]] = {}
+        self.joined: dict[tuple[int, ...], list[tuple[int, ...]]] = {}  # see _one
 
     def _one(self, got: list[tuple[int, ...]]) -> list[tuple[int, ...]]:
         """The slots of several needles as one tuple: an event's candidate key is built of one
         id a field, where a command line's needles gave ~40 (`-` found eight times, ...). Past
-        _MAX_UNIONS distinct sets, each needle's own tuple (bounded, never forgotten)."""
-        union = tuple(sorted({i for t in got for i in t}))
-        one = self.unions.get(union)
+        _MAX_UNIONS distinct sets, each needle's own tuple (bounded, never forgotten). What a
+        sequence of needles' tuples (by identity: the gate's own) gave is remembered: a value
+        met for the first time often finds needles others found (`\\software\\` in registry
+        paths), and merging them (~0.5-1 us) cost more than the scan."""
+        key = tuple(map(id, got))
+        one = self.joined.get(key)
         if one is None:
-            if len(self.unions) >= _MAX_UNIONS:
-                return list({id(t): t for t in got}.values())
-            one = self.unions[union] = union
-        return [one]
+            union = tuple(sorted({i for t in got for i in t}))
+            u = self.unions.get(union)
+            if u is None:
+                if len(self.unions) >= _MAX_UNIONS:
+                    return list({id(t): t for t in got}.values())
+                u = self.unions[union] = union
+            one = [u]
+            if len(self.joined) < _MAX_UNIONS:  # bounded; past it, merged each time
+                self.joined[key] = one
+        return one
 
     def admitted(self, value: Any) -> tuple[str, list[tuple[int, ...]]]:
         """(the value lowercased, the gate slots its needles admit): shared, never modify."""
@@ -135,13 +146,18 @@ class FieldScan:
             got = self._one(got)
         # only str keys: 1, 1.0 and True are one dict key but lowercase differently
         if type(value) is str and len(value) <= _MEMO_VALUE_CHARS:
-            if len(self.memo) >= _MEMO_VALUES:  # bounded: a stream of unique values
-                self.memo.clear()
-            self.memo[value] = (low, got)
+            memo = self.memo
+            if len(memo) >= _MEMO_VALUES:  # bounded: a stream of unique values
+                # the oldest quarter goes (insertion order), not all: a field whose values
+                # outnumber the bound (registry paths, file names) kept nothing when it was
+                # cleared, and missed ~half its values on a benign day
+                for k in list(islice(memo, max(1, _MEMO_VALUES // 4))):
+                    del memo[k]
+            memo[value] = (low, got)
         return low, got
 
 
-_MEMO_VALUES = 2048  # values remembered per field and route
+_MEMO_VALUES = 4096  # values remembered per field and route
 _MAX_UNIONS = 4096  # sets of slots made one per field and route
 _MEMO_VALUE_CHARS = 512  # longer values are scanned every time
 
@@ -272,26 +288,34 @@ def _per_field(route: Route, gates: Gates) -> None:
                 continue
             per.setdefault(f, {}).setdefault(n, set()).add(slot)
     for f, table in per.items():
-        long = sorted(n for n in table if len(n) > _SHORT_NEEDLE)
-        short = [(n, tuple(sorted(table[n]))) for n in sorted(table) if len(n) <= _SHORT_NEEDLE]
+        few = [n for n in sorted(table) if len(n) <= _SHORT_NEEDLE and n.isascii()]
+        if len(few) > _MAX_SHORT:  # dozens (`-a`, `/a`, ... of windash lists): one scan beats them
+            few = []
+        short = [(n, tuple(sorted(table[n]))) for n in few]
+        long = sorted(set(table).difference(few))
         pr = [tuple(sorted(table[n])) for n in long]
         if f is None:  # keywords: the raw line
             route.pattern_rules = pr
             route.scan, route.haystack = _raw_scan(long, all(n.isascii() for n in table))
             if route.haystack is _raw_lower_bytes:
                 route.short = tuple((n.encode(), idx) for n, idx in short)
+                if not short and route.scan is not None:
+                    route.haystack = _prefiltered(long)
             else:
                 route.short = tuple(short)
         else:
             route.field_scans.append(FieldScan(f, _automaton(long) if long else None, pr, short=tuple(short)))
 
 
-# Needles this short (`:` and `@` of SigmaHQ's "Remote File Copy", `;` of a URL rule, `-o`)
-# occur several times in nearly every line: in an automaton searching overlapping matches they
-# are reported at every place (~1-2 us a line with ':' found 3 or 4 times), and they defeat the
-# leftmost-first prefilter (`_any_first`), which then never says "nothing here". Each is tested
-# on its own with `in` (~30 ns), once an event whatever the count.
+# ASCII needles this short (`:` and `@` of SigmaHQ's "Remote File Copy", `;` of a URL rule,
+# `-o`) occur several times in nearly every line: in an automaton searching overlapping matches
+# they are reported at every place (~1-2 us a line with ':' found 3 or 4 times), and they defeat
+# the leftmost-first prefilter (`_any_first`), which then never says "nothing here". Each is
+# tested on its own with `in` (~30 ns), once an event whatever the count, when a field (or the
+# raw line) has at most _MAX_SHORT of them. Non-ASCII ones (SigmaHQ's 2,400 emoji and
+# homoglyphs) are rare in any text: they stay in the automaton.
 _SHORT_NEEDLE = 2
+_MAX_SHORT = 8
 
 
 Scan = Callable[[Any, bool], list[tuple[int, int, int]]]
@@ -328,6 +352,47 @@ def _any_first(overlapping: Callable[[Any, bool], list[tuple[int, int, int]]],
     def scan(haystack: Any, _overlapping: bool = True) -> list[tuple[int, int, int]]:
         return overlapping(haystack, True) if leftmost(haystack) else []
     return scan
+
+
+_PREFILTER_CHARS = 512  # raw lines this long are searched case-free before being lowered
+_PREFILTER_PIECE = 4  # characters of each needle the case-free search looks for
+_PREFILTER_MAX = 4096  # case spellings of those pieces, at most
+
+
+def _case_spellings(piece: str) -> list[str]:
+    """Every spelling of an ASCII piece in upper and lower case (`k:` -> `k:`, `K:`)."""
+    out = [""]
+    for ch in piece:
+        out = [o + c for o in out for c in dict.fromkeys((ch, ch.upper()))]
+    return out
+
+
+def _prefiltered(needles: list[str]) -> Callable[[LogEvent], bytes]:
+    """The raw line's lowercased bytes (`_raw_lower_bytes`), or b"" when no needle can be in
+    it: for a long line (an EVTX record's ~1.2 KB of JSON, searched for SigmaHQ's one Windows
+    keyword rule, "Mimikatz Use"), lowering it cost more than searching it. A case-free
+    search of the encoded line for a piece of each needle, in every case spelling, says
+    whether any needle can be in the lowered line: the encoding keeps every ASCII character
+    and bytes.lower() changes only A-Z, so a needle in the lowered bytes has its piece, in some
+    spelling, in the bytes as they are. The piece of each needle is the one of the fewest
+    letters (fewest spellings). Lines with U+0130 or KELVIN SIGN, whose lowercase holds ASCII,
+    and short lines go the plain way."""
+    pieces: set[str] = set()
+    for n in needles:
+        windows = [n[i:i + _PREFILTER_PIECE] for i in range(max(1, len(n) - _PREFILTER_PIECE + 1))]
+        pieces.update(_case_spellings(min(windows, key=lambda w: sum(c.isalpha() for c in w))))
+    if len(pieces) > _PREFILTER_MAX:
+        return _raw_lower_bytes
+    pre = BytesAhoCorasick([p.encode() for p in sorted(pieces)], matchkind=MatchKind.LeftmostFirst,
+                           implementation=Implementation.DFA).find_matches_as_indexes
+
+    def haystack(e: LogEvent) -> bytes:
+        raw = e.raw
+        if len(raw) < _PREFILTER_CHARS or "\u0130" in raw or "\u212a" in raw:
+            return _raw_lower_bytes(e)
+        b = raw.encode("latin-1", "ignore")
+        return b.lower() if pre(b) else b""
+    return haystack
 
 
 def _raw_lower_bytes(e: LogEvent) -> bytes:

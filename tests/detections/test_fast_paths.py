@@ -240,4 +240,62 @@ def test_short_needles_are_tested_apart_and_never_missed() -> None:
     assert {fs.field: sorted(n for n, _ in fs.short) for fs in route.field_scans} == {
         "uri": [";", "|"], "ua": ["-o"]}
     assert run(rules, ignore_short=True) != run(rules)
-    assert run(cyr, ignore_short=True) != run(cyr)
+    # a non-ASCII one (SigmaHQ's emoji, homoglyphs) is rare: it stays in the automaton
+    assert Engine(RuleSet(cyr, [])).route(LogEvent("x", {}, product="linux")).short == ()
+
+
+def test_many_short_needles_of_a_field_stay_in_its_automaton() -> None:
+    """Past _MAX_SHORT short needles in one field (windash lists: `-a`, `/a`, ...), they stay
+    in the field's automaton, and detect the same."""
+    import dataclasses
+
+    from nocsoc.detections.engine import _MAX_SHORT, Engine
+    from nocsoc.detections.loader import RuleSet
+    from tests.detections.test_compiler import rule
+
+    flags = [f"-{c}" for c in "abcdefghij"]
+    assert len(flags) > _MAX_SHORT
+    rules = [dataclasses.replace(rule(f"    sel:\n        cli|contains: '{f}'\n    condition: sel"), id=f)
+             for f in flags]
+    gated = Engine(RuleSet(rules, []))
+    plain = Engine(RuleSet([dataclasses.replace(r, needles=None) for r in rules], []))
+    clis = ["x -a -b", "-j", "/c -C", "none", "-A-B-c"]
+    got, want = ([sorted(d.rule_id for d in e.process(LogEvent("r", {"cli": c}, product="linux")))
+                  for c in clis] for e in (gated, plain))
+    assert got == want == [["-a", "-b"], ["-j"], ["-c"], [], ["-a", "-b", "-c"]]
+    (fs,) = gated.route(LogEvent("r", {}, product="linux")).field_scans
+    assert fs.short == () and fs.scan is not None
+
+
+def test_long_raw_lines_searched_case_free_first_miss_nothing(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Long raw lines (EVTX records' JSON) are searched for a piece of each keyword in every
+    case spelling before being lowered: the same rules fire as on the lowered line, needles in
+    any case, after U+0130 / KELVIN SIGN and non-Latin-1 text, at the start, the end and across
+    the pieces; a line with none is not lowered at all. With the spellings cut to lowercase
+    (a mutation), upper-case needles are missed: this test can fail."""
+    import dataclasses
+
+    import nocsoc.detections.engine as engine_mod
+    from nocsoc.detections.engine import Engine
+    from nocsoc.detections.loader import RuleSet
+    from tests.detections.test_compiler import rule
+
+    words = ("sekurlsa::", "kerberos::golden", "\\mimilib.dll", "eo.oe.kiwi", "kelvin")
+    rules = [dataclasses.replace(rule(f"    keywords:\n        - '{k}'\n    condition: keywords"), id=k)
+             for k in words]
+    pad = "x" * 600
+    raws = [pad + "SEKURLSA::logonpasswords", "Kerberos::Golden " + pad, pad + "\u212aELVIN",
+            "\u0130 " + pad + " kelvin", pad + "\u4e2d\\MimiLib.DLL", pad + "EO.oe.KIWI\u00ae",
+            pad + "sekurlsa:", pad + "kerberos:: golden", pad, "short sekurlsa::"]
+
+    def run() -> list[list[str]]:
+        gated = Engine(RuleSet(rules, []))
+        return [sorted(d.rule_id for d in gated.process(LogEvent(r, {}, product="linux"))) for r in raws]
+    plain = Engine(RuleSet([dataclasses.replace(r, needles=None) for r in rules], []))
+    want = [sorted(d.rule_id for d in plain.process(LogEvent(r, {}, product="linux"))) for r in raws]
+    assert run() == want == [["sekurlsa::"], ["kerberos::golden"], ["kelvin"], ["kelvin"], ["\\mimilib.dll"],
+                             ["eo.oe.kiwi"], [], [], [], ["sekurlsa::"]]
+    route = Engine(RuleSet(rules, [])).route(LogEvent("x", {}, product="linux"))
+    assert route.haystack(LogEvent(pad, {}, product="linux")) == b""  # nothing to find: not lowered
+    monkeypatch.setattr(engine_mod, "_case_spellings", lambda piece: [piece])
+    assert run() != want
