@@ -17,7 +17,7 @@ from ahocorasick_rs import AhoCorasick, BytesAhoCorasick, Implementation, MatchK
 from sigma.correlations import SigmaCorrelationRule
 
 from nocsoc.component import Counters
-from nocsoc.detections.compiler import CompiledRule
+from nocsoc.detections.compiler import NUMBER_NEEDLE, CompiledRule, _number, number_of_needle
 from nocsoc.detections.correlation import EXTENDED, CorrelationTracker, Firing
 from nocsoc.detections.loader import RuleSet
 from nocsoc.detections.reorder import ReorderBuffer
@@ -92,7 +92,8 @@ class FieldScan:
     ~1-3 us a scan, its tables rarely in cache), and its lowercase, remembered with it, fills
     the event's lowercase cache for the rules."""
 
-    __slots__ = ("exact", "field", "joined", "memo", "pattern_rules", "scan", "short", "unions")
+    __slots__ = ("exact", "field", "ints", "joined", "memo", "numbers", "pattern_rules", "scan", "short",
+                 "unions")
 
     def __init__(self, fname: str, scan: Callable[[str, bool], list[tuple[int, int, int]]] | None,
                  pattern_rules: list[tuple[int, ...]],
@@ -103,7 +104,10 @@ class FieldScan:
         self.pattern_rules = pattern_rules
         self.exact = exact
         self.short = short  # needles too short for the automaton (see _SHORT_NEEDLE), with their slots
+        # numbers the value, read as one (compiler._number, as the rules read it), may equal
+        self.numbers: dict[int | float, tuple[int, ...]] | None = None
         self.memo: dict[str, tuple[str, list[tuple[int, ...]]]] = {}
+        self.ints: dict[int, tuple[str, list[tuple[int, ...]]]] = {}  # int values (EventID, ports)
         # slots a value admitted -> one tuple of them, kept as long as this gate (never
         # cleared: `Route.candidates` keys on the ids of what `admitted` returns)
         self.unions: dict[tuple[int, ...], tuple[int, ...]] = {}
@@ -142,11 +146,20 @@ class FieldScan:
         for needle, idx in self.short:
             if needle in low:
                 got.append(idx)
+        if self.numbers is not None and (x := _number(value)) is not None \
+                and (idx := self.numbers.get(x)) is not None:
+            got.append(idx)
         if len(got) > 1:
             got = self._one(got)
-        # only str keys: 1, 1.0 and True are one dict key but lowercase differently
-        if type(value) is str and len(value) <= _MEMO_VALUE_CHARS:
-            memo = self.memo
+        # str keys, and ints apart (EVTX's EventID, ports): 1, 1.0 and True are one dict key
+        # but lowercase differently
+        memo: dict[Any, tuple[str, list[tuple[int, ...]]]] | None = None
+        if type(value) is str:
+            if len(value) <= _MEMO_VALUE_CHARS:
+                memo = self.memo
+        elif type(value) is int:
+            memo = self.ints
+        if memo is not None:
             if len(memo) >= _MEMO_VALUES:  # bounded: a stream of unique values
                 # the oldest quarter goes (insertion order), not all: a field whose values
                 # outnumber the bound (registry paths, file names) kept nothing when it was
@@ -225,10 +238,14 @@ def build_route(rules: list[CompiledRule]) -> Route:
     by_needle: dict[str, set[int]] = {}
     exact: dict[str, dict[str, set[int]]] = {}
     gates = _gates(rules)
+    numbers: dict[str, dict[int | float, set[int]]] = {}
     for slot, gate, exact_k in gates:
         for k, (f, n) in enumerate(gate):
             if f is not None and k in exact_k:
-                exact.setdefault(f, {}).setdefault(n, set()).add(slot)
+                if n.startswith(NUMBER_NEEDLE):
+                    numbers.setdefault(f, {}).setdefault(number_of_needle(n), set()).add(slot)
+                else:
+                    exact.setdefault(f, {}).setdefault(n, set()).add(slot)
                 continue
             by_needle.setdefault(n, set()).add(slot)
     always = [i for i, r in enumerate(rules) if not r.needles]
@@ -250,6 +267,12 @@ def build_route(rules: list[CompiledRule]) -> Route:
             fs = scans[f] = FieldScan(f, None, [])
             route.field_scans.append(fs)
         fs.exact = table
+    for f, nums in numbers.items():
+        fs = scans.get(f)
+        if fs is None:
+            fs = scans[f] = FieldScan(f, None, [])
+            route.field_scans.append(fs)
+        fs.numbers = {x: tuple(sorted(idx)) for x, idx in nums.items()}
     return route
 
 
@@ -485,7 +508,8 @@ class Engine:
             v = fields.get(fs.field)
             if v is None:
                 continue
-            seen = fs.memo.get(v) if type(v) is str else None  # a list is no key
+            tv = type(v)  # a list is no key; 1, 1.0 and True are one key: ints apart
+            seen = fs.memo.get(v) if tv is str else fs.ints.get(v) if tv is int else None
             low, admitted = seen if seen is not None else fs.admitted(v)
             lo[fs.field] = low  # as events.fill_lower would: the rules read it
             if admitted:

@@ -68,6 +68,9 @@ def test_regex_needles_are_mandatory_literals() -> None:
     assert _regex_needle(r"a|b") is None  # nor does an alternation
     assert _regex_needle(r"[ab]+") is None
     assert _regex_needle(r"(") is None  # a pattern `re` rejects: no gate, the rule reports it
+    # under IGNORECASE `s` matches U+017F and `i` U+0131, whose lowercase is not theirs: cut there
+    assert _regex_needle(r"(?i)user") == "er" and _regex_needle(r"user") == "user"
+    assert _regex_needle(r"user", True) == "er"
 
 
 def _instance(items: object, rnd: random.Random) -> str:
@@ -134,14 +137,14 @@ def _sigmahq_regexes(root: Path) -> list[tuple[str, int]]:
     return out
 
 
-def _needle_misses(patterns: list[tuple[str, int]], needle: Callable[[str], str | None],
+def _needle_misses(patterns: list[tuple[str, int]], needle: Callable[[str, bool], str | None],
                    parse: Callable[[str, int], Any]) -> list[str]:
     """Patterns a match of which lacks its needle (lowercased), over random instances of the
     pattern `parse` gives (re._parser.parse)."""
     rnd = random.Random(16)
     bad = []
     for pat, fl in patterns:
-        n = needle(pat)
+        n = needle(pat, bool(fl & re.IGNORECASE))
         if n is None:
             continue
         try:
@@ -151,6 +154,8 @@ def _needle_misses(patterns: list[tuple[str, int]], needle: Callable[[str], str 
             continue
         for _ in range(40):
             text = rnd.choice(["", "x ", "C:\\a "]) + _instance(tree, rnd) + rnd.choice(["", " y"])
+            if rnd.random() < 0.3:  # what IGNORECASE also matches: other case, dotless i, long s
+                text = text.swapcase().replace("I", "\u0131").replace("S", "\u017f")
             m = rx.search(text)
             if m is not None and n not in m.group(0).lower():
                 bad.append(f"{pat!r}: {n!r} not in the match {m.group(0)!r}")
@@ -167,7 +172,8 @@ def test_regex_needles_are_in_every_match_of_every_sigmahq_regex(shared_dir: Pat
 
     from nocsoc.detections.compiler import _regex_needle
 
-    own = [(p, 0) for p in (r'"(?:\{\d\})+"\s*-f', r"(?:abc){2}x", r"x(a\db)+y", r"a(?:b(?:c|d)e)f",
+    own = [("user", re.IGNORECASE), ("(?i)kiss", 0), ("(?i:mimi)katz", 0)]
+    own += [(p, 0) for p in (r'"(?:\{\d\})+"\s*-f', r"(?:abc){2}x", r"x(a\db)+y", r"a(?:b(?:c|d)e)f",
                             r"(abc)?d", r"x(?:ab)*y", r"(?i)\$\{`?e`?n`?v", r"net\s+user\s+")]
     patterns = own + _sigmahq_regexes(shared_dir / "sigmahq" / "rules")
     assert len(patterns) > 150  # 163 in the SigmaHQ snapshot of ../shared
@@ -190,3 +196,6 @@ def test_regex_needles_are_in_every_match_of_every_sigmahq_regex(shared_dir: Pat
     with mock.patch.object(_parser, "parse", optional_made_mandatory):
         missed = _needle_misses(patterns, needle, parse)
     assert any(m.startswith("'(abc)?d'") for m in missed) and len(missed) > 5
+    # the rule's `|i` ignored (a mutation): `user` is found missing where `re` matched `uſer`
+    missed = _needle_misses(patterns, lambda p, _i: needle(p, False), parse)
+    assert any(m.startswith("'user'") for m in missed)

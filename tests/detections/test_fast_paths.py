@@ -299,3 +299,44 @@ def test_long_raw_lines_searched_case_free_first_miss_nothing(monkeypatch) -> No
     assert route.haystack(LogEvent(pad, {}, product="linux")) == b""  # nothing to find: not lowered
     monkeypatch.setattr(engine_mod, "_case_spellings", lambda piece: [piece])
     assert run() != want
+
+
+def test_rules_gated_only_by_numbers_read_values_as_the_rules_do() -> None:
+    """A rule with no other gate is gated by its numbers (`event_id: 113006`, ports): the
+    field's value read as a number as the rules read it (ints, floats, texts of any spelling
+    float() takes, ints remembered apart from 1.0 and True), the same detections as ungated;
+    with the numbers' table emptied (a mutation), detections are missed."""
+    import dataclasses
+
+    from nocsoc.detections.compiler import NUMBER_NEEDLE
+    from nocsoc.detections.engine import Engine
+    from nocsoc.detections.loader import RuleSet
+    from tests.detections.test_compiler import rule
+
+    rules = [dataclasses.replace(rule(d), id=i) for i, d in (
+        ("lock", "    sel:\n        event_id:\n            - 113006\n            - 'QUIET_MODE_ON'\n"
+                 "    condition: sel"),
+        ("ports", "    sel:\n        dst_port: [21, 23, 1]\n    condition: sel"))]
+    assert [sorted(n for _, n in r.needles or []) for r in rules] == [
+        [f"{NUMBER_NEEDLE}113006", "quiet_mode_on"],
+        [f"{NUMBER_NEEDLE}1", f"{NUMBER_NEEDLE}21", f"{NUMBER_NEEDLE}23"]]
+    values = [113006, "113006", "113006.0", " 113006 ", "1.13006e5", 113006.0, "+113006", "x", ["113006"],
+              "quiet_mode_on", 21, 21.0, "21", True, 1, 1.0, "1", False, 0, 2**70, "nan", None]
+    events = [{"event_id": v, "dst_port": v} for v in values] * 2  # again: from remembered values
+
+    def run(rs: list, empty: bool = False) -> list[list[str]]:
+        engine = Engine(RuleSet(rs, []))
+        out = []
+        for f in events:
+            ev = LogEvent("x", {k: v for k, v in f.items() if v is not None}, product="linux")
+            if empty:
+                for fs in engine.route(ev).field_scans:
+                    if fs.numbers:
+                        fs.numbers = {}
+            out.append(sorted(d.rule_id for d in engine.process(ev)))
+        return out
+    want = run([dataclasses.replace(r, needles=None) for r in rules])
+    assert run(rules) == want
+    assert want[:len(values)] == [["lock"]] * 7 + [[], [], ["lock"], ["ports"], ["ports"], ["ports"], [],
+                                                    ["ports"], ["ports"], ["ports"], [], [], [], [], []]
+    assert run(rules, empty=True) != want
