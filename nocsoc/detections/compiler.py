@@ -631,53 +631,109 @@ def _string_needle(value: Any) -> str | None:
     return None
 
 
-def _literal_runs(items: Any, out: list[str]) -> None:
-    """Runs of literal characters every match of a parsed regex must contain, in order: the
-    plain characters of its top-level sequence, and those inside groups and repeats of at least
-    one; alternations, classes and optional parts are skipped (they promise nothing)."""
-    run: list[str] = []
+_REPEATS = ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT")
+
+
+def _literal_runs(items: Any) -> tuple[str, list[str], str, bool]:
+    r"""The literal text a parsed regex sequence's every match holds: (lead, runs, trail, whole).
+    `lead` is the literal prefix every match starts with, `trail` the suffix it ends with,
+    `runs` the literal runs between, each a contiguous substring of every match; `whole`:
+    the sequence is only literal characters (lead == trail == its text, runs empty).
+
+    A run goes on through groups and repeats of at least one: in `"(?:\{\d\})+"\s*-f` every
+    match holds `"{` (the quote, then the first repetition's brace) and `}"` (the last
+    repetition's brace, then the quote), where the characters alone gave only `-f`, found in
+    most Windows command lines. A repeat of at most one instance is a group; one that may
+    repeat ends the run after its first instance's lead and starts one with its last
+    instance's trail. Alternations, classes, optional parts, anchors and lookarounds end a run
+    (they promise nothing here)."""
+    cur = ""
+    lead: str | None = None
+    runs: list[str] = []
     for op, arg in items:
         name = str(op)
         if name == "LITERAL":
-            run.append(chr(arg))
+            cur += chr(arg)
             continue
-        if run:
-            out.append("".join(run))
-            run = []
+        sub = None
+        once = False
         if name == "SUBPATTERN":
-            _literal_runs(arg[-1], out)
-        elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT") and arg[0] >= 1:
-            _literal_runs(arg[2], out)
-    if run:
-        out.append("".join(run))
+            sub, once = arg[-1], True
+        elif name in _REPEATS and arg[0] >= 1:
+            sub, once = arg[2], arg[1] == 1
+        if sub is not None:
+            s_lead, s_runs, s_trail, s_whole = _literal_runs(sub)
+            cur += s_lead
+            if s_whole and once:
+                continue
+            # a break inside (or a repeat): what came so far ends with the first instance's lead
+            if lead is None:
+                lead = cur
+            runs.append(cur)
+            runs.extend(s_runs)
+            cur = s_trail
+            continue
+        if lead is None:
+            lead = cur
+        runs.append(cur)
+        cur = ""
+    if lead is None:
+        return cur, [], cur, True
+    return lead, runs, cur, False
+
+
+# Under IGNORECASE, `re` matches `i` with U+0131 and `s` with U+017F (and non-ASCII letters with
+# partners such as µ/μ), whose lowercase is not the needle's: a needle holding one would hide a
+# match (`(?i)user` matches `uſer`, whose lowercase has no `user`). Runs are cut there.
+_CASE_UNSAFE = re.compile(r"[is]|[^\x00-\x7f]")
+_INLINE_I = re.compile(r"\(\?[a-zA-Z-]*i")
 
 
 @lru_cache(maxsize=8192)
-def _regex_needle(pattern: str) -> str | None:
-    """The longest literal run a regex's every match contains (lowercased): gates SigmaHQ's
-    regex-only rules (`CommandLine|re: '\\w+`...'` must contain a backtick), which otherwise
-    ran their backtracking regexes on every event."""
+def _regex_needle(pattern: str, ignorecase: bool = False) -> str | None:
+    """The longest literal run a regex's every match contains (lowercased; the first of the
+    longest, in pattern order): gates SigmaHQ's regex-only rules (`CommandLine|re: '\\w+`...'`
+    must contain a backtick), which otherwise ran their backtracking regexes on every event.
+    `ignorecase`: the rule's `|i` (inline `(?i)` is read from the pattern)."""
     try:
         from re import _parser  # type: ignore[attr-defined]
 
         parsed = _parser.parse(pattern)
     except Exception:  # another Python's internals, or a pattern `re` rejects: no gate
         return None
-    runs: list[str] = []
-    _literal_runs(list(parsed), runs)
-    best = max(runs, key=len, default="")
-    return best.lower() if best else None
+    lead, runs, trail, _whole = _literal_runs(list(parsed))
+    texts = [t.lower() for t in (lead, *runs, trail)]
+    if ignorecase or _INLINE_I.search(pattern):
+        texts = [piece for t in texts for piece in _CASE_UNSAFE.split(t)]
+    best = max(texts, key=len)
+    return best or None
 
 
-def _needle(fname: str | None, value: Any) -> tuple[str, bool] | None:
+# An exact needle of a number (`event_id: 113006`, `dst_port: [21, 23, ...]`): the field's value
+# read as a number (`_number`) must equal it; the text after the prefix is the number's repr.
+NUMBER_NEEDLE = "\x00#"
+
+
+def number_of_needle(needle: str) -> int | float:
+    """The number a NUMBER_NEEDLE stands for (an int or a float, as the rule wrote it)."""
+    text = needle[len(NUMBER_NEEDLE):]
+    try:
+        return int(text)
+    except ValueError:
+        return float(text)
+
+
+def _needle(fname: str | None, value: Any, numbers: bool = False) -> tuple[str, bool] | None:
     """(lowercased needle, exact) for one value: a field compared for equality with a plain
     string gives its whole value, which the field's lowercased value must equal (exact); other
     strings give their longest literal piece, which the text must contain; a regex its longest
     mandatory literal run."""
+    if numbers and fname is not None and type(value) is SigmaNumber:  # not a time part (a subclass)
+        return f"{NUMBER_NEEDLE}{value.number!r}", True
     if fname is not None and isinstance(value, SigmaString) and not value.contains_special():
         return "".join(p for p in value.s if isinstance(p, str)).lower(), True
     if isinstance(value, SigmaRegularExpression):
-        r = _regex_needle(str(value.regexp))
+        r = _regex_needle(str(value.regexp), SigmaRegularExpressionFlag.IGNORECASE in value.flags)
         return None if r is None else (r, False)
     n = _string_needle(value)
     return None if n is None else (n, False)
@@ -686,7 +742,7 @@ def _needle(fname: str | None, value: Any) -> tuple[str, bool] | None:
 Gate = list[tuple[str | None, str, bool]]  # (field or None for the raw line, needle, exact)
 
 
-def _req(node: Any, common: Mapping[str, int]) -> tuple[Gate, int] | None:
+def _req(node: Any, common: Mapping[str, int], numbers: bool = False) -> tuple[Gate, int] | None:
     """(needles, selectivity score) for `required_needles`. The score prefers pieces of
     contains/startswith/endswith values and keywords, then whole values compared for equality
     (an exact lookup, but `type: EXECVE` is on every audit EXECVE record), and needles few rules
@@ -695,7 +751,7 @@ def _req(node: Any, common: Mapping[str, int]) -> tuple[Gate, int] | None:
         out: Gate = []
         score = 1 << 30
         for a in node.args:
-            r = _req(a, common)
+            r = _req(a, common, numbers)
             if r is None:
                 return None
             out.extend(r[0])
@@ -704,7 +760,7 @@ def _req(node: Any, common: Mapping[str, int]) -> tuple[Gate, int] | None:
     if isinstance(node, ConditionAND):
         best: tuple[Gate, int] | None = None
         for a in node.args:
-            r = _req(a, common)
+            r = _req(a, common, numbers)
             if r is not None and (best is None or r[1] > best[1]):
                 best = r
         return best
@@ -714,7 +770,7 @@ def _req(node: Any, common: Mapping[str, int]) -> tuple[Gate, int] | None:
         out = []
         score = 1 << 30
         for v in values:
-            got = _needle(fname, v)
+            got = _needle(fname, v, numbers)
             if got is None:
                 return None
             n, exact = got
@@ -794,6 +850,17 @@ def required_needles(node: Any, common: Mapping[str, int] | None = None) -> Need
     return None if r is None else [(f, n) for f, n, _ in r[0]]
 
 
+def _rule_gate(conds: list[Any], common: Mapping[str, int], numbers: bool) -> Gate | None:
+    """The needles of a rule's conditions (any of them), None when one has none."""
+    gate: Gate = []
+    for c in conds:
+        r = _req(c, common, numbers)
+        if r is None:
+            return None
+        gate.extend(r[0])
+    return gate
+
+
 def compile_rule(rule: SigmaRule, path: str = "", common: Mapping[str, int] | None = None) -> CompiledRule:
     """One pySigma rule -> CompiledRule. Raises CompileError (or pySigma's errors) naming the part."""
     from nocsoc.detections.codegen import compile_fast
@@ -801,13 +868,9 @@ def compile_rule(rule: SigmaRule, path: str = "", common: Mapping[str, int] | No
     conds = [c.parsed for c in rule.detection.parsed_condition]
     ref = compile_condition(conds[0]) if len(conds) == 1 else _or([compile_condition(c) for c in conds])
     fast = compile_fast(conds, rule.title)
-    gate: Gate | None = []
-    for c in conds:
-        r = _req(c, common or {})
-        if r is None or gate is None:
-            gate = None
-        else:
-            gate.extend(r[0])
+    # numbers (`event_id: 113006`) gate only a rule that has no other gate: a value read as a
+    # number is dearer than a string's lookup, and EventIDs repeat the route they came by
+    gate = _rule_gate(conds, common or {}, False) or _rule_gate(conds, common or {}, True)
     second = _second_gate(conds[0], common or {}) if gate and len(conds) == 1 else None
     ls = rule.logsource
     return CompiledRule(

@@ -285,7 +285,7 @@ class CorrelationTracker:
         self._value_limit = max(self.threshold + 1, 1) * 4
         self._steps = len(keys)
         self._positions = {k: tuple(i for i in range(len(keys)) if keys[i] == k) for k in set(keys)}
-        updates: dict[SigmaCorrelationType, Callable[[Any, int, LogEvent, float, float], int]] = {
+        updates: dict[SigmaCorrelationType, Callable[[Any, int, LogEvent, float, float, float], int]] = {
             SigmaCorrelationType.EVENT_COUNT: self._event_count,
             SigmaCorrelationType.VALUE_COUNT: self._value_count,
             SigmaCorrelationType.TEMPORAL: self._temporal,
@@ -367,7 +367,8 @@ class CorrelationTracker:
                 if w.total and len(sample) < self.samples:  # (a past window just made has it)
                     sample.append(event)
         w.total += 1
-        value = self._update(w.state, key, event, t, w.last - span)
+        last = w.last
+        value = self._update(w.state, key, event, t, last - span, last)
         if w.active:  # counted into the incident, reported by `report`
             n = w.gained
             if n == 0:
@@ -429,7 +430,7 @@ class CorrelationTracker:
         return min(t, next(iter(st.values()))) if st else t
 
     def _event_count(self, times: deque[float], key: int, event: LogEvent, t: float,
-                     floor: float) -> int:
+                     floor: float, last: float) -> int:
         if not times or t >= times[-1]:
             times.append(t)
         else:  # out of order within the window: in its place
@@ -443,12 +444,13 @@ class CorrelationTracker:
         return len(times)
 
     def _value_count(self, vals: OrderedDict[str, float], key: int, event: LogEvent, t: float,
-                     floor: float) -> int:
+                     floor: float, last: float) -> int:
+        """`last`: the window's newest event time, this one's included: an event that is the
+        newest (the in-order stream) is newer than every value, without looking."""
         v = event.fields.get(self._value_fields[key])
         if v is not None and v != "":
             sv = (v if v.__class__ is str else str(v)).lower()  # Sigma: `Admin` and `admin` are one
-            newest = next(reversed(vals.values())) if vals else t
-            if t >= newest:
+            if t >= last or not vals or t >= next(reversed(vals.values())):
                 vals.pop(sv, None)
                 vals[sv] = t
             elif vals.get(sv, floor - 1.0) < t:  # out of order: keep the times ascending
@@ -464,7 +466,7 @@ class CorrelationTracker:
         return len(vals)
 
     def _temporal(self, seen: dict[int, float], key: int, event: LogEvent, t: float,
-                  floor: float) -> int:
+                  floor: float, last: float) -> int:
         if t > seen.get(key, floor - 1.0):
             seen[key] = t
         for k in [k for k, ts in seen.items() if ts < floor]:
@@ -472,7 +474,7 @@ class CorrelationTracker:
         return len(seen)
 
     def _temporal_ordered(self, steps: list[list[tuple[float, int]]], key: int, event: LogEvent,
-                          t: float, floor: float) -> int:
+                          t: float, floor: float, last: float) -> int:
         """Steps 0..n-1 in order within the window: each step's event no earlier than the one
         before it (by time, then arrival), whatever order they arrived in."""
         self._seq += 1

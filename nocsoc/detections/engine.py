@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 
 from ahocorasick_rs import AhoCorasick, BytesAhoCorasick, Implementation, MatchKind
 from sigma.correlations import SigmaCorrelationRule
 
 from nocsoc.component import Counters
-from nocsoc.detections.compiler import CompiledRule
+from nocsoc.detections.compiler import NUMBER_NEEDLE, CompiledRule, _number, number_of_needle
 from nocsoc.detections.correlation import EXTENDED, CorrelationTracker, Firing
 from nocsoc.detections.loader import RuleSet
 from nocsoc.detections.reorder import ReorderBuffer
@@ -91,31 +92,47 @@ class FieldScan:
     ~1-3 us a scan, its tables rarely in cache), and its lowercase, remembered with it, fills
     the event's lowercase cache for the rules."""
 
-    __slots__ = ("exact", "field", "memo", "pattern_rules", "scan", "unions")
+    __slots__ = ("exact", "field", "ints", "joined", "memo", "numbers", "pattern_rules", "scan", "short",
+                 "unions")
 
     def __init__(self, fname: str, scan: Callable[[str, bool], list[tuple[int, int, int]]] | None,
                  pattern_rules: list[tuple[int, ...]],
-                 exact: dict[str, tuple[int, ...]] | None = None) -> None:
+                 exact: dict[str, tuple[int, ...]] | None = None,
+                 short: tuple[tuple[str, tuple[int, ...]], ...] = ()) -> None:
         self.field = fname
         self.scan = scan
         self.pattern_rules = pattern_rules
         self.exact = exact
+        self.short = short  # needles too short for the automaton (see _SHORT_NEEDLE), with their slots
+        # numbers the value, read as one (compiler._number, as the rules read it), may equal
+        self.numbers: dict[int | float, tuple[int, ...]] | None = None
         self.memo: dict[str, tuple[str, list[tuple[int, ...]]]] = {}
+        self.ints: dict[int, tuple[str, list[tuple[int, ...]]]] = {}  # int values (EventID, ports)
         # slots a value admitted -> one tuple of them, kept as long as this gate (never
         # cleared: `Route.candidates` keys on the ids of what `admitted` returns)
         self.unions: dict[tuple[int, ...], tuple[int, ...]] = {}
+        self.joined: dict[tuple[int, ...], list[tuple[int, ...]]] = {}  # see _one
 
     def _one(self, got: list[tuple[int, ...]]) -> list[tuple[int, ...]]:
         """The slots of several needles as one tuple: an event's candidate key is built of one
         id a field, where a command line's needles gave ~40 (`-` found eight times, ...). Past
-        _MAX_UNIONS distinct sets, each needle's own tuple (bounded, never forgotten)."""
-        union = tuple(sorted({i for t in got for i in t}))
-        one = self.unions.get(union)
+        _MAX_UNIONS distinct sets, each needle's own tuple (bounded, never forgotten). What a
+        sequence of needles' tuples (by identity: the gate's own) gave is remembered: a value
+        met for the first time often finds needles others found (`\\software\\` in registry
+        paths), and merging them (~0.5-1 us) cost more than the scan."""
+        key = tuple(map(id, got))
+        one = self.joined.get(key)
         if one is None:
-            if len(self.unions) >= _MAX_UNIONS:
-                return list({id(t): t for t in got}.values())
-            one = self.unions[union] = union
-        return [one]
+            union = tuple(sorted({i for t in got for i in t}))
+            u = self.unions.get(union)
+            if u is None:
+                if len(self.unions) >= _MAX_UNIONS:
+                    return list({id(t): t for t in got}.values())
+                u = self.unions[union] = union
+            one = [u]
+            if len(self.joined) < _MAX_UNIONS:  # bounded; past it, merged each time
+                self.joined[key] = one
+        return one
 
     def admitted(self, value: Any) -> tuple[str, list[tuple[int, ...]]]:
         """(the value lowercased, the gate slots its needles admit): shared, never modify."""
@@ -126,17 +143,34 @@ class FieldScan:
         if self.scan is not None and low:
             pr = self.pattern_rules
             got += [pr[h[0]] for h in self.scan(low, True)]
+        for needle, idx in self.short:
+            if needle in low:
+                got.append(idx)
+        if self.numbers is not None and (x := _number(value)) is not None \
+                and (idx := self.numbers.get(x)) is not None:
+            got.append(idx)
         if len(got) > 1:
             got = self._one(got)
-        # only str keys: 1, 1.0 and True are one dict key but lowercase differently
-        if type(value) is str and len(value) <= _MEMO_VALUE_CHARS:
-            if len(self.memo) >= _MEMO_VALUES:  # bounded: a stream of unique values
-                self.memo.clear()
-            self.memo[value] = (low, got)
+        # str keys, and ints apart (EVTX's EventID, ports): 1, 1.0 and True are one dict key
+        # but lowercase differently
+        memo: dict[Any, tuple[str, list[tuple[int, ...]]]] | None = None
+        if type(value) is str:
+            if len(value) <= _MEMO_VALUE_CHARS:
+                memo = self.memo
+        elif type(value) is int:
+            memo = self.ints
+        if memo is not None:
+            if len(memo) >= _MEMO_VALUES:  # bounded: a stream of unique values
+                # the oldest quarter goes (insertion order), not all: a field whose values
+                # outnumber the bound (registry paths, file names) kept nothing when it was
+                # cleared, and missed ~half its values on a benign day
+                for k in list(islice(memo, max(1, _MEMO_VALUES // 4))):
+                    del memo[k]
+            memo[value] = (low, got)
         return low, got
 
 
-_MEMO_VALUES = 2048  # values remembered per field and route
+_MEMO_VALUES = 4096  # values remembered per field and route
 _MAX_UNIONS = 4096  # sets of slots made one per field and route
 _MEMO_VALUE_CHARS = 512  # longer values are scanned every time
 
@@ -144,15 +178,18 @@ _MEMO_VALUE_CHARS = 512  # longer values are scanned every time
 @dataclass(slots=True)
 class Route:
     """The rules one kind of event meets, in load order. Rules without needles run on every
-    event; the others are gated by ONE Aho-Corasick scan per event over the needles of all of
-    them (keywords and field values alike, see `required_needles`): only rules one of whose
-    needles occurs run their predicate."""
+    event; the others are gated by their needles (see `required_needles`): each field's needles
+    searched in that field's value (`FieldScan`, remembered per value), the keywords in the raw
+    line by ONE Aho-Corasick scan; only rules one of whose needles occurs run their predicate."""
 
     rules: list[CompiledRule]
     always: tuple[int, ...]  # indexes into `rules` of the ungated ones
     calls: list[Call] = field(default_factory=list)  # (rule, its function as `process` calls it)
     # one automaton over every needle; None when no rule of the route has needles
     scan: Callable[[Any, bool], list[tuple[int, int, int]]] | None = None
+    # keyword needles too short for `scan` (see _SHORT_NEEDLE): each tested with `in` on the
+    # haystack (bytes or str, as `haystack` gives), with the gate slots it admits
+    short: tuple[tuple[Any, tuple[int, ...]], ...] = ()
     pattern_rules: list[tuple[int, ...]] = field(default_factory=list)  # needle -> rule indexes
     haystack: Callable[[LogEvent], Any] = LogEvent.raw_lower  # what `scan` searches (str or bytes)
     # whole-value needles: (field, lowercased value -> rule indexes), one dict lookup per field
@@ -191,8 +228,6 @@ class Route:
 
 _MAX_MERGED = 4096  # candidate sets remembered per route
 _DFA_NEEDLES = 500  # automata with this many needles scan with a DFA
-_PER_FIELD_NEEDLES = 500  # routes with this many needles scan each field on its own
-_MAX_PICKED_FIELDS = 3  # beyond this, joining all values in C beats picking them in Python
 
 
 def build_route(rules: list[CompiledRule]) -> Route:
@@ -201,40 +236,29 @@ def build_route(rules: list[CompiledRule]) -> Route:
     were admitted."""
     always: list[int] = []
     by_needle: dict[str, set[int]] = {}
-    keywords = False
-    fnames: dict[str, None] = {}
     exact: dict[str, dict[str, set[int]]] = {}
     gates = _gates(rules)
+    numbers: dict[str, dict[int | float, set[int]]] = {}
     for slot, gate, exact_k in gates:
         for k, (f, n) in enumerate(gate):
             if f is not None and k in exact_k:
-                exact.setdefault(f, {}).setdefault(n, set()).add(slot)
+                if n.startswith(NUMBER_NEEDLE):
+                    numbers.setdefault(f, {}).setdefault(number_of_needle(n), set()).add(slot)
+                else:
+                    exact.setdefault(f, {}).setdefault(n, set()).add(slot)
                 continue
             by_needle.setdefault(n, set()).add(slot)
-            if f is None:
-                keywords = True
-            else:
-                fnames[f] = None
     always = [i for i, r in enumerate(rules) if not r.needles]
     calls = [_call(r) for r in rules]
     route = Route(rules, tuple(always), calls, plain=[calls[i] for i in always],
                   two=frozenset(s - len(rules) for s, _, _ in gates if s >= len(rules)))
     route.exact = [(f, {v: tuple(sorted(idx)) for v, idx in table.items()}) for f, table in exact.items()]
-    if len(by_needle) >= _PER_FIELD_NEEDLES or (keywords and len(fnames) > _MAX_PICKED_FIELDS):
-        # keywords with many fields: the haystack would be the raw line lowered as str, then
-        # every value joined and lowered again, scanned whole (~26 us a Sysmon 10 event, where
-        # the raw line alone in bytes and the fields from memory take ~3)
+    if by_needle:
+        # each field's needles searched in that field only (one scan, remembered per value),
+        # the keywords alone in the raw line: one scan over the values joined found a needle
+        # of one field in another (`;` of a URL rule in every browser's user agent, SigmaHQ's
+        # `user` or `process` in every Sysmon path), making rules candidates for nothing
         _per_field(route, gates)
-    elif by_needle:
-        # Why a library: Aho-Corasick in Rust (ahocorasick_rs) scans a 150-character line for
-        # ~150 needles in ~0.6 us, 3-4x faster than the best `re` alternation (a trie of the
-        # needles) and than pyahocorasick; overlapping=True reports every needle that occurs.
-        needles = sorted(by_needle)
-        route.scan = _automaton(needles)
-        route.pattern_rules = [tuple(sorted(by_needle[n])) for n in needles]
-        route.haystack = _haystack_fn(keywords, tuple(fnames))
-        if route.haystack is LogEvent.raw_lower:
-            route.scan, route.haystack = _raw_scan(needles)
     # a field's exact values join its automaton's gate: one read and one remembered value a field
     scans = {fs.field: fs for fs in route.field_scans}
     for f, table in route.exact:
@@ -243,6 +267,12 @@ def build_route(rules: list[CompiledRule]) -> Route:
             fs = scans[f] = FieldScan(f, None, [])
             route.field_scans.append(fs)
         fs.exact = table
+    for f, nums in numbers.items():
+        fs = scans.get(f)
+        if fs is None:
+            fs = scans[f] = FieldScan(f, None, [])
+            route.field_scans.append(fs)
+        fs.numbers = {x: tuple(sorted(idx)) for x, idx in nums.items()}
     return route
 
 
@@ -281,27 +311,56 @@ def _per_field(route: Route, gates: Gates) -> None:
                 continue
             per.setdefault(f, {}).setdefault(n, set()).add(slot)
     for f, table in per.items():
-        needles = sorted(table)
-        pr = [tuple(sorted(table[n])) for n in needles]
+        few = [n for n in sorted(table) if len(n) <= _SHORT_NEEDLE and n.isascii()]
+        if len(few) > _MAX_SHORT:  # dozens (`-a`, `/a`, ... of windash lists): one scan beats them
+            few = []
+        short = [(n, tuple(sorted(table[n]))) for n in few]
+        long = sorted(set(table).difference(few))
+        pr = [tuple(sorted(table[n])) for n in long]
         if f is None:  # keywords: the raw line
             route.pattern_rules = pr
-            route.scan, route.haystack = _raw_scan(needles)
+            route.scan, route.haystack = _raw_scan(long, all(n.isascii() for n in table))
+            if route.haystack is _raw_lower_bytes:
+                route.short = tuple((n.encode(), idx) for n, idx in short)
+                if not short and route.scan is not None:
+                    route.haystack = _prefiltered(long)
+            else:
+                route.short = tuple(short)
         else:
-            route.field_scans.append(FieldScan(f, _automaton(needles), pr))
+            route.field_scans.append(FieldScan(f, _automaton(long) if long else None, pr, short=tuple(short)))
 
 
-def _raw_scan(needles: list[str]) -> tuple[Callable[[Any, bool], list[tuple[int, int, int]]],
-                                          Callable[[LogEvent], Any]]:
+# ASCII needles this short (`:` and `@` of SigmaHQ's "Remote File Copy", `;` of a URL rule,
+# `-o`) occur several times in nearly every line: in an automaton searching overlapping matches
+# they are reported at every place (~1-2 us a line with ':' found 3 or 4 times), and they defeat
+# the leftmost-first prefilter (`_any_first`), which then never says "nothing here". Each is
+# tested on its own with `in` (~30 ns), once an event whatever the count, when a field (or the
+# raw line) has at most _MAX_SHORT of them. Non-ASCII ones (SigmaHQ's 2,400 emoji and
+# homoglyphs) are rare in any text: they stay in the automaton.
+_SHORT_NEEDLE = 2
+_MAX_SHORT = 8
+
+
+Scan = Callable[[Any, bool], list[tuple[int, int, int]]]
+
+
+def _raw_scan(needles: list[str], ascii: bool) -> tuple[Scan | None, Callable[[LogEvent], Any]]:
     """(automaton, haystack) searching `needles` in the raw line. ASCII needles are searched in
     its UTF-8 bytes lowercased by bytes.lower(): the same matches as in raw.lower() (a non-ASCII
     character's UTF-8 bytes never match an ASCII needle), without str.lower()'s Unicode path,
-    ~8x slower on the 2 KB of an EVTX record's JSON holding one `®` (5 us of ~50 an event)."""
-    if not all(n.isascii() for n in needles):
-        return _automaton(needles), LogEvent.raw_lower
+    ~8x slower on the 2 KB of an EVTX record's JSON holding one `®` (5 us of ~50 an event).
+    `ascii`: whether every needle of the raw line (these and the short ones) is ASCII. No
+    automaton (None) when `needles` is empty (short ones only)."""
+    if not ascii:
+        return (_automaton(needles) if needles else None), LogEvent.raw_lower
+    if not needles:
+        return None, _raw_lower_bytes
     encoded = [n.encode() for n in needles]
     impl = Implementation.DFA if len(needles) >= _DFA_NEEDLES else None
     ac = BytesAhoCorasick(encoded, implementation=impl)
-    first = BytesAhoCorasick(encoded, matchkind=MatchKind.LeftmostFirst)
+    # the leftmost-first search, run on every event, as a DFA: ~25% faster than the default
+    # NFA on the bench's lines (150-170 keyword needles: 0.54 -> 0.41 us a sshd line)
+    first = BytesAhoCorasick(encoded, matchkind=MatchKind.LeftmostFirst, implementation=Implementation.DFA)
     return _any_first(ac.find_matches_as_indexes, first.find_matches_as_indexes), _raw_lower_bytes
 
 
@@ -318,6 +377,47 @@ def _any_first(overlapping: Callable[[Any, bool], list[tuple[int, int, int]]],
     return scan
 
 
+_PREFILTER_CHARS = 512  # raw lines this long are searched case-free before being lowered
+_PREFILTER_PIECE = 4  # characters of each needle the case-free search looks for
+_PREFILTER_MAX = 4096  # case spellings of those pieces, at most
+
+
+def _case_spellings(piece: str) -> list[str]:
+    """Every spelling of an ASCII piece in upper and lower case (`k:` -> `k:`, `K:`)."""
+    out = [""]
+    for ch in piece:
+        out = [o + c for o in out for c in dict.fromkeys((ch, ch.upper()))]
+    return out
+
+
+def _prefiltered(needles: list[str]) -> Callable[[LogEvent], bytes]:
+    """The raw line's lowercased bytes (`_raw_lower_bytes`), or b"" when no needle can be in
+    it: for a long line (an EVTX record's ~1.2 KB of JSON, searched for SigmaHQ's one Windows
+    keyword rule, "Mimikatz Use"), lowering it cost more than searching it. A case-free
+    search of the encoded line for a piece of each needle, in every case spelling, says
+    whether any needle can be in the lowered line: the encoding keeps every ASCII character
+    and bytes.lower() changes only A-Z, so a needle in the lowered bytes has its piece, in some
+    spelling, in the bytes as they are. The piece of each needle is the one of the fewest
+    letters (fewest spellings). Lines with U+0130 or KELVIN SIGN, whose lowercase holds ASCII,
+    and short lines go the plain way."""
+    pieces: set[str] = set()
+    for n in needles:
+        windows = [n[i:i + _PREFILTER_PIECE] for i in range(max(1, len(n) - _PREFILTER_PIECE + 1))]
+        pieces.update(_case_spellings(min(windows, key=lambda w: sum(c.isalpha() for c in w))))
+    if len(pieces) > _PREFILTER_MAX:
+        return _raw_lower_bytes
+    pre = BytesAhoCorasick([p.encode() for p in sorted(pieces)], matchkind=MatchKind.LeftmostFirst,
+                           implementation=Implementation.DFA).find_matches_as_indexes
+
+    def haystack(e: LogEvent) -> bytes:
+        raw = e.raw
+        if len(raw) < _PREFILTER_CHARS or "\u0130" in raw or "\u212a" in raw:
+            return _raw_lower_bytes(e)
+        b = raw.encode("latin-1", "ignore")
+        return b.lower() if pre(b) else b""
+    return haystack
+
+
 def _raw_lower_bytes(e: LogEvent) -> bytes:
     raw = e.raw
     # the two characters whose lowercase holds ASCII (U+0130 -> "i" + U+0307, KELVIN SIGN ->
@@ -330,33 +430,6 @@ def _raw_lower_bytes(e: LogEvent) -> bytes:
     # order; a character dropped between two runs may join them into a false candidate, which
     # only runs the rule's predicate.
     return raw.encode("latin-1", "ignore").lower()
-
-
-def _haystack_fn(keywords: bool, fnames: tuple[str, ...]) -> Callable[[LogEvent], str]:
-    """The lowercased text a route's needles are searched in: the raw line (keywords) and the
-    values of the needles' fields, joined by NUL so no needle matches across two of them. A needle
-    found in another field than its own only makes a rule a candidate: its predicate decides.
-    Specialised per route shape: this runs once per event."""
-    if not fnames:
-        return LogEvent.raw_lower
-    if len(fnames) > _MAX_PICKED_FIELDS:  # join every value in C rather than pick in Python
-        if keywords:
-            return lambda e: e.raw_lower() + "\x00" + "\x00".join(map(str, e.fields.values())).lower()
-        return lambda e: "\x00".join(map(str, e.fields.values())).lower()
-    if len(fnames) == 1:
-        (f,) = fnames
-        if keywords:
-            def kw_one(e: LogEvent) -> str:
-                v = e.fields.get(f)
-                return e.raw_lower() if v is None else e.raw_lower() + "\x00" + str(v).lower()
-            return kw_one
-        return lambda e: "" if (v := e.fields.get(f)) is None else str(v).lower()
-
-    def picked(e: LogEvent) -> str:
-        fields = e.fields
-        values = "\x00".join([str(v) for f in fnames if (v := fields.get(f)) is not None]).lower()
-        return e.raw_lower() + "\x00" + values if keywords else values
-    return picked
 
 
 class Engine:
@@ -435,7 +508,8 @@ class Engine:
             v = fields.get(fs.field)
             if v is None:
                 continue
-            seen = fs.memo.get(v) if type(v) is str else None  # a list is no key
+            tv = type(v)  # a list is no key; 1, 1.0 and True are one key: ints apart
+            seen = fs.memo.get(v) if tv is str else fs.ints.get(v) if tv is int else None
             low, admitted = seen if seen is not None else fs.admitted(v)
             lo[fs.field] = low  # as events.fill_lower would: the rules read it
             if admitted:
@@ -445,13 +519,29 @@ class Engine:
                     cand.extend(admitted)
         scan = route.scan
         if scan is not None:
-            hits = scan(route.haystack(event), True)
+            hay = route.haystack(event)
+            hits = scan(hay, True)
             if hits:
                 pr = route.pattern_rules
                 if cand is None:
                     cand = [pr[h[0]] for h in hits]
                 else:
                     cand.extend([pr[h[0]] for h in hits])
+            if route.short:
+                for needle, idx in route.short:
+                    if needle in hay:
+                        if cand is None:
+                            cand = [idx]
+                        else:
+                            cand.append(idx)
+        elif route.short:
+            hay = route.haystack(event)
+            for needle, idx in route.short:
+                if needle in hay:
+                    if cand is None:
+                        cand = [idx]
+                    else:
+                        cand.append(idx)
         if cand:
             key = id(cand[0]) if len(cand) == 1 else tuple(map(id, cand))
             got = route.merged.get(key)

@@ -173,3 +173,64 @@ detection:
     assert r.match(LogEvent("", {name: "back\\slash"}))
     assert not r.match(LogEvent("", {name: "back\\\\slash"}))
     assert not r.match(LogEvent("", {"a": "it's"}))
+
+
+def _gating_misses(rulesets: list[Any], rnd: random.Random) -> tuple[list[str], int]:
+    """Events fuzzed from each rule's own literals, in its logsource, through an engine of all
+    the rules gated by their needles: every event the rule matches (its closures say so) must
+    have run it. (rule titles missed, matches checked)"""
+    import nocsoc.detections.engine as engine_mod
+    from nocsoc.detections.engine import Engine
+
+    ran: set[int] = set()
+    plain_call = engine_mod._call
+
+    def recorded(rule: CompiledRule) -> Any:
+        r, fn = plain_call(rule)
+
+        def run(e: LogEvent, lo: Any, f: Any) -> bool:
+            ran.add(id(r))
+            return fn(e, lo, f)
+        return r, run
+    missed, checked = [], 0
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(engine_mod, "_call", recorded)
+        for rs in rulesets:
+            engine = Engine(rs)
+            for r in rs.rules:
+                assert r.ref is not None
+                for e in _fuzzed(r, rnd, 4):
+                    e.product = r.product
+                    e.services = (r.service,) if r.service else ()
+                    e.categories = (r.category,) if r.category else ()
+                    e.route_key = (e.product, e.services, e.categories)
+                    if _outcome(r.ref, e) is not True:
+                        continue
+                    checked += 1
+                    ran.clear()
+                    e._low = None
+                    engine.process(e)
+                    if id(r) not in ran:
+                        missed.append(r.title)
+    return missed, checked
+
+
+def test_needle_gates_never_hide_a_match_of_a_fuzzed_event(rulesets: list[Any]) -> None:
+    """The engine's gates (needles per field, short needles apart, second gates, the raw
+    line's case-free prefilter, regex needles) on every rule: an event the rule matches always
+    runs it. With the short needles ignored (a mutation), matches are hidden: this can fail."""
+    missed, checked = _gating_misses(rulesets, random.Random(16))
+    assert missed == [] and checked > 500
+    import nocsoc.detections.engine as engine_mod
+
+    def no_short(rules: list[CompiledRule]) -> Any:
+        route = plain_build(rules)
+        route.short = ()
+        for fs in route.field_scans:
+            fs.short = ()
+        return route
+    plain_build = engine_mod.build_route
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(engine_mod, "build_route", no_short)
+        missed, _ = _gating_misses(rulesets, random.Random(16))
+    assert len(missed) > 3

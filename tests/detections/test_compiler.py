@@ -199,6 +199,16 @@ def test_keywords_search_the_raw_line_case_insensitively_with_wildcards() -> Non
     assert not allk.match(ev("%IP-TCP-3-BADAUTH: Invalid MD5 digest from 10.0.0.1:22"))
 
 
+def _found(e: LogEvent, f: str | None, n: str) -> bool:
+    """Whether needle `n` of field `f` (None: the raw line) occurs in the event: a number's
+    (NUMBER_NEEDLE) equals the value read as a number, any other is in its lowercase."""
+    from nocsoc.detections.compiler import NUMBER_NEEDLE, _number, number_of_needle
+
+    if f is not None and n.startswith(NUMBER_NEEDLE):
+        return _number(e.fields.get(f)) == number_of_needle(n)
+    return (e.raw_lower() if f is None else (e.lower(f) or "")).find(n) >= 0
+
+
 def test_required_needles_never_exclude_a_match() -> None:
     """The engine's prefilter: every case's matching events contain one of the rule's needles,
     and one of its second gate's."""
@@ -209,7 +219,5 @@ def test_required_needles_never_exclude_a_match() -> None:
         for fields in yes:
             e = ev(**fields)
             for needles in (r.needles, r.needles2 or r.needles):
-                assert any(
-                    (e.raw_lower() if f is None else (e.lower(f) or "")).find(n) >= 0 for f, n in needles
-                ), (detection, fields, needles)
+                assert any(_found(e, f, n) for f, n in needles), (detection, fields, needles)
     assert required_needles(None) is None

@@ -70,7 +70,6 @@ def test_field_scans_remember_values_and_stay_bounded(monkeypatch) -> None:  # t
     from nocsoc.detections.loader import RuleSet
     from tests.detections.test_compiler import rule
 
-    monkeypatch.setattr(engine_mod, "_PER_FIELD_NEEDLES", 2)
     monkeypatch.setattr(engine_mod, "_MEMO_VALUES", 3)
     rules = [dataclasses.replace(rule(d), id=f"r{i}") for i, d in enumerate([
         "    sel:\n        Image|endswith: '\\\\csi.exe'\n    condition: sel",
@@ -186,3 +185,158 @@ def test_needles_of_one_value_past_the_bound_of_unions(monkeypatch) -> None:  # 
     monkeypatch.setattr(engine_mod, "_MAX_UNIONS", 1)
     test_field_scans_remember_values_and_stay_bounded(monkeypatch)
     test_keywords_with_many_fields_scan_each_field_and_the_raw_line_apart()
+
+
+def test_short_needles_are_tested_apart_and_never_missed() -> None:
+    """Needles of one or two characters (`:` and `@` of SigmaHQ's "Remote File Copy", `;` of a
+    URL rule) are left out of the automata and tested with `in`: in keywords and fields, first
+    and second gates, ASCII (the raw line searched as bytes) and not (as str), the same
+    detections as ungated rules; and with the short needles ignored, some are missed, so this
+    test can fail."""
+    import dataclasses
+
+    from nocsoc.detections.engine import Engine
+    from nocsoc.detections.loader import RuleSet
+    from tests.detections.test_compiler import rule
+
+    defs = {
+        "copy": "    tools:\n        - 'scp '\n    filter:\n        - '@'\n        - ':'\n"
+                "    condition: tools and filter",
+        "semi": "    sel:\n        uri|contains:\n            - ';'\n            - '|'\n    condition: sel",
+        "two": "    sel:\n        uri|contains: 'cmd='\n        ua|contains: '-o'\n    condition: sel",
+        "kw": "    keywords:\n        - '~'\n    condition: keywords",
+    }
+    rules = [dataclasses.replace(rule(d), id=k) for k, d in defs.items()]
+    cyr = [dataclasses.replace(rule("    keywords:\n        - '\u0430'\n        - 'xyz'\n"
+                                    "    condition: keywords"), id="cyr")]
+    events = [("scp a b", "/", "x"), ("scp a user@b", "/", "x"), ("SCP x:y", "/a;b", "x"),
+              ("copy", "/x?cmd=1", "curl -o"), ("copy", "/x?CMD=1", "curl -O"), ("copy", "/x?cmd=1", "-x"),
+              ("a ~ b", "/a|b", "x"), ("none", "/", "x"), ("\u0430bc", "/", "x"), ("xyz", "/", "x"),
+              ("\u0410BC", "/", "x")]
+
+    def run(rs: list, ignore_short: bool = False) -> list[list[str]]:
+        engine = Engine(RuleSet(rs, []))
+        out = []
+        for _ in range(2):  # the second pass from remembered values
+            for raw, uri, ua in events:
+                ev = LogEvent(raw, {"uri": uri, "ua": ua}, product="linux")
+                if ignore_short:
+                    route = engine.route(ev)
+                    route.short = ()
+                    for fs in route.field_scans:
+                        fs.short = ()
+                out.append(sorted(d.rule_id for d in engine.process(ev)))
+        return out
+
+    for rs in (rules, cyr):
+        plain = [dataclasses.replace(r, needles=None, needles2=None) for r in rs]
+        assert run(rs) == run(plain)
+    assert run(rules)[:11] == [[], ["copy"], ["copy", "semi"], ["two"], ["two"], [], ["kw", "semi"],
+                               [], [], [], []]
+    assert run(cyr)[:11] == [[]] * 8 + [["cyr"], ["cyr"], ["cyr"]]
+    # the short needles are out of the automata, and tested: ignoring them misses detections
+    route = Engine(RuleSet(rules, [])).route(LogEvent("x", {}, product="linux"))
+    assert sorted(n for n, _ in route.short) == [b":", b"@", b"~"]
+    assert {fs.field: sorted(n for n, _ in fs.short) for fs in route.field_scans} == {
+        "uri": [";", "|"], "ua": ["-o"]}
+    assert run(rules, ignore_short=True) != run(rules)
+    # a non-ASCII one (SigmaHQ's emoji, homoglyphs) is rare: it stays in the automaton
+    assert Engine(RuleSet(cyr, [])).route(LogEvent("x", {}, product="linux")).short == ()
+
+
+def test_many_short_needles_of_a_field_stay_in_its_automaton() -> None:
+    """Past _MAX_SHORT short needles in one field (windash lists: `-a`, `/a`, ...), they stay
+    in the field's automaton, and detect the same."""
+    import dataclasses
+
+    from nocsoc.detections.engine import _MAX_SHORT, Engine
+    from nocsoc.detections.loader import RuleSet
+    from tests.detections.test_compiler import rule
+
+    flags = [f"-{c}" for c in "abcdefghij"]
+    assert len(flags) > _MAX_SHORT
+    rules = [dataclasses.replace(rule(f"    sel:\n        cli|contains: '{f}'\n    condition: sel"), id=f)
+             for f in flags]
+    gated = Engine(RuleSet(rules, []))
+    plain = Engine(RuleSet([dataclasses.replace(r, needles=None) for r in rules], []))
+    clis = ["x -a -b", "-j", "/c -C", "none", "-A-B-c"]
+    got, want = ([sorted(d.rule_id for d in e.process(LogEvent("r", {"cli": c}, product="linux")))
+                  for c in clis] for e in (gated, plain))
+    assert got == want == [["-a", "-b"], ["-j"], ["-c"], [], ["-a", "-b", "-c"]]
+    (fs,) = gated.route(LogEvent("r", {}, product="linux")).field_scans
+    assert fs.short == () and fs.scan is not None
+
+
+def test_long_raw_lines_searched_case_free_first_miss_nothing(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Long raw lines (EVTX records' JSON) are searched for a piece of each keyword in every
+    case spelling before being lowered: the same rules fire as on the lowered line, needles in
+    any case, after U+0130 / KELVIN SIGN and non-Latin-1 text, at the start, the end and across
+    the pieces; a line with none is not lowered at all. With the spellings cut to lowercase
+    (a mutation), upper-case needles are missed: this test can fail."""
+    import dataclasses
+
+    import nocsoc.detections.engine as engine_mod
+    from nocsoc.detections.engine import Engine
+    from nocsoc.detections.loader import RuleSet
+    from tests.detections.test_compiler import rule
+
+    words = ("sekurlsa::", "kerberos::golden", "\\mimilib.dll", "eo.oe.kiwi", "kelvin")
+    rules = [dataclasses.replace(rule(f"    keywords:\n        - '{k}'\n    condition: keywords"), id=k)
+             for k in words]
+    pad = "x" * 600
+    raws = [pad + "SEKURLSA::logonpasswords", "Kerberos::Golden " + pad, pad + "\u212aELVIN",
+            "\u0130 " + pad + " kelvin", pad + "\u4e2d\\MimiLib.DLL", pad + "EO.oe.KIWI\u00ae",
+            pad + "sekurlsa:", pad + "kerberos:: golden", pad, "short sekurlsa::"]
+
+    def run() -> list[list[str]]:
+        gated = Engine(RuleSet(rules, []))
+        return [sorted(d.rule_id for d in gated.process(LogEvent(r, {}, product="linux"))) for r in raws]
+    plain = Engine(RuleSet([dataclasses.replace(r, needles=None) for r in rules], []))
+    want = [sorted(d.rule_id for d in plain.process(LogEvent(r, {}, product="linux"))) for r in raws]
+    assert run() == want == [["sekurlsa::"], ["kerberos::golden"], ["kelvin"], ["kelvin"], ["\\mimilib.dll"],
+                             ["eo.oe.kiwi"], [], [], [], ["sekurlsa::"]]
+    route = Engine(RuleSet(rules, [])).route(LogEvent("x", {}, product="linux"))
+    assert route.haystack(LogEvent(pad, {}, product="linux")) == b""  # nothing to find: not lowered
+    monkeypatch.setattr(engine_mod, "_case_spellings", lambda piece: [piece])
+    assert run() != want
+
+
+def test_rules_gated_only_by_numbers_read_values_as_the_rules_do() -> None:
+    """A rule with no other gate is gated by its numbers (`event_id: 113006`, ports): the
+    field's value read as a number as the rules read it (ints, floats, texts of any spelling
+    float() takes, ints remembered apart from 1.0 and True), the same detections as ungated;
+    with the numbers' table emptied (a mutation), detections are missed."""
+    import dataclasses
+
+    from nocsoc.detections.compiler import NUMBER_NEEDLE
+    from nocsoc.detections.engine import Engine
+    from nocsoc.detections.loader import RuleSet
+    from tests.detections.test_compiler import rule
+
+    rules = [dataclasses.replace(rule(d), id=i) for i, d in (
+        ("lock", "    sel:\n        event_id:\n            - 113006\n            - 'QUIET_MODE_ON'\n"
+                 "    condition: sel"),
+        ("ports", "    sel:\n        dst_port: [21, 23, 1]\n    condition: sel"))]
+    assert [sorted(n for _, n in r.needles or []) for r in rules] == [
+        [f"{NUMBER_NEEDLE}113006", "quiet_mode_on"],
+        [f"{NUMBER_NEEDLE}1", f"{NUMBER_NEEDLE}21", f"{NUMBER_NEEDLE}23"]]
+    values = [113006, "113006", "113006.0", " 113006 ", "1.13006e5", 113006.0, "+113006", "x", ["113006"],
+              "quiet_mode_on", 21, 21.0, "21", True, 1, 1.0, "1", False, 0, 2**70, "nan", None]
+    events = [{"event_id": v, "dst_port": v} for v in values] * 2  # again: from remembered values
+
+    def run(rs: list, empty: bool = False) -> list[list[str]]:
+        engine = Engine(RuleSet(rs, []))
+        out = []
+        for f in events:
+            ev = LogEvent("x", {k: v for k, v in f.items() if v is not None}, product="linux")
+            if empty:
+                for fs in engine.route(ev).field_scans:
+                    if fs.numbers:
+                        fs.numbers = {}
+            out.append(sorted(d.rule_id for d in engine.process(ev)))
+        return out
+    want = run([dataclasses.replace(r, needles=None) for r in rules])
+    assert run(rules) == want
+    assert want[:len(values)] == [["lock"]] * 7 + [[], [], ["lock"], ["ports"], ["ports"], ["ports"], [],
+                                                    ["ports"], ["ports"], ["ports"], [], [], [], [], []]
+    assert run(rules, empty=True) != want
