@@ -27,6 +27,7 @@ import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from nocsoc.bus.config import BusConfig
 from nocsoc.bus.consume import PartitionRunner
@@ -35,7 +36,7 @@ from nocsoc.bus.partition import stream_name
 from nocsoc.bus.transport import Transport, make_transport
 from nocsoc.bus.windows import PartitionWindows
 from nocsoc.collectors.logs.config import LogsConfig
-from nocsoc.collectors.logs.pipeline import MARK_ONLY, LogPipeline
+from nocsoc.collectors.logs.pipeline import MARK_ONLY, PART, LogPipeline
 from nocsoc.component import Counters
 from nocsoc.detections.alerts.store import SHARED_OFFSET_PREFIX
 from nocsoc.detections.config import DetectionsConfig
@@ -102,16 +103,19 @@ class LogDetectorHandler:
         if self.windows is not None:
             # before the partition's first line (the queue is in order): its windows as the last
             # holder saved them, with the mark read above
-            saved = self.pipeline.store.partition_windows(self._mark(partition))
-            self.pipeline.run_on_engine(lambda: self._take(partition, saved), QUEUE_WAIT_S, wait=False)
+            saved, held = self.pipeline.store.partition_state(self._mark(partition))
+            self.pipeline.run_on_engine(lambda: self._take(partition, saved, held), QUEUE_WAIT_S, wait=False)
         return start
 
-    def _take(self, partition: int, saved: dict[str, dict[str, object]]) -> None:
+    def _take(self, partition: int, saved: dict[str, dict[str, Any]],
+              held: list[tuple[str, dict[str, Any]]]) -> None:
         assert self.windows is not None
-        n = self.windows.take(self.pipeline.engine, partition, saved)
-        if saved:
+        n, dets = self.windows.take(self.pipeline.engine, partition, saved, held)
+        self.pipeline.report(dets)
+        if saved or held:
             self._count("windows_taken")
-            log.info("bus logs p%d: %d correlation groups taken over", partition, n)
+            log.info("bus logs p%d: %d correlation groups and %d events held for reordering taken over",
+                     partition, n, len(held))
 
     # a batch that raises queued nothing (its inputs are checked first): the runner then hands
     # its messages over one by one, so only the bad one goes to the dead-letter subject
@@ -133,7 +137,7 @@ class LogDetectorHandler:
             last = i == len(records) - 1
             # the mark of a message is committed only with its last line: a crash mid-message
             # reads the whole message again, and none of its lines was committed
-            if not self.pipeline.submit_marked(text, sender, kind, (mark, 0, seq) if last else None,
+            if not self.pipeline.submit_marked(text, sender, kind, (mark, 0, seq) if last else PART,
                                                QUEUE_WAIT_S):
                 raise RuntimeError("log pipeline queue stayed full")
         if not records:
@@ -158,11 +162,6 @@ class LogDetectorHandler:
         while not self.pipeline.idle() and time.monotonic() < deadline:
             time.sleep(0.02)
         self.drained = self.pipeline.idle()
-        if self.windows is not None:
-            # the drain released what the engine held for every partition and committed their
-            # marks: save their windows now, so that a detector killed after this drain hands
-            # them over as they are (the engine thread saves them at its next commit)
-            self.pipeline.snapshot_soon()
         if not self.drained:
             left = self.pipeline.backlog()
             self._count("drain_timeouts")
@@ -191,13 +190,14 @@ class LogDetectorHandler:
         got = self.pipeline.store.input_offset(self._mark(partition))
         stored = got[1] if got else 0
         # exact only if the store's mark is what this detector handed over and committed: else
-        # (a drain cut short, a lease lost and another holder committing since) saved windows
-        # would not match the mark the next holder reads after
+        # (a drain cut short, a lease lost and another holder committing since) this detector's
+        # windows may not match the mark the next holder reads after, or be another's already
         exact = drained and handed is not None and stored == handed
         if not exact:
+            self.windows.give_up(partition)  # nothing more of it saved from now on
             self._count("windows_not_handed")
             log.warning("bus logs p%d: correlation windows not handed over (%s): its next holder "
-                        "starts them from the last periodic save", partition,
+                        "starts from the state saved with the store's mark", partition,
                         "the drain did not finish" if not drained else
                         f"the store's mark is {stored}, this detector handed over up to {handed}")
         try:
@@ -207,24 +207,23 @@ class LogDetectorHandler:
             log.error("bus logs p%d: correlation windows not handed over: %s", partition, exc)
 
     def _give(self, partition: int, exact: bool) -> None:
-        """Engine thread: save the partition's windows with every pending detection and mark,
-        in one transaction, then drop them. Not exact: what fired incidents gained is reported
-        here (as if the partition had stayed), and the windows go. Only this partition's: the
-        runner's loop waits for it, and renews no lease meanwhile."""
+        """Engine thread: commit every pending detection and mark with the windows' last changes
+        (the partition's among them), in one transaction, then drop the partition's windows. Not
+        exact: what fired incidents gained is reported here (as if the partition had stayed),
+        and the windows go unsaved. Only this partition's: the runner's loop waits for it, and
+        renews no lease meanwhile."""
         assert self.windows is not None
         engine = self.pipeline.engine
         self.pipeline.settle()
-        if exact:
-            snap = self.windows.give(engine, partition, self.pipeline.dconfig.correlation_snapshot_groups)
-            if self.pipeline.commit_now({self._mark(partition): snap}):
-                self._count("windows_handed")
-                log.info("bus logs p%d: %d correlation groups handed over", partition,
-                         sum(len(s["groups"]) for s in snap.values()))
-            else:
-                self._count("windows_not_handed")
-                log.error("bus logs p%d: correlation windows not handed over: the alert store "
-                          "refused them (see above)", partition)
-        self.windows.drop(engine, partition)
+        handed = exact and self.pipeline.commit_now()  # its last changes, with its last mark
+        n = self.windows.drop(engine, partition)
+        if handed:
+            self._count("windows_handed")
+            log.info("bus logs p%d: %d correlation groups handed over", partition, n)
+        elif exact:
+            self._count("windows_not_handed")
+            log.error("bus logs p%d: correlation windows not handed over: the alert store "
+                      "refused them (see above)", partition)
 
 
 class BusLogDetector:
@@ -235,10 +234,7 @@ class BusLogDetector:
     def __init__(self, logs: LogsConfig, detections: DetectionsConfig, bus: BusConfig, sink: Sink | None,
                  base_dir: Path, member: str, clock: Callable[[], float] | None = None,
                  transport: Transport | None = None, pipeline: LogPipeline | None = None) -> None:
-        # opt-in (bus.move_windows): after a kill -9 the windows saved last can be older than
-        # the marks stored last, and the partition's next holder then counts short (seen on the
-        # 3-node Windows kill test, 2026-12-07): until that is exact, the default keeps the
-        # windows with the detector, as before
+        # bus.move_windows (default): windows per partition, saved with every mark
         self.windows: PartitionWindows | None = PartitionWindows(
             bus.log_partitions, lambda p: partition_mark(bus, p)) if bus.move_windows else None
         self.pipeline = pipeline or LogPipeline(detector_logs_config(logs), detections, sink,

@@ -116,6 +116,11 @@ class ReorderBuffer(Generic[T]):
             gone.discard(arrivals.popleft())
         return arrivals[0] if arrivals else self._seq + 1
 
+    def entries(self) -> list[tuple[int, float, T]]:
+        """What is held, as (arrival number, event time, item), oldest first (a bus detector
+        saves its partitions' held events with their marks: nocsoc.bus.windows)."""
+        return [(e[1], e[0], e[3]) for e in self._held]
+
     def release_arrivals(self, upto: int) -> Sequence[tuple[float, T]]:
         """Release, in event-time order, what is held up to the newest event time of the items
         that arrived up to number `upto`. `tick` releases in event-time order and stops at the

@@ -39,8 +39,8 @@ class StuckPipeline:
     def input_offset(self, key: str) -> tuple[int, int] | None:
         return (0, 11)
 
-    def partition_windows(self, key: str) -> dict[str, object]:
-        return {}
+    def partition_state(self, key: str) -> tuple[dict[str, object], list[object]]:
+        return {}, []
 
     def run_on_engine(self, fn: object, timeout: float, wait: bool = True) -> None:
         self.calls.append(fn)

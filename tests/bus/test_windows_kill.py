@@ -1,0 +1,146 @@
+"""A detector killed at any moment hands its successor correlation state that matches the marks
+it stored (nocsoc.bus.windows): each partition's windows and the events it held for reordering
+are saved in the transaction of each of its marks, so the successor, restoring them and reading
+from the stored mark + 1, gives exactly one machine's alerts. No bus here: the runner's calls
+(acquire, handle, release) are made in order by the test, as PartitionRunner makes them, and
+the kill is the pipeline's `abandon()` (nothing more committed), at several points of the stream:
+just after a commit, while events are held for reordering, and without waiting at all. The
+3-node cluster tests (test_windows_cluster.py, test_windows_move.py) do the same through NATS.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from pathlib import Path
+
+import pytest
+
+from nocsoc.bus.config import BusConfig
+from nocsoc.bus.envelope import Record
+from nocsoc.bus.logs import LogDetectorHandler, detector_logs_config, partition_mark
+from nocsoc.bus.partition import partition_of
+from nocsoc.bus.publish import group_key
+from nocsoc.bus.windows import PartitionWindows
+from nocsoc.collectors.logs.config import LogsConfig
+from nocsoc.collectors.logs.pipeline import LogPipeline
+from nocsoc.component import Counters
+from nocsoc.detections.alerts import AlertStore
+from nocsoc.detections.config import DetectionsConfig
+from nocsoc.schema.selfmetrics import BUS_CONSUME
+from nocsoc.sinks.memory import MemorySink
+from tests.bus.detection import alert_keys, send_all
+from tests.servers.base import free_port, wait_until
+
+PARTITIONS = 4
+FAIL = ("<38>Nov 25 04:{m:02d}:{s:02d} {host} sshd[7{i:02d}]: Failed password for invalid user "
+        "admin{i} from {ip} port 5{i:04d} ssh2")
+SENDERS = [f"127.0.3.{k}" for k in range(1, 5)]
+
+
+def lines() -> dict[str, list[str]]:
+    """Per sender, 15 failed logins from its own attacker, each for another user name, 2 s
+    apart: a brute force (10 failures in 5 minutes) and a password spraying (5 user names in
+    10 minutes) of 15 each."""
+    out = {}
+    for j, addr in enumerate(SENDERS):
+        out[addr] = [FAIL.format(m=1 + (2 * i) // 60, s=(2 * i) % 60, i=i, host=f"srv{j}",
+                                 ip=f"192.0.2.{50 + j}") for i in range(15)]
+    return out
+
+
+def messages(by_sender: dict[str, list[str]]) -> dict[int, list[list[Record]]]:
+    """Per partition, its bus messages in stream order: each sender's lines in messages of
+    1 to 3 lines (as a receiver batches them), senders interleaved."""
+    out: dict[int, list[list[Record]]] = {p: [] for p in range(PARTITIONS)}
+    cut = {addr: 0 for addr in by_sender}
+    k = 0
+    while any(cut[a] < len(ls) for a, ls in by_sender.items()):
+        for addr, ls in by_sender.items():
+            n = 1 + k % 3
+            k += 1
+            part = ls[cut[addr]:cut[addr] + n]
+            cut[addr] += len(part)
+            if part:
+                p = partition_of(group_key(addr), PARTITIONS)
+                out[p].append([(ln.encode(), addr, 0.0) for ln in part])
+    return out
+
+
+def detections(db: Path) -> DetectionsConfig:
+    return DetectionsConfig(alerts_db=str(db), flush_interval_s=0.02, reorder_window_s=2.0)
+
+
+def one_machine(tmp_path: Path, by_sender: dict[str, list[str]]) -> list[tuple[object, ...]]:
+    port = free_port(socket.SOCK_DGRAM)
+    p = LogPipeline(LogsConfig(syslog_udp=f"127.0.0.1:{port}", syslog_tcp=None),
+                    detections(tmp_path / "one.db"), MemorySink(), base_dir=tmp_path)
+    p.start()
+    try:
+        n = send_all(port, by_sender)
+        wait_until(lambda: p.processed() >= n, 30, what="one machine processed")
+    finally:
+        p.stop()
+    with AlertStore(tmp_path / "one.db") as st:
+        return alert_keys(st)
+
+
+class Detector:
+    """A bus detector's pipeline and handler, driven as PartitionRunner drives them."""
+
+    def __init__(self, tmp_path: Path, bus: BusConfig) -> None:
+        self.bus = bus
+        self.windows = PartitionWindows(PARTITIONS, lambda p: partition_mark(bus, p))
+        self.pipeline = LogPipeline(detector_logs_config(LogsConfig(syslog_udp=None, syslog_tcp=None)),
+                                    detections(tmp_path / "bus.db"), MemorySink(), base_dir=tmp_path,
+                                    window_scope=self.windows)
+        self.counters = Counters(BUS_CONSUME, {"kind": "logs"})
+        self.handler = LogDetectorHandler(self.pipeline, bus, self.windows, self.counters)
+        self.pipeline.start()
+        self.next = {p: asyncio.run(self.handler.acquire(p)) for p in range(PARTITIONS)}
+
+    def hand(self, msgs: dict[int, list[list[Record]]], upto: int) -> None:
+        """Hand each partition its messages (1-based stream sequences) up to `upto`."""
+        for p, ms in msgs.items():
+            while self.next[p] <= min(upto, len(ms)):
+                seq = self.next[p]
+                assert self.handler.handle(p, seq, ms[seq - 1])
+                self.next[p] = seq + 1
+
+    def mark(self, p: int) -> int:
+        got = self.pipeline.store.input_offset(partition_mark(self.bus, p))
+        return got[1] if got else 0
+
+
+@pytest.mark.parametrize("kill_at,wait", [(2, True), (4, True), (5, True), (6, False), (3, False)])
+def test_a_detector_killed_anywhere_hands_over_exact_windows(tmp_path: Path, kill_at: int, wait: bool) -> None:
+    by_sender = lines()
+    want = one_machine(tmp_path, by_sender)
+    titles = ("SSH Brute Force From One Source", "SSH Password Spraying From One Source")
+    assert sorted((k[0], k[1], k[2]) for k in want) == sorted(
+        (t, 15, f"192.0.2.{50 + j}") for t in titles for j in range(len(SENDERS)))
+    msgs = messages(by_sender)
+    assert len({p for p, ms in msgs.items() if ms}) >= 2 and all(len(ms) >= 6 for ms in msgs.values() if ms)
+    bus = BusConfig(log_partitions=PARTITIONS)
+    assert bus.move_windows  # the default
+    a = Detector(tmp_path, bus)
+    try:
+        a.hand(msgs, kill_at)
+        if wait:  # just after a commit of every partition's marks, with events held for reordering
+            wait_until(lambda: all(a.mark(p) == min(kill_at, len(ms)) for p, ms in msgs.items()), 30,
+                       what="the marks committed")
+            assert a.pipeline.engine.held() > 0
+    finally:
+        a.pipeline.abandon()  # kill -9: nothing more committed
+    b = Detector(tmp_path, bus)
+    try:
+        assert all(b.next[p] == b.mark(p) + 1 for p in range(PARTITIONS))
+        if wait:  # what a held at its last commit, restored: its windows and held events
+            wait_until(lambda: b.counters.get("windows_taken") >= 1, 30, what="the state taken over")
+        b.hand(msgs, 1_000)
+    finally:
+        b.pipeline.stop()  # releases what is held for reordering, commits
+    with AlertStore(tmp_path / "bus.db") as st:
+        assert [(st.input_offset(partition_mark(bus, p)) or (0, 0))[1] for p in range(PARTITIONS)] == \
+            [len(msgs[p]) for p in range(PARTITIONS)]
+        assert alert_keys(st) == want
