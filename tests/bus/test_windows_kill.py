@@ -23,7 +23,7 @@ from nocsoc.bus.partition import partition_of
 from nocsoc.bus.publish import group_key
 from nocsoc.bus.windows import PartitionWindows
 from nocsoc.collectors.logs.config import LogsConfig
-from nocsoc.collectors.logs.pipeline import LogPipeline
+from nocsoc.collectors.logs.pipeline import PART, LogPipeline
 from nocsoc.component import Counters
 from nocsoc.detections.alerts import AlertStore
 from nocsoc.detections.config import DetectionsConfig
@@ -68,7 +68,9 @@ def messages(by_sender: dict[str, list[str]]) -> dict[int, list[list[Record]]]:
 
 
 def detections(db: Path) -> DetectionsConfig:
-    return DetectionsConfig(alerts_db=str(db), flush_interval_s=0.02, reorder_window_s=2.0)
+    # events 2 s apart: about the last four of each sender held for reordering, the others in
+    # their windows (unless the wall clock releases them first on a slow machine: still exact)
+    return DetectionsConfig(alerts_db=str(db), flush_interval_s=0.02, reorder_window_s=8.0)
 
 
 def one_machine(tmp_path: Path, by_sender: dict[str, list[str]]) -> list[tuple[object, ...]]:
@@ -113,7 +115,8 @@ class Detector:
 
 
 @pytest.mark.parametrize("kill_at,wait", [(2, True), (4, True), (5, True), (6, False), (3, False)])
-def test_a_detector_killed_anywhere_hands_over_exact_windows(tmp_path: Path, kill_at: int, wait: bool) -> None:
+def test_a_detector_killed_anywhere_hands_over_exact_windows(tmp_path: Path, kill_at: int,
+                                                              wait: bool) -> None:
     by_sender = lines()
     want = one_machine(tmp_path, by_sender)
     titles = ("SSH Brute Force From One Source", "SSH Password Spraying From One Source")
@@ -125,13 +128,21 @@ def test_a_detector_killed_anywhere_hands_over_exact_windows(tmp_path: Path, kil
     assert bus.move_windows  # the default
     a = Detector(tmp_path, bus)
     try:
-        a.hand(msgs, kill_at)
-        if wait:  # just after a commit of every partition's marks, with events held for reordering
-            wait_until(lambda: all(a.mark(p) == min(kill_at, len(ms)) for p, ms in msgs.items()), 30,
-                       what="the marks committed")
-            assert a.pipeline.engine.held() > 0
+        for step in range(1, kill_at + 1) if wait else [kill_at]:
+            a.hand(msgs, step)
+            if wait:  # each step committed (marks and state) before the next is handed
+                wait_until(lambda: all(a.mark(p) == min(step, len(ms)) for p, ms in msgs.items()),  # noqa: B023
+                           30, what="the marks committed")
     finally:
         a.pipeline.abandon()  # kill -9: nothing more committed
+    ssh = [str(c.id) for c in a.pipeline.ruleset.correlations if c.title in titles]
+    assert len(ssh) == 2
+    for p, ms in msgs.items():  # the state saved holds exactly the events up to the stored mark
+        windows, held = a.pipeline.store.partition_state(partition_mark(bus, p))
+        lines_upto = sum(len(m) for m in ms[:a.mark(p)])
+        for rid in ssh:  # each line feeds both: counted in their windows, or held for reordering
+            counted = sum(w[2] for g in windows.get(rid, {"groups": []})["groups"] for w in [g[1], *g[2]])
+            assert counted + len(held) == lines_upto, (p, rid, a.mark(p))
     b = Detector(tmp_path, bus)
     try:
         assert all(b.next[p] == b.mark(p) + 1 for p in range(PARTITIONS))
@@ -144,3 +155,40 @@ def test_a_detector_killed_anywhere_hands_over_exact_windows(tmp_path: Path, kil
         assert [(st.input_offset(partition_mark(bus, p)) or (0, 0))[1] for p in range(PARTITIONS)] == \
             [len(msgs[p]) for p in range(PARTITIONS)]
         assert alert_keys(st) == want
+
+
+WEB = ('<190>Nov 25 08:12:0{i} srv9 nginx: 203.0.113.9 - - [25/Nov/2026:08:12:0{i} +0700] '
+       '"GET /dichvucong/../../../../etc/passwd HTTP/1.1" 404 162 "-" "Mozilla/5.0"')
+
+
+def test_no_commit_stores_part_of_a_message_without_its_mark(tmp_path: Path) -> None:
+    """A bus message's lines are committed with its mark only: a commit between two of its
+    lines would store the first line's detection with the previous mark, and after a kill the
+    message, read again, would count it twice. Here every loop of the engine is due to commit
+    (flush_interval_s 1 us), one detection is enough to (max_unstored 1), and the first line of
+    a two-line message, handled, is still not stored until its second line comes."""
+    bus = BusConfig(log_partitions=PARTITIONS)
+    det = DetectionsConfig(alerts_db=str(tmp_path / "bus.db"), flush_interval_s=1e-6, max_unstored=1,
+                           reorder_window_s=0)
+    pipeline = LogPipeline(detector_logs_config(LogsConfig(syslog_udp=None, syslog_tcp=None)), det,
+                           MemorySink(), base_dir=tmp_path)
+    handler = LogDetectorHandler(pipeline, bus)
+    pipeline.start()
+    try:
+        mark = partition_mark(bus, 2)
+        assert handler.handle(2, 1, [(WEB.format(i=1).encode(), "127.0.3.9", 0.0)])
+        wait_until(lambda: pipeline.store.input_offset(mark) == (0, 1), 30,
+                   what="the first message committed")
+        assert len(pipeline.store.list_alerts()) == 1
+        # the first line of message 2, then two calls on the engine thread: the loop that
+        # handled the line has been through its commit before the second call runs
+        assert pipeline.submit_marked(WEB.format(i=2), "127.0.3.9", "syslog_udp", PART, 5)
+        for _ in range(2):
+            pipeline.run_on_engine(lambda: None, 30)
+        assert pipeline.store.input_offset(mark) == (0, 1)
+        assert [a.count for a in pipeline.store.list_alerts()] == [1]  # the line's detection waits
+        assert pipeline.submit_marked(WEB.format(i=3), "127.0.3.9", "syslog_udp", (mark, 0, 2), 5)
+        wait_until(lambda: pipeline.store.input_offset(mark) == (0, 2), 30, what="message 2 committed")
+        assert [a.count for a in pipeline.store.list_alerts()] == [3]
+    finally:
+        pipeline.stop()

@@ -45,7 +45,8 @@ def _check(a: AlertStore, b: AlertStore) -> None:
     # the next commit: one group changed, one gone, one event released, one newly held
     g10b = _group("192.0.2.10", 3.0)
     a.ingest([], offsets={P1: (0, 42)}, windows={P1: PartitionSave(
-        fingerprints={"brute": "f"}, groups=[("brute", _key("192.0.2.10"), g10b), ("brute", _key("192.0.2.11"), None)],
+        fingerprints={"brute": "f"},
+        groups=[("brute", _key("192.0.2.10"), g10b), ("brute", _key("192.0.2.11"), None)],
         held=[(12, "fail", {**EV, "time": 8.0})], released=[7])})
     windows, held = b.partition_state(P1)
     assert windows["brute"]["groups"] == [g10b] and windows["spray"]["groups"] == []

@@ -432,7 +432,9 @@ class LogPipeline:
             stopping = self._stopping.is_set()
             now = time.monotonic()
             item: Item | None = None
-            if len(pending) < limit:  # else: back pressure until the store takes them
+            # else: back pressure until the store takes them (but a bus message's lines handled
+            # in part are taken through its last: only that line lets them be committed)
+            if len(pending) < limit or self._open:
                 wait = 0.0 if stopping else max(0.0, deadline - now)
                 try:
                     item = self._queue.get(timeout=wait) if wait > 0 else self._queue.get_nowait()
