@@ -75,6 +75,15 @@ def partition_mark(bus: BusConfig, p: int) -> str:
     return f"{SHARED_OFFSET_PREFIX}{stream_name(bus.prefix, 'logs', p)}"
 
 
+def detector_windows(bus: BusConfig) -> PartitionWindows | None:
+    """A detector pipeline's window scope: its correlation windows per partition, saved with
+    every mark and moving with the partition (`bus.move_windows`, the default); None: each
+    detector keeps its own (one periodic snapshot)."""
+    if not bus.move_windows:
+        return None
+    return PartitionWindows(bus.log_partitions, lambda p: partition_mark(bus, p))
+
+
 class LogDetectorHandler:
     def __init__(self, pipeline: LogPipeline, bus: BusConfig, windows: PartitionWindows | None = None,
                  counters: Counters | None = None) -> None:
@@ -234,13 +243,12 @@ class BusLogDetector:
     def __init__(self, logs: LogsConfig, detections: DetectionsConfig, bus: BusConfig, sink: Sink | None,
                  base_dir: Path, member: str, clock: Callable[[], float] | None = None,
                  transport: Transport | None = None, pipeline: LogPipeline | None = None) -> None:
-        # bus.move_windows (default): windows per partition, saved with every mark
-        self.windows: PartitionWindows | None = PartitionWindows(
-            bus.log_partitions, lambda p: partition_mark(bus, p)) if bus.move_windows else None
+        """`pipeline`: one made by the caller, with `detector_windows(bus)` as its window scope
+        for the windows to follow their partitions."""
         self.pipeline = pipeline or LogPipeline(detector_logs_config(logs), detections, sink,
-                                                base_dir=base_dir, window_scope=self.windows)
-        if self.pipeline.window_scope is None:  # a pipeline made by the caller: one snapshot
-            self.windows = None
+                                                base_dir=base_dir, window_scope=detector_windows(bus))
+        scope = self.pipeline.window_scope
+        self.windows = scope if isinstance(scope, PartitionWindows) else None
         self.transport = transport or make_transport(bus, f"nocsoc-detector-{member}")
         self.handler = LogDetectorHandler(self.pipeline, bus, self.windows)
         self.runner = PartitionRunner("logs", bus.log_partitions, bus, self.transport, self.handler, member)
