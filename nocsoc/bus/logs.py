@@ -11,10 +11,10 @@ tailed file resume exactly after a kill -9. A partition's new owner reads from t
 sequence + 1; what the old owner processed but did not commit is processed once, by the new one.
 Messages are acknowledged once the store has their mark.
 
-Correlation windows are kept per partition and move with it (`nocsoc.bus.windows`): the giving
-detector saves them with its last marks, the taking one restores them before the partition's
-first line, so a brute force split across a detector joining or leaving fires once with its
-whole count. A detector that dies hands over what it saved last (periodically).
+Correlation windows are kept per partition and move with it (`nocsoc.bus.windows`,
+`bus.move_windows`): each partition's windows and held events are saved with each of its marks,
+the taking detector restores them before the partition's first line, so a brute force split
+across a detector joining, leaving or dying fires once with its whole count.
 
 Giving a partition up waits for every line handed over to be committed (`drain`, up to
 QUEUE_WAIT_S); if that does not finish, what is left is counted and said (`drain_timeouts`),

@@ -4,23 +4,23 @@ A detector's engine keeps its correlation windows per partition (`Engine.scope_b
 each event's `origin` is the partition its sender hashes to, as the receiver published it), so
 the windows of one partition can be saved, handed over and dropped without the others'.
 
-- **Hand-over** (a detector joins and a partition moves to it, or its holder leaves or stops):
-  the giving detector first commits everything it was handed (`LogDetectorHandler.drain`),
-  then, on its engine thread, saves the partition's windows in the alert store in one
-  transaction with its last detections and marks, and drops them; only then is the lease
-  released. The taking detector restores them on its engine thread before the first line of
-  the partition it reads (from the stored mark + 1). The windows then hold exactly the events
-  up to the mark the successor resumes after: a brute force split across the move fires once,
-  with its whole count, as on one machine.
-- **Periodically** (`detections.correlation_snapshot_s`), and right after every drain (which
-  commits every partition's mark past what it held for reordering), each held partition's
-  windows are saved the same way, by the engine thread at its next commit. A detector that
-  dies (kill -9, lease expired) hands over nothing: its successor restores the last save,
-  which lacks the events counted after it (those are read again from the mark only if they
-  were not committed).
-- A partition whose hand-over cannot be exact is not saved: its drain did not finish, or the
-  store's mark is not the last sequence this detector handed over (its lease was lost and
-  another detector committed since). Counted (`windows_not_handed`) and logged.
+- **With every mark**: each commit of the detector's pipeline stores, in the transaction of its
+  marks, what changed in each held partition's correlation state since its last save (`changes`:
+  the groups its events touched or that went away, the events newly held for reordering and
+  those released; `nocsoc.detections.alerts.partitions`). The stored state therefore always
+  holds exactly the events up to the stored mark, whenever the detector dies (kill -9, a host
+  lost), and a mark need not wait for the reordering to release its events.
+- **Hand-over** (a detector joins and a partition moves to it, or its holder leaves or stops, or
+  loses its lease): the giving detector first commits everything it was handed
+  (`LogDetectorHandler.drain`), then, on its engine thread, commits the partition's last changes
+  with its last detections and marks and drops its windows; only then is the lease released.
+- **Take-over**: the taking detector reads the mark and the state, and on its engine thread,
+  before the first line of the partition it reads (from the stored mark + 1), restores the
+  windows and holds the saved events again; its first save rewrites the partition's rows whole.
+- A partition whose hand-over cannot be exact is not saved any more (`give_up`): its drain did
+  not finish, or the store's mark is not the last sequence this detector handed over (its lease
+  was lost and another detector committed since). Counted (`windows_not_handed`) and logged; its
+  next holder starts from the state saved with the store's mark.
 
 Windows are by origin: a group whose events come through several partitions (an attacker
 trying hosts whose addresses hash to different partitions) is counted per partition, wherever

@@ -80,7 +80,7 @@ def read(db: Any, key: str) -> tuple[dict[str, dict[str, Any]], list[tuple[str, 
     oldest first) and its held events in arrival order, as (rule id, `LogEvent.to_dict()`)."""
     windows: dict[str, dict[str, Any]] = {}
     for r in db.execute("SELECT rule_id, state FROM partition_windows WHERE input = ?", (key,)).fetchall():
-        windows[r["rule_id"]] = json.loads(r["state"])  # a whole snapshot, as saved before 2026-12-08
+        windows[r["rule_id"]] = json.loads(r["state"])  # (a whole snapshot, as saved before the rows below)
     for r in db.execute("SELECT rule_id, state FROM partition_groups WHERE input = ?", (key,)).fetchall():
         snap = windows.get(r["rule_id"])
         if snap is not None:
