@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -190,5 +191,29 @@ def test_no_commit_stores_part_of_a_message_without_its_mark(tmp_path: Path) -> 
         assert pipeline.submit_marked(WEB.format(i=3), "127.0.3.9", "syslog_udp", (mark, 0, 2), 5)
         wait_until(lambda: pipeline.store.input_offset(mark) == (0, 2), 30, what="message 2 committed")
         assert [a.count for a in pipeline.store.list_alerts()] == [3]
+    finally:
+        pipeline.stop()
+
+
+def test_a_commit_due_while_a_message_is_open_comes_at_its_end(tmp_path: Path) -> None:
+    """A flush interval that ends while a message's lines are being handled makes the commit
+    come right after its last line, not a flush interval later (a stream of many-line
+    messages would otherwise commit only when an interval happened to end on a last line)."""
+    bus = BusConfig(log_partitions=PARTITIONS)
+    det = DetectionsConfig(alerts_db=str(tmp_path / "bus.db"), flush_interval_s=0.5, reorder_window_s=0)
+    pipeline = LogPipeline(detector_logs_config(LogsConfig(syslog_udp=None, syslog_tcp=None)), det,
+                           MemorySink(), base_dir=tmp_path)
+    pipeline.start()
+    try:
+        mark = partition_mark(bus, 1)
+        assert pipeline.submit_marked(WEB.format(i=1), "127.0.3.9", "syslog_udp", PART, 5)
+        start = time.monotonic()
+        while time.monotonic() < start + 1.2:  # the engine loops (open) past a flush interval's end
+            pipeline.run_on_engine(lambda: None, 30)
+        assert pipeline.store.input_offset(mark) is None
+        assert pipeline.submit_marked(WEB.format(i=2), "127.0.3.9", "syslog_udp", (mark, 0, 1), 5)
+        for _ in range(2):  # the loop that handled the last line has been through its commit
+            pipeline.run_on_engine(lambda: None, 30)
+        assert pipeline.store.input_offset(mark) == (0, 1)
     finally:
         pipeline.stop()

@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -130,10 +131,17 @@ def test_a_detector_killed_with_sigkill_mid_attack_loses_no_count(tmp_path: Path
         publish({})
         publish(phases[2])  # the last 5 each: on the survivor
         survivor = next(n for n in NAMES if n != victim)
-        wait_until(lambda: _logs(tmp_path, survivor).get("partitions") == PARTITIONS, 60,
-                   what="the survivor holding every partition")
-        wait_until(lambda: logs_committed(urls, bus.prefix, store, PARTITIONS), 60, interval=0.3,
-                   what="every line committed")
+
+        def waited(predicate: Callable[[], bool], what: str) -> None:
+            """wait_until, a failure saying what the survivor says."""
+            try:
+                wait_until(predicate, 90, interval=0.3, what=what)
+            except TimeoutError as exc:
+                raise AssertionError(f"{exc}; survivor's status {_logs(tmp_path, survivor)}; its log: "
+                                     f"{(tmp_path / f'{survivor}.err').read_text()[-3000:]}") from None
+        waited(lambda: _logs(tmp_path, survivor).get("partitions") == PARTITIONS,
+               "the survivor holding every partition")
+        waited(lambda: logs_committed(urls, bus.prefix, store, PARTITIONS), "every line committed")
         status = _logs(tmp_path, survivor)
         attacked = {partition_of(group_key(s), PARTITIONS) for s in senders}
         assert status.get("windows_taken", 0) >= len(attacked)

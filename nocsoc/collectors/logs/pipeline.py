@@ -481,7 +481,7 @@ class LogPipeline:
                     for _ in range(uncommitted):
                         self._queue.task_done()
                     uncommitted = 0
-            if now >= deadline:
+            if now >= deadline and not self._open:  # (open: the commit is owed at the message's end)
                 deadline = now + self.dconfig.flush_interval_s
             if stopping and item is None and (self._queue.empty() or len(pending) >= limit):
                 if pending or self._marks or self.engine.trackers:

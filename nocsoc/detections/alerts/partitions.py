@@ -21,6 +21,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 # the tables, in SQL both SQLite and PostgreSQL run (REAL and BIGINT spelt per backend)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS partition_groups (
@@ -48,6 +50,11 @@ class PartitionSave:
         return bool(self.reset or self.fingerprints or self.groups or self.held or self.released)
 
 
+def _json(doc: Any) -> str:
+    """orjson: a save encodes a group or an event per correlation event (~5x json's speed here)."""
+    return orjson.dumps(doc, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
 def write(db: Any, key: str, save: PartitionSave, now: float) -> None:
     """Apply `save` to partition `key`'s rows (inside the caller's transaction)."""
     if save.reset:
@@ -61,7 +68,7 @@ def write(db: Any, key: str, save: PartitionSave, now: float) -> None:
     gone = [(key, rid, gk) for rid, gk, entry in save.groups if entry is None]
     if gone:
         db.executemany("DELETE FROM partition_groups WHERE input = ? AND rule_id = ? AND group_key = ?", gone)
-    rows = [(key, rid, gk, json.dumps(entry, default=str), now) for rid, gk, entry in save.groups
+    rows = [(key, rid, gk, _json(entry), now) for rid, gk, entry in save.groups
             if entry is not None]
     if rows:
         db.executemany("INSERT INTO partition_groups (input, rule_id, group_key, state, saved_at) "
@@ -72,7 +79,7 @@ def write(db: Any, key: str, save: PartitionSave, now: float) -> None:
                        [(key, a) for a in save.released])
     if save.held:
         db.executemany("INSERT INTO partition_held (input, arrival, rule_id, event) VALUES (?,?,?,?)",
-                       [(key, a, rid, json.dumps(ev, default=str)) for a, rid, ev in save.held])
+                       [(key, a, rid, _json(ev)) for a, rid, ev in save.held])
 
 
 def read(db: Any, key: str) -> tuple[dict[str, dict[str, Any]], list[tuple[str, dict[str, Any]]]]:
