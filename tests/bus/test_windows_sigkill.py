@@ -90,8 +90,13 @@ def test_a_detector_killed_with_sigkill_mid_attack_loses_no_count(tmp_path: Path
     try:
         members = {n: _member(p) for n, p in procs.items()}
         owner = {p: rendezvous_owner(p, list(members.values())) for p in range(PARTITIONS)}
-        wait_until(lambda: all(_logs(tmp_path, n).get("partitions") == list(owner.values()).count(m)
-                               for n, m in members.items()), 60, what="each detector holds its partitions")
+        try:
+            wait_until(lambda: all(_logs(tmp_path, n).get("partitions") == list(owner.values()).count(m)
+                                   for n, m in members.items()), 90,
+                       what="each detector holds its partitions")
+        except TimeoutError as exc:
+            raise AssertionError(f"{exc}: {[(n, _logs(tmp_path, n)) for n in NAMES]}; "
+                                 f"{[(tmp_path / f'{n}.err').read_text()[-2000:] for n in NAMES]}") from None
         # the attackers: two senders whose partitions the victim holds (two partitions if it has them)
         cands = [f"127.0.3.{k}" for k in range(1, 250)]
         victim_m = owner[partition_of(group_key(cands[0]), PARTITIONS)]
