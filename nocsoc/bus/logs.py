@@ -86,13 +86,17 @@ def detector_windows(bus: BusConfig) -> PartitionWindows | None:
 
 class LogDetectorHandler:
     def __init__(self, pipeline: LogPipeline, bus: BusConfig, windows: PartitionWindows | None = None,
-                 counters: Counters | None = None) -> None:
+                 counters: Counters | None = None, member: str = "") -> None:
         """`windows`: the pipeline's window scope (correlation windows that move with their
-        partition); `counters`: where drains and hand-overs are counted (the runner's)."""
+        partition); `counters`: where drains and hand-overs are counted (the runner's); `member`:
+        this detector's name (the holder its partitions are fenced by)."""
         self.pipeline = pipeline
         self.bus = bus
         self.windows = windows
         self.counters = counters
+        self.member = member
+        if windows is not None:
+            windows.on_fenced = self._fenced
         self.next_seq: dict[int, int] = {}
         self.handed: dict[int, int] = {}  # the last sequence handed to the pipeline, by partition
         self.drained = True  # whether the last drain finished
@@ -105,6 +109,10 @@ class LogDetectorHandler:
             self.counters.add(name, n)
 
     async def acquire(self, partition: int) -> int:
+        # first the fence: a detector that held the partition and stalls past its lease commits
+        # nothing of it from now on, so the mark and the state read below stay what they are
+        epoch = self.pipeline.store.hold_partition(self._mark(partition), self.member) \
+            if self.windows is not None else 0
         got = self.pipeline.store.input_offset(self._mark(partition))
         start = (got[1] if got else 0) + 1
         self.next_seq[partition] = start
@@ -113,13 +121,22 @@ class LogDetectorHandler:
             # before the partition's first line (the queue is in order): its windows as the last
             # holder saved them, with the mark read above
             saved, held = self.pipeline.store.partition_state(self._mark(partition))
-            self.pipeline.run_on_engine(lambda: self._take(partition, saved, held), QUEUE_WAIT_S, wait=False)
+            self.pipeline.run_on_engine(lambda: self._take(partition, saved, held, epoch), QUEUE_WAIT_S,
+                                        wait=False)
         return start
 
+    def _fenced(self, partition: int) -> None:
+        """Engine thread: a commit found the partition taken by another detector (this one
+        stalled past its lease): nothing of it was written, its windows are dropped here."""
+        self._count("windows_fenced")
+        log.warning("bus logs p%d: another detector holds the partition now (this one stalled past its "
+                    "lease): its lines handed over since are left to it, nothing of them stored here",
+                    partition)
+
     def _take(self, partition: int, saved: dict[str, dict[str, Any]],
-              held: list[tuple[str, dict[str, Any]]]) -> None:
+              held: list[tuple[str, dict[str, Any]]], epoch: int) -> None:
         assert self.windows is not None
-        n, dets = self.windows.take(self.pipeline.engine, partition, saved, held)
+        n, dets = self.windows.take(self.pipeline.engine, partition, saved, held, (self.member, epoch))
         self.pipeline.report(dets)
         if saved or held:
             self._count("windows_taken")
@@ -250,7 +267,7 @@ class BusLogDetector:
         scope = self.pipeline.window_scope
         self.windows = scope if isinstance(scope, PartitionWindows) else None
         self.transport = transport or make_transport(bus, f"nocsoc-detector-{member}")
-        self.handler = LogDetectorHandler(self.pipeline, bus, self.windows)
+        self.handler = LogDetectorHandler(self.pipeline, bus, self.windows, member=member)
         self.runner = PartitionRunner("logs", bus.log_partitions, bus, self.transport, self.handler, member)
         self.handler.counters = self.runner.counters
 

@@ -33,7 +33,7 @@ import json
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from nocsoc.bus.partition import partition_of
@@ -56,6 +56,7 @@ class Pending:
     changes: Changes
     held: dict[int, set[int]]  # partition -> arrivals saved once this commit lands
     reset: set[int]
+    fences: dict[str, tuple[str, int]] = field(default_factory=dict)  # `ingest(fences=...)`
 
 
 class PartitionWindows:
@@ -74,6 +75,11 @@ class PartitionWindows:
         self._saved_held: dict[int, set[int]] = {}
         self._reset: set[int] = set()
         self._given_up: set[int] = set()  # any thread (`give_up`), under the lock
+        # engine thread: the (holder, epoch) each partition was last taken at (`take`), so a
+        # commit after another detector took one is fenced (nocsoc.detections.alerts.partitions),
+        # also once it is given up here
+        self.fences: dict[int, tuple[str, int]] = {}
+        self.on_fenced: Callable[[int], None] | None = None  # told of each partition fenced
 
     def note(self, sender: str, p: int) -> None:
         """Lines of `sender` came through partition `p` (before they are queued: the engine
@@ -130,7 +136,16 @@ class PartitionWindows:
             if save:
                 saves[self.key(p)] = save
                 held[p] = now
-        return Pending(saves, changes, held, self._reset & self.held)
+        return Pending(saves, changes, held, self._reset & self.held,
+                       {self.key(p): f for p, f in self.fences.items()})
+
+    def key_of(self, d: Detection) -> str | None:
+        """The store key of the partition a detection's events came through (None: unknown)."""
+        for e in reversed(d.samples):
+            o = getattr(e, "origin", None)
+            if o is not None and o.isdigit():
+                return self.key(int(o))
+        return None
 
     def give_up(self, p: int) -> None:
         """Any thread: partition `p`'s state is not to be saved any more (it is being given up
@@ -138,12 +153,18 @@ class PartitionWindows:
         with self._lock:
             self._given_up.add(p)
 
-    def saved(self, pending: Pending) -> None:
-        """Engine thread: `pending` is in the store."""
+    def saved(self, engine: Engine, pending: Pending, fenced: set[str] | None = None) -> None:
+        """Engine thread: `pending` is in the store, but for the `fenced` partitions: another
+        detector holds them now, so they are dropped here unsaved (their lease is lost too)."""
         for p, arrivals in pending.held.items():
             if p in self.held:
                 self._saved_held[p] = arrivals
         self._reset -= pending.reset
+        for p in [p for p in self.held if fenced and self.key(p) in fenced]:
+            self.give_up(p)
+            self.drop(engine, p)
+            if self.on_fenced is not None:
+                self.on_fenced(p)
 
     def failed(self, engine: Engine, pending: Pending) -> None:
         """Engine thread: the store refused `pending`: its changes are saved with the next commit
@@ -151,11 +172,15 @@ class PartitionWindows:
         engine.redirty({o: c for o, c in pending.changes.items() if o.isdigit() and int(o) in self.held})
 
     def take(self, engine: Engine, p: int, saved: Windows,
-             held: list[tuple[str, dict[str, Any]]] | None = None) -> tuple[int, list[Detection]]:
+             held: list[tuple[str, dict[str, Any]]] | None = None,
+             fence: tuple[str, int] | None = None) -> tuple[int, list[Detection]]:
         """Engine thread: partition `p` is ours; its saved windows join the engine's, and the
         events its last holder held for reordering are held here. (Groups restored, detections
-        the reordering released at once.) Its saved rows are rewritten whole at the next commit."""
+        the reordering released at once.) Its saved rows are rewritten whole at the next commit;
+        `fence`: (holder, epoch) it was taken at (`AlertStore.hold_partition`)."""
         self.held.add(p)
+        if fence is not None:
+            self.fences[p] = fence
         with self._lock:
             self._given_up.discard(p)
         self._reset.add(p)
@@ -186,5 +211,5 @@ class PartitionWindows:
         be saved: another holder's now). Groups dropped; nothing of it is saved from now on."""
         self.held.discard(p)
         self._reset.discard(p)
-        self._saved_held.pop(p, None)
+        self._saved_held.pop(p, None)  # (its fence stays: a line of it still queued is fenced)
         return engine.forget(str(p))

@@ -42,6 +42,9 @@ class StuckPipeline:
     def partition_state(self, key: str) -> tuple[dict[str, object], list[object]]:
         return {}, []
 
+    def hold_partition(self, key: str, holder: str) -> int:
+        return 1
+
     def run_on_engine(self, fn: object, timeout: float, wait: bool = True) -> None:
         self.calls.append(fn)
 

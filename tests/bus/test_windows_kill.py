@@ -91,14 +91,14 @@ def one_machine(tmp_path: Path, by_sender: dict[str, list[str]]) -> list[tuple[o
 class Detector:
     """A bus detector's pipeline and handler, driven as PartitionRunner drives them."""
 
-    def __init__(self, tmp_path: Path, bus: BusConfig) -> None:
+    def __init__(self, tmp_path: Path, bus: BusConfig, name: str = "d") -> None:
         self.bus = bus
         self.windows = PartitionWindows(PARTITIONS, lambda p: partition_mark(bus, p))
         self.pipeline = LogPipeline(detector_logs_config(LogsConfig(syslog_udp=None, syslog_tcp=None)),
                                     detections(tmp_path / "bus.db"), MemorySink(), base_dir=tmp_path,
                                     window_scope=self.windows)
         self.counters = Counters(BUS_CONSUME, {"kind": "logs"})
-        self.handler = LogDetectorHandler(self.pipeline, bus, self.windows, self.counters)
+        self.handler = LogDetectorHandler(self.pipeline, bus, self.windows, self.counters, member=name)
         self.pipeline.start()
         self.next = {p: asyncio.run(self.handler.acquire(p)) for p in range(PARTITIONS)}
 
@@ -217,3 +217,35 @@ def test_a_commit_due_while_a_message_is_open_comes_at_its_end(tmp_path: Path) -
         assert pipeline.store.input_offset(mark) == (0, 1)
     finally:
         pipeline.stop()
+
+
+def test_a_detector_whose_partitions_another_took_writes_nothing_of_them(tmp_path: Path) -> None:
+    """A detector stalled past its leases while another took its partitions over goes on, when it
+    wakes, with what it had been handed: its commits are fenced (the partitions' epochs moved on
+    in the store), so it writes no mark, no state and no detection of them, and the alerts are
+    still one machine's once the new holder has read everything."""
+    by_sender = lines()
+    want = one_machine(tmp_path, by_sender)
+    msgs = messages(by_sender)
+    busy = [p for p, ms in msgs.items() if ms]
+    bus = BusConfig(log_partitions=PARTITIONS)
+    a = Detector(tmp_path, bus, "a")
+    try:
+        a.hand(msgs, 2)
+        wait_until(lambda: all(a.mark(p) == 2 for p in busy), 30, what="a committed 2 messages a partition")
+        b = Detector(tmp_path, bus, "b")  # takes every partition over: a stalled past its leases
+        assert all(b.next[p] == 3 for p in busy)
+        a.hand(msgs, 5)  # a wakes and goes on with what it had been handed
+        # (every partition a held: each one's epoch moved on)
+        wait_until(lambda: a.counters.get("windows_fenced") == PARTITIONS, 30, what="a's commits fenced")
+        assert all(a.mark(p) == 2 for p in busy)  # nothing of a's written
+    finally:
+        a.pipeline.stop()
+    try:
+        b.hand(msgs, 1_000)
+    finally:
+        b.pipeline.stop()
+    with AlertStore(tmp_path / "bus.db") as st:
+        assert [(st.input_offset(partition_mark(bus, p)) or (0, 0))[1] for p in range(PARTITIONS)] == \
+            [len(msgs[p]) for p in range(PARTITIONS)]
+        assert alert_keys(st) == want

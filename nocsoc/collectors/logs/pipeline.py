@@ -86,8 +86,10 @@ class WindowScope(Protocol):
         """The origin of a sender's events (`LogEvent.origin`)."""
     def changes(self, engine: Engine) -> Any:
         """Engine thread: what to save with this commit; `.saves` is `ingest(windows=...)`."""
-    def saved(self, pending: Any) -> None:
-        """Engine thread: `changes`' result is stored."""
+    def saved(self, engine: Engine, pending: Any, fenced: set[str]) -> None:
+        """Engine thread: `changes`' result is stored, but for the `fenced` partitions."""
+    def key_of(self, d: Detection) -> str | None:
+        """The partition key of a detection (`AlertStore.ingest(key_of=...)`)."""
     def failed(self, engine: Engine, pending: Any) -> None:
         """Engine thread: the store refused it (saved with the next commit)."""
 
@@ -601,7 +603,9 @@ class LogPipeline:
             elif snapshot:
                 saved = self.engine.snapshot(self.dconfig.correlation_snapshot_groups)
             res = self.store.ingest(dets, offsets=self._marks, correlations=saved,
-                                    windows=pending.saves if pending is not None else None)
+                                    windows=pending.saves if pending is not None else None,
+                                    fences=pending.fences if pending is not None else None,
+                                    key_of=scope.key_of if scope is not None else None)
         except Exception as exc:
             if scope is not None and pending is not None:
                 scope.failed(self.engine, pending)
@@ -615,7 +619,7 @@ class LogPipeline:
         self._marks = {}
         self._backoff, self._retry_at = 0.0, 0.0
         if scope is not None and pending is not None:
-            scope.saved(pending)
+            scope.saved(self.engine, pending, res.fenced)
         if saved is not None:
             self._next_snapshot = time.monotonic() + self.dconfig.correlation_snapshot_s
             self.unsaved_windows = sum(s["left_out"] for s in saved.values())

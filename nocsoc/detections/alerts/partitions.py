@@ -13,6 +13,12 @@ Saved piecewise, so that a save costs what changed since the last one, not what 
 
 A save with `reset` first deletes everything of the partition (the first save after taking a
 partition over: the rows then become this holder's, arrival numbers included).
+
+Fencing: `partition_holders` names each partition's holder and an epoch, bumped by each holder
+when it takes the partition (`hold`). A detector's commit names the epoch it holds each of its
+partitions by; a partition whose epoch moved on (another detector took it while this one was
+stalled past its lease) is fenced (`fenced`): nothing of it is written (mark, state, detections
+of its events), so a stalled detector never writes over its successor.
 """
 
 from __future__ import annotations
@@ -32,6 +38,9 @@ CREATE TABLE IF NOT EXISTS partition_groups (
 CREATE TABLE IF NOT EXISTS partition_held (
     input TEXT NOT NULL, arrival {bigint} NOT NULL, rule_id TEXT NOT NULL, event TEXT NOT NULL,
     PRIMARY KEY (input, arrival)
+);
+CREATE TABLE IF NOT EXISTS partition_holders (
+    input TEXT PRIMARY KEY, holder TEXT NOT NULL, epoch {bigint} NOT NULL
 )
 """
 
@@ -80,6 +89,26 @@ def write(db: Any, key: str, save: PartitionSave, now: float) -> None:
     if save.held:
         db.executemany("INSERT INTO partition_held (input, arrival, rule_id, event) VALUES (?,?,?,?)",
                        [(key, a, rid, _json(ev)) for a, rid, ev in save.held])
+
+
+def hold(db: Any, key: str, holder: str) -> int:
+    """`holder` takes partition `key` (inside the caller's transaction): its new epoch."""
+    row = db.execute("SELECT epoch FROM partition_holders WHERE input = ?", (key,)).fetchone()
+    epoch = (int(row["epoch"]) if row else 0) + 1
+    db.execute("INSERT INTO partition_holders (input, holder, epoch) VALUES (?,?,?) ON CONFLICT (input) "
+               "DO UPDATE SET holder = excluded.holder, epoch = excluded.epoch", (key, holder, epoch))
+    return epoch
+
+
+def fenced(db: Any, fences: dict[str, tuple[str, int]]) -> set[str]:
+    """The partitions of `fences` ({key: (holder, epoch)} a commit holds them by) another holder
+    has taken since (inside the commit's transaction)."""
+    out = set()
+    for key, (holder, epoch) in fences.items():
+        row = db.execute("SELECT holder, epoch FROM partition_holders WHERE input = ?", (key,)).fetchone()
+        if row is not None and (row["holder"], int(row["epoch"])) != (holder, epoch):
+            out.add(key)
+    return out
 
 
 def read(db: Any, key: str) -> tuple[dict[str, dict[str, Any]], list[tuple[str, dict[str, Any]]]]:

@@ -14,7 +14,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -265,6 +265,7 @@ class IngestResult:
     created: list[int] = field(default_factory=list)
     updated: list[int] = field(default_factory=list)
     suppressed: int = 0
+    fenced: set[str] = field(default_factory=set)  # bus partitions another holder has taken
     # per alert id touched: (detections added, alert row after the change)
     touched: dict[int, tuple[int, Alert]] = field(default_factory=dict)
 
@@ -404,7 +405,9 @@ class AlertStore:
     def ingest(self, detections: Iterable[Detection], now: float | None = None,
                offsets: Mapping[str, tuple[int, int]] | None = None,
                correlations: Mapping[str, dict[str, Any]] | None = None,
-               windows: Mapping[str, PartitionSave] | None = None) -> IngestResult:
+               windows: Mapping[str, PartitionSave] | None = None,
+               fences: dict[str, tuple[str, int]] | None = None,
+               key_of: Callable[[Detection], str | None] | None = None) -> IngestResult:
         """Deduplicate detections into alerts, in one transaction (all or nothing on a crash).
 
         `offsets` ({input: (inode, offset)}): how far each tailed file has been processed, stored
@@ -413,13 +416,22 @@ class AlertStore:
         engine's `snapshot`), when given, replaces the saved correlation windows in the same
         transaction, so they match the offsets they were built up to. `windows` ({bus partition's
         input: what changed in its correlation state}) updates those partitions' saved state
-        (`nocsoc.detections.alerts.partitions`), with their marks in `offsets`."""
+        (`nocsoc.detections.alerts.partitions`), with their marks in `offsets`. `fences`
+        ({partition: (holder, epoch)}): the bus partitions this commit's writer holds, by the epoch
+        it took them at; one another holder has taken since is fenced: neither its mark, its
+        state nor its detections (`key_of`: a detection's partition) are written, and it is in
+        the result's `fenced`."""
         dets = list(detections)
         res = IngestResult()
         if not dets and not offsets and correlations is None and not windows:
             return res
         now = time.time() if now is None else now
         with self._tx() as db:
+            fenced = res.fenced = partitions.fenced(db, fences) if fences else set()
+            if fenced:
+                offsets = {k: v for k, v in (offsets or {}).items() if k not in fenced}
+                windows = {k: v for k, v in (windows or {}).items() if k not in fenced}
+                dets = [d for d in dets if key_of is None or key_of(d) not in fenced]
             for key, save in (windows or {}).items():
                 partitions.write(db, key, save, now)
             if correlations is not None:
@@ -487,6 +499,11 @@ class AlertStore:
             rows = self._db.execute("SELECT rule_id, state FROM correlation_state WHERE owner = ?",
                                     (self.owner,)).fetchall()
         return {r["rule_id"]: json.loads(r["state"]) for r in rows}
+
+    def hold_partition(self, key: str, holder: str) -> int:
+        """`holder` takes bus partition `key`: its epoch, for `ingest(fences=...)`."""
+        with self._tx() as db:
+            return partitions.hold(db, key, holder)
 
     def partition_windows(self, key: str) -> dict[str, dict[str, Any]]:
         """The correlation windows last saved for bus partition `key` (its mark's input name),
