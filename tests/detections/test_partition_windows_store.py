@@ -2,7 +2,8 @@
 `nocsoc.detections.alerts.partitions`) on SQLite and PostgreSQL: saved piecewise (a group
 upserted when it changed, deleted when gone; held events inserted, then deleted once
 released), each partition's kept apart, a reset replacing the partition's rows whole, in the
-transaction of the marks they match, and readable by any detector."""
+transaction of the marks they match, and readable by any detector; a commit of a holder whose
+partition another holder took since (its epoch moved on) writes nothing of it."""
 
 from __future__ import annotations
 
@@ -61,6 +62,15 @@ def _check(a: AlertStore, b: AlertStore) -> None:
     assert b.partition_windows(P2)["brute"]["fingerprint"] == "f"
     assert b.partition_state("bus:NOCSOC_LOGS_P003") == ({}, [])
     assert b.correlations() == {}  # a one-machine snapshot is another thing
+    # the fence: a holder's commit after another took the partition writes nothing of it
+    assert a.hold_partition(P2, "d1") == 1 and b.hold_partition(P2, "d2") == 2
+    res = a.ingest([], offsets={P2: (0, 99), P1: (0, 50)}, fences={P2: ("d1", 1)},
+                   windows={P2: PartitionSave(reset=True, fingerprints={"brute": "zombie"})})
+    assert res.fenced == {P2}
+    assert b.input_offset(P2) is None and b.partition_windows(P2)["brute"]["fingerprint"] == "f"
+    assert b.input_offset(P1) == (0, 50)  # another partition of the same commit: written
+    res = b.ingest([], offsets={P2: (0, 99)}, fences={P2: ("d2", 2)})
+    assert res.fenced == set() and a.input_offset(P2) == (0, 99)
 
 
 def test_sqlite(tmp_path: Path) -> None:
