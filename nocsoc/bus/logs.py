@@ -241,12 +241,14 @@ class LogDetectorHandler:
         assert self.windows is not None
         engine = self.pipeline.engine
         self.pipeline.settle()
-        handed = exact and self.pipeline.commit_now()  # its last changes, with its last mark
+        committed = exact and self.pipeline.commit_now()  # its last changes, with its last mark
+        # (fenced: another detector holds it already; dropped by the commit, counted so)
+        fenced = committed and partition not in self.windows.held
         n = self.windows.drop(engine, partition)
-        if handed:
+        if committed and not fenced:
             self._count("windows_handed")
             log.info("bus logs p%d: %d correlation groups handed over", partition, n)
-        elif exact:
+        elif exact and not committed:
             self._count("windows_not_handed")
             log.error("bus logs p%d: correlation windows not handed over: the alert store "
                       "refused them (see above)", partition)
