@@ -193,7 +193,7 @@ class PartitionWindows:
                             p, ", ".join(stale))
         out: list[Detection] = []
         gone = 0
-        for rid, doc in held or ():
+        for rid, doc in sorted(held or (), key=lambda h: float(h[1].get("time", 0.0))):  # event time
             ev = LogEvent.from_dict(doc)
             ev.origin = str(p)
             got = engine.hold(rid, ev)

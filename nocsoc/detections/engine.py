@@ -665,15 +665,15 @@ class Engine:
 
     def hold(self, rule_id: str, event: LogEvent) -> list[Detection] | None:
         """An event `held_events` gave (another engine's), held here as if it had just matched
-        rule `rule_id`: its detections (the reordering may release some at once), or None when
-        no correlation here takes that rule's events any more (the rules changed)."""
+        rule `rule_id`, in its place by event time (it was not late where it was held: it goes
+        with the next release); its detections (without reordering: at once), or None when no
+        correlation here takes that rule's events any more (the rules changed)."""
         key = next((k for k, rid in self._rule_ids().items() if rid == rule_id), None)
         if key is None:
             return None
         out: list[Detection] = []
-        if self._reorder is not None:
-            for _t, (k, ev) in self._reorder.push(event.time, (key, event)):
-                self._correlate(k, ev, out)
+        if self._reorder is not None:  # in its place: it was not late where it was held
+            self._reorder.put_back(event.time, (key, event))
         else:
             self._correlate(key, event, out)
         return out

@@ -116,6 +116,14 @@ class ReorderBuffer(Generic[T]):
             gone.discard(arrivals.popleft())
         return arrivals[0] if arrivals else self._seq + 1
 
+    def put_back(self, t: float, item: T) -> None:
+        """Hold `item` (of event time `t`) in its place, even if older than what was released
+        already: an event another buffer held, not late there (a bus detector's partition taken
+        over: nocsoc.bus.windows). It goes with the next release."""
+        self._seq += 1
+        self._arrivals.append(self._seq)
+        insort(self._held, (t, self._seq, self.clock(), item))
+
     def entries(self) -> list[tuple[int, float, T]]:
         """What is held, as (arrival number, event time, item), oldest first (a bus detector
         saves its partitions' held events with their marks: nocsoc.bus.windows)."""
