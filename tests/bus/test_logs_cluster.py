@@ -46,7 +46,7 @@ def _run(tmp_path: Path, cluster: NatsCluster, crash: bool) -> None:
         d.start()
     try:
         wait_until(lambda: all(d.runner.held for d in detectors)
-                   and sum(len(d.runner.held) for d in detectors) == bus.log_partitions, 30,
+                   and sum(len(d.runner.held) for d in detectors) == bus.log_partitions, 90,
                    what="both detectors own partitions")
         senders = list(by_sender)
         half = {a: by_sender[a] for a in senders[:4]}
