@@ -35,7 +35,7 @@ def _run(tmp_path: Path, cluster: NatsCluster, crash: bool) -> None:
     assert len(want) == 16  # 8 brute forces, 8 path traversals
     # 5 s leases: what is compared is one machine's result, not a lease lost to a stall of a
     # loaded machine (its early drain, tests/bus/test_lease_loss.py and docs/scale.md, releases
-    # events held for reordering before their time; the EVTX files' times go back by years)
+    # events held for reordering before their time)
     bus = BusConfig(url=cluster.url, replicas=3, log_partitions=4, lease_ttl_s=5.0, ack_wait_s=5.0,
                     stream_max_bytes=16 << 20)
     port = free_port(socket.SOCK_DGRAM)
