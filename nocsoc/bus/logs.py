@@ -100,6 +100,10 @@ class LogDetectorHandler:
         self.next_seq: dict[int, int] = {}
         self.handed: dict[int, int] = {}  # the last sequence handed to the pipeline, by partition
         self.drained = True  # whether the last drain finished
+        # the detector is stopping: its drains release what the engine holds for reordering (the
+        # last detector's stop counts every event); otherwise, with the windows moving, held
+        # events move with their partition's state instead of being released before their time
+        self.stopping = False
 
     def _mark(self, p: int) -> str:
         return partition_mark(self.bus, p)
@@ -181,13 +185,19 @@ class LogDetectorHandler:
     def drain_all(self) -> bool:
         """Wait until every queued line is processed and committed with its mark (before a
         partition is released: its successor starts from the stored mark), the events held for
-        reordering released first (else their marks wait up to the reorder window). False, and
-        what is left counted and said, when that does not come within QUEUE_WAIT_S."""
-        self.pipeline.release_held()
+        reordering released first (else their marks wait up to the reorder window) unless the
+        windows move and the detector is not stopping: they are saved with the partition's
+        state then, and a hand-over (a lease lost, a detector joining) does not release them
+        before their time. False, and what is left counted and said, when that does not come
+        within QUEUE_WAIT_S."""
+        keep_held = self.windows is not None and not self.stopping
+        done = self.pipeline.committed if keep_held else self.pipeline.idle
+        if not keep_held:
+            self.pipeline.release_held()
         deadline = time.monotonic() + QUEUE_WAIT_S
-        while not self.pipeline.idle() and time.monotonic() < deadline:
+        while not done() and time.monotonic() < deadline:
             time.sleep(0.02)
-        self.drained = self.pipeline.idle()
+        self.drained = done()
         if not self.drained:
             left = self.pipeline.backlog()
             self._count("drain_timeouts")
@@ -240,7 +250,8 @@ class LogDetectorHandler:
         renews no lease meanwhile."""
         assert self.windows is not None
         engine = self.pipeline.engine
-        self.pipeline.settle()
+        if self.stopping:  # else its held events and unreported counts go with its state
+            self.pipeline.settle()
         committed = exact and self.pipeline.commit_now()  # its last changes, with its last mark
         # (fenced: another detector holds it already; dropped by the commit, counted so)
         fenced = committed and partition not in self.windows.held
@@ -278,6 +289,7 @@ class BusLogDetector:
         self.runner.start()
 
     def stop(self, timeout: float = 10.0) -> None:
+        self.handler.stopping = True
         self.runner.stop(timeout)
         self.pipeline.stop(timeout)
 

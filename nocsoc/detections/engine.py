@@ -625,7 +625,10 @@ class Engine:
             tr.scope_by_origin()
 
     def forget(self, scope: str) -> int:
-        """Drop one origin's windows (just saved with `snapshot(scope=)`): groups dropped."""
+        """Drop one origin's windows (just saved with `snapshot(scope=)`), and the events of it
+        held for reordering (saved with them: `held_events`): groups dropped."""
+        if self._reorder is not None and len(self._reorder):
+            self._reorder.remove(lambda item: getattr(item[1], "origin", None) == scope)
         return sum(tr.forget(scope) for tr in self.trackers)
 
     # --- scoped windows saved group by group (a bus detector: nocsoc.bus.windows) -------------

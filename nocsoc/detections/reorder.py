@@ -124,6 +124,17 @@ class ReorderBuffer(Generic[T]):
         self._arrivals.append(self._seq)
         insort(self._held, (t, self._seq, self.clock(), item))
 
+    def remove(self, drop: Callable[[T], bool]) -> int:
+        """Take out, unreleased, the held items `drop` picks (saved elsewhere: a bus detector's
+        partition handed over with its held events). How many."""
+        keep = deque(e for e in self._held if not drop(e[3]))
+        gone = len(self._held) - len(keep)
+        if gone:
+            kept = {e[1] for e in keep}
+            self._gone.update(e[1] for e in self._held if e[1] not in kept)
+            self._held = keep
+        return gone
+
     def entries(self) -> list[tuple[int, float, T]]:
         """What is held, as (arrival number, event time, item), oldest first (a bus detector
         saves its partitions' held events with their marks: nocsoc.bus.windows)."""

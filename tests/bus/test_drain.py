@@ -33,6 +33,9 @@ class StuckPipeline:
     def idle(self) -> bool:
         return False
 
+    def committed(self) -> bool:
+        return False
+
     def backlog(self) -> dict[str, int]:
         return {"queued": 37, "unstored": 4, "waiting": 2}
 

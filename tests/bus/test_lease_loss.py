@@ -5,13 +5,13 @@ cluster).
 The stall is made, not waited for: a hook holds the detector's lease renewals (its runner's
 loop waits in it, as a stalled process would) until the leases have expired in the bucket. The
 detector has then read the first 10 failures of each brute force, held for reordering; it finds
-its leases lost, releases its partitions (which drains what it held and commits the marks past
-it: the brute force fires at 10), takes them again, reads the rest (held again), and is killed.
-Its successor must count every event once. Before the windows followed their partitions
-(bus.move_windows false), the drained events were counted only in the dead detector's windows
-while their marks were stored, and the successor counted the rest alone: a brute force of 12 was
+its leases lost, releases its partitions (their windows and held events saved with their marks,
+and dropped), takes them again (restored), reads the rest (held too), and is killed. Its
+successor must count every event once. Before the windows followed their partitions
+(bus.move_windows false), the loss drained the held events into the detector's own windows and
+stored the marks past them, and the successor counted the rest alone: a brute force of 12 was
 counted 10 (the open question of 2026-12-07; the same here with move_windows false). With the
-windows saved with each mark and restored by the successor, the alerts equal one machine's.
+state saved with each mark and restored by the successor, the alerts equal one machine's.
 """
 
 from __future__ import annotations

@@ -176,3 +176,20 @@ def test_events_held_for_reordering_move_to_another_engine(tmp_path: Path) -> No
     assert b.hold("no-such-rule", ev(T0)) is None
     got += b.drain()
     assert _brute(got) == _brute(want) == [(True, 4, "src_ip=203.0.113.7"), (False, 1, "src_ip=203.0.113.7")]
+
+
+def test_forgetting_an_origin_takes_its_held_events_out(tmp_path: Path) -> None:
+    """A partition handed over with its held events (saved with its state) leaves none of them
+    in the giving engine's reorder buffer, to be counted there after it is gone."""
+    eng = engine_of(tmp_path, FAIL_RULE, BRUTE, reorder_window_s=60.0)
+    eng.scope_by_origin()
+    for i in range(3):
+        eng.process(_from("1", ev(T0 + i)))
+        eng.process(_from("2", ev(T0 + i, src="198.51.100.9")))
+    assert sorted(e.origin for _, _, e in eng.held_events()) == ["1"] * 3 + ["2"] * 3
+    eng.forget("1")
+    assert [e.origin for _, _, e in eng.held_events()] == ["2"] * 3
+    for i in range(3, 5):
+        eng.process(_from("2", ev(T0 + i, src="198.51.100.9")))
+    assert _brute(eng.drain()) == [(True, 4, "src_ip=198.51.100.9"), (False, 1, "src_ip=198.51.100.9")]
+    assert eng.held() == 0 and eng.reorder_released(eng.reorder_mark())

@@ -680,6 +680,11 @@ class LogPipeline:
             log.warning("logs: the inventory's site networks changed; rules that use them "
                         "(%site_networks%) keep the old ones until the logs worker restarts")
 
+    def committed(self) -> bool:
+        """True when every queued item has been handled and committed; events held for
+        reordering may still be held (a bus detector saves them with its partitions' state)."""
+        return self._queue.unfinished_tasks == 0
+
     def idle(self) -> bool:
         """True when every queued message has been processed and committed, correlation events
         held for reordering included (tests await this)."""
