@@ -111,6 +111,19 @@ def committed_equals(live: Sequence[BusLogDetector], urls: list[str], bus: BusCo
     assert got == want, told(got, want, live)
 
 
+def settled(detectors: Sequence[BusLogDetector], partitions: int, timeout: float = 90) -> None:
+    """Wait until every detector holds partitions and together they hold them all; a failure
+    says what each holds and counted."""
+    try:
+        wait_until(lambda: all(d.runner.held for d in detectors)
+                   and sum(len(d.runner.held) for d in detectors) == partitions, timeout,
+                   what="the detectors to own every partition between them")
+    except TimeoutError as exc:
+        raise AssertionError(f"{exc}: " + "; ".join(
+            f"{d.runner.member} holds {sorted(d.runner.held)}, error {d.runner.error!r}, ready "
+            f"{d.runner.ready}, counted {d.runner.counters.snapshot()}" for d in detectors)) from None
+
+
 def told(got: list[AlertKey], want: list[AlertKey], detectors: Sequence[BusLogDetector]) -> str:
     """A failure's message: the alerts that differ, and what each detector's runner counted
     (hand-overs, leases lost, drains given up)."""

@@ -21,6 +21,7 @@ from tests.bus.detection import (
     lines_by_sender,
     one_machine,
     send_all,
+    settled,
     survivor_equals,
 )
 from tests.bus.helpers import CRASH_REORDER_S
@@ -48,9 +49,7 @@ def _run(tmp_path: Path, cluster: NatsCluster, crash: bool) -> None:
     for d in detectors:
         d.start()
     try:
-        wait_until(lambda: all(d.runner.held for d in detectors)
-                   and sum(len(d.runner.held) for d in detectors) == bus.log_partitions, 90,
-                   what="both detectors own partitions")
+        settled(detectors, bus.log_partitions)
         senders = list(by_sender)
         half = {a: by_sender[a] for a in senders[:4]}
         rest = {a: by_sender[a] for a in senders[4:]}

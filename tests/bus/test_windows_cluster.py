@@ -30,7 +30,7 @@ from nocsoc.detections.alerts import AlertStore
 from nocsoc.detections.config import DetectionsConfig
 from nocsoc.detections.loader import builtin_rules_dir
 from nocsoc.sinks.memory import MemorySink
-from tests.bus.detection import alert_keys, committed_equals, crash_busiest, survivor_equals
+from tests.bus.detection import alert_keys, committed_equals, crash_busiest, settled, survivor_equals
 from tests.bus.helpers import CRASH_REORDER_S, SHARED
 from tests.collectors.windows.lumberjack_client import read_ack, window
 from tests.servers.base import free_port, wait_until
@@ -176,9 +176,7 @@ def _run(tmp_path: Path, cluster: NatsCluster, crash: bool) -> None:
     try:
         # the detectors listen on nothing: the receiver has the Windows ports
         assert all(not d.pipeline.windows.servers for d in detectors)
-        wait_until(lambda: all(d.runner.held for d in detectors) and
-                   sum(len(d.runner.held) for d in detectors) == PARTITIONS, 60,
-                   what="both detectors own partitions")
+        settled(detectors, PARTITIONS)
         addresses = receiver.addresses()
         n = send_all(addresses, wlb, nx, slice(0, 2))
         live = detectors
