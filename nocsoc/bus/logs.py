@@ -11,10 +11,10 @@ tailed file resume exactly after a kill -9. A partition's new owner reads from t
 sequence + 1; what the old owner processed but did not commit is processed once, by the new one.
 Messages are acknowledged once the store has their mark.
 
-Correlation windows are kept per partition and move with it (`nocsoc.bus.windows`): the giving
-detector saves them with its last marks, the taking one restores them before the partition's
-first line, so a brute force split across a detector joining or leaving fires once with its
-whole count. A detector that dies hands over what it saved last (periodically).
+Correlation windows are kept per partition and move with it (`nocsoc.bus.windows`,
+`bus.move_windows`): each partition's windows and held events are saved with each of its marks,
+the taking detector restores them before the partition's first line, so a brute force split
+across a detector joining, leaving or dying fires once with its whole count.
 
 Giving a partition up waits for every line handed over to be committed (`drain`, up to
 QUEUE_WAIT_S); if that does not finish, what is left is counted and said (`drain_timeouts`),
@@ -27,6 +27,7 @@ import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from nocsoc.bus.config import BusConfig
 from nocsoc.bus.consume import PartitionRunner
@@ -35,7 +36,7 @@ from nocsoc.bus.partition import stream_name
 from nocsoc.bus.transport import Transport, make_transport
 from nocsoc.bus.windows import PartitionWindows
 from nocsoc.collectors.logs.config import LogsConfig
-from nocsoc.collectors.logs.pipeline import MARK_ONLY, LogPipeline
+from nocsoc.collectors.logs.pipeline import MARK_ONLY, PART, LogPipeline
 from nocsoc.component import Counters
 from nocsoc.detections.alerts.store import SHARED_OFFSET_PREFIX
 from nocsoc.detections.config import DetectionsConfig
@@ -74,18 +75,35 @@ def partition_mark(bus: BusConfig, p: int) -> str:
     return f"{SHARED_OFFSET_PREFIX}{stream_name(bus.prefix, 'logs', p)}"
 
 
+def detector_windows(bus: BusConfig) -> PartitionWindows | None:
+    """A detector pipeline's window scope: its correlation windows per partition, saved with
+    every mark and moving with the partition (`bus.move_windows`, the default); None: each
+    detector keeps its own (one periodic snapshot)."""
+    if not bus.move_windows:
+        return None
+    return PartitionWindows(bus.log_partitions, lambda p: partition_mark(bus, p))
+
+
 class LogDetectorHandler:
     def __init__(self, pipeline: LogPipeline, bus: BusConfig, windows: PartitionWindows | None = None,
-                 counters: Counters | None = None) -> None:
+                 counters: Counters | None = None, member: str = "") -> None:
         """`windows`: the pipeline's window scope (correlation windows that move with their
-        partition); `counters`: where drains and hand-overs are counted (the runner's)."""
+        partition); `counters`: where drains and hand-overs are counted (the runner's); `member`:
+        this detector's name (the holder its partitions are fenced by)."""
         self.pipeline = pipeline
         self.bus = bus
         self.windows = windows
         self.counters = counters
+        self.member = member
+        if windows is not None:
+            windows.on_fenced = self._fenced
         self.next_seq: dict[int, int] = {}
         self.handed: dict[int, int] = {}  # the last sequence handed to the pipeline, by partition
         self.drained = True  # whether the last drain finished
+        # the detector is stopping: its drains release what the engine holds for reordering (the
+        # last detector's stop counts every event); otherwise, with the windows moving, held
+        # events move with their partition's state instead of being released before their time
+        self.stopping = False
 
     def _mark(self, p: int) -> str:
         return partition_mark(self.bus, p)
@@ -95,6 +113,10 @@ class LogDetectorHandler:
             self.counters.add(name, n)
 
     async def acquire(self, partition: int) -> int:
+        # first the fence: a detector that held the partition and stalls past its lease commits
+        # nothing of it from now on, so the mark and the state read below stay what they are
+        epoch = self.pipeline.store.hold_partition(self._mark(partition), self.member) \
+            if self.windows is not None else 0
         got = self.pipeline.store.input_offset(self._mark(partition))
         start = (got[1] if got else 0) + 1
         self.next_seq[partition] = start
@@ -102,16 +124,28 @@ class LogDetectorHandler:
         if self.windows is not None:
             # before the partition's first line (the queue is in order): its windows as the last
             # holder saved them, with the mark read above
-            saved = self.pipeline.store.partition_windows(self._mark(partition))
-            self.pipeline.run_on_engine(lambda: self._take(partition, saved), QUEUE_WAIT_S, wait=False)
+            saved, held = self.pipeline.store.partition_state(self._mark(partition))
+            self.pipeline.run_on_engine(lambda: self._take(partition, saved, held, epoch), QUEUE_WAIT_S,
+                                        wait=False)
         return start
 
-    def _take(self, partition: int, saved: dict[str, dict[str, object]]) -> None:
+    def _fenced(self, partition: int) -> None:
+        """Engine thread: a commit found the partition taken by another detector (this one
+        stalled past its lease): nothing of it was written, its windows are dropped here."""
+        self._count("windows_fenced")
+        log.warning("bus logs p%d: another detector holds the partition now (this one stalled past its "
+                    "lease): its lines handed over since are left to it, nothing of them stored here",
+                    partition)
+
+    def _take(self, partition: int, saved: dict[str, dict[str, Any]],
+              held: list[tuple[str, dict[str, Any]]], epoch: int) -> None:
         assert self.windows is not None
-        n = self.windows.take(self.pipeline.engine, partition, saved)
-        if saved:
+        n, dets = self.windows.take(self.pipeline.engine, partition, saved, held, (self.member, epoch))
+        self.pipeline.report(dets)
+        if saved or held:
             self._count("windows_taken")
-            log.info("bus logs p%d: %d correlation groups taken over", partition, n)
+            log.info("bus logs p%d: %d correlation groups and %d events held for reordering taken over",
+                     partition, n, len(held))
 
     # a batch that raises queued nothing (its inputs are checked first): the runner then hands
     # its messages over one by one, so only the bad one goes to the dead-letter subject
@@ -133,7 +167,7 @@ class LogDetectorHandler:
             last = i == len(records) - 1
             # the mark of a message is committed only with its last line: a crash mid-message
             # reads the whole message again, and none of its lines was committed
-            if not self.pipeline.submit_marked(text, sender, kind, (mark, 0, seq) if last else None,
+            if not self.pipeline.submit_marked(text, sender, kind, (mark, 0, seq) if last else PART,
                                                QUEUE_WAIT_S):
                 raise RuntimeError("log pipeline queue stayed full")
         if not records:
@@ -151,18 +185,19 @@ class LogDetectorHandler:
     def drain_all(self) -> bool:
         """Wait until every queued line is processed and committed with its mark (before a
         partition is released: its successor starts from the stored mark), the events held for
-        reordering released first (else their marks wait up to the reorder window). False, and
-        what is left counted and said, when that does not come within QUEUE_WAIT_S."""
-        self.pipeline.release_held()
+        reordering released first (else their marks wait up to the reorder window) unless the
+        windows move and the detector is not stopping: they are saved with the partition's
+        state then, and a hand-over (a lease lost, a detector joining) does not release them
+        before their time. False, and what is left counted and said, when that does not come
+        within QUEUE_WAIT_S."""
+        keep_held = self.windows is not None and not self.stopping
+        done = self.pipeline.committed if keep_held else self.pipeline.idle
+        if not keep_held:
+            self.pipeline.release_held()
         deadline = time.monotonic() + QUEUE_WAIT_S
-        while not self.pipeline.idle() and time.monotonic() < deadline:
+        while not done() and time.monotonic() < deadline:
             time.sleep(0.02)
-        self.drained = self.pipeline.idle()
-        if self.windows is not None:
-            # the drain released what the engine held for every partition and committed their
-            # marks: save their windows now, so that a detector killed after this drain hands
-            # them over as they are (the engine thread saves them at its next commit)
-            self.pipeline.snapshot_soon()
+        self.drained = done()
         if not self.drained:
             left = self.pipeline.backlog()
             self._count("drain_timeouts")
@@ -191,13 +226,14 @@ class LogDetectorHandler:
         got = self.pipeline.store.input_offset(self._mark(partition))
         stored = got[1] if got else 0
         # exact only if the store's mark is what this detector handed over and committed: else
-        # (a drain cut short, a lease lost and another holder committing since) saved windows
-        # would not match the mark the next holder reads after
+        # (a drain cut short, a lease lost and another holder committing since) this detector's
+        # windows may not match the mark the next holder reads after, or be another's already
         exact = drained and handed is not None and stored == handed
         if not exact:
+            self.windows.give_up(partition)  # nothing more of it saved from now on
             self._count("windows_not_handed")
             log.warning("bus logs p%d: correlation windows not handed over (%s): its next holder "
-                        "starts them from the last periodic save", partition,
+                        "starts from the state saved with the store's mark", partition,
                         "the drain did not finish" if not drained else
                         f"the store's mark is {stored}, this detector handed over up to {handed}")
         try:
@@ -207,24 +243,26 @@ class LogDetectorHandler:
             log.error("bus logs p%d: correlation windows not handed over: %s", partition, exc)
 
     def _give(self, partition: int, exact: bool) -> None:
-        """Engine thread: save the partition's windows with every pending detection and mark,
-        in one transaction, then drop them. Not exact: what fired incidents gained is reported
-        here (as if the partition had stayed), and the windows go. Only this partition's: the
-        runner's loop waits for it, and renews no lease meanwhile."""
+        """Engine thread: commit every pending detection and mark with the windows' last changes
+        (the partition's among them), in one transaction, then drop the partition's windows. Not
+        exact: what fired incidents gained is reported here (as if the partition had stayed),
+        and the windows go unsaved. Only this partition's: the runner's loop waits for it, and
+        renews no lease meanwhile."""
         assert self.windows is not None
         engine = self.pipeline.engine
-        self.pipeline.settle()
-        if exact:
-            snap = self.windows.give(engine, partition, self.pipeline.dconfig.correlation_snapshot_groups)
-            if self.pipeline.commit_now({self._mark(partition): snap}):
-                self._count("windows_handed")
-                log.info("bus logs p%d: %d correlation groups handed over", partition,
-                         sum(len(s["groups"]) for s in snap.values()))
-            else:
-                self._count("windows_not_handed")
-                log.error("bus logs p%d: correlation windows not handed over: the alert store "
-                          "refused them (see above)", partition)
-        self.windows.drop(engine, partition)
+        if self.stopping:  # else its held events and unreported counts go with its state
+            self.pipeline.settle()
+        committed = exact and self.pipeline.commit_now()  # its last changes, with its last mark
+        # (fenced: another detector holds it already; dropped by the commit, counted so)
+        fenced = committed and partition not in self.windows.held
+        n = self.windows.drop(engine, partition)
+        if committed and not fenced:
+            self._count("windows_handed")
+            log.info("bus logs p%d: %d correlation groups handed over", partition, n)
+        elif exact and not committed:
+            self._count("windows_not_handed")
+            log.error("bus logs p%d: correlation windows not handed over: the alert store "
+                      "refused them (see above)", partition)
 
 
 class BusLogDetector:
@@ -235,18 +273,14 @@ class BusLogDetector:
     def __init__(self, logs: LogsConfig, detections: DetectionsConfig, bus: BusConfig, sink: Sink | None,
                  base_dir: Path, member: str, clock: Callable[[], float] | None = None,
                  transport: Transport | None = None, pipeline: LogPipeline | None = None) -> None:
-        # opt-in (bus.move_windows): after a kill -9 the windows saved last can be older than
-        # the marks stored last, and the partition's next holder then counts short (seen on the
-        # 3-node Windows kill test, 2026-12-07): until that is exact, the default keeps the
-        # windows with the detector, as before
-        self.windows: PartitionWindows | None = PartitionWindows(
-            bus.log_partitions, lambda p: partition_mark(bus, p)) if bus.move_windows else None
+        """`pipeline`: one made by the caller, with `detector_windows(bus)` as its window scope
+        for the windows to follow their partitions."""
         self.pipeline = pipeline or LogPipeline(detector_logs_config(logs), detections, sink,
-                                                base_dir=base_dir, window_scope=self.windows)
-        if self.pipeline.window_scope is None:  # a pipeline made by the caller: one snapshot
-            self.windows = None
+                                                base_dir=base_dir, window_scope=detector_windows(bus))
+        scope = self.pipeline.window_scope
+        self.windows = scope if isinstance(scope, PartitionWindows) else None
         self.transport = transport or make_transport(bus, f"nocsoc-detector-{member}")
-        self.handler = LogDetectorHandler(self.pipeline, bus, self.windows)
+        self.handler = LogDetectorHandler(self.pipeline, bus, self.windows, member=member)
         self.runner = PartitionRunner("logs", bus.log_partitions, bus, self.transport, self.handler, member)
         self.handler.counters = self.runner.counters
 
@@ -255,6 +289,7 @@ class BusLogDetector:
         self.runner.start()
 
     def stop(self, timeout: float = 10.0) -> None:
+        self.handler.stopping = True
         self.runner.stop(timeout)
         self.pipeline.stop(timeout)
 

@@ -181,6 +181,10 @@ class NatsTransport:
 
     async def close(self) -> None:
         self._closing = True
+        # the buckets are bound to this connection: a connect after this makes them again (kept,
+        # a reconnect after a first connect that timed out half way used a closed connection's
+        # buckets forever: "membership: nats: connection closed", seen under load 6-8)
+        self._leases = self._state = None
         if self.nc is not None:
             with contextlib.suppress(Exception):
                 await self.nc.drain()

@@ -4,23 +4,23 @@ A detector's engine keeps its correlation windows per partition (`Engine.scope_b
 each event's `origin` is the partition its sender hashes to, as the receiver published it), so
 the windows of one partition can be saved, handed over and dropped without the others'.
 
-- **Hand-over** (a detector joins and a partition moves to it, or its holder leaves or stops):
-  the giving detector first commits everything it was handed (`LogDetectorHandler.drain`),
-  then, on its engine thread, saves the partition's windows in the alert store in one
-  transaction with its last detections and marks, and drops them; only then is the lease
-  released. The taking detector restores them on its engine thread before the first line of
-  the partition it reads (from the stored mark + 1). The windows then hold exactly the events
-  up to the mark the successor resumes after: a brute force split across the move fires once,
-  with its whole count, as on one machine.
-- **Periodically** (`detections.correlation_snapshot_s`), and right after every drain (which
-  commits every partition's mark past what it held for reordering), each held partition's
-  windows are saved the same way, by the engine thread at its next commit. A detector that
-  dies (kill -9, lease expired) hands over nothing: its successor restores the last save,
-  which lacks the events counted after it (those are read again from the mark only if they
-  were not committed).
-- A partition whose hand-over cannot be exact is not saved: its drain did not finish, or the
-  store's mark is not the last sequence this detector handed over (its lease was lost and
-  another detector committed since). Counted (`windows_not_handed`) and logged.
+- **With every mark**: each commit of the detector's pipeline stores, in the transaction of its
+  marks, what changed in each held partition's correlation state since its last save (`changes`:
+  the groups its events touched or that went away, the events newly held for reordering and
+  those released; `nocsoc.detections.alerts.partitions`). The stored state therefore always
+  holds exactly the events up to the stored mark, whenever the detector dies (kill -9, a host
+  lost), and a mark need not wait for the reordering to release its events.
+- **Hand-over** (a detector joins and a partition moves to it, or its holder leaves or stops, or
+  loses its lease): the giving detector first commits everything it was handed
+  (`LogDetectorHandler.drain`), then, on its engine thread, commits the partition's last changes
+  with its last detections and marks and drops its windows; only then is the lease released.
+- **Take-over**: the taking detector reads the mark and the state, and on its engine thread,
+  before the first line of the partition it reads (from the stored mark + 1), restores the
+  windows and holds the saved events again; its first save rewrites the partition's rows whole.
+- A partition whose hand-over cannot be exact is not saved any more (`give_up`): its drain did
+  not finish, or the store's mark is not the last sequence this detector handed over (its lease
+  was lost and another detector committed since). Counted (`windows_not_handed`) and logged; its
+  next holder starts from the state saved with the store's mark.
 
 Windows are by origin: a group whose events come through several partitions (an attacker
 trying hosts whose addresses hash to different partitions) is counted per partition, wherever
@@ -29,18 +29,34 @@ the partitions are held, so the result never depends on which detector holds wha
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from nocsoc.bus.partition import partition_of
 from nocsoc.bus.publish import group_key
-from nocsoc.detections.engine import Engine
+from nocsoc.detections.alerts.partitions import PartitionSave
+from nocsoc.detections.engine import Detection, Engine
+from nocsoc.events import LogEvent
 
 log = logging.getLogger(__name__)
 
 Windows = dict[str, dict[str, Any]]  # rule id -> a correlation's saved windows
+Changes = dict[str, dict[str, list[tuple[tuple[str, ...], list[Any] | None]]]]  # Engine.window_changes
+
+
+@dataclass
+class Pending:
+    """One commit's saves (`PartitionWindows.changes`), settled by `saved` or `failed`."""
+
+    saves: dict[str, PartitionSave]
+    changes: Changes
+    held: dict[int, set[int]]  # partition -> arrivals saved once this commit lands
+    reset: set[int]
+    fences: dict[str, tuple[str, int]] = field(default_factory=dict)  # `ingest(fences=...)`
 
 
 class PartitionWindows:
@@ -54,6 +70,16 @@ class PartitionWindows:
         self.held: set[int] = set()
         self._origins: dict[str, str] = {}
         self._lock = threading.Lock()
+        # engine thread: per held partition, the arrival numbers of its held events saved in the
+        # store; partitions whose saved rows are not this engine's yet (taken over: rewritten whole)
+        self._saved_held: dict[int, set[int]] = {}
+        self._reset: set[int] = set()
+        self._given_up: set[int] = set()  # any thread (`give_up`), under the lock
+        # engine thread: the (holder, epoch) each partition was last taken at (`take`), so a
+        # commit after another detector took one is fenced (nocsoc.detections.alerts.partitions),
+        # also once it is given up here
+        self.fences: dict[int, tuple[str, int]] = {}
+        self.on_fenced: Callable[[int], None] | None = None  # told of each partition fenced
 
     def note(self, sender: str, p: int) -> None:
         """Lines of `sender` came through partition `p` (before they are queued: the engine
@@ -69,27 +95,121 @@ class PartitionWindows:
         o = self._origins.get(sender)
         return o if o is not None else str(partition_of(group_key(sender), self.partitions))
 
-    def snapshot(self, engine: Engine, max_groups: int) -> dict[str, Windows]:
-        """Every held partition's windows, by store key (periodic save; engine thread)."""
-        return {self.key(p): engine.snapshot(max_groups, scope=str(p)) for p in sorted(self.held)}
+    def changes(self, engine: Engine) -> Pending:
+        """Engine thread, at every commit: what each held partition's correlation state gained
+        and lost since its last save, to store with the marks of that commit (so the state a
+        successor restores always matches the mark it resumes after). The cost is what changed:
+        the groups the events touched (`Engine.window_changes`), the events newly held for
+        reordering and those released, plus one pass over the held events' arrival numbers;
+        a partition just taken over is written whole once."""
+        changes = engine.window_changes()
+        held_now: dict[str, list[tuple[int, str, LogEvent]]] = {}
+        for arrival, rid, ev in engine.held_events():
+            held_now.setdefault(getattr(ev, "origin", ""), []).append((arrival, rid, ev))
+        saves: dict[str, PartitionSave] = {}
+        held: dict[int, set[int]] = {}
+        fps: dict[str, str] | None = None
+        with self._lock:
+            given_up = set(self._given_up)
+        for p in self.held - given_up:
+            o = str(p)
+            events = held_now.get(o, [])
+            now = {a for a, _, _ in events}
+            save = PartitionSave()
+            if p in self._reset:
+                save.reset = True
+                snap = engine.snapshot(None, scope=o)
+                save.fingerprints = {rid: sn["fingerprint"] for rid, sn in snap.items()}
+                save.groups = [(rid, json.dumps(g[0]), g) for rid, sn in snap.items() for g in sn["groups"]]
+                save.held = [(a, rid, ev.to_dict()) for a, rid, ev in events]
+            else:
+                mine = changes.get(o, {})
+                if mine:
+                    fps = fps if fps is not None else engine.fingerprints()
+                    save.fingerprints = {rid: fps[rid] for rid in mine}
+                    save.groups = [(rid, json.dumps(list(gk)), entry)
+                                   for rid, groups in mine.items() for gk, entry in groups]
+                before = self._saved_held.get(p, set())
+                if now != before:
+                    save.held = [(a, rid, ev.to_dict()) for a, rid, ev in events if a not in before]
+                    save.released = sorted(before - now)
+            if save:
+                saves[self.key(p)] = save
+                held[p] = now
+        return Pending(saves, changes, held, self._reset & self.held,
+                       {self.key(p): f for p, f in self.fences.items()})
 
-    def take(self, engine: Engine, p: int, saved: Windows) -> int:
-        """Engine thread: partition `p` is ours; its saved windows join the engine's. Groups
-        restored."""
+    def key_of(self, d: Detection) -> str | None:
+        """The store key of the partition a detection's events came through (None: unknown)."""
+        for e in reversed(d.samples):
+            o = getattr(e, "origin", None)
+            if o is not None and o.isdigit():
+                return self.key(int(o))
+        return None
+
+    def give_up(self, p: int) -> None:
+        """Any thread: partition `p`'s state is not to be saved any more (it is being given up
+        and may be another detector's already), from the next commit on."""
+        with self._lock:
+            self._given_up.add(p)
+
+    def saved(self, engine: Engine, pending: Pending, fenced: set[str] | None = None) -> None:
+        """Engine thread: `pending` is in the store, but for the `fenced` partitions: another
+        detector holds them now, so they are dropped here unsaved (their lease is lost too)."""
+        for p, arrivals in pending.held.items():
+            if p in self.held:
+                self._saved_held[p] = arrivals
+        self._reset -= pending.reset
+        for p in [p for p in self.held if fenced and self.key(p) in fenced]:
+            self.give_up(p)
+            self.drop(engine, p)
+            if self.on_fenced is not None:
+                self.on_fenced(p)
+
+    def failed(self, engine: Engine, pending: Pending) -> None:
+        """Engine thread: the store refused `pending`: its changes are saved with the next commit
+        (the held events' rows are compared again then)."""
+        engine.redirty({o: c for o, c in pending.changes.items() if o.isdigit() and int(o) in self.held})
+
+    def take(self, engine: Engine, p: int, saved: Windows,
+             held: list[tuple[str, dict[str, Any]]] | None = None,
+             fence: tuple[str, int] | None = None) -> tuple[int, list[Detection]]:
+        """Engine thread: partition `p` is ours; its saved windows join the engine's, and the
+        events its last holder held for reordering are held here. (Groups restored, detections
+        the reordering released at once.) Its saved rows are rewritten whole at the next commit;
+        `fence`: (holder, epoch) it was taken at (`AlertStore.hold_partition`)."""
         self.held.add(p)
-        if not saved:
-            return 0
-        restored, stale = engine.restore(saved, merge=True)
-        if stale:
-            log.warning("bus logs p%d: saved correlation windows of %s left out: the rule changed since",
-                        p, ", ".join(stale))
-        return restored
-
-    def give(self, engine: Engine, p: int, max_groups: int) -> Windows:
-        """Engine thread: partition `p`'s windows, to save; `drop` them once saved."""
-        return engine.snapshot(max_groups, scope=str(p))
+        if fence is not None:
+            self.fences[p] = fence
+        with self._lock:
+            self._given_up.discard(p)
+        self._reset.add(p)
+        self._saved_held[p] = set()
+        restored = 0
+        if saved:
+            restored, stale = engine.restore(saved, merge=True)
+            if stale:
+                log.warning("bus logs p%d: saved correlation windows of %s left out: the rule changed since",
+                            p, ", ".join(stale))
+        out: list[Detection] = []
+        gone = 0
+        for rid, doc in sorted(held or (), key=lambda h: float(h[1].get("time", 0.0))):  # event time
+            ev = LogEvent.from_dict(doc)
+            ev.origin = str(p)
+            got = engine.hold(rid, ev)
+            if got is None:
+                gone += 1
+            else:
+                out += got
+        if gone:
+            log.warning("bus logs p%d: %d saved events held for reordering left out: their rule is gone",
+                        p, gone)
+        return restored, out
 
     def drop(self, engine: Engine, p: int) -> int:
-        """Engine thread: partition `p` is no longer ours. Groups dropped."""
+        """Engine thread: partition `p` is no longer ours (saved with the last commit, or not to
+        be saved: another holder's now). Groups dropped; nothing of it is saved from now on."""
         self.held.discard(p)
+        self._reset.discard(p)
+        self._saved_held.pop(p, None)  # (its fence stays: a line of it still queued is fenced)
         return engine.forget(str(p))

@@ -262,6 +262,9 @@ class CorrelationTracker:
         self.groups: OrderedDict[tuple[str, ...], _Window] = OrderedDict()
         # windows per origin (`scope_by_origin`): a group's key starts with its events' origin
         self.scoped = False
+        # scoped only: the groups changed (or gone) since the last `changes()`, so that a bus
+        # detector saves only those with each commit (nocsoc.bus.windows)
+        self.dirty: set[tuple[str, ...]] = set()
         self.evicted = 0  # groups dropped at max_groups
         self.incidents = 0
         self.missing = 0  # events left out: a group-by field missing or empty
@@ -334,6 +337,7 @@ class CorrelationTracker:
             return None
         if self.scoped:
             gk = (getattr(event, "origin", ""), *gk)
+            self.dirty.add(gk)
         groups = self.groups
         w = groups.get(gk)
         span = self.timespan
@@ -502,6 +506,8 @@ class CorrelationTracker:
 
     def _gained(self, gk: tuple[str, ...], w: _Window) -> None:
         """The events `w` gained since last reported, as one update Firing in `ready`."""
+        if self.scoped:
+            self.dirty.add(gk)
         self.ready.append(Firing(self.corr, gk[1:] if self.scoped else gk, False, w.gained,
                                  w.gained_first, w.gained_last, w.gained_sample))
         self._gaining -= 1
@@ -528,6 +534,8 @@ class CorrelationTracker:
 
     def _drop(self, gk: tuple[str, ...], g: _Window) -> None:
         """A group that goes away (evicted, or idle): its gained events are reported first."""
+        if self.scoped:
+            self.dirty.add(gk)
         self._with_past.discard(gk)
         if g.gained:
             self._gained(gk, g)
@@ -563,6 +571,8 @@ class CorrelationTracker:
             if g.last >= cutoff:
                 break
             groups.popitem(last=False)
+            if self.scoped:
+                self.dirty.add(gk)
             if g.gained or g.past is not None:
                 self._drop(gk, g)
             if closing:
@@ -583,6 +593,8 @@ class CorrelationTracker:
                     self._gained(gk, w)
                 if self.at_close:
                     self._close(gk, w, False)
+            if self.scoped and len(keep) != len(g.past or ()):
+                self.dirty.add(gk)
             g.past = keep or None
             if not keep:
                 self._with_past.discard(gk)
@@ -659,6 +671,22 @@ class CorrelationTracker:
         return {"fingerprint": self.fingerprint(), "incidents": self.incidents, "groups": groups,
                 "left_out": total - len(groups)}
 
+    def changes(self) -> list[tuple[tuple[str, ...], list[Any] | None]]:
+        """Scoped: each group changed since the last call, as `snapshot` saves it, or None when
+        it is gone (swept, evicted); the changes are then forgotten (`redirty` after a failed
+        save). What a bus detector saves with each commit: the cost is the groups its events
+        touched, not every group it holds."""
+        if not self.dirty:
+            return []
+        position = {k: self.keys.index(k) for k in set(self.keys)}
+        out: list[tuple[tuple[str, ...], list[Any] | None]] = []
+        for gk in self.dirty:
+            g = self.groups.get(gk)
+            out.append((gk, None if g is None else [list(gk), self._dump(g, position),
+                                                    [self._dump(w, position) for w in g.past or ()]]))
+        self.dirty = set()
+        return out
+
     def scope_by_origin(self) -> None:
         """Keep windows per origin from now on: a group's key starts with `LogEvent.origin`
         (a bus detector's partition), so one origin's windows can be saved, handed to another
@@ -673,6 +701,8 @@ class CorrelationTracker:
         just saved with `snapshot(scope=)`, which keeps them, and their next holder reports them.
         The number of groups dropped."""
         gone = [gk for gk in self.groups if gk[0] == scope]
+        if self.dirty:  # its next holder saves them from now on
+            self.dirty = {gk for gk in self.dirty if gk[0] != scope}
         for gk in gone:
             del self.groups[gk]
             self._with_past.discard(gk)

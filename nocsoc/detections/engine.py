@@ -467,6 +467,7 @@ class Engine:
         self._lag = reorder_window_s if self._reorder is not None else 0.0
         self._unreported = False  # a fired incident may have gained events `tick` reports
         self.rule_hits: dict[str, int] = {}
+        self._ids_cache: dict[int, str] | None = None  # see _rule_ids
 
     def route(self, event: LogEvent) -> Route:
         key = event.route_key
@@ -714,8 +715,69 @@ class Engine:
             tr.scope_by_origin()
 
     def forget(self, scope: str) -> int:
-        """Drop one origin's windows (just saved with `snapshot(scope=)`): groups dropped."""
+        """Drop one origin's windows (just saved with `snapshot(scope=)`), and the events of it
+        held for reordering (saved with them: `held_events`): groups dropped."""
+        if self._reorder is not None and len(self._reorder):
+            self._reorder.remove(lambda item: getattr(item[1], "origin", None) == scope)
         return sum(tr.forget(scope) for tr in self.trackers)
+
+    # --- scoped windows saved group by group (a bus detector: nocsoc.bus.windows) -------------
+
+    def window_changes(self) -> dict[str, dict[str, list[tuple[tuple[str, ...], list[Any] | None]]]]:
+        """Scoped: the groups changed since the last call, by origin and rule id, each as
+        `snapshot` saves it or None when gone (`CorrelationTracker.changes`)."""
+        out: dict[str, dict[str, list[tuple[tuple[str, ...], list[Any] | None]]]] = {}
+        for tr in self.trackers:
+            if tr.dirty:
+                rid = self._meta[id(tr)][0]
+                for gk, entry in tr.changes():
+                    out.setdefault(gk[0], {}).setdefault(rid, []).append((gk, entry))
+        return out
+
+    def redirty(self, changes: dict[str, dict[str, list[tuple[tuple[str, ...], list[Any] | None]]]]) -> None:
+        """`window_changes` that were not saved (the store refused): changed still."""
+        by_rid = {self._meta[id(tr)][0]: tr for tr in self.trackers}
+        for per_rule in changes.values():
+            for rid, groups in per_rule.items():
+                tr = by_rid.get(rid)
+                if tr is not None:
+                    tr.dirty.update(gk for gk, _ in groups)
+
+    def fingerprints(self) -> dict[str, str]:
+        """Each correlation's `fingerprint`, by rule id (saved beside its groups)."""
+        return {self._meta[id(tr)][0]: tr.fingerprint() for tr in self.trackers}
+
+    def held_events(self) -> list[tuple[int, str, LogEvent]]:
+        """The events held for reordering, oldest first: (arrival number, id of the rule they
+        matched, event). With the windows, what a bus detector's partition holds."""
+        rb = self._reorder
+        if rb is None or not len(rb):
+            return []
+        ids = self._rule_ids()
+        return [(seq, ids[k], ev) for seq, _t, (k, ev) in rb.entries()]
+
+    def hold(self, rule_id: str, event: LogEvent) -> list[Detection] | None:
+        """An event `held_events` gave (another engine's), held here as if it had just matched
+        rule `rule_id`, in its place by event time (it was not late where it was held: it goes
+        with the next release); its detections (without reordering: at once), or None when no
+        correlation here takes that rule's events any more (the rules changed)."""
+        key = next((k for k, rid in self._rule_ids().items() if rid == rule_id), None)
+        if key is None:
+            return None
+        out: list[Detection] = []
+        if self._reorder is not None:  # in its place: it was not late where it was held
+            self._reorder.put_back(event.time, (key, event))
+        else:
+            self._correlate(key, event, out)
+        return out
+
+    def _rule_ids(self) -> dict[int, str]:
+        """Referenced rule key (as the reorder buffer holds it) -> the rule's id."""
+        ids = self._ids_cache
+        if ids is None:
+            ids = {id(r.rule): r.id for r in self.rules if id(r.rule) in self._feeds}
+            self._ids_cache = ids
+        return ids
 
     def restore(self, saved: dict[str, dict[str, Any]], merge: bool = False) -> tuple[int, list[str]]:
         """Load saved windows: (groups restored, ids of rules whose saved state no longer fits

@@ -116,6 +116,30 @@ class ReorderBuffer(Generic[T]):
             gone.discard(arrivals.popleft())
         return arrivals[0] if arrivals else self._seq + 1
 
+    def put_back(self, t: float, item: T) -> None:
+        """Hold `item` (of event time `t`) in its place, even if older than what was released
+        already: an event another buffer held, not late there (a bus detector's partition taken
+        over: nocsoc.bus.windows). It goes with the next release."""
+        self._seq += 1
+        self._arrivals.append(self._seq)
+        insort(self._held, (t, self._seq, self.clock(), item))
+
+    def remove(self, drop: Callable[[T], bool]) -> int:
+        """Take out, unreleased, the held items `drop` picks (saved elsewhere: a bus detector's
+        partition handed over with its held events). How many."""
+        keep = deque(e for e in self._held if not drop(e[3]))
+        gone = len(self._held) - len(keep)
+        if gone:
+            kept = {e[1] for e in keep}
+            self._gone.update(e[1] for e in self._held if e[1] not in kept)
+            self._held = keep
+        return gone
+
+    def entries(self) -> list[tuple[int, float, T]]:
+        """What is held, as (arrival number, event time, item), oldest first (a bus detector
+        saves its partitions' held events with their marks: nocsoc.bus.windows)."""
+        return [(e[1], e[0], e[3]) for e in self._held]
+
     def release_arrivals(self, upto: int) -> Sequence[tuple[float, T]]:
         """Release, in event-time order, what is held up to the newest event time of the items
         that arrived up to number `upto`. `tick` releases in event-time order and stops at the

@@ -391,7 +391,10 @@ BUS_CONSUME = Measurement(
               "detectors: partitions given up with their correlation windows saved for the next holder"),
         Field("windows_not_handed", INT, "short",
               "detectors: partitions given up without their windows (drain cut short, lease lost, store "
-              "refused): the next holder starts from the last periodic save"),
+              "refused): the next holder starts from the state saved with the store's mark"),
+        Field("windows_fenced", INT, "short",
+              "detectors: partitions found taken by another detector at a commit (this one stalled past "
+              "its lease): nothing of them written, dropped here"),
     ),
     area="self",
 )

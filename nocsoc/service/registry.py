@@ -228,16 +228,18 @@ def _bus_traps(sc: ServiceContext) -> Component:
 
 
 def _bus_logs(sc: ServiceContext) -> Component:
-    from nocsoc.bus.logs import BusLogDetector, detector_logs_config
+    from nocsoc.bus.logs import BusLogDetector, detector_logs_config, detector_windows
     from nocsoc.collectors.logs.pipeline import LogPipeline
     from nocsoc.detections.placeholders import from_inventory
     from nocsoc.history.service import log_writer
 
-    # the pipeline `logs` builds, without listeners or files of its own (the receivers have them)
+    bus = sc.config.bus.for_dir(sc.base_dir)
+    # the pipeline `logs` builds, without listeners or files of its own (the receivers have them),
+    # its correlation windows per partition (bus.move_windows)
     pipeline = LogPipeline(detector_logs_config(sc.config.logs), sc.config.detections, sc.sink,
                            base_dir=sc.base_dir, archive=log_writer(sc.config.history, sc.ctx),
-                           placeholders=from_inventory(sc.inventory))
-    return BusLogDetector(sc.config.logs, sc.config.detections, sc.config.bus.for_dir(sc.base_dir), sc.sink,
+                           placeholders=from_inventory(sc.inventory), window_scope=detector_windows(bus))
+    return BusLogDetector(sc.config.logs, sc.config.detections, bus, sc.sink,
                           sc.base_dir, _member(sc, "detector"), pipeline=pipeline)
 
 

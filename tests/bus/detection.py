@@ -95,7 +95,8 @@ def survivor_equals(survivor: BusLogDetector, urls: list[str], bus: BusConfig, d
     with AlertStore(db) as st:
         assert [(st.input_offset(f"bus:{stream_name(bus.prefix, 'logs', p)}") or (0, 0))[1]
                 for p in range(bus.log_partitions)] == last
-        assert alert_keys(st) == want
+        got = alert_keys(st)
+        assert got == want, told(got, want, [survivor])
 
 
 def committed_equals(live: Sequence[BusLogDetector], urls: list[str], bus: BusConfig, want: list[AlertKey],
@@ -106,4 +107,27 @@ def committed_equals(live: Sequence[BusLogDetector], urls: list[str], bus: BusCo
     wait_until(lambda: logs_committed(urls, bus.prefix, store, bus.log_partitions), timeout,
                interval=0.5, what=what)
     wait_until(lambda: all(d.pipeline.idle() for d in live), 30, what="detectors idle")
-    assert alert_keys(store) == want
+    got = alert_keys(store)
+    assert got == want, told(got, want, live)
+
+
+def settled(detectors: Sequence[BusLogDetector], partitions: int, timeout: float = 90) -> None:
+    """Wait until every detector holds partitions and together they hold them all; a failure
+    says what each holds and counted."""
+    try:
+        wait_until(lambda: all(d.runner.held for d in detectors)
+                   and sum(len(d.runner.held) for d in detectors) == partitions, timeout,
+                   what="the detectors to own every partition between them")
+    except TimeoutError as exc:
+        raise AssertionError(f"{exc}: " + "; ".join(
+            f"{d.runner.member} holds {sorted(d.runner.held)}, error {d.runner.error!r}, ready "
+            f"{d.runner.ready}, counted {d.runner.counters.snapshot()}" for d in detectors)) from None
+
+
+def told(got: list[AlertKey], want: list[AlertKey], detectors: Sequence[BusLogDetector]) -> str:
+    """A failure's message: the alerts that differ, and what each detector's runner counted
+    (hand-overs, leases lost, drains given up)."""
+    names = ("acquired", "released", "lost_leases", "windows_taken", "windows_handed", "windows_not_handed",
+             "drain_timeouts", "duplicates", "resyncs")
+    return (f"only here: {sorted(set(got) - set(want))}; only one machine's: {sorted(set(want) - set(got))}; "
+            f"counters: {[{n: d.runner.counters.get(n) for n in names} for d in detectors]}")

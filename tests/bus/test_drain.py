@@ -33,14 +33,20 @@ class StuckPipeline:
     def idle(self) -> bool:
         return False
 
+    def committed(self) -> bool:
+        return False
+
     def backlog(self) -> dict[str, int]:
         return {"queued": 37, "unstored": 4, "waiting": 2}
 
     def input_offset(self, key: str) -> tuple[int, int] | None:
         return (0, 11)
 
-    def partition_windows(self, key: str) -> dict[str, object]:
-        return {}
+    def partition_state(self, key: str) -> tuple[dict[str, object], list[object]]:
+        return {}, []
+
+    def hold_partition(self, key: str, holder: str) -> int:
+        return 1
 
     def run_on_engine(self, fn: object, timeout: float, wait: bool = True) -> None:
         self.calls.append(fn)

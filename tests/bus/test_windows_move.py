@@ -96,7 +96,7 @@ def test_a_brute_force_straddling_a_join_and_a_leave_fires_once(tmp_path: Path,
         (title, 15, ip) for title in titles for ip in ("192.0.2.50", "192.0.2.51")]
 
     bus = BusConfig(url=nats_cluster.url, replicas=3, log_partitions=PARTITIONS, lease_ttl_s=2.0,
-                    ack_wait_s=5.0, stream_max_bytes=16 << 20, move_windows=True)
+                    ack_wait_s=5.0, stream_max_bytes=16 << 20)
     port = free_port(socket.SOCK_DGRAM)
     logs = LogsConfig(syslog_udp=f"127.0.0.1:{port}", syslog_tcp=None)
     det = detections(tmp_path / "bus.db")
@@ -139,12 +139,11 @@ def test_a_brute_force_straddling_a_join_and_a_leave_fires_once(tmp_path: Path,
         through(phases[2], [a])
         assert alert_keys(a.pipeline.store) == want
         ca, cb = a.runner.counters, b.runner.counters
-        # each moved partition went to b and back with its windows; a lease lost to a stall on
-        # a loaded machine (2 s leases) also hands a partition's windows over (to its next
-        # holder, here the same detector): every hand-over is taken once, none is skipped
+        # each moved partition went to b and back with its windows (a lease lost to a stall on a
+        # loaded machine, 2 s leases, also hands a partition's windows over, to its next holder:
+        # here the same detector, or one fenced if the other took it meanwhile)
         assert cb.get("windows_taken") >= len(moved) and ca.get("windows_taken") >= len(moved)
-        assert ca.get("windows_handed") + cb.get("windows_handed") == \
-            ca.get("windows_taken") + cb.get("windows_taken")
+        assert cb.get("windows_handed") >= len(moved) and ca.get("windows_handed") >= len(moved)
         assert ca.get("windows_not_handed") == cb.get("windows_not_handed") == 0
         assert ca.get("drain_timeouts") == cb.get("drain_timeouts") == 0
     finally:

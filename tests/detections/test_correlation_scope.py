@@ -122,3 +122,74 @@ def test_scoping_an_engine_with_windows_is_refused(tmp_path: Path) -> None:
     eng.process(ev(T0))
     with pytest.raises(RuntimeError, match="has windows already"):
         eng.scope_by_origin()
+
+
+def test_changed_groups_are_given_once_per_origin_and_gone_ones_as_none(tmp_path: Path) -> None:
+    """What a bus detector saves with each commit (nocsoc.bus.windows): the groups changed since
+    the last call, by origin and rule, each as `snapshot` saves it; None once a group is gone."""
+    eng = _scoped(tmp_path, FAIL_RULE, BRUTE)
+    eng.process(_from("1", ev(T0, src="192.0.2.1")))
+    eng.process(_from("1", ev(T0 + 1, src="192.0.2.2")))
+    eng.process(_from("2", ev(T0 + 1, src="192.0.2.1")))
+    got = eng.window_changes()
+    assert {o: {rid: sorted(gk for gk, _ in gs) for rid, gs in per.items()} for o, per in got.items()} == {
+        "1": {"Brute force": [("1", "192.0.2.1"), ("1", "192.0.2.2")]},
+        "2": {"Brute force": [("2", "192.0.2.1")]}}
+    full = {tuple(g[0]): g for g in eng.snapshot()["Brute force"]["groups"]}
+    assert all(entry == full[gk] for per in got.values() for gs in per.values() for gk, entry in gs)
+    assert eng.window_changes() == {}  # given once
+    eng.process(_from("1", ev(T0 + 2, src="192.0.2.2")))
+    (changed,) = eng.window_changes()["1"]["Brute force"]
+    assert changed[0] == ("1", "192.0.2.2") and changed[1][1][2] == 2  # its window counts 2 now
+    eng.process(_from("2", ev(T0 + 400, src="192.0.2.9")))  # a sweep frees the idle groups
+    gone = eng.window_changes()
+    assert sorted(gk for gk, entry in gone["1"]["Brute force"] if entry is None) == [
+        ("1", "192.0.2.1"), ("1", "192.0.2.2")]
+    eng.redirty(gone)  # a save the store refused: given again
+    again = eng.window_changes()
+    assert {o: {r: sorted(gs, key=str) for r, gs in per.items()} for o, per in again.items()} == \
+        {o: {r: sorted(gs, key=str) for r, gs in per.items()} for o, per in gone.items()}
+    eng.process(_from("1", ev(T0 + 401, src="192.0.2.3")))
+    eng.forget("1")  # the origin given up: its changes are its next holder's to save
+    assert "1" not in eng.window_changes()
+
+
+def test_events_held_for_reordering_move_to_another_engine(tmp_path: Path) -> None:
+    """Events held for reordering, given by `held_events` and held again by another engine
+    (`hold`), are counted there as if they had arrived there: the brute force fires once."""
+    one = engine_of(tmp_path, FAIL_RULE, BRUTE, reorder_window_s=60.0)
+    events = [ev(T0 + i) for i in range(5)]
+    want = [d for e in events for d in one.process(e)] + one.drain()
+    a = engine_of(tmp_path, FAIL_RULE, BRUTE, reorder_window_s=60.0)
+    a.scope_by_origin()
+    b = engine_of(tmp_path, FAIL_RULE, BRUTE, reorder_window_s=60.0)
+    b.scope_by_origin()
+    got = [d for e in events for d in a.process(_from("3", e))]
+    held = a.held_events()
+    fail_id = "22222222-0000-4000-8000-000000000001"  # FAIL_RULE's id
+    assert [(rid, e.time) for _, rid, e in held] == [(fail_id, T0 + i) for i in range(5)]
+    assert [n for n, _, _ in held] == sorted(n for n, _, _ in held)  # arrival order
+    for _, rid, e in held:  # through JSON, as the store keeps them
+        moved = LogEvent.from_dict(json.loads(json.dumps(e.to_dict())))
+        moved.origin = "3"
+        got += b.hold(rid, moved) or []
+    assert b.hold("no-such-rule", ev(T0)) is None
+    got += b.drain()
+    assert _brute(got) == _brute(want) == [(True, 4, "src_ip=203.0.113.7"), (False, 1, "src_ip=203.0.113.7")]
+
+
+def test_forgetting_an_origin_takes_its_held_events_out(tmp_path: Path) -> None:
+    """A partition handed over with its held events (saved with its state) leaves none of them
+    in the giving engine's reorder buffer, to be counted there after it is gone."""
+    eng = engine_of(tmp_path, FAIL_RULE, BRUTE, reorder_window_s=60.0)
+    eng.scope_by_origin()
+    for i in range(3):
+        eng.process(_from("1", ev(T0 + i)))
+        eng.process(_from("2", ev(T0 + i, src="198.51.100.9")))
+    assert sorted(e.origin for _, _, e in eng.held_events()) == ["1"] * 3 + ["2"] * 3
+    eng.forget("1")
+    assert [e.origin for _, _, e in eng.held_events()] == ["2"] * 3
+    for i in range(3, 5):
+        eng.process(_from("2", ev(T0 + i, src="198.51.100.9")))
+    assert _brute(eng.drain()) == [(True, 4, "src_ip=198.51.100.9"), (False, 1, "src_ip=198.51.100.9")]
+    assert eng.held() == 0 and eng.reorder_released(eng.reorder_mark())

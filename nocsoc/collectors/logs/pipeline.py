@@ -55,6 +55,10 @@ log = logging.getLogger(__name__)
 Item = tuple[str, str, str, "tuple[str, int, int] | PendingAck | None"]
 _STOP: Item = ("", "", "\x00stop", None)
 MARK_ONLY = "\x00mark"  # an item that only moves an input's mark (a bus message with no line)
+# the mark of a bus message's line before its last: nothing is committed until the message's
+# last line (which carries its mark) is handled, so a commit never stores some lines of a
+# message without its mark (read again after a crash: those lines would count twice)
+PART: tuple[str, int, int] = ("\x00part", 0, 0)
 _CALL = "\x00call"  # an item that runs a function on the engine thread (`run_on_engine`)
 _BACKOFF_FIRST_S, _BACKOFF_MAX_S = 0.05, 5.0
 
@@ -74,12 +78,20 @@ class _Waiting:
 
 class WindowScope(Protocol):
     """Correlation windows kept per origin (a bus detector's partitions: nocsoc.bus.windows),
-    saved per origin instead of the engine's single snapshot."""
+    saved per origin with every commit (what changed since the last) instead of the engine's
+    single periodic snapshot; events held for reordering are saved with them, so an item's mark
+    is committed at once rather than after their release."""
 
     def origin(self, sender: str) -> str:
         """The origin of a sender's events (`LogEvent.origin`)."""
-    def snapshot(self, engine: Engine, max_groups: int) -> dict[str, dict[str, dict[str, Any]]]:
-        """The windows to save now, by key (`AlertStore.ingest(windows=...)`); engine thread."""
+    def changes(self, engine: Engine) -> Any:
+        """Engine thread: what to save with this commit; `.saves` is `ingest(windows=...)`."""
+    def saved(self, engine: Engine, pending: Any, fenced: set[str]) -> None:
+        """Engine thread: `changes`' result is stored, but for the `fenced` partitions."""
+    def key_of(self, d: Detection) -> str | None:
+        """The partition key of a detection (`AlertStore.ingest(key_of=...)`)."""
+    def failed(self, engine: Engine, pending: Any) -> None:
+        """Engine thread: the store refused it (saved with the next commit)."""
 
 
 class _Call:
@@ -184,6 +196,7 @@ class LogPipeline:
         self._release_held = threading.Event()  # see release_held()
         self._abandoned = False
         self._settled = True  # nothing held for reordering nor waiting for the store (see idle)
+        self._open = False  # a bus message's lines handled in part (see PART): no commit now
         self._per_parser: Counter[tuple[str, str, str]] = Counter()
         self._per_parser_lock = threading.Lock()
         self.udp: UdpSyslogServer | None = None
@@ -362,11 +375,16 @@ class LogPipeline:
         report what fired incidents gained, so the windows match every item handled."""
         self._released(self.engine.drain(), self._unstored)
 
-    def commit_now(self, windows: Mapping[str, Mapping[str, dict[str, Any]]]) -> bool:
+    def commit_now(self) -> bool:
         """Engine thread only (`run_on_engine`, after `settle`): commit every pending detection
-        and mark with `windows` (`AlertStore.ingest(windows=...)`) in one transaction; False
-        when the store refused (all of it kept and retried, but not the windows)."""
-        return self._commit(self._unstored, windows=windows)
+        and mark, with the windows' changes (a bus detector's), in one transaction; False when
+        the store refused (all of it kept and retried)."""
+        return self._commit(self._unstored)
+
+    def report(self, dets: list[Detection]) -> None:
+        """Engine thread only (`run_on_engine`): detections the engine gave outside an item (a
+        partition's held events taken over, released at once), committed with the next."""
+        self._released(dets, self._unstored)
 
     def _submit_file(self, line: str, path: str, inode: int, offset: int) -> bool:
         """A tailed line; refused when the queue is full (the tailer reads it again later)."""
@@ -416,7 +434,9 @@ class LogPipeline:
             stopping = self._stopping.is_set()
             now = time.monotonic()
             item: Item | None = None
-            if len(pending) < limit:  # else: back pressure until the store takes them
+            # else: back pressure until the store takes them (but a bus message's lines handled
+            # in part are taken through its last: only that line lets them be committed)
+            if len(pending) < limit or self._open:
                 wait = 0.0 if stopping else max(0.0, deadline - now)
                 try:
                     item = self._queue.get(timeout=wait) if wait > 0 else self._queue.get_nowait()
@@ -448,8 +468,11 @@ class LogPipeline:
                 self._released(self.engine.drain(), pending)
             due = now >= deadline or len(pending) >= min(limit, 1000) or stopping
             # saved windows must match the stored marks: not while items wait for the reordering
-            snapshot = bool(self.engine.trackers) and now >= self._next_snapshot and not self._waiting
-            if (pending or self._marks or snapshot) and (due or snapshot) and now >= self._retry_at:
+            # (a bus detector's windows are saved with every commit: no periodic snapshot)
+            snapshot = bool(self.engine.trackers) and now >= self._next_snapshot and not self._waiting \
+                and self.window_scope is None
+            if (pending or self._marks or snapshot) and (due or snapshot) and now >= self._retry_at \
+                    and not self._open:
                 self._commit(pending, snapshot)
             self._settled = not pending and not self.engine.held() and not self._waiting
             if not pending and not self._marks:
@@ -460,7 +483,7 @@ class LogPipeline:
                     for _ in range(uncommitted):
                         self._queue.task_done()
                     uncommitted = 0
-            if now >= deadline:
+            if now >= deadline and not self._open:  # (open: the commit is owed at the message's end)
                 deadline = now + self.dconfig.flush_interval_s
             if stopping and item is None and (self._queue.empty() or len(pending) >= limit):
                 if pending or self._marks or self.engine.trackers:
@@ -476,9 +499,8 @@ class LogPipeline:
 
     def _lost_at_stop(self) -> int:
         """The queued messages a stop that gives up loses: syslog and NXLog TCP lines. Not file
-        lines, Winlogbeat documents nor a bus message's last line (read, resent or redelivered:
-        not committed nor acknowledged), nor the stop sentinel and mark-only items (no message).
-        A bus message's earlier lines carry no mark and are counted, though redelivered too."""
+        lines, Winlogbeat documents nor a bus message's lines (read, resent or redelivered:
+        not committed nor acknowledged), nor the stop sentinel and mark-only items (no message)."""
         with self._queue.mutex:
             return sum(1 for _, _, source, mark in self._queue.queue
                        if mark is None and source not in (_STOP[2], MARK_ONLY))
@@ -493,7 +515,13 @@ class LogPipeline:
         self._process(item, out)
         engine = self.engine
         mark = item[3]
-        if not self._waiting and not engine.held():
+        if mark is PART:
+            self._open, mark = True, None
+        elif isinstance(mark, tuple):
+            self._open = False
+        # a bus detector saves the events held for reordering with its windows and marks
+        # (nocsoc.bus.windows): its marks need not wait for their release
+        if self.window_scope is not None or (not self._waiting and not engine.held()):
             pending.extend(out)
             if isinstance(mark, tuple):  # processed in order: the latest mark is how far it got
                 self._marks[mark[0]] = (mark[1], mark[2])
@@ -559,24 +587,28 @@ class LogPipeline:
                 self.counters.add("matches", len(dets))
                 pending.extend(dets)
 
-    def _commit(self, dets: list[Detection], snapshot: bool = False,
-                 windows: Mapping[str, Mapping[str, dict[str, Any]]] | None = None) -> bool:
+    def _commit(self, dets: list[Detection], snapshot: bool = False) -> bool:
         """Store `dets` and the file offsets processed so far in one transaction (with
         `snapshot`, the correlation windows too: they then match the offsets a restart resumes
-        from; `windows`: some bus partitions' windows, see `commit_now`); on failure keep both
+        from; a bus detector's partitions' windows always: `WindowScope`); on failure keep both
         and retry with exponential backoff (a locked DB or a full disk must neither stop the
         stream nor lose detections). True once stored."""
         if self._abandoned:  # a kill -9 (tests) commits nothing more
             return False
         saved: dict[str, dict[str, Any]] | None = None
+        scope, pending = self.window_scope, None
         try:
-            if snapshot and self.window_scope is not None:  # per partition, not one snapshot
-                groups = self.dconfig.correlation_snapshot_groups
-                windows = {**self.window_scope.snapshot(self.engine, groups), **(windows or {})}
+            if scope is not None:  # every held partition's changes, with its marks
+                pending = scope.changes(self.engine)
             elif snapshot:
                 saved = self.engine.snapshot(self.dconfig.correlation_snapshot_groups)
-            res = self.store.ingest(dets, offsets=self._marks, correlations=saved, windows=windows)
+            res = self.store.ingest(dets, offsets=self._marks, correlations=saved,
+                                    windows=pending.saves if pending is not None else None,
+                                    fences=pending.fences if pending is not None else None,
+                                    key_of=scope.key_of if scope is not None else None)
         except Exception as exc:
+            if scope is not None and pending is not None:
+                scope.failed(self.engine, pending)
             self.counters.add("store_errors")
             self._backoff = min(_BACKOFF_MAX_S, self._backoff * 2 if self._backoff else _BACKOFF_FIRST_S)
             self._retry_at = time.monotonic() + self._backoff
@@ -586,10 +618,11 @@ class LogPipeline:
         dets.clear()
         self._marks = {}
         self._backoff, self._retry_at = 0.0, 0.0
-        if snapshot:
+        if scope is not None and pending is not None:
+            scope.saved(self.engine, pending, res.fenced)
+        if saved is not None:
             self._next_snapshot = time.monotonic() + self.dconfig.correlation_snapshot_s
-            snaps = [saved] if saved is not None else list((windows or {}).values())
-            self.unsaved_windows = sum(s["left_out"] for snap in snaps for s in snap.values())
+            self.unsaved_windows = sum(s["left_out"] for s in saved.values())
         self.counters.add("alerts", len(res.created))
         self.counters.add("suppressed", res.suppressed)
         if self.sink is not None and res.touched:
@@ -646,6 +679,11 @@ class LogPipeline:
         if any(new.get(k, []) != self.placeholders.get(k, []) for k in new):
             log.warning("logs: the inventory's site networks changed; rules that use them "
                         "(%site_networks%) keep the old ones until the logs worker restarts")
+
+    def committed(self) -> bool:
+        """True when every queued item has been handled and committed; events held for
+        reordering may still be held (a bus detector saves them with its partitions' state)."""
+        return self._queue.unfinished_tasks == 0
 
     def idle(self) -> bool:
         """True when every queued message has been processed and committed, correlation events

@@ -19,6 +19,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
+from nocsoc.detections.alerts import partitions
 from nocsoc.detections.alerts.store import AlertStore
 
 # one key for every writer of the store (pg_advisory_xact_lock takes a bigint)
@@ -137,8 +138,8 @@ CREATE TABLE IF NOT EXISTS correlation_state (
 CREATE TABLE IF NOT EXISTS partition_windows (
     input TEXT NOT NULL, rule_id TEXT NOT NULL, state TEXT NOT NULL,
     saved_at DOUBLE PRECISION NOT NULL, PRIMARY KEY (input, rule_id)
-)
-"""
+);
+""" + partitions.SCHEMA.format(real="DOUBLE PRECISION", bigint="BIGINT")
 
 # `?` placeholders (SQLite's, in the shared SQL) -> psycopg's `%s`; the shared SQL has no `?`
 # or `%` inside a string literal, and values are always passed as parameters

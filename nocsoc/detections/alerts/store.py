@@ -14,11 +14,13 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nocsoc.detections.alerts import partitions
+from nocsoc.detections.alerts.partitions import PartitionSave
 from nocsoc.detections.attack import tactic_of
 from nocsoc.detections.engine import Detection
 from nocsoc.sqlwhere import Where
@@ -83,13 +85,14 @@ CREATE TABLE IF NOT EXISTS input_offsets (
 CREATE TABLE IF NOT EXISTS correlation_state (
     rule_id TEXT PRIMARY KEY, state TEXT NOT NULL, saved_at REAL NOT NULL
 );
--- a bus partition's correlation windows (`ingest(windows=...)`), keyed by its mark's input name:
--- saved by the detector holding it, restored by the next one (nocsoc.bus.windows)
+-- a bus partition's correlation state (`ingest(windows=...)`), keyed by its mark's input name:
+-- saved by the detector holding it with each mark, restored by the next one (nocsoc.bus.windows,
+-- nocsoc.detections.alerts.partitions): here each rule's header, its groups and held events below
 CREATE TABLE IF NOT EXISTS partition_windows (
     input TEXT NOT NULL, rule_id TEXT NOT NULL, state TEXT NOT NULL, saved_at REAL NOT NULL,
     PRIMARY KEY (input, rule_id)
 );
-"""
+""" + partitions.SCHEMA.format(real="REAL", bigint="INTEGER")
 
 
 _ADDED_COLUMNS = (
@@ -262,6 +265,7 @@ class IngestResult:
     created: list[int] = field(default_factory=list)
     updated: list[int] = field(default_factory=list)
     suppressed: int = 0
+    fenced: set[str] = field(default_factory=set)  # bus partitions another holder has taken
     # per alert id touched: (detections added, alert row after the change)
     touched: dict[int, tuple[int, Alert]] = field(default_factory=dict)
 
@@ -401,7 +405,9 @@ class AlertStore:
     def ingest(self, detections: Iterable[Detection], now: float | None = None,
                offsets: Mapping[str, tuple[int, int]] | None = None,
                correlations: Mapping[str, dict[str, Any]] | None = None,
-               windows: Mapping[str, Mapping[str, dict[str, Any]]] | None = None) -> IngestResult:
+               windows: Mapping[str, PartitionSave] | None = None,
+               fences: dict[str, tuple[str, int]] | None = None,
+               key_of: Callable[[Detection], str | None] | None = None) -> IngestResult:
         """Deduplicate detections into alerts, in one transaction (all or nothing on a crash).
 
         `offsets` ({input: (inode, offset)}): how far each tailed file has been processed, stored
@@ -409,19 +415,25 @@ class AlertStore:
         whose alerts are stored: nothing lost, nothing counted twice. `correlations` (the
         engine's `snapshot`), when given, replaces the saved correlation windows in the same
         transaction, so they match the offsets they were built up to. `windows` ({bus partition's
-        input: the engine's `snapshot(scope=)`}) replaces those partitions' saved windows."""
+        input: what changed in its correlation state}) updates those partitions' saved state
+        (`nocsoc.detections.alerts.partitions`), with their marks in `offsets`. `fences`
+        ({partition: (holder, epoch)}): the bus partitions this commit's writer holds, by the epoch
+        it took them at; one another holder has taken since is fenced: neither its mark, its
+        state nor its detections (`key_of`: a detection's partition) are written, and it is in
+        the result's `fenced`."""
         dets = list(detections)
         res = IngestResult()
         if not dets and not offsets and correlations is None and not windows:
             return res
         now = time.time() if now is None else now
         with self._tx() as db:
-            for key, snaps in (windows or {}).items():
-                db.execute("DELETE FROM partition_windows WHERE input = ?", (key,))
-                if snaps:
-                    db.executemany("INSERT INTO partition_windows (input, rule_id, state, saved_at) "
-                                   "VALUES (?,?,?,?)", [(key, rid, json.dumps(snap, default=str), now)
-                                                        for rid, snap in snaps.items()])
+            fenced = res.fenced = partitions.fenced(db, fences) if fences else set()
+            if fenced:
+                offsets = {k: v for k, v in (offsets or {}).items() if k not in fenced}
+                windows = {k: v for k, v in (windows or {}).items() if k not in fenced}
+                dets = [d for d in dets if key_of is None or key_of(d) not in fenced]
+            for key, save in (windows or {}).items():
+                partitions.write(db, key, save, now)
             if correlations is not None:
                 db.execute("DELETE FROM correlation_state WHERE owner = ?", (self.owner,))
                 rows = [(self.owner, rid, json.dumps(snap, default=str), now)
@@ -488,13 +500,21 @@ class AlertStore:
                                     (self.owner,)).fetchall()
         return {r["rule_id"]: json.loads(r["state"]) for r in rows}
 
+    def hold_partition(self, key: str, holder: str) -> int:
+        """`holder` takes bus partition `key`: its epoch, for `ingest(fences=...)`."""
+        with self._tx() as db:
+            return partitions.hold(db, key, holder)
+
     def partition_windows(self, key: str) -> dict[str, dict[str, Any]]:
         """The correlation windows last saved for bus partition `key` (its mark's input name),
         by rule id: what the partition's next holder restores."""
-        with self._lock:
-            rows = self._db.execute("SELECT rule_id, state FROM partition_windows WHERE input = ?",
-                                    (key,)).fetchall()
-        return {r["rule_id"]: json.loads(r["state"]) for r in rows}
+        return self.partition_state(key)[0]
+
+    def partition_state(self, key: str) -> tuple[dict[str, dict[str, Any]], list[tuple[str, dict[str, Any]]]]:
+        """Bus partition `key`'s saved correlation state: its windows by rule id and the events
+        it held for reordering (`nocsoc.detections.alerts.partitions.read`), in one transaction."""
+        with self._tx() as db:
+            return partitions.read(db, key)
 
     def _offset_owner(self, key: str) -> str:
         """Whose offset `key` is: a tailed file is one host's (this detector's own), a bus
