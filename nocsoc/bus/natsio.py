@@ -112,12 +112,14 @@ def install(client: Any) -> bool:
     if type(old) is not nats_parser.Parser:
         return isinstance(old, PayloadParser)
     new = PayloadParser(client)
-    new.msg_arg = old.msg_arg
+    new.msg_arg = dict(old.msg_arg)
     if old.state == _PAYLOAD:  # in the middle of a message: what it has of it, gathered here
         new.state, new.needed, new.header_needed = _PAYLOAD, old.needed, old.header_needed
         new._gather(memoryview(bytes(old.buf)), 0)  # less than the whole (it would have been handed on)
     else:
-        new.buf = old.buf
+        new.buf = bytearray(old.buf)
+    # taken over: should the old parser be waiting inside a callback, it finds nothing left to read
+    old.buf.clear()
     client._ps = new
     return True
 

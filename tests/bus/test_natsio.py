@@ -145,3 +145,20 @@ def test_hpub_command_is_nats_py_s(seed: int) -> None:
     import nocsoc.bus.nats_driver  # noqa: F401  (installs it)
 
     assert nats_command.hpub_cmd is natsio.hpub_cmd
+
+
+def test_install_carries_a_line_half_read() -> None:
+    class Client(Recorder):
+        def __init__(self) -> None:
+            super().__init__()
+            self._ps = Parser(self)
+
+    nc = Client()
+    old = nc._ps
+
+    async def go() -> None:
+        await nc._ps.parse(b"PONG\r\nMSG s 3 ")
+        assert install(nc) and not old.buf  # the old parser keeps nothing to read twice
+        await nc._ps.parse(b"2\r\nhi\r\n")
+    asyncio.run(go())
+    assert nc.calls == [("pong",), ("msg", 3, b"s", b"", b"hi", None)]
