@@ -36,6 +36,9 @@ class PayloadParser(nats_parser.Parser):
 
     def reset(self) -> None:
         super().reset()
+        # a reset (nats-py reconnecting) while a parse waits in a callback ends that parse: the
+        # rest of its read belongs to the connection that is gone
+        self._generation = getattr(self, "_generation", 0) + 1
         self._parts: list[memoryview] = []  # the header's, then the payload's bytes so far
         self._hparts: list[memoryview] = []
         self._at = 0  # bytes of the current message (header, payload, CRLF) gathered
@@ -43,12 +46,15 @@ class PayloadParser(nats_parser.Parser):
     async def parse(self, data: bytes | bytearray | memoryview = b"") -> None:
         view = memoryview(data)
         i, n = 0, len(view)
+        generation = self._generation
         while True:
             if self.state == _PAYLOAD:
                 i = self._gather(view, i)
                 if self.state == _PAYLOAD:
                     return  # the message goes on in the next read
                 await self._deliver()
+                if self._generation != generation:
+                    return
                 continue
             if i >= n:
                 return
@@ -62,6 +68,8 @@ class PayloadParser(nats_parser.Parser):
             # nats-py's parser reads the line (a message's subject, sid, reply and sizes; or
             # PING, INFO...) and acts on it; for MSG/HMSG it is left waiting for the payload
             await super().parse(line)
+            if self._generation != generation:
+                return
             if self.buf:  # a line it could not read: nats-py waits for more, but it is whole
                 raise ProtocolError("nats: unknown protocol")
             if self.state == _PAYLOAD:

@@ -162,3 +162,19 @@ def test_install_carries_a_line_half_read() -> None:
         await nc._ps.parse(b"2\r\nhi\r\n")
     asyncio.run(go())
     assert nc.calls == [("pong",), ("msg", 3, b"s", b"", b"hi", None)]
+
+
+def test_a_reset_in_a_callback_ends_that_read() -> None:
+    class Resetting(Recorder):
+        async def _process_ping(self) -> None:
+            await super()._process_ping()
+            ps.reset()  # what nats-py does when it starts reconnecting
+
+    nc = Resetting()
+    ps = PayloadParser(nc)
+
+    async def go() -> None:
+        await ps.parse(b"PONG\r\nPING\r\nMSG s 1 2\r\nhi\r\n")  # the rest is the old connection's
+        await ps.parse(b"MSG t 2 2\r\nok\r\n")
+    asyncio.run(go())
+    assert nc.calls == [("pong",), ("ping",), ("msg", 2, b"t", b"", b"ok", None)]
