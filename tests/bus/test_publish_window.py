@@ -1,5 +1,6 @@
-"""The publisher's window with a driver that has no `publish_many` (Kafka's): every batch is
-published once, a failed one goes to the disk buffer, and the outcome is per message."""
+"""The publisher's window (its publishes started one at a time) with a driver that publishes by
+partition and source (Kafka's): every batch is published once, a failed one goes to the disk
+buffer, and the outcome is per message."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from tests.servers.base import wait_until
 
 
 class OneByOne:
-    """A driver without subjects or publish_many: publish(kind, partition, source, ...) only."""
+    """A driver without subjects: publish(kind, partition, source, ...) only."""
 
     connected = True
 
