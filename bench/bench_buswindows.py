@@ -2,7 +2,7 @@
 
 A bus detector's log pipeline fed as its partition runner feeds it (bus messages of 16 syslog
 lines, 8 partitions, marks on each message's last line), no NATS: what is compared is the
-detector's own cost. With `bus.move_windows` (the default) every commit also stores what changed
+detector's own cost. With `bus.move_windows: true` every commit also stores what changed
 in each partition's correlation state (groups touched, events newly held for reordering and
 released: `nocsoc.bus.windows`); without it, marks wait for the reordering and the windows are
 snapshotted every 60 s. The mix: 40% failed SSH logins from 2,000 attackers (the brute force and

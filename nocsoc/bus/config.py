@@ -125,7 +125,7 @@ class BusConfig(BaseModel):
     close_grace_s: float = Field(default=5.0, ge=0,
                                  description="a flow interval closes this long after it ends (bus latency)")
     fetch_records: int = Field(default=64, ge=1, le=10_000, description="messages per fetch")
-    move_windows: bool = Field(default=True,
+    move_windows: bool = Field(default=False,
                                description="correlation windows follow their log partition between "
                                            "detectors, saved with every mark (exact on a join, a "
                                            "leave and a detector's death: docs/scale.md); false: "

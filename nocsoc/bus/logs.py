@@ -77,7 +77,7 @@ def partition_mark(bus: BusConfig, p: int) -> str:
 
 def detector_windows(bus: BusConfig) -> PartitionWindows | None:
     """A detector pipeline's window scope: its correlation windows per partition, saved with
-    every mark and moving with the partition (`bus.move_windows`, the default); None: each
+    every mark and moving with the partition (`bus.move_windows: true`); None: each
     detector keeps its own (one periodic snapshot)."""
     if not bus.move_windows:
         return None

@@ -86,7 +86,7 @@ def test_a_lease_lost_to_a_stall_and_taken_again_loses_no_count(tmp_path: Path,
     want = one_machine(tmp_path, by_sender, WINDOW_S)
     assert len(want) == 4  # 2 brute forces, 2 path traversals
     bus = BusConfig(url=nats_cluster.url, replicas=3, log_partitions=PARTITIONS, lease_ttl_s=2.0,
-                    ack_wait_s=5.0, stream_max_bytes=16 << 20)
+                    move_windows=True, ack_wait_s=5.0, stream_max_bytes=16 << 20)
     port = free_port(socket.SOCK_DGRAM)
     logs = LogsConfig(syslog_udp=f"127.0.0.1:{port}", syslog_tcp=None)
     det = DetectionsConfig(alerts_db=str(tmp_path / "bus.db"), flush_interval_s=0.05,

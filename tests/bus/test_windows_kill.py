@@ -125,8 +125,7 @@ def test_a_detector_killed_anywhere_hands_over_exact_windows(tmp_path: Path, kil
         (t, 15, f"192.0.2.{50 + j}") for t in titles for j in range(len(SENDERS)))
     msgs = messages(by_sender)
     assert len({p for p, ms in msgs.items() if ms}) >= 2 and all(len(ms) >= 6 for ms in msgs.values() if ms)
-    bus = BusConfig(log_partitions=PARTITIONS)
-    assert bus.move_windows  # the default
+    bus = BusConfig(log_partitions=PARTITIONS, move_windows=True)
     a = Detector(tmp_path, bus)
     try:
         for step in range(1, kill_at + 1) if wait else [kill_at]:
@@ -168,7 +167,7 @@ def test_no_commit_stores_part_of_a_message_without_its_mark(tmp_path: Path) -> 
     message, read again, would count it twice. Here every loop of the engine is due to commit
     (flush_interval_s 1 us), one detection is enough to (max_unstored 1), and the first line of
     a two-line message, handled, is still not stored until its second line comes."""
-    bus = BusConfig(log_partitions=PARTITIONS)
+    bus = BusConfig(log_partitions=PARTITIONS, move_windows=True)
     det = DetectionsConfig(alerts_db=str(tmp_path / "bus.db"), flush_interval_s=1e-6, max_unstored=1,
                            reorder_window_s=0)
     pipeline = LogPipeline(detector_logs_config(LogsConfig(syslog_udp=None, syslog_tcp=None)), det,
@@ -199,7 +198,7 @@ def test_a_commit_due_while_a_message_is_open_comes_at_its_end(tmp_path: Path) -
     """A flush interval that ends while a message's lines are being handled makes the commit
     come right after its last line, not a flush interval later (a stream of many-line
     messages would otherwise commit only when an interval happened to end on a last line)."""
-    bus = BusConfig(log_partitions=PARTITIONS)
+    bus = BusConfig(log_partitions=PARTITIONS, move_windows=True)
     det = DetectionsConfig(alerts_db=str(tmp_path / "bus.db"), flush_interval_s=0.5, reorder_window_s=0)
     pipeline = LogPipeline(detector_logs_config(LogsConfig(syslog_udp=None, syslog_tcp=None)), det,
                            MemorySink(), base_dir=tmp_path)
@@ -228,7 +227,7 @@ def test_a_detector_whose_partitions_another_took_writes_nothing_of_them(tmp_pat
     want = one_machine(tmp_path, by_sender)
     msgs = messages(by_sender)
     busy = [p for p, ms in msgs.items() if ms]
-    bus = BusConfig(log_partitions=PARTITIONS)
+    bus = BusConfig(log_partitions=PARTITIONS, move_windows=True)
     a = Detector(tmp_path, bus, "a")
     try:
         a.hand(msgs, 2)

@@ -96,7 +96,7 @@ def test_a_brute_force_straddling_a_join_and_a_leave_fires_once(tmp_path: Path,
         (title, 15, ip) for title in titles for ip in ("192.0.2.50", "192.0.2.51")]
 
     bus = BusConfig(url=nats_cluster.url, replicas=3, log_partitions=PARTITIONS, lease_ttl_s=2.0,
-                    ack_wait_s=5.0, stream_max_bytes=16 << 20)
+                    move_windows=True, ack_wait_s=5.0, stream_max_bytes=16 << 20)
     port = free_port(socket.SOCK_DGRAM)
     logs = LogsConfig(syslog_udp=f"127.0.0.1:{port}", syslog_tcp=None)
     det = detections(tmp_path / "bus.db")

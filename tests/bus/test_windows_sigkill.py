@@ -49,7 +49,8 @@ def _config(root: Path, name: str, url: str, db: Path) -> Path:
         f"snmp:\n  enabled: false\n"
         f"detections:\n  alerts_db: {db}\n  flush_interval_s: 0.05\n  reorder_window_s: 2\n"
         f"bus:\n  url: {url}\n  log_partitions: {PARTITIONS}\n  replicas: 3\n  lease_ttl_s: 2\n"
-        f"  ack_wait_s: 5\n  stream_max_bytes: 16777216\n  buffer_dir: ./var-{name}/bus-buffer\n",
+        f"  ack_wait_s: 5\n  stream_max_bytes: 16777216\n  move_windows: true\n"
+        f"  buffer_dir: ./var-{name}/bus-buffer\n",
         encoding="utf-8")
     return path
 
@@ -83,7 +84,7 @@ def test_a_detector_killed_with_sigkill_mid_attack_loses_no_count(tmp_path: Path
     url = nats_cluster.url
     procs = {n: _start(tmp_path, _config(tmp_path, n, url, db), n) for n in NAMES}
     bus = BusConfig(url=url, replicas=3, log_partitions=PARTITIONS, lease_ttl_s=2.0, ack_wait_s=5.0,
-                    stream_max_bytes=16 << 20)
+                    move_windows=True, stream_max_bytes=16 << 20)
     port = free_port(socket.SOCK_DGRAM)
     receiver = BusReceiver(bus, None, LogsConfig(syslog_udp=f"127.0.0.1:{port}", syslog_tcp=None),
                            tmp_path / "buffer", "r1")
