@@ -190,7 +190,9 @@ PyObject *kv_pairs(PyObject *self, PyObject *args) {
             while (p < n && !is_space((unsigned char)s[p]) && !(comma && s[p] == ',')) p++;
             v1 = p;
         }
-        PyObject *key = PyUnicode_FromStringAndSize(s + k0, k1 - k0);
+        /* the keys recur line after line (~28 on a FortiGate line): the shared string of their
+         * text (ascii_sub's cache), not a new one per pair (~0.13 us each) */
+        PyObject *key = ascii_sub(s, k0, k1);
         if (key == NULL) goto fail;
         Py_ssize_t vn = v1 - v0;
         PyObject *val = (vn >= 2 && s[v0] == '"' && s[v1 - 1] == '"') ? unquote(s + v0, vn)
@@ -246,7 +248,7 @@ static PyObject *cef_extension(PyObject *self, PyObject *arg) {
         Py_ssize_t v0 = ke, v1 = kstart >= 0 ? kstart : n;
         while (v0 < v1 && is_space((unsigned char)s[v0])) v0++;
         while (v1 > v0 && is_space((unsigned char)s[v1 - 1])) v1--;
-        PyObject *key = PyUnicode_FromStringAndSize(s + ks, ke - 1 - ks);
+        PyObject *key = ascii_sub(s, ks, ke - 1); /* (shared, as kv_pairs' keys) */
         if (key == NULL) goto fail;
         PyObject *val;
         if (memchr(s + v0, '\\', (size_t)(v1 - v0)) == NULL) {
