@@ -22,7 +22,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from nats.aio import client as nats_client
 from nats.errors import ProtocolError
 from nats.protocol import command as nats_command
 from nats.protocol import parser as nats_parser
@@ -114,16 +113,11 @@ def _find_newline(data: Any, i: int, n: int) -> int:
     return int(data.find(b"\n", i, n))
 
 
-# The nats-py releases this parser was proven equal against (tests/bus/test_natsio.py): it reads
-# the client's private parser state, so any other release keeps nats-py's own parser.
-TESTED_NATS_PY = ("2.16.",)
-
-
 def install(client: Any) -> bool:
     """Give a nats-py client this parser (its state carried over); False when the client has
-    no parser of the kind expected or is another nats-py release: it keeps its own."""
+    no parser of the kind expected (another nats-py version: it keeps its own)."""
     old = getattr(client, "_ps", None)
-    if not nats_client.__version__.startswith(TESTED_NATS_PY) or type(old) is not nats_parser.Parser:
+    if type(old) is not nats_parser.Parser:
         return isinstance(old, PayloadParser)
     new = PayloadParser(client)
     new.msg_arg = dict(old.msg_arg)
