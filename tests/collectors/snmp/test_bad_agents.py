@@ -84,7 +84,9 @@ def test_bad_agent_is_counted_and_logged_once(
     inv = Inventory.model_validate(
         {
             "sites": [{"id": "dx", "name": "Đồng Xoài"}],
-            "snmp_profiles": [{**profiles()[0], "timeout_s": 0.3, "retries": 0}],
+            # an agent that answers is given time on a loaded machine (0.3 s missed once in CI-like runs)
+            "snmp_profiles": [{**profiles()[0], "timeout_s": 0.3 if mode == "garbage" else 3.0,
+                               "retries": 0}],
             "devices": [
                 {
                     "name": "odd",
