@@ -13,15 +13,13 @@ from nocsoc.bus.publish import MESSAGE_HEADROOM, BusPublisher
 from nocsoc.bus.transport import make_transport
 from tests.bus.test_faults import _stream_messages
 from tests.servers.base import wait_until
-from tests.servers.nats import NatsSingle
+from tests.servers.nats import NatsConfigured
 
 MAX_PAYLOAD = 64 * 1024
 
 
 def test_batches_fit_the_servers_max_payload(tmp_path: Path) -> None:
-    server = NatsSingle(tmp_path / "nats")
-    conf = server.nodes[0].root / "nats.conf"
-    conf.write_text(conf.read_text() + f"max_payload: {MAX_PAYLOAD}\n")
+    server = NatsConfigured(tmp_path / "nats", f"max_payload: {MAX_PAYLOAD}\n")
     server.start()
     try:
         bus = BusConfig(url=server.url, replicas=1, flow_partitions=1, stream_max_bytes=64 << 20)

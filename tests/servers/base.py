@@ -7,6 +7,7 @@ installs every server (.ci/run) and a skip there would hide a broken install ste
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import signal
 import socket
@@ -37,11 +38,39 @@ def require_binary(name: str, package: str) -> str:
     return path
 
 
+_HANDED_OUT: set[int] = set()
+_RNG = random.Random()  # its own: tests that seed `random` keep their sequences
+
+
 def free_port(kind: int = socket.SOCK_STREAM) -> int:
-    """A port free on 127.0.0.1 for TCP (or UDP with kind=SOCK_DGRAM)."""
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind((LOOPBACK, 0))
-        return int(s.getsockname()[1])
+    """A port free on 127.0.0.1 for TCP (or UDP with kind=SOCK_DGRAM), below the kernel's
+    ephemeral range: a port the kernel picked for us (bind to 0) is released before the server
+    binds it, and any outgoing connection may take it in between (CI saw nats-server fail to
+    listen that way). Ports below 32768 are never given out for outgoing connections."""
+    low, high = 20000, _ephemeral_low() - 1
+    if high - low < 1000:  # an odd kernel range: let the kernel pick
+        with socket.socket(socket.AF_INET, kind) as s:
+            s.bind((LOOPBACK, 0))
+            return int(s.getsockname()[1])
+    for _ in range(500):
+        port = _RNG.randint(low, high)
+        if port in _HANDED_OUT:
+            continue
+        with socket.socket(socket.AF_INET, kind) as s:
+            try:
+                s.bind((LOOPBACK, port))
+            except OSError:
+                continue
+        _HANDED_OUT.add(port)
+        return port
+    raise RuntimeError(f"no free port on {LOOPBACK} in {low}-{high}")
+
+
+def _ephemeral_low() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float = 30.0, interval: float = 0.05,

@@ -22,6 +22,7 @@ or directly: `with NatsCluster(tmp_path) as cluster: ...`.
 from __future__ import annotations
 
 import json
+import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -59,6 +60,34 @@ def _jsz(http_port: int) -> dict[str, Any]:
         return data
 
 
+def _serving(node: NatsNode) -> bool:
+    """The node's own monitoring endpoint answers (so the client port is not someone else's)."""
+    try:
+        return _jsz(node.http_port).get("server_id") is not None
+    except OSError:
+        return False
+
+
+class _PortTaken(TimeoutError):
+    """A node exited at start-up because one of its ports was taken."""
+
+
+def _await_listening(node: NatsNode, timeout: float) -> None:
+    """Wait until `node` accepts clients; fail at once (with its log) if it exited."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not node.alive():  # first: another process may be the one listening on its port
+            tail = node.server.log_tail(1500) if node.server else ""
+            kind = _PortTaken if "address already in use" in tail.lower() else TimeoutError
+            raise kind(f"nats {node.name} exited before listening on {node.port}:\n{tail}")
+        if node.listening() and _serving(node):
+            return
+        time.sleep(0.05)
+    tail = node.server.log_tail(1500) if node.server else ""
+    raise TimeoutError(f"timed out after {timeout}s waiting for nats {node.name} client port "
+                       f"{node.port}:\n{tail}")
+
+
 class NatsNode:
     """One node's addresses, config and (when running) process."""
 
@@ -67,10 +96,13 @@ class NatsNode:
         self.name = f"n{index + 1}"
         self.root = root / self.name
         self.root.mkdir(parents=True, exist_ok=True)
+        self.server: ServerProcess | None = None
+        self.new_ports()
+
+    def new_ports(self) -> None:
         self.port = free_port()
         self.cluster_port = free_port()
         self.http_port = free_port()
-        self.server: ServerProcess | None = None
 
     @property
     def url(self) -> str:
@@ -120,6 +152,9 @@ class NatsCluster:
         self.binary = binary or require_binary("nats-server", "nats-server")
         self.root = root
         self.nodes = [NatsNode(self.binary, root, i) for i in range(nodes)]
+        self.write_configs()
+
+    def write_configs(self) -> None:
         for node in self.nodes:
             node.write_config(self.nodes)
 
@@ -132,17 +167,29 @@ class NatsCluster:
     def urls(self) -> list[str]:
         return [n.url for n in self.nodes]
 
-    def start(self, timeout: float = 30.0) -> NatsCluster:
-        for node in self.nodes:
-            node.start()
-        self.wait_ready(timeout)
+    def start(self, timeout: float = 30.0, attempts: int = 3) -> NatsCluster:
+        """Start every node; a node that exits at start-up because a port was taken meanwhile
+        (another process bound it between free_port and nats-server) gets fresh ports."""
+        for attempt in range(attempts):
+            for node in self.nodes:
+                node.start()
+            try:
+                self.wait_ready(timeout)
+                return self
+            except _PortTaken:
+                self.stop()
+                if attempt == attempts - 1:
+                    raise
+                for node in self.nodes:
+                    node.new_ports()
+                self.write_configs()
         return self
 
     def wait_ready(self, timeout: float = 30.0) -> None:
         """Wait until every running node listens and agrees on a JetStream meta leader."""
         running = [n for n in self.nodes if n.alive()]
         for node in running:
-            wait_until(node.listening, timeout, what=f"nats {node.name} client port")
+            _await_listening(node, timeout)
 
         def agreed() -> bool:
             leaders = {n.meta_leader() for n in running}
@@ -181,18 +228,22 @@ class NatsCluster:
 class NatsSingle(NatsCluster):
     """One JetStream node without a cluster block (fast; for tests that need no replication)."""
 
+    extra_config = ""
+
     def __init__(self, root: Path, binary: str | None = None) -> None:
         super().__init__(root, nodes=1, binary=binary)
+
+    def write_configs(self) -> None:
         node = self.nodes[0]
         (node.root / "nats.conf").write_text(
             f"server_name: {node.name}\nlisten: {LOOPBACK}:{node.port}\nhttp: {LOOPBACK}:{node.http_port}\n"
             f'jetstream {{\n  store_dir: "{node.root / "js"}"\n  max_memory_store: 64MB\n'
-            f"  max_file_store: 1GB\n}}\n"
+            f"  max_file_store: 1GB\n}}\n" + self.extra_config
         )
 
     def wait_ready(self, timeout: float = 30.0) -> None:
         node = self.nodes[0]
-        wait_until(lambda: tcp_open(node.port), timeout, what="nats client port")
+        _await_listening(node, timeout)
         wait_until(lambda: bool(_jsz(node.http_port).get("config")), timeout, what="JetStream enabled")
 
 
@@ -231,6 +282,5 @@ class NatsConfigured(NatsSingle):
     """One JetStream node with extra config blocks appended (authorization, tls, ...)."""
 
     def __init__(self, root: Path, block: str) -> None:
+        self.extra_config = block
         super().__init__(root)
-        conf = self.nodes[0].root / "nats.conf"
-        conf.write_text(conf.read_text() + block)
