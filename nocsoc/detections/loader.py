@@ -174,6 +174,22 @@ def _resolve_references(merged: SigmaCollection, origin: dict[int, str],
     return skipped
 
 
+_FAST_LOADER = getattr(yaml, "CSafeLoader", None)  # libyaml's parser: ~10x the pure-Python one
+
+
+def yaml_documents(text: str) -> list[Any]:
+    """The YAML documents of a rule file, as yaml.safe_load_all reads them. libyaml parses the
+    2,400-odd SigmaHQ rules several times faster (a third of loading them was the pure-Python
+    scanner); a text it refuses is read again by the pure loader, so a broken file's message is
+    always PyYAML's own."""
+    if _FAST_LOADER is not None:
+        try:
+            return list(yaml.load_all(text, Loader=_FAST_LOADER))  # CSafeLoader: safe
+        except yaml.YAMLError:
+            pass
+    return list(yaml.safe_load_all(text))
+
+
 def load_rules(paths: list[Path], include_builtin: bool = False,
                context: list[Path] | None = None,
                placeholders: Mapping[str, Sequence[str]] | None = None) -> RuleSet:
@@ -191,7 +207,7 @@ def load_rules(paths: list[Path], include_builtin: bool = False,
     ctx: set[int] = set()  # ids of the context files' rules
     for f in ctx_files:
         try:
-            docs = list(yaml.safe_load_all(f.read_text(encoding="utf-8")))
+            docs = yaml_documents(f.read_text(encoding="utf-8"))
             col = SigmaCollection.from_dicts(prepare_documents(docs), collect_errors=True,
                                              resolve_references=False)
         except Exception:  # context only: its own check reports what is wrong with it
@@ -210,7 +226,7 @@ def load_rules(paths: list[Path], include_builtin: bool = False,
         try:
             # references are resolved once over every file (below): a correlation may name a
             # rule of another file, whatever the order the files load in
-            col = SigmaCollection.from_dicts(prepare_documents(list(yaml.safe_load_all(text))),
+            col = SigmaCollection.from_dicts(prepare_documents(yaml_documents(text)),
                                              collect_errors=True, resolve_references=False)
         except Exception as exc:  # yaml.YAMLError and pySigma errors: name the file, keep going
             rs.errors.append(LoadIssue(str(f), "", f"{type(exc).__name__}: {exc}"))
