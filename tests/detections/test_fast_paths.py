@@ -93,6 +93,38 @@ def test_field_scans_remember_values_and_stay_bounded(monkeypatch) -> None:  # t
     assert all(0 < len(fs.memo) <= 3 for fs in route.field_scans)
 
 
+def test_remembered_values_are_left_alone_by_the_cyclic_gc() -> None:
+    """What a field gate remembers of each value is made of tuples, strings and ints only, so
+    the cyclic GC stops tracking it at its first look: thousands of new values (paths, addresses)
+    kept as lists aged into the oldest generation and made its full collections, which walk
+    every object, run every couple of bench rounds. The same detections as ungated rules."""
+    import dataclasses
+    import gc
+
+    from nocsoc.detections.engine import Engine
+    from nocsoc.detections.loader import RuleSet
+    from tests.detections.test_compiler import rule
+
+    rules = [dataclasses.replace(rule(d), id=f"r{i}") for i, d in enumerate([
+        "    sel:\n        Image|endswith: '\\\\csi.exe'\n    condition: sel",
+        "    sel:\n        CommandLine|contains: ['whoami', 'net', 'user']\n    condition: sel",
+        "    sel:\n        EventID: 4688\n    condition: sel"])]
+    gated, plain = Engine(RuleSet(rules, [])), Engine(RuleSet(
+        [dataclasses.replace(r, needles=None) for r in rules], []))
+    got, want = [], []
+    for i in range(200):
+        fields = {"Image": f"C:\\{'csi' if i % 3 else 'a'}{i % 7}.exe", "CommandLine": f"net user {i}",
+                  "EventID": 4688 if i % 2 else i}
+        got.append(sorted(d.rule_id for d in gated.process(LogEvent("x", dict(fields), product="linux"))))
+        want.append(sorted(d.rule_id for d in plain.process(LogEvent("x", dict(fields), product="linux"))))
+    assert got == want and sum(map(len, got)) > 200
+    gc.collect()
+    (route,) = gated._routes.values()
+    entries = [e for fs in route.field_scans for memo in (fs.memo, fs.ints) for e in memo.values()]
+    assert len(entries) > 200
+    assert [e for e in entries if gc.is_tracked(e)] == []
+
+
 def test_keywords_found_in_the_raw_bytes_are_those_of_its_lowercase() -> None:
     """ASCII keyword needles are searched in the raw line's UTF-8 bytes lowercased: the same
     rules fire as on str.lower(), also with the two characters whose lowercase holds ASCII."""
