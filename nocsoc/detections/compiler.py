@@ -691,9 +691,10 @@ _INLINE_I = re.compile(r"\(\?[a-zA-Z-]*i")
 
 @lru_cache(maxsize=8192)
 def _regex_needle(pattern: str, ignorecase: bool = False) -> str | None:
-    """The longest literal run a regex's every match contains (lowercased; the first of the
-    longest, in pattern order): gates SigmaHQ's regex-only rules (`CommandLine|re: '\\w+`...'`
-    must contain a backtick), which otherwise ran their backtracking regexes on every event.
+    """The longest literal run a regex's every match contains (lowercased; of the longest, the
+    one of fewest letters and digits, then the first in pattern order): gates SigmaHQ's
+    regex-only rules (`CommandLine|re: '\\w+`...'` must contain a backtick), which otherwise
+    ran their backtracking regexes on every event.
     `ignorecase`: the rule's `|i` (inline `(?i)` is read from the pattern)."""
     try:
         from re import _parser  # type: ignore[attr-defined]
@@ -705,7 +706,9 @@ def _regex_needle(pattern: str, ignorecase: bool = False) -> str | None:
     texts = [t.lower() for t in (lead, *runs, trail)]
     if ignorecase or _INLINE_I.search(pattern):
         texts = [piece for t in texts for piece in _CASE_UNSAFE.split(t)]
-    best = max(texts, key=len)
+    # the longest; of runs as long, the one of fewest letters and digits (`&&` before `et`, a
+    # piece of `set` cut at its case-unsafe `s`: `et` is in a third of benign command lines)
+    best = max(texts, key=lambda t: (len(t), -sum(ch.isalnum() for ch in t)))
     return best or None
 
 

@@ -307,6 +307,7 @@ class CorrelationTracker:
             SigmaCorrelationType.EVENT_COUNT: deque, SigmaCorrelationType.VALUE_COUNT: dict,
             SigmaCorrelationType.TEMPORAL: dict}.get(self.type) or (lambda: [[] for _ in range(steps)])
         # a new group's state and count after its first event, as `_update` would leave them
+        self._counting = self.type is SigmaCorrelationType.EVENT_COUNT
         self._fresh: Callable[[int, LogEvent, float], tuple[Any, int]] | None = {
             SigmaCorrelationType.EVENT_COUNT: self._fresh_event_count,
             SigmaCorrelationType.VALUE_COUNT: self._fresh_value_count}.get(self.type)
@@ -371,9 +372,11 @@ class CorrelationTracker:
             if len(groups) >= self.max_groups:
                 self._drop(*groups.popitem(last=False))
                 self.evicted += 1
-            fresh = self._fresh
-            if fresh is not None:  # its state with the one event, without `_update`
-                state, value = fresh(key, event, t)
+            if self._fresh is not None:  # its state with the one event, without `_update`
+                if self._counting:  # _fresh_event_count, inlined: most events start a window
+                    state, value = deque((t,)), 1
+                else:
+                    state, value = self._fresh(key, event, t)
                 w = groups[gk] = _Window(t, state, event, 1)
             else:
                 w = groups[gk] = _Window(t, self._new_state(), event)
