@@ -796,11 +796,24 @@ def _second_gate(node: Any, common: Mapping[str, int]) -> Gate | None:
     rules run an event -> 7.2)."""
     if not isinstance(node, ConditionAND):
         return None
-    scored = [(r[1], i, r[0]) for i, a in enumerate(node.args) if (r := _req(a, common)) is not None]
+    def scores(parts: list[Any]) -> list[tuple[int, int, Gate]]:
+        return [(r[1], i, r[0]) for i, a in enumerate(parts) if (r := _req(a, common)) is not None]
+    scored = scores(node.args)
+    if len(scored) < 2:  # `all of selection_* and not filter`: the parts of the nested ANDs
+        scored = scores(_and_parts(node))
     if len(scored) < 2:
         return None
     scored.sort(key=lambda x: (-x[0], x[1]))  # the first is what _req chose (first best)
     return scored[1][2]
+
+
+def _and_parts(node: ConditionAND) -> list[Any]:
+    """The parts of an AND with the ANDs nested in it flattened (`all of selection_* and not
+    filter` nests `a and b` in the outer AND): every one must hold, so each may be a gate."""
+    out: list[Any] = []
+    for a in node.args:
+        out.extend(_and_parts(a) if isinstance(a, ConditionAND) else [a])
+    return out
 
 
 def _needle_score(needle: str, exact: bool) -> int:
