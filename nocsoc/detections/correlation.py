@@ -529,6 +529,8 @@ class CorrelationTracker:
         for step in steps:
             while step and step[0][0] < floor:
                 del step[0]
+        if not all(steps):  # a step with no event: no chain (the common case: attempts, no success)
+            return 0
         # chains: (time and arrival of the step's event, start of the latest chain ending there)
         chains = [(ts, ts[0]) for ts in steps[0]]
         for step in steps[1:]:
