@@ -33,6 +33,7 @@ from sigma.conditions import (
 from sigma.types import (
     SigmaBool,
     SigmaCasedString,
+    SigmaCompareExpression,
     SigmaExists,
     SigmaExpansion,
     SigmaNull,
@@ -163,12 +164,21 @@ def _value(g: _Gen, fname: str | None, value: Any) -> str:
     if isinstance(value, SigmaNumber):
         num = g.const(value.number)
         return f"((v := F.get({fname!r})) is not None and (x := _number(v)) is not None and x == {num})"
+    if isinstance(value, SigmaCompareExpression) and value.op in _COMPARE:  # `sc-status|gte: 400`
+        op = _COMPARE[value.op]
+        num = g.const(value.number.number)
+        return f"((v := F.get({fname!r})) is not None and (x := _number(v)) is not None and x {op} {num})"
     if isinstance(value, SigmaNull):
         return f"(F.get({fname!r}) is None)"
     if isinstance(value, SigmaExists):
         return f"(({fname!r} in F) is {bool(value.exists)!r})"
-    # bool, CIDR, compare, field reference, timestamp part: rare, the closure as it is
+    # bool, CIDR, field reference, timestamp part: rare, the closure as it is
     return g.closure(c._value_pred(fname, value), type(value).__name__)
+
+
+# compiler._CMP's operators, written out
+_OPS = SigmaCompareExpression.CompareOperators
+_COMPARE = {_OPS.LT: "<", _OPS.LTE: "<=", _OPS.GT: ">", _OPS.GTE: ">=", _OPS.NEQ: "!="}
 
 
 def _regex(value: SigmaRegularExpression) -> re.Pattern[str]:

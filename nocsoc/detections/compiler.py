@@ -691,9 +691,10 @@ _INLINE_I = re.compile(r"\(\?[a-zA-Z-]*i")
 
 @lru_cache(maxsize=8192)
 def _regex_needle(pattern: str, ignorecase: bool = False) -> str | None:
-    """The longest literal run a regex's every match contains (lowercased; the first of the
-    longest, in pattern order): gates SigmaHQ's regex-only rules (`CommandLine|re: '\\w+`...'`
-    must contain a backtick), which otherwise ran their backtracking regexes on every event.
+    """The longest literal run a regex's every match contains (lowercased; of the longest, the
+    one of fewest letters and digits, then the first in pattern order): gates SigmaHQ's
+    regex-only rules (`CommandLine|re: '\\w+`...'` must contain a backtick), which otherwise
+    ran their backtracking regexes on every event.
     `ignorecase`: the rule's `|i` (inline `(?i)` is read from the pattern)."""
     try:
         from re import _parser  # type: ignore[attr-defined]
@@ -705,7 +706,9 @@ def _regex_needle(pattern: str, ignorecase: bool = False) -> str | None:
     texts = [t.lower() for t in (lead, *runs, trail)]
     if ignorecase or _INLINE_I.search(pattern):
         texts = [piece for t in texts for piece in _CASE_UNSAFE.split(t)]
-    best = max(texts, key=len)
+    # the longest; of runs as long, the one of fewest letters and digits (`&&` before `et`, a
+    # piece of `set` cut at its case-unsafe `s`: `et` is in a third of benign command lines)
+    best = max(texts, key=lambda t: (len(t), -sum(ch.isalnum() for ch in t)))
     return best or None
 
 
@@ -793,11 +796,24 @@ def _second_gate(node: Any, common: Mapping[str, int]) -> Gate | None:
     rules run an event -> 7.2)."""
     if not isinstance(node, ConditionAND):
         return None
-    scored = [(r[1], i, r[0]) for i, a in enumerate(node.args) if (r := _req(a, common)) is not None]
+    def scores(parts: list[Any]) -> list[tuple[int, int, Gate]]:
+        return [(r[1], i, r[0]) for i, a in enumerate(parts) if (r := _req(a, common)) is not None]
+    scored = scores(node.args)
+    if len(scored) < 2:  # `all of selection_* and not filter`: the parts of the nested ANDs
+        scored = scores(_and_parts(node))
     if len(scored) < 2:
         return None
     scored.sort(key=lambda x: (-x[0], x[1]))  # the first is what _req chose (first best)
     return scored[1][2]
+
+
+def _and_parts(node: ConditionAND) -> list[Any]:
+    """The parts of an AND with the ANDs nested in it flattened (`all of selection_* and not
+    filter` nests `a and b` in the outer AND): every one must hold, so each may be a gate."""
+    out: list[Any] = []
+    for a in node.args:
+        out.extend(_and_parts(a) if isinstance(a, ConditionAND) else [a])
+    return out
 
 
 def _needle_score(needle: str, exact: bool) -> int:

@@ -152,7 +152,7 @@ def condition_bounds(corr: SigmaCorrelationRule) -> tuple[tuple[Op, int], ...]:
 class _Window:
     """The events of one group within one timespan. `state` depends on the correlation type
     (only what it needs is allocated: a group is created for most events of a value_count over
-    random sources): event_count: deque of times, ascending; value_count: OrderedDict value ->
+    random sources): event_count: deque of times, ascending; value_count: dict value ->
     latest time, ascending; temporal: dict rule key -> latest time; temporal_ordered: per step,
     a sorted list of (time, arrival) of the events that matched it. `last` is the newest event
     time, `peak` the largest count reached (for upper-bound conditions), `past` the group's
@@ -304,9 +304,10 @@ class CorrelationTracker:
         steps = self._steps
         # a new window's state (called for most events of a value_count over random sources)
         self._new_state: Callable[[], Any] = {
-            SigmaCorrelationType.EVENT_COUNT: deque, SigmaCorrelationType.VALUE_COUNT: OrderedDict,
+            SigmaCorrelationType.EVENT_COUNT: deque, SigmaCorrelationType.VALUE_COUNT: dict,
             SigmaCorrelationType.TEMPORAL: dict}.get(self.type) or (lambda: [[] for _ in range(steps)])
         # a new group's state and count after its first event, as `_update` would leave them
+        self._counting = self.type is SigmaCorrelationType.EVENT_COUNT
         self._fresh: Callable[[int, LogEvent, float], tuple[Any, int]] | None = {
             SigmaCorrelationType.EVENT_COUNT: self._fresh_event_count,
             SigmaCorrelationType.VALUE_COUNT: self._fresh_value_count}.get(self.type)
@@ -320,12 +321,10 @@ class CorrelationTracker:
 
     def _fresh_value_count(self, key: int, event: LogEvent, t: float) -> tuple[Any, int]:
         """The event's value, if it has one (`_value_limit` is at least 4)."""
-        vals: OrderedDict[str, float] = OrderedDict()
         v = event.fields.get(self._value_fields[key])
         if v is None or v == "":
-            return vals, 0
-        vals[(v if v.__class__ is str else str(v)).lower()] = t
-        return vals, 1
+            return {}, 0
+        return {(v if v.__class__ is str else str(v)).lower(): t}, 1
 
     def _met(self, value: int) -> bool:
         for op, n in self._checks:  # noqa: SIM110
@@ -373,9 +372,11 @@ class CorrelationTracker:
             if len(groups) >= self.max_groups:
                 self._drop(*groups.popitem(last=False))
                 self.evicted += 1
-            fresh = self._fresh
-            if fresh is not None:  # its state with the one event, without `_update`
-                state, value = fresh(key, event, t)
+            if self._fresh is not None:  # its state with the one event, without `_update`
+                if self._counting:  # _fresh_event_count, inlined: most events start a window
+                    state, value = deque((t,)), 1
+                else:
+                    state, value = self._fresh(key, event, t)
                 w = groups[gk] = _Window(t, state, event, 1)
             else:
                 w = groups[gk] = _Window(t, self._new_state(), event)
@@ -481,10 +482,14 @@ class CorrelationTracker:
                 times.popleft()
         return len(times)
 
-    def _value_count(self, vals: OrderedDict[str, float], key: int, event: LogEvent, t: float,
+    def _value_count(self, vals: dict[str, float], key: int, event: LogEvent, t: float,
                      floor: float, last: float) -> int:
         """`last`: the window's newest event time, this one's included: an event that is the
-        newest (the in-order stream) is newer than every value, without looking."""
+        newest (the in-order stream) is newer than every value, without looking. `vals` is a
+        plain dict kept in ascending time order (a value seen again moves to the end): with str
+        keys and float values the cyclic GC does not track it, where an OrderedDict was one
+        more tracked object a window (windows churn: one a source of a scan), and the
+        collections they caused cost ~1 us an event on the bench's mix."""
         v = event.fields.get(self._value_fields[key])
         if v is not None and v != "":
             sv = (v if v.__class__ is str else str(v)).lower()  # Sigma: `Admin` and `admin` are one
@@ -497,10 +502,10 @@ class CorrelationTracker:
                 vals.clear()
                 vals.update(ordered)
         while vals and next(iter(vals.values())) < floor:
-            vals.popitem(last=False)
+            del vals[next(iter(vals))]
         limit = self._value_limit
         while len(vals) > limit:
-            vals.popitem(last=False)
+            del vals[next(iter(vals))]
         return len(vals)
 
     def _temporal(self, seen: dict[int, float], key: int, event: LogEvent, t: float,
@@ -524,6 +529,8 @@ class CorrelationTracker:
         for step in steps:
             while step and step[0][0] < floor:
                 del step[0]
+        if not all(steps):  # a step with no event: no chain (the common case: attempts, no success)
+            return 0
         # chains: (time and arrival of the step's event, start of the latest chain ending there)
         chains = [(ts, ts[0]) for ts in steps[0]]
         for step in steps[1:]:
@@ -671,7 +678,7 @@ class CorrelationTracker:
         if self.type is SigmaCorrelationType.EVENT_COUNT:
             st: Any = deque(state)
         elif self.type is SigmaCorrelationType.VALUE_COUNT:
-            st = OrderedDict((str(v), t) for v, t in state)
+            st = {str(v): t for v, t in state}
         elif self.type is SigmaCorrelationType.TEMPORAL:
             st = {self.keys[i]: t for i, t in state}
         else:

@@ -83,6 +83,9 @@ def _call(rule: CompiledRule) -> Call:
 
 
 
+Slots = tuple[tuple[int, ...], ...]  # the gate slots a value admitted (see FieldScan.admitted)
+
+
 class FieldScan:
     """One field's gate: the whole values its exact needles name (one dict lookup) and, in big
     routes, an automaton over its substring needles; and what each value seen lately admitted.
@@ -106,14 +109,18 @@ class FieldScan:
         self.short = short  # needles too short for the automaton (see _SHORT_NEEDLE), with their slots
         # numbers the value, read as one (compiler._number, as the rules read it), may equal
         self.numbers: dict[int | float, tuple[int, ...]] | None = None
-        self.memo: dict[str, tuple[str, list[tuple[int, ...]]]] = {}
-        self.ints: dict[int, tuple[str, list[tuple[int, ...]]]] = {}  # int values (EventID, ports)
+        # what `admitted` gave a value, as tuples of str and tuples of ints: the cyclic GC stops
+        # tracking those at its first look, where a list kept each entry tracked; thousands of
+        # new values a minute (paths, addresses, ports) then aged into the oldest generation and
+        # made its full collections run every couple of bench rounds (~1 us an event of the mix)
+        self.memo: dict[str, tuple[str, Slots]] = {}
+        self.ints: dict[int, tuple[str, Slots]] = {}  # int values (EventID, ports)
         # slots a value admitted -> one tuple of them, kept as long as this gate (never
         # cleared: `Route.candidates` keys on the ids of what `admitted` returns)
         self.unions: dict[tuple[int, ...], tuple[int, ...]] = {}
-        self.joined: dict[tuple[int, ...], list[tuple[int, ...]]] = {}  # see _one
+        self.joined: dict[tuple[int, ...], Slots] = {}  # see _one
 
-    def _one(self, got: list[tuple[int, ...]]) -> list[tuple[int, ...]]:
+    def _one(self, got: list[tuple[int, ...]]) -> Slots:
         """The slots of several needles as one tuple: an event's candidate key is built of one
         id a field, where a command line's needles gave ~40 (`-` found eight times, ...). Past
         _MAX_UNIONS distinct sets, each needle's own tuple (bounded, never forgotten). What a
@@ -127,14 +134,14 @@ class FieldScan:
             u = self.unions.get(union)
             if u is None:
                 if len(self.unions) >= _MAX_UNIONS:
-                    return list({id(t): t for t in got}.values())
+                    return tuple({id(t): t for t in got}.values())
                 u = self.unions[union] = union
-            one = [u]
+            one = (u,)
             if len(self.joined) < _MAX_UNIONS:  # bounded; past it, merged each time
                 self.joined[key] = one
         return one
 
-    def admitted(self, value: Any) -> tuple[str, list[tuple[int, ...]]]:
+    def admitted(self, value: Any) -> tuple[str, Slots]:
         """(the value lowercased, the gate slots its needles admit): shared, never modify."""
         low = value.lower() if isinstance(value, str) else str(value).lower()
         got: list[tuple[int, ...]] = []
@@ -149,11 +156,10 @@ class FieldScan:
         if self.numbers is not None and (x := _number(value)) is not None \
                 and (idx := self.numbers.get(x)) is not None:
             got.append(idx)
-        if len(got) > 1:
-            got = self._one(got)
+        slots: Slots = self._one(got) if len(got) > 1 else (got[0],) if got else ()
         # str keys, and ints apart (EVTX's EventID, ports): 1, 1.0 and True are one dict key
         # but lowercase differently
-        memo: dict[Any, tuple[str, list[tuple[int, ...]]]] | None = None
+        memo: dict[Any, tuple[str, Slots]] | None = None
         if type(value) is str:
             if len(value) <= _MEMO_VALUE_CHARS:
                 memo = self.memo
@@ -166,8 +172,8 @@ class FieldScan:
                 # cleared, and missed ~half its values on a benign day
                 for k in list(islice(memo, max(1, _MEMO_VALUES // 4))):
                     del memo[k]
-            memo[value] = (low, got)
-        return low, got
+            memo[value] = (low, slots)
+        return low, slots
 
 
 _MEMO_VALUES = 4096  # values remembered per field and route
@@ -204,6 +210,12 @@ class Route:
     # one kind admit the same few sets, so each is merged and sorted once (see `candidates`)
     merged: dict[Any, list[Call]] = field(default_factory=dict)
     two: frozenset[int] = frozenset()  # rules with a second gate (see build_route)
+    # what `process` runs of `scan`, without its Python closure: `every` (the overlapping
+    # search) when `first` (a leftmost-first search, None: none) finds something; `raw`:
+    # whether the raw line has needles at all (`scan` or `short`)
+    every: Callable[[Any, bool], list[tuple[int, int, int]]] | None = None
+    first: Callable[[Any], list[tuple[int, int, int]]] | None = None
+    raw: bool = False
 
     def candidates(self, cand: list[tuple[int, ...]], key: Any = None) -> list[Call]:
         """The rules to run when the needles admitted `cand` (tuples of gate slots). Keyed by
@@ -273,6 +285,10 @@ def build_route(rules: list[CompiledRule]) -> Route:
             fs = scans[f] = FieldScan(f, None, [])
             route.field_scans.append(fs)
         fs.numbers = {x: tuple(sorted(idx)) for x, idx in nums.items()}
+    if route.scan is not None:
+        route.every = getattr(route.scan, "every", route.scan)
+        route.first = getattr(route.scan, "first", None)
+    route.raw = route.scan is not None or bool(route.short)
     return route
 
 
@@ -374,6 +390,7 @@ def _any_first(overlapping: Callable[[Any, bool], list[tuple[int, int, int]]],
     never finds one, it takes ~0.5 us where the overlapping scan took ~3."""
     def scan(haystack: Any, _overlapping: bool = True) -> list[tuple[int, int, int]]:
         return overlapping(haystack, True) if leftmost(haystack) else []
+    scan.every, scan.first = overlapping, leftmost  # type: ignore[attr-defined]  # see Route.every
     return scan
 
 
@@ -518,31 +535,25 @@ class Engine:
                     cand = [*admitted]
                 else:
                     cand.extend(admitted)
-        scan = route.scan
-        if scan is not None:
+        if route.raw:  # keyword needles: searched in the raw line (one scan, then the short ones)
             hay = route.haystack(event)
-            hits = scan(hay, True)
-            if hits:
-                pr = route.pattern_rules
-                if cand is None:
-                    cand = [pr[h[0]] for h in hits]
-                else:
-                    cand.extend([pr[h[0]] for h in hits])
-            if route.short:
+            if hay:  # b"": no needle can be in it (`_prefiltered`)
+                every = route.every
+                if every is not None:
+                    first = route.first
+                    hits = every(hay, True) if first is None or first(hay) else None
+                    if hits:
+                        pr = route.pattern_rules
+                        if cand is None:
+                            cand = [pr[h[0]] for h in hits]
+                        else:
+                            cand.extend([pr[h[0]] for h in hits])
                 for needle, idx in route.short:
                     if needle in hay:
                         if cand is None:
                             cand = [idx]
                         else:
                             cand.append(idx)
-        elif route.short:
-            hay = route.haystack(event)
-            for needle, idx in route.short:
-                if needle in hay:
-                    if cand is None:
-                        cand = [idx]
-                    else:
-                        cand.append(idx)
         if cand:
             key = id(cand[0]) if len(cand) == 1 else tuple(map(id, cand))
             got = route.merged.get(key)

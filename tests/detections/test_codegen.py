@@ -149,6 +149,42 @@ def test_generated_equals_closures_on_fuzzed_values(rulesets: list[Any]) -> None
     assert hits > 500
 
 
+def test_compare_written_out_equals_its_closure() -> None:
+    """`sc-status|gte: 400` and the other comparisons are written out in the generated code
+    (the web's client-error rule runs on every access line): the same result as the compiler's
+    closure for every operator, on numbers, number-like texts and values that are no number."""
+    from sigma.rule import SigmaRule
+
+    from nocsoc.detections.compiler import compile_rule
+
+    values: list[Any] = [None, "", "abc", "400", " 450 ", "4e2", "0x190", "nan", "inf", "-inf", "399.5",
+                         "\u0664\u0660\u0660", 400, 400.0, 399, 401, True, False, float("nan"), [400],
+                         "1_000"]
+    seen = 0
+    for op in ("lt", "lte", "gt", "gte"):
+        for bound in ("400", "399.5", "-1"):
+            text = f"""
+title: t
+logsource: {{product: linux}}
+detection:
+    sel:
+        n|{op}: {bound}
+    condition: sel and not nope
+    nope:
+        m|{op}: 0
+"""
+            r = compile_rule(SigmaRule.from_yaml(text))
+            assert r.fast is not None and r.match is r.fast and r.ref is not None
+            assert "x " in codegen.generate([c.parsed for c in r.rule.detection.parsed_condition])[0]
+            for v in values:
+                for m in (None, 5, -5):
+                    e = LogEvent("", {"n": v, "m": m})
+                    want = _outcome(r.ref, e)
+                    assert _outcome(r.fast, e) == want, (op, bound, v, m)
+                    seen += want is True
+    assert seen > 50
+
+
 def test_source_holds_literals_escaped() -> None:
     """A rule's strings go into the source as repr() literals: quotes, newlines and backslashes
     in a value or a field name are data, never code."""

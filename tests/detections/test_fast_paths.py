@@ -59,6 +59,53 @@ def test_a_rule_with_two_gates_runs_only_when_both_occur_and_never_misses() -> N
     assert runs == 4  # run only where both needles occur
 
 
+def test_an_and_nested_under_an_and_gives_the_second_gate() -> None:
+    """`selection and not filter`, the selection `Image|endswith` with `Company`: pySigma nests
+    the selection's AND in the outer one, whose other part (a NOT) has no needles. The nested
+    parts gate both; gated, the rule runs only where both occur and detects exactly what it
+    detects ungated. A wrong second gate (the filter's value, which no match needs) hides
+    matches: the comparison can fail."""
+    import dataclasses
+
+    from nocsoc.detections.engine import Engine
+    from nocsoc.detections.loader import RuleSet
+    from tests.detections.test_compiler import rule
+
+    r = rule("    selection:\n        Image|endswith: '\\\\csi.exe'\n"
+             "        Company: 'Microsoft Corporation'\n"
+             "    filter:\n        User|contains: 'svc'\n    condition: selection and not filter")
+    gates = [[("Company", "microsoft corporation")], [("Image", "\\csi.exe")]]
+    assert sorted([r.needles, r.needles2]) == gates
+    images = ["C:\\Windows\\csi.exe", "C:\\Windows\\cmd.exe", "C:\\x\\CSI.EXE", None]
+    companies = ["Microsoft Corporation", "Contoso", None]
+    users = ["svc-backup", "alice", None]
+
+    def detections(rr: object) -> tuple[list[bool], int]:
+        runs = 0
+        inner = rr.match  # type: ignore[attr-defined]
+
+        def counted(e: LogEvent) -> bool:
+            nonlocal runs
+            runs += 1
+            return bool(inner(e))
+        engine = Engine(RuleSet([dataclasses.replace(rr, match=counted)], []))  # type: ignore[type-var]
+        out = []
+        for image in images:
+            for company in companies:
+                for user in users:
+                    fields = {k: v for k, v in (("Image", image), ("Company", company), ("User", user))
+                              if v is not None}
+                    out.append(bool(engine.process(LogEvent("x", fields, product="linux"))))
+        return out, runs
+
+    got, runs = detections(r)
+    want, all_runs = detections(dataclasses.replace(r, needles=None, needles2=None))
+    assert got == want and sum(got) == 4  # two csi.exe spellings x two users not filtered
+    assert all_runs == 36 and runs == 2 * 3  # both gates: the csi.exe events of Microsoft only
+    wrong, _ = detections(dataclasses.replace(r, needles2=[("User", "svc")], exact2=frozenset()))
+    assert wrong != want
+
+
 def test_field_scans_remember_values_and_stay_bounded(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """A big route scans each field on its own and remembers what a value admitted: the same
     values seen again (as Windows events repeat their Image, Company, ...) give the same
@@ -91,6 +138,38 @@ def test_field_scans_remember_values_and_stay_bounded(monkeypatch) -> None:  # t
     (route,) = gated._routes.values()
     assert sorted(fs.field for fs in route.field_scans) == ["CommandLine", "Image"]
     assert all(0 < len(fs.memo) <= 3 for fs in route.field_scans)
+
+
+def test_remembered_values_are_left_alone_by_the_cyclic_gc() -> None:
+    """What a field gate remembers of each value is made of tuples, strings and ints only, so
+    the cyclic GC stops tracking it at its first look: thousands of new values (paths, addresses)
+    kept as lists aged into the oldest generation and made its full collections, which walk
+    every object, run every couple of bench rounds. The same detections as ungated rules."""
+    import dataclasses
+    import gc
+
+    from nocsoc.detections.engine import Engine
+    from nocsoc.detections.loader import RuleSet
+    from tests.detections.test_compiler import rule
+
+    rules = [dataclasses.replace(rule(d), id=f"r{i}") for i, d in enumerate([
+        "    sel:\n        Image|endswith: '\\\\csi.exe'\n    condition: sel",
+        "    sel:\n        CommandLine|contains: ['whoami', 'net', 'user']\n    condition: sel",
+        "    sel:\n        EventID: 4688\n    condition: sel"])]
+    gated, plain = Engine(RuleSet(rules, [])), Engine(RuleSet(
+        [dataclasses.replace(r, needles=None) for r in rules], []))
+    got, want = [], []
+    for i in range(200):
+        fields = {"Image": f"C:\\{'csi' if i % 3 else 'a'}{i % 7}.exe", "CommandLine": f"net user {i}",
+                  "EventID": 4688 if i % 2 else i}
+        got.append(sorted(d.rule_id for d in gated.process(LogEvent("x", dict(fields), product="linux"))))
+        want.append(sorted(d.rule_id for d in plain.process(LogEvent("x", dict(fields), product="linux"))))
+    assert got == want and sum(map(len, got)) > 200
+    gc.collect()
+    (route,) = gated._routes.values()
+    entries = [e for fs in route.field_scans for memo in (fs.memo, fs.ints) for e in memo.values()]
+    assert len(entries) > 200
+    assert [e for e in entries if gc.is_tracked(e)] == []
 
 
 def test_keywords_found_in_the_raw_bytes_are_those_of_its_lowercase() -> None:
