@@ -26,6 +26,6 @@ setup(
                   depends=["nocsoc/collectors/windows/_winfast.h"], optional=True, extra_compile_args=_FLAGS),
         # windows: an EVTX chunk's binary XML -> each record's JSON text, as evtx writes it
         Extension("nocsoc.collectors.windows._evtxfast", ["nocsoc/collectors/windows/_evtxfast.c"],
-                  optional=True, extra_compile_args=_FLAGS),
+                  depends=["nocsoc/collectors/windows/_winfast.h"], optional=True, extra_compile_args=_FLAGS),
     ],
 )

@@ -30,8 +30,7 @@
  * children become `"x": value` (`""` when empty), nameless ones one `"Data": {"#text": ...}`;
  * optional substitutions that are empty are dropped.
  */
-#define PY_SSIZE_T_CLEAN
-#include <Python.h>
+#include "_winfast.h"  /* (Python.h; WfApi, what _winfast's capsule holds) */
 #include <structmember.h>
 #include <stdint.h>
 #include <string.h>
@@ -1100,13 +1099,8 @@ static const char *slot_names[NSLOTS] = {"raw", "fields", "host", "time", "produ
 static PyTypeObject *ev_type;  /* LogEvent, once event_layout has checked it */
 static Py_ssize_t ev_off[NSLOTS];
 static PyObject *k_eventid, *k_channel, *k_computer, *k_systemtime;
-/* _winfast's Fields (the lazy fields record_fields_lazy gives), through its capsule; NULL where
-   _winfast is not built (then only dicts are taken) */
-typedef struct {
-    PyTypeObject *type;
-    PyObject *(*get)(PyObject *f, PyObject *key);
-    PyObject *(*dict)(PyObject *f);
-} WfApi;  /* as _winfast.h declares it */
+/* _winfast's Fields (the lazy fields record_fields_lazy gives), through its capsule (WfApi,
+   _winfast.h); NULL where _winfast is not built (then only dicts are taken) */
 static const WfApi *wf;
 
 /* event_layout(LogEvent): record its slots' offsets (TypeError if its layout is not the one
