@@ -21,10 +21,11 @@ setup(
                   ["nocsoc/collectors/logs/_logfast.c", "nocsoc/collectors/logs/_logfast_fw.c"],
                   depends=["nocsoc/collectors/logs/_logfast_fw.h"], optional=True, extra_compile_args=_FLAGS),
         # windows: an EVTX record's decoded JSON -> the flat Sigma fields
-        Extension("nocsoc.collectors.windows._winfast", ["nocsoc/collectors/windows/_winfast.c"],
-                  optional=True, extra_compile_args=_FLAGS),
+        Extension("nocsoc.collectors.windows._winfast",
+                  ["nocsoc/collectors/windows/_winfast.c", "nocsoc/collectors/windows/_winfields.c"],
+                  depends=["nocsoc/collectors/windows/_winfast.h"], optional=True, extra_compile_args=_FLAGS),
         # windows: an EVTX chunk's binary XML -> each record's JSON text, as evtx writes it
         Extension("nocsoc.collectors.windows._evtxfast", ["nocsoc/collectors/windows/_evtxfast.c"],
-                  optional=True, extra_compile_args=_FLAGS),
+                  depends=["nocsoc/collectors/windows/_winfast.h"], optional=True, extra_compile_args=_FLAGS),
     ],
 )

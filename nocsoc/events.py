@@ -85,12 +85,15 @@ class LogEvent:
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-friendly form (alert samples, `--json`)."""
+        """JSON-friendly form (alert samples, `--json`). `fields` is a real dict: EVTX events
+        carry a mapping equal to one (nocsoc/collectors/windows/_winfields.c), which JSON
+        encoders do not take."""
+        fields = self.fields
         return {
             "time": self.time, "host": self.host, "parser": self.parser, "source": self.source,
             "logsource": {"product": self.product, "services": list(self.services),
                           "categories": list(self.categories)},
-            "fields": self.fields, "raw": self.raw,
+            "fields": fields if type(fields) is dict else dict(fields), "raw": self.raw,
         }
 
     @classmethod

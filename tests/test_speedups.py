@@ -36,7 +36,8 @@ ACCELERATORS = {
     "nocsoc.collectors.windows._evtxfast": ("EVTX chunk decoder", "nocsoc/collectors/windows/_evtxfast.c"),
 }
 # the other C files built into an accelerator (setup.py's sources after the first)
-EXTRA_SOURCES = {"nocsoc/collectors/logs/_logfast.c": ("nocsoc/collectors/logs/_logfast_fw.c",)}
+EXTRA_SOURCES = {"nocsoc/collectors/logs/_logfast.c": ("nocsoc/collectors/logs/_logfast_fw.c",),
+                 "nocsoc/collectors/windows/_winfast.c": ("nocsoc/collectors/windows/_winfields.c",)}
 # the tests that drive the C code hardest: hostile datagrams, random points, both paths compared
 SANITIZED_TESTS = ["tests/collectors/flows/test_fuzz.py", "tests/collectors/flows/test_flowfast.py",
                    "tests/collectors/flows/test_decoder.py", "tests/collectors/flows/test_receiver.py",
@@ -47,7 +48,8 @@ SANITIZED_TESTS = ["tests/collectors/flows/test_fuzz.py", "tests/collectors/flow
                    "tests/collectors/windows/test_winfast.py",
                    "tests/collectors/windows/test_record_fields.py",
                    "tests/collectors/windows/test_evtxfast.py",
-                   "tests/collectors/windows/test_evtxevents.py"]
+                   "tests/collectors/windows/test_evtxevents.py",
+                   "tests/collectors/windows/test_lazyfields.py"]
 
 
 def _skip_or_fail(reason: str) -> None:

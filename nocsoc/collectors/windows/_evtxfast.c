@@ -30,8 +30,7 @@
  * children become `"x": value` (`""` when empty), nameless ones one `"Data": {"#text": ...}`;
  * optional substitutions that are empty are dropped.
  */
-#define PY_SSIZE_T_CLEAN
-#include <Python.h>
+#include "_winfast.h"  /* (Python.h; WfApi, what _winfast's capsule holds) */
 #include <structmember.h>
 #include <stdint.h>
 #include <string.h>
@@ -1100,6 +1099,9 @@ static const char *slot_names[NSLOTS] = {"raw", "fields", "host", "time", "produ
 static PyTypeObject *ev_type;  /* LogEvent, once event_layout has checked it */
 static Py_ssize_t ev_off[NSLOTS];
 static PyObject *k_eventid, *k_channel, *k_computer, *k_systemtime;
+/* _winfast's Fields (the lazy fields record_fields_lazy gives), through its capsule (WfApi,
+   _winfast.h); NULL where _winfast is not built (then only dicts are taken) */
+static const WfApi *wf;
 
 /* event_layout(LogEvent): record its slots' offsets (TypeError if its layout is not the one
    this writes: then the caller keeps the Python path). */
@@ -1135,6 +1137,10 @@ static PyObject *event_layout(PyObject *self, PyObject *arg) {
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (*names[i].slot == NULL && (*names[i].slot = PyUnicode_InternFromString(names[i].text)) == NULL)
             return NULL;
+    if (wf == NULL) {
+        wf = PyCapsule_Import("nocsoc.collectors.windows._winfast._API", 0);
+        if (wf == NULL) PyErr_Clear();
+    }
     memcpy(ev_off, off, sizeof off);
     Py_INCREF(arg);
     Py_XSETREF(ev_type, t);
@@ -1143,8 +1149,14 @@ static PyObject *event_layout(PyObject *self, PyObject *arg) {
 
 #define SLOT(o, i) (*(PyObject **)((char *)(o) + ev_off[i]))
 
+/* fields.get(key), borrowed: a dict's or a Fields' (its value made now if lazy); NULL without
+   an error when absent */
+static inline PyObject *fget(PyObject *fields, int lazy, PyObject *key) {
+    return lazy ? wf->get(fields, key) : PyDict_GetItemWithError(fields, key);
+}
+
 /* ctx: (record_fields, epoch, routes, product, parser, max_chars) with
-   record_fields(text) -> dict | None, epoch(text) -> float | None, routes: {channel: {EventID:
+   record_fields(text) -> dict | Fields | None, epoch(text) -> float | None, routes: {channel: {EventID:
    (services, categories, aliases, route_key)}}. The event, or NULL with *slow = 1 (no error
    set) when Python must finish this record, or NULL with an error. */
 static PyObject *make_event(PyObject *raw, PyObject *const *ctx, PyObject *source, int *slow) {
@@ -1152,11 +1164,12 @@ static PyObject *make_event(PyObject *raw, PyObject *const *ctx, PyObject *sourc
     if (PyUnicode_GET_LENGTH(raw) > PyLong_AsSsize_t(ctx[5])) return NULL;
     PyObject *fields = PyObject_Vectorcall(ctx[0], &raw, 1, NULL);
     if (fields == NULL) { *slow = 0; return NULL; }
-    if (!PyDict_CheckExact(fields)) { Py_DECREF(fields); return NULL; }
+    int lazy = wf != NULL && Py_IS_TYPE(fields, wf->type);
+    if (!lazy && !PyDict_CheckExact(fields)) { Py_DECREF(fields); return NULL; }
     PyObject *ev = NULL, *when = NULL;
-    PyObject *eid = PyDict_GetItemWithError(fields, k_eventid);
-    PyObject *channel = eid ? PyDict_GetItemWithError(fields, k_channel) : NULL;
-    PyObject *host = channel ? PyDict_GetItemWithError(fields, k_computer) : NULL;
+    PyObject *eid = fget(fields, lazy, k_eventid);
+    PyObject *channel = eid ? fget(fields, lazy, k_channel) : NULL;
+    PyObject *host = channel ? fget(fields, lazy, k_computer) : NULL;
     if (PyErr_Occurred()) { *slow = 0; goto out; }
     /* windows_event: str(fields.get("Channel") or ""), str(fields.get("Computer") or "") */
     if (eid == NULL || !PyLong_CheckExact(eid) || channel == NULL || !PyUnicode_CheckExact(channel)
@@ -1172,8 +1185,18 @@ static PyObject *make_event(PyObject *raw, PyObject *const *ctx, PyObject *sourc
         if (PyErr_Occurred()) *slow = 0;
         goto out;
     }
+    PyObject *aliases = PyTuple_GET_ITEM(route, 2);
+    if (lazy && PyTuple_GET_SIZE(aliases) > 0) {
+        /* a route with aliases adds fields: its events get the real dict (the same values:
+           eid and channel, borrowed, stay alive in it) */
+        PyObject *d = wf->dict(fields);
+        if (d == NULL) { Py_DECREF(host); *slow = 0; goto out; }
+        Py_INCREF(d);
+        Py_SETREF(fields, d);
+        lazy = 0;
+    }
     /* system_time: 0.0 without a (non-empty) str SystemTime; epoch's float, else Python's */
-    PyObject *st = PyDict_GetItemWithError(fields, k_systemtime);
+    PyObject *st = fget(fields, lazy, k_systemtime);
     if (st == NULL && PyErr_Occurred()) { Py_DECREF(host); *slow = 0; goto out; }
     if (st == NULL || !PyUnicode_Check(st) || PyUnicode_GET_LENGTH(st) == 0) {
         when = PyFloat_FromDouble(0.0);
@@ -1183,7 +1206,6 @@ static PyObject *make_event(PyObject *raw, PyObject *const *ctx, PyObject *sourc
     }
     if (when == NULL) { Py_DECREF(host); *slow = 0; goto out; }
     /* the route's field aliases: rule name -> event name, where the rule's name is absent */
-    PyObject *aliases = PyTuple_GET_ITEM(route, 2);
     for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(aliases); i++) {
         PyObject *pair = PyTuple_GET_ITEM(aliases, i);
         if (!PyTuple_CheckExact(pair) || PyTuple_GET_SIZE(pair) != 2) {

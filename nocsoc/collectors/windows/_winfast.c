@@ -1,6 +1,7 @@
 /*
- * _winfast: an EVTX record -> the flat Sigma fields, in C. Three functions:
+ * _winfast: an EVTX record -> the flat Sigma fields, in C. Four functions:
  *   - record_fields: the record's JSON text straight to the flat fields (what EVTX files use);
+ *   - record_fields_lazy: the same fields as a Fields (_winfields.c), string values made when read;
  *   - flatten_record: the record's decoded JSON (dicts) to the flat fields (this comment);
  *   - epoch: SystemTime's text to epoch seconds.
  * Each is the exact twin of its Python reference for the inputs it takes and declines (None:
@@ -24,8 +25,7 @@
  * the same key order. tests/collectors/windows/test_winfast.py compares the two on every record
  * of SigmaHQ's regression data, on SigmaHQ's own JSON renderings and on random mutations.
  */
-#define PY_SSIZE_T_CLEAN
-#include <Python.h>
+#include "_winfast.h"
 
 static PyObject *s_event, *s_system, *s_eventdata, *s_userdata, *s_attributes, *s_text, *s_eventid;
 
@@ -193,7 +193,21 @@ typedef struct {
     const unsigned char *p, *end;
     PyObject *out, *attrs_by_element;
     int latin1;  /* the text is a 1-byte-kind str's code units (Latin-1), not UTF-8 */
+    /* record_fields_lazy: fields go to the entries below, not `out`; a string value is then
+       `lazy_marker`, its span in soff/slen (see _winfields.c) */
+    int lazy;
+    const unsigned char *base;
+    uint32_t soff, slen;
 } JP;
+
+/* The entries record_fields_lazy collects (the GIL guards them; `lz_busy` while in use, as
+   making a str can run a collection, which can run Python code, which can scan a record). */
+#define LZ_MAX 256
+static WfEnt lz_ent[LZ_MAX];
+static Py_hash_t lz_hash[LZ_MAX];
+static int lz_n, lz_busy;
+static uint64_t lz_bloom;
+static PyObject *lazy_marker;  /* a string value whose str is not made yet */
 
 typedef struct { const unsigned char *s; Py_ssize_t n; uint64_t h; } Span;
 
@@ -421,6 +435,8 @@ static PyObject *make_key(JP *j, const unsigned char *s, Py_ssize_t n, int ascii
     }
     PyObject *u = make_string(s, n, 0, 1, 0);
     if (u == NULL) return NULL;
+    /* interned, as the names in code are: a Fields finds a name by identity first */
+    PyUnicode_InternInPlace(&u);
     Py_XSETREF(kcache[slot].s, u);
     Py_INCREF(u);
     kcache[slot].h = h;
@@ -455,6 +471,14 @@ static PyObject *cached_value(const unsigned char *s, Py_ssize_t n) {
     Py_INCREF(u);
     vcache[slot].h = h;
     return u;
+}
+
+PyObject *wf_make_string(const unsigned char *s, Py_ssize_t n, int esc, int ascii, int latin1) {
+    return make_string(s, n, esc, ascii, latin1);
+}
+
+PyObject *wf_cached_value(const unsigned char *s, Py_ssize_t n) {
+    return cached_value(s, n);
 }
 
 /* A number (JSON grammar) -> int or float as orjson gives it; J_DECLINE where they could differ. */
@@ -574,6 +598,13 @@ static int scalar(JP *j, PyObject **v, unsigned char *compound) {
     case '"': {
         const unsigned char *s; Py_ssize_t n; int e, a;
         if ((r = scan_string(j, &s, &n, &e, &a)) != J_OK) return r;
+        if (j->lazy) {  /* made when read (the str could not fail to be made: see record_fields_lazy) */
+            if ((uint64_t)n > WF_LEN) return J_DECLINE;
+            j->soff = (uint32_t)(s - j->base);
+            j->slen = (uint32_t)n | (e ? WF_ESC : 0) | (a ? WF_ASCII : 0);
+            *v = Py_NewRef(lazy_marker);
+            return J_OK;
+        }
         *v = (!e && a && n <= VCACHE_MAXLEN) ? cached_value(s, n) : make_string(s, n, e, a, j->latin1);
         if (*v == NULL) {
             if (PyErr_ExceptionMatches(PyExc_UnicodeDecodeError)) { PyErr_Clear(); return J_DECLINE; }
@@ -625,11 +656,69 @@ static int name_is(const unsigned char *s, Py_ssize_t n, const char *lit) {
     return (size_t)n == m && memcmp(s, lit, m) == 0;
 }
 
-static int set_item(PyObject *out, PyObject *k, PyObject *v) {
-    int r = PyDict_SetItem(out, k, v);
+/* out[k] = v, stealing both: into the dict, or (lazy) the entries, where as in a dict a repeated
+   key keeps its first place and its first key object and takes the new value. */
+static int set_item(JP *j, PyObject *k, PyObject *v) {
+    if (!j->lazy) {
+        int r = PyDict_SetItem(j->out, k, v);
+        Py_DECREF(k);
+        Py_DECREF(v);
+        return r < 0 ? J_ERR : J_OK;
+    }
+    Py_hash_t h = PyObject_Hash(k);
+    if (h == -1) goto err;
+    int i = lz_n;
+    if (lz_bloom & (1ULL << ((uint64_t)h & 63))) {
+        for (i = 0; i < lz_n; i++) {
+            PyObject *key = WF_KEY(&lz_ent[i]);
+            if (key == k) break;
+            if (lz_hash[i] != h) continue;
+            int eq = PyObject_RichCompareBool(key, k, Py_EQ);
+            if (eq < 0) goto err;
+            if (eq) break;
+        }
+    }
+    WfEnt *e = &lz_ent[i];
+    if (i < lz_n) {  /* a repeat: drop its key and the old value */
+        Py_DECREF(k);
+        if (!(e->k & WF_LAZY)) Py_DECREF(e->u.v);
+    } else {
+        if (lz_n >= LZ_MAX) {
+            Py_DECREF(k);
+            Py_DECREF(v);
+            return J_DECLINE;
+        }
+        e->k = (uintptr_t)k;
+        lz_hash[i] = h;
+        lz_bloom |= 1ULL << ((uint64_t)h & 63);
+        lz_n++;
+    }
+    if (v == lazy_marker) {
+        Py_DECREF(v);
+        e->k |= WF_LAZY;
+        e->u.s.off = j->soff;
+        e->u.s.len = j->slen;
+    } else {
+        e->k &= ~WF_LAZY;
+        e->u.v = v;
+    }
+    return J_OK;
+err:
     Py_DECREF(k);
     Py_DECREF(v);
-    return r < 0 ? J_ERR : J_OK;
+    return J_ERR;
+}
+
+/* out.get(k) as the scan has it so far: borrowed (lazy_marker for a lazy string), or NULL. */
+static PyObject *out_get(JP *j, PyObject *k) {
+    if (!j->lazy) return PyDict_GetItemWithError(j->out, k);
+    for (int i = 0; i < lz_n; i++) {
+        WfEnt *e = &lz_ent[i];
+        PyObject *key = WF_KEY(e);
+        if (key == k || (PyUnicode_CheckExact(key) && PyUnicode_Compare(key, k) == 0))
+            return (e->k & WF_LAZY) ? lazy_marker : e->u.v;
+    }
+    return NULL;
 }
 
 /* One System child that is an element (`{"#attributes": {...}, "#text": ...}`). */
@@ -637,6 +726,7 @@ static int json_system_element(JP *j, PyObject *key) {
     PyObject *names = PyDict_GetItemWithError(j->attrs_by_element, key);
     if (names == NULL && PyErr_Occurred()) return J_ERR;
     PyObject *text = NULL;
+    uint32_t toff = 0, tlen = 0;
     Seen seen;
     seen.mask = 0; seen.n = 0;
     int done, r;
@@ -646,6 +736,8 @@ static int json_system_element(JP *j, PyObject *key) {
         if ((r = obj_name(j, &seen, &s, &n, &a, &h)) != J_OK) goto fail;
         if (name_is(s, n, "#text")) {
             if ((r = scalar(j, &text, NULL)) != J_OK) goto fail;
+            toff = j->soff;  /* (the attributes' values come between) */
+            tlen = j->slen;
         } else if (name_is(s, n, "#attributes") && names != NULL && PyDict_Check(names)
                    && j->p < j->end && *j->p == '{') {
             Seen aseen;
@@ -666,7 +758,7 @@ static int json_system_element(JP *j, PyObject *key) {
                     PyObject *av;
                     if ((r = scalar(j, &av, NULL)) != J_OK) goto fail;
                     Py_INCREF(name);
-                    if ((r = set_item(j->out, name, av)) != J_OK) goto fail;
+                    if ((r = set_item(j, name, av)) != J_OK) goto fail;
                 }
                 if ((r = obj_after(j, &adone)) != J_OK) goto fail;
             }
@@ -677,7 +769,9 @@ static int json_system_element(JP *j, PyObject *key) {
     }
     if (text != NULL) {
         Py_INCREF(key);
-        return set_item(j->out, key, text);
+        j->soff = toff;
+        j->slen = tlen;
+        return set_item(j, key, text);
     }
     return J_OK;
 fail:
@@ -709,7 +803,7 @@ static int parse_system(JP *j) {
         } else {
             PyObject *k = make_key(j, s, n, a, h);
             if (k == NULL) { Py_DECREF(v); return J_ERR; }
-            if ((r = set_item(j->out, k, v)) != J_OK) return r;
+            if ((r = set_item(j, k, v)) != J_OK) return r;
         }
         if ((r = obj_after(j, &done)) != J_OK) return r;
     }
@@ -754,7 +848,7 @@ static int parse_data(JP *j, int depth) {
                     if (PyErr_ExceptionMatches(PyExc_UnicodeDecodeError)) { PyErr_Clear(); return J_DECLINE; }
                     return J_ERR;
                 }
-                if ((r = set_item(j->out, k, v)) != J_OK) return r;
+                if ((r = set_item(j, k, v)) != J_OK) return r;
             }
         }
         if ((r = obj_after(j, &done)) != J_OK) return r;
@@ -775,7 +869,7 @@ static int parse_event(JP *j) {
             if (eventdata || userdata) return J_DECLINE;
             if ((r = parse_system(j)) != J_OK) return r;
             system = 1;
-            PyObject *eid = PyDict_GetItemWithError(j->out, s_eventid);
+            PyObject *eid = out_get(j, s_eventid);
             if (eid == NULL || !PyLong_CheckExact(eid)) return PyErr_Occurred() ? J_ERR : J_DECLINE;
         } else if (name_is(s, n, "EventData") || name_is(s, n, "UserData")) {
             int ud = s[0] == 'U';
@@ -795,7 +889,8 @@ static int parse_event(JP *j) {
     return system ? J_OK : J_DECLINE;
 }
 
-static PyObject *record_fields(PyObject *self, PyObject *const *args_in, Py_ssize_t nargs) {
+/* record_fields and record_fields_lazy: one scan, into a dict or into a Fields. */
+static PyObject *scan_record(PyObject *const *args_in, Py_ssize_t nargs, int lazy) {
     /* (attrs_by_element, text): the table first, so functools.partial binds it */
     if (nargs != 2 || !PyDict_CheckExact(args_in[0]) || !PyUnicode_Check(args_in[1])) {
         PyErr_SetString(PyExc_TypeError, "record_fields(attrs_by_element: dict, text: str)");
@@ -818,15 +913,27 @@ static PyObject *record_fields(PyObject *self, PyObject *const *args_in, Py_ssiz
         PyErr_Clear();
         Py_RETURN_NONE;
     }
-    j.p = (const unsigned char *)text;
+    /* (lazy: the spans point into the str's own data or the UTF-8 copy it keeps, both alive
+       as long as the str, which the Fields holds) */
+    j.p = j.base = (const unsigned char *)text;
     j.end = j.p + size;
     j.attrs_by_element = args[1];
+    j.lazy = lazy;
+    j.out = NULL;
+    if (lazy) {
+        if (lz_busy || (uint64_t)size > WF_LEN) Py_RETURN_NONE;  /* the caller makes the dict */
+        lz_busy = 1;
+        lz_n = 0;
+        lz_bloom = 0;
+    } else {
 #if PY_VERSION_HEX < 0x030D0000
-    j.out = _PyDict_NewPresized(32);  /* a record's ~30 fields, without growing three times */
+        j.out = _PyDict_NewPresized(32);  /* a record's ~30 fields, without growing three times */
 #else
-    j.out = PyDict_New();  /* (3.13 moved the presized constructor out of the C API) */
+        j.out = PyDict_New();  /* (3.13 moved the presized constructor out of the C API) */
 #endif
-    if (j.out == NULL) return NULL;
+        if (j.out == NULL) return NULL;
+    }
+    PyObject *result = NULL;
     int r, done, event = 0;
     Seen seen;
     seen.mask = 0; seen.n = 0;
@@ -844,15 +951,39 @@ static PyObject *record_fields(PyObject *self, PyObject *const *args_in, Py_ssiz
     }
     ws(&j);
     if (!event || j.p != j.end) goto decline;
-    return j.out;
+    if (!lazy) return j.out;
+    result = wf_fields_new(args[0], j.base, j.latin1, lz_ent, lz_n, lz_hash);
+    if (result != NULL) lz_n = 0;  /* the entries' references are the Fields' now */
+    goto out;
 fail:
-    if (r == J_ERR) {
-        Py_DECREF(j.out);
-        return NULL;
-    }
+    if (r != J_ERR) goto decline;
+    goto out;  /* NULL, the error set */
 decline:
-    Py_DECREF(j.out);
-    Py_RETURN_NONE;
+    result = Py_NewRef(Py_None);
+out:
+    if (lazy) {
+        for (int i = 0; i < lz_n; i++) {
+            Py_DECREF(WF_KEY(&lz_ent[i]));
+            if (!(lz_ent[i].k & WF_LAZY)) Py_DECREF(lz_ent[i].u.v);
+        }
+        lz_n = 0;
+        lz_busy = 0;
+    } else {
+        Py_DECREF(j.out);
+    }
+    return result;
+}
+
+static PyObject *record_fields(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    return scan_record(args, nargs, 0);
+}
+
+/* record_fields' fields as a Fields (_winfields.c), its string values made when first read;
+   None where record_fields gives None. Deferring a string changes no decline: making it can
+   only fail for want of memory (scan_string has validated its escapes, the text is a str's
+   valid UTF-8 or Latin-1, and quotes are ASCII, so a span never cuts a character). */
+static PyObject *record_fields_lazy(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    return scan_record(args, nargs, 1);
 }
 
 /* ------------------------------------------------------------------------------------------
@@ -915,6 +1046,9 @@ static PyMethodDef methods[] = {
      "record_fields(attrs_by_element, text) -> dict | None: "
      "fields.flatten_record_py(orjson.loads(text)) for the records it covers (see above); "
      "None for any other (run the reference)."},
+    {"record_fields_lazy", (PyCFunction)(void (*)(void))record_fields_lazy, METH_FASTCALL,
+     "record_fields_lazy(attrs_by_element, text) -> Fields | None: record_fields' fields as a "
+     "mapping equal to its dict, whose string values are made when first read."},
     {"epoch", (PyCFunction)epoch, METH_O,
      "epoch(text) -> float | None: datetime.fromisoformat(text).timestamp() for evtx's "
      "SystemTime form; None for any other text (run that reference)."},
@@ -923,6 +1057,8 @@ static PyMethodDef methods[] = {
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_winfast", "EVTX record mapping in C.", -1,
                                     methods, NULL, NULL, NULL, NULL};
+
+static WfApi api = {&WfFields_Type, wf_fields_get, wf_fields_dict};
 
 PyMODINIT_FUNC PyInit__winfast(void) {
     struct { PyObject **slot; const char *text; } names[] = {
@@ -934,5 +1070,22 @@ PyMODINIT_FUNC PyInit__winfast(void) {
         if (*names[i].slot == NULL && (*names[i].slot = PyUnicode_InternFromString(names[i].text)) == NULL)
             return NULL;
     }
-    return PyModule_Create(&module);
+    if (lazy_marker == NULL && (lazy_marker = PyObject_CallNoArgs((PyObject *)&PyBaseObject_Type)) == NULL)
+        return NULL;
+    if (PyType_Ready(&WfFields_Type) < 0) return NULL;
+    PyObject *m = PyModule_Create(&module);
+    if (m == NULL) return NULL;
+    PyObject *cap = PyCapsule_New(&api, "nocsoc.collectors.windows._winfast._API", NULL);
+    if (cap == NULL || PyModule_AddObject(m, "_API", cap) < 0) {
+        Py_XDECREF(cap);
+        Py_DECREF(m);
+        return NULL;
+    }
+    Py_INCREF(&WfFields_Type);
+    if (PyModule_AddObject(m, "Fields", (PyObject *)&WfFields_Type) < 0) {
+        Py_DECREF(&WfFields_Type);
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
 }

@@ -9,6 +9,11 @@ the route's aliases), host, time, logsource, route key, raw text. It hands back 
 declines, a Channel, Computer or SystemTime that is not a plain string in evtx's form, and a
 (Channel, EventID) whose route is not yet in `ROUTES`.
 
+The events' fields are a `_winfast.Fields` (`record_fields_lazy`; nocsoc/collectors/windows/
+_winfields.c): equal to record_fields' dict for every reader, its string values made when first
+read (the engine reads ~6 of a record's ~28). A route with aliases gives its events the dict.
+`NOCSOC_EVTX_FIELDS=dict` makes every event's fields record_fields' dict (the reference).
+
 `ROUTES` holds only routes whose answer depends on nothing but (Channel, EventID) and which
 count nothing: a channel pySigma maps and an EventID it knows (`windows_event` counts the
 others in the file's report, so those records always go through it). `learn` adds a route
@@ -18,10 +23,11 @@ after `windows_event` has built an event of it.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+import os
+from collections.abc import Callable, MutableMapping
 from typing import Any
 
-from nocsoc.collectors.windows.fields import record_fields
+from nocsoc.collectors.windows.fields import record_fields, record_fields_lazy
 from nocsoc.collectors.windows.report import MAX_EVENT_BYTES
 from nocsoc.detections.windows import CATEGORY_MAPS, CHANNEL_SERVICE, PRODUCT, classify
 from nocsoc.events import LogEvent
@@ -29,9 +35,10 @@ from nocsoc.events import LogEvent
 try:
     from nocsoc.collectors.windows._evtxfast import decode_events as _decode_events
     from nocsoc.collectors.windows._evtxfast import event_layout as _event_layout
+    from nocsoc.collectors.windows._winfast import Fields as _Fields
     from nocsoc.collectors.windows._winfast import epoch as _epoch
 except ImportError:  # not built: read_evtx finishes every record in Python
-    _decode_events = _event_layout = _epoch = None
+    _decode_events = _event_layout = _epoch = _Fields = None
 
 PARSER = "evtx"
 # (service, EventID) pairs whose categories depend on a field's value (Security 4657's
@@ -62,7 +69,17 @@ def _layout_ok() -> bool:
     return True
 
 
-_CTX = (record_fields, _epoch, ROUTES, PRODUCT, PARSER, MAX_EVENT_BYTES)
+def _fields_maker() -> Callable[[str], Any]:
+    """record_fields_lazy (the events' fields a `_winfast.Fields`, string values made when read)
+    unless NOCSOC_EVTX_FIELDS=dict or it is not built: then record_fields' dicts."""
+    if record_fields_lazy is not None and os.environ.get("NOCSOC_EVTX_FIELDS", "lazy") != "dict":
+        return record_fields_lazy
+    return record_fields
+
+
+if _Fields is not None:  # it is one, for isinstance(x, Mapping) (not a dict: see _winfields.c)
+    MutableMapping.register(_Fields)
+_CTX = (_fields_maker(), _epoch, ROUTES, PRODUCT, PARSER, MAX_EVENT_BYTES)
 _ON = _decode_events is not None and _layout_ok()
 
 

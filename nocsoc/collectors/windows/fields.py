@@ -84,8 +84,9 @@ try:  # the C twins (setup.py builds them; optional, like every accelerator)
     from nocsoc.collectors.windows._winfast import epoch as _c_epoch
     from nocsoc.collectors.windows._winfast import flatten_record as _c_flatten
     from nocsoc.collectors.windows._winfast import record_fields as _c_record_fields
+    from nocsoc.collectors.windows._winfast import record_fields_lazy as _c_record_fields_lazy
 except ImportError:  # no compiler where nocsoc was installed: the reference below does it all
-    _c_epoch = _c_flatten = _c_record_fields = None
+    _c_epoch = _c_flatten = _c_record_fields = _c_record_fields_lazy = None
 
 
 def _no_record_fields(text: str) -> dict[str, Any] | None:
@@ -100,6 +101,14 @@ def _no_record_fields(text: str) -> dict[str, Any] | None:
 record_fields: Callable[[str], dict[str, Any] | None] = (
     functools.partial(_c_record_fields, _ATTRS_BY_ELEMENT) if _c_record_fields is not None
     else _no_record_fields)
+
+
+# The same fields as a `_winfast.Fields` mapping (equal to record_fields' dict for every reader;
+# its string values made when first read: the engine reads ~6 of a record's ~28), for the
+# events decode_events builds (nocsoc.collectors.windows.evtxevents); None where not built.
+record_fields_lazy: Callable[[str], Any] | None = (
+    functools.partial(_c_record_fields_lazy, _ATTRS_BY_ELEMENT) if _c_record_fields_lazy is not None
+    else None)
 
 
 def flatten_record(doc: dict[str, Any]) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from nocsoc.collectors.windows.fields import record_fields
 from nocsoc.collectors.windows.report import InputReport
 from nocsoc.detections.windows import PRODUCT
 from nocsoc.events import LogEvent
+from tests.collectors.windows.lazyfields import assert_reads_equal
 from tests.collectors.windows.test_evtxfast import _chunks, _mutate, corpus  # noqa: F401 (fixture)
 
 fast = pytest.importorskip("nocsoc.collectors.windows._evtxfast",
@@ -48,13 +49,26 @@ def _state(ev: Any) -> tuple[Any, ...]:
     return tuple(out)
 
 
-def _read(paths: list[Path]) -> tuple[list[Any], list[Any]]:
+def _read(paths: list[Path], lazy: list[int] | None = None,
+          want: list[dict[str, Any]] | None = None) -> tuple[list[Any], list[Any]]:
+    """Every event's state and every file's report. `want`: the reference's fields, event by
+    event: a Fields is first read through its own paths against it (before _state makes its
+    dict); `lazy` counts them."""
     events, reports = [], []
     for p in paths:
         rep = InputReport(str(p))
-        events += [_state(e) for e in read_evtx(p, rep, threads=1)]
+        for e in read_evtx(p, rep, threads=1):
+            if type(e.fields) is not dict:
+                assert want is not None and lazy is not None
+                assert_reads_equal(e.fields, want[len(events)], full=len(events) % 101 == 0)
+                lazy[0] += 1
+            events.append(_state(e))
         reports.append(rep.to_dict())
     return events, reports
+
+
+def _fields_of(states: list[Any]) -> list[dict[str, Any]]:
+    return [{k: v for k, _t, v in st[1][2]} for st in states]
 
 
 @pytest.mark.parametrize(("name", "records"), [("regression", 238), ("repacked", 2380), ("day", 20_000)])
@@ -65,6 +79,12 @@ def test_every_event_equals_windows_events(corpus: dict[str, list[Path]],  # noq
     with monkeypatch.context() as m:  # the path it replaces: C texts, record_fields, windows_event
         m.setattr(evtxevents, "_ON", False)
         ref = _read(corpus[name])
+    want, lazy = _fields_of(ref[0]), [0]
+    if name != "day":  # NOCSOC_EVTX_FIELDS=dict: the events' fields record_fields' dicts (the
+        # day's records are the others' templates: left out for the suite's time)
+        with monkeypatch.context() as m:
+            m.setattr(evtxevents, "_CTX", (record_fields, *evtxevents._CTX[1:]))
+            assert _read(corpus[name], lazy, want) == ref and lazy == [0]
     calls = 0
 
     def counted(*args: Any, **kw: Any) -> Any:
@@ -73,16 +93,20 @@ def test_every_event_equals_windows_events(corpus: dict[str, list[Path]],  # noq
         return windows_event(*args, **kw)
 
     monkeypatch.setattr(evtx_mod, "windows_event", counted)
-    got = _read(corpus[name])
+    got = _read(corpus[name], lazy, want)
     assert len(got[0]) == records
     assert got == ref
     # every route the file holds is learnt by now: read again, C finishes every event whose
     # route it may cache, Python only the rest (none of evtx's records is declined)
     calls = 0
-    again = _read(corpus[name])
+    lazy = [0]
+    again = _read(corpus[name], lazy, want)
     uncached = sum(1 for st in again[0] if not _cached({k: v for k, _t, v in st[1][2]}))
     assert again == ref
     assert calls == uncached
+    # the C events' fields are Fields (read as the reference's dicts), but where a route adds
+    # aliases (none in these files): those get the dict
+    assert lazy[0] == records - uncached
     print(f"{name}: {records} events equal; {uncached} finished in Python once routes are known")
     assert uncached < records // 10
 
@@ -99,7 +123,7 @@ def test_mutated_chunks_decline_or_give_the_same_events(corpus: dict[str, list[P
         [c for c in _chunks(corpus["repacked"][0])][:10] + [c for c in _chunks(corpus["day"][0])][:10]
     decode = evtxevents.events_decoder("evtx:m.evtx")
     assert decode is not None
-    tried = declined = events = texts = 0
+    tried = declined = events = texts = lazy = 0
     for _ in range(2000):
         _head, chunk = rnd.choice(sources)
         bad = _mutate(chunk, rnd)
@@ -120,10 +144,14 @@ def test_mutated_chunks_decline_or_give_the_same_events(corpus: dict[str, list[P
             fields = record_fields(text)
             assert fields is not None
             want, _ = windows_event(fields, text, parser="evtx", source="evtx:m.evtx")
+            if type(item.fields) is not dict:
+                assert_reads_equal(item.fields, want.fields, full=events % 23 == 0)
+                lazy += 1
             assert _state(item) == _state(want)
             events += 1
-    print(f"mutations: {tried} chunks, {declined} declined, {events} events equal, {texts} left to Python")
-    assert declined > 300 and events > 3000
+    print(f"mutations: {tried} chunks, {declined} declined, {events} events equal ({lazy} with "
+          f"Fields), {texts} left to Python")
+    assert declined > 300 and events > 3000 and lazy > 3000
 
 
 def _one_chunk(corpus: dict[str, list[Path]]) -> bytes:  # noqa: F811
@@ -294,3 +322,29 @@ def test_a_chunk_decoded_while_another_is_decoding(corpus: dict[str, list[Path]]
     assert inner and all(x == inner_ref for x in inner)
     after = _items(chunks[2], record_fields, routes=evtxevents.ROUTES)
     assert [e.raw for e in after] == fast.decode_chunk(chunks[2])
+
+
+def test_lazy_fields_and_a_route_with_aliases(corpus: dict[str, list[Path]]) -> None:  # noqa: F811
+    """With record_fields_lazy, an event whose route adds aliases gets record_fields' dict with
+    the aliases added (as windows_event adds them); the others a Fields reading as that dict."""
+    from nocsoc.collectors.windows.fields import record_fields_lazy
+
+    chunk = _one_chunk(corpus)
+    aliased = {ch: {eid: (r[0], r[1], (("AliasOfImage", "Image"), ("EventID", "Image")), r[3])
+                    for eid, r in by_eid.items()} for ch, by_eid in evtxevents.ROUTES.items()}
+    plain = _items(chunk, record_fields_lazy, routes=evtxevents.ROUTES)
+    got = _items(chunk, record_fields_lazy, routes=aliased)
+    texts = fast.decode_chunk(chunk)
+    assert len(got) == len(plain) == len(texts) > 50
+    with_image = 0
+    for ev, lazy_ev, text in zip(got, plain, texts, strict=True):
+        want = record_fields(text)
+        assert want is not None and type(lazy_ev.fields) is not dict
+        assert_reads_equal(lazy_ev.fields, dict(want), full=False)
+        if want.get("Image") is not None:  # added where absent and not None; EventID is present
+            want["AliasOfImage"] = want["Image"]
+            with_image += 1
+        assert type(ev.fields) is dict
+        assert [(k, type(v), v) for k, v in ev.fields.items()] == [(k, type(v), v) for k, v in want.items()]
+        assert _state(ev)[2:] == _state(lazy_ev)[2:]  # host, time, logsource, ... the same
+    assert with_image > 10

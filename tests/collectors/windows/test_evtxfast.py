@@ -210,14 +210,19 @@ def test_read_evtx_gives_the_same_events_and_detections(corpus: dict[str, list[P
     assert got == ref
 
 
-def _detections(paths: list[Path], ruleset: Any) -> list[tuple[str, str]]:
+def _detections(paths: list[Path], ruleset: Any) -> list[tuple[Any, ...]]:
+    """Every detection with what the alert shows of it (group, count, host, source, target,
+    user) and its samples' raw texts; the last sample's fields as a typed list (the C path's
+    events carry a Fields: read here as the alert code reads it)."""
     from nocsoc.detections.engine import Engine
 
     engine = Engine(ruleset)
-    out = []
+    out: list[tuple[Any, ...]] = []
     for p in paths:
         for ev in read_evtx(p, InputReport(str(p)), threads=1):
-            out += [(d.rule_id, ev.raw) for d in engine.process(ev)]
+            out += [(d.rule_id, ev.raw, d.group_key, d.count, d.host, d.src_ip, d.dst_ip, d.user,
+                     [e.raw for e in d.samples], [(k, type(v), v) for k, v in d.samples[-1].fields.items()])
+                    for d in engine.process(ev)]
     return out
 
 

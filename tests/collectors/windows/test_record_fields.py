@@ -1,10 +1,11 @@
-"""The one-pass C reading of a record's JSON text (_winfast.record_fields) gives exactly what the
-reference gives, `fields.flatten_record_py(orjson.loads(text))`: the same names, values, value
-types and key order, or None where it leaves the text to that reference (which then maps it or
-refuses it). Checked on every record of SigmaHQ's regression .evtx files, on SigmaHQ's own JSON
-renderings written three ways, on random mutations of the documents and of the text itself, and
-on hand-made cases for each rule the C code follows; and read_evtx gives the same events with
-and without it."""
+"""The one-pass C reading of a record's JSON text (_winfast.record_fields, and its lazily built
+twin record_fields_lazy) gives exactly what the reference gives,
+`fields.flatten_record_py(orjson.loads(text))`: the same names, values, value types and key
+order, or None where it leaves the text to that reference (which then maps it or refuses it).
+Checked on every record of SigmaHQ's regression .evtx files, on SigmaHQ's own JSON renderings
+written three ways, on random mutations of the documents and of the text itself, and on
+hand-made cases for each rule the C code follows; and read_evtx gives the same events with and
+without it."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from nocsoc.collectors.windows import fields
 from nocsoc.collectors.windows.fields import NotAnEvent, flatten_record_py
 from nocsoc.collectors.windows.report import InputReport
 from tests.collectors.windows.conftest import json_docs
+from tests.collectors.windows.lazyfields import assert_reads_equal
 from tests.collectors.windows.test_winfast import _mutate
 from tests.conftest import SHARED
 
@@ -44,7 +46,14 @@ def _reference(text: str) -> list[tuple[str, type, Any]] | str:
 
 
 def _c(text: str) -> dict[str, Any] | None:
+    """record_fields' answer, after checking record_fields_lazy's: None where it is None, else
+    a Fields reading as its dict does (tests/collectors/windows/lazyfields.py)."""
     out: dict[str, Any] | None = winfast.record_fields(fields._ATTRS_BY_ELEMENT, text)
+    lazy = winfast.record_fields_lazy(fields._ATTRS_BY_ELEMENT, text)
+    if out is None:
+        assert lazy is None, text
+    else:
+        assert_reads_equal(lazy, out)
     return out
 
 
@@ -221,13 +230,15 @@ def test_many_names_in_one_object_are_declined_not_overflowed() -> None:
     assert isinstance(_reference(_record('"EventID":1', nested)), list)
 
 
-def test_bad_arguments_raise_type_error() -> None:
+@pytest.mark.parametrize("name", ["record_fields", "record_fields_lazy"])
+def test_bad_arguments_raise_type_error(name: str) -> None:
+    fn = getattr(winfast, name)
     with pytest.raises(TypeError):
-        winfast.record_fields(fields._ATTRS_BY_ELEMENT, b"{}")
+        fn(fields._ATTRS_BY_ELEMENT, b"{}")
     with pytest.raises(TypeError):
-        winfast.record_fields(None, "{}")
+        fn(None, "{}")
     with pytest.raises(TypeError):
-        winfast.record_fields("{}")
+        fn("{}")
 
 
 def test_read_evtx_gives_the_same_events_with_and_without_it(
