@@ -36,7 +36,7 @@ from nocsoc.bus.partition import stream_name
 from nocsoc.bus.transport import Transport, make_transport
 from nocsoc.bus.windows import PartitionWindows
 from nocsoc.collectors.logs.config import LogsConfig
-from nocsoc.collectors.logs.pipeline import MARK_ONLY, PART, LogPipeline
+from nocsoc.collectors.logs.pipeline import MARK_ONLY, PART, RECEIVED, LogPipeline
 from nocsoc.component import Counters
 from nocsoc.detections.alerts.store import SHARED_OFFSET_PREFIX
 from nocsoc.detections.config import DetectionsConfig
@@ -98,6 +98,9 @@ class LogDetectorHandler:
         if windows is not None:
             windows.on_fenced = self._fenced
         self.next_seq: dict[int, int] = {}
+        # when each partition's last batch was fetched (before it was handed over): a commit
+        # that finds its reader caught up says the stream has reached about then (`commit`)
+        self._fetched: dict[int, float] = {}
         self.handed: dict[int, int] = {}  # the last sequence handed to the pipeline, by partition
         self.drained = True  # whether the last drain finished
         # the detector is stopping: its drains release what the engine holds for reordering (the
@@ -152,6 +155,7 @@ class LogDetectorHandler:
     all_or_nothing = True
 
     def handle_batch(self, partition: int, messages: list[tuple[int, list[Record]]]) -> list[bool]:
+        self._fetched.setdefault(partition, time.time())
         for _seq, records in messages:
             for _p, source, _t in records:
                 record_input(source)
@@ -159,6 +163,10 @@ class LogDetectorHandler:
 
     def handle(self, partition: int, seq: int, records: list[Record]) -> bool:
         mark = self._mark(partition)
+        if self.windows is not None and records:
+            # the partition's reorder clock moves to the message's receive time before its lines
+            # (nocsoc.bus.engines): a stream-ordered clock, not this detector's wall clock
+            self.pipeline.submit_marked(repr(records[0][2]), str(partition), RECEIVED, None, QUEUE_WAIT_S)
         for i, (payload, source, _t) in enumerate(records):
             text = payload.decode("utf-8", "replace")
             kind, sender = record_input(source)
@@ -210,6 +218,16 @@ class LogDetectorHandler:
         return self.drained
 
     async def commit(self, partition: int, caught_up: bool) -> int:
+        fetched = self._fetched.pop(partition, None)
+        if caught_up and self.windows is not None:
+            # its reader has read all there was: what is received from now on was received after
+            # the last fetch, less what a receiver may take to publish it (its batching, and the
+            # wait for the bus's ack, past which it goes to the disk buffer): a quiet partition's
+            # clock moves on, so that its last held events are released (if the queue is full,
+            # the next commit says it)
+            t = (fetched if fetched is not None else time.time()) - self.bus.linger_s \
+                - self.bus.publish_timeout_s
+            self.pipeline.submit_marked(repr(t), str(partition), RECEIVED, None, 0.0)
         got = self.pipeline.store.input_offset(self._mark(partition))
         return got[1] if got else 0
 
