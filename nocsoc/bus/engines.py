@@ -68,8 +68,7 @@ class PartitionEngines(Engine):
             e = self.engines[origin] = Engine(self.ruleset, **self._kwargs)
             e.scope_by_origin()
             e._routes = self._routes  # routes are the rules' alone: built once for all
-            clock = self.clocks[origin] = StreamClock()
-            e.reorder_clock(clock)
+            e.reorder_clock(self._clock(origin))
         return e
 
     def received(self, origin: str, t: float) -> list[Detection]:
@@ -77,14 +76,18 @@ class PartitionEngines(Engine):
         received then comes next, or the partition's reader has caught up and nothing received
         before `t` is still to come. Its clock moves to `t`, and what is then held a window by
         it is released, at the same place in the stream wherever and whenever it is processed."""
-        e = self.engines.get(origin)
-        if e is None:
-            e = self.engine(origin)
-        clock = self.clocks[origin]
+        clock = self._clock(origin)
         if t <= clock.now:
             return []
         clock.now = t
-        return e.release_due()
+        e = self.engines.get(origin)  # (none yet: its first events are to come)
+        return e.release_due() if e is not None else []
+
+    def _clock(self, origin: str) -> StreamClock:
+        c = self.clocks.get(origin)
+        if c is None:
+            c = self.clocks[origin] = StreamClock()
+        return c
 
     def held_since(self) -> dict[int, float]:
         raise NotImplementedError("arrival numbers are per partition: since_of(origin)")
@@ -98,7 +101,7 @@ class PartitionEngines(Engine):
         """`hold`, the event held as of stream time `since` (saved with it by its last holder;
         None: now), and the stream's clock not behind it."""
         e = self.engine(event.origin)
-        clock = self.clocks[event.origin]
+        clock = self._clock(event.origin)
         if since is None:
             return e.hold(rule_id, event)
         clock.pinned = since

@@ -214,7 +214,7 @@ class PartitionWindows:
         self._saved_held[p] = set()
         restored = 0
         # its own engine (a plain scoped Engine: the one)
-        own = engine.engine(str(p)) if isinstance(engine, PartitionEngines) else engine
+        own = engine.engine(str(p)) if isinstance(engine, PartitionEngines) and (saved or held) else engine
         if saved:
             restored, stale = own.restore(saved, merge=True)
             if stale:
