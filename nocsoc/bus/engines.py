@@ -60,9 +60,15 @@ class PartitionEngines(Engine):
         self.engines: dict[str, Engine] = {}
         self._gone: dict[str, float] = {}  # counters of the engines of partitions given up
         self.clocks: dict[str, StreamClock] = {}
+        # `held` is asked after every item: each engine's answer is kept until something that
+        # may change it runs on it (an event, a release, a restore), not asked again of all
+        self._held: dict[str, int] = {}
+        self._stale: set[str] = set()
 
     def engine(self, origin: str) -> Engine:
-        """The engine of `origin`, made if it has none yet."""
+        """The engine of `origin`, made if it has none yet (and what it holds counted again at
+        the next `held`: the caller may change it)."""
+        self._stale.add(origin)
         e = self.engines.get(origin)
         if e is None:
             e = self.engines[origin] = Engine(self.ruleset, **self._kwargs)
@@ -81,7 +87,10 @@ class PartitionEngines(Engine):
             return []
         clock.now = t
         e = self.engines.get(origin)  # (none yet: its first events are to come)
-        return e.release_due() if e is not None else []
+        if e is None:
+            return []
+        self._stale.add(origin)
+        return e.release_due()
 
     def _clock(self, origin: str) -> StreamClock:
         c = self.clocks.get(origin)
@@ -116,28 +125,42 @@ class PartitionEngines(Engine):
     # --- the pipeline's calls ------------------------------------------------------------------
 
     def process(self, event: LogEvent) -> list[Detection]:
-        e = self.engines.get(event.origin)
-        return (e if e is not None else self.engine(event.origin)).process(event)
+        o = event.origin
+        e = self.engines.get(o)
+        self._stale.add(o)
+        return (e if e is not None else self.engine(o)).process(event)
 
     def held(self) -> int:
-        return sum(e.held() for e in self.engines.values())
+        stale, held = self._stale, self._held
+        if stale:
+            for o in stale:
+                e = self.engines.get(o)
+                if e is not None:
+                    held[o] = e.held()
+                else:
+                    held.pop(o, None)
+            stale.clear()
+        return sum(held.values())
 
     def tick(self) -> list[Detection]:
         out: list[Detection] = []
         for e in self.engines.values():
             out += e.tick()
+        self._stale.update(self.engines)
         return out
 
     def drain(self) -> list[Detection]:
         out: list[Detection] = []
         for e in self.engines.values():
             out += e.drain()
+        self._stale.update(self.engines)
         return out
 
     def flush(self, now: float) -> list[Detection]:
         out: list[Detection] = []
         for e in self.engines.values():
             out += e.flush(now)
+        self._stale.update(self.engines)
         return out
 
     def state_size(self) -> int:
@@ -183,6 +206,7 @@ class PartitionEngines(Engine):
         """Partition `scope` given up: its engine goes, its counters stay in the totals."""
         e = self.engines.pop(scope, None)
         self.clocks.pop(scope, None)
+        self._stale.add(scope)
         if e is None:
             return 0
         n = e.forget(scope)

@@ -139,7 +139,6 @@ class PartitionWindows:
         for p in self.held - given_up:
             o = str(p)
             events = held_now.get(o, [])
-            since = scoped.since_of(o) if scoped is not None and events else {}
             now = {a for a, _, _ in events}
             save = PartitionSave()
             if p in self._reset:
@@ -147,6 +146,7 @@ class PartitionWindows:
                 snap = engine.snapshot(None, scope=o)
                 save.fingerprints = {rid: sn["fingerprint"] for rid, sn in snap.items()}
                 save.groups = [(rid, json.dumps(g[0]), g) for rid, sn in snap.items() for g in sn["groups"]]
+                since = scoped.since_of(o) if scoped is not None and events else {}
                 save.held = [(a, rid, _held_doc(ev, since.get(a))) for a, rid, ev in events]
             else:
                 mine = changes.get(o, {})
@@ -157,8 +157,9 @@ class PartitionWindows:
                                    for rid, groups in mine.items() for gk, entry in groups]
                 before = self._saved_held.get(p, set())
                 if now != before:
-                    save.held = [(a, rid, _held_doc(ev, since.get(a))) for a, rid, ev in events
-                                 if a not in before]
+                    new = [(a, rid, ev) for a, rid, ev in events if a not in before]
+                    since = scoped.since_of(o) if scoped is not None and new else {}
+                    save.held = [(a, rid, _held_doc(ev, since.get(a))) for a, rid, ev in new]
                     save.released = sorted(before - now)
             if save:
                 saves[self.key(p)] = save
