@@ -1,8 +1,9 @@
 """Correlation windows that move with their bus partition from one detector to another.
 
-A detector's engine keeps its correlation windows per partition (`Engine.scope_by_origin`:
-each event's `origin` is the partition its sender hashes to, as the receiver published it), so
-the windows of one partition can be saved, handed over and dropped without the others'.
+A detector runs one engine per partition (`nocsoc.bus.engines`: each event's `origin` is the
+partition its sender hashes to, as the receiver published it), so the windows of one partition
+can be saved, handed over and dropped without the others', and what a partition's events give
+never depends on another's (its reorder and sweep clocks are its own stream's).
 
 - **With every mark**: each commit of the detector's pipeline stores, in the transaction of its
   marks, what changed in each held partition's correlation state since its last save (`changes`:
