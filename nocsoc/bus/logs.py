@@ -11,8 +11,9 @@ tailed file resume exactly after a kill -9. A partition's new owner reads from t
 sequence + 1; what the old owner processed but did not commit is processed once, by the new one.
 Messages are acknowledged once the store has their mark.
 
-Correlation windows are kept per partition and move with it (`nocsoc.bus.windows`,
-`bus.move_windows`): each partition's windows and held events are saved with each of its marks,
+Correlation windows are kept per partition, in one engine per partition on the partition's own
+receive-time clock (`nocsoc.bus.engines`), and move with it (`nocsoc.bus.windows`,
+`bus.move_windows`, the default): each partition's windows and held events are saved with each of its marks,
 the taking detector restores them before the partition's first line, so a brute force split
 across a detector joining, leaving or dying fires once with its whole count.
 
@@ -163,10 +164,11 @@ class LogDetectorHandler:
 
     def handle(self, partition: int, seq: int, records: list[Record]) -> bool:
         mark = self._mark(partition)
-        if self.windows is not None and records:
-            # the partition's reorder clock moves to the message's receive time before its lines
-            # (nocsoc.bus.engines): a stream-ordered clock, not this detector's wall clock
-            self.pipeline.submit_marked(repr(records[0][2]), str(partition), RECEIVED, None, QUEUE_WAIT_S)
+        # the partition's reorder clock moves to the message's receive time before its lines
+        # (nocsoc.bus.engines): a stream-ordered clock, not this detector's wall clock
+        if self.windows is not None and records and not self.pipeline.submit_marked(
+                repr(records[0][2]), str(partition), RECEIVED, None, QUEUE_WAIT_S):
+            raise RuntimeError("log pipeline queue stayed full")
         for i, (payload, source, _t) in enumerate(records):
             text = payload.decode("utf-8", "replace")
             kind, sender = record_input(source)
