@@ -13,9 +13,9 @@ Messages are acknowledged once the store has their mark.
 
 Correlation windows are kept per partition, in one engine per partition on the partition's own
 receive-time clock (`nocsoc.bus.engines`), and move with it (`nocsoc.bus.windows`,
-`bus.move_windows`, the default): each partition's windows and held events are saved with each of its marks,
-the taking detector restores them before the partition's first line, so a brute force split
-across a detector joining, leaving or dying fires once with its whole count.
+`bus.move_windows`, the default): each partition's windows and held events are saved with each
+of its marks, the taking detector restores them before the partition's first line, so a brute
+force split across a detector joining, leaving or dying fires once with its whole count.
 
 Giving a partition up waits for every line handed over to be committed (`drain`, up to
 QUEUE_WAIT_S); if that does not finish, what is left is counted and said (`drain_timeouts`),
