@@ -20,6 +20,7 @@ summed; those of a partition given up are kept in the totals (they are monotonic
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from nocsoc.detections.engine import Detection, Engine
@@ -64,6 +65,7 @@ class PartitionEngines(Engine):
         # may change it runs on it (an event, a release, a restore), not asked again of all
         self._held: dict[str, int] = {}
         self._stale: set[str] = set()
+        self._thread: int | None = None  # the engine thread, once it has processed an event
 
     def engine(self, origin: str) -> Engine:
         """The engine of `origin`, made if it has none yet (and what it holds counted again at
@@ -125,12 +127,16 @@ class PartitionEngines(Engine):
     # --- the pipeline's calls ------------------------------------------------------------------
 
     def process(self, event: LogEvent) -> list[Detection]:
+        """(The thread that calls this is the engine thread: `held`'s cache is its own.)"""
         o = event.origin
         e = self.engines.get(o)
         self._stale.add(o)
+        self._thread = threading.get_ident()
         return (e if e is not None else self.engine(o)).process(event)
 
     def held(self) -> int:
+        if threading.get_ident() != self._thread:  # another thread (a test, a status): no cache
+            return sum(e.held() for e in list(self.engines.values()))
         stale, held = self._stale, self._held
         if stale:
             for o in stale:
@@ -164,11 +170,11 @@ class PartitionEngines(Engine):
         return out
 
     def state_size(self) -> int:
-        return sum(e.state_size() for e in self.engines.values())
+        return sum(e.state_size() for e in list(self.engines.values()))  # (any thread: a status)
 
     def counter_sets(self) -> list[Any]:
         totals = dict(self._gone)
-        for e in self.engines.values():
+        for e in list(self.engines.values()):  # (any thread: self-metrics, a status)
             for cs in e.counter_sets():
                 for name, v in cs.snapshot().items():
                     totals[name] = totals.get(name, 0) + v
