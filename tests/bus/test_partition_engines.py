@@ -17,6 +17,7 @@ EVTX files' times, years apart, did it).
 from __future__ import annotations
 
 import asyncio
+import functools
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -30,10 +31,11 @@ from nocsoc.bus.logs import LogDetectorHandler, detector_logs_config, detector_w
 from nocsoc.bus.partition import partition_of
 from nocsoc.bus.publish import group_key
 from nocsoc.collectors.logs.config import LogsConfig
-from nocsoc.collectors.logs.pipeline import LogPipeline
+from nocsoc.collectors.logs.pipeline import LogPipeline, load_ruleset
 from nocsoc.detections.alerts import AlertStore
 from nocsoc.detections.config import DetectionsConfig
 from nocsoc.detections.engine import Engine
+from nocsoc.detections.loader import RuleSet
 from nocsoc.sinks.memory import MemorySink
 from tests.bus.detection import alert_keys
 from tests.bus.test_windows_cluster import NXLOG_SENDERS, by_host, nxlog_files
@@ -85,9 +87,15 @@ def det_config(db: Path) -> DetectionsConfig:
     return DetectionsConfig(alerts_db=str(db), flush_interval_s=0.02, reorder_window_s=2.0)
 
 
+@functools.cache
+def ruleset() -> RuleSet:
+    """The built-in rules, compiled once for every pipeline here."""
+    return load_ruleset(det_config(Path("unused.db")))
+
+
 def one_machine(tmp_path: Path, docs: list[tuple[str, str]]) -> list[tuple[object, ...]]:
     p = LogPipeline(LogsConfig(syslog_udp=None, syslog_tcp=None), det_config(tmp_path / "one.db"),
-                    MemorySink(), base_dir=tmp_path)
+                    MemorySink(), base_dir=tmp_path, ruleset=ruleset())
     p.start()
     try:
         for sender, doc in docs:
@@ -106,7 +114,7 @@ def detector(tmp_path: Path, name: str, order: list[tuple[int, int]],
     bus = BusConfig(log_partitions=PARTITIONS)
     pipeline = LogPipeline(detector_logs_config(LogsConfig(syslog_udp=None, syslog_tcp=None)),
                            det_config(tmp_path / f"{name}.db"), MemorySink(), base_dir=tmp_path,
-                           window_scope=detector_windows(bus))
+                           window_scope=detector_windows(bus), ruleset=ruleset())
     handler = LogDetectorHandler(pipeline, bus, pipeline.window_scope, member=name)  # type: ignore[arg-type]
     pipeline.start()
     try:
