@@ -46,6 +46,7 @@ ATTACKERS = 2_000  # the worst case: nearly every failure touches a group no oth
 # its commit touched, so nearly every failure costs a group saved (per correlation)
 FEW = 20  # brute forces as they come: many failures per group between two commits
 PER_MESSAGE = 16
+T0 = 1_764_032_400.0  # 2025-11-25 01:00 UTC: receive times
 
 FAIL = ("<38>Nov 25 {h:02d}:{m:02d}:{s:02d} srv{host} sshd[{pid}]: Failed password for invalid user "
         "u{user} from 198.51.{a1}.{a2} port {port} ssh2")
@@ -57,8 +58,10 @@ WEB = ('<190>Nov 25 {h:02d}:{m:02d}:{s:02d} srv{host} nginx: 10.1.{a1}.{a2} - - 
 
 def workload(n: int, attackers: int = ATTACKERS) -> dict[int, list[list[Record]]]:
     """Per partition, its messages in order: each host's lines (one a 20 ms of event time,
-    hosts interleaved), cut into messages of PER_MESSAGE lines of one host."""
-    per_host: dict[int, list[str]] = {h: [] for h in range(HOSTS)}
+    hosts interleaved), cut into messages of PER_MESSAGE lines of one host, each line received
+    (the record's receive time: a partition's reorder clock, nocsoc.bus.engines) at its event
+    time."""
+    per_host: dict[int, list[tuple[str, float]]] = {h: [] for h in range(HOSTS)}
     for i in range(n):
         t = 3600 + i // 50  # 50 lines a second of event time
         h, m, s = t // 3600, t // 60 % 60, t % 60
@@ -66,14 +69,14 @@ def workload(n: int, attackers: int = ATTACKERS) -> dict[int, list[list[Record]]
         a = (i * 7919) % attackers
         kind = i % 5
         fmt = FAIL if kind < 2 else OK if kind < 4 else WEB
-        per_host[host].append(fmt.format(h=h, m=m, s=s, host=host, pid=1000 + i % 500, user=i % 37,
-                                         a1=a // 250, a2=a % 250, port=30000 + i % 20000))
+        per_host[host].append((fmt.format(h=h, m=m, s=s, host=host, pid=1000 + i % 500, user=i % 37,
+                                          a1=a // 250, a2=a % 250, port=30000 + i % 20000), T0 + t))
     out: dict[int, list[list[Record]]] = {p: [] for p in range(PARTITIONS)}
     for host, lines in per_host.items():
         sender = f"127.0.9.{host + 1}"
         p = partition_of(group_key(sender), PARTITIONS)
         for k in range(0, len(lines), PER_MESSAGE):
-            out[p].append([(ln.encode(), sender, 0.0) for ln in lines[k:k + PER_MESSAGE]])
+            out[p].append([(ln.encode(), sender, t) for ln, t in lines[k:k + PER_MESSAGE]])
     return out
 
 

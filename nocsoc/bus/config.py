@@ -125,11 +125,12 @@ class BusConfig(BaseModel):
     close_grace_s: float = Field(default=5.0, ge=0,
                                  description="a flow interval closes this long after it ends (bus latency)")
     fetch_records: int = Field(default=64, ge=1, le=10_000, description="messages per fetch")
-    move_windows: bool = Field(default=False,
+    move_windows: bool = Field(default=True,
                                description="correlation windows follow their log partition between "
                                            "detectors, saved with every mark (exact on a join, a "
-                                           "leave and a detector's death: docs/scale.md); false: "
-                                           "each detector keeps its own")
+                                           "leave and a detector's death), one engine per "
+                                           "partition on its stream's clock (docs/scale.md); "
+                                           "false: each detector keeps its own")
     kafka: KafkaConfig = Field(default_factory=KafkaConfig)
     auth: NatsAuthConfig | None = Field(default=None, description="NATS credentials (none: anonymous)")
     tls: NatsTlsConfig | None = Field(default=None, description="TLS to nats-server (none: plain TCP)")

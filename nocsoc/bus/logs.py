@@ -11,10 +11,11 @@ tailed file resume exactly after a kill -9. A partition's new owner reads from t
 sequence + 1; what the old owner processed but did not commit is processed once, by the new one.
 Messages are acknowledged once the store has their mark.
 
-Correlation windows are kept per partition and move with it (`nocsoc.bus.windows`,
-`bus.move_windows`): each partition's windows and held events are saved with each of its marks,
-the taking detector restores them before the partition's first line, so a brute force split
-across a detector joining, leaving or dying fires once with its whole count.
+Correlation windows are kept per partition, in one engine per partition on the partition's own
+receive-time clock (`nocsoc.bus.engines`), and move with it (`nocsoc.bus.windows`,
+`bus.move_windows`, the default): each partition's windows and held events are saved with each
+of its marks, the taking detector restores them before the partition's first line, so a brute
+force split across a detector joining, leaving or dying fires once with its whole count.
 
 Giving a partition up waits for every line handed over to be committed (`drain`, up to
 QUEUE_WAIT_S); if that does not finish, what is left is counted and said (`drain_timeouts`),
@@ -36,7 +37,7 @@ from nocsoc.bus.partition import stream_name
 from nocsoc.bus.transport import Transport, make_transport
 from nocsoc.bus.windows import PartitionWindows
 from nocsoc.collectors.logs.config import LogsConfig
-from nocsoc.collectors.logs.pipeline import MARK_ONLY, PART, LogPipeline
+from nocsoc.collectors.logs.pipeline import MARK_ONLY, PART, RECEIVED, LogPipeline
 from nocsoc.component import Counters
 from nocsoc.detections.alerts.store import SHARED_OFFSET_PREFIX
 from nocsoc.detections.config import DetectionsConfig
@@ -98,6 +99,9 @@ class LogDetectorHandler:
         if windows is not None:
             windows.on_fenced = self._fenced
         self.next_seq: dict[int, int] = {}
+        # when each partition's last batch was fetched (before it was handed over): a commit
+        # that finds its reader caught up says the stream has reached about then (`commit`)
+        self._fetched: dict[int, float] = {}
         self.handed: dict[int, int] = {}  # the last sequence handed to the pipeline, by partition
         self.drained = True  # whether the last drain finished
         # the detector is stopping: its drains release what the engine holds for reordering (the
@@ -152,6 +156,7 @@ class LogDetectorHandler:
     all_or_nothing = True
 
     def handle_batch(self, partition: int, messages: list[tuple[int, list[Record]]]) -> list[bool]:
+        self._fetched.setdefault(partition, time.time())
         for _seq, records in messages:
             for _p, source, _t in records:
                 record_input(source)
@@ -159,6 +164,11 @@ class LogDetectorHandler:
 
     def handle(self, partition: int, seq: int, records: list[Record]) -> bool:
         mark = self._mark(partition)
+        # the partition's reorder clock moves to the message's receive time before its lines
+        # (nocsoc.bus.engines): a stream-ordered clock, not this detector's wall clock
+        if self.windows is not None and records and not self.pipeline.submit_marked(
+                repr(records[0][2]), str(partition), RECEIVED, None, QUEUE_WAIT_S):
+            raise RuntimeError("log pipeline queue stayed full")
         for i, (payload, source, _t) in enumerate(records):
             text = payload.decode("utf-8", "replace")
             kind, sender = record_input(source)
@@ -210,6 +220,16 @@ class LogDetectorHandler:
         return self.drained
 
     async def commit(self, partition: int, caught_up: bool) -> int:
+        fetched = self._fetched.pop(partition, None)
+        if caught_up and self.windows is not None:
+            # its reader has read all there was: what is received from now on was received after
+            # the last fetch, less what a receiver may take to publish it (its batching, and the
+            # wait for the bus's ack, past which it goes to the disk buffer): a quiet partition's
+            # clock moves on, so that its last held events are released (if the queue is full,
+            # the next commit says it)
+            t = (fetched if fetched is not None else time.time()) - self.bus.linger_s \
+                - self.bus.publish_timeout_s
+            self.pipeline.submit_marked(repr(t), str(partition), RECEIVED, None, 0.0)
         got = self.pipeline.store.input_offset(self._mark(partition))
         return got[1] if got else 0
 

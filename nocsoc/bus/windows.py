@@ -1,8 +1,9 @@
 """Correlation windows that move with their bus partition from one detector to another.
 
-A detector's engine keeps its correlation windows per partition (`Engine.scope_by_origin`:
-each event's `origin` is the partition its sender hashes to, as the receiver published it), so
-the windows of one partition can be saved, handed over and dropped without the others'.
+A detector runs one engine per partition (`nocsoc.bus.engines`: each event's `origin` is the
+partition its sender hashes to, as the receiver published it), so the windows of one partition
+can be saved, handed over and dropped without the others', and what a partition's events give
+never depends on another's (its reorder and sweep clocks are its own stream's).
 
 - **With every mark**: each commit of the detector's pipeline stores, in the transaction of its
   marks, what changed in each held partition's correlation state since its last save (`changes`:
@@ -31,15 +32,18 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from nocsoc.bus.engines import PartitionEngines
 from nocsoc.bus.partition import partition_of
 from nocsoc.bus.publish import group_key
 from nocsoc.detections.alerts.partitions import PartitionSave
 from nocsoc.detections.engine import Detection, Engine
+from nocsoc.detections.loader import RuleSet
 from nocsoc.events import LogEvent
 
 log = logging.getLogger(__name__)
@@ -57,6 +61,18 @@ class Pending:
     held: dict[int, set[int]]  # partition -> arrivals saved once this commit lands
     reset: set[int]
     fences: dict[str, tuple[str, int]] = field(default_factory=dict)  # `ingest(fences=...)`
+
+
+HELD_SINCE = "held_since"  # in a held event's saved document: its partition's clock then
+
+
+def _held_doc(ev: LogEvent, since: float | None) -> dict[str, Any]:
+    """A held event as saved: `to_dict()`, with the stream time it was held at (its successor
+    releases it where this detector would have: nocsoc.bus.engines)."""
+    doc = ev.to_dict()
+    if since is not None and math.isfinite(since):
+        doc[HELD_SINCE] = since
+    return doc
 
 
 class PartitionWindows:
@@ -80,6 +96,15 @@ class PartitionWindows:
         # also once it is given up here
         self.fences: dict[int, tuple[str, int]] = {}
         self.on_fenced: Callable[[int], None] | None = None  # told of each partition fenced
+
+    def make_engine(self, ruleset: RuleSet, **kwargs: Any) -> PartitionEngines:
+        """The pipeline's engine: one per partition (`nocsoc.bus.engines`: a partition's result
+        is its own stream's alone)."""
+        return PartitionEngines(ruleset, **kwargs)
+
+    def received(self, engine: Engine, origin: str, t: float) -> list[Detection]:
+        """Engine thread: partition `origin`'s stream has reached receive time `t`."""
+        return engine.received(origin, t) if isinstance(engine, PartitionEngines) else []
 
     def note(self, sender: str, p: int) -> None:
         """Lines of `sender` came through partition `p` (before they are queued: the engine
@@ -111,6 +136,7 @@ class PartitionWindows:
         fps: dict[str, str] | None = None
         with self._lock:
             given_up = set(self._given_up)
+        scoped = engine if isinstance(engine, PartitionEngines) else None
         for p in self.held - given_up:
             o = str(p)
             events = held_now.get(o, [])
@@ -121,7 +147,8 @@ class PartitionWindows:
                 snap = engine.snapshot(None, scope=o)
                 save.fingerprints = {rid: sn["fingerprint"] for rid, sn in snap.items()}
                 save.groups = [(rid, json.dumps(g[0]), g) for rid, sn in snap.items() for g in sn["groups"]]
-                save.held = [(a, rid, ev.to_dict()) for a, rid, ev in events]
+                since = scoped.since_of(o) if scoped is not None and events else {}
+                save.held = [(a, rid, _held_doc(ev, since.get(a))) for a, rid, ev in events]
             else:
                 mine = changes.get(o, {})
                 if mine:
@@ -131,7 +158,9 @@ class PartitionWindows:
                                    for rid, groups in mine.items() for gk, entry in groups]
                 before = self._saved_held.get(p, set())
                 if now != before:
-                    save.held = [(a, rid, ev.to_dict()) for a, rid, ev in events if a not in before]
+                    new = [(a, rid, ev) for a, rid, ev in events if a not in before]
+                    since = scoped.since_of(o) if scoped is not None and new else {}
+                    save.held = [(a, rid, _held_doc(ev, since.get(a))) for a, rid, ev in new]
                     save.released = sorted(before - now)
             if save:
                 saves[self.key(p)] = save
@@ -186,8 +215,10 @@ class PartitionWindows:
         self._reset.add(p)
         self._saved_held[p] = set()
         restored = 0
+        # its own engine (a plain scoped Engine: the one)
+        own = engine.engine(str(p)) if isinstance(engine, PartitionEngines) and (saved or held) else engine
         if saved:
-            restored, stale = engine.restore(saved, merge=True)
+            restored, stale = own.restore(saved, merge=True)
             if stale:
                 log.warning("bus logs p%d: saved correlation windows of %s left out: the rule changed since",
                             p, ", ".join(stale))
@@ -196,7 +227,9 @@ class PartitionWindows:
         for rid, doc in sorted(held or (), key=lambda h: float(h[1].get("time", 0.0))):  # event time
             ev = LogEvent.from_dict(doc)
             ev.origin = str(p)
-            got = engine.hold(rid, ev)
+            since = doc.get(HELD_SINCE)
+            got = engine.hold_at(rid, ev, float(since)) if isinstance(engine, PartitionEngines) \
+                and isinstance(since, (int, float)) else own.hold(rid, ev)
             if got is None:
                 gone += 1
             else:

@@ -677,6 +677,26 @@ class Engine:
                 self._correlate(k, ev, out)
         return self._report_all(out) if self._unreported else out
 
+    def reorder_clock(self, clock: Callable[[], float]) -> None:
+        """The reorder buffer's clock (`tick`: how long an event has been held), instead of the
+        wall clock: a bus detector's partition, its stream's receive times (nocsoc.bus.engines)."""
+        if self._reorder is not None:
+            self._reorder.clock = clock
+
+    def release_due(self) -> list[Detection]:
+        """`tick`'s release of the events held a window by the reorder clock, without the report
+        of what fired incidents gained (a bus detector's partition, at each line: its clock
+        moves with its stream)."""
+        out: list[Detection] = []
+        if self._reorder is not None and len(self._reorder):
+            for _, (k, ev) in self._reorder.tick():
+                self._correlate(k, ev, out)
+        return out
+
+    def held_since(self) -> dict[int, float]:
+        """Arrival number (`held_events`) -> the reorder clock's time it was held at."""
+        return self._reorder.held_since() if self._reorder is not None else {}
+
     def drain(self) -> list[Detection]:
         """Every held correlation event, in order, and every unreported update (stop, end of a
         hunt)."""

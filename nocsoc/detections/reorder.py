@@ -140,6 +140,11 @@ class ReorderBuffer(Generic[T]):
         saves its partitions' held events with their marks: nocsoc.bus.windows)."""
         return [(e[1], e[0], e[3]) for e in self._held]
 
+    def held_since(self) -> dict[int, float]:
+        """Arrival number -> when (`clock`) each item held was held: saved with it where its
+        release must come as it would have here (a bus detector's partition handed over)."""
+        return {e[1]: e[2] for e in self._held}
+
     def release_arrivals(self, upto: int) -> Sequence[tuple[float, T]]:
         """Release, in event-time order, what is held up to the newest event time of the items
         that arrived up to number `upto`. `tick` releases in event-time order and stops at the

@@ -115,15 +115,19 @@ def by_host(files: list[list[bytes]], host_of: Callable[[dict[str, Any]], str],
 
 
 def send_all(addresses: dict[str, tuple[str, int]], wlb: dict[str, list[list[bytes]]],
-             nx: dict[str, list[list[bytes]]], part: slice) -> int:
-    """`part` picks which senders (of each input) send now."""
-    n = 0
-    for src in WLB_SENDERS[part]:
-        if wlb[src]:
-            n += send_winlogbeat(addresses["winlogbeat"], src, wlb[src])
-    for src in NXLOG_SENDERS[part]:
-        if nx[src]:
-            n += send_nxlog(addresses["nxlog_tcp"], src, nx[src])
+             nx: dict[str, list[list[bytes]]], part: slice, taken: Callable[[], int]) -> int:
+    """`part` picks which senders (of each input) send now, one after the other: each sender's
+    documents all taken (`taken()`, the receiving side's count, has grown by them) before the
+    next connects. Else two NXLog connections (no acknowledgement) could be read at once, and
+    their hosts' documents interleave in a partition (and on one machine) differently from run
+    to run, which changes which events are late (the pack's test logs go back in time)."""
+    n, base = 0, taken()
+    for src, docs, send, address in [*((s, wlb[s], send_winlogbeat, "winlogbeat") for s in WLB_SENDERS[part]),
+                                      *((s, nx[s], send_nxlog, "nxlog_tcp") for s in NXLOG_SENDERS[part])]:
+        if docs:
+            n += send(addresses[address], src, docs)
+            want = base + n
+            wait_until(lambda: taken() >= want, 60, what=f"{src}'s documents taken")  # noqa: B023
     return n
 
 
@@ -145,7 +149,7 @@ def one_machine(tmp_path: Path, wlb: Docs, nx: Docs, reorder_s: float) -> list[t
     p.start()
     try:
         addresses = {s.source: s.address for s in p.windows.servers}
-        n = send_all(addresses, wlb, nx, slice(None))
+        n = send_all(addresses, wlb, nx, slice(None), lambda: p.counters.get("received"))
         wait_until(lambda: p.processed() >= n, 60, what="one machine processed")
     finally:
         p.stop()  # releases what is held for reordering, commits
@@ -178,11 +182,12 @@ def _run(tmp_path: Path, cluster: NatsCluster, crash: bool) -> None:
         assert all(not d.pipeline.windows.servers for d in detectors)
         settled(detectors, PARTITIONS)
         addresses = receiver.addresses()
-        n = send_all(addresses, wlb, nx, slice(0, 2))
+        taken = receiver.publisher.counters["logs"].get
+        n = send_all(addresses, wlb, nx, slice(0, 2), lambda: taken("records"))
         live = detectors
         if crash:
             live = crash_busiest(detectors)
-        n += send_all(addresses, wlb, nx, slice(2, None))
+        n += send_all(addresses, wlb, nx, slice(2, None), lambda: taken("records"))
         wait_until(lambda: receiver.publisher.counters["logs"].get("records") == n
                    and receiver.publisher.idle(), 30, what="receiver published every document")
         urls = [nd.url for nd in cluster.nodes if nd.alive()]

@@ -55,6 +55,9 @@ log = logging.getLogger(__name__)
 Item = tuple[str, str, str, "tuple[str, int, int] | PendingAck | None"]
 _STOP: Item = ("", "", "\x00stop", None)
 MARK_ONLY = "\x00mark"  # an item that only moves an input's mark (a bus message with no line)
+# an item that says a bus partition's stream has reached a receive time (text: the time, sender:
+# the origin): the clock its events are held for reordering by (`WindowScope.received`)
+RECEIVED = "\x00received"
 # the mark of a bus message's line before its last: nothing is committed until the message's
 # last line (which carries its mark) is handled, so a commit never stores some lines of a
 # message without its mark (read again after a crash: those lines would count twice)
@@ -84,6 +87,11 @@ class WindowScope(Protocol):
 
     def origin(self, sender: str) -> str:
         """The origin of a sender's events (`LogEvent.origin`)."""
+    def make_engine(self, ruleset: RuleSet, **kwargs: Any) -> Engine:
+        """The rule engine (`Engine`'s arguments), its windows by origin."""
+    def received(self, engine: Engine, origin: str, t: float) -> list[Detection]:
+        """Engine thread: `origin`'s stream has reached receive time `t` (a RECEIVED item);
+        the detections of what that releases from the reordering."""
     def changes(self, engine: Engine) -> Any:
         """Engine thread: what to save with this commit; `.saves` is `ingest(windows=...)`."""
     def saved(self, engine: Engine, pending: Any, fenced: set[str]) -> None:
@@ -230,14 +238,16 @@ class LogPipeline:
         self.counters.set("rules_disabled", len(self._ruleset.disabled))
         for d in self._ruleset.disabled:
             log.warning("rule %r (%s) %s", d.title, d.path, d.message)
-        engine = Engine(self._ruleset, max_groups=dcfg.max_groups, sweep_every_s=dcfg.sweep_every_s,
-                        reorder_window_s=dcfg.reorder_window_s, reorder_max_events=dcfg.reorder_max_events)
+        kw: dict[str, Any] = {"max_groups": dcfg.max_groups, "sweep_every_s": dcfg.sweep_every_s,
+                              "reorder_window_s": dcfg.reorder_window_s,
+                              "reorder_max_events": dcfg.reorder_max_events}
+        # a window scope makes its own (a bus detector: one engine per partition, by origin)
+        engine = self.window_scope.make_engine(self._ruleset, **kw) if self.window_scope is not None \
+            else Engine(self._ruleset, **kw)
         if self._store is None:
             self._store = open_alert_store(dcfg, DirResolver(self.base_dir))
         self._engine = engine
-        if self.window_scope is not None:
-            engine.scope_by_origin()
-        else:
+        if self.window_scope is None:
             self.restored_windows = self._restore_correlations()
         offsets = StoreOffsets(self._store)
         for fc in self.config.file_inputs():
@@ -321,7 +331,7 @@ class LogPipeline:
             self._queue.put((text, sender, source, mark), timeout=timeout)
         except queue.Full:
             return False
-        if source != MARK_ONLY:
+        if source != MARK_ONLY and source != RECEIVED:
             self.counters.add("received")
         return True
 
@@ -503,7 +513,7 @@ class LogPipeline:
         not committed nor acknowledged), nor the stop sentinel and mark-only items (no message)."""
         with self._queue.mutex:
             return sum(1 for _, _, source, mark in self._queue.queue
-                       if mark is None and source not in (_STOP[2], MARK_ONLY))
+                       if mark is None and source not in (_STOP[2], MARK_ONLY, RECEIVED))
 
     def _handle(self, item: Item, pending: list[Detection]) -> None:
         """Process one item. Its detections, its input mark (how far its file or bus partition
@@ -559,6 +569,10 @@ class LogPipeline:
     def _process(self, item: Item, pending: list[Detection]) -> None:
         text, sender, source, _mark = item
         if source == MARK_ONLY:
+            return
+        if source == RECEIVED:
+            if self.window_scope is not None:
+                pending.extend(self.window_scope.received(self.engine, sender, float(text)))
             return
         try:
             evs = self.parse(text, sender, source)
