@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from functools import partial
 from pathlib import Path
@@ -42,7 +42,7 @@ def log_schema() -> Any:
                       ("parser", pa.string()), ("source", pa.string()), ("raw", pa.string())])
 
 
-def _first(fields: dict[str, Any], names: tuple[str, ...]) -> str | None:
+def _first(fields: Mapping[str, Any], names: tuple[str, ...]) -> str | None:
     for n in names:
         v = fields.get(n)
         if v is not None and v != "" and v != "-":
@@ -68,7 +68,7 @@ def event_row(ev: LogEvent) -> tuple[Any, ...]:
     t = float(ev.time)
     if not t == t or t < 0 or t > 1e11:  # NaN, negative or absurd
         raise ValueError(f"event time {ev.time!r} from host {ev.host!r} is not a time")
-    f = ev.fields if isinstance(ev.fields, dict) else {}
+    f = ev.fields if isinstance(ev.fields, Mapping) else {}  # EVTX events: a lazy mapping
     raw = ev.raw if len(ev.raw) <= MAX_RAW else ev.raw[:MAX_RAW]
     return (t, _clean(ev.host or ""), _opt(_first(f, PROGRAM_FIELDS)), _address(_first(f, SRC_FIELDS)),
             _address(_first(f, DST_FIELDS)), _opt(_first(f, USER_FIELDS)), ev.parser, ev.source, _clean(raw))
