@@ -48,6 +48,29 @@ static inline int fw_eq(const char *s, Py_ssize_t n, const char *what) {
     return (Py_ssize_t)strlen(what) == n && memcmp(s, what, (size_t)n) == 0;
 }
 
+/* A twin's one str argument: 1 with its ASCII text in *s[0:*n]; 0: a str that is not ASCII
+ * (the twin declines: Python reads it); -1: not a str (TypeError naming the twin `fn`). Why one
+ * helper: every twin taking a line begins so. */
+static int fw_text(PyObject *msg, const char *fn, const char **s, Py_ssize_t *n) {
+    if (!PyUnicode_Check(msg)) {
+        PyErr_Format(PyExc_TypeError, "%s() takes a str", fn);
+        return -1;
+    }
+    if (!PyUnicode_IS_ASCII(msg)) return 0;
+    *s = (const char *)PyUnicode_DATA(msg);
+    *n = PyUnicode_GET_LENGTH(msg);
+    return 1;
+}
+
+/* The twins' shared fail path: drop the references a twin holds (any may be NULL) and return
+ * NULL, its error already set. */
+static PyObject *fw_fail(PyObject *a, PyObject *b, PyObject *c) {
+    Py_XDECREF(a);
+    Py_XDECREF(b);
+    Py_XDECREF(c);
+    return NULL;
+}
+
 /* base.is_ip on printable ASCII text:
  *   ^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:%\w+)?)$
  * Each part is decided by one scan: a run of digits (hex digits) ends at a `.` (`:`), which the
@@ -910,9 +933,7 @@ decline:
     Py_DECREF(kind);
     Py_RETURN_NONE;
 fail:
-    Py_XDECREF(fields);
-    Py_DECREF(kind);
-    return NULL;
+    return fw_fail(fields, kind, NULL);
 }
 
 /* paloalto._json after the document is read (orjson or json): its mapping (_JSON_MAP's names
@@ -995,20 +1016,15 @@ decline:
     Py_DECREF(subtype);
     Py_RETURN_NONE;
 fail:
-    Py_XDECREF(fields);
-    Py_DECREF(kind);
-    Py_DECREF(subtype);
-    return NULL;
+    return fw_fail(fields, kind, subtype);
 }
 
 PyObject *fw_paloalto_line(PyObject *self, PyObject *msg) {
-    if (!PyUnicode_Check(msg)) {
-        PyErr_SetString(PyExc_TypeError, "paloalto_line() takes a str");
-        return NULL;
-    }
-    if (PA_N == 0 || !PyUnicode_IS_ASCII(msg)) Py_RETURN_NONE;
-    const char *s = (const char *)PyUnicode_DATA(msg);
-    Py_ssize_t n = PyUnicode_GET_LENGTH(msg);
+    const char *s;
+    Py_ssize_t n;
+    int ascii = fw_text(msg, "paloalto_line", &s, &n);
+    if (ascii < 0) return NULL;
+    if (ascii == 0 || PA_N == 0) Py_RETURN_NONE;
     if (n < 2 || !(fw_digit(s[0]) || s[0] == ':')) Py_RETURN_NONE; /* (JSON, CEF: not read here) */
     if (s[n - 1] == ' ' || !fw_printable(s, n)) Py_RETURN_NONE;
     if (fw_has(s, n < 60 ? n : 60, "|Palo Alto Networks|")) Py_RETURN_NONE; /* the CEF reading */
@@ -1102,8 +1118,7 @@ decline:
 fail_sub:
     Py_DECREF(subtype);
 fail:
-    Py_DECREF(fields);
-    return NULL;
+    return fw_fail(fields, NULL, NULL);
 }
 
 /* ============================================================================================
@@ -1513,14 +1528,12 @@ done:
 #undef FG_GET
 
 PyObject *fw_fortigate_line(PyObject *self, PyObject *msg) {
-    if (!PyUnicode_Check(msg)) {
-        PyErr_SetString(PyExc_TypeError, "fortigate_line() takes a str");
-        return NULL;
-    }
-    if (!PyUnicode_IS_ASCII(msg)) Py_RETURN_NONE;
+    const char *s;
+    Py_ssize_t n;
+    int ascii = fw_text(msg, "fortigate_line", &s, &n);
+    if (ascii < 0) return NULL;
+    if (ascii == 0) Py_RETURN_NONE;
     if (fg_ready() < 0) return NULL;
-    const char *s = (const char *)PyUnicode_DATA(msg);
-    Py_ssize_t n = PyUnicode_GET_LENGTH(msg);
     if (!fw_printable(s, n) || fw_has(s, n < 40 ? n : 40, "|Fortinet|")) Py_RETURN_NONE;
     if (!fw_has(s, n, "logid") && !fw_has(s, n, "log_id") && !fw_has(s, n, "subtype=")) Py_RETURN_NONE;
     /* no `type=` a key can start (nothing of [\w.-] before it): no "type" among the pairs, which
@@ -1562,8 +1575,7 @@ not_fortigate: /* (the pairs are the ones base.kv_pairs gives this printable ASC
     Py_DECREF(kv);
     Py_RETURN_FALSE;
 fail:
-    Py_DECREF(kv);
-    return NULL;
+    return fw_fail(kv, NULL, NULL);
 }
 
 /* _native's CEF reading after parse_cef: each extension key as FortiOS's own (a FTNTFGT /
@@ -1668,8 +1680,7 @@ decline:
     Py_DECREF(kv);
     Py_RETURN_NONE;
 fail:
-    Py_DECREF(kv);
-    return NULL;
+    return fw_fail(kv, NULL, NULL);
 }
 
 PyObject *fw_fortigate_setup(PyObject *self, PyObject *cef_std) {
@@ -1771,14 +1782,7 @@ PyObject *fw_cef_extension_wide(PyObject *self, PyObject *text) {
             m = cw_replace(buf, m, '\\', '\\');
             val = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, buf, m);
         }
-        if (val == NULL) {
-            Py_DECREF(key);
-            goto fail;
-        }
-        int rc = PyDict_SetItem(out, key, val);
-        Py_DECREF(key);
-        Py_DECREF(val);
-        if (rc < 0) goto fail;
+        if (set_pair(out, key, val) < 0) goto fail;
         ks = nks;
         ke = nke;
     }
@@ -1986,13 +1990,11 @@ fail:
 /* _syslog_kv(text): every pair of _SYSLOG_KV, mapped by _KV_MAP else `checkpoint.<key>`, the
  * first of a name kept; then _finish with the product the pairs name */
 PyObject *fw_checkpoint_kv(PyObject *self, PyObject *text) {
-    if (!PyUnicode_Check(text)) {
-        PyErr_SetString(PyExc_TypeError, "checkpoint_kv() takes a str");
-        return NULL;
-    }
-    if (CP_KV_MAP == NULL || !PyUnicode_IS_ASCII(text)) Py_RETURN_NONE;
-    const char *s = (const char *)PyUnicode_DATA(text);
-    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    const char *s;
+    Py_ssize_t n;
+    int ascii = fw_text(text, "checkpoint_kv", &s, &n);
+    if (ascii < 0) return NULL;
+    if (ascii == 0 || CP_KV_MAP == NULL) Py_RETURN_NONE;
     if (!fw_printable(s, n)) Py_RETURN_NONE;
     PyObject *fields = PyDict_New();
     if (fields == NULL) return NULL;
@@ -2057,8 +2059,7 @@ PyObject *fw_checkpoint_kv(PyObject *self, PyObject *text) {
     Py_DECREF(product);
     return ret;
 fail:
-    Py_DECREF(fields);
-    return NULL;
+    return fw_fail(fields, NULL, NULL);
 }
 
 /* _cef after parse_cef (vendor "Check Point"): event_type, cp_name, then _CEF_MAP's names else
@@ -2090,8 +2091,7 @@ PyObject *fw_checkpoint_cef(PyObject *self, PyObject *args) {
     Py_DECREF(product);
     return ret;
 fail:
-    Py_XDECREF(fields);
-    return NULL;
+    return fw_fail(fields, NULL, NULL);
 }
 
 /* ============================================================================================
@@ -2137,13 +2137,11 @@ static int so_get(PyObject *kv, PyObject *key, const char **t, Py_ssize_t *n) {
 }
 
 PyObject *fw_sophos_line(PyObject *self, PyObject *msg) {
-    if (!PyUnicode_Check(msg)) {
-        PyErr_SetString(PyExc_TypeError, "sophos_line() takes a str");
-        return NULL;
-    }
-    if (SO_KEYS == NULL || !PyUnicode_IS_ASCII(msg)) Py_RETURN_NONE;
-    const char *s = (const char *)PyUnicode_DATA(msg);
-    Py_ssize_t n = PyUnicode_GET_LENGTH(msg);
+    const char *s;
+    Py_ssize_t n;
+    int ascii = fw_text(msg, "sophos_line", &s, &n);
+    if (ascii < 0) return NULL;
+    if (ascii == 0 || SO_KEYS == NULL) Py_RETURN_NONE;
     if (!fw_printable(s, n)) Py_RETURN_NONE;
     if (!fw_has(s, n, "log_type=") && !fw_has(s, n, "sys=\"") && !fw_has(s, n, "id=\"0299\"")) Py_RETURN_FALSE;
     PyObject *args = PyTuple_Pack(2, msg, Py_False);
@@ -2356,11 +2354,11 @@ static const char *const PF_NAMES[PF_N] = {"rule_number", "anchor", "tracker", "
 static inline int pf_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 
 PyObject *fw_filterlog_body(PyObject *self, PyObject *msg) {
-    if (!PyUnicode_Check(msg)) {
-        PyErr_SetString(PyExc_TypeError, "filterlog_body() takes a str");
-        return NULL;
-    }
-    if (!PyUnicode_IS_ASCII(msg)) Py_RETURN_NONE;
+    const char *s;
+    Py_ssize_t n;
+    int ascii = fw_text(msg, "filterlog_body", &s, &n);
+    if (ascii < 0) return NULL;
+    if (ascii == 0) Py_RETURN_NONE;
     if (PF[0] == NULL) {
         if (fw_common_init() < 0) return NULL;
         for (int k = 0; k < PF_N; k++)
@@ -2369,8 +2367,6 @@ PyObject *fw_filterlog_body(PyObject *self, PyObject *msg) {
         if (t == NULL) return NULL;
         Py_SETREF(PF[PF_SERVICES], t);
     }
-    const char *s = (const char *)PyUnicode_DATA(msg);
-    Py_ssize_t n = PyUnicode_GET_LENGTH(msg);
     if (!fw_printable(s, n)) Py_RETURN_NONE;
     Py_ssize_t a = 0, b = n; /* msg.strip() */
     while (a < b && s[a] == ' ') a++;
@@ -2463,8 +2459,7 @@ PyObject *fw_filterlog_body(PyObject *self, PyObject *msg) {
     if (PyDict_SetItem(f, S_BLOCKED, (act == 1 || act == 2) ? S_TRUE : S_FALSE) < 0) goto fail;
     return Py_BuildValue("(NOO)", f, PF[PF_SERVICES], S_FIREWALL_T);
 fail:
-    Py_DECREF(f);
-    return NULL;
+    return fw_fail(f, NULL, NULL);
 #undef PART
 #undef PF_MAX
 }

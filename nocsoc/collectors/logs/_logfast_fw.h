@@ -11,6 +11,8 @@
 /* _logfast.c: s[a:b] of ASCII text as a str; base.kv_pairs / kv_pairs_comma (args: text, comma) */
 PyObject *ascii_sub(const char *s, Py_ssize_t a, Py_ssize_t b);
 PyObject *kv_pairs(PyObject *self, PyObject *args);
+/* _logfast.c: out[key] = val, consuming both references (val NULL: its error set); 0 or -1 */
+int set_pair(PyObject *out, PyObject *key, PyObject *val);
 
 /* _logfast_fw.c */
 PyObject *fw_paloalto_setup(PyObject *self, PyObject *args);
