@@ -14,6 +14,9 @@ turns a C path off rather than making it wrong:
 - a file line is read in C only when the parsers its first character is tried with begin with
   the access-log parser (or Palo Alto's, whose refusal of a line starting with a digit the C
   repeats, then it) or with auditd's (its per-input state is the one the Python path uses);
+- a header-less line starting with a cisco_asa tag (`%ASA-6-302013: ...`: parse_syslog keeps
+  it whole as the body) is read in C only while cisco_asa's parse is parse_asa with its C twin
+  on, and only when no parser ordered before it has a marker or prefix in the line;
 - LogEvent's slots must be the ones the C fills (it builds events as `__init__` does).
 """
 
@@ -24,7 +27,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from nocsoc.collectors.logs import syslog, zones
-from nocsoc.collectors.logs.parsers import auditd, base, cisco_ios, paloalto, web
+from nocsoc.collectors.logs.parsers import auditd, base, cisco_asa, cisco_ios, paloalto, web
 from nocsoc.collectors.logs.parsers.registry import ParserSpec
 from nocsoc.events import LogEvent
 from nocsoc.logsources import LogSource
@@ -90,6 +93,23 @@ def _logsource(spec: ParserSpec, services: tuple[str, ...], categories: tuple[st
     return None
 
 
+def _asa(d: Any) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[Output, ...]] | None:
+    """What the reader needs to read cisco_asa's header-less lines (`%ASA-6-302013: ...`): the
+    spec's `%` tags (a line starting with one holds its marker), the markers and prefixes of the
+    parsers ordered before it, and its outputs; None while its parse is not parse_asa with the
+    C twin on."""
+    entry = d.by_name.get("cisco_asa")
+    if entry is None or entry[0] is not cisco_asa.parse_asa or cisco_asa._c_asa is None:
+        return None
+    spec = entry[2]
+    tags = tuple(m for m in spec.markers if m.startswith("%") and m.isascii())
+    markers, prefixes = d.ahead("cisco_asa")
+    # (a non-ASCII marker or prefix can never be in an ASCII line)
+    outputs = tuple(_output(spec.name, ls) for ls in spec.logsources)
+    ascii_markers = tuple(w for w in markers if w and w.isascii())
+    return tags, ascii_markers, tuple(w for w in prefixes if w and w.isascii()), outputs
+
+
 def make(lp: LineParser) -> Any:
     """The C reader of `lp`, or None when the extension is not built or the registry, the
     parsers or LogEvent are not what the C was written for."""
@@ -139,4 +159,4 @@ def make(lp: LineParser) -> Any:
         year_span=syslog.year_span, cisco=cisco_on,
         zone_of=functools.partial(zones.zone, names=lp.zone_names), protos=dict(base.IANA_PROTO),
         cisco_svc=dict(cisco_ios._CISCO_SVC), sys_aaa=tuple(cisco_ios._SYS_AAA), cisco_routes=_cisco_routes(),
-        ahead=tuple(w for w in markers if w), prefixes=tuple(w for w in prefixes if w))
+        ahead=tuple(w for w in markers if w), prefixes=tuple(w for w in prefixes if w), asa=_asa(d))
