@@ -35,7 +35,7 @@ static const char *const EV_SLOTS[EV_N] = {"raw",    "fields", "host",   "time",
                                            "categories", "parser", "source", "route_key", "_low"};
 
 /* file-line plans by first character */
-enum { PLAN_NONE, PLAN_ACCESS, PLAN_ACCESS_AFTER_PALOALTO, PLAN_AUDIT };
+enum { PLAN_NONE, PLAN_ACCESS, PLAN_ACCESS_AFTER_PALOALTO, PLAN_AUDIT, PLAN_FORTIGATE, PLAN_AUDIT_THEN_FORTIGATE };
 
 #define RD_CACHE 256
 #define RD_MAX_TZ 16
@@ -62,6 +62,7 @@ typedef struct {
     /* Cisco ASA's header-less lines (`%ASA-6-302013: ...`): its tags, the markers and prefixes of
      * the parsers ordered before it, its outputs; NULL: not read here */
     PyObject *asa_tags, *asa_ahead, *asa_prefixes, *asa_outputs;
+    PyObject *fg_outputs; /* fortigate's outputs (its file lines' plans), or NULL */
     unsigned char plan[128], line_start[128], first[256], asa_first[256];
     int cisco;
     PyObject *tzs[RD_MAX_TZ];
@@ -85,6 +86,18 @@ static int rd_out_of(PyObject *t, rd_out *o) {
     }
     o->parser = PyTuple_GET_ITEM(t, 0), o->product = PyTuple_GET_ITEM(t, 1), o->services = PyTuple_GET_ITEM(t, 2);
     o->categories = PyTuple_GET_ITEM(t, 3), o->route_key = PyTuple_GET_ITEM(t, 4);
+    return 0;
+}
+
+/* the output of `outputs` whose services and categories are these: 1 (*o set), 0: none, -1 */
+static int rd_out_for(PyObject *outputs, PyObject *svc, PyObject *cat, rd_out *o) {
+    for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(outputs); k++) {
+        if (rd_out_of(PyTuple_GET_ITEM(outputs, k), o) < 0) return -1;
+        int a = PyObject_RichCompareBool(o->services, svc, Py_EQ);
+        int b = a > 0 ? PyObject_RichCompareBool(o->categories, cat, Py_EQ) : a;
+        if (a < 0 || b < 0) return -1;
+        if (a && b) return 1;
+    }
     return 0;
 }
 
@@ -387,14 +400,8 @@ static PyObject *rd_asa(Reader *r, PyObject *text, const char *s, Py_ssize_t n, 
     }
     PyObject *fields = PyTuple_GET_ITEM(got, 0), *svc = PyTuple_GET_ITEM(got, 1), *cat = PyTuple_GET_ITEM(got, 2);
     rd_out o;
-    int found = 0;
-    for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(r->asa_outputs) && !found; k++) {
-        if (rd_out_of(PyTuple_GET_ITEM(r->asa_outputs, k), &o) < 0) goto fail;
-        int a = PyObject_RichCompareBool(o.services, svc, Py_EQ);
-        int b = a > 0 ? PyObject_RichCompareBool(o.categories, cat, Py_EQ) : a;
-        if (a < 0 || b < 0) goto fail;
-        found = a && b;
-    }
+    int found = rd_out_for(r->asa_outputs, svc, cat, &o);
+    if (found < 0) goto fail;
     if (!found) { /* a logsource the spec does not declare: Python's event says what it is */
         Py_DECREF(got);
         Py_RETURN_NONE;
@@ -492,6 +499,30 @@ fail:
     return NULL;
 }
 
+/* parse_line's event for a file line whose first parser is fortigate's (fortigate_line's reading:
+ * fields, services, categories, time, host), when the line says its time; None otherwise (the
+ * receive time parse_line would take is datetime.now(), which the Python path reads) */
+static PyObject *rd_fortigate(Reader *r, PyObject *text, PyObject *source) {
+    if (r->fg_outputs == NULL) Py_RETURN_NONE;
+    PyObject *got = fw_fortigate_line(NULL, text);
+    if (got == NULL) return NULL;
+    rd_out o;
+    int found = 0;
+    if (PyTuple_Check(got) && PyTuple_GET_SIZE(got) == 5 && PyFloat_CheckExact(PyTuple_GET_ITEM(got, 3)))
+        found = rd_out_for(r->fg_outputs, PyTuple_GET_ITEM(got, 1), PyTuple_GET_ITEM(got, 2), &o);
+    if (found <= 0) { /* False, None, no time, or a logsource the spec does not declare */
+        Py_DECREF(got);
+        if (found < 0) return NULL;
+        Py_RETURN_NONE;
+    }
+    PyObject *host = PyTuple_GET_ITEM(got, 4); /* p.host or the input's default */
+    if (!PyUnicode_Check(host) || PyUnicode_GET_LENGTH(host) == 0) host = r->default_host;
+    PyObject *ev = rd_event(r, text, Py_NewRef(PyTuple_GET_ITEM(got, 0)), host,
+                            PyFloat_AS_DOUBLE(PyTuple_GET_ITEM(got, 3)), &o, source);
+    Py_DECREF(got);
+    return ev;
+}
+
 /* Reader.event(text, sender, source, network) -> LogEvent | None: LineParser.events' one event
  * (received now) for the lines read here; None: the Python path reads the line */
 static PyObject *reader_event(Reader *r, PyObject *const *args, Py_ssize_t nargs) {
@@ -549,6 +580,9 @@ static PyObject *reader_event(Reader *r, PyObject *const *args, Py_ssize_t nargs
     /* a file line: parse_line's first parser for its first character */
     int plan = c < 128 ? r->plan[c] : PLAN_NONE;
     if (plan == PLAN_NONE || s[n - 1] == '\n' || s[n - 1] == '\r') Py_RETURN_NONE;
+    if (plan == PLAN_AUDIT_THEN_FORTIGATE) /* parse_audit's first refusal: no `msg=audit(` */
+        plan = has(s, n, "msg=audit(") ? PLAN_AUDIT : PLAN_FORTIGATE;
+    if (plan == PLAN_FORTIGATE) return rd_fortigate(r, text, source);
     if (plan == PLAN_ACCESS || plan == PLAN_ACCESS_AFTER_PALOALTO) {
         /* paloalto.parse_paloalto's first refusal: an access line starting with a digit */
         if (plan == PLAN_ACCESS_AFTER_PALOALTO &&
@@ -605,6 +639,7 @@ static int reader_traverse(Reader *r, visitproc visit, void *arg) {
     Py_VISIT(r->asa_ahead);
     Py_VISIT(r->asa_prefixes);
     Py_VISIT(r->asa_outputs);
+    Py_VISIT(r->fg_outputs);
     for (int k = 0; k < r->ntz; k++) Py_VISIT(r->tzs[k]);
     return 0;
 }
@@ -632,6 +667,7 @@ static int reader_clear(Reader *r) {
     Py_CLEAR(r->asa_ahead);
     Py_CLEAR(r->asa_prefixes);
     Py_CLEAR(r->asa_outputs);
+    Py_CLEAR(r->fg_outputs);
     for (int k = 0; k < r->ntz; k++) Py_CLEAR(r->tzs[k]);
     r->ntz = 0;
     return 0;
@@ -662,18 +698,22 @@ static int reader_init(Reader *r, PyObject *args, PyObject *kw) {
     static char *names[] = {"event_type", "default_host", "tz", "programs", "outputs", "file_plans",
                             "file_outputs", "audit_state", "time_module", "minute_epochs", "year_span",
                             "cisco", "zone_of", "protos", "cisco_svc", "sys_aaa", "cisco_routes", "ahead",
-                            "prefixes", "asa", NULL};
+                            "prefixes", "asa", "fortigate", NULL};
     PyObject *ev_type, *default_host, *tz, *programs, *outputs, *plans, *file_outputs, *audit_state, *time_mod,
         *minute_epochs, *year_span, *zone_of, *protos, *cisco_svc, *sys_aaa, *cisco_routes, *ahead, *prefixes,
-        *asa = Py_None;
+        *asa = Py_None, *fortigate = Py_None;
     int cisco;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!UOO!O!O!O!OOOOpOO!O!OO!O!O!|O", names, &PyType_Type, &ev_type,
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!UOO!O!O!O!OOOOpOO!O!OO!O!O!|OO", names, &PyType_Type, &ev_type,
                                      &default_host, &tz, &PyDict_Type, &programs, &PyTuple_Type, &outputs,
                                      &PyDict_Type, &plans, &PyTuple_Type, &file_outputs, &audit_state, &time_mod,
                                      &minute_epochs, &year_span, &cisco, &zone_of, &PyDict_Type, &protos,
                                      &PyDict_Type, &cisco_svc, &sys_aaa, &PyDict_Type, &cisco_routes, &PyTuple_Type,
-                                     &ahead, &PyTuple_Type, &prefixes, &asa))
+                                     &ahead, &PyTuple_Type, &prefixes, &asa, &fortigate))
         return -1;
+    if (fortigate != Py_None && !PyTuple_Check(fortigate)) {
+        PyErr_SetString(PyExc_TypeError, "Reader: fortigate is a tuple of outputs or None");
+        return -1;
+    }
     PyObject *asa_parts[4] = {NULL, NULL, NULL, NULL};
     if (asa != Py_None) { /* (tags, ahead, prefixes, outputs): tuples of ASCII text, then of outputs */
         if (!PyTuple_Check(asa) || PyTuple_GET_SIZE(asa) != 4) {
@@ -718,7 +758,7 @@ static int reader_init(Reader *r, PyObject *args, PyObject *kw) {
         }
         Py_UCS4 ch = PyUnicode_READ_CHAR(key, 0);
         long p = PyLong_AsLong(value);
-        if (ch < 128) r->line_start[ch] = 1, r->plan[ch] = (unsigned char)(p >= 0 && p <= PLAN_AUDIT ? p : 0);
+        if (ch < 128) r->line_start[ch] = 1, r->plan[ch] = (unsigned char)(p >= 0 && p <= PLAN_AUDIT_THEN_FORTIGATE ? p : 0);
     }
     memset(r->first, 0, sizeof r->first);
     for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(ahead) + PyTuple_GET_SIZE(prefixes); k++) {
@@ -744,6 +784,7 @@ static int reader_init(Reader *r, PyObject *args, PyObject *kw) {
     r->ahead = Py_NewRef(ahead), r->prefixes = Py_NewRef(prefixes);
     r->asa_tags = Py_XNewRef(asa_parts[0]), r->asa_ahead = Py_XNewRef(asa_parts[1]);
     r->asa_prefixes = Py_XNewRef(asa_parts[2]), r->asa_outputs = Py_XNewRef(asa_parts[3]);
+    r->fg_outputs = fortigate != Py_None ? Py_NewRef(fortigate) : NULL;
     r->zones = PyDict_New();
     if (r->zones == NULL) return -1;
     r->cisco = cisco;

@@ -14,6 +14,8 @@ turns a C path off rather than making it wrong:
 - a file line is read in C only when the parsers its first character is tried with begin with
   the access-log parser (or Palo Alto's, whose refusal of a line starting with a digit the C
   repeats, then it) or with auditd's (its per-input state is the one the Python path uses);
+- a file line whose first parser is fortigate's (or auditd's, which refuses a line without
+  `msg=audit(`, then fortigate's) is read by fortigate's C twin when it names its own time;
 - a header-less line starting with a cisco_asa tag (`%ASA-6-302013: ...`: parse_syslog keeps
   it whole as the body) is read in C only while cisco_asa's parse is parse_asa with its C twin
   on, and only when no parser ordered before it has a marker or prefix in the line;
@@ -27,7 +29,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from nocsoc.collectors.logs import syslog, zones
-from nocsoc.collectors.logs.parsers import auditd, base, cisco_asa, cisco_ios, paloalto, web
+from nocsoc.collectors.logs.parsers import auditd, base, cisco_asa, cisco_ios, fortigate, paloalto, web
 from nocsoc.collectors.logs.parsers.registry import ParserSpec
 from nocsoc.events import LogEvent
 from nocsoc.logsources import LogSource
@@ -45,6 +47,7 @@ _SLOTS = {"raw", "fields", "host", "time", "product", "services", "categories", 
           "route_key", "_low", "origin"}
 # _logfast_reader.c's file-line plans
 _PLAN_ACCESS, _PLAN_ACCESS_AFTER_PALOALTO, _PLAN_AUDIT = 1, 2, 3
+_PLAN_FORTIGATE, _PLAN_AUDIT_THEN_FORTIGATE = 4, 5
 
 Output = tuple[str, str | None, tuple[str, ...], tuple[str, ...], tuple[Any, ...]]
 
@@ -123,6 +126,7 @@ def make(lp: LineParser) -> Any:
     audit_state: Any = None
     access_out: Output | None = None
     audit_outs: tuple[Output | None, Output | None] = (None, None)
+    fg_spec: ParserSpec | None = None
     for ch, entries in d.by_line_start.items():
         first, spec0, plan = entries[0][0], entries[0][2], 0
         if first is web.parse_access:
@@ -137,6 +141,11 @@ def make(lp: LineParser) -> Any:
             proc = _logsource(spec0, ("auditd",), ("process_creation",))
             audit_outs = (_output(spec0.name, plain) if plain else None,
                           _output(spec0.name, proc) if proc else None)
+        fg = fortigate._c_fortigate is not None  # (fortigate_line is what the C reader calls)
+        if fg and first is fortigate.parse_fortigate:
+            plan, fg_spec = _PLAN_FORTIGATE, spec0
+        elif fg and plan == _PLAN_AUDIT and len(entries) > 1 and entries[1][0] is fortigate.parse_fortigate:
+            plan, fg_spec = _PLAN_AUDIT_THEN_FORTIGATE, entries[1][2]
         if plan in (_PLAN_ACCESS, _PLAN_ACCESS_AFTER_PALOALTO):  # (parse_access's file lines: no app)
             spec = entries[0 if plan == _PLAN_ACCESS else 1][2]
             web_ls = _logsource(spec, (), ("webserver",))
@@ -145,6 +154,7 @@ def make(lp: LineParser) -> Any:
             else:
                 access_out = _output(spec.name, web_ls)
         plans[ch] = plan
+    fg_outputs = None if fg_spec is None else tuple(_output(fg_spec.name, ls) for ls in fg_spec.logsources)
     cisco = d.by_name.get("cisco")
     cisco_on = cisco is not None and cisco[0] is cisco_ios.parse_cisco and _cisco_ok()
     markers, prefixes = d.ahead("cisco") if cisco_on else ((), ())
@@ -159,4 +169,5 @@ def make(lp: LineParser) -> Any:
         year_span=syslog.year_span, cisco=cisco_on,
         zone_of=functools.partial(zones.zone, names=lp.zone_names), protos=dict(base.IANA_PROTO),
         cisco_svc=dict(cisco_ios._CISCO_SVC), sys_aaa=tuple(cisco_ios._SYS_AAA), cisco_routes=_cisco_routes(),
-        ahead=tuple(w for w in markers if w), prefixes=tuple(w for w in prefixes if w), asa=_asa(d))
+        ahead=tuple(w for w in markers if w), prefixes=tuple(w for w in prefixes if w), asa=_asa(d),
+        fortigate=fg_outputs)
