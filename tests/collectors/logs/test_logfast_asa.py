@@ -302,17 +302,17 @@ def _asa_line(rnd: random.Random) -> str:
 
 def test_generated_lines_read_the_same() -> None:
     rnd = random.Random(21)
-    lines = [_asa_line(rnd) for _ in range(8000)]
-    claimed = compare(lines, whole=1500)
-    assert claimed > 7000  # printable ASCII: every line is the twin's (False when not ASA's)
+    lines = [_asa_line(rnd) for _ in range(5000)]
+    claimed = compare(lines, whole=1000)
+    assert claimed > 4300  # printable ASCII: every line is the twin's (False when not ASA's)
 
 
 def test_mutated_lines_read_the_same() -> None:
     rnd = random.Random(22)
     base = [_asa_line(rnd) for _ in range(800)] + _samples()
-    lines = [mutate(rnd, rnd.choice(base)) for _ in range(5000)]
-    claimed = compare(lines, whole=400)
-    assert claimed > 2000
+    lines = [mutate(rnd, rnd.choice(base)) for _ in range(3000)]
+    claimed = compare(lines, whole=300)
+    assert claimed > 1200
 
 
 def test_odd_text_goes_to_python() -> None:

@@ -58,16 +58,16 @@ def test_samples_read_the_same() -> None:
 
 def test_generated_lines_read_the_same() -> None:
     rnd = random.Random(31)
-    lines = [_fg_line(rnd) for _ in range(2500)] + [_t_line(rnd) for _ in range(1500)]
-    assert compare(lines) > 1500
+    lines = [_fg_line(rnd) for _ in range(1500)] + [_t_line(rnd) for _ in range(1000)]
+    assert compare(lines) > 900
 
 
 def test_mutated_lines_read_the_same() -> None:
     rnd = random.Random(32)
     base: list[Any] = [_fg_line(rnd) for _ in range(300)] + [_t_line(rnd) for _ in range(300)]
     base += _samples("fortigate")
-    lines = [mutate(rnd, rnd.choice(base)) for _ in range(3000)]
-    assert compare(lines) > 300
+    lines = [mutate(rnd, rnd.choice(base)) for _ in range(2000)]
+    assert compare(lines) > 200
 
 
 def test_a_line_auditd_reads_is_not_fortigates() -> None:
