@@ -19,7 +19,10 @@ setup(
         # logs: the syslog header, the access-log line and the key=value/CEF/netfilter/auditd splits
         Extension("nocsoc.collectors.logs._logfast",
                   ["nocsoc/collectors/logs/_logfast.c", "nocsoc/collectors/logs/_logfast_fw.c"],
-                  depends=["nocsoc/collectors/logs/_logfast_fw.h"], optional=True, extra_compile_args=_FLAGS),
+                  # (the files _logfast.c #includes: a change to one rebuilds it)
+                  depends=["nocsoc/collectors/logs/_logfast_fw.h", "nocsoc/collectors/logs/_logfast_cisco.c",
+                           "nocsoc/collectors/logs/_logfast_reader.c"],
+                  optional=True, extra_compile_args=_FLAGS),
         # windows: an EVTX record's decoded JSON -> the flat Sigma fields
         Extension("nocsoc.collectors.windows._winfast",
                   ["nocsoc/collectors/windows/_winfast.c", "nocsoc/collectors/windows/_winfields.c"],

@@ -44,6 +44,8 @@ SANITIZED_TESTS = ["tests/collectors/flows/test_fuzz.py", "tests/collectors/flow
                    "tests/collectors/flows/test_rollup.py", "tests/test_lineproto.py",
                    "tests/collectors/logs/test_logfast.py", "tests/collectors/logs/test_logfast_lines.py",
                    "tests/collectors/logs/test_logfast_cisco.py", "tests/collectors/logs/test_logfast_fw.py",
+                   "tests/collectors/logs/test_logfast_asa.py",
+                   "tests/collectors/logs/test_reader_fortigate.py",
                    "tests/collectors/logs/test_logfast_reader.py",
                    "tests/collectors/windows/test_winfast.py",
                    "tests/collectors/windows/test_record_fields.py",

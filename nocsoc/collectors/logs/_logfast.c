@@ -123,7 +123,7 @@ static PyObject *unquote(const char *s, Py_ssize_t n) {
 
 /* out[key] = val, consuming both references; val may be NULL (its error already set).
  * 0, or -1 with an error set. */
-static int set_pair(PyObject *out, PyObject *key, PyObject *val) {
+int set_pair(PyObject *out, PyObject *key, PyObject *val) {
     if (val == NULL) {
         Py_DECREF(key);
         return -1;

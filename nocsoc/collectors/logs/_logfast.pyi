@@ -1,5 +1,6 @@
 """Type stub of the C accelerator (_logfast.c): k=v and CEF splitters, the syslog header, whole lines."""
 
+from collections.abc import Callable
 from typing import Any, Literal
 
 def kv_pairs(text: str, comma: bool, /) -> dict[str, str] | None: ...
@@ -54,6 +55,15 @@ def fortigate_setup(cef_std: dict[str, str], /) -> None: ...
 def fortigate_cef(
     ext: dict[str, str], signature: str, name: str, /
 ) -> tuple[dict[str, Any], tuple[str, ...], tuple[str, ...], float | None, str | None] | None: ...
+def asa_setup(
+    by_id: dict[str, tuple[Any, int, tuple[int, ...]]], group: tuple[Any, int, tuple[int, ...]],
+    vpn: tuple[Any, int, tuple[int, ...]], ftd_ids: frozenset[str], ftd_map: dict[str, str],
+    outcome_ids: dict[str, str], success_words: frozenset[str], iana: dict[str, str],
+    assigned_nat: Callable[[str, str | None], str | None], subject_user: Callable[[str], str | None], /
+) -> None: ...
+def asa_line(
+    line: str, /
+) -> tuple[dict[str, Any], tuple[str, ...], tuple[str, ...]] | Literal[False] | None: ...
 def fortigate_line(
     line: str, /
 ) -> (tuple[dict[str, Any], tuple[str, ...], tuple[str, ...], float | None, str | None]

@@ -11,6 +11,8 @@
 /* _logfast.c: s[a:b] of ASCII text as a str; base.kv_pairs / kv_pairs_comma (args: text, comma) */
 PyObject *ascii_sub(const char *s, Py_ssize_t a, Py_ssize_t b);
 PyObject *kv_pairs(PyObject *self, PyObject *args);
+/* _logfast.c: out[key] = val, consuming both references (val NULL: its error set); 0 or -1 */
+int set_pair(PyObject *out, PyObject *key, PyObject *val);
 
 /* _logfast_fw.c */
 PyObject *fw_paloalto_setup(PyObject *self, PyObject *args);
@@ -27,6 +29,8 @@ PyObject *fw_sophos_line(PyObject *self, PyObject *msg);
 PyObject *fw_checkpoint_kv(PyObject *self, PyObject *text);
 PyObject *fw_checkpoint_cef(PyObject *self, PyObject *args);
 PyObject *fw_fortigate_cef(PyObject *self, PyObject *args);
+PyObject *fw_asa_setup(PyObject *self, PyObject *args);
+PyObject *fw_asa_line(PyObject *self, PyObject *msg);
 
 #define LOGFAST_FW_METHODS                                                                              \
     {"paloalto_setup", fw_paloalto_setup, METH_VARARGS,                                                 \
@@ -63,6 +67,12 @@ PyObject *fw_fortigate_cef(PyObject *self, PyObject *args);
     {"fortigate_cef", fw_fortigate_cef, METH_VARARGS,                                                   \
      "fortigate_cef(ext, signature, name) -> tuple | None: parse_fortigate's reading of a CEF line "   \
      "after parse_cef, as fortigate_line gives it."},                                                   \
+    {"asa_setup", fw_asa_setup, METH_VARARGS,                                                          \
+     "asa_setup(by_id, group, vpn, ftd_ids, ftd_map, outcome_ids, success_words, iana, assigned_nat, "  \
+     "subject_user): cisco_asa.py's patterns, tables and helpers, read once."},                        \
+    {"asa_line", fw_asa_line, METH_O,                                                                   \
+     "asa_line(msg) -> (fields, services, categories) | False | None: parse_asa's reading; False: "    \
+     "parse_asa gives None; None: Python reads it."},                                                   \
     {"fortigate_line", fw_fortigate_line, METH_O,                                                       \
      "fortigate_line(msg) -> tuple | False | None: parse_fortigate's reading of a key=value line as "  \
      "(fields, services, categories, time, host); False: not FortiGate's (parse_fortigate gives "     \

@@ -35,7 +35,7 @@ static const char *const EV_SLOTS[EV_N] = {"raw",    "fields", "host",   "time",
                                            "categories", "parser", "source", "route_key", "_low"};
 
 /* file-line plans by first character */
-enum { PLAN_NONE, PLAN_ACCESS, PLAN_ACCESS_AFTER_PALOALTO, PLAN_AUDIT };
+enum { PLAN_NONE, PLAN_ACCESS, PLAN_ACCESS_AFTER_PALOALTO, PLAN_AUDIT, PLAN_FORTIGATE, PLAN_AUDIT_THEN_FORTIGATE };
 
 #define RD_CACHE 256
 #define RD_MAX_TZ 16
@@ -59,7 +59,11 @@ typedef struct {
     Py_ssize_t off[EV_N];
     PyObject *default_host, *tz, *programs, *outputs, *file_outputs, *audit_state, *time_mod, *minute_epochs,
         *year_span, *zone_of, *zones, *protos, *cisco_svc, *sys_aaa, *cisco_routes, *ahead, *prefixes;
-    unsigned char plan[128], line_start[128], first[256];
+    /* Cisco ASA's header-less lines (`%ASA-6-302013: ...`): its tags, the markers and prefixes of
+     * the parsers ordered before it, its outputs; NULL: not read here */
+    PyObject *asa_tags, *asa_ahead, *asa_prefixes, *asa_outputs;
+    PyObject *fg_outputs; /* fortigate's outputs (its file lines' plans), or NULL */
+    unsigned char plan[128], line_start[128], first[256], asa_first[256];
     int cisco;
     PyObject *tzs[RD_MAX_TZ];
     int ntz;
@@ -82,6 +86,18 @@ static int rd_out_of(PyObject *t, rd_out *o) {
     }
     o->parser = PyTuple_GET_ITEM(t, 0), o->product = PyTuple_GET_ITEM(t, 1), o->services = PyTuple_GET_ITEM(t, 2);
     o->categories = PyTuple_GET_ITEM(t, 3), o->route_key = PyTuple_GET_ITEM(t, 4);
+    return 0;
+}
+
+/* the output of `outputs` whose services and categories are these: 1 (*o set), 0: none, -1 */
+static int rd_out_for(PyObject *outputs, PyObject *svc, PyObject *cat, rd_out *o) {
+    for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(outputs); k++) {
+        if (rd_out_of(PyTuple_GET_ITEM(outputs, k), o) < 0) return -1;
+        int a = PyObject_RichCompareBool(o->services, svc, Py_EQ);
+        int b = a > 0 ? PyObject_RichCompareBool(o->categories, cat, Py_EQ) : a;
+        if (a < 0 || b < 0) return -1;
+        if (a && b) return 1;
+    }
     return 0;
 }
 
@@ -338,25 +354,68 @@ static PyObject *rd_zone(Reader *r, PyObject *name) {
     return tz;
 }
 
-/* Dispatcher.leads("cisco", msg) for ASCII msg: no marker of a parser ordered before cisco in it,
- * none of their prefixes starting it */
-static int rd_leads(Reader *r, const char *m, Py_ssize_t n) {
-    Py_ssize_t np = PyTuple_GET_SIZE(r->prefixes), na = PyTuple_GET_SIZE(r->ahead);
+/* Dispatcher.leads(name, msg) for ASCII msg: no marker of a parser ordered before `name` in it
+ * (`ahead`, their first characters flagged in `first`), none of their `prefixes` starting it */
+static int rd_leads_of(const char *m, Py_ssize_t n, PyObject *ahead, PyObject *prefixes, const unsigned char *first) {
+    Py_ssize_t np = PyTuple_GET_SIZE(prefixes), na = PyTuple_GET_SIZE(ahead);
     for (Py_ssize_t k = 0; k < np; k++) {
-        PyObject *p = PyTuple_GET_ITEM(r->prefixes, k);
+        PyObject *p = PyTuple_GET_ITEM(prefixes, k);
         Py_ssize_t pn = PyUnicode_GET_LENGTH(p);
         if (pn <= n && memcmp(m, PyUnicode_DATA(p), (size_t)pn) == 0) return 0;
     }
     for (Py_ssize_t i = 0; i < n; i++) {
-        if (!r->first[(unsigned char)m[i]]) continue;
+        if (!first[(unsigned char)m[i]]) continue;
         for (Py_ssize_t k = 0; k < na; k++) {
-            PyObject *w = PyTuple_GET_ITEM(r->ahead, k);
+            PyObject *w = PyTuple_GET_ITEM(ahead, k);
             Py_ssize_t wn = PyUnicode_GET_LENGTH(w);
             const char *ws = (const char *)PyUnicode_DATA(w);
             if (ws[0] == m[i] && wn <= n - i && memcmp(m + i, ws, (size_t)wn) == 0) return 0;
         }
     }
     return 1;
+}
+
+static int rd_leads(Reader *r, const char *m, Py_ssize_t n) {
+    return rd_leads_of(m, n, r->ahead, r->prefixes, r->first);
+}
+
+/* LineParser.events' event for a header-less line starting with one of cisco_asa's tags (the
+ * general path: parse_line, then parse_syslog, which finds no header in it and keeps the whole
+ * line as the body, received now from `sender`; then the registry's candidates, cisco_asa's
+ * first when no parser ordered before it claims the line; then parse_asa, here its C twin),
+ * or None */
+static PyObject *rd_asa(Reader *r, PyObject *text, const char *s, Py_ssize_t n, PyObject *host, PyObject *source) {
+    int tagged = 0;
+    for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(r->asa_tags) && !tagged; k++) {
+        PyObject *w = PyTuple_GET_ITEM(r->asa_tags, k);
+        Py_ssize_t wn = PyUnicode_GET_LENGTH(w);
+        tagged = wn <= n && memcmp(s, PyUnicode_DATA(w), (size_t)wn) == 0;
+    }
+    if (!tagged || !rd_leads_of(s, n, r->asa_ahead, r->asa_prefixes, r->asa_first)) Py_RETURN_NONE;
+    PyObject *got = fw_asa_line(NULL, text);
+    if (got == NULL) return NULL;
+    if (!PyTuple_Check(got)) { /* False (parse_asa gives None: another parser reads it) or None */
+        Py_DECREF(got);
+        Py_RETURN_NONE;
+    }
+    PyObject *fields = PyTuple_GET_ITEM(got, 0), *svc = PyTuple_GET_ITEM(got, 1), *cat = PyTuple_GET_ITEM(got, 2);
+    rd_out o;
+    int found = rd_out_for(r->asa_outputs, svc, cat, &o);
+    if (found < 0) goto fail;
+    if (!found) { /* a logsource the spec does not declare: Python's event says what it is */
+        Py_DECREF(got);
+        Py_RETURN_NONE;
+    }
+    PyObject *now = PyObject_CallMethodNoArgs(r->time_mod, S_time); /* parse_syslog's time.time() */
+    double t = now != NULL ? PyFloat_AsDouble(now) : -1.0;
+    Py_XDECREF(now);
+    if (now == NULL || (t == -1.0 && PyErr_Occurred())) goto fail;
+    PyObject *ev = rd_event(r, text, Py_NewRef(fields), host, t, &o, source);
+    Py_DECREF(got);
+    return ev;
+fail:
+    Py_DECREF(got);
+    return NULL;
 }
 
 /* LineParser._cisco_syslog's event, or None */
@@ -440,6 +499,30 @@ fail:
     return NULL;
 }
 
+/* parse_line's event for a file line whose first parser is fortigate's (fortigate_line's reading:
+ * fields, services, categories, time, host), when the line says its time; None otherwise (the
+ * receive time parse_line would take is datetime.now(), which the Python path reads) */
+static PyObject *rd_fortigate(Reader *r, PyObject *text, PyObject *source) {
+    if (r->fg_outputs == NULL) Py_RETURN_NONE;
+    PyObject *got = fw_fortigate_line(NULL, text);
+    if (got == NULL) return NULL;
+    rd_out o;
+    int found = 0;
+    if (PyTuple_Check(got) && PyTuple_GET_SIZE(got) == 5 && PyFloat_CheckExact(PyTuple_GET_ITEM(got, 3)))
+        found = rd_out_for(r->fg_outputs, PyTuple_GET_ITEM(got, 1), PyTuple_GET_ITEM(got, 2), &o);
+    if (found <= 0) { /* False, None, no time, or a logsource the spec does not declare */
+        Py_DECREF(got);
+        if (found < 0) return NULL;
+        Py_RETURN_NONE;
+    }
+    PyObject *host = PyTuple_GET_ITEM(got, 4); /* p.host or the input's default */
+    if (!PyUnicode_Check(host) || PyUnicode_GET_LENGTH(host) == 0) host = r->default_host;
+    PyObject *ev = rd_event(r, text, Py_NewRef(PyTuple_GET_ITEM(got, 0)), host,
+                            PyFloat_AS_DOUBLE(PyTuple_GET_ITEM(got, 3)), &o, source);
+    Py_DECREF(got);
+    return ev;
+}
+
 /* Reader.event(text, sender, source, network) -> LogEvent | None: LineParser.events' one event
  * (received now) for the lines read here; None: the Python path reads the line */
 static PyObject *reader_event(Reader *r, PyObject *const *args, Py_ssize_t nargs) {
@@ -489,11 +572,17 @@ static PyObject *reader_event(Reader *r, PyObject *const *args, Py_ssize_t nargs
             return ev;
         }
         if (got == 2 && c == '<' && r->cisco) return rd_cisco(r, text, s, n, sender, source);
+        if (got == 2 && r->asa_tags != NULL) /* (the host: parse_line's default, a network message's sender) */
+            return rd_asa(r, text, s, n, network && PyUnicode_GET_LENGTH(sender) > 0 ? sender : r->default_host,
+                          source);
         Py_RETURN_NONE;
     }
     /* a file line: parse_line's first parser for its first character */
     int plan = c < 128 ? r->plan[c] : PLAN_NONE;
     if (plan == PLAN_NONE || s[n - 1] == '\n' || s[n - 1] == '\r') Py_RETURN_NONE;
+    if (plan == PLAN_AUDIT_THEN_FORTIGATE) /* parse_audit's first refusal: no `msg=audit(` */
+        plan = has(s, n, "msg=audit(") ? PLAN_AUDIT : PLAN_FORTIGATE;
+    if (plan == PLAN_FORTIGATE) return rd_fortigate(r, text, source);
     if (plan == PLAN_ACCESS || plan == PLAN_ACCESS_AFTER_PALOALTO) {
         /* paloalto.parse_paloalto's first refusal: an access line starting with a digit */
         if (plan == PLAN_ACCESS_AFTER_PALOALTO &&
@@ -546,6 +635,11 @@ static int reader_traverse(Reader *r, visitproc visit, void *arg) {
     Py_VISIT(r->cisco_routes);
     Py_VISIT(r->ahead);
     Py_VISIT(r->prefixes);
+    Py_VISIT(r->asa_tags);
+    Py_VISIT(r->asa_ahead);
+    Py_VISIT(r->asa_prefixes);
+    Py_VISIT(r->asa_outputs);
+    Py_VISIT(r->fg_outputs);
     for (int k = 0; k < r->ntz; k++) Py_VISIT(r->tzs[k]);
     return 0;
 }
@@ -569,6 +663,11 @@ static int reader_clear(Reader *r) {
     Py_CLEAR(r->cisco_routes);
     Py_CLEAR(r->ahead);
     Py_CLEAR(r->prefixes);
+    Py_CLEAR(r->asa_tags);
+    Py_CLEAR(r->asa_ahead);
+    Py_CLEAR(r->asa_prefixes);
+    Py_CLEAR(r->asa_outputs);
+    Py_CLEAR(r->fg_outputs);
     for (int k = 0; k < r->ntz; k++) Py_CLEAR(r->tzs[k]);
     r->ntz = 0;
     return 0;
@@ -599,17 +698,44 @@ static int reader_init(Reader *r, PyObject *args, PyObject *kw) {
     static char *names[] = {"event_type", "default_host", "tz", "programs", "outputs", "file_plans",
                             "file_outputs", "audit_state", "time_module", "minute_epochs", "year_span",
                             "cisco", "zone_of", "protos", "cisco_svc", "sys_aaa", "cisco_routes", "ahead",
-                            "prefixes", NULL};
+                            "prefixes", "asa", "fortigate", NULL};
     PyObject *ev_type, *default_host, *tz, *programs, *outputs, *plans, *file_outputs, *audit_state, *time_mod,
-        *minute_epochs, *year_span, *zone_of, *protos, *cisco_svc, *sys_aaa, *cisco_routes, *ahead, *prefixes;
+        *minute_epochs, *year_span, *zone_of, *protos, *cisco_svc, *sys_aaa, *cisco_routes, *ahead, *prefixes,
+        *asa = Py_None, *fortigate = Py_None;
     int cisco;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!UOO!O!O!O!OOOOpOO!O!OO!O!O!", names, &PyType_Type, &ev_type,
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!UOO!O!O!O!OOOOpOO!O!OO!O!O!|OO", names, &PyType_Type, &ev_type,
                                      &default_host, &tz, &PyDict_Type, &programs, &PyTuple_Type, &outputs,
                                      &PyDict_Type, &plans, &PyTuple_Type, &file_outputs, &audit_state, &time_mod,
                                      &minute_epochs, &year_span, &cisco, &zone_of, &PyDict_Type, &protos,
                                      &PyDict_Type, &cisco_svc, &sys_aaa, &PyDict_Type, &cisco_routes, &PyTuple_Type,
-                                     &ahead, &PyTuple_Type, &prefixes))
+                                     &ahead, &PyTuple_Type, &prefixes, &asa, &fortigate))
         return -1;
+    if (fortigate != Py_None && !PyTuple_Check(fortigate)) {
+        PyErr_SetString(PyExc_TypeError, "Reader: fortigate is a tuple of outputs or None");
+        return -1;
+    }
+    PyObject *asa_parts[4] = {NULL, NULL, NULL, NULL};
+    if (asa != Py_None) { /* (tags, ahead, prefixes, outputs): tuples of ASCII text, then of outputs */
+        if (!PyTuple_Check(asa) || PyTuple_GET_SIZE(asa) != 4) {
+            PyErr_SetString(PyExc_TypeError, "Reader: asa is (tags, ahead, prefixes, outputs) or None");
+            return -1;
+        }
+        for (int k = 0; k < 4; k++) {
+            PyObject *t = PyTuple_GET_ITEM(asa, k);
+            if (!PyTuple_Check(t)) {
+                PyErr_SetString(PyExc_TypeError, "Reader: asa's parts are tuples");
+                return -1;
+            }
+            for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(t) && k < 3; i++) {
+                PyObject *w = PyTuple_GET_ITEM(t, i);
+                if (!PyUnicode_Check(w) || !PyUnicode_IS_ASCII(w) || PyUnicode_GET_LENGTH(w) == 0) {
+                    PyErr_SetString(PyExc_TypeError, "Reader: markers and prefixes are non-empty ASCII text");
+                    return -1;
+                }
+            }
+            asa_parts[k] = t;
+        }
+    }
     PyTypeObject *tp = (PyTypeObject *)ev_type;
     if (!PyType_HasFeature(tp, Py_TPFLAGS_HEAPTYPE) || tp->tp_dictoffset != 0 || tp->tp_alloc == NULL) {
         PyErr_SetString(PyExc_TypeError, "Reader: the event type must be a class with __slots__");
@@ -632,7 +758,7 @@ static int reader_init(Reader *r, PyObject *args, PyObject *kw) {
         }
         Py_UCS4 ch = PyUnicode_READ_CHAR(key, 0);
         long p = PyLong_AsLong(value);
-        if (ch < 128) r->line_start[ch] = 1, r->plan[ch] = (unsigned char)(p >= 0 && p <= PLAN_AUDIT ? p : 0);
+        if (ch < 128) r->line_start[ch] = 1, r->plan[ch] = (unsigned char)(p >= 0 && p <= PLAN_AUDIT_THEN_FORTIGATE ? p : 0);
     }
     memset(r->first, 0, sizeof r->first);
     for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(ahead) + PyTuple_GET_SIZE(prefixes); k++) {
@@ -644,6 +770,9 @@ static int reader_init(Reader *r, PyObject *args, PyObject *kw) {
         }
         if (k < PyTuple_GET_SIZE(ahead)) r->first[(unsigned char)PyUnicode_READ_CHAR(w, 0)] = 1;
     }
+    memset(r->asa_first, 0, sizeof r->asa_first);
+    for (Py_ssize_t k = 0; asa_parts[1] != NULL && k < PyTuple_GET_SIZE(asa_parts[1]); k++)
+        r->asa_first[(unsigned char)PyUnicode_READ_CHAR(PyTuple_GET_ITEM(asa_parts[1], k), 0)] = 1;
     reader_clear(r);
     r->ev_type = (PyTypeObject *)Py_NewRef(ev_type);
     r->default_host = Py_NewRef(default_host), r->tz = Py_NewRef(tz), r->programs = Py_NewRef(programs);
@@ -653,6 +782,9 @@ static int reader_init(Reader *r, PyObject *args, PyObject *kw) {
     r->zone_of = Py_NewRef(zone_of), r->protos = Py_NewRef(protos), r->cisco_svc = Py_NewRef(cisco_svc);
     r->sys_aaa = Py_NewRef(sys_aaa), r->cisco_routes = Py_NewRef(cisco_routes);
     r->ahead = Py_NewRef(ahead), r->prefixes = Py_NewRef(prefixes);
+    r->asa_tags = Py_XNewRef(asa_parts[0]), r->asa_ahead = Py_XNewRef(asa_parts[1]);
+    r->asa_prefixes = Py_XNewRef(asa_parts[2]), r->asa_outputs = Py_XNewRef(asa_parts[3]);
+    r->fg_outputs = fortigate != Py_None ? Py_NewRef(fortigate) : NULL;
     r->zones = PyDict_New();
     if (r->zones == NULL) return -1;
     r->cisco = cisco;

@@ -14,6 +14,11 @@ turns a C path off rather than making it wrong:
 - a file line is read in C only when the parsers its first character is tried with begin with
   the access-log parser (or Palo Alto's, whose refusal of a line starting with a digit the C
   repeats, then it) or with auditd's (its per-input state is the one the Python path uses);
+- a file line whose first parser is fortigate's (or auditd's, which refuses a line without
+  `msg=audit(`, then fortigate's) is read by fortigate's C twin when it names its own time;
+- a header-less line starting with a cisco_asa tag (`%ASA-6-302013: ...`: parse_syslog keeps
+  it whole as the body) is read in C only while cisco_asa's parse is parse_asa with its C twin
+  on, and only when no parser ordered before it has a marker or prefix in the line;
 - LogEvent's slots must be the ones the C fills (it builds events as `__init__` does).
 """
 
@@ -24,7 +29,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from nocsoc.collectors.logs import syslog, zones
-from nocsoc.collectors.logs.parsers import auditd, base, cisco_ios, paloalto, web
+from nocsoc.collectors.logs.parsers import auditd, base, cisco_asa, cisco_ios, fortigate, paloalto, web
 from nocsoc.collectors.logs.parsers.registry import ParserSpec
 from nocsoc.events import LogEvent
 from nocsoc.logsources import LogSource
@@ -42,6 +47,7 @@ _SLOTS = {"raw", "fields", "host", "time", "product", "services", "categories", 
           "route_key", "_low", "origin"}
 # _logfast_reader.c's file-line plans
 _PLAN_ACCESS, _PLAN_ACCESS_AFTER_PALOALTO, _PLAN_AUDIT = 1, 2, 3
+_PLAN_FORTIGATE, _PLAN_AUDIT_THEN_FORTIGATE = 4, 5
 
 Output = tuple[str, str | None, tuple[str, ...], tuple[str, ...], tuple[Any, ...]]
 
@@ -90,6 +96,23 @@ def _logsource(spec: ParserSpec, services: tuple[str, ...], categories: tuple[st
     return None
 
 
+def _asa(d: Any) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[Output, ...]] | None:
+    """What the reader needs to read cisco_asa's header-less lines (`%ASA-6-302013: ...`): the
+    spec's `%` tags (a line starting with one holds its marker), the markers and prefixes of the
+    parsers ordered before it, and its outputs; None while its parse is not parse_asa with the
+    C twin on."""
+    entry = d.by_name.get("cisco_asa")
+    if entry is None or entry[0] is not cisco_asa.parse_asa or cisco_asa._c_asa is None:
+        return None
+    spec = entry[2]
+    tags = tuple(m for m in spec.markers if m.startswith("%") and m.isascii())
+    markers, prefixes = d.ahead("cisco_asa")
+    # (a non-ASCII marker or prefix can never be in an ASCII line)
+    outputs = tuple(_output(spec.name, ls) for ls in spec.logsources)
+    ascii_markers = tuple(w for w in markers if w and w.isascii())
+    return tags, ascii_markers, tuple(w for w in prefixes if w and w.isascii()), outputs
+
+
 def make(lp: LineParser) -> Any:
     """The C reader of `lp`, or None when the extension is not built or the registry, the
     parsers or LogEvent are not what the C was written for."""
@@ -103,6 +126,7 @@ def make(lp: LineParser) -> Any:
     audit_state: Any = None
     access_out: Output | None = None
     audit_outs: tuple[Output | None, Output | None] = (None, None)
+    fg_spec: ParserSpec | None = None
     for ch, entries in d.by_line_start.items():
         first, spec0, plan = entries[0][0], entries[0][2], 0
         if first is web.parse_access:
@@ -117,6 +141,11 @@ def make(lp: LineParser) -> Any:
             proc = _logsource(spec0, ("auditd",), ("process_creation",))
             audit_outs = (_output(spec0.name, plain) if plain else None,
                           _output(spec0.name, proc) if proc else None)
+        fg = fortigate._c_fortigate is not None  # (fortigate_line is what the C reader calls)
+        if fg and first is fortigate.parse_fortigate:
+            plan, fg_spec = _PLAN_FORTIGATE, spec0
+        elif fg and plan == _PLAN_AUDIT and len(entries) > 1 and entries[1][0] is fortigate.parse_fortigate:
+            plan, fg_spec = _PLAN_AUDIT_THEN_FORTIGATE, entries[1][2]
         if plan in (_PLAN_ACCESS, _PLAN_ACCESS_AFTER_PALOALTO):  # (parse_access's file lines: no app)
             spec = entries[0 if plan == _PLAN_ACCESS else 1][2]
             web_ls = _logsource(spec, (), ("webserver",))
@@ -125,6 +154,7 @@ def make(lp: LineParser) -> Any:
             else:
                 access_out = _output(spec.name, web_ls)
         plans[ch] = plan
+    fg_outputs = None if fg_spec is None else tuple(_output(fg_spec.name, ls) for ls in fg_spec.logsources)
     cisco = d.by_name.get("cisco")
     cisco_on = cisco is not None and cisco[0] is cisco_ios.parse_cisco and _cisco_ok()
     markers, prefixes = d.ahead("cisco") if cisco_on else ((), ())
@@ -139,4 +169,5 @@ def make(lp: LineParser) -> Any:
         year_span=syslog.year_span, cisco=cisco_on,
         zone_of=functools.partial(zones.zone, names=lp.zone_names), protos=dict(base.IANA_PROTO),
         cisco_svc=dict(cisco_ios._CISCO_SVC), sys_aaa=tuple(cisco_ios._SYS_AAA), cisco_routes=_cisco_routes(),
-        ahead=tuple(w for w in markers if w), prefixes=tuple(w for w in prefixes if w))
+        ahead=tuple(w for w in markers if w), prefixes=tuple(w for w in prefixes if w), asa=_asa(d),
+        fortigate=fg_outputs)

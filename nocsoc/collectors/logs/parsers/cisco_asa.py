@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Callable
+from typing import Any, Literal
 
-from nocsoc.collectors.logs.parsers.base import Parsed, digits, is_ip, transport
+from nocsoc.collectors.logs.parsers.base import IANA_PROTO, Parsed, digits, is_ip, transport
 from nocsoc.collectors.logs.parsers.registry import ParserSpec
 from nocsoc.logsources import LogSource
 
@@ -182,6 +184,7 @@ _FTD_MAP = {
 }
 _LOGIN_KINDS = {"login", "logout", "command", "config", "vpn"}
 _FIREWALL_KINDS = {"deny", "acl", "conn", "nat", "route"}
+_FTD_IDS = frozenset({"430001", "430002", "430003", "430004", "430005"})  # `Key: value` events
 
 
 def _ftd_connection(text: str, fields: dict[str, object]) -> None:
@@ -214,6 +217,24 @@ def _canonical(ip: str) -> str:
         return ip
 
 
+def _assigned_nat(text: str, src: str | None) -> str | None:
+    """722051's `IPv4 Address <a> IPv6 address <b> assigned`: the pool's address (the first set of
+    the two) as the source's translated address, when it is an address other than `src`."""
+    ma = _ASSIGNED.search(text)
+    if ma is None:
+        return None
+    assigned = next((a for a in (ma["v4"], ma["v6"]) if a not in ("", "0.0.0.0", "::")), None)
+    if assigned and assigned != src and is_ip(assigned):
+        return _canonical(assigned)
+    return None
+
+
+def _subject_user(text: str) -> str | None:
+    """The CN of a certificate's `subject name: ` (the user ASA takes from it by default)."""
+    mc = _SUBJECT_CN.search(text)
+    return mc["cn"].strip() if mc is not None else None
+
+
 def _user(v: str | None) -> str | None:
     """An idfw `DOMAIN\\user` or `user@domain` as the bare user name."""
     if not v or v in ("*****", "LOCAL", "?"):
@@ -226,6 +247,10 @@ def _user(v: str | None) -> str | None:
 
 
 def parse_asa(msg: str, app: str = "", state: object = None) -> Parsed | None:
+    if _c_asa is not None and (got := _c_asa(msg)) is not None:
+        if got is False:
+            return None
+        return Parsed("cisco_asa", got[0], "cisco", got[1], got[2])
     m = _TAG.search(msg)
     fields: dict[str, object] = {}
     kind = ""
@@ -246,7 +271,7 @@ def parse_asa(msg: str, app: str = "", state: object = None) -> Parsed | None:
         mm = got[0].search(text)
         if mm is not None:
             gd, kind = mm.groupdict(), got[1]
-    elif msg_id in ("430002", "430003", "430004", "430005", "430001"):
+    elif msg_id in _FTD_IDS:
         _ftd_connection(text, fields)
         kind = "conn"
     if not gd and kind != "conn":
@@ -285,12 +310,10 @@ def parse_asa(msg: str, app: str = "", state: object = None) -> Parsed | None:
         fields["user"] = user
     if gd.get("group"):
         fields["group"] = gd["group"]
-        if kind == "vpn" and "assigned" in text and (ma := _ASSIGNED.search(text)):
-            assigned = next((a for a in (ma["v4"], ma["v6"]) if a not in ("", "0.0.0.0", "::")), None)
-            if assigned and assigned != src and is_ip(assigned):
-                fields["source.nat.ip"] = _canonical(assigned)
-    if "user" not in fields and "subject name: " in text and (mc := _SUBJECT_CN.search(text)):
-        fields["user"] = mc["cn"].strip()
+        if kind == "vpn" and "assigned" in text and (nat := _assigned_nat(text, src)) is not None:
+            fields["source.nat.ip"] = nat
+    if "user" not in fields and "subject name: " in text and (cn := _subject_user(text)) is not None:
+        fields["user"] = cn
     if gd.get("acl"):
         fields["acl"] = gd["acl"]
     act = gd.get("act")
@@ -311,6 +334,39 @@ def parse_asa(msg: str, app: str = "", state: object = None) -> Parsed | None:
     categories = ("firewall",) if kind in _FIREWALL_KINDS else ()
     return Parsed("cisco_asa", fields, "cisco", services, categories)
 
+
+# the group names and kind flags _logfast_fw.c's asa_line reads (its AG_* and AK_* enums)
+_C_GROUPS = ("src", "dst", "sport", "dport", "sif", "dif", "proto", "snat", "dnat", "bytes", "user", "suser",
+             "suser2", "duser", "group", "acl", "act", "svc", "res")
+
+
+def _c_entry(rx: re.Pattern[str], kind: str) -> tuple[re.Pattern[str], int, tuple[int, ...]]:
+    """(pattern, kind flags, each _C_GROUPS name's group index or -1) for asa_line."""
+    flags = ((1 if kind in _LOGIN_KINDS else 0) | (2 if kind in _FIREWALL_KINDS else 0)
+             | (4 if kind == "deny" else 0) | (8 if kind in ("acl", "conn", "nat") else 0)
+             | (16 if kind == "conn" else 0) | (32 if kind == "vpn" else 0))
+    return rx, flags, tuple(rx.groupindex.get(name, -1) for name in _C_GROUPS)
+
+
+def _c_setup() -> Callable[[str], tuple[Any, ...] | Literal[False] | None] | None:
+    """parse_asa's C twin (_logfast_fw.c's asa_line) with this module's patterns and tables, or
+    None when the extension is not built. Every pattern must have named groups (parse_asa's
+    `not gd` is then "no match", as the twin reads it)."""
+    try:
+        from nocsoc.collectors.logs import _logfast
+    except ImportError:
+        return None
+    if not hasattr(_logfast, "asa_line") or not all(rx.groupindex for rx, _ in _COMPILED.values()):
+        return None
+    outcome = {**{i: "success" for i in _SUCCEEDED_IDS}, **{i: "failure" for i in _FAILED_IDS}}
+    by_id = {k: _c_entry(rx, kind) for k, (rx, kind) in _COMPILED.items()}
+    _logfast.asa_setup(by_id, _c_entry(_GROUP, "vpn"), _c_entry(_COMPILED["113019"][0], "vpn"), _FTD_IDS,
+                       _FTD_MAP, outcome, frozenset(_SUCCESS_WORDS), IANA_PROTO, _assigned_nat, _subject_user)
+    return _logfast.asa_line
+
+
+# parse_asa's reading in C for printable ASCII lines (None: not built, or tests forcing it off)
+_c_asa = _c_setup()
 
 PARSERS = [
     ParserSpec(
