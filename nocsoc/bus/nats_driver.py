@@ -25,6 +25,7 @@ import nats.errors
 import nats.js.errors
 from nats.js import api
 
+from nocsoc.bus import natsio
 from nocsoc.bus import partition as names
 from nocsoc.bus.config import BusConfig
 from nocsoc.bus.permissions import denied, permission_line
@@ -44,6 +45,7 @@ DUPLICATE_WINDOW_S = 600.0
 READ_BUFFER_BYTES = 1 << 20
 if getattr(nats.aio.client, "DEFAULT_BUFFER_SIZE", READ_BUFFER_BYTES) < READ_BUFFER_BYTES:
     nats.aio.client.DEFAULT_BUFFER_SIZE = READ_BUFFER_BYTES
+natsio.install_commands()  # each published payload copied once less (see natsio)
 _LIMIT_CODES = {10077, 10078, 10047}  # maximum messages / bytes exceeded, insufficient resources
 
 
@@ -152,6 +154,7 @@ class NatsTransport:
             cause = last if last is not None and (isinstance(exc, TimeoutError) or _telling(last)) else exc
             why = connect_failure(cause, self.config.tls is not None)
             raise BusError(f"bus {', '.join(servers)}: cannot connect ({why})") from None
+        natsio.install(self.nc)  # each payload copied once (see natsio)
         self.js = self.nc.jetstream(timeout=self.config.publish_timeout_s)
 
     async def _error(self, exc: Exception) -> None:
