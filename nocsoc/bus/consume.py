@@ -199,16 +199,16 @@ class PartitionRunner:
         node kill, and past the 90 s of test_nats_node_killed now and then (2026-12-07)."""
         every = self.config.lease_ttl_s / 4
         beat: asyncio.Task[None] | None = None
-        renewing: dict[int, asyncio.Task[None]] = {}
+        renewing: dict[int, asyncio.Task[None]] = {}  # by id(lease): one in flight per lease
         try:
             while not self._stop.is_set():
                 if self._connected:
                     if beat is None or beat.done():
                         beat = asyncio.ensure_future(self._beat())
-                    for p, lease in list(self._leases.items()):
-                        t = renewing.get(p)
-                        if t is None or t.done():  # one in flight per lease (compare-and-set)
-                            renewing[p] = asyncio.ensure_future(self._keep(lease))
+                    renewing = {k: t for k, t in renewing.items() if not t.done()}
+                    for lease in list(self._leases.values()):
+                        if id(lease) not in renewing:
+                            renewing[id(lease)] = asyncio.ensure_future(self._keep(lease))
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stop.wait(), every)
         finally:
