@@ -35,6 +35,10 @@ from nocsoc.schema.selfmetrics import BUS_PUBLISH
 log = logging.getLogger(__name__)
 
 RECONNECT_EVERY_S = 2.0
+# a replay that failed is tried again after this: while a NATS node's streams elect new leaders
+# a publish fails at once ("no responders"), and a retry every round (~5 ms) was ~40 failed
+# requests and warnings a second at a cluster busy electing
+REPLAY_RETRY_S = 0.5
 CONCURRENT_PUBLISHES = 64
 # bytes published before waiting for their acknowledgements: within nats-py's pending buffer
 # (2 MB), whose overflow forces a flush per publish; more only grows the copies in flight
@@ -100,6 +104,7 @@ class BusPublisher:
         self._stop: asyncio.Event | None = None
         self.connected = False
         self._next_connect = 0.0
+        self._next_replay = 0.0
         self._publishing = False
         self._said_unreachable = False
         # bus.batch_bytes, lowered to what the server takes (a message larger than its
@@ -326,7 +331,7 @@ class BusPublisher:
 
     async def _round(self) -> None:
         taken, acked = self._take()
-        if self.connected and self.buffer:
+        if self.connected and self.buffer and time.monotonic() >= self._next_replay:
             await self._replay()
         await self._round_acked(acked)
         todo = []
@@ -447,6 +452,7 @@ class BusPublisher:
                 await self._publish(subj, msg_id, data)
             except PublishFailed as exc:
                 log.warning("bus: replay paused: %s", exc)
+                self._next_replay = time.monotonic() + REPLAY_RETRY_S
                 return
             kind = subj.split(".")[1] if subj.count(".") >= 2 else ""
             c = self.counters.get(kind)
