@@ -73,9 +73,22 @@ def rendezvous_owner(partition: int, members: list[str]) -> str | None:
 
 
 @dataclass
+class Lease:
+    """A partition's lease, from its taking (renewed by the keeper from then on) to its release."""
+
+    partition: int
+    name: str
+    rev: int
+    # one update at a time (compare-and-set on `rev`): the keeper's renewals, the commit's fence,
+    # the release
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    lost: str | None = None  # found taken or lapsed: the loop drops the partition
+
+
+@dataclass
 class Held:
     partition: int
-    lease_rev: int
+    lease: Lease
     reader: PartitionReader
     expect: int  # the next stream sequence to hand over
     resynced_at: int = 0  # `expect` when the consumer was last restarted for a jump
@@ -95,10 +108,15 @@ class PartitionRunner:
         self.transport = transport
         self.handler = handler
         self.member = member
+        # what the leases hold: the member and this runner's start, so that a renewal whose reply
+        # was lost (the write went through) is told from another holder, even a later process
+        # of the same member name
+        self.owner = f"{member}#{time.time_ns():x}"
         self.clock = clock
         self.counters = Counters(BUS_CONSUME, {"kind": kind})
         self._decode: Callable[[bytes], Sequence[Record]] = getattr(handler, "decode_message", decode)
         self.held: dict[int, Held] = {}
+        self._leases: dict[int, Lease] = {}  # held, and being taken
         self._stop = asyncio.Event()
         self._loop: LoopThread | None = None
         self._task: concurrent.futures.Future[None] | None = None
@@ -160,22 +178,112 @@ class PartitionRunner:
                     log.warning("bus %s p%d: last commit failed: %s", self.kind, h.partition, exc)
                 self.handler.release(h.partition)
                 await h.reader.close()
-                await self.transport.release(self._lease(h.partition), h.lease_rev)
+                await self._release(h.lease)
             self.held.clear()
         await self.transport.close()
 
     def _lease(self, p: int) -> str:
         return f"{self.kind}.p{p:03d}"
 
+    # --- leases ----------------------------------------------------------------------------------
+
+    async def _keep_leases(self) -> None:
+        """Heartbeat and renew the leases held (and being taken) every lease_ttl_s / 4, beside
+        the loop rather than in it, each renewal on its own.
+
+        Why: after a NATS node's death the cluster elects new leaders for a while, and a call
+        that needs one (a consumer created for a partition taken, a commit) waits up to the
+        request timeout. Renewed from the loop, behind such calls, the leases lapsed (the test's
+        TTL is the request timeout), the partitions were dropped and taken again, each take
+        creating a consumer that waited in turn: 40-80 s of partitions passed around after a
+        node kill, and past the 90 s of test_nats_node_killed now and then (2026-12-07)."""
+        every = self.config.lease_ttl_s / 4
+        beat: asyncio.Task[None] | None = None
+        renewing: dict[int, asyncio.Task[None]] = {}  # by id(lease): one in flight per lease
+        try:
+            while not self._stop.is_set():
+                if self._connected:
+                    if beat is None or beat.done():
+                        beat = asyncio.ensure_future(self._beat())
+                    renewing = {k: t for k, t in renewing.items() if not t.done()}
+                    for lease in list(self._leases.values()):
+                        if id(lease) not in renewing:
+                            renewing[id(lease)] = asyncio.ensure_future(self._keep(lease))
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), every)
+        finally:
+            for t in [beat, *renewing.values()]:
+                if t is not None and not t.done():
+                    t.cancel()
+            await asyncio.gather(*[t for t in [beat, *renewing.values()] if t is not None],
+                                 return_exceptions=True)
+
+    async def _beat(self) -> None:
+        try:
+            await asyncio.wait_for(self.transport.heartbeat(self.kind, self.member), self._call_timeout)
+        except Exception as exc:  # the next beat is in lease_ttl_s / 4
+            log.debug("bus %s: heartbeat: %s", self.kind, exc)
+
+    async def _keep(self, lease: Lease) -> None:
+        try:
+            await self._renew(lease)
+        except LeaseLost as exc:
+            lease.lost = str(exc)
+        except Exception as exc:  # timed out (a leader being elected): the next try is soon
+            log.debug("bus %s: renewing %s: %s", self.kind, lease.name, exc)
+
+    @property
+    def _call_timeout(self) -> float:
+        """A lease call's bound: half the time to live, so that one lost call leaves time for
+        another before the lease lapses."""
+        return self.config.lease_ttl_s / 2
+
+    async def _renew(self, lease: Lease) -> None:
+        """Renew `lease` (LeaseLost: another holder has it, it lapsed, or it was let go)."""
+        async with lease.lock:
+            if lease.lost is not None:
+                raise LeaseLost(lease.lost)
+            try:
+                lease.rev = await asyncio.wait_for(
+                    self.transport.renew(lease.name, self.owner, lease.rev), self._call_timeout)
+            except LeaseLost as exc:
+                lease.lost = str(exc)
+                raise
+
+    def _forget(self, lease: Lease, why: str) -> None:
+        """`lease` is no longer renewed (dropped or released): a renewal or fence after this
+        is LeaseLost."""
+        if self._leases.get(lease.partition) is lease:
+            del self._leases[lease.partition]
+        if lease.lost is None:
+            lease.lost = why
+
+    async def _release(self, lease: Lease) -> None:
+        if self._leases.get(lease.partition) is lease:
+            del self._leases[lease.partition]
+        async with lease.lock:  # after a renewal in flight, with its revision
+            if lease.lost is None:
+                lease.lost = f"lease {lease.name}: released"
+                await self.transport.release(lease.name, lease.rev)
+
     # --- the loop --------------------------------------------------------------------------------
 
     async def _run(self) -> None:
+        keeper = asyncio.ensure_future(self._keep_leases())
+        try:
+            await self._loop_partitions()
+        finally:
+            self._stop.set()
+            await asyncio.gather(keeper, return_exceptions=True)
+
+    async def _loop_partitions(self) -> None:
         next_membership = 0.0
         while not self._stop.is_set():
             if not await self._connect():
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stop.wait(), 2.0)
                 continue
+            await self._drop_lost()
             now = time.monotonic()
             if now >= next_membership:
                 try:
@@ -203,47 +311,58 @@ class PartitionRunner:
                 if time.monotonic() - h.last_commit >= COMMIT_EVERY_S:
                     await self._commit_or_drop(h)
 
+    async def _drop_lost(self) -> None:
+        for h in list(self.held.values()):
+            if h.lease.lost is not None and self.held.get(h.partition) is h:
+                log.warning("bus %s p%d: %s; dropping the partition", self.kind, h.partition, h.lease.lost)
+                self.counters.add("lost_leases")
+                await self._drop(h, release=False)
+
     async def _membership(self) -> None:
-        await self.transport.heartbeat(self.kind, self.member)
         members = await self.transport.members(self.kind)
         if self.member not in members:
             members.append(self.member)
         mine = {p for p in range(self.partitions) if rendezvous_owner(p, members) == self.member}
         for p, h in list(self.held.items()):
-            try:
-                h.lease_rev = await self.transport.renew(self._lease(p), self.member, h.lease_rev)
-            except LeaseLost:
-                log.warning("bus %s p%d: lease taken by another process", self.kind, p)
-                self.counters.add("lost_leases")
-                await self._drop(h, release=False)
-                continue
-            if p not in mine:
+            if p not in mine and self.held.get(p) is h:
                 self.handler.drain()
                 await self._commit_or_drop(h)
                 if self.held.get(p) is h:
                     await self._drop(h, release=True)
                     self.counters.add("released")
         for p in sorted(mine - self.held.keys()):
-            rev = await self.transport.acquire(self._lease(p), self.member)
+            rev = await self.transport.acquire(self._lease(p), self.owner)
             if rev is None:
                 continue  # its owner has not let go yet (or died and the lease has not expired)
+            # renewed by the keeper from now on: reading the commit and creating the consumer
+            # may take longer than the lease lives while the cluster elects leaders
+            lease = self._leases[p] = Lease(p, self._lease(p), rev)
             try:
                 start = await self.handler.acquire(p)
                 reader = await self.transport.open_partition(self.kind, p, start)
             except Exception:
-                await self.transport.release(self._lease(p), rev)
+                await self._release(lease)
                 raise
-            self.held[p] = Held(p, rev, reader, start, last_commit=time.monotonic())
+            if lease.lost is not None:  # lapsed while it was being taken: taken by another now
+                await reader.close()
+                self.handler.release(p)
+                self._forget(lease, "")
+                log.warning("bus %s p%d: %s while taking it", self.kind, p, lease.lost)
+                self.counters.add("lost_leases")
+                continue
+            self.held[p] = Held(p, lease, reader, start, last_commit=time.monotonic())
             self.counters.add("acquired")
             log.info("bus %s: partition %d from sequence %d", self.kind, p, start)
         self.counters.set("partitions", len(self.held))
 
     async def _drop(self, h: Held, release: bool) -> None:
         self.held.pop(h.partition, None)
+        if not release:
+            self._forget(h.lease, f"lease {h.lease.name}: dropped")
         self.handler.release(h.partition)
         await h.reader.close()
         if release:
-            await self.transport.release(self._lease(h.partition), h.lease_rev)
+            await self._release(h.lease)
         self.counters.set("partitions", len(self.held))
 
     async def _deliver(self, h: Held, msgs: list[BusMessage]) -> None:
@@ -327,7 +446,7 @@ class PartitionRunner:
         # fence: renewed, the lease is ours for lease_ttl_s, and nobody can take the partition
         # before that; a process stalled past its lease (an overloaded host) learns it here
         # (LeaseLost), before it writes what its successor is already reading again
-        h.lease_rev = await self.transport.renew(self._lease(h.partition), self.member, h.lease_rev)
+        await self._renew(h.lease)
         upto = await self.handler.commit(h.partition, h.caught_up and not final)
         last = None
         while h.acks and h.acks[0].seq <= upto:

@@ -25,6 +25,7 @@ import nats.errors
 import nats.js.errors
 from nats.js import api
 
+from nocsoc.bus import natsio
 from nocsoc.bus import partition as names
 from nocsoc.bus.config import BusConfig
 from nocsoc.bus.permissions import denied, permission_line
@@ -44,6 +45,7 @@ DUPLICATE_WINDOW_S = 600.0
 READ_BUFFER_BYTES = 1 << 20
 if getattr(nats.aio.client, "DEFAULT_BUFFER_SIZE", READ_BUFFER_BYTES) < READ_BUFFER_BYTES:
     nats.aio.client.DEFAULT_BUFFER_SIZE = READ_BUFFER_BYTES
+natsio.install_commands()  # each published payload copied once less (see natsio)
 _LIMIT_CODES = {10077, 10078, 10047}  # maximum messages / bytes exceeded, insufficient resources
 
 
@@ -152,6 +154,7 @@ class NatsTransport:
             cause = last if last is not None and (isinstance(exc, TimeoutError) or _telling(last)) else exc
             why = connect_failure(cause, self.config.tls is not None)
             raise BusError(f"bus {', '.join(servers)}: cannot connect ({why})") from None
+        natsio.install(self.nc)  # each payload copied once (see natsio)
         self.js = self.nc.jetstream(timeout=self.config.publish_timeout_s)
 
     async def _error(self, exc: Exception) -> None:
@@ -190,6 +193,10 @@ class NatsTransport:
                 await self.nc.drain()
             with contextlib.suppress(Exception):
                 await self.nc.close()
+
+    @property
+    def _leases_bucket(self) -> str:
+        return f"{self.config.prefix.upper()}_LEASES"
 
     def _r(self) -> int:
         return self.config.replicas
@@ -230,7 +237,7 @@ class NatsTransport:
             return
         prefix = self.config.prefix.upper()
         self._leases = await self._bucket(api.KeyValueConfig(
-            bucket=f"{prefix}_LEASES", ttl=self.config.lease_ttl_s, replicas=self._r(), history=1))
+            bucket=self._leases_bucket, ttl=self.config.lease_ttl_s, replicas=self._r(), history=1))
         self._state = await self._bucket(api.KeyValueConfig(
             bucket=f"{prefix}_STATE", replicas=self._r(), history=1))
 
@@ -299,13 +306,14 @@ class NatsTransport:
         await self._leases.put(f"m.{group}.{member}", b"1")
 
     async def members(self, group: str) -> list[str]:
-        # every key of the (small) bucket, filtered here: nats-server < 2.10 may ignore a filter
-        try:
-            keys = await self._leases.keys()
-        except nats.js.errors.NoKeysError:
-            return []
-        prefix = f"m.{group}."
-        return sorted(k[len(prefix):] for k in keys if k.startswith(prefix))
+        # the heartbeat keys present in the bucket's stream (expired ones are gone with their
+        # messages; heartbeats are never deleted), from one stream-info request to the stream's
+        # leader. nats-py's `keys()` creates a consumer for each listing, which waits on the
+        # JetStream meta leader: seconds after a node's death, while it is elected again
+        head = f"$KV.{self._leases_bucket}."
+        info = await self.js.stream_info(f"KV_{self._leases_bucket}", subjects_filter=f"{head}m.{group}.>")
+        prefix = f"{head}m.{group}."
+        return sorted(k[len(prefix):] for k in (info.state.subjects or {}) if k.startswith(prefix))
 
     async def acquire(self, lease: str, owner: str) -> int | None:
         try:
@@ -314,8 +322,21 @@ class NatsTransport:
             return None
 
     async def renew(self, lease: str, owner: str, revision: int) -> int:
+        key = f"l.{lease}"
         try:
-            return int(await self._leases.update(f"l.{lease}", owner.encode(), last=revision))
+            return int(await self._leases.update(key, owner.encode(), last=revision))
+        except (nats.js.errors.KeyWrongLastSequenceError, nats.js.errors.KeyDeletedError) as exc:
+            lost = LeaseLost(f"lease {lease}: {exc}")
+        # a renewal whose reply was lost (timed out, a node failing over) went through all the
+        # same: the key is at a later revision, still holding `owner` (unique to its holder)
+        try:
+            entry = await self._leases.get(key)
+        except (nats.js.errors.KeyNotFoundError, nats.js.errors.KeyDeletedError):
+            raise lost from None
+        if entry.value != owner.encode() or not entry.revision or entry.revision <= revision:
+            raise lost from None
+        try:
+            return int(await self._leases.update(key, owner.encode(), last=entry.revision))
         except (nats.js.errors.KeyWrongLastSequenceError, nats.js.errors.KeyDeletedError) as exc:
             raise LeaseLost(f"lease {lease}: {exc}") from None
 

@@ -35,6 +35,10 @@ from nocsoc.schema.selfmetrics import BUS_PUBLISH
 log = logging.getLogger(__name__)
 
 RECONNECT_EVERY_S = 2.0
+# a replay that failed is tried again after this: while a NATS node's streams elect new leaders
+# a publish fails at once ("no responders"), and a retry every round (~5 ms) was ~40 failed
+# requests and warnings a second at a cluster busy electing
+REPLAY_RETRY_S = 0.5
 CONCURRENT_PUBLISHES = 64
 # bytes published before waiting for their acknowledgements: within nats-py's pending buffer
 # (2 MB), whose overflow forces a flush per publish; more only grows the copies in flight
@@ -100,6 +104,7 @@ class BusPublisher:
         self._stop: asyncio.Event | None = None
         self.connected = False
         self._next_connect = 0.0
+        self._next_replay = 0.0
         self._publishing = False
         self._said_unreachable = False
         # bus.batch_bytes, lowered to what the server takes (a message larger than its
@@ -326,7 +331,7 @@ class BusPublisher:
 
     async def _round(self) -> None:
         taken, acked = self._take()
-        if self.connected and self.buffer:
+        if self.connected and self.buffer and time.monotonic() >= self._next_replay:
             await self._replay()
         await self._round_acked(acked)
         todo = []
@@ -351,8 +356,7 @@ class BusPublisher:
                 for job in chunk:
                     self._to_buffer(*job)
                 continue
-            results = await asyncio.gather(*(self._publish(s, m, d) for _k, s, m, d, _n in chunk),
-                                           return_exceptions=True)
+            results = await self._publish_window([(s, m, d) for _k, s, m, d, _n in chunk])
             for job, res in zip(chunk, results, strict=True):
                 kind = job[0]
                 if res is None:
@@ -399,6 +403,19 @@ class BusPublisher:
                     self.counters[kind].add(why)
                     self._retry.append(job)
 
+    async def _publish_window(self, jobs: list[tuple[str, str, bytes]]) -> list[BaseException | None]:
+        """Publish (subject, message id, data) jobs concurrently; each one's exception or None.
+
+        Started one at a time with a yield between: the NATS client's flusher then writes each
+        message as it comes, alone. Started all at once (a gather), they queued up first and
+        the flusher joined the window into one buffer to write: a copy of every message, in
+        memory that was fresh each time (page faults)."""
+        tasks = []
+        for subj, msg_id, data in jobs:
+            tasks.append(asyncio.ensure_future(self._publish(subj, msg_id, data)))
+            await asyncio.sleep(0)
+        return list(await asyncio.gather(*tasks, return_exceptions=True))
+
     async def _publish(self, subj: str, msg_id: str, data: bytes) -> None:
         publish = getattr(self.transport, "publish_subject", None)
         if publish is None:  # drivers without subjects (Kafka): the partition is in the subject
@@ -431,6 +448,7 @@ class BusPublisher:
                 await self._publish(subj, msg_id, data)
             except PublishFailed as exc:
                 log.warning("bus: replay paused: %s", exc)
+                self._next_replay = time.monotonic() + REPLAY_RETRY_S
                 return
             kind = subj.split(".")[1] if subj.count(".") >= 2 else ""
             c = self.counters.get(kind)
