@@ -22,6 +22,7 @@ import pytest
 from nocsoc.collectors.logs.parsers import LineParser, fortigate, paloalto
 from tests.collectors.logs.test_logfast_lines import _c_refs, _events, _python_only, _same_minute
 from tests.conftest import SHARED
+from tests.scale import cases
 
 logfast = pytest.importorskip(
     "nocsoc.collectors.logs._logfast", reason="C accelerator not built (tests/test_speedups.py says so)"
@@ -229,19 +230,19 @@ def test_paloalto_samples_read_the_same() -> None:
 
 def test_paloalto_generated_lines_read_the_same() -> None:
     rnd = random.Random(11)
-    lines = [_pa_line(rnd) for _ in range(12_000)]
+    lines = [_pa_line(rnd) for _ in range(cases(12_000))]
     claimed = compare(paloalto.parse_paloalto, logfast.paloalto_line, lines[:3000])
     claimed += compare(paloalto.parse_paloalto, logfast.paloalto_line, lines[3000:], whole=False)
-    assert claimed > 5_000  # the twin takes most lines of the grammar (and leaves the rest)
+    assert claimed > cases(5_000)  # the twin takes most lines of the grammar (and leaves the rest)
 
 
 def test_paloalto_mutated_lines_read_the_same() -> None:
     rnd = random.Random(12)
     base = [_pa_line(rnd) for _ in range(2000)] + [m for m in _samples("paloalto-ngfw") if m[:1] in "1:"]
-    lines = [mutate(rnd, rnd.choice(base)) for _ in range(20_000)]
+    lines = [mutate(rnd, rnd.choice(base)) for _ in range(cases(20_000))]
     claimed = compare(paloalto.parse_paloalto, logfast.paloalto_line, lines[:2000])
     claimed += compare(paloalto.parse_paloalto, logfast.paloalto_line, lines[2000:], whole=False)
-    assert claimed > 3_000
+    assert claimed > cases(3_000)
 
 
 def test_paloalto_odd_text_goes_to_python() -> None:
@@ -331,12 +332,12 @@ def test_paloalto_cef_and_json_samples_are_taken() -> None:
                          [(_pa_cef_line, _pa_cef_claimed), (_pa_json_line, _pa_json_claimed)])
 def test_paloalto_cef_and_json_generated_read_the_same(make: Any, claimed: Any) -> None:
     rnd = random.Random(13)
-    lines = [make(rnd) for _ in range(6000)]
+    lines = [make(rnd) for _ in range(cases(6000))]
     n = compare(paloalto.parse_paloalto, claimed, lines[:1500])
     n += compare(paloalto.parse_paloalto, claimed, lines[1500:], whole=False)
-    assert n > 2_500
-    muts = [mutate(rnd, rnd.choice(lines)) for _ in range(6000)]
-    assert compare(paloalto.parse_paloalto, claimed, muts, whole=False) > 300
+    assert n > cases(2_500)
+    muts = [mutate(rnd, rnd.choice(lines)) for _ in range(cases(6000))]
+    assert compare(paloalto.parse_paloalto, claimed, muts, whole=False) > cases(300)
 
 
 # SYSTEM descriptions: what each of _finish's regexes reads, and its near misses
@@ -389,11 +390,11 @@ def _system_line(rnd: random.Random) -> str:
 
 def test_paloalto_system_descriptions_read_the_same() -> None:
     rnd = random.Random(14)
-    lines = [_system_line(rnd) for _ in range(12_000)]
-    lines += [mutate(rnd, rnd.choice(lines)) for _ in range(6000)]
+    lines = [_system_line(rnd) for _ in range(cases(12_000))]
+    lines += [mutate(rnd, rnd.choice(lines)) for _ in range(cases(6000))]
     n = compare(paloalto.parse_paloalto, lambda line: logfast.paloalto_line(line) is not None or
                 _pa_json_claimed(line), lines, whole=False)
-    assert n > 9_000
+    assert n > cases(9_000)
 
 
 # --- CEF extensions that are not ASCII (cef_extension_wide) -------------------------------------
@@ -565,19 +566,19 @@ def test_fortigate_samples_read_the_same() -> None:
 
 def test_fortigate_generated_lines_read_the_same() -> None:
     rnd = random.Random(21)
-    lines = [_fg_line(rnd) for _ in range(12_000)]
+    lines = [_fg_line(rnd) for _ in range(cases(12_000))]
     claimed = compare(fortigate.parse_fortigate, logfast.fortigate_line, lines[:3000])
     claimed += compare(fortigate.parse_fortigate, logfast.fortigate_line, lines[3000:], whole=False)
-    assert claimed > 5_000
+    assert claimed > cases(5_000)
 
 
 def test_fortigate_mutated_lines_read_the_same() -> None:
     rnd = random.Random(22)
     base = [_fg_line(rnd) for _ in range(2000)] + _samples("fortigate")
-    lines = [mutate(rnd, rnd.choice(base)) for _ in range(20_000)]
+    lines = [mutate(rnd, rnd.choice(base)) for _ in range(cases(20_000))]
     claimed = compare(fortigate.parse_fortigate, logfast.fortigate_line, lines[:2000])
     claimed += compare(fortigate.parse_fortigate, logfast.fortigate_line, lines[2000:], whole=False)
-    assert claimed > 3_000
+    assert claimed > cases(3_000)
 
 
 def test_fortigate_odd_text_goes_to_python() -> None:
@@ -637,12 +638,12 @@ def test_fortigate_cef_lines_read_the_same() -> None:
     samples = [m for m in _samples("fortigate") if "|Fortinet|" in m[:40]]
     assert sum(map(_fg_cef_claimed, samples)) == len(samples) == 32  # every CEF sample
     rnd = random.Random(23)
-    lines = [_fg_cef_line(rnd) for _ in range(8000)]
+    lines = [_fg_cef_line(rnd) for _ in range(cases(8000))]
     n = compare(fortigate.parse_fortigate, _fg_cef_claimed, samples + lines[:1500])
     n += compare(fortigate.parse_fortigate, _fg_cef_claimed, lines[1500:], whole=False)
-    assert n > 4_000
-    muts = [mutate(rnd, rnd.choice(lines + samples)) for _ in range(8000)]
-    assert compare(fortigate.parse_fortigate, _fg_cef_claimed, muts, whole=False) > 2_000
+    assert n > cases(4_000)
+    muts = [mutate(rnd, rnd.choice(lines + samples)) for _ in range(cases(8000))]
+    assert compare(fortigate.parse_fortigate, _fg_cef_claimed, muts, whole=False) > cases(2_000)
 
 
 # --- Check Point (syslog[key:"value"] and CEF) ---------------------------------------------------
@@ -707,12 +708,12 @@ def test_checkpoint_lines_read_the_same() -> None:
     samples = _samples("checkpoint")
     assert sum(map(_cp_claimed, samples)) >= 19  # 15 of the 16 CEF ones, the 4 syslog[...] ones
     rnd = random.Random(41)
-    lines = [_cp_kv_line(rnd) for _ in range(5000)] + [_cp_cef_line(rnd) for _ in range(5000)]
+    lines = [_cp_kv_line(rnd) for _ in range(cases(5000))] + [_cp_cef_line(rnd) for _ in range(cases(5000))]
     n = compare(checkpoint.parse_checkpoint, _cp_claimed, samples + lines[:1000])
     n += compare(checkpoint.parse_checkpoint, _cp_claimed, lines[1000:], whole=False)
-    assert n > 5_000
-    muts = [mutate(rnd, rnd.choice(lines + samples)) for _ in range(10_000)]
-    assert compare(checkpoint.parse_checkpoint, _cp_claimed, muts, whole=False) > 3_000
+    assert n > cases(5_000)
+    muts = [mutate(rnd, rnd.choice(lines + samples)) for _ in range(cases(10_000))]
+    assert compare(checkpoint.parse_checkpoint, _cp_claimed, muts, whole=False) > cases(3_000)
 
 
 # --- Sophos (SFOS/XG, UTM packet filter, WAF) -----------------------------------------------------
@@ -751,16 +752,16 @@ def test_sophos_lines_read_the_same() -> None:
     samples = _samples("sophos-firewall")
     assert sum(logfast.sophos_line(m) not in (None, False) for m in samples) >= 10
     rnd = random.Random(51)
-    lines = [_so_line(rnd) for _ in range(10_000)]
+    lines = [_so_line(rnd) for _ in range(cases(10_000))]
 
     def claimed(line: str) -> bool:
         return logfast.sophos_line(line) is not None
 
     n = compare(sophos.parse_sophos, claimed, samples + lines[:1500])
     n += compare(sophos.parse_sophos, claimed, lines[1500:], whole=False)
-    assert n > 5_000
-    muts = [mutate(rnd, rnd.choice(lines + samples)) for _ in range(10_000)]
-    assert compare(sophos.parse_sophos, claimed, muts, whole=False) > 3_000
+    assert n > cases(5_000)
+    muts = [mutate(rnd, rnd.choice(lines + samples)) for _ in range(cases(10_000))]
+    assert compare(sophos.parse_sophos, claimed, muts, whole=False) > cases(3_000)
 
 
 # --- pf filterlog (pfSense / OPNsense) -------------------------------------------------------------
@@ -804,7 +805,7 @@ def test_filterlog_lines_read_the_same() -> None:
 
     samples = _samples("openbsd-packet-filter")
     rnd = random.Random(61)
-    lines = [_pf_line(rnd) for _ in range(10_000)]
+    lines = [_pf_line(rnd) for _ in range(cases(10_000))]
     # (as syslog carries them: the program routes the body to the parser)
     whole = [f"<134>Nov 25 01:02:03 fw1 filterlog[42]: {m}" for m in samples + lines[:1000]]
 
@@ -819,7 +820,7 @@ def test_filterlog_lines_read_the_same() -> None:
             lines.append(f"5,,,1000000103,igb1,match,block,in,4,0x0,,64,12345,0,DF,6,{proto},60,10.0.0.1,"
                          f"10.0.0.2,{','.join(tcp[:k])}".rstrip(","))
     n = compare(pf.parse_filterlog, claimed, samples + lines, whole=False)
-    assert n > 5_000
+    assert n > cases(5_000)
     compare(pf.parse_filterlog, claimed, whole)
-    muts = [mutate(rnd, rnd.choice(lines + samples)) for _ in range(10_000)]
-    assert compare(pf.parse_filterlog, claimed, muts, whole=False) > 3_000
+    muts = [mutate(rnd, rnd.choice(lines + samples)) for _ in range(cases(10_000))]
+    assert compare(pf.parse_filterlog, claimed, muts, whole=False) > cases(3_000)

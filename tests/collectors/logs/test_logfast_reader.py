@@ -28,6 +28,7 @@ from tests.collectors.logs import test_logfast_cisco as tc
 from tests.collectors.logs import test_logfast_lines as tl
 from tests.collectors.logs.test_fuzz import ALL_SEEDS
 from tests.collectors.logs.test_logfast_lines import _mutate, _python_only
+from tests.scale import cases
 
 logfast = pytest.importorskip("nocsoc.collectors.logs._logfast",
                               reason="C accelerator not built (tests/test_speedups.py says so)")
@@ -205,8 +206,8 @@ def test_twin_grammars_read_the_same() -> None:
                      f'auid=1000 uid={rnd.choice(["0", "1000"])} comm="bash" exe="/usr/bin/bash" key="exec"')
         lines.append(tl._audit(rnd, serial))
     base_lines = list(lines)
-    lines += [_mutate(rnd, rnd.choice(base_lines)) for _ in range(8_000)]
-    assert compare(lines) > 12_000
+    lines += [_mutate(rnd, rnd.choice(base_lines)) for _ in range(cases(8_000))]
+    assert compare(lines) > cases(12_000)
     compare_parse_lines(lines[:6_000])
 
 
@@ -359,7 +360,7 @@ def test_cisco_fields_read_as_cisco_parsed() -> None:
     rnd = random.Random(17)
     seen: set[str] = set()
     hits = [0] * len(cisco_ios._EXTRACT)
-    for _ in range(40_000):
+    for _ in range(cases(40_000)):
         msg = _cisco_message(rnd)
         got = logfast.cisco_fields(msg, base.IANA_PROTO)
         want = cisco_ios.parse_cisco(msg)
@@ -375,7 +376,7 @@ def test_cisco_fields_read_as_cisco_parsed() -> None:
         for k, (guard, rx) in enumerate(cisco_ios._EXTRACT):
             hits[k] += guard in text and rx.search(text) is not None
     # every extractor matched often, and every field was met: the test exercises each of them
-    assert min(hits) > 150, str(hits)
+    assert min(hits) > cases(150), str(hits)
     assert {"user", "src_ip", "src_host", "src_port", "dst_ip", "dst_port", "c-uri", "command",
             "network_protocol", "via", "line", "acl", "action", "blocked", "interface", "state", "reason",
             "outcome"} <= seen
@@ -396,13 +397,13 @@ def test_cisco_lines_read_the_same() -> None:
     lines += [f"<189>{rnd.randint(0, 999)}: {rnd.choice(['sw1', 'core-dx1'])}: Nov {rnd.randint(1, 30)} "
               f"{rnd.randint(0, 23):02d}:{rnd.randint(0, 59):02d}:{rnd.randint(0, 59):02d}."
               f"{rnd.randint(0, 999):03d}{rnd.choice(['', ' ICT', ' UTC', ' CST', ' XYZ'])}: "
-              f"{_cisco_message(rnd)}" for _ in range(4_000)]
+              f"{_cisco_message(rnd)}" for _ in range(cases(4_000))]
     try:
         bodies = tc._sample_bodies()
     except pytest.skip.Exception:
         bodies = []
     lines += bodies + ["<189>" + b for b in bodies] + [tc._wrapped(rnd, b) for b in bodies for _ in range(5)]
-    assert compare(lines) > 4_000
+    assert compare(lines) > cases(4_000)
     assert compare(lines[:1_500], zone_names={"CST": 480, "XYZ": -60}) > 600
     compare_parse_lines(lines[:3_000])
 
@@ -411,8 +412,8 @@ def test_mutated_lines_read_the_same() -> None:
     """Mutations of every kind of line above (NUL, tabs, newlines, non-ASCII, cuts, splices)."""
     rnd = random.Random(29)
     base_lines = _mix(32, 2_000) + [tc._cisco(rnd) for _ in range(500)] + tl._generated(30, 500)
-    lines = [_mutate(rnd, rnd.choice(base_lines)) for _ in range(16_000)]
-    assert compare(lines) > 4_000
+    lines = [_mutate(rnd, rnd.choice(base_lines)) for _ in range(cases(16_000))]
+    assert compare(lines) > cases(4_000)
     compare_parse_lines(lines[:4_000])
 
 
