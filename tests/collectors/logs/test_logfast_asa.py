@@ -12,61 +12,31 @@ truncation, splices, huge lines)."""
 
 from __future__ import annotations
 
-import json
 import random
-from typing import Any
 from unittest import mock
 
 import pytest
 
 from nocsoc.collectors.logs.parsers import LineParser, cisco_asa
-from tests.collectors.logs.test_logfast_fw import mutate
-from tests.collectors.logs.test_logfast_lines import _c_refs, _events, _python_only, _same_minute
-from tests.conftest import SHARED
+from tests.collectors.logs.test_logfast_fw import NOW, mutate
+from tests.collectors.logs.test_logfast_fw import _samples as fw_samples
+from tests.collectors.logs.test_logfast_fw import compare as fw_compare
+from tests.collectors.logs.test_logfast_lines import _c_refs, _python_only
 
 logfast = pytest.importorskip(
     "nocsoc.collectors.logs._logfast", reason="C accelerator not built (tests/test_speedups.py says so)"
 )
 
-NOW = 1_795_568_523.25  # the receive clock both paths read
-
 
 def _samples() -> list[str]:
-    root = SHARED / "log-samples" / "sekoia" / "cisco-secure-firewall"
-    if not root.is_dir():
-        pytest.skip(f"{root} not present (set NOCSOC_SHARED_DIR)")
-    return [str(json.loads(f.read_text(encoding="utf-8"))["input"]["message"])
-            for f in sorted(root.glob("*.json"))]
-
-
-def _parsed(msg: str) -> tuple[Any, ...] | None:
-    p = cisco_asa.parse_asa(msg)
-    if p is None:
-        return None
-    return (p.parser, p.product, p.services, p.categories, p.time, p.host, p.repeat, list(p.fields.items()),
-            [type(v) for v in p.fields.values()])
+    return fw_samples("cisco-secure-firewall")
 
 
 def compare(lines: list[str], whole: int = 0) -> int:
     """Assert C on and all C off agree on every line: parse_asa's result and, for the first
     `whole` lines, LineParser's events (file and network); how many lines the twin claimed."""
     assert cisco_asa._c_asa is not None
-    claimed = 0
-    lp_c, lp_py = LineParser(default_host="h"), LineParser(default_host="h")
-    with mock.patch("time.time", return_value=NOW):
-        for i, line in enumerate(lines):
-            claimed += logfast.asa_line(line) is not None
-            got = _parsed(line)
-            with _python_only():
-                want = _parsed(line)
-            assert got == want, (line[:400], got, want)
-            if i < whole:
-                for network in (False, True):
-                    got_e = _events(lp_c, line, network)
-                    with _python_only():
-                        want_e = _events(lp_py, line, network)
-                    assert _same_minute(got_e, want_e), (network, line[:400], got_e, want_e)
-    return claimed
+    return fw_compare(lambda msg, *_: cisco_asa.parse_asa(msg), logfast.asa_line, lines, whole)
 
 
 def test_the_switch_turns_the_twin_off() -> None:
