@@ -21,6 +21,7 @@ summed; those of a partition given up are kept in the totals (they are monotonic
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from nocsoc.detections.engine import Detection, Engine
@@ -149,23 +150,20 @@ class PartitionEngines(Engine):
         return sum(held.values())
 
     def tick(self) -> list[Detection]:
-        out: list[Detection] = []
-        for e in self.engines.values():
-            out += e.tick()
-        self._stale.update(self.engines)
-        return out
+        return self._every(Engine.tick)
 
     def drain(self) -> list[Detection]:
-        out: list[Detection] = []
-        for e in self.engines.values():
-            out += e.drain()
-        self._stale.update(self.engines)
-        return out
+        return self._every(Engine.drain)
 
     def flush(self, now: float) -> list[Detection]:
+        return self._every(lambda e: e.flush(now))
+
+    def _every(self, step: Callable[[Engine], list[Detection]]) -> list[Detection]:
+        """`step` on every partition's engine, their detections together; each may now hold
+        less, so what each holds is asked again."""
         out: list[Detection] = []
         for e in self.engines.values():
-            out += e.flush(now)
+            out += step(e)
         self._stale.update(self.engines)
         return out
 

@@ -37,6 +37,14 @@ class Recorder:
         self.calls.append(("err", err))
 
 
+class ParsingClient(Recorder):
+    """A client holding nats-py's own Parser, as nats.Client does (`install` replaces it)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._ps = Parser(self)
+
+
 def stream(rng: random.Random) -> bytes:
     """Every operation a server sends a client, payloads of 0 bytes to several reads long."""
     ops = [b'INFO {"server_id":"x","max_payload":1048576}\r\n', b"PING\r\n", b"PONG\r\n", b"+OK\r\n",
@@ -115,12 +123,7 @@ def test_an_unknown_line_is_a_protocol_error() -> None:
 
 
 def test_install_carries_a_message_half_read() -> None:
-    class Client(Recorder):
-        def __init__(self) -> None:
-            super().__init__()
-            self._ps = Parser(self)
-
-    nc = Client()
+    nc = ParsingClient()
     data = b"MSG s 7 10\r\n0123456789\r\nPING\r\n"
 
     async def go() -> None:
@@ -148,12 +151,7 @@ def test_hpub_command_is_nats_py_s(seed: int) -> None:
 
 
 def test_install_carries_a_line_half_read() -> None:
-    class Client(Recorder):
-        def __init__(self) -> None:
-            super().__init__()
-            self._ps = Parser(self)
-
-    nc = Client()
+    nc = ParsingClient()
     old = nc._ps
 
     async def go() -> None:
