@@ -32,8 +32,10 @@ $(SNMPSIM_STAMP):
 
 snmpsim-venv: $(SNMPSIM_STAMP)
 
+# the pure-CPU tests (tests/cpu_only.txt) on both cores at once, then the rest one at a time
 test: $(STAMP) $(SNMPSIM_STAMP)
-	$(PY) -m pytest -q -p no:cacheprovider
+	$(PY) -m pytest -q -p no:cacheprovider -m cpu_only -n 2
+	$(PY) -m pytest -q -p no:cacheprovider -m "not cpu_only"
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check nocsoc tests bench

@@ -23,3 +23,18 @@ def shared_dir() -> Path:
     if not SHARED.is_dir():
         pytest.skip(f"{SHARED} not present (shared material sits beside the project)")
     return SHARED
+
+
+_CPU_ONLY = frozenset(
+    line.strip() for line in (Path(__file__).parent / "cpu_only.txt").read_text(encoding="utf-8").splitlines()
+    if line.strip() and not line.startswith("#")
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark the tests of tests/cpu_only.txt's files `cpu_only`: `make test` runs them on both
+    cores at once (pytest-xdist), then every other test one at a time, as servers and timing
+    need (the suite must fit CI's 30 minutes with `make bench-quick` after it)."""
+    for item in items:
+        if item.nodeid.split("::", 1)[0] in _CPU_ONLY:
+            item.add_marker(pytest.mark.cpu_only)
