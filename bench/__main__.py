@@ -138,7 +138,7 @@ def render_doc(records: list[dict[str, Any]]) -> str:
         "hand. Run one bench with `python -m bench NAME` (e.g. `python -m bench lineproto`); the",
         "others keep their last stored result. Figures that matter are ratios against a reference",
         "measured in the same run on the same machine. `python -m bench --quick` (`make bench-quick`,",
-        "run by CI) runs every bench at small sizes to prove it still runs, and stores nothing.",
+        "before a session ends) runs every bench at small sizes to prove it still runs, stores nothing.",
         "",
         f"This document was generated on: {m['nproc']} cores, {m['cpu']}, {m['python']}, {m['platform']}.",
         "",
