@@ -269,10 +269,6 @@ def detect_command(
             done += f.stat().st_size
             progress.update(task, completed=done, events=events)
     dets.extend(engine.flush(last + 366 * 86400))
-    for d in dets:  # EVTX events' fields are a mapping equal to a dict (collectors/windows/
-        for e in d.samples:  # _winfields.c): the store writes its samples as JSON, of dicts
-            if type(e.fields) is not dict:
-                e.fields = dict(e.fields)
     import tempfile
 
     with tempfile.TemporaryDirectory() as td:

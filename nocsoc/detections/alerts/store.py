@@ -278,9 +278,12 @@ def _alert(row: Mapping[str, Any]) -> Alert:
 
 
 def _sample(d: Detection) -> list[dict[str, Any]]:
-    """Up to 3 events: the first two and the last (for a correlation, the one that fired it)."""
+    """Up to 3 events: the first two and the last (for a correlation, the one that fired it).
+    The fields become a dict here, where they are written as JSON: an EVTX event's fields are a
+    lazy mapping equal to a dict (collectors/windows/_winfields.c)."""
     s = d.samples if len(d.samples) <= 3 else [*d.samples[:2], d.samples[-1]]
-    return [{"time": e.time, "host": e.host, "raw": e.raw, "fields": e.fields} for e in s]
+    return [{"time": e.time, "host": e.host, "raw": e.raw,
+             "fields": e.fields if type(e.fields) is dict else dict(e.fields)} for e in s]
 
 
 class AlertStore:
