@@ -32,10 +32,11 @@ $(SNMPSIM_STAMP):
 
 snmpsim-venv: $(SNMPSIM_STAMP)
 
-# the pure-CPU tests (tests/cpu_only.txt) on both cores at once, then the rest one at a time
+# the pure-CPU tests (tests/cpu_only.txt) on both cores at once, then the server tests in two
+# lanes: those that mostly wait on their servers (tests/wait_lane.txt) beside the rest
 test: $(STAMP) $(SNMPSIM_STAMP)
 	$(PY) -m pytest -q -p no:cacheprovider -m cpu_only -n 2
-	$(PY) -m pytest -q -p no:cacheprovider -m "not cpu_only"
+	$(PY) -m pytest -q -p no:cacheprovider -m "not cpu_only" -n 2 --dist loadgroup
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check nocsoc tests bench

@@ -25,16 +25,24 @@ def shared_dir() -> Path:
     return SHARED
 
 
-_CPU_ONLY = frozenset(
-    line.strip() for line in (Path(__file__).parent / "cpu_only.txt").read_text(encoding="utf-8").splitlines()
-    if line.strip() and not line.startswith("#")
-)
+def _listed(name: str) -> frozenset[str]:
+    text = (Path(__file__).parent / name).read_text(encoding="utf-8")
+    return frozenset(line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#"))
+
+
+_CPU_ONLY = _listed("cpu_only.txt")
+_WAIT_LANE = _listed("wait_lane.txt")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark the tests of tests/cpu_only.txt's files `cpu_only`: `make test` runs them on both
-    cores at once (pytest-xdist), then every other test one at a time, as servers and timing
-    need (the suite must fit CI's 30 minutes with `make bench-quick` after it)."""
+    cores at once (pytest-xdist). Every other test goes to one of two lanes (xdist groups, run
+    with `--dist loadgroup`, one worker each): the files of tests/wait_lane.txt, which mostly
+    wait on their servers, and the rest one at a time beside them (the suite must fit CI's 30
+    minutes)."""
     for item in items:
-        if item.nodeid.split("::", 1)[0] in _CPU_ONLY:
+        path = item.nodeid.split("::", 1)[0]
+        if path in _CPU_ONLY:
             item.add_marker(pytest.mark.cpu_only)
+        else:
+            item.add_marker(pytest.mark.xdist_group("wait" if path in _WAIT_LANE else "main"))

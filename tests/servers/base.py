@@ -52,9 +52,11 @@ def free_port(kind: int = socket.SOCK_STREAM) -> int:
         with socket.socket(socket.AF_INET, kind) as s:
             s.bind((LOOPBACK, 0))
             return int(s.getsockname()[1])
+    lane, lanes = _xdist_lane()
     for _ in range(500):
         port = _RNG.randint(low, high)
-        if port in _HANDED_OUT:
+        port -= (port - lane) % lanes  # each xdist worker its own residue: never the same port
+        if port < low or port in _HANDED_OUT:
             continue
         with socket.socket(socket.AF_INET, kind) as s:
             try:
@@ -64,6 +66,18 @@ def free_port(kind: int = socket.SOCK_STREAM) -> int:
         _HANDED_OUT.add(port)
         return port
     raise RuntimeError(f"no free port on {LOOPBACK} in {low}-{high}")
+
+
+def _xdist_lane() -> tuple[int, int]:
+    """(this worker's index, number of workers) under pytest-xdist, else (0, 1): `make test`
+    runs tests in two worker processes at once, which must not hand out the same port."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    try:
+        lanes = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+        lane = int(worker[2:]) if worker.startswith("gw") else 0
+    except ValueError:
+        return 0, 1
+    return (lane % lanes, lanes) if lanes > 1 else (0, 1)
 
 
 def _ephemeral_low() -> int:
