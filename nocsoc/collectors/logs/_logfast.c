@@ -1505,25 +1505,27 @@ static PyObject *syslog_line(PyObject *self, PyObject *const *args, Py_ssize_t n
     return t;
 }
 
-/* The Cisco IOS header parse_syslog reads when no RFC 3164 header is there, and parse_cisco's
- * `%FACILITY-SEV-MNEMONIC:`, in one walk of the line's one common shape:
+/* The Cisco IOS / NX-OS header parse_syslog reads when no RFC 3164 header is there, and
+ * parse_cisco's `%FACILITY-SEV-MNEMONIC:` at the message's start, in one walk of the line:
  *
- *   <PRI>[seq: ][host: ][seq: ][*][.]Mmm dd hh:mm:ss[.frac][ ZONE]: %FAC-S-MNEMONIC:[ ]text
+ *   [<PRI>]Mmm {1,2}dd [yyyy ]hh:mm:ss[.frac]TAIL%FAC-S-MNEMONIC:[ ]text            (_BSD_TS at pos)
+ *   [<PRI>][seq: ][host: ][seq: ][*][.]Mmm {1,2}dd [yyyy ]hh:mm:ss[.frac]TAIL%...   (_CISCO_PREFIX, _BSD_TS)
+ *   [<PRI>][seq: ][host: ][seq: ][*][.]yyyy Mmm {1,2}dd hh:mm:ss[.frac]TAIL%...     (NX-OS: _NXOS_TS)
+ *   [<PRI>]%FAC-S-MNEMONIC:[ ]text                                                   (no stamp: received now)
  *
- * the reading of syslog._PRI, _CISCO_PREFIX, _BSD_TS (then _header_zone) and cisco_ios._CISCO
- * on it. Why: that header cost ~6 us of a ~13.5 us Cisco line in regexes and the Python between
- * them (bench/bench_detections.py's mix: 10% Cisco, ~29% of its parse time). Returns (host or
- * None, month, day, hour, minute, second, frac, zone name or None, msg, facility, severity,
- * mnemonic, text) or None for any other line, which the general path reads. It declines
- * (None) rather than follow a branch of the regexes it does not walk: a line that is not
- * printable ASCII (\s, \d and \w are Unicode-aware; trailing \r \n \0 are stripped there), a
- * `<PRI>` _PRI does not read or RFC 5424's `1 `, a line whose text after `<PRI>` starts with a
- * month name (the header regexes try it first) or with no prefix part, a host starting with a
- * digit (a sequence number or an uptime stamp `1d04h`: the sender stands), a year, a zone that
- * is not 1-12 capital letters followed by `: `, a fraction of more than 30 digits, and a body
- * whose first `%` does not start the facility (re.search would look further). Every quantifier
- * here is decided by one scan: a shorter repeat is followed by a character of the repeat,
- * which the next literal refuses (the same argument as walk_3164's). */
+ * with TAIL `: ` (no zone) or ` ZONE: ` (1-12 capitals): the reading of syslog._PRI, the
+ * branches of parse_syslog after its common header failed (the caller knows it did), then
+ * _header_zone and cisco_ios._CISCO. Why: those regexes and the Python between them were ~6 us
+ * of a Cisco line with `<PRI>`, and all ~15 us of one without (a file's lines, a relay's bodies:
+ * 19% of bench_detections' new-formats mix). Each quantifier is decided by one scan (a shorter
+ * repeat is followed by a character of the repeat, which the next literal refuses; the optional
+ * prefix parts cannot make a later part fail, so re takes each greedily); the prefix's host is
+ * the sender's when it is all digits or an uptime stamp (`1d04h`), as there. The walk declines
+ * (0) rather than follow what it does not walk: a line that is not printable ASCII (\s, \d and
+ * \w are Unicode-aware; trailing \r \n \0 are stripped there), a `<PRI>` _PRI does not read or
+ * RFC 5424's `1 `, a stamp read by _ISO_TS (4 digits and `-`), another tail (` ZONE ` without
+ * `:`, a numeric or lower-case zone), a fraction of more than 30 digits, and a message whose
+ * first `%` does not start the facility (re.search would look further). */
 static inline int is_cisco_word(char c) {
     return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
 }
@@ -1551,102 +1553,165 @@ static Py_ssize_t cisco_tag(const char *s, Py_ssize_t n, Py_ssize_t i, Py_ssize_
     }
 }
 
-/* what cisco_core reads: host, zone (h0/z0 < 0: none), message, facility, mnemonic, text */
+/* what cisco_core reads: host, zone (h0/z0 < 0: none), message, facility, mnemonic, text; the
+ * stamp (dated 0: none, the receive time stands; year < 0: none) */
 typedef struct {
     Py_ssize_t h0, h1, z0, z1, m0, f0, f1, mn0, mn1, t0;
-    long month, day, hms[3], sev;
+    long month, day, hms[3], sev, year;
+    int dated, pri;
     double frac;
 } cisco_t;
 
-/* cisco_line's walk over printable-ASCII s[0:n]: 1 when it reads the line (*c filled), 0 when it
- * leaves it to the general path, -1 on an error (set). */
-static int cisco_core(const char *s, Py_ssize_t n, cisco_t *c) {
-    if (n < 4 || s[0] != '<') return 0;
-    for (Py_ssize_t k = 0; k < n; k++)
-        if ((unsigned char)s[k] < 0x20 || s[k] == 0x7f) return 0;
-    Py_ssize_t i = 1; /* _PRI: <(\d{1,3})> */
-    while (i < n && i < 4 && is_digit(s[i])) i++;
-    if (i == 1 || i >= n || s[i] != '>') return 0;
-    Py_ssize_t pos = ++i;
-    if (n - pos < 20) return 0;
-    if (s[pos] == '1' && s[pos + 1] == ' ') return 0; /* RFC 5424 */
-    for (int k = 0; k < 12; k++) /* a month here: parse_syslog tries _BSD_TS at pos first */
-        if (memcmp(s + pos, MONTH_NAMES + 3 * k, 3) == 0) return 0;
-    /* _CISCO_PREFIX: (?:\d+: )?(?:(?P<host>[A-Za-z0-9][\w.-]*): )?(?:\d+: )?\*?\.? */
-    Py_ssize_t d = i;
-    while (d < n && is_digit(s[d])) d++;
-    if (d > i && d + 1 < n && s[d] == ':' && s[d + 1] == ' ') i = d + 2;
-    c->h0 = c->h1 = -1;
-    if (i < n && (is_word(s[i]) && s[i] != '_')) {
-        d = i + 1;
-        while (d < n && is_key_char(s[d])) d++;
-        if (d + 1 < n && s[d] == ':' && s[d + 1] == ' ') {
-            if (is_digit(s[i])) return 0; /* a number or an uptime stamp: the sender stands */
-            c->h0 = i, c->h1 = d, i = d + 2;
-        }
-    }
-    d = i;
-    while (d < n && is_digit(s[d])) d++;
-    if (d > i && d + 1 < n && s[d] == ':' && s[d + 1] == ' ') i = d + 2;
-    if (i < n && s[i] == '*') i++;
-    if (i < n && s[i] == '.') i++;
-    if (i == pos || n - i < 20) return 0; /* no prefix: another branch of parse_syslog */
-    /* _BSD_TS: Mmm {1,2}dd hh:mm:ss(.frac)?, no year */
-    long month = 0;
+/* the month named at s[i:] (1-12), or 0 */
+static inline long month_at(const char *s, Py_ssize_t n, Py_ssize_t i) {
+    if (i < 0 || n - i < 3) return 0;
     for (int k = 0; k < 12; k++)
-        if (memcmp(s + i, MONTH_NAMES + 3 * k, 3) == 0) month = k + 1;
-    if (month == 0 || s[i + 3] != ' ') return 0;
+        if (memcmp(s + i, MONTH_NAMES + 3 * k, 3) == 0) return k + 1;
+    return 0;
+}
+
+/* four digits then `c` at s[i:]: their value, or -1 */
+static inline long four_digits(const char *s, Py_ssize_t n, Py_ssize_t i, char c) {
+    if (n - i < 5 || s[i + 4] != c) return -1;
+    long v = 0;
+    for (int k = 0; k < 4; k++) {
+        if (!is_digit(s[i + k])) return -1;
+        v = v * 10 + (s[i + k] - '0');
+    }
+    return v;
+}
+
+/* syslog._UPTIME.fullmatch(s[a:b]): `\d+[ywd]\d+[wdh]` */
+static int is_uptime(const char *s, Py_ssize_t a, Py_ssize_t b) {
+    Py_ssize_t i = a;
+    while (i < b && is_digit(s[i])) i++;
+    if (i == a || i >= b || (s[i] != 'y' && s[i] != 'w' && s[i] != 'd')) return 0;
+    Py_ssize_t j = ++i;
+    while (j < b && is_digit(s[j])) j++;
+    return j > i && j == b - 1 && (s[j] == 'w' || s[j] == 'd' || s[j] == 'h');
+}
+
+/* syslog._BSD_TS (nx 0) or _NXOS_TS (nx 1) at s[i:], then its tail: the message's start (*c's
+ * stamp and zone set), -1 where the regex does not match, -2 where it does but the walk leaves
+ * the line to Python (another tail, a fraction too long) */
+static Py_ssize_t cisco_stamp(const char *s, Py_ssize_t n, Py_ssize_t i, int nx, cisco_t *c) {
+    c->year = -1;
+    if (nx) {
+        if ((c->year = four_digits(s, n, i, ' ')) < 0) return -1;
+        i += 5;
+    }
+    long month = month_at(s, n, i);
+    if (month == 0 || i + 3 >= n || s[i + 3] != ' ') return -1;
     i += 4;
-    if (s[i] == ' ') i++;
-    if (!is_digit(s[i])) return 0;
+    if (i < n && s[i] == ' ') i++; /* ` {1,2}` */
+    if (i >= n || !is_digit(s[i])) return -1;
     long day = s[i++] - '0';
-    if (is_digit(s[i])) day = day * 10 + (s[i++] - '0');
-    if (s[i] != ' ') return 0;
+    if (i < n && is_digit(s[i])) day = day * 10 + (s[i++] - '0');
+    if (i >= n || s[i] != ' ') return -1;
     i++;
+    if (!nx) { /* (?:(?P<year>\d{4}) )?: taken when there (without it `\d\d:` meets a third digit) */
+        long y = four_digits(s, n, i, ' ');
+        if (y >= 0) c->year = y, i += 5;
+    }
     for (int k = 0; k < 3; k++) {
-        if (i + 2 > n || !is_digit(s[i]) || !is_digit(s[i + 1])) return 0;
+        if (n - i < 2 || !is_digit(s[i]) || !is_digit(s[i + 1])) return -1;
         c->hms[k] = (s[i] - '0') * 10 + (s[i + 1] - '0');
         i += 2;
         if (k < 2) {
-            if (i >= n || s[i] != ':') return 0;
+            if (i >= n || s[i] != ':') return -1;
             i++;
         }
     }
     c->frac = 0.0;
-    if (i < n && s[i] == '.') {
-        d = i + 1;
+    if (i < n && s[i] == '.') { /* (?P<frac>\.\d+)?: all the digits (a `.` without any: no match) */
+        Py_ssize_t d = i + 1;
         while (d < n && is_digit(s[d])) d++;
-        if (d == i + 1 || d - i > 31) return 0;
-        char buf[40];
+        if (d == i + 1) return -1;
+        if (d - i > 31) return -2;
         if (!fast_decimal(s + i, d - i, &c->frac)) {
+            char buf[40];
             memcpy(buf, s + i, (size_t)(d - i));
             buf[d - i] = 0;
             c->frac = PyOS_string_to_double(buf, NULL, NULL);
-            if (c->frac == -1.0 && PyErr_Occurred()) return -1;
+            if (c->frac == -1.0 && PyErr_Occurred()) return -3;
         }
         i = d;
     }
-    /* then `: %` (no zone) or ` ZONE: %` */
-    c->z0 = c->z1 = -1;
-    if (i + 2 < n && s[i] == ':' && s[i + 1] == ' ') {
-        i += 2;
-    } else if (i < n && s[i] == ' ') {
-        d = i + 1;
-        while (d < n && s[d] >= 'A' && s[d] <= 'Z') d++;
-        if (d == i + 1 || d - i - 1 > 12 || d + 1 >= n || s[d] != ':' || s[d + 1] != ' ') return 0;
-        c->z0 = i + 1, c->z1 = d, i = d + 2;
-    } else {
-        return 0;
-    }
-    c->m0 = i; /* the message; cisco_ios._CISCO at its start */
-    if (i >= n || s[i] != '%') return 0;
-    c->f0 = i + 1;
-    c->t0 = cisco_tag(s, n, i + 1, &c->f1, &c->sev, &c->mn0, &c->mn1);
-    if (c->t0 < 0) return 0;
     c->month = month, c->day = day;
-    return 1;
+    c->z0 = c->z1 = -1;
+    /* the tail `(?: (?P<tz>...)(?P<tzc>:)?(?= ))?:? `: `: `, or ` ZONE: ` (the lazy name stops at
+     * the `:` before the space); a space starts some reading, any other character none */
+    if (i < n && s[i] == ':') return i + 1 < n && s[i + 1] == ' ' ? i + 2 : -1;
+    if (i >= n || s[i] != ' ') return -1;
+    Py_ssize_t d = i + 1;
+    while (d < n && s[d] >= 'A' && s[d] <= 'Z') d++;
+    if (d == i + 1 || d - i - 1 > 12 || d + 1 >= n || s[d] != ':' || s[d + 1] != ' ') return -2;
+    c->z0 = i + 1, c->z1 = d;
+    return d + 2;
 }
 
+/* cisco_line's walk over ASCII s[0:n]: 1 when it reads the line (*c filled), 0 when it leaves it
+ * to the general path, -1 on an error (set). The caller has seen the common header fail. */
+static int cisco_core(const char *s, Py_ssize_t n, cisco_t *c) {
+    if (n < 4) return 0;
+    Py_ssize_t pos = 0;
+    if (s[0] == '<') { /* _PRI: <(\d{1,3})>, then not RFC 5424's `1 ` */
+        Py_ssize_t i = 1;
+        while (i < n && i < 4 && is_digit(s[i])) i++;
+        if (i == 1 || i >= n || s[i] != '>') return 0;
+        pos = i + 1;
+        if (n - pos >= 2 && s[pos] == '1' && s[pos + 1] == ' ') return 0;
+    }
+    c->pri = pos > 0;
+    c->h0 = c->h1 = c->z0 = c->z1 = -1;
+    c->dated = 1;
+    Py_ssize_t m0 = month_at(s, n, pos) ? cisco_stamp(s, n, pos, 0, c) : -1; /* _BSD_TS at pos */
+    if (m0 < -1) return m0 == -3 ? -1 : 0;
+    if (m0 < 0) { /* no stamp at pos: _ISO_TS, else _CISCO_PREFIX and a stamp after it */
+        char c0 = pos < n ? s[pos] : 0;
+        if (four_digits(s, n, pos, '-') >= 0) return 0; /* (_ISO_TS may read it) */
+        if (c0 == '%') {
+            c->dated = 0, m0 = pos; /* the whole line is the message */
+        } else if ((is_word((unsigned char)c0) && c0 != '_') || c0 == '*' || c0 == '.') {
+            /* (?:\d+: )?(?:(?P<host>[A-Za-z0-9][\w.-]*): )?(?:\d+: )?\*?\.? */
+            Py_ssize_t i = pos, d = pos;
+            while (d < n && is_digit(s[d])) d++;
+            if (d > i && d + 1 < n && s[d] == ':' && s[d + 1] == ' ') i = d + 2;
+            if (i < n && is_word((unsigned char)s[i]) && s[i] != '_') {
+                d = i + 1;
+                while (d < n && is_key_char((unsigned char)s[d])) d++;
+                if (d + 1 < n && s[d] == ':' && s[d + 1] == ' ') c->h0 = i, c->h1 = d, i = d + 2;
+            }
+            d = i;
+            while (d < n && is_digit(s[d])) d++;
+            if (d > i && d + 1 < n && s[d] == ':' && s[d + 1] == ' ') i = d + 2;
+            if (i < n && s[i] == '*') i++;
+            if (i < n && s[i] == '.') i++;
+            if (c->h0 >= 0 && is_digit(s[c->h0])) { /* a number or an uptime stamp: the sender stands */
+                d = c->h0;
+                while (d < c->h1 && is_digit(s[d])) d++;
+                if (d == c->h1 || is_uptime(s, c->h0, c->h1)) c->h0 = c->h1 = -1;
+            }
+            if (i > pos && month_at(s, n, i))
+                m0 = cisco_stamp(s, n, i, 0, c);
+            else if (i < n && is_digit(s[i]))
+                m0 = cisco_stamp(s, n, i, 1, c);
+            if (m0 == -3) return -1;
+            if (m0 < 0) return 0; /* no stamp: the message is the line from pos, which is no `%` */
+        } else {
+            return 0;
+        }
+    }
+    if (m0 >= n || s[m0] != '%') return 0; /* (a host or a tag after the stamp: Python reads them) */
+    for (Py_ssize_t k = 0; k < n; k++)
+        if ((unsigned char)s[k] < 0x20 || s[k] == 0x7f) return 0;
+    c->m0 = m0;
+    c->f0 = m0 + 1;
+    c->t0 = cisco_tag(s, n, m0 + 1, &c->f1, &c->sev, &c->mn0, &c->mn1);
+    return c->t0 >= 0;
+}
+
+/* cisco_line: the forms LineParser._cisco_syslog reads (a `<PRI>` line, dated, without a year) */
 static PyObject *cisco_line(PyObject *self, PyObject *line) {
     if (!PyUnicode_Check(line)) {
         PyErr_SetString(PyExc_TypeError, "cisco_line(line: str)");
@@ -1657,7 +1722,7 @@ static PyObject *cisco_line(PyObject *self, PyObject *line) {
     Py_ssize_t n = PyUnicode_GET_LENGTH(line);
     cisco_t c;
     int got = cisco_core(s, n, &c);
-    if (got <= 0) {
+    if (got <= 0 || !c.pri || !c.dated || c.year >= 0) {
         if (got < 0) return NULL;
         Py_RETURN_NONE;
     }

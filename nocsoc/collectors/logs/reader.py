@@ -10,7 +10,9 @@ turns a C path off rather than making it wrong:
 - an RFC 3164 line goes to a body twin only for a program whose first parser names it (the
   dispatcher's `c_programs`, as before);
 - a Cisco line is read in C only while cisco_ios's parse function is the registered `cisco`
-  parser and its patterns are the texts the C walks (`_logfast.CISCO_PATTERNS`);
+  parser and its patterns are the texts the C walks (`_logfast.CISCO_PATTERNS`); a file line
+  without `<PRI>` whose first character some parsers claim (`012345: Dec 23 ...`, NX-OS's
+  `2023 Jan 11 ...`) only when each of them is one whose refusal the C repeats (`_REFUSALS`);
 - a file line is read in C only when the parsers its first character is tried with begin with
   the access-log parser (or Palo Alto's, whose refusal of a line starting with a digit the C
   repeats, then it) or with auditd's (its per-input state is the one the Python path uses);
@@ -24,12 +26,22 @@ turns a C path off rather than making it wrong:
 
 from __future__ import annotations
 
+import datetime
 import functools
 import time
 from typing import TYPE_CHECKING, Any
 
 from nocsoc.collectors.logs import syslog, zones
-from nocsoc.collectors.logs.parsers import auditd, base, cisco_asa, cisco_ios, fortigate, paloalto, web
+from nocsoc.collectors.logs.parsers import (
+    auditd,
+    base,
+    checkpoint,
+    cisco_asa,
+    cisco_ios,
+    fortigate,
+    paloalto,
+    web,
+)
 from nocsoc.collectors.logs.parsers.registry import ParserSpec
 from nocsoc.events import LogEvent
 from nocsoc.logsources import LogSource
@@ -50,6 +62,23 @@ _PLAN_ACCESS, _PLAN_ACCESS_AFTER_PALOALTO, _PLAN_AUDIT = 1, 2, 3
 _PLAN_FORTIGATE, _PLAN_AUDIT_THEN_FORTIGATE = 4, 5
 
 Output = tuple[str, str | None, tuple[str, ...], tuple[str, ...], tuple[Any, ...]]
+
+# the parsers whose refusal of a Cisco line _logfast_reader.c's rd_refused repeats (its RF_ bits):
+# a file line starting with a character only these claim goes on to parse_syslog when they refuse
+_REFUSALS: dict[Any, int] = {paloalto.parse_paloalto: 1, fortigate.parse_fortigate: 2,
+                             checkpoint.parse_checkpoint: 4, web.parse_access: 8, web.parse_iis: 16,
+                             web.parse_nginx_error: 32}
+
+
+def _cisco_starts(d: Any) -> dict[str, int]:
+    """First character -> the refusals to repeat, for the characters whose parsers are all in
+    `_REFUSALS` (any other parser there: the C leaves such Cisco lines to Python)."""
+    out: dict[str, int] = {}
+    for ch, entries in d.by_line_start.items():
+        bits = [_REFUSALS.get(e[0], 0) for e in entries]
+        if all(bits):
+            out[ch] = functools.reduce(int.__or__, bits)
+    return out
 
 
 def _output(name: str, ls: LogSource) -> Output:
@@ -170,4 +199,5 @@ def make(lp: LineParser) -> Any:
         zone_of=functools.partial(zones.zone, names=lp.zone_names), protos=dict(base.IANA_PROTO),
         cisco_svc=dict(cisco_ios._CISCO_SVC), sys_aaa=tuple(cisco_ios._SYS_AAA), cisco_routes=_cisco_routes(),
         ahead=tuple(w for w in markers if w), prefixes=tuple(w for w in prefixes if w), asa=_asa(d),
-        fortigate=fg_outputs)
+        fortigate=fg_outputs, cisco_starts=_cisco_starts(d) if cisco_on else {},
+        fixed_tz=isinstance(lp.tz, datetime.timezone))

@@ -5,11 +5,13 @@ time to the bit, logsource, parser, source, route key, the lowercase cache, `ori
 repeat count, the auditd state the lines leave behind, and the zone names counted.
 
 Lines: SEKOIA's samples and the fuzz seeds; the sshd, netfilter, access, audit and Cisco grammars
-of the twin tests with their near misses; Cisco texts built from every extractor's shape with
-the readings `re` backtracks into (addresses before `:`, `(` and `)`, optional groups before a
-required tail) and their near misses; tens of thousands of mutations (NUL, tabs, non-ASCII,
-truncation, splices, huge lines); every line as a file line and as a network message, through
-LineParser.events and through ruletest.parse_lines (which calls the reader directly)."""
+of the twin tests with their near misses (Cisco lines with and without `<PRI>`, NX-OS's year-first
+stamp, the refusals of the parsers a file line's first character is tried with); Cisco texts
+built from every extractor's shape with the readings `re` backtracks into (addresses before `:`,
+`(` and `)`, optional groups before a required tail) and their near misses; tens of thousands of
+mutations (NUL, tabs, non-ASCII, truncation, splices, huge lines); every line as a file line and
+as a network message, through LineParser.events and through ruletest.parse_lines (which calls the
+reader directly)."""
 
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ import pytest
 
 from nocsoc.collectors.logs import parsers as parsers_mod
 from nocsoc.collectors.logs import reader
-from nocsoc.collectors.logs.parsers import LineParser, base, cisco_ios
+from nocsoc.collectors.logs.parsers import LineParser, base, cisco_ios, fortigate
 from nocsoc.collectors.logs.ruletest import parse_lines
 from nocsoc.events import LogEvent
 from tests.collectors.logs import test_logfast_cisco as tc
@@ -406,6 +408,72 @@ def test_cisco_lines_read_the_same() -> None:
     assert compare(lines) > cases(4_000)
     assert compare(lines[:1_500], zone_names={"CST": 480, "XYZ": -60}) > 600
     compare_parse_lines(lines[:3_000])
+
+
+def test_bare_cisco_lines_read_the_same() -> None:
+    """Cisco lines without `<PRI>` (a file's, a relay's bodies: parse_line tries the parsers of
+    their first character, then parse_syslog's prefix, IOS and NX-OS stamps), NX-OS's year-first
+    stamp, stamp-less messages, with the near misses of each part and of the refusals the reader
+    repeats for the parsers that claim a first character (digits, `C`, `e`, `l`, `s`)."""
+    rnd = random.Random(41)
+    lines = [tc._bare(rnd) for _ in range(cases(12_000))]
+    assert compare(lines) > cases(4_500)
+    assert compare(lines[:2_000], zone_names={"CST": 480, "XYZ": -60}) > 800
+    compare_parse_lines(lines[:3_000])
+    mutated = [_mutate(rnd, rnd.choice(lines)) for _ in range(cases(8_000))]
+    assert compare(mutated) > cases(800)
+
+
+def test_bare_cisco_samples_are_read_in_c() -> None:
+    """SEKOIA's cisco-ios and cisco-nx-os samples as sent (no `<PRI>`): the reader takes every one
+    but those naming an ambiguous zone (CST, CDT) or holding a marker of a parser ordered before
+    cisco (`pam_`), and gives Python's event for each."""
+    try:
+        bodies = tc._sample_bodies()
+    except pytest.skip.Exception:
+        pytest.skip("cisco samples not present")
+    with mock.patch("time.time", return_value=NOW):
+        read = LineParser(default_host="h").fast()
+        assert read is not None
+        left = [b for b in bodies if read(b, "", "file", False) is None]
+    assert all(" CST: " in b or " CDT: " in b or "pam_" in b or "\n" in b for b in left), left
+    assert len(left) < len(bodies) // 5
+    assert compare(bodies) >= 3 * (len(bodies) - len(left))
+
+
+def test_a_file_line_another_parser_reads_is_not_taken_for_cisco() -> None:
+    """A Cisco-shaped file line that the parser of its first character reads (a FortiGate line
+    naming its `logid`, an access line) stays that parser's, as on the Python path."""
+    lines = ['012345: Dec 23 03:25:30.899 CET: %SYS-5-X: date=2026-11-25 time=01:02:03 logid="0100032001" '
+             'type="event" subtype="system" devname="fg1" srcip=1.2.3.4',
+             '1.2.3.4 - - [25/Nov/2026:08:12:01 +0700] "GET /%SYS-5-X: HTTP/1.1" 200 12',
+             "2023 Jan 11 19:27:57 CET: %ARP-2-DUP_SRC_IP: x",
+             '12: Nov 25 01:02:03: %SYS-5-X: x [25/Nov/2026:08:12:01 +0700] "GET / HTTP/1.1" 200 12',
+             'Core1: Nov 25 01:02:03: %SYS-5-X: origin:"10.0.0.1" action:"drop" src:"1.2.3.4"']
+    compare(lines)
+    with mock.patch("time.time", return_value=NOW):
+        lp = LineParser(default_host="h")
+        parsers = [lp.events(line)[0].parser for line in lines]
+        assert parsers == ["fortigate", "web", "cisco", "web", "checkpoint"]
+        read = lp.fast()
+        assert read is not None
+        for line, parser in ((lines[0], "fortigate"), (lines[2], "cisco")):  # (fortigate's own twin)
+            ev = read(line, "", "file", False)
+            assert ev is not None and ev.parser == parser
+
+
+def test_a_first_character_with_an_unknown_parser_leaves_cisco_lines_to_python(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file line's first character claimed by a parser whose refusal the C does not repeat:
+    its Cisco lines go to Python (a registry change turns the path off, not wrong)."""
+    line = "012345: Dec 23 03:25:30.899 CET: %AUTHMGR-5-START: Starting 'mab' for client"
+    starts = reader._cisco_starts(LineParser(default_host="h").dispatch)
+    assert "0" in starts and "2" in starts and "C" in starts and "n" not in starts  # (auditd's `n`)
+    assert LineParser(default_host="h").fast()(line, "", "file", False) is not None  # type: ignore[misc]
+    monkeypatch.delitem(reader._REFUSALS, fortigate.parse_fortigate)
+    assert "0" not in reader._cisco_starts(LineParser(default_host="h").dispatch)
+    assert LineParser(default_host="h").fast()(line, "", "file", False) is None  # type: ignore[misc]
+    assert LineParser(default_host="h").events(line)[0].parser == "cisco"
 
 
 def test_mutated_lines_read_the_same() -> None:
