@@ -71,6 +71,13 @@ PyObject *ascii_sub(const char *s, Py_ssize_t a, Py_ssize_t b) {
     return u;
 }
 
+/* s[0:n] of ASCII text as a new str (a value: not shared, not hashed) */
+static inline PyObject *ascii_new(const char *s, Py_ssize_t n) {
+    PyObject *u = PyUnicode_New(n, 127);
+    if (u != NULL) memcpy(PyUnicode_DATA(u), s, (size_t)n);
+    return u;
+}
+
 /* float(s[0:n]) for a decimal `digits[.digits]` of at most 15 significant digits: the integer of
  * its digits divided by a power of ten, both exact doubles, so the one rounding of the division
  * is the correctly rounded value float() gives (Clinger's fast path). 1 with *out set, 0 for any
@@ -214,15 +221,9 @@ static inline int is_cef_key_char(unsigned char c) {
  * finditer), each value the text up to the next key, str.strip()ped, then _cef_unescape's five
  * str.replace passes in its order (\= \| \n \r \\). (Its skip of a key after a backslash
  * never applies: a key follows whitespace or starts the text.) */
-static PyObject *cef_extension(PyObject *self, PyObject *arg) {
-    if (!PyUnicode_Check(arg)) {
-        PyErr_SetString(PyExc_TypeError, "cef_extension() takes a str");
-        return NULL;
-    }
-    const char *s;
-    Py_ssize_t n;
-    PyObject *out = ascii_pairs_dict(arg, &s, &n);
-    if (out == NULL || out == Py_None) return out;
+static PyObject *cef_ext_core(const char *s, Py_ssize_t n) {
+    PyObject *out = PyDict_New();
+    if (out == NULL) return NULL;
     char *buf = NULL;
     Py_ssize_t cap = 0;
     /* find the first key from `from`: returns its start, sets *kend to the index after `=` */
@@ -252,7 +253,7 @@ static PyObject *cef_extension(PyObject *self, PyObject *arg) {
         if (key == NULL) goto fail;
         PyObject *val;
         if (memchr(s + v0, '\\', (size_t)(v1 - v0)) == NULL) {
-            val = PyUnicode_FromStringAndSize(s + v0, v1 - v0);
+            val = ascii_new(s + v0, v1 - v0);
         } else {
             Py_ssize_t m = v1 - v0;
             if (m > cap) {
@@ -271,7 +272,7 @@ static PyObject *cef_extension(PyObject *self, PyObject *arg) {
             m = replace2(buf, m, '\\', 'n', '\n');
             m = replace2(buf, m, '\\', 'r', '\r');
             m = replace2(buf, m, '\\', '\\', '\\');
-            val = PyUnicode_FromStringAndSize(buf, m);
+            val = ascii_new(buf, m); /* (\\n and \\r made control characters: still ASCII) */
         }
         if (set_pair(out, key, val) < 0) goto fail;
     }
@@ -282,6 +283,46 @@ fail:
     PyMem_Free(buf);
     Py_DECREF(out);
     return NULL;
+}
+
+static PyObject *cef_extension(PyObject *self, PyObject *arg) {
+    if (!PyUnicode_Check(arg)) {
+        PyErr_SetString(PyExc_TypeError, "cef_extension() takes a str");
+        return NULL;
+    }
+    if (!PyUnicode_IS_ASCII(arg)) Py_RETURN_NONE;
+    return cef_ext_core((const char *)PyUnicode_DATA(arg), PyUnicode_GET_LENGTH(arg));
+}
+
+/* base.parse_cef's header for ASCII s[0:n] starting `CEF:`, an optional space, a digit and `|`
+ * (where _CEF_START.search matches at once): the six fields (vendor, product, version,
+ * signature, name, severity) and the extension's start, with `CEF:0||Vendor|...`'s empty field
+ * dropped as there. 1, or 0 where the walk leaves the line to Python: another start, fewer than
+ * six fields, or a `\` in the header (its escapes). */
+typedef struct {
+    Py_ssize_t a[6], b[6], ext;
+} cef_t;
+
+static int cef_head(const char *s, Py_ssize_t n, cef_t *c) {
+    if (n < 6 || memcmp(s, "CEF:", 4) != 0) return 0;
+    Py_ssize_t pos = s[4] == ' ' ? 5 : 4;
+    if (pos + 1 >= n || s[pos] < '0' || s[pos] > '9' || s[pos + 1] != '|') return 0;
+    Py_ssize_t i = pos + 2;
+    for (int k = 0; k < 6; k++) { /* msg[pos:].split("|", 6) */
+        const char *p = memchr(s + i, '|', (size_t)(n - i));
+        if (p == NULL) return 0;
+        c->a[k] = i, c->b[k] = p - s, i = p - s + 1;
+    }
+    if (memchr(s + pos + 2, '\\', (size_t)(i - pos - 2)) != NULL) return 0;
+    c->ext = i;
+    if (c->b[0] == c->a[0]) { /* one empty field too many, when the next `|` ends no pair */
+        const char *p = memchr(s + i, '|', (size_t)(n - i));
+        if (p != NULL && memchr(s + i, '=', (size_t)(p - s - i)) == NULL) {
+            for (int k = 0; k < 5; k++) c->a[k] = c->a[k + 1], c->b[k] = c->b[k + 1];
+            c->a[5] = i, c->b[5] = p - s, c->ext = p - s + 1;
+        }
+    }
+    return 1;
 }
 
 /* firewall._pairs (mode 0) and auditd._audit_pairs (mode 1) for ASCII text: the line split on

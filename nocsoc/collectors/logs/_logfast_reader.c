@@ -37,7 +37,8 @@ static const char *const EV_SLOTS[EV_N] = {"raw",    "fields", "host",   "time",
                                            "categories", "parser", "source", "route_key", "_low"};
 
 /* file-line plans by first character */
-enum { PLAN_NONE, PLAN_ACCESS, PLAN_ACCESS_AFTER_PALOALTO, PLAN_AUDIT, PLAN_FORTIGATE, PLAN_AUDIT_THEN_FORTIGATE };
+enum { PLAN_NONE, PLAN_ACCESS, PLAN_ACCESS_AFTER_PALOALTO, PLAN_AUDIT, PLAN_FORTIGATE, PLAN_AUDIT_THEN_FORTIGATE,
+       PLAN_CEF };
 
 #define RD_CACHE 256
 #define RD_MAX_TZ 16
@@ -65,6 +66,8 @@ typedef struct {
      * the parsers ordered before it, its outputs; NULL: not read here */
     PyObject *asa_tags, *asa_ahead, *asa_prefixes, *asa_outputs;
     PyObject *fg_outputs; /* fortigate's outputs (its file lines' plans), or NULL */
+    PyObject *pa_outputs; /* paloalto's outputs (the CSV lines of PLAN_ACCESS_AFTER_PALOALTO), or NULL */
+    PyObject *cp_outputs; /* checkpoint's outputs (PLAN_CEF), or NULL */
     unsigned char plan[128], line_start[128], first[256], asa_first[256];
     /* per first character of a file line: the refusals (RF_*) of the parsers parse_line tries it
      * with before parse_syslog, for a Cisco line (0: Python reads such lines) */
@@ -177,6 +180,14 @@ static rd_minute *rd_epochs(Reader *r, long year, long mon, long day, long h, lo
         m->key = key;
     }
     return m;
+}
+
+/* time.time(), looked up on each call (a test's patched clock is read): 0, or -1 on error */
+static int rd_clock(Reader *r, double *out) {
+    PyObject *now = PyObject_CallMethodNoArgs(r->time_mod, S_time);
+    *out = now != NULL ? PyFloat_AsDouble(now) : -1.0;
+    Py_XDECREF(now);
+    return now == NULL || (*out == -1.0 && PyErr_Occurred()) ? -1 : 0;
 }
 
 /* syslog._bsd_time(month, day, h, mi, s, frac, None, time.time(), tz) (recv_time with frac 0.0):
@@ -441,10 +452,8 @@ static PyObject *rd_asa(Reader *r, PyObject *text, const char *s, Py_ssize_t n, 
         Py_DECREF(got);
         Py_RETURN_NONE;
     }
-    PyObject *now = PyObject_CallMethodNoArgs(r->time_mod, S_time); /* parse_syslog's time.time() */
-    double t = now != NULL ? PyFloat_AsDouble(now) : -1.0;
-    Py_XDECREF(now);
-    if (now == NULL || (t == -1.0 && PyErr_Occurred())) goto fail;
+    double t;
+    if (rd_clock(r, &t) < 0) goto fail; /* parse_syslog's time.time() */
     PyObject *ev = rd_event(r, text, Py_NewRef(fields), host, t, &o, source);
     Py_DECREF(got);
     return ev;
@@ -519,10 +528,7 @@ static PyObject *rd_cisco(Reader *r, PyObject *text, const char *s, Py_ssize_t n
     if (!rd_leads(r, s + c.m0, n - c.m0)) goto decline;
     int tok;
     if (!c.dated) { /* parse_syslog's time.time() */
-        PyObject *now = PyObject_CallMethodNoArgs(r->time_mod, S_time);
-        t = now != NULL ? PyFloat_AsDouble(now) : -1.0;
-        Py_XDECREF(now);
-        tok = now == NULL || (t == -1.0 && PyErr_Occurred()) ? -1 : 1;
+        tok = rd_clock(r, &t) < 0 ? -1 : 1;
     } else if (c.year >= 0) {
         tok = rd_dated(r, c.year, c.month, c.day, c.hms[0], c.hms[1], c.hms[2], c.frac, tz, zone != NULL || r->fixed_tz,
                        &t);
@@ -584,27 +590,136 @@ fail:
 }
 
 /* parse_line's event for a file line whose first parser is fortigate's (fortigate_line's reading:
- * fields, services, categories, time, host), when the line says its time; None otherwise (the
- * receive time parse_line would take is datetime.now(), which the Python path reads) */
+ * fields, services, categories, time or None, host): at the line's own time, else at the
+ * receive time parse_line takes (time.time()); None where the twin leaves the line to Python */
+static PyObject *rd_fortigate_got(Reader *r, PyObject *text, PyObject *got, PyObject *source);
+
 static PyObject *rd_fortigate(Reader *r, PyObject *text, PyObject *source) {
     if (r->fg_outputs == NULL) Py_RETURN_NONE;
     PyObject *got = fw_fortigate_line(NULL, text);
-    if (got == NULL) return NULL;
+    return got != NULL ? rd_fortigate_got(r, text, got, source) : NULL;
+}
+
+/* the event of fortigate_line's or fortigate_cef's reading `got` (consumed), or None */
+static PyObject *rd_fortigate_got(Reader *r, PyObject *text, PyObject *got, PyObject *source) {
     rd_out o;
     int found = 0;
-    if (PyTuple_Check(got) && PyTuple_GET_SIZE(got) == 5 && PyFloat_CheckExact(PyTuple_GET_ITEM(got, 3)))
-        found = rd_out_for(r->fg_outputs, PyTuple_GET_ITEM(got, 1), PyTuple_GET_ITEM(got, 2), &o);
-    if (found <= 0) { /* False, None, no time, or a logsource the spec does not declare */
+    double t = 0;
+    if (PyTuple_Check(got) && PyTuple_GET_SIZE(got) == 5) {
+        PyObject *tv = PyTuple_GET_ITEM(got, 3);
+        if (PyFloat_CheckExact(tv) || tv == Py_None)
+            found = rd_out_for(r->fg_outputs, PyTuple_GET_ITEM(got, 1), PyTuple_GET_ITEM(got, 2), &o);
+        if (found > 0) {
+            if (tv != Py_None)
+                t = PyFloat_AS_DOUBLE(tv);
+            else if (rd_clock(r, &t) < 0)
+                found = -1;
+        }
+    }
+    if (found <= 0) { /* False, None, or a logsource the spec does not declare */
         Py_DECREF(got);
         if (found < 0) return NULL;
         Py_RETURN_NONE;
     }
     PyObject *host = PyTuple_GET_ITEM(got, 4); /* p.host or the input's default */
     if (!PyUnicode_Check(host) || PyUnicode_GET_LENGTH(host) == 0) host = r->default_host;
-    PyObject *ev = rd_event(r, text, Py_NewRef(PyTuple_GET_ITEM(got, 0)), host,
-                            PyFloat_AS_DOUBLE(PyTuple_GET_ITEM(got, 3)), &o, source);
+    PyObject *ev = rd_event(r, text, Py_NewRef(PyTuple_GET_ITEM(got, 0)), host, t, &o, source);
     Py_DECREF(got);
     return ev;
+}
+
+static PyObject *rd_fields_got(Reader *r, PyObject *text, PyObject *got, PyObject *outputs, PyObject *source);
+
+/* parse_line's event for a file line whose first parser is paloalto's and that its CSV twin reads
+ * (paloalto_line: fields, services, categories), received now (time.time()); None otherwise */
+static PyObject *rd_paloalto(Reader *r, PyObject *text, PyObject *source) {
+    if (r->pa_outputs == NULL) Py_RETURN_NONE;
+    PyObject *got = fw_paloalto_line(NULL, text);
+    return got != NULL ? rd_fields_got(r, text, got, r->pa_outputs, source) : NULL;
+}
+
+/* the event (received now, at the input's host) of a twin's reading `got` (consumed): (fields,
+ * services, categories) with a logsource of `outputs`; None for anything else */
+static PyObject *rd_fields_got(Reader *r, PyObject *text, PyObject *got, PyObject *outputs, PyObject *source) {
+    rd_out o;
+    int found = 0;
+    double t = 0;
+    if (PyTuple_Check(got) && PyTuple_GET_SIZE(got) == 3 && PyDict_CheckExact(PyTuple_GET_ITEM(got, 0))) {
+        found = rd_out_for(outputs, PyTuple_GET_ITEM(got, 1), PyTuple_GET_ITEM(got, 2), &o);
+        if (found > 0 && rd_clock(r, &t) < 0) found = -1;
+    }
+    if (found <= 0) {
+        Py_DECREF(got);
+        if (found < 0) return NULL;
+        Py_RETURN_NONE;
+    }
+    PyObject *ev = rd_event(r, text, Py_NewRef(PyTuple_GET_ITEM(got, 0)), r->default_host, t, &o, source);
+    Py_DECREF(got);
+    return ev;
+}
+
+/* twin(ext, the header fields `which`...) on a CEF line's reading, a new reference, or NULL */
+static PyObject *rd_cef_twin(PyObject *(*twin)(PyObject *, PyObject *), const char *s, Py_ssize_t n,
+                             const cef_t *c, const int *which, int nwhich) {
+    PyObject *args = PyTuple_New(1 + nwhich);
+    if (args == NULL) return NULL;
+    PyObject *ext = cef_ext_core(s + c->ext, n - c->ext);
+    if (ext == NULL) {
+        Py_DECREF(args);
+        return NULL;
+    }
+    PyTuple_SET_ITEM(args, 0, ext);
+    for (int k = 0; k < nwhich; k++) {
+        PyObject *v = ascii_sub(s, c->a[which[k]], c->b[which[k]]);
+        if (v == NULL) {
+            Py_DECREF(args);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(args, 1 + k, v);
+    }
+    PyObject *got = twin(NULL, args);
+    Py_DECREF(args);
+    return got;
+}
+
+/* parse_line's event for a CEF file line whose first character's parsers are Palo Alto's,
+ * FortiGate's and Check Point's, in this order (PLAN_CEF): each one's CEF reading as it decides
+ * (its label in the first 60 or 40 characters; FortiGate's key=value twin first), the header
+ * split here (cef_head), the extension by cef_extension's walk, the fields by each one's CEF
+ * twin; None where one of them would go on in Python (a twin's None, its other forms) */
+static PyObject *rd_cef(Reader *r, PyObject *text, const char *s, Py_ssize_t n, PyObject *source) {
+    enum { VENDOR, PRODUCT, VERSION, SIGNATURE, NAME };
+    static const int SIG_NAME[2] = {SIGNATURE, NAME}, PRODUCT_SIG_NAME[3] = {PRODUCT, SIGNATURE, NAME};
+    if (r->pa_outputs == NULL || r->fg_outputs == NULL || r->cp_outputs == NULL) Py_RETURN_NONE;
+    /* (a space last: str.strip() would change the text Palo Alto's and Check Point's read) */
+    if (s[n - 1] == ' ' || is_digit(s[0]) || s[0] == ':' || s[0] == '{' || s[0] == ' ') Py_RETURN_NONE;
+    for (Py_ssize_t k = 0; k < n; k++)
+        if ((unsigned char)s[k] < 0x20 || s[k] == 0x7f) Py_RETURN_NONE;
+    Py_ssize_t n40 = n < 40 ? n : 40, n60 = n < 60 ? n : 60;
+    cef_t c;
+    if (has(s, n60, "|Palo Alto Networks|")) { /* parse_paloalto's _cef */
+        if (!cef_head(s, n, &c)) Py_RETURN_NONE;
+        PyObject *got = rd_cef_twin(fw_paloalto_cef, s, n, &c, SIG_NAME, 2);
+        return got != NULL ? rd_fields_got(r, text, got, r->pa_outputs, source) : NULL;
+    } /* (else Palo Alto refuses a line starting with neither a digit, `:` nor `{`) */
+    PyObject *got = fw_fortigate_line(NULL, text); /* parse_fortigate's key=value twin first */
+    if (got == NULL) return NULL;
+    if (got != Py_False && got != Py_None) return rd_fortigate_got(r, text, got, source);
+    int refused = got == Py_False;
+    Py_DECREF(got);
+    if (!refused) {
+        if (has(s, n40, "|Fortinet|")) {
+            if (!cef_head(s, n, &c)) Py_RETURN_NONE;
+            got = rd_cef_twin(fw_fortigate_cef, s, n, &c, SIG_NAME, 2);
+            return got != NULL ? rd_fortigate_got(r, text, got, source) : NULL;
+        }
+        if (has(s, n, "logid") || has(s, n, "log_id") || has(s, n, "subtype=")) Py_RETURN_NONE;
+    }
+    /* parse_checkpoint's _cef (its other forms: Python's) */
+    if (!has(s, n40, "|Check Point|") || !cef_head(s, n, &c)) Py_RETURN_NONE;
+    if (c.b[VENDOR] - c.a[VENDOR] != 11 || memcmp(s + c.a[VENDOR], "Check Point", 11) != 0) Py_RETURN_NONE;
+    got = rd_cef_twin(fw_checkpoint_cef, s, n, &c, PRODUCT_SIG_NAME, 3);
+    return got != NULL ? rd_fields_got(r, text, got, r->cp_outputs, source) : NULL;
 }
 
 /* Reader.event(text, sender, source, network) -> LogEvent | None: LineParser.events' one event
@@ -677,11 +792,12 @@ static PyObject *reader_event(Reader *r, PyObject *const *args, Py_ssize_t nargs
     if (plan == PLAN_AUDIT_THEN_FORTIGATE) /* parse_audit's first refusal: no `msg=audit(` */
         plan = has(s, n, "msg=audit(") ? PLAN_AUDIT : PLAN_FORTIGATE;
     if (plan == PLAN_FORTIGATE) return rd_fortigate(r, text, source);
+    if (plan == PLAN_CEF) return rd_cef(r, text, s, n, source);
     if (plan == PLAN_ACCESS || plan == PLAN_ACCESS_AFTER_PALOALTO) {
         /* paloalto.parse_paloalto's first refusal: an access line starting with a digit */
         if (plan == PLAN_ACCESS_AFTER_PALOALTO &&
             !(is_digit(s[0]) && (n < 2 || s[1] != ',') && !has(s, n < 60 ? n : 60, "|Palo Alto Networks|")))
-            Py_RETURN_NONE;
+            return rd_paloalto(r, text, source); /* (not refused: its CSV twin may read it) */
         rd_out o;
         PyObject *out = PyTuple_GET_ITEM(r->file_outputs, 0);
         if (out == Py_None) Py_RETURN_NONE;
@@ -734,6 +850,8 @@ static int reader_traverse(Reader *r, visitproc visit, void *arg) {
     Py_VISIT(r->asa_prefixes);
     Py_VISIT(r->asa_outputs);
     Py_VISIT(r->fg_outputs);
+    Py_VISIT(r->pa_outputs);
+    Py_VISIT(r->cp_outputs);
     for (int k = 0; k < r->ntz; k++) Py_VISIT(r->tzs[k]);
     return 0;
 }
@@ -762,6 +880,8 @@ static int reader_clear(Reader *r) {
     Py_CLEAR(r->asa_prefixes);
     Py_CLEAR(r->asa_outputs);
     Py_CLEAR(r->fg_outputs);
+    Py_CLEAR(r->pa_outputs);
+    Py_CLEAR(r->cp_outputs);
     for (int k = 0; k < r->ntz; k++) Py_CLEAR(r->tzs[k]);
     r->ntz = 0;
     return 0;
@@ -792,21 +912,23 @@ static int reader_init(Reader *r, PyObject *args, PyObject *kw) {
     static char *names[] = {"event_type", "default_host", "tz", "programs", "outputs", "file_plans",
                             "file_outputs", "audit_state", "time_module", "minute_epochs", "year_span",
                             "cisco", "zone_of", "protos", "cisco_svc", "sys_aaa", "cisco_routes", "ahead",
-                            "prefixes", "asa", "fortigate", "cisco_starts", "fixed_tz", NULL};
+                            "prefixes", "asa", "fortigate", "cisco_starts", "fixed_tz", "paloalto", "checkpoint", NULL};
     PyObject *ev_type, *default_host, *tz, *programs, *outputs, *plans, *file_outputs, *audit_state, *time_mod,
         *minute_epochs, *year_span, *zone_of, *protos, *cisco_svc, *sys_aaa, *cisco_routes, *ahead, *prefixes,
-        *asa = Py_None, *fortigate = Py_None, *cisco_starts = NULL;
+        *asa = Py_None, *fortigate = Py_None, *cisco_starts = NULL, *paloalto = Py_None,
+                                        *checkpoint = Py_None;
     int cisco, fixed_tz = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!UOO!O!O!O!OOOOpOO!O!OO!O!O!|OOO!p", names, &PyType_Type, &ev_type,
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!UOO!O!O!O!OOOOpOO!O!OO!O!O!|OOO!pOO", names, &PyType_Type, &ev_type,
                                      &default_host, &tz, &PyDict_Type, &programs, &PyTuple_Type, &outputs,
                                      &PyDict_Type, &plans, &PyTuple_Type, &file_outputs, &audit_state, &time_mod,
                                      &minute_epochs, &year_span, &cisco, &zone_of, &PyDict_Type, &protos,
                                      &PyDict_Type, &cisco_svc, &sys_aaa, &PyDict_Type, &cisco_routes, &PyTuple_Type,
                                      &ahead, &PyTuple_Type, &prefixes, &asa, &fortigate, &PyDict_Type, &cisco_starts,
-                                     &fixed_tz))
+                                     &fixed_tz, &paloalto, &checkpoint))
         return -1;
-    if (fortigate != Py_None && !PyTuple_Check(fortigate)) {
-        PyErr_SetString(PyExc_TypeError, "Reader: fortigate is a tuple of outputs or None");
+    if ((fortigate != Py_None && !PyTuple_Check(fortigate)) || (paloalto != Py_None && !PyTuple_Check(paloalto)) ||
+        (checkpoint != Py_None && !PyTuple_Check(checkpoint))) {
+        PyErr_SetString(PyExc_TypeError, "Reader: fortigate, paloalto and checkpoint are tuples of outputs or None");
         return -1;
     }
     PyObject *asa_parts[4] = {NULL, NULL, NULL, NULL};
@@ -853,7 +975,7 @@ static int reader_init(Reader *r, PyObject *args, PyObject *kw) {
         }
         Py_UCS4 ch = PyUnicode_READ_CHAR(key, 0);
         long p = PyLong_AsLong(value);
-        if (ch < 128) r->line_start[ch] = 1, r->plan[ch] = (unsigned char)(p >= 0 && p <= PLAN_AUDIT_THEN_FORTIGATE ? p : 0);
+        if (ch < 128) r->line_start[ch] = 1, r->plan[ch] = (unsigned char)(p >= 0 && p <= PLAN_CEF ? p : 0);
     }
     memset(r->cisco_refuse, 0, sizeof r->cisco_refuse);
     pos = 0;
@@ -891,6 +1013,8 @@ static int reader_init(Reader *r, PyObject *args, PyObject *kw) {
     r->asa_tags = Py_XNewRef(asa_parts[0]), r->asa_ahead = Py_XNewRef(asa_parts[1]);
     r->asa_prefixes = Py_XNewRef(asa_parts[2]), r->asa_outputs = Py_XNewRef(asa_parts[3]);
     r->fg_outputs = fortigate != Py_None ? Py_NewRef(fortigate) : NULL;
+    r->pa_outputs = paloalto != Py_None ? Py_NewRef(paloalto) : NULL;
+    r->cp_outputs = checkpoint != Py_None ? Py_NewRef(checkpoint) : NULL;
     r->zones = PyDict_New();
     if (r->zones == NULL) return -1;
     r->cisco = cisco, r->fixed_tz = fixed_tz;

@@ -27,6 +27,7 @@ from nocsoc.collectors.logs.parsers import LineParser, base, cisco_ios, fortigat
 from nocsoc.collectors.logs.ruletest import parse_lines
 from nocsoc.events import LogEvent
 from tests.collectors.logs import test_logfast_cisco as tc
+from tests.collectors.logs import test_logfast_fw as tf
 from tests.collectors.logs import test_logfast_lines as tl
 from tests.collectors.logs.test_fuzz import ALL_SEEDS
 from tests.collectors.logs.test_logfast_lines import _mutate, _python_only
@@ -474,6 +475,66 @@ def test_a_first_character_with_an_unknown_parser_leaves_cisco_lines_to_python(
     assert "0" not in reader._cisco_starts(LineParser(default_host="h").dispatch)
     assert LineParser(default_host="h").fast()(line, "", "file", False) is None  # type: ignore[misc]
     assert LineParser(default_host="h").events(line)[0].parser == "cisco"
+
+
+def test_paloalto_csv_file_lines_read_the_same() -> None:
+    """Palo Alto's CSV file lines (`1,2026/11/25 ...`: its parser first for `1`, then the access
+    log's) read by its C twin in the reader, received now: the samples, the twin test's generated
+    lines with their near misses, access lines beside them, and mutations."""
+    rnd = random.Random(43)
+    samples = tf._samples("paloalto-ngfw")
+    lines = samples + [tf._pa_line(rnd) for _ in range(cases(3_000))]
+    lines += [tl._plain_access(rnd) for _ in range(300)]
+    lines += ["1" + tl._plain_access(rnd)[1:] for _ in range(300)]
+    assert compare(lines) > cases(2_500)  # (the file lines: as network messages, Python reads them)
+    mutated = [tf.mutate(rnd, rnd.choice(lines)) for _ in range(cases(4_000))]
+    assert compare(mutated) > cases(1_500)
+    read = LineParser(default_host="h").fast()
+    assert read is not None
+    assert sum(read(line, "", "file", False) is not None for line in samples) >= 40  # of 101
+
+
+CEF_HEADS = ["CEF:0|", "CEF: 0|", "CEF:0||", "CEF:10|", "CEF:  0|", "0|", "CEF:x|", "cef:0|", "CEF:0|a\\|b|"]
+
+
+def _cef_near_miss(rnd: random.Random, line: str) -> str:
+    """A CEF line with its start, a label's place, an escape, a FortiGate key or the end changed."""
+    k = rnd.random()
+    if k < 0.25 and "|" in line:
+        return rnd.choice(CEF_HEADS) + line.split("|", 1)[1]
+    if k < 0.4:
+        return line.replace("|", "|" + "x" * rnd.choice([5, 20, 40]) + "|", 1)  # a label further on
+    if k < 0.5:
+        return line.replace("|", "\\|", rnd.randint(1, 6))
+    if k < 0.7:
+        return line + " " + rnd.choice(["logid=1", "log_id=2", "subtype=x", "origin:\"a\"", "|Fortinet|",
+                                         "|Check Point|", "|Palo Alto Networks|", "a\\=b", "k=v\\|w"])
+    if k < 0.8:
+        return line + rnd.choice([" ", "  ", "\t", "\x00"])
+    return line.replace("|", "||", 1)
+
+
+def test_cef_file_lines_read_the_same() -> None:
+    """CEF file lines (`CEF:0|...`: Palo Alto's, FortiGate's and Check Point's, tried in this
+    order) read by the reader: the samples, the twin tests' generated lines of the three, their
+    near misses (starts, labels past the first 40 or 60 characters, escapes in the header, keys
+    FortiGate's refusal looks for, a trailing space, a doubled `|`) and mutations."""
+    rnd = random.Random(47)
+    samples = [m for fmt in ("paloalto-ngfw", "fortigate", "checkpoint") for m in tf._samples(fmt)
+               if m.startswith("C")]
+    lines = [f(rnd) for _ in range(cases(1_500)) for f in (tf._pa_cef_line, tf._fg_cef_line, tf._cp_cef_line)]
+    lines = [ln for ln in lines if ln.startswith("C")]
+    near = [_cef_near_miss(rnd, rnd.choice(lines + samples)) for _ in range(cases(3_000))]
+    assert compare(samples) >= 35
+    assert compare(lines) > cases(1_500)  # (as network messages, and non-ASCII values: Python's)
+    assert compare(near) > cases(600)
+    compare_parse_lines(samples + lines[:1_000] + near[:1_000])
+    mutated = [tf.mutate(rnd, rnd.choice(lines + samples)) for _ in range(cases(4_000))]
+    assert compare(mutated) > cases(800)
+    read = LineParser(default_host="h").fast()
+    assert read is not None
+    taken = {e.parser for line in samples if (e := read(line, "", "file", False)) is not None}
+    assert taken == {"paloalto", "fortigate", "checkpoint"}
 
 
 def test_mutated_lines_read_the_same() -> None:
