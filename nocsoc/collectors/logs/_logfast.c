@@ -1521,8 +1521,31 @@ fail:
     return NULL;
 }
 
+/* pf.parse_filterlog's fields for the body s[off:n] (its twin, filterlog_body), when its reading
+ * is the spec's one logsource (services `filterlog`, category `firewall`); None otherwise (False
+ * from the twin: not a filterlog body, Python's candidates decide) */
+static PyObject *filterlog_fields(PyObject *line, const char *s, Py_ssize_t off, Py_ssize_t n) {
+    PyObject *msg = ascii_sub(s, off, n);
+    if (msg == NULL) return NULL;
+    PyObject *got = fw_filterlog_body(NULL, msg);
+    Py_DECREF(msg);
+    if (got == NULL) return NULL;
+    PyObject *fields = NULL;
+    if (PyTuple_Check(got) && PyTuple_GET_SIZE(got) == 3) {
+        PyObject *svc = PyTuple_GET_ITEM(got, 1), *cat = PyTuple_GET_ITEM(got, 2);
+        if (PyTuple_Check(svc) && PyTuple_GET_SIZE(svc) == 1 && PyTuple_Check(cat) && PyTuple_GET_SIZE(cat) == 1 &&
+            PyUnicode_Check(PyTuple_GET_ITEM(svc, 0)) && PyUnicode_Check(PyTuple_GET_ITEM(cat, 0)) &&
+            PyUnicode_CompareWithASCIIString(PyTuple_GET_ITEM(svc, 0), "filterlog") == 0 &&
+            PyUnicode_CompareWithASCIIString(PyTuple_GET_ITEM(cat, 0), "firewall") == 0)
+            fields = Py_NewRef(PyTuple_GET_ITEM(got, 0));
+    }
+    Py_DECREF(got);
+    if (fields == NULL) Py_RETURN_NONE;
+    return fields;
+}
+
 typedef PyObject *(*body_fn)(PyObject *line, const char *s, Py_ssize_t off, Py_ssize_t n);
-static const body_fn BODY_FNS[] = {sshd_body, netfilter_body};
+static const body_fn BODY_FNS[] = {sshd_body, netfilter_body, filterlog_fields};
 #define N_BODIES ((long)(sizeof BODY_FNS / sizeof BODY_FNS[0]))
 
 /* syslog_line's reading: 1 when a twin reads the line (*hd, *body and *fields, a new reference,
@@ -1925,7 +1948,7 @@ PyMODINIT_FUNC PyInit__logfast(void) {
         return NULL;
     }
     /* the body parsers syslog_line knows, by index (the names of the parsers they twin) */
-    PyObject *bodies = Py_BuildValue("(ss)", "sshd", "netfilter");
+    PyObject *bodies = Py_BuildValue("(sss)", "sshd", "netfilter", "filterlog");
     if (bodies == NULL || PyModule_AddObject(mod, "BODIES", bodies) < 0) {
         Py_XDECREF(bodies);
         Py_DECREF(mod);

@@ -537,6 +537,22 @@ def test_cef_file_lines_read_the_same() -> None:
     assert taken == {"paloalto", "fortigate", "checkpoint"}
 
 
+def test_filterlog_lines_read_the_same() -> None:
+    """pf's filterlog bodies behind a syslog header (its program's first parser, with a body twin
+    since filterlog_body is one of BODIES): the samples, the twin test's generated lines (IPv4
+    and IPv6, every protocol tail, near misses) and mutations, as file lines and messages."""
+    rnd = random.Random(53)
+    bodies = [m.strip() for m in tf._samples("openbsd-packet-filter")]
+    bodies += [tf._pf_line(rnd) for _ in range(cases(3_000))]
+    heads = ["<134>Nov 25 01:02:03 fw1 filterlog[42]: ", "Nov 25 01:02:03 fw1 filterlog: ",
+             "<134>Nov 25 01:02:03 fw1 filterlog[42]: message repeated 2 times: [ "]
+    lines = [rnd.choice(heads) + b for b in bodies]
+    assert compare(lines) > cases(400)  # (IPv6 and the near misses: Python's)
+    mutated = [tf.mutate(rnd, rnd.choice(lines)) for _ in range(cases(3_000))]
+    assert compare(mutated) > cases(100)
+    compare_parse_lines(lines[:1_000] + mutated[:1_000])
+
+
 def test_mutated_lines_read_the_same() -> None:
     """Mutations of every kind of line above (NUL, tabs, newlines, non-ASCII, cuts, splices)."""
     rnd = random.Random(29)
