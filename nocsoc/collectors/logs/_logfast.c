@@ -1710,6 +1710,12 @@ typedef struct {
 /* the month named at s[i:] (1-12), or 0 */
 static inline long month_at(const char *s, Py_ssize_t n, Py_ssize_t i) {
     if (i < 0 || n - i < 3) return 0;
+    switch (s[i]) { /* (a month's initial first: most lines start with none) */
+    case 'J': case 'F': case 'M': case 'A': case 'S': case 'O': case 'N': case 'D':
+        break;
+    default:
+        return 0;
+    }
     for (int k = 0; k < 12; k++)
         if (memcmp(s + i, MONTH_NAMES + 3 * k, 3) == 0) return k + 1;
     return 0;
