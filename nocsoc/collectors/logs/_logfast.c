@@ -71,6 +71,13 @@ PyObject *ascii_sub(const char *s, Py_ssize_t a, Py_ssize_t b) {
     return u;
 }
 
+/* s[0:n] of ASCII text as a new str (a value: not shared, not hashed) */
+static inline PyObject *ascii_new(const char *s, Py_ssize_t n) {
+    PyObject *u = PyUnicode_New(n, 127);
+    if (u != NULL) memcpy(PyUnicode_DATA(u), s, (size_t)n);
+    return u;
+}
+
 /* float(s[0:n]) for a decimal `digits[.digits]` of at most 15 significant digits: the integer of
  * its digits divided by a power of ten, both exact doubles, so the one rounding of the division
  * is the correctly rounded value float() gives (Clinger's fast path). 1 with *out set, 0 for any
@@ -206,6 +213,87 @@ fail:
     return NULL;
 }
 
+/* kv_pairs for text that is not ASCII: the same walk over code points with the regex's Unicode
+ * classes (re's \w: str.isalnum() or `_`; \s: str.isspace(); `.`: any but `\n`). Why: one
+ * non-ASCII character (a Vietnamese user name in a FortiGate or Sophos line) sent the whole line
+ * to the regex's findall, ~4x the ASCII walk's time, twice a line (FortiGate's refusal, Sophos). */
+static inline int u_key_char(Py_UCS4 c) {
+    return c < 128 ? is_key_char((unsigned char)c) : Py_UNICODE_ISALNUM(c);
+}
+
+PyObject *kv_pairs_wide(PyObject *self, PyObject *args) {
+    PyObject *text;
+    int comma;
+    if (!PyArg_ParseTuple(args, "Up:kv_pairs_wide", &text, &comma)) return NULL;
+    int kind = PyUnicode_KIND(text);
+    const void *d = PyUnicode_DATA(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text), i = 0;
+    PyObject *out = PyDict_New();
+    if (out == NULL) return NULL;
+#define AT(k) PyUnicode_READ(kind, d, (k))
+    while (i < n) {
+        Py_UCS4 c = AT(i);
+        /* a key starts with [A-Za-z_] where no [\w.-] precedes it */
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_') || (i > 0 && u_key_char(AT(i - 1)))) {
+            i++;
+            continue;
+        }
+        Py_ssize_t k0 = i, j = i + 1;
+        while (j < n && u_key_char(AT(j))) j++; /* possessive */
+        if (j >= n || AT(j) != '=') {
+            i++;
+            continue;
+        }
+        Py_ssize_t k1 = j, v0 = j + 1, v1 = -1;
+        if (v0 < n && AT(v0) == '"') { /* "(?:[^"\\]|\\.)*+" */
+            Py_ssize_t q = v0 + 1;
+            while (q < n) {
+                Py_UCS4 e = AT(q);
+                if (e == '"') break;
+                if (e == '\\') {
+                    if (q + 1 < n && AT(q + 1) != '\n') {
+                        q += 2;
+                        continue;
+                    }
+                    break;
+                }
+                q++;
+            }
+            if (q < n && AT(q) == '"') v1 = q + 1;
+        }
+        if (v1 < 0) { /* \S* (or [^\s,]*) */
+            Py_ssize_t q = v0;
+            while (q < n && !Py_UNICODE_ISSPACE(AT(q)) && !(comma && AT(q) == ',')) q++;
+            v1 = q;
+        }
+        PyObject *key = PyUnicode_Substring(text, k0, k1), *val;
+        if (key == NULL) goto fail;
+        if (v1 - v0 >= 2 && AT(v0) == '"' && AT(v1 - 1) == '"') { /* v[1:-1].replace('\\"', '"') */
+            PyObject *inner = PyUnicode_Substring(text, v0 + 1, v1 - 1);
+            val = NULL;
+            if (inner != NULL) {
+                if (PyUnicode_FindChar(inner, '\\', 0, v1 - v0 - 2, 1) == -1) {
+                    val = inner;
+                } else {
+                    PyObject *from = PyUnicode_FromString("\\\""), *to = PyUnicode_FromString("\"");
+                    if (from != NULL && to != NULL) val = PyUnicode_Replace(inner, from, to, -1);
+                    Py_XDECREF(from), Py_XDECREF(to);
+                    Py_DECREF(inner);
+                }
+            }
+        } else {
+            val = PyUnicode_Substring(text, v0, v1);
+        }
+        if (set_pair(out, key, val) < 0) goto fail;
+        i = v1;
+    }
+#undef AT
+    return out;
+fail:
+    Py_DECREF(out);
+    return NULL;
+}
+
 static inline int is_cef_key_char(unsigned char c) {
     return is_word(c) || c == '.' || c == '[' || c == ']' || c == '-';
 }
@@ -214,15 +302,9 @@ static inline int is_cef_key_char(unsigned char c) {
  * finditer), each value the text up to the next key, str.strip()ped, then _cef_unescape's five
  * str.replace passes in its order (\= \| \n \r \\). (Its skip of a key after a backslash
  * never applies: a key follows whitespace or starts the text.) */
-static PyObject *cef_extension(PyObject *self, PyObject *arg) {
-    if (!PyUnicode_Check(arg)) {
-        PyErr_SetString(PyExc_TypeError, "cef_extension() takes a str");
-        return NULL;
-    }
-    const char *s;
-    Py_ssize_t n;
-    PyObject *out = ascii_pairs_dict(arg, &s, &n);
-    if (out == NULL || out == Py_None) return out;
+static PyObject *cef_ext_core(const char *s, Py_ssize_t n) {
+    PyObject *out = PyDict_New();
+    if (out == NULL) return NULL;
     char *buf = NULL;
     Py_ssize_t cap = 0;
     /* find the first key from `from`: returns its start, sets *kend to the index after `=` */
@@ -252,7 +334,7 @@ static PyObject *cef_extension(PyObject *self, PyObject *arg) {
         if (key == NULL) goto fail;
         PyObject *val;
         if (memchr(s + v0, '\\', (size_t)(v1 - v0)) == NULL) {
-            val = PyUnicode_FromStringAndSize(s + v0, v1 - v0);
+            val = ascii_new(s + v0, v1 - v0);
         } else {
             Py_ssize_t m = v1 - v0;
             if (m > cap) {
@@ -271,7 +353,7 @@ static PyObject *cef_extension(PyObject *self, PyObject *arg) {
             m = replace2(buf, m, '\\', 'n', '\n');
             m = replace2(buf, m, '\\', 'r', '\r');
             m = replace2(buf, m, '\\', '\\', '\\');
-            val = PyUnicode_FromStringAndSize(buf, m);
+            val = ascii_new(buf, m); /* (\\n and \\r made control characters: still ASCII) */
         }
         if (set_pair(out, key, val) < 0) goto fail;
     }
@@ -282,6 +364,46 @@ fail:
     PyMem_Free(buf);
     Py_DECREF(out);
     return NULL;
+}
+
+static PyObject *cef_extension(PyObject *self, PyObject *arg) {
+    if (!PyUnicode_Check(arg)) {
+        PyErr_SetString(PyExc_TypeError, "cef_extension() takes a str");
+        return NULL;
+    }
+    if (!PyUnicode_IS_ASCII(arg)) Py_RETURN_NONE;
+    return cef_ext_core((const char *)PyUnicode_DATA(arg), PyUnicode_GET_LENGTH(arg));
+}
+
+/* base.parse_cef's header for ASCII s[0:n] starting `CEF:`, an optional space, a digit and `|`
+ * (where _CEF_START.search matches at once): the six fields (vendor, product, version,
+ * signature, name, severity) and the extension's start, with `CEF:0||Vendor|...`'s empty field
+ * dropped as there. 1, or 0 where the walk leaves the line to Python: another start, fewer than
+ * six fields, or a `\` in the header (its escapes). */
+typedef struct {
+    Py_ssize_t a[6], b[6], ext;
+} cef_t;
+
+static int cef_head(const char *s, Py_ssize_t n, cef_t *c) {
+    if (n < 6 || memcmp(s, "CEF:", 4) != 0) return 0;
+    Py_ssize_t pos = s[4] == ' ' ? 5 : 4;
+    if (pos + 1 >= n || s[pos] < '0' || s[pos] > '9' || s[pos + 1] != '|') return 0;
+    Py_ssize_t i = pos + 2;
+    for (int k = 0; k < 6; k++) { /* msg[pos:].split("|", 6) */
+        const char *p = memchr(s + i, '|', (size_t)(n - i));
+        if (p == NULL) return 0;
+        c->a[k] = i, c->b[k] = p - s, i = p - s + 1;
+    }
+    if (memchr(s + pos + 2, '\\', (size_t)(i - pos - 2)) != NULL) return 0;
+    c->ext = i;
+    if (c->b[0] == c->a[0]) { /* one empty field too many, when the next `|` ends no pair */
+        const char *p = memchr(s + i, '|', (size_t)(n - i));
+        if (p != NULL && memchr(s + i, '=', (size_t)(p - s - i)) == NULL) {
+            for (int k = 0; k < 5; k++) c->a[k] = c->a[k + 1], c->b[k] = c->b[k + 1];
+            c->a[5] = i, c->b[5] = p - s, c->ext = p - s + 1;
+        }
+    }
+    return 1;
 }
 
 /* firewall._pairs (mode 0) and auditd._audit_pairs (mode 1) for ASCII text: the line split on
@@ -1399,8 +1521,31 @@ fail:
     return NULL;
 }
 
+/* pf.parse_filterlog's fields for the body s[off:n] (its twin, filterlog_body), when its reading
+ * is the spec's one logsource (services `filterlog`, category `firewall`); None otherwise (False
+ * from the twin: not a filterlog body, Python's candidates decide) */
+static PyObject *filterlog_fields(PyObject *line, const char *s, Py_ssize_t off, Py_ssize_t n) {
+    PyObject *msg = ascii_sub(s, off, n);
+    if (msg == NULL) return NULL;
+    PyObject *got = fw_filterlog_body(NULL, msg);
+    Py_DECREF(msg);
+    if (got == NULL) return NULL;
+    PyObject *fields = NULL;
+    if (PyTuple_Check(got) && PyTuple_GET_SIZE(got) == 3) {
+        PyObject *svc = PyTuple_GET_ITEM(got, 1), *cat = PyTuple_GET_ITEM(got, 2);
+        if (PyTuple_Check(svc) && PyTuple_GET_SIZE(svc) == 1 && PyTuple_Check(cat) && PyTuple_GET_SIZE(cat) == 1 &&
+            PyUnicode_Check(PyTuple_GET_ITEM(svc, 0)) && PyUnicode_Check(PyTuple_GET_ITEM(cat, 0)) &&
+            PyUnicode_CompareWithASCIIString(PyTuple_GET_ITEM(svc, 0), "filterlog") == 0 &&
+            PyUnicode_CompareWithASCIIString(PyTuple_GET_ITEM(cat, 0), "firewall") == 0)
+            fields = Py_NewRef(PyTuple_GET_ITEM(got, 0));
+    }
+    Py_DECREF(got);
+    if (fields == NULL) Py_RETURN_NONE;
+    return fields;
+}
+
 typedef PyObject *(*body_fn)(PyObject *line, const char *s, Py_ssize_t off, Py_ssize_t n);
-static const body_fn BODY_FNS[] = {sshd_body, netfilter_body};
+static const body_fn BODY_FNS[] = {sshd_body, netfilter_body, filterlog_fields};
 #define N_BODIES ((long)(sizeof BODY_FNS / sizeof BODY_FNS[0]))
 
 /* syslog_line's reading: 1 when a twin reads the line (*hd, *body and *fields, a new reference,
@@ -1505,25 +1650,27 @@ static PyObject *syslog_line(PyObject *self, PyObject *const *args, Py_ssize_t n
     return t;
 }
 
-/* The Cisco IOS header parse_syslog reads when no RFC 3164 header is there, and parse_cisco's
- * `%FACILITY-SEV-MNEMONIC:`, in one walk of the line's one common shape:
+/* The Cisco IOS / NX-OS header parse_syslog reads when no RFC 3164 header is there, and
+ * parse_cisco's `%FACILITY-SEV-MNEMONIC:` at the message's start, in one walk of the line:
  *
- *   <PRI>[seq: ][host: ][seq: ][*][.]Mmm dd hh:mm:ss[.frac][ ZONE]: %FAC-S-MNEMONIC:[ ]text
+ *   [<PRI>]Mmm {1,2}dd [yyyy ]hh:mm:ss[.frac]TAIL%FAC-S-MNEMONIC:[ ]text            (_BSD_TS at pos)
+ *   [<PRI>][seq: ][host: ][seq: ][*][.]Mmm {1,2}dd [yyyy ]hh:mm:ss[.frac]TAIL%...   (_CISCO_PREFIX, _BSD_TS)
+ *   [<PRI>][seq: ][host: ][seq: ][*][.]yyyy Mmm {1,2}dd hh:mm:ss[.frac]TAIL%...     (NX-OS: _NXOS_TS)
+ *   [<PRI>]%FAC-S-MNEMONIC:[ ]text                                                   (no stamp: received now)
  *
- * the reading of syslog._PRI, _CISCO_PREFIX, _BSD_TS (then _header_zone) and cisco_ios._CISCO
- * on it. Why: that header cost ~6 us of a ~13.5 us Cisco line in regexes and the Python between
- * them (bench/bench_detections.py's mix: 10% Cisco, ~29% of its parse time). Returns (host or
- * None, month, day, hour, minute, second, frac, zone name or None, msg, facility, severity,
- * mnemonic, text) or None for any other line, which the general path reads. It declines
- * (None) rather than follow a branch of the regexes it does not walk: a line that is not
- * printable ASCII (\s, \d and \w are Unicode-aware; trailing \r \n \0 are stripped there), a
- * `<PRI>` _PRI does not read or RFC 5424's `1 `, a line whose text after `<PRI>` starts with a
- * month name (the header regexes try it first) or with no prefix part, a host starting with a
- * digit (a sequence number or an uptime stamp `1d04h`: the sender stands), a year, a zone that
- * is not 1-12 capital letters followed by `: `, a fraction of more than 30 digits, and a body
- * whose first `%` does not start the facility (re.search would look further). Every quantifier
- * here is decided by one scan: a shorter repeat is followed by a character of the repeat,
- * which the next literal refuses (the same argument as walk_3164's). */
+ * with TAIL `: ` (no zone) or ` ZONE: ` (1-12 capitals): the reading of syslog._PRI, the
+ * branches of parse_syslog after its common header failed (the caller knows it did), then
+ * _header_zone and cisco_ios._CISCO. Why: those regexes and the Python between them were ~6 us
+ * of a Cisco line with `<PRI>`, and all ~15 us of one without (a file's lines, a relay's bodies:
+ * 19% of bench_detections' new-formats mix). Each quantifier is decided by one scan (a shorter
+ * repeat is followed by a character of the repeat, which the next literal refuses; the optional
+ * prefix parts cannot make a later part fail, so re takes each greedily); the prefix's host is
+ * the sender's when it is all digits or an uptime stamp (`1d04h`), as there. The walk declines
+ * (0) rather than follow what it does not walk: a line that is not printable ASCII (\s, \d and
+ * \w are Unicode-aware; trailing \r \n \0 are stripped there), a `<PRI>` _PRI does not read or
+ * RFC 5424's `1 `, a stamp read by _ISO_TS (4 digits and `-`), another tail (` ZONE ` without
+ * `:`, a numeric or lower-case zone), a fraction of more than 30 digits, and a message whose
+ * first `%` does not start the facility (re.search would look further). */
 static inline int is_cisco_word(char c) {
     return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
 }
@@ -1551,102 +1698,171 @@ static Py_ssize_t cisco_tag(const char *s, Py_ssize_t n, Py_ssize_t i, Py_ssize_
     }
 }
 
-/* what cisco_core reads: host, zone (h0/z0 < 0: none), message, facility, mnemonic, text */
+/* what cisco_core reads: host, zone (h0/z0 < 0: none), message, facility, mnemonic, text; the
+ * stamp (dated 0: none, the receive time stands; year < 0: none) */
 typedef struct {
     Py_ssize_t h0, h1, z0, z1, m0, f0, f1, mn0, mn1, t0;
-    long month, day, hms[3], sev;
+    long month, day, hms[3], sev, year;
+    int dated, pri;
     double frac;
 } cisco_t;
 
-/* cisco_line's walk over printable-ASCII s[0:n]: 1 when it reads the line (*c filled), 0 when it
- * leaves it to the general path, -1 on an error (set). */
-static int cisco_core(const char *s, Py_ssize_t n, cisco_t *c) {
-    if (n < 4 || s[0] != '<') return 0;
-    for (Py_ssize_t k = 0; k < n; k++)
-        if ((unsigned char)s[k] < 0x20 || s[k] == 0x7f) return 0;
-    Py_ssize_t i = 1; /* _PRI: <(\d{1,3})> */
-    while (i < n && i < 4 && is_digit(s[i])) i++;
-    if (i == 1 || i >= n || s[i] != '>') return 0;
-    Py_ssize_t pos = ++i;
-    if (n - pos < 20) return 0;
-    if (s[pos] == '1' && s[pos + 1] == ' ') return 0; /* RFC 5424 */
-    for (int k = 0; k < 12; k++) /* a month here: parse_syslog tries _BSD_TS at pos first */
-        if (memcmp(s + pos, MONTH_NAMES + 3 * k, 3) == 0) return 0;
-    /* _CISCO_PREFIX: (?:\d+: )?(?:(?P<host>[A-Za-z0-9][\w.-]*): )?(?:\d+: )?\*?\.? */
-    Py_ssize_t d = i;
-    while (d < n && is_digit(s[d])) d++;
-    if (d > i && d + 1 < n && s[d] == ':' && s[d + 1] == ' ') i = d + 2;
-    c->h0 = c->h1 = -1;
-    if (i < n && (is_word(s[i]) && s[i] != '_')) {
-        d = i + 1;
-        while (d < n && is_key_char(s[d])) d++;
-        if (d + 1 < n && s[d] == ':' && s[d + 1] == ' ') {
-            if (is_digit(s[i])) return 0; /* a number or an uptime stamp: the sender stands */
-            c->h0 = i, c->h1 = d, i = d + 2;
-        }
+/* the month named at s[i:] (1-12), or 0 */
+static inline long month_at(const char *s, Py_ssize_t n, Py_ssize_t i) {
+    if (i < 0 || n - i < 3) return 0;
+    switch (s[i]) { /* (a month's initial first: most lines start with none) */
+    case 'J': case 'F': case 'M': case 'A': case 'S': case 'O': case 'N': case 'D':
+        break;
+    default:
+        return 0;
     }
-    d = i;
-    while (d < n && is_digit(s[d])) d++;
-    if (d > i && d + 1 < n && s[d] == ':' && s[d + 1] == ' ') i = d + 2;
-    if (i < n && s[i] == '*') i++;
-    if (i < n && s[i] == '.') i++;
-    if (i == pos || n - i < 20) return 0; /* no prefix: another branch of parse_syslog */
-    /* _BSD_TS: Mmm {1,2}dd hh:mm:ss(.frac)?, no year */
-    long month = 0;
     for (int k = 0; k < 12; k++)
-        if (memcmp(s + i, MONTH_NAMES + 3 * k, 3) == 0) month = k + 1;
-    if (month == 0 || s[i + 3] != ' ') return 0;
+        if (memcmp(s + i, MONTH_NAMES + 3 * k, 3) == 0) return k + 1;
+    return 0;
+}
+
+/* four digits then `c` at s[i:]: their value, or -1 */
+static inline long four_digits(const char *s, Py_ssize_t n, Py_ssize_t i, char c) {
+    if (n - i < 5 || s[i + 4] != c) return -1;
+    long v = 0;
+    for (int k = 0; k < 4; k++) {
+        if (!is_digit(s[i + k])) return -1;
+        v = v * 10 + (s[i + k] - '0');
+    }
+    return v;
+}
+
+/* syslog._UPTIME.fullmatch(s[a:b]): `\d+[ywd]\d+[wdh]` */
+static int is_uptime(const char *s, Py_ssize_t a, Py_ssize_t b) {
+    Py_ssize_t i = a;
+    while (i < b && is_digit(s[i])) i++;
+    if (i == a || i >= b || (s[i] != 'y' && s[i] != 'w' && s[i] != 'd')) return 0;
+    Py_ssize_t j = ++i;
+    while (j < b && is_digit(s[j])) j++;
+    return j > i && j == b - 1 && (s[j] == 'w' || s[j] == 'd' || s[j] == 'h');
+}
+
+/* syslog._BSD_TS (nx 0) or _NXOS_TS (nx 1) at s[i:], then its tail: the message's start (*c's
+ * stamp and zone set), -1 where the regex does not match, -2 where it does but the walk leaves
+ * the line to Python (another tail, a fraction too long) */
+static Py_ssize_t cisco_stamp(const char *s, Py_ssize_t n, Py_ssize_t i, int nx, cisco_t *c) {
+    c->year = -1;
+    if (nx) {
+        if ((c->year = four_digits(s, n, i, ' ')) < 0) return -1;
+        i += 5;
+    }
+    long month = month_at(s, n, i);
+    if (month == 0 || i + 3 >= n || s[i + 3] != ' ') return -1;
     i += 4;
-    if (s[i] == ' ') i++;
-    if (!is_digit(s[i])) return 0;
+    if (i < n && s[i] == ' ') i++; /* ` {1,2}` */
+    if (i >= n || !is_digit(s[i])) return -1;
     long day = s[i++] - '0';
-    if (is_digit(s[i])) day = day * 10 + (s[i++] - '0');
-    if (s[i] != ' ') return 0;
+    if (i < n && is_digit(s[i])) day = day * 10 + (s[i++] - '0');
+    if (i >= n || s[i] != ' ') return -1;
     i++;
+    if (!nx) { /* (?:(?P<year>\d{4}) )?: taken when there (without it `\d\d:` meets a third digit) */
+        long y = four_digits(s, n, i, ' ');
+        if (y >= 0) c->year = y, i += 5;
+    }
     for (int k = 0; k < 3; k++) {
-        if (i + 2 > n || !is_digit(s[i]) || !is_digit(s[i + 1])) return 0;
+        if (n - i < 2 || !is_digit(s[i]) || !is_digit(s[i + 1])) return -1;
         c->hms[k] = (s[i] - '0') * 10 + (s[i + 1] - '0');
         i += 2;
         if (k < 2) {
-            if (i >= n || s[i] != ':') return 0;
+            if (i >= n || s[i] != ':') return -1;
             i++;
         }
     }
     c->frac = 0.0;
-    if (i < n && s[i] == '.') {
-        d = i + 1;
+    if (i < n && s[i] == '.') { /* (?P<frac>\.\d+)?: all the digits (a `.` without any: no match) */
+        Py_ssize_t d = i + 1;
         while (d < n && is_digit(s[d])) d++;
-        if (d == i + 1 || d - i > 31) return 0;
-        char buf[40];
+        if (d == i + 1) return -1;
+        if (d - i > 31) return -2;
         if (!fast_decimal(s + i, d - i, &c->frac)) {
+            char buf[40];
             memcpy(buf, s + i, (size_t)(d - i));
             buf[d - i] = 0;
             c->frac = PyOS_string_to_double(buf, NULL, NULL);
-            if (c->frac == -1.0 && PyErr_Occurred()) return -1;
+            if (c->frac == -1.0 && PyErr_Occurred()) return -3;
         }
         i = d;
     }
-    /* then `: %` (no zone) or ` ZONE: %` */
-    c->z0 = c->z1 = -1;
-    if (i + 2 < n && s[i] == ':' && s[i + 1] == ' ') {
-        i += 2;
-    } else if (i < n && s[i] == ' ') {
-        d = i + 1;
-        while (d < n && s[d] >= 'A' && s[d] <= 'Z') d++;
-        if (d == i + 1 || d - i - 1 > 12 || d + 1 >= n || s[d] != ':' || s[d + 1] != ' ') return 0;
-        c->z0 = i + 1, c->z1 = d, i = d + 2;
-    } else {
-        return 0;
-    }
-    c->m0 = i; /* the message; cisco_ios._CISCO at its start */
-    if (i >= n || s[i] != '%') return 0;
-    c->f0 = i + 1;
-    c->t0 = cisco_tag(s, n, i + 1, &c->f1, &c->sev, &c->mn0, &c->mn1);
-    if (c->t0 < 0) return 0;
     c->month = month, c->day = day;
-    return 1;
+    c->z0 = c->z1 = -1;
+    /* the tail `(?: (?P<tz>...)(?P<tzc>:)?(?= ))?:? `: `: `, or ` ZONE: ` (the lazy name stops at
+     * the `:` before the space); a space starts some reading, any other character none */
+    if (i < n && s[i] == ':') return i + 1 < n && s[i + 1] == ' ' ? i + 2 : -1;
+    if (i >= n || s[i] != ' ') return -1;
+    Py_ssize_t d = i + 1;
+    while (d < n && s[d] >= 'A' && s[d] <= 'Z') d++;
+    if (d == i + 1 || d - i - 1 > 12 || d + 1 >= n || s[d] != ':' || s[d + 1] != ' ') return -2;
+    c->z0 = i + 1, c->z1 = d;
+    return d + 2;
 }
 
+/* cisco_line's walk over ASCII s[0:n]: 1 when it reads the line (*c filled), 0 when it leaves it
+ * to the general path, -1 on an error (set). The caller has seen the common header fail. */
+static int cisco_core(const char *s, Py_ssize_t n, cisco_t *c) {
+    if (n < 4) return 0;
+    Py_ssize_t pos = 0;
+    if (s[0] == '<') { /* _PRI: <(\d{1,3})>, then not RFC 5424's `1 ` */
+        Py_ssize_t i = 1;
+        while (i < n && i < 4 && is_digit(s[i])) i++;
+        if (i == 1 || i >= n || s[i] != '>') return 0;
+        pos = i + 1;
+        if (n - pos >= 2 && s[pos] == '1' && s[pos + 1] == ' ') return 0;
+    }
+    c->pri = pos > 0;
+    c->h0 = c->h1 = c->z0 = c->z1 = -1;
+    c->dated = 1;
+    Py_ssize_t m0 = month_at(s, n, pos) ? cisco_stamp(s, n, pos, 0, c) : -1; /* _BSD_TS at pos */
+    if (m0 < -1) return m0 == -3 ? -1 : 0;
+    if (m0 < 0) { /* no stamp at pos: _ISO_TS, else _CISCO_PREFIX and a stamp after it */
+        char c0 = pos < n ? s[pos] : 0;
+        if (four_digits(s, n, pos, '-') >= 0) return 0; /* (_ISO_TS may read it) */
+        if (c0 == '%') {
+            c->dated = 0, m0 = pos; /* the whole line is the message */
+        } else if ((is_word((unsigned char)c0) && c0 != '_') || c0 == '*' || c0 == '.') {
+            /* (?:\d+: )?(?:(?P<host>[A-Za-z0-9][\w.-]*): )?(?:\d+: )?\*?\.? */
+            Py_ssize_t i = pos, d = pos;
+            while (d < n && is_digit(s[d])) d++;
+            if (d > i && d + 1 < n && s[d] == ':' && s[d + 1] == ' ') i = d + 2;
+            if (i < n && is_word((unsigned char)s[i]) && s[i] != '_') {
+                d = i + 1;
+                while (d < n && is_key_char((unsigned char)s[d])) d++;
+                if (d + 1 < n && s[d] == ':' && s[d + 1] == ' ') c->h0 = i, c->h1 = d, i = d + 2;
+            }
+            d = i;
+            while (d < n && is_digit(s[d])) d++;
+            if (d > i && d + 1 < n && s[d] == ':' && s[d + 1] == ' ') i = d + 2;
+            if (i < n && s[i] == '*') i++;
+            if (i < n && s[i] == '.') i++;
+            if (c->h0 >= 0 && is_digit(s[c->h0])) { /* a number or an uptime stamp: the sender stands */
+                d = c->h0;
+                while (d < c->h1 && is_digit(s[d])) d++;
+                if (d == c->h1 || is_uptime(s, c->h0, c->h1)) c->h0 = c->h1 = -1;
+            }
+            if (i > pos && month_at(s, n, i))
+                m0 = cisco_stamp(s, n, i, 0, c);
+            else if (i < n && is_digit(s[i]))
+                m0 = cisco_stamp(s, n, i, 1, c);
+            if (m0 == -3) return -1;
+            if (m0 < 0) return 0; /* no stamp: the message is the line from pos, which is no `%` */
+        } else {
+            return 0;
+        }
+    }
+    if (m0 >= n || s[m0] != '%') return 0; /* (a host or a tag after the stamp: Python reads them) */
+    for (Py_ssize_t k = 0; k < n; k++)
+        if ((unsigned char)s[k] < 0x20 || s[k] == 0x7f) return 0;
+    c->m0 = m0;
+    c->f0 = m0 + 1;
+    c->t0 = cisco_tag(s, n, m0 + 1, &c->f1, &c->sev, &c->mn0, &c->mn1);
+    return c->t0 >= 0;
+}
+
+/* cisco_line: the forms LineParser._cisco_syslog reads (a `<PRI>` line, dated, without a year) */
 static PyObject *cisco_line(PyObject *self, PyObject *line) {
     if (!PyUnicode_Check(line)) {
         PyErr_SetString(PyExc_TypeError, "cisco_line(line: str)");
@@ -1657,7 +1873,7 @@ static PyObject *cisco_line(PyObject *self, PyObject *line) {
     Py_ssize_t n = PyUnicode_GET_LENGTH(line);
     cisco_t c;
     int got = cisco_core(s, n, &c);
-    if (got <= 0) {
+    if (got <= 0 || !c.pri || !c.dated || c.year >= 0) {
         if (got < 0) return NULL;
         Py_RETURN_NONE;
     }
@@ -1711,6 +1927,8 @@ static PyMethodDef methods[] = {
     {"cef_extension", cef_extension, METH_O,
      "cef_extension(text) -> dict | None: base.parse_cef's extension pairs for ASCII text; None "
      "for any other text (the caller runs the regex)."},
+    {"kv_pairs_wide", kv_pairs_wide, METH_VARARGS,
+     "kv_pairs_wide(text, comma) -> dict: kv_pairs' split of text that is not ASCII (Unicode classes)."},
     {"kv_pairs", kv_pairs, METH_VARARGS,
      "kv_pairs(text, comma) -> dict | None: base.kv_pairs (comma: kv_pairs_comma) for ASCII text; "
      "None for any other text (the caller runs the regex)."},
@@ -1736,7 +1954,7 @@ PyMODINIT_FUNC PyInit__logfast(void) {
         return NULL;
     }
     /* the body parsers syslog_line knows, by index (the names of the parsers they twin) */
-    PyObject *bodies = Py_BuildValue("(ss)", "sshd", "netfilter");
+    PyObject *bodies = Py_BuildValue("(sss)", "sshd", "netfilter", "filterlog");
     if (bodies == NULL || PyModule_AddObject(mod, "BODIES", bodies) < 0) {
         Py_XDECREF(bodies);
         Py_DECREF(mod);

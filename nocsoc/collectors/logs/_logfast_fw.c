@@ -2467,7 +2467,7 @@ fail:
 /* ============================================================================================
  * Cisco ASA / FTD: cisco_asa.parse_asa on printable ASCII text.
  *
- * The tag `%(ASA|FTD|NGIPS|PIX|FWSM)-[0-7]-\d{6}:? ?(.*)` is read here (its leftmost match:
+ * The tag `%(ASA|FTD|NGIPS|PIX|FWSM)-[0-7]-\d{6}(?!\d):? ?(.*)` is read here (its leftmost match:
  * no alternative is a prefix of another and `.*` takes any rest, so the first `%` where the
  * fixed part fits is the match). The ~50 message-ID patterns are NOT walked in C: each is the
  * module's own compiled regex, called from here (search, then groups() by the indexes
@@ -2740,7 +2740,7 @@ PyObject *fw_asa_line(PyObject *self, PyObject *msg) {
             if (p + fl + 9 > n || memcmp(s + p, FAC[f], (size_t)fl) != 0) continue;
             Py_ssize_t q = p + fl;
             if (s[q] != '-' || s[q + 1] < '0' || s[q + 1] > '7' || s[q + 2] != '-') continue;
-            int ok = 1;
+            int ok = q + 9 >= n || !fw_digit(s[q + 9]); /* (?!\d): a seventh digit is no ID */
             for (int d = 0; d < 6; d++) ok &= fw_digit(s[q + 3 + d]);
             if (!ok) continue;
             tag = c - s;

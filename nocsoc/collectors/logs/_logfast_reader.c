@@ -8,9 +8,11 @@
  * dispatcher) and does that glue here, for the lines the C twins read:
  *
  *   - an RFC 3164 line of a program whose first parser has a body twin (sshd, netfilter);
- *   - a Cisco IOS line of cisco_line's shape whose text cisco_ios reads first (no parser ordered
- *     before it has a marker in the message or a prefix starting it), with its fields
- *     (_logfast_cisco.c) and its zone name read by the input's zones;
+ *   - a Cisco IOS / NX-OS line of cisco_core's forms (with or without `<PRI>`; a file line whose
+ *     first character other parsers claim only when each of them refuses it, rd_refused) whose
+ *     text cisco_ios reads first (no parser ordered before it has a marker in the message or a
+ *     prefix starting it), with its fields (_logfast_cisco.c) and its zone name read by the
+ *     input's zones;
  *   - a file line (not network, not `<`) whose first character's parsers the dispatcher tries in
  *     an order walked here: the access line (after Palo Alto's refusal of a line starting with a
  *     digit) and the audit record with auditd's per-input state (SYSCALL kept by serial, EXECVE
@@ -35,7 +37,8 @@ static const char *const EV_SLOTS[EV_N] = {"raw",    "fields", "host",   "time",
                                            "categories", "parser", "source", "route_key", "_low"};
 
 /* file-line plans by first character */
-enum { PLAN_NONE, PLAN_ACCESS, PLAN_ACCESS_AFTER_PALOALTO, PLAN_AUDIT, PLAN_FORTIGATE, PLAN_AUDIT_THEN_FORTIGATE };
+enum { PLAN_NONE, PLAN_ACCESS, PLAN_ACCESS_AFTER_PALOALTO, PLAN_AUDIT, PLAN_FORTIGATE, PLAN_AUDIT_THEN_FORTIGATE,
+       PLAN_CEF };
 
 #define RD_CACHE 256
 #define RD_MAX_TZ 16
@@ -63,8 +66,13 @@ typedef struct {
      * the parsers ordered before it, its outputs; NULL: not read here */
     PyObject *asa_tags, *asa_ahead, *asa_prefixes, *asa_outputs;
     PyObject *fg_outputs; /* fortigate's outputs (its file lines' plans), or NULL */
+    PyObject *pa_outputs; /* paloalto's outputs (the CSV lines of PLAN_ACCESS_AFTER_PALOALTO), or NULL */
+    PyObject *cp_outputs; /* checkpoint's outputs (PLAN_CEF), or NULL */
     unsigned char plan[128], line_start[128], first[256], asa_first[256];
-    int cisco;
+    /* per first character of a file line: the refusals (RF_*) of the parsers parse_line tries it
+     * with before parse_syslog, for a Cisco line (0: Python reads such lines) */
+    unsigned char cisco_refuse[128];
+    int cisco, fixed_tz; /* fixed_tz: the input's zone is a fixed offset (datetime.timezone) */
     PyObject *tzs[RD_MAX_TZ];
     int ntz;
     double y_start, y_end;
@@ -138,18 +146,54 @@ static PyObject *rd_event(Reader *r, PyObject *raw, PyObject *fields, PyObject *
     return ev;
 }
 
+/* the epochs of a minute in `year` and the year before in `tz` (syslog._minute_epochs, cached
+ * here per minute and zone): the cache entry, NULL where the zone table is full (the caller
+ * declines; *err set on an error) */
+static rd_minute *rd_epochs(Reader *r, long year, long mon, long day, long h, long mi, PyObject *tz, int *err) {
+    int tzid = -1;
+    *err = 0;
+    for (int k = 0; k < r->ntz; k++)
+        if (r->tzs[k] == tz) tzid = k;
+    if (tzid < 0) {
+        if (r->ntz >= RD_MAX_TZ) return NULL;
+        tzid = r->ntz;
+        r->tzs[r->ntz++] = Py_NewRef(tz);
+    }
+    long long key = (((((long long)year * 13 + mon) * 100 + day) * 100 + h) * 100 + mi) * RD_MAX_TZ + tzid;
+    rd_minute *m = &r->cache[((unsigned long long)key * 0x9E3779B97F4A7C15ULL) >> 56];
+    if (m->key != key || key == 0) {
+        PyObject *got = PyObject_CallFunction(r->minute_epochs, "lllllO", year, mon, day, h, mi, tz);
+        PyObject *a, *b;
+        if (got == NULL || !PyArg_ParseTuple(got, "OO", &a, &b)) {
+            Py_XDECREF(got);
+            *err = 1;
+            return NULL;
+        }
+        m->has_this = a != Py_None, m->has_last = b != Py_None;
+        m->this_ = m->has_this ? PyFloat_AsDouble(a) : 0.0;
+        m->last = m->has_last ? PyFloat_AsDouble(b) : 0.0;
+        Py_DECREF(got);
+        if (PyErr_Occurred()) {
+            *err = 1;
+            return NULL;
+        }
+        m->key = key;
+    }
+    return m;
+}
+
+/* time.time(), looked up on each call (a test's patched clock is read): 0, or -1 on error */
+static int rd_clock(Reader *r, double *out) {
+    PyObject *now = PyObject_CallMethodNoArgs(r->time_mod, S_time);
+    *out = now != NULL ? PyFloat_AsDouble(now) : -1.0;
+    Py_XDECREF(now);
+    return now == NULL || (*out == -1.0 && PyErr_Occurred()) ? -1 : 0;
+}
+
 /* syslog._bsd_time(month, day, h, mi, s, frac, None, time.time(), tz) (recv_time with frac 0.0):
  * 1 with *out set, 0 where that path answers without a date (the caller declines), -1 on error */
 static int rd_time(Reader *r, long mon, long day, long h, long mi, long s, double frac, PyObject *tz, double *out) {
     if (s > 59) return 0; /* a leap second: resolve_year's datetime refuses it */
-    int tzid = -1;
-    for (int k = 0; k < r->ntz; k++)
-        if (r->tzs[k] == tz) tzid = k;
-    if (tzid < 0) {
-        if (r->ntz >= RD_MAX_TZ) return 0;
-        tzid = r->ntz;
-        r->tzs[r->ntz++] = Py_NewRef(tz);
-    }
     PyObject *clock = PyObject_GetAttr(r->time_mod, S_time);
     PyObject *nowo = clock != NULL ? PyObject_CallNoArgs(clock) : NULL;
     Py_XDECREF(clock);
@@ -167,23 +211,9 @@ static int rd_time(Reader *r, long mon, long day, long h, long mi, long s, doubl
         Py_DECREF(span);
         if (!(r->y_start <= now && now < r->y_end)) return 0;
     }
-    long long key = (((((long long)r->year * 13 + mon) * 100 + day) * 100 + h) * 100 + mi) * RD_MAX_TZ + tzid;
-    rd_minute *m = &r->cache[((unsigned long long)key * 0x9E3779B97F4A7C15ULL) >> 56];
-    if (m->key != key || key == 0) {
-        PyObject *got = PyObject_CallFunction(r->minute_epochs, "lllllO", r->year, mon, day, h, mi, tz);
-        if (got == NULL) return -1;
-        PyObject *a, *b;
-        if (!PyArg_ParseTuple(got, "OO", &a, &b)) {
-            Py_DECREF(got);
-            return -1;
-        }
-        m->has_this = a != Py_None, m->has_last = b != Py_None;
-        m->this_ = m->has_this ? PyFloat_AsDouble(a) : 0.0;
-        m->last = m->has_last ? PyFloat_AsDouble(b) : 0.0;
-        Py_DECREF(got);
-        if (PyErr_Occurred()) return -1;
-        m->key = key;
-    }
+    int err;
+    rd_minute *m = rd_epochs(r, r->year, mon, day, h, mi, tz, &err);
+    if (m == NULL) return err ? -1 : 0;
     if (m->has_this && m->this_ + (double)s - now <= 86400.0) {
         *out = m->this_ + (double)s + frac;
     } else if (m->has_last && m->last + (double)s - now <= 86400.0) {
@@ -193,6 +223,22 @@ static int rd_time(Reader *r, long mon, long day, long h, long mi, long s, doubl
     } else {
         return 0; /* no such date either year: the receive time stands (Python says so) */
     }
+    return 1;
+}
+
+/* syslog._parse_bsd_ts's time of a stamp with its year: datetime(year, ..., tzinfo=tz).timestamp()
+ * + frac, here the epoch of its minute plus its seconds (exact in a fixed-offset zone, the only
+ * kind read here). 1 with *out set, 0 where that path takes the receive time (an impossible
+ * date, a leap second, a year a zone could take past what a datetime holds) or the zone is not
+ * a fixed offset (the caller declines), -1 on error */
+static int rd_dated(Reader *r, long year, long mon, long day, long h, long mi, long s, double frac, PyObject *tz,
+                    int fixed, double *out) {
+    if (!fixed || s > 59 || year < 2 || year > 9998) return 0;
+    int err;
+    rd_minute *m = rd_epochs(r, year, mon, day, h, mi, tz, &err);
+    if (m == NULL) return err ? -1 : 0;
+    if (!m->has_this) return 0;
+    *out = m->this_ + (double)s + frac;
     return 1;
 }
 
@@ -406,10 +452,8 @@ static PyObject *rd_asa(Reader *r, PyObject *text, const char *s, Py_ssize_t n, 
         Py_DECREF(got);
         Py_RETURN_NONE;
     }
-    PyObject *now = PyObject_CallMethodNoArgs(r->time_mod, S_time); /* parse_syslog's time.time() */
-    double t = now != NULL ? PyFloat_AsDouble(now) : -1.0;
-    Py_XDECREF(now);
-    if (now == NULL || (t == -1.0 && PyErr_Occurred())) goto fail;
+    double t;
+    if (rd_clock(r, &t) < 0) goto fail; /* parse_syslog's time.time() */
     PyObject *ev = rd_event(r, text, Py_NewRef(fields), host, t, &o, source);
     Py_DECREF(got);
     return ev;
@@ -418,15 +462,53 @@ fail:
     return NULL;
 }
 
-/* LineParser._cisco_syslog's event, or None */
+/* The refusals of the parsers a file line's first character is tried with before parse_syslog
+ * (reader.py's _REFUSALS; the mask per character from the dispatcher), repeated for a line the
+ * Cisco walk read (its first character alphanumeric, `*`, `.` or `%`): 1 when each of them
+ * refuses it, so that parse_line goes on to parse_syslog; 0 when one might read it. */
+enum { RF_PALOALTO = 1, RF_FORTIGATE = 2, RF_CHECKPOINT = 4, RF_ACCESS = 8, RF_IIS = 16, RF_NGINX_ERROR = 32,
+       RF_ALL = 63 };
+
+static int rd_refused(const char *s, Py_ssize_t n, int mask) {
+    Py_ssize_t n40 = n < 40 ? n : 40, n60 = n < 60 ? n : 60;
+    /* parse_paloalto: no `,` second (its CSV), no CEF label in the first 60 (its CEF), no `{` or `:` first */
+    if ((mask & RF_PALOALTO) &&
+        ((n > 1 && s[1] == ',') || s[0] == '{' || s[0] == ':' || has(s, n60, "|Palo Alto Networks|")))
+        return 0;
+    /* parse_fortigate: none of `logid`, `log_id`, `subtype=`, nor its CEF label in the first 40 */
+    if ((mask & RF_FORTIGATE) &&
+        (has(s, n, "logid") || has(s, n, "log_id") || has(s, n, "subtype=") || has(s, n40, "|Fortinet|")))
+        return 0;
+    /* parse_checkpoint: no CEF label in the first 40, no `syslog[` or `"` first, no `origin:"` */
+    if ((mask & RF_CHECKPOINT) && (s[0] == '"' || (n >= 7 && memcmp(s, "syslog[", 7) == 0) ||
+                                   has(s, n, "origin:\"") || has(s, n40, "|Check Point|")))
+        return 0;
+    /* parse_access: its every form quotes the request */
+    if ((mask & RF_ACCESS) && memchr(s, '"', (size_t)n) != NULL) return 0;
+    if (mask & RF_IIS) { /* parse_iis: `#` first, _IIS_NATIVE's `[0-9A-Fa-f:.]+, `, _W3C_LINE's `dddd-` */
+        Py_ssize_t k = 0;
+        while (k < n && (cx_hex(s[k]) || s[k] == ':' || s[k] == '.')) k++;
+        if (s[0] == '#' || (k > 0 && k < n && s[k] == ',') || four_digits(s, n, 0, '-') >= 0) return 0;
+    }
+    /* parse_nginx_error: _NGINX_ERR's `dddd/` */
+    if ((mask & RF_NGINX_ERROR) && four_digits(s, n, 0, '/') >= 0) return 0;
+    return 1;
+}
+
+/* LineParser.events' event for a Cisco line (cisco_core's forms) whose message cisco_ios reads
+ * first: parse_syslog's host and time, cisco_parsed's fields; None where it declines. `sent`:
+ * the line's host, when it names none, is the sender's (a network message, a `<PRI>` line), else
+ * the input's; `refuse`: the refusals to repeat first (a file line whose first character's
+ * parsers parse_line tries before parse_syslog) */
 static PyObject *rd_cisco(Reader *r, PyObject *text, const char *s, Py_ssize_t n, PyObject *sender,
-                          PyObject *source) {
+                          PyObject *source, int sent, int refuse) {
     cisco_t c;
     int got = cisco_core(s, n, &c);
     if (got <= 0) {
         if (got < 0) return NULL;
         Py_RETURN_NONE;
     }
+    if (refuse && !rd_refused(s, n, refuse)) Py_RETURN_NONE;
     PyObject *tz = r->tz, *zone = NULL;
     if (c.z0 >= 0) {
         PyObject *name = ascii_sub(s, c.z0, c.z1);
@@ -444,7 +526,15 @@ static PyObject *rd_cisco(Reader *r, PyObject *text, const char *s, Py_ssize_t n
     PyObject *fields = NULL, *fac = NULL, *svc = NULL, *host = NULL, *ev = NULL;
     int fw = 0;
     if (!rd_leads(r, s + c.m0, n - c.m0)) goto decline;
-    int tok = rd_time(r, c.month, c.day, c.hms[0], c.hms[1], c.hms[2], c.frac, tz, &t);
+    int tok;
+    if (!c.dated) { /* parse_syslog's time.time() */
+        tok = rd_clock(r, &t) < 0 ? -1 : 1;
+    } else if (c.year >= 0) {
+        tok = rd_dated(r, c.year, c.month, c.day, c.hms[0], c.hms[1], c.hms[2], c.frac, tz, zone != NULL || r->fixed_tz,
+                       &t);
+    } else {
+        tok = rd_time(r, c.month, c.day, c.hms[0], c.hms[1], c.hms[2], c.frac, tz, &t);
+    }
     if (tok <= 0) {
         if (tok < 0) goto fail;
         goto decline;
@@ -482,7 +572,7 @@ static PyObject *rd_cisco(Reader *r, PyObject *text, const char *s, Py_ssize_t n
     if (!PyTuple_Check(routes) || PyTuple_GET_SIZE(routes) != 2 || rd_out_of(PyTuple_GET_ITEM(routes, fw), &o) < 0)
         goto fail;
     host = c.h0 >= 0 ? ascii_sub(s, c.h0, c.h1)
-                     : Py_NewRef(PyUnicode_GET_LENGTH(sender) > 0 ? sender : r->default_host);
+                     : Py_NewRef(sent && PyUnicode_GET_LENGTH(sender) > 0 ? sender : r->default_host);
     if (host == NULL) goto fail;
     ev = rd_event(r, text, fields, host, t, &o, source);
     fields = NULL;
@@ -500,27 +590,136 @@ fail:
 }
 
 /* parse_line's event for a file line whose first parser is fortigate's (fortigate_line's reading:
- * fields, services, categories, time, host), when the line says its time; None otherwise (the
- * receive time parse_line would take is datetime.now(), which the Python path reads) */
+ * fields, services, categories, time or None, host): at the line's own time, else at the
+ * receive time parse_line takes (time.time()); None where the twin leaves the line to Python */
+static PyObject *rd_fortigate_got(Reader *r, PyObject *text, PyObject *got, PyObject *source);
+
 static PyObject *rd_fortigate(Reader *r, PyObject *text, PyObject *source) {
     if (r->fg_outputs == NULL) Py_RETURN_NONE;
     PyObject *got = fw_fortigate_line(NULL, text);
-    if (got == NULL) return NULL;
+    return got != NULL ? rd_fortigate_got(r, text, got, source) : NULL;
+}
+
+/* the event of fortigate_line's or fortigate_cef's reading `got` (consumed), or None */
+static PyObject *rd_fortigate_got(Reader *r, PyObject *text, PyObject *got, PyObject *source) {
     rd_out o;
     int found = 0;
-    if (PyTuple_Check(got) && PyTuple_GET_SIZE(got) == 5 && PyFloat_CheckExact(PyTuple_GET_ITEM(got, 3)))
-        found = rd_out_for(r->fg_outputs, PyTuple_GET_ITEM(got, 1), PyTuple_GET_ITEM(got, 2), &o);
-    if (found <= 0) { /* False, None, no time, or a logsource the spec does not declare */
+    double t = 0;
+    if (PyTuple_Check(got) && PyTuple_GET_SIZE(got) == 5) {
+        PyObject *tv = PyTuple_GET_ITEM(got, 3);
+        if (PyFloat_CheckExact(tv) || tv == Py_None)
+            found = rd_out_for(r->fg_outputs, PyTuple_GET_ITEM(got, 1), PyTuple_GET_ITEM(got, 2), &o);
+        if (found > 0) {
+            if (tv != Py_None)
+                t = PyFloat_AS_DOUBLE(tv);
+            else if (rd_clock(r, &t) < 0)
+                found = -1;
+        }
+    }
+    if (found <= 0) { /* False, None, or a logsource the spec does not declare */
         Py_DECREF(got);
         if (found < 0) return NULL;
         Py_RETURN_NONE;
     }
     PyObject *host = PyTuple_GET_ITEM(got, 4); /* p.host or the input's default */
     if (!PyUnicode_Check(host) || PyUnicode_GET_LENGTH(host) == 0) host = r->default_host;
-    PyObject *ev = rd_event(r, text, Py_NewRef(PyTuple_GET_ITEM(got, 0)), host,
-                            PyFloat_AS_DOUBLE(PyTuple_GET_ITEM(got, 3)), &o, source);
+    PyObject *ev = rd_event(r, text, Py_NewRef(PyTuple_GET_ITEM(got, 0)), host, t, &o, source);
     Py_DECREF(got);
     return ev;
+}
+
+static PyObject *rd_fields_got(Reader *r, PyObject *text, PyObject *got, PyObject *outputs, PyObject *source);
+
+/* parse_line's event for a file line whose first parser is paloalto's and that its CSV twin reads
+ * (paloalto_line: fields, services, categories), received now (time.time()); None otherwise */
+static PyObject *rd_paloalto(Reader *r, PyObject *text, PyObject *source) {
+    if (r->pa_outputs == NULL) Py_RETURN_NONE;
+    PyObject *got = fw_paloalto_line(NULL, text);
+    return got != NULL ? rd_fields_got(r, text, got, r->pa_outputs, source) : NULL;
+}
+
+/* the event (received now, at the input's host) of a twin's reading `got` (consumed): (fields,
+ * services, categories) with a logsource of `outputs`; None for anything else */
+static PyObject *rd_fields_got(Reader *r, PyObject *text, PyObject *got, PyObject *outputs, PyObject *source) {
+    rd_out o;
+    int found = 0;
+    double t = 0;
+    if (PyTuple_Check(got) && PyTuple_GET_SIZE(got) == 3 && PyDict_CheckExact(PyTuple_GET_ITEM(got, 0))) {
+        found = rd_out_for(outputs, PyTuple_GET_ITEM(got, 1), PyTuple_GET_ITEM(got, 2), &o);
+        if (found > 0 && rd_clock(r, &t) < 0) found = -1;
+    }
+    if (found <= 0) {
+        Py_DECREF(got);
+        if (found < 0) return NULL;
+        Py_RETURN_NONE;
+    }
+    PyObject *ev = rd_event(r, text, Py_NewRef(PyTuple_GET_ITEM(got, 0)), r->default_host, t, &o, source);
+    Py_DECREF(got);
+    return ev;
+}
+
+/* twin(ext, the header fields `which`...) on a CEF line's reading, a new reference, or NULL */
+static PyObject *rd_cef_twin(PyObject *(*twin)(PyObject *, PyObject *), const char *s, Py_ssize_t n,
+                             const cef_t *c, const int *which, int nwhich) {
+    PyObject *args = PyTuple_New(1 + nwhich);
+    if (args == NULL) return NULL;
+    PyObject *ext = cef_ext_core(s + c->ext, n - c->ext);
+    if (ext == NULL) {
+        Py_DECREF(args);
+        return NULL;
+    }
+    PyTuple_SET_ITEM(args, 0, ext);
+    for (int k = 0; k < nwhich; k++) {
+        PyObject *v = ascii_sub(s, c->a[which[k]], c->b[which[k]]);
+        if (v == NULL) {
+            Py_DECREF(args);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(args, 1 + k, v);
+    }
+    PyObject *got = twin(NULL, args);
+    Py_DECREF(args);
+    return got;
+}
+
+/* parse_line's event for a CEF file line whose first character's parsers are Palo Alto's,
+ * FortiGate's and Check Point's, in this order (PLAN_CEF): each one's CEF reading as it decides
+ * (its label in the first 60 or 40 characters; FortiGate's key=value twin first), the header
+ * split here (cef_head), the extension by cef_extension's walk, the fields by each one's CEF
+ * twin; None where one of them would go on in Python (a twin's None, its other forms) */
+static PyObject *rd_cef(Reader *r, PyObject *text, const char *s, Py_ssize_t n, PyObject *source) {
+    enum { VENDOR, PRODUCT, VERSION, SIGNATURE, NAME };
+    static const int SIG_NAME[2] = {SIGNATURE, NAME}, PRODUCT_SIG_NAME[3] = {PRODUCT, SIGNATURE, NAME};
+    if (r->pa_outputs == NULL || r->fg_outputs == NULL || r->cp_outputs == NULL) Py_RETURN_NONE;
+    /* (a space last: str.strip() would change the text Palo Alto's and Check Point's read) */
+    if (s[n - 1] == ' ' || is_digit(s[0]) || s[0] == ':' || s[0] == '{' || s[0] == ' ') Py_RETURN_NONE;
+    for (Py_ssize_t k = 0; k < n; k++)
+        if ((unsigned char)s[k] < 0x20 || s[k] == 0x7f) Py_RETURN_NONE;
+    Py_ssize_t n40 = n < 40 ? n : 40, n60 = n < 60 ? n : 60;
+    cef_t c;
+    if (has(s, n60, "|Palo Alto Networks|")) { /* parse_paloalto's _cef */
+        if (!cef_head(s, n, &c)) Py_RETURN_NONE;
+        PyObject *got = rd_cef_twin(fw_paloalto_cef, s, n, &c, SIG_NAME, 2);
+        return got != NULL ? rd_fields_got(r, text, got, r->pa_outputs, source) : NULL;
+    } /* (else Palo Alto refuses a line starting with neither a digit, `:` nor `{`) */
+    PyObject *got = fw_fortigate_line(NULL, text); /* parse_fortigate's key=value twin first */
+    if (got == NULL) return NULL;
+    if (got != Py_False && got != Py_None) return rd_fortigate_got(r, text, got, source);
+    int refused = got == Py_False;
+    Py_DECREF(got);
+    if (!refused) {
+        if (has(s, n40, "|Fortinet|")) {
+            if (!cef_head(s, n, &c)) Py_RETURN_NONE;
+            got = rd_cef_twin(fw_fortigate_cef, s, n, &c, SIG_NAME, 2);
+            return got != NULL ? rd_fortigate_got(r, text, got, source) : NULL;
+        }
+        if (has(s, n, "logid") || has(s, n, "log_id") || has(s, n, "subtype=")) Py_RETURN_NONE;
+    }
+    /* parse_checkpoint's _cef (its other forms: Python's) */
+    if (!has(s, n40, "|Check Point|") || !cef_head(s, n, &c)) Py_RETURN_NONE;
+    if (c.b[VENDOR] - c.a[VENDOR] != 11 || memcmp(s + c.a[VENDOR], "Check Point", 11) != 0) Py_RETURN_NONE;
+    got = rd_cef_twin(fw_checkpoint_cef, s, n, &c, PRODUCT_SIG_NAME, 3);
+    return got != NULL ? rd_fields_got(r, text, got, r->cp_outputs, source) : NULL;
 }
 
 /* Reader.event(text, sender, source, network) -> LogEvent | None: LineParser.events' one event
@@ -571,23 +770,34 @@ static PyObject *reader_event(Reader *r, PyObject *const *args, Py_ssize_t nargs
             Py_DECREF(host);
             return ev;
         }
-        if (got == 2 && c == '<' && r->cisco) return rd_cisco(r, text, s, n, sender, source);
+        if (got == 2 && r->cisco) { /* a Cisco line? (an ASA one: its parser's markers are ahead) */
+            PyObject *ev = rd_cisco(r, text, s, n, sender, source, network || c == '<', 0);
+            if (ev != Py_None) return ev;
+            Py_DECREF(ev);
+        }
         if (got == 2 && r->asa_tags != NULL) /* (the host: parse_line's default, a network message's sender) */
             return rd_asa(r, text, s, n, network && PyUnicode_GET_LENGTH(sender) > 0 ? sender : r->default_host,
                           source);
         Py_RETURN_NONE;
     }
-    /* a file line: parse_line's first parser for its first character */
+    /* a file line: a Cisco line its first character's parsers all refuse (to parse_syslog), */
+    if (r->cisco && c < 128 && r->cisco_refuse[c]) {
+        PyObject *ev = rd_cisco(r, text, s, n, sender, source, 0, r->cisco_refuse[c]);
+        if (ev != Py_None) return ev;
+        Py_DECREF(ev);
+    }
+    /* else parse_line's first parser for its first character */
     int plan = c < 128 ? r->plan[c] : PLAN_NONE;
     if (plan == PLAN_NONE || s[n - 1] == '\n' || s[n - 1] == '\r') Py_RETURN_NONE;
     if (plan == PLAN_AUDIT_THEN_FORTIGATE) /* parse_audit's first refusal: no `msg=audit(` */
         plan = has(s, n, "msg=audit(") ? PLAN_AUDIT : PLAN_FORTIGATE;
     if (plan == PLAN_FORTIGATE) return rd_fortigate(r, text, source);
+    if (plan == PLAN_CEF) return rd_cef(r, text, s, n, source);
     if (plan == PLAN_ACCESS || plan == PLAN_ACCESS_AFTER_PALOALTO) {
         /* paloalto.parse_paloalto's first refusal: an access line starting with a digit */
         if (plan == PLAN_ACCESS_AFTER_PALOALTO &&
             !(is_digit(s[0]) && (n < 2 || s[1] != ',') && !has(s, n < 60 ? n : 60, "|Palo Alto Networks|")))
-            Py_RETURN_NONE;
+            return rd_paloalto(r, text, source); /* (not refused: its CSV twin may read it) */
         rd_out o;
         PyObject *out = PyTuple_GET_ITEM(r->file_outputs, 0);
         if (out == Py_None) Py_RETURN_NONE;
@@ -640,6 +850,8 @@ static int reader_traverse(Reader *r, visitproc visit, void *arg) {
     Py_VISIT(r->asa_prefixes);
     Py_VISIT(r->asa_outputs);
     Py_VISIT(r->fg_outputs);
+    Py_VISIT(r->pa_outputs);
+    Py_VISIT(r->cp_outputs);
     for (int k = 0; k < r->ntz; k++) Py_VISIT(r->tzs[k]);
     return 0;
 }
@@ -668,6 +880,8 @@ static int reader_clear(Reader *r) {
     Py_CLEAR(r->asa_prefixes);
     Py_CLEAR(r->asa_outputs);
     Py_CLEAR(r->fg_outputs);
+    Py_CLEAR(r->pa_outputs);
+    Py_CLEAR(r->cp_outputs);
     for (int k = 0; k < r->ntz; k++) Py_CLEAR(r->tzs[k]);
     r->ntz = 0;
     return 0;
@@ -698,20 +912,23 @@ static int reader_init(Reader *r, PyObject *args, PyObject *kw) {
     static char *names[] = {"event_type", "default_host", "tz", "programs", "outputs", "file_plans",
                             "file_outputs", "audit_state", "time_module", "minute_epochs", "year_span",
                             "cisco", "zone_of", "protos", "cisco_svc", "sys_aaa", "cisco_routes", "ahead",
-                            "prefixes", "asa", "fortigate", NULL};
+                            "prefixes", "asa", "fortigate", "cisco_starts", "fixed_tz", "paloalto", "checkpoint", NULL};
     PyObject *ev_type, *default_host, *tz, *programs, *outputs, *plans, *file_outputs, *audit_state, *time_mod,
         *minute_epochs, *year_span, *zone_of, *protos, *cisco_svc, *sys_aaa, *cisco_routes, *ahead, *prefixes,
-        *asa = Py_None, *fortigate = Py_None;
-    int cisco;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!UOO!O!O!O!OOOOpOO!O!OO!O!O!|OO", names, &PyType_Type, &ev_type,
+        *asa = Py_None, *fortigate = Py_None, *cisco_starts = NULL, *paloalto = Py_None,
+                                        *checkpoint = Py_None;
+    int cisco, fixed_tz = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!UOO!O!O!O!OOOOpOO!O!OO!O!O!|OOO!pOO", names, &PyType_Type, &ev_type,
                                      &default_host, &tz, &PyDict_Type, &programs, &PyTuple_Type, &outputs,
                                      &PyDict_Type, &plans, &PyTuple_Type, &file_outputs, &audit_state, &time_mod,
                                      &minute_epochs, &year_span, &cisco, &zone_of, &PyDict_Type, &protos,
                                      &PyDict_Type, &cisco_svc, &sys_aaa, &PyDict_Type, &cisco_routes, &PyTuple_Type,
-                                     &ahead, &PyTuple_Type, &prefixes, &asa, &fortigate))
+                                     &ahead, &PyTuple_Type, &prefixes, &asa, &fortigate, &PyDict_Type, &cisco_starts,
+                                     &fixed_tz, &paloalto, &checkpoint))
         return -1;
-    if (fortigate != Py_None && !PyTuple_Check(fortigate)) {
-        PyErr_SetString(PyExc_TypeError, "Reader: fortigate is a tuple of outputs or None");
+    if ((fortigate != Py_None && !PyTuple_Check(fortigate)) || (paloalto != Py_None && !PyTuple_Check(paloalto)) ||
+        (checkpoint != Py_None && !PyTuple_Check(checkpoint))) {
+        PyErr_SetString(PyExc_TypeError, "Reader: fortigate, paloalto and checkpoint are tuples of outputs or None");
         return -1;
     }
     PyObject *asa_parts[4] = {NULL, NULL, NULL, NULL};
@@ -758,7 +975,18 @@ static int reader_init(Reader *r, PyObject *args, PyObject *kw) {
         }
         Py_UCS4 ch = PyUnicode_READ_CHAR(key, 0);
         long p = PyLong_AsLong(value);
-        if (ch < 128) r->line_start[ch] = 1, r->plan[ch] = (unsigned char)(p >= 0 && p <= PLAN_AUDIT_THEN_FORTIGATE ? p : 0);
+        if (ch < 128) r->line_start[ch] = 1, r->plan[ch] = (unsigned char)(p >= 0 && p <= PLAN_CEF ? p : 0);
+    }
+    memset(r->cisco_refuse, 0, sizeof r->cisco_refuse);
+    pos = 0;
+    while (cisco_starts != NULL && PyDict_Next(cisco_starts, &pos, &key, &value)) { /* character -> RF_ mask */
+        long m = PyLong_Check(value) ? PyLong_AsLong(value) : -1;
+        if (!PyUnicode_Check(key) || PyUnicode_GET_LENGTH(key) != 1 || m <= 0 || m > RF_ALL) {
+            PyErr_SetString(PyExc_TypeError, "Reader: cisco_starts maps one character to a refusal mask");
+            return -1;
+        }
+        Py_UCS4 ch = PyUnicode_READ_CHAR(key, 0);
+        if (ch < 128) r->cisco_refuse[ch] = (unsigned char)m;
     }
     memset(r->first, 0, sizeof r->first);
     for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(ahead) + PyTuple_GET_SIZE(prefixes); k++) {
@@ -785,9 +1013,11 @@ static int reader_init(Reader *r, PyObject *args, PyObject *kw) {
     r->asa_tags = Py_XNewRef(asa_parts[0]), r->asa_ahead = Py_XNewRef(asa_parts[1]);
     r->asa_prefixes = Py_XNewRef(asa_parts[2]), r->asa_outputs = Py_XNewRef(asa_parts[3]);
     r->fg_outputs = fortigate != Py_None ? Py_NewRef(fortigate) : NULL;
+    r->pa_outputs = paloalto != Py_None ? Py_NewRef(paloalto) : NULL;
+    r->cp_outputs = checkpoint != Py_None ? Py_NewRef(checkpoint) : NULL;
     r->zones = PyDict_New();
     if (r->zones == NULL) return -1;
-    r->cisco = cisco;
+    r->cisco = cisco, r->fixed_tz = fixed_tz;
     r->y_start = r->y_end = 0.0;
     r->year = 0;
     memset(r->cache, 0, sizeof r->cache);

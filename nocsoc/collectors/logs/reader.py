@@ -10,12 +10,18 @@ turns a C path off rather than making it wrong:
 - an RFC 3164 line goes to a body twin only for a program whose first parser names it (the
   dispatcher's `c_programs`, as before);
 - a Cisco line is read in C only while cisco_ios's parse function is the registered `cisco`
-  parser and its patterns are the texts the C walks (`_logfast.CISCO_PATTERNS`);
+  parser and its patterns are the texts the C walks (`_logfast.CISCO_PATTERNS`); a file line
+  without `<PRI>` whose first character some parsers claim (`012345: Dec 23 ...`, NX-OS's
+  `2023 Jan 11 ...`) only when each of them is one whose refusal the C repeats (`_REFUSALS`);
 - a file line is read in C only when the parsers its first character is tried with begin with
   the access-log parser (or Palo Alto's, whose refusal of a line starting with a digit the C
   repeats, then it) or with auditd's (its per-input state is the one the Python path uses);
 - a file line whose first parser is fortigate's (or auditd's, which refuses a line without
-  `msg=audit(`, then fortigate's) is read by fortigate's C twin when it names its own time;
+  `msg=audit(`, then fortigate's) is read by fortigate's C twin (at its own time, else received
+  now); one whose first parser is Palo Alto's, then the access log's, by Palo Alto's CSV twin
+  when Palo Alto's first refusal does not apply;
+- a file line whose first character's parsers are Palo Alto's, FortiGate's and Check Point's, in
+  this order (`CEF:0|...`), by their CEF twins, the header and extension split in C;
 - a header-less line starting with a cisco_asa tag (`%ASA-6-302013: ...`: parse_syslog keeps
   it whole as the body) is read in C only while cisco_asa's parse is parse_asa with its C twin
   on, and only when no parser ordered before it has a marker or prefix in the line;
@@ -24,12 +30,22 @@ turns a C path off rather than making it wrong:
 
 from __future__ import annotations
 
+import datetime
 import functools
 import time
 from typing import TYPE_CHECKING, Any
 
 from nocsoc.collectors.logs import syslog, zones
-from nocsoc.collectors.logs.parsers import auditd, base, cisco_asa, cisco_ios, fortigate, paloalto, web
+from nocsoc.collectors.logs.parsers import (
+    auditd,
+    base,
+    checkpoint,
+    cisco_asa,
+    cisco_ios,
+    fortigate,
+    paloalto,
+    web,
+)
 from nocsoc.collectors.logs.parsers.registry import ParserSpec
 from nocsoc.events import LogEvent
 from nocsoc.logsources import LogSource
@@ -47,9 +63,33 @@ _SLOTS = {"raw", "fields", "host", "time", "product", "services", "categories", 
           "route_key", "_low", "origin"}
 # _logfast_reader.c's file-line plans
 _PLAN_ACCESS, _PLAN_ACCESS_AFTER_PALOALTO, _PLAN_AUDIT = 1, 2, 3
-_PLAN_FORTIGATE, _PLAN_AUDIT_THEN_FORTIGATE = 4, 5
+_PLAN_FORTIGATE, _PLAN_AUDIT_THEN_FORTIGATE, _PLAN_CEF = 4, 5, 6
+# the parsers of a first character whose CEF lines _PLAN_CEF reads (each one's CEF twin on)
+_CEF_PARSERS = (paloalto.parse_paloalto, fortigate.parse_fortigate, checkpoint.parse_checkpoint)
+
+
+def _cef_twins() -> bool:
+    return None not in (paloalto._c_paloalto_cef, fortigate._c_fortigate, fortigate._c_fortigate_cef,
+                        checkpoint._c_checkpoint_cef, base._c_cef_extension)
 
 Output = tuple[str, str | None, tuple[str, ...], tuple[str, ...], tuple[Any, ...]]
+
+# the parsers whose refusal of a Cisco line _logfast_reader.c's rd_refused repeats (its RF_ bits):
+# a file line starting with a character only these claim goes on to parse_syslog when they refuse
+_REFUSALS: dict[Any, int] = {paloalto.parse_paloalto: 1, fortigate.parse_fortigate: 2,
+                             checkpoint.parse_checkpoint: 4, web.parse_access: 8, web.parse_iis: 16,
+                             web.parse_nginx_error: 32}
+
+
+def _cisco_starts(d: Any) -> dict[str, int]:
+    """First character -> the refusals to repeat, for the characters whose parsers are all in
+    `_REFUSALS` (any other parser there: the C leaves such Cisco lines to Python)."""
+    out: dict[str, int] = {}
+    for ch, entries in d.by_line_start.items():
+        bits = [_REFUSALS.get(e[0], 0) for e in entries]
+        if all(bits):
+            out[ch] = functools.reduce(int.__or__, bits)
+    return out
 
 
 def _output(name: str, ls: LogSource) -> Output:
@@ -127,12 +167,16 @@ def make(lp: LineParser) -> Any:
     access_out: Output | None = None
     audit_outs: tuple[Output | None, Output | None] = (None, None)
     fg_spec: ParserSpec | None = None
+    pa_spec: ParserSpec | None = None
+    cp_spec: ParserSpec | None = None
     for ch, entries in d.by_line_start.items():
         first, spec0, plan = entries[0][0], entries[0][2], 0
         if first is web.parse_access:
             plan = _PLAN_ACCESS
         elif first is paloalto.parse_paloalto and len(entries) > 1 and entries[1][0] is web.parse_access:
             plan = _PLAN_ACCESS_AFTER_PALOALTO
+            if paloalto._c_paloalto is not None:  # (paloalto_line is what the C reader calls)
+                pa_spec = spec0
         elif (first is auditd.parse_audit and type(entries[0][1]) is auditd.AuditdState
               and audit_state in (None, entries[0][1])):
             plan = _PLAN_AUDIT
@@ -153,8 +197,13 @@ def make(lp: LineParser) -> Any:
                 plan = 0
             else:
                 access_out = _output(spec.name, web_ls)
+        if plan == 0 and tuple(e[0] for e in entries) == _CEF_PARSERS and _cef_twins():
+            plan = _PLAN_CEF
+            pa_spec, fg_spec, cp_spec = (e[2] for e in entries)
         plans[ch] = plan
     fg_outputs = None if fg_spec is None else tuple(_output(fg_spec.name, ls) for ls in fg_spec.logsources)
+    pa_outputs = None if pa_spec is None else tuple(_output(pa_spec.name, ls) for ls in pa_spec.logsources)
+    cp_outputs = None if cp_spec is None else tuple(_output(cp_spec.name, ls) for ls in cp_spec.logsources)
     cisco = d.by_name.get("cisco")
     cisco_on = cisco is not None and cisco[0] is cisco_ios.parse_cisco and _cisco_ok()
     markers, prefixes = d.ahead("cisco") if cisco_on else ((), ())
@@ -170,4 +219,5 @@ def make(lp: LineParser) -> Any:
         zone_of=functools.partial(zones.zone, names=lp.zone_names), protos=dict(base.IANA_PROTO),
         cisco_svc=dict(cisco_ios._CISCO_SVC), sys_aaa=tuple(cisco_ios._SYS_AAA), cisco_routes=_cisco_routes(),
         ahead=tuple(w for w in markers if w), prefixes=tuple(w for w in prefixes if w), asa=_asa(d),
-        fortigate=fg_outputs)
+        fortigate=fg_outputs, cisco_starts=_cisco_starts(d) if cisco_on else {},
+        fixed_tz=isinstance(lp.tz, datetime.timezone), paloalto=pa_outputs, checkpoint=cp_outputs)

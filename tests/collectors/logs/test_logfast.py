@@ -1,7 +1,8 @@
 """The C key=value splitter (_logfast.c) gives exactly what the regexes of parsers/base.py give:
 the same pairs, values and key order, on every real sample line and on random lines built from
 the characters its rules turn on (quotes, backslashes, `=`, `.`, `-`, `,`, the whitespace
-str.isspace() knows, newlines); non-ASCII lines are left to the regexes (None)."""
+str.isspace() knows, newlines); non-ASCII lines by the same walk over code points with the
+regex's Unicode classes (kv_pairs_wide), on the samples and on random lines of other scripts."""
 
 from __future__ import annotations
 
@@ -62,10 +63,40 @@ def test_random_lines_split_the_same(comma: bool) -> None:
         assert _c(text, comma) == _reference(text, comma), repr(text)
 
 
-def test_non_ascii_lines_go_to_the_regex() -> None:
+def test_non_ascii_lines_go_to_the_wide_walk() -> None:
     text = 'user="Nguyễn Văn A" srcip=10.0.0.1'
     assert logfast.kv_pairs(text, False) is None
+    assert logfast.kv_pairs_wide(text, False) == {"user": "Nguyễn Văn A", "srcip": "10.0.0.1"}
     assert base.kv_pairs(text) == {"user": "Nguyễn Văn A", "srcip": "10.0.0.1"}
+
+
+# characters whose Unicode classes the regex's \w, \s and `.` turn on: letters and digits of other
+# scripts (\w: é, ệ, Arabic-Indic 3, superscript 2, Roman numeral, a title-case letter), spaces
+# str.isspace() knows (no-break, em, line separator, \x85), marks that are neither, and the
+# ASCII alphabet above
+WIDE = [*ALPHABET, "é", "ệ", "Nguyễn", "٣", "²", "Ⅻ", "ǅ", "\u00a0", "\u2003", "\u2028", "\x85", "\u0301",
+        "€", "\U0001f600", "ı", "_é", "é=", '"é', "\\é", "ß"]
+
+
+@pytest.mark.parametrize("comma", [False, True])
+def test_wide_lines_split_as_the_regex_does(comma: bool) -> None:
+    rnd = random.Random(17)
+    checked = 0
+    for _ in range(20_000):
+        text = "".join(rnd.choice(WIDE) for _ in range(rnd.randint(0, 40)))
+        if text.isascii():
+            continue
+        checked += 1
+        assert list(logfast.kv_pairs_wide(text, comma).items()) == _reference(text, comma), repr(text)
+    assert checked > 15_000
+
+
+def test_wide_sample_lines_split_the_same(shared_dir: Path) -> None:
+    wide = [m for m in _sample_messages(shared_dir) if not m.isascii()]
+    assert len(wide) >= 4
+    for msg in wide:
+        for comma in (False, True):
+            assert list(logfast.kv_pairs_wide(msg, comma).items()) == _reference(msg, comma), (comma, msg)
 
 
 def test_the_parsers_entry_points_use_it() -> None:

@@ -301,3 +301,20 @@ def test_odd_text_goes_to_python() -> None:
 def test_not_a_str_is_an_error() -> None:
     with pytest.raises(TypeError, match="asa_line"):
         logfast.asa_line(b"%ASA-6-302013: x")
+
+
+def test_a_seventh_id_digit_is_no_message_id() -> None:
+    """`%ASA-6-3020131:` is no message 302013 (six digits, then none): parse_asa and its twin
+    refuse it alike and Cisco's generic reading takes it; a real tag later in the text is read."""
+    body = ("Built inbound TCP connection 1 for outside:1.2.3.4/5 (1.2.3.4/5) to inside:10.0.0.1/80 "
+            "(10.0.0.1/80)")
+    seven, later = f"%ASA-6-3020131: {body}", f"%ASA-6-3020131: x %ASA-6-302013: {body}"
+    assert logfast.asa_line(seven) is False
+    with _python_only():
+        assert cisco_asa.parse_asa(seven) is None
+        got = cisco_asa.parse_asa(later)
+    assert got is not None and got.fields["event_id"] == "302013" and got.fields["src_ip"] == "1.2.3.4"
+    ev = LineParser(default_host="h").events(seven)[0]
+    assert ev.parser == "cisco" and ev.fields["event_id"] == "ASA-6-3020131" and "src_ip" not in ev.fields
+    compare([seven, later, f"%FTD-6-4300021: {body}", f"%ASA-6-302013{body}", f"%ASA-6-3020131{body}"],
+            whole=5)

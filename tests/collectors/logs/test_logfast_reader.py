@@ -5,11 +5,13 @@ time to the bit, logsource, parser, source, route key, the lowercase cache, `ori
 repeat count, the auditd state the lines leave behind, and the zone names counted.
 
 Lines: SEKOIA's samples and the fuzz seeds; the sshd, netfilter, access, audit and Cisco grammars
-of the twin tests with their near misses; Cisco texts built from every extractor's shape with
-the readings `re` backtracks into (addresses before `:`, `(` and `)`, optional groups before a
-required tail) and their near misses; tens of thousands of mutations (NUL, tabs, non-ASCII,
-truncation, splices, huge lines); every line as a file line and as a network message, through
-LineParser.events and through ruletest.parse_lines (which calls the reader directly)."""
+of the twin tests with their near misses (Cisco lines with and without `<PRI>`, NX-OS's year-first
+stamp, the refusals of the parsers a file line's first character is tried with); Cisco texts
+built from every extractor's shape with the readings `re` backtracks into (addresses before `:`,
+`(` and `)`, optional groups before a required tail) and their near misses; tens of thousands of
+mutations (NUL, tabs, non-ASCII, truncation, splices, huge lines); every line as a file line and
+as a network message, through LineParser.events and through ruletest.parse_lines (which calls the
+reader directly)."""
 
 from __future__ import annotations
 
@@ -21,10 +23,11 @@ import pytest
 
 from nocsoc.collectors.logs import parsers as parsers_mod
 from nocsoc.collectors.logs import reader
-from nocsoc.collectors.logs.parsers import LineParser, base, cisco_ios
+from nocsoc.collectors.logs.parsers import LineParser, base, cisco_ios, fortigate
 from nocsoc.collectors.logs.ruletest import parse_lines
 from nocsoc.events import LogEvent
 from tests.collectors.logs import test_logfast_cisco as tc
+from tests.collectors.logs import test_logfast_fw as tf
 from tests.collectors.logs import test_logfast_lines as tl
 from tests.collectors.logs.test_fuzz import ALL_SEEDS
 from tests.collectors.logs.test_logfast_lines import _mutate, _python_only
@@ -406,6 +409,148 @@ def test_cisco_lines_read_the_same() -> None:
     assert compare(lines) > cases(4_000)
     assert compare(lines[:1_500], zone_names={"CST": 480, "XYZ": -60}) > 600
     compare_parse_lines(lines[:3_000])
+
+
+def test_bare_cisco_lines_read_the_same() -> None:
+    """Cisco lines without `<PRI>` (a file's, a relay's bodies: parse_line tries the parsers of
+    their first character, then parse_syslog's prefix, IOS and NX-OS stamps), NX-OS's year-first
+    stamp, stamp-less messages, with the near misses of each part and of the refusals the reader
+    repeats for the parsers that claim a first character (digits, `C`, `e`, `l`, `s`)."""
+    rnd = random.Random(41)
+    lines = [tc._bare(rnd) for _ in range(cases(12_000))]
+    assert compare(lines) > cases(4_500)
+    assert compare(lines[:2_000], zone_names={"CST": 480, "XYZ": -60}) > 800
+    compare_parse_lines(lines[:3_000])
+    mutated = [_mutate(rnd, rnd.choice(lines)) for _ in range(cases(8_000))]
+    assert compare(mutated) > cases(800)
+
+
+def test_bare_cisco_samples_are_read_in_c() -> None:
+    """SEKOIA's cisco-ios and cisco-nx-os samples as sent (no `<PRI>`): the reader takes every one
+    but those naming an ambiguous zone (CST, CDT) or holding a marker of a parser ordered before
+    cisco (`pam_`), and gives Python's event for each."""
+    try:
+        bodies = tc._sample_bodies()
+    except pytest.skip.Exception:
+        pytest.skip("cisco samples not present")
+    with mock.patch("time.time", return_value=NOW):
+        read = LineParser(default_host="h").fast()
+        assert read is not None
+        left = [b for b in bodies if read(b, "", "file", False) is None]
+    assert all(" CST: " in b or " CDT: " in b or "pam_" in b or "\n" in b for b in left), left
+    assert len(left) < len(bodies) // 5
+    assert compare(bodies) >= 3 * (len(bodies) - len(left))
+
+
+def test_a_file_line_another_parser_reads_is_not_taken_for_cisco() -> None:
+    """A Cisco-shaped file line that the parser of its first character reads (a FortiGate line
+    naming its `logid`, an access line) stays that parser's, as on the Python path."""
+    lines = ['012345: Dec 23 03:25:30.899 CET: %SYS-5-X: date=2026-11-25 time=01:02:03 logid="0100032001" '
+             'type="event" subtype="system" devname="fg1" srcip=1.2.3.4',
+             '1.2.3.4 - - [25/Nov/2026:08:12:01 +0700] "GET /%SYS-5-X: HTTP/1.1" 200 12',
+             "2023 Jan 11 19:27:57 CET: %ARP-2-DUP_SRC_IP: x",
+             '12: Nov 25 01:02:03: %SYS-5-X: x [25/Nov/2026:08:12:01 +0700] "GET / HTTP/1.1" 200 12',
+             'Core1: Nov 25 01:02:03: %SYS-5-X: origin:"10.0.0.1" action:"drop" src:"1.2.3.4"']
+    compare(lines)
+    with mock.patch("time.time", return_value=NOW):
+        lp = LineParser(default_host="h")
+        parsers = [lp.events(line)[0].parser for line in lines]
+        assert parsers == ["fortigate", "web", "cisco", "web", "checkpoint"]
+        read = lp.fast()
+        assert read is not None
+        for line, parser in ((lines[0], "fortigate"), (lines[2], "cisco")):  # (fortigate's own twin)
+            ev = read(line, "", "file", False)
+            assert ev is not None and ev.parser == parser
+
+
+def test_a_first_character_with_an_unknown_parser_leaves_cisco_lines_to_python(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file line's first character claimed by a parser whose refusal the C does not repeat:
+    its Cisco lines go to Python (a registry change turns the path off, not wrong)."""
+    line = "012345: Dec 23 03:25:30.899 CET: %AUTHMGR-5-START: Starting 'mab' for client"
+    starts = reader._cisco_starts(LineParser(default_host="h").dispatch)
+    assert "0" in starts and "2" in starts and "C" in starts and "n" not in starts  # (auditd's `n`)
+    assert LineParser(default_host="h").fast()(line, "", "file", False) is not None  # type: ignore[misc]
+    monkeypatch.delitem(reader._REFUSALS, fortigate.parse_fortigate)
+    assert "0" not in reader._cisco_starts(LineParser(default_host="h").dispatch)
+    assert LineParser(default_host="h").fast()(line, "", "file", False) is None  # type: ignore[misc]
+    assert LineParser(default_host="h").events(line)[0].parser == "cisco"
+
+
+def test_paloalto_csv_file_lines_read_the_same() -> None:
+    """Palo Alto's CSV file lines (`1,2026/11/25 ...`: its parser first for `1`, then the access
+    log's) read by its C twin in the reader, received now: the samples, the twin test's generated
+    lines with their near misses, access lines beside them, and mutations."""
+    rnd = random.Random(43)
+    samples = tf._samples("paloalto-ngfw")
+    lines = samples + [tf._pa_line(rnd) for _ in range(cases(3_000))]
+    lines += [tl._plain_access(rnd) for _ in range(300)]
+    lines += ["1" + tl._plain_access(rnd)[1:] for _ in range(300)]
+    assert compare(lines) > cases(2_500)  # (the file lines: as network messages, Python reads them)
+    mutated = [tf.mutate(rnd, rnd.choice(lines)) for _ in range(cases(4_000))]
+    assert compare(mutated) > cases(1_500)
+    read = LineParser(default_host="h").fast()
+    assert read is not None
+    assert sum(read(line, "", "file", False) is not None for line in samples) >= 40  # of 101
+
+
+CEF_HEADS = ["CEF:0|", "CEF: 0|", "CEF:0||", "CEF:10|", "CEF:  0|", "0|", "CEF:x|", "cef:0|", "CEF:0|a\\|b|"]
+
+
+def _cef_near_miss(rnd: random.Random, line: str) -> str:
+    """A CEF line with its start, a label's place, an escape, a FortiGate key or the end changed."""
+    k = rnd.random()
+    if k < 0.25 and "|" in line:
+        return rnd.choice(CEF_HEADS) + line.split("|", 1)[1]
+    if k < 0.4:
+        return line.replace("|", "|" + "x" * rnd.choice([5, 20, 40]) + "|", 1)  # a label further on
+    if k < 0.5:
+        return line.replace("|", "\\|", rnd.randint(1, 6))
+    if k < 0.7:
+        return line + " " + rnd.choice(["logid=1", "log_id=2", "subtype=x", "origin:\"a\"", "|Fortinet|",
+                                         "|Check Point|", "|Palo Alto Networks|", "a\\=b", "k=v\\|w"])
+    if k < 0.8:
+        return line + rnd.choice([" ", "  ", "\t", "\x00"])
+    return line.replace("|", "||", 1)
+
+
+def test_cef_file_lines_read_the_same() -> None:
+    """CEF file lines (`CEF:0|...`: Palo Alto's, FortiGate's and Check Point's, tried in this
+    order) read by the reader: the samples, the twin tests' generated lines of the three, their
+    near misses (starts, labels past the first 40 or 60 characters, escapes in the header, keys
+    FortiGate's refusal looks for, a trailing space, a doubled `|`) and mutations."""
+    rnd = random.Random(47)
+    samples = [m for fmt in ("paloalto-ngfw", "fortigate", "checkpoint") for m in tf._samples(fmt)
+               if m.startswith("C")]
+    lines = [f(rnd) for _ in range(cases(1_500)) for f in (tf._pa_cef_line, tf._fg_cef_line, tf._cp_cef_line)]
+    lines = [ln for ln in lines if ln.startswith("C")]
+    near = [_cef_near_miss(rnd, rnd.choice(lines + samples)) for _ in range(cases(3_000))]
+    assert compare(samples) >= 35
+    assert compare(lines) > cases(1_500)  # (as network messages, and non-ASCII values: Python's)
+    assert compare(near) > cases(600)
+    compare_parse_lines(samples + lines[:1_000] + near[:1_000])
+    mutated = [tf.mutate(rnd, rnd.choice(lines + samples)) for _ in range(cases(4_000))]
+    assert compare(mutated) > cases(800)
+    read = LineParser(default_host="h").fast()
+    assert read is not None
+    taken = {e.parser for line in samples if (e := read(line, "", "file", False)) is not None}
+    assert taken == {"paloalto", "fortigate", "checkpoint"}
+
+
+def test_filterlog_lines_read_the_same() -> None:
+    """pf's filterlog bodies behind a syslog header (its program's first parser, with a body twin
+    since filterlog_body is one of BODIES): the samples, the twin test's generated lines (IPv4
+    and IPv6, every protocol tail, near misses) and mutations, as file lines and messages."""
+    rnd = random.Random(53)
+    bodies = [m.strip() for m in tf._samples("openbsd-packet-filter")]
+    bodies += [tf._pf_line(rnd) for _ in range(cases(3_000))]
+    heads = ["<134>Nov 25 01:02:03 fw1 filterlog[42]: ", "Nov 25 01:02:03 fw1 filterlog: ",
+             "<134>Nov 25 01:02:03 fw1 filterlog[42]: message repeated 2 times: [ "]
+    lines = [rnd.choice(heads) + b for b in bodies]
+    assert compare(lines) > cases(400)  # (IPv6 and the near misses: Python's)
+    mutated = [tf.mutate(rnd, rnd.choice(lines)) for _ in range(cases(3_000))]
+    assert compare(mutated) > cases(100)
+    compare_parse_lines(lines[:1_000] + mutated[:1_000])
 
 
 def test_mutated_lines_read_the_same() -> None:

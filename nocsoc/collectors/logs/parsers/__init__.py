@@ -241,7 +241,8 @@ class LineParser:
             except Exception:
                 p = None
             if p is not None:
-                t = (now or datetime.now(UTC)).timestamp() if p.time is None else p.time
+                # (the receive time: time.time(), as parse_syslog reads it and the C reader too)
+                t = (time.time() if now is None else now.timestamp()) if p.time is None else p.time
                 return self._event(line, p, self.default_host, t, source)
         return self.parse_syslog(line, sender=self.default_host, source=source, now=now)
 

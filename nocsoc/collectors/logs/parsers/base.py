@@ -36,6 +36,7 @@ def _kv_unquoted(pattern: re.Pattern[str], text: str) -> dict[str, str]:
 
 
 _c_kv_pairs: Callable[[str, bool], dict[str, str] | None] | None
+_c_kv_pairs_wide: Callable[[str, bool], dict[str, str]] | None  # (text that is not ASCII)
 _c_cef_extension: Callable[[str], dict[str, str] | None] | None
 _c_cef_extension_wide: Callable[[str], dict[str, str]] | None
 # the split loops of firewall._pairs (mode 0) and auditd._audit_pairs (mode 1), or None
@@ -44,9 +45,10 @@ try:  # C twins of the k=v regexes below, parse_cef's extension loop and the spl
     from nocsoc.collectors.logs._logfast import cef_extension as _c_cef_extension
     from nocsoc.collectors.logs._logfast import cef_extension_wide as _c_cef_extension_wide
     from nocsoc.collectors.logs._logfast import kv_pairs as _c_kv_pairs
+    from nocsoc.collectors.logs._logfast import kv_pairs_wide as _c_kv_pairs_wide
     from nocsoc.collectors.logs._logfast import split_pairs as c_split_pairs
 except ImportError:  # no compiler where nocsoc was installed (setup.py: optional): Python does it all
-    _c_kv_pairs = _c_cef_extension = _c_cef_extension_wide = c_split_pairs = None
+    _c_kv_pairs = _c_kv_pairs_wide = _c_cef_extension = _c_cef_extension_wide = c_split_pairs = None
 
 
 # A JSON line decoded once. A reader that has already decoded a line with orjson.loads
@@ -78,6 +80,8 @@ def kv_pairs(text: str) -> dict[str, str]:
         got = _c_kv_pairs(text, False)
         if got is not None:
             return got
+    if _c_kv_pairs_wide is not None:  # not ASCII: the same split by code point
+        return _c_kv_pairs_wide(text, False)
     return _kv_unquoted(_KV, text)
 
 
@@ -115,6 +119,8 @@ def kv_pairs_comma(text: str) -> dict[str, str]:
         got = _c_kv_pairs(text, True)
         if got is not None:
             return got
+    if _c_kv_pairs_wide is not None:
+        return _c_kv_pairs_wide(text, True)
     return _kv_unquoted(_KV_COMMA, text)
 
 

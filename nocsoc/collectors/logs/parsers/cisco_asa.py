@@ -18,7 +18,10 @@ from nocsoc.collectors.logs.parsers.base import IANA_PROTO, Parsed, digits, is_i
 from nocsoc.collectors.logs.parsers.registry import ParserSpec
 from nocsoc.logsources import LogSource
 
-_TAG = re.compile(r"%(?P<fac>ASA|FTD|NGIPS|PIX|FWSM)-(?P<sev>[0-7])-(?P<id>\d{6}):? ?(?P<text>.*)", re.S)
+# (six digits and no seventh: `%ASA-6-3020131:` is no message 302013)
+_TAG = re.compile(
+    r"%(?P<fac>ASA|FTD|NGIPS|PIX|FWSM)-(?P<sev>[0-7])-(?P<id>\d{6})(?!\d):? ?(?P<text>.*)", re.S
+)
 _IP = r"(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*[0-9A-Fa-f])"
 # `[interface:]address[/port]`, optional `(idfw user)` after it
 _S = rf"(?:(?P<sif>[A-Za-z_][^\s:/]*):)?(?P<src>{_IP})(?:/(?P<sport>\d+))?(?:\((?P<suser>[^)]*)\))?"

@@ -69,5 +69,5 @@ def parse_filterlog(msg: str, app: str = "", state: object = None) -> Parsed | N
 PARSERS = [
     ParserSpec("filterlog", parse_filterlog, (LogSource("pf", ("filterlog",), ("firewall",)),),
                programs=("filterlog",), markers=(",match,", ",pass,", ",block,"), order=55,
-               description="pfSense/OPNsense/OpenBSD pf filterlog CSV"),
+               fast="filterlog", description="pfSense/OPNsense/OpenBSD pf filterlog CSV"),
 ]
