@@ -8,6 +8,7 @@ against auditd rules.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import islice
@@ -23,6 +24,11 @@ from nocsoc.detections.loader import RuleSet
 from nocsoc.detections.reorder import ReorderBuffer
 from nocsoc.events import LogEvent
 from nocsoc.schema import LOG_COLLECTOR
+
+try:  # the field gates' loop in C (see _gatefast.c); scan_fields_reference is its reference
+    from nocsoc.detections._gatefast import scan_fields as _c_scan_fields
+except ImportError:  # not built
+    _c_scan_fields = None
 
 _SRC = ("src_ip", "c-ip", "SourceIp", "rhost", "IpAddress")  # IpAddress: Windows Security events
 _DST = ("dst_ip", "DestinationIp", "s-ip")
@@ -216,6 +222,8 @@ class Route:
     every: Callable[[Any, bool], list[tuple[int, int, int]]] | None = None
     first: Callable[[Any], list[tuple[int, int, int]]] | None = None
     raw: bool = False
+    # (field, memo, ints, admitted) of each field_scans entry, as scan_fields reads them
+    gates: tuple[tuple[str, dict[str, Any], dict[int, Any], Callable[[Any], Any]], ...] = ()
 
     def candidates(self, cand: list[tuple[int, ...]], key: Any = None) -> list[Call]:
         """The rules to run when the needles admitted `cand` (tuples of gate slots). Keyed by
@@ -289,7 +297,35 @@ def build_route(rules: list[CompiledRule]) -> Route:
         route.every = getattr(route.scan, "every", route.scan)
         route.first = getattr(route.scan, "first", None)
     route.raw = route.scan is not None or bool(route.short)
+    route.gates = tuple((fs.field, fs.memo, fs.ints, fs.admitted) for fs in route.field_scans)
     return route
+
+
+def scan_fields_reference(gates: tuple[tuple[str, dict[str, Any], dict[int, Any], Callable[[Any], Any]], ...],
+                          fields: Any, lo: dict[str, Any]) -> list[tuple[int, ...]] | None:
+    """Each gated field's value (`Route.gates`): its lowercase into `lo`, the slots it admits
+    gathered (None: none), from what its FieldScan remembers of the value, else `admitted`.
+    _gatefast.scan_fields does the same in C (tests/detections/test_gatefast.py)."""
+    cand: list[tuple[int, ...]] | None = None
+    for name, memo, ints, admitted in gates:
+        v = fields.get(name)
+        if v is None:
+            continue
+        tv = type(v)  # a list is no key; 1, 1.0 and True are one key: ints apart
+        seen = memo.get(v) if tv is str else ints.get(v) if tv is int else None
+        low, slots = seen if seen is not None else admitted(v)
+        lo[name] = low  # as events.fill_lower would: the rules read it
+        if slots:
+            if cand is None:
+                cand = [*slots]
+            else:
+                cand.extend(slots)
+    return cand
+
+
+# NOCSOC_ENGINE_GATES=python: the reference even where the C one is built (A/B, tests)
+_scan_fields = _c_scan_fields if _c_scan_fields is not None and os.environ.get(
+    "NOCSOC_ENGINE_GATES", "c") != "python" else scan_fields_reference
 
 
 Gates = list[tuple[int, list[tuple[str | None, str]], frozenset[int]]]
@@ -517,24 +553,12 @@ class Engine:
         t = event.time
         route = self._routes.get(event.route_key) or self.route(event)
         rules: list[Call] = route.plain
-        cand: list[tuple[int, ...]] | None = None  # index tuples of the rules a needle admits
         fields = event.fields
         lo = event._low  # the lowercase cache (LogEvent.lowered(), inlined)
         if lo is None:
             lo = event._low = {}
-        for fs in route.field_scans:  # one per gated field: exact values and substrings
-            v = fields.get(fs.field)
-            if v is None:
-                continue
-            tv = type(v)  # a list is no key; 1, 1.0 and True are one key: ints apart
-            seen = fs.memo.get(v) if tv is str else fs.ints.get(v) if tv is int else None
-            low, admitted = seen if seen is not None else fs.admitted(v)
-            lo[fs.field] = low  # as events.fill_lower would: the rules read it
-            if admitted:
-                if cand is None:
-                    cand = [*admitted]
-                else:
-                    cand.extend(admitted)
+        # index tuples of the rules a needle admits: one per gated field (exact values, substrings)
+        cand = _scan_fields(route.gates, fields, lo)
         if route.raw:  # keyword needles: searched in the raw line (one scan, then the short ones)
             hay = route.haystack(event)
             if hay:  # b"": no needle can be in it (`_prefiltered`)

@@ -92,3 +92,31 @@ def test_all_regression_cases_present() -> None:
     if not _cases():
         pytest.skip("regression data not present")
     assert len(_cases()) == 202
+
+
+def test_field_gates_in_c_give_what_the_reference_gives(ruleset: RuleSet) -> None:
+    """Every regression record (EVTX's lazy Fields, SigmaHQ's Windows rules), twice (the second
+    time from the gates' remembered values): the engine with `_gatefast.scan_fields` fires the
+    same rules on each event, and fills the same lowercase cache, as with the Python loop it
+    replaces (engine.scan_fields_reference)."""
+    import nocsoc.detections.engine as engine_mod
+    if engine_mod._c_scan_fields is None:
+        pytest.skip("C accelerator not built (tests/test_speedups.py says so)")
+    files = sorted((_sigmahq() / "regression_data").rglob("*.evtx"))
+    events = [ev for f in files for ev in read_evtx(f, InputReport(f.name), threads=1)] * 2
+
+    def run(scan: object, mp: pytest.MonkeyPatch) -> list[tuple[list[str], dict[str, object]]]:
+        mp.setattr(engine_mod, "_scan_fields", scan)
+        engine = Engine(ruleset)
+        out = []
+        for ev in events:
+            ev._low = None
+            got = sorted(d.rule_id for d in engine.process(ev))
+            out.append((got, {k: (type(v).__name__, v) for k, v in (ev._low or {}).items()}))
+        return out
+
+    with pytest.MonkeyPatch.context() as mp:
+        want = run(engine_mod.scan_fields_reference, mp)
+        got = run(engine_mod._c_scan_fields, mp)
+    assert len(got) > 400 and sum(len(g) for g, _ in want) > 400
+    assert got == want
