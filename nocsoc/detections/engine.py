@@ -26,9 +26,12 @@ from nocsoc.events import LogEvent
 from nocsoc.schema import LOG_COLLECTOR
 
 try:  # the field gates' loop in C (see _gatefast.c); scan_fields_reference is its reference
+    from nocsoc.detections._gatefast import MAX_PAIRS as _MAX_PAIRS
+    from nocsoc.detections._gatefast import CaseFree as _CaseFree
     from nocsoc.detections._gatefast import scan_fields as _c_scan_fields
 except ImportError:  # not built
-    _c_scan_fields = None
+    _c_scan_fields = _CaseFree = None
+    _MAX_PAIRS = 0
 
 _SRC = ("src_ip", "c-ip", "SourceIp", "rhost", "IpAddress")  # IpAddress: Windows Security events
 _DST = ("dst_ip", "DestinationIp", "s-ip")
@@ -222,6 +225,9 @@ class Route:
     every: Callable[[Any, bool], list[tuple[int, int, int]]] | None = None
     first: Callable[[Any], list[tuple[int, int, int]]] | None = None
     raw: bool = False
+    # whether a keyword needle may be in the raw line (_gatefast.CaseFree), asked before
+    # `haystack`; None: `haystack` alone
+    gate: Callable[[str], bool] | None = None
     # (field, memo, ints, admitted) of each field_scans entry, as scan_fields reads them
     gates: tuple[tuple[str, dict[str, Any], dict[int, Any], Callable[[Any], Any]], ...] = ()
 
@@ -376,6 +382,7 @@ def _per_field(route: Route, gates: Gates) -> None:
                 route.short = tuple((n.encode(), idx) for n, idx in short)
                 if not short and route.scan is not None:
                     route.haystack = _prefiltered(long)
+                    route.gate = _case_free(long)
             else:
                 route.short = tuple(short)
         else:
@@ -471,6 +478,62 @@ def _prefiltered(needles: list[str]) -> Callable[[LogEvent], bytes]:
     return haystack
 
 
+# characters per record in EVTX JSON (a benign day of bench/evtx_synth.py), ASCII with 0x20 ORed
+# in as CaseFree compares them (so `|` is also `\\`); others count _RARE. `:` (50 a record)
+# counts only where it is not the JSON's own `"key":`, which no needle's pair holds. Only to
+# choose pairs: a wrong guess costs time, never a match.
+_JSON_FREQ = {'"': 125.2, "e": 87.4, "t": 67.0, "s": 58.8, ":": 5.0, "o": 50.2, "i": 49.4, "0": 48.3,
+              "r": 46.8, "a": 46.0, "c": 42.4, "n": 38.9, "d": 37.7, ",": 30.4, "|": 28.8, "m": 28.4,
+              "-": 27.6, "2": 26.0, "1": 23.5, "u": 21.7, "3": 21.1, "l": 21.0, "f": 20.4, "4": 17.0,
+              "8": 16.9, "6": 16.8, "p": 16.2, "5": 16.1, "b": 15.9, "w": 13.8, "{": 13.1, "}": 13.1,
+              "9": 13.1, "7": 12.1, "h": 12.0, "v": 11.7, ".": 11.7, "g": 11.0, "y": 10.7, "/": 8.2,
+              " ": 7.8, "x": 6.2, "#": 5.0, "k": 3.9, "=": 1.6, "z": 1.0}
+_RARE = 0.5
+_PAIR_REACH = 3  # a pair's second byte at most this far after its first
+_PAIR_COST = 500.0  # one more pair is one more compare per block of every line: as this many hits
+
+
+def case_free_pairs(needles: list[str]) -> list[tuple[str, int, int]]:
+    """(needle, i, j) for _gatefast.CaseFree: two bytes of each needle (i < j <= i +
+    _PAIR_REACH) that find it; few distinct pairs (each is compared in every block of every
+    line) of rare bytes (each occurrence is a candidate compared in full). Greedy: the pair of
+    the lowest cost per needle it finds, until every needle has one; a pair's items adjacent."""
+    def key(n: str, i: int, j: int) -> tuple[str, str, int]:
+        return chr(ord(n[i]) | 0x20), chr(ord(n[j]) | 0x20), j - i
+
+    where: dict[tuple[str, str, int], dict[int, tuple[int, int]]] = {}
+    for k, n in enumerate(needles):
+        for i in range(len(n)):
+            for j in range(i + 1, min(len(n), i + _PAIR_REACH + 1)):
+                where.setdefault(key(n, i, j), {}).setdefault(k, (i, j))
+    out: list[tuple[str, int, int]] = []
+    left = set(range(len(needles)))
+    while left:
+        def cost(p: tuple[str, str, int]) -> float:
+            found = len(left.intersection(where[p]))
+            hits = _JSON_FREQ.get(p[0], _RARE) * _JSON_FREQ.get(p[1], _RARE)
+            return (hits + _PAIR_COST) / found if found else float("inf")
+        best = min(sorted(where), key=cost)
+        for k in sorted(left.intersection(where[best])):
+            out.append((needles[k], *where[best][k]))
+            left.discard(k)
+    return out
+
+
+def _case_free(needles: list[str]) -> Callable[[str], bool] | None:
+    """The C gate telling whether one of `needles` (ASCII) may be in a raw line's lowercase,
+    or None: not built, NOCSOC_ENGINE_GATES=python, a needle of one character, or more pairs
+    than it compares in blocks."""
+    if _CaseFree is None or os.environ.get("NOCSOC_ENGINE_GATES", "c") == "python" \
+            or not needles or any(len(n) < 2 or not n.isascii() for n in needles):
+        return None
+    items = case_free_pairs(needles)
+    if len({(chr(ord(n[i]) | 0x20), chr(ord(n[j]) | 0x20), j - i) for n, i, j in items}) > _MAX_PAIRS:
+        return None
+    gate: Callable[[str], bool] = _CaseFree(items)
+    return gate
+
+
 def _raw_lower_bytes(e: LogEvent) -> bytes:
     raw = e.raw
     # the two characters whose lowercase holds ASCII (U+0130 -> "i" + U+0307, KELVIN SIGN ->
@@ -559,7 +622,8 @@ class Engine:
             lo = event._low = {}
         # index tuples of the rules a needle admits: one per gated field (exact values, substrings)
         cand = _scan_fields(route.gates, fields, lo)
-        if route.raw:  # keyword needles: searched in the raw line (one scan, then the short ones)
+        if route.raw and (route.gate is None or route.gate(event.raw)):
+            # keyword needles: searched in the raw line (one scan, then the short ones)
             hay = route.haystack(event)
             if hay:  # b"": no needle can be in it (`_prefiltered`)
                 every = route.every

@@ -151,3 +151,94 @@ def test_a_mapping_types_get_is_looked_up_each_time_unless_it_cannot_change() ->
 def test_the_engine_uses_it_where_built() -> None:
     """NOCSOC_ENGINE_GATES=python is the reference path (read at import); by default, C."""
     assert engine_mod._scan_fields in (gatefast.scan_fields, scan_fields_reference)
+
+
+# ---- CaseFree: whether a keyword needle may be in a raw line's lowercase ----------------------
+
+MIMIKATZ = ["dpapi::masterkey", "eo.oe.kiwi", "event::clear", "event::drop", "gentilkiwi.com",
+            "kerberos::golden", "kerberos::ptc", "kerberos::ptt", "kerberos::tgt", "kiwi legit printer",
+            "lsadump::", "mimidrv.sys", "\\mimilib.dll", "misc::printnightmare", "misc::shadowcopies",
+            "misc::skeleton", "privilege::backup", "privilege::debug", "privilege::driver", "sekurlsa::"]
+
+
+def _may_hold(needles: list[str], raw: str) -> bool:
+    """The reference: exact on a str of characters below U+0100, True on any other."""
+    if raw and max(map(ord, raw)) > 0xFF:
+        return True
+    low = raw.lower()
+    return any(n in low for n in needles)
+
+
+def _both_paths(needles: list[str], texts: list[str]) -> None:
+    gate = gatefast.CaseFree(engine_mod.case_free_pairs(needles))
+    was = gatefast.use_avx2(True)
+    try:
+        for avx2 in (True, False):
+            gatefast.use_avx2(avx2)
+            got = [gate(t) for t in texts]
+            assert got == [_may_hold(needles, t) for t in texts], avx2
+    finally:
+        gatefast.use_avx2(was)
+
+
+# characters that matter: needle bytes in both cases, what 0x20 ORed in folds onto them (control
+# characters, `\\` onto `|`), Latin-1 letters, U+0130 and KELVIN SIGN (lowercase holding ASCII)
+ALPHABET = st.sampled_from([*"kKwWiI:.:yYbBdDlL|\\ \"e", "\x0b", "\x1a", "\x0e", "\x19", "\xc9", "\xe9",
+                            "\xff", "\u0130", "\u212a", "\u20ac"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(MIMIKATZ), min_size=0, max_size=3), st.text(ALPHABET, max_size=200),
+       st.integers(0, 120), st.booleans())
+def test_case_free_equals_its_reference(picks: list[str], noise: str, at: int, upper: bool) -> None:
+    """Mimikatz's needles planted (in any case) at every offset of texts of every length (the
+    AVX2 blocks, the SSE2 blocks, the last positions), among bytes that fold onto theirs."""
+    text = noise
+    for n in picks:
+        k = min(at, len(text))
+        text = text[:k] + (n.upper() if upper else n) + text[k:]
+    _both_paths(MIMIKATZ, [text, text[1:], text[:-1], text * 3, "x" * 40 + text])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(st.sampled_from("ab:.K\\|z"), min_size=2, max_size=6), min_size=1, max_size=24),
+       st.lists(st.text(st.sampled_from("aAbB:.kK\\|zZ\x1a\x0e\xe1"), max_size=90), min_size=1, max_size=8))
+def test_case_free_on_any_needles(needles: list[str], texts: list[str]) -> None:
+    """Random needles (pairs chosen as the engine chooses them, many sharing one) in random texts
+    of the same bytes: what the gate says is what `needle in raw.lower()` says."""
+    needles = [n.lower() for n in needles]
+    _both_paths(needles, [*texts, "".join(texts), needles[0].upper(), "q" * 33 + needles[-1]])
+
+
+def test_case_free_on_real_records() -> None:
+    """Every record of SigmaHQ's regression recordings as its JSON line (the 4 that hold a
+    Mimikatz needle among them), and each with a needle written into its middle."""
+    from pathlib import Path
+
+    from nocsoc.collectors.windows.evtx import read_evtx
+    from nocsoc.collectors.windows.report import InputReport
+    from tests.conftest import SHARED
+    files = sorted((SHARED / "sigmahq" / "regression_data").rglob("*.evtx"))
+    if not files:
+        pytest.skip("regression data not present")
+    raws = [ev.raw for f in files for ev in read_evtx(Path(f), InputReport(f.name), threads=1)]
+    planted = [r[:len(r) // 2] + MIMIKATZ[i % len(MIMIKATZ)].upper() + r[len(r) // 2:]
+               for i, r in enumerate(raws)]
+    assert len(raws) > 200 and sum(_may_hold(MIMIKATZ, r) for r in raws) >= 4
+    _both_paths(MIMIKATZ, raws + planted)
+
+
+def test_case_free_refuses_what_it_cannot_search() -> None:
+    for bad in ([("x", 0, 1)], [("ab", 1, 1)], [("ab", 0, 2)], [("\xe9b", 0, 1)], [("ab",)], ["ab"],
+                ("ab", 0, 1)):
+        with pytest.raises((TypeError, ValueError)):
+            gatefast.CaseFree(bad)
+    gate = gatefast.CaseFree([])
+    assert gate("anything") is False and gate("\u0130") is True
+    with pytest.raises(TypeError):
+        gate(b"bytes")
+    # the engine leaves it out where a needle is too short, and where pairs would be too many
+    assert engine_mod._case_free(["a", "bc"]) is None
+    many = [f"{a}{b}" for a in "abcdefghij" for b in "klmnopqrst"]
+    assert engine_mod._case_free(many) is None
+    assert engine_mod._case_free(MIMIKATZ) is not None
