@@ -306,13 +306,20 @@ static int casefree_search(const CaseFree *cf, const uint8_t *s, Py_ssize_t n) {
     Py_ssize_t j = 0;
 #ifdef GATE_X86
     if (cf->npairs <= MAX_SIMD_PAIRS) {
-        if (have_avx2 && search_avx2(cf, s, n, &j))
-            return 1;
-        if (search_sse2(cf, s, n, &j))
-            return 1;
+        int avx2 = have_avx2 && n >= 32 + (Py_ssize_t)cf->maxd;
+        Py_ssize_t w = avx2 ? 32 : 16;
+        if (n >= w + (Py_ssize_t)cf->maxd) {
+            if (avx2 ? search_avx2(cf, s, n, &j) : search_sse2(cf, s, n, &j))
+                return 1;
+            if (j < n - (Py_ssize_t)cf->maxd) {  /* the rest: one more block, overlapping the last */
+                j = n - w - (Py_ssize_t)cf->maxd;
+                if (avx2 ? search_avx2(cf, s, n, &j) : search_sse2(cf, s, n, &j))
+                    return 1;
+            }
+        }
     }
 #endif
-    return search_tail(cf, s, n, j);
+    return search_tail(cf, s, n, j);  /* the last maxd positions (a pair's second byte may fit) */
 }
 
 static PyObject *casefree_vectorcall(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kw) {
