@@ -232,6 +232,11 @@ static uint64_t fnv(const unsigned char *s, Py_ssize_t n) {
     if (n >= 8) {
         memcpy(&a, s, 8);
         memcpy(&b, s + n - 8, 8);
+    } else if (n >= 4) {  /* two 4-byte reads that together cover every byte (no byte loop) */
+        uint32_t x, y;
+        memcpy(&x, s, 4);
+        memcpy(&y, s + n - 4, 4);
+        a = (uint64_t)x | ((uint64_t)y << 32);
     } else {
         for (Py_ssize_t i = 0; i < n; i++) a = (a << 8) | s[i];
     }
