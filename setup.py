@@ -23,6 +23,9 @@ setup(
                   depends=["nocsoc/collectors/logs/_logfast_fw.h", "nocsoc/collectors/logs/_logfast_cisco.c",
                            "nocsoc/collectors/logs/_logfast_reader.c"],
                   optional=True, extra_compile_args=_FLAGS),
+        # detections: the engine's per-event gates (field values seen before, the keyword prefilter)
+        Extension("nocsoc.detections._gatefast", ["nocsoc/detections/_gatefast.c"], optional=True,
+                  extra_compile_args=_FLAGS),
         # windows: an EVTX record's decoded JSON -> the flat Sigma fields
         Extension("nocsoc.collectors.windows._winfast",
                   ["nocsoc/collectors/windows/_winfast.c", "nocsoc/collectors/windows/_winfields.c"],

@@ -8,6 +8,7 @@ against auditd rules.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import islice
@@ -23,6 +24,14 @@ from nocsoc.detections.loader import RuleSet
 from nocsoc.detections.reorder import ReorderBuffer
 from nocsoc.events import LogEvent
 from nocsoc.schema import LOG_COLLECTOR
+
+try:  # the field gates' loop in C (see _gatefast.c); scan_fields_reference is its reference
+    from nocsoc.detections._gatefast import MAX_PAIRS as _MAX_PAIRS
+    from nocsoc.detections._gatefast import CaseFree as _CaseFree
+    from nocsoc.detections._gatefast import scan_fields as _c_scan_fields
+except ImportError:  # not built
+    _c_scan_fields = _CaseFree = None
+    _MAX_PAIRS = 0
 
 _SRC = ("src_ip", "c-ip", "SourceIp", "rhost", "IpAddress")  # IpAddress: Windows Security events
 _DST = ("dst_ip", "DestinationIp", "s-ip")
@@ -216,6 +225,11 @@ class Route:
     every: Callable[[Any, bool], list[tuple[int, int, int]]] | None = None
     first: Callable[[Any], list[tuple[int, int, int]]] | None = None
     raw: bool = False
+    # whether a keyword needle may be in the raw line (_gatefast.CaseFree), asked before
+    # `haystack`; None: `haystack` alone
+    gate: Callable[[str], bool] | None = None
+    # (field, memo, ints, admitted) of each field_scans entry, as scan_fields reads them
+    gates: tuple[tuple[str, dict[str, Any], dict[int, Any], Callable[[Any], Any]], ...] = ()
 
     def candidates(self, cand: list[tuple[int, ...]], key: Any = None) -> list[Call]:
         """The rules to run when the needles admitted `cand` (tuples of gate slots). Keyed by
@@ -289,7 +303,35 @@ def build_route(rules: list[CompiledRule]) -> Route:
         route.every = getattr(route.scan, "every", route.scan)
         route.first = getattr(route.scan, "first", None)
     route.raw = route.scan is not None or bool(route.short)
+    route.gates = tuple((fs.field, fs.memo, fs.ints, fs.admitted) for fs in route.field_scans)
     return route
+
+
+def scan_fields_reference(gates: tuple[tuple[str, dict[str, Any], dict[int, Any], Callable[[Any], Any]], ...],
+                          fields: Any, lo: dict[str, Any]) -> list[tuple[int, ...]] | None:
+    """Each gated field's value (`Route.gates`): its lowercase into `lo`, the slots it admits
+    gathered (None: none), from what its FieldScan remembers of the value, else `admitted`.
+    _gatefast.scan_fields does the same in C (tests/detections/test_gatefast.py)."""
+    cand: list[tuple[int, ...]] | None = None
+    for name, memo, ints, admitted in gates:
+        v = fields.get(name)
+        if v is None:
+            continue
+        tv = type(v)  # a list is no key; 1, 1.0 and True are one key: ints apart
+        seen = memo.get(v) if tv is str else ints.get(v) if tv is int else None
+        low, slots = seen if seen is not None else admitted(v)
+        lo[name] = low  # as events.fill_lower would: the rules read it
+        if slots:
+            if cand is None:
+                cand = [*slots]
+            else:
+                cand.extend(slots)
+    return cand
+
+
+# NOCSOC_ENGINE_GATES=python: the reference even where the C one is built (A/B, tests)
+_scan_fields = _c_scan_fields if _c_scan_fields is not None and os.environ.get(
+    "NOCSOC_ENGINE_GATES", "c") != "python" else scan_fields_reference
 
 
 Gates = list[tuple[int, list[tuple[str | None, str]], frozenset[int]]]
@@ -340,6 +382,7 @@ def _per_field(route: Route, gates: Gates) -> None:
                 route.short = tuple((n.encode(), idx) for n, idx in short)
                 if not short and route.scan is not None:
                     route.haystack = _prefiltered(long)
+                    route.gate = _case_free(long)
             else:
                 route.short = tuple(short)
         else:
@@ -435,6 +478,62 @@ def _prefiltered(needles: list[str]) -> Callable[[LogEvent], bytes]:
     return haystack
 
 
+# characters per record in EVTX JSON (a benign day of bench/evtx_synth.py), ASCII with 0x20 ORed
+# in as CaseFree compares them (so `|` is also `\\`); others count _RARE. `:` (50 a record)
+# counts only where it is not the JSON's own `"key":`, which no needle's pair holds. Only to
+# choose pairs: a wrong guess costs time, never a match.
+_JSON_FREQ = {'"': 125.2, "e": 87.4, "t": 67.0, "s": 58.8, ":": 5.0, "o": 50.2, "i": 49.4, "0": 48.3,
+              "r": 46.8, "a": 46.0, "c": 42.4, "n": 38.9, "d": 37.7, ",": 30.4, "|": 28.8, "m": 28.4,
+              "-": 27.6, "2": 26.0, "1": 23.5, "u": 21.7, "3": 21.1, "l": 21.0, "f": 20.4, "4": 17.0,
+              "8": 16.9, "6": 16.8, "p": 16.2, "5": 16.1, "b": 15.9, "w": 13.8, "{": 13.1, "}": 13.1,
+              "9": 13.1, "7": 12.1, "h": 12.0, "v": 11.7, ".": 11.7, "g": 11.0, "y": 10.7, "/": 8.2,
+              " ": 7.8, "x": 6.2, "#": 5.0, "k": 3.9, "=": 1.6, "z": 1.0}
+_RARE = 0.5
+_PAIR_REACH = 3  # a pair's second byte at most this far after its first
+_PAIR_COST = 500.0  # one more pair is one more compare per block of every line: as this many hits
+
+
+def case_free_pairs(needles: list[str]) -> list[tuple[str, int, int]]:
+    """(needle, i, j) for _gatefast.CaseFree: two bytes of each needle (i < j <= i +
+    _PAIR_REACH) that find it; few distinct pairs (each is compared in every block of every
+    line) of rare bytes (each occurrence is a candidate compared in full). Greedy: the pair of
+    the lowest cost per needle it finds, until every needle has one; a pair's items adjacent."""
+    def key(n: str, i: int, j: int) -> tuple[str, str, int]:
+        return chr(ord(n[i]) | 0x20), chr(ord(n[j]) | 0x20), j - i
+
+    where: dict[tuple[str, str, int], dict[int, tuple[int, int]]] = {}
+    for k, n in enumerate(needles):
+        for i in range(len(n)):
+            for j in range(i + 1, min(len(n), i + _PAIR_REACH + 1)):
+                where.setdefault(key(n, i, j), {}).setdefault(k, (i, j))
+    out: list[tuple[str, int, int]] = []
+    left = set(range(len(needles)))
+    while left:
+        def cost(p: tuple[str, str, int]) -> float:
+            found = len(left.intersection(where[p]))
+            hits = _JSON_FREQ.get(p[0], _RARE) * _JSON_FREQ.get(p[1], _RARE)
+            return (hits + _PAIR_COST) / found if found else float("inf")
+        best = min(sorted(where), key=cost)
+        for k in sorted(left.intersection(where[best])):
+            out.append((needles[k], *where[best][k]))
+            left.discard(k)
+    return out
+
+
+def _case_free(needles: list[str]) -> Callable[[str], bool] | None:
+    """The C gate telling whether one of `needles` (ASCII) may be in a raw line's lowercase,
+    or None: not built, NOCSOC_ENGINE_GATES=python, a needle of one character, or more pairs
+    than it compares in blocks."""
+    if _CaseFree is None or os.environ.get("NOCSOC_ENGINE_GATES", "c") == "python" \
+            or not needles or any(len(n) < 2 or not n.isascii() for n in needles):
+        return None
+    items = case_free_pairs(needles)
+    if len({(chr(ord(n[i]) | 0x20), chr(ord(n[j]) | 0x20), j - i) for n, i, j in items}) > _MAX_PAIRS:
+        return None
+    gate: Callable[[str], bool] = _CaseFree(items)
+    return gate
+
+
 def _raw_lower_bytes(e: LogEvent) -> bytes:
     raw = e.raw
     # the two characters whose lowercase holds ASCII (U+0130 -> "i" + U+0307, KELVIN SIGN ->
@@ -517,25 +616,14 @@ class Engine:
         t = event.time
         route = self._routes.get(event.route_key) or self.route(event)
         rules: list[Call] = route.plain
-        cand: list[tuple[int, ...]] | None = None  # index tuples of the rules a needle admits
         fields = event.fields
         lo = event._low  # the lowercase cache (LogEvent.lowered(), inlined)
         if lo is None:
             lo = event._low = {}
-        for fs in route.field_scans:  # one per gated field: exact values and substrings
-            v = fields.get(fs.field)
-            if v is None:
-                continue
-            tv = type(v)  # a list is no key; 1, 1.0 and True are one key: ints apart
-            seen = fs.memo.get(v) if tv is str else fs.ints.get(v) if tv is int else None
-            low, admitted = seen if seen is not None else fs.admitted(v)
-            lo[fs.field] = low  # as events.fill_lower would: the rules read it
-            if admitted:
-                if cand is None:
-                    cand = [*admitted]
-                else:
-                    cand.extend(admitted)
-        if route.raw:  # keyword needles: searched in the raw line (one scan, then the short ones)
+        # index tuples of the rules a needle admits: one per gated field (exact values, substrings)
+        cand = _scan_fields(route.gates, fields, lo)
+        if route.raw and (route.gate is None or route.gate(event.raw)):
+            # keyword needles: searched in the raw line (one scan, then the short ones)
             hay = route.haystack(event)
             if hay:  # b"": no needle can be in it (`_prefiltered`)
                 every = route.every

@@ -13,6 +13,7 @@ from nocsoc.collectors.windows.evtx import InputReport, read_evtx
 from nocsoc.detections.engine import Engine
 from nocsoc.detections.loader import RuleSet, load_rules
 from nocsoc.detections.windows import classify
+from nocsoc.events import LogEvent
 
 _ROOT = Path(__file__).resolve().parents[2]
 
@@ -92,3 +93,47 @@ def test_all_regression_cases_present() -> None:
     if not _cases():
         pytest.skip("regression data not present")
     assert len(_cases()) == 202
+
+
+def _with_raw(ev: LogEvent, raw: str) -> LogEvent:
+    import copy
+    out = copy.copy(ev)
+    out.raw = raw
+    return out
+
+
+def test_gates_in_c_give_what_the_reference_gives(ruleset: RuleSet) -> None:
+    """Every regression record (EVTX's lazy Fields, SigmaHQ's Windows rules), twice (the second
+    time from the gates' remembered values), with a Mimikatz keyword written into one in nine:
+    the engine with its C gates (_gatefast.scan_fields, the keyword rule's CaseFree) fires the
+    same rules on each event, and fills the same lowercase cache, as with the Python it replaces
+    (engine.scan_fields_reference, the keyword prefilter: NOCSOC_ENGINE_GATES=python)."""
+    import nocsoc.detections.engine as engine_mod
+    if engine_mod._c_scan_fields is None:
+        pytest.skip("C accelerator not built (tests/test_speedups.py says so)")
+    files = sorted((_sigmahq() / "regression_data").rglob("*.evtx"))
+    events = [ev for f in files for ev in read_evtx(f, InputReport(f.name), threads=1)]
+    events += [_with_raw(ev, ev.raw[:99] + "PRIVILEGE::Debug" + ev.raw[99:]) if i % 9 == 0 else ev
+               for i, ev in enumerate(events)]
+
+    def run(python: bool, mp: pytest.MonkeyPatch) -> list[tuple[list[str], dict[str, object]]]:
+        mp.setattr(engine_mod, "_scan_fields", engine_mod.scan_fields_reference if python
+                   else engine_mod._c_scan_fields)
+        mp.setenv("NOCSOC_ENGINE_GATES", "python" if python else "c")
+        engine = Engine(ruleset)
+        out = []
+        for ev in events:
+            ev._low = None
+            got = sorted(d.rule_id for d in engine.process(ev))
+            out.append((got, {k: (type(v).__name__, v) for k, v in (ev._low or {}).items()}))
+        gated = [r for r in engine._routes.values() if r.gate is not None]
+        assert (gated == []) is python
+        return out
+
+    with pytest.MonkeyPatch.context() as mp:
+        want = run(True, mp)
+        got = run(False, mp)
+    mimikatz = "06d71506-7beb-4f22-8888-e2e5e2ca7fd8"
+    assert sum(mimikatz in g for g, _ in want) > 20
+    assert len(got) > 400 and sum(len(g) for g, _ in want) > 400
+    assert got == want

@@ -207,6 +207,10 @@ static WfEnt lz_ent[LZ_MAX];
 static Py_hash_t lz_hash[LZ_MAX];
 static int lz_n, lz_busy;
 static uint64_t lz_bloom;
+/* the entries of each bucket (hash & 63): lz_head[b] the last one added, lz_next[i] the one
+   before i (-1: none): set_item compares a name with its bucket's keys alone, where it
+   compared it with every key so far (~1,500 instructions a record) */
+static int16_t lz_head[64], lz_next[LZ_MAX];
 static PyObject *lazy_marker;  /* a string value whose str is not made yet */
 
 typedef struct { const unsigned char *s; Py_ssize_t n; uint64_t h; } Span;
@@ -228,6 +232,11 @@ static uint64_t fnv(const unsigned char *s, Py_ssize_t n) {
     if (n >= 8) {
         memcpy(&a, s, 8);
         memcpy(&b, s + n - 8, 8);
+    } else if (n >= 4) {  /* two 4-byte reads that together cover every byte (no byte loop) */
+        uint32_t x, y;
+        memcpy(&x, s, 4);
+        memcpy(&y, s + n - 4, 4);
+        a = (uint64_t)x | ((uint64_t)y << 32);
     } else {
         for (Py_ssize_t i = 0; i < n; i++) a = (a << 8) | s[i];
     }
@@ -251,7 +260,8 @@ static int seen_add(Seen *seen, const unsigned char *s, Py_ssize_t n, uint64_t h
     return J_OK;
 }
 
-static void ws(JP *j) {
+static inline void ws(JP *j) {
+    if (j->p < j->end && *j->p > ' ') return;  /* evtx writes none: the usual case */
     while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r')) j->p++;
 }
 
@@ -669,13 +679,14 @@ static int set_item(JP *j, PyObject *k, PyObject *v) {
     if (h == -1) goto err;
     int i = lz_n;
     if (lz_bloom & (1ULL << ((uint64_t)h & 63))) {
-        for (i = 0; i < lz_n; i++) {
-            PyObject *key = WF_KEY(&lz_ent[i]);
-            if (key == k) break;
-            if (lz_hash[i] != h) continue;
+        /* the keys so far are distinct (a repeat replaces its entry): at most one is equal */
+        for (int c = lz_head[(uint64_t)h & 63]; c >= 0; c = lz_next[c]) {
+            PyObject *key = WF_KEY(&lz_ent[c]);
+            if (key == k) { i = c; break; }
+            if (lz_hash[c] != h) continue;
             int eq = PyObject_RichCompareBool(key, k, Py_EQ);
             if (eq < 0) goto err;
-            if (eq) break;
+            if (eq) { i = c; break; }
         }
     }
     WfEnt *e = &lz_ent[i];
@@ -690,6 +701,9 @@ static int set_item(JP *j, PyObject *k, PyObject *v) {
         }
         e->k = (uintptr_t)k;
         lz_hash[i] = h;
+        if (!(lz_bloom & (1ULL << ((uint64_t)h & 63)))) lz_head[(uint64_t)h & 63] = -1;
+        lz_next[i] = lz_head[(uint64_t)h & 63];
+        lz_head[(uint64_t)h & 63] = (int16_t)i;
         lz_bloom |= 1ULL << ((uint64_t)h & 63);
         lz_n++;
     }

@@ -54,6 +54,23 @@ def test_reads_equal_the_dict(text: str) -> None:
     assert_reads_equal(f, d)
 
 
+def test_many_fields_read_as_the_dict() -> None:
+    """`get` compares only the keys of the looked-up key's hash bucket (hash & 63) among the first
+    64 entries, and every key past them: a record of 125 fields (two names in most buckets,
+    numbers and escapes among them, names repeated after 120 others: the scanner keeps their
+    first place) reads as the dict, names present and absent."""
+    data = ",".join(f'"F{i}":' + (str(i) if i % 5 == 0 else f'"v{i}\\\\{i % 7}"') for i in range(120))
+    text = ('{"Event":{"System":{"EventID":1,"Channel":"Security","Computer":"h"},"EventData":{' + data
+            + ',"Computer":"again","EventID":"2"}}}')  # repeats of System's names, found among 120
+    f, d = _pair(text)
+    assert len(d) > 120 and d["Computer"] == "again" and list(d).index("Computer") < 5
+    assert_reads_equal(f, d)
+    f, d = _pair(text)
+    absent = [f"F{i}" for i in range(120, 600)] + [f"f{i}" for i in range(120)]
+    assert [f.get(k) for k in absent] == [d.get(k) for k in absent] == [None] * len(absent)
+    assert [f.get(k) for k in reversed(d)] == [d[k] for k in reversed(d)]
+
+
 @pytest.mark.parametrize("text", TEXTS)
 def test_whole_reads_give_what_the_dict_gives(text: str) -> None:
     for op in (list, len, repr, str, bool, dict, lambda m: list(m.keys()), lambda m: list(m.values()),

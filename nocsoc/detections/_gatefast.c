@@ -1,0 +1,476 @@
+/* nocsoc.detections._gatefast: the loop over an event's gated fields, Engine.process's
+ * first step on every event, in C.
+ *
+ * Why: on a benign day of Windows events with SigmaHQ's 2,444 Windows rules, this loop in
+ * Python (per gated field, ~7 an event: the value read, the dict lookup of what it admitted when
+ * seen before, its lowercase stored, its gate slots gathered) was ~6,000 of the engine's ~37,000
+ * instructions an event (callgrind). engine.scan_fields_reference is the same loop in Python:
+ * the reference (and the path where this is not built); tests/detections/test_gatefast.py proves
+ * them equal.
+ *
+ * scan_fields(spec, fields, lo) -> list | None
+ *   spec    tuple of (field name, memo dict, ints dict, admitted) per gated field (Route.gates)
+ *   fields  the event's fields: a dict, or any mapping with get() (EVTX's lazy _winfast.Fields)
+ *   lo      the event's lowercase cache (a dict), filled with each present field's lowercase
+ *   Per field: value = fields.get(name), skipped when None; a str (exactly) is looked up in
+ *   memo, an int (exactly) in ints; a value not found goes to admitted(value); either gives
+ *   (lowercase, slots); lo[name] = lowercase, and the items of slots (when true) are appended to
+ *   the result. None when no field admitted a slot.
+ *
+ * CaseFree([(needle, i, j), ...]) -> gate; gate(raw: str) -> bool
+ *   Whether some needle (ASCII) may be in raw.lower(): Engine.process asks it before lowering
+ *   and searching a raw line for keyword needles (SigmaHQ's Windows keyword rule, "Mimikatz
+ *   Use", on every record's ~1.3 KB of JSON: a Latin-1 copy, its lowercase and an Aho-Corasick
+ *   prefilter through pyo3 cost ~7,900 instructions a record, this ~1,500). For a str whose
+ *   characters are all below U+0100 (CPython's one-byte kind) the answer is exact: such a
+ *   character's lowercase is one character, ASCII only when it was, so a needle occurs in
+ *   raw.lower() exactly where the bytes, A-Z folded to a-z, equal it. Any other str gets True
+ *   (the caller then lowers and searches it as before). Each needle is found by two of its
+ *   bytes, i and j (a "pair", chosen by engine.case_free_pairs: rare ones, shared by many
+ *   needles), compared at 32 (AVX2) or 16 (SSE2) positions at once with 0x20 ORed in (A-Z to
+ *   a-z, and a few control characters onto punctuation: more candidates, never fewer); each
+ *   candidate is then compared in full.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define GATE_X86 1
+#endif
+
+static PyObject *s_get;
+/* the `get` of the last non-dict mapping type seen (EVTX's Fields): called unbound, without
+   looking the method up on every field */
+static PyTypeObject *get_type;
+static PyObject *get_fn;
+
+static PyObject *mapping_get(PyObject *fields, PyObject *name) {
+    PyTypeObject *t = Py_TYPE(fields);
+    if (t != get_type) {
+        PyObject *fn = _PyType_Lookup(t, s_get);  /* borrowed */
+        /* only a type nothing can change (a C type's, no instance dict): its `get` stays */
+        if (fn == NULL || !PyType_HasFeature(Py_TYPE(fn), Py_TPFLAGS_METHOD_DESCRIPTOR)
+                || !PyType_HasFeature(t, Py_TPFLAGS_IMMUTABLETYPE) || t->tp_dictoffset != 0) {
+            PyObject *margs[2] = {fields, name};
+            return PyObject_VectorcallMethod(s_get, margs, 2 | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
+        }
+        Py_INCREF(fn);
+        Py_XSETREF(get_fn, fn);
+        Py_INCREF(t);
+        Py_XSETREF(get_type, t);
+    }
+    PyObject *args[2] = {fields, name};
+    return PyObject_Vectorcall(get_fn, args, 2, NULL);
+}
+
+/* ---- scan_fields ---------------------------------------------------------------------------- */
+
+static int extend(PyObject **out, PyObject *slots) {
+    /* append the items of `slots` (a tuple, else any iterable) to *out, made on first use */
+    if (*out == NULL && (*out = PyList_New(0)) == NULL)
+        return -1;
+    if (PyTuple_CheckExact(slots)) {
+        Py_ssize_t n = PyTuple_GET_SIZE(slots);
+        for (Py_ssize_t i = 0; i < n; i++)
+            if (PyList_Append(*out, PyTuple_GET_ITEM(slots, i)) < 0)
+                return -1;
+        return 0;
+    }
+    Py_ssize_t n = PyList_GET_SIZE(*out);
+    return PyList_SetSlice(*out, n, n, slots);
+}
+
+static PyObject *scan_fields(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 3 || !PyTuple_Check(args[0]) || !PyDict_Check(args[2])) {
+        PyErr_SetString(PyExc_TypeError, "scan_fields(spec: tuple, fields, lo: dict)");
+        return NULL;
+    }
+    PyObject *spec = args[0], *fields = args[1], *lo = args[2], *out = NULL;
+    int is_dict = PyDict_CheckExact(fields);
+    Py_ssize_t n = PyTuple_GET_SIZE(spec);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *fs = PyTuple_GET_ITEM(spec, i);
+        if (!PyTuple_CheckExact(fs) || PyTuple_GET_SIZE(fs) != 4 || !PyDict_Check(PyTuple_GET_ITEM(fs, 1))
+                || !PyDict_Check(PyTuple_GET_ITEM(fs, 2))) {
+            PyErr_SetString(PyExc_TypeError, "scan_fields: spec items are (name, memo, ints, admitted)");
+            goto error;
+        }
+        PyObject *name = PyTuple_GET_ITEM(fs, 0), *v;
+        if (is_dict) {
+            v = PyDict_GetItemWithError(fields, name);
+            if (v == NULL) {
+                if (PyErr_Occurred())
+                    goto error;
+                continue;
+            }
+            Py_INCREF(v);
+        } else {
+            v = mapping_get(fields, name);
+            if (v == NULL)
+                goto error;
+        }
+        if (v == Py_None) {
+            Py_DECREF(v);
+            continue;
+        }
+        PyObject *memo = PyUnicode_CheckExact(v) ? PyTuple_GET_ITEM(fs, 1)
+                         : PyLong_CheckExact(v) ? PyTuple_GET_ITEM(fs, 2) : NULL;
+        PyObject *seen = NULL;
+        if (memo != NULL) {
+            seen = PyDict_GetItemWithError(memo, v);
+            if (seen != NULL)
+                Py_INCREF(seen);
+            else if (PyErr_Occurred()) {
+                Py_DECREF(v);
+                goto error;
+            }
+        }
+        if (seen == NULL) {
+            seen = PyObject_CallOneArg(PyTuple_GET_ITEM(fs, 3), v);
+            if (seen == NULL) {
+                Py_DECREF(v);
+                goto error;
+            }
+        }
+        Py_DECREF(v);
+        if (!PyTuple_Check(seen) || PyTuple_GET_SIZE(seen) != 2) {
+            Py_DECREF(seen);
+            PyErr_SetString(PyExc_TypeError, "scan_fields: a gate gave no (lowercase, slots) pair");
+            goto error;
+        }
+        PyObject *slots = PyTuple_GET_ITEM(seen, 1);
+        int some;
+        if (PyDict_SetItem(lo, name, PyTuple_GET_ITEM(seen, 0)) < 0
+                || (some = PyObject_IsTrue(slots)) < 0 || (some && extend(&out, slots) < 0)) {
+            Py_DECREF(seen);
+            goto error;
+        }
+        Py_DECREF(seen);
+    }
+    if (out == NULL)
+        Py_RETURN_NONE;
+    return out;
+error:
+    Py_XDECREF(out);
+    return NULL;
+}
+
+/* ---- CaseFree ------------------------------------------------------------------------------- */
+
+typedef struct {
+    const uint8_t *text; /* the needle (into `store`) */
+    uint16_t len;
+    uint16_t p1;         /* its pair's first byte's index in it */
+} Needle;
+
+typedef struct {
+    uint8_t b1, b2;      /* the pair's bytes, 0x20 ORed in */
+    uint16_t d;          /* b2's distance after b1 */
+    Py_ssize_t first, count; /* its needles: needles[first:first + count] */
+} Pair;
+
+typedef struct {
+    PyObject_HEAD
+    vectorcallfunc vectorcall;
+    Py_ssize_t n, npairs, shortest;
+    Needle *needles;
+    Pair *pairs;
+    uint8_t *store;
+    uint16_t maxd;
+} CaseFree;
+
+static int have_avx2;
+
+static inline uint8_t fold(uint8_t c) { return (c >= 'A' && c <= 'Z') ? (uint8_t)(c | 0x20) : c; }
+
+/* a needle of `pr` around text position j (where its pair's first byte is)? */
+static int match_at(const CaseFree *cf, const Pair *pr, const uint8_t *s, Py_ssize_t n, Py_ssize_t j) {
+    for (Py_ssize_t k = pr->first; k < pr->first + pr->count; k++) {
+        const Needle *nd = &cf->needles[k];
+        Py_ssize_t start = j - nd->p1;
+        if (start < 0 || start + nd->len > n)
+            continue;
+        uint16_t i = 0;
+        while (i < nd->len && fold(s[start + i]) == nd->text[i])
+            i++;
+        if (i == nd->len)
+            return 1;
+    }
+    return 0;
+}
+
+/* positions [j, n): one at a time */
+static int search_tail(const CaseFree *cf, const uint8_t *s, Py_ssize_t n, Py_ssize_t j) {
+    for (; j < n; j++) {
+        uint8_t a = (uint8_t)(s[j] | 0x20);
+        for (Py_ssize_t k = 0; k < cf->npairs; k++) {
+            const Pair *pr = &cf->pairs[k];
+            if (a == pr->b1 && j + pr->d < n && (uint8_t)(s[j + pr->d] | 0x20) == pr->b2
+                    && match_at(cf, pr, s, n, j))
+                return 1;
+        }
+    }
+    return 0;
+}
+
+#define MAX_SIMD_PAIRS 16  /* more: one position at a time (engine.py then uses its own path) */
+
+#ifdef GATE_X86
+/* blocks of 16 positions j whose pair bytes (j, j + d) all lie in the text; *at: where it stopped */
+static int search_sse2(const CaseFree *cf, const uint8_t *s, Py_ssize_t n, Py_ssize_t *at) {
+    __m128i b1[MAX_SIMD_PAIRS], b2[MAX_SIMD_PAIRS];
+    for (Py_ssize_t k = 0; k < cf->npairs; k++) {
+        b1[k] = _mm_set1_epi8((char)cf->pairs[k].b1);
+        b2[k] = _mm_set1_epi8((char)cf->pairs[k].b2);
+    }
+    const __m128i low = _mm_set1_epi8(0x20);
+    Py_ssize_t j = *at;
+    for (; j + 16 + (Py_ssize_t)cf->maxd <= n; j += 16) {
+        __m128i a = _mm_or_si128(_mm_loadu_si128((const __m128i *)(s + j)), low);
+        for (Py_ssize_t k = 0; k < cf->npairs; k++) {
+            const Pair *pr = &cf->pairs[k];
+            __m128i b = _mm_or_si128(_mm_loadu_si128((const __m128i *)(s + j + pr->d)), low);
+            unsigned bits = (unsigned)_mm_movemask_epi8(
+                _mm_and_si128(_mm_cmpeq_epi8(a, b1[k]), _mm_cmpeq_epi8(b, b2[k])));
+            while (bits) {
+                if (match_at(cf, pr, s, n, j + __builtin_ctz(bits)))
+                    return 1;
+                bits &= bits - 1;
+            }
+        }
+    }
+    *at = j;
+    return 0;
+}
+
+/* `np` pairs: with a constant np (search_avx2's cases) the loop is unrolled and the pairs'
+   vectors stay in registers (~30 instructions a block of 32 positions for 4 pairs, ~57 not) */
+__attribute__((target("avx2"), always_inline))
+static inline int avx2_pairs(const CaseFree *cf, const uint8_t *s, Py_ssize_t n, Py_ssize_t *at, Py_ssize_t np) {
+    __m256i b1[MAX_SIMD_PAIRS], b2[MAX_SIMD_PAIRS];
+    Py_ssize_t d[MAX_SIMD_PAIRS];
+#pragma GCC unroll 16
+    for (Py_ssize_t k = 0; k < np; k++) {
+        b1[k] = _mm256_set1_epi8((char)cf->pairs[k].b1);
+        b2[k] = _mm256_set1_epi8((char)cf->pairs[k].b2);
+        d[k] = cf->pairs[k].d;
+    }
+    const __m256i low = _mm256_set1_epi8(0x20);
+    Py_ssize_t j = *at;
+    for (; j + 32 + (Py_ssize_t)cf->maxd <= n; j += 32) {
+        __m256i a = _mm256_or_si256(_mm256_loadu_si256((const __m256i *)(s + j)), low);
+        __m256i any = _mm256_setzero_si256();
+#pragma GCC unroll 16
+        for (Py_ssize_t k = 0; k < np; k++) {
+            __m256i b = _mm256_or_si256(_mm256_loadu_si256((const __m256i *)(s + j + d[k])), low);
+            any = _mm256_or_si256(any, _mm256_and_si256(_mm256_cmpeq_epi8(a, b1[k]), _mm256_cmpeq_epi8(b, b2[k])));
+        }
+        if (_mm256_testz_si256(any, any))
+            continue;
+        for (Py_ssize_t k = 0; k < np; k++) {  /* rare: which pair, where */
+            __m256i b = _mm256_or_si256(_mm256_loadu_si256((const __m256i *)(s + j + d[k])), low);
+            unsigned bits = (unsigned)_mm256_movemask_epi8(
+                _mm256_and_si256(_mm256_cmpeq_epi8(a, b1[k]), _mm256_cmpeq_epi8(b, b2[k])));
+            while (bits) {
+                if (match_at(cf, &cf->pairs[k], s, n, j + __builtin_ctz(bits)))
+                    return 1;
+                bits &= bits - 1;
+            }
+        }
+    }
+    *at = j;
+    return 0;
+}
+
+/* blocks of 32 positions j whose pair bytes (j, j + d) all lie in the text; *at: where it stopped */
+__attribute__((target("avx2")))
+static int search_avx2(const CaseFree *cf, const uint8_t *s, Py_ssize_t n, Py_ssize_t *at) {
+    switch (cf->npairs) {
+    case 1: return avx2_pairs(cf, s, n, at, 1);
+    case 2: return avx2_pairs(cf, s, n, at, 2);
+    case 3: return avx2_pairs(cf, s, n, at, 3);
+    case 4: return avx2_pairs(cf, s, n, at, 4);
+    case 5: return avx2_pairs(cf, s, n, at, 5);
+    case 6: return avx2_pairs(cf, s, n, at, 6);
+    default: return avx2_pairs(cf, s, n, at, cf->npairs);
+    }
+}
+#endif
+
+static int casefree_search(const CaseFree *cf, const uint8_t *s, Py_ssize_t n) {
+    if (cf->n == 0 || n < cf->shortest)
+        return 0;
+    Py_ssize_t j = 0;
+#ifdef GATE_X86
+    if (cf->npairs <= MAX_SIMD_PAIRS) {
+        int avx2 = have_avx2 && n >= 32 + (Py_ssize_t)cf->maxd;
+        Py_ssize_t w = avx2 ? 32 : 16;
+        if (n >= w + (Py_ssize_t)cf->maxd) {
+            if (avx2 ? search_avx2(cf, s, n, &j) : search_sse2(cf, s, n, &j))
+                return 1;
+            if (j < n - (Py_ssize_t)cf->maxd) {  /* the rest: one more block, overlapping the last */
+                j = n - w - (Py_ssize_t)cf->maxd;
+                if (avx2 ? search_avx2(cf, s, n, &j) : search_sse2(cf, s, n, &j))
+                    return 1;
+            }
+        }
+    }
+#endif
+    return search_tail(cf, s, n, j);  /* the last maxd positions (a pair's second byte may fit) */
+}
+
+static PyObject *casefree_vectorcall(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kw) {
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    if (nargs != 1 || (kw != NULL && PyTuple_GET_SIZE(kw)) || !PyUnicode_Check(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "CaseFree gate(raw: str) -> bool");
+        return NULL;
+    }
+    PyObject *raw = args[0];
+    if (PyUnicode_READY(raw) < 0)
+        return NULL;
+    if (PyUnicode_KIND(raw) != PyUnicode_1BYTE_KIND)
+        Py_RETURN_TRUE;
+    if (casefree_search((const CaseFree *)self, PyUnicode_1BYTE_DATA(raw), PyUnicode_GET_LENGTH(raw)))
+        Py_RETURN_TRUE;
+    Py_RETURN_FALSE;
+}
+
+static void casefree_dealloc(CaseFree *self) {
+    PyMem_Free(self->needles);
+    PyMem_Free(self->pairs);
+    PyMem_Free(self->store);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+/* CaseFree(items): each (needle: ASCII str, i, j), i < j the indexes of its pair; the items
+   sharing a pair (bytes with 0x20 ORed in, distance) next to one another make one pair */
+static PyObject *casefree_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
+    PyObject *items;
+    if (kwds != NULL && PyDict_GET_SIZE(kwds)) {
+        PyErr_SetString(PyExc_TypeError, "CaseFree(items) takes no keyword arguments");
+        return NULL;
+    }
+    if (!PyArg_ParseTuple(args, "O!:CaseFree", &PyList_Type, &items))
+        return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(items), total = 0;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        PyObject *it = PyList_GET_ITEM(items, k);
+        if (!PyTuple_Check(it) || PyTuple_GET_SIZE(it) != 3 || !PyUnicode_Check(PyTuple_GET_ITEM(it, 0))
+                || !PyUnicode_IS_ASCII(PyTuple_GET_ITEM(it, 0))) {
+            PyErr_SetString(PyExc_TypeError, "CaseFree: items are (ASCII needle, i, j)");
+            return NULL;
+        }
+        total += PyUnicode_GET_LENGTH(PyTuple_GET_ITEM(it, 0));
+    }
+    CaseFree *self = (CaseFree *)type->tp_alloc(type, 0);
+    if (self == NULL)
+        return NULL;
+    self->vectorcall = casefree_vectorcall;
+    self->needles = PyMem_Calloc((size_t)(n ? n : 1), sizeof(Needle));
+    self->pairs = PyMem_Calloc((size_t)(n ? n : 1), sizeof(Pair));
+    self->store = PyMem_Malloc((size_t)(total ? total : 1));
+    if (self->needles == NULL || self->pairs == NULL || self->store == NULL) {
+        Py_DECREF(self);
+        return PyErr_NoMemory();
+    }
+    self->shortest = PY_SSIZE_T_MAX;
+    uint8_t *at = self->store;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        PyObject *it = PyList_GET_ITEM(items, k), *s = PyTuple_GET_ITEM(it, 0);
+        Py_ssize_t len = PyUnicode_GET_LENGTH(s);
+        Py_ssize_t i = PyLong_AsSsize_t(PyTuple_GET_ITEM(it, 1)), j = PyLong_AsSsize_t(PyTuple_GET_ITEM(it, 2));
+        if ((i == -1 || j == -1) && PyErr_Occurred()) {
+            Py_DECREF(self);
+            return NULL;
+        }
+        if (len < 2 || len > 0xFFFF || i < 0 || j <= i || j >= len) {
+            Py_DECREF(self);
+            PyErr_SetString(PyExc_ValueError, "CaseFree: needles of 2 to 65535 characters, 0 <= i < j < len");
+            return NULL;
+        }
+        memcpy(at, PyUnicode_1BYTE_DATA(s), (size_t)len);
+        Needle *nd = &self->needles[k];
+        nd->text = at;
+        nd->len = (uint16_t)len;
+        nd->p1 = (uint16_t)i;
+        uint8_t b1 = (uint8_t)(at[i] | 0x20), b2 = (uint8_t)(at[j] | 0x20);
+        uint16_t d = (uint16_t)(j - i);
+        Pair *last = self->npairs ? &self->pairs[self->npairs - 1] : NULL;
+        if (last != NULL && last->b1 == b1 && last->b2 == b2 && last->d == d) {
+            last->count++;
+        } else {
+            Pair *pr = &self->pairs[self->npairs++];
+            pr->b1 = b1;
+            pr->b2 = b2;
+            pr->d = d;
+            pr->first = k;
+            pr->count = 1;
+        }
+        if (d > self->maxd)
+            self->maxd = d;
+        at += len;
+        self->n = k + 1;
+        if (len < self->shortest)
+            self->shortest = len;
+    }
+    return (PyObject *)self;
+}
+
+static PyTypeObject CaseFreeType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "nocsoc.detections._gatefast.CaseFree",
+    .tp_basicsize = sizeof(CaseFree),
+    .tp_dealloc = (destructor)casefree_dealloc,
+    .tp_vectorcall_offset = offsetof(CaseFree, vectorcall),
+    .tp_call = PyVectorcall_Call,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_VECTORCALL,
+    .tp_doc = "CaseFree([(needle, i, j), ...])(raw) -> whether a needle may be in raw.lower() (see the module).",
+    .tp_new = casefree_new,
+};
+
+static PyObject *use_avx2(PyObject *self, PyObject *arg) {
+    int on = PyObject_IsTrue(arg);
+    if (on < 0)
+        return NULL;
+    int was = have_avx2;
+#ifdef GATE_X86
+    have_avx2 = on && __builtin_cpu_supports("avx2");
+#endif
+    return PyBool_FromLong(was);
+}
+
+static PyMethodDef methods[] = {
+    {"use_avx2", use_avx2, METH_O,
+     "use_avx2(on) -> bool: CaseFree's AVX2 blocks on (where the CPU has them) or off (SSE2 only;\n"
+     "for the tests, which check both); returns the previous setting."},
+    {"scan_fields", (PyCFunction)(void (*)(void))scan_fields, METH_FASTCALL,
+     "scan_fields(spec, fields, lo) -> list | None: Engine.process's field gates (see the module)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef moduledef = {
+    PyModuleDef_HEAD_INIT, "_gatefast", "The engine's per-event gates in C (see nocsoc/detections/engine.py).",
+    -1, methods,
+};
+
+PyMODINIT_FUNC PyInit__gatefast(void) {
+#ifdef GATE_X86
+    have_avx2 = __builtin_cpu_supports("avx2");
+#endif
+    if (PyType_Ready(&CaseFreeType) < 0)
+        return NULL;
+    if ((s_get = PyUnicode_InternFromString("get")) == NULL)
+        return NULL;
+    PyObject *m = PyModule_Create(&moduledef);
+    if (m == NULL)
+        return NULL;
+    if (PyModule_AddType(m, &CaseFreeType) < 0 || PyModule_AddIntConstant(m, "AVX2", have_avx2) < 0
+            || PyModule_AddIntConstant(m, "MAX_PAIRS", MAX_SIMD_PAIRS) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}

@@ -1,0 +1,244 @@
+"""`_gatefast.scan_fields`, Engine.process's loop over an event's gated fields in C, does what
+its reference does (engine.scan_fields_reference): the same candidates, the same lowercase
+cache, the same values remembered by each gate, the same errors; on fields of every type a
+Sigma event holds, given as a dict or as any other mapping. (On SigmaHQ's Windows rules and
+regression records, lazy EVTX fields: test_windows_sigmahq.py.)"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import nocsoc.detections.engine as engine_mod
+from nocsoc.detections.engine import Engine, Route, scan_fields_reference
+from nocsoc.detections.loader import RuleSet
+from nocsoc.events import LogEvent
+from tests.detections.test_compiler import rule
+
+gatefast = pytest.importorskip("nocsoc.detections._gatefast",
+                               reason="C accelerator not built (tests/test_speedups.py says so)")
+
+RULES = [
+    "    sel:\n        Image|endswith: '\\\\csi.exe'\n    condition: sel",
+    "    sel:\n        CommandLine|contains: ['whoami', 'net', ' -e']\n    condition: sel",
+    "    sel:\n        CommandLine|contains|all: ['net', 'user']\n        Image|contains: 'net'\n"
+    "    condition: sel",
+    "    sel:\n        EventID: [4688, 1]\n        User: 'SYSTEM'\n    condition: sel",
+    "    sel:\n        DestinationPort: [22, 3389]\n    condition: sel",
+    "    sel:\n        User|startswith: 'adm'\n    condition: sel",
+]
+VALUES = st.one_of(
+    st.none(), st.booleans(), st.integers(-5, 5000), st.sampled_from([22, 3389, 4688, 1, 1.0, 22.0, 2**70]),
+    st.floats(allow_nan=True),
+    st.sampled_from(["C:\\csi.exe", "c:\\NET.exe", "net user x", "whoami", "SYSTEM", "system", "admin",
+                     "Adm\u0130n", "22", " -e ", ""]),
+    st.text(max_size=12), st.lists(st.sampled_from(["net", "user"]), max_size=2))
+NAMES = ["Image", "CommandLine", "EventID", "User", "DestinationPort", "Other"]
+EVENTS = st.lists(st.dictionaries(st.sampled_from(NAMES), VALUES, max_size=6), min_size=1, max_size=30)
+
+
+def _route() -> Route:
+    rules = [dataclasses.replace(rule(d), id=f"r{i}") for i, d in enumerate(RULES)]
+    return Engine(RuleSet(rules, [])).route(LogEvent("x", {}, product="linux"))
+
+
+class _Mapping(Mapping[str, Any]):
+    """A mapping that is no dict (as EVTX's Fields is not): read through its `get`."""
+
+    def __init__(self, d: dict[str, Any]) -> None:
+        self.d = d
+
+    def __getitem__(self, k: str) -> Any:
+        return self.d[k]
+
+    def __iter__(self) -> Any:
+        return iter(self.d)
+
+    def __len__(self) -> int:
+        return len(self.d)
+
+
+def _typed(x: Any) -> Any:
+    """Values with their types (1 == 1.0 == True), tuples of slots by content."""
+    if isinstance(x, dict):
+        return [(_typed(k), _typed(v)) for k, v in x.items()]
+    if isinstance(x, (list, tuple)):
+        return (type(x).__name__, [_typed(v) for v in x])
+    return (type(x).__name__, repr(x))
+
+
+def _memos(route: Route) -> Any:
+    return [(_typed(fs.memo), _typed(fs.ints)) for fs in route.field_scans]
+
+
+@settings(max_examples=300, deadline=None)
+@given(EVENTS, st.booleans())
+def test_scan_fields_equals_its_reference(events: list[dict[str, Any]], as_mapping: bool) -> None:
+    """Two routes of the same rules, one driven by each, event after event (values met again
+    answered from what the gates remember): equal results, lowercase caches and memories."""
+    c, py = _route(), _route()
+    assert len(c.gates) >= 4
+    for f in events * 2:
+        fields: Any = _Mapping(f) if as_mapping else f
+        lo_c: dict[str, Any] = {"kept": 1}
+        lo_py: dict[str, Any] = {"kept": 1}
+        got = gatefast.scan_fields(c.gates, fields, lo_c)
+        want = scan_fields_reference(py.gates, fields, lo_py)
+        assert _typed(got) == _typed(want)
+        assert _typed(lo_c) == _typed(lo_py)
+    assert _memos(c) == _memos(py)
+
+
+def test_candidates_are_the_gates_own_tuples() -> None:
+    """Route.candidates keys on the ids of what the gates admitted: the C loop hands over the
+    very tuples the reference does, not copies."""
+    route = _route()
+    fields = {"Image": "C:\\net.exe", "CommandLine": "net user x", "User": "SYSTEM", "EventID": 1}
+    want = scan_fields_reference(route.gates, fields, {})
+    got = gatefast.scan_fields(route.gates, fields, {})
+    assert want and len(got) == len(want) and all(a is b for a, b in zip(got, want, strict=True))
+    assert gatefast.scan_fields(route.gates, {"Other": "x"}, {}) is None
+    assert gatefast.scan_fields((), fields, {}) is None
+
+
+def test_errors_as_the_reference_raises_them() -> None:
+    """A gate that raises, a mapping whose get raises, an unhashable value in a memo lookup (a
+    list is looked up nowhere: no error), a malformed spec: the same exception, nothing kept."""
+    def boom(v: Any) -> Any:
+        raise ValueError("gate")
+
+    spec = (("A", {}, {}, boom),)
+    for scan in (gatefast.scan_fields, scan_fields_reference):
+        with pytest.raises(ValueError, match="gate"):
+            scan(spec, {"A": "x"}, {})
+
+    class Bad(_Mapping):
+        def get(self, k: str, default: Any = None) -> Any:  # type: ignore[override]
+            raise KeyError("get")
+
+    for scan in (gatefast.scan_fields, scan_fields_reference):
+        with pytest.raises(KeyError, match="get"):
+            scan(spec, Bad({}), {})
+    assert gatefast.scan_fields((("A", {}, {}, lambda v: ("l", ())),), {"A": ["x"]}, {}) is None
+    for bad in ([("A", {}, {}, boom)], (("A", {}, {}),), (("A", [], {}, boom),)):
+        with pytest.raises(TypeError):
+            gatefast.scan_fields(bad, {"A": "x"}, {})
+    with pytest.raises(TypeError):
+        gatefast.scan_fields((), {}, [])
+    with pytest.raises(TypeError):  # a gate must give (lowercase, slots)
+        gatefast.scan_fields((("A", {}, {}, lambda v: "x"),), {"A": "x"}, {})
+
+
+def test_a_mapping_types_get_is_looked_up_each_time_unless_it_cannot_change() -> None:
+    """The C loop keeps the `get` of a type nothing can change (a C type's); a Python class's
+    `get`, replaced between two calls, is the one called."""
+    class M(_Mapping):
+        pass
+
+    spec = (("A", {}, {}, lambda v: (str(v).lower(), ((1,),))),)
+    m = M({"A": "X"})
+    lo: dict[str, Any] = {}
+    assert gatefast.scan_fields(spec, m, lo) == [(1,)] and lo == {"A": "x"}
+    M.get = lambda self, k, default=None: None  # type: ignore[method-assign,assignment]
+    assert gatefast.scan_fields(spec, m, {}) is None
+
+
+def test_the_engine_uses_it_where_built() -> None:
+    """NOCSOC_ENGINE_GATES=python is the reference path (read at import); by default, C."""
+    assert engine_mod._scan_fields in (gatefast.scan_fields, scan_fields_reference)
+
+
+# ---- CaseFree: whether a keyword needle may be in a raw line's lowercase ----------------------
+
+MIMIKATZ = ["dpapi::masterkey", "eo.oe.kiwi", "event::clear", "event::drop", "gentilkiwi.com",
+            "kerberos::golden", "kerberos::ptc", "kerberos::ptt", "kerberos::tgt", "kiwi legit printer",
+            "lsadump::", "mimidrv.sys", "\\mimilib.dll", "misc::printnightmare", "misc::shadowcopies",
+            "misc::skeleton", "privilege::backup", "privilege::debug", "privilege::driver", "sekurlsa::"]
+
+
+def _may_hold(needles: list[str], raw: str) -> bool:
+    """The reference: exact on a str of characters below U+0100, True on any other."""
+    if raw and max(map(ord, raw)) > 0xFF:
+        return True
+    low = raw.lower()
+    return any(n in low for n in needles)
+
+
+def _both_paths(needles: list[str], texts: list[str]) -> None:
+    gate = gatefast.CaseFree(engine_mod.case_free_pairs(needles))
+    was = gatefast.use_avx2(True)
+    try:
+        for avx2 in (True, False):
+            gatefast.use_avx2(avx2)
+            got = [gate(t) for t in texts]
+            assert got == [_may_hold(needles, t) for t in texts], avx2
+    finally:
+        gatefast.use_avx2(was)
+
+
+# characters that matter: needle bytes in both cases, what 0x20 ORed in folds onto them (control
+# characters, `\\` onto `|`), Latin-1 letters, U+0130 and KELVIN SIGN (lowercase holding ASCII)
+ALPHABET = st.sampled_from([*"kKwWiI:.:yYbBdDlL|\\ \"e", "\x0b", "\x1a", "\x0e", "\x19", "\xc9", "\xe9",
+                            "\xff", "\u0130", "\u212a", "\u20ac"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(MIMIKATZ), min_size=0, max_size=3), st.text(ALPHABET, max_size=200),
+       st.integers(0, 120), st.booleans())
+def test_case_free_equals_its_reference(picks: list[str], noise: str, at: int, upper: bool) -> None:
+    """Mimikatz's needles planted (in any case) at every offset of texts of every length (the
+    AVX2 blocks, the SSE2 blocks, the last positions), among bytes that fold onto theirs."""
+    text = noise
+    for n in picks:
+        k = min(at, len(text))
+        text = text[:k] + (n.upper() if upper else n) + text[k:]
+    _both_paths(MIMIKATZ, [text, text[1:], text[:-1], text * 3, "x" * 40 + text])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(st.sampled_from("ab:.K\\|z"), min_size=2, max_size=6), min_size=1, max_size=24),
+       st.lists(st.text(st.sampled_from("aAbB:.kK\\|zZ\x1a\x0e\xe1"), max_size=90), min_size=1, max_size=8))
+def test_case_free_on_any_needles(needles: list[str], texts: list[str]) -> None:
+    """Random needles (pairs chosen as the engine chooses them, many sharing one) in random texts
+    of the same bytes: what the gate says is what `needle in raw.lower()` says."""
+    needles = [n.lower() for n in needles]
+    _both_paths(needles, [*texts, "".join(texts), needles[0].upper(), "q" * 33 + needles[-1]])
+
+
+def test_case_free_on_real_records() -> None:
+    """Every record of SigmaHQ's regression recordings as its JSON line (the 4 that hold a
+    Mimikatz needle among them), and each with a needle written into its middle."""
+    from pathlib import Path
+
+    from nocsoc.collectors.windows.evtx import read_evtx
+    from nocsoc.collectors.windows.report import InputReport
+    from tests.conftest import SHARED
+    files = sorted((SHARED / "sigmahq" / "regression_data").rglob("*.evtx"))
+    if not files:
+        pytest.skip("regression data not present")
+    raws = [ev.raw for f in files for ev in read_evtx(Path(f), InputReport(f.name), threads=1)]
+    planted = [r[:len(r) // 2] + MIMIKATZ[i % len(MIMIKATZ)].upper() + r[len(r) // 2:]
+               for i, r in enumerate(raws)]
+    assert len(raws) > 200 and sum(_may_hold(MIMIKATZ, r) for r in raws) >= 4
+    _both_paths(MIMIKATZ, raws + planted)
+
+
+def test_case_free_refuses_what_it_cannot_search() -> None:
+    for bad in ([("x", 0, 1)], [("ab", 1, 1)], [("ab", 0, 2)], [("\xe9b", 0, 1)], [("ab",)], ["ab"],
+                ("ab", 0, 1)):
+        with pytest.raises((TypeError, ValueError)):
+            gatefast.CaseFree(bad)
+    gate = gatefast.CaseFree([])
+    assert gate("anything") is False and gate("\u0130") is True
+    with pytest.raises(TypeError):
+        gate(b"bytes")
+    # the engine leaves it out where a needle is too short, and where pairs would be too many
+    assert engine_mod._case_free(["a", "bc"]) is None
+    many = [f"{a}{b}" for a in "abcdefghij" for b in "klmnopqrst"]
+    assert engine_mod._case_free(many) is None
+    assert engine_mod._case_free(MIMIKATZ) is not None
