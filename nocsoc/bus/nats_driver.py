@@ -144,6 +144,7 @@ class NatsTransport:
         self._leases: Any = None
         self._state: Any = None
         self._closing = False
+        self._unjoined = False  # its publishes may hand over Unjoined commands (natsio)
         self._last_error: BaseException | None = None
         self._denied: set[str] = set()  # permission violations said (once each)
         # credentials and TLS resolved once, here: a missing file or unset secret is one line
@@ -173,6 +174,7 @@ class NatsTransport:
             raise BusError(f"bus {', '.join(servers)}: cannot connect ({why})") from None
         natsio.install(self.nc)  # each payload copied once (see natsio)
         natsio.install_reader(self.nc)
+        self._unjoined = natsio.install_writer(self.nc)
         self.js = self.nc.jetstream(timeout=self.config.publish_timeout_s)
 
     async def _error(self, exc: Exception) -> None:
@@ -187,7 +189,8 @@ class NatsTransport:
         log.debug("bus: %s", exc)
 
     async def _reconnected(self) -> None:
-        natsio.install_reader(self.nc)  # nats-py's new connection has a new reader
+        natsio.install_reader(self.nc)  # nats-py's new connection has a new reader and writer
+        natsio.install_writer(self.nc)
 
     async def _disconnected(self) -> None:
         if not self._closing:
@@ -277,6 +280,7 @@ class NatsTransport:
     async def publish_subject(self, subject: str, payload: bytes, msg_id: str) -> None:
         if not self.connected:
             raise PublishFailed("not connected")
+        token = natsio.unjoined.set(self._unjoined)  # (this task's publish only)
         try:
             await self.js.publish(subject, payload, headers={api.Header.MSG_ID: msg_id})
         except nats.js.errors.APIError as exc:
@@ -285,6 +289,8 @@ class NatsTransport:
             raise PublishFailed(f"{subject}: {exc.description}") from None
         except (TimeoutError, nats.errors.Error, OSError) as exc:
             raise PublishFailed(f"{subject}: {type(exc).__name__}") from None
+        finally:
+            natsio.unjoined.reset(token)
 
     async def publish_dead(self, kind: str, payload: bytes, reason: str) -> None:
         await self.js.publish(names.dead_subject(self.config.prefix, kind), payload,

@@ -29,6 +29,8 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextvars
+import functools
 from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
@@ -142,9 +144,24 @@ def install(client: Any) -> bool:
     return True
 
 
+# a payload at least this large is written as it is, not joined into its command (see Unjoined)
+UNJOINED_BYTES = 64 * 1024
+# set by the bus's own publishes on a client that takes Unjoined commands (install_writer)
+unjoined: contextvars.ContextVar[bool] = contextvars.ContextVar("nocsoc_unjoined", default=False)
+
+
+class Unjoined(tuple):
+    """An HPUB command as its parts (head and header, payload, CRLF), for a client whose
+    `_send_command` and socket writes take them apart (install_writer): the payload, hundreds of
+    kB, is never copied into a command, only by the kernel into the socket."""
+
+
 def hpub_cmd(subject: str, reply: str, hdr: bytes | bytearray, payload: bytes) -> bytes:
-    """nats-py's HPUB command, the same bytes, the payload copied once."""
+    """nats-py's HPUB command, the same bytes, the payload copied once; a large payload of a
+    publish that `unjoined` allows, not copied: its parts (Unjoined)."""
     head = f"HPUB {subject} {reply} {len(hdr)} {len(hdr) + len(payload)}\r\n".encode()
+    if len(payload) >= UNJOINED_BYTES and type(payload) is bytes and unjoined.get():
+        return cast(bytes, Unjoined((head + bytes(hdr), payload, _CRLF)))
     return b"".join((head, hdr, payload, _CRLF))
 
 
@@ -258,4 +275,47 @@ def install_reader(client: Any) -> bool:
         return False
     reader.__class__ = ChunkReader
     cast(ChunkReader, reader)._take_over()
+    return True
+
+
+async def _send_command(client: Any, cmd: bytes, priority: bool = False) -> None:
+    """nats-py's `_send_command`, an Unjoined command's parts queued one by one."""
+    if type(cmd) is not Unjoined:
+        await type(client)._send_command(client, cmd, priority)
+        return
+    client._pending.extend(cmd)  # (a publish: never a priority command)
+    client._pending_data_size += sum(map(len, cmd))
+    if client._max_pending_size > 0 and client._pending_data_size > client._max_pending_size:
+        await client._flush_pending(force_flush=True)
+
+
+def _writelines(writer: asyncio.StreamWriter, items: list[bytes]) -> None:
+    """What nats-py's flusher writes: runs of small commands joined (as asyncio would), a large
+    payload written alone, as it is (asyncio 3.11 joins all it is given: a copy of each)."""
+    small: list[bytes] = []
+    for data in items:
+        if len(data) < UNJOINED_BYTES:
+            small.append(data)
+            continue
+        if small:
+            writer.write(b"".join(small))
+            small = []
+        writer.write(data)
+    if small:
+        writer.write(b"".join(small))
+
+
+def install_writer(client: Any) -> bool:
+    """Let a connected nats-py client's publishes keep large payloads apart from their commands
+    (Unjoined), queued and written without a join; True when its publishes may then set
+    `unjoined`. nats-py makes a new socket transport at each reconnect: the driver installs it
+    again then (until it does, the parts are joined by asyncio as before: the same bytes)."""
+    transport = getattr(client, "_transport", None)
+    writer = getattr(transport, "_io_writer", None)
+    needs = ("_pending", "_pending_data_size", "_max_pending_size", "_send_command")
+    if not isinstance(writer, asyncio.StreamWriter) or not all(hasattr(client, a) for a in needs):
+        return False
+    transport.writelines = functools.partial(_writelines, writer)  # type: ignore[union-attr]
+    if not isinstance(client.__dict__.get("_send_command"), functools.partial):
+        client._send_command = functools.partial(_send_command, client)
     return True
