@@ -110,10 +110,12 @@ def freeze_startup_objects() -> None:
     has before it does anything took ~35 ms of CPU per full collection here (measured), paid by
     whichever thread ran into it: in a `perf` profile of a bus bench pass, one such collection
     was a fifth of the decoder's CPU (~45 ns a flow record). Those objects live as long as the
-    process; the collector still sees everything made afterwards."""
+    process; the collector still sees everything made afterwards. Collected first, so that only
+    what is alive is set aside (garbage waiting for a collection would be kept forever)."""
     global _frozen
     if not _frozen:
         _frozen = True
+        gc.collect()
         gc.freeze()
 
 
