@@ -17,7 +17,8 @@ import asyncio
 import contextlib
 import logging
 import ssl
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, cast
 
 import nats
 import nats.aio.client
@@ -94,6 +95,21 @@ def _telling(exc: BaseException) -> bool:
     return not isinstance(exc, TimeoutError) and not connect_failure(exc).startswith(f"{type(exc).__name__}:")
 
 
+def _acker(msg: Any) -> Callable[[], Awaitable[None]]:
+    """`msg.ack` (an empty publish to its reply subject) holding the client and the subject
+    only: the runner keeps a message's acknowledgement until its commit, and a bound `msg.ack`
+    kept its payload (hundreds of kB) alive with it: a second of messages held, and memory grown
+    and returned to the kernel again at each commit (page faults)."""
+    client, reply = msg._client, msg.reply
+    if not reply or client is None:
+        return cast(Callable[[], Awaitable[None]], msg.ack)  # (raises as nats-py does)
+
+    async def ack() -> None:
+        await client.publish(reply)
+
+    return ack
+
+
 class NatsReader:
     def __init__(self, js: Any, stream: str, durable: str, sub: Any) -> None:
         self.js, self.stream, self.durable, self.sub = js, stream, durable, sub
@@ -106,7 +122,7 @@ class NatsReader:
         out = []
         for m in msgs:
             md = m.metadata
-            out.append(BusMessage(md.sequence.stream, m.data, md.num_delivered, m.ack))
+            out.append(BusMessage(md.sequence.stream, m.data, md.num_delivered, _acker(m)))
         return out
 
     async def pending(self) -> int:
@@ -128,6 +144,7 @@ class NatsTransport:
         self._leases: Any = None
         self._state: Any = None
         self._closing = False
+        self._unjoined = False  # its publishes may hand over Unjoined commands (natsio)
         self._last_error: BaseException | None = None
         self._denied: set[str] = set()  # permission violations said (once each)
         # credentials and TLS resolved once, here: a missing file or unset secret is one line
@@ -146,7 +163,8 @@ class NatsTransport:
             self.nc = await asyncio.wait_for(nats.connect(
                 servers=servers, name=self.client_name, connect_timeout=2, max_reconnect_attempts=-1,
                 reconnect_time_wait=0.5, allow_reconnect=True, error_cb=self._error,
-                disconnected_cb=self._disconnected, **self._options), timeout=2.5 * len(servers) + 1)
+                disconnected_cb=self._disconnected, reconnected_cb=self._reconnected, **self._options),
+                timeout=2.5 * len(servers) + 1)
         except Exception as exc:  # nats-py raises several types for "nobody there"
             # nats-py retries the first connect forever and reports each failure to error_cb:
             # the last one says why (refused credentials, a certificate), not just "timed out"
@@ -155,6 +173,8 @@ class NatsTransport:
             why = connect_failure(cause, self.config.tls is not None)
             raise BusError(f"bus {', '.join(servers)}: cannot connect ({why})") from None
         natsio.install(self.nc)  # each payload copied once (see natsio)
+        natsio.install_reader(self.nc)
+        self._unjoined = natsio.install_writer(self.nc)
         self.js = self.nc.jetstream(timeout=self.config.publish_timeout_s)
 
     async def _error(self, exc: Exception) -> None:
@@ -167,6 +187,10 @@ class NatsTransport:
         if self._last_error is None or _telling(exc) or not _telling(self._last_error):
             self._last_error = exc
         log.debug("bus: %s", exc)
+
+    async def _reconnected(self) -> None:
+        natsio.install_reader(self.nc)  # nats-py's new connection has a new reader and writer
+        natsio.install_writer(self.nc)
 
     async def _disconnected(self) -> None:
         if not self._closing:
@@ -256,6 +280,7 @@ class NatsTransport:
     async def publish_subject(self, subject: str, payload: bytes, msg_id: str) -> None:
         if not self.connected:
             raise PublishFailed("not connected")
+        token = natsio.unjoined.set(self._unjoined)  # (this task's publish only)
         try:
             await self.js.publish(subject, payload, headers={api.Header.MSG_ID: msg_id})
         except nats.js.errors.APIError as exc:
@@ -264,6 +289,8 @@ class NatsTransport:
             raise PublishFailed(f"{subject}: {exc.description}") from None
         except (TimeoutError, nats.errors.Error, OSError) as exc:
             raise PublishFailed(f"{subject}: {type(exc).__name__}") from None
+        finally:
+            natsio.unjoined.reset(token)
 
     async def publish_dead(self, kind: str, payload: bytes, reason: str) -> None:
         await self.js.publish(names.dead_subject(self.config.prefix, kind), payload,

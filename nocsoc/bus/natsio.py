@@ -16,11 +16,23 @@ Publishing: nats-py builds a message with headers as `line + hdr + payload + CRL
 copies the payload twice (each `+` makes a new bytes); `hpub_cmd` here makes the same bytes
 with one join, one copy. nats-py reads the function from its module at each publish, so
 `install_commands()` sets it for every client of the process (the same bytes: only a copy less).
+
+The socket's reads: nats-py reads through an asyncio `StreamReader`, which appends each chunk
+the socket gave to one bytearray, then hands a read out as a new bytes of it: two copies of
+every byte before the parser's own. `install_reader(client)` makes the connection's reader a
+`ChunkReader`, whose `read` hands on the chunks as the socket gave them (the parser keeps views
+of them): on the bus bench, 2 of the decoder's 3 copies of each message gone. nats-py makes a new
+reader at each reconnect: the driver installs it again then (its reconnected callback).
 """
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+import collections
+import contextvars
+import functools
+from collections.abc import Awaitable, Callable
+from typing import Any, cast
 
 from nats.errors import ProtocolError
 from nats.protocol import command as nats_command
@@ -132,9 +144,24 @@ def install(client: Any) -> bool:
     return True
 
 
+# a payload at least this large is written as it is, not joined into its command (see Unjoined)
+UNJOINED_BYTES = 64 * 1024
+# set by the bus's own publishes on a client that takes Unjoined commands (install_writer)
+unjoined: contextvars.ContextVar[bool] = contextvars.ContextVar("nocsoc_unjoined", default=False)
+
+
+class Unjoined(tuple):
+    """An HPUB command as its parts (head and header, payload, CRLF), for a client whose
+    `_send_command` and socket writes take them apart (install_writer): the payload, hundreds of
+    kB, is never copied into a command, only by the kernel into the socket."""
+
+
 def hpub_cmd(subject: str, reply: str, hdr: bytes | bytearray, payload: bytes) -> bytes:
-    """nats-py's HPUB command, the same bytes, the payload copied once."""
+    """nats-py's HPUB command, the same bytes, the payload copied once; a large payload of a
+    publish that `unjoined` allows, not copied: its parts (Unjoined)."""
     head = f"HPUB {subject} {reply} {len(hdr)} {len(hdr) + len(payload)}\r\n".encode()
+    if len(payload) >= UNJOINED_BYTES and type(payload) is bytes and unjoined.get():
+        return cast(bytes, Unjoined((head + bytes(hdr), payload, _CRLF)))
     return b"".join((head, hdr, payload, _CRLF))
 
 
@@ -147,4 +174,148 @@ def install_commands() -> bool:
     if getattr(nats_command, "hpub_cmd", None) not in (_NATS_HPUB, hpub_cmd):
         return False
     nats_command.hpub_cmd = hpub_cmd
+    return True
+
+
+class ChunkReader(asyncio.StreamReader):
+    """A `StreamReader` whose `read(n)` returns the chunks fed to it as they are (a chunk longer
+    than `n` is cut: the rest is read next), never copied into one buffer and out again. The
+    same flow control: reading pauses beyond twice the limit held, resumes at the limit.
+
+    Only `read` and `at_eof` are of this class: nats-py calls nothing else once connected. Any
+    other read (`readline`, `readexactly`...) turns it back into a plain StreamReader first,
+    what it holds put back in the buffer, so that it still reads right."""
+
+    _chunks: collections.deque[bytes]
+    _held: int
+    # StreamReader's own state, private (the same names in Python 3.11-3.13)
+    _buffer: bytearray
+    _eof: bool
+    _paused: bool
+    _transport: Any
+    _limit: int
+    _exception: BaseException | None
+    _wakeup_waiter: Callable[[], None]
+    _wait_for_data: Callable[[str], Awaitable[None]]
+
+    def _take_over(self) -> None:
+        self._chunks = collections.deque()
+        self._held = 0
+        if self._buffer:
+            self._chunks.append(bytes(self._buffer))
+            self._held = len(self._buffer)
+            self._buffer.clear()
+
+    def feed_data(self, data: Any) -> None:
+        assert not self._eof, "feed_data after feed_eof"
+        if not data:
+            return
+        self._chunks.append(data if type(data) is bytes else bytes(data))
+        self._held += len(data)
+        self._wakeup_waiter()
+        if self._transport is not None and not self._paused and self._held > 2 * self._limit:
+            try:
+                self._transport.pause_reading()
+            except NotImplementedError:
+                self._transport = None
+            else:
+                self._paused = True
+
+    def at_eof(self) -> bool:
+        return bool(self._eof and not self._chunks)
+
+    async def read(self, n: int = -1) -> bytes:
+        if self._exception is not None:
+            raise self._exception
+        if n == 0:
+            return b""
+        if not self._chunks and not self._eof:
+            await self._wait_for_data("read")
+        if not self._chunks:
+            return b""
+        data = self._chunks.popleft()
+        if 0 < n < len(data):
+            self._chunks.appendleft(data[n:])
+            data = data[:n]
+        self._held -= len(data)
+        if self._paused and self._held <= self._limit:
+            self._paused = False
+            self._transport.resume_reading()
+        return data
+
+    def _plain(self) -> asyncio.StreamReader:
+        """Back to a plain StreamReader, what is held in its buffer."""
+        self._buffer.extend(b"".join(self._chunks))
+        self._chunks.clear()
+        self._held = 0
+        self.__class__ = asyncio.StreamReader  # type: ignore[assignment]
+        return self
+
+    async def readline(self) -> bytes:
+        return await asyncio.StreamReader.readline(self._plain())
+
+    async def readuntil(self, separator: Any = b"\n") -> bytes:
+        return await asyncio.StreamReader.readuntil(self._plain(), separator)
+
+    async def readexactly(self, n: int) -> bytes:
+        return await asyncio.StreamReader.readexactly(self._plain(), n)
+
+    def __aiter__(self) -> Any:
+        return self._plain()
+
+
+def install_reader(client: Any) -> bool:
+    """Make a connected nats-py client's socket reader a `ChunkReader` (what it holds carried
+    over); False when its transport has no plain StreamReader (a WebSocket; another nats-py)."""
+    transport = getattr(client, "_transport", None)
+    reader = getattr(transport, "_io_reader", None)
+    if isinstance(reader, ChunkReader):
+        return True
+    if type(reader) is not asyncio.StreamReader:
+        return False
+    reader.__class__ = ChunkReader
+    cast(ChunkReader, reader)._take_over()
+    return True
+
+
+async def _send_command(client: Any, cmd: bytes, priority: bool = False) -> None:
+    """nats-py's `_send_command`, an Unjoined command's parts queued one by one."""
+    if type(cmd) is not Unjoined:
+        await type(client)._send_command(client, cmd, priority)
+        return
+    client._pending.extend(cmd)  # (a publish: never a priority command)
+    client._pending_data_size += sum(map(len, cmd))
+    if client._max_pending_size > 0 and client._pending_data_size > client._max_pending_size:
+        await client._flush_pending(force_flush=True)
+
+
+def _writelines(writer: asyncio.StreamWriter, items: list[bytes]) -> None:
+    """What nats-py's flusher writes: runs of small commands joined (as asyncio would), a large
+    payload written alone, as it is (asyncio 3.11 joins all it is given: a copy of each)."""
+    small: list[bytes] = []
+    for data in items:
+        if len(data) < UNJOINED_BYTES:
+            small.append(data)
+            continue
+        if small:
+            writer.write(b"".join(small))
+            small = []
+        writer.write(data)
+    if small:
+        writer.write(b"".join(small))
+
+
+def install_writer(client: Any) -> bool:
+    """Let a connected nats-py client's publishes keep large payloads apart from their commands
+    (Unjoined), queued and written without a join; True when its publishes may then set
+    `unjoined`. nats-py makes a new socket transport at each reconnect: the driver installs it
+    again then (until it does, the parts are joined by asyncio as before: the same bytes)."""
+    transport = getattr(client, "_transport", None)
+    writer = getattr(transport, "_io_writer", None)
+    needs = ("_pending", "_pending_data_size", "_max_pending_size", "_send_command")
+    if not isinstance(writer, asyncio.StreamWriter) or not all(hasattr(client, a) for a in needs):
+        return False
+    transport.writelines = functools.partial(_writelines, writer)  # type: ignore[union-attr]
+    if not isinstance(client.__dict__.get("_send_command"), functools.partial):
+        client._send_command = functools.partial(_send_command, client)
     return True

@@ -82,10 +82,9 @@ def role_permissions(bus: BusConfig, shard: ShardBuckets | None = None) -> dict[
                 "$JS.API.CONSUMER.DURABLE.CREATE.{s}.>", "$JS.API.CONSUMER.DELETE.{s}.>",
                 "$JS.API.CONSUMER.INFO.{s}.>", "$JS.API.CONSUMER.MSG.NEXT.{s}.>", "$JS.ACK.{s}.>"), parts),
         f"{low}.dead.>",
-        *(x for b in (f"{low.upper()}_LEASES", f"{low.upper()}_STATE") for x in _kv_rw(b)),
-        # the leases bucket's keys are listed (members): an ordered consumer on its stream
-        *_each(("$JS.API.CONSUMER.CREATE.{s}", "$JS.API.CONSUMER.CREATE.{s}.>",
-                "$JS.API.CONSUMER.INFO.{s}.>", "$JS.API.CONSUMER.DELETE.{s}.>", "$JS.FC.{s}.>"), kv[:1]))
+        # (the members are read from the leases bucket's stream info, which _kv_rw allows: no
+        # consumer on the bucket)
+        *(x for b in (f"{low.upper()}_LEASES", f"{low.upper()}_STATE") for x in _kv_rw(b)))
     out = {"receiver": receiver,
            "decoder": RolePermissions("decoder", consumer, (INBOX,)),
            "detector": RolePermissions("detector", consumer, (INBOX,))}

@@ -27,7 +27,14 @@ from nocsoc.bus.config import BusConfig
 from nocsoc.bus.diskbuffer import BufferFull, DiskBuffer
 from nocsoc.bus.envelope import Record, encode, frame_source, record_size
 from nocsoc.bus.partition import partition_of, partitions_of, subject
-from nocsoc.bus.transport import BusError, LoopThread, PublishFailed, PublishRefused, Transport
+from nocsoc.bus.transport import (
+    BusError,
+    LoopThread,
+    PublishFailed,
+    PublishRefused,
+    Transport,
+    freeze_startup_objects,
+)
 from nocsoc.collectors.flows import speedups
 from nocsoc.component import Counters
 from nocsoc.schema.selfmetrics import BUS_PUBLISH
@@ -161,6 +168,7 @@ class BusPublisher:
             # batches allocate and free hundreds of kB each: keep them in the heap, as the flow
             # collector does (a receiver runs no FlowPipeline, which would have set it)
             speedups.ext.retain_freed_memory()
+        freeze_startup_objects()
         self._loop = LoopThread("bus-publish")
         self._task = self._loop.submit(self._run())
 

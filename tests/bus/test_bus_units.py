@@ -143,3 +143,28 @@ def test_roles() -> None:
     assert role_services(kafka, "receiver") == ["bus_receiver"]
     with pytest.raises(ValueError, match="compare-and-set"):
         role_services(kafka, "decoder")
+
+
+def test_startup_objects_frozen_once_garbage_collected_first() -> None:
+    """The bus loops' gc.freeze: what is alive at the first start is set aside, garbage is
+    collected first (not kept forever), and a later start freezes nothing more. In a process of
+    its own (the freeze is per process)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import gc, weakref\n"
+        "from nocsoc.bus.transport import freeze_startup_objects\n"
+        "gc.disable()\n"
+        "class C: pass\n"
+        "a = C(); a.me = a; r = weakref.ref(a); del a\n"
+        "freeze_startup_objects()\n"
+        "n = gc.get_freeze_count()\n"
+        "assert r() is None, 'a garbage cycle was frozen'\n"
+        "b = [[] for _ in range(100)]\n"
+        "freeze_startup_objects()\n"
+        "assert gc.get_freeze_count() == n > 1000, (n, gc.get_freeze_count())\n"
+        "print('ok')\n")
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=root)
+    assert out.stdout.strip() == "ok", out.stderr

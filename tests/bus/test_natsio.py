@@ -176,3 +176,58 @@ def test_a_reset_in_a_callback_ends_that_read() -> None:
         await ps.parse(b"MSG t 2 2\r\nok\r\n")
     asyncio.run(go())
     assert nc.calls == [("pong",), ("ping",), ("msg", 2, b"t", b"", b"ok", None)]
+
+
+def test_a_large_payload_stays_apart_from_its_command_and_is_written_alone() -> None:
+    """With `unjoined` set (the bus's publishes on an installed client), a large payload's HPUB
+    command is its parts: queued one by one, written without a join, the same bytes in order."""
+    from nocsoc.bus import natsio
+
+    payload = bytes(range(256)) * 400  # 100 kB
+    hdr = bytearray(b"NATS/1.0\r\nNats-Msg-Id: m-1\r\n\r\n")
+    want = natsio._NATS_HPUB("s.a", "_INBOX.r", hdr, payload)
+    assert natsio.hpub_cmd("s.a", "_INBOX.r", hdr, payload) == want  # (not set: joined)
+    token = natsio.unjoined.set(True)
+    try:
+        parts = natsio.hpub_cmd("s.a", "_INBOX.r", hdr, payload)
+        small = natsio.hpub_cmd("s.a", "_INBOX.r", hdr, b"tiny")
+    finally:
+        natsio.unjoined.reset(token)
+    assert type(parts) is natsio.Unjoined and parts[1] is payload and b"".join(parts) == want
+    assert type(small) is bytes
+
+    class Writer(asyncio.StreamWriter):
+        def __init__(self) -> None:  # (no transport: writes recorded)
+            self.writes: list[bytes] = []
+            self._transport = type("Closed", (), {"is_closing": lambda _self: True})()
+
+        def write(self, data: Any) -> None:
+            self.writes.append(data)
+
+    class Client:
+        _pending: list[bytes]
+        _pending_data_size = 0
+        _max_pending_size = 1 << 30
+
+        def __init__(self) -> None:
+            self._pending = []
+            self._transport = type("T", (), {})()
+            self._transport._io_writer = Writer()
+
+        async def _send_command(self, cmd: bytes, priority: bool = False) -> None:
+            self._pending.append(cmd)
+            self._pending_data_size += len(cmd)
+
+    nc = Client()
+    assert natsio.install_writer(nc)
+
+    async def go() -> None:
+        await nc._send_command(b"PING\r\n")
+        await nc._send_command(parts)
+        await nc._send_command(small)
+    asyncio.run(go())
+    assert nc._pending_data_size == 6 + len(want) + len(small)
+    nc._transport.writelines(nc._pending)
+    writes = nc._transport._io_writer.writes
+    assert b"".join(writes) == b"PING\r\n" + want + small
+    assert writes[1] is payload  # written as it is, no copy
