@@ -115,6 +115,7 @@ def run(tr: CorrelationTracker, outcomes: list[str], events: list[tuple[int, Log
             again = CorrelationTracker(tr.corr, tr.keys, max_groups=tr.max_groups,
                                        past_windows=tr.past_windows)
             again._fresh = tr._fresh and again._fresh
+            again.compact, again._bare_key = tr.compact, tr._bare_key
             assert again.restore(snap) == tr.state_size()
             tr = again
         ev.fields["outcome"] = outcomes[pos]
@@ -138,8 +139,10 @@ def test_fresh_windows_match_windows_built_by_update(tmp_path: Path, seed: int, 
     for tr, outcomes in trackers(tmp_path):
         for restore_at in (None, 700):
             events = stream(seed, 1500)
-            a = CorrelationTracker(tr.corr, tr.keys, max_groups=max_groups, past_windows=1)
-            b = CorrelationTracker(tr.corr, tr.keys, max_groups=max_groups, past_windows=1)
+            # every group with its window (test_correlation_compact_groups.py compares those
+            # held as their one event with these)
+            a = CorrelationTracker(tr.corr, tr.keys, max_groups=max_groups, past_windows=1, compact=False)
+            b = CorrelationTracker(tr.corr, tr.keys, max_groups=max_groups, past_windows=1, compact=False)
             fast += a._fresh is not None
             b._fresh = None  # every window through `_update`, as before the fast path
             out_a, a = run(a, outcomes, events, restore_at)
