@@ -296,7 +296,8 @@ class CorrelationTracker:
         self.past = 0  # events older than their group's window, counted in a past window
         self.too_old = 0  # events older than every window their group keeps: dropped
         self._with_past: set[tuple[str, ...]] = set()  # groups that have past windows
-        self._closed: list[Firing] = []  # upper-bound windows closed by a later event
+        # upper-bound windows closed by a later event, handed out by the next `sweep`
+        self.closed: list[Firing] = []
         # windows whose gained events are reported by `report`, and the updates of windows that
         # went away before it (`ready`: handed out by the engine right after the feed)
         self._queued: list[tuple[tuple[str, ...], _Window]] = []
@@ -400,10 +401,11 @@ class CorrelationTracker:
         value = -1  # the count, once known
         if g is None:
             if len(groups) >= self.max_groups:
-                self._drop(*groups.popitem(last=False))
+                self._drop(*groups.popitem(False))
                 self.evicted += 1
             if self.compact:  # held as its event until a second one comes (see `compact`)
-                groups[gk] = self._one(key, event, t)
+                groups[gk] = event if self._bare_key is not None and t == event.time \
+                    else self._one(key, event, t)
                 return None
             if self._fresh is not None:  # its state with the one event, without `_update`
                 if self._counting:  # _fresh_event_count, inlined: most events start a window
@@ -673,7 +675,7 @@ class CorrelationTracker:
             if not w.active and self._met(w.peak):
                 self.incidents += 1
                 first = min((e.time for e in w.sample), default=w.time)  # the first events are kept
-                self._closed.append(Firing(self.corr, gk[1:] if self.scoped else gk, True, w.total, first,
+                self.closed.append(Firing(self.corr, gk[1:] if self.scoped else gk, True, w.total, first,
                                            w.time, list(w.sample)))
 
     def sweep(self, now: float) -> list[Firing]:
@@ -681,24 +683,31 @@ class CorrelationTracker:
         `lt`/`lte` conditions at window close."""
         cutoff = now - self.timespan
         groups = self.groups
-        if not self._closed and not self._with_past and not self.ready:
+        if not self.closed and not self._with_past and not self.ready:
             if not groups:
                 return []
             g = next(iter(groups.values()))
             if (g[0] if g.__class__ is tuple else g.time) >= cutoff:  # type: ignore[union-attr]
                 return []  # nothing idle (the common case: most sweeps of most rules)
-        out, self._closed = self._closed, []
+        out, self.closed = self.closed, []
         closing = self.at_close or bool(self._with_past)
+        popitem, dirty = groups.popitem, self.dirty if self.scoped else None
         while groups:  # popped before it is looked at: most groups looked at are idle
-            gk, g = groups.popitem(last=False)
-            if (g[0] if g.__class__ is tuple else g.time) >= cutoff:  # type: ignore[union-attr]
-                groups[gk] = g  # the first one still in use goes back in its place
-                groups.move_to_end(gk, last=False)
-                break
-            if self.scoped:
-                self.dirty.add(gk)
+            gk, g = popitem(False)  # (positional: a keyword costs its parsing, per group)
             if g.__class__ is not _Window:  # one event: nothing to report or close
-                continue
+                if (g[0] if g.__class__ is tuple else g.time) < cutoff:  # type: ignore[union-attr]
+                    if dirty is not None:
+                        dirty.add(gk)
+                    continue
+                groups[gk] = g  # the first one still in use goes back in its place
+                groups.move_to_end(gk, False)
+                break
+            if g.time >= cutoff:
+                groups[gk] = g
+                groups.move_to_end(gk, False)
+                break
+            if dirty is not None:
+                dirty.add(gk)
             if g.gained or g.past is not None:
                 self._drop(gk, g)
             if closing:
@@ -707,7 +716,7 @@ class CorrelationTracker:
             out += self.ready
             self.ready = []
         if not self._with_past:
-            return out + self._closed if self._closed else out
+            return out + self.closed if self.closed else out
         for gk in list(self._with_past):
             g = self.groups[gk]
             assert isinstance(g, _Window)  # a group with past windows has its own
@@ -727,8 +736,8 @@ class CorrelationTracker:
                 self._with_past.discard(gk)
         out += self.ready
         self.ready = []
-        out += self._closed
-        self._closed = []
+        out += self.closed
+        self.closed = []
         return out
 
     def state_size(self) -> int:
