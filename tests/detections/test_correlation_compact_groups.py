@@ -29,7 +29,7 @@ from nocsoc.detections.engine import Detection, Engine
 from nocsoc.detections.loader import RuleSet, builtin_rules_dir, load_rules
 from nocsoc.events import LogEvent
 from tests.conftest import SHARED
-from tests.detections.test_correlation_fresh_windows import counters, run, sig, stream, trackers
+from tests.detections.test_correlation_fresh_windows import counters, run, step, stream, trackers
 
 
 def reference(tr: CorrelationTracker, max_groups: int) -> CorrelationTracker:
@@ -101,16 +101,8 @@ def scoped_run(tr: CorrelationTracker, outcomes: list[str], events: list[tuple[i
     t_max = 0.0
     for i, (p, ev) in enumerate(events):
         pos = p % len(tr.keys)
-        ev.fields["outcome"] = outcomes[pos]
         ev.origin = f"p{sum(map(ord, ev.fields.get('src_ip', ''))) % 3}"
-        out.append(sig(tr.feed(tr.keys[pos], ev, ev.time)))
-        out += [sig(f) for f in tr.ready]
-        tr.ready = []
-        t_max = max(t_max, ev.time)
-        if i % 29 == 0:
-            out.append(("sweep", [sig(f) for f in tr.sweep(t_max)]))
-        if i % 11 == 0:
-            out.append(("report", [sig(f) for f in tr.report()]))
+        t_max = step(tr, outcomes[pos], tr.keys[pos], ev, i, t_max, out)
         out.append(("changes", json.dumps(sorted(tr.changes(), key=lambda c: c[0]))))
         if i in (500, 1000):  # partition p1 handed over and back
             snap = json.loads(json.dumps(tr.snapshot(scope="p1")))
