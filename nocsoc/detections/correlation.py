@@ -4,7 +4,8 @@ State is per correlation and group-by key, sized by the condition (an event_coun
 most N+1 timestamps), freed when the group has been idle for a timespan (`sweep`), and capped at
 `max_groups` (oldest evicted, counted). `snapshot`/`restore` carry it across a restart (the log
 pipeline keeps it in the alert store): a brute force half counted before a restart is still
-counted after it.
+counted after it. A group that has seen one event (most groups: a scan's random sources) is held
+as that event, its window made by a second one (`CorrelationTracker.compact`).
 
 An incident fires once: `feed` returns a new Firing (count = the events of its window so far) on
 the event that meets the condition, and the window stays *active*. Its later events are counted
@@ -154,14 +155,16 @@ class _Window:
     (only what it needs is allocated: a group is created for most events of a value_count over
     random sources): event_count: deque of times, ascending; value_count: dict value ->
     latest time, ascending; temporal: dict rule key -> latest time; temporal_ordered: per step,
-    a sorted list of (time, arrival) of the events that matched it. `last` is the newest event
-    time, `peak` the largest count reached (for upper-bound conditions), `past` the group's
-    older windows, newest first (None: none, the common case).
+    a sorted list of (time, arrival) of the events that matched it. `time` is the newest event
+    time (named as LogEvent's: a group of one event is held as that event, see `_One`), `peak`
+    the largest count reached (for upper-bound conditions), `past` the group's older windows,
+    newest first (None: none, the common case).
 
-    Most windows see one event and expire (a scan over random sources): a new one sets only
-    what differs per window, the rest are class-level defaults an instance shadows when it first
-    writes them (no __slots__ on purpose: with them every field is stored at creation; measured
-    ~0.7 us against ~0.4 us a window here)."""
+    Most groups see one event and expire (a scan over random sources): they get no window at
+    all (`CorrelationTracker.compact`). A new one sets only what differs per window, the rest
+    are class-level defaults an instance shadows when it first writes them (no __slots__ on
+    purpose: with them every field is stored at creation; measured ~0.7 us against ~0.4 us a
+    window here)."""
 
     # defaults of a new window (see the class docstring); an active window's events not
     # reported yet: `gained`, when the first and last of them happened, a few samples
@@ -174,18 +177,18 @@ class _Window:
     gained_sample: list[LogEvent]  # _NO_EVENTS, set below the class
     queued = False  # in the tracker's list of windows to report
 
-    def __init__(self, last: float, state: Any, first: LogEvent | None, total: int = 0) -> None:
+    def __init__(self, time: float, state: Any, first: LogEvent | None, total: int = 0) -> None:
         """A window whose first event is `first` (its first sample; None: samples loaded after),
         `total` of them counted already."""
-        self.last = last
+        self.time = time
         self.state = state
         self.total = total
         self.sample: list[LogEvent] = [first] if first is not None else []
 
-    def reset(self, last: float, state: Any, first: LogEvent) -> None:
+    def reset(self, time: float, state: Any, first: LogEvent) -> None:
         """A new window in the same group (the object reused: a stream of short incidents).
         Its gained events were reported before; `queued` stays as it is."""
-        self.last = last
+        self.time = time
         self.state = state
         self.active = False
         self.total = 0
@@ -196,6 +199,18 @@ class _Window:
 
 _NO_EVENTS: list[LogEvent] = []  # shared, never appended to: a window's gained samples are new lists
 _Window.gained_sample = _NO_EVENTS
+
+# A group that has seen one event, held without a window (see `CorrelationTracker.compact`):
+# the event itself where the tracker knows its rule key (one referenced rule) and its time is
+# the event's, else (time, event, rule key, arrival number). Its window is made when a second
+# event comes (`_expand`), as it would have been with the first.
+_One = LogEvent | tuple[float, LogEvent, int, int]
+Entry = _Window | _One  # what `CorrelationTracker.groups` holds
+
+
+def _newest(g: Entry) -> float:
+    """A group's newest event time, whichever way it is held."""
+    return g[0] if g.__class__ is tuple else g.time  # type: ignore[union-attr]
 
 
 @dataclass(slots=True)
@@ -228,7 +243,10 @@ class CorrelationTracker:
     """The state machine of one correlation rule. `keys` are the referenced rules, in order."""
 
     def __init__(self, corr: SigmaCorrelationRule, keys: list[int], max_groups: int = 100_000,
-                 samples: int = 5, past_windows: int = 3) -> None:
+                 samples: int = 5, past_windows: int = 3, compact: bool = True) -> None:
+        """`compact`: hold a group of one event without a window where its count cannot meet
+        the condition (see `compact` below); False makes a window for every group, as before
+        groups were held so (the reference the tests compare the compact groups with)."""
         self.corr = corr
         self.type = corr.type
         self.keys = keys
@@ -266,7 +284,7 @@ class CorrelationTracker:
                 id(ref.rule) if getattr(ref, "rule", None) is not None else resolved[ref.reference]: f
                 for ref, f in alias.mapping.items()
                 if getattr(ref, "rule", None) is not None or ref.reference in resolved}
-        self.groups: OrderedDict[tuple[str, ...], _Window] = OrderedDict()
+        self.groups: OrderedDict[tuple[str, ...], Entry] = OrderedDict()
         # windows per origin (`scope_by_origin`): a group's key starts with its events' origin
         self.scoped = False
         # scoped only: the groups changed (or gone) since the last `changes()`, so that a bus
@@ -278,7 +296,8 @@ class CorrelationTracker:
         self.past = 0  # events older than their group's window, counted in a past window
         self.too_old = 0  # events older than every window their group keeps: dropped
         self._with_past: set[tuple[str, ...]] = set()  # groups that have past windows
-        self._closed: list[Firing] = []  # upper-bound windows closed by a later event
+        # upper-bound windows closed by a later event, handed out by the next `sweep`
+        self.closed: list[Firing] = []
         # windows whose gained events are reported by `report`, and the updates of windows that
         # went away before it (`ready`: handed out by the engine right after the feed)
         self._queued: list[tuple[tuple[str, ...], _Window]] = []
@@ -311,6 +330,18 @@ class CorrelationTracker:
         self._fresh: Callable[[int, LogEvent, float], tuple[Any, int]] | None = {
             SigmaCorrelationType.EVENT_COUNT: self._fresh_event_count,
             SigmaCorrelationType.VALUE_COUNT: self._fresh_value_count}.get(self.type)
+        # Nearly every group sees one event and expires (on the bench's mix, 48k of 49k feeds
+        # made a group: random sources of scans, one failed login each): such a group is held as
+        # its event (`_One`, no window, state or sample list: ~1.3 us a feed less, measured with
+        # callgrind), where one event cannot fire (a count of 0 or 1 never meets the condition)
+        # nor needs evaluating when its window closes (an upper bound). Its window is made by
+        # the second event (`_expand`).
+        self.compact = compact and not self.at_close and not self._met(0) and not self._met(1)
+        distinct = set(keys)
+        # the rule key of every event, when the tracker references one rule: a group of one
+        # event is then the event itself (temporal_ordered keeps its arrival number too)
+        self._bare_key = next(iter(distinct)) if len(distinct) == 1 \
+            and self.type is not SigmaCorrelationType.TEMPORAL_ORDERED else None
 
     @staticmethod
     def _fresh_event_count(key: int, event: LogEvent, t: float) -> tuple[Any, int]:
@@ -365,13 +396,17 @@ class CorrelationTracker:
             gk = (getattr(event, "origin", ""), *gk)
             self.dirty.add(gk)
         groups = self.groups
-        w = groups.get(gk)
+        g = groups.get(gk)
         span = self.timespan
         value = -1  # the count, once known
-        if w is None:
+        if g is None:
             if len(groups) >= self.max_groups:
-                self._drop(*groups.popitem(last=False))
+                self._drop(*groups.popitem(False))
                 self.evicted += 1
+            if self.compact:  # held as its event until a second one comes (see `compact`)
+                groups[gk] = event if self._bare_key is not None and t == event.time \
+                    else self._one(key, event, t)
+                return None
             if self._fresh is not None:  # its state with the one event, without `_update`
                 if self._counting:  # _fresh_event_count, inlined: most events start a window
                     state, value = deque((t,)), 1
@@ -382,7 +417,14 @@ class CorrelationTracker:
                 w = groups[gk] = _Window(t, self._new_state(), event)
         else:
             groups.move_to_end(gk)  # most recent last: `sweep` frees from the front
-            last = w.last
+            if g.__class__ is _Window:
+                w = g
+            elif t > _newest(g) + span:  # one event whose window is over: this one starts the next
+                groups[gk] = self._one(key, event, t)
+                return None
+            else:
+                w = groups[gk] = self._expand(g)  # type: ignore[arg-type]
+            last = w.time
             if t > last + span:  # past the window: a new one starts (older ones are over)
                 if w.gained:
                     self._gained(gk, w)
@@ -397,16 +439,16 @@ class CorrelationTracker:
                         return None
                     w = found
                     self.past += 1
-                    if t > w.last:
-                        w.last = t
+                    if t > w.time:
+                        w.time = t
                 elif t > last:
-                    w.last = t
+                    w.time = t
                 sample = w.sample
                 if w.total and len(sample) < self.samples:  # (a past window just made has it)
                     sample.append(event)
         if value < 0:
             w.total += 1
-            last = w.last
+            last = w.time
             value = self._update(w.state, key, event, t, last - span, last)
         if w.active:  # counted into the incident, reported by `report`
             n = w.gained
@@ -438,7 +480,43 @@ class CorrelationTracker:
         sample = w.sample
         events = sample if sample[-1] is event else [*sample[:self.samples - 1], event]
         return Firing(self.corr, gk[1:] if self.scoped else gk, True, w.total, self._first(w.state, t),
-                      w.last, events)
+                      w.time, events)
+
+    def _one(self, key: int, event: LogEvent, t: float) -> _One:
+        """A group's first event, held without a window (`compact`)."""
+        if self._bare_key is not None and t == event.time:
+            return event
+        seq = 0
+        if self.type is SigmaCorrelationType.TEMPORAL_ORDERED:  # its arrival, as `_update` numbers it
+            self._seq += 1
+            seq = self._seq
+        return (t, event, key, seq)
+
+    def _expand(self, one: _One) -> _Window:
+        """The window of a group held as its one event (`_one`), as `feed` makes it with that
+        event: its state holding it, its sample, a count of one."""
+        if one.__class__ is tuple:
+            t, event, key, seq = one
+        else:
+            event = one  # type: ignore[assignment]
+            t, key, seq = event.time, self._bare_key or 0, 0  # (set whenever an event is held bare)
+        typ = self.type
+        state: Any
+        if typ is SigmaCorrelationType.EVENT_COUNT:
+            state = deque((t,))
+        elif typ is SigmaCorrelationType.VALUE_COUNT:
+            state = self._fresh_value_count(key, event, t)[0]
+        elif typ is SigmaCorrelationType.TEMPORAL:
+            state = {key: t}
+        else:
+            state = self._new_state()
+            for i in self._positions[key]:
+                state[i].append((t, seq))
+        return _Window(t, state, event, 1)
+
+    def _window(self, g: Entry) -> _Window:
+        """A group's window (made, not kept, for a group held as its one event)."""
+        return g if g.__class__ is _Window else self._expand(g)  # type: ignore[arg-type]
 
     def _past_window(self, gk: tuple[str, ...], g: _Window, t: float, event: LogEvent) -> _Window | None:
         """The past window of `g` an event at `t` (older than g's window) belongs to: one whose
@@ -449,7 +527,7 @@ class CorrelationTracker:
             past = g.past = []
             self._with_past.add(gk)
         for w in past:  # newest first
-            if t >= w.last - span:
+            if t >= w.time - span:
                 return w
         if len(past) >= self.past_windows:
             return None
@@ -573,10 +651,13 @@ class CorrelationTracker:
         """Whether `report` has something to hand out."""
         return bool(self.ready) or self._gaining > 0
 
-    def _drop(self, gk: tuple[str, ...], g: _Window) -> None:
+    def _drop(self, gk: tuple[str, ...], g: Entry) -> None:
         """A group that goes away (evicted, or idle): its gained events are reported first."""
         if self.scoped:
             self.dirty.add(gk)
+        if g.__class__ is not _Window:  # one event: nothing gained, no past
+            return
+        assert isinstance(g, _Window)  # (for mypy)
         self._with_past.discard(gk)
         if g.gained:
             self._gained(gk, g)
@@ -593,28 +674,40 @@ class CorrelationTracker:
         for w in [g, *(g.past or ())] if with_past else [g]:
             if not w.active and self._met(w.peak):
                 self.incidents += 1
-                first = min((e.time for e in w.sample), default=w.last)  # the first events are kept
-                self._closed.append(Firing(self.corr, gk[1:] if self.scoped else gk, True, w.total, first,
-                                           w.last, list(w.sample)))
+                first = min((e.time for e in w.sample), default=w.time)  # the first events are kept
+                self.closed.append(Firing(self.corr, gk[1:] if self.scoped else gk, True, w.total, first,
+                                           w.time, list(w.sample)))
 
     def sweep(self, now: float) -> list[Firing]:
         """Free idle groups (idle for a timespan) and past windows over by then; evaluate
         `lt`/`lte` conditions at window close."""
         cutoff = now - self.timespan
         groups = self.groups
-        if not self._closed and not self._with_past and not self.ready and (
-                not groups or next(iter(groups.values())).last >= cutoff):
-            return []  # nothing idle (the common case: most sweeps of most rules)
-        out, self._closed = self._closed, []
+        if not self.closed and not self._with_past and not self.ready:
+            if not groups:
+                return []
+            g = next(iter(groups.values()))
+            if (g[0] if g.__class__ is tuple else g.time) >= cutoff:  # type: ignore[union-attr]
+                return []  # nothing idle (the common case: most sweeps of most rules)
+        out, self.closed = self.closed, []
         closing = self.at_close or bool(self._with_past)
+        popitem, dirty = groups.popitem, self.dirty if self.scoped else None
         while groups:  # popped before it is looked at: most groups looked at are idle
-            gk, g = groups.popitem(last=False)
-            if g.last >= cutoff:  # the first one still in use goes back in its place
-                groups[gk] = g
-                groups.move_to_end(gk, last=False)
+            gk, g = popitem(False)  # (positional: a keyword costs its parsing, per group)
+            if g.__class__ is not _Window:  # one event: nothing to report or close
+                if (g[0] if g.__class__ is tuple else g.time) < cutoff:  # type: ignore[union-attr]
+                    if dirty is not None:
+                        dirty.add(gk)
+                    continue
+                groups[gk] = g  # the first one still in use goes back in its place
+                groups.move_to_end(gk, False)
                 break
-            if self.scoped:
-                self.dirty.add(gk)
+            if g.time >= cutoff:
+                groups[gk] = g
+                groups.move_to_end(gk, False)
+                break
+            if dirty is not None:
+                dirty.add(gk)
             if g.gained or g.past is not None:
                 self._drop(gk, g)
             if closing:
@@ -623,12 +716,13 @@ class CorrelationTracker:
             out += self.ready
             self.ready = []
         if not self._with_past:
-            return out + self._closed if self._closed else out
+            return out + self.closed if self.closed else out
         for gk in list(self._with_past):
             g = self.groups[gk]
+            assert isinstance(g, _Window)  # a group with past windows has its own
             keep = []
             for w in g.past or ():
-                if w.last >= cutoff:
+                if w.time >= cutoff:
                     keep.append(w)
                     continue
                 if w.gained:
@@ -642,8 +736,8 @@ class CorrelationTracker:
                 self._with_past.discard(gk)
         out += self.ready
         self.ready = []
-        out += self._closed
-        self._closed = []
+        out += self.closed
+        self.closed = []
         return out
 
     def state_size(self) -> int:
@@ -668,7 +762,7 @@ class CorrelationTracker:
             state = [[position[k], t] for k, t in st.items()]
         else:
             state = [[list(x) for x in step] for step in st]
-        return [w.last, w.active, w.total, state, [e.to_dict() for e in w.sample], w.peak,
+        return [w.time, w.active, w.total, state, [e.to_dict() for e in w.sample], w.peak,
                 [w.gained, w.gained_first, w.gained_last, [e.to_dict() for e in w.gained_sample]]]
 
     def _load(self, saved: list[Any]) -> _Window:
@@ -692,6 +786,12 @@ class CorrelationTracker:
             w.gained_sample = [LogEvent.from_dict(e) for e in gained_sample]
         return w
 
+    def _saved(self, gk: tuple[str, ...], g: Entry, position: dict[int, int]) -> list[Any]:
+        """One group as `snapshot` saves it: its key, window and past windows (a group held as
+        its one event is saved as its window: the format does not depend on how it is held)."""
+        w = self._window(g)
+        return [list(gk), self._dump(w, position), [self._dump(p, position) for p in w.past or ()]]
+
     def snapshot(self, max_groups: int | None = None, scope: str | None = None) -> dict[str, Any]:
         """The windows as JSON-friendly data (rule keys, which are object ids, as positions):
         the `max_groups` most recently active ones (all with None), oldest first; with `scope`,
@@ -699,17 +799,14 @@ class CorrelationTracker:
         ~12 us and ~300 bytes a group: a bound keeps a scan from thousands of sources from
         stalling the engine thread on every save."""
         position = {k: self.keys.index(k) for k in set(self.keys)}
-        items: Iterable[tuple[tuple[str, ...], _Window]] = self.groups.items()
+        items: Iterable[tuple[tuple[str, ...], Entry]] = self.groups.items()
         total = len(self.groups)
         if scope is not None:  # one origin's groups (scoped: their keys start with it)
             mine = [(gk, g) for gk, g in self.groups.items() if gk[0] == scope]
             items, total = mine, len(mine)
         if max_groups is not None and total > max_groups:
             items = list(items)[total - max_groups:]
-        groups = []
-        for gk, g in items:
-            groups.append([list(gk), self._dump(g, position),
-                           [self._dump(w, position) for w in g.past or ()]])
+        groups = [self._saved(gk, g, position) for gk, g in items]
         return {"fingerprint": self.fingerprint(), "incidents": self.incidents, "groups": groups,
                 "left_out": total - len(groups)}
 
@@ -724,8 +821,7 @@ class CorrelationTracker:
         out: list[tuple[tuple[str, ...], list[Any] | None]] = []
         for gk in self.dirty:
             g = self.groups.get(gk)
-            out.append((gk, None if g is None else [list(gk), self._dump(g, position),
-                                                    [self._dump(w, position) for w in g.past or ()]]))
+            out.append((gk, None if g is None else self._saved(gk, g, position)))
         self.dirty = set()
         return out
 
@@ -787,7 +883,7 @@ class CorrelationTracker:
                     self._queued.append((key, w))
                     self._gaining += 1
         if merge:  # `sweep` frees from the front: least recently active first, as `feed` keeps them
-            ordered = sorted(self.groups.items(), key=lambda kv: kv[1].last)
+            ordered = sorted(self.groups.items(), key=lambda kv: _newest(kv[1]))
             self.groups.clear()
             self.groups.update(ordered)
         while len(self.groups) > self.max_groups:
