@@ -76,7 +76,6 @@ class PartitionEngines(Engine):
         if e is None:
             e = self.engines[origin] = Engine(self.ruleset, **self._kwargs)
             e.scope_by_origin()
-            e._routes = self._routes  # routes are the rules' alone: built once for all
             e.reorder_clock(self._clock(origin))
         return e
 

@@ -556,7 +556,7 @@ class Engine:
         release them."""
         self.ruleset = ruleset
         self.rules = ruleset.rules
-        self._routes: dict[tuple[Any, ...], Route] = {}
+        self._routes: dict[tuple[Any, ...], Route] = ruleset.routes()
         self.trackers: list[CorrelationTracker] = []
         # referenced rule (id of pySigma object) -> trackers to feed
         self._feeds: dict[int, list[CorrelationTracker]] = {}

@@ -72,6 +72,18 @@ class RuleSet:
     files: int = 0
     collection: SigmaCollection | None = None
     origin: dict[int, str] = field(default_factory=dict)  # id(pySigma rule) -> file
+    # the engines' routes (detections.engine.Route, by route key), for the rules they were built
+    # from: a route is the rules' alone, so engines of one rule set build each once (a bus
+    # detector's engine per partition, a reload's, a bench's rounds)
+    _routes: tuple[tuple[int, ...], dict[tuple[Any, ...], Any]] | None = field(
+        default=None, repr=False, compare=False)
+
+    def routes(self) -> dict[tuple[Any, ...], Any]:
+        """The routes shared by the engines of these rules (a new table if the rules changed)."""
+        key = tuple(map(id, self.rules))
+        if self._routes is None or self._routes[0] != key:
+            self._routes = (key, {})
+        return self._routes[1]
 
     def by_id(self, key: str) -> CompiledRule | SigmaCorrelationRule | None:
         for r in self.rules:

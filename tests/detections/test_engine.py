@@ -36,6 +36,26 @@ def test_gated_routing_gives_the_same_detections_as_testing_every_rule(shared_di
     assert {r.category for r in e.route(web).rules} == {"webserver"}
 
 
+def test_engines_of_one_rule_set_share_its_routes_and_no_other(shared_dir: Path) -> None:
+    """A route is its rules' alone: a second engine of the same rules reuses the first one's
+    (and its remembered field values) with the same detections; other rules, or the same rule set
+    once its rules changed, get routes of their own."""
+    root = shared_dir / "sigmahq" / "rules"
+    rs = load_rules([root / "linux", root / "web"], include_builtin=True)
+    lines = make_lines(3000, seed=5)
+    first, second = Engine(rs), Engine(rs)
+    assert _signature(first, lines) == _signature(second, lines)
+    assert second._routes is first._routes and len(first._routes) > 1
+    fewer = RuleSet(rs.rules[: len(rs.rules) // 2], rs.correlations)
+    assert Engine(fewer)._routes is not first._routes
+    web = next(parse_lines(['10.0.0.1 - - [25/Nov/2026:08:12:01 +0700] "GET / HTTP/1.1" 200 1 "-" "x"']))
+    dropped = Engine(rs).route(web).rules[0]
+    rs.rules.remove(dropped)  # the rule set changed: its next engine routes without that rule
+    changed = Engine(rs)
+    assert changed._routes is not first._routes
+    assert dropped not in changed.route(web).rules
+
+
 def test_one_scan_gate_never_hides_a_match_whatever_the_route_shape() -> None:
     """The Aho-Corasick gate searches the raw line and the needles' fields joined: an event whose
     raw line lacks the value (a derived field such as CommandLine) must still reach the rule, in
