@@ -33,10 +33,12 @@ $(SNMPSIM_STAMP):
 snmpsim-venv: $(SNMPSIM_STAMP)
 
 # the pure-CPU tests (tests/cpu_only.txt) on both cores at once, then the server tests in two
-# lanes: those that mostly wait on their servers (tests/wait_lane.txt) beside the rest
+# lanes: those that mostly wait on their servers (tests/wait_lane.txt) beside the rest; last,
+# alone, the ones that need the whole machine (tests/alone.txt)
 test: $(STAMP) $(SNMPSIM_STAMP)
 	$(PY) -m pytest -q -p no:cacheprovider -m cpu_only -n 2
-	$(PY) -m pytest -q -p no:cacheprovider -m "not cpu_only" -n 2 --dist loadgroup
+	$(PY) -m pytest -q -p no:cacheprovider -m "not cpu_only and not alone" -n 2 --dist loadgroup
+	$(PY) -m pytest -q -p no:cacheprovider -m alone
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check nocsoc tests bench

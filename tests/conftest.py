@@ -32,17 +32,21 @@ def _listed(name: str) -> frozenset[str]:
 
 _CPU_ONLY = _listed("cpu_only.txt")
 _WAIT_LANE = _listed("wait_lane.txt")
+_ALONE = _listed("alone.txt")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark the tests of tests/cpu_only.txt's files `cpu_only`: `make test` runs them on both
     cores at once (pytest-xdist). Every other test goes to one of two lanes (xdist groups, run
     with `--dist loadgroup`, one worker each): the files of tests/wait_lane.txt, which mostly
-    wait on their servers, and the rest one at a time beside them (the suite must fit CI's 30
+    wait on their servers, and the rest one at a time beside them; last, the files of
+    tests/alone.txt (marked `alone`) with nothing beside them (the suite must fit CI's 30
     minutes)."""
     for item in items:
         path = item.nodeid.split("::", 1)[0]
         if path in _CPU_ONLY:
             item.add_marker(pytest.mark.cpu_only)
+        elif path in _ALONE:
+            item.add_marker(pytest.mark.alone)
         else:
             item.add_marker(pytest.mark.xdist_group("wait" if path in _WAIT_LANE else "main"))
