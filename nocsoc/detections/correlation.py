@@ -870,6 +870,7 @@ class CorrelationTracker:
         else:  # an origin handed over again replaces what is left of it here
             for scope in {gk[0] for gk, _saved, _past in snap["groups"] if gk}:
                 self.forget(scope)
+        by_arrival = self.type is SigmaCorrelationType.TEMPORAL_ORDERED
         for gk, saved, past in snap["groups"]:
             g = self._load(saved)
             key = tuple(gk)
@@ -878,6 +879,8 @@ class CorrelationTracker:
                 self._with_past.add(key)
             self.groups[key] = g
             for w in [g, *(g.past or ())]:
+                if by_arrival:  # events from now on arrived after the saved ones (same-time steps)
+                    self._seq = max(self._seq, max((seq for step in w.state for _t, seq in step), default=0))
                 if w.gained:  # counted before the restart, not reported yet: reported next
                     w.queued = True
                     self._queued.append((key, w))

@@ -196,6 +196,20 @@ def test_snapshot_and_restore_continue_every_correlation_type_exactly(tmp_path: 
         assert first + run(after, evs[cut:]) == whole, f"cut after event {cut}"
 
 
+def test_restore_keeps_the_arrival_order_of_events_of_the_same_time(tmp_path: Path) -> None:
+    """temporal_ordered orders a step's events by time, then arrival: an event that comes after
+    a restart arrived after every saved one, also when both carry the same second."""
+    evs = [e(0.0, f"10.0.2.{i}") for i in range(5)] + [e(10.0, "10.0.0.10")]
+    later = [e(10.0, "10.0.0.10", "success")]
+    whole = run(engine(tmp_path), evs + later)
+    assert ("Fail then ok", True, "src_ip=10.0.0.10", 2) in whole
+    before = engine(tmp_path)
+    first = run(before, evs)
+    after = engine(tmp_path)
+    after.restore(json.loads(json.dumps(before.snapshot())))
+    assert first + run(after, later) == whole
+
+
 def test_restore_leaves_out_the_state_of_a_changed_rule(tmp_path: Path) -> None:
     eng = engine(tmp_path)
     run(eng, [e(0, "10.0.0.9"), e(1, "10.0.0.9")])
