@@ -10,6 +10,8 @@
  * "Mimikatz Use" searches the record's text, and _winfast.record_fields reads that text; with
  * the same text nothing downstream changes, and the proof is a string comparison
  * (tests/collectors/windows/test_evtxfast.py, on every real record and on mutated chunks).
+ * decode_events also notes, while writing, where each key and value went (the tape) and makes
+ * the record's fields from that (walk), not from a second scan of the text (see Tok, walk).
  *
  * The Rust package stays the reference: decode_chunk returns None (the caller hands the chunk
  * to evtx) for anything it does not read exactly as evtx does, never a guess:
@@ -57,6 +59,8 @@ typedef struct {
     char *p;
     size_t n, cap;
     int high; /* a byte >= 0x80 was written (the str is not ASCII) */
+    int esc;  /* a JSON escape was written (tracked per string for the tape: see Tok) */
+    size_t extra; /* bytes after the first of each multi-byte sequence: n - extra code points */
 } Buf;
 
 static int grow(Buf *b, size_t need) {
@@ -102,6 +106,22 @@ typedef struct {
     uint32_t count;
 } Ctx;
 
+/* ---------- the tape ----------
+ * What _winfast.record_fields_lazy's scan of the JSON text reads, noted while the text is
+ * written: one token per object and array bound, key and scalar, a key's or a string's with the
+ * span of its text in the output. decode_events fills each record's Fields from it (walk(),
+ * below) instead of scanning the text again (~19k instructions a record on the benign day). */
+enum { K_OBJ, K_END, K_ARR, K_AEND, K_KEY, K_STR, K_NUM, K_TRUE, K_FALSE, K_NULL };
+enum { TF_ESC = 1, TF_HIGH = 2, TF_NEG = 4 };
+/* K_KEY's `key`: the name's cache slot (the key is that name alone), else one of these */
+enum { KH_NONE = -1, KH_ATTRS = -2, KH_TEXT = -3, KH_DATA = -4 };
+typedef struct {
+    uint8_t kind, flags;  /* flags: TF_ESC (K_KEY, K_STR: an escape in it), TF_HIGH (a byte >= 0x80), TF_NEG */
+    int32_t key;
+    uint32_t off, len;    /* K_KEY, K_STR: the text between the quotes, in the output */
+    uint64_t num;         /* K_NUM: the magnitude; K_KEY: 1 + the text node a Data's Name is, or 0 */
+} Tok;
+
 typedef struct {
     const uint8_t *c;
     TNode *nodes;
@@ -111,6 +131,7 @@ typedef struct {
     uint32_t nkey[NCAP];
     uint32_t nstart[NCAP], nlen[NCAP];
     uint8_t nflag[NCAP];
+    uint32_t nextra[NCAP]; /* the name's Buf.extra */
     int32_t nid[NCAP]; /* the first slot holding the same text: names compare by it */
     int32_t order[NCAP];
     uint32_t nhash[NCAP];
@@ -121,6 +142,16 @@ typedef struct {
     Val *vals;
     int nvals, cvals;
     Buf out;
+    int taping;       /* decode_events with the direct fields: the writer notes the tape */
+    Tok *tape;
+    int ntape, ctape;
+    /* the key objects of this chunk's name slots and Data-name text nodes (strong references,
+       released by keys_release at the chunk's end; `kheld` lists the ones set) */
+    PyObject *nobj[NCAP];
+    PyObject **tobj;
+    int ctobj;
+    int32_t *kheld;   /* >= 0: a name slot; < 0: -1 - a text node */
+    int nkheld, ckheld;
 } Dec;
 
 static inline uint16_t u16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; } /* little-endian hosts */
@@ -141,6 +172,28 @@ static int new_node(Dec *d) {
     n->attrs = n->kids = n->next = -1;
     return d->nn++;
 }
+
+static inline __attribute__((always_inline)) int tape_push(Dec *d, uint8_t kind, uint8_t flags, int32_t key,
+                                                           size_t off, size_t len, uint64_t num) {
+    if (__builtin_expect(d->ntape == d->ctape, 0)) {
+        int cap = d->ctape ? d->ctape * 2 : 256;
+        if (cap > 1 << 20) return -1;
+        Tok *t = PyMem_Realloc(d->tape, (size_t)cap * sizeof(Tok));
+        if (!t) return -1;
+        d->tape = t;
+        d->ctape = cap;
+    }
+    Tok *t = &d->tape[d->ntape++];
+    t->kind = kind;
+    t->flags = flags;
+    t->key = key;
+    t->off = (uint32_t)off;
+    t->len = (uint32_t)len;
+    t->num = num;
+    return 0;
+}
+#define TAP(d, kind, flags, key, off, len, num) \
+    do { if ((d)->taping && tape_push((d), (kind), (flags), (key), (off), (len), (num)) < 0) return -1; } while (0)
 
 /* UTF-16LE units [p, p+units) -> UTF-8 into b, up to a NUL unit (evtx ends its strings there);
  * JSON-escaped when `json`. -1: an unpaired surrogate (declined) or no memory. */
@@ -186,6 +239,7 @@ static int utf16_out(Buf *b, const uint8_t *p, uint32_t units, int json) {
         if (ch == 0) break;
         if (ch < 0x80) {
             if (json && (ch < 0x20 || ch == '"' || ch == '\\')) {
+                b->esc = 1;
                 *o++ = '\\';
                 switch (ch) {
                 case '"': *o++ = '"'; break;
@@ -209,6 +263,7 @@ static int utf16_out(Buf *b, const uint8_t *p, uint32_t units, int json) {
         if (ch < 0x800) {
             *o++ = (char)(0xC0 | (ch >> 6));
             *o++ = (char)(0x80 | (ch & 0x3F));
+            b->extra += 1;
         } else if (ch >= 0xD800 && ch <= 0xDFFF) {
             if (ch >= 0xDC00 || i + 1 >= units) return -1;
             uint32_t lo = u16(p + 2 * (i + 1));
@@ -219,10 +274,12 @@ static int utf16_out(Buf *b, const uint8_t *p, uint32_t units, int json) {
             *o++ = (char)(0x80 | ((ch >> 12) & 0x3F));
             *o++ = (char)(0x80 | ((ch >> 6) & 0x3F));
             *o++ = (char)(0x80 | (ch & 0x3F));
+            b->extra += 3;
         } else {
             *o++ = (char)(0xE0 | (ch >> 12));
             *o++ = (char)(0x80 | ((ch >> 6) & 0x3F));
             *o++ = (char)(0x80 | (ch & 0x3F));
+            b->extra += 2;
         }
     }
     b->n = (size_t)(o - b->p);
@@ -248,12 +305,13 @@ static int name_at(Dec *d, uint32_t off, uint32_t *end) {
         uint32_t ch = u16(s + 2 * i);
         if (ch < 0x20 || ch == '"' || ch == '\\') return -1;
     }
-    size_t start = d->names.n;
+    size_t start = d->names.n, extra0 = d->names.extra;
     d->names.high = 0;
     if (utf16_out(&d->names, s, units, 0) < 0) return -1;
     d->nkey[h] = off + 1;
     d->nstart[h] = (uint32_t)start;
     d->nlen[h] = (uint32_t)(d->names.n - start);
+    d->nextra[h] = (uint32_t)(d->names.extra - extra0);
     const char *t = d->names.p + start;
     size_t n = d->names.n - start;
     uint8_t f = 0;
@@ -697,6 +755,7 @@ static int value_text(Dec *d, const Val *v) {
         for (uint32_t i = 0; i < v->len; i++) {
             uint8_t ch = p[i];
             if (ch < 0x20 || ch == '"' || ch == '\\') {
+                b->esc = 1;
                 char esc[6] = {'\\', 'u', '0', '0', "0123456789ABCDEF"[ch >> 4], "0123456789ABCDEF"[ch & 15]};
                 switch (ch) {
                 case '"': PUTS(b, "\\\""); break;
@@ -768,12 +827,67 @@ static int is_number_type(uint8_t t) { return (t >= 0x03 && t <= 0x0A) || t == 0
 
 static int value_number(Dec *d, const Val *v) {
     Buf *b = &d->out;
+    const uint8_t *p = d->c + v->off;
     if (v->type == 0x0D) {
-        if (u32(d->c + v->off)) PUTS(b, "true"); else PUTS(b, "false");
+        int t = u32(p) != 0;
+        if (t) PUTS(b, "true"); else PUTS(b, "false");
+        TAP(d, t ? K_TRUE : K_FALSE, 0, 0, 0, 0, 0);
+        return 0;
+    }
+    if (d->taping) {
+        int64_t x = 0;
+        uint64_t m = 0;
+        int sgn = 1;
+        switch (v->type) {
+        case 0x03: x = (int8_t)p[0]; break;
+        case 0x04: m = p[0]; sgn = 0; break;
+        case 0x05: x = (int16_t)u16(p); break;
+        case 0x06: m = u16(p); sgn = 0; break;
+        case 0x07: x = (int32_t)u32(p); break;
+        case 0x08: m = u32(p); sgn = 0; break;
+        case 0x09: x = (int64_t)u64(p); break;
+        default: m = u64(p); sgn = 0; break;  /* 0x0A */
+        }
+        int neg = sgn && x < 0;
+        if (sgn) m = neg ? (uint64_t)0 - (uint64_t)x : (uint64_t)x;
+        size_t at = b->n;
+        TRY(value_text(d, v));
+        TAP(d, K_NUM, neg ? TF_NEG : 0, 0, at, b->n - at, m);
         return 0;
     }
     return value_text(d, v);
 }
+
+/* A JSON string's quotes around what the caller writes between them, noted on the tape as
+   `kind` (K_STR, or K_KEY with its `key` and `num`) with whether it holds an escape or a byte
+   >= 0x80 (the record's own flags are kept aside meanwhile). */
+typedef struct { size_t start, extra; int high, esc; } Quote;
+
+static inline int quote_open(Dec *d, Quote *q) {
+    PUTC(&d->out, '"');
+    q->start = d->out.n;
+    q->extra = d->out.extra;
+    q->high = d->out.high;
+    q->esc = d->out.esc;
+    d->out.high = d->out.esc = 0;
+    return 0;
+}
+
+static inline int quote_close(Dec *d, const Quote *q, uint8_t kind, int32_t key, uint64_t num) {
+    Buf *b = &d->out;
+    uint8_t fl = (uint8_t)((b->high ? TF_HIGH : 0) | (b->esc ? TF_ESC : 0));
+    if (kind == K_STR)  /* num: the span in code points (where the str is 1-byte Latin-1) */
+        num = ((uint64_t)(q->start - q->extra) << 32) | (uint64_t)(b->n - q->start - (b->extra - q->extra));
+    TAP(d, kind, fl, key, q->start, b->n - q->start, num);
+    b->high |= q->high;
+    b->esc |= q->esc;
+    PUTC(b, '"');
+    return 0;
+}
+
+/* `"name` + suffix `":` for a name slot; on the tape, a key of that slot (KH_NONE when a suffix
+   makes it another text) */
+static int put_name(Dec *d, int32_t slot);
 
 /* text content of nodes (elements skipped): the inside of a JSON string */
 static int text_content(Dec *d, int32_t first, int32_t ctx) {
@@ -811,17 +925,20 @@ static int content_value(Dec *d, int32_t first, int32_t ctx, int skip) {
     }
     if (!skip && count != 1) ok = 0;
     if (ok && single && is_number_type(single->type)) return value_number(d, single);
-    PUTC(&d->out, '"');
+    Quote q;
+    TRY(quote_open(d, &q));
     TRY(text_content(d, first, ctx));
-    PUTC(&d->out, '"');
-    return 0;
+    return quote_close(d, &q, K_STR, 0, 0);
 }
 
 static int element_value(Dec *d, int32_t el, int32_t ctx, int container, int depth);
 
 static int put_name(Dec *d, int32_t slot) {
     PUT(&d->out, d->names.p + d->nstart[slot], d->nlen[slot]);
-    if (d->nflag[slot] & F_HIGH) d->out.high = 1;
+    if (d->nflag[slot] & F_HIGH) {
+        d->out.high = 1;
+        d->out.extra += d->nextra[slot];
+    }
     return 0;
 }
 
@@ -853,25 +970,53 @@ static inline int lone_subst(const Dec *d, int32_t kids, int32_t ctx, const Val 
 /* one value as content_value writes a lone one: a number, or its text quoted */
 static int lone_value(Dec *d, const Val *v) {
     if (is_number_type(v->type)) return value_number(d, v);
-    PUTC(&d->out, '"');
+    Quote q;
+    TRY(quote_open(d, &q));
     TRY(value_text(d, v));
-    PUTC(&d->out, '"');
+    return quote_close(d, &q, K_STR, 0, 0);
+}
+
+static inline int put_empty(Dec *d) {
+    PUTS(&d->out, "\"\"");
+    TAP(d, K_STR, 0, 0, d->out.n - 1, 0, (uint64_t)(d->out.n - 1 - d->out.extra) << 32);
     return 0;
 }
+
+static inline int put_null(Dec *d) {
+    PUTS(&d->out, "null");
+    TAP(d, K_NULL, 0, 0, 0, 0, 0);
+    return 0;
+}
+
+/* `"` + the name of `slot` + `"` as a key (followed by `suffix` when > 0) */
+static int put_key(Dec *d, int32_t slot, int suffix) {
+    Buf *b = &d->out;
+    PUTC(b, '"');
+    size_t at = b->n;
+    TRY(put_name(d, slot));
+    if (suffix > 0) {
+        PUTC(b, '_');
+        TRY(write_dec_u(b, (uint64_t)suffix));
+    }
+    TAP(d, K_KEY, (d->nflag[slot] & F_HIGH) ? TF_HIGH : 0, suffix > 0 ? KH_NONE : slot, at, b->n - at, 0);
+    PUTS(b, "\":");
+    return 0;
+}
+
+/* one of the keys evtx writes itself ("#attributes", "#text", "Data"), with its ':' */
+#define PUT_LITKEY(d, lit, kh) do { PUTS(&(d)->out, "\"" lit "\":"); \
+    TAP((d), K_KEY, 0, (kh), (d)->out.n - 2 - (sizeof(lit) - 1), sizeof(lit) - 1, 0); } while (0)
 
 static int data_value(Dec *d, int32_t el, int32_t ctx, int depth) {
     int32_t kids = d->nodes[el].kids;
     const Val *v;
     if (lone_subst(d, kids, ctx, &v)) {
         if (v) return lone_value(d, v);
-        PUTS(&d->out, "\"\"");
-        return 0;
+        return put_empty(d);
     }
     int elem = has_elem(d, kids, ctx);
-    if (!has_text(d, kids, ctx) && !elem) {
-        PUTS(&d->out, "\"\"");
-        return 0;
-    }
+    if (!has_text(d, kids, ctx) && !elem)
+        return put_empty(d);
     if (elem) return body(d, el, ctx, 0, depth + 1);
     return content_value(d, kids, ctx, 0);
 }
@@ -895,24 +1040,32 @@ static int body(Dec *d, int32_t el, int32_t ctx, int in_container, int depth) {
         }
     }
     PUTC(b, '{');
+    TAP(d, K_OBJ, 0, 0, 0, 0, 0);
     int wrote = 0;
     for (int32_t a = e->attrs; a >= 0; a = d->nodes[a].next) {
         int32_t ak = d->nodes[a].kids;
         const Val *v = NULL;
         int lone = lone_subst(d, ak, ctx, &v);
         if (lone ? !v : !has_text(d, ak, ctx)) continue;
-        if (!wrote) PUTS(b, "\"#attributes\":{"); else PUTC(b, ',');
+        if (!wrote) {
+            PUT_LITKEY(d, "#attributes", KH_ATTRS);
+            PUTC(b, '{');
+            TAP(d, K_OBJ, 0, 0, 0, 0, 0);
+        } else {
+            PUTC(b, ',');
+        }
         wrote = 1;
-        PUTC(b, '"');
-        TRY(put_name(d, d->nodes[a].name));
-        PUTS(b, "\":");
+        TRY(put_key(d, d->nodes[a].name, 0));
         TRY(lone ? lone_value(d, v) : content_value(d, ak, ctx, 0));
     }
-    if (wrote) PUTC(b, '}');
+    if (wrote) {
+        PUTC(b, '}');
+        TAP(d, K_END, 0, 0, 0, 0, 0);
+    }
     if (text) {
         if (wrote) PUTC(b, ',');
         wrote = 1;
-        PUTS(b, "\"#text\":");
+        PUT_LITKEY(d, "#text", KH_TEXT);
         TRY(content_value(d, e->kids, ctx, 1));
     }
     int32_t seen[MAX_UNIQUE_NAMES];
@@ -929,19 +1082,27 @@ static int body(Dec *d, int32_t el, int32_t ctx, int in_container, int depth) {
                 if (a < 0 || !has_text(d, d->nodes[a].kids, r.ctx)) continue;
                 if (wrote) PUTC(b, ',');
                 wrote = 1;
-                PUTC(b, '"');
-                TRY(text_content(d, d->nodes[a].kids, r.ctx));
-                PUTS(b, "\":");
+                Quote q;
+                int32_t nk = d->nodes[a].kids;  /* the Name: a text node of the template, mostly */
+                TRY(quote_open(d, &q));
+                TRY(text_content(d, nk, r.ctx));
+                TRY(quote_close(d, &q, K_KEY, KH_NONE,
+                                d->nodes[nk].kind == N_TEXT && d->nodes[nk].next < 0 ? (uint64_t)nk + 1 : 0));
+                PUTC(b, ':');
                 TRY(data_value(d, cn, r.ctx, depth));
             } else if (!positional_done && positional > 0) {
                 if (wrote) PUTC(b, ',');
                 wrote = 1;
                 positional_done = 1;
-                PUTS(b, "\"Data\":{\"#text\":");
+                PUT_LITKEY(d, "Data", KH_DATA);
+                PUTC(b, '{');
+                TAP(d, K_OBJ, 0, 0, 0, 0, 0);
+                PUT_LITKEY(d, "#text", KH_TEXT);
                 if (positional == 1) {
                     TRY(data_value(d, cn, r.ctx, depth));
                 } else {
                     PUTC(b, '[');
+                    TAP(d, K_ARR, 0, 0, 0, 0, 0);
                     int first = 1;
                     RItem q;
                     for (int32_t m = e->kids; m >= 0; m = d->nodes[m].next) {
@@ -952,8 +1113,10 @@ static int body(Dec *d, int32_t el, int32_t ctx, int in_container, int depth) {
                         TRY(data_value(d, q.node, q.ctx, depth));
                     }
                     PUTC(b, ']');
+                    TAP(d, K_AEND, 0, 0, 0, 0, 0);
                 }
                 PUTC(b, '}');
+                TAP(d, K_END, 0, 0, 0, 0, 0);
             }
             continue;
         }
@@ -974,16 +1137,11 @@ static int body(Dec *d, int32_t el, int32_t ctx, int in_container, int depth) {
         }
         if (wrote) PUTC(b, ',');
         wrote = 1;
-        PUTC(b, '"');
-        TRY(put_name(d, slot));
-        if (suffix > 0) {
-            PUTC(b, '_');
-            TRY(write_dec_u(b, (uint64_t)suffix));
-        }
-        PUTS(b, "\":");
+        TRY(put_key(d, slot, suffix));
         TRY(element_value(d, cn, r.ctx, (d->nflag[slot] & F_CONTAINER) != 0, depth + 1));
     }
     PUTC(b, '}');
+    TAP(d, K_END, 0, 0, 0, 0, 0);
     return 0;
 }
 
@@ -992,16 +1150,13 @@ static int element_value(Dec *d, int32_t el, int32_t ctx, int container, int dep
     const Val *v;
     if (d->nodes[el].attrs < 0 && lone_subst(d, kids, ctx, &v)) {
         if (v) return lone_value(d, v);
-        PUTS(&d->out, "null");
-        return 0;
+        return put_null(d);
     }
     int text = has_text(d, kids, ctx);
     int atext = attrs_have_text(d, el, ctx);
     int elem = has_elem(d, kids, ctx);
-    if (!elem && !text && !atext) {
-        PUTS(&d->out, "null");
-        return 0;
-    }
+    if (!elem && !text && !atext)
+        return put_null(d);
     if (!elem && !atext) return content_value(d, kids, ctx, 0);
     return body(d, el, ctx, container, depth);
 }
@@ -1013,17 +1168,21 @@ static int record(Dec *d, uint32_t p, uint32_t end) {
     d->nvals = 0;
     d->out.n = 0;
     d->out.high = 0;
+    d->out.esc = 0;
+    d->out.extra = 0;
+    d->ntape = 0;
     if (p + 4 > end || c[p] != 0x0F) return -1;
     p += 4;
     int ci = instance(d, &p, end, 0);
     if (ci < 0 || p >= end || c[p] != 0x00) return -1;
     int32_t root = d->ctx[ci].root;
     Buf *b = &d->out;
-    PUTS(b, "{\"");
-    TRY(put_name(d, d->nodes[root].name));
-    PUTS(b, "\":");
+    PUTC(b, '{');
+    TAP(d, K_OBJ, 0, 0, 0, 0, 0);
+    TRY(put_key(d, d->nodes[root].name, 0));
     TRY(element_value(d, root, ci, 0, 0));
     PUTC(b, '}');
+    TAP(d, K_END, 0, 0, 0, 0, 0);
     return 0;
 }
 
@@ -1036,7 +1195,13 @@ static PyObject *out_str(const Buf *b) {
     return PyUnicode_DecodeUTF8(b->p, (Py_ssize_t)b->n, "strict");
 }
 
+static void keys_release(Dec *d);
+
 static void dec_free(Dec *d) {
+    keys_release(d);
+    PyMem_Free(d->tape);
+    PyMem_Free(d->tobj);
+    PyMem_Free(d->kheld);
     PyMem_Free(d->nodes);
     PyMem_Free(d->names.p);
     PyMem_Free(d->ctx);
@@ -1065,6 +1230,9 @@ static Dec *dec_take(void) {
     d->nvals = 0;
     d->out.n = 0;
     d->out.high = 0;
+    d->out.esc = 0;
+    d->taping = 0;
+    d->ntape = 0;
     return d;
 }
 
@@ -1103,6 +1271,540 @@ static PyObject *k_eventid, *k_channel, *k_computer, *k_systemtime;
    _winfast.h); NULL where _winfast is not built (then only dicts are taken) */
 static const WfApi *wf;
 
+/* ------------------------------------------------------------------------------------------
+ * walk: a record's tape -> its Fields, as _winfast.record_fields_lazy makes them from the text.
+ *
+ * Why: on the benign day, scanning the text this module has just written cost ~19k
+ * instructions a record (strings checked byte by byte, every name hashed and compared, numbers
+ * parsed again), a third of the path. The writer knows where each key and value went and what
+ * it is: this walks those tokens through the same steps as the scan (parse_event, parse_system,
+ * json_system_element, parse_data in _winfast.c, in that order, with the same repeated-key rule)
+ * and builds the same entries: string values as spans of the same text, made when read.
+ *
+ * Where the scan would decline, or anything is unusual (an escape in a name, more keys in an
+ * object or nesting than it is sure of, a text that is neither ASCII, Latin-1 nor kept as
+ * UTF-8 by the str), walk declines (0) and the caller runs record_fields_lazy on the text: that
+ * scan, not this, decides those records. tests/collectors/windows/test_evtxevents.py checks
+ * that both give equal fields on every real and mutated record.
+ * ------------------------------------------------------------------------------------------ */
+#define W_ENTS 256       /* entries: _winfast's LZ_MAX (more, and the scan declines) */
+#define W_KEYS 120       /* keys in one object (the scan declines past 128) */
+#define W_DEPTH 32       /* nesting of skipped values (the scan declines past 64) */
+#define W_DATA_DEPTH 10  /* EventData / UserData levels: the scan's MAX_DATA_DEPTH */
+#define W_TMP 32         /* key objects made for one record alone (suffixed or substituted names) */
+enum { WK_ERR = -1, WK_DECLINE = 0, WK_OK = 1 };
+
+static PyObject *k_event, *k_system, *k_eventdata, *k_userdata, *k_attributes, *k_text, *k_data;
+
+typedef struct {
+    Dec *d;
+    const Tok *t;
+    int i, n;              /* next token, tokens */
+    const uint8_t *out;    /* the UTF-8 text written */
+    PyObject *attrs_by_element;
+    int latin1;            /* the str is 1-byte Latin-1 (not ASCII): spans move back */
+    int nent;
+    WfEnt ent[W_ENTS];
+    Py_hash_t hash[W_ENTS];
+    int16_t head[64], next[W_ENTS];
+    uint64_t bloom;
+    int ntmp;
+    PyObject *tmp[W_TMP];
+} W;
+
+typedef struct {
+    int n;
+    uint64_t mask;
+    PyObject *keys[W_KEYS];
+} WSeen;
+
+/* the str of UTF-8 text [s, s + n) (`high`: not ASCII), interned: every key object walk uses is,
+   so two keys are equal exactly when they are the same object */
+#define KC 4096        /* key cache slots: names repeat from chunk to chunk */
+#define KC_MAXLEN 64
+static struct { uint64_t h; PyObject *s; } kc[KC];
+
+static uint64_t key_hash(const uint8_t *s, size_t n) {
+    uint64_t a = 0, b = 0;
+    if (n >= 8) {
+        memcpy(&a, s, 8);
+        memcpy(&b, s + n - 8, 8);
+    } else if (n >= 4) {
+        uint32_t x, y;
+        memcpy(&x, s, 4);
+        memcpy(&y, s + n - 4, 4);
+        a = (uint64_t)x | ((uint64_t)y << 32);
+    } else {
+        for (size_t i = 0; i < n; i++) a = (a << 8) | s[i];
+    }
+    uint64_t h = (a * 0x9E3779B97F4A7C15ULL) ^ (b * 0xC2B2AE3D27D4EB4FULL) ^ (uint64_t)n;
+    return h ^ (h >> 31);
+}
+
+static PyObject *interned(const uint8_t *s, size_t n, int high) {
+    size_t slot = 0;
+    uint64_t h = 0;
+    if (!high && n <= KC_MAXLEN) {  /* (a short ASCII name: the cache, its str interned) */
+        h = key_hash(s, n);
+        slot = (size_t)(h ^ (h >> 29)) & (KC - 1);
+        PyObject *c = kc[slot].s;
+        if (c != NULL && kc[slot].h == h && (size_t)PyUnicode_GET_LENGTH(c) == n
+            && memcmp(PyUnicode_DATA(c), s, n) == 0)
+            return Py_NewRef(c);
+    }
+    PyObject *u;
+    if (!high) {
+        u = PyUnicode_New((Py_ssize_t)n, 127);
+        if (u) memcpy(PyUnicode_DATA(u), s, n);
+    } else {
+        u = PyUnicode_DecodeUTF8((const char *)s, (Py_ssize_t)n, "strict");
+    }
+    if (u == NULL) return NULL;
+    PyUnicode_InternInPlace(&u);
+    if (!high && n <= KC_MAXLEN) {
+        Py_XSETREF(kc[slot].s, Py_NewRef(u));
+        kc[slot].h = h;
+    }
+    return u;
+}
+
+static int keys_hold(Dec *d, int32_t what) {
+    if (d->nkheld == d->ckheld) {
+        int cap = d->ckheld ? d->ckheld * 2 : 256;
+        int32_t *k = PyMem_Realloc(d->kheld, (size_t)cap * sizeof(int32_t));
+        if (!k) return -1;
+        d->kheld = k;
+        d->ckheld = cap;
+    }
+    d->kheld[d->nkheld++] = what;
+    return 0;
+}
+
+/* drop the chunk's key objects (its slots and nodes mean other names in the next chunk) */
+static void keys_release(Dec *d) {
+    for (int i = 0; i < d->nkheld; i++) {
+        int32_t w = d->kheld[i];
+        if (w >= 0) Py_CLEAR(d->nobj[w]);
+        else Py_CLEAR(d->tobj[-1 - w]);
+    }
+    d->nkheld = 0;
+}
+
+/* The key object of a K_KEY token (borrowed), NULL with an error, or NULL without one: declined
+   (an escape in it: the scan declines those names). */
+static PyObject *w_key(W *w, const Tok *t) {
+    Dec *d = w->d;
+    if (t->flags & TF_ESC) return NULL;
+    switch (t->key) {
+    case KH_ATTRS: return k_attributes;
+    case KH_TEXT: return k_text;
+    case KH_DATA: return k_data;
+    default: break;
+    }
+    const uint8_t *s = w->out + t->off;
+    int high = (t->flags & TF_HIGH) != 0;
+    if (t->key >= 0) {  /* a name slot */
+        PyObject *k = d->nobj[t->key];
+        if (k == NULL) {
+            if ((k = interned(s, t->len, high)) == NULL) return NULL;
+            if (keys_hold(d, t->key) < 0) { Py_DECREF(k); PyErr_NoMemory(); return NULL; }
+            d->nobj[t->key] = k;
+        }
+        return k;
+    }
+    if (t->num) {  /* a Data's Name that is a text node of the template */
+        int32_t node = (int32_t)(t->num - 1);
+        if (node >= d->ctobj) {
+            int cap = d->ctobj ? d->ctobj : 1024;
+            while (cap <= node) cap *= 2;
+            PyObject **o = PyMem_Realloc(d->tobj, (size_t)cap * sizeof(PyObject *));
+            if (!o) { PyErr_NoMemory(); return NULL; }
+            memset(o + d->ctobj, 0, (size_t)(cap - d->ctobj) * sizeof(PyObject *));
+            d->tobj = o;
+            d->ctobj = cap;
+        }
+        PyObject *k = d->tobj[node];
+        if (k == NULL) {
+            if ((k = interned(s, t->len, high)) == NULL) return NULL;
+            if (keys_hold(d, -1 - node) < 0) { Py_DECREF(k); PyErr_NoMemory(); return NULL; }
+            d->tobj[node] = k;
+        }
+        return k;
+    }
+    if (w->ntmp == W_TMP) return NULL;
+    PyObject *k = interned(s, t->len, high);
+    if (k) w->tmp[w->ntmp++] = k;
+    return k;
+}
+
+/* The next token a key: its object (borrowed) in *k, checked not repeated in this object. */
+static int w_name(W *w, WSeen *seen, PyObject **k, const Tok **tok) {
+    if (w->i >= w->n || w->t[w->i].kind != K_KEY) return WK_DECLINE;
+    const Tok *t = &w->t[w->i++];
+    PyObject *key = w_key(w, t);
+    if (key == NULL) return PyErr_Occurred() ? WK_ERR : WK_DECLINE;
+    uint64_t bit = 1ULL << (((uintptr_t)key >> 4) & 63);
+    if (seen->mask & bit)
+        for (int j = 0; j < seen->n; j++)
+            if (seen->keys[j] == key) return WK_DECLINE;  /* the scan declines a repeated name */
+    if (seen->n == W_KEYS) return WK_DECLINE;
+    seen->mask |= bit;
+    seen->keys[seen->n++] = key;
+    *k = key;
+    *tok = t;
+    return WK_OK;
+}
+
+/* A scalar token: *v a new reference, or NULL with *lazy set and the span in *off, *len (a
+   string, made when read). WK_DECLINE at an object or array. */
+static int w_scalar(W *w, PyObject **v, int *lazy, uint32_t *off, uint32_t *len) {
+    *v = NULL;
+    *lazy = 0;
+    if (w->i >= w->n) return WK_DECLINE;
+    const Tok *t = &w->t[w->i];
+    switch (t->kind) {
+    case K_STR: {
+        uint32_t o = t->off, n = t->len;
+        if (w->latin1) {  /* the str's code units (each 2-byte UTF-8 sequence is one) */
+            o = (uint32_t)(t->num >> 32);
+            n = (uint32_t)t->num;
+        }
+        if (n > WF_LEN) return WK_DECLINE;
+        *lazy = 1;
+        *off = o;
+        *len = n | ((t->flags & TF_ESC) ? WF_ESC : 0) | ((t->flags & TF_HIGH) ? 0 : WF_ASCII);
+        break;
+    }
+    case K_NUM:
+        if (t->flags & TF_NEG)
+            *v = t->num == (uint64_t)INT64_MAX + 1 ? PyLong_FromLongLong(INT64_MIN)
+                                                   : PyLong_FromLongLong(-(long long)t->num);
+        else
+            *v = PyLong_FromUnsignedLongLong(t->num);
+        if (*v == NULL) return WK_ERR;
+        break;
+    case K_TRUE: *v = Py_NewRef(Py_True); break;
+    case K_FALSE: *v = Py_NewRef(Py_False); break;
+    case K_NULL: *v = Py_NewRef(Py_None); break;
+    default: return WK_DECLINE;
+    }
+    w->i++;
+    return WK_OK;
+}
+
+/* Past one value (an object or array with all it holds). */
+static int w_skip(W *w, int depth) {
+    if (w->i >= w->n) return WK_DECLINE;
+    const Tok *t = &w->t[w->i++];
+    if (t->kind != K_OBJ && t->kind != K_ARR) {
+        return t->kind == K_END || t->kind == K_AEND || t->kind == K_KEY ? WK_DECLINE : WK_OK;
+    }
+    if (depth > W_DEPTH) return WK_DECLINE;
+    uint8_t end = t->kind == K_OBJ ? K_END : K_AEND;
+    for (;;) {
+        if (w->i >= w->n) return WK_DECLINE;
+        uint8_t k = w->t[w->i].kind;
+        if (k == end) { w->i++; return WK_OK; }
+        if (end == K_END) {
+            if (k != K_KEY) return WK_DECLINE;
+            w->i++;
+        }
+        int r = w_skip(w, depth + 1);
+        if (r != WK_OK) return r;
+    }
+}
+
+/* out[k] = v (k a new reference; v one, or the span): as _winfast's set_item, a repeated key
+   keeps its first place and key object and takes the new value. */
+static int w_set(W *w, PyObject *k, PyObject *v, int lazy, uint32_t off, uint32_t len) {
+    Py_hash_t h = PyObject_Hash(k);
+    if (h == -1) goto err;
+    int i = w->nent;
+    unsigned b = (unsigned)((uint64_t)h & 63);
+    if (w->bloom & (1ULL << b)) {
+        for (int c = w->head[b]; c >= 0; c = w->next[c]) {
+            PyObject *key = WF_KEY(&w->ent[c]);
+            if (key == k) { i = c; break; }
+            if (w->hash[c] != h) continue;
+            int eq = PyObject_RichCompareBool(key, k, Py_EQ);
+            if (eq < 0) goto err;
+            if (eq) { i = c; break; }
+        }
+    }
+    WfEnt *e = &w->ent[i];
+    if (i < w->nent) {
+        Py_DECREF(k);
+        if (!(e->k & WF_LAZY)) Py_DECREF(e->u.v);
+    } else {
+        if (w->nent == W_ENTS) {
+            Py_DECREF(k);
+            Py_XDECREF(v);
+            return WK_DECLINE;
+        }
+        e->k = (uintptr_t)k;
+        w->hash[i] = h;
+        if (!(w->bloom & (1ULL << b))) w->head[b] = -1;
+        w->next[i] = w->head[b];
+        w->head[b] = (int16_t)i;
+        w->bloom |= 1ULL << b;
+        w->nent++;
+    }
+    if (lazy) {
+        e->k |= WF_LAZY;
+        e->u.s.off = off;
+        e->u.s.len = len;
+    } else {
+        e->k &= ~WF_LAZY;
+        e->u.v = v;
+    }
+    return WK_OK;
+err:
+    Py_DECREF(k);
+    Py_XDECREF(v);
+    return WK_ERR;
+}
+
+static int w_expect(W *w, uint8_t kind) {
+    if (w->i >= w->n || w->t[w->i].kind != kind) return WK_DECLINE;
+    w->i++;
+    return WK_OK;
+}
+
+#define WTRY(x) do { int r_ = (x); if (r_ != WK_OK) return r_; } while (0)
+
+/* json_system_element: a System child that is an object ({"#attributes": {...}, "#text": v}) */
+static int w_system_element(W *w, PyObject *key) {
+    PyObject *names = PyDict_GetItemWithError(w->attrs_by_element, key);
+    if (names == NULL && PyErr_Occurred()) return WK_ERR;
+    PyObject *text = NULL;
+    int tlazy = 0, have = 0, r = WK_OK;
+    uint32_t toff = 0, tlen = 0;
+    WSeen seen;
+    seen.n = 0;
+    seen.mask = 0;
+    WTRY(w_expect(w, K_OBJ));
+    for (;;) {
+        if (w->i < w->n && w->t[w->i].kind == K_END) { w->i++; break; }
+        PyObject *k;
+        const Tok *kt;
+        if ((r = w_name(w, &seen, &k, &kt)) != WK_OK) goto fail;
+        if (k == k_text) {
+            if ((r = w_scalar(w, &text, &tlazy, &toff, &tlen)) != WK_OK) goto fail;
+            have = 1;
+        } else if (k == k_attributes && names != NULL && PyDict_Check(names)
+                   && w->i < w->n && w->t[w->i].kind == K_OBJ) {
+            w->i++;
+            WSeen aseen;
+            aseen.n = 0;
+            aseen.mask = 0;
+            for (;;) {
+                if (w->i < w->n && w->t[w->i].kind == K_END) { w->i++; break; }
+                PyObject *ak;
+                const Tok *akt;
+                if ((r = w_name(w, &aseen, &ak, &akt)) != WK_OK) goto fail;
+                PyObject *name = PyDict_GetItemWithError(names, ak);
+                if (name == NULL) {
+                    if (PyErr_Occurred()) { r = WK_ERR; goto fail; }
+                    if ((r = w_skip(w, 3)) != WK_OK) goto fail;
+                    continue;
+                }
+                PyObject *av;
+                int alazy;
+                uint32_t aoff, alen;
+                if ((r = w_scalar(w, &av, &alazy, &aoff, &alen)) != WK_OK) goto fail;
+                if ((r = w_set(w, Py_NewRef(name), av, alazy, aoff, alen)) != WK_OK) goto fail;
+            }
+        } else {
+            if ((r = w_skip(w, 3)) != WK_OK) goto fail;
+        }
+    }
+    if (have) return w_set(w, Py_NewRef(key), text, tlazy, toff, tlen);
+    return WK_OK;
+fail:
+    Py_XDECREF(text);
+    return r;
+}
+
+static int w_system(W *w) {
+    WSeen seen;
+    seen.n = 0;
+    seen.mask = 0;
+    WTRY(w_expect(w, K_OBJ));
+    for (;;) {
+        if (w->i < w->n && w->t[w->i].kind == K_END) { w->i++; return WK_OK; }
+        PyObject *k;
+        const Tok *kt;
+        WTRY(w_name(w, &seen, &k, &kt));
+        if (w->i >= w->n) return WK_DECLINE;
+        uint8_t kind = w->t[w->i].kind;
+        if (kind == K_OBJ) {
+            WTRY(w_system_element(w, k));
+        } else if (kind == K_NULL) {
+            w->i++;
+        } else {
+            PyObject *v;
+            int lazy;
+            uint32_t off, len;
+            WTRY(w_scalar(w, &v, &lazy, &off, &len));
+            WTRY(w_set(w, Py_NewRef(k), v, lazy, off, len));
+        }
+    }
+}
+
+/* parse_data: EventData / UserData (or an element in them) into the flat fields */
+static int w_data(W *w, int depth) {
+    if (depth > W_DATA_DEPTH) return WK_DECLINE;
+    WSeen seen;
+    seen.n = 0;
+    seen.mask = 0;
+    WTRY(w_expect(w, K_OBJ));
+    for (;;) {
+        if (w->i < w->n && w->t[w->i].kind == K_END) { w->i++; return WK_OK; }
+        PyObject *k;
+        const Tok *kt;
+        WTRY(w_name(w, &seen, &k, &kt));
+        const uint8_t *s = w->out + kt->off;
+        if (kt->len > 0 && s[0] == '#') {
+            if (k != k_attributes) return WK_DECLINE;
+            WTRY(w_skip(w, depth + 1));
+            continue;
+        }
+        if (w->i >= w->n) return WK_DECLINE;
+        uint8_t kind = w->t[w->i].kind;
+        if (kind == K_OBJ) {
+            WTRY(w_data(w, depth + 1));
+            continue;
+        }
+        PyObject *v;
+        int lazy;
+        uint32_t off, len;
+        WTRY(w_scalar(w, &v, &lazy, &off, &len));  /* (an array declines) */
+        PyObject *key;
+        if (memchr(s, ' ', kt->len) == NULL) {
+            key = Py_NewRef(k);
+        } else {  /* Defender's "Threat Name": SigmaHQ's rules say ThreatName */
+            uint8_t stackbuf[256];
+            uint8_t *buf = kt->len <= sizeof stackbuf ? stackbuf : PyMem_Malloc(kt->len);
+            if (buf == NULL) { Py_XDECREF(v); PyErr_NoMemory(); return WK_ERR; }
+            size_t m = 0;
+            for (uint32_t i = 0; i < kt->len; i++) if (s[i] != ' ') buf[m++] = s[i];
+            key = (kt->flags & TF_HIGH) ? PyUnicode_DecodeUTF8((const char *)buf, (Py_ssize_t)m, "strict")
+                                        : PyUnicode_FromStringAndSize((const char *)buf, (Py_ssize_t)m);
+            if (buf != stackbuf) PyMem_Free(buf);
+            if (key == NULL) { Py_XDECREF(v); return WK_ERR; }
+        }
+        WTRY(w_set(w, key, v, lazy, off, len));
+    }
+}
+
+/* out.get("EventID") as the scan has it so far: an exact int, or WK_DECLINE */
+static int w_eventid_ok(W *w) {
+    for (int i = 0; i < w->nent; i++) {
+        PyObject *key = WF_KEY(&w->ent[i]);
+        if (key == k_eventid || (PyUnicode_CheckExact(key) && PyUnicode_Compare(key, k_eventid) == 0))
+            return !(w->ent[i].k & WF_LAZY) && PyLong_CheckExact(w->ent[i].u.v) ? WK_OK : WK_DECLINE;
+    }
+    return WK_DECLINE;
+}
+
+static int w_event(W *w) {
+    WSeen seen;
+    seen.n = 0;
+    seen.mask = 0;
+    int system = 0, eventdata = 0, userdata = 0;
+    WTRY(w_expect(w, K_OBJ));
+    for (;;) {
+        if (w->i < w->n && w->t[w->i].kind == K_END) { w->i++; break; }
+        PyObject *k;
+        const Tok *kt;
+        WTRY(w_name(w, &seen, &k, &kt));
+        if (k == k_system) {
+            if (eventdata || userdata) return WK_DECLINE;
+            WTRY(w_system(w));
+            system = 1;
+            WTRY(w_eventid_ok(w));
+        } else if (k == k_eventdata || k == k_userdata) {
+            int ud = k == k_userdata;
+            if (!system || (!ud && userdata)) return WK_DECLINE;
+            if (ud) userdata = 1; else eventdata = 1;
+            if (w->i < w->n && w->t[w->i].kind == K_NULL) w->i++;
+            else WTRY(w_data(w, 2));
+        } else {
+            WTRY(w_skip(w, 2));
+        }
+    }
+    return system ? WK_OK : WK_DECLINE;
+}
+
+static int w_record(W *w) {
+    WSeen seen;
+    seen.n = 0;
+    seen.mask = 0;
+    int event = 0;
+    WTRY(w_expect(w, K_OBJ));
+    for (;;) {
+        if (w->i < w->n && w->t[w->i].kind == K_END) { w->i++; break; }
+        PyObject *k;
+        const Tok *kt;
+        WTRY(w_name(w, &seen, &k, &kt));
+        if (k == k_event) {
+            WTRY(w_event(w));
+            event = 1;
+        } else {
+            WTRY(w_skip(w, 1));
+        }
+    }
+    return event && w->i == w->n ? WK_OK : WK_DECLINE;
+}
+
+/* The Fields of the record just written (its text `text`, made by out_str from d->out), a new
+   reference; NULL without an error where walk declines (the caller scans the text), NULL with
+   one on failure. */
+static unsigned long long walks, walk_declines;  /* (walk_counts(): tests and benches) */
+
+static PyObject *walk(Dec *d, PyObject *text, PyObject *attrs_by_element) {
+    static W w;  /* (the GIL guards it; 6 KB kept off the stack) */
+    static int busy;
+    if (busy || wf == NULL || wf->fields_new == NULL) return NULL;
+    const unsigned char *base;
+    w.latin1 = 0;
+    if (!d->out.high) {
+        base = PyUnicode_DATA(text);
+    } else if (PyUnicode_KIND(text) == PyUnicode_1BYTE_KIND) {
+        base = PyUnicode_1BYTE_DATA(text);
+        w.latin1 = 1;
+    } else {  /* as the scan reads it: the UTF-8 the str keeps, the bytes written here */
+        Py_ssize_t size;
+        if ((base = (const unsigned char *)PyUnicode_AsUTF8AndSize(text, &size)) == NULL) return NULL;
+        if ((size_t)size != d->out.n) return NULL;
+    }
+    busy = 1;
+    w.d = d;
+    w.t = d->tape;
+    w.i = 0;
+    w.n = d->ntape;
+    w.out = (const uint8_t *)d->out.p;
+    w.attrs_by_element = attrs_by_element;
+    w.nent = 0;
+    w.bloom = 0;
+    w.ntmp = 0;
+    PyObject *result = NULL;
+    int r = w_record(&w);
+    walks++;
+    if (r == WK_DECLINE) walk_declines++;
+    if (r == WK_OK) {
+        result = wf->fields_new(text, base, w.latin1, w.ent, w.nent, w.hash);
+        if (result != NULL) w.nent = 0;  /* the entries' references are the Fields' now */
+    }
+    for (int i = 0; i < w.nent; i++) {
+        Py_DECREF(WF_KEY(&w.ent[i]));
+        if (!(w.ent[i].k & WF_LAZY)) Py_DECREF(w.ent[i].u.v);
+    }
+    for (int i = 0; i < w.ntmp; i++) Py_DECREF(w.tmp[i]);
+    busy = 0;
+    return result;
+}
+
 /* event_layout(LogEvent): record its slots' offsets (TypeError if its layout is not the one
    this writes: then the caller keeps the Python path). */
 static PyObject *event_layout(PyObject *self, PyObject *arg) {
@@ -1132,7 +1834,9 @@ static PyObject *event_layout(PyObject *self, PyObject *arg) {
     }
     struct { PyObject **slot; const char *text; } names[] = {
         {&k_eventid, "EventID"}, {&k_channel, "Channel"}, {&k_computer, "Computer"},
-        {&k_systemtime, "SystemTime"},
+        {&k_systemtime, "SystemTime"}, {&k_event, "Event"}, {&k_system, "System"},
+        {&k_eventdata, "EventData"}, {&k_userdata, "UserData"}, {&k_attributes, "#attributes"},
+        {&k_text, "#text"}, {&k_data, "Data"},
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (*names[i].slot == NULL && (*names[i].slot = PyUnicode_InternFromString(names[i].text)) == NULL)
@@ -1155,15 +1859,18 @@ static inline PyObject *fget(PyObject *fields, int lazy, PyObject *key) {
     return lazy ? wf->get(fields, key) : PyDict_GetItemWithError(fields, key);
 }
 
-/* ctx: (record_fields, epoch, routes, product, parser, max_chars) with
+/* ctx: (record_fields, epoch, routes, product, parser, max_chars[, (record_fields, attrs_by_element)]) with
    record_fields(text) -> dict | Fields | None, epoch(text) -> float | None, routes: {channel: {EventID:
    (services, categories, aliases, route_key)}}. The event, or NULL with *slow = 1 (no error
    set) when Python must finish this record, or NULL with an error. */
-static PyObject *make_event(PyObject *raw, PyObject *const *ctx, PyObject *source, int *slow) {
+static PyObject *make_event(PyObject *raw, PyObject *const *ctx, PyObject *source, int *slow,
+                            PyObject *fields) {
     *slow = 1;
-    if (PyUnicode_GET_LENGTH(raw) > PyLong_AsSsize_t(ctx[5])) return NULL;
-    PyObject *fields = PyObject_Vectorcall(ctx[0], &raw, 1, NULL);
-    if (fields == NULL) { *slow = 0; return NULL; }
+    if (fields == NULL) {  /* (else walk's, a new reference, for a text within the limit) */
+        if (PyUnicode_GET_LENGTH(raw) > PyLong_AsSsize_t(ctx[5])) return NULL;
+        fields = PyObject_Vectorcall(ctx[0], &raw, 1, NULL);
+        if (fields == NULL) { *slow = 0; return NULL; }
+    }
     int lazy = wf != NULL && Py_IS_TYPE(fields, wf->type);
     if (!lazy && !PyDict_CheckExact(fields)) { Py_DECREF(fields); return NULL; }
     PyObject *ev = NULL, *when = NULL;
@@ -1255,7 +1962,7 @@ out:
 
 /* decode_chunk(chunk) -> list[str] | None; decode_events(ctx, source, chunk) -> (list, slow) |
    None, `slow` counting the list's str items (records Python finishes). */
-static PyObject *chunk_records(PyObject *arg, PyObject *const *ctx, PyObject *source) {
+static PyObject *chunk_records(PyObject *arg, PyObject *const *ctx, Py_ssize_t nctx, PyObject *source) {
     Py_buffer view;
     if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0) return NULL;
     PyObject *result = NULL;
@@ -1272,6 +1979,15 @@ static PyObject *chunk_records(PyObject *arg, PyObject *const *ctx, PyObject *so
         return PyErr_NoMemory();
     }
     d->c = c;
+    /* ctx's 7th item, (maker, attrs_by_element): `maker` is record_fields_lazy with those
+       attribute names; while it is ctx's record_fields, walk may make its Fields from the tape */
+    PyObject *direct = NULL;
+    if (ctx != NULL && nctx == 7 && wf != NULL && PyTuple_CheckExact(ctx[6]) && PyTuple_GET_SIZE(ctx[6]) == 2
+        && PyTuple_GET_ITEM(ctx[6], 0) == ctx[0] && PyDict_CheckExact(PyTuple_GET_ITEM(ctx[6], 1)))
+        direct = PyTuple_GET_ITEM(ctx[6], 1);
+    Py_ssize_t max_chars = ctx != NULL ? PyLong_AsSsize_t(ctx[5]) : 0;
+    if (max_chars == -1 && PyErr_Occurred()) goto done_early;
+    d->taping = direct != NULL;
     PyObject *list = PyList_New(0);
     if (!list) goto done;
     if (memcmp(c, "ElfChnk\0", 8) != 0) goto decline;
@@ -1292,7 +2008,12 @@ static PyObject *chunk_records(PyObject *arg, PyObject *const *ctx, PyObject *so
         if (!s) goto fail;
         if (ctx != NULL) {
             int slow;
-            PyObject *ev = make_event(s, ctx, source, &slow);
+            PyObject *fields = NULL;
+            if (direct != NULL && PyUnicode_GET_LENGTH(s) <= max_chars) {
+                fields = walk(d, s, direct);
+                if (fields == NULL && PyErr_Occurred()) { Py_DECREF(s); goto fail; }
+            }
+            PyObject *ev = make_event(s, ctx, source, &slow, fields);
             if (ev != NULL) {
                 Py_SETREF(s, ev);
             } else if (!slow) {
@@ -1321,20 +2042,23 @@ decline:
 fail:
     Py_DECREF(list);
 done:
+    keys_release(d);
+done_early:
     dec_give(d);
     PyBuffer_Release(&view);
     return result;
 }
 
 static PyObject *decode_chunk(PyObject *self, PyObject *arg) {
-    return chunk_records(arg, NULL, NULL);
+    return chunk_records(arg, NULL, 0, NULL);
 }
 
 static PyObject *decode_events(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     /* (ctx, source, chunk): the per-file arguments first, so functools.partial binds them */
-    if (nargs != 3 || !PyTuple_CheckExact(args[0]) || PyTuple_GET_SIZE(args[0]) != 6
+    if (nargs != 3 || !PyTuple_CheckExact(args[0])
+        || (PyTuple_GET_SIZE(args[0]) != 6 && PyTuple_GET_SIZE(args[0]) != 7)
         || !PyUnicode_CheckExact(args[1])) {
-        PyErr_SetString(PyExc_TypeError, "decode_events(ctx: tuple of 6, source: str, chunk)");
+        PyErr_SetString(PyExc_TypeError, "decode_events(ctx: tuple of 6 or 7, source: str, chunk)");
         return NULL;
     }
     PyObject *const *ctx = &PyTuple_GET_ITEM(args[0], 0);
@@ -1342,10 +2066,17 @@ static PyObject *decode_events(PyObject *self, PyObject *const *args, Py_ssize_t
         PyErr_SetString(PyExc_TypeError, "decode_events: event_layout first; routes a dict, max_chars an int");
         return NULL;
     }
-    return chunk_records(args[2], ctx, args[1]);
+    return chunk_records(args[2], ctx, PyTuple_GET_SIZE(args[0]), args[1]);
+}
+
+static PyObject *walk_counts(PyObject *self, PyObject *unused) {
+    return Py_BuildValue("(KK)", walks, walk_declines);
 }
 
 static PyMethodDef methods[] = {
+    {"walk_counts", walk_counts, METH_NOARGS,
+     "walk_counts() -> (records walked, of which declined): decode_events' fields made from "
+     "the tape, or left to the scan of the text (tests, benches)."},
     {"decode_chunk", decode_chunk, METH_O,
      "decode_chunk(chunk) -> list[str] | None: each record's JSON text as evtx's records_json "
      "writes it, or None when the chunk holds anything this does not read exactly as evtx "

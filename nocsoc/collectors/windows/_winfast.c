@@ -1072,7 +1072,7 @@ static PyMethodDef methods[] = {
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_winfast", "EVTX record mapping in C.", -1,
                                     methods, NULL, NULL, NULL, NULL};
 
-static WfApi api = {&WfFields_Type, wf_fields_get, wf_fields_dict};
+static WfApi api = {&WfFields_Type, wf_fields_get, wf_fields_dict, wf_fields_new};
 
 PyMODINIT_FUNC PyInit__winfast(void) {
     struct { PyObject **slot; const char *text; } names[] = {

@@ -43,5 +43,7 @@ typedef struct {
     PyTypeObject *type;
     PyObject *(*get)(PyObject *f, PyObject *key);
     PyObject *(*dict)(PyObject *f);
+    PyObject *(*fields_new)(PyObject *text, const unsigned char *base, int latin1, const WfEnt *ents,
+                            int n, const Py_hash_t *hashes);
 } WfApi;
 #endif

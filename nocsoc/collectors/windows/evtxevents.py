@@ -12,7 +12,11 @@ declines, a Channel, Computer or SystemTime that is not a plain string in evtx's
 The events' fields are a `_winfast.Fields` (`record_fields_lazy`; nocsoc/collectors/windows/
 _winfields.c): equal to record_fields' dict for every reader, its string values made when first
 read (the engine reads ~6 of a record's ~28). A route with aliases gives its events the dict.
-`NOCSOC_EVTX_FIELDS=dict` makes every event's fields record_fields' dict (the reference).
+decode_events makes that Fields from what it noted while writing the text (its "tape": each
+key's and value's place and kind) rather than scan the text again: ~12k instructions a record
+less on the benign day; where that walk is unsure, the scan decides (_evtxfast.c, `walk`).
+`NOCSOC_EVTX_FIELDS=text` keeps the scan for every record, `NOCSOC_EVTX_FIELDS=dict` makes every
+event's fields record_fields' dict (the references).
 
 `ROUTES` holds only routes whose answer depends on nothing but (Channel, EventID) and which
 count nothing: a channel pySigma maps and an EventID it knows (`windows_event` counts the
@@ -27,7 +31,7 @@ import os
 from collections.abc import Callable, MutableMapping
 from typing import Any
 
-from nocsoc.collectors.windows.fields import record_fields, record_fields_lazy
+from nocsoc.collectors.windows.fields import _ATTRS_BY_ELEMENT, record_fields, record_fields_lazy
 from nocsoc.collectors.windows.report import MAX_EVENT_BYTES
 from nocsoc.detections.windows import CATEGORY_MAPS, CHANNEL_SERVICE, PRODUCT, classify
 from nocsoc.events import LogEvent
@@ -77,9 +81,20 @@ def _fields_maker() -> Callable[[str], Any]:
     return record_fields
 
 
+def _direct(maker: Callable[[str], Any]) -> tuple[Any, dict[str, dict[str, str]]] | None:
+    """(maker, the System attributes' names it maps) where `maker` is record_fields_lazy: then
+    decode_events makes the Fields from what it wrote (its tape, ~12k instructions a record
+    less) rather than scan the text again, for as long as ctx's maker is this one. None with
+    NOCSOC_EVTX_FIELDS=text (the scan of the text: the reference) or dict."""
+    if maker is record_fields_lazy and os.environ.get("NOCSOC_EVTX_FIELDS", "lazy") == "lazy":
+        return (maker, _ATTRS_BY_ELEMENT)
+    return None
+
+
 if _Fields is not None:  # it is one, for isinstance(x, Mapping) (not a dict: see _winfields.c)
     MutableMapping.register(_Fields)
-_CTX = (_fields_maker(), _epoch, ROUTES, PRODUCT, PARSER, MAX_EVENT_BYTES)
+_MAKER = _fields_maker()
+_CTX = (_MAKER, _epoch, ROUTES, PRODUCT, PARSER, MAX_EVENT_BYTES, _direct(_MAKER))
 _ON = _decode_events is not None and _layout_ok()
 
 

@@ -348,3 +348,85 @@ def test_lazy_fields_and_a_route_with_aliases(corpus: dict[str, list[Path]]) -> 
         assert [(k, type(v), v) for k, v in ev.fields.items()] == [(k, type(v), v) for k, v in want.items()]
         assert _state(ev)[2:] == _state(lazy_ev)[2:]  # host, time, logsource, ... the same
     assert with_image > 10
+
+
+# names rewritten in a chunk (its name table and its templates' text, same length in UTF-16):
+# Latin-1, beyond it (a 2-byte and a 4-byte str), a space (squeezed), a quote and a backslash
+# (escaped in the text: the scan declines such a name, so must the walk)
+_RENAMES = [("CommandLine", "CommandLinè"), ("ParentImage", "Parent Imag"), ("Company", "Compañí"),
+            ("Description", "Descripció\u1ec7"), ("Product", "Prod\U0001f600t"[:7]), ("Hashes", 'Ha"hes'),
+            ("TargetFilename", "Target\\ilename"), ("Computer", "Compu\u2713er")]
+# string values written over the start of UTF-16 values
+_TEXTS = ["café ®", "Nguyễn Văn An", "x\U0001f600y", 'a"b\\c', "tab\there\n", "\u00ff\u0100", "ascii only"]
+
+
+def _rewrite(chunk: bytes, rnd: random.Random, names: bool) -> bytes:
+    from tests.collectors.windows.test_evtxfast import _values
+
+    b = bytearray(chunk)
+    if names:
+        for old, new in rnd.sample(_RENAMES, 3):
+            o, n = old.encode("utf-16-le"), new.encode("utf-16-le")
+            if len(o) == len(n):
+                b = bytearray(bytes(b).replace(o, n))
+    for desc, at, size in _values(chunk):
+        if b[desc + 2] == 0x01 and rnd.random() < 0.3:
+            t = rnd.choice(_TEXTS).encode("utf-16-le")[:size]
+            b[at:at + len(t) - len(t) % 2] = t[:len(t) - len(t) % 2]
+    return bytes(b)
+
+
+def test_fields_from_the_tape_equal_the_scan_of_the_text(corpus: dict[str, list[Path]]) -> None:  # noqa: F811
+    """decode_events' Fields made from what it wrote (walk) read as record_fields' dict of the
+    record's text, and its events equal the ones made by scanning that text (ctx without the
+    7th item), on chunks whose names and values are rewritten to non-ASCII text (Latin-1, wider,
+    astral), escapes and spaces; the walk declines only what the scan declines or the names with
+    an escape, and then the scan makes the fields."""
+    assert evtxevents._CTX[6] is not None and evtxevents._CTX[6][0] is evtxevents._CTX[0]
+    rnd = random.Random(1515)
+    _one_chunk(corpus)
+    chunks = [c for _h, c in _chunks(corpus["day"][0])][:40]
+    walked, declined = fast.walk_counts()
+    scan_ctx = evtxevents._CTX[:6]
+    lazy = kinds = escaped = records = 0
+    for n in range(120):
+        chunk = _rewrite(rnd.choice(chunks), rnd, names=n % 2 == 0)
+        texts = fast.decode_chunk(chunk)
+        got = fast.decode_events(evtxevents._CTX, "evtx:t.evtx", chunk)
+        ref = fast.decode_events(scan_ctx, "evtx:t.evtx", chunk)
+        assert texts is not None and got is not None and ref is not None
+        assert got[1] == ref[1]
+        # the records whose walk must decline: a name written with an escape
+        escaped += sum(1 for t in texts if '"Ha\\"hes":' in t or '"Target\\\\ilename":' in t)
+        records += len(texts)
+        for item, other, text in zip(got[0], ref[0], texts, strict=True):
+            if type(item) is str:
+                assert item == other == text
+                continue
+            want = record_fields(text)
+            assert want is not None
+            if type(item.fields) is not dict:
+                assert_reads_equal(item.fields, want, full=lazy % 17 == 0)
+                lazy += 1
+            assert _state(item) == _state(other)
+            kinds |= 1 << {1: 0, 2: 1, 4: 2}[_kind(text)]
+    w, dcl = fast.walk_counts()
+    print(f"rewritten chunks: {lazy} events with Fields; walked {w - walked}, declined {dcl - declined}")
+    assert lazy > 3000 and kinds == 7  # 1-, 2- and 4-byte texts all met
+    assert w - walked == records and escaped > 100
+    assert dcl - declined == escaped
+
+
+def _kind(text: str) -> int:
+    m = max(map(ord, text))
+    return 1 if m < 256 else 2 if m < 65536 else 4
+
+
+def test_the_walk_declines_no_real_record(corpus: dict[str, list[Path]]) -> None:  # noqa: F811
+    """Every record of the three corpora has its Fields made from the tape (the scan of the
+    text runs for none)."""
+    for name in ("regression", "repacked", "day"):
+        walked, declined = fast.walk_counts()
+        n = sum(1 for p in corpus[name] for _e in read_evtx(p, InputReport(str(p)), threads=1))
+        w, d = fast.walk_counts()
+        assert d == declined and w - walked >= n - 100, name  # (the first of each route: Python)
