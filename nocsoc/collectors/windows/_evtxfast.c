@@ -112,7 +112,7 @@ typedef struct {
  * span of its text in the output. decode_events fills each record's Fields from it (walk(),
  * below) instead of scanning the text again (~19k instructions a record on the benign day). */
 enum { K_OBJ, K_END, K_ARR, K_AEND, K_KEY, K_STR, K_NUM, K_TRUE, K_FALSE, K_NULL };
-enum { TF_ESC = 1, TF_HIGH = 2, TF_NEG = 4 };
+enum { TF_ESC = 1, TF_HIGH = 2, TF_NEG = 4, TF_CONTENT = 8 /* a key whose text is a value's */ };
 /* K_KEY's `key`: the name's cache slot (the key is that name alone), else one of these */
 enum { KH_NONE = -1, KH_ATTRS = -2, KH_TEXT = -3, KH_DATA = -4 };
 typedef struct {
@@ -152,6 +152,8 @@ typedef struct {
     int ctobj;
     int32_t *kheld;   /* >= 0: a name slot; < 0: -1 - a text node */
     int nkheld, ckheld;
+    struct Plan *plans; /* walk's result per template and value types (see plan_find) */
+    int nplans;
 } Dec;
 
 static inline uint16_t u16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; } /* little-endian hosts */
@@ -1086,8 +1088,9 @@ static int body(Dec *d, int32_t el, int32_t ctx, int in_container, int depth) {
                 int32_t nk = d->nodes[a].kids;  /* the Name: a text node of the template, mostly */
                 TRY(quote_open(d, &q));
                 TRY(text_content(d, nk, r.ctx));
-                TRY(quote_close(d, &q, K_KEY, KH_NONE,
-                                d->nodes[nk].kind == N_TEXT && d->nodes[nk].next < 0 ? (uint64_t)nk + 1 : 0));
+                int text_node = nk >= 0 && d->nodes[nk].kind == N_TEXT && d->nodes[nk].next < 0;
+                TRY(quote_close(d, &q, K_KEY, KH_NONE, text_node ? (uint64_t)nk + 1 : 0));
+                if (!text_node && d->taping) d->tape[d->ntape - 1].flags |= TF_CONTENT;
                 PUTC(b, ':');
                 TRY(data_value(d, cn, r.ctx, depth));
             } else if (!positional_done && positional > 0) {
@@ -1202,6 +1205,7 @@ static void dec_free(Dec *d) {
     PyMem_Free(d->tape);
     PyMem_Free(d->tobj);
     PyMem_Free(d->kheld);
+    PyMem_Free(d->plans);
     PyMem_Free(d->nodes);
     PyMem_Free(d->names.p);
     PyMem_Free(d->ctx);
@@ -1304,6 +1308,8 @@ typedef struct {
     PyObject *attrs_by_element;
     int latin1;            /* the str is 1-byte Latin-1 (not ASCII): spans move back */
     int nent;
+    int lastsrc, content;  /* the token w_scalar read last; a key made of a value's text met */
+    int32_t src[W_ENTS];   /* each entry's value token */
     WfEnt ent[W_ENTS];
     Py_hash_t hash[W_ENTS];
     int16_t head[64], next[W_ENTS];
@@ -1381,7 +1387,10 @@ static int keys_hold(Dec *d, int32_t what) {
 }
 
 /* drop the chunk's key objects (its slots and nodes mean other names in the next chunk) */
+static void plans_release(Dec *d);
+
 static void keys_release(Dec *d) {
+    plans_release(d);
     for (int i = 0; i < d->nkheld; i++) {
         int32_t w = d->kheld[i];
         if (w >= 0) Py_CLEAR(d->nobj[w]);
@@ -1441,6 +1450,7 @@ static PyObject *w_key(W *w, const Tok *t) {
 static int w_name(W *w, WSeen *seen, PyObject **k, const Tok **tok) {
     if (w->i >= w->n || w->t[w->i].kind != K_KEY) return WK_DECLINE;
     const Tok *t = &w->t[w->i++];
+    if (t->flags & TF_CONTENT) w->content = 1;
     PyObject *key = w_key(w, t);
     if (key == NULL) return PyErr_Occurred() ? WK_ERR : WK_DECLINE;
     uint64_t bit = 1ULL << (((uintptr_t)key >> 4) & 63);
@@ -1462,6 +1472,7 @@ static int w_scalar(W *w, PyObject **v, int *lazy, uint32_t *off, uint32_t *len)
     *lazy = 0;
     if (w->i >= w->n) return WK_DECLINE;
     const Tok *t = &w->t[w->i];
+    w->lastsrc = w->i;
     switch (t->kind) {
     case K_STR: {
         uint32_t o = t->off, n = t->len;
@@ -1516,7 +1527,7 @@ static int w_skip(W *w, int depth) {
 
 /* out[k] = v (k a new reference; v one, or the span): as _winfast's set_item, a repeated key
    keeps its first place and key object and takes the new value. */
-static int w_set(W *w, PyObject *k, PyObject *v, int lazy, uint32_t off, uint32_t len) {
+static int w_set(W *w, PyObject *k, PyObject *v, int lazy, uint32_t off, uint32_t len, int src) {
     Py_hash_t h = PyObject_Hash(k);
     if (h == -1) goto err;
     int i = w->nent;
@@ -1557,6 +1568,7 @@ static int w_set(W *w, PyObject *k, PyObject *v, int lazy, uint32_t off, uint32_
         e->k &= ~WF_LAZY;
         e->u.v = v;
     }
+    w->src[i] = src;
     return WK_OK;
 err:
     Py_DECREF(k);
@@ -1577,7 +1589,7 @@ static int w_system_element(W *w, PyObject *key) {
     PyObject *names = PyDict_GetItemWithError(w->attrs_by_element, key);
     if (names == NULL && PyErr_Occurred()) return WK_ERR;
     PyObject *text = NULL;
-    int tlazy = 0, have = 0, r = WK_OK;
+    int tlazy = 0, have = 0, tsrc = 0, r = WK_OK;
     uint32_t toff = 0, tlen = 0;
     WSeen seen;
     seen.n = 0;
@@ -1590,6 +1602,7 @@ static int w_system_element(W *w, PyObject *key) {
         if ((r = w_name(w, &seen, &k, &kt)) != WK_OK) goto fail;
         if (k == k_text) {
             if ((r = w_scalar(w, &text, &tlazy, &toff, &tlen)) != WK_OK) goto fail;
+            tsrc = w->lastsrc;
             have = 1;
         } else if (k == k_attributes && names != NULL && PyDict_Check(names)
                    && w->i < w->n && w->t[w->i].kind == K_OBJ) {
@@ -1612,13 +1625,13 @@ static int w_system_element(W *w, PyObject *key) {
                 int alazy;
                 uint32_t aoff, alen;
                 if ((r = w_scalar(w, &av, &alazy, &aoff, &alen)) != WK_OK) goto fail;
-                if ((r = w_set(w, Py_NewRef(name), av, alazy, aoff, alen)) != WK_OK) goto fail;
+                if ((r = w_set(w, Py_NewRef(name), av, alazy, aoff, alen, w->lastsrc)) != WK_OK) goto fail;
             }
         } else {
             if ((r = w_skip(w, 3)) != WK_OK) goto fail;
         }
     }
-    if (have) return w_set(w, Py_NewRef(key), text, tlazy, toff, tlen);
+    if (have) return w_set(w, Py_NewRef(key), text, tlazy, toff, tlen, tsrc);
     return WK_OK;
 fail:
     Py_XDECREF(text);
@@ -1646,7 +1659,7 @@ static int w_system(W *w) {
             int lazy;
             uint32_t off, len;
             WTRY(w_scalar(w, &v, &lazy, &off, &len));
-            WTRY(w_set(w, Py_NewRef(k), v, lazy, off, len));
+            WTRY(w_set(w, Py_NewRef(k), v, lazy, off, len, w->lastsrc));
         }
     }
 }
@@ -1693,7 +1706,7 @@ static int w_data(W *w, int depth) {
             if (buf != stackbuf) PyMem_Free(buf);
             if (key == NULL) { Py_XDECREF(v); return WK_ERR; }
         }
-        WTRY(w_set(w, key, v, lazy, off, len));
+        WTRY(w_set(w, key, v, lazy, off, len, w->lastsrc));
     }
 }
 
@@ -1760,7 +1773,140 @@ static int w_record(W *w) {
 /* The Fields of the record just written (its text `text`, made by out_str from d->out), a new
    reference; NULL without an error where walk declines (the caller scans the text), NULL with
    one on failure. */
-static unsigned long long walks, walk_declines;  /* (walk_counts(): tests and benches) */
+static unsigned long long walks, walk_declines, planned;  /* (walk_counts(): tests, benches) */
+
+/* A plan: what walk did for one record of a template, kept for the chunk's other records of it
+ * whose substitution values have the same types and emptiness (`sig`, one byte a value) and
+ * whose nested instances (BinXml values) have the same templates and value counts (`shape`). Why: the writer's output, and so the tape's tokens and
+ * everything walk decides (which keys, in which order, which token each value is), depend on
+ * the template, those types and emptiness alone, as long as no key is a value's text; only the
+ * tokens' spans and numbers differ. So the entries are the plan's keys with the values of the
+ * tokens it names, read from this record's tape (a token of another kind: walk runs instead).
+ * Per chunk: its templates and names are the chunk's own. */
+typedef struct Plan {
+    int32_t root;
+    int ntape, n, nctx;
+    uint32_t nsig;
+    uint8_t *sig;
+    int32_t *shape;    /* each instance's template root and value count, in d->ctx's order */
+    PyObject **keys;   /* strong references */
+    Py_hash_t *hash;
+    int32_t *src;
+    uint8_t *kind;     /* the kind of src's token (K_FALSE noted as K_TRUE) */
+    void *block;       /* the one allocation holding the arrays */
+} Plan;
+#define PLANS 64
+
+static inline uint8_t val_sig(const Val *v) { return (uint8_t)(v->type | (v->empty ? 0x80 : 0)); }
+static inline uint8_t kind_class(uint8_t k) { return k == K_FALSE ? K_TRUE : k; }
+
+static void plans_release(Dec *d) {
+    for (int i = 0; i < d->nplans; i++) {
+        Plan *p = &d->plans[i];
+        for (int j = 0; j < p->n; j++) Py_DECREF(p->keys[j]);
+        PyMem_Free(p->block);
+    }
+    d->nplans = 0;
+}
+
+/* the plan for the record just written, or NULL */
+static Plan *plan_find(Dec *d) {
+    const Ctx *x = &d->ctx[0];
+    uint32_t nv = (uint32_t)d->nvals;
+    for (int i = 0; i < d->nplans; i++) {
+        Plan *p = &d->plans[i];
+        if (p->root != x->root || p->nsig != nv || p->ntape != d->ntape || p->nctx != d->nctx) continue;
+        int c = 1;
+        while (c < d->nctx && p->shape[2 * c] == d->ctx[c].root && p->shape[2 * c + 1] == (int32_t)d->ctx[c].count)
+            c++;
+        if (c < d->nctx) continue;
+        uint32_t k = 0;
+        while (k < nv && val_sig(&d->vals[k]) == p->sig[k]) k++;
+        if (k == nv) return p;
+    }
+    return NULL;
+}
+
+/* keep walk's result `w` for the template of the record just written (no error if it cannot) */
+static void plan_save(Dec *d, const W *w) {
+    if (w->content || d->nplans == PLANS || d->ctx[0].vals != 0) return;
+    if (d->plans == NULL && (d->plans = PyMem_Malloc(PLANS * sizeof(Plan))) == NULL) return;
+    const Ctx *x = &d->ctx[0];
+    int n = w->nent;
+    size_t nv = (size_t)d->nvals;
+    size_t size = (size_t)n * (sizeof(PyObject *) + sizeof(Py_hash_t) + sizeof(int32_t) + 1)
+                  + 2 * sizeof(int32_t) * (size_t)d->nctx + nv;
+    uint8_t *block = PyMem_Malloc(size);
+    if (block == NULL) return;
+    Plan *p = &d->plans[d->nplans++];
+    p->root = x->root;
+    p->ntape = d->ntape;
+    p->n = n;
+    p->nctx = d->nctx;
+    p->nsig = (uint32_t)nv;
+    /* (pointers first, then the 8-, 4- and 1-byte arrays: each aligned) */
+    p->keys = (PyObject **)(void *)block;
+    p->hash = (Py_hash_t *)(void *)(block + (size_t)n * sizeof(PyObject *));
+    p->src = (int32_t *)(void *)(block + (size_t)n * (sizeof(PyObject *) + sizeof(Py_hash_t)));
+    p->shape = p->src + n;
+    p->kind = (uint8_t *)(p->shape + 2 * d->nctx);
+    p->sig = p->kind + n;
+    p->block = block;
+    for (int c = 0; c < d->nctx; c++) {
+        p->shape[2 * c] = d->ctx[c].root;
+        p->shape[2 * c + 1] = (int32_t)d->ctx[c].count;
+    }
+    for (int j = 0; j < n; j++) {
+        p->keys[j] = Py_NewRef(WF_KEY(&w->ent[j]));
+        p->hash[j] = w->hash[j];
+        p->src[j] = w->src[j];
+        p->kind[j] = kind_class(d->tape[w->src[j]].kind);
+    }
+    for (size_t k = 0; k < nv; k++) p->sig[k] = val_sig(&d->vals[k]);
+}
+
+/* drop the entries made so far */
+static void w_undo(W *w) {
+    for (int i = 0; i < w->nent; i++) {
+        Py_DECREF(WF_KEY(&w->ent[i]));
+        if (!(w->ent[i].k & WF_LAZY)) Py_DECREF(w->ent[i].u.v);
+    }
+    w->nent = 0;
+}
+
+/* The plan's entries, with this record's values: WK_OK, WK_DECLINE (a token of another kind:
+   nothing kept), WK_ERR. */
+static int plan_apply(W *w, const Plan *p) {
+    for (int j = 0; j < p->n; j++) {
+        const Tok *t = &w->t[p->src[j]];
+        if (kind_class(t->kind) != p->kind[j]) goto undo;
+        WfEnt *e = &w->ent[j];
+        w->i = p->src[j];
+        PyObject *v;
+        int lazy;
+        uint32_t off, len;
+        int r = w_scalar(w, &v, &lazy, &off, &len);
+        if (r != WK_OK) {
+            w->nent = j;
+            return r == WK_ERR ? WK_ERR : (w_undo(w), WK_DECLINE);
+        }
+        e->k = (uintptr_t)Py_NewRef(p->keys[j]);
+        w->hash[j] = p->hash[j];
+        if (lazy) {
+            e->k |= WF_LAZY;
+            e->u.s.off = off;
+            e->u.s.len = len;
+        } else {
+            e->u.v = v;
+        }
+        w->nent = j + 1;
+    }
+    w->i = w->n;
+    return WK_OK;
+undo:
+    w_undo(w);
+    return WK_DECLINE;
+}
 
 static PyObject *walk(Dec *d, PyObject *text, PyObject *attrs_by_element) {
     static W w;  /* (the GIL guards it; 6 KB kept off the stack) */
@@ -1788,14 +1934,27 @@ static PyObject *walk(Dec *d, PyObject *text, PyObject *attrs_by_element) {
     w.nent = 0;
     w.bloom = 0;
     w.ntmp = 0;
+    w.content = 0;
     PyObject *result = NULL;
-    int r = w_record(&w);
+    int r = WK_DECLINE;
+    Plan *p = plan_find(d);
     walks++;
-    if (r == WK_DECLINE) walk_declines++;
+    if (p != NULL) {
+        r = plan_apply(&w, p);
+        if (r == WK_OK) planned++;
+    }
+    if (r != WK_OK) {
+        if (r == WK_ERR) goto out;
+        w.i = 0;
+        r = w_record(&w);
+        if (r == WK_DECLINE) walk_declines++;
+        if (r == WK_OK && p == NULL) plan_save(d, &w);
+    }
     if (r == WK_OK) {
         result = wf->fields_new(text, base, w.latin1, w.ent, w.nent, w.hash);
         if (result != NULL) w.nent = 0;  /* the entries' references are the Fields' now */
     }
+out:
     for (int i = 0; i < w.nent; i++) {
         Py_DECREF(WF_KEY(&w.ent[i]));
         if (!(w.ent[i].k & WF_LAZY)) Py_DECREF(w.ent[i].u.v);
@@ -2070,13 +2229,14 @@ static PyObject *decode_events(PyObject *self, PyObject *const *args, Py_ssize_t
 }
 
 static PyObject *walk_counts(PyObject *self, PyObject *unused) {
-    return Py_BuildValue("(KK)", walks, walk_declines);
+    return Py_BuildValue("(KKK)", walks, walk_declines, planned);
 }
 
 static PyMethodDef methods[] = {
     {"walk_counts", walk_counts, METH_NOARGS,
-     "walk_counts() -> (records walked, of which declined): decode_events' fields made from "
-     "the tape, or left to the scan of the text (tests, benches)."},
+     "walk_counts() -> (records walked, of which declined, of which by a plan): decode_events' "
+     "fields made from the tape, left to the scan of the text, or made by a template's plan "
+     "(tests, benches)."},
     {"decode_chunk", decode_chunk, METH_O,
      "decode_chunk(chunk) -> list[str] | None: each record's JSON text as evtx's records_json "
      "writes it, or None when the chunk holds anything this does not read exactly as evtx "

@@ -386,7 +386,7 @@ def test_fields_from_the_tape_equal_the_scan_of_the_text(corpus: dict[str, list[
     rnd = random.Random(1515)
     _one_chunk(corpus)
     chunks = [c for _h, c in _chunks(corpus["day"][0])][:40]
-    walked, declined = fast.walk_counts()
+    walked, declined, planned = fast.walk_counts()
     scan_ctx = evtxevents._CTX[:6]
     lazy = kinds = escaped = records = 0
     for n in range(120):
@@ -410,9 +410,11 @@ def test_fields_from_the_tape_equal_the_scan_of_the_text(corpus: dict[str, list[
                 lazy += 1
             assert _state(item) == _state(other)
             kinds |= 1 << {1: 0, 2: 1, 4: 2}[_kind(text)]
-    w, dcl = fast.walk_counts()
-    print(f"rewritten chunks: {lazy} events with Fields; walked {w - walked}, declined {dcl - declined}")
+    w, dcl, pl = fast.walk_counts()
+    print(f"rewritten chunks: {lazy} events with Fields; walked {w - walked}, declined {dcl - declined}, "
+          f"by a template's plan {pl - planned}")
     assert lazy > 3000 and kinds == 7  # 1-, 2- and 4-byte texts all met
+    assert pl - planned > 1000
     assert w - walked == records and escaped > 100
     assert dcl - declined == escaped
 
@@ -424,9 +426,12 @@ def _kind(text: str) -> int:
 
 def test_the_walk_declines_no_real_record(corpus: dict[str, list[Path]]) -> None:  # noqa: F811
     """Every record of the three corpora has its Fields made from the tape (the scan of the
-    text runs for none)."""
+    text runs for none); in the full chunks, most by their template's plan."""
     for name in ("regression", "repacked", "day"):
-        walked, declined = fast.walk_counts()
+        walked, declined, planned = fast.walk_counts()
         n = sum(1 for p in corpus[name] for _e in read_evtx(p, InputReport(str(p)), threads=1))
-        w, d = fast.walk_counts()
-        assert d == declined and w - walked >= n - 100, name  # (the first of each route: Python)
+        w, d, pl = fast.walk_counts()
+        assert d == declined and w - walked == n, name
+        print(f"{name}: {n} records walked, {pl - planned} by a plan")
+        if name == "day":
+            assert pl - planned > n // 2
