@@ -11,7 +11,9 @@
  * the same text nothing downstream changes, and the proof is a string comparison
  * (tests/collectors/windows/test_evtxfast.py, on every real record and on mutated chunks).
  * decode_events also notes, while writing, where each key and value went (the tape) and makes
- * the record's fields from that (walk), not from a second scan of the text (see Tok, walk).
+ * the record's fields from that (walk), not from a second scan of the text (see Tok, walk); a
+ * record shaped as one before it in the chunk gets that one's text with its own values in their
+ * places, and its fields from that one's walk (see Plan, Compiled).
  *
  * The Rust package stays the reference: decode_chunk returns None (the caller hands the chunk
  * to evtx) for anything it does not read exactly as evtx does, never a guess:
@@ -120,7 +122,19 @@ typedef struct {
     int32_t key;
     uint32_t off, len;    /* K_KEY, K_STR: the text between the quotes, in the output */
     uint64_t num;         /* K_NUM: the magnitude; K_KEY: 1 + the text node a Data's Name is, or 0 */
+    int32_t vop;          /* while recording (see Plan): K_STR, the last value written before its
+                             opening quote (-1: none); K_NUM, K_TRUE, K_FALSE: its own */
+    int32_t vop_end;      /* K_STR: the last value written before its closing quote */
 } Tok;
+
+/* A substitution value written while recording (see Plan): where its bytes went, the Buf's
+   `extra` before and after, which value, and whether value_number wrote it (a number or
+   true/false, not inside quotes). */
+typedef struct {
+    uint32_t start, end, extra0, extra1;
+    int32_t vidx;
+    uint8_t num;
+} VOp;
 
 typedef struct {
     const uint8_t *c;
@@ -154,6 +168,14 @@ typedef struct {
     int nkheld, ckheld;
     struct Plan *plans; /* walk's result per template and value types (see plan_find) */
     int nplans;
+    int recording;    /* value_text / value_number note each value they write in vops */
+    VOp *vops;
+    int nvops, cvops;
+    /* a replay's scratch (plan_replay, plan_entries): each op's shift of the text and of
+       `extra`, and its flags */
+    int64_t *rp_delta, *rp_dx;
+    uint8_t *rp_fl;
+    int rp_cap;
 } Dec;
 
 static inline uint16_t u16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; } /* little-endian hosts */
@@ -186,6 +208,7 @@ static inline __attribute__((always_inline)) int tape_push(Dec *d, uint8_t kind,
         d->ctape = cap;
     }
     Tok *t = &d->tape[d->ntape++];
+    t->vop = t->vop_end = d->nvops - 1;
     t->kind = kind;
     t->flags = flags;
     t->key = key;
@@ -745,8 +768,41 @@ static int write_systime(Buf *b, const uint8_t *p) {
     return write_time(b, y, mo, dd, h, mi, s, ms * 1000);
 }
 
+static int vop_begin(Dec *d, const Val *v, uint8_t num) {
+    if (d->nvops == d->cvops) {
+        int cap = d->cvops ? d->cvops * 2 : 64;
+        if (cap > 1 << 20) return -1;
+        VOp *o = PyMem_Realloc(d->vops, (size_t)cap * sizeof(VOp));
+        if (!o) return -1;
+        d->vops = o;
+        d->cvops = cap;
+    }
+    VOp *o = &d->vops[d->nvops++];
+    o->start = (uint32_t)d->out.n;
+    o->extra0 = (uint32_t)d->out.extra;
+    o->vidx = (int32_t)(v - d->vals);
+    o->num = num;
+    return 0;
+}
+
+static inline void vop_end(Dec *d) {
+    VOp *o = &d->vops[d->nvops - 1];
+    o->end = (uint32_t)d->out.n;
+    o->extra1 = (uint32_t)d->out.extra;
+}
+
+static int value_text_raw(Dec *d, const Val *v);
+
 /* A value's text (inside a JSON string). */
 static int value_text(Dec *d, const Val *v) {
+    if (!d->recording) return value_text_raw(d, v);
+    TRY(vop_begin(d, v, 0));
+    TRY(value_text_raw(d, v));
+    vop_end(d);
+    return 0;
+}
+
+static int value_text_raw(Dec *d, const Val *v) {
     Buf *b = &d->out;
     const uint8_t *p = d->c + v->off;
     static const char HEX[] = "0123456789ABCDEF";
@@ -827,48 +883,68 @@ static int value_text(Dec *d, const Val *v) {
 
 static int is_number_type(uint8_t t) { return (t >= 0x03 && t <= 0x0A) || t == 0x0D; }
 
+static int value_number_raw(Dec *d, const Val *v);
+
 static int value_number(Dec *d, const Val *v) {
+    if (!d->recording) return value_number_raw(d, v);
+    TRY(vop_begin(d, v, 1));
+    TRY(value_number_raw(d, v));
+    vop_end(d);
+    return 0;
+}
+
+/* a number value's magnitude and sign, as JSON writes it */
+static uint64_t number_of(const Dec *d, const Val *v, int *neg) {
+    const uint8_t *p = d->c + v->off;
+    int64_t x = 0;
+    uint64_t m = 0;
+    int sgn = 1;
+    switch (v->type) {
+    case 0x03: x = (int8_t)p[0]; break;
+    case 0x04: m = p[0]; sgn = 0; break;
+    case 0x05: x = (int16_t)u16(p); break;
+    case 0x06: m = u16(p); sgn = 0; break;
+    case 0x07: x = (int32_t)u32(p); break;
+    case 0x08: m = u32(p); sgn = 0; break;
+    case 0x09: x = (int64_t)u64(p); break;
+    default: m = u64(p); sgn = 0; break;  /* 0x0A */
+    }
+    *neg = sgn && x < 0;
+    if (sgn) m = *neg ? (uint64_t)0 - (uint64_t)x : (uint64_t)x;
+    return m;
+}
+
+static int value_number_raw(Dec *d, const Val *v) {
     Buf *b = &d->out;
     const uint8_t *p = d->c + v->off;
     if (v->type == 0x0D) {
         int t = u32(p) != 0;
+        size_t at = b->n;
         if (t) PUTS(b, "true"); else PUTS(b, "false");
-        TAP(d, t ? K_TRUE : K_FALSE, 0, 0, 0, 0, 0);
+        TAP(d, t ? K_TRUE : K_FALSE, 0, 0, at, b->n - at, 0);
         return 0;
     }
     if (d->taping) {
-        int64_t x = 0;
-        uint64_t m = 0;
-        int sgn = 1;
-        switch (v->type) {
-        case 0x03: x = (int8_t)p[0]; break;
-        case 0x04: m = p[0]; sgn = 0; break;
-        case 0x05: x = (int16_t)u16(p); break;
-        case 0x06: m = u16(p); sgn = 0; break;
-        case 0x07: x = (int32_t)u32(p); break;
-        case 0x08: m = u32(p); sgn = 0; break;
-        case 0x09: x = (int64_t)u64(p); break;
-        default: m = u64(p); sgn = 0; break;  /* 0x0A */
-        }
-        int neg = sgn && x < 0;
-        if (sgn) m = neg ? (uint64_t)0 - (uint64_t)x : (uint64_t)x;
+        int neg;
+        uint64_t m = number_of(d, v, &neg);
         size_t at = b->n;
-        TRY(value_text(d, v));
+        TRY(value_text_raw(d, v));
         TAP(d, K_NUM, neg ? TF_NEG : 0, 0, at, b->n - at, m);
         return 0;
     }
-    return value_text(d, v);
+    return value_text_raw(d, v);
 }
 
 /* A JSON string's quotes around what the caller writes between them, noted on the tape as
    `kind` (K_STR, or K_KEY with its `key` and `num`) with whether it holds an escape or a byte
    >= 0x80 (the record's own flags are kept aside meanwhile). */
-typedef struct { size_t start, extra; int high, esc; } Quote;
+typedef struct { size_t start, extra; int high, esc, vop; } Quote;
 
 static inline int quote_open(Dec *d, Quote *q) {
     PUTC(&d->out, '"');
     q->start = d->out.n;
     q->extra = d->out.extra;
+    q->vop = d->nvops - 1;
     q->high = d->out.high;
     q->esc = d->out.esc;
     d->out.high = d->out.esc = 0;
@@ -881,6 +957,7 @@ static inline int quote_close(Dec *d, const Quote *q, uint8_t kind, int32_t key,
     if (kind == K_STR)  /* num: the span in code points (where the str is 1-byte Latin-1) */
         num = ((uint64_t)(q->start - q->extra) << 32) | (uint64_t)(b->n - q->start - (b->extra - q->extra));
     TAP(d, kind, fl, key, q->start, b->n - q->start, num);
+    if (d->taping) d->tape[d->ntape - 1].vop = q->vop;
     b->high |= q->high;
     b->esc |= q->esc;
     PUTC(b, '"');
@@ -1165,19 +1242,27 @@ static int element_value(Dec *d, int32_t el, int32_t ctx, int container, int dep
 }
 
 /* One record's binary XML [p, end) -> its JSON in d->out. */
-static int record(Dec *d, uint32_t p, uint32_t end) {
+/* One record's binary XML [p, end): its template instance (and nested ones) read into d->ctx
+   and d->vals; record_write then writes it. */
+static int record_read(Dec *d, uint32_t p, uint32_t end) {
     const uint8_t *c = d->c;
     d->nctx = 0;
     d->nvals = 0;
+    if (p + 4 > end || c[p] != 0x0F) return -1;
+    p += 4;
+    int ci = instance(d, &p, end, 0);
+    if (ci < 0 || p >= end || c[p] != 0x00) return -1;
+    return 0;
+}
+
+static int record_write(Dec *d) {
     d->out.n = 0;
     d->out.high = 0;
     d->out.esc = 0;
     d->out.extra = 0;
     d->ntape = 0;
-    if (p + 4 > end || c[p] != 0x0F) return -1;
-    p += 4;
-    int ci = instance(d, &p, end, 0);
-    if (ci < 0 || p >= end || c[p] != 0x00) return -1;
+    d->nvops = 0;
+    int ci = 0;
     int32_t root = d->ctx[ci].root;
     Buf *b = &d->out;
     PUTC(b, '{');
@@ -1188,6 +1273,8 @@ static int record(Dec *d, uint32_t p, uint32_t end) {
     TAP(d, K_END, 0, 0, 0, 0, 0);
     return 0;
 }
+
+
 
 static PyObject *out_str(const Buf *b) {
     if (!b->high) {
@@ -1206,6 +1293,10 @@ static void dec_free(Dec *d) {
     PyMem_Free(d->tobj);
     PyMem_Free(d->kheld);
     PyMem_Free(d->plans);
+    PyMem_Free(d->vops);
+    PyMem_Free(d->rp_delta);
+    PyMem_Free(d->rp_dx);
+    PyMem_Free(d->rp_fl);
     PyMem_Free(d->nodes);
     PyMem_Free(d->names.p);
     PyMem_Free(d->ctx);
@@ -1773,7 +1864,7 @@ static int w_record(W *w) {
 /* The Fields of the record just written (its text `text`, made by out_str from d->out), a new
    reference; NULL without an error where walk declines (the caller scans the text), NULL with
    one on failure. */
-static unsigned long long walks, walk_declines, planned;  /* (walk_counts(): tests, benches) */
+static unsigned long long walks, walk_declines, planned, replays;  /* (walk_counts(): tests, benches) */
 
 /* A plan: what walk did for one record of a template, kept for the chunk's other records of it
  * whose substitution values have the same types and emptiness (`sig`, one byte a value) and
@@ -1794,7 +1885,32 @@ typedef struct Plan {
     int32_t *src;
     uint8_t *kind;     /* the kind of src's token (K_FALSE noted as K_TRUE) */
     void *block;       /* the one allocation holding the arrays */
+    struct Compiled *text;  /* a record's text, to replay (NULL: not made) */
+    int tried;         /* plan_compile ran (text NULL: it could not) */
 } Plan;
+
+/* How an entry's value is found in a replayed text: K_NULL (None); K_NUM (the number or bool
+   of op `op`); K_STR: the span [s, e) of the recorded text, moved by the values written before
+   each end (ks, ke: the last op ending at or before it, -1 none), with `extra` xs, xe there in
+   the recorded text and what its literal part holds (an escape, a byte >= 0x80). */
+typedef struct {
+    uint8_t kind, lesc, lhigh;
+    int32_t op, ks, ke;
+    uint32_t s, e, xs, xe;
+} PEnt;
+
+/* A plan's record text as literal bytes between its values: a like record's text is the same
+ * bytes with its own values written in their places (the writer's every other byte depends on
+ * what plan_find compares alone: see Plan). Replaying it skips the writer's walk of the
+ * template tree, and the tape and walk after it. */
+typedef struct Compiled {
+    int nops;
+    VOp *ops;
+    uint8_t *lit;
+    uint32_t nlit;
+    int lit_high;
+    PEnt *pe;
+} Compiled;
 #define PLANS 64
 
 static inline uint8_t val_sig(const Val *v) { return (uint8_t)(v->type | (v->empty ? 0x80 : 0)); }
@@ -1805,6 +1921,7 @@ static void plans_release(Dec *d) {
         Plan *p = &d->plans[i];
         for (int j = 0; j < p->n; j++) Py_DECREF(p->keys[j]);
         PyMem_Free(p->block);
+        PyMem_Free(p->text);  /* (one block) */
     }
     d->nplans = 0;
 }
@@ -1815,7 +1932,7 @@ static Plan *plan_find(Dec *d) {
     uint32_t nv = (uint32_t)d->nvals;
     for (int i = 0; i < d->nplans; i++) {
         Plan *p = &d->plans[i];
-        if (p->root != x->root || p->nsig != nv || p->ntape != d->ntape || p->nctx != d->nctx) continue;
+        if (p->root != x->root || p->nsig != nv || p->nctx != d->nctx) continue;
         int c = 1;
         while (c < d->nctx && p->shape[2 * c] == d->ctx[c].root && p->shape[2 * c + 1] == (int32_t)d->ctx[c].count)
             c++;
@@ -1828,6 +1945,8 @@ static Plan *plan_find(Dec *d) {
 }
 
 /* keep walk's result `w` for the template of the record just written (no error if it cannot) */
+static void plan_compile(Dec *d, Plan *p);
+
 static void plan_save(Dec *d, const W *w) {
     if (w->content || d->nplans == PLANS || d->ctx[0].vals != 0) return;
     if (d->plans == NULL && (d->plans = PyMem_Malloc(PLANS * sizeof(Plan))) == NULL) return;
@@ -1852,6 +1971,8 @@ static void plan_save(Dec *d, const W *w) {
     p->kind = (uint8_t *)(p->shape + 2 * d->nctx);
     p->sig = p->kind + n;
     p->block = block;
+    p->text = NULL;
+    p->tried = 0;
     for (int c = 0; c < d->nctx; c++) {
         p->shape[2 * c] = d->ctx[c].root;
         p->shape[2 * c + 1] = (int32_t)d->ctx[c].count;
@@ -1863,6 +1984,123 @@ static void plan_save(Dec *d, const W *w) {
         p->kind[j] = kind_class(d->tape[w->src[j]].kind);
     }
     for (size_t k = 0; k < nv; k++) p->sig[k] = val_sig(&d->vals[k]);
+    if (d->recording) plan_compile(d, p);
+}
+
+static inline int cont_byte(uint8_t c) { return (c & 0xC0) == 0x80; }
+
+
+/* the plan's Compiled from the record just written (recorded), if every entry's value is found
+   as PEnt says (no error if not: the plan then works from the tape) */
+static void plan_compile(Dec *d, Plan *p) {
+    p->tried = 1;
+    int nops = d->nvops, n = p->n;
+    size_t nlit = d->out.n;
+    size_t size = sizeof(Compiled) + (size_t)nops * sizeof(VOp) + (size_t)n * sizeof(PEnt) + nlit;
+    uint8_t *block = PyMem_Malloc(size);
+    if (block == NULL) return;
+    Compiled *t = (Compiled *)(void *)block;
+    t->nops = nops;
+    t->ops = (VOp *)(void *)(block + sizeof(Compiled));
+    t->pe = (PEnt *)(void *)(block + sizeof(Compiled) + (size_t)nops * sizeof(VOp));
+    t->lit = block + sizeof(Compiled) + (size_t)nops * sizeof(VOp) + (size_t)n * sizeof(PEnt);
+    t->nlit = (uint32_t)nlit;
+    memcpy(t->ops, d->vops, (size_t)nops * sizeof(VOp));
+    memcpy(t->lit, d->out.p, nlit);
+    const uint8_t *o = t->lit;
+    /* the literal parts: a byte >= 0x80 in them */
+    int high = d->out.high;  /* (else no byte >= 0x80 anywhere: nothing to count) */
+    t->lit_high = 0;
+    uint32_t at = 0;
+    for (int k = 0; k <= nops; k++) {
+        uint32_t stop = k < nops ? t->ops[k].start : (uint32_t)nlit;
+        if (stop < at) goto fail;  /* (ops in order, none inside another) */
+        for (uint32_t i = at; high && i < stop; i++) t->lit_high |= o[i] >= 0x80;
+        if (k < nops) at = t->ops[k].end;
+    }
+    for (int j = 0; j < n; j++) {
+        const Tok *tk = &d->tape[p->src[j]];
+        PEnt *q = &t->pe[j];
+        memset(q, 0, sizeof *q);
+        q->kind = tk->kind == K_FALSE ? K_TRUE : tk->kind;
+        q->op = q->ks = q->ke = -1;
+        if (q->kind == K_NULL) continue;
+        if (q->kind == K_NUM || q->kind == K_TRUE) {
+            q->op = tk->vop;
+            if (q->op < 0 || q->op >= nops || t->ops[q->op].start != tk->off || !t->ops[q->op].num) goto fail;
+            q->kind = K_NUM;
+            continue;
+        }
+        if (q->kind != K_STR) goto fail;
+        q->s = tk->off;
+        q->e = tk->off + tk->len;
+        q->ks = tk->vop;
+        q->ke = tk->vop_end;
+        if (q->ks >= nops || q->ke >= nops || q->ks > q->ke || (q->ks >= 0 && t->ops[q->ks].end > q->s)
+            || (q->ke >= 0 && t->ops[q->ke].end > q->e) || (q->ke + 1 < nops && t->ops[q->ke + 1].start < q->e))
+            goto fail;
+        /* `extra` at s and e in the recorded text; the literal bytes of the span */
+        uint32_t from = q->ks >= 0 ? t->ops[q->ks].end : 0, x = q->ks >= 0 ? t->ops[q->ks].extra1 : 0;
+        for (uint32_t i = from; high && i < q->s; i++) x += cont_byte(o[i]);
+        q->xs = x;
+        from = q->ke >= 0 ? t->ops[q->ke].end : 0;
+        x = q->ke >= 0 ? t->ops[q->ke].extra1 : 0;
+        for (uint32_t i = from; high && i < q->e; i++) x += cont_byte(o[i]);
+        q->xe = x;
+        uint32_t i = q->s;
+        for (int k = q->ks + 1; k <= q->ke + 1 && i < q->e; k++) {
+            uint32_t stop = k <= q->ke ? t->ops[k].start : q->e;
+            for (; i < stop; i++) {
+                q->lhigh |= o[i] >= 0x80;
+                q->lesc |= o[i] == '\\';
+            }
+            if (k <= q->ke) i = t->ops[k].end;
+        }
+    }
+    p->text = t;
+    return;
+fail:
+    PyMem_Free(block);
+}
+
+/* The record's text from its plan's Compiled, with its own values (d->vals) in their places:
+   0, or -1 (a value this does not write: the chunk is declined, as the writer would). */
+static int plan_replay(Dec *d, const Compiled *t) {
+    if (t->nops > d->rp_cap) {
+        int cap = t->nops * 2;
+        int64_t *a = PyMem_Realloc(d->rp_delta, (size_t)cap * sizeof(int64_t));
+        if (a) d->rp_delta = a;
+        int64_t *x = PyMem_Realloc(d->rp_dx, (size_t)cap * sizeof(int64_t));
+        if (x) d->rp_dx = x;
+        uint8_t *f = PyMem_Realloc(d->rp_fl, (size_t)cap);
+        if (f) d->rp_fl = f;
+        if (!a || !x || !f) return -1;
+        d->rp_cap = cap;
+    }
+    Buf *b = &d->out;
+    b->n = 0;
+    b->extra = 0;
+    int taping = d->taping, high = t->lit_high;
+    d->taping = 0;
+    uint32_t pos = 0, rx = 0;
+    for (int k = 0; k < t->nops; k++) {
+        const VOp *op = &t->ops[k];
+        PUT(b, t->lit + pos, op->start - pos);
+        b->extra += op->extra0 - rx;
+        b->high = b->esc = 0;
+        const Val *v = &d->vals[op->vidx];
+        if ((op->num ? value_number_raw(d, v) : value_text_raw(d, v)) < 0) { d->taping = taping; return -1; }
+        d->rp_fl[k] = (uint8_t)((b->high ? TF_HIGH : 0) | (b->esc ? TF_ESC : 0));
+        high |= b->high;
+        d->rp_delta[k] = (int64_t)b->n - (int64_t)op->end;
+        d->rp_dx[k] = (int64_t)b->extra - (int64_t)op->extra1;
+        pos = op->end;
+        rx = op->extra1;
+    }
+    d->taping = taping;
+    PUT(b, t->lit + pos, t->nlit - pos);
+    b->high = high;
+    return 0;
 }
 
 /* drop the entries made so far */
@@ -1908,7 +2146,56 @@ undo:
     return WK_DECLINE;
 }
 
-static PyObject *walk(Dec *d, PyObject *text, PyObject *attrs_by_element) {
+/* The entries of a replayed record (plan_replay just wrote its text) into w: WK_OK or WK_ERR;
+   WK_DECLINE where a span is too long for a Fields (the scan then decides). */
+static int plan_entries(W *w, const Plan *p, const Compiled *t) {
+    Dec *d = w->d;
+    for (int j = 0; j < p->n; j++) {
+        const PEnt *q = &t->pe[j];
+        WfEnt *e = &w->ent[j];
+        PyObject *v = NULL;
+        if (q->kind == K_NULL) {
+            v = Py_NewRef(Py_None);
+        } else if (q->kind == K_NUM) {
+            const Val *val = &d->vals[t->ops[q->op].vidx];
+            if (val->type == 0x0D) {
+                v = Py_NewRef(u32(d->c + val->off) ? Py_True : Py_False);
+            } else {
+                int neg;
+                uint64_t m = number_of(d, val, &neg);
+                v = !neg ? PyLong_FromUnsignedLongLong(m)
+                    : m == (uint64_t)INT64_MAX + 1 ? PyLong_FromLongLong(INT64_MIN)
+                    : PyLong_FromLongLong(-(long long)m);
+                if (v == NULL) return WK_ERR;
+            }
+        } else {
+            int64_t ds = q->ks >= 0 ? d->rp_delta[q->ks] : 0, de = q->ke >= 0 ? d->rp_delta[q->ke] : 0;
+            int64_t start = (int64_t)q->s + ds, end = (int64_t)q->e + de;
+            uint8_t fl = (uint8_t)((q->lesc ? TF_ESC : 0) | (q->lhigh ? TF_HIGH : 0));
+            for (int k = q->ks + 1; k <= q->ke; k++) fl |= d->rp_fl[k];
+            if (w->latin1) {
+                start -= (int64_t)q->xs + (q->ks >= 0 ? d->rp_dx[q->ks] : 0);
+                end -= (int64_t)q->xe + (q->ke >= 0 ? d->rp_dx[q->ke] : 0);
+            }
+            if (end - start > (int64_t)WF_LEN) return WK_DECLINE;
+            e->k = (uintptr_t)Py_NewRef(p->keys[j]) | WF_LAZY;
+            e->u.s.off = (uint32_t)start;
+            e->u.s.len = (uint32_t)(end - start) | ((fl & TF_ESC) ? WF_ESC : 0) | ((fl & TF_HIGH) ? 0 : WF_ASCII);
+            w->hash[j] = p->hash[j];
+            w->nent = j + 1;
+            continue;
+        }
+        e->k = (uintptr_t)Py_NewRef(p->keys[j]);
+        e->u.v = v;
+        w->hash[j] = p->hash[j];
+        w->nent = j + 1;
+    }
+    return WK_OK;
+}
+
+/* `pl`: the plan plan_find gave for the record (before it was written), or NULL; `replayed`:
+   its text was replayed (plan_replay), not written with a tape. */
+static PyObject *walk(Dec *d, PyObject *text, PyObject *attrs_by_element, Plan *pl, int replayed) {
     static W w;  /* (the GIL guards it; 6 KB kept off the stack) */
     static int busy;
     if (busy || wf == NULL || wf->fields_new == NULL) return NULL;
@@ -1937,9 +2224,15 @@ static PyObject *walk(Dec *d, PyObject *text, PyObject *attrs_by_element) {
     w.content = 0;
     PyObject *result = NULL;
     int r = WK_DECLINE;
-    Plan *p = plan_find(d);
+    Plan *p = pl;
     walks++;
-    if (p != NULL) {
+    if (replayed) {
+        r = plan_entries(&w, p, p->text);
+        if (r == WK_OK) planned++, replays++;
+        if (r == WK_DECLINE) walk_declines++;
+        goto made;
+    }
+    if (p != NULL && p->ntape == d->ntape) {
         r = plan_apply(&w, p);
         if (r == WK_OK) planned++;
     }
@@ -1950,6 +2243,7 @@ static PyObject *walk(Dec *d, PyObject *text, PyObject *attrs_by_element) {
         if (r == WK_DECLINE) walk_declines++;
         if (r == WK_OK && p == NULL) plan_save(d, &w);
     }
+made:
     if (r == WK_OK) {
         result = wf->fields_new(text, base, w.latin1, w.ent, w.nent, w.hash);
         if (result != NULL) w.nent = 0;  /* the entries' references are the Fields' now */
@@ -2162,14 +2456,21 @@ static PyObject *chunk_records(PyObject *arg, PyObject *const *ctx, Py_ssize_t n
         uint64_t id = u64(c + p + 8);
         /* evtx converts the record's FILETIME: keep to the years it can write (to 9999) */
         if (u64(c + p + 16) / 10000000u > 11644473600u + 253402300799u) goto decline;
-        if (record(d, p + 24, p + size - 4) < 0) goto decline;
+        if (record_read(d, p + 24, p + size - 4) < 0) goto decline;
+        /* with the direct fields: a record like one met before in this chunk has that one's
+           text replayed with its own values; the others are written with a tape (and their
+           values noted, when no plan is known: the plan then keeps the text) */
+        Plan *pl = direct != NULL ? plan_find(d) : NULL;
+        int replayed = pl != NULL && pl->text != NULL;
+        d->recording = direct != NULL && pl == NULL;
+        if ((replayed ? plan_replay(d, pl->text) : record_write(d)) < 0) goto decline;
         PyObject *s = out_str(&d->out);
         if (!s) goto fail;
         if (ctx != NULL) {
             int slow;
             PyObject *fields = NULL;
             if (direct != NULL && PyUnicode_GET_LENGTH(s) <= max_chars) {
-                fields = walk(d, s, direct);
+                fields = walk(d, s, direct, pl, replayed);
                 if (fields == NULL && PyErr_Occurred()) { Py_DECREF(s); goto fail; }
             }
             PyObject *ev = make_event(s, ctx, source, &slow, fields);
@@ -2229,14 +2530,14 @@ static PyObject *decode_events(PyObject *self, PyObject *const *args, Py_ssize_t
 }
 
 static PyObject *walk_counts(PyObject *self, PyObject *unused) {
-    return Py_BuildValue("(KKK)", walks, walk_declines, planned);
+    return Py_BuildValue("(KKKK)", walks, walk_declines, planned, replays);
 }
 
 static PyMethodDef methods[] = {
     {"walk_counts", walk_counts, METH_NOARGS,
-     "walk_counts() -> (records walked, of which declined, of which by a plan): decode_events' "
-     "fields made from the tape, left to the scan of the text, or made by a template's plan "
-     "(tests, benches)."},
+     "walk_counts() -> (records walked, of which declined, by a plan, of those replayed): "
+     "decode_events' fields made from the tape, left to the scan of the text, made by a "
+     "template's plan, with the text replayed from it (tests, benches)."},
     {"decode_chunk", decode_chunk, METH_O,
      "decode_chunk(chunk) -> list[str] | None: each record's JSON text as evtx's records_json "
      "writes it, or None when the chunk holds anything this does not read exactly as evtx "
