@@ -222,13 +222,16 @@ static inline __attribute__((always_inline)) int tape_push(Dec *d, uint8_t kind,
 
 /* UTF-16LE units [p, p+units) -> UTF-8 into b, up to a NUL unit (evtx ends its strings there);
  * JSON-escaped when `json`. -1: an unpaired surrogate (declined) or no memory. */
-static int utf16_out(Buf *b, const uint8_t *p, uint32_t units, int json) {
-    if (grow(b, (size_t)units * 6) < 0) return -1;
+static int utf16_out(Buf *b, const uint8_t *p, uint32_t units, int json, const uint8_t *lim) {
+    if (grow(b, (size_t)units * 6 + 16) < 0) return -1;  /* (16: a whole 8-byte store at the end) */
     char *o = b->p + b->n;
     for (uint32_t i = 0; i < units; i++) {
 #if defined(__SSE2__)
-        /* eight plain ASCII units at a time (no escape, no NUL): the bulk of every record */
-        while (i + 8 <= units) {
+        /* eight units at a time while the 16 bytes are inside the chunk (`lim`): the plain ASCII
+           ones at their head (no escape, no NUL) are stored, the rest of the eight (past
+           `units`, or from the first other unit on) left to the code below; the bulk of every
+           record, and a value's last few units too */
+        while (p + 2 * i + 16 <= lim) {
             __m128i w = _mm_loadu_si128((const __m128i *)(const void *)(p + 2 * i));
             __m128i bad = _mm_cmpeq_epi16(_mm_and_si128(w, _mm_set1_epi16((short)0xFF80)), _mm_setzero_si128());
             bad = _mm_xor_si128(bad, _mm_set1_epi16(-1));                     /* a unit >= 0x80 */
@@ -236,11 +239,21 @@ static int utf16_out(Buf *b, const uint8_t *p, uint32_t units, int json) {
             if (json)
                 bad = _mm_or_si128(bad, _mm_or_si128(_mm_cmpeq_epi16(w, _mm_set1_epi16('"')),
                                                      _mm_cmpeq_epi16(w, _mm_set1_epi16('\\'))));
-            if (_mm_movemask_epi8(bad)) break;
+            uint32_t left = units - i;
+            unsigned m = (unsigned)_mm_movemask_epi8(bad) | (left < 8 ? 0xFFFFu << (2 * left) : 0u);
             _mm_storel_epi64((__m128i *)(void *)o, _mm_packus_epi16(w, w));
-            o += 8;
-            i += 8;
+            if (m == 0) {
+                o += 8;
+                i += 8;
+                if (i >= units) break;
+                continue;
+            }
+            uint32_t k = (uint32_t)__builtin_ctz(m) / 2;  /* the plain units before the first other */
+            o += k;
+            i += k;
+            break;
         }
+        if (i >= units) break;
 #endif
         /* four plain ASCII units at a time (no escape): the bulk of every record */
         while (i + 4 <= units) {
@@ -332,7 +345,7 @@ static int name_at(Dec *d, uint32_t off, uint32_t *end) {
     }
     size_t start = d->names.n, extra0 = d->names.extra;
     d->names.high = 0;
-    if (utf16_out(&d->names, s, units, 0) < 0) return -1;
+    if (utf16_out(&d->names, s, units, 0, d->c + CHUNK) < 0) return -1;
     d->nkey[h] = off + 1;
     d->nstart[h] = (uint32_t)start;
     d->nlen[h] = (uint32_t)(d->names.n - start);
@@ -808,7 +821,7 @@ static int value_text_raw(Dec *d, const Val *v) {
     static const char HEX[] = "0123456789ABCDEF";
     switch (v->type) {
     case 0x00: return 0;
-    case 0x01: return utf16_out(b, p, v->len, 1);
+    case 0x01: return utf16_out(b, p, v->len, 1, d->c + CHUNK);
     case 0x02:
         for (uint32_t i = 0; i < v->len; i++) {
             uint8_t ch = p[i];
@@ -974,7 +987,7 @@ static int text_content(Dec *d, int32_t first, int32_t ctx) {
     for (int32_t n = first; n >= 0; n = d->nodes[n].next) {
         resolve(d, n, ctx, &r);
         if (r.kind == R_TEXT) {
-            TRY(utf16_out(&d->out, d->c + d->nodes[n].off, d->nodes[n].len, 1));
+            TRY(utf16_out(&d->out, d->c + d->nodes[n].off, d->nodes[n].len, 1, d->c + CHUNK));
         } else if (r.kind == R_VAL) {
             TRY(value_text(d, r.v));
         }
