@@ -2000,7 +2000,28 @@ static void plan_save(Dec *d, const W *w) {
     if (d->recording) plan_compile(d, p);
 }
 
-static inline int cont_byte(uint8_t c) { return (c & 0xC0) == 0x80; }
+/* bytes of o[a, b) that are >= 0x80 (any_high) or UTF-8 continuation bytes (count_cont),
+   eight at a time */
+static int any_high(const uint8_t *o, uint32_t a, uint32_t b) {
+    uint64_t acc = 0, w;
+    for (; a + 8 <= b; a += 8) {
+        memcpy(&w, o + a, 8);
+        acc |= w;
+    }
+    for (; a < b; a++) acc |= o[a];
+    return (acc & 0x8080808080808080ull) != 0;
+}
+
+static uint32_t count_cont(const uint8_t *o, uint32_t a, uint32_t b) {
+    uint32_t n = 0;
+    uint64_t w;
+    for (; a + 8 <= b; a += 8) {
+        memcpy(&w, o + a, 8);
+        n += (uint32_t)__builtin_popcountll(w & ~(w << 1) & 0x8080808080808080ull);  /* 10xxxxxx */
+    }
+    for (; a < b; a++) n += (o[a] & 0xC0) == 0x80;
+    return n;
+}
 
 
 /* the plan's Compiled from the record just written (recorded), if every entry's value is found
@@ -2028,7 +2049,7 @@ static void plan_compile(Dec *d, Plan *p) {
     for (int k = 0; k <= nops; k++) {
         uint32_t stop = k < nops ? t->ops[k].start : (uint32_t)nlit;
         if (stop < at) goto fail;  /* (ops in order, none inside another) */
-        for (uint32_t i = at; high && i < stop; i++) t->lit_high |= o[i] >= 0x80;
+        if (high && at < stop) t->lit_high |= any_high(o, at, stop);
         if (k < nops) at = t->ops[k].end;
     }
     for (int j = 0; j < n; j++) {
@@ -2054,11 +2075,11 @@ static void plan_compile(Dec *d, Plan *p) {
             goto fail;
         /* `extra` at s and e in the recorded text; the literal bytes of the span */
         uint32_t from = q->ks >= 0 ? t->ops[q->ks].end : 0, x = q->ks >= 0 ? t->ops[q->ks].extra1 : 0;
-        for (uint32_t i = from; high && i < q->s; i++) x += cont_byte(o[i]);
+        if (high && from < q->s) x += count_cont(o, from, q->s);
         q->xs = x;
         from = q->ke >= 0 ? t->ops[q->ke].end : 0;
         x = q->ke >= 0 ? t->ops[q->ke].extra1 : 0;
-        for (uint32_t i = from; high && i < q->e; i++) x += cont_byte(o[i]);
+        if (high && from < q->e) x += count_cont(o, from, q->e);
         q->xe = x;
         uint32_t i = q->s;
         for (int k = q->ks + 1; k <= q->ke + 1 && i < q->e; k++) {
