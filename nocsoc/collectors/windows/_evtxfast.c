@@ -697,11 +697,27 @@ static int has_elem(const Dec *d, int32_t first, int32_t ctx) {
 }
 
 static int write_dec_u(Buf *b, uint64_t v) {
+    static const char pairs[201] =
+        "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+        "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+        "8081828384858687888990919293949596979899";
     char tmp[24];
-    int k = 0;
-    do { tmp[k++] = (char)('0' + v % 10); v /= 10; } while (v);
-    if (grow(b, (size_t)k) < 0) return -1;
-    while (k) b->p[b->n++] = tmp[--k];
+    int k = 24;  /* written from the end, two digits a step */
+    while (v >= 100) {
+        unsigned r = (unsigned)(v % 100);
+        v /= 100;
+        tmp[--k] = pairs[2 * r + 1];
+        tmp[--k] = pairs[2 * r];
+    }
+    if (v >= 10) {
+        tmp[--k] = pairs[2 * v + 1];
+        tmp[--k] = pairs[2 * v];
+    } else {
+        tmp[--k] = (char)('0' + v);
+    }
+    if (grow(b, (size_t)(24 - k)) < 0) return -1;
+    memcpy(b->p + b->n, tmp + k, (size_t)(24 - k));
+    b->n += (size_t)(24 - k);
     return 0;
 }
 
