@@ -12,8 +12,8 @@
  * (tests/collectors/windows/test_evtxfast.py, on every real record and on mutated chunks).
  * decode_events also notes, while writing, where each key and value went (the tape) and makes
  * the record's fields from that (walk), not from a second scan of the text (see Tok, walk); a
- * record shaped as one before it in the chunk gets that one's text with its own values in their
- * places, and its fields from that one's walk (see Plan, Compiled).
+ * record shaped as one met before (in any chunk: template ids) gets that one's text with its
+ * own values in their places, and its fields from that one's walk (see Plan, Compiled).
  *
  * The Rust package stays the reference: decode_chunk returns None (the caller hands the chunk
  * to evtx) for anything it does not read exactly as evtx does, never a guess:
@@ -90,6 +90,7 @@ typedef struct {
     int32_t attrs;     /* N_ELEM: first attribute */
     int32_t kids;      /* N_ELEM: first child; N_ATTR: first value node */
     int32_t next;      /* next sibling */
+    int32_t gid;       /* a template's root: its id in the process-wide registry (-1: none) */
 } TNode;
 
 /* a name's flags, for the element names evtx's JSON treats specially */
@@ -166,8 +167,6 @@ typedef struct {
     int ctobj;
     int32_t *kheld;   /* >= 0: a name slot; < 0: -1 - a text node */
     int nkheld, ckheld;
-    struct Plan *plans; /* walk's result per template and value types (see plan_find) */
-    int nplans;
     int recording;    /* value_text / value_number note each value they write in vops */
     VOp *vops;
     int nvops, cvops;
@@ -193,7 +192,7 @@ static int new_node(Dec *d) {
     }
     TNode *n = &d->nodes[d->nn];
     memset(n, 0, sizeof(*n));
-    n->attrs = n->kids = n->next = -1;
+    n->attrs = n->kids = n->next = n->gid = -1;
     return d->nn++;
 }
 
@@ -491,6 +490,89 @@ static int parse_element(Dec *d, uint32_t *pp, uint32_t end, int depth) {
     return el;
 }
 
+static uint64_t key_hash_any(const uint8_t *s, size_t n) {
+    uint64_t h = 0xcbf29ce484222325ULL, w;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        memcpy(&w, s + i, 8);
+        h = (h ^ w) * 0x100000001b3ULL;
+        h ^= h >> 29;
+    }
+    for (; i < n; i++) h = (h ^ s[i]) * 0x100000001b3ULL;
+    return h ^ (h >> 31) ^ n;
+}
+
+/* ---------- the process-wide template registry ----------
+ * A template's id by what the writer reads of it: its tree of elements, attributes, text and
+ * substitutions, each name by its text and each text by its UTF-16 units (not by the chunk
+ * offsets they sit at). Two chunks' templates with the same id are written alike, so a plan
+ * (see Plan) made in one chunk serves the like records of every later chunk. */
+#define GT 8192          /* registry slots; at most GT / 2 templates get an id */
+static struct { uint64_t h; uint8_t *ser; uint32_t n; } g_tmpl[GT];
+static int g_ntmpl;
+static Buf g_ser;        /* the serialization being made */
+
+static int ser_u32(Buf *b, uint32_t v) {
+    PUT(b, &v, 4);
+    return 0;
+}
+
+static int ser_nodes(const Dec *d, int32_t first, int depth);
+
+static int ser_node(const Dec *d, int32_t n, int depth) {
+    Buf *b = &g_ser;
+    const TNode *t = &d->nodes[n];
+    if (depth > MAX_DEPTH + 2) return -1;
+    PUTC(b, 'A' + t->kind);
+    switch (t->kind) {
+    case N_ELEM:
+    case N_ATTR:
+        TRY(ser_u32(b, d->nlen[t->name]));
+        PUT(b, d->names.p + d->nstart[t->name], d->nlen[t->name]);
+        if (t->kind == N_ELEM) {
+            TRY(ser_nodes(d, t->attrs, depth + 1));
+        }
+        return ser_nodes(d, t->kids, depth + 1);
+    case N_TEXT:
+        TRY(ser_u32(b, t->len));
+        PUT(b, d->c + t->off, 2 * (size_t)t->len);
+        return 0;
+    default:  /* N_SUBST */
+        PUTC(b, t->optional);
+        return ser_u32(b, t->idx);
+    }
+}
+
+static int ser_nodes(const Dec *d, int32_t first, int depth) {
+    Buf *b = &g_ser;
+    PUTC(b, '(');
+    for (int32_t n = first; n >= 0; n = d->nodes[n].next) TRY(ser_node(d, n, depth));
+    PUTC(b, ')');
+    return 0;
+}
+
+/* the id of the template whose root element is `root` (registered now if new), -1 if none */
+static int32_t template_gid(const Dec *d, int32_t root) {
+    g_ser.n = 0;
+    if (ser_node(d, root, 0) < 0) return -1;
+    uint64_t h = key_hash_any((const uint8_t *)g_ser.p, g_ser.n);
+    size_t slot = (size_t)(h ^ (h >> 29)) & (GT - 1);
+    for (int probes = 0; probes < GT; probes++, slot = (slot + 1) & (GT - 1)) {
+        if (g_tmpl[slot].ser == NULL) break;
+        if (g_tmpl[slot].h == h && g_tmpl[slot].n == g_ser.n && memcmp(g_tmpl[slot].ser, g_ser.p, g_ser.n) == 0)
+            return (int32_t)slot;
+    }
+    if (g_tmpl[slot].ser != NULL || g_ntmpl >= GT / 2) return -1;
+    uint8_t *copy = PyMem_Malloc(g_ser.n ? g_ser.n : 1);
+    if (copy == NULL) return -1;
+    memcpy(copy, g_ser.p, g_ser.n);
+    g_tmpl[slot].h = h;
+    g_tmpl[slot].ser = copy;
+    g_tmpl[slot].n = (uint32_t)g_ser.n;
+    g_ntmpl++;
+    return (int32_t)slot;
+}
+
 /* The template definition at `off` (next link, GUID, size, body) -> its root element node. */
 static int template_at(Dec *d, uint32_t off) {
     uint32_t h = (off * 2654435761u) % TCAP;
@@ -509,6 +591,7 @@ static int template_at(Dec *d, uint32_t off) {
     if (root < 0 || p >= end || d->c[p] != 0x00) return -1;
     d->tkey[h] = off + 1;
     d->tval[h] = root;
+    if (d->taping) d->nodes[root].gid = template_gid(d, root);
     return root;
 }
 
@@ -1321,7 +1404,6 @@ static void dec_free(Dec *d) {
     PyMem_Free(d->tape);
     PyMem_Free(d->tobj);
     PyMem_Free(d->kheld);
-    PyMem_Free(d->plans);
     PyMem_Free(d->vops);
     PyMem_Free(d->rp_delta);
     PyMem_Free(d->rp_dx);
@@ -1507,10 +1589,7 @@ static int keys_hold(Dec *d, int32_t what) {
 }
 
 /* drop the chunk's key objects (its slots and nodes mean other names in the next chunk) */
-static void plans_release(Dec *d);
-
 static void keys_release(Dec *d) {
-    plans_release(d);
     for (int i = 0; i < d->nkheld; i++) {
         int32_t w = d->kheld[i];
         if (w >= 0) Py_CLEAR(d->nobj[w]);
@@ -1895,14 +1974,16 @@ static int w_record(W *w) {
    one on failure. */
 static unsigned long long walks, walk_declines, planned, replays;  /* (walk_counts(): tests, benches) */
 
-/* A plan: what walk did for one record of a template, kept for the chunk's other records of it
- * whose substitution values have the same types and emptiness (`sig`, one byte a value) and
- * whose nested instances (BinXml values) have the same templates and value counts (`shape`). Why: the writer's output, and so the tape's tokens and
- * everything walk decides (which keys, in which order, which token each value is), depend on
- * the template, those types and emptiness alone, as long as no key is a value's text; only the
- * tokens' spans and numbers differ. So the entries are the plan's keys with the values of the
- * tokens it names, read from this record's tape (a token of another kind: walk runs instead).
- * Per chunk: its templates and names are the chunk's own. */
+/* A plan: what walk did for one record of a template, kept for the later records of it (in any
+ * chunk: templates are known by their id, see template_gid) whose substitution values have the
+ * same types and emptiness (`sig`, one byte a value) and whose nested instances (BinXml values)
+ * have the same templates and value counts (`shape`), read with the same attrs_by_element.
+ * Why: the writer's output, and so the tape's tokens and everything walk decides (which keys,
+ * in which order, which token each value is), depend on the template, those types and
+ * emptiness alone, as long as no key is a value's text; only the tokens' spans and numbers
+ * differ. So the entries are the plan's keys with the values of the tokens it names, read from
+ * this record's tape (a token of another kind: walk runs instead), or, once the plan keeps the
+ * text (Compiled), from the replayed text. */
 typedef struct Plan {
     int32_t root;
     int ntape, n, nctx;
@@ -1916,6 +1997,8 @@ typedef struct Plan {
     void *block;       /* the one allocation holding the arrays */
     struct Compiled *text;  /* a record's text, to replay (NULL: not made) */
     int tried;         /* plan_compile ran (text NULL: it could not) */
+    PyObject *attrs;   /* the attrs_by_element walk read (a strong reference) */
+    int32_t chain;     /* the next plan of its bucket (-1: none) */
 } Plan;
 
 /* How an entry's value is found in a replayed text: K_NULL (None); K_NUM (the number or bool
@@ -1940,30 +2023,57 @@ typedef struct Compiled {
     int lit_high;
     PEnt *pe;
 } Compiled;
-#define PLANS 64
+/* The plans, process-wide (a template's id is: see template_gid), found by (root template,
+   value count) through buckets; at most GPLANS, kept for the process's life (each holds its
+   text and keys: ~3 KB). */
+#define GPLANS 2048
+#define PBUCKETS 4096
+static Plan *g_plans;
+static int g_nplans;
+static int32_t g_phead[PBUCKETS];
+
+static inline size_t plan_bucket(int32_t gid, uint32_t nv) {
+    return ((size_t)(uint32_t)gid * 2654435761u ^ nv * 40503u) & (PBUCKETS - 1);
+}
 
 static inline uint8_t val_sig(const Val *v) { return (uint8_t)(v->type | (v->empty ? 0x80 : 0)); }
 static inline uint8_t kind_class(uint8_t k) { return k == K_FALSE ? K_TRUE : k; }
 
-static void plans_release(Dec *d) {
-    for (int i = 0; i < d->nplans; i++) {
-        Plan *p = &d->plans[i];
+/* Every plan and template id dropped, when either table is full, at a chunk's start when no
+   other chunk is being decoded (g_active: one decoding inside another's Python call still holds
+   its templates' ids): a long run meeting ever new shapes keeps making plans for the current
+   ones. */
+static int g_active;
+static void plans_flush(void) {
+    for (int i = 0; i < g_nplans; i++) {
+        Plan *p = &g_plans[i];
         for (int j = 0; j < p->n; j++) Py_DECREF(p->keys[j]);
+        Py_DECREF(p->attrs);
         PyMem_Free(p->block);
         PyMem_Free(p->text);  /* (one block) */
     }
-    d->nplans = 0;
+    g_nplans = 0;
+    for (int b = 0; b < PBUCKETS; b++) g_phead[b] = -1;
+    for (int t = 0; t < GT; t++) {
+        PyMem_Free(g_tmpl[t].ser);
+        g_tmpl[t].ser = NULL;
+    }
+    g_ntmpl = 0;
 }
 
-/* the plan for the record just written, or NULL */
-static Plan *plan_find(Dec *d) {
-    const Ctx *x = &d->ctx[0];
+/* the template id of instance c of the record just read (-1: none) */
+static inline int32_t ctx_gid(const Dec *d, int c) { return d->nodes[d->ctx[c].root].gid; }
+
+/* the plan for the record just read (its instances and values in d->ctx, d->vals), or NULL */
+static Plan *plan_find(Dec *d, PyObject *attrs) {
+    int32_t gid = ctx_gid(d, 0);
     uint32_t nv = (uint32_t)d->nvals;
-    for (int i = 0; i < d->nplans; i++) {
-        Plan *p = &d->plans[i];
-        if (p->root != x->root || p->nsig != nv || p->nctx != d->nctx) continue;
+    if (gid < 0) return NULL;
+    for (int32_t i = g_nplans ? g_phead[plan_bucket(gid, nv)] : -1; i >= 0; i = g_plans[i].chain) {
+        Plan *p = &g_plans[i];
+        if (p->root != gid || p->nsig != nv || p->nctx != d->nctx || p->attrs != attrs) continue;
         int c = 1;
-        while (c < d->nctx && p->shape[2 * c] == d->ctx[c].root && p->shape[2 * c + 1] == (int32_t)d->ctx[c].count)
+        while (c < d->nctx && p->shape[2 * c] == ctx_gid(d, c) && p->shape[2 * c + 1] == (int32_t)d->ctx[c].count)
             c++;
         if (c < d->nctx) continue;
         uint32_t k = 0;
@@ -1977,8 +2087,13 @@ static Plan *plan_find(Dec *d) {
 static void plan_compile(Dec *d, Plan *p);
 
 static void plan_save(Dec *d, const W *w) {
-    if (w->content || d->nplans == PLANS || d->ctx[0].vals != 0) return;
-    if (d->plans == NULL && (d->plans = PyMem_Malloc(PLANS * sizeof(Plan))) == NULL) return;
+    if (w->content || g_nplans == GPLANS || d->ctx[0].vals != 0 || ctx_gid(d, 0) < 0) return;
+    for (int c = 1; c < d->nctx; c++)
+        if (ctx_gid(d, c) < 0) return;
+    if (g_plans == NULL) {
+        if ((g_plans = PyMem_Malloc(GPLANS * sizeof(Plan))) == NULL) return;
+        for (int b = 0; b < PBUCKETS; b++) g_phead[b] = -1;
+    }
     const Ctx *x = &d->ctx[0];
     int n = w->nent;
     size_t nv = (size_t)d->nvals;
@@ -1986,8 +2101,9 @@ static void plan_save(Dec *d, const W *w) {
                   + 2 * sizeof(int32_t) * (size_t)d->nctx + nv;
     uint8_t *block = PyMem_Malloc(size);
     if (block == NULL) return;
-    Plan *p = &d->plans[d->nplans++];
-    p->root = x->root;
+    Plan *p = &g_plans[g_nplans];
+    p->root = ctx_gid(d, 0);
+    (void)x;
     p->ntape = d->ntape;
     p->n = n;
     p->nctx = d->nctx;
@@ -2002,8 +2118,12 @@ static void plan_save(Dec *d, const W *w) {
     p->block = block;
     p->text = NULL;
     p->tried = 0;
+    p->attrs = Py_NewRef(w->attrs_by_element);
+    size_t bucket = plan_bucket(p->root, p->nsig);
+    p->chain = g_phead[bucket];
+    g_phead[bucket] = (int32_t)g_nplans++;
     for (int c = 0; c < d->nctx; c++) {
-        p->shape[2 * c] = d->ctx[c].root;
+        p->shape[2 * c] = ctx_gid(d, c);
         p->shape[2 * c + 1] = (int32_t)d->ctx[c].count;
     }
     for (int j = 0; j < n; j++) {
@@ -2491,6 +2611,8 @@ static PyObject *chunk_records(PyObject *arg, PyObject *const *ctx, Py_ssize_t n
     Py_ssize_t max_chars = ctx != NULL ? PyLong_AsSsize_t(ctx[5]) : 0;
     if (max_chars == -1 && PyErr_Occurred()) goto done_early;
     d->taping = direct != NULL;
+    if (direct != NULL && g_active == 0 && (g_nplans >= GPLANS || g_ntmpl >= GT / 2)) plans_flush();
+    g_active++;
     PyObject *list = PyList_New(0);
     if (!list) goto done;
     if (memcmp(c, "ElfChnk\0", 8) != 0) goto decline;
@@ -2510,7 +2632,7 @@ static PyObject *chunk_records(PyObject *arg, PyObject *const *ctx, Py_ssize_t n
         /* with the direct fields: a record like one met before in this chunk has that one's
            text replayed with its own values; the others are written with a tape (and their
            values noted, when no plan is known: the plan then keeps the text) */
-        Plan *pl = direct != NULL ? plan_find(d) : NULL;
+        Plan *pl = direct != NULL ? plan_find(d, direct) : NULL;
         int replayed = pl != NULL && pl->text != NULL;
         d->recording = direct != NULL && pl == NULL;
         if ((replayed ? plan_replay(d, pl->text) : record_write(d)) < 0) goto decline;
@@ -2553,6 +2675,7 @@ fail:
     Py_DECREF(list);
 done:
     keys_release(d);
+    g_active--;
 done_early:
     dec_give(d);
     PyBuffer_Release(&view);
@@ -2583,7 +2706,15 @@ static PyObject *walk_counts(PyObject *self, PyObject *unused) {
     return Py_BuildValue("(KKKK)", walks, walk_declines, planned, replays);
 }
 
+static PyObject *forget_plans(PyObject *self, PyObject *unused) {
+    if (g_active == 0) plans_flush();
+    return Py_BuildValue("(ii)", g_nplans, g_ntmpl);
+}
+
 static PyMethodDef methods[] = {
+    {"forget_plans", forget_plans, METH_NOARGS,
+     "forget_plans() -> (plans, templates) left: drop every plan and template id (as when their "
+     "tables fill up), unless a chunk is being decoded (tests)."},
     {"walk_counts", walk_counts, METH_NOARGS,
      "walk_counts() -> (records walked, of which declined, by a plan, of those replayed): "
      "decode_events' fields made from the tape, left to the scan of the text, made by a "

@@ -430,10 +430,11 @@ def test_the_walk_declines_no_real_record(corpus: dict[str, list[Path]]) -> None
     text runs for none); in the full chunks, most by their template's plan, their text replayed
     from it (the events equal the reference's: test_every_event_equals_windows_events)."""
     for name in ("regression", "repacked", "day"):
+        assert fast.forget_plans() == (0, 0)  # (as when the tables fill up: made again)
         walked, declined, planned, replayed = fast.walk_counts()
         n = sum(1 for p in corpus[name] for _e in read_evtx(p, InputReport(str(p)), threads=1))
         w, d, pl, rp = fast.walk_counts()
         assert d == declined and w - walked == n, name
         print(f"{name}: {n} records walked, {pl - planned} by a plan, {rp - replayed} replayed")
-        if name == "day":
-            assert rp - replayed > n // 2
+        if name != "regression":  # (one record a chunk: but their templates repeat across files)
+            assert rp - replayed > n * 0.9
