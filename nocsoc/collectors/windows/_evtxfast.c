@@ -196,16 +196,23 @@ static int new_node(Dec *d) {
     return d->nn++;
 }
 
+/* `arr` (of `cap` items) grown to hold `need` items (doubling from `first`, at most 1 << 20);
+   returns -1 from the enclosing function if it cannot */
+#define ENSURE_CAP(arr, cap, need, first) do { \
+        if ((need) > (cap)) { \
+            int c_ = (cap) ? (cap) : (first); \
+            while (c_ < (need)) c_ *= 2; \
+            if (c_ > 1 << 20) return -1; \
+            void *p_ = PyMem_Realloc((arr), (size_t)c_ * sizeof *(arr)); \
+            if (!p_) return -1; \
+            (arr) = p_; \
+            (cap) = c_; \
+        } \
+    } while (0)
+
 static inline __attribute__((always_inline)) int tape_push(Dec *d, uint8_t kind, uint8_t flags, int32_t key,
                                                            size_t off, size_t len, uint64_t num) {
-    if (__builtin_expect(d->ntape == d->ctape, 0)) {
-        int cap = d->ctape ? d->ctape * 2 : 256;
-        if (cap > 1 << 20) return -1;
-        Tok *t = PyMem_Realloc(d->tape, (size_t)cap * sizeof(Tok));
-        if (!t) return -1;
-        d->tape = t;
-        d->ctape = cap;
-    }
+    if (__builtin_expect(d->ntape == d->ctape, 0)) ENSURE_CAP(d->tape, d->ctape, d->ntape + 1, 256);
     Tok *t = &d->tape[d->ntape++];
     t->vop = t->vop_end = d->nvops - 1;
     t->kind = kind;
@@ -881,14 +888,7 @@ static int write_systime(Buf *b, const uint8_t *p) {
 }
 
 static int vop_begin(Dec *d, const Val *v, uint8_t num) {
-    if (d->nvops == d->cvops) {
-        int cap = d->cvops ? d->cvops * 2 : 64;
-        if (cap > 1 << 20) return -1;
-        VOp *o = PyMem_Realloc(d->vops, (size_t)cap * sizeof(VOp));
-        if (!o) return -1;
-        d->vops = o;
-        d->cvops = cap;
-    }
+    ENSURE_CAP(d->vops, d->cvops, d->nvops + 1, 64);
     VOp *o = &d->vops[d->nvops++];
     o->start = (uint32_t)d->out.n;
     o->extra0 = (uint32_t)d->out.extra;
@@ -1577,13 +1577,7 @@ static PyObject *interned(const uint8_t *s, size_t n, int high) {
 }
 
 static int keys_hold(Dec *d, int32_t what) {
-    if (d->nkheld == d->ckheld) {
-        int cap = d->ckheld ? d->ckheld * 2 : 256;
-        int32_t *k = PyMem_Realloc(d->kheld, (size_t)cap * sizeof(int32_t));
-        if (!k) return -1;
-        d->kheld = k;
-        d->ckheld = cap;
-    }
+    ENSURE_CAP(d->kheld, d->ckheld, d->nkheld + 1, 256);
     d->kheld[d->nkheld++] = what;
     return 0;
 }
@@ -1783,6 +1777,23 @@ static int w_expect(W *w, uint8_t kind) {
 
 #define WTRY(x) do { int r_ = (x); if (r_ != WK_OK) return r_; } while (0)
 
+/* At an object: its '{' read, `seen` cleared for its names. */
+static int w_open(W *w, WSeen *seen) {
+    seen->n = 0;
+    seen->mask = 0;
+    return w_expect(w, K_OBJ);
+}
+
+/* The object's next name (*k, *kt; checked not repeated), or its end (*k NULL, '}' read). */
+static int w_next(W *w, WSeen *seen, PyObject **k, const Tok **kt) {
+    if (w->i < w->n && w->t[w->i].kind == K_END) {
+        w->i++;
+        *k = NULL;
+        return WK_OK;
+    }
+    return w_name(w, seen, k, kt);
+}
+
 /* json_system_element: a System child that is an object ({"#attributes": {...}, "#text": v}) */
 static int w_system_element(W *w, PyObject *key) {
     PyObject *names = PyDict_GetItemWithError(w->attrs_by_element, key);
@@ -1791,29 +1802,25 @@ static int w_system_element(W *w, PyObject *key) {
     int tlazy = 0, have = 0, tsrc = 0, r = WK_OK;
     uint32_t toff = 0, tlen = 0;
     WSeen seen;
-    seen.n = 0;
-    seen.mask = 0;
-    WTRY(w_expect(w, K_OBJ));
+    WTRY(w_open(w, &seen));
     for (;;) {
-        if (w->i < w->n && w->t[w->i].kind == K_END) { w->i++; break; }
         PyObject *k;
         const Tok *kt;
-        if ((r = w_name(w, &seen, &k, &kt)) != WK_OK) goto fail;
+        if ((r = w_next(w, &seen, &k, &kt)) != WK_OK) goto fail;
+        if (k == NULL) break;
         if (k == k_text) {
             if ((r = w_scalar(w, &text, &tlazy, &toff, &tlen)) != WK_OK) goto fail;
             tsrc = w->lastsrc;
             have = 1;
         } else if (k == k_attributes && names != NULL && PyDict_Check(names)
                    && w->i < w->n && w->t[w->i].kind == K_OBJ) {
-            w->i++;
             WSeen aseen;
-            aseen.n = 0;
-            aseen.mask = 0;
+            if ((r = w_open(w, &aseen)) != WK_OK) goto fail;
             for (;;) {
-                if (w->i < w->n && w->t[w->i].kind == K_END) { w->i++; break; }
                 PyObject *ak;
                 const Tok *akt;
-                if ((r = w_name(w, &aseen, &ak, &akt)) != WK_OK) goto fail;
+                if ((r = w_next(w, &aseen, &ak, &akt)) != WK_OK) goto fail;
+                if (ak == NULL) break;
                 PyObject *name = PyDict_GetItemWithError(names, ak);
                 if (name == NULL) {
                     if (PyErr_Occurred()) { r = WK_ERR; goto fail; }
@@ -1839,14 +1846,12 @@ fail:
 
 static int w_system(W *w) {
     WSeen seen;
-    seen.n = 0;
-    seen.mask = 0;
-    WTRY(w_expect(w, K_OBJ));
+    WTRY(w_open(w, &seen));
     for (;;) {
-        if (w->i < w->n && w->t[w->i].kind == K_END) { w->i++; return WK_OK; }
         PyObject *k;
         const Tok *kt;
-        WTRY(w_name(w, &seen, &k, &kt));
+        WTRY(w_next(w, &seen, &k, &kt));
+        if (k == NULL) return WK_OK;
         if (w->i >= w->n) return WK_DECLINE;
         uint8_t kind = w->t[w->i].kind;
         if (kind == K_OBJ) {
@@ -1867,14 +1872,12 @@ static int w_system(W *w) {
 static int w_data(W *w, int depth) {
     if (depth > W_DATA_DEPTH) return WK_DECLINE;
     WSeen seen;
-    seen.n = 0;
-    seen.mask = 0;
-    WTRY(w_expect(w, K_OBJ));
+    WTRY(w_open(w, &seen));
     for (;;) {
-        if (w->i < w->n && w->t[w->i].kind == K_END) { w->i++; return WK_OK; }
         PyObject *k;
         const Tok *kt;
-        WTRY(w_name(w, &seen, &k, &kt));
+        WTRY(w_next(w, &seen, &k, &kt));
+        if (k == NULL) return WK_OK;
         const uint8_t *s = w->out + kt->off;
         if (kt->len > 0 && s[0] == '#') {
             if (k != k_attributes) return WK_DECLINE;
@@ -1921,15 +1924,13 @@ static int w_eventid_ok(W *w) {
 
 static int w_event(W *w) {
     WSeen seen;
-    seen.n = 0;
-    seen.mask = 0;
     int system = 0, eventdata = 0, userdata = 0;
-    WTRY(w_expect(w, K_OBJ));
+    WTRY(w_open(w, &seen));
     for (;;) {
-        if (w->i < w->n && w->t[w->i].kind == K_END) { w->i++; break; }
         PyObject *k;
         const Tok *kt;
-        WTRY(w_name(w, &seen, &k, &kt));
+        WTRY(w_next(w, &seen, &k, &kt));
+        if (k == NULL) break;
         if (k == k_system) {
             if (eventdata || userdata) return WK_DECLINE;
             WTRY(w_system(w));
@@ -1950,15 +1951,13 @@ static int w_event(W *w) {
 
 static int w_record(W *w) {
     WSeen seen;
-    seen.n = 0;
-    seen.mask = 0;
     int event = 0;
-    WTRY(w_expect(w, K_OBJ));
+    WTRY(w_open(w, &seen));
     for (;;) {
-        if (w->i < w->n && w->t[w->i].kind == K_END) { w->i++; break; }
         PyObject *k;
         const Tok *kt;
-        WTRY(w_name(w, &seen, &k, &kt));
+        WTRY(w_next(w, &seen, &k, &kt));
+        if (k == NULL) break;
         if (k == k_event) {
             WTRY(w_event(w));
             event = 1;
