@@ -38,7 +38,7 @@ static const char *const EV_SLOTS[EV_N] = {"raw",    "fields", "host",   "time",
 
 /* file-line plans by first character */
 enum { PLAN_NONE, PLAN_ACCESS, PLAN_ACCESS_AFTER_PALOALTO, PLAN_AUDIT, PLAN_FORTIGATE, PLAN_AUDIT_THEN_FORTIGATE,
-       PLAN_CEF };
+       PLAN_CEF, PLAN_SOPHOS };
 
 #define RD_CACHE 256
 #define RD_MAX_TZ 16
@@ -68,6 +68,9 @@ typedef struct {
     PyObject *fg_outputs; /* fortigate's outputs (its file lines' plans), or NULL */
     PyObject *pa_outputs; /* paloalto's outputs (the CSV lines of PLAN_ACCESS_AFTER_PALOALTO), or NULL */
     PyObject *cp_outputs; /* checkpoint's outputs (PLAN_CEF), or NULL */
+    PyObject *so_outputs; /* sophos' outputs (PLAN_SOPHOS, and after FortiGate's refusal), or NULL */
+    unsigned char so_after[128]; /* per first character: sophos' parser comes right after FortiGate's */
+    int pa_json;          /* a `{` file line's first parser is paloalto's, its JSON twin on (json_event) */
     unsigned char plan[128], line_start[128], first[256], asa_first[256];
     /* per first character of a file line: the refusals (RF_*) of the parsers parse_line tries it
      * with before parse_syslog, for a Cisco line (0: Python reads such lines) */
@@ -638,6 +641,15 @@ static PyObject *rd_paloalto(Reader *r, PyObject *text, PyObject *source) {
     return got != NULL ? rd_fields_got(r, text, got, r->pa_outputs, source) : NULL;
 }
 
+/* parse_line's event for a file line whose parser, now, is sophos' (first, or after FortiGate's
+ * refusal) and that its twin reads (sophos_line: fields, services, categories), received now;
+ * None otherwise (its False: parse_sophos refuses, the general path goes on in Python) */
+static PyObject *rd_sophos(Reader *r, PyObject *text, PyObject *source) {
+    if (r->so_outputs == NULL) Py_RETURN_NONE;
+    PyObject *got = fw_sophos_line(NULL, text);
+    return got != NULL ? rd_fields_got(r, text, got, r->so_outputs, source) : NULL;
+}
+
 /* the event (received now, at the input's host) of a twin's reading `got` (consumed): (fields,
  * services, categories) with a logsource of `outputs`; None for anything else */
 static PyObject *rd_fields_got(Reader *r, PyObject *text, PyObject *got, PyObject *outputs, PyObject *source) {
@@ -791,7 +803,16 @@ static PyObject *reader_event(Reader *r, PyObject *const *args, Py_ssize_t nargs
     if (plan == PLAN_NONE || s[n - 1] == '\n' || s[n - 1] == '\r') Py_RETURN_NONE;
     if (plan == PLAN_AUDIT_THEN_FORTIGATE) /* parse_audit's first refusal: no `msg=audit(` */
         plan = has(s, n, "msg=audit(") ? PLAN_AUDIT : PLAN_FORTIGATE;
+    if (plan == PLAN_FORTIGATE && r->so_after[c] && r->fg_outputs != NULL) { /* FortiGate's, then sophos' */
+        PyObject *got = fw_fortigate_line(NULL, text);
+        if (got == Py_False) {
+            Py_DECREF(got);
+            return rd_sophos(r, text, source);
+        }
+        return got != NULL ? rd_fortigate_got(r, text, got, source) : NULL;
+    }
     if (plan == PLAN_FORTIGATE) return rd_fortigate(r, text, source);
+    if (plan == PLAN_SOPHOS) return rd_sophos(r, text, source);
     if (plan == PLAN_CEF) return rd_cef(r, text, s, n, source);
     if (plan == PLAN_ACCESS || plan == PLAN_ACCESS_AFTER_PALOALTO) {
         /* paloalto.parse_paloalto's first refusal: an access line starting with a digit */
@@ -826,6 +847,35 @@ static PyObject *reader_event(Reader *r, PyObject *const *args, Py_ssize_t nargs
     return ev;
 }
 
+/* Reader.json_event(text, obj, source) -> LogEvent | None: LineParser.events' one event for a file
+ * line `text` starting with `{` received now, `obj` being orjson.loads(text) (the object the
+ * reader decoded and hands on to the parsers, base.take_json), when the line's first parser is
+ * Palo Alto's (pa_json): parse_line's event of parse_paloalto's _json, whose reading of a
+ * document is paloalto_json's. Palo Alto's tests before it are repeated: the text is what
+ * str.strip() leaves (ASCII, no space or control character last) and holds `"LogType"` in its
+ * first 4000 characters. None for any other line, an object without LogType (the parsers after it
+ * decide) and a document paloalto_json leaves to Python. Why: the Python around this one C call
+ * (events, parse_line, parse_paloalto, _json, Parsed, the event) was ~3 us of a ~12 us line. */
+static PyObject *reader_json_event(Reader *r, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "Reader.json_event(text: str, obj: object, source: str)");
+        return NULL;
+    }
+    if (r->ev_type == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "Reader: not initialised");
+        return NULL;
+    }
+    PyObject *text = args[0], *obj = args[1], *source = args[2];
+    if (!r->pa_json || !PyUnicode_CheckExact(text) || !PyUnicode_IS_ASCII(text) || !PyDict_CheckExact(obj))
+        Py_RETURN_NONE;
+    const char *s = (const char *)PyUnicode_DATA(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    if (n < 2 || s[0] != '{' || (unsigned char)s[n - 1] <= ' ' || s[n - 1] == 0x7f) Py_RETURN_NONE;
+    if (!has(s, n < 4000 ? n : 4000, "\"LogType\"")) Py_RETURN_NONE;
+    PyObject *got = fw_paloalto_json(NULL, obj);
+    return got != NULL ? rd_fields_got(r, text, got, r->pa_outputs, source) : NULL;
+}
+
 static int reader_traverse(Reader *r, visitproc visit, void *arg) {
     Py_VISIT(r->ev_type);
     Py_VISIT(r->default_host);
@@ -850,6 +900,7 @@ static int reader_traverse(Reader *r, visitproc visit, void *arg) {
     Py_VISIT(r->asa_prefixes);
     Py_VISIT(r->asa_outputs);
     Py_VISIT(r->fg_outputs);
+    Py_VISIT(r->so_outputs);
     Py_VISIT(r->pa_outputs);
     Py_VISIT(r->cp_outputs);
     for (int k = 0; k < r->ntz; k++) Py_VISIT(r->tzs[k]);
@@ -880,6 +931,7 @@ static int reader_clear(Reader *r) {
     Py_CLEAR(r->asa_prefixes);
     Py_CLEAR(r->asa_outputs);
     Py_CLEAR(r->fg_outputs);
+    Py_CLEAR(r->so_outputs);
     Py_CLEAR(r->pa_outputs);
     Py_CLEAR(r->cp_outputs);
     for (int k = 0; k < r->ntz; k++) Py_CLEAR(r->tzs[k]);
@@ -912,23 +964,26 @@ static int reader_init(Reader *r, PyObject *args, PyObject *kw) {
     static char *names[] = {"event_type", "default_host", "tz", "programs", "outputs", "file_plans",
                             "file_outputs", "audit_state", "time_module", "minute_epochs", "year_span",
                             "cisco", "zone_of", "protos", "cisco_svc", "sys_aaa", "cisco_routes", "ahead",
-                            "prefixes", "asa", "fortigate", "cisco_starts", "fixed_tz", "paloalto", "checkpoint", NULL};
+                            "prefixes", "asa", "fortigate", "cisco_starts", "fixed_tz", "paloalto", "checkpoint",
+                            "paloalto_json", "sophos", "sophos_after", NULL};
     PyObject *ev_type, *default_host, *tz, *programs, *outputs, *plans, *file_outputs, *audit_state, *time_mod,
         *minute_epochs, *year_span, *zone_of, *protos, *cisco_svc, *sys_aaa, *cisco_routes, *ahead, *prefixes,
         *asa = Py_None, *fortigate = Py_None, *cisco_starts = NULL, *paloalto = Py_None,
                                         *checkpoint = Py_None;
-    int cisco, fixed_tz = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!UOO!O!O!O!OOOOpOO!O!OO!O!O!|OOO!pOO", names, &PyType_Type, &ev_type,
+    int cisco, fixed_tz = 0, pa_json = 0;
+    PyObject *sophos = Py_None, *sophos_after = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!UOO!O!O!O!OOOOpOO!O!OO!O!O!|OOO!pOOpOU", names, &PyType_Type, &ev_type,
                                      &default_host, &tz, &PyDict_Type, &programs, &PyTuple_Type, &outputs,
                                      &PyDict_Type, &plans, &PyTuple_Type, &file_outputs, &audit_state, &time_mod,
                                      &minute_epochs, &year_span, &cisco, &zone_of, &PyDict_Type, &protos,
                                      &PyDict_Type, &cisco_svc, &sys_aaa, &PyDict_Type, &cisco_routes, &PyTuple_Type,
                                      &ahead, &PyTuple_Type, &prefixes, &asa, &fortigate, &PyDict_Type, &cisco_starts,
-                                     &fixed_tz, &paloalto, &checkpoint))
+                                     &fixed_tz, &paloalto, &checkpoint, &pa_json, &sophos, &sophos_after))
         return -1;
     if ((fortigate != Py_None && !PyTuple_Check(fortigate)) || (paloalto != Py_None && !PyTuple_Check(paloalto)) ||
-        (checkpoint != Py_None && !PyTuple_Check(checkpoint))) {
-        PyErr_SetString(PyExc_TypeError, "Reader: fortigate, paloalto and checkpoint are tuples of outputs or None");
+        (checkpoint != Py_None && !PyTuple_Check(checkpoint)) || (sophos != Py_None && !PyTuple_Check(sophos))) {
+        PyErr_SetString(PyExc_TypeError,
+                        "Reader: fortigate, paloalto, checkpoint and sophos are tuples of outputs or None");
         return -1;
     }
     PyObject *asa_parts[4] = {NULL, NULL, NULL, NULL};
@@ -975,7 +1030,12 @@ static int reader_init(Reader *r, PyObject *args, PyObject *kw) {
         }
         Py_UCS4 ch = PyUnicode_READ_CHAR(key, 0);
         long p = PyLong_AsLong(value);
-        if (ch < 128) r->line_start[ch] = 1, r->plan[ch] = (unsigned char)(p >= 0 && p <= PLAN_CEF ? p : 0);
+        if (ch < 128) r->line_start[ch] = 1, r->plan[ch] = (unsigned char)(p >= 0 && p <= PLAN_SOPHOS ? p : 0);
+    }
+    memset(r->so_after, 0, sizeof r->so_after);
+    for (Py_ssize_t k = 0; sophos_after != NULL && k < PyUnicode_GET_LENGTH(sophos_after); k++) {
+        Py_UCS4 ch = PyUnicode_READ_CHAR(sophos_after, k);
+        if (ch < 128) r->so_after[ch] = 1;
     }
     memset(r->cisco_refuse, 0, sizeof r->cisco_refuse);
     pos = 0;
@@ -1015,9 +1075,11 @@ static int reader_init(Reader *r, PyObject *args, PyObject *kw) {
     r->fg_outputs = fortigate != Py_None ? Py_NewRef(fortigate) : NULL;
     r->pa_outputs = paloalto != Py_None ? Py_NewRef(paloalto) : NULL;
     r->cp_outputs = checkpoint != Py_None ? Py_NewRef(checkpoint) : NULL;
+    r->so_outputs = sophos != Py_None ? Py_NewRef(sophos) : NULL;
     r->zones = PyDict_New();
     if (r->zones == NULL) return -1;
     r->cisco = cisco, r->fixed_tz = fixed_tz;
+    r->pa_json = pa_json && r->pa_outputs != NULL;
     r->y_start = r->y_end = 0.0;
     r->year = 0;
     memset(r->cache, 0, sizeof r->cache);
@@ -1028,6 +1090,10 @@ static PyMethodDef reader_methods[] = {
     {"event", (PyCFunction)(void (*)(void))reader_event, METH_FASTCALL,
      "event(text, sender, source, network) -> LogEvent | None: the one event LineParser.events gives "
      "for a line received now, for the lines the C twins read; None: the Python path reads it."},
+    {"json_event", (PyCFunction)(void (*)(void))reader_json_event, METH_FASTCALL,
+     "json_event(text, obj, source) -> LogEvent | None: the event LineParser.events gives for a `{` "
+     "file line received now whose decoded object is obj, when Palo Alto's JSON twin reads it; None: "
+     "the Python path reads it."},
     {NULL, NULL, 0, NULL},
 };
 

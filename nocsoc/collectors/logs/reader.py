@@ -22,6 +22,10 @@ turns a C path off rather than making it wrong:
   when Palo Alto's first refusal does not apply;
 - a file line whose first character's parsers are Palo Alto's, FortiGate's and Check Point's, in
   this order (`CEF:0|...`), by their CEF twins, the header and extension split in C;
+- a file line whose first parser is Sophos' (`id="2002" ...`), or whose parser after FortiGate's
+  refusal is (`device="SFW" ...`, `timestamp=...`: fortigate_line's False), by Sophos' twin;
+- a `{` file line whose first parser is Palo Alto's (its JSON twin on) by `json_event`, given the
+  object the caller decoded, when Palo Alto's tests before the decoding pass (LineParser.events);
 - a header-less line starting with a cisco_asa tag (`%ASA-6-302013: ...`: parse_syslog keeps
   it whole as the body) is read in C only while cisco_asa's parse is parse_asa with its C twin
   on, and only when no parser ordered before it has a marker or prefix in the line;
@@ -44,6 +48,7 @@ from nocsoc.collectors.logs.parsers import (
     cisco_ios,
     fortigate,
     paloalto,
+    sophos,
     web,
 )
 from nocsoc.collectors.logs.parsers.registry import ParserSpec
@@ -63,7 +68,7 @@ _SLOTS = {"raw", "fields", "host", "time", "product", "services", "categories", 
           "route_key", "_low", "origin"}
 # _logfast_reader.c's file-line plans
 _PLAN_ACCESS, _PLAN_ACCESS_AFTER_PALOALTO, _PLAN_AUDIT = 1, 2, 3
-_PLAN_FORTIGATE, _PLAN_AUDIT_THEN_FORTIGATE, _PLAN_CEF = 4, 5, 6
+_PLAN_FORTIGATE, _PLAN_AUDIT_THEN_FORTIGATE, _PLAN_CEF, _PLAN_SOPHOS = 4, 5, 6, 7
 # the parsers of a first character whose CEF lines _PLAN_CEF reads (each one's CEF twin on)
 _CEF_PARSERS = (paloalto.parse_paloalto, fortigate.parse_fortigate, checkpoint.parse_checkpoint)
 
@@ -169,6 +174,10 @@ def make(lp: LineParser) -> Any:
     fg_spec: ParserSpec | None = None
     pa_spec: ParserSpec | None = None
     cp_spec: ParserSpec | None = None
+    pa_json = False
+    so_on = sophos._c_sophos is not None
+    so_spec: ParserSpec | None = None
+    so_after = ""  # first characters whose parser after FortiGate's is Sophos'
     for ch, entries in d.by_line_start.items():
         first, spec0, plan = entries[0][0], entries[0][2], 0
         if first is web.parse_access:
@@ -197,6 +206,14 @@ def make(lp: LineParser) -> Any:
                 plan = 0
             else:
                 access_out = _output(spec.name, web_ls)
+        if so_on and plan in (_PLAN_FORTIGATE, _PLAN_AUDIT_THEN_FORTIGATE):
+            k = 1 if plan == _PLAN_FORTIGATE else 2
+            if len(entries) > k and entries[k][0] is sophos.parse_sophos:
+                so_after, so_spec = so_after + ch, entries[k][2]
+        if so_on and plan == 0 and first is sophos.parse_sophos:
+            plan, so_spec = _PLAN_SOPHOS, spec0
+        if ch == "{" and entries[0][0] is paloalto.parse_paloalto and paloalto._c_paloalto_json is not None:
+            pa_json, pa_spec = True, spec0  # (json_event: a `{` line is never the plans' own)
         if plan == 0 and tuple(e[0] for e in entries) == _CEF_PARSERS and _cef_twins():
             plan = _PLAN_CEF
             pa_spec, fg_spec, cp_spec = (e[2] for e in entries)
@@ -204,6 +221,7 @@ def make(lp: LineParser) -> Any:
     fg_outputs = None if fg_spec is None else tuple(_output(fg_spec.name, ls) for ls in fg_spec.logsources)
     pa_outputs = None if pa_spec is None else tuple(_output(pa_spec.name, ls) for ls in pa_spec.logsources)
     cp_outputs = None if cp_spec is None else tuple(_output(cp_spec.name, ls) for ls in cp_spec.logsources)
+    so_outputs = None if so_spec is None else tuple(_output(so_spec.name, ls) for ls in so_spec.logsources)
     cisco = d.by_name.get("cisco")
     cisco_on = cisco is not None and cisco[0] is cisco_ios.parse_cisco and _cisco_ok()
     markers, prefixes = d.ahead("cisco") if cisco_on else ((), ())
@@ -220,4 +238,5 @@ def make(lp: LineParser) -> Any:
         cisco_svc=dict(cisco_ios._CISCO_SVC), sys_aaa=tuple(cisco_ios._SYS_AAA), cisco_routes=_cisco_routes(),
         ahead=tuple(w for w in markers if w), prefixes=tuple(w for w in prefixes if w), asa=_asa(d),
         fortigate=fg_outputs, cisco_starts=_cisco_starts(d) if cisco_on else {},
-        fixed_tz=isinstance(lp.tz, datetime.timezone), paloalto=pa_outputs, checkpoint=cp_outputs)
+        fixed_tz=isinstance(lp.tz, datetime.timezone), paloalto=pa_outputs, checkpoint=cp_outputs,
+        paloalto_json=pa_json, sophos=so_outputs, sophos_after=so_after)

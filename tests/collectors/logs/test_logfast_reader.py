@@ -15,6 +15,7 @@ reader directly)."""
 
 from __future__ import annotations
 
+import json
 import random
 from typing import Any
 from unittest import mock
@@ -492,6 +493,75 @@ def test_paloalto_csv_file_lines_read_the_same() -> None:
     read = LineParser(default_host="h").fast()
     assert read is not None
     assert sum(read(line, "", "file", False) is not None for line in samples) >= 40  # of 101
+
+
+def test_sophos_file_lines_read_the_same() -> None:
+    """Sophos' file lines (`id="2002" ...`: its parser first for `i`; `device="SFW" ...` and
+    `timestamp=...`: after FortiGate's refusal, and for `t` auditd's) read by its twin in the
+    reader, received now: the samples, the twin test's generated lines, FortiGate lines starting
+    with the same characters, their mix-ups and mutations, through events and parse_lines."""
+    rnd = random.Random(61)
+    samples = [m.strip() for m in tf._samples("sophos-firewall")]
+    lines = samples + [tf._so_line(rnd) for _ in range(cases(3_000))]
+    fg = [m.strip() for m in tf._samples("fortigate") if m.strip()[:1] in "dti"]
+    lines += fg + [f"date=2024-01-0{k} time=01:02:03 devname=x " + tf._so_line(rnd) for k in range(1, 9)]
+    lines += ['type=SYSCALL msg=audit(1.0:1): x=1 ' + tf._so_line(rnd) for _ in range(50)]
+    assert compare(lines) > cases(250)  # (`<30>` heads, undeclared log types: Python's)
+    compare_parse_lines(lines)
+    mutated = [tf.mutate(rnd, rnd.choice(lines)) for _ in range(cases(3_000))]
+    compare(mutated)
+    compare_parse_lines(mutated)
+    read = LineParser(default_host="h").fast()
+    assert read is not None
+    assert sum(read(m, "", "file", False) is not None for m in samples) >= 7  # of 11 (3 with a time prefix)
+
+
+def _json_near_miss(rnd: random.Random, line: str) -> str:
+    """A JSON line with what Palo Alto's tests before its twin look at changed: space or a control
+    character around it, `"LogType"` past its first 4000 characters, non-ASCII text, no LogType,
+    text that is no JSON (or JSON only json reads), an array."""
+    k = rnd.random()
+    if k < 0.2:
+        odd = rnd.choice([" ", "\t", "\x1c", "\x00", "\x7f", "\r\n", "\n"])
+        return odd + line if rnd.random() < 0.5 else line + odd
+    if k < 0.35:
+        return '{"Pad": "' + "x" * rnd.choice([3980, 3985, 3990, 4000, 5000]) + '", ' + line[1:]
+    if k < 0.5:
+        return line.replace('"', '"é', 1) if rnd.random() < 0.5 else line[:-1] + ', "Note": "\u1ec7"}'
+    if k < 0.6:
+        return line.replace('"LogType"', '"logtype"')
+    if k < 0.75:
+        return line[:-1] + rnd.choice([', "X": NaN}', ', "X": 1' + "0" * 30 + "}", ",}", "", '"}'])
+    if k < 0.85:
+        return "[" + line + "]"
+    return line.replace('"LogType"', '"LogType": 1, "LogType"', 1)
+
+
+def test_paloalto_json_file_lines_read_the_same() -> None:
+    """Palo Alto's JSON file lines (`{...}`: its parser first for `{`) read by Reader.json_event
+    with the object decoded once: the samples, the twin test's generated documents, their near
+    misses (see _json_near_miss) and mutations, through LineParser.events (which decodes) and
+    ruletest.parse_lines (which hands its object on), against the Python path."""
+    rnd = random.Random(59)
+    samples = [m for m in tf._samples("paloalto-ngfw") if m.lstrip().startswith("{")]
+    lines = samples + [m.strip() for m in samples] + [tf._pa_json_line(rnd) for _ in range(cases(2_000))]
+    near = [_json_near_miss(rnd, rnd.choice(lines)) for _ in range(cases(2_000))]
+    mutated = [tf.mutate(rnd, rnd.choice(lines)) for _ in range(cases(2_000))]
+    for batch in (lines, near, mutated):
+        compare(batch)
+        compare_parse_lines(batch)
+    lp = LineParser(default_host="h")
+    taken = sum(lp._json_fast(m.strip(), "file") is not None for m in samples)
+    # Reader.json_event repeats Palo Alto's tests itself, whoever calls it
+    doc = '{"LogType": "TRAFFIC", "Action": "deny"}'
+    read_json = lp._read_json
+    assert read_json is not None and read_json(doc, json.loads(doc), "file") is not None
+    padded = '{"Pad": "' + "x" * 4000 + '", ' + doc[1:]
+    for odd in (padded, " " + doc, doc + " ", doc + "\x00", doc[:-1] + ', "N": "\u00e9"}'):
+        assert read_json(odd, json.loads(doc), "file") is None, odd[-40:]  # (its document: read)
+    # every JSON sample (without its newline) in C but the 3 DNS ones, a log type whose logsource
+    # the spec does not declare (the reader builds only declared ones)
+    assert len(samples) == 42 and taken == 39
 
 
 CEF_HEADS = ["CEF:0|", "CEF: 0|", "CEF:0||", "CEF:10|", "CEF:  0|", "0|", "CEF:x|", "cef:0|", "CEF:0|a\\|b|"]
