@@ -375,8 +375,8 @@ static PyObject *cef_extension(PyObject *self, PyObject *arg) {
     return cef_ext_core((const char *)PyUnicode_DATA(arg), PyUnicode_GET_LENGTH(arg));
 }
 
-/* base.parse_cef's header for ASCII s[0:n] starting `CEF:`, an optional space, a digit and `|`
- * (where _CEF_START.search matches at once): the six fields (vendor, product, version,
+/* base.parse_cef's header for ASCII s[0:n] starting `CEF:`, an optional space, a digit and `|`,
+ * or a digit and `|` (where _CEF_START.search matches at once): the six fields (vendor, product, version,
  * signature, name, severity) and the extension's start, with `CEF:0||Vendor|...`'s empty field
  * dropped as there. 1, or 0 where the walk leaves the line to Python: another start, fewer than
  * six fields, or a `\` in the header (its escapes). */
@@ -385,8 +385,13 @@ typedef struct {
 } cef_t;
 
 static int cef_head(const char *s, Py_ssize_t n, cef_t *c) {
-    if (n < 6 || memcmp(s, "CEF:", 4) != 0) return 0;
-    Py_ssize_t pos = s[4] == ' ' ? 5 : 4;
+    Py_ssize_t pos;
+    if (n >= 6 && memcmp(s, "CEF:", 4) == 0)
+        pos = s[4] == ' ' ? 5 : 4;
+    else if (n >= 2 && s[0] >= '0' && s[0] <= '9' && s[1] == '|')
+        pos = 0; /* `0|Vendor|...`: no label (_CEF_START's search matches at once, without it) */
+    else
+        return 0;
     if (pos + 1 >= n || s[pos] < '0' || s[pos] > '9' || s[pos + 1] != '|') return 0;
     Py_ssize_t i = pos + 2;
     for (int k = 0; k < 6; k++) { /* msg[pos:].split("|", 6) */
@@ -1689,13 +1694,13 @@ static const body_fn BODY_FNS[] = {sshd_body, netfilter_body, filterlog_fields};
 
 /* syslog_line's reading: 1 when a twin reads the line (*hd, *body and *fields, a new reference,
  * set), 0 when Python reads it (None), 2 for a printable line without the common header (False),
- * -1 on an error (set). */
+ * 3 for a printable line with the common header (*hd set) whose body no twin reads (Python's
+ * dispatch does: None for syslog_line, the reader's rd_body), -1 on an error (set). */
 static int syslog_core(PyObject *line, PyObject *programs, hdr_t *hd, long *body, PyObject **fields) {
     if (!PyUnicode_IS_ASCII(line)) return 0;
     const char *s = (const char *)PyUnicode_DATA(line);
     Py_ssize_t n = PyUnicode_GET_LENGTH(line), pos = 0;
-    /* the line is printable ASCII? (checked only where an answer depends on it: a line of a
-     * program with no twin is left to Python without reading it all) */
+    /* the line is printable ASCII? (checked only where an answer depends on it) */
 #define PRINTABLE_OR_NONE                                           \
     for (Py_ssize_t k = 0; k < n; k++)                              \
         if ((unsigned char)s[k] < 0x20 || s[k] == 0x7f) return 0;
@@ -1717,20 +1722,21 @@ static int syslog_core(PyObject *line, PyObject *programs, hdr_t *hd, long *body
     }
     int wide = 0;
     if (!walk_3164(PyUnicode_1BYTE_KIND, s, n, pos, hd, &wide) || wide) NO_HEADER;
-    /* a program without a C twin: Python reads the line (before anything else is read) */
+    /* a program without a C twin: Python's dispatch reads the body (3) */
     PyObject *app = ascii_sub(s, hd->a0, hd->a1);
     if (app == NULL) return -1;
     PyObject *which = PyDict_GetItemWithError(programs, app);
     long b = which != NULL ? PyLong_AsLong(which) : -1;
-    if (b < 0 || b >= N_BODIES) {
-        Py_DECREF(app);
-        return PyErr_Occurred() ? -1 : 0;
-    }
     Py_DECREF(app); /* (re-made below, after the checks: no reference held across the returns) */
+    if (b < 0 || b >= N_BODIES) {
+        if (PyErr_Occurred()) return -1;
+        b = -1; /* no twin: the body is Python's (3), once the line is known printable */
+    }
     PRINTABLE_OR_NONE
 #undef NO_HEADER
 #undef PRINTABLE_OR_NONE
     if (n - hd->end >= 17 && memcmp(s + hd->end, "message repeated ", 17) == 0) return 0;
+    if (b < 0) return 3;
     app = ascii_sub(s, hd->a0, hd->a1);
     if (app == NULL) return -1;
     PyObject *f = BODY_FNS[b](line, s, hd->end, n);
@@ -1738,7 +1744,7 @@ static int syslog_core(PyObject *line, PyObject *programs, hdr_t *hd, long *body
         Py_DECREF(app);
         if (f == NULL) return -1;
         Py_DECREF(f);
-        return 0;
+        return 3;
     }
     if (put(f, K_PROGRAM, app) < 0 ||
         (hd->p1 > hd->p0 && hd->p0 >= 0 && put(f, K_PID, ascii_sub(s, hd->p0, hd->p1)) < 0)) {

@@ -516,6 +516,83 @@ def test_sophos_file_lines_read_the_same() -> None:
     assert sum(read(m, "", "file", False) is not None for m in samples) >= 7  # of 11 (3 with a time prefix)
 
 
+def test_bare_cef_and_checkpoint_kv_file_lines_read_the_same() -> None:
+    """CEF without its label (`0|Check Point|...`, `0|Fortinet|...`: FortiGate's parser first for
+    `0`, then Check Point's) and Check Point's `syslog[key:"value"; ...]` lines (its parser first
+    for `s` and `"`), read in the reader: the samples, the twin tests' generated lines with and
+    without the label, near misses (labels, spaces, escapes, fw1 export lines with the kv keys)
+    and mutations, through events and parse_lines."""
+    rnd = random.Random(67)
+    samples = [m.strip() for fmt in ("checkpoint", "fortigate") for m in tf._samples(fmt)
+               if m.strip()[:1] in '0s"']
+    cef = [f(rnd) for _ in range(cases(1_000)) for f in (tf._cp_cef_line, tf._fg_cef_line)]
+    bare = [line.split(":", 1)[1].lstrip() if line.startswith("CEF:") else line for line in cef]
+    kv = [tf._cp_kv_line(rnd) for _ in range(cases(2_000))]
+    near = [_cef_near_miss(rnd, rnd.choice(bare)) for _ in range(cases(1_000))]
+    near += [rnd.choice(['"1" "Log" "', " ", "", "syslog", '"a" ']) + rnd.choice(kv)
+             + rnd.choice(["", " ", "\t"]) for _ in range(cases(500))]
+    lines = samples + bare + kv + near
+    assert compare(lines) > cases(1_200)
+    compare_parse_lines(lines)
+    mutated = [tf.mutate(rnd, rnd.choice(lines)) for _ in range(cases(3_000))]
+    compare(mutated)
+    compare_parse_lines(mutated)
+    read = LineParser(default_host="h").fast()
+    assert read is not None
+    taken = sum(read(m, "", "file", False) is not None for m in samples)
+    assert taken >= 9, taken
+
+
+HEADS = ["<38>Nov 25 01:02:03 host1 {p}[42]: ", "Nov 25 01:02:03 host1 {p}: ",
+         "<13>Feb 29 23:59:59 h {p}[]: ", "<38>Nov  5 01:02:03 10.0.0.1 {p}[7]: message repeated 3 times: [ ",
+         "<38>Nov 25 01:02:60 h {p}: ", "<191>Dec 31 23:59:59 fw-1 {p}[1]:"]
+PROGS = ["sshd", "sshd(pam_unix)", "su", "sudo", "useradd", "kernel", "filterlog", "mgd", "RT_FLOW", "cron",
+         "CRON", "foo", "nginx", "apache2", "httpd", "auditd", "sshd-session", "x.y/z-1"]
+
+
+def test_header_lines_with_a_python_body_read_the_same() -> None:
+    """A line with the common syslog header whose body no C twin reads has its body read by the
+    LineParser's own dispatch from C (rd_body) and its event built there: every sample and seed
+    behind a header of every program (an sshd, su, sudo, account, Junos, kernel, filterlog,
+    web, unknown one, as `message repeated` too, with a stamp Python reads without a date), and
+    mutations, against the Python path; a parser that names the host (FortiGate's devname), the
+    time, or raises (no Parsed: the line stays unparsed) included."""
+    rnd = random.Random(71)
+    bodies = [m.strip() for m in ALL_SEEDS if "\n" not in m.strip()]
+    lines = [rnd.choice(HEADS).format(p=rnd.choice(PROGS)) + rnd.choice(bodies) for _ in range(cases(4_000))]
+    claimed = compare(lines)
+    assert claimed > cases(2_000)
+    compare_parse_lines(lines)
+    mutated = [_mutate(rnd, rnd.choice(lines)) for _ in range(cases(4_000))]
+    compare(mutated)
+    compare_parse_lines(mutated)
+    lp = LineParser(default_host="h")
+    read = lp.fast()
+    assert read is not None
+    line = ("<38>Nov 25 01:02:03 fw1 app: date=2026-11-25 time=01:02:03 devname=fg1 logid=0000000013 "
+            "type=traffic")
+    ev = read(line, "", "file", False)
+    assert ev is not None and ev.parser == "fortigate" and ev.host == "fg1" and ev.fields["program"] == "app"
+
+
+def test_a_parser_error_leaves_the_line_unparsed_in_c_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    from nocsoc.collectors.logs.parsers import registry
+
+    def boom(msg: str, app: str, state: object) -> None:
+        raise ValueError("a parser bug")
+
+    spec = registry.ParserSpec("boom", boom, (registry.get("sshd").logsources[0],), programs=("boomd",),
+                               order=1)
+    line = "<38>Nov 25 01:02:03 h1 boomd[9]: anything"
+    with mock.patch("time.time", return_value=NOW):
+        lp = LineParser(default_host="h", parsers=[spec, *registry.specs()])
+        ev = lp.fast()(line, "", "file", False)  # type: ignore[misc]
+        with _python_only():
+            want = LineParser(default_host="h", parsers=[spec, *registry.specs()]).events(line)
+    assert ev is not None and [_slots(ev)] == [_slots(e) for e in want]
+    assert ev.parser == "unparsed" and ev.fields == {"message": line, "program": "boomd", "pid": "9"}
+
+
 def _json_near_miss(rnd: random.Random, line: str) -> str:
     """A JSON line with what Palo Alto's tests before its twin look at changed: space or a control
     character around it, `"LogType"` past its first 4000 characters, non-ASCII text, no LogType,
