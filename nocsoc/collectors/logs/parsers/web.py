@@ -13,14 +13,13 @@ rules keep matching the raw fields they were written for."""
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
-from nocsoc.collectors.logs.parsers.base import Parsed, digits, iso_epoch, to_int
+from nocsoc.collectors.logs.parsers.base import Parsed, digits, iso_epoch, loads_json, to_int
 from nocsoc.collectors.logs.parsers.registry import ParserSpec
 from nocsoc.collectors.logs.syslog import MONTHS
 from nocsoc.logsources import LogSource
@@ -319,7 +318,7 @@ def parse_nginx_json(msg: str, app: str = "", state: object = None) -> Parsed | 
     if not text.startswith("{"):
         return None
     try:
-        obj = json.loads(text)
+        obj = loads_json(text)  # (the reader's decoding when it handed it on; orjson where it reads it)
     except ValueError:
         return None
     if not isinstance(obj, dict):
