@@ -114,16 +114,17 @@ static Py_ssize_t replace2(char *buf, Py_ssize_t n, char a, char b, char to) {
     return o;
 }
 
-/* The value of a quoted match `"..."` (s points at the opening quote, n its length >= 2):
- * the quotes dropped and every `\"` turned into `"` (Python: v[1:-1].replace('\\"', '"')). */
+/* The value of a quoted match `"..."` of ASCII text (s points at the opening quote, n its length
+ * >= 2): the quotes dropped and every `\"` turned into `"` (Python: v[1:-1].replace('\\"', '"')),
+ * made as ascii_sub makes a string (no UTF-8 decoding; a short one shared). */
 static PyObject *unquote(const char *s, Py_ssize_t n) {
     const char *in = s + 1;
     Py_ssize_t m = n - 2;
-    if (memchr(in, '\\', (size_t)m) == NULL) return PyUnicode_FromStringAndSize(in, m);
+    if (memchr(in, '\\', (size_t)m) == NULL) return ascii_sub(in, 0, m);
     char *buf = PyMem_Malloc(m > 0 ? (size_t)m : 1);
     if (buf == NULL) return PyErr_NoMemory();
     memcpy(buf, in, (size_t)m);
-    PyObject *r = PyUnicode_FromStringAndSize(buf, replace2(buf, m, '\\', '"', '"'));
+    PyObject *r = ascii_sub(buf, 0, replace2(buf, m, '\\', '"', '"'));
     PyMem_Free(buf);
     return r;
 }
@@ -202,8 +203,8 @@ PyObject *kv_pairs(PyObject *self, PyObject *args) {
         PyObject *key = ascii_sub(s, k0, k1);
         if (key == NULL) goto fail;
         Py_ssize_t vn = v1 - v0;
-        PyObject *val = (vn >= 2 && s[v0] == '"' && s[v1 - 1] == '"') ? unquote(s + v0, vn)
-                                                                      : PyUnicode_FromStringAndSize(s + v0, vn);
+        /* (the values as ascii_sub makes them: host names, actions, levels, policy ids recur) */
+        PyObject *val = (vn >= 2 && s[v0] == '"' && s[v1 - 1] == '"') ? unquote(s + v0, vn) : ascii_sub(s, v0, v1);
         if (set_pair(out, key, val) < 0) goto fail;
         i = v1;
     }
@@ -334,7 +335,7 @@ static PyObject *cef_ext_core(const char *s, Py_ssize_t n) {
         if (key == NULL) goto fail;
         PyObject *val;
         if (memchr(s + v0, '\\', (size_t)(v1 - v0)) == NULL) {
-            val = ascii_new(s + v0, v1 - v0);
+            val = ascii_sub(s, v0, v1); /* (a short value shared: actions, types, zones recur) */
         } else {
             Py_ssize_t m = v1 - v0;
             if (m > cap) {
