@@ -313,6 +313,10 @@ _JSON_KEYS: dict[str, tuple[str, ...]] = {
 }
 
 
+_SCALARS = frozenset((str, int, float, bool))
+_NGINX_NAMES: dict[str, str] = {}  # JSON key -> `nginx.<key>` (the same few tens recur)
+
+
 def parse_nginx_json(msg: str, app: str = "", state: object = None) -> Parsed | None:
     text = msg.strip()
     if not text.startswith("{"):
@@ -367,9 +371,15 @@ def parse_nginx_json(msg: str, app: str = "", state: object = None) -> Parsed | 
         fields["cs-user-agent"] = fields["c-useragent"]
     if "cs-username" in fields:
         fields["user"] = fields["cs-username"]
+    names = _NGINX_NAMES
     for k, v in obj.items():
-        if isinstance(v, str | int | float | bool):
-            fields.setdefault(f"nginx.{k}", v)
+        if type(v) in _SCALARS:  # (JSON decodes to these exact types, no subclasses)
+            nk = names.get(k)
+            if nk is None:
+                nk = f"nginx.{k}"
+                if len(names) < 4096:
+                    names[k] = nk
+            fields.setdefault(nk, v)
     t = None
     for key in ("time_iso8601", "timestamp", "@timestamp"):
         v = obj.get(key)
