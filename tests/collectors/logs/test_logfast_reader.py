@@ -495,6 +495,24 @@ def test_paloalto_csv_file_lines_read_the_same() -> None:
     assert sum(read(line, "", "file", False) is not None for line in samples) >= 40  # of 101
 
 
+def _both_paths(rnd: random.Random, lines: list[str], mutations: int, mutate: Any = tf.mutate) -> int:
+    """compare() and compare_parse_lines() on the lines, then on `mutations` mutations of them;
+    how many of the lines the reader built alone."""
+    claimed = compare(lines)
+    compare_parse_lines(lines)
+    mutated = [mutate(rnd, rnd.choice(lines)) for _ in range(mutations)]
+    compare(mutated)
+    compare_parse_lines(mutated)
+    return claimed
+
+
+def _taken(lines: list[str]) -> int:
+    """How many of these file lines a new LineParser's reader builds alone."""
+    read = LineParser(default_host="h").fast()
+    assert read is not None
+    return sum(read(line, "", "file", False) is not None for line in lines)
+
+
 def test_sophos_file_lines_read_the_same() -> None:
     """Sophos' file lines (`id="2002" ...`: its parser first for `i`; `device="SFW" ...` and
     `timestamp=...`: after FortiGate's refusal, and for `t` auditd's) read by its twin in the
@@ -506,14 +524,8 @@ def test_sophos_file_lines_read_the_same() -> None:
     fg = [m.strip() for m in tf._samples("fortigate") if m.strip()[:1] in "dti"]
     lines += fg + [f"date=2024-01-0{k} time=01:02:03 devname=x " + tf._so_line(rnd) for k in range(1, 9)]
     lines += ['type=SYSCALL msg=audit(1.0:1): x=1 ' + tf._so_line(rnd) for _ in range(50)]
-    assert compare(lines) > cases(250)  # (`<30>` heads, undeclared log types: Python's)
-    compare_parse_lines(lines)
-    mutated = [tf.mutate(rnd, rnd.choice(lines)) for _ in range(cases(3_000))]
-    compare(mutated)
-    compare_parse_lines(mutated)
-    read = LineParser(default_host="h").fast()
-    assert read is not None
-    assert sum(read(m, "", "file", False) is not None for m in samples) >= 7  # of 11 (3 with a time prefix)
+    assert _both_paths(rnd, lines, cases(3_000)) > cases(250)  # (`<30>` heads, undeclared types: Python's)
+    assert _taken(samples) >= 7  # of 11 (3 with a time prefix)
 
 
 def test_bare_cef_and_checkpoint_kv_file_lines_read_the_same() -> None:
@@ -532,15 +544,8 @@ def test_bare_cef_and_checkpoint_kv_file_lines_read_the_same() -> None:
     near += [rnd.choice(['"1" "Log" "', " ", "", "syslog", '"a" ']) + rnd.choice(kv)
              + rnd.choice(["", " ", "\t"]) for _ in range(cases(500))]
     lines = samples + bare + kv + near
-    assert compare(lines) > cases(1_200)
-    compare_parse_lines(lines)
-    mutated = [tf.mutate(rnd, rnd.choice(lines)) for _ in range(cases(3_000))]
-    compare(mutated)
-    compare_parse_lines(mutated)
-    read = LineParser(default_host="h").fast()
-    assert read is not None
-    taken = sum(read(m, "", "file", False) is not None for m in samples)
-    assert taken >= 9, taken
+    assert _both_paths(rnd, lines, cases(3_000)) > cases(1_200)
+    assert _taken(samples) >= 9
 
 
 HEADS = ["<38>Nov 25 01:02:03 host1 {p}[42]: ", "Nov 25 01:02:03 host1 {p}: ",
@@ -560,18 +565,10 @@ def test_header_lines_with_a_python_body_read_the_same() -> None:
     rnd = random.Random(71)
     bodies = [m.strip() for m in ALL_SEEDS if "\n" not in m.strip()]
     lines = [rnd.choice(HEADS).format(p=rnd.choice(PROGS)) + rnd.choice(bodies) for _ in range(cases(4_000))]
-    claimed = compare(lines)
-    assert claimed > cases(2_000)
-    compare_parse_lines(lines)
-    mutated = [_mutate(rnd, rnd.choice(lines)) for _ in range(cases(4_000))]
-    compare(mutated)
-    compare_parse_lines(mutated)
-    lp = LineParser(default_host="h")
-    read = lp.fast()
-    assert read is not None
+    assert _both_paths(rnd, lines, cases(4_000), _mutate) > cases(2_000)
     line = ("<38>Nov 25 01:02:03 fw1 app: date=2026-11-25 time=01:02:03 devname=fg1 logid=0000000013 "
             "type=traffic")
-    ev = read(line, "", "file", False)
+    ev = LineParser(default_host="h").fast()(line, "", "file", False)  # type: ignore[misc]
     assert ev is not None and ev.parser == "fortigate" and ev.host == "fg1" and ev.fields["program"] == "app"
 
 
