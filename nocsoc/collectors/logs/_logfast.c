@@ -114,16 +114,17 @@ static Py_ssize_t replace2(char *buf, Py_ssize_t n, char a, char b, char to) {
     return o;
 }
 
-/* The value of a quoted match `"..."` (s points at the opening quote, n its length >= 2):
- * the quotes dropped and every `\"` turned into `"` (Python: v[1:-1].replace('\\"', '"')). */
+/* The value of a quoted match `"..."` of ASCII text (s points at the opening quote, n its length
+ * >= 2): the quotes dropped and every `\"` turned into `"` (Python: v[1:-1].replace('\\"', '"')),
+ * made as ascii_sub makes a string (no UTF-8 decoding; a short one shared). */
 static PyObject *unquote(const char *s, Py_ssize_t n) {
     const char *in = s + 1;
     Py_ssize_t m = n - 2;
-    if (memchr(in, '\\', (size_t)m) == NULL) return PyUnicode_FromStringAndSize(in, m);
+    if (memchr(in, '\\', (size_t)m) == NULL) return ascii_sub(in, 0, m);
     char *buf = PyMem_Malloc(m > 0 ? (size_t)m : 1);
     if (buf == NULL) return PyErr_NoMemory();
     memcpy(buf, in, (size_t)m);
-    PyObject *r = PyUnicode_FromStringAndSize(buf, replace2(buf, m, '\\', '"', '"'));
+    PyObject *r = ascii_sub(buf, 0, replace2(buf, m, '\\', '"', '"'));
     PyMem_Free(buf);
     return r;
 }
@@ -148,7 +149,7 @@ static PyObject *ascii_pairs_dict(PyObject *text, const char **s, Py_ssize_t *n)
     if (!PyUnicode_IS_ASCII(text)) Py_RETURN_NONE;
     *s = (const char *)PyUnicode_DATA(text);
     *n = PyUnicode_GET_LENGTH(text);
-    return PyDict_New();
+    return dict_sized(count_char(*s, *n, '=') + 16); /* (+16: fortigate_line's fields added) */
 }
 
 PyObject *kv_pairs(PyObject *self, PyObject *args) {
@@ -202,8 +203,8 @@ PyObject *kv_pairs(PyObject *self, PyObject *args) {
         PyObject *key = ascii_sub(s, k0, k1);
         if (key == NULL) goto fail;
         Py_ssize_t vn = v1 - v0;
-        PyObject *val = (vn >= 2 && s[v0] == '"' && s[v1 - 1] == '"') ? unquote(s + v0, vn)
-                                                                      : PyUnicode_FromStringAndSize(s + v0, vn);
+        /* (the values as ascii_sub makes them: host names, actions, levels, policy ids recur) */
+        PyObject *val = (vn >= 2 && s[v0] == '"' && s[v1 - 1] == '"') ? unquote(s + v0, vn) : ascii_sub(s, v0, v1);
         if (set_pair(out, key, val) < 0) goto fail;
         i = v1;
     }
@@ -303,7 +304,7 @@ static inline int is_cef_key_char(unsigned char c) {
  * str.replace passes in its order (\= \| \n \r \\). (Its skip of a key after a backslash
  * never applies: a key follows whitespace or starts the text.) */
 static PyObject *cef_ext_core(const char *s, Py_ssize_t n) {
-    PyObject *out = PyDict_New();
+    PyObject *out = dict_sized(count_char(s, n, '='));
     if (out == NULL) return NULL;
     char *buf = NULL;
     Py_ssize_t cap = 0;
@@ -334,7 +335,7 @@ static PyObject *cef_ext_core(const char *s, Py_ssize_t n) {
         if (key == NULL) goto fail;
         PyObject *val;
         if (memchr(s + v0, '\\', (size_t)(v1 - v0)) == NULL) {
-            val = ascii_new(s + v0, v1 - v0);
+            val = ascii_sub(s, v0, v1); /* (a short value shared: actions, types, zones recur) */
         } else {
             Py_ssize_t m = v1 - v0;
             if (m > cap) {
@@ -375,8 +376,8 @@ static PyObject *cef_extension(PyObject *self, PyObject *arg) {
     return cef_ext_core((const char *)PyUnicode_DATA(arg), PyUnicode_GET_LENGTH(arg));
 }
 
-/* base.parse_cef's header for ASCII s[0:n] starting `CEF:`, an optional space, a digit and `|`
- * (where _CEF_START.search matches at once): the six fields (vendor, product, version,
+/* base.parse_cef's header for ASCII s[0:n] starting `CEF:`, an optional space, a digit and `|`,
+ * or a digit and `|` (where _CEF_START.search matches at once): the six fields (vendor, product, version,
  * signature, name, severity) and the extension's start, with `CEF:0||Vendor|...`'s empty field
  * dropped as there. 1, or 0 where the walk leaves the line to Python: another start, fewer than
  * six fields, or a `\` in the header (its escapes). */
@@ -385,8 +386,13 @@ typedef struct {
 } cef_t;
 
 static int cef_head(const char *s, Py_ssize_t n, cef_t *c) {
-    if (n < 6 || memcmp(s, "CEF:", 4) != 0) return 0;
-    Py_ssize_t pos = s[4] == ' ' ? 5 : 4;
+    Py_ssize_t pos;
+    if (n >= 6 && memcmp(s, "CEF:", 4) == 0)
+        pos = s[4] == ' ' ? 5 : 4;
+    else if (n >= 2 && s[0] >= '0' && s[0] <= '9' && s[1] == '|')
+        pos = 0; /* `0|Vendor|...`: no label (_CEF_START's search matches at once, without it) */
+    else
+        return 0;
     if (pos + 1 >= n || s[pos] < '0' || s[pos] > '9' || s[pos + 1] != '|') return 0;
     Py_ssize_t i = pos + 2;
     for (int k = 0; k < 6; k++) { /* msg[pos:].split("|", 6) */
@@ -414,7 +420,7 @@ static int cef_head(const char *s, Py_ssize_t n, cef_t *c) {
 /* split_pairs' walk over ASCII characters s[0:n]: the dict, None (undecided), or NULL (error). */
 static PyObject *split_core(const char *s, Py_ssize_t n, int mode) {
     Py_ssize_t i = 0;
-    PyObject *out = PyDict_New();
+    PyObject *out = dict_sized(count_char(s, n, '='));
     if (out == NULL) return NULL;
     while (i < n) {
         while (i < n && is_space((unsigned char)s[i])) i++;
@@ -794,7 +800,8 @@ enum { K_EVENT_TYPE, K_OUTCOME, K_MESSAGE, K_USER, K_USER_DOMAIN, K_SRC_IP, K_SR
        V_FALSE, V_DROP, V_REJECT, V_ACCEPT, V_LOG, V_EMPTY, W_C_IP, W_SC_STATUS, W_CS_METHOD, W_CS_VERSION,
        W_C_URI, W_CS_URI_QUERY, W_CS_URI, W_CS_URI_STEM, W_CS_URI_DECODED, W_C_URI_QUERY, W_CS_QUERY,
        W_C_URI_EXTENSION, W_CS_USERNAME, W_SC_BYTES, W_CS_USER_AGENT, W_C_USERAGENT, W_CS_REFERER,
-       A_TYPE, A_SERIAL, A_ACCT, A_UID, A_RES, A_SUCCESS, A_ADDR, A_ARGC, A_USER, V_ROOT, A_TEXT0, N_NAMES = A_TEXT0 + 12 };
+       A_TYPE, A_SERIAL, A_ACCT, A_UID, A_RES, A_SUCCESS, A_ADDR, A_ARGC, A_USER, V_ROOT, V_PREAUTH_CLOSED, V_CLOSED,
+       V_DISCONNECTED, V_DISCONNECT, V_RESET, V_UNKNOWN, A_TEXT0, N_NAMES = A_TEXT0 + 12 };
 static const char *const NAMES[N_NAMES] = {
     "event_type", "outcome", "message", "user", "user_domain", "src_ip", "src_host", "src_port",
     "auth_method", "invalid_user", "program", "pid", "dst_ip", "network_protocol", "action",
@@ -804,6 +811,7 @@ static const char *const NAMES[N_NAMES] = {
     "c-uri", "cs-uri-query", "cs-uri", "cs-uri-stem", "cs-uri-decoded", "c-uri-query", "cs-query",
     "c-uri-extension", "cs-username", "sc-bytes", "cs-user-agent", "c-useragent", "cs-referer",
     "type", "serial", "acct", "uid", "res", "success", "addr", "argc", "User", "root",
+    "preauth_closed", "closed", "disconnected", "disconnect", "reset", "unknown",
     /* auditd._TEXT_KEYS, in its order (A_TEXT0 + k) */
     "exe", "comm", "cmd", "proctitle", "name", "cwd", "acct", "data", "old-data", "path", "hostname", "terminal"};
 #define N_ARG_KEYS 64
@@ -890,9 +898,181 @@ static int ipblock(const char *s, Py_ssize_t n, Py_ssize_t j, int alts, Py_ssize
     return 0;
 }
 
+/* parse_sshd's fields of a matched form, in its order: event_type (et, consumed), outcome, message,
+ * user (not "*****"; `u@d` split into user and user_domain), src_ip (`::ffff:` dropped from a
+ * mapped IPv4) or src_host, src_port, auth_method, invalid_user. A range with a start < 0 is
+ * absent (no group); an empty user is not set. The dict, or NULL with an error set. */
+static PyObject *sshd_fields(PyObject *line, Py_ssize_t off, Py_ssize_t n, PyObject *et, int outcome,
+                             Py_ssize_t u0, Py_ssize_t u1, Py_ssize_t ip0, Py_ssize_t ip1, Py_ssize_t p0,
+                             Py_ssize_t p1, Py_ssize_t m0, Py_ssize_t m1, int invalid) {
+    const char *m = (const char *)PyUnicode_DATA(line) + off;
+    PyObject *f = et == NULL ? NULL : PyDict_New();
+    if (f == NULL) {
+        Py_XDECREF(et);
+        return NULL;
+    }
+    if (put(f, K_EVENT_TYPE, et) < 0) goto fail;
+    if (put_const(f, K_OUTCOME, outcome) < 0) goto fail;
+    if (put(f, K_MESSAGE, PyUnicode_Substring(line, off, n)) < 0) goto fail;
+    if (u0 >= 0 && u1 > u0 && !(u1 - u0 == 5 && memcmp(m + u0, "*****", 5) == 0)) {
+        const char *at = memchr(m + u0, '@', (size_t)(u1 - u0));
+        if (at != NULL && at != m + u0) { /* user@domain */
+            Py_ssize_t ai = at - m;
+            if (put_sub(f, K_USER, m, u0, ai) < 0) goto fail;
+            if (ai + 1 < u1 && put_sub(f, K_USER_DOMAIN, m, ai + 1, u1) < 0) goto fail;
+        } else if (put_sub(f, K_USER, m, u0, u1) < 0) {
+            goto fail;
+        }
+    }
+    { /* an address (a `:` in it, or digits and dots ending with a digit) or a host name */
+        int colon = memchr(m + ip0, ':', (size_t)(ip1 - ip0)) != NULL, numeric = is_digit(m[ip1 - 1]);
+        for (Py_ssize_t k = ip0; numeric && k < ip1; k++)
+            if (!is_digit(m[k]) && m[k] != '.') numeric = 0;
+        if (colon || numeric) {
+            Py_ssize_t a = ip0;
+            if (ip1 - ip0 >= 7 && memcmp(m + ip0, "::ffff:", 7) == 0 && memchr(m + ip0, '.', (size_t)(ip1 - ip0)))
+                a += 7;
+            if (put_sub(f, K_SRC_IP, m, a, ip1) < 0) goto fail;
+        } else if (put_sub(f, K_SRC_HOST, m, ip0, ip1) < 0) {
+            goto fail;
+        }
+    }
+    if (p0 >= 0 && put(f, K_SRC_PORT, digits_value(m, p0, p1)) < 0) goto fail;
+    if (m0 >= 0 && put_sub(f, K_AUTH_METHOD, m, m0, m1) < 0) goto fail;
+    if (invalid && PyDict_SetItem(f, STR[K_INVALID_USER], Py_True) < 0) goto fail;
+    return f;
+fail:
+    Py_DECREF(f);
+    return NULL;
+}
+
+/* the end of sshd's `[\w.:%-]+` run from j (j itself: no address there) */
+static Py_ssize_t ip_run(const char *m, Py_ssize_t len, Py_ssize_t j) {
+    while (j < len && (is_word((unsigned char)m[j]) || m[j] == '.' || m[j] == ':' || m[j] == '%' || m[j] == '-')) j++;
+    return j;
+}
+
+/* `(?: port (?P<port>\d+))?` at i, greedy: 1 with the digits [*p0, *p1), else 0 (*p0 = -1) */
+static int port_at(const char *m, Py_ssize_t len, Py_ssize_t i, Py_ssize_t *p0, Py_ssize_t *p1) {
+    *p0 = -1;
+    if (len - i > 6 && memcmp(m + i, " port ", 6) == 0 && is_digit(m[i + 6])) {
+        Py_ssize_t d = i + 6;
+        while (d < len && is_digit(m[d])) d++;
+        *p0 = i + 6;
+        *p1 = d;
+        return 1;
+    }
+    return 0;
+}
+
+/* `(?P<ip>[\w.:%-]+)(?: port (?P<port>\d+))?(?: \[preauth\])?$` at j (a body without trailing
+ * whitespace, so `\s*$` is `$`). Decided by one reading: a shorter address or port leaves a
+ * character of its class next, which ` port`, ` [preauth]` and the end all refuse, and without
+ * the port the text goes on with ` port`. 1: matched (ip [j, *ip1), the port or *p0 = -1). */
+static int ip_to_end(const char *m, Py_ssize_t len, Py_ssize_t j, Py_ssize_t *ip1, Py_ssize_t *p0, Py_ssize_t *p1) {
+    Py_ssize_t i = ip_run(m, len, j);
+    if (i == j) return 0;
+    *ip1 = i;
+#define AT_END(k) ((k) == len || (len - (k) == 10 && memcmp(m + (k), " [preauth]", 10) == 0))
+    if (port_at(m, len, i, p0, p1) && AT_END(*p1)) return 1;
+    *p0 = -1;
+    return AT_END(i);
+#undef AT_END
+}
+
+/* `(?:(?P<invalid>invalid|illegal) |authenticating )?user ` at i: its length (*invalid set), 0 */
+static Py_ssize_t sshd_kind(const char *m, Py_ssize_t len, Py_ssize_t i, int *invalid) {
+    *invalid = 0;
+    if (len - i >= 13 && (memcmp(m + i, "invalid user ", 13) == 0 || memcmp(m + i, "illegal user ", 13) == 0)) {
+        *invalid = 1;
+        return 13;
+    }
+    if (len - i >= 20 && memcmp(m + i, "authenticating user ", 20) == 0) return 20;
+    if (len - i >= 5 && memcmp(m + i, "user ", 5) == 0) return 5;
+    return 0;
+}
+
+/* parse_sshd for the session-end forms, the first of their word's patterns that matches:
+ *   Connection closed by KIND (?:(?P<user>\S+) )?? IP PORT (?: \[preauth\])?$   preauth_closed
+ *   Connection closed by IP PORT (?: \[preauth\])?\s*$                          closed
+ *   Disconnected from KIND USER IP PORT (unanchored)                              disconnected
+ *   Disconnected from IP PORT (?: \[preauth\])?\s*$                               disconnected
+ *   Received disconnect from IP PORT:                                             disconnect
+ *   Connection reset by (?:KIND USER )?IP PORT (unanchored)                       reset
+ * (KIND: sshd_kind's; USER `\S*`). Each reading is decided by one walk (see ip_to_end, ipblock);
+ * what a walk cannot decide (an address cut at a colon before `:`, a KIND whose user and address
+ * do not follow in `reset`) gives None, and so does a body none of them reads (Python decides).
+ * Returns the fields dict, None, or NULL with an error set. */
+static PyObject *sshd_ends(PyObject *line, const char *m, Py_ssize_t off, Py_ssize_t n) {
+    Py_ssize_t len = n - off, ip1 = -1, p0 = -1, p1 = -1, u0 = -1, u1 = -1, j;
+    int invalid = 0;
+    if (len > 21 && memcmp(m, "Connection closed by ", 21) == 0) {
+        j = 21;
+        Py_ssize_t kl = sshd_kind(m, len, j, &invalid);
+        if (kl > 0) {
+            Py_ssize_t a = j + kl;
+            if (ip_to_end(m, len, a, &ip1, &p0, &p1)) /* (the lazy user: without it first) */
+                return sshd_fields(line, off, n, Py_NewRef(STR[V_PREAUTH_CLOSED]), V_FAILURE, -1, -1, a, ip1, p0, p1,
+                                   -1, -1, invalid);
+            Py_ssize_t e = a;
+            while (e < len && m[e] != ' ') e++;
+            if (e > a && e < len && ip_to_end(m, len, e + 1, &ip1, &p0, &p1))
+                return sshd_fields(line, off, n, Py_NewRef(STR[V_PREAUTH_CLOSED]), V_FAILURE, a, e, e + 1, ip1, p0,
+                                   p1, -1, -1, invalid);
+        }
+        if (ip_to_end(m, len, j, &ip1, &p0, &p1))
+            return sshd_fields(line, off, n, Py_NewRef(STR[V_CLOSED]), V_UNKNOWN, -1, -1, j, ip1, p0, p1, -1, -1, 0);
+        Py_RETURN_NONE;
+    }
+    if (len > 18 && memcmp(m, "Disconnected from ", 18) == 0) {
+        j = 18;
+        Py_ssize_t kl = sshd_kind(m, len, j, &invalid);
+        if (kl > 0) {
+            u0 = j + kl;
+            u1 = u0;
+            while (u1 < len && m[u1] != ' ') u1++;
+            if (u1 < len) {
+                ip1 = ip_run(m, len, u1 + 1);
+                if (ip1 > u1 + 1) {
+                    port_at(m, len, ip1, &p0, &p1);
+                    return sshd_fields(line, off, n, Py_NewRef(STR[V_DISCONNECTED]), V_UNKNOWN, u0, u1, u1 + 1, ip1,
+                                       p0, p1, -1, -1, invalid);
+                }
+            }
+        }
+        if (ip_to_end(m, len, j, &ip1, &p0, &p1))
+            return sshd_fields(line, off, n, Py_NewRef(STR[V_DISCONNECTED]), V_UNKNOWN, -1, -1, j, ip1, p0, p1, -1,
+                               -1, 0);
+        Py_RETURN_NONE;
+    }
+    if (len > 25 && memcmp(m, "Received disconnect from ", 25) == 0) {
+        j = 25;
+        if (ipblock(m, len, j, 4, &ip1, &p0, &p1) != 1) Py_RETURN_NONE;
+        return sshd_fields(line, off, n, Py_NewRef(STR[V_DISCONNECT]), V_UNKNOWN, -1, -1, j, ip1, p0, p1, -1, -1, 0);
+    }
+    if (len > 20 && memcmp(m, "Connection reset by ", 20) == 0) {
+        j = 20;
+        Py_ssize_t kl = sshd_kind(m, len, j, &invalid);
+        if (kl > 0) { /* the group, or None: a KIND whose user and address do not follow */
+            u0 = j + kl;
+            u1 = u0;
+            while (u1 < len && m[u1] != ' ') u1++;
+            if (u1 >= len || (ip1 = ip_run(m, len, u1 + 1)) == u1 + 1) Py_RETURN_NONE;
+            j = u1 + 1;
+        } else {
+            ip1 = ip_run(m, len, j);
+            if (ip1 == j) Py_RETURN_NONE;
+        }
+        port_at(m, len, ip1, &p0, &p1);
+        return sshd_fields(line, off, n, Py_NewRef(STR[V_RESET]), V_UNKNOWN, u0, u1, j, ip1, p0, p1, -1, -1, invalid);
+    }
+    Py_RETURN_NONE;
+}
+
 /* sshd.parse_sshd for the forms `Accepted M for U from IP[ port N]`, `Failed M for [invalid
  * user ]U from IP[ port N]` and `Invalid|Illegal user U from IP[ port N]` (the first pattern of
- * their first word, whose match decides the event): the fields dict, or None. */
+ * their first word, whose match decides the event), and sshd_ends' session-end forms: the fields
+ * dict, or None. */
 static PyObject *sshd_body(PyObject *line, const char *s, Py_ssize_t off, Py_ssize_t n) {
     Py_ssize_t len = n - off;
     const char *m = s + off;
@@ -912,7 +1092,7 @@ static PyObject *sshd_body(PyObject *line, const char *s, Py_ssize_t off, Py_ssi
         form = INV;
         i = 13;
     } else {
-        Py_RETURN_NONE;
+        return sshd_ends(line, m, off, n);
     }
     if (form != INV) { /* (?P<method>\S+) for */
         m0 = i;
@@ -947,59 +1127,24 @@ static PyObject *sshd_body(PyObject *line, const char *s, Py_ssize_t off, Py_ssi
         if (u1 < 0) Py_RETURN_NONE; /* (with `invalid user ` taken, re would retry without it) */
         if (form == INV) invalid = 1;
     }
-    PyObject *f = PyDict_New();
-    if (f == NULL) return NULL;
     /* event_type: the kind, or `accepted_`/`failed_` + the method's part before `/`, `-` -> `_` */
+    PyObject *et;
     if (form == INV) {
-        if (put_const(f, K_EVENT_TYPE, V_INVALID_USER) < 0) goto fail;
+        et = Py_NewRef(STR[V_INVALID_USER]);
     } else {
         Py_ssize_t me = m0;
         while (me < m1 && m[me] != '/') me++;
         const char *pre = form == ACC ? "accepted_" : "failed_";
         Py_ssize_t pn = (Py_ssize_t)strlen(pre);
         char *buf = PyMem_Malloc((size_t)(pn + me - m0 + 1));
-        if (buf == NULL) {
-            PyErr_NoMemory();
-            goto fail;
-        }
+        if (buf == NULL) return PyErr_NoMemory();
         memcpy(buf, pre, (size_t)pn);
         for (Py_ssize_t k = m0; k < me; k++) buf[pn + k - m0] = m[k] == '-' ? '_' : m[k];
-        PyObject *et = ascii_sub(buf, 0, pn + me - m0);
+        et = ascii_sub(buf, 0, pn + me - m0);
         PyMem_Free(buf);
-        if (put(f, K_EVENT_TYPE, et) < 0) goto fail;
     }
-    if (put_const(f, K_OUTCOME, form == ACC ? V_SUCCESS : V_FAILURE) < 0) goto fail;
-    if (put(f, K_MESSAGE, PyUnicode_Substring(line, off, n)) < 0) goto fail;
-    if (u1 > u0 && !(u1 - u0 == 5 && memcmp(m + u0, "*****", 5) == 0)) {
-        const char *at = memchr(m + u0, '@', (size_t)(u1 - u0));
-        if (at != NULL && at != m + u0) { /* user@domain */
-            Py_ssize_t ai = at - m;
-            if (put_sub(f, K_USER, m, u0, ai) < 0) goto fail;
-            if (ai + 1 < u1 && put_sub(f, K_USER_DOMAIN, m, ai + 1, u1) < 0) goto fail;
-        } else if (put_sub(f, K_USER, m, u0, u1) < 0) {
-            goto fail;
-        }
-    }
-    { /* an address (a `:` in it, or digits and dots ending with a digit) or a host name */
-        int colon = memchr(m + ip0, ':', (size_t)(ip1 - ip0)) != NULL, numeric = is_digit(m[ip1 - 1]);
-        for (Py_ssize_t k = ip0; numeric && k < ip1; k++)
-            if (!is_digit(m[k]) && m[k] != '.') numeric = 0;
-        if (colon || numeric) {
-            Py_ssize_t a = ip0;
-            if (ip1 - ip0 >= 7 && memcmp(m + ip0, "::ffff:", 7) == 0 && memchr(m + ip0, '.', (size_t)(ip1 - ip0)))
-                a += 7;
-            if (put_sub(f, K_SRC_IP, m, a, ip1) < 0) goto fail;
-        } else if (put_sub(f, K_SRC_HOST, m, ip0, ip1) < 0) {
-            goto fail;
-        }
-    }
-    if (p0 >= 0 && put(f, K_SRC_PORT, digits_value(m, p0, p1)) < 0) goto fail;
-    if (form != INV && put_sub(f, K_AUTH_METHOD, m, m0, m1) < 0) goto fail;
-    if (invalid && PyDict_SetItem(f, STR[K_INVALID_USER], Py_True) < 0) goto fail;
-    return f;
-fail:
-    Py_DECREF(f);
-    return NULL;
+    return sshd_fields(line, off, n, et, form == ACC ? V_SUCCESS : V_FAILURE, u0, u1, ip0, ip1, p0, p1,
+                       form != INV ? m0 : -1, m1, invalid);
 }
 
 /* firewall.parse_netfilter for a body whose pairs split_pairs decides (mode 0: every token with
@@ -1395,7 +1540,7 @@ static PyObject *audit_record(PyObject *self, PyObject *line) {
         ts = PyFloat_FromDouble(t);
     }
     node = node0 >= 0 ? ascii_sub(s, node0, node1) : (Py_INCREF(Py_None), Py_None);
-    f = PyDict_New();
+    f = dict_sized(PyDict_GET_SIZE(kv) + 8);
     if (kind == NULL || serial == NULL || ts == NULL || node == NULL || f == NULL) goto fail;
     if (PyDict_SetItem(f, STR[A_TYPE], kind) < 0 || PyDict_SetItem(f, STR[A_SERIAL], serial) < 0 ||
         PyDict_Update(f, kv) < 0)
@@ -1550,13 +1695,13 @@ static const body_fn BODY_FNS[] = {sshd_body, netfilter_body, filterlog_fields};
 
 /* syslog_line's reading: 1 when a twin reads the line (*hd, *body and *fields, a new reference,
  * set), 0 when Python reads it (None), 2 for a printable line without the common header (False),
- * -1 on an error (set). */
+ * 3 for a printable line with the common header (*hd set) whose body no twin reads (Python's
+ * dispatch does: None for syslog_line, the reader's rd_body), -1 on an error (set). */
 static int syslog_core(PyObject *line, PyObject *programs, hdr_t *hd, long *body, PyObject **fields) {
     if (!PyUnicode_IS_ASCII(line)) return 0;
     const char *s = (const char *)PyUnicode_DATA(line);
     Py_ssize_t n = PyUnicode_GET_LENGTH(line), pos = 0;
-    /* the line is printable ASCII? (checked only where an answer depends on it: a line of a
-     * program with no twin is left to Python without reading it all) */
+    /* the line is printable ASCII? (checked only where an answer depends on it) */
 #define PRINTABLE_OR_NONE                                           \
     for (Py_ssize_t k = 0; k < n; k++)                              \
         if ((unsigned char)s[k] < 0x20 || s[k] == 0x7f) return 0;
@@ -1578,20 +1723,21 @@ static int syslog_core(PyObject *line, PyObject *programs, hdr_t *hd, long *body
     }
     int wide = 0;
     if (!walk_3164(PyUnicode_1BYTE_KIND, s, n, pos, hd, &wide) || wide) NO_HEADER;
-    /* a program without a C twin: Python reads the line (before anything else is read) */
+    /* a program without a C twin: Python's dispatch reads the body (3) */
     PyObject *app = ascii_sub(s, hd->a0, hd->a1);
     if (app == NULL) return -1;
     PyObject *which = PyDict_GetItemWithError(programs, app);
     long b = which != NULL ? PyLong_AsLong(which) : -1;
-    if (b < 0 || b >= N_BODIES) {
-        Py_DECREF(app);
-        return PyErr_Occurred() ? -1 : 0;
-    }
     Py_DECREF(app); /* (re-made below, after the checks: no reference held across the returns) */
+    if (b < 0 || b >= N_BODIES) {
+        if (PyErr_Occurred()) return -1;
+        b = -1; /* no twin: the body is Python's (3), once the line is known printable */
+    }
     PRINTABLE_OR_NONE
 #undef NO_HEADER
 #undef PRINTABLE_OR_NONE
     if (n - hd->end >= 17 && memcmp(s + hd->end, "message repeated ", 17) == 0) return 0;
+    if (b < 0) return 3;
     app = ascii_sub(s, hd->a0, hd->a1);
     if (app == NULL) return -1;
     PyObject *f = BODY_FNS[b](line, s, hd->end, n);
@@ -1599,7 +1745,7 @@ static int syslog_core(PyObject *line, PyObject *programs, hdr_t *hd, long *body
         Py_DECREF(app);
         if (f == NULL) return -1;
         Py_DECREF(f);
-        return 0;
+        return 3;
     }
     if (put(f, K_PROGRAM, app) < 0 ||
         (hd->p1 > hd->p0 && hd->p0 >= 0 && put(f, K_PID, ascii_sub(s, hd->p0, hd->p1)) < 0)) {

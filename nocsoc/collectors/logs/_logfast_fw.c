@@ -880,7 +880,7 @@ PyObject *fw_paloalto_cef(PyObject *self, PyObject *args) {
     if (PA_N == 0 || PA_CEF_MAP == NULL || !PyUnicode_IS_ASCII(signature)) Py_RETURN_NONE;
     PyObject *kind = PyObject_CallMethod(signature, "upper", NULL);
     if (kind == NULL) return NULL;
-    PyObject *fields = PyDict_New();
+    PyObject *fields = dict_sized(PyDict_GET_SIZE(ext) + 8);
     if (fields == NULL || PyDict_SetItem(fields, S_LOG_TYPE, kind) < 0 || PyDict_SetItem(fields, S_LOG_SUBTYPE, name) < 0)
         goto fail;
     Py_ssize_t pos = 0;
@@ -966,7 +966,7 @@ PyObject *fw_paloalto_json(PyObject *self, PyObject *obj) {
     if (kind == NULL) return NULL;
     PyObject *subtype = sub != NULL ? sub : S_EMPTY;
     Py_INCREF(subtype);
-    PyObject *fields = PyDict_New();
+    PyObject *fields = dict_sized(PyDict_GET_SIZE(obj) + 8);
     if (fields == NULL || PyDict_SetItem(fields, S_LOG_TYPE, kind) < 0 || PyDict_SetItem(fields, S_LOG_SUBTYPE, subtype) < 0)
         goto fail;
     Py_ssize_t pos = 0;
@@ -1075,7 +1075,7 @@ PyObject *fw_paloalto_line(PyObject *self, PyObject *msg) {
     const pa_type *pt = &PA[ty];
     int nrow = nf < PA_MAX_FIELDS ? nf : PA_MAX_FIELDS;
     const int raw = 0; /* (1: _csv's fields as built, empty values and str ints kept) */
-    PyObject *fields = PyDict_New();
+    PyObject *fields = dict_sized(nrow + 8);
     if (fields == NULL) return NULL;
     PyObject *subtype = pa_value(t, &f[4]);
     if (subtype == NULL) goto fail;
@@ -1587,7 +1587,7 @@ PyObject *fw_fortigate_cef(PyObject *self, PyObject *args) {
     if (!PyArg_ParseTuple(args, "O!UU:fortigate_cef", &PyDict_Type, &ext, &signature, &name)) return NULL;
     if (FG_CEF_STD == NULL) Py_RETURN_NONE;
     if (fg_ready() < 0) return NULL;
-    PyObject *kv = PyDict_New();
+    PyObject *kv = dict_sized(PyDict_GET_SIZE(ext) + 20);
     if (kv == NULL) return NULL;
     Py_ssize_t pos = 0;
     PyObject *k, *v;
@@ -1996,7 +1996,7 @@ PyObject *fw_checkpoint_kv(PyObject *self, PyObject *text) {
     if (ascii < 0) return NULL;
     if (ascii == 0 || CP_KV_MAP == NULL) Py_RETURN_NONE;
     if (!fw_printable(s, n)) Py_RETURN_NONE;
-    PyObject *fields = PyDict_New();
+    PyObject *fields = dict_sized(count_char(s, n, ':') + 8);
     if (fields == NULL) return NULL;
     Py_ssize_t p = 0;
     while (p < n) {
@@ -2068,7 +2068,7 @@ PyObject *fw_checkpoint_cef(PyObject *self, PyObject *args) {
     PyObject *ext, *product, *signature, *name;
     if (!PyArg_ParseTuple(args, "O!UUU:checkpoint_cef", &PyDict_Type, &ext, &product, &signature, &name)) return NULL;
     if (CP_CEF_MAP == NULL) Py_RETURN_NONE;
-    PyObject *fields = PyDict_New();
+    PyObject *fields = dict_sized(PyDict_GET_SIZE(ext) + 8);
     if (fields == NULL || PyDict_SetItem(fields, S_EVENT_TYPE, signature) < 0 || PyDict_SetItem(fields, S_CP_NAME, name) < 0)
         goto fail;
     Py_ssize_t pos = 0;
@@ -2163,7 +2163,7 @@ PyObject *fw_sophos_line(PyObject *self, PyObject *msg) {
         Py_DECREF(kv);
         Py_RETURN_FALSE;
     }
-    if ((fields = PyDict_New()) == NULL) goto fail;
+    if ((fields = dict_sized(PyDict_GET_SIZE(kv) + 8)) == NULL) goto fail;
     Py_ssize_t pos = 0;
     PyObject *k, *v;
     while (PyDict_Next(kv, &pos, &k, &v)) {

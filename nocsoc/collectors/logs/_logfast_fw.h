@@ -14,6 +14,23 @@ PyObject *kv_pairs(PyObject *self, PyObject *args);
 /* _logfast.c: out[key] = val, consuming both references (val NULL: its error set); 0 or -1 */
 int set_pair(PyObject *out, PyObject *key, PyObject *val);
 
+/* A new dict with room for `n` items, so the pairs a line is split into (tens, on firewall
+ * lines) are inserted without the 8 -> 16 -> 32 -> 64 resizes of a PyDict_New() dict (each one
+ * rehashing every key and freeing the old table: ~10% of a 40-pair line's split). `n` is an
+ * upper bound counted cheaply (the line's `=`), capped so a line of `=` cannot ask for much; a
+ * smaller dict is PyDict_New()'s. The dict is the same one (keys, values, order): only its table
+ * is sized at once. */
+static inline PyObject *dict_sized(Py_ssize_t n) {
+    return n > 5 ? _PyDict_NewPresized(n < 256 ? n : 256) : PyDict_New();
+}
+
+/* how many `c` in s[0:n] (an upper bound of the pairs a splitter finds: one `=` each) */
+static inline Py_ssize_t count_char(const char *s, Py_ssize_t n, char c) {
+    Py_ssize_t k = 0;
+    for (const char *p = s, *end = s + n; (p = memchr(p, c, (size_t)(end - p))) != NULL; p++) k++;
+    return k;
+}
+
 /* _logfast_fw.c */
 PyObject *fw_paloalto_setup(PyObject *self, PyObject *args);
 PyObject *fw_paloalto_line(PyObject *self, PyObject *msg);

@@ -38,7 +38,7 @@ static const char *const EV_SLOTS[EV_N] = {"raw",    "fields", "host",   "time",
 
 /* file-line plans by first character */
 enum { PLAN_NONE, PLAN_ACCESS, PLAN_ACCESS_AFTER_PALOALTO, PLAN_AUDIT, PLAN_FORTIGATE, PLAN_AUDIT_THEN_FORTIGATE,
-       PLAN_CEF };
+       PLAN_CEF, PLAN_SOPHOS, PLAN_FG_CP, PLAN_CP_KV };
 
 #define RD_CACHE 256
 #define RD_MAX_TZ 16
@@ -68,6 +68,12 @@ typedef struct {
     PyObject *fg_outputs; /* fortigate's outputs (its file lines' plans), or NULL */
     PyObject *pa_outputs; /* paloalto's outputs (the CSV lines of PLAN_ACCESS_AFTER_PALOALTO), or NULL */
     PyObject *cp_outputs; /* checkpoint's outputs (PLAN_CEF), or NULL */
+    PyObject *so_outputs; /* sophos' outputs (PLAN_SOPHOS, and after FortiGate's refusal), or NULL */
+    /* LineParser._body (a body's Parsed by the registry's dispatch) and the output of an unparsed
+     * event, for the header lines whose body no twin reads (rd_body); NULL: Python reads them */
+    PyObject *body_fn, *unparsed;
+    unsigned char so_after[128]; /* per first character: sophos' parser comes right after FortiGate's */
+    int pa_json;          /* a `{` file line's first parser is paloalto's, its JSON twin on (json_event) */
     unsigned char plan[128], line_start[128], first[256], asa_first[256];
     /* per first character of a file line: the refusals (RF_*) of the parsers parse_line tries it
      * with before parse_syslog, for a Cisco line (0: Python reads such lines) */
@@ -80,6 +86,7 @@ typedef struct {
     rd_minute cache[RD_CACHE];
 } Reader;
 
+static PyObject *S_fields, *S_host, *S_product, *S_services, *S_categories, *S_parser, *S_message, *S_program;
 static PyObject *S_time, *S_syscalls, *S_procs, *S_remember, *S_move_to_end, *S_popitem, *S_space, *S_exe,
     *S_comm, *S_user_cap, *S_commandline, *S_image, *S_ppid, *S_pid, *S_parent_pid, *S_parent_image,
     *S_parent_cmd, *S_process_id, *S_syslog, *S_sys, *S_syscall_kind, *S_execve_kind;
@@ -638,6 +645,15 @@ static PyObject *rd_paloalto(Reader *r, PyObject *text, PyObject *source) {
     return got != NULL ? rd_fields_got(r, text, got, r->pa_outputs, source) : NULL;
 }
 
+/* parse_line's event for a file line whose parser, now, is sophos' (first, or after FortiGate's
+ * refusal) and that its twin reads (sophos_line: fields, services, categories), received now;
+ * None otherwise (its False: parse_sophos refuses, the general path goes on in Python) */
+static PyObject *rd_sophos(Reader *r, PyObject *text, PyObject *source) {
+    if (r->so_outputs == NULL) Py_RETURN_NONE;
+    PyObject *got = fw_sophos_line(NULL, text);
+    return got != NULL ? rd_fields_got(r, text, got, r->so_outputs, source) : NULL;
+}
+
 /* the event (received now, at the input's host) of a twin's reading `got` (consumed): (fields,
  * services, categories) with a logsource of `outputs`; None for anything else */
 static PyObject *rd_fields_got(Reader *r, PyObject *text, PyObject *got, PyObject *outputs, PyObject *source) {
@@ -682,6 +698,21 @@ static PyObject *rd_cef_twin(PyObject *(*twin)(PyObject *, PyObject *), const ch
     return got;
 }
 
+static PyObject *rd_fg_cp(Reader *r, PyObject *text, const char *s, Py_ssize_t n, PyObject *source, int checked);
+
+/* parse_line's event for a Check Point `syslog[key:"value"; ...]` file line (PLAN_CP_KV: its parser
+ * first for the line's first character): parse_checkpoint's tests (the text str.strip() leaves, no
+ * `|Check Point|` in its first 40 characters, `syslog[` first or both `origin:"` and `action:"`),
+ * then checkpoint_kv's reading, received now; None for anything else (its other forms) */
+static PyObject *rd_cp_kv(Reader *r, PyObject *text, const char *s, Py_ssize_t n, PyObject *source) {
+    if (r->cp_outputs == NULL || (unsigned char)s[0] <= ' ' || (unsigned char)s[n - 1] <= ' ') Py_RETURN_NONE;
+    if (has(s, n < 40 ? n : 40, "|Check Point|")) Py_RETURN_NONE;
+    if (!((n >= 7 && memcmp(s, "syslog[", 7) == 0) || (has(s, n, "origin:\"") && has(s, n, "action:\""))))
+        Py_RETURN_NONE;
+    PyObject *got = fw_checkpoint_kv(NULL, text);
+    return got != NULL ? rd_fields_got(r, text, got, r->cp_outputs, source) : NULL;
+}
+
 /* parse_line's event for a CEF file line whose first character's parsers are Palo Alto's,
  * FortiGate's and Check Point's, in this order (PLAN_CEF): each one's CEF reading as it decides
  * (its label in the first 60 or 40 characters; FortiGate's key=value twin first), the header
@@ -689,24 +720,42 @@ static PyObject *rd_cef_twin(PyObject *(*twin)(PyObject *, PyObject *), const ch
  * twin; None where one of them would go on in Python (a twin's None, its other forms) */
 static PyObject *rd_cef(Reader *r, PyObject *text, const char *s, Py_ssize_t n, PyObject *source) {
     enum { VENDOR, PRODUCT, VERSION, SIGNATURE, NAME };
-    static const int SIG_NAME[2] = {SIGNATURE, NAME}, PRODUCT_SIG_NAME[3] = {PRODUCT, SIGNATURE, NAME};
+    static const int SIG_NAME[2] = {SIGNATURE, NAME};
     if (r->pa_outputs == NULL || r->fg_outputs == NULL || r->cp_outputs == NULL) Py_RETURN_NONE;
     /* (a space last: str.strip() would change the text Palo Alto's and Check Point's read) */
     if (s[n - 1] == ' ' || is_digit(s[0]) || s[0] == ':' || s[0] == '{' || s[0] == ' ') Py_RETURN_NONE;
     for (Py_ssize_t k = 0; k < n; k++)
         if ((unsigned char)s[k] < 0x20 || s[k] == 0x7f) Py_RETURN_NONE;
-    Py_ssize_t n40 = n < 40 ? n : 40, n60 = n < 60 ? n : 60;
+    Py_ssize_t n60 = n < 60 ? n : 60;
     cef_t c;
     if (has(s, n60, "|Palo Alto Networks|")) { /* parse_paloalto's _cef */
         if (!cef_head(s, n, &c)) Py_RETURN_NONE;
         PyObject *got = rd_cef_twin(fw_paloalto_cef, s, n, &c, SIG_NAME, 2);
         return got != NULL ? rd_fields_got(r, text, got, r->pa_outputs, source) : NULL;
     } /* (else Palo Alto refuses a line starting with neither a digit, `:` nor `{`) */
+    return rd_fg_cp(r, text, s, n, source, 1);
+}
+
+/* rd_cef's FortiGate and Check Point part, and PLAN_FG_CP: a file line whose first character's
+ * parsers are FortiGate's then Check Point's (`0|Check Point|...`, `0|Fortinet|...`: CEF without
+ * its label). `checked`: rd_cef has refused spaces and control characters already; else they
+ * are refused after FortiGate's key=value twin (which reads such lines itself). */
+static PyObject *rd_fg_cp(Reader *r, PyObject *text, const char *s, Py_ssize_t n, PyObject *source, int checked) {
+    enum { VENDOR, PRODUCT, VERSION, SIGNATURE, NAME };
+    static const int SIG_NAME[2] = {SIGNATURE, NAME}, PRODUCT_SIG_NAME[3] = {PRODUCT, SIGNATURE, NAME};
+    if (r->fg_outputs == NULL || r->cp_outputs == NULL) Py_RETURN_NONE;
+    Py_ssize_t n40 = n < 40 ? n : 40;
+    cef_t c;
     PyObject *got = fw_fortigate_line(NULL, text); /* parse_fortigate's key=value twin first */
     if (got == NULL) return NULL;
     if (got != Py_False && got != Py_None) return rd_fortigate_got(r, text, got, source);
     int refused = got == Py_False;
     Py_DECREF(got);
+    if (!checked) { /* (a space first or last: str.strip() would change the text Check Point's reads) */
+        if (s[n - 1] == ' ' || s[0] == ' ') Py_RETURN_NONE;
+        for (Py_ssize_t k = 0; k < n; k++)
+            if ((unsigned char)s[k] < 0x20 || s[k] == 0x7f) Py_RETURN_NONE;
+    }
     if (!refused) {
         if (has(s, n40, "|Fortinet|")) {
             if (!cef_head(s, n, &c)) Py_RETURN_NONE;
@@ -720,6 +769,91 @@ static PyObject *rd_cef(Reader *r, PyObject *text, const char *s, Py_ssize_t n, 
     if (c.b[VENDOR] - c.a[VENDOR] != 11 || memcmp(s + c.a[VENDOR], "Check Point", 11) != 0) Py_RETURN_NONE;
     got = rd_cef_twin(fw_checkpoint_cef, s, n, &c, PRODUCT_SIG_NAME, 3);
     return got != NULL ? rd_fields_got(r, text, got, r->cp_outputs, source) : NULL;
+}
+
+/* LineParser._fast_syslog's event for a printable line with the common header (hd) whose body no
+ * twin reads: the body's Parsed from the registry's dispatch (r->body_fn, LineParser._body, called
+ * as there: a parser's exception gives no Parsed), `program` and `pid` added where the fields
+ * lack them, the header's host unless the Parsed names one, its time unless the Parsed has one.
+ * None only before the body is read (a stamp rd_time leaves to Python), so a stateful parser
+ * never reads a line twice. (The Parsed stands for one event: the header's `message repeated`
+ * bodies, the only ones _body gives a repeat, are not brought here, syslog_core's 0.)
+ * Why: the Python around such a body (LineParser.events' tests, the header read again, the
+ * receive time, the event) was ~2 us of a ~7-13 us sshd, PAM or Junos line. */
+static PyObject *rd_body(Reader *r, PyObject *text, const char *s, Py_ssize_t n, const hdr_t *hd, PyObject *source) {
+    double t = 0;
+    int tok = rd_time(r, hd->month, hd->day, hd->h, hd->mi, hd->s, 0.0, r->tz, &t);
+    if (tok <= 0) {
+        if (tok < 0 || PyErr_Occurred()) return NULL;
+        Py_RETURN_NONE;
+    }
+    PyObject *host = ascii_sub(s, hd->h0, hd->h1), *app = ascii_sub(s, hd->a0, hd->a1);
+    PyObject *pid = hd->p0 >= 0 && hd->p1 > hd->p0 ? ascii_sub(s, hd->p0, hd->p1) : Py_NewRef(Py_None);
+    PyObject *msg = PyUnicode_Substring(text, hd->end, n), *p = NULL, *fields = NULL, *ev = NULL;
+    PyObject *vals[6] = {NULL, NULL, NULL, NULL, NULL, NULL}; /* host, time, product, services, categories, parser */
+    if (host == NULL || app == NULL || pid == NULL || msg == NULL) goto done;
+    p = PyObject_CallFunctionObjArgs(r->body_fn, msg, app, NULL);
+    if (p == NULL) {
+        if (!PyErr_ExceptionMatches(PyExc_Exception)) goto done;
+        PyErr_Clear(); /* (a parser bug must never stop ingestion: the line stays, unparsed) */
+        p = Py_NewRef(Py_None);
+    }
+    if (p == Py_None) { /* {"message": raw, "program": app, ["pid": pid]} */
+        rd_out o;
+        if (rd_out_of(r->unparsed, &o) < 0 || (fields = PyDict_New()) == NULL) goto done;
+        if (PyDict_SetItem(fields, S_message, text) < 0 || PyDict_SetItem(fields, S_program, app) < 0 ||
+            (pid != Py_None && PyDict_SetItem(fields, S_pid, pid) < 0))
+            goto done;
+        ev = rd_event(r, text, fields, host, t, &o, source);
+        fields = NULL; /* (consumed) */
+        goto done;
+    }
+    if ((fields = PyObject_GetAttr(p, S_fields)) == NULL) goto done;
+    int has = PySequence_Contains(fields, S_program);
+    if (has < 0 || (!has && PyObject_SetItem(fields, S_program, app) < 0)) goto done;
+    if (pid != Py_None) {
+        has = PySequence_Contains(fields, S_pid);
+        if (has < 0 || (!has && PyObject_SetItem(fields, S_pid, pid) < 0)) goto done;
+    }
+    PyObject *const names[6] = {S_host, S_time, S_product, S_services, S_categories, S_parser};
+    for (int k = 0; k < 6; k++)
+        if ((vals[k] = PyObject_GetAttr(p, names[k])) == NULL) goto done;
+    int named = PyObject_IsTrue(vals[0]); /* p.host or host */
+    if (named < 0) goto done;
+    if (!named) Py_SETREF(vals[0], Py_NewRef(host));
+    if (vals[1] == Py_None) {
+        Py_DECREF(vals[1]);
+        if ((vals[1] = PyFloat_FromDouble(t)) == NULL) goto done;
+    }
+    PyObject *key = PyTuple_Pack(3, vals[2], vals[3], vals[4]);
+    if (key == NULL) goto done;
+    ev = r->ev_type->tp_alloc(r->ev_type, 0);
+    if (ev == NULL) {
+        Py_DECREF(key);
+        goto done;
+    }
+    SLOT(ev, EV_RAW) = Py_NewRef(text);
+    SLOT(ev, EV_FIELDS) = fields;
+    fields = NULL;
+    SLOT(ev, EV_HOST) = Py_NewRef(vals[0]);
+    SLOT(ev, EV_TIME) = Py_NewRef(vals[1]);
+    SLOT(ev, EV_PRODUCT) = Py_NewRef(vals[2]);
+    SLOT(ev, EV_SERVICES) = Py_NewRef(vals[3]);
+    SLOT(ev, EV_CATEGORIES) = Py_NewRef(vals[4]);
+    SLOT(ev, EV_PARSER) = Py_NewRef(vals[5]);
+    SLOT(ev, EV_SOURCE) = Py_NewRef(source);
+    SLOT(ev, EV_ROUTE_KEY) = key;
+    SLOT(ev, EV_LOW) = Py_NewRef(Py_None);
+    /* (left in the cyclic GC, as LogEvent is: a Python parser's fields may hold anything) */
+done:
+    for (int k = 0; k < 6; k++) Py_XDECREF(vals[k]);
+    Py_XDECREF(fields);
+    Py_XDECREF(p);
+    Py_XDECREF(msg);
+    Py_XDECREF(pid);
+    Py_XDECREF(app);
+    Py_XDECREF(host);
+    return ev;
 }
 
 /* Reader.event(text, sender, source, network) -> LogEvent | None: LineParser.events' one event
@@ -770,6 +904,7 @@ static PyObject *reader_event(Reader *r, PyObject *const *args, Py_ssize_t nargs
             Py_DECREF(host);
             return ev;
         }
+        if (got == 3 && r->body_fn != NULL) return rd_body(r, text, s, n, &hd, source);
         if (got == 2 && r->cisco) { /* a Cisco line? (an ASA one: its parser's markers are ahead) */
             PyObject *ev = rd_cisco(r, text, s, n, sender, source, network || c == '<', 0);
             if (ev != Py_None) return ev;
@@ -791,8 +926,19 @@ static PyObject *reader_event(Reader *r, PyObject *const *args, Py_ssize_t nargs
     if (plan == PLAN_NONE || s[n - 1] == '\n' || s[n - 1] == '\r') Py_RETURN_NONE;
     if (plan == PLAN_AUDIT_THEN_FORTIGATE) /* parse_audit's first refusal: no `msg=audit(` */
         plan = has(s, n, "msg=audit(") ? PLAN_AUDIT : PLAN_FORTIGATE;
+    if (plan == PLAN_FORTIGATE && r->so_after[c] && r->fg_outputs != NULL) { /* FortiGate's, then sophos' */
+        PyObject *got = fw_fortigate_line(NULL, text);
+        if (got == Py_False) {
+            Py_DECREF(got);
+            return rd_sophos(r, text, source);
+        }
+        return got != NULL ? rd_fortigate_got(r, text, got, source) : NULL;
+    }
     if (plan == PLAN_FORTIGATE) return rd_fortigate(r, text, source);
+    if (plan == PLAN_SOPHOS) return rd_sophos(r, text, source);
     if (plan == PLAN_CEF) return rd_cef(r, text, s, n, source);
+    if (plan == PLAN_FG_CP) return rd_fg_cp(r, text, s, n, source, 0);
+    if (plan == PLAN_CP_KV) return rd_cp_kv(r, text, s, n, source);
     if (plan == PLAN_ACCESS || plan == PLAN_ACCESS_AFTER_PALOALTO) {
         /* paloalto.parse_paloalto's first refusal: an access line starting with a digit */
         if (plan == PLAN_ACCESS_AFTER_PALOALTO &&
@@ -826,6 +972,35 @@ static PyObject *reader_event(Reader *r, PyObject *const *args, Py_ssize_t nargs
     return ev;
 }
 
+/* Reader.json_event(text, obj, source) -> LogEvent | None: LineParser.events' one event for a file
+ * line `text` starting with `{` received now, `obj` being orjson.loads(text) (the object the
+ * reader decoded and hands on to the parsers, base.take_json), when the line's first parser is
+ * Palo Alto's (pa_json): parse_line's event of parse_paloalto's _json, whose reading of a
+ * document is paloalto_json's. Palo Alto's tests before it are repeated: the text is what
+ * str.strip() leaves (ASCII, no space or control character last) and holds `"LogType"` in its
+ * first 4000 characters. None for any other line, an object without LogType (the parsers after it
+ * decide) and a document paloalto_json leaves to Python. Why: the Python around this one C call
+ * (events, parse_line, parse_paloalto, _json, Parsed, the event) was ~3 us of a ~12 us line. */
+static PyObject *reader_json_event(Reader *r, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "Reader.json_event(text: str, obj: object, source: str)");
+        return NULL;
+    }
+    if (r->ev_type == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "Reader: not initialised");
+        return NULL;
+    }
+    PyObject *text = args[0], *obj = args[1], *source = args[2];
+    if (!r->pa_json || !PyUnicode_CheckExact(text) || !PyUnicode_IS_ASCII(text) || !PyDict_CheckExact(obj))
+        Py_RETURN_NONE;
+    const char *s = (const char *)PyUnicode_DATA(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    if (n < 2 || s[0] != '{' || (unsigned char)s[n - 1] <= ' ' || s[n - 1] == 0x7f) Py_RETURN_NONE;
+    if (!has(s, n < 4000 ? n : 4000, "\"LogType\"")) Py_RETURN_NONE;
+    PyObject *got = fw_paloalto_json(NULL, obj);
+    return got != NULL ? rd_fields_got(r, text, got, r->pa_outputs, source) : NULL;
+}
+
 static int reader_traverse(Reader *r, visitproc visit, void *arg) {
     Py_VISIT(r->ev_type);
     Py_VISIT(r->default_host);
@@ -850,6 +1025,9 @@ static int reader_traverse(Reader *r, visitproc visit, void *arg) {
     Py_VISIT(r->asa_prefixes);
     Py_VISIT(r->asa_outputs);
     Py_VISIT(r->fg_outputs);
+    Py_VISIT(r->so_outputs);
+    Py_VISIT(r->body_fn);
+    Py_VISIT(r->unparsed);
     Py_VISIT(r->pa_outputs);
     Py_VISIT(r->cp_outputs);
     for (int k = 0; k < r->ntz; k++) Py_VISIT(r->tzs[k]);
@@ -880,6 +1058,9 @@ static int reader_clear(Reader *r) {
     Py_CLEAR(r->asa_prefixes);
     Py_CLEAR(r->asa_outputs);
     Py_CLEAR(r->fg_outputs);
+    Py_CLEAR(r->so_outputs);
+    Py_CLEAR(r->body_fn);
+    Py_CLEAR(r->unparsed);
     Py_CLEAR(r->pa_outputs);
     Py_CLEAR(r->cp_outputs);
     for (int k = 0; k < r->ntz; k++) Py_CLEAR(r->tzs[k]);
@@ -912,24 +1093,36 @@ static int reader_init(Reader *r, PyObject *args, PyObject *kw) {
     static char *names[] = {"event_type", "default_host", "tz", "programs", "outputs", "file_plans",
                             "file_outputs", "audit_state", "time_module", "minute_epochs", "year_span",
                             "cisco", "zone_of", "protos", "cisco_svc", "sys_aaa", "cisco_routes", "ahead",
-                            "prefixes", "asa", "fortigate", "cisco_starts", "fixed_tz", "paloalto", "checkpoint", NULL};
+                            "prefixes", "asa", "fortigate", "cisco_starts", "fixed_tz", "paloalto", "checkpoint",
+                            "paloalto_json", "sophos", "sophos_after", "body", "unparsed", NULL};
     PyObject *ev_type, *default_host, *tz, *programs, *outputs, *plans, *file_outputs, *audit_state, *time_mod,
         *minute_epochs, *year_span, *zone_of, *protos, *cisco_svc, *sys_aaa, *cisco_routes, *ahead, *prefixes,
         *asa = Py_None, *fortigate = Py_None, *cisco_starts = NULL, *paloalto = Py_None,
                                         *checkpoint = Py_None;
-    int cisco, fixed_tz = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!UOO!O!O!O!OOOOpOO!O!OO!O!O!|OOO!pOO", names, &PyType_Type, &ev_type,
+    int cisco, fixed_tz = 0, pa_json = 0;
+    PyObject *sophos = Py_None, *sophos_after = NULL, *body = Py_None, *unparsed = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!UOO!O!O!O!OOOOpOO!O!OO!O!O!|OOO!pOOpOUOO", names, &PyType_Type, &ev_type,
                                      &default_host, &tz, &PyDict_Type, &programs, &PyTuple_Type, &outputs,
                                      &PyDict_Type, &plans, &PyTuple_Type, &file_outputs, &audit_state, &time_mod,
                                      &minute_epochs, &year_span, &cisco, &zone_of, &PyDict_Type, &protos,
                                      &PyDict_Type, &cisco_svc, &sys_aaa, &PyDict_Type, &cisco_routes, &PyTuple_Type,
                                      &ahead, &PyTuple_Type, &prefixes, &asa, &fortigate, &PyDict_Type, &cisco_starts,
-                                     &fixed_tz, &paloalto, &checkpoint))
+                                     &fixed_tz, &paloalto, &checkpoint, &pa_json, &sophos, &sophos_after, &body,
+                                     &unparsed))
         return -1;
     if ((fortigate != Py_None && !PyTuple_Check(fortigate)) || (paloalto != Py_None && !PyTuple_Check(paloalto)) ||
-        (checkpoint != Py_None && !PyTuple_Check(checkpoint))) {
-        PyErr_SetString(PyExc_TypeError, "Reader: fortigate, paloalto and checkpoint are tuples of outputs or None");
+        (checkpoint != Py_None && !PyTuple_Check(checkpoint)) || (sophos != Py_None && !PyTuple_Check(sophos))) {
+        PyErr_SetString(PyExc_TypeError,
+                        "Reader: fortigate, paloalto, checkpoint and sophos are tuples of outputs or None");
         return -1;
+    }
+    if (body != Py_None) { /* (a callable and the output of an unparsed event) */
+        rd_out o;
+        if (!PyCallable_Check(body) || rd_out_of(unparsed, &o) < 0) {
+            PyErr_Clear();
+            PyErr_SetString(PyExc_TypeError, "Reader: body is a callable, with unparsed an output");
+            return -1;
+        }
     }
     PyObject *asa_parts[4] = {NULL, NULL, NULL, NULL};
     if (asa != Py_None) { /* (tags, ahead, prefixes, outputs): tuples of ASCII text, then of outputs */
@@ -975,7 +1168,12 @@ static int reader_init(Reader *r, PyObject *args, PyObject *kw) {
         }
         Py_UCS4 ch = PyUnicode_READ_CHAR(key, 0);
         long p = PyLong_AsLong(value);
-        if (ch < 128) r->line_start[ch] = 1, r->plan[ch] = (unsigned char)(p >= 0 && p <= PLAN_CEF ? p : 0);
+        if (ch < 128) r->line_start[ch] = 1, r->plan[ch] = (unsigned char)(p >= 0 && p <= PLAN_CP_KV ? p : 0);
+    }
+    memset(r->so_after, 0, sizeof r->so_after);
+    for (Py_ssize_t k = 0; sophos_after != NULL && k < PyUnicode_GET_LENGTH(sophos_after); k++) {
+        Py_UCS4 ch = PyUnicode_READ_CHAR(sophos_after, k);
+        if (ch < 128) r->so_after[ch] = 1;
     }
     memset(r->cisco_refuse, 0, sizeof r->cisco_refuse);
     pos = 0;
@@ -1015,9 +1213,13 @@ static int reader_init(Reader *r, PyObject *args, PyObject *kw) {
     r->fg_outputs = fortigate != Py_None ? Py_NewRef(fortigate) : NULL;
     r->pa_outputs = paloalto != Py_None ? Py_NewRef(paloalto) : NULL;
     r->cp_outputs = checkpoint != Py_None ? Py_NewRef(checkpoint) : NULL;
+    r->so_outputs = sophos != Py_None ? Py_NewRef(sophos) : NULL;
+    r->body_fn = body != Py_None ? Py_NewRef(body) : NULL;
+    r->unparsed = body != Py_None ? Py_NewRef(unparsed) : NULL;
     r->zones = PyDict_New();
     if (r->zones == NULL) return -1;
     r->cisco = cisco, r->fixed_tz = fixed_tz;
+    r->pa_json = pa_json && r->pa_outputs != NULL;
     r->y_start = r->y_end = 0.0;
     r->year = 0;
     memset(r->cache, 0, sizeof r->cache);
@@ -1028,6 +1230,10 @@ static PyMethodDef reader_methods[] = {
     {"event", (PyCFunction)(void (*)(void))reader_event, METH_FASTCALL,
      "event(text, sender, source, network) -> LogEvent | None: the one event LineParser.events gives "
      "for a line received now, for the lines the C twins read; None: the Python path reads it."},
+    {"json_event", (PyCFunction)(void (*)(void))reader_json_event, METH_FASTCALL,
+     "json_event(text, obj, source) -> LogEvent | None: the event LineParser.events gives for a `{` "
+     "file line received now whose decoded object is obj, when Palo Alto's JSON twin reads it; None: "
+     "the Python path reads it."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -1056,7 +1262,10 @@ static int reader_module_init(PyObject *mod) {
                  {&S_ppid, "ppid"},         {&S_pid, "pid"},                 {&S_parent_pid, "ParentProcessId"},
                  {&S_parent_image, "ParentImage"}, {&S_parent_cmd, "ParentCommandLine"},
                  {&S_process_id, "ProcessId"}, {&S_syslog, "syslog"},   {&S_sys, "SYS"},
-                 {&S_syscall_kind, "SYSCALL"}, {&S_execve_kind, "EXECVE"}};
+                 {&S_syscall_kind, "SYSCALL"}, {&S_execve_kind, "EXECVE"}, {&S_fields, "fields"},
+                 {&S_host, "host"}, {&S_product, "product"}, {&S_services, "services"},
+                 {&S_categories, "categories"}, {&S_parser, "parser"}, {&S_message, "message"},
+                 {&S_program, "program"}};
     for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
         if (*names[k].slot == NULL && (*names[k].slot = PyUnicode_InternFromString(names[k].text)) == NULL) return -1;
     for (int k = 0; k < N_AUDIT_COPY; k++)

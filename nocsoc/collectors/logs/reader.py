@@ -8,7 +8,9 @@ other line, and every line a twin declines, takes LineParser's Python path, the 
 This module says what the reader may do, from the dispatcher's own tables, so a registry change
 turns a C path off rather than making it wrong:
 - an RFC 3164 line goes to a body twin only for a program whose first parser names it (the
-  dispatcher's `c_programs`, as before);
+  dispatcher's `c_programs`, as before); any other printable one with the common header (and one
+  a twin declines) has its body read by the LineParser's own dispatch (`_body`, called from C as
+  _fast_syslog calls it) and its event built in C, while `_fast_syslog` is LineParser's;
 - a Cisco line is read in C only while cisco_ios's parse function is the registered `cisco`
   parser and its patterns are the texts the C walks (`_logfast.CISCO_PATTERNS`); a file line
   without `<PRI>` whose first character some parsers claim (`012345: Dec 23 ...`, NX-OS's
@@ -22,6 +24,13 @@ turns a C path off rather than making it wrong:
   when Palo Alto's first refusal does not apply;
 - a file line whose first character's parsers are Palo Alto's, FortiGate's and Check Point's, in
   this order (`CEF:0|...`), by their CEF twins, the header and extension split in C;
+- a file line whose first character's parsers begin with FortiGate's then Check Point's (`0|...`,
+  CEF without its label) as a CEF line after Palo Alto's refusal; one whose first parser is Check
+  Point's (`syslog[action:"Drop"; ...]`) by its key:"value" twin;
+- a file line whose first parser is Sophos' (`id="2002" ...`), or whose parser after FortiGate's
+  refusal is (`device="SFW" ...`, `timestamp=...`: fortigate_line's False), by Sophos' twin;
+- a `{` file line whose first parser is Palo Alto's (its JSON twin on) by `json_event`, given the
+  object the caller decoded, when Palo Alto's tests before the decoding pass (LineParser.events);
 - a header-less line starting with a cisco_asa tag (`%ASA-6-302013: ...`: parse_syslog keeps
   it whole as the body) is read in C only while cisco_asa's parse is parse_asa with its C twin
   on, and only when no parser ordered before it has a marker or prefix in the line;
@@ -44,6 +53,7 @@ from nocsoc.collectors.logs.parsers import (
     cisco_ios,
     fortigate,
     paloalto,
+    sophos,
     web,
 )
 from nocsoc.collectors.logs.parsers.registry import ParserSpec
@@ -64,13 +74,18 @@ _SLOTS = {"raw", "fields", "host", "time", "product", "services", "categories", 
 # _logfast_reader.c's file-line plans
 _PLAN_ACCESS, _PLAN_ACCESS_AFTER_PALOALTO, _PLAN_AUDIT = 1, 2, 3
 _PLAN_FORTIGATE, _PLAN_AUDIT_THEN_FORTIGATE, _PLAN_CEF = 4, 5, 6
+_PLAN_SOPHOS, _PLAN_FG_CP, _PLAN_CP_KV = 7, 8, 9
 # the parsers of a first character whose CEF lines _PLAN_CEF reads (each one's CEF twin on)
 _CEF_PARSERS = (paloalto.parse_paloalto, fortigate.parse_fortigate, checkpoint.parse_checkpoint)
 
 
 def _cef_twins() -> bool:
-    return None not in (paloalto._c_paloalto_cef, fortigate._c_fortigate, fortigate._c_fortigate_cef,
-                        checkpoint._c_checkpoint_cef, base._c_cef_extension)
+    return paloalto._c_paloalto_cef is not None and _fg_cp_twins()
+
+
+def _fg_cp_twins() -> bool:
+    return None not in (fortigate._c_fortigate, fortigate._c_fortigate_cef, checkpoint._c_checkpoint_cef,
+                        base._c_cef_extension)
 
 Output = tuple[str, str | None, tuple[str, ...], tuple[str, ...], tuple[Any, ...]]
 
@@ -153,6 +168,14 @@ def _asa(d: Any) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], tup
     return tags, ascii_markers, tuple(w for w in prefixes if w and w.isascii()), outputs
 
 
+def _fast_syslog_is_lineparsers(lp: LineParser) -> bool:
+    """The header path the reader's rd_body repeats is LineParser's own (not a subclass's)."""
+    from nocsoc.collectors.logs.parsers import LineParser
+
+    t = type(lp)
+    return all(getattr(t, k) is getattr(LineParser, k) for k in ("_fast_syslog", "_body", "events"))
+
+
 def make(lp: LineParser) -> Any:
     """The C reader of `lp`, or None when the extension is not built or the registry, the
     parsers or LogEvent are not what the C was written for."""
@@ -169,6 +192,10 @@ def make(lp: LineParser) -> Any:
     fg_spec: ParserSpec | None = None
     pa_spec: ParserSpec | None = None
     cp_spec: ParserSpec | None = None
+    pa_json = False
+    so_on = sophos._c_sophos is not None
+    so_spec: ParserSpec | None = None
+    so_after = ""  # first characters whose parser after FortiGate's is Sophos'
     for ch, entries in d.by_line_start.items():
         first, spec0, plan = entries[0][0], entries[0][2], 0
         if first is web.parse_access:
@@ -197,6 +224,20 @@ def make(lp: LineParser) -> Any:
                 plan = 0
             else:
                 access_out = _output(spec.name, web_ls)
+        firsts = tuple(e[0] for e in entries[:2])
+        if plan == _PLAN_FORTIGATE and firsts == _CEF_PARSERS[1:] and _fg_cp_twins():
+            plan, cp_spec = _PLAN_FG_CP, entries[1][2]
+        if (plan == 0 and first is checkpoint.parse_checkpoint and checkpoint._c_checkpoint_kv is not None
+                and checkpoint._c_checkpoint_cef is not None):
+            plan, cp_spec = _PLAN_CP_KV, spec0
+        if so_on and plan in (_PLAN_FORTIGATE, _PLAN_AUDIT_THEN_FORTIGATE):
+            k = 1 if plan == _PLAN_FORTIGATE else 2
+            if len(entries) > k and entries[k][0] is sophos.parse_sophos:
+                so_after, so_spec = so_after + ch, entries[k][2]
+        if so_on and plan == 0 and first is sophos.parse_sophos:
+            plan, so_spec = _PLAN_SOPHOS, spec0
+        if ch == "{" and entries[0][0] is paloalto.parse_paloalto and paloalto._c_paloalto_json is not None:
+            pa_json, pa_spec = True, spec0  # (json_event: a `{` line is never the plans' own)
         if plan == 0 and tuple(e[0] for e in entries) == _CEF_PARSERS and _cef_twins():
             plan = _PLAN_CEF
             pa_spec, fg_spec, cp_spec = (e[2] for e in entries)
@@ -204,6 +245,7 @@ def make(lp: LineParser) -> Any:
     fg_outputs = None if fg_spec is None else tuple(_output(fg_spec.name, ls) for ls in fg_spec.logsources)
     pa_outputs = None if pa_spec is None else tuple(_output(pa_spec.name, ls) for ls in pa_spec.logsources)
     cp_outputs = None if cp_spec is None else tuple(_output(cp_spec.name, ls) for ls in cp_spec.logsources)
+    so_outputs = None if so_spec is None else tuple(_output(so_spec.name, ls) for ls in so_spec.logsources)
     cisco = d.by_name.get("cisco")
     cisco_on = cisco is not None and cisco[0] is cisco_ios.parse_cisco and _cisco_ok()
     markers, prefixes = d.ahead("cisco") if cisco_on else ((), ())
@@ -220,4 +262,7 @@ def make(lp: LineParser) -> Any:
         cisco_svc=dict(cisco_ios._CISCO_SVC), sys_aaa=tuple(cisco_ios._SYS_AAA), cisco_routes=_cisco_routes(),
         ahead=tuple(w for w in markers if w), prefixes=tuple(w for w in prefixes if w), asa=_asa(d),
         fortigate=fg_outputs, cisco_starts=_cisco_starts(d) if cisco_on else {},
-        fixed_tz=isinstance(lp.tz, datetime.timezone), paloalto=pa_outputs, checkpoint=cp_outputs)
+        fixed_tz=isinstance(lp.tz, datetime.timezone), paloalto=pa_outputs, checkpoint=cp_outputs,
+        paloalto_json=pa_json, sophos=so_outputs, sophos_after=so_after,
+        body=lp._body if _fast_syslog_is_lineparsers(lp) else None,
+        unparsed=("unparsed", None, (), (), (None, (), ())))

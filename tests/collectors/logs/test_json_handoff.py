@@ -14,7 +14,7 @@ from unittest import mock
 import orjson
 import pytest
 
-from nocsoc.collectors.logs.parsers import LineParser, base, paloalto
+from nocsoc.collectors.logs.parsers import LineParser, base
 from nocsoc.collectors.logs.ruletest import parse_lines
 from nocsoc.collectors.windows.documents import windows_line
 from nocsoc.collectors.windows.report import InputReport
@@ -92,7 +92,7 @@ def test_palo_alto_json_is_decoded_once() -> None:
         return orjson.loads(text)
 
     counting = types.SimpleNamespace(loads=loads, JSONDecodeError=orjson.JSONDecodeError)
-    with mock.patch.object(paloalto, "orjson", counting):
+    with mock.patch.object(base, "orjson", counting):
         before = [e.parser for e in _before(lines, LineParser(default_host="h"))]
         assert len(calls) == len(lines)
         calls.clear()

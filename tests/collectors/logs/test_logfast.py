@@ -177,12 +177,13 @@ def test_cef_header_fast_path_equals_the_walk(shared_dir: Path) -> None:
         assert got.ext == base.cef_extension(msg[i:]), msg
 
 
-def test_palo_alto_json_reads_as_json_loads_does() -> None:
-    """parsers/paloalto.py decodes with orjson where orjson can: the same objects as json.loads,
-    and what orjson refuses still decided by json (NaN, 2**70, a lone surrogate; errors raise)."""
+def test_json_lines_read_as_json_loads_does() -> None:
+    """Palo Alto's and nginx's JSON parsers decode with orjson where orjson can (base.loads_json):
+    the same objects as json.loads, and what orjson refuses still decided by json (NaN, 2**70, a
+    lone surrogate; errors raise)."""
     import json
 
-    from nocsoc.collectors.logs.parsers.paloalto import _loads
+    from nocsoc.collectors.logs.parsers.base import loads_json as _loads
 
     docs = ['{"LogType": "TRAFFIC", "a": 1, "a": 2, "f": 0.1, "g": 1e-7, "h": 123456789.123456789}',
             '{"LogType": "X", "n": NaN, "big": 1180591620717411303424, "s": "\\ud800", "t": true}',

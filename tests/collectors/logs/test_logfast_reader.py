@@ -15,6 +15,7 @@ reader directly)."""
 
 from __future__ import annotations
 
+import json
 import random
 from typing import Any
 from unittest import mock
@@ -492,6 +493,149 @@ def test_paloalto_csv_file_lines_read_the_same() -> None:
     read = LineParser(default_host="h").fast()
     assert read is not None
     assert sum(read(line, "", "file", False) is not None for line in samples) >= 40  # of 101
+
+
+def _both_paths(rnd: random.Random, lines: list[str], mutations: int, mutate: Any = tf.mutate) -> int:
+    """compare() and compare_parse_lines() on the lines, then on `mutations` mutations of them;
+    how many of the lines the reader built alone."""
+    claimed = compare(lines)
+    compare_parse_lines(lines)
+    mutated = [mutate(rnd, rnd.choice(lines)) for _ in range(mutations)]
+    compare(mutated)
+    compare_parse_lines(mutated)
+    return claimed
+
+
+def _taken(lines: list[str]) -> int:
+    """How many of these file lines a new LineParser's reader builds alone."""
+    read = LineParser(default_host="h").fast()
+    assert read is not None
+    return sum(read(line, "", "file", False) is not None for line in lines)
+
+
+def test_sophos_file_lines_read_the_same() -> None:
+    """Sophos' file lines (`id="2002" ...`: its parser first for `i`; `device="SFW" ...` and
+    `timestamp=...`: after FortiGate's refusal, and for `t` auditd's) read by its twin in the
+    reader, received now: the samples, the twin test's generated lines, FortiGate lines starting
+    with the same characters, their mix-ups and mutations, through events and parse_lines."""
+    rnd = random.Random(61)
+    samples = [m.strip() for m in tf._samples("sophos-firewall")]
+    lines = samples + [tf._so_line(rnd) for _ in range(cases(3_000))]
+    fg = [m.strip() for m in tf._samples("fortigate") if m.strip()[:1] in "dti"]
+    lines += fg + [f"date=2024-01-0{k} time=01:02:03 devname=x " + tf._so_line(rnd) for k in range(1, 9)]
+    lines += ['type=SYSCALL msg=audit(1.0:1): x=1 ' + tf._so_line(rnd) for _ in range(50)]
+    assert _both_paths(rnd, lines, cases(3_000)) > cases(250)  # (`<30>` heads, undeclared types: Python's)
+    assert _taken(samples) >= 7  # of 11 (3 with a time prefix)
+
+
+def test_bare_cef_and_checkpoint_kv_file_lines_read_the_same() -> None:
+    """CEF without its label (`0|Check Point|...`, `0|Fortinet|...`: FortiGate's parser first for
+    `0`, then Check Point's) and Check Point's `syslog[key:"value"; ...]` lines (its parser first
+    for `s` and `"`), read in the reader: the samples, the twin tests' generated lines with and
+    without the label, near misses (labels, spaces, escapes, fw1 export lines with the kv keys)
+    and mutations, through events and parse_lines."""
+    rnd = random.Random(67)
+    samples = [m.strip() for fmt in ("checkpoint", "fortigate") for m in tf._samples(fmt)
+               if m.strip()[:1] in '0s"']
+    cef = [f(rnd) for _ in range(cases(1_000)) for f in (tf._cp_cef_line, tf._fg_cef_line)]
+    bare = [line.split(":", 1)[1].lstrip() if line.startswith("CEF:") else line for line in cef]
+    kv = [tf._cp_kv_line(rnd) for _ in range(cases(2_000))]
+    near = [_cef_near_miss(rnd, rnd.choice(bare)) for _ in range(cases(1_000))]
+    near += [rnd.choice(['"1" "Log" "', " ", "", "syslog", '"a" ']) + rnd.choice(kv)
+             + rnd.choice(["", " ", "\t"]) for _ in range(cases(500))]
+    lines = samples + bare + kv + near
+    assert _both_paths(rnd, lines, cases(3_000)) > cases(1_200)
+    assert _taken(samples) >= 9
+
+
+HEADS = ["<38>Nov 25 01:02:03 host1 {p}[42]: ", "Nov 25 01:02:03 host1 {p}: ",
+         "<13>Feb 29 23:59:59 h {p}[]: ", "<38>Nov  5 01:02:03 10.0.0.1 {p}[7]: message repeated 3 times: [ ",
+         "<38>Nov 25 01:02:60 h {p}: ", "<191>Dec 31 23:59:59 fw-1 {p}[1]:"]
+PROGS = ["sshd", "sshd(pam_unix)", "su", "sudo", "useradd", "kernel", "filterlog", "mgd", "RT_FLOW", "cron",
+         "CRON", "foo", "nginx", "apache2", "httpd", "auditd", "sshd-session", "x.y/z-1"]
+
+
+def test_header_lines_with_a_python_body_read_the_same() -> None:
+    """A line with the common syslog header whose body no C twin reads has its body read by the
+    LineParser's own dispatch from C (rd_body) and its event built there: every sample and seed
+    behind a header of every program (an sshd, su, sudo, account, Junos, kernel, filterlog,
+    web, unknown one, as `message repeated` too, with a stamp Python reads without a date), and
+    mutations, against the Python path; a parser that names the host (FortiGate's devname), the
+    time, or raises (no Parsed: the line stays unparsed) included."""
+    rnd = random.Random(71)
+    bodies = [m.strip() for m in ALL_SEEDS if "\n" not in m.strip()]
+    lines = [rnd.choice(HEADS).format(p=rnd.choice(PROGS)) + rnd.choice(bodies) for _ in range(cases(4_000))]
+    assert _both_paths(rnd, lines, cases(4_000), _mutate) > cases(2_000)
+    line = ("<38>Nov 25 01:02:03 fw1 app: date=2026-11-25 time=01:02:03 devname=fg1 logid=0000000013 "
+            "type=traffic")
+    ev = LineParser(default_host="h").fast()(line, "", "file", False)  # type: ignore[misc]
+    assert ev is not None and ev.parser == "fortigate" and ev.host == "fg1" and ev.fields["program"] == "app"
+
+
+def test_a_parser_error_leaves_the_line_unparsed_in_c_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    from nocsoc.collectors.logs.parsers import registry
+
+    def boom(msg: str, app: str, state: object) -> None:
+        raise ValueError("a parser bug")
+
+    spec = registry.ParserSpec("boom", boom, (registry.get("sshd").logsources[0],), programs=("boomd",),
+                               order=1)
+    line = "<38>Nov 25 01:02:03 h1 boomd[9]: anything"
+    with mock.patch("time.time", return_value=NOW):
+        lp = LineParser(default_host="h", parsers=[spec, *registry.specs()])
+        ev = lp.fast()(line, "", "file", False)  # type: ignore[misc]
+        with _python_only():
+            want = LineParser(default_host="h", parsers=[spec, *registry.specs()]).events(line)
+    assert ev is not None and [_slots(ev)] == [_slots(e) for e in want]
+    assert ev.parser == "unparsed" and ev.fields == {"message": line, "program": "boomd", "pid": "9"}
+
+
+def _json_near_miss(rnd: random.Random, line: str) -> str:
+    """A JSON line with what Palo Alto's tests before its twin look at changed: space or a control
+    character around it, `"LogType"` past its first 4000 characters, non-ASCII text, no LogType,
+    text that is no JSON (or JSON only json reads), an array."""
+    k = rnd.random()
+    if k < 0.2:
+        odd = rnd.choice([" ", "\t", "\x1c", "\x00", "\x7f", "\r\n", "\n"])
+        return odd + line if rnd.random() < 0.5 else line + odd
+    if k < 0.35:
+        return '{"Pad": "' + "x" * rnd.choice([3980, 3985, 3990, 4000, 5000]) + '", ' + line[1:]
+    if k < 0.5:
+        return line.replace('"', '"é', 1) if rnd.random() < 0.5 else line[:-1] + ', "Note": "\u1ec7"}'
+    if k < 0.6:
+        return line.replace('"LogType"', '"logtype"')
+    if k < 0.75:
+        return line[:-1] + rnd.choice([', "X": NaN}', ', "X": 1' + "0" * 30 + "}", ",}", "", '"}'])
+    if k < 0.85:
+        return "[" + line + "]"
+    return line.replace('"LogType"', '"LogType": 1, "LogType"', 1)
+
+
+def test_paloalto_json_file_lines_read_the_same() -> None:
+    """Palo Alto's JSON file lines (`{...}`: its parser first for `{`) read by Reader.json_event
+    with the object decoded once: the samples, the twin test's generated documents, their near
+    misses (see _json_near_miss) and mutations, through LineParser.events (which decodes) and
+    ruletest.parse_lines (which hands its object on), against the Python path."""
+    rnd = random.Random(59)
+    samples = [m for m in tf._samples("paloalto-ngfw") if m.lstrip().startswith("{")]
+    lines = samples + [m.strip() for m in samples] + [tf._pa_json_line(rnd) for _ in range(cases(2_000))]
+    near = [_json_near_miss(rnd, rnd.choice(lines)) for _ in range(cases(2_000))]
+    mutated = [tf.mutate(rnd, rnd.choice(lines)) for _ in range(cases(2_000))]
+    for batch in (lines, near, mutated):
+        compare(batch)
+        compare_parse_lines(batch)
+    lp = LineParser(default_host="h")
+    taken = sum(lp._json_fast(m.strip(), "file") is not None for m in samples)
+    # Reader.json_event repeats Palo Alto's tests itself, whoever calls it
+    doc = '{"LogType": "TRAFFIC", "Action": "deny"}'
+    read_json = lp._read_json
+    assert read_json is not None and read_json(doc, json.loads(doc), "file") is not None
+    padded = '{"Pad": "' + "x" * 4000 + '", ' + doc[1:]
+    for odd in (padded, " " + doc, doc + " ", doc + "\x00", doc[:-1] + ', "N": "\u00e9"}'):
+        assert read_json(odd, json.loads(doc), "file") is None, odd[-40:]  # (its document: read)
+    # every JSON sample (without its newline) in C but the 3 DNS ones, a log type whose logsource
+    # the spec does not declare (the reader builds only declared ones)
+    assert len(samples) == 42 and taken == 39
 
 
 CEF_HEADS = ["CEF:0|", "CEF: 0|", "CEF:0||", "CEF:10|", "CEF:  0|", "0|", "CEF:x|", "cef:0|", "CEF:0|a\\|b|"]

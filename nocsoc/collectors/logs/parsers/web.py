@@ -13,14 +13,13 @@ rules keep matching the raw fields they were written for."""
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
-from nocsoc.collectors.logs.parsers.base import Parsed, digits, iso_epoch, to_int
+from nocsoc.collectors.logs.parsers.base import Parsed, digits, iso_epoch, loads_json, to_int
 from nocsoc.collectors.logs.parsers.registry import ParserSpec
 from nocsoc.collectors.logs.syslog import MONTHS
 from nocsoc.logsources import LogSource
@@ -314,12 +313,16 @@ _JSON_KEYS: dict[str, tuple[str, ...]] = {
 }
 
 
+_SCALARS = frozenset((str, int, float, bool))
+_NGINX_NAMES: dict[str, str] = {}  # JSON key -> `nginx.<key>` (the same few tens recur)
+
+
 def parse_nginx_json(msg: str, app: str = "", state: object = None) -> Parsed | None:
     text = msg.strip()
     if not text.startswith("{"):
         return None
     try:
-        obj = json.loads(text)
+        obj = loads_json(text)  # (the reader's decoding when it handed it on; orjson where it reads it)
     except ValueError:
         return None
     if not isinstance(obj, dict):
@@ -368,9 +371,15 @@ def parse_nginx_json(msg: str, app: str = "", state: object = None) -> Parsed | 
         fields["cs-user-agent"] = fields["c-useragent"]
     if "cs-username" in fields:
         fields["user"] = fields["cs-username"]
+    names = _NGINX_NAMES
     for k, v in obj.items():
-        if isinstance(v, str | int | float | bool):
-            fields.setdefault(f"nginx.{k}", v)
+        if type(v) in _SCALARS:  # (JSON decodes to these exact types, no subclasses)
+            nk = names.get(k)
+            if nk is None:
+                nk = f"nginx.{k}"
+                if len(names) < 4096:
+                    names[k] = nk
+            fields.setdefault(nk, v)
     t = None
     for key in ("time_iso8601", "timestamp", "@timestamp"):
         v = obj.get(key)
