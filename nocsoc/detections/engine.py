@@ -28,9 +28,10 @@ from nocsoc.schema import LOG_COLLECTOR
 try:  # the field gates' loop in C (see _gatefast.c); scan_fields_reference is its reference
     from nocsoc.detections._gatefast import MAX_PAIRS as _MAX_PAIRS
     from nocsoc.detections._gatefast import CaseFree as _CaseFree
+    from nocsoc.detections._gatefast import dispatch as _c_dispatch
     from nocsoc.detections._gatefast import scan_fields as _c_scan_fields
 except ImportError:  # not built
-    _c_scan_fields = _CaseFree = None
+    _c_scan_fields = _CaseFree = _c_dispatch = None
     _MAX_PAIRS = 0
 
 _SRC = ("src_ip", "c-ip", "SourceIp", "rhost", "IpAddress")  # IpAddress: Windows Security events
@@ -230,6 +231,13 @@ class Route:
     gate: Callable[[str], bool] | None = None
     # (field, memo, ints, admitted) of each field_scans entry, as scan_fields reads them
     gates: tuple[tuple[str, dict[str, Any], dict[int, Any], Callable[[Any], Any]], ...] = ()
+    spec: tuple[Any, ...] = ()  # what `dispatch` reads of this route (see `refresh`)
+
+    def refresh(self) -> None:
+        """`spec`, from the fields above: after building the route, or changing them (tests)."""
+        self.gates = tuple((fs.field, fs.memo, fs.ints, fs.admitted) for fs in self.field_scans)
+        self.spec = (self.gates, self.raw, self.gate, self.haystack, self.every, self.first, self.short,
+                     self.pattern_rules, self.merged, self.plain, self.candidates)
 
     def candidates(self, cand: list[tuple[int, ...]], key: Any = None) -> list[Call]:
         """The rules to run when the needles admitted `cand` (tuples of gate slots). Keyed by
@@ -303,7 +311,7 @@ def build_route(rules: list[CompiledRule]) -> Route:
         route.every = getattr(route.scan, "every", route.scan)
         route.first = getattr(route.scan, "first", None)
     route.raw = route.scan is not None or bool(route.short)
-    route.gates = tuple((fs.field, fs.memo, fs.ints, fs.admitted) for fs in route.field_scans)
+    route.refresh()
     return route
 
 
@@ -329,9 +337,62 @@ def scan_fields_reference(gates: tuple[tuple[str, dict[str, Any], dict[int, Any]
     return cand
 
 
-# NOCSOC_ENGINE_GATES=python: the reference even where the C one is built (A/B, tests)
-_scan_fields = _c_scan_fields if _c_scan_fields is not None and os.environ.get(
-    "NOCSOC_ENGINE_GATES", "c") != "python" else scan_fields_reference
+def dispatch_reference(spec: tuple[Any, ...], event: LogEvent,
+                       on_error: Callable[[], Any]) -> list[CompiledRule] | None:
+    """The rules of a route (`Route.spec`) that match `event`, in load order (None: none): its
+    gated fields' slots (`_scan_fields`) and its keywords' in the raw line select the candidates
+    (`Route.candidates`, remembered by the ids of the slot tuples), whose predicates run;
+    `on_error()` for each predicate that raises. _gatefast.dispatch does the same in C
+    (tests/detections/test_gatefast.py)."""
+    gates, raw, gate, haystack, every, first, short, pr, merged, rules, candidates = spec
+    lo = event._low  # the lowercase cache (LogEvent.lowered(), inlined)
+    if lo is None:
+        lo = event._low = {}
+    fields = event.fields
+    # index tuples of the rules a needle admits: one per gated field (exact values, substrings)
+    cand = _scan_fields(gates, fields, lo)
+    if raw and (gate is None or gate(event.raw)):
+        # keyword needles: searched in the raw line (one scan, then the short ones)
+        hay = haystack(event)
+        if hay:  # b"": no needle can be in it (`_prefiltered`)
+            if every is not None:
+                hits = every(hay, True) if first is None or first(hay) else None
+                if hits:
+                    if cand is None:
+                        cand = [pr[h[0]] for h in hits]
+                    else:
+                        cand.extend([pr[h[0]] for h in hits])
+            for needle, idx in short:
+                # find, not `in`: on bytes, `in` first tries the needle as an int and formats
+                # the TypeError it gets (~1,800 instructions a test)
+                if hay.find(needle) != -1:
+                    if cand is None:
+                        cand = [idx]
+                    else:
+                        cand.append(idx)
+    if cand:
+        key = id(cand[0]) if len(cand) == 1 else tuple(map(id, cand))
+        got = merged.get(key)
+        rules = got if got is not None else candidates(cand, key)
+    out: list[CompiledRule] | None = None
+    for rule, fn in rules:
+        try:
+            hit = fn(event, lo, fields)
+        except Exception:  # a predicate bug on odd input must not stop the stream
+            on_error()
+            continue
+        if hit:
+            if out is None:
+                out = [rule]
+            else:
+                out.append(rule)
+    return out
+
+
+# NOCSOC_ENGINE_GATES=python: the references even where the C ones are built (A/B, tests)
+_C_GATES = os.environ.get("NOCSOC_ENGINE_GATES", "c") != "python"
+_scan_fields = _c_scan_fields if _c_scan_fields is not None and _C_GATES else scan_fields_reference
+_dispatch = _c_dispatch if _c_dispatch is not None and _C_GATES else dispatch_reference
 
 
 Gates = list[tuple[int, list[tuple[str | None, str]], frozenset[int]]]
@@ -595,6 +656,7 @@ class Engine:
         self._unreported = False  # a fired incident may have gained events `tick` reports
         self.rule_hits: dict[str, int] = {}
         self._ids_cache: dict[int, str] | None = None  # see _rule_ids
+        self._on_error = self._error  # (bound once: `process` passes it on every event)
 
     def route(self, event: LogEvent) -> Route:
         key = event.route_key
@@ -607,6 +669,10 @@ class Engine:
                 rules = [r for r in rules if r.event_ids is None or eid in r.event_ids]
             route = self._routes[key] = build_route(rules)
         return route
+
+    def _error(self) -> None:
+        """A predicate raised (`dispatch`): counted, the stream goes on."""
+        self.counters.add("errors")
 
     def _hit(self, rule: CompiledRule, event: LogEvent, out: list[Detection]) -> None:
         self.rule_hits[rule.id] = self.rule_hits.get(rule.id, 0) + 1
@@ -626,46 +692,9 @@ class Engine:
         out: list[Detection] = []
         t = event.time
         route = self._routes.get(event.route_key) or self.route(event)
-        rules: list[Call] = route.plain
-        fields = event.fields
-        lo = event._low  # the lowercase cache (LogEvent.lowered(), inlined)
-        if lo is None:
-            lo = event._low = {}
-        # index tuples of the rules a needle admits: one per gated field (exact values, substrings)
-        cand = _scan_fields(route.gates, fields, lo)
-        if route.raw and (route.gate is None or route.gate(event.raw)):
-            # keyword needles: searched in the raw line (one scan, then the short ones)
-            hay = route.haystack(event)
-            if hay:  # b"": no needle can be in it (`_prefiltered`)
-                every = route.every
-                if every is not None:
-                    first = route.first
-                    hits = every(hay, True) if first is None or first(hay) else None
-                    if hits:
-                        pr = route.pattern_rules
-                        if cand is None:
-                            cand = [pr[h[0]] for h in hits]
-                        else:
-                            cand.extend([pr[h[0]] for h in hits])
-                for needle, idx in route.short:
-                    # find, not `in`: on bytes, `in` first tries the needle as an int and
-                    # formats the TypeError it gets (~1,800 instructions a test)
-                    if hay.find(needle) != -1:
-                        if cand is None:
-                            cand = [idx]
-                        else:
-                            cand.append(idx)
-        if cand:
-            key = id(cand[0]) if len(cand) == 1 else tuple(map(id, cand))
-            got = route.merged.get(key)
-            rules = got if got is not None else route.candidates(cand, key)
-        for rule, fn in rules:
-            try:
-                hit = fn(event, lo, fields)
-            except Exception:  # a predicate bug on odd input must not stop the stream
-                self.counters.add("errors")
-                continue
-            if hit:
+        hits = _dispatch(route.spec, event, self._on_error)
+        if hits is not None:
+            for rule in hits:
                 self._hit(rule, event, out)
         if self.trackers and t >= self._next_sweep:
             self._sweep(t, out)

@@ -304,6 +304,7 @@ def test_short_needles_are_tested_apart_and_never_missed() -> None:
                     route.short = ()
                     for fs in route.field_scans:
                         fs.short = ()
+                    route.refresh()
                 out.append(sorted(d.rule_id for d in engine.process(ev)))
         return out
 

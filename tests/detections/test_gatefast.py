@@ -1,8 +1,10 @@
 """`_gatefast.scan_fields`, Engine.process's loop over an event's gated fields in C, does what
 its reference does (engine.scan_fields_reference): the same candidates, the same lowercase
 cache, the same values remembered by each gate, the same errors; on fields of every type a
-Sigma event holds, given as a dict or as any other mapping. (On SigmaHQ's Windows rules and
-regression records, lazy EVTX fields: test_windows_sigmahq.py.)"""
+Sigma event holds, given as a dict or as any other mapping. `_gatefast.dispatch`, the whole of
+an event's gates and predicates, does what engine.dispatch_reference does: the same rules
+matched, errors counted, caches and memories. (On SigmaHQ's Windows rules and regression
+records, lazy EVTX fields: test_windows_sigmahq.py.)"""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import nocsoc.detections.engine as engine_mod
-from nocsoc.detections.engine import Engine, Route, scan_fields_reference
+from nocsoc.detections.engine import Engine, Route, dispatch_reference, scan_fields_reference
 from nocsoc.detections.loader import RuleSet
 from nocsoc.events import LogEvent
 from tests.detections.test_compiler import rule
@@ -92,6 +94,91 @@ def test_scan_fields_equals_its_reference(events: list[dict[str, Any]], as_mappi
         assert _typed(got) == _typed(want)
         assert _typed(lo_c) == _typed(lo_py)
     assert _memos(c) == _memos(py)
+
+
+# keywords (the raw line): long ones (automaton), short ones (`find`), ASCII ones searched in the
+# line's lowercased bytes, a non-ASCII one making its route search the str; one rule raising
+KEYWORD_RULES = [
+    "    keywords:\n        - 'whoami'\n        - 'net user'\n    condition: keywords",
+    "    keywords:\n        - '~'\n        - '-e'\n    condition: keywords",
+    "    sel:\n        CommandLine|contains: 'net'\n    keywords:\n        - ':'\n"
+    "    condition: sel and keywords",
+]
+RAWS = st.lists(st.sampled_from(["whoami", "NET USER", "net", " ~ ", "-E", ":", "x", "boom", "\u0130",
+                                 "\u212a", "\u0430"]), max_size=5).map(" ".join)
+
+
+def _boom(e: Any) -> bool:
+    if "boom" in e.raw:
+        raise ValueError("a predicate bug")
+    return "x" in e.raw
+
+
+def _dispatch_engine(cyrillic: bool) -> Engine:
+    defs = RULES + KEYWORD_RULES
+    if cyrillic:
+        defs = [*defs, "    keywords:\n        - '\u0430b'\n    condition: keywords"]
+    rules = [dataclasses.replace(rule(d), id=f"r{i}") for i, d in enumerate(defs)]
+    bad = dataclasses.replace(rule("    keywords:\n        - 'x'\n    condition: keywords"), id="bad",
+                              match=_boom, fast=None, needles=None, needles2=None)
+    return Engine(RuleSet([*rules, bad], []))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.dictionaries(st.sampled_from(NAMES), VALUES, max_size=6), RAWS),
+                min_size=1, max_size=20), st.booleans(), st.booleans())
+def test_dispatch_equals_its_reference(events: list[tuple[dict[str, Any], str]], as_mapping: bool,
+                                       cyrillic: bool) -> None:
+    """Two engines of the same rules, one dispatching with each, event after event (twice: the
+    second time from what the gates remember): the same rules matched, in the same order, the
+    same errors counted, lowercase caches, memories and remembered candidate sets."""
+    c, py = _dispatch_engine(cyrillic), _dispatch_engine(cyrillic)
+    errors = {"c": 0, "py": 0}
+
+    def count(k: str) -> Any:
+        def on_error() -> None:
+            errors[k] += 1
+        return on_error
+
+    for f, raw in events * 2:
+        fields: Any = _Mapping(f) if as_mapping else f
+        ev_c, ev_py = LogEvent(raw, fields, product="linux"), LogEvent(raw, fields, product="linux")
+        rc, rpy = c.route(ev_c), py.route(ev_py)
+        got = gatefast.dispatch(rc.spec, ev_c, count("c"))
+        want = dispatch_reference(rpy.spec, ev_py, count("py"))
+        assert (got is None) == (want is None)
+        assert [r.id for r in got or ()] == [r.id for r in want or ()]
+        assert _typed(ev_c._low) == _typed(ev_py._low)
+        assert sorted([r.id for r, _ in v] for v in rc.merged.values()) == \
+            sorted([r.id for r, _ in v] for v in rpy.merged.values())
+        assert _memos(rc) == _memos(rpy)
+    assert errors["c"] == errors["py"]
+    assert (rc.haystack is LogEvent.raw_lower) is cyrillic  # both kinds of haystack are covered
+
+
+def test_dispatch_lets_what_is_no_exception_through() -> None:
+    """A predicate's Exception is counted (`on_error`) and the others run; KeyboardInterrupt goes
+    through, as out of the reference's `except Exception`; a malformed spec is a TypeError."""
+    engine = _dispatch_engine(False)
+    ev = LogEvent("boom whoami", {}, product="linux")
+    spec = engine.route(ev).spec
+    seen: list[int] = []
+    for dispatch in (gatefast.dispatch, dispatch_reference):
+        got = dispatch(spec, LogEvent("boom whoami", {}, product="linux"), lambda: seen.append(1))
+        assert [r.id for r in got or ()] == ["r6"]
+    assert seen == [1, 1]
+
+    def stop(e: Any) -> bool:
+        raise KeyboardInterrupt
+
+    calls = [(None, lambda e, lo, f: stop(e))]
+    stopping = (*spec[:9], calls, spec[10])
+    for dispatch in (gatefast.dispatch, dispatch_reference):
+        with pytest.raises(KeyboardInterrupt):
+            dispatch(stopping, LogEvent("q", {}, product="linux"), lambda: None)
+    for bad in (spec[:10], [*spec], (*spec[:9], tuple(calls), spec[10])):
+        with pytest.raises(TypeError):
+            gatefast.dispatch(bad, LogEvent("q", {}, product="linux"), lambda: None)
 
 
 def test_candidates_are_the_gates_own_tuples() -> None:
