@@ -47,6 +47,7 @@
 #define _GNU_SOURCE /* memmem */
 #endif
 #include <Python.h>
+#include <structmember.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -179,9 +180,66 @@ static PyObject *scan_fields(PyObject *self, PyObject *const *args, Py_ssize_t n
     return out;
 }
 
+/* ---- attributes of __slots__ classes (LogEvent) ------------------------------------------------ */
+
+/* Where a __slots__ attribute of one type is stored, so that reading it is a load (as the
+   interpreter's LOAD_ATTR_SLOT does) instead of PyObject_GetAttr's lookup through the type
+   (~290 instructions: several an event). Valid while the object's type is `type` and that type
+   is unchanged (its version tag); else looked up again, or the generic path is taken. */
+typedef struct {
+    PyObject **name;
+    PyTypeObject *type;  /* borrowed: compared only (its version tag guards the offset) */
+    unsigned int version;
+    Py_ssize_t offset;   /* 0: not a plain slot of `type` */
+} SlotCache;
+
+static Py_ssize_t slot_offset(SlotCache *c, PyObject *obj) {
+    PyTypeObject *t = Py_TYPE(obj);
+    if (t == c->type && t->tp_version_tag == c->version && c->version != 0)
+        return c->offset;
+    PyObject *d = _PyType_Lookup(t, *c->name);  /* borrowed; gives the type a version tag */
+    Py_ssize_t off = 0;
+    if (d != NULL && Py_TYPE(d) == &PyMemberDescr_Type) {
+        PyMemberDef *m = ((PyMemberDescrObject *)d)->d_member;
+        if (m->type == T_OBJECT_EX && !(m->flags & READONLY) && m->offset > 0)
+            off = m->offset;
+    }
+    if (!PyType_HasFeature(t, Py_TPFLAGS_VALID_VERSION_TAG))
+        return 0;
+    c->type = t;
+    c->version = t->tp_version_tag;
+    c->offset = off;
+    return off;
+}
+
+/* obj.<name>, a new reference (NULL and an exception set on error) */
+static PyObject *slot_get(SlotCache *c, PyObject *obj) {
+    Py_ssize_t off = slot_offset(c, obj);
+    if (off > 0) {
+        PyObject *v = *(PyObject **)((char *)obj + off);
+        if (v != NULL)
+            return Py_NewRef(v);
+    }
+    return PyObject_GetAttr(obj, *c->name);
+}
+
+/* obj.<name> = v */
+static int slot_set(SlotCache *c, PyObject *obj, PyObject *v) {
+    Py_ssize_t off = slot_offset(c, obj);
+    if (off > 0) {
+        PyObject **at = (PyObject **)((char *)obj + off);
+        PyObject *old = *at;
+        *at = Py_NewRef(v);
+        Py_XDECREF(old);
+        return 0;
+    }
+    return PyObject_SetAttr(obj, *c->name, v);
+}
+
 /* ---- dispatch ------------------------------------------------------------------------------- */
 
 static PyObject *s_fields, *s_low, *s_raw;
+static SlotCache c_fields = {&s_fields}, c_low = {&s_low}, c_raw = {&s_raw};
 
 /* whether `needle` is in `hay` (hay.find(needle) != -1): bytes by memmem, str by PyUnicode_Find;
    -1 on error */
@@ -252,7 +310,7 @@ static int raw_gates(PyObject *spec, PyObject *event, PyObject **cand) {
     PyObject *every = PyTuple_GET_ITEM(spec, 4), *first = PyTuple_GET_ITEM(spec, 5);
     PyObject *shorts = PyTuple_GET_ITEM(spec, 6), *pr = PyTuple_GET_ITEM(spec, 7);
     if (gate != Py_None) {
-        PyObject *raw = PyObject_GetAttr(event, s_raw);
+        PyObject *raw = slot_get(&c_raw, event);
         if (raw == NULL)
             return -1;
         int go = truth_of_call(gate, raw);
@@ -338,11 +396,11 @@ static PyObject *dispatch(PyObject *self, PyObject *const *args, Py_ssize_t narg
     }
     PyObject *spec = args[0], *event = args[1], *on_error = args[2];
     PyObject *fields = NULL, *lo = NULL, *cand = NULL, *rules = NULL, *hits = NULL;
-    if ((fields = PyObject_GetAttr(event, s_fields)) == NULL || (lo = PyObject_GetAttr(event, s_low)) == NULL)
+    if ((fields = slot_get(&c_fields, event)) == NULL || (lo = slot_get(&c_low, event)) == NULL)
         goto error;
     if (lo == Py_None) {  /* the lowercase cache (LogEvent.lowered(), inlined) */
         Py_DECREF(lo);
-        if ((lo = PyDict_New()) == NULL || PyObject_SetAttr(event, s_low, lo) < 0)
+        if ((lo = PyDict_New()) == NULL || slot_set(&c_low, event, lo) < 0)
             goto error;
     } else if (!PyDict_Check(lo)) {
         PyErr_SetString(PyExc_TypeError, "dispatch: the event's lowercase cache is no dict");
@@ -425,6 +483,129 @@ error:
     return NULL;
 }
 
+/* ---- correlation groups ----------------------------------------------------------------------- */
+
+static PyObject *s_time, *s_lower;
+static SlotCache c_time = {&s_time}, c_time_idle = {&s_time}, c_fields_new = {&s_fields};
+
+/* new_group(groups, name, event, t, max_groups) -> None | False: CorrelationTracker.feed's most
+   common case, a group's first event held as the event itself: the group-by value
+   event.fields[name], a non-empty str, lowercased, is a key (value,) not in `groups` (an
+   OrderedDict), which has room for it, and `t` is the event's time; then groups[(value,)] =
+   event and None. Anything else: False, nothing done (feed's Python takes it). */
+static PyObject *new_group(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 5 || !PyDict_Check(args[0]) || !PyUnicode_CheckExact(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "new_group(groups: OrderedDict, name: str, event, t, max_groups)");
+        return NULL;
+    }
+    PyObject *groups = args[0], *event = args[2], *t = args[3];
+    Py_ssize_t max_groups = PyLong_AsSsize_t(args[4]);
+    if (max_groups == -1 && PyErr_Occurred())
+        return NULL;
+    if (PyDict_GET_SIZE(groups) >= max_groups)
+        Py_RETURN_FALSE;
+    PyObject *fields = slot_get(&c_fields_new, event), *v;
+    if (fields == NULL)
+        return NULL;
+    if (PyDict_CheckExact(fields)) {
+        v = PyDict_GetItemWithError(fields, args[1]);
+        Py_XINCREF(v);
+    } else {
+        v = mapping_get(fields, args[1]);
+    }
+    Py_DECREF(fields);
+    if (v == NULL)
+        return PyErr_Occurred() ? NULL : Py_NewRef(Py_False);
+    if (!PyUnicode_CheckExact(v) || PyUnicode_GET_LENGTH(v) == 0) {
+        Py_DECREF(v);
+        Py_RETURN_FALSE;
+    }
+    PyObject *when = slot_get(&c_time, event);
+    if (when == NULL) {
+        Py_DECREF(v);
+        return NULL;
+    }
+    int same = PyObject_RichCompareBool(t, when, Py_EQ);
+    Py_DECREF(when);
+    if (same <= 0) {
+        Py_DECREF(v);
+        return same < 0 ? NULL : Py_NewRef(Py_False);
+    }
+    PyObject *low = PyObject_CallMethodNoArgs(v, s_lower);
+    Py_DECREF(v);
+    if (low == NULL)
+        return NULL;
+    PyObject *gk = PyTuple_New(1);
+    if (gk == NULL) {
+        Py_DECREF(low);
+        return NULL;
+    }
+    PyTuple_SET_ITEM(gk, 0, low);
+    int have = PyDict_Contains(groups, gk);
+    if (have != 0 || PyObject_SetItem(groups, gk, event) < 0) {
+        Py_DECREF(gk);
+        return have > 0 ? Py_NewRef(Py_False) : NULL;
+    }
+    Py_DECREF(gk);
+    Py_RETURN_NONE;
+}
+
+/* pop_idle(groups, cutoff, window_type) -> int: CorrelationTracker.sweep's most common case:
+   the groups at the front of `groups` (least recently active first) held as their one event
+   (anything but a window_type: the event, newest time .time, or a tuple, newest time [0]) whose
+   newest time is before `cutoff`, deleted; stops at the first window or the first group still
+   in use. The number deleted. */
+static PyObject *pop_idle(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 3 || !PyDict_Check(args[0]) || !PyType_Check(args[2])) {
+        PyErr_SetString(PyExc_TypeError, "pop_idle(groups: OrderedDict, cutoff, window_type)");
+        return NULL;
+    }
+    PyObject *groups = args[0], *cutoff = args[1];
+    Py_ssize_t n = 0;
+    while (PyDict_GET_SIZE(groups) > 0) {
+        PyObject *it = PyObject_GetIter(groups);
+        if (it == NULL)
+            return NULL;
+        PyObject *gk = PyIter_Next(it);
+        Py_DECREF(it);
+        if (gk == NULL) {
+            if (PyErr_Occurred())
+                return NULL;
+            break;
+        }
+        PyObject *g = PyDict_GetItemWithError(groups, gk);  /* borrowed */
+        if (g == NULL || Py_TYPE(g) == (PyTypeObject *)args[2]) {
+            Py_DECREF(gk);
+            if (PyErr_Occurred())
+                return NULL;
+            break;
+        }
+        PyObject *newest;
+        if (PyTuple_CheckExact(g)) {
+            if (PyTuple_GET_SIZE(g) == 0) {
+                Py_DECREF(gk);
+                PyErr_SetString(PyExc_TypeError, "pop_idle: a group held as an empty tuple");
+                return NULL;
+            }
+            newest = Py_NewRef(PyTuple_GET_ITEM(g, 0));
+        } else if ((newest = slot_get(&c_time_idle, g)) == NULL) {
+            Py_DECREF(gk);
+            return NULL;
+        }
+        int idle = PyObject_RichCompareBool(newest, cutoff, Py_LT);
+        Py_DECREF(newest);
+        if (idle <= 0 || PyObject_DelItem(groups, gk) < 0) {
+            Py_DECREF(gk);
+            if (idle != 0)
+                return NULL;
+            break;
+        }
+        Py_DECREF(gk);
+        n++;
+    }
+    return PyLong_FromSsize_t(n);
+}
+
 /* ---- CaseFree ------------------------------------------------------------------------------- */
 
 typedef struct {
@@ -483,7 +664,7 @@ static int search_tail(const CaseFree *cf, const uint8_t *s, Py_ssize_t n, Py_ss
     return 0;
 }
 
-#define MAX_SIMD_PAIRS 16  /* more: one position at a time (engine.py then uses its own path) */
+#define MAX_SIMD_PAIRS 48  /* more: one position at a time (engine.py then uses its own path) */
 
 #ifdef GATE_X86
 /* blocks of 16 positions j whose pair bytes (j, j + d) all lie in the text; *at: where it stopped */
@@ -715,6 +896,12 @@ static PyMethodDef methods[] = {
      "for the tests, which check both); returns the previous setting."},
     {"scan_fields", (PyCFunction)(void (*)(void))scan_fields, METH_FASTCALL,
      "scan_fields(spec, fields, lo) -> list | None: Engine.process's field gates (see the module)."},
+    {"new_group", (PyCFunction)(void (*)(void))new_group, METH_FASTCALL,
+     "new_group(groups, name, event, t, max_groups) -> None | False: a correlation group's first\n"
+     "event held as the event (see the module)."},
+    {"pop_idle", (PyCFunction)(void (*)(void))pop_idle, METH_FASTCALL,
+     "pop_idle(groups, cutoff, window_type) -> int: idle one-event correlation groups freed\n"
+     "(see the module)."},
     {"dispatch", (PyCFunction)(void (*)(void))dispatch, METH_FASTCALL,
      "dispatch(spec, event, on_error) -> list | None: the rules of Route.spec that match the event\n"
      "(see the module)."},
@@ -735,7 +922,9 @@ PyMODINIT_FUNC PyInit__gatefast(void) {
     if ((s_get = PyUnicode_InternFromString("get")) == NULL
             || (s_fields = PyUnicode_InternFromString("fields")) == NULL
             || (s_low = PyUnicode_InternFromString("_low")) == NULL
-            || (s_raw = PyUnicode_InternFromString("raw")) == NULL)
+            || (s_raw = PyUnicode_InternFromString("raw")) == NULL
+            || (s_time = PyUnicode_InternFromString("time")) == NULL
+            || (s_lower = PyUnicode_InternFromString("lower")) == NULL)
         return NULL;
     PyObject *m = PyModule_Create(&moduledef);
     if (m == NULL)

@@ -454,7 +454,10 @@ def _per_field(route: Route, gates: Gates) -> None:
                 route.short = tuple((n.encode(), idx) for n, idx in short)
                 if not short and route.scan is not None:
                     route.haystack = _prefiltered(long)
-                    route.gate = _case_free(long)
+                    # EVTX records' JSON, or syslog text: which pairs of bytes are rare
+                    text = any(r.product != "windows" for r in route.rules)
+                    route.gate = _case_free(long, _TEXT_FREQ if text else _JSON_FREQ,
+                                            _TEXT_PAIR_COST if text else _PAIR_COST)
             else:
                 route.short = tuple(short)
         else:
@@ -560,12 +563,26 @@ _JSON_FREQ = {'"': 125.2, "e": 87.4, "t": 67.0, "s": 58.8, ":": 5.0, "o": 50.2, 
               "8": 16.9, "6": 16.8, "p": 16.2, "5": 16.1, "b": 15.9, "w": 13.8, "{": 13.1, "}": 13.1,
               "9": 13.1, "7": 12.1, "h": 12.0, "v": 11.7, ".": 11.7, "g": 11.0, "y": 10.7, "/": 8.2,
               " ": 7.8, "x": 6.2, "#": 5.0, "k": 3.9, "=": 1.6, "z": 1.0}
+# the same for syslog text: characters per 1,200 of real device and Linux log lines (SEKOIA's
+# samples of the formats the parsers read, ../shared/log-samples); spaces and letters are common
+# there, where the JSON table makes a pair of a space and a letter look rare
+_TEXT_FREQ = {"e": 86.4, "t": 71.7, " ": 64.5, "n": 58.3, "o": 54.4, "a": 52.4, "s": 52.3, "i": 51.8,
+              "r": 47.5, '"': 46.9, "0": 43.7, "c": 39.4, "l": 36.2, "d": 35.6, "1": 35.5, "p": 30.9,
+              "=": 28.5, "u": 26.1, ",": 25.1, "2": 23.7, ":": 22.6, "f": 21.9, ".": 20.0, "m": 17.8,
+              "g": 15.1, "v": 15.0, "3": 14.3, "4": 13.9, "5": 13.8, "-": 12.5, "h": 11.2, "y": 11.1,
+              "6": 10.9, "x": 10.4, "8": 8.9, "7": 8.8, "9": 8.6, "b": 8.3, "\x7f": 6.9, "w": 5.7,
+              "/": 5.7, "|": 3.9, "k": 3.9, "*": 3.1, "z": 2.5, "{": 1.5, "}": 1.5, "'": 1.3, "q": 1.2,
+              "j": 1.1}
 _RARE = 0.5
 _PAIR_REACH = 3  # a pair's second byte at most this far after its first
 _PAIR_COST = 500.0  # one more pair is one more compare per block of every line: as this many hits
+# syslog routes' keywords (150-170 in SigmaHQ's linux rules) need 15-40 pairs; measured on the
+# bench's lines (CaseFree alone, costs 100 to 30,000): 2,000 is the cheapest, ~17% under 500
+_TEXT_PAIR_COST = 2000.0
 
 
-def case_free_pairs(needles: list[str]) -> list[tuple[str, int, int]]:
+def case_free_pairs(needles: list[str], freq: dict[str, float] = _JSON_FREQ,
+                    pair_cost: float = _PAIR_COST) -> list[tuple[str, int, int]]:
     """(needle, i, j) for _gatefast.CaseFree: two bytes of each needle (i < j <= i +
     _PAIR_REACH) that find it; few distinct pairs (each is compared in every block of every
     line) of rare bytes (each occurrence is a candidate compared in full). Greedy: the pair of
@@ -583,8 +600,8 @@ def case_free_pairs(needles: list[str]) -> list[tuple[str, int, int]]:
     while left:
         def cost(p: tuple[str, str, int]) -> float:
             found = len(left.intersection(where[p]))
-            hits = _JSON_FREQ.get(p[0], _RARE) * _JSON_FREQ.get(p[1], _RARE)
-            return (hits + _PAIR_COST) / found if found else float("inf")
+            hits = freq.get(p[0], _RARE) * freq.get(p[1], _RARE)
+            return (hits + pair_cost) / found if found else float("inf")
         best = min(sorted(where), key=cost)
         for k in sorted(left.intersection(where[best])):
             out.append((needles[k], *where[best][k]))
@@ -592,14 +609,15 @@ def case_free_pairs(needles: list[str]) -> list[tuple[str, int, int]]:
     return out
 
 
-def _case_free(needles: list[str]) -> Callable[[str], bool] | None:
+def _case_free(needles: list[str], freq: dict[str, float] = _JSON_FREQ,
+               pair_cost: float = _PAIR_COST) -> Callable[[str], bool] | None:
     """The C gate telling whether one of `needles` (ASCII) may be in a raw line's lowercase,
     or None: not built, NOCSOC_ENGINE_GATES=python, a needle of one character, or more pairs
     than it compares in blocks."""
     if _CaseFree is None or os.environ.get("NOCSOC_ENGINE_GATES", "c") == "python" \
             or not needles or any(len(n) < 2 or not n.isascii() for n in needles):
         return None
-    items = case_free_pairs(needles)
+    items = case_free_pairs(needles, freq, pair_cost)
     if len({(chr(ord(n[i]) | 0x20), chr(ord(n[j]) | 0x20), j - i) for n, i, j in items}) > _MAX_PAIRS:
         return None
     gate: Callable[[str], bool] = _CaseFree(items)

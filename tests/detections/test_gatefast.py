@@ -256,8 +256,9 @@ def _may_hold(needles: list[str], raw: str) -> bool:
     return any(n in low for n in needles)
 
 
-def _both_paths(needles: list[str], texts: list[str]) -> None:
-    gate = gatefast.CaseFree(engine_mod.case_free_pairs(needles))
+def _both_paths(needles: list[str], texts: list[str],
+                items: list[tuple[str, int, int]] | None = None) -> None:
+    gate = gatefast.CaseFree(engine_mod.case_free_pairs(needles) if items is None else items)
     was = gatefast.use_avx2(True)
     try:
         for avx2 in (True, False):
@@ -313,6 +314,32 @@ def test_case_free_on_real_records() -> None:
                for i, r in enumerate(raws)]
     assert len(raws) > 200 and sum(_may_hold(MIMIKATZ, r) for r in raws) >= 4
     _both_paths(MIMIKATZ, raws + planted)
+
+
+def test_case_free_with_many_pairs_on_syslog_lines() -> None:
+    """SigmaHQ's Linux keyword rules on a syslog route (~160 needles: with the syslog table,
+    more pairs than 16, compared in blocks all the same), on the real lines of SEKOIA's samples
+    and on each with a needle written into it, in both cases: the gate says what `needle in
+    raw.lower()` says."""
+    from bench.bench_detections import sample_lines
+    from nocsoc.detections.loader import load_rules
+    from tests.conftest import SHARED
+    if not (SHARED / "sigmahq" / "rules" / "linux").is_dir() or not sample_lines(1):
+        pytest.skip("SigmaHQ's rules or the log samples not present")
+    rs = load_rules([SHARED / "sigmahq" / "rules" / "linux"], include_builtin=False)
+    route = Engine(rs).route(LogEvent("x", {}, product="linux", services=("sshd", "auth", "syslog")))
+    needles = sorted({n for _, gate, _ in engine_mod._gates(route.rules) for f, n in gate if f is None})
+    items = engine_mod.case_free_pairs(needles, engine_mod._TEXT_FREQ, engine_mod._TEXT_PAIR_COST)
+    pairs = {(chr(ord(n[i]) | 0x20), chr(ord(n[j]) | 0x20), j - i) for n, i, j in items}
+    assert len(needles) > 100 and 16 < len(pairs) <= engine_mod._MAX_PAIRS
+    assert route.gate is not None  # the engine gates the route so
+    lines = sample_lines(2000)
+    planted = []
+    for i, r in enumerate(lines[:600]):
+        n, k = needles[i % len(needles)], i % (len(r) + 1)
+        planted.append(r[:k] + (n.upper() if k % 2 else n) + r[k:])
+    assert sum(_may_hold(needles, r) for r in lines) < len(lines) // 2
+    _both_paths(needles, lines + planted, items)
 
 
 def test_case_free_refuses_what_it_cannot_search() -> None:
