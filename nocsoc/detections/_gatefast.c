@@ -485,7 +485,7 @@ error:
 
 /* ---- correlation groups ----------------------------------------------------------------------- */
 
-static PyObject *s_time, *s_lower;
+static PyObject *s_time, *s_lower, *s_popitem, *s_move_to_end;
 static SlotCache c_time = {&s_time}, c_time_idle = {&s_time}, c_fields_new = {&s_fields};
 
 /* new_group(groups, name, event, t, max_groups) -> None | False: CorrelationTracker.feed's most
@@ -562,46 +562,58 @@ static PyObject *pop_idle(PyObject *self, PyObject *const *args, Py_ssize_t narg
     }
     PyObject *groups = args[0], *cutoff = args[1];
     Py_ssize_t n = 0;
+    /* popped before it is looked at (most groups looked at are idle): popitem(False) costs
+       less than peeking at the first key through an iterator; the first one still in use goes
+       back in its place */
     while (PyDict_GET_SIZE(groups) > 0) {
-        PyObject *it = PyObject_GetIter(groups);
-        if (it == NULL)
+        PyObject *item = PyObject_CallMethodOneArg(groups, s_popitem, Py_False);
+        if (item == NULL)
             return NULL;
-        PyObject *gk = PyIter_Next(it);
-        Py_DECREF(it);
-        if (gk == NULL) {
-            if (PyErr_Occurred())
-                return NULL;
-            break;
+        if (!PyTuple_CheckExact(item) || PyTuple_GET_SIZE(item) != 2) {
+            Py_DECREF(item);
+            PyErr_SetString(PyExc_TypeError, "pop_idle: popitem gave no (key, group)");
+            return NULL;
         }
-        PyObject *g = PyDict_GetItemWithError(groups, gk);  /* borrowed */
-        if (g == NULL || Py_TYPE(g) == (PyTypeObject *)args[2]) {
-            Py_DECREF(gk);
-            if (PyErr_Occurred())
-                return NULL;
-            break;
+        PyObject *gk = PyTuple_GET_ITEM(item, 0), *g = PyTuple_GET_ITEM(item, 1);
+        int idle = 0;
+        if (Py_TYPE(g) != (PyTypeObject *)args[2]) {
+            PyObject *newest;
+            if (PyTuple_CheckExact(g) && PyTuple_GET_SIZE(g) > 0)
+                newest = Py_NewRef(PyTuple_GET_ITEM(g, 0));
+            else
+                newest = slot_get(&c_time_idle, g);
+            idle = newest == NULL ? -1 : PyObject_RichCompareBool(newest, cutoff, Py_LT);
+            Py_XDECREF(newest);
         }
-        PyObject *newest;
-        if (PyTuple_CheckExact(g)) {
-            if (PyTuple_GET_SIZE(g) == 0) {
-                Py_DECREF(gk);
-                PyErr_SetString(PyExc_TypeError, "pop_idle: a group held as an empty tuple");
-                return NULL;
+        if (idle > 0) {
+            Py_DECREF(item);
+            n++;
+            continue;
+        }
+        /* in use (or an error): back in its place, first */
+        PyObject *et = NULL, *ev = NULL, *etb = NULL;
+        if (idle < 0)
+            PyErr_Fetch(&et, &ev, &etb);
+        int bad = PyObject_SetItem(groups, gk, g) < 0;
+        if (!bad) {
+            PyObject *r = PyObject_CallMethodObjArgs(groups, s_move_to_end, gk, Py_False, NULL);
+            bad = r == NULL;
+            Py_XDECREF(r);
+        }
+        Py_DECREF(item);
+        if (idle < 0) {
+            if (bad) {  /* the later error stands */
+                Py_XDECREF(et);
+                Py_XDECREF(ev);
+                Py_XDECREF(etb);
+            } else {
+                PyErr_Restore(et, ev, etb);
             }
-            newest = Py_NewRef(PyTuple_GET_ITEM(g, 0));
-        } else if ((newest = slot_get(&c_time_idle, g)) == NULL) {
-            Py_DECREF(gk);
             return NULL;
         }
-        int idle = PyObject_RichCompareBool(newest, cutoff, Py_LT);
-        Py_DECREF(newest);
-        if (idle <= 0 || PyObject_DelItem(groups, gk) < 0) {
-            Py_DECREF(gk);
-            if (idle != 0)
-                return NULL;
-            break;
-        }
-        Py_DECREF(gk);
-        n++;
+        if (bad)
+            return NULL;
+        break;
     }
     return PyLong_FromSsize_t(n);
 }
@@ -924,7 +936,9 @@ PyMODINIT_FUNC PyInit__gatefast(void) {
             || (s_low = PyUnicode_InternFromString("_low")) == NULL
             || (s_raw = PyUnicode_InternFromString("raw")) == NULL
             || (s_time = PyUnicode_InternFromString("time")) == NULL
-            || (s_lower = PyUnicode_InternFromString("lower")) == NULL)
+            || (s_lower = PyUnicode_InternFromString("lower")) == NULL
+            || (s_popitem = PyUnicode_InternFromString("popitem")) == NULL
+            || (s_move_to_end = PyUnicode_InternFromString("move_to_end")) == NULL)
         return NULL;
     PyObject *m = PyModule_Create(&moduledef);
     if (m == NULL)

@@ -349,19 +349,21 @@ class CorrelationTracker:
         # event is then the event itself (temporal_ordered keeps its arrival number too)
         self._bare_key = next(iter(distinct)) if len(distinct) == 1 \
             and self.type is not SigmaCorrelationType.TEMPORAL_ORDERED else None
-        self._fast: dict[int, str] = {}
+        # rule key -> its group-by field, where a group's first event may be held in C
+        # (`_c_steps`; the engine asks it before calling `feed`)
+        self.fast: dict[int, str] = {}
         self._c_steps(_c_new_group is not None and os.environ.get("NOCSOC_ENGINE_GATES", "c") != "python")
 
     def _c_steps(self, on: bool) -> None:
         """Whether the commonest steps run in C (_gatefast): a group's first event held as the
-        event (`new_group`, for the rule keys in `_fast`, by their group-by field: one field,
+        event (`new_group`, for the rule keys in `fast`, by their group-by field: one field,
         groups held bare, not per origin) and the idle ones freed (`pop_idle`, not per origin).
         Nearly every feed of the bench's mix (48k of 49k) makes a group that the sweep frees
         idle: ~5,400 + ~1,700 instructions in Python. Off: the Python below alone (the
         reference, tests). Called again after changing `compact` or `_bare_key` (tests)."""
         self._c_on = on  # (asked for: per origin, neither runs)
         self._pop_idle = _c_pop_idle if on and not self.scoped else None
-        self._fast = {k: f for k, f in self._single.items()} if on and self.compact and not self.scoped \
+        self.fast = {k: f for k, f in self._single.items()} if on and self.compact and not self.scoped \
             and self._bare_key is not None else {}
 
     @staticmethod
@@ -401,7 +403,7 @@ class CorrelationTracker:
     def feed(self, key: int, event: LogEvent, t: float) -> Firing | None:
         """Count one event of referenced rule `key` at time `t`: a new Firing when it makes its
         window's condition true, EXTENDED when that window has fired already, else None."""
-        fast = self._fast.get(key)
+        fast = self.fast.get(key)
         if fast is not None and _c_new_group(self.groups, fast, event, t, self.max_groups) is None:
             return None  # a new group, held as this event
         single = self._single.get(key)

@@ -29,9 +29,10 @@ try:  # the field gates' loop in C (see _gatefast.c); scan_fields_reference is i
     from nocsoc.detections._gatefast import MAX_PAIRS as _MAX_PAIRS
     from nocsoc.detections._gatefast import CaseFree as _CaseFree
     from nocsoc.detections._gatefast import dispatch as _c_dispatch
+    from nocsoc.detections._gatefast import new_group as _c_new_group
     from nocsoc.detections._gatefast import scan_fields as _c_scan_fields
 except ImportError:  # not built
-    _c_scan_fields = _CaseFree = _c_dispatch = None
+    _c_scan_fields = _CaseFree = _c_dispatch = _c_new_group = None
     _MAX_PAIRS = 0
 
 _SRC = ("src_ip", "c-ip", "SourceIp", "rhost", "IpAddress")  # IpAddress: Windows Security events
@@ -740,6 +741,11 @@ class Engine:
         """Feed the correlations of rule (or correlation) `key` one event of theirs."""
         t = event.time
         for tr in self._feeds[key]:
+            # most events make a new group of one event, held as the event (in C): what `feed`
+            # would do first, without its call (`ready` is empty between feeds)
+            fast = tr.fast.get(key)
+            if fast is not None and _c_new_group(tr.groups, fast, event, t, tr.max_groups) is None:
+                continue
             f = tr.feed(key, event, t)
             if tr.ready:  # updates of windows that went away: before what this event started
                 self._report(tr, out)

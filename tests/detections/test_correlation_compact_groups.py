@@ -70,7 +70,7 @@ def test_groups_of_one_event_match_windows(tmp_path: Path, seed: int, max_groups
                 a._bare_key = None
             a._c_steps(c_steps)
             # C makes the groups of event_count and value_count (one rule, held bare)
-            assert bool(a._fast) == (c_steps and bare and a._bare_key is not None and a.compact)
+            assert bool(a.fast) == (c_steps and bare and a._bare_key is not None and a.compact)
             compact += a.compact
             out_a, a2 = run(a, outcomes, events, restore_at)
             out_b, b = run(reference(tr, max_groups), outcomes, events, restore_at)

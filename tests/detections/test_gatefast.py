@@ -356,3 +356,57 @@ def test_case_free_refuses_what_it_cannot_search() -> None:
     many = [f"{a}{b}" for a in "abcdefghij" for b in "klmnopqrst"]
     assert engine_mod._case_free(many) is None
     assert engine_mod._case_free(MIMIKATZ) is not None
+
+
+# ---- correlation groups: new_group, pop_idle (their reference: CorrelationTracker's Python,
+# compared on random streams in test_correlation_compact_groups.py) ----------------------------
+
+def test_new_group_takes_only_a_first_event_held_bare() -> None:
+    """A non-empty str group-by value (lowercased into the key), a group not there yet, room
+    for it, and `t` the event's time: held as the event, last; anything else is left to
+    `feed` (False), nothing done."""
+    from collections import OrderedDict
+
+    class Sub(str):
+        pass
+
+    groups: OrderedDict[tuple[str, ...], Any] = OrderedDict({("x",): 1})
+    ev = LogEvent("r", {"ip": "10.0.0.1", "n": 7, "e": "", "s": Sub("a"), "u": "ÄB"}, time=5.0)
+    assert gatefast.new_group(groups, "ip", ev, 5.0, 10) is None
+    assert list(groups.items()) == [(("x",), 1), (("10.0.0.1",), ev)]
+    for name in ("n", "e", "s", "missing"):  # not a str, empty, a subclass, absent
+        assert gatefast.new_group(groups, name, ev, 5.0, 10) is False
+    assert gatefast.new_group(groups, "ip", ev, 5.0, 10) is False  # there already
+    assert gatefast.new_group(groups, "u", ev, 6.0, 10) is False  # not the event's time
+    assert gatefast.new_group(groups, "u", ev, 5.0, 2) is False  # full
+    assert len(groups) == 2
+    assert gatefast.new_group(groups, "u", ev, 5.0, 3) is None and ("äb",) in groups
+    mapped = LogEvent("r", _Mapping({"ip": "Z"}), time=5.0)  # fields that are no dict (EVTX's)
+    assert gatefast.new_group(groups, "ip", mapped, 5.0, 10) is None and groups[("z",)] is mapped
+    with pytest.raises(TypeError):
+        gatefast.new_group({}, 1, ev, 5.0, 10)
+
+
+def test_pop_idle_frees_the_idle_groups_of_one_event_at_the_front() -> None:
+    """Groups of one event (the event, or a tuple whose first item is its time) older than the
+    cutoff go, from the front, up to the first window or group in use, which stays first."""
+    from collections import OrderedDict
+
+    from nocsoc.detections.correlation import _Window
+
+    def ev(t: float) -> LogEvent:
+        return LogEvent("r", {}, time=t)
+
+    w = _Window(1.0, None, None)
+    groups: OrderedDict[tuple[str, ...], Any] = OrderedDict(
+        [(("a",), ev(1.0)), (("b",), (2.0, ev(2.0), 0, 0)), (("c",), w), (("d",), ev(1.0))])
+    assert gatefast.pop_idle(groups, 10.0, _Window) == 2
+    assert list(groups) == [("c",), ("d",)]  # a window: the Python frees it
+    groups = OrderedDict([(("a",), ev(1.0)), (("b",), ev(20.0)), (("c",), ev(1.0))])
+    assert gatefast.pop_idle(groups, 10.0, _Window) == 1
+    assert list(groups) == [("b",), ("c",)]  # in use: back in its place
+    assert gatefast.pop_idle(OrderedDict(), 10.0, _Window) == 0
+    groups = OrderedDict([(("a",), object()), (("b",), ev(1.0))])
+    with pytest.raises(AttributeError):  # no time: the error, the group kept in its place
+        gatefast.pop_idle(groups, 10.0, _Window)
+    assert list(groups) == [("a",), ("b",)]
