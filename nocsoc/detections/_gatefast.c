@@ -488,6 +488,13 @@ error:
 static PyObject *s_time, *s_lower, *s_popitem, *s_move_to_end;
 static SlotCache c_time = {&s_time}, c_time_idle = {&s_time}, c_fields_new = {&s_fields};
 
+static int has_upper(const Py_UCS1 *s, Py_ssize_t n) {
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (s[i] >= 'A' && s[i] <= 'Z')
+            return 1;
+    return 0;
+}
+
 /* new_group(groups, name, event, t, max_groups) -> None | False: CorrelationTracker.feed's most
    common case, a group's first event held as the event itself: the group-by value
    event.fields[name], a non-empty str, lowercased, is a key (value,) not in `groups` (an
@@ -531,10 +538,15 @@ static PyObject *new_group(PyObject *self, PyObject *const *args, Py_ssize_t nar
         Py_DECREF(v);
         return same < 0 ? NULL : Py_NewRef(Py_False);
     }
-    PyObject *low = PyObject_CallMethodNoArgs(v, s_lower);
-    Py_DECREF(v);
-    if (low == NULL)
-        return NULL;
+    PyObject *low;
+    if (PyUnicode_IS_ASCII(v) && !has_upper(PyUnicode_1BYTE_DATA(v), PyUnicode_GET_LENGTH(v))) {
+        low = v;  /* its own lowercase (addresses, most names): equal as a key, its hash known */
+    } else {
+        low = PyObject_CallMethodNoArgs(v, s_lower);
+        Py_DECREF(v);
+        if (low == NULL)
+            return NULL;
+    }
     PyObject *gk = PyTuple_New(1);
     if (gk == NULL) {
         Py_DECREF(low);
@@ -565,12 +577,18 @@ static PyObject *pop_idle(PyObject *self, PyObject *const *args, Py_ssize_t narg
     /* popped before it is looked at (most groups looked at are idle): popitem(False) costs
        less than peeking at the first key through an iterator; the first one still in use goes
        back in its place */
+    PyObject *popitem = PyObject_GetAttr(groups, s_popitem);
+    if (popitem == NULL)
+        return NULL;
     while (PyDict_GET_SIZE(groups) > 0) {
-        PyObject *item = PyObject_CallMethodOneArg(groups, s_popitem, Py_False);
-        if (item == NULL)
+        PyObject *item = PyObject_CallOneArg(popitem, Py_False);
+        if (item == NULL) {
+            Py_DECREF(popitem);
             return NULL;
+        }
         if (!PyTuple_CheckExact(item) || PyTuple_GET_SIZE(item) != 2) {
             Py_DECREF(item);
+            Py_DECREF(popitem);
             PyErr_SetString(PyExc_TypeError, "pop_idle: popitem gave no (key, group)");
             return NULL;
         }
@@ -601,6 +619,7 @@ static PyObject *pop_idle(PyObject *self, PyObject *const *args, Py_ssize_t narg
             Py_XDECREF(r);
         }
         Py_DECREF(item);
+        Py_DECREF(popitem);
         if (idle < 0) {
             if (bad) {  /* the later error stands */
                 Py_XDECREF(et);
@@ -613,8 +632,9 @@ static PyObject *pop_idle(PyObject *self, PyObject *const *args, Py_ssize_t narg
         }
         if (bad)
             return NULL;
-        break;
+        return PyLong_FromSsize_t(n);
     }
+    Py_DECREF(popitem);
     return PyLong_FromSsize_t(n);
 }
 

@@ -469,9 +469,10 @@ def _per_field(route: Route, gates: Gates) -> None:
 # `-o`) occur several times in nearly every line: in an automaton searching overlapping matches
 # they are reported at every place (~1-2 us a line with ':' found 3 or 4 times), and they defeat
 # the leftmost-first prefilter (`_any_first`), which then never says "nothing here". Each is
-# tested on its own with `in` (~30 ns), once an event whatever the count, when a field (or the
-# raw line) has at most _MAX_SHORT of them. Non-ASCII ones (SigmaHQ's 2,400 emoji and
-# homoglyphs) are rare in any text: they stay in the automaton.
+# tested on its own (`in` on a field's str, `find` on the raw line's bytes: see
+# dispatch_reference), once an event whatever the count, when a field (or the raw line) has at
+# most _MAX_SHORT of them. Non-ASCII ones (SigmaHQ's 2,400 emoji and homoglyphs) are rare in
+# any text: they stay in the automaton.
 _SHORT_NEEDLE = 2
 _MAX_SHORT = 8
 
