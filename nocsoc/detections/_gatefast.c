@@ -765,6 +765,32 @@ static inline int avx2_pairs(const CaseFree *cf, const uint8_t *s, Py_ssize_t n,
     return 0;
 }
 
+/* many pairs (syslog routes' keywords: 15-40), some of them common in text: each pair's
+   positions taken at once, where avx2_pairs' test of all of them first, then again pair by
+   pair, ran twice over the blocks that held a candidate (most of them) */
+__attribute__((target("avx2")))
+static int avx2_many(const CaseFree *cf, const uint8_t *s, Py_ssize_t n, Py_ssize_t *at) {
+    const __m256i low = _mm256_set1_epi8(0x20);
+    Py_ssize_t j = *at;
+    for (; j + 32 + (Py_ssize_t)cf->maxd <= n; j += 32) {
+        __m256i a = _mm256_or_si256(_mm256_loadu_si256((const __m256i *)(s + j)), low);
+        for (Py_ssize_t k = 0; k < cf->npairs; k++) {
+            const Pair *pr = &cf->pairs[k];
+            __m256i b = _mm256_or_si256(_mm256_loadu_si256((const __m256i *)(s + j + pr->d)), low);
+            unsigned bits = (unsigned)_mm256_movemask_epi8(_mm256_and_si256(
+                _mm256_cmpeq_epi8(a, _mm256_set1_epi8((char)pr->b1)),
+                _mm256_cmpeq_epi8(b, _mm256_set1_epi8((char)pr->b2))));
+            while (bits) {
+                if (match_at(cf, pr, s, n, j + __builtin_ctz(bits)))
+                    return 1;
+                bits &= bits - 1;
+            }
+        }
+    }
+    *at = j;
+    return 0;
+}
+
 /* blocks of 32 positions j whose pair bytes (j, j + d) all lie in the text; *at: where it stopped */
 __attribute__((target("avx2")))
 static int search_avx2(const CaseFree *cf, const uint8_t *s, Py_ssize_t n, Py_ssize_t *at) {
@@ -775,7 +801,7 @@ static int search_avx2(const CaseFree *cf, const uint8_t *s, Py_ssize_t n, Py_ss
     case 4: return avx2_pairs(cf, s, n, at, 4);
     case 5: return avx2_pairs(cf, s, n, at, 5);
     case 6: return avx2_pairs(cf, s, n, at, 6);
-    default: return avx2_pairs(cf, s, n, at, cf->npairs);
+    default: return cf->npairs > 12 ? avx2_many(cf, s, n, at) : avx2_pairs(cf, s, n, at, cf->npairs);
     }
 }
 #endif
