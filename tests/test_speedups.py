@@ -34,7 +34,8 @@ ACCELERATORS = {
     "nocsoc.collectors.logs._logfast": ("log key=value splitter", "nocsoc/collectors/logs/_logfast.c"),
     "nocsoc.collectors.windows._winfast": ("EVTX record mapping", "nocsoc/collectors/windows/_winfast.c"),
     "nocsoc.collectors.windows._evtxfast": ("EVTX chunk decoder", "nocsoc/collectors/windows/_evtxfast.c"),
-    "nocsoc.detections._gatefast": ("rule engine's field gates", "nocsoc/detections/_gatefast.c"),
+    "nocsoc.detections._gatefast": ("rule engine's gates and correlation groups",
+                                    "nocsoc/detections/_gatefast.c"),
 }
 # the other C files built into an accelerator (setup.py's sources after the first)
 EXTRA_SOURCES = {"nocsoc/collectors/logs/_logfast.c": ("nocsoc/collectors/logs/_logfast_fw.c",),
@@ -53,7 +54,8 @@ SANITIZED_TESTS = ["tests/collectors/flows/test_fuzz.py", "tests/collectors/flow
                    "tests/collectors/windows/test_evtxfast.py",
                    "tests/collectors/windows/test_evtxevents.py",
                    "tests/collectors/windows/test_lazyfields.py",
-                   "tests/detections/test_gatefast.py"]
+                   "tests/detections/test_gatefast.py",
+                   "tests/detections/test_correlation_compact_groups.py"]
 
 
 # CPU seconds of each file under ASan (measured; a file not listed counts 5): the halves are

@@ -28,9 +28,11 @@ from nocsoc.schema import LOG_COLLECTOR
 try:  # the field gates' loop in C (see _gatefast.c); scan_fields_reference is its reference
     from nocsoc.detections._gatefast import MAX_PAIRS as _MAX_PAIRS
     from nocsoc.detections._gatefast import CaseFree as _CaseFree
+    from nocsoc.detections._gatefast import dispatch as _c_dispatch
+    from nocsoc.detections._gatefast import new_group as _c_new_group
     from nocsoc.detections._gatefast import scan_fields as _c_scan_fields
 except ImportError:  # not built
-    _c_scan_fields = _CaseFree = None
+    _c_scan_fields = _CaseFree = _c_dispatch = _c_new_group = None
     _MAX_PAIRS = 0
 
 _SRC = ("src_ip", "c-ip", "SourceIp", "rhost", "IpAddress")  # IpAddress: Windows Security events
@@ -230,6 +232,13 @@ class Route:
     gate: Callable[[str], bool] | None = None
     # (field, memo, ints, admitted) of each field_scans entry, as scan_fields reads them
     gates: tuple[tuple[str, dict[str, Any], dict[int, Any], Callable[[Any], Any]], ...] = ()
+    spec: tuple[Any, ...] = ()  # what `dispatch` reads of this route (see `refresh`)
+
+    def refresh(self) -> None:
+        """`spec`, from the fields above: after building the route, or changing them (tests)."""
+        self.gates = tuple((fs.field, fs.memo, fs.ints, fs.admitted) for fs in self.field_scans)
+        self.spec = (self.gates, self.raw, self.gate, self.haystack, self.every, self.first, self.short,
+                     self.pattern_rules, self.merged, self.plain, self.candidates)
 
     def candidates(self, cand: list[tuple[int, ...]], key: Any = None) -> list[Call]:
         """The rules to run when the needles admitted `cand` (tuples of gate slots). Keyed by
@@ -303,7 +312,7 @@ def build_route(rules: list[CompiledRule]) -> Route:
         route.every = getattr(route.scan, "every", route.scan)
         route.first = getattr(route.scan, "first", None)
     route.raw = route.scan is not None or bool(route.short)
-    route.gates = tuple((fs.field, fs.memo, fs.ints, fs.admitted) for fs in route.field_scans)
+    route.refresh()
     return route
 
 
@@ -329,9 +338,62 @@ def scan_fields_reference(gates: tuple[tuple[str, dict[str, Any], dict[int, Any]
     return cand
 
 
-# NOCSOC_ENGINE_GATES=python: the reference even where the C one is built (A/B, tests)
-_scan_fields = _c_scan_fields if _c_scan_fields is not None and os.environ.get(
-    "NOCSOC_ENGINE_GATES", "c") != "python" else scan_fields_reference
+def dispatch_reference(spec: tuple[Any, ...], event: LogEvent,
+                       on_error: Callable[[], Any]) -> list[CompiledRule] | None:
+    """The rules of a route (`Route.spec`) that match `event`, in load order (None: none): its
+    gated fields' slots (`_scan_fields`) and its keywords' in the raw line select the candidates
+    (`Route.candidates`, remembered by the ids of the slot tuples), whose predicates run;
+    `on_error()` for each predicate that raises. _gatefast.dispatch does the same in C
+    (tests/detections/test_gatefast.py)."""
+    gates, raw, gate, haystack, every, first, short, pr, merged, rules, candidates = spec
+    lo = event._low  # the lowercase cache (LogEvent.lowered(), inlined)
+    if lo is None:
+        lo = event._low = {}
+    fields = event.fields
+    # index tuples of the rules a needle admits: one per gated field (exact values, substrings)
+    cand = _scan_fields(gates, fields, lo)
+    if raw and (gate is None or gate(event.raw)):
+        # keyword needles: searched in the raw line (one scan, then the short ones)
+        hay = haystack(event)
+        if hay:  # b"": no needle can be in it (`_prefiltered`)
+            if every is not None:
+                hits = every(hay, True) if first is None or first(hay) else None
+                if hits:
+                    if cand is None:
+                        cand = [pr[h[0]] for h in hits]
+                    else:
+                        cand.extend([pr[h[0]] for h in hits])
+            for needle, idx in short:
+                # find, not `in`: on bytes, `in` first tries the needle as an int and formats
+                # the TypeError it gets (~1,800 instructions a test)
+                if hay.find(needle) != -1:
+                    if cand is None:
+                        cand = [idx]
+                    else:
+                        cand.append(idx)
+    if cand:
+        key = id(cand[0]) if len(cand) == 1 else tuple(map(id, cand))
+        got = merged.get(key)
+        rules = got if got is not None else candidates(cand, key)
+    out: list[CompiledRule] | None = None
+    for rule, fn in rules:
+        try:
+            hit = fn(event, lo, fields)
+        except Exception:  # a predicate bug on odd input must not stop the stream
+            on_error()
+            continue
+        if hit:
+            if out is None:
+                out = [rule]
+            else:
+                out.append(rule)
+    return out
+
+
+# NOCSOC_ENGINE_GATES=python: the references even where the C ones are built (A/B, tests)
+_C_GATES = os.environ.get("NOCSOC_ENGINE_GATES", "c") != "python"
+_scan_fields = _c_scan_fields if _c_scan_fields is not None and _C_GATES else scan_fields_reference
+_dispatch = _c_dispatch if _c_dispatch is not None and _C_GATES else dispatch_reference
 
 
 Gates = list[tuple[int, list[tuple[str | None, str]], frozenset[int]]]
@@ -344,9 +406,20 @@ def _gates(rules: list[CompiledRule]) -> Gates:
     for i, r in enumerate(rules):
         if r.needles:
             out.append((i, r.needles, r.exact))
-            if r.needles2:
+            if r.needles2 and not _weak_second(r.needles2):
                 out.append((i + n, r.needles2, r.exact2))
     return out
+
+
+def _weak_second(needles2: list[tuple[str | None, str]]) -> bool:
+    """Whether a second gate costs more than it saves: one of its needles is a keyword of the raw
+    line short enough to be tested on its own (`_SHORT_NEEDLE`): SigmaHQ's "Remote File Copy"
+    requires `:` or `@`, in every sshd and iptables line, and "File Time Attribute Change"
+    `-t`/`-d`/`-r`, in most auditd lines, so the gate rarely kept the rule from running while
+    its searches ran on every line of the route (~3,000 instructions an event of the bench's
+    mix). Without it the rule runs when its first gate admits it: the gates only ever add to
+    what runs, the predicate decides."""
+    return any(f is None and len(n) <= _SHORT_NEEDLE and n.isascii() for f, n in needles2)
 
 
 def _automaton(needles: list[str]) -> Callable[[str, bool], list[tuple[int, int, int]]]:
@@ -382,7 +455,10 @@ def _per_field(route: Route, gates: Gates) -> None:
                 route.short = tuple((n.encode(), idx) for n, idx in short)
                 if not short and route.scan is not None:
                     route.haystack = _prefiltered(long)
-                    route.gate = _case_free(long)
+                    # EVTX records' JSON, or syslog text: which pairs of bytes are rare
+                    text = any(r.product != "windows" for r in route.rules)
+                    route.gate = _case_free(long, _TEXT_FREQ if text else _JSON_FREQ,
+                                            _TEXT_PAIR_COST if text else _PAIR_COST)
             else:
                 route.short = tuple(short)
         else:
@@ -393,9 +469,10 @@ def _per_field(route: Route, gates: Gates) -> None:
 # `-o`) occur several times in nearly every line: in an automaton searching overlapping matches
 # they are reported at every place (~1-2 us a line with ':' found 3 or 4 times), and they defeat
 # the leftmost-first prefilter (`_any_first`), which then never says "nothing here". Each is
-# tested on its own with `in` (~30 ns), once an event whatever the count, when a field (or the
-# raw line) has at most _MAX_SHORT of them. Non-ASCII ones (SigmaHQ's 2,400 emoji and
-# homoglyphs) are rare in any text: they stay in the automaton.
+# tested on its own (`in` on a field's str, `find` on the raw line's bytes: see
+# dispatch_reference), once an event whatever the count, when a field (or the raw line) has at
+# most _MAX_SHORT of them. Non-ASCII ones (SigmaHQ's 2,400 emoji and homoglyphs) are rare in
+# any text: they stay in the automaton.
 _SHORT_NEEDLE = 2
 _MAX_SHORT = 8
 
@@ -488,12 +565,26 @@ _JSON_FREQ = {'"': 125.2, "e": 87.4, "t": 67.0, "s": 58.8, ":": 5.0, "o": 50.2, 
               "8": 16.9, "6": 16.8, "p": 16.2, "5": 16.1, "b": 15.9, "w": 13.8, "{": 13.1, "}": 13.1,
               "9": 13.1, "7": 12.1, "h": 12.0, "v": 11.7, ".": 11.7, "g": 11.0, "y": 10.7, "/": 8.2,
               " ": 7.8, "x": 6.2, "#": 5.0, "k": 3.9, "=": 1.6, "z": 1.0}
+# the same for syslog text: characters per 1,200 of real device and Linux log lines (SEKOIA's
+# samples of the formats the parsers read, ../shared/log-samples); spaces and letters are common
+# there, where the JSON table makes a pair of a space and a letter look rare
+_TEXT_FREQ = {"e": 86.4, "t": 71.7, " ": 64.5, "n": 58.3, "o": 54.4, "a": 52.4, "s": 52.3, "i": 51.8,
+              "r": 47.5, '"': 46.9, "0": 43.7, "c": 39.4, "l": 36.2, "d": 35.6, "1": 35.5, "p": 30.9,
+              "=": 28.5, "u": 26.1, ",": 25.1, "2": 23.7, ":": 22.6, "f": 21.9, ".": 20.0, "m": 17.8,
+              "g": 15.1, "v": 15.0, "3": 14.3, "4": 13.9, "5": 13.8, "-": 12.5, "h": 11.2, "y": 11.1,
+              "6": 10.9, "x": 10.4, "8": 8.9, "7": 8.8, "9": 8.6, "b": 8.3, "\x7f": 6.9, "w": 5.7,
+              "/": 5.7, "|": 3.9, "k": 3.9, "*": 3.1, "z": 2.5, "{": 1.5, "}": 1.5, "'": 1.3, "q": 1.2,
+              "j": 1.1}
 _RARE = 0.5
 _PAIR_REACH = 3  # a pair's second byte at most this far after its first
 _PAIR_COST = 500.0  # one more pair is one more compare per block of every line: as this many hits
+# syslog routes' keywords (150-170 in SigmaHQ's linux rules) need 15-40 pairs; measured on the
+# bench's lines (CaseFree alone, costs 100 to 30,000): 2,000 is the cheapest, ~17% under 500
+_TEXT_PAIR_COST = 2000.0
 
 
-def case_free_pairs(needles: list[str]) -> list[tuple[str, int, int]]:
+def case_free_pairs(needles: list[str], freq: dict[str, float] = _JSON_FREQ,
+                    pair_cost: float = _PAIR_COST) -> list[tuple[str, int, int]]:
     """(needle, i, j) for _gatefast.CaseFree: two bytes of each needle (i < j <= i +
     _PAIR_REACH) that find it; few distinct pairs (each is compared in every block of every
     line) of rare bytes (each occurrence is a candidate compared in full). Greedy: the pair of
@@ -511,8 +602,8 @@ def case_free_pairs(needles: list[str]) -> list[tuple[str, int, int]]:
     while left:
         def cost(p: tuple[str, str, int]) -> float:
             found = len(left.intersection(where[p]))
-            hits = _JSON_FREQ.get(p[0], _RARE) * _JSON_FREQ.get(p[1], _RARE)
-            return (hits + _PAIR_COST) / found if found else float("inf")
+            hits = freq.get(p[0], _RARE) * freq.get(p[1], _RARE)
+            return (hits + pair_cost) / found if found else float("inf")
         best = min(sorted(where), key=cost)
         for k in sorted(left.intersection(where[best])):
             out.append((needles[k], *where[best][k]))
@@ -520,14 +611,15 @@ def case_free_pairs(needles: list[str]) -> list[tuple[str, int, int]]:
     return out
 
 
-def _case_free(needles: list[str]) -> Callable[[str], bool] | None:
+def _case_free(needles: list[str], freq: dict[str, float] = _JSON_FREQ,
+               pair_cost: float = _PAIR_COST) -> Callable[[str], bool] | None:
     """The C gate telling whether one of `needles` (ASCII) may be in a raw line's lowercase,
     or None: not built, NOCSOC_ENGINE_GATES=python, a needle of one character, or more pairs
     than it compares in blocks."""
     if _CaseFree is None or os.environ.get("NOCSOC_ENGINE_GATES", "c") == "python" \
             or not needles or any(len(n) < 2 or not n.isascii() for n in needles):
         return None
-    items = case_free_pairs(needles)
+    items = case_free_pairs(needles, freq, pair_cost)
     if len({(chr(ord(n[i]) | 0x20), chr(ord(n[j]) | 0x20), j - i) for n, i, j in items}) > _MAX_PAIRS:
         return None
     gate: Callable[[str], bool] = _CaseFree(items)
@@ -584,6 +676,7 @@ class Engine:
         self._unreported = False  # a fired incident may have gained events `tick` reports
         self.rule_hits: dict[str, int] = {}
         self._ids_cache: dict[int, str] | None = None  # see _rule_ids
+        self._on_error = self._error  # (bound once: `process` passes it on every event)
 
     def route(self, event: LogEvent) -> Route:
         key = event.route_key
@@ -596,6 +689,10 @@ class Engine:
                 rules = [r for r in rules if r.event_ids is None or eid in r.event_ids]
             route = self._routes[key] = build_route(rules)
         return route
+
+    def _error(self) -> None:
+        """A predicate raised (`dispatch`): counted, the stream goes on."""
+        self.counters.add("errors")
 
     def _hit(self, rule: CompiledRule, event: LogEvent, out: list[Detection]) -> None:
         self.rule_hits[rule.id] = self.rule_hits.get(rule.id, 0) + 1
@@ -615,44 +712,9 @@ class Engine:
         out: list[Detection] = []
         t = event.time
         route = self._routes.get(event.route_key) or self.route(event)
-        rules: list[Call] = route.plain
-        fields = event.fields
-        lo = event._low  # the lowercase cache (LogEvent.lowered(), inlined)
-        if lo is None:
-            lo = event._low = {}
-        # index tuples of the rules a needle admits: one per gated field (exact values, substrings)
-        cand = _scan_fields(route.gates, fields, lo)
-        if route.raw and (route.gate is None or route.gate(event.raw)):
-            # keyword needles: searched in the raw line (one scan, then the short ones)
-            hay = route.haystack(event)
-            if hay:  # b"": no needle can be in it (`_prefiltered`)
-                every = route.every
-                if every is not None:
-                    first = route.first
-                    hits = every(hay, True) if first is None or first(hay) else None
-                    if hits:
-                        pr = route.pattern_rules
-                        if cand is None:
-                            cand = [pr[h[0]] for h in hits]
-                        else:
-                            cand.extend([pr[h[0]] for h in hits])
-                for needle, idx in route.short:
-                    if needle in hay:
-                        if cand is None:
-                            cand = [idx]
-                        else:
-                            cand.append(idx)
-        if cand:
-            key = id(cand[0]) if len(cand) == 1 else tuple(map(id, cand))
-            got = route.merged.get(key)
-            rules = got if got is not None else route.candidates(cand, key)
-        for rule, fn in rules:
-            try:
-                hit = fn(event, lo, fields)
-            except Exception:  # a predicate bug on odd input must not stop the stream
-                self.counters.add("errors")
-                continue
-            if hit:
+        hits = _dispatch(route.spec, event, self._on_error)
+        if hits is not None:
+            for rule in hits:
                 self._hit(rule, event, out)
         if self.trackers and t >= self._next_sweep:
             self._sweep(t, out)
@@ -680,6 +742,11 @@ class Engine:
         """Feed the correlations of rule (or correlation) `key` one event of theirs."""
         t = event.time
         for tr in self._feeds[key]:
+            # most events make a new group of one event, held as the event (in C): what `feed`
+            # would do first, without its call (`ready` is empty between feeds)
+            fast = tr.fast.get(key)
+            if fast is not None and _c_new_group(tr.groups, fast, event, t, tr.max_groups) is None:
+                continue
             f = tr.feed(key, event, t)
             if tr.ready:  # updates of windows that went away: before what this event started
                 self._report(tr, out)

@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 
 from nocsoc.collectors.logs.ruletest import TEST_PLACEHOLDERS, parse_lines
-from nocsoc.detections.correlation import CorrelationTracker, _Window
+from nocsoc.detections.correlation import CorrelationTracker, _c_new_group, _Window
 from nocsoc.detections.engine import Detection, Engine
 from nocsoc.detections.loader import RuleSet, builtin_rules_dir, load_rules
 from nocsoc.events import LogEvent
@@ -37,6 +37,7 @@ def reference(tr: CorrelationTracker, max_groups: int) -> CorrelationTracker:
     `_update`, as before groups could be held as their event."""
     ref = CorrelationTracker(tr.corr, tr.keys, max_groups=max_groups, past_windows=1, compact=False)
     ref._fresh = None
+    ref._c_steps(False)  # the Python alone
     return ref
 
 
@@ -53,7 +54,13 @@ class Counting(CorrelationTracker):
 @pytest.mark.parametrize("seed", [1, 2, 3])
 @pytest.mark.parametrize("max_groups", [100_000, 40])
 @pytest.mark.parametrize("bare", [True, False])
-def test_groups_of_one_event_match_windows(tmp_path: Path, seed: int, max_groups: int, bare: bool) -> None:
+@pytest.mark.parametrize("c_steps", [True, False])
+def test_groups_of_one_event_match_windows(tmp_path: Path, seed: int, max_groups: int, bare: bool,
+                                           c_steps: bool) -> None:
+    """`c_steps`: a group's first event held, and the idle ones freed, by _gatefast's new_group
+    and pop_idle (where built), or by the Python alone."""
+    if c_steps and _c_new_group is None:
+        pytest.skip("C accelerator not built (tests/test_speedups.py says so)")
     compact = 0
     for tr, outcomes in trackers(tmp_path):
         for restore_at in (None, 700):
@@ -61,6 +68,9 @@ def test_groups_of_one_event_match_windows(tmp_path: Path, seed: int, max_groups
             a = Counting(tr.corr, tr.keys, max_groups=max_groups, past_windows=1)
             if not bare:  # each first event held as (time, event, rule key, arrival)
                 a._bare_key = None
+            a._c_steps(c_steps)
+            # C makes the groups of event_count and value_count (one rule, held bare)
+            assert bool(a.fast) == (c_steps and bare and a._bare_key is not None and a.compact)
             compact += a.compact
             out_a, a2 = run(a, outcomes, events, restore_at)
             out_b, b = run(reference(tr, max_groups), outcomes, events, restore_at)
@@ -119,6 +129,7 @@ def test_groups_of_one_event_match_windows_per_origin(tmp_path: Path, seed: int,
         a = CorrelationTracker(tr.corr, tr.keys, max_groups=60, past_windows=1)
         if not bare:
             a._bare_key = None
+            a._c_steps(True)  # (per origin: Python alone whatever this says)
         events = stream(seed, 1500)
         assert scoped_run(a, outcomes, events) == scoped_run(reference(tr, 60), outcomes, events)
 
@@ -132,6 +143,7 @@ def detections(rs: RuleSet, events: list[LogEvent], compact: bool, reorder_s: fl
     eng = Engine(rs, max_groups=5_000, sweep_every_s=30, reorder_window_s=reorder_s)
     for tr in eng.trackers:
         tr.compact = tr.compact and compact
+        tr._c_steps(compact)  # compact: C's steps where built; the reference: the Python alone
     out: list[Any] = []
 
     def add(ds: list[Detection]) -> None:

@@ -132,6 +132,7 @@ def run(tr: CorrelationTracker, outcomes: list[str], events: list[tuple[int, Log
                                        past_windows=tr.past_windows)
             again._fresh = tr._fresh and again._fresh
             again.compact, again._bare_key = tr.compact, tr._bare_key
+            again._c_steps(tr._c_on)  # (after compact and _bare_key: what it depends on)
             assert again.restore(snap) == tr.state_size()
             tr = again
         t_max = step(tr, outcomes[pos], tr.keys[pos], ev, i, t_max, out)

@@ -1,8 +1,10 @@
 """`_gatefast.scan_fields`, Engine.process's loop over an event's gated fields in C, does what
 its reference does (engine.scan_fields_reference): the same candidates, the same lowercase
 cache, the same values remembered by each gate, the same errors; on fields of every type a
-Sigma event holds, given as a dict or as any other mapping. (On SigmaHQ's Windows rules and
-regression records, lazy EVTX fields: test_windows_sigmahq.py.)"""
+Sigma event holds, given as a dict or as any other mapping. `_gatefast.dispatch`, the whole of
+an event's gates and predicates, does what engine.dispatch_reference does: the same rules
+matched, errors counted, caches and memories. (On SigmaHQ's Windows rules and regression
+records, lazy EVTX fields: test_windows_sigmahq.py.)"""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import nocsoc.detections.engine as engine_mod
-from nocsoc.detections.engine import Engine, Route, scan_fields_reference
+from nocsoc.detections.engine import Engine, Route, dispatch_reference, scan_fields_reference
 from nocsoc.detections.loader import RuleSet
 from nocsoc.events import LogEvent
 from tests.detections.test_compiler import rule
@@ -94,6 +96,91 @@ def test_scan_fields_equals_its_reference(events: list[dict[str, Any]], as_mappi
     assert _memos(c) == _memos(py)
 
 
+# keywords (the raw line): long ones (automaton), short ones (`find`), ASCII ones searched in the
+# line's lowercased bytes, a non-ASCII one making its route search the str; one rule raising
+KEYWORD_RULES = [
+    "    keywords:\n        - 'whoami'\n        - 'net user'\n    condition: keywords",
+    "    keywords:\n        - '~'\n        - '-e'\n    condition: keywords",
+    "    sel:\n        CommandLine|contains: 'net'\n    keywords:\n        - ':'\n"
+    "    condition: sel and keywords",
+]
+RAWS = st.lists(st.sampled_from(["whoami", "NET USER", "net", " ~ ", "-E", ":", "x", "boom", "\u0130",
+                                 "\u212a", "\u0430"]), max_size=5).map(" ".join)
+
+
+def _boom(e: Any) -> bool:
+    if "boom" in e.raw:
+        raise ValueError("a predicate bug")
+    return "x" in e.raw
+
+
+def _dispatch_engine(cyrillic: bool) -> Engine:
+    defs = RULES + KEYWORD_RULES
+    if cyrillic:
+        defs = [*defs, "    keywords:\n        - '\u0430b'\n    condition: keywords"]
+    rules = [dataclasses.replace(rule(d), id=f"r{i}") for i, d in enumerate(defs)]
+    bad = dataclasses.replace(rule("    keywords:\n        - 'x'\n    condition: keywords"), id="bad",
+                              match=_boom, fast=None, needles=None, needles2=None)
+    return Engine(RuleSet([*rules, bad], []))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.dictionaries(st.sampled_from(NAMES), VALUES, max_size=6), RAWS),
+                min_size=1, max_size=20), st.booleans(), st.booleans())
+def test_dispatch_equals_its_reference(events: list[tuple[dict[str, Any], str]], as_mapping: bool,
+                                       cyrillic: bool) -> None:
+    """Two engines of the same rules, one dispatching with each, event after event (twice: the
+    second time from what the gates remember): the same rules matched, in the same order, the
+    same errors counted, lowercase caches, memories and remembered candidate sets."""
+    c, py = _dispatch_engine(cyrillic), _dispatch_engine(cyrillic)
+    errors = {"c": 0, "py": 0}
+
+    def count(k: str) -> Any:
+        def on_error() -> None:
+            errors[k] += 1
+        return on_error
+
+    for f, raw in events * 2:
+        fields: Any = _Mapping(f) if as_mapping else f
+        ev_c, ev_py = LogEvent(raw, fields, product="linux"), LogEvent(raw, fields, product="linux")
+        rc, rpy = c.route(ev_c), py.route(ev_py)
+        got = gatefast.dispatch(rc.spec, ev_c, count("c"))
+        want = dispatch_reference(rpy.spec, ev_py, count("py"))
+        assert (got is None) == (want is None)
+        assert [r.id for r in got or ()] == [r.id for r in want or ()]
+        assert _typed(ev_c._low) == _typed(ev_py._low)
+        assert sorted([r.id for r, _ in v] for v in rc.merged.values()) == \
+            sorted([r.id for r, _ in v] for v in rpy.merged.values())
+        assert _memos(rc) == _memos(rpy)
+    assert errors["c"] == errors["py"]
+    assert (rc.haystack is LogEvent.raw_lower) is cyrillic  # both kinds of haystack are covered
+
+
+def test_dispatch_lets_what_is_no_exception_through() -> None:
+    """A predicate's Exception is counted (`on_error`) and the others run; KeyboardInterrupt goes
+    through, as out of the reference's `except Exception`; a malformed spec is a TypeError."""
+    engine = _dispatch_engine(False)
+    ev = LogEvent("boom whoami", {}, product="linux")
+    spec = engine.route(ev).spec
+    seen: list[int] = []
+    for dispatch in (gatefast.dispatch, dispatch_reference):
+        got = dispatch(spec, LogEvent("boom whoami", {}, product="linux"), lambda: seen.append(1))
+        assert [r.id for r in got or ()] == ["r6"]
+    assert seen == [1, 1]
+
+    def stop(e: Any) -> bool:
+        raise KeyboardInterrupt
+
+    calls = [(None, lambda e, lo, f: stop(e))]
+    stopping = (*spec[:9], calls, spec[10])
+    for dispatch in (gatefast.dispatch, dispatch_reference):
+        with pytest.raises(KeyboardInterrupt):
+            dispatch(stopping, LogEvent("q", {}, product="linux"), lambda: None)
+    for bad in (spec[:10], [*spec], (*spec[:9], tuple(calls), spec[10])):
+        with pytest.raises(TypeError):
+            gatefast.dispatch(bad, LogEvent("q", {}, product="linux"), lambda: None)
+
+
 def test_candidates_are_the_gates_own_tuples() -> None:
     """Route.candidates keys on the ids of what the gates admitted: the C loop hands over the
     very tuples the reference does, not copies."""
@@ -169,8 +256,9 @@ def _may_hold(needles: list[str], raw: str) -> bool:
     return any(n in low for n in needles)
 
 
-def _both_paths(needles: list[str], texts: list[str]) -> None:
-    gate = gatefast.CaseFree(engine_mod.case_free_pairs(needles))
+def _both_paths(needles: list[str], texts: list[str],
+                items: list[tuple[str, int, int]] | None = None) -> None:
+    gate = gatefast.CaseFree(engine_mod.case_free_pairs(needles) if items is None else items)
     was = gatefast.use_avx2(True)
     try:
         for avx2 in (True, False):
@@ -228,6 +316,32 @@ def test_case_free_on_real_records() -> None:
     _both_paths(MIMIKATZ, raws + planted)
 
 
+def test_case_free_with_many_pairs_on_syslog_lines() -> None:
+    """SigmaHQ's Linux keyword rules on a syslog route (~160 needles: with the syslog table,
+    more pairs than 16, compared in blocks all the same), on the real lines of SEKOIA's samples
+    and on each with a needle written into it, in both cases: the gate says what `needle in
+    raw.lower()` says."""
+    from bench.bench_detections import sample_lines
+    from nocsoc.detections.loader import load_rules
+    from tests.conftest import SHARED
+    if not (SHARED / "sigmahq" / "rules" / "linux").is_dir() or not sample_lines(1):
+        pytest.skip("SigmaHQ's rules or the log samples not present")
+    rs = load_rules([SHARED / "sigmahq" / "rules" / "linux"], include_builtin=False)
+    route = Engine(rs).route(LogEvent("x", {}, product="linux", services=("sshd", "auth", "syslog")))
+    needles = sorted({n for _, gate, _ in engine_mod._gates(route.rules) for f, n in gate if f is None})
+    items = engine_mod.case_free_pairs(needles, engine_mod._TEXT_FREQ, engine_mod._TEXT_PAIR_COST)
+    pairs = {(chr(ord(n[i]) | 0x20), chr(ord(n[j]) | 0x20), j - i) for n, i, j in items}
+    assert len(needles) > 100 and 16 < len(pairs) <= engine_mod._MAX_PAIRS
+    assert route.gate is not None  # the engine gates the route so
+    lines = sample_lines(2000)
+    planted = []
+    for i, r in enumerate(lines[:600]):
+        n, k = needles[i % len(needles)], i % (len(r) + 1)
+        planted.append(r[:k] + (n.upper() if k % 2 else n) + r[k:])
+    assert sum(_may_hold(needles, r) for r in lines) < len(lines) // 2
+    _both_paths(needles, lines + planted, items)
+
+
 def test_case_free_refuses_what_it_cannot_search() -> None:
     for bad in ([("x", 0, 1)], [("ab", 1, 1)], [("ab", 0, 2)], [("\xe9b", 0, 1)], [("ab",)], ["ab"],
                 ("ab", 0, 1)):
@@ -242,3 +356,57 @@ def test_case_free_refuses_what_it_cannot_search() -> None:
     many = [f"{a}{b}" for a in "abcdefghij" for b in "klmnopqrst"]
     assert engine_mod._case_free(many) is None
     assert engine_mod._case_free(MIMIKATZ) is not None
+
+
+# ---- correlation groups: new_group, pop_idle (their reference: CorrelationTracker's Python,
+# compared on random streams in test_correlation_compact_groups.py) ----------------------------
+
+def test_new_group_takes_only_a_first_event_held_bare() -> None:
+    """A non-empty str group-by value (lowercased into the key), a group not there yet, room
+    for it, and `t` the event's time: held as the event, last; anything else is left to
+    `feed` (False), nothing done."""
+    from collections import OrderedDict
+
+    class Sub(str):
+        pass
+
+    groups: OrderedDict[tuple[str, ...], Any] = OrderedDict({("x",): 1})
+    ev = LogEvent("r", {"ip": "10.0.0.1", "n": 7, "e": "", "s": Sub("a"), "u": "ÄB"}, time=5.0)
+    assert gatefast.new_group(groups, "ip", ev, 5.0, 10) is None
+    assert list(groups.items()) == [(("x",), 1), (("10.0.0.1",), ev)]
+    for name in ("n", "e", "s", "missing"):  # not a str, empty, a subclass, absent
+        assert gatefast.new_group(groups, name, ev, 5.0, 10) is False
+    assert gatefast.new_group(groups, "ip", ev, 5.0, 10) is False  # there already
+    assert gatefast.new_group(groups, "u", ev, 6.0, 10) is False  # not the event's time
+    assert gatefast.new_group(groups, "u", ev, 5.0, 2) is False  # full
+    assert len(groups) == 2
+    assert gatefast.new_group(groups, "u", ev, 5.0, 3) is None and ("äb",) in groups
+    mapped = LogEvent("r", _Mapping({"ip": "Z"}), time=5.0)  # fields that are no dict (EVTX's)
+    assert gatefast.new_group(groups, "ip", mapped, 5.0, 10) is None and groups[("z",)] is mapped
+    with pytest.raises(TypeError):
+        gatefast.new_group({}, 1, ev, 5.0, 10)
+
+
+def test_pop_idle_frees_the_idle_groups_of_one_event_at_the_front() -> None:
+    """Groups of one event (the event, or a tuple whose first item is its time) older than the
+    cutoff go, from the front, up to the first window or group in use, which stays first."""
+    from collections import OrderedDict
+
+    from nocsoc.detections.correlation import _Window
+
+    def ev(t: float) -> LogEvent:
+        return LogEvent("r", {}, time=t)
+
+    w = _Window(1.0, None, None)
+    groups: OrderedDict[tuple[str, ...], Any] = OrderedDict(
+        [(("a",), ev(1.0)), (("b",), (2.0, ev(2.0), 0, 0)), (("c",), w), (("d",), ev(1.0))])
+    assert gatefast.pop_idle(groups, 10.0, _Window) == 2
+    assert list(groups) == [("c",), ("d",)]  # a window: the Python frees it
+    groups = OrderedDict([(("a",), ev(1.0)), (("b",), ev(20.0)), (("c",), ev(1.0))])
+    assert gatefast.pop_idle(groups, 10.0, _Window) == 1
+    assert list(groups) == [("b",), ("c",)]  # in use: back in its place
+    assert gatefast.pop_idle(OrderedDict(), 10.0, _Window) == 0
+    groups = OrderedDict([(("a",), object()), (("b",), ev(1.0))])
+    with pytest.raises(AttributeError):  # no time: the error, the group kept in its place
+        gatefast.pop_idle(groups, 10.0, _Window)
+    assert list(groups) == [("a",), ("b",)]

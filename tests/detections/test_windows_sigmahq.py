@@ -105,9 +105,10 @@ def _with_raw(ev: LogEvent, raw: str) -> LogEvent:
 def test_gates_in_c_give_what_the_reference_gives(ruleset: RuleSet) -> None:
     """Every regression record (EVTX's lazy Fields, SigmaHQ's Windows rules), twice (the second
     time from the gates' remembered values), with a Mimikatz keyword written into one in nine:
-    the engine with its C gates (_gatefast.scan_fields, the keyword rule's CaseFree) fires the
-    same rules on each event, and fills the same lowercase cache, as with the Python it replaces
-    (engine.scan_fields_reference, the keyword prefilter: NOCSOC_ENGINE_GATES=python)."""
+    the engine with its C gates (_gatefast.dispatch and scan_fields, the keyword rule's CaseFree)
+    fires the same rules on each event, and fills the same lowercase cache, as with the Python
+    it replaces (engine.dispatch_reference, scan_fields_reference, the keyword prefilter:
+    NOCSOC_ENGINE_GATES=python)."""
     import nocsoc.detections.engine as engine_mod
     if engine_mod._c_scan_fields is None:
         pytest.skip("C accelerator not built (tests/test_speedups.py says so)")
@@ -119,6 +120,8 @@ def test_gates_in_c_give_what_the_reference_gives(ruleset: RuleSet) -> None:
     def run(python: bool, mp: pytest.MonkeyPatch) -> list[tuple[list[str], dict[str, object]]]:
         mp.setattr(engine_mod, "_scan_fields", engine_mod.scan_fields_reference if python
                    else engine_mod._c_scan_fields)
+        mp.setattr(engine_mod, "_dispatch", engine_mod.dispatch_reference if python
+                   else engine_mod._c_dispatch)
         mp.setenv("NOCSOC_ENGINE_GATES", "python" if python else "c")
         mp.setattr(ruleset, "_routes", None)  # the rule set's routes built again, with these gates
         engine = Engine(ruleset)
