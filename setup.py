@@ -31,7 +31,8 @@ setup(
                   ["nocsoc/collectors/windows/_winfast.c", "nocsoc/collectors/windows/_winfields.c"],
                   depends=["nocsoc/collectors/windows/_winfast.h"], optional=True, extra_compile_args=_FLAGS),
         # windows: an EVTX chunk's binary XML -> each record's JSON text, as evtx writes it
-        Extension("nocsoc.collectors.windows._evtxfast", ["nocsoc/collectors/windows/_evtxfast.c"],
-                  depends=["nocsoc/collectors/windows/_winfast.h"], optional=True, extra_compile_args=_FLAGS),
+        Extension("nocsoc.collectors.windows._evtxfast",
+                  ["nocsoc/collectors/windows/_evtxfast.c", "nocsoc/collectors/windows/_evtxwalk.c"],
+                  depends=["nocsoc/collectors/windows/_winfast.h", "nocsoc/collectors/windows/_evtxfast.h"], optional=True, extra_compile_args=_FLAGS),
     ],
 )

@@ -15,7 +15,7 @@ read (the engine reads ~6 of a record's ~28). A route with aliases gives its eve
 decode_events makes that Fields from what it noted while writing the text (its "tape": each
 key's and value's place and kind) rather than scan the text again, and for a record shaped as
 one met before (same template, value types and emptiness; in any chunk) replays that record's
-text and fields with its own values (_evtxfast.c, `walk`, `Plan`): 57.9k -> 26.7k instructions
+text and fields with its own values (_evtxwalk.c: `walk`, `Plan`): 57.9k -> 26.7k instructions
 a record on the benign day. Where the walk is unsure, the scan of the text decides.
 `NOCSOC_EVTX_FIELDS=text` keeps the scan for every record, `NOCSOC_EVTX_FIELDS=dict` makes every
 event's fields record_fields' dict (the references).
