@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import ssl
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, cast
 
 import nats
@@ -72,6 +73,30 @@ def connect_failure(exc: BaseException, tls_set: bool = True) -> str:
     if "tls" in low or "secure connection" in low:
         return f"TLS (bus.tls): {text}"
     return f"{type(exc).__name__}: {text}"
+
+
+def _publish_error(subject: str, exc: BaseException) -> PublishFailed:
+    """A failed JetStream publish as the publisher counts it: refused at a stream limit, or failed."""
+    if isinstance(exc, nats.js.errors.APIError):
+        if exc.err_code in _LIMIT_CODES:
+            return PublishRefused(f"{subject}: {exc.description}")
+        return PublishFailed(f"{subject}: {exc.description}")
+    return PublishFailed(f"{subject}: {type(exc).__name__}")
+
+
+def _ack_failure(subject: str, msg: Any) -> PublishFailed | None:
+    """What a JetStream publish acknowledgement says: None (stored), or the failure."""
+    if msg.headers and msg.headers.get(api.Header.STATUS) == "503":  # nothing listens: no stream
+        return PublishFailed(f"{subject}: NoStreamResponseError")
+    try:
+        err = json.loads(msg.data).get("error")
+    except (ValueError, AttributeError):
+        return PublishFailed(f"{subject}: unreadable acknowledgement {bytes(msg.data[:80])!r}")
+    if not err:
+        return None
+    if err.get("err_code") in _LIMIT_CODES:
+        return PublishRefused(f"{subject}: {err.get('description', '')}")
+    return PublishFailed(f"{subject}: {err.get('description', err)}")
 
 
 def laid_out(info: Any, sc: api.StreamConfig) -> bool:
@@ -147,6 +172,11 @@ class NatsTransport:
         self._unjoined = False  # its publishes may hand over Unjoined commands (natsio)
         self._last_error: BaseException | None = None
         self._denied: set[str] = set()  # permission violations said (once each)
+        # publish_many's acknowledgements: one reply subscription per connection
+        self._ack_nc: Any = None
+        self._ack_prefix = ""
+        self._ack_waiting: dict[str, asyncio.Future[Any]] = {}
+        self._ack_n = 0
         # credentials and TLS resolved once, here: a missing file or unset secret is one line
         # (BusSecurityError) when the role starts, not a failure per reconnect
         self._options = connect_options(config)
@@ -283,14 +313,70 @@ class NatsTransport:
         token = natsio.unjoined.set(self._unjoined)  # (this task's publish only)
         try:
             await self.js.publish(subject, payload, headers={api.Header.MSG_ID: msg_id})
-        except nats.js.errors.APIError as exc:
-            if exc.err_code in _LIMIT_CODES:
-                raise PublishRefused(f"{subject}: {exc.description}") from None
-            raise PublishFailed(f"{subject}: {exc.description}") from None
-        except (TimeoutError, nats.errors.Error, OSError) as exc:
-            raise PublishFailed(f"{subject}: {type(exc).__name__}") from None
+        except (nats.js.errors.APIError, TimeoutError, nats.errors.Error, OSError) as exc:
+            raise _publish_error(subject, exc) from None
         finally:
             natsio.unjoined.reset(token)
+
+    async def publish_many(self, jobs: Sequence[tuple[str, str, bytes]]) -> list[PublishFailed | None]:
+        """Publish (subject, message id, payload) jobs; per job None (stored) or the
+        PublishFailed/PublishRefused `publish_subject` would have raised.
+
+        All are sent before any acknowledgement is awaited, each with a reply subject under one
+        subscription of this connection (`_on_ack`), instead of a request per message (a task,
+        an inbox future and a timeout handle each): a window's acknowledgements then come back
+        in few reads and wake the loop a few times, not once per message. nats-py's
+        `publish_async` does the same but leaves its future unresolved when JetStream answers
+        with an error (2.16: the reply handler raises), so a stream at its limit would look
+        like a timeout. Each message is yielded after, so nats-py's flusher writes it alone (a
+        window queued up would be joined into one buffer: a copy of every message)."""
+        out: list[PublishFailed | None] = [None] * len(jobs)
+        waiting: dict[int, asyncio.Future[Any]] = {}
+        for i, (subject, msg_id, payload) in enumerate(jobs):
+            if not self.connected:
+                out[i] = PublishFailed(f"{subject}: not connected")
+                continue
+            token = natsio.unjoined.set(self._unjoined)  # (this task's publishes only)
+            try:
+                reply, waiting[i] = await self._ack_slot()
+                await self.nc.publish(subject, payload, reply=reply, headers={api.Header.MSG_ID: msg_id})
+            except (nats.errors.Error, OSError) as exc:
+                out[i] = _publish_error(subject, exc)
+                if i in waiting:
+                    waiting.pop(i).cancel()
+            finally:
+                natsio.unjoined.reset(token)
+            await asyncio.sleep(0)
+        if waiting:
+            await asyncio.wait(waiting.values(), timeout=self.config.publish_timeout_s)
+        for i, fut in waiting.items():
+            subject = jobs[i][0]
+            if not fut.done():
+                fut.cancel()
+                out[i] = PublishFailed(f"{subject}: TimeoutError")
+            else:
+                out[i] = _ack_failure(subject, fut.result())
+        return out
+
+    async def _ack_slot(self) -> tuple[str, asyncio.Future[Any]]:
+        """A reply subject for one publish and the future its acknowledgement resolves."""
+        if self._ack_nc is not self.nc:  # a new connection: its own reply subscription
+            inbox = self.nc.new_inbox()
+            self._ack_prefix = inbox + "."
+            self._ack_waiting = {}
+            self._ack_nc = self.nc
+            await self.nc.subscribe(inbox + ".*", cb=self._on_ack)
+        self._ack_n += 1
+        token = str(self._ack_n)
+        fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._ack_waiting[token] = fut
+        fut.add_done_callback(lambda _f: self._ack_waiting.pop(token, None))
+        return self._ack_prefix + token, fut
+
+    async def _on_ack(self, msg: Any) -> None:
+        fut = self._ack_waiting.get(msg.subject[len(self._ack_prefix):])
+        if fut is not None and not fut.done():
+            fut.set_result(msg)
 
     async def publish_dead(self, kind: str, payload: bytes, reason: str) -> None:
         await self.js.publish(names.dead_subject(self.config.prefix, kind), payload,
