@@ -40,7 +40,18 @@
  *   bytes, i and j (a "pair", chosen by engine.case_free_pairs: rare ones, shared by many
  *   needles), compared at 32 (AVX2) or 16 (SSE2) positions at once with 0x20 ORed in (A-Z to
  *   a-z, and a few control characters onto punctuation: more candidates, never fewer); each
- *   candidate is then compared in full.
+ *   candidate is then compared in full. gate(b: bytes): whether a needle is in b, A-Z folded
+ *   (exact): the raw line's lowered bytes searched for any keyword needle, as the leftmost-first
+ *   automaton did before the overlapping search (without pyo3's call and release of the GIL,
+ *   ~4,000 instructions a call on the new formats' lines).
+ *
+ * firsts(fields, groups) -> tuple of str
+ *   Engine._rule_detection's (and _firing_detection's) source, destination and user: per tuple
+ *   of field names, str() of the first value none of None, "" and "-". engine.firsts_reference.
+ *
+ * raw_lower_bytes(event) -> bytes
+ *   The bytes the raw line's ASCII keyword needles are searched in (Latin-1, lowered A-Z only;
+ *   with U+0130 or KELVIN SIGN, event.raw_lower() in UTF-8). engine.raw_lower_bytes_reference.
  */
 #define PY_SSIZE_T_CLEAN
 #ifndef _GNU_SOURCE
@@ -483,6 +494,136 @@ error:
     return NULL;
 }
 
+/* ---- what a detection names (Engine._rule_detection) ------------------------------------------- */
+
+/* firsts(fields, groups) -> tuple of str: per tuple of field names in `groups`, str() of the
+   first value among those fields that is none of None, "" and "-" (compared as `v not in (None,
+   "", "-")` compares), else "". engine.firsts_reference is the same in Python. Why: a rule's
+   detection names its source, destination and user (13 field names looked up, most absent in
+   any one format): ~1,500 instructions in Python, half the cost of building the detection. */
+static PyObject *s_empty, *s_dash;
+
+static int is_blank(PyObject *v) {
+    /* 1 when v == None, "" or "-" (v not None: None compares by identity first, as `in` does) */
+    if (v == Py_None)
+        return 1;
+    if (PyUnicode_CheckExact(v)) {
+        Py_ssize_t n = PyUnicode_GET_LENGTH(v);
+        return n == 0 || (n == 1 && PyUnicode_READ_CHAR(v, 0) == '-');
+    }
+    PyObject *blanks[3] = {Py_None, s_empty, s_dash};
+    for (int i = 0; i < 3; i++) {
+        int eq = PyObject_RichCompareBool(blanks[i], v, Py_EQ);
+        if (eq != 0)
+            return eq;
+    }
+    return 0;
+}
+
+static PyObject *firsts(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 2 || !PyTuple_CheckExact(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "firsts(fields, groups: tuple of tuples of str)");
+        return NULL;
+    }
+    PyObject *fields = args[0], *groups = args[1];
+    int is_dict = PyDict_CheckExact(fields);
+    Py_ssize_t ng = PyTuple_GET_SIZE(groups);
+    PyObject *out = PyTuple_New(ng);
+    if (out == NULL)
+        return NULL;
+    for (Py_ssize_t g = 0; g < ng; g++) {
+        PyObject *names = PyTuple_GET_ITEM(groups, g), *found = NULL;
+        if (!PyTuple_CheckExact(names)) {
+            PyErr_SetString(PyExc_TypeError, "firsts: groups are tuples of field names");
+            goto error;
+        }
+        for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(names) && found == NULL; i++) {
+            PyObject *v;
+            if (is_dict) {
+                v = PyDict_GetItemWithError(fields, PyTuple_GET_ITEM(names, i));
+                if (v == NULL) {
+                    if (PyErr_Occurred())
+                        goto error;
+                    continue;
+                }
+                Py_INCREF(v);
+            } else if ((v = mapping_get(fields, PyTuple_GET_ITEM(names, i))) == NULL) {
+                goto error;
+            }
+            int blank = is_blank(v);
+            if (blank < 0) {
+                Py_DECREF(v);
+                goto error;
+            }
+            if (!blank) {
+                found = PyObject_Str(v);
+                Py_DECREF(v);
+                if (found == NULL)
+                    goto error;
+            } else {
+                Py_DECREF(v);
+            }
+        }
+        PyTuple_SET_ITEM(out, g, found != NULL ? found : Py_NewRef(s_empty));
+    }
+    return out;
+error:
+    Py_DECREF(out);
+    return NULL;
+}
+
+/* ---- the raw line's lowercase bytes (engine._raw_lower_bytes) --------------------------------- */
+
+static PyObject *s_raw_lower;
+
+static inline void lower_ascii(uint8_t *dst, const uint8_t *src, Py_ssize_t n) {
+    for (Py_ssize_t i = 0; i < n; i++) {
+        uint8_t c = src[i];
+        dst[i] = (c >= 'A' && c <= 'Z') ? (uint8_t)(c | 0x20) : c;
+    }
+}
+
+/* raw_lower_bytes(event) -> bytes: what engine._raw_lower_bytes returns, the raw line encoded to
+   Latin-1 (dropping what it cannot encode) and lowered as bytes.lower() lowers (A-Z only), or,
+   when it holds U+0130 or KELVIN SIGN, event.raw_lower() encoded to UTF-8 (surrogatepass). Why:
+   the Python function's call, its two searches, the copy and its lowercase were ~4 steps of the
+   interpreter around ~1 byte of work a character; a str of CPython's one-byte kind (every
+   character below U+0100: nearly every log line) is its own Latin-1 encoding, lowered here in
+   one pass into the new bytes. */
+static PyObject *raw_lower_bytes(PyObject *self, PyObject *event) {
+    PyObject *raw = slot_get(&c_raw, event), *out = NULL;
+    if (raw == NULL)
+        return NULL;
+    if (!PyUnicode_CheckExact(raw)) {
+        PyErr_SetString(PyExc_TypeError, "raw_lower_bytes: the event's raw line is no str");
+        goto done;
+    }
+    Py_ssize_t n = PyUnicode_GET_LENGTH(raw);
+    if (PyUnicode_KIND(raw) == PyUnicode_1BYTE_KIND) {
+        if ((out = PyBytes_FromStringAndSize(NULL, n)) != NULL)
+            lower_ascii((uint8_t *)PyBytes_AS_STRING(out), PyUnicode_1BYTE_DATA(raw), n);
+        goto done;
+    }
+    if (PyUnicode_FindChar(raw, 0x130, 0, n, 1) >= 0 || PyUnicode_FindChar(raw, 0x212a, 0, n, 1) >= 0) {
+        PyObject *low = PyObject_CallMethodNoArgs(event, s_raw_lower);
+        if (low != NULL) {
+            out = PyUnicode_AsEncodedString(low, "utf-8", "surrogatepass");
+            Py_DECREF(low);
+        }
+        goto done;
+    }
+    PyObject *b = PyUnicode_AsEncodedString(raw, "latin-1", "ignore");
+    if (b != NULL) {
+        if ((out = PyBytes_FromStringAndSize(NULL, PyBytes_GET_SIZE(b))) != NULL)
+            lower_ascii((uint8_t *)PyBytes_AS_STRING(out), (const uint8_t *)PyBytes_AS_STRING(b),
+                        PyBytes_GET_SIZE(b));
+        Py_DECREF(b);
+    }
+done:
+    Py_DECREF(raw);
+    return out;
+}
+
 /* ---- correlation groups ----------------------------------------------------------------------- */
 
 static PyObject *s_time, *s_lower, *s_popitem, *s_move_to_end;
@@ -830,11 +971,18 @@ static int casefree_search(const CaseFree *cf, const uint8_t *s, Py_ssize_t n) {
 
 static PyObject *casefree_vectorcall(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kw) {
     Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
-    if (nargs != 1 || (kw != NULL && PyTuple_GET_SIZE(kw)) || !PyUnicode_Check(args[0])) {
-        PyErr_SetString(PyExc_TypeError, "CaseFree gate(raw: str) -> bool");
+    if (nargs != 1 || (kw != NULL && PyTuple_GET_SIZE(kw))
+            || !(PyUnicode_Check(args[0]) || PyBytes_CheckExact(args[0]))) {
+        PyErr_SetString(PyExc_TypeError, "CaseFree gate(raw: str | bytes) -> bool");
         return NULL;
     }
     PyObject *raw = args[0];
+    if (PyBytes_CheckExact(raw)) {  /* bytes as they are, A-Z folded: whether a needle is in them */
+        if (casefree_search((const CaseFree *)self, (const uint8_t *)PyBytes_AS_STRING(raw),
+                            PyBytes_GET_SIZE(raw)))
+            Py_RETURN_TRUE;
+        Py_RETURN_FALSE;
+    }
     if (PyUnicode_READY(raw) < 0)
         return NULL;
     if (PyUnicode_KIND(raw) != PyUnicode_1BYTE_KIND)
@@ -960,6 +1108,12 @@ static PyMethodDef methods[] = {
     {"pop_idle", (PyCFunction)(void (*)(void))pop_idle, METH_FASTCALL,
      "pop_idle(groups, cutoff, window_type) -> int: idle one-event correlation groups freed\n"
      "(see the module)."},
+    {"firsts", (PyCFunction)(void (*)(void))firsts, METH_FASTCALL,
+     "firsts(fields, groups) -> tuple of str: per tuple of field names, the first value that is\n"
+     "neither None, '' nor '-', as str, else '' (see the module)."},
+    {"raw_lower_bytes", raw_lower_bytes, METH_O,
+     "raw_lower_bytes(event) -> bytes: the raw line's Latin-1 bytes lowered, as\n"
+     "engine._raw_lower_bytes gives them (see the module)."},
     {"dispatch", (PyCFunction)(void (*)(void))dispatch, METH_FASTCALL,
      "dispatch(spec, event, on_error) -> list | None: the rules of Route.spec that match the event\n"
      "(see the module)."},
@@ -984,7 +1138,10 @@ PyMODINIT_FUNC PyInit__gatefast(void) {
             || (s_time = PyUnicode_InternFromString("time")) == NULL
             || (s_lower = PyUnicode_InternFromString("lower")) == NULL
             || (s_popitem = PyUnicode_InternFromString("popitem")) == NULL
-            || (s_move_to_end = PyUnicode_InternFromString("move_to_end")) == NULL)
+            || (s_move_to_end = PyUnicode_InternFromString("move_to_end")) == NULL
+            || (s_empty = PyUnicode_InternFromString("")) == NULL
+            || (s_dash = PyUnicode_InternFromString("-")) == NULL
+            || (s_raw_lower = PyUnicode_InternFromString("raw_lower")) == NULL)
         return NULL;
     PyObject *m = PyModule_Create(&moduledef);
     if (m == NULL)

@@ -29,23 +29,34 @@ try:  # the field gates' loop in C (see _gatefast.c); scan_fields_reference is i
     from nocsoc.detections._gatefast import MAX_PAIRS as _MAX_PAIRS
     from nocsoc.detections._gatefast import CaseFree as _CaseFree
     from nocsoc.detections._gatefast import dispatch as _c_dispatch
+    from nocsoc.detections._gatefast import firsts as _c_firsts
     from nocsoc.detections._gatefast import new_group as _c_new_group
+    from nocsoc.detections._gatefast import raw_lower_bytes as _c_raw_lower_bytes
     from nocsoc.detections._gatefast import scan_fields as _c_scan_fields
 except ImportError:  # not built
-    _c_scan_fields = _CaseFree = _c_dispatch = _c_new_group = None
+    _c_scan_fields = _CaseFree = _c_dispatch = _c_new_group = _c_firsts = _c_raw_lower_bytes = None
     _MAX_PAIRS = 0
 
 _SRC = ("src_ip", "c-ip", "SourceIp", "rhost", "IpAddress")  # IpAddress: Windows Security events
 _DST = ("dst_ip", "DestinationIp", "s-ip")
 _USER = ("user", "cs-username", "User", "TargetUserName", "auid")
+_WHO = (_SRC, _DST, _USER)  # what a detection names: its source, destination, user
 
 
-def _first(fields: dict[str, Any], names: tuple[str, ...]) -> str:
+def _first(fields: Any, names: tuple[str, ...]) -> str:
     for n in names:
         v = fields.get(n)
         if v not in (None, "", "-"):
             return str(v)
     return ""
+
+
+def firsts_reference(fields: Any, groups: tuple[tuple[str, ...], ...]) -> tuple[str, ...]:
+    """Per tuple of field names, the first value that is neither None, "" nor "-", as str, else
+    "". _gatefast.firsts does the same in C (tests/detections/test_gatefast.py): a detection's
+    source, destination and user, 13 names looked up (most absent in any one format), were
+    ~1,500 instructions in Python, half of building it."""
+    return tuple(_first(fields, names) for names in groups)
 
 
 @dataclass(slots=True)
@@ -225,7 +236,7 @@ class Route:
     # search) when `first` (a leftmost-first search, None: none) finds something; `raw`:
     # whether the raw line has needles at all (`scan` or `short`)
     every: Callable[[Any, bool], list[tuple[int, int, int]]] | None = None
-    first: Callable[[Any], list[tuple[int, int, int]]] | None = None
+    first: Callable[[Any], Any] | None = None
     raw: bool = False
     # whether a keyword needle may be in the raw line (_gatefast.CaseFree), asked before
     # `haystack`; None: `haystack` alone
@@ -394,6 +405,7 @@ def dispatch_reference(spec: tuple[Any, ...], event: LogEvent,
 _C_GATES = os.environ.get("NOCSOC_ENGINE_GATES", "c") != "python"
 _scan_fields = _c_scan_fields if _c_scan_fields is not None and _C_GATES else scan_fields_reference
 _dispatch = _c_dispatch if _c_dispatch is not None and _C_GATES else dispatch_reference
+_firsts = _c_firsts if _c_firsts is not None and _C_GATES else firsts_reference
 
 
 Gates = list[tuple[int, list[tuple[str | None, str]], frozenset[int]]]
@@ -450,13 +462,13 @@ def _per_field(route: Route, gates: Gates) -> None:
         pr = [tuple(sorted(table[n])) for n in long]
         if f is None:  # keywords: the raw line
             route.pattern_rules = pr
-            route.scan, route.haystack = _raw_scan(long, all(n.isascii() for n in table))
+            # EVTX records' JSON, or syslog text: which pairs of bytes are rare
+            text = any(r.product != "windows" for r in route.rules)
+            route.scan, route.haystack = _raw_scan(long, all(n.isascii() for n in table), text)
             if route.haystack is _raw_lower_bytes:
                 route.short = tuple((n.encode(), idx) for n, idx in short)
                 if not short and route.scan is not None:
                     route.haystack = _prefiltered(long)
-                    # EVTX records' JSON, or syslog text: which pairs of bytes are rare
-                    text = any(r.product != "windows" for r in route.rules)
                     route.gate = _case_free(long, _TEXT_FREQ if text else _JSON_FREQ,
                                             _TEXT_PAIR_COST if text else _PAIR_COST)
             else:
@@ -480,7 +492,8 @@ _MAX_SHORT = 8
 Scan = Callable[[Any, bool], list[tuple[int, int, int]]]
 
 
-def _raw_scan(needles: list[str], ascii: bool) -> tuple[Scan | None, Callable[[LogEvent], Any]]:
+def _raw_scan(needles: list[str], ascii: bool,
+              text: bool = True) -> tuple[Scan | None, Callable[[LogEvent], Any]]:
     """(automaton, haystack) searching `needles` in the raw line. ASCII needles are searched in
     its UTF-8 bytes lowercased by bytes.lower(): the same matches as in raw.lower() (a non-ASCII
     character's UTF-8 bytes never match an ASCII needle), without str.lower()'s Unicode path,
@@ -494,14 +507,19 @@ def _raw_scan(needles: list[str], ascii: bool) -> tuple[Scan | None, Callable[[L
     encoded = [n.encode() for n in needles]
     impl = Implementation.DFA if len(needles) >= _DFA_NEEDLES else None
     ac = BytesAhoCorasick(encoded, implementation=impl)
-    # the leftmost-first search, run on every event, as a DFA: ~25% faster than the default
-    # NFA on the bench's lines (150-170 keyword needles: 0.54 -> 0.41 us a sshd line)
-    first = BytesAhoCorasick(encoded, matchkind=MatchKind.LeftmostFirst, implementation=Implementation.DFA)
-    return _any_first(ac.find_matches_as_indexes, first.find_matches_as_indexes), _raw_lower_bytes
+    # whether any needle is in the line, asked on every event before the overlapping search: the
+    # C gate over the lowered bytes (_gatefast.CaseFree, exact on bytes) where built, else the
+    # leftmost-first search as a DFA (~25% faster than the default NFA on the bench's lines:
+    # 150-170 keyword needles, 0.54 -> 0.41 us a sshd line); the gate spares pyo3's call and
+    # its release of the GIL (~4,000 instructions a line of the new formats' mix)
+    gate = _case_free(needles, _TEXT_FREQ if text else _JSON_FREQ, _TEXT_PAIR_COST if text else _PAIR_COST)
+    first: Callable[[Any], Any] = gate if gate is not None else BytesAhoCorasick(
+        encoded, matchkind=MatchKind.LeftmostFirst, implementation=Implementation.DFA).find_matches_as_indexes
+    return _any_first(ac.find_matches_as_indexes, first), _raw_lower_bytes
 
 
 def _any_first(overlapping: Callable[[Any, bool], list[tuple[int, int, int]]],
-               leftmost: Callable[[Any], list[tuple[int, int, int]]],
+               leftmost: Callable[[Any], Any],
                ) -> Callable[[Any, bool], list[tuple[int, int, int]]]:
     """`overlapping`, asked only when `leftmost` finds something. A leftmost-first search
     finds a match wherever any needle occurs, and runs the library's prefilter (memchr/SIMD over
@@ -626,7 +644,11 @@ def _case_free(needles: list[str], freq: dict[str, float] = _JSON_FREQ,
     return gate
 
 
-def _raw_lower_bytes(e: LogEvent) -> bytes:
+def raw_lower_bytes_reference(e: LogEvent) -> bytes:
+    """The raw line's bytes that ASCII keyword needles are searched in. _gatefast.raw_lower_bytes
+    does the same in C (tests/detections/test_gatefast.py): one pass over a line of one-byte
+    characters (nearly every log line) where this was a call, two searches, a copy and its
+    lowercase (~1,000-2,000 instructions a firewall line)."""
     raw = e.raw
     # the two characters whose lowercase holds ASCII (U+0130 -> "i" + U+0307, KELVIN SIGN ->
     # "k": checked over all of Unicode in the tests): with one, the exact lowercase is encoded
@@ -638,6 +660,10 @@ def _raw_lower_bytes(e: LogEvent) -> bytes:
     # order; a character dropped between two runs may join them into a false candidate, which
     # only runs the rule's predicate.
     return raw.encode("latin-1", "ignore").lower()
+
+
+_raw_lower_bytes: Callable[[LogEvent], bytes] = (
+    _c_raw_lower_bytes if _c_raw_lower_bytes is not None and _C_GATES else raw_lower_bytes_reference)
 
 
 class Engine:
@@ -747,7 +773,7 @@ class Engine:
             fast = tr.fast.get(key)
             if fast is not None and _c_new_group(tr.groups, fast, event, t, tr.max_groups) is None:
                 continue
-            f = tr.feed(key, event, t)
+            f = tr.feed_past_new(key, event, t)
             if tr.ready:  # updates of windows that went away: before what this event started
                 self._report(tr, out)
             if f is None:
@@ -767,20 +793,18 @@ class Engine:
             out.append(self._firing_detection(tr, f))
 
     def _rule_detection(self, rule: CompiledRule, event: LogEvent) -> Detection:
-        f = event.fields
-        src = _first(f, _SRC)
-        return Detection(rule.id, rule.title, rule.level, rule.tags, "rule",
-                         f"host={event.host}|src={src}", True, 1, event.time, event.time,
-                         event.host, src, _first(f, _DST), _first(f, _USER), [event])
+        src, dst, user = _firsts(event.fields, _WHO)
+        host, t = event.host, event.time
+        return Detection(rule.id, rule.title, rule.level, rule.tags, "rule", f"host={host}|src={src}", True,
+                         1, t, t, host, src, dst, user, [event])
 
     def _firing_detection(self, tr: CorrelationTracker, f: Firing) -> Detection:
         rid, title, level, tags = self._meta[id(tr)]
         gk = "|".join(f"{k}={v}" for k, v in zip(tr.group_by, f.group, strict=False))
         ev = f.events[-1] if f.events else None
-        fields = ev.fields if ev else {}
+        src, dst, user = _firsts(ev.fields if ev else {}, _WHO)
         return Detection(rid, title, level, tags, "correlation", gk, f.new, f.count, f.first_seen,
-                         f.last_seen, ev.host if ev else "", _first(fields, _SRC), _first(fields, _DST),
-                         _first(fields, _USER), list(f.events))
+                         f.last_seen, ev.host if ev else "", src, dst, user, list(f.events))
 
     def held(self) -> int:
         """What the engine holds back: correlation events held for reordering, plus one if

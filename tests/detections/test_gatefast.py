@@ -265,6 +265,11 @@ def _both_paths(needles: list[str], texts: list[str],
             gatefast.use_avx2(avx2)
             got = [gate(t) for t in texts]
             assert got == [_may_hold(needles, t) for t in texts], avx2
+            # the raw line's lowered bytes (what `Route.first` is given): whether a needle is
+            # in them, as the leftmost-first automaton it replaces says
+            hays = [engine_mod.raw_lower_bytes_reference(LogEvent(t, {})) for t in texts]
+            hays += [t.encode("latin-1", "ignore") for t in texts]  # A-Z folded too
+            assert [gate(b) for b in hays] == [any(n.encode() in b.lower() for n in needles) for b in hays]
     finally:
         gatefast.use_avx2(was)
 
@@ -348,9 +353,10 @@ def test_case_free_refuses_what_it_cannot_search() -> None:
         with pytest.raises((TypeError, ValueError)):
             gatefast.CaseFree(bad)
     gate = gatefast.CaseFree([])
-    assert gate("anything") is False and gate("\u0130") is True
-    with pytest.raises(TypeError):
-        gate(b"bytes")
+    assert gate("anything") is False and gate("\u0130") is True and gate(b"bytes") is False
+    for other in (bytearray(b"x"), memoryview(b"x"), 1):
+        with pytest.raises(TypeError):
+            gate(other)
     # the engine leaves it out where a needle is too short, and where pairs would be too many
     assert engine_mod._case_free(["a", "bc"]) is None
     many = [f"{a}{b}" for a in "abcdefghij" for b in "klmnopqrst"]
@@ -410,3 +416,65 @@ def test_pop_idle_frees_the_idle_groups_of_one_event_at_the_front() -> None:
     with pytest.raises(AttributeError):  # no time: the error, the group kept in its place
         gatefast.pop_idle(groups, 10.0, _Window)
     assert list(groups) == [("a",), ("b",)]
+
+
+# ---- what a detection names, the raw line's bytes: firsts, raw_lower_bytes -------------------
+
+WHO_VALUES = st.one_of(st.none(), st.sampled_from(["", "-", "--", " ", "10.0.0.1", "Admin", 0, 1.5, False]),
+                       st.integers(-3, 3), st.text(max_size=4),
+                       st.lists(st.sampled_from(["", "-"]), max_size=2))
+WHO_NAMES = ["src_ip", "c-ip", "SourceIp", "dst_ip", "user", "User"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(WHO_NAMES), WHO_VALUES, max_size=6), st.booleans())
+def test_firsts_equals_its_reference(fields: dict[str, Any], as_mapping: bool) -> None:
+    """The first value of each group of names that is none of None, "" and "-", as str (or
+    ""), as engine.firsts_reference gives it, from a dict or any other mapping."""
+    groups = (("src_ip", "c-ip", "SourceIp"), ("dst_ip",), ("user", "User"), ())
+    given_fields: Any = _Mapping(fields) if as_mapping else fields
+    got = gatefast.firsts(given_fields, groups)
+    assert _typed(got) == _typed(engine_mod.firsts_reference(given_fields, groups))
+
+
+def test_firsts_compares_as_in_does() -> None:
+    """`v not in (None, "", "-")`: a value equal to one of them (a str subclass, an object
+    whose __eq__ says so) is skipped, as the tuple's `in` skips it; errors go through."""
+    class Sub(str):
+        pass
+
+    class Blank:
+        def __eq__(self, other: object) -> bool:
+            return other == "-"
+
+        __hash__ = object.__hash__
+
+    class Bad:
+        def __eq__(self, other: object) -> bool:
+            raise ValueError("no")
+
+        __hash__ = object.__hash__
+
+    fields = {"a": Sub("-"), "b": Blank(), "c": Sub("x")}
+    abc = (("a", "b", "c"),)
+    assert gatefast.firsts(fields, abc) == engine_mod.firsts_reference(fields, abc) == ("x",)
+    with pytest.raises(ValueError):
+        gatefast.firsts({"a": Bad()}, (("a",),))
+    with pytest.raises(TypeError):
+        gatefast.firsts({}, [("a",)])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from("aZ -:\u00e9\u00c9\u00ff\u0100\u0130\u212a\u1e9e\U0001f600\ud800"),
+               max_size=40))
+def test_raw_lower_bytes_equals_its_reference(raw: str) -> None:
+    """The raw line's Latin-1 bytes lowered (A-Z only), or with U+0130 or KELVIN SIGN its
+    lowercase in UTF-8, as engine.raw_lower_bytes_reference gives them, whatever the str's
+    kind (one-byte, two, four, lone surrogates)."""
+    ev = LogEvent(raw, {})
+    assert gatefast.raw_lower_bytes(ev) == engine_mod.raw_lower_bytes_reference(LogEvent(raw, {}))
+
+
+def test_the_engine_names_and_lowers_with_them_where_built() -> None:
+    assert engine_mod._firsts is gatefast.firsts
+    assert engine_mod._raw_lower_bytes is gatefast.raw_lower_bytes
