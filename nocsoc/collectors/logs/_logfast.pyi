@@ -57,7 +57,7 @@ def fortigate_cef(
     ext: dict[str, str], signature: str, name: str, /
 ) -> tuple[dict[str, Any], tuple[str, ...], tuple[str, ...], float | None, str | None] | None: ...
 def asa_setup(
-    by_id: dict[str, tuple[Any, int, tuple[int, ...]]], group: tuple[Any, int, tuple[int, ...]],
+    by_id: dict[str, tuple[Any, ...]], group: tuple[Any, ...],  # (rx, flags, indexes[, needs])
     vpn: tuple[Any, int, tuple[int, ...]], ftd_ids: frozenset[str], ftd_map: dict[str, str],
     outcome_ids: dict[str, str], success_words: frozenset[str], iana: dict[str, str],
     assigned_nat: Callable[[str, str | None], str | None], subject_user: Callable[[str], str | None], /

@@ -2522,12 +2522,23 @@ PyObject *fw_asa_setup(PyObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
-/* an entry (rx, flags, indexes) searched on text: 1 with *groups (a new reference) the match's
- * groups() and *idx the entry's index tuple; 0: no match; -1: error */
+/* an entry (rx, flags, indexes[, needs]) searched on text: 1 with *groups (a new reference) the
+ * match's groups() and *idx the entry's index tuple; 0: no match (without the search where the
+ * ASCII text lacks `needs`, a literal every match holds: cisco_asa._search's guard); -1: error */
 static int asa_search(PyObject *entry, PyObject *text, PyObject **groups, PyObject **idx, long *flags) {
-    if (!PyTuple_Check(entry) || PyTuple_GET_SIZE(entry) != 3) {
-        PyErr_SetString(PyExc_TypeError, "asa_setup: an entry is (regex, flags, indexes)");
+    if (!PyTuple_Check(entry) || (PyTuple_GET_SIZE(entry) != 3 && PyTuple_GET_SIZE(entry) != 4)) {
+        PyErr_SetString(PyExc_TypeError, "asa_setup: an entry is (regex, flags, indexes[, needs])");
         return -1;
+    }
+    if (PyTuple_GET_SIZE(entry) == 4) {
+        PyObject *needs = PyTuple_GET_ITEM(entry, 3);
+        Py_ssize_t tn = 0, nn = 0;
+        const char *t = fw_ascii(text, &tn), *ns = fw_ascii(needs, &nn);
+        if (t == NULL || ns == NULL) {
+            if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "asa_setup: needs and the text are ASCII");
+            return -1;
+        }
+        if (nn > 0 && (tn < nn || memmem(t, (size_t)tn, ns, (size_t)nn) == NULL)) return 0;
     }
     PyObject *m = PyObject_CallMethodOneArg(PyTuple_GET_ITEM(entry, 0), AS[AS_SEARCH], text);
     if (m == NULL) return -1;

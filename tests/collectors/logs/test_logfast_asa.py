@@ -384,3 +384,18 @@ def test_reader_lines_read_the_same() -> None:
     assert reader_compare(lines[:1_000], zone_names={"CST": -360, "XYZ": 60}) > 1_100
     mutated = [mutate(rnd, rnd.choice(lines)) for _ in range(cases(4_000))]
     assert reader_compare(mutated) > cases(1_500)
+
+
+def test_the_group_guard_is_exact() -> None:
+    """parse_asa (and its twin) search _GROUP only in a text holding _GROUP_NEEDS: every match
+    of it, on the generated lines, their mutations and the samples, holds that literal."""
+    rnd = random.Random(25)
+    texts = [_reader_line(rnd) for _ in range(3_000)] + _samples()
+    texts += [mutate(rnd, rnd.choice(texts)) for _ in range(3_000)]
+    found = 0
+    for text in texts:
+        m = cisco_asa._GROUP.search(text)
+        if m is not None:
+            found += 1
+            assert cisco_asa._GROUP_NEEDS in m[0], text
+    assert found > 300
