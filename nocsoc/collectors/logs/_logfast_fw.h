@@ -42,6 +42,7 @@ PyObject *fw_fortigate_setup(PyObject *self, PyObject *cef_std);
 PyObject *fw_checkpoint_setup(PyObject *self, PyObject *args);
 PyObject *fw_sophos_setup(PyObject *self, PyObject *args);
 PyObject *fw_filterlog_body(PyObject *self, PyObject *msg);
+PyObject *fw_filterlog_setup(PyObject *self, PyObject *addr);
 PyObject *fw_sophos_line(PyObject *self, PyObject *msg);
 PyObject *fw_checkpoint_kv(PyObject *self, PyObject *text);
 PyObject *fw_checkpoint_cef(PyObject *self, PyObject *args);
@@ -68,6 +69,8 @@ PyObject *fw_asa_line(PyObject *self, PyObject *msg);
     {"filterlog_body", fw_filterlog_body, METH_O,                                                       \
      "filterlog_body(msg) -> (fields, services, categories) | False | None: parse_filterlog's reading; " \
      "False: parse_filterlog gives None; None: Python reads it."},                                     \
+    {"filterlog_setup", fw_filterlog_setup, METH_O,                                                     \
+     "filterlog_setup(addr): pf._addr, which filterlog_body calls for an IPv6 address."},               \
     {"sophos_setup", fw_sophos_setup, METH_VARARGS,                                                     \
      "sophos_setup(keys, ints, blocking): sophos.py's tables, read once."},                              \
     {"sophos_line", fw_sophos_line, METH_O,                                                             \
