@@ -2426,7 +2426,7 @@ PyObject *fw_filterlog_body(PyObject *self, PyObject *msg) {
         if (PyErr_Occurred()) return NULL;
         Py_RETURN_NONE;
     }
-    PyObject *f = PyDict_New();
+    PyObject *f = fields_dict(18);
     if (f == NULL) {
         Py_DECREF(src);
         Py_DECREF(dst);
@@ -2805,7 +2805,7 @@ PyObject *fw_asa_line(PyObject *self, PyObject *msg) {
             break;
         }
     }
-    PyObject *fields = PyDict_New(), *text = NULL, *groups = NULL, *idx = NULL, *msg_id = NULL, *ret = NULL;
+    PyObject *fields = fields_dict(12), *text = NULL, *groups = NULL, *idx = NULL, *msg_id = NULL, *ret = NULL;
     if (fields == NULL) return NULL;
     long flags = 0;
     int conn_ftd = 0;

@@ -86,6 +86,9 @@ typedef struct {
      * with before parse_syslog, for a Cisco line (0: Python reads such lines) */
     unsigned char cisco_refuse[128];
     int cisco, fixed_tz; /* fixed_tz: the input's zone is a fixed offset (datetime.timezone) */
+    /* every cisco_asa tag is a marker of a parser ordered before cisco: a body starting with one
+     * is never cisco's to read first (rd_cisco would decline it), so rd_asa alone decides */
+    int asa_before_cisco;
     PyObject *tzs[RD_MAX_TZ];
     int ntz;
     double y_start, y_end;
@@ -1009,6 +1012,8 @@ static PyObject *reader_event(Reader *r, PyObject *const *args, Py_ssize_t nargs
             return ev;
         }
         if (got == 3 && r->body_fn != NULL) return rd_body(r, text, s, n, &hd, source);
+        if (got == 2 && r->asa_before_cisco && rd_starts(s, n, r->asa_tags)) /* (rd_asa's first form) */
+            return rd_asa(r, text, s, n, sender, source, network || c == '<');
         if (got == 2 && r->cisco) { /* a Cisco line? (an ASA one: its parser's markers are ahead) */
             PyObject *ev = rd_cisco(r, text, s, n, sender, source, network || c == '<', 0);
             if (ev != Py_None) return ev;
@@ -1336,6 +1341,12 @@ static int reader_init(Reader *r, PyObject *args, PyObject *kw) {
     r->zones = PyDict_New();
     if (r->zones == NULL) return -1;
     r->cisco = cisco, r->fixed_tz = fixed_tz;
+    r->asa_before_cisco = r->asa_tags != NULL && PyTuple_GET_SIZE(r->asa_tags) > 0;
+    for (Py_ssize_t k = 0; r->asa_before_cisco && k < PyTuple_GET_SIZE(r->asa_tags); k++) {
+        int in = PySequence_Contains(r->ahead, PyTuple_GET_ITEM(r->asa_tags, k));
+        if (in < 0) return -1;
+        r->asa_before_cisco = in;
+    }
     r->pa_json = pa_json && r->pa_outputs != NULL;
     r->y_start = r->y_end = 0.0;
     r->year = 0;

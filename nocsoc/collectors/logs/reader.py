@@ -31,9 +31,13 @@ turns a C path off rather than making it wrong:
   refusal is (`device="SFW" ...`, `timestamp=...`: fortigate_line's False), by Sophos' twin;
 - a `{` file line whose first parser is Palo Alto's (its JSON twin on) by `json_event`, given the
   object the caller decoded, when Palo Alto's tests before the decoding pass (LineParser.events);
-- a header-less line starting with a cisco_asa tag (`%ASA-6-302013: ...`: parse_syslog keeps
-  it whole as the body) is read in C only while cisco_asa's parse is parse_asa with its C twin
-  on, and only when no parser ordered before it has a marker or prefix in the line;
+- a line without the common header whose body is cisco_asa's (a tag starting the line,
+  `%ASA-6-302013: ...`, or a bare AnyConnect body, `Group <G> User <U> IP <A> ...`, both of which
+  parse_syslog keeps whole; a tag after a stamp it reads, `Jun 07 2025 17:31:57: %ASA-...`) is
+  read in C only while cisco_asa's parse is parse_asa with its C twin on, and only when no
+  parser ordered before it has a marker or prefix in the body;
+- a Cisco stamp's zone name that zones.zone does not read (`CST`: ambiguous) is read as
+  parse_syslog reads it: in the input's zone, counted through LineParser._unknown_zone;
 - LogEvent's slots must be the ones the C fills (it builds events as `__init__` does).
 """
 
