@@ -906,7 +906,7 @@ static PyObject *sshd_fields(PyObject *line, Py_ssize_t off, Py_ssize_t n, PyObj
                              Py_ssize_t u0, Py_ssize_t u1, Py_ssize_t ip0, Py_ssize_t ip1, Py_ssize_t p0,
                              Py_ssize_t p1, Py_ssize_t m0, Py_ssize_t m1, int invalid) {
     const char *m = (const char *)PyUnicode_DATA(line) + off;
-    PyObject *f = et == NULL ? NULL : PyDict_New();
+    PyObject *f = et == NULL ? NULL : fields_dict(10);
     if (f == NULL) {
         Py_XDECREF(et);
         return NULL;
@@ -1227,7 +1227,7 @@ static PyObject *netfilter_body(PyObject *line, const char *s, Py_ssize_t off, P
         action = V_ACCEPT;
     else
         action = V_LOG;
-    PyObject *f = PyDict_New();
+    PyObject *f = fields_dict(18);
     if (f == NULL) return NULL;
     PyObject *len_v = NULL;
 #define PUT_KV(key, k)                                                                                \

@@ -632,7 +632,7 @@ static PyObject *cisco_fields(const char *s, Py_ssize_t n, Py_ssize_t f0, Py_ssi
                               Py_ssize_t mn1, Py_ssize_t t0, PyObject *protos, int *firewall) {
     const char *t = s + t0;
     Py_ssize_t tn = n - t0;
-    PyObject *f = PyDict_New(), *v = NULL;
+    PyObject *f = fields_dict(8), *v = NULL;
     *firewall = 0;
     if (f == NULL) return NULL;
 #define PUTK(key, val)                                                   \

@@ -2341,11 +2341,34 @@ done:
  * pf filterlog: pf.parse_filterlog for printable ASCII text: the CSV split on `,` (no quoting:
  * str.split), the header fields, the first two consecutive addresses after the IP version, the
  * protocol name before them, TCP/UDP ports and TCP flags after. An address with a `:` (IPv6,
- * which _addr rewrites in RFC 5952 form) gives None; a dotted one is what _addr keeps (it is
- * either valid and canonical, or refused and kept as written).
+ * which _addr rewrites in RFC 5952 form) goes through pf._addr itself (filterlog_setup; without
+ * it, or where it raises, None); a dotted one is what _addr keeps (it is either valid and
+ * canonical, or refused and kept as written).
  * ============================================================================================ */
 
 static PyObject *PF[16];
+static PyObject *PF_ADDR; /* pf._addr (memoised), or NULL: IPv6 lines are Python's */
+
+PyObject *fw_filterlog_setup(PyObject *self, PyObject *addr) {
+    if (!PyCallable_Check(addr)) {
+        PyErr_SetString(PyExc_TypeError, "filterlog_setup(addr: callable)");
+        return NULL;
+    }
+    Py_XSETREF(PF_ADDR, Py_NewRef(addr));
+    Py_RETURN_NONE;
+}
+
+/* _addr(s[a:b]) for an address with a `:`, else the text itself: a new reference; NULL with no
+ * error set where _addr raised (the caller declines: Python meets the same error) */
+static PyObject *pf_addr(const char *s, Py_ssize_t a, Py_ssize_t b) {
+    PyObject *v = ascii_sub(s, a, b);
+    if (v == NULL || memchr(s + a, ':', (size_t)(b - a)) == NULL) return v;
+    PyObject *got = PyObject_CallOneArg(PF_ADDR, v);
+    Py_DECREF(v);
+    if (got != NULL && !PyUnicode_Check(got)) Py_CLEAR(got);
+    if (got == NULL) PyErr_Clear();
+    return got;
+}
 enum { PF_RULE, PF_ANCHOR, PF_TRACKER, PF_INTERFACE, PF_IN_INTERFACE, PF_REASON, PF_DIRECTION, PF_IP_VERSION,
        PF_TCP_FLAGS, PF_SERVICES, PF_N };
 static const char *const PF_NAMES[PF_N] = {"rule_number", "anchor", "tracker", "interface", "in_interface",
@@ -2394,18 +2417,39 @@ PyObject *fw_filterlog_body(PyObject *self, PyObject *msg) {
     int i = 9;
     while (i + 1 < np && !(fw_is_ip(PART(i)) && fw_is_ip(PART(i + 1)))) i++;
     if (i + 1 >= np) Py_RETURN_FALSE;
-    if (memchr(s + p0[i], ':', (size_t)(p1[i] - p0[i])) || memchr(s + p0[i + 1], ':', (size_t)(p1[i + 1] - p0[i + 1])))
+    if (PF_ADDR == NULL &&
+        (memchr(s + p0[i], ':', (size_t)(p1[i] - p0[i])) || memchr(s + p0[i + 1], ':', (size_t)(p1[i + 1] - p0[i + 1]))))
         Py_RETURN_NONE; /* (IPv6: _addr's compressed form) */
-    PyObject *f = PyDict_New();
-    if (f == NULL) return NULL;
+    PyObject *src = pf_addr(s, p0[i], p1[i]), *dst = src == NULL ? NULL : pf_addr(s, p0[i + 1], p1[i + 1]);
+    if (dst == NULL) {
+        Py_XDECREF(src);
+        if (PyErr_Occurred()) return NULL;
+        Py_RETURN_NONE;
+    }
+    PyObject *f = fields_dict(18);
+    if (f == NULL) {
+        Py_DECREF(src);
+        Py_DECREF(dst);
+        return NULL;
+    }
     static const int HEAD[8][2] = {{PF_RULE, 0}, {PF_ANCHOR, 2}, {PF_TRACKER, 3}, {PF_INTERFACE, 4},
                                    {PF_IN_INTERFACE, 4}, {PF_REASON, 5}, {-1, 6}, {PF_DIRECTION, 7}};
     for (int k = 0; k < 8; k++)
-        if (fw_put(f, HEAD[k][0] >= 0 ? PF[HEAD[k][0]] : S_ACTION, ascii_sub(s, p0[HEAD[k][1]], p1[HEAD[k][1]])) < 0)
+        if (fw_put(f, HEAD[k][0] >= 0 ? PF[HEAD[k][0]] : S_ACTION, ascii_sub(s, p0[HEAD[k][1]], p1[HEAD[k][1]])) < 0) {
+            Py_DECREF(src);
+            Py_DECREF(dst);
             goto fail;
-    if (fw_put(f, PF[PF_IP_VERSION], PyLong_FromLong(s[p0[8]] - '0')) < 0 ||
-        fw_put(f, S_SRC_IP, ascii_sub(s, p0[i], p1[i])) < 0 || fw_put(f, S_DST_IP, ascii_sub(s, p0[i + 1], p1[i + 1])) < 0)
+        }
+    if (fw_put(f, PF[PF_IP_VERSION], PyLong_FromLong(s[p0[8]] - '0')) < 0) {
+        Py_DECREF(src);
+        Py_DECREF(dst);
         goto fail;
+    }
+    if (fw_put(f, S_SRC_IP, src) < 0) {
+        Py_DECREF(dst);
+        goto fail;
+    }
+    if (fw_put(f, S_DST_IP, dst) < 0) goto fail;
     /* the protocol: the last of parts[9:i] all letters, or starting with one and holding a `-` */
     int pr = -1;
     for (int k = i - 1; k >= 9 && pr < 0; k--) {
@@ -2522,12 +2566,23 @@ PyObject *fw_asa_setup(PyObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
-/* an entry (rx, flags, indexes) searched on text: 1 with *groups (a new reference) the match's
- * groups() and *idx the entry's index tuple; 0: no match; -1: error */
+/* an entry (rx, flags, indexes[, needs]) searched on text: 1 with *groups (a new reference) the
+ * match's groups() and *idx the entry's index tuple; 0: no match (without the search where the
+ * ASCII text lacks `needs`, a literal every match holds: cisco_asa._search's guard); -1: error */
 static int asa_search(PyObject *entry, PyObject *text, PyObject **groups, PyObject **idx, long *flags) {
-    if (!PyTuple_Check(entry) || PyTuple_GET_SIZE(entry) != 3) {
-        PyErr_SetString(PyExc_TypeError, "asa_setup: an entry is (regex, flags, indexes)");
+    if (!PyTuple_Check(entry) || (PyTuple_GET_SIZE(entry) != 3 && PyTuple_GET_SIZE(entry) != 4)) {
+        PyErr_SetString(PyExc_TypeError, "asa_setup: an entry is (regex, flags, indexes[, needs])");
         return -1;
+    }
+    if (PyTuple_GET_SIZE(entry) == 4) {
+        PyObject *needs = PyTuple_GET_ITEM(entry, 3);
+        Py_ssize_t tn = 0, nn = 0;
+        const char *t = fw_ascii(text, &tn), *ns = fw_ascii(needs, &nn);
+        if (t == NULL || ns == NULL) {
+            if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "asa_setup: needs and the text are ASCII");
+            return -1;
+        }
+        if (nn > 0 && (tn < nn || memmem(t, (size_t)tn, ns, (size_t)nn) == NULL)) return 0;
     }
     PyObject *m = PyObject_CallMethodOneArg(PyTuple_GET_ITEM(entry, 0), AS[AS_SEARCH], text);
     if (m == NULL) return -1;
@@ -2750,7 +2805,7 @@ PyObject *fw_asa_line(PyObject *self, PyObject *msg) {
             break;
         }
     }
-    PyObject *fields = PyDict_New(), *text = NULL, *groups = NULL, *idx = NULL, *msg_id = NULL, *ret = NULL;
+    PyObject *fields = fields_dict(12), *text = NULL, *groups = NULL, *idx = NULL, *msg_id = NULL, *ret = NULL;
     if (fields == NULL) return NULL;
     long flags = 0;
     int conn_ftd = 0;

@@ -42,12 +42,24 @@ PyObject *fw_fortigate_setup(PyObject *self, PyObject *cef_std);
 PyObject *fw_checkpoint_setup(PyObject *self, PyObject *args);
 PyObject *fw_sophos_setup(PyObject *self, PyObject *args);
 PyObject *fw_filterlog_body(PyObject *self, PyObject *msg);
+PyObject *fw_filterlog_setup(PyObject *self, PyObject *addr);
 PyObject *fw_sophos_line(PyObject *self, PyObject *msg);
 PyObject *fw_checkpoint_kv(PyObject *self, PyObject *text);
 PyObject *fw_checkpoint_cef(PyObject *self, PyObject *args);
 PyObject *fw_fortigate_cef(PyObject *self, PyObject *args);
 PyObject *fw_asa_setup(PyObject *self, PyObject *args);
 PyObject *fw_asa_line(PyObject *self, PyObject *msg);
+
+/* An empty fields dict with room for about `n` entries: what PyDict_New() gives, without the
+ * rehash to a larger table when a parser's sixth field goes in (one per line: ~1k instructions
+ * of a 15-field line). */
+static inline PyObject *fields_dict(Py_ssize_t n) {
+#if PY_VERSION_HEX >= 0x030B0000 && PY_VERSION_HEX < 0x030E0000
+    return _PyDict_NewPresized(n);
+#else
+    return PyDict_New();
+#endif
+}
 
 #define LOGFAST_FW_METHODS                                                                              \
     {"paloalto_setup", fw_paloalto_setup, METH_VARARGS,                                                 \
@@ -68,6 +80,8 @@ PyObject *fw_asa_line(PyObject *self, PyObject *msg);
     {"filterlog_body", fw_filterlog_body, METH_O,                                                       \
      "filterlog_body(msg) -> (fields, services, categories) | False | None: parse_filterlog's reading; " \
      "False: parse_filterlog gives None; None: Python reads it."},                                     \
+    {"filterlog_setup", fw_filterlog_setup, METH_O,                                                     \
+     "filterlog_setup(addr): pf._addr, which filterlog_body calls for an IPv6 address."},               \
     {"sophos_setup", fw_sophos_setup, METH_VARARGS,                                                     \
      "sophos_setup(keys, ints, blocking): sophos.py's tables, read once."},                              \
     {"sophos_line", fw_sophos_line, METH_O,                                                             \

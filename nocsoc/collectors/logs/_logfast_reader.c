@@ -65,6 +65,13 @@ typedef struct {
     /* Cisco ASA's header-less lines (`%ASA-6-302013: ...`): its tags, the markers and prefixes of
      * the parsers ordered before it, its outputs; NULL: not read here */
     PyObject *asa_tags, *asa_ahead, *asa_prefixes, *asa_outputs;
+    /* ... and its own markers and prefixes, for the bodies relayed without the tag or any header
+     * (`Group <G> User <U> IP <A> ...`, `Task ran for ...`: rd_asa_bare) */
+    PyObject *asa_markers, *asa_own_prefixes;
+    /* LineParser._unknown_zone(name, where): a Cisco stamp's zone name zone_of does not read is
+     * counted there and the stamp read in the input's zone, as parse_syslog does; NULL: such
+     * lines are Python's */
+    PyObject *zone_unknown;
     PyObject *fg_outputs; /* fortigate's outputs (its file lines' plans), or NULL */
     PyObject *pa_outputs; /* paloalto's outputs (the CSV lines of PLAN_ACCESS_AFTER_PALOALTO), or NULL */
     PyObject *cp_outputs; /* checkpoint's outputs (PLAN_CEF), or NULL */
@@ -79,6 +86,9 @@ typedef struct {
      * with before parse_syslog, for a Cisco line (0: Python reads such lines) */
     unsigned char cisco_refuse[128];
     int cisco, fixed_tz; /* fixed_tz: the input's zone is a fixed offset (datetime.timezone) */
+    /* every cisco_asa tag is a marker of a parser ordered before cisco: a body starting with one
+     * is never cisco's to read first (rd_cisco would decline it), so rd_asa alone decides */
+    int asa_before_cisco;
     PyObject *tzs[RD_MAX_TZ];
     int ntz;
     double y_start, y_end;
@@ -432,41 +442,154 @@ static int rd_leads(Reader *r, const char *m, Py_ssize_t n) {
     return rd_leads_of(m, n, r->ahead, r->prefixes, r->first);
 }
 
-/* LineParser.events' event for a header-less line starting with one of cisco_asa's tags (the
- * general path: parse_line, then parse_syslog, which finds no header in it and keeps the whole
- * line as the body, received now from `sender`; then the registry's candidates, cisco_asa's
- * first when no parser ordered before it claims the line; then parse_asa, here its C twin),
- * or None */
-static PyObject *rd_asa(Reader *r, PyObject *text, const char *s, Py_ssize_t n, PyObject *host, PyObject *source) {
-    int tagged = 0;
-    for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(r->asa_tags) && !tagged; k++) {
-        PyObject *w = PyTuple_GET_ITEM(r->asa_tags, k);
-        Py_ssize_t wn = PyUnicode_GET_LENGTH(w);
-        tagged = wn <= n && memcmp(s, PyUnicode_DATA(w), (size_t)wn) == 0;
+/* parse_syslog's time of a stamp cisco_core read (its zone through zone_of, else the input's),
+ * LineParser's receive time for an undated line: 1 with *t set, 0 where the C declines (a zone
+ * name it cannot count, a date Python reads otherwise), -1 on an error. *unknown: the zone name
+ * parse_syslog reports unknown (a new reference for rd_count_zone), or NULL. Why: a zone name
+ * such as `CST` (ambiguous) sent every line of a US device to the general path, ~35 us a line. */
+static int rd_stamp(Reader *r, const char *s, const cisco_t *c, double *t, PyObject **unknown) {
+    PyObject *tz = r->tz, *zone = NULL;
+    *unknown = NULL;
+    if (c->z0 >= 0) {
+        PyObject *name = ascii_sub(s, c->z0, c->z1);
+        if (name == NULL) return -1;
+        zone = rd_zone(r, name);
+        if (zone == NULL) {
+            Py_DECREF(name);
+            return -1;
+        }
+        if (zone == Py_None) {
+            /* _header_zone: a name that is no zone but looks like one (upper case, cisco_stamp's
+             * `[A-Z]+`, with its `:`) is reported, the stamp read in the input's zone */
+            Py_CLEAR(zone);
+            if (r->zone_unknown == NULL) {
+                Py_DECREF(name);
+                return 0;
+            }
+            *unknown = name;
+        } else {
+            Py_DECREF(name);
+            tz = zone;
+        }
     }
-    if (!tagged || !rd_leads_of(s, n, r->asa_ahead, r->asa_prefixes, r->asa_first)) Py_RETURN_NONE;
-    PyObject *got = fw_asa_line(NULL, text);
+    int tok;
+    if (!c->dated) { /* parse_syslog's time.time() */
+        tok = rd_clock(r, t) < 0 ? -1 : 1;
+    } else if (c->year >= 0) {
+        tok = rd_dated(r, c->year, c->month, c->day, c->hms[0], c->hms[1], c->hms[2], c->frac, tz,
+                       zone != NULL || r->fixed_tz, t);
+    } else {
+        tok = rd_time(r, c->month, c->day, c->hms[0], c->hms[1], c->hms[2], c->frac, tz, t);
+    }
+    Py_XDECREF(zone);
+    if (tok <= 0) Py_CLEAR(*unknown);
+    return tok;
+}
+
+/* LineParser.parse_syslog's count of an unknown zone name (consumed): 0, or -1 on an error */
+static int rd_count_zone(Reader *r, PyObject *unknown, PyObject *where) {
+    if (unknown == NULL) return 0;
+    PyObject *got = PyObject_CallFunctionObjArgs(r->zone_unknown, unknown, where, NULL);
+    Py_DECREF(unknown);
+    Py_XDECREF(got);
+    return got == NULL ? -1 : 0;
+}
+
+/* s[0:n] starts with one of the (ASCII) texts of `words` */
+static int rd_starts(const char *s, Py_ssize_t n, PyObject *words) {
+    for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(words); k++) {
+        PyObject *w = PyTuple_GET_ITEM(words, k);
+        Py_ssize_t wn = PyUnicode_GET_LENGTH(w);
+        if (wn <= n && memcmp(s, PyUnicode_DATA(w), (size_t)wn) == 0) return 1;
+    }
+    return 0;
+}
+
+/* a printable ASCII line without the common header that parse_syslog keeps whole as the body
+ * (no `<PRI>`, no stamp, no `host: ` prefix: it starts with a space, or with a letter, not a
+ * month's name, and a first word followed by no `:`), that is not rsyslog's `message repeated`,
+ * and whose body cisco_asa is a candidate for (one of its markers in it, or one of its prefixes
+ * starting it) */
+static int rd_asa_bare(Reader *r, const char *s, Py_ssize_t n) {
+    if (s[0] != ' ') {
+        if (!((s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z')) || month_at(s, n, 0)) return 0;
+        Py_ssize_t k = 1;
+        while (k < n && is_key_char((unsigned char)s[k])) k++;
+        if (k < n && s[k] == ':') return 0;
+    }
+    if (n >= 17 && memcmp(s, "message repeated ", 17) == 0) return 0;
+    if (rd_starts(s, n, r->asa_own_prefixes)) return 1;
+    for (Py_ssize_t m = 0; m < PyTuple_GET_SIZE(r->asa_markers); m++) {
+        PyObject *w = PyTuple_GET_ITEM(r->asa_markers, m);
+        Py_ssize_t wn = PyUnicode_GET_LENGTH(w);
+        const char *ws = (const char *)PyUnicode_DATA(w);
+        for (const char *p = s, *last = s + n - wn; p <= last; p++) {
+            p = memchr(p, ws[0], (size_t)(last - p + 1));
+            if (p == NULL) break;
+            if (memcmp(p, ws, (size_t)wn) == 0) return 1;
+        }
+    }
+    return 0;
+}
+
+/* LineParser.events' event for a printable line (without the common header) whose body is
+ * cisco_asa's: the body is the whole line when it starts with one of cisco_asa's tags or is a
+ * bare one (rd_asa_bare), else what follows a stamp cisco_core reads (`Jun 07 2025 17:31:57:
+ * %ASA-6-113005: ...`, `<166>Nov 09 2022 10:01:59: %ASA-...`, `fw: Mar  1 ...: %ASA-...`) when
+ * it starts with one of the tags; parse_syslog's host and time (the receive time without a
+ * stamp), then the registry's candidates, cisco_asa's first when no parser ordered before it
+ * claims the body; then parse_asa, here its C twin. None for any other line. `sent`: a line
+ * that names no host is the sender's (a network message, a `<PRI>` line), else the input's. */
+static PyObject *rd_asa(Reader *r, PyObject *text, const char *s, Py_ssize_t n, PyObject *sender, PyObject *source,
+                        int sent) {
+    cisco_t c;
+    c.h0 = -1, c.m0 = 0, c.dated = 0, c.z0 = -1;
+    if (!rd_starts(s, n, r->asa_tags) && !rd_asa_bare(r, s, n)) {
+        int got = cisco_core(s, n, &c);
+        if (got <= 0) {
+            if (got < 0) return NULL;
+            Py_RETURN_NONE;
+        }
+        if (!rd_starts(s + c.m0, n - c.m0, r->asa_tags)) Py_RETURN_NONE;
+    }
+    if (!rd_leads_of(s + c.m0, n - c.m0, r->asa_ahead, r->asa_prefixes, r->asa_first)) Py_RETURN_NONE;
+    PyObject *msg = c.m0 > 0 ? ascii_sub(s, c.m0, n) : Py_NewRef(text);
+    if (msg == NULL) return NULL;
+    PyObject *got = fw_asa_line(NULL, msg);
+    Py_DECREF(msg);
     if (got == NULL) return NULL;
     if (!PyTuple_Check(got)) { /* False (parse_asa gives None: another parser reads it) or None */
         Py_DECREF(got);
         Py_RETURN_NONE;
     }
     PyObject *fields = PyTuple_GET_ITEM(got, 0), *svc = PyTuple_GET_ITEM(got, 1), *cat = PyTuple_GET_ITEM(got, 2);
+    PyObject *unknown = NULL, *host = NULL, *ev = NULL;
     rd_out o;
     int found = rd_out_for(r->asa_outputs, svc, cat, &o);
-    if (found < 0) goto fail;
-    if (!found) { /* a logsource the spec does not declare: Python's event says what it is */
+    if (found <= 0) { /* (none: a logsource the spec does not declare, Python's event says what it is) */
         Py_DECREF(got);
+        if (found < 0) return NULL;
         Py_RETURN_NONE;
     }
     double t;
-    if (rd_clock(r, &t) < 0) goto fail; /* parse_syslog's time.time() */
-    PyObject *ev = rd_event(r, text, Py_NewRef(fields), host, t, &o, source);
+    int tok = rd_stamp(r, s, &c, &t, &unknown);
+    if (tok <= 0) {
+        Py_DECREF(got);
+        if (tok < 0) return NULL;
+        Py_RETURN_NONE;
+    }
+    PyObject *where = sent && PyUnicode_GET_LENGTH(sender) > 0 ? sender : r->default_host;
+    host = c.h0 >= 0 ? ascii_sub(s, c.h0, c.h1) : Py_NewRef(where);
+    if (host == NULL || rd_count_zone(r, unknown, where) < 0) {
+        if (host == NULL) Py_XDECREF(unknown);
+        Py_XDECREF(host);
+        Py_DECREF(got);
+        return NULL;
+    }
+    ev = rd_event(r, text, Py_NewRef(fields), host, t, &o, source);
+    Py_DECREF(host);
     Py_DECREF(got);
     return ev;
-fail:
-    Py_DECREF(got);
-    return NULL;
 }
 
 /* The refusals of the parsers a file line's first character is tried with before parse_syslog
@@ -516,35 +639,14 @@ static PyObject *rd_cisco(Reader *r, PyObject *text, const char *s, Py_ssize_t n
         Py_RETURN_NONE;
     }
     if (refuse && !rd_refused(s, n, refuse)) Py_RETURN_NONE;
-    PyObject *tz = r->tz, *zone = NULL;
-    if (c.z0 >= 0) {
-        PyObject *name = ascii_sub(s, c.z0, c.z1);
-        if (name == NULL) return NULL;
-        zone = rd_zone(r, name);
-        Py_DECREF(name);
-        if (zone == NULL) return NULL;
-        if (zone == Py_None) { /* unknown or ambiguous: the general path reads and counts it */
-            Py_DECREF(zone);
-            Py_RETURN_NONE;
-        }
-        tz = zone;
-    }
+    if (!rd_leads(r, s + c.m0, n - c.m0)) Py_RETURN_NONE;
     double t = 0;
-    PyObject *fields = NULL, *fac = NULL, *svc = NULL, *host = NULL, *ev = NULL;
+    PyObject *fields = NULL, *fac = NULL, *svc = NULL, *host = NULL, *ev = NULL, *unknown = NULL;
     int fw = 0;
-    if (!rd_leads(r, s + c.m0, n - c.m0)) goto decline;
-    int tok;
-    if (!c.dated) { /* parse_syslog's time.time() */
-        tok = rd_clock(r, &t) < 0 ? -1 : 1;
-    } else if (c.year >= 0) {
-        tok = rd_dated(r, c.year, c.month, c.day, c.hms[0], c.hms[1], c.hms[2], c.frac, tz, zone != NULL || r->fixed_tz,
-                       &t);
-    } else {
-        tok = rd_time(r, c.month, c.day, c.hms[0], c.hms[1], c.hms[2], c.frac, tz, &t);
-    }
+    int tok = rd_stamp(r, s, &c, &t, &unknown);
     if (tok <= 0) {
-        if (tok < 0) goto fail;
-        goto decline;
+        if (tok < 0) return NULL;
+        Py_RETURN_NONE;
     }
     fields = cisco_fields(s, n, c.f0, c.f1, c.sev, c.mn0, c.mn1, c.t0, r->protos, &fw);
     if (fields == NULL) goto fail;
@@ -578,21 +680,26 @@ static PyObject *rd_cisco(Reader *r, PyObject *text, const char *s, Py_ssize_t n
     rd_out o;
     if (!PyTuple_Check(routes) || PyTuple_GET_SIZE(routes) != 2 || rd_out_of(PyTuple_GET_ITEM(routes, fw), &o) < 0)
         goto fail;
-    host = c.h0 >= 0 ? ascii_sub(s, c.h0, c.h1)
-                     : Py_NewRef(sent && PyUnicode_GET_LENGTH(sender) > 0 ? sender : r->default_host);
+    PyObject *where = sent && PyUnicode_GET_LENGTH(sender) > 0 ? sender : r->default_host;
+    host = c.h0 >= 0 ? ascii_sub(s, c.h0, c.h1) : Py_NewRef(where);
     if (host == NULL) goto fail;
+    int counted = rd_count_zone(r, unknown, where);
+    unknown = NULL;
+    if (counted < 0) {
+        Py_DECREF(host);
+        goto fail;
+    }
     ev = rd_event(r, text, fields, host, t, &o, source);
     fields = NULL;
     Py_DECREF(host);
-    Py_XDECREF(zone);
     return ev;
 decline:
     Py_XDECREF(fields);
-    Py_XDECREF(zone);
+    Py_XDECREF(unknown);
     Py_RETURN_NONE;
 fail:
     Py_XDECREF(fields);
-    Py_XDECREF(zone);
+    Py_XDECREF(unknown);
     return NULL;
 }
 
@@ -905,14 +1012,15 @@ static PyObject *reader_event(Reader *r, PyObject *const *args, Py_ssize_t nargs
             return ev;
         }
         if (got == 3 && r->body_fn != NULL) return rd_body(r, text, s, n, &hd, source);
+        if (got == 2 && r->asa_before_cisco && rd_starts(s, n, r->asa_tags)) /* (rd_asa's first form) */
+            return rd_asa(r, text, s, n, sender, source, network || c == '<');
         if (got == 2 && r->cisco) { /* a Cisco line? (an ASA one: its parser's markers are ahead) */
             PyObject *ev = rd_cisco(r, text, s, n, sender, source, network || c == '<', 0);
             if (ev != Py_None) return ev;
             Py_DECREF(ev);
         }
         if (got == 2 && r->asa_tags != NULL) /* (the host: parse_line's default, a network message's sender) */
-            return rd_asa(r, text, s, n, network && PyUnicode_GET_LENGTH(sender) > 0 ? sender : r->default_host,
-                          source);
+            return rd_asa(r, text, s, n, sender, source, network || c == '<');
         Py_RETURN_NONE;
     }
     /* a file line: a Cisco line its first character's parsers all refuse (to parse_syslog), */
@@ -1024,6 +1132,9 @@ static int reader_traverse(Reader *r, visitproc visit, void *arg) {
     Py_VISIT(r->asa_ahead);
     Py_VISIT(r->asa_prefixes);
     Py_VISIT(r->asa_outputs);
+    Py_VISIT(r->asa_markers);
+    Py_VISIT(r->asa_own_prefixes);
+    Py_VISIT(r->zone_unknown);
     Py_VISIT(r->fg_outputs);
     Py_VISIT(r->so_outputs);
     Py_VISIT(r->body_fn);
@@ -1057,6 +1168,9 @@ static int reader_clear(Reader *r) {
     Py_CLEAR(r->asa_ahead);
     Py_CLEAR(r->asa_prefixes);
     Py_CLEAR(r->asa_outputs);
+    Py_CLEAR(r->asa_markers);
+    Py_CLEAR(r->asa_own_prefixes);
+    Py_CLEAR(r->zone_unknown);
     Py_CLEAR(r->fg_outputs);
     Py_CLEAR(r->so_outputs);
     Py_CLEAR(r->body_fn);
@@ -1094,22 +1208,26 @@ static int reader_init(Reader *r, PyObject *args, PyObject *kw) {
                             "file_outputs", "audit_state", "time_module", "minute_epochs", "year_span",
                             "cisco", "zone_of", "protos", "cisco_svc", "sys_aaa", "cisco_routes", "ahead",
                             "prefixes", "asa", "fortigate", "cisco_starts", "fixed_tz", "paloalto", "checkpoint",
-                            "paloalto_json", "sophos", "sophos_after", "body", "unparsed", NULL};
+                            "paloalto_json", "sophos", "sophos_after", "body", "unparsed", "zone_unknown", NULL};
     PyObject *ev_type, *default_host, *tz, *programs, *outputs, *plans, *file_outputs, *audit_state, *time_mod,
         *minute_epochs, *year_span, *zone_of, *protos, *cisco_svc, *sys_aaa, *cisco_routes, *ahead, *prefixes,
         *asa = Py_None, *fortigate = Py_None, *cisco_starts = NULL, *paloalto = Py_None,
                                         *checkpoint = Py_None;
     int cisco, fixed_tz = 0, pa_json = 0;
-    PyObject *sophos = Py_None, *sophos_after = NULL, *body = Py_None, *unparsed = Py_None;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!UOO!O!O!O!OOOOpOO!O!OO!O!O!|OOO!pOOpOUOO", names, &PyType_Type, &ev_type,
+    PyObject *sophos = Py_None, *sophos_after = NULL, *body = Py_None, *unparsed = Py_None, *zone_unknown = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!UOO!O!O!O!OOOOpOO!O!OO!O!O!|OOO!pOOpOUOOO", names, &PyType_Type, &ev_type,
                                      &default_host, &tz, &PyDict_Type, &programs, &PyTuple_Type, &outputs,
                                      &PyDict_Type, &plans, &PyTuple_Type, &file_outputs, &audit_state, &time_mod,
                                      &minute_epochs, &year_span, &cisco, &zone_of, &PyDict_Type, &protos,
                                      &PyDict_Type, &cisco_svc, &sys_aaa, &PyDict_Type, &cisco_routes, &PyTuple_Type,
                                      &ahead, &PyTuple_Type, &prefixes, &asa, &fortigate, &PyDict_Type, &cisco_starts,
                                      &fixed_tz, &paloalto, &checkpoint, &pa_json, &sophos, &sophos_after, &body,
-                                     &unparsed))
+                                     &unparsed, &zone_unknown))
         return -1;
+    if (zone_unknown != Py_None && !PyCallable_Check(zone_unknown)) {
+        PyErr_SetString(PyExc_TypeError, "Reader: zone_unknown is a callable or None");
+        return -1;
+    }
     if ((fortigate != Py_None && !PyTuple_Check(fortigate)) || (paloalto != Py_None && !PyTuple_Check(paloalto)) ||
         (checkpoint != Py_None && !PyTuple_Check(checkpoint)) || (sophos != Py_None && !PyTuple_Check(sophos))) {
         PyErr_SetString(PyExc_TypeError,
@@ -1124,19 +1242,21 @@ static int reader_init(Reader *r, PyObject *args, PyObject *kw) {
             return -1;
         }
     }
-    PyObject *asa_parts[4] = {NULL, NULL, NULL, NULL};
-    if (asa != Py_None) { /* (tags, ahead, prefixes, outputs): tuples of ASCII text, then of outputs */
-        if (!PyTuple_Check(asa) || PyTuple_GET_SIZE(asa) != 4) {
-            PyErr_SetString(PyExc_TypeError, "Reader: asa is (tags, ahead, prefixes, outputs) or None");
+    PyObject *asa_parts[6] = {NULL, NULL, NULL, NULL, NULL, NULL};
+    if (asa != Py_None) { /* (tags, ahead, prefixes, outputs, markers, own prefixes): tuples of ASCII
+                             text, the fourth of outputs */
+        if (!PyTuple_Check(asa) || PyTuple_GET_SIZE(asa) != 6) {
+            PyErr_SetString(PyExc_TypeError,
+                            "Reader: asa is (tags, ahead, prefixes, outputs, markers, own prefixes) or None");
             return -1;
         }
-        for (int k = 0; k < 4; k++) {
+        for (int k = 0; k < 6; k++) {
             PyObject *t = PyTuple_GET_ITEM(asa, k);
             if (!PyTuple_Check(t)) {
                 PyErr_SetString(PyExc_TypeError, "Reader: asa's parts are tuples");
                 return -1;
             }
-            for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(t) && k < 3; i++) {
+            for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(t) && k != 3; i++) {
                 PyObject *w = PyTuple_GET_ITEM(t, i);
                 if (!PyUnicode_Check(w) || !PyUnicode_IS_ASCII(w) || PyUnicode_GET_LENGTH(w) == 0) {
                     PyErr_SetString(PyExc_TypeError, "Reader: markers and prefixes are non-empty ASCII text");
@@ -1210,6 +1330,8 @@ static int reader_init(Reader *r, PyObject *args, PyObject *kw) {
     r->ahead = Py_NewRef(ahead), r->prefixes = Py_NewRef(prefixes);
     r->asa_tags = Py_XNewRef(asa_parts[0]), r->asa_ahead = Py_XNewRef(asa_parts[1]);
     r->asa_prefixes = Py_XNewRef(asa_parts[2]), r->asa_outputs = Py_XNewRef(asa_parts[3]);
+    r->asa_markers = Py_XNewRef(asa_parts[4]), r->asa_own_prefixes = Py_XNewRef(asa_parts[5]);
+    r->zone_unknown = zone_unknown != Py_None ? Py_NewRef(zone_unknown) : NULL;
     r->fg_outputs = fortigate != Py_None ? Py_NewRef(fortigate) : NULL;
     r->pa_outputs = paloalto != Py_None ? Py_NewRef(paloalto) : NULL;
     r->cp_outputs = checkpoint != Py_None ? Py_NewRef(checkpoint) : NULL;
@@ -1219,6 +1341,12 @@ static int reader_init(Reader *r, PyObject *args, PyObject *kw) {
     r->zones = PyDict_New();
     if (r->zones == NULL) return -1;
     r->cisco = cisco, r->fixed_tz = fixed_tz;
+    r->asa_before_cisco = r->asa_tags != NULL && PyTuple_GET_SIZE(r->asa_tags) > 0;
+    for (Py_ssize_t k = 0; r->asa_before_cisco && k < PyTuple_GET_SIZE(r->asa_tags); k++) {
+        int in = PySequence_Contains(r->ahead, PyTuple_GET_ITEM(r->asa_tags, k));
+        if (in < 0) return -1;
+        r->asa_before_cisco = in;
+    }
     r->pa_json = pa_json && r->pa_outputs != NULL;
     r->y_start = r->y_end = 0.0;
     r->year = 0;

@@ -31,9 +31,13 @@ turns a C path off rather than making it wrong:
   refusal is (`device="SFW" ...`, `timestamp=...`: fortigate_line's False), by Sophos' twin;
 - a `{` file line whose first parser is Palo Alto's (its JSON twin on) by `json_event`, given the
   object the caller decoded, when Palo Alto's tests before the decoding pass (LineParser.events);
-- a header-less line starting with a cisco_asa tag (`%ASA-6-302013: ...`: parse_syslog keeps
-  it whole as the body) is read in C only while cisco_asa's parse is parse_asa with its C twin
-  on, and only when no parser ordered before it has a marker or prefix in the line;
+- a line without the common header whose body is cisco_asa's (a tag starting the line,
+  `%ASA-6-302013: ...`, or a bare AnyConnect body, `Group <G> User <U> IP <A> ...`, both of which
+  parse_syslog keeps whole; a tag after a stamp it reads, `Jun 07 2025 17:31:57: %ASA-...`) is
+  read in C only while cisco_asa's parse is parse_asa with its C twin on, and only when no
+  parser ordered before it has a marker or prefix in the body;
+- a Cisco stamp's zone name that zones.zone does not read (`CST`: ambiguous) is read as
+  parse_syslog reads it: in the input's zone, counted through LineParser._unknown_zone;
 - LogEvent's slots must be the ones the C fills (it builds events as `__init__` does).
 """
 
@@ -151,11 +155,17 @@ def _logsource(spec: ParserSpec, services: tuple[str, ...], categories: tuple[st
     return None
 
 
-def _asa(d: Any) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[Output, ...]] | None:
-    """What the reader needs to read cisco_asa's header-less lines (`%ASA-6-302013: ...`): the
-    spec's `%` tags (a line starting with one holds its marker), the markers and prefixes of the
-    parsers ordered before it, and its outputs; None while its parse is not parse_asa with the
-    C twin on."""
+AsaPlan = tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[Output, ...], tuple[str, ...],
+                tuple[str, ...]]
+
+
+def _asa(d: Any) -> AsaPlan | None:
+    """What the reader needs to read cisco_asa's lines without the common header (`%ASA-6-302013:
+    ...`, `Jun 07 2025 17:31:57: %ASA-...`, bare `Group <G> User <U> IP <A> ...`): the spec's `%`
+    tags (a body starting with one holds its marker), the markers and prefixes of the parsers
+    ordered before it, its outputs, and its own ASCII markers and prefixes (a bare body holding
+    one has cisco_asa among its candidates); None while its parse is not parse_asa with the C
+    twin on."""
     entry = d.by_name.get("cisco_asa")
     if entry is None or entry[0] is not cisco_asa.parse_asa or cisco_asa._c_asa is None:
         return None
@@ -165,7 +175,9 @@ def _asa(d: Any) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], tup
     # (a non-ASCII marker or prefix can never be in an ASCII line)
     outputs = tuple(_output(spec.name, ls) for ls in spec.logsources)
     ascii_markers = tuple(w for w in markers if w and w.isascii())
-    return tags, ascii_markers, tuple(w for w in prefixes if w and w.isascii()), outputs
+    own = tuple(w for w in spec.markers if w and w.isascii())
+    own_prefixes = tuple(w for w in spec.prefixes if w and w.isascii())
+    return tags, ascii_markers, tuple(w for w in prefixes if w and w.isascii()), outputs, own, own_prefixes
 
 
 def _fast_syslog_is_lineparsers(lp: LineParser) -> bool:
@@ -264,5 +276,5 @@ def make(lp: LineParser) -> Any:
         fortigate=fg_outputs, cisco_starts=_cisco_starts(d) if cisco_on else {},
         fixed_tz=isinstance(lp.tz, datetime.timezone), paloalto=pa_outputs, checkpoint=cp_outputs,
         paloalto_json=pa_json, sophos=so_outputs, sophos_after=so_after,
-        body=lp._body if _fast_syslog_is_lineparsers(lp) else None,
+        body=lp._body if _fast_syslog_is_lineparsers(lp) else None, zone_unknown=lp._unknown_zone,
         unparsed=("unparsed", None, (), (), (None, (), ())))

@@ -22,6 +22,8 @@ from tests.collectors.logs.test_logfast_fw import NOW, mutate
 from tests.collectors.logs.test_logfast_fw import _samples as fw_samples
 from tests.collectors.logs.test_logfast_fw import compare as fw_compare
 from tests.collectors.logs.test_logfast_lines import _c_refs, _python_only
+from tests.collectors.logs.test_logfast_reader import compare as reader_compare
+from tests.scale import cases
 
 logfast = pytest.importorskip(
     "nocsoc.collectors.logs._logfast", reason="C accelerator not built (tests/test_speedups.py says so)"
@@ -63,8 +65,11 @@ def test_the_reader_leaves_lines_another_parser_claims_first() -> None:
     assert read(line, "", "file", False) is not None
     for marker in LineParser(default_host="h").dispatch.ahead("cisco_asa")[0]:
         assert read(line + " " + marker, "", "file", False) is None, marker
-    assert read("x" + line, "", "file", False) is None  # (untagged start: parse_syslog's to read)
-    compare([line + " IN=eth0", line + " pam_unix(sshd:auth)", line + " %%01X", line], whole=4)
+    # (an untagged start: parse_syslog keeps the whole line as the body, cisco_asa's marker in it)
+    assert read("x" + line, "", "file", False) is not None
+    assert read("x" + line + " IN=eth0", "", "file", False) is None
+    compare([line + " IN=eth0", line + " pam_unix(sshd:auth)", line + " %%01X", line, "x" + line], whole=5)
+    reader_compare(["x" + line, "x" + line + " IN=eth0", "x: " + line, "Jan " + line])
 
 
 def test_a_file_line_with_a_sender_keeps_the_default_host() -> None:
@@ -318,3 +323,79 @@ def test_a_seventh_id_digit_is_no_message_id() -> None:
     assert ev.parser == "cisco" and ev.fields["event_id"] == "ASA-6-3020131" and "src_ip" not in ev.fields
     compare([seven, later, f"%FTD-6-4300021: {body}", f"%ASA-6-302013{body}", f"%ASA-6-3020131{body}"],
             whole=5)
+
+
+# --- the whole-line reader: bodies without the tag or any header, tags after a stamp ----------
+
+# stamps parse_syslog reads before a tagged body (cisco_core's forms): the year ASA writes, a
+# `<PRI>`, a host or sequence prefix, fractions, zone names known, unknown and ambiguous (counted)
+_HEADS = ["Jun 07 2025 17:31:57: ", "<166>Nov 09 2022 10:01:59: ", "<166>Nov  9 10:01:59: ",
+          "Dec 16 2024 10:01:02.123 UTC: ", "Dec 16 2024 10:01:02 CST: ", "fw1: Dec 16 2024 10:01:02: ",
+          "<189>12: fw-2: Dec 16 10:01:02.5 ICT: ", "Dec 16 10:01:02 XYZ: ", "Dec 16 10:01:02 cst: ",
+          "Feb 29 2023 10:01:02: ", "Dec 16 2024 10:01:60: ", "Dec 16 0001 00:00:01 CST: ",
+          "*Dec 16 10:01:02: ", "123: Dec 16 2024 10:01:02 CDT: ", "Dec 16 2024 10:01:02: fw1 ",
+          "Dec 16 2024 10:01:02 ", ""]
+# header-less bodies parse_syslog keeps whole, and near misses (a `host: ` or month start, rsyslog's
+# `message repeated`, no marker, a marker of a parser ordered before cisco_asa)
+_BARE = ["Group <{w}> User <{u}> IP <{ip}> SVC closing connection: DPD failure.",
+         "TunnelGroup <{w}> GroupPolicy <{w}> User <{u}> IP <{ip}> No IPv6 address available",
+         "Group = {w}, Username = {u}, IP = {ip}, Session disconnected.", "Task ran for 9 msec, PC = 1",
+         "Tunnel group search using certificate maps failed: subject name: CN={w},O=x",
+         "Group: <{w}> User <{u}> IP <{ip}>", "Jan Group <{w}> User <{u}> IP <{ip}>",
+         "message repeated 2 times: [ Group <{w}> User <{u}> IP <{ip}> lost]", "fw1: Group <{w}> x",
+         "x.y-z_1 Group <{w}> User <{u}> IP <{ip}>", "x.y: Group <{w}> User <{u}> IP <{ip}>",
+         "group <{w}> user <{u}>", "Group <{w}> User <{u}> IP <{ip}> IN=eth0 SRC={ip}",
+         "Group <{w}> User <{u}> IP <{ip}> pam_unix(sshd:auth): x", "Tunnel group {w}", "Task ran for",
+         "Session Group = {w}, Username = {u}", " Group <{w}> User <{u}> IP <{ip}> x", "  Task ran for 1",
+         " Jan 1 Group <{w}> x", " message repeated 2 times: [ Group <{w}> x]", "(Group <{w}> x",
+         "a%ASA-6-113039: Group <{w}> User <{u}> IP <{ip}> started."]
+
+
+def _reader_line(rnd: random.Random) -> str:
+    if rnd.random() < 0.3:
+        return _fill(rnd, rnd.choice(_BARE))
+    line = _asa_line(rnd)
+    if line.startswith("%") and rnd.random() < 0.8:
+        line = rnd.choice(_HEADS) + line
+    return line
+
+
+def test_the_reader_reads_every_sample() -> None:
+    """SEKOIA's samples as sent: the reader builds the event of every one (the bare AnyConnect
+    bodies, `Task ran for`, the year-stamped headers too), Python's event for each; as file lines,
+    all but one starting with a space (the access and nginx JSON parsers' first character, tried
+    first in Python)."""
+    lines = _samples()
+    read = LineParser(default_host="h").fast()
+    assert read is not None
+    assert [line for line in lines if read(line, "", "syslog", True) is None] == []
+    left = [line for line in lines if read(line, "", "file", False) is None]
+    assert len(left) <= 1 and all(line.startswith(" ") for line in left), left
+    assert reader_compare(lines) >= 3 * len(lines) - 1
+    assert reader_compare(lines, zone_names={"CST": -360}) >= 3 * len(lines) - 1
+
+
+def test_reader_lines_read_the_same() -> None:
+    """Tagged bodies after each stamp cisco_core reads, bare bodies and their near misses, with
+    the zone names counted alike (LineParser.unknown_zones), then mutations of them."""
+    rnd = random.Random(24)
+    lines = [_reader_line(rnd) for _ in range(cases(4_000))]
+    assert reader_compare(lines) > cases(4_500)
+    assert reader_compare(lines[:1_000], zone_names={"CST": -360, "XYZ": 60}) > 1_100
+    mutated = [mutate(rnd, rnd.choice(lines)) for _ in range(cases(4_000))]
+    assert reader_compare(mutated) > cases(1_500)
+
+
+def test_the_group_guard_is_exact() -> None:
+    """parse_asa (and its twin) search _GROUP only in a text holding _GROUP_NEEDS: every match
+    of it, on the generated lines, their mutations and the samples, holds that literal."""
+    rnd = random.Random(25)
+    texts = [_reader_line(rnd) for _ in range(3_000)] + _samples()
+    texts += [mutate(rnd, rnd.choice(texts)) for _ in range(3_000)]
+    found = 0
+    for text in texts:
+        m = cisco_asa._GROUP.search(text)
+        if m is not None:
+            found += 1
+            assert cisco_asa._GROUP_NEEDS in m[0], text
+    assert found > 300

@@ -769,6 +769,14 @@ def test_sophos_lines_read_the_same() -> None:
 # --- pf filterlog (pfSense / OPNsense) -------------------------------------------------------------
 
 
+# IPv6 as pf writes it and near misses (_addr compresses a valid one, keeps any other as written)
+_V6 = ["2001:0db8:85a3:0000:0000:8a2e:0370:7334", "2001:DB8:0:0:1:0:0:1", "fe80:0000::0001", "::",
+       "::ffff:1.2.3.4", "1:2:3:4:5:6:7:8", "1:2:3", "1::2::3", "12345::1", "::ffff:999.1.1.1",
+       "fe80::1%vtnet0",
+       "0:0:0:0:0:0:0:0", "2001:db8:0:0:0:0:2:1", "2001:db8::1:0:0:1", "::1.2.3.4", "g::1", ":",
+       "1:2:3:4:5:6:7:8:9"]
+
+
 def _pf_line(rnd: random.Random) -> str:
     """pfSense's "Filter Log Format": rule, sub-rule, anchor, tracker, interface, reason, action,
     direction, IP version, then the IPv4 (tos, ecn, ttl, id, offset, flags, proto id, proto,
@@ -781,8 +789,9 @@ def _pf_line(rnd: random.Random) -> str:
             rnd.choice(["block", "pass", "reject", "match", "drop", "Block"]), rnd.choice(["in", "out"]), ver]
     proto = rnd.choice(["tcp", "udp", "icmp", "TCP", "ipv6-icmp", "carp", "", "17"])
     pid = {"tcp": "6", "udp": "17"}.get(proto.lower(), "1")
-    src = rnd.choice(["10.0.0.1", "192.168.1.20", "1.2.3", "2001:db8::1", "fe80::1%em0", "999.1.1.1", "a"])
-    dst = rnd.choice(["10.0.0.2", "8.8.8.8", "::1", ""])
+    src = rnd.choice(["10.0.0.1", "192.168.1.20", "1.2.3", "2001:db8::1", "fe80::1%em0", "999.1.1.1", "a",
+                      *_V6])
+    dst = rnd.choice(["10.0.0.2", "8.8.8.8", "::1", "", *_V6])
     if ver == "6":
         ip = ["0x00", "0x00000", "64", proto, pid, "60", src, dst]
     else:

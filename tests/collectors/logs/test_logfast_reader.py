@@ -88,7 +88,7 @@ def compare(lines: list[str], zone_names: dict[str, int] | None = None, default_
                 for mine in (got, by_reader):
                     assert mine == want if alone is not None else _same_minute(mine, want), (
                         network, sender, line[:400], mine, want)
-        assert lp_c.unknown_zones == lp_py.unknown_zones
+        assert lp_c.unknown_zones == lp_py.unknown_zones == lp_r.unknown_zones
         assert _audit_state(lp_c) == _audit_state(lp_py) == _audit_state(lp_r)
     return claimed
 
@@ -428,8 +428,9 @@ def test_bare_cisco_lines_read_the_same() -> None:
 
 def test_bare_cisco_samples_are_read_in_c() -> None:
     """SEKOIA's cisco-ios and cisco-nx-os samples as sent (no `<PRI>`): the reader takes every one
-    but those naming an ambiguous zone (CST, CDT) or holding a marker of a parser ordered before
-    cisco (`pam_`), and gives Python's event for each."""
+    but those holding a marker of a parser ordered before cisco (`pam_`), those naming an
+    ambiguous zone (CST, CDT: read in the input's zone and counted, as parse_syslog does) too,
+    and gives Python's event for each."""
     try:
         bodies = tc._sample_bodies()
     except pytest.skip.Exception:
@@ -438,8 +439,8 @@ def test_bare_cisco_samples_are_read_in_c() -> None:
         read = LineParser(default_host="h").fast()
         assert read is not None
         left = [b for b in bodies if read(b, "", "file", False) is None]
-    assert all(" CST: " in b or " CDT: " in b or "pam_" in b or "\n" in b for b in left), left
-    assert len(left) < len(bodies) // 5
+    assert all("pam_" in b or "\n" in b for b in left), left
+    assert len(left) < len(bodies) // 10
     assert compare(bodies) >= 3 * (len(bodies) - len(left))
 
 

@@ -161,13 +161,18 @@ class LineParser:
                         product=p.product, services=p.services, categories=p.categories,
                         parser=p.parser, source=source)
 
+    def _unknown_zone(self, name: str, where: str) -> None:
+        """A timestamp's zone name not read (so read in `tz`): counted, and logged once (the C
+        reader calls this for the Cisco lines it reads, as parse_syslog below does)."""
+        self.unknown_zones += 1
+        zones.note_unknown(name, where)
+
     def parse_syslog(self, data: str, *, sender: str = "", source: str = "syslog",
                      now: datetime | None = None) -> LogEvent:
         """A message received over the network (or a line of a syslog-format file)."""
         sm = parse_syslog(data, sender=sender, now=now, tz=self.tz, zone_names=self.zone_names)
         if sm.zone_unknown is not None:
-            self.unknown_zones += 1
-            zones.note_unknown(sm.zone_unknown, sender or self.default_host)
+            self._unknown_zone(sm.zone_unknown, sender or self.default_host)
         try:
             p = self._body(sm.msg, sm.app)
         except Exception:  # a parser bug must never stop ingestion: the line stays, unparsed

@@ -34,8 +34,11 @@ def _addr(v: str) -> str:
 _c_filterlog: Callable[[str], tuple[Any, ...] | Literal[False] | None] | None
 try:
     from nocsoc.collectors.logs._logfast import filterlog_body as _c_filterlog
+    from nocsoc.collectors.logs._logfast import filterlog_setup
 except ImportError:  # not built
     _c_filterlog = None
+else:  # (the twin calls _addr for an IPv6 address: the same memoised reading, no Python line path)
+    filterlog_setup(_addr)
 
 
 def parse_filterlog(msg: str, app: str = "", state: object = None) -> Parsed | None:
