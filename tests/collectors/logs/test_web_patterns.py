@@ -66,3 +66,38 @@ def test_the_unrolled_fields_match_as_the_alternation_did() -> None:
         line = _mutate(rnd, rnd.choice(samples))
         for new, old in PAIRS:
             _same(new, old, line)
+
+
+def _reading(line: str) -> tuple[object, ...] | None:
+    p = web.parse_access(line, "nginx")
+    if p is None:
+        return None
+    return (p.parser, p.services, p.categories, p.time, list(p.fields.items()),
+            [type(v) for v in p.fields.values()])
+
+
+HOSTS = ["rdp.acme.com", "mydomain:443", "-", "a:b:c", "x.example:8o", "1.2.3.4", "cafe", "(-)", "é.vn",
+         "h\tx", "host:99999999999999999999", ""]
+
+
+def test_the_vhost_split_reads_as_combined_did(monkeypatch: pytest.MonkeyPatch) -> None:
+    """vhost_split (the rest by the common reading, C or regex) against _COMBINED alone: the same
+    groups and the same Parsed on the samples, on `vhost sample` lines and on their mutations,
+    with the C twins on and off."""
+    from tests.collectors.logs.test_logfast_lines import _python_only
+
+    samples = _samples()
+    rnd = random.Random(32)
+    lines = samples + [f"{rnd.choice(HOSTS)} {s}" for s in samples for _ in range(3)]
+    lines += [_mutate(rnd, rnd.choice(lines)) for _ in range(cases(6000))]
+    split = 0
+    for line in lines:
+        split += web.vhost_split(line) is not None
+        got = (web.access_groups(line), _reading(line))
+        with _python_only():
+            got_py = (web.access_groups(line), _reading(line))
+        monkeypatch.setattr(web, "VHOST_SPLIT", False)
+        want = (web.access_groups(line), _reading(line))
+        monkeypatch.setattr(web, "VHOST_SPLIT", True)
+        assert got == want == got_py, line
+    assert split > len(lines) // 3
