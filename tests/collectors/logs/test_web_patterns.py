@@ -101,3 +101,37 @@ def test_the_vhost_split_reads_as_combined_did(monkeypatch: pytest.MonkeyPatch) 
         monkeypatch.setattr(web, "VHOST_SPLIT", True)
         assert got == want == got_py, line
     assert split > len(lines) // 3
+
+
+def _nginx_reference(line: str, monkeypatch: pytest.MonkeyPatch) -> tuple[object, ...] | None:
+    """parse_nginx_json as it was: the fields without the `nginx.<key>` copies (no scalar type),
+    then those added one by one with setdefault."""
+    import orjson
+
+    with monkeypatch.context() as m:
+        m.setattr(web, "_SCALARS", frozenset())
+        p = web.parse_nginx_json(line)
+    if p is None:
+        return None
+    for k, v in orjson.loads(line.strip()).items():
+        if type(v) in (str, int, float, bool):
+            p.fields.setdefault(f"nginx.{k}", v)
+    return p.time, list(p.fields.items())
+
+
+def test_nginx_json_fields_as_the_setdefault_loop_gave(monkeypatch: pytest.MonkeyPatch) -> None:
+    samples = [s.strip() for s in _samples() if s.strip().startswith("{")]
+    assert len(samples) >= 5
+    keys = [k for ks in web._JSON_KEYS.values() for k in ks]
+    keys += ["upstream_addr", "time_local", "timestamp", "nginx.remote_addr", "x", "c-ip", "nginx.x"]
+    values: list[object] = [None, "", "-", "1.2.3.4", "1.2.3.4:80", "200", 200, 1.5, True, [1], {"a": 1},
+                            "GET /a?b=%41 HTTP/1.1", "/x", "2020-06-04T11:17:10+02:00", "é"]
+    rnd = random.Random(33)
+    lines = samples + [
+        json.dumps({rnd.choice(keys): rnd.choice(values) for _ in range(rnd.randint(1, 20))})
+        for _ in range(cases(3000))
+    ]
+    for line in lines:
+        p = web.parse_nginx_json(line)
+        got = None if p is None else (p.time, list(p.fields.items()))
+        assert got == _nginx_reference(line, monkeypatch), line
