@@ -32,15 +32,7 @@
 
 #include "_logfast_fw.h" /* the firewall twins (_logfast_fw.c) and the helpers they share */
 
-static inline int is_word(unsigned char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-}
-
-static inline int is_space(unsigned char c) {
-    return (c >= 9 && c <= 13) || (c >= 28 && c <= 32);
-}
-
-static inline int is_key_char(unsigned char c) { return is_word(c) || c == '.' || c == '-'; }
+/* (is_word, is_space, is_key_char: _logfast_fw.h) */
 
 /* Short values recur line after line (host and program names, users, methods, protocols, the
  * keys and most values of an audit record): the last string made for each of SHARED_SLOTS
@@ -129,6 +121,11 @@ static PyObject *unquote(const char *s, Py_ssize_t n) {
     return r;
 }
 
+PyObject *kv_value(const char *s, Py_ssize_t v0, Py_ssize_t v1) {
+    Py_ssize_t vn = v1 - v0;
+    return (vn >= 2 && s[v0] == '"' && s[v1 - 1] == '"') ? unquote(s + v0, vn) : ascii_sub(s, v0, v1);
+}
+
 /* out[key] = val, consuming both references; val may be NULL (its error already set).
  * 0, or -1 with an error set. */
 int set_pair(PyObject *out, PyObject *key, PyObject *val) {
@@ -160,53 +157,14 @@ PyObject *kv_pairs(PyObject *self, PyObject *args) {
     Py_ssize_t n;
     PyObject *out = ascii_pairs_dict(text, &s, &n);
     if (out == NULL || out == Py_None) return out;
-    Py_ssize_t i = 0;
-    while (i < n) {
-        unsigned char c = (unsigned char)s[i];
-        /* a key starts with [A-Za-z_] where no [\w.-] precedes it */
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_') ||
-            (i > 0 && is_key_char((unsigned char)s[i - 1]))) {
-            i++;
-            continue;
-        }
-        Py_ssize_t k0 = i, j = i + 1;
-        while (j < n && is_key_char((unsigned char)s[j])) j++; /* possessive: never gives back */
-        if (j >= n || s[j] != '=') {
-            i++;
-            continue;
-        }
-        Py_ssize_t k1 = j, v0 = j + 1, v1 = -1;
-        if (v0 < n && s[v0] == '"') { /* "(?:[^"\\]|\\.)*+" */
-            Py_ssize_t p = v0 + 1;
-            for (;;) {
-                if (p >= n) break;
-                char d = s[p];
-                if (d == '"') break;
-                if (d == '\\') {
-                    if (p + 1 < n && s[p + 1] != '\n') {
-                        p += 2;
-                        continue;
-                    }
-                    break; /* `\` alone or before a newline: neither branch matches */
-                }
-                p++;
-            }
-            if (p < n && s[p] == '"') v1 = p + 1;
-        }
-        if (v1 < 0) { /* \S* (or [^\s,]*) */
-            Py_ssize_t p = v0;
-            while (p < n && !is_space((unsigned char)s[p]) && !(comma && s[p] == ',')) p++;
-            v1 = p;
-        }
+    Py_ssize_t i = 0, k0, k1, v0, v1;
+    while (kv_next(s, n, comma, &i, &k0, &k1, &v0, &v1)) {
         /* the keys recur line after line (~28 on a FortiGate line): the shared string of their
          * text (ascii_sub's cache), not a new one per pair (~0.13 us each) */
         PyObject *key = ascii_sub(s, k0, k1);
         if (key == NULL) goto fail;
-        Py_ssize_t vn = v1 - v0;
         /* (the values as ascii_sub makes them: host names, actions, levels, policy ids recur) */
-        PyObject *val = (vn >= 2 && s[v0] == '"' && s[v1 - 1] == '"') ? unquote(s + v0, vn) : ascii_sub(s, v0, v1);
-        if (set_pair(out, key, val) < 0) goto fail;
-        i = v1;
+        if (set_pair(out, key, kv_value(s, v0, v1)) < 0) goto fail;
     }
     return out;
 fail:

@@ -18,6 +18,7 @@
  */
 #include "_logfast_fw.h"
 
+#include <stdint.h>
 #include <string.h>
 
 /* --- small helpers ------------------------------------------------------------------------ */
@@ -32,16 +33,32 @@ static inline int fw_word(char c) {
 
 /* every character printable ASCII (0x20-0x7e); the caller has checked the text is ASCII */
 static int fw_printable(const char *s, Py_ssize_t n) {
-    for (Py_ssize_t k = 0; k < n; k++)
+    /* eight at a time: a byte below 0x20, or a byte 0x7f (a zero byte of x ^ 0x7f..), sets the top
+     * bit of its lane (exact for bytes below 0x80, which ASCII text is) */
+    const uint64_t ones = 0x0101010101010101ULL, tops = 0x8080808080808080ULL;
+    Py_ssize_t k = 0;
+    for (; k + 8 <= n; k += 8) {
+        uint64_t x, y;
+        memcpy(&x, s + k, 8);
+        y = x ^ (ones * 0x7f);
+        if (((x - ones * 0x20) & ~x & tops) | ((y - ones) & ~y & tops)) return 0;
+    }
+    for (; k < n; k++)
         if ((unsigned char)s[k] < 0x20 || s[k] == 0x7f) return 0;
     return 1;
 }
 
-/* `what in s[0:n]` */
+/* `what in s[0:n]` (its first character by memchr, then the rest compared: glibc's memmem
+ * costs ~400 instructions a call to set up, more than a FortiGate line's whole search) */
 static int fw_has(const char *s, Py_ssize_t n, const char *what) {
     size_t wn = strlen(what);
-    if (n < (Py_ssize_t)wn) return 0;
-    return memmem(s, (size_t)n, what, wn) != NULL;
+    if (n < (Py_ssize_t)wn || wn == 0) return wn == 0;
+    const char *p = s, *last = s + n - wn;
+    while (p <= last && (p = memchr(p, what[0], (size_t)(last - p) + 1)) != NULL) {
+        if (memcmp(p + 1, what + 1, wn - 1) == 0) return 1;
+        p++;
+    }
+    return 0;
 }
 
 static inline int fw_eq(const char *s, Py_ssize_t n, const char *what) {
@@ -1152,20 +1169,99 @@ static const char *const G_NAMES[G_N] = {
     "c-useragent", "cs-host", "outcome", "success", "failure"};
 static PyObject *G[G_N];
 static PyObject *FG_CEF_STD, *FG_NAMES, *FG_CAT, *FG_CEF_NAME, *S_EMPTY_STR; /* _CEF_STD; CEF key -> native */
+#define G_IN O_NAT_SRC /* the keys parse_fortigate reads (G_* below it): a line's slots */
 
-/* kv.get(key) when it is a non-empty str (borrowed), else NULL; -1 on error in *err */
-static PyObject *fg_get(PyObject *kv, int key, int *err) {
-    PyObject *v = PyDict_GetItemWithError(kv, G[key]);
-    if (v == NULL) {
-        if (PyErr_Occurred()) *err = 1;
-        return NULL;
+/* FortiGate's keys by their text: one str for each (its hash computed once, so the dict compares
+ * pointers) and its slot (G_* < G_IN, or -1). Why: the pairs are split with each key's value put
+ * in its slot as it is read, and parse_fortigate's ~50 reads (`kv.get(...)`, ~9k instructions
+ * a line as dict lookups) become array reads. Bounded: FK_MAX keys of at most FK_LEN characters
+ * (the keys parse_fortigate reads are added first, so they are always found); any other key is
+ * made as kv_pairs makes it. */
+#define FK_CAP 8192
+#define FK_MAX 4096
+#define FK_LEN 48
+typedef struct {
+    PyObject *key;
+    unsigned int h;
+    int slot;
+} fg_key_t;
+static fg_key_t FK[FK_CAP];
+static int FK_N = 0;
+
+/* the entry of the key s[0:n] (FNV-1a), added when it is new and there is room; NULL otherwise
+ * (an error set only when making its str failed) */
+static fg_key_t *fk_find(const char *s, Py_ssize_t n) {
+    if (n > FK_LEN) return NULL;
+    unsigned int h = 2166136261u;
+    for (Py_ssize_t k = 0; k < n; k++) h = (h ^ (unsigned char)s[k]) * 16777619u;
+    for (unsigned int i = h & (FK_CAP - 1);; i = (i + 1) & (FK_CAP - 1)) {
+        fg_key_t *e = &FK[i];
+        if (e->key == NULL) {
+            if (FK_N >= FK_MAX) return NULL;
+            PyObject *u = PyUnicode_New(n, 127);
+            if (u == NULL) return NULL;
+            memcpy(PyUnicode_DATA(u), s, (size_t)n);
+            if (PyObject_Hash(u) == -1) {
+                Py_DECREF(u);
+                return NULL;
+            }
+            e->key = u, e->h = h, e->slot = -1;
+            FK_N++;
+            return e;
+        }
+        if (e->h == h && PyUnicode_GET_LENGTH(e->key) == n && memcmp(PyUnicode_DATA(e->key), s, (size_t)n) == 0)
+            return e;
     }
+}
+
+/* the slot of a key str (-1: none) */
+static int fk_slot(PyObject *key) {
+    if (!PyUnicode_IS_ASCII(key)) return -1;
+    Py_ssize_t n = PyUnicode_GET_LENGTH(key);
+    fg_key_t *e = fk_find((const char *)PyUnicode_DATA(key), n);
+    if (e == NULL) PyErr_Clear(); /* (no room: not one of the slots' keys, which are all in) */
+    return e != NULL ? e->slot : -1;
+}
+
+/* v (a line's value, borrowed) when it is a non-empty str, else NULL; 2 in *err for a str
+ * parse_fortigate's ASCII reading here does not take (`checked`: a key=value line's value, cut
+ * from a line already found printable ASCII) */
+static PyObject *fg_val(PyObject *v, int checked, int *err) {
+    if (v == NULL) return NULL;
+    if (checked) return PyUnicode_GET_LENGTH(v) > 0 ? v : NULL;
     if (!PyUnicode_Check(v) || !PyUnicode_IS_ASCII(v) ||
         !fw_printable((const char *)PyUnicode_DATA(v), PyUnicode_GET_LENGTH(v))) {
         *err = 2; /* (a key=value line's values are printable ASCII; a CEF one's may not be) */
         return NULL;
     }
     return PyUnicode_GET_LENGTH(v) > 0 ? v : NULL;
+}
+
+/* base.kv_pairs(msg) (comma: kv_pairs_comma) of printable ASCII s[0:n], each key put in its slot
+ * as it is read: the dict (the same keys, values and order as kv_pairs') with slots[G_*] the
+ * value of each key parse_fortigate reads (borrowed from the dict: a repeated key's last, the
+ * one the dict keeps), or NULL on error */
+static PyObject *fg_split(const char *s, Py_ssize_t n, int comma, PyObject **slots) {
+    PyObject *out = dict_sized(count_char(s, n, '=') + 16); /* (+16: the fields added) */
+    if (out == NULL) return NULL;
+    Py_ssize_t i = 0, k0, k1, v0, v1;
+    while (kv_next(s, n, comma, &i, &k0, &k1, &v0, &v1)) {
+        fg_key_t *e = fk_find(s + k0, k1 - k0);
+        PyObject *key;
+        if (e != NULL) {
+            key = Py_NewRef(e->key);
+        } else {
+            PyErr_Clear(); /* (made below as kv_pairs makes it, or its error set there) */
+            if ((key = ascii_sub(s, k0, k1)) == NULL) goto fail;
+        }
+        PyObject *val = kv_value(s, v0, v1);
+        if (val != NULL && e != NULL && e->slot >= 0) slots[e->slot] = val;
+        if (set_pair(out, key, val) < 0) goto fail;
+    }
+    return out;
+fail:
+    Py_DECREF(out);
+    return NULL;
 }
 
 static inline const char *fg_text(PyObject *v, Py_ssize_t *n) {
@@ -1247,11 +1343,11 @@ static long fg_num(const char *t, int a, int b) {
     return v;
 }
 
-/* _fortigate_time(kv): 1 (*out a float or None, new reference), 0 (undecided), -1 (error) */
-static int fg_time(PyObject *kv, PyObject **out) {
+/* _fortigate_time(kv) on the line's slots: 1 (*out a float or None, new reference), 0 (undecided) */
+static int fg_time(PyObject **slots, int checked, PyObject **out) {
     int err = 0;
-    PyObject *et = fg_get(kv, G_EVENTTIME, &err);
-    if (err) return err == 1 ? -1 : 0;
+    PyObject *et = fg_val(slots[G_EVENTTIME], checked, &err);
+    if (err) return 0;
     Py_ssize_t n;
     const char *t;
     if (et != NULL && (t = fg_text(et, &n), n <= 20)) {
@@ -1277,17 +1373,12 @@ static int fg_time(PyObject *kv, PyObject **out) {
             }
         }
     }
-    PyObject *date = PyDict_GetItemWithError(kv, G[G_DATE]);
-    if (date == NULL && PyErr_Occurred()) return -1;
-    PyObject *tm = PyDict_GetItemWithError(kv, G[G_TIME]);
-    if (tm == NULL && PyErr_Occurred()) return -1;
+    PyObject *date = slots[G_DATE], *tm = slots[G_TIME], *tz = slots[G_TZ];
     if (date == NULL || tm == NULL) {
         *out = Py_None;
         Py_INCREF(Py_None);
         return 1;
     }
-    PyObject *tz = PyDict_GetItemWithError(kv, G[G_TZ]);
-    if (tz == NULL && PyErr_Occurred()) return -1;
     Py_ssize_t dn = 0, tn = 0, zn = 0;
     const char *dt = fw_ascii(date, &dn), *tt = fw_ascii(tm, &tn), *zt = tz != NULL ? fw_ascii(tz, &zn) : "+0000";
     if (dt == NULL || tt == NULL || zt == NULL) return 0;
@@ -1312,20 +1403,26 @@ static int fg_ready(void) {
     for (int k = 0; k < G_N; k++)
         if (fw_intern(&G[k], G_NAMES[k]) < 0) return -1;
     if (fw_intern(&S_EMPTY_STR, "") < 0) return -1;
+    for (int k = 0; k < G_IN; k++) { /* the slots' keys: their entries hold G's strings */
+        fg_key_t *e = fk_find(G_NAMES[k], (Py_ssize_t)strlen(G_NAMES[k]));
+        if (e == NULL) return PyErr_Occurred() ? -1 : (PyErr_SetString(PyExc_SystemError, "fortigate keys"), -1);
+        Py_SETREF(e->key, Py_NewRef(G[k]));
+        e->slot = k;
+    }
     ready = 1;
     return 1;
 }
 
 #define FG_GET(var, key)                  \
     do {                                  \
-        var = fg_get(kv, key, &err);      \
-        if (err == 1) goto fail;          \
+        var = fg_val(slots[key], checked, &err); \
         if (err) goto decline;            \
     } while (0)
 
-/* parse_fortigate's derived fields on the pairs `kv` (in place: they are the fields), in its
- * order: (fields, services, categories, time, host), None (undecided) or NULL (error). */
-static PyObject *fg_finish(PyObject *kv) {
+/* parse_fortigate's derived fields on the pairs `kv` (in place: they are the fields) whose values
+ * of the keys it reads are in `slots`, in its order: (fields, services, categories, time, host),
+ * None (undecided) or NULL (error). */
+static PyObject *fg_finish(PyObject *kv, PyObject **slots, int checked) {
     /* every reference taken below, released at the end */
     PyObject *own[24];
     int nown = 0;
@@ -1334,11 +1431,7 @@ static PyObject *fg_finish(PyObject *kv) {
              *bytes[2] = {NULL, NULL}, *proto = NULL, *user = NULL, *http[4] = {NULL, NULL, NULL, NULL},
              *action = NULL, *outcome = NULL, *time = NULL, *host = NULL;
     int err = 0;
-    PyObject *ftype = PyDict_GetItemWithError(kv, G[G_TYPE]); /* (kv.get("type", "")) */
-    if (ftype == NULL) {
-        if (PyErr_Occurred()) goto fail;
-        ftype = S_EMPTY_STR;
-    }
+    PyObject *ftype = slots[G_TYPE] != NULL ? slots[G_TYPE] : S_EMPTY_STR; /* (kv.get("type", "")) */
     Py_ssize_t ln, tl;
     const char *txt, *ty = fw_ascii(ftype, &tl);
     if (ty == NULL) goto decline;
@@ -1460,12 +1553,10 @@ static PyObject *fg_finish(PyObject *kv) {
         txt = fg_text(v, &ln);
         outcome = (fw_eq(txt, ln, "success") || fw_eq(txt, ln, "200")) ? G[O_SUCCESS] : G[O_FAILURE];
     }
-    host = PyDict_GetItemWithError(kv, G[G_DEVNAME]);
-    if (host == NULL && PyErr_Occurred()) goto fail;
-    host = host != NULL ? host : Py_None;
+    host = slots[G_DEVNAME] != NULL ? slots[G_DEVNAME] : Py_None;
     Py_INCREF(host);
     OWN(host);
-    int got = fg_time(kv, &time);
+    int got = fg_time(slots, checked, &time);
     if (got < 0) goto fail;
     if (got == 0) goto decline;
     OWN(time);
@@ -1534,41 +1625,31 @@ PyObject *fw_fortigate_line(PyObject *self, PyObject *msg) {
     if (ascii < 0) return NULL;
     if (ascii == 0) Py_RETURN_NONE;
     if (fg_ready() < 0) return NULL;
-    if (!fw_printable(s, n) || fw_has(s, n < 40 ? n : 40, "|Fortinet|")) Py_RETURN_NONE;
+    if (fw_has(s, n < 40 ? n : 40, "|Fortinet|") || !fw_printable(s, n)) Py_RETURN_NONE;
     if (!fw_has(s, n, "logid") && !fw_has(s, n, "log_id") && !fw_has(s, n, "subtype=")) Py_RETURN_NONE;
     /* no `type=` a key can start (nothing of [\w.-] before it): no "type" among the pairs, which
      * parse_fortigate refuses, so the pairs need not be split (Sophos' log_id= lines come here) */
     int typed = 0;
-    for (const char *p = s; !typed && (p = memmem(p, (size_t)(s + n - p), "type=", 5)) != NULL; p++)
-        typed = p == s || !(fw_word(p[-1]) || p[-1] == '.' || p[-1] == '-');
+    for (const char *p = s; !typed && p + 5 <= s + n && (p = memchr(p, 't', (size_t)(s + n - 5 - p) + 1)) != NULL; p++)
+        typed = memcmp(p, "type=", 5) == 0 && (p == s || !(fw_word(p[-1]) || p[-1] == '.' || p[-1] == '-'));
     if (!typed) Py_RETURN_FALSE;
     Py_ssize_t hn = n < 200 ? n : 200;
-    int comma = fw_has(s, hn, ",time=") || fw_has(s, hn, ",logid=") || fw_has(s, hn, ",devname=");
-    PyObject *args = PyTuple_Pack(2, msg, comma ? Py_True : Py_False);
-    if (args == NULL) return NULL;
-    PyObject *kv = kv_pairs(NULL, args);
-    Py_DECREF(args);
-    if (kv == NULL || kv == Py_None) return kv;
-    PyObject *ret = NULL;
+    int comma = memchr(s, ',', (size_t)hn) != NULL &&
+                (fw_has(s, hn, ",time=") || fw_has(s, hn, ",logid=") || fw_has(s, hn, ",devname="));
+    PyObject *slots[G_IN] = {NULL};
+    PyObject *kv = fg_split(s, n, comma, slots);
+    if (kv == NULL) return NULL;
     /* _native: logid from log_id, else a subtype with vd or devname; a type */
-    int has = PyDict_Contains(kv, G[G_LOGID]);
-    if (has < 0) goto fail;
-    if (!has) {
-        PyObject *lid = PyDict_GetItemWithError(kv, G[G_LOG_ID]);
-        if (lid == NULL && PyErr_Occurred()) goto fail;
-        if (lid != NULL) {
-            if (PyDict_SetItem(kv, G[G_LOGID], lid) < 0) goto fail;
-        } else {
-            int sub = PyDict_Contains(kv, G[G_SUBTYPE]), vd = PyDict_Contains(kv, G[G_VD]),
-                dev = PyDict_Contains(kv, G[G_DEVNAME]);
-            if (sub < 0 || vd < 0 || dev < 0) goto fail;
-            if (!(sub && (vd || dev))) goto not_fortigate;
+    if (slots[G_LOGID] == NULL) {
+        if (slots[G_LOG_ID] != NULL) {
+            if (PyDict_SetItem(kv, G[G_LOGID], slots[G_LOG_ID]) < 0) goto fail;
+            slots[G_LOGID] = slots[G_LOG_ID];
+        } else if (!(slots[G_SUBTYPE] != NULL && (slots[G_VD] != NULL || slots[G_DEVNAME] != NULL))) {
+            goto not_fortigate;
         }
     }
-    has = PyDict_Contains(kv, G[G_TYPE]);
-    if (has < 0) goto fail;
-    if (!has) goto not_fortigate;
-    ret = fg_finish(kv);
+    if (slots[G_TYPE] == NULL) goto not_fortigate;
+    PyObject *ret = fg_finish(kv, slots, 1);
     Py_DECREF(kv);
     return ret;
 not_fortigate: /* (the pairs are the ones base.kv_pairs gives this printable ASCII line) */
@@ -1589,11 +1670,12 @@ PyObject *fw_fortigate_cef(PyObject *self, PyObject *args) {
     if (fg_ready() < 0) return NULL;
     PyObject *kv = dict_sized(PyDict_GET_SIZE(ext) + 20);
     if (kv == NULL) return NULL;
+    PyObject *slots[G_IN] = {NULL};
     Py_ssize_t pos = 0;
     PyObject *k, *v;
     while (PyDict_Next(ext, &pos, &k, &v)) {
-        PyObject *native = PyDict_GetItemWithError(FG_NAMES, k);
-        if (native == NULL) {
+        PyObject *entry = PyDict_GetItemWithError(FG_NAMES, k), *native = NULL; /* (native, its slot) */
+        if (entry == NULL) {
             if (PyErr_Occurred()) goto fail;
             static const char *const PREFIXES[3] = {"FTNTFGT", "FortinetFortiGate", "ad."};
             Py_ssize_t kn = PyUnicode_GET_LENGTH(k);
@@ -1612,17 +1694,21 @@ PyObject *fw_fortigate_cef(PyObject *self, PyObject *args) {
                 native = native != NULL ? native : k;
                 Py_INCREF(native);
             }
-            if (PyDict_GET_SIZE(FG_NAMES) < 4096 && PyDict_SetItem(FG_NAMES, k, native) < 0) {
-                Py_DECREF(native);
+            entry = Py_BuildValue("(Ni)", native, fk_slot(native));
+            if (entry == NULL) goto fail;
+            if (PyDict_GET_SIZE(FG_NAMES) < 4096 && PyDict_SetItem(FG_NAMES, k, entry) < 0) {
+                Py_DECREF(entry);
                 goto fail;
             }
-            Py_DECREF(native); /* (the cache holds it; borrowed below, as a cache hit is) */
-            native = PyDict_GetItemWithError(FG_NAMES, k);
-            if (native == NULL) {
+            Py_DECREF(entry); /* (the cache holds it; borrowed below, as a cache hit is) */
+            entry = PyDict_GetItemWithError(FG_NAMES, k);
+            if (entry == NULL) {
                 if (PyErr_Occurred()) goto fail;
                 goto decline; /* (the cache is full: Python reads this line) */
             }
         }
+        native = PyTuple_GET_ITEM(entry, 0);
+        long slot = PyLong_AsLong(PyTuple_GET_ITEM(entry, 1));
         Py_ssize_t vn = PyUnicode_GET_LENGTH(v);
         PyObject *got;
         if (vn >= 2 && PyUnicode_READ_CHAR(v, 0) == '"' && PyUnicode_READ_CHAR(v, vn - 1) == '"') {
@@ -1634,6 +1720,7 @@ PyObject *fw_fortigate_cef(PyObject *self, PyObject *args) {
             got = PyDict_SetDefault(kv, native, v);
         }
         if (got == NULL) goto fail;
+        if (slot >= 0) slots[slot] = got; /* (the dict's value of that name, the first one kept) */
     }
     /* cat = kv.get("cat", "") or (name.split(" ", 1)[0] if ":" in name else "") */
     PyObject *cat = PyDict_GetItemWithError(kv, FG_CAT);
@@ -1657,10 +1744,11 @@ PyObject *fw_fortigate_cef(PyObject *self, PyObject *args) {
         Py_ssize_t cn = PyUnicode_GET_LENGTH(cat), colon = PyUnicode_FindChar(cat, ':', 0, cn, 1);
         PyObject *t = colon == -2 ? NULL : PyUnicode_Substring(cat, 0, colon >= 0 ? colon : cn);
         int rc = t == NULL ? -1 : PyDict_SetItem(kv, G[G_TYPE], t);
+        slots[G_TYPE] = t; /* (borrowed: the dict holds it) */
         Py_XDECREF(t);
         if (rc == 0 && colon >= 0) {
             PyObject *st = PyUnicode_Substring(cat, colon + 1, cn);
-            rc = st == NULL || PyDict_SetDefault(kv, G[G_SUBTYPE], st) == NULL ? -1 : 0;
+            rc = st == NULL || (slots[G_SUBTYPE] = PyDict_SetDefault(kv, G[G_SUBTYPE], st)) == NULL ? -1 : 0;
             Py_XDECREF(st);
         }
         if (rc < 0) {
@@ -1673,7 +1761,8 @@ PyObject *fw_fortigate_cef(PyObject *self, PyObject *args) {
     if (has < 0 || (!has && PyDict_SetItem(kv, G[G_LOGID], signature) < 0) ||
         PyDict_SetDefault(kv, FG_CEF_NAME, name) == NULL)
         goto fail;
-    PyObject *ret = fg_finish(kv);
+    if (!has) slots[G_LOGID] = signature;
+    PyObject *ret = fg_finish(kv, slots, 0);
     Py_DECREF(kv);
     return ret;
 decline:

@@ -11,6 +11,85 @@
 /* _logfast.c: s[a:b] of ASCII text as a str; base.kv_pairs / kv_pairs_comma (args: text, comma) */
 PyObject *ascii_sub(const char *s, Py_ssize_t a, Py_ssize_t b);
 PyObject *kv_pairs(PyObject *self, PyObject *args);
+/* _logfast.c: the value of kv_pairs' pair s[v0:v1] (a quoted one unquoted), a new str or NULL */
+PyObject *kv_value(const char *s, Py_ssize_t v0, Py_ssize_t v1);
+
+/* re's \w, \s (for ASCII: what str.isspace() says) and kv_pairs' key characters [\w.-], and a key's
+ * first character [A-Za-z_], as bits of one table (the walks below test every character of a
+ * line: a load and a test instead of a chain of comparisons) */
+enum { KC_WORD = 1, KC_SPACE = 2, KC_KEY = 4, KC_START = 8, KC_COMMA = 16 };
+#define KC_W_ (KC_WORD | KC_KEY)
+#define KC_A_ (KC_WORD | KC_KEY | KC_START)
+static const unsigned char KV_CLASS[256] = {
+    ['\t'] = KC_SPACE, ['\n'] = KC_SPACE, ['\v'] = KC_SPACE, ['\f'] = KC_SPACE, ['\r'] = KC_SPACE,
+    [0x1c] = KC_SPACE, [0x1d] = KC_SPACE, [0x1e] = KC_SPACE, [0x1f] = KC_SPACE, [' '] = KC_SPACE,
+    [','] = KC_COMMA, ['.'] = KC_KEY, ['-'] = KC_KEY, ['_'] = KC_A_,
+    ['0'] = KC_W_, ['1'] = KC_W_, ['2'] = KC_W_, ['3'] = KC_W_, ['4'] = KC_W_, ['5'] = KC_W_, ['6'] = KC_W_,
+    ['7'] = KC_W_, ['8'] = KC_W_, ['9'] = KC_W_,
+    ['a'] = KC_A_, ['b'] = KC_A_, ['c'] = KC_A_, ['d'] = KC_A_, ['e'] = KC_A_, ['f'] = KC_A_, ['g'] = KC_A_,
+    ['h'] = KC_A_, ['i'] = KC_A_, ['j'] = KC_A_, ['k'] = KC_A_, ['l'] = KC_A_, ['m'] = KC_A_, ['n'] = KC_A_,
+    ['o'] = KC_A_, ['p'] = KC_A_, ['q'] = KC_A_, ['r'] = KC_A_, ['s'] = KC_A_, ['t'] = KC_A_, ['u'] = KC_A_,
+    ['v'] = KC_A_, ['w'] = KC_A_, ['x'] = KC_A_, ['y'] = KC_A_, ['z'] = KC_A_,
+    ['A'] = KC_A_, ['B'] = KC_A_, ['C'] = KC_A_, ['D'] = KC_A_, ['E'] = KC_A_, ['F'] = KC_A_, ['G'] = KC_A_,
+    ['H'] = KC_A_, ['I'] = KC_A_, ['J'] = KC_A_, ['K'] = KC_A_, ['L'] = KC_A_, ['M'] = KC_A_, ['N'] = KC_A_,
+    ['O'] = KC_A_, ['P'] = KC_A_, ['Q'] = KC_A_, ['R'] = KC_A_, ['S'] = KC_A_, ['T'] = KC_A_, ['U'] = KC_A_,
+    ['V'] = KC_A_, ['W'] = KC_A_, ['X'] = KC_A_, ['Y'] = KC_A_, ['Z'] = KC_A_,
+};
+#undef KC_W_
+#undef KC_A_
+static inline int is_word(unsigned char c) { return KV_CLASS[c] & KC_WORD; }
+static inline int is_space(unsigned char c) { return KV_CLASS[c] & KC_SPACE; }
+static inline int is_key_char(unsigned char c) { return KV_CLASS[c] & KC_KEY; }
+
+/* kv_pairs' walk (base._KV / _KV_COMMA's findall on ASCII s[0:n]): the next pair from *i, its key
+ * s[*k0:*k1] and raw value s[*v0:*v1] (quotes kept), *i moved past it; 0 when there is none.
+ * Shared so FortiGate's splitter (which maps each key as it goes) walks exactly as kv_pairs. */
+static inline int kv_next(const char *s, Py_ssize_t n, int comma, Py_ssize_t *i, Py_ssize_t *k0, Py_ssize_t *k1,
+                          Py_ssize_t *v0, Py_ssize_t *v1) {
+    Py_ssize_t at = *i;
+    while (at < n) {
+        /* a key starts with [A-Za-z_] where no [\w.-] precedes it */
+        if (!(KV_CLASS[(unsigned char)s[at]] & KC_START) || (at > 0 && is_key_char((unsigned char)s[at - 1]))) {
+            at++;
+            continue;
+        }
+        Py_ssize_t j = at + 1;
+        while (j < n && is_key_char((unsigned char)s[j])) j++; /* possessive: never gives back */
+        if (j >= n || s[j] != '=') {
+            at++;
+            continue;
+        }
+        Py_ssize_t a = j + 1, b = -1;
+        if (a < n && s[a] == '"') { /* "(?:[^"\\]|\\.)*+" */
+            Py_ssize_t p = a + 1;
+            for (;;) {
+                if (p >= n) break;
+                char d = s[p];
+                if (d == '"') break;
+                if (d == '\\') {
+                    if (p + 1 < n && s[p + 1] != '\n') {
+                        p += 2;
+                        continue;
+                    }
+                    break; /* `\` alone or before a newline: neither branch matches */
+                }
+                p++;
+            }
+            if (p < n && s[p] == '"') b = p + 1;
+        }
+        if (b < 0) { /* \S* (or [^\s,]*) */
+            const unsigned char stop = comma ? KC_SPACE | KC_COMMA : KC_SPACE;
+            Py_ssize_t p = a;
+            while (p < n && !(KV_CLASS[(unsigned char)s[p]] & stop)) p++;
+            b = p;
+        }
+        *k0 = at, *k1 = j, *v0 = a, *v1 = b, *i = b;
+        return 1;
+    }
+    *i = at;
+    return 0;
+}
+
 /* _logfast.c: out[key] = val, consuming both references (val NULL: its error set); 0 or -1 */
 int set_pair(PyObject *out, PyObject *key, PyObject *val);
 
