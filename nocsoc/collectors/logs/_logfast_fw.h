@@ -36,6 +36,8 @@ PyObject *fw_paloalto_setup(PyObject *self, PyObject *args);
 PyObject *fw_paloalto_line(PyObject *self, PyObject *msg);
 PyObject *fw_paloalto_cef(PyObject *self, PyObject *args);
 PyObject *fw_paloalto_json(PyObject *self, PyObject *obj);
+/* fw_paloalto_cef of cef_ext_core(s, n) in one walk; Py_NotImplemented: take that path */
+PyObject *fw_paloalto_cef_span(const char *s, Py_ssize_t n, PyObject *signature, PyObject *name);
 PyObject *fw_fortigate_line(PyObject *self, PyObject *msg);
 PyObject *fw_cef_extension_wide(PyObject *self, PyObject *text);
 PyObject *fw_fortigate_setup(PyObject *self, PyObject *cef_std);
