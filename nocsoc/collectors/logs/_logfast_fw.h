@@ -47,6 +47,7 @@ PyObject *fw_filterlog_body(PyObject *self, PyObject *msg);
 PyObject *fw_sophos_line(PyObject *self, PyObject *msg);
 PyObject *fw_checkpoint_kv(PyObject *self, PyObject *text);
 PyObject *fw_checkpoint_cef(PyObject *self, PyObject *args);
+PyObject *fw_checkpoint_fw1(PyObject *self, PyObject *text);
 PyObject *fw_fortigate_cef(PyObject *self, PyObject *args);
 PyObject *fw_asa_setup(PyObject *self, PyObject *args);
 PyObject *fw_asa_line(PyObject *self, PyObject *msg);
@@ -81,6 +82,8 @@ PyObject *fw_asa_line(PyObject *self, PyObject *msg);
      "checkpoint_kv(text) -> (fields, services, categories) | None: _syslog_kv's reading."},          \
     {"checkpoint_cef", fw_checkpoint_cef, METH_VARARGS,                                                 \
      "checkpoint_cef(ext, product, signature, name) -> tuple | None: _cef's reading after parse_cef."}, \
+    {"checkpoint_fw1", fw_checkpoint_fw1, METH_O,                                                       \
+     "checkpoint_fw1(text) -> tuple | None: _fw1_export's reading of the quoted fw1 export."},           \
     {"fortigate_setup", fw_fortigate_setup, METH_O,                                                     \
      "fortigate_setup(cef_std): fortigate._CEF_STD, read once."},                                       \
     {"fortigate_cef", fw_fortigate_cef, METH_VARARGS,                                                   \
