@@ -2107,6 +2107,25 @@ PyObject *fw_checkpoint_setup(PyObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+/* `checkpoint.<k>` (new reference), kept by the key object: the keys of both forms are the
+ * shared strings ascii_sub hands out (the same object line after line), so the name is made
+ * and hashed once, not per pair (~60 pairs a CEF line, most of them unmapped). The slot holds
+ * a reference to the key, so its address is not reused while it is there. */
+#define CP_NAME_SLOTS 1024
+static PyObject *CP_NKEY[CP_NAME_SLOTS], *CP_NAME[CP_NAME_SLOTS];
+
+static PyObject *cp_prefixed(PyObject *k) {
+    if (!PyUnicode_CheckExact(k)) return PyUnicode_Concat(S_CP_PREFIX, k);
+    uintptr_t h = (uintptr_t)k >> 4;
+    size_t i = (size_t)(h ^ (h >> 10)) & (CP_NAME_SLOTS - 1);
+    if (CP_NKEY[i] == k) return Py_NewRef(CP_NAME[i]);
+    PyObject *pk = PyUnicode_Concat(S_CP_PREFIX, k);
+    if (pk == NULL) return NULL;
+    Py_XSETREF(CP_NKEY[i], Py_NewRef(k));
+    Py_XSETREF(CP_NAME[i], Py_NewRef(pk));
+    return pk;
+}
+
 /* v.strip() (new reference): spaces for printable ASCII, else str.strip itself */
 static PyObject *cp_strip(PyObject *v) {
     Py_ssize_t n;
@@ -2313,7 +2332,7 @@ PyObject *fw_checkpoint_kv(PyObject *self, PyObject *text) {
         if (name != NULL) {
             Py_INCREF(name);
         } else {
-            name = PyUnicode_Concat(S_CP_PREFIX, key);
+            name = cp_prefixed(key);
         }
         Py_DECREF(key);
         if (name == NULL) goto fail;
@@ -2404,7 +2423,7 @@ PyObject *fw_checkpoint_cef(PyObject *self, PyObject *args) {
         if (mapped != NULL) {
             got = PyDict_SetDefault(fields, mapped, v);
         } else {
-            PyObject *pk = PyUnicode_Concat(S_CP_PREFIX, k);
+            PyObject *pk = cp_prefixed(k);
             if (pk == NULL) goto fail;
             got = PyDict_SetDefault(fields, pk, v);
             Py_DECREF(pk);
