@@ -226,7 +226,6 @@ static PyObject *S_LOG_TYPE, *S_LOG_SUBTYPE, *S_SERIAL, *S_SRC_USER, *S_DST_USER
     *S_SUCCESS, *S_FAILURE;
 
 static void pa_keys_clear(void);
-static void pa_jkeys_clear(void);
 static void pa_class_init(void);
 
 PyObject *fw_paloalto_setup(PyObject *self, PyObject *args) {
@@ -311,7 +310,6 @@ PyObject *fw_paloalto_setup(PyObject *self, PyObject *args) {
     Py_INCREF(iana);
     IANA = iana;
     pa_keys_clear(); /* (names from the old maps) */
-    pa_jkeys_clear();
     pa_class_init();
     PA_N = (int)nt;
     Py_RETURN_NONE;
@@ -967,13 +965,6 @@ typedef struct {
 } pa_key_slot;
 static pa_key_slot PA_KEYS[PA_KEY_SLOTS];
 
-/* empty the key cache (paloalto_setup: the maps may have changed) */
-static void pa_keys_clear(void) {
-    for (int i = 0; i < PA_KEY_SLOTS; i++) {
-        Py_CLEAR(PA_KEYS[i].raw);
-        Py_CLEAR(PA_KEYS[i].out);
-    }
-}
 
 /* character classes of cef_ext_core (is_space: str.isspace() of ASCII; a key's characters),
  * as a table: bit 1 space, bit 2 key character */
@@ -1153,7 +1144,12 @@ typedef struct {
 } pa_jkey;
 static pa_jkey PA_JKEYS[PA_JKEY_SLOTS];
 
-static void pa_jkeys_clear(void) {
+/* empty the CEF and JSON key caches (paloalto_setup: the maps may have changed) */
+static void pa_keys_clear(void) {
+    for (int i = 0; i < PA_KEY_SLOTS; i++) {
+        Py_CLEAR(PA_KEYS[i].raw);
+        Py_CLEAR(PA_KEYS[i].out);
+    }
     for (int i = 0; i < PA_JKEY_SLOTS; i++) {
         Py_CLEAR(PA_JKEYS[i].key);
         Py_CLEAR(PA_JKEYS[i].mapped);
