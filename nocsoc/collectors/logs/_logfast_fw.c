@@ -2278,6 +2278,22 @@ fail:
 
 /* _syslog_kv(text): every pair of _SYSLOG_KV, mapped by _KV_MAP else `checkpoint.<key>`, the
  * first of a name kept; then _finish with the product the pairs name */
+/* The closing quote of a `"(?:[^"\\]|\\.)*"` match whose text starts at `from` (after its
+ * opening quote): its index, or -1 where no match ends (printable text: `.` matches any
+ * character there). The key:"value" form's values and the fw1 export's columns. */
+static Py_ssize_t cp_quoted_end(const char *s, Py_ssize_t n, Py_ssize_t from) {
+    Py_ssize_t v = from;
+    while (v < n && s[v] != '"') {
+        if (s[v] == '\\') {
+            if (v + 1 >= n) break; /* (`\.` needs a character; printable: never a newline) */
+            v += 2;
+        } else {
+            v++;
+        }
+    }
+    return v < n && s[v] == '"' ? v : -1;
+}
+
 PyObject *fw_checkpoint_kv(PyObject *self, PyObject *text) {
     const char *s;
     Py_ssize_t n;
@@ -2303,16 +2319,8 @@ PyObject *fw_checkpoint_kv(PyObject *self, PyObject *text) {
             p++;
             continue;
         }
-        Py_ssize_t v0 = ke + 2, v = v0;
-        while (v < n && s[v] != '"') {
-            if (s[v] == '\\') {
-                if (v + 1 >= n) break; /* (`\.` needs a character; printable: never a newline) */
-                v += 2;
-            } else {
-                v++;
-            }
-        }
-        if (v >= n || s[v] != '"') {
+        Py_ssize_t v0 = ke + 2, v = cp_quoted_end(s, n, v0);
+        if (v < 0) {
             p++;
             continue;
         }
@@ -2370,16 +2378,8 @@ PyObject *fw_checkpoint_fw1(PyObject *self, PyObject *text) {
     while (nc < 14 && i < n) {
         const char *q = memchr(s + i, '"', (size_t)(n - i));
         if (q == NULL) break;
-        Py_ssize_t st = q - s, p = st + 1;
-        while (p < n && s[p] != '"') {
-            if (s[p] == '\\') {
-                if (p + 1 >= n) break; /* (`\.` needs a character; printable: never a newline) */
-                p += 2;
-            } else {
-                p++;
-            }
-        }
-        if (p < n && s[p] == '"') {
+        Py_ssize_t st = q - s, p = cp_quoted_end(s, n, st + 1);
+        if (p >= 0) {
             a[nc] = st + 1;
             b[nc] = p;
             nc++;
