@@ -242,6 +242,9 @@ static PyObject *S_LOG_TYPE, *S_LOG_SUBTYPE, *S_SERIAL, *S_SRC_USER, *S_DST_USER
     *S_MISC, *S_C_URI, *S_REQUEST, *S_LOGTYPE, *S_SUBTYPE_J, *S_SUBTYPE_J2, *S_EMPTY, *S_EVENT_ID, *S_OUTCOME,
     *S_SUCCESS, *S_FAILURE;
 
+static void pa_keys_clear(void);
+static void pa_class_init(void);
+
 PyObject *fw_paloalto_setup(PyObject *self, PyObject *args) {
     PyObject *types, *by_type, *int_fields, *blocking, *iana, *cef_map, *json_map;
     if (!PyArg_ParseTuple(args, "O!O!OOO!O!O!:paloalto_setup", &PyTuple_Type, &types, &PyDict_Type, &by_type,
@@ -323,6 +326,8 @@ PyObject *fw_paloalto_setup(PyObject *self, PyObject *args) {
     PA_JSON_MAP = json_map;
     Py_INCREF(iana);
     IANA = iana;
+    pa_keys_clear(); /* (names from the old maps) */
+    pa_class_init();
     PA_N = (int)nt;
     Py_RETURN_NONE;
 }
@@ -953,6 +958,252 @@ fail:
     return fw_fail(fields, kind, NULL);
 }
 
+/* --- Palo Alto CEF in one walk ---------------------------------------------------------------
+ * fw_paloalto_cef_span: fw_paloalto_cef(cef_ext_core(s, n), signature, name) without the first
+ * dict. Why: a PAN-OS CEF line carries up to ~150 pairs (avg ~100 on SEKOIA's samples); the
+ * extension's dict was made, walked, looked up twice a key (_CEF_MAP, then the `panos.` names)
+ * and freed, ~60k of a line's ~240k instructions (callgrind). Here each key's text finds its
+ * field name and how it is set (a small cache by the key's bytes) and the value goes straight
+ * into the fields. The same result as the dict path: with every key of the line distinct, the
+ * extension's dict holds the pairs in the line's order with the line's values, so its walk does
+ * the same assignments in the same order; a line with a key twice (the dict keeps the last value
+ * at the first one's place) or with more pairs than PA_SPAN_MAX gets Py_NotImplemented: the
+ * caller takes the dict path. s[0:n]: the extension of a printable ASCII line (the reader has
+ * checked). */
+
+#define PA_KEY_SLOTS 1024
+#define PA_SPAN_MAX 512
+enum { PA_K_MAPPED, PA_K_PANOS, PA_K_OTHER };
+typedef struct {
+    PyObject *raw; /* the key's text (NULL: empty slot) */
+    PyObject *out; /* its field name: _CEF_MAP's, `panos.<rest>`, or the key itself */
+    int mode;      /* PA_K_*: assigned (the first two) or set if absent */
+    int request;   /* the key is `request` (a THREAT url's c-uri when none is mapped) */
+} pa_key_slot;
+static pa_key_slot PA_KEYS[PA_KEY_SLOTS];
+
+
+/* character classes of cef_ext_core (is_space: str.isspace() of ASCII; a key's characters),
+ * as a table: bit 1 space, bit 2 key character */
+static unsigned char PA_CLASS[256];
+static void pa_class_init(void) {
+    for (int c = 0; c < 256; c++) {
+        int space = (c >= 9 && c <= 13) || (c >= 28 && c <= 32);
+        int key = fw_word((char)c) || c == '.' || c == '[' || c == ']' || c == '-';
+        PA_CLASS[c] = (unsigned char)(space | (key << 1));
+    }
+}
+static inline int pa_space(unsigned char c) { return PA_CLASS[c] & 1; }
+static inline int pa_cef_key_char(unsigned char c) { return PA_CLASS[c] & 2; }
+
+static inline unsigned int pa_fnv(const char *s, Py_ssize_t n) {
+    unsigned int h = 2166136261u ^ (unsigned int)n;
+    for (Py_ssize_t k = 0; k < n; k++) h = (h ^ (unsigned char)s[k]) * 16777619u;
+    return h;
+}
+
+/* the cache slot of key s[0:n] (hash h), filled from the maps on a miss; NULL on error */
+static pa_key_slot *pa_key(const char *s, Py_ssize_t n, unsigned int h) {
+    pa_key_slot *e = &PA_KEYS[h & (PA_KEY_SLOTS - 1)];
+    if (e->raw != NULL && PyUnicode_GET_LENGTH(e->raw) == n && memcmp(PyUnicode_DATA(e->raw), s, (size_t)n) == 0)
+        return e;
+    PyObject *raw = ascii_sub(s, 0, n), *out;
+    if (raw == NULL) return NULL;
+    int mode;
+    PyObject *mapped = PyDict_GetItemWithError(PA_CEF_MAP, raw);
+    if (mapped != NULL) {
+        out = Py_NewRef(mapped);
+        mode = PA_K_MAPPED;
+    } else if (PyErr_Occurred()) {
+        Py_DECREF(raw);
+        return NULL;
+    } else if (n >= 5 && memcmp(s, "PanOS", 5) == 0) { /* as fw_paloalto_cef names it */
+        out = PyDict_GetItemWithError(PA_PANOS, raw);
+        if (out != NULL) {
+            Py_INCREF(out);
+        } else {
+            PyObject *rest = PyErr_Occurred() ? NULL : ascii_sub(s, 5, n);
+            out = rest != NULL ? PyUnicode_FromFormat("panos.%U", rest) : NULL;
+            Py_XDECREF(rest);
+            if (out == NULL || (PyDict_GET_SIZE(PA_PANOS) < 4096 && PyDict_SetItem(PA_PANOS, raw, out) < 0)) {
+                Py_XDECREF(out);
+                Py_DECREF(raw);
+                return NULL;
+            }
+        }
+        mode = PA_K_PANOS;
+    } else {
+        out = Py_NewRef(raw);
+        mode = PA_K_OTHER;
+    }
+    Py_XSETREF(e->raw, raw);
+    Py_XSETREF(e->out, out);
+    e->mode = mode;
+    e->request = fw_eq(s, n, "request");
+    return e;
+}
+
+/* cef_ext_core's value of s[v0:v1] (already stripped): the five unescapes when it holds `\` */
+static PyObject *pa_cef_value(const char *s, Py_ssize_t v0, Py_ssize_t v1) {
+    const char *bs = memchr(s + v0, '\\', (size_t)(v1 - v0));
+    if (bs == NULL) return ascii_sub(s, v0, v1);
+    Py_ssize_t m = v1 - v0;
+    char *buf = PyMem_Malloc((size_t)m);
+    if (buf == NULL) return PyErr_NoMemory();
+    memcpy(buf, s + v0, (size_t)m);
+    static const char pairs[5][2] = {{'=', '='}, {'|', '|'}, {'n', '\n'}, {'r', '\r'}, {'\\', '\\'}};
+    for (int r = 0; r < 5; r++) { /* (str.replace passes in _cef_unescape's order) */
+        Py_ssize_t o = 0;
+        for (Py_ssize_t i = 0; i < m; i++) {
+            if (buf[i] == '\\' && i + 1 < m && buf[i + 1] == pairs[r][0]) {
+                buf[o++] = pairs[r][1];
+                i++;
+            } else {
+                buf[o++] = buf[i];
+            }
+        }
+        m = o;
+    }
+    PyObject *u = PyUnicode_New(m, 127);
+    if (u != NULL) memcpy(PyUnicode_DATA(u), buf, (size_t)m);
+    PyMem_Free(buf);
+    return u;
+}
+
+/* the first key at or after `from` (cef_ext_core's NEXT_KEY: the leftmost start p >= from, at 0
+ * or after whitespace, of a run of key characters ending at a `=`): its start, *kend past its
+ * `=`; -1. Found from the `=` rather than from every start: key runs do not overlap, so the
+ * leftmost start's `=` is the first `=` whose run begins at 0 or after whitespace (a run cannot
+ * reach back before `from`, which follows a `=`). ~5x fewer instructions on a PAN-OS line. */
+static Py_ssize_t pa_next_key(const char *s, Py_ssize_t n, Py_ssize_t from, Py_ssize_t *kend) {
+    const char *end = s + n;
+    for (const char *eq = s + from; eq < end && (eq = memchr(eq, '=', (size_t)(end - eq))) != NULL; eq++) {
+        const char *p = eq;
+        while (p > s + from && pa_cef_key_char((unsigned char)p[-1])) p--;
+        if (p < eq && (p == s || pa_space((unsigned char)p[-1]))) {
+            *kend = eq - s + 1;
+            return p - s;
+        }
+    }
+    return -1;
+}
+
+PyObject *fw_paloalto_cef_span(const char *s, Py_ssize_t n, PyObject *signature, PyObject *name) {
+    if (PA_N == 0 || PA_CEF_MAP == NULL || !PyUnicode_IS_ASCII(signature)) Py_RETURN_NONE;
+    /* the pairs' spans, each key's hash; a key seen twice: the dict path */
+    Py_ssize_t ks[PA_SPAN_MAX], ke[PA_SPAN_MAX];
+    unsigned int kh[PA_SPAN_MAX];
+    uint16_t seen[2 * PA_SPAN_MAX]; /* open addressing: pair index + 1 */
+    memset(seen, 0, sizeof seen);
+    int np = 0;
+    Py_ssize_t kend = -1, k = pa_next_key(s, n, 0, &kend);
+    while (k >= 0) {
+        if (np == PA_SPAN_MAX) Py_RETURN_NOTIMPLEMENTED;
+        Py_ssize_t len = kend - 1 - k;
+        unsigned int h = pa_fnv(s + k, len);
+        for (unsigned int slot = h & (2 * PA_SPAN_MAX - 1);; slot = (slot + 1) & (2 * PA_SPAN_MAX - 1)) {
+            int j = seen[slot];
+            if (j == 0) {
+                seen[slot] = (uint16_t)(np + 1);
+                break;
+            }
+            j--;
+            if (kh[j] == h && ke[j] - 1 - ks[j] == len && memcmp(s + ks[j], s + k, (size_t)len) == 0)
+                Py_RETURN_NOTIMPLEMENTED;
+        }
+        ks[np] = k;
+        ke[np] = kend;
+        kh[np] = h;
+        np++;
+        k = pa_next_key(s, n, kend, &kend);
+    }
+    PyObject *kind = PyObject_CallMethod(signature, "upper", NULL);
+    if (kind == NULL) return NULL;
+    PyObject *fields = dict_sized(np + 8), *req = NULL;
+    if (fields == NULL || PyDict_SetItem(fields, S_LOG_TYPE, kind) < 0 || PyDict_SetItem(fields, S_LOG_SUBTYPE, name) < 0)
+        goto fail;
+    for (int i = 0; i < np; i++) {
+        Py_ssize_t v0 = ke[i], v1 = i + 1 < np ? ks[i + 1] : n;
+        while (v0 < v1 && pa_space((unsigned char)s[v0])) v0++;
+        while (v1 > v0 && pa_space((unsigned char)s[v1 - 1])) v1--;
+        pa_key_slot *e = pa_key(s + ks[i], ke[i] - 1 - ks[i], kh[i]);
+        if (e == NULL) goto fail;
+        PyObject *v = pa_cef_value(s, v0, v1);
+        if (v == NULL) goto fail;
+        int rc = e->mode == PA_K_OTHER ? (PyDict_SetDefault(fields, e->out, v) == NULL ? -1 : 0)
+                                       : PyDict_SetItem(fields, e->out, v);
+        if (rc == 0 && e->request) Py_XSETREF(req, Py_NewRef(v));
+        Py_DECREF(v);
+        if (rc < 0) goto fail;
+    }
+    if (req != NULL && PyUnicode_CompareWithASCIIString(kind, "THREAT") == 0 &&
+        PyUnicode_CompareWithASCIIString(name, "url") == 0) {
+        int has = PyDict_Contains(fields, S_C_URI);
+        if (has < 0 || (!has && PyDict_SetItem(fields, S_C_URI, req) < 0)) goto fail;
+    }
+    Py_XDECREF(req);
+    PyObject *r = pa_result(fields, kind, name);
+    Py_DECREF(kind);
+    return r;
+fail:
+    Py_XDECREF(req);
+    return fw_fail(fields, kind, NULL);
+}
+
+/* The JSON keys' names, by the key object: orjson hands out the same str object for a key it has
+ * seen (its key cache), so a pointer compared finds the key's _JSON_MAP name and its `panos.`
+ * name (made when first needed) where two dict lookups a key were ~1/4 of the mapping's cost
+ * (~60 keys a CDL document). A key object not seen before (another one, or json's new strs)
+ * is looked up in the maps as before; the slot holds a reference, so its address is not reused. */
+#define PA_JKEY_SLOTS 1024
+typedef struct {
+    PyObject *key, *mapped, *panos; /* mapped: _JSON_MAP's name or NULL; panos: NULL until made */
+} pa_jkey;
+static pa_jkey PA_JKEYS[PA_JKEY_SLOTS];
+
+/* empty the CEF and JSON key caches (paloalto_setup: the maps may have changed) */
+static void pa_keys_clear(void) {
+    for (int i = 0; i < PA_KEY_SLOTS; i++) {
+        Py_CLEAR(PA_KEYS[i].raw);
+        Py_CLEAR(PA_KEYS[i].out);
+    }
+    for (int i = 0; i < PA_JKEY_SLOTS; i++) {
+        Py_CLEAR(PA_JKEYS[i].key);
+        Py_CLEAR(PA_JKEYS[i].mapped);
+        Py_CLEAR(PA_JKEYS[i].panos);
+    }
+}
+
+/* the slot of exact str key k; NULL on error */
+static pa_jkey *pa_jkey_of(PyObject *k) {
+    uintptr_t h = (uintptr_t)k >> 4;
+    pa_jkey *e = &PA_JKEYS[(h ^ (h >> 10)) & (PA_JKEY_SLOTS - 1)];
+    if (e->key == k) return e;
+    PyObject *mapped = PyDict_GetItemWithError(PA_JSON_MAP, k);
+    if (mapped == NULL && PyErr_Occurred()) return NULL;
+    Py_XSETREF(e->key, Py_NewRef(k));
+    Py_XSETREF(e->mapped, Py_XNewRef(mapped));
+    Py_CLEAR(e->panos);
+    return e;
+}
+
+/* `panos.<k>` for key k (borrowed): the slot's, else from PA_JSON_NAMES (bounded), else made */
+static PyObject *pa_jkey_panos(pa_jkey *e) {
+    if (e->panos != NULL) return e->panos;
+    PyObject *pk = PyDict_GetItemWithError(PA_JSON_NAMES, e->key);
+    if (pk != NULL) {
+        e->panos = Py_NewRef(pk);
+        return pk;
+    }
+    if (PyErr_Occurred() || (pk = PyUnicode_FromFormat("panos.%U", e->key)) == NULL) return NULL;
+    if (PyDict_GET_SIZE(PA_JSON_NAMES) < 4096 && PyDict_SetItem(PA_JSON_NAMES, e->key, pk) < 0) {
+        Py_DECREF(pk);
+        return NULL;
+    }
+    e->panos = pk;
+    return pk;
+}
+
 /* paloalto._json after the document is read (orjson or json): its mapping (_JSON_MAP's names
  * set once from values that are not None, "" or []; a list's first item; any other scalar as
  * `panos.<key>`), then _finish. A mapped dict (json.dumps in Python), a list's first item that
@@ -989,8 +1240,14 @@ PyObject *fw_paloalto_json(PyObject *self, PyObject *obj) {
     Py_ssize_t pos = 0;
     PyObject *k, *v;
     while (PyDict_Next(obj, &pos, &k, &v)) {
-        PyObject *name = PyDict_GetItemWithError(PA_JSON_MAP, k);
-        if (name == NULL && PyErr_Occurred()) goto fail;
+        pa_jkey *slot = NULL;
+        PyObject *name;
+        if (PyUnicode_CheckExact(k)) {
+            if ((slot = pa_jkey_of(k)) == NULL) goto fail;
+            name = slot->mapped;
+        } else if ((name = PyDict_GetItemWithError(PA_JSON_MAP, k)) == NULL && PyErr_Occurred()) {
+            goto fail;
+        }
         int empty = v == Py_None || (PyUnicode_Check(v) && PyUnicode_GET_LENGTH(v) == 0) ||
                     (PyList_Check(v) && PyList_GET_SIZE(v) == 0);
         if (name != NULL && !empty) {
@@ -1006,6 +1263,11 @@ PyObject *fw_paloalto_json(PyObject *self, PyObject *obj) {
             if (PyDict_SetDefault(fields, name, v) == NULL) goto fail;
         } else if (PyUnicode_CheckExact(v) || PyLong_CheckExact(v) || PyFloat_CheckExact(v) || PyBool_Check(v)) {
             if (!PyUnicode_Check(k)) goto decline;
+            if (slot != NULL) {
+                PyObject *spk = pa_jkey_panos(slot);
+                if (spk == NULL || PyDict_SetDefault(fields, spk, v) == NULL) goto fail;
+                continue;
+            }
             PyObject *pk = PyDict_GetItemWithError(PA_JSON_NAMES, k);
             if (pk == NULL) {
                 if (PyErr_Occurred()) goto fail;
@@ -1902,6 +2164,12 @@ fail:
 static PyObject *CP_KV_MAP, *CP_CEF_MAP, *CP_INTS, *CP_BLOCKING, *CP_FW_ACTIONS;
 static PyObject *S_CP_PREFIX, *S_CP_PRODUCT, *S_SRC_USER2, *S_SERVICE_NAME, *S_FIREWALL, *S_EVENT_TYPE, *S_CP_NAME;
 
+/* checkpoint_fw1's names of the fw1 export's columns 3-11, then 13 (_fw1_export's) */
+#define CP_FW1_N 10
+static PyObject *CP_FW1[CP_FW1_N];
+static const char *const CP_FW1_NAMES[CP_FW1_N] = {"interface", "origin", "event_type", "action", "dst_port",
+                                                    "src_port", "src_ip", "dst_ip", "proto", "rule"};
+
 PyObject *fw_checkpoint_setup(PyObject *self, PyObject *args) {
     PyObject *kv_map, *cef_map, *ints, *blocking, *fw_actions, *iana;
     if (!PyArg_ParseTuple(args, "O!O!OOOO!:checkpoint_setup", &PyDict_Type, &kv_map, &PyDict_Type, &cef_map, &ints,
@@ -1913,6 +2181,8 @@ PyObject *fw_checkpoint_setup(PyObject *self, PyObject *args) {
         fw_intern(&S_EVENT_TYPE, "event_type") < 0 || fw_intern(&S_CP_NAME, "cp_name") < 0 ||
         fw_intern(&S_EMPTY_STR, "") < 0)
         return NULL;
+    for (int k = 0; k < CP_FW1_N; k++)
+        if (fw_intern(&CP_FW1[k], CP_FW1_NAMES[k]) < 0) return NULL;
     PyObject *objs[6] = {kv_map, cef_map, ints, blocking, fw_actions, iana};
     PyObject **slots[6] = {&CP_KV_MAP, &CP_CEF_MAP, &CP_INTS, &CP_BLOCKING, &CP_FW_ACTIONS, &IANA};
     for (int k = 0; k < 6; k++) {
@@ -1920,6 +2190,25 @@ PyObject *fw_checkpoint_setup(PyObject *self, PyObject *args) {
         Py_XSETREF(*slots[k], objs[k]);
     }
     Py_RETURN_NONE;
+}
+
+/* `checkpoint.<k>` (new reference), kept by the key object: the keys of both forms are the
+ * shared strings ascii_sub hands out (the same object line after line), so the name is made
+ * and hashed once, not per pair (~60 pairs a CEF line, most of them unmapped). The slot holds
+ * a reference to the key, so its address is not reused while it is there. */
+#define CP_NAME_SLOTS 1024
+static PyObject *CP_NKEY[CP_NAME_SLOTS], *CP_NAME[CP_NAME_SLOTS];
+
+static PyObject *cp_prefixed(PyObject *k) {
+    if (!PyUnicode_CheckExact(k)) return PyUnicode_Concat(S_CP_PREFIX, k);
+    uintptr_t h = (uintptr_t)k >> 4;
+    size_t i = (size_t)(h ^ (h >> 10)) & (CP_NAME_SLOTS - 1);
+    if (CP_NKEY[i] == k) return Py_NewRef(CP_NAME[i]);
+    PyObject *pk = PyUnicode_Concat(S_CP_PREFIX, k);
+    if (pk == NULL) return NULL;
+    Py_XSETREF(CP_NKEY[i], Py_NewRef(k));
+    Py_XSETREF(CP_NAME[i], Py_NewRef(pk));
+    return pk;
 }
 
 /* v.strip() (new reference): spaces for printable ASCII, else str.strip itself */
@@ -2078,6 +2367,22 @@ fail:
 
 /* _syslog_kv(text): every pair of _SYSLOG_KV, mapped by _KV_MAP else `checkpoint.<key>`, the
  * first of a name kept; then _finish with the product the pairs name */
+/* The closing quote of a `"(?:[^"\\]|\\.)*"` match whose text starts at `from` (after its
+ * opening quote): its index, or -1 where no match ends (printable text: `.` matches any
+ * character there). The key:"value" form's values and the fw1 export's columns. */
+static Py_ssize_t cp_quoted_end(const char *s, Py_ssize_t n, Py_ssize_t from) {
+    Py_ssize_t v = from;
+    while (v < n && s[v] != '"') {
+        if (s[v] == '\\') {
+            if (v + 1 >= n) break; /* (`\.` needs a character; printable: never a newline) */
+            v += 2;
+        } else {
+            v++;
+        }
+    }
+    return v < n && s[v] == '"' ? v : -1;
+}
+
 PyObject *fw_checkpoint_kv(PyObject *self, PyObject *text) {
     const char *s;
     Py_ssize_t n;
@@ -2103,16 +2408,8 @@ PyObject *fw_checkpoint_kv(PyObject *self, PyObject *text) {
             p++;
             continue;
         }
-        Py_ssize_t v0 = ke + 2, v = v0;
-        while (v < n && s[v] != '"') {
-            if (s[v] == '\\') {
-                if (v + 1 >= n) break; /* (`\.` needs a character; printable: never a newline) */
-                v += 2;
-            } else {
-                v++;
-            }
-        }
-        if (v >= n || s[v] != '"') {
+        Py_ssize_t v0 = ke + 2, v = cp_quoted_end(s, n, v0);
+        if (v < 0) {
             p++;
             continue;
         }
@@ -2128,7 +2425,7 @@ PyObject *fw_checkpoint_kv(PyObject *self, PyObject *text) {
         if (name != NULL) {
             Py_INCREF(name);
         } else {
-            name = PyUnicode_Concat(S_CP_PREFIX, key);
+            name = cp_prefixed(key);
         }
         Py_DECREF(key);
         if (name == NULL) goto fail;
@@ -2151,6 +2448,49 @@ fail:
     return fw_fail(fields, NULL, NULL);
 }
 
+/* _fw1_export: the quoted fw1 export's columns (_QUOTED.findall: `"` then characters other than
+ * `"` and `\`, or `\` and any character, up to a `"`; where no such match starts at a `"`, the
+ * search goes on from the next character), columns 3-11 and 13 named, then _finish with no
+ * product. Only the first 14 columns are looked for (_fw1_export reads no further). None: fewer
+ * than 12 columns, or text that is not printable ASCII (Python reads it). Why: the regex's
+ * findall over the whole line and _finish in Python were ~3/4 of a Check Point sample's cost
+ * on the mix (3 lines of 17 made a third of the parser's time). */
+
+PyObject *fw_checkpoint_fw1(PyObject *self, PyObject *text) {
+    const char *s;
+    Py_ssize_t n;
+    int ascii = fw_text(text, "checkpoint_fw1", &s, &n);
+    if (ascii < 0) return NULL;
+    if (ascii == 0 || CP_KV_MAP == NULL || CP_FW1[0] == NULL || !fw_printable(s, n)) Py_RETURN_NONE;
+    Py_ssize_t a[14], b[14], i = 0;
+    int nc = 0;
+    while (nc < 14 && i < n) {
+        const char *q = memchr(s + i, '"', (size_t)(n - i));
+        if (q == NULL) break;
+        Py_ssize_t st = q - s, p = cp_quoted_end(s, n, st + 1);
+        if (p >= 0) {
+            a[nc] = st + 1;
+            b[nc] = p;
+            nc++;
+            i = p + 1;
+        } else {
+            i = st + 1;
+        }
+    }
+    if (nc < 12) Py_RETURN_NONE;
+    PyObject *fields = _PyDict_NewPresized(CP_FW1_N);
+    if (fields == NULL) return NULL;
+    for (int k = 0; k < CP_FW1_N; k++) {
+        int col = k < 9 ? 3 + k : 13;
+        if (col >= nc) break;
+        if (set_pair(fields, Py_NewRef(CP_FW1[k]), ascii_sub(s, a[col], b[col])) < 0) {
+            Py_DECREF(fields);
+            return NULL;
+        }
+    }
+    return cp_finish(fields, S_EMPTY_STR);
+}
+
 /* _cef after parse_cef (vendor "Check Point"): event_type, cp_name, then _CEF_MAP's names else
  * `checkpoint.<key>`, the first of a name kept; then _finish with the CEF product */
 PyObject *fw_checkpoint_cef(PyObject *self, PyObject *args) {
@@ -2168,7 +2508,7 @@ PyObject *fw_checkpoint_cef(PyObject *self, PyObject *args) {
         if (mapped != NULL) {
             got = PyDict_SetDefault(fields, mapped, v);
         } else {
-            PyObject *pk = PyUnicode_Concat(S_CP_PREFIX, k);
+            PyObject *pk = cp_prefixed(k);
             if (pk == NULL) goto fail;
             got = PyDict_SetDefault(fields, pk, v);
             Py_DECREF(pk);

@@ -115,6 +115,8 @@ PyObject *fw_paloalto_setup(PyObject *self, PyObject *args);
 PyObject *fw_paloalto_line(PyObject *self, PyObject *msg);
 PyObject *fw_paloalto_cef(PyObject *self, PyObject *args);
 PyObject *fw_paloalto_json(PyObject *self, PyObject *obj);
+/* fw_paloalto_cef of cef_ext_core(s, n) in one walk; Py_NotImplemented: take that path */
+PyObject *fw_paloalto_cef_span(const char *s, Py_ssize_t n, PyObject *signature, PyObject *name);
 PyObject *fw_fortigate_line(PyObject *self, PyObject *msg);
 PyObject *fw_cef_extension_wide(PyObject *self, PyObject *text);
 PyObject *fw_fortigate_setup(PyObject *self, PyObject *cef_std);
@@ -125,6 +127,7 @@ PyObject *fw_filterlog_setup(PyObject *self, PyObject *addr);
 PyObject *fw_sophos_line(PyObject *self, PyObject *msg);
 PyObject *fw_checkpoint_kv(PyObject *self, PyObject *text);
 PyObject *fw_checkpoint_cef(PyObject *self, PyObject *args);
+PyObject *fw_checkpoint_fw1(PyObject *self, PyObject *text);
 PyObject *fw_fortigate_cef(PyObject *self, PyObject *args);
 PyObject *fw_asa_setup(PyObject *self, PyObject *args);
 PyObject *fw_asa_line(PyObject *self, PyObject *msg);
@@ -172,6 +175,8 @@ static inline PyObject *fields_dict(Py_ssize_t n) {
      "checkpoint_kv(text) -> (fields, services, categories) | None: _syslog_kv's reading."},          \
     {"checkpoint_cef", fw_checkpoint_cef, METH_VARARGS,                                                 \
      "checkpoint_cef(ext, product, signature, name) -> tuple | None: _cef's reading after parse_cef."}, \
+    {"checkpoint_fw1", fw_checkpoint_fw1, METH_O,                                                       \
+     "checkpoint_fw1(text) -> tuple | None: _fw1_export's reading of the quoted fw1 export."},           \
     {"fortigate_setup", fw_fortigate_setup, METH_O,                                                     \
      "fortigate_setup(cef_std): fortigate._CEF_STD, read once."},                                       \
     {"fortigate_cef", fw_fortigate_cef, METH_VARARGS,                                                   \

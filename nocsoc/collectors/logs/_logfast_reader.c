@@ -837,7 +837,15 @@ static PyObject *rd_cef(Reader *r, PyObject *text, const char *s, Py_ssize_t n, 
     cef_t c;
     if (has(s, n60, "|Palo Alto Networks|")) { /* parse_paloalto's _cef */
         if (!cef_head(s, n, &c)) Py_RETURN_NONE;
-        PyObject *got = rd_cef_twin(fw_paloalto_cef, s, n, &c, SIG_NAME, 2);
+        /* (its extension walked once: fw_paloalto_cef_span; a key twice, the dict's path) */
+        PyObject *sig = ascii_sub(s, c.a[SIGNATURE], c.b[SIGNATURE]), *nm = ascii_sub(s, c.a[NAME], c.b[NAME]);
+        PyObject *got = sig != NULL && nm != NULL ? fw_paloalto_cef_span(s + c.ext, n - c.ext, sig, nm) : NULL;
+        Py_XDECREF(sig);
+        Py_XDECREF(nm);
+        if (got == Py_NotImplemented) {
+            Py_DECREF(got);
+            got = rd_cef_twin(fw_paloalto_cef, s, n, &c, SIG_NAME, 2);
+        }
         return got != NULL ? rd_fields_got(r, text, got, r->pa_outputs, source) : NULL;
     } /* (else Palo Alto refuses a line starting with neither a digit, `:` nor `{`) */
     return rd_fg_cp(r, text, s, n, source, 1);

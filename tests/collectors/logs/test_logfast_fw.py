@@ -662,6 +662,8 @@ def _cp_claimed(line: str) -> bool:
                 and logfast.checkpoint_cef(c.ext, c.product, c.signature, c.name) is not None)
     if text.startswith("syslog[") or ('origin:"' in text and 'action:"' in text):
         return checkpoint._c_checkpoint_kv is not None and logfast.checkpoint_kv(text) is not None
+    if text.startswith('"') and '" "Log" "' in text[:120]:
+        return checkpoint._c_checkpoint_fw1 is not None and logfast.checkpoint_fw1(text) is not None
     return False
 
 
@@ -716,6 +718,38 @@ def test_checkpoint_lines_read_the_same() -> None:
     assert n > cases(5_000)
     muts = [mutate(rnd, rnd.choice(lines + samples)) for _ in range(cases(10_000))]
     assert compare(checkpoint.parse_checkpoint, _cp_claimed, muts, whole=False) > cases(3_000)
+
+
+CP_FW1_COLUMNS = ["", "1", "eth1", "FOOBAR-HOST-01", "Log", "Accept", "Drop", "Decrypt", "443", "https",
+                  "44250", "1.1.1.1", "2001:db8::1", "host.example", "tcp", "icmp", "TCP x", "Deny All",
+                  "81-FooBar", 'a\\"b', "a\\", " x ", "é", "a;b", "10Dec2019", "23:44:49"]
+
+
+def _cp_fw1_line(rnd: random.Random) -> str:
+    """The quoted fw1 export (`"num" "date" "time" "iface" "origin" "Log" "action" ...`), with
+    escaped quotes, a lone `\\` or `"` (a column's quote left open), fewer or more columns."""
+    cols = [rnd.choice(CP_FW1_COLUMNS) for _ in range(rnd.randint(8, 22))]
+    if len(cols) > 5:
+        cols[5] = "Log"
+    line = " ".join(f'"{c}"' for c in cols)
+    if rnd.random() < 0.2:
+        pos = rnd.randint(0, len(line))
+        line = line[:pos] + rnd.choice(['"', "\\", '\\"', "x"]) + line[pos:]
+    return line
+
+
+def test_checkpoint_fw1_lines_read_the_same() -> None:
+    from nocsoc.collectors.logs.parsers import checkpoint
+
+    samples = [m for m in _samples("checkpoint") if m.startswith('"')]
+    assert sum(map(_cp_claimed, samples)) == len(samples) == 3
+    rnd = random.Random(43)
+    lines = [_cp_fw1_line(rnd) for _ in range(cases(6000))]
+    n = compare(checkpoint.parse_checkpoint, _cp_claimed, samples + lines[:1000])
+    n += compare(checkpoint.parse_checkpoint, _cp_claimed, lines[1000:], whole=False)
+    assert n > cases(3_000)
+    muts = [mutate(rnd, rnd.choice(lines + samples)) for _ in range(cases(6000))]
+    assert compare(checkpoint.parse_checkpoint, _cp_claimed, muts, whole=False) > cases(1_500)
 
 
 # --- Sophos (SFOS/XG, UTM packet filter, WAF) -----------------------------------------------------

@@ -61,18 +61,20 @@ _BLOCKING = {"drop", "reject", "block", "prevent", "deny"}
 _FW_ACTIONS = _BLOCKING | {"accept", "allow", "redirect", "decrypt", "encrypt"}
 
 
-# the C twins (_logfast_fw.c) of _syslog_kv and of _cef's mapping, each with _finish; None from
-# one: Python reads the message. Given this module's tables once.
+# the C twins (_logfast_fw.c) of _syslog_kv, of _cef's mapping and of _fw1_export, each with
+# _finish; None from one: Python reads the message. Given this module's tables once.
 _c_checkpoint_kv: Callable[[str], tuple[Any, ...] | None] | None
 _c_checkpoint_cef: Callable[[dict[str, str], str, str, str], tuple[Any, ...] | None] | None
+_c_checkpoint_fw1: Callable[[str], tuple[Any, ...] | None] | None
 try:
     from nocsoc.collectors.logs._logfast import checkpoint_cef as _c_checkpoint_cef
+    from nocsoc.collectors.logs._logfast import checkpoint_fw1 as _c_checkpoint_fw1
     from nocsoc.collectors.logs._logfast import checkpoint_kv as _c_checkpoint_kv
     from nocsoc.collectors.logs._logfast import checkpoint_setup as _c_setup
 
     _c_setup(_KV_MAP, _CEF_MAP, _INTS, _BLOCKING, _FW_ACTIONS, IANA_PROTO)
 except ImportError:  # not built
-    _c_checkpoint_kv = _c_checkpoint_cef = None
+    _c_checkpoint_kv = _c_checkpoint_cef = _c_checkpoint_fw1 = None
 
 
 def _finish(fields: dict[str, Any], product: str) -> Parsed:
@@ -138,6 +140,8 @@ def _syslog_kv(msg: str) -> Parsed:
 
 
 def _fw1_export(msg: str) -> Parsed | None:
+    if _c_checkpoint_fw1 is not None and (got := _c_checkpoint_fw1(msg)) is not None:
+        return Parsed("checkpoint", got[0], "checkpoint", got[1], got[2])
     cols = _QUOTED.findall(msg)
     if len(cols) < 12:
         return None
