@@ -1446,8 +1446,7 @@ static PyObject *audit_record(PyObject *self, PyObject *line) {
     if (!PyUnicode_Check(line) || !PyUnicode_IS_ASCII(line)) Py_RETURN_NONE;
     const char *s = (const char *)PyUnicode_DATA(line);
     Py_ssize_t n = PyUnicode_GET_LENGTH(line), i = 0, node0 = -1, node1 = -1;
-    for (Py_ssize_t k = 0; k < n; k++)
-        if ((unsigned char)s[k] < 0x20 || s[k] == 0x7f) Py_RETURN_NONE;
+    if (!fw_printable(s, n)) Py_RETURN_NONE;
     if (n >= 5 && memcmp(s, "node=", 5) == 0) { /* (?:node=(?P<node>\S+) )? */
         node0 = i = 5;
         while (i < n && s[i] != ' ') i++;
@@ -1660,9 +1659,8 @@ static int syslog_core(PyObject *line, PyObject *programs, hdr_t *hd, long *body
     const char *s = (const char *)PyUnicode_DATA(line);
     Py_ssize_t n = PyUnicode_GET_LENGTH(line), pos = 0;
     /* the line is printable ASCII? (checked only where an answer depends on it) */
-#define PRINTABLE_OR_NONE                                           \
-    for (Py_ssize_t k = 0; k < n; k++)                              \
-        if ((unsigned char)s[k] < 0x20 || s[k] == 0x7f) return 0;
+#define PRINTABLE_OR_NONE \
+    if (!fw_printable(s, n)) return 0;
     /* False: _fast_syslog would return None too (no `<PRI>` it reads, RFC 5424, or no common
      * header), for a printable line: the caller goes straight to the general path */
 #define NO_HEADER              \
@@ -1958,8 +1956,7 @@ static int cisco_core(const char *s, Py_ssize_t n, cisco_t *c) {
         }
     }
     if (m0 >= n || s[m0] != '%') return 0; /* (a host or a tag after the stamp: Python reads them) */
-    for (Py_ssize_t k = 0; k < n; k++)
-        if ((unsigned char)s[k] < 0x20 || s[k] == 0x7f) return 0;
+    if (!fw_printable(s, n)) return 0;
     c->m0 = m0;
     c->f0 = m0 + 1;
     c->t0 = cisco_tag(s, n, m0 + 1, &c->f1, &c->sev, &c->mn0, &c->mn1);

@@ -32,7 +32,7 @@ static inline int fw_word(char c) {
 }
 
 /* every character printable ASCII (0x20-0x7e); the caller has checked the text is ASCII */
-static int fw_printable(const char *s, Py_ssize_t n) {
+int fw_printable(const char *s, Py_ssize_t n) {
     /* eight at a time: a byte below 0x20, or a byte 0x7f (a zero byte of x ^ 0x7f..), sets the top
      * bit of its lane (exact for bytes below 0x80, which ASCII text is) */
     const uint64_t ones = 0x0101010101010101ULL, tops = 0x8080808080808080ULL;

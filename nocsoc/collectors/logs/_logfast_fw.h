@@ -92,6 +92,8 @@ static inline int kv_next(const char *s, Py_ssize_t n, int comma, Py_ssize_t *i,
 
 /* _logfast.c: out[key] = val, consuming both references (val NULL: its error set); 0 or -1 */
 int set_pair(PyObject *out, PyObject *key, PyObject *val);
+/* every character of ASCII s[0:n] printable (0x20-0x7e), eight at a time (_logfast_fw.c) */
+int fw_printable(const char *s, Py_ssize_t n);
 
 /* A new dict with room for `n` items, so the pairs a line is split into (tens, on firewall
  * lines) are inserted without the 8 -> 16 -> 32 -> 64 resizes of a PyDict_New() dict (each one

@@ -831,8 +831,7 @@ static PyObject *rd_cef(Reader *r, PyObject *text, const char *s, Py_ssize_t n, 
     if (r->pa_outputs == NULL || r->fg_outputs == NULL || r->cp_outputs == NULL) Py_RETURN_NONE;
     /* (a space last: str.strip() would change the text Palo Alto's and Check Point's read) */
     if (s[n - 1] == ' ' || is_digit(s[0]) || s[0] == ':' || s[0] == '{' || s[0] == ' ') Py_RETURN_NONE;
-    for (Py_ssize_t k = 0; k < n; k++)
-        if ((unsigned char)s[k] < 0x20 || s[k] == 0x7f) Py_RETURN_NONE;
+    if (!fw_printable(s, n)) Py_RETURN_NONE;
     Py_ssize_t n60 = n < 60 ? n : 60;
     cef_t c;
     if (has(s, n60, "|Palo Alto Networks|")) { /* parse_paloalto's _cef */
@@ -867,9 +866,7 @@ static PyObject *rd_fg_cp(Reader *r, PyObject *text, const char *s, Py_ssize_t n
     int refused = got == Py_False;
     Py_DECREF(got);
     if (!checked) { /* (a space first or last: str.strip() would change the text Check Point's reads) */
-        if (s[n - 1] == ' ' || s[0] == ' ') Py_RETURN_NONE;
-        for (Py_ssize_t k = 0; k < n; k++)
-            if ((unsigned char)s[k] < 0x20 || s[k] == 0x7f) Py_RETURN_NONE;
+        if (s[n - 1] == ' ' || s[0] == ' ' || !fw_printable(s, n)) Py_RETURN_NONE;
     }
     if (!refused) {
         if (has(s, n40, "|Fortinet|")) {

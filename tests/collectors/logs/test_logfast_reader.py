@@ -707,6 +707,23 @@ def test_mutated_lines_read_the_same() -> None:
     compare_parse_lines(lines[:4_000])
 
 
+def test_every_ascii_byte_anywhere_reads_the_same() -> None:
+    """The printable check the reader's paths share (fw_printable: eight bytes at a time) refuses
+    exactly what the byte-by-byte check refused: every ASCII byte value put in every lane of a
+    word and in the tail, in a CEF, a bare-CEF, a syslog-header, a Cisco and an auditd line."""
+    kinds = ["CEF:0|Check Point|VPN-1 & FireWall-1|Check Point|Log|Accept|Unknown|act=Accept src=1.2.3.4",
+             "0|Fortinet|Fortigate|v6.0.3|00013|traffic:forward close|3|src=1.2.3.4 dst=5.6.7.8",
+             "<38>Nov 25 01:02:03 web1 sshd[7]: Failed password for root from 203.0.113.5 port 22 ssh2",
+             "<189>12: sw1: Nov 25 01:02:03.001 ICT: %SYS-5-CONFIG_I: Configured from console by noc",
+             'type=SYSCALL msg=audit(1795568523.1:7): pid=1 ppid=1 uid=0 comm="sh" exe="/bin/sh"']
+    lines = []
+    for line in kinds:
+        n = len(line)
+        for at in sorted({*range(8, 24), n - 9, n - 5, n - 2}):
+            lines += [line[:at] + chr(c) + line[at + 1:] for c in range(128)]
+    compare(lines)
+
+
 def test_odd_and_huge_lines() -> None:
     # huge: far beyond every buffer and cache of the C paths (kept this size: Python's regexes
     # backtrack quadratically on some of them, ~36 s at 5x)
