@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from typing import Any
 from unittest import mock
 
@@ -680,6 +681,42 @@ def test_cef_file_lines_read_the_same() -> None:
     assert read is not None
     taken = {e.parser for line in samples if (e := read(line, "", "file", False)) is not None}
     assert taken == {"paloalto", "fortigate", "checkpoint"}
+
+
+CP_PRODUCTS = ["HTTPS Inspection", "Anti-Bot", "Identity Awareness", "Application Control", "Anti Malware",
+               "VPN-1 & FireWall-1", "SmartDefense", "URL Filtering", "Firewall", "a-b&c d", "x"]
+SO_TYPES = ["SD-WAN", "Event", "System Health", "ATP", "Wireless Protection", "Firewall", "Content Filtering",
+            "waf", "x-y z", ""]
+
+
+def test_services_no_logsource_declares_read_the_same() -> None:
+    """Check Point lines whose blade (the CEF product, a `product:"..."` pair) and Sophos lines
+    whose log type is a service their logsources do not declare (https_inspection, anti_bot,
+    sd-wan, event, ...): built in the reader with the parser, product, services and categories
+    the Python path gives them; among them the two HTTPS Inspection samples (`\\=` escapes in
+    their values) and the SD-WAN one."""
+    rnd = random.Random(67)
+    cp = [m for m in tf._samples("checkpoint") if "HTTPS Inspection" in m]
+    so = [m.strip() for m in tf._samples("sophos-firewall") if 'log_type="' in m and m.isascii()]
+    assert len(cp) == 2 and any("SD-WAN" in m for m in so)
+    lines = cp + so
+    for _ in range(cases(1_500)):
+        prod = rnd.choice(CP_PRODUCTS)
+        cef = tf._cp_cef_line(rnd).split("|")
+        cef[cef.index("Check Point") + 1] = prod
+        lines.append("|".join(cef))
+        lines.append(rnd.choice(cp).replace("HTTPS Inspection", prod))
+        kv = tf._cp_kv_line(rnd)
+        lines.append(kv.replace('action:"Accept"', f'action:"Accept"; product:"{prod}"'))
+        kind = rnd.choice(SO_TYPES)
+        lines.append(re.sub('log_type="[^"]*"', f'log_type="{kind}"', rnd.choice(so)))
+        lines.append(re.sub("log_type=[^ ]*", f'log_type="{kind}"', tf._so_line(rnd)))
+    assert compare(lines) > cases(3_000)
+    assert _taken(cp) == 2 and _taken(so) == len(so)
+    assert _taken(lines) > len(lines) // 2
+    compare_parse_lines(lines[:2_000])
+    mutated = [tf.mutate(rnd, rnd.choice(lines)) for _ in range(cases(2_000))]
+    compare(mutated)
 
 
 def test_filterlog_lines_read_the_same() -> None:
