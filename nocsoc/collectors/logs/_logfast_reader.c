@@ -114,12 +114,39 @@ static int rd_out_of(PyObject *t, rd_out *o) {
     return 0;
 }
 
+/* a == b for two tuples of str (services, categories): each item the same object, or the same
+ * kind, length and characters (str's equality: PEP 393 keeps one representation of a text),
+ * without the generic rich comparison's dispatch (~0.7k instructions a line over a parser's
+ * outputs); anything else by PyObject_RichCompareBool. 1, 0 or -1 */
+static int rd_same(PyObject *a, PyObject *b) {
+    if (a == b) return 1;
+    if (!PyTuple_CheckExact(a) || !PyTuple_CheckExact(b)) return PyObject_RichCompareBool(a, b, Py_EQ);
+    Py_ssize_t n = PyTuple_GET_SIZE(a);
+    if (n != PyTuple_GET_SIZE(b)) return 0;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        PyObject *x = PyTuple_GET_ITEM(a, k), *y = PyTuple_GET_ITEM(b, k);
+        if (x == y) continue;
+        if (!PyUnicode_CheckExact(x) || !PyUnicode_CheckExact(y) || !PyUnicode_IS_READY(x) ||
+            !PyUnicode_IS_READY(y)) {
+            int eq = PyObject_RichCompareBool(x, y, Py_EQ);
+            if (eq <= 0) return eq;
+            continue;
+        }
+        Py_ssize_t len = PyUnicode_GET_LENGTH(x);
+        int kind = PyUnicode_KIND(x);
+        if (len != PyUnicode_GET_LENGTH(y) || kind != PyUnicode_KIND(y) ||
+            memcmp(PyUnicode_DATA(x), PyUnicode_DATA(y), (size_t)len * (size_t)kind) != 0)
+            return 0;
+    }
+    return 1;
+}
+
 /* the output of `outputs` whose services and categories are these: 1 (*o set), 0: none, -1 */
 static int rd_out_for(PyObject *outputs, PyObject *svc, PyObject *cat, rd_out *o) {
     for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(outputs); k++) {
         if (rd_out_of(PyTuple_GET_ITEM(outputs, k), o) < 0) return -1;
-        int a = PyObject_RichCompareBool(o->services, svc, Py_EQ);
-        int b = a > 0 ? PyObject_RichCompareBool(o->categories, cat, Py_EQ) : a;
+        int a = rd_same(o->services, svc);
+        int b = a > 0 ? rd_same(o->categories, cat) : a;
         if (a < 0 || b < 0) return -1;
         if (a && b) return 1;
     }
