@@ -1007,6 +1007,8 @@ static Py_ssize_t sshd_kind(const char *m, Py_ssize_t len, Py_ssize_t i, int *in
     return 0;
 }
 
+static PyObject *sshd_other(PyObject *line, Py_ssize_t off, Py_ssize_t n);
+
 /* parse_sshd for the session-end forms, the first of their word's patterns that matches:
  *   Connection closed by KIND (?:(?P<user>\S+) )?? IP PORT (?: \[preauth\])?$   preauth_closed
  *   Connection closed by IP PORT (?: \[preauth\])?\s*$                          closed
@@ -1014,10 +1016,9 @@ static Py_ssize_t sshd_kind(const char *m, Py_ssize_t len, Py_ssize_t i, int *in
  *   Disconnected from IP PORT (?: \[preauth\])?\s*$                               disconnected
  *   Received disconnect from IP PORT:                                             disconnect
  *   Connection reset by (?:KIND USER )?IP PORT (unanchored)                       reset
- * (KIND: sshd_kind's; USER `\S*`). Each reading is decided by one walk (see ip_to_end, ipblock);
- * what a walk cannot decide (an address cut at a colon before `:`, a KIND whose user and address
- * do not follow in `reset`) gives None, and so does a body none of them reads (Python decides).
- * Returns the fields dict, None, or NULL with an error set. */
+ * (KIND: sshd_kind's; USER `\S*`). Each reading is decided by one walk (see ip_to_end, ipblock),
+ * and these are all their words' patterns: a body none of them reads is `other` (sshd_other).
+ * Returns the fields dict, None (not these words), or NULL with an error set. */
 static PyObject *sshd_ends(PyObject *line, const char *m, Py_ssize_t off, Py_ssize_t n) {
     Py_ssize_t len = n - off, ip1 = -1, p0 = -1, p1 = -1, u0 = -1, u1 = -1, j;
     int invalid = 0;
@@ -1037,7 +1038,7 @@ static PyObject *sshd_ends(PyObject *line, const char *m, Py_ssize_t off, Py_ssi
         }
         if (ip_to_end(m, len, j, &ip1, &p0, &p1))
             return sshd_fields(line, off, n, Py_NewRef(STR[V_CLOSED]), V_UNKNOWN, -1, -1, j, ip1, p0, p1, -1, -1, 0);
-        Py_RETURN_NONE;
+        return sshd_other(line, off, n);
     }
     if (len > 18 && memcmp(m, "Disconnected from ", 18) == 0) {
         j = 18;
@@ -1058,25 +1059,30 @@ static PyObject *sshd_ends(PyObject *line, const char *m, Py_ssize_t off, Py_ssi
         if (ip_to_end(m, len, j, &ip1, &p0, &p1))
             return sshd_fields(line, off, n, Py_NewRef(STR[V_DISCONNECTED]), V_UNKNOWN, -1, -1, j, ip1, p0, p1, -1,
                                -1, 0);
-        Py_RETURN_NONE;
+        return sshd_other(line, off, n);
     }
     if (len > 25 && memcmp(m, "Received disconnect from ", 25) == 0) {
         j = 25;
-        if (ipblock(m, len, j, 4, &ip1, &p0, &p1) != 1) Py_RETURN_NONE;
+        if (ipblock(m, len, j, 4, &ip1, &p0, &p1) != 1) return sshd_other(line, off, n);
         return sshd_fields(line, off, n, Py_NewRef(STR[V_DISCONNECT]), V_UNKNOWN, -1, -1, j, ip1, p0, p1, -1, -1, 0);
     }
     if (len > 20 && memcmp(m, "Connection reset by ", 20) == 0) {
         j = 20;
         Py_ssize_t kl = sshd_kind(m, len, j, &invalid);
-        if (kl > 0) { /* the group, or None: a KIND whose user and address do not follow */
+        if (kl > 0) { /* the group, or without it: a KIND whose user and address do not follow */
             u0 = j + kl;
             u1 = u0;
             while (u1 < len && m[u1] != ' ') u1++;
-            if (u1 >= len || (ip1 = ip_run(m, len, u1 + 1)) == u1 + 1) Py_RETURN_NONE;
-            j = u1 + 1;
-        } else {
+            if (u1 < len && (ip1 = ip_run(m, len, u1 + 1)) > u1 + 1) {
+                j = u1 + 1;
+            } else {
+                u0 = u1 = -1;
+                invalid = 0;
+            }
+        }
+        if (u0 < 0) {
             ip1 = ip_run(m, len, j);
-            if (ip1 == j) Py_RETURN_NONE;
+            if (ip1 == j) return sshd_other(line, off, n);
         }
         port_at(m, len, ip1, &p0, &p1);
         return sshd_fields(line, off, n, Py_NewRef(STR[V_RESET]), V_UNKNOWN, u0, u1, j, ip1, p0, p1, -1, -1, invalid);
@@ -1288,6 +1294,18 @@ static PyObject *sshd_more(PyObject *line, const char *m, Py_ssize_t off, Py_ssi
             return sshd_emit(line, off, n, Py_NewRef(STR[V_TIMEOUT]), V_FAILURE, &e);
         return sshd_other(line, off, n);
     }
+    if ((i = lit_at(m, len, b, "Bad protocol version identification ")) >= 0) {
+        for (Py_ssize_t q = len - 6; q >= i; q--) { /* `.* from IP PORT\s*$`: the last ` from ` that reads */
+            if (memcmp(m + q, " from ", 6) != 0) continue;
+            e.ip0 = q + 6;
+            e.ip1 = ip_run(m, len, e.ip0);
+            if (e.ip1 == e.ip0) continue;
+            if (!(port_at(m, len, e.ip1, &e.p0, &e.p1) && e.p1 == len)) e.p0 = -1;
+            if (e.p0 >= 0 || e.ip1 == len)
+                return sshd_emit(line, off, n, Py_NewRef(STR[V_BAD_PROTOCOL]), V_FAILURE, &e);
+        }
+        return sshd_other(line, off, n);
+    }
     if ((i = lit_at(m, len, b, "Postponed ")) >= 0 || (k = lit_at(m, len, b, "Partial ")) >= 0) {
         int postponed = i >= 0;
         if (method_for_from(m, len, postponed ? i : k, &e))
@@ -1396,11 +1414,15 @@ static PyObject *sshd_body(PyObject *line, const char *s, Py_ssize_t off, Py_ssi
     Py_ssize_t we = w;
     while (we > b && m[we - 1] == ':') we--; /* word.rstrip(":") */
     if (!sshd_word(m + b, we - b)) return sshd_other(line, off, n);
-    if (b == 0 && (lit_at(m, len, 0, "Accepted ") >= 0 || lit_at(m, len, 0, "Failed ") >= 0 ||
-                   lit_at(m, len, 0, "Invalid user ") >= 0 || lit_at(m, len, 0, "Illegal user ") >= 0 ||
-                   lit_at(m, len, 0, "Connection closed by ") >= 0 || lit_at(m, len, 0, "Disconnected from ") >= 0 ||
-                   lit_at(m, len, 0, "Received disconnect from ") >= 0 || lit_at(m, len, 0, "Connection reset by ") >= 0))
-        return sshd_classic(line, s, off, n);
+    if (lit_at(m, len, b, "Accepted ") >= 0 || lit_at(m, len, b, "Failed ") >= 0 ||
+        lit_at(m, len, b, "Invalid user ") >= 0 || lit_at(m, len, b, "Illegal user ") >= 0 ||
+        lit_at(m, len, b, "Connection closed by ") >= 0 || lit_at(m, len, b, "Disconnected from ") >= 0 ||
+        lit_at(m, len, b, "Received disconnect from ") >= 0 || lit_at(m, len, b, "Connection reset by ") >= 0) {
+        PyObject *f = sshd_classic(line, s, off + b, n); /* (its ranges and message: from the body) */
+        if (b > 0 && f != NULL && f != Py_None && put(f, K_MESSAGE, PyUnicode_Substring(line, off, n)) < 0)
+            Py_CLEAR(f);
+        return f;
+    }
     return sshd_more(line, m, off, n, b);
 }
 

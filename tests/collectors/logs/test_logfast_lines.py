@@ -140,7 +140,12 @@ MORE_HEADS = ["maximum authentication attempts exceeded for {inv}{user} from ",
               "Partial {method} for {user} from ", "Connection from ", "Disconnecting {kind}{user} ",
               "User {user} from ", "Bad protocol version identification 'x' from ", "Address ",
               "reverse mapping checking getaddrinfo for x [", "Received disconnect from ",
-              "Accepted {method} for {user} from "]
+              "Accepted {method} for {user} from ",
+              "Failed {method} for {inv}{user} from ", "Invalid user {user} from ",
+              "Connection closed by {kind}", "Connection reset by {kind}{user} ",
+              "Disconnected from {kind}{user} ", "Connection closed by ",
+              "Bad protocol version identification x from y from ",
+              "Bad protocol version identification  from "]
 MORE_FIXED = ["Accepted key RSA SHA256:abc found at /home/a/.ssh/authorized_keys:2",
               "Accepted key RSA SHA256:abc found at  /k ", "Accepted key RSA  found at /k",
               "Accepted key RSA x found", "Accepted key  x found at /k",
@@ -341,12 +346,14 @@ def test_sshd_more_forms_read_the_same() -> None:
     """sshd_more's forms (Starting session, Postponed, Unable to negotiate, ...), behind the
     prefixes parse_sshd skips, and the bodies whose word has no pattern (`other`)."""
     rnd = random.Random(11)
-    lines = [_line(rnd, _sshd_more(rnd), "sshd") for _ in range(15_000)]
+    lines = [_line(rnd, _sshd_more(rnd), "sshd") for _ in range(20_000)]
     lp = LineParser(default_host="h")
     kinds = {got[-1]["event_type"] for got in (logfast.syslog_line(x, lp._c_programs) for x in lines) if got}
     assert {"max_attempts", "session_start", "negotiation_failed", "connection", "connection_error",
             "no_ident", "timeout", "not_allowed", "postponed", "partial", "child", "key_found",
-            "disconnecting", "accepted_google_authenticator", "invalid_user", "other"} <= kinds
+            "disconnecting", "accepted_google_authenticator", "invalid_user", "other", "bad_protocol",
+            "reset", "closed", "preauth_closed", "disconnected", "disconnect"} <= kinds
+    assert any(k.startswith("failed_") for k in kinds)
     assert compare(lines) > 2_000
 
 
