@@ -759,7 +759,10 @@ enum { K_EVENT_TYPE, K_OUTCOME, K_MESSAGE, K_USER, K_USER_DOMAIN, K_SRC_IP, K_SR
        W_C_URI, W_CS_URI_QUERY, W_CS_URI, W_CS_URI_STEM, W_CS_URI_DECODED, W_C_URI_QUERY, W_CS_QUERY,
        W_C_URI_EXTENSION, W_CS_USERNAME, W_SC_BYTES, W_CS_USER_AGENT, W_C_USERAGENT, W_CS_REFERER,
        A_TYPE, A_SERIAL, A_ACCT, A_UID, A_RES, A_SUCCESS, A_ADDR, A_ARGC, A_USER, V_ROOT, V_PREAUTH_CLOSED, V_CLOSED,
-       V_DISCONNECTED, V_DISCONNECT, V_RESET, V_UNKNOWN, A_TEXT0, N_NAMES = A_TEXT0 + 12 };
+       V_DISCONNECTED, V_DISCONNECT, V_RESET, V_UNKNOWN, V_KEY_FOUND, V_MAX_ATTEMPTS, V_SESSION_START,
+       V_NEGOTIATION_FAILED, V_CONNECTION, V_CONNECTION_ERROR, V_NO_IDENT, V_BAD_PROTOCOL, V_TIMEOUT,
+       V_NOT_ALLOWED, V_POSTPONED, V_PARTIAL, V_CHILD, V_OTHER, V_DISCONNECTING, K_KEY_TYPE,
+       K_KEY_FINGERPRINT, K_KEY_FILE, K_REASON, A_TEXT0, N_NAMES = A_TEXT0 + 12 };
 static const char *const NAMES[N_NAMES] = {
     "event_type", "outcome", "message", "user", "user_domain", "src_ip", "src_host", "src_port",
     "auth_method", "invalid_user", "program", "pid", "dst_ip", "network_protocol", "action",
@@ -769,7 +772,10 @@ static const char *const NAMES[N_NAMES] = {
     "c-uri", "cs-uri-query", "cs-uri", "cs-uri-stem", "cs-uri-decoded", "c-uri-query", "cs-query",
     "c-uri-extension", "cs-username", "sc-bytes", "cs-user-agent", "c-useragent", "cs-referer",
     "type", "serial", "acct", "uid", "res", "success", "addr", "argc", "User", "root",
-    "preauth_closed", "closed", "disconnected", "disconnect", "reset", "unknown",
+    "preauth_closed", "closed", "disconnected", "disconnect", "reset", "unknown", "key_found", "max_attempts",
+    "session_start", "negotiation_failed", "connection", "connection_error", "no_ident", "bad_protocol", "timeout",
+    "not_allowed", "postponed", "partial", "child", "other", "disconnecting", "key_type", "key_fingerprint",
+    "key_file", "reason",
     /* auditd._TEXT_KEYS, in its order (A_TEXT0 + k) */
     "exe", "comm", "cmd", "proctitle", "name", "cwd", "acct", "data", "old-data", "path", "hostname", "terminal"};
 #define N_ARG_KEYS 64
@@ -823,11 +829,12 @@ static inline int has(const char *s, Py_ssize_t n, const char *what) {
 }
 
 /* sshd's `(?P<ip>[\w.:%-]+)(?: port (?P<port>\d+))?` then one of the alternatives `alts`
- * (1: ` ssh\d?`, 2: `$`, 4: `:`) at s[j:n]. Each quantifier is decided by one scan: a shorter ip
- * or port ends before a character of its own class, which ` ssh` and `$` refuse, and without the
- * port group the text goes on with ` port`, which they refuse too. Only `:` could match inside a
- * shorter ip (an IPv6 address cut at one of its colons): that case gives -1 (undecided).
- * 1: matched (ip [j, *ip1), port [*p0, *p1) or *p0 = -1); 0: no match at j; -1: undecided. */
+ * (1: ` ssh\d?`, 2: `$`, 4: `:`, 8: ` \[`, 16: `: `, 32: anything, the pattern's end) at s[j:n].
+ * Each quantifier is decided by one scan: a shorter ip or port ends before a character of its own
+ * class, which ` ssh`, `$`, ` [` and a space refuse, and without the port group the text goes on
+ * with ` port`, which they refuse too. Only `:` and `: ` can match inside a shorter ip (an IPv6
+ * address or `IP:` cut at one of its colons): re then takes the last such colon, and so does this.
+ * 1: matched (ip [j, *ip1), port [*p0, *p1) or *p0 = -1); 0: no match at j. */
 static int ipblock(const char *s, Py_ssize_t n, Py_ssize_t j, int alts, Py_ssize_t *ip1, Py_ssize_t *p0,
                    Py_ssize_t *p1) {
     Py_ssize_t i = j;
@@ -836,7 +843,8 @@ static int ipblock(const char *s, Py_ssize_t n, Py_ssize_t j, int alts, Py_ssize
     *ip1 = i;
     *p0 = -1;
 #define ALT_OK(k) (((alts & 1) && n - (k) >= 4 && memcmp(s + (k), " ssh", 4) == 0) || ((alts & 2) && (k) == n) || \
-                   ((alts & 4) && (k) < n && s[k] == ':'))
+                   ((alts & 4) && (k) < n && s[k] == ':') || ((alts & 8) && n - (k) >= 2 && memcmp(s + (k), " [", 2) == 0) || \
+                   ((alts & 16) && n - (k) >= 2 && memcmp(s + (k), ": ", 2) == 0) || (alts & 32))
     if (n - i > 6 && memcmp(s + i, " port ", 6) == 0 && is_digit(s[i + 6])) {
         Py_ssize_t d = i + 6;
         while (d < n && is_digit(s[d])) d++;
@@ -848,21 +856,41 @@ static int ipblock(const char *s, Py_ssize_t n, Py_ssize_t j, int alts, Py_ssize
     } else if (ALT_OK(i)) {
         return 1;
     }
-#undef ALT_OK
-    if (alts & 4) {
-        for (Py_ssize_t k = j + 1; k < i; k++)
-            if (s[k] == ':') return -1;
+    if (alts & (4 | 16)) { /* a shorter ip: the port group needs a space there, the alternative a `:` */
+        for (Py_ssize_t k = i - 1; k > j; k--)
+            if (s[k] == ':' && ALT_OK(k)) {
+                *ip1 = k;
+                return 1;
+            }
     }
+#undef ALT_OK
     return 0;
 }
 
+/* One sshd event's parts as ranges of the message m (a start < 0: no such group). */
+typedef struct {
+    Py_ssize_t u0, u1, ip0, ip1, p0, p1, d0, d1, dp0, dp1, m0, m1, kt0, kt1, kk0, kk1, kf0, kf1, r0, r1;
+    int invalid, child;
+} sshd_ev;
+
+static void ev_init(sshd_ev *e) {
+    memset(e, 0xff, sizeof(*e)); /* every range -1 */
+    e->invalid = e->child = 0;
+}
+
+/* [a, b) without the spaces at either end (str.strip() of printable ASCII) */
+static void strip_range(const char *m, Py_ssize_t *a, Py_ssize_t *b) {
+    while (*a < *b && m[*a] == ' ') (*a)++;
+    while (*b > *a && m[*b - 1] == ' ') (*b)--;
+}
+
 /* parse_sshd's fields of a matched form, in its order: event_type (et, consumed), outcome, message,
- * user (not "*****"; `u@d` split into user and user_domain), src_ip (`::ffff:` dropped from a
- * mapped IPv4) or src_host, src_port, auth_method, invalid_user. A range with a start < 0 is
- * absent (no group); an empty user is not set. The dict, or NULL with an error set. */
-static PyObject *sshd_fields(PyObject *line, Py_ssize_t off, Py_ssize_t n, PyObject *et, int outcome,
-                             Py_ssize_t u0, Py_ssize_t u1, Py_ssize_t ip0, Py_ssize_t ip1, Py_ssize_t p0,
-                             Py_ssize_t p1, Py_ssize_t m0, Py_ssize_t m1, int invalid) {
+ * user (not "*****"; `u@d` split into user and user_domain; "child" for that form), src_ip
+ * (`::ffff:` dropped from a mapped IPv4) or src_host, src_port, dst_ip and dst_port, auth_method,
+ * invalid_user, key_type, key_fingerprint and key_file (stripped), reason (stripped, when the group
+ * is not empty). An empty user is not set. The dict, or NULL with an error set. */
+static PyObject *sshd_emit(PyObject *line, Py_ssize_t off, Py_ssize_t n, PyObject *et, int outcome,
+                           const sshd_ev *e) {
     const char *m = (const char *)PyUnicode_DATA(line) + off;
     PyObject *f = et == NULL ? NULL : fields_dict(10);
     if (f == NULL) {
@@ -872,6 +900,7 @@ static PyObject *sshd_fields(PyObject *line, Py_ssize_t off, Py_ssize_t n, PyObj
     if (put(f, K_EVENT_TYPE, et) < 0) goto fail;
     if (put_const(f, K_OUTCOME, outcome) < 0) goto fail;
     if (put(f, K_MESSAGE, PyUnicode_Substring(line, off, n)) < 0) goto fail;
+    Py_ssize_t u0 = e->u0, u1 = e->u1, ip0 = e->ip0, ip1 = e->ip1;
     if (u0 >= 0 && u1 > u0 && !(u1 - u0 == 5 && memcmp(m + u0, "*****", 5) == 0)) {
         const char *at = memchr(m + u0, '@', (size_t)(u1 - u0));
         if (at != NULL && at != m + u0) { /* user@domain */
@@ -881,8 +910,10 @@ static PyObject *sshd_fields(PyObject *line, Py_ssize_t off, Py_ssize_t n, PyObj
         } else if (put_sub(f, K_USER, m, u0, u1) < 0) {
             goto fail;
         }
+    } else if (e->child && put_const(f, K_USER, V_CHILD) < 0) {
+        goto fail;
     }
-    { /* an address (a `:` in it, or digits and dots ending with a digit) or a host name */
+    if (ip0 >= 0) { /* an address (a `:` in it, or digits and dots ending with a digit) or a host name */
         int colon = memchr(m + ip0, ':', (size_t)(ip1 - ip0)) != NULL, numeric = is_digit(m[ip1 - 1]);
         for (Py_ssize_t k = ip0; numeric && k < ip1; k++)
             if (!is_digit(m[k]) && m[k] != '.') numeric = 0;
@@ -895,13 +926,39 @@ static PyObject *sshd_fields(PyObject *line, Py_ssize_t off, Py_ssize_t n, PyObj
             goto fail;
         }
     }
-    if (p0 >= 0 && put(f, K_SRC_PORT, digits_value(m, p0, p1)) < 0) goto fail;
-    if (m0 >= 0 && put_sub(f, K_AUTH_METHOD, m, m0, m1) < 0) goto fail;
-    if (invalid && PyDict_SetItem(f, STR[K_INVALID_USER], Py_True) < 0) goto fail;
+    if (e->p0 >= 0 && put(f, K_SRC_PORT, digits_value(m, e->p0, e->p1)) < 0) goto fail;
+    if (e->d0 >= 0) {
+        if (put_sub(f, K_DST_IP, m, e->d0, e->d1) < 0) goto fail;
+        if (put(f, K_DST_PORT, digits_value(m, e->dp0, e->dp1)) < 0) goto fail;
+    }
+    if (e->m0 >= 0 && put_sub(f, K_AUTH_METHOD, m, e->m0, e->m1) < 0) goto fail;
+    if (e->invalid && PyDict_SetItem(f, STR[K_INVALID_USER], Py_True) < 0) goto fail;
+    if (e->kt0 >= 0) {
+        Py_ssize_t a = e->kf0, b = e->kf1;
+        strip_range(m, &a, &b);
+        if (put_sub(f, K_KEY_TYPE, m, e->kt0, e->kt1) < 0 || put_sub(f, K_KEY_FINGERPRINT, m, e->kk0, e->kk1) < 0 ||
+            put_sub(f, K_KEY_FILE, m, a, b) < 0)
+            goto fail;
+    }
+    if (e->r0 >= 0 && e->r1 > e->r0) {
+        Py_ssize_t a = e->r0, b = e->r1;
+        strip_range(m, &a, &b);
+        if (put_sub(f, K_REASON, m, a, b) < 0) goto fail;
+    }
     return f;
 fail:
     Py_DECREF(f);
     return NULL;
+}
+
+/* sshd_emit for the forms with at most a user, an address, a port, a method and `invalid` */
+static PyObject *sshd_fields(PyObject *line, Py_ssize_t off, Py_ssize_t n, PyObject *et, int outcome,
+                             Py_ssize_t u0, Py_ssize_t u1, Py_ssize_t ip0, Py_ssize_t ip1, Py_ssize_t p0,
+                             Py_ssize_t p1, Py_ssize_t m0, Py_ssize_t m1, int invalid) {
+    sshd_ev e;
+    ev_init(&e);
+    e.u0 = u0, e.u1 = u1, e.ip0 = ip0, e.ip1 = ip1, e.p0 = p0, e.p1 = p1, e.m0 = m0, e.m1 = m1, e.invalid = invalid;
+    return sshd_emit(line, off, n, et, outcome, &e);
 }
 
 /* the end of sshd's `[\w.:%-]+` run from j (j itself: no address there) */
@@ -950,6 +1007,8 @@ static Py_ssize_t sshd_kind(const char *m, Py_ssize_t len, Py_ssize_t i, int *in
     return 0;
 }
 
+static PyObject *sshd_other(PyObject *line, Py_ssize_t off, Py_ssize_t n);
+
 /* parse_sshd for the session-end forms, the first of their word's patterns that matches:
  *   Connection closed by KIND (?:(?P<user>\S+) )?? IP PORT (?: \[preauth\])?$   preauth_closed
  *   Connection closed by IP PORT (?: \[preauth\])?\s*$                          closed
@@ -957,10 +1016,9 @@ static Py_ssize_t sshd_kind(const char *m, Py_ssize_t len, Py_ssize_t i, int *in
  *   Disconnected from IP PORT (?: \[preauth\])?\s*$                               disconnected
  *   Received disconnect from IP PORT:                                             disconnect
  *   Connection reset by (?:KIND USER )?IP PORT (unanchored)                       reset
- * (KIND: sshd_kind's; USER `\S*`). Each reading is decided by one walk (see ip_to_end, ipblock);
- * what a walk cannot decide (an address cut at a colon before `:`, a KIND whose user and address
- * do not follow in `reset`) gives None, and so does a body none of them reads (Python decides).
- * Returns the fields dict, None, or NULL with an error set. */
+ * (KIND: sshd_kind's; USER `\S*`). Each reading is decided by one walk (see ip_to_end, ipblock),
+ * and these are all their words' patterns: a body none of them reads is `other` (sshd_other).
+ * Returns the fields dict, None (not these words), or NULL with an error set. */
 static PyObject *sshd_ends(PyObject *line, const char *m, Py_ssize_t off, Py_ssize_t n) {
     Py_ssize_t len = n - off, ip1 = -1, p0 = -1, p1 = -1, u0 = -1, u1 = -1, j;
     int invalid = 0;
@@ -980,7 +1038,7 @@ static PyObject *sshd_ends(PyObject *line, const char *m, Py_ssize_t off, Py_ssi
         }
         if (ip_to_end(m, len, j, &ip1, &p0, &p1))
             return sshd_fields(line, off, n, Py_NewRef(STR[V_CLOSED]), V_UNKNOWN, -1, -1, j, ip1, p0, p1, -1, -1, 0);
-        Py_RETURN_NONE;
+        return sshd_other(line, off, n);
     }
     if (len > 18 && memcmp(m, "Disconnected from ", 18) == 0) {
         j = 18;
@@ -1001,25 +1059,30 @@ static PyObject *sshd_ends(PyObject *line, const char *m, Py_ssize_t off, Py_ssi
         if (ip_to_end(m, len, j, &ip1, &p0, &p1))
             return sshd_fields(line, off, n, Py_NewRef(STR[V_DISCONNECTED]), V_UNKNOWN, -1, -1, j, ip1, p0, p1, -1,
                                -1, 0);
-        Py_RETURN_NONE;
+        return sshd_other(line, off, n);
     }
     if (len > 25 && memcmp(m, "Received disconnect from ", 25) == 0) {
         j = 25;
-        if (ipblock(m, len, j, 4, &ip1, &p0, &p1) != 1) Py_RETURN_NONE;
+        if (ipblock(m, len, j, 4, &ip1, &p0, &p1) != 1) return sshd_other(line, off, n);
         return sshd_fields(line, off, n, Py_NewRef(STR[V_DISCONNECT]), V_UNKNOWN, -1, -1, j, ip1, p0, p1, -1, -1, 0);
     }
     if (len > 20 && memcmp(m, "Connection reset by ", 20) == 0) {
         j = 20;
         Py_ssize_t kl = sshd_kind(m, len, j, &invalid);
-        if (kl > 0) { /* the group, or None: a KIND whose user and address do not follow */
+        if (kl > 0) { /* the group, or without it: a KIND whose user and address do not follow */
             u0 = j + kl;
             u1 = u0;
             while (u1 < len && m[u1] != ' ') u1++;
-            if (u1 >= len || (ip1 = ip_run(m, len, u1 + 1)) == u1 + 1) Py_RETURN_NONE;
-            j = u1 + 1;
-        } else {
+            if (u1 < len && (ip1 = ip_run(m, len, u1 + 1)) > u1 + 1) {
+                j = u1 + 1;
+            } else {
+                u0 = u1 = -1;
+                invalid = 0;
+            }
+        }
+        if (u0 < 0) {
             ip1 = ip_run(m, len, j);
-            if (ip1 == j) Py_RETURN_NONE;
+            if (ip1 == j) return sshd_other(line, off, n);
         }
         port_at(m, len, ip1, &p0, &p1);
         return sshd_fields(line, off, n, Py_NewRef(STR[V_RESET]), V_UNKNOWN, u0, u1, j, ip1, p0, p1, -1, -1, invalid);
@@ -1031,12 +1094,12 @@ static PyObject *sshd_ends(PyObject *line, const char *m, Py_ssize_t off, Py_ssi
  * user ]U from IP[ port N]` and `Invalid|Illegal user U from IP[ port N]` (the first pattern of
  * their first word, whose match decides the event), and sshd_ends' session-end forms: the fields
  * dict, or None. */
-static PyObject *sshd_body(PyObject *line, const char *s, Py_ssize_t off, Py_ssize_t n) {
+static PyObject *sshd_accepted_more(PyObject *line, const char *m, Py_ssize_t off, Py_ssize_t n);
+static PyObject *method_et(const char *m, Py_ssize_t m0, Py_ssize_t m1, const char *pre);
+
+static PyObject *sshd_classic(PyObject *line, const char *s, Py_ssize_t off, Py_ssize_t n) {
     Py_ssize_t len = n - off;
     const char *m = s + off;
-    if (len < 2 || !(m[0] >= 'A' && m[0] <= 'Z') || !(m[1] >= 'a' && m[1] <= 'z') || m[len - 1] == ' ')
-        Py_RETURN_NONE; /* not these forms; or a body str.strip() would change */
-    if (has(m, len < 40 ? len : 40, "pam_")) Py_RETURN_NONE; /* linux_auth's */
     enum { ACC, FAIL, INV } form;
     Py_ssize_t i, m0 = -1, m1 = -1, u0, u1 = -1, ip0 = -1, ip1 = -1, p0 = -1, p1 = -1;
     int invalid = 0;
@@ -1056,16 +1119,17 @@ static PyObject *sshd_body(PyObject *line, const char *s, Py_ssize_t off, Py_ssi
         m0 = i;
         while (i < len && m[i] != ' ') i++;
         m1 = i;
-        if (m1 == m0 || len - i < 5 || memcmp(m + i, " for ", 5) != 0) Py_RETURN_NONE;
+        if (m1 == m0 || len - i < 5 || memcmp(m + i, " for ", 5) != 0)
+            return form == ACC ? sshd_accepted_more(line, m, off, n) : (Py_INCREF(Py_None), Py_None);
         i += 5;
     }
     if (form == ACC) { /* (?P<user>\S*) from IP PORT (?: ssh\d?|$|:) */
         u0 = i;
         while (i < len && m[i] != ' ') i++;
         u1 = i;
-        if (len - i < 6 || memcmp(m + i, " from ", 6) != 0) Py_RETURN_NONE;
+        if (len - i < 6 || memcmp(m + i, " from ", 6) != 0) return sshd_accepted_more(line, m, off, n);
         ip0 = i + 6;
-        if (ipblock(m, len, ip0, 1 | 2 | 4, &ip1, &p0, &p1) != 1) Py_RETURN_NONE;
+        if (ipblock(m, len, ip0, 1 | 2 | 4, &ip1, &p0, &p1) != 1) return sshd_accepted_more(line, m, off, n);
     } else { /* (?P<user>.*?) from IP PORT then (?: ssh\d?|$) (Failed) or \s*$ (Invalid) */
         if (form == FAIL && len - i >= 13 &&
             (memcmp(m + i, "invalid user ", 13) == 0 || memcmp(m + i, "illegal user ", 13) == 0)) {
@@ -1090,19 +1154,276 @@ static PyObject *sshd_body(PyObject *line, const char *s, Py_ssize_t off, Py_ssi
     if (form == INV) {
         et = Py_NewRef(STR[V_INVALID_USER]);
     } else {
-        Py_ssize_t me = m0;
-        while (me < m1 && m[me] != '/') me++;
-        const char *pre = form == ACC ? "accepted_" : "failed_";
-        Py_ssize_t pn = (Py_ssize_t)strlen(pre);
-        char *buf = PyMem_Malloc((size_t)(pn + me - m0 + 1));
-        if (buf == NULL) return PyErr_NoMemory();
-        memcpy(buf, pre, (size_t)pn);
-        for (Py_ssize_t k = m0; k < me; k++) buf[pn + k - m0] = m[k] == '-' ? '_' : m[k];
-        et = ascii_sub(buf, 0, pn + me - m0);
-        PyMem_Free(buf);
+        et = method_et(m, m0, m1, form == ACC ? "accepted_" : "failed_");
+        if (et == NULL) return NULL;
     }
     return sshd_fields(line, off, n, et, form == ACC ? V_SUCCESS : V_FAILURE, u0, u1, ip0, ip1, p0, p1,
                        form != INV ? m0 : -1, m1, invalid);
+}
+
+/* event_type `accepted_`/`failed_` + the method's part before `/`, `-` -> `_` (NULL: error set) */
+static PyObject *method_et(const char *m, Py_ssize_t m0, Py_ssize_t m1, const char *pre) {
+    Py_ssize_t me = m0;
+    while (me < m1 && m[me] != '/') me++;
+    Py_ssize_t pn = (Py_ssize_t)strlen(pre);
+    char *buf = PyMem_Malloc((size_t)(pn + me - m0 + 1));
+    if (buf == NULL) return PyErr_NoMemory();
+    memcpy(buf, pre, (size_t)pn);
+    for (Py_ssize_t k = m0; k < me; k++) buf[pn + k - m0] = m[k] == '-' ? '_' : m[k];
+    PyObject *et = ascii_sub(buf, 0, pn + me - m0);
+    PyMem_Free(buf);
+    return et;
+}
+
+/* the end of the run of non-spaces from i */
+static Py_ssize_t tok_end(const char *m, Py_ssize_t len, Py_ssize_t i) {
+    while (i < len && m[i] != ' ') i++;
+    return i;
+}
+
+/* the index past `lit` when m[i:] starts with it, else -1 */
+static Py_ssize_t lit_at(const char *m, Py_ssize_t len, Py_ssize_t i, const char *lit) {
+    Py_ssize_t ln = (Py_ssize_t)strlen(lit);
+    return (i >= 0 && len - i >= ln && memcmp(m + i, lit, (size_t)ln) == 0) ? i + ln : -1;
+}
+
+/* parse_sshd's answer when no pattern of the word matches: {event_type: other, message} */
+static PyObject *sshd_other(PyObject *line, Py_ssize_t off, Py_ssize_t n) {
+    PyObject *f = fields_dict(2);
+    if (f == NULL) return NULL;
+    if (put_const(f, K_EVENT_TYPE, V_OTHER) < 0 || put(f, K_MESSAGE, PyUnicode_Substring(line, off, n)) < 0) {
+        Py_DECREF(f);
+        return NULL;
+    }
+    return f;
+}
+
+/* `Accepted` past its first pattern: `Accepted (\S+) for (\S*)\s*$`, then `Accepted key (\S+)
+ * (\S+) found at (.*)`, else `other` (each decided: the tokens end at a space) */
+static PyObject *sshd_accepted_more(PyObject *line, const char *m, Py_ssize_t off, Py_ssize_t n) {
+    Py_ssize_t len = n - off, m1 = tok_end(m, len, 9), u0 = lit_at(m, len, m1, " for ");
+    if (m1 > 9 && u0 >= 0 && tok_end(m, len, u0) == len) {
+        PyObject *et = method_et(m, 9, m1, "accepted_");
+        if (et == NULL) return NULL;
+        return sshd_fields(line, off, n, et, V_SUCCESS, u0, len, -1, -1, -1, -1, 9, m1, 0);
+    }
+    sshd_ev e;
+    ev_init(&e);
+    e.kt0 = lit_at(m, len, 0, "Accepted key ");
+    if (e.kt0 >= 0) {
+        e.kt1 = tok_end(m, len, e.kt0);
+        e.kk0 = e.kt1 + 1;
+        e.kk1 = tok_end(m, len, e.kk0);
+        e.kf0 = lit_at(m, len, e.kk1, " found at ");
+        e.kf1 = len;
+        if (e.kt1 > e.kt0 && e.kt1 < len && e.kk1 > e.kk0 && e.kf0 >= 0)
+            return sshd_emit(line, off, n, Py_NewRef(STR[V_KEY_FOUND]), V_UNKNOWN, &e);
+    }
+    return sshd_other(line, off, n);
+}
+
+/* parse_sshd's first words (its _BY_WORD keys): the `word:` prefixes it does not skip */
+static const char *const SSHD_WORDS[] = {"Accepted", "Address", "Bad", "Connection", "Did", "Disconnected",
+                                         "Disconnecting", "Failed", "Illegal", "Invalid", "PAM", "Partial",
+                                         "Postponed", "Received", "Starting", "Timeout", "Unable", "User",
+                                         "input_userauth_request", "maximum", "reverse", NULL};
+
+static int sshd_word(const char *w, Py_ssize_t wn) {
+    for (const char *const *k = SSHD_WORDS; *k != NULL; k++)
+        if ((Py_ssize_t)strlen(*k) == wn && memcmp(*k, w, (size_t)wn) == 0) return 1;
+    return 0;
+}
+
+/* `(?P<method>\S+) for (?P<user>\S*) from IP PORT` at i (Partial, Postponed), unanchored */
+static int method_for_from(const char *m, Py_ssize_t len, Py_ssize_t i, sshd_ev *e) {
+    e->m0 = i;
+    e->m1 = tok_end(m, len, i);
+    e->u0 = lit_at(m, len, e->m1, " for ");
+    if (e->m1 == i || e->u0 < 0) return 0;
+    e->u1 = tok_end(m, len, e->u0);
+    e->ip0 = lit_at(m, len, e->u1, " from ");
+    return e->ip0 >= 0 && ipblock(m, len, e->ip0, 32, &e->ip1, &e->p0, &e->p1);
+}
+
+/* The forms of parse_sshd's words other than the classic ones (sshd_classic), at b (past
+ * `error: `, `fatal: ` and the `word:` prefixes parse_sshd skips): the fields, `other` where
+ * every pattern of the word is walked here and none matches, or None (Python decides). */
+static PyObject *sshd_more(PyObject *line, const char *m, Py_ssize_t off, Py_ssize_t n, Py_ssize_t b) {
+    Py_ssize_t len = n - off, i, k;
+    sshd_ev e;
+    ev_init(&e);
+    if ((i = lit_at(m, len, b, "maximum authentication attempts exceeded for ")) >= 0) {
+        if ((k = lit_at(m, len, i, "invalid user ")) >= 0 || (k = lit_at(m, len, i, "illegal user ")) >= 0) {
+            e.invalid = 1;
+            i = k;
+        }
+        e.u0 = i;
+        e.u1 = tok_end(m, len, i);
+        e.ip0 = lit_at(m, len, e.u1, " from ");
+        if (e.ip0 >= 0 && ipblock(m, len, e.ip0, 1 | 2 | 8, &e.ip1, &e.p0, &e.p1))
+            return sshd_emit(line, off, n, Py_NewRef(STR[V_MAX_ATTEMPTS]), V_FAILURE, &e);
+        return sshd_other(line, off, n);
+    }
+    if ((i = lit_at(m, len, b, "Starting session: ")) >= 0) { /* `.* for (\S*) from IP PORT`: the last ` for ` */
+        for (Py_ssize_t q = len - 5; q >= i; q--) {
+            if (memcmp(m + q, " for ", 5) != 0) continue;
+            e.u0 = q + 5;
+            e.u1 = tok_end(m, len, e.u0);
+            e.ip0 = lit_at(m, len, e.u1, " from ");
+            if (e.ip0 >= 0 && ipblock(m, len, e.ip0, 32, &e.ip1, &e.p0, &e.p1))
+                return sshd_emit(line, off, n, Py_NewRef(STR[V_SESSION_START]), V_SUCCESS, &e);
+        }
+        return sshd_other(line, off, n);
+    }
+    if ((e.ip0 = lit_at(m, len, b, "Unable to negotiate with ")) >= 0) {
+        if (ipblock(m, len, e.ip0, 4, &e.ip1, &e.p0, &e.p1))
+            return sshd_emit(line, off, n, Py_NewRef(STR[V_NEGOTIATION_FAILED]), V_FAILURE, &e);
+        return sshd_other(line, off, n);
+    }
+    if ((e.ip0 = lit_at(m, len, b, "Did not receive identification string from ")) >= 0) {
+        if (ipblock(m, len, e.ip0, 32, &e.ip1, &e.p0, &e.p1))
+            return sshd_emit(line, off, n, Py_NewRef(STR[V_NO_IDENT]), V_FAILURE, &e);
+        return sshd_other(line, off, n);
+    }
+    if ((e.ip0 = lit_at(m, len, b, "Timeout before authentication for ")) >= 0) {
+        if ((k = lit_at(m, len, e.ip0, "connection from ")) >= 0 && ipblock(m, len, k, 32, &e.ip1, &e.p0, &e.p1)) {
+            e.ip0 = k;
+            return sshd_emit(line, off, n, Py_NewRef(STR[V_TIMEOUT]), V_FAILURE, &e);
+        }
+        if (ipblock(m, len, e.ip0, 32, &e.ip1, &e.p0, &e.p1))
+            return sshd_emit(line, off, n, Py_NewRef(STR[V_TIMEOUT]), V_FAILURE, &e);
+        return sshd_other(line, off, n);
+    }
+    if ((i = lit_at(m, len, b, "Bad protocol version identification ")) >= 0) {
+        for (Py_ssize_t q = len - 6; q >= i; q--) { /* `.* from IP PORT\s*$`: the last ` from ` that reads */
+            if (memcmp(m + q, " from ", 6) != 0) continue;
+            e.ip0 = q + 6;
+            e.ip1 = ip_run(m, len, e.ip0);
+            if (e.ip1 == e.ip0) continue;
+            if (!(port_at(m, len, e.ip1, &e.p0, &e.p1) && e.p1 == len)) e.p0 = -1;
+            if (e.p0 >= 0 || e.ip1 == len)
+                return sshd_emit(line, off, n, Py_NewRef(STR[V_BAD_PROTOCOL]), V_FAILURE, &e);
+        }
+        return sshd_other(line, off, n);
+    }
+    if ((i = lit_at(m, len, b, "Postponed ")) >= 0 || (k = lit_at(m, len, b, "Partial ")) >= 0) {
+        int postponed = i >= 0;
+        if (method_for_from(m, len, postponed ? i : k, &e))
+            return sshd_emit(line, off, n, Py_NewRef(STR[postponed ? V_POSTPONED : V_PARTIAL]), V_UNKNOWN, &e);
+        return sshd_other(line, off, n);
+    }
+    if ((i = lit_at(m, len, b, "input_userauth_request: ")) >= 0) {
+        if ((e.u0 = lit_at(m, len, i, "invalid user ")) >= 0 || (e.u0 = lit_at(m, len, i, "illegal user ")) >= 0) {
+            e.u1 = tok_end(m, len, e.u0);
+            e.invalid = 1;
+            return sshd_emit(line, off, n, Py_NewRef(STR[V_INVALID_USER]), V_FAILURE, &e);
+        }
+        return sshd_other(line, off, n);
+    }
+    if ((i = lit_at(m, len, b, "User ")) >= 0) {
+        e.u0 = i;
+        e.u1 = tok_end(m, len, i);
+        e.ip0 = lit_at(m, len, e.u1, " from ");
+        if (e.ip0 >= 0 && (e.ip1 = ip_run(m, len, e.ip0)) > e.ip0 &&
+            lit_at(m, len, e.ip1, " not allowed because") >= 0)
+            return sshd_emit(line, off, n, Py_NewRef(STR[V_NOT_ALLOWED]), V_FAILURE, &e);
+        e.ip0 = -1;
+        if (e.u1 > e.u0 && lit_at(m, len, e.u1, " not allowed because") >= 0)
+            return sshd_emit(line, off, n, Py_NewRef(STR[V_NOT_ALLOWED]), V_FAILURE, &e);
+        if ((k = lit_at(m, len, b, "User child is on pid ")) >= 0 && k < len && is_digit(m[k])) {
+            ev_init(&e);
+            e.child = 1;
+            return sshd_emit(line, off, n, Py_NewRef(STR[V_CHILD]), V_UNKNOWN, &e);
+        }
+        return sshd_other(line, off, n);
+    }
+    if ((e.ip0 = lit_at(m, len, b, "Connection from ")) >= 0) {
+        /* ` on (?P<dst>[0-9A-Fa-f:.]*[0-9A-Fa-f](?:%\w+)?) port (?P<dport>\d+)`: a shorter address
+         * run leaves a character of its class, which ` port` and `%` refuse */
+        if (ipblock(m, len, e.ip0, 32, &e.ip1, &e.p0, &e.p1)) {
+            Py_ssize_t d0 = lit_at(m, len, e.p0 >= 0 ? e.p1 : e.ip1, " on "), d = d0;
+            while (d >= 0 && d < len && (is_digit(m[d]) || (m[d] >= 'a' && m[d] <= 'f') || (m[d] >= 'A' && m[d] <= 'F') ||
+                                         m[d] == ':' || m[d] == '.'))
+                d++;
+            if (d0 >= 0 && d > d0 && m[d - 1] != ':' && m[d - 1] != '.') {
+                Py_ssize_t d1 = d;
+                if (d1 < len && m[d1] == '%') {
+                    Py_ssize_t w = d1 + 1;
+                    while (w < len && is_word((unsigned char)m[w])) w++;
+                    d1 = w > d1 + 1 ? w : -1;
+                }
+                Py_ssize_t q = d1 >= 0 ? lit_at(m, len, d1, " port ") : -1;
+                if (q >= 0 && q < len && is_digit(m[q])) {
+                    e.d0 = d0, e.d1 = d1, e.dp0 = q, e.dp1 = q;
+                    while (e.dp1 < len && is_digit(m[e.dp1])) e.dp1++;
+                    return sshd_emit(line, off, n, Py_NewRef(STR[V_CONNECTION]), V_UNKNOWN, &e);
+                }
+            }
+        }
+        if (ipblock(m, len, e.ip0, 16, &e.ip1, &e.p0, &e.p1)) {
+            e.r0 = (e.p0 >= 0 ? e.p1 : e.ip1) + 2;
+            e.r1 = len;
+            return sshd_emit(line, off, n, Py_NewRef(STR[V_CONNECTION_ERROR]), V_FAILURE, &e);
+        }
+        return sshd_other(line, off, n); /* (its closed/reset patterns need other words) */
+    }
+    if ((i = lit_at(m, len, b, "Disconnecting ")) >= 0) {
+        if ((k = lit_at(m, len, i, "invalid ")) >= 0 || (k = lit_at(m, len, i, "illegal ")) >= 0) {
+            e.invalid = 1;
+        } else {
+            k = lit_at(m, len, i, "authenticating ");
+        }
+        if (k >= 0 && lit_at(m, len, k, "user ") < 0) { /* re retries without the optional group */
+            e.invalid = 0;
+            k = -1;
+        }
+        e.u0 = lit_at(m, len, k >= 0 ? k : i, "user ");
+        if (e.u0 >= 0) {
+            e.u1 = tok_end(m, len, e.u0);
+            e.ip0 = e.u1 < len ? e.u1 + 1 : -1;
+            if (e.ip0 >= 0 && ipblock(m, len, e.ip0, 16, &e.ip1, &e.p0, &e.p1)) {
+                e.r0 = (e.p0 >= 0 ? e.p1 : e.ip1) + 2;
+                e.r1 = e.r0;
+                while (e.r1 < len && m[e.r1] != '[') e.r1++;
+                return sshd_emit(line, off, n, Py_NewRef(STR[V_DISCONNECTING]), V_FAILURE, &e);
+            }
+        }
+        return sshd_other(line, off, n);
+    }
+    Py_RETURN_NONE;
+}
+
+/* sshd.parse_sshd in C for the forms walked here (sshd_classic, sshd_more) and for the bodies
+ * whose first word (past the prefixes it skips) has no pattern: the fields dict, or None. */
+static PyObject *sshd_body(PyObject *line, const char *s, Py_ssize_t off, Py_ssize_t n) {
+    Py_ssize_t len = n - off;
+    const char *m = s + off;
+#define LOWER(c) ((c) >= 'a' && (c) <= 'z')
+    if (len < 2 || !(LOWER(m[0]) || (m[0] >= 'A' && m[0] <= 'Z')) || !(LOWER(m[0]) || LOWER(m[1])) ||
+        m[len - 1] == ' ')
+        Py_RETURN_NONE; /* msg[:2].isupper() (Junos' tags, `PAM `); or a body str.strip() would change */
+#undef LOWER
+    if (has(m, len < 40 ? len : 40, "pam_")) Py_RETURN_NONE; /* linux_auth's */
+    Py_ssize_t b = (lit_at(m, len, 0, "error: ") >= 0 || lit_at(m, len, 0, "fatal: ") >= 0) ? 7 : 0, w;
+    for (;;) { /* skip each `word:` whose word has no pattern */
+        w = tok_end(m, len, b);
+        if (!(w > b && m[w - 1] == ':' && !sshd_word(m + b, w - 1 - b))) break;
+        b = w;
+        while (b < len && m[b] == ' ') b++;
+    }
+    Py_ssize_t we = w;
+    while (we > b && m[we - 1] == ':') we--; /* word.rstrip(":") */
+    if (!sshd_word(m + b, we - b)) return sshd_other(line, off, n);
+    if (lit_at(m, len, b, "Accepted ") >= 0 || lit_at(m, len, b, "Failed ") >= 0 ||
+        lit_at(m, len, b, "Invalid user ") >= 0 || lit_at(m, len, b, "Illegal user ") >= 0 ||
+        lit_at(m, len, b, "Connection closed by ") >= 0 || lit_at(m, len, b, "Disconnected from ") >= 0 ||
+        lit_at(m, len, b, "Received disconnect from ") >= 0 || lit_at(m, len, b, "Connection reset by ") >= 0) {
+        PyObject *f = sshd_classic(line, s, off + b, n); /* (its ranges and message: from the body) */
+        if (b > 0 && f != NULL && f != Py_None && put(f, K_MESSAGE, PyUnicode_Substring(line, off, n)) < 0)
+            Py_CLEAR(f);
+        return f;
+    }
+    return sshd_more(line, m, off, n, b);
 }
 
 /* firewall.parse_netfilter for a body whose pairs split_pairs decides (mode 0: every token with

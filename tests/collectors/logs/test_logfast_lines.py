@@ -123,10 +123,62 @@ def _sshd_end(rnd: random.Random) -> str:
             + rnd.choice(["", "", "", " port 22", " [preauth]"]))
 
 
+# the other forms (sshd_more), the prefixes parse_sshd skips, and the words it has no pattern for
+MORE_PREFIXES = ["", "", "", "error: ", "fatal: ", "ssh_dispatch_run_fatal: ", "error: main: sshd: ",
+                 "error:  ", "error: Accepted: ", "x:: ", "fatal: error: ", "Error: ", "PAM: ",
+                 "error: Connection: ", "User: ", "maximum: "]
+MORE_TAILS = ["", "", " ssh2", " ssh2 [preauth]", " [preauth]", ": x", ": no matching cipher found", ":",
+              " id 0", " x", " port", "ssh2", " sshx", " not allowed because not listed in AllowUsers",
+              " on 10.0.0.1 port 22", " on fe80::1%eth0 port 2222", " on ::1: port 22",
+              " on 1.2.3.g port 22", " on 1.2.3.4 port x", " on 1.2.3.4% port 22", " on . port 22",
+              ": Connection corrupted [preauth]", ":  x  [y] z", ": [x]",
+              ": Too many authentication failures [preauth]"]
+MORE_HEADS = ["maximum authentication attempts exceeded for {inv}{user} from ",
+              "Starting session: {what} for {user} from ", "Unable to negotiate with ",
+              "Did not receive identification string from ", "Timeout before authentication for ",
+              "Timeout before authentication for connection from ", "Postponed {method} for {user} from ",
+              "Partial {method} for {user} from ", "Connection from ", "Disconnecting {kind}{user} ",
+              "User {user} from ", "Bad protocol version identification 'x' from ", "Address ",
+              "reverse mapping checking getaddrinfo for x [", "Received disconnect from ",
+              "Accepted {method} for {user} from ",
+              "Failed {method} for {inv}{user} from ", "Invalid user {user} from ",
+              "Connection closed by {kind}", "Connection reset by {kind}{user} ",
+              "Disconnected from {kind}{user} ", "Connection closed by ",
+              "Bad protocol version identification x from y from ",
+              "Bad protocol version identification  from "]
+MORE_FIXED = ["Accepted key RSA SHA256:abc found at /home/a/.ssh/authorized_keys:2",
+              "Accepted key RSA SHA256:abc found at  /k ", "Accepted key RSA  found at /k",
+              "Accepted key RSA x found", "Accepted key  x found at /k",
+              "Accepted google_authenticator for root", "Accepted a-b/c for u@d", "Accepted x for ",
+              "Accepted x for a b", "Accepted  for x", "User child is on pid 60225",
+              "User child is on pid x", "User root not allowed because shell",
+              "User  not allowed because x", "input_userauth_request: invalid user jdoe [preauth]",
+              "input_userauth_request: illegal user ", "input_userauth_request: bad user x",
+              "input_userauth_request:invalid user x", "main: sshd: ssh-rsa algorithm is disabled",
+              "fatal: userauth_finish: send failure packet: Broken pipe",
+              "error: kex_exchange_identification: Connection closed by remote host", "Connection from",
+              "Starting session: for  for root from 1.2.3.4",
+              "Starting session: shell on pts/0 for a for b from c", "Starting session: for x from",
+              "sshd: ", "Unable", "error:", "x: y: z: Timeout", "Disconnecting"]
+
+
+def _sshd_more(rnd: random.Random) -> str:
+    if rnd.random() < 0.2:
+        return rnd.choice(MORE_PREFIXES) + rnd.choice(MORE_FIXED)
+    head = rnd.choice(MORE_HEADS).format(
+        inv=rnd.choice(["", "", "invalid user ", "illegal user ", "invalid "]), user=rnd.choice(USERS),
+        what=rnd.choice(["command", "shell on pts/0", "", "x for y", "subsystem 'sftp'"]),
+        method=rnd.choice(METHODS), kind=rnd.choice(["user ", *KINDS, "invalid", "authenticating x "]))
+    return (rnd.choice(MORE_PREFIXES) + head + rnd.choice(ADDRS) + rnd.choice(PORTS) + rnd.choice(MORE_TAILS)
+            + rnd.choice(["", "", "", "]", " port 22", " [preauth]"]))
+
+
 def _sshd_body(rnd: random.Random) -> str:
     form = rnd.random()
     if form < 0.25:
         return _sshd_end(rnd)
+    if form < 0.5:
+        return _sshd_more(rnd)
     form = rnd.random()
     user, addr = rnd.choice(USERS), rnd.choice(ADDRS)
     rest = addr + rnd.choice(PORTS) + rnd.choice(TAILS)
@@ -287,7 +339,22 @@ def _headered_samples() -> list[str]:
 def test_headered_samples_read_the_same() -> None:
     lines = _headered_samples()
     claimed = compare(lines)
-    assert claimed >= 30  # the sshd forms with a C twin, netfilter, filterlog
+    assert claimed >= 65  # the sshd forms with a C twin, netfilter, filterlog
+
+
+def test_sshd_more_forms_read_the_same() -> None:
+    """sshd_more's forms (Starting session, Postponed, Unable to negotiate, ...), behind the
+    prefixes parse_sshd skips, and the bodies whose word has no pattern (`other`)."""
+    rnd = random.Random(11)
+    lines = [_line(rnd, _sshd_more(rnd), "sshd") for _ in range(20_000)]
+    lp = LineParser(default_host="h")
+    kinds = {got[-1]["event_type"] for got in (logfast.syslog_line(x, lp._c_programs) for x in lines) if got}
+    assert {"max_attempts", "session_start", "negotiation_failed", "connection", "connection_error",
+            "no_ident", "timeout", "not_allowed", "postponed", "partial", "child", "key_found",
+            "disconnecting", "accepted_google_authenticator", "invalid_user", "other", "bad_protocol",
+            "reset", "closed", "preauth_closed", "disconnected", "disconnect"} <= kinds
+    assert any(k.startswith("failed_") for k in kinds)
+    assert compare(lines) > 2_000
 
 
 def test_mutated_headered_samples_read_the_same() -> None:

@@ -217,7 +217,7 @@ PARSERS = [
         (LogSource("linux", ("sshd", "auth", "syslog")),),
         programs=_SSH_PROGRAMS,
         order=10,
-        fast="sshd",  # _logfast.c sshd_body: the Accepted / Failed / Invalid user forms
+        fast="sshd",  # _logfast.c sshd_body: most forms (sshd_classic, sshd_more), and `other`
         description="OpenSSH server messages (old port-less and new forms)",
     ),
 ]
