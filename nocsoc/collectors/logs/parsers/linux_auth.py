@@ -24,6 +24,8 @@ _SESSION = re.compile(
 )
 _FOR_USER = re.compile(r"(?:for user|for|user) '?(?P<user>[^\s';,]+)'?")
 _NON_WORD = re.compile(r"\W+")
+# each byte: a space for every ASCII character `\W` matches, the others kept (event_name)
+_ASCII_NON_WORD = bytes(c if chr(c).isalnum() or chr(c) == "_" else 32 for c in range(256))
 _IS_IP = re.compile(r"^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]+)$")
 
 _SUDO = re.compile(
@@ -73,6 +75,16 @@ _ACCOUNT_APPS = (
 )
 
 
+def event_name(low: str) -> str:
+    """`pam_` + the head's words joined by `_`, at most 48 characters (`\\W+` -> `_`, `_` stripped
+    at the ends). An ASCII head goes by `bytes.translate` (every non-word character to a space),
+    `split` and `join`: the same text, where the regex substitution tried every position at
+    ~300 instructions a character (~16k of a PAM line's ~55k); any other by the regex."""
+    if low.isascii():
+        return b"_".join(low.encode().translate(_ASCII_NON_WORD).split()).decode().strip("_")[:48]
+    return _NON_WORD.sub("_", low).strip("_")[:48]
+
+
 def _services(app: str) -> tuple[str, ...]:
     svc = app.lower() if app else "auth"
     return (svc, "auth", "syslog") if svc != "auth" else ("auth", "syslog")
@@ -97,7 +109,7 @@ def parse_pam(msg: str, app: str, state: object = None) -> Parsed | None:
     head = what.split(";", 1)[0].strip()
     low = head.lower()
     fields: dict[str, object] = {
-        "event_type": "pam_" + _NON_WORD.sub("_", low).strip("_")[:48],
+        "event_type": "pam_" + event_name(low),
         "pam_module": mod,
         "pam_service": svc,
         "message": msg,
