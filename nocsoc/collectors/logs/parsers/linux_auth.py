@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from nocsoc.collectors.logs.parsers.base import Parsed
+from nocsoc.collectors.logs.parsers.base import Guarded, Parsed
 from nocsoc.collectors.logs.parsers.registry import ParserSpec
 from nocsoc.logsources import ANY, LogSource
 
@@ -23,6 +23,8 @@ _SESSION = re.compile(
     r"(?: by (?P<by>[^\s(]*))?"
 )
 _FOR_USER = re.compile(r"(?:for user|for|user) '?(?P<user>[^\s';,]+)'?")
+# searched only where their literal is (~2 us of a PAM line)
+_PAM_KV_G, _FOR_USER_G = Guarded(_PAM_KV, ("=",)), Guarded(_FOR_USER, ("for", "user"))
 _NON_WORD = re.compile(r"\W+")
 # each byte: a space for every ASCII character `\W` matches, the others kept (event_name)
 _ASCII_NON_WORD = bytes(c if chr(c).isalnum() or chr(c) == "_" else 32 for c in range(256))
@@ -103,9 +105,7 @@ def parse_pam(msg: str, app: str, state: object = None) -> Parsed | None:
         prog = app or svc
     else:
         mod, svc, kind, what, prog = "pam", app or "", "", msg[4:].strip(), app
-    # (each pattern below only where the text holds its literal part: findall and an unanchored
-    # search try every position, ~2 us of a PAM line)
-    kv = dict(_PAM_KV.findall(what)) if "=" in what else {}
+    kv = dict(_PAM_KV_G.findall(what))
     head = what.split(";", 1)[0].strip()
     low = head.lower()
     fields: dict[str, object] = {
@@ -138,8 +138,8 @@ def parse_pam(msg: str, app: str, state: object = None) -> Parsed | None:
         fields["user"] = kv["user"]
     elif "check pass; user unknown" in what:
         fields["user"] = "unknown"
-    elif "for" in head or "user" in head:
-        mu = _FOR_USER.search(head)
+    else:
+        mu = _FOR_USER_G.search(head)
         if mu:
             fields["user"] = mu["user"]
     if "granted access" in low:
