@@ -172,6 +172,27 @@ def _engine_time(rs: Any, events: list[Any]) -> tuple[float, int]:
     return statistics.median(times), dets
 
 
+def _one_pass_time(rs: Any, lines: list[str]) -> tuple[float, int]:
+    """Median CPU seconds of parsing each line and handing its events to the engine at once, in one
+    pass, as `nocsoc detect` and the service do (no list of the whole run's events kept: kept, the
+    cyclic collector walks them again and again), and the detections of the last run."""
+    from nocsoc.collectors.logs.ruletest import parse_lines
+    from nocsoc.detections.engine import Engine
+
+    times = []
+    dets = 0
+    for _ in range(ROUNDS):
+        engine = Engine(rs)
+        process = engine.process
+        t0 = time.process_time()
+        n = 0
+        for ev in parse_lines(lines):
+            n += len(process(ev))
+        times.append(time.process_time() - t0)
+        dets = n
+    return statistics.median(times), dets
+
+
 def _per_parser(lines: list[str], events: list[Any]) -> str:
     """Where parsing goes: CPU us a line by the parser that took it (lines of one parser parsed
     alone, best of ROUNDS), the heaviest first, and each one's share of the mix's parse time."""
@@ -215,10 +236,14 @@ def _nocsoc(lines: list[str]) -> dict[str, Any]:
         parse_times.append(time.process_time() - t0)
     parse_s = statistics.median(parse_times)
     engine_s, dets = _engine_time(rs, events)
+    one_pass_s, one_pass_dets = _one_pass_time(rs, lines)
+    if one_pass_dets != dets:  # the same events in the same order: the same detections
+        raise RuntimeError(f"one pass gave {one_pass_dets} detections, the stages {dets}")
     # one event a line here (no `message repeated`): the parser of each line is its event's
     per_parser = _per_parser(lines, events) if len(events) == len(lines) else ""
     return {"rules": len(rs.rules), "correlations": len(rs.correlations), "events": len(events),
-            "parse_s": parse_s, "engine_s": engine_s, "detections": dets, "ruleset": rs, "parsed": events,
+            "parse_s": parse_s, "engine_s": engine_s, "one_pass_s": one_pass_s, "detections": dets,
+            "ruleset": rs, "parsed": events,
             "per_parser": per_parser}
 
 
@@ -328,7 +353,10 @@ def run(n_events: int | None = None) -> dict[str, Any]:
         row("nocsoc streaming engine, all rules", all_rules, n / ours["engine_s"]),
         row("nocsoc streaming engine, the rules SQLite can run", len(same.rules) + len(same.correlations),
             n / same_s),
-        row("nocsoc parse + engine, all rules", all_rules, n / (ours["engine_s"] + ours["parse_s"]), 150_000),
+        row("nocsoc parse + engine, all rules (the stages' sum)", all_rules,
+            n / (ours["engine_s"] + ours["parse_s"]), 150_000),
+        row("nocsoc parse + engine, all rules, in one pass (as detect and the service run)", all_rules,
+            n / ours["one_pass_s"], 150_000),
         {"engine": "pySigma SQLite backend, load + query (reference)", "rules": ref["queries"],
          "events/s per core": round(sqlite_eps), "x SQLite (load + query)": 1.0,
          "x SQLite (query only)": round(sqlite_eps / sqlite_q_eps, 2), "goal": ""},
@@ -339,14 +367,16 @@ def run(n_events: int | None = None) -> dict[str, Any]:
     ]
     if mix2 is not None and ref2 is not None:
         n2 = mix2["events"]
-        eps2 = n2 / (mix2["engine_s"] + mix2["parse_s"])
         sq2 = n2 / (ref2["insert_s"] + ref2["query_s"])
-        met2 = eps2 >= 150_000 and eps2 / sq2 >= 10
-        rows.append({"engine": "mix of the new formats: nocsoc parse + engine, all rules",
-                     "rules": all_rules, "events/s per core": round(eps2),
-                     "x SQLite (load + query)": round(eps2 / sq2, 1),
-                     "x SQLite (query only)": round(eps2 * ref2["query_s"] / n2, 1),
-                     "goal": f">= 150k/s, >= 10x: {'met' if met2 else 'not met'}"})
+        for how, secs in (("the stages' sum", mix2["engine_s"] + mix2["parse_s"]),
+                          ("in one pass", mix2["one_pass_s"])):
+            eps2 = n2 / secs
+            met2 = eps2 >= 150_000 and eps2 / sq2 >= 10
+            rows.append({"engine": f"mix of the new formats: nocsoc parse + engine, all rules ({how})",
+                         "rules": all_rules, "events/s per core": round(eps2),
+                         "x SQLite (load + query)": round(eps2 / sq2, 1),
+                         "x SQLite (query only)": round(eps2 * ref2["query_s"] / n2, 1),
+                         "goal": f">= 150k/s, >= 10x: {'met' if met2 else 'not met'}"})
         rows.append({"engine": "mix of the new formats: pySigma SQLite backend, load + query",
                      "rules": ref2["queries"], "events/s per core": round(sq2),
                      "x SQLite (load + query)": 1.0,
@@ -367,7 +397,10 @@ def run(n_events: int | None = None) -> dict[str, Any]:
             f"{ours['correlations']} built-in correlations.",
             f"Engine: {ours['detections']:,} detections; parsing alone {round(n / ours['parse_s']):,} "
             f"events/s. CPU time of one thread (time.process_time), median of {ROUNDS} runs for the "
-            "engine and for parsing. Each run is a new engine; the engines of one rule set share "
+            "engine, for parsing and for the one pass. The stages' sum parses the whole run into a "
+            "list, then runs the engine over it; the one pass hands each line's events to the engine "
+            "as it is parsed, as `nocsoc detect` and the service do (the same detections, checked). "
+            "Each run is a new engine; the engines of one rule set share "
             "its routes (the rules an event's logsource meets and their gates), as a service's "
             "engines do: the first run builds them.",
             f"Parse CPU us a line by parser (share of the mix's parse time): {ours['per_parser']}; "
