@@ -1499,11 +1499,29 @@ static PyObject *fg_val(PyObject *v, int checked, int *err) {
     return PyUnicode_GET_LENGTH(v) > 0 ? v : NULL;
 }
 
-/* base.kv_pairs(msg) (comma: kv_pairs_comma) of printable ASCII s[0:n], each key put in its slot
- * as it is read: the dict (the same keys, values and order as kv_pairs') with slots[G_*] the
- * value of each key parse_fortigate reads (borrowed from the dict: a repeated key's last, the
- * one the dict keeps), or NULL on error */
-static PyObject *fg_split(const char *s, Py_ssize_t n, int comma, PyObject **slots) {
+/* kv_value of latin-1 text s[v0:v1] (a str's 1-byte characters) that holds characters past ASCII:
+ * the same str, of the kind its characters need (quoted: the quotes dropped, each `\"` made `"`) */
+static PyObject *fg_wide_value(const char *s, Py_ssize_t v0, Py_ssize_t v1) {
+    int quoted = v1 - v0 >= 2 && s[v0] == '"' && s[v1 - 1] == '"';
+    if (quoted) v0++, v1--;
+    char *buf = PyMem_Malloc((size_t)(v1 - v0) + 1);
+    if (buf == NULL) return PyErr_NoMemory();
+    Py_ssize_t m = 0;
+    for (Py_ssize_t k = v0; k < v1; k++) {
+        if (quoted && s[k] == '\\' && k + 1 < v1 && s[k + 1] == '"') k++; /* (str.replace's left-to-right) */
+        buf[m++] = s[k];
+    }
+    PyObject *u = PyUnicode_FromKindAndData(PyUnicode_1BYTE_KIND, buf, m);
+    PyMem_Free(buf);
+    return u;
+}
+
+/* base.kv_pairs(msg) (comma: kv_pairs_comma) of printable s[0:n], each key put in its slot as it
+ * is read: the dict (the same keys, values and order as kv_pairs') with slots[G_*] the value of
+ * each key parse_fortigate reads (borrowed from the dict: a repeated key's last, the one the dict
+ * keeps), or NULL on error. `covered` NULL: s is ASCII; else s is latin-1 and *covered counts its
+ * characters past ASCII that the values hold (fw_fortigate_line's condition). */
+static PyObject *fg_split(const char *s, Py_ssize_t n, int comma, PyObject **slots, Py_ssize_t *covered) {
     PyObject *out = dict_sized(count_char(s, n, '=') + 16); /* (+16: the fields added) */
     if (out == NULL) return NULL;
     Py_ssize_t i = 0, k0, k1, v0, v1;
@@ -1516,7 +1534,10 @@ static PyObject *fg_split(const char *s, Py_ssize_t n, int comma, PyObject **slo
             PyErr_Clear(); /* (made below as kv_pairs makes it, or its error set there) */
             if ((key = ascii_sub(s, k0, k1)) == NULL) goto fail;
         }
-        PyObject *val = kv_value(s, v0, v1);
+        Py_ssize_t wide = 0;
+        for (Py_ssize_t k = v0; covered != NULL && k < v1; k++) wide += (unsigned char)s[k] >= 0x80;
+        PyObject *val = wide ? fg_wide_value(s, v0, v1) : kv_value(s, v0, v1);
+        if (covered != NULL) *covered += wide;
         if (val != NULL && e != NULL && e->slot >= 0) slots[e->slot] = val;
         if (set_pair(out, key, val) < 0) goto fail;
     }
@@ -1885,7 +1906,22 @@ PyObject *fw_fortigate_line(PyObject *self, PyObject *msg) {
     Py_ssize_t n;
     int ascii = fw_text(msg, "fortigate_line", &s, &n);
     if (ascii < 0) return NULL;
-    if (ascii == 0) Py_RETURN_NONE;
+    /* a latin-1 line (`profile="Filtrage_web_Avancé"`: the whole Python way was ~13 us): read
+     * here when its characters past ASCII are letters and signs (0xa1 and up: none is a space,
+     * a control or a key's character here) that the pairs' values hold, where the code-point
+     * split (kv_pairs_wide) finds the same pairs as this one; the values parse_fortigate reads
+     * must then be printable ASCII (fg_finish's checks, as for a CEF line's) */
+    Py_ssize_t wide = 0, covered = 0;
+    if (ascii == 0) {
+        if (PyUnicode_KIND(msg) != PyUnicode_1BYTE_KIND) Py_RETURN_NONE;
+        s = (const char *)PyUnicode_DATA(msg);
+        n = PyUnicode_GET_LENGTH(msg);
+        for (Py_ssize_t k = 0; k < n; k++) {
+            unsigned char c = (unsigned char)s[k];
+            if (c >= 0x80 && c < 0xa1) Py_RETURN_NONE;
+            wide += c >= 0x80;
+        }
+    }
     if (fg_ready() < 0) return NULL;
     if (fw_has(s, n < 40 ? n : 40, "|Fortinet|") || !fw_printable(s, n)) Py_RETURN_NONE;
     if (!fw_has(s, n, "logid") && !fw_has(s, n, "log_id") && !fw_has(s, n, "subtype=")) Py_RETURN_NONE;
@@ -1899,8 +1935,12 @@ PyObject *fw_fortigate_line(PyObject *self, PyObject *msg) {
     int comma = memchr(s, ',', (size_t)hn) != NULL &&
                 (fw_has(s, hn, ",time=") || fw_has(s, hn, ",logid=") || fw_has(s, hn, ",devname="));
     PyObject *slots[G_IN] = {NULL};
-    PyObject *kv = fg_split(s, n, comma, slots);
+    PyObject *kv = fg_split(s, n, comma, slots, wide ? &covered : NULL);
     if (kv == NULL) return NULL;
+    if (covered != wide) { /* (a character past ASCII in a key or between pairs: Python reads it) */
+        Py_DECREF(kv);
+        Py_RETURN_NONE;
+    }
     /* _native: logid from log_id, else a subtype with vd or devname; a type */
     if (slots[G_LOGID] == NULL) {
         if (slots[G_LOG_ID] != NULL) {
@@ -1911,7 +1951,7 @@ PyObject *fw_fortigate_line(PyObject *self, PyObject *msg) {
         }
     }
     if (slots[G_TYPE] == NULL) goto not_fortigate;
-    PyObject *ret = fg_finish(kv, slots, 1);
+    PyObject *ret = fg_finish(kv, slots, !wide);
     Py_DECREF(kv);
     return ret;
 not_fortigate: /* (the pairs are the ones base.kv_pairs gives this printable ASCII line) */
