@@ -1499,11 +1499,29 @@ static PyObject *fg_val(PyObject *v, int checked, int *err) {
     return PyUnicode_GET_LENGTH(v) > 0 ? v : NULL;
 }
 
-/* base.kv_pairs(msg) (comma: kv_pairs_comma) of printable ASCII s[0:n], each key put in its slot
- * as it is read: the dict (the same keys, values and order as kv_pairs') with slots[G_*] the
- * value of each key parse_fortigate reads (borrowed from the dict: a repeated key's last, the
- * one the dict keeps), or NULL on error */
-static PyObject *fg_split(const char *s, Py_ssize_t n, int comma, PyObject **slots) {
+/* kv_value of latin-1 text s[v0:v1] (a str's 1-byte characters) that holds characters past ASCII:
+ * the same str, of the kind its characters need (quoted: the quotes dropped, each `\"` made `"`) */
+static PyObject *fg_wide_value(const char *s, Py_ssize_t v0, Py_ssize_t v1) {
+    int quoted = v1 - v0 >= 2 && s[v0] == '"' && s[v1 - 1] == '"';
+    if (quoted) v0++, v1--;
+    char *buf = PyMem_Malloc((size_t)(v1 - v0) + 1);
+    if (buf == NULL) return PyErr_NoMemory();
+    Py_ssize_t m = 0;
+    for (Py_ssize_t k = v0; k < v1; k++) {
+        if (quoted && s[k] == '\\' && k + 1 < v1 && s[k + 1] == '"') k++; /* (str.replace's left-to-right) */
+        buf[m++] = s[k];
+    }
+    PyObject *u = PyUnicode_FromKindAndData(PyUnicode_1BYTE_KIND, buf, m);
+    PyMem_Free(buf);
+    return u;
+}
+
+/* base.kv_pairs(msg) (comma: kv_pairs_comma) of printable s[0:n], each key put in its slot as it
+ * is read: the dict (the same keys, values and order as kv_pairs') with slots[G_*] the value of
+ * each key parse_fortigate reads (borrowed from the dict: a repeated key's last, the one the dict
+ * keeps), or NULL on error. `covered` NULL: s is ASCII; else s is latin-1 and *covered counts its
+ * characters past ASCII that the values hold (fw_fortigate_line's condition). */
+static PyObject *fg_split(const char *s, Py_ssize_t n, int comma, PyObject **slots, Py_ssize_t *covered) {
     PyObject *out = dict_sized(count_char(s, n, '=') + 16); /* (+16: the fields added) */
     if (out == NULL) return NULL;
     Py_ssize_t i = 0, k0, k1, v0, v1;
@@ -1516,7 +1534,10 @@ static PyObject *fg_split(const char *s, Py_ssize_t n, int comma, PyObject **slo
             PyErr_Clear(); /* (made below as kv_pairs makes it, or its error set there) */
             if ((key = ascii_sub(s, k0, k1)) == NULL) goto fail;
         }
-        PyObject *val = kv_value(s, v0, v1);
+        Py_ssize_t wide = 0;
+        for (Py_ssize_t k = v0; covered != NULL && k < v1; k++) wide += (unsigned char)s[k] >= 0x80;
+        PyObject *val = wide ? fg_wide_value(s, v0, v1) : kv_value(s, v0, v1);
+        if (covered != NULL) *covered += wide;
         if (val != NULL && e != NULL && e->slot >= 0) slots[e->slot] = val;
         if (set_pair(out, key, val) < 0) goto fail;
     }
@@ -1885,7 +1906,22 @@ PyObject *fw_fortigate_line(PyObject *self, PyObject *msg) {
     Py_ssize_t n;
     int ascii = fw_text(msg, "fortigate_line", &s, &n);
     if (ascii < 0) return NULL;
-    if (ascii == 0) Py_RETURN_NONE;
+    /* a latin-1 line (`profile="Filtrage_web_Avancé"`: the whole Python way was ~13 us): read
+     * here when its characters past ASCII are letters and signs (0xa1 and up: none is a space,
+     * a control or a key's character here) that the pairs' values hold, where the code-point
+     * split (kv_pairs_wide) finds the same pairs as this one; the values parse_fortigate reads
+     * must then be printable ASCII (fg_finish's checks, as for a CEF line's) */
+    Py_ssize_t wide = 0, covered = 0;
+    if (ascii == 0) {
+        if (PyUnicode_KIND(msg) != PyUnicode_1BYTE_KIND) Py_RETURN_NONE;
+        s = (const char *)PyUnicode_DATA(msg);
+        n = PyUnicode_GET_LENGTH(msg);
+        for (Py_ssize_t k = 0; k < n; k++) {
+            unsigned char c = (unsigned char)s[k];
+            if (c >= 0x80 && c < 0xa1) Py_RETURN_NONE;
+            wide += c >= 0x80;
+        }
+    }
     if (fg_ready() < 0) return NULL;
     if (fw_has(s, n < 40 ? n : 40, "|Fortinet|") || !fw_printable(s, n)) Py_RETURN_NONE;
     if (!fw_has(s, n, "logid") && !fw_has(s, n, "log_id") && !fw_has(s, n, "subtype=")) Py_RETURN_NONE;
@@ -1899,8 +1935,12 @@ PyObject *fw_fortigate_line(PyObject *self, PyObject *msg) {
     int comma = memchr(s, ',', (size_t)hn) != NULL &&
                 (fw_has(s, hn, ",time=") || fw_has(s, hn, ",logid=") || fw_has(s, hn, ",devname="));
     PyObject *slots[G_IN] = {NULL};
-    PyObject *kv = fg_split(s, n, comma, slots);
+    PyObject *kv = fg_split(s, n, comma, slots, wide ? &covered : NULL);
     if (kv == NULL) return NULL;
+    if (covered != wide) { /* (a character past ASCII in a key or between pairs: Python reads it) */
+        Py_DECREF(kv);
+        Py_RETURN_NONE;
+    }
     /* _native: logid from log_id, else a subtype with vd or devname; a type */
     if (slots[G_LOGID] == NULL) {
         if (slots[G_LOG_ID] != NULL) {
@@ -1911,7 +1951,7 @@ PyObject *fw_fortigate_line(PyObject *self, PyObject *msg) {
         }
     }
     if (slots[G_TYPE] == NULL) goto not_fortigate;
-    PyObject *ret = fg_finish(kv, slots, 1);
+    PyObject *ret = fg_finish(kv, slots, !wide);
     Py_DECREF(kv);
     return ret;
 not_fortigate: /* (the pairs are the ones base.kv_pairs gives this printable ASCII line) */
@@ -1921,69 +1961,34 @@ fail:
     return fw_fail(kv, NULL, NULL);
 }
 
-/* _native's CEF reading after parse_cef: each extension key as FortiOS's own (a FTNTFGT /
- * FortinetFortiGate / ad. prefix dropped, else _CEF_STD's name, else the key), a value between
- * double quotes without them, the first of a name kept; type and subtype from `cat` or the CEF
- * name (`type:subtype action`), logid from the signature, cef_name; then fg_finish. */
-PyObject *fw_fortigate_cef(PyObject *self, PyObject *args) {
-    PyObject *ext, *signature, *name;
-    if (!PyArg_ParseTuple(args, "O!UU:fortigate_cef", &PyDict_Type, &ext, &signature, &name)) return NULL;
-    if (FG_CEF_STD == NULL) Py_RETURN_NONE;
-    if (fg_ready() < 0) return NULL;
-    PyObject *kv = dict_sized(PyDict_GET_SIZE(ext) + 20);
-    if (kv == NULL) return NULL;
-    PyObject *slots[G_IN] = {NULL};
-    Py_ssize_t pos = 0;
-    PyObject *k, *v;
-    while (PyDict_Next(ext, &pos, &k, &v)) {
-        PyObject *entry = PyDict_GetItemWithError(FG_NAMES, k), *native = NULL; /* (native, its slot) */
-        if (entry == NULL) {
-            if (PyErr_Occurred()) goto fail;
-            static const char *const PREFIXES[3] = {"FTNTFGT", "FortinetFortiGate", "ad."};
-            Py_ssize_t kn = PyUnicode_GET_LENGTH(k);
-            for (int p = 0; p < 3 && native == NULL; p++) {
-                Py_ssize_t pn = (Py_ssize_t)strlen(PREFIXES[p]);
-                PyObject *pre = PyUnicode_FromString(PREFIXES[p]);
-                if (pre == NULL) goto fail;
-                int starts = (int)PyUnicode_Tailmatch(k, pre, 0, kn, -1);
-                Py_DECREF(pre);
-                if (starts < 0) goto fail;
-                if (starts && (native = PyUnicode_Substring(k, pn, kn)) == NULL) goto fail;
-            }
-            if (native == NULL) {
-                native = PyDict_GetItemWithError(FG_CEF_STD, k);
-                if (native == NULL && PyErr_Occurred()) goto fail;
-                native = native != NULL ? native : k;
-                Py_INCREF(native);
-            }
-            entry = Py_BuildValue("(Ni)", native, fk_slot(native));
-            if (entry == NULL) goto fail;
-            if (PyDict_GET_SIZE(FG_NAMES) < 4096 && PyDict_SetItem(FG_NAMES, k, entry) < 0) {
-                Py_DECREF(entry);
-                goto fail;
-            }
-            Py_DECREF(entry); /* (the cache holds it; borrowed below, as a cache hit is) */
-            entry = PyDict_GetItemWithError(FG_NAMES, k);
-            if (entry == NULL) {
-                if (PyErr_Occurred()) goto fail;
-                goto decline; /* (the cache is full: Python reads this line) */
-            }
-        }
-        native = PyTuple_GET_ITEM(entry, 0);
-        long slot = PyLong_AsLong(PyTuple_GET_ITEM(entry, 1));
-        Py_ssize_t vn = PyUnicode_GET_LENGTH(v);
-        PyObject *got;
-        if (vn >= 2 && PyUnicode_READ_CHAR(v, 0) == '"' && PyUnicode_READ_CHAR(v, vn - 1) == '"') {
-            PyObject *inner = PyUnicode_Substring(v, 1, vn - 1);
-            if (inner == NULL) goto fail;
-            got = PyDict_SetDefault(kv, native, inner);
-            Py_DECREF(inner);
-        } else {
-            got = PyDict_SetDefault(kv, native, v);
-        }
-        if (got == NULL) goto fail;
-        if (slot >= 0) slots[slot] = got; /* (the dict's value of that name, the first one kept) */
+/* a CEF extension key as FortiOS's own (_cef_native_name: a FTNTFGT / FortinetFortiGate / ad.
+ * prefix dropped, else _CEF_STD's name, else the key), a new reference; *slot its G_* (or -1) */
+static PyObject *fg_cef_native(PyObject *k, int *slot) {
+    static const char *const PREFIXES[3] = {"FTNTFGT", "FortinetFortiGate", "ad."};
+    Py_ssize_t kn = PyUnicode_GET_LENGTH(k);
+    PyObject *native = NULL;
+    for (int p = 0; p < 3 && native == NULL; p++) {
+        Py_ssize_t pn = (Py_ssize_t)strlen(PREFIXES[p]);
+        PyObject *pre = PyUnicode_FromString(PREFIXES[p]);
+        if (pre == NULL) return NULL;
+        int starts = (int)PyUnicode_Tailmatch(k, pre, 0, kn, -1);
+        Py_DECREF(pre);
+        if (starts < 0) return NULL;
+        if (starts && (native = PyUnicode_Substring(k, pn, kn)) == NULL) return NULL;
     }
+    if (native == NULL) {
+        native = PyDict_GetItemWithError(FG_CEF_STD, k);
+        if (native == NULL && PyErr_Occurred()) return NULL;
+        native = Py_NewRef(native != NULL ? native : k);
+    }
+    *slot = fk_slot(native);
+    return native;
+}
+
+/* _native's CEF reading after its pairs (`kv`, consumed; `slots` their values of the keys
+ * parse_fortigate reads): type and subtype from `cat` or the CEF name (`type:subtype action`),
+ * logid from the signature, cef_name; then fg_finish */
+static PyObject *fg_cef_tail(PyObject *kv, PyObject **slots, PyObject *signature, PyObject *name) {
     /* cat = kv.get("cat", "") or (name.split(" ", 1)[0] if ":" in name else "") */
     PyObject *cat = PyDict_GetItemWithError(kv, FG_CAT);
     if (cat == NULL && PyErr_Occurred()) goto fail;
@@ -2034,6 +2039,183 @@ fail:
     return fw_fail(kv, NULL, NULL);
 }
 
+/* _native's CEF reading after parse_cef: each extension key as FortiOS's own (fg_cef_native), a
+ * value between double quotes without them, the first of a name kept; then fg_cef_tail. */
+PyObject *fw_fortigate_cef(PyObject *self, PyObject *args) {
+    PyObject *ext, *signature, *name;
+    if (!PyArg_ParseTuple(args, "O!UU:fortigate_cef", &PyDict_Type, &ext, &signature, &name)) return NULL;
+    if (FG_CEF_STD == NULL) Py_RETURN_NONE;
+    if (fg_ready() < 0) return NULL;
+    PyObject *kv = dict_sized(PyDict_GET_SIZE(ext) + 20);
+    if (kv == NULL) return NULL;
+    PyObject *slots[G_IN] = {NULL};
+    Py_ssize_t pos = 0;
+    PyObject *k, *v;
+    while (PyDict_Next(ext, &pos, &k, &v)) {
+        PyObject *entry = PyDict_GetItemWithError(FG_NAMES, k), *native = NULL; /* (native, its slot) */
+        if (entry == NULL) {
+            if (PyErr_Occurred()) goto fail;
+            int slot = -1;
+            if ((native = fg_cef_native(k, &slot)) == NULL) goto fail;
+            entry = Py_BuildValue("(Ni)", native, slot);
+            if (entry == NULL) goto fail;
+            if (PyDict_GET_SIZE(FG_NAMES) < 4096 && PyDict_SetItem(FG_NAMES, k, entry) < 0) {
+                Py_DECREF(entry);
+                goto fail;
+            }
+            Py_DECREF(entry); /* (the cache holds it; borrowed below, as a cache hit is) */
+            entry = PyDict_GetItemWithError(FG_NAMES, k);
+            if (entry == NULL) {
+                if (PyErr_Occurred()) goto fail;
+                goto decline; /* (the cache is full: Python reads this line) */
+            }
+        }
+        native = PyTuple_GET_ITEM(entry, 0);
+        long slot = PyLong_AsLong(PyTuple_GET_ITEM(entry, 1));
+        Py_ssize_t vn = PyUnicode_GET_LENGTH(v);
+        PyObject *got;
+        if (vn >= 2 && PyUnicode_READ_CHAR(v, 0) == '"' && PyUnicode_READ_CHAR(v, vn - 1) == '"') {
+            PyObject *inner = PyUnicode_Substring(v, 1, vn - 1);
+            if (inner == NULL) goto fail;
+            got = PyDict_SetDefault(kv, native, inner);
+            Py_DECREF(inner);
+        } else {
+            got = PyDict_SetDefault(kv, native, v);
+        }
+        if (got == NULL) goto fail;
+        if (slot >= 0) slots[slot] = got; /* (the dict's value of that name, the first one kept) */
+    }
+    return fg_cef_tail(kv, slots, signature, name);
+decline:
+    Py_DECREF(kv);
+    Py_RETURN_NONE;
+fail:
+    return fw_fail(kv, NULL, NULL);
+}
+
+/* --- FortiGate's and Check Point's CEF in one walk --------------------------------------------
+ * fw_fortigate_cef_span and fw_checkpoint_cef_span: fw_fortigate_cef / fw_checkpoint_cef of
+ * cef_ext_core(s, n), without that dict. Why: on SEKOIA's samples ~28k of a FortiGate CEF line's
+ * ~55k instructions, and more of a Check Point one's, went to the extension's dict: its keys
+ * found from every word start, the dict made, walked, each key looked up again, freed
+ * (callgrind). Here cef_pairs finds the pairs (from each `=`: pa_next_key, Palo Alto's walk),
+ * each key's text finds its field name in a small cache by its bytes, and each value (made as
+ * cef_ext_core makes it: stripped, pa_cef_value's unescapes) goes straight into the fields.
+ * The same pairs in the same order as the dict: a key twice keeps its first place and its last
+ * value. More than CEF_PAIRS_MAX pairs: Py_NotImplemented (the caller takes the dict path).
+ * s[0:n]: the extension of a printable ASCII line (the reader has checked). */
+#define CEF_PAIRS_MAX 512
+typedef struct {
+    Py_ssize_t k0, k1, v0, v1; /* the key s[k0:k1], its value s[v0:v1] stripped */
+    unsigned int h;            /* pa_fnv of the key */
+} cef_pair;
+
+/* the distinct keys of cef_ext_core's dict in its order, each with its last value; their count,
+ * or -1 past CEF_PAIRS_MAX */
+static int cef_pairs(const char *s, Py_ssize_t n, cef_pair *pr) {
+    uint16_t seen[2 * CEF_PAIRS_MAX]; /* open addressing: pair index + 1 */
+    memset(seen, 0, sizeof seen);
+    int np = 0;
+    Py_ssize_t kend = -1, k = pa_next_key(s, n, 0, &kend);
+    while (k >= 0) {
+        Py_ssize_t nend = -1, nk = pa_next_key(s, n, kend, &nend), v0 = kend, v1 = nk >= 0 ? nk : n;
+        while (v0 < v1 && pa_space((unsigned char)s[v0])) v0++;
+        while (v1 > v0 && pa_space((unsigned char)s[v1 - 1])) v1--;
+        Py_ssize_t len = kend - 1 - k;
+        unsigned int h = pa_fnv(s + k, len);
+        for (unsigned int slot = h & (2 * CEF_PAIRS_MAX - 1);; slot = (slot + 1) & (2 * CEF_PAIRS_MAX - 1)) {
+            int j = seen[slot];
+            if (j == 0) { /* a new key */
+                if (np == CEF_PAIRS_MAX) return -1;
+                seen[slot] = (uint16_t)(np + 1);
+                pr[np++] = (cef_pair){k, kend - 1, v0, v1, h};
+                break;
+            }
+            cef_pair *q = &pr[j - 1];
+            if (q->h == h && q->k1 - q->k0 == len && memcmp(s + q->k0, s + k, (size_t)len) == 0) {
+                q->v0 = v0, q->v1 = v1; /* (the dict's: the first place, the last value) */
+                break;
+            }
+        }
+        k = nk, kend = nend;
+    }
+    return np;
+}
+
+/* a CEF key's field name by the key's bytes: a cache of (key text, name, slot), each key in one
+ * of CEF_NAME_WAYS slots from its hash's (~40 keys a FortiGate line: a key of the same line
+ * taking another's only slot cost ~2k instructions a line in misses) */
+#define CEF_NAME_SLOTS 2048
+#define CEF_NAME_WAYS 4
+typedef struct {
+    PyObject *raw, *out; /* the key's text (NULL: empty), its field name */
+    int slot;            /* FortiGate's G_* of the name, or -1 */
+} cef_name;
+static cef_name FG_CNAMES[CEF_NAME_SLOTS], CP_CNAMES[CEF_NAME_SLOTS];
+
+static void cef_names_clear(cef_name *tab) {
+    for (int i = 0; i < CEF_NAME_SLOTS; i++) {
+        Py_CLEAR(tab[i].raw);
+        Py_CLEAR(tab[i].out);
+    }
+}
+
+/* the entry of key s[0:n] (hash h) in tab, made by make(key, &slot) on a miss (in an empty slot
+ * of its ways, else in its first); NULL on error */
+static cef_name *cef_name_of(cef_name *tab, const char *s, Py_ssize_t n, unsigned int h,
+                             PyObject *(*make)(PyObject *, int *)) {
+    cef_name *e = NULL;
+    for (unsigned int w = 0; w < CEF_NAME_WAYS; w++) {
+        cef_name *t = &tab[(h + w) & (CEF_NAME_SLOTS - 1)];
+        if (t->raw == NULL) {
+            e = t;
+            break;
+        }
+        if (PyUnicode_GET_LENGTH(t->raw) == n && memcmp(PyUnicode_DATA(t->raw), s, (size_t)n) == 0) return t;
+    }
+    if (e == NULL) e = &tab[h & (CEF_NAME_SLOTS - 1)];
+    PyObject *raw = ascii_sub(s, 0, n);
+    if (raw == NULL) return NULL;
+    int slot = -1;
+    PyObject *out = make(raw, &slot);
+    if (out == NULL) {
+        Py_DECREF(raw);
+        return NULL;
+    }
+    Py_XSETREF(e->raw, raw);
+    Py_XSETREF(e->out, out);
+    e->slot = slot;
+    return e;
+}
+
+PyObject *fw_fortigate_cef_span(const char *s, Py_ssize_t n, PyObject *const *head) {
+    PyObject *signature = head[0], *name = head[1];
+    if (FG_CEF_STD == NULL) Py_RETURN_NONE;
+    if (fg_ready() < 0) return NULL;
+    cef_pair pr[CEF_PAIRS_MAX];
+    int np = cef_pairs(s, n, pr);
+    if (np < 0) Py_RETURN_NOTIMPLEMENTED;
+    PyObject *kv = dict_sized(np + 20);
+    if (kv == NULL) return NULL;
+    PyObject *slots[G_IN] = {NULL};
+    for (int i = 0; i < np; i++) {
+        cef_name *e = cef_name_of(FG_CNAMES, s + pr[i].k0, pr[i].k1 - pr[i].k0, pr[i].h, fg_cef_native);
+        if (e == NULL) goto fail;
+        /* a value between double quotes without them (the unescapes never touch a `"`) */
+        Py_ssize_t v0 = pr[i].v0, v1 = pr[i].v1;
+        if (v1 - v0 >= 2 && s[v0] == '"' && s[v1 - 1] == '"') v0++, v1--;
+        PyObject *v = pa_cef_value(s, v0, v1);
+        if (v == NULL) goto fail;
+        PyObject *got = PyDict_SetDefault(kv, e->out, v);
+        Py_DECREF(v);
+        if (got == NULL) goto fail;
+        if (e->slot >= 0) slots[e->slot] = got; /* (the dict's value of that name, the first one kept) */
+    }
+    return fg_cef_tail(kv, slots, signature, name);
+fail:
+    return fw_fail(kv, NULL, NULL);
+}
+
 PyObject *fw_fortigate_setup(PyObject *self, PyObject *cef_std) {
     if (!PyDict_Check(cef_std)) {
         PyErr_SetString(PyExc_TypeError, "fortigate_setup(cef_std: dict)");
@@ -2044,6 +2226,8 @@ PyObject *fw_fortigate_setup(PyObject *self, PyObject *cef_std) {
     Py_INCREF(cef_std);
     Py_XSETREF(FG_CEF_STD, cef_std);
     PyDict_Clear(FG_NAMES);
+    cef_names_clear(FG_CNAMES);
+    pa_class_init(); /* (cef_pairs' character classes) */
     Py_RETURN_NONE;
 }
 
@@ -2189,6 +2373,8 @@ PyObject *fw_checkpoint_setup(PyObject *self, PyObject *args) {
         Py_INCREF(objs[k]);
         Py_XSETREF(*slots[k], objs[k]);
     }
+    cef_names_clear(CP_CNAMES);
+    pa_class_init(); /* (cef_pairs' character classes) */
     Py_RETURN_NONE;
 }
 
@@ -2213,7 +2399,11 @@ static PyObject *cp_prefixed(PyObject *k) {
 
 /* v.strip() (new reference): spaces for printable ASCII, else str.strip itself */
 static PyObject *cp_strip(PyObject *v) {
-    Py_ssize_t n;
+    Py_ssize_t n = PyUnicode_GET_LENGTH(v);
+    if (PyUnicode_IS_ASCII(v) && n > 0) { /* (ends that are no whitespace: strip() keeps it whole) */
+        unsigned char a = ((const unsigned char *)PyUnicode_DATA(v))[0], b = ((const unsigned char *)PyUnicode_DATA(v))[n - 1];
+        if (a > ' ' && a < 0x7f && b > ' ' && b < 0x7f) return Py_NewRef(v);
+    }
     const char *t = fw_ascii(v, &n);
     if (t == NULL || !fw_printable(t, n)) return PyObject_CallMethod(v, "strip", NULL);
     Py_ssize_t a = 0, b = n;
@@ -2228,23 +2418,20 @@ static PyObject *cp_strip(PyObject *v) {
 
 /* checkpoint._finish: (fields, services, categories), None (undecided) or NULL; consumes fields */
 static PyObject *cp_finish(PyObject *fields, PyObject *product) {
-    PyObject *keys = PyDict_Keys(fields), *ret = NULL;
-    if (keys == NULL) goto fail;
-    Py_ssize_t ln;
+    /* one walk of the dict, which only sets values of its keys (what PyDict_Next allows); the
+     * keys of empty values are deleted after it, as Python's walk of list(fields) leaves them */
+    PyObject *keys = NULL, *ret = NULL, *k, *v0; /* keys: those to delete, or NULL */
+    Py_ssize_t ln, pos = 0;
     const char *txt;
-    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(keys); i++) {
-        PyObject *k = PyList_GET_ITEM(keys, i), *v = PyDict_GetItemWithError(fields, k);
-        if (v == NULL) {
-            if (PyErr_Occurred()) goto fail;
-            continue;
-        }
-        Py_INCREF(v);
+    while (PyDict_Next(fields, &pos, &k, &v0)) {
+        PyObject *v = Py_NewRef(v0);
         if (PyUnicode_Check(v)) {
             PyObject *st = cp_strip(v);
+            int same = st == v; /* (already stripped: the dict holds it, not set again) */
             Py_DECREF(v);
             if (st == NULL) goto fail;
             v = st;
-            if (PyDict_SetItem(fields, k, v) < 0) {
+            if (!same && PyDict_SetItem(fields, k, v) < 0) {
                 Py_DECREF(v);
                 goto fail;
             }
@@ -2252,7 +2439,7 @@ static PyObject *cp_finish(PyObject *fields, PyObject *product) {
         int empty = v == Py_None || (PyUnicode_Check(v) && PyUnicode_GET_LENGTH(v) == 0);
         if (empty) {
             Py_DECREF(v);
-            if (PyDict_DelItem(fields, k) < 0) goto fail;
+            if ((keys == NULL && (keys = PyList_New(0)) == NULL) || PyList_Append(keys, k) < 0) goto fail;
             continue;
         }
         int isint = PySet_Contains(CP_INTS, k);
@@ -2279,6 +2466,8 @@ static PyObject *cp_finish(PyObject *fields, PyObject *product) {
         }
         Py_DECREF(v);
     }
+    for (Py_ssize_t d = 0; keys != NULL && d < PyList_GET_SIZE(keys); d++)
+        if (PyDict_DelItem(fields, PyList_GET_ITEM(keys, d)) < 0) goto fail;
     PyObject *ipkeys[2] = {S_SRC_IP, S_DST_IP}, *hostkeys[2] = {S_SRC_HOST, S_DST_HOST};
     for (int k = 0; k < 2; k++) {
         PyObject *v = PyDict_GetItemWithError(fields, ipkeys[k]);
@@ -2354,7 +2543,7 @@ static PyObject *cp_finish(PyObject *fields, PyObject *product) {
     PyObject *services = PyTuple_Pack(1, svc);
     Py_DECREF(svc);
     if (services == NULL) goto fail;
-    Py_DECREF(keys);
+    Py_XDECREF(keys);
     return Py_BuildValue("(NNO)", fields, services, cats);
 decline:
     ret = Py_None;
@@ -2519,6 +2708,37 @@ PyObject *fw_checkpoint_cef(PyObject *self, PyObject *args) {
     PyObject *ret = cp_finish(fields, product);
     Py_DECREF(product);
     return ret;
+fail:
+    return fw_fail(fields, NULL, NULL);
+}
+
+/* a Check Point CEF key's field name (_cef's: _CEF_MAP's, else `checkpoint.<key>`), a new reference */
+static PyObject *cp_cef_name(PyObject *k, int *slot) {
+    PyObject *mapped = PyDict_GetItemWithError(CP_CEF_MAP, k);
+    if (mapped != NULL) return Py_NewRef(mapped);
+    return PyErr_Occurred() ? NULL : PyUnicode_Concat(S_CP_PREFIX, k);
+}
+
+/* fw_checkpoint_cef of cef_ext_core(s, n) in one walk (see cef_pairs); head: product, signature,
+ * name; Py_NotImplemented: take the dict's path */
+PyObject *fw_checkpoint_cef_span(const char *s, Py_ssize_t n, PyObject *const *head) {
+    PyObject *product = head[0], *signature = head[1], *name = head[2];
+    if (CP_CEF_MAP == NULL) Py_RETURN_NONE;
+    cef_pair pr[CEF_PAIRS_MAX];
+    int np = cef_pairs(s, n, pr);
+    if (np < 0) Py_RETURN_NOTIMPLEMENTED;
+    PyObject *fields = dict_sized(np + 8);
+    if (fields == NULL || PyDict_SetItem(fields, S_EVENT_TYPE, signature) < 0 || PyDict_SetItem(fields, S_CP_NAME, name) < 0)
+        goto fail;
+    for (int i = 0; i < np; i++) {
+        cef_name *e = cef_name_of(CP_CNAMES, s + pr[i].k0, pr[i].k1 - pr[i].k0, pr[i].h, cp_cef_name);
+        PyObject *v = e != NULL ? pa_cef_value(s, pr[i].v0, pr[i].v1) : NULL;
+        if (v == NULL) goto fail;
+        PyObject *got = PyDict_SetDefault(fields, e->out, v);
+        Py_DECREF(v);
+        if (got == NULL) goto fail;
+    }
+    return cp_finish(fields, product);
 fail:
     return fw_fail(fields, NULL, NULL);
 }

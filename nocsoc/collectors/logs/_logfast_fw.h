@@ -131,6 +131,10 @@ PyObject *fw_checkpoint_kv(PyObject *self, PyObject *text);
 PyObject *fw_checkpoint_cef(PyObject *self, PyObject *args);
 PyObject *fw_checkpoint_fw1(PyObject *self, PyObject *text);
 PyObject *fw_fortigate_cef(PyObject *self, PyObject *args);
+/* fw_fortigate_cef (head: signature, name) and fw_checkpoint_cef (head: product, signature, name)
+ * of cef_ext_core(s, n) in one walk; Py_NotImplemented: take that path */
+PyObject *fw_fortigate_cef_span(const char *s, Py_ssize_t n, PyObject *const *head);
+PyObject *fw_checkpoint_cef_span(const char *s, Py_ssize_t n, PyObject *const *head);
 PyObject *fw_asa_setup(PyObject *self, PyObject *args);
 PyObject *fw_asa_line(PyObject *self, PyObject *msg);
 

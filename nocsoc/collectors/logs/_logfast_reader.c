@@ -894,18 +894,43 @@ static PyObject *rd_cef_twin(PyObject *(*twin)(PyObject *, PyObject *), const ch
     return got;
 }
 
+/* span(the extension, the header fields `which` (at most 3)) on a CEF line's reading: its walk in
+ * one pass (fw_fortigate_cef_span, fw_checkpoint_cef_span), or on its Py_NotImplemented twin's
+ * (rd_cef_twin); a new reference, or NULL */
+static PyObject *rd_cef_span(PyObject *(*span)(const char *, Py_ssize_t, PyObject *const *),
+                             PyObject *(*twin)(PyObject *, PyObject *), const char *s, Py_ssize_t n, const cef_t *c,
+                             const int *which, int nwhich) {
+    PyObject *head[3];
+    int k = 0;
+    for (; k < nwhich; k++)
+        if ((head[k] = ascii_sub(s, c->a[which[k]], c->b[which[k]])) == NULL) break;
+    PyObject *got = k == nwhich ? span(s + c->ext, n - c->ext, head) : NULL;
+    while (k > 0) Py_DECREF(head[--k]);
+    if (got == Py_NotImplemented) {
+        Py_DECREF(got);
+        got = rd_cef_twin(twin, s, n, c, which, nwhich);
+    }
+    return got;
+}
+
 static PyObject *rd_fg_cp(Reader *r, PyObject *text, const char *s, Py_ssize_t n, PyObject *source, int checked);
 
 /* parse_line's event for a Check Point `syslog[key:"value"; ...]` file line (PLAN_CP_KV: its parser
  * first for the line's first character): parse_checkpoint's tests (the text str.strip() leaves, no
  * `|Check Point|` in its first 40 characters, `syslog[` first or both `origin:"` and `action:"`),
- * then checkpoint_kv's reading, received now; None for anything else (its other forms) */
+ * then checkpoint_kv's reading, received now; its quoted fw1 export lines (`"` first and `" "Log" "`
+ * in the first 120 characters) by checkpoint_fw1; None for anything else */
 static PyObject *rd_cp_kv(Reader *r, PyObject *text, const char *s, Py_ssize_t n, PyObject *source) {
     if (r->cp_outputs == NULL || (unsigned char)s[0] <= ' ' || (unsigned char)s[n - 1] <= ' ') Py_RETURN_NONE;
     if (has(s, n < 40 ? n : 40, "|Check Point|")) Py_RETURN_NONE;
-    if (!((n >= 7 && memcmp(s, "syslog[", 7) == 0) || (has(s, n, "origin:\"") && has(s, n, "action:\""))))
-        Py_RETURN_NONE;
-    PyObject *got = fw_checkpoint_kv(NULL, text);
+    PyObject *got;
+    if (!((n >= 7 && memcmp(s, "syslog[", 7) == 0) || (has(s, n, "origin:\"") && has(s, n, "action:\"")))) {
+        /* the quoted fw1 export (`"num" "date" "time" "iface" "origin" "Log" ...`): checkpoint_fw1 */
+        if (s[0] != '"' || !has(s, n < 120 ? n : 120, "\" \"Log\" \"")) Py_RETURN_NONE;
+        got = fw_checkpoint_fw1(NULL, text);
+        return got != NULL ? rd_fields_got(r, text, got, r->cp_outputs, source) : NULL;
+    }
+    got = fw_checkpoint_kv(NULL, text);
     return got != NULL ? rd_fields_got(r, text, got, r->cp_outputs, source) : NULL;
 }
 
@@ -949,26 +974,33 @@ static PyObject *rd_fg_cp(Reader *r, PyObject *text, const char *s, Py_ssize_t n
     if (r->fg_outputs == NULL || r->cp_outputs == NULL) Py_RETURN_NONE;
     Py_ssize_t n40 = n < 40 ? n : 40;
     cef_t c;
-    PyObject *got = fw_fortigate_line(NULL, text); /* parse_fortigate's key=value twin first */
-    if (got == NULL) return NULL;
-    if (got != Py_False && got != Py_None) return rd_fortigate_got(r, text, got, source);
-    int refused = got == Py_False;
-    Py_DECREF(got);
+    /* parse_fortigate's key=value twin first: its None without `|Fortinet|` first or a marker
+     * (fortigate_line's first tests, found once here: a Check Point line is long) */
+    int fortinet = has(s, n40, "|Fortinet|"), refused = 0;
+    int marked = !fortinet && (has(s, n, "logid") || has(s, n, "log_id") || has(s, n, "subtype="));
+    if (marked) {
+        PyObject *got = fw_fortigate_line(NULL, text);
+        if (got == NULL) return NULL;
+        if (got != Py_False && got != Py_None) return rd_fortigate_got(r, text, got, source);
+        refused = got == Py_False;
+        Py_DECREF(got);
+    }
     if (!checked) { /* (a space first or last: str.strip() would change the text Check Point's reads) */
         if (s[n - 1] == ' ' || s[0] == ' ' || !fw_printable(s, n)) Py_RETURN_NONE;
     }
+    PyObject *got;
     if (!refused) {
-        if (has(s, n40, "|Fortinet|")) {
+        if (fortinet) {
             if (!cef_head(s, n, &c)) Py_RETURN_NONE;
-            got = rd_cef_twin(fw_fortigate_cef, s, n, &c, SIG_NAME, 2);
+            got = rd_cef_span(fw_fortigate_cef_span, fw_fortigate_cef, s, n, &c, SIG_NAME, 2);
             return got != NULL ? rd_fortigate_got(r, text, got, source) : NULL;
         }
-        if (has(s, n, "logid") || has(s, n, "log_id") || has(s, n, "subtype=")) Py_RETURN_NONE;
+        if (marked) Py_RETURN_NONE;
     }
     /* parse_checkpoint's _cef (its other forms: Python's) */
     if (!has(s, n40, "|Check Point|") || !cef_head(s, n, &c)) Py_RETURN_NONE;
     if (c.b[VENDOR] - c.a[VENDOR] != 11 || memcmp(s + c.a[VENDOR], "Check Point", 11) != 0) Py_RETURN_NONE;
-    got = rd_cef_twin(fw_checkpoint_cef, s, n, &c, PRODUCT_SIG_NAME, 3);
+    got = rd_cef_span(fw_checkpoint_cef_span, fw_checkpoint_cef, s, n, &c, PRODUCT_SIG_NAME, 3);
     return got != NULL ? rd_fields_got(r, text, got, r->cp_outputs, source) : NULL;
 }
 

@@ -240,7 +240,7 @@ def make(lp: LineParser) -> Any:
         if plan == _PLAN_FORTIGATE and firsts == _CEF_PARSERS[1:] and _fg_cp_twins():
             plan, cp_spec = _PLAN_FG_CP, entries[1][2]
         if (plan == 0 and first is checkpoint.parse_checkpoint and checkpoint._c_checkpoint_kv is not None
-                and checkpoint._c_checkpoint_cef is not None):
+                and checkpoint._c_checkpoint_cef is not None and checkpoint._c_checkpoint_fw1 is not None):
             plan, cp_spec = _PLAN_CP_KV, spec0
         if so_on and plan in (_PLAN_FORTIGATE, _PLAN_AUDIT_THEN_FORTIGATE):
             k = 1 if plan == _PLAN_FORTIGATE else 2

@@ -584,15 +584,23 @@ def test_fortigate_mutated_lines_read_the_same() -> None:
 
 
 def test_fortigate_odd_text_goes_to_python() -> None:
+    """Text fortigate_line leaves to Python (None), and latin-1 text it reads as Python does."""
     line = (
         'date=2024-01-03 time=13:15:29 logid="0000000013" type="traffic" subtype="forward" devname="fw1" '
         'srcip=10.1.100.11 srcport=54190 dstip=52.53.140.235 dstport=443 proto=6 action="deny" sentbyte=10'
     )
     assert logfast.fortigate_line(line) is not None
+    # latin-1 text the values hold (not one parse_fortigate reads) is read in C too
+    wide = [line.replace("fw1", "fwé"), line + ' profile="Filtrage_web_Avancé"', line + " msg=Ünïcödé×÷",
+            line + ' x="é\\"ß" y=1']
+    for w in wide:
+        assert logfast.fortigate_line(w) is not None, w
     for odd in (
-        line + "\x00", line + "\n", line.replace("fw1", "fwé"), line.replace(" srcip", "\tsrcip"),
+        line + "\x00", line + "\n", line.replace(" srcip", "\tsrcip"),
         line.replace("13:15:29", "13:15:29.5"), line.replace("2024-01-03", "0001-01-01"),
-        line + " eventtime=" + "9" * 20
+        line + " eventtime=" + "9" * 20, line.replace('action="deny"', 'action="dény"'),
+        line + " clé=1", line + " é x=1", line + ' x="a\xa0b"', line + ' x="a\x85b"', line + " x=ệ",
+        line.replace('type="traffic"', 'type="tràffic"'), 'é' + line, line + ' user="bé"',
     ):
         assert logfast.fortigate_line(odd) is None, odd
     compare(
@@ -600,9 +608,29 @@ def test_fortigate_odd_text_goes_to_python() -> None:
         logfast.fortigate_line,
         [
             line, line.replace("fw1", "x" * 100_001), line + " k=v" * 30_000,
-            line.replace("10.1.100.11", "1" * 50_000)
+            line.replace("10.1.100.11", "1" * 50_000), *wide,
         ],
     )
+
+
+LATIN1 = ["é", "Avancé", "ÿ", "×÷", "¡¿", "\xa0", "\x85", "\x80", "ß\\", 'é"', "ệ", "ÀÁÂ"]
+
+
+def test_fortigate_latin1_lines_read_the_same() -> None:
+    """Latin-1 characters put anywhere in generated lines (in values quoted or not, keys, between
+    pairs; with spaces of Unicode's and C1 controls; one past latin-1): fortigate_line reads the
+    ones whose values hold them as the code-point split and Python do, and leaves the rest."""
+    rnd = random.Random(29)
+    lines = []
+    for _ in range(cases(4_000)):
+        line = _fg_line(rnd)
+        for _ in range(rnd.randint(1, 3)):
+            pos = rnd.randint(0, len(line))
+            line = line[:pos] + rnd.choice(LATIN1) + line[pos:]
+        lines.append(line)
+    claimed = compare(fortigate.parse_fortigate, logfast.fortigate_line, lines[:500])
+    claimed += compare(fortigate.parse_fortigate, logfast.fortigate_line, lines[500:], whole=False)
+    assert claimed > cases(300)  # (most insertions land in a key, a gap or a value it reads)
 
 
 def _fg_cef_claimed(line: str) -> bool:
