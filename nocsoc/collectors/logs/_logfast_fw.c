@@ -2970,6 +2970,12 @@ static const char *const AS_NAMES[AS_N] = {
     "destination.nat.ip", "network.bytes", "group", "acl", "dst_service", "outcome", "deny", "permit", "success",
     "failure", "search", "groups", "source.bytes", "destination.bytes", "Protocol", "assigned", "subject name: "};
 
+/* an entry's program, when it has one, is well formed (else 0 with a ValueError set) */
+static int asa_prog_ok(PyObject *entry) {
+    return !(PyTuple_Check(entry) && PyTuple_GET_SIZE(entry) == 5 && PyTuple_GET_ITEM(entry, 4) != Py_None &&
+             !asa_rx_valid(PyTuple_GET_ITEM(entry, 4)));
+}
+
 PyObject *fw_asa_setup(PyObject *self, PyObject *args) {
     PyObject *by_id, *group, *vpn, *ftd_ids, *ftd_map, *outcome_ids, *success_words, *iana, *assigned_nat,
         *subject_user;
@@ -2988,6 +2994,12 @@ PyObject *fw_asa_setup(PyObject *self, PyObject *args) {
                           subject_user};
     PyObject **slots[10] = {&ASA_BY_ID, &ASA_GROUP, &ASA_VPN, &ASA_FTD_IDS, &ASA_FTD_MAP, &ASA_OUTCOME_IDS,
                             &ASA_SUCCESS_WORDS, &IANA, &ASA_ASSIGNED_NAT, &ASA_SUBJECT_USER};
+    /* (every program an entry carries is checked once here: asa_search walks it unchecked) */
+    PyObject *key, *entry;
+    Py_ssize_t pos = 0;
+    while (PyDict_Next(by_id, &pos, &key, &entry))
+        if (!asa_prog_ok(entry)) return NULL;
+    if (!asa_prog_ok(group) || !asa_prog_ok(vpn)) return NULL;
     for (int k = 0; k < 10; k++) {
         Py_INCREF(objs[k]);
         Py_XSETREF(*slots[k], objs[k]);
@@ -2995,15 +3007,19 @@ PyObject *fw_asa_setup(PyObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
-/* an entry (rx, flags, indexes[, needs]) searched on text: 1 with *groups (a new reference) the
- * match's groups() and *idx the entry's index tuple; 0: no match (without the search where the
- * ASCII text lacks `needs`, a literal every match holds: cisco_asa._search's guard); -1: error */
+/* an entry (rx, flags, indexes[, needs[, prog]]) searched on text: 1 with *groups (a new
+ * reference) the match's groups() and *idx the entry's index tuple; 0: no match (without the
+ * search where the ASCII text lacks `needs`, a literal every match holds: cisco_asa._search's
+ * guard); -1: error. With `prog` (rxprog's program of rx, checked by asa_setup) the search is
+ * _logfast_asa.c's walk, and *groups holds only the groups the index tuple names (the others
+ * None: asa_line reads no other); `re` decides where the walk gives up. */
 static int asa_search(PyObject *entry, PyObject *text, PyObject **groups, PyObject **idx, long *flags) {
-    if (!PyTuple_Check(entry) || (PyTuple_GET_SIZE(entry) != 3 && PyTuple_GET_SIZE(entry) != 4)) {
-        PyErr_SetString(PyExc_TypeError, "asa_setup: an entry is (regex, flags, indexes[, needs])");
+    Py_ssize_t size = PyTuple_Check(entry) ? PyTuple_GET_SIZE(entry) : 0;
+    if (size < 3 || size > 5) {
+        PyErr_SetString(PyExc_TypeError, "asa_setup: an entry is (regex, flags, indexes[, needs[, prog]])");
         return -1;
     }
-    if (PyTuple_GET_SIZE(entry) == 4) {
+    if (size >= 4) {
         PyObject *needs = PyTuple_GET_ITEM(entry, 3);
         Py_ssize_t tn = 0, nn = 0;
         const char *t = fw_ascii(text, &tn), *ns = fw_ascii(needs, &nn);
@@ -3012,6 +3028,40 @@ static int asa_search(PyObject *entry, PyObject *text, PyObject **groups, PyObje
             return -1;
         }
         if (nn > 0 && (tn < nn || memmem(t, (size_t)tn, ns, (size_t)nn) == NULL)) return 0;
+    }
+    if (size == 5 && PyBytes_Check(PyTuple_GET_ITEM(entry, 4))) {
+        PyObject *prog = PyTuple_GET_ITEM(entry, 4), *ix = PyTuple_GET_ITEM(entry, 2);
+        Py_ssize_t tn = 0, slots[2 * (ASA_RX_MAX_GROUPS + 1)];
+        const char *t = fw_ascii(text, &tn);
+        if (t == NULL || !PyTuple_Check(ix) || PyTuple_GET_SIZE(ix) != AG_N) {
+            if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "asa_setup: bad entry");
+            return -1;
+        }
+        int got = asa_rx_search(prog, t, tn, slots);
+        if (got == 0) return 0;
+        if (got > 0) {
+            int ng = ((const int32_t *)PyBytes_AS_STRING(prog))[0];
+            long fl = PyLong_AsLong(PyTuple_GET_ITEM(entry, 1));
+            if (fl == -1 && PyErr_Occurred()) return -1;
+            PyObject *g = PyTuple_New(ng);
+            if (g == NULL) return -1;
+            for (int k = 0; k < ng; k++) PyTuple_SET_ITEM(g, k, Py_NewRef(Py_None));
+            for (int k = 0; k < AG_N; k++) {
+                long i = PyLong_AsLong(PyTuple_GET_ITEM(ix, k));
+                if (i < 1 || i > ng || slots[2 * i] < 0 || slots[2 * i + 1] < slots[2 * i]) continue;
+                if (PyTuple_GET_ITEM(g, i - 1) != Py_None) continue;
+                PyObject *v = ascii_sub(t, slots[2 * i], slots[2 * i + 1]);
+                if (v == NULL) {
+                    Py_DECREF(g);
+                    return -1;
+                }
+                Py_SETREF(((PyTupleObject *)g)->ob_item[i - 1], v);
+            }
+            *groups = g;
+            *idx = ix;
+            *flags = fl;
+            return 1;
+        }
     }
     PyObject *m = PyObject_CallMethodOneArg(PyTuple_GET_ITEM(entry, 0), AS[AS_SEARCH], text);
     if (m == NULL) return -1;
