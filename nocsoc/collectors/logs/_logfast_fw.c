@@ -2960,7 +2960,7 @@ enum { AG_SRC, AG_DST, AG_SPORT, AG_DPORT, AG_SIF, AG_DIF, AG_PROTO, AG_SNAT, AG
 enum { AK_LOGIN = 1, AK_FIREWALL = 2, AK_DENY = 4, AK_PERMIT = 8, AK_CONN = 16, AK_VPN = 32 };
 
 static PyObject *ASA_BY_ID, *ASA_GROUP, *ASA_VPN, *ASA_FTD_IDS, *ASA_FTD_MAP, *ASA_OUTCOME_IDS, *ASA_SUCCESS_WORDS,
-    *ASA_ASSIGNED_NAT, *ASA_SUBJECT_USER, *ASA_FTD_NAMES, *ASA_SVC_LOGIN, *ASA_SVC;
+    *ASA_ASSIGNED_NAT, *ASA_SUBJECT_USER, *ASA_SVC_LOGIN, *ASA_SVC;
 enum { AS_FACILITY, AS_SEVERITY, AS_EVENT_ID, AS_MESSAGE, AS_IN_IF, AS_OUT_IF, AS_SNAT, AS_DNAT, AS_BYTES, AS_GROUP,
        AS_ACL, AS_DST_SERVICE, AS_OUTCOME, AS_DENY, AS_PERMIT, AS_SUCCESS, AS_FAILURE, AS_SEARCH, AS_GROUPS,
        AS_SOURCE_BYTES, AS_DEST_BYTES, AS_PROTOCOL, AS_ASSIGNED, AS_SUBJECT, AS_N };
@@ -2986,7 +2986,12 @@ PyObject *fw_asa_setup(PyObject *self, PyObject *args) {
     if (fw_common_init() < 0) return NULL;
     for (int k = 0; k < AS_N; k++)
         if (fw_intern(&AS[k], AS_NAMES[k]) < 0) return NULL;
-    if (ASA_FTD_NAMES == NULL && (ASA_FTD_NAMES = PyDict_New()) == NULL) return NULL;
+    {
+        PyObject *numeric = Py_BuildValue("(ssss)", "src_port", "dst_port", "source.bytes", "destination.bytes");
+        int rc = numeric == NULL ? -1 : asa_keys_reset(ftd_map, numeric, "Protocol");
+        Py_XDECREF(numeric);
+        if (rc < 0) return NULL;
+    }
     if (ASA_SVC == NULL && (ASA_SVC = Py_BuildValue("(ss)", "asa", "syslog")) == NULL) return NULL;
     if (ASA_SVC_LOGIN == NULL && (ASA_SVC_LOGIN = Py_BuildValue("(sss)", "asa", "aaa", "syslog")) == NULL)
         return NULL;
@@ -3163,52 +3168,26 @@ static int asa_ftd(const char *s, Py_ssize_t n, PyObject *text_obj, Py_ssize_t o
         Py_ssize_t a = v0, b = v1; /* v.strip() (spaces: the only whitespace here) */
         while (a < b && s[a] == ' ') a++;
         while (b > a && s[b - 1] == ' ') b--;
-        PyObject *key = ascii_sub(s, ks, ke);
-        if (key == NULL) return -1;
-        PyObject *name = PyDict_GetItemWithError(ASA_FTD_MAP, key);
-        if (name == NULL && PyErr_Occurred()) {
-            Py_DECREF(key);
-            return -1;
+        PyObject *name;
+        int kind = asa_keys_get(s + ks, ke - ks, &name), rc;
+        if (kind < 0) return -1;
+        if (kind == ASA_KEY_PROTO) {
+            if (fw_put(fields, S_NETWORK_PROTOCOL, fw_transport(s + a, b - a)) < 0) return -1;
+            continue;
         }
-        int rc;
-        if (name == NULL) {
-            if (fw_eq(s + ks, ke - ks, "Protocol")) {
-                rc = fw_put(fields, S_NETWORK_PROTOCOL, fw_transport(s + a, b - a));
-            } else {
-                PyObject *fk = PyDict_GetItemWithError(ASA_FTD_NAMES, key);
-                if (fk == NULL) {
-                    if (PyErr_Occurred() || (fk = PyUnicode_FromFormat("ftd.%U", key)) == NULL) {
-                        Py_DECREF(key);
-                        return -1;
-                    }
-                    if (PyDict_GET_SIZE(ASA_FTD_NAMES) < 4096 && PyDict_SetItem(ASA_FTD_NAMES, key, fk) < 0) {
-                        Py_DECREF(fk);
-                        Py_DECREF(key);
-                        return -1;
-                    }
-                } else {
-                    Py_INCREF(fk);
-                }
-                rc = fw_put(fields, fk, PyUnicode_Substring(text_obj, off + a, off + b));
-                Py_DECREF(fk);
-            }
-            Py_DECREF(key);
+        if (kind == ASA_KEY_OTHER) {
+            rc = fw_put(fields, name, PyUnicode_Substring(text_obj, off + a, off + b));
+            Py_DECREF(name);
             if (rc < 0) return -1;
             continue;
         }
-        Py_DECREF(key);
-        /* name in ("src_port", "dst_port", "source.bytes", "destination.bytes") */
-        PyObject *numeric[4] = {S_SRC_PORT, S_DST_PORT, AS[AS_SOURCE_BYTES], AS[AS_DEST_BYTES]};
-        int is_num = 0;
-        for (int k = 0; k < 4 && !is_num; k++) {
-            is_num = PyObject_RichCompareBool(name, numeric[k], Py_EQ);
-            if (is_num < 0) return -1;
-        }
+        int is_num = kind == ASA_KEY_NUM;
         if (is_num) {
             PyObject *d = asa_digits(s + a, b - a);
-            if (d == NULL) return -1;
-            if (d == Py_None) {
-                Py_DECREF(d);
+            if (d == NULL || d == Py_None) {
+                Py_XDECREF(d);
+                Py_DECREF(name);
+                if (d == NULL) return -1;
                 continue;
             }
             rc = fw_put(fields, name, d);
@@ -3219,6 +3198,7 @@ static int asa_ftd(const char *s, Py_ssize_t n, PyObject *text_obj, Py_ssize_t o
             } else {
                 char *buf = PyMem_Malloc((size_t)(b - a) + 1);
                 if (buf == NULL) {
+                    Py_DECREF(name);
                     PyErr_NoMemory();
                     return -1;
                 }
@@ -3234,6 +3214,7 @@ static int asa_ftd(const char *s, Py_ssize_t n, PyObject *text_obj, Py_ssize_t o
                 PyMem_Free(buf);
             }
         }
+        Py_DECREF(name);
         if (rc < 0) return -1;
     }
     /* action = str(fields.get("action", "")).lower(): `blocked` when it is not empty */

@@ -11,7 +11,9 @@ right), the first complete reading wins. Only a subset is compiled: literals, ch
 alternation, `^` `$` `\\Z`, and a negative lookahead of one character. Anything else gives None
 (the caller keeps `re`). tests/collectors/logs/test_rxprog.py compares both on every pattern.
 
-The program: int32 words, [number of groups, code...]:
+The program: int32 words, [number of groups, first b0..b3, code...] where `first` is the set of
+characters a match can start with (all of them when a match may be empty or the set is unknown:
+the search then tries every start), and the code:
   MATCH | CHAR c | SET b0 b1 b2 b3 (a set of ASCII 0-127 as 4 bit words)
   | REP min max b0..b3 (greedy, one character) | LREP min max b0..b3 (lazy, one character)
   | SPLIT a b (try a, then b) | JMP a | SAVE slot | BEGIN | END | NOTAHEAD b0..b3
@@ -190,7 +192,42 @@ def compile_program(rx: re.Pattern[str]) -> bytes | None:
     except _Refused:
         return None
     em.code.append(MATCH)
-    return array.array("i", [rx.groups, *em.code]).tobytes()
+    first = _first(em.code, 0, set())
+    return array.array("i", [rx.groups, *_bits(_ALL if first is None else first), *em.code]).tobytes()
+
+
+_WORDS = {MATCH: 1, CHAR: 2, SET: 5, REP: 7, LREP: 7, SPLIT: 3, JMP: 2, SAVE: 2, BEGIN: 1, END: 1,
+          NOTAHEAD: 5}  # (an op's words, its code included)
+
+
+def _first(code: list[int], pc: int, seen: set[int]) -> frozenset[int] | None:
+    """The characters a match from `pc` can start with; None when it can match the empty text
+    (or the walk is unsure). Why: a search then skips the starts no match can have (the
+    AnyConnect prefix pattern starts with an optional part: no literal to find first)."""
+    while True:
+        if pc in seen:
+            return None
+        seen.add(pc)
+        op = code[pc]
+        if op == CHAR:
+            return frozenset({code[pc + 1]})
+        if op == SET or (op in (REP, LREP) and code[pc + 1] > 0):
+            words = code[pc + 1:pc + 5] if op == SET else code[pc + 3:pc + 7]
+            return frozenset(ch for ch in range(128) if (words[ch >> 5] >> (ch & 31)) & 1)
+        if op in (REP, LREP):  # (none of it: what follows starts the match)
+            words = code[pc + 3:pc + 7]
+            one = frozenset(ch for ch in range(128) if (words[ch >> 5] >> (ch & 31)) & 1)
+            rest = _first(code, pc + _WORDS[op], seen)
+            return None if rest is None else one | rest
+        if op == SPLIT:
+            a, b = _first(code, code[pc + 1], seen), _first(code, code[pc + 2], seen)
+            return None if a is None or b is None else a | b
+        if op == JMP:
+            pc = code[pc + 1]
+        elif op in (SAVE, NOTAHEAD):
+            pc += _WORDS[op]
+        else:  # MATCH, BEGIN, END: possibly empty, or anchored
+            return None
 
 
 __all__ = ["compile_program"]

@@ -399,3 +399,19 @@ def test_the_group_guard_is_exact() -> None:
             found += 1
             assert cisco_asa._GROUP_G.holds(m[0]), text
     assert found > 300
+
+
+def test_ftd_keys_past_the_kept_names_read_the_same() -> None:
+    """The C reading keeps the `ftd.<Key>` names it meets up to a bound (_logfast_asa.c): keys
+    past it, long keys and keys differing in one character are read as Python reads them."""
+    rnd = random.Random(23)
+    keys = [f"K{i}" for i in range(700)]
+    keys += ["K" * 63, "K" * 64, "K" * 65, "K" * 200, "Kx", "KX", "SrcPor", "SrcPortt"]
+    lines = []
+    for _ in range(400):
+        parts = [f"{k}: {rnd.choice(['1', 'x', ' y ', '<br/>a', '99'])}" for k in rnd.sample(keys, 12)]
+        parts.append(rnd.choice(["SrcPort: 5", "Protocol: tcp", "URL: a<br/>b",
+                                 "AccessControlRuleAction: Block"]))
+        rnd.shuffle(parts)
+        lines.append("%FTD-1-430003: " + ", ".join(parts))
+    assert compare(lines, whole=50) == len(lines)
