@@ -3158,12 +3158,14 @@ static int asa_ftd(const char *s, Py_ssize_t n, PyObject *text_obj, Py_ssize_t o
                 ke = e;
             }
         }
-        if (ks < 0) {
-            p++;
+        if (ks < 0) { /* (the next start can only follow a comma) */
+            const char *q = p + 1 < n ? memchr(s + p + 1, ',', (size_t)(n - p - 1)) : NULL;
+            p = q != NULL ? q - s : n;
             continue;
         }
         Py_ssize_t v0 = ke + 2, v1 = v0;
-        while (v1 < n && s[v1] != ',') v1++;
+        const char *vq = v0 < n ? memchr(s + v0, ',', (size_t)(n - v0)) : NULL;
+        v1 = vq != NULL ? vq - s : (v0 < n ? n : v0);
         p = v1;
         Py_ssize_t a = v0, b = v1; /* v.strip() (spaces: the only whitespace here) */
         while (a < b && s[a] == ' ') a++;

@@ -64,7 +64,13 @@ typedef struct {
 typedef struct {
     unsigned short start[257], idx[RD_MAX_MARKERS];
     int ok;
+    /* the markers' distinct first characters when there are at most RD_HEADS (else nheads -1):
+     * the scan then looks for each with memchr (an ASA line's `%%`, `IN=`, `pam_`: ~9 instructions
+     * a character walked one by one, ~8k on a long FTD line) */
+    int nheads;
+    unsigned char heads[4];
 } rd_buckets;
+#define RD_HEADS 4
 
 typedef struct {
     PyObject_HEAD
@@ -469,6 +475,11 @@ static void rd_bucket(rd_buckets *b, PyObject *ahead) {
         unsigned char c = (unsigned char)PyUnicode_READ_CHAR(PyTuple_GET_ITEM(ahead, k), 0);
         b->idx[b->start[c] + fill[c]++] = (unsigned short)k;
     }
+    for (int c = 0; c < 256 && b->nheads >= 0; c++) {
+        if (b->start[c + 1] == b->start[c]) continue;
+        if (b->nheads == RD_HEADS) b->nheads = -1;
+        else b->heads[b->nheads++] = (unsigned char)c;
+    }
 }
 
 /* Dispatcher.leads(name, msg) for ASCII msg: no marker of a parser ordered before `name` in it
@@ -480,6 +491,21 @@ static int rd_leads_of(const char *m, Py_ssize_t n, PyObject *ahead, PyObject *p
         PyObject *p = PyTuple_GET_ITEM(prefixes, k);
         Py_ssize_t pn = PyUnicode_GET_LENGTH(p);
         if (pn <= n && memcmp(m, PyUnicode_DATA(p), (size_t)pn) == 0) return 0;
+    }
+    if (b->ok && b->nheads >= 0) {
+        for (int h = 0; h < b->nheads; h++) {
+            unsigned char c = b->heads[h];
+            for (const char *q = memchr(m, c, (size_t)n); q != NULL; q = memchr(q + 1, c, (size_t)(m + n - q - 1))) {
+                Py_ssize_t i = q - m;
+                for (unsigned j = b->start[c]; j < b->start[c + 1]; j++) {
+                    PyObject *w = PyTuple_GET_ITEM(ahead, b->idx[j]);
+                    Py_ssize_t wn = PyUnicode_GET_LENGTH(w);
+                    if (wn <= n - i && memcmp(m + i, PyUnicode_DATA(w), (size_t)wn) == 0) return 0;
+                }
+                if (q + 1 >= m + n) break;
+            }
+        }
+        return 1;
     }
     for (Py_ssize_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)m[i];
