@@ -2959,6 +2959,11 @@ enum { AG_SRC, AG_DST, AG_SPORT, AG_DPORT, AG_SIF, AG_DIF, AG_PROTO, AG_SNAT, AG
 /* a kind's flags (asa_setup computes them from the module's kind sets) */
 enum { AK_LOGIN = 1, AK_FIREWALL = 2, AK_DENY = 4, AK_PERMIT = 8, AK_CONN = 16, AK_VPN = 32 };
 
+/* the last index tuple asa_gd read, as C longs (an entry's tuple is held by the tables asa_setup
+ * keeps, and asa_setup forgets it): ~20 PyLong_AsLong a line less */
+static PyObject *ASA_IX_OF;
+static long ASA_IX[AG_N];
+
 static PyObject *ASA_BY_ID, *ASA_GROUP, *ASA_VPN, *ASA_FTD_IDS, *ASA_FTD_MAP, *ASA_OUTCOME_IDS, *ASA_SUCCESS_WORDS,
     *ASA_ASSIGNED_NAT, *ASA_SUBJECT_USER, *ASA_SVC_LOGIN, *ASA_SVC;
 enum { AS_FACILITY, AS_SEVERITY, AS_EVENT_ID, AS_MESSAGE, AS_IN_IF, AS_OUT_IF, AS_SNAT, AS_DNAT, AS_BYTES, AS_GROUP,
@@ -3005,6 +3010,7 @@ PyObject *fw_asa_setup(PyObject *self, PyObject *args) {
     while (PyDict_Next(by_id, &pos, &key, &entry))
         if (!asa_prog_ok(entry)) return NULL;
     if (!asa_prog_ok(group) || !asa_prog_ok(vpn)) return NULL;
+    ASA_IX_OF = NULL;
     for (int k = 0; k < 10; k++) {
         Py_INCREF(objs[k]);
         Py_XSETREF(*slots[k], objs[k]);
@@ -3091,7 +3097,15 @@ static int asa_search(PyObject *entry, PyObject *text, PyObject **groups, PyObje
 /* gd.get(name) of a match: a borrowed str, or NULL for None / a group the pattern lacks */
 static PyObject *asa_gd(PyObject *groups, PyObject *idx, int name) {
     if (groups == NULL) return NULL;
-    long i = PyLong_AsLong(PyTuple_GET_ITEM(idx, name));
+    if (idx != ASA_IX_OF) {
+        for (int k = 0; k < AG_N; k++) {
+            long x = PyLong_AsLong(PyTuple_GET_ITEM(idx, k));
+            if (x == -1 && PyErr_Occurred()) PyErr_Clear(); /* (asa_setup's tuples: ints) */
+            ASA_IX[k] = x;
+        }
+        ASA_IX_OF = idx;
+    }
+    long i = ASA_IX[name];
     if (i < 1 || i > PyTuple_GET_SIZE(groups)) return NULL; /* (-1: not in the pattern) */
     PyObject *v = PyTuple_GET_ITEM(groups, i - 1);
     return v == Py_None ? NULL : v;
