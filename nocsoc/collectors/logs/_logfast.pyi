@@ -62,7 +62,8 @@ def asa_setup(
     by_id: dict[str, tuple[Any, ...]], group: tuple[Any, ...],  # (rx, flags, indexes, needs, prog)
     vpn: tuple[Any, ...], ftd_ids: frozenset[str], ftd_map: dict[str, str],
     outcome_ids: dict[str, str], success_words: frozenset[str], iana: dict[str, str],
-    assigned_nat: Callable[[str, str | None], str | None], subject_user: Callable[[str], str | None], /
+    assigned_nat: Callable[[str, str | None], str | None] | tuple[Any, ...],
+    subject_user: Callable[[str], str | None], /
 ) -> None: ...
 def asa_line(
     line: str, /

@@ -734,7 +734,9 @@ static PyObject *rd_cisco(Reader *r, PyObject *text, const char *s, Py_ssize_t n
     }
     if (refuse && !rd_refused(s, n, refuse)) Py_RETURN_NONE;
     if (!rd_leads(r, s + c.m0, n - c.m0)) { /* a parser ahead may claim it: read here if they all refuse */
-        if (r->cisco_refused == NULL) Py_RETURN_NONE;
+        /* (a body starting with an ASA tag is cisco_asa's to read: rd_asa next, without asking) */
+        if (r->cisco_refused == NULL || (r->asa_tags != NULL && rd_starts(s + c.m0, n - c.m0, r->asa_tags)))
+            Py_RETURN_NONE;
         PyObject *body = ascii_sub(s, c.m0, n);
         if (body == NULL) return NULL;
         PyObject *ok = PyObject_CallOneArg(r->cisco_refused, body);

@@ -377,8 +377,13 @@ def _c_setup() -> Callable[[str], tuple[Any, ...] | Literal[False] | None] | Non
     outcome = {**{i: "success" for i in _SUCCEEDED_IDS}, **{i: "failure" for i in _FAILED_IDS}}
     by_id = {k: _c_entry(rx, kind) for k, (rx, kind) in _COMPILED.items()}
     group = _c_entry(_GROUP, "vpn", _GROUP_G.needs[0])
+    # _assigned_nat walked in C when _ASSIGNED compiles (its groups, _canonical for IPv6, the
+    # helper itself where the walk gives up)
+    prog = compile_program(_ASSIGNED)
+    assigned: Any = _assigned_nat if prog is None else (
+        prog, _ASSIGNED.groupindex["v4"], _ASSIGNED.groupindex["v6"], _canonical, _assigned_nat)
     _logfast.asa_setup(by_id, group, _c_entry(_COMPILED["113019"][0], "vpn"), _FTD_IDS,
-                       _FTD_MAP, outcome, frozenset(_SUCCESS_WORDS), IANA_PROTO, _assigned_nat, _subject_user)
+                       _FTD_MAP, outcome, frozenset(_SUCCESS_WORDS), IANA_PROTO, assigned, _subject_user)
     return _logfast.asa_line
 
 
