@@ -62,7 +62,7 @@ SANITIZED_TESTS = ["tests/collectors/flows/test_fuzz.py", "tests/collectors/flow
                    "tests/collectors/flows/test_rollup.py", "tests/test_lineproto.py",
                    "tests/collectors/logs/test_logfast.py", "tests/collectors/logs/test_logfast_lines.py",
                    "tests/collectors/logs/test_logfast_cisco.py", "tests/collectors/logs/test_logfast_fw.py",
-                   "tests/collectors/logs/test_logfast_asa.py",
+                   "tests/collectors/logs/test_logfast_asa.py", "tests/collectors/logs/test_rxprog.py",
                    "tests/collectors/logs/test_reader_fortigate.py",
                    "tests/collectors/logs/test_logfast_reader.py",
                    "tests/collectors/logs/test_paloalto_cef_span.py",

@@ -59,10 +59,11 @@ def fortigate_cef(
     ext: dict[str, str], signature: str, name: str, /
 ) -> tuple[dict[str, Any], tuple[str, ...], tuple[str, ...], float | None, str | None] | None: ...
 def asa_setup(
-    by_id: dict[str, tuple[Any, ...]], group: tuple[Any, ...],  # (rx, flags, indexes[, needs])
-    vpn: tuple[Any, int, tuple[int, ...]], ftd_ids: frozenset[str], ftd_map: dict[str, str],
+    by_id: dict[str, tuple[Any, ...]], group: tuple[Any, ...],  # (rx, flags, indexes, needs, prog)
+    vpn: tuple[Any, ...], ftd_ids: frozenset[str], ftd_map: dict[str, str],
     outcome_ids: dict[str, str], success_words: frozenset[str], iana: dict[str, str],
-    assigned_nat: Callable[[str, str | None], str | None], subject_user: Callable[[str], str | None], /
+    assigned_nat: Callable[[str, str | None], str | None] | tuple[Any, ...],
+    subject_user: Callable[[str], str | None], /
 ) -> None: ...
 def asa_line(
     line: str, /
@@ -76,8 +77,11 @@ def cisco_fields(message: str, protos: dict[str, str], /) -> tuple[dict[str, obj
 
 CISCO_PATTERNS: tuple[str, ...]
 
+def rx_search(prog: bytes, text: str, /) -> tuple[str | None, ...] | Literal[False] | None: ...
+
 class Reader:
     """A LineParser's lines to finished events in C (_logfast_reader.c; built by logs.reader)."""
 
     def __init__(self, **config: object) -> None: ...
     def event(self, text: str, sender: str, source: str, network: bool, /) -> object | None: ...
+    def cisco_refusals(self, fn: Callable[[str], bool] | None, /) -> None: ...

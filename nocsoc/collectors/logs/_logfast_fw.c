@@ -3179,8 +3179,13 @@ enum { AG_SRC, AG_DST, AG_SPORT, AG_DPORT, AG_SIF, AG_DIF, AG_PROTO, AG_SNAT, AG
 /* a kind's flags (asa_setup computes them from the module's kind sets) */
 enum { AK_LOGIN = 1, AK_FIREWALL = 2, AK_DENY = 4, AK_PERMIT = 8, AK_CONN = 16, AK_VPN = 32 };
 
+/* the last index tuple asa_gd read, as C longs (an entry's tuple is held by the tables asa_setup
+ * keeps, and asa_setup forgets it): ~20 PyLong_AsLong a line less */
+static PyObject *ASA_IX_OF;
+static long ASA_IX[AG_N];
+
 static PyObject *ASA_BY_ID, *ASA_GROUP, *ASA_VPN, *ASA_FTD_IDS, *ASA_FTD_MAP, *ASA_OUTCOME_IDS, *ASA_SUCCESS_WORDS,
-    *ASA_ASSIGNED_NAT, *ASA_SUBJECT_USER, *ASA_FTD_NAMES, *ASA_SVC_LOGIN, *ASA_SVC;
+    *ASA_ASSIGNED_NAT, *ASA_SUBJECT_USER, *ASA_SVC_LOGIN, *ASA_SVC;
 enum { AS_FACILITY, AS_SEVERITY, AS_EVENT_ID, AS_MESSAGE, AS_IN_IF, AS_OUT_IF, AS_SNAT, AS_DNAT, AS_BYTES, AS_GROUP,
        AS_ACL, AS_DST_SERVICE, AS_OUTCOME, AS_DENY, AS_PERMIT, AS_SUCCESS, AS_FAILURE, AS_SEARCH, AS_GROUPS,
        AS_SOURCE_BYTES, AS_DEST_BYTES, AS_PROTOCOL, AS_ASSIGNED, AS_SUBJECT, AS_N };
@@ -3189,6 +3194,12 @@ static const char *const AS_NAMES[AS_N] = {
     "facility", "severity", "event_id", "message", "in_interface", "out_interface", "source.nat.ip",
     "destination.nat.ip", "network.bytes", "group", "acl", "dst_service", "outcome", "deny", "permit", "success",
     "failure", "search", "groups", "source.bytes", "destination.bytes", "Protocol", "assigned", "subject name: "};
+
+/* an entry's program, when it has one, is well formed (else 0 with a ValueError set) */
+static int asa_prog_ok(PyObject *entry) {
+    return !(PyTuple_Check(entry) && PyTuple_GET_SIZE(entry) == 5 && PyTuple_GET_ITEM(entry, 4) != Py_None &&
+             !asa_rx_valid(PyTuple_GET_ITEM(entry, 4)));
+}
 
 PyObject *fw_asa_setup(PyObject *self, PyObject *args) {
     PyObject *by_id, *group, *vpn, *ftd_ids, *ftd_map, *outcome_ids, *success_words, *iana, *assigned_nat,
@@ -3200,7 +3211,12 @@ PyObject *fw_asa_setup(PyObject *self, PyObject *args) {
     if (fw_common_init() < 0) return NULL;
     for (int k = 0; k < AS_N; k++)
         if (fw_intern(&AS[k], AS_NAMES[k]) < 0) return NULL;
-    if (ASA_FTD_NAMES == NULL && (ASA_FTD_NAMES = PyDict_New()) == NULL) return NULL;
+    {
+        PyObject *numeric = Py_BuildValue("(ssss)", "src_port", "dst_port", "source.bytes", "destination.bytes");
+        int rc = numeric == NULL ? -1 : asa_keys_reset(ftd_map, numeric, "Protocol");
+        Py_XDECREF(numeric);
+        if (rc < 0) return NULL;
+    }
     if (ASA_SVC == NULL && (ASA_SVC = Py_BuildValue("(ss)", "asa", "syslog")) == NULL) return NULL;
     if (ASA_SVC_LOGIN == NULL && (ASA_SVC_LOGIN = Py_BuildValue("(sss)", "asa", "aaa", "syslog")) == NULL)
         return NULL;
@@ -3208,6 +3224,28 @@ PyObject *fw_asa_setup(PyObject *self, PyObject *args) {
                           subject_user};
     PyObject **slots[10] = {&ASA_BY_ID, &ASA_GROUP, &ASA_VPN, &ASA_FTD_IDS, &ASA_FTD_MAP, &ASA_OUTCOME_IDS,
                             &ASA_SUCCESS_WORDS, &IANA, &ASA_ASSIGNED_NAT, &ASA_SUBJECT_USER};
+    /* (every program an entry carries is checked once here: asa_search walks it unchecked) */
+    PyObject *key, *entry;
+    Py_ssize_t pos = 0;
+    while (PyDict_Next(by_id, &pos, &key, &entry))
+        if (!asa_prog_ok(entry)) return NULL;
+    if (!asa_prog_ok(group) || !asa_prog_ok(vpn)) return NULL;
+    if (PyTuple_Check(assigned_nat)) { /* (prog, v4 group, v6 group, canonical, fallback) */
+        PyObject *an = assigned_nat;
+        if (PyTuple_GET_SIZE(an) != 5 || !asa_rx_valid(PyTuple_GET_ITEM(an, 0))) {
+            if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "asa_setup: assigned_nat (prog, v4, v6, fn, fn)");
+            return NULL;
+        }
+        int ng = ((const int32_t *)PyBytes_AS_STRING(PyTuple_GET_ITEM(an, 0)))[0];
+        for (int k = 1; k <= 2; k++) {
+            long g = PyLong_AsLong(PyTuple_GET_ITEM(an, k));
+            if (g < 1 || g > ng) {
+                if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "asa_setup: assigned_nat's groups");
+                return NULL;
+            }
+        }
+    }
+    ASA_IX_OF = NULL;
     for (int k = 0; k < 10; k++) {
         Py_INCREF(objs[k]);
         Py_XSETREF(*slots[k], objs[k]);
@@ -3215,15 +3253,19 @@ PyObject *fw_asa_setup(PyObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
-/* an entry (rx, flags, indexes[, needs]) searched on text: 1 with *groups (a new reference) the
- * match's groups() and *idx the entry's index tuple; 0: no match (without the search where the
- * ASCII text lacks `needs`, a literal every match holds: cisco_asa._search's guard); -1: error */
+/* an entry (rx, flags, indexes[, needs[, prog]]) searched on text: 1 with *groups (a new
+ * reference) the match's groups() and *idx the entry's index tuple; 0: no match (without the
+ * search where the ASCII text lacks `needs`, a literal every match holds: cisco_asa._search's
+ * guard); -1: error. With `prog` (rxprog's program of rx, checked by asa_setup) the search is
+ * _logfast_asa.c's walk, and *groups holds only the groups the index tuple names (the others
+ * None: asa_line reads no other); `re` decides where the walk gives up. */
 static int asa_search(PyObject *entry, PyObject *text, PyObject **groups, PyObject **idx, long *flags) {
-    if (!PyTuple_Check(entry) || (PyTuple_GET_SIZE(entry) != 3 && PyTuple_GET_SIZE(entry) != 4)) {
-        PyErr_SetString(PyExc_TypeError, "asa_setup: an entry is (regex, flags, indexes[, needs])");
+    Py_ssize_t size = PyTuple_Check(entry) ? PyTuple_GET_SIZE(entry) : 0;
+    if (size < 3 || size > 5) {
+        PyErr_SetString(PyExc_TypeError, "asa_setup: an entry is (regex, flags, indexes[, needs[, prog]])");
         return -1;
     }
-    if (PyTuple_GET_SIZE(entry) == 4) {
+    if (size >= 4) {
         PyObject *needs = PyTuple_GET_ITEM(entry, 3);
         Py_ssize_t tn = 0, nn = 0;
         const char *t = fw_ascii(text, &tn), *ns = fw_ascii(needs, &nn);
@@ -3232,6 +3274,40 @@ static int asa_search(PyObject *entry, PyObject *text, PyObject **groups, PyObje
             return -1;
         }
         if (nn > 0 && (tn < nn || memmem(t, (size_t)tn, ns, (size_t)nn) == NULL)) return 0;
+    }
+    if (size == 5 && PyBytes_Check(PyTuple_GET_ITEM(entry, 4))) {
+        PyObject *prog = PyTuple_GET_ITEM(entry, 4), *ix = PyTuple_GET_ITEM(entry, 2);
+        Py_ssize_t tn = 0, slots[2 * (ASA_RX_MAX_GROUPS + 1)];
+        const char *t = fw_ascii(text, &tn);
+        if (t == NULL || !PyTuple_Check(ix) || PyTuple_GET_SIZE(ix) != AG_N) {
+            if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "asa_setup: bad entry");
+            return -1;
+        }
+        int got = asa_rx_search(prog, t, tn, slots);
+        if (got == 0) return 0;
+        if (got > 0) {
+            int ng = ((const int32_t *)PyBytes_AS_STRING(prog))[0];
+            long fl = PyLong_AsLong(PyTuple_GET_ITEM(entry, 1));
+            if (fl == -1 && PyErr_Occurred()) return -1;
+            PyObject *g = PyTuple_New(ng);
+            if (g == NULL) return -1;
+            for (int k = 0; k < ng; k++) PyTuple_SET_ITEM(g, k, Py_NewRef(Py_None));
+            for (int k = 0; k < AG_N; k++) {
+                long i = PyLong_AsLong(PyTuple_GET_ITEM(ix, k));
+                if (i < 1 || i > ng || slots[2 * i] < 0 || slots[2 * i + 1] < slots[2 * i]) continue;
+                if (PyTuple_GET_ITEM(g, i - 1) != Py_None) continue;
+                PyObject *v = ascii_sub(t, slots[2 * i], slots[2 * i + 1]);
+                if (v == NULL) {
+                    Py_DECREF(g);
+                    return -1;
+                }
+                Py_SETREF(((PyTupleObject *)g)->ob_item[i - 1], v);
+            }
+            *groups = g;
+            *idx = ix;
+            *flags = fl;
+            return 1;
+        }
     }
     PyObject *m = PyObject_CallMethodOneArg(PyTuple_GET_ITEM(entry, 0), AS[AS_SEARCH], text);
     if (m == NULL) return -1;
@@ -3256,7 +3332,15 @@ static int asa_search(PyObject *entry, PyObject *text, PyObject **groups, PyObje
 /* gd.get(name) of a match: a borrowed str, or NULL for None / a group the pattern lacks */
 static PyObject *asa_gd(PyObject *groups, PyObject *idx, int name) {
     if (groups == NULL) return NULL;
-    long i = PyLong_AsLong(PyTuple_GET_ITEM(idx, name));
+    if (idx != ASA_IX_OF) {
+        for (int k = 0; k < AG_N; k++) {
+            long x = PyLong_AsLong(PyTuple_GET_ITEM(idx, k));
+            if (x == -1 && PyErr_Occurred()) PyErr_Clear(); /* (asa_setup's tuples: ints) */
+            ASA_IX[k] = x;
+        }
+        ASA_IX_OF = idx;
+    }
+    long i = ASA_IX[name];
     if (i < 1 || i > PyTuple_GET_SIZE(groups)) return NULL; /* (-1: not in the pattern) */
     PyObject *v = PyTuple_GET_ITEM(groups, i - 1);
     return v == Py_None ? NULL : v;
@@ -3323,62 +3407,38 @@ static int asa_ftd(const char *s, Py_ssize_t n, PyObject *text_obj, Py_ssize_t o
                 ke = e;
             }
         }
-        if (ks < 0) {
-            p++;
+        if (ks < 0) { /* (the next start can only follow a comma) */
+            const char *q = p + 1 < n ? memchr(s + p + 1, ',', (size_t)(n - p - 1)) : NULL;
+            p = q != NULL ? q - s : n;
             continue;
         }
         Py_ssize_t v0 = ke + 2, v1 = v0;
-        while (v1 < n && s[v1] != ',') v1++;
+        const char *vq = v0 < n ? memchr(s + v0, ',', (size_t)(n - v0)) : NULL;
+        v1 = vq != NULL ? vq - s : (v0 < n ? n : v0);
         p = v1;
         Py_ssize_t a = v0, b = v1; /* v.strip() (spaces: the only whitespace here) */
         while (a < b && s[a] == ' ') a++;
         while (b > a && s[b - 1] == ' ') b--;
-        PyObject *key = ascii_sub(s, ks, ke);
-        if (key == NULL) return -1;
-        PyObject *name = PyDict_GetItemWithError(ASA_FTD_MAP, key);
-        if (name == NULL && PyErr_Occurred()) {
-            Py_DECREF(key);
-            return -1;
+        PyObject *name;
+        int kind = asa_keys_get(s + ks, ke - ks, &name), rc;
+        if (kind < 0) return -1;
+        if (kind == ASA_KEY_PROTO) {
+            if (fw_put(fields, S_NETWORK_PROTOCOL, fw_transport(s + a, b - a)) < 0) return -1;
+            continue;
         }
-        int rc;
-        if (name == NULL) {
-            if (fw_eq(s + ks, ke - ks, "Protocol")) {
-                rc = fw_put(fields, S_NETWORK_PROTOCOL, fw_transport(s + a, b - a));
-            } else {
-                PyObject *fk = PyDict_GetItemWithError(ASA_FTD_NAMES, key);
-                if (fk == NULL) {
-                    if (PyErr_Occurred() || (fk = PyUnicode_FromFormat("ftd.%U", key)) == NULL) {
-                        Py_DECREF(key);
-                        return -1;
-                    }
-                    if (PyDict_GET_SIZE(ASA_FTD_NAMES) < 4096 && PyDict_SetItem(ASA_FTD_NAMES, key, fk) < 0) {
-                        Py_DECREF(fk);
-                        Py_DECREF(key);
-                        return -1;
-                    }
-                } else {
-                    Py_INCREF(fk);
-                }
-                rc = fw_put(fields, fk, PyUnicode_Substring(text_obj, off + a, off + b));
-                Py_DECREF(fk);
-            }
-            Py_DECREF(key);
+        if (kind == ASA_KEY_OTHER) {
+            rc = fw_put(fields, name, PyUnicode_Substring(text_obj, off + a, off + b));
+            Py_DECREF(name);
             if (rc < 0) return -1;
             continue;
         }
-        Py_DECREF(key);
-        /* name in ("src_port", "dst_port", "source.bytes", "destination.bytes") */
-        PyObject *numeric[4] = {S_SRC_PORT, S_DST_PORT, AS[AS_SOURCE_BYTES], AS[AS_DEST_BYTES]};
-        int is_num = 0;
-        for (int k = 0; k < 4 && !is_num; k++) {
-            is_num = PyObject_RichCompareBool(name, numeric[k], Py_EQ);
-            if (is_num < 0) return -1;
-        }
+        int is_num = kind == ASA_KEY_NUM;
         if (is_num) {
             PyObject *d = asa_digits(s + a, b - a);
-            if (d == NULL) return -1;
-            if (d == Py_None) {
-                Py_DECREF(d);
+            if (d == NULL || d == Py_None) {
+                Py_XDECREF(d);
+                Py_DECREF(name);
+                if (d == NULL) return -1;
                 continue;
             }
             rc = fw_put(fields, name, d);
@@ -3389,6 +3449,7 @@ static int asa_ftd(const char *s, Py_ssize_t n, PyObject *text_obj, Py_ssize_t o
             } else {
                 char *buf = PyMem_Malloc((size_t)(b - a) + 1);
                 if (buf == NULL) {
+                    Py_DECREF(name);
                     PyErr_NoMemory();
                     return -1;
                 }
@@ -3404,6 +3465,7 @@ static int asa_ftd(const char *s, Py_ssize_t n, PyObject *text_obj, Py_ssize_t o
                 PyMem_Free(buf);
             }
         }
+        Py_DECREF(name);
         if (rc < 0) return -1;
     }
     /* action = str(fields.get("action", "")).lower(): `blocked` when it is not empty */
@@ -3424,6 +3486,38 @@ static int asa_ftd(const char *s, Py_ssize_t n, PyObject *text_obj, Py_ssize_t o
 /* fields[key] = value (borrowed) when value is not NULL */
 static int asa_set(PyObject *fields, PyObject *key, PyObject *value) {
     return value == NULL ? 0 : PyDict_SetItem(fields, key, value);
+}
+
+/* cisco_asa._assigned_nat(text, src) (a new reference, NULL on an error). With asa_setup's
+ * (prog, v4 group, v6 group, _canonical, _assigned_nat) for it: _ASSIGNED walked here, the first
+ * of v4/v6 other than "", 0.0.0.0 and ::, kept when it is an address (is_ip) other than src, as
+ * _canonical gives it (a dotted quad: itself, as ipaddress compresses it or refuses it; IPv6:
+ * _canonical's memoised reading); `re` (the Python helper) where the walk gives up. Why: the call
+ * into Python was ~14k of a ~30k-instruction `... IPv4 Address <a> ... assigned` event. */
+static PyObject *asa_assigned(PyObject *text, PyObject *src) {
+    PyObject *h = ASA_ASSIGNED_NAT;
+    if (!PyTuple_Check(h)) return PyObject_CallFunctionObjArgs(h, text, src != NULL ? src : Py_None, NULL);
+    Py_ssize_t tn, slots[2 * (ASA_RX_MAX_GROUPS + 1)];
+    const char *t = fw_ascii(text, &tn);
+    int got = t == NULL ? -1 : asa_rx_search(PyTuple_GET_ITEM(h, 0), t, tn, slots);
+    if (got < 0) return PyObject_CallFunctionObjArgs(PyTuple_GET_ITEM(h, 4), text, src != NULL ? src : Py_None, NULL);
+    if (got == 0) Py_RETURN_NONE;
+    for (int k = 1; k <= 2; k++) {
+        long g = PyLong_AsLong(PyTuple_GET_ITEM(h, k));
+        if (g == -1 && PyErr_Occurred()) return NULL;
+        Py_ssize_t a = slots[2 * g], b = slots[2 * g + 1];
+        if (a < 0 || b <= a || fw_eq(t + a, b - a, "0.0.0.0") || fw_eq(t + a, b - a, "::")) continue;
+        Py_ssize_t sn;
+        const char *st = src != NULL ? fw_ascii(src, &sn) : NULL;
+        if ((st != NULL && sn == b - a && memcmp(st, t + a, (size_t)sn) == 0) || !fw_is_ip(t + a, b - a))
+            Py_RETURN_NONE;
+        PyObject *v = PyUnicode_Substring(text, a, b);
+        if (v == NULL || memchr(t + a, ':', (size_t)(b - a)) == NULL) return v;
+        PyObject *c = PyObject_CallOneArg(PyTuple_GET_ITEM(h, 3), v);
+        Py_DECREF(v);
+        return c;
+    }
+    Py_RETURN_NONE;
 }
 
 PyObject *fw_asa_line(PyObject *self, PyObject *msg) {
@@ -3564,7 +3658,7 @@ PyObject *fw_asa_line(PyObject *self, PyObject *msg) {
         int has = PyUnicode_Contains(text, AS[AS_ASSIGNED]);
         if (has < 0) goto fail;
         if ((flags & AK_VPN) && has) { /* _assigned_nat(text, src) */
-            PyObject *nat = PyObject_CallFunctionObjArgs(ASA_ASSIGNED_NAT, text, src != NULL ? src : Py_None, NULL);
+            PyObject *nat = asa_assigned(text, src);
             if (nat == NULL) goto fail;
             int rc = nat == Py_None ? 0 : PyDict_SetItem(fields, AS[AS_SNAT], nat);
             Py_DECREF(nat);

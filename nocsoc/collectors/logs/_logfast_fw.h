@@ -137,6 +137,7 @@ PyObject *fw_fortigate_cef_span(const char *s, Py_ssize_t n, PyObject *const *he
 PyObject *fw_checkpoint_cef_span(const char *s, Py_ssize_t n, PyObject *const *head);
 PyObject *fw_asa_setup(PyObject *self, PyObject *args);
 PyObject *fw_asa_line(PyObject *self, PyObject *msg);
+#include "_logfast_asa.h" /* (rx_search) */
 
 /* An empty fields dict with room for about `n` entries: what PyDict_New() gives, without the
  * rehash to a larger table when a parser's sixth field goes in (one per line: ~1k instructions
@@ -194,6 +195,8 @@ static inline PyObject *fields_dict(Py_ssize_t n) {
     {"asa_line", fw_asa_line, METH_O,                                                                   \
      "asa_line(msg) -> (fields, services, categories) | False | None: parse_asa's reading; False: "    \
      "parse_asa gives None; None: Python reads it."},                                                   \
+    {"rx_search", (PyCFunction)(void (*)(void))asa_rx_search_py, METH_FASTCALL,                          \
+     "rx_search(prog, text) -> groups | None | False: rxprog's program searched in C (tests)."},        \
     {"fortigate_line", fw_fortigate_line, METH_O,                                                       \
      "fortigate_line(msg) -> tuple | False | None: parse_fortigate's reading of a key=value line as "  \
      "(fields, services, categories, time, host); False: not FortiGate's (parse_fortigate gives "     \

@@ -64,7 +64,13 @@ typedef struct {
 typedef struct {
     unsigned short start[257], idx[RD_MAX_MARKERS];
     int ok;
+    /* the markers' distinct first characters when there are at most RD_HEADS (else nheads -1):
+     * the scan then looks for each with memchr (an ASA line's `%%`, `IN=`, `pam_`: ~9 instructions
+     * a character walked one by one, ~8k on a long FTD line) */
+    int nheads;
+    unsigned char heads[4];
 } rd_buckets;
+#define RD_HEADS 4
 
 typedef struct {
     PyObject_HEAD
@@ -78,6 +84,10 @@ typedef struct {
     /* ... and its own markers and prefixes, for the bodies relayed without the tag or any header
      * (`Group <G> User <U> IP <A> ...`, `Task ran for ...`: rd_asa_bare) */
     PyObject *asa_markers, *asa_own_prefixes;
+    /* refused(body) -> bool: every parser ordered before Cisco's among a body's candidates
+     * refuses it (set by cisco_refusals); asked for a Cisco body holding one of `ahead`'s markers
+     * (an NX-OS `pam_aaa:` text that PAM's parser refuses); NULL: such lines are Python's */
+    PyObject *cisco_refused;
     /* LineParser._unknown_zone(name, where): a Cisco stamp's zone name zone_of does not read is
      * counted there and the stamp read in the input's zone, as parse_syslog does; NULL: such
      * lines are Python's */
@@ -469,6 +479,11 @@ static void rd_bucket(rd_buckets *b, PyObject *ahead) {
         unsigned char c = (unsigned char)PyUnicode_READ_CHAR(PyTuple_GET_ITEM(ahead, k), 0);
         b->idx[b->start[c] + fill[c]++] = (unsigned short)k;
     }
+    for (int c = 0; c < 256 && b->nheads >= 0; c++) {
+        if (b->start[c + 1] == b->start[c]) continue;
+        if (b->nheads == RD_HEADS) b->nheads = -1;
+        else b->heads[b->nheads++] = (unsigned char)c;
+    }
 }
 
 /* Dispatcher.leads(name, msg) for ASCII msg: no marker of a parser ordered before `name` in it
@@ -480,6 +495,21 @@ static int rd_leads_of(const char *m, Py_ssize_t n, PyObject *ahead, PyObject *p
         PyObject *p = PyTuple_GET_ITEM(prefixes, k);
         Py_ssize_t pn = PyUnicode_GET_LENGTH(p);
         if (pn <= n && memcmp(m, PyUnicode_DATA(p), (size_t)pn) == 0) return 0;
+    }
+    if (b->ok && b->nheads >= 0) {
+        for (int h = 0; h < b->nheads; h++) {
+            unsigned char c = b->heads[h];
+            for (const char *q = memchr(m, c, (size_t)n); q != NULL; q = memchr(q + 1, c, (size_t)(m + n - q - 1))) {
+                Py_ssize_t i = q - m;
+                for (unsigned j = b->start[c]; j < b->start[c + 1]; j++) {
+                    PyObject *w = PyTuple_GET_ITEM(ahead, b->idx[j]);
+                    Py_ssize_t wn = PyUnicode_GET_LENGTH(w);
+                    if (wn <= n - i && memcmp(m + i, PyUnicode_DATA(w), (size_t)wn) == 0) return 0;
+                }
+                if (q + 1 >= m + n) break;
+            }
+        }
+        return 1;
     }
     for (Py_ssize_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)m[i];
@@ -703,7 +733,19 @@ static PyObject *rd_cisco(Reader *r, PyObject *text, const char *s, Py_ssize_t n
         Py_RETURN_NONE;
     }
     if (refuse && !rd_refused(s, n, refuse)) Py_RETURN_NONE;
-    if (!rd_leads(r, s + c.m0, n - c.m0)) Py_RETURN_NONE;
+    if (!rd_leads(r, s + c.m0, n - c.m0)) { /* a parser ahead may claim it: read here if they all refuse */
+        /* (a body starting with an ASA tag is cisco_asa's to read: rd_asa next, without asking) */
+        if (r->cisco_refused == NULL || (r->asa_tags != NULL && rd_starts(s + c.m0, n - c.m0, r->asa_tags)))
+            Py_RETURN_NONE;
+        PyObject *body = ascii_sub(s, c.m0, n);
+        if (body == NULL) return NULL;
+        PyObject *ok = PyObject_CallOneArg(r->cisco_refused, body);
+        Py_DECREF(body);
+        if (ok == NULL) return NULL;
+        int yes = ok == Py_True;
+        Py_DECREF(ok);
+        if (!yes) Py_RETURN_NONE;
+    }
     double t = 0;
     PyObject *fields = NULL, *fac = NULL, *svc = NULL, *host = NULL, *ev = NULL, *unknown = NULL;
     int fw = 0;
@@ -1260,6 +1302,7 @@ static int reader_traverse(Reader *r, visitproc visit, void *arg) {
     Py_VISIT(r->asa_outputs);
     Py_VISIT(r->asa_markers);
     Py_VISIT(r->asa_own_prefixes);
+    Py_VISIT(r->cisco_refused);
     Py_VISIT(r->zone_unknown);
     Py_VISIT(r->fg_outputs);
     Py_VISIT(r->so_outputs);
@@ -1296,6 +1339,7 @@ static int reader_clear(Reader *r) {
     Py_CLEAR(r->asa_outputs);
     Py_CLEAR(r->asa_markers);
     Py_CLEAR(r->asa_own_prefixes);
+    Py_CLEAR(r->cisco_refused);
     Py_CLEAR(r->zone_unknown);
     Py_CLEAR(r->fg_outputs);
     Py_CLEAR(r->so_outputs);
@@ -1481,7 +1525,21 @@ static int reader_init(Reader *r, PyObject *args, PyObject *kw) {
     return 0;
 }
 
+/* Reader.cisco_refusals(fn): fn(body) -> bool says a Cisco body holding a marker of a parser
+ * ordered before Cisco's is refused by every such parser (None: those lines are Python's) */
+static PyObject *reader_cisco_refusals(Reader *r, PyObject *fn) {
+    if (fn != Py_None && !PyCallable_Check(fn)) {
+        PyErr_SetString(PyExc_TypeError, "cisco_refusals(fn: callable | None)");
+        return NULL;
+    }
+    Py_XSETREF(r->cisco_refused, fn == Py_None ? NULL : Py_NewRef(fn));
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef reader_methods[] = {
+    {"cisco_refusals", (PyCFunction)reader_cisco_refusals, METH_O,
+     "cisco_refusals(fn): fn(body) -> bool, whether the parsers ordered before Cisco's all refuse a "
+     "Cisco body holding one of their markers (then read here); None: such lines are Python's."},
     {"event", (PyCFunction)(void (*)(void))reader_event, METH_FASTCALL,
      "event(text, sender, source, network) -> LogEvent | None: the one event LineParser.events gives "
      "for a line received now, for the lines the C twins read; None: the Python path reads it."},

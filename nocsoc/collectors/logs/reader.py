@@ -46,6 +46,7 @@ from __future__ import annotations
 import datetime
 import functools
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from nocsoc.collectors.logs import syslog, zones
@@ -265,7 +266,7 @@ def make(lp: LineParser) -> Any:
         # a non-ASCII marker can never be in an ASCII line; drop them (the C reads ASCII lines only)
         markers = tuple(w for w in markers if w.isascii())
         prefixes = tuple(w for w in prefixes if w.isascii())
-    return _logfast.Reader(
+    rd = _logfast.Reader(
         event_type=LogEvent, default_host=lp.default_host, tz=lp.tz, programs=d.c_programs,
         outputs=tuple(outputs), file_plans=plans, file_outputs=(access_out, *audit_outs),
         audit_state=audit_state, time_module=time, minute_epochs=syslog._minute_epochs,
@@ -278,3 +279,27 @@ def make(lp: LineParser) -> Any:
         paloalto_json=pa_json, sophos=so_outputs, sophos_after=so_after,
         body=lp._body if _fast_syslog_is_lineparsers(lp) else None, zone_unknown=lp._unknown_zone,
         unparsed=("unparsed", None, (), (), (None, (), ())))
+    if cisco_on:
+        rd.cisco_refusals(_refused_ahead(d, "cisco"))
+    return rd
+
+
+def _refused_ahead(d: Any, name: str) -> Callable[[str], bool]:
+    """refused(body): whether every parser ordered before `name` among the body's candidates
+    refuses it (parse gives None), `name` being a candidate: what LineParser._body goes through
+    before `name`'s parser reads it. Why: a Cisco body holding another parser's marker (an NX-OS
+    `pam_aaa:` text, PAM's `pam_`) went the whole Python path, ~17 us a line; the reader asks
+    this and reads the line itself when they all refuse."""
+
+    def refused(body: str) -> bool:
+        for parse, state, spec in d.candidates(body):
+            if spec.name == name:
+                return True
+            try:
+                if parse(body, "", state) is not None:
+                    return False
+            except Exception:  # (the Python path keeps such a line unparsed: leave it there)
+                return False
+        return False
+
+    return refused

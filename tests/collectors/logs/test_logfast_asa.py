@@ -399,3 +399,35 @@ def test_the_group_guard_is_exact() -> None:
             found += 1
             assert cisco_asa._GROUP_G.holds(m[0]), text
     assert found > 300
+
+
+def test_ftd_keys_past_the_kept_names_read_the_same() -> None:
+    """The C reading keeps the `ftd.<Key>` names it meets up to a bound (_logfast_asa.c): keys
+    past it, long keys and keys differing in one character are read as Python reads them."""
+    rnd = random.Random(23)
+    keys = [f"K{i}" for i in range(700)]
+    keys += ["K" * 63, "K" * 64, "K" * 65, "K" * 200, "Kx", "KX", "SrcPor", "SrcPortt"]
+    lines = []
+    for _ in range(400):
+        parts = [f"{k}: {rnd.choice(['1', 'x', ' y ', '<br/>a', '99'])}" for k in rnd.sample(keys, 12)]
+        parts.append(rnd.choice(["SrcPort: 5", "Protocol: tcp", "URL: a<br/>b",
+                                 "AccessControlRuleAction: Block"]))
+        rnd.shuffle(parts)
+        lines.append("%FTD-1-430003: " + ", ".join(parts))
+    assert compare(lines, whole=50) == len(lines)
+
+
+def test_assigned_addresses_read_the_same() -> None:
+    """722051's `IPv4 Address <a> IPv6 address <b> assigned` read in C (_assigned_nat's twin):
+    empty, unspecified, the peer's own, non-address, leading-zero, out-of-range, uncompressed
+    and zoned IPv6 values give what the Python helper gives."""
+    rnd = random.Random(24)
+    values = ["", "0.0.0.0", "::", "10.0.0.7", "1.2.3.4", "010.0.0.1", "300.1.1.1", "fe80:0011:2233::1",
+              "2001:db8:0:0:0:0:0:1", "fe80::1%eth0", "::ffff:1.2.3.4", "host-a", "1.2.3", "a:b", "::1"]
+    lines = []
+    for _ in range(600):
+        v4, v6 = rnd.choice(values), rnd.choice(values)
+        src = rnd.choice(["1.2.3.4", "fe80::1", "2001:db8::1"])
+        body = f"Group <G> User <u> IP <{src}> IPv4 Address <{v4}> IPv6 address <{v6}> assigned to session"
+        lines.append(rnd.choice(["", "%FTD-4-722051: ", "%ASA-6-113039: "]) + body)
+    assert compare(lines, whole=60) == len(lines)

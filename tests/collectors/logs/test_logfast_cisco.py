@@ -235,3 +235,34 @@ def test_leads_says_what_candidates_says() -> None:
         first = d.candidates(msg)[0][2].name
         assert d.leads("cisco", msg) == (first == "cisco"), msg
     assert checked > 2_000
+
+
+def test_a_body_every_parser_ahead_refuses_is_read_in_c() -> None:
+    """A text holding a marker of a parser ordered before cisco that this parser refuses (an
+    NX-OS `pam_aaa:` text for PAM's `pam_`, `IN=` without netfilter's fields): every one ahead
+    refuses it, so the reader reads it as cisco's (reader.cisco_refusals), as the Python path
+    does after the refusals; a text one of them claims stays theirs."""
+    read = LineParser(default_host="h").fast()
+    assert read is not None
+    refused = [
+        "2023 Jan 15 00:31:52 CET: %AUTHPRIV-3-SYSTEM_MSG: pam_aaa:Authentication failed from 1.2.3.4 - "
+        "dcos_sshd[6531]",
+        "<189>12: sw1: Nov 25 01:02:03.001 ICT: %SYS-5-CONFIG_I: Configured from console by pam_x on vty0",
+        "Nov 25 01:02:03: %SEC_LOGIN-4-LOGIN_FAILED: Login failed [user: pam_] [Source: 1.2.3.4] %%x",
+    ]
+    claimed = [
+        "2023 Jan 15 00:31:52 CET: %AUTHPRIV-3-SYSTEM_MSG: pam_unix(sshd:auth): authentication failure; "
+        "rhost=1.2.3.4 user=root",
+        "<189>12: sw1: Nov 25 01:02:03.001 ICT: %SEC-6-IPACCESSLOGP: x IN=eth0 OUT= SRC=1.2.3.4 DST=5.6.7.8",
+    ]
+    with mock.patch("time.time", return_value=1_795_000_000.0):
+        for line in refused:
+            ev = read(line, "", "file", False)
+            assert ev is not None and ev.parser == "cisco", line
+        for line in claimed:
+            assert read(line, "", "file", False) is None, line
+    rnd = random.Random(14)
+    markers = [" pam_", " pam_unix(sshd:auth): x", " IN=eth0", " IN=eth0 OUT= SRC=1.2.3.4 DST=5.6.7.8",
+               " %%01"]
+    mixed = [_cisco(rnd) + rnd.choice(markers) for _ in range(600)]
+    compare(refused + claimed + mixed)

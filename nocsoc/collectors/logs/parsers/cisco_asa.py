@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from nocsoc.collectors.logs.parsers.base import IANA_PROTO, Guarded, Parsed, digits, is_ip, transport
 from nocsoc.collectors.logs.parsers.registry import ParserSpec
+from nocsoc.collectors.logs.rxprog import compile_program
 from nocsoc.logsources import LogSource
 
 # (six digits and no seventh: `%ASA-6-3020131:` is no message 302013)
@@ -351,14 +352,16 @@ _C_GROUPS = ("src", "dst", "sport", "dport", "sif", "dif", "proto", "snat", "dna
              "suser2", "duser", "group", "acl", "act", "svc", "res")
 
 
-def _c_entry(rx: re.Pattern[str], kind: str, needs: str | None = None) -> tuple[Any, ...]:
-    """(pattern, kind flags, each _C_GROUPS name's group index or -1[, the literal a text must
-    hold to be searched]) for asa_line."""
+def _c_entry(rx: re.Pattern[str], kind: str, needs: str = "") -> tuple[Any, ...]:
+    """(pattern, kind flags, each _C_GROUPS name's group index or -1, the literal a text must
+    hold to be searched ("": none), the pattern's rxprog program or None) for asa_line. Why the
+    program: asa_line walks it in C (_logfast_asa.c) instead of calling `re`, which with its
+    match object was a third of a one-line event; `re` stays the reference (test_rxprog.py)."""
     flags = ((1 if kind in _LOGIN_KINDS else 0) | (2 if kind in _FIREWALL_KINDS else 0)
              | (4 if kind == "deny" else 0) | (8 if kind in ("acl", "conn", "nat") else 0)
              | (16 if kind == "conn" else 0) | (32 if kind == "vpn" else 0))
     indexes = tuple(rx.groupindex.get(name, -1) for name in _C_GROUPS)
-    return (rx, flags, indexes) if needs is None else (rx, flags, indexes, needs)
+    return (rx, flags, indexes, needs, compile_program(rx))
 
 
 def _c_setup() -> Callable[[str], tuple[Any, ...] | Literal[False] | None] | None:
@@ -374,8 +377,13 @@ def _c_setup() -> Callable[[str], tuple[Any, ...] | Literal[False] | None] | Non
     outcome = {**{i: "success" for i in _SUCCEEDED_IDS}, **{i: "failure" for i in _FAILED_IDS}}
     by_id = {k: _c_entry(rx, kind) for k, (rx, kind) in _COMPILED.items()}
     group = _c_entry(_GROUP, "vpn", _GROUP_G.needs[0])
+    # _assigned_nat walked in C when _ASSIGNED compiles (its groups, _canonical for IPv6, the
+    # helper itself where the walk gives up)
+    prog = compile_program(_ASSIGNED)
+    assigned: Any = _assigned_nat if prog is None else (
+        prog, _ASSIGNED.groupindex["v4"], _ASSIGNED.groupindex["v6"], _canonical, _assigned_nat)
     _logfast.asa_setup(by_id, group, _c_entry(_COMPILED["113019"][0], "vpn"), _FTD_IDS,
-                       _FTD_MAP, outcome, frozenset(_SUCCESS_WORDS), IANA_PROTO, _assigned_nat, _subject_user)
+                       _FTD_MAP, outcome, frozenset(_SUCCESS_WORDS), IANA_PROTO, assigned, _subject_user)
     return _logfast.asa_line
 
 
