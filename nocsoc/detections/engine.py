@@ -9,6 +9,7 @@ against auditd rules.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import islice
@@ -37,9 +38,10 @@ except ImportError:  # not built
     _c_scan_fields = _CaseFree = _c_dispatch = _c_new_group = _c_firsts = _c_raw_lower_bytes = None
     _MAX_PAIRS = 0
 
-_SRC = ("src_ip", "c-ip", "SourceIp", "rhost", "IpAddress")  # IpAddress: Windows Security events
-_DST = ("dst_ip", "DestinationIp", "s-ip")
-_USER = ("user", "cs-username", "User", "TargetUserName", "auid")
+# interned (see FieldScan.field): literals with `-` are not, by the compiler
+_SRC = tuple(map(sys.intern, ("src_ip", "c-ip", "SourceIp", "rhost", "IpAddress")))  # IpAddress: Windows
+_DST = tuple(map(sys.intern, ("dst_ip", "DestinationIp", "s-ip")))
+_USER = tuple(map(sys.intern, ("user", "cs-username", "User", "TargetUserName", "auid")))
 _WHO = (_SRC, _DST, _USER)  # what a detection names: its source, destination, user
 
 
@@ -124,7 +126,10 @@ class FieldScan:
                  pattern_rules: list[tuple[int, ...]],
                  exact: dict[str, tuple[int, ...]] | None = None,
                  short: tuple[tuple[str, tuple[int, ...]], ...] = ()) -> None:
-        self.field = fname
+        # interned, as the parsers' names are (C parsers' key objects, Python literals): the
+        # event's dict then finds it by identity, where an equal str of another object is
+        # compared in full (a C parser's presized dict has general keys in CPython 3.11)
+        self.field = sys.intern(fname)
         self.scan = scan
         self.pattern_rules = pattern_rules
         self.exact = exact
