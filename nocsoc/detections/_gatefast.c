@@ -45,6 +45,11 @@
  *   automaton did before the overlapping search (without pyo3's call and release of the GIL,
  *   ~4,000 instructions a call on the new formats' lines).
  *
+ * Routes(table)(event, on_error) -> list | None | False
+ *   dispatch(table[event.route_key].spec, event, on_error), the routes of the last keys met
+ *   remembered by the key object's identity; False when the table has no route for the key yet.
+ *   engine.RoutesReference.
+ *
  * firsts(fields, groups) -> tuple of str
  *   Engine._rule_detection's (and _firing_detection's) source, destination and user: per tuple
  *   of field names, str() of the first value none of None, "" and "-". engine.firsts_reference.
@@ -399,13 +404,23 @@ static PyObject *cand_key(PyObject *cand) {
     return key;
 }
 
+static int spec_ok(PyObject *spec) {
+    return PyTuple_CheckExact(spec) && PyTuple_GET_SIZE(spec) == 11 && PyTuple_Check(PyTuple_GET_ITEM(spec, 0))
+           && PyDict_Check(PyTuple_GET_ITEM(spec, 8));
+}
+
+static PyObject *dispatch_spec(PyObject *spec, PyObject *event, PyObject *on_error);
+
 static PyObject *dispatch(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 3 || !PyTuple_CheckExact(args[0]) || PyTuple_GET_SIZE(args[0]) != 11
-            || !PyTuple_Check(PyTuple_GET_ITEM(args[0], 0)) || !PyDict_Check(PyTuple_GET_ITEM(args[0], 8))) {
+    if (nargs != 3 || !spec_ok(args[0])) {
         PyErr_SetString(PyExc_TypeError, "dispatch(spec: Route.spec, event, on_error)");
         return NULL;
     }
-    PyObject *spec = args[0], *event = args[1], *on_error = args[2];
+    return dispatch_spec(args[0], args[1], args[2]);
+}
+
+/* dispatch's work, on a checked spec */
+static PyObject *dispatch_spec(PyObject *spec, PyObject *event, PyObject *on_error) {
     PyObject *fields = NULL, *lo = NULL, *cand = NULL, *rules = NULL, *hits = NULL;
     if ((fields = slot_get(&c_fields, event)) == NULL || (lo = slot_get(&c_low, event)) == NULL)
         goto error;
@@ -493,6 +508,131 @@ error:
     Py_XDECREF(hits);
     return NULL;
 }
+
+/* ---- Routes: the route of an event's key, by identity ------------------------------------------ */
+
+/* Routes(table)(event, on_error) -> list | None | False: dispatch(route.spec, event, on_error)
+   of the route table[event.route_key]; False when the table has no route for that key yet (the
+   engine builds it, then calls dispatch). The routes of the last keys met are remembered by the
+   key object's identity, the key held (so no other object can have its address while it is
+   remembered): a direct-mapped cache of ROUTE_SLOTS entries. Each route's `spec` is read on
+   every call (Route.refresh replaces it). engine.RoutesReference is the same in Python.
+   Why: the parsers hand out one route key object per kind of event (the C reader's outputs),
+   but a dict lookup hashes it every time (a tuple of tuples: its hash is not cached) and
+   compares an equal key made anew item by item: ~550 instructions an event of the new
+   formats' mix, where this is a pointer compare. */
+#define ROUTE_SLOTS 64
+
+typedef struct {
+    PyObject *key;    /* a route key, held */
+    PyObject *route;  /* its route, held */
+} RouteSlot;
+
+typedef struct {
+    PyObject_HEAD
+    vectorcallfunc vectorcall;
+    PyObject *table;  /* route key -> Route (Engine._routes) */
+    RouteSlot slots[ROUTE_SLOTS];
+} Routes;
+
+static PyObject *s_route_key, *s_spec;
+static SlotCache c_route_key = {&s_route_key}, c_spec = {&s_spec};
+
+static PyObject *routes_vectorcall(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kw) {
+    Routes *rs = (Routes *)self;
+    if (PyVectorcall_NARGS(nargsf) != 2 || kw != NULL) {
+        PyErr_SetString(PyExc_TypeError, "Routes(table)(event, on_error)");
+        return NULL;
+    }
+    PyObject *event = args[0], *key = slot_get(&c_route_key, event), *route;
+    if (key == NULL)
+        return NULL;
+    uintptr_t h = (uintptr_t)key >> 4;
+    RouteSlot *at = &rs->slots[(h ^ (h >> 6)) & (ROUTE_SLOTS - 1)];
+    if (at->key == key) {
+        route = Py_NewRef(at->route);
+    } else {
+        route = PyDict_GetItemWithError(rs->table, key);  /* borrowed */
+        if (route == NULL) {
+            Py_DECREF(key);
+            return PyErr_Occurred() ? NULL : Py_NewRef(Py_False);
+        }
+        Py_INCREF(route);
+        /* the slot set before the old refs go: their release may run code that calls this */
+        PyObject *old_key = at->key, *old_route = at->route;
+        at->key = Py_NewRef(key);
+        at->route = Py_NewRef(route);
+        Py_XDECREF(old_key);
+        Py_XDECREF(old_route);
+    }
+    Py_DECREF(key);
+    PyObject *spec = slot_get(&c_spec, route);
+    Py_DECREF(route);
+    if (spec == NULL)
+        return NULL;
+    PyObject *out = NULL;
+    if (!spec_ok(spec))
+        PyErr_SetString(PyExc_TypeError, "Routes: a route's spec is no Route.spec");
+    else
+        out = dispatch_spec(spec, event, args[1]);
+    Py_DECREF(spec);
+    return out;
+}
+
+static PyObject *routes_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
+    PyObject *table;
+    if (kwds != NULL && PyDict_GET_SIZE(kwds) > 0) {
+        PyErr_SetString(PyExc_TypeError, "Routes(table) takes no keyword arguments");
+        return NULL;
+    }
+    if (!PyArg_ParseTuple(args, "O!:Routes", &PyDict_Type, &table))
+        return NULL;
+    Routes *self = (Routes *)type->tp_alloc(type, 0);  /* zeroed: every slot empty */
+    if (self == NULL)
+        return NULL;
+    self->vectorcall = routes_vectorcall;
+    self->table = Py_NewRef(table);
+    return (PyObject *)self;
+}
+
+static int routes_traverse(Routes *self, visitproc visit, void *arg) {
+    Py_VISIT(self->table);
+    for (int i = 0; i < ROUTE_SLOTS; i++) {
+        Py_VISIT(self->slots[i].key);
+        Py_VISIT(self->slots[i].route);
+    }
+    return 0;
+}
+
+static int routes_clear(Routes *self) {
+    Py_CLEAR(self->table);
+    for (int i = 0; i < ROUTE_SLOTS; i++) {
+        Py_CLEAR(self->slots[i].key);
+        Py_CLEAR(self->slots[i].route);
+    }
+    return 0;
+}
+
+static void routes_dealloc(Routes *self) {
+    PyObject_GC_UnTrack(self);
+    routes_clear(self);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static PyTypeObject RoutesType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "nocsoc.detections._gatefast.Routes",
+    .tp_basicsize = sizeof(Routes),
+    .tp_dealloc = (destructor)routes_dealloc,
+    .tp_vectorcall_offset = offsetof(Routes, vectorcall),
+    .tp_call = PyVectorcall_Call,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_VECTORCALL | Py_TPFLAGS_HAVE_GC,
+    .tp_doc = "Routes(table)(event, on_error) -> dispatch of the event's route, or False: no route yet "
+              "(see the module).",
+    .tp_traverse = (traverseproc)routes_traverse,
+    .tp_clear = (inquiry)routes_clear,
+    .tp_new = routes_new,
+};
 
 /* ---- what a detection names (Engine._rule_detection) ------------------------------------------- */
 
@@ -1129,7 +1269,7 @@ PyMODINIT_FUNC PyInit__gatefast(void) {
 #ifdef GATE_X86
     have_avx2 = __builtin_cpu_supports("avx2");
 #endif
-    if (PyType_Ready(&CaseFreeType) < 0)
+    if (PyType_Ready(&CaseFreeType) < 0 || PyType_Ready(&RoutesType) < 0)
         return NULL;
     if ((s_get = PyUnicode_InternFromString("get")) == NULL
             || (s_fields = PyUnicode_InternFromString("fields")) == NULL
@@ -1141,12 +1281,14 @@ PyMODINIT_FUNC PyInit__gatefast(void) {
             || (s_move_to_end = PyUnicode_InternFromString("move_to_end")) == NULL
             || (s_empty = PyUnicode_InternFromString("")) == NULL
             || (s_dash = PyUnicode_InternFromString("-")) == NULL
-            || (s_raw_lower = PyUnicode_InternFromString("raw_lower")) == NULL)
+            || (s_raw_lower = PyUnicode_InternFromString("raw_lower")) == NULL
+            || (s_route_key = PyUnicode_InternFromString("route_key")) == NULL
+            || (s_spec = PyUnicode_InternFromString("spec")) == NULL)
         return NULL;
     PyObject *m = PyModule_Create(&moduledef);
     if (m == NULL)
         return NULL;
-    if (PyModule_AddType(m, &CaseFreeType) < 0 || PyModule_AddIntConstant(m, "AVX2", have_avx2) < 0
+    if (PyModule_AddType(m, &CaseFreeType) < 0 || PyModule_AddType(m, &RoutesType) < 0 || PyModule_AddIntConstant(m, "AVX2", have_avx2) < 0
             || PyModule_AddIntConstant(m, "MAX_PAIRS", MAX_SIMD_PAIRS) < 0) {
         Py_DECREF(m);
         return NULL;

@@ -18,8 +18,10 @@ with the event alone it fetches them itself, so it is a drop-in `CompiledRule.ma
 from __future__ import annotations
 
 import re
+import sys
 from collections import Counter
 from collections.abc import Callable
+from types import CodeType
 from typing import Any
 
 from ahocorasick_rs import AhoCorasick
@@ -271,9 +273,20 @@ def compile_fast(conds: list[Any], name: str = "rule") -> Fast | None:
         FALLBACKS["whole rule"] += 1
         return None
     FALLBACKS.update(fallbacks)
+    code = interned_consts(code)
     exec(code, ns)  # our own source, built from escaped literals (repr) and names
     fn: Fast = ns["m"]
     return fn
+
+
+def interned_consts(code: CodeType) -> CodeType:
+    """`code` with its str constants (nested code's too) interned. The compiler interns only
+    those made of name characters: a field name such as `c-ip` or `cs-uri-query` stayed an
+    object of its own, which the event's fields dict (general keys where a C parser presized
+    it) found by a full comparison instead of by identity."""
+    consts = tuple(sys.intern(k) if type(k) is str else interned_consts(k) if isinstance(k, CodeType) else k
+                   for k in code.co_consts)
+    return code.replace(co_consts=consts)
 
 
 def call_fast(fn: Fast, e: LogEvent) -> bool:

@@ -9,6 +9,7 @@ against auditd rules.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import islice
@@ -28,18 +29,20 @@ from nocsoc.schema import LOG_COLLECTOR
 try:  # the field gates' loop in C (see _gatefast.c); scan_fields_reference is its reference
     from nocsoc.detections._gatefast import MAX_PAIRS as _MAX_PAIRS
     from nocsoc.detections._gatefast import CaseFree as _CaseFree
+    from nocsoc.detections._gatefast import Routes as _CRoutes
     from nocsoc.detections._gatefast import dispatch as _c_dispatch
     from nocsoc.detections._gatefast import firsts as _c_firsts
     from nocsoc.detections._gatefast import new_group as _c_new_group
     from nocsoc.detections._gatefast import raw_lower_bytes as _c_raw_lower_bytes
     from nocsoc.detections._gatefast import scan_fields as _c_scan_fields
 except ImportError:  # not built
-    _c_scan_fields = _CaseFree = _c_dispatch = _c_new_group = _c_firsts = _c_raw_lower_bytes = None
+    _c_scan_fields = _CaseFree = _CRoutes = _c_dispatch = _c_new_group = _c_firsts = _c_raw_lower_bytes = None
     _MAX_PAIRS = 0
 
-_SRC = ("src_ip", "c-ip", "SourceIp", "rhost", "IpAddress")  # IpAddress: Windows Security events
-_DST = ("dst_ip", "DestinationIp", "s-ip")
-_USER = ("user", "cs-username", "User", "TargetUserName", "auid")
+# interned (see FieldScan.field): literals with `-` are not, by the compiler
+_SRC = tuple(map(sys.intern, ("src_ip", "c-ip", "SourceIp", "rhost", "IpAddress")))  # IpAddress: Windows
+_DST = tuple(map(sys.intern, ("dst_ip", "DestinationIp", "s-ip")))
+_USER = tuple(map(sys.intern, ("user", "cs-username", "User", "TargetUserName", "auid")))
 _WHO = (_SRC, _DST, _USER)  # what a detection names: its source, destination, user
 
 
@@ -124,7 +127,10 @@ class FieldScan:
                  pattern_rules: list[tuple[int, ...]],
                  exact: dict[str, tuple[int, ...]] | None = None,
                  short: tuple[tuple[str, tuple[int, ...]], ...] = ()) -> None:
-        self.field = fname
+        # interned, as the parsers' names are (C parsers' key objects, Python literals): the
+        # event's dict then finds it by identity, where an equal str of another object is
+        # compared in full (a C parser's presized dict has general keys in CPython 3.11)
+        self.field = sys.intern(fname)
         self.scan = scan
         self.pattern_rules = pattern_rules
         self.exact = exact
@@ -408,6 +414,29 @@ _dispatch = _c_dispatch if _c_dispatch is not None and _C_GATES else dispatch_re
 _firsts = _c_firsts if _c_firsts is not None and _C_GATES else firsts_reference
 
 
+class RoutesReference:
+    """`Routes(table)(event, on_error)`: the matches of the event's route in `table` (route
+    key -> Route), as `dispatch` gives them, or False when the table has no route for the
+    event's key yet (the engine builds it). _gatefast.Routes does the same in C, remembering
+    the routes of the last keys met by the key object's identity (a tuple's hash is not
+    cached: hashing the key and comparing an equal one cost ~550 instructions an event of the
+    new formats' mix); tests/detections/test_gatefast.py proves them equal. The table only
+    grows: a key's route, once built, is never replaced."""
+
+    __slots__ = ("table",)
+
+    def __init__(self, table: dict[tuple[Any, ...], Route]) -> None:
+        self.table = table
+
+    def __call__(self, event: LogEvent, on_error: Callable[[], Any]) -> list[CompiledRule] | bool | None:
+        route = self.table.get(event.route_key)
+        return False if route is None else _dispatch(route.spec, event, on_error)
+
+
+_Routes: Callable[[dict[tuple[Any, ...], Route]], Callable[[LogEvent, Callable[[], Any]], Any]] = (
+    _CRoutes if _CRoutes is not None and _C_GATES else RoutesReference)
+
+
 Gates = list[tuple[int, list[tuple[str | None, str]], frozenset[int]]]
 
 
@@ -675,6 +704,7 @@ class Engine:
         self.ruleset = ruleset
         self.rules = ruleset.rules
         self._routes: dict[tuple[Any, ...], Route] = ruleset.routes()
+        self._dispatch = _Routes(self._routes)  # an event's route found, its rules run
         self.trackers: list[CorrelationTracker] = []
         # referenced rule (id of pySigma object) -> trackers to feed
         self._feeds: dict[int, list[CorrelationTracker]] = {}
@@ -737,8 +767,9 @@ class Engine:
         """Test one event; return the detections it causes (often none)."""
         out: list[Detection] = []
         t = event.time
-        route = self._routes.get(event.route_key) or self.route(event)
-        hits = _dispatch(route.spec, event, self._on_error)
+        hits = self._dispatch(event, self._on_error)
+        if hits is False:  # no route yet for this kind of event: built, then dispatched
+            hits = _dispatch(self.route(event).spec, event, self._on_error)
         if hits is not None:
             for rule in hits:
                 self._hit(rule, event, out)

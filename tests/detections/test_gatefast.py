@@ -17,7 +17,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import nocsoc.detections.engine as engine_mod
-from nocsoc.detections.engine import Engine, Route, dispatch_reference, scan_fields_reference
+from nocsoc.detections.engine import (
+    Engine,
+    Route,
+    RoutesReference,
+    dispatch_reference,
+    scan_fields_reference,
+)
 from nocsoc.detections.loader import RuleSet
 from nocsoc.events import LogEvent
 from tests.detections.test_compiler import rule
@@ -238,6 +244,68 @@ def test_a_mapping_types_get_is_looked_up_each_time_unless_it_cannot_change() ->
 def test_the_engine_uses_it_where_built() -> None:
     """NOCSOC_ENGINE_GATES=python is the reference path (read at import); by default, C."""
     assert engine_mod._scan_fields in (gatefast.scan_fields, scan_fields_reference)
+    assert engine_mod._Routes in (gatefast.Routes, RoutesReference)
+
+
+# ---- Routes: an event's route by its key, remembered by identity ------------------------------
+
+# route keys: logsources of the dispatch rules (linux) and others (no rules); given as the
+# one object of each kind (as the C reader hands them out) or as an equal tuple made anew
+KINDS = [("linux", (), ()), ("linux", ("sshd",), ()), ("windows", ("security",), ()),
+         ("linux", (), ("process_creation",)), *[("linux", (f"s{i}",), ()) for i in range(80)]]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, len(KINDS) - 1), st.booleans(),
+                          st.sampled_from(["whoami", "x net user", "NET", "boom x", ""]), st.booleans()),
+                min_size=1, max_size=60))
+def test_routes_equals_its_reference(picks: list[tuple[int, bool, str, bool]]) -> None:
+    """Two engines of the same rules, one finding each event's route with _gatefast.Routes,
+    one with RoutesReference, routes built as the engine builds them (on False): the same
+    answer for every event, shared or fresh keys, more kinds than the C cache has slots (so
+    keys evict one another), a route whose spec is replaced after it was remembered."""
+    c, py = _dispatch_engine(False), _dispatch_engine(False)
+    rc, rpy = gatefast.Routes(c._routes), RoutesReference(py._routes)
+    errors = {"c": 0, "py": 0}
+    for k, fresh, raw, build in picks:
+        key = KINDS[k]
+        if fresh:
+            key = (key[0], tuple(key[1]), tuple(list(key[2])))
+        got, want = [], []
+        for engine, routes, out, side in ((c, rc, got, "c"), (py, rpy, want, "py")):
+            ev = LogEvent(raw, {"CommandLine": raw}, product=key[0], services=key[1], categories=key[2])
+            ev.route_key = key
+            hits = routes(ev, lambda s=side: errors.__setitem__(s, errors[s] + 1))
+            if hits is False and build:
+                engine.route(ev)
+                hits = routes(ev, lambda s=side: errors.__setitem__(s, errors[s] + 1))
+            out.append(hits if hits is None or hits is False else [r.id for r in hits])
+        assert got == want
+    assert errors["c"] == errors["py"]
+    # a remembered route reads its spec each time (Route.refresh replaces it)
+    ev = LogEvent("whoami", {"CommandLine": "whoami"}, product="linux")
+    ev.route_key = KINDS[0]
+    c.route(ev)
+    assert [r.id for r in rc(ev, lambda: None) or ()] == ["r1", "r6"]
+    route = c._routes[KINDS[0]]
+    route.plain, route.field_scans = [], []
+    route.raw = False
+    route.refresh()
+    assert rc(ev, lambda: None) is None
+
+
+def test_routes_refuses_what_is_no_route_table() -> None:
+    with pytest.raises(TypeError):
+        gatefast.Routes([])
+    routes = gatefast.Routes({("linux", (), ()): object()})
+    ev = LogEvent("x", {}, product="linux")
+    with pytest.raises((TypeError, AttributeError)):
+        routes(ev, lambda: None)
+    with pytest.raises(TypeError):
+        routes(ev)
+    ev.route_key = [1]  # type: ignore[assignment]  # unhashable, as dict.get would say
+    with pytest.raises(TypeError):
+        routes(ev, lambda: None)
 
 
 # ---- CaseFree: whether a keyword needle may be in a raw line's lowercase ----------------------
