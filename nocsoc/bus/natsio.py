@@ -47,6 +47,8 @@ from nats.errors import ProtocolError
 from nats.protocol import command as nats_command
 from nats.protocol import parser as nats_parser
 
+from nocsoc.collectors.flows import speedups
+
 _CONTROL = nats_parser.AWAITING_CONTROL_LINE
 _PAYLOAD = nats_parser.AWAITING_MSG_PAYLOAD
 _CRLF = nats_parser._CRLF_
@@ -434,7 +436,8 @@ class PayloadReceiver(asyncio.BufferedProtocol):
 
     def _start_own(self) -> memoryview:
         size, self._then = self._then, 0
-        self._own = bytearray(size)
+        # not zeroed (with the C extension): every byte of it is read into before it is handed on
+        self._own = speedups.ext.unfilled_bytearray(size) if speedups.ext is not None else bytearray(size)
         self._own_view = memoryview(self._own)
         self._filled = 0
         return self._own_view
