@@ -14,31 +14,19 @@ from nats.protocol.parser import Parser
 from nocsoc.bus import natsio
 from nocsoc.bus.natsio import OWN_BUFFER_BYTES, ChunkReader, PayloadParser, PayloadReceiver
 from tests.bus.test_chunkreader import FakeTransport
-from tests.bus.test_natsio import stream
+from tests.bus.test_natsio import Recorder, stream
 
 
-class Calls:
+class Calls(Recorder):
     """The client callbacks a parser drives, payloads as bytes (and their type apart)."""
 
     def __init__(self) -> None:
-        self.calls: list[tuple[Any, ...]] = []
+        super().__init__()
         self.types: list[tuple[int, type]] = []
 
     async def _process_msg(self, sid: int, subject: bytes, reply: bytes, data: Any, headers: Any) -> None:
         self.types.append((len(data), type(data)))
         self.calls.append(("msg", sid, bytes(subject), bytes(reply), bytes(data), headers))
-
-    async def _process_ping(self) -> None:
-        self.calls.append(("ping",))
-
-    async def _process_pong(self) -> None:
-        self.calls.append(("pong",))
-
-    async def _process_info(self, info: dict[str, Any]) -> None:
-        self.calls.append(("info", info))
-
-    async def _process_err(self, err: str) -> None:
-        self.calls.append(("err", err))
 
 
 def reference(data: bytes) -> list[tuple[Any, ...]]:
