@@ -358,6 +358,7 @@ OWN_BUFFER_MAX = 64 << 20
 # the next message is likely another large one whose first bytes such a read would copy
 READ_BYTES = 256 * 1024
 READ_AFTER_OWN = 4 * 1024
+MAX_LINE = 64 * 1024
 _MSG_OPS = (b"MSG", b"HMSG")
 
 
@@ -421,7 +422,9 @@ class PayloadReceiver(asyncio.BufferedProtocol):
                 continue
             end = self._scratch.find(b"\n", i, n)
             if end < 0:
-                self._line += view[i:n]
+                # kept to be read whole, within a bound: a line longer is no NATS operation the
+                # parser takes (it closes the connection), and no payload follows it here
+                self._line += view[i:n] if len(self._line) < MAX_LINE else b""
                 break
             if self._line:
                 self._line += view[i:end + 1]

@@ -106,7 +106,8 @@ def test_every_cut_around_a_large_message() -> None:
 
 
 def test_a_line_it_cannot_read_is_handed_on_for_the_parser_to_refuse() -> None:
-    for bad in (b"MSG s 1 x\r\n", b"HMSG s 1 9 5\r\n", b"MSGX a b 99999\r\n", b"HMSG\r\n"):
+    for bad in (b"MSG s 1 x\r\n", b"HMSG s 1 9 5\r\n", b"MSGX a b 99999\r\n", b"HMSG\r\n",
+                b"MSG a 1 " + b"9" * 200_000 + b"\r\n"):  # (a line past MAX_LINE: not kept whole)
         data = bad + b"PING\r\n" + bytes(100_000)
         chunks, proto = received(data, [17, 5000])
         assert b"".join(chunks) == data and proto.owned == 0
