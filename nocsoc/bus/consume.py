@@ -121,7 +121,8 @@ class PartitionRunner:
         self.owner = f"{member}#{time.time_ns():x}"
         self.clock = clock
         self.counters = Counters(BUS_CONSUME, {"kind": kind})
-        self._decode: Callable[[bytes], Sequence[Record]] = getattr(handler, "decode_message", decode)
+        self._decode: Callable[[bytes | bytearray], Sequence[Record]] = getattr(
+            handler, "decode_message", decode)
         self.held: dict[int, Held] = {}
         self._leases: dict[int, Lease] = {}  # held, and being taken
         self._stop = asyncio.Event()
@@ -445,7 +446,8 @@ class PartitionRunner:
                   self.kind, h.partition, m.seq, reason[:200])
         self.handler.skip(h.partition, m.seq)
         try:
-            await self.transport.publish_dead(self.kind, m.data, f"p{h.partition} seq {m.seq}: {reason}")
+            await self.transport.publish_dead(self.kind, bytes(m.data),
+                                              f"p{h.partition} seq {m.seq}: {reason}")
         except Exception as dexc:
             log.error("bus %s: dead-letter publish failed: %s", self.kind, dexc)
 

@@ -136,11 +136,13 @@ class Viewed:
         return len(self.datagrams)
 
 
-def decode_view(data: bytes) -> Records | Viewed:
+def decode_view(data: bytes | bytearray) -> Records | Viewed:
     """`decode`, as a `Viewed` where the flow extension can read the message in place (one
-    source, a little-endian host); the same checks, the same EnvelopeError."""
+    source, a little-endian host); the same checks, the same EnvelopeError. A bytearray is a
+    message the NATS reader received into a buffer of its own (natsio.PayloadReceiver): viewed
+    in place as well."""
     ext = speedups.ext
-    if ext is None or _SWAP or not isinstance(data, bytes) or len(data) <= _HEAD.size:
+    if ext is None or _SWAP or not isinstance(data, (bytes, bytearray)) or len(data) <= _HEAD.size:
         return decode(data)
     magic, n, s = _HEAD.unpack_from(data, 0)
     if magic != MAGIC or s != 1 or n == 0:
@@ -165,8 +167,11 @@ def _array(code: str, data: memoryview, pos: int, n: int, size: int) -> array:
     return a
 
 
-def decode(data: bytes) -> Records:
-    """The records of a message; EnvelopeError says what is wrong and where."""
+def decode(data: bytes | bytearray) -> Records:
+    """The records of a message; EnvelopeError says what is wrong and where. A bytearray (see
+    decode_view) is copied into bytes first: each payload is cut as its own bytes."""
+    if not isinstance(data, bytes):
+        data = bytes(data)
     if len(data) < _HEAD.size:
         raise EnvelopeError(f"message of {len(data)} bytes is shorter than the header")
     magic, n, s = _HEAD.unpack_from(data, 0)

@@ -204,6 +204,7 @@ class NatsTransport:
             raise BusError(f"bus {', '.join(servers)}: cannot connect ({why})") from None
         natsio.install(self.nc)  # each payload copied once (see natsio)
         natsio.install_reader(self.nc)
+        natsio.install_receiver(self.nc)  # a large payload read into a buffer of its own
         self._unjoined = natsio.install_writer(self.nc)
         self.js = self.nc.jetstream(timeout=self.config.publish_timeout_s)
 
@@ -220,6 +221,7 @@ class NatsTransport:
 
     async def _reconnected(self) -> None:
         natsio.install_reader(self.nc)  # nats-py's new connection has a new reader and writer
+        natsio.install_receiver(self.nc)
         natsio.install_writer(self.nc)
 
     async def _disconnected(self) -> None:

@@ -23,6 +23,15 @@ every byte before the parser's own. `install_reader(client)` makes the connectio
 `ChunkReader`, whose `read` hands on the chunks as the socket gave them (the parser keeps views
 of them): on the bus bench, 2 of the decoder's 3 copies of each message gone. nats-py makes a new
 reader at each reconnect: the driver installs it again then (its reconnected callback).
+
+Receiving: asyncio reads the socket 256 kB at a time into a new bytes each read, so a bus message
+of hundreds of kB came in two or more reads and the parser joined them: a copy of every payload
+(on the bus bench the decoder's largest cost beyond its pipeline). `install_receiver(client)`
+makes the connection's protocol a `PayloadReceiver`, which follows the protocol's framing and
+has the kernel write a large payload (OWN_BUFFER_BYTES or more) straight into a bytearray of its
+exact size, handed on as one chunk: the parser hands that bytearray on as the payload, uncopied.
+Everything else is read into one reused buffer and handed on as bytes. The bytes handed on are
+the socket's, in order, whatever the framing found: it only decides where chunks are cut.
 """
 
 from __future__ import annotations
@@ -38,13 +47,18 @@ from nats.errors import ProtocolError
 from nats.protocol import command as nats_command
 from nats.protocol import parser as nats_parser
 
+from nocsoc.collectors.flows import speedups
+
 _CONTROL = nats_parser.AWAITING_CONTROL_LINE
 _PAYLOAD = nats_parser.AWAITING_MSG_PAYLOAD
 _CRLF = nats_parser._CRLF_
 
 
 class PayloadParser(nats_parser.Parser):
-    """`Parser`, with payloads gathered as views of the reads and joined once."""
+    """`Parser`, with payloads gathered as views of the reads and joined once (`parsing`: a
+    read is being parsed, install_receiver waits for the end of one)."""
+
+    parsing = False
 
     def reset(self) -> None:
         super().reset()
@@ -56,6 +70,13 @@ class PayloadParser(nats_parser.Parser):
         self._at = 0  # bytes of the current message (header, payload, CRLF) gathered
 
     async def parse(self, data: bytes | bytearray | memoryview = b"") -> None:
+        self.parsing = True
+        try:
+            await self._parse(data)
+        finally:
+            self.parsing = False
+
+    async def _parse(self, data: bytes | bytearray | memoryview) -> None:
         view = memoryview(data)
         i, n = 0, len(view)
         generation = self._generation
@@ -115,8 +136,9 @@ class PayloadParser(nats_parser.Parser):
 
 
 def _whole(part: memoryview) -> bool:
-    """A view that is all of a bytes object: the payload is that object, no copy."""
-    return isinstance(part.obj, bytes) and part.nbytes == len(part.obj)
+    """A view that is all of a bytes object (or of a bytearray PayloadReceiver filled for this
+    payload alone): the payload is that object, no copy."""
+    return isinstance(part.obj, (bytes, bytearray)) and part.nbytes == len(part.obj)
 
 
 def _find_newline(data: Any, i: int, n: int) -> int:
@@ -210,7 +232,10 @@ class ChunkReader(asyncio.StreamReader):
         assert not self._eof, "feed_data after feed_eof"
         if not data:
             return
-        self._chunks.append(data if type(data) is bytes else bytes(data))
+        self._fed(data if type(data) is bytes else bytes(data))
+
+    def _fed(self, data: Any) -> None:
+        self._chunks.append(data)
         self._held += len(data)
         self._wakeup_waiter()
         if self._transport is not None and not self._paused and self._held > 2 * self._limit:
@@ -220,6 +245,10 @@ class ChunkReader(asyncio.StreamReader):
                 self._transport = None
             else:
                 self._paused = True
+
+    def feed_own(self, data: bytearray) -> None:
+        """`feed_data` of a buffer nobody writes to again (PayloadReceiver's), kept as it is."""
+        self._fed(data)
 
     def at_eof(self) -> bool:
         return bool(self._eof and not self._chunks)
@@ -318,4 +347,172 @@ def install_writer(client: Any) -> bool:
     transport.writelines = functools.partial(_writelines, writer)  # type: ignore[union-attr]
     if not isinstance(client.__dict__.get("_send_command"), functools.partial):
         client._send_command = functools.partial(_send_command, client)
+    return True
+
+
+# a payload at least this large is received into a bytearray of its own (PayloadReceiver)
+OWN_BUFFER_BYTES = 64 * 1024
+# no larger: a size past nats-server's largest max_payload is not believed (a line misread)
+OWN_BUFFER_MAX = 64 << 20
+# reads into the reused buffer: asyncio's own size; right after a large payload, small, since
+# the next message is likely another large one whose first bytes such a read would copy
+READ_BYTES = 256 * 1024
+READ_AFTER_OWN = 4 * 1024
+MAX_LINE = 64 * 1024
+_MSG_OPS = (b"MSG", b"HMSG")
+
+
+class PayloadReceiver(asyncio.BufferedProtocol):
+    """A connection's protocol in place of asyncio's StreamReaderProtocol (`inner`, which still
+    gets the connection's other events): reads go where the NATS framing says.
+
+    It follows the server's operations as the parser does (a line; MSG/HMSG announce how many
+    bytes follow): bytes of lines and small messages are read into one reused buffer and handed
+    on as bytes; a payload of OWN_BUFFER_BYTES or more is read by the kernel straight into a
+    bytearray of its size (what of it a read into the reused buffer took, copied there), handed
+    on alone once full. Whatever it makes of the framing, it hands on the socket's bytes in their
+    order: the parser, not this, decides what they mean."""
+
+    def __init__(self, inner: asyncio.BaseProtocol, reader: ChunkReader) -> None:
+        self._inner = inner
+        self._reader = reader
+        self._scratch = bytearray(READ_BYTES)
+        self._view = memoryview(self._scratch)
+        self._want = READ_BYTES
+        self._line = bytearray()  # a control line cut by a read, so far
+        self._pass = 0  # bytes to hand on as read (a small message and its CRLF, a header)
+        self._then = 0  # after them, a payload to receive into a buffer of its own
+        self._own: bytearray | None = None
+        self._own_view: memoryview | None = None
+        self._filled = 0
+        self.owned = 0  # payloads received into their own buffers (tests)
+
+    def get_buffer(self, sizehint: int) -> memoryview:
+        if self._own_view is not None:
+            return self._own_view[self._filled:]
+        return self._view[:self._want]
+
+    def buffer_updated(self, nbytes: int) -> None:
+        if self._own is not None:
+            self._filled += nbytes
+            if self._filled == len(self._own):
+                self._own_done()
+            return
+        self._scan(nbytes)
+
+    def _scan(self, n: int) -> None:
+        """Hand on the `n` bytes just read into the reused buffer, following the framing."""
+        view, i, start = self._view, 0, 0
+        self._want = READ_BYTES
+        while i < n:
+            if self._pass:
+                take = min(self._pass, n - i)
+                i += take
+                self._pass -= take
+                continue
+            if self._then:  # a large payload starts here: what this read took of it, copied
+                self._hand_on(start, i)
+                own = self._start_own()
+                take = min(len(own), n - i)
+                own[:take] = view[i:i + take]
+                self._filled = take
+                i = start = i + take
+                if take == len(own):
+                    self._own_done()
+                continue
+            end = self._scratch.find(b"\n", i, n)
+            if end < 0:
+                # kept to be read whole, within a bound: a line longer is no NATS operation the
+                # parser takes (it closes the connection), and no payload follows it here
+                self._line += view[i:n] if len(self._line) < MAX_LINE else b""
+                break
+            if self._line:
+                self._line += view[i:end + 1]
+                self._control(bytes(self._line))
+                self._line.clear()
+            else:
+                self._control(bytes(view[i:end + 1]))
+            i = end + 1
+        self._hand_on(start, n)
+        if self._then and not self._pass:  # it starts with the next read: all of it read there
+            self._start_own()
+
+    def _start_own(self) -> memoryview:
+        size, self._then = self._then, 0
+        # not zeroed (with the C extension): every byte of it is read into before it is handed on
+        self._own = speedups.ext.unfilled_bytearray(size) if speedups.ext is not None else bytearray(size)
+        self._own_view = memoryview(self._own)
+        self._filled = 0
+        return self._own_view
+
+    def _control(self, line: bytes) -> None:
+        """A whole control line: how many bytes follow it, and whether a payload gets its own
+        buffer. A line the parser would refuse is taken as having none (it says what is wrong)."""
+        if not line.startswith(_MSG_OPS):
+            return
+        parts = line.split()
+        try:
+            total = int(parts[-1])
+            header = int(parts[-2]) if parts[0] == b"HMSG" else 0
+        except (ValueError, IndexError):
+            return
+        if parts[0] not in _MSG_OPS or total < 0 or not 0 <= header <= total:
+            return
+        if OWN_BUFFER_BYTES <= total - header <= OWN_BUFFER_MAX:
+            self._pass, self._then = header, total - header
+        else:
+            self._pass = total + len(_CRLF)
+
+    def _hand_on(self, start: int, end: int) -> None:
+        if end > start:
+            self._reader.feed_data(bytes(self._view[start:end]))
+
+    def _own_done(self) -> None:
+        assert self._own is not None
+        own, self._own, self._own_view = self._own, None, None
+        self._reader.feed_own(own)
+        self.owned += 1
+        self._pass = len(_CRLF)
+        self._want = READ_AFTER_OWN
+
+    # the connection's other events: asyncio's protocol, as before
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._inner.connection_made(transport)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._own = self._own_view = None
+        self._inner.connection_lost(exc)
+
+    def pause_writing(self) -> None:
+        self._inner.pause_writing()
+
+    def resume_writing(self) -> None:
+        self._inner.resume_writing()
+
+    def eof_received(self) -> bool | None:
+        return cast(asyncio.Protocol, self._inner).eof_received()
+
+
+def install_receiver(client: Any) -> bool:
+    """Make a connected nats-py client's socket protocol a `PayloadReceiver` (install and
+    install_reader first); False when it cannot: another transport (TLS, another event loop),
+    or the client is not at a known place in the stream (a read being parsed, bytes held or a
+    line half read: the framing would start in the middle of something; the next install, at a
+    reconnect, tries again)."""
+    transport = getattr(client, "_transport", None)
+    reader = getattr(transport, "_io_reader", None)
+    writer = getattr(transport, "_io_writer", None)
+    parser = getattr(client, "_ps", None)
+    if not isinstance(reader, ChunkReader) or not isinstance(writer, asyncio.StreamWriter):
+        return False
+    sock = writer.transport
+    inner = sock.get_protocol()
+    if isinstance(inner, PayloadReceiver):
+        return True
+    if (type(sock).__name__ != "_SelectorSocketTransport" or not isinstance(parser, PayloadParser)
+            or not isinstance(inner, asyncio.StreamReaderProtocol)):
+        return False
+    if parser.parsing or parser.state != _CONTROL or parser.buf or reader._chunks:
+        return False
+    sock.set_protocol(PayloadReceiver(inner, reader))
     return True

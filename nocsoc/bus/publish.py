@@ -18,7 +18,9 @@ import contextlib
 import logging
 import threading
 import time
+from bisect import bisect_right
 from collections.abc import Callable, Sequence
+from itertools import accumulate
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -263,10 +265,14 @@ class BusPublisher:
         per exporter and their runs, no Python object per datagram (`_batches_view`).
 
         The cut is greedy: a batch ends where the next record would pass `batch_records` or
-        `batch_bytes` or is in another interval. A run of `batch_records` records whose sizes
-        sum within `batch_bytes` and whose earliest and latest times share an interval is such
-        a batch whole: checked with C-level sums and min/max over the run (~0.7 -> ~0.2 us a
-        datagram) instead of record by record; the rest goes through the greedy loop."""
+        `batch_bytes` or is in another interval. The longest run of at most `batch_records`
+        records whose sizes sum within `batch_bytes` (one record at least), if its earliest and
+        latest times share an interval, is such a batch whole: found with C-level sums and
+        min/max over the run (~0.7 -> ~0.2 us a datagram) instead of record by record; the rest
+        goes through the greedy loop. (The run's size limit found the same way: before, a run
+        over `batch_bytes`, e.g. 256 jumbo datagrams, sent the rest of its exporter's records
+        through the greedy loop: on the bus bench, messages cut at 512 kB rather than 256
+        datagrams cost the publisher 82 ns a record against 38.)"""
         ext = speedups.ext
         if ext is not None and isinstance(records, ext.Datagrams):
             return self._batches_view(kind, records)
@@ -283,8 +289,10 @@ class BusPublisher:
             start = 0
             while start < len(recs):
                 run = recs[start:start + limit]
-                if (sum(map(len, map(_PAYLOAD, run))) + overhead * len(run) <= self.batch_bytes
-                        and (not interval or _one_interval(run, interval))):
+                # each prefix's size, summed at C level: the longest within batch_bytes
+                ends = list(accumulate(map(overhead.__add__, map(len, map(_PAYLOAD, run)))))
+                run = run[:max(bisect_right(ends, self.batch_bytes), 1)]
+                if not interval or _one_interval(run, interval):
                     out.append((p, source, run))
                     start += len(run)
                     continue
@@ -308,15 +316,28 @@ class BusPublisher:
             start, n = 0, len(view)
             while start < n:
                 run = view[start:start + limit]
-                if run.payload_bytes() + overhead * len(run) <= self.batch_bytes:
-                    lo, hi = time_range(run)
-                    if not interval or int(lo // interval) == int(hi // interval):
-                        out.append((p, source, run))
-                        start += len(run)
-                        continue
+                if run.payload_bytes() + overhead * len(run) > self.batch_bytes:
+                    run = run[:self._fitting(run, overhead)]
+                lo, hi = time_range(run)
+                if not interval or int(lo // interval) == int(hi // interval):
+                    out.append((p, source, run))
+                    start += len(run)
+                    continue
                 out += [(p, source, b) for b in self._greedy(list(view[start:]), interval)]
                 break
         return out
+
+    def _fitting(self, run: Any, overhead: int) -> int:
+        """How many of a Datagrams run's first records fit in batch_bytes (one at least), by
+        halving: payload_bytes of a few views, no Python step per record."""
+        lo, hi = 1, len(run) - 1  # the whole run does not fit
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if run[:mid].payload_bytes() + overhead * mid <= self.batch_bytes:
+                lo = mid
+            else:
+                hi = mid - 1
+        return lo
 
     def _greedy(self, recs: list[Record], interval: float | None) -> list[list[Record]]:
         cfg = self.config

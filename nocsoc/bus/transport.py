@@ -46,7 +46,7 @@ class BusMessage:
     how many times it was delivered, and how to acknowledge it (with every one before it)."""
 
     seq: int
-    data: bytes
+    data: bytes | bytearray  # a bytearray: received into a buffer of its own (natsio)
     delivered: int
     ack: Callable[[], Awaitable[None]]
 

@@ -130,6 +130,35 @@ def test_c_frame_and_view_equal_the_python_envelope(seed: int) -> None:
 
 
 @needs_ext
+@pytest.mark.parametrize("seed", range(4))
+def test_a_bytearray_message_is_viewed_in_place_as_its_bytes_are(seed: int) -> None:
+    """What the NATS reader hands on for a large message (a bytearray of its own): read back as
+    the bytes would be, in place, held against resizing while viewed; the same errors."""
+    assert speedups.ext is not None
+    rng = random.Random(seed)
+    recs = [(rng.randbytes(rng.randrange(0, 3000)), "10.0.0.9", 1.7e9 + i)
+            for i in range(rng.randrange(1, 300))]
+    want = envelope.encode_source("10.0.0.9", [r[0] for r in recs], [r[2] for r in recs])
+    data = bytearray(want)
+    got = envelope.decode_view(data)
+    assert isinstance(got, envelope.Viewed)
+    assert list(got.datagrams) == envelope.decode(data) == envelope.decode(want) == recs
+    assert all(type(p) is bytes for p, _s, _t in envelope.decode(data))
+    with pytest.raises(BufferError):
+        data.extend(b"x")  # the view points into it
+    del got
+    data.extend(b"x")  # let go with the view
+    for bad in (data, bytearray(want[:-1])):
+        with pytest.raises(envelope.EnvelopeError) as py:
+            envelope.decode(bad)
+        with pytest.raises(envelope.EnvelopeError) as c:
+            envelope.decode_view(bad)
+        assert ("do not fit" in str(py.value)) == ("do not fit" in str(c.value))
+    with pytest.raises(TypeError):
+        speedups.ext.envelope_view(memoryview(want), 0, 0, "h")  # type: ignore[arg-type]
+
+
+@needs_ext
 def test_decode_view_falls_back_where_it_cannot_view() -> None:
     mixed = [(b"a", "h1", 5.0), (b"b", "h2", 9.0)]
     got = envelope.decode_view(envelope.encode(mixed))

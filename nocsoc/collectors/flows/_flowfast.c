@@ -664,7 +664,8 @@ static PyTypeObject SumTableType = {
  * worker, cost the receiver ~20% of its CPU (malloc's cross-thread slow path and the garbage
  * collector's passes over the young tuples, measured with perf); the decoder reads the payloads,
  * it never needs the objects. No reference cycle can form (exporters are str; owners are tuples
- * of bytes/str/float or other Datagrams, all made before), so the type is not GC-tracked. */
+ * of bytes/str/float, memoryviews of a bytearray, or other Datagrams, all made before), so the
+ * type is not GC-tracked. */
 typedef struct {
     PyObject_HEAD
     Py_ssize_t n;
@@ -2093,28 +2094,49 @@ done:
 }
 
 /* envelope_view(data, pos, n, exporter) -> (Datagrams, latest time): the `n` records of an
- * envelope (bytes) whose columns start at `pos` (times f64, source indexes u16, lengths u32, then
- * the payloads), all from `exporter`, as a view whose payloads stay in `data`. ValueError when
- * the lengths do not end exactly at the end of `data`. WHY: the decoder cut each payload into
- * its own bytes and a tuple (~0.8 us a datagram), which its bulk path then joined again; the
- * view is read in place. Host order: the caller uses it on little-endian hosts. */
+ * envelope (bytes, or a bytearray) whose columns start at `pos` (times f64, source indexes u16,
+ * lengths u32, then the payloads), all from `exporter`, as a view whose payloads stay in `data`.
+ * ValueError when the lengths do not end exactly at the end of `data`. WHY: the decoder cut each
+ * payload into its own bytes and a tuple (~0.8 us a datagram), which its bulk path then joined
+ * again; the view is read in place. A bytearray (a bus message the NATS reader received into a
+ * buffer of its exact size, natsio.PayloadReceiver) is held through a memoryview: exported, it
+ * cannot be resized while the view points into it. Host order: the caller uses it on
+ * little-endian hosts. */
 static PyObject *ff_envelope_view(PyObject *mod, PyObject *args)
 {
     PyObject *data, *exporter;
     Py_ssize_t pos, n;
-    if (!PyArg_ParseTuple(args, "SnnU:envelope_view", &data, &pos, &n, &exporter))
+    if (!PyArg_ParseTuple(args, "OnnU:envelope_view", &data, &pos, &n, &exporter))
         return NULL;
-    const Py_ssize_t size = PyBytes_GET_SIZE(data);
-    if (pos < 0 || n < 0 || n > (size - pos) / 14 || pos > size) {
-        PyErr_Format(PyExc_ValueError, "%zd records do not fit in %zd bytes", n, size);
+    PyObject *owner;
+    const unsigned char *base;
+    Py_ssize_t size;
+    if (PyBytes_Check(data)) {
+        owner = Py_NewRef(data);
+        base = (const unsigned char *)PyBytes_AS_STRING(data);
+        size = PyBytes_GET_SIZE(data);
+    } else if (PyByteArray_Check(data)) {
+        owner = PyMemoryView_FromObject(data);
+        if (owner == NULL)
+            return NULL;
+        base = (const unsigned char *)PyMemoryView_GET_BUFFER(owner)->buf;
+        size = PyMemoryView_GET_BUFFER(owner)->len;
+    } else {
+        PyErr_Format(PyExc_TypeError, "envelope_view: bytes or bytearray, not %.80s", Py_TYPE(data)->tp_name);
         return NULL;
     }
-    const unsigned char *base = (const unsigned char *)PyBytes_AS_STRING(data);
+    if (pos < 0 || n < 0 || n > (size - pos) / 14 || pos > size) {
+        PyErr_Format(PyExc_ValueError, "%zd records do not fit in %zd bytes", n, size);
+        Py_DECREF(owner);
+        return NULL;
+    }
     const unsigned char *times = base + pos, *lens = base + pos + 10 * n;
     Py_ssize_t at = pos + 14 * n;
     Datagrams *dg = dg_alloc(n);
-    if (dg == NULL)
+    if (dg == NULL) {
+        Py_DECREF(owner);
         return NULL;
+    }
     double latest = 0.0;
     for (Py_ssize_t i = 0; i < n; i++) {
         uint32_t len;
@@ -2123,6 +2145,7 @@ static PyObject *ff_envelope_view(PyObject *mod, PyObject *args)
         if ((Py_ssize_t)len > size - at) {
             PyErr_Format(PyExc_ValueError, "payload %zd of %u bytes ends past the message's %zd", i, len, size);
             Py_DECREF(dg);
+            Py_DECREF(owner);
             return NULL;
         }
         dg->ptr[i] = base + at;
@@ -2136,15 +2159,34 @@ static PyObject *ff_envelope_view(PyObject *mod, PyObject *args)
     if (at != size) {
         PyErr_Format(PyExc_ValueError, "payloads end at byte %zd, the message at %zd", at, size);
         Py_DECREF(dg);
+        Py_DECREF(owner);
         return NULL;
     }
-    dg->owners = PyTuple_Pack(1, data);
+    dg->owners = PyTuple_Pack(1, owner);
+    Py_DECREF(owner);
     if (dg->owners == NULL) {
         Py_DECREF(dg);
         return NULL;
     }
     PyObject *out = Py_BuildValue("(Nd)", (PyObject *)dg, latest);
     return out;
+}
+
+/* unfilled_bytearray(n) -> bytearray: a bytearray of `n` bytes whose contents are whatever the
+ * allocator gave, for a reader that fills all of it before anything reads it (the bus's NATS
+ * reader: the kernel writes a message's payload into it, natsio.PayloadReceiver). WHY:
+ * bytearray(n) zeroes it first, a pass over hundreds of kB per bus message that the kernel's copy
+ * then overwrites (~10 ns a record on the bus bench's decoder). */
+static PyObject *ff_unfilled_bytearray(PyObject *mod, PyObject *arg)
+{
+    Py_ssize_t n = PyLong_AsSsize_t(arg);
+    if (n == -1 && PyErr_Occurred())
+        return NULL;
+    if (n < 0) {
+        PyErr_SetString(PyExc_ValueError, "unfilled_bytearray: negative size");
+        return NULL;
+    }
+    return PyByteArray_FromStringAndSize(NULL, n);
 }
 
 static PyMethodDef flowfast_functions[] = {
@@ -2175,6 +2217,8 @@ static PyMethodDef flowfast_functions[] = {
     {"join_group", ff_join_group, METH_O,
      "join_group(datagrams) -> (joined, lens, exporter_index, exporters): payloads joined, int64 lengths "
      "(bytes), int64 exporter index of each (bytes), exporters in first-seen order."},
+    {"unfilled_bytearray", ff_unfilled_bytearray, METH_O,
+     "unfilled_bytearray(n) -> bytearray: n bytes not zeroed, for a reader that fills all of them first."},
     {"retain_freed_memory", ff_retain_freed_memory, METH_NOARGS,
      "retain_freed_memory() -> bool: keep freed multi-megabyte buffers in the heap (mallopt) instead of "
      "returning them to the kernel after each batch."},
