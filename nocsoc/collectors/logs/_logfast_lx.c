@@ -467,7 +467,54 @@ static int sd_int(PyObject *v, PyObject **out) {
     return *out != NULL ? 1 : -1;
 }
 
-/* juniper._structured(sd, fields) on m[a:b]: 1, 0 (not decided here), -1 */
+/* fields["network_protocol"] = transport(proto) (strip, lower, IANA's name; "" -> None): 0, -1 */
+static int sd_proto(PyObject *fields, PyObject *proto) {
+    const char *ps = PyUnicode_DATA(proto);
+    Py_ssize_t p0 = 0, p1 = PyUnicode_GET_LENGTH(proto);
+    while (p0 < p1 && ps[p0] == ' ') p0++;
+    while (p1 > p0 && ps[p1 - 1] == ' ') p1--;
+    PyObject *t;
+    if (p1 == p0) {
+        t = Py_NewRef(Py_None);
+    } else {
+        char buf[64];
+        PyObject *low;
+        if (p1 - p0 <= (Py_ssize_t)sizeof buf) {
+            for (Py_ssize_t q = p0; q < p1; q++) buf[q - p0] = upc(ps[q]) ? (char)(ps[q] + 32) : ps[q];
+            low = ascii_sub(buf, 0, p1 - p0);
+        } else {
+            PyObject *sub = PyUnicode_Substring(proto, p0, p1);
+            low = sub != NULL ? PyObject_CallMethod(sub, "lower", NULL) : NULL;
+            Py_XDECREF(sub);
+        }
+        if (low == NULL) return -1;
+        t = PyDict_GetItemWithError(PROTO_MAP, low);
+        if (t == NULL && PyErr_Occurred()) {
+            Py_DECREF(low);
+            return -1;
+        }
+        if (t != NULL) {
+            Py_DECREF(low);
+            t = Py_NewRef(t);
+        } else {
+            t = low;
+        }
+    }
+    return lput(fields, L_NETWORK_PROTOCOL, t);
+}
+
+/* fields[name] = to_int(v) for an int name (v borrowed): 1, 0 (not decided here), -1 */
+static int sd_put_int(PyObject *fields, PyObject *name, PyObject *v) {
+    PyObject *iv;
+    int got = sd_int(v, &iv);
+    if (got <= 0) return got;
+    int rc = PyDict_SetItem(fields, name, iv);
+    Py_DECREF(iv);
+    return rc < 0 ? -1 : 1;
+}
+
+/* juniper._structured(sd, fields) on m[a:b] through a dict of the pairs (any structured data,
+ * duplicated keys too): 1, 0 (not decided here), -1 */
 static int junos_sd(PyObject *fields, const char *m, Py_ssize_t a, Py_ssize_t b) {
     const char *s = m + a;
     Py_ssize_t n = b - a, i = 0, q0, q1, v0, v1;
@@ -482,16 +529,7 @@ static int junos_sd(PyObject *fields, const char *m, Py_ssize_t a, Py_ssize_t b)
         PyObject *name = PyDict_GetItemWithError(SD_MAP, k);
         if (name == NULL) {
             if (PyErr_Occurred()) goto fail;
-            char buf[256];
-            Py_ssize_t kn = PyUnicode_GET_LENGTH(k);
-            PyObject *jk;
-            if (kn <= (Py_ssize_t)sizeof buf - 6) {
-                memcpy(buf, "junos.", 6);
-                memcpy(buf + 6, PyUnicode_DATA(k), (size_t)kn);
-                jk = ascii_sub(buf, 0, kn + 6);
-            } else {
-                jk = PyUnicode_FromFormat("junos.%U", k);
-            }
+            PyObject *jk = PyUnicode_FromFormat("junos.%U", k);
             if (jk == NULL || set_pair(fields, jk, Py_NewRef(v)) < 0) goto fail;
             continue;
         }
@@ -499,62 +537,118 @@ static int junos_sd(PyObject *fields, const char *m, Py_ssize_t a, Py_ssize_t b)
         if (vn == 0 || (vn == 3 && memcmp(PyUnicode_DATA(v), "N/A", 3) == 0)) continue;
         if (name == LS[L_SRC_PORT] || name == LS[L_DST_PORT] || name == LS[L_SOURCE_BYTES] ||
             name == LS[L_DESTINATION_BYTES]) {
-            PyObject *iv;
-            int got = sd_int(v, &iv);
+            int got = sd_put_int(fields, name, v);
             if (got <= 0) {
                 Py_DECREF(kv);
                 return got;
             }
-            if (PyDict_SetItem(fields, name, iv) < 0) {
-                Py_DECREF(iv);
-                goto fail;
-            }
-            Py_DECREF(iv);
         } else if (PyDict_SetItem(fields, name, v) < 0) {
             goto fail;
         }
     }
     PyObject *proto = PyDict_GetItemWithError(kv, PROTO_ID);
-    if (proto == NULL && PyErr_Occurred()) goto fail;
-    if (proto != NULL) { /* transport(v): strip, lower, IANA name */
-        const char *ps = PyUnicode_DATA(proto);
-        Py_ssize_t p0 = 0, p1 = PyUnicode_GET_LENGTH(proto);
-        while (p0 < p1 && ps[p0] == ' ') p0++;
-        while (p1 > p0 && ps[p1 - 1] == ' ') p1--;
-        PyObject *t;
-        if (p1 == p0) {
-            t = Py_NewRef(Py_None);
-        } else {
-            char buf[64];
-            PyObject *low;
-            if (p1 - p0 <= (Py_ssize_t)sizeof buf) {
-                for (Py_ssize_t q = p0; q < p1; q++) buf[q - p0] = upc(ps[q]) ? (char)(ps[q] + 32) : ps[q];
-                low = ascii_sub(buf, 0, p1 - p0);
-            } else {
-                PyObject *sub = PyUnicode_Substring(proto, p0, p1);
-                low = sub != NULL ? PyObject_CallMethod(sub, "lower", NULL) : NULL;
-                Py_XDECREF(sub);
-            }
-            if (low == NULL) goto fail;
-            t = PyDict_GetItemWithError(PROTO_MAP, low);
-            if (t == NULL && PyErr_Occurred()) {
-                Py_DECREF(low);
-                goto fail;
-            }
-            if (t != NULL) {
-                Py_DECREF(low);
-                t = Py_NewRef(t);
-            } else {
-                t = low;
-            }
-        }
-        if (lput(fields, L_NETWORK_PROTOCOL, t) < 0) goto fail;
-    }
+    if ((proto == NULL && PyErr_Occurred()) || (proto != NULL && sd_proto(fields, proto) < 0)) goto fail;
     Py_DECREF(kv);
     return 1;
 fail:
     Py_DECREF(kv);
     return -1;
+}
+
+/* The structured keys met, each with its field name: `junos.<key>` (kind SD_OTHER; SD_PROTO for
+ * protocol-id, whose value also gives network_protocol) or _SD_FIELDS' name (SD_NAME, SD_INT for
+ * the ports and byte counts), and the last line that had it (stamp). Open addressing, at most 8
+ * probes; a key that finds no slot (more than ~1000 distinct keys met) goes the dict's way. Why:
+ * an RT_FLOW_SESSION_CLOSE carries ~50 pairs, and the dict of them, the `junos.` names made
+ * and hashed again per pair and the fields dict grown step by step were ~45k instructions. */
+enum { SD_OTHER, SD_PROTO, SD_NAME, SD_INT };
+#define SD_SLOTS 1024
+typedef struct {
+    PyObject *raw, *name;
+    unsigned stamp;
+    int kind;
+} sd_slot;
+static sd_slot SD_CACHE[SD_SLOTS];
+static unsigned SD_STAMP;
+
+static sd_slot *sd_slot_of(const char *k, Py_ssize_t kn) {
+    if (kn > 200) return NULL;
+    unsigned h = 2166136261u ^ (unsigned)kn;
+    for (Py_ssize_t q = 0; q < kn; q++) h = (h ^ (unsigned char)k[q]) * 16777619u;
+    for (unsigned probe = 0; probe < 8; probe++) {
+        sd_slot *sl = &SD_CACHE[(h + probe) & (SD_SLOTS - 1)];
+        if (sl->raw == NULL) {
+            PyObject *raw = PyUnicode_New(kn, 127), *name;
+            if (raw == NULL) return NULL;
+            memcpy(PyUnicode_DATA(raw), k, (size_t)kn);
+            name = PyDict_GetItemWithError(SD_MAP, raw);
+            int kind = SD_NAME;
+            if (name != NULL) {
+                Py_INCREF(name);
+                if (name == LS[L_SRC_PORT] || name == LS[L_DST_PORT] || name == LS[L_SOURCE_BYTES] ||
+                    name == LS[L_DESTINATION_BYTES])
+                    kind = SD_INT;
+            } else if (!PyErr_Occurred()) {
+                name = PyUnicode_FromFormat("junos.%U", raw);
+                if (name != NULL) PyUnicode_InternInPlace(&name);
+                kind = PyUnicode_CompareWithASCIIString(raw, "protocol-id") == 0 ? SD_PROTO : SD_OTHER;
+            }
+            if (name == NULL) {
+                Py_DECREF(raw);
+                return NULL;
+            }
+            sl->raw = raw, sl->name = name, sl->kind = kind, sl->stamp = 0;
+            return sl;
+        }
+        if (PyUnicode_GET_LENGTH(sl->raw) == kn && memcmp(PyUnicode_DATA(sl->raw), k, (size_t)kn) == 0) return sl;
+    }
+    return NULL;
+}
+
+/* junos_sd for structured data whose keys are all distinct (the dict's order is then the
+ * pairs' order) and met before: 1, 0 (not decided here), 2 (junos_sd decides), -1 */
+#define SD_MAX_PAIRS 256
+static int junos_sd_fast(PyObject *fields, const char *m, Py_ssize_t a, Py_ssize_t b) {
+    const char *s = m + a;
+    Py_ssize_t n = b - a, i = 0, q0, q1, v0, v1, vr[SD_MAX_PAIRS][2];
+    sd_slot *slots[SD_MAX_PAIRS];
+    int np = 0;
+    unsigned stamp = ++SD_STAMP;
+    if (stamp == 0) stamp = ++SD_STAMP;
+    while (kv_next(s, n, 0, &i, &q0, &q1, &v0, &v1)) {
+        if (np == SD_MAX_PAIRS) return 2;
+        sd_slot *sl = sd_slot_of(s + q0, q1 - q0);
+        if (sl == NULL) return PyErr_Occurred() ? -1 : 2;
+        if (sl->stamp == stamp) return 2; /* a key seen twice: the dict's reading */
+        sl->stamp = stamp;
+        slots[np] = sl, vr[np][0] = v0, vr[np][1] = v1, np++;
+    }
+    PyObject *proto = NULL;
+    for (int k = 0; k < np; k++) {
+        PyObject *v = kv_value(s, vr[k][0], vr[k][1]);
+        if (v == NULL) return -1;
+        int kind = slots[k]->kind, rc = 0;
+        if (kind == SD_NAME || kind == SD_INT) {
+            Py_ssize_t vn = PyUnicode_GET_LENGTH(v);
+            if (vn == 0 || (vn == 3 && memcmp(PyUnicode_DATA(v), "N/A", 3) == 0)) {
+                Py_DECREF(v);
+                continue;
+            }
+            rc = kind == SD_INT ? sd_put_int(fields, slots[k]->name, v) : PyDict_SetItem(fields, slots[k]->name, v);
+            if (kind == SD_INT && rc >= 0) rc = rc == 1 ? 0 : 1; /* (0: not decided: returned below) */
+        } else {
+            rc = PyDict_SetItem(fields, slots[k]->name, v);
+            if (kind == SD_PROTO && rc == 0) Py_XSETREF(proto, Py_NewRef(v));
+        }
+        Py_DECREF(v);
+        if (rc != 0) {
+            Py_XDECREF(proto);
+            return rc < 0 ? -1 : 0;
+        }
+    }
+    int rc = proto != NULL ? sd_proto(fields, proto) : 0;
+    Py_XDECREF(proto);
+    return rc < 0 ? -1 : 1;
 }
 
 /* transport() of a protocol token m[a:b] that is digits or a name: IANA's name, else lower case */
@@ -837,12 +931,13 @@ static PyObject *junos_fields(PyObject *msg, const char *m, Py_ssize_t len, cons
     int screen = !flow && (TAG_STARTS("RT_SCREEN") || TAG_STARTS("RT_IDS") || TAG_STARTS("RT_IDP"));
     if (screen && sd0 < 0) Py_RETURN_NONE;  /* the text screens: Python */
     if (TAG_STARTS("SNMP_TRAP_LINK_")) Py_RETURN_NONE;
-    PyObject *f = PyDict_New();
+    PyObject *f = sd0 >= 0 ? dict_sized(count_char(m + sd0, sd1 - sd0, '=') + 8) : PyDict_New();
     if (f == NULL || lsub(f, L_EVENT_ID, tag, 0, tn) < 0 ||
         lput(f, L_MESSAGE, t0 == 0 ? Py_NewRef(msg) : ascii_sub(m, t0, len)) < 0)
         goto fail;
     if (sd0 >= 0) {
-        int got = junos_sd(f, m, sd0, sd1);
+        int got = junos_sd_fast(f, m, sd0, sd1);
+        if (got == 2) got = junos_sd(f, m, sd0, sd1);
         if (got < 0) goto fail;
         if (got == 0) {
             Py_DECREF(f);
