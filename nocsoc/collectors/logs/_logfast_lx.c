@@ -572,9 +572,11 @@ static sd_slot SD_CACHE[SD_SLOTS];
 static unsigned SD_STAMP;
 
 static sd_slot *sd_slot_of(const char *k, Py_ssize_t kn) {
-    if (kn > 200) return NULL;
-    unsigned h = 2166136261u ^ (unsigned)kn;
-    for (Py_ssize_t q = 0; q < kn; q++) h = (h ^ (unsigned char)k[q]) * 16777619u;
+    if (kn > 200 || kn < 1) return NULL;
+    /* (a few characters hashed: the probes and memcmp settle the rest) */
+    unsigned h = ((unsigned)kn * 2654435761u) ^ ((unsigned char)k[0] * 31u) ^ ((unsigned char)k[kn / 2] * 977u) ^
+                 ((unsigned char)k[kn - 1] * 7919u) ^ ((unsigned char)k[(kn * 3) / 4] * 131u);
+    h ^= h >> 13;
     for (unsigned probe = 0; probe < 8; probe++) {
         sd_slot *sl = &SD_CACHE[(h + probe) & (SD_SLOTS - 1)];
         if (sl->raw == NULL) {
@@ -605,6 +607,39 @@ static sd_slot *sd_slot_of(const char *k, Py_ssize_t kn) {
     return NULL;
 }
 
+/* kv_next (comma 0) on printable ASCII s[0:n] by its `=` signs: the key is the run of key
+ * characters ending at one (it must start where kv_next starts a key), the value found with
+ * memchr; 1 (a pair), 0 (no more), -1 (a quoted value with a `\\`: kv_next's own walk decides) */
+static int sd_next(const char *s, Py_ssize_t n, Py_ssize_t *i, Py_ssize_t *q0, Py_ssize_t *q1, Py_ssize_t *v0,
+                   Py_ssize_t *v1) {
+    Py_ssize_t at = *i;
+    while (at < n) {
+        const char *eq = memchr(s + at, '=', (size_t)(n - at));
+        if (eq == NULL) break;
+        Py_ssize_t e = eq - s, ks = e;
+        while (ks > at && is_key_char((unsigned char)s[ks - 1])) ks--;
+        if (ks == e || !(KV_CLASS[(unsigned char)s[ks]] & KC_START) || (ks > 0 && is_key_char((unsigned char)s[ks - 1]))) {
+            at = e + 1;
+            continue;
+        }
+        Py_ssize_t a = e + 1, b = -1;
+        if (a < n && s[a] == '"') {
+            const char *q = memchr(s + a + 1, '"', (size_t)(n - a - 1));
+            Py_ssize_t qe = q != NULL ? q - s : n;
+            if (memchr(s + a + 1, '\\', (size_t)(qe - a - 1)) != NULL) return -1;
+            if (q != NULL) b = qe + 1;
+        }
+        if (b < 0) {
+            const char *sp = memchr(s + a, ' ', (size_t)(n - a));
+            b = sp != NULL ? sp - s : n;
+        }
+        *q0 = ks, *q1 = e, *v0 = a, *v1 = b, *i = b;
+        return 1;
+    }
+    *i = n;
+    return 0;
+}
+
 /* junos_sd for structured data whose keys are all distinct (the dict's order is then the
  * pairs' order) and met before: 1, 0 (not decided here), 2 (junos_sd decides), -1 */
 #define SD_MAX_PAIRS 256
@@ -615,8 +650,9 @@ static int junos_sd_fast(PyObject *fields, const char *m, Py_ssize_t a, Py_ssize
     int np = 0;
     unsigned stamp = ++SD_STAMP;
     if (stamp == 0) stamp = ++SD_STAMP;
-    while (kv_next(s, n, 0, &i, &q0, &q1, &v0, &v1)) {
-        if (np == SD_MAX_PAIRS) return 2;
+    int got;
+    while ((got = sd_next(s, n, &i, &q0, &q1, &v0, &v1)) != 0) {
+        if (got < 0 || np == SD_MAX_PAIRS) return 2;
         sd_slot *sl = sd_slot_of(s + q0, q1 - q0);
         if (sl == NULL) return PyErr_Occurred() ? -1 : 2;
         if (sl->stamp == stamp) return 2; /* a key seen twice: the dict's reading */
