@@ -140,8 +140,8 @@ static PyObject *digits_of(const char *m, Py_ssize_t a, Py_ssize_t b) {
     return PyLong_FromLongLong(v);
 }
 
-/* juniper's _IP matching all of m[a:b]: \d{1,3}(\.\d{1,3}){3} or [hex]*:[hex:.]*[hex] */
-static int ip_full(const char *m, Py_ssize_t a, Py_ssize_t b) {
+/* m[a:b] is all of \d{1,3}(\.\d{1,3}){3} (every address pattern's first alternative) */
+static int dotted4(const char *m, Py_ssize_t a, Py_ssize_t b) {
     Py_ssize_t i = a;
     int g = 0;
     for (; g < 4; g++) {
@@ -153,8 +153,13 @@ static int ip_full(const char *m, Py_ssize_t a, Py_ssize_t b) {
             i++;
         }
     }
-    if (g == 4 && i == b) return 1;
-    i = a;
+    return g == 4 && i == b;
+}
+
+/* juniper's _IP matching all of m[a:b]: \d{1,3}(\.\d{1,3}){3} or [hex]*:[hex:.]*[hex] */
+static int ip_full(const char *m, Py_ssize_t a, Py_ssize_t b) {
+    if (dotted4(m, a, b)) return 1;
+    Py_ssize_t i = a;
     while (i < b && hexc(m[i])) i++;
     if (i >= b || m[i] != ':') return 0;
     for (Py_ssize_t k = i + 1; k < b; k++)
@@ -186,18 +191,7 @@ static Py_ssize_t ip_prefix(const char *m, Py_ssize_t a, Py_ssize_t b) {
 
 /* base._IS_IP on m[a:b] (juniper's is_ip) */
 static int base_is_ip(const char *m, Py_ssize_t a, Py_ssize_t b) {
-    Py_ssize_t i = a;
-    int g = 0;
-    for (; g < 4; g++) {
-        Py_ssize_t e = digits_end(m, i, b);
-        if (e == i || e - i > 3) break;
-        i = e;
-        if (g < 3) {
-            if (i >= b || m[i] != '.') break;
-            i++;
-        }
-    }
-    if (g == 4 && i == b) return 1;
+    if (dotted4(m, a, b)) return 1;
     Py_ssize_t end = b;
     const char *pc = memchr(m + a, '%', (size_t)(b - a));
     if (pc != NULL) {
@@ -221,18 +215,7 @@ static int base_is_ip(const char *m, Py_ssize_t a, Py_ssize_t b) {
 
 /* linux_auth._IS_IP on m[a:b] */
 static int auth_is_ip(const char *m, Py_ssize_t a, Py_ssize_t b) {
-    Py_ssize_t i = a;
-    int g = 0;
-    for (; g < 4; g++) {
-        Py_ssize_t e = digits_end(m, i, b);
-        if (e == i || e - i > 3) break;
-        i = e;
-        if (g < 3) {
-            if (i >= b || m[i] != '.') break;
-            i++;
-        }
-    }
-    if (g == 4 && i == b) return 1;
+    if (dotted4(m, a, b)) return 1;
     Py_ssize_t colon = -1, dot = -1;
     for (Py_ssize_t k = a; k < b; k++) {
         char c = m[k];
