@@ -19,10 +19,10 @@ setup(
         # logs: the syslog header, the access-log line and the key=value/CEF/netfilter/auditd splits
         Extension("nocsoc.collectors.logs._logfast",
                   ["nocsoc/collectors/logs/_logfast.c", "nocsoc/collectors/logs/_logfast_fw.c",
-                   "nocsoc/collectors/logs/_logfast_asa.c"],
+                   "nocsoc/collectors/logs/_logfast_asa.c", "nocsoc/collectors/logs/_logfast_lx.c"],
                   # (the files _logfast.c #includes: a change to one rebuilds it)
                   depends=["nocsoc/collectors/logs/_logfast_fw.h", "nocsoc/collectors/logs/_logfast_asa.h",
-                           "nocsoc/collectors/logs/_logfast_cisco.c",
+                           "nocsoc/collectors/logs/_logfast_lx.h", "nocsoc/collectors/logs/_logfast_cisco.c",
                            "nocsoc/collectors/logs/_logfast_reader.c"],
                   optional=True, extra_compile_args=_FLAGS),
         # detections: the engine's per-event gates (field values seen before, the keyword prefilter)

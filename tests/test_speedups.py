@@ -67,6 +67,7 @@ SANITIZED_TESTS = ["tests/collectors/flows/test_fuzz.py", "tests/collectors/flow
                    "tests/collectors/logs/test_logfast_reader.py",
                    "tests/collectors/logs/test_paloalto_cef_span.py",
                    "tests/collectors/logs/test_fg_cp_cef_span.py",
+                   "tests/collectors/logs/test_lx_twin.py",
                    "tests/collectors/windows/test_winfast.py",
                    "tests/collectors/windows/test_record_fields.py",
                    "tests/collectors/windows/test_evtxfast.py",

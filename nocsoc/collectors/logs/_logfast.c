@@ -31,6 +31,7 @@
 #include <Python.h>
 
 #include "_logfast_fw.h" /* the firewall twins (_logfast_fw.c) and the helpers they share */
+#include "_logfast_lx.h" /* the PAM and Junos twins and their dispatch (_logfast_lx.c) */
 
 /* (is_word, is_space, is_key_char: _logfast_fw.h) */
 
@@ -2354,6 +2355,12 @@ static PyMethodDef methods[] = {
     {"kv_pairs", kv_pairs, METH_VARARGS,
      "kv_pairs(text, comma) -> dict | None: base.kv_pairs (comma: kv_pairs_comma) for ASCII text; "
      "None for any other text (the caller runs the regex)."},
+    {"pam_body", lx_pam_body, METH_VARARGS,
+     "pam_body(msg, app) -> (fields, services, categories) | None | False: linux_auth.parse_pam's "
+     "reading of a printable-ASCII body; None: Python decides; False: parse_pam refuses it."},
+    {"junos_body", lx_junos_body, METH_VARARGS,
+     "junos_body(msg, app) -> (fields, services, categories) | None | False: juniper.parse_junos' "
+     "reading of a printable-ASCII body; None: Python decides; False: parse_junos refuses it."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -2371,7 +2378,7 @@ PyMODINIT_FUNC PyInit__logfast(void) {
     }
     PyObject *mod = PyModule_Create(&module);
     if (mod == NULL) return NULL;
-    if (reader_module_init(mod) < 0) {
+    if (reader_module_init(mod) < 0 || lx_module_init(mod) < 0) {
         Py_DECREF(mod);
         return NULL;
     }

@@ -76,6 +76,16 @@ def fortigate_line(
 def cisco_fields(message: str, protos: dict[str, str], /) -> tuple[dict[str, object], bool] | None: ...
 
 CISCO_PATTERNS: tuple[str, ...]
+# _logfast_lx.c: the regex texts its walks repeat, Junos' structured names, base.IANA_PROTO's copy
+LX_PATTERNS: tuple[str, ...]
+JUNOS_SD_FIELDS: dict[str, str]
+LX_PROTOS: dict[str, str]
+def pam_body(
+    msg: str, app: str, /
+) -> tuple[dict[str, object], tuple[str, ...], tuple[str, ...]] | Literal[False] | None: ...
+def junos_body(
+    msg: str, app: str, /
+) -> tuple[dict[str, object], tuple[str, ...], tuple[str, ...]] | Literal[False] | None: ...
 
 def rx_search(prog: bytes, text: str, /) -> tuple[str | None, ...] | Literal[False] | None: ...
 

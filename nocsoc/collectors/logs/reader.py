@@ -36,6 +36,11 @@ turns a C path off rather than making it wrong:
   parse_syslog keeps whole; a tag after a stamp it reads, `Jun 07 2025 17:31:57: %ASA-...`) is
   read in C only while cisco_asa's parse is parse_asa with its C twin on, and only when no
   parser ordered before it has a marker or prefix in the body;
+- a header line whose body no body twin reads, under a program whose parsers are only sshd's and
+  Junos' (or none), by _logfast_lx.c: Junos' twin where Junos' parser reads it, else PAM's twin
+  where pam is the first parser the shape dispatch tries (none ordered before it has a marker or
+  prefix in the body), else the generic fallback where no parser's marker or prefix is in the
+  body; only while the walks' patterns are the modules' (`_lx`);
 - a Cisco stamp's zone name that zones.zone does not read (`CST`: ambiguous) is read as
   parse_syslog reads it: in the input's zone, counted through LineParser._unknown_zone;
 - LogEvent's slots must be the ones the C fills (it builds events as `__init__` does).
@@ -57,8 +62,12 @@ from nocsoc.collectors.logs.parsers import (
     cisco_asa,
     cisco_ios,
     fortigate,
+    generic,
+    juniper,
+    linux_auth,
     paloalto,
     sophos,
+    sshd,
     web,
 )
 from nocsoc.collectors.logs.parsers.registry import ParserSpec
@@ -189,6 +198,53 @@ def _fast_syslog_is_lineparsers(lp: LineParser) -> bool:
     return all(getattr(t, k) is getattr(LineParser, k) for k in ("_fast_syslog", "_body", "events"))
 
 
+# _logfast_lx.c's entry codes: the program parsers whose refusal lx_read repeats
+_LX_SSHD, _LX_JUNOS = 1, 2
+
+
+def _lx_patterns() -> tuple[str, ...]:
+    """The regex texts _logfast_lx.c's walks repeat, in its LX_PATTERNS order, from the modules."""
+    la, j = linux_auth, juniper
+    return tuple(rx.pattern for rx in (
+        la._PAM, la._PAM_KV, la._SESSION, la._FOR_USER, la._IS_IP, j._TAGGED, j._IS_TAG, j._USER, j._HOST,
+        j._SSH_CONN, j._FLOW, j._FLOW_TAIL, j._CLOSE_REASON, j._FW, j._RSHD, sshd._JUNOS_TAG, base._IS_IP))
+
+
+def _ascii(words: Any) -> tuple[str, ...]:
+    """The non-empty ASCII words (one that is not ASCII is never in a line the C reads)."""
+    return tuple(w for w in words if w and w.isascii())
+
+
+def _lx(d: Any, fallback: Any) -> tuple[Any, ...] | None:
+    """_logfast_lx.c's plan for the header lines no body twin reads: per program (every name the
+    dispatcher routes) the codes of its parsers when each is parse_sshd or parse_junos (None: any
+    other, Python reads such lines); pam's markers and prefixes and those of the parsers ordered
+    before it (its twin reads a body where pam is the first candidate); every parser's markers and
+    prefixes (the generic fallback where none is in the body); whether Junos' twin is on. None
+    while the C walks' patterns, Junos' structured names or the protocol names differ from the
+    modules' (the generic part: None while `fallback` is not parse_generic)."""
+    if _logfast is None or tuple(getattr(_logfast, "LX_PATTERNS", ())) != _lx_patterns():
+        return None
+    if dict(_logfast.JUNOS_SD_FIELDS) != juniper._SD_FIELDS or dict(_logfast.LX_PROTOS) != base.IANA_PROTO:
+        return None
+    codes = {sshd._spec_parse: _LX_SSHD, juniper.parse_junos: _LX_JUNOS}
+    programs: dict[str, tuple[int, ...] | None] = {}
+    for prog, entries in d.by_program.items():
+        got = tuple(codes.get(e[0], 0) for e in entries)
+        programs[prog] = got if all(got) else None
+    pam = d.by_name.get("pam")
+    pam_plan = None
+    if pam is not None and pam[0] is linux_auth.parse_pam:
+        markers, prefixes = d.ahead("pam")
+        pam_plan = (_ascii(markers), _ascii(prefixes), _ascii(pam[2].markers), _ascii(pam[2].prefixes))
+    gen = None
+    if fallback is generic.parse_generic:  # (LineParser._fallback)
+        specs = [e[2] for e in d.by_name.values()]
+        gen = (_ascii(sorted({w for s in specs for w in s.markers})),
+               _ascii(sorted({w for s in specs for w in s.prefixes})))
+    return programs, pam_plan, gen, True
+
+
 def make(lp: LineParser) -> Any:
     """The C reader of `lp`, or None when the extension is not built or the registry, the
     parsers or LogEvent are not what the C was written for."""
@@ -278,6 +334,7 @@ def make(lp: LineParser) -> Any:
         fixed_tz=isinstance(lp.tz, datetime.timezone), paloalto=pa_outputs, checkpoint=cp_outputs,
         paloalto_json=pa_json, sophos=so_outputs, sophos_after=so_after,
         body=lp._body if _fast_syslog_is_lineparsers(lp) else None, zone_unknown=lp._unknown_zone,
+        lx=_lx(d, lp._fallback),
         unparsed=("unparsed", None, (), (), (None, (), ())))
     if cisco_on:
         rd.cisco_refusals(_refused_ahead(d, "cisco"))

@@ -52,6 +52,22 @@ SEEDS = [
     "<14>Nov 25 12:00:00 srx1 RT_FLOW: RT_FLOW_SESSION_CLOSE: session closed TCP FIN: 1.2.3.4/1->5.6.7.8/25 "
     "0x0 junos-smtp 1.2.3.4/1->5.6.7.8/25 0x0 N/A N/A N/A N/A 6 p z1 z2 15 6(52) 4(26) 3",
     'RT_SCREEN_ICMP [junos@2636.1.1.1.2.142 attack-name="Address sweep!" source-address="1.1.1.1"]',
+    # (the C reader's PAM, Junos and generic bodies: _logfast_lx.c)
+    "<38>Nov 25 01:02:03 host1 sshd[42]: pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 "
+    "tty=ssh ruser= rhost=1.2.3.4  user=root",
+    "<38>Nov 25 01:02:03 host1 sshd[42]: PAM 2 more authentication failures; rhost=1.2.3.4  user=root",
+    "<38>Nov 25 01:02:03 host1 cron[42]: pam_unix(cron:session): session opened for user root(uid=0) "
+    "by (uid=0)",
+    '<38>Nov 25 01:02:03 host1 RT_FLOW: RT_FLOW_SESSION_CLOSE [junos@2636.1.1.1.2.142 reason="TCP FIN" '
+    'source-address="192.168.1.1" source-port="56732" destination-port="8080" protocol-id="6" '
+    'bytes-from-client="3676" username="N/A" nested-application="UNKNOWN"]',
+    "<38>Nov 25 01:02:03 host1 mgd[54999]: UI_LOGIN_EVENT: User 'jdoe' login, class 'j-ids' [54999], "
+    "ssh-connection '192.168.1.1 40382 192.168.1.2 22', client-mode 'cli'",
+    "<38>Nov 25 01:02:03 host1 FW: et-1/1/1.2505 D 09c9:0800 4a:74:92:52:6c:20 -> bd:83:17:63:d5:f7  tcp "
+    "1.2.3.4 5.6.7.8 46736  3405 (1 packets)",
+    "<38>Nov 25 01:02:03 host1 rshd[93991]: root@192.168.1.1 as root: "
+    "cmd='rcp -t //var/etc/dynamic_address.id+'",
+    "<38>Nov 25 01:02:03 host1 xntpd: kernel time sync enabled 2001",
     "FW: ge-0/0/0.0   A icmp 1.2.3.4 5.6.7.8     8     0 (1 packets)",
     "1,2024/01/03 13:15:29,0267,TRAFFIC,end,2816,2024/01/03 13:15:29,1.2.3.4,5.6.7.8,0.0.0.0,0.0.0.0,R,,,ssl,"
     "vsys1,a,b,e1,e2,L,,1,1,443,443,0,0,0x0,tcp,allow,758,100,658",
