@@ -436,9 +436,13 @@ static PyObject *pa_lower(const char *t, Py_ssize_t n) {
  * scan (a shorter repeat is followed by a character of its own class, which what comes next
  * refuses), or how the lazy one is tried. */
 
+/* d[i:] starts with the (non-empty) literal; its first character is compared first: the walks
+ * below try several literals at every position of a description (~2/3 of a SYSTEM line's
+ * instructions went to strlen and memcmp before) */
 static inline int pa_at(const char *d, Py_ssize_t n, Py_ssize_t i, const char *lit) {
+    if (i < 0 || i >= n || d[i] != lit[0]) return 0;
     size_t k = strlen(lit);
-    return i >= 0 && (size_t)(n - i) >= k && memcmp(d + i, lit, k) == 0;
+    return (size_t)(n - i) >= k && memcmp(d + i, lit, k) == 0;
 }
 
 /* \d{1,3}(?:\.\d{1,3}){3} at d[j:] (no anchor after it): its end, or -1. The first three runs
@@ -1158,6 +1162,7 @@ fail:
 #define PA_JKEY_SLOTS 1024
 typedef struct {
     PyObject *key, *mapped, *panos; /* mapped: _JSON_MAP's name or NULL; panos: NULL until made */
+    int is_int;                     /* mapped is one of _INT_FIELDS */
 } pa_jkey;
 static pa_jkey PA_JKEYS[PA_JKEY_SLOTS];
 
@@ -1181,9 +1186,12 @@ static pa_jkey *pa_jkey_of(PyObject *k) {
     if (e->key == k) return e;
     PyObject *mapped = PyDict_GetItemWithError(PA_JSON_MAP, k);
     if (mapped == NULL && PyErr_Occurred()) return NULL;
+    int is_int = mapped != NULL ? PySequence_Contains(PA_INTS, mapped) : 0;
+    if (is_int < 0) return NULL;
     Py_XSETREF(e->key, Py_NewRef(k));
     Py_XSETREF(e->mapped, Py_XNewRef(mapped));
     Py_CLEAR(e->panos);
+    e->is_int = is_int;
     return e;
 }
 
@@ -1207,7 +1215,14 @@ static PyObject *pa_jkey_panos(pa_jkey *e) {
 /* paloalto._json after the document is read (orjson or json): its mapping (_JSON_MAP's names
  * set once from values that are not None, "" or []; a list's first item; any other scalar as
  * `panos.<key>`), then _finish. A mapped dict (json.dumps in Python), a list's first item that
- * is a list or dict, a LogType or Subtype that is not a str, give None. */
+ * is a list or dict, a LogType or Subtype that is not a str, give None.
+ * _finish's first two steps are done while the fields are built (pa_finish's `filtered`): an
+ * empty value is not set (a `panos.` name is set by its key alone, a mapped one is never set from
+ * an empty value: leaving either out changes no other assignment) and a mapped _INT_FIELDS str is
+ * read by pa_int when set (the value setdefault keeps is the one _finish would read). A list
+ * whose first item is empty (it would block the name's later values, then be dropped) and a key
+ * that is not an exact str give None. Why: the second pass over ~60-150 fields, its deletions and
+ * the int names' lookups were ~1/6 of a CDL document's mapping. */
 PyObject *fw_paloalto_json(PyObject *self, PyObject *obj) {
     if (!PyDict_Check(obj)) {
         PyErr_SetString(PyExc_TypeError, "paloalto_json() takes a dict");
@@ -1235,60 +1250,66 @@ PyObject *fw_paloalto_json(PyObject *self, PyObject *obj) {
     PyObject *subtype = sub != NULL ? sub : S_EMPTY;
     Py_INCREF(subtype);
     PyObject *fields = dict_sized(PyDict_GET_SIZE(obj) + 8);
-    if (fields == NULL || PyDict_SetItem(fields, S_LOG_TYPE, kind) < 0 || PyDict_SetItem(fields, S_LOG_SUBTYPE, subtype) < 0)
+    if (fields == NULL || (PyUnicode_GET_LENGTH(kind) > 0 && PyDict_SetItem(fields, S_LOG_TYPE, kind) < 0) ||
+        (PyUnicode_GET_LENGTH(subtype) > 0 && PyDict_SetItem(fields, S_LOG_SUBTYPE, subtype) < 0))
         goto fail;
     Py_ssize_t pos = 0;
     PyObject *k, *v;
     while (PyDict_Next(obj, &pos, &k, &v)) {
-        pa_jkey *slot = NULL;
-        PyObject *name;
-        if (PyUnicode_CheckExact(k)) {
-            if ((slot = pa_jkey_of(k)) == NULL) goto fail;
-            name = slot->mapped;
-        } else if ((name = PyDict_GetItemWithError(PA_JSON_MAP, k)) == NULL && PyErr_Occurred()) {
-            goto fail;
-        }
-        int empty = v == Py_None || (PyUnicode_Check(v) && PyUnicode_GET_LENGTH(v) == 0) ||
-                    (PyList_Check(v) && PyList_GET_SIZE(v) == 0);
-        if (name != NULL && !empty) {
-            if (!(PyUnicode_CheckExact(v) || PyLong_CheckExact(v) || PyFloat_CheckExact(v) || PyBool_Check(v) ||
-                  PyList_CheckExact(v)))
+        if (!PyUnicode_CheckExact(k)) goto decline;
+        pa_jkey *slot = pa_jkey_of(k);
+        if (slot == NULL) goto fail;
+        PyObject *name = slot->mapped;
+        int str = PyUnicode_CheckExact(v);
+        if (str && PyUnicode_GET_LENGTH(v) == 0) continue; /* (set or not, _finish drops it) */
+        if (name != NULL && v != Py_None && !(PyList_CheckExact(v) && PyList_GET_SIZE(v) == 0)) {
+            if (!(str || PyLong_CheckExact(v) || PyFloat_CheckExact(v) || PyBool_Check(v) || PyList_CheckExact(v)))
                 goto decline; /* a dict: json.dumps in Python */
             if (PyList_CheckExact(v)) {
                 v = PyList_GET_ITEM(v, 0);
-                if (!(v == Py_None || PyUnicode_CheckExact(v) || PyLong_CheckExact(v) || PyFloat_CheckExact(v) ||
-                      PyBool_Check(v)))
-                    goto decline;
+                str = PyUnicode_CheckExact(v);
+                if (!(str || PyLong_CheckExact(v) || PyFloat_CheckExact(v) || PyBool_Check(v)))
+                    goto decline; /* (None too: it would block the name, then be dropped) */
+                if (str && PyUnicode_GET_LENGTH(v) == 0) goto decline;
+            }
+            if (slot->is_int && str) {
+                int had = PyDict_Contains(fields, name);
+                if (had < 0) goto fail;
+                if (had) continue; /* (setdefault: the first value stays) */
+                Py_ssize_t ln;
+                const char *txt = fw_ascii(v, &ln);
+                if (txt == NULL) goto decline;
+                PyObject *num = NULL;
+                int got = pa_int(txt, 0, ln, &num);
+                if (got == -2) goto fail;
+                if (got == -1) goto decline;
+                if (got == 1) {
+                    int rc = PyDict_SetItem(fields, name, num);
+                    Py_DECREF(num);
+                    if (rc < 0) goto fail;
+                    continue;
+                }
             }
             if (PyDict_SetDefault(fields, name, v) == NULL) goto fail;
-        } else if (PyUnicode_CheckExact(v) || PyLong_CheckExact(v) || PyFloat_CheckExact(v) || PyBool_Check(v)) {
-            if (!PyUnicode_Check(k)) goto decline;
-            if (slot != NULL) {
-                PyObject *spk = pa_jkey_panos(slot);
-                if (spk == NULL || PyDict_SetDefault(fields, spk, v) == NULL) goto fail;
-                continue;
-            }
-            PyObject *pk = PyDict_GetItemWithError(PA_JSON_NAMES, k);
-            if (pk == NULL) {
-                if (PyErr_Occurred()) goto fail;
-                pk = PyUnicode_FromFormat("panos.%U", k);
-                if (pk == NULL) goto fail;
-                if (PyDict_GET_SIZE(PA_JSON_NAMES) < 4096 && PyDict_SetItem(PA_JSON_NAMES, k, pk) < 0) {
-                    Py_DECREF(pk);
-                    goto fail;
-                }
-                PyObject *got = PyDict_SetDefault(fields, pk, v);
-                Py_DECREF(pk);
-                if (got == NULL) goto fail;
-            } else if (PyDict_SetDefault(fields, pk, v) == NULL) {
-                goto fail;
-            }
+        } else if (str || PyLong_CheckExact(v) || PyFloat_CheckExact(v) || PyBool_Check(v)) {
+            PyObject *spk = pa_jkey_panos(slot);
+            if (spk == NULL || PyDict_SetDefault(fields, spk, v) == NULL) goto fail;
         }
     }
-    PyObject *r = pa_result(fields, kind, subtype);
+    PyObject *cats;
+    int got = pa_finish(fields, kind, subtype, 1, &cats);
+    if (got <= 0) {
+        if (got < 0) goto fail;
+        goto decline;
+    }
+    PyObject *services = pa_services(kind);
     Py_DECREF(kind);
     Py_DECREF(subtype);
-    return r;
+    if (services == NULL) {
+        Py_DECREF(fields);
+        return NULL;
+    }
+    return Py_BuildValue("(NNO)", fields, services, cats);
 decline:
     Py_DECREF(fields);
     Py_DECREF(kind);
