@@ -734,19 +734,21 @@ static int pa_user(PyObject *fields, const char *txt, Py_ssize_t ln) {
     return fw_put(fields, S_USER, pa_bare_user(txt, ln));
 }
 
-/* paloalto._finish(kind, subtype, fields) on `fields` in place (`filtered`: the empty values
- * are already left out and the int fields read, as the CSV reading does while it builds them).
+/* paloalto._finish(kind, subtype, fields) on `fields` in place (`filtered`: PA_NO_EMPTIES, the
+ * empty values are already left out; PA_INTS_READ, the int fields read too, as the CSV and JSON
+ * readings do while they build them).
  * 1: done, *cats the categories (borrowed); 0: undecided (the caller returns None; `fields`
  * may be half-finished, so it is dropped); -1: error. */
+enum { PA_NO_EMPTIES = 1, PA_INTS_READ = 2, PA_FILTERED = 3 };
 static int pa_finish(PyObject *fields, PyObject *kind, PyObject *subtype, int filtered, PyObject **cats) {
     Py_ssize_t ln;
     const char *txt;
-    if (!filtered) {
+    PyObject *k, *v;
+    if (!(filtered & PA_NO_EMPTIES)) {
         /* {k: v for k, v in fields.items() if v is not None and v != ""} (deleting keeps the order) */
         PyObject *drop = PyList_New(0);
         if (drop == NULL) return -1;
         Py_ssize_t pos = 0;
-        PyObject *k, *v;
         while (PyDict_Next(fields, &pos, &k, &v)) {
             if ((v == Py_None || (PyUnicode_Check(v) && PyUnicode_GET_LENGTH(v) == 0)) && PyList_Append(drop, k) < 0) {
                 Py_DECREF(drop);
@@ -759,6 +761,8 @@ static int pa_finish(PyObject *fields, PyObject *kind, PyObject *subtype, int fi
                 return -1;
             }
         Py_DECREF(drop);
+    }
+    if (!(filtered & PA_INTS_READ)) {
         /* _INT_FIELDS' str values by to_int */
         for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(PA_INTS); i++) {
             PyObject *key = PyTuple_GET_ITEM(PA_INTS, i);
@@ -1000,17 +1004,22 @@ static void pa_class_init(void) {
 static inline int pa_space(unsigned char c) { return PA_CLASS[c] & 1; }
 static inline int pa_cef_key_char(unsigned char c) { return PA_CLASS[c] & 2; }
 
-static inline unsigned int pa_fnv(const char *s, Py_ssize_t n) {
-    unsigned int h = 2166136261u ^ (unsigned int)n;
-    for (Py_ssize_t k = 0; k < n; k++) h = (h ^ (unsigned char)s[k]) * 16777619u;
-    return h;
-}
-
-/* the cache slot of key s[0:n] (hash h), filled from the maps on a miss; NULL on error */
+/* the cache slot of key s[0:n] (hash h: pa_next_key's), filled from the maps on a miss; NULL on
+ * error. A key may sit in any of PA_KEY_WAYS slots from its hash's (filled first to last, the
+ * first one replaced when all are taken). Why: with one slot, ~1 key in 6 of SEKOIA's PAN-OS CEF
+ * lines (~200 distinct keys) met another's slot and was looked up in the maps again each line. */
+#define PA_KEY_WAYS 4
 static pa_key_slot *pa_key(const char *s, Py_ssize_t n, unsigned int h) {
-    pa_key_slot *e = &PA_KEYS[h & (PA_KEY_SLOTS - 1)];
-    if (e->raw != NULL && PyUnicode_GET_LENGTH(e->raw) == n && memcmp(PyUnicode_DATA(e->raw), s, (size_t)n) == 0)
-        return e;
+    pa_key_slot *e = NULL;
+    for (int w = 0; w < PA_KEY_WAYS; w++) {
+        pa_key_slot *x = &PA_KEYS[(h + (unsigned int)w) & (PA_KEY_SLOTS - 1)];
+        if (x->raw == NULL) { /* (never emptied but all at once: the key is in no later way) */
+            e = x;
+            break;
+        }
+        if (PyUnicode_GET_LENGTH(x->raw) == n && memcmp(PyUnicode_DATA(x->raw), s, (size_t)n) == 0) return x;
+    }
+    if (e == NULL) e = &PA_KEYS[h & (PA_KEY_SLOTS - 1)];
     PyObject *raw = ascii_sub(s, 0, n), *out;
     if (raw == NULL) return NULL;
     int mode;
@@ -1079,13 +1088,18 @@ static PyObject *pa_cef_value(const char *s, Py_ssize_t v0, Py_ssize_t v1) {
  * `=`; -1. Found from the `=` rather than from every start: key runs do not overlap, so the
  * leftmost start's `=` is the first `=` whose run begins at 0 or after whitespace (a run cannot
  * reach back before `from`, which follows a `=`). ~5x fewer instructions on a PAN-OS line. */
-static Py_ssize_t pa_next_key(const char *s, Py_ssize_t n, Py_ssize_t from, Py_ssize_t *kend) {
+static Py_ssize_t pa_next_key(const char *s, Py_ssize_t n, Py_ssize_t from, Py_ssize_t *kend, unsigned int *hash) {
     const char *end = s + n;
     for (const char *eq = s + from; eq < end && (eq = memchr(eq, '=', (size_t)(end - eq))) != NULL; eq++) {
         const char *p = eq;
-        while (p > s + from && pa_cef_key_char((unsigned char)p[-1])) p--;
+        unsigned int h = 2166136261u; /* (FNV-1a of the key read backwards, made on the walk) */
+        while (p > s + from && pa_cef_key_char((unsigned char)p[-1])) {
+            p--;
+            h = (h ^ (unsigned char)*p) * 16777619u;
+        }
         if (p < eq && (p == s || pa_space((unsigned char)p[-1]))) {
             *kend = eq - s + 1;
+            *hash = h ^ (unsigned int)(eq - p);
             return p - s;
         }
     }
@@ -1100,11 +1114,11 @@ PyObject *fw_paloalto_cef_span(const char *s, Py_ssize_t n, PyObject *signature,
     uint16_t seen[2 * PA_SPAN_MAX]; /* open addressing: pair index + 1 */
     memset(seen, 0, sizeof seen);
     int np = 0;
-    Py_ssize_t kend = -1, k = pa_next_key(s, n, 0, &kend);
+    unsigned int h = 0;
+    Py_ssize_t kend = -1, k = pa_next_key(s, n, 0, &kend, &h);
     while (k >= 0) {
         if (np == PA_SPAN_MAX) Py_RETURN_NOTIMPLEMENTED;
         Py_ssize_t len = kend - 1 - k;
-        unsigned int h = pa_fnv(s + k, len);
         for (unsigned int slot = h & (2 * PA_SPAN_MAX - 1);; slot = (slot + 1) & (2 * PA_SPAN_MAX - 1)) {
             int j = seen[slot];
             if (j == 0) {
@@ -1119,37 +1133,64 @@ PyObject *fw_paloalto_cef_span(const char *s, Py_ssize_t n, PyObject *signature,
         ke[np] = kend;
         kh[np] = h;
         np++;
-        k = pa_next_key(s, n, kend, &kend);
+        k = pa_next_key(s, n, kend, &kend, &h);
     }
     PyObject *kind = PyObject_CallMethod(signature, "upper", NULL);
     if (kind == NULL) return NULL;
-    PyObject *fields = dict_sized(np + 8), *req = NULL;
+    /* the names set to "" (new references): _finish's filter deletes those still "" at the end,
+     * rather than walking every field (~150) */
+    PyObject *empty[PA_SPAN_MAX + 3];
+    int ne = 0;
+    PyObject *fields = dict_sized(np + 8), *req = NULL, *r = NULL;
     if (fields == NULL || PyDict_SetItem(fields, S_LOG_TYPE, kind) < 0 || PyDict_SetItem(fields, S_LOG_SUBTYPE, name) < 0)
         goto fail;
+    if (PyUnicode_GET_LENGTH(kind) == 0) empty[ne++] = Py_NewRef(S_LOG_TYPE);
+    if (PyUnicode_GET_LENGTH(name) == 0) empty[ne++] = Py_NewRef(S_LOG_SUBTYPE);
     for (int i = 0; i < np; i++) {
         Py_ssize_t v0 = ke[i], v1 = i + 1 < np ? ks[i + 1] : n;
         while (v0 < v1 && pa_space((unsigned char)s[v0])) v0++;
         while (v1 > v0 && pa_space((unsigned char)s[v1 - 1])) v1--;
         pa_key_slot *e = pa_key(s + ks[i], ke[i] - 1 - ks[i], kh[i]);
         if (e == NULL) goto fail;
-        PyObject *v = pa_cef_value(s, v0, v1);
+        PyObject *v = pa_cef_value(s, v0, v1); /* ("" only from an empty span: no unescape empties one) */
         if (v == NULL) goto fail;
         int rc = e->mode == PA_K_OTHER ? (PyDict_SetDefault(fields, e->out, v) == NULL ? -1 : 0)
                                        : PyDict_SetItem(fields, e->out, v);
         if (rc == 0 && e->request) Py_XSETREF(req, Py_NewRef(v));
         Py_DECREF(v);
         if (rc < 0) goto fail;
+        if (v0 == v1) empty[ne++] = Py_NewRef(e->out);
     }
     if (req != NULL && PyUnicode_CompareWithASCIIString(kind, "THREAT") == 0 &&
         PyUnicode_CompareWithASCIIString(name, "url") == 0) {
         int has = PyDict_Contains(fields, S_C_URI);
         if (has < 0 || (!has && PyDict_SetItem(fields, S_C_URI, req) < 0)) goto fail;
+        if (!has && PyUnicode_GET_LENGTH(req) == 0) empty[ne++] = Py_NewRef(S_C_URI);
     }
+    for (int i = 0; i < ne; i++) { /* {k: v ... if v != ""} on the names that were set to "" */
+        PyObject *v = PyDict_GetItemWithError(fields, empty[i]);
+        if (v == NULL && PyErr_Occurred()) goto fail;
+        if (v != NULL && PyUnicode_Check(v) && PyUnicode_GET_LENGTH(v) == 0 && PyDict_DelItem(fields, empty[i]) < 0)
+            goto fail;
+    }
+    PyObject *cats;
+    int got = pa_finish(fields, kind, name, PA_NO_EMPTIES, &cats);
+    if (got < 0) goto fail;
+    if (got == 0) {
+        r = Py_NewRef(Py_None);
+    } else {
+        PyObject *services = pa_services(kind);
+        if (services == NULL) goto fail;
+        r = Py_BuildValue("(ONO)", fields, services, cats);
+        if (r == NULL) goto fail;
+    }
+    for (int i = 0; i < ne; i++) Py_DECREF(empty[i]);
     Py_XDECREF(req);
-    PyObject *r = pa_result(fields, kind, name);
+    Py_DECREF(fields);
     Py_DECREF(kind);
     return r;
 fail:
+    for (int i = 0; i < ne; i++) Py_DECREF(empty[i]);
     Py_XDECREF(req);
     return fw_fail(fields, kind, NULL);
 }
@@ -1297,7 +1338,7 @@ PyObject *fw_paloalto_json(PyObject *self, PyObject *obj) {
         }
     }
     PyObject *cats;
-    int got = pa_finish(fields, kind, subtype, 1, &cats);
+    int got = pa_finish(fields, kind, subtype, PA_FILTERED, &cats);
     if (got <= 0) {
         if (got < 0) goto fail;
         goto decline;
@@ -1406,7 +1447,7 @@ PyObject *fw_paloalto_line(PyObject *self, PyObject *msg) {
     }
     /* _finish (empties and ints done above) */
     PyObject *cats;
-    int got = pa_finish(fields, pt->name, subtype, 1, &cats);
+    int got = pa_finish(fields, pt->name, subtype, PA_FILTERED, &cats);
     if (got < 0) goto fail_sub;
     if (got == 0) goto decline;
     Py_DECREF(subtype);
