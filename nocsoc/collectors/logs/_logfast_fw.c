@@ -469,6 +469,7 @@ static int pa_auth_user(const char *d, Py_ssize_t n, Py_ssize_t *u0, Py_ssize_t 
     static const char *const ALTS[4] = {"authenticated for user", "authentication for user", "authenticating user",
                                         "failed authentication for user"};
     for (Py_ssize_t i = 0; i < n; i++) {
+        if (d[i] != 'a' && d[i] != 'f' && d[i] != 'j') continue; /* (no alternative starts here) */
         Py_ssize_t j = -1;
         for (int a = 0; a < 4 && j < 0; a++)
             if (pa_at(d, n, i, ALTS[a])) j = i + (Py_ssize_t)strlen(ALTS[a]);
@@ -505,6 +506,7 @@ static int pa_auth_user(const char *d, Py_ssize_t n, Py_ssize_t *u0, Py_ssize_t 
  * shorter run meets a hex digit), then the longest run of [0-9A-Fa-f:.]. */
 static int pa_from(const char *d, Py_ssize_t n, Py_ssize_t *a, Py_ssize_t *b) {
     for (Py_ssize_t i = 0; i < n; i++) {
+        if (d[i] != 'F' && d[i] != 'f' && d[i] != 'i') continue; /* (no alternative starts here) */
         Py_ssize_t j = -1;
         if (pa_at(d, n, i, "From:")) {
             j = i + 5;
@@ -543,6 +545,7 @@ static int pa_from(const char *d, Py_ssize_t n, Py_ssize_t *a, Py_ssize_t *b) {
  * (after the address everything is optional: the first reading stands, quote taken if there) */
 static int pa_server(const char *d, Py_ssize_t n, Py_ssize_t *a, Py_ssize_t *b, Py_ssize_t *p0, Py_ssize_t *p1) {
     for (Py_ssize_t i = 0; i < n; i++) {
+        if (d[i] != 'S' && d[i] != 's' && d[i] != 'c') continue; /* (no alternative starts here) */
         Py_ssize_t j = -1;
         if ((d[i] == 'S' || d[i] == 's') && pa_at(d, n, i + 1, "erver ") && i + 7 < n &&
             (d[i + 7] == 'A' || d[i + 7] == 'a') && pa_at(d, n, i + 8, "ddress ")) {
@@ -582,6 +585,7 @@ static inline int pa_by_char(char c) {
  * needs a space); `by`'s run must reach the end (`.` is in its class, so `\.?$` adds nothing). */
 static int pa_admin_user(const char *d, Py_ssize_t n, Py_ssize_t *a, Py_ssize_t *b) {
     for (Py_ssize_t i = 0; i < n; i++) {
+        if (d[i] != 'U' && d[i] != 'b') continue; /* (neither alternative starts here) */
         if (i == 0 && pa_at(d, n, 0, "User ")) {
             Py_ssize_t k = 5;
             while (k < n && d[k] != ' ') k++;
