@@ -436,9 +436,13 @@ static PyObject *pa_lower(const char *t, Py_ssize_t n) {
  * scan (a shorter repeat is followed by a character of its own class, which what comes next
  * refuses), or how the lazy one is tried. */
 
+/* d[i:] starts with the (non-empty) literal; its first character is compared first: the walks
+ * below try several literals at every position of a description (~2/3 of a SYSTEM line's
+ * instructions went to strlen and memcmp before) */
 static inline int pa_at(const char *d, Py_ssize_t n, Py_ssize_t i, const char *lit) {
+    if (i < 0 || i >= n || d[i] != lit[0]) return 0;
     size_t k = strlen(lit);
-    return i >= 0 && (size_t)(n - i) >= k && memcmp(d + i, lit, k) == 0;
+    return (size_t)(n - i) >= k && memcmp(d + i, lit, k) == 0;
 }
 
 /* \d{1,3}(?:\.\d{1,3}){3} at d[j:] (no anchor after it): its end, or -1. The first three runs
@@ -465,6 +469,7 @@ static int pa_auth_user(const char *d, Py_ssize_t n, Py_ssize_t *u0, Py_ssize_t 
     static const char *const ALTS[4] = {"authenticated for user", "authentication for user", "authenticating user",
                                         "failed authentication for user"};
     for (Py_ssize_t i = 0; i < n; i++) {
+        if (d[i] != 'a' && d[i] != 'f' && d[i] != 'j') continue; /* (no alternative starts here) */
         Py_ssize_t j = -1;
         for (int a = 0; a < 4 && j < 0; a++)
             if (pa_at(d, n, i, ALTS[a])) j = i + (Py_ssize_t)strlen(ALTS[a]);
@@ -501,6 +506,7 @@ static int pa_auth_user(const char *d, Py_ssize_t n, Py_ssize_t *u0, Py_ssize_t 
  * shorter run meets a hex digit), then the longest run of [0-9A-Fa-f:.]. */
 static int pa_from(const char *d, Py_ssize_t n, Py_ssize_t *a, Py_ssize_t *b) {
     for (Py_ssize_t i = 0; i < n; i++) {
+        if (d[i] != 'F' && d[i] != 'f' && d[i] != 'i') continue; /* (no alternative starts here) */
         Py_ssize_t j = -1;
         if (pa_at(d, n, i, "From:")) {
             j = i + 5;
@@ -539,6 +545,7 @@ static int pa_from(const char *d, Py_ssize_t n, Py_ssize_t *a, Py_ssize_t *b) {
  * (after the address everything is optional: the first reading stands, quote taken if there) */
 static int pa_server(const char *d, Py_ssize_t n, Py_ssize_t *a, Py_ssize_t *b, Py_ssize_t *p0, Py_ssize_t *p1) {
     for (Py_ssize_t i = 0; i < n; i++) {
+        if (d[i] != 'S' && d[i] != 's' && d[i] != 'c') continue; /* (no alternative starts here) */
         Py_ssize_t j = -1;
         if ((d[i] == 'S' || d[i] == 's') && pa_at(d, n, i + 1, "erver ") && i + 7 < n &&
             (d[i + 7] == 'A' || d[i + 7] == 'a') && pa_at(d, n, i + 8, "ddress ")) {
@@ -578,6 +585,7 @@ static inline int pa_by_char(char c) {
  * needs a space); `by`'s run must reach the end (`.` is in its class, so `\.?$` adds nothing). */
 static int pa_admin_user(const char *d, Py_ssize_t n, Py_ssize_t *a, Py_ssize_t *b) {
     for (Py_ssize_t i = 0; i < n; i++) {
+        if (d[i] != 'U' && d[i] != 'b') continue; /* (neither alternative starts here) */
         if (i == 0 && pa_at(d, n, 0, "User ")) {
             Py_ssize_t k = 5;
             while (k < n && d[k] != ' ') k++;
@@ -730,19 +738,21 @@ static int pa_user(PyObject *fields, const char *txt, Py_ssize_t ln) {
     return fw_put(fields, S_USER, pa_bare_user(txt, ln));
 }
 
-/* paloalto._finish(kind, subtype, fields) on `fields` in place (`filtered`: the empty values
- * are already left out and the int fields read, as the CSV reading does while it builds them).
+/* paloalto._finish(kind, subtype, fields) on `fields` in place (`filtered`: PA_NO_EMPTIES, the
+ * empty values are already left out; PA_INTS_READ, the int fields read too, as the CSV and JSON
+ * readings do while they build them).
  * 1: done, *cats the categories (borrowed); 0: undecided (the caller returns None; `fields`
  * may be half-finished, so it is dropped); -1: error. */
+enum { PA_NO_EMPTIES = 1, PA_INTS_READ = 2, PA_FILTERED = 3 };
 static int pa_finish(PyObject *fields, PyObject *kind, PyObject *subtype, int filtered, PyObject **cats) {
     Py_ssize_t ln;
     const char *txt;
-    if (!filtered) {
+    PyObject *k, *v;
+    if (!(filtered & PA_NO_EMPTIES)) {
         /* {k: v for k, v in fields.items() if v is not None and v != ""} (deleting keeps the order) */
         PyObject *drop = PyList_New(0);
         if (drop == NULL) return -1;
         Py_ssize_t pos = 0;
-        PyObject *k, *v;
         while (PyDict_Next(fields, &pos, &k, &v)) {
             if ((v == Py_None || (PyUnicode_Check(v) && PyUnicode_GET_LENGTH(v) == 0)) && PyList_Append(drop, k) < 0) {
                 Py_DECREF(drop);
@@ -755,6 +765,8 @@ static int pa_finish(PyObject *fields, PyObject *kind, PyObject *subtype, int fi
                 return -1;
             }
         Py_DECREF(drop);
+    }
+    if (!(filtered & PA_INTS_READ)) {
         /* _INT_FIELDS' str values by to_int */
         for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(PA_INTS); i++) {
             PyObject *key = PyTuple_GET_ITEM(PA_INTS, i);
@@ -996,17 +1008,22 @@ static void pa_class_init(void) {
 static inline int pa_space(unsigned char c) { return PA_CLASS[c] & 1; }
 static inline int pa_cef_key_char(unsigned char c) { return PA_CLASS[c] & 2; }
 
-static inline unsigned int pa_fnv(const char *s, Py_ssize_t n) {
-    unsigned int h = 2166136261u ^ (unsigned int)n;
-    for (Py_ssize_t k = 0; k < n; k++) h = (h ^ (unsigned char)s[k]) * 16777619u;
-    return h;
-}
-
-/* the cache slot of key s[0:n] (hash h), filled from the maps on a miss; NULL on error */
+/* the cache slot of key s[0:n] (hash h: pa_next_key's), filled from the maps on a miss; NULL on
+ * error. A key may sit in any of PA_KEY_WAYS slots from its hash's (filled first to last, the
+ * first one replaced when all are taken). Why: with one slot, ~1 key in 6 of SEKOIA's PAN-OS CEF
+ * lines (~200 distinct keys) met another's slot and was looked up in the maps again each line. */
+#define PA_KEY_WAYS 4
 static pa_key_slot *pa_key(const char *s, Py_ssize_t n, unsigned int h) {
-    pa_key_slot *e = &PA_KEYS[h & (PA_KEY_SLOTS - 1)];
-    if (e->raw != NULL && PyUnicode_GET_LENGTH(e->raw) == n && memcmp(PyUnicode_DATA(e->raw), s, (size_t)n) == 0)
-        return e;
+    pa_key_slot *e = NULL;
+    for (int w = 0; w < PA_KEY_WAYS; w++) {
+        pa_key_slot *x = &PA_KEYS[(h + (unsigned int)w) & (PA_KEY_SLOTS - 1)];
+        if (x->raw == NULL) { /* (never emptied but all at once: the key is in no later way) */
+            e = x;
+            break;
+        }
+        if (PyUnicode_GET_LENGTH(x->raw) == n && memcmp(PyUnicode_DATA(x->raw), s, (size_t)n) == 0) return x;
+    }
+    if (e == NULL) e = &PA_KEYS[h & (PA_KEY_SLOTS - 1)];
     PyObject *raw = ascii_sub(s, 0, n), *out;
     if (raw == NULL) return NULL;
     int mode;
@@ -1075,13 +1092,18 @@ static PyObject *pa_cef_value(const char *s, Py_ssize_t v0, Py_ssize_t v1) {
  * `=`; -1. Found from the `=` rather than from every start: key runs do not overlap, so the
  * leftmost start's `=` is the first `=` whose run begins at 0 or after whitespace (a run cannot
  * reach back before `from`, which follows a `=`). ~5x fewer instructions on a PAN-OS line. */
-static Py_ssize_t pa_next_key(const char *s, Py_ssize_t n, Py_ssize_t from, Py_ssize_t *kend) {
+static Py_ssize_t pa_next_key(const char *s, Py_ssize_t n, Py_ssize_t from, Py_ssize_t *kend, unsigned int *hash) {
     const char *end = s + n;
     for (const char *eq = s + from; eq < end && (eq = memchr(eq, '=', (size_t)(end - eq))) != NULL; eq++) {
         const char *p = eq;
-        while (p > s + from && pa_cef_key_char((unsigned char)p[-1])) p--;
+        unsigned int h = 2166136261u; /* (FNV-1a of the key read backwards, made on the walk) */
+        while (p > s + from && pa_cef_key_char((unsigned char)p[-1])) {
+            p--;
+            h = (h ^ (unsigned char)*p) * 16777619u;
+        }
         if (p < eq && (p == s || pa_space((unsigned char)p[-1]))) {
             *kend = eq - s + 1;
+            *hash = h ^ (unsigned int)(eq - p);
             return p - s;
         }
     }
@@ -1096,11 +1118,11 @@ PyObject *fw_paloalto_cef_span(const char *s, Py_ssize_t n, PyObject *signature,
     uint16_t seen[2 * PA_SPAN_MAX]; /* open addressing: pair index + 1 */
     memset(seen, 0, sizeof seen);
     int np = 0;
-    Py_ssize_t kend = -1, k = pa_next_key(s, n, 0, &kend);
+    unsigned int h = 0;
+    Py_ssize_t kend = -1, k = pa_next_key(s, n, 0, &kend, &h);
     while (k >= 0) {
         if (np == PA_SPAN_MAX) Py_RETURN_NOTIMPLEMENTED;
         Py_ssize_t len = kend - 1 - k;
-        unsigned int h = pa_fnv(s + k, len);
         for (unsigned int slot = h & (2 * PA_SPAN_MAX - 1);; slot = (slot + 1) & (2 * PA_SPAN_MAX - 1)) {
             int j = seen[slot];
             if (j == 0) {
@@ -1115,37 +1137,64 @@ PyObject *fw_paloalto_cef_span(const char *s, Py_ssize_t n, PyObject *signature,
         ke[np] = kend;
         kh[np] = h;
         np++;
-        k = pa_next_key(s, n, kend, &kend);
+        k = pa_next_key(s, n, kend, &kend, &h);
     }
     PyObject *kind = PyObject_CallMethod(signature, "upper", NULL);
     if (kind == NULL) return NULL;
-    PyObject *fields = dict_sized(np + 8), *req = NULL;
+    /* the names set to "" (new references): _finish's filter deletes those still "" at the end,
+     * rather than walking every field (~150) */
+    PyObject *empty[PA_SPAN_MAX + 3];
+    int ne = 0;
+    PyObject *fields = dict_sized(np + 8), *req = NULL, *r = NULL;
     if (fields == NULL || PyDict_SetItem(fields, S_LOG_TYPE, kind) < 0 || PyDict_SetItem(fields, S_LOG_SUBTYPE, name) < 0)
         goto fail;
+    if (PyUnicode_GET_LENGTH(kind) == 0) empty[ne++] = Py_NewRef(S_LOG_TYPE);
+    if (PyUnicode_GET_LENGTH(name) == 0) empty[ne++] = Py_NewRef(S_LOG_SUBTYPE);
     for (int i = 0; i < np; i++) {
         Py_ssize_t v0 = ke[i], v1 = i + 1 < np ? ks[i + 1] : n;
         while (v0 < v1 && pa_space((unsigned char)s[v0])) v0++;
         while (v1 > v0 && pa_space((unsigned char)s[v1 - 1])) v1--;
         pa_key_slot *e = pa_key(s + ks[i], ke[i] - 1 - ks[i], kh[i]);
         if (e == NULL) goto fail;
-        PyObject *v = pa_cef_value(s, v0, v1);
+        PyObject *v = pa_cef_value(s, v0, v1); /* ("" only from an empty span: no unescape empties one) */
         if (v == NULL) goto fail;
         int rc = e->mode == PA_K_OTHER ? (PyDict_SetDefault(fields, e->out, v) == NULL ? -1 : 0)
                                        : PyDict_SetItem(fields, e->out, v);
         if (rc == 0 && e->request) Py_XSETREF(req, Py_NewRef(v));
         Py_DECREF(v);
         if (rc < 0) goto fail;
+        if (v0 == v1) empty[ne++] = Py_NewRef(e->out);
     }
     if (req != NULL && PyUnicode_CompareWithASCIIString(kind, "THREAT") == 0 &&
         PyUnicode_CompareWithASCIIString(name, "url") == 0) {
         int has = PyDict_Contains(fields, S_C_URI);
         if (has < 0 || (!has && PyDict_SetItem(fields, S_C_URI, req) < 0)) goto fail;
+        if (!has && PyUnicode_GET_LENGTH(req) == 0) empty[ne++] = Py_NewRef(S_C_URI);
     }
+    for (int i = 0; i < ne; i++) { /* {k: v ... if v != ""} on the names that were set to "" */
+        PyObject *v = PyDict_GetItemWithError(fields, empty[i]);
+        if (v == NULL && PyErr_Occurred()) goto fail;
+        if (v != NULL && PyUnicode_Check(v) && PyUnicode_GET_LENGTH(v) == 0 && PyDict_DelItem(fields, empty[i]) < 0)
+            goto fail;
+    }
+    PyObject *cats;
+    int got = pa_finish(fields, kind, name, PA_NO_EMPTIES, &cats);
+    if (got < 0) goto fail;
+    if (got == 0) {
+        r = Py_NewRef(Py_None);
+    } else {
+        PyObject *services = pa_services(kind);
+        if (services == NULL) goto fail;
+        r = Py_BuildValue("(ONO)", fields, services, cats);
+        if (r == NULL) goto fail;
+    }
+    for (int i = 0; i < ne; i++) Py_DECREF(empty[i]);
     Py_XDECREF(req);
-    PyObject *r = pa_result(fields, kind, name);
+    Py_DECREF(fields);
     Py_DECREF(kind);
     return r;
 fail:
+    for (int i = 0; i < ne; i++) Py_DECREF(empty[i]);
     Py_XDECREF(req);
     return fw_fail(fields, kind, NULL);
 }
@@ -1158,6 +1207,7 @@ fail:
 #define PA_JKEY_SLOTS 1024
 typedef struct {
     PyObject *key, *mapped, *panos; /* mapped: _JSON_MAP's name or NULL; panos: NULL until made */
+    int is_int;                     /* mapped is one of _INT_FIELDS */
 } pa_jkey;
 static pa_jkey PA_JKEYS[PA_JKEY_SLOTS];
 
@@ -1181,9 +1231,12 @@ static pa_jkey *pa_jkey_of(PyObject *k) {
     if (e->key == k) return e;
     PyObject *mapped = PyDict_GetItemWithError(PA_JSON_MAP, k);
     if (mapped == NULL && PyErr_Occurred()) return NULL;
+    int is_int = mapped != NULL ? PySequence_Contains(PA_INTS, mapped) : 0;
+    if (is_int < 0) return NULL;
     Py_XSETREF(e->key, Py_NewRef(k));
     Py_XSETREF(e->mapped, Py_XNewRef(mapped));
     Py_CLEAR(e->panos);
+    e->is_int = is_int;
     return e;
 }
 
@@ -1207,7 +1260,14 @@ static PyObject *pa_jkey_panos(pa_jkey *e) {
 /* paloalto._json after the document is read (orjson or json): its mapping (_JSON_MAP's names
  * set once from values that are not None, "" or []; a list's first item; any other scalar as
  * `panos.<key>`), then _finish. A mapped dict (json.dumps in Python), a list's first item that
- * is a list or dict, a LogType or Subtype that is not a str, give None. */
+ * is a list or dict, a LogType or Subtype that is not a str, give None.
+ * _finish's first two steps are done while the fields are built (pa_finish's `filtered`): an
+ * empty value is not set (a `panos.` name is set by its key alone, a mapped one is never set from
+ * an empty value: leaving either out changes no other assignment) and a mapped _INT_FIELDS str is
+ * read by pa_int when set (the value setdefault keeps is the one _finish would read). A list
+ * whose first item is empty (it would block the name's later values, then be dropped) and a key
+ * that is not an exact str give None. Why: the second pass over ~60-150 fields, its deletions and
+ * the int names' lookups were ~1/6 of a CDL document's mapping. */
 PyObject *fw_paloalto_json(PyObject *self, PyObject *obj) {
     if (!PyDict_Check(obj)) {
         PyErr_SetString(PyExc_TypeError, "paloalto_json() takes a dict");
@@ -1235,60 +1295,66 @@ PyObject *fw_paloalto_json(PyObject *self, PyObject *obj) {
     PyObject *subtype = sub != NULL ? sub : S_EMPTY;
     Py_INCREF(subtype);
     PyObject *fields = dict_sized(PyDict_GET_SIZE(obj) + 8);
-    if (fields == NULL || PyDict_SetItem(fields, S_LOG_TYPE, kind) < 0 || PyDict_SetItem(fields, S_LOG_SUBTYPE, subtype) < 0)
+    if (fields == NULL || (PyUnicode_GET_LENGTH(kind) > 0 && PyDict_SetItem(fields, S_LOG_TYPE, kind) < 0) ||
+        (PyUnicode_GET_LENGTH(subtype) > 0 && PyDict_SetItem(fields, S_LOG_SUBTYPE, subtype) < 0))
         goto fail;
     Py_ssize_t pos = 0;
     PyObject *k, *v;
     while (PyDict_Next(obj, &pos, &k, &v)) {
-        pa_jkey *slot = NULL;
-        PyObject *name;
-        if (PyUnicode_CheckExact(k)) {
-            if ((slot = pa_jkey_of(k)) == NULL) goto fail;
-            name = slot->mapped;
-        } else if ((name = PyDict_GetItemWithError(PA_JSON_MAP, k)) == NULL && PyErr_Occurred()) {
-            goto fail;
-        }
-        int empty = v == Py_None || (PyUnicode_Check(v) && PyUnicode_GET_LENGTH(v) == 0) ||
-                    (PyList_Check(v) && PyList_GET_SIZE(v) == 0);
-        if (name != NULL && !empty) {
-            if (!(PyUnicode_CheckExact(v) || PyLong_CheckExact(v) || PyFloat_CheckExact(v) || PyBool_Check(v) ||
-                  PyList_CheckExact(v)))
+        if (!PyUnicode_CheckExact(k)) goto decline;
+        pa_jkey *slot = pa_jkey_of(k);
+        if (slot == NULL) goto fail;
+        PyObject *name = slot->mapped;
+        int str = PyUnicode_CheckExact(v);
+        if (str && PyUnicode_GET_LENGTH(v) == 0) continue; /* (set or not, _finish drops it) */
+        if (name != NULL && v != Py_None && !(PyList_CheckExact(v) && PyList_GET_SIZE(v) == 0)) {
+            if (!(str || PyLong_CheckExact(v) || PyFloat_CheckExact(v) || PyBool_Check(v) || PyList_CheckExact(v)))
                 goto decline; /* a dict: json.dumps in Python */
             if (PyList_CheckExact(v)) {
                 v = PyList_GET_ITEM(v, 0);
-                if (!(v == Py_None || PyUnicode_CheckExact(v) || PyLong_CheckExact(v) || PyFloat_CheckExact(v) ||
-                      PyBool_Check(v)))
-                    goto decline;
+                str = PyUnicode_CheckExact(v);
+                if (!(str || PyLong_CheckExact(v) || PyFloat_CheckExact(v) || PyBool_Check(v)))
+                    goto decline; /* (None too: it would block the name, then be dropped) */
+                if (str && PyUnicode_GET_LENGTH(v) == 0) goto decline;
+            }
+            if (slot->is_int && str) {
+                int had = PyDict_Contains(fields, name);
+                if (had < 0) goto fail;
+                if (had) continue; /* (setdefault: the first value stays) */
+                Py_ssize_t ln;
+                const char *txt = fw_ascii(v, &ln);
+                if (txt == NULL) goto decline;
+                PyObject *num = NULL;
+                int got = pa_int(txt, 0, ln, &num);
+                if (got == -2) goto fail;
+                if (got == -1) goto decline;
+                if (got == 1) {
+                    int rc = PyDict_SetItem(fields, name, num);
+                    Py_DECREF(num);
+                    if (rc < 0) goto fail;
+                    continue;
+                }
             }
             if (PyDict_SetDefault(fields, name, v) == NULL) goto fail;
-        } else if (PyUnicode_CheckExact(v) || PyLong_CheckExact(v) || PyFloat_CheckExact(v) || PyBool_Check(v)) {
-            if (!PyUnicode_Check(k)) goto decline;
-            if (slot != NULL) {
-                PyObject *spk = pa_jkey_panos(slot);
-                if (spk == NULL || PyDict_SetDefault(fields, spk, v) == NULL) goto fail;
-                continue;
-            }
-            PyObject *pk = PyDict_GetItemWithError(PA_JSON_NAMES, k);
-            if (pk == NULL) {
-                if (PyErr_Occurred()) goto fail;
-                pk = PyUnicode_FromFormat("panos.%U", k);
-                if (pk == NULL) goto fail;
-                if (PyDict_GET_SIZE(PA_JSON_NAMES) < 4096 && PyDict_SetItem(PA_JSON_NAMES, k, pk) < 0) {
-                    Py_DECREF(pk);
-                    goto fail;
-                }
-                PyObject *got = PyDict_SetDefault(fields, pk, v);
-                Py_DECREF(pk);
-                if (got == NULL) goto fail;
-            } else if (PyDict_SetDefault(fields, pk, v) == NULL) {
-                goto fail;
-            }
+        } else if (str || PyLong_CheckExact(v) || PyFloat_CheckExact(v) || PyBool_Check(v)) {
+            PyObject *spk = pa_jkey_panos(slot);
+            if (spk == NULL || PyDict_SetDefault(fields, spk, v) == NULL) goto fail;
         }
     }
-    PyObject *r = pa_result(fields, kind, subtype);
+    PyObject *cats;
+    int got = pa_finish(fields, kind, subtype, PA_FILTERED, &cats);
+    if (got <= 0) {
+        if (got < 0) goto fail;
+        goto decline;
+    }
+    PyObject *services = pa_services(kind);
     Py_DECREF(kind);
     Py_DECREF(subtype);
-    return r;
+    if (services == NULL) {
+        Py_DECREF(fields);
+        return NULL;
+    }
+    return Py_BuildValue("(NNO)", fields, services, cats);
 decline:
     Py_DECREF(fields);
     Py_DECREF(kind);
@@ -1385,7 +1451,7 @@ PyObject *fw_paloalto_line(PyObject *self, PyObject *msg) {
     }
     /* _finish (empties and ints done above) */
     PyObject *cats;
-    int got = pa_finish(fields, pt->name, subtype, 1, &cats);
+    int got = pa_finish(fields, pt->name, subtype, PA_FILTERED, &cats);
     if (got < 0) goto fail_sub;
     if (got == 0) goto decline;
     Py_DECREF(subtype);

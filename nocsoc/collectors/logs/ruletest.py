@@ -41,12 +41,14 @@ def parse_lines(lines: Iterable[str], parser: LineParser | None = None,
     windows = InputReport("rule test")
     # lines the C reader takes whole (no `{`: Windows documents are never its), then the rest
     read = parser.fast() if now is None else None
+    read_json = parser.json_fast() if read is not None else None  # (Palo Alto's JSON, decoded here)
     for line in lines:
         if read is not None:
             ev = read(line, "", source, False)
             if ev is not None:
                 yield ev
                 continue
+        raw_len = len(line)
         line = line.rstrip("\r\n")
         if not line:
             continue
@@ -64,6 +66,11 @@ def parse_lines(lines: Iterable[str], parser: LineParser | None = None,
                     yield ev
                     continue
             elif obj is not None:
+                # (the text `read` declined: events would call json_event next, with this object)
+                ev = read_json(line, obj, source) if read_json is not None and len(line) == raw_len else None
+                if ev is not None:
+                    yield ev
+                    continue
                 hand_on_json(line, obj)
                 events = parser.events(line, source=source, now=now)
                 take_json(line)  # (not taken: forgotten, not kept until the next line)

@@ -305,7 +305,8 @@ def _pa_cef_line(rnd: random.Random) -> str:
 
 
 PA_JSON_VALUES: list[Any] = [
-    "", None, [], ["1.2.3.4"], [None], [[1]], [{"a": 1}], {"a": 1}, 0, 1, 443, 1.5, True, False, "1.2.3.4",
+    "", None, [], ["1.2.3.4"], [None], [""], ["", "1.2.3.4"], ["80"], [[1]], [{"a": 1}], {"a": 1}, 0, 1,
+    443, 1.5, True, False, "1.2.3.4",
     "::1", "host", "jdoe", "dom\\jdoe", "x-fwd-for: 1.1.1.1", "deny", "tcp", 6, "17", " 7", "12\n", "Drop",
     "authenticated for user 'bob'", "é", "a\tb"
 ]
