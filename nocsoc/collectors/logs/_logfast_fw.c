@@ -2173,7 +2173,7 @@ fail:
 #define CEF_PAIRS_MAX 512
 typedef struct {
     Py_ssize_t k0, k1, v0, v1; /* the key s[k0:k1], its value s[v0:v1] stripped */
-    unsigned int h;            /* pa_fnv of the key */
+    unsigned int h;            /* pa_next_key's hash of the key */
 } cef_pair;
 
 /* the distinct keys of cef_ext_core's dict in its order, each with its last value; their count,
@@ -2182,13 +2182,13 @@ static int cef_pairs(const char *s, Py_ssize_t n, cef_pair *pr) {
     uint16_t seen[2 * CEF_PAIRS_MAX]; /* open addressing: pair index + 1 */
     memset(seen, 0, sizeof seen);
     int np = 0;
-    Py_ssize_t kend = -1, k = pa_next_key(s, n, 0, &kend);
+    unsigned int h = 0, nh = 0;
+    Py_ssize_t kend = -1, k = pa_next_key(s, n, 0, &kend, &h);
     while (k >= 0) {
-        Py_ssize_t nend = -1, nk = pa_next_key(s, n, kend, &nend), v0 = kend, v1 = nk >= 0 ? nk : n;
+        Py_ssize_t nend = -1, nk = pa_next_key(s, n, kend, &nend, &nh), v0 = kend, v1 = nk >= 0 ? nk : n;
         while (v0 < v1 && pa_space((unsigned char)s[v0])) v0++;
         while (v1 > v0 && pa_space((unsigned char)s[v1 - 1])) v1--;
         Py_ssize_t len = kend - 1 - k;
-        unsigned int h = pa_fnv(s + k, len);
         for (unsigned int slot = h & (2 * CEF_PAIRS_MAX - 1);; slot = (slot + 1) & (2 * CEF_PAIRS_MAX - 1)) {
             int j = seen[slot];
             if (j == 0) { /* a new key */
@@ -2203,7 +2203,7 @@ static int cef_pairs(const char *s, Py_ssize_t n, cef_pair *pr) {
                 break;
             }
         }
-        k = nk, kend = nend;
+        k = nk, kend = nend, h = nh;
     }
     return np;
 }
