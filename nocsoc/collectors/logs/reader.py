@@ -31,6 +31,10 @@ turns a C path off rather than making it wrong:
   refusal is (`device="SFW" ...`, `timestamp=...`: fortigate_line's False), by Sophos' twin;
 - a `{` file line whose first parser is Palo Alto's (its JSON twin on) by `json_event`, given the
   object the caller decoded, when Palo Alto's tests before the decoding pass (LineParser.events);
+- a printable line without the common header, starting with a letter no parser claims, whose body
+  parse_syslog keeps whole and whose first candidate is web's (`rdp.acme.com 1.2.3.4 - - [...]`:
+  its marker `" ` there, none of the parsers ordered before it claiming it) by parse_access's C
+  twin, while web's parse is parse_access and LineParser's dispatch is its own (_set_web);
 - a line without the common header whose body is cisco_asa's (a tag starting the line,
   `%ASA-6-302013: ...`, or a bare AnyConnect body, `Group <G> User <U> IP <A> ...`, both of which
   parse_syslog keeps whole; a tag after a stamp it reads, `Jun 07 2025 17:31:57: %ASA-...`) is
@@ -265,7 +269,7 @@ def make(lp: LineParser) -> Any:
         # a non-ASCII marker can never be in an ASCII line; drop them (the C reads ASCII lines only)
         markers = tuple(w for w in markers if w.isascii())
         prefixes = tuple(w for w in prefixes if w.isascii())
-    return _logfast.Reader(
+    reader = _logfast.Reader(
         event_type=LogEvent, default_host=lp.default_host, tz=lp.tz, programs=d.c_programs,
         outputs=tuple(outputs), file_plans=plans, file_outputs=(access_out, *audit_outs),
         audit_state=audit_state, time_module=time, minute_epochs=syslog._minute_epochs,
@@ -278,3 +282,29 @@ def make(lp: LineParser) -> Any:
         paloalto_json=pa_json, sophos=so_outputs, sophos_after=so_after,
         body=lp._body if _fast_syslog_is_lineparsers(lp) else None, zone_unknown=lp._unknown_zone,
         unparsed=("unparsed", None, (), (), (None, (), ())))
+    _set_web(reader, lp)
+    return reader
+
+
+def _set_web(reader: Any, lp: LineParser) -> None:
+    """The reader's header-less web lines (`rdp.acme.com 1.2.3.4 - - [...]`, rd_web_bare): while
+    web's parse is parse_access with its C twin on, its marker `" ` and LineParser's dispatch its
+    own; the markers and prefixes of the parsers ordered before it (ASCII ones: the C reads ASCII
+    lines), less cisco's `%` when it is parse_cisco's only marker (a percent-encoded URL holds one:
+    the C repeats parse_cisco's refusal)."""
+    d = lp.dispatch
+    entry = d.by_name.get("web")
+    if (entry is None or entry[0] is not web.parse_access or web._c_access_line is None
+            or '" ' not in entry[2].markers or not hasattr(reader, "set_web")
+            or not _fast_syslog_is_lineparsers(lp)):
+        return
+    ls = _logsource(entry[2], (), ("webserver",))
+    if ls is None:
+        return
+    rank = (entry[2].order, entry[2].name)
+    before = [e for e in d.by_name.values() if (e[2].order, e[2].name) < rank]
+    pct = any(e[0] is cisco_ios.parse_cisco and e[2].markers == ("%",) and not e[2].prefixes for e in before)
+    markers = {m for e in before if not (pct and e[0] is cisco_ios.parse_cisco) for m in e[2].markers}
+    prefixes = tuple(p for e in before for p in e[2].prefixes if p and p.isascii())
+    ascii_markers = tuple(sorted(m for m in markers if m and m.isascii()))
+    reader.set_web(ascii_markers, prefixes, _output(entry[2].name, ls), pct)

@@ -218,16 +218,10 @@ def _vhost_fields(fields: dict[str, object], vhost: str) -> None:
 
 
 def parse_access(msg: str, app: str = "", state: object = None) -> Parsed | None:
-    if _c_access_line is not None:
-        if (got := _c_access_line(msg)) is not None:
-            # the common line needing no decoding, read whole in C (the same fields, order and time)
-            return Parsed("web", got[0], None, _services(app) if app else (), ("webserver",), time=got[1])
-        vr = vhost_split(msg) if VHOST_SPLIT else None
-        if vr is not None and (got := _c_access_line(vr[1])) is not None:
-            # a vhost line: the rest read whole in C, then the vhost's fields (last, as below)
-            if vr[0] != "-":
-                _vhost_fields(got[0], vr[0])
-            return Parsed("web", got[0], None, _services(app) if app else (), ("webserver",), time=got[1])
+    if _c_access_line is not None and (got := _c_access_line(msg)) is not None:
+        # read whole in C (_logfast_web.c: access_groups' every form, the same fields, order and
+        # time); None: a line it is not sure of, read below
+        return Parsed("web", got[0], None, _services(app) if app else (), ("webserver",), time=got[1])
     g = access_groups(msg)
     if g is None:
         return None

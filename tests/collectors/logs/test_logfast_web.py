@@ -1,0 +1,111 @@
+"""web.parse_access's every form in C (_logfast_web.c: the vhost, `(-)` idents, users of several
+words, nginx's `"-" ` before the request, requests that are not `METHOD target VERSION`,
+percent-encoded targets) gives exactly the Python path's Parsed and events, which stay the
+reference: generated lines of each form and its near misses, and mutations of them."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from tests.collectors.logs.test_logfast_lines import STAMPS, _mutate, _parse_access_items, compare
+
+logfast = pytest.importorskip("nocsoc.collectors.logs._logfast",
+                              reason="C accelerator not built (tests/test_speedups.py says so)")
+
+VHOSTS = ["", "", "", "rdp.acme.com ", "- ", "mydomain:443 ", "a:b:c ", "h:x ", "h:0443 ", "1.2.3.4 ",
+          "cafe ",
+          " ", "  ", "x ", "h: ", "h:" + "9" * 19 + " ", "[v] "]
+IPS = ["198.51.100.7", "2001:db8::1", "1.2.3.4", "cafe", "::1", "-", "1.2.3.4x"]
+IDENTS = ["-", "(-)", "x", "- -", ""]
+USERS = ["-", "jdoe", "john doe", "a b c", "- -", "[x", "a  b", "[a] [b]", "x]", "a [b] c", "[", "é"]
+PRES = ["", "", '"-" ', '"-"', '"x" ']
+REQS = ["GET / HTTP/1.1", "GET /a%20b?x=1+2 HTTP/1.1", "GET /%252e%252e/etc/passwd HTTP/1.1",
+        "GET /%c0%af HTTP/1.1", "GET /%u0041 HTTP/1.1", "GET /%25u0041 HTTP/1.1", "GET /%%41 HTTP/1.1",
+        "GET /%4 HTTP/1.1", "GET /a%2", "\\x16\\x03\\x01", "GET /x", "GET /a b c d", " GET /x HTTP/1.1",
+        "GET /a  HTTP/1.1", "-", "", "GET /a?b+c%2Bd HTTP/1.1", "GET /%41%42%43.%50hp HTTP/1.1",
+        "GET /%2525252541 HTTP/1.1", "GET /x.y?a.b HTTP/1.0", 'GET /\\"q HTTP/1.1', "GET /%7f%1f HTTP/1.1",
+        "GET  ", "GET /a+b", "POST /q?x=%3Cscript%3E HTTP/2.0", "GET /" + "%41" * 300 + " HTTP/1.1"]
+TAILS = ["", ' "-" "-"', ' "http://a/b" "curl/8.4.0"', ' 0 "ref" "ua"', ' "-" "-" 0.226 - .', ' "a\\"b" "c"',
+         ' "x"', " 12", ' 12 "r"', ' "r" "u" x']
+
+
+def _variant(rnd: random.Random) -> str:
+    status = rnd.choice(["200", "404", "2000", "20"])
+    nbytes = rnd.choice(["-", "0", "1234", "9" * 19, "x"])
+    return (f"{rnd.choice(VHOSTS)}{rnd.choice(IPS)} {rnd.choice(IDENTS)} {rnd.choice(USERS)} "
+            f'[{rnd.choice(STAMPS)}] {rnd.choice(PRES)}"{rnd.choice(REQS)}" {status} {nbytes}'
+            f"{rnd.choice(TAILS)}")
+
+
+def _good_variant(rnd: random.Random) -> str:
+    """The forms C claims (valid address, stamp, status and bytes), each variant part varied."""
+    ip = rnd.choice(IPS[:3])
+    req = rnd.choice([r for r in REQS if '\\"' not in r])
+    stamp = rnd.choice(STAMPS[:3])
+    return (f"{rnd.choice(VHOSTS)}{ip} {rnd.choice(IDENTS[:3])} {rnd.choice(USERS)} [{stamp}] "
+            f'{rnd.choice(PRES)}"{req}" 200 {rnd.choice(["-", "0", "1234"])}{rnd.choice(TAILS)}')
+
+
+def _same(line: str) -> bool:
+    from nocsoc.collectors.logs.parsers import web
+
+    got = _parse_access_items(line)
+    saved = web._c_access_line
+    web._c_access_line = None
+    try:
+        want = _parse_access_items(line)
+    finally:
+        web._c_access_line = saved
+    assert got == want, (line, got, want)
+    return logfast.access_line(line) is not None
+
+
+def test_access_variants_read_the_same() -> None:
+    rnd = random.Random(16)
+    lines = [_variant(rnd) for _ in range(15_000)] + [_good_variant(rnd) for _ in range(10_000)]
+    lines += [_mutate(rnd, rnd.choice(lines)) for _ in range(10_000)]
+    claimed = sum(_same(line) for line in lines)
+    assert claimed > 2_500
+    compare(lines[:2_000] + lines[-1_000:])  # and through LineParser, file and network
+
+
+def test_every_sample_access_line_is_read_in_c() -> None:
+    """SEKOIA's access samples, each one's form: read in C, the same as Python."""
+    lines = ['- 1.2.3.4 - - [01/Oct/2024:10:22:01 +0200] "GET / HTTP/1.1" 302 385 "-" "-"',
+             '1.2.3.4 (-) - - [01/Oct/2024:08:22:45 +0000] "POST /App/tests HTTP/1.1" 200 377 "-" "M"',
+             '127.0.0.1 - - [04/Aug/2025:09:52:56 +0200] "-" "GET /e/t.txt HTTP/1.1" 200 2545 0 "h" "M"',
+             '192.168.1.100 - john doe [15/Jan/2024:14:30:25 +0100] "GET /u?p=1 HTTP/1.1" 200 2 "r" "M"',
+             '8.8.8.8 - - [15/Nov/2023:12:49:02 +0100] "\\x01\\x01\\x00A" 400 150 "-" "-" 0.226 - .',
+             'mydomain:443 1.2.3.4 - - [31/Jul/2024:16:41:52 +0200] "GET /t.js HTTP/1.1" 200 5771 "r" "M"',
+             'rdp.acme.com 1.2.3.4 - - [12/Feb/2020:17:31:31 +0100] "GET /q?q=N%111/AA%20A HTTP/1.1" 200 1',
+             "rdp.acme.com 1.2.3.4 - - [12/Feb/2020:17:31:31 +0100] \"GET /%2e%2e/x?a+b HTTP/1.1\" 200 1"]
+    assert all(_same(line) for line in lines)
+
+
+HEADS = ["rdp.acme.com ", "mydomain:443 ", "www ", "Jan ", "Janet ", "message repeated 2 times: [ ", "host: ",
+         "host:x ", "a_b.c-d ", "Z ", "web1 %ASA-6-302013: ", "x log_id=1 ", 'k sys="SecureNet" ',
+         "h %SYS-5-X: ",
+         "sshd[1]: ", "h app: "]
+TARGETS = ["/", "/a%20b", "/q?x=%SYS-5-CONFIG_I:1", "/%41-1-B:", "/%a-1-B:x", "/%ABC", "/p?%3Cscript%3E"]
+
+
+def _headless(rnd: random.Random) -> str:
+    return (f"{rnd.choice(HEADS)}{rnd.choice(IPS[:3])} - {rnd.choice(USERS[:4])} [{rnd.choice(STAMPS[:3])}] "
+            f'"GET {rnd.choice(TARGETS)} HTTP/1.1" 200 {rnd.choice(["-", "12"])}{rnd.choice(TAILS)}')
+
+
+def test_headerless_lines_read_the_same() -> None:
+    """A line no parser claims by its first character (a vhost first): parse_syslog keeps it whole
+    and web reads it when it is the body's first candidate; the reader's event is Python's."""
+    from nocsoc.collectors.logs.parsers import LineParser
+
+    rnd = random.Random(19)
+    lines = [_headless(rnd) for _ in range(4_000)]
+    lines += [_mutate(rnd, rnd.choice(lines)) for _ in range(2_000)]
+    compare(lines)
+    read = LineParser(default_host="h").fast()
+    assert read is not None
+    claimed = sum(read(line, "", "file", False) is not None for line in lines[:4_000])
+    assert claimed > 500
