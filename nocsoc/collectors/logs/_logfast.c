@@ -2239,6 +2239,7 @@ static PyObject *cisco_line(PyObject *self, PyObject *line) {
 
 static PyMethodDef methods[] = {
     LOGFAST_FW_METHODS
+    LOGFAST_WEB_METHODS
     {"cisco_fields", (PyCFunction)(void (*)(void))cisco_fields_py, METH_FASTCALL,
      "cisco_fields(message, protos) -> (fields, firewall) | None: cisco_ios.cisco_parsed's fields of a "
      "printable-ASCII `%FAC-S-MN: text` (protos: base.IANA_PROTO); None for any other message."},

@@ -6,6 +6,7 @@ reference: generated lines of each form and its near misses, and mutations of th
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import pytest
 
@@ -109,3 +110,50 @@ def test_headerless_lines_read_the_same() -> None:
     assert read is not None
     claimed = sum(read(line, "", "file", False) is not None for line in lines[:4_000])
     assert claimed > 500
+
+
+# --- nginx JSON (web.nginx_fields' C twin, _logfast.nginx_json) --------------------------------
+
+NJ_KEYS = ["remote_addr", "client_address", "client_ip", "request", "request_method", "method",
+           "request_uri", "uri", "query_string", "args", "status", "response_status", "status_code",
+           "body_bytes_sent", "bytes_sent", "http_user_agent", "user_agent", "http_referer", "referer",
+           "host", "server_name", "http_host", "remote_user", "server_addr", "upstream_addr", "time_local",
+           "timestamp", "request_time", "nginx_access", "x", "nginx.x"]
+NJ_VALUES: list[Any] = ["", "-", "1.2.3.4", "9.8.7.6:8080", "1.2.3.4:", "::1", "fe80::1:80", "1.2.3.4:x",
+                        "1.2.3.4:0080", "1.2.3.4: 80", "1.2.3.4:" + "9" * 19, "1.2.3.4.5:80", "1234.1.1.1",
+                        "GET /a%20b?x=1+2 HTTP/1.1", "GET /x", "GET  /x HTTP/1.1 y", "/p?q", "/p", "a=b",
+                        "a+b%41", "/%u0041", "/%c0%af", "200", "0200", " 200", "+1", "\u0662\u0660\u0660",
+                        "9" * 19, "é", "x\n", "1.2.3.4\n", "02/Jun/2020:13:07:18 +0200",
+                        "2020-05-27T17:13:08+02:00", 0, 200, -1, 2**70, 0.5, True, False, None, [1], {"a": 1}]
+
+
+def _nj_object(rnd: random.Random) -> dict[str, Any]:
+    keys = rnd.sample(NJ_KEYS, rnd.randint(1, 12))
+    obj = {k: rnd.choice(NJ_VALUES) for k in keys}
+    if rnd.random() < 0.6:  # mostly the plain shapes a server writes
+        obj.setdefault("remote_addr", "203.0.113.7")
+        obj.setdefault("request", "GET /index.html?a=1 HTTP/1.1")
+        obj.setdefault("status", rnd.choice([200, "404"]))
+    return obj
+
+
+def test_nginx_json_maps_the_same() -> None:
+    import json
+
+    from nocsoc.collectors.logs.parsers import web
+
+    rnd = random.Random(63)
+    claimed = 0
+    lines = []
+    for _ in range(20_000):
+        obj = _nj_object(rnd)
+        got = logfast.nginx_json(obj)
+        want = web.nginx_fields(dict(obj))
+        if got is not None:
+            claimed += 1
+            assert list(got.items()) == list(want.items()), (obj, got, want)
+            assert [type(v) for v in got.values()] == [type(v) for v in want.values()]
+        if len(lines) < 3_000:
+            lines.append(json.dumps(obj))
+    assert claimed > 8_000
+    compare(lines)  # and through LineParser (file and network)

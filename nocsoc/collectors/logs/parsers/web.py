@@ -351,6 +351,9 @@ _JSON_KEYS: dict[str, tuple[str, ...]] = {
 
 
 _JSON_ITEMS = tuple(_JSON_KEYS.items())
+# an object holding none of these is no nginx access document
+_NGINX_ACCEPT = ("remote_addr", "client_address", "request", "request_uri", "status", "response_status",
+                 "http_user_agent")
 _SCALARS = frozenset((str, int, float, bool))
 _NGINX_NAMES: dict[str, str] = {}  # JSON key -> `nginx.<key>` (the same few tens recur)
 
@@ -362,29 +365,8 @@ def _nginx_name(k: str) -> str:
     return nk
 
 
-def parse_nginx_json(msg: str, app: str = "", state: object = None) -> Parsed | None:
-    text = msg.strip()
-    if not text.startswith("{"):
-        return None
-    try:
-        obj = loads_json(text)  # (the reader's decoding when it handed it on; orjson where it reads it)
-    except ValueError:
-        return None
-    if not isinstance(obj, dict):
-        return None
-    if not any(
-        k in obj
-        for k in (
-            "remote_addr",
-            "client_address",
-            "request",
-            "request_uri",
-            "status",
-            "response_status",
-            "http_user_agent",
-        )
-    ):
-        return None
+def nginx_fields(obj: dict[str, Any]) -> dict[str, object]:
+    """parse_nginx_json's fields of an object it accepted (the reference of _logfast.nginx_json)."""
     fields: dict[str, object] = {}
     got: dict[str, Any] = {}
     get = obj.get
@@ -422,13 +404,41 @@ def parse_nginx_json(msg: str, app: str = "", state: object = None) -> Parsed | 
     # one comprehension (the loop was a third of a ~40-key line's reading)
     names = _NGINX_NAMES
     fields.update({names.get(k) or _nginx_name(k): v for k, v in obj.items() if type(v) in _SCALARS})
+    return fields
+
+
+# nginx_fields in C (_logfast_web.c), given _JSON_ITEMS once; None from it: Python maps the object
+_c_nginx_json: Callable[[dict[str, Any]], dict[str, object] | None] | None
+try:
+    from nocsoc.collectors.logs._logfast import nginx_json as _c_nginx_json
+    from nocsoc.collectors.logs._logfast import nginx_json_setup as _c_nginx_setup
+
+    _c_nginx_setup(_JSON_ITEMS)
+except ImportError:  # not built
+    _c_nginx_json = None
+
+
+def parse_nginx_json(msg: str, app: str = "", state: object = None) -> Parsed | None:
+    text = msg.strip()
+    if not text.startswith("{"):
+        return None
+    try:
+        obj = loads_json(text)  # (the reader's decoding when it handed it on; orjson where it reads it)
+    except ValueError:
+        return None
+    if not isinstance(obj, dict):
+        return None
+    if not any(map(obj.__contains__, _NGINX_ACCEPT)):
+        return None
+    got = _c_nginx_json(obj) if _c_nginx_json is not None else None
+    fields = got if got is not None else nginx_fields(obj)
     t = None
     for key in ("time_iso8601", "timestamp", "@timestamp"):
         v = obj.get(key)
         if isinstance(v, str) and (t := iso_epoch(v)) is not None:
             break
     if t is None and isinstance(obj.get("time_local"), str):
-        t = _ts(obj["time_local"])
+        t = _ts_cached(obj["time_local"])
     return Parsed("nginx_json", fields, None, ("nginx",), ("webserver",), time=t)
 
 
