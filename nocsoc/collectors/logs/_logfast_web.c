@@ -570,3 +570,337 @@ fail:
     {"nginx_json", nginx_json, METH_O,                                                                 \
      "nginx_json(obj) -> fields | None: parse_nginx_json's fields of an object it accepted; None: "    \
      "Python reads it."},
+
+/* ---------------------------------------------------------------------------------------------
+ * apache_error / nginx_error: web.parse_apache_error's and parse_nginx_error's fields for a
+ * printable ASCII message, their regexes walked here (each choice re could backtrack into tried
+ * in its order). Why: their matches and findall were 3-7 us of a 4-9 us line. None for any other
+ * message (non-ASCII, a control character, a decoding web_decode leaves): the Python path decides.
+ * ------------------------------------------------------------------------------------------- */
+
+static PyObject *S_LEVEL, *S_MODULE, *S_SRC_PORT_W, *S_MODSEC[4], *S_NGINX_KV[3];
+static const char *const MODSEC_KEYS[6] = {"uri", "hostname", "id", "msg", "severity", "unique_id"};
+static const char *const NGINX_KV_KEYS[8] = {"client", "server", "request", "upstream", "host", "referrer", "peer",
+                                              "responder"};
+
+static int web_err_init(void) {
+    if (S_LEVEL != NULL) return 0;
+    static const char *const lits[] = {"module", "src_port", "modsec_id", "modsec_msg", "modsec_severity",
+                                       "modsec_unique_id", "nginx_upstream", "nginx_peer", "nginx_responder",
+                                       "cs-host", "level"};
+    PyObject **slots[] = {&S_MODULE, &S_SRC_PORT_W, &S_MODSEC[0], &S_MODSEC[1], &S_MODSEC[2], &S_MODSEC[3],
+                          &S_NGINX_KV[0], &S_NGINX_KV[1], &S_NGINX_KV[2], &S_CS_HOST, &S_LEVEL};
+    for (int k = 0; k < 11; k++)
+        if (*slots[k] == NULL && (*slots[k] = PyUnicode_InternFromString(lits[k])) == NULL) return -1;
+    return 0;
+}
+
+static inline int w_lower(char c) { return c >= 'a' && c <= 'z'; }
+static inline int w_upper(char c) { return c >= 'A' && c <= 'Z'; }
+static inline int w_word(char c) { return w_lower(c) || w_upper(c) || is_digit(c) || c == '_'; }
+static inline int w_hex(char c) { return web_hex(c) >= 0; }
+
+/* _APACHE_CLIENT's tail ` ?(?::(?P<port>\d+))?\]` at i: its end (past `]`), the port [*p0, *p1)
+ * (p0 < 0: none); -1 where it does not match */
+static Py_ssize_t ae_client_tail(const char *s, Py_ssize_t n, Py_ssize_t i, Py_ssize_t *p0, Py_ssize_t *p1) {
+    *p0 = *p1 = -1;
+    if (i < n && s[i] == ' ') i++;
+    if (i + 1 < n && s[i] == ':' && is_digit(s[i + 1])) {
+        Py_ssize_t j = i + 1;
+        while (j < n && is_digit(s[j])) j++;
+        if (j < n && s[j] == ']') {
+            *p0 = i + 1, *p1 = j;
+            return j + 1;
+        }
+    }
+    return i < n && s[i] == ']' ? i + 1 : -1;
+}
+
+/* _APACHE_CLIENT's first alternative \d{1,3}(?:\.\d{1,3}){3} from i, then the tail, the part
+ * lengths tried longest first (re's order): the address end, or -1 */
+static Py_ssize_t ae_quad(const char *s, Py_ssize_t n, Py_ssize_t i, int part, Py_ssize_t *p0, Py_ssize_t *p1) {
+    if (part > 0) {
+        if (i >= n || s[i] != '.') return -1;
+        i++;
+    }
+    Py_ssize_t d = 0;
+    while (d < 3 && i + d < n && is_digit(s[i + d])) d++;
+    for (; d >= 1; d--) {
+        if (part == 3) {
+            if (ae_client_tail(s, n, i + d, p0, p1) >= 0) return i + d;
+        } else {
+            Py_ssize_t e = ae_quad(s, n, i + d, part + 1, p0, p1);
+            if (e >= 0) return e;
+        }
+    }
+    return -1;
+}
+
+/* _APACHE_CLIENT.search(s[a:b]): 1 with the address [*i0, *i1) and port (*p0 < 0: none), 0 */
+static int ae_client(const char *s, Py_ssize_t a, Py_ssize_t b, Py_ssize_t *i0, Py_ssize_t *i1, Py_ssize_t *p0,
+                     Py_ssize_t *p1) {
+    for (Py_ssize_t at = find_from(s, b, a, "[client ", 8); at >= 0; at = find_from(s, b, at + 1, "[client ", 8)) {
+        Py_ssize_t i = at + 8, e = ae_quad(s, b, i, 0, p0, p1);
+        if (e >= 0) {
+            *i0 = i, *i1 = e;
+            return 1;
+        }
+        /* [0-9A-Fa-f:.]*[0-9A-Fa-f]: the longest run first, then shorter, ending on a hex digit */
+        Py_ssize_t r = i;
+        while (r < b && (w_hex(s[r]) || s[r] == ':' || s[r] == '.')) r++;
+        for (Py_ssize_t j = r; j > i; j--) {
+            if (!w_hex(s[j - 1])) continue;
+            if (ae_client_tail(s, b, j, p0, p1) >= 0) {
+                *i0 = i, *i1 = j;
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
+static int w_set(PyObject *f, PyObject *key, PyObject *v) { /* f[key] = v (consumed): 0 or -1 */
+    if (v == NULL) return -1;
+    int rc = PyDict_SetItem(f, key, v);
+    Py_DECREF(v);
+    return rc;
+}
+
+/* apache_error(msg) -> fields | None */
+PyObject *apache_error(PyObject *self, PyObject *msg) {
+    if (!PyUnicode_Check(msg) || !PyUnicode_IS_ASCII(msg) || web_err_init() < 0) {
+        if (PyErr_Occurred()) return NULL;
+        Py_RETURN_NONE;
+    }
+    const char *s = (const char *)PyUnicode_DATA(msg);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(msg);
+    for (Py_ssize_t k = 0; k < n; k++)
+        if ((unsigned char)s[k] < 0x20 || (unsigned char)s[k] > 0x7e) Py_RETURN_NONE;
+    Py_ssize_t i = 0;
+    while (i < n && s[i] == ' ') i++;
+    /* (?:\[ts\] )? : `[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d [\d:.]+ \d{4}` */
+    if (i + 1 < n && s[i] == '[' && w_upper(s[i + 1])) {
+        Py_ssize_t j = i + 1;
+        int ok = j + 8 <= n && w_upper(s[j]) && w_lower(s[j + 1]) && w_lower(s[j + 2]) && s[j + 3] == ' ' &&
+                 w_upper(s[j + 4]) && w_lower(s[j + 5]) && w_lower(s[j + 6]) && s[j + 7] == ' ';
+        if (ok) {
+            j += 8;
+            ok = j + 3 <= n && (s[j] == ' ' || is_digit(s[j])) && is_digit(s[j + 1]) && s[j + 2] == ' ';
+            j += 3;
+        }
+        Py_ssize_t r = j;
+        while (ok && j < n && (is_digit(s[j]) || s[j] == ':' || s[j] == '.')) j++;
+        ok = ok && j > r && j + 7 <= n && s[j] == ' ' && is_digit(s[j + 1]) && is_digit(s[j + 2]) &&
+             is_digit(s[j + 3]) && is_digit(s[j + 4]) && s[j + 5] == ']' && s[j + 6] == ' ';
+        if (!ok) Py_RETURN_NONE; /* (without the stamp, `[` then an upper-case letter: no level) */
+        i = j + 7;
+    }
+    /* \[(?:([\w-]*):)?([a-z]+\d?)\] */
+    if (i >= n || s[i] != '[') Py_RETURN_NONE;
+    i++;
+    Py_ssize_t m0 = i, m1 = -1;
+    Py_ssize_t r = i;
+    while (r < n && (w_word(s[r]) || s[r] == '-')) r++;
+    if (r < n && s[r] == ':') m1 = r, i = r + 1;
+    Py_ssize_t l0 = i;
+    while (i < n && w_lower(s[i])) i++;
+    if (i == l0) Py_RETURN_NONE;
+    if (i < n && is_digit(s[i])) i++;
+    if (i >= n || s[i] != ']') Py_RETURN_NONE;
+    Py_ssize_t l1 = i, rest = i + 1;
+    PyObject *f = PyDict_New();
+    if (f == NULL) return NULL;
+    Py_ssize_t a = rest, b = n; /* rest.strip() */
+    while (a < b && s[a] == ' ') a++;
+    while (b > a && s[b - 1] == ' ') b--;
+    if (w_set(f, S_LEVEL, ascii_sub(s, l0, l1)) < 0 || w_set(f, STR[K_MESSAGE], ascii_sub(s, a, b)) < 0) goto fail;
+    if (m1 > m0 && w_set(f, S_MODULE, ascii_sub(s, m0, m1)) < 0) goto fail;
+    /* _APACHE_PID.search(rest): `[pid \d+(?::tid \d+)?]` */
+    for (Py_ssize_t at = find_from(s, n, rest, "[pid ", 5); at >= 0; at = find_from(s, n, at + 1, "[pid ", 5)) {
+        Py_ssize_t d0 = at + 5, d = d0;
+        while (d < n && is_digit(s[d])) d++;
+        if (d == d0) continue;
+        Py_ssize_t e = d;
+        if (e + 5 < n && memcmp(s + e, ":tid ", 5) == 0 && is_digit(s[e + 5])) {
+            Py_ssize_t t = e + 5;
+            while (t < n && is_digit(s[t])) t++;
+            if (t < n && s[t] == ']') e = t;
+        }
+        if (e >= n || s[e] != ']') continue;
+        if (d - d0 <= 18 && w_set(f, STR[K_PID], digits_value(s, d0, d)) < 0) goto fail;
+        break;
+    }
+    Py_ssize_t i0, i1, p0, p1;
+    if (ae_client(s, rest, n, &i0, &i1, &p0, &p1)) {
+        PyObject *ip = ascii_sub(s, i0, i1);
+        if (ip == NULL || PyDict_SetItem(f, STR[K_SRC_IP], ip) < 0 || PyDict_SetItem(f, STR[W_C_IP], ip) < 0) {
+            Py_XDECREF(ip);
+            goto fail;
+        }
+        Py_DECREF(ip);
+        if (p0 >= 0 && p1 - p0 <= 18 && w_set(f, S_SRC_PORT_W, digits_value(s, p0, p1)) < 0) goto fail;
+    }
+    if (find_from(s, n, rest, "ModSecurity", 11) >= 0) { /* _MODSEC.findall(rest) */
+        Py_ssize_t at = rest;
+        while ((at = find_from(s, n, at, "[", 1)) >= 0) {
+            int k = -1;
+            Py_ssize_t kn = 0;
+            for (int q = 0; q < 6 && k < 0; q++) {
+                kn = (Py_ssize_t)strlen(MODSEC_KEYS[q]);
+                if (at + 1 + kn <= n && memcmp(s + at + 1, MODSEC_KEYS[q], (size_t)kn) == 0) k = q;
+            }
+            Py_ssize_t j = at + 1 + kn, v0, v1;
+            if (k < 0 || j >= n || s[j] != ' ') {
+                at++;
+                continue;
+            }
+            while (j < n && s[j] == ' ') j++;
+            if (j >= n || s[j] != '"') {
+                at++;
+                continue;
+            }
+            v0 = j + 1;
+            v1 = v0;
+            while (v1 < n && s[v1] != '"') v1++;
+            if (v1 + 1 >= n || s[v1 + 1] != ']') {
+                at++;
+                continue;
+            }
+            if (k == 0) {
+                int got = web_request(f, s + v0, v1 - v0, 2);
+                if (got < 0) goto fail;
+                if (got == 0) goto decline;
+            } else if (k == 1) {
+                if (w_set(f, S_CS_HOST, ascii_sub(s, v0, v1)) < 0) goto fail;
+            } else if (w_set(f, S_MODSEC[k - 2], ascii_sub(s, v0, v1)) < 0) {
+                goto fail;
+            }
+            at = v1 + 2;
+        }
+    }
+    return f;
+decline:
+    Py_DECREF(f);
+    Py_RETURN_NONE;
+fail:
+    Py_DECREF(f);
+    return NULL;
+}
+
+/* nginx_error(msg) -> fields | None */
+PyObject *nginx_error(PyObject *self, PyObject *msg) {
+    if (!PyUnicode_Check(msg) || !PyUnicode_IS_ASCII(msg) || web_err_init() < 0) {
+        if (PyErr_Occurred()) return NULL;
+        Py_RETURN_NONE;
+    }
+    const char *s = (const char *)PyUnicode_DATA(msg);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(msg);
+    for (Py_ssize_t k = 0; k < n; k++)
+        if ((unsigned char)s[k] < 0x20 || (unsigned char)s[k] > 0x7e) Py_RETURN_NONE;
+    /* \d{4}/\d\d/\d\d \d\d:\d\d:\d\d \[(\w+)\] (\d+)#(\d+): (?:\*(\d+) )?(.*) */
+    static const char shape[] = "dddd/dd/dd dd:dd:dd [";
+    if (n < 21) Py_RETURN_NONE;
+    for (int k = 0; k < 21; k++)
+        if (shape[k] == 'd' ? !is_digit(s[k]) : s[k] != shape[k]) Py_RETURN_NONE;
+    Py_ssize_t i = 21, l0 = 21;
+    while (i < n && w_word(s[i])) i++;
+    if (i == l0 || i + 1 >= n || s[i] != ']' || s[i + 1] != ' ') Py_RETURN_NONE;
+    Py_ssize_t l1 = i, d0 = i + 2, d1;
+    i = d0;
+    while (i < n && is_digit(s[i])) i++;
+    if (i == d0 || i >= n || s[i] != '#') Py_RETURN_NONE;
+    d1 = i++;
+    Py_ssize_t t0 = i;
+    while (i < n && is_digit(s[i])) i++;
+    if (i == t0 || i + 1 >= n || s[i] != ':' || s[i + 1] != ' ') Py_RETURN_NONE;
+    i += 2;
+    if (i + 1 < n && s[i] == '*' && is_digit(s[i + 1])) {
+        Py_ssize_t j = i + 1;
+        while (j < n && is_digit(s[j])) j++;
+        if (j < n && s[j] == ' ') i = j + 1;
+    }
+    Py_ssize_t x0 = i; /* the text */
+    PyObject *f = PyDict_New();
+    if (f == NULL) return NULL;
+    if (w_set(f, S_LEVEL, ascii_sub(s, l0, l1)) < 0 ||
+        w_set(f, STR[K_PID], d1 - d0 <= 18 ? digits_value(s, d0, d1) : Py_NewRef(Py_None)) < 0 ||
+        w_set(f, STR[K_MESSAGE], ascii_sub(s, x0, n)) < 0)
+        goto fail;
+    /* _NGINX_KV.findall(text): `, (key): ("QUOTED"|[^,]*)` */
+    Py_ssize_t at = x0;
+    while ((at = find_from(s, n, at, ", ", 2)) >= 0) {
+        int k = -1;
+        Py_ssize_t kn = 0;
+        for (int q = 0; q < 8 && k < 0; q++) {
+            kn = (Py_ssize_t)strlen(NGINX_KV_KEYS[q]);
+            if (at + 2 + kn + 2 <= n && memcmp(s + at + 2, NGINX_KV_KEYS[q], (size_t)kn) == 0 &&
+                s[at + 2 + kn] == ':' && s[at + 3 + kn] == ' ')
+                k = q;
+        }
+        if (k < 0) {
+            at++;
+            continue;
+        }
+        Py_ssize_t v0 = at + 4 + kn, v1 = -1, end;
+        if (v0 < n && s[v0] == '"') {
+            Py_ssize_t q = quoted_end(PyUnicode_1BYTE_KIND, s, n, v0 + 1);
+            if (q < n && s[q] == '"') v1 = q + 1;
+        }
+        if (v1 < 0) {
+            v1 = v0;
+            while (v1 < n && s[v1] != ',') v1++;
+        }
+        end = v1;
+        if (v1 > v0 && s[v0] == '"') { /* v[1:-1] */
+            v0++, v1--;
+            if (v1 < v0) v1 = v0;
+        }
+        switch (k) {
+        case 0: { /* client */
+            PyObject *ip = ascii_sub(s, v0, v1);
+            if (ip == NULL || PyDict_SetItem(f, STR[K_SRC_IP], ip) < 0 || PyDict_SetItem(f, STR[W_C_IP], ip) < 0) {
+                Py_XDECREF(ip);
+                goto fail;
+            }
+            Py_DECREF(ip);
+            break;
+        }
+        case 2: { /* request */
+            int got = web_request(f, s + v0, v1 - v0, 0);
+            if (got < 0) goto fail;
+            if (got == 0) goto decline;
+            break;
+        }
+        case 1:
+        case 4: { /* server, host: setdefault */
+            int has_host = PyDict_Contains(f, S_CS_HOST);
+            if (has_host < 0 || (!has_host && w_set(f, S_CS_HOST, ascii_sub(s, v0, v1)) < 0)) goto fail;
+            break;
+        }
+        case 5:
+            if (w_set(f, STR[W_CS_REFERER], ascii_sub(s, v0, v1)) < 0) goto fail;
+            break;
+        default: /* upstream, peer, responder */
+            if (w_set(f, S_NGINX_KV[k == 3 ? 0 : k == 6 ? 1 : 2], ascii_sub(s, v0, v1)) < 0) goto fail;
+        }
+        at = end;
+    }
+    return f;
+decline:
+    Py_DECREF(f);
+    Py_RETURN_NONE;
+fail:
+    Py_DECREF(f);
+    return NULL;
+}
+
+#undef LOGFAST_WEB_METHODS
+#define LOGFAST_WEB_METHODS                                                                            \
+    {"nginx_json_setup", nginx_json_setup, METH_O, "nginx_json_setup(items): web._JSON_ITEMS, read once."}, \
+    {"nginx_json", nginx_json, METH_O,                                                                 \
+     "nginx_json(obj) -> fields | None: parse_nginx_json's fields of an object it accepted; None: "    \
+     "Python reads it."},                                                                              \
+    {"apache_error", apache_error, METH_O,                                                             \
+     "apache_error(msg) -> fields | None: parse_apache_error's fields; None: Python reads it."},       \
+    {"nginx_error", nginx_error, METH_O,                                                               \
+     "nginx_error(msg) -> fields | None: parse_nginx_error's fields; None: Python reads it."},

@@ -157,3 +157,68 @@ def test_nginx_json_maps_the_same() -> None:
             lines.append(json.dumps(obj))
     assert claimed > 8_000
     compare(lines)  # and through LineParser (file and network)
+
+
+# --- error logs (parse_apache_error's and parse_nginx_error's C twins) ---------------------------
+
+AE_STAMPS = ["", "", "[Wed Oct 11 14:32:52 2000] ", "[Fri Sep 09 10:42:29.902022 2011] ",
+             "[Fri Sep  9 1:2 2011] ", "[Fri Sep 09 10:42:29 11] ", "[fri Sep 09 10:42:29 2011] ", "  ",
+             "[Fri Sep 09 10:42:29 2011]"]
+AE_LEVELS = ["[error]", "[core:error]", "[:error]", "[security2:error]", "[ssl:info]", "[Core:warn]",
+             "[a-b:x]", "[error1]", "[error12]", "[ERROR]", "[x y:error]", "[:]", "[mod:err",
+             "[proxy_fcgi:debug]"]
+AE_PARTS = [" [pid 35708:tid 4328636416]", " [pid 12596]", " [pid 1:tid x]", " [pid ]",
+            " [pid 1" + "2" * 18 + "]",
+            " [client 1.1.1.1]", " [client 1.2.3.4:53375]", " [client 1.1.1.1 :42114]", " [client ::1]",
+            " [client fe80::1:80]", " [client 1.1.1.1234]", " [client 1.2.3.4.5]", " [client 1.1.1.1:]",
+            " [client abc]", " [client 1.1.1.1:" + "9" * 19 + "]", " [client x]", " ModSecurity: Warning.",
+            ' [uri "/a%20b?x=1"]', ' [hostname "www.x.org"]', ' [id "942100"]', ' [msg "SQL Injection"]',
+            ' [severity  "CRITICAL"]', ' [unique_id "YX"]', ' [uri "/%u0041"]', ' [uri "/x]', ' [idx "1"]',
+            ' [uri"/y"]', " File does not exist: /favicon.ico", " (70014)End of file found:", " AH01964: x  "]
+NE_TEXTS = ["connect() failed (111: Connection refused) while connecting to upstream", "no resolver defined",
+            "*5 open() failed", ", client: 51.255.128.104", ", server: app.sekoia.io", ", server: ",
+            ', request: "GET /sic/ HTTP/1.1"', ', request: "GET /a%20b HTTP/1.1"', ", request: GET /x",
+            ', upstream: "http://127.0.0.1:8080/sic/"', ', host: "app.sekoia.io"', ', referrer: "http://a/"',
+            ", peer: 1.2.3.4:443", ', responder: "ocsp.x.com"', ', request: "GET /\\"q HTTP/1.1"',
+            ', host: "unterminated', ', client: "', ", client: a, b", ', request: "GET /%u0041 HTTP/1.1"']
+
+
+def _apache_error(rnd: random.Random) -> str:
+    parts = "".join(rnd.choice(AE_PARTS) for _ in range(rnd.randint(0, 6)))
+    return f"{rnd.choice(AE_STAMPS)}{rnd.choice(AE_LEVELS)}{parts}"
+
+
+def _nginx_error(rnd: random.Random) -> str:
+    head = rnd.choice(["2019/08/25 23:59:53 [error] 9841#9841: ",
+                       "2023/11/15 12:49:01 [warn] 1#2: *103 ",
+                       "2023/11/15 12:49:01 [warn] 1#2: *x ",
+                       "2023/11/15 12:49:01 [crit] " + "9" * 19 + "#1: ",
+                       "2023/11/15 12:49:01 [a b] 1#2: ", "2023/1/15 12:49:01 [warn] 1#2: "])
+    return head + "".join(rnd.choice(NE_TEXTS) for _ in range(rnd.randint(0, 6)))
+
+
+def test_error_lines_read_the_same() -> None:
+    from nocsoc.collectors.logs.parsers import web
+
+    rnd = random.Random(61)
+    lines = [_apache_error(rnd) for _ in range(8_000)] + [_nginx_error(rnd) for _ in range(8_000)]
+    lines += [_mutate(rnd, rnd.choice(lines)) for _ in range(8_000)]
+    claimed = 0
+    for line in lines:
+        for parse, twin in ((web.parse_apache_error, "_c_apache_error"),
+                            (web.parse_nginx_error, "_c_nginx_error")):
+            got = parse(line, "nginx")
+            claimed += getattr(logfast, twin[3:])(line) is not None
+            saved = getattr(web, twin)
+            setattr(web, twin, None)
+            try:
+                want = parse(line, "nginx")
+            finally:
+                setattr(web, twin, saved)
+            g = None if got is None else (got.services, list(got.fields.items()),
+                                          [type(v) for v in got.fields.values()])
+            w = None if want is None else (want.services, list(want.fields.items()),
+                                           [type(v) for v in want.fields.values()])
+            assert g == w, (line, g, w)
+    assert claimed > 8_000
+    compare(lines[:2_000] + lines[-1_000:])  # and through LineParser (file and network)

@@ -283,7 +283,20 @@ _NGINX_KV = re.compile(
 )
 
 
+# parse_apache_error's and parse_nginx_error's fields in C (_logfast_web.c) for printable ASCII
+# messages; None from them: the regexes below read the message (the reference)
+_c_apache_error: Callable[[str], dict[str, object] | None] | None
+_c_nginx_error: Callable[[str], dict[str, object] | None] | None
+try:
+    from nocsoc.collectors.logs._logfast import apache_error as _c_apache_error
+    from nocsoc.collectors.logs._logfast import nginx_error as _c_nginx_error
+except ImportError:  # not built
+    _c_apache_error = _c_nginx_error = None
+
+
 def parse_apache_error(msg: str, app: str = "", state: object = None) -> Parsed | None:
+    if _c_apache_error is not None and (got := _c_apache_error(msg)) is not None:
+        return Parsed("web_error", got, None, _services(app) or ("apache",), ("webserver",))
     m = _APACHE_ERR.match(msg)
     if m is None:
         return None
@@ -311,6 +324,8 @@ def parse_apache_error(msg: str, app: str = "", state: object = None) -> Parsed 
 
 
 def parse_nginx_error(msg: str, app: str = "", state: object = None) -> Parsed | None:
+    if _c_nginx_error is not None and (got := _c_nginx_error(msg)) is not None:
+        return Parsed("web_error", got, None, ("nginx",), ("webserver",))
     m = _NGINX_ERR.match(msg)
     if m is None:
         return None
