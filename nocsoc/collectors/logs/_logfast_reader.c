@@ -92,6 +92,10 @@ typedef struct {
     unsigned char web_first[256];
     rd_buckets web_first_b;
     int web_pct; /* cisco_ios's parse_cisco is ahead of web, its one marker `%` left out of web_ahead */
+    /* per first character of a file line: 1, its first parser is parse_apache_error; 2, its first is
+     * parse_access (PLAN_ACCESS) then parse_nginx_error (rd_web_error); with their outputs, or NULL */
+    unsigned char web_err[128];
+    PyObject *apache_out, *nginx_err_out;
     /* LineParser._body (a body's Parsed by the registry's dispatch) and the output of an unparsed
      * event, for the header lines whose body no twin reads (rd_body); NULL: Python reads them */
     PyObject *body_fn, *unparsed;
@@ -1134,6 +1138,51 @@ static PyObject *reader_set_web(Reader *r, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+/* parse_line's event for a file line whose parser is parse_apache_error (kind 1: its first
+ * character's first) or parse_nginx_error (kind 2: after parse_access, which refuses it here for
+ * sure: web_access_groups finds no access line), read by its C twin, received now (the Parsed has
+ * no time); None for any other line (Python's). Why: with the twins, the Python around them
+ * (events, parse_line, Parsed, the event) was half such a line. */
+static PyObject *rd_web_error(Reader *r, PyObject *text, const char *s, Py_ssize_t n, PyObject *source, int kind) {
+    PyObject *out = kind == 1 ? r->apache_out : r->nginx_err_out;
+    if (out == NULL) Py_RETURN_NONE;
+    if (kind == 2) {
+        web_acc p;
+        if (web_access_groups(s, n, &p) != 0) Py_RETURN_NONE;
+    }
+    rd_out o;
+    double t = 0;
+    if (rd_out_of(out, &o) < 0) return NULL;
+    PyObject *fields = kind == 1 ? apache_error(NULL, text) : nginx_error(NULL, text);
+    if (fields == NULL || fields == Py_None) return fields;
+    if (rd_clock(r, &t) < 0) {
+        Py_DECREF(fields);
+        return NULL;
+    }
+    return rd_event(r, text, fields, r->default_host, t, &o, source);
+}
+
+/* Reader.set_web_errors(apache, apache_output, nginx, nginx_output): the first characters of
+ * rd_web_error's kinds 1 and 2 (ASCII text) and their outputs (None: not read here); None */
+static PyObject *reader_set_web_errors(Reader *r, PyObject *args) {
+    PyObject *ap, *ap_out, *ng, *ng_out;
+    if (!PyArg_ParseTuple(args, "UOUO", &ap, &ap_out, &ng, &ng_out)) return NULL;
+    rd_out o;
+    if ((ap_out != Py_None && rd_out_of(ap_out, &o) < 0) || (ng_out != Py_None && rd_out_of(ng_out, &o) < 0))
+        return NULL;
+    memset(r->web_err, 0, sizeof r->web_err);
+    for (int kind = 1; kind <= 2; kind++) {
+        PyObject *chars = kind == 1 ? ap : ng;
+        for (Py_ssize_t k = 0; k < PyUnicode_GET_LENGTH(chars); k++) {
+            Py_UCS4 ch = PyUnicode_READ_CHAR(chars, k);
+            if (ch < 128) r->web_err[ch] = (unsigned char)kind;
+        }
+    }
+    Py_XSETREF(r->apache_out, ap_out != Py_None ? Py_NewRef(ap_out) : NULL);
+    Py_XSETREF(r->nginx_err_out, ng_out != Py_None ? Py_NewRef(ng_out) : NULL);
+    Py_RETURN_NONE;
+}
+
 /* Reader.event(text, sender, source, network) -> LogEvent | None: LineParser.events' one event
  * (received now) for the lines read here; None: the Python path reads the line */
 static PyObject *reader_event(Reader *r, PyObject *const *args, Py_ssize_t nargs) {
@@ -1207,6 +1256,7 @@ static PyObject *reader_event(Reader *r, PyObject *const *args, Py_ssize_t nargs
     }
     /* else parse_line's first parser for its first character */
     int plan = c < 128 ? r->plan[c] : PLAN_NONE;
+    if (plan == PLAN_NONE && c < 128 && r->web_err[c] == 1) return rd_web_error(r, text, s, n, source, 1);
     if (plan == PLAN_NONE || s[n - 1] == '\n' || s[n - 1] == '\r') Py_RETURN_NONE;
     if (plan == PLAN_AUDIT_THEN_FORTIGATE) /* parse_audit's first refusal: no `msg=audit(` */
         plan = has(s, n, "msg=audit(") ? PLAN_AUDIT : PLAN_FORTIGATE;
@@ -1234,6 +1284,10 @@ static PyObject *reader_event(Reader *r, PyObject *const *args, Py_ssize_t nargs
         if (rd_out_of(out, &o) < 0) return NULL;
         double t = 0;
         PyObject *fields = access_fields(s, n, &t);
+        if (fields == Py_None && plan == PLAN_ACCESS && r->web_err[c] == 2) { /* (parse_nginx_error next) */
+            Py_DECREF(fields);
+            return rd_web_error(r, text, s, n, source, 2);
+        }
         if (fields == NULL || fields == Py_None) return fields;
         return rd_event(r, text, fields, r->default_host, t, &o, source);
     }
@@ -1316,6 +1370,8 @@ static int reader_traverse(Reader *r, visitproc visit, void *arg) {
     Py_VISIT(r->web_ahead);
     Py_VISIT(r->web_prefixes);
     Py_VISIT(r->web_out);
+    Py_VISIT(r->apache_out);
+    Py_VISIT(r->nginx_err_out);
     Py_VISIT(r->body_fn);
     Py_VISIT(r->unparsed);
     Py_VISIT(r->pa_outputs);
@@ -1355,6 +1411,9 @@ static int reader_clear(Reader *r) {
     Py_CLEAR(r->web_ahead);
     Py_CLEAR(r->web_prefixes);
     Py_CLEAR(r->web_out);
+    Py_CLEAR(r->apache_out);
+    Py_CLEAR(r->nginx_err_out);
+    memset(r->web_err, 0, sizeof r->web_err);
     Py_CLEAR(r->body_fn);
     Py_CLEAR(r->unparsed);
     Py_CLEAR(r->pa_outputs);
@@ -1545,6 +1604,8 @@ static PyMethodDef reader_methods[] = {
      "json_event(text, obj, source) -> LogEvent | None: the event LineParser.events gives for a `{` "
      "file line received now whose decoded object is obj, when Palo Alto's JSON twin reads it; None: "
      "the Python path reads it."},
+    {"set_web_errors", (PyCFunction)reader_set_web_errors, METH_VARARGS,
+     "set_web_errors(apache, apache_output, nginx, nginx_output): error lines read here (rd_web_error)."},
     {"set_web", (PyCFunction)reader_set_web, METH_VARARGS,
      "set_web(ahead, prefixes, output): web's header-less lines read here (rd_web_bare)."},
     {NULL, NULL, 0, NULL},

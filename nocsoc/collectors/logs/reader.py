@@ -35,6 +35,9 @@ turns a C path off rather than making it wrong:
   parse_syslog keeps whole and whose first candidate is web's (`rdp.acme.com 1.2.3.4 - - [...]`:
   its marker `" ` there, none of the parsers ordered before it claiming it) by parse_access's C
   twin, while web's parse is parse_access and LineParser's dispatch is its own (_set_web);
+- a file line whose first parser is parse_apache_error (`[...] [core:error] ...`), or whose parsers
+  begin with parse_access, which refuses it for sure, then parse_nginx_error (`2019/08/25 ...
+  [error] ...`), by their C twins, while each is on (_set_web_errors);
 - a line without the common header whose body is cisco_asa's (a tag starting the line,
   `%ASA-6-302013: ...`, or a bare AnyConnect body, `Group <G> User <U> IP <A> ...`, both of which
   parse_syslog keeps whole; a tag after a stamp it reads, `Jun 07 2025 17:31:57: %ASA-...`) is
@@ -283,7 +286,32 @@ def make(lp: LineParser) -> Any:
         body=lp._body if _fast_syslog_is_lineparsers(lp) else None, zone_unknown=lp._unknown_zone,
         unparsed=("unparsed", None, (), (), (None, (), ())))
     _set_web(reader, lp)
+    _set_web_errors(reader, lp, plans)
     return reader
+
+
+def _set_web_errors(reader: Any, lp: LineParser, plans: dict[str, int]) -> None:
+    """The reader's error-log file lines (rd_web_error): a first character whose first parser is
+    parse_apache_error (and no plan), or whose parsers begin with parse_access (_PLAN_ACCESS) then
+    parse_nginx_error, each while its C twin is on; the outputs of their (app-less) Parsed."""
+    if not hasattr(reader, "set_web_errors"):
+        return
+    ap_chars, ng_chars = "", ""
+    ap_out: Output | None = None
+    ng_out: Output | None = None
+    for ch, entries in lp.dispatch.by_line_start.items():
+        first = entries[0]
+        if first[0] is web.parse_apache_error and web._c_apache_error is not None and plans.get(ch, 0) == 0:
+            ls = _logsource(first[2], ("apache",), ("webserver",))
+            if ls is not None:
+                ap_chars, ap_out = ap_chars + ch, _output(first[2].name, ls)
+        if (plans.get(ch) == _PLAN_ACCESS and len(entries) > 1 and entries[1][0] is web.parse_nginx_error
+                and web._c_nginx_error is not None):
+            ls = _logsource(entries[1][2], ("nginx",), ("webserver",))
+            if ls is not None:
+                # (its Parsed names the parser "web_error", as Apache's does)
+                ng_chars, ng_out = ng_chars + ch, _output("web_error", ls)
+    reader.set_web_errors(ap_chars, ap_out, ng_chars, ng_out)
 
 
 def _set_web(reader: Any, lp: LineParser) -> None:
