@@ -222,3 +222,31 @@ def test_error_lines_read_the_same() -> None:
             assert g == w, (line, g, w)
     assert claimed > 8_000
     compare(lines[:2_000] + lines[-1_000:])  # and through LineParser (file and network)
+
+
+# --- Sophos (sophos_line's key cache: so_key) ----------------------------------------------------
+
+def test_sophos_key_cache_reads_the_same() -> None:
+    """Past its bound (random keys by the thousand) the key cache makes each key per pair: the
+    fields stay parse_sophos's, repeated keys included (kv_pairs' place and last value)."""
+    from nocsoc.collectors.logs.parsers import sophos
+
+    rnd = random.Random(52)
+    values = ["1", '"a b"', "-", "x"]
+    for k in range(400):
+        pairs = [f"k{k}_{j}={rnd.choice(values)}" for j in range(rnd.randint(1, 8))]
+        pairs += rnd.sample(["src_ip=1.2.3.4", 'src_ip="5.6.7.8"', 'log_type="Firewall"', 'status="Deny"',
+                             'sys="SecureNet"', 'sub="packetfilter"', 'id="0299"', 'url="/x"',
+                             "proto=TCP"], 4)
+        rnd.shuffle(pairs)
+        line = " ".join(pairs)
+        got = sophos.parse_sophos(line)
+        saved = sophos._c_sophos
+        sophos._c_sophos = None
+        try:
+            want = sophos.parse_sophos(line)
+        finally:
+            sophos._c_sophos = saved
+        g = None if got is None else (got.services, got.categories, list(got.fields.items()))
+        w = None if want is None else (want.services, want.categories, list(want.fields.items()))
+        assert g == w, line
