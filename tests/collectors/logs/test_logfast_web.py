@@ -250,3 +250,21 @@ def test_sophos_key_cache_reads_the_same() -> None:
         g = None if got is None else (got.services, got.categories, list(got.fields.items()))
         w = None if want is None else (want.services, want.categories, list(want.fields.items()))
         assert g == w, line
+
+
+def test_iso_minutes_read_as_iso_epoch() -> None:
+    """nginx JSON's `timestamp` through the epoch of its minute: iso_epoch's value, odd ones too."""
+    from nocsoc.collectors.logs.parsers.base import iso_epoch
+    from nocsoc.collectors.logs.parsers.web import _iso_cached
+
+    rnd = random.Random(25)
+    stamps = ["2020-05-27T17:13:08+02:00", "2020-05-27T17:13:60+02:00", "2020-02-30T17:13:08+02:00",
+              "2020-05-27 17:13:08-05:30", "2020-W22-3T17:13:08+02:00", "2020-05-27T17:13:0x+02:00",
+              "2020-05-27T17:13:\u0665\u0665+02:00", "2020-05-27T17:13:08+24:00", "2020-05-27T17:13:08Z",
+              "2020-05-27T17:13:08+02:0Z", "2020-05-27T17:13:08.5+02:00", "Z020-05-27T17:13:08+02:00"]
+    stamps += [f"20{rnd.randint(0, 99):02d}-{rnd.randint(1, 12):02d}-{rnd.randint(1, 31):02d}T"
+               f"{rnd.randint(0, 24):02d}:{rnd.randint(0, 60):02d}:{rnd.randint(0, 60):02d}"
+               f"{rnd.choice('+-')}{rnd.randint(0, 23):02d}:{rnd.choice(['00', '30', '45'])}"
+               for _ in range(3_000)]
+    for v in stamps:
+        assert _iso_cached(v) == iso_epoch(v), v

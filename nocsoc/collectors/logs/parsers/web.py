@@ -433,8 +433,29 @@ except ImportError:  # not built
     _c_nginx_json = None
 
 
+_ISO_MINUTES: dict[str, float | None] = {}  # `yyyy-mm-ddThh:mm+hh:mm` -> epoch of that minute
+
+
+def _iso_cached(v: str) -> float | None:
+    """iso_epoch(v) via the epoch of its minute for the usual `yyyy-mm-ddThh:mm:ss+hh:mm` (the
+    offset is in the text: minute + seconds is exact); any other text, iso_epoch's reading."""
+    sec = v[17:19]
+    if len(v) != 25 or v[16:17] != ":" or v[19:20] not in ("+", "-") or not sec.isdecimal() or int(sec) > 59 \
+            or not sec.isascii():
+        return iso_epoch(v)
+    key = v[:17] + v[19:]
+    if key in _ISO_MINUTES:
+        base = _ISO_MINUTES[key]
+    else:
+        if len(_ISO_MINUTES) >= 4096:
+            _ISO_MINUTES.clear()
+        base = _ISO_MINUTES[key] = iso_epoch(v[:17] + "00" + v[19:])
+    return None if base is None else base + int(sec)
+
+
 def parse_nginx_json(msg: str, app: str = "", state: object = None) -> Parsed | None:
-    text = msg.strip()
+    # (str.strip's copy only where there is something to strip: a document is ~0.5-1 kB)
+    text = msg if msg[:1] == "{" and not msg[-1:].isspace() else msg.strip()
     if not text.startswith("{"):
         return None
     try:
@@ -450,7 +471,7 @@ def parse_nginx_json(msg: str, app: str = "", state: object = None) -> Parsed | 
     t = None
     for key in ("time_iso8601", "timestamp", "@timestamp"):
         v = obj.get(key)
-        if isinstance(v, str) and (t := iso_epoch(v)) is not None:
+        if isinstance(v, str) and (t := _iso_cached(v)) is not None:
             break
     if t is None and isinstance(obj.get("time_local"), str):
         t = _ts_cached(obj["time_local"])
