@@ -666,16 +666,27 @@ static int w_set(PyObject *f, PyObject *key, PyObject *v) { /* f[key] = v (consu
     return rc;
 }
 
+/* an error-log message the twins read: printable ASCII text (*s, *n): 1; 0 for any other (the
+ * Python path), -1 on an error */
+static int web_err_text(PyObject *msg, const char **s, Py_ssize_t *n) {
+    if (web_err_init() < 0) return -1;
+    if (!PyUnicode_Check(msg) || !PyUnicode_IS_ASCII(msg)) return 0;
+    *s = (const char *)PyUnicode_DATA(msg);
+    *n = PyUnicode_GET_LENGTH(msg);
+    for (Py_ssize_t k = 0; k < *n; k++)
+        if ((unsigned char)(*s)[k] < 0x20 || (unsigned char)(*s)[k] > 0x7e) return 0;
+    return 1;
+}
+
 /* apache_error(msg) -> fields | None */
 PyObject *apache_error(PyObject *self, PyObject *msg) {
-    if (!PyUnicode_Check(msg) || !PyUnicode_IS_ASCII(msg) || web_err_init() < 0) {
-        if (PyErr_Occurred()) return NULL;
+    const char *s;
+    Py_ssize_t n;
+    int ok = web_err_text(msg, &s, &n);
+    if (ok <= 0) {
+        if (ok < 0) return NULL;
         Py_RETURN_NONE;
     }
-    const char *s = (const char *)PyUnicode_DATA(msg);
-    Py_ssize_t n = PyUnicode_GET_LENGTH(msg);
-    for (Py_ssize_t k = 0; k < n; k++)
-        if ((unsigned char)s[k] < 0x20 || (unsigned char)s[k] > 0x7e) Py_RETURN_NONE;
     Py_ssize_t i = 0;
     while (i < n && s[i] == ' ') i++;
     /* (?:\[ts\] )? : `[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d [\d:.]+ \d{4}` */
@@ -789,14 +800,13 @@ fail:
 
 /* nginx_error(msg) -> fields | None */
 PyObject *nginx_error(PyObject *self, PyObject *msg) {
-    if (!PyUnicode_Check(msg) || !PyUnicode_IS_ASCII(msg) || web_err_init() < 0) {
-        if (PyErr_Occurred()) return NULL;
+    const char *s;
+    Py_ssize_t n;
+    int ok = web_err_text(msg, &s, &n);
+    if (ok <= 0) {
+        if (ok < 0) return NULL;
         Py_RETURN_NONE;
     }
-    const char *s = (const char *)PyUnicode_DATA(msg);
-    Py_ssize_t n = PyUnicode_GET_LENGTH(msg);
-    for (Py_ssize_t k = 0; k < n; k++)
-        if ((unsigned char)s[k] < 0x20 || (unsigned char)s[k] > 0x7e) Py_RETURN_NONE;
     /* \d{4}/\d\d/\d\d \d\d:\d\d:\d\d \[(\w+)\] (\d+)#(\d+): (?:\*(\d+) )?(.*) */
     static const char shape[] = "dddd/dd/dd dd:dd:dd [";
     if (n < 21) Py_RETURN_NONE;

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.collectors.logs.test_logfast_lines import STAMPS, _mutate, _parse_access_items, compare
+from tests.collectors.logs.test_logfast_lines import STAMPS, _mutate, compare, same_access
 
 logfast = pytest.importorskip("nocsoc.collectors.logs._logfast",
                               reason="C accelerator not built (tests/test_speedups.py says so)")
@@ -49,25 +49,11 @@ def _good_variant(rnd: random.Random) -> str:
             f'{rnd.choice(PRES)}"{req}" 200 {rnd.choice(["-", "0", "1234"])}{rnd.choice(TAILS)}')
 
 
-def _same(line: str) -> bool:
-    from nocsoc.collectors.logs.parsers import web
-
-    got = _parse_access_items(line)
-    saved = web._c_access_line
-    web._c_access_line = None
-    try:
-        want = _parse_access_items(line)
-    finally:
-        web._c_access_line = saved
-    assert got == want, (line, got, want)
-    return logfast.access_line(line) is not None
-
-
 def test_access_variants_read_the_same() -> None:
     rnd = random.Random(16)
     lines = [_variant(rnd) for _ in range(15_000)] + [_good_variant(rnd) for _ in range(10_000)]
     lines += [_mutate(rnd, rnd.choice(lines)) for _ in range(10_000)]
-    claimed = sum(_same(line) for line in lines)
+    claimed = sum(same_access(line) for line in lines)
     assert claimed > 2_500
     compare(lines[:2_000] + lines[-1_000:])  # and through LineParser, file and network
 
@@ -82,7 +68,7 @@ def test_every_sample_access_line_is_read_in_c() -> None:
              'mydomain:443 1.2.3.4 - - [31/Jul/2024:16:41:52 +0200] "GET /t.js HTTP/1.1" 200 5771 "r" "M"',
              'rdp.acme.com 1.2.3.4 - - [12/Feb/2020:17:31:31 +0100] "GET /q?q=N%111/AA%20A HTTP/1.1" 200 1',
              "rdp.acme.com 1.2.3.4 - - [12/Feb/2020:17:31:31 +0100] \"GET /%2e%2e/x?a+b HTTP/1.1\" 200 1"]
-    assert all(_same(line) for line in lines)
+    assert all(same_access(line) for line in lines)
 
 
 HEADS = ["rdp.acme.com ", "mydomain:443 ", "www ", "Jan ", "Janet ", "message repeated 2 times: [ ", "host: ",
