@@ -1621,7 +1621,16 @@ static PyObject *access_fields(const char *s, Py_ssize_t n, double *t) { return 
 static PyObject *access_line(PyObject *self, PyObject *line) {
     if (!PyUnicode_Check(line) || !PyUnicode_IS_ASCII(line)) Py_RETURN_NONE;
     double t = 0;
-    PyObject *f = access_fields((const char *)PyUnicode_DATA(line), PyUnicode_GET_LENGTH(line), &t);
+    const char *s = (const char *)PyUnicode_DATA(line);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(line);
+    PyObject *f = access_fields(s, n, &t);
+    if (f == Py_None) { /* no access line at all (access_groups finds none): parse_access's None */
+        web_acc p;
+        if (web_access_groups(s, n, &p) == 0) {
+            Py_DECREF(f);
+            Py_RETURN_FALSE;
+        }
+    }
     if (f == NULL || f == Py_None) return f;
     PyObject *tv = PyFloat_FromDouble(t);
     if (tv == NULL) {
@@ -2251,8 +2260,8 @@ static PyMethodDef methods[] = {
      "audit_record(line) -> tuple | None: auditd.parse_audit's stateless reading of a plain record "
      "(type, serial, time, node, fields, kv, User, EXECVE args); None: the Python path reads it."},
     {"access_line", access_line, METH_O,
-     "access_line(line) -> (fields, time) | None: web.parse_access's fields and time for a common "
-     "access line needing no URL decoding or unescaping; None: the Python path reads the line."},
+     "access_line(line) -> (fields, time) | False | None: web.parse_access's fields and time "
+     "(_logfast_web.c); False: it gives None (no access line); None: the Python path reads the line."},
     {"syslog_line", (PyCFunction)(void (*)(void))syslog_line, METH_FASTCALL,
      "syslog_line(line, programs) -> tuple | None | False: a whole RFC 3164 line of a program whose "
      "body parser has a C twin (programs: name -> index in BODIES) as (body, host, month, day, hour, "

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import unquote_to_bytes
 
 from nocsoc.collectors.logs.parsers.base import Parsed, digits, iso_epoch, loads_json, to_int
@@ -157,8 +157,8 @@ def _target(fields: dict[str, Any], target: str) -> None:
 _GROUPS = ("ip", "user", "status", "bytes", "req", "ua", "vhost", "ts", "ref")
 AccessGroups = tuple[str, str, str, str, str, str | None, str | None, str, str | None]
 _c_access_common: Callable[[str], AccessGroups | bool | None] | None
-# parse_access's whole reading of a common line in C, (fields, time) or None (the Python path)
-_c_access_line: Callable[[str], tuple[dict[str, object], float] | None] | None
+# parse_access's whole reading in C, (fields, time), False (no access line) or None (the Python path)
+_c_access_line: Callable[[str], tuple[dict[str, object], float] | Literal[False] | None] | None
 try:  # _COMMON's match walked in C (_logfast.c); False from it: non-ASCII, the regex decides
     from nocsoc.collectors.logs._logfast import access_common as _c_access_common
     from nocsoc.collectors.logs._logfast import access_line as _c_access_line
@@ -220,7 +220,10 @@ def _vhost_fields(fields: dict[str, object], vhost: str) -> None:
 def parse_access(msg: str, app: str = "", state: object = None) -> Parsed | None:
     if _c_access_line is not None and (got := _c_access_line(msg)) is not None:
         # read whole in C (_logfast_web.c: access_groups' every form, the same fields, order and
-        # time); None: a line it is not sure of, read below
+        # time); False: no access line (the regexes below would find none); None: a line it is
+        # not sure of, read below
+        if got is False:
+            return None
         return Parsed("web", got[0], None, _services(app) if app else (), ("webserver",), time=got[1])
     g = access_groups(msg)
     if g is None:
