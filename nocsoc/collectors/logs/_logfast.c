@@ -1616,20 +1616,20 @@ static double access_epoch(const char *t, Py_ssize_t n) {
 /* web.parse_access's fields for an ASCII line s[0:n] and *t its time, or None for a line the Python
  * path reads (_logfast_web.c), NULL on an error. Why: building the ~15 fields in Python was ~2.4 of
  * a ~6 us access line; reading them from the walk's positions (no groups made first) ~0.5 us more. */
-static PyObject *access_fields(const char *s, Py_ssize_t n, double *t) { return web_access_fields(s, n, t); }
+static PyObject *access_fields(const char *s, Py_ssize_t n, double *t, int *groups) {
+    return web_access_fields(s, n, t, groups);
+}
 
 static PyObject *access_line(PyObject *self, PyObject *line) {
     if (!PyUnicode_Check(line) || !PyUnicode_IS_ASCII(line)) Py_RETURN_NONE;
     double t = 0;
     const char *s = (const char *)PyUnicode_DATA(line);
     Py_ssize_t n = PyUnicode_GET_LENGTH(line);
-    PyObject *f = access_fields(s, n, &t);
-    if (f == Py_None) { /* no access line at all (access_groups finds none): parse_access's None */
-        web_acc p;
-        if (web_access_groups(s, n, &p) == 0) {
-            Py_DECREF(f);
-            Py_RETURN_FALSE;
-        }
+    int groups = 2;
+    PyObject *f = access_fields(s, n, &t, &groups);
+    if (f == Py_None && groups == 0) { /* no access line at all: parse_access's None */
+        Py_DECREF(f);
+        Py_RETURN_FALSE;
     }
     if (f == NULL || f == Py_None) return f;
     PyObject *tv = PyFloat_FromDouble(t);

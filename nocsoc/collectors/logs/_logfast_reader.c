@@ -1102,7 +1102,7 @@ static PyObject *rd_web_bare(Reader *r, PyObject *text, const char *s, Py_ssize_
     double t = 0;
     rd_out o;
     if (rd_out_of(r->web_out, &o) < 0) return NULL;
-    PyObject *fields = web_access_fields(s, n, &t);
+    PyObject *fields = web_access_fields(s, n, &t, NULL);
     if (fields == NULL || fields == Py_None) return fields;
     return rd_event(r, text, fields, network && PyUnicode_GET_LENGTH(sender) > 0 ? sender : r->default_host, t, &o,
                     source);
@@ -1139,17 +1139,13 @@ static PyObject *reader_set_web(Reader *r, PyObject *args) {
 }
 
 /* parse_line's event for a file line whose parser is parse_apache_error (kind 1: its first
- * character's first) or parse_nginx_error (kind 2: after parse_access, which refuses it here for
- * sure: web_access_groups finds no access line), read by its C twin, received now (the Parsed has
+ * character's first) or parse_nginx_error (kind 2: after parse_access, which the caller found
+ * refuses it for sure: web_access_groups' 0), read by its C twin, received now (the Parsed has
  * no time); None for any other line (Python's). Why: with the twins, the Python around them
  * (events, parse_line, Parsed, the event) was half such a line. */
 static PyObject *rd_web_error(Reader *r, PyObject *text, const char *s, Py_ssize_t n, PyObject *source, int kind) {
     PyObject *out = kind == 1 ? r->apache_out : r->nginx_err_out;
     if (out == NULL) Py_RETURN_NONE;
-    if (kind == 2) {
-        web_acc p;
-        if (web_access_groups(s, n, &p) != 0) Py_RETURN_NONE;
-    }
     rd_out o;
     double t = 0;
     if (rd_out_of(out, &o) < 0) return NULL;
@@ -1283,8 +1279,10 @@ static PyObject *reader_event(Reader *r, PyObject *const *args, Py_ssize_t nargs
         if (out == Py_None) Py_RETURN_NONE;
         if (rd_out_of(out, &o) < 0) return NULL;
         double t = 0;
-        PyObject *fields = access_fields(s, n, &t);
-        if (fields == Py_None && plan == PLAN_ACCESS && r->web_err[c] == 2) { /* (parse_nginx_error next) */
+        int groups = 2;
+        PyObject *fields = access_fields(s, n, &t, &groups);
+        /* (no access line at all, and parse_nginx_error next) */
+        if (fields == Py_None && groups == 0 && plan == PLAN_ACCESS && r->web_err[c] == 2) {
             Py_DECREF(fields);
             return rd_web_error(r, text, s, n, source, 2);
         }

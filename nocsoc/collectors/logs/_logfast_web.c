@@ -109,9 +109,7 @@ static int web_access_groups(const char *s, Py_ssize_t n, web_acc *p) {
         web_from_common(&a, 0, p);
         return 1;
     }
-    if (got != 0) return 2;
-    for (Py_ssize_t k = 0; k < n; k++)
-        if ((unsigned char)s[k] < 0x20 || (unsigned char)s[k] > 0x7e) return 2;
+    if (got != 0 || !fw_printable(s, n)) return 2;
     /* vhost_split: a first word not all [0-9A-Fa-f:.], then _COMMON of the rest */
     const char *sp = n > 0 ? memchr(s, ' ', (size_t)n) : NULL;
     if (sp != NULL && sp > s) {
@@ -261,10 +259,13 @@ fail:
 static PyObject *S_CS_HOST;
 
 /* parse_access's fields of ASCII s[0:n] (keys and order as it builds them), *t the line's time;
- * None for any line the Python path reads (see above), NULL on an error */
-static PyObject *web_access_fields(const char *s, Py_ssize_t n, double *t) {
+ * None for any line the Python path reads (see above), NULL on an error. *groups (when not NULL):
+ * web_access_groups' answer (0: no access line at all, parse_access's None) */
+static PyObject *web_access_fields(const char *s, Py_ssize_t n, double *t, int *groups) {
     web_acc p;
-    if (web_access_groups(s, n, &p) != 1) Py_RETURN_NONE;
+    int g = web_access_groups(s, n, &p);
+    if (groups != NULL) *groups = g;
+    if (g != 1) Py_RETURN_NONE;
     const char *rq = s + p.r0;
     Py_ssize_t rn = p.r1 - p.r0;
     *t = access_epoch(s + p.t0, p.t1 - p.t0);
@@ -673,9 +674,7 @@ static int web_err_text(PyObject *msg, const char **s, Py_ssize_t *n) {
     if (!PyUnicode_Check(msg) || !PyUnicode_IS_ASCII(msg)) return 0;
     *s = (const char *)PyUnicode_DATA(msg);
     *n = PyUnicode_GET_LENGTH(msg);
-    for (Py_ssize_t k = 0; k < *n; k++)
-        if ((unsigned char)(*s)[k] < 0x20 || (unsigned char)(*s)[k] > 0x7e) return 0;
-    return 1;
+    return fw_printable(*s, *n);
 }
 
 /* apache_error(msg) -> fields | None */
