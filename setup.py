@@ -23,7 +23,7 @@ setup(
                   # (the files _logfast.c #includes: a change to one rebuilds it)
                   depends=["nocsoc/collectors/logs/_logfast_fw.h", "nocsoc/collectors/logs/_logfast_asa.h",
                            "nocsoc/collectors/logs/_logfast_lx.h", "nocsoc/collectors/logs/_logfast_cisco.c",
-                           "nocsoc/collectors/logs/_logfast_reader.c"],
+                           "nocsoc/collectors/logs/_logfast_reader.c", "nocsoc/collectors/logs/_logfast_web.c"],
                   optional=True, extra_compile_args=_FLAGS),
         # detections: the engine's per-event gates (field values seen before, the keyword prefilter)
         Extension("nocsoc.detections._gatefast", ["nocsoc/detections/_gatefast.c"], optional=True,

@@ -1612,97 +1612,26 @@ static double access_epoch(const char *t, Py_ssize_t n) {
     return (double)epoch;
 }
 
-/* web.parse_access for an ASCII line s[0:n] in _COMMON's form whose request is `METHOD target
- * VERSION` with no `%` or `+` in the target (no URL decoding to do) and whose stamp access_epoch
- * reads: the fields in parse_access's keys and order, *t its time; None for any other line (the
- * Python path), NULL on an error. Why: building the ~15 fields in Python was ~2.4 of a ~6 us
- * access line; reading them from the walk's positions (no groups made first) ~0.5 us more. */
-static PyObject *access_fields(const char *s, Py_ssize_t n, double *t) {
-    acc_t p;
-    if (access_walk(PyUnicode_1BYTE_KIND, s, n, &p) != 1) Py_RETURN_NONE;
-    const char *rq = s + p.r0;
-    Py_ssize_t rn = p.r1 - p.r0;
-    *t = access_epoch(s + p.t0, p.t1 - p.t0);
-    if (*t < 0 || (!memchr(s, '.', (size_t)p.ip1) && !memchr(s, ':', (size_t)p.ip1))) Py_RETURN_NONE;
-    /* `\"` in the request, user agent or referer: the Python path unescapes them */
-    if (has(rq, rn, "\\\"") || (p.a0 >= 0 && has(s + p.a0, p.a1 - p.a0, "\\\"")) ||
-        (p.f0 >= 0 && has(s + p.f0, p.f1 - p.f0, "\\\"")))
-        Py_RETURN_NONE;
-    const char *sp1 = memchr(rq, ' ', (size_t)rn);
-    if (sp1 == NULL) Py_RETURN_NONE;
-    const char *sp2 = memchr(sp1 + 1, ' ', (size_t)(rq + rn - sp1 - 1));
-    if (sp2 == NULL || memchr(sp2 + 1, ' ', (size_t)(rq + rn - sp2 - 1)) != NULL) Py_RETURN_NONE;
-    Py_ssize_t m1 = sp1 - rq, t0 = m1 + 1, t1 = sp2 - rq; /* method [0, m1), target [t0, t1) */
-    if (memchr(rq + t0, '%', (size_t)(t1 - t0)) || memchr(rq + t0, '+', (size_t)(t1 - t0))) Py_RETURN_NONE;
-    PyObject *f = PyDict_New(), *v = NULL, *ip = NULL, *target = NULL;
-    if (f == NULL) return NULL;
-#define SET(name, val)                                                   \
-    do {                                                                 \
-        v = (val);                                                       \
-        if (v == NULL || PyDict_SetItem(f, STR[name], v) < 0) goto fail; \
-        Py_CLEAR(v);                                                     \
-    } while (0)
-#define SET_SAME(name, obj) \
-    if (PyDict_SetItem(f, STR[name], obj) < 0) goto fail;
-    ip = ascii_sub(s, 0, p.ip1);
-    if (ip == NULL) goto fail;
-    SET_SAME(W_C_IP, ip)
-    SET_SAME(K_SRC_IP, ip)
-    SET(W_SC_STATUS, PyLong_FromLong((s[p.st0] - '0') * 100 + (s[p.st0 + 1] - '0') * 10 + (s[p.st0 + 2] - '0')));
-    SET(W_CS_METHOD, ascii_sub(rq, 0, m1));
-    SET(W_CS_VERSION, ascii_sub(rq, t1 + 1, rn));
-    target = ascii_sub(rq, t0, t1);
-    if (target == NULL) goto fail;
-    SET_SAME(W_C_URI, target)
-    SET_SAME(W_CS_URI_QUERY, target)
-    SET_SAME(W_CS_URI, target)
-    Py_ssize_t q = t0;
-    while (q < t1 && rq[q] != '?') q++; /* stem [t0, q), query (q + 1, t1) */
-    SET(W_CS_URI_STEM, q == t1 ? Py_NewRef(target) : ascii_sub(rq, t0, q));
-    SET_SAME(W_CS_URI_DECODED, target)
-    if (q + 1 < t1) {
-        v = ascii_sub(rq, q + 1, t1);
-        if (v == NULL || PyDict_SetItem(f, STR[W_C_URI_QUERY], v) < 0 || PyDict_SetItem(f, STR[W_CS_QUERY], v) < 0)
-            goto fail;
-        Py_CLEAR(v);
-    }
-    Py_ssize_t dot = -1, slash = -1;
-    for (Py_ssize_t k = t0; k < q; k++) {
-        if (rq[k] == '.') dot = k;
-        else if (rq[k] == '/') slash = k;
-    }
-    if (dot > slash) SET(W_C_URI_EXTENSION, ascii_sub(rq, dot + 1, q));
-    if (!(p.u1 - p.u0 == 1 && s[p.u0] == '-')) {
-        v = ascii_sub(s, p.u0, p.u1);
-        if (v == NULL || PyDict_SetItem(f, STR[W_CS_USERNAME], v) < 0 || PyDict_SetItem(f, STR[K_USER], v) < 0)
-            goto fail;
-        Py_CLEAR(v);
-    }
-    if (!(p.b1 - p.b0 == 1 && s[p.b0] == '-') && p.b1 - p.b0 <= 18) SET(W_SC_BYTES, digits_value(s, p.b0, p.b1));
-    if (p.a0 >= 0) {
-        v = ascii_sub(s, p.a0, p.a1);
-        if (v == NULL || PyDict_SetItem(f, STR[W_CS_USER_AGENT], v) < 0 || PyDict_SetItem(f, STR[W_C_USERAGENT], v) < 0)
-            goto fail;
-        Py_CLEAR(v);
-        SET(W_CS_REFERER, ascii_sub(s, p.f0, p.f1));
-    }
-#undef SET
-#undef SET_SAME
-    Py_DECREF(ip);
-    Py_DECREF(target);
-    return f;
-fail:
-    Py_XDECREF(v);
-    Py_XDECREF(ip);
-    Py_XDECREF(target);
-    Py_DECREF(f);
-    return NULL;
+#include "_logfast_web.c" /* web.parse_access's every form (web_access_fields) */
+
+/* web.parse_access's fields for an ASCII line s[0:n] and *t its time, or None for a line the Python
+ * path reads (_logfast_web.c), NULL on an error. Why: building the ~15 fields in Python was ~2.4 of
+ * a ~6 us access line; reading them from the walk's positions (no groups made first) ~0.5 us more. */
+static PyObject *access_fields(const char *s, Py_ssize_t n, double *t, int *groups) {
+    return web_access_fields(s, n, t, groups);
 }
 
 static PyObject *access_line(PyObject *self, PyObject *line) {
     if (!PyUnicode_Check(line) || !PyUnicode_IS_ASCII(line)) Py_RETURN_NONE;
     double t = 0;
-    PyObject *f = access_fields((const char *)PyUnicode_DATA(line), PyUnicode_GET_LENGTH(line), &t);
+    const char *s = (const char *)PyUnicode_DATA(line);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(line);
+    int groups = 2;
+    PyObject *f = access_fields(s, n, &t, &groups);
+    if (f == Py_None && groups == 0) { /* no access line at all: parse_access's None */
+        Py_DECREF(f);
+        Py_RETURN_FALSE;
+    }
     if (f == NULL || f == Py_None) return f;
     PyObject *tv = PyFloat_FromDouble(t);
     if (tv == NULL) {
@@ -2320,6 +2249,7 @@ static PyObject *cisco_line(PyObject *self, PyObject *line) {
 
 static PyMethodDef methods[] = {
     LOGFAST_FW_METHODS
+    LOGFAST_WEB_METHODS
     {"cisco_fields", (PyCFunction)(void (*)(void))cisco_fields_py, METH_FASTCALL,
      "cisco_fields(message, protos) -> (fields, firewall) | None: cisco_ios.cisco_parsed's fields of a "
      "printable-ASCII `%FAC-S-MN: text` (protos: base.IANA_PROTO); None for any other message."},
@@ -2331,8 +2261,8 @@ static PyMethodDef methods[] = {
      "audit_record(line) -> tuple | None: auditd.parse_audit's stateless reading of a plain record "
      "(type, serial, time, node, fields, kv, User, EXECVE args); None: the Python path reads it."},
     {"access_line", access_line, METH_O,
-     "access_line(line) -> (fields, time) | None: web.parse_access's fields and time for a common "
-     "access line needing no URL decoding or unescaping; None: the Python path reads the line."},
+     "access_line(line) -> (fields, time) | False | None: web.parse_access's fields and time "
+     "(_logfast_web.c); False: it gives None (no access line); None: the Python path reads the line."},
     {"syslog_line", (PyCFunction)(void (*)(void))syslog_line, METH_FASTCALL,
      "syslog_line(line, programs) -> tuple | None | False: a whole RFC 3164 line of a program whose "
      "body parser has a C twin (programs: name -> index in BODIES) as (body, host, month, day, hour, "

@@ -2817,13 +2817,81 @@ fail:
  * handed over by sophos_setup. False: parse_sophos gives None (the pairs are not Sophos's).
  * ============================================================================================ */
 
-static PyObject *SO_KEYS, *SO_INTS, *SO_BLOCKING, *SO_PREFIXED; /* _KEYS items, _INTS, _BLOCKING, key cache */
+static PyObject *SO_KEYS, *SO_INTS, *SO_BLOCKING, *SO_PREFIXED; /* _KEYS items, _INTS, _BLOCKING, (unused) */
 enum { SO_LOG_TYPE, SO_SYS, SO_SUB, SO_ID, SO_QUERY, SO_PROTOCOL, SO_STATUS, SO_LOG_SUBTYPE, SO_CALLER, SO_NAME,
        SO_C_URI_QUERY, SO_C_IP, SO_NAT_SRC, SO_WAF, SO_WEBSERVER, SO_SYSLOG, SO_C_URI, SO_N };
 static PyObject *SO[SO_N];
 static const char *const SO_NAMES[SO_N] = {"log_type", "sys", "sub", "id", "query", "protocol", "status",
                                            "log_subtype", "caller", "name", "c-uri-query", "c-ip", "source.nat.ip",
                                            "waf", "webserver", "syslog", "c-uri"};
+
+/* A key's text -> its `sophos.<key>` and, for a key fw_sophos_line looks up, that key (the one
+ * object its lookups use): one hash of the key's bytes per pair instead of a key str, a pairs
+ * dict and a lookup of the prefixed name. Why: kv_pairs' dict and the copy into `sophos.<key>`
+ * were ~60% of a Sophos line (~40 pairs on SFOS lines). Open addressing, bounded (a line of
+ * random keys cannot grow it: past SO_CACHE_MAX keys are made per pair). */
+static PyObject *SO_KNOWN; /* key -> itself, for the keys looked up */
+#define SO_CACHE 1024
+#define SO_CACHE_MAX 700
+typedef struct {
+    unsigned int h;
+    Py_ssize_t n;
+    char *text;
+    PyObject *prefixed, *known; /* known: NULL when not looked up */
+} so_slot;
+static so_slot SO_CACHE_T[SO_CACHE];
+static int so_cache_n;
+
+static void so_cache_clear(void) {
+    for (int k = 0; k < SO_CACHE; k++) {
+        so_slot *e = &SO_CACHE_T[k];
+        if (e->text == NULL) continue;
+        PyMem_Free(e->text);
+        Py_XDECREF(e->prefixed);
+        Py_XDECREF(e->known);
+        memset(e, 0, sizeof *e);
+    }
+    so_cache_n = 0;
+}
+
+/* the prefixed key and known key of s[0:n] (new references in *prefixed, *known (NULL: not
+ * looked up)); 0, or -1 with an error set */
+static int so_key(const char *s, Py_ssize_t n, PyObject **prefixed, PyObject **known) {
+    unsigned int h = 2166136261u ^ (unsigned int)n;
+    for (Py_ssize_t k = 0; k < n; k++) h = (h ^ (unsigned char)s[k]) * 16777619u;
+    unsigned int at = h & (SO_CACHE - 1);
+    for (;;) {
+        so_slot *e = &SO_CACHE_T[at];
+        if (e->text == NULL) break;
+        if (e->h == h && e->n == n && memcmp(e->text, s, (size_t)n) == 0) {
+            *prefixed = Py_NewRef(e->prefixed);
+            *known = Py_XNewRef(e->known);
+            return 0;
+        }
+        at = (at + 1) & (SO_CACHE - 1);
+    }
+    PyObject *key = ascii_sub(s, 0, n);
+    if (key == NULL) return -1;
+    PyObject *kn = PyDict_GetItemWithError(SO_KNOWN, key);
+    if (kn == NULL && PyErr_Occurred()) {
+        Py_DECREF(key);
+        return -1;
+    }
+    PyObject *pk = PyUnicode_FromFormat("sophos.%U", key);
+    Py_DECREF(key);
+    if (pk == NULL) return -1;
+    *prefixed = pk;
+    *known = Py_XNewRef(kn);
+    if (so_cache_n < SO_CACHE_MAX) { /* (the slot found empty above) */
+        char *copy = PyMem_Malloc(n > 0 ? (size_t)n : 1);
+        if (copy == NULL) return 0; /* (not kept: made again next time) */
+        memcpy(copy, s, (size_t)n);
+        so_slot *e = &SO_CACHE_T[at];
+        e->h = h, e->n = n, e->text = copy, e->prefixed = Py_NewRef(pk), e->known = Py_XNewRef(kn);
+        so_cache_n++;
+    }
+    return 0;
+}
 
 PyObject *fw_sophos_setup(PyObject *self, PyObject *args) {
     PyObject *keys, *ints, *blocking;
@@ -2839,6 +2907,31 @@ PyObject *fw_sophos_setup(PyObject *self, PyObject *args) {
     Py_INCREF(blocking);
     Py_XSETREF(SO_BLOCKING, blocking);
     if (SO_PREFIXED == NULL && (SO_PREFIXED = PyDict_New()) == NULL) return NULL;
+    /* the keys fw_sophos_line looks up (so_key's `known`): _KEYS' own, and the ones it reads */
+    PyObject *known = PyDict_New();
+    if (known == NULL) return NULL;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(items); i++) {
+        PyObject *ks = PyTuple_GET_ITEM(PyList_GET_ITEM(items, i), 1);
+        if (!PyTuple_Check(ks)) {
+            Py_DECREF(known);
+            PyErr_SetString(PyExc_TypeError, "sophos_setup: keys maps a name to a tuple of keys");
+            return NULL;
+        }
+        for (Py_ssize_t j = 0; j < PyTuple_GET_SIZE(ks); j++)
+            if (PyDict_SetItem(known, PyTuple_GET_ITEM(ks, j), PyTuple_GET_ITEM(ks, j)) < 0) {
+                Py_DECREF(known);
+                return NULL;
+            }
+    }
+    PyObject *more[] = {SO[SO_LOG_TYPE], SO[SO_SYS], SO[SO_SUB], SO[SO_ID], SO[SO_QUERY], SO[SO_PROTOCOL], S_PROTO,
+                        SO[SO_STATUS], S_ACTION, SO[SO_LOG_SUBTYPE], SO[SO_CALLER], SO[SO_NAME]};
+    for (size_t j = 0; j < sizeof more / sizeof more[0]; j++)
+        if (PyDict_SetItem(known, more[j], more[j]) < 0) {
+            Py_DECREF(known);
+            return NULL;
+        }
+    Py_XSETREF(SO_KNOWN, known);
+    so_cache_clear();
     Py_RETURN_NONE;
 }
 
@@ -2859,15 +2952,32 @@ PyObject *fw_sophos_line(PyObject *self, PyObject *msg) {
     if (ascii == 0 || SO_KEYS == NULL) Py_RETURN_NONE;
     if (!fw_printable(s, n)) Py_RETURN_NONE;
     if (!fw_has(s, n, "log_type=") && !fw_has(s, n, "sys=\"") && !fw_has(s, n, "id=\"0299\"")) Py_RETURN_FALSE;
-    PyObject *args = PyTuple_Pack(2, msg, Py_False);
-    if (args == NULL) return NULL;
-    PyObject *kv = kv_pairs(NULL, args);
-    Py_DECREF(args);
-    if (kv == NULL || kv == Py_None) return kv;
-    PyObject *fields = NULL, *ret = NULL;
+    /* kv_pairs' walk: every pair into `fields` as `sophos.<key>` (kv_pairs' order and values: a
+     * key seen again keeps its place, its last value), and the looked-up keys into `kv` */
+    PyObject *kv = PyDict_New(), *fields = NULL, *ret = NULL;
+    if (kv == NULL || (fields = dict_sized(count_char(s, n, '=') + 8)) == NULL) {
+        Py_XDECREF(kv);
+        return NULL;
+    }
     const char *t;
     Py_ssize_t ln;
     int rc;
+    Py_ssize_t i = 0, k0, k1, v0, v1;
+    while (kv_next(s, n, 0, &i, &k0, &k1, &v0, &v1)) {
+        PyObject *pk, *kn, *val;
+        if (so_key(s + k0, k1 - k0, &pk, &kn) < 0) goto fail;
+        if ((val = kv_value(s, v0, v1)) == NULL) {
+            Py_DECREF(pk);
+            Py_XDECREF(kn);
+            goto fail;
+        }
+        rc = PyDict_SetItem(fields, pk, val);
+        if (rc == 0 && kn != NULL) rc = PyDict_SetItem(kv, kn, val);
+        Py_DECREF(pk);
+        Py_XDECREF(kn);
+        Py_DECREF(val);
+        if (rc < 0) goto fail;
+    }
     /* "log_type" in kv or ("sys" in kv and "sub" in kv) or kv.get("id") == "0299" */
     int lt = PyDict_Contains(kv, SO[SO_LOG_TYPE]), sy = PyDict_Contains(kv, SO[SO_SYS]),
         sb = PyDict_Contains(kv, SO[SO_SUB]);
@@ -2876,25 +2986,10 @@ PyObject *fw_sophos_line(PyObject *self, PyObject *msg) {
     int waf = t != NULL && fw_eq(t, ln, "0299");
     if (!(lt || (sy && sb) || waf)) {
         Py_DECREF(kv);
+        Py_DECREF(fields);
         Py_RETURN_FALSE;
     }
-    if ((fields = dict_sized(PyDict_GET_SIZE(kv) + 8)) == NULL) goto fail;
-    Py_ssize_t pos = 0;
-    PyObject *k, *v;
-    while (PyDict_Next(kv, &pos, &k, &v)) {
-        PyObject *pk = PyDict_GetItemWithError(SO_PREFIXED, k);
-        if (pk == NULL) {
-            if (PyErr_Occurred()) goto fail;
-            pk = PyUnicode_FromFormat("sophos.%U", k);
-            if (pk == NULL) goto fail;
-            rc = PyDict_GET_SIZE(SO_PREFIXED) < 4096 ? PyDict_SetItem(SO_PREFIXED, k, pk) : 0;
-            rc = rc < 0 ? rc : PyDict_SetItem(fields, pk, v);
-            Py_DECREF(pk);
-            if (rc < 0) goto fail;
-        } else if (PyDict_SetItem(fields, pk, v) < 0) {
-            goto fail;
-        }
-    }
+    PyObject *v;
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(SO_KEYS); i++) {
         PyObject *item = PyList_GET_ITEM(SO_KEYS, i), *name = PyTuple_GET_ITEM(item, 0), *keys = PyTuple_GET_ITEM(item, 1);
         for (Py_ssize_t j = 0; j < PyTuple_GET_SIZE(keys); j++) {

@@ -96,6 +96,16 @@ typedef struct {
     PyObject *pa_outputs; /* paloalto's outputs (the CSV lines of PLAN_ACCESS_AFTER_PALOALTO), or NULL */
     PyObject *cp_outputs; /* checkpoint's outputs (PLAN_CEF), or NULL */
     PyObject *so_outputs; /* sophos' outputs (PLAN_SOPHOS, and after FortiGate's refusal), or NULL */
+    /* web's header-less lines whose first character no parser claims (`rdp.acme.com 1.2.3.4 - - [...`,
+     * rd_web_bare): the markers and prefixes of the parsers ordered before it, its output; NULL: Python's */
+    PyObject *web_ahead, *web_prefixes, *web_out;
+    unsigned char web_first[256];
+    rd_buckets web_first_b;
+    int web_pct; /* cisco_ios's parse_cisco is ahead of web, its one marker `%` left out of web_ahead */
+    /* per first character of a file line: 1, its first parser is parse_apache_error; 2, its first is
+     * parse_access (PLAN_ACCESS) then parse_nginx_error (rd_web_error); with their outputs, or NULL */
+    unsigned char web_err[128];
+    PyObject *apache_out, *nginx_err_out;
     /* LineParser._body (a body's Parsed by the registry's dispatch) and the output of an unparsed
      * event, for the header lines whose body no twin reads (rd_body); NULL: Python reads them */
     PyObject *body_fn, *unparsed;
@@ -1163,6 +1173,118 @@ done:
     return ev;
 }
 
+/* LineParser.events' event for a printable line without the common header (no `<PRI>`) whose body
+ * parse_syslog keeps whole, received now, when web's parser is its body's first candidate and
+ * reads it (`rdp.acme.com 1.2.3.4 - - [...] "GET / HTTP/1.1" ...`: a vhost first, a character
+ * no parser claims): parse_syslog keeps the line whole, the sender's (a network message) or the
+ * input's host and the receive time, when it starts with a letter that is no month's name and its
+ * first run of [\w.-] is not followed by `: ` (_CISCO_PREFIX's host), no `message repeated`;
+ * web is first when no parser ordered before it has a marker in it or a prefix starting it and
+ * its marker `" ` is there (or when Cisco's `%` is its only one there, web_pct, and parse_cisco
+ * refuses it: rd_no_cisco_tag); then parse_access, here web_access_fields, with the line's time.
+ * None for any other line (Python's). Why: such a line cost 9-20 us in Python, ~1 here. */
+/* cisco_ios._CISCO.search finds nothing in s[0:n]: its match runs from a `%` over [A-Z0-9_-] only
+ * (`FAC-S-MNEMONIC`) to a `:`, so a `%` whose run of those is not followed by `:` starts none */
+static int rd_no_cisco_tag(const char *s, Py_ssize_t n) {
+    for (const char *p = memchr(s, '%', (size_t)n); p != NULL; p = memchr(p, '%', (size_t)(s + n - p))) {
+        p++;
+        const char *e = p;
+        while (e < s + n && ((*e >= 'A' && *e <= 'Z') || is_digit(*e) || *e == '_' || *e == '-')) e++;
+        if (e < s + n && *e == ':') return 0;
+    }
+    return 1;
+}
+
+static PyObject *rd_web_bare(Reader *r, PyObject *text, const char *s, Py_ssize_t n, PyObject *sender,
+                             PyObject *source, int network) {
+    if (r->web_out == NULL || !((s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z')) || month_at(s, n, 0))
+        Py_RETURN_NONE;
+    Py_ssize_t k = 1;
+    while (k < n && is_key_char((unsigned char)s[k])) k++;
+    if ((k + 1 < n && s[k] == ':' && s[k + 1] == ' ') || (n >= 17 && memcmp(s, "message repeated ", 17) == 0) ||
+        !has(s, n, "\" ") || !rd_leads_of(s, n, r->web_ahead, r->web_prefixes, r->web_first, &r->web_first_b) ||
+        (r->web_pct && !rd_no_cisco_tag(s, n)))
+        Py_RETURN_NONE;
+    double t = 0;
+    rd_out o;
+    if (rd_out_of(r->web_out, &o) < 0) return NULL;
+    PyObject *fields = web_access_fields(s, n, &t, NULL);
+    if (fields == NULL || fields == Py_None) return fields;
+    return rd_event(r, text, fields, network && PyUnicode_GET_LENGTH(sender) > 0 ? sender : r->default_host, t, &o,
+                    source);
+}
+
+/* Reader.set_web(ahead, prefixes, output, pct=False): rd_web_bare's tables (ASCII markers and
+ * prefixes of the parsers ordered before web's, its output; pct: cisco's `%` is left out of them,
+ * repeat parse_cisco's refusal); None */
+static PyObject *reader_set_web(Reader *r, PyObject *args) {
+    PyObject *ahead, *prefixes, *out;
+    int pct = 0;
+    if (!PyArg_ParseTuple(args, "O!O!O!|p", &PyTuple_Type, &ahead, &PyTuple_Type, &prefixes, &PyTuple_Type, &out,
+                          &pct))
+        return NULL;
+    rd_out o;
+    if (rd_out_of(out, &o) < 0) return NULL;
+    for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(ahead) + PyTuple_GET_SIZE(prefixes); k++) {
+        PyObject *w = k < PyTuple_GET_SIZE(ahead) ? PyTuple_GET_ITEM(ahead, k)
+                                                  : PyTuple_GET_ITEM(prefixes, k - PyTuple_GET_SIZE(ahead));
+        if (!PyUnicode_Check(w) || !PyUnicode_IS_ASCII(w) || PyUnicode_GET_LENGTH(w) == 0) {
+            PyErr_SetString(PyExc_TypeError, "Reader.set_web: markers and prefixes are non-empty ASCII text");
+            return NULL;
+        }
+    }
+    memset(r->web_first, 0, sizeof r->web_first);
+    for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(ahead); k++)
+        r->web_first[(unsigned char)PyUnicode_READ_CHAR(PyTuple_GET_ITEM(ahead, k), 0)] = 1;
+    Py_XSETREF(r->web_ahead, Py_NewRef(ahead));
+    Py_XSETREF(r->web_prefixes, Py_NewRef(prefixes));
+    Py_XSETREF(r->web_out, Py_NewRef(out));
+    r->web_pct = pct;
+    rd_bucket(&r->web_first_b, r->web_ahead);
+    Py_RETURN_NONE;
+}
+
+/* parse_line's event for a file line whose parser is parse_apache_error (kind 1: its first
+ * character's first) or parse_nginx_error (kind 2: after parse_access, which the caller found
+ * refuses it for sure: web_access_groups' 0), read by its C twin, received now (the Parsed has
+ * no time); None for any other line (Python's). Why: with the twins, the Python around them
+ * (events, parse_line, Parsed, the event) was half such a line. */
+static PyObject *rd_web_error(Reader *r, PyObject *text, const char *s, Py_ssize_t n, PyObject *source, int kind) {
+    PyObject *out = kind == 1 ? r->apache_out : r->nginx_err_out;
+    if (out == NULL) Py_RETURN_NONE;
+    rd_out o;
+    double t = 0;
+    if (rd_out_of(out, &o) < 0) return NULL;
+    PyObject *fields = kind == 1 ? apache_error(NULL, text) : nginx_error(NULL, text);
+    if (fields == NULL || fields == Py_None) return fields;
+    if (rd_clock(r, &t) < 0) {
+        Py_DECREF(fields);
+        return NULL;
+    }
+    return rd_event(r, text, fields, r->default_host, t, &o, source);
+}
+
+/* Reader.set_web_errors(apache, apache_output, nginx, nginx_output): the first characters of
+ * rd_web_error's kinds 1 and 2 (ASCII text) and their outputs (None: not read here); None */
+static PyObject *reader_set_web_errors(Reader *r, PyObject *args) {
+    PyObject *ap, *ap_out, *ng, *ng_out;
+    if (!PyArg_ParseTuple(args, "UOUO", &ap, &ap_out, &ng, &ng_out)) return NULL;
+    rd_out o;
+    if ((ap_out != Py_None && rd_out_of(ap_out, &o) < 0) || (ng_out != Py_None && rd_out_of(ng_out, &o) < 0))
+        return NULL;
+    memset(r->web_err, 0, sizeof r->web_err);
+    for (int kind = 1; kind <= 2; kind++) {
+        PyObject *chars = kind == 1 ? ap : ng;
+        for (Py_ssize_t k = 0; k < PyUnicode_GET_LENGTH(chars); k++) {
+            Py_UCS4 ch = PyUnicode_READ_CHAR(chars, k);
+            if (ch < 128) r->web_err[ch] = (unsigned char)kind;
+        }
+    }
+    Py_XSETREF(r->apache_out, ap_out != Py_None ? Py_NewRef(ap_out) : NULL);
+    Py_XSETREF(r->nginx_err_out, ng_out != Py_None ? Py_NewRef(ng_out) : NULL);
+    Py_RETURN_NONE;
+}
+
 /* Reader.event(text, sender, source, network) -> LogEvent | None: LineParser.events' one event
  * (received now) for the lines read here; None: the Python path reads the line */
 static PyObject *reader_event(Reader *r, PyObject *const *args, Py_ssize_t nargs) {
@@ -1224,6 +1346,11 @@ static PyObject *reader_event(Reader *r, PyObject *const *args, Py_ssize_t nargs
             if (ev != Py_None) return ev;
             Py_DECREF(ev);
         }
+        if (got == 2 && r->web_out != NULL && c != '<') { /* (a header-less web line: rd_web_bare) */
+            PyObject *ev = rd_web_bare(r, text, s, n, sender, source, network);
+            if (ev != Py_None) return ev;
+            Py_DECREF(ev);
+        }
         if (got == 2 && r->asa_tags != NULL) /* (the host: parse_line's default, a network message's sender) */
             return rd_asa(r, text, s, n, sender, source, network || c == '<');
         Py_RETURN_NONE;
@@ -1236,6 +1363,7 @@ static PyObject *reader_event(Reader *r, PyObject *const *args, Py_ssize_t nargs
     }
     /* else parse_line's first parser for its first character */
     int plan = c < 128 ? r->plan[c] : PLAN_NONE;
+    if (plan == PLAN_NONE && c < 128 && r->web_err[c] == 1) return rd_web_error(r, text, s, n, source, 1);
     if (plan == PLAN_NONE || s[n - 1] == '\n' || s[n - 1] == '\r') Py_RETURN_NONE;
     if (plan == PLAN_AUDIT_THEN_FORTIGATE) /* parse_audit's first refusal: no `msg=audit(` */
         plan = has(s, n, "msg=audit(") ? PLAN_AUDIT : PLAN_FORTIGATE;
@@ -1262,7 +1390,13 @@ static PyObject *reader_event(Reader *r, PyObject *const *args, Py_ssize_t nargs
         if (out == Py_None) Py_RETURN_NONE;
         if (rd_out_of(out, &o) < 0) return NULL;
         double t = 0;
-        PyObject *fields = access_fields(s, n, &t);
+        int groups = 2;
+        PyObject *fields = access_fields(s, n, &t, &groups);
+        /* (no access line at all, and parse_nginx_error next) */
+        if (fields == Py_None && groups == 0 && plan == PLAN_ACCESS && r->web_err[c] == 2) {
+            Py_DECREF(fields);
+            return rd_web_error(r, text, s, n, source, 2);
+        }
         if (fields == NULL || fields == Py_None) return fields;
         return rd_event(r, text, fields, r->default_host, t, &o, source);
     }
@@ -1343,6 +1477,11 @@ static int reader_traverse(Reader *r, visitproc visit, void *arg) {
     Py_VISIT(r->zone_unknown);
     Py_VISIT(r->fg_outputs);
     Py_VISIT(r->so_outputs);
+    Py_VISIT(r->web_ahead);
+    Py_VISIT(r->web_prefixes);
+    Py_VISIT(r->web_out);
+    Py_VISIT(r->apache_out);
+    Py_VISIT(r->nginx_err_out);
     Py_VISIT(r->body_fn);
     Py_VISIT(r->unparsed);
     Py_VISIT(r->pa_outputs);
@@ -1380,6 +1519,12 @@ static int reader_clear(Reader *r) {
     Py_CLEAR(r->zone_unknown);
     Py_CLEAR(r->fg_outputs);
     Py_CLEAR(r->so_outputs);
+    Py_CLEAR(r->web_ahead);
+    Py_CLEAR(r->web_prefixes);
+    Py_CLEAR(r->web_out);
+    Py_CLEAR(r->apache_out);
+    Py_CLEAR(r->nginx_err_out);
+    memset(r->web_err, 0, sizeof r->web_err);
     Py_CLEAR(r->body_fn);
     Py_CLEAR(r->unparsed);
     Py_CLEAR(r->pa_outputs);
@@ -1586,6 +1731,10 @@ static PyMethodDef reader_methods[] = {
      "json_event(text, obj, source) -> LogEvent | None: the event LineParser.events gives for a `{` "
      "file line received now whose decoded object is obj, when Palo Alto's JSON twin reads it; None: "
      "the Python path reads it."},
+    {"set_web_errors", (PyCFunction)reader_set_web_errors, METH_VARARGS,
+     "set_web_errors(apache, apache_output, nginx, nginx_output): error lines read here (rd_web_error)."},
+    {"set_web", (PyCFunction)reader_set_web, METH_VARARGS,
+     "set_web(ahead, prefixes, output): web's header-less lines read here (rd_web_bare)."},
     {NULL, NULL, 0, NULL},
 };
 

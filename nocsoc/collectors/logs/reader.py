@@ -31,6 +31,13 @@ turns a C path off rather than making it wrong:
   refusal is (`device="SFW" ...`, `timestamp=...`: fortigate_line's False), by Sophos' twin;
 - a `{` file line whose first parser is Palo Alto's (its JSON twin on) by `json_event`, given the
   object the caller decoded, when Palo Alto's tests before the decoding pass (LineParser.events);
+- a printable line without the common header, starting with a letter no parser claims, whose body
+  parse_syslog keeps whole and whose first candidate is web's (`rdp.acme.com 1.2.3.4 - - [...]`:
+  its marker `" ` there, none of the parsers ordered before it claiming it) by parse_access's C
+  twin, while web's parse is parse_access and LineParser's dispatch is its own (_set_web);
+- a file line whose first parser is parse_apache_error (`[...] [core:error] ...`), or whose parsers
+  begin with parse_access, which refuses it for sure, then parse_nginx_error (`2019/08/25 ...
+  [error] ...`), by their C twins, while each is on (_set_web_errors);
 - a line without the common header whose body is cisco_asa's (a tag starting the line,
   `%ASA-6-302013: ...`, or a bare AnyConnect body, `Group <G> User <U> IP <A> ...`, both of which
   parse_syslog keeps whole; a tag after a stamp it reads, `Jun 07 2025 17:31:57: %ASA-...`) is
@@ -338,6 +345,8 @@ def make(lp: LineParser) -> Any:
         unparsed=("unparsed", None, (), (), (None, (), ())))
     if cisco_on:
         rd.cisco_refusals(_refused_ahead(d, "cisco"))
+    _set_web(rd, lp)
+    _set_web_errors(rd, lp, plans)
     return rd
 
 
@@ -360,3 +369,51 @@ def _refused_ahead(d: Any, name: str) -> Callable[[str], bool]:
         return False
 
     return refused
+
+
+def _set_web_errors(reader: Any, lp: LineParser, plans: dict[str, int]) -> None:
+    """The reader's error-log file lines (rd_web_error): a first character whose first parser is
+    parse_apache_error (and no plan), or whose parsers begin with parse_access (_PLAN_ACCESS) then
+    parse_nginx_error, each while its C twin is on; the outputs of their (app-less) Parsed."""
+    if not hasattr(reader, "set_web_errors"):
+        return
+    ap_chars, ng_chars = "", ""
+    ap_out: Output | None = None
+    ng_out: Output | None = None
+    for ch, entries in lp.dispatch.by_line_start.items():
+        first = entries[0]
+        if first[0] is web.parse_apache_error and web._c_apache_error is not None and plans.get(ch, 0) == 0:
+            ls = _logsource(first[2], ("apache",), ("webserver",))
+            if ls is not None:
+                ap_chars, ap_out = ap_chars + ch, _output(first[2].name, ls)
+        if (plans.get(ch) == _PLAN_ACCESS and len(entries) > 1 and entries[1][0] is web.parse_nginx_error
+                and web._c_nginx_error is not None):
+            ls = _logsource(entries[1][2], ("nginx",), ("webserver",))
+            if ls is not None:
+                # (its Parsed names the parser "web_error", as Apache's does)
+                ng_chars, ng_out = ng_chars + ch, _output("web_error", ls)
+    reader.set_web_errors(ap_chars, ap_out, ng_chars, ng_out)
+
+
+def _set_web(reader: Any, lp: LineParser) -> None:
+    """The reader's header-less web lines (`rdp.acme.com 1.2.3.4 - - [...]`, rd_web_bare): while
+    web's parse is parse_access with its C twin on, its marker `" ` and LineParser's dispatch its
+    own; the markers and prefixes of the parsers ordered before it (ASCII ones: the C reads ASCII
+    lines), less cisco's `%` when it is parse_cisco's only marker (a percent-encoded URL holds one:
+    the C repeats parse_cisco's refusal)."""
+    d = lp.dispatch
+    entry = d.by_name.get("web")
+    if (entry is None or entry[0] is not web.parse_access or web._c_access_line is None
+            or '" ' not in entry[2].markers or not hasattr(reader, "set_web")
+            or not _fast_syslog_is_lineparsers(lp)):
+        return
+    ls = _logsource(entry[2], (), ("webserver",))
+    if ls is None:
+        return
+    rank = (entry[2].order, entry[2].name)
+    before = [e for e in d.by_name.values() if (e[2].order, e[2].name) < rank]
+    pct = any(e[0] is cisco_ios.parse_cisco and e[2].markers == ("%",) and not e[2].prefixes for e in before)
+    markers = {m for e in before if not (pct and e[0] is cisco_ios.parse_cisco) for m in e[2].markers}
+    prefixes = tuple(p for e in before for p in e[2].prefixes if p and p.isascii())
+    ascii_markers = tuple(sorted(m for m in markers if m and m.isascii()))
+    reader.set_web(ascii_markers, prefixes, _output(entry[2].name, ls), pct)

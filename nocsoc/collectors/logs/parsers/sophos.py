@@ -36,6 +36,15 @@ _KEYS: dict[str, tuple[str, ...]] = {
 }
 _INTS = {"src_port", "dst_port", "source.bytes", "destination.bytes", "sc-status"}
 _BLOCKING = {"deny", "drop", "denied", "reject", "blocked", "block"}
+_KEY_ITEMS = tuple((name, keys, name in _INTS) for name, keys in _KEYS.items())
+_PREFIXED: dict[str, str] = {}  # key -> `sophos.<key>` (the same few tens recur)
+
+
+def _prefixed(k: str) -> str:
+    pk = f"sophos.{k}"
+    if len(_PREFIXED) < 4096:
+        _PREFIXED[k] = pk
+    return pk
 
 
 # parse_sophos in C (_logfast_fw.c) for printable ASCII text, given this module's tables once;
@@ -60,12 +69,15 @@ def parse_sophos(msg: str, app: str = "", state: object = None) -> Parsed | None
     kv = kv_pairs(msg)
     if not ("log_type" in kv or ("sys" in kv and "sub" in kv) or kv.get("id") == "0299"):
         return None
-    fields: dict[str, Any] = {f"sophos.{k}": v for k, v in kv.items()}
-    for name, keys in _KEYS.items():
+    # (the lines C leaves: not ASCII, ~50 pairs; the prefixed names come from a bounded cache)
+    names = _PREFIXED
+    fields: dict[str, Any] = {names.get(k) or _prefixed(k): v for k, v in kv.items()}
+    get = kv.get
+    for name, keys, is_int in _KEY_ITEMS:
         for k in keys:
-            v = kv.get(k)
+            v = get(k)
             if v not in (None, "", "-", "N/A"):
-                fields[name] = to_int(v) if name in _INTS else v
+                fields[name] = to_int(v) if is_int else v
                 break
     for k in ("src_ip", "dst_ip", "source.nat.ip"):
         if k in fields and not is_ip(fields[k]):

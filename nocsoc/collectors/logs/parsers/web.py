@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import unquote_to_bytes
 
 from nocsoc.collectors.logs.parsers.base import Parsed, digits, iso_epoch, loads_json, to_int
@@ -157,8 +157,8 @@ def _target(fields: dict[str, Any], target: str) -> None:
 _GROUPS = ("ip", "user", "status", "bytes", "req", "ua", "vhost", "ts", "ref")
 AccessGroups = tuple[str, str, str, str, str, str | None, str | None, str, str | None]
 _c_access_common: Callable[[str], AccessGroups | bool | None] | None
-# parse_access's whole reading of a common line in C, (fields, time) or None (the Python path)
-_c_access_line: Callable[[str], tuple[dict[str, object], float] | None] | None
+# parse_access's whole reading in C, (fields, time), False (no access line) or None (the Python path)
+_c_access_line: Callable[[str], tuple[dict[str, object], float] | Literal[False] | None] | None
 try:  # _COMMON's match walked in C (_logfast.c); False from it: non-ASCII, the regex decides
     from nocsoc.collectors.logs._logfast import access_common as _c_access_common
     from nocsoc.collectors.logs._logfast import access_line as _c_access_line
@@ -218,16 +218,13 @@ def _vhost_fields(fields: dict[str, object], vhost: str) -> None:
 
 
 def parse_access(msg: str, app: str = "", state: object = None) -> Parsed | None:
-    if _c_access_line is not None:
-        if (got := _c_access_line(msg)) is not None:
-            # the common line needing no decoding, read whole in C (the same fields, order and time)
-            return Parsed("web", got[0], None, _services(app) if app else (), ("webserver",), time=got[1])
-        vr = vhost_split(msg) if VHOST_SPLIT else None
-        if vr is not None and (got := _c_access_line(vr[1])) is not None:
-            # a vhost line: the rest read whole in C, then the vhost's fields (last, as below)
-            if vr[0] != "-":
-                _vhost_fields(got[0], vr[0])
-            return Parsed("web", got[0], None, _services(app) if app else (), ("webserver",), time=got[1])
+    if _c_access_line is not None and (got := _c_access_line(msg)) is not None:
+        # read whole in C (_logfast_web.c: access_groups' every form, the same fields, order and
+        # time); False: no access line (the regexes below would find none); None: a line it is
+        # not sure of, read below
+        if got is False:
+            return None
+        return Parsed("web", got[0], None, _services(app) if app else (), ("webserver",), time=got[1])
     g = access_groups(msg)
     if g is None:
         return None
@@ -289,7 +286,20 @@ _NGINX_KV = re.compile(
 )
 
 
+# parse_apache_error's and parse_nginx_error's fields in C (_logfast_web.c) for printable ASCII
+# messages; None from them: the regexes below read the message (the reference)
+_c_apache_error: Callable[[str], dict[str, object] | None] | None
+_c_nginx_error: Callable[[str], dict[str, object] | None] | None
+try:
+    from nocsoc.collectors.logs._logfast import apache_error as _c_apache_error
+    from nocsoc.collectors.logs._logfast import nginx_error as _c_nginx_error
+except ImportError:  # not built
+    _c_apache_error = _c_nginx_error = None
+
+
 def parse_apache_error(msg: str, app: str = "", state: object = None) -> Parsed | None:
+    if _c_apache_error is not None and (got := _c_apache_error(msg)) is not None:
+        return Parsed("web_error", got, None, _services(app) or ("apache",), ("webserver",))
     m = _APACHE_ERR.match(msg)
     if m is None:
         return None
@@ -317,6 +327,8 @@ def parse_apache_error(msg: str, app: str = "", state: object = None) -> Parsed 
 
 
 def parse_nginx_error(msg: str, app: str = "", state: object = None) -> Parsed | None:
+    if _c_nginx_error is not None and (got := _c_nginx_error(msg)) is not None:
+        return Parsed("web_error", got, None, ("nginx",), ("webserver",))
     m = _NGINX_ERR.match(msg)
     if m is None:
         return None
@@ -357,6 +369,9 @@ _JSON_KEYS: dict[str, tuple[str, ...]] = {
 
 
 _JSON_ITEMS = tuple(_JSON_KEYS.items())
+# an object holding none of these is no nginx access document
+_NGINX_ACCEPT = ("remote_addr", "client_address", "request", "request_uri", "status", "response_status",
+                 "http_user_agent")
 _SCALARS = frozenset((str, int, float, bool))
 _NGINX_NAMES: dict[str, str] = {}  # JSON key -> `nginx.<key>` (the same few tens recur)
 
@@ -368,29 +383,8 @@ def _nginx_name(k: str) -> str:
     return nk
 
 
-def parse_nginx_json(msg: str, app: str = "", state: object = None) -> Parsed | None:
-    text = msg.strip()
-    if not text.startswith("{"):
-        return None
-    try:
-        obj = loads_json(text)  # (the reader's decoding when it handed it on; orjson where it reads it)
-    except ValueError:
-        return None
-    if not isinstance(obj, dict):
-        return None
-    if not any(
-        k in obj
-        for k in (
-            "remote_addr",
-            "client_address",
-            "request",
-            "request_uri",
-            "status",
-            "response_status",
-            "http_user_agent",
-        )
-    ):
-        return None
+def nginx_fields(obj: dict[str, Any]) -> dict[str, object]:
+    """parse_nginx_json's fields of an object it accepted (the reference of _logfast.nginx_json)."""
     fields: dict[str, object] = {}
     got: dict[str, Any] = {}
     get = obj.get
@@ -428,13 +422,62 @@ def parse_nginx_json(msg: str, app: str = "", state: object = None) -> Parsed | 
     # one comprehension (the loop was a third of a ~40-key line's reading)
     names = _NGINX_NAMES
     fields.update({names.get(k) or _nginx_name(k): v for k, v in obj.items() if type(v) in _SCALARS})
+    return fields
+
+
+# nginx_fields in C (_logfast_web.c), given _JSON_ITEMS once; None from it: Python maps the object
+_c_nginx_json: Callable[[dict[str, Any]], dict[str, object] | None] | None
+try:
+    from nocsoc.collectors.logs._logfast import nginx_json as _c_nginx_json
+    from nocsoc.collectors.logs._logfast import nginx_json_setup as _c_nginx_setup
+
+    _c_nginx_setup(_JSON_ITEMS)
+except ImportError:  # not built
+    _c_nginx_json = None
+
+
+_ISO_MINUTES: dict[str, float | None] = {}  # `yyyy-mm-ddThh:mm+hh:mm` -> epoch of that minute
+
+
+def _iso_cached(v: str) -> float | None:
+    """iso_epoch(v) via the epoch of its minute for the usual `yyyy-mm-ddThh:mm:ss+hh:mm` (the
+    offset is in the text: minute + seconds is exact); any other text, iso_epoch's reading."""
+    sec = v[17:19]
+    if len(v) != 25 or v[16:17] != ":" or v[19:20] not in ("+", "-") or not sec.isdecimal() or int(sec) > 59 \
+            or not sec.isascii():
+        return iso_epoch(v)
+    key = v[:17] + v[19:]
+    if key in _ISO_MINUTES:
+        base = _ISO_MINUTES[key]
+    else:
+        if len(_ISO_MINUTES) >= 4096:
+            _ISO_MINUTES.clear()
+        base = _ISO_MINUTES[key] = iso_epoch(v[:17] + "00" + v[19:])
+    return None if base is None else base + int(sec)
+
+
+def parse_nginx_json(msg: str, app: str = "", state: object = None) -> Parsed | None:
+    # (str.strip's copy only where there is something to strip: a document is ~0.5-1 kB)
+    text = msg if msg[:1] == "{" and not msg[-1:].isspace() else msg.strip()
+    if not text.startswith("{"):
+        return None
+    try:
+        obj = loads_json(text)  # (the reader's decoding when it handed it on; orjson where it reads it)
+    except ValueError:
+        return None
+    if not isinstance(obj, dict):
+        return None
+    if not any(map(obj.__contains__, _NGINX_ACCEPT)):
+        return None
+    got = _c_nginx_json(obj) if _c_nginx_json is not None else None
+    fields = got if got is not None else nginx_fields(obj)
     t = None
     for key in ("time_iso8601", "timestamp", "@timestamp"):
         v = obj.get(key)
-        if isinstance(v, str) and (t := iso_epoch(v)) is not None:
+        if isinstance(v, str) and (t := _iso_cached(v)) is not None:
             break
     if t is None and isinstance(obj.get("time_local"), str):
-        t = _ts(obj["time_local"])
+        t = _ts_cached(obj["time_local"])
     return Parsed("nginx_json", fields, None, ("nginx",), ("webserver",), time=t)
 
 
